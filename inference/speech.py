@@ -19,7 +19,7 @@ import threading
 
 from ..motion.errors import TalkrigError
 from .registry import SPEECH, discover, require
-from .words import Word
+from .words import Phone, Word
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,9 @@ def tidy_words(words, duration, engine="speech engine"):
         start = min(max(0.0, float(item.start)), duration)
         end = min(max(start, float(item.end)), duration)
         confidence = min(max(float(item.confidence), 0.0), 1.0)
-        tidy.append(Word(text, start, end, confidence))
+        phones = tuple(Phone(p.phone, min(max(p.start, start), end), min(max(p.end, p.start, start), end))
+                       for p in item.phones)
+        tidy.append(Word(text, start, end, confidence, phones))
     tidy.sort(key=lambda w: (w.start, w.end))
     return tidy
 
