@@ -31,6 +31,9 @@ def add_generation_arguments(parser, seed=True):
                        help="word timing: auto, none, vosk, pocketsphinx, transcript "
                             "(default auto)")
     group.add_argument("--vosk-model", metavar="DIR", help="Vosk model folder for --speech vosk")
+    group.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="a speech engine option (repeatable), e.g. workers=1 or "
+                            "mode=keywords; see `talkrig words --help`")
     group.add_argument("--keyposes", default="default", metavar="FILE|default|none",
                        help="key-pose dictionary (JSON), the bundled one (default) or none")
     group.add_argument("--library", metavar="DIR",
@@ -66,6 +69,7 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         backend_options["library"] = args.library
     given = transcript if transcript is not None else args.transcript
     text, speech_options = read_transcript(given)
+    speech_options.update(parse_option_strings(args.speech_option, "--speech-option"))
     if args.vosk_model:
         speech_options["model"] = args.vosk_model
     return GenerateOptions(

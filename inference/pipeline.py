@@ -94,7 +94,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options, lambda fraction: step("words", fraction))
+    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -145,14 +145,18 @@ def _check_fps(fps):
     return fps
 
 
-def _words(decoded, options, progress):
+def _words(decoded, options, dictionary, progress):
     """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
-    progress(fraction of the stage) also stops the engine when the job is cancelled."""
+    progress(fraction of the stage) also stops the engine when the job is cancelled. An engine
+    asked to spot keywords ("mode": "keywords") listens for the key-pose dictionary's words."""
     from .speech import SpeechError, find_words
 
     engine = (options.speech or "auto").strip().lower()
+    speech_options = dict(options.speech_options or {})
+    if str(speech_options.get("mode", "")).lower() == "keywords" and dictionary is not None:
+        speech_options.setdefault("keywords", sorted(dictionary.index))
     try:
-        return find_words(decoded, engine, options.transcript, options.speech_options, progress)
+        return find_words(decoded, engine, options.transcript, speech_options, progress)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise

@@ -28,7 +28,7 @@ from . import tasks as tasks_
 from .chunks import pause_chunks
 from .language_model import FILLER_WORDS, script_arpa
 from .matching import belongs, matched_pairs
-from .text import spoken_words, tokenize
+from .text import iter_tokens, spoken_words
 from .workers import run_tasks
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ ANCHOR_SHARE = 0.4  # of the progress: listening for the script; the rest is ali
 MIN_CUT_PAUSE = 0.15  # seconds of pause between anchored words where segments may be cut
 MIN_SEGMENT_SECONDS = 3.0
 MAX_SEGMENT_SECONDS = 20.0  # cut without a pause rather than align longer pieces
-MARGIN_SECONDS = 0.1  # a segment cut without a pause reaches this far into its neighbours
+MARGIN_SECONDS = 0.05  # a segment cut without a pause reaches this far into its neighbours
+SMALL_GAP = 2  # words missing on either side between two anchors that need no segment of their own
 MIN_WORD_SECONDS = 0.06  # less audio than this per word: the words were not said here
 RUN_NEEDS_ROOM = 3  # ... checked for runs of this many unheard words or more
 # Grammar probabilities of leaving a word out. pocketsphinx prunes any transition less likely
@@ -49,6 +50,7 @@ SKIP_UNHEARD = 1e-20
 UNHEARD_CONFIDENCE = 0.75  # aligned, but the recogniser did not hear it
 HEARD_CONFIDENCE = 0.5  # heard in agreement with the script, but not aligned
 DISAGREE_SECONDS = 0.25  # aligned this far from where it was heard: trust neither
+LARGE_VOCABULARY = 5000  # words: a decoder for more takes seconds to set up
 _SENTENCE_END = (".", "!", "?", ";", ":")
 _LISTED = 12  # unplaced words named in the warning
 
@@ -69,11 +71,13 @@ class Script:
     sentences: list = field(default_factory=list)
 
 
-def read_script(transcript):
-    """The Script of a plain-text transcript."""
+def read_script(transcript, step=None):
+    """The Script of a plain-text transcript; step() is called every few thousand words."""
     script = Script(tokens=[])
     sentence = []
-    for token in tokenize(transcript):
+    for n, token in enumerate(iter_tokens(transcript)):
+        if step is not None and n % 2000 == 0:
+            step()
         spoken = spoken_words(token)
         if not spoken:
             continue
@@ -94,7 +98,7 @@ def align(audio, transcript, progress=None, workers=None):
 
     progress(fraction) is called at least every 0.1 s and may raise to cancel.
     """
-    script = read_script(transcript)
+    script = read_script(transcript, (lambda: progress(0.0)) if progress is not None else None)
     if not script.words:
         raise SpeechError("the transcript holds no (English) words to align")
     heard = listen_for_script(audio, script, _scaled(progress, 0.0, ANCHOR_SHARE), workers)
@@ -114,13 +118,16 @@ def align(audio, transcript, progress=None, workers=None):
 def listen_for_script(audio, script, progress=None, workers=None):
     """[(word, start, end, posterior)] recognised in ``audio`` with the script's language
     model, decoded in pause-delimited pieces side by side."""
-    arpa = script_arpa(script.sentences, step=(lambda: progress(0.0)) if progress else None)
-    dictionary, _ = decoding.dictionary_for(set(script.words) | set(FILLER_WORDS))
+    tick = (lambda: progress(0.0)) if progress is not None else None
+    arpa = script_arpa(script.sentences, tick)
+    vocabulary = set(script.words) | set(FILLER_WORDS)
+    dictionary, _ = decoding.dictionary_for(vocabulary, tick)
     pieces = pause_chunks(audio.samples, audio.sample_rate, ANCHOR_CHUNK_SECONDS)
     pcm = audio.pcm16()
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((tasks_.script_decoder, (dictionary, arpa)), decoding.decode_piece, tasks,
-                      progress, workers, weights=[b - a for a, b in pieces])
+                      progress, workers, weights=[b - a for a, b in pieces],
+                      isolate=len(vocabulary) > LARGE_VOCABULARY)
     return [segment for piece in found for segment in piece]
 
 
@@ -143,8 +150,9 @@ def plan_segments(pairs, heard, n_words, duration):
 
     pairs : [(heard index, script index)] of the anchors; heard : [(word, start, end, p)].
     Where script and speech agree word for word, cuts fall in pauses, every few seconds.
-    Where they disagree (words missing on either side), the disagreement gets a segment of
-    its own, between the anchored words around it, so it cannot pull them out of place.
+    Where they disagree by more than SMALL_GAP words (a sentence missing on either side), the
+    disagreement gets a segment of its own, between the anchored words around it, so it
+    cannot pull them out of place.
     """
     cuts = [(0, 0.0, 0.0)]  # (script index, time, margin)
 
@@ -154,7 +162,9 @@ def plan_segments(pairs, heard, n_words, duration):
 
     for (i, j), (i2, j2) in zip(pairs, pairs[1:]):
         end, start = heard[i][2], heard[i2][1]
-        if i2 == i + 1 and j2 == j + 1:
+        if max(i2 - i, j2 - j) - 1 <= SMALL_GAP:
+            if i2 != i + 1 or j2 != j + 1:
+                continue  # a word or two heard or written in between: the grammar copes
             pause = start - end
             at = end + pause / 2 if pause > 0 else start
             length = at - cuts[-1][1]
@@ -206,7 +216,7 @@ def align_segments(audio, script, segments, progress=None, workers=None):
         words = [script.words[seg.first + k] for k in ks]
         skips = [SKIP_ANCHORED if seg.anchored[k] else SKIP_UNHEARD for k in ks]
         tasks.append((decoding.piece(pcm, a, b, rate), words, skips))
-    dictionary, guessed = decoding.dictionary_for(script.words)
+    dictionary, guessed = decoding.dictionary_for(script.words, (lambda: progress(0.0)) if progress else None)
     for word, phones in guessed.items():
         log.info("'%s' is not in the dictionary; pronouncing it %s", word, phones)
     results = run_tasks((tasks_.align_decoders, (dictionary,)), tasks_.align_piece, tasks,
@@ -234,9 +244,11 @@ def timed_tokens(script, placed, anchors, audio):
             times.append(None)
     missing = [j for j, t in enumerate(times) if t is None]
     _interpolate(times, audio.duration)
+    per_token = [[] for _ in script.tokens]
+    for j, t in enumerate(script.owner):
+        per_token[t].append(times[j])
     words = []
-    for t, token in enumerate(script.tokens):
-        mine = [times[j] for j in range(len(script.words)) if script.owner[j] == t]
+    for token, mine in zip(script.tokens, per_token):
         confidence = sum(m[2] for m in mine) / len(mine)
         words.append(Word(token, mine[0][0], max(m[1] for m in mine), confidence,
                           tuple(p for m in mine for p in m[3])))

@@ -38,13 +38,15 @@ _lookup = None
 _lookup_lock = threading.Lock()
 
 
-def new_decoder(dictionary=None, **config):
+def new_decoder(dictionary=None, arpa=None, keyphrases=None, **config):
     """A fresh pocketsphinx Decoder (bundled US-English acoustic model).
 
     dictionary : the text of a pronunciation dictionary (from :func:`dictionary_for`) to use
         instead of the bundled 134 000 words: a language model over a script's few hundred
         words is then set up in milliseconds rather than 20 s.
-    config : pocketsphinx options; "lm" may be the text of an ARPA model ("\\data\\...").
+    arpa : the text of a language model to recognise with (instead of the bundled one).
+    keyphrases : the text of a keyword list ("word /threshold/" lines) to spot instead.
+    config : other pocketsphinx options.
 
     Dither (a fixed-seed half-bit of noise) keeps digital silence, common in TTS voice-overs,
     from being heard as words.
@@ -53,10 +55,10 @@ def new_decoder(dictionary=None, **config):
 
     files = []
     try:
-        if dictionary is not None:
-            config["dict"] = _temporary(dictionary, ".dict", files)
-        if str(config.get("lm") or "").lstrip().startswith("\\data\\"):
-            config["lm"] = _temporary(config["lm"], ".arpa", files)
+        for key, text, suffix in (("dict", dictionary, ".dict"), ("lm", arpa, ".arpa"),
+                                  ("kws", keyphrases, ".kws")):
+            if text is not None:
+                config[key] = _temporary(text, suffix, files)
         decoder = Decoder(dither=True, loglevel="FATAL", **config)
     finally:
         for path in files:
@@ -73,26 +75,35 @@ def _temporary(text, suffix, files):
     return path
 
 
-def dictionary_for(words):
-    """(dictionary text, {word: phones} of the words pronounced by rule) for ``words``: every
-    pronunciation the bundled dictionary has for each ("the", "the(2)"), and a pronunciation
-    built by rule for words it lacks (names, typos, "yknow")."""
+def lookup(word):
+    """The bundled dictionary's phones for ``word`` ("the(2)" for its second), or None."""
     global _lookup
-    lines, guessed = [], {}
     with _lookup_lock:
         if _lookup is None:
             _lookup = new_decoder(lm=None)
-        for word in sorted(set(words)):
-            phones = _lookup.lookup_word(word)
-            if phones is None:
-                guessed[word] = guess_pronunciation(word, _lookup.lookup_word)
-                lines.append(f"{word} {guessed[word]}")
-                continue
-            lines.append(f"{word} {phones}")
-            n = 2
-            while (alternate := _lookup.lookup_word(f"{word}({n})")) is not None:
-                lines.append(f"{word}({n}) {alternate}")
-                n += 1
+        return _lookup.lookup_word(word)
+
+
+def dictionary_for(words, step=None):
+    """(dictionary text, {word: phones} of the words pronounced by rule) for ``words``: every
+    pronunciation the bundled dictionary has for each ("the", "the(2)"), and a pronunciation
+    built by rule for words it lacks (names, typos, "yknow"). step() is called every few
+    thousand words."""
+    lines, guessed = [], {}
+    for n, word in enumerate(sorted(set(words))):
+        if step is not None and n % 2000 == 0:
+            step()
+        phones = lookup(word)
+        if phones is None:
+            guessed[word] = guess_pronunciation(word, lookup)
+            lines.append(f"{word} {guessed[word]}")
+            continue
+        lines.append(f"{word} {phones}")
+        n = 2
+        while (alternate := lookup(f"{word}({n})")) is not None:
+            lines.append(f"{word}({n}) {alternate}")
+            n += 1
+    lines.extend(f"{word} {phones}" for word, phones in HESITATIONS.items())
     return "\n".join(lines) + "\n", guessed
 
 
@@ -168,7 +179,9 @@ def segments(decoder, offset=0.0):
 # Pauses and noises an alignment grammar lets through between any two words (pocketsphinx's own
 # filler insertion, "fsgusefiller", is off for alignment: with it a piece can begin with "<s>",
 # on which the phone-level pass fails).
-GRAMMAR_FILLERS = (("<sil>", 0.005), ("[NOISE]", 1e-4), ("[SPEECH]", 1e-4))
+GRAMMAR_FILLERS = (("<sil>", 0.005), ("[NOISE]", 1e-4), ("[SPEECH]", 1e-4), ("[UH]", 1e-3),
+                   ("[UM]", 1e-3))
+HESITATIONS = {"[UH]": "AH", "[UM]": "AH M"}  # said but seldom written: in every dictionary
 # Before the first word and after the last, the audio may hold the end of the word before
 # the piece or the start of the one after it: noise or speech there is expected.
 EDGE_FILLERS = (("<sil>", 0.2), ("[NOISE]", 0.2), ("[SPEECH]", 0.2))

@@ -13,6 +13,7 @@ from collections import Counter
 DISCOUNT = 0.5  # share of each history's probability left to the unigrams
 FILLER_WORDS = ("uh", "um")  # spoken hesitations the script may not write: always possible
 _FLOOR = -99.0
+_BLOCK = 5000  # words counted between two calls of step()
 
 
 def script_arpa(sentences, step=None):
@@ -21,12 +22,14 @@ def script_arpa(sentences, step=None):
     step() is called every few thousand words (it may raise to cancel a long script).
     """
     unigrams, bigrams = Counter(), Counter()
-    for k, words in enumerate([*sentences, list(FILLER_WORDS)]):
+    for words in [*sentences, list(FILLER_WORDS)]:
         tokens = ["<s>", *words, "</s>"]
-        unigrams.update(tokens[1:])
-        bigrams.update(zip(tokens, tokens[1:]))
-        if step is not None and k % 200 == 0:
-            step()
+        for k in range(0, len(tokens), _BLOCK):
+            block = tokens[k:k + _BLOCK + 1]
+            unigrams.update(block[1:])
+            bigrams.update(zip(block, block[1:]))
+            if step is not None:
+                step()
     unigrams["<s>"] = 0
     total = sum(unigrams.values())
     # p1(w) = (1 - DISCOUNT) c(w) / N, spread the rest evenly: no word is ever impossible
@@ -39,13 +42,17 @@ def script_arpa(sentences, step=None):
     for (a, _), c in bigrams.items():
         history[a] += c
     lines = ["\\data\\", f"ngram 1={len(p1)}", f"ngram 2={len(bigrams)}", "", "\\1-grams:"]
-    for word in sorted(p1):
+    for n, word in enumerate(sorted(p1)):
+        if step is not None and n % _BLOCK == 0:
+            step()
         seen = followers.get(word, [])
         backoff = DISCOUNT / max(1e-9, 1.0 - sum(p1[b] for b, _ in seen)) if seen else 1.0
         logp = _FLOOR if word == "<s>" else math.log10(p1[word])
         lines.append(f"{logp:.4f} {word} {math.log10(backoff):.4f}")
     lines += ["", "\\2-grams:"]
-    for word in sorted(followers):
+    for n, word in enumerate(sorted(followers)):
+        if step is not None and n % _BLOCK == 0:
+            step()
         for nxt, c in sorted(followers[word]):
             lines.append(f"{math.log10((1 - DISCOUNT) * c / history[word]):.4f} {word} {nxt}")
     lines += ["", "\\end\\", ""]

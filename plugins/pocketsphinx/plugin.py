@@ -7,6 +7,7 @@ times are good, the words much less so.
 """
 
 import logging
+import re
 
 from ...inference.speech import SpeechError, SpeechPlugin
 from .workers import MAX_WORKERS
@@ -31,6 +32,13 @@ class PocketsphinxSpeech(SpeechPlugin):
         "workers": {"type": "integer",
                     "description": f"processes decoding side by side, 1..{MAX_WORKERS} (default: "
                                    "one per core; 1 decodes in the calling process)"},
+        "mode": {"type": "string",
+                 "description": "without a transcript: 'recognize' (default, every word) or "
+                                "'keywords' (only the key-pose dictionary's words: 4x less work, "
+                                "far more false hits)"},
+        "keywords": {"type": "array",
+                     "description": "the words 'keywords' mode listens for (default: the "
+                                    "key-pose dictionary's)"},
     }
 
     def unavailable(self, options=None):
@@ -44,20 +52,45 @@ class PocketsphinxSpeech(SpeechPlugin):
         if audio.sample_rate != SAMPLE_RATE:
             raise SpeechError(f"{audio.name}: pocketsphinx needs 16 kHz audio, "
                               f"got {audio.sample_rate} Hz")
+        options = options or {}
         workers = _workers(options)
         if transcript and transcript.strip():
             from .alignment import align
 
             return align(audio, transcript, progress, workers)
+        mode = str(options.get("mode") or "recognize").strip().lower()
+        if mode == "keywords":
+            from .keywords import spot
+
+            return spot(audio, _keywords(options), progress, workers)
+        if mode != "recognize":
+            raise SpeechError(f"pocketsphinx option 'mode' must be 'recognize' or 'keywords', "
+                              f"got {mode!r}")
         from .recognition import recognise
 
         return recognise(audio, progress, workers)
+
+
+def _keywords(options):
+    """The words 'keywords' mode listens for: a list, or words separated by commas (CLI)."""
+    words = options.get("keywords")
+    if words is None:
+        from ...inference.keyposes import load_keyposes
+
+        return sorted(load_keyposes("default").index)
+    if isinstance(words, str):
+        words = [w for w in re.split(r"[,\s]+", words) if w]
+    if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
+        raise SpeechError("pocketsphinx option 'keywords' must be a list of words")
+    return list(words)
 
 
 def _workers(options):
     value = (options or {}).get("workers")
     if value is None:
         return None
+    if isinstance(value, str) and value.strip().isdigit():  # from the command line
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
             or not 1 <= value <= MAX_WORKERS:
         raise SpeechError(f"pocketsphinx option 'workers' must be a whole number from 1 to "

@@ -9,7 +9,9 @@ GIL while it decodes, so threads would not help; processes do, one per core.
 
 ``progress(fraction)`` is called at least every 0.1 s with the share of the work done; when it
 raises (a cancelled job), the workers are killed at once and the exception goes on: decoding
-stops within a fraction of a second, whatever the length of the audio.
+stops within a fraction of a second, whatever the length of the audio. Nothing the parent
+sends can block it: a thread per worker feeds the pipe (a script's language model is
+megabytes, and a worker busy setting up reads it only when ready).
 """
 
 import contextlib
@@ -17,6 +19,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
 import sys
 import threading
@@ -47,27 +50,30 @@ def worker_count(requested, n_tasks):
     return max(1, min(wanted, n_tasks, MAX_WORKERS))
 
 
-def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None):
+def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, isolate=False):
     """[work(state, task, step) for task in tasks], in task order (see the module docstring).
 
     setup : (function, args) run once per process. weights : the relative cost of each task
-    (e.g. its seconds of audio), for progress; equal by default.
+    (e.g. its seconds of audio), for progress; equal by default. isolate : work in another
+    process even for a single task (unless ``workers`` is 1), because ``setup`` may take
+    seconds that only killing a process can cut short.
     """
     tasks = list(tasks)
     if not tasks:
         return []
     weights = [float(w) for w in weights] if weights is not None else [1.0] * len(tasks)
-    total = sum(weights) or 1.0
     n = worker_count(workers, len(tasks))
-    if n <= 1:
-        return _run_here(setup, work, tasks, weights, total, progress)
-    return _run_in_processes(setup, work, tasks, weights, total, progress, n)
+    if n <= 1 and not (isolate and workers is None and not multiprocessing.current_process().daemon):
+        return _run_here(setup, work, tasks, weights, progress)
+    return _Pool(setup, work, n).run(tasks, weights, progress)
 
 
-def _run_here(setup, work, tasks, weights, total, progress):
+def _run_here(setup, work, tasks, weights, progress, base=0.0, total=None):
+    """The tasks decoded in this process; progress from ``base`` of ``total`` weight."""
+    total = total or sum(weights) or 1.0
     function, args = setup
     state = function(*args)
-    results, done = [], 0.0
+    results, done = [], base
     for task, weight in zip(tasks, weights):
         step = (lambda f, d=done, w=weight: progress((d + w * f) / total)) if progress else None
         results.append(work(state, task, step))
@@ -78,27 +84,108 @@ def _run_here(setup, work, tasks, weights, total, progress):
 
 
 class _Worker:
+    """One spawned process, the pipe to it, and the thread that feeds the pipe."""
+
     def __init__(self, context, setup, work):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_main, args=(child, setup, work), daemon=True,
+        self.process = context.Process(target=_main, args=(child, work), daemon=True,
                                        name="talkrig-speech")
         with _main_script_hidden():
             self.process.start()
         child.close()
+        self.outbox = queue.Queue()
+        self.feeder = threading.Thread(target=self._feed, daemon=True, name="talkrig-speech-feed")
+        self.feeder.start()
+        self.outbox.put(setup)
         self.index = None  # the task it works on
         self.fraction = 0.0
 
-    def stop(self, wait):
-        if self.process.is_alive() and wait:
+    def _feed(self):
+        while True:
+            item = self.outbox.get()
             try:
-                self.conn.send(None)
-                self.process.join(timeout=1)
-            except (OSError, ValueError):
-                pass
+                self.conn.send(item)
+            except (OSError, ValueError):  # the process has gone
+                return
+            if item is None:
+                return
+
+    def give(self, index, task):
+        self.index, self.fraction = index, 0.0
+        self.outbox.put(task)
+
+    def receive(self):
+        """The next (kind, payload) message, or None when the process has died."""
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            return None
+
+    def stop(self, wait):
+        if wait and self.process.is_alive():
+            self.outbox.put(None)
+            self.process.join(timeout=1)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=2)
         self.conn.close()
+
+
+class _Pool:
+    def __init__(self, setup, work, n):
+        self.setup, self.work, self.n = setup, work, n
+
+    def run(self, tasks, weights, progress):
+        context = multiprocessing.get_context("spawn")
+        total = sum(weights) or 1.0
+        results = [None] * len(tasks)
+        pending = list(range(len(tasks)))
+        left, done, pool, clean = len(tasks), 0.0, [], False
+        try:
+            for _ in range(self.n):
+                pool.append(_Worker(context, self.setup, self.work))
+                if progress is not None:
+                    progress(0.0)
+            while left:
+                for worker in pool:
+                    if worker.index is None and pending:
+                        k = pending.pop(0)
+                        worker.give(k, tasks[k])
+                busy = [w for w in pool if w.index is not None]
+                ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=POLL_SECONDS)
+                for worker in (w for w in busy if w.conn in ready):
+                    message = worker.receive()
+                    if message is None:  # the process died (killed, out of memory)
+                        pool.remove(worker)
+                        worker.stop(wait=False)
+                        log.warning("a speech worker process died (exit code %s); decoding its "
+                                    "piece here", worker.process.exitcode)
+                        message = ("done", _run_here(self.setup, self.work, [tasks[worker.index]],
+                                                     [weights[worker.index]], progress, done, total)[0])
+                    kind, payload = message
+                    if kind == "progress":
+                        worker.fraction = payload
+                    elif kind == "error":
+                        raise RuntimeError(payload)
+                    else:
+                        results[worker.index] = payload
+                        done += weights[worker.index]
+                        worker.index = None
+                        left -= 1
+                if not pool and pending:
+                    rest = _run_here(self.setup, self.work, [tasks[i] for i in pending],
+                                     [weights[i] for i in pending], progress, done, total)
+                    for i, result in zip(pending, rest):
+                        results[i] = result
+                    left, pending = 0, []
+                if progress is not None:
+                    running = sum(weights[w.index] * w.fraction for w in pool if w.index is not None)
+                    progress(min(1.0, (done + running) / total))
+            clean = True
+            return results
+        finally:
+            for worker in pool:
+                worker.stop(wait=clean)
 
 
 _main_lock = threading.Lock()
@@ -114,90 +201,31 @@ def _main_script_hidden():
     process is being started.
     """
     main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
     with _main_lock:
-        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in vars(main)} if main else {}
+        saved = {k: vars(main)[k] for k in ("__file__", "__spec__") if k in vars(main)}
         for key in saved:
             if key == "__spec__":
                 main.__spec__ = None
             else:
-                del main.__dict__[key]
+                delattr(main, key)
         try:
             yield
         finally:
-            main.__dict__.update(saved) if main else None
+            for key, value in saved.items():
+                setattr(main, key, value)
 
 
-def _run_in_processes(setup, work, tasks, weights, total, progress, n):
-    context = multiprocessing.get_context("spawn")
-    results = [None] * len(tasks)
-    pending = list(range(len(tasks)))
-    left = len(tasks)
-    pool, done, clean = [], 0.0, False
-    try:
-        pool = [_Worker(context, setup, work) for _ in range(n)]
-        while left:
-            for worker in pool:
-                if worker.index is None and pending:
-                    worker.index, worker.fraction = pending.pop(0), 0.0
-                    worker.conn.send(tasks[worker.index])
-            busy = [w for w in pool if w.index is not None]
-            ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=POLL_SECONDS)
-            for worker in busy:
-                if worker.conn not in ready:
-                    continue
-                message = _receive(worker)
-                if message is None:  # the process died (killed, out of memory)
-                    pool.remove(worker)
-                    worker.stop(wait=False)
-                    log.warning("a speech worker process died (exit code %s); decoding its piece "
-                                "here", worker.process.exitcode)
-                    message = ("done", _run_here(setup, work, [tasks[worker.index]], [1.0], 1.0,
-                                                 _held(progress, done / total))[0])
-                kind, payload = message
-                if kind == "progress":
-                    worker.fraction = payload
-                elif kind == "error":
-                    raise RuntimeError(payload)
-                else:
-                    results[worker.index] = payload
-                    done += weights[worker.index]
-                    worker.index = None
-                    left -= 1
-            if not pool and pending:
-                rest = _run_here(setup, work, [tasks[i] for i in pending], [1.0] * len(pending),
-                                 float(len(pending)), _held(progress, done / total))
-                for i, result in zip(pending, rest):
-                    results[i] = result
-                left, pending = 0, []
-            if progress is not None:
-                running = sum(weights[w.index] * w.fraction for w in pool if w.index is not None)
-                progress(min(1.0, (done + running) / total))
-        clean = True
-        return results
-    finally:
-        for worker in pool:
-            worker.stop(wait=clean)
-
-
-def _held(progress, fraction):
-    """A progress callback that reports ``fraction`` (still listening for cancel)."""
-    return None if progress is None else (lambda _: progress(fraction))
-
-
-def _receive(worker):
-    """The next (kind, payload) message of ``worker``, or None when its process has died."""
-    try:
-        return worker.conn.recv()
-    except (EOFError, OSError):
-        return None
-
-
-def _main(conn, setup, work):
-    """A worker process: set up once, then decode tasks until told to stop."""
+def _main(conn, work):
+    """A worker process: receive its setup, set up once, then decode tasks until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers on Ctrl-C
-    function, args = setup
     try:
+        function, args = conn.recv()
         state = function(*args)
+    except EOFError:
+        return
     except Exception as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
