@@ -6,6 +6,9 @@ was not (a sentence added to the script, a word replaced by a name nobody said).
 from small functions that each change one thing; :func:`score` says how an alignment did.
 """
 
+import os
+import subprocess
+import tempfile
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,6 +55,35 @@ def reference_phones(textgrid, seconds=None):
     """The reference Words (with phones) of a TextGrid, up to ``seconds``."""
     words = read_words(read_transcript_file(textgrid), str(textgrid))
     return [w for w in words if seconds is None or w.end <= seconds]
+
+
+def espeak_case(tokens, voice="en-us", speed=165, seed=0):
+    """Speech with known word times that is in no shared file: espeak-ng says each written
+    token ("Dr.", "$5", "1999", a name) on its own, and the pieces are joined with short
+    pauses of random length, so every token's onset is known to the sample."""
+    import soundfile
+
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        spoken = []
+        for k, token in enumerate(tokens):
+            path = os.path.join(folder, f"{k}.wav")
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", path, token],
+                           check=True, capture_output=True)
+            samples, rate = soundfile.read(path, dtype="float32")
+            loud = np.flatnonzero(np.abs(samples) > 0.02)
+            spoken.append(samples[loud[0]:loud[-1] + 1] if len(loud) else samples[:0])
+    pieces, truth, ends = [np.zeros(int(0.4 * rate), np.float32)], [], []
+    t = 0.4
+    for samples in spoken:
+        truth.append(t)
+        ends.append(t + len(samples) / rate)
+        gap = int(rng.uniform(0.03, 0.25) * rate)
+        pieces += [samples, np.zeros(gap, np.float32)]
+        t = ends[-1] + gap / rate
+    pieces.append(np.zeros(int(0.4 * rate), np.float32))
+    audio = decode_audio(np.concatenate(pieces), sample_rate=rate, name=f"espeak-{voice}.wav")
+    return Case(f"espeak {voice}", audio, tuple(tokens), tuple(truth), tuple(ends))
 
 
 def _edit(case, name, start, stop, tokens=(), truth=None):

@@ -25,6 +25,9 @@ FILLERS = frozenset({"<s>", "</s>", "<sil>", "(NULL)", "[NOISE]", "[SPEECH]", "[
 # pocketsphinx's defaults at about the same word error rate and onset accuracy
 # (benchmarks/RESULTS.md).
 RECOGNITION_SEARCH = {"fwdflat": False, "maxhmmpf": 2000, "topn": 3, "pl_window": 10}
+# Listening for a script's words (a vocabulary of hundreds, not 134 000): pocketsphinx's full
+# search, bounded. The cheaper recognition settings lose a fifth of the anchors.
+LISTENING_SEARCH = {"maxhmmpf": 3000}
 PRIME_SECONDS = 5.0  # audio heard before each piece, to start from the recording's channel
 _PRIME = "talkrig-prime"
 

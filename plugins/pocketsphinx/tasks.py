@@ -11,10 +11,8 @@ def recognition_decoder():
 
 
 def script_decoder(dictionary, arpa):
-    """(decoder, search) recognising with a script's dictionary and language model. Every
-    other frame is enough to find where script and speech agree (a third less work, the same
-    anchors on the shared recordings)."""
-    decoder = decoding.new_decoder(dictionary, arpa, ds=2, **decoding.RECOGNITION_SEARCH)
+    """(decoder, search) recognising with a script's dictionary and language model."""
+    decoder = decoding.new_decoder(dictionary, arpa, **decoding.LISTENING_SEARCH)
     return decoder, decoding.DEFAULT_SEARCH
 
 

@@ -8,6 +8,7 @@ dictionary pieces and letter rules, which is close enough to time them.
 """
 
 import re
+import unicodedata
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
@@ -152,9 +153,16 @@ def _ordinal(words):
     return words[:-1] + [last + "th"]
 
 
+def _plain_letters(text):
+    """Accents taken off letters ("café" -> "cafe"); other characters kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _spoken_core(token):
     """The token without surrounding punctuation (keeps $, £, €, % and a leading minus that
-    are read aloud, and the inner full stops of "e.g.")."""
+    are read aloud, and the inner full stops of "e.g."), accents taken off its letters."""
+    token = _plain_letters(token)
     core = re.sub(r"^[^\w$£€&@-]+|[^\w%'&@]+$", "", token.replace("\u2019", "'"))
     core = re.sub(r"^-+(?!\d)", "", core)
     return core
