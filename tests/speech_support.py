@@ -105,6 +105,13 @@ def add_words(case, at, words=OTHER_SENTENCE):
     return _edit(case, f"add {len(words)} words", at, at, words)
 
 
+def repeat_words(case, at, count):
+    """The script says ``count`` words twice where the speaker said them once. Either copy
+    may be the one aligned, so neither has a reference time (half of them were not said)."""
+    twice = _edit(case, f"{count} words written twice", at + count, at + count, case.tokens[at:at + count])
+    return _edit(twice, twice.name, at, at + count, twice.tokens[at:at + count])
+
+
 def replace_with_names(case, every=9):
     """Every ``every``-th word of the script becomes a name the dictionary lacks (and that was
     not said)."""

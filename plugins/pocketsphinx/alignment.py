@@ -126,7 +126,7 @@ def listen_for_script(audio, script, progress=None, workers=None):
     pcm = audio.pcm16()
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((tasks_.script_decoder, (dictionary, arpa)), decoding.decode_piece, tasks,
-                      progress, workers, weights=[b - a for a, b in pieces],
+                      progress, workers, weights=[(b - a) / audio.sample_rate for a, b in pieces],
                       isolate=len(vocabulary) > LARGE_VOCABULARY)
     return [segment for piece in found for segment in piece]
 
@@ -243,6 +243,7 @@ def timed_tokens(script, placed, anchors, audio):
         else:
             times.append(None)
     missing = [j for j, t in enumerate(times) if t is None]
+    _no_overlaps(times)
     _interpolate(times, audio.duration)
     per_token = [[] for _ in script.tokens]
     for j, t in enumerate(script.owner):
@@ -259,6 +260,18 @@ def timed_tokens(script, placed, anchors, audio):
                     "interpolated times (confidence 0): %s%s", audio.name, len(missing),
                     len(script.words), names, more)
     return words
+
+
+def _no_overlaps(times):
+    """Words placed in neighbouring segments (which overlap a little) or heard rather than
+    aligned may overlap their neighbours: meet them halfway, so times follow the script."""
+    placed = [j for j, t in enumerate(times) if t is not None]
+    for a, b in zip(placed, placed[1:]):
+        (s0, e0, c0, p0), (s1, e1, c1, p1) = times[a], times[b]
+        if s1 < e0:
+            cut = min(max((s1 + e0) / 2, s0), e1)
+            times[a] = (s0, max(s0, cut), c0, p0)
+            times[b] = (min(cut, e1), e1, c1, p1)
 
 
 def _interpolate(times, duration):

@@ -225,8 +225,8 @@ def align_phones(decoder, words, skips, pcm, offset=0.0, step=None):
 
     Two or three passes: the grammar with skips; when it left words out, a plain chain of the
     words it chose (pocketsphinx's state-level aligner cannot follow empty transitions); and
-    the state-level re-alignment, which gives the phones. Its cost grows with words x frames, so callers give it
-    stretches of speech (seconds), not whole recordings. When the last pass fails, the words
+    the state-level re-alignment, which gives the phones. Its cost grows with words x frames,
+    so callers give it stretches of speech (seconds), not whole recordings. When the last pass fails, the words
     come back with the times of the first and no phones.
     """
     def part(k):

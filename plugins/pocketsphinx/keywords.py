@@ -43,14 +43,15 @@ def spot(audio, lemmas, progress=None, workers=None):
     forms = keyword_forms(lemmas, decoding.lookup)
     if not forms:
         return []
-    lines = [f"{word} /{THRESHOLD_PER_PHONE ** len(phones.split()):.0e}/" for word, phones in sorted(forms.items())]
+    lines = [f"{word} /{THRESHOLD_PER_PHONE ** len(phones.split()):.0e}/"
+             for word, phones in sorted(forms.items())]
     entries = "".join(f"{word} {phones}\n" for word, phones in sorted(forms.items()))
     pieces = pause_chunks(audio.samples, audio.sample_rate, PIECE_SECONDS)
     pcm = audio.pcm16()
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((spotting_decoder, (dictionary + entries, "\n".join(lines) + "\n")),
                       decoding.decode_piece, tasks, progress, workers,
-                      weights=[b - a for a, b in pieces])
+                      weights=[(b - a) / audio.sample_rate for a, b in pieces])
     spotted = []
     for word, start, end, _ in sorted((hit for piece in found for hit in piece), key=lambda h: (h[1], -h[2])):
         if not spotted or start >= spotted[-1].end:  # "top" and "topped" heard at once: one word

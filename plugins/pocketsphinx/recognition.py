@@ -22,5 +22,5 @@ def recognise(audio, progress=None, workers=None):
     pcm = audio.pcm16()
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((recognition_decoder, ()), decoding.decode_piece, tasks, progress, workers,
-                      weights=[b - a for a, b in pieces])
+                      weights=[(b - a) / audio.sample_rate for a, b in pieces])
     return [Word(w, s, e, p) for piece in found for w, s, e, p in piece]

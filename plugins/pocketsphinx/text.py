@@ -24,6 +24,7 @@ _ABBREVIATIONS = {"dr": ["doctor"], "mr": ["mister"], "mrs": ["missus"], "ms": [
                   "prof": ["professor"], "jr": ["junior"], "sr": ["senior"], "st": ["saint"],
                   "mt": ["mount"], "vs": ["versus"], "etc": ["et", "cetera"], "approx": ["approximately"],
                   "e.g": ["for", "example"], "i.e": ["that", "is"]}
+_ALWAYS_SHORT = ("vs", "etc", "dr", "mr", "mrs")  # abbreviations even without the full stop
 # Hesitations however they are spelt ("ummm", "uhh", "hmmm", "erm"): the dictionary's word.
 _FILLERS = ((re.compile(r"u+h+m+|u+m+|e+r+m+"), "um"), (re.compile(r"u+h+"), "uh"),
             (re.compile(r"h+m+"), "hmm"), (re.compile(r"m+h+m+"), "mhm"), (re.compile(r"a+h+"), "ah"))
@@ -45,7 +46,8 @@ def spoken_words(token):
     ["doctor"], "1990s" -> ["nineteen", "nineties"], "Ummm," -> ["um"]."""
     core = _spoken_core(token).lower()
     abbreviation = _ABBREVIATIONS.get(core.rstrip("."))
-    if abbreviation and (token.rstrip(",;:!?").endswith(".") or core.rstrip(".") in ("vs", "etc", "dr", "mr", "mrs")):
+    written_short = token.rstrip(",;:!?").endswith(".") or core.rstrip(".") in _ALWAYS_SHORT
+    if abbreviation and written_short:
         return list(abbreviation)
     words = []
     for part in re.split(r"[/\u2013\u2014_]+|(?<=\w)-(?=\w|\$)", core):
@@ -65,7 +67,8 @@ def spoken_words(token):
             words.extend(number_words(hours) + (["o'clock"] if minutes == 0 else
                                                  (["oh"] if minutes < 10 else []) + number_words(minutes)))
         elif re.fullmatch(r"\d{1,2}[ap]\.?m\.?", part):  # 5pm, 5p.m.
-            words.extend(number_words(int(re.match(r"\d+", part).group())) + [part.rstrip(".")[-3 if "." in part else -2], "m"])
+            hour = int(re.match(r"\d+", part).group())
+            words.extend(number_words(hour) + ["a" if "a" in part else "p", "m"])
         elif any(pattern.fullmatch(part) for pattern, _ in _FILLERS):
             words.append(next(word for pattern, word in _FILLERS if pattern.fullmatch(part)))
         else:
@@ -118,7 +121,8 @@ def _read_number(text):
     if currency and len(fraction) == 2:  # $5.50: five dollars fifty (cents)
         unit, units, _, _ = currency
         words.append(unit if value == 1 else units)
-        return (["minus"] if negative else []) + words + (number_words(int(fraction)) if int(fraction) else [])
+        cents = number_words(int(fraction)) if int(fraction) else []
+        return (["minus"] if negative else []) + words + cents
     if fraction:
         words += ["point"] + [_ONES[int(d)] for d in fraction]
     if percent:

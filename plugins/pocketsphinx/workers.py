@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 MAX_WORKERS = 8
+PARALLEL_FROM = 30.0  # total task weight (seconds of audio) below which starting processes
+# (0.5-1 s each) costs more than it saves
 _REPORT_SECONDS = 0.2  # a worker reports its progress at most this often
 
 
@@ -53,8 +55,9 @@ def worker_count(requested, n_tasks):
 def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, isolate=False):
     """[work(state, task, step) for task in tasks], in task order (see the module docstring).
 
-    setup : (function, args) run once per process. weights : the relative cost of each task
-    (e.g. its seconds of audio), for progress; equal by default. isolate : work in another
+    setup : (function, args) run once per process. weights : the seconds of audio of each
+    task, for progress and to decide whether processes pay off (1 each by default). isolate :
+    work in another
     process even for a single task (unless ``workers`` is 1), because ``setup`` may take
     seconds that only killing a process can cut short.
     """
@@ -63,6 +66,8 @@ def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, iso
         return []
     weights = [float(w) for w in weights] if weights is not None else [1.0] * len(tasks)
     n = worker_count(workers, len(tasks))
+    if workers is None and sum(weights) < PARALLEL_FROM:
+        n = 1
     if n <= 1 and not (isolate and workers is None and not multiprocessing.current_process().daemon):
         return _run_here(setup, work, tasks, weights, progress)
     return _Pool(setup, work, n).run(tasks, weights, progress)
