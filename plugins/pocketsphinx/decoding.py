@@ -159,7 +159,9 @@ def decode_piece(state, task, step=None):
 
 
 def base_word(name):
-    """The dictionary word of a decoder's word name: "the(2)" -> "the"."""
+    """The dictionary word of a decoder's word name: "the(2)" -> "the" (keyword spotting adds
+    a trailing space)."""
+    name = name.strip()
     if name.endswith(")") and "(" in name[1:]:
         return name[:name.rindex("(")]
     return name

@@ -1,7 +1,7 @@
 """Keyword spotting: listen only for the words of a key-pose dictionary.
 
-Four times less work than free recognition (0.04 x real time on one core against 0.17), but on
-the shared recordings it finds 39 % of the keywords with 26 % of its hits right, where free
+Four times less work than free recognition (0.05 x real time on one core against 0.17), but on
+the shared recordings it finds 39 % of the keywords with 31 % of its hits right, where free
 recognition finds 51 % with 93 % right (benchmarks/RESULTS.md). A key pose on a word nobody
 said is worse than a missed one, so free recognition stays the default; spotting is the
 ``mode: "keywords"`` option, for long recordings on slow machines.
@@ -14,17 +14,21 @@ from .tasks import spotting_decoder
 from .workers import run_tasks
 
 PIECE_SECONDS = 15.0
-THRESHOLD_PER_PHONE = 1e3  # a keyword of n phones is reported above 1e3 ** n (measured best)
+THRESHOLD_PER_PHONE = 1e3  # a keyword of n phones is reported above 1e3 ** n
+MAX_THRESHOLD = 1e9  # ... up to this: 3 phones' worth (measured best)
 _ENDINGS = ("", "s", "es", "ed", "d", "ing", "er", "est")
 
 
 def keyword_forms(lemmas, lookup):
     """{form: phones} of the spoken forms of ``lemmas`` the dictionary knows ("big" -> big,
     bigger, biggest): regular endings, after a doubled last consonant, y -> i or a dropped
-    final e too. lookup(word) -> phones or None."""
+    final e too; words shorter than three letters as they are ("i" + "s" is not a form of
+    "i"). lookup(word) -> phones or None."""
     forms = {}
     for lemma in (str(x).lower().strip() for x in lemmas):
-        if not lemma:
+        if len(lemma) < 3:
+            if lemma and lookup(lemma):
+                forms[lemma] = lookup(lemma)
             continue
         stems = {lemma: _ENDINGS, lemma + lemma[-1]: _ENDINGS[1:]}
         if lemma.endswith(("y", "e")):
@@ -43,7 +47,7 @@ def spot(audio, lemmas, progress=None, workers=None):
     forms = keyword_forms(lemmas, decoding.lookup)
     if not forms:
         return []
-    lines = [f"{word} /{THRESHOLD_PER_PHONE ** len(phones.split()):.0e}/"
+    lines = [f"{word} /{min(MAX_THRESHOLD, THRESHOLD_PER_PHONE ** len(phones.split())):.0e}/"
              for word, phones in sorted(forms.items())]
     entries = "".join(f"{word} {phones}\n" for word, phones in sorted(forms.items()))
     pieces = pause_chunks(audio.samples, audio.sample_rate, PIECE_SECONDS)
