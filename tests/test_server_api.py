@@ -205,6 +205,8 @@ def test_bad_options_are_422_with_valid_values(api, raw, needle, valid):
 @pytest.mark.parametrize("audio,needle", [
     (b"this is not a recording at all", "not an audio file"),
     (WAV[: len(WAV) // 2], "truncated"),
+    (WAV[:30], "the wav file is damaged or truncated: its header ends inside the format chunk"),
+    (WAV[:24] + bytes(4) + WAV[28:], "its header gives a sample rate of 0 Hz"),
     (wav_bytes(0.2), "at least 0.5 s"),
 ])
 def test_bad_audio_is_422_with_the_decoders_reason(api, audio, needle):
