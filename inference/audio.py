@@ -5,14 +5,14 @@ channel count, sample rate and bit depth are dealt with once, here.
 """
 
 import hashlib
-import io
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .audio_containers import HEAD_BYTES, TAIL_BYTES, AudioError, check_container, damaged, sniff
+from .audio_containers import AudioError, AudioFile, Promise, check_container, damaged, sniff
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ MAX_CHANNELS = 8
 MAX_SOURCE_SAMPLES = 192000 * 8 * 600  # rate x channels x seconds: ten minutes of 8 x 192 kHz
 MAX_PEAK = 32768.0  # float samples belong in -1..1; int16 values stored as float still pass
 _BLOCK = 1 << 16  # frames decoded, mixed down and resampled at a time
-# A decoder may return a little less than the header's estimate (an mp3 frame, encoder delay).
-_SHORTFALL, _SHORTFALL_SHARE = 0.05, 0.01  # seconds, share of the declared duration
 
 # Loudness normalisation (see normalize_loudness).
 TARGET_RMS = 0.1  # -20 dBFS over the active part of the recording
@@ -111,11 +109,11 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
     if isinstance(source, np.ndarray):
         return audio_from_array(source, sample_rate or SAMPLE_RATE, name=name, max_seconds=max_seconds)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        file = _Input.from_bytes(bytes(source), name or "<bytes>")
+        file = AudioFile.from_bytes(bytes(source), name or "<bytes>")
     elif hasattr(source, "read"):
-        file = _Input.from_bytes(source.read(), name or getattr(source, "name", None) or "<stream>")
+        file = AudioFile.from_bytes(source.read(), name or getattr(source, "name", None) or "<stream>")
     elif isinstance(source, (str, os.PathLike)):
-        file = _open_path(source, name)
+        file = AudioFile.from_path(source, name)
     else:
         raise AudioError(name or "<audio>", f"cannot read audio from a {type(source).__name__}; "
                                             "give a file path, the file's bytes or a numpy array")
@@ -187,49 +185,12 @@ def resample(samples, source_rate, target_rate=SAMPLE_RATE):
 # --- internals -------------------------------------------------------------------------------
 
 
-@dataclass
-class _Input:
-    """A file to decode: its label, size, first and last bytes; the bytes or the path to read."""
-
-    label: str
-    head: bytes
-    tail: bytes
-    size: int
-    data: bytes = None
-    path: str = None
-
-    @classmethod
-    def from_bytes(cls, data, label):
-        return cls(label, data[:HEAD_BYTES], data[-TAIL_BYTES:], len(data), data=data)
-
-    def open(self):
-        return self.path if self.path is not None else io.BytesIO(self.data)
-
-
-def _open_path(path, name):
-    path = os.fspath(path)
-    label = name or os.path.basename(path) or path
-    if not os.path.exists(path):
-        raise AudioError(path, "no such file")
-    if os.path.isdir(path):
-        raise AudioError(path, "is a folder, not an audio file")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
-            size = os.fstat(fh.fileno()).st_size
-            fh.seek(max(0, size - TAIL_BYTES))
-            tail = fh.read()
-    except OSError as exc:
-        raise AudioError(label, f"cannot read the file ({exc.strerror or exc})") from None
-    return _Input(label, head, tail, size, path=path)
-
-
 _SOUNDFILE_KINDS = ("wav", "flac", "ogg", "mp3", "aiff")
 
 
 class _Unreadable(Exception):
-    """libsndfile could not read a file (or all of it); ``declared`` is what its header promised
-    in seconds, when libsndfile got that far."""
+    """A decoder could not read a file (or all of it); ``declared`` is what the file's header
+    promised in seconds, when the decoder got that far."""
 
     def __init__(self, declared=None):
         super().__init__()
@@ -237,27 +198,44 @@ class _Unreadable(Exception):
 
 
 def _decode_file(file, max_seconds):
-    """The one rule for every format: the container's own checks, then libsndfile, then the
-    audioread backends; whichever decodes it must return as much audio as the header promises."""
+    """The one rule for every format and decoder: the container's own checks first, then
+    libsndfile, then the audioread backends (ffmpeg, GStreamer) when libsndfile cannot read the
+    file or comes up short; a result is accepted only if it holds the audio the file promises."""
     kind = sniff(file.head)
-    check_container(kind, file.head, file.tail, file.size, file.label)
-    try:
-        mix, declared = _read_soundfile(file, max_seconds)
-    except _Unreadable as failure:
-        mix, declared = _read_audioread(file, max_seconds)
-        declared = failure.declared or declared  # libsndfile reads headers more strictly
-        if mix is None:
-            if kind in _SOUNDFILE_KINDS:
-                raise damaged(file.label, kind) from None
-            if kind:
-                raise AudioError(file.label, f"cannot decode {kind} audio here: install ffmpeg (for "
-                                             f"audioread) or convert the file to {FORMATS}") from None
-            raise AudioError(file.label, f"not an audio file (expected {FORMATS})") from None
-    seconds = mix.frames / mix.rate
-    if declared and seconds < declared - max(_SHORTFALL, _SHORTFALL_SHARE * declared):
-        raise damaged(file.label, kind, f"its header promises {declared:.2f} s of audio but only "
-                                        f"{seconds:.2f} s could be decoded")
-    return mix.finish()
+    promise = check_container(kind, file)
+    short = []  # results that fell short of the promise
+    for read in (_read_soundfile, _read_audioread):
+        try:
+            mix, declared = read(file, max_seconds)
+        except _Unreadable as failure:
+            mix, declared = None, failure.declared
+        promise = _larger(promise, declared)
+        if mix is not None:
+            if promise is None or promise.kept_by(mix.seconds):
+                return mix.finish()
+            short.append(mix)
+    if short:
+        got = max(mix.seconds for mix in short)
+        if promise.whole:  # every frame is there: the decoder, not the file, stops early
+            raise AudioError(file.label, f"only {got:.2f} s of the {promise.seconds:.2f} s this "
+                                         f"{kind} file holds could be decoded here: install ffmpeg "
+                                         "or convert it to wav or flac")
+        raise damaged(file.label, kind, f"its header promises {promise.seconds:.2f} s of audio but "
+                                        f"only {got:.2f} s could be decoded")
+    if kind in _SOUNDFILE_KINDS or (kind and _fallback_backends()):
+        raise damaged(file.label, kind)
+    if kind:
+        raise AudioError(file.label, f"cannot decode {kind} audio here: install ffmpeg (for "
+                                     f"audioread) or convert the file to {FORMATS}")
+    raise AudioError(file.label, f"not an audio file (expected {FORMATS})")
+
+
+def _larger(promise, declared):
+    """The larger of what the container promises and what a decoder read in its header (an mp3
+    whose Xing header counts more frames than are there was cut at a frame boundary)."""
+    if declared and (promise is None or declared > promise.seconds + promise.slack):
+        return Promise(declared)
+    return promise
 
 
 def _read_soundfile(file, max_seconds):
@@ -283,24 +261,29 @@ def _read_soundfile(file, max_seconds):
     return mix, declared
 
 
-def _read_audioread(file, max_seconds):
-    """(_Mixdown, declared seconds) through audioread's ffmpeg/GStreamer backends, as installed
-    now (found on PATH at each call); (None, None) when none is installed or none can read it."""
-    import tempfile
-    import warnings
-
+def _fallback_backends():
+    """audioread's backends that can read what libsndfile cannot (ffmpeg, GStreamer), looked
+    up now: a program put on PATH (or taken off) counts from the next file on."""
     try:
         with warnings.catch_warnings():  # audioread imports stdlib modules deprecated in 3.11
             warnings.simplefilter("ignore", DeprecationWarning)
             import audioread
             from audioread.rawread import RawAudioFile
-
-            backends = [b for b in audioread.available_backends(flush_cache=True)
-                        if b is not RawAudioFile]  # the raw reader reads only what soundfile did
     except ImportError:
-        return None, None
+        return []
+    return [b for b in audioread.available_backends(flush_cache=True) if b is not RawAudioFile]
+
+
+def _read_audioread(file, max_seconds):
+    """(_Mixdown holding the whole file, declared seconds or None) via audioread's backends;
+    _Unreadable when none is installed or none can read the file."""
+    import tempfile
+
+    backends = _fallback_backends()
     if not backends:
-        return None, None
+        raise _Unreadable()
+    import audioread
+
     tmp = None
     try:
         path = file.path
@@ -317,7 +300,7 @@ def _read_audioread(file, max_seconds):
         raise
     except Exception as exc:
         log.debug("audioread could not read %s: %s", file.label, exc)
-        return None, None
+        raise _Unreadable() from None
     finally:
         if tmp:
             os.unlink(tmp)
@@ -366,6 +349,11 @@ class _Mixdown:
             import soxr
 
             self.stream = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
+
+    @property
+    def seconds(self):
+        """Duration of the source decoded so far."""
+        return self.frames / self.rate
 
     def add(self, block):
         """One (n, channels) float32 block of the source."""

@@ -6,12 +6,16 @@ data chunk states its size, an Ogg stream ends with a page flagged end-of-stream
 checks run first and give the same answer whichever decoder follows.
 """
 
+import io
+import os
 import struct
+from dataclasses import dataclass
 
 from ..motion.errors import TalkrigError
 
 HEAD_BYTES = 1 << 20  # enough of a file to sniff its format and walk its WAV chunks
 TAIL_BYTES = 1 << 16  # holds the last Ogg page (at most 65 307 bytes)
+MP3_WALK_BYTES = 1 << 26  # mp3 files up to 64 MB (an hour at 128 kbit/s) get their frames counted
 
 
 class AudioError(TalkrigError):
@@ -21,6 +25,69 @@ class AudioError(TalkrigError):
         self.name = str(name)
         self.problem = problem
         super().__init__(f"{self.name}: {problem}")
+
+
+@dataclass
+class AudioFile:
+    """A file to decode: its label, size, first and last bytes; the bytes or the path to read."""
+
+    label: str
+    head: bytes
+    tail: bytes
+    size: int
+    data: bytes = None
+    path: str = None
+
+    @classmethod
+    def from_bytes(cls, data, label):
+        return cls(label, data[:HEAD_BYTES], data[-TAIL_BYTES:], len(data), data=data)
+
+    @classmethod
+    def from_path(cls, path, name=None):
+        path = os.fspath(path)
+        label = name or os.path.basename(path) or path
+        if not os.path.exists(path):
+            raise AudioError(path, "no such file")
+        if os.path.isdir(path):
+            raise AudioError(path, "is a folder, not an audio file")
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(HEAD_BYTES)
+                size = os.fstat(fh.fileno()).st_size
+                fh.seek(max(0, size - TAIL_BYTES))
+                tail = fh.read()
+        except OSError as exc:
+            raise AudioError(label, f"cannot read the file ({exc.strerror or exc})") from None
+        return cls(label, head, tail, size, path=path)
+
+    def open(self):
+        """What soundfile opens: the path, or the bytes as a file object."""
+        return self.path if self.path is not None else io.BytesIO(self.data)
+
+    def content(self):
+        """All the file's bytes."""
+        if self.data is not None:
+            return self.data
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+
+@dataclass
+class Promise:
+    """How much audio a file says it holds.
+
+    seconds : the duration its header (or its frames, counted) declares.
+    slack : seconds a correct decoder may still come up short by (an mp3 frame, encoder delay).
+    whole : the file was walked to its end and every frame is there, so a shorter result is the
+        decoder's limit, not damage.
+    """
+
+    seconds: float
+    slack: float = 0.0
+    whole: bool = False
+
+    def kept_by(self, seconds):
+        return seconds >= self.seconds - max(0.05, 0.01 * self.seconds, self.slack)
 
 
 def damaged(label, kind, detail=None):
@@ -48,16 +115,16 @@ def sniff(head):
     return ""
 
 
-def check_container(kind, head, tail, size, label):
-    """Raise AudioError when the container shows the file is damaged or cut off.
-
-    head, tail : the file's first HEAD_BYTES and last TAIL_BYTES (or fewer) bytes.
-    size : the file's length in bytes.
-    """
+def check_container(kind, file):
+    """What the container of ``file`` (an AudioFile) promises: a Promise, or None when it does
+    not say. Raises AudioError when its structure shows it is damaged or cut off."""
     if kind == "wav":
-        _check_wav(head, size, label)
-    elif kind == "ogg":
-        _check_ogg_end(tail, label)
+        return _check_wav(file.head, file.size, file.label)
+    if kind == "ogg":
+        _check_ogg_end(file.tail, file.label)
+    elif kind == "mp3" and file.size <= MP3_WALK_BYTES:
+        return _walk_mp3(file.content(), file.label)
+    return None
 
 
 def _check_wav(head, size, label):
@@ -75,12 +142,13 @@ def _check_wav(head, size, label):
             if length not in (0, 0xFFFFFFFF) and available < length:
                 raise damaged(label, "wav", f"its header promises {length / fmt:.2f} s of audio but "
                                             f"only {available / fmt:.2f} s are there")
-            return
+            return Promise(length / fmt) if length not in (0, 0xFFFFFFFF) else None
         pos += 8 + length + (length & 1)
     if pos + 8 <= size and len(head) < size:
-        return  # chunk headers beyond the bytes read: leave the check to the decoder
+        return None  # chunk headers beyond the bytes read: leave the check to the decoder
     if head[:4] != b"RF64":
         raise damaged(label, "wav", "it holds no audio data")
+    return None
 
 
 def _wav_format(body, order, label):
@@ -111,3 +179,76 @@ def _check_ogg_end(tail, label):
                 break
         pos = tail.rfind(b"OggS", 0, pos)
     raise damaged(label, "ogg", "it ends before its last page")
+
+
+# MPEG audio layer III frame headers (ISO/IEC 11172-3 and 13818-3): bitrate in kbit/s by index
+# for MPEG-1 and for MPEG-2/2.5, sample rates by version (3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5).
+_MP3_KBPS = {True: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+             False: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _walk_mp3(data, label):
+    """Count an mp3 stream's frames to the end of the file: a Promise of its true duration.
+
+    libsndfile stops at its own estimate in a VBR file without a Xing header, and neither it nor
+    ffmpeg says when the last frame is cut off; the frame headers do. None when the stream is not
+    one we can walk (free format, mixed rates, layers I/II): the decoders' word is taken then.
+    """
+    pos = _id3v2_end(data)
+    end = len(data) - _trailing_tags_size(data)
+    samples, rate, frame = 0, None, None
+    while pos + 4 <= end:
+        frame = _mp3_frame(data[pos:pos + 4])
+        if frame is None or (rate is not None and frame[2] != rate):
+            return None
+        length, count, rate = frame
+        if pos + length > end:
+            raise damaged(label, "mp3", "it ends inside its last frame")
+        samples, pos = samples + count, pos + length
+    if frame is None:
+        return None
+    if pos < end:
+        raise damaged(label, "mp3", "it ends inside its last frame")
+    # not output by a decoder: a Xing/LAME frame, the encoder's delay (LAME: 1105 samples) and
+    # the padding of the last frame (under 2 frames)
+    return Promise(samples / rate, slack=(4 * frame[1] + 1105) / rate, whole=True)
+
+
+def _mp3_frame(header):
+    """(frame length in bytes, samples, sample rate) of a layer III frame header, else None."""
+    b0, b1, b2 = header[0], header[1], header[2]
+    version, layer = (b1 >> 3) & 3, (b1 >> 1) & 3
+    kbps_index, rate_index, padding = b2 >> 4, (b2 >> 2) & 3, (b2 >> 1) & 1
+    if b0 != 0xFF or (b1 & 0xE0) != 0xE0 or version == 1 or layer != 1 \
+            or kbps_index in (0, 15) or rate_index == 3:
+        return None
+    mpeg1 = version == 3
+    rate = _MP3_RATES[version][rate_index]
+    kbps = _MP3_KBPS[mpeg1][kbps_index]
+    count = 1152 if mpeg1 else 576
+    return count // 8 * kbps * 1000 // rate + padding, count, rate
+
+
+def _id3v2_end(data):
+    """Where the audio starts: after any ID3v2 tags at the front."""
+    pos = 0
+    while data[pos:pos + 3] == b"ID3" and len(data) >= pos + 10:
+        size = 0
+        for byte in data[pos + 6:pos + 10]:  # "syncsafe": 7 bits a byte
+            size = (size << 7) | (byte & 0x7F)
+        pos += 10 + size + (10 if data[pos + 5] & 0x10 else 0)
+    return pos
+
+
+def _trailing_tags_size(data):
+    """Bytes of ID3v1 and APEv2 tags at the end of an mp3 file."""
+    size = 0
+    if data[-128:-125] == b"TAG":
+        size += 128
+    footer = data[len(data) - size - 32:len(data) - size]
+    if footer[:8] == b"APETAGEX":
+        tag = struct.unpack_from("<I", footer, 12)[0]
+        flags = struct.unpack_from("<I", footer, 20)[0]
+        size += tag + (32 if flags & 0x80000000 else 0)
+    return size

@@ -60,6 +60,30 @@ def test_ffmpeg_result_is_accepted_only_when_complete(decoders, tmp_path):
         decode_audio(cut)
 
 
+@pytest.mark.parametrize("encoding", [
+    ["-b:a", "64k"], ["-q:a", "4"], ["-q:a", "4", "-write_xing", "0"],
+    ["-b:a", "32k", "-ar", "16000", "-write_id3v1", "1", "-metadata", "title=take 1"],
+], ids=["cbr", "vbr", "vbr without xing header", "16 kHz with id3v1"])
+def test_mp3_files_from_another_encoder(decoders, encoding, tmp_path):
+    """ffmpeg's LAME files: tags at either end, VBR, and VBR without a Xing header, which
+    libsndfile reads only up to its own estimate of the length (a third of this file)."""
+    path = tmp_path / "take.mp3"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=220:duration=8",
+                    "-f", "lavfi", "-i", "anoisesrc=d=8:a=0.2", "-filter_complex", "amix=inputs=2",
+                    "-c:a", "libmp3lame", *encoding, str(path)], check=True)
+    if decoders == "no ffmpeg" and "-write_xing" in encoding:
+        with pytest.raises(AudioError, match=r"take.mp3: only [0-7].\d\d s of the 8.\d\d s this mp3 "
+                                             r"file holds could be decoded here: install ffmpeg"):
+            decode_audio(path)
+    else:
+        assert decode_audio(path).duration == pytest.approx(8.0, abs=0.06)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[:len(data) * 2 // 3])
+    with pytest.raises(AudioError, match="cut.mp3: the mp3 file is damaged or truncated"):
+        decode_audio(cut)
+
+
 @pytest.mark.parametrize("suffix,fmt,subtype", FORMATS)
 def test_randomly_damaged_files_never_raise_anything_else(suffix, fmt, subtype, monkeypatch,
                                                          tmp_path):
