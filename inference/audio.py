@@ -231,9 +231,10 @@ def _decode_file(file, max_seconds):
 
 
 def _larger(promise, declared):
-    """The larger of what the container promises and what a decoder read in its header (an mp3
-    whose Xing header counts more frames than are there was cut at a frame boundary)."""
-    if declared and (promise is None or declared > promise.seconds + promise.slack):
+    """What the file promises: the larger of its container's word and what a decoder read in its
+    header, except that frames counted to the end of the file beat a decoder's estimate."""
+    if declared and (promise is None or (not promise.whole
+                                         and declared > promise.seconds + promise.slack)):
         return Promise(declared)
     return promise
 

@@ -197,7 +197,7 @@ def _walk_mp3(data, label):
     """
     pos = _id3v2_end(data)
     end = len(data) - _trailing_tags_size(data)
-    samples, rate, frame = 0, None, None
+    frames, rate, frame, xing = 0, None, None, None
     while pos + 4 <= end:
         frame = _mp3_frame(data[pos:pos + 4])
         if frame is None or (rate is not None and frame[2] != rate):
@@ -205,14 +205,31 @@ def _walk_mp3(data, label):
         length, count, rate = frame
         if pos + length > end:
             raise damaged(label, "mp3", "it ends inside its last frame")
-        samples, pos = samples + count, pos + length
+        if frames == 0:
+            xing = _xing_frames(data[pos:pos + length])
+        frames, pos = frames + 1, pos + length
     if frame is None:
         return None
     if pos < end:
         raise damaged(label, "mp3", "it ends inside its last frame")
+    count = frame[1]
+    if xing is not None and xing > frames + 1:  # cut exactly between two frames
+        raise damaged(label, "mp3", f"its header promises {xing * count / rate:.2f} s of audio but "
+                                    f"only {frames * count / rate:.2f} s are there")
     # not output by a decoder: a Xing/LAME frame, the encoder's delay (LAME: 1105 samples) and
     # the padding of the last frame (under 2 frames)
-    return Promise(samples / rate, slack=(4 * frame[1] + 1105) / rate, whole=True)
+    return Promise(frames * count / rate, slack=(4 * count + 1105) / rate, whole=True)
+
+
+def _xing_frames(first_frame):
+    """The frame count a Xing/Info header (in an mp3's first frame) declares, or None."""
+    for tag in (b"Xing", b"Info"):
+        at = first_frame.find(tag)
+        if at >= 0 and len(first_frame) >= at + 12:
+            flags = int.from_bytes(first_frame[at + 4:at + 8], "big")
+            if flags & 1:
+                return int.from_bytes(first_frame[at + 8:at + 12], "big")
+    return None
 
 
 def _mp3_frame(header):

@@ -78,10 +78,20 @@ def test_mp3_files_from_another_encoder(decoders, encoding, tmp_path):
     else:
         assert decode_audio(path).duration == pytest.approx(8.0, abs=0.06)
     data = path.read_bytes()
-    cut = tmp_path / "cut.mp3"
-    cut.write_bytes(data[:len(data) * 2 // 3])
-    with pytest.raises(AudioError, match="cut.mp3: the mp3 file is damaged or truncated"):
-        decode_audio(cut)
+    third = len(data) * 2 // 3
+    accepted = []
+    for end in range(third, third + 420):  # every byte of two or more frames
+        try:
+            decode_audio(data[:end], name="cut.mp3")
+            accepted.append(end)
+        except AudioError as exc:
+            if "damaged or truncated" not in str(exc):
+                assert decoders == "no ffmpeg" and "install ffmpeg" in str(exc)
+                accepted.append(end)
+    if "-write_xing" in encoding:  # nothing says how long it was: a cut between frames passes
+        assert 1 <= len(accepted) <= 4
+    else:
+        assert accepted == []  # the Xing header counts the frames
 
 
 @pytest.mark.parametrize("suffix,fmt,subtype", FORMATS)
