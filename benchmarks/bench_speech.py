@@ -39,6 +39,8 @@ CLIPS = [
     ("beat2_scott_train/2_scott_0_1_1.wav", "beat2_scott_train/2_scott_0_1_1.TextGrid", None),
 ]
 KEYWORDS = KeyPoseDictionary.default()
+SCRIPT_WITH_NUMBERS = ("Dr. Kowalczyk paid 5 pounds on the 3rd of May, which is 10% more than "
+                       "Mr. Oyelaran's 21st offer of 3.5 pounds. Hmm, she said: it's 12 o'clock.")
 
 
 def edit_path(ref, hyp):
@@ -163,7 +165,7 @@ def damaged(args):
     cases = [ss.drop_words(scott, 60, 12), ss.add_words(scott, 90), ss.replace_with_names(scott),
              ss.remove_fillers(mfa), ss.add_fillers(other), ss.repeat_words(other, 30, 4),
              ss.insert_audio(scott, 10.0, "silence"), ss.insert_audio(other, 10.0, "noise"),
-             ss.music_before(mfa), ss.espeak_case(ss_script_with_numbers(), "en-us")]
+             ss.music_before(mfa), ss.espeak_case(SCRIPT_WITH_NUMBERS.split(), "en-us")]
     print(f"\n{'damaged case':<34} {'from':<24} {'placed':>6} {'onset med':>9} {'<=100ms':>7} "
           f"{'unsaid doubted':>14} {'RTF':>6}")
     for case in cases:
@@ -172,11 +174,6 @@ def damaged(args):
         doubted = "" if np.isnan(s["unspoken_doubted"]) else f"{s['unspoken_doubted']:.0%}"
         print(f"{case.name:<34} {case.audio.name:<24} {s['placed']:>6.1%} {s['median_ms']:>6.1f} ms "
               f"{s['within_100ms']:>7.1%} {doubted:>14} {wall / case.audio.duration:>6.3f}", flush=True)
-
-
-def ss_script_with_numbers():
-    return ("Dr. Kowalczyk paid $5 on the 3rd of May 1999, which is 10% more than Mr. Oyelaran's "
-            "fee of $4.50 in the 1990s. Hmm, she said: it's 9:30.").split()
 
 
 def long_recording(args):

@@ -6,12 +6,10 @@ was not (a sentence added to the script, a word replaced by a name nobody said).
 from small functions that each change one thing; :func:`score` says how an alignment did.
 """
 
-import os
-import subprocess
-import tempfile
 from dataclasses import dataclass, replace
 
 import numpy as np
+from speech_synth import speak
 
 from talkrig.inference.audio import decode_audio
 from talkrig.plugins.transcript.formats import read_transcript_file, read_words
@@ -57,22 +55,16 @@ def reference_phones(textgrid, seconds=None):
     return [w for w in words if seconds is None or w.end <= seconds]
 
 
-def espeak_case(tokens, voice="en-us", speed=165, seed=0):
-    """Speech with known word times that is in no shared file: espeak-ng says each written
+def espeak_case(tokens, voice="en-us", words_per_minute=165, seed=0):
+    """Speech with known word times that is in no shared file: eSpeak NG says each written
     token ("Dr.", "$5", "1999", a name) on its own, and the pieces are joined with short
     pauses of random length, so every token's onset is known to the sample."""
-    import soundfile
-
     rng = np.random.default_rng(seed)
-    with tempfile.TemporaryDirectory() as folder:
-        spoken = []
-        for k, token in enumerate(tokens):
-            path = os.path.join(folder, f"{k}.wav")
-            subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", path, token],
-                           check=True, capture_output=True)
-            samples, rate = soundfile.read(path, dtype="float32")
-            loud = np.flatnonzero(np.abs(samples) > 0.02)
-            spoken.append(samples[loud[0]:loud[-1] + 1] if len(loud) else samples[:0])
+    spoken = []
+    for token in tokens:
+        samples, rate = speak(token, voice, words_per_minute)
+        loud = np.flatnonzero(np.abs(samples) > 0.02)
+        spoken.append(samples[loud[0]:loud[-1] + 1] if len(loud) else samples[:0])
     pieces, truth, ends = [np.zeros(int(0.4 * rate), np.float32)], [], []
     t = 0.4
     for samples in spoken:
