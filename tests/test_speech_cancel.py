@@ -97,6 +97,15 @@ def test_pipeline_reports_progress_inside_the_words_stage(take, scott2_textgrid)
     assert WORDS_START <= in_words[0] and in_words[-1] <= WORDS_START + WORDS_SHARE + 1e-9
 
 
+def test_server_result_carries_the_phones(runner, take, scott2_textgrid):
+    job = runner.submit(take, GenerateOptions(transcript=scott2_textgrid.read_text(), keyposes="none"))
+    wait_for(lambda: runner.status(job["id"])["state"] == "done", timeout=60)
+    words = runner.result(job["id"]).words
+    so = words[0]
+    assert so["word"] == "so" and [p["phone"] for p in so["phones"]] == ["S", "OW"]
+    assert sum("phones" in w for w in words) == len(words) - 1  # all but "5" (no phones in the file)
+
+
 # --- the worker pool itself ------------------------------------------------------------------
 
 def _setup(offset):

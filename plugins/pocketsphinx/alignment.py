@@ -39,7 +39,7 @@ MIN_CUT_PAUSE = 0.15  # seconds of pause between anchored words where segments m
 MIN_SEGMENT_SECONDS = 3.0
 MAX_SEGMENT_SECONDS = 20.0  # cut without a pause rather than align longer pieces
 MARGIN_SECONDS = 0.05  # a segment cut without a pause reaches this far into its neighbours
-SMALL_GAP = 2  # words missing on either side between two anchors that need no segment of their own
+SMALL_GAP = 2  # words missing on either side of two anchors that need no segment of their own
 MIN_WORD_SECONDS = 0.06  # less audio than this per word: the words were not said here
 RUN_NEEDS_ROOM = 3  # ... checked for runs of this many unheard words or more
 # Grammar probabilities of leaving a word out. pocketsphinx prunes any transition less likely
@@ -109,7 +109,8 @@ def align(audio, transcript, progress=None, workers=None):
                           f"{len(heard)} words heard, {len(pairs)} agree with the script's "
                           f"{len(script.words)}): is it the script of another recording?")
     anchors = {j: heard[i] for i, j in pairs}
-    log.info("%s: %d of %d script words heard in agreement", audio.name, len(anchors), len(script.words))
+    log.info("%s: %d of %d script words heard in agreement", audio.name, len(anchors),
+             len(script.words))
     segments = plan_segments(pairs, heard, len(script.words), audio.duration)
     placed = align_segments(audio, script, segments, _scaled(progress, ANCHOR_SHARE, 1.0), workers)
     return timed_tokens(script, placed, anchors, audio)
@@ -168,7 +169,8 @@ def plan_segments(pairs, heard, n_words, duration):
             pause = start - end
             at = end + pause / 2 if pause > 0 else start
             length = at - cuts[-1][1]
-            if (pause >= MIN_CUT_PAUSE and length >= MIN_SEGMENT_SECONDS) or length >= MAX_SEGMENT_SECONDS:
+            in_pause = pause >= MIN_CUT_PAUSE and length >= MIN_SEGMENT_SECONDS
+            if in_pause or length >= MAX_SEGMENT_SECONDS:
                 cut(j2, at)
         else:
             cut(j + 1, end, MARGIN_SECONDS)
@@ -216,7 +218,8 @@ def align_segments(audio, script, segments, progress=None, workers=None):
         words = [script.words[seg.first + k] for k in ks]
         skips = [SKIP_ANCHORED if seg.anchored[k] else SKIP_UNHEARD for k in ks]
         tasks.append((decoding.piece(pcm, a, b, rate), words, skips))
-    dictionary, guessed = decoding.dictionary_for(script.words, (lambda: progress(0.0)) if progress else None)
+    tick = (lambda: progress(0.0)) if progress is not None else None
+    dictionary, guessed = decoding.dictionary_for(script.words, tick)
     for word, phones in guessed.items():
         log.info("'%s' is not in the dictionary; pronouncing it %s", word, phones)
     results = run_tasks((tasks_.align_decoders, (dictionary,)), tasks_.align_piece, tasks,
