@@ -1,9 +1,9 @@
 """Audio in, SMPL-X motion out: the generation pipeline every shell (CLI, server, bake) calls.
 
 Stages: decode -> features -> words -> generator -> key poses -> post-processing.
-``progress(stage, fraction)`` is called as work advances (inside the words stage too);
-``cancelled()`` is polled between stages, generator windows and within the words stage, and
-stops the work with JobCancelled.
+``progress(stage, fraction)`` is called as work advances (inside the decode and words stages
+too); ``cancelled()`` is polled between stages, generator windows and within the decode and
+words stages, and stops the work with JobCancelled.
 """
 
 import logging
@@ -69,8 +69,8 @@ def generate(audio, options=None, progress=None, cancelled=None):
 
     progress(stage, fraction): stage name (decode, features, words, generate, keyposes,
     postprocess, done) and the overall fraction done in [0, 1], never decreasing.
-    cancelled(): polled between stages, generator windows and, in the words stage, at least
-    every 0.25 s of speech work; True stops with JobCancelled.
+    cancelled(): polled between stages, generator windows, decoded audio blocks and, in the
+    words stage, at least every 0.25 s of speech work; True stops with JobCancelled.
     """
     from ..motion.container import check_fps, frame_count
     from .audio import decode_audio
@@ -91,7 +91,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     gen_fps = generation_fps(generator, backend_options, fps)
 
     step("decode", 0.0)
-    decoded = decode_audio(audio)
+    decoded = decode_audio(audio, progress=lambda fraction: step("decode", fraction))
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)

@@ -5,7 +5,9 @@ import multiprocessing
 import os
 import time
 
+import numpy as np
 import pytest
+import soundfile
 from server_fakes import wait_for
 
 from talkrig.inference.audio import decode_audio
@@ -70,6 +72,42 @@ def test_cancel_in_the_words_stage_ends_the_job_within_a_second(runner, take, sc
     in_words = sorted({p for stage, p in seen if stage == "words"})
     assert len(in_words) >= 3, f"{phase}: progress did not rise inside the words stage: {in_words}"
     wait_for(lambda: not speech_workers(), timeout=3)  # no decoder is left running
+
+
+def test_cancel_while_the_audio_is_decoded_stops_decoding_at_once(take, tmp_path):
+    path = tmp_path / "three-takes.wav"  # 186 s of stereo: 46 blocks to decode
+    stereo = np.tile(take.samples, 3)[:, None].repeat(2, axis=1)
+    soundfile.write(path, stereo, 16000)
+    seen, state = [], {}
+
+    def cancelled():
+        if seen and seen[-1][1] >= 0.2 * STAGES[0][1]:
+            state.setdefault("asked", time.monotonic())
+        return "asked" in state
+
+    with pytest.raises(JobCancelled):
+        generate(str(path), GenerateOptions(speech="none", keyposes="none"),
+                 progress=lambda stage, fraction: seen.append((stage, fraction)), cancelled=cancelled)
+    assert time.monotonic() - state["asked"] <= 1.0
+    assert {stage for stage, _ in seen} == {"decode"}
+    assert seen[-1][1] <= 0.3 * STAGES[0][1]  # stopped a block or two later, not at the end
+
+
+def test_cancel_while_a_huge_script_is_read_ends_within_a_second(take, script):
+    huge = " ".join([script] * (1_600_000 // len(script) + 1))  # 1.6 MB of text
+    seen, state = [], {}
+
+    def cancelled():
+        if any(stage == "words" for stage, _ in seen):
+            state.setdefault("words", time.monotonic())
+            if time.monotonic() - state["words"] > 0.5:
+                state.setdefault("asked", time.monotonic())
+        return "asked" in state
+
+    with pytest.raises(JobCancelled):
+        generate(take, GenerateOptions(transcript=huge, keyposes="none"),
+                 progress=lambda stage, fraction: seen.append((stage, fraction)), cancelled=cancelled)
+    assert time.monotonic() - state["asked"] <= 1.0
 
 
 def test_cancel_reaches_a_decoder_in_this_process(scott2_wav):
