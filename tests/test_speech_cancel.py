@@ -1,6 +1,7 @@
 """Progress and cancel inside the words stage: a job shows its progress rising while speech is
 recognised or aligned, and a cancel ends it within a second, whatever the engine is doing."""
 
+import json
 import multiprocessing
 import os
 import time
@@ -8,11 +9,14 @@ import time
 import numpy as np
 import pytest
 import soundfile
+from fastapi.testclient import TestClient
 from server_fakes import wait_for
 
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.pipeline import STAGES, GenerateOptions, JobCancelled, generate
+from talkrig.inference.server.app import create_app
 from talkrig.inference.server.jobs import CANCELLED, JobRunner
+from talkrig.inference.server.settings import ServerSettings
 from talkrig.inference.speech import SpeechError, find_words
 from talkrig.plugins.pocketsphinx import recognition, workers
 from talkrig.plugins.pocketsphinx.recognition import recognise
@@ -135,10 +139,17 @@ def test_pipeline_reports_progress_inside_the_words_stage(take, scott2_textgrid)
     assert WORDS_START <= in_words[0] and in_words[-1] <= WORDS_START + WORDS_SHARE + 1e-9
 
 
-def test_server_result_carries_the_phones(runner, take, scott2_textgrid):
-    job = runner.submit(take, GenerateOptions(transcript=scott2_textgrid.read_text(), keyposes="none"))
-    wait_for(lambda: runner.status(job["id"])["state"] == "done", timeout=60)
-    words = runner.result(job["id"]).words
+def test_server_result_carries_the_phones(tmp_path, scott2_wav, scott2_textgrid):
+    settings = ServerSettings(token="t", data_dir=tmp_path / "data", workers=1)
+    with TestClient(create_app(settings)) as client:
+        auth = {"Authorization": "Bearer t"}
+        options = {"backend": "procedural", "transcript": scott2_textgrid.read_text(), "keyposes": "none"}
+        answer = client.post("/v1/jobs", headers=auth, files={
+            "audio": ("take.wav", scott2_wav.read_bytes(), "audio/wav"),
+            "options": (None, json.dumps(options), "application/json")})
+        status_url = answer.json()["status_url"]
+        wait_for(lambda: client.get(status_url, headers=auth).json()["state"] == "done", timeout=60)
+        words = client.get(answer.json()["result_url"], headers=auth).json()["words"]
     so = words[0]
     assert so["word"] == "so" and [p["phone"] for p in so["phones"]] == ["S", "OW"]
     assert sum("phones" in w for w in words) == len(words) - 1  # all but "5" (no phones in the file)

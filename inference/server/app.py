@@ -198,7 +198,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None)
         return runner.cancel(job_id)
 
     @api.get("/jobs/{job_id}/result", response_model=schemas.JobResultInfo,
-             responses={404: ERRORS[404], 409: ERRORS[409]})
+             response_model_exclude_none=True, responses={404: ERRORS[404], 409: ERRORS[409]})
     def result(job_id: str):
         """Words (JSON) and motion facts of a done job; 409 while it runs or if it failed."""
         out = runner.result(job_id)
