@@ -30,6 +30,12 @@ Artefacts (artifacts.py):
     joint_limit_violations(motion)            fraction of hinge joints bent out of range
     frozen_fraction(motion)                   fraction of frames with no body motion
     max_jump(motion)                          largest frame-to-frame joint jump, metres
+Audio and seed dependence (sensitivity.py):
+    pose_distance(a, b)                       mean joint-rotation angle frame by frame, rad
+    seed_diversity(samples)                   mean pairwise pose distance across seeds, rad
+    audio_sensitivity(speech, silence, other) same seed, other audio: distances and speed ratio
+    speed_energy_correlation(motion, energy)  Pearson r of joint speed and log loudness
+    speech_mask(intervals, n_frames, fps), pause_speed_ratio(motion, speech)
 Everything at once (report.py):
     quality_report(motion, reference=None, ground_truth=None, onset_times=None, samples=None)
     mean_reports(reports), METRICS (unit, direction and label of every report key)
@@ -53,6 +59,14 @@ from .distribution import (
 )
 from .kinematics import DEFAULT_JOINTS, acceleration, jerk, joint_positions, joint_speed, velocity
 from .report import METRICS, MetricInfo, mean_reports, quality_report
+from .sensitivity import (
+    audio_sensitivity,
+    pause_speed_ratio,
+    pose_distance,
+    seed_diversity,
+    speech_mask,
+    speed_energy_correlation,
+)
 from .variety import diversity, l1_div, multimodality
 
 __all__ = [
@@ -63,6 +77,8 @@ __all__ = [
     "speed_hellinger", "speed_histograms", "hellinger_distance",
     "mean_speed", "mean_acceleration", "mean_jerk",
     "foot_sliding", "joint_limit_violations", "frozen_fraction", "max_jump",
+    "pose_distance", "seed_diversity", "audio_sensitivity", "speed_energy_correlation",
+    "speech_mask", "pause_speed_ratio",
     "quality_report", "mean_reports", "METRICS", "MetricInfo",
     "DEFAULT_JOINTS", "joint_positions", "joint_speed", "velocity", "acceleration", "jerk",
 ]
