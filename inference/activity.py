@@ -51,7 +51,7 @@ def speech_activity(features, words=None):
     """
     fps = features.fps
     n = features.n_frames
-    excess = _smooth(band_excess(features.mel, features.sample_rate), round(SMOOTH_SECONDS * fps))
+    excess = moving_average(band_excess(features.mel, features.sample_rate), round(SMOOTH_SECONDS * fps))
     active = np.zeros(n, bool)
     if n:
         quiet, loud = np.percentile(excess, [QUIET_PERCENTILE, LOUD_PERCENTILE])
@@ -123,7 +123,7 @@ def drop_short(mask, min_len):
     return mask
 
 
-def _smooth(x, frames):
+def moving_average(x, frames):
     """Centred moving average over ``frames`` frames (made odd), edges held."""
     frames = max(1, int(frames) | 1)
     x = np.asarray(x, np.float64)

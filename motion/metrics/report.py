@@ -12,6 +12,7 @@ from .accuracy import l1_error, pck
 from .artifacts import foot_sliding, frozen_fraction, joint_limit_violations, max_jump
 from .beats import beat_consistency
 from .distribution import (
+    DISTRIBUTION_JOINTS,
     frechet_kinetic_distance,
     mean_acceleration,
     mean_angular_speed,
@@ -49,10 +50,10 @@ METRICS = {
     "l1div": MetricInfo("L1div", "m", "reference"),
     "fkd": MetricInfo("Frechet kinetic distance", "", "lower", "reference", "static"),
     "speed_hellinger": MetricInfo("speed histogram Hellinger", "0..1", "lower", "reference", "static"),
-    "mean_speed": MetricInfo("mean joint speed", "m/s", "reference"),
+    "mean_speed": MetricInfo("mean joint speed (upper body)", "m/s", "reference"),
     "angular_speed": MetricInfo("angular speed (upper body)", "rad/s", "reference"),
-    "mean_acceleration": MetricInfo("mean acceleration", "m/s^2", "reference"),
-    "mean_jerk": MetricInfo("mean jerk", "m/s^3", "reference"),
+    "mean_acceleration": MetricInfo("mean acceleration (upper body)", "m/s^2", "reference"),
+    "mean_jerk": MetricInfo("mean jerk (upper body)", "m/s^3", "reference"),
     "angular_speed_ratio": MetricInfo("angular speed / real", "ratio", "reference", "reference"),
     "acceleration_ratio": MetricInfo("acceleration / real", "ratio", "reference", "reference"),
     "jerk_ratio": MetricInfo("jerk / real", "ratio", "reference", "reference"),
@@ -96,6 +97,9 @@ def quality_report(motion, reference=None, ground_truth=None, onset_times=None, 
     Metrics a short motion cannot support (e.g. diversity under 100 frames) are left out.
     """
     kw = {"skeleton": skeleton}
+    # Dynamics are compared on the upper body, where the gestures are: a real speaker may walk
+    # about the stage, while generated speakers stand with planted feet by design.
+    upper = {"skeleton": skeleton, "joints": DISTRIBUTION_JOINTS}
     out = {}
     if ground_truth is not None:
         out["l1"] = l1_error(motion, ground_truth, **kw)
@@ -110,14 +114,14 @@ def quality_report(motion, reference=None, ground_truth=None, onset_times=None, 
     if reference is not None:
         out["fkd"] = _try("fkd", frechet_kinetic_distance, motion, reference, **kw)
         out["speed_hellinger"] = _try("speed_hellinger", speed_hellinger, motion, reference, **kw)
-    out["mean_speed"] = _try("mean_speed", mean_speed, motion, **kw)
+    out["mean_speed"] = _try("mean_speed", mean_speed, motion, **upper)
     out["angular_speed"] = _try("angular_speed", mean_angular_speed, motion)
-    out["mean_acceleration"] = _try("mean_acceleration", mean_acceleration, motion, **kw)
-    out["mean_jerk"] = _try("mean_jerk", mean_jerk, motion, **kw)
+    out["mean_acceleration"] = _try("mean_acceleration", mean_acceleration, motion, **upper)
+    out["mean_jerk"] = _try("mean_jerk", mean_jerk, motion, **upper)
     if reference is not None:
         for name, own, func, fkw in (("angular_speed_ratio", "angular_speed", mean_angular_speed, {}),
-                                     ("acceleration_ratio", "mean_acceleration", mean_acceleration, kw),
-                                     ("jerk_ratio", "mean_jerk", mean_jerk, kw)):
+                                     ("acceleration_ratio", "mean_acceleration", mean_acceleration, upper),
+                                     ("jerk_ratio", "mean_jerk", mean_jerk, upper)):
             real = _try(name, func, reference, **fkw)
             out[name] = out[own] / real if real and out[own] is not None else None
     if speaking is not None:

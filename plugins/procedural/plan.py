@@ -18,6 +18,8 @@ from .poses import BEAT_GESTURES, side_pose
 from .tracks import EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
+HAND_SHARES = (0.3, 0.55)  # cumulative: dominant hand alone, the other alone, then both
+RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
 
 
 @dataclass
@@ -76,10 +78,10 @@ class _Planner:
     # --- gestures -------------------------------------------------------------------------
     def choose_hands(self):
         other = "left" if self.dominant == "right" else "right"
-        if self.previous_hands is not None and self.rng.random() < 0.5:
+        if self.previous_hands is not None and self.rng.random() < 0.4:
             return self.previous_hands
-        r = self.rng.random()
-        hands = (self.dominant,) if r < 0.45 else (other,) if r < 0.62 else SIDES
+        r = self.rng.random()  # real speakers use both hands about equally, often together
+        hands = (self.dominant,) if r < HAND_SHARES[0] else (other,) if r < HAND_SHARES[1] else SIDES
         self.previous_hands = hands
         return hands
 
@@ -116,7 +118,7 @@ class _Planner:
             self._strokes(side, name, beats + lag, strengths, amplitude, prep)
         end = beats[-1] + hold
         if last_in_phrase:
-            if pause_after > 1.3:
+            if pause_after > RETRACT_PAUSE:
                 start = max(end, phrase_end - 0.05)
                 for side in hands:
                     self._retract(side, start)
@@ -139,7 +141,7 @@ class _Planner:
         self.active[side] = True
         times, amps = self.flicks[side]
         for b, s in zip(beats[first + 1:], strengths[first + 1:]):
-            variant = self.gesture_pose(name, side, amplitude * self.rng.uniform(0.8, 1.15), 2.2)
+            variant = self.gesture_pose(name, side, amplitude * self.rng.uniform(0.8, 1.15), 2.8)
             travel = max(self.rng.uniform(0.25, 0.4), _travel_time(keys.last_value, variant))
             if self.rng.random() < 0.8 and b - keys.last_time >= travel:
                 keys.move(b - travel, b, variant, EASE_STROKE)
@@ -147,7 +149,7 @@ class _Planner:
             else:
                 size = 1.0
             times.append(b)
-            amps.append(size * amplitude * (0.55 + 0.45 * s) * self.rng.uniform(0.8, 1.2))
+            amps.append(size * amplitude * (0.65 + 0.5 * s) * self.rng.uniform(0.8, 1.2))
 
     def _release(self, side, start):
         """A hand left out of a one-handed unit goes to rest, or waits low in gesture space."""
@@ -161,6 +163,7 @@ class _Planner:
         self.active[side] = False
 
     def phrases(self):
+        """Gesture units over every phrase: a phrase of speech is never left without strokes."""
         p = self.p
         phrases = p.phrases
         for i, (start, stop) in enumerate(phrases):
@@ -169,18 +172,8 @@ class _Planner:
             beats, strengths = p.beats[inside], p.beat_strength[inside]
             if len(beats) == 0 or self.energy_scale <= 0:
                 continue
-            energy = float(np.mean(p.at(p.energy, beats)))
-            chance = np.clip((0.85 + 0.15 * energy) * self.rate, 0.0, 0.97)
-            if self.rng.random() > chance:
-                self._rest_all(start)
-                continue
             for lo, hi in self._split(beats):
                 self.unit(beats[lo:hi], strengths[lo:hi], stop, nxt - stop, hi == len(beats))
-
-    def _rest_all(self, time):
-        for side in SIDES:
-            if self.active[side]:
-                self._retract(side, time)
 
     def _retract(self, side, start):
         keys = self.keys[side]
@@ -254,11 +247,11 @@ class _Planner:
                 pauses.append(ph[i][1])
         t, side = 0.0, 1.0 if self.rng.random() < 0.5 else -1.0
         while True:
-            candidates = [x for x in pauses if t + 3.0 < x < t + 12.0]
+            candidates = [x for x in pauses if t + 2.0 < x < t + 8.0]
             if candidates and self.rng.random() < 0.7:
                 t = candidates[int(self.rng.integers(len(candidates)))]
             else:
-                t = t + self.rng.uniform(6.0, 12.0)
+                t = t + self.rng.uniform(3.0, 8.0)
             if t >= self.duration:
                 break
             side = -side

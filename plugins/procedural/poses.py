@@ -212,20 +212,37 @@ def _side_pose(name, side):
 
 
 def standing_pose():
-    """(55, 3) the neutral standing body: arms at rest, upright spine, soft knees."""
+    """(55, 3) the relaxed standing body: arms at rest, upright spine, feet a little wider than
+    the hips and turned out, knees soft (the pelvis sits a few centimetres lower than with
+    straight legs; see :func:`root_height`)."""
     pose = np.zeros((55, 3))
-    pose[SPINE1] = (0.03, 0.0, 0.0)
+    pose[SPINE1] = (0.06, 0.0, 0.0)
     pose[SPINE2] = (0.02, 0.0, 0.0)
     pose[SPINE3] = (0.02, 0.0, 0.0)
     pose[NECK] = (0.08, 0.0, 0.0)
     pose[HEAD] = (-0.1, 0.0, 0.0)
-    pose[L_HIP] = (-0.03, 0.0, 0.02)
-    pose[R_HIP] = (-0.03, 0.0, -0.02)
-    pose[L_KNEE] = (0.06, 0.0, 0.0)
-    pose[R_KNEE] = (0.06, 0.0, 0.0)
-    pose[L_ANKLE] = (-0.03, 0.0, 0.0)
-    pose[R_ANKLE] = (-0.03, 0.0, 0.0)
+    pose[PELVIS] = (0.04, 0.0, 0.0)  # tipped forward a little, as the knees bend
+    pose[L_HIP] = compose(("x", -0.14), ("z", 0.05), ("y", 0.06))  # thigh forward, out, toes out
+    pose[R_HIP] = compose(("x", -0.14), ("z", -0.05), ("y", -0.06))
+    pose[L_KNEE] = (0.22, 0.0, 0.0)
+    pose[R_KNEE] = (0.22, 0.0, 0.0)
+    pose[L_ANKLE] = compose(("x", -0.08), ("z", -0.05))  # soles back to flat on the floor
+    pose[R_ANKLE] = compose(("x", -0.08), ("z", 0.05))
     for side in ("left", "right"):
         values, joints = side_pose("rest", side)
         pose[joints] = values
     return pose
+
+
+@lru_cache(maxsize=None)
+def root_height():
+    """Root height (m) that puts the standing pose's ankles where straight legs have them."""
+    from ...motion.skeleton import FLOOR_OFFSET, neutral_skeleton
+
+    skeleton = neutral_skeleton()
+    straight = np.zeros((1, 55, 3))
+    bent = standing_pose()[None]
+    ankles = [L_ANKLE, R_ANKLE]
+    low = skeleton.forward_kinematics(straight)[1][0, ankles, 1].mean()
+    now = skeleton.forward_kinematics(bent)[1][0, ankles, 1].mean()
+    return FLOOR_OFFSET + float(low - now)

@@ -14,22 +14,25 @@ import numpy as np
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
 from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_to_axis_angle
-from ...motion.skeleton import FLOOR_OFFSET
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 
 N_EXPRESSIONS = 100  # BEAT2 layout
+CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 undo
+REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
+STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
+STANCE_DIP = 0.012  # m it sinks there
 N_BETAS = 300
 
 # Idle noise channels: (joint, axis, radians RMS, group) — group "arm" grows in pauses.
 _NOISE = [
-    (P.PELVIS, 0, 0.02, "body"), (P.PELVIS, 1, 0.07, "body"), (P.PELVIS, 2, 0.02, "body"),
-    (P.SPINE1, 0, 0.03, "body"), (P.SPINE1, 1, 0.035, "body"), (P.SPINE1, 2, 0.02, "body"),
-    (P.SPINE2, 0, 0.02, "body"), (P.SPINE2, 1, 0.025, "body"), (P.SPINE2, 2, 0.015, "body"),
-    (P.SPINE3, 0, 0.02, "body"), (P.SPINE3, 1, 0.025, "body"), (P.SPINE3, 2, 0.015, "body"),
-    (P.NECK, 0, 0.04, "head"), (P.NECK, 1, 0.06, "head"), (P.NECK, 2, 0.025, "head"),
-    (P.HEAD, 0, 0.05, "head"), (P.HEAD, 1, 0.07, "head"), (P.HEAD, 2, 0.035, "head"),
+    (P.PELVIS, 0, 0.05, "body"), (P.PELVIS, 1, 0.13, "body"), (P.PELVIS, 2, 0.04, "body"),
+    (P.SPINE1, 0, 0.025, "body"), (P.SPINE1, 1, 0.03, "body"), (P.SPINE1, 2, 0.02, "body"),
+    (P.SPINE2, 0, 0.015, "body"), (P.SPINE2, 1, 0.02, "body"), (P.SPINE2, 2, 0.012, "body"),
+    (P.SPINE3, 0, 0.012, "body"), (P.SPINE3, 1, 0.015, "body"), (P.SPINE3, 2, 0.01, "body"),
+    (P.NECK, 0, 0.03, "head"), (P.NECK, 1, 0.045, "head"), (P.NECK, 2, 0.02, "head"),
+    (P.HEAD, 0, 0.04, "head"), (P.HEAD, 1, 0.06, "head"), (P.HEAD, 2, 0.03, "head"),
 ]
 # Gesturing arms wander in gesture space (faster band, scaled by how far the arm is raised).
 _DRIFT = []
@@ -54,7 +57,7 @@ for _side in (0, 1):
             _NOISE.append((_base + 3 * _finger + _k, 2, _amp, "arm"))
 _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
-_DRIFT_AMPS = np.array([c[2] for c in _DRIFT])
+_DRIFT_AMPS = 1.9 * np.array([c[2] for c in _DRIFT])
 _DRIFT_SIDE = np.array([0 if c[0] in (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST) else 1 for c in _DRIFT])
 _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
@@ -81,8 +84,8 @@ def make_context(fps, plan, prosody, rng, options):
         fps=fps,
         plan=plan,
         prosody=prosody,
-        noise=SmoothNoise(rng, len(_NOISE), low=0.08, high=0.6),
-        drift=SmoothNoise(rng, len(_DRIFT), low=0.3, high=1.1),
+        noise=SmoothNoise(rng, len(_NOISE), low=0.1, high=0.8),
+        drift=SmoothNoise(rng, len(_DRIFT), low=0.2, high=0.7),
         base=axis_angle_to_quat(P.standing_pose()),
         idle=float(options.get("idle", 1.0)),
         expressions=bool(options.get("expressions", True)),
@@ -103,20 +106,23 @@ def render(ctx, start, stop):
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
     off = np.zeros((n, 55, 3))
-    strokes = _strokes(off, t, plan)
-    off[:, P.SPINE2, 0] += 0.03 * strokes  # the torso joins strong strokes
-    off[:, P.SPINE3, 0] += 0.02 * strokes
+    strokes = _strokes(off, t, plan)  # (n, 2) left, right
+    _torso_strokes(off, strokes)
     # the wandering stops for the hit: hands hold still just after each stroke
-    hold = np.stack([_hold_envelope(t, plan.flick_times[s]) for s in ("left", "right")], axis=1)
+    hold = np.stack([_hold_envelope(t, plan.flick_times[s], 0.3, 0.45) for s in ("left", "right")], axis=1)
     off[:, _DRIFT_JOINTS, _DRIFT_AXES] += (ctx.drift.sample(t) * _DRIFT_AMPS
-                                           * (activity * (1.0 - 0.8 * hold))[:, _DRIFT_SIDE] * ctx.idle)
+                                           * (activity * (1.0 - 0.6 * hold))[:, _DRIFT_SIDE] * ctx.idle)
     _head(off, t, frames, plan, pro)
     _torso_breath_stance(off, t, plan)
     trans = np.zeros((n, 3))
-    trans[:, 1] = FLOOR_OFFSET
+    trans[:, 1] = P.root_height()
     stance = plan.stance.sample(t)[:, 0]
-    trans[:, 0] = 0.03 * stance
+    trans[:, 0] = STANCE_SHIFT * stance  # the hips over the loaded foot
+    trans[:, 1] -= STANCE_DIP * np.abs(stance)  # the loaded knee takes the weight
     _noise(off, t, frames, ctx)
+    # the chest steadies itself against the pelvis' sway, as a standing body does
+    off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
+    off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
@@ -139,14 +145,25 @@ def _arms(q, t, plan):
         arm = plan.arms[side].sample(t)
         q[:, list(joints)] = arm
         elbow = 2.0 * np.arccos(np.clip(np.abs(arm[:, 2, 0]), 0.0, 1.0))
-        activity[:, k] = np.clip((elbow - 0.5) / 0.8, 0.0, 1.0)
+        activity[:, k] = REST_DRIFT + (1.0 - REST_DRIFT) * np.clip((elbow - 0.5) / 0.8, 0.0, 1.0)
     return activity
 
 
+def _torso_strokes(off, strokes):
+    """The body joins the strokes: the chest leans into each hit and turns toward the hand
+    that makes it, the pelvis answers a little. strokes : (n, 2) left, right."""
+    both = strokes.sum(axis=1)
+    turn = strokes[:, 0] - strokes[:, 1]  # positive: toward the left hand
+    for joint, lean, yaw in ((P.PELVIS, 0.05, 0.06), (P.SPINE1, 0.02, 0.02), (P.SPINE2, 0.025, 0.02),
+                             (P.SPINE3, 0.015, 0.01), (P.NECK, -0.04, 0.0)):
+        off[:, joint, 0] += lean * both
+        off[:, joint, 1] += yaw * turn
+
+
 def _strokes(off, t, plan):
-    """Beat strokes: the forearm lifts, then strikes down to land on the beat. Returns the
-    summed stroke signal of both hands (n,)."""
-    total = np.zeros(len(t))
+    """Beat strokes: the forearm lifts, then strikes down to land on the beat. Returns each
+    hand's stroke signal (n, 2), left and right."""
+    total = np.zeros((len(t), 2))
     for side, sign, (shoulder, elbow, wrist), fingers in (
         ("left", 1.0, (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST), P.L_FINGERS),
         ("right", -1.0, (P.R_SHOULDER, P.R_ELBOW, P.R_WRIST), P.R_FINGERS),
@@ -154,7 +171,7 @@ def _strokes(off, t, plan):
         f = beat_pulse(t, plan.flick_times[side], plan.flick_amps[side])
         if not np.any(f):
             continue
-        total += f
+        total[:, 0 if side == "left" else 1] = f
         g = beat_loop(t, plan.flick_times[side], plan.flick_amps[side])
         off[:, shoulder, 1] += -sign * 0.15 * g  # the hand swings forward and back into the hit
         off[:, elbow, 0] += 0.2 * g  # the forearm turns a little on the way
