@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_slerp
-from .poses import BEAT_GESTURES, side_pose
+from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose
 from .tracks import EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
-HAND_SHARES = (0.3, 0.55)  # cumulative: dominant hand alone, the other alone, then both
+HAND_SHARES = (0.3, 0.58)  # cumulative: dominant hand alone, the other alone, then both
 RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
+ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Plan:
     stance: KeyTrack  # (1,) weight shift -1 (on the right foot) .. 1 (on the left foot)
     breath_rate: float  # Hz
     breath_phase: float
+    rubs: list  # (start, end) seconds of clasped hands rubbing
 
 
 def _vary(values, rng, amount):
@@ -74,6 +76,7 @@ class _Planner:
         self.flicks = {side: ([], []) for side in SIDES}
         self.previous_gesture = None
         self.previous_hands = None
+        self.rubs = []  # (start, end) seconds the clasped hands rub each other
 
     # --- gestures -------------------------------------------------------------------------
     def choose_hands(self):
@@ -95,10 +98,18 @@ class _Planner:
         return names[self.rng.choice(len(names), p=weights / weights.sum())]
 
     def gesture_pose(self, name, side, amplitude, variation=1.5):
+        """A variant of a repertoire pose: jittered per joint, scaled from low in gesture space
+        by ``amplitude``; a variant a speaker would not make (see poses.plausible) is drawn
+        again with less jitter."""
         values, _ = side_pose(name, side)
-        target = _vary(values, self.rng, variation)
         low = quat_slerp(self.rest[side], self.ready[side], 0.5)
-        return quat_slerp(low, target, float(np.clip(amplitude, 0.0, 1.1)))
+        amount = float(np.clip(amplitude, 0.0, 1.1))
+        for _ in range(4):
+            pose = quat_slerp(low, _vary(values, self.rng, variation), amount)
+            if plausible(pose, side):
+                return pose
+            variation *= 0.5
+        return quat_slerp(low, axis_angle_to_quat(values), amount)
 
     def unit(self, beats, strengths, phrase_end, pause_after, last_in_phrase):
         """One gesture unit over ``beats``: prepare, stroke on the beats, then hold or retract."""
@@ -118,7 +129,9 @@ class _Planner:
             self._strokes(side, name, beats + lag, strengths, amplitude, prep)
         end = beats[-1] + hold
         if last_in_phrase:
-            if pause_after > RETRACT_PAUSE:
+            if pause_after > ADAPTOR_PAUSE:
+                self._settle(max(end, phrase_end - 0.05), phrase_end + pause_after)
+            elif pause_after > RETRACT_PAUSE:
                 start = max(end, phrase_end - 0.05)
                 for side in hands:
                     self._retract(side, start)
@@ -174,6 +187,27 @@ class _Planner:
                 continue
             for lo, hi in self._split(beats):
                 self.unit(beats[lo:hi], strengths[lo:hi], stop, nxt - stop, hi == len(beats))
+
+    def _settle(self, start, until):
+        """A long pause: both hands go to rest, or to a self-adaptor (hands clasped in front,
+        sometimes rubbing) until the speech comes back."""
+        names = list(ADAPTORS)
+        weights = np.array([ADAPTORS[n] for n in names])
+        name = names[self.rng.choice(len(names), p=weights / weights.sum())]
+        if name == "rest":
+            for side in SIDES:
+                self._retract(side, start)
+            return
+        arrive = start
+        for side in SIDES:
+            keys = self.keys[side]
+            values, _ = side_pose(name, side)
+            pose = _vary(values, self.rng, 0.3)
+            duration = max(self.rng.uniform(0.6, 0.9), 1.3 * _travel_time(keys.last_value, pose))
+            arrive = max(arrive, keys.move(start, max(start, keys.last_time) + duration, pose))
+            self.active[side] = False
+        if self.rng.random() < 0.5 and until - arrive > 0.8:
+            self.rubs.append((arrive, until))
 
     def _retract(self, side, start):
         keys = self.keys[side]
@@ -297,4 +331,5 @@ def make_plan(prosody, rng, options, duration):
         stance=planner.stance(),
         breath_rate=float(rng.uniform(0.21, 0.29)),
         breath_phase=float(rng.uniform(0, 2 * np.pi)),
+        rubs=planner.rubs,
     )

@@ -13,13 +13,14 @@ import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
-from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_to_axis_angle
+from ...motion.rotations import axis_angle_to_quat, quat_continuity, quat_multiply, quat_to_axis_angle
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 
 N_EXPRESSIONS = 100  # BEAT2 layout
 CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 undo
+MAX_ELBOW = 2.4  # radians: an elbow bends no further (about 140 degrees)
 REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
 STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
 STANCE_DIP = 0.012  # m it sinks there
@@ -112,6 +113,7 @@ def render(ctx, start, stop):
     hold = np.stack([_hold_envelope(t, plan.flick_times[s], 0.3, 0.45) for s in ("left", "right")], axis=1)
     off[:, _DRIFT_JOINTS, _DRIFT_AXES] += (ctx.drift.sample(t) * _DRIFT_AMPS
                                            * (activity * (1.0 - 0.6 * hold))[:, _DRIFT_SIDE] * ctx.idle)
+    _rubbing(off, t, plan)
     _head(off, t, frames, plan, pro)
     _torso_breath_stance(off, t, plan)
     trans = np.zeros((n, 3))
@@ -124,6 +126,7 @@ def render(ctx, start, stop):
     off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
     off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
+    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
     poses[:, P.JAW] = 0.0
@@ -135,6 +138,25 @@ def render(ctx, start, stop):
                     expressions=expressions.astype(np.float32), betas=np.zeros(N_BETAS, np.float32),
                     fps=ctx.fps, contacts=np.ones((n, 2), np.float32))
     return clamp_joint_limits(motion)  # layered offsets must not bend a finger backwards
+
+
+def _limit_bend(q, joints, max_angle):
+    """Shorten rotations of ``joints`` in q (n, 55, 4) to at most ``max_angle`` radians.
+
+    Layers add up: a stroke on an arm already bent far could carry the elbow past half a turn,
+    where its axis-angle flips sign and the joint-limit clamp would snap it straight. Signs
+    are made continuous over time first, so a rotation growing past the limit stays on its
+    side instead of jumping to its twin about the opposite axis."""
+    for j in joints:
+        qj = quat_continuity(q[:, j], axis=0)
+        qj *= np.where(np.mean(qj[:, 0]) < 0, -1.0, 1.0)  # mostly w >= 0: small angles are small
+        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi, continuous
+        over = angle > max_angle
+        if over.any():
+            axis = qj[over, 1:] / np.maximum(np.linalg.norm(qj[over, 1:], axis=-1, keepdims=True), 1e-12)
+            qj[over, 0] = np.cos(max_angle / 2.0)
+            qj[over, 1:] = axis * np.sin(max_angle / 2.0)
+        q[:, j] = qj
 
 
 def _arms(q, t, plan):
@@ -183,6 +205,21 @@ def _strokes(off, t, plan):
             off[:, fingers[3 * k], 2] += sign * 0.10 * f
             off[:, fingers[3 * k + 1], 2] += sign * 0.08 * f
     return total
+
+
+def _rubbing(off, t, plan, rate=0.9):
+    """Clasped hands rubbing each other: the forearms turn and the wrists roll against each
+    other in a slow circle, easing in and out."""
+    for start, end in plan.rubs:
+        inside = (t > start) & (t < end)
+        if not inside.any():
+            continue
+        u = t[inside] - start
+        envelope = np.minimum(np.clip(u / 0.4, 0.0, 1.0), np.clip((end - t[inside]) / 0.4, 0.0, 1.0))
+        phase = 2.0 * np.pi * rate * u
+        for elbow, wrist, sign in ((P.L_ELBOW, P.L_WRIST, 1.0), (P.R_ELBOW, P.R_WRIST, -1.0)):
+            off[inside, elbow, 0] += 0.12 * envelope * np.sin(phase)
+            off[inside, wrist, 1] += sign * 0.1 * envelope * np.cos(phase)
 
 
 def _hold_envelope(t, beats, before=0.1, after=0.3):
