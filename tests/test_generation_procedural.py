@@ -196,3 +196,32 @@ def test_moves_like_the_real_speaker_on_new_speech(procedural, speech, scott_mot
     hellinger = np.mean([speed_hellinger(m, scott_motion) for m in motions])
     assert 0.8 < angular < 1.25 and 0.8 < jerk < 1.25
     assert hellinger < 0.13
+
+
+def test_no_raised_palm_to_the_listener_in_the_repertoire_or_the_key_poses():
+    """Every pose the beat planner draws from, and every bundled key pose, keeps the hand below
+    the shoulder and never shows a raised palm to the listener (the "oath" look); variants
+    drawn by the planner obey the same check."""
+    import json
+
+    from talkrig.inference.keyposes import DEFAULT_PATH
+    from talkrig.motion.rotations import axis_angle_to_quat
+    from talkrig.plugins.procedural import poses as P
+    from talkrig.plugins.procedural.plan import _Planner
+
+    for name in list(P.BEAT_GESTURES) + list(P.ADAPTORS):
+        for side in ("left", "right"):
+            values, _ = P.side_pose(name, side)
+            assert P.plausible(axis_angle_to_quat(values), side), (name, side)
+    for entry in json.loads(DEFAULT_PATH.read_text())["entries"]:
+        for side in ("left", "right"):
+            names = [f"{side}_{j}" for j in ("collar", "shoulder", "elbow", "wrist")]
+            if "pose" in entry and names[1] in entry["pose"]:
+                values = np.array([entry["pose"].get(n, [0.0, 0.0, 0.0]) for n in names])
+                assert P.plausible(axis_angle_to_quat(values), side), entry["words"][0]
+    planner = _Planner(None, np.random.default_rng(0), {}, 10.0)
+    for name in P.BEAT_GESTURES:
+        for _ in range(20):
+            assert P.plausible(planner.gesture_pose(name, "right", 1.1, 2.8), "right")
+    raised = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.8], [0.0, -1.6, 0.0], [0.0, 0.0, 0.0]])
+    assert not P.plausible(axis_angle_to_quat(raised), "left")  # upper arm raised, hand by the head

@@ -184,8 +184,9 @@ REPERTOIRE = {
     # hands close together in front: "small", "a little"
     "small": (_arm(2.4, 1.0, 0.7, elbow=1.5, forearm=-1.0),
               hand(curl=(-0.2, -0.1, 0.1, 0.0), spread=-0.5)),
-    # forearm up, index pointing up: "up", "high"
-    "up": (_arm(0.86, 2.1, 1.02, twist=-0.9, elbow=1.74, forearm=0.43, wrist_flex=-0.37),
+    # forearm raised in front of the chest, index pointing up: "up", "high" (the hand stays
+    # below the shoulder: higher, with the palm out, it reads as an oath)
+    "up": (_arm(1.925, 1.188, 0.784, twist=-0.257, elbow=1.759, forearm=-0.302, wrist_flex=-0.355),
            hand(curl=(-1.0, 0.9, 1.0, 1.0), thumb=(0.6, -0.2))),
     # arm low, palm pressing down: "down", "low"
     "down": (_arm(3.0, 0.8, elbow=0.7, forearm=0.9, wrist_flex=-0.35),
