@@ -171,19 +171,21 @@ def shifted_take(reference, n_frames, seam_seconds=0.5):
     return loop[np.arange(n_frames) % loop.n_frames]
 
 
-def score_baselines(reference, n_frames, audio=None, ground_truth=None):
+def score_baselines(reference, n_frames, audio=None, ground_truth=None, mean_of=None, shift_of=None):
     """Rows a generator must beat for its figures to mean anything, as Scored (kind "baseline"):
     a static mean pose, and the real take shifted in time (the same speaker on the wrong audio).
 
     reference : the real take (distribution metrics compare with it). n_frames : length of the
     generated motions. audio : AudioContext of the generated motions' audio. ground_truth : the
-    real motion of that audio, when there is one.
+    real motion of that audio, when there is one. mean_of, shift_of : the real motion whose mean
+    pose is held and the one that is shifted (default ``reference``; e.g. the training data's
+    mean, and the ground truth itself shifted away from its audio).
     """
     rows = []
     for name, source, motion in (
-        ("static pose", "the real take's mean pose held still", static_pose(reference, n_frames)),
-        ("real, shifted", "the real take from its middle: right speaker, wrong audio",
-         shifted_take(reference, n_frames)),
+        ("static pose", "a real mean pose held still", static_pose(mean_of or reference, n_frames)),
+        ("real, shifted", "real motion of the speaker started from its middle: the wrong audio",
+         shifted_take(shift_of or reference, n_frames)),
     ):
         notes = []
         truth = ground_truth_for(motion, ground_truth, notes) if ground_truth is not None else None

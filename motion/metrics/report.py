@@ -58,7 +58,7 @@ METRICS = {
     "acceleration_ratio": MetricInfo("acceleration / real", "ratio", "reference", "reference"),
     "jerk_ratio": MetricInfo("jerk / real", "ratio", "reference", "reference"),
     "pause_speed_ratio": MetricInfo("speed in pauses / in speech", "ratio", "lower", "audio"),
-    "speed_energy_correlation": MetricInfo("speed-loudness correlation", "r", "higher", "audio", "shifted"),
+    "speed_energy_correlation": MetricInfo("speed-loudness correlation", "r", "higher", "audio"),
     "silence_distance": MetricInfo("pose change on silence (same seed)", "rad", "higher", "audio"),
     "other_distance": MetricInfo("pose change on other speech (same seed)", "rad", "higher", "audio"),
     "silence_speed_ratio": MetricInfo("speed on silence / on speech", "ratio", "lower", "audio"),
