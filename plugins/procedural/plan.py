@@ -117,7 +117,7 @@ class _Planner:
         name = self.choose_gesture(len(hands) == 2)
         self.previous_gesture = name
         strength = float(np.mean(strengths))
-        amplitude = np.clip(0.6 + 0.45 * strength + self.rng.normal(0, 0.08), 0.45, 1.05)
+        amplitude = np.clip(0.7 + 0.4 * strength + self.rng.normal(0, 0.1), 0.5, 1.1)
         amplitude *= min(self.energy_scale, 1.3)
         prep = self.rng.uniform(0.3, 0.5) * (1.1 - 0.25 * strength)
         hold = self.rng.uniform(0.2, 0.45)
@@ -154,7 +154,7 @@ class _Planner:
         self.active[side] = True
         times, amps = self.flicks[side]
         for b, s in zip(beats[first + 1:], strengths[first + 1:]):
-            variant = self.gesture_pose(name, side, amplitude * self.rng.uniform(0.8, 1.15), 2.8)
+            variant = self.gesture_pose(name, side, amplitude * self.rng.uniform(0.7, 1.2), 2.8)
             travel = max(self.rng.uniform(0.25, 0.4), _travel_time(keys.last_value, variant))
             if self.rng.random() < 0.8 and b - keys.last_time >= travel:
                 keys.move(b - travel, b, variant, EASE_STROKE)

@@ -13,13 +13,15 @@ import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
-from ...motion.rotations import axis_angle_to_quat, quat_continuity, quat_multiply, quat_to_axis_angle
+from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_continuity, quat_multiply,
+                                quat_to_axis_angle)
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 
 N_EXPRESSIONS = 100  # BEAT2 layout
 CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 undo
+COLLAR_SHARE = 0.38  # of the upper arm's turn the collarbone takes (real mocap: about 0.6 of its speed)
 MAX_ELBOW = 2.4  # radians: an elbow bends no further (about 140 degrees)
 REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
 STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
@@ -126,6 +128,7 @@ def render(ctx, start, stop):
     off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
     off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
+    _share_with_collars(q, ctx.base)
     _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
@@ -138,6 +141,16 @@ def render(ctx, start, stop):
                     expressions=expressions.astype(np.float32), betas=np.zeros(N_BETAS, np.float32),
                     fps=ctx.fps, contacts=np.ones((n, 2), np.float32))
     return clamp_joint_limits(motion)  # layered offsets must not bend a finger backwards
+
+
+def _share_with_collars(q, base, share=COLLAR_SHARE):
+    """Let the collarbones carry ``share`` of each upper arm's turn away from rest, as a real
+    shoulder girdle does (the arm is raised by both): q (n, 55, 4) in place, base (55, 4)."""
+    for collar, shoulder in ((P.L_COLLAR, P.L_SHOULDER), (P.R_COLLAR, P.R_SHOULDER)):
+        turn = quat_to_axis_angle(quat_multiply(q[:, shoulder], quat_conjugate(base[shoulder])))
+        moved = axis_angle_to_quat(share * turn)
+        q[:, collar] = quat_multiply(moved, q[:, collar])
+        q[:, shoulder] = quat_multiply(quat_conjugate(moved), q[:, shoulder])
 
 
 def _limit_bend(q, joints, max_angle):
@@ -197,10 +210,10 @@ def _strokes(off, t, plan):
         g = beat_loop(t, plan.flick_times[side], plan.flick_amps[side])
         off[:, shoulder, 1] += -sign * 0.15 * g  # the hand swings forward and back into the hit
         off[:, elbow, 0] += 0.2 * g  # the forearm turns a little on the way
-        off[:, elbow, 1] += -sign * 0.42 * f  # more flexion on the lift
+        off[:, elbow, 1] += -sign * 0.2 * f  # more flexion on the lift
         off[:, shoulder, 1] += -sign * 0.07 * f  # upper arm a little forward
         off[:, shoulder, 2] += sign * 0.04 * f  # and out
-        off[:, wrist, 2] += sign * 0.12 * f  # hand cocks back, then snaps with the stroke
+        off[:, wrist, 2] += sign * 0.3 * f  # hand cocks back, then snaps with the stroke
         for k in range(4):  # fingers open a little on the lift
             off[:, fingers[3 * k], 2] += sign * 0.10 * f
             off[:, fingers[3 * k + 1], 2] += sign * 0.08 * f

@@ -99,7 +99,7 @@ class Keys:
         return KeyTrack(self.times, self.values, self.eases, quats=quats)
 
 
-def beat_pulse(t, beats, amplitudes, lift=0.24, strike=0.17, rebound=0.3, overshoot=0.08):
+def beat_pulse(t, beats, amplitudes, lift=0.26, strike=0.2, rebound=0.3, overshoot=0.08):
     """Sum of beat strokes: rise over ``lift`` s, strike down over ``strike`` s to land at each
     beat (velocity ~0 exactly at the beat), small rebound afterwards. (n,) for t (n,).
     """
