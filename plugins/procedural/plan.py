@@ -5,8 +5,11 @@ and the seeded random generator; rendering any window afterwards is a pure funct
 
 A gesture unit follows the classic phases: preparation (the hand travels into gesture space),
 a stroke that lands on a stressed beat, further beat strokes on the following stressed beats,
-a short hold, then a retraction to rest when a long pause follows (or straight into the next
-unit). One-handed units send the other hand back to rest or let it wait low.
+a short hold, then a retraction to rest when a real pause follows (or straight into the next
+unit); in a long pause the hands may clasp (and rub) instead of hanging. Every phrase of
+speech gets units: the hands rest only in pauses. One-handed units send the other hand back
+to rest or let it wait low. Variants of a pose are drawn around the repertoire's and checked
+(poses.plausible) so no variant raises a palm to the listener.
 """
 
 from dataclasses import dataclass
