@@ -203,6 +203,23 @@ def _cell(value):
     return f"{value:.3g}" if abs(value) >= 0.01 else f"{value:.1e}"
 
 
+def report_seconds(real, repeats=5):
+    """How long every metric of one take takes (the speed table's row)."""
+    import statistics
+
+    from talkrig.inference.evaluate import audio_context
+    from talkrig.motion.metrics import quality_report
+
+    context = audio_context(DATA / f"{TAKE}.wav", real.fps)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        quality_report(real, reference=real, ground_truth=real, **context.report_kwargs(real.n_frames))
+        times.append(time.perf_counter() - start)
+    print(f"quality_report (every metric) on the {real.duration:.0f} s take, {repeats} runs: "
+          f"median {statistics.median(times):.2f} s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=3, help="seeds per generator (default 3)")
@@ -220,6 +237,7 @@ def main():
 
     models = dict(item.split("=", 1) for item in args.model)
     real = load_motion(DATA / f"{TAKE}.npz")
+    report_seconds(real)
     generators = [g for g in list_generators() if not args.backends or g["name"] in args.backends]
     start = time.perf_counter()
     results = {}
