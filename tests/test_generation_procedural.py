@@ -11,6 +11,7 @@ from talkrig.motion import neutral_skeleton
 from talkrig.motion.metrics.artifacts import frozen_fraction, joint_limit_violations
 from talkrig.motion.metrics.beats import beat_consistency
 from talkrig.motion.metrics.distribution import mean_jerk
+from talkrig.motion.metrics.phrasing import longest_idle_speech
 from talkrig.motion.rotations import geodesic_distance
 
 from generation_support import silent_features
@@ -106,7 +107,6 @@ def test_jaw_follows_speech_energy(procedural, speech):
 # --- on speech it has never heard: every phrase gets gestures, the dynamics of a real speaker ---
 
 SEEDS = 6
-STROKE_SPEED = 0.5  # m/s: a wrist this fast is making a stroke, not drifting
 
 
 def _phrases_of(textgrid, n):
@@ -117,20 +117,6 @@ def _phrases_of(textgrid, n):
     for start, end, _ in word_intervals(textgrid.read_text(encoding="utf-8")):
         mask[int(start * FPS):int(np.ceil(end * FPS))] = True
     return close_gaps(mask, round(0.35 * FPS))
-
-
-def _longest_idle(motion, speaking):
-    """Longest stretch of speech (seconds) in which neither wrist makes a stroke."""
-    from talkrig.inference.activity import segments
-
-    wrists = neutral_skeleton().forward_kinematics(motion.poses)[1][:, 20:22]
-    fast = np.zeros(motion.n_frames, bool)
-    fast[1:] = np.linalg.norm(np.diff(wrists, axis=0), axis=-1).max(axis=-1) * FPS > STROKE_SPEED
-    longest = 0
-    for a, b in segments(speaking):
-        strokes = np.flatnonzero(fast[a:b])
-        longest = max(longest, int(np.diff(np.concatenate([[0], strokes, [b - a]])).max()))
-    return longest / FPS
 
 
 def _degraded(samples, kind, rng):
@@ -152,7 +138,7 @@ def test_never_idle_through_a_phrase_on_any_seed(procedural, recording, kind, re
     samples = _degraded(audio.samples.astype(np.float64), kind, np.random.default_rng(5))
     features = compute_features(samples, audio.sample_rate, FPS)
     speaking = _phrases_of(request.getfixturevalue(f"{recording}_textgrid"), features.n_frames)
-    idle = [_longest_idle(run(procedural, features, seed), speaking) for seed in range(SEEDS)]
+    idle = [longest_idle_speech(run(procedural, features, seed), speaking) for seed in range(SEEDS)]
     assert max(idle) < 3.0, f"idle {max(idle):.1f} s on seed {int(np.argmax(idle))}"
 
 
@@ -179,7 +165,7 @@ def test_never_idle_with_a_synthetic_voice(procedural, tmp_path):
     features = compute_features(samples, 16000, FPS)
     frames = np.minimum((np.arange(features.n_frames) * 16000 / FPS).astype(int), len(samples) - 1)
     for seed in range(SEEDS):
-        assert _longest_idle(run(procedural, features, seed), speaking[frames]) < 3.0
+        assert longest_idle_speech(run(procedural, features, seed), speaking[frames]) < 3.0
 
 
 def test_moves_like_the_real_speaker_on_new_speech(procedural, speech, scott_motion):

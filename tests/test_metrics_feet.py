@@ -49,3 +49,4 @@ def test_angular_speed_is_local_rotation_speed():
     assert speed[:, 16] == pytest.approx(np.full(n - 1, 0.5), rel=1e-4)
     assert speed[:, 20].max() == 0.0  # the wrist is carried, it does not turn
     assert mean_angular_speed(m) == pytest.approx(1.5 / 13, rel=1e-3)  # 13 upper-body joints
+

@@ -31,6 +31,8 @@ Artefacts (artifacts.py):
     joint_limit_violations(motion)            fraction of hinge joints bent out of range
     frozen_fraction(motion)                   fraction of frames with no body motion
     max_jump(motion)                          largest frame-to-frame joint jump, metres
+Gesturing through speech (phrasing.py):
+    longest_idle_speech(motion, speaking)     longest speech without a hand stroke, seconds
 Feet (feet.py):
     foot_pops(motion), foot_pop_count(motion) a planted foot jumping > 5 cm in a frame, per minute
     longest_lift(motion)                      longest time a foot stays off the floor, seconds
@@ -64,6 +66,7 @@ from .distribution import (
     speed_histograms,
 )
 from .feet import foot_pop_count, foot_pops, longest_lift
+from .phrasing import longest_idle_speech
 from .kinematics import (DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed,
                          velocity)
 from .report import METRICS, MetricInfo, mean_reports, quality_report
@@ -84,7 +87,7 @@ __all__ = [
     "frechet_kinetic_distance", "kinetic_features", "frechet_distance",
     "speed_hellinger", "speed_histograms", "hellinger_distance",
     "mean_speed", "mean_acceleration", "mean_jerk", "mean_angular_speed",
-    "foot_pops", "foot_pop_count", "longest_lift", "angular_speed",
+    "foot_pops", "foot_pop_count", "longest_lift", "angular_speed", "longest_idle_speech",
     "foot_sliding", "joint_limit_violations", "frozen_fraction", "max_jump",
     "pose_distance", "seed_diversity", "audio_sensitivity", "speed_energy_correlation",
     "speech_mask", "pause_speed_ratio",

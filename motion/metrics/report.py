@@ -21,6 +21,7 @@ from .distribution import (
     speed_hellinger,
 )
 from .feet import foot_pops, longest_lift
+from .phrasing import longest_idle_speech
 from .sensitivity import pause_speed_ratio, seed_diversity, speed_energy_correlation
 from .variety import diversity, l1_div, multimodality
 
@@ -58,6 +59,7 @@ METRICS = {
     "acceleration_ratio": MetricInfo("acceleration / real", "ratio", "reference", "reference"),
     "jerk_ratio": MetricInfo("jerk / real", "ratio", "reference", "reference"),
     "pause_speed_ratio": MetricInfo("speed in pauses / in speech", "ratio", "lower", "audio"),
+    "longest_idle_speech": MetricInfo("longest speech without a stroke", "s", "lower", "audio"),
     "speed_energy_correlation": MetricInfo("speed-loudness correlation", "r", "higher", "audio"),
     "silence_distance": MetricInfo("pose change on silence (same seed)", "rad", "higher", "audio"),
     "other_distance": MetricInfo("pose change on other speech (same seed)", "rad", "higher", "audio"),
@@ -126,6 +128,7 @@ def quality_report(motion, reference=None, ground_truth=None, onset_times=None, 
             out[name] = out[own] / real if real and out[own] is not None else None
     if speaking is not None:
         out["pause_speed_ratio"] = _try("pause_speed_ratio", pause_speed_ratio, motion, speaking)
+        out["longest_idle_speech"] = _try("longest_idle_speech", longest_idle_speech, motion, speaking)
     if energy is not None:
         out["speed_energy_correlation"] = _try("speed_energy_correlation", speed_energy_correlation,
                                                motion, energy)
