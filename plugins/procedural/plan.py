@@ -23,6 +23,7 @@ from .tracks import EASE_STROKE, KeyTrack, Keys
 SIDES = ("left", "right")
 HAND_SHARES = (0.3, 0.58)  # cumulative: dominant hand alone, the other alone, then both
 RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
+DROP_GAP = 0.8  # seconds between two units' beats: the hands may sink toward rest between them
 ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
 
 
@@ -188,8 +189,20 @@ class _Planner:
             beats, strengths = p.beats[inside], p.beat_strength[inside]
             if len(beats) == 0 or self.energy_scale <= 0:
                 continue
-            for lo, hi in self._split(beats):
+            units = self._split(beats)
+            for k, (lo, hi) in enumerate(units):
                 self.unit(beats[lo:hi], strengths[lo:hi], stop, nxt - stop, hi == len(beats))
+                if hi < len(beats) and beats[hi] - beats[hi - 1] > DROP_GAP and self.rng.random() < 0.6:
+                    self._drop(beats[hi - 1] + 0.25, beats[hi] - 0.3)
+
+    def _drop(self, start, until):
+        """Between two units with a gap in the beats, the hands sink toward rest for a moment."""
+        for side in SIDES:
+            keys = self.keys[side]
+            if until - max(start, keys.last_time) < 0.35:
+                continue
+            low = quat_slerp(keys.last_value, self.rest[side], self.rng.uniform(0.5, 0.85))
+            keys.move(start, min(until, max(start, keys.last_time) + 0.45), low)
 
     def _settle(self, start, until):
         """A long pause: both hands go to rest, or to a self-adaptor (hands clasped in front,
