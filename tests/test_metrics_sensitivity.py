@@ -7,6 +7,7 @@ import pytest
 from talkrig.motion import Motion, MotionValueError
 from talkrig.motion.metrics.sensitivity import (
     audio_sensitivity,
+    motion_spread,
     pause_speed_ratio,
     pose_distance,
     seed_diversity,
@@ -53,6 +54,13 @@ def test_real_take_scale_two_stretches_differ_a_copy_does_not(scott_motion):
     assert pose_distance(scott_motion, scott_motion.copy()) == pytest.approx(0.0, abs=1e-6)
 
 
+def test_motion_spread_of_the_real_take_and_of_a_held_pose(scott_motion):
+    assert 0.15 < motion_spread(scott_motion) < 0.4
+    assert motion_spread(held(400, 0.3)) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(MotionValueError, match="more than 5 s"):
+        motion_spread(held(100, 0.3))
+
+
 def test_seed_diversity_is_zero_for_one_take_and_the_mean_of_pairs():
     assert seed_diversity([held(30, 0.3)] * 3) == pytest.approx(0.0, abs=1e-6)
     # Pairs (0, 0.2), (0, 0.6), (0.2, 0.6): distances 0.2, 0.6, 0.4 on one of 22 joints.
@@ -68,11 +76,16 @@ def test_a_generator_that_ignores_the_audio_scores_nothing(scott_motion):
     assert ignoring["silence_distance"] == pytest.approx(0.0, abs=1e-6)
     assert ignoring["other_distance"] == pytest.approx(0.0, abs=1e-6)
     assert ignoring["silence_speed_ratio"] == pytest.approx(1.0)
+    assert ignoring["silence_jaw_ratio"] == pytest.approx(1.0)
+    assert ignoring["other_relative"] == pytest.approx(0.0, abs=1e-5)
     # A speaker who rests in silence and moves otherwise on other words scores clearly.
     rest = Motion(poses=np.repeat(scott_motion.poses[:1], 300, 0), trans=np.zeros((300, 3)), fps=30.0)
     listening = audio_sensitivity(same, silence=rest, other=scott_motion[600:900])
     assert listening["silence_speed_ratio"] == pytest.approx(0.0, abs=1e-9)
+    assert listening["silence_jaw_ratio"] == pytest.approx(0.0, abs=1e-9)
     assert listening["silence_distance"] > 0.05 and listening["other_distance"] > 0.15
+    # Another stretch of the real take is about as far as two moments of it are apart.
+    assert 0.7 < listening["other_relative"] < 1.4
     assert set(audio_sensitivity(same)) == set()
 
 
@@ -114,8 +127,9 @@ def test_pause_speed_ratio(scott_motion, scott_textgrid):
     words = [(w.start, w.end) for w in read_word_file(scott_textgrid) if w.word.strip()]
     speech = speech_mask(words, scott_motion.n_frames, scott_motion.fps)
     assert 0.8 < speech.mean() < 0.97
-    # The real speaker keeps moving through his pauses.
+    # The real speaker keeps gesturing through his pauses, but his jaw calms.
     assert 0.85 < pause_speed_ratio(scott_motion, speech) < 1.3
+    assert 0.2 < pause_speed_ratio(scott_motion, speech, part="jaw") < 0.55
     # The same motion frozen in every pause is far calmer there.
     poses = scott_motion.poses.copy()
     for i in range(1, len(poses)):
@@ -123,5 +137,8 @@ def test_pause_speed_ratio(scott_motion, scott_textgrid):
             poses[i] = poses[i - 1]
     calm = Motion(poses=poses, trans=scott_motion.trans, fps=30.0)
     assert pause_speed_ratio(calm, speech) < 0.05
+    assert pause_speed_ratio(calm, speech, part="jaw") < 0.05
+    with pytest.raises(MotionValueError, match="'body' or 'jaw'"):
+        pause_speed_ratio(calm, speech, part="hands")
     with pytest.raises(MotionValueError, match="both pause and speech"):
         pause_speed_ratio(scott_motion, np.ones(scott_motion.n_frames, bool))

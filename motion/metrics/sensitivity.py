@@ -14,10 +14,11 @@ import numpy as np
 
 from ..errors import MotionValueError
 from ..rotations import geodesic_distance
-from ..skeleton import BODY, UPPER_BODY
+from ..skeleton import BODY, JAW, UPPER_BODY
 from .kinematics import joint_positions, joint_speed, require_same_rate
 
 ENERGY_SMOOTHING = 0.25  # seconds: Gaussian sigma applied to speed and energy before correlating
+SPREAD_LAG = 5.0  # seconds between the two moments ``motion_spread`` compares
 PAUSE_BRIDGE = 0.3  # seconds: gaps between words shorter than this are still speech
 ENERGY_FLOOR = 1e-4  # relative to the loudest frame: silence is this quiet, not -inf
 
@@ -36,6 +37,17 @@ def pose_distance(a, b, joints=BODY):
         raise MotionValueError("a pose distance needs at least one frame in both motions")
     idx = np.asarray(joints)
     return float(geodesic_distance(a.poses[:n, idx], b.poses[:n, idx]).mean())
+
+
+def motion_spread(motion, lag=SPREAD_LAG, joints=BODY):
+    """``pose_distance`` between a motion and itself ``lag`` seconds later, radians: how far
+    apart two moments of one take are. The scale to read audio and seed distances against: a
+    generator that follows its audio moves as far from its own take on other audio as two
+    moments of that take are apart (the real take: 0.26 rad either way, ratio 1)."""
+    shift = int(round(lag * motion.fps))
+    if motion.n_frames <= shift:
+        raise MotionValueError(f"a motion spread needs more than {lag:g} s of motion")
+    return pose_distance(motion[:-shift], motion[shift:], joints)
 
 
 def seed_diversity(samples, joints=BODY):
@@ -60,15 +72,22 @@ def audio_sensitivity(speech, silence=None, other=None, joints=BODY):
     other : Motion generated, with the same seed, for another recording (or None).
 
     Returns {"silence_distance": rad, "other_distance": rad, "silence_speed_ratio": mean
-    upper-body joint speed on silence / on speech}, keys present for the motions given. A
-    generator that ignores its audio scores ~0, ~0 and ~1.
+    upper-body joint speed on silence / on speech, "silence_jaw_ratio": the same for the jaw's
+    angular speed}, keys present for the motions given, and each distance over the speech
+    motion's ``motion_spread`` ("silence_relative", "other_relative"; the real take's
+    other-audio figure is about 1). A generator that ignores its audio scores ~0, ~0, ~1 and ~1
+    (the real speaker's jaw moves 0.38 times as fast in his pauses as when he speaks).
     """
     out = {}
+    spread = max(motion_spread(speech, joints=joints), 1e-9)
     if silence is not None:
         out["silence_distance"] = pose_distance(speech, silence, joints)
-        out["silence_speed_ratio"] = _mean_speed(silence) / max(_mean_speed(speech), 1e-9)
+        for key, part in (("silence_speed_ratio", "body"), ("silence_jaw_ratio", "jaw")):
+            out[key] = _step_speed(silence, part).mean() / max(_step_speed(speech, part).mean(), 1e-9)
+        out["silence_relative"] = out["silence_distance"] / spread
     if other is not None:
         out["other_distance"] = pose_distance(speech, other, joints)
+        out["other_relative"] = out["other_distance"] / spread
     return out
 
 
@@ -117,18 +136,19 @@ def speech_mask(intervals, n_frames, fps, bridge=PAUSE_BRIDGE):
     return mask
 
 
-def pause_speed_ratio(motion, speech, joints=UPPER_BODY):
-    """Mean joint speed in pauses / mean joint speed during speech (below 1: calmer in pauses).
+def pause_speed_ratio(motion, speech, part="body"):
+    """Mean speed in pauses / mean speed during speech (below 1: calmer in pauses).
 
     speech : (T,) bool per frame (see ``speech_mask``). A step between frames t and t+1 counts
-    as a pause step when both frames are pauses. Raises MotionValueError when the recording has
-    no pause or no speech. (The real take 2_scott_0_1_1 scores about 1.05: this speaker keeps
-    moving through his short pauses.)
+    as a pause step when both frames are pauses. part : "body" (upper-body joint speed, m/s)
+    or "jaw" (the jaw's angular speed). Raises MotionValueError when the recording has no
+    pause or no speech. (The real take 2_scott_0_1_1 scores about 1.05 for the body: this
+    speaker keeps gesturing through his short pauses; and 0.38 for the jaw.)
     """
     speech = np.asarray(speech, dtype=bool).reshape(-1)
     if len(speech) < motion.n_frames:
         raise MotionValueError(f"speech mask has {len(speech)} frames, the motion {motion.n_frames}")
-    speed = joint_speed(joint_positions(motion, joints), motion.fps).mean(axis=1)
+    speed = _step_speed(motion, part)
     pause = ~speech[:motion.n_frames]
     pause_step = pause[1:] & pause[:-1]
     speech_step = ~pause[1:] & ~pause[:-1]
@@ -137,8 +157,14 @@ def pause_speed_ratio(motion, speech, joints=UPPER_BODY):
     return float(speed[pause_step].mean() / max(speed[speech_step].mean(), 1e-9))
 
 
-def _mean_speed(motion, joints=UPPER_BODY):
-    return float(joint_speed(joint_positions(motion, joints), motion.fps).mean())
+def _step_speed(motion, part):
+    """(T-1,) speed between consecutive frames: mean upper-body joint speed (m/s, "body") or
+    the jaw's angular speed (rad/s, "jaw")."""
+    if part == "jaw":
+        return geodesic_distance(motion.poses[1:, JAW], motion.poses[:-1, JAW]) * motion.fps
+    if part != "body":
+        raise MotionValueError(f"part must be 'body' or 'jaw', got {part!r}")
+    return joint_speed(joint_positions(motion, UPPER_BODY), motion.fps).mean(axis=1)
 
 
 def _smooth(values, sigma):
