@@ -44,7 +44,8 @@ SHEET_TIMES = (1.5, 4.0, 6.5, 9.0, 11.5, 14.0)
 # The figures the markdown summary shows, in this order (keys of motion.metrics.METRICS).
 SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio", "speed_hellinger",
            "fkd", "pause_speed_ratio", "longest_idle_speech", "speed_energy_correlation", "silence_distance",
-           "other_distance", "seed_diversity", "foot_pops", "longest_lift", "max_jump")
+           "other_distance", "other_relative", "pause_jaw_ratio", "seed_diversity", "foot_pops",
+           "longest_lift", "max_jump")
 
 
 @dataclass

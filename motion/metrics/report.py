@@ -59,11 +59,15 @@ METRICS = {
     "acceleration_ratio": MetricInfo("acceleration / real", "ratio", "reference", "reference"),
     "jerk_ratio": MetricInfo("jerk / real", "ratio", "reference", "reference"),
     "pause_speed_ratio": MetricInfo("speed in pauses / in speech", "ratio", "lower", "audio"),
+    "pause_jaw_ratio": MetricInfo("jaw speed in pauses / in speech", "ratio", "lower", "audio"),
     "longest_idle_speech": MetricInfo("longest speech without a stroke", "s", "lower", "audio"),
     "speed_energy_correlation": MetricInfo("speed-loudness correlation", "r", "higher", "audio"),
     "silence_distance": MetricInfo("pose change on silence (same seed)", "rad", "higher", "audio"),
     "other_distance": MetricInfo("pose change on other speech (same seed)", "rad", "higher", "audio"),
     "silence_speed_ratio": MetricInfo("speed on silence / on speech", "ratio", "lower", "audio"),
+    "silence_jaw_ratio": MetricInfo("jaw speed on silence / on speech", "ratio", "lower", "audio"),
+    "silence_relative": MetricInfo("pose change on silence / own spread", "ratio", "higher", "audio"),
+    "other_relative": MetricInfo("pose change on other speech / own spread", "ratio", "higher", "audio"),
     "foot_pops": MetricInfo("foot pops", "1/min", "lower"),
     "longest_lift": MetricInfo("longest foot lift", "s", "reference"),
     "foot_sliding": MetricInfo("foot sliding", "m/s", "lower"),
@@ -128,6 +132,7 @@ def quality_report(motion, reference=None, ground_truth=None, onset_times=None, 
             out[name] = out[own] / real if real and out[own] is not None else None
     if speaking is not None:
         out["pause_speed_ratio"] = _try("pause_speed_ratio", pause_speed_ratio, motion, speaking)
+        out["pause_jaw_ratio"] = _try("pause_jaw_ratio", pause_speed_ratio, motion, speaking, part="jaw")
         out["longest_idle_speech"] = _try("longest_idle_speech", longest_idle_speech, motion, speaking)
     if energy is not None:
         out["speed_energy_correlation"] = _try("speed_energy_correlation", speed_energy_correlation,
