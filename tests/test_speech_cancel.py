@@ -1,5 +1,6 @@
-"""Progress and cancel inside the words stage: a job shows its progress rising while speech is
-recognised or aligned, and a cancel ends it within a second, whatever the engine is doing."""
+"""Progress and cancel inside the decode and words stages: a job shows its progress rising while
+audio is decoded and speech recognised or aligned, and a cancel ends it within a second, whatever
+the engine is doing."""
 
 import json
 import multiprocessing
