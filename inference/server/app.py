@@ -9,6 +9,7 @@ Endpoints (all under /v1; all but health need ``Authorization: Bearer <token>``)
 - ``DELETE /jobs/{id}`` cancel (idempotent)
 - ``GET /backends`` generators with their option schemas, speech engines
 - ``GET /health`` name, version, limits; with the token also jobs, models, failed plugins
+- ``/live`` WebSocket: PCM audio in, frames out as the voice arrives (see live.py)
 """
 
 import asyncio
@@ -32,6 +33,7 @@ from .auth import bearer_token, token_matches
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
 from .job_options import FIELDS, parse_options
+from .live import add_live_route
 from .jobs import JobRunner
 from .logs import RequestLog, kv
 from .settings import ServerSettings
@@ -221,6 +223,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None)
 
     app.include_router(open_api)
     app.include_router(api)
+    add_live_route(app, settings, catalog, prefix=f"/{API_VERSION}")
     return app
 
 
