@@ -2,8 +2,6 @@
 sent in real time through the add-on's stdlib WebSocket client, frames back as they are made."""
 
 import http.client
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -11,11 +9,12 @@ import soundfile as sf
 
 from talkrig.addon.client import ClientError
 from talkrig.addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
-from talkrig.addon.server_process import LocalServer
 from talkrig.inference.pipeline import GenerateOptions, generate
 from talkrig.motion import Motion
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import max_jump
+
+from server_support import local_server
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +24,7 @@ CHUNK = 640  # 40 ms
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("serve")
-    env = dict(os.environ, XDG_CONFIG_HOME=str(root / "config"), XDG_DATA_HOME=str(root / "share"))
-    local = LocalServer(python=sys.executable, token_file=root / "token", state_dir=root / "state",
-                        env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1"])
-    client = local.start(timeout=120)
+    local, client = local_server(tmp_path_factory.mktemp("serve"))
     yield local, client
     local.stop()
 
