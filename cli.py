@@ -19,6 +19,7 @@ COMMANDS = {
     "convert": "convert",
     "train": "train",
     "serve": "serve",
+    "live": "live",
     "eval": "eval",
     "words": "words",
     "generate": "generate",

@@ -9,8 +9,10 @@ import soundfile as sf
 
 from talkrig.addon.client import ClientError
 from talkrig.addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
+from talkrig.cli import main
+from talkrig.commands.live import received_motion
 from talkrig.inference.pipeline import GenerateOptions, generate
-from talkrig.motion import Motion
+from talkrig.motion import load_motion
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import max_jump
 
@@ -41,14 +43,6 @@ def connect(server, token=True):
     return LiveClient(client.url, token=client.token if token else None)
 
 
-def motion_of(messages):
-    frames = [m for m, _ in messages if m["type"] == "frames"]
-    poses = np.concatenate([np.asarray(m["poses"], np.float32) for m in frames]).reshape(-1, 55, 3)
-    trans = np.concatenate([np.asarray(m["trans"], np.float32) for m in frames])
-    expressions = np.concatenate([np.asarray(m["expressions"], np.float32) for m in frames])
-    return Motion(poses=poses, trans=trans, expressions=expressions, fps=frames[0]["fps"])
-
-
 def test_real_speech_streams_in_real_time_every_frame_in_order(server, voice, record_property):
     live = connect(server)
     ready = live.start("procedural", fps=30, seed=2)
@@ -65,7 +59,7 @@ def test_real_speech_streams_in_real_time_every_frame_in_order(server, voice, re
     record_property("latency_ms_p50", round(p50, 1))
     record_property("latency_ms_p95", round(p95, 1))
     print(f"live latency over loopback: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(delays) * 1000:.0f} ms")
-    motion = motion_of(messages)
+    motion = received_motion(messages)
     take = generate(voice, GenerateOptions(backend="procedural", seed=2, speech="none", calm=0.0)).motion
     assert max_jump(motion) <= 1.1 * max_jump(take)  # no jumps between chunks
     assert np.ptp(motion.poses[:, 21], axis=0).max() > 0.2  # and the right arm gestures
@@ -113,3 +107,39 @@ def test_a_bad_chunk_ends_the_stream_with_a_message(server):
     live.send_audio(b"\x00\x01\x02")
     answer = live.receive(timeout=10)
     assert answer["type"] == "error" and "16-bit PCM" in answer["detail"]
+
+
+def test_talkrig_live_streams_a_file_and_prints_latency(server, voice, tmp_path, capsys):
+    local, client = server
+    wav, out = tmp_path / "cut.wav", tmp_path / "live.npz"
+    sf.write(wav, voice[: 3 * 16000], 16000)
+    code = main(["live", str(wav), "--url", client.url, "--token-file", str(local.token_file),
+                 "--seed", "4", "--chunk-ms", "60", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "90 (every frame, in order)" in printed and "latency ms: p50" in printed
+    assert load_motion(out).n_frames == 90
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--chunk-ms", "500"], "--chunk-ms must be from 20 to 100"),
+    (["--url", "http://127.0.0.1:9"], "no talkrig server answers"),
+    (["--backend", "a2g"], "cannot stream live"),
+])
+def test_talkrig_live_bad_input_is_one_line(server, voice, tmp_path, capsys, extra, message):
+    local, client = server
+    wav = tmp_path / "cut.wav"
+    sf.write(wav, voice[:16000], 16000)
+    code = main(["live", str(wav), "--url", client.url, "--token-file", str(local.token_file), *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and message in err[-1] and err[-1].startswith("talkrig live: error:")
+
+
+def test_talkrig_live_mic_without_portaudio_is_one_line(capsys):
+    try:
+        import sounddevice  # noqa: F401
+        pytest.skip("a microphone library is installed here: nothing to refuse")
+    except (ImportError, OSError):
+        pass
+    assert main(["live", "--mic", "--seconds", "1"]) == 2
+    assert "--mic needs the sounddevice package and PortAudio" in capsys.readouterr().err
