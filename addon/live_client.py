@@ -244,10 +244,12 @@ def latencies(messages, sent_at, audio_end):
     return frames, delays
 
 
-def stream_in_real_time(client, chunks, chunk_seconds, on_message=None, clock=time.monotonic):
+def stream_in_real_time(client, chunks, chunk_seconds, on_message=None, should_stop=None,
+                        clock=time.monotonic):
     """Send ``chunks`` (PCM bytes) at the pace of the audio while another thread reads the
     frames; returns (messages received, send times of each chunk, end time of each chunk's
-    audio in seconds). on_message(message, received_at) is called for each frames message."""
+    audio in seconds). on_message(message, received_at) is called for each message;
+    should_stop() (polled before each chunk) ends the audio early."""
     messages, sent_at, audio_end = [], [], []
     failure = []
 
@@ -270,6 +272,8 @@ def stream_in_real_time(client, chunks, chunk_seconds, on_message=None, clock=ti
     reader.start()
     start, elapsed = clock(), 0.0
     for chunk in chunks:
+        if should_stop is not None and should_stop():
+            break
         elapsed += len(chunk) / 2 / SAMPLE_RATE
         time.sleep(max(0.0, start + elapsed - clock()))  # sent once its last sample was spoken
         sent_at.append(clock())

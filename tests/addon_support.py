@@ -24,6 +24,36 @@ def install(bpy, output_dir):
     return build_extension.install(bpy, output_dir)
 
 
+def installed_with_server(bpy, root, ready=lambda settings: True):
+    """A generator for module fixtures: the extension installed, a local server started by the
+    add-on on a free port (config, data and token under ``root``), waited for until
+    ``ready(scene.talkrig)``; yields the add-on's root module, then stops and uninstalls."""
+    import sys
+
+    import pytest
+
+    from talkrig.addon.server_process import free_port
+
+    env = pytest.MonkeyPatch()
+    env.setenv("XDG_CONFIG_HOME", str(root / "config"))
+    env.setenv("XDG_DATA_HOME", str(root / "share"))
+    module = install(bpy, root / "dist")
+    prefs = preferences(bpy)
+    prefs.python_path = sys.executable
+    prefs.server_url = f"http://127.0.0.1:{free_port()}"
+    fresh_scene(bpy)
+    assert bpy.ops.talkrig.start_server() == {"FINISHED"}
+    settings = bpy.context.scene.talkrig
+    pump(bpy, module, lambda: settings.server_state not in ("", "starting") and ready(settings))
+    assert settings.server_state == "ok", settings.server_message
+    yield module
+    local = module.addon.server_ops.local_server()
+    if local is not None:
+        local.stop()
+    uninstall(bpy)
+    env.undo()
+
+
 def uninstall(bpy):
     bpy.ops.preferences.addon_disable(module=PACKAGE)
     repos = [r.module for r in bpy.context.preferences.extensions.repos]

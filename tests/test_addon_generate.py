@@ -4,7 +4,6 @@ speech, the bake checked key by key, one undo removing it, Cancel, and the error
 on. Timers are pumped by hand (the bpy module has no event loop)."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -17,10 +16,9 @@ from addon_support import (
     draw_preferences,
     fcurve_keys,
     fresh_scene,
-    install,
+    installed_with_server,
     preferences,
     pump,
-    uninstall,
 )
 from talkrig.addon.client import Client, read_token
 from talkrig.addon.server_process import free_port
@@ -38,26 +36,8 @@ def addon(tmp_path_factory):
     server's token and data live in a temporary config folder."""
     import bpy
 
-    root = tmp_path_factory.mktemp("addon")
-    env = pytest.MonkeyPatch()
-    env.setenv("XDG_CONFIG_HOME", str(root / "config"))
-    env.setenv("XDG_DATA_HOME", str(root / "share"))
-    module = install(bpy, root / "dist")
-    prefs = preferences(bpy)
-    prefs.python_path = sys.executable
-    prefs.server_url = f"http://127.0.0.1:{free_port()}"
-    fresh_scene(bpy)
-    assert bpy.ops.talkrig.start_server() == {"FINISHED"}
-    scene = bpy.context.scene
-    pump(bpy, module, lambda: scene.talkrig.server_state not in ("", "starting")
-         and scene.talkrig.backends_json)
-    assert scene.talkrig.server_state == "ok", scene.talkrig.server_message
-    yield bpy, module
-    local = module.addon.server_ops.local_server()
-    if local is not None:
-        local.stop()
-    uninstall(bpy)
-    env.undo()
+    for module in installed_with_server(bpy, tmp_path_factory.mktemp("addon"), lambda settings: settings.backends_json):
+        yield bpy, module
 
 
 def job_done(bpy, module):
