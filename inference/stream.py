@@ -36,7 +36,10 @@ from .windows import Window, continuation, seam_weights
 
 log = logging.getLogger(__name__)
 
-LOOKAHEAD = 0.1  # seconds of audio after a frame that its features may use (onset filters)
+# Seconds of audio after a frame that its features may use: the spectral (64 ms) and pitch
+# (40 ms + the longest period) windows centred on it fit; the onset picker's +-100 ms average
+# is still provisional there, so an onset is confirmed up to 30 ms late.
+LOOKAHEAD = 0.07
 CONTEXT_SECONDS = 6.0  # audio a plan is made from, at least (once that much was heard)
 ANCHOR_STEP = 4.0  # seconds the start of that audio moves by at once (plans keep their origin)
 REPLAN_SECONDS = 0.5
