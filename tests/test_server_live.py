@@ -143,3 +143,18 @@ def test_talkrig_live_mic_without_portaudio_is_one_line(capsys):
         pass
     assert main(["live", "--mic", "--seconds", "1"]) == 2
     assert "--mic needs the sounddevice package and PortAudio" in capsys.readouterr().err
+
+
+def test_a_client_vanishing_mid_stream_leaves_the_server_serving(server, voice):
+    gone = connect(server)
+    gone.start()
+    gone.send_audio(pcm16(voice[:8000]))
+    gone.sock.close()  # no end, no close frame
+    live = connect(server)
+    live.start()
+    live.send_audio(pcm16(voice[:16000]))
+    live.end()
+    messages = []
+    while (message := live.receive(timeout=30)) is not None:
+        messages.append(message)
+    assert messages[-1] == {"type": "done", "frames": 30}
