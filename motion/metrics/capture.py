@@ -1,0 +1,89 @@
+"""How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
+by (elbow flexion, shoulder elevation), which wrist is higher, the jaw, and jumps.
+
+Both takes go through the same skeleton, so the figures compare poses, not body sizes.
+"""
+
+import numpy as np
+
+from ..rotations import axis_angle_to_matrix
+from ..skeleton import JOINT_INDEX as J, neutral_skeleton
+
+SIDES = ("left", "right")
+WRIST_MARGIN = 0.05  # m: frames where the true wrists differ in height by more than this
+
+
+def _unit(v):
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _angle(a, b):
+    return np.degrees(np.arccos(np.clip(np.sum(_unit(a) * _unit(b), axis=-1), -1.0, 1.0)))
+
+
+def arm_angles(motion, skeleton=None):
+    """Elbow flexion and shoulder elevation in degrees, each {side: (T,)}.
+
+    Elbow flexion: 0 for a straight arm. Shoulder elevation: the upper arm against the torso's
+    down direction (spine3 -> pelvis): 0 hanging, 90 level with the shoulder.
+    """
+    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    down = pos[:, J["pelvis"]] - pos[:, J["spine3"]]
+    elbow, elevation = {}, {}
+    for side in SIDES:
+        upper = pos[:, J[f"{side}_elbow"]] - pos[:, J[f"{side}_shoulder"]]
+        lower = pos[:, J[f"{side}_wrist"]] - pos[:, J[f"{side}_elbow"]]
+        elbow[side] = _angle(upper, lower)
+        elevation[side] = _angle(upper, down)
+    return elbow, elevation
+
+
+def jaw_opening(motion):
+    """(T,) radians the jaw is open (rotation about the SMPL-X x axis, clipped at 0)."""
+    rot = axis_angle_to_matrix(np.asarray(motion.poses[:, J["jaw"]], dtype=np.float64))
+    return np.clip(np.arctan2(rot[:, 2, 1], rot[:, 1, 1]), 0.0, None)
+
+
+def largest_jump(motion, skeleton=None):
+    """The largest distance (m) any joint of the body and hands moves in one frame, with the
+    body's root held still (pose changes only)."""
+    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    step = np.linalg.norm(np.diff(pos, axis=0), axis=-1)
+    return float(step.max()) if step.size else 0.0
+
+
+def compare_capture(captured, truth):
+    """Figures of a captured take against the true take it was filmed from (same frames).
+
+    Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, each
+    per side and overall), the share of frames whose higher wrist is the true one (where the
+    truth's wrists differ by more than WRIST_MARGIN), the jaw openings' correlation, and the
+    largest one-frame jumps of both takes.
+    """
+    n = min(captured.n_frames, truth.n_frames)
+    cap, tru = captured[:n], truth[:n]
+    e_cap, s_cap = arm_angles(cap)
+    e_tru, s_tru = arm_angles(tru)
+    out = {}
+    for side in SIDES:
+        out[f"elbow_{side}_deg"] = float(np.median(np.abs(e_cap[side] - e_tru[side])))
+        out[f"shoulder_{side}_deg"] = float(np.median(np.abs(s_cap[side] - s_tru[side])))
+    out["elbow_deg"] = float(np.median(np.abs(np.concatenate(
+        [e_cap[s] - e_tru[s] for s in SIDES]))))
+    out["shoulder_deg"] = float(np.median(np.abs(np.concatenate(
+        [s_cap[s] - s_tru[s] for s in SIDES]))))
+    sk = neutral_skeleton()
+    p_cap = sk.forward_kinematics(cap.poses)[1]
+    p_tru = sk.forward_kinematics(tru.poses)[1]
+    d_cap = p_cap[:, J["left_wrist"], 1] - p_cap[:, J["right_wrist"], 1]
+    d_tru = p_tru[:, J["left_wrist"], 1] - p_tru[:, J["right_wrist"], 1]
+    clear = np.abs(d_tru) > WRIST_MARGIN
+    out["wrist_order"] = float(np.mean(np.sign(d_cap[clear]) == np.sign(d_tru[clear]))) \
+        if np.any(clear) else float("nan")
+    out["wrist_order_frames"] = int(clear.sum())
+    j_cap, j_tru = jaw_opening(cap), jaw_opening(tru)
+    out["jaw_correlation"] = float(np.corrcoef(j_cap, j_tru)[0, 1]) \
+        if np.std(j_cap) > 1e-9 and np.std(j_tru) > 1e-9 else 0.0
+    out["largest_jump_m"] = largest_jump(cap)
+    out["truth_largest_jump_m"] = largest_jump(tru)
+    return out
