@@ -260,5 +260,18 @@ class TALKRIG_PT_bake(SubPanel, bpy.types.Panel):
         layout.operator("talkrig.bake_file", icon="FILE_FOLDER")
 
 
+class TALKRIG_PT_capture_video(SubPanel, bpy.types.Panel):
+    """A video of the speaker in, SMPL-X takes for a library out."""
+
+    bl_label = "Capture From Video"
+    bl_idname = "TALKRIG_PT_capture_video"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        from .capture_video import draw
+
+        draw(self.layout, context)
+
+
 classes = (TALKRIG_UL_bone_map, TALKRIG_PT_main, TALKRIG_PT_backend, TALKRIG_PT_keyposes,
-           TALKRIG_PT_rig, TALKRIG_PT_bake)
+           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video)

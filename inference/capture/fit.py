@@ -26,7 +26,7 @@ from .smooth import smooth_rotations, smooth_series
 log = logging.getLogger(__name__)
 
 # Motion weights w of the inter-frame term, per part (larger: smoother).
-MOTION_WEIGHT = {"body": 2.0, "hands": 3.0, "head": 2.0, "jaw": 0.5, "root": 30.0}
+MOTION_WEIGHT = {"body": 2.0, "hands": 3.0, "head": 2.0, "jaw": 0.5, "root": 30.0, "feet": 3.0}
 VISIBLE = 0.5  # landmark visibility from which a joint is fully trusted
 SEATED_HIP_FLEXION = np.radians(55.0)
 CAMERA_FOV = np.radians(55.0)  # vertical field of view assumed for depth (a phone's main lens)
@@ -96,13 +96,12 @@ def fit_shot(lm, fps=None):
         posture = "seated" if np.median(hip_flexion) > SEATED_HIP_FLEXION else "standing"
     # 4. Root.
     trans = _root_path(lm, p_level, vis, level, poses, posture, fps)
-    motion = Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=fps,
-                    betas=np.zeros(300, np.float32),
-                    expressions=np.zeros((n, 100), np.float32), gender="neutral")
+    contacts = None
     if posture == "standing":
-        from ..feet import plant_feet
-
-        motion = plant_feet(motion)
+        trans, contacts = _plant_feet(poses, trans, fps)
+    motion = Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32), fps=fps,
+                    betas=np.zeros(300, np.float32), contacts=contacts,
+                    expressions=np.zeros((n, 100), np.float32), gender="neutral")
     coverage = {"body": float(np.mean(seen)), "left_hand": float(np.mean(lm.hand_seen[:, 0])),
                 "right_hand": float(np.mean(lm.hand_seen[:, 1])),
                 "face": float(np.mean(lm.face_seen))}
@@ -155,6 +154,33 @@ def _hip_flexion(poses):
     return np.mean(flex, axis=0)
 
 
+def _plant_feet(poses, trans, fps):
+    """Hold planted feet still by moving the root, not the legs: where a foot is down (low and
+    slow), the root's horizontal path is corrected so that foot stays where it touched down.
+    Returns the new trans (T, 3) and the contacts (T, 2)."""
+    from ..feet import detect_contacts
+
+    sk = neutral_skeleton()
+    ankles = sk.forward_kinematics(poses, trans)[1][:, [J["left_ankle"], J["right_ankle"]]]
+    contacts = detect_contacts(ankles, fps) > 0.5
+    n = len(poses)
+    offset = np.zeros((n, 2))
+    count = np.zeros(n)
+    for leg in range(2):
+        down = contacts[:, leg]
+        edges = np.diff(np.concatenate([[0], down.astype(np.int8), [0]]))
+        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            anchor = ankles[start, leg, [0, 2]]
+            offset[start:stop] += anchor - ankles[start:stop, leg][:, [0, 2]]
+            count[start:stop] += 1
+    seen = count > 0
+    offset[seen] /= count[seen, None]
+    offset = smooth_series(offset, seen.astype(float), MOTION_WEIGHT["feet"])
+    out = trans.copy()
+    out[:, [0, 2]] += offset
+    return out, contacts.astype(np.float32)
+
+
 def _root_path(lm, p, vis, level, poses, posture, fps):
     """(T, 3) trans: the hips' path in the image turned into metres, soles on the floor."""
     n = lm.n_frames
@@ -190,7 +216,7 @@ def _root_path(lm, p, vis, level, poses, posture, fps):
                            pos[:, [J["left_foot"], J["right_foot"]], 1] - 0.015], axis=1)
     lowest = feet.min(axis=1)
     if posture == "standing":
-        height_y = -smooth_series(lowest[:, None], np.ones(n), MOTION_WEIGHT["root"])[:, 0]
+        height_y = -lowest  # the fitted legs are smooth already
     else:
         height_y = np.full(n, -float(np.median(lowest)))
     trans[:, 1] = height_y
