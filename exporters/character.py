@@ -6,7 +6,7 @@ needs what it looks for in a real video: skin-coloured hands and face, a shirt a
 that separate the limbs from the torso, eyes, brows, nose, hair, and a mouth whose opening
 follows the jaw. Faces of the mesh get a material from the bone that moves them most; the
 face parts are small meshes parented to the head bone; the mouth's opening is keyed per frame
-from the jaw rotation (the avatar has no jaw bone).
+from the take's mouth measure, jaw and expressions (the avatar has no jaw bone).
 """
 
 import logging
@@ -16,7 +16,7 @@ import bpy
 import numpy as np
 from mathutils import Matrix, Vector
 
-from ..motion.metrics.capture import jaw_opening
+from ..motion.mouth import mouth_opening
 from .errors import AvatarError
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def _parent_to_bone(obj, arm, bone_name):
 def _key_mouth(mouth, lower_lip, motion, frame_start, head):
     """Key the mouth's opening from the jaw: its top stays under the upper lip, its height is
     the lip gap, and the lower lip drops by the same gap."""
-    gap = MOUTH_CLOSED + JAW_LENGTH * np.sin(jaw_opening(motion))  # (T,) metres
+    gap = MOUTH_CLOSED + JAW_LENGTH * np.sin(mouth_opening(motion))  # (T,) metres
     for obj, drop, scaled in ((mouth, 0.5, True), (lower_lip, 1.0, False)):
         down = _parent_direction(obj, -head.up)
         start = np.array(obj.location)

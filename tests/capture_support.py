@@ -13,7 +13,7 @@ import numpy as np
 
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture.landmarks import FrameLandmarks, Landmarks
-from talkrig.motion.metrics.capture import jaw_opening
+from talkrig.motion.mouth import mouth_opening
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
 SIZE = (640, 480)
@@ -56,7 +56,7 @@ def landmarks_of(motion, hidden_hands=None):
     sk = neutral_skeleton()
     rot, pos = sk.forward_kinematics(motion.poses, motion.trans)
     frames = []
-    jaw = jaw_opening(motion)
+    jaw = mouth_opening(motion)
     for t in range(motion.n_frames):
         p = pos[t]
         mid_hip = (p[J["left_hip"]] + p[J["right_hip"]]) / 2
@@ -95,7 +95,8 @@ def landmarks_of(motion, hidden_hands=None):
     return Landmarks.stack(frames, SIZE, motion.fps)
 
 
-def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264"):
+def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264",
+                 audio_codec="aac"):
     """Write frames ((T, H, W, 3) uint8) and optional mono audio (float32) with PyAV."""
     import av
 
@@ -105,7 +106,7 @@ def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264"):
         stream.pix_fmt = "yuv420p"
         a_stream = None
         if audio is not None:
-            a_stream = out.add_stream("aac", rate=rate)
+            a_stream = out.add_stream(audio_codec, rate=rate)
             a_stream.layout = "mono"
         for f in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):

@@ -1,12 +1,12 @@
 """How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
-by (elbow flexion, shoulder elevation), which wrist is higher, the jaw, and jumps.
+by (elbow flexion, shoulder elevation), which wrist is higher, the mouth, and jumps.
 
 Both takes go through the same skeleton, so the figures compare poses, not body sizes.
 """
 
 import numpy as np
 
-from ..rotations import axis_angle_to_matrix
+from ..mouth import mouth_opening
 from ..skeleton import JOINT_INDEX as J, neutral_skeleton
 
 SIDES = ("left", "right")
@@ -38,12 +38,6 @@ def arm_angles(motion, skeleton=None):
     return elbow, elevation
 
 
-def jaw_opening(motion):
-    """(T,) radians the jaw is open (rotation about the SMPL-X x axis, clipped at 0)."""
-    rot = axis_angle_to_matrix(np.asarray(motion.poses[:, J["jaw"]], dtype=np.float64))
-    return np.clip(np.arctan2(rot[:, 2, 1], rot[:, 1, 1]), 0.0, None)
-
-
 def largest_jump(motion, skeleton=None):
     """The largest distance (m) any joint of the body and hands moves in one frame, with the
     body's root held still (pose changes only)."""
@@ -57,7 +51,8 @@ def compare_capture(captured, truth):
 
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, each
     per side and overall), the share of frames whose higher wrist is the true one (where the
-    truth's wrists differ by more than WRIST_MARGIN), the jaw openings' correlation, and the
+    truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
+    (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the
     largest one-frame jumps of both takes.
     """
     n = min(captured.n_frames, truth.n_frames)
@@ -81,7 +76,7 @@ def compare_capture(captured, truth):
     out["wrist_order"] = float(np.mean(np.sign(d_cap[clear]) == np.sign(d_tru[clear]))) \
         if np.any(clear) else float("nan")
     out["wrist_order_frames"] = int(clear.sum())
-    j_cap, j_tru = jaw_opening(cap), jaw_opening(tru)
+    j_cap, j_tru = mouth_opening(cap), mouth_opening(tru)
     out["jaw_correlation"] = float(np.corrcoef(j_cap, j_tru)[0, 1]) \
         if np.std(j_cap) > 1e-9 and np.std(j_tru) > 1e-9 else 0.0
     out["largest_jump_m"] = largest_jump(cap)
