@@ -21,7 +21,7 @@ from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
-from .smooth import smooth_rotations, smooth_series
+from .smooth import fill_unseen, smooth_rotations, smooth_series
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,33 @@ CAMERA_FOV = np.radians(55.0)  # vertical field of view assumed for depth (a pho
 
 @dataclass
 class ShotFit:
-    """The fitted take of one shot, and how it was judged."""
+    """The fitted take of one shot, and how it was judged.
+
+    placement : where the take's skeleton sits in each frame of the video
+        (:class:`ImagePlacement`), to draw the fit over the pictures.
+    """
 
     motion: Motion
     posture: str  # "standing", "seated" or "upper body" (legs not seen)
     coverage: dict  # share of frames each part was seen: body, left_hand, right_hand, face
+    placement: object = None
+
+
+@dataclass
+class ImagePlacement:
+    """The take's frame seen by the camera: per frame the hips' pixel (T, 2) and the metres
+    per pixel (T,), and the levelling turn (3, 3) applied to the camera's axes."""
+
+    hips: np.ndarray
+    metres_per_pixel: np.ndarray
+    level: np.ndarray
+
+    def to_pixels(self, points, pelvis):
+        """Pixels (T, J, 2) of take-frame points (T, J, 3), drawn around the pelvis (T, 3)."""
+        rel = (np.asarray(points) - np.asarray(pelvis)[:, None]) @ self.level  # undo levelling
+        u = self.hips[:, None, 0] + rel[..., 0] / self.metres_per_pixel[:, None]
+        v = self.hips[:, None, 1] - rel[..., 1] / self.metres_per_pixel[:, None]
+        return np.stack([u, v], axis=-1)
 
 
 def joint_weights():
@@ -67,6 +89,8 @@ def fit_shot(lm, fps=None):
     n = lm.n_frames
     seen = lm.body_seen
     vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
+    if IMAGE_DEPTH:
+        lm = _depth_from_lengths(lm)
     p = ik.body_directions(lm)
     torso_conf = np.minimum.reduce([vis[:, i] for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                         L.LEFT_HIP, L.RIGHT_HIP)])
@@ -95,7 +119,8 @@ def fit_shot(lm, fps=None):
         hip_flexion = _hip_flexion(poses)
         posture = "seated" if np.median(hip_flexion) > SEATED_HIP_FLEXION else "standing"
     # 4. Root.
-    trans = _root_path(lm, p_level, vis, level, poses, posture, fps)
+    mpp, ok = metres_per_pixel(lm)
+    trans = _root_path(lm, mpp, ok, level, poses, posture)
     contacts = None
     if posture == "standing":
         trans, contacts = _plant_feet(poses, trans, fps)
@@ -105,7 +130,11 @@ def fit_shot(lm, fps=None):
     coverage = {"body": float(np.mean(seen)), "left_hand": float(np.mean(lm.hand_seen[:, 0])),
                 "right_hand": float(np.mean(lm.hand_seen[:, 1])),
                 "face": float(np.mean(lm.face_seen))}
-    return ShotFit(motion=motion, posture=posture, coverage=coverage)
+    hips = (lm.body_image[:, L.LEFT_HIP, :2] + lm.body_image[:, L.RIGHT_HIP, :2]) / 2
+    placement = ImagePlacement(hips=fill_unseen(np.nan_to_num(hips), ok),
+                               metres_per_pixel=fill_unseen(np.where(ok, mpp, 1.0), ok),
+                               level=level)
+    return ShotFit(motion=motion, posture=posture, coverage=coverage, placement=placement)
 
 
 def _levelled(lm, level):
@@ -181,32 +210,72 @@ def _plant_feet(poses, trans, fps):
     return out, contacts.astype(np.float32)
 
 
-def _root_path(lm, p, vis, level, poses, posture, fps):
+LIMB_CHAINS = ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
+               (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
+               (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE))
+IMAGE_DEPTH = False
+
+
+def _depth_from_lengths(lm):
+    """Limbs rebuilt from where they are in the picture and how long they are.
+
+    The detector's metric 3D flattens limbs that point at the camera (a forearm reaching
+    forward looks short and the arm less bent than it is). Its lengths are steady, though: each
+    limb bone's length is fitted once per shot (the person's shape), its picture gives the part
+    across the image plane, and the rest must be depth, on the side the detector saw it.
+    """
+    segments = [(a, b) for chain in LIMB_CHAINS for a, b in zip(chain[:-1], chain[1:])]
+    mpp, ok = metres_per_pixel(lm, TORSO_PAIRS + tuple(segments))
+    world = lm.body_world.copy()
+    img = lm.body_image[..., :2]
+    for chain in LIMB_CHAINS:
+        for a, b in zip(chain[:-1], chain[1:]):
+            length = np.linalg.norm(lm.body_world[:, b] - lm.body_world[:, a], axis=-1)
+            if not np.any(np.isfinite(length)):
+                continue
+            bone = np.nanpercentile(length, 90)
+            across = (img[:, b] - img[:, a]) * mpp[:, None]
+            seen_dz = lm.body_world[:, b, 2] - lm.body_world[:, a, 2]
+            dz = np.sign(seen_dz) * np.sqrt(np.maximum(bone ** 2 - (across ** 2).sum(-1), 0.0))
+            rebuilt = world[:, a] + np.concatenate([across, dz[:, None]], axis=-1)
+            world[:, b] = np.where(ok[:, None], rebuilt, world[:, b])
+    out = lm.select(slice(None))
+    out.body_world = world
+    return out
+
+
+TORSO_PAIRS = ((L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
+               (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP))
+
+
+def metres_per_pixel(lm, pairs=TORSO_PAIRS):
+    """(T,) metres per pixel of the body in each frame and (T,) where it is known: the torso's
+    metric lengths across the image plane over its lengths in pixels (turning the torso
+    towards the camera shortens both alike)."""
+    img = lm.body_image[..., :2]
+    world = lm.body_world[..., :2]
+    metric = sum(np.linalg.norm(world[:, a] - world[:, b], axis=-1) for a, b in pairs)
+    pixels = sum(np.linalg.norm(img[:, a] - img[:, b], axis=-1) for a, b in pairs)
+    ok = np.isfinite(metric) & np.isfinite(pixels) & (pixels > 1)
+    return np.where(ok, metric / np.where(ok, pixels, 1.0), np.nan), ok
+
+
+def _root_path(lm, mpp, ok, level, poses, posture):
     """(T, 3) trans: the hips' path in the image turned into metres, soles on the floor."""
     n = lm.n_frames
     sk = neutral_skeleton()
     rest_pelvis = sk.rest_positions[0]
-    img = lm.body_image[..., :2]
-    world = lm.body_world[..., :2]
-    pairs = [(L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),
-             (L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP)]
-    metric = sum(np.linalg.norm(world[:, a] - world[:, b], axis=-1) for a, b in pairs)
-    pixels = sum(np.linalg.norm(img[:, a] - img[:, b], axis=-1) for a, b in pairs)
-    ok = np.isfinite(metric) & np.isfinite(pixels) & (pixels > 1)
     width, height = lm.size
     focal = (height / 2) / np.tan(CAMERA_FOV / 2)
     path = np.zeros((n, 3))
     if np.any(ok):
-        mpp = np.where(ok, metric / np.where(ok, pixels, 1), np.nan)
+        img = lm.body_image[..., :2]
         mid = (img[:, L.LEFT_HIP] + img[:, L.RIGHT_HIP]) / 2
         depth = focal * mpp
         x = (mid[:, 0] - width / 2) * mpp
         y = -(mid[:, 1] - height / 2) * mpp
         cam = np.stack([x, y, -depth], axis=1)  # capture frame (z towards the camera)
-        cam = np.where(ok[:, None], cam, 0.0)
-        from .smooth import fill_unseen
-
-        cam = fill_unseen(cam, ok)
+        cam = fill_unseen(np.where(ok[:, None], cam, 0.0), ok)
         path = smooth_series(cam, ok.astype(float), MOTION_WEIGHT["root"]) @ level.T
         path -= np.median(path[ok], axis=0)
     trans = path - rest_pelvis

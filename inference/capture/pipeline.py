@@ -72,6 +72,7 @@ class CaptureResult:
     shots: list
     resumed: bool = False
     frames: int = 0
+    fits: dict = field(default_factory=dict)  # {shot number: (ShotFit, first frame, times)}
 
     @property
     def skipped(self):
@@ -127,13 +128,16 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
         raise CaptureError(video, "no person found: the landmark detector saw nobody in "
                                   f"{lm.n_frames} frames")
     reports, fitted = _judge_shots(lm, colours, shots, fps, start, progress)
+    fits = {report.number: (fit, shot.start, lm.times[shot.start:shot.end])
+            for report, fit, shot in fitted}
     if not fitted:
         reasons = "; ".join(f"shot {r.number}: {r.reason}" for r in reports)
         raise CaptureError(video, f"no usable view of the speaker ({reasons})")
     out_dir.mkdir(parents=True, exist_ok=True)
     single = len(shots) == 1
     takes = []
-    for report, motion in fitted:
+    for report, fit, _ in fitted:
+        motion = fit.motion
         stem = name if single else f"{name}_shot{report.number:02d}"
         report.take = stem
         lo = int(round((report.start - start) * SAMPLE_RATE))
@@ -144,7 +148,7 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     log.info("%s: %d take(s), %d shot(s) skipped", video.name, len(takes),
              len(reports) - len(takes))
     return CaptureResult(video=video, summary=summary, takes=takes, shots=reports,
-                         frames=lm.n_frames)
+                         frames=lm.n_frames, fits=fits)
 
 
 def _watch(video, info, fps, start, end, detector, progress, cancelled):
@@ -202,7 +206,7 @@ def _judge_shots(lm, colours, shots, fps, start, progress):
             continue
         result = fit_shot(sub, fps)
         report.posture, report.coverage = result.posture, result.coverage
-        fitted.append((report, result.motion))
+        fitted.append((report, result, shot))
     return reports, fitted
 
 
