@@ -71,3 +71,21 @@ def scott_motion(scott_npz):
     from talkrig.motion import load_motion
 
     return load_motion(scott_npz)
+
+
+# A take from the BEAT2 mocap performed by the dressed CC0 avatar: frames and size of the video
+# the capture tests film (rendered once per session, in a child process; never kept).
+CHARACTER_TAKE = (300, 150)  # first frame, frames: 5 s with both arms gesturing
+CHARACTER_SIZE = (854, 480)
+
+
+@pytest.fixture(scope="session")
+def character_video(tmp_path_factory, scott_npz, scott_wav, scott_motion):
+    """(video path, the true Motion it shows): an mp4 with the take's speech muxed in and
+    VIDEO.camera.json beside it."""
+    from capture_support import render_character_video
+
+    start, frames = CHARACTER_TAKE
+    out = tmp_path_factory.mktemp("character") / "performer.mp4"
+    render_character_video(scott_npz, scott_wav, start, frames, out, size=CHARACTER_SIZE)
+    return out, scott_motion[start:start + frames]

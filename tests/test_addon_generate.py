@@ -4,7 +4,6 @@ speech, the bake checked key by key, one undo removing it, Cancel, and the error
 on. Timers are pumped by hand (the bpy module has no event loop)."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -13,14 +12,13 @@ import soundfile as sf
 from addon_support import (
     FakeLayout,
     action_curves,
+    addon_with_server,
     draw_panels,
     draw_preferences,
     fcurve_keys,
     fresh_scene,
-    install,
     preferences,
     pump,
-    uninstall,
 )
 from talkrig.addon.client import Client, read_token
 from talkrig.addon.server_process import free_port
@@ -36,28 +34,8 @@ SEED = 7
 def addon(tmp_path_factory):
     """(bpy, the add-on's module) with a local server the add-on started on a free port; the
     server's token and data live in a temporary config folder."""
-    import bpy
-
-    root = tmp_path_factory.mktemp("addon")
-    env = pytest.MonkeyPatch()
-    env.setenv("XDG_CONFIG_HOME", str(root / "config"))
-    env.setenv("XDG_DATA_HOME", str(root / "share"))
-    module = install(bpy, root / "dist")
-    prefs = preferences(bpy)
-    prefs.python_path = sys.executable
-    prefs.server_url = f"http://127.0.0.1:{free_port()}"
-    fresh_scene(bpy)
-    assert bpy.ops.talkrig.start_server() == {"FINISHED"}
-    scene = bpy.context.scene
-    pump(bpy, module, lambda: scene.talkrig.server_state not in ("", "starting")
-         and scene.talkrig.backends_json)
-    assert scene.talkrig.server_state == "ok", scene.talkrig.server_message
-    yield bpy, module
-    local = module.addon.server_ops.local_server()
-    if local is not None:
-        local.stop()
-    uninstall(bpy)
-    env.undo()
+    with addon_with_server(tmp_path_factory.mktemp("addon")) as running:
+        yield running
 
 
 def job_done(bpy, module):

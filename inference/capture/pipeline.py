@@ -38,6 +38,7 @@ MIN_SEEN = 0.6  # share of a shot's frames where the speaker must be seen
 MIN_ARMS = 0.5  # share of a shot's frames where both shoulders and elbows must be visible
 MIN_TORSO_PIXELS = 24  # torso size below which the speaker is too small to fit
 SUMMARY_SUFFIX = ".capture.json"
+LANDMARK_SHARE = 0.9  # of the progress bar: reading frames and finding landmarks
 
 
 @dataclass
@@ -96,7 +97,8 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
 
     fps : frame rate of the takes. start, end : seconds of the video to use (None: to the end).
     detector : a landmark detector (default: the ``mediapipe`` plugin).
-    progress(stage, fraction) : called as frames are read and shots fitted.
+    progress(stage, fraction) : called as frames are read ("landmarks") and shots fitted
+        ("fitting"); fraction is of the whole capture and never goes back.
     name : stem of the written files (default: the video's file name).
     cancelled() : polled between frames; True stops the capture (nothing is written).
     Raises CaptureError for a video that is unreadable, silent, too short or shows nobody.
@@ -172,7 +174,7 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
         hists.append(hist)
         times.append(at)
         if progress is not None and index % 10 == 0:
-            progress("landmarks", min(1.0, (index + 1) / total))
+            progress("landmarks", LANDMARK_SHARE * min(1.0, (index + 1) / total))
     if not frames:
         raise CaptureError(video, f"no frames between {start:.1f} s and {end:.1f} s")
     lm = Landmarks.stack(frames, (info.width, info.height), fps, times)
@@ -199,7 +201,7 @@ def _judge_shots(lm, colours, shots, fps, start, progress):
         sub.forget(others)
         report.reason = _unusable(sub, shot, fps, others)
         if progress is not None:
-            progress("fitting", (k + 1) / len(per_shot))
+            progress("fitting", LANDMARK_SHARE + (1 - LANDMARK_SHARE) * (k + 1) / len(per_shot))
         if report.reason:
             log.info("shot %d (%.1f-%.1f s) skipped: %s", shot.number, report.start,
                      report.end, report.reason)
