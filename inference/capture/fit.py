@@ -95,10 +95,10 @@ def fit_shot(lm, fps=None):
     torso_conf = np.minimum.reduce([vis[:, i] for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                         L.LEFT_HIP, L.RIGHT_HIP)])
     # 1. Orientation once per shot, levelled on the legs (or the spine) as gravity's up.
-    pel, _ = ik.torso_rotations(np.where(seen[:, None, None], p, 1.0), torso_conf)
+    pel, torso = ik.torso_rotations(np.where(seen[:, None, None], p, 1.0), torso_conf)
     weights = np.where(seen, torso_conf, 0.0) + 1e-9
     level = _levelling(p, vis, seen)
-    pelvis = level @ mean_rotation(pel, weights)
+    pelvis = level @ mean_rotation(torso if PELVIS_FROM_TORSO else pel, weights)
     p_level = p @ level.T
     lm_level = _levelled(lm, level)
     # 2. Frame by frame.
@@ -214,6 +214,8 @@ LIMB_CHAINS = ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
                (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
                (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE))
 IMAGE_DEPTH = False
+BONE_FROM = lambda world, across: np.nanpercentile(world, 90)
+PELVIS_FROM_TORSO = True
 
 
 def _depth_from_lengths(lm):
@@ -230,11 +232,11 @@ def _depth_from_lengths(lm):
     img = lm.body_image[..., :2]
     for chain in LIMB_CHAINS:
         for a, b in zip(chain[:-1], chain[1:]):
+            across = (img[:, b] - img[:, a]) * mpp[:, None]
             length = np.linalg.norm(lm.body_world[:, b] - lm.body_world[:, a], axis=-1)
             if not np.any(np.isfinite(length)):
                 continue
-            bone = np.nanpercentile(length, 90)
-            across = (img[:, b] - img[:, a]) * mpp[:, None]
+            bone = BONE_FROM(length, np.linalg.norm(across, axis=-1))
             seen_dz = lm.body_world[:, b, 2] - lm.body_world[:, a, 2]
             dz = np.sign(seen_dz) * np.sqrt(np.maximum(bone ** 2 - (across ** 2).sum(-1), 0.0))
             rebuilt = world[:, a] + np.concatenate([across, dz[:, None]], axis=-1)

@@ -24,11 +24,13 @@ def _angle(a, b):
 def arm_angles(motion, skeleton=None):
     """Elbow flexion and shoulder elevation in degrees, each {side: (T,)}.
 
-    Elbow flexion: 0 for a straight arm. Shoulder elevation: the upper arm against the torso's
-    down direction (spine3 -> pelvis): 0 hanging, 90 level with the shoulder.
+    Elbow flexion: 0 for a straight arm. Shoulder elevation: the upper arm against the trunk's
+    down axis (from the middle of the shoulders to the middle of the hips, what a camera sees
+    of the trunk): 0 hanging, 90 level with the shoulder.
     """
     pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
-    down = pos[:, J["pelvis"]] - pos[:, J["spine3"]]
+    down = (pos[:, J["left_hip"]] + pos[:, J["right_hip"]]
+            - pos[:, J["left_shoulder"]] - pos[:, J["right_shoulder"]])
     elbow, elevation = {}, {}
     for side in SIDES:
         upper = pos[:, J[f"{side}_elbow"]] - pos[:, J[f"{side}_shoulder"]]
