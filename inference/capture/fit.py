@@ -26,7 +26,7 @@ from .smooth import fill_unseen, smooth_rotations, smooth_series
 log = logging.getLogger(__name__)
 
 # Motion weights w of the inter-frame term, per part (larger: smoother).
-MOTION_WEIGHT = {"body": 2.0, "hands": 3.0, "head": 2.0, "jaw": 0.5, "root": 30.0, "feet": 3.0}
+MOTION_WEIGHT = {"body": 4.0, "hands": 8.0, "head": 4.0, "jaw": 0.5, "root": 30.0, "feet": 3.0}
 VISIBLE = 0.5  # landmark visibility from which a joint is fully trusted
 SEATED_HIP_FLEXION = np.radians(55.0)
 CAMERA_FOV = np.radians(55.0)  # vertical field of view assumed for depth (a phone's main lens)
