@@ -112,3 +112,20 @@ def test_command_line_checks(tmp_path, cut_video, capsys):
     assert "--end" in capsys.readouterr().err
     assert main(["capture", str(tmp_path / "missing.mp4"), "-o", str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_frames_decoded_ahead_keep_order_and_errors():
+    from talkrig.inference.capture.video import prefetched
+
+    def frames():
+        yield from range(20)
+        raise CaptureError("clip.mp4", "the video is damaged near 0.7 s")
+
+    got = []
+    with pytest.raises(CaptureError, match="damaged"):
+        for item in prefetched(frames(), depth=3):
+            got.append(item)
+    assert got == list(range(20))
+    early = prefetched(iter(range(1000)), depth=2)
+    assert [next(early) for _ in range(3)] == [0, 1, 2]
+    early.close()  # the decoding thread stops when the reader stops early

@@ -28,7 +28,7 @@ from . import track
 from .errors import CaptureError
 from .fit import fit_shot
 from .landmarks import LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW, RIGHT_SHOULDER, Landmarks
-from .video import iter_frames, probe, read_audio
+from .video import iter_frames, prefetched, probe, read_audio
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
     total = max(1, int(np.floor((end - start) * fps + 1e-6)))
     frames, colours, hists, times = [], [], [], []
     previous = None
-    for index, at, rgb in iter_frames(video, fps, start, end):
+    for index, at, rgb in prefetched(iter_frames(video, fps, start, end)):
         if cancelled is not None and cancelled():
             raise CaptureError(video, "cancelled")
         hist = shot_cuts.colour_histogram(rgb)

@@ -153,3 +153,44 @@ def read_audio(path, start=0.0, end=None, sample_rate=SAMPLE_RATE):
     lo = int(round(start * sample_rate))
     hi = None if end is None else int(round(end * sample_rate))
     return samples[lo:hi]
+
+
+def prefetched(frames, depth=8):
+    """Iterate ``frames`` (any iterator) with the next items decoded ahead in a thread: the
+    decoder and the landmark detector release the GIL, so they overlap on two cores. An error
+    in the decoder is raised where the item would have come."""
+    import queue
+    import threading
+
+    items = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def fill():
+        try:
+            for item in frames:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(done)
+        except BaseException as exc:  # handed to the consumer
+            items.put(exc)
+
+    thread = threading.Thread(target=fill, name="talkrig-video-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
