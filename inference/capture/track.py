@@ -4,9 +4,10 @@ The detector follows one person at a time; when someone else walks into view (a 
 operator, a student) it may jump to them for a while. Within a shot, consecutive detections
 belong to the same person while the body stays where it was and keeps its size; a jump starts
 another tracklet. Across the video, the speaker is the person seen longest: each tracklet's
-clothing colour (the torso between shoulders and hips) is compared with the colour of the
-longest-seen person, and detections of anyone else are forgotten (the fit then carries the
-speaker's motion through them as through any frame where the speaker is hidden).
+clothing colour (the torso between shoulders and hips, as chromaticity, so another shot's
+lighting does not change it) is compared with the colour of the longest-seen person, and
+detections of anyone else are forgotten (the fit then carries the speaker's motion through them
+as through any frame where the speaker is hidden).
 """
 
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ TORSO = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 JUMP = 0.6  # centre moves more than this share of the body's size between frames
 RESIZE = 1.5  # or the size changes by more than this factor
 GAP_SECONDS = 0.5  # or nobody was seen for this long
-SAME_COLOUR = 0.22  # RGB distance (0..1 units) under which two torsos look alike
+SAME_COLOUR = 0.08  # chromaticity distance under which two torsos look alike
 
 
 def body_box(lm):
@@ -93,6 +94,16 @@ def tracklets(lm, colours, fps):
     return sorted(out, key=lambda tr: -tr.n_frames)
 
 
+def chroma(colour):
+    """RGB -> chromaticity (r, g, b) / (r + g + b): the colour without its brightness."""
+    colour = np.asarray(colour, dtype=np.float64)
+    return colour / max(float(colour.sum()), 1e-6)
+
+
+def looks_alike(a, b):
+    return bool(np.linalg.norm(chroma(a) - chroma(b)) < SAME_COLOUR)
+
+
 def speaker_colour(all_tracklets):
     """The torso colour of the person seen longest over the whole video (frame-weighted
     clusters of tracklet colours)."""
@@ -101,8 +112,7 @@ def speaker_colour(all_tracklets):
         return np.full(3, np.nan)
     best, best_frames = None, -1
     for tr in known:
-        frames = sum(o.n_frames for o in known
-                     if np.linalg.norm(o.colour - tr.colour) < SAME_COLOUR)
+        frames = sum(o.n_frames for o in known if looks_alike(o.colour, tr.colour))
         if frames > best_frames:
             best, best_frames = tr.colour, frames
     return best
@@ -112,4 +122,4 @@ def is_speaker(tracklet, colour):
     """True when the tracklet looks like the speaker (or either colour is unknown)."""
     if not (np.all(np.isfinite(tracklet.colour)) and np.all(np.isfinite(colour))):
         return True
-    return bool(np.linalg.norm(tracklet.colour - colour) < SAME_COLOUR)
+    return looks_alike(tracklet.colour, colour)
