@@ -1,8 +1,9 @@
 """Landmarks of one shot -> a SMPL-X Motion: the video fit of DR²'s supplement (section 2.2).
 
 1. Global orientation and body size are fitted once per shot and held fixed: the pelvis turn
-   is the mean of the per-frame turns of the hips; the size (metres per pixel) comes from the
-   torso's metric and image lengths.
+   is the mean turn of the trunk (shoulders and hips) over the shot, levelled so the legs (or,
+   unseen, the trunk) stand upright; the spine carries each frame's turn away from it. The size
+   (metres per pixel) comes from the torso's metric and image lengths.
 2. Each frame is fitted from the previous one (:mod:`.ik`: closed-form rotations, joint limits,
    the twist of a straight limb carried over).
 3. The inter-frame motion term regularises body, hands, head and jaw with each joint's
@@ -26,7 +27,7 @@ from .smooth import fill_unseen, smooth_rotations, smooth_series
 log = logging.getLogger(__name__)
 
 # Motion weights w of the inter-frame term, per part (larger: smoother).
-MOTION_WEIGHT = {"body": 4.0, "hands": 8.0, "head": 4.0, "jaw": 0.5, "root": 30.0, "feet": 3.0}
+MOTION_WEIGHT = {"body": 4.0, "hands": 8.0, "head": 4.0, "jaw": 2.0, "root": 30.0, "feet": 3.0}
 VISIBLE = 0.5  # landmark visibility from which a joint is fully trusted
 SEATED_HIP_FLEXION = np.radians(55.0)
 CAMERA_FOV = np.radians(55.0)  # vertical field of view assumed for depth (a phone's main lens)
@@ -89,17 +90,14 @@ def fit_shot(lm, fps=None):
     n = lm.n_frames
     seen = lm.body_seen
     vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
-    if IMAGE_DEPTH:
-        lm = _depth_from_lengths(lm)
     p = ik.body_directions(lm)
     torso_conf = np.minimum.reduce([vis[:, i] for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                         L.LEFT_HIP, L.RIGHT_HIP)])
     # 1. Orientation once per shot, levelled on the legs (or the spine) as gravity's up.
-    pel, torso = ik.torso_rotations(np.where(seen[:, None, None], p, 1.0), torso_conf)
+    _, torso = ik.torso_rotations(np.where(seen[:, None, None], p, 1.0), torso_conf)
     weights = np.where(seen, torso_conf, 0.0) + 1e-9
     level = _levelling(p, vis, seen)
-    pelvis = level @ mean_rotation(torso if PELVIS_FROM_TORSO else pel, weights)
-    p_level = p @ level.T
+    pelvis = level @ mean_rotation(torso, weights)
     lm_level = _levelled(lm, level)
     # 2. Frame by frame.
     local, conf, jaw = ik.solve_frames(lm_level, pelvis=pelvis)
@@ -208,42 +206,6 @@ def _plant_feet(poses, trans, fps):
     out = trans.copy()
     out[:, [0, 2]] += offset
     return out, contacts.astype(np.float32)
-
-
-LIMB_CHAINS = ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
-               (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST),
-               (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE))
-IMAGE_DEPTH = False
-BONE_FROM = lambda world, across: np.nanpercentile(world, 90)
-PELVIS_FROM_TORSO = True
-
-
-def _depth_from_lengths(lm):
-    """Limbs rebuilt from where they are in the picture and how long they are.
-
-    The detector's metric 3D flattens limbs that point at the camera (a forearm reaching
-    forward looks short and the arm less bent than it is). Its lengths are steady, though: each
-    limb bone's length is fitted once per shot (the person's shape), its picture gives the part
-    across the image plane, and the rest must be depth, on the side the detector saw it.
-    """
-    segments = [(a, b) for chain in LIMB_CHAINS for a, b in zip(chain[:-1], chain[1:])]
-    mpp, ok = metres_per_pixel(lm, TORSO_PAIRS + tuple(segments))
-    world = lm.body_world.copy()
-    img = lm.body_image[..., :2]
-    for chain in LIMB_CHAINS:
-        for a, b in zip(chain[:-1], chain[1:]):
-            across = (img[:, b] - img[:, a]) * mpp[:, None]
-            length = np.linalg.norm(lm.body_world[:, b] - lm.body_world[:, a], axis=-1)
-            if not np.any(np.isfinite(length)):
-                continue
-            bone = BONE_FROM(length, np.linalg.norm(across, axis=-1))
-            seen_dz = lm.body_world[:, b, 2] - lm.body_world[:, a, 2]
-            dz = np.sign(seen_dz) * np.sqrt(np.maximum(bone ** 2 - (across ** 2).sum(-1), 0.0))
-            rebuilt = world[:, a] + np.concatenate([across, dz[:, None]], axis=-1)
-            world[:, b] = np.where(ok[:, None], rebuilt, world[:, b])
-    out = lm.select(slice(None))
-    out.body_world = world
-    return out
 
 
 TORSO_PAIRS = ((L.LEFT_SHOULDER, L.LEFT_HIP), (L.RIGHT_SHOULDER, L.RIGHT_HIP),

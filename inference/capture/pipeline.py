@@ -23,6 +23,7 @@ import numpy as np
 
 from ...motion.npz import write_npz
 from ..audio import SAMPLE_RATE
+from ..pipeline import JobCancelled
 from . import shots as shot_cuts
 from . import track
 from .errors import CaptureError
@@ -158,9 +159,17 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
     total = max(1, int(np.floor((end - start) * fps + 1e-6)))
     frames, colours, hists, times = [], [], [], []
     previous = None
+    shown = None  # the last picture: a slower video repeats it at the take's rate
     for index, at, rgb in prefetched(iter_frames(video, fps, start, end)):
         if cancelled is not None and cancelled():
-            raise CaptureError(video, "cancelled")
+            raise JobCancelled("cancelled")
+        if rgb is shown:  # the same picture again: the same landmarks, no new work
+            frames.append(frames[-1])
+            colours.append(colours[-1])
+            hists.append(hists[-1])
+            times.append(at)
+            continue
+        shown = rgb
         hist = shot_cuts.colour_histogram(rgb)
         if previous is not None:
             change = 0.5 * np.abs(hist - previous).sum()
