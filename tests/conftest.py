@@ -75,8 +75,8 @@ def scott_motion(scott_npz):
 
 # A take from the BEAT2 mocap performed by the dressed CC0 avatar: frames and size of the video
 # the capture tests film (rendered once per session, in a child process; never kept).
-CHARACTER_TAKE = (300, 150)  # first frame, frames: 5 s with both arms gesturing
-CHARACTER_SIZE = (854, 480)
+CHARACTER_TAKE = (0, 120)  # first frame, frames: 4 s with both arms gesturing
+CHARACTER_SIZE = (1280, 720)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def test_the_capture_gives_back_the_performance(takes, character_video):
     assert got.n_frames == truth.n_frames and got.fps == 30.0
     figures = compare_capture(got, truth)
     print(json.dumps(figures, indent=1))
-    assert figures["elbow_deg"] < 15.0  # see benchmarks/RESULTS.md: forearms pointing at the camera
+    assert figures["elbow_deg"] < 12.0  # over longer takes more: see benchmarks/RESULTS.md
     assert figures["shoulder_deg"] < 10.0
     assert figures["wrist_order"] >= 0.9
     assert figures["jaw_correlation"] > 0.3
@@ -50,7 +50,7 @@ def test_the_take_is_a_beat2_npz_with_its_speech(takes, character_video, capsys)
     summary = json.loads((takes / "performer.capture.json").read_text())
     assert [s.get("take") for s in summary["shots"]] == ["performer"]
     assert main(["info", str(takes / "performer.npz")]) == 0
-    assert "150" in capsys.readouterr().out
+    assert str(truth.n_frames) in capsys.readouterr().out
 
 
 def test_a_second_run_resumes_instead_of_redoing(takes, character_video, capsys):
@@ -68,7 +68,7 @@ def test_the_camera_written_beside_the_video_sees_the_truth(character_video):
     camera = Camera.load(video.with_name("performer.camera.json"))
     pos = neutral_skeleton().forward_kinematics(truth.poses, truth.trans)[1]
     pixels, depth = camera.project(pos)
-    assert (camera.width, camera.height) == (854, 480) and np.all(depth > 0)
+    assert (camera.width, camera.height) == (1280, 720) and np.all(depth > 0)
     with av.open(str(video)) as container:
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
     x, y = np.round(pixels[0, J["spine3"]]).astype(int)
@@ -89,4 +89,4 @@ def test_captured_takes_train_generate_and_bake(takes, tmp_path):
     matched = tmp_path / "matched.npz"
     assert main(["generate", str(takes / "performer.wav"), "--library", str(takes),
                  "--speech", "none", "-o", str(matched), "--quiet"]) == 0
-    assert load_motion(matched).n_frames == 150
+    assert load_motion(matched).n_frames == load_motion(takes / "performer.npz").n_frames
