@@ -97,6 +97,7 @@ def main():
     wrong = full[other:other + frames]
     still = truth.copy()
     still.poses[:] = truth.poses.mean(axis=0)
+    still.expressions[:] = truth.expressions.mean(axis=0)
     rows = {"captured": compare_capture(captured, truth),
             "mean pose held still": compare_capture(still, truth),
             f"same take {SHIFT_SECONDS:g} s later": compare_capture(wrong, truth),
@@ -107,8 +108,8 @@ def main():
     print(f"{video.name}: {result.frames} frames, capture {speed['capture_s']:.1f} s = "
           f"{speed['capture_fps']:.1f} fps (landmark detection alone {speed['detector_fps']:.1f} "
           "fps)")
-    keys = ("elbow_deg", "shoulder_deg", "wrist_order", "jaw_correlation", "largest_jump_m",
-            "truth_largest_jump_m")
+    keys = ("elbow_deg", "elbow_correlation", "shoulder_deg", "shoulder_correlation",
+            "wrist_order", "jaw_correlation", "largest_jump_m", "truth_largest_jump_m")
     print("| motion | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for name, fig in rows.items():

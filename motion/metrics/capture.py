@@ -40,6 +40,13 @@ def arm_angles(motion, skeleton=None):
     return elbow, elevation
 
 
+def _correlation(a, b):
+    """Pearson correlation of two series; 0 when either does not move."""
+    if np.std(a) < 1e-9 or np.std(b) < 1e-9:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def largest_jump(motion, skeleton=None):
     """The largest distance (m) any joint of the body and hands moves in one frame, with the
     body's root held still (pose changes only)."""
@@ -52,7 +59,8 @@ def compare_capture(captured, truth):
     """Figures of a captured take against the true take it was filmed from (same frames).
 
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, each
-    per side and overall), the share of frames whose higher wrist is the true one (where the
+    per side and overall) and how well each angle follows the truth over time (correlation,
+    mean of the sides: a pose held still scores 0 however close it is), the share of frames whose higher wrist is the true one (where the
     truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
     (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the
     largest one-frame jumps of both takes.
@@ -65,6 +73,9 @@ def compare_capture(captured, truth):
     for side in SIDES:
         out[f"elbow_{side}_deg"] = float(np.median(np.abs(e_cap[side] - e_tru[side])))
         out[f"shoulder_{side}_deg"] = float(np.median(np.abs(s_cap[side] - s_tru[side])))
+    for name, cap_a, tru_a in (("elbow", e_cap, e_tru), ("shoulder", s_cap, s_tru)):
+        out[f"{name}_correlation"] = float(np.mean([_correlation(cap_a[s], tru_a[s])
+                                                    for s in SIDES]))
     out["elbow_deg"] = float(np.median(np.abs(np.concatenate(
         [e_cap[s] - e_tru[s] for s in SIDES]))))
     out["shoulder_deg"] = float(np.median(np.abs(np.concatenate(
@@ -78,9 +89,7 @@ def compare_capture(captured, truth):
     out["wrist_order"] = float(np.mean(np.sign(d_cap[clear]) == np.sign(d_tru[clear]))) \
         if np.any(clear) else float("nan")
     out["wrist_order_frames"] = int(clear.sum())
-    j_cap, j_tru = mouth_opening(cap), mouth_opening(tru)
-    out["jaw_correlation"] = float(np.corrcoef(j_cap, j_tru)[0, 1]) \
-        if np.std(j_cap) > 1e-9 and np.std(j_tru) > 1e-9 else 0.0
+    out["jaw_correlation"] = _correlation(mouth_opening(cap), mouth_opening(tru))
     out["largest_jump_m"] = largest_jump(cap)
     out["truth_largest_jump_m"] = largest_jump(tru)
     return out
