@@ -29,7 +29,7 @@ BONES = [("pelvis", "spine3"), ("spine3", "neck"), ("neck", "head"),
 FINGERS = [(f"{side}_wrist", f"{side}_{finger}1", f"{side}_{finger}2", f"{side}_{finger}3")
            for side in ("left", "right") for finger in ("thumb", "index", "middle", "ring", "pinky")]
 LEFT, RIGHT, MIDDLE = (255, 170, 0), (0, 200, 255), (120, 255, 120)
-SCALE = 2  # frames are drawn at twice the video's size
+SCALE = 1.5  # frames are drawn larger than the video's size
 
 
 def draw_fit(image, points, names, seen_legs):
@@ -63,6 +63,8 @@ def main():
     parser.add_argument("--end", type=float, default=None)
     parser.add_argument("--columns", type=int, default=4)
     parser.add_argument("--per-shot", type=int, default=2, help="frames per usable shot")
+    parser.add_argument("--skipped", type=int, default=2,
+                        help="skipped shots shown (the longest), with their reason")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "images" / "capture_sheet.png")
     parser.add_argument("--takes", type=Path, default=None, help="keep the takes here")
     args = parser.parse_args()
@@ -78,7 +80,10 @@ def main():
     print()
     wanted = {}  # time -> (caption, points or None)
     sk = neutral_skeleton()
+    shown_skipped = sorted(result.skipped, key=lambda s: s.start - s.end)[:args.skipped]
     for shot in result.shots:
+        if shot.number not in result.fits and shot not in shown_skipped:
+            continue
         if shot.number in result.fits:
             fit, _, times = result.fits[shot.number]
             m = fit.motion
@@ -97,7 +102,8 @@ def main():
     for _, at, rgb in iter_frames(args.video, 30.0, args.start, args.end):
         if times and at >= times[0] - 1e-3:
             text, points, legs = wanted[times.pop(0)]
-            image = Image.fromarray(rgb).resize((rgb.shape[1] * SCALE, rgb.shape[0] * SCALE))
+            image = Image.fromarray(rgb).resize((int(rgb.shape[1] * SCALE),
+                                                 int(rgb.shape[0] * SCALE)))
             if points is not None:
                 draw_fit(image, points, JOINT_NAMES, legs)
             caption(image, text)
@@ -111,7 +117,7 @@ def main():
     for i, tile in enumerate(tiles):
         sheet.paste(tile, ((i % cols) * w, (i // cols) * h))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(args.output, optimize=True)
+    sheet.quantize(colors=192, dither=Image.Dither.NONE).save(args.output, optimize=True)
     print(f"{len(result.takes)} take(s) in {takes}; skipped: "
           + "; ".join(f"shot {s.number} ({s.start:.0f}-{s.end:.0f} s) {s.reason}"
                       for s in result.skipped))
