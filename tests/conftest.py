@@ -89,3 +89,13 @@ def character_video(tmp_path_factory, scott_npz, scott_wav, scott_motion):
     out = tmp_path_factory.mktemp("character") / "performer.mp4"
     render_character_video(scott_npz, scott_wav, start, frames, out, size=CHARACTER_SIZE)
     return out, scott_motion[start:start + frames]
+
+
+@pytest.fixture(params=["ffmpeg", "no ffmpeg"])
+def decoders(request, monkeypatch, tmp_path):
+    """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and without."""
+    from tools_on_path import ffmpeg_exe, only_these_tools
+
+    tools = {"ffmpeg": ffmpeg_exe()} if request.param == "ffmpeg" else {}
+    only_these_tools(monkeypatch, tmp_path / "bin", tools)
+    return request.param
