@@ -4,6 +4,7 @@ and the takes written into the library folder."""
 
 import json
 
+import numpy as np
 import pytest
 
 from addon_support import addon_with_server, draw_panels, pump
@@ -27,6 +28,7 @@ def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
     capture = bpy.context.scene.talkrig_capture
     capture.video = str(video)
     capture.library = str(tmp_path / "library")
+    capture.start, capture.end = 1.0, 3.5  # a part of the video: the take is 2.5 s
     assert bpy.ops.talkrig.capture_video() == {"FINISHED"}
     seen = set()
 
@@ -42,7 +44,9 @@ def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
     assert sorted(p.name for p in library.iterdir()) == [
         "performer.capture.json", "performer.npz", "performer.wav"]
     shots = json.loads((library / "performer.capture.json").read_text())["shots"]
-    assert shots[0]["take"] == "performer"
+    assert [(s["take"], s["start"], s["end"]) for s in shots] == [("performer", 1.0, 3.5)]
+    with np.load(library / "performer.npz") as take:
+        assert take["poses"].shape == (75, 165)
     log = draw_panels(bpy, module)
     assert ("operator", "talkrig.capture_video") in [entry[:2] for entry in log]
 
