@@ -55,6 +55,9 @@ def write_action(armature_obj, rig_motion, name="talkrig", frame_start=1, mode="
         _add_curves(channelbag, _path(bone, suffix), bone, frames, values)
     for k, bone in enumerate(rig_motion.location_bones):
         _add_curves(channelbag, _path(bone, "location"), bone, frames, rig_motion.locations[:, k])
+    if rig_motion.object_offsets is not None:
+        _add_curves(channelbag, "location", "Object Transforms", frames,
+                    _object_locations(obj, rig_motion.object_offsets))
     if mute_constraints:
         muted = _mute_constraints(pose_bones, rig_motion.bone_names)
         if muted:
@@ -62,6 +65,13 @@ def write_action(armature_obj, rig_motion, name="talkrig", frame_start=1, mode="
             log.info("switched off %d constraints on keyed bones of %s", len(muted), obj.name)
     _attach(obj, action, slot, name, frame_start, mode)
     return action
+
+
+def _object_locations(obj, offsets):
+    """(T, 3) object locations moving the armature by ``offsets`` (armature units and axes)
+    from where it stands now."""
+    basis = np.array(obj.matrix_basis)
+    return np.asarray(obj.location)[None] + offsets @ basis[:3, :3].T
 
 
 def _frames(rig_motion, frame_start, scene_fps):

@@ -10,9 +10,13 @@ rotations ``G_j``. A mapped rig bone gets
 C turns SMPL-X axes (x left, y up, z forward) into the rig's armature axes (found from the
 rig's own rest: up from pelvis to head, left from the right to the left arm). K_j is the rest
 alignment: the rotation that brings the rig's rest bone onto SMPL-X's rest direction (an A-pose
-arm up into the T-pose), composed down each limb so twists carry over. Bones whose rest shape is
-anatomy rather than pose (pelvis, clavicles, head, feet, jaw, eyes) keep their own rest (K = I).
-Bone roll never enters: only directions and world deltas do.
+arm up into the T-pose), composed down each limb so twists carry over. Only limbs and fingers
+are aligned: their rest is a pose. The torso, neck, head, clavicles, feet, jaw and eyes keep
+their own rest (K = I): both rests are an upright neutral body whose joints sit where the
+anatomy puts them (SMPL-X's spine joints zigzag with the curves of the back, a rig's spine
+usually stands straight), so a still SMPL-X pose gives a still, upright rig. Bone roll never
+enters: only directions and world deltas do. How each limb's roll is spread over the limb and
+its twist bones is :mod:`.limbs`'s.
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +26,7 @@ import numpy as np
 from ..skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS, neutral_skeleton
 from .bonemap import BoneMap
 from .conventions import axis_angle_matrix
+from .limbs import find_segments
 from .rig import RetargetError, deform_parents, hierarchy_depths
 
 # Joint -> the child that defines its segment direction in SMPL-X's rest.
@@ -32,7 +37,7 @@ for _base in range(25, 55, 3):
     PRIMARY_CHILD[_base + 1] = _base + 2
 FINGER_TIPS = tuple(range(27, 55, 3))
 # Joints whose rig bone is turned onto SMPL-X's rest direction (pose differences, not anatomy).
-ALIGNED = frozenset([3, 6, 9, 12, 16, 17, 18, 19, 20, 21, 1, 2, 4, 5] + list(range(25, 55)))
+ALIGNED = frozenset([16, 17, 18, 19, 20, 21, 1, 2, 4, 5] + list(range(25, 55)))
 TORSO = frozenset([3, 6, 9, 12, 15])  # spine1, spine2, spine3, neck, head
 # Across-the-palm vectors (index1 - pinky1) fix each hand's twist in the rest alignment.
 PALM = {20: (25, 31), 21: (40, 46)}
@@ -45,12 +50,15 @@ BLENDER_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
 @dataclass
 class Between:
-    """An unmapped rig bone on the chain from mapped bone ``above`` to mapped bone ``below``."""
+    """An unmapped rig bone on the chain from mapped bone ``above`` to mapped bone ``below``
+    (outside the limbs: spine, neck, metacarpals). ``axis``: its rest direction toward
+    ``below``'s head, about which it takes its share of the twist."""
 
     above: int
     below: int  # -1 when several mapped bones hang below (the bone then follows ``above``)
     fraction: float
     torso: bool
+    axis: np.ndarray = None
 
 
 @dataclass(eq=False)
@@ -64,6 +72,9 @@ class RetargetPlan:
     joint_bone : (55,) rig bone index per joint, -1 when unmapped.
     effective_parents : (B,) hierarchy the motion follows (deform chain for Rigify rigs).
     mapped, between, follow : driven bones by role; order : all driven bones, parents first.
+    segments : limb segments with their twist bones (:mod:`.limbs`).
+    chords : {joint: child joint} for a mapped finger joint whose next joint the rig lacks (a
+        two-bone finger): its bone turns halfway between the two joints.
     """
 
     rig: object
@@ -80,6 +91,8 @@ class RetargetPlan:
     follow: list = field(default_factory=list)
     order: list = field(default_factory=list)
     smplx_floor: float = 0.0
+    segments: list = field(default_factory=list)
+    chords: dict = field(default_factory=dict)
 
     @property
     def root_bone(self):
@@ -112,9 +125,21 @@ def build_plan(rig, bone_map, skeleton=None, frame=None):
     align = _alignments(rig, joint_bone, parents, skeleton, C)
     plan = RetargetPlan(rig=rig, bone_map=bone_map, skeleton=skeleton, frame=C, scale=scale,
                         ground=ground, align=align, joint_bone=joint_bone,
-                        effective_parents=parents, smplx_floor=floor)
+                        effective_parents=parents, smplx_floor=floor,
+                        segments=find_segments(rig, parents, joint_bone),
+                        chords=_chords(joint_bone))
     _roles(plan)
     return plan
+
+
+def _chords(joint_bone):
+    """{finger joint: next joint} where the rig's finger has no bone for the next joint."""
+    out = {}
+    for j in range(25, 55):
+        child = PRIMARY_CHILD.get(j)
+        if joint_bone[j] >= 0 and child is not None and joint_bone[child] < 0:
+            out[j] = child
+    return out
 
 
 def _checked_frame(frame):
@@ -273,6 +298,7 @@ def _roles(plan):
     """Sort driven bones into mapped, in-between and detached followers, parents first."""
     rig, parents = plan.rig, plan.effective_parents
     mapped = {int(b): j for j, b in enumerate(plan.joint_bone) if b >= 0}
+    twist = {b for seg in plan.segments for b, _ in seg.twist}
     between = {}
     shared = set()
     for bone, joint in mapped.items():
@@ -285,12 +311,17 @@ def _roles(plan):
             continue  # nothing mapped above: the bones above stay at rest
         path.reverse()
         for k, b in enumerate(path, start=1):
+            if b in twist:
+                continue
             if b in between:
                 shared.add(b)
-            between[b] = Between(int(a), bone, k / (len(path) + 1), joint in TORSO)
+            axis = rig.heads[bone] - rig.heads[b]
+            n = np.linalg.norm(axis)
+            axis = axis / n if n > 1e-9 else rig.directions[b]
+            between[b] = Between(int(a), bone, k / (len(path) + 1), joint in TORSO, axis)
     for b in shared:
         between[b] = Between(between[b].above, -1, 0.0, False)
-    driven = set(mapped) | set(between)
+    driven = set(mapped) | set(between) | twist
     follow = []
     depth = hierarchy_depths(parents)
     for b in np.argsort(depth, kind="stable"):

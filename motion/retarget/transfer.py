@@ -26,10 +26,13 @@ from ..rotations import (
     quat_to_matrix,
 )
 from ..skeleton import JOINT_NAMES, PARENTS
+from . import feet
 from .automap import auto_map
 from .conventions import axis_angle_matrix
+from .limbs import distribute
 from .plan import TORSO, build_plan
 from .rig import RetargetError
+from .root import root_carrier, split_travel
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class RigMotion:
     location_bones : L bones with location channels (the pelvis bone first, when present).
     locations : (T, L, 3) ``PoseBone.location`` values: armature units in the bone's rest frame.
     fps : frames per second.
+    object_offsets : (T, 3) how far the armature object moves, armature units and axes (root
+        motion carried by the object), or None.
+    root_note : what carries the root motion, in words.
     """
 
     bone_names: tuple
@@ -54,6 +60,8 @@ class RigMotion:
     locations: np.ndarray = None
     fps: float = 30.0
     rig_name: str = ""
+    object_offsets: np.ndarray = None
+    root_note: str = ""
 
     def __post_init__(self):
         self.bone_names = tuple(self.bone_names)
@@ -75,7 +83,8 @@ class RigMotion:
         return self.rotations.shape[0]
 
 
-def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motion="relative"):
+def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motion="relative",
+             root_target="auto", plant_feet=True):
     """Retarget SMPL-X motion onto a rig -> RigMotion ready to be keyed.
 
     motion : Motion (SMPL-X, any length). rig : Rig. bone_map : BoneMap (automatic mapping
@@ -83,20 +92,36 @@ def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motio
     root_motion : "relative" (the pelvis starts at the rig's rest position and moves by the
     scaled SMPL-X displacement), "absolute" (SMPL-X's floor and origin become the rig's), or
     "none" (no pelvis translation).
+    root_target : what carries the root motion: "auto", "pelvis", "root" or "object" (see
+    :mod:`.root`); ``RigMotion.root_note`` says which it was.
+    plant_feet : re-solve the rig's legs so planted feet hold still on the floor and no foot
+    goes below it (:mod:`.feet`).
     """
     if root_motion not in ROOT_MOTION:
         raise RetargetError(f"root_motion must be one of {', '.join(ROOT_MOTION)}, got {root_motion!r}")
     plan = plan or make_plan(rig, bone_map, skeleton)
     rig = plan.rig
-    if root_motion != "none" and rig.connected[plan.root_bone]:
-        log.warning("rig %s: pelvis bone %s is connected to its parent, so Blender ignores its "
-                    "location keys", rig.name, rig.names[plan.root_bone])
+    carrier = root_carrier(plan, root_target) if root_motion != "none" else None
     global_rot, positions = plan.skeleton.forward_kinematics(motion.poses, motion.trans)
     deltas = _world_deltas(plan, global_rot)
-    pelvis = positions[:, 0]
-    heads = _driven_heads(plan, deltas, _root_heads(plan, pelvis, root_motion))
-    names, quats, loc_names, locs = _local_channels(plan, deltas, heads, root_motion != "none")
-    return RigMotion(names, quats, loc_names, locs, fps=motion.fps, rig_name=rig.name)
+    path = _root_heads(plan, positions[:, 0], root_motion)
+    if plant_feet:
+        path = feet.plant_feet(plan, deltas, lambda p: _driven_heads(plan, deltas, p), path,
+                               positions, motion.fps, motion.contacts)
+    carried, offsets = {}, None
+    if carrier is not None:
+        path, carried, offsets = split_travel(plan, carrier, path)
+        identity = np.broadcast_to(np.eye(3), (motion.n_frames, 3, 3))
+        deltas.update({b: identity for b in carried})
+    heads = _driven_heads(plan, deltas, path, carried)
+    located = set(carried)
+    if carrier is not None and plan.root_bone in (carrier.floor, carrier.height):
+        located.add(plan.root_bone)
+    names, quats, loc_names, locs = _local_channels(plan, deltas, heads, located)
+    note = carrier.note if carrier is not None else "no root motion"
+    log.info("rig %s: %s", rig.name, note)
+    return RigMotion(names, quats, loc_names, locs, fps=motion.fps, rig_name=rig.name,
+                     object_offsets=offsets, root_note=note)
 
 
 def make_plan(rig, bone_map=None, skeleton=None, frame=None):
@@ -109,10 +134,24 @@ def make_plan(rig, bone_map=None, skeleton=None, frame=None):
 def _world_deltas(plan, global_rot):
     """{bone: (T, 3, 3) world delta} for every driven bone."""
     C = plan.frame
+    cache = {}
+
+    def virtual(joint):
+        """World delta the rig would get for an SMPL-X joint (mapped or not)."""
+        if joint not in cache:
+            cache[joint] = C @ global_rot[:, joint] @ C.T @ plan.align[joint]
+        return cache[joint]
+
     deltas = {}
     for bone, joint in plan.mapped.items():
-        deltas[bone] = C @ global_rot[:, joint] @ C.T @ plan.align[joint]
-    rig = plan.rig
+        if joint in plan.chords:  # a two-bone finger: halfway to the missing joint's turn
+            child = plan.chords[joint]
+            relative = matrix_to_quat(np.swapaxes(global_rot[:, joint], -1, -2) @ global_rot[:, child])
+            half = quat_slerp(np.broadcast_to([1.0, 0, 0, 0], relative.shape), relative, 0.5)
+            deltas[bone] = C @ global_rot[:, joint] @ quat_to_matrix(half) @ C.T @ plan.align[joint]
+        else:
+            deltas[bone] = virtual(joint)
+    distribute(plan.segments, virtual, deltas)
     for bone, link in plan.between.items():
         above = deltas[link.above]
         if link.below < 0 or link.fraction == 0.0:
@@ -124,7 +163,7 @@ def _world_deltas(plan, global_rot):
             share = quat_slerp(np.broadcast_to([1.0, 0, 0, 0], q.shape), q, link.fraction)
             deltas[bone] = above @ quat_to_matrix(share)
         else:
-            axis = rig.directions[bone]
+            axis = link.axis
             q = matrix_to_quat(relative)
             angle = 2.0 * np.arctan2(q[:, 1:] @ axis, q[:, 0])
             angle = (angle + np.pi) % (2.0 * np.pi) - np.pi
@@ -165,10 +204,13 @@ def _passive_pose(plan, bone, deltas, heads, cache):
     return result
 
 
-def _driven_heads(plan, deltas, root_heads):
-    """{bone: (T, 3) head position} of driven bones, following the effective hierarchy."""
+def _driven_heads(plan, deltas, root_heads, fixed=None):
+    """{bone: (T, 3) head position} of driven bones, following the effective hierarchy.
+
+    fixed : {bone: (T, 3)} heads of bones above the pelvis that carry root motion.
+    """
     rig = plan.rig
-    heads = {}
+    heads = dict(fixed or {})
     cache = {}
     for bone in plan.order:
         if bone == plan.root_bone:
@@ -183,13 +225,18 @@ def _driven_heads(plan, deltas, root_heads):
     return heads
 
 
-def _local_channels(plan, deltas, heads, with_root_location):
-    """World deltas -> Blender local quaternions and the locations that need keys."""
+def _local_channels(plan, deltas, heads, located):
+    """World deltas -> Blender local quaternions, and the locations that need keys.
+
+    located : bones whose location carries root motion (keyed even when still); other bones
+    get location keys only when their head leaves its rest place relative to the parent.
+    """
     rig = plan.rig
     cache = {}
     names, quats, loc_names, locs = [], [], [], []
     size = float(np.ptp(np.concatenate([rig.heads, rig.tails]), axis=0).max()) or 1.0
-    for bone in plan.order:
+    carriers = sorted(set(located) - set(plan.order), key=lambda b: len(rig.ancestors(b)))
+    for bone in carriers + plan.order:
         m = rig.matrices[bone]
         parent = rig.parents[bone]
         wp, hp = _passive_pose(plan, parent, deltas, heads, cache)
@@ -197,17 +244,18 @@ def _local_channels(plan, deltas, heads, with_root_location):
             wp = np.eye(3)
         head_p = rig.heads[parent] if parent >= 0 else np.zeros(3)
         rp = wp if rig.inherit_rotation[bone] else np.eye(3)
-        local = m.T @ np.swapaxes(rp, -1, -2) @ deltas[bone] @ m
-        names.append(rig.names[bone])
-        quats.append(quat_continuity(matrix_to_quat(local), axis=0))
+        if bone not in carriers:
+            local = m.T @ np.swapaxes(rp, -1, -2) @ deltas[bone] @ m
+            names.append(rig.names[bone])
+            quats.append(quat_continuity(matrix_to_quat(local), axis=0))
         offset = heads[bone] - hp - (wp @ (rig.heads[bone] - head_p))
         loc = (np.swapaxes(rp, -1, -2) @ offset[..., None])[..., 0] @ m
-        is_root = bone == plan.root_bone
-        if (is_root and with_root_location) or (
-                not is_root and not rig.connected[bone] and np.abs(loc).max() > 1e-6 * size):
+        if bone in located or (bone != plan.root_bone and not rig.connected[bone]
+                               and np.abs(loc).max() > 1e-6 * size):
             loc_names.append(rig.names[bone])
             locs.append(loc)
-    order = sorted(range(len(loc_names)), key=lambda k: loc_names[k] != rig.names[plan.root_bone])
+    first = {rig.names[b] for b in located}
+    order = sorted(range(len(loc_names)), key=lambda k: loc_names[k] not in first)
     loc_names = [loc_names[k] for k in order]
     n = next(iter(heads.values())).shape[0]
     locs = np.stack([locs[k] for k in order], axis=1) if locs else np.zeros((n, 0, 3))
