@@ -83,6 +83,8 @@ class Leg:
         rolled = {seg.joint: [b for b, _ in seg.twist] for seg in plan.segments}
         self.upper = [self.thigh] + rolled.get(hip, [])
         self.lower = [self.shin] + rolled.get(knee, [])
+        self.chain = {self.thigh} | {b for b in range(len(rig))
+                                     if self.thigh in rig.ancestors(b, plan.effective_parents)}
         heads = rig.heads
         self.l1 = float(np.linalg.norm(heads[self.shin] - heads[self.thigh]))
         self.l2 = float(np.linalg.norm(heads[self.foot] - heads[self.shin]))
@@ -144,13 +146,17 @@ def _trusts_tails(rig):
     return total == 0 or hits >= 0.8 * total
 
 
-def plant_feet(plan, deltas, heads_of, root_path, positions, fps, contacts=None):
+def plant_feet(plan, deltas, heads_of, root_path, positions, fps, contacts=None, hips=None):
     """Solve the rig's legs so planted feet hold still on the floor and no foot sinks.
 
     deltas : {bone: (T, 3, 3)} world deltas, updated in place (thighs, shins, twist bones).
     heads_of : callable(root_path) -> {bone: (T, 3)} driven bone heads under ``deltas``.
     root_path : (T, 3) pelvis head, armature space. positions : (T, 55, 3) SMPL-X joints.
-    contacts : optional (T, 2) planted flags. Returns the (possibly lowered) root path.
+    contacts : optional (T, 2) planted flags.
+    hips : optional (T, 2, 3) where the rig really puts its left and right hip joints, armature
+        space, when its own mechanics place them (a rig keyed through its controls); the legs
+        are solved from there.
+    Returns the (possibly lowered) root path.
     """
     sides = [s for s in (0, 1) if Leg.mapped(plan, s)]
     if not sides or len(root_path) == 0:
@@ -160,6 +166,8 @@ def plant_feet(plan, deltas, heads_of, root_path, positions, fps, contacts=None)
         contacts = detect_contacts(positions, fps)
     contacts = np.asarray(contacts) > 0.5
     up = plan.frame[:, 1]
+    if hips is not None:
+        heads_of = _hips_moved(heads_of, legs, sides, hips, root_path.copy())
     heads = heads_of(root_path)
     locks = [_lock(heads[leg.foot], contacts[:, s], fps) for leg, s in zip(legs, sides)]
     targets = [_target(leg, deltas, heads, hold, held, up) for leg, (hold, held) in zip(legs, locks)]
@@ -172,6 +180,21 @@ def plant_feet(plan, deltas, heads_of, root_path, positions, fps, contacts=None)
     for leg, target in zip(legs, targets):
         _solve(leg, deltas, heads, target, plan.frame[:, 2])
     return root_path
+
+
+def _hips_moved(heads_of, legs, sides, hips, start):
+    """heads_of with each leg moved to where the rig puts its hip joint (``hips`` (T, 2, 3),
+    measured with the pelvis on ``start``; a lowered pelvis lowers them too)."""
+
+    def moved(path):
+        heads = dict(heads_of(path))
+        for leg, side in zip(legs, sides):
+            shift = hips[:, side] + (path - start) - heads[leg.thigh]
+            for bone in set(heads) & leg.chain:
+                heads[bone] = heads[bone] + shift
+        return heads
+
+    return moved
 
 
 def _lock(ankle, flags, fps):

@@ -13,7 +13,7 @@ mapped neighbours, other unmapped joints keep their parent's rotation.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,6 +52,7 @@ class RigMotion:
     object_offsets : (T, 3) how far the armature object moves, armature units and axes (root
         motion carried by the object), or None.
     root_note : what carries the root motion, in words.
+    switches : {bone: {custom property: value}} held for the take (a rig's IK/FK switches).
     """
 
     bone_names: tuple
@@ -62,6 +63,7 @@ class RigMotion:
     rig_name: str = ""
     object_offsets: np.ndarray = None
     root_note: str = ""
+    switches: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.bone_names = tuple(self.bone_names)
@@ -84,7 +86,7 @@ class RigMotion:
 
 
 def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motion="relative",
-             root_target="auto", plant_feet=True):
+             root_target="auto", plant_feet=True, hips=None):
     """Retarget SMPL-X motion onto a rig -> RigMotion ready to be keyed.
 
     motion : Motion (SMPL-X, any length). rig : Rig. bone_map : BoneMap (automatic mapping
@@ -95,7 +97,8 @@ def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motio
     root_target : what carries the root motion: "auto", "pelvis", "root" or "object" (see
     :mod:`.root`); ``RigMotion.root_note`` says which it was.
     plant_feet : re-solve the rig's legs so planted feet hold still on the floor and no foot
-    goes below it (:mod:`.feet`).
+    goes below it (:mod:`.feet`). hips : (T, 2, 3) where the rig's own mechanics put its hip
+    joints, armature space, when they are not rigid with the pelvis bone (:mod:`.feet`).
     """
     if root_motion not in ROOT_MOTION:
         raise RetargetError(f"root_motion must be one of {', '.join(ROOT_MOTION)}, got {root_motion!r}")
@@ -104,10 +107,10 @@ def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motio
     carrier = root_carrier(plan, root_target) if root_motion != "none" else None
     global_rot, positions = plan.skeleton.forward_kinematics(motion.poses, motion.trans)
     deltas = _world_deltas(plan, global_rot)
-    path = _root_heads(plan, positions[:, 0], root_motion)
+    path = _root_heads(plan, positions, deltas[plan.root_bone], root_motion)
     if plant_feet:
         path = feet.plant_feet(plan, deltas, lambda p: _driven_heads(plan, deltas, p), path,
-                               positions, motion.fps, motion.contacts)
+                               positions, motion.fps, motion.contacts, hips)
     carried, offsets = {}, None
     if carrier is not None:
         path, carried, offsets = split_travel(plan, carrier, path)
@@ -173,16 +176,22 @@ def _world_deltas(plan, global_rot):
     return deltas
 
 
-def _root_heads(plan, pelvis, root_motion):
-    """(T, 3) target head of the pelvis bone in armature space."""
-    rest_head = plan.rig.heads[plan.root_bone]
-    C, s = plan.frame, plan.scale
+def _root_heads(plan, positions, pelvis_turn, root_motion):
+    """(T, 3) target head of the pelvis bone in armature space: the rig's anchor (middle of the
+    hip joints) moves as SMPL-X's does, scaled; the pelvis bone hangs from it by its turn.
+
+    positions : (T, 55, 3) SMPL-X joints; pelvis_turn : (T, 3, 3) the pelvis bone's world delta.
+    """
+    rig, C, s = plan.rig, plan.frame, plan.scale
+    rest_head = rig.heads[plan.root_bone]
     if root_motion == "none":
-        return np.broadcast_to(rest_head, pelvis.shape).copy()
+        return np.broadcast_to(rest_head, positions[:, 0].shape).copy()
+    smplx = positions[:, list(plan.anchor_joints)].mean(axis=1)
     if root_motion == "relative":
-        return rest_head + s * (pelvis - pelvis[:1]) @ C.T
-    floor = np.array([0.0, 0.0, 0.0])  # SMPL-X world floor (BEAT2/AMASS): y = 0
-    return plan.ground + s * (pelvis - floor) @ C.T
+        anchor = plan.anchor + s * (smplx - smplx[:1]) @ C.T
+    else:  # SMPL-X's world floor (y = 0) and origin become the rig's
+        anchor = plan.ground + s * smplx @ C.T
+    return anchor - (pelvis_turn @ (plan.anchor - rest_head)[:, None])[..., 0]
 
 
 def _passive_pose(plan, bone, deltas, heads, cache):
@@ -336,8 +345,13 @@ def _motion_from_deltas(plan, deltas, root_head, fps, expressions):
     local_rot = global_rot.copy()
     local_rot[:, 1:] = np.swapaxes(global_rot[:, PARENTS[1:]], -1, -2) @ global_rot[:, 1:]
     poses = matrix_to_axis_angle(local_rot)
-    pelvis = (root_head - plan.ground) @ C / plan.scale
-    trans = pelvis - plan.skeleton.rest_positions[0]
+    rest = plan.skeleton.rest_positions
+    rig_turn = deltas[plan.root_bone]
+    anchor = root_head + (rig_turn @ (plan.anchor - plan.rig.heads[plan.root_bone])[:, None])[..., 0]
+    smplx = (anchor - plan.ground) @ C / plan.scale
+    below = rest[list(plan.anchor_joints)].mean(axis=0) - rest[0]  # pelvis -> anchor, at rest
+    pelvis = smplx - (global_rot[:, 0] @ below[:, None])[..., 0]
+    trans = pelvis - rest[0]
     if expressions is None:
         expressions = np.zeros((n, 0), np.float32)
     return Motion(poses=poses, trans=trans, expressions=expressions, fps=fps)
