@@ -98,7 +98,7 @@ def main():
         plan = make_plan(rig, auto_map(rig))
         write_action(obj, retarget(motion, rig, plan=plan), f"bench {name}", mode="assign")
         names = [pb.name for pb in obj.pose.bones]
-        heads, tails, rots = posed_points(bpy, obj, frames)
+        heads, tails, rots = posed_points(bpy, {name: obj}, frames)[name]
         rest_heads, rest_tails, rest_rots = rest_points(obj)
         rig_rest = rig_track(rest_heads, rest_tails, names, anatomy)
         track = rig_track(heads, tails, names, anatomy)

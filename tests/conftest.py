@@ -71,3 +71,14 @@ def scott_motion(scott_npz):
     from talkrig.motion import load_motion
 
     return load_motion(scott_npz)
+
+
+@pytest.fixture(scope="session")
+def rigify_blend(tmp_path_factory):
+    """A .blend with Blender's human metarig ("metarig") and the rig Rigify generates from it
+    ("rig"), made once per test run (generating takes about 15 s); tests append from it."""
+    import bpy
+    from retarget_scenes import save_rigify
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    return save_rigify(bpy, tmp_path_factory.mktemp("rigify") / "rigify.blend")

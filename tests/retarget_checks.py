@@ -15,7 +15,8 @@ its spine bends.
   head turns the same vector (the rig's rest head bone carried into SMPL-X's rest) by the head
   joint's global rotation;
 - chest pitch: forward lean of the chest against the vertical, as a change from rest;
-- root travel: horizontal distance of the pelvis from where it started, in hip heights;
+- root travel: horizontal distance of the middle of the hip joints from where it started, in
+  hip heights (that point's height above the floor);
 - foot height: lowest foot point above the floor the foot stands on at rest.
 """
 
@@ -130,8 +131,9 @@ def measures(track, rest):
     down = -chest_frames[:, :, 1]
     up = track.up
     floor = [float(np.min(side @ up)) for side in rest.feet]
-    hip_height = float(rest.pelvis[0] @ up) - min(floor)
-    flat = track.pelvis - track.pelvis[:1]
+    hip_height = float(np.mean(rest.hips[0] @ up)) - min(floor)  # hip joints above the floor
+    hips = track.hips.mean(axis=1)
+    flat = hips - hips[:1]
     flat = flat - (flat @ up)[:, None] * up
     chest_up = (turn @ up)
     return {

@@ -271,10 +271,14 @@ def _add_extras(style, names, bones, order, add, p):
                 head = bones[hand][1] + 0.25 * (bones[first][1] - bones[hand][1])
                 add(meta, hand, head, bones[first][1])
                 bones[first][0] = meta
-            for limb in ("upperarm", "lowerarm", "thigh", "calf"):
+            # Twist bones hang under each limb bone along it, as on UE5's Manny: _01 near the
+            # shoulder/hip and the wrist/ankle, _02 in the middle.
+            for limb, places in (("upperarm", (0.1, 0.5)), ("lowerarm", (0.6, 0.3)),
+                                 ("thigh", (0.1, 0.5)), ("calf", (0.6, 0.3))):
                 b = f"{limb}_{s}"
                 h, t = bones[b][1], bones[b][2]
-                add(f"{limb}_twist_01_{s}", b, h + 0.5 * (t - h), t)
+                for k, at in enumerate(places, start=1):
+                    add(f"{limb}_twist_0{k}_{s}", b, h + at * (t - h), h + (at + 0.3) * (t - h))
             add(f"ik_foot_{s}", "ik_foot_root", bones[f"foot_{s}"][1], bones[f"foot_{s}"][1] + [0, 0, 0.1])
             add(f"ik_hand_{s}", "ik_hand_root", bones[hand][1], bones[hand][1] + [0, 0.1, 0])
         add("ik_foot_root", "root", [0, 0, 0], [0, 0.1, 0])

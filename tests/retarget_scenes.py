@@ -101,13 +101,12 @@ def anatomy_of(name, data=None):
                    pair("shoulder"), pair("elbow"), pair("wrist"), pair("hip"), feet, twist)
 
 
-def build_production_rigs(bpy, workdir):
+def build_production_rigs(bpy, workdir, rigify_blend=None):
     """Every production rig of this module in the current scene -> {name: (object, Anatomy)}.
 
-    Generating the Rigify rig enables Blender's bundled Rigify add-on.
+    rigify_blend : a .blend holding a generated Rigify rig named "rig" (see
+    :func:`save_rigify`); generated here (enabling Blender's Rigify add-on) when None.
     """
-    import addon_utils
-
     out = {}
     for name, spec in PRODUCTION.items():
         data = rig_data(**spec)
@@ -117,43 +116,74 @@ def build_production_rigs(bpy, workdir):
         if name == "fbx_twist":
             obj = fbx_round_trip(bpy, obj, workdir / "fbx_twist.fbx")
             # The importer adds an "_end" bone at each chain's tip: the toe tips are those heads.
-            anatomy.feet = tuple(side + tuple(f"{side[-1]}_end" for _ in [0]
-                                              if f"{side[-1]}_end" in obj.data.bones)
+            anatomy.feet = tuple(side + tuple(b for b in (f"{side[-1]}_end",) if b in obj.data.bones)
                                  for side in anatomy.feet)
             anatomy.foot_tails = False
         out[name] = (obj, anatomy)
+    if rigify_blend is None:
+        save_rigify(bpy, workdir / "rigify.blend")
+        rig = bpy.data.objects["rig"]
+        bpy.data.objects["metarig"].hide_set(True)
+    else:
+        rig = append_objects(bpy, rigify_blend, ["rig"])["rig"]
+    rig.name = "rigify"
+    out["rigify"] = (rig, anatomy_of("rigify"))
+    return out
+
+
+def save_rigify(bpy, path):
+    """Generate Blender's human metarig and its Rigify rig into a new .blend at ``path`` (the
+    current scene is left holding them); the metarig is named "metarig", the rig "rig"."""
+    import addon_utils
+
     addon_utils.enable("rigify", default_set=True)
     bpy.ops.object.armature_human_metarig_add()
     metarig = bpy.context.object
     before = set(bpy.data.objects)
     bpy.ops.pose.rigify_generate()
     rig = next(o for o in bpy.data.objects if o not in before and o.type == "ARMATURE")
-    rig.name = "rigify"
-    metarig.hide_set(True)
-    out["rigify"] = (rig, anatomy_of("rigify"))
+    metarig.name, rig.name = "metarig", "rig"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path), copy=True)
+    return path
+
+
+def append_objects(bpy, path, names):
+    """Objects appended from a .blend into the current scene -> {name in the file: object}."""
+    with bpy.data.libraries.load(str(path), link=False) as (source, target):
+        found = [n for n in names if n in source.objects]
+        target.objects = list(found)
+    out = {}
+    for name, obj in zip(found, target.objects):
+        bpy.context.scene.collection.objects.link(obj)
+        out[name] = obj
     return out
 
 
-def posed_points(bpy, obj, frames):
-    """World heads and tails (T, B, 3) and armature-space pose matrices (T, B, 3, 3) of every
-    pose bone at each scene frame (Blender's own evaluation: constraints, drivers, IK)."""
+def posed_points(bpy, objects, frames):
+    """{name: (world heads (T, B, 3), world tails (T, B, 3), armature-space pose rotations
+    (T, B, 3, 3))} of every pose bone of each object at each scene frame: Blender's own
+    evaluation (constraints, drivers, IK). objects : {name: armature object}."""
     scene = bpy.context.scene
-    n = len(obj.pose.bones)
-    heads = np.empty((len(frames), n, 3))
-    tails = np.empty((len(frames), n, 3))
-    rots = np.empty((len(frames), n, 3, 3))
-    buf3 = np.empty(n * 3, np.float32)
-    buf16 = np.empty(n * 16, np.float32)
+    out = {}
+    for name, obj in objects.items():
+        n = len(obj.pose.bones)
+        out[name] = (np.empty((len(frames), n, 3)), np.empty((len(frames), n, 3)),
+                     np.empty((len(frames), n, 3, 3)))
     for k, frame in enumerate(frames):
         scene.frame_set(frame)
-        world = np.array(obj.matrix_world)
-        obj.pose.bones.foreach_get("head", buf3)
-        heads[k] = buf3.reshape(n, 3) @ world[:3, :3].T + world[:3, 3]
-        obj.pose.bones.foreach_get("tail", buf3)
-        tails[k] = buf3.reshape(n, 3) @ world[:3, :3].T + world[:3, 3]
-        obj.pose.bones.foreach_get("matrix", buf16)
-        rots[k] = buf16.reshape(n, 4, 4).transpose(0, 2, 1)[:, :3, :3]
-    return heads, tails, rots
+        for name, obj in objects.items():
+            heads, tails, rots = out[name]
+            n = len(obj.pose.bones)
+            world = np.array(obj.matrix_world)
+            buf3 = np.empty(n * 3, np.float32)
+            obj.pose.bones.foreach_get("head", buf3)
+            heads[k] = buf3.reshape(n, 3) @ world[:3, :3].T + world[:3, 3]
+            obj.pose.bones.foreach_get("tail", buf3)
+            tails[k] = buf3.reshape(n, 3) @ world[:3, :3].T + world[:3, 3]
+            buf16 = np.empty(n * 16, np.float32)
+            obj.pose.bones.foreach_get("matrix", buf16)
+            rots[k] = buf16.reshape(n, 4, 4).transpose(0, 2, 1)[:, :3, :3]
+    return out
 
 
 def rest_points(obj):

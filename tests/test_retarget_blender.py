@@ -11,7 +11,7 @@ evaluation of the posed bones is compared with SMPL-X forward kinematics at samp
 import numpy as np
 import pytest
 from retarget_rigs import build_rig, rig_data, smplx_bone_directions
-from retarget_scenes import make_armature
+from retarget_scenes import append_objects, make_armature
 
 from talkrig.motion.retarget import FINGER_JOINTS, MAJOR_JOINTS, auto_map, make_plan, retarget, to_smplx
 from talkrig.motion.retarget.limbs import LIMBS
@@ -49,10 +49,8 @@ def bpy():
 
 
 @pytest.fixture(scope="module")
-def world(bpy, avatar_glb, scott_motion):
+def world(bpy, avatar_glb, scott_motion, rigify_blend):
     """All rigs, their plans and retargeted channels, and sampled evaluated poses."""
-    import addon_utils
-
     from talkrig.addon.keyframes import write_action
     from talkrig.addon.rig_io import read_rig
 
@@ -62,12 +60,8 @@ def world(bpy, avatar_glb, scott_motion):
     before = {o.name for o in bpy.data.objects}
     bpy.ops.import_scene.gltf(filepath=str(avatar_glb))
     objects["avatar"] = next(o for o in new_objects(bpy, before) if o.type == "ARMATURE")
-    addon_utils.enable("rigify", default_set=True)
-    bpy.ops.object.armature_human_metarig_add()
-    objects["metarig"] = bpy.context.object
-    before = {o.name for o in bpy.data.objects}
-    bpy.ops.pose.rigify_generate()
-    objects["rigify"] = next(o for o in new_objects(bpy, before) if o.type == "ARMATURE")
+    rigify = append_objects(bpy, rigify_blend, ["metarig", "rig"])
+    objects["metarig"], objects["rigify"] = rigify["metarig"], rigify["rig"]
     objects["mixamo"] = make_armature(bpy, "mixamo", rig_data("mixamo", frame="yup", units=100.0,
                                                               arm_drop_deg=0.0),
                                       rotation=(np.pi / 2, 0.0, 0.0), scale=0.01)
@@ -101,8 +95,7 @@ def world(bpy, avatar_glb, scott_motion):
             out["axes"][name].append(axes / np.linalg.norm(axes, axis=1, keepdims=True))
             out["poses"][name].append(read_pose(obj, out["rigs"][name]))
             out["captured"][name].append(capture_pose(obj, out["plans"][name]))
-    yield out
-    addon_utils.disable("rigify", default_set=True)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +156,13 @@ def test_generated_rigify_deform_bones_stay_joined(world, bpy):
     obj = world["objects"]["rigify"]
     muted = world["actions"]["rigify"]["talkrig_muted_constraints"].split("\n")
     assert "DEF-upper_arm.L/Copy Transforms" in muted
-    assert not obj.pose.bones["DEF-upper_arm.L"].constraints["Copy Transforms"].enabled
+    # The take switches the constraint off; the rig itself keeps it (without the take, the
+    # controls drive the deform bones again).
+    con = obj.pose.bones["DEF-upper_arm.L"].constraints["Copy Transforms"]
+    assert con.enabled
+    action = world["actions"]["rigify"]
+    paths = {fc.data_path for fc in action.layers[0].strips[0].channelbag(action.slots[0]).fcurves}
+    assert 'pose.bones["DEF-upper_arm.L"].constraints["Copy Transforms"].influence' in paths
     assert obj.animation_data.action is None and len(obj.animation_data.nla_tracks) == 1
     bpy.context.scene.frame_set(1 + 730)
     for child, parent in (("DEF-upper_arm.L", "DEF-shoulder.L"), ("DEF-thigh.R", "DEF-spine"),
@@ -245,14 +244,14 @@ def test_pose_made_with_rigify_controls_is_captured_from_its_deform_bones(world,
     from talkrig.addon.rig_io import capture_pose, read_posed
 
     obj, plan = world["objects"]["rigify"], world["plans"]["rigify"]
-    muted = world["actions"]["rigify"]["talkrig_muted_constraints"].split("\n")
     track = obj.animation_data.nla_tracks[0]
     controls = {"head": 0.45, "chest": -0.3, "f_index.02.L": 0.8, "thumb.02.R": 0.5}
+    muted = world["actions"]["rigify"]["talkrig_muted_constraints"].split("\n")
     try:
-        track.mute = True
+        track.mute = True  # without the take, the constraints are switched back on by hand
         for item in muted:
             bone, con = item.split("/", 1)
-            obj.pose.bones[bone].constraints[con].enabled = True
+            obj.pose.bones[bone].constraints[con].influence = 1.0
         for bone, angle in controls.items():
             pb = obj.pose.bones[bone]
             pb.rotation_mode = "XYZ"
@@ -263,9 +262,6 @@ def test_pose_made_with_rigify_controls_is_captured_from_its_deform_bones(world,
     finally:
         for bone in controls:
             obj.pose.bones[bone].rotation_euler = (0.0, 0.0, 0.0)
-        for item in muted:
-            bone, con = item.split("/", 1)
-            obj.pose.bones[bone].constraints[con].enabled = False
         track.mute = False
     dirs, g = smplx_bone_directions(captured.poses, captured.trans)
     C = plan.frame

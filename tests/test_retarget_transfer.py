@@ -155,21 +155,23 @@ def test_fingers_curl_toward_the_palm(setup):
         assert drop > 0.03, side
 
 
-def test_root_motion_follows_the_pelvis_scaled_by_hip_height(take, setup):
+def test_root_motion_follows_the_hips_scaled_by_hip_height(take, setup):
     rig, plan = setup
     sk = neutral_skeleton()
-    pelvis = sk.forward_kinematics(take.poses, take.trans)[1][:, 0]
-    root = plan.root_bone
+    hips = sk.forward_kinematics(take.poses, take.trans)[1][:, [1, 2]].mean(axis=1)
+    legs = [plan.joint_bone[JOINT_INDEX[j]] for j in ("left_hip", "right_hip")]
     up = plan.frame[:, 1]
     floor = plan.ground @ up
     _, heads = pose_rig(rig, retarget(take, rig, plan=plan, root_motion="absolute",
                                       plant_feet=False))
-    np.testing.assert_allclose((heads[:, root] @ up - floor) / plan.scale, pelvis[:, 1], atol=1e-6)
+    np.testing.assert_allclose((heads[:, legs].mean(axis=1) @ up - floor) / plan.scale,
+                               hips[:, 1], atol=1e-6)
     _, heads = pose_rig(rig, retarget(take, rig, plan=plan, root_motion="relative",
                                       plant_feet=False))
-    np.testing.assert_allclose(heads[0, root], rig.heads[root], atol=1e-9)
-    moved = (heads[:, root] - heads[:1, root]) @ plan.frame / plan.scale
-    np.testing.assert_allclose(moved, pelvis - pelvis[:1], atol=1e-6)
+    anchor = heads[:, legs].mean(axis=1)
+    np.testing.assert_allclose(anchor[0], rig.heads[legs].mean(axis=0), atol=1e-9)
+    moved = (anchor - anchor[:1]) @ plan.frame / plan.scale
+    np.testing.assert_allclose(moved, hips - hips[:1], atol=1e-6)
     assert retarget(take[:3], rig, plan=plan, root_motion="none").location_bones == ()
 
 
@@ -196,7 +198,7 @@ def test_in_between_bones_share_the_bend_and_twist(take):
     # A metacarpal stays rigid with the hand in direction (only a share of twist).
     meta = rig.index("index_metacarpal_l")
     assert angle_deg(delta["hand_l"] @ rig.directions[meta],
-                     delta["index_metacarpal_l"] @ rig.directions[meta]).max() < 1e-6
+                     delta["index_metacarpal_l"] @ rig.directions[meta]).max() < 1e-5
     # Twist bones hanging under a limb bone are keyed (their share of the roll, see below).
     assert "lowerarm_twist_01_l" in channels.bone_names
     # Bones below the mapped hierarchy's top stay at rest (the root bone, IK helpers).
