@@ -30,8 +30,10 @@ AVATAR = DATA / "avatar_cc0" / "male_base_mesh.glb"
 def build(bpy, workdir, only=None):
     """{name: (armature object, Anatomy)} of every test rig and the CC0 avatar."""
     from retarget_checks import Anatomy
-    from retarget_scenes import build_production_rigs
+    from retarget_scenes import anatomy_of, append_objects, build_production_rigs, save_rigify
 
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    blend = save_rigify(bpy, workdir / "rigify.blend")
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.render.fps = 30
     before = set(bpy.data.objects)
@@ -43,7 +45,10 @@ def build(bpy, workdir, only=None):
                                        ("thigh.L", "thigh.R"),
                                        (("foot.L", "toe.L", "heel.02.L"),
                                         ("foot.R", "toe.R", "heel.02.R"))))}
-    rigs.update(build_production_rigs(bpy, workdir))
+    rigs.update(build_production_rigs(bpy, workdir, blend))
+    deform = append_objects(bpy, blend, ["rig"])["rig"]
+    deform.name = "rigify_deform"
+    rigs["rigify_deform"] = (deform, anatomy_of("rigify"))
     return {k: v for k, v in rigs.items() if not only or k in only}
 
 
@@ -80,7 +85,15 @@ def main():
     from talkrig.addon.keyframes import write_action
     from talkrig.addon.rig_io import read_rig
     from talkrig.motion import load_motion
-    from talkrig.motion.retarget import auto_map, make_plan, retarget
+    from talkrig.motion.retarget import auto_map
+
+    try:  # a user's bake: keys on a constrained rig's controls when a preset fits
+        from talkrig.addon.controls import retarget_onto
+    except ImportError:  # older versions key the deform bones only
+        from talkrig.motion.retarget import retarget
+
+        def retarget_onto(obj, motion, bone_map, rig, constrained="auto"):
+            return retarget(motion, rig, bone_map), None
 
     motion = load_motion(TAKE)
     if args.frames:
@@ -89,14 +102,17 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="talkrig-bench-retarget-"))
     rigs = build(bpy, workdir, [r for r in args.rigs.split(",") if r])
     print(f"take {TAKE.name}: {motion.n_frames} frames; {time.strftime('%Y-%m-%d')}")
+    print("rigify: keyed through its FK controls; rigify_deform: its DEF bones keyed directly")
     header = (f"{'rig':<13} {'elbow':>11} {'elevation':>11} {'head pitch':>11} {'chest':>11} "
               f"{'travel rig/actor':>17} {'lowest foot':>11} {'slide rig/actor':>15} {'roll':>6} {'s':>5}")
     print(header)
     for name, (obj, anatomy) in rigs.items():
         start = time.perf_counter()
         rig = read_rig(obj)
-        plan = make_plan(rig, auto_map(rig))
-        write_action(obj, retarget(motion, rig, plan=plan), f"bench {name}", mode="assign")
+        constrained = "deform" if name == "rigify_deform" else "auto"
+        channels, target = retarget_onto(obj, motion, auto_map(rig), rig, constrained=constrained)
+        write_action(obj, channels, f"bench {name}", mode="assign",
+                     mute_constraints=target is None or target.mode == "deform")
         names = [pb.name for pb in obj.pose.bones]
         heads, tails, rots = posed_points(bpy, {name: obj}, frames)[name]
         rest_heads, rest_tails, rest_rots = rest_points(obj)

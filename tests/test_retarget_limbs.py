@@ -95,8 +95,9 @@ def test_limb_roll_is_spread_over_twist_bones_and_the_swing_stays_on_the_limb(tw
     up_axis, low_axis = C @ up_axis, C @ low_axis
     collar = rig.index("Clavicle.L" if style == "generic" else "clavicle_l")
 
-    # Middle of each twist bone along its segment, as tests/retarget_rigs.py lays them out.
-    place = {"chain": (0.75, 0.75), "leaf": (0.25, 0.75)}.get(twist)
+    # Middle of the stretch each twist bone covers (from its head to the next twist bone's or
+    # the segment's end), as tests/retarget_rigs.py lays them out.
+    place = {"chain": (0.75, 0.75), "leaf": (0.3, 0.8)}.get(twist)
     # Roll of the upper arm at the shoulder: a twist bone takes the share of its place along
     # the upper arm, the upper arm bone none when it has twist bones, all of it otherwise.
     posed, _ = pose_rig(rig, retarget(one_joint_turn("left_shoulder", arm_axes()[0], 60.0), rig,
@@ -186,3 +187,20 @@ def test_roll_axes_of_an_unmapped_in_between_bone_follow_the_chain_not_its_y_axi
     got = heads[:, first] - heads[:, meta]
     want = (d[:, hand] @ along[:, None])[..., 0]
     assert angle_deg(got, want).max() < 1e-4
+
+
+def test_the_report_names_each_joints_bone_confidence_and_twist_bones():
+    rig = fbx_like(build_rig("ue5", frame="ue", units=100.0))
+    plan = make_plan(rig)
+    rows = {line.split()[0]: line for line in plan.report("root motion on the pelvis bone "
+                                                          "'pelvis'").splitlines()[1:]}
+    assert rows["left_shoulder"].split()[1:4] == ["->", "upperarm_l", "1.00"]
+    assert "twist: upperarm_twist_01_l (0.30), upperarm_twist_02_l (0.75)" in rows["left_shoulder"]
+    assert "twist: lowerarm_twist_02_l (0.45), lowerarm_twist_01_l (0.80)" in rows["left_elbow"]
+    assert "twist: calf_twist_02_r (0.45), calf_twist_01_r (0.80)" in rows["right_knee"]
+    assert "with: spine_02" in rows["spine1"] and "with: neck_02" in rows["neck"]
+    assert "twist" not in rows["left_wrist"] and "index_metacarpal_l" in rows["left_wrist"]
+    assert rows["unmapped:"].endswith("jaw, left_eye_smplhf, right_eye_smplhf")
+    assert rows["root"] == "root motion on the pelvis bone 'pelvis'"
+    # Helper and IK bones never count as twist bones, even hanging under a limb.
+    assert not {"ik_hand_l", "ik_foot_l"} & {rig.names[b] for s in plan.segments for b, _ in s.twist}

@@ -31,7 +31,6 @@ from .names import parse
 LIMBS = ((16, 18, 20), (17, 19, 21), (1, 4, 7), (2, 5, 8))
 # A twist bone lies within this share of the segment's length from its line.
 _NEAR_LINE = 0.25
-_ALONG = np.cos(np.radians(30.0))
 LOWER_SHARE = 0.5  # a lower limb bone without twist bones takes half the hand/foot's roll
 
 
@@ -41,7 +40,7 @@ class Segment:
 
     joint : SMPL-X joint of the segment (shoulder, elbow, hip or knee); bone : its rig bone.
     axis : (3,) unit rest direction of the segment, armature space.
-    twist : [(bone, fraction)] twist bones with their place along the segment (0 top, 1 end).
+    twist : [(bone, place)] twist bones with their place along the segment (0 top, 1 end).
     end_joint : for a lower segment, the SMPL-X joint whose roll it spreads (wrist, ankle);
         -1 for an upper segment.
     """
@@ -92,8 +91,8 @@ def find_segments(rig, parents, joint_bone):
             twist = [t for t in chain if t not in mapped]
             twist += _leaf_twist_bones(rig, parents, [a] + chain, mapped, above_mapped,
                                        rig.heads[a], axis, length)
-            placed = sorted((_fraction(rig, t, rig.heads[a], axis, length), t) for t in twist)
-            segments.append(Segment(joint, a, axis, [(t, f) for f, t in placed], end_joint))
+            segments.append(Segment(joint, a, axis, _places(rig, twist, rig.heads[a], axis, length),
+                                    end_joint))
     return segments
 
 
@@ -116,16 +115,14 @@ def _leaf_twist_bones(rig, parents, owners, mapped, above_mapped, head, axis, le
     return out
 
 
-def _fraction(rig, t, head, axis, length):
-    """Place of twist bone t along the segment: its middle when it lies along the segment,
-    else its head (an FBX bone's tail may point anywhere)."""
-    f_head = float((rig.heads[t] - head) @ axis) / length
-    d = rig.tails[t] - rig.heads[t]
-    n = float(np.linalg.norm(d))
-    if n > 1e-9 and d @ axis / n >= _ALONG:
-        f_tail = min(float((rig.tails[t] - head) @ axis) / length, 1.0)
-        return float(np.clip(0.5 * (f_head + f_tail), 0.0, 1.0))
-    return float(np.clip(f_head, 0.0, 1.0))
+def _places(rig, twist, head, axis, length):
+    """[(bone, place)] of twist bones along the segment, nearest the top first: the middle of
+    the stretch each one covers, from its head to the next one's head (or the segment's end).
+    Tails are not used: an FBX bone's tail may point anywhere."""
+    starts = sorted((float(np.clip((rig.heads[t] - head) @ axis / length, 0.0, 1.0)), t)
+                    for t in twist)
+    ends = [f for f, _ in starts[1:]] + [1.0]
+    return [(t, 0.5 * (f + end)) for (f, t), end in zip(starts, ends)]
 
 
 def twist_angle(rotations, axis):

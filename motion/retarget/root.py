@@ -65,10 +65,13 @@ def root_carrier(plan, target="auto"):
     return RootCarrier(top, top, f"root motion on {where} ({glued})")
 
 
-def split_travel(plan, carrier, root_path):
+def split_travel(plan, carrier, root_path, anchor_path):
     """Share the pelvis path between its carriers.
 
-    root_path : (T, 3) wanted pelvis head, armature space.
+    root_path : (T, 3) wanted pelvis head; anchor_path : (T, 3) the wanted middle of the hips
+    (``plan.anchor``'s path), armature space. A carrier that moves along the floor only follows
+    the hips' travel (it starts where it stands); one that takes everything moves the connected
+    pelvis exactly where it must go.
     Returns (pelvis path in armature space once the object has moved, {bone: (T, 3) head path}
     of carrier bones other than the pelvis, (T, 3) object offset in armature units or None).
     """
@@ -76,10 +79,13 @@ def split_travel(plan, carrier, root_path):
     pelvis = plan.root_bone
     up = plan.frame[:, 1]
     moved = root_path - rig.heads[pelvis]
-    height = (moved @ up)[:, None] * up
-    parts = {}
-    for carrier_of, part in ((carrier.floor, moved - height), (carrier.height, height)):
-        parts[carrier_of] = parts.get(carrier_of, 0.0) + part
+    if carrier.height == pelvis:
+        along = anchor_path - plan.anchor
+    else:
+        along = moved
+    along = along - (along @ up)[:, None] * up
+    parts = {carrier.floor: along}
+    parts[carrier.height] = parts.get(carrier.height, 0.0) + (moved - along)
     offset = parts.pop(OBJECT, None)
     if offset is not None:
         root_path = root_path - offset

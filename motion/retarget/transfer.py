@@ -1,15 +1,19 @@
 """SMPL-X motion -> rig pose channels, and rig pose -> SMPL-X (for capturing key poses).
 
 Forward: SMPL-X forward kinematics gives each joint's global rotation; mapped rig bones take
-it as a world delta against their own (aligned) rest (see :mod:`.plan`); unmapped bones between
-two mapped ones share the change (spread along the spine and neck, a twist share along limbs);
-then every driven bone's world delta is turned into Blender's local pose rotation relative to
-its actual parent. The pelvis bone also gets a location: SMPL-X's pelvis path scaled by the
-ratio of hip heights.
+it as a world delta against their own (aligned) rest (see :mod:`.plan`); limb segments keep the
+swing on the limb bone and spread the roll over their twist bones (:mod:`.limbs`); other
+unmapped bones between two mapped ones share the change (spread along the spine and neck, a
+twist share about their own line elsewhere). The middle of the hip joints follows SMPL-X's,
+scaled by the ratio of hip heights, and the pelvis hangs from it; the legs are re-solved so
+planted feet hold still on the floor (:mod:`.feet`), and the travel goes to whatever can carry
+it (:mod:`.root`). Every driven bone's world delta then becomes Blender's local pose rotation
+relative to its actual parent.
 
 Inverse: the rig's local pose channels are run through the rig's own forward kinematics; mapped
 bones give back SMPL-X global rotations, unmapped spine joints share the change between their
-mapped neighbours, other unmapped joints keep their parent's rotation.
+mapped neighbours, other unmapped joints keep their parent's rotation. A limb's roll comes back
+as its bones carry it (the split between elbow and wrist may differ from the source's).
 """
 
 import logging
@@ -113,7 +117,9 @@ def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motio
                                positions, motion.fps, motion.contacts, hips)
     carried, offsets = {}, None
     if carrier is not None:
-        path, carried, offsets = split_travel(plan, carrier, path)
+        hang = plan.anchor - rig.heads[plan.root_bone]
+        anchor = path + (deltas[plan.root_bone] @ hang[:, None])[..., 0]
+        path, carried, offsets = split_travel(plan, carrier, path, anchor)
         identity = np.broadcast_to(np.eye(3), (motion.n_frames, 3, 3))
         deltas.update({b: identity for b in carried})
     heads = _driven_heads(plan, deltas, path, carried)
