@@ -130,3 +130,11 @@ def test_rigify_is_keyed_through_its_controls_in_fk(baked):
     assert 'pose.bones["upper_arm_parent.L"]["IK_FK"]' in paths
     assert not any("DEF-" in p for p in paths)  # the deform bones follow the rig as built
     assert obj.pose.bones["DEF-upper_arm.L"].constraints["Copy Transforms"].influence == 1.0
+
+
+def test_helper_twist_ik_and_root_bones_are_never_mapped(baked):
+    for name in PRODUCTION:
+        mapped = baked["targets"][name].plan.bone_map.bones.values()
+        wrong = [b for b in mapped
+                 if any(w in b.lower() for w in ("helper", "corrective", "twist", "ik_", "root"))]
+        assert not wrong, (name, wrong)
