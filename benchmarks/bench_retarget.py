@@ -133,10 +133,12 @@ def main():
               f"{cell.format(*result['head_pitch']):>11} "
               f"{cell.format(*result['chest_pitch']):>11} "
               f"{result['travel'][0]:8.3f}/{result['travel'][1]:.3f} "
-              f"{100 * result['lowest_foot']:8.1f} cm {slide[0]:7.1f}/{slide[1]:4.1f} cm {roll:6.0f} {time.perf_counter() - start:5.1f}")
-    print("angles: worst/median degrees off SMPL-X; travel: largest horizontal pelvis distance "
-          "from the start in hip heights; slide: largest ankle drift while the actor's foot is planted "
-          "(SMPL-X cm); roll: largest twist at an elbow or wrist (degrees)")
+              f"{100 * result['lowest_foot']:8.1f} cm {slide[0]:7.1f}/{slide[1]:4.1f} cm "
+              f"{roll:6.0f} {time.perf_counter() - start:5.1f}")
+    print("angles: worst/median degrees off SMPL-X; travel: largest horizontal distance of the "
+          "hips from the start, in hip heights; lowest foot: below (-) or above its rest floor; "
+          "slide: largest ankle drift while the actor's foot is planted (actor's cm); roll: "
+          "largest twist at an elbow or wrist (degrees); s: seconds (retarget, keys, evaluation)")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ def skeleton_lines(obj, rig, parents, bones):
     keep = set(bones)
     lines = [(heads[parents[b]], heads[b]) for b in bones if parents[b] in keep]
     leaves = [b for b in bones if not any(parents[c] == b for c in bones)]
-    lines += [(heads[b], tails[b]) for b in leaves if rig.lengths[b] * np.linalg.norm(world[:3, 0]) < 0.25]
+    scale = np.linalg.norm(world[:3, 0])
+    lines += [(heads[b], tails[b]) for b in leaves if rig.lengths[b] * scale < 0.25]
     return lines
 
 
@@ -127,7 +128,7 @@ def main():
             obj.rotation_euler.z += np.pi
         obj.location.x += k * SPACING
         parents = deform_parents(rig)
-        bones = [b for b in range(len(rig)) if rig.deform[b]] if rig.deform.any() else list(range(len(rig)))
+        bones = [b for b in range(len(rig)) if rig.deform[b] or not rig.deform.any()]
         if name == "avatar":
             for child in obj.children:
                 child.color = (0.78, 0.78, 0.8, 1.0)

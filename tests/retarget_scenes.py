@@ -24,13 +24,14 @@ from retarget_rigs import STYLES, rig_data
 PRODUCTION = {
     "fbx_twist": dict(style="generic", upright_spine=True, twist="chain", arm_drop_deg=40.0,
                       proportions={"thigh": 1.1, "shin": 0.95, "upper_arm": 1.08}),
-    "connected": dict(style="smplx", extras=False, upright_spine=True, root="connected", toes=False, helpers=True,
-                      frame="yup", units=0.01, proportions={"spine": 1.12, "thigh": 0.9,
-                                                            "shin": 0.93}),
-    "centimetre": dict(style="mixamo", frame="ue", upright_spine=True, units=100.0, finger_bones=2,
-                       arm_drop_deg=10.0, proportions={"shin": 1.12, "forearm": 1.06}),
-    "ue_mannequin": dict(style="ue5", frame="ue", upright_spine=True, units=100.0, arm_drop_deg=50.0,
-                         proportions={"thigh": 0.94, "shin": 1.08, "neck": 1.2}),
+    "connected": dict(style="smplx", extras=False, upright_spine=True, root="connected",
+                      toes=False, helpers=True, frame="yup", units=0.01,
+                      proportions={"spine": 1.12, "thigh": 0.9, "shin": 0.93}),
+    "centimetre": dict(style="mixamo", frame="ue", upright_spine=True, units=100.0,
+                       finger_bones=2, arm_drop_deg=10.0,
+                       proportions={"shin": 1.12, "forearm": 1.06}),
+    "ue_mannequin": dict(style="ue5", frame="ue", upright_spine=True, units=100.0,
+                         arm_drop_deg=50.0, proportions={"thigh": 0.94, "shin": 1.08, "neck": 1.2}),
 }
 OBJECT = {  # rotation (radians), uniform scale of the armature object
     "connected": ((np.pi / 2, 0.0, 0.0), 100.0),

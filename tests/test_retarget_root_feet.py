@@ -120,7 +120,8 @@ def test_planted_feet_stay_put_on_the_floor_on_other_proportions(clip, body):
         # Legs keep their length: the solved knee stays a thigh's length from the hip.
         for side in ("left", "right"):
             hip, knee = (heads[:, rig.index(f"{side}_{j}")] for j in ("hip", "knee"))
-            length = np.linalg.norm(rig.heads[rig.index(f"{side}_knee")] - rig.heads[rig.index(f"{side}_hip")])
+            rest = rig.heads[[rig.index(f"{side}_{j}") for j in ("hip", "knee")]]
+            length = np.linalg.norm(rest[1] - rest[0])
             np.testing.assert_allclose(np.linalg.norm(knee - hip, axis=-1), length, atol=1e-9)
         results[plant] = (drift / plan.scale, lowest / plan.scale)  # metres of the actor
     drift, lowest = results[True]
