@@ -63,7 +63,7 @@ def retarget_target(obj, rig, bone_map, constrained="auto"):
                  "constraints off for the take"] if driven else []
         return RetargetTarget(make_plan(rig, bone_map), "deform", notes=notes)
     switches = preset["switches"]
-    with _switched(obj, switches):
+    with _switched(obj, switches), _unanimated(obj):
         follows = _follows(obj, [preset["root_motion"]] + list(preset["bones"].values()))
     controls, control_map, notes = control_rig(rig, preset, follows)
     notes = [f"keys on the rig's controls ({preset['name']} preset)"] + notes
@@ -87,6 +87,35 @@ class _switched:
     def __exit__(self, *exc):
         for bone, prop, value in self.saved:
             self.pose[bone][prop] = value
+        bpy.context.view_layer.update()
+        return False
+
+
+class _unanimated:
+    """The armature without its active action and NLA for a while (its own animation must not
+    move the bones being measured), then as it was."""
+
+    def __init__(self, obj):
+        self.anim = obj.animation_data or obj.animation_data_create()
+
+    def __enter__(self):
+        anim = self.anim
+        self.saved = (anim.action, anim.action_slot, anim.use_nla)
+        if anim.action is not None:
+            keep = anim.action.use_fake_user
+            anim.action.use_fake_user = True  # never left without users, even for a moment
+            self.keep = keep
+        anim.action = None
+        anim.use_nla = False
+        return self
+
+    def __exit__(self, *exc):
+        action, slot, use_nla = self.saved
+        self.anim.action = action
+        if action is not None:
+            self.anim.action_slot = slot
+            action.use_fake_user = self.keep
+        self.anim.use_nla = use_nla
         bpy.context.view_layer.update()
         return False
 
@@ -172,22 +201,18 @@ def _evaluated_heads(obj, channels, bones):
     from .keyframes import write_action
 
     scene = bpy.context.scene
-    anim = obj.animation_data or obj.animation_data_create()
-    previous, previous_slot, frame = anim.action, anim.action_slot, scene.frame_current
-    had_fake_user = previous.use_fake_user if previous is not None else False
-    action = write_action(obj, channels, "talkrig probe", frame_start=1, mode="assign",
-                          mute_constraints=False, scene_fps=channels.fps)
+    frame = scene.frame_current
     heads = np.empty((channels.n_frames, len(bones), 3))
-    try:
-        pose = obj.pose.bones
-        for k in range(channels.n_frames):
-            scene.frame_set(1 + k)
-            heads[k] = [pose[b].head for b in bones]
-    finally:
-        anim.action = previous
-        if previous is not None:
-            anim.action_slot = previous_slot
-            previous.use_fake_user = had_fake_user
-        bpy.data.actions.remove(action)
-        scene.frame_set(frame)
+    with _unanimated(obj) as still:
+        action = write_action(obj, channels, "talkrig probe", frame_start=1, mode="assign",
+                              mute_constraints=False, scene_fps=channels.fps)
+        try:
+            pose = obj.pose.bones
+            for k in range(channels.n_frames):
+                scene.frame_set(1 + k)
+                heads[k] = [pose[b].head for b in bones]
+        finally:
+            still.anim.action = None
+            bpy.data.actions.remove(action)
+    scene.frame_set(frame)
     return heads

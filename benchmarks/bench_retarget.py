@@ -54,16 +54,21 @@ def build(bpy, workdir, only=None):
 
 def joint_rolls(rest_rots, rots, names, anatomy, rest_heads):
     """Largest |twist| (degrees) at the elbows and wrists: of the forearm against the bone just
-    above it along the arm (the upper arm or its last twist bone), and of the hand against the
-    bone just above it, about the forearm's line."""
+    above it along the arm (the upper arm or the twist bone nearest the elbow), and of the hand
+    against the bone just above it (the forearm or the twist bone nearest the wrist), about the
+    forearm's line."""
     from retarget_checks import twist_angles
 
     k = {n: i for i, n in enumerate(names)}
     worst = 0.0
     for side in (0, 1):
-        chain = [k[b] for b in anatomy.arm(side)]
-        elbow, wrist = k[anatomy.forearm[side]], k[anatomy.hand[side]]
+        shoulder, elbow, wrist = (k[b[side]] for b in (anatomy.upper_arm, anatomy.forearm,
+                                                       anatomy.hand))
         axis = rest_heads[wrist] - rest_heads[elbow]
+        along = {k[b]: float((rest_heads[k[b]] - rest_heads[shoulder])
+                             @ (rest_heads[wrist] - rest_heads[shoulder]))
+                 for b in anatomy.arm(side)}
+        chain = sorted(along, key=along.get)  # shoulder to wrist, twist bones in their places
         for joint in (elbow, wrist):
             above = chain[chain.index(joint) - 1]
             delta = [rots[:, i] @ rest_rots[i].T for i in (above, joint)]

@@ -78,6 +78,18 @@ def label(bpy, name, text, location, size=0.07):
     return obj
 
 
+def face_camera(obj, forward, x):
+    """Turn the armature object about the vertical so the rig faces -Y (the camera), and put it
+    at ``x``. forward : the rig's facing in armature axes."""
+    from mathutils import Matrix
+
+    world = np.array(obj.matrix_world)
+    facing = world[:3, :3] @ forward
+    yaw = np.arctan2(-1.0, 0.0) - np.arctan2(facing[1], facing[0])
+    obj.matrix_world = Matrix.Rotation(yaw, 4, "Z") @ obj.matrix_world
+    obj.location.x += x
+
+
 def skeleton_lines(obj, rig, parents, bones):
     """[(a, b)] world segments from each listed bone's (effective) parent head to its head,
     and to the tip of bones nothing hangs from."""
@@ -96,7 +108,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", default="300,780", help="take frames to render, comma separated")
     parser.add_argument("--output", default=str(ROOT / "out" / "retarget_rigs.png"))
-    parser.add_argument("--height", type=int, default=420, help="pixels per row")
+    parser.add_argument("--height", type=int, default=560, help="pixels per row")
     args = parser.parse_args()
     frames = [int(f) for f in args.frames.split(",")]
 
@@ -108,7 +120,7 @@ def main():
     from talkrig.addon.keyframes import write_action
     from talkrig.addon.rig_io import read_rig
     from talkrig.motion import load_motion, neutral_skeleton
-    from talkrig.motion.retarget import auto_map, deform_parents
+    from talkrig.motion.retarget import auto_map, make_plan
     from talkrig.motion.skeleton import HANDS, PARENTS
 
     start = time.perf_counter()
@@ -123,17 +135,12 @@ def main():
         channels, target = retarget_onto(obj, motion, auto_map(rig), rig)
         write_action(obj, channels, f"render {name}", mode="assign",
                      mute_constraints=target.mode == "deform")
-        forward = np.array(obj.matrix_world)[:3, :3] @ target.plan.frame[:, 2]
-        if forward[1] > 0.5:  # facing +Y: turn it to face the camera on -Y
-            obj.rotation_euler.z += np.pi
-        obj.location.x += k * SPACING
-        parents = deform_parents(rig)
-        bones = [b for b in range(len(rig)) if rig.deform[b] or not rig.deform.any()]
-        if name == "avatar":
-            for child in obj.children:
-                child.color = (0.78, 0.78, 0.8, 1.0)
-            bones = []
-        drawn[name] = (obj, rig, parents, bones)
+        face_camera(obj, target.plan.frame[:, 2], k * SPACING)
+        deform_plan = make_plan(rig, auto_map(rig))  # the bones the take moves, to draw
+        bones = [] if name == "avatar" else deform_plan.order
+        for child in obj.children:
+            child.color = (0.78, 0.78, 0.8, 1.0)
+        drawn[name] = (obj, rig, deform_plan.effective_parents, bones)
         print(f"{name}: {target.plan.bone_map.source}, {channels.root_note}")
     for other in bpy.data.objects:
         if other.type == "MESH" and other.parent is None:
@@ -150,7 +157,7 @@ def main():
     scene.display.shading.light = "STUDIO"
     scene.display.shading.color_type = "OBJECT"
     count = len(rigs) + 1
-    width = int(args.height * count * SPACING / 2.1)
+    width = int(args.height * count * SPACING / 2.5)  # 2.5 m seen from bottom to top
     scene.render.resolution_x, scene.render.resolution_y = width, args.height
     scene.render.resolution_percentage = 100
     scene.render.image_settings.file_format = "PNG"
@@ -159,7 +166,7 @@ def main():
     scene.camera = camera
     camera.data.type = "ORTHO"
     camera.data.ortho_scale = count * SPACING
-    centre = Vector(((count - 1) * SPACING / 2.0, -8.0, 0.95))
+    centre = Vector(((count - 1) * SPACING / 2.0, -8.0, 1.05))
     camera.location = centre
     camera.rotation_euler = (np.pi / 2, 0.0, 0.0)
 
@@ -172,12 +179,12 @@ def main():
         thin = {k for k, (j, p) in enumerate((j, p) for j, p in enumerate(PARENTS) if p >= 0)
                 if j in fingers}
         stick_mesh(bpy, "smplx", segments, thin, (0.85, 0.15, 0.1, 1.0))
-        label(bpy, "label smplx", "SMPL-X", (0.0, 0.0, 2.0))
+        label(bpy, "label smplx", "SMPL-X", (0.0, 0.0, 2.08))
         for k, (name, (obj, rig, parents, bones)) in enumerate(drawn.items(), start=1):
             if bones:
                 lines = skeleton_lines(obj, rig, parents, bones)
                 stick_mesh(bpy, f"sticks {name}", lines, set(), (0.2, 0.35, 0.75, 1.0))
-            label(bpy, f"label {name}", name, (k * SPACING, 0.0, 2.0))
+            label(bpy, f"label {name}", name, (k * SPACING, 0.0, 2.08))
         label(bpy, "label frame", f"frame {frame} ({frame / motion.fps:.1f} s)",
               ((count - 1) * SPACING / 2.0, 0.0, 2.2), size=0.09)
         scene.render.filepath = str(tmp / f"frame_{frame:05d}.png")

@@ -138,3 +138,30 @@ def test_helper_twist_ik_and_root_bones_are_never_mapped(baked):
         wrong = [b for b in mapped
                  if any(w in b.lower() for w in ("helper", "corrective", "twist", "ik_", "root"))]
         assert not wrong, (name, wrong)
+
+
+def test_a_rig_already_animated_is_measured_without_its_animation(baked, bpy):
+    """The rig's existing takes and active action must not leak into how its controls are
+    read or where its hips go: a second bake gives the same keys."""
+    from talkrig.addon.controls import retarget_onto
+    from talkrig.addon.rig_io import read_rig
+
+    obj = baked["rigs"]["rigify"][0]
+    users = bpy.data.actions.new("user's pose")
+    anim = obj.animation_data
+    anim.action = users
+    chest = obj.pose.bones["chest"]
+    chest.rotation_mode = "XYZ"
+    chest.rotation_euler = (0.4, 0.0, 0.2)
+    chest.keyframe_insert("rotation_euler", frame=1)
+    try:
+        rig = read_rig(obj)
+        again, _ = retarget_onto(obj, baked["motion"], auto_map(rig), rig)
+    finally:
+        anim.action = None
+        chest.rotation_euler = (0.0, 0.0, 0.0)
+    first = baked["channels"]["rigify"]
+    assert again.bone_names == first.bone_names
+    np.testing.assert_allclose(again.rotations, first.rotations, atol=1e-4)  # float32 reads
+    assert anim.action is None and len(anim.nla_tracks) == 1  # nothing left behind
+    assert users.name in bpy.data.actions
