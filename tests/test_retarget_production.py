@@ -142,26 +142,30 @@ def test_helper_twist_ik_and_root_bones_are_never_mapped(baked):
 
 def test_a_rig_already_animated_is_measured_without_its_animation(baked, bpy):
     """The rig's existing takes and active action must not leak into how its controls are
-    read or where its hips go: a second bake gives the same keys."""
-    from talkrig.addon.controls import retarget_onto
+    read or where its hips are measured."""
+    from talkrig.addon.controls import _evaluated_heads, retarget_target
     from talkrig.addon.rig_io import read_rig
+    from talkrig.motion.retarget import RigMotion
 
     obj = baked["rigs"]["rigify"][0]
+    rig = read_rig(obj)
+    channels = baked["channels"]["rigify"]
+    short = RigMotion(channels.bone_names, channels.rotations[:20], channels.location_bones,
+                      channels.locations[:20], fps=channels.fps, switches=channels.switches)
+    hips = ["thigh_fk.L", "thigh_fk.R"]
+    plain = _evaluated_heads(obj, short, hips)
     users = bpy.data.actions.new("user's pose")
     anim = obj.animation_data
     anim.action = users
-    chest = obj.pose.bones["chest"]
-    chest.rotation_mode = "XYZ"
-    chest.rotation_euler = (0.4, 0.0, 0.2)
-    chest.keyframe_insert("rotation_euler", frame=1)
+    for bone in ("torso", "hips", "chest", "shoulder.L", "upper_arm_fk.L", "forearm_fk.L"):
+        obj.pose.bones[bone].keyframe_insert("rotation_quaternion", frame=1)  # held at rest
     try:
-        rig = read_rig(obj)
-        again, _ = retarget_onto(obj, baked["motion"], auto_map(rig), rig)
+        target = retarget_target(obj, rig, auto_map(rig))
+        animated = _evaluated_heads(obj, short, hips)
     finally:
         anim.action = None
-        chest.rotation_euler = (0.0, 0.0, 0.0)
-    first = baked["channels"]["rigify"]
-    assert again.bone_names == first.bone_names
-    np.testing.assert_allclose(again.rotations, first.rotations, atol=1e-4)  # float32 reads
-    assert anim.action is None and len(anim.nla_tracks) == 1  # nothing left behind
-    assert users.name in bpy.data.actions
+    first = baked["targets"]["rigify"].plan.rig
+    assert target.plan.rig.names == first.names
+    np.testing.assert_array_equal(target.plan.rig.parents, first.parents)
+    np.testing.assert_allclose(animated, plain, atol=1e-6)
+    assert len(anim.nla_tracks) == 1 and users.name in bpy.data.actions  # nothing lost
