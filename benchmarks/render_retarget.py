@@ -78,16 +78,23 @@ def label(bpy, name, text, location, size=0.07):
     return obj
 
 
-def face_camera(obj, forward, x):
-    """Turn the armature object about the vertical so the rig faces -Y (the camera), and put it
-    at ``x``. forward : the rig's facing in armature axes."""
+def face_camera(obj, forward, x, anatomy):
+    """Turn the armature object about the vertical so the rig faces -Y (the camera), put it at
+    ``x`` and stand its rest feet on the ground (z = 0: some files keep the armature object
+    below or above the origin). forward : the rig's facing in armature axes; anatomy : its
+    ``retarget_checks.Anatomy`` (which bones are the feet)."""
     from mathutils import Matrix
 
     world = np.array(obj.matrix_world)
     facing = world[:3, :3] @ forward
     yaw = np.arctan2(-1.0, 0.0) - np.arctan2(facing[1], facing[0])
     obj.matrix_world = Matrix.Rotation(yaw, 4, "Z") @ obj.matrix_world
+    world = np.array(obj.matrix_world)
+    feet = [obj.data.bones[n] for side in anatomy.feet for n in side]
+    rest = np.array([b.head_local for b in feet]
+                    + ([b.tail_local for b in feet] if anatomy.foot_tails else []))
     obj.location.x += x
+    obj.location.z -= float(np.min(rest @ world[2, :3] + world[2, 3]))
 
 
 def skeleton_lines(obj, rig, parents, bones):
@@ -109,6 +116,7 @@ def main():
     parser.add_argument("--frames", default="300,780", help="take frames to render, comma separated")
     parser.add_argument("--output", default=str(ROOT / "out" / "retarget_rigs.png"))
     parser.add_argument("--height", type=int, default=560, help="pixels per row")
+    parser.add_argument("--rigs", default="", help="comma-separated rig names (default: all)")
     args = parser.parse_args()
     frames = [int(f) for f in args.frames.split(",")]
 
@@ -125,17 +133,18 @@ def main():
 
     start = time.perf_counter()
     motion = load_motion(TAKE)
-    rigs = build(bpy, Path(tempfile.mkdtemp(prefix="talkrig-render-")))
+    rigs = build(bpy, Path(tempfile.mkdtemp(prefix="talkrig-render-")),
+                 [r for r in args.rigs.split(",") if r])
     rigs.pop("rigify_deform", None)
     scene = bpy.context.scene
     scene.render.fps = 30
     drawn = {}
-    for k, (name, (obj, _)) in enumerate(rigs.items(), start=1):
+    for k, (name, (obj, anatomy)) in enumerate(rigs.items(), start=1):
         rig = read_rig(obj)
         channels, target = retarget_onto(obj, motion, auto_map(rig), rig)
         write_action(obj, channels, f"render {name}", mode="assign",
                      mute_constraints=target.mode == "deform")
-        face_camera(obj, target.plan.frame[:, 2], k * SPACING)
+        face_camera(obj, target.plan.frame[:, 2], k * SPACING, anatomy)
         deform_plan = make_plan(rig, auto_map(rig))  # the bones the take moves, to draw
         bones = [] if name == "avatar" else deform_plan.order
         for child in obj.children:

@@ -93,9 +93,7 @@ def test_the_body_travels_as_far_as_the_actor(checked, name):
 @pytest.mark.parametrize("name", RIGS)
 def test_feet_stay_on_the_floor_and_planted_feet_stay_put(checked, baked, name):
     got, truth, track, truth_track = checked[name]
-    obj = baked["rigs"][name][0]
-    unit = np.linalg.norm(np.array(obj.matrix_world)[:3, 0])  # the object's scale
-    assert got["foot_height"].min() > -0.02 * unit / unit  # metres in the world
+    assert got["foot_height"].min() > -0.02  # world metres, whatever the object's scale
     runs = planted_runs(truth_track, baked["motion"].fps)
     assert len(runs) >= 3
     slide = foot_slide(track, runs, got["hip_height"]) * truth["hip_height"]  # actor's metres
@@ -106,7 +104,8 @@ def test_twist_bones_are_keyed_and_named_in_the_bone_map_report(baked):
     for name, twist in (("fbx_twist", "UpperArmTwist.L"), ("ue_mannequin", "upperarm_twist_01_l")):
         plan = baked["targets"][name].plan
         line = next(row for row in plan.report().splitlines() if "left_shoulder" in row)
-        assert "twist: " + twist in line and "1.00" in line or "0.9" in line
+        assert "twist: " + twist in line
+        assert float(line.split()[3]) >= 0.9, line  # the bone's confidence
         assert twist in baked["channels"][name].bone_names
 
 
