@@ -32,9 +32,10 @@ def write_action(armature_obj, rig_motion, name="talkrig", frame_start=1, mode="
         still plays on top); "assign" makes it the active action.
     mute_constraints : constraints on keyed bones get their influence keyed to 0 in the new
         Action (a generated Rigify rig's DEF bones copy its controls; keyed directly they must
-        not). Nothing is switched off on the rig itself: without the take (strip muted or
-        removed) the controls drive the rig again. The constraints are listed in the action's
-        ``talkrig_muted_constraints`` property.
+        not). Nothing is switched off on the rig itself, but Blender keeps the last value an
+        animation gave: once the take is muted or removed, the influences stay at 0 until set
+        back to 1. The constraints are listed in the action's ``talkrig_muted_constraints``
+        property ("bone/constraint" lines).
     scene_fps : frames per second of the scene (read from the current scene when None).
 
     ``rig_motion.switches`` ({bone: {custom property: value}}) are keyed as constants (an IK/FK
