@@ -53,14 +53,14 @@ def build(bpy, workdir, only=None):
 
 
 def joint_rolls(rest_rots, rots, names, anatomy, rest_heads):
-    """Largest |twist| (degrees) at the elbows and wrists: of the forearm against the bone just
-    above it along the arm (the upper arm or the twist bone nearest the elbow), and of the hand
-    against the bone just above it (the forearm or the twist bone nearest the wrist), about the
-    forearm's line."""
+    """(largest |twist|, largest span of twist over the take), degrees, at the elbows and
+    wrists: of the forearm against the bone just above it along the arm (the upper arm or the
+    twist bone nearest the elbow), and of the hand against the bone just above it (the forearm
+    or the twist bone nearest the wrist), about the forearm's line."""
     from retarget_checks import twist_angles
 
     k = {n: i for i, n in enumerate(names)}
-    worst = 0.0
+    worst = span = 0.0
     for side in (0, 1):
         shoulder, elbow, wrist = (k[b[side]] for b in (anatomy.upper_arm, anatomy.forearm,
                                                        anatomy.hand))
@@ -72,8 +72,9 @@ def joint_rolls(rest_rots, rots, names, anatomy, rest_heads):
         for joint in (elbow, wrist):
             above = chain[chain.index(joint) - 1]
             delta = [rots[:, i] @ rest_rots[i].T for i in (above, joint)]
-            worst = max(worst, float(np.abs(twist_angles(*delta, axis)).max()))
-    return worst
+            twist = twist_angles(*delta, axis)
+            worst, span = max(worst, float(np.abs(twist).max())), max(span, float(np.ptp(twist)))
+    return worst, span
 
 
 def main():
@@ -109,7 +110,7 @@ def main():
     print(f"take {TAKE.name}: {motion.n_frames} frames; {time.strftime('%Y-%m-%d')}")
     print("rigify: keyed through its FK controls; rigify_deform: its DEF bones keyed directly")
     header = (f"{'rig':<13} {'elbow':>11} {'elevation':>11} {'head pitch':>11} {'chest':>11} "
-              f"{'travel rig/actor':>17} {'lowest foot':>11} {'slide rig/actor':>15} {'roll':>6} {'s':>5}")
+              f"{'travel rig/actor':>17} {'lowest foot':>11} {'slide rig/actor':>15} {'roll/span':>9} {'s':>5}")
     print(header)
     for name, (obj, anatomy) in rigs.items():
         start = time.perf_counter()
@@ -131,7 +132,7 @@ def main():
         slide = (100 * truth["hip_height"] * foot_slide(track, runs, got["hip_height"]),
                  100 * foot_slide(truth_track, runs, 1.0))
         local_heads = np.array([b.head_local for b in obj.data.bones])
-        roll = joint_rolls(rest_rots, rots, names, anatomy, local_heads)
+        roll, span = joint_rolls(rest_rots, rots, names, anatomy, local_heads)
         cell = "{:5.1f}/{:4.1f}"
         print(f"{name:<13} {cell.format(*result['elbow_flexion']):>11} "
               f"{cell.format(*result['shoulder_elevation']):>11} "
@@ -139,11 +140,12 @@ def main():
               f"{cell.format(*result['chest_pitch']):>11} "
               f"{result['travel'][0]:8.3f}/{result['travel'][1]:.3f} "
               f"{100 * result['lowest_foot']:8.1f} cm {slide[0]:7.1f}/{slide[1]:4.1f} cm "
-              f"{roll:6.0f} {time.perf_counter() - start:5.1f}")
+              f"{roll:4.0f}/{span:4.0f} {time.perf_counter() - start:5.1f}")
     print("angles: worst/median degrees off SMPL-X; travel: largest horizontal distance of the "
           "hips from the start, in hip heights; lowest foot: below (-) or above its rest floor; "
-          "slide: largest ankle drift while the actor's foot is planted (actor's cm); roll: "
-          "largest twist at an elbow or wrist (degrees); s: seconds (retarget, keys, evaluation)")
+          "slide: largest ankle drift while the actor's foot is planted (actor's cm); roll/span: "
+          "largest twist at an elbow or wrist and its largest range over the take (degrees); "
+          "s: seconds (retarget, keys, evaluation)")
 
 
 if __name__ == "__main__":

@@ -83,8 +83,10 @@ def face_camera(obj, forward, x, anatomy):
     ``x`` and stand its rest feet on the ground (z = 0: some files keep the armature object
     below or above the origin). forward : the rig's facing in armature axes; anatomy : its
     ``retarget_checks.Anatomy`` (which bones are the feet)."""
+    import bpy
     from mathutils import Matrix
 
+    bpy.context.view_layer.update()  # a new object's matrix_world lacks its scale until then
     world = np.array(obj.matrix_world)
     facing = world[:3, :3] @ forward
     yaw = np.arctan2(-1.0, 0.0) - np.arctan2(facing[1], facing[0])
@@ -151,9 +153,11 @@ def main():
             child.color = (0.78, 0.78, 0.8, 1.0)
         drawn[name] = (obj, rig, deform_plan.effective_parents, bones)
         print(f"{name}: {target.plan.bone_map.source}, {channels.root_note}")
+    shown = {obj for obj, _, _, _ in drawn.values()}
     for other in bpy.data.objects:
-        if other.type == "MESH" and other.parent is None:
-            other.hide_render = True  # the avatar file's stray icosphere
+        top = other.parent or other
+        if (other.type == "MESH" and other.parent is None) or top.type == "ARMATURE" and top not in shown:
+            other.hide_render = True  # the avatar file's stray icosphere, rigs left out
 
     _, joints = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)
     smplx = joints[:, :, [0, 2, 1]] * [1.0, -1.0, 1.0]  # SMPL-X y-up -> Blender z-up, facing -Y
