@@ -82,3 +82,13 @@ def rigify_blend(tmp_path_factory):
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     return save_rigify(bpy, tmp_path_factory.mktemp("rigify") / "rigify.blend")
+
+
+@pytest.fixture(params=["ffmpeg", "no ffmpeg"])
+def decoders(request, monkeypatch, tmp_path):
+    """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and without."""
+    from tools_on_path import ffmpeg_exe, only_these_tools
+
+    tools = {"ffmpeg": ffmpeg_exe()} if request.param == "ffmpeg" else {}
+    only_these_tools(monkeypatch, tmp_path / "bin", tools)
+    return request.param
