@@ -70,7 +70,7 @@ def test_root_motion_goes_where_asked_and_the_body_still_follows_the_actor(clip,
     else:
         np.testing.assert_allclose(channels.object_offsets @ up, 0.0, atol=1e-9)
         np.testing.assert_allclose(travel, 0.0, atol=1e-9)
-    assert target if target != "auto" else "pelvis" in channels.root_note
+    assert (target if target != "auto" else "pelvis") in channels.root_note
 
 
 def test_root_targets_say_what_is_wrong(clip):
