@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from addon_support import action_curves, fcurve_keys, fresh_scene, installed_with_server
+from addon_support import action_curves, addon_with_server, fcurve_keys, fresh_scene
 from talkrig.motion import frame_count
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -20,13 +20,8 @@ STRIP_START = 5
 
 @pytest.fixture(scope="module")
 def addon(tmp_path_factory):
-    """(bpy, the add-on's module) with a local server the add-on started on a free port; the
-    server's token and data live in a temporary config folder."""
-    import bpy
-
-    for module in installed_with_server(bpy, tmp_path_factory.mktemp("addon-live")):
-        yield bpy, module
-
+    with addon_with_server(tmp_path_factory.mktemp("addon-live")) as running:
+        yield running
 
 def run_live(bpy, live, on_tick=None, timeout=60.0):
     """Run the live timer as Blender would, until the performance is over."""
