@@ -17,8 +17,10 @@ from .motion.errors import TalkrigError
 COMMANDS = {
     "info": "info",
     "convert": "convert",
+    "capture": "capture",
     "train": "train",
     "serve": "serve",
+    "live": "live",
     "eval": "eval",
     "words": "words",
     "generate": "generate",

@@ -175,6 +175,23 @@ def draw_job(layout, context):
         row = layout.row(align=True)
         row.operator("talkrig.bake", icon="ACTION")
         row.label(text=Path(job.result_file).name)
+    draw_live(layout, context)
+
+
+def draw_live(layout, context):
+    """The Live toggle, Record, and what the last performance did."""
+    from . import live
+
+    session = live.current()
+    row = layout.row(align=True)
+    row.operator("talkrig.live", text="Stop Live" if live.running() else "Live",
+                 icon="PAUSE" if live.running() else "REC", depress=live.running())
+    row.prop(context.scene.talkrig, "live_record")
+    if session is not None and session.status:
+        if session.error:
+            alert_box(layout, session.error)
+        else:
+            wrapped(layout, session.status, icon="CHECKMARK" if session.over else "REC")
 
 
 class TALKRIG_PT_backend(SubPanel, bpy.types.Panel):
@@ -229,6 +246,7 @@ class TALKRIG_PT_rig(SubPanel, bpy.types.Panel):
         row = layout.row(align=True)
         row.prop(rig, "preset", text="")
         row.operator("talkrig.map_bones", icon="BONE_DATA")
+        row.operator("talkrig.bone_map_report", text="", icon="TEXT")
         if not len(rig.bones):
             layout.label(text="Not mapped yet: Map Bones, or Generate maps automatically",
                          icon="INFO")
@@ -253,12 +271,28 @@ class TALKRIG_PT_bake(SubPanel, bpy.types.Panel):
         settings = context.scene.talkrig
         layout.prop(settings, "bake_mode")
         layout.prop(settings, "root_motion")
+        layout.prop(settings, "root_target")
+        layout.prop(settings, "constrained")
         col = layout.column(heading="Options")
+        col.prop(settings, "plant_feet")
         col.prop(settings, "auto_bake")
         col.prop(settings, "add_sound")
         col.prop(settings, "extend_scene")
         layout.operator("talkrig.bake_file", icon="FILE_FOLDER")
 
 
+class TALKRIG_PT_capture_video(SubPanel, bpy.types.Panel):
+    """A video of the speaker in, SMPL-X takes for a library out."""
+
+    bl_label = "Capture From Video"
+    bl_idname = "TALKRIG_PT_capture_video"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        from .capture_video import draw
+
+        draw(self.layout, context)
+
+
 classes = (TALKRIG_UL_bone_map, TALKRIG_PT_main, TALKRIG_PT_backend, TALKRIG_PT_keyposes,
-           TALKRIG_PT_rig, TALKRIG_PT_bake)
+           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video)

@@ -27,7 +27,7 @@ def run(args):
             print(f"  {item['summary']}")
         caps = item.get("capabilities") or {}
         if caps:
-            flags = [k for k in ("needs_data", "needs_model", "stochastic", "initial_pose") if caps.get(k)]
+            flags = [k for k in ("needs_data", "needs_model", "stochastic", "initial_pose", "streaming") if caps.get(k)]
             fps = f", {caps['fps']:g} fps" if caps.get("fps") else ""
             print(f"  capabilities: {', '.join(flags) or 'none'}{fps}")
         for opt in item.get("options") or []:

@@ -33,7 +33,7 @@ _BLOCK = 1 << 16  # frames decoded, mixed down and resampled at a time
 # Loudness normalisation (see normalize_loudness).
 TARGET_RMS = 0.1  # -20 dBFS over the active part of the recording
 MAX_GAIN = 100.0  # +40 dB at most: near-silence stays near-silent
-_GATE_FRAME = 0.05  # seconds per loudness frame
+GATE_FRAME = 0.05  # seconds per loudness frame
 _GATE_RELATIVE = 0.01  # frames quieter than -40 dB under the loudest frame are pauses
 _GATE_ABSOLUTE = 1e-4  # and frames under -80 dBFS are silence
 
@@ -162,20 +162,31 @@ def normalize_loudness(samples, sample_rate=SAMPLE_RATE, target_rms=TARGET_RMS):
     into "speech". Peaks may exceed 1.0 afterwards; the features do not mind.
     """
     x = np.asarray(samples, dtype=np.float32)
-    frame = max(1, int(round(_GATE_FRAME * sample_rate)))
+    frame = max(1, int(round(GATE_FRAME * sample_rate)))
     n = (len(x) // frame) * frame
     if n == 0:
         energies = np.array([np.mean(np.square(x, dtype=np.float64))]) if len(x) else np.zeros(1)
     else:
         energies = np.mean(np.square(x[:n].reshape(-1, frame), dtype=np.float64), axis=1)
-    rms = np.sqrt(energies)
+    gain = loudness_gain(energies, target_rms)
+    if gain is None:
+        return x.copy()  # silence: nothing to normalise
+    return (x * np.float32(gain)).astype(np.float32)
+
+
+def loudness_gain(energies, target_rms=TARGET_RMS):
+    """The gain :func:`normalize_loudness` applies, from the mean squares of consecutive
+    GATE_FRAME-long frames (N,); None when no frame is active (silence).
+
+    Shared with live streams, which measure it on the audio heard so far.
+    """
+    rms = np.sqrt(np.asarray(energies, np.float64))
     loudest = rms.max(initial=0.0)
     active = rms >= max(_GATE_ABSOLUTE, _GATE_RELATIVE * loudest)
     if not active.any():
-        return x.copy()  # silence: nothing to normalise
-    level = np.sqrt(np.mean(energies[active]))
-    gain = min(MAX_GAIN, target_rms / level)
-    return (x * np.float32(gain)).astype(np.float32)
+        return None
+    level = np.sqrt(np.mean(np.square(rms[active])))
+    return min(MAX_GAIN, target_rms / level)
 
 
 def resample(samples, source_rate, target_rate=SAMPLE_RATE):

@@ -51,15 +51,21 @@ class Prosody:
 def analyse(features, words, n_frames, fps, rate=1.0):
     """Prosody of a recording: features (AudioFeatures at ``fps``), words (may be empty)."""
     idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
-    rms = np.asarray(features.rms, np.float64)[idx]
-    scale = np.percentile(rms, 95) if rms.size else 0.0
-    energy = np.clip(rms / scale, 0.0, 1.5) if scale > 1e-6 else np.zeros(n_frames)
+    energy = loudness(features, n_frames)
     speech = speech_activity(features, words)[idx]
     pitch = _pitch_contour(np.asarray(features.f0, np.float64)[idx], np.asarray(features.voiced, bool)[idx], fps)
     phrases = find_phrases(speech, fps)
     beats, strength = _beats(features, energy, pitch, speech, words, fps, rate)
     beats, strength = _fill_gaps(beats, strength, phrases, energy, fps, rate)
     return Prosody(fps, energy, speech, pitch, phrases, beats, strength)
+
+
+def loudness(features, n_frames):
+    """(n_frames,) energy track: RMS over its 95th percentile, 0 (silence) .. 1.5, held at the end."""
+    idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
+    rms = np.asarray(features.rms, np.float64)[idx]
+    scale = np.percentile(rms, 95) if rms.size else 0.0
+    return np.clip(rms / scale, 0.0, 1.5) if scale > 1e-6 else np.zeros(n_frames)
 
 
 def _pitch_contour(f0, voiced, fps):
