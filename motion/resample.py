@@ -1,4 +1,5 @@
-"""Frame-rate conversion: slerp for joint rotations, linear for translation and expressions.
+"""Frame-rate conversion: slerp for joint rotations, linear for translation, expressions and face
+curves.
 
 The new frame count is ``frame_count(duration, new_fps)`` (the project's one rule), so a 45.0 s
 take stays 45.0 s at any rate: 1350 frames at 30 fps become 1080 at 24, 1125 at 25, 2700 at 60.
@@ -30,6 +31,8 @@ def resample(motion, fps):
         fps=fps,
         gender=motion.gender,
         contacts=None if motion.contacts is None else motion.contacts[np.where(w < 0.5, lo, hi)],
+        face_curves=_lerp(motion.face_curves, lo, hi, w),
+        face_names=motion.face_names,
     )
 
 
