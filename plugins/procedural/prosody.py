@@ -48,14 +48,21 @@ class Prosody:
 def analyse(features, words, n_frames, fps, rate=1.0):
     """Prosody of a recording: features (AudioFeatures at ``fps``), words (may be empty)."""
     idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
+    energy, speech, phrases = activity(features, words, n_frames, fps)
+    pitch = _pitch_contour(np.asarray(features.f0, np.float64)[idx], np.asarray(features.voiced, bool)[idx], fps)
+    beats, strength = _beats(features, energy, pitch, speech, words, fps, rate)
+    return Prosody(fps, energy, speech, pitch, phrases, beats, strength)
+
+
+def activity(features, words, n_frames, fps):
+    """The cheap part of the analysis: energy (T,), speech (T,) bool and phrases (P, 2) seconds
+    (see Prosody)."""
+    idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
     rms = np.asarray(features.rms, np.float64)[idx]
     scale = np.percentile(rms, 95) if rms.size else 0.0
     energy = np.clip(rms / scale, 0.0, 1.5) if scale > 1e-6 else np.zeros(n_frames)
     speech = _speech_activity(energy, np.asarray(features.voiced, bool)[idx], words, fps)
-    pitch = _pitch_contour(np.asarray(features.f0, np.float64)[idx], np.asarray(features.voiced, bool)[idx], fps)
-    phrases = _runs(speech, fps)
-    beats, strength = _beats(features, energy, pitch, speech, words, fps, rate)
-    return Prosody(fps, energy, speech, pitch, phrases, beats, strength)
+    return energy, speech, _runs(speech, fps)
 
 
 def _smooth(x, frames):
