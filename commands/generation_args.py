@@ -37,6 +37,12 @@ def add_generation_arguments(parser, seed=True):
                        help="mocap library folder (NAME.npz + NAME.wav) for the matching generator")
     group.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                        help="a generator option (repeatable); see `talkrig backends`")
+    group.add_argument("--face", default="phones", metavar="MODEL|none",
+                       help="face model: phones (lip sync, blinks, brows; default) or none "
+                            "(the generator's jaw only)")
+    group.add_argument("--face-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="a face option (repeatable): mouth_strength, smoothing, blink_rate, "
+                            "brow_amount, saccades, expressions=replace|blend|keep")
     return group
 
 
@@ -73,4 +79,5 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         seed=int(seed if seed is not None else getattr(args, "seed", 0)),
         fps=args.fps if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
-        speech_options=speech_options)
+        speech_options=speech_options, face=args.face,
+        face_options=parse_option_strings(args.face_option))
