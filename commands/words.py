@@ -20,7 +20,8 @@ def add_arguments(parser):
     parser.add_argument("--max-seconds", type=float, default=600.0,
                         help="longest audio accepted, in seconds (default: 600)")
     parser.add_argument("--json", action="store_true",
-                        help='print a JSON list of {"word", "start", "end", "confidence"} (seconds)')
+                        help='print a JSON list of {"word", "start", "end", "confidence"[, "phones"]} (seconds; '
+                             'phones: [{"phone", "start", "end"}], ARPAbet)')
 
 
 def run(args):
