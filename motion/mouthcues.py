@@ -69,9 +69,21 @@ def _fold_short(runs, weights, min_frames):
             else:
                 runs[best][0] = start
             del runs[i]
+            runs = _join_equal(runs)
             changed = True
             break
     return runs
+
+
+def _join_equal(runs):
+    """Neighbouring runs of the same shape as one run."""
+    joined = [runs[0]]
+    for run in runs[1:]:
+        if run[2] == joined[-1][2]:
+            joined[-1][1] = run[1]
+        else:
+            joined.append(run)
+    return joined
 
 
 def cues_to_json(cues, duration, sound_file=""):

@@ -7,9 +7,9 @@ coarticulation as real phones.
   neutral consonant;
 - quiet voiced murmur between louder stretches (a hum with the energy low in the spectrum, as
   in m, b and the closure before a voiced stop) -> closed lips;
-- voiced and loud: a vowel, front (ee, eh: much energy at 0.9-2.5 kHz, the second formant
-  high) or back (oo, oh: energy low) or open (aa) relative to this speaker's own spread, the jaw
-  opening with the loudness.
+- voiced and loud: a vowel, relative to this speaker's own spread: dark (oo, oh: little energy
+  above 2.5 kHz against below 0.9 kHz, the lips rounded), open (aa: much energy at 0.9-2.5 kHz,
+  the first formant high) or spread (ee, eh), the jaw opening with the loudness.
 
 This is a rough reading of the sound, not recognition: lips close in hums and pauses, open
 with loud vowels and round on dark vowels, which is what matters on screen.
@@ -44,15 +44,19 @@ def stand_in_phones(features, speech, energy):
     labels = np.full(n, "", dtype=object)
     vowel = speech & voiced & (energy >= 0.3)
     if vowel.any():
-        front = mid / np.maximum(low + mid, 1e-12)
-        lo_q, hi_q = np.percentile(front[vowel], [30, 70])
+        # dark (rounded) vowels have little energy high up; open ones much in 0.9-2.5 kHz
+        bright = np.log((high + 1e-12) / (low + 1e-12))
+        open_ = mid / np.maximum(low + mid, 1e-12)
+        dark_q = np.percentile(bright[vowel], 30)
+        rounded = vowel & (bright <= dark_q)
+        rest = vowel & ~rounded
+        open_q = np.percentile(open_[rest], 50) if rest.any() else np.inf
         loud = energy >= 0.6
-        labels[vowel & (front <= lo_q)] = "AO"
-        labels[vowel & (front <= lo_q) & ~loud] = "UW"
-        labels[vowel & (front >= hi_q)] = "EH"
-        labels[vowel & (front >= hi_q) & ~loud] = "IY"
-        middle = vowel & (front > lo_q) & (front < hi_q)
-        labels[middle] = np.where(loud[middle], "AA", "AH")
+        labels[rounded] = np.where(loud[rounded], "AO", "UW")
+        wide = rest & (open_ >= open_q)
+        labels[wide] = np.where(loud[wide], "AA", "AH")
+        spread = rest & (open_ < open_q)
+        labels[spread] = np.where(loud[spread], "EH", "IY")
     murmur = speech & voiced & (energy < 0.3)
     labels[murmur] = np.where(low[murmur] > 0.6, "M", "N")
     hushed = speech & ~voiced

@@ -20,20 +20,20 @@ A = {name: i for i, name in enumerate(ARTICULATORS)}
 # viseme: (articulator targets, dominance of groups jaw / lips / round / other)
 VISEME_TARGETS = {
     "sil": (dict(jaw=0.0), (0.6, 0.4, 0.4, 0.4)),
-    "PP": (dict(jaw=0.06, close=1.0), (1.0, 40.0, 0.3, 1.0)),
-    "FF": (dict(jaw=0.08, stretch=0.1, tuck=1.0, upper=0.35), (1.0, 40.0, 0.5, 2.0)),
-    "TH": (dict(jaw=0.14, stretch=0.15, upper=0.1, lower=0.1, tongue=0.6), (1.2, 0.5, 0.5, 2.0)),
-    "DD": (dict(jaw=0.13, stretch=0.1, upper=0.05, lower=0.1, tongue=0.1), (1.2, 0.4, 0.3, 0.6)),
-    "kk": (dict(jaw=0.17, stretch=0.05, lower=0.1), (0.8, 0.3, 0.2, 0.3)),
-    "CH": (dict(jaw=0.11, pucker=0.45, funnel=0.7, upper=0.25, lower=0.15), (1.2, 0.5, 6.0, 1.5)),
-    "SS": (dict(jaw=0.05, stretch=0.35, upper=0.15, lower=0.1), (2.5, 0.5, 0.6, 1.0)),
+    "PP": (dict(jaw=0.0, close=1.0), (1.0, 40.0, 0.3, 1.0)),
+    "FF": (dict(jaw=0.02, stretch=0.1, tuck=1.0, upper=0.35), (1.0, 40.0, 0.5, 2.0)),
+    "TH": (dict(jaw=0.06, stretch=0.15, upper=0.1, lower=0.1, tongue=0.6), (1.2, 0.5, 0.5, 2.0)),
+    "DD": (dict(jaw=0.19, stretch=0.1, upper=0.05, lower=0.1, tongue=0.1), (1.2, 0.4, 0.3, 0.6)),
+    "kk": (dict(jaw=0.3, stretch=0.05, lower=0.1), (0.8, 0.3, 0.2, 0.3)),
+    "CH": (dict(jaw=0.05, pucker=0.45, funnel=0.7, upper=0.25, lower=0.15), (1.2, 0.5, 6.0, 1.5)),
+    "SS": (dict(jaw=0.1, stretch=0.35, upper=0.15, lower=0.1), (2.5, 0.5, 0.6, 1.0)),
     "nn": (dict(jaw=0.13, stretch=0.1, lower=0.05, tongue=0.25), (0.8, 0.3, 0.3, 0.5)),
-    "RR": (dict(jaw=0.15, pucker=0.3, funnel=0.45, upper=0.1), (1.0, 0.4, 3.0, 0.5)),
+    "RR": (dict(jaw=0.2, pucker=0.3, funnel=0.45, upper=0.1), (1.0, 0.4, 3.0, 0.5)),
     "aa": (dict(jaw=0.55, funnel=0.05, stretch=0.05, upper=0.15, lower=0.35), (2.0, 0.5, 0.8, 1.0)),
-    "E": (dict(jaw=0.38, stretch=0.4, upper=0.15, lower=0.25), (1.8, 0.5, 1.0, 1.0)),
-    "ih": (dict(jaw=0.2, stretch=0.55, upper=0.1, lower=0.1), (1.5, 0.5, 1.5, 1.0)),
-    "oh": (dict(jaw=0.42, pucker=0.25, funnel=0.65, upper=0.1, lower=0.15), (1.8, 0.5, 3.0, 1.0)),
-    "ou": (dict(jaw=0.15, pucker=0.9, funnel=0.4, upper=0.05), (1.2, 0.5, 6.0, 1.0)),
+    "E": (dict(jaw=0.55, stretch=0.4, upper=0.15, lower=0.25), (1.8, 0.5, 1.0, 1.0)),
+    "ih": (dict(jaw=0.4, stretch=0.55, upper=0.1, lower=0.1), (1.5, 0.5, 1.5, 1.0)),
+    "oh": (dict(jaw=0.48, pucker=0.25, funnel=0.65, upper=0.1, lower=0.15), (1.8, 0.5, 3.0, 1.0)),
+    "ou": (dict(jaw=0.33, pucker=0.9, funnel=0.4, upper=0.05), (1.2, 0.5, 6.0, 1.0)),
 }
 
 # ARPAbet (no stress digits) -> [(viseme, Rhubarb shape, share of the phone's time, jaw scale)].
@@ -65,7 +65,7 @@ TRANSPARENT = "HH"  # no mouth of its own: it shows the next phone's
 # Reach of a segment's dominance outside its own time: seconds before (anticipation) and after
 # (carry-over) per group, the e-folding distance of exp(-distance / reach). Lip rounding is
 # anticipated far ahead; a closure is a sharp event.
-REACH = {"jaw": (0.05, 0.05), "lips": (0.02, 0.02), "round": (0.12, 0.06), "other": (0.04, 0.04)}
+REACH = {"jaw": (0.05, 0.05), "lips": (0.012, 0.012), "round": (0.12, 0.06), "other": (0.04, 0.04)}
 
 
 @functools.lru_cache(maxsize=1)
