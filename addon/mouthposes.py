@@ -66,7 +66,7 @@ def bake_mouth_cues(armature_obj, motion, actions, name, frame_start):
         return None
     cues = mouth_cues(motion)
     channels = sorted({channel for values in poses.values() for channel in values})
-    frames = frame_start + np.array([cue.start for cue in cues]) * motion.fps
+    frames = frame_start + np.round(np.array([cue.start for cue in cues]) * motion.fps)  # cues start on frames
     curves = {}
     for channel in channels:
         values = [_value(poses, cue.value, channel) for cue in cues]
