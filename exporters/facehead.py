@@ -124,9 +124,9 @@ def _geometry():
     membrane = behind[:, None, :] + np.stack([0 * v, 0 * v, 0.5 * UPPER_R - v * 0.5 * (UPPER_R + LOWER_R)], -1)[None]
     b.grid("mouth", membrane)
     tx = np.linspace(-0.018, 0.018, 9)
-    ty = shell_front(tx, MOUTH_Z) - 0.0005
-    for part, z0, z1 in (("teeth_upper", MOUTH_Z - 0.001, MOUTH_Z + 0.007),
-                         ("teeth_lower", MOUTH_Z - 0.007, MOUTH_Z + 0.0005)):
+    ty = shell_front(tx, MOUTH_Z) - 0.0025  # between the lips and the dark mouth behind them
+    for part, z0, z1 in (("teeth_upper", MOUTH_Z + 0.0003, MOUTH_Z + 0.0045),
+                         ("teeth_lower", MOUTH_Z - 0.0045, MOUTH_Z - 0.0003)):
         zz = np.linspace(z0, z1, 3)
         b.grid(part, np.stack(np.broadcast_arrays(tx[:, None], ty[:, None], zz[None, :]), -1))
     b.ellipsoid("tongue", np.array([0.0, shell_front(0.0, MOUTH_Z) + 0.006, MOUTH_Z - 0.003]),
@@ -205,7 +205,9 @@ def shape_deltas(verts, part):
     d["jawOpen"] = jaw_w[:, None] * opened
     # mouthClose: lower lip back up 60 %, upper lip down 40 % of the jaw's pull on the lower lip
     lower_pull = opened[is_["lip_lower"] & (np.abs(x) < 0.002)].mean(0)
-    close_w = np.where(is_["lip_upper"], 0.4, 0.0) + np.where(is_["lip_lower"], -0.6, 0.0)
+    # (the teeth go with the lips here, so that closed lips always hide them)
+    close_w = np.where(is_["lip_upper"] | is_["teeth_upper"], 0.4, 0.0) + \
+        np.where(is_["lip_lower"] | is_["teeth_lower"], -0.6, 0.0)
     close_w[is_["mouth"]] = 0.4 - membrane_v[is_["mouth"]]
     d["mouthClose"] = close_w[:, None] * lower_pull
     d["jawForward"] = jaw_w[:, None] * [0.0, -0.006, 0.0]
@@ -221,7 +223,7 @@ def shape_deltas(verts, part):
         [narrow, -0.008 * _smooth(1.2 - np.abs(x) / LIP_HALF_WIDTH) * lips, 0.0 * x], -1)
     d["mouthLeft"] = mouth_parts[:, None] * [0.006, 0.0, 0.0]
     d["mouthRight"] = mouth_parts[:, None] * [-0.006, 0.0, 0.0]
-    d["mouthRollLower"] = low_w[:, None] * [0.0, 0.004, 0.9 * LOWER_R]
+    d["mouthRollLower"] = low_w[:, None] * [0.0, 0.0015, 0.5 * LOWER_R]
     d["mouthRollUpper"] = up_w[:, None] * [0.0, 0.004, -0.6 * UPPER_R]
     d["mouthShrugLower"] = low_w[:, None] * [0.0, -0.002, 0.003]
     d["mouthShrugUpper"] = up_w[:, None] * [0.0, -0.001, 0.003]

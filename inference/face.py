@@ -119,6 +119,25 @@ def get_face_model(name, entries=None):
     return instance(entries, name, "face model", _INSTANCES)
 
 
+def list_face_models(entries=None):
+    """One dict per face model, available or not: name, available, error, summary, options
+    (the stage's and the model's)."""
+    entries = face_models() if entries is None else entries
+    items = []
+    for name, entry in entries.items():
+        item = {"name": name, "available": entry.available, "error": entry.error, "summary": "",
+                "options": []}
+        if entry.available:
+            try:
+                model = get_face_model(name, entries)
+                item["summary"] = dict(model.describe()).get("summary", "")
+                item["options"] = [opt.to_dict() for opt in face_option_specs(model)]
+            except Exception as exc:  # describe() of a third-party plugin may be broken
+                item.update(available=False, error=f"{type(exc).__name__}: {exc}")
+        items.append(item)
+    return items
+
+
 def face_option_specs(model):
     """The stage's options followed by the model's own."""
     own = getattr(model, "options", ()) or ()

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from talkrig.cli import main
-from talkrig.inference.face import FaceModel, FaceResult, apply_face
+from talkrig.inference.face import FaceResult, apply_face, get_face_model
 from talkrig.inference.pipeline import GenerateOptions, generate
 from talkrig.inference.registry import PluginError
 from talkrig.inference.speech import find_words
@@ -72,9 +72,6 @@ def test_expressions_modes_blend_and_keep_the_generators_own(takes):
 
 
 def test_a_face_model_that_misbehaves_is_named(takes):
-    class Broken(FaceModel):
-        name = "broken"
-
     with pytest.raises(PluginError, match="broken.*not a FaceResult"):
         apply_face(takes["none"], None, name="broken")
     with pytest.raises(PluginError, match="not 240 frames long"):
@@ -142,3 +139,18 @@ def test_server_checks_face_options(tmp_path):
             parse_options(raw, catalog, tmp_path)
         if b'"lips"' in raw:
             assert caught.value.valid == ["none", "phones"]
+
+
+def test_face_models_are_listed_with_their_options(capsys):
+    from talkrig.inference.face import list_face_models
+    from talkrig.inference.registry import PluginEntry
+
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert "face models" in out and "--face-option mouth_strength=<float> in [0.0, 2.0]" in out
+    entries = {"phones": PluginEntry("phones", "x:y", error="ImportError: no module named lips")}
+    listed = list_face_models(entries)
+    assert listed == [{"name": "phones", "available": False, "error": "ImportError: no module named lips",
+                       "summary": "", "options": []}]
+    with pytest.raises(PluginError, match="face model 'phones' is unavailable: ImportError"):
+        get_face_model("phones", entries)

@@ -46,15 +46,20 @@ def articulate(segments, times, smoothing=0.02):
     seg_alpha = alpha[segments.viseme][:, first] * segments.strength[:, None]  # (N, G)
     reach = np.array([REACH[g] for g in GROUPS])  # (G, 2)
 
-    idx, valid, before, after = _band(segments, times)
+    idx, before, after = _band(segments, times)
     # (T, K, G) dominance of the K nearby segments on each articulator group
-    fall = np.exp(-before[..., None] / reach[:, 0] - after[..., None] / reach[:, 1])
-    dom = np.where(valid[..., None], seg_alpha[idx] * fall, 0.0)
+    fall = np.exp(-before[..., None] / reach[:, 0].astype(np.float32)
+                  - after[..., None] / reach[:, 1].astype(np.float32))
+    dom = seg_alpha.astype(np.float32)[idx] * fall
     dom /= np.maximum(dom.sum(1, keepdims=True), 1e-12)
-    tracks = np.einsum("tkp,tkp->tp", dom[:, :, group], seg_targets[idx])
+    near_targets = seg_targets.astype(np.float32)[idx]  # (T, K, P)
+    tracks = np.empty((len(times), len(ARTICULATORS)))
+    for g, names in enumerate(GROUPS.values()):
+        cols = [A[name] for name in names]
+        tracks[:, cols] = np.einsum("tk,tkc->tc", dom[:, :, g], near_targets[:, :, cols])
 
-    weight_dom = np.sqrt(alpha[segments.viseme].max(1)) * segments.strength  # (N,)
-    wdom = np.where(valid, weight_dom[idx] * np.exp(-(before + after) / WEIGHT_REACH), 0.0)
+    weight_dom = (np.sqrt(alpha[segments.viseme].max(1)) * segments.strength).astype(np.float32)
+    wdom = weight_dom[idx] * np.exp(-(before + after) / np.float32(WEIGHT_REACH))
     wdom /= np.maximum(wdom.sum(1, keepdims=True), 1e-12)
     visemes = _accumulate(wdom, segments.viseme[idx], len(VISEMES))
     shapes = _accumulate(wdom, segments.shape[idx], len(MOUTH_SHAPES))
@@ -67,19 +72,21 @@ def articulate(segments, times, smoothing=0.02):
 
 
 def _band(segments, times):
-    """Indices (T, K) of the segments within WINDOW of each time, which are real, and the
-    distance (T, K) seconds each time lies before the segment's start / after its end."""
+    """Indices (T, K) of the segments within WINDOW of each time, and the distance (T, K)
+    seconds (float32) each time lies before the segment's start / after its end (infinite for
+    the padding of a band narrower than K)."""
     lo = np.searchsorted(segments.end, times - WINDOW, side="left")
     hi = np.searchsorted(segments.start, times + WINDOW, side="right")
     hi = np.maximum(hi, lo + 1)
     width = int(max(1, (hi - lo).max(initial=1)))
     idx = lo[:, None] + np.arange(width)[None, :]
-    valid = idx < hi[:, None]
+    padding = idx >= hi[:, None]
     idx = np.minimum(idx, len(segments) - 1)
     t = times[:, None]
-    before = np.maximum(segments.start[idx] - t, 0.0)
-    after = np.maximum(t - segments.end[idx], 0.0)
-    return idx, valid, before, after
+    before = np.maximum(segments.start[idx] - t, 0.0).astype(np.float32)
+    after = np.maximum(t - segments.end[idx], 0.0).astype(np.float32)
+    before[padding] = np.inf
+    return idx, before, after
 
 
 def _accumulate(weights, labels, n_labels):
@@ -92,30 +99,30 @@ def _accumulate(weights, labels, n_labels):
 def contact_frames(start, end, times):
     """Frames a segment [start, end] must show its contact on: the frames inside it, or the
     nearest one when the segment falls between two frames."""
-    inside = np.flatnonzero((times >= start) & (times <= end))
-    if inside.size:
-        return inside
+    first = np.searchsorted(times, start, side="left")
+    last = np.searchsorted(times, end, side="right")
+    if last > first:
+        return np.arange(first, last)
     return np.array([int(np.argmin(np.abs(times - 0.5 * (start + end))))])
 
 
 def _keep_contacts(segments, times, tracks, visemes, shapes, seg_targets):
     """Closures (p b m), teeth on lip (f v) and rounding (w oo ch ...) are never skipped."""
     closed, teeth = VISEMES.index("PP"), VISEMES.index("FF")
-    for s, phone in enumerate(segments.phone):
-        if phone in BILABIALS:
+    for kinds, rule in ((BILABIALS, "close"), (LABIODENTALS, "teeth"), (ROUNDED, "round")):
+        for s in np.flatnonzero([phone in kinds for phone in segments.phone]):
             frames = contact_frames(segments.start[s], segments.end[s], times)
-            tracks[frames, A["close"]] = 1.0
-            _favour(visemes, shapes, frames, closed, MOUTH_SHAPES.index("A"))
-        elif phone in LABIODENTALS:
-            frames = contact_frames(segments.start[s], segments.end[s], times)
-            tracks[frames, A["tuck"]] = np.maximum(tracks[frames, A["tuck"]], 1.0)
-            tracks[frames, A["close"]] = 0.0
-            _favour(visemes, shapes, frames, teeth, MOUTH_SHAPES.index("G"))
-        elif phone in ROUNDED:
-            frames = contact_frames(segments.start[s], segments.end[s], times)
-            for key in ("pucker", "funnel"):
-                goal = ROUND_KEEP * seg_targets[s, A[key]]
-                tracks[frames, A[key]] = np.maximum(tracks[frames, A[key]], goal)
+            if rule == "close":
+                tracks[frames, A["close"]] = 1.0
+                _favour(visemes, shapes, frames, closed, MOUTH_SHAPES.index("A"))
+            elif rule == "teeth":
+                tracks[frames, A["tuck"]] = np.maximum(tracks[frames, A["tuck"]], 1.0)
+                tracks[frames, A["close"]] = 0.0
+                _favour(visemes, shapes, frames, teeth, MOUTH_SHAPES.index("G"))
+            else:
+                for key in ("pucker", "funnel"):
+                    goal = ROUND_KEEP * seg_targets[s, A[key]]
+                    tracks[frames, A[key]] = np.maximum(tracks[frames, A[key]], goal)
 
 
 def _favour(visemes, shapes, frames, viseme, shape):
