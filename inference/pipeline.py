@@ -1,8 +1,9 @@
 """Audio in, SMPL-X motion out: the generation pipeline every shell (CLI, server, bake) calls.
 
 Stages: decode -> features -> words -> generator -> key poses -> face -> post-processing.
-``progress(stage, fraction)`` is called as work advances; ``cancelled()`` is polled between
-stages and generator windows and stops the work with JobCancelled.
+``progress(stage, fraction)`` is called as work advances (inside the words stage too);
+``cancelled()`` is polled between stages, generator windows and within the words stage, and
+stops the work with JobCancelled.
 """
 
 import logging
@@ -74,7 +75,8 @@ def generate(audio, options=None, progress=None, cancelled=None):
 
     progress(stage, fraction): stage name (decode, features, words, generate, keyposes, face,
     postprocess, done) and the overall fraction done in [0, 1], never decreasing.
-    cancelled(): polled between stages and generator windows; True stops with JobCancelled.
+    cancelled(): polled between stages, generator windows and, in the words stage, at least
+    every 0.25 s of speech work; True stops with JobCancelled.
     """
     from ..motion.container import frame_count
     from ..motion.resample import resample
@@ -101,7 +103,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options)
+    words = _words(decoded, options, lambda fraction: step("words", fraction))
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -158,13 +160,14 @@ def _check_fps(fps):
     return fps
 
 
-def _words(decoded, options):
-    """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning)."""
+def _words(decoded, options, progress):
+    """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
+    progress(fraction of the stage) also stops the engine when the job is cancelled."""
     from .speech import SpeechError, find_words
 
     engine = (options.speech or "auto").strip().lower()
     try:
-        return find_words(decoded, engine, options.transcript, options.speech_options)
+        return find_words(decoded, engine, options.transcript, options.speech_options, progress)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise

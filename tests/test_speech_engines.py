@@ -16,7 +16,7 @@ from talkrig.inference.audio import decode_audio
 from talkrig.inference.registry import PluginError
 from talkrig.inference.speech import SpeechError, find_words, speech_plugins
 from talkrig.inference.words import Word
-from talkrig.plugins.pocketsphinx.plugin import pause_chunks
+from talkrig.plugins.pocketsphinx.chunks import pause_chunks
 from talkrig.plugins.transcript.formats import read_transcript_file
 from talkrig.plugins.transcript.textgrid import word_intervals
 

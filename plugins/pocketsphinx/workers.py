@@ -1,0 +1,225 @@
+"""Decode pieces of audio side by side in worker processes, with progress and a prompt stop.
+
+    results = run_tasks(setup, work, tasks, progress, workers=2)
+
+``setup(*args) -> state`` runs once in each process (e.g. builds a decoder, 0.3-1 s);
+``work(state, task, step) -> result`` decodes one task and calls ``step(fraction)`` as it goes.
+Both are module-level functions (spawned processes find them by name). pocketsphinx holds the
+GIL while it decodes, so threads would not help; processes do, one per core.
+
+``progress(fraction)`` is called at least every 0.1 s with the share of the work done; when it
+raises (a cancelled job), the workers are killed at once and the exception goes on: decoding
+stops within a fraction of a second, whatever the length of the audio.
+"""
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+MAX_WORKERS = 8
+_REPORT_SECONDS = 0.2  # a worker reports its progress at most this often
+
+
+def available_cores():
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(requested, n_tasks):
+    """How many processes to use: ``requested`` (None: one per core), at most one per task; 1 in
+    a daemonic process, which may not start children (e.g. a batch bake's worker)."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    wanted = available_cores() if requested is None else int(requested)
+    return max(1, min(wanted, n_tasks, MAX_WORKERS))
+
+
+def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None):
+    """[work(state, task, step) for task in tasks], in task order (see the module docstring).
+
+    setup : (function, args) run once per process. weights : the relative cost of each task
+    (e.g. its seconds of audio), for progress; equal by default.
+    """
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    weights = [float(w) for w in weights] if weights is not None else [1.0] * len(tasks)
+    total = sum(weights) or 1.0
+    n = worker_count(workers, len(tasks))
+    if n <= 1:
+        return _run_here(setup, work, tasks, weights, total, progress)
+    return _run_in_processes(setup, work, tasks, weights, total, progress, n)
+
+
+def _run_here(setup, work, tasks, weights, total, progress):
+    function, args = setup
+    state = function(*args)
+    results, done = [], 0.0
+    for task, weight in zip(tasks, weights):
+        step = (lambda f, d=done, w=weight: progress((d + w * f) / total)) if progress else None
+        results.append(work(state, task, step))
+        done += weight
+        if progress is not None:
+            progress(done / total)
+    return results
+
+
+class _Worker:
+    def __init__(self, context, setup, work):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_main, args=(child, setup, work), daemon=True,
+                                       name="talkrig-speech")
+        with _main_script_hidden():
+            self.process.start()
+        child.close()
+        self.index = None  # the task it works on
+        self.fraction = 0.0
+
+    def stop(self, wait):
+        if self.process.is_alive() and wait:
+            try:
+                self.conn.send(None)
+                self.process.join(timeout=1)
+            except (OSError, ValueError):
+                pass
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=2)
+        self.conn.close()
+
+
+_main_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_script_hidden():
+    """Start a worker without it re-running the program's main script.
+
+    A spawned process imports the parent's ``__main__`` file (a user's script, a benchmark)
+    before it starts, which runs that script's top-level code again when it has no
+    ``if __name__ == "__main__"`` guard. Workers need nothing from it: hide it while the
+    process is being started.
+    """
+    main = sys.modules.get("__main__")
+    with _main_lock:
+        saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in vars(main)} if main else {}
+        for key in saved:
+            if key == "__spec__":
+                main.__spec__ = None
+            else:
+                del main.__dict__[key]
+        try:
+            yield
+        finally:
+            main.__dict__.update(saved) if main else None
+
+
+def _run_in_processes(setup, work, tasks, weights, total, progress, n):
+    context = multiprocessing.get_context("spawn")
+    results = [None] * len(tasks)
+    pending = list(range(len(tasks)))
+    left = len(tasks)
+    pool, done, clean = [], 0.0, False
+    try:
+        pool = [_Worker(context, setup, work) for _ in range(n)]
+        while left:
+            for worker in pool:
+                if worker.index is None and pending:
+                    worker.index, worker.fraction = pending.pop(0), 0.0
+                    worker.conn.send(tasks[worker.index])
+            busy = [w for w in pool if w.index is not None]
+            ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=POLL_SECONDS)
+            for worker in busy:
+                if worker.conn not in ready:
+                    continue
+                message = _receive(worker)
+                if message is None:  # the process died (killed, out of memory)
+                    pool.remove(worker)
+                    worker.stop(wait=False)
+                    log.warning("a speech worker process died (exit code %s); decoding its piece "
+                                "here", worker.process.exitcode)
+                    message = ("done", _run_here(setup, work, [tasks[worker.index]], [1.0], 1.0,
+                                                 _held(progress, done / total))[0])
+                kind, payload = message
+                if kind == "progress":
+                    worker.fraction = payload
+                elif kind == "error":
+                    raise RuntimeError(payload)
+                else:
+                    results[worker.index] = payload
+                    done += weights[worker.index]
+                    worker.index = None
+                    left -= 1
+            if not pool and pending:
+                rest = _run_here(setup, work, [tasks[i] for i in pending], [1.0] * len(pending),
+                                 float(len(pending)), _held(progress, done / total))
+                for i, result in zip(pending, rest):
+                    results[i] = result
+                left, pending = 0, []
+            if progress is not None:
+                running = sum(weights[w.index] * w.fraction for w in pool if w.index is not None)
+                progress(min(1.0, (done + running) / total))
+        clean = True
+        return results
+    finally:
+        for worker in pool:
+            worker.stop(wait=clean)
+
+
+def _held(progress, fraction):
+    """A progress callback that reports ``fraction`` (still listening for cancel)."""
+    return None if progress is None else (lambda _: progress(fraction))
+
+
+def _receive(worker):
+    """The next (kind, payload) message of ``worker``, or None when its process has died."""
+    try:
+        return worker.conn.recv()
+    except (EOFError, OSError):
+        return None
+
+
+def _main(conn, setup, work):
+    """A worker process: set up once, then decode tasks until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers on Ctrl-C
+    function, args = setup
+    try:
+        state = function(*args)
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    last = [0.0]
+
+    def step(fraction):
+        now = time.monotonic()
+        if now - last[0] >= _REPORT_SECONDS:
+            last[0] = now
+            conn.send(("progress", fraction))
+
+    for task in iter(lambda: _next_task(conn), None):
+        try:
+            conn.send(("done", work(state, task, step)))
+        except Exception as exc:
+            log.debug("speech worker failed:\n%s", traceback.format_exc())
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _next_task(conn):
+    """The next task from the parent; None when it says stop or has gone."""
+    try:
+        return conn.recv()
+    except EOFError:
+        return None
