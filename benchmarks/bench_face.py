@@ -6,22 +6,17 @@ and its cost per minute of audio.
 Timing: for each recording with a reference TextGrid, the face is made from phones of several
 sources and measured on the talkrig test head's geometry (exporters/facehead.py: the lip gap is
 the distance between two lip vertices, computed from the shape keys exactly as Blender mixes
-them):
-
-- **bilabials**: for every p/b/m of the reference, the closed-lips instant (gap <= 1 mm) nearest
-  the phone within 100 ms of it; the error is its distance to the reference phone's interval (0
-  when the lips are closed during the phone). "missed" counts phones with no closure in reach.
-- **vowels**: for every vowel of the reference, the jaw-opening peak (a local maximum of
-  jawOpen standing out by 15 % of the curve's range) nearest to it; the error is its distance
-  to the vowel's interval. "jaw peaks / s" says how often the jaw opens (the real capture's rate
-  is the reference; a curve that flaps has many).
+them) with motion/metrics/lipsync.py: for every p/b/m of the reference, whether the lips are
+closed (gap <= 1 mm) during it (error: the closed instant's distance to the phone), and when
+they close against the phone's start; for every vowel, the time between its middle and the
+jaw's widest opening within 100 ms; how often the jaw opens (openings per second; the real
+capture's rate is the reference, a curve that flaps has many).
 
 Sources: the reference phones themselves (upper bound), the pipeline's alignment of the plain
-script (pocketsphinx; phones when the aligner gives them, else dictionary pronunciations spread
-over its word times), the reference words without phones (dictionary pronunciations), the voice
-alone (no words), and two baselines that could fake it: the generator's energy-only jaw (face
-stage off: the lips never close on their own) and phones of another recording; on the BEAT2
-take with motion capture, the real take's own mouth opening is scored too.
+script (pocketsphinx), the reference words without phones (dictionary pronunciations spread
+over the words), the voice alone (no words), and baselines that could fake it: the generator's
+energy-only jaw (face stage off: the lips never close on their own), phones of another
+recording, and on the BEAT2 take with motion capture the real take's own mouth opening.
 
 Jaw against real capture: correlation of jawOpen with the real mocap's mouth opening (jaw
 rotation and expression coefficients, addon/face.py) on BEAT2 take 2_scott_0_1_1.
@@ -35,10 +30,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import find_peaks
-
 from talkrig.addon.face import mouth_measures
-from talkrig.exporters.facehead import REST_GAP, _geometry, shape_deltas
+from talkrig.exporters.facehead import REST_GAP, head_geometry, shape_deltas
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.face import animate_face, check_face_options, get_face_model
 from talkrig.inference.features import features_for
@@ -46,7 +39,8 @@ from talkrig.inference.pipeline import GenerateOptions, generate
 from talkrig.inference.speech import find_words
 from talkrig.inference.words import Word
 from talkrig.motion import Motion, load_motion
-from talkrig.plugins.facephones.visemes import BILABIALS, VOWELS
+from talkrig.motion.facecurves import BILABIALS, VOWELS
+from talkrig.motion.metrics.lipsync import closure_errors, opening_rate, vowel_errors
 from talkrig.plugins.procedural.face import mouth_opening
 from talkrig.plugins.procedural.prosody import activity
 from talkrig.plugins.transcript.formats import read_words
@@ -59,8 +53,6 @@ CLIPS = [  # audio, reference TextGrid, plain script (None: the TextGrid's words
      "speech_mfa/acoustic_corpus.lab"),
 ]
 FPS = 30.0
-CLOSED = 0.001  # metres
-REACH = 0.1  # seconds around a phone searched for its closure
 
 
 class LipGap:
@@ -68,7 +60,7 @@ class LipGap:
     lip vertices (shape keys mix linearly)."""
 
     def __init__(self):
-        verts, _, part, markers = _geometry()
+        verts, _, part, markers = head_geometry()
         upper, lower = markers["lip_upper_mid"], markers["lip_lower_mid"]
         self.pull = {name: d[upper, 2] - d[lower, 2] for name, d in shape_deltas(verts, part).items()
                      if d[upper, 2] != d[lower, 2]}
@@ -80,41 +72,6 @@ class LipGap:
             if curve is not None:
                 gap += pull * curve
         return gap
-
-
-def to_interval(t, start, end):
-    return max(start - t, 0.0, t - end)
-
-
-def closure_errors(gap, phones):
-    """(errors in seconds of the bilabials with a closure in reach, number missed)."""
-    t = np.arange(len(gap)) / FPS
-    errors, missed = [], 0
-    for p in phones:
-        if p.phone not in BILABIALS:
-            continue
-        near = np.flatnonzero((t >= p.start - REACH) & (t <= p.end + REACH))
-        closed = near[gap[near] <= CLOSED]
-        if closed.size == 0:
-            missed += 1
-            continue
-        k = closed[np.argmin(np.abs(t[closed] - 0.5 * (p.start + p.end)))]
-        errors.append(to_interval(t[k], p.start, p.end))
-    return np.array(errors), missed
-
-
-def jaw_peaks(jaw):
-    """Frames of the jaw's opening peaks: local maxima standing out by 15 % of the curve's own
-    range (5th to 95th percentile), so small wiggles of a noisy curve do not count."""
-    spread = np.ptp(np.percentile(jaw, [5, 95]))
-    peaks, _ = find_peaks(np.concatenate([[jaw.min()], jaw, [jaw.min()]]), prominence=0.15 * spread)
-    return peaks - 1
-
-
-def vowel_errors(jaw, phones):
-    times = jaw_peaks(jaw) / FPS
-    return np.array([min((to_interval(x, p.start, p.end) for x in times), default=np.inf)
-                     for p in phones if p.phone in VOWELS])
 
 
 def script_of(reference, lab):
@@ -130,15 +87,17 @@ def face_of(model, options, words, features, n):
 def row(name, motion, phones, gap_of, real=None):
     jaw = motion.face_curve("jawOpen")
     if gap_of is None:
-        closure = "| – | – | – "
+        closure = "| – | – | – | – "
     else:
-        errors, missed = closure_errors(gap_of(motion), phones)
+        errors, onsets, missed = closure_errors(gap_of(motion), FPS, phones)
         total = len(errors) + missed
         median = f"{1000 * np.median(errors):.0f} ms" if len(errors) else "–"
-        closure = f"| {median} | {100 * np.sum(errors <= 0.04) / total:.0f} % | {missed}/{total} "
-    vowels = vowel_errors(jaw, phones)
+        onset = f"{1000 * np.median(onsets):.0f} ms" if len(onsets) else "–"
+        closure = (f"| {median} | {100 * np.sum(errors <= 0.04) / total:.0f} % | {missed}/{total} "
+                   f"| {onset} ")
+    vowels = vowel_errors(jaw, FPS, phones)
     text = (f"| {name} {closure}| {1000 * np.median(vowels):.0f} ms | {100 * np.mean(vowels <= 0.04):.0f} % "
-            f"| {len(jaw_peaks(jaw)) / (len(jaw) / FPS):.1f} |")
+            f"| {opening_rate(jaw, FPS):.1f} |")
     if real is not None:
         text += f" {np.corrcoef(jaw, real)[0, 1]:.2f} |"
     return text
@@ -166,7 +125,8 @@ def quality(model, options):
               f"bilabials, {sum(p.phone in VOWELS for p in phones)} vowels; the aligner gave phones "
               f"for {with_phones} of {len(aligned)} words)\n")
         head = ("| phones from | bilabial closure, median error | within 40 ms | missed "
-                "| vowel jaw peak, median error | within 40 ms | jaw peaks / s |")
+                "| closure onset, median error "
+                "| vowel jaw opening, median error | within 40 ms | jaw peaks / s |")
         print(head + (" jaw r vs real capture |" if compare is not None else ""))
         print("|---" * (head.count("|") - 1 + (compare is not None)) + "|")
         sources = [

@@ -105,7 +105,7 @@ def _lip_line(n=21):
     return x, np.stack([x, y, np.full(n, MOUTH_Z)], -1), profile
 
 
-def _geometry():
+def head_geometry():
     """(N, 3) vertices, faces, (N,) part index, {marker: vertex index}."""
     b = _Builder()
     b.ellipsoid("skin", np.zeros(3), SHELL, segments=48, rings=36)
@@ -282,7 +282,7 @@ def build_face_head(name="talkrig head", location=(0.0, 0.0, 0.0), collection=No
     ``collection`` (default: the scene's); returns the object."""
     import bpy
 
-    verts, faces, part, markers = _geometry()
+    verts, faces, part, markers = head_geometry()
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata(verts.tolist(), [], faces)
     mesh.update()

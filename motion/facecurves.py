@@ -62,6 +62,12 @@ VRM_FROM_VISEMES = {
     "oh": {"oh": 1.0, "RR": 0.3},
 }
 
+# ARPAbet phone classes (no stress digits) the face and its measures care about.
+VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
+BILABIALS = frozenset("P B M".split())  # the lips close
+LABIODENTALS = frozenset("F V".split())  # the lower lip under the upper teeth
+ROUNDED = frozenset("W UW UH OW CH JH SH ZH".split())  # the lips round
+
 JAW = 22  # SMPL-X joint index of the jaw
 JAW_OPEN_RADIANS = 0.4  # jaw rotation about x (opening) that ARKit's jawOpen = 1 stands for
 # Mouth opening in BEAT2's 100 expression coefficients: the coefficients that follow jaw opening

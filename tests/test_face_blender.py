@@ -1,9 +1,9 @@
 """A face take on a character made here: the talkrig test head (52 ARKit shape keys that move
-real vertices) riding the CC0 avatar, baked headless from real speech with the body in one take;
-the lips measured closed on every p/b/m, and the glTF and FBX files re-imported with the
-shape-key animation intact; mouth cues keyed onto a rig's letter poses."""
+real vertices) riding the CC0 avatar, baked headless from real speech with the body in one take,
+its plain script aligned by the pipeline (pocketsphinx phones); the lips measured in the mesh
+against the reference alignment (Montreal Forced Aligner's TextGrid); the glTF and FBX files
+re-imported with the shape-key animation intact; mouth cues keyed onto a rig's letter poses."""
 
-import json
 import types
 
 import numpy as np
@@ -28,25 +28,25 @@ def bpy():
 
 
 @pytest.fixture(scope="module")
-def take(bpy, tmp_path_factory, avatar_glb, mfa_wav, mfa_textgrid):
-    """The first 12 s of the MFA speech sample (another speaker than BEAT2's) baked onto the
-    avatar with the test head, to .glb, .fbx, .npz and mouth cues; its words with phones."""
+def take(bpy, tmp_path_factory, avatar_glb, mfa_textgrid):
+    """The first 12 s of the MFA speech sample (another speaker than BEAT2's; the cut falls in a
+    pause) baked onto the avatar with the test head from its plain script, to .glb, .fbx, .npz
+    and mouth cues; the reference words (with phones) of that stretch."""
     from talkrig.exporters.bake import BakeJob, bake
     from talkrig.inference.pipeline import GenerateOptions
-    from talkrig.inference.speech import find_words
-    from talkrig.inference.words import words_to_json
+    from talkrig.plugins.transcript.formats import read_words
 
     folder = tmp_path_factory.mktemp("face_take")
     avatar = head_on_avatar(bpy, avatar_glb, folder / "avatar.blend")
     speech = cut_speech(folder / "speech.wav", SECONDS)
-    words = [w for w in find_words(str(mfa_wav), "transcript", mfa_textgrid.read_text())
-             if w.end <= SECONDS]
-    options = GenerateOptions(seed=5, transcript=json.dumps(words_to_json(words)),
-                              speech_options={"transcript_name": "words.json"})
+    reference = [w for w in read_words(mfa_textgrid.read_text()) if w.end <= SECONDS]
+    script = " ".join(w.word for w in reference)
+    options = GenerateOptions(seed=5, transcript=script, speech="pocketsphinx")
     outputs = [folder / "take.glb", folder / "take.fbx", folder / "take.npz", folder / "take.tsv"]
-    bake(BakeJob(speech, outputs, avatar=avatar, options=options))
+    result = bake(BakeJob(speech, outputs, avatar=avatar, options=options))
+    assert result.words == len(reference)
     head = bpy.data.objects[HEAD]
-    return types.SimpleNamespace(folder=folder, words=words, head=head,
+    return types.SimpleNamespace(folder=folder, words=reference, head=head,
                                  n_frames=bpy.context.scene.frame_end)
 
 
@@ -78,7 +78,8 @@ def test_the_test_head_moves_real_vertices_for_every_arkit_shape(bpy, tmp_path):
 
 def test_the_face_bakes_with_the_body_and_the_lips_meet_on_every_p_b_m(bpy, take):
     from talkrig.exporters.facehead import lip_gap
-    from talkrig.motion.facecurves import ARKIT_NAMES
+    from talkrig.motion.facecurves import ARKIT_NAMES, BILABIALS
+    from talkrig.motion.metrics.lipsync import closure_errors
 
     head = take.head
     tracks = head.data.shape_keys.animation_data.nla_tracks
@@ -91,10 +92,17 @@ def test_the_face_bakes_with_the_body_and_the_lips_meet_on_every_p_b_m(bpy, take
     for name, v in values.items():
         assert np.ptp(v) > 0.2, name  # every part of the face moves
 
-    closures = phone_frames(take.words, {"P", "B", "M"})
-    assert len(closures) >= 8
-    gaps = lip_gap(head, evaluated_positions(bpy, head, [f[len(f) // 2] for f in closures]))
-    assert np.all(gaps <= CLOSED), gaps  # the lips meet on every p, b and m, in the mesh itself
+    # The lips in the mesh, around every p/b/m of the reference alignment
+    phones = [p for w in take.words for p in w.phones]
+    frames = sorted({f for p in phones if p.phone in BILABIALS
+                     for f in range(int((p.start - 0.15) * FPS), int((p.end + 0.15) * FPS) + 2)})
+    gap = np.full(take.n_frames, np.inf)  # per take frame (scene frame - 1)
+    gap[frames] = lip_gap(head, evaluated_positions(bpy, head, [f + 1 for f in frames]))
+    errors, onsets, missed = closure_errors(gap, FPS, phones)
+    assert missed == 0 and len(errors) >= 8  # the lips meet on every p, b and m
+    # (energy-only jaws and phones of another recording manage 12-22 %: benchmarks/RESULTS.md)
+    assert np.median(errors) <= 0.04 and np.mean(errors <= 0.04) >= 0.75, errors
+    assert np.median(onsets) <= 0.04, onsets  # and close when the sound starts
     vowels = phone_frames(take.words, {"AA", "AE", "AY", "AW", "AO"})
     open_gaps = lip_gap(head, evaluated_positions(bpy, head, [f[len(f) // 2] for f in vowels]))
     assert np.median(open_gaps) > 0.006  # and part on open vowels (more than 6 mm)

@@ -12,6 +12,8 @@ import functools
 
 import numpy as np
 
+from ...motion.facecurves import BILABIALS, LABIODENTALS, ROUNDED, VOWELS  # noqa: F401 (re-exported)
+
 ARTICULATORS = ("jaw", "close", "pucker", "funnel", "stretch", "tuck", "upper", "lower", "tongue")
 GROUPS = {"jaw": ("jaw",), "lips": ("close", "tuck"), "round": ("pucker", "funnel", "stretch"),
           "other": ("upper", "lower", "tongue")}
@@ -56,10 +58,6 @@ PHONES = {
     "EY": [("E", "C", 0.6), ("ih", "B", 0.4)], "OW": [("oh", "E", 0.6), ("ou", "F", 0.4)],
     "OY": [("oh", "E", 0.6), ("ih", "B", 0.4)],
 }
-VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
-BILABIALS = frozenset("P B M".split())
-LABIODENTALS = frozenset("F V".split())
-ROUNDED = frozenset("W UW UH OW CH JH SH ZH".split())
 TRANSPARENT = "HH"  # no mouth of its own: it shows the next phone's
 
 # Reach of a segment's dominance outside its own time: seconds before (anticipation) and after
