@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from ...inference.face import FaceModel, FaceResult
+from ...inference.face import EYES, FaceModel, FaceResult
 from ...inference.options import Option
 from ...motion.facecurves import (
     ARKIT_NAMES,
@@ -29,8 +29,6 @@ from .eyes import (
 from .segments import build_segments
 
 log = logging.getLogger(__name__)
-
-EYES = (23, 24)
 
 
 class PhoneFace(FaceModel):
@@ -57,48 +55,54 @@ class PhoneFace(FaceModel):
         opts = {opt.name: opt.default for opt in self.options}
         opts.update({k: v for k, v in (request.options or {}).items() if v is not None})
         n, fps = request.n_frames, request.fps
-        duration = n / fps
         times = frame_times(n, fps)
         words = [w for w in request.words if w.end > w.start or w.phones]
         energy, speech, phrases = activity(request.features, words, n, fps)
+        curves = {name: np.zeros(n) for name in ARKIT_NAMES}
+        source = self._mouth(curves, request, words, speech, energy, times, opts)
+        rng = request.rng("blinks")
+        starts = blink_times(n / fps, opts["blink_rate"], pauses(speech, fps), rng)
+        curves["eyeBlink_L"] = curves["eyeBlink_R"] = blink_curve(times, starts, rng)
+        idx = np.clip(np.arange(n), 0, request.features.n_frames - 1)
+        pitch = semitones(request.features.f0[idx], request.features.voiced[idx])
+        curves.update(brow_curves(times, raises(words, pitch, energy, fps), opts["brow_amount"],
+                                  request.rng("brows")))
+        eyes = self._eyes(curves, request, times, phrases, opts["saccades"])
+        curves.update(_jaw_side(request.motion.poses[:, JAW]))
+        log.debug("face from %s: %d blinks", source, len(starts))
+        return FaceResult(curves=curves, jaw=JAW_OPEN_RADIANS * curves["jawOpen"], eyes=eyes,
+                          source=source)
 
+    @staticmethod
+    def _mouth(curves, request, words, speech, energy, times, opts):
+        """Mouth, jaw, visemes and mouth shapes into ``curves``; returns what drove them."""
+        duration = request.n_frames / request.fps
         if words:
             segments = build_segments(words, duration)
             own, guessed = segments.from_words
             source = "phones" if guessed == 0 else ("words" if own == 0 else "phones and words")
         else:
-            segments = audio_segments(request.features, speech, energy, fps, duration)
+            segments = audio_segments(request.features, speech, energy, request.fps, duration)
             source = "audio"
         tracks, visemes, shapes = articulate(segments, times, opts["smoothing"])
-        curves = {name: np.zeros(n) for name in ARKIT_NAMES}
         curves.update(mouth_curves(tracks, opts["mouth_strength"]))
         curves.update(zip(VISEME_CURVES, visemes.T))
         curves.update(zip(MOUTH_SHAPE_CURVES, shapes.T))
+        return source
 
-        rng = request.rng("blinks")
-        starts = blink_times(duration, opts["blink_rate"], pauses(speech, fps), rng)
-        blink = blink_curve(times, starts, rng)
-        curves["eyeBlink_L"] = curves["eyeBlink_R"] = blink
-
-        idx = np.clip(np.arange(n), 0, request.features.n_frames - 1)
-        pitch = semitones(request.features.f0[idx], request.features.voiced[idx])
-        brows = brow_curves(times, raises(words, pitch, energy, fps),
-                            opts["brow_amount"], request.rng("brows"))
-        curves.update(brows)
-
-        eyes = None
+    @staticmethod
+    def _eyes(curves, request, times, phrases, amount):
+        """eyeLook* curves into ``curves`` from the body's eyes, plus saccades when those are
+        still; returns the saccades (T, 2) or None."""
         body_eyes = request.motion.poses[:, list(EYES)]
-        if opts["saccades"] > 0 and np.ptp(body_eyes, axis=0).max() < STILL_EYES:
-            eyes = saccades(times, phrases[:, 0], request.rng("gaze"), opts["saccades"])
+        eyes = None
+        if amount > 0 and np.ptp(body_eyes, axis=0).max() < STILL_EYES:
+            eyes = saccades(times, phrases[:, 0], request.rng("gaze"), amount)
         final = body_eyes[:, :, [1, 0]].astype(np.float64)  # (T, 2 eyes, yaw/pitch)
         if eyes is not None:
             final = final + eyes[:, None, :]
         curves.update(look_curves(final[:, 0, 0], final[:, 0, 1], final[:, 1, 0], final[:, 1, 1]))
-        curves.update(_jaw_side(request.motion.poses[:, JAW]))
-
-        jaw = JAW_OPEN_RADIANS * curves["jawOpen"]
-        log.debug("face from %s: %d segments, %d blinks", source, len(segments), len(starts))
-        return FaceResult(curves=curves, jaw=jaw, eyes=eyes, source=source)
+        return eyes
 
 
 def _jaw_side(jaw):
