@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "exporters" / "assets"
 REFERENCE = ROOT.parent / "shared" / "data" / "speech_mfa" / "acoustic_corpus.TextGrid"
-TILE = (300, 330)  # width, height of one picture
+TILE = (220, 242)  # width, height of one picture
 # (phone, caption) in the order shown: each the first long enough instance in the reference
 WANTED = (("M", "m"), ("B", "b"), ("F", "f"), ("AA", "a"), ("UW", "oo"), ("IY", "ee"))
 
@@ -125,10 +125,10 @@ def main(argv=None):
     sheet = np.concatenate(rows[::-1], axis=0)  # Blender images are stored bottom row first
     image = bpy.data.images.new("sheet", sheet.shape[1], sheet.shape[0], alpha=True)
     image.pixels = sheet.ravel()
-    image.filepath_raw = str(out)
-    image.file_format = "PNG"
     out.parent.mkdir(parents=True, exist_ok=True)
-    image.save()
+    settings = scene.render.image_settings
+    settings.color_mode, settings.compression = "RGB", 100  # a small file for the README
+    image.save_render(str(out), scene=scene)
     print(f"{len(tiles)} frames -> {out}")
     return 0
 
