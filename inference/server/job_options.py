@@ -7,22 +7,20 @@ write a file the server's owner did not put in that folder.
 """
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
+from ...motion.container import check_fps
 from ...motion.errors import TalkrigError
 from ...motion.skeleton import NUM_JOINTS
 from ..generators import check_options, option_specs
-from ..pipeline import GenerateOptions
+from ..pipeline import GenerateOptions, check_seed
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
           "initial_pose", "face", "face_options")
 KEYPOSE_MODES = ("default", "none")
-MAX_SEED = 2**32 - 1
-MAX_FPS = 240.0
 
 
 class OptionsError(TalkrigError):
@@ -95,17 +93,17 @@ def _load_json(raw):
 
 
 def _seed(value):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise OptionsError(f"option 'seed' must be an integer from 0 to {MAX_SEED}, got {value!r}")
-    return value
+    try:
+        return check_seed(value, "option 'seed'")
+    except TalkrigError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def _fps(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0 < value <= MAX_FPS:
-        raise OptionsError(f"option 'fps' must be a frame rate above 0 and at most {MAX_FPS:g}, "
-                           f"got {value!r}")
-    return float(value)
+    try:
+        return check_fps(value, "option 'fps'")
+    except TalkrigError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def _transcript(value):
