@@ -1,6 +1,6 @@
 """The generation options shared by `talkrig generate`, `talkrig bake` and `talkrig bake-batch`.
 
-    add_generation_arguments(parser)         # --backend --seed --fps --transcript --speech ...
+    add_generation_arguments(parser)         # --backend --seed --fps --transcript --speech --calm ...
     options = generation_options(args)       # -> inference.pipeline.GenerateOptions
 
 Cheap to import: the pipeline and the transcript reader are imported when options are built.
@@ -43,6 +43,9 @@ def add_generation_arguments(parser, seed=True):
     group.add_argument("--face-option", action="append", default=[], metavar="NAME=VALUE",
                        help="a face option (repeatable): mouth_strength, smoothing, blink_rate, "
                             "brow_amount, saccades, expressions=replace|blend|keep")
+    group.add_argument("--calm", type=float, default=1.0, metavar="0..1",
+                       help="how much the body calms down in pauses of the speech: 0 keeps the "
+                            "generator's motion as it is (default 1)")
     return group
 
 
@@ -65,7 +68,7 @@ def read_transcript(value):
 def generation_options(args, seed=None, backend=None, transcript=None):
     """GenerateOptions from parsed flags; seed/backend/transcript override the flags' values."""
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import GenerateOptions, check_seed
+    from ..inference.pipeline import GenerateOptions, check_calm, check_seed
     from ..motion.container import check_fps
 
     backend_options = parse_option_strings(args.option)
@@ -80,5 +83,5 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         seed=check_seed(seed if seed is not None else getattr(args, "seed", 0), "--seed"),
         fps=check_fps(args.fps, "--fps") if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
-        speech_options=speech_options, face=args.face,
+        speech_options=speech_options, calm=check_calm(args.calm), face=args.face,
         face_options=parse_option_strings(args.face_option))

@@ -45,6 +45,8 @@ class GenerateOptions:
         expressions only, no face curves).
     face_options : options of the face model and the stage (e.g. {"mouth_strength": 0.8,
         "expressions": "blend"}), validated against its schema.
+    calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
+        to 1 (the default: gestures settle into slow drift until the next phrase).
     """
 
     backend: str = "procedural"
@@ -58,6 +60,7 @@ class GenerateOptions:
     initial_pose: object = None
     face: str = "phones"
     face_options: dict = field(default_factory=dict)
+    calm: float = 1.0
 
 
 @dataclass
@@ -80,6 +83,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     """
     from ..motion.container import check_fps, frame_count
     from ..motion.resample import resample
+    from .activity import pause_weight, speech_activity
     from .audio import decode_audio
     from .face import animate_face, resolve_face
     from .features import features_for
@@ -91,6 +95,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     options = GenerateOptions() if options is None else options
     fps = check_fps(options.fps)
     check_seed(options.seed)
+    calm = check_calm(options.calm)
     step = _Progress(progress, cancelled)
     # Everything a user can get wrong is checked before the expensive work starts.
     generator = get_generator(options.backend)
@@ -124,7 +129,11 @@ def generate(audio, options=None, progress=None, cancelled=None):
         face_features = features if features.fps == fps else features_for(decoded, fps)
         motion = animate_face(face_model, motion, words, face_features, options.seed, face_options)
     step("postprocess", 0.0)
-    motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps))
+    pause = None
+    if calm > 0:  # weights at the generation rate, read at the motion's (the output) rate
+        weight = pause_weight(speech_activity(features, words), gen_fps)
+        pause = calm * np.interp(np.arange(motion.n_frames) / motion.fps, np.arange(len(weight)) / gen_fps, weight)
+    motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps), pause=pause)
     step("done", 1.0)
     log.info("generated %d frames at %g fps with %s (%d words, %d key poses)",
              motion.n_frames, fps, options.backend, len(words), len(insertions))
@@ -161,6 +170,17 @@ def check_seed(seed, what="seed"):
             or not 0 <= seed <= MAX_SEED:
         raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
     return int(seed)
+
+
+def check_calm(value, what="calm"):
+    """The calm amount as a float in [0, 1]; TalkrigError naming ``what`` otherwise."""
+    try:
+        calm = float(value) if not isinstance(value, (bool, str)) else float("nan")
+    except (TypeError, ValueError):
+        calm = float("nan")
+    if not 0.0 <= calm <= 1.0:  # also refuses NaN
+        raise TalkrigError(f"{what} must be a number from 0 to 1, got {value!r}")
+    return calm
 
 
 def _words(decoded, options, progress):
