@@ -13,7 +13,8 @@ jaw's widest opening within 100 ms; how often the jaw opens (openings per second
 capture's rate is the reference, a curve that flaps has many).
 
 Sources: the reference phones themselves (upper bound), the pipeline's alignment of the plain
-script (pocketsphinx), the reference words without phones (dictionary pronunciations spread
+script (pocketsphinx), the pipeline's recognition without a script (pocketsphinx's words, often
+wrong, pronounced from the dictionary over their times), the reference words without phones (dictionary pronunciations spread
 over the words), the voice alone (no words), and baselines that could fake it: the generator's
 energy-only jaw (face stage off: the lips never close on their own), phones of another
 recording, and on the BEAT2 take with motion capture the real take's own mouth opening.
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 from talkrig.addon.face import mouth_measures
 from talkrig.exporters.facehead import REST_GAP, head_geometry, shape_deltas
+from talkrig.inference.activity import loudness_and_speech
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.face import animate_face, check_face_options, get_face_model
 from talkrig.inference.features import features_for
@@ -42,7 +44,6 @@ from talkrig.motion import Motion, load_motion
 from talkrig.motion.facecurves import BILABIALS, VOWELS
 from talkrig.motion.metrics.lipsync import closure_errors, opening_rate, vowel_errors
 from talkrig.plugins.procedural.face import mouth_opening
-from talkrig.plugins.procedural.prosody import activity
 from talkrig.plugins.transcript.formats import read_words
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -116,14 +117,15 @@ def quality(model, options):
         phones = [p for w in truth for p in w.phones]
         aligned = find_words(audio, "pocketsphinx", script_of(reference, lab))
         with_phones = sum(1 for w in aligned if w.phones)
+        heard = find_words(audio, "pocketsphinx", None)  # no script: what a user gets by default
         energy_take = generate(audio, GenerateOptions(speech="none", face="none", keyposes="none"))
         energy_face = energy_take.motion.copy()
-        jaw_only = mouth_opening(activity(features, [], n, FPS)[0], np.arange(n))
+        jaw_only = mouth_opening(loudness_and_speech(features, [], n)[0], np.arange(n))
         energy_face.face_names, energy_face.face_curves = ("jawOpen",), jaw_only[:, None]
         compare = real_open if "0_1_1" in audio_name else None
         print(f"\n{audio_name} ({audio.duration:.1f} s, {sum(p.phone in BILABIALS for p in phones)} "
               f"bilabials, {sum(p.phone in VOWELS for p in phones)} vowels; the aligner gave phones "
-              f"for {with_phones} of {len(aligned)} words)\n")
+              f"for {with_phones} of {len(aligned)} words; recognition heard {len(heard)} words)\n")
         head = ("| phones from | bilabial closure, median error | within 40 ms | missed "
                 "| closure onset, median error "
                 "| vowel jaw opening, median error | within 40 ms | jaw peaks / s |")
@@ -132,6 +134,7 @@ def quality(model, options):
         sources = [
             ("reference TextGrid (upper bound)", truth),
             ("pipeline alignment of the script (pocketsphinx)", aligned),
+            ("pipeline recognition, no script (pocketsphinx words, dictionary phones)", heard),
             ("reference words, dictionary phones", [Word(w.word, w.start, w.end) for w in truth]),
             ("voice alone (no words)", []),
         ]

@@ -120,14 +120,14 @@ def test_the_phone_jaw_follows_the_real_capture(model, scott, scott_npz, scott2_
     """Against the real mocap of this take (jaw and expression mouth opening), the phone-driven
     jaw beats the energy-driven one and phones of another recording score nothing."""
     from talkrig.plugins.procedural.face import mouth_opening
-    from talkrig.plugins.procedural.prosody import activity
+    from talkrig.inference.activity import loudness_and_speech
     from talkrig.plugins.transcript.formats import read_words
 
     words, features = scott
     real = load_motion(scott_npz)
     opening = mouth_measures(real.poses, real.expressions)["open"]
     phones = run(model, words, features).face_curve("jawOpen")
-    energy, _, _ = activity(features, [], features.n_frames, FPS)
+    energy, _ = loudness_and_speech(features, [], features.n_frames)
     by_energy = mouth_opening(energy, np.arange(features.n_frames))
     other = run(model, read_words(scott2_textgrid.read_text()), features).face_curve("jawOpen")
     r = {name: np.corrcoef(curve, opening)[0, 1]

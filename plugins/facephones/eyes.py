@@ -13,6 +13,8 @@ listener.
 
 import numpy as np
 
+from ...inference.activity import segments
+
 CLOSE, HOLD, OPEN = 0.09, 0.04, 0.18  # seconds of a blink's phases
 MIN_GAP = 0.9  # seconds between two blinks
 PAUSE_BLINK = 0.7  # chance of a blink at a pause or phrase end
@@ -29,11 +31,8 @@ STILL_EYES = 0.01  # radians: the generator's eyes count as still below this ran
 
 def pauses(speech, fps):
     """[(start, end)] seconds of the silences between speech (bool (T,) activity)."""
-    if len(speech) == 0:
-        return []
-    d = np.diff(np.concatenate([[1], speech.astype(np.int8), [1]]))
-    starts, stops = np.flatnonzero(d == -1), np.flatnonzero(d == 1)
-    return [(a / fps, b / fps) for a, b in zip(starts, stops) if (b - a) / fps >= MIN_PAUSE]
+    silent = ~np.asarray(speech, bool)
+    return [(a / fps, b / fps) for a, b in segments(silent) if (b - a) / fps >= MIN_PAUSE]
 
 
 def blink_times(duration, rate, pause_list, rng):

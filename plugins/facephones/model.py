@@ -4,6 +4,8 @@ import logging
 
 import numpy as np
 
+from ...inference.activity import loudness_and_speech
+from ...inference.activity import phrases as find_phrases
 from ...inference.face import EYES, FaceModel, FaceResult
 from ...inference.options import Option
 from ...motion.facecurves import (
@@ -13,7 +15,6 @@ from ...motion.facecurves import (
     MOUTH_SHAPE_CURVES,
     VISEME_CURVES,
 )
-from ..procedural.prosody import activity
 from .arkit import mouth_curves
 from .audio import audio_segments
 from .brows import brow_curves, raises, semitones
@@ -57,7 +58,7 @@ class PhoneFace(FaceModel):
         n, fps = request.n_frames, request.fps
         times = frame_times(n, fps)
         words = [w for w in request.words if w.end > w.start or w.phones]
-        energy, speech, phrases = activity(request.features, words, n, fps)
+        energy, speech = loudness_and_speech(request.features, words, n)
         curves = {name: np.zeros(n) for name in ARKIT_NAMES}
         source = self._mouth(curves, request, words, speech, energy, times, opts)
         rng = request.rng("blinks")
@@ -67,7 +68,7 @@ class PhoneFace(FaceModel):
         pitch = semitones(request.features.f0[idx], request.features.voiced[idx])
         curves.update(brow_curves(times, raises(words, pitch, energy, fps), opts["brow_amount"],
                                   request.rng("brows")))
-        eyes = self._eyes(curves, request, times, phrases, opts["saccades"])
+        eyes = self._eyes(curves, request, times, find_phrases(speech, fps), opts["saccades"])
         curves.update(_jaw_side(request.motion.poses[:, JAW]))
         log.debug("face from %s: %d blinks", source, len(starts))
         return FaceResult(curves=curves, jaw=JAW_OPEN_RADIANS * curves["jawOpen"], eyes=eyes,
