@@ -148,6 +148,18 @@ def quality(model, options):
             real_take = Motion.rest(n, FPS)
             real_take.face_names, real_take.face_curves = ("jawOpen",), compare[:n, None]
             print(row("the real take's own mouth opening (capture)", real_take, phones, None, compare))
+            halves(face_of(model, options, truth, features, n), energy_face, compare[:n])
+
+
+def halves(face, energy_face, real):
+    """Jaw r against the capture on each half of the take: the viseme jaw targets were set
+    looking at the first half; the second is held out."""
+    h = len(real) // 2
+    print("\njaw r vs real capture, first half (jaw targets set on it) / second half (held out):")
+    for name, motion in (("reference TextGrid phones", face), ("energy-only jaw", energy_face)):
+        jaw = motion.face_curve("jawOpen")
+        first, second = (np.corrcoef(jaw[s], real[s])[0, 1] for s in (slice(0, h), slice(h, None)))
+        print(f"  {name}: {first:.2f} / {second:.2f}")
 
 
 def cost(model, options, repeat):
