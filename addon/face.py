@@ -36,18 +36,15 @@ alone.
 
 import numpy as np
 
-from ..motion.facecurves import (
+from ..motion.facecurves import VISEME_CURVES, VRM_VOWELS, match_face_key, vrm_weights
+from ..motion.mouth import (  # noqa: F401 (re-exported for the add-on's callers)
+    EXPRESSION_OPEN_SCALE,
     JAW,
     JAW_OPEN_RADIANS,
-    VISEME_CURVES,
-    VRM_VOWELS,
-    match_face_key,
-    mouth_direction,
-    vrm_weights,
+    JAW_SIDE_RADIANS,
+    MOUTH_EXPRESSIONS,
+    mouth_measures,
 )
-
-JAW_SIDE_RADIANS = 0.15
-EXPRESSION_OPEN_SCALE = 0.5
 
 ARKIT = {  # shape key -> (measure, weight)
     "jawOpen": ("open", 1.0),
@@ -61,25 +58,6 @@ ARKIT = {  # shape key -> (measure, weight)
     "jawLeft": ("left", 1.0),
     "jawRight": ("right", 1.0),
 }
-
-
-def mouth_measures(poses, expressions):
-    """Per-frame mouth measures.
-
-    poses : (T, 55, 3) SMPL-X axis-angle. expressions : (T, E) coefficients (E may be 0).
-    Returns {"open": (T,), "left": (T,), "right": (T,)}, each in 0..1.
-    """
-    poses = np.asarray(poses, np.float64)
-    expressions = np.asarray(expressions, np.float64)
-    jaw = poses[:, JAW]
-    open_ = np.clip(jaw[:, 0] / JAW_OPEN_RADIANS, 0.0, 1.0)
-    direction = mouth_direction(expressions.shape[1])
-    norm = float(direction @ direction)
-    if norm > 0.0:
-        from_expressions = EXPRESSION_OPEN_SCALE * (expressions @ direction) / norm
-        open_ = np.maximum(open_, np.clip(from_expressions, 0.0, 1.0))
-    side = np.clip(jaw[:, 1] / JAW_SIDE_RADIANS, -1.0, 1.0)
-    return {"open": open_, "left": np.maximum(side, 0.0), "right": np.maximum(-side, 0.0)}
 
 
 def match_key(name):

@@ -27,6 +27,8 @@ import re
 
 import numpy as np
 
+from .mouth import JAW, JAW_OPEN_RADIANS, MOUTH_EXPRESSIONS, mouth_direction  # noqa: F401 (re-exported)
+
 # ARKit's 52 blend shapes, as ARFaceAnchor.BlendShapeLocation's raw values spell them.
 ARKIT_NAMES = (
     "eyeBlink_L", "eyeLookDown_L", "eyeLookIn_L", "eyeLookOut_L", "eyeLookUp_L", "eyeSquint_L",
@@ -68,11 +70,6 @@ BILABIALS = frozenset("P B M".split())  # the lips close
 LABIODENTALS = frozenset("F V".split())  # the lower lip under the upper teeth
 ROUNDED = frozenset("W UW UH OW CH JH SH ZH".split())  # the lips round
 
-JAW = 22  # SMPL-X joint index of the jaw
-JAW_OPEN_RADIANS = 0.4  # jaw rotation about x (opening) that ARKit's jawOpen = 1 stands for
-# Mouth opening in BEAT2's 100 expression coefficients: the coefficients that follow jaw opening
-# on a real take. Generators write ``opening * MOUTH_EXPRESSIONS`` (opening 0..1).
-MOUTH_EXPRESSIONS = {94: -2.1, 95: -3.2, 72: -1.8, 27: 1.25, 83: 1.95, 29: -1.65}
 
 _SEPARATORS = re.compile(r"[\s._-]")
 _EXPRESSION_KEY = re.compile(r"^exp(?:ression)?[\s._-]*(\d{1,3})$", re.IGNORECASE)
@@ -127,15 +124,6 @@ def match_face_key(name):
         if prefix and rest in _VRM_ALIASES:
             return "vrm", _VRM_ALIASES[rest]
     return None
-
-
-def mouth_direction(n_expressions):
-    """(E,) the mouth-opening direction in the first E expression coefficients (may be zero)."""
-    d = np.zeros(int(n_expressions))
-    for k, coef in MOUTH_EXPRESSIONS.items():
-        if k < len(d):
-            d[k] = coef
-    return d
 
 
 def vrm_weights(viseme_weights):

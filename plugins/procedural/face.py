@@ -7,7 +7,7 @@ against jaw opening on a real take), which follows the same envelope.
 
 import numpy as np
 
-from ...motion.facecurves import mouth_direction  # noqa: F401 (the generators' import point)
+from ...motion.mouth import mouth_direction  # noqa: F401 (the generators' import point)
 
 JAW_REST = 0.01  # radians: lips just apart
 JAW_MAX = 0.17  # radians at loud open vowels
