@@ -40,6 +40,12 @@ def add_generation_arguments(parser, seed=True):
                        help="mocap library folder (NAME.npz + NAME.wav) for the matching generator")
     group.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                        help="a generator option (repeatable); see `talkrig backends`")
+    group.add_argument("--face", default="phones", metavar="MODEL|none",
+                       help="face model: phones (lip sync, blinks, brows; default) or none "
+                            "(the generator's jaw only)")
+    group.add_argument("--face-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="a face option (repeatable): mouth_strength, smoothing, blink_rate, "
+                            "brow_amount, saccades, expressions=replace|blend|keep")
     group.add_argument("--calm", type=float, default=1.0, metavar="0..1",
                        help="how much the body calms down in pauses of the speech: 0 keeps the "
                             "generator's motion as it is (default 1)")
@@ -81,4 +87,5 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         seed=check_seed(seed if seed is not None else getattr(args, "seed", 0), "--seed"),
         fps=check_fps(args.fps, "--fps") if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
-        speech_options=speech_options, calm=check_calm(args.calm))
+        speech_options=speech_options, calm=check_calm(args.calm), face=args.face,
+        face_options=parse_option_strings(args.face_option))

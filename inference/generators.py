@@ -33,7 +33,7 @@ import numpy as np
 
 from ..motion.skeleton import NUM_JOINTS
 from .options import validate_options
-from .registry import GENERATORS, PluginError, discover, require
+from .registry import GENERATORS, PluginError, discover, instance
 
 log = logging.getLogger(__name__)
 
@@ -187,14 +187,7 @@ def load_generators(refresh=False):
 def get_generator(name, entries=None):
     """The generator instance called ``name`` (created once), or a PluginError listing the valid ones."""
     entries = load_generators() if entries is None else entries
-    plugin = require(entries, name, kind="generator")
-    key = (name, id(plugin))
-    if key not in _INSTANCES:
-        try:
-            _INSTANCES[key] = plugin() if isinstance(plugin, type) else plugin
-        except Exception as exc:  # a plugin's constructor failing must not crash the caller
-            raise PluginError(f"generator '{name}' failed to start: {type(exc).__name__}: {exc}") from None
-    return _INSTANCES[key]
+    return instance(entries, name, "generator", _INSTANCES)
 
 
 def describe_generator(generator):

@@ -2,10 +2,11 @@
 
 import logging
 
+from ...inference.activity import loudness
 from ...inference.generators import Generator
 from ...inference.options import Option
 from .plan import make_plan
-from .prosody import analyse, loudness
+from .prosody import analyse
 from .render import make_context, render
 
 log = logging.getLogger(__name__)
