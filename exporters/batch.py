@@ -192,32 +192,23 @@ def bake_clip_collected(clip, settings):
 
 
 COLLECT_PREFIX = "talkrig-collect-"
+STALE_SECONDS = 24 * 3600  # a private folder this old was left by a killed worker
 
 
 @contextlib.contextmanager
 def _private_folder():
-    """A fresh temporary folder, removed afterwards; folders of killed processes (the process id
-    is in the name) are removed first."""
+    """A fresh temporary folder, removed afterwards; those killed workers left are removed
+    first (by age: no clip takes a day)."""
     temp = Path(tempfile.gettempdir())
     for old in temp.glob(f"{COLLECT_PREFIX}*"):
-        pid = old.name[len(COLLECT_PREFIX):].partition("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{COLLECT_PREFIX}{os.getpid()}-"))
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=COLLECT_PREFIX))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _store(result):
