@@ -19,7 +19,7 @@ from ..pipeline import GenerateOptions, check_seed
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
-          "initial_pose")
+          "initial_pose", "calm")
 KEYPOSE_MODES = ("default", "none")
 
 
@@ -61,6 +61,7 @@ def parse_options(raw, catalog, data_dir):
         keyposes=_keyposes(given.get("keyposes", defaults.keyposes), data_dir),
         backend_options=_backend_options(generator, given.get("backend_options") or {}, data_dir),
         initial_pose=_initial_pose(given.get("initial_pose")),
+        calm=_calm(given.get("calm", defaults.calm)),
     )
 
 
@@ -89,6 +90,15 @@ def _load_json(raw):
     if not isinstance(given, dict):
         raise OptionsError(f"the 'options' part must be a JSON object, got {type(given).__name__}")
     return given
+
+
+def _calm(value):
+    from ..pipeline import check_calm
+
+    try:
+        return check_calm(value, "option 'calm'")
+    except TalkrigError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def _seed(value):
