@@ -42,9 +42,11 @@ class RayCluster:
         self.address = f"127.0.0.1:{self.port}"
         self.nodes = []
         try:
-            for k in range(nodes):
+            self.add_node()
+            self.wait_for_nodes(1)
+            for _ in range(nodes - 1):  # the other nodes start side by side
                 self.add_node()
-                self.wait_for_nodes(k + 1)
+            self.wait_for_nodes(nodes)
         except BaseException:
             self.stop()
             raise
@@ -53,14 +55,16 @@ class RayCluster:
         k = len(self.nodes)
         command = [RAY, "start", "--block", "--temp-dir", str(self.temp),
                    "--num-cpus", str(self.cpus), "--node-ip-address", "127.0.0.1",
-                   "--include-dashboard=false", "--disable-usage-stats",
+                   "--disable-usage-stats",
                    "--dashboard-agent-listen-port", str(free_port()),
                    "--dashboard-agent-grpc-port", str(free_port()),
                    "--metrics-export-port", str(free_port()),
                    "--runtime-env-agent-port", str(free_port())]
         if k == 0:
-            command += ["--head", "--port", str(self.port), "--dashboard-port", str(free_port()),
-                        "--ray-client-server-port", str(free_port())]
+            self.client_port = free_port()
+            command += ["--head", "--port", str(self.port), "--include-dashboard=false",
+                        "--dashboard-port", str(free_port()),
+                        "--ray-client-server-port", str(self.client_port)]
         else:
             command += ["--address", self.address]
         log = open(self.temp / f"node{k}.log", "wb")
@@ -68,19 +72,23 @@ class RayCluster:
                                            stdout=log, stderr=subprocess.STDOUT))
         log.close()
 
-    def wait_for_nodes(self, count, timeout=120):
-        """Until ``count`` nodes are alive (`ray status` lists each under 'Active')."""
+    def wait_for_nodes(self, count, timeout=180):
+        """Until ``count`` nodes run: each says so in its log, then `ray status` (slow: it is a
+        Ray client of its own) lists them as active."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            started = 0
             for k, node in enumerate(self.nodes):
+                log = (self.temp / f"node{k}.log").read_text(errors="replace")
                 if node.poll() is not None:
-                    log = (self.temp / f"node{k}.log").read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"ray node {k} exited ({node.returncode}):\n{log}")
-            status = subprocess.run([RAY, "status", "--address", self.address], env=self.env,
-                                    capture_output=True, text=True)
-            if status.returncode == 0 and alive_nodes(status.stdout) >= count:
-                return
-            time.sleep(1.0)
+                    raise RuntimeError(f"ray node {k} exited ({node.returncode}):\n{log[-3000:]}")
+                started += "Ray runtime started" in log
+            if started >= count:
+                status = subprocess.run([RAY, "status", "--address", self.address],
+                                        env=self.env, capture_output=True, text=True)
+                if status.returncode == 0 and alive_nodes(status.stdout) >= count:
+                    return
+            time.sleep(0.2)
         raise RuntimeError(f"{count} ray node(s) not up after {timeout} s")
 
     def processes(self, k=None):

@@ -1,7 +1,7 @@
 """`talkrig bake-batch --engine ray` on a real Ray cluster: a head and a second node started with
 `ray start` on loopback. The batch spreads over both nodes, survives a worker killed mid-clip
 (its clip is retried), resumes without baking anything again, and with --collect the files
-come back to the driver."""
+come back to a driver connected as a Ray client (ray://)."""
 
 import json
 import os
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bake_support import glb_document
 from conftest import shared_file
 from ray_cluster import RayCluster, process_title
+from test_bake_batch import glb_ok
 
 pytest.importorskip("ray")
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -58,11 +58,7 @@ def bake_batch(*args):
 def valid(path):
     if path.suffix == ".fbx":
         return path.read_bytes().startswith(b"Kaydara FBX Binary")
-    try:
-        glb_document(path)
-        return True
-    except (AssertionError, ValueError):
-        return False
+    return glb_ok(path)
 
 
 def test_a_cluster_bakes_through_a_killed_worker_and_resumes(cluster, clips, tmp_path):
@@ -118,9 +114,10 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     out = tmp_path / "collected"
     seen_private = set()
     log = tmp_path / "stderr.txt"
+    client = f"ray://127.0.0.1:{cluster.client_port}"  # a driver outside the cluster
     with open(log, "wb") as stderr:
         run = subprocess.Popen(bake_batch(manifest, "--out", out, "--engine", "ray", "--address",
-                                          cluster.address, "--collect"),
+                                          client, "--collect"),
                                stdout=subprocess.DEVNULL, stderr=stderr)
     while run.poll() is None:  # the nodes bake in private folders of their own TMPDIR
         seen_private |= {p.name for p in cluster.tmp.glob("talkrig-collect-*")}
@@ -131,6 +128,7 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     summary = json.loads((out / "summary.json").read_text())
     status = {c["name"]: c for c in summary["clips"]}
     assert summary["counts"] == {"done": 2, "skipped": 0, "failed": 1}
+    assert summary["address"] == client
     assert "corrupt.wav" in status["corrupt"]["error"]
     assert status["talk"]["output"] == str(out / "talk.gltf")
     assert sorted(p.name for p in out.iterdir()) == [
@@ -147,3 +145,36 @@ def outputs(folder):
         return []
     return sorted(p for p in folder.iterdir()
                   if not p.name.startswith(".") and p.suffix in (".glb", ".fbx"))
+
+
+def test_without_an_address_a_local_ray_starts_and_stops_with_the_run(clips, tmp_path):
+    manifest = clips / "local.csv"
+    manifest.write_text("audio,seed\nline4.wav,1\nline5.wav,2\n")
+    out = tmp_path / "local"
+    mark = f"talkrig-test-{os.getpid()}-{time.monotonic_ns()}"
+    run = subprocess.run(bake_batch(manifest, "--out", out, "--engine", "ray", "--workers", "1"),
+                         env=dict(os.environ, TALKRIG_TEST_RUN=mark), capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"] == {"done": 2, "skipped": 0, "failed": 0}
+    assert (summary["engine"], summary["address"], summary["workers"]) == ("ray", "local", 1)
+    assert all(valid(out / f"line{k}.glb") for k in (4, 5))
+    deadline = time.monotonic() + 30  # Ray's processes of the run end with it
+    while processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not processes_marked(mark)
+
+
+def processes_marked(mark):
+    """Processes whose environment holds TALKRIG_TEST_RUN=mark (a run's and all it started)."""
+    needle = f"TALKRIG_TEST_RUN={mark}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if needle in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
