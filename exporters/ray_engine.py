@@ -55,6 +55,8 @@ class RayEngine:
         cluster cannot be reached or a worker cannot work at all.
         """
         ray = import_ray()
+        if self.address is not None:
+            check_reachable(self.address)
         self._connect(ray)
         try:
             yield from self._results(ray, iter(tasks), (work, warm_up, os.getcwd()), shared, died)
@@ -146,6 +148,25 @@ def bake_task(work, warm_up, cwd, task, shared):
             return "fatal", f"{type(exc).__name__}: {exc} (on {socket.gethostname()})"
         _WARM.add(warm_up)
     return "result", work(task, shared)
+
+
+CLIENT_PORT = 10001  # Ray's default for ray://HOST
+
+
+def check_reachable(address):
+    """Raise BakeError when nothing listens at a HOST:PORT or ray://HOST[:PORT] address (Ray
+    itself retries an unreachable cluster for minutes); other forms (auto) are Ray's to check."""
+    client = address.startswith("ray://")
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon and client:
+        host, port = port, str(CLIENT_PORT)
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise BakeError(f"cannot reach the Ray cluster at {address}: "
+                        f"{exc.strerror or type(exc).__name__}") from None
 
 
 def import_ray():

@@ -5,6 +5,7 @@ streamed summary is the JSON it always was, and engine options fail as one clear
 import json
 import operator
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,18 @@ def test_the_ray_engine_without_ray_says_how_to_install_it(tmp_path, capsys, mon
     assert main(["bake-batch", str(manifest), "--out", str(tmp_path / "out"),
                  "--engine", "ray"]) == 2
     assert "pip install 'talkrig[cluster]'" in capsys.readouterr().err
+
+
+def test_an_address_nobody_listens_at_is_one_line(tmp_path, capsys):
+    pytest.importorskip("ray")
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("audio\na.wav\n")
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        assert main(["bake-batch", str(manifest), "--out", str(tmp_path / "out"), "--engine",
+                     "ray", "--address", address]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot reach the Ray cluster at {address}" in err, err
+        assert len(err.strip().splitlines()) == 1
