@@ -35,7 +35,10 @@ class RayCluster:
     def __init__(self, nodes=2, cpus=1, env=None):
         # Ray's unix sockets live under the temporary folder: keep its path short.
         self.temp = Path(tempfile.mkdtemp(prefix="trray-", dir="/tmp"))
-        self.env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **(env or {}))
+        # No token authentication: a token a local Ray once wrote to ~/.ray would otherwise be
+        # required by the head and not sent by `ray status`.
+        self.env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
+                        **(env or {}))
         self.env.pop("RAY_ADDRESS", None)
         self.cpus = cpus
         self.port = free_port()
