@@ -156,14 +156,15 @@ def listening_figures(backend, model_dir, seeds=3, frames=600):
     return figures
 
 
-def assert_listens(figures, fraction=0.25):
+def assert_listens(figures, fraction=0.25, calm_in_silence=True):
     """The checks a generator that follows its audio and its seed passes, with thresholds read
     from the real take: seed for seed, other speech gives motion at least ``fraction`` as far
     from the first as another stretch of the real take is; on silence the body calms (below 0.8
     of its speed on speech) and the jaw moves at most twice as fast, relative to speech, as the
     real speaker's jaw in his pauses; and takes of different seeds are at least ``fraction`` as
     far apart as two moments of one take. A generator that ignores its audio or its seed scores
-    about 0 on those two."""
+    about 0 on those two. ``calm_in_silence=False`` leaves out the body's calm on silence (for a
+    generator whose pauses are calmed by the pipeline only)."""
     from talkrig.motion import load_motion
     from talkrig.motion.metrics.sensitivity import (motion_spread, pause_speed_ratio, pose_distance,
                                                     speech_mask)
@@ -176,6 +177,7 @@ def assert_listens(figures, fraction=0.25):
     mask = speech_mask([(w.start, w.end) for w in words if w.word.strip()], real.n_frames, real.fps)
     real_jaw = pause_speed_ratio(real, mask, part="jaw")
     assert figures["other_relative"] > fraction * real_other, figures
-    assert figures["silence_speed_ratio"] < 0.8, figures
+    if calm_in_silence:
+        assert figures["silence_speed_ratio"] < 0.8, figures
     assert figures["silence_jaw_ratio"] < 2 * real_jaw, figures
     assert figures["seed_relative"] > fraction, figures

@@ -66,8 +66,8 @@ def test_initial_pose_starts_the_motion(trained, scott_motion):
 
 def test_motion_follows_the_audio_and_the_seed(trained):
     """A model that ignores its audio (the same motion for speech, silence and another
-    recording) or its seed fails this: see ``assert_listens``. After 2 epochs this tiny model
-    still ignores its audio (0.004 of the real take's change on other speech); after 8 it
-    follows it, at a lower bar than a2g's (a tenth of the real take's change), which it learns
-    more slowly."""
-    assert_listens(listening_figures("dr2", trained[0].folder), fraction=0.1)
+    recording) or its seed fails this: see ``assert_listens`` (after 2 epochs this tiny model
+    still ignored its audio: 0.004 of the real take's change on other speech). On digital
+    silence the plugin alone moves more than on speech (silence is far from any training
+    window); the pipeline's pause rule calms it (0.05 of its speed on speech, RESULTS.md)."""
+    assert_listens(listening_figures("dr2", trained[0].folder), calm_in_silence=False)

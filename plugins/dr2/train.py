@@ -18,13 +18,14 @@ Per batch of 128-frame windows:
   differently. The same is done for unpaired sequences.
 
 Reconstruction costs geodesic rotation + L1 position + L1 speed (weights 1, 1, 5, as for
-Audio2Gestures) + L1 expressions; the paired path also costs the ``kinetic_mismatch`` of its
-windows (they must move as fast and as smoothly as the real ones: frame-by-frame errors alone
-make a regression slow and jerky on new audio).
+Audio2Gestures) + L1 expressions. The paired path can also cost the ``kinetic_mismatch`` of its
+windows (``w_kinetic``; they must move as fast and as smoothly as the real ones), off by default:
+trained on the first 22.5 s of a take, it was met on the training windows but the motion on the
+unseen second half slowed to 0.26 of the real angular speed, against 0.80 without it.
 
 Deviations: the paper's reconstruction is on its own pose parameters, and its noise on its
 59-D pose (ours is added to the 6-D rotations, then turned back into rotations); losses and
-weights are shared with our Audio2Gestures recipe; the kinetic term is ours.
+weights are shared with our Audio2Gestures recipe; the optional kinetic term is ours.
 """
 
 import numpy as np
@@ -61,7 +62,7 @@ class DR2Trainer(BackendTrainer):
         "w_expressions": 1.0,
         "w_unpaired": 1.0,
         "w_align": 1.0,
-        "w_kinetic": 1.0,
+        "w_kinetic": 0.0,  # off: see the module docstring
         "val_every": 5,
         "clip": 1.0,
     }
@@ -113,7 +114,7 @@ class DR2Trainer(BackendTrainer):
         c, model = self.config, self.model
         latent_a = model.encode_audio(batch["inputs"])
         paired = self.reconstruction(model.decode(latent_a, model.encode_pose(batch["initial"])),
-                                     batch["poses"], kinetic=True)
+                                     batch["poses"], kinetic=c["w_kinetic"] > 0)
         align = pull_onto_audio(model.encode_motion(batch["poses"]), latent_a)
         terms = {"paired": paired, "align": align}
         total = paired + c["w_align"] * align
