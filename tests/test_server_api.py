@@ -33,7 +33,7 @@ def serve(tmp_path, pipeline=None, **overrides):
     app = create_app(ServerSettings(**settings), generate=pipeline,
                      catalog=Catalog(generators=fake_entries(), speech={}, renderers={}))
     try:
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://127.0.0.1:8765") as client:
             client.pipeline = pipeline
             yield client
     finally:
@@ -301,6 +301,7 @@ def test_paths_inside_the_data_folder_are_resolved_there(tmp_path):
     data = tmp_path / "data"
     (data / "keyposes").mkdir(parents=True)
     (data / "keyposes" / "mine.json").write_text(json.dumps(KEYPOSES))
+    (data / "mocap" / "scott").mkdir(parents=True)
     with serve(tmp_path) as client:
         options = {**job_options(library="mocap/scott"), "keyposes": "keyposes/mine.json"}
         job_id = submit(client, options).json()["id"]
