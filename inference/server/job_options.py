@@ -159,8 +159,8 @@ def _check_links_inside(folder, root, what):
                 if target is None or not _inside(target, root):
                     raise OptionsError(
                         f"{what}: {path.relative_to(root)} is a link to a file outside the server's "
-                        "data folder, which requests may not read; copy the file into the folder "
-                        "instead of linking it")
+                        "data folder, which requests may not read; copy what it links to into "
+                        "the folder instead")
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(path)
 
