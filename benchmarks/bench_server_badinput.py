@@ -24,6 +24,7 @@ import argparse
 import io
 import json
 import os
+import shutil
 import socket
 import struct
 import sys
@@ -392,7 +393,12 @@ def main():
             print(f"  {label}: {', '.join(names)}")
     if tracebacks:
         print("  first traceback:\n" + log[log.index("Traceback"):][:1500])
-    return 0 if not (bad5 or hung or tracebacks) and alive and idle is not None else 1
+    ok = not (bad5 or hung or tracebacks) and alive and idle is not None
+    if ok:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        print(f"  the server's log: {server.log_file}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

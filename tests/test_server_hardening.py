@@ -15,7 +15,7 @@ import pytest
 from server_fakes import LiveServer, wav_bytes
 from test_server_api import AUTH, TOKEN, job_options, serve, submit
 
-from talkrig.inference.server.hosts import host_allowed, host_name
+from talkrig.inference.server.guards import host_allowed, host_name
 from talkrig.inference.server.settings import ServerSettings
 
 WAV = wav_bytes(2.0)
@@ -308,6 +308,23 @@ def test_a_huge_header_is_refused_once_it_passes_the_limit(live):
     assert answer.startswith(b"HTTP/1.1 400") or answer == b""
     _no_new_tracebacks(live, before)
     assert _health_ok(live)
+
+
+def test_a_head_over_the_limit_is_431_even_when_it_arrives_whole(live):
+    with _connect(live) as sock:  # 20 000 headers of ~12 bytes, sent in one piece
+        headers = "".join(f"X-H{i}: v\r\n" for i in range(20_000))
+        sock.sendall(f"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode())
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 431") or answer.startswith(b"HTTP/1.1 400"), answer[:100]
+    with _connect(live) as sock:  # a long URL: the whole head is one line
+        sock.sendall(b"GET /v1/health?" + b"q" * 20_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = _read_all(sock)
+    assert answer.startswith(b"HTTP/1.1 431") and b"over the server's limit of 16 KiB" in answer
+
+
+def test_options_with_text_that_is_not_unicode_are_422(api):
+    answer = submit(api, raw_options='{"backend": "scripted", "transcript": "so \\ud800 there"}')
+    assert answer.status_code == 422 and "not valid Unicode" in answer.json()["detail"]
 
 
 def test_malformed_multipart_on_the_wire_is_4xx(live):

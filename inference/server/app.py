@@ -32,7 +32,7 @@ from . import schemas
 from .auth import bearer_token, token_matches
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
-from .hosts import HostCheck
+from .guards import HeadLimit, HostCheck
 from .job_options import FIELDS, check_transcript_fits, parse_options
 from .jobs import JobRunner
 from .logs import RequestLog, kv
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "v1"
 ERRORS = {status: {"model": schemas.ErrorBody}
-          for status in (401, 403, 404, 408, 409, 413, 415, 422, 503)}
+          for status in (401, 403, 404, 408, 409, 413, 415, 422, 431, 503)}
 
 
 def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=None):
@@ -115,6 +115,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None)
         lifespan=lifespan,
     )
     app.state.settings, app.state.runner, app.state.catalog = settings, runner, catalog
+    app.add_middleware(HeadLimit, limit=settings.max_header_bytes)
     app.add_middleware(HostCheck, bound=settings.host, port=settings.port,
                        allowed=settings.allowed_hosts)
     app.add_middleware(RequestLog)  # outermost: refused hosts are logged too

@@ -182,6 +182,11 @@ def _load_json(raw):
         raise OptionsError(f"the 'options' part is not valid JSON: {exc}") from None
     if not isinstance(given, dict):
         raise OptionsError(f"the 'options' part must be a JSON object, got {type(given).__name__}")
+    try:  # "\ud800" escapes parse to text no file, log or answer can hold
+        json.dumps(given, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise OptionsError(f"the 'options' part holds text that is not valid Unicode ({exc.reason} "
+                           f"{exc.object[exc.start:exc.end]!r})") from None
     return given
 
 

@@ -1,4 +1,7 @@
-"""The Host header check against DNS rebinding, for a server on this machine only.
+"""ASGI middleware that refuses a request before the app sees it: a Host name the server does
+not answer to (403), a request head over the size limit (431).
+
+The Host check guards against DNS rebinding, for a server on this machine only.
 
 A web page can make a browser send requests to 127.0.0.1 under the page's own domain name once
 that name is re-pointed at 127.0.0.1 (DNS rebinding); the browser then treats the answers as the
@@ -47,6 +50,18 @@ def host_allowed(name, bound, allowed=()):
     return not is_loopback(bound) and not names
 
 
+async def refuse(scope, send, status, detail):
+    """Answer ``status`` with a JSON ``detail`` (a WebSocket is closed instead)."""
+    if scope["type"] == "websocket":
+        return await send({"type": "websocket.close", "code": 1008})
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class HostCheck:
     """ASGI middleware: 403 with a JSON ``detail`` for requests addressed to a foreign host name."""
 
@@ -62,13 +77,31 @@ class HostCheck:
         if host_allowed(name, self.bound, self.allowed):
             return await self.app(scope, receive, send)
         shown = f"[{self.bound}]" if ":" in self.bound else self.bound
-        detail = (f"this server does not answer requests addressed to {name!r} (a protection "
-                  f"against DNS rebinding): use http://{shown}:{self.port}, or start it with "
-                  f"--allow-host {name}")
-        if scope["type"] == "websocket":
-            return await send({"type": "websocket.close", "code": 1008})
-        body = json.dumps({"detail": detail}).encode()
-        await send({"type": "http.response.start", "status": 403,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await refuse(scope, send, 403, (
+            f"this server does not answer requests addressed to {name!r} (a protection against "
+            f"DNS rebinding): use http://{shown}:{self.port}, or start it with --allow-host {name}"))
+
+
+def head_size(scope):
+    """Bytes of a request's head as sent: request line and headers."""
+    line = len(scope.get("method", "")) + len(scope.get("raw_path") or b"") \
+        + len(scope.get("query_string") or b"") + 12
+    return line + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ()))
+
+
+class HeadLimit:
+    """ASGI middleware: 431 for a request head over ``limit`` bytes.
+
+    The HTTP parser already stops buffering an incomplete head at the limit; a head that
+    arrives whole in one read is measured here.
+    """
+
+    def __init__(self, app, limit):
+        self.app, self.limit = app, int(limit)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket") and head_size(scope) > self.limit:
+            return await refuse(scope, send, 431, (
+                f"request head of {head_size(scope)} bytes is over the server's limit of "
+                f"{self.limit // 1024} KiB; send fewer or shorter headers and a shorter URL"))
+        return await self.app(scope, receive, send)
