@@ -4,27 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.talkrig-installed
 
-.PHONY: setup system-deps demo test bench addon clean
+LOCK := requirements.lock
 
-setup: system-deps $(STAMP)
+.PHONY: setup lock demo test bench addon clean
 
-# Debian packages the tests use (espeak-ng makes speech for the Vosk test). Installed when
-# missing and we may (root with apt-get); otherwise say what to install.
-SYSTEM_TOOLS := espeak-ng
-system-deps:
-	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; \
-	fi
+setup: $(STAMP)
 
-# (Re)install whenever the project's dependencies change.
-$(STAMP): pyproject.toml
+# Install exactly the locked versions (every package of every extra), whenever the project's
+# dependencies or the lock change. The pins the stack needs (numpy<2, torch==2.13.0, bpy==5.0.1)
+# live in pyproject.toml; the lock holds the rest, so a new release elsewhere changes nothing.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[all]"
 	touch $(STAMP)
+
+# Refresh the lock after changing dependencies in pyproject.toml: new packages are resolved and
+# every other pin is kept. `make lock UPGRADE=1` moves everything to the newest releases.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip-tools
+	$(BIN)/python -m piptools compile --quiet --extra all --strip-extras --unsafe-package talkrig \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		--output-file $(LOCK) pyproject.toml
 
 # The main job on the embedded defaults: the bundled speech sample baked onto the bundled avatar
 # with the default generator -> out/demo.glb, out/demo.fbx and a preview video out/demo.mp4.
@@ -34,7 +36,7 @@ demo: $(STAMP)
 	$(BIN)/python -m talkrig bake $(DEMO_SPEECH).wav --transcript $(DEMO_SPEECH).lab \
 		-o out/demo.glb -o out/demo.fbx --preview out/demo.mp4
 
-test: system-deps $(STAMP)
+test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -30,6 +30,7 @@ def run(args):
     from pathlib import Path
 
     from ..motion import load_motion, resample, save_motion
+    from ..motion.container import check_fps
     from ..motion.errors import MotionFileError, TalkrigError
     from ..motion.files import WRITABLE
 
@@ -38,8 +39,8 @@ def run(args):
     if suffix not in WRITABLE:
         raise MotionFileError(args.output, f"cannot write '{suffix}' files; talkrig writes "
                                            f"{', '.join(WRITABLE)}")
-    if args.fps is not None and not args.fps > 0:
-        raise TalkrigError(f"--fps must be a positive number, got {args.fps:g}")
+    if args.fps is not None:
+        check_fps(args.fps, "--fps")
     to_bvh = suffix == ".bvh"
     if args.smplx_model and not to_bvh:
         raise TalkrigError("--smplx-model only applies when writing a .bvh file")

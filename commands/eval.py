@@ -64,6 +64,7 @@ def run(args):
         to_json,
     )
     from ..inference.options import parse_option_strings
+    from ..inference.pipeline import check_seed
     from ..motion import load_motion
     from ..motion.errors import TalkrigError
 
@@ -73,6 +74,8 @@ def run(args):
         raise TalkrigError("--backend needs --audio: the speech to generate from")
     if args.samples < 1:
         raise TalkrigError(f"--samples must be at least 1, got {args.samples}")
+    check_seed(args.seed, "--seed")
+    check_seed(args.seed + args.samples - 1, "the last seed (--seed + --samples - 1)")
     for path in [*args.motions, args.reference, args.audio]:
         if path is not None and not Path(path).is_file():
             raise TalkrigError(f"{path}: no such file")

@@ -59,7 +59,8 @@ def read_transcript(value):
 def generation_options(args, seed=None, backend=None, transcript=None):
     """GenerateOptions from parsed flags; seed/backend/transcript override the flags' values."""
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import GenerateOptions
+    from ..inference.pipeline import GenerateOptions, check_seed
+    from ..motion.container import check_fps
 
     backend_options = parse_option_strings(args.option)
     if args.library:
@@ -70,7 +71,7 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         speech_options["model"] = args.vosk_model
     return GenerateOptions(
         backend=backend or backend_name(args),
-        seed=int(seed if seed is not None else getattr(args, "seed", 0)),
-        fps=args.fps if args.fps is not None else DEFAULT_FPS, speech=args.speech,
+        seed=check_seed(seed if seed is not None else getattr(args, "seed", 0), "--seed"),
+        fps=check_fps(args.fps, "--fps") if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
         speech_options=speech_options)

@@ -45,6 +45,7 @@ def add_arguments(parser):
 
 def run(args):
     from ..inference.options import parse_option_strings
+    from ..inference.pipeline import check_seed
     from ..motion.errors import TalkrigError
 
     try:
@@ -70,7 +71,7 @@ def run(args):
     if args.input:
         overrides["input"] = args.input
     if args.seed is not None:
-        overrides["seed"] = args.seed
+        overrides["seed"] = check_seed(args.seed, "--seed")
     trainer = trainer_class(args.backend)
     config = trainer.make_config(overrides)
     folder = args.output or default_model_dir(args.backend)

@@ -142,7 +142,7 @@ def _clip(line, row, base, fmt):
             as_file = _resolve(base, transcript)
             clip.transcript = str(as_file) if as_file.is_file() else transcript
         clip.avatar = str(_resolve(base, row["avatar"])) if row.get("avatar") else None
-        clip.seed = _integer(row.get("seed", ""), "seed")
+        clip.seed = _seed(row.get("seed", ""))
         clip.backend = row.get("backend") or None
         bone_map = row.get("map") or None
         if bone_map and bone_map.lower().endswith(".json"):
@@ -158,10 +158,18 @@ def _resolve(base, value):
     return path if path.is_absolute() else base / path
 
 
-def _integer(text, column):
+def _seed(text):
+    """A clip's seed: 0 when the cell is empty, else the pipeline's rule (0 to 2**32 - 1)."""
+    from ..inference.pipeline import check_seed
+    from ..motion.errors import TalkrigError
+
     if text in ("", None):
         return 0
     try:
-        return int(text)
+        if isinstance(text, (bool, float)) and not (type(text) is float and text.is_integer()):
+            raise ValueError(text)  # JSON true or 1.5
+        return check_seed(int(text))
     except ValueError:
-        raise ValueError(f"{column} must be an integer, got {text!r}") from None
+        raise ValueError(f"seed must be a whole number, got {text!r}") from None
+    except TalkrigError as exc:
+        raise ValueError(str(exc)) from None

@@ -5,15 +5,14 @@ channel count, sample rate and bit depth are dealt with once, here.
 """
 
 import hashlib
-import io
 import logging
 import os
-import struct
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..motion.errors import TalkrigError
+from .audio_containers import AudioError, AudioFile, Promise, check_container, damaged, sniff
 
 log = logging.getLogger(__name__)
 
@@ -22,21 +21,20 @@ MIN_SECONDS = 0.5
 MAX_SECONDS = 600.0
 FORMATS = "wav, flac, ogg or mp3"
 
+# What a file may ask the decoder to do, checked before decoding (a few hundred bytes of FLAC
+# can declare minutes of many-channel audio at an absurd rate).
+MAX_SOURCE_RATE = 384000  # Hz: the highest rate recorders and audio interfaces offer
+MAX_CHANNELS = 8
+MAX_SOURCE_SAMPLES = 192000 * 8 * 600  # rate x channels x seconds: ten minutes of 8 x 192 kHz
+MAX_PEAK = 32768.0  # float samples belong in -1..1; int16 values stored as float still pass
+_BLOCK = 1 << 16  # frames decoded, mixed down and resampled at a time
+
 # Loudness normalisation (see normalize_loudness).
 TARGET_RMS = 0.1  # -20 dBFS over the active part of the recording
 MAX_GAIN = 100.0  # +40 dB at most: near-silence stays near-silent
 _GATE_FRAME = 0.05  # seconds per loudness frame
 _GATE_RELATIVE = 0.01  # frames quieter than -40 dB under the loudest frame are pauses
 _GATE_ABSOLUTE = 1e-4  # and frames under -80 dBFS are silence
-
-
-class AudioError(TalkrigError):
-    """An audio input is missing, empty, damaged, too short/long, or not audio at all."""
-
-    def __init__(self, name, problem):
-        self.name = str(name)
-        self.problem = problem
-        super().__init__(f"{self.name}: {problem}")
 
 
 @dataclass
@@ -78,7 +76,7 @@ class DecodedAudio:
 
 
 def samples_hash(samples, sample_rate=SAMPLE_RATE):
-    digest = hashlib.sha1(np.ascontiguousarray(samples, dtype=np.float32).tobytes())
+    digest = hashlib.sha1(np.ascontiguousarray(samples, dtype=np.float32).data)  # no copy
     digest.update(str(int(sample_rate)).encode())
     return digest.hexdigest()
 
@@ -94,13 +92,16 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
     name : label used in messages (default: the file name, "<bytes>" or "<array>").
 
     wav, flac, ogg and mp3 are read with soundfile (any bit depth: 8/16/24/32-bit integer and
-    float); other formats go through librosa/audioread when an audioread backend (ffmpeg,
-    GStreamer) is installed. Stereo is mixed down to mono and any rate resampled to 16 kHz.
-    Silence is valid audio. Loudness is *not* changed here: see :func:`normalize_loudness`,
-    which the features apply.
+    float); when it cannot read a file, librosa's audioread backends (ffmpeg, GStreamer) are
+    tried if installed, and their result is accepted only if it is as long as the file's header
+    says. Stereo is mixed down to mono and any rate resampled to 16 kHz, block by block, so
+    memory stays proportional to the 16 kHz result. Silence is valid audio. Loudness is *not*
+    changed here (see :func:`normalize_loudness`, which the features apply), except that float
+    audio peaking above full scale is scaled down to it, with a warning.
 
     Raises AudioError for an empty file, a file that is not audio, a truncated or damaged
-    file, NaN/infinite samples, and audio shorter than 0.5 s or longer than ``max_seconds``.
+    file, NaN/infinite or absurdly large samples, more than 8 channels, a rate above 384 kHz,
+    and audio shorter than 0.5 s or longer than ``max_seconds``.
     """
     if isinstance(source, DecodedAudio):
         _check_length(source.name, source.duration, max_seconds)
@@ -108,21 +109,17 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
     if isinstance(source, np.ndarray):
         return audio_from_array(source, sample_rate or SAMPLE_RATE, name=name, max_seconds=max_seconds)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        file = _Input(name or "<bytes>", data[:_HEAD_BYTES], len(data), data=data)
+        file = AudioFile.from_bytes(bytes(source), name or "<bytes>")
     elif hasattr(source, "read"):
-        data = source.read()
-        label = name or getattr(source, "name", None) or "<stream>"
-        file = _Input(label, data[:_HEAD_BYTES], len(data), data=data)
+        file = AudioFile.from_bytes(source.read(), name or getattr(source, "name", None) or "<stream>")
     elif isinstance(source, (str, os.PathLike)):
-        file = _open_path(source, name)
+        file = AudioFile.from_path(source, name)
     else:
         raise AudioError(name or "<audio>", f"cannot read audio from a {type(source).__name__}; "
                                             "give a file path, the file's bytes or a numpy array")
     if file.size == 0:
         raise AudioError(file.label, "the file is empty (0 bytes)")
-    samples, rate, channels = _decode_file(file, max_seconds)
-    return _finish(samples, rate, channels, file.label, max_seconds)
+    return _decode_file(file, max_seconds)
 
 
 def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS):
@@ -133,15 +130,19 @@ def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS):
         raise AudioError(label, "the audio holds no samples")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise AudioError(label, f"samples must be numbers, got dtype {array.dtype}")
-    if array.ndim == 2 and array.shape[0] <= 8 < array.shape[1]:
+    if array.ndim == 2 and array.shape[0] <= MAX_CHANNELS < array.shape[1]:
         array = array.T  # channels-first (librosa layout) -> frames-first
     if array.ndim == 1:
         array = array[:, None]
-    if array.ndim != 2 or array.shape[1] > 8:
+    if array.ndim != 2 or array.shape[1] > MAX_CHANNELS:
         raise AudioError(label, f"samples must have shape (N,) or (N, channels), got {array.shape}")
     if sample_rate is None or not np.isfinite(sample_rate) or sample_rate <= 0:
         raise AudioError(label, f"sample rate must be a positive number, got {sample_rate!r}")
-    return _finish(_to_float(array), int(round(sample_rate)), array.shape[1], label, max_seconds)
+    rate = int(round(sample_rate))
+    mix = _Mixdown(label, rate, array.shape[1], len(array), max_seconds)
+    for start in range(0, len(array), _BLOCK):
+        mix.add(_to_float(array[start:start + _BLOCK]))
+    return mix.finish()
 
 
 def normalize_loudness(samples, sample_rate=SAMPLE_RATE, target_rms=TARGET_RMS):
@@ -173,158 +174,117 @@ def normalize_loudness(samples, sample_rate=SAMPLE_RATE, target_rms=TARGET_RMS):
 
 
 def resample(samples, source_rate, target_rate=SAMPLE_RATE):
-    """Resample a mono (N,) or (N, C) float32 signal with a band-limited filter (soxr, or scipy)."""
+    """Resample a mono (N,) or (N, C) float32 signal with soxr's band-limited filter."""
     if int(source_rate) == int(target_rate):
         return samples
-    try:
-        import soxr
-    except ImportError:  # soxr comes with librosa; scipy is the fallback
-        from math import gcd
+    import soxr
 
-        from scipy.signal import resample_poly
-
-        g = gcd(int(source_rate), int(target_rate))
-        out = resample_poly(samples, int(target_rate) // g, int(source_rate) // g, axis=0)
-        return out.astype(np.float32)
     return soxr.resample(samples, int(source_rate), int(target_rate)).astype(np.float32)
 
 
 # --- internals -------------------------------------------------------------------------------
 
 
-_HEAD_BYTES = 1 << 20  # enough of a file to sniff its format and walk its WAV chunks
-
-
-@dataclass
-class _Input:
-    """A file to decode: its label, first bytes and size; the bytes or the path to read it from."""
-
-    label: str
-    head: bytes
-    size: int
-    data: bytes = None
-    path: str = None
-
-    def open(self):
-        return self.path if self.path is not None else io.BytesIO(self.data)
-
-
-def _open_path(path, name):
-    path = os.fspath(path)
-    label = name or os.path.basename(path) or path
-    if not os.path.exists(path):
-        raise AudioError(path, "no such file")
-    if os.path.isdir(path):
-        raise AudioError(path, "is a folder, not an audio file")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(_HEAD_BYTES)
-        size = os.path.getsize(path)
-    except OSError as exc:
-        raise AudioError(label, f"cannot read the file ({exc.strerror or exc})") from None
-    return _Input(label, head, size, path=path)
-
-
 _SOUNDFILE_KINDS = ("wav", "flac", "ogg", "mp3", "aiff")
 
 
-def _sniff(data):
-    """The container a file's first bytes announce, or "" when they announce no audio format."""
-    head = data[:12]
-    if head[:4] in (b"RIFF", b"RIFX", b"RF64") and head[8:12] == b"WAVE":
-        return "wav"
-    if head[:4] == b"fLaC":
-        return "flac"
-    if head[:4] == b"OggS":
-        return "ogg"
-    if head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0):
-        return "mp3"
-    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
-        return "aiff"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    return ""
+class _Unreadable(Exception):
+    """A decoder could not read a file (or all of it); ``declared`` is what the file's header
+    promised in seconds, when the decoder got that far."""
+
+    def __init__(self, declared=None):
+        super().__init__()
+        self.declared = declared
 
 
 def _decode_file(file, max_seconds):
-    """(samples (N, C) float32, rate, channels) via soundfile, else audioread."""
-    label = file.label
-    kind = _sniff(file.head)
-    if kind == "wav":
-        _check_wav_complete(file.head, file.size, label)
+    """The one rule for every format and decoder: the container's own checks first, then
+    libsndfile, then the audioread backends (ffmpeg, GStreamer) when libsndfile cannot read the
+    file or comes up short; a result is accepted only if it holds the audio the file promises."""
+    kind = sniff(file.head)
+    promise = check_container(kind, file)
+    short = []  # results that fell short of the promise
+    for read in (_read_soundfile, _read_audioread):
+        try:
+            mix, declared = read(file, max_seconds)
+        except _Unreadable as failure:
+            mix, declared = None, failure.declared
+        promise = _larger(promise, declared)
+        if mix is not None:
+            if promise is None or promise.kept_by(mix.seconds):
+                return mix.finish()
+            short.append(mix)
+    if short:
+        got = max(mix.seconds for mix in short)
+        if promise.whole:  # every frame is there: the decoder, not the file, stops early
+            raise AudioError(file.label, f"only {got:.2f} s of the {promise.seconds:.2f} s this "
+                                         f"{kind} file holds could be decoded here: install ffmpeg "
+                                         "or convert it to wav or flac")
+        raise damaged(file.label, kind, f"its header promises {promise.seconds:.2f} s of audio but "
+                                        f"only {got:.2f} s could be decoded")
+    if kind in _SOUNDFILE_KINDS or (kind and _fallback_backends()):
+        raise damaged(file.label, kind)
+    if kind:
+        raise AudioError(file.label, f"cannot decode {kind} audio here: install ffmpeg (for "
+                                     f"audioread) or convert the file to {FORMATS}")
+    raise AudioError(file.label, f"not an audio file (expected {FORMATS})")
+
+
+def _larger(promise, declared):
+    """What the file promises: the larger of its container's word and what a decoder read in its
+    header, except that frames counted to the end of the file beat a decoder's estimate."""
+    if declared and (promise is None or (not promise.whole
+                                         and declared > promise.seconds + promise.slack)):
+        return Promise(declared)
+    return promise
+
+
+def _read_soundfile(file, max_seconds):
+    """(_Mixdown holding the whole file, declared seconds or None) via libsndfile."""
+    import soundfile as sf
+
     try:
-        import soundfile as sf
-
-        with sf.SoundFile(file.open()) as f:
-            rate, channels, frames = f.samplerate, f.channels, f.frames
-            if rate > 0 and frames > 0:
-                _check_length(label, frames / rate, max_seconds)
-            samples = f.read(dtype="float32", always_2d=True)
-    except AudioError:
-        raise
-    except Exception as exc:  # libsndfile cannot read it: try the other decoders
-        log.debug("soundfile could not read %s: %s", label, exc)
-        result = _decode_fallback(file)
-        if result is not None:
-            return result
-        if kind in _SOUNDFILE_KINDS:
-            raise AudioError(label, f"the {kind} file is damaged or truncated and cannot be "
-                                    "decoded") from None
-        if kind:
-            raise AudioError(label, f"cannot decode {kind} audio here: install ffmpeg (for audioread) "
-                                    f"or convert the file to {FORMATS}") from None
-        raise AudioError(label, f"not an audio file (expected {FORMATS})") from None
-    if frames > 0 and len(samples) < 0.98 * frames - rate * 0.05:
-        raise AudioError(label, f"the file is truncated: its header promises {frames / rate:.2f} s "
-                                f"but only {len(samples) / rate:.2f} s could be decoded")
-    return samples, rate, channels
+        f = sf.SoundFile(file.open())
+    except Exception as exc:
+        log.debug("soundfile could not open %s: %s", file.label, exc)
+        raise _Unreadable() from None
+    with f:
+        declared = f.frames / f.samplerate if f.frames > 0 and f.samplerate > 0 else None
+        mix = _Mixdown(file.label, f.samplerate, f.channels, max(f.frames, 0), max_seconds)
+        try:
+            while len(block := f.read(_BLOCK, dtype="float32", always_2d=True)):
+                mix.add(block)
+        except AudioError:
+            raise
+        except Exception as exc:
+            log.debug("soundfile could not read %s past %d frames: %s", file.label, mix.frames, exc)
+            raise _Unreadable(declared) from None
+    return mix, declared
 
 
-def _check_wav_complete(head, file_size, label):
-    """libsndfile reads a cut-off WAV without complaint; compare the data chunk with the file.
-
-    head : the file's first bytes (its chunk headers); file_size : its length in bytes.
-    """
-    big = head[:4] == b"RIFX"
-    fmt = ">I" if big else "<I"
-    pos, byte_rate = 12, 0
-    while pos + 8 <= len(head):
-        chunk, size = head[pos:pos + 4], struct.unpack(fmt, head[pos + 4:pos + 8])[0]
-        if chunk == b"fmt " and pos + 16 <= len(head):
-            byte_rate = struct.unpack(fmt, head[pos + 16:pos + 20])[0]
-        if chunk == b"data":
-            available = max(0, file_size - (pos + 8))
-            if size not in (0, 0xFFFFFFFF) and available < size:
-                if byte_rate:
-                    amount = (f"{size / byte_rate:.2f} s of audio but only "
-                              f"{available / byte_rate:.2f} s are there")
-                else:
-                    amount = f"{size} bytes of audio but only {available} are there"
-                raise AudioError(label, f"the file is truncated: its header promises {amount}")
-            return
-        pos += 8 + size + (size & 1)
-    if pos + 8 <= file_size and len(head) < file_size:
-        return  # chunk headers beyond the bytes read: leave the check to the decoder
-    if head[:4] != b"RF64":
-        raise AudioError(label, "the wav file has no audio data (truncated or damaged)")
-
-
-def _decode_fallback(file):
-    """Formats libsndfile lacks (m4a, aac, ...) through audioread (librosa's fallback), when an
-    audioread backend such as ffmpeg or GStreamer is installed; None when it cannot help."""
-    import tempfile
-    import warnings
-
+def _fallback_backends():
+    """audioread's backends that can read what libsndfile cannot (ffmpeg, GStreamer), looked
+    up now: a program put on PATH (or taken off) counts from the next file on."""
     try:
         with warnings.catch_warnings():  # audioread imports stdlib modules deprecated in 3.11
             warnings.simplefilter("ignore", DeprecationWarning)
             import audioread
-
-            backends = audioread.available_backends()
+            from audioread.rawread import RawAudioFile
     except ImportError:
-        return None
-    if not any(b.__name__ != "RawAudioFile" for b in backends):
-        return None  # the raw backend reads only what soundfile already failed on
+        return []
+    return [b for b in audioread.available_backends(flush_cache=True) if b is not RawAudioFile]
+
+
+def _read_audioread(file, max_seconds):
+    """(_Mixdown holding the whole file, declared seconds or None) via audioread's backends;
+    _Unreadable when none is installed or none can read the file."""
+    import tempfile
+
+    backends = _fallback_backends()
+    if not backends:
+        raise _Unreadable()
+    import audioread
+
     tmp = None
     try:
         path = file.path
@@ -333,17 +293,129 @@ def _decode_fallback(file):
                                              delete=False) as fh:
                 fh.write(file.data)
                 tmp = path = fh.name
-        with audioread.audio_open(path) as f:
-            rate, channels = int(f.samplerate), int(f.channels)
-            pcm = b"".join(bytes(buf) for buf in f)
+        with audioread.audio_open(path, backends=backends) as f:
+            rate, channels, declared = int(f.samplerate), int(f.channels), f.duration or None
+            mix = _Mixdown(file.label, rate, channels, int((declared or 0) * rate), max_seconds)
+            _add_pcm16(mix, f, channels)
+    except AudioError:
+        raise
     except Exception as exc:
         log.debug("audioread could not read %s: %s", file.label, exc)
-        return None
+        raise _Unreadable() from None
     finally:
         if tmp:
             os.unlink(tmp)
-    samples = np.frombuffer(pcm, dtype="<i2").reshape(-1, channels).astype(np.float32) / 32768.0
-    return samples, rate, channels
+    return mix, declared
+
+
+def _add_pcm16(mix, buffers, channels):
+    """Feed interleaved 16-bit PCM buffers (of any length) to ``mix`` in blocks of whole frames."""
+    frame_bytes = 2 * channels
+    pending, size = [], 0
+    for buf in buffers:
+        pending.append(bytes(buf))
+        size += len(buf)
+        if size >= _BLOCK * frame_bytes:
+            data = b"".join(pending)
+            whole = len(data) - len(data) % frame_bytes
+            mix.add(_pcm16_block(data[:whole], channels))
+            pending, size = [data[whole:]], len(data) - whole
+    data = b"".join(pending)
+    if len(data) >= frame_bytes:
+        mix.add(_pcm16_block(data[:len(data) - len(data) % frame_bytes], channels))
+
+
+def _pcm16_block(data, channels):
+    return np.frombuffer(data, dtype="<i2").reshape(-1, channels).astype(np.float32) / 32768.0
+
+
+class _Mixdown:
+    """Decoded blocks in, 16 kHz mono out.
+
+    Each (n, C) float32 block is checked, mixed down and resampled as it arrives, so memory
+    stays proportional to the 16 kHz mono result whatever the source's rate and channel count.
+    What the source declares (rate, channels, frames; 0 frames: unknown) is checked against the
+    limits before the first block is decoded, and the frames that arrive are checked again.
+    """
+
+    def __init__(self, label, rate, channels, frames, max_seconds):
+        self.label, self.rate, self.channels = label, int(rate), int(channels)
+        self.max_seconds = max_seconds
+        _check_source(label, self.rate, self.channels, frames, max_seconds)
+        self.frames = self.bad = 0
+        self.peak = 0.0
+        self.parts = []
+        self.stream = None
+        if self.rate != SAMPLE_RATE:
+            import soxr
+
+            self.stream = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
+
+    @property
+    def seconds(self):
+        """Duration of the source decoded so far."""
+        return self.frames / self.rate
+
+    def add(self, block):
+        """One (n, channels) float32 block of the source."""
+        self.frames += len(block)
+        if self.max_seconds is not None and self.frames > (self.max_seconds + 1.0) * self.rate:
+            raise AudioError(self.label, f"the audio goes on past the limit of "
+                                         f"{_clock(self.max_seconds)} (max_seconds)")
+        _check_size(self.label, self.rate, self.channels, self.frames)
+        finite = np.isfinite(block)
+        if not finite.all():
+            self.bad += int(block.size - np.count_nonzero(finite))
+            block = np.where(finite, block, np.float32(0.0))
+        if len(block):
+            self.peak = max(self.peak, float(np.max(np.abs(block))))
+        if self.peak > MAX_PEAK:
+            raise AudioError(self.label, f"the audio holds samples as large as {self.peak:.3g}, far "
+                                         "outside -1..1 (a damaged float file?)")
+        mono = block.mean(axis=1) if self.channels > 1 else block[:, 0]
+        mono = np.ascontiguousarray(mono, dtype=np.float32)
+        self.parts.append(self.stream.resample_chunk(mono) if self.stream else mono.copy())
+
+    def finish(self):
+        """The DecodedAudio, once every block is in."""
+        if self.bad:
+            raise AudioError(self.label, f"the audio holds {self.bad} NaN or infinite samples "
+                                         "(a damaged float file?)")
+        if self.frames == 0:
+            raise AudioError(self.label, "the file holds no audio samples")
+        _check_length(self.label, self.frames / self.rate, self.max_seconds)
+        if self.stream:
+            self.parts.append(self.stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        mono = np.concatenate(self.parts)
+        if self.peak > 1.001:
+            log.warning("%s: the audio peaks at %.3g times full scale (%+.1f dB); scaled down to "
+                        "full scale", self.label, self.peak, 20 * np.log10(self.peak))
+            mono *= np.float32(1.0 / self.peak)
+        return DecodedAudio(mono, SAMPLE_RATE, name=self.label, source_rate=self.rate,
+                            channels=self.channels)
+
+
+def _check_source(label, rate, channels, frames, max_seconds):
+    """Refuse, before decoding, a source whose header asks for more than a recording can be."""
+    if rate <= 0 or channels <= 0:
+        raise damaged(label, "", f"its header gives {rate} Hz and {channels} channels")
+    if rate > MAX_SOURCE_RATE:
+        raise AudioError(label, f"the sample rate is {rate} Hz; at most {MAX_SOURCE_RATE} Hz is "
+                                "supported (resample the recording to 48 kHz)")
+    if channels > MAX_CHANNELS:
+        raise AudioError(label, f"the audio has {channels} channels; at most {MAX_CHANNELS} are "
+                                "supported (mix it down to mono or stereo)")
+    if frames > 0:
+        _check_length(label, frames / rate, max_seconds)
+        _check_size(label, rate, channels, frames)
+
+
+def _check_size(label, rate, channels, frames):
+    if frames * channels > MAX_SOURCE_SAMPLES:
+        raise AudioError(label, f"the audio is too large to decode: {_clock(frames / rate)} of "
+                                f"{channels} channels at {rate} Hz; at most {MAX_SOURCE_SAMPLES:,} "
+                                "samples (rate x channels x duration) are (mix it down or "
+                                "resample it first)")
 
 
 def _to_float(array):
@@ -354,20 +426,6 @@ def _to_float(array):
         mid = (info.max + 1) / 2.0
         return ((array.astype(np.float64) - mid) / mid).astype(np.float32)
     return (array.astype(np.float64) / float(-info.min)).astype(np.float32)
-
-
-def _finish(samples, rate, channels, label, max_seconds):
-    """Checks shared by every source, then mix-down, resampling and hashing."""
-    bad = ~np.isfinite(samples)
-    if bad.any():
-        raise AudioError(label, f"the audio holds {int(bad.sum())} NaN or infinite samples "
-                                "(a damaged float file?)")
-    if len(samples) == 0:
-        raise AudioError(label, "the file holds no audio samples")
-    _check_length(label, len(samples) / float(rate), max_seconds)
-    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    mono = resample(np.ascontiguousarray(mono, dtype=np.float32), rate, SAMPLE_RATE)
-    return DecodedAudio(mono, SAMPLE_RATE, name=label, source_rate=rate, channels=channels)
 
 
 def _check_length(label, seconds, max_seconds):

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 # Share of the overall progress each stage takes (speech recognition dominates on long audio).
 STAGES = (("decode", 0.03), ("features", 0.07), ("words", 0.30), ("generate", 0.45),
           ("keyposes", 0.03), ("postprocess", 0.12))
-MAX_FPS = 240.0
+MAX_SEED = 2**32 - 1
 
 
 class JobCancelled(TalkrigError):
@@ -70,7 +70,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     postprocess, done) and the overall fraction done in [0, 1], never decreasing.
     cancelled(): polled between stages and generator windows; True stops with JobCancelled.
     """
-    from ..motion.container import frame_count
+    from ..motion.container import check_fps, frame_count
     from .audio import decode_audio
     from .features import features_for
     from .generators import GenerationRequest, check_options, get_generator
@@ -79,7 +79,8 @@ def generate(audio, options=None, progress=None, cancelled=None):
     from .registry import PluginError
 
     options = GenerateOptions() if options is None else options
-    fps = _check_fps(options.fps)
+    fps = check_fps(options.fps)
+    check_seed(options.seed)
     step = _Progress(progress, cancelled)
     # Everything a user can get wrong is checked before the expensive work starts.
     generator = get_generator(options.backend)
@@ -133,14 +134,16 @@ def generation_fps(generator, options, fps):
     return rate
 
 
-def _check_fps(fps):
-    try:
-        fps = float(fps)
-    except (TypeError, ValueError):
-        raise TalkrigError(f"fps must be a number, got {fps!r}") from None
-    if not math.isfinite(fps) or not 0 < fps <= MAX_FPS:
-        raise TalkrigError(f"fps must be between 0 and {MAX_FPS:g}, got {fps:g}")
-    return fps
+def check_seed(seed, what="seed"):
+    """``seed`` as an int from 0 to MAX_SEED (2**32 - 1), the range numpy and torch both take.
+
+    The one rule for every seed a person gives: command flags, batch manifests, the server.
+    what : how the value is named in the message ("--seed", "option 'seed'").
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed <= MAX_SEED:
+        raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    return int(seed)
 
 
 def _words(decoded, options):

@@ -43,7 +43,7 @@ class Motion:
     contacts: np.ndarray = field(default=None)
 
     def __post_init__(self):
-        self.poses = np.asarray(self.poses, dtype=np.float32)
+        self.poses = _numbers("poses", self.poses)
         if self.poses.ndim == 2 and self.poses.shape[1] == NUM_JOINTS * 3:
             self.poses = self.poses.reshape(-1, NUM_JOINTS, 3)
         n = self.poses.shape[0] if self.poses.ndim >= 1 else 0
@@ -51,9 +51,9 @@ class Motion:
             self.expressions = np.zeros((n, 0), np.float32)
         if self.betas is None:
             self.betas = np.zeros(0, np.float32)
-        self.trans = np.asarray(self.trans, dtype=np.float32)
-        self.expressions = np.asarray(self.expressions, dtype=np.float32)
-        self.betas = np.asarray(self.betas, dtype=np.float32).reshape(-1)
+        self.trans = _numbers("trans", self.trans)
+        self.expressions = _numbers("expressions", self.expressions)
+        self.betas = _numbers("betas", self.betas).reshape(-1)
         if self.contacts is not None:
             self.contacts = np.asarray(self.contacts, dtype=np.float32)
         self.fps = float(self.fps)
@@ -193,6 +193,22 @@ class Motion:
         return self.poses[:, 40:55]
 
 
+def _numbers(name, values):
+    """``values`` as float32; MotionValueError unless they are real numbers (not text, true/false
+    or complex). Values too large for float32 become inf, which validate() reports."""
+    try:
+        array = np.asarray(values)
+    except ValueError:  # ragged nested lists
+        raise MotionValueError(f"{name} must be an array of numbers") from None
+    if array.dtype.kind not in "iuf":
+        raise MotionValueError(f"{name} must hold numbers, got {array.dtype} values")
+    with np.errstate(over="ignore"):
+        return array.astype(np.float32, copy=False)
+
+
+MAX_FPS = 240.0  # frames per second: any rate a person can ask for
+
+
 def frame_count(duration, fps):
     """Number of motion frames for ``duration`` seconds at ``fps``: round(duration * fps), >= 1.
 
@@ -202,12 +218,16 @@ def frame_count(duration, fps):
     return max(1, int(round(float(duration) * float(fps))))
 
 
-def check_fps(fps):
-    """``fps`` as a float; MotionValueError unless it is a positive, finite number."""
-    try:
-        value = float(fps)
-    except (TypeError, ValueError):
-        raise MotionValueError(f"fps must be a positive number, got {fps!r}") from None
-    if not np.isfinite(value) or value <= 0:
-        raise MotionValueError(f"fps must be a positive number, got {value!r}")
+def check_fps(fps, what="fps"):
+    """``fps`` as a float: a finite frame rate above 0 and at most MAX_FPS (240).
+
+    The one rule for every frame rate a person asks for: command flags, the server's options,
+    the pipeline and resampling. (A file read from disk keeps the rate it was recorded at.)
+    what : how the value is named in the message ("--fps", "option 'fps'").
+    """
+    number = isinstance(fps, (int, float, np.integer, np.floating)) and not isinstance(fps, bool)
+    value = float(fps) if number else float("nan")  # "30" or True is not a frame rate
+    if not np.isfinite(value) or not 0 < value <= MAX_FPS:
+        raise MotionValueError(f"{what} must be a frame rate above 0 and at most {MAX_FPS:g}, "
+                               f"got {fps!r}")
     return value

@@ -43,7 +43,7 @@ def motion_from_arrays(arrays, label="<arrays>"):
     """Build a Motion from the arrays of a BEAT2/AMASS npz, naming the bad key on error."""
     if "poses" not in arrays:
         raise MotionFileError(label, f"missing key 'poses' (keys present: {sorted(arrays)})")
-    poses = np.asarray(arrays["poses"])
+    poses = _array(arrays, "poses", label, default=None)
     if poses.ndim != 2 or poses.shape[1] not in (SMPLX_POSE_DIM, SMPLH_POSE_DIM):
         raise MotionFileError(
             label,
@@ -66,7 +66,7 @@ def motion_from_arrays(arrays, label="<arrays>"):
         )
     betas = _array(arrays, "betas", label, default=np.zeros(0)).reshape(-1)
     fps = _frame_rate(arrays, label)
-    gender = str(arrays["gender"]) if "gender" in arrays else "neutral"
+    gender = _gender(arrays, label)
     try:
         return Motion(
             poses=poses.reshape(n, NUM_JOINTS, 3),
@@ -84,9 +84,21 @@ def _array(arrays, key, label, default):
     if key not in arrays:
         return default
     value = np.asarray(arrays[key])
-    if not np.issubdtype(value.dtype, np.number):
+    if value.dtype.kind not in "iuf":  # not text, true/false or complex
         raise MotionFileError(label, f"key '{key}' is not numeric (dtype {value.dtype})")
     return value
+
+
+def _gender(arrays, label):
+    """"neutral", "female" or "male" as stored: text, or bytes in older SMPL files."""
+    if "gender" not in arrays:
+        return "neutral"
+    value = np.asarray(arrays["gender"])
+    if value.dtype.kind not in "SU" or value.size != 1:
+        raise MotionFileError(label, f"key 'gender' must be text such as 'neutral', got "
+                                     f"{value.dtype} values of shape {value.shape}")
+    text = value.reshape(-1)[0]
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 def _frame_rate(arrays, label):

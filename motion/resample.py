@@ -8,24 +8,43 @@ frame hold the last frame.
 
 import numpy as np
 
-from .container import Motion, check_fps, frame_count
+from .container import MAX_FPS, Motion, check_fps, frame_count
+from .errors import MotionValueError
 from .rotations import axis_angle_to_quat, quat_slerp, quat_to_axis_angle
+
+MAX_FRAMES = int(MAX_FPS) * 3600  # an hour at the highest frame rate
+_CHUNK = 1024  # new frames slerped at a time
 
 
 def resample(motion, fps):
-    """A copy of ``motion`` at ``fps`` frames per second (any positive rate)."""
+    """A copy of ``motion`` at ``fps`` frames per second (above 0, at most 240).
+
+    Refuses to make more than MAX_FRAMES frames (a file can declare any duration: a few frames
+    at 0.001 fps would otherwise become billions).
+    """
     fps = check_fps(fps)
     if fps == motion.fps:
         return motion.copy()
     n_new = frame_count(motion.duration, fps)
+    if n_new > MAX_FRAMES:
+        raise MotionValueError(f"{motion.n_frames} frames at {motion.fps:g} fps last "
+                               f"{motion.duration:.0f} s, which at {fps:g} fps would be {n_new} "
+                               f"frames; at most {MAX_FRAMES} (an hour at {MAX_FPS:g} fps) are made")
     lo, hi, w = sample_positions(motion.n_frames, motion.fps, n_new, fps)
 
     quats = axis_angle_to_quat(motion.poses)  # (T, 55, 4)
-    poses = quat_to_axis_angle(quat_slerp(quats[lo], quats[hi], w[:, None, None]))
+    poses = np.empty((n_new,) + motion.poses.shape[1:], np.float32)
+    trans = np.empty((n_new, 3), np.float32)
+    expressions = np.empty((n_new, motion.n_expressions), np.float32)
+    for start in range(0, n_new, _CHUNK):  # float64 work takes ~10 KB a frame: go in chunks
+        at = slice(start, start + _CHUNK)
+        poses[at] = quat_to_axis_angle(quat_slerp(quats[lo[at]], quats[hi[at]], w[at, None, None]))
+        trans[at] = _lerp(motion.trans, lo[at], hi[at], w[at])
+        expressions[at] = _lerp(motion.expressions, lo[at], hi[at], w[at])
     return Motion(
-        poses=poses.astype(np.float32),
-        trans=_lerp(motion.trans, lo, hi, w),
-        expressions=_lerp(motion.expressions, lo, hi, w),
+        poses=poses,
+        trans=trans,
+        expressions=expressions,
         betas=motion.betas.copy(),
         fps=fps,
         gender=motion.gender,

@@ -71,3 +71,13 @@ def scott_motion(scott_npz):
     from talkrig.motion import load_motion
 
     return load_motion(scott_npz)
+
+
+@pytest.fixture(params=["ffmpeg", "no ffmpeg"])
+def decoders(request, monkeypatch, tmp_path):
+    """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and without."""
+    from tools_on_path import ffmpeg_exe, only_these_tools
+
+    tools = {"ffmpeg": ffmpeg_exe()} if request.param == "ffmpeg" else {}
+    only_these_tools(monkeypatch, tmp_path / "bin", tools)
+    return request.param

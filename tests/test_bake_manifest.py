@@ -32,16 +32,18 @@ def test_jsonl_rows_with_bad_values_fail_alone(tmp_path):
     manifest.write_text(
         '{"audio": "a.wav", "seed": 2}\n'
         '{"audio": "b.wav", "seed": "two"}\n'
+        '{"audio": "b2.wav", "seed": -1}\n'
         'not json at all\n'
         '{"transcript": "no audio here"}\n'
         '{"audio": "c.wav", "output": "../escape.glb"}\n')
     clips = read_manifest(manifest)
-    assert [c.error is None for c in clips] == [True, False, False, False, False]
+    assert [c.error is None for c in clips] == [True, False, False, False, False, False]
     assert clips[0].output == "a.glb" and clips[0].seed == 2
-    assert "line 2: seed must be an integer" in clips[1].error
-    assert "line 3: not valid JSON" in clips[2].error
-    assert "no audio file given" in clips[3].error
-    assert "plain file name" in clips[4].error
+    assert "line 2: seed must be a whole number, got 'two'" in clips[1].error
+    assert "line 3: seed must be a whole number from 0 to 4294967295, got -1" in clips[2].error
+    assert "line 4: not valid JSON" in clips[3].error
+    assert "no audio file given" in clips[4].error
+    assert "plain file name" in clips[5].error
 
 
 @pytest.mark.parametrize("name, text, message", [

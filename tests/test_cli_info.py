@@ -59,6 +59,9 @@ def bad_inputs(tmp_path, scott_npz):
     cases.append((npz("nokey.npz", poses=None, pose=np.zeros((4, 165))), "missing key 'poses'"))
     cases.append((npz("shape.npz", poses=np.zeros((4, 160))), "key 'poses' has shape (4, 160)"))
     cases.append((npz("nan.npz", trans=np.full((4, 3), np.nan)), "trans holds a NaN"))
+    cases.append((npz("text.npz", poses=np.full((4, 165), "0.1")), "key 'poses' is not numeric"))
+    cases.append((npz("huge.npz", poses=np.full((4, 165), 1e300)), "poses holds a NaN or infinite"))
+    cases.append((npz("gender.npz", gender=np.zeros(3)), "key 'gender' must be text"))
     cases.append((tmp_path / "motion.fbx", "unknown motion file type '.fbx'"))
     (tmp_path / "motion.fbx").write_bytes(b"x")
     truncated = tmp_path / "truncated.npz"

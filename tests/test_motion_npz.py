@@ -79,6 +79,11 @@ def write_bad(tmp_path, name="bad.npz", **arrays):
     (dict(poses=np.zeros((0, 165))), "holds no frames"),
     (dict(mocap_frame_rate=-5), "must be a positive frame rate"),
     (dict(trans=np.array([["a", "b", "c"]] * 8)), "key 'trans' is not numeric"),
+    (dict(poses=np.full((8, 165), "x")), r"key 'poses' is not numeric \(dtype <U1\)"),
+    (dict(poses=np.full((8, 165), b"1")), "key 'poses' is not numeric"),
+    (dict(poses=np.ones((8, 165), bool)), r"key 'poses' is not numeric \(dtype bool\)"),
+    (dict(expressions=np.ones((8, 10), complex)), "key 'expressions' is not numeric"),
+    (dict(gender=np.array([1, 2])), "key 'gender' must be text such as 'neutral'"),
     (dict(poses=np.full((8, 165), np.nan)), "poses holds a NaN"),
 ])
 def test_bad_npz_content_names_file_and_problem(tmp_path, arrays, message):

@@ -189,6 +189,13 @@ def test_malformed_form_is_422(api, files, needle):
     ('{"backend": "scripted", "seed": -1}', "'seed'", None),
     ('{"backend": "scripted", "seed": "7"}', "'seed'", None),
     ('{"backend": "scripted", "fps": 0}', "'fps'", None),
+    ('{"backend": "scripted", "fps": 1e9}', "option 'fps' must be a frame rate above 0 and at "
+                                            "most 240, got 1000000000.0", None),
+    ('{"backend": "scripted", "fps": true}', "option 'fps' must be a frame rate", None),
+    ('{"backend": "scripted", "seed": 4294967296}', "option 'seed' must be a whole number from 0 "
+                                                    "to 4294967295, got 4294967296", None),
+    ('{"backend": "scripted", "seed": 1208925819614629174706176}', "'seed'", None),
+    ('{"backend": "scripted", "seed": 1.5}', "'seed'", None),
     ('{"backend": "scripted", "speech": "whisper"}', "'speech' must be one of auto, none", "auto"),
     ('{"backend": "scripted", "transcript": 5}', "'transcript' must be text", None),
 ])
@@ -205,6 +212,8 @@ def test_bad_options_are_422_with_valid_values(api, raw, needle, valid):
 @pytest.mark.parametrize("audio,needle", [
     (b"this is not a recording at all", "not an audio file"),
     (WAV[: len(WAV) // 2], "truncated"),
+    (WAV[:30], "the wav file is damaged or truncated: its header ends inside the format chunk"),
+    (WAV[:24] + bytes(4) + WAV[28:], "its header gives a sample rate of 0 Hz"),
     (wav_bytes(0.2), "at least 0.5 s"),
 ])
 def test_bad_audio_is_422_with_the_decoders_reason(api, audio, needle):

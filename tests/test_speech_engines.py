@@ -3,13 +3,11 @@ engine choice ("auto"), and plugins found through entry points."""
 
 import importlib.util
 import os
-import shutil
-import subprocess
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import soundfile as sf
+from speech_synth import speak
 
 from talkrig.inference import registry
 from talkrig.inference.audio import decode_audio
@@ -149,14 +147,9 @@ def test_vosk_with_a_wrong_model_path(scott_clip, tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def korean_speech(tmp_path_factory):
-    """Korean speech synthesized by espeak-ng at test time, after one second of silence."""
-    espeak = shutil.which("espeak-ng")
-    if espeak is None:
-        pytest.fail("espeak-ng is not installed (apt-get install espeak-ng): it speaks the Korean test sentence")
-    path = tmp_path_factory.mktemp("ko") / "ko.wav"
-    subprocess.run([espeak, "-v", "ko", "-s", "150", "-w", str(path), "오늘 날씨가 정말 좋습니다"], check=True)
-    x, rate = sf.read(path, dtype="float32")
+def korean_speech():
+    """Korean speech synthesized by eSpeak NG at test time, after one second of silence."""
+    x, rate = speak("오늘 날씨가 정말 좋습니다", "ko")
     padded = np.concatenate([np.zeros(rate, np.float32), x, np.zeros(rate // 2, np.float32)])
     return decode_audio(padded, sample_rate=rate, name="ko.wav"), 1.0, 1.0 + len(x) / rate
 

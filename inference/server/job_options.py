@@ -12,24 +12,22 @@ recursion error anywhere later.
 """
 
 import json
-import math
 import os
 import re
 from pathlib import Path
 
 import numpy as np
 
+from ...motion.container import check_fps
 from ...motion.errors import TalkrigError
 from ...motion.skeleton import NUM_JOINTS
 from ..generators import check_options, option_specs
-from ..pipeline import GenerateOptions
+from ..pipeline import GenerateOptions, check_seed
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
           "initial_pose")
 KEYPOSE_MODES = ("default", "none")
-MAX_SEED = 2**32 - 1
-MAX_FPS = 240.0
 MAX_JSON_DEPTH = 64  # arrays/objects inside each other; key-pose dictionaries need about 6
 MAX_PATH_BYTES = 4096  # Linux PATH_MAX
 MAX_NAME_BYTES = 255  # one file or folder name (NAME_MAX of common file systems)
@@ -213,17 +211,17 @@ def check_nesting(raw, what, limit=MAX_JSON_DEPTH):
 
 
 def _seed(value):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise OptionsError(f"option 'seed' must be an integer from 0 to {MAX_SEED}, got {value!r}")
-    return value
+    try:
+        return check_seed(value, "option 'seed'")
+    except TalkrigError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def _fps(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0 < value <= MAX_FPS:
-        raise OptionsError(f"option 'fps' must be a frame rate above 0 and at most {MAX_FPS:g}, "
-                           f"got {value!r}")
-    return float(value)
+    try:
+        return check_fps(value, "option 'fps'")
+    except TalkrigError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def transcript_limit(seconds):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ....inference.pipeline import check_seed
 from ..modeldir import ModelError, write_metadata
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class BackendTrainer:
             except ValueError:
                 what = {int: "an integer", float: "a number"}.get(kind, kind.__name__)
                 raise ModelError(f"{cls.name} setting '{key}' must be {what}, got {value!r}") from None
+        if "seed" in config:
+            config["seed"] = check_seed(config["seed"], f"{cls.name} setting 'seed'")
         return config
 
     def tensor(self, key):
