@@ -1,80 +1,67 @@
-"""Motion quality of every available generator, with the real mocap take as the reference.
+"""Motion quality of every generator on speech no model was trained on, beside the baselines that
+could fake a good figure, with contact sheets to judge by eye.
 
-Three settings, each a table whose first column is the real motion scored on its own:
-- audio only: generate from 2_scott_0_2_2.wav (62 s, no motion exists for it); the real take
-  2_scott_0_1_1 is the distribution reference (no L1/PCK: there is no ground truth).
-- leave-out: generate from 2_scott_0_1_1.wav (45 s) and compare with its own motion (L1/PCK
-  too). Generators that read a mocap library are told to leave that take out (``exclude``);
-  with the single take in the shared data nothing is left, so they are scored by the next one.
-- held-out half: a library holding only the first half of the take (0-22.5 s, motion and
-  audio, written to a temporary folder); generate from the second half's audio and compare
-  with the second half's motion. Every generator runs here, so the data-driven ones get
-  ground-truth scores on audio they have never seen.
+The only real motion is the BEAT2 take 2_scott_0_1_1 (45 s). Its first half (motion + audio) is
+all any generator may learn from: the matching library, and the neural models trained on it
+(`benchmarks/bench_training.py --first-half`, or any folder given with --model NAME=DIR).
+Three settings of unseen speech:
 
-Neural generators (a2g, dr2, s2v) use the models benchmarks/bench_training.py trains: in the
-audio-only setting the one trained on the whole take (the default model folder), in the
-held-out half the one trained on the first half only (``--first-half``); they sit out the
-leave-out setting, since every model has seen that take.
+- held-out half: the take's second 22.5 s of audio, against its own motion (ground truth:
+  L1/PCK too).
+- second recording: 2_scott_0_2_2.wav (62 s, the same speaker, no motion exists).
+- lecture: the sound of the lecture video (another speaker in a hall, 203 s), when given with
+  --lecture WAV (extract it with ffmpeg: see RESULTS.md).
 
-Each backend is run with --samples seeds; figures are means over the seeds, multimodality is
-measured across them, and the generation time is the median per sample of the whole pipeline
-(words from the take's TextGrid where one exists, features cached after the first seed).
+The distribution figures (speed histograms, angular speed, jerk) compare with the whole real
+take everywhere: the speaker's statistics over 45 s, not the noisier 22.5 s of one half (the
+real held-out half scores against it in its own row).
 
-    .venv/bin/python benchmarks/bench_quality.py [--samples N] [--backends NAME ...] [--json OUT]
+Each table holds the real motion of the audio (where it exists), then the baselines a generator
+must beat for its figures to mean anything (the first half's mean pose held still; real motion
+shifted in time: the right speaker on the wrong audio), then each generator: means over --samples seeds, seed
+diversity across them, and the audio sensitivity of seed 0 (the same seed on silence and on
+another recording). Every figure that does not beat its baseline is listed under its table.
+
+    .venv/bin/python benchmarks/bench_quality.py [--samples N] [--backends NAME ...]
+        [--lecture WAV] [--model NAME=DIR ...] [--sheets DIR] [--json OUT] [--markdown OUT]
 """
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beat2_scott_train"
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "beat2_scott_train"
 TAKE = "2_scott_0_1_1"
-AUDIO_ONLY = "2_scott_0_2_2"
+SECOND = "2_scott_0_2_2"
+SHEET_TIMES = (1.5, 4.0, 6.5, 9.0, 11.5, 14.0)
+# The figures the markdown summary shows, in this order (keys of motion.metrics.METRICS).
+SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio", "speed_hellinger",
+           "fkd", "pause_speed_ratio", "longest_idle_speech", "speed_energy_correlation", "silence_distance",
+           "other_distance", "other_relative", "pause_jaw_ratio", "seed_diversity", "foot_pops",
+           "longest_lift", "max_jump")
 
 
 @dataclass
 class Setting:
     title: str
     audio: Path  # what the generators hear
-    reference: object  # Motion: ground truth when of the same audio, else distribution only
-    library: Path  # mocap library for data-driven generators
-    exclude: str = ""  # takes to leave out of that library
-    transcript: str | None = None
-    # Which trained model a neural generator uses: "full" (trained on the whole take by
-    # benchmarks/bench_training.py), "first-half" (trained on the first half only, by
-    # bench_training.py --first-half), or "" (none may run: every model has seen this audio).
-    model: str = "full"
-
-
-def transcript_of(stem):
-    path = DATA / f"{stem}.TextGrid"
-    return path.read_text(encoding="utf-8") if path.exists() else None
-
-
-def library_options(info, setting):
-    """Options pointing a data-driven generator at ``setting.library`` (names from describe())."""
-    names = [opt["name"] for opt in info.get("options", [])]
-    options = {}
-    for name in names:
-        if "library" in name:
-            options[name] = str(setting.library)
-        if "exclude" in name and setting.exclude:
-            options[name] = setting.exclude
-    if setting.exclude and not any("exclude" in n for n in names):
-        print(f"  warning: {info['name']} cannot leave {setting.exclude} out of its library",
-              file=sys.stderr)
-    return options
+    reference: object  # Motion the distribution metrics compare with: the whole real take
+    training: object  # the real motion generators may learn from (its mean: the static baseline)
+    truth: object = None  # Motion of this very audio, or None
+    other: Path = None  # another recording, for the audio-sensitivity figure
 
 
 def split_take(folder, real):
-    """Write the take's first half (library) and second half (test audio) under ``folder``.
+    """The take's first half as a library (motion + audio) and its second half's audio.
 
-    Returns (library folder, test wav path, second-half Motion).
+    Returns (library folder, second-half wav path, second-half Motion).
     """
     import soundfile
 
@@ -85,119 +72,196 @@ def split_take(folder, real):
     audio = decode_audio(DATA / f"{TAKE}.wav")
     cut = int(round(half / real.fps * audio.sample_rate))
     library = folder / "library"
-    test = folder / "test"
     library.mkdir()
-    test.mkdir()
     save_motion(real[:half], library / f"{TAKE}_first_half.npz")
     soundfile.write(library / f"{TAKE}_first_half.wav", audio.samples[:cut], audio.sample_rate)
-    soundfile.write(test / f"{TAKE}_second_half.wav", audio.samples[cut:], audio.sample_rate)
-    return library, test / f"{TAKE}_second_half.wav", real[half:]
+    wav = folder / f"{TAKE}_second_half.wav"
+    soundfile.write(wav, audio.samples[cut:], audio.sample_rate)
+    return library, wav, real[half:]
 
 
-def model_options(name, setting):
-    """The ``model`` option of a neural generator in ``setting`` (see Setting.model)."""
+def backend_options(info, library, models):
+    """Options pointing a generator at the first-half library or its first-half model."""
     from talkrig.motion.errors import TalkrigError
     from talkrig.plugins.neural.modeldir import default_model_dir
 
-    if not setting.model:
-        raise TalkrigError(f"its model was trained on {TAKE}, the only mocap take; "
-                           "see the held-out half for its score on unseen audio")
-    folder = default_model_dir(name)
-    if setting.model != "full":
-        folder = folder.parent / "bench" / f"{name}-{setting.model}"
-    return {"model": str(folder)}
+    caps, name = info["capabilities"], info["name"]
+    names = [opt["name"] for opt in info.get("options", [])]
+    options = {"library": str(library)} if caps.get("needs_data") and "library" in names else {}
+    if caps.get("needs_model"):
+        folder = models.get(name) or default_model_dir(name).parent / "bench" / f"{name}-first-half"
+        if not Path(folder).is_dir():
+            raise TalkrigError(f"no model trained on the first half in {folder} "
+                               "(run benchmarks/bench_training.py --first-half, or pass --model)")
+        options["model"] = str(folder)
+    return options
 
 
-def score(info, setting, samples):
+def run_setting(setting, generators, samples, library, models, sheets=None):
     from talkrig.inference.audio import decode_audio
-    from talkrig.inference.evaluate import score_backend
-
-    options = library_options(info, setting) if info["capabilities"].get("needs_data") else {}
-    if info["capabilities"].get("needs_model"):
-        options.update(model_options(info["name"], setting))
-    audio = decode_audio(setting.audio)
-    speech = "transcript" if setting.transcript else "none"
-    scored, _ = score_backend(info["name"], audio, samples, 0, setting.reference, options,
-                              speech=speech, transcript=setting.transcript)
-    scored.metrics["rtf"] = scored.seconds / audio.duration
-    return scored
-
-
-def run_setting(setting, generators, samples):
-    from talkrig.inference.evaluate import audio_onsets, format_table, score_reference
+    from talkrig.inference.evaluate import (audio_context, format_table, judge, score_backend,
+                                            score_baselines, score_motion)
     from talkrig.motion.errors import TalkrigError
 
-    onsets = audio_onsets(setting.audio, setting.reference.fps)
-    # The real motion's own beat consistency is measured against its own audio.
-    same_audio = abs(setting.reference.duration - _duration(setting.audio)) < 0.1
-    reference_onsets = onsets if same_audio else audio_onsets(DATA / f"{TAKE}.wav", setting.reference.fps)
-    columns = [score_reference(setting.reference, reference_onsets, name="real")]
-    skipped = []
+    audio = decode_audio(setting.audio)
+    fps = setting.reference.fps
+    context = audio_context(audio, fps)
+    n_frames = int(round(audio.duration * fps))
+    columns = []
+    if setting.truth is not None:  # the real motion of this audio, against the whole take
+        columns.append(score_motion(setting.truth, "real", "real motion of this audio", setting.reference,
+                                    context))
+        columns[-1].kind = "reference"
+    columns += score_baselines(setting.reference, n_frames, context, ground_truth=setting.truth,
+                               mean_of=setting.training, shift_of=setting.truth)
+    skipped, takes = [], {}
     for info in generators:
         name = info["name"]
         if not info["available"]:
             skipped.append(f"{name}: unavailable ({info['error']})")
             continue
         try:
-            columns.append(score(info, setting, samples))
+            options = backend_options(info, library, models)
+            scored, motions = score_backend(name, audio, samples, 0, setting.reference, options,
+                                            ground_truth=setting.truth, other_audio=setting.other)
         except TalkrigError as exc:
             skipped.append(f"{name}: {exc}")
-    print(f"\n### {setting.title}: {samples} seeds per backend, {len(onsets)} onsets")
+            continue
+        scored.metrics["rtf"] = scored.seconds / audio.duration
+        columns.append(scored)
+        takes[name] = motions[0]
+    judge(columns)
+    print(f"\n### {setting.title}: {samples} seeds per generator")
     print(format_table(columns))
-    for c in columns[1:]:
-        print(f"generation {c.name}: median {c.seconds:.3f} s per sample, "
-              f"real-time factor {c.metrics['rtf']:.4f}")
     for line in skipped:
         print(f"skipped {line}")
+    if sheets is not None:
+        contact_sheet(setting, takes, sheets)
     return {"columns": [c.to_dict() for c in columns], "skipped": skipped}
 
 
-def _duration(path):
-    import soundfile
+def contact_sheet(setting, takes, folder):
+    """Save seed 0 of every generator and render them under the real motion of the audio (or,
+    where there is none, the real take on other speech)."""
+    import subprocess
 
-    return soundfile.info(str(path)).duration
+    from talkrig.inference.evaluate import shifted_take
+    from talkrig.motion import save_motion
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = setting.title.split(":")[0].replace(" ", "_").replace("-", "_")
+    n = min(m.n_frames for m in takes.values()) if takes else setting.reference.n_frames
+    if setting.truth is not None:
+        rows = [("real", setting.truth)]
+    else:
+        rows = [("real take, other speech", shifted_take(setting.reference, n))]
+    rows += list(takes.items())
+    specs = []
+    for k, (label, motion) in enumerate(rows):
+        path = folder / f"{stem}_{k}.npz"
+        save_motion(motion, path)
+        specs.append(f"{label}={path}")
+    output = folder / f"{stem}.png"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "contact_sheet.py"), *specs,
+                    "--times", ",".join(str(t) for t in SHEET_TIMES), "--output", str(output)],
+                   check=True, capture_output=True)
+    print(f"contact sheet: {output}")
+
+
+def markdown(results):
+    """One markdown table per setting: a row per motion, the SUMMARY figures as columns."""
+    from talkrig.motion.metrics import METRICS
+
+    lines = []
+    for title, result in results.items():
+        columns = result["columns"]
+        keys = [k for k in SUMMARY if any(c["metrics"].get(k) is not None for c in columns)]
+        lines.append(f"**{title}**\n")
+        lines.append("| motion | " + " | ".join(f"{METRICS[k].label} ({METRICS[k].unit})"
+                                                 if METRICS[k].unit else METRICS[k].label
+                                                 for k in keys) + " |")
+        lines.append("|---" * (len(keys) + 1) + "|")
+        for c in columns:
+            name = f"*{c['name']}*" if c["kind"] != "generated" else c["name"]
+            cells = [_cell(c["metrics"].get(k)) for k in keys]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        for c in columns:
+            for note in c["notes"]:
+                if "does not beat" in note or "pauses" in note:
+                    lines.append(f"- {c['name']}: {note}")
+        for line in result["skipped"]:
+            lines.append(f"- skipped {line}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(value):
+    if value is None or not np.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    return f"{value:.3g}" if abs(value) >= 0.01 else f"{value:.1e}"
+
+
+def report_seconds(real, repeats=5):
+    """How long every metric of one take takes (the speed table's row)."""
+    import statistics
+
+    from talkrig.inference.evaluate import audio_context
+    from talkrig.motion.metrics import quality_report
+
+    context = audio_context(DATA / f"{TAKE}.wav", real.fps)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        quality_report(real, reference=real, ground_truth=real, **context.report_kwargs(real.n_frames))
+        times.append(time.perf_counter() - start)
+    print(f"quality_report (every metric) on the {real.duration:.0f} s take, {repeats} runs: "
+          f"median {statistics.median(times):.2f} s")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=3, help="seeds per backend (default 3)")
+    parser.add_argument("--samples", type=int, default=3, help="seeds per generator (default 3)")
     parser.add_argument("--backends", nargs="*", help="only these generators (default: all available)")
+    parser.add_argument("--lecture", metavar="WAV", help="the lecture video's sound, decoded")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
+                        help="model trained on the first half for a neural generator")
+    parser.add_argument("--sheets", metavar="DIR", help="also save seed 0 and render contact sheets here")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
+    parser.add_argument("--markdown", metavar="OUT", help="also write summary tables as markdown")
     args = parser.parse_args()
 
-    from talkrig.inference.evaluate import audio_onsets
     from talkrig.inference.generators import list_generators
     from talkrig.motion import load_motion
-    from talkrig.motion.metrics import quality_report
 
+    models = dict(item.split("=", 1) for item in args.model)
     real = load_motion(DATA / f"{TAKE}.npz")
-    onsets = audio_onsets(DATA / f"{TAKE}.wav", real.fps)
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        quality_report(real, reference=real, ground_truth=real, onset_times=onsets)
-        times.append(time.perf_counter() - start)
-    print(f"quality_report (every metric) on the {real.duration:.0f} s take, 5 runs: "
-          f"median {statistics.median(times):.2f} s")
-
+    report_seconds(real)
     generators = [g for g in list_generators() if not args.backends or g["name"] in args.backends]
+    start = time.perf_counter()
     results = {}
     with tempfile.TemporaryDirectory(prefix="talkrig-bench-quality-") as tmp:
-        library, second_half_wav, second_half = split_take(Path(tmp), real)
+        library, half_wav, second_half = split_take(Path(tmp), real)
+        first_half = real[:real.n_frames // 2]
         settings = [
-            Setting(f"audio only: {AUDIO_ONLY}.wav, reference = real take {TAKE} (other speech)",
-                    DATA / f"{AUDIO_ONLY}.wav", real, DATA, transcript=transcript_of(AUDIO_ONLY)),
-            Setting(f"leave-out: {TAKE}.wav against its own motion, {TAKE} excluded from libraries",
-                    DATA / f"{TAKE}.wav", real, DATA, exclude=TAKE, transcript=transcript_of(TAKE),
-                    model=""),
-            Setting(f"held-out half: second half of {TAKE} ({second_half.duration:.1f} s) against its "
-                    "own motion, library = first half only",
-                    second_half_wav, second_half, library, model="first-half"),
+            Setting(f"held-out half: the second {second_half.duration:.1f} s of {TAKE} against its own motion",
+                    half_wav, real, first_half, truth=second_half, other=DATA / f"{SECOND}.wav"),
+            Setting(f"second recording: {SECOND}.wav (62 s, no motion)",
+                    DATA / f"{SECOND}.wav", real, first_half, other=half_wav),
         ]
+        if args.lecture:
+            settings.append(Setting("lecture: the lecture video's sound (203 s, another speaker)",
+                                    Path(args.lecture), real, first_half, other=DATA / f"{SECOND}.wav"))
         for setting in settings:
-            results[setting.title] = run_setting(setting, generators, args.samples)
+            results[setting.title] = run_setting(setting, generators, args.samples, library, models,
+                                                 args.sheets)
+    print(f"\nbench_quality: {time.perf_counter() - start:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(results) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,21 @@ measured across the seeds):
     talkrig eval --backend procedural --backend matching --audio SPEECH.wav --samples 5
 
 Ground-truth metrics (L1, PCK) appear only where --reference is the real motion of the same
-audio; a reference of other speech still gives the distribution metrics (Frechet kinetic
-distance, speed-histogram Hellinger, acceleration and jerk ratios). Beat consistency needs
---audio. The reference itself is scored as the first column. --json OUT writes everything as
-JSON (use - for standard output). A backend that cannot generate (e.g. no trained model) is
-reported on standard error and the others are still scored; the exit code is then 2.
+audio (lengths within a second: they are measured on the frames both have, with a note when the
+counts differ); a reference of other speech still gives the distribution metrics (Frechet
+kinetic distance, speed-histogram Hellinger, angular speed, acceleration and jerk ratios). Beat
+consistency, the pause/speech speed ratio and the speed-loudness correlation need --audio.
+
+The reference itself is scored as the first column, then two baselines any generator must beat
+for its figures to mean something: a static mean pose (regression to the mean: a low joint
+error) and the real take shifted in time (the right speaker on the wrong audio: real dynamics,
+chance beat alignment). Each figure that does not beat its baseline is listed as a note under
+the table. Backends are also run on silence (and on --other SPEECH) with the same seed, for the
+audio-sensitivity figures.
+
+--json OUT writes everything as JSON (use - for standard output). A backend that cannot
+generate (e.g. no trained model) is reported on standard error and the others are still scored;
+the exit code is then 2.
 """
 
 HELP = "score motion with the quality metrics (files, or a backend's own output)"
@@ -38,6 +48,11 @@ def add_arguments(parser):
     parser.add_argument("--speech", default=None,
                         help="speech engine for words when generating (default: the transcript "
                              "if given, else none)")
+    parser.add_argument("--other", metavar="AUDIO",
+                        help="another recording: how much a backend's motion changes with it "
+                             "(same seed), beside the change on silence")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="leave out the static-pose and shifted-take rows")
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT (- for stdout)")
 
 
@@ -56,9 +71,11 @@ def run(args):
     from pathlib import Path
 
     from ..inference.evaluate import (
-        audio_onsets,
+        audio_context,
         format_table,
+        judge,
         score_backend,
+        score_baselines,
         score_files,
         score_reference,
         to_json,
@@ -76,15 +93,18 @@ def run(args):
         raise TalkrigError(f"--samples must be at least 1, got {args.samples}")
     check_seed(args.seed, "--seed")
     check_seed(args.seed + args.samples - 1, "the last seed (--seed + --samples - 1)")
-    for path in [*args.motions, args.reference, args.audio]:
+    for path in [*args.motions, args.reference, args.audio, args.other]:
         if path is not None and not Path(path).is_file():
             raise TalkrigError(f"{path}: no such file")
 
     reference = load_motion(args.reference) if args.reference else None
     fps = reference.fps if reference is not None else 30.0
-    onsets = audio_onsets(args.audio, fps) if args.audio else None
-    columns = [] if reference is None else [score_reference(reference, onsets)]
-    columns += score_files(args.motions, reference, onsets)
+    context = audio_context(args.audio, fps) if args.audio else None
+    columns = [] if reference is None else [score_reference(reference, context)]
+    if reference is not None and not args.no_baselines:
+        n_frames = round(context.duration * fps) if context is not None else reference.n_frames
+        columns += score_baselines(reference, n_frames, context, ground_truth=reference)
+    columns += score_files(args.motions, reference, context)
     failed = []  # backends that could not generate, when others could
 
     if args.backend:
@@ -102,7 +122,8 @@ def run(args):
                           disable=not sys.stderr.isatty()) as bar:
                     scored, _ = score_backend(backend, audio, args.samples, args.seed, reference,
                                               options, speech=speech, transcript=transcript,
-                                              progress=lambda i: bar.update(1))
+                                              progress=lambda i: bar.update(1),
+                                              other_audio=args.other)
             except TalkrigError as exc:
                 if len(args.backend) == 1 and not columns:
                     raise
@@ -110,6 +131,7 @@ def run(args):
                 continue
             columns.append(scored)
 
+    judge(columns)
     result = to_json(columns, args.audio, args.reference)
     result["failed"] = failed
     if args.json == "-":

@@ -1,6 +1,6 @@
 """The generation options shared by `talkrig generate`, `talkrig bake` and `talkrig bake-batch`.
 
-    add_generation_arguments(parser)         # --backend --seed --fps --transcript --speech ...
+    add_generation_arguments(parser)         # --backend --seed --fps --transcript --speech --calm ...
     options = generation_options(args)       # -> inference.pipeline.GenerateOptions
 
 Cheap to import: the pipeline and the transcript reader are imported when options are built.
@@ -37,6 +37,9 @@ def add_generation_arguments(parser, seed=True):
                        help="mocap library folder (NAME.npz + NAME.wav) for the matching generator")
     group.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                        help="a generator option (repeatable); see `talkrig backends`")
+    group.add_argument("--calm", type=float, default=1.0, metavar="0..1",
+                       help="how much the body calms down in pauses of the speech: 0 keeps the "
+                            "generator's motion as it is (default 1)")
     return group
 
 
@@ -59,7 +62,7 @@ def read_transcript(value):
 def generation_options(args, seed=None, backend=None, transcript=None):
     """GenerateOptions from parsed flags; seed/backend/transcript override the flags' values."""
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import GenerateOptions, check_seed
+    from ..inference.pipeline import GenerateOptions, check_calm, check_seed
     from ..motion.container import check_fps
 
     backend_options = parse_option_strings(args.option)
@@ -74,4 +77,4 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         seed=check_seed(seed if seed is not None else getattr(args, "seed", 0), "--seed"),
         fps=check_fps(args.fps, "--fps") if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
-        speech_options=speech_options)
+        speech_options=speech_options, calm=check_calm(args.calm))

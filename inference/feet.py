@@ -1,25 +1,35 @@
 """Feet that stay where they are put: foot contacts and two-bone leg IK for standing speakers.
 
-A planted foot keeps the ankle position and orientation it had when it touched down; hips and
-knees are re-solved every frame so the pelvis can sway, shift weight or dip while the feet stay
-fixed. Contacts come from the generator (``Motion.contacts`` (T, 2): left, right) or, when it
-gives none, from the motion itself (a foot near the floor and barely moving is planted), so a
-generator that walks the root deliberately keeps its steps.
+A planted foot holds one place and orientation on the floor; hips and knees are re-solved
+every frame so the pelvis can sway, shift weight or dip while the feet stay fixed. Contacts
+come from the generator (``Motion.contacts`` (T, 2): left, right) or, when it gives none, from
+the motion itself (a foot near the floor and barely moving is planted), so a generator that
+walks the root deliberately keeps its steps.
+
+A step is a step or nothing: between two plants the foot lifts, travels and lands over at
+least MIN_STEP_SECONDS; a shorter lift or a move of a few centimetres is no step (the foot
+stays down), and a lift of seconds is a wait on the floor followed by a step. Every frame of a
+foot that has contacts is solved, so no blend between solved and unsolved legs can make the
+foot jump, and the knee always bends forwards, never switching to its hyperextended twin.
 """
 
 import numpy as np
 
-from ..motion.rotations import (axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle,
-                                quat_slerp, quat_to_axis_angle)
+from ..motion.rotations import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat,
+                                quat_slerp, quat_to_matrix)
 from ..motion.skeleton import JOINT_INDEX, neutral_skeleton
+from .activity import segments
 
 LEGS = (  # (hip, knee, ankle) of the left and the right leg
     (JOINT_INDEX["left_hip"], JOINT_INDEX["left_knee"], JOINT_INDEX["left_ankle"]),
     (JOINT_INDEX["right_hip"], JOINT_INDEX["right_knee"], JOINT_INDEX["right_ankle"]),
 )
-CONTACT_HEIGHT = 0.03  # m above the ankle's lowest height
+CONTACT_HEIGHT = 0.03  # m above the other ankle
 CONTACT_SPEED = 0.25  # m/s horizontal
-BLEND_SECONDS = 0.15  # IK fades in/out over this at contact edges
+MIN_STEP_SECONDS = 0.3  # a step lifts, moves and places the foot over at least this
+MAX_STEP_SECONDS = 0.7  # and at most this (a longer lift waits on the floor first)
+MIN_STEP_DISTANCE = 0.04  # m: plants closer than this are one plant
+STEP_LIFT = 0.25  # the foot clears the floor by this share of the step length (2-8 cm)
 REACH = 0.995  # a leg is never solved straighter than this share of its length
 # Pelvis and legs only: the feet depend on nothing else, so FK runs on 7 joints, not 55.
 LEG_JOINTS = np.array([0, LEGS[0][0], LEGS[1][0], LEGS[0][1], LEGS[1][1], LEGS[0][2], LEGS[1][2]])
@@ -51,9 +61,14 @@ class _LegSkeleton:
 
 
 def detect_contacts(ankles, fps):
-    """(T, 2) planted flags from world ankle positions (T, 2, 3): low and slow."""
+    """(T, 2) planted flags from world ankle positions (T, 2, 3): low and slow.
+
+    Low is within CONTACT_HEIGHT of the lower ankle in the same frame, not of one floor
+    height for the whole take: a root height that drifts (mocap on a skeleton of other
+    proportions, a crouch) must not lift both feet off the floor for seconds.
+    """
     height = ankles[..., 1]
-    low = height <= height.min(axis=0) + CONTACT_HEIGHT
+    low = height <= height.min(axis=1, keepdims=True) + CONTACT_HEIGHT
     step = np.zeros_like(height)
     if len(ankles) > 1:
         step[1:] = np.linalg.norm(np.diff(ankles[..., [0, 2]], axis=0), axis=-1) * fps
@@ -61,33 +76,97 @@ def detect_contacts(ankles, fps):
     return (low & (step < CONTACT_SPEED)).astype(np.float32)
 
 
-def _segments(flags):
-    d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+def plants(flags, ankles, rot, fps):
+    """Where one foot is planted, as [(start, stop, position (3,), orientation (3, 3)), ...].
 
-
-def _weights(flags, fps):
-    """IK weight per frame (T,): 1 inside contacts, easing to 0 over BLEND_SECONDS outside."""
+    flags : (T,) contact flags of the foot; ankles (T, 3) and rot (T, 3, 3) its world ankle
+    positions and rotations. Lifts shorter than MIN_STEP_SECONDS are no step (the foot stays
+    down); plants closer than MIN_STEP_DISTANCE to the previous one are the same plant. Each
+    plant holds the median ankle position of its frames (height: the foot's median over all
+    its contacts, the floor being flat) and the heading of its middle frame, flat on the floor
+    (a foot that stands is not on its toes).
+    """
+    flags = np.asarray(flags) > 0.5
     n = len(flags)
-    ramp = max(1, int(round(BLEND_SECONDS * fps)))
-    idx = np.flatnonzero(flags)
-    if idx.size == 0:
-        return np.zeros(n)
-    frames = np.arange(n)
-    pos = np.searchsorted(idx, frames)
-    left = np.abs(frames - idx[np.clip(pos - 1, 0, idx.size - 1)])
-    right = np.abs(idx[np.clip(pos, 0, idx.size - 1)] - frames)
-    dist = np.minimum(left, right)
-    u = np.clip(1.0 - dist / (ramp + 1), 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
+    runs = segments(flags)
+    gap = max(1, int(round(MIN_STEP_SECONDS * fps)))
+    merged = []
+    for start, stop in runs:  # a lift too short to be a step is no lift
+        if merged and start - merged[-1][1] < gap:
+            merged[-1] = (merged[-1][0], stop)
+        else:
+            merged.append((start, stop))
+    if not merged:
+        return []
+    contact = np.zeros(n, bool)
+    for start, stop in merged:
+        contact[start:stop] = True
+    floor = float(np.median(ankles[contact, 1]))
+    out = []
+    for start, stop in merged:
+        position = np.median(ankles[start:stop], axis=0)
+        position[1] = floor
+        if out and np.linalg.norm((position - out[-1][2])[[0, 2]]) < MIN_STEP_DISTANCE:
+            out[-1] = (out[-1][0], stop, out[-1][2], out[-1][3])
+            continue
+        out.append((start, stop, position, flat_on_floor(rot[(start + stop - 1) // 2])))
+    return out
+
+
+def flat_on_floor(rotation):
+    """(3, 3) the turn about the vertical (y) axis of a foot's world rotation: the same
+    heading, sole flat (SMPL-X feet are flat in the zero pose)."""
+    forward = rotation[:, 2]
+    yaw = np.arctan2(forward[0], forward[2]) if np.hypot(forward[0], forward[2]) > 1e-6 else 0.0
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+
+
+def foot_targets(plan, n, fps):
+    """(T, 3) ankle targets and (T, 3, 3) rotations of one foot: planted, or stepping.
+
+    plan : :func:`plants` of the foot. Between two plants the foot steps: it leaves the first
+    place, travels on a low arc and lands on the next one over the time between them, at least
+    MIN_STEP_SECONDS (taken from the plants' ends when the gap is shorter) and at most
+    MAX_STEP_SECONDS (the foot waits planted, then steps to land when the motion lands it).
+    """
+    targets = np.zeros((n, 3))
+    orient = np.zeros((n, 3, 3))
+    first = plan[0]
+    targets[:], orient[:] = first[2], first[3]
+    shortest = max(2, int(round(MIN_STEP_SECONDS * fps)))
+    longest = max(shortest, int(round(MAX_STEP_SECONDS * fps)))
+    for (a0, a1, pa, ra), (b0, b1, pb, rb) in zip(plan, plan[1:]):
+        targets[a0:], orient[a0:] = pa, ra
+        lift, land = a1, b0
+        if land - lift < shortest:  # widen into both plants, keeping a frame of each
+            extra = shortest - (land - lift)
+            lift = max(a0 + 1, lift - (extra + 1) // 2)
+            land = min(b1 - 1, lift + shortest)
+        lift = max(lift, land - longest)
+        u = minimum_jerk((np.arange(lift, land + 1) - lift) / max(land - lift, 1))
+        distance = np.linalg.norm((pb - pa)[[0, 2]])
+        height = np.clip(STEP_LIFT * distance, 0.02, 0.08) * np.sin(np.pi * u)
+        targets[lift:land + 1] = pa + (pb - pa) * u[:, None]
+        targets[lift:land + 1, 1] += height
+        qa, qb = matrix_to_quat(ra), matrix_to_quat(rb)
+        orient[lift:land + 1] = quat_to_matrix(quat_slerp(qa, qb, u[:, None]))
+        targets[land + 1:], orient[land + 1:] = pb, rb
+    return targets, orient
+
+
+def minimum_jerk(u):
+    """10u^3 - 15u^4 + 6u^5 of u clipped to [0, 1]: eased progress of a step."""
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * u * (10.0 + u * (-15.0 + 6.0 * u))
 
 
 def plant_feet(motion, contacts=None, skeleton=None):
-    """A copy of ``motion`` whose planted feet stay fixed in the world (hips, knees, ankles and,
-    if a leg cannot reach, the root height are adjusted).
+    """A copy of ``motion`` whose feet are planted, or step cleanly from one place to the next
+    (hips, knees, ankles and, where a leg cannot reach, the root height are adjusted).
 
     contacts : (T, 2) flags (left, right); default ``motion.contacts`` when it has two columns,
-    else detected from the motion.
+    else detected from the motion. A foot with no contact at all is left as it is.
     """
     skeleton = _LegSkeleton(skeleton or neutral_skeleton())
     out = motion.copy()
@@ -101,53 +180,55 @@ def plant_feet(motion, contacts=None, skeleton=None):
     contacts = detect_contacts(ankles, motion.fps) if contacts is None else np.asarray(contacts) > 0.5
     targets = np.array(ankles, copy=True)
     orient = np.array(rot[:, [LEGS[0][2], LEGS[1][2]]], copy=True)
-    weights = np.zeros((n, 2))
+    solved = []
     for leg in range(2):
-        flags = np.asarray(contacts[:, leg]) > 0.5
-        for start, stop in _segments(flags):
-            targets[start:stop, leg] = ankles[start, leg]
-            orient[start:stop, leg] = rot[start, LEGS[leg][2]]
-        weights[:, leg] = _weights(flags, motion.fps)
-        # outside contacts the target follows the motion; hold the touch-down target into
-        # the blend so the fade never pulls toward a moving point
-        for start, stop in _segments(flags):
-            ramp = max(1, int(round(BLEND_SECONDS * motion.fps)))
-            targets[max(0, start - ramp):start, leg] = ankles[start, leg]
-            orient[max(0, start - ramp):start, leg] = rot[start, LEGS[leg][2]]
-            targets[stop:stop + ramp, leg] = ankles[stop - 1, leg]
-            orient[stop:stop + ramp, leg] = rot[stop - 1, LEGS[leg][2]]
-    if not weights.any():
+        plan = plants(contacts[:, leg], ankles[:, leg], orient[:, leg], motion.fps)
+        if plan:
+            targets[:, leg], orient[:, leg] = foot_targets(plan, n, motion.fps)
+            solved.append(leg)
+    if not solved:
         return out
-    _lower_root(out, skeleton, targets, weights)
+    _lower_root(out, skeleton, targets, solved)
     rot, pos = skeleton.forward_kinematics(out.poses, out.trans)
     poses = out.poses.astype(np.float64)
-    for leg, (hip, knee, ankle) in enumerate(LEGS):
-        w = weights[:, leg]
-        active = w > 0
-        if not active.any():
-            continue
-        solved = _solve_leg(skeleton, rot[active], pos[active], poses[active], hip, knee, ankle,
-                            targets[active, leg], orient[active, leg])
-        for j, local in zip((hip, knee, ankle), solved):
-            q0 = axis_angle_to_quat(poses[active, j])
-            q1 = axis_angle_to_quat(local)
-            poses[active, j] = quat_to_axis_angle(quat_slerp(q0, q1, w[active, None]))
+    for leg in solved:
+        hip, knee, ankle = LEGS[leg]
+        local = _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, targets[:, leg], orient[:, leg])
+        for j, value in zip((hip, knee, ankle), local):
+            poses[:, j] = value
     out.poses = poses.astype(np.float32)
     return out
 
 
-def _lower_root(motion, skeleton, targets, weights):
+def _lower_root(motion, skeleton, targets, legs):
     """Drop the root where a planted foot is out of the leg's reach (a straight-legged dip)."""
-    for _ in range(2):
-        _, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
+    for _ in range(3):
+        rot, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
         need = np.zeros(motion.n_frames)
-        for leg, (hip, knee, ankle) in enumerate(LEGS):
-            length = (np.linalg.norm(skeleton.offsets[knee]) + np.linalg.norm(skeleton.offsets[ankle])) * REACH
-            gap = np.linalg.norm(targets[:, leg] - pos[:, hip], axis=-1) - length
-            need = np.maximum(need, np.where(weights[:, leg] > 0, gap, 0.0))
+        for leg in legs:
+            hip, knee, ankle = LEGS[leg]
+            reach = _leg_geometry(skeleton, motion.poses, knee, ankle)[-1] * REACH
+            need = np.maximum(need, np.linalg.norm(targets[:, leg] - pos[:, hip], axis=-1) - reach)
         if not np.any(need > 1e-5):
             return
-        motion.trans[:, 1] -= np.maximum(need, 0.0).astype(np.float32)
+        # the hip drops straight down; lower a little more than the gap so it is closed
+        motion.trans[:, 1] -= (1.05 * np.maximum(need, 0.0)).astype(np.float32)
+
+
+def _leg_geometry(skeleton, poses, knee, ankle):
+    """The knee-bend geometry of a leg in its hip frame, per frame.
+
+    |hip->ankle|^2 = |u|^2 + |s|^2 + 2 (c0 + a cos d + b sin d) when the knee turns by d about
+    the hip's x axis. Returns u (3,), s (F, 3), c0, a, b (F,) and the longest reach (F,) metres.
+    """
+    knee_local = axis_angle_to_matrix(np.asarray(poses, np.float64)[:, knee])
+    u = skeleton.offsets[knee]  # hip -> knee, in the hip frame
+    s = np.einsum("fij,j->fi", knee_local, skeleton.offsets[ankle])  # knee -> ankle, hip frame
+    c0 = u[0] * s[:, 0]
+    a = u[1] * s[:, 1] + u[2] * s[:, 2]
+    b = u[2] * s[:, 1] - u[1] * s[:, 2]
+    longest = np.sqrt(np.maximum(u @ u + np.sum(s * s, axis=-1) + 2.0 * (c0 + np.hypot(a, b)), 0.0))
+    return knee_local, u, s, c0, a, b, longest
 
 
 def _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, target, orient):
@@ -155,24 +236,17 @@ def _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, target, orient):
     parent = skeleton.parents[hip]
     r_parent = rot[:, parent]  # (F, 3, 3)
     r_hip = rot[:, hip]
-    knee_local = axis_angle_to_matrix(poses[:, knee])
-    u = skeleton.offsets[knee]  # hip -> knee, in the hip frame
-    s = np.einsum("fij,j->fi", knee_local, skeleton.offsets[ankle])  # knee -> ankle, hip frame
-    # |u + Rx(d) s|^2 = |u|^2 + |s|^2 + 2 (c0 + a cos d + b sin d)
-    c0 = u[0] * s[:, 0]
-    a = u[1] * s[:, 1] + u[2] * s[:, 2]
-    b = u[2] * s[:, 1] - u[1] * s[:, 2]
-    dist = np.linalg.norm(target - pos[:, hip], axis=-1)
+    knee_local, u, s, c0, a, b, longest = _leg_geometry(skeleton, poses, knee, ankle)
     lu, ls = np.linalg.norm(u), np.linalg.norm(s, axis=-1)
-    dist = np.clip(dist, np.abs(lu - ls) + 1e-4, (lu + ls) * REACH)
+    dist = np.linalg.norm(target - pos[:, hip], axis=-1)
+    dist = np.clip(dist, np.abs(lu - ls) + 1e-4, longest * REACH)
     g = 0.5 * (dist ** 2 - lu ** 2 - ls ** 2) - c0
     amp = np.maximum(np.hypot(a, b), 1e-9)
-    phi = np.arctan2(b, a)
+    phi = np.arctan2(b, a)  # the straightest leg
     spread = np.arccos(np.clip(g / amp, -1.0, 1.0))
-    d1, d2 = phi + spread, phi - spread
-    d1 = (d1 + np.pi) % (2 * np.pi) - np.pi
-    d2 = (d2 + np.pi) % (2 * np.pi) - np.pi
-    delta = np.where(np.abs(d1) < np.abs(d2), d1, d2)
+    # always the knee bent forwards (flexion grows with d): never the hyperextended twin,
+    # and never a switch between the two from one frame to the next
+    delta = (phi + spread + np.pi) % (2 * np.pi) - np.pi
     c, sn = np.cos(delta), np.sin(delta)
     rx = np.zeros((len(delta), 3, 3))
     rx[:, 0, 0] = 1.0

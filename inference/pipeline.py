@@ -40,6 +40,8 @@ class GenerateOptions:
     speech_options : options of the speech engine (e.g. {"model": "/path/to/vosk-model"}).
     initial_pose : (55, 3) axis-angle the motion should start from (e.g. the rig's current
         pose), or None.
+    calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
+        to 1 (the default: gestures settle into slow drift until the next phrase).
     """
 
     backend: str = "procedural"
@@ -51,6 +53,7 @@ class GenerateOptions:
     backend_options: dict = field(default_factory=dict)
     speech_options: dict = field(default_factory=dict)
     initial_pose: object = None
+    calm: float = 1.0
 
 
 @dataclass
@@ -71,6 +74,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     cancelled(): polled between stages and generator windows; True stops with JobCancelled.
     """
     from ..motion.container import check_fps, frame_count
+    from .activity import pause_weight, speech_activity
     from .audio import decode_audio
     from .features import features_for
     from .generators import GenerationRequest, check_options, get_generator
@@ -81,6 +85,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     options = GenerateOptions() if options is None else options
     fps = check_fps(options.fps)
     check_seed(options.seed)
+    calm = check_calm(options.calm)
     step = _Progress(progress, cancelled)
     # Everything a user can get wrong is checked before the expensive work starts.
     generator = get_generator(options.backend)
@@ -107,7 +112,8 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("keyposes", 0.0)
     motion, insertions = insert_keyposes(motion, words, dictionary, options.seed)
     step("postprocess", 0.0)
-    motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps))
+    pause = calm * pause_weight(speech_activity(features, words), gen_fps) if calm > 0 else None
+    motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps), pause=pause)
     step("done", 1.0)
     log.info("generated %d frames at %g fps with %s (%d words, %d key poses)",
              motion.n_frames, fps, options.backend, len(words), len(insertions))
@@ -144,6 +150,17 @@ def check_seed(seed, what="seed"):
             or not 0 <= seed <= MAX_SEED:
         raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
     return int(seed)
+
+
+def check_calm(value, what="calm"):
+    """The calm amount as a float in [0, 1]; TalkrigError naming ``what`` otherwise."""
+    try:
+        calm = float(value) if not isinstance(value, (bool, str)) else float("nan")
+    except (TypeError, ValueError):
+        calm = float("nan")
+    if not 0.0 <= calm <= 1.0:  # also refuses NaN
+        raise TalkrigError(f"{what} must be a number from 0 to 1, got {value!r}")
+    return calm
 
 
 def _words(decoded, options):

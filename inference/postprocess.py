@@ -7,8 +7,12 @@
   lightly smoothed one by how fast it moves (speed-adaptive, like the One Euro filter but
   zero-phase): slow low-amplitude wobble is removed, fast strokes and their sudden stops are
   left alone. There is no blanket low-pass.
+- Pauses: where nobody speaks the body calms down: each joint is blended toward a slowly
+  moving version of itself (a wide Gaussian over time) by how deep into a pause the frame is,
+  so gestures that run on through a silence settle into slow drift and pick up again with the
+  next phrase. Generators keep their own rhythm in speech.
 - Frame rate: slerp resampling (motion.resample) to the requested rate, exact frame count.
-- Feet: planted feet stay fixed (see feet.py).
+- Feet: planted feet stay fixed, steps are whole steps (see feet.py).
 """
 
 import logging
@@ -50,6 +54,8 @@ JAW_MIN_OPEN = -0.05  # the jaw does not close past its rest
 SMOOTH_SIGMA = 0.045  # seconds: the smoothed reference signal
 SLOW, FAST = 0.4, 1.6  # rad/s: below SLOW fully smoothed, above FAST untouched
 SPEED_SPREAD = 0.1  # seconds either side a fast movement protects from smoothing
+CALM_SIGMA = 0.5  # seconds: the slow version of the motion pauses blend toward
+FACE_JOINTS = (J["jaw"], J["left_eye_smplhf"], J["right_eye_smplhf"])  # the face stage's
 
 
 def clamp_joint_limits(motion):
@@ -100,8 +106,36 @@ def _adaptive_vector(values, fps, frames_sigma, slow=0.05, fast=0.3):
     return (keep * values + (1.0 - keep) * smooth).astype(np.float32)
 
 
-def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=None):
+def calm_pauses(motion, pause, sigma=CALM_SIGMA):
+    """A copy that moves slowly where ``pause`` (T,) is 1 and is untouched where it is 0.
+
+    pause : per-frame weight in [0, 1] (``inference.activity.pause_weight`` times the amount
+    wanted). Body, hands and root are blended toward their Gaussian-smoothed selves (sigma in
+    seconds); jaw and eyes are left to the face stage.
+    """
+    out = motion.copy()
+    pause = np.clip(np.asarray(pause, np.float64), 0.0, 1.0)
+    if motion.n_frames < 3 or not np.any(pause > 0):
+        return out
+    if len(pause) != motion.n_frames:
+        raise ValueError(f"pause weights cover {len(pause)} frames, the motion has {motion.n_frames}")
+    frames_sigma = sigma * motion.fps
+    q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)
+    slow = quat_normalize(gaussian_filter1d(q, frames_sigma, axis=0, mode="nearest"))
+    w = pause[:, None, None]
+    blended = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
+    keep = list(FACE_JOINTS)
+    blended[:, keep] = motion.poses[:, keep]
+    out.poses = blended.astype(np.float32)
+    slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
+    out.trans = ((1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans).astype(np.float32)
+    return out
+
+
+def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=None, pause=None):
     """The full post-processing chain; returns a new Motion at ``fps`` (default: unchanged).
+
+    pause : (T,) weights at the motion's own frame rate for :func:`calm_pauses`, or None.
 
     n_frames : the exact frame count wanted at ``fps`` (default frame_count(duration, fps)); the
     last frame is repeated or dropped to match when rounding differs by a frame.
@@ -111,6 +145,8 @@ def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=
         out = clamp_joint_limits(out)
     if smooth:
         out = smooth_jitter(out)
+    if pause is not None:
+        out = calm_pauses(out, pause)
     if fps is not None and float(fps) != out.fps:
         out = resample(out, fps)
     if feet:

@@ -94,6 +94,34 @@ def test_errors_a_user_can_cause(scott_wav, tmp_path):
         generate(str(scott_wav), GenerateOptions(keyposes=str(tmp_path / "missing.json")))
     with pytest.raises(TalkrigError, match="missing.wav"):
         generate(str(tmp_path / "missing.wav"), GenerateOptions(speech="none"))
+    with pytest.raises(TalkrigError, match="calm must be a number from 0 to 1"):
+        generate(str(scott_wav), GenerateOptions(calm=3))
+
+
+@pytest.mark.parametrize("backend", ["procedural", "matching"])
+def test_every_backend_calms_in_pauses_and_keeps_its_feet(backend, mfa_wav, scott_npz, scott_wav, tmp_path):
+    """Spontaneous speech with pauses: the body moves slower in them than in speech (unless
+    calm=0 asks otherwise), and planted feet never pop."""
+    from talkrig.inference.activity import pause_weight, speech_activity
+    from talkrig.motion.metrics import joint_positions
+    from talkrig.motion.metrics.feet import foot_pops
+    from talkrig.motion.skeleton import UPPER_BODY
+
+    options = {}
+    if backend == "matching":
+        os.symlink(scott_npz, tmp_path / "t.npz")
+        os.symlink(scott_wav, tmp_path / "t.wav")
+        options = {"library": str(tmp_path)}
+    ratios = {}
+    for calm in (1.0, 0.0):
+        result = generate(str(mfa_wav), GenerateOptions(backend=backend, speech="none", calm=calm,
+                                                        backend_options=options))
+        pause = pause_weight(speech_activity(result.features), 30.0)[1:] > 0.5
+        p = joint_positions(result.motion, UPPER_BODY)
+        speed = np.linalg.norm(np.diff(p, axis=0), axis=-1).mean(axis=1)
+        ratios[calm] = speed[pause].mean() / speed[~pause].mean()
+        assert foot_pops(result.motion) == 0
+    assert ratios[1.0] < 0.75 and ratios[1.0] < ratios[0.0] - 0.1
 
 
 def test_cli_generate_end_to_end(scott2_wav, scott2_textgrid, scott_npz, scott_wav, tmp_path):

@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 
+from talkrig.inference.activity import pause_weight
 from talkrig.inference.feet import plant_feet
-from talkrig.inference.postprocess import clamp_joint_limits, postprocess, smooth_jitter
+from talkrig.inference.postprocess import calm_pauses, clamp_joint_limits, postprocess, smooth_jitter
 from talkrig.motion import Motion, neutral_skeleton
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import foot_sliding, joint_limit_violations
+from talkrig.motion.metrics.feet import foot_pops
 from talkrig.motion.rotations import geodesic_distance
 
 
@@ -96,3 +98,112 @@ def test_output_frame_rate_and_exact_count(fps):
     m = standing(301)
     out = postprocess(m, fps=fps)
     assert out.fps == fps and out.n_frames == frame_count(301 / 30.0, fps)
+
+
+def _feet(motion):
+    """(T, 2, 3) world ankle positions."""
+    _, pos = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)
+    return pos[:, [7, 8]]
+
+
+def test_a_leg_at_full_reach_bends_forwards_and_never_snaps():
+    # The root rises until the planted legs are at full stretch and the knee starts a little
+    # hyperextended: the solver must keep the knee bent forwards (inside its limit, so the
+    # final clamp changes nothing) and the foot where it is, frame after frame.
+    n = 90
+    m = standing(n)
+    m.poses[:, 4, 0] = -0.15  # left knee slightly backwards
+    m.poses[:, 4, 1:] = (-0.07, -0.09)  # with some twist, as real mocap has
+    m.trans[:, 1] += np.linspace(0.0, 0.04, n)  # the body rises
+    m.trans[:, 2] = 0.03 * np.sin(np.linspace(0, 6, n))  # and sways
+    m.contacts = np.ones((n, 2), np.float32)
+    out = postprocess(m)
+    feet = _feet(out)
+    assert np.linalg.norm(np.diff(feet, axis=0), axis=-1).max() < 0.003
+    assert np.ptp(feet, axis=0).max() < 0.005
+    assert out.poses[:, 4, 0].min() > 0.0  # bent forwards
+    assert joint_limit_violations(out) == 0
+    assert foot_pops(out) == 0
+
+
+def test_flickering_contacts_give_whole_steps_or_none():
+    # Contacts detected on noisy motion flicker; the raw foot creeps forward 20 cm over 3 s.
+    n = 90
+    rng = np.random.default_rng(3)
+    m = standing(n)
+    m.trans[:, 2] = np.linspace(0.0, 0.2, n)
+    contacts = np.ones((n, 2))
+    contacts[rng.random(n) < 0.3, 0] = 0.0  # lifts of a frame or two: no step
+    contacts[45:60, 0] = 0.0  # one real lift of half a second: one step
+    out = plant_feet(m, contacts=contacts)
+    left = _feet(out)[:, 0]
+    speed = np.linalg.norm(np.diff(left, axis=0), axis=-1)
+    moving = speed > 1e-3
+    runs = [b - a for a, b in _runs(moving)]
+    assert len(runs) == 1 and runs[0] >= 0.3 * 30 - 1  # one step of at least 0.3 s
+    assert speed.max() < 0.05  # never a pop
+    assert left[60:, 1].max() - left[:40, 1].max() < 1e-3  # lands on the same floor
+    assert foot_pops(out) == 0
+
+
+def test_a_foot_held_up_for_seconds_waits_on_the_floor_then_steps():
+    n = 120
+    m = standing(n)
+    m.trans[:, 2] = np.where(np.arange(n) < 60, 0.0, 0.25)  # the body moves on at 2 s
+    contacts = np.ones((n, 2))
+    contacts[10:100, 1] = 0.0  # the right foot "lifted" for 3 s
+    out = plant_feet(m, contacts=contacts)
+    right = _feet(out)[:, 1]
+    moving = np.linalg.norm(np.diff(right, axis=0), axis=-1) > 1e-3
+    lifted = right[:, 1] > right[0, 1] + 0.005
+    assert lifted.sum() <= 0.7 * 30 + 1  # off the floor for one step only
+    assert not moving[:70].any()  # waiting planted
+    assert right[-1, 2] - right[0, 2] > 0.2  # then it stepped after the body
+
+
+def test_planted_feet_stand_flat():
+    n = 30
+    m = standing(n)
+    m.poses[:, 7, 0] = 0.5  # left foot on its toes (heel up) all along
+    out = plant_feet(m, contacts=np.ones((n, 2)))
+    rot, _ = neutral_skeleton().forward_kinematics(out.poses, out.trans)
+    sole = rot[:, 7] @ np.array([0.0, 0.0, 1.0])  # the foot's forward direction
+    assert np.abs(sole[:, 1]).max() < 1e-3  # level with the floor
+
+
+def test_calm_pauses_slows_the_body_only_in_pauses():
+    fps, n = 30.0, 180
+    t = np.arange(n) / fps
+    m = standing(n, fps)
+    m.poses[:, 19, 1] = 0.8 + 0.5 * np.sin(2 * np.pi * 1.5 * t)  # gesturing all along
+    m.poses[:, 22, 0] = 0.2 * np.sin(2 * np.pi * 3 * t)  # the jaw is the face stage's
+    speaking = np.ones(n, bool)
+    speaking[60:120] = False
+    out = calm_pauses(m, pause_weight(speaking, fps))
+    speed = np.abs(np.diff(out.poses[:, 19, 1]))
+    before = np.abs(np.diff(m.poses[:, 19, 1]))
+    assert speed[75:105].mean() < 0.3 * before[75:105].mean()
+    assert np.allclose(out.poses[:50], m.poses[:50]) and np.allclose(out.poses[130:], m.poses[130:])
+    assert np.allclose(out.poses[:, 22], m.poses[:, 22])
+    assert np.allclose(calm_pauses(m, np.zeros(n)).poses, m.poses)
+
+
+def _runs(mask):
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+@pytest.mark.parametrize("contacts", ["planted", "detected"])
+def test_real_mocap_legs_through_postprocess_never_pop(scott_motion, contacts):
+    # What a data-driven or learned generator hands the pipeline: real leg motion with steps,
+    # knees near full stretch and a root that drifts (planted: the generator says both feet stand;
+    # detected: it gives no contacts and keeps its steps).
+    m = scott_motion[300:900].copy()
+    m.contacts = np.ones((m.n_frames, 2), np.float32) if contacts == "planted" else None
+    if contacts == "planted":
+        m.trans[:, [0, 2]] = 0.0
+    out = postprocess(m)
+    assert foot_pops(out) == 0
+    assert joint_limit_violations(out) == 0
+    if contacts == "planted":
+        assert np.ptp(_feet(out), axis=0).max() < 0.005

@@ -11,6 +11,7 @@ from talkrig.motion import neutral_skeleton
 from talkrig.motion.metrics.artifacts import frozen_fraction, joint_limit_violations
 from talkrig.motion.metrics.beats import beat_consistency
 from talkrig.motion.metrics.distribution import mean_jerk
+from talkrig.motion.metrics.phrasing import longest_idle_speech
 from talkrig.motion.rotations import geodesic_distance
 
 from generation_support import silent_features
@@ -51,12 +52,10 @@ def test_arms_come_down_from_the_t_pose_and_rest_in_silence(procedural):
     assert frozen_fraction(motion) == 0.0  # breathing and idle motion, even in silence
 
 
-def test_alive_but_not_jittery(procedural, speech, scott_motion):
+def test_alive_within_its_limits(procedural, speech):
     motion = run(procedural, speech, 3)
     assert frozen_fraction(motion) == 0.0
     assert joint_limit_violations(motion) == 0.0
-    # smoother than real mocap, yet clearly moving
-    assert 0.2 * mean_jerk(scott_motion) < mean_jerk(motion) < 1.2 * mean_jerk(scott_motion)
     wrist_speed = np.linalg.norm(np.diff(neutral_skeleton().forward_kinematics(motion.poses)[1][:, 20:22],
                                          axis=0), axis=-1) * FPS
     assert wrist_speed.mean() > 0.1  # m/s: the hands gesture
@@ -103,3 +102,111 @@ def test_jaw_follows_speech_energy(procedural, speech):
     assert 0.0 <= jaw.min() and jaw.max() < 0.3
     assert np.corrcoef(jaw, speech.rms)[0, 1] > 0.6
     assert motion.expressions.shape[1] == 100 and np.abs(motion.expressions).max() > 0.5
+
+
+# --- on speech it has never heard: every phrase gets gestures, the dynamics of a real speaker ---
+
+SEEDS = 6
+
+
+def _phrases_of(textgrid, n):
+    from talkrig.inference.activity import close_gaps
+    from talkrig.plugins.transcript.textgrid import word_intervals
+
+    mask = np.zeros(n, bool)
+    for start, end, _ in word_intervals(textgrid.read_text(encoding="utf-8")):
+        mask[int(start * FPS):int(np.ceil(end * FPS))] = True
+    return close_gaps(mask, round(0.35 * FPS))
+
+
+def _degraded(samples, kind, rng):
+    power = np.mean(samples[np.abs(samples) > 0.02 * np.abs(samples).max()] ** 2)
+    if kind == "hiss":  # 5 dB SNR
+        return samples + rng.normal(0.0, np.sqrt(power / 10 ** 0.5), samples.shape)
+    if kind == "quiet":  # -40 dB on 16-bit samples
+        return np.round((samples * 0.01 + rng.normal(0.0, 2e-5, samples.shape)) * 32767) / 32767
+    return samples
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("recording, kind", [("scott", "clean"), ("scott", "hiss"), ("scott2", "quiet"),
+                                             ("mfa", "clean"), ("mfa", "hiss"), ("mfa", "quiet")])
+def test_never_idle_through_a_phrase_on_any_seed(procedural, recording, kind, request):
+    """The longest stretch of speech without a stroke stays near the real speaker's own (1.5 s
+    in the real take) on every seed, on clean, noisy and quiet recordings of three voices."""
+    audio = decode_audio(request.getfixturevalue(f"{recording}_wav"))
+    samples = _degraded(audio.samples.astype(np.float64), kind, np.random.default_rng(5))
+    features = compute_features(samples, audio.sample_rate, FPS)
+    speaking = _phrases_of(request.getfixturevalue(f"{recording}_textgrid"), features.n_frames)
+    idle = [longest_idle_speech(run(procedural, features, seed), speaking) for seed in range(SEEDS)]
+    assert max(idle) < 3.0, f"idle {max(idle):.1f} s on seed {int(np.argmax(idle))}"
+
+
+def test_never_idle_with_a_synthetic_voice(procedural):
+    """Sentences spoken by eSpeak NG voices with pauses between them: gestures in every
+    sentence, on every seed."""
+    from scipy.signal import resample_poly
+
+    from speech_synth import speak
+
+    rng = np.random.default_rng(2)
+    for voice, wpm in (("en-us+f3", 175), ("en-gb-scotland+m3", 150)):
+        parts, speaking = [], []
+        for text in ("When we look at the numbers, the picture is surprisingly clear.",
+                     "First, the costs have gone up every single year.",
+                     "So what can we do about it? Well, there are three things."):
+            samples, rate = speak(text, voice, wpm)
+            samples = resample_poly(samples, 16000, rate) if rate != 16000 else samples
+            gap = np.zeros(int(rng.uniform(1.0, 2.0) * 16000))
+            parts += [samples, gap]
+            speaking += [np.ones(len(samples), bool), np.zeros(len(gap), bool)]
+        samples, speaking = np.concatenate(parts), np.concatenate(speaking)
+        features = compute_features(samples, 16000, FPS)
+        frames = np.minimum((np.arange(features.n_frames) * 16000 / FPS).astype(int), len(samples) - 1)
+        for seed in range(SEEDS):
+            assert longest_idle_speech(run(procedural, features, seed), speaking[frames]) < 3.0, (voice, seed)
+
+
+def test_moves_like_the_real_speaker_on_new_speech(procedural, speech, scott_motion):
+    """Calibrated against the shared take: on the other recording, angular speed, jerk and
+    the speed histograms of the upper body are the real speaker's (means over seeds)."""
+    from talkrig.motion.metrics import mean_angular_speed, speed_hellinger
+    from talkrig.motion.metrics.distribution import DISTRIBUTION_JOINTS
+
+    from talkrig.inference.postprocess import postprocess
+
+    motions = [postprocess(run(procedural, speech, seed)) for seed in range(4)]
+    angular = np.mean([mean_angular_speed(m) for m in motions]) / mean_angular_speed(scott_motion)
+    jerk = np.mean([mean_jerk(m, DISTRIBUTION_JOINTS) for m in motions]) / mean_jerk(scott_motion, DISTRIBUTION_JOINTS)
+    hellinger = np.mean([speed_hellinger(m, scott_motion) for m in motions])
+    assert 0.8 < angular < 1.25 and 0.8 < jerk < 1.25
+    assert hellinger < 0.13
+
+
+def test_no_raised_palm_to_the_listener_in_the_repertoire_or_the_key_poses():
+    """Every pose the beat planner draws from, and every bundled key pose, keeps the hand below
+    the shoulder and never shows a raised palm to the listener (the "oath" look); variants
+    drawn by the planner obey the same check."""
+    import json
+
+    from talkrig.inference.keyposes import DEFAULT_PATH
+    from talkrig.motion.rotations import axis_angle_to_quat
+    from talkrig.plugins.procedural import poses as P
+    from talkrig.plugins.procedural.plan import _Planner
+
+    for name in list(P.BEAT_GESTURES) + list(P.ADAPTORS):
+        for side in ("left", "right"):
+            values, _ = P.side_pose(name, side)
+            assert P.plausible(axis_angle_to_quat(values), side), (name, side)
+    for entry in json.loads(DEFAULT_PATH.read_text())["entries"]:
+        for side in ("left", "right"):
+            names = [f"{side}_{j}" for j in ("collar", "shoulder", "elbow", "wrist")]
+            if "pose" in entry and names[1] in entry["pose"]:
+                values = np.array([entry["pose"].get(n, [0.0, 0.0, 0.0]) for n in names])
+                assert P.plausible(axis_angle_to_quat(values), side), entry["words"][0]
+    planner = _Planner(None, np.random.default_rng(0), {}, 10.0)
+    for name in P.BEAT_GESTURES:
+        for _ in range(20):
+            assert P.plausible(planner.gesture_pose(name, "right", 1.1, 2.8), "right")
+    raised = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.8], [0.0, -1.6, 0.0], [0.0, 0.0, 0.0]])
+    assert not P.plausible(axis_angle_to_quat(raised), "left")  # upper arm raised, hand by the head

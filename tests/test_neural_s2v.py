@@ -86,3 +86,77 @@ def test_text_variant_trains_on_word_timings_and_generates(tmp_path, scott2_text
     words.write_text(json.dumps(words_to_json(read_word_file(scott2_textgrid))))
     summary, _ = generate_in_subprocess("s2v", result.folder, words_json=words)
     assert summary["torch_imported"] is False and summary["frames"] == 1860
+
+
+def test_early_stopping_exports_the_best_weights_not_the_last(tmp_path, monkeypatch):
+    """Validation falls to epoch 3 then rises: training stops at epoch 6 (patience 3) and the
+    exported ONNX model computes what the epoch-3 weights compute."""
+    import copy
+
+    import onnxruntime
+    import torch
+
+    from talkrig.plugins.neural.training import loop
+
+    scripted = iter([5.0, 4.0, 3.0, 3.5, 3.2, 3.9, 9.0, 9.0])
+    states = {}
+
+    def scripted_validation(trainer, batches):
+        states[len(states) + 1] = copy.deepcopy(trainer.model.state_dict())
+        return next(scripted)
+
+    monkeypatch.setattr(loop, "validation_loss", scripted_validation)
+    result, history, _ = train_tiny("s2v", take_folder(tmp_path), tmp_path / "model", epochs=20,
+                                    val_every=1, patience=3, **TINY)
+    assert result.stopped_early and result.epochs == 6 and len(history) == 6
+    assert result.best_epoch == 3 and result.val_loss == 3.0
+    meta = json.loads((result.folder / "talkrig_model.json").read_text())
+    assert meta["training"]["best_epoch"] == 3 and meta["training"]["stopped_early"] is True
+
+    checkpoint = loop.load_checkpoint(result.folder, "s2v")
+    trainer = S2VTrainerFor(tmp_path, checkpoint)
+    rng = np.random.default_rng(0)
+    features = (checkpoint["stats"]["input_mean"] + checkpoint["stats"]["input_std"]
+                * rng.standard_normal((1, 50, 28))).astype(np.float32)
+    h = np.zeros((trainer.model.layers, 1, trainer.model.hidden), np.float32)
+    session = onnxruntime.InferenceSession(str(result.folder / "s2v.onnx"))
+    exported = session.run(None, {"features": features, "h0": h, "c0": h})[0]
+
+    def difference(state):
+        trainer.model.load_state_dict(state)
+        trainer.model.eval()
+        with torch.no_grad():
+            out = trainer.model(torch.from_numpy(features), torch.from_numpy(h), torch.from_numpy(h))
+        return float(np.abs(exported - out[0].numpy()).max())
+
+    assert difference(states[3]) < 1e-4
+    assert difference(states[6]) > 1e-3
+    # Running the same command again trains no further: the run has ended.
+    again, history, _ = train_tiny("s2v", take_folder(tmp_path), tmp_path / "model", epochs=20,
+                                   val_every=1, patience=3, **TINY)
+    assert again.epochs == 6 and history == [] and again.best_epoch == 3
+
+
+def S2VTrainerFor(tmp_path, checkpoint):
+    """A trainer with the checkpoint's configuration and statistics, to rebuild its network."""
+    from talkrig.plugins.neural.training.data import load_dataset
+    from talkrig.plugins.s2v.train import S2VTrainer
+
+    dataset = load_dataset(take_folder(tmp_path), "mfcc", val_split=0.1)
+    return S2VTrainer(dataset, checkpoint["config"], checkpoint["stats"])
+
+
+def test_training_stops_when_the_real_validation_loss_rises(tmp_path):
+    """Unregularised and with a high learning rate, the LSTM memorises 40 s of speech within
+    a few epochs: the loss on the held-out 4.5 s stops improving, training stops, and the
+    exported weights are those of the lowest validation loss seen."""
+    result, history, _ = train_tiny("s2v", take_folder(tmp_path), tmp_path / "model", epochs=30,
+                                    val_every=1, patience=4, lr=0.01, dropout=0.0,
+                                    input_noise=0.0, **TINY)
+    vals = [h["val"] for h in history]
+    assert result.stopped_early and result.epochs < 30
+    assert result.val_loss == min(vals) == vals[result.best_epoch - 1]
+    assert min(vals[result.best_epoch:]) > result.val_loss
+    assert result.epochs - result.best_epoch == 4
+    # Meanwhile the training loss kept falling: the network was memorising the take.
+    assert history[-1]["total"] < history[result.best_epoch - 1]["total"]

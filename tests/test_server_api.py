@@ -348,6 +348,15 @@ def test_initial_pose_is_checked_and_passed_on(api):
         assert answer.status_code == 422 and "initial_pose" in answer.json()["detail"]
 
 
+def test_calm_is_checked_and_passed_on(api):
+    job_id = submit(api, {**job_options(), "calm": 0.25}).json()["id"]
+    wait_state(api, job_id)
+    assert api.pipeline.calls[-1].calm == 0.25
+    for bad in (1.5, -0.1, "lots", True, None):
+        answer = submit(api, {**job_options(), "calm": bad})
+        assert answer.status_code == 422 and "calm" in answer.json()["detail"]
+
+
 def test_inline_key_poses_reach_the_real_pipeline_as_a_file_that_is_removed(tmp_path, monkeypatch):
     from talkrig.inference import pipeline
     from talkrig.inference.pipeline import GenerateOptions

@@ -26,7 +26,7 @@ from ..pipeline import GenerateOptions, check_seed
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
-          "initial_pose")
+          "initial_pose", "calm")
 KEYPOSE_MODES = ("default", "none")
 MAX_JSON_DEPTH = 64  # arrays/objects inside each other; key-pose dictionaries need about 6
 MAX_PATH_BYTES = 4096  # Linux PATH_MAX
@@ -77,6 +77,7 @@ def parse_options(raw, catalog, data_dir, max_seconds=None):
         keyposes=_keyposes(given.get("keyposes", defaults.keyposes), data_dir),
         backend_options=_backend_options(generator, given.get("backend_options") or {}, data_dir),
         initial_pose=_initial_pose(given.get("initial_pose")),
+        calm=_calm(given.get("calm", defaults.calm)),
     )
 
 
@@ -208,6 +209,15 @@ def check_nesting(raw, what, limit=MAX_JSON_DEPTH):
     if depth > limit:
         raise OptionsError(f"{what} nests arrays or objects {depth} deep; at most {limit} levels "
                            "are accepted")
+
+
+def _calm(value):
+    from ..pipeline import check_calm
+
+    try:
+        return check_calm(value, "option 'calm'")
+    except TalkrigError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def _seed(value):

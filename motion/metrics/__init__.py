@@ -25,16 +25,29 @@ Distribution against a real take (distribution.py):
     speed_hellinger(generated, reference)     GENEA speed-histogram Hellinger distance
     speed_histograms(motion), hellinger_distance(p, q)
     mean_speed(motion), mean_acceleration(motion), mean_jerk(motion)
+    mean_angular_speed(motion)                upper-body local rotation speed, rad/s
 Artefacts (artifacts.py):
     foot_sliding(motion)                      planted-foot horizontal speed, m/s
     joint_limit_violations(motion)            fraction of hinge joints bent out of range
     frozen_fraction(motion)                   fraction of frames with no body motion
     max_jump(motion)                          largest frame-to-frame joint jump, metres
+Gesturing through speech (phrasing.py):
+    longest_idle_speech(motion, speaking)     longest speech without a hand stroke, seconds
+Feet (feet.py):
+    foot_pops(motion), foot_pop_count(motion) a planted foot jumping > 5 cm in a frame, per minute
+    longest_lift(motion)                      longest time a foot stays off the floor, seconds
+Audio and seed dependence (sensitivity.py):
+    pose_distance(a, b)                       mean joint-rotation angle frame by frame, rad
+    seed_diversity(samples)                   mean pairwise pose distance across seeds, rad
+    audio_sensitivity(speech, silence, other) same seed, other audio: distances and speed ratio
+    speed_energy_correlation(motion, energy)  Pearson r of joint speed and log loudness
+    speech_mask(intervals, n_frames, fps), pause_speed_ratio(motion, speech)
 Everything at once (report.py):
     quality_report(motion, reference=None, ground_truth=None, onset_times=None, samples=None)
     mean_reports(reports), METRICS (unit, direction and label of every report key)
 Kinematics (kinematics.py):
-    joint_positions(motion, joints, world), joint_speed, velocity, acceleration, jerk
+    joint_positions(motion, joints, world), joint_speed, velocity, acceleration, jerk,
+    angular_speed(motion, joints)             local joint rotation speed, rad/s
 """
 
 from .accuracy import PCK_THRESHOLD, l1_error, pck
@@ -46,13 +59,25 @@ from .distribution import (
     hellinger_distance,
     kinetic_features,
     mean_acceleration,
+    mean_angular_speed,
     mean_jerk,
     mean_speed,
     speed_hellinger,
     speed_histograms,
 )
-from .kinematics import DEFAULT_JOINTS, acceleration, jerk, joint_positions, joint_speed, velocity
+from .feet import foot_pop_count, foot_pops, longest_lift
+from .phrasing import longest_idle_speech
+from .kinematics import (DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed,
+                         velocity)
 from .report import METRICS, MetricInfo, mean_reports, quality_report
+from .sensitivity import (
+    audio_sensitivity,
+    pause_speed_ratio,
+    pose_distance,
+    seed_diversity,
+    speech_mask,
+    speed_energy_correlation,
+)
 from .variety import diversity, l1_div, multimodality
 
 __all__ = [
@@ -61,8 +86,11 @@ __all__ = [
     "BEAT_SIGMA", "beat_consistency", "motion_beats", "local_minima",
     "frechet_kinetic_distance", "kinetic_features", "frechet_distance",
     "speed_hellinger", "speed_histograms", "hellinger_distance",
-    "mean_speed", "mean_acceleration", "mean_jerk",
+    "mean_speed", "mean_acceleration", "mean_jerk", "mean_angular_speed",
+    "foot_pops", "foot_pop_count", "longest_lift", "angular_speed", "longest_idle_speech",
     "foot_sliding", "joint_limit_violations", "frozen_fraction", "max_jump",
+    "pose_distance", "seed_diversity", "audio_sensitivity", "speed_energy_correlation",
+    "speech_mask", "pause_speed_ratio",
     "quality_report", "mean_reports", "METRICS", "MetricInfo",
     "DEFAULT_JOINTS", "joint_positions", "joint_speed", "velocity", "acceleration", "jerk",
 ]

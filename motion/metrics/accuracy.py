@@ -6,6 +6,8 @@ stochastic generator does NOT reproduce the ground truth, so read these with the
 and distribution metrics, never alone.
 """
 
+import logging
+
 import numpy as np
 
 from ..errors import MotionValueError
@@ -14,24 +16,28 @@ from .kinematics import DEFAULT_JOINTS, joint_positions, require_same_rate
 # Audio2Gestures (Li et al., ICCV 2021, Eq. 14) counts a keypoint as correct within
 # delta = 0.2 of its joint-position units; we read those units as decimetres, so 0.2 dm.
 PCK_THRESHOLD = 0.02  # metres
-# Frame counts that differ by at most this much (rounding of durations) are trimmed to match.
+# Frame counts that differ by more than this (not just rounding of durations) are logged.
 FRAME_TOLERANCE = 2
+
+log = logging.getLogger(__name__)
 
 
 def aligned_positions(generated, ground_truth, joints=DEFAULT_JOINTS, skeleton=None):
-    """Root-relative positions of both motions over their common frames.
+    """Root-relative positions of both motions over their common frames (the first
+    min(T_gen, T_gt)): mocap often ends a little before or after its audio.
 
     Returns (P_gen, P_gt), each (T, J, 3) metres. Raises MotionValueError when the frame rates
-    differ or the lengths differ by more than FRAME_TOLERANCE frames (not the same audio).
+    differ or there is no common frame; logs a warning when the lengths differ by more than
+    FRAME_TOLERANCE frames.
     """
     require_same_rate(generated, ground_truth, "a ground-truth metric")
     n_gen, n_gt = generated.n_frames, ground_truth.n_frames
-    if abs(n_gen - n_gt) > FRAME_TOLERANCE:
-        raise MotionValueError(
-            f"ground-truth metrics need motions of the same audio: {n_gen} generated frames "
-            f"against {n_gt} reference frames"
-        )
     n = min(n_gen, n_gt)
+    if n == 0:
+        raise MotionValueError("ground-truth metrics need at least one frame in both motions")
+    if abs(n_gen - n_gt) > FRAME_TOLERANCE:
+        log.warning("ground-truth metrics on the first %d frames: %d generated frames against "
+                    "%d reference frames", n, n_gen, n_gt)
     gen = joint_positions(generated[:n], joints, skeleton=skeleton)
     gt = joint_positions(ground_truth[:n], joints, skeleton=skeleton)
     return gen, gt

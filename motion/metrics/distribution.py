@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import MotionValueError
 from ..skeleton import UPPER_BODY
-from .kinematics import DEFAULT_JOINTS, acceleration, jerk, joint_positions, joint_speed
+from .kinematics import DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed
 
 KINETIC_WINDOW = 2.0  # seconds per window of kinetic statistics
 KINETIC_HOP = 0.5  # seconds between window starts
@@ -143,3 +143,14 @@ def mean_jerk(motion, joints=DEFAULT_JOINTS, skeleton=None):
     if p.shape[0] < 4:
         raise MotionValueError("mean jerk needs at least 4 frames")
     return float(np.linalg.norm(jerk(p, motion.fps), axis=-1).mean())
+
+
+def mean_angular_speed(motion, joints=DISTRIBUTION_JOINTS):
+    """Mean rotation speed of the upper-body joints in their parents' frames, rad/s.
+
+    Unlike joint positions, local rotations measure each joint's own activity: a wrist that
+    turns while the arm is still counts, a hand carried by a turning torso does not.
+    """
+    if motion.n_frames < 2:
+        raise MotionValueError("angular speed needs at least 2 frames")
+    return float(angular_speed(motion, joints).mean())

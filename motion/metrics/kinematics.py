@@ -68,6 +68,21 @@ def central_speed(positions, fps):
     return np.linalg.norm(np.gradient(p, axis=0), axis=-1) * float(fps)
 
 
+def angular_speed(motion, joints=None):
+    """(T-1, J) rotation speed of each joint in its parent's frame, radians per second.
+
+    The geodesic angle between a joint's local rotations in consecutive frames times the frame
+    rate: how fast the joint itself turns, whatever the body around it does.
+    joints : index array into the 55 SMPL-X joints, or None for all 55.
+    """
+    from ..rotations import geodesic_distance
+
+    poses = np.asarray(motion.poses, dtype=np.float64)
+    if joints is not None:
+        poses = poses[:, np.asarray(joints)]
+    return geodesic_distance(poses[:-1], poses[1:]) * float(motion.fps)
+
+
 def require_same_rate(a, b, what):
     """Raise MotionValueError when two motions are at different frame rates."""
     if a.fps != b.fps:

@@ -12,8 +12,10 @@ log = logging.getLogger(__name__)
 
 
 class ProceduralGenerator(Generator):
-    """Beat gestures on stressed syllables, head motion from pitch and energy, breathing, weight
-    shifts and idle motion, fingers and jaw, from an authored pose repertoire."""
+    """Beat gestures on stressed syllables in every phrase, from an authored repertoire (palm
+    orientations, deictics, metaphorics, self-adaptors in pauses), head motion from pitch and
+    energy, breathing, a relaxed stance with weight shifts, fingers and jaw; its dynamics are
+    calibrated on real mocap (benchmarks/bench_calibration.py)."""
 
     name = "procedural"
     summary = ("Embedded default: prosody-driven beat gestures, head motion, breathing and idle "

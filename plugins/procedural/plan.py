@@ -5,8 +5,11 @@ and the seeded random generator; rendering any window afterwards is a pure funct
 
 A gesture unit follows the classic phases: preparation (the hand travels into gesture space),
 a stroke that lands on a stressed beat, further beat strokes on the following stressed beats,
-a short hold, then a retraction to rest when a long pause follows (or straight into the next
-unit). One-handed units send the other hand back to rest or let it wait low.
+a short hold, then a retraction to rest when a real pause follows (or straight into the next
+unit); in a long pause the hands may clasp (and rub) instead of hanging. Every phrase of
+speech gets units: the hands rest only in pauses. One-handed units send the other hand back
+to rest or let it wait low. Variants of a pose are drawn around the repertoire's and checked
+(poses.plausible) so no variant raises a palm to the listener.
 """
 
 from dataclasses import dataclass
@@ -14,10 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_slerp
-from .poses import BEAT_GESTURES, side_pose
+from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose
 from .tracks import EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
+HAND_SHARES = (0.3, 0.58)  # cumulative: dominant hand alone, the other alone, then both
+RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
+DROP_GAP = 0.8  # seconds between two units' beats: the hands may sink toward rest between them
+ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
 
 
 @dataclass
@@ -36,6 +43,7 @@ class Plan:
     stance: KeyTrack  # (1,) weight shift -1 (on the right foot) .. 1 (on the left foot)
     breath_rate: float  # Hz
     breath_phase: float
+    rubs: list  # (start, end) seconds of clasped hands rubbing
 
 
 def _vary(values, rng, amount):
@@ -72,14 +80,15 @@ class _Planner:
         self.flicks = {side: ([], []) for side in SIDES}
         self.previous_gesture = None
         self.previous_hands = None
+        self.rubs = []  # (start, end) seconds the clasped hands rub each other
 
     # --- gestures -------------------------------------------------------------------------
     def choose_hands(self):
         other = "left" if self.dominant == "right" else "right"
-        if self.previous_hands is not None and self.rng.random() < 0.5:
+        if self.previous_hands is not None and self.rng.random() < 0.4:
             return self.previous_hands
-        r = self.rng.random()
-        hands = (self.dominant,) if r < 0.45 else (other,) if r < 0.62 else SIDES
+        r = self.rng.random()  # real speakers use both hands about equally, often together
+        hands = (self.dominant,) if r < HAND_SHARES[0] else (other,) if r < HAND_SHARES[1] else SIDES
         self.previous_hands = hands
         return hands
 
@@ -93,10 +102,18 @@ class _Planner:
         return names[self.rng.choice(len(names), p=weights / weights.sum())]
 
     def gesture_pose(self, name, side, amplitude, variation=1.5):
+        """A variant of a repertoire pose: jittered per joint, scaled from low in gesture space
+        by ``amplitude``; a variant a speaker would not make (see poses.plausible) is drawn
+        again with less jitter."""
         values, _ = side_pose(name, side)
-        target = _vary(values, self.rng, variation)
         low = quat_slerp(self.rest[side], self.ready[side], 0.5)
-        return quat_slerp(low, target, float(np.clip(amplitude, 0.0, 1.1)))
+        amount = float(np.clip(amplitude, 0.0, 1.1))
+        for _ in range(4):
+            pose = quat_slerp(low, _vary(values, self.rng, variation), amount)
+            if plausible(pose, side):
+                return pose
+            variation *= 0.5
+        return quat_slerp(low, axis_angle_to_quat(values), amount)
 
     def unit(self, beats, strengths, phrase_end, pause_after, last_in_phrase):
         """One gesture unit over ``beats``: prepare, stroke on the beats, then hold or retract."""
@@ -104,7 +121,7 @@ class _Planner:
         name = self.choose_gesture(len(hands) == 2)
         self.previous_gesture = name
         strength = float(np.mean(strengths))
-        amplitude = np.clip(0.6 + 0.45 * strength + self.rng.normal(0, 0.08), 0.45, 1.05)
+        amplitude = np.clip(0.7 + 0.4 * strength + self.rng.normal(0, 0.1), 0.5, 1.1)
         amplitude *= min(self.energy_scale, 1.3)
         prep = self.rng.uniform(0.3, 0.5) * (1.1 - 0.25 * strength)
         hold = self.rng.uniform(0.2, 0.45)
@@ -116,7 +133,9 @@ class _Planner:
             self._strokes(side, name, beats + lag, strengths, amplitude, prep)
         end = beats[-1] + hold
         if last_in_phrase:
-            if pause_after > 1.3:
+            if pause_after > ADAPTOR_PAUSE:
+                self._settle(max(end, phrase_end - 0.05), phrase_end + pause_after)
+            elif pause_after > RETRACT_PAUSE:
                 start = max(end, phrase_end - 0.05)
                 for side in hands:
                     self._retract(side, start)
@@ -139,7 +158,7 @@ class _Planner:
         self.active[side] = True
         times, amps = self.flicks[side]
         for b, s in zip(beats[first + 1:], strengths[first + 1:]):
-            variant = self.gesture_pose(name, side, amplitude * self.rng.uniform(0.8, 1.15), 2.2)
+            variant = self.gesture_pose(name, side, amplitude * self.rng.uniform(0.7, 1.2), 2.8)
             travel = max(self.rng.uniform(0.25, 0.4), _travel_time(keys.last_value, variant))
             if self.rng.random() < 0.8 and b - keys.last_time >= travel:
                 keys.move(b - travel, b, variant, EASE_STROKE)
@@ -147,7 +166,7 @@ class _Planner:
             else:
                 size = 1.0
             times.append(b)
-            amps.append(size * amplitude * (0.55 + 0.45 * s) * self.rng.uniform(0.8, 1.2))
+            amps.append(size * amplitude * (0.65 + 0.5 * s) * self.rng.uniform(0.8, 1.2))
 
     def _release(self, side, start):
         """A hand left out of a one-handed unit goes to rest, or waits low in gesture space."""
@@ -161,6 +180,7 @@ class _Planner:
         self.active[side] = False
 
     def phrases(self):
+        """Gesture units over every phrase: a phrase of speech is never left without strokes."""
         p = self.p
         phrases = p.phrases
         for i, (start, stop) in enumerate(phrases):
@@ -169,18 +189,41 @@ class _Planner:
             beats, strengths = p.beats[inside], p.beat_strength[inside]
             if len(beats) == 0 or self.energy_scale <= 0:
                 continue
-            energy = float(np.mean(p.at(p.energy, beats)))
-            chance = np.clip((0.85 + 0.15 * energy) * self.rate, 0.0, 0.97)
-            if self.rng.random() > chance:
-                self._rest_all(start)
-                continue
-            for lo, hi in self._split(beats):
+            units = self._split(beats)
+            for k, (lo, hi) in enumerate(units):
                 self.unit(beats[lo:hi], strengths[lo:hi], stop, nxt - stop, hi == len(beats))
+                if hi < len(beats) and beats[hi] - beats[hi - 1] > DROP_GAP and self.rng.random() < 0.6:
+                    self._drop(beats[hi - 1] + 0.25, beats[hi] - 0.3)
 
-    def _rest_all(self, time):
+    def _drop(self, start, until):
+        """Between two units with a gap in the beats, the hands sink toward rest for a moment."""
         for side in SIDES:
-            if self.active[side]:
-                self._retract(side, time)
+            keys = self.keys[side]
+            if until - max(start, keys.last_time) < 0.35:
+                continue
+            low = quat_slerp(keys.last_value, self.rest[side], self.rng.uniform(0.5, 0.85))
+            keys.move(start, min(until, max(start, keys.last_time) + 0.45), low)
+
+    def _settle(self, start, until):
+        """A long pause: both hands go to rest, or to a self-adaptor (hands clasped in front,
+        sometimes rubbing) until the speech comes back."""
+        names = list(ADAPTORS)
+        weights = np.array([ADAPTORS[n] for n in names])
+        name = names[self.rng.choice(len(names), p=weights / weights.sum())]
+        if name == "rest":
+            for side in SIDES:
+                self._retract(side, start)
+            return
+        arrive = start
+        for side in SIDES:
+            keys = self.keys[side]
+            values, _ = side_pose(name, side)
+            pose = _vary(values, self.rng, 0.3)
+            duration = max(self.rng.uniform(0.6, 0.9), 1.3 * _travel_time(keys.last_value, pose))
+            arrive = max(arrive, keys.move(start, max(start, keys.last_time) + duration, pose))
+            self.active[side] = False
+        if self.rng.random() < 0.5 and until - arrive > 0.8:
+            self.rubs.append((arrive, until))
 
     def _retract(self, side, start):
         keys = self.keys[side]
@@ -254,11 +297,11 @@ class _Planner:
                 pauses.append(ph[i][1])
         t, side = 0.0, 1.0 if self.rng.random() < 0.5 else -1.0
         while True:
-            candidates = [x for x in pauses if t + 3.0 < x < t + 12.0]
+            candidates = [x for x in pauses if t + 2.0 < x < t + 8.0]
             if candidates and self.rng.random() < 0.7:
                 t = candidates[int(self.rng.integers(len(candidates)))]
             else:
-                t = t + self.rng.uniform(6.0, 12.0)
+                t = t + self.rng.uniform(3.0, 8.0)
             if t >= self.duration:
                 break
             side = -side
@@ -304,4 +347,5 @@ def make_plan(prosody, rng, options, duration):
         stance=planner.stance(),
         breath_rate=float(rng.uniform(0.21, 0.29)),
         breath_phase=float(rng.uniform(0, 2 * np.pi)),
+        rubs=planner.rubs,
     )

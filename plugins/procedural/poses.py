@@ -155,9 +155,21 @@ REPERTOIRE = {
     # thumb on index (precision grip): exactness, a specific point
     "precision": (_arm(1.9, 0.6, elbow=1.8, forearm=-0.9, wrist_flex=0.1),
                   hand(curl=(0.45, 0.6, 0.9, 0.8), thumb=(0.8, 0.0))),
-    # index pointing forward at shoulder height
-    "point": (_arm(0.05, 1.47, 0.22, elbow=0.11, forearm=-0.67),
+    # index pointing ahead and a little down, elbow bent: "you", "there", "this one"
+    "point": (_arm(1.36, 1.51, 0.67, twist=-0.08, elbow=0.8, forearm=0.01, wrist_flex=-0.38),
               hand(curl=(-1.0, 1.0, 1.0, 1.0), thumb=(0.7, -0.2))),
+    # palm up, forearm reaching toward the listener: offering, presenting an idea
+    "offer": (_arm(1.92, 1.24, 0.43, twist=-0.49, elbow=0.91, forearm=-1.76, wrist_flex=0.23),
+              hand(curl=(-0.4, -0.3, -0.1, -0.2), spread=0.3, thumb=(-0.2, 0.5))),
+    # cupped hands facing each other at the chest, holding something: "this idea", "the whole"
+    "container": (_arm(2.17, 0.89, 0.74, twist=0.04, elbow=1.67, forearm=-0.31, wrist_flex=-0.47),
+                  hand(curl=(0.3, 0.35, 0.45, 0.4), spread=0.2, thumb=(0.2, 0.3))),
+    # flat hand sweeping out to the side at the waist, palm down: "all of it", "across"
+    "sweep": (_arm(1.83, 0.45, 1.5, twist=-0.14, elbow=0.58, forearm=0.54, wrist_flex=-0.6),
+              hand(curl=(-0.7, -0.7, -0.6, -0.6), spread=0.3)),
+    # self-adaptor: hands pressed together in front of the belly, palms facing
+    "clasp": (_arm(2.29, 0.51, 0.19, twist=0.44, elbow=1.22, forearm=-0.41, wrist_flex=-0.6),
+              hand(curl=(0.35, 0.4, 0.5, 0.45), thumb=(0.3, 0.1))),
     # arms open wide, palms up and forward
     "spread": (_arm(1.0, 0.6, 1.4, elbow=0.8, forearm=-1.8, wrist_flex=-0.3),
                hand(curl=(-0.7, -0.7, -0.5, -0.6), spread=1.0, thumb=(-0.4, 0.8))),
@@ -172,25 +184,35 @@ REPERTOIRE = {
     # hands close together in front: "small", "a little"
     "small": (_arm(2.4, 1.0, 0.7, elbow=1.5, forearm=-1.0),
               hand(curl=(-0.2, -0.1, 0.1, 0.0), spread=-0.5)),
-    # forearm up, index pointing up: "up", "high"
-    "up": (_arm(0.86, 2.1, 1.02, twist=-0.9, elbow=1.74, forearm=0.43, wrist_flex=-0.37),
+    # forearm raised in front of the chest, index pointing up: "up", "high" (the hand stays
+    # below the shoulder: higher, with the palm out, it reads as an oath)
+    "up": (_arm(1.925, 1.188, 0.784, twist=-0.257, elbow=1.759, forearm=-0.302, wrist_flex=-0.355),
            hand(curl=(-1.0, 0.9, 1.0, 1.0), thumb=(0.6, -0.2))),
     # arm low, palm pressing down: "down", "low"
     "down": (_arm(3.0, 0.8, elbow=0.7, forearm=0.9, wrist_flex=-0.35),
              hand(curl=(-0.7, -0.7, -0.6, -0.6), spread=0.3)),
 }
 
-# Gestures the beat planner draws from, with how often (one-handed, two-handed weights).
+# Gestures the beat planner draws from, with how often (one-handed, two-handed weights):
+# beats with every palm orientation (up, down, facing each other, precision grip, fist),
+# deictics (pointing ahead, to oneself) and metaphorics (offering, holding, sweeping, big, small).
 BEAT_GESTURES = {
     "ready": (1.0, 1.0),
-    "open_palm": (1.2, 1.0),
+    "open_palm": (0.6, 0.6),
+    "offer": (0.7, 0.4),
     "palm_down": (0.6, 0.5),
     "precision": (0.7, 0.2),
-    "vertical": (0.3, 0.8),
+    "vertical": (0.3, 0.7),
+    "container": (0.1, 0.6),
     "fist": (0.3, 0.2),
-    "spread": (0.0, 0.45),
-    "point": (0.15, 0.0),
+    "spread": (0.0, 0.4),
+    "sweep": (0.35, 0.25),
+    "point": (0.3, 0.0),
+    "chest": (0.15, 0.0),
+    "small": (0.0, 0.2),
 }
+# What the hands do in a long pause instead of hanging at rest (self-adaptors), with weights.
+ADAPTORS = {"rest": 1.0, "clasp": 0.8}
 
 
 def side_pose(name, side):
@@ -212,20 +234,84 @@ def _side_pose(name, side):
 
 
 def standing_pose():
-    """(55, 3) the neutral standing body: arms at rest, upright spine, soft knees."""
+    """(55, 3) the relaxed standing body: arms at rest, upright spine, feet a little wider than
+    the hips and turned out, knees soft (the pelvis sits a few centimetres lower than with
+    straight legs; see :func:`root_height`)."""
     pose = np.zeros((55, 3))
-    pose[SPINE1] = (0.03, 0.0, 0.0)
+    pose[SPINE1] = (0.06, 0.0, 0.0)
     pose[SPINE2] = (0.02, 0.0, 0.0)
     pose[SPINE3] = (0.02, 0.0, 0.0)
     pose[NECK] = (0.08, 0.0, 0.0)
     pose[HEAD] = (-0.1, 0.0, 0.0)
-    pose[L_HIP] = (-0.03, 0.0, 0.02)
-    pose[R_HIP] = (-0.03, 0.0, -0.02)
-    pose[L_KNEE] = (0.06, 0.0, 0.0)
-    pose[R_KNEE] = (0.06, 0.0, 0.0)
-    pose[L_ANKLE] = (-0.03, 0.0, 0.0)
-    pose[R_ANKLE] = (-0.03, 0.0, 0.0)
+    pose[PELVIS] = (0.04, 0.0, 0.0)  # tipped forward a little, as the knees bend
+    pose[L_HIP] = compose(("x", -0.14), ("z", 0.05), ("y", 0.06))  # thigh forward, out, toes out
+    pose[R_HIP] = compose(("x", -0.14), ("z", -0.05), ("y", -0.06))
+    pose[L_KNEE] = (0.22, 0.0, 0.0)
+    pose[R_KNEE] = (0.22, 0.0, 0.0)
+    pose[L_ANKLE] = compose(("x", -0.08), ("z", -0.05))  # soles back to flat on the floor
+    pose[R_ANKLE] = compose(("x", -0.08), ("z", 0.05))
     for side in ("left", "right"):
         values, joints = side_pose("rest", side)
         pose[joints] = values
     return pose
+
+
+@lru_cache(maxsize=None)
+def root_height():
+    """Root height (m) that puts the standing pose's ankles where straight legs have them."""
+    from ...motion.skeleton import FLOOR_OFFSET, neutral_skeleton
+
+    skeleton = neutral_skeleton()
+    straight = np.zeros((1, 55, 3))
+    bent = standing_pose()[None]
+    ankles = [L_ANKLE, R_ANKLE]
+    low = skeleton.forward_kinematics(straight)[1][0, ankles, 1].mean()
+    now = skeleton.forward_kinematics(bent)[1][0, ankles, 1].mean()
+    return FLOOR_OFFSET + float(low - now)
+
+
+@lru_cache(maxsize=None)
+def _arm_chain(side):
+    """What arm-chain forward kinematics needs: the standing chest's global rotation and
+    position at the collar's parent, and the collar->shoulder->elbow->wrist offsets."""
+    from ...motion.skeleton import neutral_skeleton
+
+    skeleton = neutral_skeleton()
+    arm = L_ARM if side == "left" else R_ARM
+    rot, pos = skeleton.forward_kinematics(standing_pose()[None])
+    parent = skeleton.parents[arm[0]]
+    offsets = np.array([skeleton.offsets[j] for j in arm])
+    return rot[0, parent], pos[0, parent], offsets
+
+
+def hand_placement(arm_quats, side):
+    """Where an arm pose puts the hand: (wrist height above the shoulder, its distance out to
+    the side beyond the shoulder, both metres; palm normal (3,) in the body frame: x left,
+    y up, z forward).
+
+    arm_quats : (>= 4, 4) quaternions of collar, shoulder, elbow, wrist (a side pose's first
+    rows), with the body standing upright.
+    """
+    from ...motion.rotations import quat_to_matrix
+
+    chest_rot, chest_pos, offsets = _arm_chain(side)
+    rot, pos = chest_rot, chest_pos
+    joint_pos = []
+    for k in range(4):
+        pos = pos + rot @ offsets[k]
+        rot = rot @ quat_to_matrix(np.asarray(arm_quats[k], np.float64))
+        joint_pos.append(pos)
+    palm = rot @ np.array([0.0, -1.0, 0.0])  # the palm faces -y in the T-pose, either side
+    outward = 1.0 if side == "left" else -1.0
+    return (float(joint_pos[3][1] - joint_pos[1][1]),
+            float(outward * (joint_pos[3][0] - joint_pos[1][0])), palm)
+
+
+def plausible(arm_quats, side):
+    """False for arm poses a speaker would not make while beating: the hand above the shoulder,
+    or raised to the chest or higher in front of the body with the palm turned to the listener
+    (an oath, a stop sign; arms opened wide to the sides may show the palms)."""
+    height, out, palm = hand_placement(arm_quats, side)
+    if height > -0.03:
+        return False
+    return not (palm[2] > 0.6 and height > -0.3 and out < 0.2)

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...inference.activity import phrases as find_phrases
+from ...inference.activity import moving_average, speech_activity
+
 # Words that rarely carry a beat gesture (function words).
 _FUNCTION_WORDS = frozenset(
     "a an the and or but so to of in on at by for with from as is are was were be been am "
@@ -16,8 +19,8 @@ _FUNCTION_WORDS = frozenset(
     "their do does did have has had not no yes if then than there here just um uh ah oh".split()
 )
 
-MIN_PAUSE = 0.35  # seconds of silence that separate two phrases
 MIN_BEAT_GAP = 0.28  # seconds between two beat strokes at rate 1
+MAX_BEAT_GAP = 0.9  # seconds: speech longer than this without a detected beat gets one
 
 
 @dataclass
@@ -51,61 +54,12 @@ def analyse(features, words, n_frames, fps, rate=1.0):
     rms = np.asarray(features.rms, np.float64)[idx]
     scale = np.percentile(rms, 95) if rms.size else 0.0
     energy = np.clip(rms / scale, 0.0, 1.5) if scale > 1e-6 else np.zeros(n_frames)
-    speech = _speech_activity(energy, np.asarray(features.voiced, bool)[idx], words, fps)
+    speech = speech_activity(features, words)[idx]
     pitch = _pitch_contour(np.asarray(features.f0, np.float64)[idx], np.asarray(features.voiced, bool)[idx], fps)
-    phrases = _runs(speech, fps)
+    phrases = find_phrases(speech, fps)
     beats, strength = _beats(features, energy, pitch, speech, words, fps, rate)
+    beats, strength = _fill_gaps(beats, strength, phrases, energy, fps, rate)
     return Prosody(fps, energy, speech, pitch, phrases, beats, strength)
-
-
-def _smooth(x, frames):
-    """Centred moving average over ``frames`` frames (odd), edges padded by repetition."""
-    frames = max(1, int(frames) | 1)
-    if frames == 1 or len(x) == 0:
-        return np.asarray(x, np.float64)
-    pad = frames // 2
-    padded = np.pad(np.asarray(x, np.float64), pad, mode="edge")
-    kernel = np.ones(frames) / frames
-    return np.convolve(padded, kernel, mode="valid")
-
-
-def _speech_activity(energy, voiced, words, fps):
-    active = (_smooth(energy, round(0.1 * fps)) > 0.08) | voiced
-    for w in words or ():
-        a, b = int(w.start * fps), int(np.ceil(w.end * fps))
-        active[max(0, a):max(0, b)] = True
-    active = _close_gaps(active, round(0.25 * fps))
-    return _drop_short(active, round(0.12 * fps))
-
-
-def _close_gaps(mask, max_gap):
-    mask = mask.copy()
-    for start, stop in _segments(~mask):
-        if start > 0 and stop < len(mask) and stop - start <= max_gap:
-            mask[start:stop] = True
-    return mask
-
-
-def _drop_short(mask, min_len):
-    mask = mask.copy()
-    for start, stop in _segments(mask):
-        if stop - start < min_len:
-            mask[start:stop] = False
-    return mask
-
-
-def _segments(mask):
-    """[(start, stop), ...] of the True runs of a boolean array."""
-    if len(mask) == 0:
-        return []
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
-def _runs(speech, fps):
-    """Phrases: speech runs joined across pauses shorter than MIN_PAUSE, in seconds."""
-    joined = _close_gaps(speech, round(MIN_PAUSE * fps))
-    return np.array([(a / fps, b / fps) for a, b in _segments(joined)], dtype=np.float64).reshape(-1, 2)
 
 
 def _pitch_contour(f0, voiced, fps):
@@ -117,7 +71,7 @@ def _pitch_contour(f0, voiced, fps):
     # bridge unvoiced gaps with the last voiced value so the head does not drop back each time
     last_voiced = np.maximum.accumulate(np.where(ok, np.arange(len(f0)), 0))
     filled = semis[last_voiced]
-    return np.clip(_smooth(filled, round(0.25 * fps)), -8.0, 8.0)
+    return np.clip(moving_average(filled, round(0.25 * fps)), -8.0, 8.0)
 
 
 def _beats(features, energy, pitch, speech, words, fps, rate):
@@ -153,6 +107,31 @@ def _beats(features, energy, pitch, speech, words, fps, rate):
     mask = s >= threshold
     strength = np.clip(s[mask] / max(np.percentile(s, 95), 1e-6), 0.0, 1.0)
     return onsets[chosen][mask], strength
+
+
+def _fill_gaps(beats, strength, phrases, energy, fps, rate):
+    """Beats where a phrase goes on for more than MAX_BEAT_GAP without one (noisy or mumbled
+    speech hides its onsets): at the loudest frame of each empty stretch, so no phrase of speech
+    is left without strokes. Returns the merged (beats, strength), sorted."""
+    gap = MAX_BEAT_GAP / max(rate, 0.05)
+    extra = []
+    for start, stop in phrases:
+        inside = np.sort(beats[(beats >= start) & (beats < stop)])
+        edges = np.concatenate([[start], inside, [stop]])
+        for a, b in zip(edges[:-1], edges[1:]):
+            n = int((b - a) // gap)
+            for k in range(n):  # one beat per gap-long stretch, at its loudest frame
+                lo, hi = a + k * (b - a) / max(n, 1), a + (k + 1) * (b - a) / max(n, 1)
+                frames = np.arange(int(lo * fps) + 2, max(int(lo * fps) + 3, int(hi * fps) - 2))
+                frames = frames[frames < len(energy)]
+                if frames.size:
+                    extra.append(frames[np.argmax(energy[frames])] / fps)
+    if not extra:
+        return beats, strength
+    beats = np.concatenate([beats, extra])
+    strength = np.concatenate([strength, np.full(len(extra), 0.4)])
+    order = np.argsort(beats, kind="stable")
+    return beats[order], strength[order]
 
 
 def _content_word_bonus(onsets, words):

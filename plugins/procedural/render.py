@@ -13,23 +13,29 @@ import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
-from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_to_axis_angle
-from ...motion.skeleton import FLOOR_OFFSET
+from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_continuity, quat_multiply,
+                                quat_to_axis_angle)
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 
 N_EXPRESSIONS = 100  # BEAT2 layout
+CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 undo
+COLLAR_SHARE = 0.38  # of the upper arm's turn the collarbone takes (real mocap: about 0.6 of its speed)
+MAX_ELBOW = 2.4  # radians: an elbow bends no further (about 140 degrees)
+REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
+STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
+STANCE_DIP = 0.012  # m it sinks there
 N_BETAS = 300
 
 # Idle noise channels: (joint, axis, radians RMS, group) — group "arm" grows in pauses.
 _NOISE = [
-    (P.PELVIS, 0, 0.02, "body"), (P.PELVIS, 1, 0.07, "body"), (P.PELVIS, 2, 0.02, "body"),
-    (P.SPINE1, 0, 0.03, "body"), (P.SPINE1, 1, 0.035, "body"), (P.SPINE1, 2, 0.02, "body"),
-    (P.SPINE2, 0, 0.02, "body"), (P.SPINE2, 1, 0.025, "body"), (P.SPINE2, 2, 0.015, "body"),
-    (P.SPINE3, 0, 0.02, "body"), (P.SPINE3, 1, 0.025, "body"), (P.SPINE3, 2, 0.015, "body"),
-    (P.NECK, 0, 0.04, "head"), (P.NECK, 1, 0.06, "head"), (P.NECK, 2, 0.025, "head"),
-    (P.HEAD, 0, 0.05, "head"), (P.HEAD, 1, 0.07, "head"), (P.HEAD, 2, 0.035, "head"),
+    (P.PELVIS, 0, 0.05, "body"), (P.PELVIS, 1, 0.13, "body"), (P.PELVIS, 2, 0.04, "body"),
+    (P.SPINE1, 0, 0.025, "body"), (P.SPINE1, 1, 0.03, "body"), (P.SPINE1, 2, 0.02, "body"),
+    (P.SPINE2, 0, 0.015, "body"), (P.SPINE2, 1, 0.02, "body"), (P.SPINE2, 2, 0.012, "body"),
+    (P.SPINE3, 0, 0.012, "body"), (P.SPINE3, 1, 0.015, "body"), (P.SPINE3, 2, 0.01, "body"),
+    (P.NECK, 0, 0.03, "head"), (P.NECK, 1, 0.045, "head"), (P.NECK, 2, 0.02, "head"),
+    (P.HEAD, 0, 0.04, "head"), (P.HEAD, 1, 0.06, "head"), (P.HEAD, 2, 0.03, "head"),
 ]
 # Gesturing arms wander in gesture space (faster band, scaled by how far the arm is raised).
 _DRIFT = []
@@ -54,7 +60,7 @@ for _side in (0, 1):
             _NOISE.append((_base + 3 * _finger + _k, 2, _amp, "arm"))
 _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
-_DRIFT_AMPS = np.array([c[2] for c in _DRIFT])
+_DRIFT_AMPS = 1.9 * np.array([c[2] for c in _DRIFT])
 _DRIFT_SIDE = np.array([0 if c[0] in (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST) else 1 for c in _DRIFT])
 _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
@@ -81,8 +87,8 @@ def make_context(fps, plan, prosody, rng, options):
         fps=fps,
         plan=plan,
         prosody=prosody,
-        noise=SmoothNoise(rng, len(_NOISE), low=0.08, high=0.6),
-        drift=SmoothNoise(rng, len(_DRIFT), low=0.3, high=1.1),
+        noise=SmoothNoise(rng, len(_NOISE), low=0.1, high=0.8),
+        drift=SmoothNoise(rng, len(_DRIFT), low=0.2, high=0.7),
         base=axis_angle_to_quat(P.standing_pose()),
         idle=float(options.get("idle", 1.0)),
         expressions=bool(options.get("expressions", True)),
@@ -103,21 +109,27 @@ def render(ctx, start, stop):
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
     off = np.zeros((n, 55, 3))
-    strokes = _strokes(off, t, plan)
-    off[:, P.SPINE2, 0] += 0.03 * strokes  # the torso joins strong strokes
-    off[:, P.SPINE3, 0] += 0.02 * strokes
+    strokes = _strokes(off, t, plan)  # (n, 2) left, right
+    _torso_strokes(off, strokes)
     # the wandering stops for the hit: hands hold still just after each stroke
-    hold = np.stack([_hold_envelope(t, plan.flick_times[s]) for s in ("left", "right")], axis=1)
+    hold = np.stack([_hold_envelope(t, plan.flick_times[s], 0.3, 0.45) for s in ("left", "right")], axis=1)
     off[:, _DRIFT_JOINTS, _DRIFT_AXES] += (ctx.drift.sample(t) * _DRIFT_AMPS
-                                           * (activity * (1.0 - 0.8 * hold))[:, _DRIFT_SIDE] * ctx.idle)
+                                           * (activity * (1.0 - 0.6 * hold))[:, _DRIFT_SIDE] * ctx.idle)
+    _rubbing(off, t, plan)
     _head(off, t, frames, plan, pro)
     _torso_breath_stance(off, t, plan)
     trans = np.zeros((n, 3))
-    trans[:, 1] = FLOOR_OFFSET
+    trans[:, 1] = P.root_height()
     stance = plan.stance.sample(t)[:, 0]
-    trans[:, 0] = 0.03 * stance
+    trans[:, 0] = STANCE_SHIFT * stance  # the hips over the loaded foot
+    trans[:, 1] -= STANCE_DIP * np.abs(stance)  # the loaded knee takes the weight
     _noise(off, t, frames, ctx)
+    # the chest steadies itself against the pelvis' sway, as a standing body does
+    off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
+    off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
+    _share_with_collars(q, ctx.base)
+    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
     poses[:, P.JAW] = 0.0
@@ -131,6 +143,35 @@ def render(ctx, start, stop):
     return clamp_joint_limits(motion)  # layered offsets must not bend a finger backwards
 
 
+def _share_with_collars(q, base, share=COLLAR_SHARE):
+    """Let the collarbones carry ``share`` of each upper arm's turn away from rest, as a real
+    shoulder girdle does (the arm is raised by both): q (n, 55, 4) in place, base (55, 4)."""
+    for collar, shoulder in ((P.L_COLLAR, P.L_SHOULDER), (P.R_COLLAR, P.R_SHOULDER)):
+        turn = quat_to_axis_angle(quat_multiply(q[:, shoulder], quat_conjugate(base[shoulder])))
+        moved = axis_angle_to_quat(share * turn)
+        q[:, collar] = quat_multiply(moved, q[:, collar])
+        q[:, shoulder] = quat_multiply(quat_conjugate(moved), q[:, shoulder])
+
+
+def _limit_bend(q, joints, max_angle):
+    """Shorten rotations of ``joints`` in q (n, 55, 4) to at most ``max_angle`` radians.
+
+    Layers add up: a stroke on an arm already bent far could carry the elbow past half a turn,
+    where its axis-angle flips sign and the joint-limit clamp would snap it straight. Signs
+    are made continuous over time first, so a rotation growing past the limit stays on its
+    side instead of jumping to its twin about the opposite axis."""
+    for j in joints:
+        qj = quat_continuity(q[:, j], axis=0)
+        qj *= np.where(np.mean(qj[:, 0]) < 0, -1.0, 1.0)  # mostly w >= 0: small angles are small
+        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi, continuous
+        over = angle > max_angle
+        if over.any():
+            axis = qj[over, 1:] / np.maximum(np.linalg.norm(qj[over, 1:], axis=-1, keepdims=True), 1e-12)
+            qj[over, 0] = np.cos(max_angle / 2.0)
+            qj[over, 1:] = axis * np.sin(max_angle / 2.0)
+        q[:, j] = qj
+
+
 def _arms(q, t, plan):
     """Put the planned arm and hand poses into q (n, 55, 4); returns how raised each arm is,
     (n, 2) left/right in 0..1 (from the elbow's bend)."""
@@ -139,14 +180,25 @@ def _arms(q, t, plan):
         arm = plan.arms[side].sample(t)
         q[:, list(joints)] = arm
         elbow = 2.0 * np.arccos(np.clip(np.abs(arm[:, 2, 0]), 0.0, 1.0))
-        activity[:, k] = np.clip((elbow - 0.5) / 0.8, 0.0, 1.0)
+        activity[:, k] = REST_DRIFT + (1.0 - REST_DRIFT) * np.clip((elbow - 0.5) / 0.8, 0.0, 1.0)
     return activity
 
 
+def _torso_strokes(off, strokes):
+    """The body joins the strokes: the chest leans into each hit and turns toward the hand
+    that makes it, the pelvis answers a little. strokes : (n, 2) left, right."""
+    both = strokes.sum(axis=1)
+    turn = strokes[:, 0] - strokes[:, 1]  # positive: toward the left hand
+    for joint, lean, yaw in ((P.PELVIS, 0.05, 0.06), (P.SPINE1, 0.02, 0.02), (P.SPINE2, 0.025, 0.02),
+                             (P.SPINE3, 0.015, 0.01), (P.NECK, -0.04, 0.0)):
+        off[:, joint, 0] += lean * both
+        off[:, joint, 1] += yaw * turn
+
+
 def _strokes(off, t, plan):
-    """Beat strokes: the forearm lifts, then strikes down to land on the beat. Returns the
-    summed stroke signal of both hands (n,)."""
-    total = np.zeros(len(t))
+    """Beat strokes: the forearm lifts, then strikes down to land on the beat. Returns each
+    hand's stroke signal (n, 2), left and right."""
+    total = np.zeros((len(t), 2))
     for side, sign, (shoulder, elbow, wrist), fingers in (
         ("left", 1.0, (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST), P.L_FINGERS),
         ("right", -1.0, (P.R_SHOULDER, P.R_ELBOW, P.R_WRIST), P.R_FINGERS),
@@ -154,18 +206,33 @@ def _strokes(off, t, plan):
         f = beat_pulse(t, plan.flick_times[side], plan.flick_amps[side])
         if not np.any(f):
             continue
-        total += f
+        total[:, 0 if side == "left" else 1] = f
         g = beat_loop(t, plan.flick_times[side], plan.flick_amps[side])
         off[:, shoulder, 1] += -sign * 0.15 * g  # the hand swings forward and back into the hit
         off[:, elbow, 0] += 0.2 * g  # the forearm turns a little on the way
-        off[:, elbow, 1] += -sign * 0.42 * f  # more flexion on the lift
+        off[:, elbow, 1] += -sign * 0.2 * f  # more flexion on the lift
         off[:, shoulder, 1] += -sign * 0.07 * f  # upper arm a little forward
         off[:, shoulder, 2] += sign * 0.04 * f  # and out
-        off[:, wrist, 2] += sign * 0.12 * f  # hand cocks back, then snaps with the stroke
+        off[:, wrist, 2] += sign * 0.3 * f  # hand cocks back, then snaps with the stroke
         for k in range(4):  # fingers open a little on the lift
             off[:, fingers[3 * k], 2] += sign * 0.10 * f
             off[:, fingers[3 * k + 1], 2] += sign * 0.08 * f
     return total
+
+
+def _rubbing(off, t, plan, rate=0.9):
+    """Clasped hands rubbing each other: the forearms turn and the wrists roll against each
+    other in a slow circle, easing in and out."""
+    for start, end in plan.rubs:
+        inside = (t > start) & (t < end)
+        if not inside.any():
+            continue
+        u = t[inside] - start
+        envelope = np.minimum(np.clip(u / 0.4, 0.0, 1.0), np.clip((end - t[inside]) / 0.4, 0.0, 1.0))
+        phase = 2.0 * np.pi * rate * u
+        for elbow, wrist, sign in ((P.L_ELBOW, P.L_WRIST, 1.0), (P.R_ELBOW, P.R_WRIST, -1.0)):
+            off[inside, elbow, 0] += 0.12 * envelope * np.sin(phase)
+            off[inside, wrist, 1] += sign * 0.1 * envelope * np.cos(phase)
 
 
 def _hold_envelope(t, beats, before=0.1, after=0.3):

@@ -19,9 +19,14 @@ def minimum_jerk(u):
 
 
 def ease(u, kind):
-    """Eased progress for EASE_SMOOTH / EASE_STROKE (arrays broadcast)."""
+    """Eased progress for EASE_SMOOTH / EASE_STROKE (arrays broadcast).
+
+    A stroke is minimum jerk on a time warped by w(u) = u (0.6 + 0.4 u): the warp is smooth,
+    so the move still starts and ends with zero velocity and acceleration, but its speed peaks
+    later, as a stroke that accelerates into its landing does.
+    """
     u = np.clip(u, 0.0, 1.0)
-    return np.where(kind == EASE_STROKE, minimum_jerk(u ** 1.6), minimum_jerk(u))
+    return np.where(kind == EASE_STROKE, minimum_jerk(u * (0.6 + 0.4 * u)), minimum_jerk(u))
 
 
 class KeyTrack:
@@ -94,7 +99,7 @@ class Keys:
         return KeyTrack(self.times, self.values, self.eases, quats=quats)
 
 
-def beat_pulse(t, beats, amplitudes, lift=0.22, strike=0.12, rebound=0.25, overshoot=0.08):
+def beat_pulse(t, beats, amplitudes, lift=0.26, strike=0.2, rebound=0.3, overshoot=0.08):
     """Sum of beat strokes: rise over ``lift`` s, strike down over ``strike`` s to land at each
     beat (velocity ~0 exactly at the beat), small rebound afterwards. (n,) for t (n,).
     """
@@ -111,13 +116,13 @@ def beat_pulse(t, beats, amplitudes, lift=0.22, strike=0.12, rebound=0.25, overs
         after = (d >= 0) & (d < rebound)
         out[up] += a * minimum_jerk((d[up] + lift + strike) / lift)
         out[down] += a * (1.0 - minimum_jerk((d[down] + strike) / strike))
-        # a dip below rest and back: the hand settles after the hit
-        out[after] -= a * overshoot * np.sin(np.pi * d[after] / rebound) ** 2
+        # a dip below rest and back: the hand settles after the hit (sin^4: no jolt at the ends)
+        out[after] -= a * overshoot * np.sin(np.pi * d[after] / rebound) ** 4
     return out
 
 
-def beat_loop(t, beats, amplitudes, length=0.34):
-    """Sum of sin^2 bumps ending at each beat: a sideways component of the stroke that is still
+def beat_loop(t, beats, amplitudes, length=0.4):
+    """Sum of sin^4 bumps ending at each beat (zero velocity and acceleration at both ends): a sideways component of the stroke that is still
     moving at the top of the lift and stops with the hit, so the hand's path is a small loop
     whose only full stop is on the beat. (n,) for t (n,)."""
     t = np.asarray(t, np.float64)
@@ -129,7 +134,7 @@ def beat_loop(t, beats, amplitudes, length=0.34):
     for b, a in zip(beats[lo:hi], amplitudes[lo:hi]):
         d = t - (b - length)
         inside = (d >= 0) & (d < length)
-        out[inside] += a * np.sin(np.pi * d[inside] / length) ** 2
+        out[inside] += a * np.sin(np.pi * d[inside] / length) ** 4
     return out
 
 

@@ -60,6 +60,7 @@ class S2VTrainer(BackendTrainer):
         "smooth_frames": 1.5,  # Gaussian sigma (frames) over upper-body and hand rotations
         "smooth_lower_frames": 3.0,  # ... over the pelvis and legs, which move slowly (0: off)
         "val_every": 5,
+        "patience": 0,  # epochs without a better validation loss before stopping (0: off)
         "clip": 1.0,
     }
 

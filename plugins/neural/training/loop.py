@@ -4,8 +4,15 @@ A backend subclasses :class:`BackendTrainer` (its networks, its windows, its los
 graphs); :func:`fit` runs it for a number of epochs or minutes, saves ``checkpoint.pt`` so an
 interrupted run resumes where it stopped, then exports the ONNX graphs and the metadata and
 checks the export against torch.
+
+Validation-based early stopping, with a backend's ``patience`` setting (epochs; 0 = off):
+whenever the loss on the held-out frames improves the weights are kept, training stops once
+``patience`` epochs pass without improvement, and the kept weights, not the last ones, are
+exported. On a minute of data a network starts to memorise the take long before the epoch
+count runs out.
 """
 
+import copy
 import logging
 import math
 import time
@@ -123,9 +130,11 @@ class TrainResult:
     steps: int
     seconds: float
     losses: dict
-    val_loss: float = None
+    val_loss: float = None  # of the exported weights
     export_diff: dict = field(default_factory=dict)
     resumed_from: int = 0
+    best_epoch: int = None  # epoch whose weights were exported (None: the last, no validation)
+    stopped_early: bool = False
 
 
 def _save_checkpoint(path, trainer, optimizer, state):
@@ -196,12 +205,13 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     torch.manual_seed(config["seed"])
     trainer = trainer_cls(dataset, config, stats)
     optimizer = torch.optim.Adam(trainer.model.parameters(), lr=config["lr"])
-    run = {"epoch": 0, "steps": 0, "elapsed": 0.0, "history": []}
+    run = {"epoch": 0, "steps": 0, "elapsed": 0.0, "history": [], "best": None, "stopped": False}
     rng = np.random.default_rng(config["seed"])
     if ckpt is not None:
         trainer.model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
-        run.update({k: ckpt[k] for k in ("epoch", "steps", "elapsed")}, history=ckpt["history"])
+        run.update({k: ckpt[k] for k in ("epoch", "steps", "elapsed")}, history=ckpt["history"],
+                   best=ckpt.get("best"), stopped=ckpt.get("stopped", False))
         rng.bit_generator.state = ckpt["np_rng"]
         torch.set_rng_state(ckpt["torch_rng"])
     resumed_from = run["epoch"]
@@ -218,9 +228,10 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     losses, val_loss, val_epoch = last.get("losses", {}), last.get("val"), last.get("val_epoch")
     start = last_save = time.monotonic()
     base = run["elapsed"]
+    patience = int(config.get("patience", 0))
     trainer.model.train()
     try:
-        while epochs is None or run["epoch"] < epochs:
+        while (epochs is None or run["epoch"] < epochs) and not run["stopped"]:
             if minutes is not None and time.monotonic() - start >= minutes * 60.0:
                 break
             losses = _epoch(trainer, optimizer, rng, per_epoch, config.get("clip", 1.0))
@@ -229,6 +240,9 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
             due = run["epoch"] % config.get("val_every", 5) == 0 or run["epoch"] == epochs
             if val_batches and due:
                 val_loss, val_epoch = validation_loss(trainer, val_batches), run["epoch"]
+                if patience:
+                    _keep_best(run, trainer, val_loss)
+                    run["stopped"] = run["epoch"] - run["best"]["epoch"] >= patience
             run["history"].append({"epoch": run["epoch"], "losses": losses, "val": val_loss,
                                    "val_epoch": val_epoch})
             now = time.monotonic()
@@ -244,19 +258,38 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     run["elapsed"] = base + time.monotonic() - start
     if val_batches and val_epoch != run["epoch"]:
         val_loss = validation_loss(trainer, val_batches)
+        if patience:
+            _keep_best(run, trainer, val_loss)
     save()
+    best = run["best"]
+    if best is not None:
+        trainer.model.load_state_dict(best["state"])
+        val_loss = best["val"]
+        if best["epoch"] != run["epoch"]:
+            log.info("exporting the weights of epoch %d (validation loss %.4g), not of the last "
+                     "epoch %d", best["epoch"], best["val"], run["epoch"])
     trainer.model.eval()
     graphs, diffs = trainer.export_graphs(folder)
     if diffs and max(diffs.values()) > EXPORT_TOLERANCE:
         log.warning("ONNX export differs from torch by up to %.2e (tolerance %.0e)",
                     max(diffs.values()), EXPORT_TOLERANCE)
+    best_epoch = None if best is None else best["epoch"]
     summary = dict(dataset.summary(), epochs=run["epoch"], steps=run["steps"],
                    seconds=round(run["elapsed"], 1), final_losses=losses, val_loss=val_loss,
+                   best_epoch=best_epoch, stopped_early=run["stopped"],
                    export_max_abs_diff=diffs)
     write_metadata(folder, describe(trainer, dataset, graphs, summary))
     return TrainResult(folder=folder, epochs=run["epoch"], steps=run["steps"],
                        seconds=run["elapsed"], losses=losses, val_loss=val_loss,
-                       export_diff=diffs, resumed_from=resumed_from)
+                       export_diff=diffs, resumed_from=resumed_from, best_epoch=best_epoch,
+                       stopped_early=run["stopped"])
+
+
+def _keep_best(run, trainer, val_loss):
+    """Remember the weights when ``val_loss`` is the lowest validation loss so far."""
+    if run["best"] is None or val_loss < run["best"]["val"]:
+        run["best"] = {"epoch": run["epoch"], "val": val_loss,
+                       "state": copy.deepcopy(trainer.model.state_dict())}
 
 
 def describe(trainer, dataset, graphs, summary):

@@ -1,0 +1,133 @@
+"""Who is speaking when: speech activity and pauses from the audio features, robust to noise.
+
+A frame is speech when the spectrum in the speech band (250 Hz - 4 kHz) stands out of the
+recording's own noise floor. The floor is estimated per mel band (its 10th percentile over the
+recording), so a steady hiss, rumble or hum is subtracted whatever its colour, and the decision
+threshold sits between the levels of the quiet and the loud frames of this recording, so a
+quiet or noisy recording is judged on its own scale. Hysteresis (a loud frame starts speech,
+a moderately loud one continues it), bridged gaps and dropped clicks turn the frame decisions
+into speech runs. Words with timings, when known, count as speech too.
+
+Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
+evaluation (motion speed in pauses against speech).
+"""
+
+import numpy as np
+
+SPEECH_BAND = (250.0, 4000.0)  # Hz: where voices carry their energy
+NOISE_PERCENTILE = 10  # per band: the recording's noise floor
+QUIET_PERCENTILE, LOUD_PERCENTILE = 10, 70  # frame levels the threshold is placed between
+START_SHARE, CONTINUE_SHARE = 0.3, 0.15  # threshold shares of the quiet-to-loud span
+MIN_START_DB = 0.6  # a start threshold at least this far above the quiet level
+SMOOTH_SECONDS = 0.15
+MAX_GAP = 0.25  # seconds: shorter silences inside speech are bridged (stops, breaths)
+MIN_BURST = 0.1  # seconds: shorter sounds are not speech (clicks)
+MIN_PAUSE = 0.35  # seconds of silence that separate two phrases
+
+
+def band_excess(mel, sample_rate=16000):
+    """(T,) dB by which each frame's speech band stands above the recording's noise floor.
+
+    mel : (T, M) natural-log mel power (``AudioFeatures.mel``), Slaney mel bands 0..sr/2.
+    The mean over speech-band mel bands of max(0, level - that band's floor).
+    """
+    from .spectrum import hz_to_mel, mel_to_hz
+
+    mel = np.asarray(mel, np.float64)
+    if mel.size == 0:
+        return np.zeros(len(mel))
+    n_mels = mel.shape[1]
+    centers = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0), n_mels + 2))[1:-1]
+    band = (centers > SPEECH_BAND[0]) & (centers < SPEECH_BAND[1])
+    db = mel[:, band] * (10.0 / np.log(10.0))
+    floor = np.percentile(db, NOISE_PERCENTILE, axis=0)
+    return np.clip(db - floor, 0.0, 40.0).mean(axis=1)
+
+
+def speech_activity(features, words=None):
+    """(T,) bool at the features' frame rate: someone is speaking.
+
+    features : AudioFeatures (mel, fps). words : Words with start/end seconds, or None.
+    """
+    fps = features.fps
+    n = features.n_frames
+    excess = moving_average(band_excess(features.mel, features.sample_rate), round(SMOOTH_SECONDS * fps))
+    active = np.zeros(n, bool)
+    if n:
+        quiet, loud = np.percentile(excess, [QUIET_PERCENTILE, LOUD_PERCENTILE])
+        span = max(loud - quiet, MIN_START_DB / START_SHARE)
+        start = excess > quiet + START_SHARE * span
+        keep = excess > quiet + CONTINUE_SHARE * span
+        for a, b in segments(keep):
+            if start[a:b].any():
+                active[a:b] = True
+    for w in words or ():
+        active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
+    active = close_gaps(active, round(MAX_GAP * fps))
+    return drop_short(active, round(MIN_BURST * fps))
+
+
+def phrases(speaking, fps, min_pause=MIN_PAUSE):
+    """(P, 2) start, end seconds of phrases: speech runs joined across pauses under
+    ``min_pause`` seconds."""
+    joined = close_gaps(np.asarray(speaking, bool), round(min_pause * fps))
+    return np.array([(a / fps, b / fps) for a, b in segments(joined)], dtype=np.float64).reshape(-1, 2)
+
+
+def pause_weight(speaking, fps, min_pause=MIN_PAUSE, ramp=0.3):
+    """(T,) 0 in speech, rising to 1 inside pauses of at least ``min_pause`` seconds.
+
+    The weight eases in over ``ramp`` seconds after the speech stops and back out over the
+    same time before it starts again, so a short pause only dips.
+    """
+    speaking = np.asarray(speaking, bool)
+    n = len(speaking)
+    weight = np.zeros(n)
+    r = max(1.0, ramp * fps)
+    for a, b in segments(~speaking):
+        if b - a < min_pause * fps:
+            continue
+        k = np.arange(a, b)
+        # distance to the speech on either side (a pause at the ends has speech on one side)
+        before = k - a + 1 if a > 0 else np.full(len(k), np.inf)
+        after = b - k if b < n else np.full(len(k), np.inf)
+        u = np.clip(np.minimum(before, after) / r, 0.0, 1.0)
+        weight[a:b] = u * u * (3.0 - 2.0 * u)
+    return weight
+
+
+def segments(mask):
+    """[(start, stop), ...] of the True runs of a boolean array."""
+    mask = np.asarray(mask, bool)
+    if len(mask) == 0:
+        return []
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+
+
+def close_gaps(mask, max_gap):
+    """A copy with False runs of at most ``max_gap`` frames between True runs set True."""
+    mask = np.array(mask, bool, copy=True)
+    for start, stop in segments(~mask):
+        if start > 0 and stop < len(mask) and stop - start <= max_gap:
+            mask[start:stop] = True
+    return mask
+
+
+def drop_short(mask, min_len):
+    """A copy with True runs shorter than ``min_len`` frames set False."""
+    mask = np.array(mask, bool, copy=True)
+    for start, stop in segments(mask):
+        if stop - start < min_len:
+            mask[start:stop] = False
+    return mask
+
+
+def moving_average(x, frames):
+    """Centred moving average over ``frames`` frames (made odd), edges held."""
+    frames = max(1, int(frames) | 1)
+    x = np.asarray(x, np.float64)
+    if frames == 1 or len(x) == 0:
+        return x
+    pad = frames // 2
+    return np.convolve(np.pad(x, pad, mode="edge"), np.ones(frames) / frames, mode="valid")
