@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ...motion.errors import TalkrigError
-from ..pipeline import STAGES, JobCancelled
+from ..pipeline import JobCancelled, stage_spans
 from .logs import kv
 
 log = logging.getLogger(__name__)
@@ -81,16 +81,7 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
-def _stage_spans():
-    """{stage: (overall progress where it starts, its share)} of the pipeline's stages."""
-    spans, start = {}, 0.0
-    for name, share in STAGES:
-        spans[name] = (start, share)
-        start += share
-    return spans
-
-
-_STAGE_SPANS = _stage_spans()
+_STAGE_SPANS = stage_spans()
 
 
 def stage_progress(stage, progress):

@@ -43,10 +43,11 @@ class ServerSettings:
     token : the bearer token clients must send; None turns authentication off (loopback only).
     data_dir : the only folder options may name files in (key-pose dictionaries, libraries).
     allowed_hosts : host names requests may be addressed to besides IP addresses and localhost
-        (see hosts.py; for a proxy that forwards its own name).
+        (see guards.py; for a proxy that forwards its own name).
     header_timeout : seconds a connection may take to send a request's headers.
     body_timeout : seconds an upload may pause (and the base of its overall deadline).
-    max_header_bytes : largest request head (request line and headers); larger gets 400.
+    max_header_bytes : largest request head (request line and headers); larger gets 431, or
+        400 and a closed connection while it is still arriving.
     max_connections : connections and requests handled at once; more get 503.
     """
 
