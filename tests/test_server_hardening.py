@@ -292,6 +292,15 @@ def test_a_head_sent_too_slowly_is_dropped(live):
     assert _health_ok(live)
 
 
+def test_a_body_nobody_reads_that_never_arrives_does_not_hold_the_connection(live):
+    with _connect(live) as sock:  # the answer needs no body; the connection must not wait for it
+        sock.sendall(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\nab")
+        start = time.monotonic()
+        answer = _read_all(sock)
+        assert time.monotonic() - start < 8
+    assert answer.startswith(b"HTTP/1.1 200")
+
+
 def test_a_huge_header_is_refused_once_it_passes_the_limit(live):
     before = len(live.tracebacks())
     with _connect(live) as sock:
