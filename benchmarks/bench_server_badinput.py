@@ -112,8 +112,9 @@ def wav_header(rate=16000, channels=1, bits=16, data_bytes=0, declared=None):
             + struct.pack("<I", data_bytes if declared is None else declared))
 
 
-def flac_bomb(seconds=60):
-    """A small FLAC file that decodes to a huge array: silence at 655 350 Hz, 8 channels."""
+def flac_bomb(seconds=10):
+    """A small FLAC file that decodes to a huge array: silence at 655 350 Hz, 8 channels (the
+    audit sent 60 s; 10 s is refused by the same rule and spares the sweep a 630 MB array)."""
     buf = io.BytesIO()
     sf.write(buf, np.zeros((int(655350 * seconds), 8), np.int16), 655350, format="FLAC")
     return buf.getvalue()
@@ -131,6 +132,7 @@ def inputs(data_dir):
     if not (library / "take.npz").exists():
         os.symlink(outside / "take.npz", library / "take.npz")
     deep = "[" * 100_000 + "]" * 100_000
+    (Path(data_dir) / "deep.json").write_text('{"entries": ' + deep + "}")
     ok_audio = speech()
     sweep = [
         # options JSON
@@ -173,6 +175,7 @@ def inputs(data_dir):
         ("keyposes /etc/passwd", request(job(options(keyposes="/etc/passwd")))),
         ("keyposes ~", request(job(options(keyposes="~/.ssh/id_rsa")))),
         ("keyposes NUL", request(job(options(keyposes="a\x00b.json")))),
+        ("keyposes file nested 100 000 deep", request(job(options(keyposes="deep.json")))),
         ("keyposes 10 000 characters", request(job(options(keyposes="k" * 10_000)))),
         ("initial_pose 54 joints", request(job(options(initial_pose=[[0, 0, 0]] * 54)))),
         ("initial_pose Infinity", request(job('{"initial_pose": [' + ",".join(["Infinity"] * 165) + "]}"))),
