@@ -17,6 +17,7 @@ from .motion.errors import TalkrigError
 COMMANDS = {
     "info": "info",
     "convert": "convert",
+    "capture": "capture",
     "train": "train",
     "serve": "serve",
     "eval": "eval",

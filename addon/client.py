@@ -111,28 +111,33 @@ class Client:
     def submit(self, audio, options=None, filename=None, timeout=None):
         """Upload audio (a path or the file's bytes) with options; returns the job id."""
         if isinstance(audio, (str, os.PathLike)):
-            path = Path(audio)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                raise ClientError(f"cannot read audio file {path}: {exc.strerror or exc}",
-                                  kind="rejected") from None
-            filename = filename or path.name
+            data = _read_file(audio, "audio")
+            filename = filename or Path(audio).name
         else:
             data = bytes(audio)
+        return self._upload("/jobs", "audio", data, filename or "audio.wav", options, timeout,
+                            "the recording", "send a shorter or compressed file (e.g. 16 kHz "
+                            "mono)")
+
+    def _upload(self, endpoint, part, data, filename, options, timeout, what, advice):
+        """POST a multipart job (the file part and the options JSON); returns the job id.
+
+        A big upload first checks the token and the server's limit rather than send it in vain.
+        """
         body, content_type = encode_multipart(
             {"options": ("", "application/json", json.dumps(options or {}).encode())},
-            {"audio": (filename or "audio.wav", "application/octet-stream", data)},
+            {part: (filename, "application/octet-stream", data)},
         )
-        if len(body) > 1 << 20:  # a big upload: check token and limit rather than send it in vain
+        if len(body) > 1 << 20:
             limit = self.check().get("limits", {}).get("max_upload_bytes")
             if limit and len(body) > limit:
-                raise ClientError(f"the recording is {len(body) / 2**20:.1f} MiB; the server takes "
-                                  f"at most {limit / 2**20:.1f} MiB: send a shorter or compressed "
-                                  "file (e.g. 16 kHz mono)", kind="rejected", status=413)
+                raise ClientError(f"{what} is {len(body) / 2**20:.1f} MiB; the server takes "
+                                  f"at most {limit / 2**20:.1f} MiB: {advice}", kind="rejected",
+                                  status=413)
         # uploads get a budget that grows with their size (1 MB/s at least)
         budget = timeout or max(self.timeout, len(body) / 1e6 + self.timeout)
-        answer = self._call("POST", "/jobs", body=body, content_type=content_type, timeout=budget)
+        answer = self._call("POST", endpoint, body=body, content_type=content_type,
+                            timeout=budget)
         return answer["id"]
 
     def status(self, job_id):
@@ -184,6 +189,30 @@ class Client:
             reason = status.get("error") or status["state"]
             raise ClientError(f"job {job_id} {status['state']}: {reason}", kind="conflict")
         return self.result(job_id)
+
+    # -- capture from video ------------------------------------------------------------------
+
+    def submit_capture(self, video, options=None):
+        """Upload a video file with capture options (fps, start, end, name); returns the id."""
+        return self._upload("/capture", "video", _read_file(video, "video"), Path(video).name,
+                            options, None, "the video", "cut it into shorter parts, or start "
+                            "the server with a larger --max-upload-mb")
+
+    def capture_status(self, job_id):
+        return self._call("GET", f"/capture/{_quote(job_id)}")
+
+    def capture_cancel(self, job_id):
+        return self._call("DELETE", f"/capture/{_quote(job_id)}")
+
+    def capture_result(self, job_id):
+        """(info, zip bytes) of a done capture: the takes and shots, and the archive."""
+        info = self._call("GET", f"/capture/{_quote(job_id)}/result")
+        archive = self._call("GET", f"/capture/{_quote(job_id)}/result/takes.zip",
+                             expect="bytes", timeout=max(self.timeout, 60.0))
+        if not archive.startswith(b"PK"):
+            raise ClientError(f"the server sent takes for capture {job_id} that are not a zip "
+                              "file", kind="server")
+        return info, archive
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -273,6 +302,14 @@ class Client:
             text = (f"the talkrig server at {self.url} rejected the token; copy the current one "
                     f"from {where} on the server's machine")
         return ClientError(text, kind="auth", status=401)
+
+
+def _read_file(path, what):
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ClientError(f"cannot read {what} file {path}: {exc.strerror or exc}",
+                          kind="rejected") from None
 
 
 def encode_multipart(fields, files):

@@ -32,13 +32,14 @@ import re
 
 import numpy as np
 
-JAW = 22  # SMPL-X joint index of the jaw
-JAW_OPEN_RADIANS = 0.4  # a wide-open jaw
-JAW_SIDE_RADIANS = 0.15
-EXPRESSION_OPEN_SCALE = 0.5
-# Mouth opening in BEAT2's expression space (the coefficients that follow jaw opening on a
-# real take; the built-in generators write ``open * MOUTH_EXPRESSIONS``).
-MOUTH_EXPRESSIONS = {94: -2.1, 95: -3.2, 72: -1.8, 27: 1.25, 83: 1.95, 29: -1.65}
+from ..motion.mouth import (  # noqa: F401 (re-exported for the add-on's callers)
+    EXPRESSION_OPEN_SCALE,
+    JAW,
+    JAW_OPEN_RADIANS,
+    JAW_SIDE_RADIANS,
+    MOUTH_EXPRESSIONS,
+    mouth_measures,
+)
 
 ARKIT = {  # shape key -> (measure, weight)
     "jawOpen": ("open", 1.0),
@@ -54,28 +55,6 @@ ARKIT = {  # shape key -> (measure, weight)
 }
 _ARKIT_KEYS = {re.sub(r"[\s._-]", "", name).lower(): name for name in ARKIT}
 _EXPRESSION_KEY = re.compile(r"^exp(?:ression)?[\s._-]*(\d{1,3})$", re.IGNORECASE)
-
-
-def mouth_measures(poses, expressions):
-    """Per-frame mouth measures.
-
-    poses : (T, 55, 3) SMPL-X axis-angle. expressions : (T, E) coefficients (E may be 0).
-    Returns {"open": (T,), "left": (T,), "right": (T,)}, each in 0..1.
-    """
-    poses = np.asarray(poses, np.float64)
-    expressions = np.asarray(expressions, np.float64)
-    jaw = poses[:, JAW]
-    open_ = np.clip(jaw[:, 0] / JAW_OPEN_RADIANS, 0.0, 1.0)
-    direction = np.zeros(expressions.shape[1])
-    for k, value in MOUTH_EXPRESSIONS.items():
-        if k < len(direction):
-            direction[k] = value
-    norm = float(direction @ direction)
-    if norm > 0.0:
-        from_expressions = EXPRESSION_OPEN_SCALE * (expressions @ direction) / norm
-        open_ = np.maximum(open_, np.clip(from_expressions, 0.0, 1.0))
-    side = np.clip(jaw[:, 1] / JAW_SIDE_RADIANS, -1.0, 1.0)
-    return {"open": open_, "left": np.maximum(side, 0.0), "right": np.maximum(-side, 0.0)}
 
 
 def match_key(name):

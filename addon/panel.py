@@ -240,6 +240,7 @@ class TALKRIG_PT_rig(SubPanel, bpy.types.Panel):
         row = layout.row(align=True)
         row.prop(rig, "preset", text="")
         row.operator("talkrig.map_bones", icon="BONE_DATA")
+        row.operator("talkrig.bone_map_report", text="", icon="TEXT")
         if not len(rig.bones):
             layout.label(text="Not mapped yet: Map Bones, or Generate maps automatically",
                          icon="INFO")
@@ -264,12 +265,28 @@ class TALKRIG_PT_bake(SubPanel, bpy.types.Panel):
         settings = context.scene.talkrig
         layout.prop(settings, "bake_mode")
         layout.prop(settings, "root_motion")
+        layout.prop(settings, "root_target")
+        layout.prop(settings, "constrained")
         col = layout.column(heading="Options")
+        col.prop(settings, "plant_feet")
         col.prop(settings, "auto_bake")
         col.prop(settings, "add_sound")
         col.prop(settings, "extend_scene")
         layout.operator("talkrig.bake_file", icon="FILE_FOLDER")
 
 
+class TALKRIG_PT_capture_video(SubPanel, bpy.types.Panel):
+    """A video of the speaker in, SMPL-X takes for a library out."""
+
+    bl_label = "Capture From Video"
+    bl_idname = "TALKRIG_PT_capture_video"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        from .capture_video import draw
+
+        draw(self.layout, context)
+
+
 classes = (TALKRIG_UL_bone_map, TALKRIG_PT_main, TALKRIG_PT_backend, TALKRIG_PT_keyposes,
-           TALKRIG_PT_rig, TALKRIG_PT_bake)
+           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video)

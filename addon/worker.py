@@ -197,24 +197,34 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
         job_id = client.submit(audio, options, filename=filename)
         emit("submitted", job_id)
         status = follow(client, job_id, emit, cancelled, poll_interval)
-        if status["state"] == "done":
-            emit("done", client.result(job_id))
-        elif status["state"] == "cancelled":
-            emit("cancelled", job_id)
-        else:
-            emit("error", ("failed", f"the server could not generate: "
-                                     f"{status.get('error') or status['state']}"))
+        report_end(emit, job_id, status, lambda: client.result(job_id), "generate")
 
     return run
 
 
-def follow(client, job_id, emit, cancelled, interval):
-    """Poll a job until it ends, cancelling it (once) when ``cancelled()`` turns True."""
+def report_end(emit, job_id, status, fetch, doing):
+    """Emit how a finished job ended: ("done", fetch()), ("cancelled", id) or an error."""
+    if status["state"] == "done":
+        emit("done", fetch())
+    elif status["state"] == "cancelled":
+        emit("cancelled", job_id)
+    else:
+        emit("error", ("failed", f"the server could not {doing}: "
+                                 f"{status.get('error') or status['state']}"))
+
+
+def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=None):
+    """Poll a job until it ends, cancelling it (once) when ``cancelled()`` turns True.
+
+    status_of, cancel : the client's calls for this kind of job (default: generation jobs).
+    """
+    status_of = status_of or client.status
+    cancel = cancel or client.cancel
     sent_cancel = False
     misses = 0
     while True:
         try:
-            status = client.status(job_id)
+            status = status_of(job_id)
             misses = 0
         except ClientError as exc:
             # speech recognition may keep a busy server from answering for a while
@@ -227,9 +237,62 @@ def follow(client, job_id, emit, cancelled, interval):
         if status["state"] in ("done", "failed", "cancelled"):
             return status
         if cancelled() and not sent_cancel:
-            emit("status", client.cancel(job_id))
+            emit("status", cancel(job_id))
             sent_cancel = True
         time.sleep(interval)
+
+
+def capture_video_job(connection, video, options, library, poll_interval=0.5):
+    """A Task target: upload a video for capture, follow the job, unpack the takes into the
+    ``library`` folder. Emits like :func:`generate_job`; ("done", {"takes": [names], "shots":
+    [...], "folder": library}) at the end."""
+
+    def run(emit, cancelled):
+        client = connect(connection, emit)
+        if cancelled():
+            emit("cancelled", None)
+            return
+        job_id = client.submit_capture(video, options)
+        emit("submitted", job_id)
+        status = follow(client, job_id, emit, cancelled, poll_interval,
+                        status_of=client.capture_status, cancel=client.capture_cancel)
+
+        def fetch():
+            info, archive = client.capture_result(job_id)
+            return {"takes": unpack_takes(archive, library), "shots": info.get("shots", []),
+                    "folder": str(library)}
+
+        report_end(emit, job_id, status, fetch, "capture the video")
+
+    return run
+
+
+TAKE_FILES = (".npz", ".wav", ".json")
+
+
+def unpack_takes(archive, folder):
+    """Write the takes of a capture zip into ``folder`` (created); returns the take names.
+
+    Only plain file names with the take suffixes are taken from the archive; each file is
+    written under a temporary name and renamed, so the folder never holds half a take."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        for member in zf.namelist():
+            name = Path(member).name
+            if name != member or not name.endswith(TAKE_FILES) or name.startswith("."):
+                continue
+            tmp = folder / f".{name}.partial"
+            tmp.write_bytes(zf.read(member))
+            os.replace(tmp, folder / name)
+            if name.endswith(".npz"):
+                names.append(name[:-4])
+    return sorted(names)
 
 
 def connect(connection, emit=None):

@@ -41,23 +41,29 @@ def render_preview(avatar, animation, path, size=DEFAULT_SIZE, with_audio=True, 
     _render_settings(scene, width, height, with_audio)
     frame_camera(scene, avatar, animation, width / height)
     total = animation.n_frames
+    render_video(scene, path, animation, progress, "preview")
+    log.info("wrote preview %s (%dx%d, %d frames)", path, width, height, total)
+    return path
 
+
+def render_video(scene, path, animation, progress=None, label="video"):
+    """Render the scene's frame range to ``path`` (written atomically), calling
+    progress(fraction) after every frame; a failed render is a BakeError naming the file."""
     def frame_done(scene, *_):
         if progress is not None:
-            progress(min(1.0, (scene.frame_current - animation.frame_start + 1) / total))
+            progress(min(1.0, (scene.frame_current - animation.frame_start + 1)
+                         / animation.n_frames))
 
     bpy.app.handlers.render_write.append(frame_done)
     try:
         with atomic_path(path) as temp:
             scene.render.filepath = str(temp)
-            with quiet("preview render"):
+            with quiet(f"{label} render"):
                 bpy.ops.render.render(animation=True)
     except RuntimeError as exc:
-        raise BakeError(f"{path}: the preview render failed: {str(exc).strip()}") from None
+        raise BakeError(f"{path}: the {label} render failed: {str(exc).strip()}") from None
     finally:
         bpy.app.handlers.render_write.remove(frame_done)
-    log.info("wrote preview %s (%dx%d, %d frames)", path, width, height, total)
-    return path
 
 
 def _render_settings(scene, width, height, with_audio):
@@ -76,13 +82,19 @@ def _render_settings(scene, width, height, with_audio):
     world = bpy.data.worlds.new("talkrig preview")
     world.color = BACKGROUND
     scene.world = world
+    mp4_output(render, with_audio)
+
+
+def mp4_output(render, with_audio, quality="MEDIUM"):
+    """Render settings for an MP4: H.264 (a key frame a second) and mono AAC from the scene's
+    sound strips."""
     settings = render.image_settings
     settings.media_type = "VIDEO"
     settings.file_format = "FFMPEG"
     ffmpeg = render.ffmpeg
     ffmpeg.format = "MPEG4"
     ffmpeg.codec = "H264"
-    ffmpeg.constant_rate_factor = "MEDIUM"
+    ffmpeg.constant_rate_factor = quality
     ffmpeg.ffmpeg_preset = "REALTIME"
     ffmpeg.gopsize = max(1, int(round(render.fps / render.fps_base)))
     ffmpeg.audio_codec = "AAC" if with_audio else "NONE"

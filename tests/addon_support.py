@@ -1,7 +1,9 @@
 """Helpers of the add-on tests: the built extension installed through Blender's own installer,
 timer pumping for the headless bpy module, and the CC0 avatar in a fresh scene."""
 
+import contextlib
 import importlib.util
+import sys
 import time
 from pathlib import Path
 
@@ -50,6 +52,38 @@ def pump(bpy, module, until, timeout=120.0, interval=0.05):
         if time.monotonic() > deadline:
             raise TimeoutError(f"the add-on did not get there within {timeout:g} s")
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def addon_with_server(root):
+    """(bpy, the add-on's module) with a local server the add-on started on a free port; the
+    server's token and data live in folders under ``root``."""
+    import bpy
+    import pytest
+
+    from talkrig.addon.server_process import free_port
+
+    env = pytest.MonkeyPatch()
+    env.setenv("XDG_CONFIG_HOME", str(root / "config"))
+    env.setenv("XDG_DATA_HOME", str(root / "share"))
+    module = install(bpy, root / "dist")
+    prefs = preferences(bpy)
+    prefs.python_path = sys.executable
+    prefs.server_url = f"http://127.0.0.1:{free_port()}"
+    fresh_scene(bpy)
+    assert bpy.ops.talkrig.start_server() == {"FINISHED"}
+    scene = bpy.context.scene
+    pump(bpy, module, lambda: scene.talkrig.server_state not in ("", "starting")
+         and scene.talkrig.backends_json)
+    assert scene.talkrig.server_state == "ok", scene.talkrig.server_message
+    try:
+        yield bpy, module
+    finally:
+        local = module.addon.server_ops.local_server()
+        if local is not None:
+            local.stop()
+        uninstall(bpy)
+        env.undo()
 
 
 def fresh_scene(bpy, avatar=None):
@@ -141,7 +175,7 @@ def draw_panels(bpy, module):
     log = []
     panel = module.addon.panel
     for cls in (panel.TALKRIG_PT_main, panel.TALKRIG_PT_backend, panel.TALKRIG_PT_keyposes,
-                panel.TALKRIG_PT_rig, panel.TALKRIG_PT_bake):
+                panel.TALKRIG_PT_rig, panel.TALKRIG_PT_bake, panel.TALKRIG_PT_capture_video):
         fake = type("FakePanel", (), {})()
         fake.layout = FakeLayout(bpy, log)
         cls.draw(fake, bpy.context)

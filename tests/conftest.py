@@ -73,6 +73,35 @@ def scott_motion(scott_npz):
     return load_motion(scott_npz)
 
 
+# A take from the BEAT2 mocap performed by the dressed CC0 avatar: frames and size of the video
+# the capture tests film (rendered once per session, in a child process; never kept).
+CHARACTER_TAKE = (0, 120)  # first frame, frames: 4 s with both arms gesturing
+CHARACTER_SIZE = (1280, 720)
+
+
+@pytest.fixture(scope="session")
+def character_video(tmp_path_factory, scott_npz, scott_wav, scott_motion):
+    """(video path, the true Motion it shows): an mp4 with the take's speech muxed in and
+    VIDEO.camera.json beside it."""
+    from capture_support import render_character_video
+
+    start, frames = CHARACTER_TAKE
+    out = tmp_path_factory.mktemp("character") / "performer.mp4"
+    render_character_video(scott_npz, scott_wav, start, frames, out, size=CHARACTER_SIZE)
+    return out, scott_motion[start:start + frames]
+
+
+@pytest.fixture(scope="session")
+def rigify_blend(tmp_path_factory):
+    """A .blend with Blender's human metarig ("metarig") and the rig Rigify generates from it
+    ("rig"), made once per test run (generating takes about 15 s); tests append from it."""
+    import bpy
+    from retarget_scenes import save_rigify
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    return save_rigify(bpy, tmp_path_factory.mktemp("rigify") / "rigify.blend")
+
+
 @pytest.fixture(params=["ffmpeg", "no ffmpeg"])
 def decoders(request, monkeypatch, tmp_path):
     """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and without."""

@@ -4,7 +4,6 @@ speech, the bake checked key by key, one undo removing it, Cancel, and the error
 on. Timers are pumped by hand (the bpy module has no event loop)."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -13,14 +12,13 @@ import soundfile as sf
 from addon_support import (
     FakeLayout,
     action_curves,
+    addon_with_server,
     draw_panels,
     draw_preferences,
     fcurve_keys,
     fresh_scene,
-    install,
     preferences,
     pump,
-    uninstall,
 )
 from talkrig.addon.client import Client, read_token
 from talkrig.addon.server_process import free_port
@@ -36,28 +34,8 @@ SEED = 7
 def addon(tmp_path_factory):
     """(bpy, the add-on's module) with a local server the add-on started on a free port; the
     server's token and data live in a temporary config folder."""
-    import bpy
-
-    root = tmp_path_factory.mktemp("addon")
-    env = pytest.MonkeyPatch()
-    env.setenv("XDG_CONFIG_HOME", str(root / "config"))
-    env.setenv("XDG_DATA_HOME", str(root / "share"))
-    module = install(bpy, root / "dist")
-    prefs = preferences(bpy)
-    prefs.python_path = sys.executable
-    prefs.server_url = f"http://127.0.0.1:{free_port()}"
-    fresh_scene(bpy)
-    assert bpy.ops.talkrig.start_server() == {"FINISHED"}
-    scene = bpy.context.scene
-    pump(bpy, module, lambda: scene.talkrig.server_state not in ("", "starting")
-         and scene.talkrig.backends_json)
-    assert scene.talkrig.server_state == "ok", scene.talkrig.server_message
-    yield bpy, module
-    local = module.addon.server_ops.local_server()
-    if local is not None:
-        local.stop()
-    uninstall(bpy)
-    env.undo()
+    with addon_with_server(tmp_path_factory.mktemp("addon")) as running:
+        yield running
 
 
 def job_done(bpy, module):
@@ -602,6 +580,26 @@ def test_a_motion_file_bakes_at_the_scene_frame_rate(addon, avatar_glb, scott_np
     assert len(keys) == n == 1125 and keys[0, 0] == 101 and keys[-1, 0] == 101 + n - 1
     assert [s.action.name for t in arm.animation_data.nla_tracks for s in t.strips] == [action.name]
     assert scene.sequence_editor is None or not len(scene.sequence_editor.strips_all)  # no audio
+
+
+def test_bone_map_report_and_root_motion_on_the_object(addon, avatar_glb, scott_npz):
+    bpy, module = addon
+    arm = fresh_scene(bpy, avatar_glb)
+    assert bpy.ops.talkrig.bone_map_report() == {"FINISHED"}
+    report = bpy.data.texts["talkrig bone map"].as_string().splitlines()
+    assert report[0].startswith("bone map (rigify_metarig) of rig")
+    assert any(line.split()[:4] == ["left_shoulder", "->", "upper_arm.L", "1.00"] for line in report)
+    assert report[-1] == "root motion on the pelvis bone 'spine'"
+    settings = bpy.context.scene.talkrig
+    settings.root_target = "OBJECT"
+    start = arm.location.copy()
+    assert bpy.ops.talkrig.bake_file(filepath=str(scott_npz), frame_start=1) == {"FINISHED"}
+    curves = action_curves(bpy.data.actions["2_scott_0_1_1"])
+    travel = np.stack([fcurve_keys(curves[("location", k)])[:, 1] for k in range(3)], axis=1)
+    np.testing.assert_allclose(travel[0], start, atol=1e-5)
+    assert np.ptp(travel[:, :2], axis=0).max() > 0.3  # the actor walks about; the object follows
+    np.testing.assert_allclose(travel[:, 2], start.z, atol=1e-5)  # along the floor only
+    settings.root_target = "AUTO"
 
 
 def test_disabling_the_addon_leaves_nothing_behind(addon, avatar_glb, scott2_wav):

@@ -10,6 +10,7 @@ documentation at /docs, /redoc and /openapi.json is open: it describes the API a
 - ``DELETE /jobs/{id}`` cancel (idempotent)
 - ``GET /backends`` generators with their option schemas, speech engines
 - ``GET /health`` name, version, limits; with the token also jobs, models, failed plugins
+- ``POST /capture`` a video -> takes (see ``capture_jobs``), with the same job life cycle
 """
 
 import asyncio
@@ -30,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from ... import __version__
 from . import schemas
 from .auth import bearer_token, token_matches
+from .capture_jobs import capture_router, capture_runner
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
 from .guards import HeadLimit, HostCheck
@@ -76,12 +78,13 @@ def decode_upload(data, max_seconds, name):
     return decode_audio(data, max_seconds=max_seconds, name=name)
 
 
-def create_app(settings=None, generate=None, decode=decode_upload, catalog=None):
+def create_app(settings=None, generate=None, decode=decode_upload, catalog=None, capture=None):
     """The app, with its job runner started and stopped by the app's lifespan.
 
     generate : the pipeline function (default the real one; a stand-in in unit tests).
     decode : ``decode(bytes, max_seconds, name)`` -> what ``generate`` accepts as audio.
     catalog : a Catalog of plugins (default: the installed entry points).
+    capture : the capture function of capture jobs (default: the real one).
     """
     settings = settings or ServerSettings()
     catalog = catalog or Catalog()
@@ -89,11 +92,13 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None)
         generate = functools.partial(pipeline_generate, scratch=Path(settings.data_dir) / "tmp")
     runner = JobRunner(generate, workers=settings.workers, queue_depth=settings.queue_depth,
                        result_ttl=settings.result_ttl)
+    captures = capture_runner(settings, **({"capture": capture} if capture else {}))
 
     @asynccontextmanager
     async def lifespan(app):
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
         runner.start()
+        captures.start()
         log.info(kv("server-start", version=__version__, workers=settings.workers,
                     queue_depth=settings.queue_depth, data_dir=settings.data_dir,
                     auth=settings.token is not None))
@@ -101,6 +106,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None)
             yield
         finally:
             await run_in_threadpool(runner.close)
+            await run_in_threadpool(captures.close)
             log.info(kv("server-stop"))
 
     app = FastAPI(
@@ -231,6 +237,8 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None)
 
     app.include_router(open_api)
     app.include_router(api)
+    app.include_router(capture_router(settings, captures, f"/{API_VERSION}"),
+                       dependencies=[Depends(require_token)], responses={401: ERRORS[401]})
     return app
 
 

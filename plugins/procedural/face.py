@@ -7,9 +7,10 @@ against jaw opening on a real take), which follows the same envelope.
 
 import numpy as np
 
+from ...motion.mouth import MOUTH_EXPRESSIONS
+
 JAW_REST = 0.01  # radians: lips just apart
 JAW_MAX = 0.17  # radians at loud open vowels
-MOUTH_EXPRESSIONS = {94: -2.1, 95: -3.2, 72: -1.8, 27: 1.25, 83: 1.95, 29: -1.65}
 
 
 def mouth_opening(energy, frames):

@@ -1,0 +1,254 @@
+"""Capture From Video: send a video of a speaker to the server and put the takes it fits
+(SMPL-X npz + speech wav per usable shot) into a library folder.
+
+The server does the work (landmarks and the fit need its Python packages); the upload, polling
+and unpacking run in a background thread (addon/worker.py) and the panel follows the job's
+stage and progress through the timer (addon/runtime.py). The library folder is what the
+``matching`` backend's library option and ``talkrig train --data`` read.
+"""
+
+import logging
+from pathlib import Path
+
+import bpy
+
+from . import runtime
+
+log = logging.getLogger(__name__)
+
+STATES = (
+    ("IDLE", "Idle", "Nothing captured yet"),
+    ("UPLOADING", "Uploading", "Sending the video to the server"),
+    ("QUEUED", "Queued", "Waiting for the server's capture worker"),
+    ("RUNNING", "Capturing", "The server is fitting the speaker's motion"),
+    ("CANCELLING", "Cancelling", "Waiting for the server to stop"),
+    ("DONE", "Done", "The takes are in the library folder"),
+    ("FAILED", "Failed", "The capture failed; see the message"),
+    ("CANCELLED", "Cancelled", "The capture was cancelled"),
+)
+ACTIVE = {"UPLOADING", "QUEUED", "RUNNING", "CANCELLING"}
+VIDEO_TYPES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".mpg", ".mpeg", ".wmv")
+
+
+def job_key(scene):
+    return f"capture:{scene.name}"
+
+
+class TalkrigCaptureVideo(bpy.types.PropertyGroup):
+    """A scene's Capture From Video settings and the state of its last capture."""
+
+    video: bpy.props.StringProperty(name="Video", subtype="FILE_PATH",
+                                    description="A video of the speaker talking, with sound")
+    library: bpy.props.StringProperty(name="Library", subtype="DIR_PATH",
+                                      description="Folder the takes are written to (created); "
+                                                  "use it as a matching library or to train")
+    start: bpy.props.FloatProperty(name="Start", min=0.0, default=0.0, unit="TIME_ABSOLUTE",
+                                   description="Seconds into the video where capture starts")
+    end: bpy.props.FloatProperty(name="End", min=0.0, default=0.0, unit="TIME_ABSOLUTE",
+                                 description="Seconds into the video where capture ends "
+                                             "(0: the end of the video)")
+    state: bpy.props.EnumProperty(name="State", items=STATES, default="IDLE")
+    stage: bpy.props.StringProperty()
+    progress: bpy.props.FloatProperty(min=0.0, max=1.0, subtype="FACTOR")
+    status: bpy.props.StringProperty()
+    error: bpy.props.StringProperty()
+    job_id: bpy.props.StringProperty()
+
+    @property
+    def active(self):
+        return self.state in ACTIVE
+
+
+def check_inputs(capture):
+    """(video Path, library Path, options) or ValueError with what to fix."""
+    if not capture.video.strip():
+        raise ValueError("choose the video to capture first")
+    video = Path(bpy.path.abspath(capture.video))
+    if not video.is_file():
+        raise ValueError(f"video {video} does not exist")
+    if video.suffix.lower() not in VIDEO_TYPES:
+        raise ValueError(f"{video.name} does not look like a video (expected "
+                         f"{', '.join(VIDEO_TYPES)})")
+    if not capture.library.strip():
+        raise ValueError("choose the library folder the takes go to")
+    library = Path(bpy.path.abspath(capture.library))
+    if library.exists() and not library.is_dir():
+        raise ValueError(f"library {library} is a file, not a folder")
+    if capture.end and capture.end <= capture.start:
+        raise ValueError(f"End ({capture.end:g} s) must come after Start ({capture.start:g} s)")
+    options = {"start": float(capture.start), "name": video.stem}
+    if capture.end:
+        options["end"] = float(capture.end)
+    return video, library, options
+
+
+class TALKRIG_OT_capture_video(bpy.types.Operator):
+    """Send a video of the speaker to the talkrig server and write the motion it captures
+    (SMPL-X takes with their speech) into the library folder"""
+
+    bl_idname = "talkrig.capture_video"
+    bl_label = "Capture From Video"
+
+    @classmethod
+    def poll(cls, context):
+        capture = context.scene.talkrig_capture
+        if runtime.busy(job_key(context.scene)):
+            cls.poll_message_set("A video is being captured: wait for it, or press Cancel")
+            return False
+        if not capture.video.strip():
+            cls.poll_message_set("Choose the video first")
+            return False
+        if not capture.library.strip():
+            cls.poll_message_set("Choose the library folder for the takes first")
+            return False
+        return True
+
+    def execute(self, context):
+        from . import preferences
+        from .worker import Task, capture_video_job
+
+        scene = context.scene
+        capture = scene.talkrig_capture
+        try:
+            video, library, options = check_inputs(capture)
+        except ValueError as exc:
+            _fail(capture, str(exc))
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        capture.state = "UPLOADING"
+        capture.error = capture.stage = capture.job_id = ""
+        capture.progress = 0.0
+        capture.status = f"sending {video.name} ..."
+        conn = preferences.connection(context)
+        task = Task(capture_video_job(conn, video, options, library), f"talkrig capture {video.name}")
+        name = scene.name
+        runtime.start(job_key(scene), task, lambda kind, payload: on_event(name, kind, payload))
+        runtime.show_progress(f"talkrig: capturing {video.name} ...")
+        self.report({"INFO"}, f"capturing {video.name} into {library}")
+        return {"FINISHED"}
+
+
+class TALKRIG_OT_cancel_capture(bpy.types.Operator):
+    """Stop capturing: the server job is cancelled and no takes are written"""
+
+    bl_idname = "talkrig.cancel_capture"
+    bl_label = "Cancel Capture"
+
+    @classmethod
+    def poll(cls, context):
+        if not runtime.busy(job_key(context.scene)):
+            cls.poll_message_set("No video is being captured")
+            return False
+        return True
+
+    def execute(self, context):
+        capture = context.scene.talkrig_capture
+        runtime.cancel(job_key(context.scene))
+        capture.state = "CANCELLING"
+        capture.status = "cancelling ..."
+        return {"FINISHED"}
+
+
+def _fail(capture, message):
+    capture.state = "FAILED"
+    capture.error = message
+    capture.status = "failed"
+
+
+def on_event(scene_name, kind, payload):
+    """Apply one event of a capture job to the scene (main thread)."""
+    from .generate import notify
+    from .server_ops import remember_server, set_server_state
+
+    scene = bpy.data.scenes.get(scene_name)
+    if scene is None:
+        if kind == "finished":
+            runtime.show_progress(None)
+        return
+    capture = scene.talkrig_capture
+    if kind == "server":
+        remember_server(*payload)
+        set_server_state("ok", f"server running at {payload[0]}")
+    elif kind == "submitted":
+        capture.job_id = payload
+        if capture.state != "CANCELLING":
+            capture.state = "QUEUED"
+        capture.status = "queued on the server"
+    elif kind == "status":
+        _apply_status(capture, payload)
+    elif kind == "done":
+        capture.state = "DONE"
+        capture.progress = 1.0
+        skipped = [s for s in payload["shots"] if s.get("skipped")]
+        capture.status = (f"{len(payload['takes'])} take(s) in {payload['folder']}"
+                          + (f"; {len(skipped)} shot(s) skipped" if skipped else ""))
+        notify("INFO", f"talkrig: {capture.status}")
+    elif kind == "cancelled":
+        capture.state = "CANCELLED"
+        capture.status = "cancelled"
+    elif kind == "error":
+        error_kind, message = payload
+        _fail(capture, message)
+        if error_kind in ("down", "auth", "not_talkrig", "timeout"):
+            set_server_state(error_kind, message)
+        notify("ERROR", message)
+    elif kind == "finished":
+        if capture.active:
+            _fail(capture, "the capture stopped without an answer from the server")
+        runtime.show_progress(None)
+    if capture.active:
+        runtime.show_progress(f"talkrig: {capture.status} ({capture.progress:.0%})")
+    runtime.redraw()
+
+
+def _apply_status(capture, status):
+    capture.stage = status.get("stage") or ""
+    capture.progress = max(capture.progress, float(status.get("progress") or 0.0))
+    if status.get("cancel_requested") or capture.state == "CANCELLING":
+        capture.state = "CANCELLING"
+        capture.status = "cancelling"
+    elif status.get("state") == "queued":
+        capture.state = "QUEUED"
+        capture.status = "queued"
+    elif status.get("state") == "running":
+        capture.state = "RUNNING"
+        capture.status = f"capturing: {capture.stage}"
+
+
+def draw(layout, context):
+    """The Capture From Video controls, for the panel."""
+    from .panel import alert_box, wrapped
+
+    capture = context.scene.talkrig_capture
+    col = layout.column()
+    col.prop(capture, "video")
+    col.prop(capture, "library")
+    row = col.row(align=True)
+    row.prop(capture, "start")
+    row.prop(capture, "end")
+    running = runtime.busy(job_key(context.scene))
+    row = layout.row(align=True)
+    if running:
+        row.operator("talkrig.cancel_capture", icon="CANCEL")
+        layout.progress(factor=capture.progress, type="BAR",
+                        text=f"{capture.status} {capture.progress:.0%}")
+    else:
+        row.operator("talkrig.capture_video", icon="FILE_MOVIE")
+        if capture.state in ("DONE", "CANCELLED") and capture.status:
+            wrapped(layout, capture.status,
+                    icon="CHECKMARK" if capture.state == "DONE" else "CANCEL")
+        if capture.error:
+            alert_box(layout, capture.error)
+
+
+classes = (TalkrigCaptureVideo, TALKRIG_OT_capture_video, TALKRIG_OT_cancel_capture)
+
+
+def on_register():
+    bpy.types.Scene.talkrig_capture = bpy.props.PointerProperty(type=TalkrigCaptureVideo)
+
+
+def on_unregister():
+    for scene in bpy.data.scenes:
+        runtime.cancel(job_key(scene))
+    del bpy.types.Scene.talkrig_capture

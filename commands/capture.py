@@ -1,0 +1,98 @@
+"""Capture SMPL-X takes from ordinary videos of a speaker: your own gesture library.
+
+Film yourself talking (a phone is enough: the whole body or from the waist up, facing the
+camera, hands in view). For each VIDEO, talkrig finds the body, hands and face in every frame
+(MediaPipe Holistic, offline on the CPU), fits the SMPL-X skeleton to them and writes, in
+TAKES_DIR, NAME.npz (BEAT2 layout: body, head, fingers, jaw, root; 30 fps) with the speech as
+NAME.wav (16 kHz mono) beside it. A video with camera cuts gives one take per usable shot
+(NAME_shot03.npz ...); shots without a usable view of the speaker are skipped with the reason.
+NAME.capture.json records what was done: a video captured before is skipped (run the command
+again after an interruption to carry on), unless --overwrite.
+
+Train on the takes with `talkrig train --data TAKES_DIR` or use them as a motion-matching
+library with `talkrig generate --library TAKES_DIR`.
+
+Examples:
+  talkrig capture me_talking.mp4 -o takes/
+  talkrig capture lecture.webm -o takes/ --start 60 --end 180
+  talkrig capture clips/*.mov -o takes/ --fps 30
+"""
+
+HELP = "capture SMPL-X takes (npz + wav) from videos of a speaker"
+
+
+def add_arguments(parser):
+    parser.add_argument("videos", nargs="+", metavar="VIDEO",
+                        help="videos of the speaker (mp4, mov, mkv, webm, avi ...) with sound")
+    parser.add_argument("-o", "--output", required=True, metavar="TAKES_DIR",
+                        help="folder for the takes (created)")
+    parser.add_argument("--fps", type=float, default=30.0,
+                        help="frame rate of the takes (default 30)")
+    parser.add_argument("--start", type=float, default=0.0, metavar="S",
+                        help="capture from S seconds into each video (default 0)")
+    parser.add_argument("--end", type=float, default=None, metavar="S",
+                        help="capture up to S seconds into each video (default: its end)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="capture videos again even when NAME.capture.json says they are done")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def run(args):
+    from pathlib import Path
+
+    from ..inference.capture.errors import CaptureError
+    from ..inference.capture.pipeline import capture_video, default_detector
+    from ..motion.errors import TalkrigError
+    from .generate import _ProgressBar
+
+    if args.fps <= 0 or args.fps > 120:
+        raise TalkrigError(f"--fps must be between 0 and 120, got {args.fps:g}")
+    if args.start < 0:
+        raise TalkrigError(f"--start must not be negative, got {args.start:g}")
+    if args.end is not None and args.end <= args.start:
+        raise TalkrigError(f"--end ({args.end:g}) must come after --start ({args.start:g})")
+    names = [Path(v).stem for v in args.videos]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise TalkrigError(f"several videos are named {', '.join(twice)}: their takes would "
+                           "overwrite each other; rename them or capture them into other folders")
+    for video in args.videos:
+        if not Path(video).is_file():
+            raise CaptureError(video, "no such file")
+    out = Path(args.output)
+    detector = default_detector()
+    failed = 0
+    try:
+        for video in args.videos:
+            try:
+                with _ProgressBar(disabled=args.quiet) as bar:
+                    result = capture_video(video, out, fps=args.fps, start=args.start,
+                                           end=args.end, detector=detector,
+                                           progress=bar.update, overwrite=args.overwrite)
+            except CaptureError as exc:
+                if len(args.videos) == 1:
+                    raise
+                failed += 1
+                print(f"talkrig capture: error: {exc}")
+                continue
+            finally:
+                detector.reset()
+            if not args.quiet:
+                _report(result)
+    finally:
+        detector.close()
+    return 1 if failed else 0
+
+
+def _report(result):
+    if result.resumed:
+        print(f"{result.video.name}: already captured ({result.summary.name}), skipped")
+        return
+    for shot in result.shots:
+        span = f"{shot.start:6.1f}-{shot.end:6.1f} s"
+        if shot.take:
+            print(f"{result.video.name} shot {shot.number} {span}: {shot.take}.npz + .wav "
+                  f"({shot.posture}; hands seen {100 * shot.coverage['left_hand']:.0f}% / "
+                  f"{100 * shot.coverage['right_hand']:.0f}%, face {100 * shot.coverage['face']:.0f}%)")
+        else:
+            print(f"{result.video.name} shot {shot.number} {span}: skipped, {shot.reason}")

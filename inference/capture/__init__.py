@@ -1,0 +1,1 @@
+"""Capture from video: a speaker's video -> SMPL-X takes (npz + wav) for training and libraries."""

@@ -1,0 +1,223 @@
+"""Capture jobs: a video upload in, a zip of takes (NAME.npz + NAME.wav + summary) out.
+
+Endpoints (under /v1, bearer token required), the same life cycle as generation jobs:
+
+- ``POST /capture`` multipart: ``video`` (file) + ``options`` (JSON: fps, start, end, name)
+  -> 202 {"id", "status_url", "result_url"}
+- ``GET /capture/{id}`` state, stage (landmarks, fitting), progress, error
+- ``GET /capture/{id}/result`` the takes and shots (skipped ones with their reason)
+- ``GET /capture/{id}/result/takes.zip`` the takes as a zip archive
+- ``DELETE /capture/{id}`` cancel (idempotent)
+
+Capture jobs have their own single worker: a capture keeps a core busy for minutes and must
+not hold up generation jobs.
+"""
+
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import weakref
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .job_options import OptionsError
+from .jobs import JobRunner
+from .uploads import MAX_FIELD_BYTES, UploadError, read_form
+
+log = logging.getLogger(__name__)
+
+OPTION_NAMES = ("fps", "start", "end", "name")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
+
+
+@dataclass
+class CaptureOptions:
+    fps: float = 30.0
+    start: float = 0.0
+    end: float | None = None
+    name: str = "video"
+
+
+@dataclass
+class CaptureJobResult:
+    """A finished capture: the zip of takes and what it holds."""
+
+    archive: bytes
+    takes: list  # [{"name", "n_frames", "seconds", "posture", "shot"}]
+    shots: list  # the summary's shot entries
+    n_frames: int
+
+
+def parse_capture_options(data, filename):
+    """CaptureOptions from the ``options`` JSON part (bytes or None) and the upload's name."""
+    raw = {}
+    if data:
+        try:
+            raw = json.loads(bytes(data).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise OptionsError(f"options: not JSON ({exc})") from None
+        if not isinstance(raw, dict):
+            raise OptionsError("options: must be a JSON object")
+    unknown = sorted(set(raw) - set(OPTION_NAMES))
+    if unknown:
+        raise OptionsError(f"options: unknown {', '.join(unknown)}", valid=list(OPTION_NAMES))
+    options = CaptureOptions(name=Path(filename or "video").stem[:80] or "video")
+    for key in ("fps", "start", "end"):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise OptionsError(f"options: {key} must be a number of "
+                               f"{'frames per second' if key == 'fps' else 'seconds'}")
+        setattr(options, key, float(value))
+    if "name" in raw and raw["name"] is not None:
+        options.name = str(raw["name"])
+    if not NAME_PATTERN.match(options.name):
+        options.name = re.sub(r"[^A-Za-z0-9 _.-]", "_", options.name).strip(" ._-")[:80] or "video"
+    if not 0 < options.fps <= 120:
+        raise OptionsError(f"options: fps must be above 0 and at most 120, got {options.fps:g}")
+    if options.start < 0:
+        raise OptionsError(f"options: start must not be negative, got {options.start:g}")
+    if options.end is not None and options.end <= options.start:
+        raise OptionsError(f"options: end ({options.end:g}) must come after start "
+                           f"({options.start:g})")
+    return options
+
+
+def run_capture(video_path, options, progress=None, cancelled=None):
+    """Capture one uploaded video into a temporary folder beside it and pack the takes into
+    a zip; the folder is deleted afterwards."""
+    from ..capture.pipeline import capture_video
+
+    video = Path(video_path)
+    folder = Path(tempfile.mkdtemp(prefix="capture-", dir=video.parent))
+    try:
+        result = capture_video(video, folder, fps=options.fps, start=options.start,
+                               end=options.end, name=options.name, progress=progress,
+                               cancelled=cancelled, overwrite=True)
+        return _pack(result, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pack(result, folder):
+    import numpy as np
+
+    takes = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for npz in result.takes:
+            archive.write(npz, npz.name)
+            archive.write(npz.with_suffix(".wav"), npz.with_suffix(".wav").name)
+            with np.load(npz) as data:
+                frames = int(data["poses"].shape[0])
+                fps = float(data["mocap_frame_rate"])
+            shot = next(s for s in result.shots if s.take == npz.stem)
+            takes.append({"name": npz.stem, "n_frames": frames, "seconds": frames / fps,
+                          "posture": shot.posture, "shot": shot.number})
+        archive.write(result.summary, result.summary.name)
+    return CaptureJobResult(archive=buffer.getvalue(), takes=takes,
+                            shots=[s.to_dict() for s in result.shots],
+                            n_frames=sum(t["n_frames"] for t in takes))
+
+
+def capture_router(settings, runner, prefix):
+    """The capture endpoints, served by ``runner`` (a JobRunner around :func:`run_capture`)."""
+    router = APIRouter(prefix=prefix)
+    uploads = Path(settings.data_dir) / "tmp"
+
+    @router.post("/capture", status_code=202)
+    async def submit_capture(request: Request):
+        """Queue a capture: multipart with a ``video`` file part and an ``options`` JSON part
+        (fps, start, end in seconds, name of the takes)."""
+        parts = await read_form(request, settings.max_upload_bytes,
+                                {"video": None, "options": MAX_FIELD_BYTES})
+        runner.check_room()
+        video = parts.get("video")
+        if video is None or not video.data:
+            raise UploadError("the upload has no 'video' file part (or it is empty); send the "
+                              "video as a multipart file part named 'video'")
+        options_part = parts.get("options")
+        options = parse_capture_options(options_part.data if options_part else None,
+                                        video.filename)
+        path = await run_in_threadpool(_save_upload, uploads, video)
+        del parts, video
+        job = runner.submit(path, options, label=options.name)
+        url = f"{prefix}/capture/{job['id']}"
+        return JSONResponse(status_code=202, headers={"Location": url}, content={
+            "id": job["id"], "state": job["state"], "status_url": url,
+            "result_url": url + "/result"})
+
+    @router.get("/capture/{job_id}")
+    def capture_status(job_id: str):
+        """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
+        return runner.status(job_id)
+
+    @router.delete("/capture/{job_id}")
+    def capture_cancel(job_id: str):
+        """Cancel a capture (idempotent); a running one stops at its next frame."""
+        return runner.cancel(job_id)
+
+    @router.get("/capture/{job_id}/result")
+    def capture_result(job_id: str):
+        """The takes written and every shot (skipped ones with their reason)."""
+        out = runner.result(job_id)
+        return {"id": job_id, "takes": out.takes, "shots": out.shots,
+                "archive": {"href": f"{prefix}/capture/{job_id}/result/takes.zip",
+                            "bytes": len(out.archive)}}
+
+    @router.get("/capture/{job_id}/result/takes.zip", response_class=Response)
+    def capture_archive(job_id: str):
+        """The takes (NAME.npz + NAME.wav per shot) and NAME.capture.json as a zip."""
+        out = runner.result(job_id)
+        return Response(out.archive, media_type="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="talkrig-capture-{job_id}.zip"'})
+
+    return router
+
+
+class UploadedVideo(os.PathLike):
+    """A video saved from an upload; the file is deleted once the job lets go of it (run,
+    cancelled while queued, or the server closing)."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._cleanup = weakref.finalize(self, _remove, self.path)
+
+    def __fspath__(self):
+        return str(self.path)
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _save_upload(folder, part):
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(part.filename or "").suffix[:8] or ".video"
+    handle = tempfile.NamedTemporaryFile(prefix="upload-", suffix=suffix, dir=folder,
+                                         delete=False)
+    with handle:
+        handle.write(part.data)
+    return UploadedVideo(handle.name)
+
+
+def capture_runner(settings, capture=run_capture):
+    """The JobRunner of capture jobs: one worker, the server's queue depth and expiry."""
+    def to_result(result):
+        return result
+
+    return JobRunner(capture, workers=1, queue_depth=settings.queue_depth,
+                     result_ttl=settings.result_ttl, to_result=to_result)

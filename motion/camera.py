@@ -1,0 +1,107 @@
+"""A pinhole camera that filmed a take: intrinsics, pose, and where the take's joints land in
+the image (numpy only).
+
+Written beside a rendered video (``VIDEO.camera.json``) so whoever reads the video knows the
+ground truth in pixels: ``camera.project(skeleton.joint_positions(motion))``.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MotionValueError
+
+
+@dataclass
+class Camera:
+    """A pinhole camera looking down its own -z axis (y up in the image), Blender's convention.
+
+    width, height : image size in pixels.
+    focal : focal length in pixels (square pixels); the principal point is the image centre.
+    world_from_camera : (4, 4) camera pose in the scene's world (metres).
+    world_from_motion : (4, 4) similarity placing the take's SMPL-X frame (y up, metres) in
+        that world (the character's scale, turn and position).
+    fps : frames per second of the video.
+    """
+
+    width: int
+    height: int
+    focal: float
+    world_from_camera: np.ndarray
+    world_from_motion: np.ndarray
+    fps: float = 30.0
+
+    def project(self, points):
+        """Pixel coordinates of points given in the take's SMPL-X frame.
+
+        points : (..., 3) metres. Returns (..., 2) pixels (x right, y down) and (...,) depth
+        in metres in front of the camera (negative: behind it).
+        """
+        p = np.asarray(points, dtype=np.float64)
+        homog = np.concatenate([p, np.ones(p.shape[:-1] + (1,))], axis=-1)
+        camera_from_motion = np.linalg.inv(self.world_from_camera) @ self.world_from_motion
+        c = homog @ camera_from_motion.T
+        depth = -c[..., 2]
+        safe = np.where(np.abs(depth) < 1e-9, 1e-9, depth)
+        u = self.width / 2 + self.focal * c[..., 0] / safe
+        v = self.height / 2 - self.focal * c[..., 1] / safe
+        return np.stack([u, v], axis=-1), depth
+
+    def to_dict(self):
+        return {
+            "width": int(self.width), "height": int(self.height), "focal": float(self.focal),
+            "fps": float(self.fps),
+            "world_from_camera": np.asarray(self.world_from_camera).tolist(),
+            "world_from_motion": np.asarray(self.world_from_motion).tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data, label="camera"):
+        try:
+            cam = cls(width=int(data["width"]), height=int(data["height"]),
+                      focal=float(data["focal"]), fps=float(data.get("fps", 30.0)),
+                      world_from_camera=np.array(data["world_from_camera"], dtype=np.float64),
+                      world_from_motion=np.array(data["world_from_motion"], dtype=np.float64))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MotionValueError(f"{label}: not a camera description ({exc})") from None
+        for key in ("world_from_camera", "world_from_motion"):
+            if getattr(cam, key).shape != (4, 4):
+                raise MotionValueError(f"{label}: {key} must be a 4x4 matrix")
+        return cam
+
+    def save(self, path):
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path):
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise MotionValueError(f"{path}: cannot read the camera ({exc})") from None
+        return cls.from_dict(data, label=str(path))
+
+
+def similarity(source, target):
+    """The similarity (4, 4) that best maps ``source`` points onto ``target`` (least squares,
+    Umeyama's method), and the RMS residual in target units.
+
+    source, target : (N, 3) corresponding points.
+    """
+    a = np.asarray(source, dtype=np.float64)
+    b = np.asarray(target, dtype=np.float64)
+    ma, mb = a.mean(axis=0), b.mean(axis=0)
+    da, db = a - ma, b - mb
+    u, s, vt = np.linalg.svd(db.T @ da / len(a))
+    d = np.ones(3)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1.0
+    rot = u @ np.diag(d) @ vt
+    scale = float((s * d).sum() / max((da ** 2).sum() / len(a), 1e-12))
+    m = np.eye(4)
+    m[:3, :3] = scale * rot
+    m[:3, 3] = mb - scale * rot @ ma
+    residual = float(np.sqrt(((a @ m[:3, :3].T + m[:3, 3] - b) ** 2).sum(axis=1).mean()))
+    return m, residual

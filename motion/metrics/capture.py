@@ -1,0 +1,95 @@
+"""How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
+by (elbow flexion, shoulder elevation), which wrist is higher, the mouth, and jumps.
+
+Both takes go through the same skeleton, so the figures compare poses, not body sizes.
+"""
+
+import numpy as np
+
+from ..mouth import mouth_opening
+from ..skeleton import JOINT_INDEX as J, neutral_skeleton
+
+SIDES = ("left", "right")
+WRIST_MARGIN = 0.05  # m: frames where the true wrists differ in height by more than this
+
+
+def _unit(v):
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def _angle(a, b):
+    return np.degrees(np.arccos(np.clip(np.sum(_unit(a) * _unit(b), axis=-1), -1.0, 1.0)))
+
+
+def arm_angles(motion, skeleton=None):
+    """Elbow flexion and shoulder elevation in degrees, each {side: (T,)}.
+
+    Elbow flexion: 0 for a straight arm. Shoulder elevation: the upper arm against the trunk's
+    down axis (from the middle of the shoulders to the middle of the hips, what a camera sees
+    of the trunk): 0 hanging, 90 level with the shoulder.
+    """
+    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    down = (pos[:, J["left_hip"]] + pos[:, J["right_hip"]]
+            - pos[:, J["left_shoulder"]] - pos[:, J["right_shoulder"]])
+    elbow, elevation = {}, {}
+    for side in SIDES:
+        upper = pos[:, J[f"{side}_elbow"]] - pos[:, J[f"{side}_shoulder"]]
+        lower = pos[:, J[f"{side}_wrist"]] - pos[:, J[f"{side}_elbow"]]
+        elbow[side] = _angle(upper, lower)
+        elevation[side] = _angle(upper, down)
+    return elbow, elevation
+
+
+def _correlation(a, b):
+    """Pearson correlation of two series; 0 when either does not move."""
+    if np.std(a) < 1e-9 or np.std(b) < 1e-9:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def largest_jump(motion, skeleton=None):
+    """The largest distance (m) any joint of the body and hands moves in one frame, with the
+    body's root held still (pose changes only)."""
+    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    step = np.linalg.norm(np.diff(pos, axis=0), axis=-1)
+    return float(step.max()) if step.size else 0.0
+
+
+def compare_capture(captured, truth):
+    """Figures of a captured take against the true take it was filmed from (same frames).
+
+    Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, each
+    per side and overall) and how well each angle follows the truth over time (correlation,
+    mean of the sides: a pose held still scores 0 however close it is), the share of frames whose higher wrist is the true one (where the
+    truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
+    (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the
+    largest one-frame jumps of both takes.
+    """
+    n = min(captured.n_frames, truth.n_frames)
+    cap, tru = captured[:n], truth[:n]
+    e_cap, s_cap = arm_angles(cap)
+    e_tru, s_tru = arm_angles(tru)
+    out = {}
+    for side in SIDES:
+        out[f"elbow_{side}_deg"] = float(np.median(np.abs(e_cap[side] - e_tru[side])))
+        out[f"shoulder_{side}_deg"] = float(np.median(np.abs(s_cap[side] - s_tru[side])))
+    for name, cap_a, tru_a in (("elbow", e_cap, e_tru), ("shoulder", s_cap, s_tru)):
+        out[f"{name}_correlation"] = float(np.mean([_correlation(cap_a[s], tru_a[s])
+                                                    for s in SIDES]))
+    out["elbow_deg"] = float(np.median(np.abs(np.concatenate(
+        [e_cap[s] - e_tru[s] for s in SIDES]))))
+    out["shoulder_deg"] = float(np.median(np.abs(np.concatenate(
+        [s_cap[s] - s_tru[s] for s in SIDES]))))
+    sk = neutral_skeleton()
+    p_cap = sk.forward_kinematics(cap.poses)[1]
+    p_tru = sk.forward_kinematics(tru.poses)[1]
+    d_cap = p_cap[:, J["left_wrist"], 1] - p_cap[:, J["right_wrist"], 1]
+    d_tru = p_tru[:, J["left_wrist"], 1] - p_tru[:, J["right_wrist"], 1]
+    clear = np.abs(d_tru) > WRIST_MARGIN
+    out["wrist_order"] = float(np.mean(np.sign(d_cap[clear]) == np.sign(d_tru[clear]))) \
+        if np.any(clear) else float("nan")
+    out["wrist_order_frames"] = int(clear.sum())
+    out["jaw_correlation"] = _correlation(mouth_opening(cap), mouth_opening(tru))
+    out["largest_jump_m"] = largest_jump(cap)
+    out["truth_largest_jump_m"] = largest_jump(tru)
+    return out

@@ -1,0 +1,1 @@
+"""Landmark detectors for capture from video (the ``talkrig.landmarks`` entry points)."""

@@ -1,0 +1,76 @@
+"""Body, hand and face landmarks with MediaPipe Holistic, offline on the CPU.
+
+mediapipe 0.10.14 carries the Holistic models (pose with metric 3D world landmarks, both hands,
+the face mesh) inside its wheel, so nothing is downloaded; later releases dropped them, hence
+the pin. This is the only module that imports mediapipe.
+"""
+
+import logging
+
+import numpy as np
+
+from ...inference.capture.landmarks import FrameLandmarks
+
+log = logging.getLogger(__name__)
+
+# Face mesh vertex per FACE_POINTS entry (forehead, chin, inner upper and lower lip, the
+# person's left and right mouth corners, outer eye corners, nose tip, cheeks).
+FACE_MESH_INDEX = (10, 152, 13, 14, 291, 61, 263, 33, 1, 454, 234)
+
+
+class MediapipeHolistic:
+    """A tracking landmark detector: call :meth:`detect` on consecutive frames of one shot and
+    :meth:`reset` at a camera cut (tracking then starts over from a fresh detection)."""
+
+    name = "mediapipe"
+
+    def __init__(self):
+        self._holistic = None
+
+    @staticmethod
+    def describe():
+        return {"name": "mediapipe", "summary": "MediaPipe Holistic 0.10.14: 33 body points "
+                "with metric 3D, 21 per hand, face mesh; CPU, models in the wheel"}
+
+    def _model(self):
+        if self._holistic is None:
+            import mediapipe as mp
+
+            self._holistic = mp.solutions.holistic.Holistic(
+                static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                refine_face_landmarks=False, enable_segmentation=False)
+        return self._holistic
+
+    def reset(self):
+        self.close()
+
+    def close(self):
+        if self._holistic is not None:
+            self._holistic.close()
+            self._holistic = None
+
+    def detect(self, rgb):
+        """FrameLandmarks of the person in ``rgb`` ((H, W, 3) uint8), or None if nobody."""
+        height, width = rgb.shape[:2]
+        result = self._model().process(np.ascontiguousarray(rgb))
+        if result.pose_landmarks is None or result.pose_world_landmarks is None:
+            return None
+        scale = np.array([width, height, width], dtype=np.float64)
+        body = result.pose_landmarks.landmark
+        image = np.array([(p.x, p.y, p.z) for p in body]) * scale
+        visibility = np.array([p.visibility for p in body])
+        world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark])
+        return FrameLandmarks(
+            body_world=world, body_image=image, body_visibility=visibility,
+            left_hand=_points(result.left_hand_landmarks, scale),
+            right_hand=_points(result.right_hand_landmarks, scale),
+            face=_points(result.face_landmarks, scale, FACE_MESH_INDEX))
+
+
+def _points(landmarks, scale, index=None):
+    if landmarks is None:
+        return None
+    points = landmarks.landmark
+    if index is not None:
+        points = [points[i] for i in index]
+    return np.array([(p.x, p.y, p.z) for p in points]) * scale

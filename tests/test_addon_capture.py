@@ -1,0 +1,64 @@
+"""Capture From Video in the Blender extension, headless: the installed zip, a real local
+server, a video of the dressed avatar sent as a capture job, its progress followed in the panel
+and the takes written into the library folder."""
+
+import json
+
+import numpy as np
+import pytest
+
+from addon_support import addon_with_server, draw_panels, pump
+
+pytestmark = [pytest.mark.blender, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def addon(tmp_path_factory):
+    with addon_with_server(tmp_path_factory.mktemp("addon-capture")) as running:
+        yield running
+
+
+def idle(bpy, module):
+    return lambda: not module.addon.runtime.busy(module.addon.capture_video.job_key(bpy.context.scene))
+
+
+def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
+    bpy, module = addon
+    video, truth = character_video
+    capture = bpy.context.scene.talkrig_capture
+    capture.video = str(video)
+    capture.library = str(tmp_path / "library")
+    capture.start, capture.end = 1.0, 3.5  # a part of the video: the take is 2.5 s
+    assert bpy.ops.talkrig.capture_video() == {"FINISHED"}
+    seen = set()
+
+    def done():
+        seen.add(capture.state)
+        return idle(bpy, module)()
+
+    pump(bpy, module, done, timeout=400)
+    assert capture.state == "DONE", capture.error
+    assert "RUNNING" in seen and capture.progress == 1.0
+    assert capture.status.startswith("1 take(s) in")
+    library = tmp_path / "library"
+    assert sorted(p.name for p in library.iterdir()) == [
+        "performer.capture.json", "performer.npz", "performer.wav"]
+    shots = json.loads((library / "performer.capture.json").read_text())["shots"]
+    assert [(s["take"], s["start"], s["end"]) for s in shots] == [("performer", 1.0, 3.5)]
+    with np.load(library / "performer.npz") as take:
+        assert take["poses"].shape == (75, 165)
+    log = draw_panels(bpy, module)
+    assert ("operator", "talkrig.capture_video") in [entry[:2] for entry in log]
+
+
+def test_what_to_fix_before_capturing(addon, tmp_path):
+    bpy, module = addon
+    capture = bpy.context.scene.talkrig_capture
+    capture.video = ""
+    capture.library = str(tmp_path)
+    assert not bpy.ops.talkrig.capture_video.poll()
+    capture.video = str(tmp_path / "notes.txt")
+    (tmp_path / "notes.txt").write_text("not a video")
+    with pytest.raises(RuntimeError, match="does not look like a video"):
+        bpy.ops.talkrig.capture_video()
+    assert capture.state == "FAILED" and "does not look like a video" in capture.error

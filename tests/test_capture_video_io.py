@@ -1,0 +1,131 @@
+"""Reading videos for capture: frames at the take's rate from any container and codec, the sound
+as 16 kHz mono, camera cuts, and one-line errors for what cannot be captured."""
+
+import numpy as np
+import pytest
+
+from capture_support import encode_video
+from talkrig.cli import main
+from talkrig.inference.capture.errors import CaptureError
+from talkrig.inference.capture.pipeline import capture_video
+from talkrig.inference.capture.shots import colour_histogram, find_cuts, histogram_changes, split_shots
+from talkrig.inference.capture.video import iter_frames, probe, read_audio
+
+W, H = 160, 120
+
+
+def scene_frames(n, colour, offset=0):
+    """A coloured room with a square moving across it (motion within a shot)."""
+    frames = np.zeros((n, H, W, 3), np.uint8)
+    frames[:] = colour
+    for t in range(n):
+        x = (offset + 3 * t) % (W - 30)
+        frames[t, 40:70, x:x + 30] = (240, 240, 240)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def cut_video(tmp_path_factory):
+    """3 s at 25 fps: 2 s of a blue room, then a cut to a brown one; a stereo 48 kHz tone."""
+    path = tmp_path_factory.mktemp("video") / "cut.mp4"
+    frames = np.concatenate([scene_frames(50, (30, 60, 160)), scene_frames(25, (150, 110, 60), 7)])
+    t = np.arange(3 * 16000) / 16000
+    encode_video(path, frames, fps=25, audio=0.3 * np.sin(2 * np.pi * 220 * t))
+    return path
+
+
+def test_frames_come_at_the_takes_rate(cut_video):
+    info = probe(cut_video)
+    assert (info.width, info.height, info.fps) == (W, H, 25.0) and info.has_audio
+    got = list(iter_frames(cut_video, fps=30))
+    assert len(got) == 90
+    times = np.array([at for _, at, _ in got])
+    assert np.allclose(np.diff(times), 1 / 30)
+    # the picture on screen at each instant: blue before 2 s, brown after
+    blue = [rgb[5, 5, 2] > 120 for _, at, rgb in got]
+    assert all(blue[:60]) and not any(blue[61:])
+
+
+def test_a_window_of_the_video(cut_video):
+    got = list(iter_frames(cut_video, fps=30, start=1.5, end=2.5))
+    assert len(got) == 30
+    assert got[0][1] == pytest.approx(1.5) and got[-1][1] == pytest.approx(2.5 - 1 / 30)
+    sound = read_audio(cut_video, 1.5, 2.5)
+    assert sound.dtype == np.float32 and len(sound) == 16000
+
+
+def test_sound_is_16k_mono_for_the_whole_video(cut_video):
+    sound = read_audio(cut_video)
+    assert abs(len(sound) - 3 * 16000) < 1600
+    spectrum = np.abs(np.fft.rfft(sound[4000:20000]))
+    assert abs(np.argmax(spectrum) * 16000 / 16000 - 220) < 3  # the tone survived
+
+
+def test_the_cut_is_found_and_motion_within_a_shot_is_not_a_cut(cut_video):
+    frames = list(iter_frames(cut_video, fps=30))
+    changes = histogram_changes([colour_histogram(rgb) for _, _, rgb in frames])
+    cuts = find_cuts(changes, 30)
+    assert cuts == [60]
+    shots = split_shots(len(frames), cuts)
+    assert [(s.number, s.start, s.end) for s in shots] == [(1, 0, 60), (2, 60, 90)]
+
+
+def test_webm_vp9_with_opus_reads_the_same(tmp_path):
+    path = tmp_path / "clip.webm"
+    t = np.arange(2 * 48000) / 48000
+    encode_video(path, scene_frames(30, (30, 60, 160)), fps=15, codec="libvpx-vp9",
+                 audio=0.2 * np.sin(2 * np.pi * 440 * t), rate=48000, audio_codec="libopus")
+    info = probe(path)
+    assert info.video_codec in ("vp9", "libvpx-vp9") and info.audio_codec in ("opus", "libopus")
+    assert len(list(iter_frames(path, fps=30))) == 60
+    assert abs(len(read_audio(path)) - 2 * 16000) < 1600
+
+
+def test_a_video_without_sound_is_refused(tmp_path):
+    path = tmp_path / "silent.mp4"
+    encode_video(path, scene_frames(75, (30, 60, 160)), fps=25)
+    with pytest.raises(CaptureError, match="no sound track"):
+        capture_video(path, tmp_path / "takes", detector=object())
+
+
+def test_too_short_and_not_a_video(tmp_path, cut_video, capsys):
+    with pytest.raises(CaptureError, match="too short"):
+        capture_video(cut_video, tmp_path / "takes", start=1.5, detector=object())
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n")
+    assert main(["capture", str(text), "-o", str(tmp_path / "takes")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("talkrig capture: error:") and "not a video" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_nobody_in_view_is_one_clear_line(tmp_path, cut_video, capsys):
+    assert main(["capture", str(cut_video), "-o", str(tmp_path / "takes"), "--quiet",
+                 "--end", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no person found" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "takes" / "cut.npz").exists()
+
+
+def test_command_line_checks(tmp_path, cut_video, capsys):
+    assert main(["capture", str(cut_video), "-o", str(tmp_path), "--end", "0"]) == 2
+    assert "--end" in capsys.readouterr().err
+    assert main(["capture", str(tmp_path / "missing.mp4"), "-o", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_frames_decoded_ahead_keep_order_and_errors():
+    from talkrig.inference.capture.video import prefetched
+
+    def frames():
+        yield from range(20)
+        raise CaptureError("clip.mp4", "the video is damaged near 0.7 s")
+
+    got = []
+    with pytest.raises(CaptureError, match="damaged"):
+        for item in prefetched(frames(), depth=3):
+            got.append(item)
+    assert got == list(range(20))
+    early = prefetched(iter(range(1000)), depth=2)
+    assert [next(early) for _ in range(3)] == [0, 1, 2]
+    early.close()  # the decoding thread stops when the reader stops early
