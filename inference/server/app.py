@@ -121,6 +121,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         lifespan=lifespan,
     )
     app.state.settings, app.state.runner, app.state.catalog = settings, runner, catalog
+    app.state.runners = (runner, captures)  # every queue that must stop taking jobs on exit
     app.add_middleware(HeadLimit, limit=settings.max_header_bytes)
     app.add_middleware(HostCheck, bound=settings.host, port=settings.port,
                        allowed=settings.allowed_hosts)

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .job_options import OptionsError
+from .job_options import OptionsError, check_nesting
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
 
@@ -61,6 +61,7 @@ def parse_capture_options(data, filename):
     """CaptureOptions from the ``options`` JSON part (bytes or None) and the upload's name."""
     raw = {}
     if data:
+        check_nesting(bytes(data), "options")
         try:
             raw = json.loads(bytes(data).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -140,7 +141,7 @@ def capture_router(settings, runner, prefix):
         """Queue a capture: multipart with a ``video`` file part and an ``options`` JSON part
         (fps, start, end in seconds, name of the takes)."""
         parts = await read_form(request, settings.max_upload_bytes,
-                                {"video": None, "options": MAX_FIELD_BYTES})
+                                {"video": None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
         runner.check_room()
         video = parts.get("video")
         if video is None or not video.data:

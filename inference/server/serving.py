@@ -104,14 +104,15 @@ def guarded_h11(header_timeout):
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server whose exit signal first makes ``runner`` refuse new jobs."""
+    """uvicorn's server whose exit signal first makes ``runners`` refuse new jobs."""
 
-    def __init__(self, config, runner):
+    def __init__(self, config, runners):
         super().__init__(config)
-        self.runner = runner
+        self.runners = tuple(runners)
 
     def handle_exit(self, sig, frame):
-        self.runner.stop_accepting()
+        for runner in self.runners:
+            runner.stop_accepting()
         super().handle_exit(sig, frame)
 
 
@@ -123,7 +124,7 @@ def make_server(app, settings, log_level="info"):
         limit_concurrency=settings.max_connections, timeout_keep_alive=5,
         timeout_graceful_shutdown=10, access_log=False, log_level=log_level,
     )
-    return Server(config, app.state.runner)
+    return Server(config, app.state.runners)
 
 
 def serve(app, settings, sock, log_level="info"):
