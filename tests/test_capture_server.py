@@ -124,6 +124,8 @@ def test_cancel_a_running_capture(api):
     ({"fps": "thirty"}, "fps must be a number"),
     ({"start": 5, "end": 2}, "must come after start"),
     ({"start": -1}, "must not be negative"),
+    ({"start": float("inf")}, "start must be a number of seconds"),
+    ({"end": float("nan")}, "end must be a number of seconds"),
     ({"speed": 2}, "unknown speed"),
 ])
 def test_bad_options_are_422_with_what_to_fix(api, options, message):

@@ -16,6 +16,7 @@ not hold up generation jobs.
 import io
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -76,7 +77,7 @@ def parse_capture_options(data, filename):
         value = raw.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise OptionsError(f"options: {key} must be a number of "
                                f"{'frames per second' if key == 'fps' else 'seconds'}")
         setattr(options, key, float(value))
