@@ -51,15 +51,19 @@ def host_allowed(name, bound, allowed=()):
 
 
 async def refuse(scope, send, status, detail):
-    """Answer ``status`` with a JSON ``detail`` (a WebSocket is closed instead)."""
+    """Answer ``status`` with a JSON ``detail``; a WebSocket handshake gets the same HTTP answer
+    where the server can send one (else it is closed)."""
+    prefix = "http."
     if scope["type"] == "websocket":
-        return await send({"type": "websocket.close", "code": 1008})
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            return await send({"type": "websocket.close", "code": 1008})
+        prefix = "websocket.http."
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
+    await send({"type": prefix + "response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": prefix + "response.body", "body": body})
 
 
 class HostCheck:

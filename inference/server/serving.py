@@ -5,7 +5,8 @@ and a shutdown that refuses new jobs at once.
   instead of "startup complete" followed by errno 98.
 - Requests are parsed by h11 with a cap on the request head (``max_header_bytes``; httptools
   has none) and a deadline for it (``header_timeout``, against connections that trickle
-  headers forever); bodies have their own timeout in uploads.py.
+  headers forever); bodies have their own timeout in uploads.py. A WebSocket upgrade (the
+  live stream) leaves the head deadline behind and is served by the websockets library.
 - On SIGTERM/SIGINT the job runner stops taking jobs before uvicorn winds down, so an upload
   still arriving gets 503 rather than a 202 for a job cancelled a moment later.
 """
@@ -83,6 +84,10 @@ def guarded_h11(header_timeout):
             self._disarm_guard()
             super().connection_lost(exc)
 
+        def handle_websocket_upgrade(self, event):
+            self._disarm_guard()  # the connection now belongs to the live stream's protocol
+            super().handle_websocket_upgrade(event)
+
         def _arm_guard(self):
             self._disarm_guard()
             self._guard = self.loop.call_later(header_timeout, self._head_too_slow)
@@ -119,7 +124,7 @@ class Server(uvicorn.Server):
 def make_server(app, settings, log_level="info"):
     """A Server for ``app`` (from create_app) with the limits of ``settings``."""
     config = uvicorn.Config(
-        app, http=guarded_h11(settings.header_timeout), ws="none", lifespan="on",
+        app, http=guarded_h11(settings.header_timeout), ws="websockets", lifespan="on",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         limit_concurrency=settings.max_connections, timeout_keep_alive=5,
         timeout_graceful_shutdown=10, access_log=False, log_level=log_level,
