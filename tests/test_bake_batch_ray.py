@@ -1,7 +1,7 @@
 """`talkrig bake-batch --engine ray` on a real Ray cluster: a head and a second node started with
 `ray start` on loopback. The batch spreads over both nodes, survives a worker killed mid-clip
 (its clip is retried), resumes without baking anything again, and with --collect the files
-come back to a driver connected as a Ray client (ray://)."""
+come back to the driver's disk."""
 
 import json
 import os
@@ -114,7 +114,7 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     out = tmp_path / "collected"
     seen_private = set()
     log = tmp_path / "stderr.txt"
-    client = f"ray://127.0.0.1:{cluster.client_port}"  # a driver outside the cluster
+    client = cluster.address
     with open(log, "wb") as stderr:
         run = subprocess.Popen(bake_batch(manifest, "--out", out, "--engine", "ray", "--address",
                                           client, "--collect"),

@@ -142,7 +142,7 @@ def test_pipeline_reports_progress_inside_the_words_stage(take, scott2_textgrid)
 
 def test_server_result_carries_the_phones(tmp_path, scott2_wav, scott2_textgrid):
     settings = ServerSettings(token="t", data_dir=tmp_path / "data", workers=1)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8765") as client:
         auth = {"Authorization": "Bearer t"}
         options = {"backend": "procedural", "transcript": scott2_textgrid.read_text(), "keyposes": "none"}
         answer = client.post("/v1/jobs", headers=auth, files={
