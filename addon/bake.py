@@ -26,7 +26,8 @@ class BakeResult:
     frame_start: int
     face: dict = field(default_factory=dict)  # mesh name -> Action
     sound_strip: str = ""
-    notes: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # warnings a person should read
+    info: list = field(default_factory=list)  # what was decided (where the keys and travel went)
 
     @property
     def frame_end(self):
@@ -50,7 +51,7 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     Raises TalkrigError (RetargetError, ...) with a message a person can act on.
     """
     from ..motion.resample import resample
-    from ..motion.retarget import retarget
+    from .controls import retarget_onto
     from .keyframes import write_action
     from .mapping import check_essential, current_map
     from .rig_io import read_rig
@@ -62,12 +63,17 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     rig = read_rig(obj)
     bone_map = current_map(obj, rig)
     check_essential(bone_map, obj)
-    channels = retarget(motion, rig, bone_map, root_motion=settings.root_motion)
+    channels, target = retarget_onto(obj, motion, bone_map, rig,
+                                     constrained=settings.constrained.lower(),
+                                     root_motion=settings.root_motion,
+                                     root_target=settings.root_target.lower(),
+                                     plant_feet=settings.plant_feet)
     mode = settings.bake_mode.lower()
     active_before = obj.animation_data.action if obj.animation_data else None
     action = write_action(obj, channels, name=name, frame_start=frame_start, mode=mode,
-                          scene_fps=fps)
+                          mute_constraints=target.mode == "deform", scene_fps=fps)
     result = BakeResult(action, motion.n_frames, frame_start)
+    result.info.extend(target.notes + [channels.root_note])
     result.face = bake_shape_keys(obj, motion, scene, action.name, frame_start, mode)
     if mode == "nla" and active_before is not None:
         result.notes.append(f"the active action {active_before.name!r} still plays on top of the "
@@ -145,6 +151,8 @@ class _BakeBase:
             return None
         self.target_name = obj.name
         self.report({"INFO"}, describe(result, obj))
+        for line in result.info:
+            self.report({"INFO"}, line)
         for note in result.notes:
             self.report({"WARNING"}, note)
         return result

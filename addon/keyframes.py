@@ -30,10 +30,16 @@ def write_action(armature_obj, rig_motion, name="talkrig", frame_start=1, mode="
         ``frame_start + i * scene_fps / rig_motion.fps`` (integers when the rates match).
     mode : "nla" pushes the action as a strip on a new NLA track (the active action, if any,
         still plays on top); "assign" makes it the active action.
-    mute_constraints : switch off constraints on keyed bones (a generated Rigify rig's DEF
-        bones copy its controls; keyed directly they must not); their names are stored in the
-        action's ``talkrig_muted_constraints`` property.
+    mute_constraints : constraints on keyed bones get their influence keyed to 0 in the new
+        Action (a generated Rigify rig's DEF bones copy its controls; keyed directly they must
+        not). Nothing is switched off on the rig itself, but Blender keeps the last value an
+        animation gave: once the take is muted or removed, the influences stay at 0 until set
+        back to 1. The constraints are listed in the action's ``talkrig_muted_constraints``
+        property ("bone/constraint" lines).
     scene_fps : frames per second of the scene (read from the current scene when None).
+
+    ``rig_motion.switches`` ({bone: {custom property: value}}) are keyed as constants (an IK/FK
+    switch set to FK for the take), ``rig_motion.object_offsets`` as the object's location.
     """
     if mode not in MODES:
         raise RetargetError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -55,13 +61,29 @@ def write_action(armature_obj, rig_motion, name="talkrig", frame_start=1, mode="
         _add_curves(channelbag, _path(bone, suffix), bone, frames, values)
     for k, bone in enumerate(rig_motion.location_bones):
         _add_curves(channelbag, _path(bone, "location"), bone, frames, rig_motion.locations[:, k])
+    if rig_motion.object_offsets is not None:
+        _add_curves(channelbag, "location", "Object Transforms", frames,
+                    _object_locations(obj, rig_motion.object_offsets))
+    ends = frames[[0, -1]]
+    for bone, props in rig_motion.switches.items():
+        for prop, value in props.items():
+            path = f'pose.bones["{bpy.utils.escape_identifier(bone)}"]["{prop}"]'
+            _add_curves(channelbag, path, bone, ends, np.full((2, 1), float(value)))
     if mute_constraints:
-        muted = _mute_constraints(pose_bones, rig_motion.bone_names)
+        muted = _constraints_off(channelbag, pose_bones, rig_motion.bone_names, ends)
         if muted:
             action["talkrig_muted_constraints"] = "\n".join(muted)
-            log.info("switched off %d constraints on keyed bones of %s", len(muted), obj.name)
+            log.info("the take switches off %d constraints on keyed bones of %s", len(muted),
+                     obj.name)
     _attach(obj, action, slot, name, frame_start, mode)
     return action
+
+
+def _object_locations(obj, offsets):
+    """(T, 3) object locations moving the armature by ``offsets`` (armature units and axes)
+    from where it stands now."""
+    basis = np.array(obj.matrix_basis)
+    return np.asarray(obj.location)[None] + offsets @ basis[:3, :3].T
 
 
 def _frames(rig_motion, frame_start, scene_fps):
@@ -89,12 +111,15 @@ def _add_curves(channelbag, data_path, group, frames, values):
         fcurve.update()
 
 
-def _mute_constraints(pose_bones, bones):
+def _constraints_off(channelbag, pose_bones, bones, ends):
+    """Key the influence of every active constraint on ``bones`` to 0 -> ["bone/constraint"]."""
     muted = []
     for bone in bones:
         for con in pose_bones[bone].constraints:
             if con.enabled and con.influence > 0.0:
-                con.enabled = False
+                path = (f'pose.bones["{bpy.utils.escape_identifier(bone)}"].constraints'
+                        f'["{bpy.utils.escape_identifier(con.name)}"].influence')
+                _add_curves(channelbag, path, bone, ends, np.zeros((2, 1)))
                 muted.append(f"{bone}/{con.name}")
     return muted
 

@@ -118,4 +118,50 @@ class TALKRIG_OT_map_bones(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (TALKRIG_OT_map_bones,)
+REPORT_TEXT = "talkrig bone map"
+
+
+def map_report(obj, constrained="auto"):
+    """The bone map of ``obj`` as the retarget will use it: per SMPL-X joint the bone, its
+    confidence, how it was found and the twist bones folded into it; then what carries the root
+    motion and where the keys go."""
+    from ..motion.retarget.root import root_carrier
+    from .controls import retarget_target
+    from .rig_io import read_rig
+
+    rig = read_rig(obj)
+    target = retarget_target(obj, rig, current_map(obj, rig), constrained)
+    lines = [target.plan.report(root_carrier(target.plan).note)]
+    lines.extend(target.notes)
+    return "\n".join(lines), target
+
+
+class TALKRIG_OT_bone_map_report(bpy.types.Operator):
+    """Write the bone map as the retarget will use it (bones, confidences, twist bones, root
+    motion) into the text "talkrig bone map"; open it in a Text Editor"""
+
+    bl_idname = "talkrig.bone_map_report"
+    bl_label = "Bone Map Report"
+
+    @classmethod
+    def poll(cls, context):
+        return TALKRIG_OT_map_bones.poll(context)
+
+    def execute(self, context):
+        from .properties import target_armature
+
+        obj = target_armature(context)
+        try:
+            text, target = map_report(obj, context.scene.talkrig.constrained.lower())
+        except RetargetError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        block = bpy.data.texts.get(REPORT_TEXT) or bpy.data.texts.new(REPORT_TEXT)
+        block.from_string(text + "\n")
+        twist = sum(len(seg.twist) for seg in target.plan.segments)
+        self.report({"INFO"}, f"{text.splitlines()[0]}; {twist} twist bones; see the text "
+                              f"{REPORT_TEXT!r}")
+        return {"FINISHED"}
+
+
+classes = (TALKRIG_OT_map_bones, TALKRIG_OT_bone_map_report)

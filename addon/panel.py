@@ -229,6 +229,7 @@ class TALKRIG_PT_rig(SubPanel, bpy.types.Panel):
         row = layout.row(align=True)
         row.prop(rig, "preset", text="")
         row.operator("talkrig.map_bones", icon="BONE_DATA")
+        row.operator("talkrig.bone_map_report", text="", icon="TEXT")
         if not len(rig.bones):
             layout.label(text="Not mapped yet: Map Bones, or Generate maps automatically",
                          icon="INFO")
@@ -253,7 +254,10 @@ class TALKRIG_PT_bake(SubPanel, bpy.types.Panel):
         settings = context.scene.talkrig
         layout.prop(settings, "bake_mode")
         layout.prop(settings, "root_motion")
+        layout.prop(settings, "root_target")
+        layout.prop(settings, "constrained")
         col = layout.column(heading="Options")
+        col.prop(settings, "plant_feet")
         col.prop(settings, "auto_bake")
         col.prop(settings, "add_sound")
         col.prop(settings, "extend_scene")

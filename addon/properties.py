@@ -194,6 +194,28 @@ class TalkrigSettings(bpy.types.PropertyGroup):
         items=(("relative", "Relative", "The hips move from where the rig stands"),
                ("none", "None", "The hips stay in place (rotations only)"),
                ("absolute", "Absolute", "The hips follow the motion's own position")))
+    root_target: bpy.props.EnumProperty(
+        name="Move",
+        description="What carries the body's travel",
+        items=(("AUTO", "Automatic", "The pelvis bone, or the first bone above it that can move "
+                                     "when it is connected to its parent"),
+               ("PELVIS", "Pelvis Bone", "The pelvis bone's location"),
+               ("ROOT", "Root Bone", "The bone at the top of the hierarchy moves along the floor "
+                                     "(as game engines want), the pelvis up and down"),
+               ("OBJECT", "Armature Object", "The armature object moves along the floor, the "
+                                             "pelvis up and down")))
+    plant_feet: bpy.props.BoolProperty(
+        name="Plant Feet", default=True,
+        description="Solve the legs so feet that stand still stay put on the floor, whatever "
+                    "the rig's proportions")
+    constrained: bpy.props.EnumProperty(
+        name="Constrained Rigs",
+        description="Where the keys go when the mapped bones are driven by constraints "
+                    "(a generated Rigify rig)",
+        items=(("AUTO", "Controls", "Key the rig's own controls (FK) when a controls preset fits, "
+                                    "else the deform bones"),
+               ("DEFORM", "Deform Bones", "Key the deform bones; their constraints are off for "
+                                          "the take")))
     server_state: bpy.props.StringProperty(description="ok, down, auth, ... after the last check")
     server_message: bpy.props.StringProperty()
     job: bpy.props.PointerProperty(type=TalkrigJob)

@@ -1,14 +1,17 @@
-"""Render the CC0 avatar driven by the real take beside the SMPL-X skeleton driven by the same
-frames (Workbench, headless), as one PNG with a panel per frame, so a person can see they match.
+"""Render the same frames of the real take on every test rig side by side (Workbench,
+headless): the SMPL-X skeleton, the CC0 avatar and the production-style rigs of
+``tests/retarget_scenes.py``, one row per frame, so a person can see they all do the same.
 
-    .venv/bin/python benchmarks/render_retarget.py [--frames 60,420,780,1140] [--output PATH]
+    .venv/bin/python benchmarks/render_retarget.py [--frames 300,780] [--output PATH]
 
-The avatar (A-pose rest, Rigify metarig names) is mapped automatically, retargeted and keyed as a
-new Action; the red stick figure is SMPL-X forward kinematics of the same frames, converted to
-the avatar's axes and scale and set beside it.
+Each rig is retargeted and keyed as a user's bake does (automatic bone map; a generated Rigify
+rig through its FK controls), then drawn from Blender's evaluated bones: the avatar with its
+mesh, the other rigs as sticks joining each bone's head to its parent's (so bones imported
+without orientation draw right). Rigs that face +Y are turned to face the camera like the rest.
 """
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,19 +19,17 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
 DATA = ROOT.parent / "shared" / "data"
-AVATAR = DATA / "avatar_cc0" / "male_base_mesh.glb"
 TAKE = DATA / "beat2_scott_train" / "2_scott_0_1_1.npz"
-SIDE_OFFSET = 1.15  # metres between the avatar and the skeleton
+SPACING = 1.0  # metres between neighbouring rigs
 
 
-def stick_mesh(bpy, name, points, parents, fingers, color):
-    """A mesh of thin square prisms, one per (joint, parent) segment, in world space."""
+def stick_mesh(bpy, name, segments, thin, color):
+    """A mesh of square prisms, one per (a, b) segment in world space; ``thin`` segments (a
+    set of indices) are drawn thinner (fingers)."""
     verts, faces = [], []
-    for j, p in enumerate(parents):
-        if p < 0:
-            continue
-        a, b = points[p], points[j]
+    for k, (a, b) in enumerate(segments):
         axis = b - a
         length = np.linalg.norm(axis)
         if length < 1e-6:
@@ -38,14 +39,14 @@ def stick_mesh(bpy, name, points, parents, fingers, color):
         u = np.cross(axis, helper)
         u /= np.linalg.norm(u)
         v = np.cross(axis, u)
-        r = 0.004 if j in fingers else 0.012
+        r = 0.004 if k in thin else 0.011
         base = len(verts)
         for end in (a, b):
             for du, dv in ((1, 1), (-1, 1), (-1, -1), (1, -1)):
                 verts.append(tuple(end + r * (du * u + dv * v)))
-        for k in range(4):
-            n = (k + 1) % 4
-            faces.append((base + k, base + n, base + 4 + n, base + 4 + k))
+        for i in range(4):
+            j = (i + 1) % 4
+            faces.append((base + i, base + j, base + 4 + j, base + 4 + i))
         faces.append((base + 3, base + 2, base + 1, base))
         faces.append((base + 4, base + 5, base + 6, base + 7))
     mesh = bpy.data.meshes.new(name)
@@ -62,73 +63,105 @@ def stick_mesh(bpy, name, points, parents, fingers, color):
     return obj
 
 
-def label(bpy, text, location, rotation):
-    curve = bpy.data.curves.new("label", type="FONT")
+def label(bpy, name, text, location, size=0.07):
+    curve = bpy.data.curves.new(name, type="FONT")
     curve.body = text
-    curve.size = 0.09
+    curve.size = size
     curve.align_x = "CENTER"
-    obj = bpy.data.objects.get("label") or bpy.data.objects.new("label", curve)
+    obj = bpy.data.objects.get(name) or bpy.data.objects.new(name, curve)
     if obj.name not in bpy.context.scene.collection.objects:
         bpy.context.scene.collection.objects.link(obj)
     obj.data = curve
     obj.location = location
-    obj.rotation_euler = rotation
+    obj.rotation_euler = (np.pi / 2, 0.0, 0.0)  # upright, read from -Y
     obj.color = (0.1, 0.1, 0.1, 1.0)
     return obj
 
 
+def face_camera(obj, forward, x, anatomy):
+    """Turn the armature object about the vertical so the rig faces -Y (the camera), put it at
+    ``x`` and stand its rest feet on the ground (z = 0: some files keep the armature object
+    below or above the origin). forward : the rig's facing in armature axes; anatomy : its
+    ``retarget_checks.Anatomy`` (which bones are the feet)."""
+    import bpy
+    from mathutils import Matrix
+
+    bpy.context.view_layer.update()  # a new object's matrix_world lacks its scale until then
+    world = np.array(obj.matrix_world)
+    facing = world[:3, :3] @ forward
+    yaw = np.arctan2(-1.0, 0.0) - np.arctan2(facing[1], facing[0])
+    obj.matrix_world = Matrix.Rotation(yaw, 4, "Z") @ obj.matrix_world
+    world = np.array(obj.matrix_world)
+    feet = [obj.data.bones[n] for side in anatomy.feet for n in side]
+    rest = np.array([b.head_local for b in feet]
+                    + ([b.tail_local for b in feet] if anatomy.foot_tails else []))
+    obj.location.x += x
+    obj.location.z -= float(np.min(rest @ world[2, :3] + world[2, 3]))
+
+
+def skeleton_lines(obj, rig, parents, bones):
+    """[(a, b)] world segments from each listed bone's (effective) parent head to its head,
+    and to the tip of bones nothing hangs from."""
+    world = np.array(obj.matrix_world)
+    heads = np.array([obj.pose.bones[n].head for n in rig.names]) @ world[:3, :3].T + world[:3, 3]
+    tails = np.array([obj.pose.bones[n].tail for n in rig.names]) @ world[:3, :3].T + world[:3, 3]
+    keep = set(bones)
+    lines = [(heads[parents[b]], heads[b]) for b in bones if parents[b] in keep]
+    leaves = [b for b in bones if not any(parents[c] == b for c in bones)]
+    scale = np.linalg.norm(world[:3, 0])
+    lines += [(heads[b], tails[b]) for b in leaves if rig.lengths[b] * scale < 0.25]
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", default="60,420,780,1140",
-                        help="take frames to render, comma separated (0-based)")
-    parser.add_argument("--output", default=str(ROOT / "out" / "retarget_preview.png"))
-    parser.add_argument("--size", default="560x560", help="panel size WxH in pixels")
+    parser.add_argument("--frames", default="300,780", help="take frames to render, comma separated")
+    parser.add_argument("--output", default=str(ROOT / "out" / "retarget_rigs.png"))
+    parser.add_argument("--height", type=int, default=560, help="pixels per row")
+    parser.add_argument("--rigs", default="", help="comma-separated rig names (default: all)")
     args = parser.parse_args()
     frames = [int(f) for f in args.frames.split(",")]
-    width, height = (int(v) for v in args.size.split("x"))
 
     import bpy
+    from bench_retarget import build
     from mathutils import Vector
 
+    from talkrig.addon.controls import retarget_onto
     from talkrig.addon.keyframes import write_action
     from talkrig.addon.rig_io import read_rig
     from talkrig.motion import load_motion, neutral_skeleton
-    from talkrig.motion.retarget import auto_map, make_plan, retarget
+    from talkrig.motion.retarget import auto_map, make_plan
     from talkrig.motion.skeleton import HANDS, PARENTS
 
     start = time.perf_counter()
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    motion = load_motion(TAKE)
+    rigs = build(bpy, Path(tempfile.mkdtemp(prefix="talkrig-render-")),
+                 [r for r in args.rigs.split(",") if r])
+    rigs.pop("rigify_deform", None)
     scene = bpy.context.scene
     scene.render.fps = 30
-    before = set(bpy.data.objects)
-    bpy.ops.import_scene.gltf(filepath=str(AVATAR))
-    imported = [o for o in bpy.data.objects if o not in before]
-    avatar = next(o for o in imported if o.type == "ARMATURE")
-    for obj in imported:
-        if obj.type == "MESH" and obj.parent is None:
-            obj.hide_render = True  # the file's stray icosphere
-        elif obj.type == "MESH":
-            obj.color = (0.78, 0.78, 0.8, 1.0)
+    drawn = {}
+    for k, (name, (obj, anatomy)) in enumerate(rigs.items(), start=1):
+        rig = read_rig(obj)
+        channels, target = retarget_onto(obj, motion, auto_map(rig), rig)
+        write_action(obj, channels, f"render {name}", mode="assign",
+                     mute_constraints=target.mode == "deform")
+        face_camera(obj, target.plan.frame[:, 2], k * SPACING, anatomy)
+        deform_plan = make_plan(rig, auto_map(rig))  # the bones the take moves, to draw
+        bones = [] if name == "avatar" else deform_plan.order
+        for child in obj.children:
+            child.color = (0.78, 0.78, 0.8, 1.0)
+        drawn[name] = (obj, rig, deform_plan.effective_parents, bones)
+        print(f"{name}: {target.plan.bone_map.source}, {channels.root_note}")
+    shown = {obj for obj, _, _, _ in drawn.values()}
+    for other in bpy.data.objects:
+        top = other.parent or other
+        if (other.type == "MESH" and other.parent is None) or top.type == "ARMATURE" and top not in shown:
+            other.hide_render = True  # the avatar file's stray icosphere, rigs left out
 
-    motion = load_motion(TAKE)
-    rig = read_rig(avatar)
-    bone_map = auto_map(rig)
-    plan = make_plan(rig, bone_map)
-    write_action(avatar, retarget(motion, rig, plan=plan), "talkrig preview", mode="assign")
-    print(bone_map.report().splitlines()[0])
-
-    # The SMPL-X skeleton, in the avatar's armature space, then in the world beside it.
     _, joints = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)
-    root = rig.heads[plan.root_bone]
-    C, s = plan.frame, plan.scale
-    to_world = np.array(avatar.matrix_world)
-    unit = np.linalg.norm(to_world[:3, 0])
-    in_armature = root + s * (joints - joints[:1, :1]) @ C.T - C[:, 0] * SIDE_OFFSET / unit
-    in_world = in_armature @ to_world[:3, :3].T + to_world[:3, 3]
-    forward = to_world[:3, :3] @ C[:, 2]
-    forward /= np.linalg.norm(forward)
-    up = to_world[:3, :3] @ C[:, 1]
-    up /= np.linalg.norm(up)
+    smplx = joints[:, :, [0, 2, 1]] * [1.0, -1.0, 1.0]  # SMPL-X y-up -> Blender z-up, facing -Y
+    smplx -= smplx[:1, :1] * [1.0, 1.0, 0.0]
 
     world = bpy.data.worlds.new("white")
     world.color = (1.0, 1.0, 1.0)
@@ -136,35 +169,46 @@ def main():
     scene.render.engine = "BLENDER_WORKBENCH"
     scene.display.shading.light = "STUDIO"
     scene.display.shading.color_type = "OBJECT"
-    scene.render.resolution_x, scene.render.resolution_y = width, height
+    count = len(rigs) + 1
+    width = int(args.height * count * SPACING / 2.5)  # 2.5 m seen from bottom to top
+    scene.render.resolution_x, scene.render.resolution_y = width, args.height
     scene.render.resolution_percentage = 100
     scene.render.image_settings.file_format = "PNG"
     camera = bpy.data.objects.new("camera", bpy.data.cameras.new("camera"))
     scene.collection.objects.link(camera)
     scene.camera = camera
     camera.data.type = "ORTHO"
-    camera.data.ortho_scale = 2.7
+    camera.data.ortho_scale = count * SPACING
+    centre = Vector(((count - 1) * SPACING / 2.0, -8.0, 1.05))
+    camera.location = centre
+    camera.rotation_euler = (np.pi / 2, 0.0, 0.0)
 
-    panels = []
+    rows = []
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-render-"))
     for frame in frames:
         scene.frame_set(1 + frame)
-        stick_mesh(bpy, "smplx", in_world[frame], PARENTS, set(HANDS.tolist()), (0.85, 0.15, 0.1, 1.0))
-        avatar_pelvis = to_world @ np.append(np.array(avatar.pose.bones[rig.names[plan.root_bone]].head), 1)
-        center = 0.5 * (avatar_pelvis[:3] + in_world[frame, 0]) + 0.05 * up
-        camera.location = Vector(center + 6.0 * forward)
-        camera.rotation_euler = Vector(-forward).to_track_quat("-Z", "Y").to_euler()
-        label(bpy, f"frame {frame}  ({frame / motion.fps:.1f} s)", Vector(center + 0.95 * up + 0.3 * forward),
-              camera.rotation_euler)
+        fingers = set(HANDS.tolist())
+        segments = [(smplx[frame, p], smplx[frame, j]) for j, p in enumerate(PARENTS) if p >= 0]
+        thin = {k for k, (j, p) in enumerate((j, p) for j, p in enumerate(PARENTS) if p >= 0)
+                if j in fingers}
+        stick_mesh(bpy, "smplx", segments, thin, (0.85, 0.15, 0.1, 1.0))
+        label(bpy, "label smplx", "SMPL-X", (0.0, 0.0, 2.08))
+        for k, (name, (obj, rig, parents, bones)) in enumerate(drawn.items(), start=1):
+            if bones:
+                lines = skeleton_lines(obj, rig, parents, bones)
+                stick_mesh(bpy, f"sticks {name}", lines, set(), (0.2, 0.35, 0.75, 1.0))
+            label(bpy, f"label {name}", name, (k * SPACING, 0.0, 2.08))
+        label(bpy, "label frame", f"frame {frame} ({frame / motion.fps:.1f} s)",
+              ((count - 1) * SPACING / 2.0, 0.0, 2.2), size=0.09)
         scene.render.filepath = str(tmp / f"frame_{frame:05d}.png")
         bpy.ops.render.render(write_still=True)
         image = bpy.data.images.load(scene.render.filepath)
-        pixels = np.empty(width * height * 4, np.float32)
+        pixels = np.empty(width * args.height * 4, np.float32)
         image.pixels.foreach_get(pixels)
-        panels.append(pixels.reshape(height, width, 4))
+        rows.append(pixels.reshape(args.height, width, 4))
         bpy.data.images.remove(image)
 
-    sheet = np.concatenate(panels, axis=1)
+    sheet = np.concatenate(rows[::-1], axis=0)  # Blender images start at the bottom row
     out = bpy.data.images.new("sheet", sheet.shape[1], sheet.shape[0], alpha=True)
     out.pixels.foreach_set(sheet.ravel())
     output = Path(args.output)

@@ -43,6 +43,18 @@ def add_arguments(parser):
     parser.add_argument("--name", help="name of the take (default: the first output's name)")
     parser.add_argument("--fbx-target", default="blender", choices=("blender", "unity", "unreal"),
                         help="FBX settings for the application that reads it (default blender)")
+    parser.add_argument("--root-target", default="auto", choices=("auto", "pelvis", "root", "object"),
+                        help="what carries the body's travel: the pelvis bone or the first bone "
+                             "above it that can move (auto), the pelvis, the root bone, or the "
+                             "armature object")
+    parser.add_argument("--constrained", default="auto", choices=("auto", "deform"),
+                        help="rigs whose deform bones follow constraints (generated Rigify): key "
+                             "their controls when a preset fits (auto) or the deform bones")
+    parser.add_argument("--no-plant-feet", dest="plant_feet", action="store_false",
+                        help="copy leg rotations as they are (feet may slide on other proportions)")
+    parser.add_argument("--map-report", action="store_true",
+                        help="print the bone map: per SMPL-X joint the bone, its confidence and "
+                             "the twist bones folded into it")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     add_generation_arguments(parser)
 
@@ -74,9 +86,12 @@ def run(args):
     job = BakeJob(source=args.source, outputs=args.output, avatar=args.avatar,
                   bone_map=args.map, preview=args.preview, options=options, audio=args.audio,
                   name=args.name, armature=args.armature, fbx_target=args.fbx_target,
-                  preview_size=parse_size(args.preview_size))
+                  preview_size=parse_size(args.preview_size), root_target=args.root_target,
+                  constrained=args.constrained, plant_feet=args.plant_feet)
     with StageBar(disabled=args.quiet) as bar:
         result = bake(job, progress=bar.update)
+    if args.map_report and result.plan is not None:
+        print(result.plan.report())
     if not args.quiet:
         print(summary(job, result))
     return 0
@@ -88,6 +103,7 @@ def summary(job, result):
              + (f", {result.words} words" if result.words else "")
              + (f", bone map {result.bone_map.source} ({len(result.bone_map)} joints)"
                 if result.bone_map is not None else "")]
+    lines.extend(f"  {note}" for note in result.notes)
     for path in job.outputs + ([job.preview] if job.preview else []):
         size = path.stat().st_size if path.exists() else 0
         lines.append(f"  wrote {path.resolve()} ({size / 1024:.0f} KiB)")

@@ -12,17 +12,11 @@ from pathlib import Path
 
 import bpy
 
+from ..addon.controls import retarget_onto
 from ..addon.keyframes import write_action
 from ..addon.rig_io import read_rig
 from ..addon.shapekeys import bake_shape_keys
-from ..motion.retarget import (
-    RetargetError,
-    apply_preset,
-    auto_map,
-    list_presets,
-    make_plan,
-    retarget,
-)
+from ..motion.retarget import RetargetError, apply_preset, auto_map, list_presets
 from .scene import set_frame_rate
 
 log = logging.getLogger(__name__)
@@ -40,6 +34,8 @@ class Animation:
     plan : the RetargetPlan used (its ``frame`` turns SMPL-X axes into armature axes).
     rig_motion : the keyed channels (RigMotion).
     face : {mesh name: Action} of the shape keys keyed from the jaw and expressions.
+    bone_map : the armature's bone map (its deform bones, even when the controls were keyed).
+    notes : where the keys and the travel went, in words.
     """
 
     action: object
@@ -49,14 +45,12 @@ class Animation:
     plan: object
     rig_motion: object
     face: dict = None
+    bone_map: object = None
+    notes: list = None
 
     @property
     def n_frames(self):
         return self.frame_end - self.frame_start + 1
-
-    @property
-    def bone_map(self):
-        return self.plan.bone_map
 
 
 def resolve_bone_map(rig, spec=None):
@@ -79,29 +73,36 @@ def resolve_bone_map(rig, spec=None):
     return bone_map
 
 
-def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_motion="relative"):
+def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_motion="relative",
+            root_target="auto", constrained="auto", plant_feet=True):
     """Retarget ``motion`` onto ``avatar`` and key it as a new Action named ``name``; the jaw
     and expressions drive the face shape keys talkrig recognises (see ``addon/face.py``).
 
+    root_target, plant_feet : see ``motion.retarget.retarget``; constrained : where the keys
+    go on a rig whose deform bones follow constraints (``addon.controls``).
     The scene's frame rate becomes the motion's, so every frame lands on a whole scene frame,
     and the scene's frame range becomes the take's. Returns an :class:`Animation`.
     """
     arm = avatar.armature
     rig = read_rig(arm)
-    plan = make_plan(rig, resolve_bone_map(rig, bone_map))
-    channels = retarget(motion, rig, plan=plan, root_motion=root_motion)
+    deform_map = resolve_bone_map(rig, bone_map)
+    channels, target = retarget_onto(arm, motion, deform_map, rig, constrained=constrained,
+                                     root_motion=root_motion, root_target=root_target,
+                                     plant_feet=plant_feet)
+    plan = target.plan
     scene = bpy.context.scene
     set_frame_rate(scene, motion.fps)
     action = write_action(arm, channels, name=name, frame_start=frame_start, mode="nla",
-                          scene_fps=motion.fps)
+                          mute_constraints=target.mode == "deform", scene_fps=motion.fps)
     # Recognised face shape keys (ARKit jawOpen..., SMPL-X Exp000...) on NLA tracks of the same
     # name, so glTF merges them with the body into one animation.
     face = bake_shape_keys(arm, motion, scene, name, frame_start, "nla")
     frame_end = frame_start + motion.n_frames - 1
     scene.frame_start, scene.frame_end = frame_start, frame_end
     scene.frame_set(frame_start)
-    log.info("keyed %d frames on %d bones of %s as %r (%s bone map, %d joints)", motion.n_frames,
-             len(channels.bone_names), arm.name, action.name, plan.bone_map.source,
-             len(plan.bone_map))
+    log.info("keyed %d frames on %d bones of %s as %r (%s bone map, %d joints); %s",
+             motion.n_frames, len(channels.bone_names), arm.name, action.name,
+             plan.bone_map.source, len(plan.bone_map), channels.root_note)
     return Animation(action=action, frame_start=frame_start, frame_end=frame_end,
-                     fps=float(motion.fps), plan=plan, rig_motion=channels, face=face)
+                     fps=float(motion.fps), plan=plan, rig_motion=channels, face=face,
+                     bone_map=deform_map, notes=target.notes + [channels.root_note])

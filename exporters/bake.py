@@ -39,6 +39,7 @@ class BakeJob:
         when it differs.
     audio : speech to put in the preview and .blend when the source is a motion file.
     name : name of the take (Action, FBX take, glTF animation); default: the first output's stem.
+    root_target, constrained, plant_feet : how the take goes on the rig (``exporters.animate``).
     """
 
     source: Path
@@ -52,6 +53,9 @@ class BakeJob:
     armature: str = None
     fbx_target: str = "blender"
     preview_size: tuple = (854, 480)
+    root_target: str = "auto"
+    constrained: str = "auto"
+    plant_feet: bool = True
 
     def __post_init__(self):
         self.source = Path(self.source)
@@ -69,6 +73,8 @@ class BakeResult:
     timings: dict = field(default_factory=dict)
     words: int = 0
     bone_map: object = None  # BoneMap, when an avatar was used
+    plan: object = None  # the RetargetPlan used (its report() lists the map and twist bones)
+    notes: list = field(default_factory=list)  # where the keys and the travel went
 
     @property
     def duration(self):
@@ -162,8 +168,9 @@ def _bake_on_avatar(job, motion, audio, report, lap, result):
     lap("load avatar")
     report("retarget+keys", 0.0)
     name = job.name or (job.outputs[0].stem if job.outputs else job.preview.stem)
-    animation = animate(avatar, motion, job.bone_map, name=name)
-    result.bone_map = animation.bone_map
+    animation = animate(avatar, motion, job.bone_map, name=name, root_target=job.root_target,
+                        constrained=job.constrained, plant_feet=job.plant_feet)
+    result.bone_map, result.plan, result.notes = animation.bone_map, animation.plan, animation.notes
     wants_sound = job.preview is not None or any(p.suffix.lower() == ".blend" for p in job.outputs)
     if audio is not None and wants_sound:  # heard in the preview and in the saved scene
         add_sound(bpy.context.scene, audio, animation.frame_start)

@@ -91,6 +91,17 @@ def character_video(tmp_path_factory, scott_npz, scott_wav, scott_motion):
     return out, scott_motion[start:start + frames]
 
 
+@pytest.fixture(scope="session")
+def rigify_blend(tmp_path_factory):
+    """A .blend with Blender's human metarig ("metarig") and the rig Rigify generates from it
+    ("rig"), made once per test run (generating takes about 15 s); tests append from it."""
+    import bpy
+    from retarget_scenes import save_rigify
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    return save_rigify(bpy, tmp_path_factory.mktemp("rigify") / "rigify.blend")
+
+
 @pytest.fixture(params=["ffmpeg", "no ffmpeg"])
 def decoders(request, monkeypatch, tmp_path):
     """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and without."""

@@ -118,13 +118,64 @@ def _leaf_tail(j, p):
     return p[j] + 0.8 * (p[j] - p[PARENTS[j]])
 
 
+# Limb segments whose length a rig of other proportions changes: name -> SMPL-X joints whose
+# offset from their parent is scaled.
+SEGMENTS = {"spine": (3, 6, 9), "neck": (12, 15), "upper_arm": (18, 19), "forearm": (20, 21),
+            "thigh": (4, 5), "shin": (7, 8), "shoulders": (13, 14)}
+
+
+def reproportioned(p, proportions):
+    """Joint positions (55, 3) with segments scaled (``{segment: factor}``, see SEGMENTS), the
+    pelvis kept where it is and the whole body moved up or down so its soles stay on the floor."""
+    if not proportions:
+        return p
+    factor = np.ones(len(p))
+    for segment, f in proportions.items():
+        factor[list(SEGMENTS[segment])] = f
+    out = p.copy()
+    for j in range(1, len(p)):  # parents come first in SMPL-X order
+        out[j] = out[PARENTS[j]] + factor[j] * (p[j] - p[PARENTS[j]])
+    out[:, 1] += p[:, 1].min() - out[:, 1].min()
+    return out
+
+
+def upright(p):
+    """Joint positions with the spine, neck and head on one vertical line over the pelvis, as
+    rigs are usually built (SMPL-X's joints zigzag with the curves of the back)."""
+    out = p.copy()
+    for j in (3, 6, 9, 12, 15):
+        out[j, [0, 2]] = p[0, [0, 2]]
+    out[22:25, [0, 2]] += out[15, [0, 2]] - p[15, [0, 2]]  # jaw and eyes move with the head
+    return out
+
+
 def rig_data(style="smplx", extras=True, arm_drop_deg=45.0, finger_curl_deg=12.0, seed=0,
-             frame="blender", units=1.0, odd_rolls=True):
-    """Bone list for a synthetic rig -> dict(names, parents (names), heads, tails, rolls)."""
+             frame="blender", units=1.0, odd_rolls=True, proportions=None, twist=None,
+             finger_bones=3, toes=True, helpers=False, root=None, upright_spine=False):
+    """Bone list for a synthetic rig -> dict(names, parents (names), heads, tails, rolls,
+    connected).
+
+    proportions : {segment: length factor} (see SEGMENTS), a body unlike SMPL-X's.
+    twist : "chain" puts a twist bone inside each upper arm and forearm (limb -> twist -> next
+        limb), as rigs exported from Maya or 3ds Max have.
+    finger_bones : 2 gives every finger two bones (the second reaching the finger tip).
+    toes : False leaves out the toe bones (the foot bone reaches the toe tip).
+    helpers : add leaf corrective/helper bones (elbow, knee, buttock, shoulder pads).
+    root : "floor" adds a ``root`` bone on the floor above the hips in the hierarchy;
+        "connected" also glues the pelvis to the root bone's tail (``use_connect``).
+    upright_spine : a straight vertical spine, neck and head (see :func:`upright`).
+    """
     names = STYLES[style]()
-    p = posed_joints(arm_drop_deg, finger_curl_deg)
+    if finger_bones == 2:
+        names = {j: n for j, n in names.items() if not (JOINT_INDEX[j] >= 25 and j.endswith("3"))}
+    if not toes:
+        names = {j: n for j, n in names.items() if not j.endswith("_foot")}
+    p = reproportioned(posed_joints(arm_drop_deg, finger_curl_deg), proportions)
+    if upright_spine:
+        p = upright(p)
     bones = {}  # name -> [parent, head, tail]
     order = []
+    connected = set()
 
     def add(name, parent, head, tail):
         bones[name] = [parent, np.array(head, float), np.array(tail, float)]
@@ -135,23 +186,65 @@ def rig_data(style="smplx", extras=True, arm_drop_deg=45.0, finger_curl_deg=12.0
             j = PARENTS[j]
         return names[JOINT_NAMES[j]] if j >= 0 else None
 
-    if extras and style in ("smplx", "ue5", "vroid"):
+    if root in ("floor", "connected"):
+        add("root", None, [0, 0, 0], p[0] if root == "connected" else [0, 0.2, 0])
+    elif extras and style in ("smplx", "ue5", "vroid"):
         add("root", None, [0, 0, 0], [0, 0.2, 0])
     for j, joint in enumerate(JOINT_NAMES):
         if joint not in names:
             continue
         parent = bone_of(PARENTS[j]) if PARENTS[j] >= 0 else ("root" if "root" in bones else None)
-        tail = p[PRIMARY_CHILD[j]] if j in PRIMARY_CHILD else _leaf_tail(j, p)
+        tail = _tail(j, p, names)
         add(names[joint], parent, p[j], tail)
+    if root == "connected":
+        connected.add(names["pelvis"])
     if extras:
         _add_extras(style, names, bones, order, add, p)
+    if twist == "chain":
+        for side in ("left", "right"):
+            for joint in ("shoulder", "elbow"):
+                limb = names[f"{side}_{joint}"]
+                _split(bones, order, add, limb, _twist_name(limb))
+                connected.add(_twist_name(limb))
+    if helpers:
+        _add_helpers(names, bones, add)
+    _sort_parents_first(bones, order)
     frame_m = FRAMES[frame]
     heads = np.array([frame_m @ bones[n][1] for n in order]) * units
     tails = np.array([frame_m @ bones[n][2] for n in order]) * units
     rng = np.random.default_rng(seed)
     rolls = rng.uniform(-np.pi, np.pi, len(order)) if odd_rolls else np.zeros(len(order))
     return {"names": order, "parents": [bones[n][0] for n in order], "heads": heads,
-            "tails": tails, "rolls": rolls}
+            "tails": tails, "rolls": rolls, "connected": [n in connected for n in order]}
+
+
+def _tail(j, p, names):
+    """Tail of joint j's bone: its child joint, or the end of the chain a rig leaves out (a
+    two-bone finger reaches the finger tip, a foot without toes the toe tip)."""
+    if j not in PRIMARY_CHILD:
+        return _leaf_tail(j, p)
+    child = PRIMARY_CHILD[j]
+    if JOINT_NAMES[child] in names:
+        return p[child]
+    return p[PRIMARY_CHILD[child]] if child in PRIMARY_CHILD else _leaf_tail(child, p)
+
+
+def _twist_name(limb):
+    """Twist bone name beside a limb bone's: ``UpperArm.L`` -> ``UpperArmTwist.L``."""
+    stem, dot, side = limb.rpartition(".")
+    return f"{stem}Twist.{side}" if dot else f"{limb}_twist"
+
+
+def _add_helpers(names, bones, add):
+    """Leaf corrective bones as riggers add them: short, off the limb line, never mapped."""
+    for side, s in (("left", "L"), ("right", "R")):
+        for joint, label, offset in (("elbow", "ElbowCorrective", [0, 0, -0.05]),
+                                     ("knee", "KneeCorrective", [0, 0, 0.06]),
+                                     ("hip", "ButtockHelper", [0, 0, -0.08]),
+                                     ("shoulder", "ShoulderPadHelper", [0, 0.05, 0])):
+            parent = names[f"{side}_{joint}"]
+            head = bones[parent][1] + offset
+            add(f"{label}.{s}", parent, head, head + [0, 0, 0.04])
 
 
 def _split(bones, order, add, name, new_name, at=0.5):
@@ -178,10 +271,14 @@ def _add_extras(style, names, bones, order, add, p):
                 head = bones[hand][1] + 0.25 * (bones[first][1] - bones[hand][1])
                 add(meta, hand, head, bones[first][1])
                 bones[first][0] = meta
-            for limb in ("upperarm", "lowerarm", "thigh", "calf"):
+            # Twist bones hang under each limb bone along it, as on UE5's Manny: _01 near the
+            # shoulder/hip and the wrist/ankle, _02 in the middle.
+            for limb, places in (("upperarm", (0.1, 0.5)), ("lowerarm", (0.6, 0.3)),
+                                 ("thigh", (0.1, 0.5)), ("calf", (0.6, 0.3))):
                 b = f"{limb}_{s}"
                 h, t = bones[b][1], bones[b][2]
-                add(f"{limb}_twist_01_{s}", b, h + 0.5 * (t - h), t)
+                for k, at in enumerate(places, start=1):
+                    add(f"{limb}_twist_0{k}_{s}", b, h + at * (t - h), h + (at + 0.3) * (t - h))
             add(f"ik_foot_{s}", "ik_foot_root", bones[f"foot_{s}"][1], bones[f"foot_{s}"][1] + [0, 0, 0.1])
             add(f"ik_hand_{s}", "ik_hand_root", bones[hand][1], bones[hand][1] + [0, 0.1, 0])
         add("ik_foot_root", "root", [0, 0, 0], [0, 0.1, 0])
@@ -210,7 +307,7 @@ def _add_extras(style, names, bones, order, add, p):
             bones["mixamorig:Head"][2] + [0, 0.05, 0])
         for side in ("Left", "Right"):
             for f in ("Index", "Middle", "Pinky", "Ring", "Thumb"):
-                last = f"mixamorig:{side}Hand{f}3"
+                last = next(b for b in (f"mixamorig:{side}Hand{f}{k}" for k in (3, 2)) if b in bones)
                 t = bones[last][2]
                 add(f"mixamorig:{side}Hand{f}4", last, t, t + 0.5 * (t - bones[last][1]))
             toe = f"mixamorig:{side}ToeBase"

@@ -490,6 +490,26 @@ def test_a_motion_file_bakes_at_the_scene_frame_rate(addon, avatar_glb, scott_np
     assert scene.sequence_editor is None or not len(scene.sequence_editor.strips_all)  # no audio
 
 
+def test_bone_map_report_and_root_motion_on_the_object(addon, avatar_glb, scott_npz):
+    bpy, module = addon
+    arm = fresh_scene(bpy, avatar_glb)
+    assert bpy.ops.talkrig.bone_map_report() == {"FINISHED"}
+    report = bpy.data.texts["talkrig bone map"].as_string().splitlines()
+    assert report[0].startswith("bone map (rigify_metarig) of rig")
+    assert any(line.split()[:4] == ["left_shoulder", "->", "upper_arm.L", "1.00"] for line in report)
+    assert report[-1] == "root motion on the pelvis bone 'spine'"
+    settings = bpy.context.scene.talkrig
+    settings.root_target = "OBJECT"
+    start = arm.location.copy()
+    assert bpy.ops.talkrig.bake_file(filepath=str(scott_npz), frame_start=1) == {"FINISHED"}
+    curves = action_curves(bpy.data.actions["2_scott_0_1_1"])
+    travel = np.stack([fcurve_keys(curves[("location", k)])[:, 1] for k in range(3)], axis=1)
+    np.testing.assert_allclose(travel[0], start, atol=1e-5)
+    assert np.ptp(travel[:, :2], axis=0).max() > 0.3  # the actor walks about; the object follows
+    np.testing.assert_allclose(travel[:, 2], start.z, atol=1e-5)  # along the floor only
+    settings.root_target = "AUTO"
+
+
 def test_disabling_the_addon_leaves_nothing_behind(addon, avatar_glb, scott2_wav):
     """Runs last: disabling mid-job stops the job's timer and removes every class, property
     and handler the add-on added."""

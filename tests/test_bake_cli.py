@@ -72,14 +72,17 @@ def test_preview_is_a_video_with_the_speech(speech, tmp_path, capsys):
     assert sorted(streams) == ["Audio", "Video"], report
 
 
-def test_motion_file_keeps_its_frame_rate(scott_motion, tmp_path):
+def test_motion_file_keeps_its_frame_rate(scott_motion, tmp_path, capsys):
     from talkrig.motion import resample, save_motion
 
     motion = resample(scott_motion[:60], 60.0)  # two seconds of real mocap at 60 fps
     source = tmp_path / "take60.npz"
     save_motion(motion, source)
     out = tmp_path / "take60.bvh"
-    assert main(["bake", str(source), "-o", str(out), "--quiet"]) == 0
+    assert main(["bake", str(source), "-o", str(out), "--map-report"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:4] == ["left_elbow", "->", "forearm.L", "1.00"] for line in printed)
+    assert "  root motion on the pelvis bone 'spine'" in printed  # the summary says it too
     text = out.read_text()
     assert f"Frames: {motion.n_frames}" in text
     assert 1.0 / float(text.split("Frame Time:")[1].split()[0]) == pytest.approx(60.0, abs=0.02)
@@ -105,6 +108,7 @@ def no_armature_glb(tmp_path_factory):
     (["-o", "{tmp}/take.glb", "--map", "nonsense"], "is not 'auto', a preset name"),
     (["-o", "{tmp}/take.glb", "--preview", "{tmp}/take.avi"], "the preview is an .mp4 video"),
     (["-o", "{tmp}/take.glb", "--preview-size", "wide"], "--preview-size must look like"),
+    (["-o", "{tmp}/take.glb", "--root-target", "root"], "no bone above its pelvis bone 'spine'"),
 ])
 def test_mistakes_are_one_line_errors(speech, no_armature_glb, tmp_path, capsys, extra, message):
     args = [a.format(tmp=tmp_path, cube=no_armature_glb) for a in extra]

@@ -23,6 +23,7 @@ from talkrig.motion.retarget import (
     smplx_from_pose,
     to_smplx,
 )
+from talkrig.motion.retarget.limbs import LIMBS
 from talkrig.motion.retarget.plan import ALIGNED
 from talkrig.motion.rotations import geodesic_distance, quat_to_matrix
 from talkrig.motion.skeleton import JOINT_INDEX, JOINT_NAMES, neutral_skeleton
@@ -76,26 +77,39 @@ def angle_deg(a, b):
     return np.degrees(np.arccos(np.clip(np.sum(a * b, axis=-1), -1.0, 1.0)))
 
 
-def test_inverse_recovers_the_smplx_pose_within_one_degree(take, setup):
+def body_error(motion, back, mapped):
+    """Worst joint position error (metres) and worst global rotation error (degrees) of the
+    mapped joints outside the limb segments (whose roll is spread differently on the rig)."""
+    sk = neutral_skeleton()
+    g_in, x_in = sk.forward_kinematics(motion.poses, motion.trans)
+    g_out, x_out = sk.forward_kinematics(back.poses, back.trans)
+    rolled = {j for limb in LIMBS for j in limb[:2]}
+    whole = [j for j in mapped if j not in rolled]
+    r = np.swapaxes(g_in[:, whole], -1, -2) @ g_out[:, whole]
+    angle = np.degrees(np.arccos(np.clip((np.trace(r, axis1=-2, axis2=-1) - 1) / 2, -1, 1)))
+    return np.linalg.norm(x_in - x_out, axis=-1).max(), angle.max()
+
+
+def test_inverse_recovers_the_smplx_body(take, setup):
     rig, plan = setup
-    channels = retarget(take, rig, plan=plan, root_motion="absolute")
+    channels = retarget(take, rig, plan=plan, root_motion="absolute", plant_feet=False)
     back = to_smplx(channels, rig, plan=plan)
     mapped = [JOINT_INDEX[j] for j in plan.bone_map.bones]
-    err = np.degrees(geodesic_distance(take.poses[:, mapped], back.poses[:, mapped]))
-    assert err.max() < 1.0
+    position, angle = body_error(take, back, mapped)
+    assert position < 1e-3 and angle < 1.0
     np.testing.assert_allclose(back.trans, take.trans, atol=1e-3)
     assert back.fps == take.fps and back.n_frames == take.n_frames
     # The same from the evaluated pose (what Blender shows), not from the channels.
     posed, heads = pose_rig(rig, channels)
     seen = smplx_from_pose(plan, posed, heads, fps=take.fps)
-    err = np.degrees(geodesic_distance(take.poses[:, mapped], seen.poses[:, mapped]))
-    assert err.max() < 1.0
+    position, angle = body_error(take, seen, mapped)
+    assert position < 1e-3 and angle < 1.0
     np.testing.assert_allclose(seen.trans, take.trans, atol=1e-3)
 
 
 def test_every_mapped_bone_points_where_smplx_does(take, setup):
     rig, plan = setup
-    posed, _ = pose_rig(rig, retarget(take, rig, plan=plan))
+    posed, _ = pose_rig(rig, retarget(take, rig, plan=plan, plant_feet=False))
     dirs, g = smplx_bone_directions(take.poses, take.trans)
     C = plan.frame
     for j, bone in enumerate(plan.joint_bone):
@@ -141,19 +155,23 @@ def test_fingers_curl_toward_the_palm(setup):
         assert drop > 0.03, side
 
 
-def test_root_motion_follows_the_pelvis_scaled_by_hip_height(take, setup):
+def test_root_motion_follows_the_hips_scaled_by_hip_height(take, setup):
     rig, plan = setup
     sk = neutral_skeleton()
-    pelvis = sk.forward_kinematics(take.poses, take.trans)[1][:, 0]
-    root = plan.root_bone
+    hips = sk.forward_kinematics(take.poses, take.trans)[1][:, [1, 2]].mean(axis=1)
+    legs = [plan.joint_bone[JOINT_INDEX[j]] for j in ("left_hip", "right_hip")]
     up = plan.frame[:, 1]
     floor = plan.ground @ up
-    _, heads = pose_rig(rig, retarget(take, rig, plan=plan, root_motion="absolute"))
-    np.testing.assert_allclose((heads[:, root] @ up - floor) / plan.scale, pelvis[:, 1], atol=1e-6)
-    _, heads = pose_rig(rig, retarget(take, rig, plan=plan, root_motion="relative"))
-    np.testing.assert_allclose(heads[0, root], rig.heads[root], atol=1e-9)
-    moved = (heads[:, root] - heads[:1, root]) @ plan.frame / plan.scale
-    np.testing.assert_allclose(moved, pelvis - pelvis[:1], atol=1e-6)
+    _, heads = pose_rig(rig, retarget(take, rig, plan=plan, root_motion="absolute",
+                                      plant_feet=False))
+    np.testing.assert_allclose((heads[:, legs].mean(axis=1) @ up - floor) / plan.scale,
+                               hips[:, 1], atol=1e-6)
+    _, heads = pose_rig(rig, retarget(take, rig, plan=plan, root_motion="relative",
+                                      plant_feet=False))
+    anchor = heads[:, legs].mean(axis=1)
+    np.testing.assert_allclose(anchor[0], rig.heads[legs].mean(axis=0), atol=1e-9)
+    moved = (anchor - anchor[:1]) @ plan.frame / plan.scale
+    np.testing.assert_allclose(moved, hips - hips[:1], atol=1e-6)
     assert retarget(take[:3], rig, plan=plan, root_motion="none").location_bones == ()
 
 
@@ -180,10 +198,9 @@ def test_in_between_bones_share_the_bend_and_twist(take):
     # A metacarpal stays rigid with the hand in direction (only a share of twist).
     meta = rig.index("index_metacarpal_l")
     assert angle_deg(delta["hand_l"] @ rig.directions[meta],
-                     delta["index_metacarpal_l"] @ rig.directions[meta]).max() < 1e-6
-    # Twist bones hang under their limb and follow it; nothing moves them apart.
-    assert "lowerarm_twist_01_l" not in channels.bone_names
-    np.testing.assert_allclose(delta["lowerarm_twist_01_l"], delta["lowerarm_l"], atol=1e-9)
+                     delta["index_metacarpal_l"] @ rig.directions[meta]).max() < 1e-5
+    # Twist bones hanging under a limb bone are keyed (their share of the roll, see below).
+    assert "lowerarm_twist_01_l" in channels.bone_names
     # Bones below the mapped hierarchy's top stay at rest (the root bone, IK helpers).
     assert not {"root", "ik_foot_root", "ik_hand_l"} & set(channels.bone_names)
 

@@ -8,6 +8,11 @@
 
 Conventions are Blender's (see :mod:`.rig`): armature space, bone Y axis along the bone, pose
 rotations relative to each bone's rest in its parent's frame.
+
+Modules: :mod:`.plan` (what a rig and map need once: axes, scale, rest alignment), :mod:`.limbs`
+(limb roll over twist bones), :mod:`.feet` (planted feet on the rig's own legs), :mod:`.root`
+(what carries the travel), :mod:`.transfer` (SMPL-X -> channels and back), :mod:`.controls`
+(keying a constrained rig's own controls), bone maps in :mod:`.bonemap`/:mod:`.automap`.
 """
 
 from .automap import auto_map
@@ -23,12 +28,15 @@ from .bonemap import (
 from .conventions import bone_matrix, bone_roll, quat_to_rotation_mode
 from .plan import RetargetPlan, build_plan, detect_frame
 from .rig import RetargetError, Rig, deform_parents
-from .transfer import RigMotion, make_plan, retarget, smplx_from_pose, to_smplx
+from .root import ROOT_TARGETS
+from .transfer import ROOT_MOTION, RigMotion, make_plan, retarget, smplx_from_pose, to_smplx
 
 __all__ = [
     "BoneMap",
     "FINGER_JOINTS",
     "MAJOR_JOINTS",
+    "ROOT_MOTION",
+    "ROOT_TARGETS",
     "RetargetError",
     "RetargetPlan",
     "Rig",

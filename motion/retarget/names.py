@@ -27,6 +27,8 @@ FINGERS = {"thumb": "thumb", "index": "index", "pointer": "index", "middle": "mi
            "ring": "ring", "pinky": "pinky", "pinkie": "pinky", "little": "pinky",
            "small": "pinky"}
 METACARPAL_TOKENS = frozenset({"metacarpal", "meta", "carpal", "metacarpus"})
+# Tokens of the bones riggers put along a limb to spread its roll (twist/roll bones).
+TWIST_TOKENS = frozenset({"twist", "roll"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class BoneName:
     numbers: tuple = ()
     helper: bool = False
     metacarpal: bool = False
+    twist: bool = False
 
 
 PARTS = ("pelvis", "spine", "neck", "head", "jaw", "eye", "collar", "upper_arm", "forearm",
@@ -122,7 +125,8 @@ def parse(name):
     if part in ("eye", "jaw") and words_set & {"lid", "brow", "lash", "target", "track"}:
         helper = True
     return BoneName(name=name, tokens=tokens, part=part, side=side, finger=finger,
-                    numbers=tuple(numbers), helper=helper, metacarpal=metacarpal)
+                    numbers=tuple(numbers), helper=helper, metacarpal=metacarpal,
+                    twist=bool(words_set & TWIST_TOKENS))
 
 
 def normalized(name):

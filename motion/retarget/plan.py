@@ -10,9 +10,13 @@ rotations ``G_j``. A mapped rig bone gets
 C turns SMPL-X axes (x left, y up, z forward) into the rig's armature axes (found from the
 rig's own rest: up from pelvis to head, left from the right to the left arm). K_j is the rest
 alignment: the rotation that brings the rig's rest bone onto SMPL-X's rest direction (an A-pose
-arm up into the T-pose), composed down each limb so twists carry over. Bones whose rest shape is
-anatomy rather than pose (pelvis, clavicles, head, feet, jaw, eyes) keep their own rest (K = I).
-Bone roll never enters: only directions and world deltas do.
+arm up into the T-pose), composed down each limb so twists carry over. Only limbs and fingers
+are aligned: their rest is a pose. The torso, neck, head, clavicles, feet, jaw and eyes keep
+their own rest (K = I): both rests are an upright neutral body whose joints sit where the
+anatomy puts them (SMPL-X's spine joints zigzag with the curves of the back, a rig's spine
+usually stands straight), so a still SMPL-X pose gives a still, upright rig. Bone roll never
+enters: only directions and world deltas do. How each limb's roll is spread over the limb and
+its twist bones is :mod:`.limbs`'s.
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +26,7 @@ import numpy as np
 from ..skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS, neutral_skeleton
 from .bonemap import BoneMap
 from .conventions import axis_angle_matrix
+from .limbs import find_segments
 from .rig import RetargetError, deform_parents, hierarchy_depths
 
 # Joint -> the child that defines its segment direction in SMPL-X's rest.
@@ -32,7 +37,7 @@ for _base in range(25, 55, 3):
     PRIMARY_CHILD[_base + 1] = _base + 2
 FINGER_TIPS = tuple(range(27, 55, 3))
 # Joints whose rig bone is turned onto SMPL-X's rest direction (pose differences, not anatomy).
-ALIGNED = frozenset([3, 6, 9, 12, 16, 17, 18, 19, 20, 21, 1, 2, 4, 5] + list(range(25, 55)))
+ALIGNED = frozenset([16, 17, 18, 19, 20, 21, 1, 2, 4, 5] + list(range(25, 55)))
 TORSO = frozenset([3, 6, 9, 12, 15])  # spine1, spine2, spine3, neck, head
 # Across-the-palm vectors (index1 - pinky1) fix each hand's twist in the rest alignment.
 PALM = {20: (25, 31), 21: (40, 46)}
@@ -45,12 +50,15 @@ BLENDER_FRAME = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
 @dataclass
 class Between:
-    """An unmapped rig bone on the chain from mapped bone ``above`` to mapped bone ``below``."""
+    """An unmapped rig bone on the chain from mapped bone ``above`` to mapped bone ``below``
+    (outside the limbs: spine, neck, metacarpals). ``axis``: its rest direction toward
+    ``below``'s head, about which it takes its share of the twist."""
 
     above: int
     below: int  # -1 when several mapped bones hang below (the bone then follows ``above``)
     fraction: float
     torso: bool
+    axis: np.ndarray = None
 
 
 @dataclass(eq=False)
@@ -58,12 +66,17 @@ class RetargetPlan:
     """Precomputed retarget data for one rig and bone map (see the module docstring).
 
     frame : (3, 3) SMPL-X axes -> rig armature axes (C).
-    scale : rig units per SMPL-X metre (ratio of hip heights).
-    ground : (3,) the rig's floor point under its rest pelvis, armature space.
+    scale : rig units per SMPL-X metre (ratio of hip joint heights).
+    anchor : (3,) rest point of the rig that follows SMPL-X's ``anchor_joints`` (the middle of
+        the hip joints, or the pelvis): root motion moves it as SMPL-X's moves.
+    ground : (3,) the rig's floor point under the anchor, armature space.
     align : (55, 3, 3) rest alignment K per SMPL-X joint.
     joint_bone : (55,) rig bone index per joint, -1 when unmapped.
     effective_parents : (B,) hierarchy the motion follows (deform chain for Rigify rigs).
     mapped, between, follow : driven bones by role; order : all driven bones, parents first.
+    segments : limb segments with their twist bones (:mod:`.limbs`).
+    chords : {joint: child joint} for a mapped finger joint whose next joint the rig lacks (a
+        two-bone finger): its bone turns halfway between the two joints.
     """
 
     rig: object
@@ -80,6 +93,10 @@ class RetargetPlan:
     follow: list = field(default_factory=list)
     order: list = field(default_factory=list)
     smplx_floor: float = 0.0
+    anchor: np.ndarray = None
+    anchor_joints: tuple = (0,)
+    segments: list = field(default_factory=list)
+    chords: dict = field(default_factory=dict)
 
     @property
     def root_bone(self):
@@ -88,6 +105,43 @@ class RetargetPlan:
     @property
     def driven(self):
         return set(self.order)
+
+    def folded(self):
+        """{joint: (twist bones [(name, place along the segment)], in-between bone names)}:
+        the unmapped bones each mapped joint's rotation is spread over."""
+        names = self.rig.names
+        out = {}
+        for seg in self.segments:
+            if seg.twist:
+                out[JOINT_NAMES[seg.joint]] = ([(names[b], f) for b, f in seg.twist], [])
+        joint_of = {bone: JOINT_NAMES[j] for bone, j in self.mapped.items()}
+        for bone in sorted(self.between):
+            joint = joint_of[self.between[bone].above]
+            out.setdefault(joint, ([], []))[1].append(names[bone])
+        return out
+
+    def report(self, root_note=""):
+        """The bone map as a table: per SMPL-X joint the bone, its confidence, how it was
+        found and the twist and in-between bones folded into it; then what is unmapped."""
+        bone_map = self.bone_map
+        folded = self.folded()
+        lines = [f"bone map ({bone_map.source}) of rig {self.rig.name!r}: {len(bone_map)} of "
+                 f"{len(JOINT_NAMES)} SMPL-X joints mapped"]
+        for joint, bone in bone_map.ordered():
+            line = (f"  {joint:<18} -> {bone:<28} {bone_map.confidence[joint]:.2f} "
+                    f"({bone_map.how[joint]})")
+            twist, between = folded.get(joint, ([], []))
+            if twist:
+                line += "  twist: " + ", ".join(f"{name} ({place:.2f})" for name, place in twist)
+            if between:
+                line += "  with: " + ", ".join(between)
+            lines.append(line)
+        if bone_map.unmapped:
+            lines.append("unmapped: " + ", ".join(bone_map.unmapped))
+        lines.extend(f"note: {n}" for n in bone_map.notes)
+        if root_note:
+            lines.append(root_note)
+        return "\n".join(lines)
 
 
 def build_plan(rig, bone_map, skeleton=None, frame=None):
@@ -108,13 +162,26 @@ def build_plan(rig, bone_map, skeleton=None, frame=None):
         joint_bone[JOINT_INDEX[joint]] = rig.index(bone)
     parents = deform_parents(rig)
     C = _detect_frame(rig, joint_bone) if frame is None else _checked_frame(frame)
-    scale, ground, floor = _scale(rig, joint_bone, skeleton, C)
+    scale, joints, anchor, ground, floor = _scale(rig, joint_bone, skeleton, C)
     align = _alignments(rig, joint_bone, parents, skeleton, C)
     plan = RetargetPlan(rig=rig, bone_map=bone_map, skeleton=skeleton, frame=C, scale=scale,
                         ground=ground, align=align, joint_bone=joint_bone,
-                        effective_parents=parents, smplx_floor=floor)
+                        effective_parents=parents, smplx_floor=floor, anchor=anchor,
+                        anchor_joints=joints,
+                        segments=find_segments(rig, parents, joint_bone),
+                        chords=_chords(joint_bone))
     _roles(plan)
     return plan
+
+
+def _chords(joint_bone):
+    """{finger joint: next joint} where the rig's finger has no bone for the next joint."""
+    out = {}
+    for j in range(25, 55):
+        child = PRIMARY_CHILD.get(j)
+        if joint_bone[j] >= 0 and child is not None and joint_bone[child] < 0:
+            out[j] = child
+    return out
 
 
 def _checked_frame(frame):
@@ -177,20 +244,30 @@ def _angle_between(a, b):
 
 
 def _scale(rig, joint_bone, skeleton, C):
-    """Rig units per SMPL-X metre from the hip (pelvis) heights, and the rig's floor point."""
+    """(rig units per SMPL-X metre, anchor joints, the rig's rest anchor point, the floor point
+    under it, SMPL-X's rest floor height).
+
+    The anchor is the middle of the hip joints (the thigh bones' heads; the pelvis bone's head
+    when the legs are not mapped): the point of the body whose path root motion follows and
+    whose height above the floor gives the scale. Where a rig's pelvis bone starts varies (at
+    the hip joints, the bottom of the pelvis, the lower back), its hip joints do not.
+    """
     up = C[:, 1]
-    root = joint_bone[0]
     deform = rig.deform if rig.deform.any() else np.ones(len(rig), bool)
     points = np.concatenate([rig.heads[deform], rig.tails[deform]])
     floor = float(np.min(points @ up))
-    rig_hip = float(rig.heads[root] @ up) - floor
     rest = skeleton.rest_positions
     smplx_floor = float(np.min(rest[:, 1]))
-    smplx_hip = float(rest[0, 1]) - smplx_floor
-    if rig_hip <= 1e-9 or smplx_hip <= 1e-9:
-        raise RetargetError(f"rig {rig.name!r}: its pelvis bone is not above its feet")
-    ground = rig.heads[root] - (float(rig.heads[root] @ up) - floor) * up
-    return rig_hip / smplx_hip, ground, smplx_floor
+    hips = [int(joint_bone[j]) for j in (1, 2)]
+    joints = (1, 2) if min(hips) >= 0 else (0,)
+    bones = hips if min(hips) >= 0 else [int(joint_bone[0])]
+    anchor = rig.heads[bones].mean(axis=0)
+    rig_height = float(anchor @ up) - floor
+    smplx_height = float(rest[list(joints), 1].mean()) - smplx_floor
+    if rig_height <= 1e-9 or smplx_height <= 1e-9:
+        raise RetargetError(f"rig {rig.name!r}: its hips are not above its feet")
+    ground = anchor - rig_height * up
+    return rig_height / smplx_height, joints, anchor, ground, smplx_floor
 
 
 def smplx_directions(skeleton):
@@ -273,6 +350,7 @@ def _roles(plan):
     """Sort driven bones into mapped, in-between and detached followers, parents first."""
     rig, parents = plan.rig, plan.effective_parents
     mapped = {int(b): j for j, b in enumerate(plan.joint_bone) if b >= 0}
+    twist = {b for seg in plan.segments for b, _ in seg.twist}
     between = {}
     shared = set()
     for bone, joint in mapped.items():
@@ -285,12 +363,17 @@ def _roles(plan):
             continue  # nothing mapped above: the bones above stay at rest
         path.reverse()
         for k, b in enumerate(path, start=1):
+            if b in twist:
+                continue
             if b in between:
                 shared.add(b)
-            between[b] = Between(int(a), bone, k / (len(path) + 1), joint in TORSO)
+            axis = rig.heads[bone] - rig.heads[b]
+            n = np.linalg.norm(axis)
+            axis = axis / n if n > 1e-9 else rig.directions[b]
+            between[b] = Between(int(a), bone, k / (len(path) + 1), joint in TORSO, axis)
     for b in shared:
         between[b] = Between(between[b].above, -1, 0.0, False)
-    driven = set(mapped) | set(between)
+    driven = set(mapped) | set(between) | twist
     follow = []
     depth = hierarchy_depths(parents)
     for b in np.argsort(depth, kind="stable"):

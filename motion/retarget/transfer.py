@@ -1,19 +1,23 @@
 """SMPL-X motion -> rig pose channels, and rig pose -> SMPL-X (for capturing key poses).
 
 Forward: SMPL-X forward kinematics gives each joint's global rotation; mapped rig bones take
-it as a world delta against their own (aligned) rest (see :mod:`.plan`); unmapped bones between
-two mapped ones share the change (spread along the spine and neck, a twist share along limbs);
-then every driven bone's world delta is turned into Blender's local pose rotation relative to
-its actual parent. The pelvis bone also gets a location: SMPL-X's pelvis path scaled by the
-ratio of hip heights.
+it as a world delta against their own (aligned) rest (see :mod:`.plan`); limb segments keep the
+swing on the limb bone and spread the roll over their twist bones (:mod:`.limbs`); other
+unmapped bones between two mapped ones share the change (spread along the spine and neck, a
+twist share about their own line elsewhere). The middle of the hip joints follows SMPL-X's,
+scaled by the ratio of hip heights, and the pelvis hangs from it; the legs are re-solved so
+planted feet hold still on the floor (:mod:`.feet`), and the travel goes to whatever can carry
+it (:mod:`.root`). Every driven bone's world delta then becomes Blender's local pose rotation
+relative to its actual parent.
 
 Inverse: the rig's local pose channels are run through the rig's own forward kinematics; mapped
 bones give back SMPL-X global rotations, unmapped spine joints share the change between their
-mapped neighbours, other unmapped joints keep their parent's rotation.
+mapped neighbours, other unmapped joints keep their parent's rotation. A limb's roll comes back
+as its bones carry it (the split between elbow and wrist may differ from the source's).
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,10 +30,13 @@ from ..rotations import (
     quat_to_matrix,
 )
 from ..skeleton import JOINT_NAMES, PARENTS
+from . import feet
 from .automap import auto_map
 from .conventions import axis_angle_matrix
+from .limbs import distribute
 from .plan import TORSO, build_plan
 from .rig import RetargetError
+from .root import root_carrier, split_travel
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,10 @@ class RigMotion:
     location_bones : L bones with location channels (the pelvis bone first, when present).
     locations : (T, L, 3) ``PoseBone.location`` values: armature units in the bone's rest frame.
     fps : frames per second.
+    object_offsets : (T, 3) how far the armature object moves, armature units and axes (root
+        motion carried by the object), or None.
+    root_note : what carries the root motion, in words.
+    switches : {bone: {custom property: value}} held for the take (a rig's IK/FK switches).
     """
 
     bone_names: tuple
@@ -54,6 +65,9 @@ class RigMotion:
     locations: np.ndarray = None
     fps: float = 30.0
     rig_name: str = ""
+    object_offsets: np.ndarray = None
+    root_note: str = ""
+    switches: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.bone_names = tuple(self.bone_names)
@@ -75,7 +89,8 @@ class RigMotion:
         return self.rotations.shape[0]
 
 
-def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motion="relative"):
+def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motion="relative",
+             root_target="auto", plant_feet=True, hips=None):
     """Retarget SMPL-X motion onto a rig -> RigMotion ready to be keyed.
 
     motion : Motion (SMPL-X, any length). rig : Rig. bone_map : BoneMap (automatic mapping
@@ -83,20 +98,39 @@ def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motio
     root_motion : "relative" (the pelvis starts at the rig's rest position and moves by the
     scaled SMPL-X displacement), "absolute" (SMPL-X's floor and origin become the rig's), or
     "none" (no pelvis translation).
+    root_target : what carries the root motion: "auto", "pelvis", "root" or "object" (see
+    :mod:`.root`); ``RigMotion.root_note`` says which it was.
+    plant_feet : re-solve the rig's legs so planted feet hold still on the floor and no foot
+    goes below it (:mod:`.feet`). hips : (T, 2, 3) where the rig's own mechanics put its hip
+    joints, armature space, when they are not rigid with the pelvis bone (:mod:`.feet`).
     """
     if root_motion not in ROOT_MOTION:
         raise RetargetError(f"root_motion must be one of {', '.join(ROOT_MOTION)}, got {root_motion!r}")
     plan = plan or make_plan(rig, bone_map, skeleton)
     rig = plan.rig
-    if root_motion != "none" and rig.connected[plan.root_bone]:
-        log.warning("rig %s: pelvis bone %s is connected to its parent, so Blender ignores its "
-                    "location keys", rig.name, rig.names[plan.root_bone])
+    carrier = root_carrier(plan, root_target) if root_motion != "none" else None
     global_rot, positions = plan.skeleton.forward_kinematics(motion.poses, motion.trans)
     deltas = _world_deltas(plan, global_rot)
-    pelvis = positions[:, 0]
-    heads = _driven_heads(plan, deltas, _root_heads(plan, pelvis, root_motion))
-    names, quats, loc_names, locs = _local_channels(plan, deltas, heads, root_motion != "none")
-    return RigMotion(names, quats, loc_names, locs, fps=motion.fps, rig_name=rig.name)
+    path = _root_heads(plan, positions, deltas[plan.root_bone], root_motion)
+    if plant_feet:
+        path = feet.plant_feet(plan, deltas, lambda p: _driven_heads(plan, deltas, p), path,
+                               positions, motion.fps, motion.contacts, hips)
+    carried, offsets = {}, None
+    if carrier is not None:
+        hang = plan.anchor - rig.heads[plan.root_bone]
+        anchor = path + (deltas[plan.root_bone] @ hang[:, None])[..., 0]
+        path, carried, offsets = split_travel(plan, carrier, path, anchor)
+        identity = np.broadcast_to(np.eye(3), (motion.n_frames, 3, 3))
+        deltas.update({b: identity for b in carried})
+    heads = _driven_heads(plan, deltas, path, carried)
+    located = set(carried)
+    if carrier is not None and plan.root_bone in (carrier.floor, carrier.height):
+        located.add(plan.root_bone)
+    names, quats, loc_names, locs = _local_channels(plan, deltas, heads, located)
+    note = carrier.note if carrier is not None else "no root motion"
+    log.info("rig %s: %s", rig.name, note)
+    return RigMotion(names, quats, loc_names, locs, fps=motion.fps, rig_name=rig.name,
+                     object_offsets=offsets, root_note=note)
 
 
 def make_plan(rig, bone_map=None, skeleton=None, frame=None):
@@ -109,10 +143,24 @@ def make_plan(rig, bone_map=None, skeleton=None, frame=None):
 def _world_deltas(plan, global_rot):
     """{bone: (T, 3, 3) world delta} for every driven bone."""
     C = plan.frame
+    cache = {}
+
+    def virtual(joint):
+        """World delta the rig would get for an SMPL-X joint (mapped or not)."""
+        if joint not in cache:
+            cache[joint] = C @ global_rot[:, joint] @ C.T @ plan.align[joint]
+        return cache[joint]
+
     deltas = {}
     for bone, joint in plan.mapped.items():
-        deltas[bone] = C @ global_rot[:, joint] @ C.T @ plan.align[joint]
-    rig = plan.rig
+        if joint in plan.chords:  # a two-bone finger: halfway to the missing joint's turn
+            child = plan.chords[joint]
+            relative = matrix_to_quat(np.swapaxes(global_rot[:, joint], -1, -2) @ global_rot[:, child])
+            half = quat_slerp(np.broadcast_to([1.0, 0, 0, 0], relative.shape), relative, 0.5)
+            deltas[bone] = C @ global_rot[:, joint] @ quat_to_matrix(half) @ C.T @ plan.align[joint]
+        else:
+            deltas[bone] = virtual(joint)
+    distribute(plan.segments, virtual, deltas)
     for bone, link in plan.between.items():
         above = deltas[link.above]
         if link.below < 0 or link.fraction == 0.0:
@@ -124,7 +172,7 @@ def _world_deltas(plan, global_rot):
             share = quat_slerp(np.broadcast_to([1.0, 0, 0, 0], q.shape), q, link.fraction)
             deltas[bone] = above @ quat_to_matrix(share)
         else:
-            axis = rig.directions[bone]
+            axis = link.axis
             q = matrix_to_quat(relative)
             angle = 2.0 * np.arctan2(q[:, 1:] @ axis, q[:, 0])
             angle = (angle + np.pi) % (2.0 * np.pi) - np.pi
@@ -134,16 +182,22 @@ def _world_deltas(plan, global_rot):
     return deltas
 
 
-def _root_heads(plan, pelvis, root_motion):
-    """(T, 3) target head of the pelvis bone in armature space."""
-    rest_head = plan.rig.heads[plan.root_bone]
-    C, s = plan.frame, plan.scale
+def _root_heads(plan, positions, pelvis_turn, root_motion):
+    """(T, 3) target head of the pelvis bone in armature space: the rig's anchor (middle of the
+    hip joints) moves as SMPL-X's does, scaled; the pelvis bone hangs from it by its turn.
+
+    positions : (T, 55, 3) SMPL-X joints; pelvis_turn : (T, 3, 3) the pelvis bone's world delta.
+    """
+    rig, C, s = plan.rig, plan.frame, plan.scale
+    rest_head = rig.heads[plan.root_bone]
     if root_motion == "none":
-        return np.broadcast_to(rest_head, pelvis.shape).copy()
+        return np.broadcast_to(rest_head, positions[:, 0].shape).copy()
+    smplx = positions[:, list(plan.anchor_joints)].mean(axis=1)
     if root_motion == "relative":
-        return rest_head + s * (pelvis - pelvis[:1]) @ C.T
-    floor = np.array([0.0, 0.0, 0.0])  # SMPL-X world floor (BEAT2/AMASS): y = 0
-    return plan.ground + s * (pelvis - floor) @ C.T
+        anchor = plan.anchor + s * (smplx - smplx[:1]) @ C.T
+    else:  # SMPL-X's world floor (y = 0) and origin become the rig's
+        anchor = plan.ground + s * smplx @ C.T
+    return anchor - (pelvis_turn @ (plan.anchor - rest_head)[:, None])[..., 0]
 
 
 def _passive_pose(plan, bone, deltas, heads, cache):
@@ -165,10 +219,13 @@ def _passive_pose(plan, bone, deltas, heads, cache):
     return result
 
 
-def _driven_heads(plan, deltas, root_heads):
-    """{bone: (T, 3) head position} of driven bones, following the effective hierarchy."""
+def _driven_heads(plan, deltas, root_heads, fixed=None):
+    """{bone: (T, 3) head position} of driven bones, following the effective hierarchy.
+
+    fixed : {bone: (T, 3)} heads of bones above the pelvis that carry root motion.
+    """
     rig = plan.rig
-    heads = {}
+    heads = dict(fixed or {})
     cache = {}
     for bone in plan.order:
         if bone == plan.root_bone:
@@ -183,13 +240,18 @@ def _driven_heads(plan, deltas, root_heads):
     return heads
 
 
-def _local_channels(plan, deltas, heads, with_root_location):
-    """World deltas -> Blender local quaternions and the locations that need keys."""
+def _local_channels(plan, deltas, heads, located):
+    """World deltas -> Blender local quaternions, and the locations that need keys.
+
+    located : bones whose location carries root motion (keyed even when still); other bones
+    get location keys only when their head leaves its rest place relative to the parent.
+    """
     rig = plan.rig
     cache = {}
     names, quats, loc_names, locs = [], [], [], []
     size = float(np.ptp(np.concatenate([rig.heads, rig.tails]), axis=0).max()) or 1.0
-    for bone in plan.order:
+    carriers = sorted(set(located) - set(plan.order), key=lambda b: len(rig.ancestors(b)))
+    for bone in carriers + plan.order:
         m = rig.matrices[bone]
         parent = rig.parents[bone]
         wp, hp = _passive_pose(plan, parent, deltas, heads, cache)
@@ -197,17 +259,18 @@ def _local_channels(plan, deltas, heads, with_root_location):
             wp = np.eye(3)
         head_p = rig.heads[parent] if parent >= 0 else np.zeros(3)
         rp = wp if rig.inherit_rotation[bone] else np.eye(3)
-        local = m.T @ np.swapaxes(rp, -1, -2) @ deltas[bone] @ m
-        names.append(rig.names[bone])
-        quats.append(quat_continuity(matrix_to_quat(local), axis=0))
+        if bone not in carriers:
+            local = m.T @ np.swapaxes(rp, -1, -2) @ deltas[bone] @ m
+            names.append(rig.names[bone])
+            quats.append(quat_continuity(matrix_to_quat(local), axis=0))
         offset = heads[bone] - hp - (wp @ (rig.heads[bone] - head_p))
         loc = (np.swapaxes(rp, -1, -2) @ offset[..., None])[..., 0] @ m
-        is_root = bone == plan.root_bone
-        if (is_root and with_root_location) or (
-                not is_root and not rig.connected[bone] and np.abs(loc).max() > 1e-6 * size):
+        if bone in located or (bone != plan.root_bone and not rig.connected[bone]
+                               and np.abs(loc).max() > 1e-6 * size):
             loc_names.append(rig.names[bone])
             locs.append(loc)
-    order = sorted(range(len(loc_names)), key=lambda k: loc_names[k] != rig.names[plan.root_bone])
+    first = {rig.names[b] for b in located}
+    order = sorted(range(len(loc_names)), key=lambda k: loc_names[k] not in first)
     loc_names = [loc_names[k] for k in order]
     n = next(iter(heads.values())).shape[0]
     locs = np.stack([locs[k] for k in order], axis=1) if locs else np.zeros((n, 0, 3))
@@ -288,8 +351,13 @@ def _motion_from_deltas(plan, deltas, root_head, fps, expressions):
     local_rot = global_rot.copy()
     local_rot[:, 1:] = np.swapaxes(global_rot[:, PARENTS[1:]], -1, -2) @ global_rot[:, 1:]
     poses = matrix_to_axis_angle(local_rot)
-    pelvis = (root_head - plan.ground) @ C / plan.scale
-    trans = pelvis - plan.skeleton.rest_positions[0]
+    rest = plan.skeleton.rest_positions
+    rig_turn = deltas[plan.root_bone]
+    anchor = root_head + (rig_turn @ (plan.anchor - plan.rig.heads[plan.root_bone])[:, None])[..., 0]
+    smplx = (anchor - plan.ground) @ C / plan.scale
+    below = rest[list(plan.anchor_joints)].mean(axis=0) - rest[0]  # pelvis -> anchor, at rest
+    pelvis = smplx - (global_rot[:, 0] @ below[:, None])[..., 0]
+    trans = pelvis - rest[0]
     if expressions is None:
         expressions = np.zeros((n, 0), np.float32)
     return Motion(poses=poses, trans=trans, expressions=expressions, fps=fps)
