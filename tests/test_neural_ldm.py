@@ -88,3 +88,25 @@ def test_inpainting_needs_words_and_a_dictionary(trained, options, message):
     with pytest.raises(PluginError, match=message):
         get_generator("ldm").generate(_request(
             60, words=words, options=dict(options, model=str(trained[2].folder))))
+
+
+def test_inpainting_changes_the_motion_from_the_key_pose_on(trained, tmp_path):
+    from talkrig.inference.generators import get_generator
+    from talkrig.inference.words import Word
+
+    dictionary = tmp_path / "poses.json"
+    dictionary.write_text(json.dumps({"version": 1, "entries": [
+        {"words": ["hello"], "probability": 1.0, "hold": 0.4,
+         "pose": {"right_shoulder": [0.0, 0.0, 1.2], "right_elbow": [0.0, 1.8, 0.0]}}]}))
+    words = [Word("well", 0.4, 0.8), Word("hello", 3.0, 3.4)]
+    folder = str(trained[2].folder)
+
+    def generate(**options):
+        return get_generator("ldm").generate(_request(
+            160, words=words, seed=2, options=dict(options, model=folder, steps=4)))
+
+    plain, inpainted = generate(), generate(inpaint=str(dictionary))
+    # 32-frame windows see 16 frames before them: the window at frame 64 is the first whose
+    # span reaches the key pose at frame 90.
+    np.testing.assert_array_equal(plain.poses[:64], inpainted.poses[:64])
+    assert np.abs(plain.poses[90:102] - inpainted.poses[90:102]).max() > 1e-4
