@@ -131,9 +131,10 @@ class LatentDiffusionGenerator(NeuralGenerator):
         for ins in plan_insertions(request.words, dictionary, request.seed, request.duration):
             entry = ins.entry
             start = int(round(ins.time * request.fps))
-            length = max(1, int(round(entry.hold * request.fps))) if len(entry.frames) == 1 \
-                else len(entry.frames)
-            frames = np.resize(entry.frames, (length,) + entry.frames.shape[1:])
+            length = max(1, int(round(entry.duration * request.fps)))
+            at = np.minimum((np.arange(length) * entry.fps / request.fps).astype(int),
+                            len(entry.frames) - 1)  # a still pose repeats its one frame
+            frames = entry.frames[at]
             holds.append((start, start + length, entry.joints, frames))
         return holds
 
