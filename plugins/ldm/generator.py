@@ -1,14 +1,16 @@
 """The latent motion diffusion generator plugin: DDIM sampling with onnxruntime and numpy.
 
 Window after window (``window`` frames, 16 latents by default), the denoiser is run ``steps``
-times (DDIM, eta = 0) from seeded Gaussian noise; the previous window's last four latents are
+times (DDIM, with ``eta`` of the ancestral sampler's fresh noise per step) from seeded noise; the previous window's last four latents are
 given as known positions (the paper's MF_[i-4, i-1]), so each window continues the one before.
 The first window continues from the request's initial pose (encoded as that pose held still)
 or, without one, starts from nothing. Classifier-free guidance on the audio: each step runs the
 conditional and the unconditional prediction as a batch of two and moves ``guidance`` times the
 way from the second to the first. The decoder turns the context and the window's latents into
-poses (the context makes the join continuous); the window driver then blends each join over
-k = 10 frames (DR² Eq. 2). The seed picks the noise: the same seed gives the same take.
+poses (the context makes the join continuous), whose rotations are smoothed over time by a
+Gaussian of ``smoothing`` frames (the decoder's 4-frame latent steps otherwise show as jerk);
+the window driver then blends each join over k = 10 frames (DR² Eq. 2). The seed picks the
+noise: the same seed gives the same take.
 
 Key-pose in-painting (option ``inpaint``): the key poses a dictionary places on the words (the
 same planning as the pipeline's key-pose stage) become constraints of the sampler. A window is
@@ -28,6 +30,7 @@ from ...motion import Motion
 from ..neural.generator import NeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
+from ..neural.smoothing import smooth_columns
 from .schedule import alpha_bars, ddim_step, sampling_times
 
 
@@ -39,11 +42,15 @@ class LatentDiffusionGenerator(NeuralGenerator):
     stochastic = True
     options = (
         model_option("ldm"),
-        Option("steps", "int", default=None, min=1, max=50,
-               help="DDIM steps per window (default: the model's, 8)"),
-        Option("guidance", "float", default=None, min=0.0, max=5.0,
+        Option("steps", "int", default=8, min=1, max=50, help="DDIM steps per window"),
+        Option("guidance", "float", default=2.5, min=0.0, max=5.0,
                help="classifier-free guidance on the audio: 0 ignores it, 1 plain conditional, "
-                    "above 1 follows it more (default: the model's, 1.5)"),
+                    "above 1 follows it more (and varies more between seeds)"),
+        Option("eta", "float", default=1.0, min=0.0, max=1.0,
+               help="fresh noise per DDIM step: 0 deterministic given the seed's first noise, "
+                    "1 as much as the ancestral sampler"),
+        Option("smoothing", "float", default=1.5, min=0.0, max=5.0,
+               help="Gaussian smoothing of the rotations over time, frames (0: none)"),
         Option("inpaint", "str", default="none",
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
                     "dictionary), a JSON dictionary path, or 'none'"),
@@ -71,15 +78,19 @@ class LatentDiffusionGenerator(NeuralGenerator):
             known[:ctx], x_known[:ctx] = 1.0, context
         noise = request.rng("ldm", "noise", window.index).standard_normal(
             (ctx + s, int(meta["latent"]))).astype(np.float32)
-        latents = self._sample(model, request, noise, known, x_known, mel)
+        rng = request.rng("ldm", "steps", window.index)
+        latents = self._sample(model, request, noise, known, x_known, mel, rng)
         holds = self._holds_in(state["holds"], first, first + (ctx + s) * stride)
         if holds:
             known, x_known = self._inpaint_constraints(model, latents, holds, first, known, x_known)
-            latents = self._sample(model, request, noise, known, x_known, mel)
+            rng = request.rng("ldm", "steps", window.index)  # the same draws again
+            latents = self._sample(model, request, noise, known, x_known, mel, rng)
         state["latents"] = latents[-ctx:]
         (poses,) = model.run("decode", {"latents": latents[None]})
-        vectors = poses[0][ctx * stride:ctx * stride + window.n_frames]
-        return self.to_motion(model, vectors, request.fps)
+        vectors = smooth_columns(poses[0], np.arange(model.layout.rot_dim),
+                                 float(self.option(request, "smoothing")))
+        return self.to_motion(model, vectors[ctx * stride:ctx * stride + window.n_frames],
+                              request.fps)
 
     def _context(self, model, window, state):
         """(context, latent) latents the window continues from, or None for a cold start."""
@@ -92,12 +103,11 @@ class LatentDiffusionGenerator(NeuralGenerator):
         (latents,) = model.run("encode", {"poses": np.repeat(still, ctx * stride, axis=0)[None]})
         return latents[0]
 
-    def _sample(self, model, request, noise, known, x_known, mel):
+    def _sample(self, model, request, noise, known, x_known, mel, rng):
         """(S, latent) clean latents by DDIM with classifier-free guidance."""
         meta = model.metadata
-        steps = int(self.option(request, "steps") or meta["sampling_steps"])
-        scale = self.option(request, "guidance")
-        scale = float(meta["guidance"] if scale is None else scale)
+        steps = int(self.option(request, "steps"))
+        scale, eta = float(self.option(request, "guidance")), float(self.option(request, "eta"))
         total = int(meta["diffusion_steps"])
         ab = alpha_bars(total)
         times = sampling_times(steps, total)
@@ -112,7 +122,7 @@ class LatentDiffusionGenerator(NeuralGenerator):
             x0 = x0[1] + scale * (x0[0] - x0[1])
             x0 = known * x_known + (1.0 - known) * x0
             previous = times[i + 1] if i + 1 < len(times) else 0
-            x = ddim_step(x, x0, ab[t], ab[previous]) if previous else x0
+            x = ddim_step(x, x0, ab[t], ab[previous], eta, rng) if previous else x0
         return x.astype(np.float32)
 
     def _holds(self, model, request):

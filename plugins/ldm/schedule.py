@@ -3,8 +3,8 @@
 
 Cosine schedule (Nichol & Dhariwal 2021): alpha_bar(t) = cos^2(((t / T) + s) / (1 + s) pi / 2),
 s = 0.008, normalised to alpha_bar(0) = 1 and clipped so no step removes more than 0.999 of the
-signal. DDIM (Song et al. 2021) with eta = 0 turns a sample prediction x0 at step t into the
-sample at an earlier step t' deterministically; a few steps of it cover the whole chain.
+signal. DDIM (Song et al. 2021) turns a sample prediction x0 at step t into the sample at an
+earlier step t' (deterministically for eta = 0); a few steps of it cover the whole chain.
 """
 
 import numpy as np
@@ -28,8 +28,11 @@ def sampling_times(n, steps=STEPS):
     return np.unique(np.round(np.linspace(steps, 1, n)).astype(np.int64))[::-1]
 
 
-def ddim_step(x_t, x0, ab_t, ab_prev):
+def ddim_step(x_t, x0, ab_t, ab_prev, eta=0.0, rng=None):
     """The sample at the earlier step (signal fraction ``ab_prev``) from ``x_t`` (at ``ab_t``) and
-    the predicted clean sample ``x0`` (eta = 0: no fresh noise)."""
+    the predicted clean sample ``x0``. eta = 0: deterministic DDIM; eta = 1: as much fresh noise
+    (drawn from ``rng``) as the ancestral sampler adds (DDIM Eq. 16)."""
     eps = (x_t - np.sqrt(ab_t) * x0) / np.sqrt(max(1.0 - ab_t, 1e-12))
-    return np.sqrt(ab_prev) * x0 + np.sqrt(1.0 - ab_prev) * eps
+    sigma = eta * np.sqrt((1.0 - ab_prev) / max(1.0 - ab_t, 1e-12) * (1.0 - ab_t / ab_prev))
+    out = np.sqrt(ab_prev) * x0 + np.sqrt(max(1.0 - ab_prev - sigma ** 2, 0.0)) * eps
+    return out + sigma * rng.standard_normal(np.shape(x_t)) if sigma > 0 else out

@@ -55,8 +55,6 @@ class LDMTrainer(BackendTrainer):
         "w_latent": 1.0,
         "w_diffusion": 1.0,
         "w_velocity": 1.0,
-        "guidance": 1.5,  # default classifier-free guidance scale at generation
-        "sampling_steps": 8,  # default DDIM steps at generation
         "val_every": 5,
         "clip": 1.0,
     }
@@ -164,5 +162,4 @@ class LDMTrainer(BackendTrainer):
     def metadata(self):
         c = self.config
         return {"window": c["window"], "context": c["context"], "stride": STRIDE,
-                "latent": c["latent"], "diffusion_steps": STEPS, "guidance": c["guidance"],
-                "sampling_steps": c["sampling_steps"], "channels": c["channels"]}
+                "latent": c["latent"], "diffusion_steps": STEPS, "channels": c["channels"]}
