@@ -20,6 +20,7 @@ COMMANDS = {
     "capture": "capture",
     "train": "train",
     "serve": "serve",
+    "live": "live",
     "eval": "eval",
     "words": "words",
     "generate": "generate",

@@ -8,9 +8,9 @@ registered: properties on Blender types, handlers) and ``on_unregister()`` (run 
 classes go). To add UI, write a module with a ``classes`` tuple and list it here.
 
 Modules without Blender classes: client.py and server_process.py (HTTP client, local server),
-worker.py (background threads), face.py (jaw/expressions -> shape keys), keypose_file.py
-(key-pose dictionaries); rig_io.py, keyframes.py, runtime.py, audio.py and shapekeys.py use bpy
-but register nothing.
+worker.py (background threads), live_client.py (live WebSocket client), face.py (face
+curves/jaw/expressions -> shape keys), keypose_file.py (key-pose dictionaries); rig_io.py,
+keyframes.py, runtime.py, audio.py, shapekeys.py and mouthposes.py use bpy but register nothing.
 """
 
 import importlib
@@ -21,7 +21,7 @@ ROOT_PACKAGE = __package__.rpartition(".")[0] or __package__
 
 # Modules defining Blender classes, in registration order.
 MODULES = ("preferences", "backend_options", "properties", "mapping", "server_ops", "generate",
-           "bake", "capture", "capture_video", "panel")
+           "bake", "capture", "capture_video", "live", "panel", "face_ui")
 
 
 def _modules():

@@ -100,6 +100,20 @@ def uploadable(source):
 
 def convert_to_wav(path):
     """A 16 kHz mono 16-bit wav copy of any sound Blender can read; AudioSourceError if none."""
+    pcm = read_16k(path)
+    fd, tmp = tempfile.mkstemp(prefix="talkrig-", suffix=".wav")
+    os.close(fd)
+    with wave.open(tmp, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(pcm.tobytes())
+    return tmp
+
+
+def read_16k(path):
+    """(N,) little-endian int16 samples at 16 kHz mono of any sound Blender can read, read with
+    Blender's audio library; AudioSourceError if it cannot."""
     import aud
     import numpy as np
 
@@ -114,12 +128,4 @@ def convert_to_wav(path):
     except (aud.error, OSError, ValueError, TypeError) as exc:
         log.info("cannot convert %s with Blender's audio library: %s", path, exc)
         raise AudioSourceError(unsupported) from None
-    pcm = (np.clip(samples[:, 0], -1.0, 1.0) * 32767.0).astype("<i2")
-    fd, tmp = tempfile.mkstemp(prefix="talkrig-", suffix=".wav")
-    os.close(fd)
-    with wave.open(tmp, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(pcm.tobytes())
-    return tmp
+    return (np.clip(samples[:, 0], -1.0, 1.0) * 32767.0).astype("<i2")

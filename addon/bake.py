@@ -25,6 +25,7 @@ class BakeResult:
     frames: int
     frame_start: int
     face: dict = field(default_factory=dict)  # mesh name -> Action
+    mouth_cues: str = ""  # the Action keying the rig's letter poses (A-H, X), if it has them
     sound_strip: str = ""
     notes: list = field(default_factory=list)  # warnings a person should read
     info: list = field(default_factory=list)  # what was decided (where the keys and travel went)
@@ -54,6 +55,7 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     from .controls import retarget_onto
     from .keyframes import write_action
     from .mapping import check_essential, current_map
+    from .mouthposes import bake_mouth_cues
     from .rig_io import read_rig
     from .shapekeys import bake_shape_keys
 
@@ -75,6 +77,9 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     result = BakeResult(action, motion.n_frames, frame_start)
     result.info.extend(target.notes + [channels.root_note])
     result.face = bake_shape_keys(obj, motion, scene, action.name, frame_start, mode)
+    if motion.face_curve("mouthCue_A") is not None:
+        cues = bake_mouth_cues(obj, motion, bpy.data.actions, action.name, frame_start)
+        result.mouth_cues = cues.name if cues is not None else ""
     if mode == "nla" and active_before is not None:
         result.notes.append(f"the active action {active_before.name!r} still plays on top of the "
                             "new strip; set Bake As to Active Action to hear and see only the take")
@@ -110,6 +115,8 @@ def describe(result, target):
             f"(frames {result.frame_start}-{result.frame_end})")
     if result.face:
         text += f", face on {', '.join(result.face)}"
+    if result.mouth_cues:
+        text += ", mouth cues on the letter poses"
     return text
 
 

@@ -1,11 +1,11 @@
-"""Jaw and expressions -> shape-key values, for meshes whose shape keys talkrig recognises. numpy only.
+"""Motion -> shape-key values, for meshes whose shape keys talkrig recognises. numpy only.
 
-Two kinds of shape keys are driven (names compared without case, spaces, dots, dashes or
-underscores, so ``jawOpen``, ``JawOpen`` and ``jaw_open`` are the same key):
+Names are matched as motion.facecurves.match_face_key does: case and separators ignored,
+``_L``/``_R`` or ``Left``/``Right``, so ``jawOpen``, ``JawOpen`` and ``jaw_open`` are one key.
 
-1. SMPL-X expression keys, ``Exp000``, ``Exp001``, ... (also ``exp_000``, ``expression0``): key k
-   takes expression coefficient k as it is (the SMPL-X Blender model's convention).
-2. ARKit blend shapes, from two measures of the mouth per frame:
+1. ARKit blend shapes take the motion's face curve of that name (a face model made them, see
+   inference/face.py). A motion without face curves (mocap, an older take) still drives the
+   mouth keys from two measures per frame:
 
    - ``open`` in 0..1: the larger of the jaw's opening rotation (SMPL-X jaw, rotation about
      its x axis, divided by ``JAW_OPEN_RADIANS``) and the expressions' mouth-opening component
@@ -25,13 +25,18 @@ underscores, so ``jawOpen``, ``JawOpen`` and ``jaw_open`` are the same key):
    jawLeft / jawRight            max(side, 0) / max(-side, 0)
    ============================  ==============================
 
-Values are clipped to 0..1 for ARKit keys. A mesh without any of these keys is left alone.
-"""
+2. Viseme keys (``viseme_PP``, ``vrc.v_pp``, ...) take the motion's viseme curves, and VRM
+   mouth keys (``aa ih ou ee oh``, ``Fcl_MTH_A`` ...) the VRM blend of them.
+3. SMPL-X expression keys, ``Exp000``, ``Exp001``, ... (also ``exp_000``, ``expression0``): key k
+   takes expression coefficient k as it is (the SMPL-X Blender model's convention).
 
-import re
+Values are clipped to 0..1 except expression coefficients. Keys with nothing to take are left
+alone.
+"""
 
 import numpy as np
 
+from ..motion.facecurves import VISEME_CURVES, VRM_VOWELS, match_face_key, vrm_weights
 from ..motion.mouth import (  # noqa: F401 (re-exported for the add-on's callers)
     EXPRESSION_OPEN_SCALE,
     JAW,
@@ -53,34 +58,49 @@ ARKIT = {  # shape key -> (measure, weight)
     "jawLeft": ("left", 1.0),
     "jawRight": ("right", 1.0),
 }
-_ARKIT_KEYS = {re.sub(r"[\s._-]", "", name).lower(): name for name in ARKIT}
-_EXPRESSION_KEY = re.compile(r"^exp(?:ression)?[\s._-]*(\d{1,3})$", re.IGNORECASE)
 
 
 def match_key(name):
-    """("arkit", canonical name) or ("expression", index) for a recognised key name, else None."""
-    found = _EXPRESSION_KEY.match(name.strip())
-    if found:
-        return "expression", int(found.group(1))
-    canonical = _ARKIT_KEYS.get(re.sub(r"[\s._-]", "", name).lower())
-    return ("arkit", canonical) if canonical else None
+    """What a shape key shows (see motion.facecurves.match_face_key), or None."""
+    return match_face_key(name)
 
 
-def shape_key_tracks(poses, expressions, key_names):
+def shape_key_tracks(motion, key_names):
     """{shape key name: (T,) values} for the names in ``key_names`` talkrig can drive."""
-    expressions = np.asarray(expressions, np.float64)
+    expressions = np.asarray(motion.expressions, np.float64)
     tracks = {}
-    measures = None
+    measures = vrm = None
     for name in key_names:
         kind = match_key(name)
         if kind is None:
             continue
-        if kind[0] == "expression":
-            if kind[1] < expressions.shape[1]:
-                tracks[name] = expressions[:, kind[1]].copy()
-            continue
-        if measures is None:
-            measures = mouth_measures(poses, expressions)
-        measure, weight = ARKIT[kind[1]]
-        tracks[name] = np.clip(weight * measures[measure], 0.0, 1.0)
+        what, which = kind
+        if what == "expression":
+            if which < expressions.shape[1]:
+                tracks[name] = expressions[:, which].copy()
+        elif what == "arkit" and motion.face_curve(which) is not None:
+            tracks[name] = np.clip(motion.face_curve(which), 0.0, 1.0).astype(np.float64)
+        elif what == "arkit" and which in ARKIT:
+            if measures is None:
+                measures = mouth_measures(motion.poses, expressions)
+            measure, weight = ARKIT[which]
+            tracks[name] = np.clip(weight * measures[measure], 0.0, 1.0)
+        elif what == "viseme" and motion.face_curve(f"viseme_{which}") is not None:
+            tracks[name] = np.clip(motion.face_curve(f"viseme_{which}"), 0.0, 1.0).astype(np.float64)
+        elif what == "vrm" and all(c in motion.face_names for c in VISEME_CURVES):
+            if vrm is None:
+                vrm = vrm_weights(np.stack([motion.face_curve(c) for c in VISEME_CURVES], 1))
+            tracks[name] = vrm[:, VRM_VOWELS.index(which)]
     return tracks
+
+
+def face_key_summary(key_names):
+    """{"arkit": [...], "viseme": [...], "vrm": [...], "expression": [...]} of the key names
+    talkrig recognises (what the panel lists), each in the order given."""
+    found = {"arkit": [], "viseme": [], "vrm": [], "expression": []}
+    for name in key_names:
+        kind = match_key(name)
+        if kind is not None:
+            found[kind[0]].append(name)
+    return found
+

@@ -75,6 +75,7 @@ def prepare(context):
     """Everything a job needs, checked: (armature, AudioSource, options); TalkrigError if not."""
     from . import audio
     from .backend_options import current_backend, missing_required, options_payload
+    from .face_ui import face_options
     from .mapping import check_essential, current_map
     from .properties import target_armature
     from .rig_io import read_rig
@@ -94,7 +95,7 @@ def prepare(context):
                            "panel's backend options")
     options = {"backend": backend, "seed": int(settings.seed), "fps": MOTION_FPS,
                "speech": settings.speech or "auto", "keyposes": keypose_option(settings),
-               "backend_options": options_payload(settings)}
+               "backend_options": options_payload(settings), **face_options(scene)}
     transcript = read_transcript(settings)
     if transcript:
         options["transcript"] = transcript

@@ -175,6 +175,23 @@ def draw_job(layout, context):
         row = layout.row(align=True)
         row.operator("talkrig.bake", icon="ACTION")
         row.label(text=Path(job.result_file).name)
+    draw_live(layout, context)
+
+
+def draw_live(layout, context):
+    """The Live toggle, Record, and what the last performance did."""
+    from . import live
+
+    session = live.current()
+    row = layout.row(align=True)
+    row.operator("talkrig.live", text="Stop Live" if live.running() else "Live",
+                 icon="PAUSE" if live.running() else "REC", depress=live.running())
+    row.prop(context.scene.talkrig, "live_record")
+    if session is not None and session.status:
+        if session.error:
+            alert_box(layout, session.error)
+        else:
+            wrapped(layout, session.status, icon="CHECKMARK" if session.over else "REC")
 
 
 class TALKRIG_PT_backend(SubPanel, bpy.types.Panel):

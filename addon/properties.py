@@ -184,6 +184,9 @@ class TalkrigSettings(bpy.types.PropertyGroup):
                                            "action is kept)")))
     auto_bake: bpy.props.BoolProperty(name="Bake When Done", default=True,
                                       description="Put the motion on the rig as soon as it arrives")
+    live_record: bpy.props.BoolProperty(name="Record", default=True,
+                                        description="Record the live performance into a new Action "
+                                                    "when it ends (one undo step)")
     add_sound: bpy.props.BoolProperty(name="Add Sound Strip", default=True,
                                       description="Add the audio to the sequencer at the start "
                                                   "frame so playback is in sync")

@@ -1,11 +1,12 @@
-"""Face shape keys of the meshes a rig deforms, keyed from the motion's jaw and expressions
-(the mapping is in addon/face.py), as new Actions on each mesh's shape keys."""
+"""Face shape keys of the meshes a rig deforms (or of one chosen mesh), keyed from the motion's
+face curves, jaw and expressions (the mapping is in addon/face.py), as new Actions on each
+mesh's shape keys."""
 
 import numpy as np
 
 import bpy
 
-from .face import shape_key_tracks
+from .face import face_key_summary, shape_key_tracks
 
 
 def deformed_meshes(armature_obj, scene):
@@ -20,6 +21,17 @@ def deformed_meshes(armature_obj, scene):
     return found
 
 
+def face_key_names(obj):
+    """The shape key names of a mesh object, without its basis (empty when it has none)."""
+    key = getattr(obj.data, "shape_keys", None) if obj is not None else None
+    return [block.name for block in key.key_blocks[1:]] if key is not None else []
+
+
+def mesh_face_keys(obj):
+    """{"arkit", "viseme", "vrm", "expression": [key names]} talkrig drives on a mesh."""
+    return face_key_summary(face_key_names(obj))
+
+
 def bake_shape_keys(armature_obj, motion, scene, name, frame_start, mode):
     """Key the recognised shape keys of every mesh the armature deforms.
 
@@ -28,32 +40,48 @@ def bake_shape_keys(armature_obj, motion, scene, name, frame_start, mode):
     """
     made = {}
     for obj in deformed_meshes(armature_obj, scene):
-        key = obj.data.shape_keys
-        names = [block.name for block in key.key_blocks[1:]]  # the first is the basis
-        tracks = shape_key_tracks(motion.poses, motion.expressions, names)
-        if tracks:
-            made[obj.name] = write_shape_key_action(key, tracks, name, frame_start, mode)
+        action = bake_mesh_face(obj, motion, name, frame_start, mode)
+        if action is not None:
+            made[obj.name] = action
     return made
 
 
-def write_shape_key_action(key, tracks, name, frame_start, mode):
-    """A new Action on a Key datablock: one F-Curve per shape key, written in bulk.
+def bake_mesh_face(obj, motion, name, frame_start, mode):
+    """Key the recognised shape keys of one mesh object; the new Action, or None when the mesh
+    has no key talkrig can drive from this motion."""
+    tracks = shape_key_tracks(motion, face_key_names(obj))
+    if not tracks:
+        return None
+    frames = frame_start + np.arange(motion.n_frames, dtype=np.float64)
+    curves = {(f'key_blocks["{bpy.utils.escape_identifier(k)}"].value', 0): (frames, v)
+              for k, v in tracks.items()}
+    return write_curves_action(obj.data.shape_keys, "KEY", curves, name, frame_start, mode,
+                               group="talkrig face")
 
-    tracks : {shape key name: (T,) values}; mode "nla" (new NLA track) or "assign".
+
+def write_curves_action(id_data, id_type, curves, name, frame_start, mode, group="talkrig",
+                        interpolation=None):
+    """A new Action on ``id_data`` (an ID such as a Key or an Object): one F-Curve per channel,
+    written in bulk.
+
+    curves : {(data path, array index): ((K,) frames, (K,) values)}.
+    mode : "nla" (a new NLA track) or "assign" (the active action; the previous one is kept).
+    interpolation : None (Blender's default, Bezier) or e.g. "CONSTANT" for switches.
     """
     action = bpy.data.actions.new(name)
-    slot = action.slots.new(id_type="KEY", name=key.name)
+    slot = action.slots.new(id_type=id_type, name=id_data.name)
     channelbag = action.layers.new("Layer").strips.new(type="KEYFRAME").channelbag(slot, ensure=True)
-    for block_name, values in tracks.items():
-        path = f'key_blocks["{bpy.utils.escape_identifier(block_name)}"].value'
-        fcurve = channelbag.fcurves.new(path, index=0, group_name="talkrig face")
+    for (path, index), (frames, values) in curves.items():
+        fcurve = channelbag.fcurves.new(path, index=index, group_name=group)
         co = np.empty((len(values), 2), np.float32)
-        co[:, 0] = frame_start + np.arange(len(values))
+        co[:, 0] = frames
         co[:, 1] = values
         fcurve.keyframe_points.add(len(values))
         fcurve.keyframe_points.foreach_set("co", co.ravel())
+        if interpolation:
+            fcurve.keyframe_points.foreach_set("interpolation", [_interpolation(interpolation)] * len(values))
         fcurve.update()
-    anim = key.animation_data or key.animation_data_create()
+    anim = id_data.animation_data or id_data.animation_data_create()
     if mode == "assign":
         if anim.action is not None:
             anim.action.use_fake_user = True
@@ -65,3 +93,9 @@ def write_shape_key_action(key, tracks, name, frame_start, mode):
         strip = track.strips.new(name, int(round(frame_start)), action)
         strip.action_slot = slot
     return action
+
+
+def _interpolation(name):
+    """The enum value foreach_set expects for a keyframe interpolation name."""
+    items = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items
+    return items[name].value

@@ -70,32 +70,48 @@ def bench_bake(folder, repeats):
           f"{render:.2f} s = {render / result.n_frames * 1000:.0f} ms per frame")
 
 
-def bench_batch(folder, repeats, clips):
-    from talkrig.exporters.batch import BatchSettings, run_batch
+def batch_clips(folder, count):
+    """``count`` manifest clips of CLIP_SECONDS cut from SPEECH (at offsets that wrap around)."""
     from talkrig.exporters.manifest import Clip
-    from talkrig.inference.pipeline import GenerateOptions
 
-    entries = []
-    for k in range(clips):
+    clips = []
+    for k in range(count):
         offset = (k * CLIP_SECONDS) % (SECONDS - CLIP_SECONDS)
         path = cut(SPEECH, folder / f"clip{k}.wav", CLIP_SECONDS, offset)
-        entries.append(Clip(line=k + 1, output=f"clip{k}.glb", audio=str(path), seed=k))
-    audio = clips * CLIP_SECONDS
+        clips.append(Clip(line=k + 1, output=f"clip{k}.glb", audio=str(path), seed=k))
+    return clips
+
+
+def time_batch(folder, clips, engine, label, repeats):
+    """Median wall seconds of ``run_batch`` over ``repeats`` runs, each into a fresh folder (so
+    workers start afresh and their start-up is timed), and the last run's results."""
+    from talkrig.exporters.batch import BatchSettings, run_batch
+    from talkrig.inference.pipeline import GenerateOptions
+
+    walls, results = [], []
+    for r in range(repeats):
+        settings = BatchSettings(out_dir=folder / f"{label}-{r}".replace(" ", "_"),
+                                 options=GenerateOptions(speech="none"))
+        start = time.perf_counter()
+        results = run_batch(clips, settings, engine=engine)
+        walls.append(time.perf_counter() - start)
+        failed = [x["error"] for x in results if x["status"] != "done"]
+        if failed:
+            raise SystemExit(f"{label}: a clip failed: {failed[0]}")
+    wall = median(walls)
+    print(f"bake-batch {len(clips)} clips x {CLIP_SECONDS:.0f} s -> GLB, {label}, {repeats} "
+          f"runs: median {wall:.1f} s wall (worker start-up included) = "
+          f"{len(clips) / wall * 60:.1f} clips/min, "
+          f"{len(clips) * CLIP_SECONDS / wall:.1f} s of speech per second", flush=True)
+    return wall, results
+
+
+def bench_batch(folder, repeats, count):
+    from talkrig.exporters.workers import ProcessEngine
+
+    clips = batch_clips(folder, count)
     for workers in (1, 2):
-        walls = []
-        for r in range(repeats):
-            settings = BatchSettings(out_dir=folder / f"out{workers}_{r}",
-                                     options=GenerateOptions(speech="none"))
-            start = time.perf_counter()
-            results = run_batch(entries, settings, workers=workers)
-            walls.append(time.perf_counter() - start)
-            failed = [x["error"] for x in results if x["status"] != "done"]
-            if failed:
-                raise SystemExit(f"batch clip failed: {failed[0]}")
-        wall = median(walls)
-        print(f"bake-batch {clips} clips x {CLIP_SECONDS:.0f} s -> GLB, {workers} worker(s), "
-              f"{repeats} runs: median {wall:.1f} s wall (worker start-up included) = "
-              f"{clips / wall * 60:.1f} clips/min, {audio / wall:.1f} s of speech per second")
+        time_batch(folder, clips, ProcessEngine(workers), f"{workers} worker(s)", repeats)
 
 
 def main():

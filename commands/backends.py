@@ -1,10 +1,12 @@
-"""List the generator plugins: which are available, what they need, and their options.
+"""List the generator plugins: which are available, what they need, and their options; then the
+face models and theirs.
 
 A plugin that failed to load is listed as unavailable with the reason. Options are given to
-`talkrig generate` as --option NAME=VALUE.
+`talkrig generate` as --option NAME=VALUE (generators) and --face-option NAME=VALUE (face).
+`--json` prints the generators only, as before.
 """
 
-HELP = "list the motion generators with their availability and options"
+HELP = "list the motion generators and face models with their availability and options"
 
 
 def add_arguments(parser):
@@ -14,6 +16,7 @@ def add_arguments(parser):
 def run(args):
     import json
 
+    from ..inference.face import list_face_models
     from ..inference.generators import list_generators
 
     items = list_generators()
@@ -27,16 +30,27 @@ def run(args):
             print(f"  {item['summary']}")
         caps = item.get("capabilities") or {}
         if caps:
-            flags = [k for k in ("needs_data", "needs_model", "stochastic", "initial_pose") if caps.get(k)]
+            flags = [k for k in ("needs_data", "needs_model", "stochastic", "initial_pose", "streaming") if caps.get(k)]
             fps = f", {caps['fps']:g} fps" if caps.get("fps") else ""
             print(f"  capabilities: {', '.join(flags) or 'none'}{fps}")
-        for opt in item.get("options") or []:
-            bounds = ""
-            if opt.get("choices"):
-                bounds = " one of " + "|".join(map(str, opt["choices"]))
-            elif opt.get("min") is not None or opt.get("max") is not None:
-                bounds = f" in [{opt.get('min')}, {opt.get('max')}]"
-            default = "required" if opt.get("required") else f"default {opt.get('default')!r}"
-            print(f"  --option {opt['name']}=<{opt['type']}>{bounds} ({default}): {opt.get('help', '')}")
+        print_options(item.get("options"), "--option")
         print()
+    print("face models (--face NAME, or none):")
+    for item in list_face_models():
+        state = "available" if item["available"] else f"unavailable: {item['error']}"
+        print(f"{item['name']}  ({state})")
+        if item.get("summary"):
+            print(f"  {item['summary']}")
+        print_options(item.get("options"), "--face-option")
     return 0
+
+
+def print_options(options, flag):
+    for opt in options or []:
+        bounds = ""
+        if opt.get("choices"):
+            bounds = " one of " + "|".join(map(str, opt["choices"]))
+        elif opt.get("min") is not None or opt.get("max") is not None:
+            bounds = f" in [{opt.get('min')}, {opt.get('max')}]"
+        default = "required" if opt.get("required") else f"default {opt.get('default')!r}"
+        print(f"  {flag} {opt['name']}=<{opt['type']}>{bounds} ({default}): {opt.get('help', '')}")

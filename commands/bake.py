@@ -11,7 +11,8 @@ Examples:
   talkrig bake speech.wav --transcript speech.txt -o out/t.glb -o out/t.fbx --preview out/t.mp4
   talkrig bake take.npz --avatar hero.blend -o out/hero.blend --audio speech.wav
 
-An .npz output is the SMPL-X motion itself (BEAT2 layout); BVH is the avatar's own skeleton.
+An .npz output is the SMPL-X motion itself (BEAT2 layout, with the face curves); BVH is the
+avatar's own skeleton; .json/.tsv are the 2D mouth cues (A-H, X) in Rhubarb's layouts.
 FBX targets: blender (Blender's defaults), unity ("FBX All" scaling: metres as Unity units),
 unreal (deform bones only, face smoothing). Outputs are written atomically.
 """
@@ -25,7 +26,8 @@ def add_arguments(parser):
     parser.add_argument("source", metavar="AUDIO|MOTION",
                         help="speech recording (wav, flac, ogg, mp3) or a motion file (.npz, .bvh)")
     parser.add_argument("-o", "--output", action="append", default=[], metavar="OUT",
-                        help="file to write: .fbx .glb .gltf .bvh .npz .blend (repeatable)")
+                        help="file to write: .fbx .glb .gltf .bvh .npz .blend, or the 2D mouth "
+                             "cues as .json/.tsv (Rhubarb layouts) (repeatable)")
     parser.add_argument("--avatar", metavar="FILE",
                         help="rigged character: .glb .gltf .fbx .blend "
                              "(default: the bundled avatar)")

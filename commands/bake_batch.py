@@ -14,9 +14,21 @@ its final name is always complete). A clip that fails is reported and the others
 summary JSON (default OUT/summary.json) lists every clip's status, time and error. The exit
 code is 1 when any clip failed.
 
+Manifests stream: a manifest of 100 000 clips is never held in memory. --shard K/N bakes one
+of N parts of the manifest, so N runs (on N machines) split it between them.
+
+Engines: the default runs --workers local processes. --engine ray runs each clip as a Ray task
+on every node of a cluster (--address; without it a local Ray instance starts and stops with
+the run), each asking for --cpus-per-clip CPUs; a clip whose worker or node dies is retried
+twice. Outputs go to --out, which every node must see (a shared folder), or with --collect each
+node sends its files back and this machine writes them. Ray is the talkrig[cluster] extra.
+
 Examples:
   talkrig bake-batch clips.csv --out baked/ --workers 2
   talkrig bake-batch clips.jsonl --out baked/ --format fbx --fbx-target unreal --preview
+  talkrig bake-batch clips.csv --out /shared/baked --engine ray --address auto
+  talkrig bake-batch clips.csv --out baked/ --engine ray --address ray://head:10001 --collect
+  talkrig bake-batch clips.csv --out /shared/baked --shard 2/4
 """
 
 from .generation_args import add_generation_arguments
@@ -29,7 +41,21 @@ def add_arguments(parser):
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="worker processes, each with its own Blender (default: CPU cores "
-                             "minus one, at least 1, at most 4)")
+                             "minus one, at least 1, at most 4); with --engine ray and no "
+                             "--address, the local instance's CPUs are N x --cpus-per-clip")
+    parser.add_argument("--engine", choices=("process", "ray"), default="process",
+                        help="what runs the bakes: local worker processes (default) or a Ray "
+                             "cluster (needs talkrig[cluster])")
+    parser.add_argument("--address", metavar="auto|HOST:PORT|ray://HOST:PORT",
+                        help="Ray cluster to run on (default: a local Ray instance for the run)")
+    parser.add_argument("--cpus-per-clip", type=float, default=None, metavar="N",
+                        help="CPUs Ray reserves for each clip (default 1)")
+    parser.add_argument("--collect", action="store_true",
+                        help="with --engine ray: nodes send their files back and this machine "
+                             "writes them to --out (for nodes that do not see --out)")
+    parser.add_argument("--shard", metavar="K/N",
+                        help="bake only part K of N of the manifest (several runs split it; each "
+                             "writes OUT/summary-K-of-N.json)")
     parser.add_argument("--format", default="glb",
                         choices=("glb", "gltf", "fbx", "bvh", "npz", "blend"),
                         help="output type for rows whose output name has no suffix (default glb)")
@@ -59,40 +85,84 @@ def run(args):
     from datetime import datetime, timezone
     from pathlib import Path
 
-    from ..exporters.batch import FAILED, SKIPPED, BatchSettings, run_batch, write_summary
-    from ..exporters.manifest import read_manifest
+    from ..exporters.batch import FAILED, SKIPPED, BatchSettings, Results, bake_each, write_summary
+    from ..exporters.manifest import count_clips, iter_manifest, parse_shard
     from ..motion.errors import TalkrigError
     from .bake import parse_size
     from .generation_args import generation_options
 
-    workers = args.workers if args.workers is not None else default_workers()
-    if workers < 1:
-        raise TalkrigError(f"--workers must be at least 1, got {workers}")
-    clips = read_manifest(args.manifest, default_format=args.format)
+    engine, info = _engine(args)
+    shard = parse_shard(args.shard) if args.shard else None
+    total = count_clips(args.manifest, default_format=args.format, shard=shard)
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise TalkrigError(f"--out {out_dir} is a file, not a folder")
     settings = BatchSettings(out_dir=out_dir, options=generation_options(args, seed=0),
                              avatar=args.avatar, bone_map=args.map, preview=args.preview,
                              preview_size=parse_size(args.preview_size),
-                             fbx_target=args.fbx_target)
+                             fbx_target=args.fbx_target, shard=shard, collect=args.collect)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
-    with _ClipBar(len(clips), disabled=args.quiet) as bar:
-        results = run_batch(clips, settings, workers=workers, on_result=bar.update)
-    summary_path = Path(args.summary) if args.summary else out_dir / "summary.json"
-    document = write_summary(summary_path, results, manifest=str(Path(args.manifest).resolve()),
-                             out_dir=str(out_dir.resolve()), workers=workers, started=started,
-                             wall_seconds=round(time.perf_counter() - clock, 3))
-    counts = document["counts"]
+    clips = iter_manifest(args.manifest, default_format=args.format, shard=shard)
+    with Results() as results:
+        with _ClipBar(total, disabled=args.quiet) as bar:
+            bake_each(clips, settings, engine, lambda index, result: (
+                results.add(index, result), bar.update(result)))
+        summary_path = _summary_path(args, out_dir, shard)
+        if shard:
+            info["shard"] = args.shard
+        counts = write_summary(summary_path, results, manifest=str(Path(args.manifest).resolve()),
+                               out_dir=str(out_dir.resolve()), **info, started=started,
+                               wall_seconds=round(time.perf_counter() - clock, 3))
+        if not args.quiet:
+            for result in results:
+                if result["status"] == FAILED:
+                    print(f"failed: {result['name']}: {result['error']}")
     if not args.quiet:
-        for result in results:
-            if result["status"] == FAILED:
-                print(f"failed: {result['name']}: {result['error']}")
         print(f"{counts['done']} baked, {counts[SKIPPED]} already done, {counts[FAILED]} failed "
               f"in {time.perf_counter() - clock:.1f} s; outputs in {out_dir.resolve()}; "
               f"summary {summary_path.resolve()}")
     return 1 if counts[FAILED] else 0
+
+
+def _engine(args):
+    """The engine the options ask for, and what the summary says of it."""
+    from ..motion.errors import TalkrigError
+
+    if args.workers is not None and args.workers < 1:
+        raise TalkrigError(f"--workers must be at least 1, got {args.workers}")
+    if args.engine == "process":
+        for given, flag in ((args.address, "--address"), (args.cpus_per_clip, "--cpus-per-clip"),
+                            (args.collect, "--collect")):
+            if given:
+                raise TalkrigError(f"{flag} applies to --engine ray")
+        from ..exporters.workers import ProcessEngine
+
+        workers = args.workers if args.workers is not None else default_workers()
+        return ProcessEngine(workers), {"engine": "process", "workers": workers}
+    cpus = 1.0 if args.cpus_per_clip is None else args.cpus_per_clip
+    if not 0 < cpus <= 1024:
+        raise TalkrigError(f"--cpus-per-clip must be more than 0, got {args.cpus_per_clip:g}")
+    if args.address and args.workers is not None:
+        raise TalkrigError("--workers sizes a local Ray instance; with --address the cluster's "
+                           "CPUs decide")
+    from ..exporters.ray_engine import RayEngine, import_ray
+
+    import_ray()  # a missing extra is a clear error before anything else
+    info = {"engine": "ray", "address": args.address or "local", "cpus_per_clip": cpus}
+    if args.address:
+        return RayEngine(address=args.address, cpus_per_clip=cpus), info
+    workers = args.workers if args.workers is not None else default_workers()
+    info["workers"] = workers
+    return RayEngine(cpus_per_clip=cpus, local_cpus=max(1, round(workers * cpus))), info
+
+
+def _summary_path(args, out_dir, shard):
+    from pathlib import Path
+
+    if args.summary:
+        return Path(args.summary)
+    return out_dir / (f"summary-{shard[0]}-of-{shard[1]}.json" if shard else "summary.json")
 
 
 class _ClipBar:

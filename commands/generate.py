@@ -19,6 +19,9 @@ def add_arguments(parser):
     parser.add_argument("-o", "--output", required=True, metavar="OUT.npz",
                         help="motion file to write (.npz BEAT2 layout, or .bvh)")
     parser.add_argument("--words-json", metavar="FILE", help="also write the words found as JSON")
+    parser.add_argument("--mouth-cues", metavar="OUT.json|OUT.tsv",
+                        help="also write the 2D mouth cues (Preston Blair / Rhubarb shapes A-H, X) "
+                             "in Rhubarb's JSON or TSV layout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     add_generation_arguments(parser)
 
@@ -33,15 +36,24 @@ def run(args):
     from ..motion import save_motion
     from ..motion.errors import TalkrigError
 
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        raise TalkrigError(f"{args.output}: folder {out_dir} does not exist")
+    from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
+
+    for path in filter(None, (args.output, args.mouth_cues)):
+        out_dir = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(out_dir):
+            raise TalkrigError(f"{path}: folder {out_dir} does not exist")
+    if args.mouth_cues and os.path.splitext(args.mouth_cues)[1].lower() not in CUE_FORMATS:
+        raise TalkrigError(f"--mouth-cues {args.mouth_cues}: write the cues as .json or .tsv")
+    if args.mouth_cues and args.face == "none":
+        raise TalkrigError("--mouth-cues needs a face model; drop --face none")
     options = generation_options(args)
     backend = options.backend
     start = time.perf_counter()
     with _ProgressBar(disabled=args.quiet) as bar:
         result = generate(args.audio, options, progress=bar.update)
     save_motion(result.motion, args.output)
+    if args.mouth_cues:
+        write_mouth_cues(result.motion, args.mouth_cues, sound_file=os.path.basename(args.audio))
     if args.words_json:
         with open(args.words_json, "w", encoding="utf-8") as handle:
             json.dump(words_to_json(result.words), handle, indent=1, ensure_ascii=False)

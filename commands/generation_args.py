@@ -31,12 +31,21 @@ def add_generation_arguments(parser, seed=True):
                        help="word timing: auto, none, vosk, pocketsphinx, transcript "
                             "(default auto)")
     group.add_argument("--vosk-model", metavar="DIR", help="Vosk model folder for --speech vosk")
+    group.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="a speech engine option (repeatable), e.g. workers=1 or "
+                            "mode=keywords; see `talkrig words --help`")
     group.add_argument("--keyposes", default="default", metavar="FILE|default|none",
                        help="key-pose dictionary (JSON), the bundled one (default) or none")
     group.add_argument("--library", metavar="DIR",
                        help="mocap library folder (NAME.npz + NAME.wav) for the matching generator")
     group.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                        help="a generator option (repeatable); see `talkrig backends`")
+    group.add_argument("--face", default="phones", metavar="MODEL|none",
+                       help="face model: phones (lip sync, blinks, brows; default) or none "
+                            "(the generator's jaw only)")
+    group.add_argument("--face-option", action="append", default=[], metavar="NAME=VALUE",
+                       help="a face option (repeatable): mouth_strength, smoothing, blink_rate, "
+                            "brow_amount, saccades, expressions=replace|blend|keep")
     group.add_argument("--calm", type=float, default=1.0, metavar="0..1",
                        help="how much the body calms down in pauses of the speech: 0 keeps the "
                             "generator's motion as it is (default 1)")
@@ -70,6 +79,7 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         backend_options["library"] = args.library
     given = transcript if transcript is not None else args.transcript
     text, speech_options = read_transcript(given)
+    speech_options.update(parse_option_strings(args.speech_option, "--speech-option"))
     if args.vosk_model:
         speech_options["model"] = args.vosk_model
     return GenerateOptions(
@@ -77,4 +87,5 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         seed=check_seed(seed if seed is not None else getattr(args, "seed", 0), "--seed"),
         fps=check_fps(args.fps, "--fps") if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
-        speech_options=speech_options, calm=check_calm(args.calm))
+        speech_options=speech_options, calm=check_calm(args.calm), face=args.face,
+        face_options=parse_option_strings(args.face_option))

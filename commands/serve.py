@@ -88,6 +88,12 @@ def run(args):
     tempfile.tempdir = str(scratch)
     os.environ["TMPDIR"] = str(scratch)
 
+    # One BLAS thread per job worker or live stream: the server runs them in parallel threads,
+    # and idle BLAS threads spinning after each small product cost a whole core per live stream.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
     level = getattr(logging, args.log_level.upper())
     logs.configure(level)
     app = create_app(settings)

@@ -4,6 +4,14 @@ times of a transcript file (TextGrid, SRT, WebVTT, JSON).
 Engines: auto (default: a timed transcript is read as it is, a plain script is aligned with
 pocketsphinx, and without a transcript the first available recognizer runs: vosk when a model
 is set, else pocketsphinx), pocketsphinx, vosk, transcript, none.
+
+A script that does not quite match the recording is still aligned: words that cannot be placed
+get times between their neighbours and confidence 0, and are named in one warning. Aligned
+words carry their phones (ARPAbet) in --json.
+
+pocketsphinx options (--speech-option NAME=VALUE): workers=N processes decoding side by side
+(default: one per core), mode=keywords to spot only the key-pose dictionary's words instead of
+recognising every word (keywords=a,b,c for other words).
 """
 
 HELP = "print the words spoken in an audio file with their start/end times"
@@ -17,10 +25,13 @@ def add_arguments(parser):
                                                          "or another installed speech plugin (default: auto)")
     parser.add_argument("--vosk-model", metavar="DIR",
                         help="Vosk model folder (default: $TALKRIG_VOSK_MODEL)")
+    parser.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="an engine option (repeatable), e.g. workers=1, mode=keywords")
     parser.add_argument("--max-seconds", type=float, default=600.0,
                         help="longest audio accepted, in seconds (default: 600)")
     parser.add_argument("--json", action="store_true",
-                        help='print a JSON list of {"word", "start", "end", "confidence"} (seconds)')
+                        help='print a JSON list of {"word", "start", "end", "confidence"[, "phones"]} (seconds; '
+                             'phones: [{"phone", "start", "end"}], ARPAbet)')
 
 
 def run(args):
@@ -28,6 +39,7 @@ def run(args):
     import os
 
     from ..inference.audio import decode_audio
+    from ..inference.options import parse_option_strings
     from ..inference.speech import find_words
     from ..inference.words import words_to_json
 
@@ -39,6 +51,7 @@ def run(args):
 
         options["transcript_name"] = os.path.basename(transcript)
         transcript = read_transcript_file(transcript)
+    options.update(parse_option_strings(args.speech_option, "--speech-option"))
     if args.vosk_model:
         options["model"] = args.vosk_model
     words = find_words(audio, engine=args.engine, transcript=transcript, options=options)

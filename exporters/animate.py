@@ -14,6 +14,7 @@ import bpy
 
 from ..addon.controls import retarget_onto
 from ..addon.keyframes import write_action
+from ..addon.mouthposes import bake_mouth_cues
 from ..addon.rig_io import read_rig
 from ..addon.shapekeys import bake_shape_keys
 from ..motion.retarget import RetargetError, apply_preset, auto_map, list_presets
@@ -33,7 +34,10 @@ class Animation:
     fps : frames per second (the scene is set to it).
     plan : the RetargetPlan used (its ``frame`` turns SMPL-X axes into armature axes).
     rig_motion : the keyed channels (RigMotion).
-    face : {mesh name: Action} of the shape keys keyed from the jaw and expressions.
+    face : {mesh name: Action} of the shape keys keyed from the face curves, jaw and
+        expressions.
+    mouth_cues : the Action keying the avatar's letter poses (A-H, X) from the mouth cues, or
+        None when it has none.
     bone_map : the armature's bone map (its deform bones, even when the controls were keyed).
     notes : where the keys and the travel went, in words.
     """
@@ -45,6 +49,7 @@ class Animation:
     plan: object
     rig_motion: object
     face: dict = None
+    mouth_cues: object = None
     bone_map: object = None
     notes: list = None
 
@@ -75,8 +80,9 @@ def resolve_bone_map(rig, spec=None):
 
 def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_motion="relative",
             root_target="auto", constrained="auto", plant_feet=True):
-    """Retarget ``motion`` onto ``avatar`` and key it as a new Action named ``name``; the jaw
-    and expressions drive the face shape keys talkrig recognises (see ``addon/face.py``).
+    """Retarget ``motion`` onto ``avatar`` and key it as a new Action named ``name``; the face
+    curves, jaw and expressions drive the face shape keys talkrig recognises (see
+    ``addon/face.py``) and the mouth cues the avatar's letter poses (``addon/mouthposes.py``).
 
     root_target, plant_feet : see ``motion.retarget.retarget``; constrained : where the keys
     go on a rig whose deform bones follow constraints (``addon.controls``).
@@ -97,6 +103,9 @@ def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_m
     # Recognised face shape keys (ARKit jawOpen..., SMPL-X Exp000...) on NLA tracks of the same
     # name, so glTF merges them with the body into one animation.
     face = bake_shape_keys(arm, motion, scene, name, frame_start, "nla")
+    cues = None
+    if motion.face_curve("mouthCue_A") is not None:
+        cues = bake_mouth_cues(arm, motion, bpy.data.actions, name, frame_start)
     frame_end = frame_start + motion.n_frames - 1
     scene.frame_start, scene.frame_end = frame_start, frame_end
     scene.frame_set(frame_start)
@@ -105,4 +114,4 @@ def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_m
              plan.bone_map.source, len(plan.bone_map), channels.root_note)
     return Animation(action=action, frame_start=frame_start, frame_end=frame_end,
                      fps=float(motion.fps), plan=plan, rig_motion=channels, face=face,
-                     bone_map=deform_map, notes=target.notes + [channels.root_note])
+                     mouth_cues=cues, bone_map=deform_map, notes=target.notes + [channels.root_note])

@@ -9,6 +9,7 @@ atomic on every platform Python supports. Temporaries of a killed run are remove
 
 import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -72,17 +73,32 @@ def write_text(path, text):
     return Path(path)
 
 
-def remove_stale(folder):
-    """Delete temporaries left in ``folder`` by an interrupted run; returns how many."""
+def remove_stale(folder, owns=None):
+    """Delete temporaries left in ``folder`` by interrupted runs; returns how many.
+
+    owns(name) -> bool : whether the temporary of the file ``name`` is this run's to remove
+    (several runs may share a folder, each baking its own files); None: every temporary.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     count = 0
     for item in folder.iterdir():
-        if item.name.startswith(".") and PARTIAL in item.name:
+        name = final_name(item.name)
+        if name is not None and (owns is None or owns(name)):
             _remove(item)
             count += 1
     return count
+
+
+def final_name(name):
+    """The file a temporary ``.STEM.partial-PID.EXT`` (or folder ``.NAME.partial-PID``) is
+    written for, or None when ``name`` is not a temporary."""
+    match = _TEMPORARY.fullmatch(name)
+    return match and match[1] + (match[2] or "")
+
+
+_TEMPORARY = re.compile(r"\.(.+)" + re.escape(PARTIAL) + r"\d+(\.[^.]*)?")
 
 
 def _remove(path):

@@ -5,8 +5,8 @@
 
 Stages: generate the motion with the inference pipeline (or read a .npz/.bvh), load the avatar
 in the bpy module, retarget and key it as a new Action, export every output, render the
-preview. An .npz output is the SMPL-X motion itself and needs no Blender; everything else
-imports bpy on first use. Every output is written atomically (:mod:`.atomic`).
+preview. An .npz output is the SMPL-X motion itself and a .json/.tsv output its 2D mouth-cue
+track (motion.mouthcues); they need no Blender; everything else imports bpy on first use. Every output is written atomically (:mod:`.atomic`).
 """
 
 import logging
@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..motion import load_motion, resample, save_motion
+from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
 from .atomic import atomic_path
 from .errors import BakeError
 
 log = logging.getLogger(__name__)
 
 MOTION_TYPES = (".npz", ".bvh")
-OUTPUT_TYPES = (".fbx", ".glb", ".gltf", ".bvh", ".npz", ".blend")
+OUTPUT_TYPES = (".fbx", ".glb", ".gltf", ".bvh", ".npz", ".blend", ".json", ".tsv")
+NO_BLENDER_TYPES = (".npz", ".json", ".tsv")  # the motion and its mouth cues, written directly
 
 
 @dataclass
@@ -105,7 +107,8 @@ def check_job(job):
 
 
 def needs_blender(job):
-    return job.preview is not None or any(p.suffix.lower() != ".npz" for p in job.outputs)
+    return job.preview is not None or any(p.suffix.lower() not in NO_BLENDER_TYPES
+                                          for p in job.outputs)
 
 
 def bake(job, progress=None):
@@ -124,9 +127,13 @@ def bake(job, progress=None):
     motion, words, audio = _motion(job, report)
     lap("generate" if audio == job.source else "read motion")
     for path in job.outputs:
-        if path.suffix.lower() == ".npz":
+        suffix = path.suffix.lower()
+        if suffix == ".npz":
             with atomic_path(path) as temp:
                 save_motion(motion, temp)
+        elif suffix in CUE_FORMATS:
+            with atomic_path(path) as temp:
+                write_mouth_cues(motion, temp, sound_file=Path(audio).name if audio else "")
     lap("export")
     result = BakeResult(outputs=list(job.outputs), n_frames=motion.n_frames, fps=motion.fps,
                         words=words)
@@ -175,7 +182,7 @@ def _bake_on_avatar(job, motion, audio, report, lap, result):
     if audio is not None and wants_sound:  # heard in the preview and in the saved scene
         add_sound(bpy.context.scene, audio, animation.frame_start)
     lap("retarget+keys")
-    scene_outputs = [p for p in job.outputs if p.suffix.lower() != ".npz"]
+    scene_outputs = [p for p in job.outputs if p.suffix.lower() not in NO_BLENDER_TYPES]
     for k, path in enumerate(scene_outputs):
         report("export", k / len(scene_outputs))
         export(avatar, animation, path, job.fbx_target)

@@ -1,27 +1,39 @@
-"""Batch bake: many clips from a manifest, in parallel worker processes, resumable.
+"""Batch bake: many clips from a manifest, in parallel and resumable, on this machine or a cluster.
 
     clips = read_manifest("clips.csv")
     results = run_batch(clips, BatchSettings(out_dir="out"), workers=2, on_result=print)
     write_summary("out/summary.json", results)
 
-Each worker is a separate process that imports bpy and the inference pipeline once and bakes
-clip after clip. A clip whose output (and preview, when asked for) already exists is skipped, so
-running the same command again resumes an interrupted batch; outputs are written atomically, so
-a file under its final name is always complete. A clip that fails (corrupt audio, bad avatar,
-even a worker that crashes) is reported with its error and the others go on.
+Each worker imports bpy and the inference pipeline once and bakes clip after clip with
+:func:`bake_clip`, whatever runs it: a process of a local pool (:class:`.workers.ProcessEngine`,
+the default) or a task process on any node of a Ray cluster (:class:`.ray_engine.RayEngine`).
+A clip whose output (and preview, when asked for) already exists is skipped, so running the
+same command again resumes an interrupted batch; outputs are written atomically, so a file
+under its final name is always complete. A clip that fails (corrupt audio, bad avatar, even a
+worker that crashes) is reported with its error and the others go on.
+
+For manifests of any size, stream instead of building lists: :func:`bake_each` takes the clips
+as an iterable (``manifest.iter_manifest``) and hands each result to a :class:`Results`, which
+keeps them on disk until :func:`write_summary` writes them in manifest order.
 """
 
+import contextlib
 import dataclasses
 import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 import traceback
+from array import array
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .atomic import remove_stale, write_text
-from .workers import run_in_workers
+from .atomic import atomic_path, remove_stale
+from .bake import OUTPUT_TYPES
+from .manifest import in_shard
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +48,10 @@ class BatchSettings:
         seed, backend and transcript replace the template's); None: the defaults.
     avatar, bone_map : defaults for clips that name none.
     preview : also render ``NAME.mp4`` beside each output.
+    shard : (k, n) when this run bakes one shard of a manifest (``manifest.in_shard``) into a
+        folder other runs share; it then leaves the other shards' files alone.
+    collect : bake into a private folder of the worker's node and send the files back, for
+        workers that do not see ``out_dir``.
     """
 
     out_dir: Path
@@ -45,9 +61,11 @@ class BatchSettings:
     preview: bool = False
     preview_size: tuple = (854, 480)
     fbx_target: str = "blender"
+    shard: tuple = None
+    collect: bool = False
 
     def __post_init__(self):
-        self.out_dir = Path(self.out_dir)
+        self.out_dir = Path(self.out_dir).absolute()  # the same folder for workers elsewhere
 
 
 def output_paths(clip, settings):
@@ -62,39 +80,69 @@ def is_done(clip, settings):
     return output.is_file() and (preview is None or preview.is_file())
 
 
-def run_batch(clips, settings, workers=1, on_result=None):
+def run_batch(clips, settings, workers=1, on_result=None, engine=None):
     """Bake every clip; returns one result dict per clip, in manifest order.
 
-    on_result(result) is called as each clip finishes (skipped clips first). A result holds
-    line, name, audio, output, preview, status (done, skipped, failed), seconds (wall time of
-    the bake), frames, motion_seconds, timings and error.
+    engine : what runs the bakes (default: ``workers`` local processes). on_result(result) is
+    called as each clip finishes (skipped clips as they are met). A result holds line, name,
+    audio, output, preview, status (done, skipped, failed), seconds (wall time of the bake),
+    frames, motion_seconds, timings and error.
+    """
+    from .workers import ProcessEngine
+
+    results = {}
+
+    def keep(index, result):
+        results[index] = result
+        if on_result:
+            on_result(result)
+
+    bake_each(clips, settings, engine or ProcessEngine(workers), keep)
+    return [results[k] for k in sorted(results)]
+
+
+def bake_each(clips, settings, engine, on_result):
+    """Bake the clips of any iterable as they come; on_result(index, result) for each clip as
+    soon as its result is known, ``index`` counting the clips from 0.
+
+    Holds only the clips being baked, so a manifest streamed by ``manifest.iter_manifest`` can be
+    of any length. engine.run(tasks, work, shared, died, warm_up) yields results as they finish.
     """
     settings.out_dir.mkdir(parents=True, exist_ok=True)
-    stale = remove_stale(settings.out_dir)
+    owns = _owned_files(settings)
+    stale = remove_stale(settings.out_dir, owns)
     if stale:
         log.info("removed %d unfinished file(s) of an interrupted run in %s", stale,
                  settings.out_dir)
-    results = {}
-    todo = []
-    for clip in clips:
-        if clip.error:
-            results[clip.line] = _result(clip, settings, FAILED, error=clip.error)
-        elif is_done(clip, settings):
-            results[clip.line] = _result(clip, settings, SKIPPED)
-        else:
-            todo.append(clip)
-            continue
-        if on_result:
-            on_result(results[clip.line])
-    if todo:
-        def died(clip, seconds, message):
-            return _result(clip, settings, FAILED, seconds=seconds, error=message)
+    baking = {}  # line -> index, of the clips handed to the engine
 
-        for result in run_in_workers(todo, bake_clip, settings, int(workers), died, _warm_up):
-            results[result["line"]] = result
-            if on_result:
-                on_result(result)
-    return [results[clip.line] for clip in clips]
+    def todo():
+        for index, clip in enumerate(clips):
+            if clip.error:
+                on_result(index, _result(clip, settings, FAILED, error=clip.error))
+            elif is_done(clip, settings):
+                on_result(index, _result(clip, settings, SKIPPED))
+            else:
+                baking[clip.line] = index
+                yield clip
+
+    def died(clip, seconds, message):
+        return _result(clip, settings, FAILED, seconds=seconds, error=message)
+
+    work = bake_clip_collected if settings.collect else bake_clip
+    for result in engine.run(todo(), work, settings, died, _warm_up):
+        if settings.collect:
+            result = _store(result)
+        on_result(baking.pop(result["line"]), result)
+    remove_stale(settings.out_dir, owns)  # what workers that died mid-clip left
+
+
+def _owned_files(settings):
+    """Which temporaries in the output folder this run may remove (None: all of them)."""
+    if settings.shard is None:
+        return None
+    kinds = set(OUTPUT_TYPES) | {".mp4"}
+    return lambda name: Path(name).suffix.lower() in kinds and in_shard(name, settings.shard)
 
 
 def _warm_up():
@@ -130,6 +178,54 @@ def bake_clip(clip, settings):
                    timings={k: round(v, 3) for k, v in result.timings.items()})
 
 
+def bake_clip_collected(clip, settings):
+    """Bake one clip into a private folder of this machine and return its result with the
+    files' bytes under ``"files"`` (name -> bytes), for the driver to write into ``out_dir``."""
+    with _private_folder() as folder:
+        result = bake_clip(clip, dataclasses.replace(settings, out_dir=folder, collect=False))
+        files = {}
+        if result["status"] == DONE:
+            files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    output, preview = output_paths(clip, settings)
+    result.update(output=str(output), preview=str(preview) if preview else None, files=files)
+    return result
+
+
+COLLECT_PREFIX = "talkrig-collect-"
+STALE_SECONDS = 24 * 3600  # a private folder this old was left by a killed worker
+
+
+@contextlib.contextmanager
+def _private_folder():
+    """A fresh temporary folder, removed afterwards; those killed workers left are removed
+    first (by age: no clip takes a day)."""
+    temp = Path(tempfile.gettempdir())
+    for old in temp.glob(f"{COLLECT_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=COLLECT_PREFIX))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _store(result):
+    """Write a collected result's files beside its output (companions, then the preview, the
+    output last, each atomically, so a finished output means a finished clip)."""
+    files = result.pop("files", None) or {}
+    output = Path(result["output"])
+    last = [Path(p).name for p in (result["preview"], result["output"]) if p]
+    try:
+        for name in sorted(files, key=lambda n: last.index(n) if n in last else -1):
+            with atomic_path(output.parent / name) as temp:
+                temp.write_bytes(files[name])
+    except OSError as exc:
+        result.update(status=FAILED, error=f"cannot write {output.parent / name}: {exc}")
+    return result
+
+
 def _clip_options(clip, settings):
     from ..inference.pipeline import GenerateOptions
 
@@ -157,16 +253,85 @@ def _result(clip, settings, status, seconds=0.0, error=None, frames=None, motion
     }
 
 
-def summarize(results, **info):
-    """The summary document: run info, counts per status and the per-clip results."""
-    counts = {status: sum(r["status"] == status for r in results)
-              for status in (DONE, SKIPPED, FAILED)}
-    return dict(info, finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                counts=counts, clips=results)
+class Results:
+    """The results of a batch of any size, kept in a temporary file as they arrive and read back
+    in manifest order; ``counts`` per status.
+
+        results = Results()
+        bake_each(clips, settings, engine, results.add)
+        write_summary(path, results)
+    """
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()
+        # Clip index -> where its result is in the file (-1: none yet) and how long it is.
+        self._offsets, self._sizes = array("q"), array("q")
+        self.counts = {DONE: 0, SKIPPED: 0, FAILED: 0}
+
+    def add(self, index, result):
+        """Keep ``result`` as the summary will print it (encoded once, whatever the batch)."""
+        data = _nested(result, 2).encode("utf-8")
+        self._file.seek(0, os.SEEK_END)  # after texts() read elsewhere
+        if index >= len(self._offsets):
+            grow = index + 1 - len(self._offsets)
+            self._offsets.extend([-1] * grow)
+            self._sizes.extend([0] * grow)
+        self._offsets[index], self._sizes[index] = self._file.tell(), len(data)
+        self._file.write(data)
+        self.counts[result["status"]] += 1
+
+    def __len__(self):
+        return sum(self.counts.values())
+
+    def __iter__(self):
+        """The results in clip order."""
+        return (json.loads(text) for text in self.texts())
+
+    def texts(self):
+        """The results in clip order, as JSON indented for the summary."""
+        for offset, size in zip(self._offsets, self._sizes):
+            if offset >= 0:
+                self._file.seek(offset)
+                yield self._file.read(size).decode("utf-8")
+
+    def close(self):
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
 
 def write_summary(path, results, **info):
-    """Write the summary JSON atomically and return it."""
-    document = summarize(results, **info)
-    write_text(path, json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    return document
+    """Write the summary JSON atomically: ``info``, the time it finished, counts per status and
+    every result (a list, or a :class:`Results`). Returns the counts.
+
+    Streamed as it is written, with exactly the layout of ``json.dumps(document, indent=1)``.
+    """
+    if isinstance(results, Results):
+        counts, texts = dict(results.counts), results.texts()
+    else:
+        counts = {status: sum(r["status"] == status for r in results)
+                  for status in (DONE, SKIPPED, FAILED)}
+        texts = (_nested(result, 2) for result in results)
+    head = dict(info, finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                counts=counts)
+    with atomic_path(path) as temp, open(temp, "w", encoding="utf-8") as stream:
+        stream.write("{\n")
+        for key, value in head.items():
+            stream.write(f" {_nested(key, 1)}: {_nested(value, 1)},\n")
+        stream.write(' "clips": [')
+        first = True
+        for text in texts:
+            stream.write(("\n  " if first else ",\n  ") + text)
+            first = False
+        stream.write("]\n}\n" if first else "\n ]\n}\n")
+    return counts
+
+
+def _nested(value, depth):
+    """``value`` as json.dumps(indent=1) writes it ``depth`` levels deep."""
+    return json.dumps(value, indent=1, ensure_ascii=False).replace("\n", "\n" + " " * depth)

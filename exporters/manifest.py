@@ -13,11 +13,16 @@ Columns / keys (only ``audio`` is required)::
 
 Relative paths are relative to the manifest's folder. A row with a bad value fails alone (its
 clip is reported as failed); a manifest that cannot be read at all, has unknown columns or
-names the same output twice raises ManifestError.
+names the same output twice raises ManifestError. Manifests are read as streams (a batch of
+100 000 clips never sits in memory): :func:`count_clips` checks the whole file, then
+:func:`iter_manifest` yields its clips, all of them or one shard's.
 """
 
 import csv
+import functools
 import json
+import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -47,67 +52,125 @@ class Clip:
 
 
 def read_manifest(path, default_format="glb"):
-    """The clips of a .csv or .jsonl manifest, in file order."""
+    """The clips of a .csv or .jsonl manifest, in file order (a list: for small manifests)."""
+    count_clips(path, default_format)
+    return list(iter_manifest(path, default_format))
+
+
+def count_clips(path, default_format="glb", shard=None):
+    """Check a whole manifest without keeping its rows; returns how many clips it lists (in
+    ``shard``, see :func:`iter_manifest`).
+
+    Raises ManifestError for what makes the manifest unusable (format, header, unknown columns,
+    two rows writing the same output), so a run can refuse it before baking anything. Memory:
+    the output names only.
+    """
+    fmt = _format(default_format)
+    seen = {}
+    count = 0
+    for line, row in _rows(path):
+        output = _output_name(line, row, fmt)
+        key = output.lower()
+        if key in seen:
+            raise ManifestError(f"{path}: lines {seen[key]} and {line} both write {output}; "
+                                f"give them different 'output' names")
+        seen[key] = line
+        count += in_shard(output, shard)
+    if not seen:
+        raise ManifestError(f"{path}: the manifest lists no clips")
+    return count
+
+
+def iter_manifest(path, default_format="glb", shard=None):
+    """Yield the clips of a manifest one by one, reading the file as it goes.
+
+    shard : (k, n) keeps only the clips of shard k of n (see :func:`in_shard`), so n runs given
+        shards 1/n ... n/n bake every clip once between them; None keeps all.
+    Check the manifest with :func:`count_clips` first: this does not look for duplicate outputs.
+    """
+    base = Path(path).absolute().parent  # workers may run in another folder (or machine)
+    fmt = _format(default_format)
+    for line, row in _rows(path):
+        if in_shard(_output_name(line, row, fmt), shard):
+            yield _clip(line, row, base, fmt)
+
+
+def in_shard(output, shard):
+    """Whether the clip writing ``output`` belongs to shard (k, n) (always, for None).
+
+    Decided by a hash of the output's name without its suffix, not by its row: a clip stays in
+    its shard when rows are added or moved, and a run can tell its own files (the output, the
+    preview and their temporaries) from other shards' in a shared folder.
+    """
+    if shard is None:
+        return True
+    stem = _stem(output).lower().encode("utf-8")
+    return zlib.crc32(stem) % shard[1] == shard[0] - 1
+
+
+def parse_shard(text):
+    """'K/N' -> (K, N), 1 <= K <= N."""
+    k, slash, n = str(text).partition("/")
+    try:
+        k, n = int(k), int(n)
+    except ValueError:
+        k = n = 0
+    if not slash or n < 1 or not 1 <= k <= n:
+        raise ManifestError(f"--shard takes K/N with 1 <= K <= N (e.g. 1/4), got {text!r}")
+    return k, n
+
+
+def _format(default_format):
+    fmt = "." + default_format.lower().lstrip(".")
+    if fmt not in OUTPUT_TYPES:
+        raise ManifestError(f"--format must be one of {', '.join(t[1:] for t in OUTPUT_TYPES)}")
+    return fmt
+
+
+def _rows(path):
+    """Yield (line number, {column: text}) for every non-blank row, streaming the file."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"{path}: no such manifest")
     suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read it ({exc})") from None
     if suffix == ".csv":
-        rows = _csv_rows(path, text)
+        read = _csv_rows
     elif suffix in (".jsonl", ".ndjson"):
-        rows = _jsonl_rows(path, text)
+        read = _jsonl_rows
     else:
         raise ManifestError(f"{path}: a manifest is a .csv or .jsonl file, not '{suffix}'")
-    fmt = "." + default_format.lower().lstrip(".")
-    if fmt not in OUTPUT_TYPES:
-        raise ManifestError(f"--format must be one of {', '.join(t[1:] for t in OUTPUT_TYPES)}")
-    clips = [_clip(line, row, path.parent, fmt) for line, row in rows]
-    if not clips:
-        raise ManifestError(f"{path}: the manifest lists no clips")
-    seen = {}
-    for clip in clips:
-        key = clip.output.lower()
-        if key in seen:
-            raise ManifestError(f"{path}: lines {seen[key]} and {clip.line} both write "
-                                f"{clip.output}; give them different 'output' names")
-        seen[key] = clip.line
-    return clips
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            yield from read(path, lines)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ManifestError(f"{path}: cannot read it ({exc})") from None
 
 
-def _csv_rows(path, text):
-    reader = csv.DictReader(text.splitlines())
+def _csv_rows(path, lines):
+    reader = csv.DictReader(lines)
     header = [h.strip() for h in (reader.fieldnames or [])]
     _check_columns(path, header)
     reader.fieldnames = header
-    rows = []
     for row in reader:
         values = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if not any(values.values()):
-            continue  # blank line
-        rows.append((reader.line_num, values))
-    return rows
+        if any(values.values()):  # else a blank line
+            yield reader.line_num, values
 
 
-def _jsonl_rows(path, text):
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+def _jsonl_rows(path, lines):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except ValueError as exc:
-            rows.append((number, {"_error": f"not valid JSON ({exc})"}))
+            yield number, {"_error": f"not valid JSON ({exc})"}
             continue
         if not isinstance(row, dict):
-            rows.append((number, {"_error": "each line must be a JSON object"}))
+            yield number, {"_error": "each line must be a JSON object"}
             continue
         _check_columns(path, list(row), number)
-        rows.append((number, {k: "" if v is None else str(v).strip() for k, v in row.items()}))
-    return rows
+        yield number, {k: "" if v is None else str(v).strip() for k, v in row.items()}
 
 
 def _check_columns(path, names, line=None):
@@ -121,11 +184,20 @@ def _check_columns(path, names, line=None):
                             f"{', '.join(COLUMNS)}")
 
 
+def _output_name(line, row, fmt):
+    """A row's output file name: its 'output' (plus fmt without a suffix), else the audio's."""
+    audio = row.get("audio", "")  # string operations: this runs twice per row of any manifest
+    output = row.get("output", "") or (_stem(audio) if audio else f"line{line}")
+    return output if os.path.splitext(output)[1] else output + fmt
+
+
+def _stem(name):
+    return os.path.splitext(os.path.basename(name))[0]
+
+
 def _clip(line, row, base, fmt):
     audio = row.get("audio", "")
-    output = row.get("output", "") or (PurePath(audio).stem if audio else f"line{line}")
-    if not PurePath(output).suffix:
-        output += fmt
+    output = _output_name(line, row, fmt)
     clip = Clip(line=line, output=output)
     try:
         if "_error" in row:
@@ -160,16 +232,23 @@ def _resolve(base, value):
 
 def _seed(text):
     """A clip's seed: 0 when the cell is empty, else the pipeline's rule (0 to 2**32 - 1)."""
-    from ..inference.pipeline import check_seed
-    from ..motion.errors import TalkrigError
-
     if text in ("", None):
         return 0
+    check_seed, rule_error = _seed_rule()
     try:
         if isinstance(text, (bool, float)) and not (type(text) is float and text.is_integer()):
             raise ValueError(text)  # JSON true or 1.5
         return check_seed(int(text))
     except ValueError:
         raise ValueError(f"seed must be a whole number, got {text!r}") from None
-    except TalkrigError as exc:
+    except rule_error as exc:
         raise ValueError(str(exc)) from None
+
+
+@functools.cache
+def _seed_rule():
+    """(check_seed, its error), imported once: a manifest has a seed on every row."""
+    from ..inference.pipeline import check_seed
+    from ..motion.errors import TalkrigError
+
+    return check_seed, TalkrigError

@@ -39,31 +39,41 @@ class _Worker:
         return self.task is not None
 
 
+@dataclass
+class ProcessEngine:
+    """Runs a batch's tasks in ``workers`` local processes (``bake-batch --engine process``)."""
+
+    workers: int = 1
+
+    def run(self, tasks, work, shared, died, warm_up=None):
+        """Yield ``work(task, shared)`` for every task as they finish (see run_in_workers)."""
+        return run_in_workers(tasks, work, shared, int(self.workers), died, warm_up)
+
+
 def run_in_workers(tasks, work, shared, workers, died, warm_up=None):
     """Yield ``work(task, shared)`` for every task, in the order they finish.
 
+    tasks : any iterable; a task is taken from it only when a worker is free for it, so a
+        generator of a million tasks is never held in memory.
     work, warm_up : module-level functions (they are pickled by name). shared : picklable data
     every task needs. died(task, seconds, message) -> the result of a task whose worker died.
     Raises BakeError when a worker cannot even start.
     """
     context = multiprocessing.get_context("spawn")
-    pending = list(reversed(tasks))
+    tasks = iter(tasks)
     pool = []
-
-    def start():
-        return _start(context, work, shared, warm_up)
-
+    more = True
     try:
-        pool.extend(start() for _ in range(min(max(1, workers), len(tasks))))
-        while pending or any(w.busy for w in pool):
-            for k, worker in enumerate(pool):
-                if not worker.busy and pending:
-                    if not worker.process.is_alive():
-                        _stop(worker)
-                        pool[k] = worker = start()
-                    worker.task, worker.started = pending.pop(), time.perf_counter()
-                    worker.conn.send(worker.task)
+        while True:
+            while more and (len(pool) < max(1, workers) or not all(w.busy for w in pool)):
+                task = next(tasks, _END)
+                if task is _END:
+                    more = False
+                    break
+                _give(pool, task, lambda: _start(context, work, shared, warm_up))
             busy = [w for w in pool if w.busy]
+            if not busy:
+                return
             ready = multiprocessing.connection.wait(
                 [w.conn for w in busy] + [w.process.sentinel for w in busy])
             for worker in busy:
@@ -74,6 +84,24 @@ def run_in_workers(tasks, work, shared, workers, died, warm_up=None):
     finally:
         for worker in pool:
             _stop(worker)
+
+
+_END = object()
+
+
+def _give(pool, task, start):
+    """Send ``task`` to an idle worker (replacing a dead one), else to a new one."""
+    for k, worker in enumerate(pool):
+        if not worker.busy:
+            if not worker.process.is_alive():
+                _stop(worker)
+                pool[k] = worker = start()
+            break
+    else:
+        worker = start()
+        pool.append(worker)
+    worker.task, worker.started = task, time.perf_counter()
+    worker.conn.send(task)
 
 
 def _receive(worker, died):

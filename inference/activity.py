@@ -67,6 +67,23 @@ def speech_activity(features, words=None):
     return drop_short(active, round(MIN_BURST * fps))
 
 
+def loudness_and_speech(features, words, n_frames):
+    """What a listener hears at each of ``n_frames`` frames of the features' rate (a shorter
+    recording repeats its last frame): energy (T,) loudness, 0 = silence, ~1 = loud speech (the
+    95th percentile), and speech (T,) bool (:func:`speech_activity`)."""
+    idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
+    return loudness(features, n_frames), speech_activity(features, words)[idx]
+
+
+def loudness(features, n_frames):
+    """(n_frames,) energy track: RMS over its 95th percentile, 0 (silence) .. 1.5, held at the end
+    (also what a live stream recomputes as it hears more)."""
+    idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
+    rms = np.asarray(features.rms, np.float64)[idx]
+    scale = np.percentile(rms, 95) if rms.size else 0.0
+    return np.clip(rms / scale, 0.0, 1.5) if scale > 1e-6 else np.zeros(n_frames)
+
+
 def phrases(speaking, fps, min_pause=MIN_PAUSE):
     """(P, 2) start, end seconds of phrases: speech runs joined across pauses under
     ``min_pause`` seconds."""

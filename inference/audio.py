@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..motion.errors import TalkrigError
 from .audio_containers import AudioError, AudioFile, Promise, check_container, damaged, sniff
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ _BLOCK = 1 << 16  # frames decoded, mixed down and resampled at a time
 # Loudness normalisation (see normalize_loudness).
 TARGET_RMS = 0.1  # -20 dBFS over the active part of the recording
 MAX_GAIN = 100.0  # +40 dB at most: near-silence stays near-silent
-_GATE_FRAME = 0.05  # seconds per loudness frame
+GATE_FRAME = 0.05  # seconds per loudness frame
 _GATE_RELATIVE = 0.01  # frames quieter than -40 dB under the loudest frame are pauses
 _GATE_ABSOLUTE = 1e-4  # and frames under -80 dBFS are silence
 
@@ -81,7 +82,7 @@ def samples_hash(samples, sample_rate=SAMPLE_RATE):
     return digest.hexdigest()
 
 
-def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
+def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, progress=None):
     """Decode ``source`` to a :class:`DecodedAudio` at 16 kHz mono float32.
 
     source : a path (str or PathLike), the file's bytes, a binary file object, a numpy array
@@ -90,6 +91,9 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
         after the length checks).
     max_seconds : longest accepted duration (default 10 minutes); None for no limit.
     name : label used in messages (default: the file name, "<bytes>" or "<array>").
+    progress : progress(fraction) called after every decoded block with the share of the
+        declared length decoded (0 while unknown); it may raise (e.g. JobCancelled) to stop a
+        long decode, and that exception propagates.
 
     wav, flac, ogg and mp3 are read with soundfile (any bit depth: 8/16/24/32-bit integer and
     float); when it cannot read a file, librosa's audioread backends (ffmpeg, GStreamer) are
@@ -107,7 +111,8 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
         _check_length(source.name, source.duration, max_seconds)
         return source
     if isinstance(source, np.ndarray):
-        return audio_from_array(source, sample_rate or SAMPLE_RATE, name=name, max_seconds=max_seconds)
+        return audio_from_array(source, sample_rate or SAMPLE_RATE, name=name,
+                                max_seconds=max_seconds, progress=progress)
     if isinstance(source, (bytes, bytearray, memoryview)):
         file = AudioFile.from_bytes(bytes(source), name or "<bytes>")
     elif hasattr(source, "read"):
@@ -119,10 +124,10 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None):
                                             "give a file path, the file's bytes or a numpy array")
     if file.size == 0:
         raise AudioError(file.label, "the file is empty (0 bytes)")
-    return _decode_file(file, max_seconds)
+    return _decode_file(file, max_seconds, progress)
 
 
-def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS):
+def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS, progress=None):
     """A :class:`DecodedAudio` from samples already in memory (see :func:`decode_audio`)."""
     label = name or "<array>"
     array = np.asarray(samples)
@@ -139,7 +144,7 @@ def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS):
     if sample_rate is None or not np.isfinite(sample_rate) or sample_rate <= 0:
         raise AudioError(label, f"sample rate must be a positive number, got {sample_rate!r}")
     rate = int(round(sample_rate))
-    mix = _Mixdown(label, rate, array.shape[1], len(array), max_seconds)
+    mix = _Mixdown(label, rate, array.shape[1], len(array), max_seconds, progress)
     for start in range(0, len(array), _BLOCK):
         mix.add(_to_float(array[start:start + _BLOCK]))
     return mix.finish()
@@ -157,20 +162,31 @@ def normalize_loudness(samples, sample_rate=SAMPLE_RATE, target_rms=TARGET_RMS):
     into "speech". Peaks may exceed 1.0 afterwards; the features do not mind.
     """
     x = np.asarray(samples, dtype=np.float32)
-    frame = max(1, int(round(_GATE_FRAME * sample_rate)))
+    frame = max(1, int(round(GATE_FRAME * sample_rate)))
     n = (len(x) // frame) * frame
     if n == 0:
         energies = np.array([np.mean(np.square(x, dtype=np.float64))]) if len(x) else np.zeros(1)
     else:
         energies = np.mean(np.square(x[:n].reshape(-1, frame), dtype=np.float64), axis=1)
-    rms = np.sqrt(energies)
+    gain = loudness_gain(energies, target_rms)
+    if gain is None:
+        return x.copy()  # silence: nothing to normalise
+    return (x * np.float32(gain)).astype(np.float32)
+
+
+def loudness_gain(energies, target_rms=TARGET_RMS):
+    """The gain :func:`normalize_loudness` applies, from the mean squares of consecutive
+    GATE_FRAME-long frames (N,); None when no frame is active (silence).
+
+    Shared with live streams, which measure it on the audio heard so far.
+    """
+    rms = np.sqrt(np.asarray(energies, np.float64))
     loudest = rms.max(initial=0.0)
     active = rms >= max(_GATE_ABSOLUTE, _GATE_RELATIVE * loudest)
     if not active.any():
-        return x.copy()  # silence: nothing to normalise
-    level = np.sqrt(np.mean(energies[active]))
-    gain = min(MAX_GAIN, target_rms / level)
-    return (x * np.float32(gain)).astype(np.float32)
+        return None
+    level = np.sqrt(np.mean(np.square(rms[active])))
+    return min(MAX_GAIN, target_rms / level)
 
 
 def resample(samples, source_rate, target_rate=SAMPLE_RATE):
@@ -197,7 +213,7 @@ class _Unreadable(Exception):
         self.declared = declared
 
 
-def _decode_file(file, max_seconds):
+def _decode_file(file, max_seconds, progress=None):
     """The one rule for every format and decoder: the container's own checks first, then
     libsndfile, then the audioread backends (ffmpeg, GStreamer) when libsndfile cannot read the
     file or comes up short; a result is accepted only if it holds the audio the file promises."""
@@ -206,7 +222,7 @@ def _decode_file(file, max_seconds):
     short = []  # results that fell short of the promise
     for read in (_read_soundfile, _read_audioread):
         try:
-            mix, declared = read(file, max_seconds)
+            mix, declared = read(file, max_seconds, progress)
         except _Unreadable as failure:
             mix, declared = None, failure.declared
         promise = _larger(promise, declared)
@@ -239,7 +255,7 @@ def _larger(promise, declared):
     return promise
 
 
-def _read_soundfile(file, max_seconds):
+def _read_soundfile(file, max_seconds, progress=None):
     """(_Mixdown holding the whole file, declared seconds or None) via libsndfile."""
     import soundfile as sf
 
@@ -250,11 +266,11 @@ def _read_soundfile(file, max_seconds):
         raise _Unreadable() from None
     with f:
         declared = f.frames / f.samplerate if f.frames > 0 and f.samplerate > 0 else None
-        mix = _Mixdown(file.label, f.samplerate, f.channels, max(f.frames, 0), max_seconds)
+        mix = _Mixdown(file.label, f.samplerate, f.channels, max(f.frames, 0), max_seconds, progress)
         try:
             while len(block := f.read(_BLOCK, dtype="float32", always_2d=True)):
                 mix.add(block)
-        except AudioError:
+        except TalkrigError:  # bad audio, or a cancel from progress
             raise
         except Exception as exc:
             log.debug("soundfile could not read %s past %d frames: %s", file.label, mix.frames, exc)
@@ -275,7 +291,7 @@ def _fallback_backends():
     return [b for b in audioread.available_backends(flush_cache=True) if b is not RawAudioFile]
 
 
-def _read_audioread(file, max_seconds):
+def _read_audioread(file, max_seconds, progress=None):
     """(_Mixdown holding the whole file, declared seconds or None) via audioread's backends;
     _Unreadable when none is installed or none can read the file."""
     import tempfile
@@ -295,9 +311,10 @@ def _read_audioread(file, max_seconds):
                 tmp = path = fh.name
         with audioread.audio_open(path, backends=backends) as f:
             rate, channels, declared = int(f.samplerate), int(f.channels), f.duration or None
-            mix = _Mixdown(file.label, rate, channels, int((declared or 0) * rate), max_seconds)
+            mix = _Mixdown(file.label, rate, channels, int((declared or 0) * rate), max_seconds,
+                           progress)
             _add_pcm16(mix, f, channels)
-    except AudioError:
+    except TalkrigError:
         raise
     except Exception as exc:
         log.debug("audioread could not read %s: %s", file.label, exc)
@@ -338,9 +355,9 @@ class _Mixdown:
     limits before the first block is decoded, and the frames that arrive are checked again.
     """
 
-    def __init__(self, label, rate, channels, frames, max_seconds):
+    def __init__(self, label, rate, channels, frames, max_seconds, progress=None):
         self.label, self.rate, self.channels = label, int(rate), int(channels)
-        self.max_seconds = max_seconds
+        self.max_seconds, self.declared, self.progress = max_seconds, frames, progress
         _check_source(label, self.rate, self.channels, frames, max_seconds)
         self.frames = self.bad = 0
         self.peak = 0.0
@@ -375,6 +392,8 @@ class _Mixdown:
         mono = block.mean(axis=1) if self.channels > 1 else block[:, 0]
         mono = np.ascontiguousarray(mono, dtype=np.float32)
         self.parts.append(self.stream.resample_chunk(mono) if self.stream else mono.copy())
+        if self.progress is not None:
+            self.progress(min(1.0, self.frames / self.declared) if self.declared > 0 else 0.0)
 
     def finish(self):
         """The DecodedAudio, once every block is in."""

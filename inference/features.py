@@ -52,11 +52,13 @@ class AudioFeatures:
         return self.mel.shape[0]
 
 
-def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0):
+def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True):
     """All features of a recording at ``fps`` frames per second, as an :class:`AudioFeatures`.
 
     samples : (N,) float mono signal at any level: it is loudness-normalised first
         (audio.normalize_loudness) and resampled to 16 kHz when ``sample_rate`` differs.
+    normalize : False when the caller has set the level already (a live stream applies the
+        gain measured on everything heard so far, not on the piece it passes here).
 
     mel: ln of the power of 64 Slaney mel bands (0-8 kHz) of a 1024-point Hann window centred
     on each frame, floored at 1e-10. mfcc: the Speech2Video vector: the first 13 DCT-II
@@ -84,7 +86,8 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0):
     if int(sample_rate) != SAMPLE_RATE:
         x = resample(x, sample_rate, SAMPLE_RATE)
     sr = SAMPLE_RATE
-    x = normalize_loudness(x, sr)
+    if normalize:
+        x = normalize_loudness(x, sr)
     n_frames = frame_count(duration, fps)
     centers = np.round(np.arange(n_frames) * (sr / fps)).astype(np.int64)
 

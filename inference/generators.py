@@ -14,6 +14,10 @@ these options (e.g. its trained model's rate); the pipeline computes the feature
 and resamples the motion to the requested one. Without it, capabilities["fps"] (a fixed native
 rate) or else the requested rate is used.
 
+A generator with capabilities["streaming"] can run live (:mod:`.stream`): its
+``generate_window`` is called again and again on a request that grows with the audio
+(``request.streaming``), asked each time for the newest few frames, with the same window state.
+
 Subclassing :class:`Generator` gives ``describe()`` from class attributes and a ``generate``
 that runs the window-by-window driver (:mod:`.windows`) over ``generate_window``; any object
 with the same attributes works too. Generators are loaded once and called many times: keep
@@ -29,7 +33,7 @@ import numpy as np
 
 from ..motion.skeleton import NUM_JOINTS
 from .options import validate_options
-from .registry import GENERATORS, PluginError, discover, require
+from .registry import GENERATORS, PluginError, discover, instance
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,9 @@ class GenerationRequest:
     options : validated generator options (see :func:`validate_options`).
     progress : callable(fraction in [0, 1]) or None.
     cancelled : callable() -> bool or None; polled between windows.
+    streaming : True in a live stream: the features hold only the audio heard so far (the
+        request's frames past them are the plan's reach) and later calls, with more audio,
+        continue from the same ``window.state``.
     """
 
     features: object
@@ -59,6 +66,7 @@ class GenerationRequest:
     options: dict = field(default_factory=dict)
     progress: Callable | None = None
     cancelled: Callable | None = None
+    streaming: bool = False
 
     def __post_init__(self):
         if not self.n_frames:
@@ -125,6 +133,7 @@ class Generator:
     native_fps = None  # None: generates at any rate; else the only rate it generates at
     window_seconds = 10.0  # window length of the driver
     seam_frames = 10  # frames blended at each window's start (DR²'s k)
+    streaming = False  # can run live, causally (see inference.stream)
     options = ()  # tuple of Option
 
     def describe(self):
@@ -137,6 +146,7 @@ class Generator:
                 "stochastic": bool(self.stochastic),
                 "initial_pose": bool(self.supports_initial_pose),
                 "fps": self.native_fps,
+                "streaming": bool(self.streaming),
             },
             "options": [opt.to_dict() for opt in self.options],
         }
@@ -177,14 +187,7 @@ def load_generators(refresh=False):
 def get_generator(name, entries=None):
     """The generator instance called ``name`` (created once), or a PluginError listing the valid ones."""
     entries = load_generators() if entries is None else entries
-    plugin = require(entries, name, kind="generator")
-    key = (name, id(plugin))
-    if key not in _INSTANCES:
-        try:
-            _INSTANCES[key] = plugin() if isinstance(plugin, type) else plugin
-        except Exception as exc:  # a plugin's constructor failing must not crash the caller
-            raise PluginError(f"generator '{name}' failed to start: {type(exc).__name__}: {exc}") from None
-    return _INSTANCES[key]
+    return instance(entries, name, "generator", _INSTANCES)
 
 
 def describe_generator(generator):

@@ -124,12 +124,12 @@ def validate_options(specs, given, owner="plugin"):
     return values
 
 
-def parse_option_strings(items):
+def parse_option_strings(items, flag="--option"):
     """``["k=v", ...]`` (the CLI's --option flags) -> {k: "v"}; a malformed item is a PluginError."""
     result = {}
     for item in items or ():
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise PluginError(f"--option '{item}' must look like name=value")
+            raise PluginError(f"{flag} '{item}' must look like name=value")
         result[key.strip()] = value.strip()
     return result

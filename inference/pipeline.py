@@ -1,8 +1,9 @@
 """Audio in, SMPL-X motion out: the generation pipeline every shell (CLI, server, bake) calls.
 
-Stages: decode -> features -> words -> generator -> key poses -> post-processing.
-``progress(stage, fraction)`` is called as work advances; ``cancelled()`` is polled between
-stages and generator windows and stops the work with JobCancelled.
+Stages: decode -> features -> words -> generator -> key poses -> face -> post-processing.
+``progress(stage, fraction)`` is called as work advances (inside the decode and words stages
+too); ``cancelled()`` is polled between stages, generator windows and within the decode and
+words stages, and stops the work with JobCancelled.
 """
 
 import logging
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Share of the overall progress each stage takes (speech recognition dominates on long audio).
 STAGES = (("decode", 0.03), ("features", 0.07), ("words", 0.30), ("generate", 0.45),
-          ("keyposes", 0.03), ("postprocess", 0.12))
+          ("keyposes", 0.03), ("face", 0.02), ("postprocess", 0.10))
 MAX_SEED = 2**32 - 1
 
 
@@ -40,6 +41,10 @@ class GenerateOptions:
     speech_options : options of the speech engine (e.g. {"model": "/path/to/vosk-model"}).
     initial_pose : (55, 3) axis-angle the motion should start from (e.g. the rig's current
         pose), or None.
+    face : face model name ("phones", the built-in) or "none" (the generator's jaw and
+        expressions only, no face curves).
+    face_options : options of the face model and the stage (e.g. {"mouth_strength": 0.8,
+        "expressions": "blend"}), validated against its schema.
     calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
         to 1 (the default: gestures settle into slow drift until the next phrase).
     """
@@ -53,6 +58,8 @@ class GenerateOptions:
     backend_options: dict = field(default_factory=dict)
     speech_options: dict = field(default_factory=dict)
     initial_pose: object = None
+    face: str = "phones"
+    face_options: dict = field(default_factory=dict)
     calm: float = 1.0
 
 
@@ -69,13 +76,16 @@ def generate(audio, options=None, progress=None, cancelled=None):
     Returns a GenerateResult whose motion has exactly frame_count(duration, options.fps) frames.
     Raises a TalkrigError subclass with a message a person can act on for any bad input.
 
-    progress(stage, fraction): stage name (decode, features, words, generate, keyposes,
+    progress(stage, fraction): stage name (decode, features, words, generate, keyposes, face,
     postprocess, done) and the overall fraction done in [0, 1], never decreasing.
-    cancelled(): polled between stages and generator windows; True stops with JobCancelled.
+    cancelled(): polled between stages, generator windows, decoded audio blocks and, in the
+    words stage, at least every 0.25 s of speech work; True stops with JobCancelled.
     """
     from ..motion.container import check_fps, frame_count
+    from ..motion.resample import resample
     from .activity import pause_weight, speech_activity
     from .audio import decode_audio
+    from .face import animate_face, resolve_face
     from .features import features_for
     from .generators import GenerationRequest, check_options, get_generator
     from .keyposes import insert_keyposes, load_keyposes
@@ -91,14 +101,15 @@ def generate(audio, options=None, progress=None, cancelled=None):
     generator = get_generator(options.backend)
     backend_options = check_options(generator, options.backend_options)
     dictionary = load_keyposes(options.keyposes)
+    face_model, face_options = resolve_face(options.face, options.face_options)
     gen_fps = generation_fps(generator, backend_options, fps)
 
     step("decode", 0.0)
-    decoded = decode_audio(audio)
+    decoded = decode_audio(audio, progress=lambda fraction: step("decode", fraction))
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options)
+    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -111,8 +122,17 @@ def generate(audio, options=None, progress=None, cancelled=None):
                           f"{getattr(motion, 'n_frames', '?')} frames, expected {n_gen}")
     step("keyposes", 0.0)
     motion, insertions = insert_keyposes(motion, words, dictionary, options.seed)
+    step("face", 0.0)
+    if motion.fps != fps:
+        motion = resample(motion, fps)  # the face is made at the output rate: no lost closures
+    if face_model is not None:
+        face_features = features if features.fps == fps else features_for(decoded, fps)
+        motion = animate_face(face_model, motion, words, face_features, options.seed, face_options)
     step("postprocess", 0.0)
-    pause = calm * pause_weight(speech_activity(features, words), gen_fps) if calm > 0 else None
+    pause = None
+    if calm > 0:  # weights at the generation rate, read at the motion's (the output) rate
+        weight = pause_weight(speech_activity(features, words), gen_fps)
+        pause = calm * np.interp(np.arange(motion.n_frames) / motion.fps, np.arange(len(weight)) / gen_fps, weight)
     motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps), pause=pause)
     step("done", 1.0)
     log.info("generated %d frames at %g fps with %s (%d words, %d key poses)",
@@ -163,13 +183,18 @@ def check_calm(value, what="calm"):
     return calm
 
 
-def _words(decoded, options):
-    """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning)."""
+def _words(decoded, options, dictionary, progress):
+    """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
+    progress(fraction of the stage) also stops the engine when the job is cancelled. An engine
+    asked to spot keywords ("mode": "keywords") listens for the key-pose dictionary's words."""
     from .speech import SpeechError, find_words
 
     engine = (options.speech or "auto").strip().lower()
+    speech_options = dict(options.speech_options or {})
+    if str(speech_options.get("mode", "")).lower() == "keywords" and dictionary is not None:
+        speech_options.setdefault("keywords", sorted(dictionary.index))
     try:
-        return find_words(decoded, engine, options.transcript, options.speech_options)
+        return find_words(decoded, engine, options.transcript, speech_options, progress)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 GENERATORS = "talkrig.generators"
 SPEECH = "talkrig.speech"
 RENDERERS = "talkrig.renderers"
+FACE = "talkrig.face"
 
 
 class PluginError(TalkrigError):
@@ -68,3 +69,16 @@ def require(entries, name, kind="plugin"):
     if not entry.available:
         raise PluginError(f"{kind} '{name}' is unavailable: {entry.error}")
     return entry.plugin
+
+
+def instance(entries, name, kind, cache):
+    """The ready-to-use instance of plugin ``name`` (a class is instantiated once and kept in
+    ``cache``); PluginError when it is unknown, unavailable or its constructor fails."""
+    plugin = require(entries, name, kind=kind)
+    key = (name, id(plugin))
+    if key not in cache:
+        try:
+            cache[key] = plugin() if isinstance(plugin, type) else plugin
+        except Exception as exc:  # a plugin's constructor failing must not crash the caller
+            raise PluginError(f"{kind} '{name}' failed to start: {type(exc).__name__}: {exc}") from None
+    return cache[key]

@@ -6,7 +6,10 @@ A speech plugin is a class (or instance) with
 - ``describe()``: a JSON-ready dict: description, what it can do (``recognizes`` words without a
   transcript, ``aligns`` a plain-text transcript, ``reads_timed`` transcripts that already have
   times), ``needs_model`` and an ``options`` schema {name: {"type", "description"}};
-- ``words(audio, transcript, options) -> list[Word]`` for a DecodedAudio;
+- ``words(audio, transcript, options) -> list[Word]`` for a DecodedAudio; an engine that also
+  takes ``progress`` gets ``progress(fraction)`` to call at least every 0.25 s of its work with
+  the share done (0..1): that is how a long decode shows progress, and how it is cancelled
+  (the callback raises JobCancelled; let it propagate);
 - optionally ``unavailable(options) -> str``: why it cannot run now ("" when it can), and
   ``can_read(transcript, options) -> bool`` for engines that read timed transcripts.
 
@@ -14,6 +17,7 @@ A speech plugin is a class (or instance) with
 entry points as third-party engines.
 """
 
+import inspect
 import logging
 import threading
 
@@ -64,7 +68,7 @@ class SpeechPlugin:
         """True when ``transcript`` is a timed format this engine reads."""
         return False
 
-    def words(self, audio, transcript=None, options=None):
+    def words(self, audio, transcript=None, options=None, progress=None):
         raise NotImplementedError
 
 
@@ -101,7 +105,7 @@ def get_speech_plugin(name, entries=None):
     return instance
 
 
-def find_words(audio, engine="auto", transcript=None, options=None):
+def find_words(audio, engine="auto", transcript=None, options=None, progress=None):
     """Words spoken in ``audio`` with their times, sorted by start.
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
@@ -114,6 +118,8 @@ def find_words(audio, engine="auto", transcript=None, options=None):
     transcript : the script as text, or the text of a TextGrid/SRT/VTT/JSON file.
     options : engine options, e.g. {"model": "/path/to/vosk-model"} or
         {"transcript_name": "talk.srt"} (used in messages and to tell the format).
+    progress : progress(fraction) called as the engine works, if it reports progress; it may
+        raise (e.g. JobCancelled) to stop the engine.
     """
     from .audio import DecodedAudio, decode_audio
 
@@ -137,7 +143,10 @@ def find_words(audio, engine="auto", transcript=None, options=None):
             transcript = _script_of(entries, plugin, audio, transcript, options)
     log.info("finding words in %s with %s", audio.name, plugin.name)
     try:
-        found = plugin.words(audio, transcript, options)
+        if progress is not None and _takes_progress(plugin):
+            found = plugin.words(audio, transcript, options, progress=progress)
+        else:
+            found = plugin.words(audio, transcript, options)
     except TalkrigError:
         raise
     except Exception as exc:  # an engine's own failure becomes one line naming the engine
@@ -170,6 +179,15 @@ def tidy_words(words, duration, engine="speech engine"):
         tidy.append(Word(text, start, end, confidence, phones))
     tidy.sort(key=lambda w: (w.start, w.end))
     return tidy
+
+
+def _takes_progress(plugin):
+    """True when the plugin's words() accepts a ``progress`` keyword."""
+    try:
+        parameters = inspect.signature(plugin.words).parameters
+    except (TypeError, ValueError):
+        return False
+    return "progress" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _unavailable(plugin, options):

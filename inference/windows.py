@@ -144,6 +144,16 @@ def _blend_length(offset, quats, k):
     return int(min(max(k, needed), n))
 
 
+def continuation(previous):
+    """((55, 4) quats, (3,) root) of the frame that would follow ``previous`` (>= 1 frame) at
+    its last velocity."""
+    q_last = axis_angle_to_quat(previous.poses[-1])
+    if previous.n_frames < 2:
+        return q_last, previous.trans[-1]
+    step = quat_multiply(q_last, quat_conjugate(axis_angle_to_quat(previous.poses[-2])))
+    return quat_multiply(step, q_last), 2.0 * previous.trans[-1] - previous.trans[-2]
+
+
 def blend_seam(previous, current, k=10, rotations_only=False):
     """``current`` with its first k frames blended toward the continuation of ``previous``.
 
@@ -159,14 +169,7 @@ def blend_seam(previous, current, k=10, rotations_only=False):
         return current
     poses = current.poses.astype(np.float64)
     quats = axis_angle_to_quat(poses)
-    q_last = axis_angle_to_quat(previous.poses[-1])
-    if previous.n_frames >= 2:
-        step = quat_multiply(q_last, quat_conjugate(axis_angle_to_quat(previous.poses[-2])))
-        target = quat_multiply(step, q_last)
-        trans_target = 2.0 * previous.trans[-1] - previous.trans[-2]
-    else:
-        target = q_last
-        trans_target = previous.trans[-1]
+    target, trans_target = continuation(previous)
     offset = quat_multiply(target, quat_conjugate(quats[0]))  # (55, 4)
     k = _blend_length(offset, quats, k)
     w = seam_weights(k)  # (k,)

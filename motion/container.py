@@ -32,6 +32,10 @@ class Motion:
         "neutral", "male" or "female".
     contacts : (T, C) float32 or None
         Optional per-frame contact labels (e.g. feet).
+    face_curves : (T, K) float32
+        Named face curves (ARKit blend shapes, visemes; see motion.facecurves), K may be 0.
+    face_names : tuple of K str
+        The name of each column of ``face_curves``.
     """
 
     poses: np.ndarray
@@ -41,6 +45,8 @@ class Motion:
     fps: float = 30.0
     gender: str = "neutral"
     contacts: np.ndarray = field(default=None)
+    face_curves: np.ndarray = None
+    face_names: tuple = ()
 
     def __post_init__(self):
         self.poses = _numbers("poses", self.poses)
@@ -56,6 +62,10 @@ class Motion:
         self.betas = _numbers("betas", self.betas).reshape(-1)
         if self.contacts is not None:
             self.contacts = np.asarray(self.contacts, dtype=np.float32)
+        self.face_names = tuple(str(name) for name in self.face_names)
+        if self.face_curves is None:
+            self.face_curves = np.zeros((n, len(self.face_names)), np.float32)
+        self.face_curves = _numbers("face_curves", self.face_curves)
         self.fps = float(self.fps)
         self.gender = str(self.gender)
         self.validate()
@@ -77,9 +87,16 @@ class Motion:
             raise MotionValueError(
                 f"contacts must have {n} frames, got shape {self.contacts.shape}"
             )
+        if self.face_curves.shape != (n, len(self.face_names)):
+            raise MotionValueError(
+                f"face_curves must have shape ({n}, {len(self.face_names)}) for "
+                f"{len(self.face_names)} face_names, got {self.face_curves.shape}"
+            )
+        if len(set(self.face_names)) != len(self.face_names):
+            raise MotionValueError("face_names holds the same name twice")
         if not np.isfinite(self.fps) or self.fps <= 0:
             raise MotionValueError(f"fps must be a positive number, got {self.fps}")
-        for name in ("poses", "trans", "expressions", "betas"):
+        for name in ("poses", "trans", "expressions", "betas", "face_curves"):
             values = getattr(self, name)
             if not np.all(np.isfinite(values)):
                 bad = np.argwhere(~np.isfinite(values))[0]
@@ -101,6 +118,17 @@ class Motion:
     def n_expressions(self):
         return self.expressions.shape[1]
 
+    @property
+    def has_face(self):
+        """True when the motion carries face curves."""
+        return len(self.face_names) > 0
+
+    def face_curve(self, name):
+        """(T,) values of the face curve ``name``, or None when the motion has no such curve."""
+        if name not in self.face_names:
+            return None
+        return self.face_curves[:, self.face_names.index(name)]
+
     def __getitem__(self, index):
         """Frames selected by a slice, an index array or a boolean mask, as a new Motion."""
         if isinstance(index, (int, np.integer)):
@@ -113,6 +141,8 @@ class Motion:
             fps=self.fps,
             gender=self.gender,
             contacts=None if self.contacts is None else self.contacts[index],
+            face_curves=self.face_curves[index],
+            face_names=self.face_names,
         )
 
     def copy(self):
@@ -124,11 +154,14 @@ class Motion:
             fps=self.fps,
             gender=self.gender,
             contacts=None if self.contacts is None else self.contacts.copy(),
+            face_curves=self.face_curves.copy(),
+            face_names=self.face_names,
         )
 
     @classmethod
     def concatenate(cls, motions):
-        """Join motions end to end; they must share fps and expression count."""
+        """Join motions end to end; they must share fps and expression count (face curves are
+        kept when every motion has the same ones)."""
         motions = list(motions)
         if not motions:
             raise MotionValueError("cannot concatenate an empty list of motions")
@@ -142,6 +175,7 @@ class Motion:
                     f"{m.n_expressions} expression coefficients"
                 )
         has_contacts = all(m.contacts is not None for m in motions)
+        same_face = all(m.face_names == first.face_names for m in motions)
         return cls(
             poses=np.concatenate([m.poses for m in motions]),
             trans=np.concatenate([m.trans for m in motions]),
@@ -150,6 +184,8 @@ class Motion:
             fps=first.fps,
             gender=first.gender,
             contacts=np.concatenate([m.contacts for m in motions]) if has_contacts else None,
+            face_curves=np.concatenate([m.face_curves for m in motions]) if same_face else None,
+            face_names=first.face_names if same_face else (),
         )
 
     @classmethod

@@ -5,12 +5,21 @@ that a capture test films, and capture's figures use the same measure)."""
 import numpy as np
 
 JAW = 22  # SMPL-X joint index of the jaw
-JAW_OPEN_RADIANS = 0.4  # a wide-open jaw
+JAW_OPEN_RADIANS = 0.4  # a wide-open jaw (what ARKit's jawOpen = 1 stands for)
 JAW_SIDE_RADIANS = 0.15
 EXPRESSION_OPEN_SCALE = 0.5
 # Mouth opening in BEAT2's expression space (the coefficients that follow jaw opening on a
 # real take; the built-in generators write ``open * MOUTH_EXPRESSIONS``).
 MOUTH_EXPRESSIONS = {94: -2.1, 95: -3.2, 72: -1.8, 27: 1.25, 83: 1.95, 29: -1.65}
+
+
+def mouth_direction(n_expressions):
+    """(E,) the mouth-opening direction in the first E expression coefficients (may be zero)."""
+    d = np.zeros(int(n_expressions))
+    for k, coef in MOUTH_EXPRESSIONS.items():
+        if k < len(d):
+            d[k] = coef
+    return d
 
 
 def mouth_measures(poses, expressions):
@@ -23,10 +32,7 @@ def mouth_measures(poses, expressions):
     expressions = np.asarray(expressions, np.float64)
     jaw = poses[:, JAW]
     open_ = np.clip(jaw[:, 0] / JAW_OPEN_RADIANS, 0.0, 1.0)
-    direction = np.zeros(expressions.shape[1])
-    for k, value in MOUTH_EXPRESSIONS.items():
-        if k < len(direction):
-            direction[k] = value
+    direction = mouth_direction(expressions.shape[1])
     norm = float(direction @ direction)
     if norm > 0.0:
         from_expressions = EXPRESSION_OPEN_SCALE * (expressions @ direction) / norm

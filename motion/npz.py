@@ -4,6 +4,9 @@ BEAT2 layout: ``poses`` (T, 165) axis-angle for the 55 joints, ``trans`` (T, 3),
 ``expressions`` (T, 100), ``betas`` (300,), ``model``, ``gender``, ``mocap_frame_rate``.
 AMASS SMPL+H files hold (T, 156) poses (22 body + 30 hand joints, no jaw or eyes); the jaw and
 eyes are filled with zeros. AMASS SMPL-X files use the 165-wide layout.
+
+talkrig adds two optional keys that BEAT2 readers ignore: ``face_curves`` (T, K) float32 and
+``face_curve_names`` (K,) text, the named face curves (ARKit blend shapes, visemes).
 """
 
 import io
@@ -65,6 +68,7 @@ def motion_from_arrays(arrays, label="<arrays>"):
             label, f"key 'expressions' has shape {expressions.shape}; expected ({n}, E)"
         )
     betas = _array(arrays, "betas", label, default=np.zeros(0)).reshape(-1)
+    face_names, face_curves = _face_table(arrays, n, label)
     fps = _frame_rate(arrays, label)
     gender = _gender(arrays, label)
     try:
@@ -75,6 +79,8 @@ def motion_from_arrays(arrays, label="<arrays>"):
             betas=betas,
             fps=fps,
             gender=gender,
+            face_curves=face_curves,
+            face_names=face_names,
         )
     except MotionValueError as exc:
         raise MotionFileError(label, str(exc)) from None
@@ -87,6 +93,24 @@ def _array(arrays, key, label, default):
     if value.dtype.kind not in "iuf":  # not text, true/false or complex
         raise MotionFileError(label, f"key '{key}' is not numeric (dtype {value.dtype})")
     return value
+
+
+def _face_table(arrays, n, label):
+    """(names, (n, K) curves) of the optional face-curve keys; both or neither must be present."""
+    if "face_curves" not in arrays and "face_curve_names" not in arrays:
+        return (), None
+    for key in ("face_curves", "face_curve_names"):
+        if key not in arrays:
+            raise MotionFileError(label, f"key '{key}' is missing beside the other face-curve key")
+    names = np.asarray(arrays["face_curve_names"])
+    if names.ndim != 1 or names.dtype.kind not in "US":
+        raise MotionFileError(label, "key 'face_curve_names' must be a list of names, got "
+                                     f"shape {names.shape} of {names.dtype}")
+    curves = _array(arrays, "face_curves", label, default=None)
+    if curves.shape != (n, len(names)):
+        raise MotionFileError(label, f"key 'face_curves' has shape {curves.shape}; expected "
+                                     f"({n}, {len(names)}) for {len(names)} face_curve_names")
+    return tuple(str(name) for name in names), curves
 
 
 def _gender(arrays, label):
@@ -115,8 +139,8 @@ def _frame_rate(arrays, label):
 
 
 def motion_to_arrays(motion):
-    """The BEAT2 npz arrays for a Motion."""
-    return {
+    """The BEAT2 npz arrays for a Motion (plus the face-curve keys when it has face curves)."""
+    arrays = {
         "poses": motion.poses.reshape(motion.n_frames, SMPLX_POSE_DIM).astype(np.float32),
         "trans": motion.trans.astype(np.float32),
         "expressions": motion.expressions.astype(np.float32),
@@ -126,6 +150,10 @@ def motion_to_arrays(motion):
         "mocap_frame_rate": np.array(int(round(motion.fps)) if float(motion.fps).is_integer()
                                      else motion.fps),
     }
+    if motion.has_face:
+        arrays["face_curves"] = motion.face_curves.astype(np.float32)
+        arrays["face_curve_names"] = np.array(motion.face_names, dtype=str)
+    return arrays
 
 
 def write_npz(motion, path):

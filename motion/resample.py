@@ -1,4 +1,5 @@
-"""Frame-rate conversion: slerp for joint rotations, linear for translation and expressions.
+"""Frame-rate conversion: slerp for joint rotations, linear for translation, expressions and face
+curves.
 
 The new frame count is ``frame_count(duration, new_fps)`` (the project's one rule), so a 45.0 s
 take stays 45.0 s at any rate: 1350 frames at 30 fps become 1080 at 24, 1125 at 25, 2700 at 60.
@@ -36,11 +37,13 @@ def resample(motion, fps):
     poses = np.empty((n_new,) + motion.poses.shape[1:], np.float32)
     trans = np.empty((n_new, 3), np.float32)
     expressions = np.empty((n_new, motion.n_expressions), np.float32)
+    face_curves = np.empty((n_new, len(motion.face_names)), np.float32)
     for start in range(0, n_new, _CHUNK):  # float64 work takes ~10 KB a frame: go in chunks
         at = slice(start, start + _CHUNK)
         poses[at] = quat_to_axis_angle(quat_slerp(quats[lo[at]], quats[hi[at]], w[at, None, None]))
         trans[at] = _lerp(motion.trans, lo[at], hi[at], w[at])
         expressions[at] = _lerp(motion.expressions, lo[at], hi[at], w[at])
+        face_curves[at] = _lerp(motion.face_curves, lo[at], hi[at], w[at])
     return Motion(
         poses=poses,
         trans=trans,
@@ -49,6 +52,8 @@ def resample(motion, fps):
         fps=fps,
         gender=motion.gender,
         contacts=None if motion.contacts is None else motion.contacts[np.where(w < 0.5, lo, hi)],
+        face_curves=face_curves,
+        face_names=motion.face_names,
     )
 
 

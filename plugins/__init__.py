@@ -1,1 +1,1 @@
-"""Built-in plugins (generators, speech engines, renderers), registered through entry points exactly like third-party plugins."""
+"""Built-in plugins (generators, speech engines, face models, renderers), registered through entry points exactly like third-party plugins."""

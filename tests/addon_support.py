@@ -175,7 +175,8 @@ def draw_panels(bpy, module):
     log = []
     panel = module.addon.panel
     for cls in (panel.TALKRIG_PT_main, panel.TALKRIG_PT_backend, panel.TALKRIG_PT_keyposes,
-                panel.TALKRIG_PT_rig, panel.TALKRIG_PT_bake, panel.TALKRIG_PT_capture_video):
+                panel.TALKRIG_PT_rig, panel.TALKRIG_PT_bake, panel.TALKRIG_PT_capture_video,
+                module.addon.face_ui.TALKRIG_PT_face):
         fake = type("FakePanel", (), {})()
         fake.layout = FakeLayout(bpy, log)
         cls.draw(fake, bpy.context)

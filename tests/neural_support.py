@@ -120,3 +120,64 @@ def generate_in_subprocess(backend, model_dir, audio=NEW_AUDIO, seed=0, options=
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     arrays = dict(np.load(Path(model_dir) / f"generated_{seed}.npz"))
     return summary, arrays
+
+
+def listening_figures(backend, model_dir, seeds=3, frames=600):
+    """How a trained plugin's motion depends on its audio and its seed, generated in-process.
+
+    The same seeds on the real take's audio, on another recording of the speaker and on
+    digital silence (first ``frames`` frames each). Returns the mean over seeds of
+    ``audio_sensitivity`` (take vs other recording, take vs silence) plus "seed_relative":
+    the seed diversity on the take's audio over the motion's own spread.
+    """
+    import numpy as np
+
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features, features_for
+    from talkrig.inference.generators import GenerationRequest, get_generator
+    from talkrig.motion.metrics.sensitivity import audio_sensitivity, motion_spread, seed_diversity
+
+    generator = get_generator(backend)
+    speech = features_for(decode_audio(str(SHARED / (TAKE + ".wav"))), 30.0)
+    other = features_for(decode_audio(str(NEW_AUDIO)), 30.0)
+    silence = compute_features(np.zeros(16000 * (frames // 30 + 1), np.float32), 16000, 30.0)
+
+    def take(features, seed):
+        return generator.generate(GenerationRequest(
+            features=features, n_frames=frames, fps=30.0, seed=seed,
+            options={"model": str(model_dir)}))
+
+    on_speech = [take(speech, s) for s in range(seeds)]
+    rows = [audio_sensitivity(on_speech[s], silence=take(silence, s), other=take(other, s))
+            for s in range(seeds)]
+    figures = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    spread = np.mean([motion_spread(m) for m in on_speech])
+    figures["seed_relative"] = seed_diversity(on_speech) / spread
+    return figures
+
+
+def assert_listens(figures, fraction=0.25, calm_in_silence=True):
+    """The checks a generator that follows its audio and its seed passes, with thresholds read
+    from the real take: seed for seed, other speech gives motion at least ``fraction`` as far
+    from the first as another stretch of the real take is; on silence the body calms (below 0.8
+    of its speed on speech) and the jaw moves at most twice as fast, relative to speech, as the
+    real speaker's jaw in his pauses; and takes of different seeds are at least ``fraction`` as
+    far apart as two moments of one take. A generator that ignores its audio or its seed scores
+    about 0 on those two. ``calm_in_silence=False`` leaves out the body's calm on silence (for a
+    generator whose pauses are calmed by the pipeline only)."""
+    from talkrig.motion import load_motion
+    from talkrig.motion.metrics.sensitivity import (motion_spread, pause_speed_ratio, pose_distance,
+                                                    speech_mask)
+    from talkrig.plugins.neural.training.data import read_word_file
+
+    real = load_motion(SHARED / (TAKE + ".npz"))
+    words = read_word_file(SHARED / (TAKE + ".TextGrid"))
+    first, later = real[:600], real[675:1275]
+    real_other = pose_distance(first, later) / motion_spread(first)
+    mask = speech_mask([(w.start, w.end) for w in words if w.word.strip()], real.n_frames, real.fps)
+    real_jaw = pause_speed_ratio(real, mask, part="jaw")
+    assert figures["other_relative"] > fraction * real_other, figures
+    if calm_in_silence:
+        assert figures["silence_speed_ratio"] < 0.8, figures
+    assert figures["silence_jaw_ratio"] < 2 * real_jaw, figures
+    assert figures["seed_relative"] > fraction, figures

@@ -1,9 +1,11 @@
-"""Jaw and expressions -> shape keys (addon/face.py, numpy only), on real BEAT2 mocap."""
+"""Motion -> shape keys (addon/face.py, numpy only): the jaw/expression fallback on real BEAT2
+mocap, and the face curves of a face take."""
 
 import numpy as np
 import pytest
 
 from talkrig.addon.face import JAW, match_key, mouth_measures, shape_key_tracks
+from talkrig.motion import Motion
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -11,7 +13,12 @@ from talkrig.addon.face import JAW, match_key, mouth_measures, shape_key_tracks
     ("jaw_open", ("arkit", "jawOpen")), ("mouthLowerDown_L", ("arkit", "mouthLowerDown_L")),
     ("mouth lower down L", ("arkit", "mouthLowerDown_L")), ("Exp000", ("expression", 0)),
     ("exp_12", ("expression", 12)), ("Expression7", ("expression", 7)),
-    ("Basis", None), ("browInnerUp", None), ("Key 1", None), ("Exp", None),
+    ("Basis", None), ("browInnerUp", ("arkit", "browInnerUp")), ("Key 1", None), ("Exp", None),
+    ("eyeBlinkLeft", ("arkit", "eyeBlink_L")), ("EyeBlink_R", ("arkit", "eyeBlink_R")),
+    ("MouthSmileRight", ("arkit", "mouthSmile_R")), ("jawLeft", ("arkit", "jawLeft")),
+    ("vrc.v_pp", ("viseme", "PP")), ("viseme_aa", ("viseme", "aa")), ("vrc.v_e", ("viseme", "E")),
+    ("aa", ("vrm", "aa")), ("Fcl_MTH_O", ("vrm", "oh")), ("vrm_ee", ("vrm", "ee")),
+    ("A", None), ("E", None), ("mouth", None),
 ])
 def test_shape_key_names_are_recognised_loosely(name, expected):
     assert match_key(name) == expected
@@ -19,7 +26,7 @@ def test_shape_key_names_are_recognised_loosely(name, expected):
 
 def test_real_mocap_opens_the_mouth_with_the_jaw(scott_motion):
     names = ["jawOpen", "mouthLowerDown_R", "jawLeft", "Exp005", "Exp150", "browInnerUp"]
-    tracks = shape_key_tracks(scott_motion.poses, scott_motion.expressions, names)
+    tracks = shape_key_tracks(scott_motion, names)
     assert set(tracks) == {"jawOpen", "mouthLowerDown_R", "jawLeft", "Exp005"}
     jaw_open = tracks["jawOpen"]
     assert jaw_open.shape == (scott_motion.n_frames,)
@@ -39,5 +46,6 @@ def test_without_expressions_the_jaw_alone_drives_the_mouth():
     np.testing.assert_allclose(measures["open"], [0.0, 0.25, 1.0, 1.0])
     np.testing.assert_allclose(measures["left"], [0.0, 1.0, 0.0, 0.0])
     np.testing.assert_allclose(measures["right"], [0.0, 0.0, 0.5, 0.0])
-    tracks = shape_key_tracks(poses, np.zeros((4, 0)), ["jawOpen", "Exp000"])
-    assert list(tracks) == ["jawOpen"]  # no coefficient 0 to give
+    motion = Motion(poses=poses, trans=np.zeros((4, 3)))
+    tracks = shape_key_tracks(motion, ["jawOpen", "Exp000", "viseme_PP", "aa"])
+    assert list(tracks) == ["jawOpen"]  # no coefficient 0 to give, no visemes without a face take

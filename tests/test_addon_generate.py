@@ -133,7 +133,9 @@ def test_generate_bakes_the_take_as_one_undoable_step(addon, avatar_glb, scott2_
     face = bpy.data.actions[mesh.data.shape_keys.animation_data.nla_tracks[0].strips[0].action.name]
     face_curves = {path for path, _ in action_curves(face)}
     assert face_curves == {'key_blocks["jawOpen"].value', 'key_blocks["mouthLowerDown_L"].value',
-                           'key_blocks["Exp000"].value'}
+                           'key_blocks["Exp000"].value', 'key_blocks["browInnerUp"].value'}
+    brows = fcurve_keys(action_curves(face)[('key_blocks["browInnerUp"].value', 0)])[:, 1]
+    assert 0.0 < np.mean(brows > 0.05) < 0.5  # raised on some words, not all the time
     jaw_open = fcurve_keys(action_curves(face)[('key_blocks["jawOpen"].value', 0)])
     assert len(jaw_open) == n and 0.0 <= jaw_open[:, 1].min() and jaw_open[:, 1].max() <= 1.0
     assert jaw_open[:, 1].max() > 0.2  # the mouth opens

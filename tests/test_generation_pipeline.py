@@ -45,7 +45,8 @@ def test_real_take_with_transcript_progress_keyposes_and_feet(scott_wav, scott_t
     fractions = [f for _, f in stages]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     names = list(dict.fromkeys(s for s, _ in stages))
-    assert names == ["decode", "features", "words", "generate", "keyposes", "postprocess", "done"]
+    assert names == ["decode", "features", "words", "generate", "keyposes", "face", "postprocess",
+                     "done"]
     assert joint_limit_violations(motion) == 0.0
     assert foot_sliding(motion) < 0.005
     _, pos = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)

@@ -145,6 +145,8 @@ def test_the_pipeline_runs_a_third_party_generator(fake_entry_points, scott_wav)
     assert set(WaveGenerator.rates) == {(30.0, 30.0)}  # generated at its own rate, then resampled
     flex = result.motion.poses[:, 19, 1]
     assert flex.max() - flex.min() > 0.5  # the wave survived post-processing
+    # the face is made at the output rate, after the resampling, and survives post-processing
+    assert result.motion.has_face and result.motion.face_curves.shape[0] == result.motion.n_frames
 
 
 def test_backends_command_lists_generators(capsys):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from talkrig.motion import rotations as R
@@ -111,12 +111,14 @@ def test_unknown_euler_order_is_rejected():
 
 @EXAMPLES
 @given(st.lists(rotation_vectors, min_size=2, max_size=12), st.sampled_from(R.EULER_ORDERS))
+@example([np.zeros(3), np.array([0.0, 1.0, 1.24518764e-09]) * np.pi / 2], "XYZ")  # next to gimbal lock
 def test_euler_continuity_keeps_rotations_and_removes_jumps(aas, order):
     aas = np.array(aas)
     euler = R.matrix_to_euler(R.axis_angle_to_matrix(aas), order)
     smooth = R.euler_continuity(euler, order)
+    # next to gimbal lock the extraction keeps about sqrt(eps) of precision, not eps
     np.testing.assert_allclose(R.euler_to_matrix(smooth, order), R.axis_angle_to_matrix(aas),
-                               atol=1e-9)
+                               atol=ANGLE_TOL)
     # Each frame is the closest representation to the previous one.
     steps = np.abs(np.diff(smooth, axis=0))
     assert np.all(steps <= np.pi + 1e-9)

@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from neural_support import SHARED, TAKE, generate_in_subprocess, take_folder, train_tiny
+from neural_support import (SHARED, TAKE, assert_listens, generate_in_subprocess, listening_figures,
+                            take_folder, train_tiny)
 
 TINY = {"channels": 16, "window": 64, "batch": 4}
 
@@ -13,13 +14,13 @@ TINY = {"channels": 16, "window": 64, "batch": 4}
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("a2g")
-    result, _, losses = train_tiny("a2g", take_folder(tmp), tmp / "model", epochs=2, **TINY)
+    result, _, losses = train_tiny("a2g", take_folder(tmp), tmp / "model", epochs=4, **TINY)
     return result, losses
 
 
 def test_training_lowers_the_loss(trained):
     result, (before, after) = trained
-    assert result.epochs == 2
+    assert result.epochs == 4
     assert after < before
     # Every loss of the paper is part of the objective.
     for term in ("motion", "audio", "kl", "align", "relaxed", "bicycle", "diversity"):
@@ -56,3 +57,9 @@ def test_timeline_clip_changes_only_its_time_range(trained):
     assert np.abs(plain["poses"][start:] - placed["poses"][start:]).max() > 1e-5
     # Windows that end well before the clip (64 frames each, 16 frames of context) are untouched.
     np.testing.assert_array_equal(plain["poses"][:start - 160], placed["poses"][:start - 160])
+
+
+def test_motion_follows_the_audio_and_the_seed(trained):
+    """A model that ignores its audio (the same motion for speech, silence and another
+    recording) or its seed fails this: see ``assert_listens``."""
+    assert_listens(listening_figures("a2g", trained[0].folder))

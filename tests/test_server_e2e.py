@@ -6,8 +6,6 @@ data and token in a temporary folder.
 """
 
 import io
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -16,16 +14,14 @@ import soundfile as sf
 from talkrig.addon.client import Client, ClientError
 from talkrig.addon.server_process import LocalServer
 
+from server_support import local_server
+
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("serve")
-    env = dict(os.environ, XDG_CONFIG_HOME=str(root / "config"), XDG_DATA_HOME=str(root / "share"))
-    local = LocalServer(python=sys.executable, token_file=root / "token", state_dir=root / "state",
-                        env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1"])
-    client = local.start(timeout=120)
+    local, client = local_server(tmp_path_factory.mktemp("serve"))
     yield local, client
     local.stop()
 

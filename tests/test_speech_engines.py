@@ -14,7 +14,7 @@ from talkrig.inference.audio import decode_audio
 from talkrig.inference.registry import PluginError
 from talkrig.inference.speech import SpeechError, find_words, speech_plugins
 from talkrig.inference.words import Word
-from talkrig.plugins.pocketsphinx.plugin import pause_chunks
+from talkrig.plugins.pocketsphinx.chunks import pause_chunks
 from talkrig.plugins.transcript.formats import read_transcript_file
 from talkrig.plugins.transcript.textgrid import word_intervals
 
@@ -113,6 +113,24 @@ def test_transcript_without_words_is_refused(scott_clip):
     audio, _ = scott_clip
     with pytest.raises(SpeechError, match=r"the transcript holds no \(English\) words to align"):
         find_words(audio, "pocketsphinx", "... !!! --")
+
+
+def test_keyword_mode_spots_the_key_pose_words(scott2_wav, scott2_textgrid, capsys):
+    from talkrig.inference.keyposes import KeyPoseDictionary
+
+    dictionary = KeyPoseDictionary.default()
+    audio = clip(scott2_wav, 20.0)
+    reference = [(w, s) for s, e, w in word_intervals(read_transcript_file(scott2_textgrid))
+                 if e <= 20.0 and dictionary.match(w)]
+    spotted = find_words(audio, "pocketsphinx", options={"mode": "keywords"})
+    assert spotted and all(dictionary.match(w.word) for w in spotted)
+    hits = [min(abs(w.start - s) for word, s in reference) for w in spotted]
+    assert sum(h < 0.15 for h in hits) >= 2  # measured: 39 % of keywords found, 31 % of hits right
+    assert all(a.end <= b.start for a, b in zip(spotted, spotted[1:]))  # "top"/"topped": one hit
+    only = find_words(audio, "pocketsphinx", options={"mode": "keywords", "keywords": "week, york"})
+    assert only and {w.word for w in only} <= {"week", "weeks", "york", "yorks", "yorker"}
+    with pytest.raises(SpeechError, match="option 'mode' must be 'recognize' or 'keywords'"):
+        find_words(audio, "pocketsphinx", options={"mode": "spot"})
 
 
 def test_pause_chunks_cut_in_pauses():

@@ -16,6 +16,12 @@ def test_tokens_keep_what_the_user_wrote():
     ("3.5%", ["three", "point", "five", "percent"]), ("$20", ["twenty", "dollars"]),
     ("21st", ["twenty", "first"]), ("3rd", ["third"]), ("rock-and-roll", ["rock", "and", "roll"]),
     ("&", ["and"]), ("x86", ["x", "eighty", "six"]),
+    ("Dr.", ["doctor"]), ("Mrs.", ["missus"]), ("vs.", ["versus"]), ("e.g.,", ["for", "example"]),
+    ("1990s", ["nineteen", "nineties"]), ("'90s", ["nineties"]), ("10:30", ["ten", "thirty"]),
+    ("9:05", ["nine", "oh", "five"]), ("5pm", ["five", "p", "m"]), ("$5.50", ["five", "dollars", "fifty"]),
+    ("$1", ["one", "dollar"]), ("£20", ["twenty", "pounds"]), ("-5", ["minus", "five"]),
+    ("Ummm,", ["um"]), ("uhh", ["uh"]), ("Hmmm...", ["hmm"]), ("erm", ["um"]), ("umbrella", ["umbrella"]),
+    ("1999-2001", ["nineteen", "ninety", "nine", "two", "thousand", "one"]), ("\u2014", []),
 ])
 def test_spoken_words(token, words):
     assert spoken_words(token) == words

@@ -8,8 +8,11 @@ import pytest
 from talkrig.cli import main
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.speech import find_words
+from talkrig.inference.phoneset import arpabet
+from talkrig.inference.words import Phone
 from talkrig.plugins.transcript import (TranscriptError, detect_format, read_timed_words,
                                         read_transcript_file)
+from talkrig.plugins.transcript.formats import read_words
 from talkrig.plugins.transcript.syllables import count_syllables, spread_words
 from talkrig.plugins.transcript.textgrid import read_textgrid, word_intervals
 
@@ -91,12 +94,49 @@ def test_json_words_round_trip(tmp_path, ten_seconds):
     ('[{"word": "hi", "start": "1s", "end": 2}]', "w.json", "w.json: item 1 ('hi'): \"start\" must be a number"),
     ('[{"word": "hi", "start": 2, "end": 1}]', "w.json", "w.json: item 1 ('hi'): needs 0 <= start <= end"),
     ('["hi"]', "w.json", "w.json: item 1 is a str, not an object"),
+    ('[{"word": "hi", "start": 1, "end": 2, "phones": "HH AY"}]', "w.json",
+     "w.json: item 1 ('hi'): \"phones\" must be a list"),
+    ('[{"word": "hi", "start": 1, "end": 2, "phones": [{"phone": "Q", "start": 1, "end": 2}]}]',
+     "w.json", "w.json: item 1 ('hi'): phone 1 must be an object with an ARPAbet \"phone\""),
+    ('[{"word": "hi", "start": 1, "end": 2, "phones": [{"phone": "AY", "start": 1}]}]',
+     "w.json", "w.json: item 1 ('hi') phone 1 has no \"end\""),
     ('File type = "ooTextFile"\nObject class = "Pitch"\n', "p.TextGrid", 'p.TextGrid: not a TextGrid'),
 ])
 def test_malformed_transcripts(text, name, message):
     with pytest.raises(TranscriptError) as error:
         read_timed_words(text, name)
     assert str(error.value).startswith(message)
+
+
+def test_textgrid_phones_tier_gives_each_word_its_phones(mfa_textgrid, scott2_textgrid):
+    text = read_transcript_file(mfa_textgrid)
+    words = find_words(decode_audio(np.zeros(27 * 16000, np.float32)), "auto", text,
+                       {"transcript_name": "acoustic_corpus.TextGrid"})
+    tiers = {t.name: t for t in read_textgrid(text)}
+    labels = [p for _, _, p in tiers["phones"].items if p]
+    assert [p.phone for w in words for p in w.phones] == [p.rstrip("012") for p in labels]
+    assert all(w.start <= p.start <= p.end <= w.end for w in words for p in w.phones)
+    assert [p.phone for p in words[0].phones] == ["DH", "IH", "S"]  # "this", stress digits gone
+    scott = read_words(read_transcript_file(scott2_textgrid), "2_scott_0_2_2.TextGrid")
+    five = next(w for w in scott if w.word == "5")
+    assert five.phones == ()  # the aligner did not know "5" ("spn"): no phones rather than wrong ones
+    assert sum(bool(w.phones) for w in scott) == len(scott) - 1
+
+
+def test_textgrid_phones_in_ipa_become_arpabet():
+    grid = ('File type = "ooTextFile"\nObject class = "TextGrid"\n\n0\n1\n<exists>\n2\n'
+            '"IntervalTier"\n"words"\n0\n1\n2\n0\n0.5\n"ship"\n0.5\n1\n""\n'
+            '"IntervalTier"\n"phones"\n0\n1\n4\n0\n0.1\n"ʃ"\n0.1\n0.3\n"ɪ"\n0.3\n0.5\n"pʰ"\n0.5\n1\n"sil"\n')
+    (word,) = read_words(grid, "ipa.TextGrid")
+    assert word.phones == (Phone("SH", 0.0, 0.1), Phone("IH", 0.1, 0.3), Phone("P", 0.3, 0.5))
+    assert [arpabet(x) for x in ("AH0", "ah", "tʃ", "iː", "sp", "", "Q")] == ["AH", "AH", "CH", "IY", None, None, None]
+
+
+def test_json_phones_round_trip(ten_seconds):
+    data = [{"word": "ma", "start": 1.0, "end": 1.4,
+             "phones": [{"phone": "M", "start": 1.0, "end": 1.1}, {"phone": "AA1", "start": 1.1, "end": 1.4}]}]
+    (word,) = find_words(ten_seconds, "auto", json.dumps(data))
+    assert word.phones == (Phone("M", 1.0, 1.1), Phone("AA", 1.1, 1.4))
 
 
 def test_format_detection():
@@ -125,7 +165,9 @@ def test_cli_reads_a_textgrid_file(capsys, scott2_wav, scott2_textgrid):
     assert main(["words", str(scott2_wav), "--transcript", str(scott2_textgrid), "--json"]) == 0
     words = json.loads(capsys.readouterr().out)
     assert len(words) == 201
-    assert words[0] == {"word": "so", "start": 1.45, "end": 1.87, "confidence": 1.0}
+    assert words[0] == {"word": "so", "start": 1.45, "end": 1.87, "confidence": 1.0,
+                        "phones": [{"phone": "S", "start": 1.45, "end": 1.64},
+                                   {"phone": "OW", "start": 1.64, "end": 1.87}]}
 
 
 def test_cli_reports_a_broken_transcript_file(capsys, tmp_path, scott2_wav):

@@ -10,6 +10,7 @@ Endpoints (all under /v1; all but health need ``Authorization: Bearer <token>``)
 - ``GET /backends`` generators with their option schemas, speech engines
 - ``GET /health`` name, version, limits; with the token also jobs, models, failed plugins
 - ``POST /capture`` a video -> takes (see ``capture_jobs``), with the same job life cycle
+- ``/live`` WebSocket: PCM audio in, frames out as the voice arrives (see live.py)
 """
 
 import asyncio
@@ -34,6 +35,7 @@ from .capture_jobs import capture_router, capture_runner
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
 from .job_options import FIELDS, parse_options
+from .live import add_live_route
 from .jobs import JobRunner
 from .logs import RequestLog, kv
 from .settings import ServerSettings
@@ -204,7 +206,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         return runner.cancel(job_id)
 
     @api.get("/jobs/{job_id}/result", response_model=schemas.JobResultInfo,
-             responses={404: ERRORS[404], 409: ERRORS[409]})
+             response_model_exclude_none=True, responses={404: ERRORS[404], 409: ERRORS[409]})
     def result(job_id: str):
         """Words (JSON) and motion facts of a done job; 409 while it runs or if it failed."""
         out = runner.result(job_id)
@@ -229,6 +231,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
     app.include_router(api)
     app.include_router(capture_router(settings, captures, f"/{API_VERSION}"),
                        dependencies=[Depends(require_token)], responses={401: ERRORS[401]})
+    add_live_route(app, settings, catalog, prefix=f"/{API_VERSION}")
     return app
 
 

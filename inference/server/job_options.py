@@ -19,7 +19,7 @@ from ..pipeline import GenerateOptions, check_seed
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
-          "initial_pose", "calm")
+          "initial_pose", "calm", "face", "face_options")
 KEYPOSE_MODES = ("default", "none")
 
 
@@ -62,6 +62,7 @@ def parse_options(raw, catalog, data_dir):
         backend_options=_backend_options(generator, given.get("backend_options") or {}, data_dir),
         initial_pose=_initial_pose(given.get("initial_pose")),
         calm=_calm(given.get("calm", defaults.calm)),
+        **_face(given.get("face", defaults.face), given.get("face_options") or {}),
     )
 
 
@@ -159,6 +160,22 @@ def _initial_pose(value):
         raise OptionsError(f"option 'initial_pose' must be {NUM_JOINTS} [x, y, z] axis-angle "
                            "triples (radians) in SMPL-X joint order, or null")
     return pose
+
+
+def _face(name, given):
+    """{"face", "face_options"}: a face model name (or "none") and its options, checked now."""
+    from ..face import face_models, resolve_face
+
+    if not isinstance(name, str):
+        raise OptionsError(f"option 'face' must be a face model name or \"none\", got {name!r}")
+    if not isinstance(given, dict):
+        raise OptionsError(f"option 'face_options' must be a JSON object, got {type(given).__name__}")
+    try:
+        resolve_face(name, given)
+    except PluginError as exc:
+        valid = ["none", *(n for n, e in face_models().items() if e.available)]
+        raise OptionsError(str(exc), valid=valid) from None
+    return {"face": name.strip().lower(), "face_options": dict(given)}
 
 
 def _backend_options(generator, given, data_dir):

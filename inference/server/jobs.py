@@ -46,7 +46,7 @@ class JobResult:
     """What a finished job hands back: the motion as BEAT2 npz bytes and the words."""
 
     npz: bytes
-    words: list  # [{"word", "start", "end", "confidence"}]
+    words: list  # [{"word", "start", "end", "confidence"[, "phones"]}]
     fps: float
     n_frames: int
     duration: float  # seconds of motion

@@ -33,11 +33,19 @@ class JobStatus(BaseModel):
     expires_in: float | None = Field(None, description="seconds until a finished job is freed")
 
 
+class PhoneOut(BaseModel):
+    phone: str = Field(description="ARPAbet symbol without stress digit")
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+
+
 class WordOut(BaseModel):
     word: str
     start: float = Field(description="seconds")
     end: float = Field(description="seconds")
     confidence: float
+    phones: list[PhoneOut] | None = Field(None, description="the word's phones, for words "
+                                                            "aligned or read with them")
 
 
 class MotionLink(BaseModel):

@@ -13,20 +13,30 @@ projection (``ResidualConvNet``), all working frame by frame over time:
 
 Deviations from the paper: residual blocks are dilated (1, 2, 4, 8) for a two-second receptive
 field; the decoder also predicts the 100 expression coefficients; normalisation of the mel input
-and of the pose output is built into the networks.
+and of the pose output is built into the networks. And the motion-specific code is slow: the
+posterior mean and log-variance, and the mapped code, pass through a fixed temporal Gaussian
+(``code_sigma`` frames). A per-frame 16-D code can describe the whole pose by itself, so the
+decoder learned to ignore the shared code (the paper's degenerate solution: on 45 s of data the
+alignment loss then shrank both shared codes to a constant, and every recording gave the same
+motion). A code that can only change over about a second can carry the manner of a gesture
+(where the hands are held, how wide) but not its timing, which must come from the audio.
 """
 
 import torch
 from torch import nn
 
+from ..neural.smoothing import gaussian_kernel
 from ..neural.training.blocks import ResidualConvNet
 
 CODE = 16
 
 
 class Audio2Gestures(nn.Module):
-    def __init__(self, input_mean, input_std, pose_mean, pose_std, channels=128, code=CODE):
+    def __init__(self, input_mean, input_std, pose_mean, pose_std, channels=128, code=CODE,
+                 code_sigma=0.0):
         super().__init__()
+        taps = torch.from_numpy(gaussian_kernel(code_sigma))
+        self.register_buffer("code_taps", taps.expand(code, 1, len(taps)).clone())
         self.register_buffer("input_mean", input_mean.clone())
         self.register_buffer("input_std", input_std.clone())
         self.register_buffer("pose_mean", pose_mean.clone())
@@ -44,14 +54,27 @@ class Audio2Gestures(nn.Module):
         """(B, T, 64) log-mel -> (B, T, 16) shared code."""
         return self.audio_encoder((mel - self.input_mean) / self.input_std)
 
+    def slow(self, code):
+        """(B, T, 16) code low-passed over time by the fixed Gaussian (edges repeated)."""
+        r = self.code_taps.shape[-1] // 2
+        if r == 0:
+            return code
+        x = nn.functional.pad(code.transpose(1, 2), (r, r), mode="replicate")
+        return nn.functional.conv1d(x, self.code_taps, groups=self.code).transpose(1, 2)
+
     def encode_motion(self, poses):
-        """(B, T, D) pose vectors -> shared code, specific mean, specific log-variance."""
+        """(B, T, D) pose vectors -> shared code, slow specific mean and log-variance."""
         out = self.motion_encoder((poses - self.pose_mean) / self.pose_std)
-        return out[..., :self.code], out[..., self.code:2 * self.code], out[..., 2 * self.code:]
+        c = self.code
+        return out[..., :c], self.slow(out[..., c:2 * c]), self.slow(out[..., 2 * c:])
+
+    def slow_noise(self, like):
+        """Unit-variance Gaussian noise shaped like ``like`` that changes as slowly as the code."""
+        return self.slow(torch.randn_like(like)) / self.code_taps[0, 0].square().sum().sqrt()
 
     def map_noise(self, noise):
-        """(B, T, 16) Gaussian noise -> (B, T, 16) motion-specific code."""
-        return self.mapping(noise)
+        """(B, T, 16) Gaussian noise -> (B, T, 16) slow motion-specific code."""
+        return self.slow(self.mapping(noise))
 
     def decode(self, shared, specific):
         """Shared and specific codes -> (B, T, D) pose vectors."""

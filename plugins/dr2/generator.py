@@ -16,6 +16,7 @@ from ...inference.windows import run_windows
 from ..neural.generator import NeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
+from .state import state_noise
 
 
 class DR2Generator(NeuralGenerator):
@@ -26,8 +27,8 @@ class DR2Generator(NeuralGenerator):
     options = (
         model_option("dr2"),
         Option("variety", "float", default=0.2, min=0.0, max=0.5,
-               help="seeded noise on each window's starting pose, in standard deviations of "
-                    "each pose entry (trained on 0.1-0.3); 0 continues deterministically"),
+               help="seeded noise on each window's starting pose (standard deviation of the "
+                    "rotation entries; trained on 0.1-0.3); 0 continues deterministically"),
     )
 
     def generate(self, request):
@@ -54,5 +55,5 @@ class DR2Generator(NeuralGenerator):
             starts = model.array("start_poses")
             pose = starts[request.rng("dr2", "start").integers(len(starts))]
         sigma = float(self.option(request, "variety"))
-        noise = request.rng("dr2", "noise", window.index).standard_normal(pose.shape)
-        return (pose + sigma * noise * model.array("pose_std")).astype(np.float32)
+        noise = state_noise(request.rng("dr2", "noise", window.index), sigma, model.layout)
+        return (pose + noise).astype(np.float32)

@@ -44,6 +44,8 @@ class MatchingGenerator(Generator):
     supports_initial_pose = True
     native_fps = 30.0
     window_seconds = 10.0
+    streaming = True
+    stream_replan_seconds = 4.0  # live: segments carry on between calls; the state follows the anchor
     options = (
         Option("library", "path", None, "folder of takes: NAME.npz (SMPL-X) with NAME.wav beside it",
                required=True),
@@ -61,6 +63,8 @@ class MatchingGenerator(Generator):
         if state is None:
             state = _State(request, {**{o.name: o.default for o in self.options}, **request.options})
             window.state["matching"] = state
+        elif request.streaming:  # live: match and move the jaw against the audio heard since
+            state.hear(request)
         return state.render(window)
 
 
@@ -76,22 +80,30 @@ class _State:
         if not np.any(self.remaining >= int(MIN_SEGMENT * self.fps)):
             raise LibraryError(f"matching library {self.lib.folder}: nothing left to match from after "
                                f"excluding {', '.join(exclude) or 'nothing'}")
-        self.target = audio_features(request.features)
-        self.energy = _energy(request.features)
-        self.boundaries = _boundaries(request.features, request.n_frames, self.fps)
+        self.hear(request)
         self.rng = request.rng("matching")
         self.temperature = 0.12 * float(options.get("variety", 1.0))
         self.planted = options.get("root", "planted") == "planted"
         self.cursor = -1  # last library frame played
+        self.live = bool(request.streaming)
+        self.pending = None  # live: (output frame it starts at, Motion) of the segment playing
         self.recent = []  # (output frame, library start) of recent choices
-        self.n_frames = request.n_frames
         self.mouth_dir = mouth_direction(self.lib.expressions.shape[1])
         norm = np.linalg.norm(self.mouth_dir)
         self.mouth_unit = self.mouth_dir / norm if norm > 0 else self.mouth_dir
         self.lib_sq = np.concatenate([[0.0], np.cumsum(np.sum(self.lib.audio.astype(np.float64) ** 2, 1))])
 
+    def hear(self, request):
+        """Take the request's audio features (again, when a live stream has heard more)."""
+        self.target = audio_features(request.features)
+        self.energy = _energy(request.features)
+        self.boundaries = _boundaries(request.features, request.n_frames, self.fps)
+        self.n_frames = request.n_frames
+
     def render(self, window):
         """Motion for the window's frames; the window's own seam is the driver's to blend."""
+        if self.live:
+            return self._face(self._play(window), window.start)
         parts = []
         previous = window.previous
         t = window.start
@@ -108,6 +120,34 @@ class _State:
         motion = Motion.concatenate(parts)
         return self._face(motion, window.start)
 
+    def _play(self, window):
+        """Live: the window's frames from the segment playing; a new segment (picked from the
+        audio heard just before it, see _heard_cost) when it has played out. The joins are the
+        stream driver's to fade."""
+        parts, t = [], window.start
+        while t < window.stop:
+            if self.pending is None or t >= self.pending[0] + self.pending[1].n_frames:
+                end = max(self._next_boundary(t), t + 1)
+                previous = parts[-1] if parts else window.previous
+                self.pending = (t, self._segment(t, end, previous)[0])
+            start, segment = self.pending
+            stop = min(window.stop, start + segment.n_frames)
+            parts.append(segment[t - start:stop - start])
+            t = stop
+        return Motion.concatenate(parts)
+
+    def _heard_cost(self, t, n):
+        """Live: (N,) cost of playing on from each library frame s, by how well the audio heard
+        just before ``t`` matches the library's audio just before s (the audio after ``t`` is
+        not known yet)."""
+        back = min(t, n, self.target.shape[0] - 1)
+        cost = np.full(self.lib.n_frames, np.inf)
+        if back < 2:
+            return np.where(self.remaining > 0, 0.0, np.inf)
+        before = self._audio_cost(t - back, back)
+        cost[back:] = before[:self.lib.n_frames - back]
+        return cost
+
     def _next_boundary(self, t):
         lo, hi = t + int(MIN_SEGMENT * self.fps), t + int(MAX_SEGMENT * self.fps)
         b = self.boundaries
@@ -120,7 +160,7 @@ class _State:
         """Library frames for output frames [t, end) and whether they continue the last ones."""
         n = end - t
         lib = self.lib
-        cost = self._audio_cost(t, n)
+        cost = self._heard_cost(t, n) if self.live else self._audio_cost(t, n)
         valid = self.remaining >= n
         if previous is not None:
             if self.cursor >= 0:  # the motion so far ends on this library frame
@@ -130,7 +170,7 @@ class _State:
                 cur_p, cur_v = p[-1], v[-1]
             cost = cost + POSE_WEIGHT * np.sum((lib.pose_features - cur_p) ** 2, axis=1)
             cost = cost + VELOCITY_WEIGHT * np.sum((lib.velocities - cur_v) ** 2, axis=1)
-        nxt = self.cursor + 1
+        nxt = self.cursor + 1 if self.cursor >= 0 or not self.live else -1
         if 0 <= nxt < lib.n_frames and valid[nxt]:
             cost[nxt] -= CONTINUE_BONUS
         self.recent = [(f, s) for f, s in self.recent if t - f < REPEAT_SECONDS * self.fps]

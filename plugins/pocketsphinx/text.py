@@ -8,6 +8,7 @@ dictionary pieces and letter rules, which is close enough to time them.
 """
 
 import re
+import unicodedata
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
@@ -16,28 +17,60 @@ _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hu
 _ORDINAL = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
             "nine": "ninth", "twelve": "twelfth"}
 _SYMBOLS = {"&": "and", "%": "percent", "+": "plus", "@": "at", "=": "equals"}
+_CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
+               "€": ("euro", "euros", "cent", "cents")}
+# Abbreviations read as words (written with or without the full stop).
+_ABBREVIATIONS = {"dr": ["doctor"], "mr": ["mister"], "mrs": ["missus"], "ms": ["miz"],
+                  "prof": ["professor"], "jr": ["junior"], "sr": ["senior"], "st": ["saint"],
+                  "mt": ["mount"], "vs": ["versus"], "etc": ["et", "cetera"], "approx": ["approximately"],
+                  "e.g": ["for", "example"], "i.e": ["that", "is"]}
+_ALWAYS_SHORT = ("vs", "etc", "dr", "mr", "mrs")  # abbreviations even without the full stop
+# Hesitations however they are spelt ("ummm", "uhh", "hmmm", "erm"): the dictionary's word.
+_FILLERS = ((re.compile(r"u+h+m+|u+m+|e+r+m+"), "um"), (re.compile(r"u+h+"), "uh"),
+            (re.compile(r"h+m+"), "hmm"), (re.compile(r"m+h+m+"), "mhm"), (re.compile(r"a+h+"), "ah"))
 
 
 def tokenize(script):
     """The written tokens of ``script`` that carry speech (pure punctuation dropped)."""
-    return [t for t in script.replace("\u2019", "'").split() if _spoken_core(t)]
+    return list(iter_tokens(script))
+
+
+def iter_tokens(script):
+    """:func:`tokenize` one token at a time (a long script is read with progress)."""
+    return (t for t in script.replace("\u2019", "'").split() if _spoken_core(t))
 
 
 def spoken_words(token):
     """The lower-case words a written token is spoken as: "5" -> ["five"], "Don't," -> ["don't"],
-    "rock-and-roll" -> ["rock", "and", "roll"], "$20" -> ["twenty", "dollars"]."""
+    "rock-and-roll" -> ["rock", "and", "roll"], "$20" -> ["twenty", "dollars"], "Dr." ->
+    ["doctor"], "1990s" -> ["nineteen", "nineties"], "Ummm," -> ["um"]."""
     core = _spoken_core(token).lower()
+    abbreviation = _ABBREVIATIONS.get(core.rstrip("."))
+    written_short = token.rstrip(",;:!?").endswith(".") or core.rstrip(".") in _ALWAYS_SHORT
+    if abbreviation and written_short:
+        return list(abbreviation)
     words = []
-    for part in re.split(r"[-/\u2013\u2014_]+", core):
+    for part in re.split(r"[/\u2013\u2014_]+|(?<=\w)-(?=\w|\$)", core):
         part = part.strip("'")
         if not part:
             continue
         if part in _SYMBOLS:
             words.append(_SYMBOLS[part])
-        elif re.fullmatch(r"\$?\d[\d,]*(\.\d+)?%?", part):
+        elif re.fullmatch(r"-?[$£€]?\d[\d,]*(\.\d+)?%?", part):
             words.extend(_read_number(part))
         elif re.fullmatch(r"\d+(st|nd|rd|th)", part):
             words.extend(_ordinal(number_words(int(re.sub(r"\D", "", part)))))
+        elif re.fullmatch(r"'?\d+0s", part):
+            words.extend(_decade(part.strip("'")))
+        elif re.fullmatch(r"\d{1,2}:\d\d", part):
+            hours, minutes = (int(x) for x in part.split(":"))
+            words.extend(number_words(hours) + (["o'clock"] if minutes == 0 else
+                                                 (["oh"] if minutes < 10 else []) + number_words(minutes)))
+        elif re.fullmatch(r"\d{1,2}[ap]\.?m\.?", part):  # 5pm, 5p.m.
+            hour = int(re.match(r"\d+", part).group())
+            words.extend(number_words(hour) + ["a" if "a" in part else "p", "m"])
+        elif any(pattern.fullmatch(part) for pattern, _ in _FILLERS):
+            words.append(next(word for pattern, word in _FILLERS if pattern.fullmatch(part)))
         else:
             for piece in re.findall(r"[a-z']+|\d+", part):
                 piece = piece.strip("'")
@@ -72,23 +105,47 @@ def _year_words(n):
 
 
 def _read_number(text):
-    dollars = text.startswith("$")
+    """Words for "1990", "-3", "3.5%", "$5.50", "£20", "1,250"."""
+    negative = text.startswith("-")
+    text = text.lstrip("-")
+    currency = _CURRENCIES.get(text[:1])
     percent = text.endswith("%")
-    digits = text.strip("$%").replace(",", "")
+    digits = text.strip("$£€%").replace(",", "")
     whole, _, fraction = digits.partition(".")
     value = int(whole or 0)
-    plain = not (dollars or percent or fraction or "," in text)
+    plain = not (currency or percent or fraction or "," in text or negative)
     if plain and len(whole) == 4 and 1100 <= value < 2100:
         words = _year_words(value)
     else:
         words = number_words(value)
+    if currency and len(fraction) == 2:  # $5.50: five dollars fifty (cents)
+        unit, units, _, _ = currency
+        words.append(unit if value == 1 else units)
+        cents = number_words(int(fraction)) if int(fraction) else []
+        return (["minus"] if negative else []) + words + cents
     if fraction:
         words += ["point"] + [_ONES[int(d)] for d in fraction]
     if percent:
         words.append("percent")
-    if dollars:
-        words.append("dollar" if value == 1 and not fraction else "dollars")
-    return words
+    if currency:
+        words.append(currency[0] if value == 1 and not fraction else currency[1])
+    return (["minus"] if negative else []) + words
+
+
+def _decade(text):
+    """ "1990s" -> nineteen nineties, "90s" -> nineties, "2000s" -> two thousands."""
+    value = int(text[:-1])
+    words = _year_words(value) if value >= 1000 else number_words(value)
+    return _plural(words)
+
+
+def _plural(words):
+    last = words[-1]
+    if last.endswith("y"):
+        return words[:-1] + [last[:-1] + "ies"]
+    if last == "oh":
+        return words
+    return words[:-1] + [last + ("es" if last.endswith("x") else "s")]
 
 
 def _ordinal(words):
@@ -100,9 +157,19 @@ def _ordinal(words):
     return words[:-1] + [last + "th"]
 
 
+def _plain_letters(text):
+    """Accents taken off letters ("café" -> "cafe"); other characters kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _spoken_core(token):
-    """The token without surrounding punctuation (keeps $ and % that are read aloud)."""
-    return re.sub(r"^[^\w$&@]+|[^\w%'&@]+$", "", token.replace("\u2019", "'"))
+    """The token without surrounding punctuation (keeps $, £, €, % and a leading minus that
+    are read aloud, and the inner full stops of "e.g."), accents taken off its letters."""
+    token = _plain_letters(token)
+    core = re.sub(r"^[^\w$£€&@-]+|[^\w%'&@]+$", "", token.replace("\u2019", "'"))
+    core = re.sub(r"^-+(?!\d)", "", core)
+    return core
 
 
 # --- pronunciations for words missing from the dictionary ------------------------------------

@@ -7,7 +7,7 @@ against jaw opening on a real take), which follows the same envelope.
 
 import numpy as np
 
-from ...motion.mouth import MOUTH_EXPRESSIONS
+from ...motion.mouth import mouth_direction  # noqa: F401 (the generators' import point)
 
 JAW_REST = 0.01  # radians: lips just apart
 JAW_MAX = 0.17  # radians at loud open vowels
@@ -26,11 +26,3 @@ def jaw_angle(mouth):
     """Jaw rotation about x (radians, positive opens) for a mouth opening 0..1."""
     return JAW_REST + JAW_MAX * np.asarray(mouth)
 
-
-def mouth_direction(n_expressions):
-    """(E,) the mouth-opening direction in the first E expression coefficients (may be zero)."""
-    d = np.zeros(n_expressions)
-    for k, coef in MOUTH_EXPRESSIONS.items():
-        if k < n_expressions:
-            d[k] = coef
-    return d

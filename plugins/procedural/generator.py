@@ -2,6 +2,7 @@
 
 import logging
 
+from ...inference.activity import loudness
 from ...inference.generators import Generator
 from ...inference.options import Option
 from .plan import make_plan
@@ -26,6 +27,8 @@ class ProceduralGenerator(Generator):
     supports_initial_pose = True
     native_fps = None
     window_seconds = 10.0
+    streaming = True
+    stream_replan_seconds = 0.5
     options = (
         Option("energy", "float", 1.0, "size of the gestures (0 keeps the hands at rest)", 0.0, 2.0),
         Option("gesture_rate", "float", 1.0, "how often the hands gesture and beat", 0.1, 2.0),
@@ -47,4 +50,6 @@ class ProceduralGenerator(Generator):
             ctx = make_context(request.fps, plan, prosody, request.rng("noise"), options)
             window.state["procedural"] = ctx
             log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
+        elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
+            ctx.prosody.energy = loudness(request.features, request.n_frames)
         return render(ctx, window.start, window.stop)

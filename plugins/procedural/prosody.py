@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...inference.activity import phrases as find_phrases
-from ...inference.activity import moving_average, speech_activity
+from ...inference.activity import loudness_and_speech, moving_average
 
 # Words that rarely carry a beat gesture (function words).
 _FUNCTION_WORDS = frozenset(
@@ -51,10 +51,7 @@ class Prosody:
 def analyse(features, words, n_frames, fps, rate=1.0):
     """Prosody of a recording: features (AudioFeatures at ``fps``), words (may be empty)."""
     idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
-    rms = np.asarray(features.rms, np.float64)[idx]
-    scale = np.percentile(rms, 95) if rms.size else 0.0
-    energy = np.clip(rms / scale, 0.0, 1.5) if scale > 1e-6 else np.zeros(n_frames)
-    speech = speech_activity(features, words)[idx]
+    energy, speech = loudness_and_speech(features, words, n_frames)
     pitch = _pitch_contour(np.asarray(features.f0, np.float64)[idx], np.asarray(features.voiced, bool)[idx], fps)
     phrases = find_phrases(speech, fps)
     beats, strength = _beats(features, energy, pitch, speech, words, fps, rate)

@@ -5,7 +5,8 @@ import os
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
 from .subtitles import looks_like_srt, looks_like_vtt, read_srt, read_vtt
-from .textgrid import looks_like_textgrid, word_intervals
+from ...inference.words import Word
+from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".json": "json"}
@@ -34,20 +35,28 @@ def detect_format(text, name=None):
 
 def read_timed_words(text, name=None):
     """[(word, start, end, confidence)] from a timed transcript, sorted by start."""
+    return [(w.word, w.start, w.end, w.confidence) for w in read_words(text, name)]
+
+
+def read_words(text, name=None):
+    """The Words of a timed transcript, sorted by start, with their phones where the file has
+    them (a TextGrid's phones tier, "phones" in JSON words)."""
     source = name or "transcript"
     kind = detect_format(text, name)
     if kind == "textgrid":
-        rows = [(w, s, e, 1.0) for s, e, w in word_intervals(text, source)]
+        intervals = word_intervals(text, source)
+        phones = word_phones(text, intervals, source)
+        rows = [Word(w, s, e, 1.0, p) for (s, e, w), p in zip(intervals, phones)]
     elif kind == "srt":
-        rows = [(w, s, e, 1.0) for w, s, e in read_srt(text, source)]
+        rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
     elif kind == "vtt":
-        rows = [(w, s, e, 1.0) for w, s, e in read_vtt(text, source)]
+        rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
     elif kind == "json":
         rows = read_json_words(text, source)
     else:
         raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT or JSON "
                                       "word list); a plain script is timed by the pocketsphinx engine")
-    return sorted(rows, key=lambda r: (r[1], r[2]))
+    return sorted(rows, key=lambda w: (w.start, w.end))
 
 
 def read_transcript_file(path):

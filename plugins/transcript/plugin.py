@@ -1,9 +1,8 @@
 """The `transcript` speech engine: words with the times the user already has."""
 
 from ...inference.speech import SpeechPlugin
-from ...inference.words import Word
 from .errors import TranscriptError
-from .formats import detect_format, read_timed_words
+from .formats import detect_format, read_words
 
 # A word may start this long after the audio ends (rounding in hand-made files) before the
 # transcript is taken to belong to another recording.
@@ -12,9 +11,10 @@ END_TOLERANCE = 0.5
 
 class TranscriptSpeech(SpeechPlugin):
     name = "transcript"
-    description = ("Reads word times you already have: Praat TextGrid (words tier), SRT or "
-                   "WebVTT subtitles (word- or line-level; lines are spread over their words by "
-                   "syllable count), or a JSON list of {word, start, end}.")
+    description = ("Reads word times you already have: Praat TextGrid (words tier, and phones "
+                   "from its phones tier), SRT or WebVTT subtitles (word- or line-level; lines "
+                   "are spread over their words by syllable count), or a JSON list of "
+                   "{word, start, end[, phones]}.")
     reads_timed = True
     options_schema = {
         "transcript_name": {"type": "string",
@@ -30,10 +30,10 @@ class TranscriptSpeech(SpeechPlugin):
         name = (options or {}).get("transcript_name") or "transcript"
         if not transcript or not transcript.strip():
             raise TranscriptError(name, "the transcript engine needs a transcript with word times")
-        rows = read_timed_words(transcript, name)
-        for word, start, _end, _conf in rows:
-            if start > audio.duration + END_TOLERANCE:
-                raise TranscriptError(name, f"'{word}' starts at {start:.2f} s, after the end of "
-                                            f"{audio.name} ({audio.duration:.2f} s): is this the "
-                                            "transcript of another recording?")
-        return [Word(w, s, e, c) for w, s, e, c in rows]
+        words = read_words(transcript, name)
+        for word in words:
+            if word.start > audio.duration + END_TOLERANCE:
+                raise TranscriptError(name, f"'{word.word}' starts at {word.start:.2f} s, after the "
+                                            f"end of {audio.name} ({audio.duration:.2f} s): is this "
+                                            "the transcript of another recording?")
+        return words

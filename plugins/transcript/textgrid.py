@@ -8,6 +8,8 @@ walks them, so either form parses the same way.
 import re
 from dataclasses import dataclass
 
+from ...inference.phoneset import PAUSES, arpabet
+from ...inference.words import Phone
 from .errors import TranscriptError
 
 _TOKEN = re.compile(
@@ -79,6 +81,32 @@ def word_intervals(text, source="TextGrid"):
         raise TranscriptError(source, "the TextGrid has no interval tier with words")
     tier = next((t for t in tiers if t.name.strip().lower() in ("words", "word")), tiers[0])
     return [(s, e, w.strip()) for s, e, w in tier.items if w.strip()]
+
+
+def word_phones(text, words, source="TextGrid"):
+    """For each (start, end, word) of ``words``: the tuple of Phone of the TextGrid's phones tier
+    (named "phones" or "phone") whose middle lies inside the word; () when the file has no
+    phones tier, or when one of the word's labels is not a phone (MFA's "spn" for a word it
+    did not know, an unknown symbol): partial phones would put the mouth wrong."""
+    tier = next((t for t in read_textgrid(text, source) if t.kind == "IntervalTier"
+                 and t.name.strip().lower() in ("phones", "phone")), None)
+    if tier is None:
+        return [() for _ in words]
+    labelled = [(s, e, label.strip()) for s, e, label in tier.items if label.strip().lower() not in PAUSES]
+    middles = [(s + e) / 2 for s, e, _ in labelled]
+    result, first = [], 0
+    for start, end, _ in words:
+        while first < len(middles) and middles[first] < start:
+            first += 1
+        last = first
+        while last < len(middles) and middles[last] <= end:
+            last += 1
+        symbols = [arpabet(label) for _, _, label in labelled[first:last]]
+        if symbols and None not in symbols:
+            result.append(tuple(Phone(p, s, e) for p, (s, e, _) in zip(symbols, labelled[first:last])))
+        else:
+            result.append(())
+    return result
 
 
 def _values(text):

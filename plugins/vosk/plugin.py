@@ -45,7 +45,7 @@ class VoskSpeech(SpeechPlugin):
             return f"no model: set {ENV_VAR} or the 'model' option to a model folder from {MODELS_PAGE}"
         return _model_problem(path)
 
-    def words(self, audio, transcript=None, options=None):
+    def words(self, audio, transcript=None, options=None, progress=None):
         reason = self.unavailable(options)
         if reason:
             raise SpeechError(f"vosk: {reason}")
@@ -63,6 +63,8 @@ class VoskSpeech(SpeechPlugin):
         for i in range(0, len(pcm), CHUNK_BYTES):
             if recognizer.AcceptWaveform(pcm[i:i + CHUNK_BYTES]):
                 results.append(recognizer.Result())
+            if progress is not None:  # also where a cancelled job stops
+                progress(min(1.0, (i + CHUNK_BYTES) / len(pcm)))
         results.append(recognizer.FinalResult())
         words = []
         for text in results:

@@ -1,6 +1,7 @@
 """Motion losses on pose vectors: geodesic rotation error, L1 joint positions (forward
 kinematics of the neutral skeleton, metres, root-relative) and speeds (per frame), L1
-expressions; each optionally relaxed by a margin (Audio2Gestures' relaxed motion loss)."""
+expressions; each optionally relaxed by a margin (Audio2Gestures' relaxed motion loss). And the
+alignment of a motion code with an audio code."""
 
 import torch
 
@@ -27,9 +28,10 @@ class MotionLoss(torch.nn.Module):
             rot, pos = self.kinematics(vectors)
         return {"vectors": vectors, "rot": rot, "pos": pos}
 
-    def forward(self, pred, target, relax=0.0):
+    def forward(self, pred, target, relax=0.0, kinetic=False):
         """{"geodesic", "position", "speed", "expressions"}: mean errors, each lowered by
-        ``relax`` and floored at zero (relax = 0: plain errors)."""
+        ``relax`` and floored at zero (relax = 0: plain errors); with ``kinetic`` also
+        "kinetic", the ``kinetic_mismatch`` of the two."""
         if not isinstance(target, dict):
             target = self.target(target)
         rot, pos = self.kinematics(pred)
@@ -46,4 +48,42 @@ class MotionLoss(torch.nn.Module):
         if self.layout.n_expressions:
             r = self.layout.rot_dim
             terms["expressions"] = margin((pred[..., r:] - target["vectors"][..., r:]).abs())
+        if kinetic:
+            terms["kinetic"] = kinetic_mismatch(pos, target["pos"])
         return terms
+
+
+def kinetic_mismatch(pred_positions, target_positions, joints=22, eps=1e-5):
+    """How differently two sets of windows move, whatever the gestures: the mean over windows
+    and over speed, acceleration and jerk of |log(pred / target)|, each the mean magnitude of
+    that derivative of the body joints' positions over the window.
+
+    pred_positions, target_positions : (B, T, 55, 3) root-relative positions, T >= 4.
+
+    A generator trained on its windows' frame-by-frame errors alone regresses to the mean: it
+    moves too little on new audio and its leftover frame-to-frame noise makes it jerky. This
+    term asks each window to move as much and as smoothly as its real counterpart without
+    asking for the same gestures (0 when the three magnitudes match).
+    """
+    def magnitudes(p):
+        v = p[:, 1:, :joints] - p[:, :-1, :joints]
+        a = v[:, 1:] - v[:, :-1]
+        j = a[:, 1:] - a[:, :-1]
+        return torch.stack([d.norm(dim=-1).mean(dim=(1, 2)) for d in (v, a, j)], -1)
+
+    with torch.no_grad():
+        target = magnitudes(target_positions)
+    return (torch.log(magnitudes(pred_positions) + eps) - torch.log(target + eps)).abs().mean()
+
+
+def pull_onto_audio(motion_code, audio_code):
+    """Mean L1 distance that moves a motion encoder's code onto the audio encoder's code of the
+    same frames, and never the audio code (no gradient flows into ``audio_code``).
+
+    Audio2Gestures (shared codes) and DR² (latent sequences) align the two codes with an L1
+    term that trains both encoders. On a minute of data that term is met most cheaply by both
+    codes shrinking to one constant vector: alignment perfect, codes empty, and the decoders
+    learn to ignore the audio. Pulling only the motion code, the audio code is shaped by the
+    reconstructions alone and cannot collapse, and motion is embedded where audio would be.
+    """
+    return (motion_code - audio_code.detach()).abs().mean()

@@ -1,0 +1,273 @@
+"""Live: the rig gestures while the voice plays, streamed from the server.
+
+The **Live** toggle streams the voice-over (the panel's sound strip or file) to the server's
+live WebSocket in real time from a worker thread, and a timer on Blender's main thread, at the
+scene's frame rate, puts the newest frame on the armature (retargeted by the same code as a
+bake); in the interface the scene plays from the audio's start so the voice is heard. When
+the audio ends (or Live is pressed again) the performance is, if Record is on, baked into a
+new Action through the bake path (addon/bake.py) as one undo step.
+
+    session = start(context)   # LiveError saying what to fix
+    session.tick()             # the timer; returns the next interval or None when over
+"""
+
+import logging
+
+import bpy
+
+from ..motion.errors import TalkrigError
+from . import runtime
+
+log = logging.getLogger(__name__)
+
+CHUNK_MS = 40
+_session = None  # the running LiveSession, if any
+
+
+def running():
+    return _session is not None and not _session.over
+
+
+def current():
+    return _session
+
+
+class LiveSession:
+    """One live performance on one armature."""
+
+    def __init__(self, scene, obj, source, options, connection, record):
+        from ..motion.retarget import make_plan
+        from .bake import scene_fps
+        from .mapping import check_essential, current_map
+        from .rig_io import read_rig
+        from .worker import Task
+
+        self.scene_name, self.obj_name = scene.name, obj.name
+        self.fps = scene_fps(scene)
+        rig = read_rig(obj)
+        bone_map = current_map(obj, rig)
+        check_essential(bone_map, obj)
+        self.plan = make_plan(rig, bone_map)
+        self.root_motion = scene.talkrig.root_motion
+        self.source, self.options, self.record = source, options, record
+        self.frame_start = source.frame_start if source.frame_start is not None else scene.talkrig.frame_start
+        self.messages = []  # every frames message, in order
+        self.applied = 0  # frames put on the rig
+        self.status, self.error, self.over, self.action = "connecting", "", False, ""
+        self.task = Task(self._work(connection), name="talkrig live")
+        self.timer = self.tick  # one bound method: Blender's timers know a function by identity
+
+    # --- worker thread: no bpy here ----------------------------------------------------------
+    def _work(self, connection):
+        from .live_client import LiveClient, stream_in_real_time
+
+        def run(emit, cancelled):
+            pcm = read_pcm16(self.source.path)
+            client = LiveClient(connection.url, token=connection.token or None, timeout=connection.timeout)
+            try:
+                emit("ready", client.start(self.options["backend"], fps=self.fps, seed=self.options["seed"],
+                                           backend_options=self.options["backend_options"]))
+                size = 2 * 16 * CHUNK_MS
+                chunks = (pcm[i:i + size] for i in range(0, len(pcm), size))
+                stream_in_real_time(client, chunks, CHUNK_MS / 1000.0, should_stop=cancelled,
+                                    on_message=lambda message, _: emit("message", message))
+            finally:
+                client.close()
+
+        return run
+
+    # --- main thread ------------------------------------------------------------------------
+    def start(self):
+        self.task.start()
+        bpy.app.timers.register(self.timer, first_interval=0.0, persistent=True)
+        self._play(True)
+
+    def stop(self):
+        """Stop streaming; the frames already on their way still arrive and are recorded."""
+        self.task.cancel()
+
+    def tick(self):
+        """Take what arrived, pose the rig with the newest frame; the next interval or None."""
+        finished = False
+        for kind, payload in self.task.drain():
+            if kind == "ready":
+                self.status = "live"
+            elif kind == "message" and payload.get("type") == "frames":
+                self.messages.append(payload)
+            elif kind == "message" and payload.get("type") == "error":
+                self.error = payload.get("detail", "the server ended the stream")
+            elif kind == "error":
+                self.error = payload[1]
+            elif kind == "finished":
+                finished = True
+        try:
+            self._pose_newest()
+            if finished:
+                self._finish()
+        except TalkrigError as exc:
+            self.error = str(exc)
+            self.task.cancel()
+            self._finish(record=False)
+        return None if self.over else 1.0 / self.fps
+
+    def _pose_newest(self):
+        n = sum(len(m["times"]) for m in self.messages)
+        if n == self.applied:
+            return
+        motion = received_motion(self.messages[:1] + self.messages[-1:], first_and_last=True)
+        obj = bpy.data.objects.get(self.obj_name)
+        if obj is None:
+            raise TalkrigError(f"armature {self.obj_name!r} was deleted during the live performance")
+        apply_pose(obj, self._retarget(motion), -1)
+        self.applied = n
+
+    def _retarget(self, motion):
+        """Retargeted like a bake: with the first frame of the performance as the root's origin."""
+        from ..motion.retarget import retarget
+
+        return retarget(motion, None, plan=self.plan, root_motion=self.root_motion)
+
+    def _finish(self, record=True):
+        self.over = True
+        self._play(False)
+        frames = sum(len(m["times"]) for m in self.messages)
+        if record and self.record and frames > 1 and not self.error:
+            self._bake()
+        self.status = self.error or (f"recorded {frames} frames as {self.action!r}" if self.action
+                                     else f"streamed {frames} frames")
+        runtime.show_progress(None)
+        _redraw()
+
+    def _bake(self):
+        from .bake import bake_motion
+
+        scene = bpy.data.scenes.get(self.scene_name)
+        obj = bpy.data.objects.get(self.obj_name)
+        if scene is None or obj is None:
+            return
+        name = f"{self.source.name} live seed {self.options['seed']}"
+        result = bake_motion(scene, obj, received_motion(self.messages), name, self.frame_start, scene.talkrig)
+        self.action = result.action.name
+        bpy.ops.ed.undo_push(message="talkrig live take")
+
+    def _play(self, on):
+        """Play the scene from the audio's start while streaming (interface only)."""
+        if bpy.app.background:
+            return
+        scene = bpy.data.scenes.get(self.scene_name)
+        window = bpy.context.window_manager.windows[0] if bpy.context.window_manager.windows else None
+        if scene is None or window is None:
+            return
+        playing = bool(bpy.context.screen and bpy.context.screen.is_animation_playing)
+        if on:
+            scene.frame_current = int(self.frame_start)
+        if on != playing:
+            with bpy.context.temp_override(window=window):
+                bpy.ops.screen.animation_play()
+
+
+def read_pcm16(path):
+    """16 kHz mono 16-bit PCM bytes of any sound Blender can read (AudioSourceError if none)."""
+    from .audio import read_16k
+
+    return read_16k(path).tobytes()
+
+
+def received_motion(messages, first_and_last=False):
+    """A Motion from frames messages (all of them, or their first and last frame only)."""
+    import numpy as np
+
+    from ..motion import Motion
+
+    if first_and_last:
+        picks = [(messages[0], 0), (messages[-1], -1)]
+        poses = np.asarray([m["poses"][k] for m, k in picks], np.float32).reshape(2, -1, 3)
+        trans = np.asarray([m["trans"][k] for m, k in picks], np.float32)
+        expressions = np.asarray([m["expressions"][k] for m, k in picks], np.float32)
+    else:
+        n = sum(len(m["times"]) for m in messages)
+        poses = np.asarray([p for m in messages for p in m["poses"]], np.float32).reshape(n, -1, 3)
+        trans = np.asarray([t for m in messages for t in m["trans"]], np.float32)
+        expressions = np.asarray([e for m in messages for e in m["expressions"]], np.float32)
+    return Motion(poses=poses, trans=trans, expressions=expressions, fps=messages[0]["fps"])
+
+
+def apply_pose(obj, rig_motion, frame):
+    """Put frame ``frame`` of a RigMotion on the armature's pose bones (no keys)."""
+    from ..motion.retarget.conventions import quat_to_rotation_mode
+
+    bones = obj.pose.bones
+    for k, name in enumerate(rig_motion.bone_names):
+        bone = bones.get(name)
+        if bone is None:
+            continue
+        suffix, values = quat_to_rotation_mode(rig_motion.rotations[frame:][:1, k], bone.rotation_mode)
+        setattr(bone, suffix, tuple(values[0]))
+    for k, name in enumerate(rig_motion.location_bones):
+        bone = bones.get(name)
+        if bone is not None:
+            bone.location = tuple(rig_motion.locations[frame, k])
+
+
+def _redraw():
+    for window in bpy.context.window_manager.windows:
+        for area in window.screen.areas:
+            area.tag_redraw()
+
+
+def start(context):
+    """Start a live performance from the panel's settings; TalkrigError saying what to fix."""
+    global _session
+    from . import preferences
+    from .audio import resolve
+    from .backend_options import current_backend, options_payload
+    from .properties import target_armature
+
+    if running():
+        raise TalkrigError("a live performance is already running: press Live again to stop it")
+    scene = context.scene
+    settings = scene.talkrig
+    obj = target_armature(context)
+    if obj is None:
+        raise TalkrigError("no armature: select the character's armature before going live")
+    source = resolve(settings, scene)
+    options = {"backend": current_backend(settings), "seed": int(settings.seed),
+               "backend_options": options_payload(settings)}
+    _session = LiveSession(scene, obj, source, options, preferences.connection(context), settings.live_record)
+    _session.start()
+    runtime.show_progress(f"talkrig: live on {obj.name} from {source.name}")
+    return _session
+
+
+class TALKRIG_OT_live(bpy.types.Operator):
+    """Gesture live: stream the voice-over to the server and drive the rig while it plays
+    (press again to stop)"""
+
+    bl_idname = "talkrig.live"
+    bl_label = "Live"
+
+    def execute(self, context):
+        if running():
+            _session.stop()
+            self.report({"INFO"}, "talkrig: stopping the live performance")
+            return {"FINISHED"}
+        try:
+            session = start(context)
+        except TalkrigError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"talkrig: live on {session.obj_name}")
+        return {"FINISHED"}
+
+
+def on_unregister():
+    """Disabling the add-on ends a live performance (nothing is recorded)."""
+    global _session
+    if _session is not None:
+        _session.task.cancel()
+        if bpy.app.timers.is_registered(_session.timer):
+            bpy.app.timers.unregister(_session.timer)
+        _session = None
+
+
+classes = (TALKRIG_OT_live,)

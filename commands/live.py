@@ -1,0 +1,133 @@
+"""Stream speech to a running `talkrig serve` in real time and receive the motion as it is made.
+
+The audio (a file, played at its own pace, or the microphone) goes to the server's live
+WebSocket in small chunks; frames come back while it plays. At the end the latency of every
+frame is summarised: the time from sending the chunk that holds a frame's audio to receiving
+that frame. Only generators that can stream take part (see `talkrig backends`).
+
+examples:
+  talkrig live speech.wav
+  talkrig live speech.wav --out live.npz --seed 3
+  talkrig live --mic --seconds 20
+"""
+
+import sys
+
+HELP = "stream a file or the microphone to the server in real time; print latency statistics"
+
+
+def add_arguments(parser):
+    from ..addon.client import DEFAULT_URL
+
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("audio", nargs="?", help="speech recording (wav, flac, ogg, mp3, ...)")
+    source.add_argument("--mic", action="store_true",
+                        help="stream the default microphone instead (needs the sounddevice package)")
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="how long to listen to the microphone (default 30)")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"server address (default {DEFAULT_URL})")
+    parser.add_argument("--token-file", metavar="FILE",
+                        help="the server's token file (default: the one `talkrig serve` writes)")
+    parser.add_argument("--backend", default=None,
+                        help="generator that can stream: procedural (default), or matching with --library")
+    parser.add_argument("--library", metavar="DIR",
+                        help="mocap library folder for matching (inside the server's data folder)")
+    parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a generator option (repeatable)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    parser.add_argument("--chunk-ms", type=int, default=40, help="audio per message, 20-100 ms (default 40)")
+    parser.add_argument("--out", metavar="FILE.npz", help="also save the motion received (BEAT2 npz)")
+
+
+def run(args):
+    import numpy as np
+
+    from ..addon.client import ClientError, read_token
+    from ..addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
+    from ..inference.options import parse_option_strings
+    from ..inference.pipeline import check_seed
+    from ..motion.container import check_fps
+    from ..motion.errors import TalkrigError
+
+    if not 20 <= args.chunk_ms <= 100:
+        raise TalkrigError(f"--chunk-ms must be from 20 to 100, got {args.chunk_ms}")
+    options = parse_option_strings(args.option)
+    if args.library:
+        options["library"] = args.library
+    backend = args.backend or ("matching" if args.library else "procedural")
+    fps, seed = check_fps(args.fps, "--fps"), check_seed(args.seed, "--seed")
+    chunk = 16 * args.chunk_ms
+    if args.mic:
+        chunks = microphone_chunks(args.seconds, chunk)
+    else:
+        from ..inference.audio import decode_audio
+
+        samples = decode_audio(args.audio).samples
+        chunks = [pcm16(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
+    live = LiveClient(args.url, token=read_token(args.token_file))
+    try:
+        ready = live.start(backend, fps=fps, seed=seed, backend_options=options)
+        print(f"streaming to {args.url} with {backend} at {ready['fps']:g} fps "
+              f"(look-ahead {ready['lookahead'] * 1000:.0f} ms)", file=sys.stderr)
+        messages, sent_at, audio_end = stream_in_real_time(live, chunks, args.chunk_ms / 1000)
+    except ClientError as exc:
+        raise TalkrigError(str(exc)) from None
+    finally:
+        live.close()
+    errors = [m["detail"] for m, _ in messages if m.get("type") == "error"]
+    if errors:
+        raise TalkrigError(f"the server ended the stream: {errors[0]}")
+    frames, delays = latencies(messages, sent_at, audio_end)
+    if not frames:
+        raise TalkrigError("the server sent no frames")
+    ms = np.asarray(delays) * 1000
+    in_order = frames == list(range(len(frames)))
+    print(f"frames:     {len(frames)} ({'every frame, in order' if in_order else 'MISSING OR OUT OF ORDER'})")
+    print(f"latency ms: p50 {np.percentile(ms, 50):.0f}, p95 {np.percentile(ms, 95):.0f}, "
+          f"max {ms.max():.0f} (chunk sent -> its frame received)")
+    if args.out:
+        from ..motion import save_motion
+
+        save_motion(received_motion(messages), args.out)
+        print(f"saved:      {args.out}")
+    return 0 if in_order else 1
+
+
+def received_motion(messages):
+    """The Motion of every frames message, in order."""
+    import numpy as np
+
+    from ..motion import Motion
+
+    frames = [m for m, _ in messages if m.get("type") == "frames"]
+    n = sum(len(m["times"]) for m in frames)
+    return Motion(poses=np.asarray([p for m in frames for p in m["poses"]], np.float32).reshape(n, -1, 3),
+                  trans=np.asarray([t for m in frames for t in m["trans"]], np.float32),
+                  expressions=np.asarray([e for m in frames for e in m["expressions"]], np.float32),
+                  fps=frames[0]["fps"])
+
+
+def microphone_chunks(seconds, chunk):
+    """PCM chunks from the default microphone, as they are recorded (a generator)."""
+    import queue
+
+    from ..motion.errors import TalkrigError
+
+    try:
+        import sounddevice
+    except (ImportError, OSError) as exc:
+        raise TalkrigError(f"--mic needs the sounddevice package and PortAudio ({exc}); "
+                           "install it with: pip install sounddevice") from None
+    recorded = queue.Queue()
+
+    def record():
+        try:
+            with sounddevice.RawInputStream(samplerate=16000, channels=1, dtype="int16", blocksize=chunk,
+                                            callback=lambda data, *_: recorded.put(bytes(data))):
+                for _ in range(int(seconds * 16000 / chunk)):
+                    yield recorded.get()
+        except sounddevice.PortAudioError as exc:
+            raise TalkrigError(f"the microphone cannot be opened: {exc}") from None
+
+    return record()

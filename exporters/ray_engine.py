@@ -1,0 +1,182 @@
+"""Batch tasks on a Ray cluster (``bake-batch --engine ray``), the cluster-wide process pool.
+
+    engine = RayEngine(address="auto", cpus_per_clip=1)
+    for result in engine.run(clips, bake_clip, settings, died, warm_up):
+        ...
+
+Each task is one Ray task asking for ``cpus_per_clip`` CPUs; Ray runs it on any node with that
+much free. Ray keeps a task's worker process for the run's next tasks, so ``warm_up`` (Blender
+and the generation pipeline) runs once per worker process, as in the local pool. A task whose
+worker process or node dies is run again, on any node, up to ``retries`` times (Ray's own task
+retry); after that ``died`` gives its result. Only a few tasks per CPU of the cluster are in
+flight at a time, so a stream of 100 000 clips is never held in memory. Without an address a
+local Ray instance starts for the run and stops with it.
+
+Ray is imported here only, when a run starts: it is the optional ``talkrig[cluster]`` extra.
+"""
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from .errors import BakeError
+from .workers import SHOW_ENV
+
+log = logging.getLogger(__name__)
+
+# Tries after the first when a task's worker process or node dies.
+RETRIES = 2
+# Tasks submitted per clip slot of the cluster: enough to keep every CPU busy between results.
+AHEAD = 2
+INSTALL = "the ray engine needs Ray on every node: pip install 'talkrig[cluster]'"
+
+
+@dataclass
+class RayEngine:
+    """Runs a batch's tasks as Ray tasks.
+
+    address : "auto", "HOST:PORT" or "ray://HOST:PORT" of a running cluster; None starts a
+        local instance with ``local_cpus`` CPUs (None: all cores) for the run.
+    cpus_per_clip : CPUs Ray reserves for each task (a fraction packs several per CPU).
+    """
+
+    address: str = None
+    cpus_per_clip: float = 1.0
+    retries: int = RETRIES
+    local_cpus: int = None
+
+    def run(self, tasks, work, shared, died, warm_up=None):
+        """Yield ``work(task, shared)`` for every task, in the order they finish.
+
+        work, warm_up : module-level functions, importable on every node. died(task, seconds,
+        message) -> the result of a task whose tries all died. Raises BakeError when the
+        cluster cannot be reached or a worker cannot work at all.
+        """
+        ray = import_ray()
+        if self.address is not None:
+            check_reachable(self.address)
+        self._connect(ray)
+        try:
+            yield from self._results(ray, iter(tasks), (work, warm_up, os.getcwd()), shared, died)
+        finally:
+            ray.shutdown()  # a local instance stops; a cluster cancels what is left of the run
+
+    def _connect(self, ray):
+        if ray.is_initialized():
+            ray.shutdown()
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        options = dict(log_to_driver=bool(os.environ.get(SHOW_ENV)), logging_level=logging.WARNING)
+        try:
+            if self.address is None:
+                ray.init(address="local", num_cpus=self.local_cpus, include_dashboard=False,
+                         **options)
+            else:
+                ray.init(address=self.address, **options)
+        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+            raise BakeError(f"cannot start or reach {where}: {_first_line(exc)}") from None
+        widest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
+                     default=0)
+        if widest < self.cpus_per_clip:
+            log.warning("no node of the Ray cluster has %g CPUs for a clip yet (the largest has "
+                        "%g); the clips wait for one", self.cpus_per_clip, widest)
+
+    def _results(self, ray, tasks, how, shared, died):
+        remote = ray.remote(bake_task).options(
+            num_cpus=self.cpus_per_clip, max_retries=self.retries, retry_exceptions=False)
+        shared_ref = ray.put(shared)
+        in_flight = {}  # ObjectRef -> (task, time submitted)
+        more = True
+        while True:
+            room = AHEAD * self._slots(ray) - len(in_flight)
+            while more and room > 0:
+                task = next(tasks, _END)
+                if task is _END:
+                    more = False
+                    break
+                in_flight[remote.remote(*how, task, shared_ref)] = (task, time.perf_counter())
+                room -= 1
+            if not in_flight:
+                return
+            done, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in done:
+                task, submitted = in_flight.pop(ref)
+                yield self._outcome(ray, ref, task, submitted, died)
+
+    def _slots(self, ray):
+        """How many tasks the cluster runs at once now (at least 1: a growing cluster)."""
+        return max(1, int(ray.cluster_resources().get("CPU", 0) // self.cpus_per_clip))
+
+    def _outcome(self, ray, ref, task, submitted, died):
+        errors = ray.exceptions
+        try:
+            kind, payload = ray.get(ref)
+        except (errors.RayTaskError, errors.RuntimeEnvSetupError,
+                errors.TaskUnschedulableError) as exc:  # not the clip: every task would fail
+            cause = getattr(exc, "cause", None) or exc
+            raise BakeError(f"a Ray worker cannot run talkrig ({_first_line(cause)}); "
+                            f"{INSTALL}") from None
+        except errors.RayError as exc:  # the worker or its node died on every try
+            tries = self.retries + 1
+            return died(task, time.perf_counter() - submitted,
+                        f"the worker process died ({type(exc).__name__}, "
+                        f"{tries} {'try' if tries == 1 else 'tries'})")
+        if kind == "fatal":
+            raise BakeError(f"a Ray worker could not start: {payload}")
+        return payload
+
+
+_END = object()
+_WARM = set()  # the warm-up functions this worker process has run
+
+
+def bake_task(work, warm_up, cwd, task, shared):
+    """A Ray task: run ``warm_up`` once per worker process, then ``work(task, shared)`` in the
+    driver's folder ``cwd`` when this node has it (relative paths mean the same as there).
+
+    Returns ("result", what work returned), or ("fatal", why) when the warm-up fails (no Blender
+    on this node: no task could work here).
+    """
+    if cwd != os.getcwd() and os.path.isdir(cwd):
+        os.chdir(cwd)
+    if warm_up is not None and warm_up not in _WARM:
+        try:
+            warm_up()
+        except Exception as exc:
+            return "fatal", f"{type(exc).__name__}: {exc} (on {socket.gethostname()})"
+        _WARM.add(warm_up)
+    return "result", work(task, shared)
+
+
+CLIENT_PORT = 10001  # Ray's default for ray://HOST
+
+
+def check_reachable(address):
+    """Raise BakeError when nothing listens at a HOST:PORT or ray://HOST[:PORT] address (Ray
+    itself retries an unreachable cluster for minutes); other forms (auto) are Ray's to check."""
+    client = address.startswith("ray://")
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon and client:
+        host, port = port, str(CLIENT_PORT)
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise BakeError(f"cannot reach the Ray cluster at {address}: "
+                        f"{exc.strerror or type(exc).__name__}") from None
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise BakeError(INSTALL) from None
+    return ray
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__

@@ -1,0 +1,198 @@
+"""The live driver: motion while the voice arrives, from the generators' own offline code.
+
+A generator that declares ``streaming`` is driven like the offline window driver drives it
+(``generate_window`` over a request), only the request grows as audio arrives:
+
+- Features: incremental (stream_features.py); the request holds the audio heard since an
+  anchor that moves ANCHOR_STEP seconds at a time, CONTEXT_SECONDS behind at least: a plan
+  remade on the same audio plus a little more mostly repeats the last one, so replans are
+  small corrections, not new choreography.
+- Frames: frame f is handed out once the audio reaches f / fps + LOOKAHEAD seconds, so no frame
+  depends on audio more than LOOKAHEAD after it (the causality the stream declares).
+- Plans: a generator keeps its window state between calls, as between offline windows, and
+  is asked for the newest frames only. Every ``stream_replan_seconds`` (the generator's, else
+  REPLAN_SECONDS) the state is dropped and rebuilt from the audio heard by then: what a
+  generator plans ahead (gesture units, segments) is re-decided with the new speech. The
+  request's length runs PLAN_AHEAD seconds past what was heard so plans reach the next replan.
+- Joins: whenever the generator's own output jumps (a new plan, a new segment), the offset from
+  its first new frame to the continuation of what was sent is faded out over the next frames,
+  across calls, by the offline seam rule (windows.blend_seam), so a stream never jumps.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..motion import Motion
+from ..motion.container import check_fps, frame_count
+from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_slerp, quat_to_axis_angle
+from .features import SAMPLE_RATE
+from .generators import GenerationRequest, check_options, describe_generator
+from .registry import PluginError
+from .stream_features import StreamFeatures
+from .windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
+from .windows import Window, continuation, seam_weights
+
+log = logging.getLogger(__name__)
+
+# Seconds of audio after a frame that its features may use: the spectral (64 ms) and pitch
+# (40 ms + the longest period) windows centred on it fit; the onset picker's +-100 ms average
+# is still provisional there, so an onset is confirmed up to 30 ms late.
+LOOKAHEAD = 0.07
+CONTEXT_SECONDS = 6.0  # audio a plan is made from, at least (once that much was heard)
+ANCHOR_STEP = 4.0  # seconds the start of that audio moves by at once (plans keep their origin)
+REPLAN_SECONDS = 0.5
+PLAN_AHEAD = 1.0  # seconds a plan reaches past the audio heard
+JUMP = 0.05  # radians: the generator's own output moving more than this past its trend is a join
+
+
+def can_stream(generator):
+    """True when the generator declares the ``streaming`` capability."""
+    return bool(describe_generator(generator)["capabilities"].get("streaming"))
+
+
+@dataclass
+class Frames:
+    """Frames handed out by one call: global frame numbers [start, start + motion.n_frames)."""
+
+    start: int
+    motion: Motion
+
+    @property
+    def times(self):
+        """(n,) audio time of each frame, seconds."""
+        return np.arange(self.start, self.start + self.motion.n_frames) / self.motion.fps
+
+
+class LiveStream:
+    """Feeds a generator with audio as it arrives and hands out the frames that became final.
+
+    generator : a generator instance that can stream (see :func:`can_stream`).
+    options : its options (validated here). fps : frame rate. seed : as offline.
+    """
+
+    def __init__(self, generator, options=None, fps=30.0, seed=0):
+        if not can_stream(generator):
+            raise PluginError(f"generator '{generator.name}' cannot stream live; "
+                              "choose one whose capabilities include streaming")
+        self.generator = generator
+        self.options = check_options(generator, options or {})
+        self.fps = check_fps(fps)
+        self.seed = int(seed)
+        self.features = StreamFeatures(self.fps)
+        self.replan = max(1, round(float(getattr(generator, "stream_replan_seconds", REPLAN_SECONDS)) * self.fps))
+        self.context = round(CONTEXT_SECONDS * self.fps)
+        self.sent = 0  # frames handed out
+        self.state = None  # the generator's window state for the current plan
+        self.plan_start = 0  # frame the current plan took over at
+        self.anchor = 0  # global frame of the current request's frame 0
+        self.plans = 0
+        self.tail = None  # Motion: the last frames handed out (what a new plan continues)
+        self.raw = None  # (2, 55, 4) the generator's own last two frames, before joins
+        self.fade = None  # (offset quats (55, 4), trans (3,), expressions (E,), start frame, length)
+
+    @property
+    def lookahead(self):
+        return LOOKAHEAD
+
+    def feed(self, samples):
+        """Add (N,) float samples at 16 kHz; returns the Frames that became final, or None."""
+        self.features.add(samples)
+        ready = int(np.floor((self.features.duration - LOOKAHEAD) * self.fps)) + 1
+        return self._advance(min(ready, frame_count(self.features.duration, self.fps)))
+
+    def finish(self):
+        """The audio ended: the remaining frames (as many as offline: frame_count(duration))."""
+        if self.features.n_samples == 0:
+            return None
+        return self._advance(frame_count(self.features.duration, self.fps))
+
+    def _advance(self, ready):
+        if ready <= self.sent:
+            return None
+        self.features.update(self.sent)
+        if self.state is None or self.sent - self.plan_start >= self.replan:
+            self.state, self.plan_start, self.plans = {}, self.sent, self.plans + 1
+            step = round(ANCHOR_STEP * self.fps)
+            self.anchor = max(self.anchor, self.features.frame_start,
+                              (max(0, self.sent - self.context) // step) * step)
+        heard = self.features.window(self.anchor)
+        horizon = self.plan_start - self.anchor + self.replan + round(PLAN_AHEAD * self.fps)
+        request = GenerationRequest(features=heard, n_frames=max(horizon, ready - self.anchor), fps=self.fps,
+                                    seed=self.seed, options=self.options, streaming=True)
+        window = Window(self.plans - 1, self.sent - self.anchor, ready - self.anchor, self.tail, self.state)
+        part = self.generator.generate_window(request, window)
+        if not isinstance(part, Motion) or part.n_frames != window.n_frames:
+            raise PluginError(f"generator '{self.generator.name}' returned "
+                              f"{getattr(part, 'n_frames', type(part).__name__)} frames for {window.n_frames}")
+        out = self._join(part)
+        frames = Frames(self.sent, out)
+        self.sent = ready
+        self.tail = out if self.tail is None else Motion.concatenate([self.tail, out])
+        keep = round(PREVIOUS_SECONDS * self.fps)
+        if self.tail.n_frames > keep:
+            self.tail = self.tail[self.tail.n_frames - keep:]
+        return frames
+
+    def _join(self, part):
+        """``part`` with any jump from the frames already sent faded out (across calls)."""
+        quats = axis_angle_to_quat(part.poses.astype(np.float64))
+        if self.tail is not None and self.raw is not None and self._jumps(quats[0]):
+            self.fade = _fade_from(self.tail, part, quats[0], self.sent)
+        self.raw = np.concatenate([self.raw, quats[-2:]])[-2:] if self.raw is not None else quats[-2:]
+        if self.fade is None:
+            return part
+        offset, trans, expressions, start, length = self.fade
+        w = np.zeros(part.n_frames)
+        ages = np.arange(self.sent, self.sent + part.n_frames) - start
+        inside = ages < length
+        w[inside] = seam_weights(length)[ages[inside]]
+        if not inside.any():
+            self.fade = None
+            return part
+        identity = np.zeros_like(offset)
+        identity[:, 0] = 1.0
+        n = part.n_frames
+        partial = quat_slerp(np.broadcast_to(identity, (n,) + offset.shape),
+                             np.broadcast_to(offset, (n,) + offset.shape), w[:, None])
+        out = part.copy()
+        out.poses = quat_to_axis_angle(quat_multiply(partial, quats)).astype(np.float32)
+        out.trans = out.trans + (w[:, None] * trans).astype(np.float32)
+        e = min(len(expressions), out.n_expressions)
+        out.expressions[:, :e] += (w[:, None] * expressions[:e]).astype(np.float32)
+        return out
+
+    def _jumps(self, first):
+        """True when the generator's new first frame leaves the trend of its own last frames."""
+        trend = quat_multiply(quat_multiply(self.raw[-1], quat_conjugate(self.raw[-2])), self.raw[-1]) \
+            if len(self.raw) > 1 else self.raw[-1]
+        angle = 2.0 * np.arccos(np.clip(np.abs(np.sum(trend * first, axis=-1)), 0.0, 1.0))
+        return float(angle.max()) > JUMP
+
+
+def _fade_from(tail, part, first, start):
+    """The offset carrying ``part``'s first frame onto the continuation of ``tail`` and the
+    number of frames to fade it over (longer for a large offset, as offline)."""
+    target, trans_target = continuation(tail)
+    offset = quat_multiply(target, quat_conjugate(first))
+    angle = float(np.max(2.0 * np.arccos(np.clip(np.abs(offset[:, 0]), 0.0, 1.0))))
+    length = int(max(SEAM_FRAMES, np.ceil(1.5 * angle / MAX_FADE_STEP)))
+    e = min(tail.n_expressions, part.n_expressions)
+    expressions = np.zeros(part.n_expressions)
+    expressions[:e] = tail.expressions[-1, :e] - part.expressions[0, :e]
+    return offset, trans_target - part.trans[0], expressions, start, length
+
+
+SEAM_FRAMES = 10  # as the offline window driver
+MAX_FADE_STEP = 0.06  # radians per frame the fading offset may turn a joint at most
+
+
+def samples_from_pcm16(data):
+    """(N,) float32 samples from little-endian signed 16-bit PCM bytes."""
+    if len(data) % 2:
+        raise ValueError("16-bit PCM needs an even number of bytes")
+    return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
+
+
+__all__ = ["LiveStream", "Frames", "can_stream", "samples_from_pcm16", "LOOKAHEAD", "SAMPLE_RATE"]

@@ -1,0 +1,258 @@
+"""Decode pieces of audio side by side in worker processes, with progress and a prompt stop.
+
+    results = run_tasks(setup, work, tasks, progress, workers=2)
+
+``setup(*args) -> state`` runs once in each process (e.g. builds a decoder, 0.3-1 s);
+``work(state, task, step) -> result`` decodes one task and calls ``step(fraction)`` as it goes.
+Both are module-level functions (spawned processes find them by name). pocketsphinx holds the
+GIL while it decodes, so threads would not help; processes do, one per core.
+
+``progress(fraction)`` is called at least every 0.1 s with the share of the work done; when it
+raises (a cancelled job), the workers are killed at once and the exception goes on: decoding
+stops within a fraction of a second, whatever the length of the audio. Nothing the parent
+sends can block it: a thread per worker feeds the pipe (a script's language model is
+megabytes, and a worker busy setting up reads it only when ready).
+"""
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import traceback
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+MAX_WORKERS = 8
+PARALLEL_FROM = 30.0  # total task weight (seconds of audio) below which starting processes
+# (0.5-1 s each) costs more than it saves
+_REPORT_SECONDS = 0.2  # a worker reports its progress at most this often
+
+
+def available_cores():
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(requested, n_tasks):
+    """How many processes to use: ``requested`` (None: one per core), at most one per task; 1 in
+    a daemonic process, which may not start children (e.g. a batch bake's worker)."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    wanted = available_cores() if requested is None else int(requested)
+    return max(1, min(wanted, n_tasks, MAX_WORKERS))
+
+
+def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, isolate=False):
+    """[work(state, task, step) for task in tasks], in task order (see the module docstring).
+
+    setup : (function, args) run once per process. weights : the seconds of audio of each
+    task, for progress and to decide whether processes pay off (1 each by default). isolate :
+    work in another
+    process even for a single task (unless ``workers`` is 1), because ``setup`` may take
+    seconds that only killing a process can cut short.
+    """
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    weights = [float(w) for w in weights] if weights is not None else [1.0] * len(tasks)
+    n = worker_count(workers, len(tasks))
+    if workers is None and sum(weights) < PARALLEL_FROM:
+        n = 1
+    if n <= 1 and not (isolate and workers is None and not multiprocessing.current_process().daemon):
+        return _run_here(setup, work, tasks, weights, progress)
+    return _Pool(setup, work, n).run(tasks, weights, progress)
+
+
+def _run_here(setup, work, tasks, weights, progress, base=0.0, total=None):
+    """The tasks decoded in this process; progress from ``base`` of ``total`` weight."""
+    total = total or sum(weights) or 1.0
+    function, args = setup
+    state = function(*args)
+    results, done = [], base
+    for task, weight in zip(tasks, weights):
+        step = (lambda f, d=done, w=weight: progress((d + w * f) / total)) if progress else None
+        results.append(work(state, task, step))
+        done += weight
+        if progress is not None:
+            progress(done / total)
+    return results
+
+
+class _Worker:
+    """One spawned process, the pipe to it, and the thread that feeds the pipe."""
+
+    def __init__(self, context, setup, work):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_main, args=(child, work), daemon=True,
+                                       name="talkrig-speech")
+        with _main_script_hidden():
+            self.process.start()
+        child.close()
+        self.outbox = queue.Queue()
+        self.feeder = threading.Thread(target=self._feed, daemon=True, name="talkrig-speech-feed")
+        self.feeder.start()
+        self.outbox.put(setup)
+        self.index = None  # the task it works on
+        self.fraction = 0.0
+
+    def _feed(self):
+        while True:
+            item = self.outbox.get()
+            try:
+                self.conn.send(item)
+            except (OSError, ValueError):  # the process has gone
+                return
+            if item is None:
+                return
+
+    def give(self, index, task):
+        self.index, self.fraction = index, 0.0
+        self.outbox.put(task)
+
+    def receive(self):
+        """The next (kind, payload) message, or None when the process has died."""
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            return None
+
+    def stop(self, wait):
+        if wait and self.process.is_alive():
+            self.outbox.put(None)
+            self.process.join(timeout=1)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=2)
+        self.conn.close()
+
+
+class _Pool:
+    def __init__(self, setup, work, n):
+        self.setup, self.work, self.n = setup, work, n
+
+    def run(self, tasks, weights, progress):
+        context = multiprocessing.get_context("spawn")
+        total = sum(weights) or 1.0
+        results = [None] * len(tasks)
+        pending = list(range(len(tasks)))
+        left, done, pool, clean = len(tasks), 0.0, [], False
+        try:
+            for _ in range(self.n):
+                pool.append(_Worker(context, self.setup, self.work))
+                if progress is not None:
+                    progress(0.0)
+            while left:
+                for worker in pool:
+                    if worker.index is None and pending:
+                        k = pending.pop(0)
+                        worker.give(k, tasks[k])
+                busy = [w for w in pool if w.index is not None]
+                ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=POLL_SECONDS)
+                for worker in (w for w in busy if w.conn in ready):
+                    message = worker.receive()
+                    if message is None:  # the process died (killed, out of memory)
+                        pool.remove(worker)
+                        worker.stop(wait=False)
+                        log.warning("a speech worker process died (exit code %s); decoding its "
+                                    "piece here", worker.process.exitcode)
+                        message = ("done", _run_here(self.setup, self.work, [tasks[worker.index]],
+                                                     [weights[worker.index]], progress, done, total)[0])
+                    kind, payload = message
+                    if kind == "progress":
+                        worker.fraction = payload
+                    elif kind == "error":
+                        raise RuntimeError(payload)
+                    else:
+                        results[worker.index] = payload
+                        done += weights[worker.index]
+                        worker.index = None
+                        left -= 1
+                if not pool and pending:
+                    rest = _run_here(self.setup, self.work, [tasks[i] for i in pending],
+                                     [weights[i] for i in pending], progress, done, total)
+                    for i, result in zip(pending, rest):
+                        results[i] = result
+                    left, pending = 0, []
+                if progress is not None:
+                    running = sum(weights[w.index] * w.fraction for w in pool if w.index is not None)
+                    progress(min(1.0, (done + running) / total))
+            clean = True
+            return results
+        finally:
+            for worker in pool:
+                worker.stop(wait=clean)
+
+
+_main_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_script_hidden():
+    """Start a worker without it re-running the program's main script.
+
+    A spawned process imports the parent's ``__main__`` file (a user's script, a benchmark)
+    before it starts, which runs that script's top-level code again when it has no
+    ``if __name__ == "__main__"`` guard. Workers need nothing from it: hide it while the
+    process is being started.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    with _main_lock:
+        saved = {k: vars(main)[k] for k in ("__file__", "__spec__") if k in vars(main)}
+        for key in saved:
+            if key == "__spec__":
+                main.__spec__ = None
+            else:
+                delattr(main, key)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                setattr(main, key, value)
+
+
+def _main(conn, work):
+    """A worker process: receive its setup, set up once, then decode tasks until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers on Ctrl-C
+    try:
+        function, args = conn.recv()
+        state = function(*args)
+    except EOFError:
+        return
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    last = [0.0]
+
+    def step(fraction):
+        now = time.monotonic()
+        if now - last[0] >= _REPORT_SECONDS:
+            last[0] = now
+            conn.send(("progress", fraction))
+
+    for task in iter(lambda: _next_task(conn), None):
+        try:
+            conn.send(("done", work(state, task, step)))
+        except Exception as exc:
+            log.debug("speech worker failed:\n%s", traceback.format_exc())
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _next_task(conn):
+    """The next task from the parent; None when it says stop or has gone."""
+    try:
+        return conn.recv()
+    except EOFError:
+        return None

@@ -1,0 +1,169 @@
+"""A throwaway Ray cluster on loopback: a head and more nodes started with `ray start` on one
+machine (simulated nodes), in a private temporary folder, on free ports, without dashboard.
+
+    with RayCluster(nodes=2, cpus=1) as cluster:
+        run(["talkrig", "bake-batch", ..., "--engine", "ray", "--address", cluster.address])
+
+Each node is a `ray start --block` process in its own session; stopping the cluster ends those
+processes and everything they started (found through /proc), never another Ray on the machine
+(`ray stop` would end every Ray of this user).
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RayCluster:
+    """nodes: how many `ray start` nodes (the first is the head); cpus: CPUs each offers.
+    env: extra environment of the nodes (and so of their worker processes)."""
+
+    def __init__(self, nodes=2, cpus=1, env=None):
+        # Ray's unix sockets live under the temporary folder: keep its path short.
+        self.temp = Path(tempfile.mkdtemp(prefix="trray-", dir="/tmp"))
+        # No token authentication: a token a local Ray once wrote to ~/.ray would otherwise be
+        # required by the head and not sent by `ray status`.
+        self.env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
+                        **(env or {}))
+        self.env.pop("RAY_ADDRESS", None)
+        self.cpus = cpus
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.nodes = []
+        try:
+            self.add_node()
+            self.wait_for_nodes(1)
+            for _ in range(nodes - 1):  # the other nodes start side by side
+                self.add_node()
+            self.wait_for_nodes(nodes)
+        except BaseException:
+            self.stop()
+            raise
+
+    def add_node(self):
+        k = len(self.nodes)
+        command = [RAY, "start", "--block", "--temp-dir", str(self.temp),
+                   "--num-cpus", str(self.cpus), "--node-ip-address", "127.0.0.1",
+                   "--disable-usage-stats",
+                   "--dashboard-agent-listen-port", str(free_port()),
+                   "--dashboard-agent-grpc-port", str(free_port()),
+                   "--metrics-export-port", str(free_port()),
+                   "--runtime-env-agent-port", str(free_port())]
+        if k == 0:
+            self.client_port = free_port()
+            command += ["--head", "--port", str(self.port), "--include-dashboard=false",
+                        "--dashboard-port", str(free_port()),
+                        "--ray-client-server-port", str(self.client_port)]
+        else:
+            command += ["--address", self.address]
+        log = open(self.temp / f"node{k}.log", "wb")
+        self.nodes.append(subprocess.Popen(command, env=self.env, start_new_session=True,
+                                           stdout=log, stderr=subprocess.STDOUT))
+        log.close()
+
+    def wait_for_nodes(self, count, timeout=180):
+        """Until ``count`` nodes run: each says so in its log, then `ray status` (slow: it is a
+        Ray client of its own) lists them as active."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = 0
+            for k, node in enumerate(self.nodes):
+                log = (self.temp / f"node{k}.log").read_text(errors="replace")
+                if node.poll() is not None:
+                    raise RuntimeError(f"ray node {k} exited ({node.returncode}):\n{log[-3000:]}")
+                started += "Ray runtime started" in log
+            if started >= count:
+                status = subprocess.run([RAY, "status", "--address", self.address],
+                                        env=self.env, capture_output=True, text=True)
+                if status.returncode == 0 and alive_nodes(status.stdout) >= count:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"{count} ray node(s) not up after {timeout} s")
+
+    def processes(self, k=None):
+        """Process ids of every process node ``k`` (default: all nodes) started, recursively."""
+        found = []
+        for node in self.nodes if k is None else [self.nodes[k]]:
+            found += descendants(node.pid)
+        return found
+
+    def stop(self):
+        """End every node and all it started: SIGTERM (Ray stops its processes), then SIGKILL
+        whatever is left, by process id."""
+        family = {pid for node in self.nodes for pid in [node.pid] + descendants(node.pid)}
+        for node in self.nodes:
+            if node.poll() is None:
+                node.terminate()
+        deadline = time.monotonic() + 30
+        for node in self.nodes:
+            try:
+                node.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for pid in family:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for node in self.nodes:
+            node.wait()
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def alive_nodes(status_text):
+    """How many nodes `ray status` lists as active."""
+    lines = status_text.splitlines()
+    try:
+        start = next(k for k, line in enumerate(lines) if line.strip() == "Active:")
+    except StopIteration:
+        return 0
+    count = 0
+    for line in lines[start + 1:]:
+        if not line.strip().startswith("1 node_"):
+            break
+        count += 1
+    return count
+
+
+def descendants(pid):
+    """Process ids of every living descendant of ``pid`` (Linux /proc)."""
+    found, queue = [], [pid]
+    while queue:
+        parent = queue.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            found += children
+            queue += children
+    return found
+
+
+def process_title(pid):
+    """What a process calls itself (Ray workers: 'ray::TASK_NAME' while busy, 'ray::IDLE')."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
