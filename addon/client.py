@@ -276,6 +276,8 @@ class Client:
             detail = data.get("detail") if isinstance(data, dict) else None
         except ValueError:
             pass
+        if err.code == 503 and not isinstance(detail, str):  # over the connection limit
+            detail = f"the talkrig server at {self.url} is too busy to answer; try again shortly"
         if not isinstance(detail, str):
             return ClientError(f"{self.url} answered HTTP {err.code} ({err.reason}) without a "
                                "talkrig error message: it is not a talkrig server (or an "

@@ -1,15 +1,21 @@
 """Generate and Cancel: send the voice-over to the server, follow the job, bake the take.
 
-Generate checks everything a person can fix before anything is sent (armature, bone map,
-audio, options), then hands the network work to a background thread. The job's events come
-back through the timer (addon/runtime.py) into the scene's job state; the finished take is
-saved as an npz file and, when "Bake When Done" is on, baked in one undo step.
+Generate checks everything a person can fix before anything is sent (a server that answers,
+Blender's online access, armature, bone map, audio, options), then hands the network work to a
+background thread. The job's events come back through the timer (addon/runtime.py) into the
+scene's job state; the finished take is saved as an npz file and, when "Bake When Done" is on,
+baked in one undo step.
+
+Scripts run it headless with ``bpy.ops.talkrig.generate(wait=True)``: the operator returns
+when the take is ready (and baked), {'FINISHED'}, or reports the error (a RuntimeError in
+background mode).
 """
 
 import logging
 import random
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import bpy
@@ -21,6 +27,10 @@ log = logging.getLogger(__name__)
 
 MOTION_FPS = 30  # what the server is asked for; the bake resamples to the scene's rate
 KEEP_TAKES = 200  # takes kept in the user folder; older ones are deleted
+WAIT_INTERVAL = 0.05  # seconds between event drains of Generate(wait=True)
+STAGE_NAMES = {"decode": "reading the audio", "features": "listening to the voice",
+               "words": "recognising words", "generate": "generating motion",
+               "keyposes": "placing key poses", "postprocess": "finishing the motion"}
 
 
 def job_key(scene):
@@ -108,6 +118,14 @@ class TALKRIG_OT_generate(bpy.types.Operator):
     bl_idname = "talkrig.generate"
     bl_label = "Generate"
 
+    wait: bpy.props.BoolProperty(
+        name="Wait", options={"SKIP_SAVE"},
+        description="Return only when the take is ready (and baked, with Bake When Done): for "
+                    "scripts and headless Blender; the interface does not respond meanwhile")
+    timeout: bpy.props.FloatProperty(
+        name="Timeout", min=0.0, default=0.0, options={"SKIP_SAVE"}, unit="TIME_ABSOLUTE",
+        description="With Wait: seconds after which the job is cancelled (0: no limit)")
+
     @classmethod
     def poll(cls, context):
         from .properties import target_armature
@@ -129,11 +147,20 @@ class TALKRIG_OT_generate(bpy.types.Operator):
 
     def execute(self, context):
         from . import preferences
-        from .worker import Task, generate_job
+        from .server_ops import set_server_state
+        from .worker import Task, generate_job, preflight
 
         scene = context.scene
         settings = scene.talkrig
         job = settings.job
+        conn = preferences.connection(context)
+        problem = preflight(conn)  # before prepare(), which may write a converted copy
+        if problem is not None:
+            kind, message = problem
+            _fail(job, message, kind)
+            set_server_state(kind, message)
+            self.report({"ERROR"}, message)
+            return {"CANCELLED"}
         try:
             obj, source, options = prepare(context)
         except TalkrigError as exc:
@@ -142,18 +169,44 @@ class TALKRIG_OT_generate(bpy.types.Operator):
             return {"CANCELLED"}
         take = _take_fields(source, settings, obj)
         _reset(job, take)
-        conn = preferences.connection(context)
         filename = source.name + Path(source.path).suffix  # a converted copy keeps the name
         task = Task(generate_job(conn, source.path, options, filename=filename,
                                  temporary=source.temporary), f"talkrig job {source.name}")
         name = scene.name  # not the scene itself: undo replaces Blender's Python objects
         runtime.start(job_key(scene), task,
                       lambda kind, payload: on_job_event(name, kind, payload, take))
-        text = f"talkrig: sending {source.name} to {conn.url} ..."
-        job.status = text[len("talkrig: "):]
-        runtime.show_progress(text)
+        job.status = f"uploading {source.name}..."
+        runtime.show_progress(f"talkrig: {job.status}")
+        if self.wait:
+            return self._wait_for(name)
         self.report({"INFO"}, f"generating gestures for {source.name} (seed {settings.seed})")
         return {"FINISHED"}
+
+    def _wait_for(self, scene_name):
+        """Apply the job's events here until it has ended (Ctrl+C or the timeout cancel it)."""
+        key = f"job:{scene_name}"
+        deadline = time.monotonic() + self.timeout if self.timeout > 0 else None
+        why = ""
+        while runtime.busy(key):
+            try:
+                if deadline is not None and time.monotonic() > deadline:
+                    runtime.cancel(key)
+                    deadline, why = None, f"the take was not ready within {self.timeout:g} s"
+                time.sleep(WAIT_INTERVAL)
+                runtime.tick()
+            except KeyboardInterrupt:
+                runtime.cancel(key)
+                why = "interrupted"
+        scene = bpy.data.scenes.get(scene_name)
+        job = scene.talkrig.job if scene is not None else None
+        if job is not None and job.state == "DONE":
+            self.report({"INFO"}, f"talkrig: {job.status}")
+            return {"FINISHED"}
+        state = job.state.lower() if job is not None else "lost"
+        message = (job.error if job is not None and job.error else
+                   f"{why}; the job was {state}" if why else f"the job was {state}")
+        self.report({"ERROR"}, message)
+        return {"CANCELLED"}
 
 
 def _take_fields(source, settings, obj):
@@ -197,14 +250,14 @@ def on_job_event(scene_name, kind, payload, take=None):
     if kind == "server":
         remember_server(*payload)
         set_server_state("ok", f"server running at {payload[0]}")
-        job.status = f"started a local server at {payload[0]}"
+        job.status = f"started a local server at {payload[0]}; uploading..."
     elif kind == "submitted":
         job.job_id = payload
         if take is not None:
             take["job_id"] = payload
         if job.state != "CANCELLING":
             job.state = "QUEUED"
-        job.status = "queued on the server"
+        job.status = "waiting for the server..."
     elif kind == "status":
         _apply_status(job, payload)
     elif kind == "done":
@@ -222,12 +275,25 @@ def on_job_event(scene_name, kind, payload, take=None):
             set_server_state(error_kind, message)
         notify("ERROR", message)
     elif kind == "finished":
-        if job.active:  # the thread ended without saying how; never leave the panel spinning
+        if job.state == "BAKING":  # the bake follows on the next tick
+            pass
+        elif job.active:  # the thread ended without saying how; never leave the panel spinning
             _fail(job, "the job stopped without an answer from the server", "internal")
-        runtime.show_progress(None)
+        if not job.active:
+            runtime.show_progress(None)
     if job.active:
-        runtime.show_progress(f"talkrig: {job.status} ({job.progress:.0%})")
+        runtime.show_progress(f"talkrig: {job.status}")
     runtime.redraw()
+
+
+def stage_text(status):
+    """A job status in words: "recognising words... 40%" (the stage's own progress)."""
+    stage = status.get("stage") or ""
+    text = STAGE_NAMES.get(stage, stage or "working")
+    fraction = status.get("stage_progress")
+    if isinstance(fraction, (int, float)):
+        return f"{text}... {fraction:.0%}"
+    return f"{text}..."
 
 
 def _apply_status(job, status):
@@ -236,14 +302,15 @@ def _apply_status(job, status):
     job.progress = max(job.progress, float(status.get("progress") or 0.0))
     if status.get("cancel_requested") or job.state == "CANCELLING":
         job.state = "CANCELLING"
-        job.status = f"cancelling ({job.stage})"
+        job.status = f"cancelling ({STAGE_NAMES.get(job.stage, job.stage)})..."
     elif state == "queued":
         job.state = "QUEUED"
         position = status.get("queue_position")
-        job.status = "queued" + (f" (position {position + 1})" if position is not None else "")
+        job.status = "waiting for the server" + (
+            f" (position {position + 1} in its queue)" if position is not None else "") + "..."
     elif state == "running":
         job.state = "RUNNING"
-        job.status = f"generating: {job.stage}"
+        job.status = stage_text(status)
 
 
 def _finish(scene, job, output):
@@ -258,7 +325,23 @@ def _finish(scene, job, output):
     job.state = "DONE"
     job.status = f"take ready: {output.info.get('n_frames', '?')} frames, {job.words} words"
     if scene.talkrig.auto_bake:
+        job.state = "BAKING"
+        job.status = "baking..."
+        name = scene.name
+        runtime.later(job_key(scene), lambda: _bake_take(name))
+
+
+def _bake_take(scene_name):
+    """The bake that follows a finished job (on the tick after "baking..." was shown)."""
+    scene = bpy.data.scenes.get(scene_name)
+    if scene is None:
+        return
+    job = scene.talkrig.job
+    if job.state == "BAKING":
+        job.state = "DONE"
         bake_now(scene, job)
+    runtime.show_progress(None)
+    runtime.redraw()
 
 
 def _prune_takes(folder, keep=KEEP_TAKES):

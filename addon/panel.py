@@ -38,6 +38,12 @@ def preferences_button(layout):
                     icon="PREFERENCES").module = ROOT_PACKAGE
 
 
+def online_access_button(layout):
+    """Opens Blender's System preferences, where Allow Online Access is."""
+    layout.operator("screen.userpref_show", text="Open System Preferences",
+                    icon="PREFERENCES").section = "SYSTEM"
+
+
 class SidebarPanel:
     """Where every talkrig panel sits: the 3D viewport's sidebar, talkrig tab."""
 
@@ -142,6 +148,8 @@ def draw_server(layout, settings):
         row = box.row(align=True)
         row.operator("talkrig.start_server", icon="PLAY")
         row.operator("talkrig.refresh_backends", text="Retry", icon="FILE_REFRESH")
+    elif state == "offline":
+        online_access_button(alert_box(layout, settings.server_message, icon="INTERNET"))
     elif state == "auth":
         box = alert_box(layout, settings.server_message or "The server refused the token",
                         icon="LOCKED")
@@ -161,16 +169,19 @@ def draw_job(layout, context):
     else:
         row.operator("talkrig.generate", icon="PLAY")
     if running:
-        layout.progress(factor=job.progress, type="BAR",
-                        text=f"{job.status} {job.progress:.0%}" if job.status else "")
+        layout.progress(factor=job.progress, type="BAR", text=job.status)  # bar: the whole take
     elif job.state in ("DONE", "CANCELLED") and job.status:
         wrapped(layout, job.status, icon="CHECKMARK" if job.state == "DONE" else "CANCEL")
     if job.error and not running:
         box = alert_box(layout, job.error)
         if job.error_kind == "down":
-            box.operator("talkrig.start_server", icon="PLAY")
+            row = box.row(align=True)
+            row.operator("talkrig.start_server", icon="PLAY")
+            preferences_button(row)
         elif job.error_kind == "auth":
             preferences_button(box)
+        elif job.error_kind == "offline":
+            online_access_button(box)
     if job.result_file and not running:
         row = layout.row(align=True)
         row.operator("talkrig.bake", icon="ACTION")

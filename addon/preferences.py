@@ -19,7 +19,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
 
     server_url: bpy.props.StringProperty(
         name="Server URL",
-        description="Address of the talkrig server (a local one by default)",
+        description="Address of the talkrig server (a local one by default; another machine "
+                    "needs Allow Online Access in Preferences > System > Network)",
         default=DEFAULT_SERVER_URL,
     )
     token: bpy.props.StringProperty(
@@ -123,8 +124,9 @@ def connection(context=None, auto_start=None):
     from .worker import Connection
 
     prefs = get_preferences(context)
+    online = bool(bpy.app.online_access)
     if prefs is None:
-        return Connection(url=DEFAULT_SERVER_URL)
+        return Connection(url=DEFAULT_SERVER_URL, online=online)
     return Connection(
         url=prefs.server_url.strip() or DEFAULT_SERVER_URL,
         token=resolve_token(prefs),
@@ -132,6 +134,7 @@ def connection(context=None, auto_start=None):
         python=server_python(prefs),
         token_file=str(token_path(prefs)),
         auto_start=prefs.auto_start if auto_start is None else auto_start,
+        online=online,
     )
 
 

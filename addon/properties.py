@@ -18,11 +18,12 @@ JOB_STATES = (
     ("QUEUED", "Queued", "Waiting for a free worker on the server"),
     ("RUNNING", "Generating", "The server is generating the motion"),
     ("CANCELLING", "Cancelling", "Waiting for the server to stop the job"),
+    ("BAKING", "Baking", "Putting the take on the rig"),
     ("DONE", "Done", "The take is ready (and baked, if automatic baking is on)"),
     ("FAILED", "Failed", "The job failed; see the message"),
     ("CANCELLED", "Cancelled", "The job was cancelled"),
 )
-ACTIVE_STATES = {"STARTING", "UPLOADING", "QUEUED", "RUNNING", "CANCELLING"}
+ACTIVE_STATES = {"STARTING", "UPLOADING", "QUEUED", "RUNNING", "CANCELLING", "BAKING"}
 
 
 class TalkrigJob(bpy.types.PropertyGroup):

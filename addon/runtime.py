@@ -2,6 +2,7 @@
 and progress in the status bar.
 
     runtime.start("job:Scene", task, on_event)   # on_event(kind, payload) runs on the main thread
+    runtime.later("job:Scene", function)         # run on the next tick, after the UI has redrawn
     runtime.tick()                               # the bpy.app.timers callback (0.1 s while busy)
 
 Blender runs :func:`tick` from its event loop. Without one (the bpy module, headless), call
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.1  # seconds between drains while something runs
 
 _tasks = {}  # key -> (Task, on_event)
+_later = {}  # key -> function for the next tick
 
 
 def start(key, task, on_event):
@@ -25,13 +27,25 @@ def start(key, task, on_event):
         raise RuntimeError(f"a talkrig task is already running for {key}")
     _tasks[key] = (task, on_event)
     task.start()
+    _run_timer()
+
+
+def later(key, function):
+    """Call ``function()`` on the next tick: the panel and status bar are redrawn first, so a
+    message set now ("baking ...") shows while it runs. ``key`` stays busy until then."""
+    _later[key] = function
+    _run_timer()
+
+
+def _run_timer():
     if not bpy.app.timers.is_registered(tick):
         bpy.app.timers.register(tick, first_interval=INTERVAL, persistent=True)
 
 
 def busy(key):
-    """True while the task under ``key`` has not delivered its last event."""
-    return key in _tasks
+    """True while the task under ``key`` has not delivered its last event (or has work left
+    for the next tick)."""
+    return key in _tasks or key in _later
 
 
 def task(key):
@@ -51,10 +65,19 @@ def cancel(key):
 def forget(key):
     """Stop delivering the events of the task under ``key`` (it may still be winding down)."""
     _tasks.pop(key, None)
+    _later.pop(key, None)
 
 
 def tick():
-    """Deliver queued events to their handlers; the interval until the next call, or None."""
+    """Run what was left for this tick, deliver queued events to their handlers; the interval
+    until the next call, or None."""
+    due = list(_later.items())
+    _later.clear()
+    for key, function in due:
+        try:
+            function()
+        except Exception:  # the function reports its own errors
+            log.exception("talkrig: the follow-up of %s failed", key)
     for key in list(_tasks):
         task_, on_event = _tasks[key]
         for kind, payload in task_.drain():
@@ -64,7 +87,7 @@ def tick():
                 on_event(kind, payload)
             except Exception:  # keep draining the others; the handler reports its own errors
                 log.exception("talkrig: handling %s of %s failed", kind, key)
-    return INTERVAL if _tasks else None
+    return INTERVAL if _tasks or _later else None
 
 
 def stop_all():
@@ -72,6 +95,7 @@ def stop_all():
     for task_, _ in list(_tasks.values()):
         task_.cancel()
     _tasks.clear()
+    _later.clear()
     if bpy.app.timers.is_registered(tick):
         bpy.app.timers.unregister(tick)
 

@@ -74,7 +74,7 @@ class LocalServer:
                 return self._spawn(port, timeout)
             except ClientError as exc:
                 last_error = exc
-                if self.port or "address already in use" not in str(exc).lower():
+                if self.port or "already in use" not in str(exc).lower():
                     raise
         raise last_error
 

@@ -16,15 +16,17 @@ Events of :func:`generate_job`:
   server) or "internal"; message says what to do
 """
 
+import ipaddress
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
 
-from .client import Client, ClientError
+from .client import DEFAULT_URL, Client, ClientError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DEFAULT_PORT = 8765
 SERVER_START_TIMEOUT = 120.0  # seconds; the first start imports the generation code
 POLL_RETRIES = 6  # consecutive timed-out status polls tolerated (a busy server answers late)
+PROBE_TIMEOUT = 1.0  # seconds to wait for a TCP connection before Generate sends anything
+PREFERENCES = "Preferences > Add-ons > talkrig"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Connection:
     timeout : seconds per request. python : interpreter that can run ``-m talkrig serve``
     (None: a local server cannot be started). token_file : where a local server keeps its token.
     auto_start : start a local server when none answers at a loopback url.
+    online : Blender's Allow Online Access; when off, only a server on this machine is used.
     """
 
     url: str
@@ -50,9 +55,77 @@ class Connection:
     python: str | None = None
     token_file: str | None = None
     auto_start: bool = False
+    online: bool = True
 
     def client(self):
+        """A Client for the url; ClientError(kind="offline") for another machine while online
+        access is off (every request of the add-on goes through here)."""
+        if not self.online and not is_local(self.url):
+            raise ClientError(
+                f"Blender's online access is off, so talkrig may not contact {self.url} (another "
+                "machine): turn on Allow Online Access in Preferences > System > Network, or set "
+                f"Server URL in {PREFERENCES} to a server on this machine ({DEFAULT_URL})",
+                kind="offline")
         return Client(self.url, token=self.token, timeout=self.timeout)
+
+    @property
+    def can_start_server(self):
+        """True when a missing server at the url would be started by the add-on."""
+        return bool(self.auto_start and self.python and is_local(self.url))
+
+
+def is_local(url):
+    """True for an http URL whose host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def probe(url, timeout=PROBE_TIMEOUT):
+    """True when something accepts connections at the url's host and port, False when the
+    connection is refused or the host cannot be reached, None when it could not tell in time."""
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        return False
+    try:
+        with socket.create_connection((parsed.hostname or "", port), timeout=timeout):
+            return True
+    except (TimeoutError, socket.timeout):
+        return None
+    except OSError:  # refused, unreachable, unknown host
+        return False
+
+
+def down_message(connection):
+    """What to do when no server answers at the connection's url and none will be started."""
+    url = connection.url
+    if not is_local(url):
+        return (f"no talkrig server answers at {url}: start `talkrig serve` on that machine, or "
+                f"change Server URL in {PREFERENCES}")
+    if not connection.python:
+        return (f"no talkrig server is running at {url}, and no Python is set to start one: set "
+                f"Python in {PREFERENCES} to an interpreter that has talkrig installed, or run "
+                "`talkrig serve` yourself")
+    return (f"no talkrig server is running at {url}: turn on Start Local Server When Needed in "
+            f"{PREFERENCES}, press Start Local Server, or run `talkrig serve` yourself")
+
+
+def preflight(connection):
+    """(kind, message) when a job cannot start (online access off for a remote url, or no server
+    answers and none will be started); None when it can go ahead. Blocks at most PROBE_TIMEOUT."""
+    try:
+        connection.client()
+    except ClientError as exc:
+        return exc.kind, str(exc)
+    if probe(connection.url) is False and not connection.can_start_server:
+        return "down", down_message(connection)
+    return None
 
 
 class Task(threading.Thread):
@@ -246,14 +319,8 @@ def start_server(connection):
     from .server_process import LocalServer
 
     parsed = urllib.parse.urlsplit(connection.url)
-    if parsed.hostname not in LOOPBACK:
-        raise ClientError(f"the server URL {connection.url} is another machine: start "
-                          "`talkrig serve` there, or set the URL to http://127.0.0.1:8765",
-                          kind="down")
-    if not connection.python:
-        raise ClientError("no Python with talkrig is set to start a local server: set it in "
-                          "Preferences > Add-ons > talkrig, or run `talkrig serve` yourself",
-                          kind="down")
+    if not is_local(connection.url) or not connection.python:
+        raise ClientError(down_message(connection), kind="down")
     host = "127.0.0.1" if parsed.hostname == "localhost" else parsed.hostname
     local = LocalServer(python=connection.python, host=host, port=parsed.port or DEFAULT_PORT,
                         token_file=connection.token_file or None)

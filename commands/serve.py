@@ -10,7 +10,12 @@ Options may only name files inside the data folder (--data-dir, default
 $XDG_DATA_HOME/talkrig): key-pose dictionaries, mocap libraries, models. Anything else is refused.
 
 Binding to another address (e.g. --host 0.0.0.0) exposes the server to your network: it prints a
-warning and always requires the token. API documentation: http://HOST:PORT/docs
+warning and always requires the token. On 127.0.0.1 it answers only requests addressed to an IP
+address or localhost (against DNS rebinding); --allow-host NAME adds a name, e.g. a proxy's.
+API documentation (open, it holds no data): http://HOST:PORT/docs
+
+Limits: request heads of 64 KiB, sent within 20 s; uploads that pause for 30 s are cut off.
+A port already in use is reported at once (exit code 2).
 
 examples:
   talkrig serve
@@ -48,6 +53,9 @@ def add_arguments(parser):
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the only folder options may name files in (default: talkrig in "
                              "your data folder)")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="also answer requests addressed to this host name (repeatable; e.g. "
+                             "the name a reverse proxy forwards)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                         help="server log level (default %(default)s)")
 
@@ -58,11 +66,10 @@ def run(args):
     import tempfile
     from pathlib import Path
 
-    import uvicorn
-
     from ..inference.server import logs
     from ..inference.server.app import create_app
     from ..inference.server.auth import load_or_create_token
+    from ..inference.server.serving import bind, serve
     from ..inference.server.settings import (ServerSettings, SettingsError, data_dir,
                                              default_token_file, is_loopback)
 
@@ -70,6 +77,10 @@ def run(args):
     if args.no_token and not loopback:
         raise SettingsError(f"--no-token is refused with --host {args.host}: other machines could "
                             "use the server; drop --no-token (clients then need the token)")
+    if not 0 <= args.port <= 65535:
+        raise SettingsError(f"--port must be 0..65535, got {args.port}")
+    sock = bind(args.host, args.port)  # first: a busy port is one line, before anything starts
+    port = sock.getsockname()[1]
     if not loopback:
         print(f"talkrig serve: warning: listening on {args.host} makes the server reachable from "
               "other machines; the token is required, and traffic is not encrypted (put it behind "
@@ -77,10 +88,11 @@ def run(args):
     token_file = Path(args.token_file).expanduser() if args.token_file else default_token_file()
     token = None if args.no_token else load_or_create_token(token_file)
     settings = ServerSettings(
-        host=args.host, port=args.port, workers=args.workers, queue_depth=args.queue_depth,
+        host=args.host, port=port, workers=args.workers, queue_depth=args.queue_depth,
         max_upload_bytes=int(args.max_upload_mb * 2**20), max_audio_seconds=args.max_audio_seconds,
         result_ttl=args.result_ttl, token=token, token_file=token_file,
         data_dir=Path(args.data_dir) if args.data_dir else data_dir(),
+        allowed_hosts=tuple(args.allow_host),
     )
     # temporary files of decoders and plugins go inside the data folder too
     scratch = settings.data_dir / "tmp"
@@ -98,11 +110,9 @@ def run(args):
     logs.configure(level)
     app = create_app(settings)
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"talkrig server on http://{shown}:{args.port} (API docs at /docs)", file=sys.stderr)
+    print(f"talkrig server on http://{shown}:{port} (API docs at /docs)", file=sys.stderr)
     print(f"token file: {token_file}" if token else "authentication is OFF (--no-token)",
           file=sys.stderr)
     print(f"data folder: {settings.data_dir}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                timeout_graceful_shutdown=10)
+    serve(app, settings, sock, log_level=args.log_level)
     return 0
-

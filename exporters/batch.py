@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -142,7 +143,17 @@ def _owned_files(settings):
     if settings.shard is None:
         return None
     kinds = set(OUTPUT_TYPES) | {".mp4"}
-    return lambda name: Path(name).suffix.lower() in kinds and in_shard(name, settings.shard)
+    own_summary = "summary-{}-of-{}.json".format(*settings.shard)
+
+    def owns(name):
+        if _SUMMARY.fullmatch(name):  # a run's summary, not a clip's output (.json is one too)
+            return name == own_summary
+        return Path(name).suffix.lower() in kinds and in_shard(name, settings.shard)
+
+    return owns
+
+
+_SUMMARY = re.compile(r"summary(-\d+-of-\d+)?\.json")
 
 
 def _warm_up():

@@ -5,6 +5,7 @@ The server and the Blender add-on draw their UI from ``Option.to_dict()``; the C
 accepts both and converts them to the declared type.
 """
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,7 @@ class Option:
                 if isinstance(value, bool):
                     raise ValueError
                 value = float(value)
-                if value != value:  # NaN
+                if not math.isfinite(value):
                     raise ValueError
             elif self.type == "path":
                 value = str(Path(str(value)).expanduser())

@@ -202,18 +202,22 @@ def _words(decoded, options, dictionary, progress):
         return []
 
 
+def stage_spans():
+    """{stage: (overall progress where it starts, its share of the whole job)} from STAGES."""
+    spans, start = {}, 0.0
+    for name, share in STAGES:
+        spans[name] = (start, share)
+        start += share
+    return spans
+
+
 class _Progress:
     """Turns (stage, fraction of the stage) into (stage, overall fraction) and checks cancel."""
 
     def __init__(self, progress, cancelled):
         self.progress = progress
         self.cancelled = cancelled
-        self.starts = {}
-        total = 0.0
-        for name, share in STAGES:
-            self.starts[name] = (total, share)
-            total += share
-        self.starts["done"] = (1.0, 0.0)
+        self.starts = {**stage_spans(), "done": (1.0, 0.0)}
         self.last = 0.0
 
     def __call__(self, stage, fraction):

@@ -37,6 +37,8 @@ def read_json(path):
         raise KeyPoseError(f"{path}: not a text file (a key-pose dictionary is JSON)") from None
     except json.JSONDecodeError as exc:
         raise KeyPoseError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise KeyPoseError(f"{path}: arrays or objects nested too deep to read") from None
     except OSError as exc:
         raise KeyPoseError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 

@@ -6,6 +6,7 @@ asks: finish, fail with a TalkrigError, crash with a bug, or block until release
 """
 
 import io
+import logging
 import threading
 import time
 
@@ -101,3 +102,61 @@ def wait_for(predicate, timeout=10.0, interval=0.01):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class LiveServer:
+    """The real app served the way `talkrig serve` serves it (serving.make_server on a bound
+    loopback socket), in a thread; ``url``, ``app``, ``pipeline``, and ``records``: every log
+    record of uvicorn and talkrig while it ran. Use as a context manager."""
+
+    def __init__(self, settings, pipeline=None, catalog=None):
+        from talkrig.inference.server.app import create_app
+        from talkrig.inference.server.catalog import Catalog
+        from talkrig.inference.server.serving import bind, make_server
+
+        self.pipeline = pipeline or ScriptedPipeline()
+        self.sock = bind("127.0.0.1", 0)
+        settings.port = self.sock.getsockname()[1]
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.port}"
+        catalog = catalog or Catalog(generators=fake_entries(), speech={}, renderers={})
+        self.app = create_app(settings, generate=self.pipeline, catalog=catalog)
+        self.server = make_server(self.app, settings, log_level="info")
+        self.records = []
+        self._handler = _ListHandler(self.records)
+
+    def __enter__(self):
+        for name in ("uvicorn", "talkrig"):
+            logging.getLogger(name).addHandler(self._handler)
+        self._level = logging.getLogger("talkrig").level
+        logging.getLogger("talkrig").setLevel(logging.INFO)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+        self.thread.start()
+        wait_for(lambda: self.server.started)
+        return self
+
+    def __exit__(self, *exc):
+        self.pipeline.release.set()
+        self.server.should_exit = True
+        self.thread.join(15)
+        self.sock.close()
+        for name in ("uvicorn", "talkrig"):
+            logging.getLogger(name).removeHandler(self._handler)
+        logging.getLogger("talkrig").setLevel(self._level)
+
+    def tracebacks(self):
+        """Log records that carry a traceback."""
+        return [r for r in self.records if r.exc_info]
+
+    def messages(self):
+        return [r.getMessage() for r in self.records]
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, records):
+        super().__init__(logging.DEBUG)
+        self.records = records
+
+    def emit(self, record):
+        self.records.append(record)

@@ -96,11 +96,18 @@ def test_generate_bakes_the_take_as_one_undoable_step(addon, avatar_glb, scott2_
     assert bpy.app.timers.is_registered(module.addon.runtime.tick)  # results come via a timer
     job = settings.job
     assert job.state == "UPLOADING"
-    states, progress = [], []
-    pump(bpy, module, lambda: (states.append(job.state), progress.append(job.progress))
-         and job_done(bpy, module)())
+    states, progress, statuses = [], [], []
+    pump(bpy, module, lambda: (states.append(job.state), progress.append(job.progress),
+                               statuses.append(job.status)) and job_done(bpy, module)())
     assert job.state == "DONE", job.error
     assert "RUNNING" in states and progress == sorted(progress) and progress[-1] == 1.0
+    # what the panel and status bar said on the way: stages in words, with their own progress
+    assert statuses[0] == "uploading 2_scott_0_2_2..."
+    stages = [s for s in statuses if s.endswith("%") and s.split("...")[0] in (
+        "reading the audio", "listening to the voice", "recognising words", "generating motion",
+        "placing key poses", "finishing the motion")]
+    assert stages, statuses
+    assert states[statuses.index("baking...")] == "BAKING"  # shown before the bake runs
     assert job.words > 50  # the TextGrid's words came back
     drawn = draw_panels(bpy, module)
     assert ("operator", "talkrig.generate", False) in drawn  # ready for another take
@@ -290,37 +297,122 @@ def test_generate_starts_the_local_server_when_none_answers(addon, avatar_glb, s
     assert prefs.server_url == running
 
 
-@pytest.mark.parametrize("problem", ["wrong token", "server down"])
-def test_connection_problems_are_shown_with_what_to_do(addon, avatar_glb, scott2_wav, problem):
+def test_a_refused_token_is_shown_with_what_to_do(addon, avatar_glb, scott2_wav):
     bpy, module = addon
     fresh_scene(bpy, avatar_glb)
     prefs = preferences(bpy)
-    saved = prefs.server_url, prefs.token, prefs.auto_start
-    if problem == "wrong token":
-        prefs.token = "not-the-token"
-    else:
-        prefs.server_url = f"http://127.0.0.1:{free_port()}"
-        prefs.auto_start = False
+    prefs.token = "not-the-token"
     settings = bpy.context.scene.talkrig
     setup_take(bpy, settings, scott2_wav)
     try:
         assert bpy.ops.talkrig.generate() == {"FINISHED"}
         pump(bpy, module, job_done(bpy, module))
     finally:
-        prefs.server_url, prefs.token, prefs.auto_start = saved
+        prefs.token = ""
     job = settings.job
     assert job.state == "FAILED"
     drawn = draw_panels(bpy, module)
-    if problem == "wrong token":
-        assert job.error_kind == "auth" and "rejected the token" in job.error
-        assert settings.server_state == "auth"
-        assert ("operator", "preferences.addon_show", True) in drawn  # where to fix the token
-    else:
-        assert job.error_kind == "down" and "no talkrig server is running" in job.error
-        assert settings.server_state == "down"
-        assert ("operator", "talkrig.start_server", True) in drawn  # the offer to start one
+    assert job.error_kind == "auth" and "rejected the token" in job.error
+    assert settings.server_state == "auth"
+    assert ("operator", "preferences.addon_show", True) in drawn  # where to fix the token
     assert any(kind == "label" and alert for kind, _, alert in drawn)  # the message, in red
     assert not bpy.data.actions
+
+
+@pytest.mark.parametrize("problem, needle", [
+    ("auto-start off", "turn on Start Local Server When Needed in Preferences > Add-ons > talkrig"),
+    ("no python", "no Python is set to start one: set Python in Preferences > Add-ons > talkrig"),
+    ("another machine", "start `talkrig serve` on that machine"),
+    ("online access off", "turn on Allow Online Access in Preferences > System > Network"),
+])
+def test_generate_fails_at_once_when_no_server_can_answer(addon, avatar_glb, scott2_wav, tmp_path,
+                                                         monkeypatch, problem, needle):
+    """Nothing is sent, no job starts: the operator itself says which setting to change."""
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    prefs = preferences(bpy)
+    system = bpy.context.preferences.system
+    saved = prefs.server_url, prefs.auto_start, prefs.python_path, system.use_online_access
+    prefs.server_url = f"http://127.0.0.1:{free_port()}"
+    if problem == "auto-start off":
+        prefs.auto_start = False
+    elif problem == "no python":
+        prefs.python_path = ""
+        monkeypatch.setenv("PATH", str(tmp_path))  # no `talkrig` command to find one by
+    else:
+        prefs.server_url = f"http://0.0.0.0:{free_port()}"  # not loopback: another machine
+        system.use_online_access = problem == "another machine"
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, scott2_wav)
+    try:
+        with pytest.raises(RuntimeError, match=needle.replace("`", ".")):
+            bpy.ops.talkrig.generate()
+    finally:
+        prefs.server_url, prefs.auto_start, prefs.python_path, system.use_online_access = saved
+    job = settings.job
+    assert not module.addon.generate.job_running(bpy.context.scene)  # no job was started
+    assert job.state == "FAILED" and needle in job.error
+    drawn = draw_panels(bpy, module)
+    assert any(kind == "label" and alert for kind, _, alert in drawn)  # the message, in red
+    if problem == "online access off":
+        assert job.error_kind == settings.server_state == "offline"
+        assert ("operator", "screen.userpref_show", True) in drawn
+    else:
+        assert job.error_kind == settings.server_state == "down"
+        assert ("operator", "preferences.addon_show", True) in drawn
+    assert not bpy.data.actions
+
+
+def test_refresh_does_not_reach_another_machine_while_online_access_is_off(addon):
+    bpy, module = addon
+    fresh_scene(bpy)
+    prefs = preferences(bpy)
+    saved = prefs.server_url
+    prefs.server_url = "http://192.0.2.7:8765"  # a documentation address: must not be contacted
+    settings = bpy.context.scene.talkrig
+    try:
+        assert bpy.ops.talkrig.refresh_backends() == {"FINISHED"}
+        pump(bpy, module, lambda: not module.addon.runtime.busy("backends"), timeout=5)
+    finally:
+        prefs.server_url = saved
+    assert settings.server_state == "offline" and "Allow Online Access" in settings.server_message
+    assert ("operator", "screen.userpref_show", True) in draw_panels(bpy, module)
+
+
+def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scott2_textgrid, tmp_path):
+    """bpy.ops.talkrig.generate(wait=True): returns once the take is baked, or raises with why."""
+    bpy, module = addon
+    arm = fresh_scene(bpy, avatar_glb)
+    samples, rate = sf.read(str(scott2_wav), dtype="float32")
+    clip = tmp_path / "twelve_seconds.wav"
+    sf.write(str(clip), samples[: 12 * rate], rate, subtype="PCM_16")
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, clip)
+    settings.speech = "none"
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    assert not module.addon.generate.job_running(bpy.context.scene)
+    job = settings.job
+    assert job.state == "DONE" and job.action == "twelve_seconds seed 7"
+    assert arm.animation_data.nla_tracks[0].strips[0].action.name == job.action
+
+    prefs = preferences(bpy)
+    prefs.token = "not-the-token"
+    try:
+        with pytest.raises(RuntimeError, match="rejected the token"):
+            bpy.ops.talkrig.generate(wait=True)
+    finally:
+        prefs.token = ""
+    assert not module.addon.generate.job_running(bpy.context.scene)
+
+    long_wav = tmp_path / "long.wav"
+    sf.write(str(long_wav), np.tile(samples, 5), rate, subtype="PCM_16")
+    settings.audio_file = str(long_wav)
+    with pytest.raises(RuntimeError, match="not ready within 0.5 s; the job was cancelled"):
+        bpy.ops.talkrig.generate(wait=True, timeout=0.5)
+    assert settings.job.state == "CANCELLED"
+    if settings.job.job_id:  # the upload was through when the time was up: the server stopped it
+        server = Client(prefs.server_url, token=read_token(), timeout=10)
+        assert server.status(settings.job.job_id)["state"] == "cancelled"
 
 
 def test_preferences_say_where_the_token_comes_from(addon):

@@ -3,7 +3,9 @@
 import pytest
 
 from talkrig.addon.client import ClientError
-from talkrig.addon.worker import POLL_RETRIES, Connection, Task, follow, start_server
+from talkrig.addon.server_process import free_port
+from talkrig.addon.worker import (POLL_RETRIES, Connection, Task, follow, is_local, preflight,
+                                  probe, start_server)
 
 
 class SlowServer:
@@ -68,10 +70,51 @@ def test_task_errors_become_events_and_finished_is_last():
 
 
 @pytest.mark.parametrize("url, python, message", [
-    ("http://10.1.2.3:8765", "/usr/bin/python3", "is another machine"),
-    ("http://127.0.0.1:8765", None, "no Python with talkrig is set"),
+    ("http://10.1.2.3:8765", "/usr/bin/python3", "start `talkrig serve` on that machine"),
+    ("http://127.0.0.1:8765", None, "no Python is set to start one: set Python in Preferences"),
 ])
 def test_a_local_server_is_only_started_where_it_can_be(url, python, message):
     with pytest.raises(ClientError, match=message) as err:
         start_server(Connection(url=url, python=python))
     assert err.value.kind == "down"
+
+
+@pytest.mark.parametrize("url, local", [
+    ("http://127.0.0.1:8765", True), ("http://127.3.4.5:1", True), ("http://localhost:9", True),
+    ("http://[::1]:8765", True), ("http://0.0.0.0:8765", False), ("http://10.1.2.3", False),
+    ("https://gpu.example.org", False), ("http://localhost.example.org", False),
+])
+def test_which_urls_are_this_machine(url, local):
+    assert is_local(url) is local
+
+
+def test_a_remote_url_is_not_contacted_while_online_access_is_off():
+    conn = Connection(url="http://10.1.2.3:8765", online=False)
+    with pytest.raises(ClientError, match="Allow Online Access in Preferences > System > Network") as err:
+        conn.client()
+    assert err.value.kind == "offline"
+    assert preflight(conn)[0] == "offline"
+    assert Connection(url="http://127.0.0.1:8765", online=False).client().url == "http://127.0.0.1:8765"
+
+
+def test_preflight_says_which_preference_to_set_when_no_server_answers():
+    url = f"http://127.0.0.1:{free_port()}"
+    assert probe(url) is False
+    kind, message = preflight(Connection(url=url, python="/usr/bin/python3", auto_start=False))
+    assert kind == "down" and "turn on Start Local Server When Needed in Preferences" in message
+    kind, message = preflight(Connection(url=url, python=None, auto_start=True))
+    assert kind == "down" and "set Python in Preferences > Add-ons > talkrig" in message
+    assert preflight(Connection(url=url, python="/usr/bin/python3", auto_start=True)) is None
+    kind, message = preflight(Connection(url=f"http://0.0.0.0:{free_port()}", online=True))
+    assert kind == "down" and "start `talkrig serve` on that machine" in message
+
+
+def test_a_listening_port_passes_the_probe():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        assert probe(url) is True
+        assert preflight(Connection(url=url, auto_start=False)) is None

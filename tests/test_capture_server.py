@@ -3,6 +3,7 @@ scripted capture function (the real capture runs end to end in tests/test_captur
 
 import io
 import json
+import signal
 import threading
 import zipfile
 
@@ -61,7 +62,7 @@ def api(tmp_path):
     app = create_app(settings, generate=ScriptedPipeline(),
                      catalog=Catalog(generators=fake_entries(), speech={}, renderers={}),
                      capture=capture)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
         client.capture = capture
         yield client
     capture.release.set()
@@ -123,11 +124,29 @@ def test_cancel_a_running_capture(api):
     ({"fps": "thirty"}, "fps must be a number"),
     ({"start": 5, "end": 2}, "must come after start"),
     ({"start": -1}, "must not be negative"),
+    ({"start": float("inf")}, "start must be a number of seconds"),
+    ({"end": float("nan")}, "end must be a number of seconds"),
     ({"speed": 2}, "unknown speed"),
 ])
 def test_bad_options_are_422_with_what_to_fix(api, options, message):
     r = submit(api, options)
     assert r.status_code == 422 and message in r.json()["detail"]
+
+
+def test_options_nested_deep_are_422(api):
+    r = api.post("/v1/capture", files={"video": ("v.mp4", VIDEO, "video/mp4")},
+                 data={"options": "[" * 100_000 + "]" * 100_000}, headers=AUTH)
+    assert r.status_code == 422 and "nests arrays or objects 100000 deep" in r.json()["detail"]
+
+
+def test_captures_sent_after_the_stop_signal_get_503(api):
+    from talkrig.inference.server.serving import make_server
+
+    server = make_server(api.app, api.app.state.settings)  # as `talkrig serve` builds it
+    server.handle_exit(signal.SIGTERM, None)  # what its signal handler calls
+    r = submit(api, {"fps": 25})
+    assert r.status_code == 503 and "shutting down" in r.json()["detail"]
+    assert api.capture.seen == []
 
 
 def test_bad_requests(api):

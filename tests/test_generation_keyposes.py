@@ -97,6 +97,7 @@ def test_overlapping_insertions_keep_the_first_and_blend_into_the_next():
 
 @pytest.mark.parametrize("content, message", [
     ("{not json", "not valid JSON"),
+    ('{"entries": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deep to read"),
     ('{"entries": 3}', "'entries' must be a list"),
     ('{"entries": [{"pose": {"head": [0, 0, 0]}}]}', "'words' must be"),
     ('{"entries": [{"words": ["a"], "pose": {"nose": [0, 0, 0]}}]}', "unknown joint 'nose'"),

@@ -33,7 +33,7 @@ def serve(tmp_path, pipeline=None, **overrides):
     app = create_app(ServerSettings(**settings), generate=pipeline,
                      catalog=Catalog(generators=fake_entries(), speech={}, renderers={}))
     try:
-        with TestClient(app) as client:
+        with TestClient(app, base_url="http://127.0.0.1:8765") as client:
             client.pipeline = pipeline
             yield client
     finally:
@@ -310,6 +310,7 @@ def test_paths_inside_the_data_folder_are_resolved_there(tmp_path):
     data = tmp_path / "data"
     (data / "keyposes").mkdir(parents=True)
     (data / "keyposes" / "mine.json").write_text(json.dumps(KEYPOSES))
+    (data / "mocap" / "scott").mkdir(parents=True)
     with serve(tmp_path) as client:
         options = {**job_options(library="mocap/scott"), "keyposes": "keyposes/mine.json"}
         job_id = submit(client, options).json()["id"]
@@ -326,11 +327,13 @@ def test_paths_inside_the_data_folder_are_resolved_there(tmp_path):
     ({"entries": [{"words": ["hi"]}]}, "give exactly one of 'pose'"),
     ("missing.json", "no such key-pose dictionary"),
     ("bad.json", "not valid JSON"),
+    ("deep.json", "nested too deep to read"),
     (42, "option 'keyposes' must be"),
 ])
 def test_bad_key_pose_dictionaries_are_422_before_the_job(tmp_path, value, needle):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "bad.json").write_text("{oops")
+    (tmp_path / "data" / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     with serve(tmp_path) as client:
         answer = submit(client, {**job_options(), "keyposes": value})
         assert answer.status_code == 422 and needle in answer.json()["detail"]

@@ -84,7 +84,7 @@ def test_serve_warns_on_a_public_host_and_creates_the_token(xdg, monkeypatch, ca
     import logging
     import tempfile
 
-    import uvicorn
+    from talkrig.inference.server import serving
 
     # serve sets process-wide things (temp folder, log handler): restore them afterwards
     monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)
@@ -93,7 +93,8 @@ def test_serve_warns_on_a_public_host_and_creates_the_token(xdg, monkeypatch, ca
     for attr in ("handlers", "propagate", "level"):
         monkeypatch.setattr(logger, attr, getattr(logger, attr) if attr != "handlers" else list(logger.handlers))
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+    monkeypatch.setattr(serving, "serve", lambda app, settings, sock, log_level: seen.update(
+        app=app, settings=settings, sock=sock))
     token_file = xdg / "tok" / "token"
     code = cli.main(["serve", "--host", "0.0.0.0", "--port", "0", "--token-file", str(token_file),
                      "--data-dir", str(xdg / "data")])
@@ -102,7 +103,11 @@ def test_serve_warns_on_a_public_host_and_creates_the_token(xdg, monkeypatch, ca
     assert "warning" in err and "reachable from other machines" in err
     assert f"token file: {token_file}" in err
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    assert seen["host"] == "0.0.0.0" and seen["app"].state.settings.token == token_file.read_text().strip()
+    with seen["sock"]:
+        host, port = seen["sock"].getsockname()
+    assert host == "0.0.0.0" and port > 0  # bound before serving; port 0 became a free one
+    assert seen["settings"].host == "0.0.0.0" and seen["settings"].port == port
+    assert seen["app"].state.settings.token == token_file.read_text().strip()
     assert tempfile.gettempdir() == str(xdg / "data" / "tmp")  # scratch files stay in the data folder
 
 

@@ -10,13 +10,10 @@ import socket
 import threading
 
 import pytest
-import uvicorn
-from server_fakes import ScriptedPipeline, fake_entries, wait_for, wav_bytes
+from server_fakes import LiveServer, wait_for, wav_bytes
 
 from talkrig.addon.client import Client, ClientError, encode_multipart
 from talkrig.addon.server_process import free_port
-from talkrig.inference.server.app import create_app
-from talkrig.inference.server.catalog import Catalog
 from talkrig.inference.server.settings import ServerSettings
 
 TOKEN = "client-test-token"
@@ -24,21 +21,10 @@ TOKEN = "client-test-token"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    pipeline = ScriptedPipeline()
     settings = ServerSettings(token=TOKEN, data_dir=tmp_path_factory.mktemp("data"), workers=1,
                               queue_depth=0, max_upload_bytes=256 * 1024)
-    app = create_app(settings, generate=pipeline,
-                     catalog=Catalog(generators=fake_entries(), speech={}, renderers={}))
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                       access_log=False))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    wait_for(lambda: uv.started)
-    yield f"http://127.0.0.1:{port}", pipeline
-    pipeline.release.set()
-    uv.should_exit = True
-    thread.join(10)
+    with LiveServer(settings) as live:
+        yield live.url, live.pipeline
 
 
 @pytest.fixture

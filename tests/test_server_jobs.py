@@ -139,3 +139,15 @@ def test_close_cancels_waiting_jobs(pipeline):
     runner.close(timeout=5)
     assert runner.status(waiting["id"])["state"] == CANCELLED
     assert runner.status(running["id"])["state"] == CANCELLED
+
+
+def test_status_says_how_far_the_current_stage_is(runner, pipeline):
+    from talkrig.inference.server.jobs import stage_progress
+
+    assert stage_progress("words", 0.10 + 0.15) == 0.5  # words: 0.10 .. 0.40 of the whole job
+    assert stage_progress("generate", 0.85) == 1.0 and stage_progress("queued", 0.0) is None
+    job_id = runner.submit(AUDIO, options("block"))["id"]
+    wait_for(pipeline.started.is_set)
+    status = runner.status(job_id)
+    assert status["stage"] == "features" and status["stage_progress"] == 1.0  # 0.1 = its end
+    runner.cancel(job_id)

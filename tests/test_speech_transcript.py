@@ -89,6 +89,7 @@ def test_json_words_round_trip(tmp_path, ten_seconds):
     ("1\n00:00:03,000 --> 00:00:02,000\nhi\n", "a.srt", "a.srt: line 2: the cue ends (2.000 s) before it starts (3.000 s)"),
     ("00:01.000 --> 00:02.000\nhi\n", "a.vtt", "a.vtt: a WebVTT file must start with 'WEBVTT'"),
     ('[{"word": "hi", "start": 1}', "w.json", "w.json: not valid JSON (line 1, column 28"),
+    ("[" * 100_000 + "]" * 100_000, "w.json", "w.json: arrays or objects nested too deep to read"),
     ('{"text": "hi"}', "w.json", 'w.json: expected a JSON list of {"word", "start", "end"} objects'),
     ('[{"word": "hi", "start": 1}]', "w.json", "w.json: item 1 ('hi') has no \"end\""),
     ('[{"word": "hi", "start": "1s", "end": 2}]', "w.json", "w.json: item 1 ('hi'): \"start\" must be a number"),

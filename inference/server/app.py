@@ -1,6 +1,7 @@
 """The FastAPI app: versioned job API over the generation pipeline, OpenAPI docs at /docs.
 
-Endpoints (all under /v1; all but health need ``Authorization: Bearer <token>``):
+Endpoints (all under /v1; all but health need ``Authorization: Bearer <token>``; the API
+documentation at /docs, /redoc and /openapi.json is open: it describes the API and holds no data):
 
 - ``POST /jobs`` multipart: ``audio`` (file) + ``options`` (JSON) -> 202 {"id", ...}
 - ``GET /jobs/{id}`` state, stage, progress, error
@@ -34,7 +35,8 @@ from .auth import bearer_token, token_matches
 from .capture_jobs import capture_router, capture_runner
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
-from .job_options import FIELDS, parse_options
+from .guards import HeadLimit, HostCheck
+from .job_options import FIELDS, check_transcript_fits, parse_options
 from .live import add_live_route
 from .jobs import JobRunner
 from .logs import RequestLog, kv
@@ -44,7 +46,8 @@ from .uploads import MAX_FIELD_BYTES, UploadError, read_form
 log = logging.getLogger(__name__)
 
 API_VERSION = "v1"
-ERRORS = {status: {"model": schemas.ErrorBody} for status in (401, 404, 409, 413, 415, 422, 503)}
+ERRORS = {status: {"model": schemas.ErrorBody}
+          for status in (401, 403, 404, 408, 409, 413, 415, 422, 431, 503)}
 
 
 def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=None):
@@ -115,11 +118,16 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         description=(
             "Submit speech audio as a job, poll its progress, fetch the motion (BEAT2 npz) and "
             "the words. Every endpoint but `/v1/health` needs `Authorization: Bearer <token>`; "
-            "the token is in the server's token file (`talkrig serve --help` says where)."),
+            "the token is in the server's token file (`talkrig serve --help` says where). "
+            "This documentation (`/docs`, `/redoc`, `/openapi.json`) is open: it holds no data."),
         lifespan=lifespan,
     )
     app.state.settings, app.state.runner, app.state.catalog = settings, runner, catalog
-    app.add_middleware(RequestLog)
+    app.state.runners = (runner, captures)  # every queue that must stop taking jobs on exit
+    app.add_middleware(HeadLimit, limit=settings.max_header_bytes)
+    app.add_middleware(HostCheck, bound=settings.host, port=settings.port,
+                       allowed=settings.allowed_hosts)
+    app.add_middleware(RequestLog)  # outermost: refused hosts are logged too
     add_error_handlers(app)
 
     bearer = HTTPBearer(auto_error=False, description="the token from the server's token file")
@@ -131,7 +139,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
 
     open_api = APIRouter(prefix=f"/{API_VERSION}")
     api = APIRouter(prefix=f"/{API_VERSION}", dependencies=[Depends(require_token)],
-                    responses={401: ERRORS[401]})
+                    responses={401: ERRORS[401], 403: ERRORS[403]})
     decoding = asyncio.Semaphore(max(1, settings.workers))  # bounds memory of uploads in flight
 
     @open_api.get("/health", response_model=schemas.Health, response_model_exclude_none=True)
@@ -160,7 +168,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
                 "defaults": defaults}
 
     @api.post("/jobs", status_code=202, response_model=schemas.JobCreated,
-              responses={s: ERRORS[s] for s in (413, 415, 422, 503)},
+              responses={s: ERRORS[s] for s in (408, 413, 415, 422, 503)},
               openapi_extra={"requestBody": _JOB_BODY})
     async def submit(request: Request):
         """Queue a job: multipart with an ``audio`` file part and an ``options`` JSON part.
@@ -172,7 +180,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         # the body is read even when the queue is full, so that HTTP clients that send it whole
         # before reading (most do) receive the 503 instead of a reset connection
         parts = await read_form(request, settings.max_upload_bytes,
-                                {"audio": None, "options": MAX_FIELD_BYTES})
+                                {"audio": None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
         runner.check_room()
         audio = parts.get("audio")
         if audio is None or not audio.data:
@@ -180,14 +188,17 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
                               "recording as a multipart file part named 'audio'")
         options_part = parts.get("options")
         options = await run_in_threadpool(parse_options, options_part.data if options_part else None,
-                                          catalog, settings.data_dir)
+                                          catalog, settings.data_dir, settings.max_audio_seconds)
         name = Path(audio.filename or "audio").name[:120] or "audio"
         async with decoding:
             runner.check_room()
             decoded = await run_in_threadpool(decode, bytes(audio.data),
                                               settings.max_audio_seconds, name)
         del parts, audio
-        job = runner.submit(decoded, options, label=name, audio_seconds=_seconds(decoded))
+        seconds = _seconds(decoded)
+        if seconds is not None:
+            check_transcript_fits(options, seconds)
+        job = runner.submit(decoded, options, label=name, audio_seconds=seconds)
         url = f"/{API_VERSION}/jobs/{job['id']}"
         return JSONResponse(status_code=202, headers={"Location": url}, content={
             "id": job["id"], "state": job["state"], "status_url": url, "result_url": url + "/result"})

@@ -16,6 +16,7 @@ not hold up generation jobs.
 import io
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .job_options import OptionsError
+from .job_options import OptionsError, check_nesting
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
 
@@ -61,6 +62,7 @@ def parse_capture_options(data, filename):
     """CaptureOptions from the ``options`` JSON part (bytes or None) and the upload's name."""
     raw = {}
     if data:
+        check_nesting(bytes(data), "options")
         try:
             raw = json.loads(bytes(data).decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -75,7 +77,7 @@ def parse_capture_options(data, filename):
         value = raw.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise OptionsError(f"options: {key} must be a number of "
                                f"{'frames per second' if key == 'fps' else 'seconds'}")
         setattr(options, key, float(value))
@@ -140,7 +142,7 @@ def capture_router(settings, runner, prefix):
         """Queue a capture: multipart with a ``video`` file part and an ``options`` JSON part
         (fps, start, end in seconds, name of the takes)."""
         parts = await read_form(request, settings.max_upload_bytes,
-                                {"video": None, "options": MAX_FIELD_BYTES})
+                                {"video": None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
         runner.check_room()
         video = parts.get("video")
         if video is None or not video.data:

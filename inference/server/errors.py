@@ -9,6 +9,9 @@ from .job_options import OptionsError
 from .jobs import QueueFull, ResultNotReady, UnknownJob
 from .uploads import UploadError
 
+# answers sent before the body was read to its end: the connection cannot carry another request
+CLOSE_AFTER = (408, 413, 499)
+
 
 class NotAuthorized(TalkrigError):
     """The request has no bearer token, or the wrong one."""
@@ -35,7 +38,8 @@ def add_error_handlers(app):
         if isinstance(exc, ResultNotReady):
             return _error(409, message)
         if isinstance(exc, UploadError):
-            return _error(exc.status, message)
+            close = {"Connection": "close"} if exc.status in CLOSE_AFTER else None
+            return _error(exc.status, message, headers=close)
         if isinstance(exc, OptionsError):
             return _error(422, message, valid=exc.valid)
         return _error(422, message)  # unknown plugins, bad audio (AudioError), other bad input

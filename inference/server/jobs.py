@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ...motion.errors import TalkrigError
-from ..pipeline import JobCancelled
+from ..pipeline import JobCancelled, stage_spans
 from .logs import kv
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,18 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
+_STAGE_SPANS = stage_spans()
+
+
+def stage_progress(stage, progress):
+    """How far the current stage is (0..1), from the overall progress; None for other stages."""
+    span = _STAGE_SPANS.get(stage)
+    if span is None or span[1] <= 0:
+        return None
+    start, share = span
+    return round(min(1.0, max(0.0, (progress - start) / share)), 4)
+
+
 class JobRunner:
     """Queue + worker threads + finished-job store with a time-to-live.
 
@@ -104,6 +116,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._closing = threading.Event()
+        self.accepting = True  # False once the server is told to stop (set from a signal handler)
         self._threads = []
         self._recent_seconds = deque(maxlen=20)
         self._counts = dict.fromkeys(STATES, 0)
@@ -121,6 +134,10 @@ class JobRunner:
         janitor.start()
         self._threads.append(janitor)
         return self
+
+    def stop_accepting(self):
+        """Refuse new jobs from now on (QueueFull, 503); safe to call from a signal handler."""
+        self.accepting = False
 
     def close(self, timeout=10.0):
         """Cancel everything: queued jobs at once, running ones at their next boundary."""
@@ -215,8 +232,8 @@ class JobRunner:
     # -- internals ----------------------------------------------------------------------------
 
     def _check_room(self):
-        if self._closing.is_set():
-            raise QueueFull("the server is shutting down", retry_after=5)
+        if self._closing.is_set() or not self.accepting:
+            raise QueueFull("the server is shutting down; try again when it is back", retry_after=5)
         idle = max(0, self.workers - self._running)
         if len(self._queue) >= self.queue_depth + idle:
             raise QueueFull(
@@ -237,6 +254,7 @@ class JobRunner:
             "state": job.state,
             "stage": job.stage,
             "progress": round(job.progress, 4),
+            "stage_progress": stage_progress(job.stage, job.progress),
             "error": job.error or None,
             "cancel_requested": job.cancel.is_set() or job.state == CANCELLED,
             "backend": getattr(job.options, "backend", None),

@@ -21,6 +21,8 @@ class JobStatus(BaseModel):
     stage: str = Field(description="pipeline stage now running (decode, features, words, "
                                    "generate, keyposes, postprocess) or the state once ended")
     progress: float = Field(description="0..1, never decreases")
+    stage_progress: float | None = Field(None, description="0..1 within the current stage "
+                                                           "(decode, features, words, generate, ...)")
     error: str | None = Field(None, description="why the job failed")
     cancel_requested: bool
     backend: str | None = None

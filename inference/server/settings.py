@@ -42,6 +42,13 @@ class ServerSettings:
     result_ttl : seconds a finished job (and its result) is kept, then freed.
     token : the bearer token clients must send; None turns authentication off (loopback only).
     data_dir : the only folder options may name files in (key-pose dictionaries, libraries).
+    allowed_hosts : host names requests may be addressed to besides IP addresses and localhost
+        (see guards.py; for a proxy that forwards its own name).
+    header_timeout : seconds a connection may take to send a request's headers.
+    body_timeout : seconds an upload may pause (and the base of its overall deadline).
+    max_header_bytes : largest request head (request line and headers); larger gets 431, or
+        400 and a closed connection while it is still arriving.
+    max_connections : connections and requests handled at once; more get 503.
     """
 
     host: str = DEFAULT_HOST
@@ -54,6 +61,11 @@ class ServerSettings:
     token: str | None = None
     token_file: Path | None = None
     data_dir: Path = field(default_factory=data_dir)
+    allowed_hosts: tuple = ()
+    header_timeout: float = 20.0
+    body_timeout: float = 30.0
+    max_header_bytes: int = 64 * 1024
+    max_connections: int = 64
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).expanduser()
@@ -66,6 +78,12 @@ class ServerSettings:
              f"limit), got {self.max_audio_seconds:g}"),
             (self.result_ttl > 0, f"result time-to-live must be positive, got {self.result_ttl}"),
             (0 <= self.port <= 65535, f"port must be 0..65535, got {self.port}"),
+            (self.header_timeout > 0 and self.body_timeout > 0,
+             f"timeouts must be positive, got {self.header_timeout} and {self.body_timeout}"),
+            (self.max_header_bytes >= 1024,
+             f"header limit must be at least 1024 bytes, got {self.max_header_bytes}"),
+            (self.max_connections >= self.workers + 2,
+             f"connections at once must be at least workers + 2, got {self.max_connections}"),
         ]
         for ok, message in checks:
             if not ok:

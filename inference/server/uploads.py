@@ -1,12 +1,16 @@
 """Read a job upload (multipart/form-data) into memory, refusing it as soon as it is too big.
 
 The body is parsed as it streams in, so an oversized upload is refused without being stored,
-and nothing is spooled to a temporary file (the server writes no files for a request).
+and nothing is spooled to a temporary file (the server writes no files for a request). A body
+that stops arriving (a client that promises more than it sends) is cut off after a timeout, and
+a client that goes away mid-upload ends the request quietly.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 from ...motion.errors import TalkrigError
 
@@ -15,6 +19,8 @@ MAX_FIELD_BYTES = 4 * 1024 * 1024  # the options JSON, key-pose dictionaries inc
 # sent: most clients send the whole body before reading the answer, and a connection closed on
 # them mid-upload loses the 413. Bodies larger still are cut off at once.
 DRAIN_BYTES = 16 * 1024 * 1024
+BODY_TIMEOUT = 30.0  # seconds a body may pause; see read_form for the overall deadline
+MIN_UPLOAD_RATE = 16 * 1024  # bytes per second an upload must average (128 kbit/s)
 
 
 class UploadError(TalkrigError):
@@ -29,6 +35,18 @@ class UnsupportedUpload(UploadError):
 
 class UploadTooLarge(UploadError):
     status = 413
+
+
+class UploadStalled(UploadError):
+    """The client stopped sending the body, or sends it too slowly to ever finish."""
+
+    status = 408
+
+
+class UploadAborted(UploadError):
+    """The client closed the connection before the body was complete (nobody gets the answer)."""
+
+    status = 499  # "client closed request", as nginx logs it
 
 
 @dataclass
@@ -51,11 +69,12 @@ def check_declared_length(headers, limit):
         raise _too_large(limit)
 
 
-async def read_form(request, limit, allowed):
+async def read_form(request, limit, allowed, body_timeout=BODY_TIMEOUT):
     """The parts of a multipart body as {name: Part}; only names in ``allowed``, each once.
 
     limit : maximum body size in bytes (UploadTooLarge past it).
     allowed : {part name: its own size limit in bytes, or None for just the body limit}.
+    body_timeout : seconds the body may pause (UploadStalled after that).
     """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
@@ -69,7 +88,7 @@ async def read_form(request, limit, allowed):
     except Exception as exc:  # e.g. an absurd boundary
         raise UploadError(f"malformed multipart body: {exc}") from None
     received = 0
-    async for chunk in request.stream():
+    async for chunk in body_chunks(request, limit, body_timeout):
         received += len(chunk)
         if received > limit:
             if received > limit + DRAIN_BYTES:
@@ -90,6 +109,36 @@ async def read_form(request, limit, allowed):
     if reader.current is not None:
         raise UploadError("malformed multipart body: it ends in the middle of a part")
     return reader.parts
+
+
+async def body_chunks(request, limit, body_timeout=BODY_TIMEOUT):
+    """The body's chunks as they arrive.
+
+    UploadStalled when nothing arrives for ``body_timeout`` seconds, or when the whole body
+    (its Content-Length, else ``limit``) has not arrived by ``body_timeout`` plus its size at
+    MIN_UPLOAD_RATE; UploadAborted when the client disconnects.
+    """
+    declared = request.headers.get("content-length", "")
+    expected = min(int(declared), limit + DRAIN_BYTES) if declared.isdigit() else limit
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + body_timeout + expected / MIN_UPLOAD_RATE
+    chunks = request.stream().__aiter__()
+    while True:
+        wait = min(body_timeout, deadline - loop.time())
+        try:
+            if wait <= 0:
+                raise asyncio.TimeoutError
+            chunk = await asyncio.wait_for(chunks.__anext__(), wait)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            raise UploadStalled(
+                f"the upload stalled: no data for {body_timeout:g} s, or slower than "
+                f"{MIN_UPLOAD_RATE // 1024} KiB/s; send the whole body (its Content-Length must "
+                "match what is sent)") from None
+        except ClientDisconnect:
+            raise UploadAborted("the client closed the connection during the upload") from None
+        yield chunk
 
 
 class _FormReader:

@@ -27,6 +27,8 @@ def read_json_words(text, source="words.json"):
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise TranscriptError(source, f"not valid JSON ({where}: {exc.msg})") from None
+    except RecursionError:
+        raise TranscriptError(source, "arrays or objects nested too deep to read") from None
     if isinstance(data, dict) and isinstance(data.get("words"), list):
         data = data["words"]
     if not isinstance(data, list):
