@@ -1,4 +1,4 @@
-"""Training time, final losses and inference speed of the neural generators (a2g, dr2, s2v).
+"""Training time, final losses and inference speed of the neural generators (a2g, dr2, ldm, s2v).
 
 Each backend is trained with its default settings on the 45 s BEAT2 take (2_scott_0_1_1, 10 %
 held out for validation) under a time budget, exactly as `talkrig train` does, into
@@ -29,7 +29,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "beat2_scott_train"
 TAKE = "2_scott_0_1_1"
 NEW_AUDIO = DATA / "2_scott_0_2_2.wav"
-BACKENDS = ("s2v", "a2g", "dr2")
+BACKENDS = ("s2v", "a2g", "dr2", "ldm")
 
 _INFERENCE = textwrap.dedent("""
     import json, statistics, sys, time

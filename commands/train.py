@@ -1,4 +1,4 @@
-"""Train a neural generator (a2g, dr2 or s2v) on your own motion capture, then export it.
+"""Train a neural generator (a2g, dr2, ldm or s2v) on your own motion capture, then export it.
 
 DATA_DIR holds takes: NAME.npz (SMPL-X, BEAT2 or AMASS layout, 30 fps) with NAME.wav beside it
 (and NAME.TextGrid/.json/.srt/.vtt word timings for `--input text`). Training runs on the CPU
@@ -13,14 +13,15 @@ Examples:
   talkrig train --backend s2v --input text --data takes/ -o models/s2v-text
 """
 
-HELP = "train a neural generator (a2g, dr2, s2v) on your own mocap takes"
+HELP = "train a neural generator (a2g, dr2, ldm, s2v) on your own mocap takes"
 
-BACKENDS = ("a2g", "dr2", "s2v")
+BACKENDS = ("a2g", "dr2", "ldm", "s2v")
 
 
 def add_arguments(parser):
     parser.add_argument("--backend", required=True, choices=BACKENDS,
-                        help="a2g: Audio2Gestures cVAE; dr2: DR² recurrent; s2v: Speech2Video LSTM")
+                        help="a2g: Audio2Gestures cVAE; dr2: DR² recurrent; ldm: latent motion "
+                             "diffusion; s2v: Speech2Video LSTM")
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="folder of NAME.npz takes with NAME.wav (and word timings) beside them")
     parser.add_argument("-o", "--output", metavar="MODEL_DIR",

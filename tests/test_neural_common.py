@@ -40,7 +40,7 @@ def test_text_encoding_follows_the_words():
     assert not np.array_equal(word_code("hello"), word_code("world"))
 
 
-@pytest.mark.parametrize("backend", ["a2g", "dr2", "s2v"])
+@pytest.mark.parametrize("backend", ["a2g", "dr2", "ldm", "s2v"])
 def test_missing_model_says_how_to_train_one(backend, tmp_path, monkeypatch):
     from talkrig.inference.features import AudioFeatures
     from talkrig.inference.generators import GenerationRequest, get_generator

@@ -1,4 +1,4 @@
-"""Shared pieces of the neural generators (a2g, dr2, s2v), numpy and onnxruntime only.
+"""Shared pieces of the neural generators (a2g, dr2, ldm, s2v), numpy and onnxruntime only.
 
 ``layout`` maps Motion <-> the pose vectors the networks predict, ``modeldir`` reads and writes a
 trained model's folder (ONNX files + metadata JSON), ``textcode`` turns word timings into

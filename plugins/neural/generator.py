@@ -29,7 +29,7 @@ def model_option(backend):
 
 
 class NeuralGenerator(Generator):
-    """Base of the a2g, dr2 and s2v plugins: a trained ONNX model behind the Generator API."""
+    """Base of the a2g, dr2, ldm and s2v plugins: a trained ONNX model behind the Generator API."""
 
     needs_model = True
     native_fps = None  # checked against the model's own rate at generation time

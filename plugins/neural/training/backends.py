@@ -7,6 +7,7 @@ from ..modeldir import ModelError
 TRAINERS = {
     "a2g": ("..a2g.train", "A2GTrainer"),
     "dr2": ("..dr2.train", "DR2Trainer"),
+    "ldm": ("..ldm.train", "LDMTrainer"),
     "s2v": ("..s2v.train", "S2VTrainer"),
 }
 

@@ -1,0 +1,165 @@
+"""Training recipe of the latent motion diffusion model (torch).
+
+Per batch of windows of ``window`` frames with the ``context`` x 4 frames before them:
+
+- autoencoder: the whole span is encoded to latents and decoded back; it costs geodesic
+  rotation + L1 position + L1 speed (weights 1, 1, 5, as for our other backends) + L1
+  expressions, plus a moment term holding every latent channel at zero mean and unit spread
+  over the batch (the scale of the diffusion noise).
+- diffusion: the span's latents (no gradient into the encoder) are noised to a random step t of
+  the cosine schedule; the first ``context`` positions are given clean and flagged known (the
+  paper's MF_[i-4, i-1]) except in ``p_no_context`` of the windows (how a take starts with no
+  motion before it); in ``p_inpaint`` of the windows a short run of 1-3 positions inside the
+  window is also given clean (in-painting of key poses); the audio is dropped in ``p_uncond``
+  of the windows (classifier-free guidance). The denoiser predicts the clean latents; the cost
+  is the squared error on the unknown positions plus an L1 on their frame-to-frame change.
+
+Departures: both stages train together with one optimiser (the loop is shared with the other
+backends), the denoiser learning from the encoder as it improves; the paper trains its motion
+features first.
+"""
+
+import numpy as np
+import torch
+
+from ..neural.training.data import TrainingDataError, WindowSampler
+from ..neural.training.export import export_graph, max_abs_difference
+from ..neural.training.loop import BackendTrainer
+from ..neural.training.losses import MotionLoss
+from .model import STRIDE, DecodeGraph, EncodeGraph, LatentDiffusion
+from .schedule import STEPS, alpha_bars
+
+GRAPHS = {"encode": "ldm_encode.onnx", "decode": "ldm_decode.onnx", "denoise": "ldm_denoise.onnx"}
+
+
+class LDMTrainer(BackendTrainer):
+    name = "ldm"
+    input_kind = "mel"
+    DEFAULTS = {
+        "channels": 128,
+        "latent": 32,
+        "blocks": 6,
+        "window": 64,  # frames generated per window (16 latents)
+        "context": 4,  # previous latents the denoiser sees (the paper's four)
+        "batch": 16,
+        "lr": 5e-4,
+        "epochs": 170,  # a minute of mocap: about 1200 steps, under 10 min on 2 cores
+        "seed": 0,
+        "p_uncond": 0.15,
+        "p_no_context": 0.1,
+        "p_inpaint": 0.2,
+        "w_geodesic": 1.0,
+        "w_position": 1.0,
+        "w_speed": 5.0,
+        "w_expressions": 1.0,
+        "w_latent": 1.0,
+        "w_diffusion": 1.0,
+        "w_velocity": 1.0,
+        "val_every": 5,
+        "clip": 1.0,
+    }
+
+    def build(self):
+        c = self.config
+        if c["window"] % STRIDE or c["window"] < 2 * STRIDE:
+            raise TrainingDataError(f"ldm window must be a multiple of {STRIDE} (at least "
+                                    f"{2 * STRIDE}), got {c['window']}")
+        if c["context"] < 1:
+            raise TrainingDataError(f"ldm context must be at least 1, got {c['context']}")
+        before = c["context"] * STRIDE
+        self.sampler = WindowSampler(self.dataset, self.dataset.train, c["window"], before=before)
+        self.val_sampler = self.validation_sampler(before=before, multiple=STRIDE)
+        self.motion_loss = MotionLoss(self.layout)
+        self.alpha_bars = torch.from_numpy(alpha_bars(STEPS).astype(np.float32))
+        return LatentDiffusion(self.tensor("input_mean"), self.tensor("input_std"),
+                               self.tensor("pose_mean"), self.tensor("pose_std"),
+                               channels=c["channels"], latent=c["latent"], blocks=c["blocks"])
+
+    def sample(self, rng, validation=False):
+        if validation:
+            return self.validation_batches(self.val_sampler, self._tensors, rng)
+        return self._tensors(self.sampler.batch(self.sampler.starts(rng, self.config["batch"])), rng)
+
+    def _tensors(self, batch, rng):
+        """Span poses and audio, plus the random choices of the diffusion term."""
+        c = self.config
+        b, span = batch["poses"].shape[:2]
+        s, ctx = span // STRIDE, c["context"]
+        known = np.zeros((b, s, 1), np.float32)
+        known[:, :ctx] = (rng.random((b, 1, 1)) >= c["p_no_context"])
+        for i in np.nonzero(rng.random(b) < c["p_inpaint"])[0]:
+            width = int(rng.integers(1, 4))
+            at = int(rng.integers(ctx, s - width + 1))
+            known[i, at:at + width] = 1.0
+        return {
+            "poses": torch.from_numpy(batch["poses"]),
+            "inputs": torch.from_numpy(batch["inputs"]),
+            "known": torch.from_numpy(known),
+            "keep": torch.from_numpy((rng.random((b, 1, 1)) >= c["p_uncond"]).astype(np.float32)),
+            "t": torch.from_numpy(rng.integers(1, STEPS + 1, size=b)),
+            "noise": torch.from_numpy(rng.standard_normal((b, s, c["latent"])).astype(np.float32)),
+        }
+
+    def losses(self, batch, rng):
+        c, ae = self.config, self.model.autoencoder
+        latents = ae.encode(batch["poses"])
+        terms = self.motion_loss(ae.decode(latents), batch["poses"])
+        recon = (c["w_geodesic"] * terms["geodesic"] + c["w_position"] * terms["position"]
+                 + c["w_speed"] * terms["speed"] + c["w_expressions"] * terms.get("expressions", 0.0))
+        flat = latents.flatten(0, 1)
+        moments = (flat.mean(0) ** 2).mean() + ((flat.std(0) - 1.0) ** 2).mean()
+
+        z0 = latents.detach()
+        ab = self.alpha_bars[batch["t"]].view(-1, 1, 1)
+        noisy = ab.sqrt() * z0 + (1.0 - ab).sqrt() * batch["noise"]
+        known = batch["known"]
+        x = known * z0 + (1.0 - known) * noisy
+        t = batch["t"].float().unsqueeze(-1) / STEPS
+        pred = self.model.denoiser(x, known, batch["inputs"], batch["keep"], t)
+        free = 1.0 - known
+        diffusion = (free * (pred - z0) ** 2).sum() / (free.sum() * z0.shape[-1] + 1e-6)
+        step_free = free[:, 1:] * free[:, :-1]
+        velocity = (step_free * ((pred[:, 1:] - pred[:, :-1]) - (z0[:, 1:] - z0[:, :-1])).abs()).sum() \
+            / (step_free.sum() * z0.shape[-1] + 1e-6)
+        total = recon + c["w_latent"] * moments + c["w_diffusion"] * diffusion \
+            + c["w_velocity"] * velocity
+        out = {"recon": recon, "moments": moments, "diffusion": diffusion, "velocity": velocity}
+        return dict({"total": total}, **{k: v.detach() for k, v in out.items()})
+
+    def export_graphs(self, folder):
+        model = self.model.eval()
+        n_mel, dim, latent = len(self.stats["input_mean"]), len(self.stats["pose_mean"]), \
+            self.config["latent"]
+        encode, decode = EncodeGraph(model), DecodeGraph(model)
+        s = 8
+        paths = {
+            "encode": export_graph(encode, (torch.zeros(1, s * STRIDE, dim) + model.autoencoder.pose_mean,),
+                                   folder / GRAPHS["encode"], ["poses"], ["latents"], {"poses": 1}),
+            "decode": export_graph(decode, (torch.zeros(1, s, latent),), folder / GRAPHS["decode"],
+                                   ["latents"], ["poses"], {"latents": 1}),
+            "denoise": export_graph(
+                model.denoiser, (torch.zeros(2, s, latent), torch.zeros(2, s, 1),
+                                 torch.zeros(2, s * STRIDE, n_mel) + model.denoiser.input_mean,
+                                 torch.ones(2, 1, 1), torch.ones(2, 1)),
+                folder / GRAPHS["denoise"], ["x", "known", "mel", "keep", "t"], ["x0"],
+                {"x": 1, "known": 1, "mel": 1}),
+        }
+        rng = np.random.default_rng(0)
+        s = 13
+        poses = self.stats["pose_mean"] + self.stats["pose_std"] * rng.standard_normal((1, s * STRIDE, dim))
+        mel = self.stats["input_mean"] + self.stats["input_std"] * rng.standard_normal((2, s * STRIDE, n_mel))
+        z = rng.standard_normal((2, s, latent)).astype(np.float32)
+        feeds = {"x": z, "known": (rng.random((2, s, 1)) < 0.3).astype(np.float32),
+                 "mel": mel.astype(np.float32), "keep": np.array([[[1.0]], [[0.0]]], np.float32),
+                 "t": np.array([[0.7], [0.2]], np.float32)}
+        diffs = {
+            "encode": max_abs_difference(encode, paths["encode"], {"poses": poses.astype(np.float32)}),
+            "decode": max_abs_difference(decode, paths["decode"], {"latents": z[:1]}),
+            "denoise": max_abs_difference(model.denoiser, paths["denoise"], feeds),
+        }
+        return dict(GRAPHS), diffs
+
+    def metadata(self):
+        c = self.config
+        return {"window": c["window"], "context": c["context"], "stride": STRIDE,
+                "latent": c["latent"], "diffusion_steps": STEPS, "channels": c["channels"]}

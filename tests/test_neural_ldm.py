@@ -1,0 +1,116 @@
+"""Latent motion diffusion: train a tiny model on the real take, resume it, export it, and
+sample it window by window with onnxruntime, without torch."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neural_support import NEW_AUDIO, generate_in_subprocess, take_folder, train_tiny
+
+TINY = {"channels": 16, "latent": 8, "blocks": 2, "window": 32, "batch": 4}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ldm")
+    data, out = take_folder(tmp), tmp / "model"
+    first, history, _ = train_tiny("ldm", data, out, epochs=3, **TINY)
+    resumed, _, _ = train_tiny("ldm", data, out, epochs=4, **TINY)
+    return first, history, resumed
+
+
+def test_training_lowers_the_reconstruction_and_resumes(trained):
+    first, history, resumed = trained
+    assert first.epochs == 3 and len(history) == 3
+    assert history[-1]["recon"] < history[0]["recon"]
+    for term in ("recon", "moments", "diffusion", "velocity"):
+        assert np.isfinite(first.losses[term])
+    assert np.isfinite(first.val_loss)
+    assert resumed.resumed_from == 3 and resumed.epochs == 4
+    assert resumed.steps > first.steps
+
+
+def test_export_matches_torch(trained):
+    result = trained[2]
+    assert set(result.export_diff) == {"encode", "decode", "denoise"}
+    assert max(result.export_diff.values()) < 1e-4
+    meta = json.loads((result.folder / "talkrig_model.json").read_text())
+    assert meta["backend"] == "ldm" and meta["window"] == 32 and meta["context"] == 4
+    assert meta["stride"] == 4 and meta["latent"] == 8
+    from talkrig.inference.generators import get_generator
+
+    options = {o["name"]: o["default"] for o in get_generator("ldm").describe()["options"]}
+    assert options["steps"] <= 10
+
+
+def test_sampling_without_torch_seeds_and_seams(trained):
+    folder = trained[2].folder
+    summary, first = generate_in_subprocess("ldm", folder, seed=0)
+    assert summary["torch_imported"] is False
+    assert summary["frames"] == summary["expected"] == 1860 and summary["finite"]
+    _, again = generate_in_subprocess("ldm", folder, seed=0)
+    _, other = generate_in_subprocess("ldm", folder, seed=1)
+    np.testing.assert_array_equal(first["poses"], again["poses"])
+    assert np.abs(first["poses"] - other["poses"]).max() > 1e-3
+    # Windows join without jumps: no step at a join is far above the typical step.
+    steps = np.abs(np.diff(first["poses"], axis=0)).max(axis=(1, 2))
+    joins = np.arange(32, 1860, 32) - 1
+    assert steps[joins].max() <= 4 * np.percentile(steps, 99) + 1e-6
+
+
+def _request(n_frames, **kw):
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import features_for
+    from talkrig.inference.generators import GenerationRequest
+
+    features = features_for(decode_audio(str(NEW_AUDIO), max_seconds=None), 30.0)
+    return GenerationRequest(features=features, n_frames=n_frames, fps=30.0, **kw)
+
+
+def test_initial_pose_starts_the_motion(trained, scott_motion):
+    from talkrig.inference.generators import get_generator
+    from talkrig.motion.rotations import geodesic_distance
+
+    pose = scott_motion.poses[700]
+    motion = get_generator("ldm").generate(_request(
+        200, initial_pose=pose, options={"model": str(trained[2].folder), "steps": 4}))
+    assert motion.n_frames == 200
+    assert geodesic_distance(motion.poses[0, :22], pose[:22]).max() < 1e-3
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"inpaint": "default"}, "places key poses on words"),
+    ({"inpaint": "/nonexistent/poses.json"}, "ldm option 'inpaint'"),
+])
+def test_inpainting_needs_words_and_a_dictionary(trained, options, message):
+    from talkrig.inference.generators import get_generator
+    from talkrig.inference.registry import PluginError
+    from talkrig.inference.words import Word
+
+    words = [Word("hello", 0.5, 0.9)] if "nonexistent" in options["inpaint"] else []
+    with pytest.raises(PluginError, match=message):
+        get_generator("ldm").generate(_request(
+            60, words=words, options=dict(options, model=str(trained[2].folder))))
+
+
+def test_inpainting_changes_the_motion_from_the_key_pose_on(trained, tmp_path):
+    from talkrig.inference.generators import get_generator
+    from talkrig.inference.words import Word
+
+    dictionary = tmp_path / "poses.json"
+    dictionary.write_text(json.dumps({"version": 1, "entries": [
+        {"words": ["hello"], "probability": 1.0, "hold": 0.4,
+         "pose": {"right_shoulder": [0.0, 0.0, 1.2], "right_elbow": [0.0, 1.8, 0.0]}}]}))
+    words = [Word("well", 0.4, 0.8), Word("hello", 3.0, 3.4)]
+    folder = str(trained[2].folder)
+
+    def generate(**options):
+        return get_generator("ldm").generate(_request(
+            160, words=words, seed=2, options=dict(options, model=folder, steps=4)))
+
+    plain, inpainted = generate(), generate(inpaint=str(dictionary))
+    # 32-frame windows see 16 frames before them: the window at frame 64 is the first whose
+    # span reaches the key pose at frame 90.
+    np.testing.assert_array_equal(plain.poses[:64], inpainted.poses[:64])
+    assert np.abs(plain.poses[90:102] - inpainted.poses[90:102]).max() > 1e-4
