@@ -15,9 +15,8 @@ import numpy as np
 
 from ...inference.options import Option
 from ...inference.registry import PluginError
-from ...inference.windows import run_windows
 from ...motion.errors import TalkrigError
-from ..neural.generator import NeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_noise
@@ -25,7 +24,7 @@ from ..neural.smoothing import smooth_noise
 CONTEXT = 16  # frames of audio fed on each side of a window
 
 
-class Audio2GesturesGenerator(NeuralGenerator):
+class Audio2GesturesGenerator(WindowedNeuralGenerator):
     name = "a2g"
     summary = ("Audio2Gestures: a conditional VAE with shared and motion-specific codes; "
                f"diverse gestures per seed; needs a model trained with `{train_hint('a2g')}`")
@@ -37,10 +36,6 @@ class Audio2GesturesGenerator(NeuralGenerator):
         Option("clip_at", "float", default=0.0, min=0.0,
                help="where the clip's time range starts, seconds"),
     )
-
-    def generate(self, request):
-        model = self.load(request)
-        return run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
 
     def generate_window(self, request, window):
         state = window.state

@@ -12,14 +12,13 @@ repeating its last frame.
 import numpy as np
 
 from ...inference.options import Option
-from ...inference.windows import run_windows
-from ..neural.generator import NeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from .state import state_noise
 
 
-class DR2Generator(NeuralGenerator):
+class DR2Generator(WindowedNeuralGenerator):
     name = "dr2"
     summary = ("DR²: disentangled recurrent gestures, each window continuing from the last pose; "
                f"needs a model trained with `{train_hint('dr2')}`")
@@ -30,10 +29,6 @@ class DR2Generator(NeuralGenerator):
                help="seeded noise on each window's starting pose (standard deviation of the "
                     "rotation entries; trained on 0.1-0.3); 0 continues deterministically"),
     )
-
-    def generate(self, request):
-        model = self.load(request)
-        return run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
 
     def generate_window(self, request, window):
         model = window.state.get("model") or self.load(request)

@@ -25,16 +25,15 @@ import numpy as np
 from ...inference.keyposes import KeyPoseError, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
-from ...inference.windows import run_windows
 from ...motion import Motion
-from ..neural.generator import NeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_columns
 from .schedule import alpha_bars, ddim_step, sampling_times
 
 
-class LatentDiffusionGenerator(NeuralGenerator):
+class LatentDiffusionGenerator(WindowedNeuralGenerator):
     name = "ldm"
     summary = ("latent motion diffusion: each window's motion features denoised from the speech "
                "and the four before them, a few DDIM steps; diverse per seed; needs a model "
@@ -55,10 +54,6 @@ class LatentDiffusionGenerator(NeuralGenerator):
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
                     "dictionary), a JSON dictionary path, or 'none'"),
     )
-
-    def generate(self, request):
-        model = self.load(request)
-        return run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
 
     def generate_window(self, request, window):
         state = window.state

@@ -12,6 +12,7 @@ import numpy as np
 from ...inference.generators import Generator
 from ...inference.options import Option
 from ...inference.registry import PluginError
+from ...inference.windows import run_windows
 from .grounding import planted_trans
 from .layout import vectors_to_motion
 from .modeldir import METADATA, default_model_dir, load_model, train_hint
@@ -97,3 +98,12 @@ class NeuralGenerator(Generator):
         # A speaker stands: both feet planted throughout, for the pipeline's foot IK.
         motion.contacts = np.ones((motion.n_frames, 2), np.float32)
         return motion
+
+
+class WindowedNeuralGenerator(NeuralGenerator):
+    """A neural generator that makes the take window by window, each window as long as the
+    model's training windows (a2g, dr2, ldm); subclasses write generate_window."""
+
+    def generate(self, request):
+        model = self.load(request)
+        return run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
