@@ -59,7 +59,8 @@ def test_training_pairs_the_video_holds_out_its_tail_and_exports_a_renderer(trai
     assert meta["training"]["steps"] == 3 and meta["training"]["train_frames"] == 32
     assert meta["training"]["export_max_abs_diff"] < 1e-3
     assert meta["training"]["val_psnr"] > 10.0  # a picture of the person, not noise
-    for name in ("generator.onnx", "reference.npy", "reference_label.npy", "checkpoint.pt"):
+    for name in ("generator.onnx", "reference.npy", "reference_label.npy", "checkpoint.pt",
+                 "camera.json"):
         assert (out / name).is_file(), name
 
 
@@ -83,6 +84,7 @@ def test_the_onnx_renderer_paints_what_the_torch_generator_paints(trained, take)
     _, _, out, _ = trained
     renderer = Vid2VidRenderer(out)
     camera = front_camera(take, 96, 64)
+    assert renderer.camera.to_dict() == camera.to_dict()  # the camera it was trained through
     labels = list(label_frames(take[30:36], camera, renderer.size))
     pictures = list(renderer.render(labels))
     renderer.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...motion.camera import Camera
 from ..neural.modeldir import ModelError, read_metadata
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,9 @@ def _hwc(x):
 
 
 class Vid2VidRenderer:
-    """A trained vid2vid renderer. ``size`` is (width, height) of its labels and pictures."""
+    """A trained vid2vid renderer. ``size`` is (width, height) of its labels and pictures;
+    ``camera`` (motion.camera.Camera or None) is how the person was filmed for training: a
+    take seen through it looks like the pictures the renderer learnt from."""
 
     name = BACKEND
 
@@ -61,6 +64,8 @@ class Vid2VidRenderer:
                              f"{_hint(folder)}") from None
         if not graph.is_file():
             raise ModelError(f"{graph} is missing; {_hint(folder)}")
+        camera = self.metadata.get("camera")
+        self.camera = Camera.load(folder / camera) if camera else None
         self.size = (width, height)
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(threads or min(os.cpu_count() or 1, 4))

@@ -38,6 +38,7 @@ BACKEND = "vid2vid"
 GRAPH = "generator.onnx"
 REFERENCE = "reference.npy"
 REFERENCE_LABEL = "reference_label.npy"
+CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
 EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
 
 DEFAULTS = {
@@ -345,6 +346,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
         if pairs.takes else 30.0,
         "graphs": {"generator": GRAPH}, "inputs": list(INPUTS),
         "reference": REFERENCE, "reference_label": REFERENCE_LABEL,
+        "camera": CAMERA if pairs.takes else None,
         "config": trainer.config,
         "training": {"frames": int(len(pairs.frames)), "train_frames": int(pairs.n_train),
                      "steps": run["step"], "seconds": round(run["elapsed"], 1),
@@ -362,6 +364,8 @@ def export(trainer, folder):
     folder = Path(folder)
     np.save(folder / REFERENCE, trainer.pairs.frames[trainer.reference])
     np.save(folder / REFERENCE_LABEL, trainer.pairs.labels[trainer.reference])
+    if trainer.pairs.takes:
+        trainer.pairs.takes[0].camera.save(folder / CAMERA)
     generator = copy.deepcopy(trainer.generator).cpu().eval()
     p = trainer.pairs
     t = min(p.n_train, len(p.frames) - 1)
