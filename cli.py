@@ -27,6 +27,7 @@ COMMANDS = {
     "generate": "generate",
     "backends": "backends",
     "bake": "bake",
+    "render": "render",
     "bake-batch": "bake_batch",
 }
 
