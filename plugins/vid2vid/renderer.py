@@ -44,6 +44,8 @@ class Vid2VidRenderer:
     take seen through it looks like the pictures the renderer learnt from."""
 
     name = BACKEND
+    size = None  # (width, height), set from the model folder
+    camera = None
 
     def __init__(self, model_dir, threads=None):
         import onnxruntime as ort
