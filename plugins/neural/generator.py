@@ -17,7 +17,7 @@ from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
-from .liveliness import FINE_SIGMA, SPEED_JOINTS, UPPER_JOINTS, liven
+from .liveliness import liven
 from .modeldir import METADATA, default_model_dir, load_model, train_hint
 from .textcode import text_frames
 
@@ -46,7 +46,6 @@ class NeuralGenerator(Generator):
 
     needs_model = True
     native_fps = None  # checked against the model's own rate at generation time
-    fine_sigma = FINE_SIGMA  # frames: jitter left out before the gestures are scaled
 
     def __init__(self):
         self._models = {}  # folder -> (metadata mtime, TrainedModel)
@@ -106,16 +105,15 @@ class NeuralGenerator(Generator):
         (:mod:`.liveliness`), for backends with the ``liveliness`` option; unchanged for models
         trained before ``speech_speed`` was stored, or with ``liveliness`` 0."""
         target = model.metadata.get("speech_speed")
-        if not target or not any(opt.name == "liveliness" for opt in self.options):
+        if not isinstance(target, dict) or not any(opt.name == "liveliness" for opt in self.options):
             return motion
         idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
         speaking = speech_activity(request.features, request.words)[idx]
-        layout = model.layout
-        vectors, gain = liven(motion_to_vectors(motion, layout), layout.joint_columns(UPPER_JOINTS),
-                              layout.joint_columns(SPEED_JOINTS), speaking, float(target),
-                              request.fps, strength=float(self.option(request, "liveliness")),
-                              fine_sigma=self.fine_sigma)
-        log.info("%s: gestures scaled by %.2f to the training speaker's pace", self.name, gain)
+        vectors, gains = liven(motion_to_vectors(motion, model.layout), model.layout, speaking,
+                               target, request.fps,
+                               strength=float(self.option(request, "liveliness")))
+        log.info("%s: gestures scaled to the training speaker's pace in speech: %s", self.name,
+                 ", ".join(f"{k} {v:.2f}" for k, v in gains.items()))
         return self.to_motion(model, vectors, request.fps)
 
     def from_initial_pose(self, request, motion):

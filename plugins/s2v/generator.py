@@ -25,7 +25,6 @@ class Speech2VideoGenerator(NeuralGenerator):
                f"model trained with `{train_hint('s2v')}`")
     stochastic = False
     options = (model_option("s2v"), liveliness_option())
-    fine_sigma = 3.5  # frames: its LSTM output shakes faster than the gesture band
 
     def generate(self, request):
         model = self.load(request)

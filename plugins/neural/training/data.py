@@ -90,18 +90,20 @@ class Dataset:
         return np.average(points, axis=0, weights=weights).astype(np.float32)
 
     def speech_speed(self):
-        """Mean pose-vector speed of the arms, spine and head over the training frames of speech
-        (what ``neural.liveliness`` scales a generated take up to); None without speech."""
-        from ..liveliness import SPEED_JOINTS, speech_speed
+        """{body group: mean speed (m/s) of its end joints over the training frames of speech},
+        what ``neural.liveliness`` scales a generated take up to; {} without speech."""
+        from ..liveliness import speech_speed
 
-        columns = self.layout.joint_columns(SPEED_JOINTS)
         ranges = [(self.takes[i], s, e) for i, s, e in self.train
                   if self.takes[i].speaking is not None and e - s > 1]
-        speeds = [speech_speed(t.poses[s:e], columns, t.speaking[s:e]) for t, s, e in ranges]
-        weights = [int(t.speaking[s:e].sum()) for t, s, e in ranges]
-        if not sum(weights):
-            return None
-        return float(np.average(speeds, weights=weights))
+        rows = [(speech_speed(t.poses[s:e], self.layout, t.speaking[s:e], self.fps),
+                 int(t.speaking[s:e].sum())) for t, s, e in ranges]
+        rows = [(speeds, n) for speeds, n in rows if speeds]
+        if not rows:
+            return {}
+        weights = [n for _, n in rows]
+        return {name: float(np.average([speeds[name] for speeds, _ in rows], weights=weights))
+                for name in rows[0][0]}
 
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
