@@ -32,7 +32,9 @@ def test_export_matches_torch(trained):
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
     assert meta["backend"] == "dr2" and meta["window"] == 64
     assert np.asarray(meta["start_poses"]).shape == (16, len(meta["pose_mean"]))
-    assert meta["speech_speed"] > 0  # the speaker's pace in speech, for the liveliness scaling
+    # the speaker's pace in speech per body group, for the liveliness scaling
+    assert set(meta["speech_speed"]) == {"trunk", "left arm", "right arm"}
+    assert min(meta["speech_speed"].values()) > 0
 
 
 def test_plugin_generates_recurrently_without_torch(trained):

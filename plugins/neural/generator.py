@@ -142,4 +142,5 @@ class WindowedNeuralGenerator(NeuralGenerator):
     def generate(self, request):
         model = self.load(request)
         motion = run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
-        return self.from_initial_pose(request, self.livened(model, request, motion))
+        lively = self.livened(model, request, motion)
+        return motion if lively is motion else self.from_initial_pose(request, lively)
