@@ -41,7 +41,7 @@ def correspondences(motion, lm, max_frames=MAX_FRAMES):
     """(points (N, 3) take-frame metres, pixels (N, 2)) of confident landmarks of sampled frames."""
     frames = np.unique(np.linspace(0, motion.n_frames - 1, min(max_frames, motion.n_frames))
                        .astype(int))
-    joints = neutral_skeleton().joint_positions(motion[frames] if motion.n_frames > 1 else motion)
+    joints = neutral_skeleton().joint_positions(motion[frames])
     points, pixels = [], []
     for landmark, joint in BODY_PAIRS:
         ok = lm.visibility[frames, landmark] >= VISIBLE
