@@ -19,6 +19,7 @@ COMMANDS = {
     "convert": "convert",
     "capture": "capture",
     "train": "train",
+    "train-renderer": "train_renderer",
     "serve": "serve",
     "live": "live",
     "eval": "eval",
