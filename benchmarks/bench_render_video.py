@@ -11,7 +11,8 @@
    framing camera the command line uses when none is given.
 
     .venv/bin/python benchmarks/bench_render_video.py [--sizes 256 512] [--repeats 3]
-                                                      [--camera 15] [--work DIR]
+                                                      [--camera 15] [--camera-size 1280x720]
+                                                      [--work DIR]
 """
 
 import argparse
@@ -53,9 +54,9 @@ def speed(sizes, repeats, work):
               f"(min {min(fps):.1f}, max {max(fps):.1f})")
 
 
-def camera_figures(seconds, work):
+def camera_figures(seconds, work, size=(1280, 720)):
     frames = int(seconds * 30)
-    video = work / "performer.mp4"
+    video = work / f"performer{size[0]}x{size[1]}.mp4"
     if not video.exists():
         script = textwrap.dedent(f"""
             import soundfile as sf
@@ -65,17 +66,17 @@ def camera_figures(seconds, work):
             a, sr = sf.read({str(SPEECH)!r}, dtype="float32")
             sf.write({str(work / 'performer.wav')!r}, a[:int({frames} / 30 * sr)], sr)
             render_character_video(m, {str(work / 'performer.wav')!r}, {str(video)!r},
-                                   size=(1280, 720))
+                                   size={tuple(size)!r})
         """)
         subprocess.run([sys.executable, "-c", script], check=True, timeout=1800)
     from talkrig.inference.capture.pipeline import capture_video
 
     start = time.perf_counter()
-    result = capture_video(video, work / "takes", overwrite=True)
+    result = capture_video(video, work / "takes", overwrite=True, name="performer")
     took = time.perf_counter() - start
     take = result.takes[0]
     fitted = Camera.load(take.with_name(take.stem + ".camera.json"))
-    real = Camera.load(video.with_name("performer.camera.json"))
+    real = Camera.load(video.with_name(video.stem + ".camera.json"))
     truth = load_motion(TAKE)[:frames]
     captured = load_motion(take)
     sk = neutral_skeleton()
@@ -88,14 +89,14 @@ def camera_figures(seconds, work):
 
     rows = [("fitted camera, captured take", error(fitted, captured)),
             ("fitted camera, captured take reversed in time", error(fitted, captured[::-1])),
-            ("upper-body framing camera at 1280x720, captured take",
-             error(upper_body_camera(captured, (1280, 720)), captured)),
+            ("upper-body framing camera, captured take",
+             error(upper_body_camera(captured, size), captured)),
             ("true camera, captured take (the pose fit's own share)", error(real, captured))]
-    print(f"camera of a captured shot: {frames} frames at 1280x720 (capture took {took:.1f} s); "
-          f"upper-body joints, pixels (percent of the image height)")
+    print(f"camera of a captured shot: {frames} frames at {size[0]}x{size[1]} (capture took "
+          f"{took:.1f} s); upper-body joints, pixels (percent of the image height)")
     for name, (median, p90) in rows:
-        print(f"  {name}: median {median:.1f} ({100 * median / 720:.2f}%), 90th percentile "
-              f"{p90:.1f} ({100 * p90 / 720:.2f}%)")
+        print(f"  {name}: median {median:.1f} ({100 * median / size[1]:.2f}%), 90th percentile "
+              f"{p90:.1f} ({100 * p90 / size[1]:.2f}%)")
 
 
 def main():
@@ -104,13 +105,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--camera", type=float, default=0.0, metavar="SECONDS",
                         help="also measure the fitted capture camera on this many seconds")
+    parser.add_argument("--camera-size", default="1280x720", metavar="WxH",
+                        help="size of the character video for --camera (default 1280x720)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the videos")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-render-"))
     work.mkdir(parents=True, exist_ok=True)
     speed(args.sizes, args.repeats, work)
     if args.camera > 0:
-        camera_figures(args.camera, work)
+        camera_figures(args.camera, work, tuple(int(v) for v in args.camera_size.split("x")))
 
 
 if __name__ == "__main__":
