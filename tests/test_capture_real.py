@@ -111,6 +111,6 @@ def test_the_fitted_camera_puts_the_take_where_the_video_shows_the_body(takes, c
     # a camera fitted to another take's joints is far off: the figure measures the fit
     other = skeleton.joint_positions(truth[::-1])
     assert np.median(np.linalg.norm(fitted.project(other)[0] - shown, axis=-1)[:, joints]) \
-        > 2 * np.median(error)
+        > 1.5 * np.median(error)
     summary = json.loads((takes / "performer.capture.json").read_text())
     assert summary["shots"][0]["camera_error_px"] < 0.03 * 720
