@@ -10,11 +10,13 @@ Examples:
   talkrig bake speech.wav --avatar hero.fbx --map mixamo -o out/hero.fbx --fbx-target unity
   talkrig bake speech.wav --transcript speech.txt -o out/t.glb -o out/t.fbx --preview out/t.mp4
   talkrig bake take.npz --avatar hero.blend -o out/hero.blend --audio speech.wav
+  talkrig bake speech.wav -o out/take.npz --render out/me.mp4 --renderer renderers/me
 
 An .npz output is the SMPL-X motion itself (BEAT2 layout, with the face curves); BVH is the
 avatar's own skeleton; .json/.tsv are the 2D mouth cues (A-H, X) in Rhubarb's layouts.
 FBX targets: blender (Blender's defaults), unity ("FBX All" scaling: metres as Unity units),
-unreal (deform bones only, face smoothing). Outputs are written atomically.
+unreal (deform bones only, face smoothing). --render OUT.mp4 also renders the take as a video
+through a renderer (see `talkrig render`; no avatar needed). Outputs are written atomically.
 """
 
 from .generation_args import add_generation_arguments

@@ -3,8 +3,9 @@ renderer, written as an MP4 (H.264) with the speech (AAC).
 
 --renderer is a trained renderer's folder (`talkrig train-renderer -o DIR`) or `skeleton`, the
 built-in renderer that shows the label images themselves (what a trained renderer is given:
-coloured limbs, a white face, a disc on each hand) and needs no model. Without --camera the
-take is filmed from the front by a camera that frames the upper body over the whole take;
+coloured limbs, a white face, a disc on each hand) and needs no model. Without --camera a
+trained renderer films the take through the camera of its training video, and `skeleton`
+through a camera in front that frames the upper body over the whole take;
 --camera takes a camera description (the CAMERA.json that `talkrig capture` writes beside
 each take, or one exported from a 3D scene).
 
@@ -23,8 +24,8 @@ def add_arguments(parser):
                         help="a trained renderer's folder, or a renderer name: 'skeleton' shows "
                              "the label images the renderer is given")
     parser.add_argument("--camera", metavar="CAMERA.json",
-                        help="camera to film the take through (default: one framing the upper "
-                             "body from the front)")
+                        help="camera to film the take through (default: the trained renderer's "
+                             "own, or one framing the upper body from the front)")
     parser.add_argument("--size", metavar="WxH",
                         help="frame size for renderers that render at any size (default: the "
                              "camera's, or 512x512)")

@@ -7,7 +7,8 @@ renderer plugin, the frames written as an MP4 (H.264) with the speech muxed in (
 Renderers are plugins of the ``talkrig.renderers`` entry-point group: a class built as
 ``Cls(model_dir)`` with ``name``, ``size`` ((width, height), or None for one that renders at
 any size), ``render(labels) -> iterator of frames`` (stateful across frames) and ``close()``.
-A trained renderer's folder names its plugin in ``talkrig_model.json`` ("backend").
+A trained renderer's folder names its plugin in ``talkrig_model.json`` ("backend"); a renderer
+may have a ``camera`` (the one its training video was filmed through), used when none is given.
 
 The video is encoded with PyAV (the ``capture`` extra, which brings its own FFmpeg with
 libx264 and AAC): no program needs to be on PATH. It is written under a temporary name and
@@ -137,9 +138,10 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
                   size=None):
     """Render ``motion`` through ``renderer`` into ``out_path`` (.mp4); returns its Path.
 
-    camera : motion.camera.Camera the take is seen through (None: :func:`upper_body_camera`
-        at the frame size). A camera of another shape is scaled to the frame's height and
-        centred (the drawer's ``fit_to_size``).
+    camera : motion.camera.Camera the take is seen through (None: the renderer's own
+        ``camera``, the one its training video was filmed through, when it has one, else
+        :func:`upper_body_camera` at the frame size). A camera of another shape is scaled to
+        the frame's height and centred (the drawer's ``fit_to_size``).
     renderer : a loaded renderer (:func:`load_renderer`); the caller closes it.
     audio : speech to mux in: a path, or a DecodedAudio (None: a silent video).
     progress(stage, fraction) : "render" with the share of frames written.
@@ -153,7 +155,7 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
         raise RenderError(f"{out_path}: folder {out_path.parent} does not exist")
     size = render_size(renderer, size, camera)
     if camera is None:
-        camera = upper_body_camera(motion, size)
+        camera = getattr(renderer, "camera", None) or upper_body_camera(motion, size)
     sound = _speech(audio)
     av = _pyav()
     frames = renderer.render(label_frames(motion, camera, size))

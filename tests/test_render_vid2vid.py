@@ -128,6 +128,44 @@ def test_rendering_never_imports_torch_and_the_plugin_is_registered(trained, tak
     assert summary == {"name": "vid2vid", "size": [SIZE, SIZE], "n": 3, "torch": False}
 
 
+def test_talkrig_render_and_bake_paint_a_take_with_the_trained_renderer(trained, take, scott_wav,
+                                                                          tmp_path, capsys):
+    """The delivery path: its own size and training camera, the speech muxed in."""
+    import av
+    import soundfile as sf
+
+    from talkrig.motion import save_motion
+
+    _, _, out, _ = trained
+    save_motion(take, tmp_path / "take.npz")
+    samples, rate = sf.read(scott_wav, dtype="float32")
+    sf.write(tmp_path / "take.wav", samples[10 * rate:int(10 * rate + take.n_frames / 30 * rate)],
+             rate)
+    npz, wav = str(tmp_path / "take.npz"), str(tmp_path / "take.wav")
+
+    def video(path):
+        with av.open(str(path)) as container:
+            kinds = sorted(s.type for s in container.streams)
+            return np.stack([f.to_ndarray(format="rgb24")
+                             for f in container.decode(video=0)]), kinds
+
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "a.mp4"),
+                 "--audio", wav]) == 0
+    assert "through vid2vid" in capsys.readouterr().out
+    frames, kinds = video(tmp_path / "a.mp4")
+    assert frames.shape == (take.n_frames, SIZE, SIZE, 3) and kinds == ["audio", "video"]
+    camera = json.loads((out / "talkrig_model.json").read_text())["camera"]
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "b.mp4"),
+                 "--camera", str(out / camera), "--quiet"]) == 0
+    assert np.abs(video(tmp_path / "b.mp4")[0].astype(int) - frames).mean() < 2  # its camera
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "c.mp4"),
+                 "--size", "64x64"]) == 2
+    assert "renders at 32x32 only" in capsys.readouterr().err
+    assert main(["bake", npz, "--audio", wav, "-o", str(tmp_path / "t.npz"), "--render",
+                 str(tmp_path / "d.mp4"), "--renderer", str(out), "--quiet"]) == 0
+    assert video(tmp_path / "d.mp4")[0].shape == (take.n_frames, SIZE, SIZE, 3)
+
+
 def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_path):
     from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
 

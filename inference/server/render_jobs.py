@@ -4,7 +4,8 @@ MP4 of the rendered take (H.264, with the speech when sent) out.
 Endpoints (under /v1, bearer token required), the same life cycle as generation jobs:
 
 - ``POST /render`` multipart: ``motion`` (npz file part) or ``options.job`` (a done job's id),
-  optional ``audio`` (speech to mux in) and ``options`` (JSON: renderer, camera, size, job)
+  optional ``audio`` (speech to mux in) and ``options`` (JSON: renderer, camera, size, job,
+  fps: the video's frame rate, the take's own by default)
   -> 202 {"id", "status_url", "result_url"}
 - ``GET /render/{id}`` state, stage ("render"), progress, error
 - ``GET /render/{id}/result`` frames, size, renderer and the link to the video
@@ -35,7 +36,7 @@ from .uploads import MAX_FIELD_BYTES, UploadError, read_form
 
 log = logging.getLogger(__name__)
 
-OPTION_NAMES = ("renderer", "camera", "size", "job")
+OPTION_NAMES = ("renderer", "camera", "size", "job", "fps")
 MAX_SIDE = 2048  # pixels: a render job is minutes of work per minute of take already
 
 
@@ -104,7 +105,11 @@ def parse_render_options(data, catalog):
     job = raw.get("job")
     if job is not None and not isinstance(job, str):
         raise OptionsError("options: job must be the id of a finished job")
-    return {"renderer": renderer, "camera": camera, "size": size, "job": job}
+    fps = raw.get("fps")
+    if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float))
+                            or not math.isfinite(fps) or not 1 <= fps <= 120):
+        raise OptionsError("options: fps must be a frame rate from 1 to 120")
+    return {"renderer": renderer, "camera": camera, "size": size, "job": job, "fps": fps}
 
 
 def _check_camera(camera):
@@ -117,11 +122,15 @@ def _check_camera(camera):
                            "of at most 8192 pixels")
 
 
-def read_motion(data, label, max_seconds):
-    """The Motion in uploaded npz bytes, refused when longer than ``max_seconds``."""
+def read_motion(data, label, max_seconds, fps=None):
+    """The Motion in uploaded npz bytes (resampled to ``fps`` when given), refused when longer
+    than ``max_seconds``."""
     from ...motion.npz import read_npz
+    from ...motion.resample import resample
 
     motion = read_npz(bytes(data), name=label)
+    if fps is not None and abs(motion.fps - fps) > 1e-6:
+        motion = resample(motion, float(fps))
     seconds = motion.n_frames / motion.fps
     if max_seconds is not None and seconds > max_seconds:
         raise OptionsError(f"{label}: the take is {seconds:.0f} s long; this server renders at "
@@ -179,7 +188,8 @@ def render_router(settings, runner, jobs, catalog, prefix):
             raise UploadError("the upload has no take: send the motion as a multipart file part "
                               "named 'motion' (BEAT2 npz), or the id of a finished job as "
                               "options.job")
-        motion = await run_in_threadpool(read_motion, data, label, settings.max_audio_seconds)
+        motion = await run_in_threadpool(read_motion, data, label, settings.max_audio_seconds,
+                                         options["fps"])
         audio = None
         audio_part = parts.get("audio")
         if audio_part is not None and audio_part.data:
