@@ -70,8 +70,24 @@ def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
     shutil.copytree(out, copy)
     code, text = _train(video, takes, copy, steps=5)
     assert code == 0 and "resumed from step 3" in text and "trained 5 steps" in text
-    code, text = _train(video, takes, copy, steps=2, extra=["--fresh"])
-    assert code == 0 and "resumed" not in text and "trained 2 steps" in text
+
+
+@pytest.mark.blender
+def test_without_takes_the_video_is_captured_first_with_its_camera(character_video, tmp_path):
+    """A real rendered person: captured (landmarks, fit, the shot's camera), then paired."""
+    import contextlib
+    import io
+
+    video, truth = character_video
+    out = tmp_path / "renderer"
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["train-renderer", "--video", str(video), "-o", str(out), "--size", "32",
+                     "--steps", "1", "--threads", "1"])
+    assert code == 0, buffer.getvalue()
+    assert f"{truth.n_frames} frames at 32x32" in buffer.getvalue()
+    assert (out / "takes" / "performer.camera.json").is_file()
+    assert (out / "generator.onnx").is_file() and (out / "camera.json").is_file()
 
 
 def test_the_onnx_renderer_paints_what_the_torch_generator_paints(trained, take):
