@@ -1,11 +1,14 @@
 """Train the vid2vid renderer on a person's video paired with its skeleton pass (torch).
 
 Each step unrolls two frames (vid2vid trains on sequences and feeds its own output back): the
-generator paints frame t-1 from the real frame t-2 (or, one time in ten, from the reference
-picture, as the first rendered frame starts), then frame t from its own painting of t-1. Losses
-on both: L1 and MS-SSIM on the whole picture, a conditional PatchGAN with feature matching, and
-Speech2Video's part attention: the face and the hands, cropped with ``part_boxes`` and resized,
-get their own discriminators and an extra L1, all weighted ``part`` times the whole picture's.
+generator paints frame t-1 from the reference picture, as the first rendered frame starts, then
+frame t from its own painting of t-1. It never sees a real previous frame: given one, it learns
+to copy it (consecutive frames differ little) and, fed its own pictures, freezes on the first
+(a run with real previous frames nine times in ten rendered one still picture; the
+``reference_prob`` setting keeps that choice). Losses on both frames: L1 and MS-SSIM on the
+whole picture, a conditional PatchGAN with feature matching, and Speech2Video's part
+attention: the face and the hands, cropped with ``part_boxes`` and resized, get their own
+discriminators and an extra L1, all weighted ``part`` times the whole picture's.
 
 The run saves ``checkpoint.pt`` every minute (the same command resumes), rolls the generator
 over the held-out tail of the video to keep the weights with the best PSNR there, and exports
@@ -52,7 +55,7 @@ DEFAULTS = {
     "gan": 0.1,
     "feature_matching": 10.0,  # pix2pixHD's weight, relative to the GAN term
     "part": 2.0,  # each part's losses, relative to the whole picture's
-    "reference_prob": 0.1,
+    "reference_prob": 1.0,  # share of unrolls starting from the reference, not a real frame
     "val_frames": 90,
     "val_seconds": 90.0,
     "seed": 0,
