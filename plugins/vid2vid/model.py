@@ -2,11 +2,16 @@
 
 Generator (vid2vid's sequential generator, Wang et al. 2018, as Speech2Video §3.5 uses it,
 sized for a CPU): a U-Net whose input is the label image of the current frame, the label and
-the generated picture of the previous frame, and a reference picture of the person. It paints
-a new picture and blends it, pixel by pixel, with the previous picture and the reference
-(softmax weights): vid2vid's idea of reusing what did not move (there by optical-flow warping,
-here without flow: the camera of a talking-head video does not move, so the unmoved background
-and body are copied, and the reference supplies what the previous frame never showed).
+the generated picture of the previous frame, and a reference picture (the still background
+with the person's usual place and colours, see ``train.background_plate``). It paints a new
+picture as a change over the reference, so the wall and the clothing colours come for free and
+only what moved is painted, and blends it, pixel by pixel, with the previous picture and the
+reference (softmax weights, starting toward the reference): vid2vid's idea of reusing what did
+not move (there by optical-flow warping, here without flow: the camera of a talking-head video
+does not move). A painted picture through tanh from zero starts mid-grey and renders a pale,
+tinted figure for hundreds of steps; the residual starts at the reference instead.
+Convolutions pad by repeating the edge (zero padding drew a dark frame round the picture) and
+upsample bilinearly (nearest left stripes).
 
 Discriminators: pix2pix/pix2pixHD PatchGAN (4x4 convolutions, stride 2, LeakyReLU 0.2), given
 the label beside the picture; their intermediate features serve the feature-matching loss.
@@ -23,15 +28,19 @@ INPUTS = ("label", "prev_label", "prev_frame", "reference")
 LEAK = 0.2
 
 
+PAD = "replicate"
+
+
 def _conv(c_in, c_out, stride=1):
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1), nn.LeakyReLU(LEAK))
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, padding_mode=PAD),
+                         nn.LeakyReLU(LEAK))
 
 
 class _Residual(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.a = nn.Conv2d(c, c, 3, 1, 1)
-        self.b = nn.Conv2d(c, c, 3, 1, 1)
+        self.a = nn.Conv2d(c, c, 3, 1, 1, padding_mode=PAD)
+        self.b = nn.Conv2d(c, c, 3, 1, 1, padding_mode=PAD)
 
     def forward(self, x):
         return x + self.b(F.leaky_relu(self.a(x), LEAK))
@@ -54,8 +63,9 @@ class Generator(nn.Module):
         self.middle = nn.Sequential(*[_Residual(c[3]) for _ in range(residual_blocks)])
         self.up = nn.ModuleList([_conv(c[k + 1], c[k]) for k in range(3)])
         self.fuse = nn.ModuleList([_conv(c[k], c[k]) for k in range(3)])
-        self.head = nn.Conv2d(c[0], 3 + 3, 3, 1, 1)  # picture + 3 blend logits
-        with torch.no_grad():  # start from the reference picture, the wall and the body
+        self.head = nn.Conv2d(c[0], 3 + 3, 3, 1, 1, padding_mode=PAD)  # change + 3 blend logits
+        with torch.no_grad():  # start near the reference picture: small changes, its weight first
+            self.head.weight.mul_(0.1)
             self.head.bias[3:] = torch.tensor([0.0, 1.0, 0.0])
 
     def forward(self, label, prev_label, prev_frame, reference):
@@ -66,10 +76,11 @@ class Generator(nn.Module):
             skips.append(x)
         x = self.middle(x)
         for k in (2, 1, 0):
-            x = F.interpolate(self.up[k](x), scale_factor=2.0, mode="nearest")
+            x = F.interpolate(self.up[k](x), scale_factor=2.0, mode="bilinear",
+                              align_corners=False)
             x = self.fuse[k](x + skips[k])
         out = self.head(x)
-        painted = torch.tanh(out[:, :3])
+        painted = torch.clamp(reference + out[:, :3], -1.0, 1.0)
         w = torch.softmax(out[:, 3:], dim=1)
         return w[:, 0:1] * prev_frame + w[:, 1:2] * reference + w[:, 2:3] * painted
 

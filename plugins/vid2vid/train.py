@@ -8,7 +8,9 @@ to copy it (consecutive frames differ little) and, fed its own pictures, freezes
 ``reference_prob`` setting keeps that choice). Losses on both frames: L1 and MS-SSIM on the
 whole picture, a conditional PatchGAN with feature matching, and Speech2Video's part
 attention: the face and the hands, cropped with ``part_boxes`` and resized, get their own
-discriminators and an extra L1, all weighted ``part`` times the whole picture's.
+discriminators and an extra L1, all weighted ``part`` times the whole picture's. The reference
+picture is the median of the training frames (``background_plate``), paired with the label of
+the frame nearest the median pose.
 
 The run saves ``checkpoint.pt`` every minute (the same command resumes), rolls the generator
 over the held-out tail of the video to keep the weights with the best PSNR there, and exports
@@ -49,7 +51,8 @@ DEFAULTS = {
     "residual_blocks": 2,
     "d_width": 32,
     "batch": 2,
-    "lr": 2e-4,  # pix2pix / pix2pixHD: Adam, 2e-4, betas (0.5, 0.999)
+    "lr": 1e-3,  # Adam, betas (0.5, 0.999) as pix2pix / pix2pixHD, whose 2e-4 is too slow
+    # for the thousand-odd steps a CPU trains in 20 minutes
     "l1": 10.0,
     "ssim": 5.0,
     "gan": 0.1,
@@ -88,8 +91,22 @@ def to_images(x):
     return x.permute(0, 2, 3, 1).cpu().numpy()
 
 
+def background_plate(frames, max_frames=240, rows=16):
+    """The per-pixel median (H, W, 3) uint8 of up to ``max_frames`` evenly spaced frames
+    (N, H, W, 3): the still wall, and the body blurred over the places it usually stands.
+
+    The generator paints changes over this picture. A single frame as the reference left its
+    pose as a ghost (the changes must erase it); the median has no pose to erase. Rows are
+    taken a few at a time to keep the float copy small.
+    """
+    pick = frames[np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)]
+    return np.concatenate([np.median(pick[:, y:y + rows], axis=0)
+                           for y in range(0, frames.shape[1], rows)]).round().astype(np.uint8)
+
+
 def reference_index(pairs):
-    """The training frame whose skeleton is nearest the median pose (a calm, typical frame)."""
+    """The training frame whose skeleton is nearest the median pose (a calm, typical frame);
+    its label goes with the reference picture."""
     joints = pairs.joints[:pairs.n_train]
     ok = np.isfinite(joints).all(axis=(1, 2))
     median = np.median(joints[ok], axis=0)
@@ -133,7 +150,8 @@ class RendererTrainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), config["lr"], betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), config["lr"], betas=betas)
         self.reference = int(reference)
-        self.ref = to_tensor(pairs.frames[[reference]], device)
+        self.ref_picture = background_plate(pairs.frames[:pairs.n_train])
+        self.ref = to_tensor(self.ref_picture[None], device)
         self.ref_label = to_tensor(pairs.labels[[reference]], device)
         self.train_t = pairs.starts(0, pairs.n_train)
         if len(self.train_t) == 0:
@@ -365,7 +383,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
 def export(trainer, folder):
     """Write generator.onnx and the reference pictures; return the ONNX-torch max difference."""
     folder = Path(folder)
-    np.save(folder / REFERENCE, trainer.pairs.frames[trainer.reference])
+    np.save(folder / REFERENCE, trainer.ref_picture)
     np.save(folder / REFERENCE_LABEL, trainer.pairs.labels[trainer.reference])
     if trainer.pairs.takes:
         trainer.pairs.takes[0].camera.save(folder / CAMERA)
