@@ -226,3 +226,15 @@ def test_bad_command_lines_are_one_line_and_exit_2(trained, tmp_path, capsys):
         assert main(["train-renderer", *argv]) == 2, argv
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_the_reference_picture_is_the_still_wall_without_the_moving_person():
+    from talkrig.plugins.vid2vid.train import background_plate
+
+    wall = np.broadcast_to(np.linspace(60, 200, 40, dtype=np.uint8)[None, :, None], (24, 40, 3))
+    frames = np.repeat(wall[None], 30, axis=0).copy()
+    for t in range(30):  # a dark figure walking across the wall, never on a pixel for long
+        frames[t, 6:18, t:t + 8] = (20, 40, 90)
+    plate = background_plate(frames, max_frames=16, rows=5)
+    assert plate.shape == wall.shape and plate.dtype == np.uint8
+    np.testing.assert_array_equal(plate, wall)
