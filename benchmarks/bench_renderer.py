@@ -12,7 +12,8 @@ in --work (or with --train). Quality on the held-out tail: PSNR and SSIM over th
 and over the face and hand crops (``part_boxes`` of the true joints); flicker as the mean
 absolute difference of consecutive frames, beside the real video's own, and the temporal error
 (mean |difference of ours - difference of the real frames|). Baselines: the training frame
-whose skeleton is nearest (frame retrieval), and the real frames themselves. Speed: frames per
+whose skeleton is nearest (frame retrieval), the renderer's reference picture held still (the
+median of the training frames), and the real frames themselves. Speed: frames per
 second of ``renderer.render`` at 256 px on the CPU (onnxruntime), median of 5 runs of 30.
 """
 
@@ -103,6 +104,13 @@ def retrieval(pairs, held):
     return pairs.frames[picks]
 
 
+def still_reference(renderer_dir, count):
+    """The renderer's reference picture (the median of the training frames) repeated: what a
+    renderer that ignored the pose would score."""
+    picture = np.load(renderer_dir / "reference.npy")
+    return np.repeat(picture[None], count, axis=0)
+
+
 def scores(pictures, pairs, held):
     """{metric: value} of pictures (N, H, W, 3) against the real held-out frames."""
     real = pairs.frames[held]
@@ -178,6 +186,7 @@ def main():
         "train_frames": int(pairs.n_train), "training": meta,
         "train_command_seconds": None if seconds is None else round(seconds, 1),
         "ours": scores(ours, pairs, held), "retrieval": scores(baseline, pairs, held),
+        "still_reference": scores(still_reference(renderer_dir, len(held)), pairs, held),
         "real": scores(pairs.frames[held], pairs, held),
         "render_fps_256": render_speed(renderer, pairs.labels[held]),
     }
