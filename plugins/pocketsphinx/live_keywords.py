@@ -1,0 +1,77 @@
+"""Keyword spotting as the voice arrives: a pocketsphinx keyword search fed chunk by chunk.
+
+Each spoken form of the key-pose dictionary's words ("big", "bigger", ...) is listened for with
+its own threshold: pocketsphinx reports a keyword whose score beats its threshold, so a short
+word (one or two phones: "i", "you", "no") needs a far stricter one than a long word, or it
+fires on every similar sound. The thresholds were tuned on real speech with reference word
+times and on re-voiced sentences (benchmarks/tune_live_keywords.py; figures in
+benchmarks/RESULTS.md). A hit is reported when the decoder has heard the end of the word, so it
+comes a little after the word was spoken; the search then starts a new utterance (the usual
+way to listen continuously), keeping the channel estimate.
+"""
+
+import logging
+
+import numpy as np
+
+from ...inference.words import Word
+from . import decoding
+from .keywords import keyword_forms
+
+log = logging.getLogger(__name__)
+
+# log10 of the threshold by the number of phones in the spoken form; a form listed in
+# WORD_THRESHOLDS has its own.
+PHONE_THRESHOLDS = {1: -1.0, 2: -3.0, 3: -8.0, 4: -14.0, 5: -20.0}
+LONGEST = -25.0  # six phones and more
+WORD_THRESHOLDS = {}
+MAX_UTTERANCE_SECONDS = 30.0  # a new utterance at least this often (bounded search memory)
+
+
+def threshold_exponent(form, phones):
+    """log10 of the threshold ``form`` (with ``phones``, ARPAbet separated by spaces) is spotted at."""
+    if form in WORD_THRESHOLDS:
+        return WORD_THRESHOLDS[form]
+    return PHONE_THRESHOLDS.get(len(phones.split()), LONGEST)
+
+
+def keyphrase_list(forms, exponents=None):
+    """The text of a pocketsphinx keyword list for ``forms`` ({form: phones}): one
+    "form /1e-N/" line each; exponents overrides threshold_exponent per form."""
+    exponents = exponents or {}
+    return "".join(f"{form} /1e{exponents.get(form, threshold_exponent(form, phones)):+.0f}/\n"
+                   for form, phones in sorted(forms.items()))
+
+
+class LiveSpotter:
+    """Spots ``lemmas`` (and their spoken forms) in audio fed a chunk at a time.
+
+    exponents : {form: log10 threshold} overriding the tuned ones (for tuning).
+    """
+
+    def __init__(self, lemmas, exponents=None):
+        self.forms = keyword_forms(lemmas, decoding.lookup)
+        if not self.forms:
+            raise ValueError("none of the key-pose words is in the pronunciation dictionary")
+        dictionary, _ = decoding.dictionary_for([])
+        entries = "".join(f"{word} {phones}\n" for word, phones in sorted(self.forms.items()))
+        self.decoder = decoding.new_decoder(dictionary + entries, keyphrases=keyphrase_list(self.forms, exponents),
+                                            lm=None)
+        self.heard = 0  # samples fed
+        self.utterance = 0  # sample the current utterance started at
+        self.decoder.start_utt()
+
+    def feed(self, samples):
+        """Add (N,) float samples at 16 kHz; returns the Words spotted in them (may be [])."""
+        pcm = (np.clip(np.asarray(samples, np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        self.decoder.process_raw(pcm, no_search=False, full_utt=False)
+        self.heard += len(pcm) // 2
+        words = []
+        if self.decoder.hyp() is not None:
+            offset = self.utterance / decoding.SAMPLE_RATE
+            words = [Word(word, start, end, 1.0) for word, start, end, _ in decoding.segments(self.decoder, offset)]
+        if words or self.heard - self.utterance > MAX_UTTERANCE_SECONDS * decoding.SAMPLE_RATE:
+            self.decoder.end_utt()
+            self.decoder.start_utt()
+            self.utterance = self.heard
+        return words
