@@ -85,7 +85,8 @@ def main():
             os.symlink(DATA / f"2_scott_0_1_1{suffix}", root / "data" / "lib" / f"take{suffix}")
         env = dict(os.environ, XDG_CONFIG_HOME=str(root / "config"), XDG_DATA_HOME=str(root / "share"))
         local = LocalServer(python=sys.executable, token_file=root / "token", state_dir=root / "state",
-                            env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1"])
+                            env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1",
+                                        "--max-live-streams", str(max(args.streams))])
         client = local.start(timeout=120)
         options = {"library": "lib"} if args.backend == "matching" else {}
         ok = True
