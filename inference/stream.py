@@ -46,7 +46,6 @@ CONTEXT_SECONDS = 6.0  # audio a plan is made from, at least (once that much was
 ANCHOR_STEP = 4.0  # seconds the start of that audio moves by at once (plans keep their origin)
 REPLAN_SECONDS = 0.5
 PLAN_AHEAD = 1.0  # seconds a plan reaches past the audio heard
-FACE_SECONDS = 3.0  # audio the face is made from (its loudness scale, blinks, brows) at most
 JUMP = 0.05  # radians: the generator's own output moving more than this past its trend is a join
 
 
@@ -162,8 +161,7 @@ class LiveStream:
             now = (self.sent + out.n_frames) / self.fps
             self.insertions = [ins for ins in self.insertions if insertion_end(ins) > now]
         if self.face is not None:
-            start = max(self.features.frame_start, self.sent + out.n_frames - round(FACE_SECONDS * self.fps))
-            shown = self.face.apply(shown, self.tail, self.features.window(start), self.sent, start)
+            shown = self.face.apply(shown, self.tail, self.features, self.sent)
         return shown
 
     def _hear(self, words):

@@ -19,6 +19,15 @@ from .face import FaceRequest, FaceResult, apply_face
 
 log = logging.getLogger(__name__)
 
+WINDOW_SECONDS = 4.0  # audio the face is made from, at least (its loudness scale, pauses)
+STEP_SECONDS = 4.0  # its start moves a whole step at once: blinks stay where planned (1 s: 38 a minute, 4 s: 14, offline 16)
+MOUTH = ("jaw", "mouth", "viseme_")  # curves that open and shape the mouth
+# The face model scales loudness to the loudest of its audio, so a few seconds of pause (or a
+# stream that starts in silence, amplified by the loudness gain) would read as speech: the mouth
+# stays shut when that audio is quiet, in the recording (below SILENT_DBFS) or next to the speech
+# heard before (normalised RMS below PAUSE_RMS; speech is normalised to 0.1).
+SILENT_DBFS, SPEECH_DBFS = -60.0, -50.0
+PAUSE_RMS, SPEECH_RMS = 0.01, 0.03
 FADE_FRAMES = 2  # longer fades lag the mouth behind the voice (4: jaw r 0.52 with offline, 2: 0.55)
 
 
@@ -33,14 +42,17 @@ class LiveFace:
         self.last = None  # (C,) the last frame handed out: curves, jaw, eye yaw and pitch
         self.fade = None  # (offset (C,), frame it started at): a disagreement being faded out
 
-    def apply(self, frames, body, features, start, anchor):
+    def apply(self, frames, body, heard, start):
         """``frames`` (Motion of global frames [start, start + n)) with the face in it.
 
         body : Motion of global frames [body_start, start + n) (at least ``frames``), the body
-            the face model sees (its eyes and jaw). features : AudioFeatures from global frame
-            ``anchor`` on, up to the audio heard (the look-ahead past the frames included).
+            the face model sees (its eyes and jaw). heard : the stream's StreamFeatures (the
+            audio heard, the look-ahead past the frames included).
         """
-        n, upto = frames.n_frames, start + frames.n_frames - anchor
+        n, step = frames.n_frames, round(STEP_SECONDS * frames.fps)
+        anchor = max(heard.frame_start, (start + n - round(WINDOW_SECONDS * frames.fps)) // step * step)
+        features = heard.window(anchor)
+        upto = start + n - anchor
         ahead = max(0, features.n_frames - upto)  # frames of the look-ahead heard past the last one
         total = upto + ahead
         history = _pad_front(body, upto)
@@ -57,7 +69,10 @@ class LiveFace:
         eyes = result.eyes if result.eyes is not None else np.zeros((total, 2))
         columns = [np.asarray(result.curves[k], np.float64).reshape(total, 1) for k in names]
         columns += [np.asarray(jaw, np.float64).reshape(total, 1), np.asarray(eyes, np.float64).reshape(total, 2)]
-        columns = self._join(np.concatenate(columns, 1)[upto - keep:upto], keep > n, start)
+        columns = np.concatenate(columns, 1)[upto - keep:upto]
+        mouth = [k for k, name in enumerate(names) if name.startswith(MOUTH)] + [len(names)]
+        columns[:, mouth] *= speech_gate(features.rms, heard.gain)
+        columns = self._join(columns, keep > n, start)
         curves = dict(zip(names, np.clip(columns[:, :-3], 0.0, 1.0).T))  # weights, 0..1
         face = FaceResult(curves, columns[:, -3], columns[:, -2:], result.source)
         return apply_face(frames, face, self.mode, self.model.name)
@@ -77,6 +92,17 @@ class LiveFace:
                 self.fade = None
         self.last = columns[-1].copy()
         return columns
+
+
+def speech_gate(rms, gain):
+    """0 (no speech in this audio: mouth shut) .. 1 from its (T,) normalised frame RMS and the
+    stream's loudness gain (None: nothing above silence heard yet)."""
+    if gain is None or len(rms) == 0:
+        return 0.0
+    level = float(np.percentile(rms, 95))
+    dbfs = 20.0 * np.log10(max(level / gain, 1e-12))  # as recorded, before the gain
+    loud = np.clip((dbfs - SILENT_DBFS) / (SPEECH_DBFS - SILENT_DBFS), 0.0, 1.0)
+    return float(min(loud, np.clip((level - PAUSE_RMS) / (SPEECH_RMS - PAUSE_RMS), 0.0, 1.0)))
 
 
 def _pad_front(body, total):

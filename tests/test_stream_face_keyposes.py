@@ -56,13 +56,15 @@ def test_live_frames_carry_the_face_the_offline_stage_makes(voice, with_face):
     assert motion.face_names == take.face_names and "jawOpen" in motion.face_names
     jaw, jaw_offline = motion.face_curve("jawOpen"), take.face_curve("jawOpen")
     # the mouth follows the same voice, from less of it (the offline face sees what comes next)
-    assert np.corrcoef(jaw, jaw_offline)[0, 1] > 0.45
+    assert np.corrcoef(jaw, jaw_offline)[0, 1] > 0.7
     assert np.allclose(motion.poses[:, 22, 0], JAW_OPEN_RADIANS * jaw, atol=0.01)  # the jaw bone too
     # no jump where one run of frames meets the next: the mouth moves at most twice as fast as offline
     mouth = [k for k, name in enumerate(motion.face_names) if name.startswith(("jaw", "mouth", "viseme_"))]
     step, step_offline = (np.abs(np.diff(m.face_curves[:, mouth], axis=0)).max(axis=0) for m in (motion, take))
     assert np.all(step <= 2.0 * step_offline + 0.05), np.array(motion.face_names)[mouth][step > 2.0 * step_offline + 0.05]
     assert 0.0 <= motion.face_curves.min() and motion.face_curves.max() <= 1.0
+    # the mouth stays shut while the stream has heard only silence (the take starts with 1.3 s)
+    assert jaw[:30].max() < 0.02
 
 
 def test_the_face_sent_never_changes_with_later_audio(voice, with_face, scott_wav):
