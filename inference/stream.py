@@ -14,6 +14,9 @@ A generator that declares ``streaming`` is driven like the offline window driver
   REPLAN_SECONDS) the state is dropped and rebuilt from the audio heard by then: what a
   generator plans ahead (gesture units, segments) is re-decided with the new speech. The
   request's length runs PLAN_AHEAD seconds past what was heard so plans reach the next replan.
+- Post-processing: joint limits apply to every frame handed out; the offline smoothing of
+  jitter and calming of pauses look ahead further than LOOKAHEAD (a 45 ms Gaussian, 0.5 s one
+  and the pause's end) and are left out, as is foot planting.
 - Joins: whenever the generator's own output jumps (a new plan, a new segment), the offset from
   its first new frame to the continuation of what was sent is faded out over the next frames,
   across calls, by the offline seam rule (windows.blend_seam), so a stream never jumps.
@@ -30,6 +33,7 @@ from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply
 from .features import SAMPLE_RATE
 from .generators import GenerationRequest, check_options, describe_generator
 from .keyposes import apply_insertions, insertion_end, plan_insertions
+from .postprocess import clamp_joint_limits
 from .registry import PluginError
 from .stream_features import StreamFeatures
 from .windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
@@ -145,7 +149,7 @@ class LiveStream:
         keep = round(PREVIOUS_SECONDS * self.fps)
         if self.tail.n_frames > keep:
             self.tail = self.tail[self.tail.n_frames - keep:]
-        shown = self._dress(out)
+        shown = clamp_joint_limits(self._dress(out))  # the offline post-processing that needs no look-ahead
         frames = Frames(self.sent, shown)
         self.sent = ready
         return frames
