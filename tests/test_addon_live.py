@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from addon_support import action_curves, addon_with_server, fcurve_keys, fresh_scene
+from addon_support import action_curves, addon_with_server, draw_panels, fcurve_keys, fresh_scene
 from talkrig.motion import frame_count
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -103,6 +103,8 @@ def test_live_from_the_microphone_says_what_to_install_when_it_cannot(addon, ava
     bpy, module = addon
     fresh_scene(bpy, avatar_glb)
     settings = bpy.context.scene.talkrig
+    drawn = draw_panels(bpy, module)  # the panel offers the source and live key poses
+    assert ("prop", "live_source", False) in drawn and ("prop", "live_keyposes", False) in drawn
     settings.live_source = "MIC"
     try:
         why = importlib.import_module(f"{module.__name__}.addon.microphone").unavailable()

@@ -14,6 +14,7 @@ import logging
 
 import numpy as np
 
+from ...inference.keyposes import word_forms
 from ...inference.words import Word
 from . import decoding
 from .keywords import keyword_forms
@@ -37,10 +38,25 @@ def threshold_exponent(form, phones):
 
 def keyphrase_list(forms, exponents=None):
     """The text of a pocketsphinx keyword list for ``forms`` ({form: phones}): one
-    "form /1e-N/" line each; exponents overrides threshold_exponent per form."""
+    "form /1e-N/" line each; exponents overrides threshold_exponent per form. A form whose
+    exponent is None is left out (no threshold kept it from false alarms)."""
     exponents = exponents or {}
-    return "".join(f"{form} /1e{exponents.get(form, threshold_exponent(form, phones)):+.0f}/\n"
-                   for form, phones in sorted(forms.items()))
+    lines = []
+    for form, phones in sorted(forms.items()):
+        exponent = exponents.get(form, threshold_exponent(form, phones))
+        if exponent is not None:
+            lines.append(f"{form} /1e{exponent:+.0f}/\n")
+    return "".join(lines)
+
+
+def live_forms(lemmas):
+    """{form: phones} of the spoken forms of ``lemmas`` that lead back to one of them ("hugs"
+    is a form of "hug", not of "huge"), less names that only look like forms ("biggs",
+    "downes"): listening for those would only bring false alarms."""
+    wanted = {str(x).lower().strip() for x in lemmas}
+    odd = {w + w[-1] + "s" for w in wanted} | {w + "es" for w in wanted if not w.endswith(("s", "x", "z", "ch", "sh"))}
+    return {form: phones for form, phones in keyword_forms(wanted, decoding.lookup).items()
+            if wanted & set(word_forms(form)) and form not in odd}
 
 
 class LiveSpotter:
@@ -50,7 +66,7 @@ class LiveSpotter:
     """
 
     def __init__(self, lemmas, exponents=None):
-        self.forms = keyword_forms(lemmas, decoding.lookup)
+        self.forms = live_forms(lemmas)
         if not self.forms:
             raise ValueError("none of the key-pose words is in the pronunciation dictionary")
         dictionary, _ = decoding.dictionary_for([])
