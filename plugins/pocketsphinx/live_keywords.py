@@ -21,11 +21,13 @@ from .keywords import keyword_forms
 
 log = logging.getLogger(__name__)
 
-# log10 of the threshold by the number of phones in the spoken form; a form listed in
-# WORD_THRESHOLDS has its own.
-PHONE_THRESHOLDS = {1: -1.0, 2: -3.0, 3: -8.0, 4: -14.0, 5: -20.0}
-LONGEST = -25.0  # six phones and more
-WORD_THRESHOLDS = {}
+# log10 of the threshold by the number of phones in the spoken form, tuned (see above): the
+# loosest at which no form of that length made a false alarm on the tuning half. Short words
+# need thresholds so strict they are hardly ever reported ("i", "you", "up": they sound like
+# half the syllables of English); only the long ones ("increase", "exactly") are reliable.
+PHONE_THRESHOLDS = {1: 10.0, 2: 20.0, 3: 30.0, 4: 0.0, 5: 20.0}
+LONGEST = -20.0  # six phones and more
+WORD_THRESHOLDS = {}  # form -> log10 threshold (None: not listened for), where a form differs
 MAX_UTTERANCE_SECONDS = 30.0  # a new utterance at least this often (bounded search memory)
 
 
