@@ -50,8 +50,8 @@ class ServerSettings:
         400 and a closed connection while it is still arriving.
     max_connections : connections and requests handled at once; more get 503.
     max_live_streams : live streams (/v1/live) served at once; one more is refused with 503.
-        Streams share one process (the GIL): 2 keep the latency within 250 ms p95 on 2 cores
-        (benchmarks/RESULTS.md).
+        Streams share one process (the GIL): with the face, 1 keeps the latency within 250 ms
+        p95 on 2 cores, 2 without it (benchmarks/RESULTS.md).
     """
 
     host: str = DEFAULT_HOST
@@ -69,7 +69,7 @@ class ServerSettings:
     body_timeout: float = 30.0
     max_header_bytes: int = 64 * 1024
     max_connections: int = 64
-    max_live_streams: int = 2
+    max_live_streams: int = 1
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).expanduser()
