@@ -305,5 +305,18 @@ class TALKRIG_PT_capture_video(SubPanel, bpy.types.Panel):
         draw(self.layout, context)
 
 
+class TALKRIG_PT_render_photoreal(SubPanel, bpy.types.Panel):
+    """The generated take through the scene camera and a renderer, into the sequencer."""
+
+    bl_label = "Render Photoreal"
+    bl_idname = "TALKRIG_PT_render_photoreal"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        from .render_photoreal import draw
+
+        draw(self.layout, context)
+
+
 classes = (TALKRIG_UL_bone_map, TALKRIG_PT_main, TALKRIG_PT_backend, TALKRIG_PT_keyposes,
-           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video)
+           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video, TALKRIG_PT_render_photoreal)
