@@ -1,18 +1,23 @@
-"""Keyword spotting as the voice arrives: a pocketsphinx keyword search fed chunk by chunk.
+"""Key-pose words heard as the voice arrives: pocketsphinx's recogniser with its bundled US-English
+language model, fed chunk by chunk, its partial hypothesis read after every chunk.
 
-Each spoken form of the key-pose dictionary's words ("big", "bigger", ...) is listened for with
-its own threshold: pocketsphinx reports a keyword whose score beats its threshold, so a short
-word (one or two phones: "i", "you", "no") needs a far stricter one than a long word, or it
-fires on every similar sound. The thresholds were tuned on real speech with reference word
-times and on re-voiced sentences (benchmarks/tune_live_keywords.py; figures in
-benchmarks/RESULTS.md). A hit is reported when the decoder has heard the end of the word, so it
-comes a little after the word was spoken; the search then starts a new utterance (the usual
-way to listen continuously), keeping the channel estimate.
+The language model is what a keyword search lacks: it has to decide from the sound of one word
+alone, and short words ("big", "no", "up") sound like half the syllables of English; the
+recogniser weighs every word against all the others and against what was said before it (on
+held-out real speech 4 of 5 words it reports were said, against 1 of 3 for a tuned keyword
+search). It is no better than offline recognition: on synthetic voices both mishear often. A
+word in the partial hypothesis can still change as more audio arrives ("fashion the" becomes
+"fashion ends such"), so a key-pose word is reported only once it has stood, at the same place,
+for STABLE_SECONDS (tuned by benchmarks/tune_live_keywords.py; figures in benchmarks/RESULTS.md).
+The utterance is ended at each pause of PAUSE_SECONDS, which bounds the cost of reading the
+hypothesis back (it grows with the utterance), and the words of its final hypothesis not yet
+reported are reported then.
 """
 
 import logging
 
 import numpy as np
+from pocketsphinx import Vad
 
 from ...inference.keyposes import word_forms
 from ...inference.words import Word
@@ -21,34 +26,12 @@ from .keywords import keyword_forms
 
 log = logging.getLogger(__name__)
 
-# log10 of the threshold by the number of phones in the spoken form, tuned (see above): the
-# loosest at which no form of that length made a false alarm on the tuning half. Short words
-# need thresholds so strict they are hardly ever reported ("i", "you", "up": they sound like
-# half the syllables of English); only the long ones ("increase", "exactly") are reliable.
-PHONE_THRESHOLDS = {1: 10.0, 2: 20.0, 3: 30.0, 4: 0.0, 5: 20.0}
-LONGEST = -20.0  # six phones and more
-WORD_THRESHOLDS = {}  # form -> log10 threshold (None: not listened for), where a form differs
-MAX_UTTERANCE_SECONDS = 30.0  # a new utterance at least this often (bounded search memory)
-
-
-def threshold_exponent(form, phones):
-    """log10 of the threshold ``form`` (with ``phones``, ARPAbet separated by spaces) is spotted at."""
-    if form in WORD_THRESHOLDS:
-        return WORD_THRESHOLDS[form]
-    return PHONE_THRESHOLDS.get(len(phones.split()), LONGEST)
-
-
-def keyphrase_list(forms, exponents=None):
-    """The text of a pocketsphinx keyword list for ``forms`` ({form: phones}): one
-    "form /1e-N/" line each; exponents overrides threshold_exponent per form. A form whose
-    exponent is None is left out (no threshold kept it from false alarms)."""
-    exponents = exponents or {}
-    lines = []
-    for form, phones in sorted(forms.items()):
-        exponent = exponents.get(form, threshold_exponent(form, phones))
-        if exponent is not None:
-            lines.append(f"{form} /1e{exponent:+.0f}/\n")
-    return "".join(lines)
+STABLE_SECONDS = 0.3  # a word must stand this long in the partial hypothesis to be reported
+PAUSE_SECONDS = 0.3  # this much non-speech after speech ends the utterance
+MIN_UTTERANCE_SECONDS = 1.0  # ... once it is at least this long (short ones lose context)
+MAX_UTTERANCE_SECONDS = 30.0  # an utterance longer than this ends at the next non-speech frame
+VAD_FRAME_SECONDS = 0.02
+SAME_PLACE_SECONDS = 0.1  # a word whose start moves less than this is the same word
 
 
 def live_forms(lemmas):
@@ -61,35 +44,91 @@ def live_forms(lemmas):
             if wanted & set(word_forms(form)) and form not in odd}
 
 
-class LiveSpotter:
-    """Spots ``lemmas`` (and their spoken forms) in audio fed a chunk at a time.
+class LiveRecogniser:
+    """Reports the spoken forms of ``lemmas`` recognised in audio fed a chunk at a time.
 
-    exponents : {form: log10 threshold} overriding the tuned ones (for tuning).
+    stable : seconds a word must stand in the partial hypothesis (STABLE_SECONDS).
     """
 
-    def __init__(self, lemmas, exponents=None):
+    def __init__(self, lemmas, stable=STABLE_SECONDS):
         self.forms = live_forms(lemmas)
         if not self.forms:
             raise ValueError("none of the key-pose words is in the pronunciation dictionary")
-        dictionary, _ = decoding.dictionary_for([])
-        entries = "".join(f"{word} {phones}\n" for word, phones in sorted(self.forms.items()))
-        self.decoder = decoding.new_decoder(dictionary + entries, keyphrases=keyphrase_list(self.forms, exponents),
-                                            lm=None)
+        self.stable = stable
+        self.decoder = decoding.new_decoder(**decoding.RECOGNITION_SEARCH)
         self.heard = 0  # samples fed
         self.utterance = 0  # sample the current utterance started at
+        self.seen = {}  # (form, start s) -> seconds heard when first seen there
+        self.reported = []  # (form, start s) reported in this utterance
+        self.vad = Vad(Vad.LOOSE, decoding.SAMPLE_RATE, VAD_FRAME_SECONDS)
+        self.pending = b""  # bytes not yet judged speech or not
+        self.quiet = 0.0  # seconds of non-speech since the last speech
+        self.spoken = False  # speech heard in this utterance
         self.decoder.start_utt()
 
     def feed(self, samples):
-        """Add (N,) float samples at 16 kHz; returns the Words spotted in them (may be [])."""
+        """Add (N,) float samples at 16 kHz; returns the Words recognised in them (may be [])."""
         pcm = (np.clip(np.asarray(samples, np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
         self.decoder.process_raw(pcm, no_search=False, full_utt=False)
         self.heard += len(pcm) // 2
+        now = self.heard / decoding.SAMPLE_RATE
+        segments = self._segments()
+        words = self._stable(segments, now)
+        self._listen(pcm)
+        length = (self.heard - self.utterance) / decoding.SAMPLE_RATE
+        if self.quiet >= PAUSE_SECONDS and (self.spoken and length >= MIN_UTTERANCE_SECONDS
+                                            or length >= MAX_UTTERANCE_SECONDS):
+            words += self._restart()
+        return words
+
+    def _listen(self, pcm):
+        """Follow speech and pauses in ``pcm`` with pocketsphinx's voice activity detector."""
+        self.pending += pcm
+        size = self.vad.frame_bytes
+        while len(self.pending) >= size:
+            speech = self.vad.is_speech(self.pending[:size])
+            self.pending = self.pending[size:]
+            self.spoken |= speech
+            self.quiet = 0.0 if speech else self.quiet + self.vad.frame_length
+
+    def _segments(self):
+        """[(decoder word, start s, end s)] of the partial hypothesis, in stream seconds."""
+        if self.decoder.hyp() is None:
+            return []
+        offset = self.utterance / decoding.SAMPLE_RATE
+        return [(seg.word, offset + seg.start_frame * decoding.FRAME_SECONDS,
+                 offset + (seg.end_frame + 1) * decoding.FRAME_SECONDS) for seg in self.decoder.seg()]
+
+    def _stable(self, segments, now):
+        """Words of ``segments`` that have stood long enough and were not reported yet."""
+        present = {}
+        for name, start, end in segments:
+            form = decoding.base_word(name)
+            if form in self.forms:
+                key = self._place(form, start, self.seen) or (form, start)
+                present[key] = self.seen.get(key, now), end
+        self.seen = {key: first for key, (first, _) in present.items()}
         words = []
-        if self.decoder.hyp() is not None:
-            offset = self.utterance / decoding.SAMPLE_RATE
-            words = [Word(word, start, end, 1.0) for word, start, end, _ in decoding.segments(self.decoder, offset)]
-        if words or self.heard - self.utterance > MAX_UTTERANCE_SECONDS * decoding.SAMPLE_RATE:
-            self.decoder.end_utt()
-            self.decoder.start_utt()
-            self.utterance = self.heard
+        for (form, start), (first, end) in present.items():
+            if now - first >= self.stable and not self._place(form, start, self.reported):
+                self.reported.append((form, start))
+                words.append(Word(form, start, end, 1.0))
+        return words
+
+    @staticmethod
+    def _place(form, start, keys):
+        """The key of ``keys`` for ``form`` within SAME_PLACE_SECONDS of ``start``, or None."""
+        return next((k for k in keys if k[0] == form and abs(k[1] - start) < SAME_PLACE_SECONDS), None)
+
+    def _restart(self):
+        """End the utterance; report its final words not reported yet, then start the next."""
+        self.decoder.end_utt()
+        words = []
+        for name, start, end in self._segments():
+            form = decoding.base_word(name)
+            if form in self.forms and not self._place(form, start, self.reported):
+                words.append(Word(form, start, end, 1.0))
+        self.decoder.start_utt()
+        self.utterance = self.heard
+        self.seen, self.reported, self.spoken = {}, [], False
         return words

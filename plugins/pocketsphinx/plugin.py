@@ -72,9 +72,9 @@ class PocketsphinxSpeech(SpeechPlugin):
 
 
     def live_spotter(self, words):
-        from .live_keywords import LiveSpotter
+        from .live_keywords import LiveRecogniser
 
-        return LiveSpotter(words)
+        return LiveRecogniser(words)
 
 
 def _keywords(options):
