@@ -26,7 +26,7 @@ from .keywords import keyword_forms
 
 log = logging.getLogger(__name__)
 
-STABLE_SECONDS = 0.3  # a word must stand this long in the partial hypothesis to be reported
+STABLE_SECONDS = 0.4  # a word must stand this long in the partial hypothesis to be reported
 PAUSE_SECONDS = 0.3  # this much non-speech after speech ends the utterance
 MIN_UTTERANCE_SECONDS = 1.0  # ... once it is at least this long (short ones lose context)
 MAX_UTTERANCE_SECONDS = 30.0  # an utterance longer than this ends at the next non-speech frame
