@@ -236,14 +236,15 @@ def insert_keyposes(motion, words, dictionary, seed=0):
         return out, insertions
     poses = out.poses.astype(np.float64)
     for ins in insertions:
-        _apply(poses, motion.fps, ins)
+        blend_insertion(poses, motion.fps, ins)
     out.poses = poses.astype(np.float32)
     log.debug("inserted %d key poses", len(insertions))
     return out, insertions
 
 
-def _apply(poses, fps, ins):
-    """Blend one insertion into poses (T, 55, 3) in place."""
+def blend_insertion(poses, fps, ins):
+    """Blend one insertion into poses (T, 55, 3) in place; frame 0 is time 0 (shift ``ins.time``
+    to place it in a stretch that starts later)."""
     entry, n = ins.entry, len(poses)
     t0 = ins.time
     t1 = t0 + entry.duration
