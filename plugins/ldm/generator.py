@@ -1,26 +1,27 @@
 """The latent motion diffusion generator plugin: DDIM sampling with onnxruntime and numpy.
 
 Window after window (``window`` frames, 16 latents by default), the denoiser is run ``steps``
-times (DDIM, with ``eta`` of the ancestral sampler's fresh noise per step) from seeded noise; the previous window's last four latents are
-given as known positions (the paper's MF_[i-4, i-1]), so each window continues the one before.
-The first window continues from the request's initial pose (encoded as that pose held still)
-or, without one, starts from nothing. Classifier-free guidance on the audio: each step runs the
-conditional and the unconditional prediction as a batch of two and moves ``guidance`` times the
-way from the second to the first. The decoder turns the context and the window's latents into
+times (DDIM, with ``eta`` of the ancestral sampler's fresh noise per step) from seeded noise;
+the previous window's last four latents are given as known positions (the paper's
+MF_[i-4, i-1]), so each window continues the one before. The first window continues from the
+request's initial pose (encoded as that pose held still) or, without one, starts from nothing.
+Classifier-free guidance on the audio: each step runs the conditional and the unconditional
+prediction as a batch of two and moves ``guidance`` times the way from the second to the first. The decoder turns the context and the window's latents into
 poses (the context makes the join continuous), whose rotations are smoothed over time by a
-Gaussian of ``smoothing`` frames (the decoder's 4-frame latent steps otherwise show as jerk);
-the window driver then blends each join over k = 10 frames (DR² Eq. 2). The seed picks the
-noise: the same seed gives the same take.
+Gaussian of ``smoothing`` frames (the denoiser leaves some jitter in the latents, which
+otherwise shows as acceleration and jerk above the speaker's); the window driver then blends
+each join over k = 10 frames (DR² Eq. 2). The seed picks the noise: the same seed gives the
+same take.
 
 Key-pose in-painting (option ``inpaint``): the key poses a dictionary places on the words (the
 same planning as the pipeline's key-pose stage) become constraints of the sampler, in pose
 space (RePaint-style replacement, Lugmayr et al. 2022, done on the predicted clean sample as
 DDIM allows). At every DDIM step the predicted clean latents are decoded, the key pose is
 blended onto the decoded motion over its ramps and hold, that motion is encoded, and its latents
-over the ramps and hold are held as known for the next step (then re-noised by the step): the
-free motion around is generated to lead into and out of the pose. The autoencoder, trained on
-one speaker, cannot express poses that speaker never made, so the decoded result is finally set
-to the key pose over the ramps and hold as well (the same blend as the key-pose stage).
+over the ramps and hold are given as known (clean) to the next step, so the free motion around
+is denoised with them as context. The autoencoder, trained on one speaker, cannot express poses
+that speaker never made, so the decoded result is finally set to the key pose over the ramps
+and hold as well (the same blend as the key-pose stage).
 """
 
 from dataclasses import replace
@@ -52,7 +53,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         Option("eta", "float", default=1.0, min=0.0, max=1.0,
                help="fresh noise per DDIM step: 0 deterministic given the seed's first noise, "
                     "1 as much as the ancestral sampler"),
-        Option("smoothing", "float", default=1.5, min=0.0, max=5.0,
+        Option("smoothing", "float", default=2.0, min=0.0, max=5.0,
                help="Gaussian smoothing of the rotations over time, frames (0: none)"),
         Option("inpaint", "str", default="none",
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
@@ -145,8 +146,10 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
     @staticmethod
     def _insertions_in(insertions, lo, hi):
         """Those touching [lo, hi) seconds (ramps included), their times made relative to lo."""
-        return [replace(ins, time=ins.time - lo) for ins in insertions
-                if ins.time - ins.entry.ramp < hi and ins.time + ins.entry.duration + ins.entry.ramp > lo]
+        def touches(ins):
+            return ins.time - ins.entry.ramp < hi and ins.time + ins.entry.duration + ins.entry.ramp > lo
+
+        return [replace(ins, time=ins.time - lo) for ins in insertions if touches(ins)]
 
     @staticmethod
     def _posed(poses, inserts, fps):
@@ -175,7 +178,8 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
             (poses,) = model.run("decode", {"latents": x0[None]})
             motion = self.to_motion(model, poses[0], fps)
             motion.poses = self._posed(motion.poses, inserts, fps)
-            (target,) = model.run("encode", {"poses": motion_to_vectors(motion, model.layout)[None]})
+            vectors = motion_to_vectors(motion, model.layout)
+            (target,) = model.run("encode", {"poses": vectors[None]})
             held, x_known = context.copy(), x0.copy()
             held[spans], x_known[spans] = 1.0, target[0][spans]
             return held, x_known

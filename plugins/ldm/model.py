@@ -8,7 +8,8 @@
   near zero mean and unit spread, the scale the diffusion noise is drawn at.
 - Denoiser: given a sequence of latent positions, some of them known (the previous four
   features MF_[i-4, i-1], or key poses to in-paint) and the rest noised to diffusion step t,
-  it predicts their velocity v (or, with ``prediction`` "sample", the clean latents). Its inputs per position: the latent (clean
+  it predicts their velocity v (or, with ``prediction`` "sample", the clean latents). Its
+  inputs per position: the latent (clean
   where known, noisy elsewhere), a known flag, and the window's log-mel encoded down to the
   latent rate; the step enters through a sinusoidal embedding added in every residual block.
   Classifier-free guidance: a 0/1 ``keep`` input zeroes the audio code (trained with the audio
@@ -44,6 +45,11 @@ class Block(nn.Module):
         return x + self.conv2(self.act(h))
 
 
+def upsample():
+    """Doubles the time axis by linear interpolation."""
+    return nn.Upsample(scale_factor=2.0, mode="linear", align_corners=False)
+
+
 class MotionAutoencoder(nn.Module):
     """Pose vectors (B, T, D) <-> latents (B, T / 4, latent); T a multiple of 4."""
 
@@ -59,10 +65,8 @@ class MotionAutoencoder(nn.Module):
             nn.Conv1d(channels, latent, 1))
         self.decoder = nn.Sequential(
             nn.Conv1d(latent, channels, 3, padding=1), act, Block(channels, 2),
-            nn.Upsample(scale_factor=2.0, mode="linear", align_corners=False), nn.Conv1d(channels, channels, 3, padding=1),
-            act, Block(channels),
-            nn.Upsample(scale_factor=2.0, mode="linear", align_corners=False), nn.Conv1d(channels, channels, 3, padding=1),
-            act, Block(channels),
+            upsample(), nn.Conv1d(channels, channels, 3, padding=1), act, Block(channels),
+            upsample(), nn.Conv1d(channels, channels, 3, padding=1), act, Block(channels),
             nn.Conv1d(channels, dim, 1))
         with torch.no_grad():  # start at the mean pose
             self.decoder[-1].weight.mul_(0.1)
