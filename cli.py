@@ -19,6 +19,7 @@ COMMANDS = {
     "convert": "convert",
     "capture": "capture",
     "train": "train",
+    "train-renderer": "train_renderer",
     "serve": "serve",
     "live": "live",
     "eval": "eval",
@@ -26,6 +27,7 @@ COMMANDS = {
     "generate": "generate",
     "backends": "backends",
     "bake": "bake",
+    "render": "render",
     "bake-batch": "bake_batch",
 }
 

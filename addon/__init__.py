@@ -21,7 +21,7 @@ ROOT_PACKAGE = __package__.rpartition(".")[0] or __package__
 
 # Modules defining Blender classes, in registration order.
 MODULES = ("preferences", "backend_options", "properties", "mapping", "server_ops", "generate",
-           "bake", "capture", "capture_video", "live", "panel", "face_ui")
+           "bake", "capture", "capture_video", "render_photoreal", "live", "panel", "face_ui")
 
 
 def _modules():

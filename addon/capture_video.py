@@ -13,6 +13,7 @@ from pathlib import Path
 import bpy
 
 from . import runtime
+from .server_jobs import fail
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class TALKRIG_OT_capture_video(bpy.types.Operator):
         try:
             video, library, options = check_inputs(capture)
         except ValueError as exc:
-            _fail(capture, str(exc))
+            fail(capture, str(exc))
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         capture.state = "UPLOADING"
@@ -142,23 +143,16 @@ class TALKRIG_OT_cancel_capture(bpy.types.Operator):
         return True
 
     def execute(self, context):
-        capture = context.scene.talkrig_capture
-        runtime.cancel(job_key(context.scene))
-        capture.state = "CANCELLING"
-        capture.status = "cancelling ..."
+        from .server_jobs import cancel
+
+        cancel(job_key(context.scene), context.scene.talkrig_capture)
         return {"FINISHED"}
-
-
-def _fail(capture, message):
-    capture.state = "FAILED"
-    capture.error = message
-    capture.status = "failed"
 
 
 def on_event(scene_name, kind, payload):
     """Apply one event of a capture job to the scene (main thread)."""
     from .generate import notify
-    from .server_ops import remember_server, set_server_state
+    from .server_jobs import apply_event
 
     scene = bpy.data.scenes.get(scene_name)
     if scene is None:
@@ -166,58 +160,21 @@ def on_event(scene_name, kind, payload):
             runtime.show_progress(None)
         return
     capture = scene.talkrig_capture
-    if kind == "server":
-        remember_server(*payload)
-        set_server_state("ok", f"server running at {payload[0]}")
-    elif kind == "submitted":
-        capture.job_id = payload
-        if capture.state != "CANCELLING":
-            capture.state = "QUEUED"
-        capture.status = "queued on the server"
-    elif kind == "status":
-        _apply_status(capture, payload)
-    elif kind == "done":
+
+    def done(payload):
         capture.state = "DONE"
         capture.progress = 1.0
         skipped = [s for s in payload["shots"] if s.get("skipped")]
         capture.status = (f"{len(payload['takes'])} take(s) in {payload['folder']}"
                           + (f"; {len(skipped)} shot(s) skipped" if skipped else ""))
         notify("INFO", f"talkrig: {capture.status}")
-    elif kind == "cancelled":
-        capture.state = "CANCELLED"
-        capture.status = "cancelled"
-    elif kind == "error":
-        error_kind, message = payload
-        _fail(capture, message)
-        if error_kind in ("down", "auth", "not_talkrig", "timeout"):
-            set_server_state(error_kind, message)
-        notify("ERROR", message)
-    elif kind == "finished":
-        if capture.active:
-            _fail(capture, "the capture stopped without an answer from the server")
-        runtime.show_progress(None)
-    if capture.active:
-        runtime.show_progress(f"talkrig: {capture.status} ({capture.progress:.0%})")
-    runtime.redraw()
 
-
-def _apply_status(capture, status):
-    capture.stage = status.get("stage") or ""
-    capture.progress = max(capture.progress, float(status.get("progress") or 0.0))
-    if status.get("cancel_requested") or capture.state == "CANCELLING":
-        capture.state = "CANCELLING"
-        capture.status = "cancelling"
-    elif status.get("state") == "queued":
-        capture.state = "QUEUED"
-        capture.status = "queued"
-    elif status.get("state") == "running":
-        capture.state = "RUNNING"
-        capture.status = f"capturing: {capture.stage}"
+    apply_event(capture, kind, payload, done, "capturing")
 
 
 def draw(layout, context):
     """The Capture From Video controls, for the panel."""
-    from .panel import alert_box, wrapped
+    from .server_jobs import draw_controls
 
     capture = context.scene.talkrig_capture
     col = layout.column()
@@ -226,19 +183,8 @@ def draw(layout, context):
     row = col.row(align=True)
     row.prop(capture, "start")
     row.prop(capture, "end")
-    running = runtime.busy(job_key(context.scene))
-    row = layout.row(align=True)
-    if running:
-        row.operator("talkrig.cancel_capture", icon="CANCEL")
-        layout.progress(factor=capture.progress, type="BAR",
-                        text=f"{capture.status} {capture.progress:.0%}")
-    else:
-        row.operator("talkrig.capture_video", icon="FILE_MOVIE")
-        if capture.state in ("DONE", "CANCELLED") and capture.status:
-            wrapped(layout, capture.status,
-                    icon="CHECKMARK" if capture.state == "DONE" else "CANCEL")
-        if capture.error:
-            alert_box(layout, capture.error)
+    draw_controls(layout, job_key(context.scene), capture, "talkrig.capture_video",
+                  "talkrig.cancel_capture", "FILE_MOVIE")
 
 
 classes = (TalkrigCaptureVideo, TALKRIG_OT_capture_video, TALKRIG_OT_cancel_capture)

@@ -119,15 +119,18 @@ class Client:
                             "the recording", "send a shorter or compressed file (e.g. 16 kHz "
                             "mono)")
 
-    def _upload(self, endpoint, part, data, filename, options, timeout, what, advice):
-        """POST a multipart job (the file part and the options JSON); returns the job id.
+    def _upload(self, endpoint, part, data, filename, options, timeout, what, advice,
+                extra=None):
+        """POST a multipart job (the file part, ``extra`` {part: (filename, bytes)} and the
+        options JSON); returns the job id.
 
         A big upload first checks the token and the server's limit rather than send it in vain.
         """
+        files = {part: (filename, "application/octet-stream", data)}
+        for name, (extra_name, extra_data) in (extra or {}).items():
+            files[name] = (extra_name, "application/octet-stream", extra_data)
         body, content_type = encode_multipart(
-            {"options": ("", "application/json", json.dumps(options or {}).encode())},
-            {part: (filename, "application/octet-stream", data)},
-        )
+            {"options": ("", "application/json", json.dumps(options or {}).encode())}, files)
         if len(body) > 1 << 20:
             limit = self.check().get("limits", {}).get("max_upload_bytes")
             if limit and len(body) > limit:
@@ -213,6 +216,32 @@ class Client:
             raise ClientError(f"the server sent takes for capture {job_id} that are not a zip "
                               "file", kind="server")
         return info, archive
+
+    # -- render a take as video -------------------------------------------------------------
+
+    def submit_render(self, motion, options=None, audio=None):
+        """Upload a take (npz path) with render options (renderer, camera, size) and, when
+        given, the speech to mux in (a path); returns the job id."""
+        extra = {"audio": (Path(audio).name, _read_file(audio, "audio"))} if audio else None
+        return self._upload("/render", "motion", _read_file(motion, "motion"), Path(motion).name,
+                            options, None, "the take and its speech", "render a shorter take",
+                            extra=extra)
+
+    def render_status(self, job_id):
+        return self._call("GET", f"/render/{_quote(job_id)}")
+
+    def render_cancel(self, job_id):
+        return self._call("DELETE", f"/render/{_quote(job_id)}")
+
+    def render_result(self, job_id):
+        """(info, MP4 bytes) of a done render."""
+        info = self._call("GET", f"/render/{_quote(job_id)}/result")
+        video = self._call("GET", f"/render/{_quote(job_id)}/result/video.mp4", expect="bytes",
+                           timeout=max(self.timeout, 60.0))
+        if video[4:8] != b"ftyp":
+            raise ClientError(f"the server sent a render for job {job_id} that is not an MP4 "
+                              "file", kind="server")
+        return info, video
 
     # -- plumbing ---------------------------------------------------------------------------
 

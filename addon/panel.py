@@ -198,6 +198,9 @@ def draw_live(layout, context):
     row.operator("talkrig.live", text="Stop Live" if live.running() else "Live",
                  icon="PAUSE" if live.running() else "REC", depress=live.running())
     row.prop(context.scene.talkrig, "live_record")
+    row = layout.row(align=True)
+    row.prop(context.scene.talkrig, "live_source", expand=True)
+    row.prop(context.scene.talkrig, "live_keyposes")
     if session is not None and session.status:
         if session.error:
             alert_box(layout, session.error)
@@ -305,5 +308,18 @@ class TALKRIG_PT_capture_video(SubPanel, bpy.types.Panel):
         draw(self.layout, context)
 
 
+class TALKRIG_PT_render_photoreal(SubPanel, bpy.types.Panel):
+    """The generated take through the scene camera and a renderer, into the sequencer."""
+
+    bl_label = "Render Photoreal"
+    bl_idname = "TALKRIG_PT_render_photoreal"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        from .render_photoreal import draw
+
+        draw(self.layout, context)
+
+
 classes = (TALKRIG_UL_bone_map, TALKRIG_PT_main, TALKRIG_PT_backend, TALKRIG_PT_keyposes,
-           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video)
+           TALKRIG_PT_rig, TALKRIG_PT_bake, TALKRIG_PT_capture_video, TALKRIG_PT_render_photoreal)

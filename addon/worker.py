@@ -242,20 +242,33 @@ def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=Non
         time.sleep(interval)
 
 
+def submit_and_follow(connection, emit, cancelled, submit, kind, interval):
+    """Connect, submit(client) -> job id, and follow the job of ``kind`` ("capture", "render")
+    until it ends; (client, job id, last status), or (None, None, None) when cancelled before
+    anything was sent."""
+    client = connect(connection, emit)
+    if cancelled():
+        emit("cancelled", None)
+        return None, None, None
+    job_id = submit(client)
+    emit("submitted", job_id)
+    status = follow(client, job_id, emit, cancelled, interval,
+                    status_of=getattr(client, f"{kind}_status"),
+                    cancel=getattr(client, f"{kind}_cancel"))
+    return client, job_id, status
+
+
 def capture_video_job(connection, video, options, library, poll_interval=0.5):
     """A Task target: upload a video for capture, follow the job, unpack the takes into the
     ``library`` folder. Emits like :func:`generate_job`; ("done", {"takes": [names], "shots":
     [...], "folder": library}) at the end."""
 
     def run(emit, cancelled):
-        client = connect(connection, emit)
-        if cancelled():
-            emit("cancelled", None)
+        client, job_id, status = submit_and_follow(
+            connection, emit, cancelled, lambda c: c.submit_capture(video, options),
+            "capture", poll_interval)
+        if client is None:
             return
-        job_id = client.submit_capture(video, options)
-        emit("submitted", job_id)
-        status = follow(client, job_id, emit, cancelled, poll_interval,
-                        status_of=client.capture_status, cancel=client.capture_cancel)
 
         def fetch():
             info, archive = client.capture_result(job_id)
@@ -263,6 +276,35 @@ def capture_video_job(connection, video, options, library, poll_interval=0.5):
                     "folder": str(library)}
 
         report_end(emit, job_id, status, fetch, "capture the video")
+
+    return run
+
+
+def render_job(connection, motion, options, out_path, audio=None, poll_interval=0.25):
+    """A Task target: upload a take for rendering, follow the job, write the video to
+    ``out_path`` (atomically). Emits like :func:`generate_job`; ("done", {"path", "n_frames",
+    "fps", "size", "renderer"}) at the end."""
+
+    def run(emit, cancelled):
+        client, job_id, status = submit_and_follow(
+            connection, emit, cancelled, lambda c: c.submit_render(motion, options, audio=audio),
+            "render", poll_interval)
+        if client is None:
+            return
+
+        def fetch():
+            from pathlib import Path
+
+            info, video = client.render_result(job_id)
+            out = Path(out_path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_name(f".{out.name}.partial")
+            tmp.write_bytes(video)
+            os.replace(tmp, out)
+            return {"path": str(out), **{k: info.get(k) for k in ("n_frames", "fps", "size",
+                                                                   "renderer")}}
+
+        report_end(emit, job_id, status, fetch, "render the take")
 
     return run
 

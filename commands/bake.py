@@ -10,11 +10,13 @@ Examples:
   talkrig bake speech.wav --avatar hero.fbx --map mixamo -o out/hero.fbx --fbx-target unity
   talkrig bake speech.wav --transcript speech.txt -o out/t.glb -o out/t.fbx --preview out/t.mp4
   talkrig bake take.npz --avatar hero.blend -o out/hero.blend --audio speech.wav
+  talkrig bake speech.wav -o out/take.npz --render out/me.mp4 --renderer renderers/me
 
 An .npz output is the SMPL-X motion itself (BEAT2 layout, with the face curves); BVH is the
 avatar's own skeleton; .json/.tsv are the 2D mouth cues (A-H, X) in Rhubarb's layouts.
 FBX targets: blender (Blender's defaults), unity ("FBX All" scaling: metres as Unity units),
-unreal (deform bones only, face smoothing). Outputs are written atomically.
+unreal (deform bones only, face smoothing). --render OUT.mp4 also renders the take as a video
+through a renderer (see `talkrig render`; no avatar needed). Outputs are written atomically.
 """
 
 from .generation_args import add_generation_arguments
@@ -40,6 +42,17 @@ def add_arguments(parser):
                         help="also render a Workbench preview video with the speech")
     parser.add_argument("--preview-size", default="854x480", metavar="WxH",
                         help="preview size in pixels (default 854x480)")
+    parser.add_argument("--render", metavar="OUT.mp4",
+                        help="also render the take as a video through a renderer (see "
+                             "`talkrig render`), with the speech")
+    parser.add_argument("--renderer", default="skeleton", metavar="DIR|skeleton",
+                        help="for --render: a trained renderer's folder, or 'skeleton' (the "
+                             "label images; default)")
+    parser.add_argument("--render-camera", metavar="CAMERA.json",
+                        help="for --render: the camera (default: framing the upper body)")
+    parser.add_argument("--render-size", metavar="WxH",
+                        help="for --render: frame size for renderers that render at any size "
+                             "(default 512x512, or the camera's)")
     parser.add_argument("--audio", metavar="FILE",
                         help="speech for the preview and .blend when baking a motion file")
     parser.add_argument("--name", help="name of the take (default: the first output's name)")
@@ -81,15 +94,19 @@ def run(args):
 
     from ..exporters.bake import MOTION_TYPES, BakeJob, bake
     from .generation_args import generation_options
+    from .render import render_request
 
     options = generation_options(args)
+    camera, size = render_request(args.render_camera, args.render_size, "--render-size")
     if Path(args.source).suffix.lower() in MOTION_TYPES and args.fps is None:
         options.fps = None  # a motion file keeps its own rate unless --fps says otherwise
     job = BakeJob(source=args.source, outputs=args.output, avatar=args.avatar,
                   bone_map=args.map, preview=args.preview, options=options, audio=args.audio,
                   name=args.name, armature=args.armature, fbx_target=args.fbx_target,
                   preview_size=parse_size(args.preview_size), root_target=args.root_target,
-                  constrained=args.constrained, plant_feet=args.plant_feet)
+                  constrained=args.constrained, plant_feet=args.plant_feet,
+                  render=args.render, renderer=args.renderer, render_camera=camera,
+                  render_size=size)
     with StageBar(disabled=args.quiet) as bar:
         result = bake(job, progress=bar.update)
     if args.map_report and result.plan is not None:
@@ -106,7 +123,7 @@ def summary(job, result):
              + (f", bone map {result.bone_map.source} ({len(result.bone_map)} joints)"
                 if result.bone_map is not None else "")]
     lines.extend(f"  {note}" for note in result.notes)
-    for path in job.outputs + ([job.preview] if job.preview else []):
+    for path in job.outputs + [p for p in (job.preview, job.render) if p]:
         size = path.stat().st_size if path.exists() else 0
         lines.append(f"  wrote {path.resolve()} ({size / 1024:.0f} KiB)")
     lines.append("  " + ", ".join(f"{stage} {seconds:.1f} s"

@@ -4,7 +4,8 @@ Film yourself talking (a phone is enough: the whole body or from the waist up, f
 camera, hands in view). For each VIDEO, talkrig finds the body, hands and face in every frame
 (MediaPipe Holistic, offline on the CPU), fits the SMPL-X skeleton to them and writes, in
 TAKES_DIR, NAME.npz (BEAT2 layout: body, head, fingers, jaw, root; 30 fps) with the speech as
-NAME.wav (16 kHz mono) beside it. A video with camera cuts gives one take per usable shot
+NAME.wav (16 kHz mono) and the camera fitted to the shot (NAME.camera.json: where the take's
+joints land in the video, for `talkrig render --camera` and `talkrig train-renderer`) beside it. A video with camera cuts gives one take per usable shot
 (NAME_shot03.npz ...); shots without a usable view of the speaker are skipped with the reason.
 NAME.capture.json records what was done: a video captured before is skipped (run the command
 again after an interruption to carry on), unless --overwrite.

@@ -42,6 +42,9 @@ class BakeJob:
     audio : speech to put in the preview and .blend when the source is a motion file.
     name : name of the take (Action, FBX take, glTF animation); default: the first output's stem.
     root_target, constrained, plant_feet : how the take goes on the rig (``exporters.animate``).
+    render : .mp4 to render the take into through a renderer (``inference.render``), with the
+        speech; needs no avatar. renderer : its name or trained folder; render_camera : a
+        motion.camera.Camera (None: framing the upper body); render_size : (width, height).
     """
 
     source: Path
@@ -58,6 +61,10 @@ class BakeJob:
     root_target: str = "auto"
     constrained: str = "auto"
     plant_feet: bool = True
+    render: Path = None
+    renderer: str = "skeleton"
+    render_camera: object = None
+    render_size: tuple = None
 
     def __post_init__(self):
         self.source = Path(self.source)
@@ -65,6 +72,7 @@ class BakeJob:
         self.avatar = Path(self.avatar) if self.avatar else None
         self.preview = Path(self.preview) if self.preview else None
         self.audio = Path(self.audio) if self.audio else None
+        self.render = Path(self.render) if self.render else None
 
 
 @dataclass
@@ -85,14 +93,17 @@ class BakeResult:
 
 def check_job(job):
     """Raise BakeError for anything wrong that needs no work to find (types, folders)."""
-    if not job.outputs and not job.preview:
-        raise BakeError("nothing to write: give at least one output file or a preview")
+    if not job.outputs and not job.preview and not job.render:
+        raise BakeError("nothing to write: give at least one output file, a preview or a render")
     if not job.source.is_file():
         raise BakeError(f"{job.source}: no such file")
     seen = set()
-    for path in job.outputs + ([job.preview] if job.preview else []):
+    videos = [p for p in (job.preview, job.render) if p is not None]
+    for path in job.outputs + videos:
         suffix = path.suffix.lower()
-        if path is not job.preview and suffix not in OUTPUT_TYPES:
+        if path is job.render and suffix != ".mp4":
+            raise BakeError(f"{path}: the render is an .mp4 video")
+        if path not in videos and suffix not in OUTPUT_TYPES:
             raise BakeError(f"{path}: cannot write '{suffix}' files; talkrig bakes to "
                             f"{', '.join(OUTPUT_TYPES)}")
         if path is job.preview and suffix != ".mp4":
@@ -114,6 +125,30 @@ def needs_blender(job):
 def bake(job, progress=None):
     """Carry out ``job``; returns a BakeResult. progress(stage, fraction) as work advances."""
     check_job(job)
+    renderer = _renderer(job)
+    try:
+        return _bake(job, progress, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _renderer(job):
+    """The job's renderer, loaded before any work so a bad one fails at once."""
+    if job.render is None:
+        return None
+    from ..inference.render import load_renderer, render_size
+
+    renderer = load_renderer(job.renderer)
+    try:
+        render_size(renderer, job.render_size, job.render_camera)
+    except BaseException:
+        renderer.close()
+        raise
+    return renderer
+
+
+def _bake(job, progress, renderer):
     report = progress or (lambda stage, fraction: None)
     timings = {}
     clock = time.perf_counter()
@@ -139,6 +174,12 @@ def bake(job, progress=None):
                         words=words)
     if needs_blender(job):
         _bake_on_avatar(job, motion, audio, report, lap, result)
+    if renderer is not None:
+        from ..inference.render import render_motion
+
+        render_motion(motion, job.render_camera, renderer, job.render, audio=audio,
+                      progress=report, size=job.render_size)
+        lap("render")
     result.timings = timings
     report("done", 1.0)
     return result

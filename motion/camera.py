@@ -105,3 +105,48 @@ def similarity(source, target):
     m[:3, 3] = mb - scale * rot @ ma
     residual = float(np.sqrt(((a @ m[:3, :3].T + m[:3, 3] - b) ** 2).sum(axis=1).mean()))
     return m, residual
+
+
+UPPER_BODY_FIELD_OF_VIEW = np.radians(30.0)  # vertical; a portrait lens, little perspective
+UPPER_BODY_MARGIN = 1.12  # of the framed extent: room around the head and the hands
+_UPPER_BODY_SAMPLES = 240  # frames looked at to frame a long take
+
+
+def upper_body_camera(motion, size, skeleton=None):
+    """A fixed camera in front of the speaker that frames the upper body over the whole take
+    (hips to the top of the head, the hands' reach): what the command line renders through
+    when no camera is given.
+
+    motion : Motion; size : (width, height) pixels. The camera faces the speaker's median
+    facing direction (from the hips), level, and stands far enough back that the upper-body
+    joints of every sampled frame fit inside the image with a margin.
+    """
+    from .skeleton import JOINT_INDEX, LOWER_BODY, neutral_skeleton
+
+    width, height = (int(v) for v in size)
+    if width < 1 or height < 1:
+        raise MotionValueError(f"camera size must be positive, got {size}")
+    skeleton = skeleton or neutral_skeleton()
+    frames = np.unique(np.linspace(0, motion.n_frames - 1, _UPPER_BODY_SAMPLES).astype(int))
+    joints = skeleton.forward_kinematics(motion.poses[frames], motion.trans[frames])[1]
+    up = np.array([0.0, 1.0, 0.0])
+    left = joints[:, JOINT_INDEX["left_hip"]] - joints[:, JOINT_INDEX["right_hip"]]
+    left = np.median(left, axis=0) * [1.0, 0.0, 1.0]
+    if np.linalg.norm(left) < 1e-6:
+        left = np.array([1.0, 0.0, 0.0])
+    left /= np.linalg.norm(left)
+    facing = np.cross(left, up)  # SMPL-X: x left, y up, z forward
+    right_in_image = np.cross(up, facing)  # the camera's x axis (the speaker's left)
+    upper = np.setdiff1d(np.arange(joints.shape[1]), LOWER_BODY)
+    points = joints[:, upper].reshape(-1, 3)
+    x, y, z = points @ right_in_image, points @ up, points @ facing
+    cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
+    tan_v = np.tan(UPPER_BODY_FIELD_OF_VIEW / 2) / UPPER_BODY_MARGIN
+    tan_h = tan_v * width / height
+    depth = float(np.max(z + np.maximum(np.abs(x - cx) / tan_h, np.abs(y - cy) / tan_v)))
+    pose = np.eye(4)
+    pose[:3, :3] = np.column_stack([right_in_image, up, facing])
+    pose[:3, 3] = right_in_image * cx + up * cy + facing * depth
+    return Camera(width=width, height=height,
+                  focal=(height / 2) / np.tan(UPPER_BODY_FIELD_OF_VIEW / 2),
+                  world_from_camera=pose, world_from_motion=np.eye(4), fps=float(motion.fps))

@@ -42,7 +42,7 @@ def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
     assert capture.status.startswith("1 take(s) in")
     library = tmp_path / "library"
     assert sorted(p.name for p in library.iterdir()) == [
-        "performer.capture.json", "performer.npz", "performer.wav"]
+        "performer.camera.json", "performer.capture.json", "performer.npz", "performer.wav"]
     shots = json.loads((library / "performer.capture.json").read_text())["shots"]
     assert [(s["take"], s["start"], s["end"]) for s in shots] == [("performer", 1.0, 3.5)]
     with np.load(library / "performer.npz") as take:

@@ -90,3 +90,27 @@ def test_captured_takes_train_generate_and_bake(takes, tmp_path):
     assert main(["bake", str(takes / "performer.wav"), "-o", str(out), "--backend", "s2v",
                  "--option", f"model={model}", "--speech", "none"]) == 0
     assert out.stat().st_size > 10000
+
+
+def test_the_fitted_camera_puts_the_take_where_the_video_shows_the_body(takes, character_video):
+    """TAKE.camera.json: the captured joints through the fitted camera land on the true joints
+    through the true camera (upper body; median error reported in benchmarks/RESULTS.md)."""
+    video, truth = character_video
+    fitted = Camera.load(takes / "performer.camera.json")
+    real = Camera.load(video.with_name("performer.camera.json"))
+    assert (fitted.width, fitted.height, fitted.fps) == (1280, 720, 30.0)
+    skeleton = neutral_skeleton()
+    seen = fitted.project(skeleton.joint_positions(load_motion(takes / "performer.npz")))[0]
+    shown = real.project(skeleton.joint_positions(truth))[0]
+    joints = [J[n] for n in ("pelvis", "spine3", "neck", "head", "left_shoulder", "right_shoulder",
+                             "left_elbow", "right_elbow", "left_wrist", "right_wrist")]
+    error = np.linalg.norm(seen - shown, axis=-1)[:, joints]
+    print(f"camera reprojection: median {np.median(error):.1f} px, 90th percentile "
+          f"{np.percentile(error, 90):.1f} px of a 720 px high image")
+    assert np.median(error) < 0.03 * 720
+    # a camera fitted to another take's joints is far off: the figure measures the fit
+    other = skeleton.joint_positions(truth[::-1])
+    assert np.median(np.linalg.norm(fitted.project(other)[0] - shown, axis=-1)[:, joints]) \
+        > 1.5 * np.median(error)
+    summary = json.loads((takes / "performer.capture.json").read_text())
+    assert summary["shots"][0]["camera_error_px"] < 0.03 * 720

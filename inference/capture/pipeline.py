@@ -8,7 +8,8 @@ One pass over the video: every frame (at the take's frame rate) is checked for a
 and given to the landmark detector, which starts over at each cut. Then, shot by shot: the
 speaker's detections are kept (another person's are forgotten, see :mod:`.track`), shots
 without a usable view of the speaker are skipped with the reason, and the rest are fitted
-(:mod:`.fit`) and written as takes, each with its part of the sound track. A summary
+(:mod:`.fit`) and written as takes, each with its part of the sound track and the camera that
+filmed it (``NAME.camera.json``, :mod:`.camera_fit`). A summary
 ``NAME.capture.json`` is written last: a video with a summary is done and is skipped when the
 capture is run again (resume), unless ``overwrite``.
 """
@@ -26,6 +27,7 @@ from ..audio import SAMPLE_RATE
 from ..pipeline import JobCancelled
 from . import shots as shot_cuts
 from . import track
+from .camera_fit import fit_camera
 from .errors import CaptureError
 from .fit import fit_shot
 from .landmarks import LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW, RIGHT_SHOULDER, Landmarks
@@ -39,6 +41,7 @@ MIN_SEEN = 0.6  # share of a shot's frames where the speaker must be seen
 MIN_ARMS = 0.5  # share of a shot's frames where both shoulders and elbows must be visible
 MIN_TORSO_PIXELS = 24  # torso size below which the speaker is too small to fit
 SUMMARY_SUFFIX = ".capture.json"
+CAMERA_SUFFIX = ".camera.json"
 LANDMARK_SHARE = 0.9  # of the progress bar: reading frames and finding landmarks
 
 
@@ -53,12 +56,16 @@ class ShotReport:
     reason: str = ""
     posture: str = ""
     coverage: dict = field(default_factory=dict)
+    camera: object = None  # the shot's fitted motion.camera.Camera (None: too little seen)
+    camera_error: float = float("nan")  # its median reprojection error, pixels
 
     def to_dict(self):
         out = {"shot": self.number, "start": round(self.start, 3), "end": round(self.end, 3)}
         if self.take:
             out.update(take=self.take, posture=self.posture,
                        coverage={k: round(v, 3) for k, v in self.coverage.items()})
+            if self.camera is not None:
+                out["camera_error_px"] = round(self.camera_error, 2)
         else:
             out["skipped"] = self.reason
         return out
@@ -145,7 +152,7 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
         report.take = stem
         lo = int(round((report.start - start) * SAMPLE_RATE))
         hi = lo + int(round(motion.n_frames / fps * SAMPLE_RATE))
-        _write_take(out_dir, stem, motion, sound[lo:hi])
+        _write_take(out_dir, stem, motion, sound[lo:hi], report.camera)
         takes.append(out_dir / f"{stem}.npz")
     _write_summary(summary, video, fps, start, end, reports)
     log.info("%s: %d take(s), %d shot(s) skipped", video.name, len(takes),
@@ -217,6 +224,7 @@ def _judge_shots(lm, colours, shots, fps, start, progress):
             continue
         result = fit_shot(sub, fps)
         report.posture, report.coverage = result.posture, result.coverage
+        report.camera, report.camera_error = fit_camera(result.motion, sub)
         fitted.append((report, result, shot))
     return reports, fitted
 
@@ -242,9 +250,13 @@ def _unusable(sub, shot, fps, others):
     return ""
 
 
-def _write_take(out_dir, stem, motion, samples):
+def _write_take(out_dir, stem, motion, samples, camera=None):
     import soundfile as sf
 
+    if camera is not None:
+        tmp = out_dir / f".{stem}.partial.camera.json"
+        camera.save(tmp)
+        os.replace(tmp, out_dir / f"{stem}{CAMERA_SUFFIX}")
     npz = out_dir / f"{stem}.npz"
     wav = out_dir / f"{stem}.wav"
     tmp = out_dir / f".{stem}.partial.wav"

@@ -11,6 +11,7 @@ documentation at /docs, /redoc and /openapi.json is open: it describes the API a
 - ``GET /backends`` generators with their option schemas, speech engines
 - ``GET /health`` name, version, limits; with the token also jobs, models, failed plugins
 - ``POST /capture`` a video -> takes (see ``capture_jobs``), with the same job life cycle
+- ``POST /render`` a take + camera + renderer -> an MP4 (see ``render_jobs``), the same life cycle
 - ``/live`` WebSocket: PCM audio in, frames out as the voice arrives (see live.py)
 """
 
@@ -38,6 +39,7 @@ from .errors import NotAuthorized, add_error_handlers
 from .guards import HeadLimit, HostCheck
 from .job_options import FIELDS, check_transcript_fits, parse_options
 from .live import add_live_route
+from .render_jobs import render_router, render_runner
 from .jobs import JobRunner
 from .logs import RequestLog, kv
 from .settings import ServerSettings
@@ -80,13 +82,15 @@ def decode_upload(data, max_seconds, name):
     return decode_audio(data, max_seconds=max_seconds, name=name)
 
 
-def create_app(settings=None, generate=None, decode=decode_upload, catalog=None, capture=None):
+def create_app(settings=None, generate=None, decode=decode_upload, catalog=None, capture=None,
+               render=None):
     """The app, with its job runner started and stopped by the app's lifespan.
 
     generate : the pipeline function (default the real one; a stand-in in unit tests).
     decode : ``decode(bytes, max_seconds, name)`` -> what ``generate`` accepts as audio.
     catalog : a Catalog of plugins (default: the installed entry points).
     capture : the capture function of capture jobs (default: the real one).
+    render : the render function of render jobs (default: the real one).
     """
     settings = settings or ServerSettings()
     catalog = catalog or Catalog()
@@ -95,12 +99,14 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
     runner = JobRunner(generate, workers=settings.workers, queue_depth=settings.queue_depth,
                        result_ttl=settings.result_ttl)
     captures = capture_runner(settings, **({"capture": capture} if capture else {}))
+    renders = render_runner(settings, render)
 
     @asynccontextmanager
     async def lifespan(app):
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
         runner.start()
         captures.start()
+        renders.start()
         log.info(kv("server-start", version=__version__, workers=settings.workers,
                     queue_depth=settings.queue_depth, data_dir=settings.data_dir,
                     auth=settings.token is not None))
@@ -109,6 +115,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         finally:
             await run_in_threadpool(runner.close)
             await run_in_threadpool(captures.close)
+            await run_in_threadpool(renders.close)
             log.info(kv("server-stop"))
 
     app = FastAPI(
@@ -123,7 +130,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         lifespan=lifespan,
     )
     app.state.settings, app.state.runner, app.state.catalog = settings, runner, catalog
-    app.state.runners = (runner, captures)  # every queue that must stop taking jobs on exit
+    app.state.runners = (runner, captures, renders)  # every queue that must stop taking jobs on exit
     app.add_middleware(HeadLimit, limit=settings.max_header_bytes)
     app.add_middleware(HostCheck, bound=settings.host, port=settings.port,
                        allowed=settings.allowed_hosts)
@@ -241,6 +248,8 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
     app.include_router(open_api)
     app.include_router(api)
     app.include_router(capture_router(settings, captures, f"/{API_VERSION}"),
+                       dependencies=[Depends(require_token)], responses={401: ERRORS[401]})
+    app.include_router(render_router(settings, renders, runner, catalog, f"/{API_VERSION}"),
                        dependencies=[Depends(require_token)], responses={401: ERRORS[401]})
     add_live_route(app, settings, catalog, prefix=f"/{API_VERSION}")
     return app

@@ -1,4 +1,5 @@
-"""Capture jobs: a video upload in, a zip of takes (NAME.npz + NAME.wav + summary) out.
+"""Capture jobs: a video upload in, a zip of takes (NAME.npz + NAME.wav + NAME.camera.json, and
+the summary) out.
 
 Endpoints (under /v1, bearer token required), the same life cycle as generation jobs:
 
@@ -114,12 +115,17 @@ def run_capture(video_path, options, progress=None, cancelled=None):
 def _pack(result, folder):
     import numpy as np
 
+    from ..capture.pipeline import CAMERA_SUFFIX
+
     takes = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for npz in result.takes:
             archive.write(npz, npz.name)
             archive.write(npz.with_suffix(".wav"), npz.with_suffix(".wav").name)
+            camera = npz.with_name(npz.stem + CAMERA_SUFFIX)
+            if camera.is_file():
+                archive.write(camera, camera.name)
             with np.load(npz) as data:
                 frames = int(data["poses"].shape[0])
                 fps = float(data["mocap_frame_rate"])

@@ -4,7 +4,7 @@ import logging
 import threading
 
 from .. import generators as gen
-from ..registry import GENERATORS, RENDERERS, SPEECH, PluginError, discover
+from ..registry import GENERATORS, RENDERERS, SPEECH, PluginError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class Catalog:
     @property
     def renderers(self):
         if self._renderers is None:
-            self._renderers = discover(RENDERERS)
+            from ..render import renderers
+
+            self._renderers = renderers()
         return self._renderers
 
     def generator(self, name):

@@ -78,8 +78,9 @@ async def read_form(request, limit, allowed, body_timeout=BODY_TIMEOUT):
     """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
+        main = next((name for name, cap in allowed.items() if cap is None), "audio")
         raise UnsupportedUpload(
-            "send the job as multipart/form-data with an 'audio' file part and an 'options' "
+            f"send the job as multipart/form-data with a '{main}' file part and an 'options' "
             f"JSON part (got Content-Type {request.headers.get('content-type') or 'none'!r})")
     check_declared_length(request.headers, limit)
     reader = _FormReader(allowed)

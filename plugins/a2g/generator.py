@@ -3,7 +3,9 @@
 Per 128-frame window the audio encoder gives the shared code and the mapping net turns seeded
 Gaussian noise into the motion-specific code; the decoder turns both into poses. Each window is
 run with a little audio context on both sides (``CONTEXT`` frames) so the convolutions see
-across the joins; the window driver blends the seams.
+across the joins; the window driver blends the seams. The whole take's gestures are then
+scaled up to the training speaker's pace in speech (option ``liveliness``, see
+``neural.liveliness``).
 
 Timeline control (paper §5.6): with ``clip=FILE`` (a motion file) and ``clip_at=SECONDS``, the
 clip's motion-specific code (from the motion encoder) replaces the sampled one over the clip's
@@ -16,7 +18,7 @@ import numpy as np
 from ...inference.options import Option
 from ...inference.registry import PluginError
 from ...motion.errors import TalkrigError
-from ..neural.generator import WindowedNeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_noise
@@ -31,6 +33,7 @@ class Audio2GesturesGenerator(WindowedNeuralGenerator):
     stochastic = True
     options = (
         model_option("a2g"),
+        liveliness_option(),
         Option("clip", "path", default=None,
                help="a motion file (.npz/.bvh) whose manner to impose at clip_at (timeline control)"),
         Option("clip_at", "float", default=0.0, min=0.0,

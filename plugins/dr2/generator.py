@@ -6,13 +6,14 @@ window starts from one of a few real poses of the training takes, picked by the 
 training (Eq. 1), seeded noise is added to each starting pose (option ``variety``), so seeds give
 different continuations. The window driver then blends each join over k = 10 frames (Eq. 2).
 The U-Net needs a length that is a multiple of 4: the last window's audio is padded by
-repeating its last frame.
+repeating its last frame. The whole take's gestures are then scaled up to the training speaker's
+pace in speech (option ``liveliness``, see ``neural.liveliness``).
 """
 
 import numpy as np
 
 from ...inference.options import Option
-from ..neural.generator import WindowedNeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from .state import state_noise
@@ -25,6 +26,7 @@ class DR2Generator(WindowedNeuralGenerator):
     stochastic = True
     options = (
         model_option("dr2"),
+        liveliness_option(),
         Option("variety", "float", default=0.2, min=0.0, max=0.5,
                help="seeded noise on each window's starting pose (standard deviation of the "
                     "rotation entries; trained on 0.1-0.3); 0 continues deterministically"),

@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...inference.keyposes import KeyPoseError, blend_insertion, load_keyposes, plan_insertions
+from ...inference.keyposes import KeyPoseError, apply_insertions, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
 from ..neural.generator import WindowedNeuralGenerator, model_option
@@ -154,10 +154,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
     @staticmethod
     def _posed(poses, inserts, fps):
         """(T, 55, 3) axis-angle poses with the insertions blended in (ramps, then holds)."""
-        poses = poses.astype(np.float64)
-        for ins in inserts:
-            blend_insertion(poses, fps, ins)
-        return poses.astype(np.float32)
+        return apply_insertions(poses, fps, inserts)
 
     def _constraint(self, model, inserts, fps, known):
         """The in-painting step: predicted clean latents -> (known, x_known) with the latents

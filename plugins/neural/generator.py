@@ -9,16 +9,28 @@ from pathlib import Path
 
 import numpy as np
 
+from ...inference.activity import speech_activity
 from ...inference.generators import Generator
 from ...inference.options import Option
 from ...inference.registry import PluginError
-from ...inference.windows import run_windows
+from ...inference.windows import blend_seam, run_windows
+from ...motion import Motion
 from .grounding import planted_trans
-from .layout import vectors_to_motion
+from .layout import motion_to_vectors, vectors_to_motion
+from .liveliness import liven
 from .modeldir import METADATA, default_model_dir, load_model, train_hint
 from .textcode import text_frames
 
 log = logging.getLogger(__name__)
+
+
+def liveliness_option():
+    return Option(
+        "liveliness", "float", default=1.0, min=0.0, max=1.0,
+        help="how far to scale the gestures up to the training speaker's pace in speech "
+             "(a model trained on little data moves too little on new audio); 0 = as the model "
+             "made them",
+    )
 
 
 def model_option(backend):
@@ -88,6 +100,29 @@ class NeuralGenerator(Generator):
         rows = request.features_at(frames)
         return np.ascontiguousarray(getattr(request.features, kind)[rows], dtype=np.float32)
 
+    def livened(self, model, request, motion):
+        """``motion`` with its gestures scaled up to the training speaker's pace in speech
+        (:mod:`.liveliness`), for backends with the ``liveliness`` option; unchanged for models
+        trained before ``speech_speed`` was stored, or with ``liveliness`` 0."""
+        target = model.metadata.get("speech_speed")
+        if not isinstance(target, dict) or not any(opt.name == "liveliness" for opt in self.options):
+            return motion
+        idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
+        speaking = speech_activity(request.features, request.words)[idx]
+        vectors, gains = liven(motion_to_vectors(motion, model.layout), model.layout, speaking,
+                               target, request.fps,
+                               strength=float(self.option(request, "liveliness")))
+        log.info("%s: gestures scaled to the training speaker's pace in speech: %s", self.name,
+                 ", ".join(f"{k} {v:.2f}" for k, v in gains.items()))
+        return self.to_motion(model, vectors, request.fps)
+
+    def from_initial_pose(self, request, motion):
+        """``motion`` blended from the request's initial pose (if any) over the seam frames."""
+        if request.initial_pose is None:
+            return motion
+        start = Motion(poses=request.initial_pose[None], trans=motion.trans[:1], fps=request.fps)
+        return blend_seam(start, motion, self.seam_frames, rotations_only=True)
+
     def to_motion(self, model, vectors, fps):
         """Motion from (T, D) pose vectors, feet planted where the training speaker stood."""
         betas = np.asarray(model.metadata.get("betas") or [], dtype=np.float32)
@@ -106,4 +141,6 @@ class WindowedNeuralGenerator(NeuralGenerator):
 
     def generate(self, request):
         model = self.load(request)
-        return run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
+        motion = run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
+        lively = self.livened(model, request, motion)
+        return motion if lively is motion else self.from_initial_pose(request, lively)

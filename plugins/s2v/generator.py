@@ -4,16 +4,15 @@ The LSTM is streamed over the audio in chunks of ``CHUNK_SECONDS`` with its stat
 over, so there are no seams; progress is reported and cancellation checked between chunks. The
 output lags the input by the trained delay (200 ms), so the features are read that far ahead
 (the last frame's features are repeated past the end of the audio). Body and hand rotations are
-then smoothed over time with the Gaussians the model was trained through. A requested initial
-pose is blended in over the first 10 frames. Deterministic: the same audio always gives the
+then smoothed over time with the Gaussians the model was trained through, and scaled up to the
+training speaker's pace in speech (``liveliness``, see ``neural.liveliness``). A requested
+initial pose is blended in over the first 10 frames. Deterministic: the same audio always gives the
 same motion.
 """
 
 import numpy as np
 
-from ...inference.windows import blend_seam
-from ...motion import Motion
-from ..neural.generator import NeuralGenerator, model_option
+from ..neural.generator import NeuralGenerator, liveliness_option, model_option
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_columns
 
@@ -25,7 +24,7 @@ class Speech2VideoGenerator(NeuralGenerator):
     summary = ("Speech2Video: a two-layer LSTM from speech (or word timings) to SMPL-X; needs a "
                f"model trained with `{train_hint('s2v')}`")
     stochastic = False
-    options = (model_option("s2v"),)
+    options = (model_option("s2v"), liveliness_option())
 
     def generate(self, request):
         model = self.load(request)
@@ -47,9 +46,7 @@ class Speech2VideoGenerator(NeuralGenerator):
         for group in meta.get("smoothing", []):
             vectors = smooth_columns(vectors, np.asarray(group["columns"], dtype=np.int64),
                                      float(group["sigma"]))
-        motion = self.to_motion(model, vectors, request.fps)
-        if request.initial_pose is not None:
-            start = Motion(poses=request.initial_pose[None], trans=motion.trans[:1], fps=request.fps)
-            motion = blend_seam(start, motion, self.seam_frames, rotations_only=True)
+        motion = self.livened(model, request, self.to_motion(model, vectors, request.fps))
+        motion = self.from_initial_pose(request, motion)
         request.report(1.0)
         return motion

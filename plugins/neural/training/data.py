@@ -35,11 +35,13 @@ class Take:
 
     poses : (T, D) float32 pose vectors (see ``layout``).
     inputs : (T, F) float32 per-frame network input, or None for motion-only takes.
+    speaking : (T,) bool, someone speaks at that frame (None for motion-only takes).
     """
 
     name: str
     poses: np.ndarray
     inputs: np.ndarray = None
+    speaking: np.ndarray = None
     trans: np.ndarray = None  # (T, 3)
     betas: np.ndarray = None
 
@@ -87,6 +89,22 @@ class Dataset:
         weights = [t.n_frames for t in self.takes]
         return np.average(points, axis=0, weights=weights).astype(np.float32)
 
+    def speech_speed(self):
+        """{body group: mean speed (m/s) of its end joints over the training frames of speech},
+        what ``neural.liveliness`` scales a generated take up to; {} without speech."""
+        from ..liveliness import speech_speed
+
+        ranges = [(self.takes[i], s, e) for i, s, e in self.train
+                  if self.takes[i].speaking is not None and e - s > 1]
+        rows = [(speech_speed(t.poses[s:e], self.layout, t.speaking[s:e], self.fps),
+                 int(t.speaking[s:e].sum())) for t, s, e in ranges]
+        rows = [(speeds, n) for speeds, n in rows if speeds]
+        if not rows:
+            return {}
+        weights = [n for _, n in rows]
+        return {name: float(np.average([speeds[name] for speeds, _ in rows], weights=weights))
+                for name in rows[0][0]}
+
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
         return {
@@ -115,19 +133,24 @@ def find_takes(folder):
 
 
 def take_inputs(input_kind, fps, audio=None, words=None, n_frames=None):
-    """(T, F) per-frame network input for one recording.
+    """(T, F) per-frame network input for one recording and (T,) bool where someone speaks.
 
     input_kind "mel"/"mfcc": features of the audio file (the project's audio front-end, the same
-    function inference uses). "text": encodings of the words (a list of Word) over n_frames.
+    function inference uses), speech from its activity detector. "text": encodings of the words
+    (a list of Word) over n_frames, speech where a word is said.
     """
     if input_kind == "text":
-        return text_frames(words, n_frames, fps)
+        speaking = np.zeros(n_frames, bool)
+        for w in words:
+            speaking[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
+        return text_frames(words, n_frames, fps), speaking
+    from ....inference.activity import speech_activity
     from ....inference.audio import decode_audio
     from ....inference.features import features_for
 
-    decoded = decode_audio(str(audio))
-    features = features_for(decoded, fps)
-    return np.asarray(getattr(features, input_kind), dtype=np.float32)
+    features = features_for(decode_audio(str(audio)), fps)
+    return (np.asarray(getattr(features, input_kind), dtype=np.float32),
+            speech_activity(features)[:features.n_frames])
 
 
 def read_word_file(path):
@@ -157,22 +180,22 @@ def load_dataset(folder, input_kind, layout=None, fps=30.0, val_split=0.1, min_v
                 f"{npz}: motion is at {motion.fps:g} fps; talkrig trains at {fps:g} fps "
                 f"(resample the take first)"
             )
-        inputs = None
+        inputs = speaking = None
         source = words if input_kind == "text" else audio
         if source is not None:
             word_list = read_word_file(words) if input_kind == "text" else None
-            inputs = take_inputs(input_kind, fps, audio=audio, words=word_list,
-                                 n_frames=motion.n_frames)
+            inputs, speaking = take_inputs(input_kind, fps, audio=audio, words=word_list,
+                                           n_frames=motion.n_frames)
             n = min(len(inputs), motion.n_frames)
             if abs(len(inputs) - motion.n_frames) > fps:
                 log.warning("%s: motion has %d frames but its %s gives %d; using the first %d",
                             npz.name, motion.n_frames, source.name, len(inputs), n)
-            inputs, motion = inputs[:n], motion[:n]
+            inputs, speaking, motion = inputs[:n], speaking[:n], motion[:n]
         else:
             log.info("%s: no %s beside it; used as motion-only data", npz.name,
                      "word timings" if input_kind == "text" else "audio")
         takes.append(Take(name=npz.stem, poses=motion_to_vectors(motion, layout), inputs=inputs,
-                          trans=motion.trans, betas=motion.betas))
+                          speaking=speaking, trans=motion.trans, betas=motion.betas))
     if not any(t.inputs is not None for t in takes):
         what = "word timings (.TextGrid/.json/.srt/.vtt)" if input_kind == "text" else "audio (.wav)"
         raise TrainingDataError(f"{folder}: no take has matching {what} beside its .npz file")

@@ -1,0 +1,142 @@
+"""Training pairs for the renderer: every frame of a person's video beside the skeleton pass
+drawn from its captured motion and camera (numpy + PyAV, no torch).
+
+A take is a stretch of the video with its SMPL-X motion (``TAKE.npz``), the camera that films
+it (``TAKE.camera.json``) and where it starts in the video. ``find_takes`` reads them from a
+capture folder: the capture summary ``VIDEO.capture.json`` lists the shots that became takes;
+without one, ``VIDEO.npz`` + ``VIDEO.camera.json`` is a single take starting at 0 s.
+"""
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ...motion.camera import Camera
+from ...motion.errors import TalkrigError
+from ...motion.files import load_motion
+from ...motion.skeleton_pass import draw_skeleton_pass, fit_frame, part_boxes, project_take
+
+log = logging.getLogger(__name__)
+
+PART_ORDER = ("face", "left_hand", "right_hand")
+CAMERA_SUFFIX = ".camera.json"
+
+
+class RendererDataError(TalkrigError):
+    """The video and its takes cannot be paired."""
+
+
+@dataclass
+class Take:
+    """motion : Motion; camera : Camera; start : seconds into the video; name : file stem."""
+
+    motion: object
+    camera: Camera
+    start: float
+    name: str
+
+
+def _take(folder, stem, start):
+    npz = Path(folder) / f"{stem}.npz"
+    cam = Path(folder) / f"{stem}{CAMERA_SUFFIX}"
+    if not npz.is_file():
+        raise RendererDataError(f"{npz}: the take is missing")
+    if not cam.is_file():
+        raise RendererDataError(f"{cam}: no camera for the take {stem} (capture writes it beside "
+                                "the take; capture the video again)")
+    return Take(motion=load_motion(npz), camera=Camera.load(cam), start=float(start), name=stem)
+
+
+def find_takes(video, folder):
+    """The takes of ``video`` in the capture folder ``folder`` (list of :class:`Take`)."""
+    video, folder = Path(video), Path(folder)
+    if not folder.is_dir():
+        raise RendererDataError(f"{folder}: no such folder of takes")
+    summary = folder / f"{video.stem}.capture.json"
+    if summary.is_file():
+        try:
+            shots = json.loads(summary.read_text())["shots"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RendererDataError(f"{summary}: not a readable capture summary ({exc})") from None
+        takes = [_take(folder, s["take"], s["start"]) for s in shots if s.get("take")]
+    elif (folder / f"{video.stem}.npz").is_file():
+        takes = [_take(folder, video.stem, 0.0)]
+    else:
+        raise RendererDataError(f"{folder} holds no takes of {video.name} (neither "
+                                f"{summary.name} nor {video.stem}.npz)")
+    if not takes:
+        raise RendererDataError(f"{summary}: no shot of {video.name} became a take")
+    return takes
+
+
+@dataclass
+class Pairs:
+    """Frames and labels at the renderer's size, in video order.
+
+    frames, labels : (N, H, W, 3) uint8. boxes : (N, 3, 4) int (x0, y0, x1, y1) of the face,
+    left and right hand (see ``part_boxes``). joints : (N, 55, 2) label pixels.
+    segment : (N,) int, the take each frame belongs to (frames follow each other only inside
+    a take). n_train : the first n_train frames train, the rest (the tail) validate.
+    """
+
+    frames: np.ndarray
+    labels: np.ndarray
+    boxes: np.ndarray
+    joints: np.ndarray
+    segment: np.ndarray
+    n_train: int
+    takes: list = field(default_factory=list)
+
+    def starts(self, lo, hi, history=2):
+        """Indices t in [lo, hi) whose ``history`` previous frames are in the same take."""
+        t = np.arange(max(lo, history), hi)
+        ok = self.segment[t] == self.segment[t - history]
+        return t[ok]
+
+
+def video_frames(video, fps, start, count):
+    """``count`` frames (H, W, 3) uint8 of ``video`` from ``start`` seconds at ``fps``."""
+    try:
+        from ...inference.capture.video import iter_frames
+        import av  # noqa: F401  (the reader's decoder)
+    except ImportError:
+        raise RendererDataError("reading videos needs PyAV: pip install 'talkrig[capture]'") \
+            from None
+    end = start + (count + 0.5) / fps
+    return [rgb for _, _, rgb in iter_frames(video, fps=fps, start=start, end=end)][:count]
+
+
+def load_pairs(video, takes, size, val_split=0.2, progress=None):
+    """Pair every frame of every take with its label (see :class:`Pairs`).
+
+    size : (width, height) of the renderer. val_split : share of frames held out at the end.
+    progress(fraction) : called as takes are read.
+    """
+    frames, labels, boxes, joints, segment = [], [], [], [], []
+    for k, take in enumerate(takes):
+        px = project_take(take.motion, take.camera, size)
+        pictures = video_frames(video, take.motion.fps, take.start, len(px))
+        if len(pictures) < len(px):
+            log.warning("%s: the video ends %d frames before the take %s", video,
+                        len(px) - len(pictures), take.name)
+            px = px[:len(pictures)]
+        for picture, points in zip(pictures, px):
+            frames.append(fit_frame(picture, size))
+            labels.append(draw_skeleton_pass(points, size))
+            found = part_boxes(points, size)
+            boxes.append([found[p] for p in PART_ORDER])
+        joints.append(px)
+        segment.extend([k] * len(px))
+        if progress is not None:
+            progress((k + 1) / len(takes))
+    if len(frames) < 10:
+        raise RendererDataError(f"{video}: only {len(frames)} frames pair with the takes; "
+                                "a renderer needs at least 10")
+    n = len(frames)
+    n_train = int(round(n * (1.0 - val_split)))
+    return Pairs(frames=np.stack(frames), labels=np.stack(labels),
+                 boxes=np.asarray(boxes, np.int64), joints=np.concatenate(joints),
+                 segment=np.asarray(segment), n_train=min(max(n_train, 3), n), takes=takes)

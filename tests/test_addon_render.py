@@ -1,0 +1,109 @@
+"""Render Photoreal in the Blender extension, headless: the installed zip and its local server,
+a take generated and baked on the CC0 avatar, rendered through the scene camera with the
+skeleton renderer, and the video put in the sequencer above the take's sound."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from addon_support import addon_with_server, fresh_scene
+
+pytestmark = [pytest.mark.blender, pytest.mark.slow]
+
+SIZE = (240, 180)
+
+
+@pytest.fixture(scope="module")
+def addon(tmp_path_factory):
+    with addon_with_server(tmp_path_factory.mktemp("addon-render")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, scott2_wav):
+    samples, rate = sf.read(str(scott2_wav), dtype="float32")
+    path = tmp_path_factory.mktemp("speech") / "two_seconds.wav"
+    sf.write(str(path), samples[3 * rate:5 * rate], rate, subtype="PCM_16")
+    return path
+
+
+def generated_take(bpy, avatar_glb, clip):
+    """A fresh scene with the avatar and a baked 2 s take starting at frame 10."""
+    arm = fresh_scene(bpy, avatar_glb)
+    settings = bpy.context.scene.talkrig
+    settings.audio_source, settings.audio_file = "FILE", str(clip)
+    settings.speech, settings.frame_start = "none", 10
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    assert settings.job.action
+    return arm
+
+
+def add_camera(bpy, location, target):
+    """A scene camera at ``location`` looking at ``target`` (a 50 mm lens)."""
+    from mathutils import Vector
+
+    scene = bpy.context.scene
+    data = bpy.data.cameras.new("shot")
+    cam = bpy.data.objects.new("shot", data)
+    scene.collection.objects.link(cam)
+    cam.location = location
+    cam.rotation_euler = (Vector(target) - Vector(location)).to_track_quat("-Z", "Y").to_euler()
+    scene.camera = cam
+    scene.render.resolution_x, scene.render.resolution_y = SIZE
+    scene.render.resolution_percentage = 100
+    return cam
+
+
+def test_render_photoreal_puts_the_take_seen_by_the_camera_in_the_sequencer(
+        addon, avatar_glb, clip, tmp_path):
+    import av
+    from bpy_extras.object_utils import world_to_camera_view
+
+    bpy, module = addon
+    arm = generated_take(bpy, avatar_glb, clip)
+    scene = bpy.context.scene
+    head = arm.pose.bones[next(i.bone for i in arm.talkrig_rig.bones if i.joint == "head")]
+    target = arm.matrix_world @ head.head
+    cam = add_camera(bpy, (target.x + 1.2, target.y - 2.2, target.z + 0.2),
+                     (target.x, target.y, target.z - 0.5))
+    render = scene.talkrig_render
+    render.output = str(tmp_path / "photoreal.mp4")
+    assert bpy.ops.talkrig.render_photoreal(wait=True) == {"FINISHED"}
+    assert render.state == "DONE", render.error
+    job = scene.talkrig.job
+    strips = {s.name: s for s in scene.sequence_editor.strips_all}
+    movie = strips[render.strip]
+    sound = next(s for s in strips.values() if s.type == "SOUND")
+    assert movie.type == "MOVIE" and movie.frame_start == job.frame_start == 10
+    assert movie.channel > sound.channel
+    with av.open(str(tmp_path / "photoreal.mp4")) as container:
+        kinds = sorted(s.type for s in container.streams)
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    assert kinds == ["audio", "video"] and frames.shape[1:] == (180, 240, 3)
+    assert abs(len(frames) - 2.0 * scene.render.fps) <= 1  # at the scene's frame rate
+    for index in (0, len(frames) // 2, len(frames) - 1):
+        scene.frame_set(job.frame_start + index)
+        where = world_to_camera_view(scene, cam, arm.matrix_world @ arm.pose.bones[head.name].head)
+        x, y = int(where.x * SIZE[0]), int((1 - where.y) * SIZE[1])
+        face = frames[index, max(y - 3, 0):y + 4, max(x - 3, 0):x + 4].reshape(-1, 3)
+        # the white face of the skeleton pass is drawn where the camera sees the rig's head
+        assert np.any(face.min(axis=1) > 170), (index, x, y)
+    scene.frame_set(1)
+
+
+def test_what_to_fix_before_rendering(addon, avatar_glb, clip):
+    bpy, module = addon
+    fresh_scene(bpy)
+    assert not bpy.ops.talkrig.render_photoreal.poll()  # no take yet
+    generated_take(bpy, avatar_glb, clip)
+    scene = bpy.context.scene
+    with pytest.raises(RuntimeError, match="the scene has no camera"):
+        bpy.ops.talkrig.render_photoreal(wait=True)
+    add_camera(bpy, (0.0, -4.0, 1.2), (0.0, 0.0, 1.2))
+    scene.talkrig_render.renderer = str(avatar_glb.parent)  # a folder, but no trained renderer
+    with pytest.raises(RuntimeError, match="not a trained renderer"):
+        bpy.ops.talkrig.render_photoreal(wait=True)
+    assert scene.talkrig_render.state == "FAILED"
+    scene.camera.data.type = "ORTHO"
+    with pytest.raises(RuntimeError, match="perspective camera"):
+        bpy.ops.talkrig.render_photoreal(wait=True)

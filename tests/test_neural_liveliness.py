@@ -1,0 +1,91 @@
+"""Scaling a regressed take back up to the speaker's pace (``plugins.neural.liveliness``), on the
+real take: its gestures shrunk as a model trained on little data shrinks them must come back
+close to the real ones, posture, legs and pauses kept."""
+
+import numpy as np
+import pytest
+
+from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors
+from talkrig.plugins.neural.liveliness import GROUPS, MAX_GAIN, liven, speech_speed
+from talkrig.plugins.neural.smoothing import smooth_columns
+
+LAYOUT = PoseLayout(n_expressions=0)
+UPPER = LAYOUT.joint_columns(sorted({j for _, scaled, _ in GROUPS for j in scaled}))
+
+
+@pytest.fixture(scope="module")
+def take(scott_motion, scott_wav):
+    """(vectors, speaking) of the real take's first 30 s."""
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import features_for
+
+    n = 900
+    speaking = speech_activity(features_for(decode_audio(str(scott_wav)), 30.0))[:n]
+    return motion_to_vectors(scott_motion[:n], LAYOUT), speaking
+
+
+def shrunk(vectors, factor):
+    """The take regressed toward a slow version of itself: upper-body gestures ``factor`` as
+    large."""
+    slow = smooth_columns(vectors, UPPER, 15.0)
+    out = vectors.copy()
+    out[:, UPPER] = slow[:, UPPER] + factor * (vectors[:, UPPER] - slow[:, UPPER])
+    return out
+
+
+def test_shrunk_gestures_come_back_to_the_speakers_pace(take):
+    vectors, speaking = take
+    target = speech_speed(vectors, LAYOUT, speaking)
+    assert set(target) == {name for name, _, _ in GROUPS} and min(target.values()) > 0
+    small = shrunk(vectors, 0.35)
+    before = speech_speed(small, LAYOUT, speaking)
+    # The pelvis turns the head too and is not shrunk: the trunk loses less than the arms.
+    assert before["trunk"] < target["trunk"]
+    assert all(before[k] < 0.6 * target[k] for k in ("left arm", "right arm"))
+    out, gains = liven(small, LAYOUT, speaking, target)
+    assert gains["trunk"] > 1.0
+    assert all(2.0 < gains[k] < MAX_GAIN for k in ("left arm", "right arm")), gains
+    after = speech_speed(out, LAYOUT, speaking)
+    for name in target:
+        assert after[name] == pytest.approx(target[name], rel=0.1)
+    # The gestures themselves come back, not just their speed: nearer the real take than before.
+    error = np.abs(out[:, UPPER] - vectors[:, UPPER]).mean()
+    assert error < 0.75 * np.abs(small[:, UPPER] - vectors[:, UPPER]).mean()
+    # Legs, root and jaw are untouched.
+    others = np.setdiff1d(np.arange(vectors.shape[1]), UPPER)
+    np.testing.assert_array_equal(out[:, others], small[:, others])
+
+
+def test_pauses_keep_their_calm_relative_to_speech(take):
+    vectors, speaking = take
+    small = shrunk(vectors, 0.35)
+    out, _ = liven(small, LAYOUT, speaking, speech_speed(vectors, LAYOUT, speaking))
+
+    def pause_ratio(v):
+        return (speech_speed(v, LAYOUT, ~speaking)["right arm"]
+                / speech_speed(v, LAYOUT, speaking)["right arm"])
+
+    assert pause_ratio(out) == pytest.approx(pause_ratio(small), rel=0.15)
+
+
+def test_never_slows_down_and_leaves_silence_and_strength_zero_alone(take):
+    vectors, speaking = take
+    target = speech_speed(vectors, LAYOUT, speaking)
+    slower = {k: 0.5 * v for k, v in target.items()}
+    out, gains = liven(vectors, LAYOUT, speaking, slower)
+    assert set(gains.values()) == {1.0}
+    np.testing.assert_array_equal(out, vectors)
+    small = shrunk(vectors, 0.3)
+    for silent, strength in ((np.zeros(len(speaking), bool), 1.0), (speaking, 0.0)):
+        out, gains = liven(small, LAYOUT, silent, target, strength=strength)
+        assert set(gains.values()) == {1.0}
+        np.testing.assert_array_equal(out, small)
+    small = shrunk(vectors, 0.35)
+    _, half = liven(small, LAYOUT, speaking, target, strength=0.5)
+    _, full = liven(small, LAYOUT, speaking, target)
+    assert half["trunk"] == pytest.approx(1.0 + 0.5 * (full["trunk"] - 1.0))
+    for name in full:  # the arms' gains also depend on how far the trunk that carries them moved
+        assert 1.0 < half[name] < full[name]
+    _, capped = liven(shrunk(vectors, 0.05), LAYOUT, speaking, target)
+    assert capped["right arm"] == MAX_GAIN

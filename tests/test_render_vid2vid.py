@@ -1,0 +1,228 @@
+"""The vid2vid renderer: train, resume and export at a tiny size from the command line; the
+ONNX renderer paints what torch paints, without torch; bad input is one clear line."""
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import entry_points
+
+import numpy as np
+import pytest
+
+from render_support import front_camera, person_video
+from talkrig.cli import main
+from talkrig.motion.errors import TalkrigError
+from talkrig.motion.skeleton_pass import label_frames
+
+pytestmark = pytest.mark.slow  # trains three tiny renderers (about 30 s in all)
+
+SIZE = 32
+TAKE = (300, 40)  # frames of the shared take: arms moving
+
+
+@pytest.fixture(scope="module")
+def take(scott_motion):
+    start, n = TAKE
+    return scott_motion[start:start + n]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, take):
+    """(takes folder, video, renderer folder, the first run's output) after 3 steps."""
+    root = tmp_path_factory.mktemp("vid2vid")
+    video = person_video(root / "takes", take)
+    out = root / "renderer"
+    code, text = _train(video, root / "takes", out, steps=3)
+    assert code == 0, text
+    return root / "takes", video, out, text
+
+
+def _train(video, takes, out, steps, extra=()):
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["train-renderer", "--video", str(video), "--takes", str(takes), "-o",
+                     str(out), "--size", str(SIZE), "--steps", str(steps), "--threads", "1",
+                     "--set", "val_seconds=0", *extra])
+    return code, buffer.getvalue()
+
+
+def test_training_pairs_the_video_holds_out_its_tail_and_exports_a_renderer(trained, take):
+    _, _, out, text = trained
+    assert "40 frames at 32x32: 32 for training, 8 held out" in text
+    meta = json.loads((out / "talkrig_model.json").read_text())
+    assert meta["backend"] == "vid2vid" and meta["size"] == [SIZE, SIZE]
+    assert meta["training"]["steps"] == 3 and meta["training"]["train_frames"] == 32
+    assert meta["training"]["export_max_abs_diff"] < 1e-3
+    assert meta["training"]["val_psnr"] > 10.0  # a picture of the person, not noise
+    for name in ("generator.onnx", "reference.npy", "reference_label.npy", "checkpoint.pt",
+                 "camera.json"):
+        assert (out / name).is_file(), name
+
+
+def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
+    takes, video, out, _ = trained
+    copy = tmp_path / "renderer"
+    shutil.copytree(out, copy)
+    code, text = _train(video, takes, copy, steps=5)
+    assert code == 0 and "resumed from step 3" in text and "trained 5 steps" in text
+
+
+@pytest.mark.blender
+def test_without_takes_the_video_is_captured_first_with_its_camera(character_video, tmp_path):
+    """A real rendered person: captured (landmarks, fit, the shot's camera), then paired."""
+    import contextlib
+    import io
+
+    video, truth = character_video
+    out = tmp_path / "renderer"
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["train-renderer", "--video", str(video), "-o", str(out), "--size", "32",
+                     "--steps", "1", "--threads", "1"])
+    assert code == 0, buffer.getvalue()
+    assert f"{truth.n_frames} frames at 32x32" in buffer.getvalue()
+    assert (out / "takes" / "performer.camera.json").is_file()
+    assert (out / "generator.onnx").is_file() and (out / "camera.json").is_file()
+
+
+def test_the_onnx_renderer_paints_what_the_torch_generator_paints(trained, take):
+    import torch
+
+    from talkrig.plugins.vid2vid.model import Generator
+    from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
+    from talkrig.plugins.vid2vid.train import to_images, to_tensor
+
+    _, _, out, _ = trained
+    renderer = Vid2VidRenderer(out)
+    camera = front_camera(take, 96, 64)
+    assert renderer.camera.to_dict() == camera.to_dict()  # the camera it was trained through
+    labels = list(label_frames(take[30:36], camera, renderer.size))
+    pictures = list(renderer.render(labels))
+    renderer.close()
+    ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    generator = Generator(ckpt["config"]["width"], ckpt["config"]["residual_blocks"]).eval()
+    generator.load_state_dict(ckpt["best"]["generator"])
+    ref = to_tensor(np.load(out / "reference.npy")[None])
+    prev, prev_label = ref, to_tensor(np.load(out / "reference_label.npy")[None])
+    with torch.no_grad():
+        for label, picture in zip(labels, pictures):
+            current = to_tensor(label[None])
+            prev = generator(current, prev_label, prev, ref)
+            prev_label = current
+            assert picture.shape == (SIZE, SIZE, 3) and picture.dtype == np.uint8
+            assert np.abs(to_images(prev)[0].astype(int) - picture).max() <= 1
+    # fed back its own pictures, the renderer is stateful: the same label twice differs
+    twice = list(Vid2VidRenderer(out).render([labels[0], labels[0]]))
+    assert len(twice) == 2
+
+
+def test_rendering_never_imports_torch_and_the_plugin_is_registered(trained, take):
+    _, _, out, _ = trained
+    (plugin,) = [ep for ep in entry_points(group="talkrig.renderers") if ep.name == "vid2vid"]
+    assert plugin.value == "talkrig.plugins.vid2vid.renderer:Vid2VidRenderer"
+    script = textwrap.dedent("""
+        import json, sys
+        from importlib.metadata import entry_points
+        import numpy as np
+        (ep,) = [e for e in entry_points(group="talkrig.renderers") if e.name == "vid2vid"]
+        renderer = ep.load()(__import__("pathlib").Path(sys.argv[1]))
+        labels = [np.zeros((renderer.size[1], renderer.size[0], 3), np.uint8)] * 3
+        pictures = list(renderer.render(labels))
+        renderer.close()
+        print(json.dumps({"name": renderer.name, "size": renderer.size, "n": len(pictures),
+                          "torch": "torch" in sys.modules}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary == {"name": "vid2vid", "size": [SIZE, SIZE], "n": 3, "torch": False}
+
+
+def test_talkrig_render_and_bake_paint_a_take_with_the_trained_renderer(trained, take, scott_wav,
+                                                                          tmp_path, capsys):
+    """The delivery path: its own size and training camera, the speech muxed in."""
+    import av
+    import soundfile as sf
+
+    from talkrig.motion import save_motion
+
+    _, _, out, _ = trained
+    save_motion(take, tmp_path / "take.npz")
+    samples, rate = sf.read(scott_wav, dtype="float32")
+    sf.write(tmp_path / "take.wav", samples[10 * rate:int(10 * rate + take.n_frames / 30 * rate)],
+             rate)
+    npz, wav = str(tmp_path / "take.npz"), str(tmp_path / "take.wav")
+
+    def video(path):
+        with av.open(str(path)) as container:
+            kinds = sorted(s.type for s in container.streams)
+            return np.stack([f.to_ndarray(format="rgb24")
+                             for f in container.decode(video=0)]), kinds
+
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "a.mp4"),
+                 "--audio", wav]) == 0
+    assert "through vid2vid" in capsys.readouterr().out
+    frames, kinds = video(tmp_path / "a.mp4")
+    assert frames.shape == (take.n_frames, SIZE, SIZE, 3) and kinds == ["audio", "video"]
+    camera = json.loads((out / "talkrig_model.json").read_text())["camera"]
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "b.mp4"),
+                 "--camera", str(out / camera), "--quiet"]) == 0
+    assert np.abs(video(tmp_path / "b.mp4")[0].astype(int) - frames).mean() < 2  # its camera
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "c.mp4"),
+                 "--size", "64x64"]) == 2
+    assert "renders at 32x32 only" in capsys.readouterr().err
+    assert main(["bake", npz, "--audio", wav, "-o", str(tmp_path / "t.npz"), "--render",
+                 str(tmp_path / "d.mp4"), "--renderer", str(out), "--quiet"]) == 0
+    assert video(tmp_path / "d.mp4")[0].shape == (take.n_frames, SIZE, SIZE, 3)
+
+
+def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_path):
+    from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
+
+    with pytest.raises(TalkrigError, match="no trained vid2vid model"):
+        Vid2VidRenderer(tmp_path / "nowhere")
+    with pytest.raises(TalkrigError, match="needs a trained model folder"):
+        Vid2VidRenderer(None)
+    _, _, out, _ = trained
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "reference.npy").unlink()
+    with pytest.raises(TalkrigError, match="reference.npy is missing"):
+        Vid2VidRenderer(broken)
+    (broken / "generator.onnx").write_bytes(b"not onnx")
+    np.save(broken / "reference.npy", np.zeros((SIZE, SIZE, 3), np.uint8))
+    with pytest.raises(TalkrigError, match="onnxruntime cannot load it"):
+        Vid2VidRenderer(broken)
+    renderer = Vid2VidRenderer(out)
+    with pytest.raises(TalkrigError, match=r"label 0 is a \(64, 64, 3\)"):
+        list(renderer.render([np.zeros((64, 64, 3), np.uint8)]))
+
+
+def test_bad_command_lines_are_one_line_and_exit_2(trained, tmp_path, capsys):
+    takes, video, out, _ = trained
+    cases = [
+        (["--video", str(video), "--takes", str(takes), "-o", str(out), "--size", "40"],
+         "was trained at 32x32, not 40x40; use the same --size or --fresh"),
+        (["--video", str(tmp_path / "none.mp4"), "-o", str(tmp_path / "o")], "no such video"),
+        (["--video", str(video), "--takes", str(takes), "-o", str(tmp_path / "o"), "--size",
+          "30"], "multiple of 8"),
+        (["--video", str(video), "--takes", str(tmp_path), "-o", str(tmp_path / "o")],
+         "holds no takes of person.mp4"),
+        (["--video", str(video), "--takes", str(takes), "-o", str(tmp_path / "o"), "--set",
+          "widht=4"], "unknown vid2vid setting 'widht'"),
+    ]
+    (takes.parent / "nocam").mkdir()
+    for suffix in (".mp4", ".npz"):
+        shutil.copy(takes / f"person{suffix}", takes.parent / "nocam" / f"person{suffix}")
+    cases.append((["--video", str(video), "--takes", str(takes.parent / "nocam"), "-o",
+                   str(tmp_path / "o")], "no camera for the take person"))
+    for argv, message in cases:
+        assert main(["train-renderer", *argv]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
