@@ -3,7 +3,8 @@
 The **Live** toggle streams the voice-over (the panel's sound strip or file) to the server's
 live WebSocket in real time from a worker thread, and a timer on Blender's main thread, at the
 scene's frame rate, puts the newest frame on the armature (retargeted by the same code as a
-bake); in the interface the scene plays from the audio's start so the voice is heard. When
+bake) and the face on the shape keys a bake would key; in the interface the scene plays from
+the audio's start so the voice is heard. When
 the audio ends (or Live is pressed again) the performance is, if Record is on, baked into a
 new Action through the bake path (addon/bake.py) as one undo step.
 
@@ -12,11 +13,14 @@ new Action through the bake path (addon/bake.py) as one undo step.
 """
 
 import logging
+import sys
 
 import bpy
 
 from ..motion.errors import TalkrigError
 from . import runtime
+from .face import shape_key_tracks
+from .live_client import received_motion
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +54,32 @@ class LiveSession:
         self.plan = make_plan(rig, bone_map)
         self.root_motion = scene.talkrig.root_motion
         self.source, self.options, self.record = source, options, record
-        self.frame_start = source.frame_start if source.frame_start is not None else scene.talkrig.frame_start
+        if source is MICROPHONE:  # a voice heard now starts where the playhead is
+            self.frame_start = scene.frame_current
+        else:
+            self.frame_start = source.frame_start if source.frame_start is not None else scene.talkrig.frame_start
         self.messages = []  # every frames message, in order
         self.applied = 0  # frames put on the rig
         self.status, self.error, self.over, self.action = "connecting", "", False, ""
+        self.face_actions = []  # the Actions recording the face's shape keys
         self.task = Task(self._work(connection), name="talkrig live")
         self.timer = self.tick  # one bound method: Blender's timers know a function by identity
 
     # --- worker thread: no bpy here ----------------------------------------------------------
     def _work(self, connection):
         from .live_client import LiveClient, stream_in_real_time
+        from .microphone import microphone_chunks
 
         def run(emit, cancelled):
-            pcm = read_pcm16(self.source.path)
-            client = LiveClient(connection.url, token=connection.token or None, timeout=connection.timeout)
-            try:
-                emit("ready", client.start(self.options["backend"], fps=self.fps, seed=self.options["seed"],
-                                           backend_options=self.options["backend_options"]))
+            if self.source is MICROPHONE:
+                chunks = microphone_chunks(16 * CHUNK_MS, should_stop=cancelled)
+            else:
+                pcm = read_pcm16(self.source.path)
                 size = 2 * 16 * CHUNK_MS
                 chunks = (pcm[i:i + size] for i in range(0, len(pcm), size))
+            client = LiveClient(connection.url, token=connection.token or None, timeout=connection.timeout)
+            try:
+                emit("ready", client.start(**self.options))
                 stream_in_real_time(client, chunks, CHUNK_MS / 1000.0, should_stop=cancelled,
                                     on_message=lambda message, _: emit("message", message))
             finally:
@@ -114,11 +125,14 @@ class LiveSession:
         n = sum(len(m["times"]) for m in self.messages)
         if n == self.applied:
             return
-        motion = received_motion(self.messages[:1] + self.messages[-1:], first_and_last=True)
+        motion = received_motion(self.messages, [(0, 0), (-1, -1)])  # the first frame is the root's origin
         obj = bpy.data.objects.get(self.obj_name)
         if obj is None:
             raise TalkrigError(f"armature {self.obj_name!r} was deleted during the live performance")
         apply_pose(obj, self._retarget(motion), -1)
+        scene = bpy.data.scenes.get(self.scene_name)
+        if scene is not None:
+            apply_face_keys(obj, motion[1:], scene)
         self.applied = n
 
     def _retarget(self, motion):
@@ -148,6 +162,7 @@ class LiveSession:
         name = f"{self.source.name} live seed {self.options['seed']}"
         result = bake_motion(scene, obj, received_motion(self.messages), name, self.frame_start, scene.talkrig)
         self.action = result.action.name
+        self.face_actions = sorted(action.name for action in result.face.values())
         bpy.ops.ed.undo_push(message="talkrig live take")
 
     def _play(self, on):
@@ -166,6 +181,30 @@ class LiveSession:
                 bpy.ops.screen.animation_play()
 
 
+class _Microphone:
+    """The live source when Live listens to the microphone."""
+
+    name = "microphone"
+    frame_start = None
+
+
+MICROPHONE = _Microphone()
+
+
+def live_source(settings, scene):
+    """The panel's audio (an AudioSource) or MICROPHONE; TalkrigError saying what to fix."""
+    from .audio import resolve
+    from .microphone import unavailable
+
+    if settings.live_source != "MIC":
+        return resolve(settings, scene)
+    why = unavailable()
+    if why:
+        raise TalkrigError(f"Live from the microphone: {why} (in Blender's own Python: "
+                           f"\"{sys.executable}\" -m pip install sounddevice), or choose Live From: Audio")
+    return MICROPHONE
+
+
 def read_pcm16(path):
     """16 kHz mono 16-bit PCM bytes of any sound Blender can read (AudioSourceError if none)."""
     from .audio import read_16k
@@ -173,23 +212,15 @@ def read_pcm16(path):
     return read_16k(path).tobytes()
 
 
-def received_motion(messages, first_and_last=False):
-    """A Motion from frames messages (all of them, or their first and last frame only)."""
-    import numpy as np
+def apply_face_keys(armature_obj, motion, scene):
+    """Set the shape keys a bake would key (addon/face.py's mapping) on every mesh the
+    armature deforms to ``motion``'s last frame (no keys)."""
+    from .shapekeys import deformed_meshes, face_key_names
 
-    from ..motion import Motion
-
-    if first_and_last:
-        picks = [(messages[0], 0), (messages[-1], -1)]
-        poses = np.asarray([m["poses"][k] for m, k in picks], np.float32).reshape(2, -1, 3)
-        trans = np.asarray([m["trans"][k] for m, k in picks], np.float32)
-        expressions = np.asarray([m["expressions"][k] for m, k in picks], np.float32)
-    else:
-        n = sum(len(m["times"]) for m in messages)
-        poses = np.asarray([p for m in messages for p in m["poses"]], np.float32).reshape(n, -1, 3)
-        trans = np.asarray([t for m in messages for t in m["trans"]], np.float32)
-        expressions = np.asarray([e for m in messages for e in m["expressions"]], np.float32)
-    return Motion(poses=poses, trans=trans, expressions=expressions, fps=messages[0]["fps"])
+    for mesh in deformed_meshes(armature_obj, scene):
+        blocks = mesh.data.shape_keys.key_blocks
+        for name, values in shape_key_tracks(motion, face_key_names(mesh)).items():
+            blocks[name].value = float(values[-1])
 
 
 def apply_pose(obj, rig_motion, frame):
@@ -219,8 +250,10 @@ def start(context):
     """Start a live performance from the panel's settings; TalkrigError saying what to fix."""
     global _session
     from . import preferences
-    from .audio import resolve
     from .backend_options import current_backend, options_payload
+    from .bake import scene_fps
+    from .face_ui import face_options
+    from .generate import keypose_option
     from .properties import target_armature
 
     if running():
@@ -230,9 +263,11 @@ def start(context):
     obj = target_armature(context)
     if obj is None:
         raise TalkrigError("no armature: select the character's armature before going live")
-    source = resolve(settings, scene)
-    options = {"backend": current_backend(settings), "seed": int(settings.seed),
-               "backend_options": options_payload(settings)}
+    source = live_source(settings, scene)
+    options = {"backend": current_backend(settings), "fps": scene_fps(scene), "seed": int(settings.seed),
+               "backend_options": options_payload(settings), **face_options(scene)}
+    if settings.live_keyposes and keypose_option(settings) != "none":
+        options["keyposes"] = keypose_option(settings)
     _session = LiveSession(scene, obj, source, options, preferences.connection(context), settings.live_record)
     _session.start()
     runtime.show_progress(f"talkrig: live on {obj.name} from {source.name}")

@@ -43,11 +43,12 @@ class LiveClient:
         self.closed = False
 
     # --- the stream ------------------------------------------------------------------------
-    def start(self, backend="procedural", fps=30.0, seed=0, backend_options=None):
-        """Connect and ask for a stream; returns the server's "ready" message."""
+    def start(self, backend="procedural", fps=30.0, seed=0, backend_options=None, **options):
+        """Connect and ask for a stream; returns the server's "ready" message. options: more
+        stream options (keyposes, face, face_options; see the server's /v1/live)."""
         self._connect()
         self.send_json({"backend": backend, "fps": fps, "seed": int(seed),
-                        "backend_options": backend_options or {}})
+                        "backend_options": backend_options or {}, **options})
         ready = self.receive()
         if ready is None or ready.get("type") != "ready":
             self.close()
@@ -284,3 +285,31 @@ def stream_in_real_time(client, chunks, chunk_seconds, on_message=None, should_s
     if failure:
         raise failure[0]
     return messages, sent_at, audio_end
+
+
+def received_motion(messages, picks=None):
+    """A Motion (with face curves when the frames carry them) from "frames" messages, in order.
+
+    picks : None for every frame, else [(message index, frame index in it)] (e.g. the newest
+        frame: [(-1, -1)]).
+    """
+    import numpy as np
+
+    from ..motion import Motion
+
+    frames = [m for m in messages if m.get("type", "frames") == "frames"]
+    if picks is None:
+        picks = [(i, k) for i, m in enumerate(frames) for k in range(len(m["times"]))]
+
+    def column(key):
+        rows = [frames[i].get(key, [])[k] if frames[i].get(key) else [] for i, k in picks]
+        return np.asarray(rows, np.float32).reshape(len(rows), -1)
+
+    n = len(picks)
+    curves = column("face_curves")
+    names = tuple(frames[picks[0][0]].get("face_names") or ())
+    if curves.shape[1] != len(names):
+        curves, names = None, ()
+    return Motion(poses=column("poses").reshape(n, -1, 3), trans=column("trans"),
+                  expressions=column("expressions"), fps=frames[0]["fps"], face_curves=curves,
+                  face_names=names)

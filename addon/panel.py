@@ -198,6 +198,9 @@ def draw_live(layout, context):
     row.operator("talkrig.live", text="Stop Live" if live.running() else "Live",
                  icon="PAUSE" if live.running() else "REC", depress=live.running())
     row.prop(context.scene.talkrig, "live_record")
+    row = layout.row(align=True)
+    row.prop(context.scene.talkrig, "live_source", expand=True)
+    row.prop(context.scene.talkrig, "live_keyposes")
     if session is not None and session.status:
         if session.error:
             alert_box(layout, session.error)

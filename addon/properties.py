@@ -185,6 +185,15 @@ class TalkrigSettings(bpy.types.PropertyGroup):
                                            "action is kept)")))
     auto_bake: bpy.props.BoolProperty(name="Bake When Done", default=True,
                                       description="Put the motion on the rig as soon as it arrives")
+    live_source: bpy.props.EnumProperty(
+        name="Live From",
+        items=(("AUDIO", "Audio", "The voice-over chosen above (file or sound strip), played in real time"),
+               ("MIC", "Microphone", "The default microphone, until Live is pressed again (needs "
+                                     "the sounddevice package in Blender's Python)")))
+    live_keyposes: bpy.props.BoolProperty(name="Key Poses", default=False,
+                                          description="Spot the key-pose words as they are heard and "
+                                                      "strike their poses (misses some words and "
+                                                      "mishears others)")
     live_record: bpy.props.BoolProperty(name="Record", default=True,
                                         description="Record the live performance into a new Action "
                                                     "when it ends (one undo step)")

@@ -8,7 +8,7 @@ The video is rendered at run time into --work (kept for reruns; never committed:
 non-commercial). Accuracy sits beside baselines that could fake it: the take's mean pose held
 still, the same take 10 s later (real motion, wrong moment), and the truth itself.
 Speed: frames captured per second of wall time, the whole capture (decode, landmarks, fit,
-writing) and the landmark detection alone.
+writing), the landmark detection alone and the fit alone.
 """
 
 import argparse
@@ -47,8 +47,11 @@ def render(work, start, frames, size):
     return video, motion
 
 
-def detect_only(video, frames):
-    """Seconds the landmark detector alone takes on ``frames`` decoded frames."""
+def detect_and_fit(video, frames):
+    """Seconds the landmark detector alone takes on ``frames`` decoded frames, seconds the fit
+    alone takes on what it found (median of 5), and the frame count."""
+    from talkrig.inference.capture.fit import fit_shot
+    from talkrig.inference.capture.landmarks import Landmarks
     from talkrig.inference.capture.pipeline import default_detector
     from talkrig.inference.capture.video import iter_frames
 
@@ -56,11 +59,16 @@ def detect_only(video, frames):
     detector = default_detector()
     detector.detect(images[0])
     t = time.perf_counter()
-    for rgb in images:
-        detector.detect(rgb)
+    found = [detector.detect(rgb) for rgb in images]
     seconds = time.perf_counter() - t
     detector.close()
-    return seconds, len(images)
+    lm = Landmarks.stack(found, images[0].shape[1::-1], 30.0)
+    fits = []
+    for _ in range(5):
+        t = time.perf_counter()
+        fit_shot(lm)
+        fits.append(time.perf_counter() - t)
+    return seconds, statistics.median(fits), len(images)
 
 
 def main():
@@ -89,7 +97,7 @@ def main():
         result = capture_video(video, out, overwrite=True)
         walls.append(time.perf_counter() - t)
     captured = load_motion(result.takes[0])
-    detect_seconds, detected = detect_only(video, min(300, frames))
+    detect_seconds, fit_seconds, detected = detect_and_fit(video, min(300, frames))
 
     full = load_motion(TAKE.with_suffix(".npz"))
     shift = int(SHIFT_SECONDS * 30)
@@ -104,10 +112,11 @@ def main():
             "truth itself": compare_capture(truth, truth)}
     speed = {"frames": result.frames, "capture_s": statistics.median(walls),
              "capture_fps": result.frames / statistics.median(walls),
-             "detector_fps": detected / detect_seconds}
+             "detector_fps": detected / detect_seconds,
+             "fit_ms_per_frame": 1000 * fit_seconds / detected}
     print(f"{video.name}: {result.frames} frames, capture {speed['capture_s']:.1f} s = "
           f"{speed['capture_fps']:.1f} fps (landmark detection alone {speed['detector_fps']:.1f} "
-          "fps)")
+          f"fps, the fit alone {speed['fit_ms_per_frame']:.2f} ms per frame)")
     keys = ("elbow_deg", "elbow_correlation", "shoulder_deg", "shoulder_correlation",
             "wrist_order", "jaw_correlation", "largest_jump_m", "truth_largest_jump_m")
     print("| motion | " + " | ".join(keys) + " |")

@@ -5,9 +5,10 @@ On 2_scott_0_2_2.wav with its word timings and the bundled key-pose dictionary, 
 generated twice with a model trained on the first half of the take: plainly, and with
 ``inpaint=default`` (the sampler generates around the key poses). Printed per variant, as
 medians over the seeds: the mean angle (rad) between the key-posed joints and their key pose
-over every hold, before the key-pose stage; and the mean upper-body jerk (m/s^3) in the
-stretches the key-pose stage changes (ramps and holds), after it, with the jerk of the plain
-motion elsewhere for scale.
+over every hold, before the key-pose stage; the same angle over the approach, the stretch as
+long as the ramp just before it (free motion that no blend touches: lower means the sampler
+leads into the pose); and the mean upper-body jerk (m/s^3) in the stretches the key-pose stage
+changes (ramps and holds), after it, with the jerk elsewhere for scale.
 
     .venv/bin/python benchmarks/bench_inpaint.py [--model DIR] [--seeds N]
 """
@@ -68,21 +69,27 @@ def main():
                 options=dict(options, model=str(model))))
             final, insertions = insert_keyposes(motion, words, dictionary, seed)
             hold, touched = hold_frames(insertions, 30.0, n)
-            angles = []
+            angles, approach = [], []
             for ins in insertions:
                 a = int(round(ins.time * 30.0))
                 frames = np.arange(a, min(n, a + max(1, int(round(ins.entry.duration * 30.0)))))
                 target = ins.entry.frames[np.minimum(np.arange(len(frames)), len(ins.entry.frames) - 1)]
                 angles.append(geodesic_distance(motion.poses[frames][:, ins.entry.joints],
                                                 target).mean())
+                r = max(1, int(round(ins.entry.ramp * 30.0)))
+                before = np.arange(max(a - 2 * r, 0), max(a - r, 0))
+                if len(before):
+                    approach.append(geodesic_distance(motion.poses[before][:, ins.entry.joints],
+                                                      ins.entry.frames[:1]).mean())
             j = np.linalg.norm(jerk(joint_positions(final, UPPER_BODY), 30.0), axis=-1).mean(-1)
             inside = touched[1:-2]
-            rows[variant].append((float(np.mean(angles)), float(j[inside].mean()),
+            rows[variant].append((float(np.mean(angles)), float(np.mean(approach)), float(j[inside].mean()),
                                   float(j[~inside].mean()), len(insertions), hold.sum()))
     print(f"ldm key-pose in-painting, {AUDIO.name}, {args.seeds} seeds, model {model}")
     for variant, values in rows.items():
-        a, ji, jo, k, h = np.median(np.array(values), axis=0)
-        print(f"{variant:>11}: key-pose angle over holds {a:.3f} rad; jerk after the key-pose "
+        a, ap, ji, jo, k, h = np.median(np.array(values), axis=0)
+        print(f"{variant:>11}: key-pose angle over holds {a:.3f} rad, over the approach "
+              f"{ap:.3f} rad; jerk after the key-pose "
               f"stage {ji:.1f} m/s^3 where it acts, {jo:.1f} elsewhere ({k:.0f} key poses, "
               f"{h:.0f} held frames)")
 

@@ -7,11 +7,12 @@ another offset) in real time in --chunk-ms chunks with the add-on's stdlib WebSo
 Latency of a frame: from sending the chunk that holds its audio time to receiving the frame.
 CPU: the server process's user+system time over the round, per stream, as a share of one core.
 
-Prints one row per round: streams, backend, frames, latency p50/p95/max, CPU per stream, and
-whether every frame of every stream arrived once and in order (exits 1 if not).
+Each stream carries the face (--face, default phones) and, with --keyposes default, spots the
+key-pose words. Prints one row per round: streams, backend, frames, latency p50/p95/max, CPU
+per stream, and whether every frame of every stream arrived once and in order (exits 1 if not).
 
     .venv/bin/python benchmarks/bench_live.py [--streams 1 2 3 4] [--backend procedural]
-        [--seconds 20] [--chunk-ms 40]
+        [--seconds 20] [--chunk-ms 40] [--face phones|none] [--keyposes none|default]
 """
 
 import argparse
@@ -38,9 +39,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one_stream(client, samples, chunk, backend, options, seed, out):
+def one_stream(client, samples, chunk, backend, options, seed, out, args):
     live = LiveClient(client.url, token=client.token)
-    live.start(backend, fps=30, seed=seed, backend_options=options)
+    live.start(backend, fps=30, seed=seed, backend_options=options, face=args.face, keyposes=args.keyposes)
     chunks = [pcm16(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
     messages, sent_at, audio_end = stream_in_real_time(live, chunks, chunk / 16000)
     live.close()
@@ -54,7 +55,7 @@ def run_round(local, client, speech, n, args, options):
     for k in range(n):
         start = (k * 7 * 16000) % max(1, len(speech) - length)
         threads.append(threading.Thread(target=one_stream, args=(
-            client, speech[start:start + length], chunk, args.backend, options, k, results)))
+            client, speech[start:start + length], chunk, args.backend, options, k, results, args)))
     cpu0, t0 = cpu_seconds(local.pid), time.monotonic()
     for t in threads:
         t.start()
@@ -75,6 +76,8 @@ def main():
     parser.add_argument("--backend", default="procedural", choices=("procedural", "matching"))
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--chunk-ms", type=int, default=40)
+    parser.add_argument("--face", default="phones", help="face model of the streams, or none")
+    parser.add_argument("--keyposes", default="none", help="live key poses: none or default")
     args = parser.parse_args()
     speech, rate = sf.read(SPEECH, dtype="float32")
     assert rate == 16000
@@ -85,7 +88,8 @@ def main():
             os.symlink(DATA / f"2_scott_0_1_1{suffix}", root / "data" / "lib" / f"take{suffix}")
         env = dict(os.environ, XDG_CONFIG_HOME=str(root / "config"), XDG_DATA_HOME=str(root / "share"))
         local = LocalServer(python=sys.executable, token_file=root / "token", state_dir=root / "state",
-                            env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1"])
+                            env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1",
+                                        "--max-live-streams", str(max(args.streams))])
         client = local.start(timeout=120)
         options = {"library": "lib"} if args.backend == "matching" else {}
         ok = True

@@ -37,6 +37,12 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     parser.add_argument("--chunk-ms", type=int, default=40, help="audio per message, 20-100 ms (default 40)")
+    parser.add_argument("--keyposes", default="none", metavar="default|none|FILE",
+                        help="key poses on words spotted as they are heard: the bundled dictionary, "
+                             "none (default: spotting mishears words), or a dictionary file in the "
+                             "server's data folder")
+    parser.add_argument("--face", default="phones", metavar="MODEL",
+                        help="face model for the face curves in each frame, or none (default phones)")
     parser.add_argument("--out", metavar="FILE.npz", help="also save the motion received (BEAT2 npz)")
 
 
@@ -44,7 +50,7 @@ def run(args):
     import numpy as np
 
     from ..addon.client import ClientError, read_token
-    from ..addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
+    from ..addon.live_client import LiveClient, latencies, pcm16, received_motion, stream_in_real_time
     from ..inference.options import parse_option_strings
     from ..inference.pipeline import check_seed
     from ..motion.container import check_fps
@@ -59,7 +65,11 @@ def run(args):
     fps, seed = check_fps(args.fps, "--fps"), check_seed(args.seed, "--seed")
     chunk = 16 * args.chunk_ms
     if args.mic:
-        chunks = microphone_chunks(args.seconds, chunk)
+        from ..addon.microphone import microphone_chunks, unavailable
+
+        if unavailable():
+            raise TalkrigError(f"--mic: {unavailable()}")
+        chunks = microphone_chunks(chunk, args.seconds)
     else:
         from ..inference.audio import decode_audio
 
@@ -67,7 +77,8 @@ def run(args):
         chunks = [pcm16(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
     live = LiveClient(args.url, token=read_token(args.token_file))
     try:
-        ready = live.start(backend, fps=fps, seed=seed, backend_options=options)
+        ready = live.start(backend, fps=fps, seed=seed, backend_options=options, keyposes=args.keyposes,
+                           face=args.face)
         print(f"streaming to {args.url} with {backend} at {ready['fps']:g} fps "
               f"(look-ahead {ready['lookahead'] * 1000:.0f} ms)", file=sys.stderr)
         messages, sent_at, audio_end = stream_in_real_time(live, chunks, args.chunk_ms / 1000)
@@ -89,45 +100,6 @@ def run(args):
     if args.out:
         from ..motion import save_motion
 
-        save_motion(received_motion(messages), args.out)
+        save_motion(received_motion([m for m, _ in messages]), args.out)
         print(f"saved:      {args.out}")
     return 0 if in_order else 1
-
-
-def received_motion(messages):
-    """The Motion of every frames message, in order."""
-    import numpy as np
-
-    from ..motion import Motion
-
-    frames = [m for m, _ in messages if m.get("type") == "frames"]
-    n = sum(len(m["times"]) for m in frames)
-    return Motion(poses=np.asarray([p for m in frames for p in m["poses"]], np.float32).reshape(n, -1, 3),
-                  trans=np.asarray([t for m in frames for t in m["trans"]], np.float32),
-                  expressions=np.asarray([e for m in frames for e in m["expressions"]], np.float32),
-                  fps=frames[0]["fps"])
-
-
-def microphone_chunks(seconds, chunk):
-    """PCM chunks from the default microphone, as they are recorded (a generator)."""
-    import queue
-
-    from ..motion.errors import TalkrigError
-
-    try:
-        import sounddevice
-    except (ImportError, OSError) as exc:
-        raise TalkrigError(f"--mic needs the sounddevice package and PortAudio ({exc}); "
-                           "install it with: pip install sounddevice") from None
-    recorded = queue.Queue()
-
-    def record():
-        try:
-            with sounddevice.RawInputStream(samplerate=16000, channels=1, dtype="int16", blocksize=chunk,
-                                            callback=lambda data, *_: recorded.put(bytes(data))):
-                for _ in range(int(seconds * 16000 / chunk)):
-                    yield recorded.get()
-        except sounddevice.PortAudioError as exc:
-            raise TalkrigError(f"the microphone cannot be opened: {exc}") from None
-
-    return record()

@@ -44,6 +44,10 @@ def add_arguments(parser):
                         help="jobs run at once (default: CPU cores minus one, 1..4; now %(default)s)")
     parser.add_argument("--queue-depth", type=int, default=8,
                         help="jobs that may wait for a worker; more get 503 (default %(default)s)")
+    parser.add_argument("--max-live-streams", type=int, default=1,
+                        help="live streams served at once; one more is refused with 503 (default "
+                             "%(default)s: what one server holds within 250 ms latency on 2 cores "
+                             "with the face; 2 without it)")
     parser.add_argument("--max-upload-mb", type=float, default=100.0,
                         help="largest upload in MiB; larger gets 413 (default %(default)g)")
     parser.add_argument("--max-audio-seconds", type=float, default=600.0,
@@ -92,7 +96,7 @@ def run(args):
         max_upload_bytes=int(args.max_upload_mb * 2**20), max_audio_seconds=args.max_audio_seconds,
         result_ttl=args.result_ttl, token=token, token_file=token_file,
         data_dir=Path(args.data_dir) if args.data_dir else data_dir(),
-        allowed_hosts=tuple(args.allow_host),
+        allowed_hosts=tuple(args.allow_host), max_live_streams=args.max_live_streams,
     )
     # temporary files of decoders and plugins go inside the data folder too
     scratch = settings.data_dir / "tmp"

@@ -181,6 +181,13 @@ def load_keyposes(spec):
     return KeyPoseDictionary.load(spec)
 
 
+def load_keyposes_option(value):
+    """A dictionary from a checked job option: a spec as :func:`load_keyposes` or an inline dict."""
+    if isinstance(value, (dict, list)):
+        return KeyPoseDictionary.from_dict(value, "option 'keyposes'")
+    return load_keyposes(value)
+
+
 def word_forms(word):
     """Lower-case forms to look up for a spoken word: itself, then simple lemma candidates."""
     w = "".join(ch for ch in str(word).lower().replace("’", "'") if ch.isalpha() or ch == "'")
@@ -234,20 +241,31 @@ def insert_keyposes(motion, words, dictionary, seed=0):
     out = motion.copy()
     if not insertions:
         return out, insertions
-    poses = out.poses.astype(np.float64)
-    for ins in insertions:
-        _apply(poses, motion.fps, ins)
-    out.poses = poses.astype(np.float32)
+    out.poses = apply_insertions(out.poses, motion.fps, insertions)
     log.debug("inserted %d key poses", len(insertions))
     return out, insertions
 
 
-def _apply(poses, fps, ins):
-    """Blend one insertion into poses (T, 55, 3) in place."""
-    entry, n = ins.entry, len(poses)
+def apply_insertions(poses, fps, insertions, first=0):
+    """(T, 55, 3) float32: ``poses`` with ``insertions`` blended in; poses[0] is frame ``first``
+    of the take (a live stream applies them to each run of frames it hands out)."""
+    out = poses.astype(np.float64)
+    for ins in insertions:
+        _apply(out, fps, ins, first)
+    return out.astype(np.float32)
+
+
+def insertion_end(ins):
+    """Seconds at which an insertion has turned fully back."""
+    return ins.time + ins.entry.duration + ins.entry.ramp
+
+
+def _apply(poses, fps, ins, first=0):
+    """Blend one insertion into poses (T, 55, 3), whose row 0 is frame ``first``, in place."""
+    entry, n = ins.entry, first + len(poses)
     t0 = ins.time
     t1 = t0 + entry.duration
-    lo = max(0, int(np.floor((t0 - entry.ramp) * fps)))
+    lo = max(first, int(np.floor((t0 - entry.ramp) * fps)))
     hi = min(n, int(np.ceil((t1 + entry.ramp) * fps)) + 1)
     if hi <= lo:
         return
@@ -260,9 +278,9 @@ def _apply(poses, fps, ins):
         weight = _smooth(np.minimum(up, down))
     weight[(t >= t0) & (t <= t1)] = 1.0
     target = _target(entry, t - t0)  # (k, J, 3)
-    current = poses[lo:hi][:, entry.joints]
+    current = poses[lo - first:hi - first][:, entry.joints]
     q = quat_slerp(axis_angle_to_quat(current), axis_angle_to_quat(target), weight[:, None])
-    poses[lo:hi, entry.joints] = quat_to_axis_angle(q)
+    poses[lo - first:hi - first, entry.joints] = quat_to_axis_angle(q)
 
 
 def _target(entry, since):

@@ -10,8 +10,9 @@ A speech plugin is a class (or instance) with
   takes ``progress`` gets ``progress(fraction)`` to call at least every 0.25 s of its work with
   the share done (0..1): that is how a long decode shows progress, and how it is cancelled
   (the callback raises JobCancelled; let it propagate);
-- optionally ``unavailable(options) -> str``: why it cannot run now ("" when it can), and
-  ``can_read(transcript, options) -> bool`` for engines that read timed transcripts.
+- optionally ``unavailable(options) -> str``: why it cannot run now ("" when it can),
+  ``can_read(transcript, options) -> bool`` for engines that read timed transcripts, and
+  ``live_spotter(words)`` for engines that spot words in audio as it arrives (live key poses).
 
 :class:`SpeechPlugin` is a base class with those defaults. Built-ins register through the same
 entry points as third-party engines.
@@ -70,6 +71,11 @@ class SpeechPlugin:
 
     def words(self, audio, transcript=None, options=None, progress=None):
         raise NotImplementedError
+
+    def live_spotter(self, words):
+        """An object whose ``feed(samples) -> [Word]`` spots ``words`` in 16 kHz audio fed as it
+        arrives (live key poses), or None when this engine cannot."""
+        return None
 
 
 def validate_speech_plugin(obj):

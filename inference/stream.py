@@ -14,6 +14,9 @@ A generator that declares ``streaming`` is driven like the offline window driver
   REPLAN_SECONDS) the state is dropped and rebuilt from the audio heard by then: what a
   generator plans ahead (gesture units, segments) is re-decided with the new speech. The
   request's length runs PLAN_AHEAD seconds past what was heard so plans reach the next replan.
+- Post-processing: joint limits apply to every frame handed out; the offline smoothing of
+  jitter and calming of pauses look ahead further than LOOKAHEAD (a 45 ms Gaussian, 0.5 s one
+  and the pause's end) and are left out, as is foot planting.
 - Joins: whenever the generator's own output jumps (a new plan, a new segment), the offset from
   its first new frame to the continuation of what was sent is faded out over the next frames,
   across calls, by the offline seam rule (windows.blend_seam), so a stream never jumps.
@@ -29,10 +32,13 @@ from ..motion.container import check_fps, frame_count
 from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_slerp, quat_to_axis_angle
 from .features import SAMPLE_RATE
 from .generators import GenerationRequest, check_options, describe_generator
+from .keyposes import apply_insertions, insertion_end, plan_insertions
+from .postprocess import clamp_joint_limits
 from .registry import PluginError
 from .stream_features import StreamFeatures
 from .windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
 from .windows import Window, continuation, seam_weights
+from .words import Word
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +76,13 @@ class LiveStream:
 
     generator : a generator instance that can stream (see :func:`can_stream`).
     options : its options (validated here). fps : frame rate. seed : as offline.
+    keyposes : a KeyPoseDictionary whose words, as ``spotter`` (an object with
+        ``feed(samples) -> [Word]``, e.g. a speech plugin's live_spotter) hears them, put key
+        poses into the frames not yet sent (a word is heard once spoken: its pose ramps in from
+        the next frame). face : a LiveFace (stream_face.py) giving the frames a face, or None.
     """
 
-    def __init__(self, generator, options=None, fps=30.0, seed=0):
+    def __init__(self, generator, options=None, fps=30.0, seed=0, keyposes=None, spotter=None, face=None):
         if not can_stream(generator):
             raise PluginError(f"generator '{generator.name}' cannot stream live; "
                               "choose one whose capabilities include streaming")
@@ -91,6 +101,12 @@ class LiveStream:
         self.tail = None  # Motion: the last frames handed out (what a new plan continues)
         self.raw = None  # (2, 55, 4) the generator's own last two frames, before joins
         self.fade = None  # (offset quats (55, 4), trans (3,), expressions (E,), start frame, length)
+        self.keyposes = keyposes if spotter is not None else None
+        self.spotter = spotter if keyposes is not None else None
+        self.words = []  # Words heard, timed when their pose is fully on
+        self.insertions = []  # key poses still to show
+        self.planned = 0  # key poses planned so far
+        self.face = face
 
     @property
     def lookahead(self):
@@ -99,6 +115,8 @@ class LiveStream:
     def feed(self, samples):
         """Add (N,) float samples at 16 kHz; returns the Frames that became final, or None."""
         self.features.add(samples)
+        if self.spotter is not None:
+            self._hear(self.spotter.feed(samples))
         ready = int(np.floor((self.features.duration - LOOKAHEAD) * self.fps)) + 1
         return self._advance(min(ready, frame_count(self.features.duration, self.fps)))
 
@@ -127,13 +145,43 @@ class LiveStream:
             raise PluginError(f"generator '{self.generator.name}' returned "
                               f"{getattr(part, 'n_frames', type(part).__name__)} frames for {window.n_frames}")
         out = self._join(part)
-        frames = Frames(self.sent, out)
-        self.sent = ready
         self.tail = out if self.tail is None else Motion.concatenate([self.tail, out])
         keep = round(PREVIOUS_SECONDS * self.fps)
         if self.tail.n_frames > keep:
             self.tail = self.tail[self.tail.n_frames - keep:]
+        shown = clamp_joint_limits(self._dress(out))  # the offline post-processing that needs no look-ahead
+        frames = Frames(self.sent, shown)
+        self.sent = ready
         return frames
+
+    def _dress(self, out):
+        """The generator's frames as handed out: key poses and the face on top (what later
+        frames continue from stays the generator's own motion)."""
+        if not self.insertions and self.face is None:
+            return out
+        shown = out.copy()
+        if self.insertions:
+            shown.poses = apply_insertions(shown.poses, self.fps, self.insertions, self.sent)
+            now = (self.sent + out.n_frames) / self.fps
+            self.insertions = [ins for ins in self.insertions if insertion_end(ins) > now]
+        if self.face is not None:
+            shown = self.face.apply(shown, self.tail, self.features, self.sent)
+        return shown
+
+    def _hear(self, words):
+        """Key poses for words just spotted: each ramps in from the next frame not sent."""
+        added = False
+        for word in words:
+            entry = self.keyposes.match(word.word)
+            if entry is not None:
+                on = self.sent / self.fps + entry.ramp
+                self.words.append(Word(word.word, on, on + word.end - word.start))
+                added = True
+        if added:
+            planned = plan_insertions(self.words, self.keyposes, self.seed, np.inf)  # the same as
+            self.insertions += planned[self.planned:]  # before for the words heard before
+            self.planned = len(planned)
+            log.debug("live key poses for %s", ", ".join(w.word for w in words))
 
     def _join(self, part):
         """``part`` with any jump from the frames already sent faded out (across calls)."""

@@ -31,9 +31,8 @@ def test_the_capture_gives_back_the_performance(takes, character_video):
     assert got.n_frames == truth.n_frames and got.fps == 30.0
     figures = compare_capture(got, truth)
     print(json.dumps(figures, indent=1))
-    # The aim is 10 degrees; this window measures 10.1 (the right forearm, pointing at the camera,
-    # comes out 10-14 degrees too straight) and longer takes more: see benchmarks/RESULTS.md.
-    assert figures["elbow_deg"] < 11.0
+    # This window measures 7-8 degrees; the 15 s benchmark about 9.7: see benchmarks/RESULTS.md.
+    assert figures["elbow_deg"] < 10.0
     assert figures["shoulder_deg"] < 10.0
     assert figures["elbow_correlation"] > 0.7 and figures["shoulder_correlation"] > 0.5
     assert figures["wrist_order"] >= 0.9

@@ -90,3 +90,16 @@ def test_index_is_cached_per_library_and_rebuilt_when_it_changes(library, tmp_pa
     rebuilt = library_mod.load_library(other, FPS)
     assert rebuilt is not built and [t.name for t in rebuilt.takes] == ["a", "b"]
     assert rebuilt.n_frames == 2 * built.n_frames
+
+
+def test_first_segment_is_chosen_by_the_audio_not_the_library_start(matching, scott2_wav, library, scott_motion):
+    """Nothing has played before the first segment, so no library frame gets the bonus for
+    playing on (frame 0 once got it and opened most takes)."""
+    audio = decode_audio(scott2_wav)
+    firsts = []
+    for offset in (5, 10):  # mid-speech openings, unlike the library's own start
+        features = compute_features(audio.samples[offset * 16000:(offset + 3) * 16000], audio.sample_rate, FPS)
+        for seed in (0, 1):
+            first = run(matching, features, library, seed=seed).poses[0, :22]
+            firsts.append(int(np.abs(scott_motion.poses[:, :22] - first).max(axis=(1, 2)).argmin()))
+    assert firsts.count(0) <= 1, firsts

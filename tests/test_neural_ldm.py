@@ -94,9 +94,10 @@ def test_inpainting_needs_words_and_a_dictionary(trained, options, message):
             60, words=words, options=dict(options, model=str(trained[2].folder))))
 
 
-def test_inpainting_changes_the_motion_from_the_key_pose_on(trained, tmp_path):
+def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, tmp_path):
     from talkrig.inference.generators import get_generator
     from talkrig.inference.words import Word
+    from talkrig.motion.rotations import geodesic_distance
 
     dictionary = tmp_path / "poses.json"
     dictionary.write_text(json.dumps({"version": 1, "entries": [
@@ -114,3 +115,9 @@ def test_inpainting_changes_the_motion_from_the_key_pose_on(trained, tmp_path):
     # span reaches the key pose at frame 90.
     np.testing.assert_array_equal(plain.poses[:64], inpainted.poses[:64])
     assert np.abs(plain.poses[90:102] - inpainted.poses[90:102]).max() > 1e-4
+    # Over the hold (3.0-3.4 s) the key-posed joints are the key pose.
+    key = np.array([[0.0, 0.0, 1.2], [0.0, 1.8, 0.0]])
+    hold = inpainted.poses[91:102][:, [17, 19]]
+    assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
+    assert geodesic_distance(plain.poses[91:102][:, [17, 19]],
+                             np.broadcast_to(key, hold.shape)).min() > 0.1

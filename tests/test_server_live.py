@@ -2,6 +2,7 @@
 sent in real time through the add-on's stdlib WebSocket client, frames back as they are made."""
 
 import http.client
+import time
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import soundfile as sf
 from talkrig.addon.client import ClientError
 from talkrig.addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
 from talkrig.cli import main
-from talkrig.commands.live import received_motion
+from talkrig.addon.live_client import received_motion
 from talkrig.inference.pipeline import GenerateOptions, generate
 from talkrig.motion import load_motion
 from talkrig.motion.container import frame_count
@@ -26,7 +27,9 @@ CHUNK = 640  # 40 ms
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    local, client = local_server(tmp_path_factory.mktemp("serve"))
+    # two streams at once: the tests of refusals and vanishing clients start one while the server
+    # may still be letting go of the last
+    local, client = local_server(tmp_path_factory.mktemp("serve"), ["--max-live-streams", "2"])
     yield local, client
     local.stop()
 
@@ -41,6 +44,20 @@ def voice(scott2_wav):
 def connect(server, token=True):
     local, client = server
     return LiveClient(client.url, token=client.token if token else None)
+
+
+def opened(server, *args, **options):
+    """A started LiveClient, once the server has let go of the streams closed before (it counts
+    a stream until it has closed its end, a moment after the client)."""
+    deadline = time.monotonic() + 10
+    while True:
+        live = connect(server)
+        try:
+            live.start(*args, **options)
+            return live
+        except ClientError as exc:
+            assert exc.status == 503 and time.monotonic() < deadline, exc
+            time.sleep(0.1)
 
 
 def test_real_speech_streams_in_real_time_every_frame_in_order(server, voice, record_property):
@@ -59,7 +76,11 @@ def test_real_speech_streams_in_real_time_every_frame_in_order(server, voice, re
     record_property("latency_ms_p50", round(p50, 1))
     record_property("latency_ms_p95", round(p95, 1))
     print(f"live latency over loopback: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(delays) * 1000:.0f} ms")
-    motion = received_motion(messages)
+    motion = received_motion([m for m, _ in messages])
+    # each frame carries the face (the phones model from the voice, as offline), posed on the jaw too
+    assert "jawOpen" in motion.face_names and motion.face_curves.shape == (n, len(motion.face_names))
+    assert np.corrcoef(motion.face_curve("jawOpen"), motion.poses[:, 22, 0])[0, 1] > 0.99
+    assert np.ptp(motion.face_curve("jawOpen")) > 0.3
     take = generate(voice, GenerateOptions(backend="procedural", seed=2, speech="none", calm=0.0)).motion
     assert max_jump(motion) <= 1.1 * max_jump(take)  # no jumps between chunks
     assert np.ptp(motion.poses[:, 21], axis=0).max() > 0.2  # and the right arm gestures
@@ -92,6 +113,8 @@ def test_handshake_needs_the_token_and_a_local_host(server):
     ({"backend": "procedural", "speech": "vosk"}, "unknown live option 'speech'"),
     ({"backend": "procedural", "backend_options": {"energy": 9}}, "energy"),
     ({"backend": "matching", "backend_options": {"library": "/etc"}}, "data folder"),
+    ({"backend": "procedural", "keyposes": "missing.json"}, "missing.json"),
+    ({"backend": "procedural", "face": "nope"}, "nope"),
 ])
 def test_bad_options_are_refused_with_one_clear_line(server, options, message):
     live = connect(server)
@@ -100,6 +123,34 @@ def test_bad_options_are_refused_with_one_clear_line(server, options, message):
     answer = live.receive()
     assert answer["type"] == "error" and message in answer["detail"]
     assert live.receive() is None  # and the server closed the stream
+
+
+def test_a_stream_beyond_the_cap_is_refused_with_503_until_one_ends(server):
+    first, second = opened(server), opened(server)
+    with pytest.raises(ClientError, match="503.*already serves 2 live streams.*--max-live-streams"):
+        connect(server).start()
+    ended(first)
+    third = opened(server)  # the ended stream's place is free again
+    for live in (second, third):
+        ended(live)  # and the next tests find the server free
+
+
+def ended(live):
+    """End a stream and wait until the server has closed it."""
+    live.end()
+    while live.receive(timeout=10) is not None:
+        pass
+    live.close()
+
+
+def test_live_key_poses_spot_words_as_they_are_heard(server, voice):
+    live = opened(server, "procedural", fps=30, seed=2, keyposes="default", face="none")
+    cut = voice[: 3 * 16000]  # holds "I", a key-pose word
+    chunks = [pcm16(cut[i:i + CHUNK]) for i in range(0, len(cut), CHUNK)]
+    messages, _, _ = stream_in_real_time(live, chunks, CHUNK / 16000)
+    live.close()
+    motion = received_motion([m for m, _ in messages])
+    assert motion.n_frames == frame_count(3.0, 30) and motion.face_names == ()
 
 
 def test_a_bad_chunk_ends_the_stream_with_a_message(server):
@@ -143,7 +194,7 @@ def test_talkrig_live_mic_without_portaudio_is_one_line(capsys):
     except (ImportError, OSError):
         pass
     assert main(["live", "--mic", "--seconds", "1"]) == 2
-    assert "--mic needs the sounddevice package and PortAudio" in capsys.readouterr().err
+    assert "--mic: the microphone needs the sounddevice package and the PortAudio library" in capsys.readouterr().err
 
 
 def test_a_client_vanishing_mid_stream_leaves_the_server_serving(server, voice):

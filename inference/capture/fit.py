@@ -5,7 +5,8 @@
    unseen, the trunk) stand upright; the spine carries each frame's turn away from it. The size
    (metres per pixel) comes from the torso's metric and image lengths.
 2. Each frame is fitted from the previous one (:mod:`.ik`: closed-form rotations, joint limits,
-   the twist of a straight limb carried over).
+   the twist of a straight limb carried over), after the forearms' depth is read again from
+   the image with the shot's forearm length (:mod:`.depth`).
 3. The inter-frame motion term regularises body, hands, head and jaw with each joint's
    confidence (:mod:`.smooth`): what the camera did not see is carried by the motion.
 4. The root: a standing person's soles are put on the floor and planted feet held still; a
@@ -22,6 +23,7 @@ from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
+from .depth import deepen_forearms
 from .smooth import fill_unseen, smooth_rotations, smooth_series
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,8 @@ def fit_shot(lm, fps=None):
     """
     fps = float(fps or lm.fps)
     n = lm.n_frames
+    mpp, ok = metres_per_pixel(lm)
+    lm = deepen_forearms(lm, mpp)
     seen = lm.body_seen
     vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
     p = ik.body_directions(lm)
@@ -117,7 +121,6 @@ def fit_shot(lm, fps=None):
         hip_flexion = _hip_flexion(poses)
         posture = "seated" if np.median(hip_flexion) > SEATED_HIP_FLEXION else "standing"
     # 4. Root.
-    mpp, ok = metres_per_pixel(lm)
     trans = _root_path(lm, mpp, ok, level, poses, posture)
     contacts = None
     if posture == "standing":

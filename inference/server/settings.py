@@ -49,6 +49,9 @@ class ServerSettings:
     max_header_bytes : largest request head (request line and headers); larger gets 431, or
         400 and a closed connection while it is still arriving.
     max_connections : connections and requests handled at once; more get 503.
+    max_live_streams : live streams (/v1/live) served at once; one more is refused with 503.
+        Streams share one process (the GIL): with the face, 1 keeps the latency within 250 ms
+        p95 on 2 cores, 2 without it (benchmarks/RESULTS.md).
     """
 
     host: str = DEFAULT_HOST
@@ -66,6 +69,7 @@ class ServerSettings:
     body_timeout: float = 30.0
     max_header_bytes: int = 64 * 1024
     max_connections: int = 64
+    max_live_streams: int = 1
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).expanduser()
@@ -82,6 +86,7 @@ class ServerSettings:
              f"timeouts must be positive, got {self.header_timeout} and {self.body_timeout}"),
             (self.max_header_bytes >= 1024,
              f"header limit must be at least 1024 bytes, got {self.max_header_bytes}"),
+            (self.max_live_streams >= 0, f"live streams at once must be 0 or more, got {self.max_live_streams}"),
             (self.max_connections >= self.workers + 2,
              f"connections at once must be at least workers + 2, got {self.max_connections}"),
         ]

@@ -1,36 +1,41 @@
 """The latent motion diffusion generator plugin: DDIM sampling with onnxruntime and numpy.
 
 Window after window (``window`` frames, 16 latents by default), the denoiser is run ``steps``
-times (DDIM, with ``eta`` of the ancestral sampler's fresh noise per step) from seeded noise; the previous window's last four latents are
-given as known positions (the paper's MF_[i-4, i-1]), so each window continues the one before.
-The first window continues from the request's initial pose (encoded as that pose held still)
-or, without one, starts from nothing. Classifier-free guidance on the audio: each step runs the
-conditional and the unconditional prediction as a batch of two and moves ``guidance`` times the
-way from the second to the first. The decoder turns the context and the window's latents into
+times (DDIM, with ``eta`` of the ancestral sampler's fresh noise per step) from seeded noise;
+the previous window's last four latents are given as known positions (the paper's
+MF_[i-4, i-1]), so each window continues the one before. The first window continues from the
+request's initial pose (encoded as that pose held still) or, without one, starts from nothing.
+Classifier-free guidance on the audio: each step runs the conditional and the unconditional
+prediction as a batch of two and moves ``guidance`` times the way from the second to the first. The decoder turns the context and the window's latents into
 poses (the context makes the join continuous), whose rotations are smoothed over time by a
-Gaussian of ``smoothing`` frames (the decoder's 4-frame latent steps otherwise show as jerk);
-the window driver then blends each join over k = 10 frames (DR² Eq. 2). The seed picks the
-noise: the same seed gives the same take.
+Gaussian of ``smoothing`` frames (the denoiser leaves some jitter in the latents, which
+otherwise shows as acceleration and jerk above the speaker's); the window driver then blends
+each join over k = 10 frames (DR² Eq. 2). The seed picks the noise: the same seed gives the
+same take.
 
 Key-pose in-painting (option ``inpaint``): the key poses a dictionary places on the words (the
-same planning as the pipeline's key-pose stage) become constraints of the sampler. A window is
-sampled once, the key poses are set on the decoded motion over their hold, that motion is
-encoded, and the window is sampled again from the same noise with the latents over each hold
-given as known: the motion around them is generated to lead into and out of the pose, rather
-than the pose being pasted over motion that did not expect it.
+same planning as the pipeline's key-pose stage) become constraints of the sampler, in pose
+space (RePaint-style replacement, Lugmayr et al. 2022, done on the predicted clean sample as
+DDIM allows). At every DDIM step the predicted clean latents are decoded, the key pose is
+blended onto the decoded motion over its ramps and hold, that motion is encoded, and its latents
+over the ramps and hold are given as known (clean) to the next step, so the free motion around
+is denoised with them as context. The autoencoder, trained on one speaker, cannot express poses
+that speaker never made, so the decoded result is finally set to the key pose over the ramps
+and hold as well (the same blend as the key-pose stage).
 """
+
+from dataclasses import replace
 
 import numpy as np
 
-from ...inference.keyposes import KeyPoseError, load_keyposes, plan_insertions
+from ...inference.keyposes import KeyPoseError, apply_insertions, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
-from ...motion import Motion
 from ..neural.generator import WindowedNeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_columns
-from .schedule import alpha_bars, ddim_step, sampling_times
+from .schedule import alpha_bars, clean_sample, ddim_step, sampling_times
 
 
 class LatentDiffusionGenerator(WindowedNeuralGenerator):
@@ -48,7 +53,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         Option("eta", "float", default=1.0, min=0.0, max=1.0,
                help="fresh noise per DDIM step: 0 deterministic given the seed's first noise, "
                     "1 as much as the ancestral sampler"),
-        Option("smoothing", "float", default=1.5, min=0.0, max=5.0,
+        Option("smoothing", "float", default=2.0, min=0.0, max=5.0,
                help="Gaussian smoothing of the rotations over time, frames (0: none)"),
         Option("inpaint", "str", default="none",
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
@@ -59,7 +64,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         state = window.state
         if "model" not in state:
             state["model"] = self.load(request)
-            state["holds"] = self._holds(state["model"], request)
+            state["insertions"] = self._insertions(request)
         model = state["model"]
         meta = model.metadata
         stride, ctx = int(meta["stride"]), int(meta["context"])
@@ -74,18 +79,18 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         noise = request.rng("ldm", "noise", window.index).standard_normal(
             (ctx + s, int(meta["latent"]))).astype(np.float32)
         rng = request.rng("ldm", "steps", window.index)
-        latents = self._sample(model, request, noise, known, x_known, mel, rng)
-        holds = self._holds_in(state["holds"], first, first + (ctx + s) * stride)
-        if holds:
-            known, x_known = self._inpaint_constraints(model, latents, holds, first, known, x_known)
-            rng = request.rng("ldm", "steps", window.index)  # the same draws again
-            latents = self._sample(model, request, noise, known, x_known, mel, rng)
+        inserts = self._insertions_in(state["insertions"], first / request.fps,
+                                      (first + (ctx + s) * stride) / request.fps)
+        constrain = self._constraint(model, inserts, request.fps, known) if inserts else None
+        latents = self._sample(model, request, noise, known, x_known, mel, rng, constrain)
         state["latents"] = latents[-ctx:]
         (poses,) = model.run("decode", {"latents": latents[None]})
         vectors = smooth_columns(poses[0], np.arange(model.layout.rot_dim),
                                  float(self.option(request, "smoothing")))
-        return self.to_motion(model, vectors[ctx * stride:ctx * stride + window.n_frames],
-                              request.fps)
+        motion = self.to_motion(model, vectors, request.fps)
+        if inserts:  # the hard constraint: the key poses exactly over their holds
+            motion.poses = self._posed(motion.poses, inserts, request.fps)
+        return motion[ctx * stride:ctx * stride + window.n_frames]
 
     def _context(self, model, window, state):
         """(context, latent) latents the window continues from, or None for a cold start."""
@@ -98,30 +103,34 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         (latents,) = model.run("encode", {"poses": np.repeat(still, ctx * stride, axis=0)[None]})
         return latents[0]
 
-    def _sample(self, model, request, noise, known, x_known, mel, rng):
-        """(S, latent) clean latents by DDIM with classifier-free guidance."""
+    def _sample(self, model, request, noise, known, x_known, mel, rng, constrain=None):
+        """(S, latent) clean latents by DDIM with classifier-free guidance; ``constrain`` maps
+        each step's predicted clean latents to (known, x_known) to hold (in-painting)."""
         meta = model.metadata
         steps = int(self.option(request, "steps"))
         scale, eta = float(self.option(request, "guidance")), float(self.option(request, "eta"))
         total = int(meta["diffusion_steps"])
         ab = alpha_bars(total)
         times = sampling_times(steps, total)
+        prediction = meta.get("prediction", "sample")
         x = noise.astype(np.float64)
-        feeds = {"known": np.stack([known, known]), "mel": np.stack([mel, mel]),
-                 "keep": np.array([[[1.0]], [[0.0]]], np.float32)}
+        feeds = {"mel": np.stack([mel, mel]), "keep": np.array([[[1.0]], [[0.0]]], np.float32)}
         for i, t in enumerate(times):
             x_in = known * x_known + (1.0 - known) * x
-            (x0,) = model.run("denoise", dict(
-                feeds, x=np.stack([x_in, x_in]).astype(np.float32),
+            (out,) = model.run("denoise", dict(
+                feeds, x=np.stack([x_in, x_in]).astype(np.float32), known=np.stack([known, known]),
                 t=np.full((2, 1), t / total, np.float32)))
-            x0 = x0[1] + scale * (x0[0] - x0[1])
+            x0 = clean_sample(out[1] + scale * (out[0] - out[1]), x_in, ab[t], prediction)
             x0 = known * x_known + (1.0 - known) * x0
+            if constrain is not None:
+                known, x_known = constrain(x0.astype(np.float32))
+                x0 = known * x_known + (1.0 - known) * x0
             previous = times[i + 1] if i + 1 < len(times) else 0
             x = ddim_step(x, x0, ab[t], ab[previous], eta, rng) if previous else x0
         return x.astype(np.float32)
 
-    def _holds(self, model, request):
-        """[(first frame, last frame, joints, (J, 3) pose)] of the key poses to in-paint."""
+    def _insertions(self, request):
+        """The key-pose insertions (``inference.keyposes.Insertion``) to in-paint, in time order."""
         spec = self.option(request, "inpaint")
         try:
             dictionary = load_keyposes(spec)
@@ -132,38 +141,44 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         if not request.words:
             raise PluginError("ldm option 'inpaint' places key poses on words: turn speech "
                               "recognition on or give a transcript")
-        holds = []
-        for ins in plan_insertions(request.words, dictionary, request.seed, request.duration):
-            entry = ins.entry
-            start = int(round(ins.time * request.fps))
-            length = max(1, int(round(entry.duration * request.fps)))
-            at = np.minimum((np.arange(length) * entry.fps / request.fps).astype(int),
-                            len(entry.frames) - 1)  # a still pose repeats its one frame
-            frames = entry.frames[at]
-            holds.append((start, start + length, entry.joints, frames))
-        return holds
+        return plan_insertions(request.words, dictionary, request.seed, request.duration)
 
     @staticmethod
-    def _holds_in(holds, lo, hi):
-        return [h for h in holds if h[0] < hi and h[1] > lo]
+    def _insertions_in(insertions, lo, hi):
+        """Those touching [lo, hi) seconds (ramps included), their times made relative to lo."""
+        def touches(ins):
+            return ins.time - ins.entry.ramp < hi and ins.time + ins.entry.duration + ins.entry.ramp > lo
 
-    def _inpaint_constraints(self, model, latents, holds, first, known, x_known):
-        """Known flags and latents with the key poses set on the decoded window over their holds."""
+        return [replace(ins, time=ins.time - lo) for ins in insertions if touches(ins)]
+
+    @staticmethod
+    def _posed(poses, inserts, fps):
+        """(T, 55, 3) axis-angle poses with the insertions blended in (ramps, then holds)."""
+        return apply_insertions(poses, fps, inserts)
+
+    def _constraint(self, model, inserts, fps, known):
+        """The in-painting step: predicted clean latents -> (known, x_known) with the latents
+        over each key pose (ramps and hold) replaced by those of the decoded motion with the key
+        pose set on it, held as known (the denoiser was trained to continue around known
+        latents). Repeated at every DDIM step, so the free motion around is generated to lead
+        into and out of the pose (RePaint-style replacement, in pose space)."""
         stride = int(model.metadata["stride"])
-        (poses,) = model.run("decode", {"latents": latents[None]})
-        motion = self.to_motion(model, poses[0], model.fps)
-        span = motion.n_frames
-        for start, stop, joints, frames in holds:
-            lo, hi = max(start - first, 0), min(stop - first, span)
-            motion.poses[lo:hi][:, joints] = frames[lo - (start - first):hi - (start - first)]
-        edited = motion_to_vectors(Motion(poses=motion.poses, trans=motion.trans,
-                                          expressions=motion.expressions, fps=motion.fps),
-                                   model.layout)
-        (target,) = model.run("encode", {"poses": edited[None]})
-        known, x_known = known.copy(), x_known.copy()
-        ctx = int(model.metadata["context"])
-        for start, stop, _, _ in holds:
-            a = max((start - first) // stride, ctx)
-            b = min(-(-(stop - first) // stride), len(known))
-            known[a:b], x_known[a:b] = 1.0, target[0][a:b]
-        return known, x_known
+        context = known.copy()
+        spans = np.zeros(len(known), bool)
+        for ins in inserts:
+            a = int(np.floor((ins.time - ins.entry.ramp) * fps)) // stride
+            b = -(-int(np.ceil((ins.time + ins.entry.duration + ins.entry.ramp) * fps)) // stride)
+            spans[max(a, 0):max(b, 0)] = True
+        spans &= context[:, 0] == 0
+
+        def constrain(x0):
+            (poses,) = model.run("decode", {"latents": x0[None]})
+            motion = self.to_motion(model, poses[0], fps)
+            motion.poses = self._posed(motion.poses, inserts, fps)
+            vectors = motion_to_vectors(motion, model.layout)
+            (target,) = model.run("encode", {"poses": vectors[None]})
+            held, x_known = context.copy(), x0.copy()
+            held[spans], x_known[spans] = 1.0, target[0][spans]
+            return held, x_known
+
+        return constrain

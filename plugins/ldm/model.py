@@ -3,11 +3,13 @@
 - Motion autoencoder: 1-D convolutions over the pose vector (6-D rotations of body, hands and
   jaw, then expressions), time halved twice, give one latent motion feature per ``STRIDE`` = 4
   frames (the paper's MF_i, here of 0.13 s of motion instead of one video frame); the decoder
-  mirrors it (nearest up-sampling) back to pose vectors. Training holds each latent channel
+  mirrors it (linear up-sampling: nearest up-sampling left 4-frame steps that showed as
+  acceleration) back to pose vectors. Training holds each latent channel
   near zero mean and unit spread, the scale the diffusion noise is drawn at.
 - Denoiser: given a sequence of latent positions, some of them known (the previous four
   features MF_[i-4, i-1], or key poses to in-paint) and the rest noised to diffusion step t,
-  it predicts the clean latents (sample prediction). Its inputs per position: the latent (clean
+  it predicts their velocity v (or, with ``prediction`` "sample", the clean latents). Its
+  inputs per position: the latent (clean
   where known, noisy elsewhere), a known flag, and the window's log-mel encoded down to the
   latent rate; the step enters through a sinusoidal embedding added in every residual block.
   Classifier-free guidance: a 0/1 ``keep`` input zeroes the audio code (trained with the audio
@@ -16,7 +18,7 @@
 Departures from the paper: its motion features come from a self-supervised image-warping model
 of video frames; ours from an autoencoder of SMPL-X pose vectors. Its denoiser is described only
 as conditioned on the audio and MF_[i-4, i-1]; the convolutional denoiser, the known flag (which
-also serves in-painting), the cosine schedule and sample prediction are ours.
+also serves in-painting), the cosine schedule and v-prediction are ours.
 """
 
 import math
@@ -43,6 +45,11 @@ class Block(nn.Module):
         return x + self.conv2(self.act(h))
 
 
+def upsample():
+    """Doubles the time axis by linear interpolation."""
+    return nn.Upsample(scale_factor=2.0, mode="linear", align_corners=False)
+
+
 class MotionAutoencoder(nn.Module):
     """Pose vectors (B, T, D) <-> latents (B, T / 4, latent); T a multiple of 4."""
 
@@ -58,10 +65,8 @@ class MotionAutoencoder(nn.Module):
             nn.Conv1d(channels, latent, 1))
         self.decoder = nn.Sequential(
             nn.Conv1d(latent, channels, 3, padding=1), act, Block(channels, 2),
-            nn.Upsample(scale_factor=2.0, mode="nearest"), nn.Conv1d(channels, channels, 3, padding=1),
-            act, Block(channels),
-            nn.Upsample(scale_factor=2.0, mode="nearest"), nn.Conv1d(channels, channels, 3, padding=1),
-            act, Block(channels),
+            upsample(), nn.Conv1d(channels, channels, 3, padding=1), act, Block(channels),
+            upsample(), nn.Conv1d(channels, channels, 3, padding=1), act, Block(channels),
             nn.Conv1d(channels, dim, 1))
         with torch.no_grad():  # start at the mean pose
             self.decoder[-1].weight.mul_(0.1)
@@ -89,7 +94,7 @@ class Denoiser(nn.Module):
     """Clean latents from partly known, partly noised ones, the audio and the step.
 
     x (B, S, latent), known (B, S, 1), mel (B, 4 S, n_mel), keep (B, 1, 1), t (B, 1) in [0, 1]
-    -> (B, S, latent) predicted clean latents.
+    -> (B, S, latent) the prediction (v or clean latents, see ``schedule.clean_sample``).
     """
 
     def __init__(self, input_mean, input_std, latent, channels, blocks=6, audio=64):

@@ -5,6 +5,10 @@ Cosine schedule (Nichol & Dhariwal 2021): alpha_bar(t) = cos^2(((t / T) + s) / (
 s = 0.008, normalised to alpha_bar(0) = 1 and clipped so no step removes more than 0.999 of the
 signal. DDIM (Song et al. 2021) turns a sample prediction x0 at step t into the sample at an
 earlier step t' (deterministically for eta = 0); a few steps of it cover the whole chain.
+
+The denoiser may predict the clean sample x0 ("sample") or the velocity
+v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x0 ("v", Salimans & Ho 2022,
+progressive distillation); :func:`clean_sample` turns either into x0.
 """
 
 import numpy as np
@@ -26,6 +30,24 @@ def sampling_times(n, steps=STEPS):
     """The n diffusion steps DDIM visits, from ``steps`` down to 1 evenly (int array)."""
     n = max(1, min(int(n), steps))
     return np.unique(np.round(np.linspace(steps, 1, n)).astype(np.int64))[::-1]
+
+
+PREDICTIONS = ("sample", "v")
+
+
+def clean_sample(out, x_t, ab_t, prediction):
+    """The predicted clean sample x0 from the denoiser's output ``out`` at signal fraction
+    ``ab_t`` (a float, or an array / tensor broadcasting against ``out``).
+
+    "v": x0 = sqrt(ab) x_t - sqrt(1 - ab) v; "sample": x0 = out. Works on numpy and torch."""
+    if prediction == "sample":
+        return out
+    return ab_t ** 0.5 * x_t - (1.0 - ab_t) ** 0.5 * out
+
+
+def v_target(x0, noise, ab_t):
+    """The v target of clean sample ``x0`` and its ``noise`` at signal fraction ``ab_t``."""
+    return ab_t ** 0.5 * noise - (1.0 - ab_t) ** 0.5 * x0
 
 
 def ddim_step(x_t, x0, ab_t, ab_prev, eta=0.0, rng=None):

@@ -11,8 +11,12 @@ Per batch of windows of ``window`` frames with the ``context`` x 4 frames before
   paper's MF_[i-4, i-1]) except in ``p_no_context`` of the windows (how a take starts with no
   motion before it); in ``p_inpaint`` of the windows a short run of 1-3 positions inside the
   window is also given clean (in-painting of key poses); the audio is dropped in ``p_uncond``
-  of the windows (classifier-free guidance). The denoiser predicts the clean latents; the cost
-  is the squared error on the unknown positions plus an L1 on their frame-to-frame change.
+  of the windows (classifier-free guidance). The denoiser predicts the velocity v of the
+  unknown positions (``prediction`` "v"; "sample" predicts the clean latents instead); the cost
+  is the squared error of that prediction on the unknown positions plus an L1 on the
+  frame-to-frame change of the clean latents it implies. Measured on the held-out half, a
+  sample-predicting denoiser on a minute of data learned to ignore its noise (seeds differed
+  by 0.03 rad, diversity 0.6-0.7x the real take's); v-prediction must read the noisy input.
 
 Departures: both stages train together with one optimiser (the loop is shared with the other
 backends), the denoiser learning from the encoder as it improves; the paper trains its motion
@@ -27,7 +31,7 @@ from ..neural.training.export import export_graph, max_abs_difference
 from ..neural.training.loop import BackendTrainer
 from ..neural.training.losses import MotionLoss
 from .model import STRIDE, DecodeGraph, EncodeGraph, LatentDiffusion
-from .schedule import STEPS, alpha_bars
+from .schedule import PREDICTIONS, STEPS, alpha_bars, clean_sample, v_target
 
 GRAPHS = {"encode": "ldm_encode.onnx", "decode": "ldm_decode.onnx", "denoise": "ldm_denoise.onnx"}
 
@@ -45,7 +49,8 @@ class LDMTrainer(BackendTrainer):
         "lr": 5e-4,
         "epochs": 170,  # a minute of mocap: about 1200 steps, under 10 min on 2 cores
         "seed": 0,
-        "p_uncond": 0.15,
+        "prediction": "v",  # what the denoiser predicts: "v" (velocity) or "sample" (x0)
+        "p_uncond": 0.1,
         "p_no_context": 0.1,
         "p_inpaint": 0.2,
         "w_geodesic": 1.0,
@@ -64,6 +69,9 @@ class LDMTrainer(BackendTrainer):
         if c["window"] % STRIDE or c["window"] < 2 * STRIDE:
             raise TrainingDataError(f"ldm window must be a multiple of {STRIDE} (at least "
                                     f"{2 * STRIDE}), got {c['window']}")
+        if c["prediction"] not in PREDICTIONS:
+            raise TrainingDataError(f"ldm prediction must be one of {', '.join(PREDICTIONS)}, "
+                                    f"got {c['prediction']!r}")
         if c["context"] < 1:
             raise TrainingDataError(f"ldm context must be at least 1, got {c['context']}")
         before = c["context"] * STRIDE
@@ -115,9 +123,11 @@ class LDMTrainer(BackendTrainer):
         known = batch["known"]
         x = known * z0 + (1.0 - known) * noisy
         t = batch["t"].float().unsqueeze(-1) / STEPS
-        pred = self.model.denoiser(x, known, batch["inputs"], batch["keep"], t)
+        out = self.model.denoiser(x, known, batch["inputs"], batch["keep"], t)
+        target = z0 if c["prediction"] == "sample" else v_target(z0, batch["noise"], ab)
+        pred = clean_sample(out, x, ab, c["prediction"])
         free = 1.0 - known
-        diffusion = (free * (pred - z0) ** 2).sum() / (free.sum() * z0.shape[-1] + 1e-6)
+        diffusion = (free * (out - target) ** 2).sum() / (free.sum() * z0.shape[-1] + 1e-6)
         step_free = free[:, 1:] * free[:, :-1]
         velocity = (step_free * ((pred[:, 1:] - pred[:, :-1]) - (z0[:, 1:] - z0[:, :-1])).abs()).sum() \
             / (step_free.sum() * z0.shape[-1] + 1e-6)
@@ -141,7 +151,7 @@ class LDMTrainer(BackendTrainer):
                 model.denoiser, (torch.zeros(2, s, latent), torch.zeros(2, s, 1),
                                  torch.zeros(2, s * STRIDE, n_mel) + model.denoiser.input_mean,
                                  torch.ones(2, 1, 1), torch.ones(2, 1)),
-                folder / GRAPHS["denoise"], ["x", "known", "mel", "keep", "t"], ["x0"],
+                folder / GRAPHS["denoise"], ["x", "known", "mel", "keep", "t"], ["prediction"],
                 {"x": 1, "known": 1, "mel": 1}),
         }
         rng = np.random.default_rng(0)
@@ -162,4 +172,5 @@ class LDMTrainer(BackendTrainer):
     def metadata(self):
         c = self.config
         return {"window": c["window"], "context": c["context"], "stride": STRIDE,
-                "latent": c["latent"], "diffusion_steps": STEPS, "channels": c["channels"]}
+                "latent": c["latent"], "diffusion_steps": STEPS, "channels": c["channels"],
+                "prediction": c["prediction"]}

@@ -170,7 +170,7 @@ class _State:
                 cur_p, cur_v = p[-1], v[-1]
             cost = cost + POSE_WEIGHT * np.sum((lib.pose_features - cur_p) ** 2, axis=1)
             cost = cost + VELOCITY_WEIGHT * np.sum((lib.velocities - cur_v) ** 2, axis=1)
-        nxt = self.cursor + 1 if self.cursor >= 0 or not self.live else -1
+        nxt = self.cursor + 1 if self.cursor >= 0 else -1  # nothing played yet: nothing to continue
         if 0 <= nxt < lib.n_frames and valid[nxt]:
             cost[nxt] -= CONTINUE_BONUS
         self.recent = [(f, s) for f, s in self.recent if t - f < REPEAT_SECONDS * self.fps]

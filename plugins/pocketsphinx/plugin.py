@@ -71,6 +71,12 @@ class PocketsphinxSpeech(SpeechPlugin):
         return recognise(audio, progress, workers)
 
 
+    def live_spotter(self, words):
+        from .live_keywords import LiveRecogniser
+
+        return LiveRecogniser(words)
+
+
 def _keywords(options):
     """The words 'keywords' mode listens for: a list, or words separated by commas (CLI)."""
     words = options.get("keywords")
