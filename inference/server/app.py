@@ -26,7 +26,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -40,6 +40,7 @@ from .guards import HeadLimit, HostCheck
 from .job_options import FIELDS, check_transcript_fits, parse_options
 from .live import add_live_route
 from .render_jobs import render_router, render_runner
+from .job_routes import accepted
 from .jobs import JobRunner
 from .logs import RequestLog, kv
 from .settings import ServerSettings
@@ -206,9 +207,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
         if seconds is not None:
             check_transcript_fits(options, seconds)
         job = runner.submit(decoded, options, label=name, audio_seconds=seconds)
-        url = f"/{API_VERSION}/jobs/{job['id']}"
-        return JSONResponse(status_code=202, headers={"Location": url}, content={
-            "id": job["id"], "state": job["state"], "status_url": url, "result_url": url + "/result"})
+        return accepted(job, f"/{API_VERSION}/jobs/{job['id']}")
 
     @api.get("/jobs/{job_id}", response_model=schemas.JobStatus, response_model_exclude_none=True,
              responses={404: ERRORS[404]})

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from .job_options import OptionsError, check_nesting
+from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
 
@@ -160,20 +161,9 @@ def capture_router(settings, runner, prefix):
         path = await run_in_threadpool(_save_upload, uploads, video)
         del parts, video
         job = runner.submit(path, options, label=options.name)
-        url = f"{prefix}/capture/{job['id']}"
-        return JSONResponse(status_code=202, headers={"Location": url}, content={
-            "id": job["id"], "state": job["state"], "status_url": url,
-            "result_url": url + "/result"})
+        return accepted(job, f"{prefix}/capture/{job['id']}")
 
-    @router.get("/capture/{job_id}")
-    def capture_status(job_id: str):
-        """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
-        return runner.status(job_id)
-
-    @router.delete("/capture/{job_id}")
-    def capture_cancel(job_id: str):
-        """Cancel a capture (idempotent); a running one stops at its next frame."""
-        return runner.cancel(job_id)
+    add_status_routes(router, runner, "/capture", "capture")
 
     @router.get("/capture/{job_id}/result")
     def capture_result(job_id: str):

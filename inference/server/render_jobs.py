@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from .job_options import OptionsError, check_nesting
+from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
 
@@ -203,20 +204,9 @@ def render_router(settings, runner, jobs, catalog, prefix):
                                           camera=options["camera"], size=options["size"],
                                           audio=audio), None, label=label,
                             audio_seconds=motion.n_frames / motion.fps)
-        url = f"{prefix}/render/{job['id']}"
-        return JSONResponse(status_code=202, headers={"Location": url}, content={
-            "id": job["id"], "state": job["state"], "status_url": url,
-            "result_url": url + "/result"})
+        return accepted(job, f"{prefix}/render/{job['id']}")
 
-    @router.get("/render/{job_id}")
-    def render_status(job_id: str):
-        """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
-        return runner.status(job_id)
-
-    @router.delete("/render/{job_id}")
-    def render_cancel(job_id: str):
-        """Cancel a render (idempotent); a running one stops at its next frame."""
-        return runner.cancel(job_id)
+    add_status_routes(router, runner, "/render", "render")
 
     @router.get("/render/{job_id}/result")
     def render_result(job_id: str):

@@ -1,0 +1,25 @@
+"""What every job resource (generation, capture, render) answers the same way: the 202 that
+accepts a job with its links, and for the side resources the status and cancel routes."""
+
+from fastapi.responses import JSONResponse
+
+
+def accepted(job, url):
+    """202 for a queued ``job`` (the runner's status dict) whose status lives at ``url``."""
+    return JSONResponse(status_code=202, headers={"Location": url}, content={
+        "id": job["id"], "state": job["state"], "status_url": url, "result_url": url + "/result"})
+
+
+def add_status_routes(router, runner, path, noun):
+    """GET ``path/{job_id}`` (state) and DELETE it (cancel) for jobs of ``runner``."""
+
+    def status(job_id: str):
+        """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
+        return runner.status(job_id)
+
+    def cancel(job_id: str):
+        return runner.cancel(job_id)
+
+    cancel.__doc__ = f"Cancel a {noun} (idempotent); a running one stops at its next frame."
+    router.add_api_route(f"{path}/{{job_id}}", status, methods=["GET"], name=f"{noun}_status")
+    router.add_api_route(f"{path}/{{job_id}}", cancel, methods=["DELETE"], name=f"{noun}_cancel")
