@@ -18,12 +18,12 @@ ARMS = [name for name, *_ in GROUPS if name != "trunk"]
 
 @pytest.fixture(scope="module")
 def take(scott_motion, scott_wav):
-    """(vectors, speaking) of the real take's first 30 s."""
+    """(vectors, speaking) of the real take's first 20 s."""
     from talkrig.inference.activity import speech_activity
     from talkrig.inference.audio import decode_audio
     from talkrig.inference.features import features_for
 
-    n = 900
+    n = 600
     speaking = speech_activity(features_for(decode_audio(str(scott_wav)), 30.0))[:n]
     return motion_to_vectors(scott_motion[:n], LAYOUT), speaking
 
