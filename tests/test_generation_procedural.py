@@ -89,6 +89,16 @@ def test_windows_join_exactly(procedural, speech):
     assert step[seams - 1].max() <= step.max()
 
 
+def test_elbows_never_snap(procedural, speech):
+    """Strokes layered on an arm bent far must not carry the elbow through half a turn and snap
+    it to the other side: no elbow turns much more in one frame than the real speaker's do
+    (0.25 and 0.31 rad at most in the take; such a snap is about 1.5 rad)."""
+    for seed in range(6):
+        motion = run(procedural, speech, seed)
+        step = geodesic_distance(motion.poses[1:, [18, 19]], motion.poses[:-1, [18, 19]])
+        assert step.max() < 0.45, f"seed {seed}: elbow turned {step.max():.2f} rad in one frame"
+
+
 def test_energy_option_scales_the_gestures(procedural, speech):
     calm = run(procedural, speech, 4, energy=0.0)
     lively = run(procedural, speech, 4, energy=1.8)

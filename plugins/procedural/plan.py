@@ -22,6 +22,7 @@ from .tracks import EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
 HAND_SHARES = (0.3, 0.58)  # cumulative: dominant hand alone, the other alone, then both
+BALANCE_UNITS = 3  # a hand this many units ahead of the other gives the next one-handed unit away
 RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
 DROP_GAP = 0.8  # seconds between two units' beats: the hands may sink toward rest between them
 ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
@@ -80,16 +81,30 @@ class _Planner:
         self.flicks = {side: ([], []) for side in SIDES}
         self.previous_gesture = None
         self.previous_hands = None
+        self.used = {side: 0 for side in SIDES}  # units each hand has gestured in
         self.rubs = []  # (start, end) seconds the clasped hands rub each other
 
     # --- gestures -------------------------------------------------------------------------
     def choose_hands(self):
+        """The hands of the next unit: often the previous unit's again; one hand alone or both,
+        leaning toward the hand that has gestured less so far, so that neither hand sits out a
+        whole take (real speakers use both hands about equally, often together)."""
         other = "left" if self.dominant == "right" else "right"
+        ahead = self.used[self.dominant] - self.used[other]  # units
         if self.previous_hands is not None and self.rng.random() < 0.4:
-            return self.previous_hands
-        r = self.rng.random()  # real speakers use both hands about equally, often together
-        hands = (self.dominant,) if r < HAND_SHARES[0] else (other,) if r < HAND_SHARES[1] else SIDES
+            behind = len(self.previous_hands) == 1 and abs(ahead) >= BALANCE_UNITS \
+                and (self.previous_hands[0] == self.dominant) == (ahead > 0)
+            if not behind:
+                return self._use(self.previous_hands)
+        lean = float(np.clip(ahead / BALANCE_UNITS, -1.0, 1.0)) * HAND_SHARES[0]
+        r = self.rng.random()
+        hands = (self.dominant,) if r < HAND_SHARES[0] - lean else (other,) if r < HAND_SHARES[1] else SIDES
+        return self._use(hands)
+
+    def _use(self, hands):
         self.previous_hands = hands
+        for side in hands:
+            self.used[side] += 1
         return hands
 
     def choose_gesture(self, two_handed):
@@ -113,7 +128,7 @@ class _Planner:
             if plausible(pose, side):
                 return pose
             variation *= 0.5
-        return quat_slerp(low, axis_angle_to_quat(values), amount)
+        return quat_slerp(low, axis_angle_to_quat(values), min(amount, 1.0))  # the repertoire's own
 
     def unit(self, beats, strengths, phrase_end, pause_after, last_in_phrase):
         """One gesture unit over ``beats``: prepare, stroke on the beats, then hold or retract."""

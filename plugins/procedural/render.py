@@ -13,7 +13,7 @@ import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
-from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_continuity, quat_multiply,
+from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
@@ -113,6 +113,7 @@ def render(ctx, start, stop):
     plan, pro = ctx.plan, ctx.prosody
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
+    planned = q[:, [P.L_ELBOW, P.R_ELBOW]].copy()
     off = np.zeros((n, 55, 3))
     strokes = _strokes(off, t, plan)  # (n, 2) left, right
     _torso_strokes(off, strokes)
@@ -134,7 +135,7 @@ def render(ctx, start, stop):
     off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
     _share_with_collars(q, ctx.base)
-    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW)
+    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
     poses[:, P.JAW] = 0.0
@@ -158,17 +159,19 @@ def _share_with_collars(q, base, share=COLLAR_SHARE):
         q[:, shoulder] = quat_multiply(quat_conjugate(moved), q[:, shoulder])
 
 
-def _limit_bend(q, joints, max_angle):
+def _limit_bend(q, joints, max_angle, planned):
     """Shorten rotations of ``joints`` in q (n, 55, 4) to at most ``max_angle`` radians.
 
     Layers add up: a stroke on an arm already bent far could carry the elbow past half a turn,
-    where its axis-angle flips sign and the joint-limit clamp would snap it straight. Signs
-    are made continuous over time first, so a rotation growing past the limit stays on its
-    side instead of jumping to its twin about the opposite axis."""
-    for j in joints:
-        qj = quat_continuity(q[:, j], axis=0)
-        qj *= np.where(np.mean(qj[:, 0]) < 0, -1.0, 1.0)  # mostly w >= 0: small angles are small
-        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi, continuous
+    where its axis-angle flips to the twin about the opposite axis and the joint-limit clamp
+    would snap it straight. Each rotation is read on the side of its planned pose ``planned``
+    (n, len(joints), 4; the key poses before the layers, well inside the limit), so one growing
+    past half a turn stays on its side and is shortened there. Each frame is decided on its
+    own: a window renders exactly as the same frames of a longer one."""
+    for k, j in enumerate(joints):
+        ref = planned[:, k] * np.where(planned[:, k, :1] < 0, -1.0, 1.0)  # its short way round
+        qj = q[:, j] * np.where(np.sum(q[:, j] * ref, axis=-1, keepdims=True) < 0, -1.0, 1.0)
+        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi on the planned side
         over = angle > max_angle
         if over.any():
             axis = qj[over, 1:] / np.maximum(np.linalg.norm(qj[over, 1:], axis=-1, keepdims=True), 1e-12)
