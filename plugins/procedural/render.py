@@ -22,7 +22,7 @@ from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 N_EXPRESSIONS = 100  # BEAT2 layout
 CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 undo
 COLLAR_SHARE = 0.38  # of the upper arm's turn the collarbone takes (real mocap: about 0.6 of its speed)
-MAX_ELBOW = 2.4  # radians: an elbow bends no further (about 140 degrees)
+MAX_ELBOW = 2.2  # radians: an elbow bends no further (about 125 degrees; the real speaker: 2.4 at most)
 REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
 STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
 STANCE_DIP = 0.012  # m it sinks there
