@@ -18,7 +18,7 @@ import numpy as np
 
 from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_slerp
 from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose
-from .tracks import EASE_STROKE, KeyTrack, Keys
+from .tracks import EASE_SMOOTH, EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
 HAND_SHARES = (0.3, 0.58)  # cumulative: dominant hand alone, the other alone, then both
@@ -26,6 +26,7 @@ BALANCE_UNITS = 3  # a hand this many units ahead of the other gives the next on
 RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
 DROP_GAP = 0.8  # seconds between two units' beats: the hands may sink toward rest between them
 ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
+MAX_ELBOW_PATH = 2.4  # radians: a move whose elbow would bend further goes round by a low pose
 
 
 @dataclass
@@ -59,6 +60,32 @@ def _vary(values, rng, amount):
     return quat_multiply(axis_angle_to_quat(jitter), q)
 
 
+class ArmKeys(Keys):
+    """Keys of one arm (J, 4) whose moves never swing the elbow through a bend it cannot make.
+
+    Two poses with the forearm turned opposite ways can lie so far apart that the shortest
+    rotation between them passes the elbow through half a turn; such a move goes by ``via``
+    (low in gesture space) instead, half of its time to get there."""
+
+    def __init__(self, value, via, start=0.0):
+        super().__init__(value, start)
+        self.via = np.asarray(via, np.float64)
+
+    def move(self, start, arrive, value, kind=EASE_SMOOTH, min_duration=0.12):
+        if _elbow_path_bend(self.last_value, value) > MAX_ELBOW_PATH:
+            start = max(float(start), self.last_time)
+            middle = start + 0.5 * (max(float(arrive), start + 2.0 * min_duration) - start)
+            super().move(start, middle, self.via, EASE_SMOOTH, min_duration)
+        return super().move(start, arrive, value, kind, min_duration)
+
+
+def _elbow_path_bend(a, b, steps=9):
+    """Largest elbow rotation (radians) on the shortest way from arm pose a to b, (J, 4) each."""
+    path = quat_slerp(np.broadcast_to(a[2], (steps, 4)), np.broadcast_to(b[2], (steps, 4)),
+                      np.linspace(0.0, 1.0, steps)[:, None])
+    return float(np.max(2.0 * np.arccos(np.clip(np.abs(path[:, 0]), 0.0, 1.0))))
+
+
 class _Planner:
     def __init__(self, prosody, rng, options, duration):
         self.p = prosody
@@ -76,7 +103,8 @@ class _Planner:
             self.rest[side] = _vary(rest, rng, 0.6)
             ready, _ = side_pose("ready", side)
             self.ready[side] = axis_angle_to_quat(ready)
-        self.keys = {side: Keys(self.rest[side]) for side in SIDES}
+        self.keys = {side: ArmKeys(self.rest[side], quat_slerp(self.rest[side], self.ready[side], 0.5))
+                     for side in SIDES}
         self.active = {side: False for side in SIDES}
         self.flicks = {side: ([], []) for side in SIDES}
         self.previous_gesture = None
