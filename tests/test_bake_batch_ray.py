@@ -1,7 +1,7 @@
 """`talkrig bake-batch --engine ray` on a real Ray cluster: a head and a second node started with
 `ray start` on loopback. The batch spreads over both nodes, survives a worker killed mid-clip
 (its clip is retried), resumes without baking anything again, and with --collect the files
-come back to the driver's disk."""
+come back to a driver connected as a Ray client (ray://)."""
 
 import json
 import os
@@ -114,7 +114,7 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     out = tmp_path / "collected"
     seen_private = set()
     log = tmp_path / "stderr.txt"
-    client = cluster.address
+    client = f"ray://127.0.0.1:{cluster.client_port}"  # a driver outside the cluster
     with open(log, "wb") as stderr:
         run = subprocess.Popen(bake_batch(manifest, "--out", out, "--engine", "ray", "--address",
                                           client, "--collect"),
@@ -122,7 +122,8 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     while run.poll() is None:  # the nodes bake in private folders of their own TMPDIR
         seen_private |= {p.name for p in cluster.tmp.glob("talkrig-collect-*")}
         time.sleep(0.05)
-    assert run.wait() == 1, log.read_text(errors="replace")[-3000:]  # one clip failed
+    assert run.wait() == 1, (log.read_text(errors="replace")[-3000:]  # one clip failed
+                             + cluster.log_tails())
     assert seen_private, "the clips should have been baked in the nodes' own folders"
     assert not list(cluster.tmp.glob("talkrig-collect-*"))  # and those are removed
     summary = json.loads((out / "summary.json").read_text())
