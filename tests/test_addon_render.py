@@ -2,6 +2,9 @@
 a take generated and baked on the CC0 avatar, rendered through the scene camera with the
 skeleton renderer, and the video put in the sequencer above the take's sound."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -139,6 +142,8 @@ def test_cancel_stops_the_server_render_and_loads_no_video(addon, avatar_glb, cl
     assert server.render_status(render.job_id)["state"] == "cancelled"
     assert sorted(s.name for s in scene.sequence_editor.strips_all) == strips
     assert not render.strip and not list(tmp_path.iterdir())  # no video, no partial file
+    scratch = Path(os.environ["XDG_DATA_HOME"]) / "talkrig" / "tmp"  # the server's own
+    assert scratch.is_dir() and not list(scratch.glob("render-*"))
     with pytest.raises(RuntimeError, match="No take is being rendered"):
         bpy.ops.talkrig.cancel_render()
 
