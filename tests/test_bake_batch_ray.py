@@ -5,9 +5,11 @@ come back to a driver connected as a Ray client (ray://)."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -153,18 +155,26 @@ def test_without_an_address_a_local_ray_starts_and_stops_with_the_run(clips, tmp
     manifest.write_text("audio,seed\nline4.wav,1\nline5.wav,2\n")
     out = tmp_path / "local"
     mark = f"talkrig-test-{os.getpid()}-{time.monotonic_ns()}"
-    run = subprocess.run(bake_batch(manifest, "--out", out, "--engine", "ray", "--workers", "1"),
-                         env=dict(os.environ, TALKRIG_TEST_RUN=mark), capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["counts"] == {"done": 2, "skipped": 0, "failed": 0}
-    assert (summary["engine"], summary["address"], summary["workers"]) == ("ray", "local", 1)
-    assert all(valid(out / f"line{k}.glb") for k in (4, 5))
-    deadline = time.monotonic() + 30  # Ray's processes of the run end with it
-    while processes_marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not processes_marked(mark)
+    # Ray's session files and its token (~/.ray) go to a folder of the test, not /tmp/ray and
+    # the user's home (a short path: Ray's unix sockets live there)
+    private = Path(tempfile.mkdtemp(prefix="trray-", dir="/tmp"))
+    try:
+        run = subprocess.run(
+            bake_batch(manifest, "--out", out, "--engine", "ray", "--workers", "1"),
+            env=dict(os.environ, TALKRIG_TEST_RUN=mark, RAY_TMPDIR=str(private),
+                     HOME=str(private)), capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert list(private.glob("ray/session_*"))
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"] == {"done": 2, "skipped": 0, "failed": 0}
+        assert (summary["engine"], summary["address"], summary["workers"]) == ("ray", "local", 1)
+        assert all(valid(out / f"line{k}.glb") for k in (4, 5))
+        deadline = time.monotonic() + 30  # Ray's processes of the run end with it
+        while processes_marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not processes_marked(mark)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def processes_marked(mark):
