@@ -7,11 +7,10 @@
 One pass over the video: every frame (at the take's frame rate) is checked for a camera cut
 and for the framing's motion (a zoom or a pan splits a shot into steady and moving stretches,
 see :mod:`.shots`) and given to the landmark detector, which starts over at each cut. Then,
-shot by shot: the
-speaker's detections are kept (another person's are forgotten, see :mod:`.track`), shots
-without a usable view of the speaker are skipped with the reason, and the rest are fitted
-(:mod:`.fit`) and written as takes, each with its part of the sound track and the camera that
-filmed it (``NAME.camera.json``, :mod:`.camera_fit`). A summary
+shot by shot: the speaker's detections are kept (another person's are forgotten, see
+:mod:`.track`), shots without a usable view of the speaker are skipped with the reason, and
+the rest are fitted (:mod:`.fit`) and written as takes, each with its part of the sound track
+and the camera that filmed it (``NAME.camera.json``, :mod:`.camera_fit`). A summary
 ``NAME.capture.json`` is written last: a video with a summary is done and is skipped when the
 capture is run again (resume), unless ``overwrite``.
 """
