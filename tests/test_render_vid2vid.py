@@ -91,6 +91,25 @@ def test_a_renderer_stuck_on_the_reference_is_reported_and_keeps_its_last_weight
     assert training["final_losses"]["d_gan"] > 0 and training["final_losses"]["g_gan"] > 0
 
 
+def test_takes_whose_camera_zooms_or_pans_are_left_out(trained, tmp_path):
+    from talkrig.plugins.vid2vid.pairs import RendererDataError, find_takes
+
+    takes, video, _, _ = trained
+    shots = []
+    for k, framing in ((1, "steady"), (2, "moving")):
+        for suffix in (".npz", ".camera.json"):
+            shutil.copy(takes / f"person{suffix}", tmp_path / f"person_shot{k:02d}{suffix}")
+        shots.append({"shot": k, "start": k - 1.0, "end": float(k), "framing": framing,
+                      "take": f"person_shot{k:02d}"})
+    summary = tmp_path / "person.capture.json"
+    summary.write_text(json.dumps({"shots": shots}))
+    assert [t.name for t in find_takes(video, tmp_path)] == ["person_shot01"]
+    shots[0]["framing"] = "moving"
+    summary.write_text(json.dumps({"shots": shots}))
+    with pytest.raises(RendererDataError, match="zooms or pans in every take"):
+        find_takes(video, tmp_path)
+
+
 def test_the_gan_terms_wait_for_the_warm_up_then_ramp_in(trained):
     from talkrig.plugins.vid2vid.train import gan_scale
 
