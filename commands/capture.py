@@ -95,8 +95,8 @@ def _report(result):
         if shot.take:
             print(f"{result.video.name} shot {shot.number} {span}: {shot.take}.npz + .wav "
                   f"({shot.posture}; hands seen {100 * shot.coverage['left_hand']:.0f}% / "
-                  f"{100 * shot.coverage['right_hand']:.0f}%, face {100 * shot.coverage['face']:.0f}%"
-                  f"{framing})")
+                  f"{100 * shot.coverage['right_hand']:.0f}%, "
+                  f"face {100 * shot.coverage['face']:.0f}%{framing})")
         else:
             print(f"{result.video.name} shot {shot.number} {span}: skipped, {shot.reason}"
                   f"{framing}")
