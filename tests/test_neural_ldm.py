@@ -121,3 +121,31 @@ def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, 
     assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
     assert geodesic_distance(plain.poses[91:102][:, [17, 19]],
                              np.broadcast_to(key, hold.shape)).min() > 0.1
+
+
+def test_kinetic_term_trains_the_denoiser_only(tmp_path):
+    """The cost on how the motion decoded from the denoiser's clean latents moves reaches the
+    denoiser, never the autoencoder (whose reconstruction alone shapes it)."""
+    import torch
+
+    from talkrig.plugins.neural.training.backends import trainer_class
+    from talkrig.plugins.neural.training.data import load_dataset
+
+    cls = trainer_class("ldm")
+    only = {k: 0.0 for k in cls.DEFAULTS if k.startswith("w_")}
+    config = cls.make_config({**TINY, **only, "w_kinetic": 1.0})
+    dataset = load_dataset(take_folder(tmp_path), cls.input_kind_for(config), val_split=0.1)
+    stats = dict(zip(("input_mean", "input_std"), dataset.input_stats()))
+    stats.update(zip(("pose_mean", "pose_std"), dataset.pose_stats()))
+    torch.manual_seed(0)
+    trainer = cls(dataset, config, stats)
+    rng = np.random.default_rng(0)
+    terms = trainer.losses(trainer.sample(rng), rng)
+    assert float(terms["kinetic"]) > 0 and terms["total"].item() == pytest.approx(float(terms["kinetic"]))
+    terms["total"].backward()
+
+    def moved(module):
+        return max(float(p.grad.abs().max()) if p.grad is not None else 0.0 for p in module.parameters())
+
+    assert moved(trainer.model.denoiser) > 0
+    assert moved(trainer.model.autoencoder) == 0
