@@ -31,7 +31,7 @@ import numpy as np
 from ...inference.keyposes import KeyPoseError, apply_insertions, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
-from ..neural.generator import WindowedNeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_columns
@@ -55,6 +55,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
                     "1 as much as the ancestral sampler"),
         Option("smoothing", "float", default=2.0, min=0.0, max=5.0,
                help="Gaussian smoothing of the rotations over time, frames (0: none)"),
+        replace(liveliness_option(), default=0.0),
         Option("inpaint", "str", default="none",
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
                     "dictionary), a JSON dictionary path, or 'none'"),

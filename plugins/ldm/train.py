@@ -53,7 +53,8 @@ class LDMTrainer(BackendTrainer):
         "context": 4,  # previous latents the denoiser sees (the paper's four)
         "batch": 16,
         "lr": 5e-4,
-        "epochs": 100,  # a minute of mocap: 700 steps, under 10 min on 2 cores
+        "epochs": 100,  # a minute of mocap: 700 steps, about 8 min on 2 quiet cores
+        "minutes": 8.5,  # ... and the default stops here on a slower or busier machine
         "seed": 0,
         "prediction": "v",  # what the denoiser predicts: "v" (velocity) or "sample" (x0)
         "p_uncond": 0.1,
