@@ -17,10 +17,12 @@ Per batch of windows of ``window`` frames with the ``context`` x 4 frames before
   frame-to-frame change of the clean latents it implies, plus a kinetic term
   (``w_kinetic``): the motion the frozen decoder makes of the implied clean latents must move
   like its decoding of the true latents (mean speed, acceleration and jerk of the body joints,
-  |log ratio|, ``kinetic_mismatch``), on the quarter of the batch nearest the clean end. A
-  denoiser trained without it left jitter in the latents that showed as 3-5x the real power at
-  2-15 Hz in the joint positions (acceleration 1.26-1.32x the speaker's on unseen speech); an
-  L1 on the latents' own frame-to-frame change did not remove it. Measured on the held-out half, a
+  |log ratio|, ``kinetic_mismatch``), on the quarter of the batch nearest the clean end. It
+  targets the jitter the denoiser leaves in the latents (2-9x the real power at 2-15 Hz in the
+  joint positions on unseen speech, acceleration 1.16-1.26x the speaker's); at equal steps it
+  lowered the acceleration ratio a little (1.26 -> 1.24 and 1.16 -> 1.15) and raised the
+  angular speed (0.85 -> 0.91, 0.81 -> 0.83), but the excess power stayed: see RESULTS.md.
+  Measured on the held-out half, a
   sample-predicting denoiser on a minute of data learned to ignore its noise (seeds differed
   by 0.03 rad, diversity 0.6-0.7x the real take's); v-prediction must read the noisy input.
 
