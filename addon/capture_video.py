@@ -145,7 +145,7 @@ class TALKRIG_OT_cancel_capture(bpy.types.Operator):
     def execute(self, context):
         from .server_jobs import cancel
 
-        cancel(job_key(context.scene), context.scene.talkrig_capture)
+        cancel(self, job_key(context.scene), context.scene.talkrig_capture, "capture")
         return {"FINISHED"}
 
 

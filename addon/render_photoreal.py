@@ -256,7 +256,7 @@ class TALKRIG_OT_cancel_render(bpy.types.Operator):
     def execute(self, context):
         from .server_jobs import cancel
 
-        cancel(job_key(context.scene), context.scene.talkrig_render)
+        cancel(self, job_key(context.scene), context.scene.talkrig_render, "render")
         return {"FINISHED"}
 
 

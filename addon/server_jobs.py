@@ -8,11 +8,14 @@ CANCELLED), ``stage``, ``progress``, ``status``, ``error``, ``job_id`` and ``act
 from . import runtime
 
 
-def cancel(key, settings):
-    """Ask the job under runtime ``key`` to stop; the panel shows it is stopping."""
+def cancel(operator, key, settings, noun):
+    """Ask the job under runtime ``key`` to stop; the panel, the status bar and a report line
+    of ``operator`` say it is stopping. noun : what is stopped ("render")."""
     runtime.cancel(key)
     settings.state = "CANCELLING"
     settings.status = "cancelling ..."
+    runtime.show_progress("talkrig: cancelling ...")
+    operator.report({"INFO"}, f"cancelling the {noun}")
 
 
 def fail(settings, message):
@@ -45,6 +48,7 @@ def apply_event(settings, kind, payload, done, doing):
     elif kind == "cancelled":
         settings.state = "CANCELLED"
         settings.status = "cancelled"
+        notify("INFO", f"talkrig: {doing} cancelled")
     elif kind == "error":
         error_kind, message = payload
         fail(settings, message)

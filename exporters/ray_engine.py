@@ -19,6 +19,7 @@ import logging
 import os
 import socket
 import time
+import warnings
 from dataclasses import dataclass
 
 from .errors import BakeError
@@ -31,6 +32,10 @@ RETRIES = 2
 # Tasks submitted per clip slot of the cluster: enough to keep every CPU busy between results.
 AHEAD = 2
 INSTALL = "the ray engine needs Ray on every node: pip install 'talkrig[cluster]'"
+# A ray:// head starts one client server process per driver; on a loaded head that process
+# sometimes dies as it starts (Ray then answers this, after about 40 s): worth another try.
+CLIENT_SERVER_DIED = "Starting Ray client server failed"
+CLIENT_TRIES = 3
 
 
 @dataclass
@@ -67,16 +72,37 @@ class RayEngine:
         if ray.is_initialized():
             ray.shutdown()
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        for attempt in range(1, CLIENT_TRIES + 1):
+            try:
+                self._init(ray)
+                break
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
+                ray.shutdown()
+                if attempt < CLIENT_TRIES and CLIENT_SERVER_DIED in str(exc):
+                    log.warning("the Ray client server at %s did not start; trying again (%d "
+                                "of %d)", self.address, attempt + 1, CLIENT_TRIES)
+                    continue
+                raise BakeError(self._cannot_connect(exc)) from None
+
+    def _init(self, ray):
         options = dict(log_to_driver=bool(os.environ.get(SHOW_ENV)), logging_level=logging.WARNING)
-        try:
+        with warnings.catch_warnings():  # Ray warns, then raises what the error line says
+            warnings.simplefilter("ignore", UserWarning)
             if self.address is None:
                 ray.init(address="local", num_cpus=self.local_cpus, include_dashboard=False,
                          **options)
             else:
                 ray.init(address=self.address, **options)
-        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
-            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
-            raise BakeError(f"cannot start or reach {where}: {_first_line(exc)}") from None
+
+    def _cannot_connect(self, exc):
+        """The one-line error of a failed ray.init: Ray's reason, and what to check."""
+        where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+        hint = ""
+        if (self.address or "").startswith("ray://") and "connection timeout" in str(exc):
+            hint = (f"; is {self.address} the cluster's Ray client port (`ray start --head "
+                    f"--ray-client-server-port`, {CLIENT_PORT} by default)?")
+        return f"cannot start or reach {where}: {_one_line(exc)}{hint}"
+
         widest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
                      default=0)
         if widest < self.cpus_per_clip:
@@ -116,7 +142,7 @@ class RayEngine:
         except (errors.RayTaskError, errors.RuntimeEnvSetupError,
                 errors.TaskUnschedulableError) as exc:  # not the clip: every task would fail
             cause = getattr(exc, "cause", None) or exc
-            raise BakeError(f"a Ray worker cannot run talkrig ({_first_line(cause)}); "
+            raise BakeError(f"a Ray worker cannot run talkrig ({_one_line(cause)}); "
                             f"{INSTALL}") from None
         except errors.RayError as exc:  # the worker or its node died on every try
             tries = self.retries + 1
@@ -177,6 +203,14 @@ def import_ray():
     return ray
 
 
-def _first_line(exc):
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+def _one_line(exc):
+    """What went wrong in one line: the exception's first line, and when that only introduces
+    more ("Initialization failure from server:" and the server's traceback) the last line too,
+    which names the cause."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text = lines[0]
+    if text.endswith(":") and len(lines) > 1:
+        text = f"{text} {lines[-1]}"
+    return f"{type(exc).__name__}: {text}"

@@ -94,6 +94,11 @@ class RayCluster:
             time.sleep(0.2)
         raise RuntimeError(f"{count} ray node(s) not up after {timeout} s")
 
+    def log_tails(self, pattern="ray_client_server*.err", chars=1500):
+        """The ends of the cluster's Ray logs named like ``pattern``: why a test failed."""
+        return "\n".join(f"== {path.name}\n{path.read_text(errors='replace')[-chars:]}"
+                         for path in sorted(self.temp.glob(f"session_*/logs/{pattern}")))
+
     def processes(self, k=None):
         """Process ids of every process node ``k`` (default: all nodes) started, recursively."""
         found = []

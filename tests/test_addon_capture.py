@@ -62,3 +62,28 @@ def test_what_to_fix_before_capturing(addon, tmp_path):
     with pytest.raises(RuntimeError, match="does not look like a video"):
         bpy.ops.talkrig.capture_video()
     assert capture.state == "FAILED" and "does not look like a video" in capture.error
+
+
+def test_cancel_stops_the_capture_and_writes_no_take(addon, character_video, tmp_path, capfd):
+    from talkrig.addon.client import Client, read_token
+    from addon_support import preferences
+
+    bpy, module = addon
+    video, _ = character_video
+    capture = bpy.context.scene.talkrig_capture
+    capture.video = str(video)
+    capture.library = str(tmp_path / "library")
+    capture.start, capture.end = 0.0, 0.0  # the whole video
+    assert bpy.ops.talkrig.capture_video() == {"FINISHED"}
+    pump(bpy, module, lambda: capture.state == "RUNNING" or idle(bpy, module)(), timeout=400)
+    assert capture.state == "RUNNING", (capture.state, capture.error)
+    capfd.readouterr()
+    assert bpy.ops.talkrig.cancel_capture() == {"FINISHED"}
+    pump(bpy, module, idle(bpy, module), timeout=400)
+    assert capture.state == "CANCELLED" and not capture.error
+    said = capfd.readouterr().out
+    assert "cancelling the capture" in said and "capturing cancelled" in said, said
+    server = Client(preferences(bpy).server_url, token=read_token(), timeout=10)
+    assert server.capture_status(capture.job_id)["state"] == "cancelled"
+    library = tmp_path / "library"
+    assert not library.exists() or not list(library.iterdir())

@@ -2,15 +2,20 @@
 a take generated and baked on the CC0 avatar, rendered through the scene camera with the
 skeleton renderer, and the video put in the sequencer above the take's sound."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
 
-from addon_support import addon_with_server, fresh_scene
+from addon_support import addon_with_server, fresh_scene, preferences, pump
+from talkrig.addon.client import Client, read_token
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
 SIZE = (240, 180)
+LARGE = (1920, 1440)  # many pixels a frame: the render runs long enough to be cancelled
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +112,43 @@ def test_what_to_fix_before_rendering(addon, avatar_glb, clip):
     scene.camera.data.type = "ORTHO"
     with pytest.raises(RuntimeError, match="perspective camera"):
         bpy.ops.talkrig.render_photoreal(wait=True)
+
+
+def test_cancel_stops_the_server_render_and_loads_no_video(addon, avatar_glb, clip, tmp_path,
+                                                          capfd):
+    bpy, module = addon
+    generated_take(bpy, avatar_glb, clip)
+    scene = bpy.context.scene
+    add_camera(bpy, (0.0, -4.0, 1.2), (0.0, 0.0, 1.2))
+    scene.render.resolution_x, scene.render.resolution_y = LARGE
+    render = scene.talkrig_render
+    render.output = str(tmp_path / "photoreal.mp4")
+    strips = sorted(s.name for s in scene.sequence_editor.strips_all)
+    busy = module.addon.runtime.busy
+
+    assert bpy.ops.talkrig.render_photoreal() == {"FINISHED"}
+    with pytest.raises(RuntimeError, match="A take is being rendered"):
+        bpy.ops.talkrig.render_photoreal()
+    pump(bpy, module, lambda: render.state == "RUNNING" or not busy(f"render:{scene.name}"))
+    assert render.state == "RUNNING", (render.state, render.error)
+    capfd.readouterr()
+    assert bpy.ops.talkrig.cancel_render() == {"FINISHED"}
+    assert render.state == "CANCELLING"
+    pump(bpy, module, lambda: not busy(f"render:{scene.name}"))
+    assert render.state == "CANCELLED" and render.progress < 1.0 and not render.error
+    said = capfd.readouterr().out
+    assert "cancelling the render" in said and "rendering cancelled" in said, said
+    server = Client(preferences(bpy).server_url, token=read_token(), timeout=10)
+    assert server.render_status(render.job_id)["state"] == "cancelled"
+    assert sorted(s.name for s in scene.sequence_editor.strips_all) == strips
+    assert not render.strip and not list(tmp_path.iterdir())  # no video, no partial file
+    scratch = Path(os.environ["XDG_DATA_HOME"]) / "talkrig" / "tmp"  # the server's own
+    assert scratch.is_dir() and not list(scratch.glob("render-*"))
+    with pytest.raises(RuntimeError, match="No take is being rendered"):
+        bpy.ops.talkrig.cancel_render()
+
+    scene.render.resolution_x, scene.render.resolution_y = SIZE  # and the next render works
+    assert bpy.ops.talkrig.render_photoreal(wait=True) == {"FINISHED"}
+    assert render.state == "DONE", render.error
+    assert scene.sequence_editor.strips_all[render.strip].type == "MOVIE"
+    assert [p.name for p in tmp_path.iterdir()] == ["photoreal.mp4"]

@@ -1,13 +1,15 @@
 """`talkrig bake-batch --engine ray` on a real Ray cluster: a head and a second node started with
 `ray start` on loopback. The batch spreads over both nodes, survives a worker killed mid-clip
 (its clip is retried), resumes without baking anything again, and with --collect the files
-come back to the driver's disk."""
+come back to a driver connected as a Ray client (ray://)."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -114,7 +116,7 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     out = tmp_path / "collected"
     seen_private = set()
     log = tmp_path / "stderr.txt"
-    client = cluster.address
+    client = f"ray://127.0.0.1:{cluster.client_port}"  # a driver outside the cluster
     with open(log, "wb") as stderr:
         run = subprocess.Popen(bake_batch(manifest, "--out", out, "--engine", "ray", "--address",
                                           client, "--collect"),
@@ -122,7 +124,8 @@ def test_collect_brings_the_files_back_and_a_bad_clip_fails_alone(cluster, clips
     while run.poll() is None:  # the nodes bake in private folders of their own TMPDIR
         seen_private |= {p.name for p in cluster.tmp.glob("talkrig-collect-*")}
         time.sleep(0.05)
-    assert run.wait() == 1, log.read_text(errors="replace")[-3000:]  # one clip failed
+    assert run.wait() == 1, (log.read_text(errors="replace")[-3000:]  # one clip failed
+                             + cluster.log_tails())
     assert seen_private, "the clips should have been baked in the nodes' own folders"
     assert not list(cluster.tmp.glob("talkrig-collect-*"))  # and those are removed
     summary = json.loads((out / "summary.json").read_text())
@@ -152,18 +155,26 @@ def test_without_an_address_a_local_ray_starts_and_stops_with_the_run(clips, tmp
     manifest.write_text("audio,seed\nline4.wav,1\nline5.wav,2\n")
     out = tmp_path / "local"
     mark = f"talkrig-test-{os.getpid()}-{time.monotonic_ns()}"
-    run = subprocess.run(bake_batch(manifest, "--out", out, "--engine", "ray", "--workers", "1"),
-                         env=dict(os.environ, TALKRIG_TEST_RUN=mark), capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["counts"] == {"done": 2, "skipped": 0, "failed": 0}
-    assert (summary["engine"], summary["address"], summary["workers"]) == ("ray", "local", 1)
-    assert all(valid(out / f"line{k}.glb") for k in (4, 5))
-    deadline = time.monotonic() + 30  # Ray's processes of the run end with it
-    while processes_marked(mark) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not processes_marked(mark)
+    # Ray's session files and its token (~/.ray) go to a folder of the test, not /tmp/ray and
+    # the user's home (a short path: Ray's unix sockets live there)
+    private = Path(tempfile.mkdtemp(prefix="trray-", dir="/tmp"))
+    try:
+        run = subprocess.run(
+            bake_batch(manifest, "--out", out, "--engine", "ray", "--workers", "1"),
+            env=dict(os.environ, TALKRIG_TEST_RUN=mark, RAY_TMPDIR=str(private),
+                     HOME=str(private)), capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert list(private.glob("ray/session_*"))
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["counts"] == {"done": 2, "skipped": 0, "failed": 0}
+        assert (summary["engine"], summary["address"], summary["workers"]) == ("ray", "local", 1)
+        assert all(valid(out / f"line{k}.glb") for k in (4, 5))
+        deadline = time.monotonic() + 30  # Ray's processes of the run end with it
+        while processes_marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not processes_marked(mark)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def processes_marked(mark):

@@ -179,3 +179,23 @@ def test_an_address_nobody_listens_at_is_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert f"cannot reach the Ray cluster at {address}" in err, err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_a_ray_client_that_cannot_start_names_the_cause_in_one_line():
+    """Ray's client answers a failed start with a line ending in ':' and the head's traceback;
+    the error keeps the traceback's last line, the cause (as Ray 2.60 words it)."""
+    from talkrig.exporters.ray_engine import RayEngine
+
+    failure = ConnectionAbortedError(
+        "Initialization failure from server:\nTraceback (most recent call last):\n  File "
+        '"proxier.py", line 765, in Datapath\n    raise RuntimeError(\nRuntimeError: Starting '
+        "Ray client server failed. See ray_client_server_23000.err for detailed logs.\n")
+    line = RayEngine(address="ray://head:10001")._cannot_connect(failure)
+    assert line == ("cannot start or reach the Ray cluster at ray://head:10001: "
+                    "ConnectionAbortedError: Initialization failure from server: RuntimeError: "
+                    "Starting Ray client server failed. See ray_client_server_23000.err for "
+                    "detailed logs.")
+    timeout = RayEngine(address="ray://head:6379")._cannot_connect(
+        ConnectionError("ray client connection timeout"))
+    assert timeout.endswith("is ray://head:6379 the cluster's Ray client port (`ray start "
+                            "--head --ray-client-server-port`, 10001 by default)?")

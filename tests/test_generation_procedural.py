@@ -89,6 +89,21 @@ def test_windows_join_exactly(procedural, speech):
     assert step[seams - 1].max() <= step.max()
 
 
+@pytest.mark.slow
+def test_elbows_never_snap(procedural, speech, lecture_wav):
+    """Neither strokes layered on an arm bent far nor a move between poses with the forearm
+    turned opposite ways may carry the elbow through half a turn and snap it to the other
+    side: no elbow turns much more in one frame than the real speaker's do (0.25 and 0.31 rad
+    at most in the take; such a snap is 1.5-2 rad)."""
+    audio = decode_audio(lecture_wav)
+    lecture = compute_features(audio.samples, audio.sample_rate, FPS)
+    for features in (speech, lecture):
+        for seed in range(4):
+            motion = run(procedural, features, seed)
+            step = geodesic_distance(motion.poses[1:, [18, 19]], motion.poses[:-1, [18, 19]])
+            assert step.max() < 0.45, f"seed {seed}: elbow turned {step.max():.2f} rad in one frame"
+
+
 def test_energy_option_scales_the_gestures(procedural, speech):
     calm = run(procedural, speech, 4, energy=0.0)
     lively = run(procedural, speech, 4, energy=1.8)
@@ -106,7 +121,22 @@ def test_jaw_follows_speech_energy(procedural, speech):
 
 # --- on speech it has never heard: every phrase gets gestures, the dynamics of a real speaker ---
 
-SEEDS = 6
+SEEDS = 10
+LECTURE_SECONDS = 90  # of the lecture video's sound in the idle check: another speaker, a hall's echo
+
+
+@pytest.fixture(scope="module")
+def lecture_wav(tmp_path_factory):
+    """The lecture video's sound (203 s), decoded by the real ffmpeg."""
+    import subprocess
+
+    from conftest import shared_file
+    from tools_on_path import ffmpeg_exe
+
+    wav = tmp_path_factory.mktemp("lecture") / "lecture.wav"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(shared_file("video_ccby", "physicsworks.webm")),
+                    "-vn", "-ac", "1", "-ar", "16000", str(wav)], check=True)
+    return wav
 
 
 def _phrases_of(textgrid, n):
@@ -129,15 +159,25 @@ def _degraded(samples, kind, rng):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recording, kind", [("scott", "clean"), ("scott", "hiss"), ("scott2", "quiet"),
-                                             ("mfa", "clean"), ("mfa", "hiss"), ("mfa", "quiet")])
+@pytest.mark.parametrize("recording, kind", [("scott", "clean"), ("scott", "hiss"), ("scott2", "clean"),
+                                             ("scott2", "quiet"), ("mfa", "clean"), ("mfa", "hiss"),
+                                             ("mfa", "quiet"), ("lecture", "clean"), ("lecture", "hiss")])
 def test_never_idle_through_a_phrase_on_any_seed(procedural, recording, kind, request):
     """The longest stretch of speech without a stroke stays near the real speaker's own (1.5 s
-    in the real take) on every seed, on clean, noisy and quiet recordings of three voices."""
+    in the real take) on every seed, on clean, noisy and quiet copies of every shared recording
+    (four voices). Speech is where the aligned words are; the lecture has no alignment, so its
+    speech is what the activity detector finds in the clean sound."""
+    from talkrig.inference.activity import close_gaps, speech_activity
+
     audio = decode_audio(request.getfixturevalue(f"{recording}_wav"))
-    samples = _degraded(audio.samples.astype(np.float64), kind, np.random.default_rng(5))
+    raw = audio.samples[:LECTURE_SECONDS * audio.sample_rate] if recording == "lecture" else audio.samples
+    samples = _degraded(raw.astype(np.float64), kind, np.random.default_rng(5))
     features = compute_features(samples, audio.sample_rate, FPS)
-    speaking = _phrases_of(request.getfixturevalue(f"{recording}_textgrid"), features.n_frames)
+    if recording == "lecture":
+        clean = compute_features(raw, audio.sample_rate, FPS)
+        speaking = close_gaps(speech_activity(clean), round(0.35 * FPS))[:features.n_frames]
+    else:
+        speaking = _phrases_of(request.getfixturevalue(f"{recording}_textgrid"), features.n_frames)
     idle = [longest_idle_speech(run(procedural, features, seed), speaking) for seed in range(SEEDS)]
     assert max(idle) < 3.0, f"idle {max(idle):.1f} s on seed {int(np.argmax(idle))}"
 
@@ -178,9 +218,9 @@ def test_moves_like_the_real_speaker_on_new_speech(procedural, speech, scott_mot
     motions = [postprocess(run(procedural, speech, seed)) for seed in range(4)]
     angular = np.mean([mean_angular_speed(m) for m in motions]) / mean_angular_speed(scott_motion)
     jerk = np.mean([mean_jerk(m, DISTRIBUTION_JOINTS) for m in motions]) / mean_jerk(scott_motion, DISTRIBUTION_JOINTS)
-    hellinger = np.mean([speed_hellinger(m, scott_motion) for m in motions])
+    hellinger = [speed_hellinger(m, scott_motion) for m in motions]
     assert 0.8 < angular < 1.25 and 0.8 < jerk < 1.25
-    assert hellinger < 0.13
+    assert max(hellinger) <= 0.12  # on every seed, not only on average
 
 
 def test_no_raised_palm_to_the_listener_in_the_repertoire_or_the_key_poses():

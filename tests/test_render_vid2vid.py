@@ -43,12 +43,12 @@ def _train(video, takes, out, steps, extra=()):
     import contextlib
     import io
 
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
+    buffer, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(errors):
         code = main(["train-renderer", "--video", str(video), "--takes", str(takes), "-o",
                      str(out), "--size", str(SIZE), "--steps", str(steps), "--threads", "1",
                      "--set", "val_seconds=0", *extra])
-    return code, buffer.getvalue()
+    return code, buffer.getvalue() + errors.getvalue()
 
 
 def test_training_pairs_the_video_holds_out_its_tail_and_exports_a_renderer(trained, take):
@@ -70,6 +70,31 @@ def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
     shutil.copytree(out, copy)
     code, text = _train(video, takes, copy, steps=5)
     assert code == 0 and "resumed from step 3" in text and "trained 5 steps" in text
+
+
+def test_fresh_starts_over_from_step_0_whatever_checkpoint_the_folder_holds(trained, tmp_path):
+    import torch
+
+    takes, video, out, _ = trained
+    old = torch.load(out / "checkpoint.pt", weights_only=False)
+    runs = {}
+    for name in ("trained", "damaged"):
+        copy = tmp_path / name
+        shutil.copytree(out, copy)
+        if name == "damaged":
+            (copy / "checkpoint.pt").write_bytes(b"PK\x03\x04 cut short")
+            code, text = _train(video, takes, copy, steps=2)
+            assert code == 2 and "use --fresh" in text, text
+        code, text = _train(video, takes, copy, steps=2, extra=["--fresh"])
+        assert code == 0, text
+        assert "resumed" not in text and "trained 2 steps" in text, text
+        ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)
+        assert ckpt["step"] == 2 and [h["step"] for h in ckpt["history"]] == [1, 2]
+        assert json.loads((copy / "talkrig_model.json").read_text())["training"]["steps"] == 2
+        runs[name] = ckpt["generator"]
+    # both start from the same new weights (training is seeded), not from the 3-step ones
+    assert all(torch.equal(runs["trained"][k], runs["damaged"][k]) for k in old["generator"])
+    assert not all(torch.equal(runs["trained"][k], old["generator"][k]) for k in old["generator"])
 
 
 @pytest.mark.blender

@@ -18,13 +18,15 @@ import numpy as np
 
 from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_slerp
 from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose
-from .tracks import EASE_STROKE, KeyTrack, Keys
+from .tracks import EASE_SMOOTH, EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
 HAND_SHARES = (0.3, 0.58)  # cumulative: dominant hand alone, the other alone, then both
+BALANCE_UNITS = 3  # a hand this many units ahead of the other gives the next one-handed unit away
 RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
 DROP_GAP = 0.8  # seconds between two units' beats: the hands may sink toward rest between them
 ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
+MAX_ELBOW_PATH = 2.4  # radians: a move whose elbow would bend further goes round by a low pose
 
 
 @dataclass
@@ -58,6 +60,32 @@ def _vary(values, rng, amount):
     return quat_multiply(axis_angle_to_quat(jitter), q)
 
 
+class ArmKeys(Keys):
+    """Keys of one arm (J, 4) whose moves never swing the elbow through a bend it cannot make.
+
+    Two poses with the forearm turned opposite ways can lie so far apart that the shortest
+    rotation between them passes the elbow through half a turn; such a move goes by ``via``
+    (low in gesture space) instead, half of its time to get there."""
+
+    def __init__(self, value, via, start=0.0):
+        super().__init__(value, start)
+        self.via = np.asarray(via, np.float64)
+
+    def move(self, start, arrive, value, kind=EASE_SMOOTH, min_duration=0.12):
+        if _elbow_path_bend(self.last_value, value) > MAX_ELBOW_PATH:
+            start = max(float(start), self.last_time)
+            middle = start + 0.5 * (max(float(arrive), start + 2.0 * min_duration) - start)
+            super().move(start, middle, self.via, EASE_SMOOTH, min_duration)
+        return super().move(start, arrive, value, kind, min_duration)
+
+
+def _elbow_path_bend(a, b, steps=9):
+    """Largest elbow rotation (radians) on the shortest way from arm pose a to b, (J, 4) each."""
+    path = quat_slerp(np.broadcast_to(a[2], (steps, 4)), np.broadcast_to(b[2], (steps, 4)),
+                      np.linspace(0.0, 1.0, steps)[:, None])
+    return float(np.max(2.0 * np.arccos(np.clip(np.abs(path[:, 0]), 0.0, 1.0))))
+
+
 class _Planner:
     def __init__(self, prosody, rng, options, duration):
         self.p = prosody
@@ -75,21 +103,36 @@ class _Planner:
             self.rest[side] = _vary(rest, rng, 0.6)
             ready, _ = side_pose("ready", side)
             self.ready[side] = axis_angle_to_quat(ready)
-        self.keys = {side: Keys(self.rest[side]) for side in SIDES}
+        self.keys = {side: ArmKeys(self.rest[side], quat_slerp(self.rest[side], self.ready[side], 0.5))
+                     for side in SIDES}
         self.active = {side: False for side in SIDES}
         self.flicks = {side: ([], []) for side in SIDES}
         self.previous_gesture = None
         self.previous_hands = None
+        self.used = {side: 0 for side in SIDES}  # units each hand has gestured in
         self.rubs = []  # (start, end) seconds the clasped hands rub each other
 
     # --- gestures -------------------------------------------------------------------------
     def choose_hands(self):
+        """The hands of the next unit: often the previous unit's again; one hand alone or both,
+        leaning toward the hand that has gestured less so far, so that neither hand sits out a
+        whole take (real speakers use both hands about equally, often together)."""
         other = "left" if self.dominant == "right" else "right"
+        ahead = self.used[self.dominant] - self.used[other]  # units
         if self.previous_hands is not None and self.rng.random() < 0.4:
-            return self.previous_hands
-        r = self.rng.random()  # real speakers use both hands about equally, often together
-        hands = (self.dominant,) if r < HAND_SHARES[0] else (other,) if r < HAND_SHARES[1] else SIDES
+            behind = len(self.previous_hands) == 1 and abs(ahead) >= BALANCE_UNITS \
+                and (self.previous_hands[0] == self.dominant) == (ahead > 0)
+            if not behind:
+                return self._use(self.previous_hands)
+        lean = float(np.clip(ahead / BALANCE_UNITS, -1.0, 1.0)) * HAND_SHARES[0]
+        r = self.rng.random()
+        hands = (self.dominant,) if r < HAND_SHARES[0] - lean else (other,) if r < HAND_SHARES[1] else SIDES
+        return self._use(hands)
+
+    def _use(self, hands):
         self.previous_hands = hands
+        for side in hands:
+            self.used[side] += 1
         return hands
 
     def choose_gesture(self, two_handed):
@@ -113,7 +156,7 @@ class _Planner:
             if plausible(pose, side):
                 return pose
             variation *= 0.5
-        return quat_slerp(low, axis_angle_to_quat(values), amount)
+        return quat_slerp(low, axis_angle_to_quat(values), min(amount, 1.0))  # the repertoire's own
 
     def unit(self, beats, strengths, phrase_end, pause_after, last_in_phrase):
         """One gesture unit over ``beats``: prepare, stroke on the beats, then hold or retract."""

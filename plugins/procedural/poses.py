@@ -307,10 +307,17 @@ def hand_placement(arm_quats, side):
             float(outward * (joint_pos[3][0] - joint_pos[1][0])), palm)
 
 
+PLAUSIBLE_ELBOW = 2.2  # radians
+
+
 def plausible(arm_quats, side):
-    """False for arm poses a speaker would not make while beating: the hand above the shoulder,
-    or raised to the chest or higher in front of the body with the palm turned to the listener
-    (an oath, a stop sign; arms opened wide to the sides may show the palms)."""
+    """False for arm poses a speaker would not make while beating: an elbow bent past
+    PLAUSIBLE_ELBOW (the strokes layered on top need room before the joint's limit), the hand
+    above the shoulder, or raised to the chest or higher in front of the body with the palm
+    turned to the listener (an oath, a stop sign; arms opened wide to the sides may show the
+    palms). arm_quats : (J, 4) collar, shoulder, elbow, wrist, fingers."""
+    if 2.0 * np.arccos(min(1.0, abs(float(arm_quats[2][0])))) > PLAUSIBLE_ELBOW:
+        return False
     height, out, palm = hand_placement(arm_quats, side)
     if height > -0.03:
         return False

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
-from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_continuity, quat_multiply,
+from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
@@ -22,18 +22,21 @@ from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 N_EXPRESSIONS = 100  # BEAT2 layout
 CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 undo
 COLLAR_SHARE = 0.38  # of the upper arm's turn the collarbone takes (real mocap: about 0.6 of its speed)
-MAX_ELBOW = 2.4  # radians: an elbow bends no further (about 140 degrees)
+MAX_ELBOW = 2.2  # radians: an elbow bends no further (about 125 degrees; the real speaker: 2.4 at most)
 REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
 STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
 STANCE_DIP = 0.012  # m it sinks there
 N_BETAS = 300
+SWELL_BAND = (0.05, 0.2)  # Hz
+SWELL_DEPTH = 0.4  # spread of the idle noise's envelope (log-normal sigma)
 
-# Idle noise channels: (joint, axis, radians RMS, group) — group "arm" grows in pauses.
+# Idle noise channels: (joint, axis, radians RMS, group) — group "arm" grows in pauses; body and
+# head channels swell and calm slowly (SWELL_*), with about the real speaker's spread of speeds.
 _NOISE = [
-    (P.PELVIS, 0, 0.05, "body"), (P.PELVIS, 1, 0.13, "body"), (P.PELVIS, 2, 0.04, "body"),
-    (P.SPINE1, 0, 0.025, "body"), (P.SPINE1, 1, 0.03, "body"), (P.SPINE1, 2, 0.02, "body"),
-    (P.SPINE2, 0, 0.015, "body"), (P.SPINE2, 1, 0.02, "body"), (P.SPINE2, 2, 0.012, "body"),
-    (P.SPINE3, 0, 0.012, "body"), (P.SPINE3, 1, 0.015, "body"), (P.SPINE3, 2, 0.01, "body"),
+    (P.PELVIS, 0, 0.045, "body"), (P.PELVIS, 1, 0.117, "body"), (P.PELVIS, 2, 0.036, "body"),
+    (P.SPINE1, 0, 0.022, "body"), (P.SPINE1, 1, 0.027, "body"), (P.SPINE1, 2, 0.018, "body"),
+    (P.SPINE2, 0, 0.014, "body"), (P.SPINE2, 1, 0.018, "body"), (P.SPINE2, 2, 0.011, "body"),
+    (P.SPINE3, 0, 0.011, "body"), (P.SPINE3, 1, 0.014, "body"), (P.SPINE3, 2, 0.009, "body"),
     (P.NECK, 0, 0.03, "head"), (P.NECK, 1, 0.045, "head"), (P.NECK, 2, 0.02, "head"),
     (P.HEAD, 0, 0.04, "head"), (P.HEAD, 1, 0.06, "head"), (P.HEAD, 2, 0.03, "head"),
 ]
@@ -60,7 +63,7 @@ for _side in (0, 1):
             _NOISE.append((_base + 3 * _finger + _k, 2, _amp, "arm"))
 _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
-_DRIFT_AMPS = 1.9 * np.array([c[2] for c in _DRIFT])
+_DRIFT_AMPS = 2.2 * np.array([c[2] for c in _DRIFT])
 _DRIFT_SIDE = np.array([0 if c[0] in (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST) else 1 for c in _DRIFT])
 _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
@@ -77,6 +80,7 @@ class Context:
     prosody: object  # prosody.Prosody
     noise: SmoothNoise
     drift: SmoothNoise
+    swell: SmoothNoise  # slow envelopes of the idle noise: calm spells and livelier ones
     base: np.ndarray  # (55, 4) quats of the standing pose
     idle: float
     expressions: bool
@@ -89,6 +93,7 @@ def make_context(fps, plan, prosody, rng, options):
         prosody=prosody,
         noise=SmoothNoise(rng, len(_NOISE), low=0.1, high=0.8),
         drift=SmoothNoise(rng, len(_DRIFT), low=0.2, high=0.7),
+        swell=SmoothNoise(rng, 2, low=SWELL_BAND[0], high=SWELL_BAND[1]),
         base=axis_angle_to_quat(P.standing_pose()),
         idle=float(options.get("idle", 1.0)),
         expressions=bool(options.get("expressions", True)),
@@ -108,6 +113,7 @@ def render(ctx, start, stop):
     plan, pro = ctx.plan, ctx.prosody
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
+    planned = q[:, [P.L_ELBOW, P.R_ELBOW]].copy()
     off = np.zeros((n, 55, 3))
     strokes = _strokes(off, t, plan)  # (n, 2) left, right
     _torso_strokes(off, strokes)
@@ -129,7 +135,7 @@ def render(ctx, start, stop):
     off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
     _share_with_collars(q, ctx.base)
-    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW)
+    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
     poses[:, P.JAW] = 0.0
@@ -153,17 +159,19 @@ def _share_with_collars(q, base, share=COLLAR_SHARE):
         q[:, shoulder] = quat_multiply(quat_conjugate(moved), q[:, shoulder])
 
 
-def _limit_bend(q, joints, max_angle):
+def _limit_bend(q, joints, max_angle, planned):
     """Shorten rotations of ``joints`` in q (n, 55, 4) to at most ``max_angle`` radians.
 
     Layers add up: a stroke on an arm already bent far could carry the elbow past half a turn,
-    where its axis-angle flips sign and the joint-limit clamp would snap it straight. Signs
-    are made continuous over time first, so a rotation growing past the limit stays on its
-    side instead of jumping to its twin about the opposite axis."""
-    for j in joints:
-        qj = quat_continuity(q[:, j], axis=0)
-        qj *= np.where(np.mean(qj[:, 0]) < 0, -1.0, 1.0)  # mostly w >= 0: small angles are small
-        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi, continuous
+    where its axis-angle flips to the twin about the opposite axis and the joint-limit clamp
+    would snap it straight. Each rotation is read on the side of its planned pose ``planned``
+    (n, len(joints), 4; the key poses before the layers, well inside the limit), so one growing
+    past half a turn stays on its side and is shortened there. Each frame is decided on its
+    own: a window renders exactly as the same frames of a longer one."""
+    for k, j in enumerate(joints):
+        ref = planned[:, k] * np.where(planned[:, k, :1] < 0, -1.0, 1.0)  # its short way round
+        qj = q[:, j] * np.where(np.sum(q[:, j] * ref, axis=-1, keepdims=True) < 0, -1.0, 1.0)
+        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi on the planned side
         over = angle > max_angle
         if over.any():
             axis = qj[over, 1:] / np.maximum(np.linalg.norm(qj[over, 1:], axis=-1, keepdims=True), 1e-12)
@@ -291,4 +299,14 @@ def _noise(off, t, frames, ctx):
     gain[:, arm] = (1.0 + 0.8 * (1.0 - speaking))[:, None]  # idle hands move more in pauses
     head = _NOISE_GROUPS == "head"
     gain[:, head] = (0.8 + 0.5 * np.minimum(energy, 1.0))[:, None]
+    swell = _swell(ctx.swell.sample(t))  # (n, 2): body, head
+    gain[:, ~arm & ~head] *= swell[:, :1]
+    gain[:, head] *= swell[:, 1:]
     off[:, _NOISE_JOINTS, _NOISE_AXES] += noise * gain * ctx.idle  # (joint, axis) pairs are unique
+
+
+def _swell(x, depth=SWELL_DEPTH):
+    """Log-normal envelope exp(depth x - depth^2 / 2) of unit-RMS noise x: mean ~1, so the
+    idle motion keeps its average size but comes in calm spells and livelier ones, as a
+    person's does (a steady sum of sinusoids moves at a nearly constant speed)."""
+    return np.exp(depth * x - 0.5 * depth * depth)

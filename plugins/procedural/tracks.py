@@ -163,7 +163,10 @@ class SmoothNoise:
     """
 
     def __init__(self, rng, channels, low=0.07, high=0.45, components=3):
-        self.freqs = rng.uniform(low, high, (components, channels))
+        # one frequency in each of ``components`` equal parts of the band: a channel's speed
+        # (amplitude x frequency) then varies little from seed to seed, as a person's does
+        strata = (np.arange(components)[:, None] + rng.uniform(0.0, 1.0, (components, channels))) / components
+        self.freqs = low + (high - low) * strata
         self.phases = rng.uniform(0.0, 2.0 * np.pi, (components, channels))
         weights = rng.uniform(0.5, 1.0, (components, channels))
         self.weights = weights / np.sqrt(0.5 * np.sum(weights ** 2, axis=0, keepdims=True))
