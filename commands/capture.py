@@ -91,9 +91,17 @@ def _report(result):
         return
     for shot in result.shots:
         span = f"{shot.start:6.1f}-{shot.end:6.1f} s"
+        framing = ", the camera zooms or pans" if shot.moving else ""
         if shot.take:
             print(f"{result.video.name} shot {shot.number} {span}: {shot.take}.npz + .wav "
                   f"({shot.posture}; hands seen {100 * shot.coverage['left_hand']:.0f}% / "
-                  f"{100 * shot.coverage['right_hand']:.0f}%, face {100 * shot.coverage['face']:.0f}%)")
+                  f"{100 * shot.coverage['right_hand']:.0f}%, "
+                  f"face {100 * shot.coverage['face']:.0f}%{framing})")
         else:
-            print(f"{result.video.name} shot {shot.number} {span}: skipped, {shot.reason}")
+            print(f"{result.video.name} shot {shot.number} {span}: skipped, {shot.reason}"
+                  f"{framing}")
+    steady = result.longest_steady
+    if len(result.shots) > 1 and steady is not None:
+        print(f"{result.video.name}: longest steady shot {steady.number}, {steady.start:.1f}-"
+              f"{steady.end:.1f} s (for `talkrig train-renderer`, capture it alone with "
+              f"--start {steady.start:.1f} --end {steady.end:.1f})")

@@ -125,7 +125,8 @@ def run(args):
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
     print(f"trained {result.steps} steps in {result.seconds:.0f} s: {losses}")
     if result.val_psnr is not None:
-        print(f"held-out frames rendered at {result.val_psnr:.2f} dB PSNR")
+        print(f"held-out frames rendered at {result.val_psnr:.2f} dB PSNR (the still reference "
+              f"picture: {result.reference_psnr:.2f} dB)")
     print(f"ONNX export checked against torch, max abs difference: {result.export_diff:.1e}")
     print(f"renderer written to {result.folder}")
     return 0

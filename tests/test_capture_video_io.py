@@ -8,6 +8,8 @@ from capture_support import encode_video
 from talkrig.cli import main
 from talkrig.inference.capture.errors import CaptureError
 from talkrig.inference.capture.pipeline import capture_video
+from conftest import shared_file
+from talkrig.inference.capture import shots as shot_module
 from talkrig.inference.capture.shots import colour_histogram, find_cuts, histogram_changes, split_shots
 from talkrig.inference.capture.video import iter_frames, probe, read_audio
 
@@ -68,6 +70,67 @@ def test_the_cut_is_found_and_motion_within_a_shot_is_not_a_cut(cut_video):
     assert cuts == [60]
     shots = split_shots(len(frames), cuts)
     assert [(s.number, s.start, s.end) for s in shots] == [(1, 0, 60), (2, 60, 90)]
+
+
+def reframed(picture, scale, dx=0.0):
+    """``picture`` (H, W, 3) seen through a camera zoomed in by ``scale`` and panned right by
+    ``dx`` picture widths (bilinear resampling about the centre)."""
+    h, w = picture.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    sx = np.clip((x - (w - 1) / 2) / scale + (w - 1) / 2 + dx * w, 0, w - 1.001)
+    sy = np.clip((y - (h - 1) / 2) / scale + (h - 1) / 2, 0, h - 1.001)
+    x0, y0 = sx.astype(int), sy.astype(int)
+    fx, fy = (sx - x0)[..., None], (sy - y0)[..., None]
+    p = picture.astype(np.float32)
+    top = p[y0, x0] * (1 - fx) + p[y0, x0 + 1] * fx
+    bottom = p[y0 + 1, x0] * (1 - fx) + p[y0 + 1, x0 + 1] * fx
+    return (top * (1 - fy) + bottom * fy).round().astype(np.uint8)
+
+
+def framing_shots(frames, fps=30):
+    """Shots of frames (T, H, W, 3) as the capture finds them; a picture repeated (a video
+    slower than the take's rate) measures no motion of its own."""
+    motions, fresh, before = [], [], None
+    for k, rgb in enumerate(frames):
+        repeat = k > 0 and np.array_equal(rgb, frames[k - 1])
+        thumb = shot_module.thumbnail(rgb)
+        motions.append(shot_module.framing_motion(before, thumb) if before is not None
+                       and not repeat else np.zeros(3))
+        fresh.append(not repeat)
+        before = thumb
+    changes = histogram_changes([colour_histogram(rgb) for rgb in frames])
+    motions = shot_module.spread_over_repeats(motions, fresh)
+    return shot_module.find_shots(changes, motions, fps)
+
+
+@pytest.fixture(scope="module")
+def lecture_frame():
+    """A real picture: the lecture video's close-up at 25 s (blackboard, lecturer), at half
+    its size (160 x 120)."""
+    path = shared_file("video_ccby", "physicsworks.webm")
+    return next(iter(iter_frames(path, fps=30, start=25.0, end=25.1)))[2][::2, ::2]
+
+
+def test_a_zoom_splits_the_shot_and_the_still_part_is_the_longest_steady_shot(lecture_frame):
+    """3 s still, then a 2.5 s zoom in (9 % a second), then 2.5 s held: no cut, three
+    framings. Filmed at 15 fps: each picture comes twice at the take's 30 fps."""
+    scale = np.concatenate([np.ones(90), 1.0 + 0.003 * np.arange(1, 76), np.full(75, 1.225)])
+    frames = np.repeat(np.stack([reframed(lecture_frame, s) for s in scale[::2]]), 2, axis=0)
+    assert find_cuts(histogram_changes([colour_histogram(f) for f in frames]), 30) == []
+    found = framing_shots(frames)
+    assert [s.moving for s in found] == [False, True, False]
+    assert abs(found[1].start - 90) <= 8 and abs(found[1].end - 165) <= 8
+    assert shot_module.longest_steady(found).number == 1
+
+
+def test_a_pan_splits_the_shot_and_a_moving_speaker_does_not(lecture_frame):
+    pan = np.stack([reframed(lecture_frame, 1.2, dx) for dx in
+                    np.concatenate([np.zeros(65), 0.0015 * np.arange(1, 66), np.full(65, 0.0975)])])
+    assert [s.moving for s in framing_shots(pan)] == [False, True, False]
+    # a fixed camera on a busy scene: a bright square sweeping across a plain room
+    assert [s.moving for s in framing_shots(scene_frames(90, (30, 60, 160)))] == [False]
+    # a short shot is not cut into stretches too short to capture
+    assert len(framing_shots(pan[30:130])) == 1
 
 
 def test_webm_vp9_with_opus_reads_the_same(tmp_path):

@@ -72,6 +72,54 @@ def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
     assert code == 0 and "resumed from step 3" in text and "trained 5 steps" in text
 
 
+def test_a_renderer_stuck_on_the_reference_is_reported_and_keeps_its_last_weights(
+        trained, tmp_path, caplog):
+    """A generator that cannot learn (rate 0) scores the same at every check: the run keeps
+    the latest weights, not the first, and says in plain words it beat no still picture.
+    Without a warm-up the discriminators train from the first step."""
+    takes, video, _, _ = trained
+    out = tmp_path / "stuck"
+    with caplog.at_level("WARNING", logger="talkrig.plugins.vid2vid.train"):
+        code, text = _train(video, takes, out, steps=4,
+                            extra=("--set", "lr=0", "--set", "gan_warmup=0"))
+    assert code == 0, text
+    training = json.loads((out / "talkrig_model.json").read_text())["training"]
+    assert training["best_step"] == 4
+    assert training["beats_reference"] is False
+    assert f"(the still reference picture: {training['reference_psnr']:.2f} dB)" in text
+    assert "never beat the still reference picture" in caplog.text
+    assert training["final_losses"]["d_gan"] > 0 and training["final_losses"]["g_gan"] > 0
+
+
+def test_takes_whose_camera_zooms_or_pans_are_left_out(trained, tmp_path):
+    from talkrig.plugins.vid2vid.pairs import RendererDataError, find_takes
+
+    takes, video, _, _ = trained
+    shots = []
+    for k, framing in ((1, "steady"), (2, "moving")):
+        for suffix in (".npz", ".camera.json"):
+            shutil.copy(takes / f"person{suffix}", tmp_path / f"person_shot{k:02d}{suffix}")
+        shots.append({"shot": k, "start": k - 1.0, "end": float(k), "framing": framing,
+                      "take": f"person_shot{k:02d}"})
+    summary = tmp_path / "person.capture.json"
+    summary.write_text(json.dumps({"shots": shots}))
+    assert [t.name for t in find_takes(video, tmp_path)] == ["person_shot01"]
+    shots[0]["framing"] = "moving"
+    summary.write_text(json.dumps({"shots": shots}))
+    with pytest.raises(RendererDataError, match="zooms or pans in every take"):
+        find_takes(video, tmp_path)
+
+
+def test_the_gan_terms_wait_for_the_warm_up_then_ramp_in(trained):
+    from talkrig.plugins.vid2vid.train import gan_scale
+
+    assert [gan_scale(s, 200) for s in (0, 199, 200, 300, 400, 900)] == [0, 0, 0, 0.5, 1, 1]
+    assert gan_scale(0, 0) == 1.0
+    _, _, out, _ = trained  # 3 steps, inside the default warm-up: no adversarial terms yet
+    losses = json.loads((out / "talkrig_model.json").read_text())["training"]["final_losses"]
+    assert losses["d_gan"] == 0 and losses["g_gan"] == 0 and losses["l1"] > 0
+
+
 def test_fresh_starts_over_from_step_0_whatever_checkpoint_the_folder_holds(trained, tmp_path):
     import torch
 

@@ -5,11 +5,12 @@
     result.skipped        # shots left out, each with its reason
 
 One pass over the video: every frame (at the take's frame rate) is checked for a camera cut
-and given to the landmark detector, which starts over at each cut. Then, shot by shot: the
-speaker's detections are kept (another person's are forgotten, see :mod:`.track`), shots
-without a usable view of the speaker are skipped with the reason, and the rest are fitted
-(:mod:`.fit`) and written as takes, each with its part of the sound track and the camera that
-filmed it (``NAME.camera.json``, :mod:`.camera_fit`). A summary
+and for the framing's motion (a zoom or a pan splits a shot into steady and moving stretches,
+see :mod:`.shots`) and given to the landmark detector, which starts over at each cut. Then,
+shot by shot: the speaker's detections are kept (another person's are forgotten, see
+:mod:`.track`), shots without a usable view of the speaker are skipped with the reason, and
+the rest are fitted (:mod:`.fit`) and written as takes, each with its part of the sound track
+and the camera that filmed it (``NAME.camera.json``, :mod:`.camera_fit`). A summary
 ``NAME.capture.json`` is written last: a video with a summary is done and is skipped when the
 capture is run again (resume), unless ``overwrite``.
 """
@@ -58,9 +59,11 @@ class ShotReport:
     coverage: dict = field(default_factory=dict)
     camera: object = None  # the shot's fitted motion.camera.Camera (None: too little seen)
     camera_error: float = float("nan")  # its median reprojection error, pixels
+    moving: bool = False  # the framing zooms or pans (the fitted camera holds still)
 
     def to_dict(self):
-        out = {"shot": self.number, "start": round(self.start, 3), "end": round(self.end, 3)}
+        out = {"shot": self.number, "start": round(self.start, 3), "end": round(self.end, 3),
+               "framing": "moving" if self.moving else "steady"}
         if self.take:
             out.update(take=self.take, posture=self.posture,
                        coverage={k: round(v, 3) for k, v in self.coverage.items()})
@@ -86,6 +89,13 @@ class CaptureResult:
     @property
     def skipped(self):
         return [s for s in self.shots if not s.take]
+
+    @property
+    def longest_steady(self):
+        """The longest shot that became a take and whose framing holds still (a ShotReport),
+        or None."""
+        steady = [s for s in self.shots if s.take and not s.moving]
+        return max(steady, key=lambda s: s.end - s.start) if steady else None
 
 
 def default_detector(name="mediapipe"):
@@ -128,12 +138,12 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     own_detector = detector is None
     detector = detector or default_detector()
     try:
-        lm, colours, changes = _watch(video, info, fps, start, end, detector, progress, cancelled)
+        lm, colours, changes, motions = _watch(video, info, fps, start, end, detector, progress,
+                                               cancelled)
     finally:
         if own_detector:
             detector.close()
-    cuts = shot_cuts.find_cuts(changes, fps)
-    shots = shot_cuts.split_shots(lm.n_frames, cuts)
+    shots = shot_cuts.find_shots(changes, motions, fps)
     if not np.any(lm.body_seen):
         raise CaptureError(video, "no person found: the landmark detector saw nobody in "
                                   f"{lm.n_frames} frames")
@@ -162,10 +172,10 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
 
 
 def _watch(video, info, fps, start, end, detector, progress, cancelled):
-    """Read every frame once: landmarks, torso colours and histogram changes."""
+    """Read every frame once: landmarks, torso colours, histogram changes and framing motion."""
     total = max(1, int(np.floor((end - start) * fps + 1e-6)))
-    frames, colours, hists, times = [], [], [], []
-    previous = None
+    frames, colours, hists, times, motions, fresh = [], [], [], [], [], []
+    previous = thumb = None
     shown = None  # the last picture: a slower video repeats it at the take's rate
     for index, at, rgb in prefetched(iter_frames(video, fps, start, end)):
         if cancelled is not None and cancelled():
@@ -175,8 +185,14 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
             colours.append(colours[-1])
             hists.append(hists[-1])
             times.append(at)
+            motions.append(np.zeros(3))
+            fresh.append(False)
             continue
         shown = rgb
+        before, thumb = thumb, shot_cuts.thumbnail(rgb)
+        motions.append(np.zeros(3) if before is None or before.shape != thumb.shape
+                       else shot_cuts.framing_motion(before, thumb))
+        fresh.append(True)
         hist = shot_cuts.colour_histogram(rgb)
         if previous is not None:
             change = 0.5 * np.abs(hist - previous).sum()
@@ -194,7 +210,8 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
     if not frames:
         raise CaptureError(video, f"no frames between {start:.1f} s and {end:.1f} s")
     lm = Landmarks.stack(frames, (info.width, info.height), fps, times)
-    return lm, np.array(colours), shot_cuts.histogram_changes(hists)
+    return (lm, np.array(colours), shot_cuts.histogram_changes(hists),
+            shot_cuts.spread_over_repeats(motions, fresh))
 
 
 def _judge_shots(lm, colours, shots, fps, start, progress):
@@ -207,7 +224,7 @@ def _judge_shots(lm, colours, shots, fps, start, progress):
     reports, fitted = [], []
     for k, (shot, sub, trs) in enumerate(per_shot):
         report = ShotReport(number=shot.number, start=start + shot.start / fps,
-                            end=start + shot.end / fps)
+                            end=start + shot.end / fps, moving=shot.moving)
         reports.append(report)
         keep = np.zeros(sub.n_frames, bool)
         for tr in trs:
@@ -288,6 +305,7 @@ def _resume(video, summary, out_dir):
         return None
     reports = [ShotReport(number=s["shot"], start=s["start"], end=s["end"], take=s.get("take", ""),
                           reason=s.get("skipped", ""), posture=s.get("posture", ""),
-                          coverage=s.get("coverage", {})) for s in shots]
+                          coverage=s.get("coverage", {}),
+                          moving=s.get("framing") == "moving") for s in shots]
     log.info("%s: already captured (%s); skipping", video.name, summary.name)
     return CaptureResult(video=video, summary=summary, takes=takes, shots=reports, resumed=True)

@@ -3,7 +3,8 @@ drawn from its captured motion and camera (numpy + PyAV, no torch).
 
 A take is a stretch of the video with its SMPL-X motion (``TAKE.npz``), the camera that films
 it (``TAKE.camera.json``) and where it starts in the video. ``find_takes`` reads them from a
-capture folder: the capture summary ``VIDEO.capture.json`` lists the shots that became takes;
+capture folder: the capture summary ``VIDEO.capture.json`` lists the shots that became takes
+(those whose framing moves are left out: their camera is fitted as a fixed one);
 without one, ``VIDEO.npz`` + ``VIDEO.camera.json`` is a single take starting at 0 s.
 """
 
@@ -61,7 +62,15 @@ def find_takes(video, folder):
             shots = json.loads(summary.read_text())["shots"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RendererDataError(f"{summary}: not a readable capture summary ({exc})") from None
-        takes = [_take(folder, s["take"], s["start"]) for s in shots if s.get("take")]
+        shots = [s for s in shots if s.get("take")]
+        steady = [s for s in shots if s.get("framing") != "moving"]
+        if shots and not steady:
+            raise RendererDataError(f"{summary}: the camera zooms or pans in every take of "
+                                    f"{video.name}; a renderer needs a shot from a fixed camera")
+        for s in shots:
+            if s not in steady:
+                log.info("take %s left out: the camera zooms or pans", s["take"])
+        takes = [_take(folder, s["take"], s["start"]) for s in steady]
     elif (folder / f"{video.stem}.npz").is_file():
         takes = [_take(folder, video.stem, 0.0)]
     else:

@@ -12,10 +12,18 @@ discriminators and an extra L1, all weighted ``part`` times the whole picture's.
 picture is the median of the training frames (``background_plate``), paired with the label of
 the frame nearest the median pose.
 
+The adversarial terms come in late and gently: for the first ``gan_warmup`` steps the generator
+learns from L1 and MS-SSIM alone (the discriminators rest), then the GAN and feature-matching
+weights ramp up linearly over as many steps, and the discriminators learn at ``d_lr``, below
+the generator's rate. With both at 1e-3 from the first step, a run on a real lecture video
+diverged (GAN losses near 110) and ended painting nothing but the reference picture.
+
 The run saves ``checkpoint.pt`` every minute (the same command resumes), rolls the generator
-over the held-out tail of the video to keep the weights with the best PSNR there, and exports
-the generator to ONNX (checked against torch) with ``talkrig_model.json`` and the reference
-picture beside it.
+over the held-out tail of the video to keep the weights with the best PSNR there (on a tie the
+later weights: a model stuck on the reference scores the same at every check), warns when
+those never beat the reference picture held still (the renderer then paints little more than
+the background), and exports the generator to ONNX (checked against torch) with
+``talkrig_model.json`` and the reference picture beside it.
 """
 
 import copy
@@ -45,6 +53,7 @@ REFERENCE = "reference.npy"
 REFERENCE_LABEL = "reference_label.npy"
 CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
 EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
+BEAT_MARGIN = 0.1  # dB over the still reference picture that counts as painting the person
 
 DEFAULTS = {
     "width": 8,  # generator channels at full size (x2 per level)
@@ -53,6 +62,8 @@ DEFAULTS = {
     "batch": 2,
     "lr": 1e-3,  # Adam, betas (0.5, 0.999) as pix2pix / pix2pixHD, whose 2e-4 is too slow
     # for the thousand-odd steps a CPU trains in 20 minutes
+    "d_lr": 2e-4,  # the discriminators' rate: pix2pixHD's; at 1e-3 they oscillate and diverge
+    "gan_warmup": 200,  # steps on L1 + MS-SSIM alone, then as many ramping the GAN terms in
     "l1": 10.0,
     "ssim": 5.0,
     "gan": 0.1,
@@ -126,6 +137,14 @@ def crop_parts(pictures, boxes, side):
     return out
 
 
+def gan_scale(step, warmup):
+    """Weight (0..1) of the adversarial terms at training step ``step`` (counted from 0): 0 for
+    ``warmup`` steps, then rising linearly to 1 over as many."""
+    if warmup <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (step - warmup) / warmup))
+
+
 @dataclass
 class TrainResult:
     folder: Path
@@ -135,6 +154,15 @@ class TrainResult:
     val_psnr: float
     export_diff: float
     resumed_from: int = 0
+    reference_psnr: float = None  # the still reference picture on the same held-out frames
+
+    @property
+    def beats_reference(self):
+        """False when the kept weights render the held-out frames no better than the still
+        reference picture (None without held-out frames)."""
+        if self.val_psnr is None or self.reference_psnr is None:
+            return None
+        return self.val_psnr > self.reference_psnr + BEAT_MARGIN
 
 
 class RendererTrainer:
@@ -148,7 +176,8 @@ class RendererTrainer:
         self.discriminators = Discriminators(config["d_width"], config["d_width"]).to(device)
         betas = (0.5, 0.999)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), config["lr"], betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), config["lr"], betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminators.parameters(), config["d_lr"],
+                                      betas=betas)
         self.reference = int(reference)
         self.ref_picture = background_plate(pairs.frames[:pairs.n_train])
         self.ref = to_tensor(self.ref_picture[None], device)
@@ -168,8 +197,9 @@ class RendererTrainer:
         return (frames.view(shape), labels.view(shape), torch.from_numpy(p.boxes[idx[:, 1:]]),
                 from_ref.to(self.device).view(-1, 1, 1, 1))
 
-    def step(self, rng):
-        """One generator and one discriminator update; returns {loss: value}."""
+    def step(self, rng, gan_scale=1.0):
+        """One generator update, and one discriminator update once ``gan_scale`` > 0 (before,
+        the adversarial terms are off); returns {loss: value}."""
         frames, labels, boxes, from_ref = self.batch(rng)
         ref = self.ref.expand_as(frames[:, 0])
         prev = torch.where(from_ref, ref, frames[:, 0])
@@ -183,8 +213,11 @@ class RendererTrainer:
         real = torch.cat([frames[:, 1], frames[:, 2]])
         label = torch.cat([labels[:, 1], labels[:, 2]])
         box = torch.cat([boxes[:, 0], boxes[:, 1]])
-        terms = self._generator_update(fake, real, label, box)
-        terms.update(self._discriminator_update(fake.detach(), real, label, box))
+        terms = self._generator_update(fake, real, label, box, gan_scale)
+        if gan_scale > 0.0:
+            terms.update(self._discriminator_update(fake.detach(), real, label, box))
+        else:
+            terms["d_gan"] = 0.0
         return terms
 
     def _views(self, fake, real, label, box):
@@ -198,20 +231,21 @@ class RendererTrainer:
         d = self.discriminators
         return d.whole if name == "whole" else d.parts[name]
 
-    def _generator_update(self, fake, real, label, box):
+    def _generator_update(self, fake, real, label, box, gan_scale):
         c = self.config
         l1 = F.l1_loss(fake, real)
         ssim = ms_ssim_loss(fake, real)
         total = c["l1"] * l1 + c["ssim"] * ssim
         adv = fm = part_l1 = 0.0
         for name, weight, lab, f, r in self._views(fake, real, label, box):
-            critic = self._critic(name)
-            with torch.no_grad():
-                real_features, _ = critic(lab, r)
-            fake_features, scores = critic(lab, f)
-            a, m = gan_generator_loss(scores), feature_matching(fake_features, real_features)
-            total = total + weight * c["gan"] * (a + c["feature_matching"] * m)
-            adv, fm = adv + float(a.detach()), fm + float(m.detach())
+            if gan_scale > 0.0:
+                critic = self._critic(name)
+                with torch.no_grad():
+                    real_features, _ = critic(lab, r)
+                fake_features, scores = critic(lab, f)
+                a, m = gan_generator_loss(scores), feature_matching(fake_features, real_features)
+                total = total + gan_scale * weight * c["gan"] * (a + c["feature_matching"] * m)
+                adv, fm = adv + float(a.detach()), fm + float(m.detach())
             if name != "whole":
                 pl1 = F.l1_loss(f, r)
                 total = total + weight * c["l1"] * pl1
@@ -247,16 +281,31 @@ class RendererTrainer:
         self.generator.train()
         return np.stack(out)
 
+    def _val_count(self):
+        p = self.pairs
+        return min(self.config["val_frames"], len(p.frames) - p.n_train)
+
+    def _val_psnr(self, fake):
+        """PSNR (dB) of pictures (count, H, W, 3) against the first held-out frames."""
+        p = self.pairs
+        real = p.frames[p.n_train:p.n_train + len(fake)].astype(np.float64)
+        mse = max(float(((fake.astype(np.float64) - real) ** 2).mean()), 1e-10)
+        return 10.0 * math.log10(255.0 ** 2 / mse)
+
     def validation_psnr(self):
         """PSNR (dB) of a rollout over the first held-out frames, or None without any."""
-        p = self.pairs
-        count = min(self.config["val_frames"], len(p.frames) - p.n_train)
+        count = self._val_count()
         if count < 1:
             return None
-        fake = self.rollout(p.n_train, count).astype(np.float64)
-        real = p.frames[p.n_train:p.n_train + count].astype(np.float64)
-        mse = max(float(((fake - real) ** 2).mean()), 1e-10)
-        return 10.0 * math.log10(255.0 ** 2 / mse)
+        return self._val_psnr(self.rollout(self.pairs.n_train, count))
+
+    def reference_psnr(self):
+        """PSNR (dB) of the reference picture held still over the same frames (None without
+        any): the score of a renderer that paints only the background."""
+        count = self._val_count()
+        if count < 1:
+            return None
+        return self._val_psnr(np.broadcast_to(self.ref_picture, (count,) + self.ref_picture.shape))
 
     def state(self):
         return {"generator": self.generator.state_dict(),
@@ -304,7 +353,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     size = (pairs.frames.shape[2], pairs.frames.shape[1])
     ckpt = None if fresh else _load_checkpoint(folder, size)
     if ckpt is not None:
-        config = ckpt["config"]
+        config = make_config(ckpt["config"])  # a setting added since: its default
         log.info("resuming %s training from step %d", BACKEND, ckpt["step"])
     torch.manual_seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
@@ -326,7 +375,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     def validate():
         psnr = trainer.validation_psnr()
         run["history"].append({"step": run["step"], "val_psnr": psnr})
-        if psnr is not None and (run["best"] is None or psnr > run["best"]["psnr"]):
+        if psnr is not None and (run["best"] is None or psnr >= run["best"]["psnr"]):
             run["best"] = {"step": run["step"], "psnr": psnr,
                            "generator": copy.deepcopy(trainer.generator.state_dict())}
         return psnr
@@ -335,7 +384,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
         while steps is None or run["step"] < steps:
             if minutes is not None and time.monotonic() - start >= minutes * 60.0:
                 break
-            terms = trainer.step(rng)
+            terms = trainer.step(rng, gan_scale(run["step"], config["gan_warmup"]))
             run["step"] += 1
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v
@@ -362,6 +411,14 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     diff = export(trainer, folder)
     losses = {k: v / max(count, 1) for k, v in sums.items()}
     best = run["best"]
+    result = TrainResult(folder=folder, steps=run["step"], seconds=run["elapsed"], losses=losses,
+                         val_psnr=None if best is None else best["psnr"], export_diff=diff,
+                         resumed_from=resumed_from, reference_psnr=trainer.reference_psnr())
+    if result.beats_reference is False:
+        log.warning("the renderer never beat the still reference picture on the held-out frames "
+                    "(%.2f dB against %.2f dB): it paints little more than the background; train "
+                    "longer, or on a longer video from one fixed camera", result.val_psnr,
+                    result.reference_psnr)
     write_metadata(folder, {
         "backend": BACKEND, "size": list(size), "fps": float(pairs.takes[0].motion.fps)
         if pairs.takes else 30.0,
@@ -373,11 +430,12 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
                      "steps": run["step"], "seconds": round(run["elapsed"], 1),
                      "final_losses": losses, "best_step": None if best is None else best["step"],
                      "val_psnr": None if best is None else round(best["psnr"], 3),
+                     "reference_psnr": None if result.reference_psnr is None
+                     else round(result.reference_psnr, 3),
+                     "beats_reference": result.beats_reference,
                      "export_max_abs_diff": diff, "device": str(device)},
     })
-    return TrainResult(folder=folder, steps=run["step"], seconds=run["elapsed"], losses=losses,
-                       val_psnr=None if best is None else best["psnr"], export_diff=diff,
-                       resumed_from=resumed_from)
+    return result
 
 
 def export(trainer, folder):
