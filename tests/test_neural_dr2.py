@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from talkrig.plugins.neural.liveliness import GROUPS, JERK
 from neural_support import (assert_listens, generate_in_subprocess, listening_figures, take_folder,
                             train_tiny)
 
@@ -32,9 +33,10 @@ def test_export_matches_torch(trained):
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
     assert meta["backend"] == "dr2" and meta["window"] == 64
     assert np.asarray(meta["start_poses"]).shape == (16, len(meta["pose_mean"]))
-    # the speaker's pace in speech per body group, for the liveliness scaling
-    assert set(meta["speech_speed"]) == {"trunk", "left arm", "right arm"}
-    assert min(meta["speech_speed"].values()) > 0
+    # the speaker's pace in speech per body part, for the liveliness scaling
+    parts = {name for name, *_ in GROUPS}
+    assert set(meta["speech_pace"]) == parts | {name + JERK for name in parts}
+    assert min(meta["speech_pace"].values()) > 0
 
 
 def test_plugin_generates_recurrently_without_torch(trained):

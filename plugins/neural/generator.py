@@ -103,9 +103,13 @@ class NeuralGenerator(Generator):
     def livened(self, model, request, motion):
         """``motion`` with its gestures scaled up to the training speaker's pace in speech
         (:mod:`.liveliness`), for backends with the ``liveliness`` option; unchanged for models
-        trained before ``speech_speed`` was stored, or with ``liveliness`` 0."""
-        target = model.metadata.get("speech_speed")
-        if not isinstance(target, dict) or not any(opt.name == "liveliness" for opt in self.options):
+        trained before ``speech_pace`` was stored, or with ``liveliness`` 0."""
+        if not any(opt.name == "liveliness" for opt in self.options):
+            return motion
+        target = model.metadata.get("speech_pace")
+        if not isinstance(target, dict):
+            log.info("%s: the model in %s predates the liveliness scaling; train it again to get it",
+                     self.name, model.folder)
             return motion
         idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
         speaking = speech_activity(request.features, request.words)[idx]

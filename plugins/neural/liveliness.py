@@ -3,84 +3,137 @@ speaker's pace.
 
 Trained on a minute of speech, a regressor hedges on audio it has never heard: its arms stay
 near the mean pose and move at a third to a half of the speaker's speed, although it meets the
-speaker's speed on its training windows. Per body group (the trunk and head, each arm with its
-hand) the gesture band of the output, the pose minus a slow version of itself (``SLOW_SIGMA``),
-is multiplied by one gain per take, chosen so that the mean speed of the group's end joints (the
-head; each elbow and wrist, root-relative positions) over the frames of speech matches the
-training speaker's (stored in the model at training time as ``speech_speed``). Positions, not
-rotations, are matched: a model that turns its spine as much as the speaker but its shoulders
-too little moves its hands too slowly, which is what the eye sees. Jitter faster than the gesture
-band (``FINE_SIGMA``) is left out before the scaling so it is not amplified too. A gain never
-slows a group down, never exceeds ``MAX_GAIN``, and is the same over the whole take, so pauses
-stay as calm, relative to speech, as the model made them. numpy only.
+speaker's speed on its training windows. Each body part (``GROUPS``: the trunk; per side the
+upper arm, the forearm and the hand) has its output split into three bands: posture (slower
+than ``SLOW_SIGMA``), gestures, and fine motion (faster than ``FINE_SIGMA``). One gain per take
+scales the gestures so that the part's watched joints move, over the frames of speech, as fast
+as the training speaker's with his fine motion removed; a second gain then brings the fine
+motion to his level, measured by jerk, which fine motion dominates (at most ``MAX_FINE_GAIN``, so
+a model's jitter is never blown up; a model's jitter jerkier than his is toned down). Both
+targets are stored in the model at training time as ``speech_pace``.
+
+Speeds are of joint positions: twists that do not move a limb are not what the eye reads. The
+trunk and upper arms are matched on the movement the eye sees (head, elbows; root-relative),
+the forearm and the hand on their own bend, with the joints above them held still: otherwise a
+model that swings the whole arm from the shoulder reaches the speaker's wrist speed with a stiff
+elbow and a still hand (half the speaker's elbow and wrist rotation). Gestures are never
+slowed down and their gain never exceeds ``MAX_GAIN``; the gains are the same over the whole
+take, so pauses stay as calm, relative to speech, as the model made them. numpy only.
 """
 
 import numpy as np
 
-from ...motion.metrics.kinematics import joint_positions, joint_speed
-from ...motion.skeleton import LEFT_HAND, RIGHT_HAND
+from ...motion.metrics.kinematics import jerk, joint_positions, joint_speed
+from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND
 from .layout import vectors_to_motion
 from .smoothing import smooth_columns
 
 SLOW_SIGMA = 15.0  # frames at 30 fps: what is slower than this is posture, kept as it is
-FINE_SIGMA = 1.5  # frames at 30 fps: what is faster than this is jitter, dropped before scaling
+FINE_SIGMA = 1.5  # frames at 30 fps: what is faster than this is fine motion
 MAX_GAIN = 4.0
-
-# (name, joints whose rotations are scaled, joints whose speed is matched); the trunk first, as
-# it carries the arms.
-GROUPS = (
-    ("trunk", (3, 6, 9, 12, 15), (12, 15)),
-    ("left arm", (13, 16, 18, 20) + tuple(LEFT_HAND.tolist()), (18, 20)),
-    ("right arm", (14, 17, 19, 21) + tuple(RIGHT_HAND.tolist()), (19, 21)),
-)
+MAX_FINE_GAIN = 2.0
+JERK = " jerk"  # suffix of the fine-motion targets in ``speech_pace``
 
 
-def speech_speed(vectors, layout, speaking, fps=30.0):
-    """{group name: mean speed (m/s) of its matched joints over the frames of speech}.
+def _side(side, hand):
+    """The upper arm, forearm and hand groups of one side ("left"/"right")."""
+    j = {name: JOINT_INDEX[f"{side}_{name}"] for name in ("collar", "shoulder", "elbow", "wrist",
+                                                         "middle1")}
+    trunk = (0, 3, 6, 9)
+    return (
+        (f"{side} upper arm", (j["collar"], j["shoulder"]), (j["elbow"],), ()),
+        (f"{side} forearm", (j["elbow"],), (j["wrist"],), trunk + (j["collar"], j["shoulder"])),
+        (f"{side} hand", (j["wrist"],) + tuple(hand.tolist()), (j["middle1"],),
+         trunk + (j["collar"], j["shoulder"], j["elbow"])),
+    )
 
-    vectors : (T, D) pose vectors of ``layout``; speaking : (T,) bool. Empty without speech.
-    """
+
+# (name, joints whose rotations are scaled, joints whose speed is matched, joints held still
+# while measuring); parents before children, as a part carries the parts below it.
+GROUPS = (("trunk", (3, 6, 9, 12, 15), (12, 15), ()),) + _side("left", LEFT_HAND) \
+    + _side("right", RIGHT_HAND)
+
+
+def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
+    """Mean speed (m/s; ``order`` 3: jerk, m/s^3) of ``group``'s watched joints over the frames
+    of speech (0 without)."""
+    _, _, watched, still = group
     speaking = np.asarray(speaking, bool)
-    both = speaking[1:] & speaking[:-1]
-    if not both.any():
+    if len(speaking) <= order:
+        return 0.0
+    inside = np.all([speaking[k:len(speaking) - order + k] for k in range(order + 1)], axis=0)
+    if not inside.any():
+        return 0.0
+    motion = vectors_to_motion(vectors, layout, fps)
+    motion.poses[:, list(still)] = 0.0
+    positions = joint_positions(motion, list(watched))
+    if order == 1:
+        return float(joint_speed(positions, fps)[inside].mean())
+    return float(np.linalg.norm(jerk(positions, fps), axis=-1)[inside].mean())
+
+
+def speech_pace(vectors, layout, speaking, fps=30.0):
+    """{group: speed with the fine motion removed (m/s), group + JERK: jerk with it (m/s^3)}
+    over the frames of speech: what :func:`liven` scales a take to. Empty without speech.
+
+    vectors : (T, D) pose vectors of ``layout``; speaking : (T,) bool.
+    """
+    if not np.asarray(speaking, bool).any():
         return {}
-    positions = joint_positions(vectors_to_motion(vectors, layout, fps))
-    speed = joint_speed(positions, fps)
-    return {name: float(speed[both][:, list(watched)].mean()) for name, _, watched in GROUPS}
+    out = {}
+    for group in GROUPS:
+        smooth = smooth_columns(vectors, layout.joint_columns(group[1]), FINE_SIGMA * fps / 30.0)
+        out[group[0]] = group_pace(smooth, layout, speaking, group, fps)
+        out[group[0] + JERK] = group_pace(vectors, layout, speaking, group, fps, order=3)
+    return out
 
 
-def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0, fine_sigma=FINE_SIGMA,
-          max_gain=MAX_GAIN):
-    """(T, D) pose vectors with each group's gesture band scaled toward its ``targets`` speed,
-    and {group name: gain used} (1.0: unchanged).
+def _matching_gain(pace_at, target, low, high):
+    """Gain g in [low, high] with pace_at(g) ~ target (speed and jerk are close to linear in
+    the gain); None when they do not grow with it."""
+    now = pace_at(1.0)
+    per_gain = pace_at(2.0) - now
+    if now <= 0.0 or per_gain <= 1e-9:
+        return None
+    return float(np.clip(1.0 + (target - now) / per_gain, low, high))
 
-    targets : speech_speed of the training takes. strength : 0..1, how much of the way from
-    gain 1 to the matching gain to go.
+
+def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
+    """(T, D) pose vectors with each group's gestures and fine motion scaled toward its
+    ``targets`` pace, and {group: gesture gain, group + JERK: fine-motion gain} (1.0: unchanged).
+
+    targets : speech_pace of the training takes (groups without a target are left alone).
+    strength : 0..1, how much of the way from gain 1 to the matching gains to go.
     """
     out = np.array(vectors, np.float32, copy=True)
-    gains = {name: 1.0 for name, _, _ in GROUPS}
+    gains = {}
+    for name, *_ in GROUPS:
+        gains[name] = gains[name + JERK] = 1.0
     if strength <= 0.0 or not np.asarray(speaking, bool).any():
         return out, gains
     scale = fps / 30.0
-    for name, scaled, _ in GROUPS:
-        target = float(targets.get(name) or 0.0)
-        columns = layout.joint_columns(scaled)
-        if target <= 0.0 or len(columns) == 0:
+    for group in GROUPS:
+        name, columns = group[0], layout.joint_columns(group[1])
+        target, fine_target = float(targets.get(name) or 0.0), float(targets.get(name + JERK) or 0.0)
+        if target <= 0.0 or fine_target <= 0.0 or len(columns) == 0:
             continue
         base = smooth_columns(out, columns, SLOW_SIGMA * scale)[:, columns]
-        band = smooth_columns(out, columns, fine_sigma * scale)[:, columns] - base
+        smooth = smooth_columns(out, columns, FINE_SIGMA * scale)[:, columns]
+        band, fine = smooth - base, out[:, columns] - smooth
 
-        def with_gain(g):
-            moved = out.copy()
-            moved[:, columns] = base + g * band
-            return moved
+        def moved(gain, fine_gain):
+            result = out.copy()
+            result[:, columns] = base + gain * band + fine_gain * fine
+            return result
 
-        now = speech_speed(with_gain(1.0), layout, speaking, fps).get(name, 0.0)
-        per_gain = speech_speed(with_gain(2.0), layout, speaking, fps).get(name, 0.0) - now
-        if now <= 0.0 or per_gain <= 1e-9:  # speed is close to linear in the gain
-            continue
-        gain = float(np.clip(1.0 + (target - now) / per_gain, 1.0, max_gain))
-        gains[name] = 1.0 + strength * (gain - 1.0)
-        if gains[name] > 1.0:
-            out = with_gain(gains[name])
+        def pace(gain, fine_gain, order=1):
+            return group_pace(moved(gain, fine_gain), layout, speaking, group, fps, order)
+
+        gain = _matching_gain(lambda g: pace(g, 0.0), target, 1.0, MAX_GAIN) or 1.0
+        gain = 1.0 + strength * (gain - 1.0)
+        fine_gain = _matching_gain(lambda f: pace(gain, f, 3), fine_target, 0.0, MAX_FINE_GAIN)
+        fine_gain = 1.0 if fine_gain is None else 1.0 + strength * (fine_gain - 1.0)
+        gains[name], gains[name + JERK] = gain, fine_gain
+        if gain != 1.0 or fine_gain != 1.0:
+            out = moved(gain, fine_gain)
     return out, gains

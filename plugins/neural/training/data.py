@@ -89,14 +89,14 @@ class Dataset:
         weights = [t.n_frames for t in self.takes]
         return np.average(points, axis=0, weights=weights).astype(np.float32)
 
-    def speech_speed(self):
-        """{body group: mean speed (m/s) of its end joints over the training frames of speech},
-        what ``neural.liveliness`` scales a generated take up to; {} without speech."""
-        from ..liveliness import speech_speed
+    def speech_pace(self):
+        """``neural.liveliness.speech_pace`` over the training frames of speech (per body
+        part), what a generated take is scaled up to; {} without speech."""
+        from ..liveliness import speech_pace
 
         ranges = [(self.takes[i], s, e) for i, s, e in self.train
                   if self.takes[i].speaking is not None and e - s > 1]
-        rows = [(speech_speed(t.poses[s:e], self.layout, t.speaking[s:e], self.fps),
+        rows = [(speech_pace(t.poses[s:e], self.layout, t.speaking[s:e], self.fps),
                  int(t.speaking[s:e].sum())) for t, s, e in ranges]
         rows = [(speeds, n) for speeds, n in rows if speeds]
         if not rows:

@@ -306,7 +306,7 @@ def describe(trainer, dataset, graphs, summary):
         "pose_std": stats["pose_std"],
         "root_trans": dataset.root_trans(),
         "feet_anchor": dataset.feet_anchor(),
-        "speech_speed": dataset.speech_speed(),
+        "speech_pace": dataset.speech_pace(),
         "betas": dataset.takes[0].betas,
         "graphs": graphs,
         "config": trainer.config,
