@@ -76,10 +76,16 @@ class MotionAutoencoder(nn.Module):
         """(B, T, D) -> (B, T / 4, latent)."""
         return self.encoder(((poses - self.pose_mean) / self.pose_std).transpose(1, 2)).transpose(1, 2)
 
-    def decode(self, latents):
-        """(B, S, latent) -> (B, 4 S, D) pose vectors."""
-        out = self.decoder(latents.transpose(1, 2)).transpose(1, 2)
-        return self.pose_mean + self.pose_std * out
+    def decode(self, latents, frozen=False):
+        """(B, S, latent) -> (B, 4 S, D) pose vectors. ``frozen``: no gradient reaches the
+        decoder's weights (only ``latents``), for costs that train what made the latents."""
+        x = latents.transpose(1, 2)
+        if frozen:
+            weights = {name: p.detach() for name, p in self.decoder.named_parameters()}
+            out = torch.func.functional_call(self.decoder, weights, (x,))
+        else:
+            out = self.decoder(x)
+        return self.pose_mean + self.pose_std * out.transpose(1, 2)
 
 
 def step_embedding(t, dim):

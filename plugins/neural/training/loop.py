@@ -185,7 +185,8 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     """Train, checkpoint, export and describe a model in ``folder``.
 
     epochs : total epochs of the run (counting epochs done before a resume); None with
-        ``minutes`` means "until the time is up"; both None means config["epochs"].
+        ``minutes`` means "until the time is up"; both None means config["epochs"], within
+        config["minutes"] when the backend sets that time budget.
     minutes : wall-clock budget of this call.
     progress(epoch, total_epochs, elapsed_seconds, losses) : called after every epoch.
     fresh : ignore an existing checkpoint in ``folder``.
@@ -216,7 +217,7 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         torch.set_rng_state(ckpt["torch_rng"])
     resumed_from = run["epoch"]
     if epochs is None and minutes is None:
-        epochs = config["epochs"]
+        epochs, minutes = config["epochs"], config.get("minutes")
 
     def save():
         _save_checkpoint(folder / CHECKPOINT, trainer, optimizer, dict(

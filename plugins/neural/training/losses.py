@@ -28,13 +28,15 @@ class MotionLoss(torch.nn.Module):
             rot, pos = self.kinematics(vectors)
         return {"vectors": vectors, "rot": rot, "pos": pos}
 
-    def forward(self, pred, target, relax=0.0, kinetic=False):
+    def forward(self, pred, target, relax=0.0, kinetic=False, kinematics=None):
         """{"geodesic", "position", "speed", "expressions"}: mean errors, each lowered by
         ``relax`` and floored at zero (relax = 0: plain errors); with ``kinetic`` also
-        "kinetic", the ``kinetic_mismatch`` of the two."""
+        "kinetic", the ``kinetic_mismatch`` of the two. ``kinematics``: ``pred``'s (rotations,
+        positions) when already computed (one forward kinematics pass over several batches
+        costs little more than over one)."""
         if not isinstance(target, dict):
             target = self.target(target)
-        rot, pos = self.kinematics(pred)
+        rot, pos = self.kinematics(pred) if kinematics is None else kinematics
 
         def margin(err):
             return torch.relu(err - relax).mean() if relax else err.mean()
@@ -53,12 +55,13 @@ class MotionLoss(torch.nn.Module):
         return terms
 
 
-def kinetic_mismatch(pred_positions, target_positions, joints=22, eps=1e-5):
+def kinetic_mismatch(pred_positions, target_positions, joints=22, eps=1e-5, weights=None):
     """How differently two sets of windows move, whatever the gestures: the mean over windows
     and over speed, acceleration and jerk of |log(pred / target)|, each the mean magnitude of
     that derivative of the body joints' positions over the window.
 
     pred_positions, target_positions : (B, T, 55, 3) root-relative positions, T >= 4.
+    weights : optional (B,) weights of the windows in the mean (default: all equal).
 
     A generator trained on its windows' frame-by-frame errors alone regresses to the mean: it
     moves too little on new audio and its leftover frame-to-frame noise makes it jerky. This
@@ -73,7 +76,10 @@ def kinetic_mismatch(pred_positions, target_positions, joints=22, eps=1e-5):
 
     with torch.no_grad():
         target = magnitudes(target_positions)
-    return (torch.log(magnitudes(pred_positions) + eps) - torch.log(target + eps)).abs().mean()
+    mismatch = (torch.log(magnitudes(pred_positions) + eps) - torch.log(target + eps)).abs().mean(-1)
+    if weights is None:
+        return mismatch.mean()
+    return (weights * mismatch).sum() / (weights.sum() + 1e-12)
 
 
 def pull_onto_audio(motion_code, audio_code):
