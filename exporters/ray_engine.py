@@ -83,6 +83,7 @@ class RayEngine:
                                 "of %d)", self.address, attempt + 1, CLIENT_TRIES)
                     continue
                 raise BakeError(self._cannot_connect(exc)) from None
+        self._warn_if_no_node_fits(ray)
 
     def _init(self, ray):
         options = dict(log_to_driver=bool(os.environ.get(SHOW_ENV)), logging_level=logging.WARNING)
@@ -103,6 +104,9 @@ class RayEngine:
                     f"--ray-client-server-port`, {CLIENT_PORT} by default)?")
         return f"cannot start or reach {where}: {_one_line(exc)}{hint}"
 
+    def _warn_if_no_node_fits(self, ray):
+        """A clip needs cpus_per_clip CPUs on one node: say so when no node has them yet (a
+        growing cluster may still get one, so the run waits rather than fails)."""
         widest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
                      default=0)
         if widest < self.cpus_per_clip:

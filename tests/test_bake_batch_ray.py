@@ -189,3 +189,26 @@ def processes_marked(mark):
             except OSError:
                 pass
     return found
+
+
+def test_clips_bigger_than_every_node_wait_with_a_warning(cluster, clips, tmp_path):
+    """Clips asking for more CPUs than any node has: the run says so and waits (a growing
+    cluster may still get such a node) instead of failing or hanging silently."""
+    manifest = clips / "wide.csv"
+    manifest.write_text("audio\nline2.wav\n")
+    log = tmp_path / "stderr.txt"
+    with open(log, "wb") as stderr:
+        run = subprocess.Popen(bake_batch(manifest, "--out", tmp_path / "wide", "--engine", "ray",
+                                          "--address", cluster.address, "--cpus-per-clip", "2"),
+                               stdout=subprocess.DEVNULL, stderr=stderr)
+    warning = "no node of the Ray cluster has 2 CPUs for a clip yet (the largest has 1)"
+    deadline = time.monotonic() + 120
+    try:
+        while (run.poll() is None and time.monotonic() < deadline
+               and warning not in log.read_text(errors="replace")):
+            time.sleep(0.1)
+        assert warning in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+        assert run.poll() is None  # still waiting for a node, not failed
+    finally:
+        run.kill()
+        run.wait()
