@@ -131,3 +131,31 @@ def test_train_command_needs_audio_beside_the_motion(tmp_path, capsys):
     code = main(["train", "--backend", "dr2", "--data", str(data), "-o", str(tmp_path / "out")])
     assert code == 2
     assert "no take has matching audio" in capsys.readouterr().err
+
+
+def test_weight_average_follows_the_power_profile_and_gives_the_weights_back():
+    import torch
+
+    from talkrig.plugins.neural.training.ema import WeightAverage, gamma_of
+
+    assert gamma_of(0.10) == pytest.approx(6.94, abs=0.01)  # EDM2's pairing of sigma_rel and gamma
+    with pytest.raises(ValueError, match="sigma_rel"):
+        gamma_of(0.3)
+    model = torch.nn.Linear(1, 1)
+    average = WeightAverage(model, 0.10)
+    rng = np.random.default_rng(0)
+    steps = np.arange(1, 801)
+    values = steps / 800 + 0.2 * rng.standard_normal(800)  # drifting, noisy weights
+    for value in values:
+        with torch.no_grad():
+            model.weight.fill_(float(value))
+        average.update(model)
+    # The average weighs step tau by about tau^gamma: the late weights, with their noise averaged.
+    profile = steps ** average.gamma
+    expected = float((profile * values).sum() / profile.sum())
+    averaged = float(average.weights["weight"])
+    assert averaged == pytest.approx(expected, abs=0.01)
+    assert abs(averaged - float(values[-1])) > 0.05  # not the last weights
+    with average.applied(model):
+        assert float(model.weight) == averaged
+    assert float(model.weight) == float(np.float32(values[-1]))

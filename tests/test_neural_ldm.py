@@ -49,6 +49,33 @@ def test_export_matches_torch(trained):
     assert options["steps"] <= 10
 
 
+def test_the_weight_average_is_exported_and_carried_through_a_resume(trained):
+    import onnxruntime
+    import torch
+
+    from talkrig.plugins.ldm.model import DecodeGraph, LatentDiffusion
+    from talkrig.plugins.neural.training.loop import load_checkpoint
+
+    resumed = trained[2]
+    ckpt = load_checkpoint(resumed.folder, "ldm")
+    assert ckpt["ema"]["steps"] == resumed.steps  # both runs' steps are in the average
+    stats, c = ckpt["stats"], ckpt["config"]
+    model = LatentDiffusion(*(torch.from_numpy(np.asarray(stats[k], np.float32)) for k in
+                              ("input_mean", "input_std", "pose_mean", "pose_std")),
+                            channels=c["channels"], latent=c["latent"], blocks=c["blocks"]).eval()
+    latents = np.random.default_rng(0).standard_normal((1, 6, c["latent"])).astype(np.float32)
+    session = onnxruntime.InferenceSession(str(resumed.folder / "ldm_decode.onnx"))
+    (exported,) = session.run(None, {"latents": latents})
+
+    def decoded(weights):
+        model.load_state_dict(weights, strict=False)
+        with torch.no_grad():
+            return DecodeGraph(model)(torch.from_numpy(latents)).numpy()
+
+    assert np.abs(exported - decoded(ckpt["ema"]["weights"])).max() < 1e-4
+    assert np.abs(exported - decoded(ckpt["model"])).max() > 1e-3  # not the last weights
+
+
 def test_sampling_without_torch_seeds_and_seams(trained):
     folder = trained[2].folder
     summary, first = generate_in_subprocess("ldm", folder, seed=0)

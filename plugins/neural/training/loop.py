@@ -10,8 +10,13 @@ whenever the loss on the held-out frames improves the weights are kept, training
 ``patience`` epochs pass without improvement, and the kept weights, not the last ones, are
 exported. On a minute of data a network starts to memorise the take long before the epoch
 count runs out.
+
+Weight average, with a backend's ``ema`` setting (its relative length sigma_rel; 0 or absent =
+off): a running average of the weights (``ema.WeightAverage``) is validated, kept and exported
+instead of the last weights; the checkpoint holds both, so a resumed run goes on averaging.
 """
 
+import contextlib
 import copy
 import logging
 import math
@@ -24,6 +29,7 @@ import torch
 
 from ....inference.pipeline import check_seed
 from ..modeldir import ModelError, write_metadata
+from .ema import WeightAverage
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +212,14 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     torch.manual_seed(config["seed"])
     trainer = trainer_cls(dataset, config, stats)
     optimizer = torch.optim.Adam(trainer.model.parameters(), lr=config["lr"])
+    average = WeightAverage(trainer.model, config["ema"]) if config.get("ema") else None
     run = {"epoch": 0, "steps": 0, "elapsed": 0.0, "history": [], "best": None, "stopped": False}
     rng = np.random.default_rng(config["seed"])
     if ckpt is not None:
         trainer.model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
+        if average is not None and "ema" in ckpt:
+            average.load_state_dict(ckpt["ema"])
         run.update({k: ckpt[k] for k in ("epoch", "steps", "elapsed")}, history=ckpt["history"],
                    best=ckpt.get("best"), stopped=ckpt.get("stopped", False))
         rng.bit_generator.state = ckpt["np_rng"]
@@ -220,8 +229,13 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         epochs, minutes = config["epochs"], config.get("minutes")
 
     def save():
+        extra = {} if average is None else {"ema": average.state_dict()}
         _save_checkpoint(folder / CHECKPOINT, trainer, optimizer, dict(
-            run, np_rng=rng.bit_generator.state, torch_rng=torch.get_rng_state()))
+            run, np_rng=rng.bit_generator.state, torch_rng=torch.get_rng_state(), **extra))
+
+    def averaged():
+        """The weights to validate and keep: the average's where there is one."""
+        return contextlib.nullcontext() if average is None else average.applied(trainer.model)
 
     val_batches = trainer.sample(np.random.default_rng(1), validation=True)
     per_epoch = trainer.steps_per_epoch()
@@ -235,15 +249,16 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         while (epochs is None or run["epoch"] < epochs) and not run["stopped"]:
             if minutes is not None and time.monotonic() - start >= minutes * 60.0:
                 break
-            losses = _epoch(trainer, optimizer, rng, per_epoch, config.get("clip", 1.0))
+            losses = _epoch(trainer, optimizer, rng, per_epoch, config.get("clip", 1.0), average)
             run["steps"] += per_epoch
             run["epoch"] += 1
             due = run["epoch"] % config.get("val_every", 5) == 0 or run["epoch"] == epochs
             if val_batches and due:
-                val_loss, val_epoch = validation_loss(trainer, val_batches), run["epoch"]
-                if patience:
-                    _keep_best(run, trainer, val_loss)
-                    run["stopped"] = run["epoch"] - run["best"]["epoch"] >= patience
+                with averaged():
+                    val_loss, val_epoch = validation_loss(trainer, val_batches), run["epoch"]
+                    if patience:
+                        _keep_best(run, trainer, val_loss)
+                        run["stopped"] = run["epoch"] - run["best"]["epoch"] >= patience
             run["history"].append({"epoch": run["epoch"], "losses": losses, "val": val_loss,
                                    "val_epoch": val_epoch})
             now = time.monotonic()
@@ -258,9 +273,10 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         raise
     run["elapsed"] = base + time.monotonic() - start
     if val_batches and val_epoch != run["epoch"]:
-        val_loss = validation_loss(trainer, val_batches)
-        if patience:
-            _keep_best(run, trainer, val_loss)
+        with averaged():
+            val_loss = validation_loss(trainer, val_batches)
+            if patience:
+                _keep_best(run, trainer, val_loss)
     save()
     best = run["best"]
     if best is not None:
@@ -269,6 +285,8 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         if best["epoch"] != run["epoch"]:
             log.info("exporting the weights of epoch %d (validation loss %.4g), not of the last "
                      "epoch %d", best["epoch"], best["val"], run["epoch"])
+    elif average is not None:
+        trainer.model.load_state_dict(average.weights, strict=False)
     trainer.model.eval()
     graphs, diffs = trainer.export_graphs(folder)
     if diffs and max(diffs.values()) > EXPORT_TOLERANCE:
@@ -315,8 +333,9 @@ def describe(trainer, dataset, graphs, summary):
     }
 
 
-def _epoch(trainer, optimizer, rng, steps, clip):
-    """Run ``steps`` optimisation steps; return the mean of each loss term."""
+def _epoch(trainer, optimizer, rng, steps, clip, average=None):
+    """Run ``steps`` optimisation steps (folding each into ``average``, a WeightAverage or None);
+    return the mean of each loss term."""
     sums = {}
     for _ in range(steps):
         terms = trainer.losses(trainer.sample(rng), rng)
@@ -324,6 +343,8 @@ def _epoch(trainer, optimizer, rng, steps, clip):
         terms["total"].backward()
         torch.nn.utils.clip_grad_norm_(trainer.model.parameters(), clip)
         optimizer.step()
+        if average is not None:
+            average.update(trainer.model)
         for k, v in terms.items():
             sums[k] = sums.get(k, 0.0) + float(v.detach())
     return {k: v / steps for k, v in sums.items()}
