@@ -8,7 +8,8 @@ import pytest
 
 from neural_support import NEW_AUDIO, generate_in_subprocess, take_folder, train_tiny
 
-TINY = {"channels": 16, "latent": 8, "blocks": 2, "window": 32, "batch": 4, "minutes": 0.02}
+TINY = {"channels": 16, "latent": 8, "blocks": 2, "window": 32, "batch": 4, "minutes": 0.02,
+        "ema": 0.1}
 
 
 @pytest.fixture(scope="module")
