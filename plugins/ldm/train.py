@@ -31,7 +31,7 @@ the power-function average of the weights over training (``neural.training.ema``
 weights, the standard for diffusion models (0.1 is in EDM2's good range, 0.05-0.15, and as a
 fraction of the run it holds whether the time budget stops at 300 steps or 3000). Measured
 without the held-out half (on the second recording and the training half), it made the motion
-calmer throughout (angular speed, acceleration and jerk each about 10 % lower) without changing
+calmer throughout (angular speed, acceleration and jerk each 5-10 % lower) without changing
 the excess of acceleration over speed, and it brought the figures no closer to the speaker's:
 see RESULTS.md. The excess comes from the autoencoder itself: its reconstruction of the real
 take turns at 0.77 of the speaker's angular speed while accelerating at 1.1-1.2x.
