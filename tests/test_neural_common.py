@@ -157,5 +157,5 @@ def test_weight_average_follows_the_power_profile_and_gives_the_weights_back():
     assert averaged == pytest.approx(expected, abs=0.01)
     assert abs(averaged - float(values[-1])) > 0.05  # not the last weights
     with average.applied(model):
-        assert float(model.weight) == averaged
-    assert float(model.weight) == float(np.float32(values[-1]))
+        assert model.weight.item() == averaged
+    assert model.weight.item() == float(np.float32(values[-1]))
