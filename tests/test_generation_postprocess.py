@@ -243,3 +243,21 @@ def test_real_mocap_feet_stay_where_the_speaker_stands(scott_motion):
     off = np.linalg.norm((out - raw)[..., [0, 2]], axis=-1)[still]
     assert np.percentile(off, 95) < 0.06  # metres
     assert longest_lift(plant_feet(scott_motion)) <= MAX_STEP_SECONDS
+
+
+def test_a_step_onto_a_foot_held_off_the_floor_lands_there():
+    # No contacts given: the right foot swings 27 cm forward in 0.4 s and stays there 5 cm up
+    # for 4 s. That is a step to a new stance (the foot stands there, on the floor), not a
+    # foot left waiting at its old place nor hanging in the air.
+    n = 150
+    m = standing(n)
+    t = np.arange(n) / 30.0
+    m.poses[:, 2, 0] = -0.35 * np.clip((t - 0.5) / 0.4, 0.0, 1.0)  # right hip flexes
+    raw = _feet(m)
+    out = _feet(plant_feet(m))
+    assert out[-1, 1, 2] - raw[-1, 1, 2] == pytest.approx(0.0, abs=0.01)  # landed where it went
+    assert abs(out[-1, 1, 1] - out[-1, 0, 1]) < 0.005  # on the floor
+    moving = np.linalg.norm(np.diff(out[:, 1], axis=0), axis=-1) > 1e-3
+    runs = [b - a for a, b in _runs(moving)]
+    assert len(runs) == 1 and runs[0] >= 0.3 * 30 - 1  # one whole step
+    assert foot_pops(plant_feet(m)) == 0
