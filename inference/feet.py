@@ -3,8 +3,10 @@
 A planted foot holds one place and orientation on the floor; hips and knees are re-solved
 every frame so the pelvis can sway, shift weight or dip while the feet stay fixed. Contacts
 come from the generator (``Motion.contacts`` (T, 2): left, right) or, when it gives none, from
-the motion itself (a foot near the floor and barely moving is planted), so a generator that
-walks the root deliberately keeps its steps.
+the motion itself (a foot on the floor and barely moving is planted, and so is a foot held a
+little above it, still, for longer than a step), so a generator that walks the root
+deliberately keeps its steps. Both feet stand on one floor: a foot the motion holds a few
+centimetres above the other one for the whole take is brought down, never planted in the air.
 
 A step is a step or nothing: between two plants the foot lifts, travels and lands over at
 least MIN_STEP_SECONDS; a shorter lift or a move of a few centimetres is no step (the foot
@@ -14,6 +16,7 @@ foot jump, and the knee always bends forwards, never switching to its hyperexten
 """
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from ..motion.rotations import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat,
                                 quat_slerp, quat_to_matrix)
@@ -26,6 +29,7 @@ LEGS = (  # (hip, knee, ankle) of the left and the right leg
 )
 CONTACT_HEIGHT = 0.03  # m above the other ankle
 CONTACT_SPEED = 0.25  # m/s horizontal
+STAND_HEIGHT = 0.15  # m above the other ankle: a foot this low and still for longer than a step stands
 MIN_STEP_SECONDS = 0.3  # a step lifts, moves and places the foot over at least this
 MAX_STEP_SECONDS = 0.7  # and at most this (a longer lift waits on the floor first)
 MIN_STEP_DISTANCE = 0.04  # m: plants closer than this are one plant
@@ -66,25 +70,74 @@ def detect_contacts(ankles, fps):
     Low is within CONTACT_HEIGHT of the lower ankle in the same frame, not of one floor
     height for the whole take: a root height that drifts (mocap on a skeleton of other
     proportions, a crouch) must not lift both feet off the floor for seconds.
+
+    A foot off the floor for longer than MAX_STEP_SECONDS is planted too where it stays still
+    (:func:`standing`) up to STAND_HEIGHT above the other one: no step lasts that long, so it
+    is a standing foot the motion left hovering (a generator's pose a few centimetres off, a
+    pose frozen mid-step). Shorter lifts are left to be steps.
     """
     height = ankles[..., 1]
-    low = height <= height.min(axis=1, keepdims=True) + CONTACT_HEIGHT
+    above = height - height.min(axis=1, keepdims=True)
     step = np.zeros_like(height)
     if len(ankles) > 1:
         step[1:] = np.linalg.norm(np.diff(ankles[..., [0, 2]], axis=0), axis=-1) * fps
         step[0] = step[1]
-    return (low & (step < CONTACT_SPEED)).astype(np.float32)
+    contacts = (above <= CONTACT_HEIGHT) & (step < CONTACT_SPEED)
+    still = standing(ankles, above, fps)
+    longest = MAX_STEP_SECONDS * fps
+    # only in lifts too long to be a step, and a step's time away from the plants around them:
+    # the foot steps to its standing place and from it, and shorter lifts stay steps
+    margin = int(round(MIN_STEP_SECONDS * fps))
+    for leg in range(contacts.shape[1]):
+        for start, stop in segments(~contacts[:, leg]):
+            if stop - start > longest:
+                first = start + margin if start > 0 else 0
+                last = stop - margin if stop < len(contacts) else stop
+                contacts[first:last, leg] = still[first:last, leg]
+    return contacts.astype(np.float32)
 
 
-def plants(flags, ankles, rot, fps):
+def standing(ankles, above, fps):
+    """(T, 2) bool: frames of windows longer than MAX_STEP_SECONDS in which a foot stays within
+    MIN_STEP_DISTANCE of one place and at most STAND_HEIGHT above the other foot.
+
+    ankles : (T, 2, 3) world positions; above : (T, 2) height over the lower ankle, metres.
+    Spread over a window, not speed per frame: a slow real step moves the foot further than a
+    standing one ever drifts, however slowly it goes.
+    """
+    size = 2 * int(round(MAX_STEP_SECONDS * fps / 2)) + 1  # odd: centred windows
+    if len(ankles) < size:
+        return np.zeros(above.shape, bool)
+    xz = ankles[..., [0, 2]]
+    spread = np.hypot(*(maximum_filter1d(xz[..., k], size, axis=0) - minimum_filter1d(xz[..., k], size, axis=0)
+                        for k in range(2)))
+    still = (spread < MIN_STEP_DISTANCE) & (maximum_filter1d(above, size, axis=0) <= STAND_HEIGHT)
+    # every frame of a window that is still
+    return maximum_filter1d(still.astype(np.int8), size, axis=0) > 0
+
+
+def floor_height(contacts, ankles):
+    """The floor's ankle height, metres: the lower of the two feet's median heights over their
+    contacts (the foot that bears the weight stands on it); None when no foot has a contact.
+
+    contacts : (T, 2) bool; ankles : (T, 2, 3) world ankle positions. The floor is flat and one
+    for both feet: a foot planted at its own median height would stand in the air whenever the
+    motion holds it higher than the other one.
+    """
+    heights = [np.median(ankles[contacts[:, leg], leg, 1]) for leg in range(2) if contacts[:, leg].any()]
+    return float(min(heights)) if heights else None
+
+
+def plants(flags, ankles, rot, fps, floor=None):
     """Where one foot is planted, as [(start, stop, position (3,), orientation (3, 3)), ...].
 
     flags : (T,) contact flags of the foot; ankles (T, 3) and rot (T, 3, 3) its world ankle
-    positions and rotations. Lifts shorter than MIN_STEP_SECONDS are no step (the foot stays
-    down); plants closer than MIN_STEP_DISTANCE to the previous one are the same plant. Each
-    plant holds the median ankle position of its frames (height: the foot's median over all
-    its contacts, the floor being flat) and the heading of its middle frame, flat on the floor
-    (a foot that stands is not on its toes).
+    positions and rotations; floor : the ankle height of a planted foot, metres (default: the
+    foot's median over all its contacts; :func:`floor_height` for both feet). Lifts shorter
+    than MIN_STEP_SECONDS are no step (the foot stays down); plants closer than
+    MIN_STEP_DISTANCE to the previous one are the same plant. Each plant holds the median
+    ankle position of its frames at the floor's height and the heading of its middle frame,
+    flat on the floor (a foot that stands is not on its toes).
     """
     flags = np.asarray(flags) > 0.5
     n = len(flags)
@@ -98,10 +151,11 @@ def plants(flags, ankles, rot, fps):
             merged.append((start, stop))
     if not merged:
         return []
-    contact = np.zeros(n, bool)
-    for start, stop in merged:
-        contact[start:stop] = True
-    floor = float(np.median(ankles[contact, 1]))
+    if floor is None:
+        contact = np.zeros(n, bool)
+        for start, stop in merged:
+            contact[start:stop] = True
+        floor = float(np.median(ankles[contact, 1]))
     out = []
     for start, stop in merged:
         position = np.median(ankles[start:stop], axis=0)
@@ -177,12 +231,13 @@ def plant_feet(motion, contacts=None, skeleton=None):
     ankles = pos[:, [LEGS[0][2], LEGS[1][2]]]
     if contacts is None and motion.contacts is not None and motion.contacts.shape[1] == 2:
         contacts = motion.contacts
-    contacts = detect_contacts(ankles, motion.fps) if contacts is None else np.asarray(contacts) > 0.5
+    contacts = np.asarray(detect_contacts(ankles, motion.fps) if contacts is None else contacts) > 0.5
     targets = np.array(ankles, copy=True)
     orient = np.array(rot[:, [LEGS[0][2], LEGS[1][2]]], copy=True)
     solved = []
+    floor = floor_height(contacts, ankles)
     for leg in range(2):
-        plan = plants(contacts[:, leg], ankles[:, leg], orient[:, leg], motion.fps)
+        plan = plants(contacts[:, leg], ankles[:, leg], orient[:, leg], motion.fps, floor)
         if plan:
             targets[:, leg], orient[:, leg] = foot_targets(plan, n, motion.fps)
             solved.append(leg)

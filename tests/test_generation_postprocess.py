@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from talkrig.inference.activity import pause_weight
-from talkrig.inference.feet import plant_feet
+from talkrig.inference.feet import MAX_STEP_SECONDS, plant_feet, standing as still_feet
 from talkrig.inference.postprocess import calm_pauses, clamp_joint_limits, postprocess, smooth_jitter
 from talkrig.motion import Motion, neutral_skeleton
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import foot_sliding, joint_limit_violations
-from talkrig.motion.metrics.feet import foot_pops
+from talkrig.motion.metrics.feet import foot_pops, longest_lift
 from talkrig.motion.rotations import geodesic_distance
 
 
@@ -207,3 +207,57 @@ def test_real_mocap_legs_through_postprocess_never_pop(scott_motion, contacts):
     assert joint_limit_violations(out) == 0
     if contacts == "planted":
         assert np.ptp(_feet(out), axis=0).max() < 0.005
+
+
+def _leaning(n, drop, fps=30.0):
+    """A speaker whose pelvis rolls so the right ankle hangs ``drop`` metres above the left one
+    (a generator's pose held for the whole take), swaying a few millimetres."""
+    m = standing(n, fps)
+    m.poses[:, 0, 2] = np.arcsin(drop / 0.15)  # the ankles are 0.15 m apart
+    m.trans[:, 0] += 0.004 * np.sin(np.arange(n) / fps * 2.0)
+    return m
+
+
+@pytest.mark.parametrize("contacts", ["planted", "detected"])
+def test_a_foot_held_above_the_other_stands_on_the_floor(contacts):
+    # planted: a neural generator says both feet stand while its pose holds the right one
+    # 3.3 cm up; detected: no contacts and the right foot 4.5 cm up, still, for 10 s.
+    n = 300
+    m = _leaning(n, 0.033 if contacts == "planted" else 0.045)
+    m.contacts = np.ones((n, 2), np.float32) if contacts == "planted" else None
+    assert longest_lift(m) > 9.0
+    out = postprocess(m)
+    feet = _feet(out)
+    assert np.abs(feet[:, 1, 1] - feet[:, 0, 1]).max() < 0.005  # both ankles on one floor
+    assert longest_lift(out) < 0.1
+    assert foot_pops(out) == 0
+
+
+def test_real_mocap_feet_stay_where_the_speaker_stands(scott_motion):
+    # Where the real foot stands still (on the floor, or resting off it for over a step) the
+    # stage keeps it there, and its steps stay steps: no foot waits far from where it stands.
+    raw = _feet(scott_motion)
+    above = raw[..., 1] - raw[..., 1].min(axis=1, keepdims=True)
+    still = still_feet(raw, above, scott_motion.fps)
+    out = _feet(plant_feet(scott_motion))
+    off = np.linalg.norm((out - raw)[..., [0, 2]], axis=-1)[still]
+    assert np.percentile(off, 95) < 0.06  # metres
+    assert longest_lift(plant_feet(scott_motion)) <= MAX_STEP_SECONDS
+
+
+def test_a_step_onto_a_foot_held_off_the_floor_lands_there():
+    # No contacts given: the right foot swings 27 cm forward in 0.4 s and stays there 5 cm up
+    # for 4 s. That is a step to a new stance (the foot stands there, on the floor), not a
+    # foot left waiting at its old place nor hanging in the air.
+    n = 150
+    m = standing(n)
+    t = np.arange(n) / 30.0
+    m.poses[:, 2, 0] = -0.35 * np.clip((t - 0.5) / 0.4, 0.0, 1.0)  # right hip flexes
+    raw = _feet(m)
+    out = _feet(plant_feet(m))
+    assert out[-1, 1, 2] - raw[-1, 1, 2] == pytest.approx(0.0, abs=0.01)  # landed where it went
+    assert abs(out[-1, 1, 1] - out[-1, 0, 1]) < 0.005  # on the floor
+    moving = np.linalg.norm(np.diff(out[:, 1], axis=0), axis=-1) > 1e-3
+    runs = [b - a for a, b in _runs(moving)]
+    assert len(runs) == 1 and runs[0] >= 0.3 * 30 - 1  # one whole step
+    assert foot_pops(plant_feet(m)) == 0
