@@ -6,13 +6,13 @@ for it), posture, legs and pauses kept."""
 import numpy as np
 import pytest
 
-from talkrig.motion.metrics.kinematics import joint_positions, joint_speed
+from talkrig.motion.metrics.kinematics import jerk, joint_positions, joint_speed
 from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors, vectors_to_motion
 from talkrig.plugins.neural.liveliness import GROUPS, JERK, MAX_FINE_GAIN, MAX_GAIN, liven, speech_pace
 from talkrig.plugins.neural.smoothing import smooth_columns
 
 LAYOUT = PoseLayout(n_expressions=0)
-UPPER = LAYOUT.joint_columns(sorted({j for _, scaled, _, _ in GROUPS for j in scaled}))
+UPPER = LAYOUT.joint_columns(sorted({j for _, scaled, *_ in GROUPS for j in scaled}))
 ARMS = [name for name, *_ in GROUPS if name != "trunk"]
 
 
@@ -104,3 +104,39 @@ def test_never_slows_gestures_and_leaves_silence_and_strength_zero_alone(take):
         assert 1.0 < half[name] < full[name]
     _, capped = liven(shrunk(vectors, 0.05), LAYOUT, speaking, target)
     assert capped["right upper arm"] == MAX_GAIN
+
+
+def test_a_model_whose_arm_parts_jitter_apart_gets_no_jerkier_wrists_than_the_speaker(take):
+    """A model's shoulder and elbow jitter each on their own, where the speaker's work together
+    and partly cancel at the wrist: matched part by part, the parts' jerks add up at the wrist."""
+    vectors, speaking = take
+    small = shrunk(vectors, 0.35)
+    # Gestures shrunk, fine motion kept, the elbows' fine motion out of step with the shoulders'.
+    fine = vectors[:, UPPER] - smooth_columns(vectors, UPPER, 1.5)[:, UPPER]
+    small[:, UPPER] = smooth_columns(small, UPPER, 1.5)[:, UPPER] + fine
+    elbows = LAYOUT.joint_columns([18, 19])
+    elbow_fine = small[:, elbows] - smooth_columns(small, elbows, 1.5)[:, elbows]
+    small[:, elbows] += np.roll(elbow_fine, 9, axis=0) - elbow_fine
+
+    def wrist_jerk(v):
+        """(2,) mean jerk of the wrists in speech (m/s^3), the trunk held still."""
+        motion = vectors_to_motion(v, LAYOUT, 30.0)
+        motion.poses[:, [0, 3, 6, 9]] = 0.0
+        magnitude = np.linalg.norm(jerk(joint_positions(motion, [20, 21]), 30.0), axis=-1)
+        return magnitude[speaking[:-3] & speaking[3:]].mean(axis=0)
+
+    out, gains = liven(small, LAYOUT, speaking, speech_pace(vectors, LAYOUT, speaking))
+    assert all(gains[name] > 1.5 for name in ARMS if "hand" not in name), gains
+    assert np.all(wrist_jerk(out) < 1.1 * wrist_jerk(vectors)), wrist_jerk(out) / wrist_jerk(vectors)
+
+
+def test_gestures_shrunk_to_a_fifth_still_come_back(take):
+    """A model hedges most on the hands and, on speech far from its training data, on the whole
+    arm: gestures at a fifth of the speaker's size need gains near 5 to move at his pace."""
+    vectors, speaking = take
+    target = speech_pace(vectors, LAYOUT, speaking)
+    out, gains = liven(shrunk(vectors, 0.2), LAYOUT, speaking, target)
+    assert max(gains[name] for name in ARMS) > 4.5, gains
+    after = speech_pace(out, LAYOUT, speaking)
+    for name in ARMS:
+        assert after[name] == pytest.approx(target[name], rel=0.1)

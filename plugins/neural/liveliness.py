@@ -16,9 +16,14 @@ Speeds are of joint positions: twists that do not move a limb are not what the e
 trunk and upper arms are matched on the movement the eye sees (head, elbows; root-relative),
 the forearm and the hand on their own bend, with the joints above them held still: otherwise a
 model that swings the whole arm from the shoulder reaches the speaker's wrist speed with a stiff
-elbow and a still hand (half the speaker's elbow and wrist rotation). Gestures are never
-slowed down and their gain never exceeds ``MAX_GAIN``; the gains are the same over the whole
-take, so pauses stay as calm, relative to speech, as the model made them. numpy only.
+elbow and a still hand (half the speaker's elbow and wrist rotation). The forearm's fine motion,
+though, is matched on the wrist's jerk with the upper arm moving: the speaker's shoulder and
+elbow work together and their jerks partly cancel at the wrist, a model's add up (matched one
+by one, its wrists came out twice as jerky as his). Gestures are never
+slowed down and their gain never exceeds ``MAX_GAIN`` (a model's hands, which it hedges most,
+need about 4-5x on new speech; the cap stops a part it keeps still from being blown up); the
+gains are the same over the whole take, so pauses stay as calm, relative to speech, as the
+model made them. numpy only.
 """
 
 import numpy as np
@@ -30,7 +35,7 @@ from .smoothing import smooth_columns
 
 SLOW_SIGMA = 15.0  # frames at 30 fps: what is slower than this is posture, kept as it is
 FINE_SIGMA = 1.5  # frames at 30 fps: what is faster than this is fine motion
-MAX_GAIN = 4.0
+MAX_GAIN = 6.0
 MAX_FINE_GAIN = 2.0
 JERK = " jerk"  # suffix of the fine-motion targets in ``speech_pace``
 
@@ -40,24 +45,26 @@ def _side(side, hand):
     j = {name: JOINT_INDEX[f"{side}_{name}"] for name in ("collar", "shoulder", "elbow", "wrist",
                                                          "middle1")}
     trunk = (0, 3, 6, 9)
+    above_hand = trunk + (j["collar"], j["shoulder"], j["elbow"])
     return (
-        (f"{side} upper arm", (j["collar"], j["shoulder"]), (j["elbow"],), ()),
-        (f"{side} forearm", (j["elbow"],), (j["wrist"],), trunk + (j["collar"], j["shoulder"])),
-        (f"{side} hand", (j["wrist"],) + tuple(hand.tolist()), (j["middle1"],),
-         trunk + (j["collar"], j["shoulder"], j["elbow"])),
+        (f"{side} upper arm", (j["collar"], j["shoulder"]), (j["elbow"],), (), ()),
+        (f"{side} forearm", (j["elbow"],), (j["wrist"],), trunk + (j["collar"], j["shoulder"]), trunk),
+        (f"{side} hand", (j["wrist"],) + tuple(hand.tolist()), (j["middle1"],), above_hand, above_hand),
     )
 
 
 # (name, joints whose rotations are scaled, joints whose speed is matched, joints held still
-# while measuring); parents before children, as a part carries the parts below it.
-GROUPS = (("trunk", (3, 6, 9, 12, 15), (12, 15), ()),) + _side("left", LEFT_HAND) \
+# while measuring their speed, joints held still while measuring their jerk); parents before
+# children, as a part carries the parts below it.
+GROUPS = (("trunk", (3, 6, 9, 12, 15), (12, 15), (), ()),) + _side("left", LEFT_HAND) \
     + _side("right", RIGHT_HAND)
 
 
 def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
     """Mean speed (m/s; ``order`` 3: jerk, m/s^3) of ``group``'s watched joints over the frames
-    of speech (0 without)."""
-    _, _, watched, still = group
+    of speech (0 without), with the group's joints for that measure held still."""
+    _, _, watched, still_for_speed, still_for_jerk = group
+    still = still_for_speed if order == 1 else still_for_jerk
     speaking = np.asarray(speaking, bool)
     if len(speaking) <= order:
         return 0.0
