@@ -44,7 +44,7 @@ def take(seconds):
     layout = PoseLayout(n_expressions=0)
     vectors = looped(motion_to_vectors(load_motion(TAKE.with_suffix(".npz")), layout), n)
     speaking = looped(speech_activity(features_for(decode_audio(str(TAKE.with_suffix(".wav"))), FPS)), n)
-    upper = layout.joint_columns(sorted({j for _, scaled, _, _ in GROUPS for j in scaled}))
+    upper = layout.joint_columns(sorted({j for _, scaled, *_ in GROUPS for j in scaled}))
     slow = smooth_columns(vectors, upper, 15.0)
     small = vectors.copy()
     small[:, upper] = slow[:, upper] + SHRINK * (vectors[:, upper] - slow[:, upper])
