@@ -260,6 +260,10 @@ def on_job_event(scene_name, kind, payload, take=None):
         job.status = "waiting for the server..."
     elif kind == "status":
         _apply_status(job, payload)
+    elif kind == "done" and job.state == "CANCELLING":  # the cancel came after the download
+        job.state = "CANCELLED"
+        job.status = "cancelled (the server had finished; the take was not kept)"
+        notify("INFO", "talkrig: the job was cancelled; the server had finished, the take was not kept")
     elif kind == "done":
         for key, value in (take or {}).items():
             setattr(job, key, value)

@@ -24,6 +24,15 @@ def fail(settings, message):
     settings.status = "failed"
 
 
+def cancelled(settings, doing, detail=""):
+    """The job ended cancelled: nothing of it is loaded. detail : what became of its result."""
+    from .generate import notify
+
+    settings.state = "CANCELLED"
+    settings.status = f"cancelled ({detail})" if detail else "cancelled"
+    notify("INFO", f"talkrig: {doing} cancelled" + (f": {detail}" if detail else ""))
+
+
 def apply_event(settings, kind, payload, done, doing):
     """Apply one event of the job (main thread).
 
@@ -43,12 +52,13 @@ def apply_event(settings, kind, payload, done, doing):
         settings.status = "queued on the server"
     elif kind == "status":
         _apply_status(settings, payload, doing)
+    elif kind == "done" and settings.state == "CANCELLING":  # the cancel came after the download
+        saved = payload.get("path") or payload.get("folder")
+        cancelled(settings, doing, f"the server had finished; {saved} was saved but not loaded")
     elif kind == "done":
         done(payload)
     elif kind == "cancelled":
-        settings.state = "CANCELLED"
-        settings.status = "cancelled"
-        notify("INFO", f"talkrig: {doing} cancelled")
+        cancelled(settings, doing)
     elif kind == "error":
         error_kind, message = payload
         fail(settings, message)

@@ -197,15 +197,23 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
         job_id = client.submit(audio, options, filename=filename)
         emit("submitted", job_id)
         status = follow(client, job_id, emit, cancelled, poll_interval)
-        report_end(emit, job_id, status, lambda: client.result(job_id), "generate")
+        report_end(emit, job_id, status, lambda: client.result(job_id), "generate", cancelled)
 
     return run
 
 
-def report_end(emit, job_id, status, fetch, doing):
-    """Emit how a finished job ended: ("done", fetch()), ("cancelled", id) or an error."""
+def report_end(emit, job_id, status, fetch, doing, cancelled):
+    """Emit how a finished job ended: ("done", fetch()), ("cancelled", id) or an error.
+
+    A cancel that comes after the server finished still wins: nothing is downloaded, or (when
+    it comes during the download) ``fetch`` returns None and nothing is saved.
+    """
     if status["state"] == "done":
-        emit("done", fetch())
+        result = None if cancelled() else fetch()
+        if result is None:
+            emit("cancelled", job_id)
+        else:
+            emit("done", result)
     elif status["state"] == "cancelled":
         emit("cancelled", job_id)
     else:
@@ -272,10 +280,12 @@ def capture_video_job(connection, video, options, library, poll_interval=0.5):
 
         def fetch():
             info, archive = client.capture_result(job_id)
+            if cancelled():
+                return None
             return {"takes": unpack_takes(archive, library), "shots": info.get("shots", []),
                     "folder": str(library)}
 
-        report_end(emit, job_id, status, fetch, "capture the video")
+        report_end(emit, job_id, status, fetch, "capture the video", cancelled)
 
     return run
 
@@ -296,6 +306,8 @@ def render_job(connection, motion, options, out_path, audio=None, poll_interval=
             from pathlib import Path
 
             info, video = client.render_result(job_id)
+            if cancelled():
+                return None
             out = Path(out_path)
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp = out.with_name(f".{out.name}.partial")
@@ -304,7 +316,7 @@ def render_job(connection, motion, options, out_path, audio=None, poll_interval=
             return {"path": str(out), **{k: info.get(k) for k in ("n_frames", "fps", "size",
                                                                    "renderer")}}
 
-        report_end(emit, job_id, status, fetch, "render the take")
+        report_end(emit, job_id, status, fetch, "render the take", cancelled)
 
     return run
 

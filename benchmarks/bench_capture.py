@@ -8,7 +8,8 @@ The video is rendered at run time into --work (kept for reruns; never committed:
 non-commercial). Accuracy sits beside baselines that could fake it: the take's mean pose held
 still, the same take 10 s later (real motion, wrong moment), and the truth itself.
 Speed: frames captured per second of wall time, the whole capture (decode, landmarks, fit,
-writing), the landmark detection alone and the fit alone.
+writing), the landmark detection alone, the fit alone and shot detection's framing-motion step
+alone.
 """
 
 import argparse
@@ -47,9 +48,25 @@ def render(work, start, frames, size):
     return video, motion
 
 
+def framing_seconds(images):
+    """Seconds shot detection's framing-motion step (a thumbnail per frame, the zoom and pan
+    fitted between consecutive ones) takes on ``images``, median of 3."""
+    from talkrig.inference.capture.shots import framing_motion, thumbnail
+
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        thumbs = [thumbnail(rgb) for rgb in images]
+        for before, after in zip(thumbs[:-1], thumbs[1:]):
+            framing_motion(before, after)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def detect_and_fit(video, frames):
     """Seconds the landmark detector alone takes on ``frames`` decoded frames, seconds the fit
-    alone takes on what it found (median of 5), and the frame count."""
+    alone takes on what it found (median of 5), seconds of the framing-motion step, and the
+    frame count."""
     from talkrig.inference.capture.fit import fit_shot
     from talkrig.inference.capture.landmarks import Landmarks
     from talkrig.inference.capture.pipeline import default_detector
@@ -68,7 +85,7 @@ def detect_and_fit(video, frames):
         t = time.perf_counter()
         fit_shot(lm)
         fits.append(time.perf_counter() - t)
-    return seconds, statistics.median(fits), len(images)
+    return seconds, statistics.median(fits), framing_seconds(images), len(images)
 
 
 def main():
@@ -97,7 +114,7 @@ def main():
         result = capture_video(video, out, overwrite=True)
         walls.append(time.perf_counter() - t)
     captured = load_motion(result.takes[0])
-    detect_seconds, fit_seconds, detected = detect_and_fit(video, min(300, frames))
+    detect_seconds, fit_seconds, framing, detected = detect_and_fit(video, min(300, frames))
 
     full = load_motion(TAKE.with_suffix(".npz"))
     shift = int(SHIFT_SECONDS * 30)
@@ -113,10 +130,12 @@ def main():
     speed = {"frames": result.frames, "capture_s": statistics.median(walls),
              "capture_fps": result.frames / statistics.median(walls),
              "detector_fps": detected / detect_seconds,
-             "fit_ms_per_frame": 1000 * fit_seconds / detected}
+             "fit_ms_per_frame": 1000 * fit_seconds / detected,
+             "framing_ms_per_frame": 1000 * framing / detected}
     print(f"{video.name}: {result.frames} frames, capture {speed['capture_s']:.1f} s = "
           f"{speed['capture_fps']:.1f} fps (landmark detection alone {speed['detector_fps']:.1f} "
-          f"fps, the fit alone {speed['fit_ms_per_frame']:.2f} ms per frame)")
+          f"fps, the fit alone {speed['fit_ms_per_frame']:.2f} ms per frame, the framing motion "
+          f"{speed['framing_ms_per_frame']:.2f} ms per frame)")
     keys = ("elbow_deg", "elbow_correlation", "shoulder_deg", "shoulder_correlation",
             "wrist_order", "jaw_correlation", "largest_jump_m", "truth_largest_jump_m")
     print("| motion | " + " | ".join(keys) + " |")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from sheet_text import draw_words
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO = ROOT.parent / "shared" / "data" / "video_ccby" / "physicsworks.webm"
@@ -53,7 +54,7 @@ def draw_fit(image, points, names, seen_legs):
 def caption(image, text):
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, image.height - 22, image.width, image.height], fill=(0, 0, 0))
-    draw.text((6, image.height - 18), text, fill=(255, 255, 255))
+    draw_words(draw, (6, image.height - 18), text, fill=(255, 255, 255))
 
 
 def main():

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from sheet_text import draw_words
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO = ROOT.parent / "shared" / "data" / "video_ccby" / "physicsworks.webm"
@@ -30,7 +31,7 @@ def caption(tile, text):
     image = Image.fromarray(tile)
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, image.height - 16, image.width, image.height], fill=(0, 0, 0))
-    draw.text((4, image.height - 14), text, fill=(255, 255, 255))
+    draw_words(draw, (4, image.height - 14), text, fill=(255, 255, 255))
     return np.asarray(image)
 
 

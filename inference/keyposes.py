@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.keypose_file import KeyPoseError, entry_list, entry_words, read_json
-from ..motion.rotations import axis_angle_to_quat, quat_slerp, quat_to_axis_angle
+from ..motion.rotations import axis_angle_to_quat, quat_hemisphere, quat_slerp, quat_to_axis_angle
 from ..motion.skeleton import JOINT_INDEX
+from .postprocess import LIMITED
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,9 @@ def _apply(poses, fps, ins, first=0):
     weight[(t >= t0) & (t <= t1)] = 1.0
     target = _target(entry, t - t0)  # (k, J, 3)
     current = poses[lo - first:hi - first][:, entry.joints]
-    q = quat_slerp(axis_angle_to_quat(current), axis_angle_to_quat(target), weight[:, None])
+    # limited joints ramp on their side of a half turn, as seams do (windows.fade_offset)
+    q = quat_slerp(quat_hemisphere(axis_angle_to_quat(current)), quat_hemisphere(axis_angle_to_quat(target)),
+                   weight[:, None], shortest=~LIMITED[entry.joints])
     poses[lo - first:hi - first, entry.joints] = quat_to_axis_angle(q)
 
 

@@ -23,7 +23,7 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 from ..motion.container import frame_count
 from ..motion.resample import resample
 from ..motion.rotations import axis_angle_to_quat, quat_continuity, quat_normalize, quat_to_axis_angle
-from ..motion.skeleton import JOINT_INDEX as J
+from ..motion.skeleton import JOINT_INDEX as J, NUM_JOINTS
 from .feet import plant_feet
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ ANGLE_LIMITS = {
     "left_hip": 2.5, "right_hip": 2.5, "jaw": 0.5, "left_eye_smplhf": 0.6, "right_eye_smplhf": 0.6,
 }
 JAW_MIN_OPEN = -0.05  # the jaw does not close past its rest
+# (55,) True for the joints limited here: limits are read off rotation vectors (angle <= pi),
+# so blends of these joints keep to that side of a half turn (windows.fade_offset).
+LIMITED = np.isin(np.arange(NUM_JOINTS), list(HINGE_LIMITS) + [J[name] for name in ANGLE_LIMITS])
 
 SMOOTH_SIGMA = 0.045  # seconds: the smoothed reference signal
 SLOW, FAST = 0.4, 1.6  # rad/s: below SLOW fully smoothed, above FAST untouched

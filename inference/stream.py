@@ -29,7 +29,7 @@ import numpy as np
 
 from ..motion import Motion
 from ..motion.container import check_fps, frame_count
-from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_slerp, quat_to_axis_angle
+from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
 from .features import SAMPLE_RATE
 from .generators import GenerationRequest, check_options, describe_generator
 from .keyposes import apply_insertions, insertion_end, plan_insertions
@@ -37,7 +37,7 @@ from .postprocess import clamp_joint_limits
 from .registry import PluginError
 from .stream_features import StreamFeatures
 from .windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
-from .windows import Window, continuation, seam_weights
+from .windows import Window, continuation, fade_angle, fade_offset, seam_offset, seam_weights
 from .words import Word
 
 log = logging.getLogger(__name__)
@@ -199,13 +199,8 @@ class LiveStream:
         if not inside.any():
             self.fade = None
             return part
-        identity = np.zeros_like(offset)
-        identity[:, 0] = 1.0
-        n = part.n_frames
-        partial = quat_slerp(np.broadcast_to(identity, (n,) + offset.shape),
-                             np.broadcast_to(offset, (n,) + offset.shape), w[:, None])
         out = part.copy()
-        out.poses = quat_to_axis_angle(quat_multiply(partial, quats)).astype(np.float32)
+        out.poses = quat_to_axis_angle(fade_offset(offset, quats, w)).astype(np.float32)
         out.trans = out.trans + (w[:, None] * trans).astype(np.float32)
         e = min(len(expressions), out.n_expressions)
         out.expressions[:, :e] += (w[:, None] * expressions[:e]).astype(np.float32)
@@ -223,9 +218,8 @@ def _fade_from(tail, part, first, start):
     """The offset carrying ``part``'s first frame onto the continuation of ``tail`` and the
     number of frames to fade it over (longer for a large offset, as offline)."""
     target, trans_target = continuation(tail)
-    offset = quat_multiply(target, quat_conjugate(first))
-    angle = float(np.max(2.0 * np.arccos(np.clip(np.abs(offset[:, 0]), 0.0, 1.0))))
-    length = int(max(SEAM_FRAMES, np.ceil(1.5 * angle / MAX_FADE_STEP)))
+    offset = seam_offset(target, first)
+    length = int(max(SEAM_FRAMES, np.ceil(1.5 * fade_angle(offset) / MAX_FADE_STEP)))
     e = min(tail.n_expressions, part.n_expressions)
     expressions = np.zeros(part.n_expressions)
     expressions[:e] = tail.expressions[-1, :e] - part.expressions[0, :e]

@@ -5,7 +5,8 @@ already produced just before it (``Window.previous``, at most ``CONTEXT_SECONDS`
 private state between windows (``Window.state``). At each join the first k frames of the new
 window are blended toward the end of the previous one (DR²'s seam rule, k = 10): the rotation
 that would carry the window's first frame onto the previous motion's continuation is applied in
-full at the first frame and faded out by a smoothstep over k frames, per joint, by slerp. The
+full at the first frame and faded out by a smoothstep over k frames, per joint, by slerp (the
+short way; for a joint with limits the way below a half turn, so clamping never snaps). The
 window keeps its own movement and the join has no jump (an offset too large to hide in k frames
 is faded out over more). Progress is reported and cancellation checked between windows.
 """
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..motion import Motion
-from ..motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_multiply, quat_slerp,
+from ..motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_hemisphere, quat_multiply, quat_slerp,
                                 quat_to_axis_angle)
 from ..motion.skeleton import NUM_JOINTS
+from .postprocess import LIMITED
 from .registry import PluginError
 
 log = logging.getLogger(__name__)
@@ -131,10 +133,37 @@ def seam_weights(k):
     return 1.0 - u * u * (3.0 - 2.0 * u)
 
 
+def seam_offset(target, first):
+    """(55, 4) rotations carrying ``first`` onto ``target`` per joint, both taken with w >= 0
+    (the side of a half turn rotation vectors, and so the joint limits, are on)."""
+    return quat_multiply(quat_hemisphere(target), quat_conjugate(quat_hemisphere(first)))
+
+
+def fade_angle(offset):
+    """Largest angle, radians, that fading ``offset`` (55, 4) out turns a joint (fade_offset's way)."""
+    w = np.clip(offset[..., 0], -1.0, 1.0)
+    return float(np.max(2.0 * np.arccos(np.where(LIMITED, w, np.abs(w)))))
+
+
+def fade_offset(offset, quats, w):
+    """(n, 55, 4) ``quats`` (n, 55, 4) turned by the fraction w (n,) of ``offset`` (55, 4).
+
+    Free joints take the shortest arc. A joint with limits (postprocess.LIMITED) takes the arc
+    on which its rotation vector stays below a half turn: the shortest one can cross it, where
+    the vector flips to the opposite axis and clamping snaps a limb across (elbows near pi).
+    """
+    identity = np.zeros_like(offset)
+    identity[:, 0] = 1.0
+    n = len(w)
+    partial = quat_slerp(np.broadcast_to(identity, (n,) + offset.shape),
+                         np.broadcast_to(offset, (n,) + offset.shape), np.asarray(w)[:, None], shortest=~LIMITED)
+    return quat_multiply(partial, quats)
+
+
 def _blend_length(offset, quats, k):
     """At least k frames; longer when fading the offset out in k frames would move a joint
     faster than half the window's own fastest frame-to-frame step (large offsets only)."""
-    angle = float(np.max(2.0 * np.arccos(np.clip(np.abs(offset[..., 0]), 0.0, 1.0))))
+    angle = fade_angle(offset)
     n = quats.shape[0]
     if n < 2 or angle < 1e-6:
         return k
@@ -170,14 +199,10 @@ def blend_seam(previous, current, k=10, rotations_only=False):
     poses = current.poses.astype(np.float64)
     quats = axis_angle_to_quat(poses)
     target, trans_target = continuation(previous)
-    offset = quat_multiply(target, quat_conjugate(quats[0]))  # (55, 4)
+    offset = seam_offset(target, quats[0])  # (55, 4)
     k = _blend_length(offset, quats, k)
     w = seam_weights(k)  # (k,)
-    identity = np.zeros_like(offset)
-    identity[:, 0] = 1.0
-    partial = quat_slerp(np.broadcast_to(identity, (k,) + offset.shape),
-                         np.broadcast_to(offset, (k,) + offset.shape), w[:, None])
-    head = quat_multiply(partial, quats[:k])
+    head = fade_offset(offset, quats[:k], w)
     out = current.copy()
     out.poses[:k] = quat_to_axis_angle(head).astype(np.float32)
     if rotations_only:

@@ -29,8 +29,7 @@ def axis_angle_to_quat(aa):
 
 def quat_to_axis_angle(q):
     """(..., 4) quaternions -> (..., 3) rotation vectors with angle in [0, pi]."""
-    q = quat_normalize(q)
-    q = np.where(q[..., :1] < 0, -q, q)  # w >= 0 gives the shortest rotation
+    q = quat_hemisphere(quat_normalize(q))  # w >= 0 gives the shortest rotation
     xyz = q[..., 1:]
     s = np.linalg.norm(xyz, axis=-1, keepdims=True)
     angle = 2.0 * np.arctan2(s, q[..., :1])
@@ -196,10 +195,20 @@ def quat_continuity(q, axis=0):
     return np.moveaxis(q, 0, axis)
 
 
-def quat_slerp(q0, q1, t):
+def quat_hemisphere(q):
+    """``q`` with w >= 0: the sign :func:`quat_to_axis_angle` uses (angle in [0, pi])."""
+    q = np.asarray(q, dtype=np.float64)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def quat_slerp(q0, q1, t, shortest=True):
     """Spherical linear interpolation from q0 (t=0) to q1 (t=1), shortest arc.
 
     q0, q1: (..., 4); t broadcasts against their leading shape (e.g. (..., 1) or a scalar).
+    shortest : bool, or (...,) bools broadcasting against the leading shape. False keeps the
+        arc between the quaternions as given: between two with w >= 0 it never passes a half
+        turn, so the rotation vectors along it stay continuous (see :func:`quat_hemisphere`).
+        Exactly opposite quaternions (no such arc) take the shortest one.
     """
     q0 = quat_normalize(q0)
     q1 = quat_normalize(q1)
@@ -207,11 +216,12 @@ def quat_slerp(q0, q1, t):
     if t.ndim == q0.ndim - 1 or t.ndim == 0:
         t = t[..., None]
     dot = np.sum(q0 * q1, axis=-1, keepdims=True)
-    q1 = np.where(dot < 0, -q1, q1)
-    dot = np.abs(dot)
+    flip = (dot < 0) & (np.asarray(shortest, bool)[..., None] | (dot < -1.0 + 1e-9))
+    q1 = np.where(flip, -q1, q1)
+    dot = np.where(flip, -dot, dot)
     theta = np.arccos(np.clip(dot, -1.0, 1.0))
     sin_theta = np.sin(theta)
-    near = sin_theta < 1e-6
+    near = sin_theta < 1e-6  # (only ever the same quaternion: opposite ones were flipped)
     safe = np.where(near, 1.0, sin_theta)
     w0 = np.where(near, 1.0 - t, np.sin((1.0 - t) * theta) / safe)
     w1 = np.where(near, t, np.sin(t * theta) / safe)

@@ -4,6 +4,7 @@ speech, the bake checked key by key, one undo removing it, Cancel, and the error
 on. Timers are pumped by hand (the bpy module has no event loop)."""
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -50,6 +51,18 @@ def setup_take(bpy, settings, audio, transcript=None):
         settings.transcript_file = str(transcript)
     settings.seed = SEED
     settings.frame_start = FRAME_START
+
+
+def take_of_speech(bpy, avatar_glb, wav, path, seconds):
+    """(armature, scene settings) of a fresh scene set to generate from the first ``seconds``
+    of ``wav`` (written to ``path``), without speech recognition."""
+    arm = fresh_scene(bpy, avatar_glb)
+    samples, rate = sf.read(str(wav), dtype="float32")
+    sf.write(str(path), samples[: seconds * rate], rate, subtype="PCM_16")
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, path)
+    settings.speech = "none"
+    return arm, settings
 
 
 def add_jaw_and_face(bpy, arm):
@@ -279,6 +292,26 @@ def test_cancel_stops_the_server_job(addon, avatar_glb, scott2_wav, tmp_path):
         bpy.ops.talkrig.cancel()
 
 
+def test_cancel_after_the_server_finished_keeps_no_take(addon, avatar_glb, scott2_wav, tmp_path):
+    """Cancel pressed once the take is downloaded but not yet delivered to the scene: no take
+    file, no action, and the job says cancelled."""
+    bpy, module = addon
+    _, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "short_speech.wav", 2)
+    actions_before = len(bpy.data.actions)
+    runtime, key = module.addon.runtime, module.addon.generate.job_key(bpy.context.scene)
+
+    assert bpy.ops.talkrig.generate() == {"FINISHED"}
+    job = settings.job
+    deadline = time.monotonic() + 120
+    while runtime.task(key) is None or runtime.task(key).is_alive():  # downloaded, not delivered
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert bpy.ops.talkrig.cancel() == {"FINISHED"}
+    pump(bpy, module, job_done(bpy, module))
+    assert job.state == "CANCELLED" and "not kept" in job.status, (job.state, job.status)
+    assert len(bpy.data.actions) == actions_before and not job.result_file
+
+
 def test_generate_starts_the_local_server_when_none_answers(addon, avatar_glb, scott2_wav,
                                                             scott2_textgrid):
     """With "Start Local Server When Needed" on, a dead URL is no dead end: the add-on starts
@@ -382,13 +415,7 @@ def test_refresh_does_not_reach_another_machine_while_online_access_is_off(addon
 def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scott2_textgrid, tmp_path):
     """bpy.ops.talkrig.generate(wait=True): returns once the take is baked, or raises with why."""
     bpy, module = addon
-    arm = fresh_scene(bpy, avatar_glb)
-    samples, rate = sf.read(str(scott2_wav), dtype="float32")
-    clip = tmp_path / "twelve_seconds.wav"
-    sf.write(str(clip), samples[: 12 * rate], rate, subtype="PCM_16")
-    settings = bpy.context.scene.talkrig
-    setup_take(bpy, settings, clip)
-    settings.speech = "none"
+    arm, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "twelve_seconds.wav", 12)
     assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
     assert not module.addon.generate.job_running(bpy.context.scene)
     job = settings.job
@@ -405,6 +432,7 @@ def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scot
     assert not module.addon.generate.job_running(bpy.context.scene)
 
     long_wav = tmp_path / "long.wav"
+    samples, rate = sf.read(str(scott2_wav), dtype="float32")
     sf.write(str(long_wav), np.tile(samples, 5), rate, subtype="PCM_16")
     settings.audio_file = str(long_wav)
     with pytest.raises(RuntimeError, match="not ready within 0.5 s; the job was cancelled"):

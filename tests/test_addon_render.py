@@ -3,6 +3,7 @@ a take generated and baked on the CC0 avatar, rendered through the scene camera 
 skeleton renderer, and the video put in the sequencer above the take's sound."""
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,56 @@ def test_cancel_stops_the_server_render_and_loads_no_video(addon, avatar_glb, cl
     assert render.state == "DONE", render.error
     assert scene.sequence_editor.strips_all[render.strip].type == "MOVIE"
     assert [p.name for p in tmp_path.iterdir()] == ["photoreal.mp4"]
+
+
+def test_cancel_after_the_server_finished_loads_no_video(addon, avatar_glb, clip, tmp_path, capfd):
+    """Cancel pressed once the server has rendered the take: the video already saved but not yet
+    loaded stays out of the sequencer, and the render says it was cancelled."""
+    bpy, module = addon
+    generated_take(bpy, avatar_glb, clip)
+    scene = bpy.context.scene
+    add_camera(bpy, (0.0, -4.0, 1.2), (0.0, 0.0, 1.2))
+    render = scene.talkrig_render
+    render.output = str(tmp_path / "late.mp4")
+    strips = sorted(s.name for s in scene.sequence_editor.strips_all)
+    runtime, key = module.addon.runtime, f"render:{scene.name}"
+
+    assert bpy.ops.talkrig.render_photoreal() == {"FINISHED"}
+    deadline = time.monotonic() + 120
+    while runtime.task(key).is_alive():  # downloaded and saved; no event delivered yet
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert (tmp_path / "late.mp4").is_file()
+    capfd.readouterr()
+    assert bpy.ops.talkrig.cancel_render() == {"FINISHED"}
+    pump(bpy, module, lambda: not runtime.busy(key))
+    assert render.state == "CANCELLED" and not render.strip, (render.state, render.status)
+    assert sorted(s.name for s in scene.sequence_editor.strips_all) == strips
+    assert "late.mp4 was saved but not loaded" in render.status
+    assert "rendering cancelled" in capfd.readouterr().out
+
+
+def test_cancel_after_the_server_finished_downloads_nothing(addon, avatar_glb, clip, tmp_path):
+    """The render job's thread on the real server, Cancel pressed the moment the server is done
+    and before the video is fetched: it ends cancelled and writes no file."""
+    bpy, module = addon
+    generated_take(bpy, avatar_glb, clip)
+    add_camera(bpy, (0.0, -4.0, 1.2), (0.0, 0.0, 1.2))
+    motion, audio, options, _ = module.addon.render_photoreal.prepare(bpy.context)
+    server = Client(preferences(bpy).server_url, token=read_token(), timeout=10)
+    events = []
+
+    def emit(kind, payload=None):
+        events.append((kind, payload))
+
+    def cancelled():  # pressed once the server's job is done
+        ids = [payload for kind, payload in events if kind == "submitted"]
+        return bool(ids) and server.render_status(ids[0])["state"] == "done"
+
+    out = tmp_path / "never.mp4"
+    module.addon.worker.render_job(module.addon.preferences.connection(bpy.context), motion, options,
+                                   out, audio=audio, poll_interval=0.05)(emit, cancelled)
+    job_id = next(payload for kind, payload in events if kind == "submitted")
+    assert server.render_status(job_id)["state"] == "done"
+    assert [kind for kind, _ in events if kind in ("done", "cancelled", "error")] == ["cancelled"]
+    assert events[-1] == ("cancelled", job_id) and not list(tmp_path.iterdir())

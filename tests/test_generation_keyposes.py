@@ -130,3 +130,21 @@ def test_a_user_dictionary_file_round_trips(tmp_path):
     d = load_keyposes(str(path))
     entry = d.match("hi")
     assert entry.probability == 0.8 and entry.hold == 0.5 and entry.duration == 0.5
+
+
+def test_a_key_pose_near_a_half_turn_ramps_in_without_a_snap_once_limited():
+    """The elbow bent 2.4 rad, a key pose bending it 3.1 rad about an axis 106 degrees away: the
+    ramp's shortest arc would pass a half turn, where clamping folds the forearm back at once."""
+    from talkrig.inference.keyposes import Insertion, KeyPose, apply_insertions
+    from talkrig.inference.postprocess import clamp_joint_limits
+
+    still = Motion.rest(60, 30.0)
+    still.poses[:, 19] = (1.92, 1.44, 0.0)
+    entry = KeyPose(words=("ball",), joints=np.array([19]), frames=np.array([[[-2.48, 1.86, 0.0]]]),
+                    hold=0.5, ramp=0.4)
+    out = still.copy()
+    out.poses = apply_insertions(still.poses, 30.0, [Insertion("ball", 0.6, entry)])
+    hinge = clamp_joint_limits(out).poses[:, 19, 1]  # the right elbow's flexion
+    ends = clamp_joint_limits(Motion.concatenate([still[:1], out[30:31]])).poses[:, 19, 1]
+    assert geodesic_distance(out.poses[30, 19], entry.frames[0, 0]) < 1e-4  # held
+    assert np.abs(np.diff(hinge)).max() < abs(ends[1] - ends[0])  # no frame makes the whole change

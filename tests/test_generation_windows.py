@@ -6,6 +6,7 @@ import pytest
 
 from talkrig.inference.generators import GenerationRequest, Generator
 from talkrig.inference.pipeline import JobCancelled
+from talkrig.inference.postprocess import clamp_joint_limits
 from talkrig.inference.windows import CONTEXT_SECONDS, blend_seam, window_bounds
 from talkrig.motion import Motion
 from talkrig.motion.rotations import geodesic_distance
@@ -83,6 +84,20 @@ def test_unblended_windows_would_jump():
     small = blend_seam(nudged, a, 10, rotations_only=True)
     changed = np.flatnonzero(np.any(np.abs(small.poses - a.poses) > 1e-6, axis=(1, 2)))
     assert changed.tolist() == list(range(10))
+
+
+def test_a_seam_between_elbows_near_a_half_turn_does_not_snap_once_limited():
+    """Elbow 2.4 rad to 3.1 rad about axes 106 degrees apart: the shortest arc crosses a half
+    turn, where clamping to the elbow's range would fold the forearm back in one frame."""
+    still = Motion.rest(30, 30.0)
+    before, after = still.copy(), still.copy()
+    before.poses[:, 19] = (1.92, 1.44, 0.0)
+    after.poses[:, 19] = (-2.48, 1.86, 0.0)
+    seam = clamp_joint_limits(Motion.concatenate([before, blend_seam(before, after, 10)]))
+    hinge = seam.poses[:, 19, 1]  # the right elbow's flexion
+    ends = clamp_joint_limits(Motion.concatenate([before[:1], after[:1]])).poses[:, 19]
+    assert np.abs(np.diff(hinge)).max() <= 0.25 * abs(ends[1, 1] - ends[0, 1]) + 0.02
+    assert geodesic_distance(seam.poses[-1, 19], ends[1]) < 0.02  # and it arrives
 
 
 def test_initial_pose_is_where_the_motion_starts():

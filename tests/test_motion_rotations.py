@@ -185,3 +185,20 @@ def test_zero_rotation_is_identity_everywhere():
     np.testing.assert_allclose(R.axis_angle_to_quat(zero), [[1, 0, 0, 0]] * 2)
     np.testing.assert_allclose(R.matrix_to_axis_angle(np.eye(3)), np.zeros(3), atol=1e-15)
     np.testing.assert_allclose(R.matrix_to_euler(np.eye(3), "ZYX"), np.zeros(3), atol=1e-15)
+
+
+def test_slerp_can_keep_to_the_side_of_a_half_turn_its_ends_are_on():
+    """Rotation vectors 2.4 and 3.1 rad about axes 106 degrees apart: the shortest arc passes a
+    half turn (its vectors flip to the opposite axis); shortest=False keeps every vector's
+    component along the shared direction positive, the way the two ends have it."""
+    q0 = R.axis_angle_to_quat(np.array([1.92, 1.44, 0.0]))
+    q1 = R.axis_angle_to_quat(np.array([-2.48, 1.86, 0.0]))
+    t = np.linspace(0.0, 1.0, 50)[:, None]
+    short = R.quat_to_axis_angle(R.quat_slerp(q0, q1, t))
+    kept = R.quat_to_axis_angle(R.quat_slerp(q0, q1, t, shortest=False))
+    assert short[:, 1].min() < 0 and kept[:, 1].min() > 0
+    assert np.abs(np.diff(kept, axis=0)).max() < 0.3  # continuous
+    assert R.geodesic_distance(kept[-1], short[-1]) < ANGLE_TOL  # the same end
+    # per element: only the masked rows keep their side
+    both = R.quat_slerp(np.stack([q0, q0]), np.stack([q1, q1]), 0.5, shortest=np.array([True, False]))
+    assert np.allclose(both[0], R.quat_slerp(q0, q1, 0.5)) and np.allclose(both[1], R.quat_slerp(q0, q1, 0.5, False))

@@ -9,13 +9,14 @@ import pytest
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.generators import Generator, get_generator
 from talkrig.inference.pipeline import GenerateOptions, generate
+from talkrig.inference.postprocess import clamp_joint_limits
 from talkrig.inference.registry import PluginError
 from talkrig.inference.stream import LOOKAHEAD, LiveStream, can_stream
 from talkrig.motion import Motion
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import max_jump
 from talkrig.motion.metrics.kinematics import joint_positions
-from talkrig.motion.rotations import geodesic_distance
+from talkrig.motion.rotations import axis_angle_to_quat, geodesic_distance
 
 FPS = 30.0
 SECONDS = 8.0
@@ -98,3 +99,57 @@ def test_streaming_is_a_declared_capability():
 
     with pytest.raises(PluginError, match="cannot stream"):
         LiveStream(Offline())
+
+
+class NewPose(Generator):
+    """Holds one pose, then from its second plan on another one: every join is a fade."""
+
+    name = "new-pose"
+    streaming = True
+
+    def __init__(self, first, then):
+        self.poses = (first, then)
+
+    def generate_window(self, request, window):
+        motion = Motion.rest(window.n_frames, request.fps)
+        motion.poses[:] = self.poses[min(window.index, 1)]
+        return motion
+
+
+def bent_elbows(rng):
+    """Two (55, 3) poses with both elbows bent 2.4-3.1 rad, flexing (hinge component > 0),
+    whose shortest arc between them crosses a half turn."""
+    while True:
+        poses = np.zeros((2, 55, 3), np.float32)
+        for joint, sign in ((18, -1.0), (19, 1.0)):  # left, right elbow: flexion about -y, +y
+            axes = rng.normal(size=(2, 3))
+            axes[:, 1] = sign * np.abs(axes[:, 1])
+            poses[:, joint] = axes / np.linalg.norm(axes, axis=-1, keepdims=True) * rng.uniform(2.4, 3.1, (2, 1))
+        q = axis_angle_to_quat(poses[:, 18:20])
+        if np.sum(q[0] * q[1], axis=-1).min() < -0.1:
+            return poses
+
+
+def test_a_fade_between_poses_near_a_half_turn_moves_the_wrists_smoothly(voice):
+    """Elbows bent near pi: the shortest arc between two such poses can cross a half turn, where
+    the rotation vector flips and the joint limits snap the forearm across in one frame. The
+    fade moves the (limited) wrists a small part of the way each frame, never most of it."""
+    rng = np.random.default_rng(7)
+    audio = voice[: 7 * 16000]  # a fade of up to a full turn takes 5 s
+    mirror = np.array([1.0, -1.0, 1.0], np.float32)
+    across = np.zeros((2, 55, 3), np.float32)  # 2.4 rad to 3.1 rad about an axis 106 degrees away
+    across[:, 19] = [[1.92, 1.44, 0.0], [-2.48, 1.86, 0.0]]
+    across[:, 18] = across[:, 19] * mirror
+    for first, then in [across, bent_elbows(rng), bent_elbows(rng)]:
+        live = LiveStream(NewPose(first, then), fps=FPS)
+        parts = [live.feed(audio[i:i + CHUNK]) for i in range(0, len(audio), CHUNK)] + [live.finish()]
+        motion = Motion.concatenate([p.motion for p in parts if p is not None])
+        wrists = joint_positions(motion, WRISTS, world=False)
+        steps = np.linalg.norm(np.diff(wrists, axis=0), axis=-1).max(axis=0)  # (2,) metres
+        ends = Motion.rest(2, FPS)
+        ends.poses[:] = [first, then]
+        ends = joint_positions(clamp_joint_limits(ends), WRISTS, world=False)
+        implied = np.linalg.norm(ends[1] - ends[0], axis=-1)  # (2,) where the limits put them
+        assert np.all(steps <= 0.1 * implied + 0.005), (steps, implied)
+        # and the fade arrives: the last frames show the new pose within its limits
+        assert np.allclose(wrists[-1], ends[1], atol=0.01)
