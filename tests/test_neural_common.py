@@ -102,6 +102,18 @@ def test_train_command_reports_bad_input_in_one_line(tmp_path, capsys, args, mes
     assert message in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("value", ["0.5", "-1"])
+def test_a_weight_average_out_of_range_is_one_line_before_training(tmp_path, capsys, value):
+    from talkrig.cli import main
+
+    code = main(["train", "--backend", "ldm", "--data", str(take_folder(tmp_path)), "--set",
+                 f"ema={value}", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert "ldm setting 'ema'" in err and "sigma_rel must be in (0, 0.289)" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
 def test_takes_without_audio_are_motion_only_data(tmp_path, scott_motion):
     from talkrig.motion import save_motion
     from talkrig.plugins.neural.training.data import WindowSampler, load_dataset

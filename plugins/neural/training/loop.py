@@ -29,7 +29,7 @@ import torch
 
 from ....inference.pipeline import check_seed
 from ..modeldir import ModelError, write_metadata
-from .ema import WeightAverage
+from .ema import WeightAverage, gamma_of
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,11 @@ class BackendTrainer:
                 raise ModelError(f"{cls.name} setting '{key}' must be {what}, got {value!r}") from None
         if "seed" in config:
             config["seed"] = check_seed(config["seed"], f"{cls.name} setting 'seed'")
+        if config.get("ema"):  # checked before the data is read, not at the first step
+            try:
+                gamma_of(config["ema"])
+            except ValueError as exc:
+                raise ModelError(f"{cls.name} setting 'ema': {exc}") from None
         return config
 
     def tensor(self, key):
