@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..motion import Motion
-from ..motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_hemisphere, quat_multiply, quat_slerp,
-                                quat_to_axis_angle)
+from ..motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_hemisphere,
+                                quat_multiply, quat_slerp, quat_to_axis_angle)
 from ..motion.skeleton import NUM_JOINTS
 from .postprocess import LIMITED
 from .registry import PluginError
@@ -141,8 +141,7 @@ def seam_offset(target, first):
 
 def fade_angle(offset):
     """Largest angle, radians, that fading ``offset`` (55, 4) out turns a joint (fade_offset's way)."""
-    w = np.clip(offset[..., 0], -1.0, 1.0)
-    return float(np.max(2.0 * np.arccos(np.where(LIMITED, w, np.abs(w)))))
+    return float(np.max(quat_angle(offset, shortest=~LIMITED)))
 
 
 def fade_offset(offset, quats, w):

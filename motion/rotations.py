@@ -201,6 +201,13 @@ def quat_hemisphere(q):
     return np.where(q[..., :1] < 0, -q, q)
 
 
+def quat_angle(q, shortest=True):
+    """(...,) rotation angles, radians, of unit quaternions (..., 4): in [0, pi], the short way;
+    with ``shortest`` False (a bool or a (...,) mask) on the quaternion's own side, in [0, 2 pi]."""
+    w = np.clip(np.asarray(q, dtype=np.float64)[..., 0], -1.0, 1.0)
+    return 2.0 * np.arccos(np.where(shortest, np.abs(w), w))
+
+
 def quat_slerp(q0, q1, t, shortest=True):
     """Spherical linear interpolation from q0 (t=0) to q1 (t=1), shortest arc.
 

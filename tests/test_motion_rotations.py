@@ -202,3 +202,13 @@ def test_slerp_can_keep_to_the_side_of_a_half_turn_its_ends_are_on():
     # per element: only the masked rows keep their side
     both = R.quat_slerp(np.stack([q0, q0]), np.stack([q1, q1]), 0.5, shortest=np.array([True, False]))
     assert np.allclose(both[0], R.quat_slerp(q0, q1, 0.5)) and np.allclose(both[1], R.quat_slerp(q0, q1, 0.5, False))
+
+
+def test_quat_angle_reads_the_short_way_or_the_quaternion_own_side():
+    from talkrig.motion.rotations import axis_angle_to_quat, quat_angle
+
+    q = axis_angle_to_quat(np.array([[0.0, 0.0, 0.5], [0.0, 2.5, 0.0]]))
+    np.testing.assert_allclose(quat_angle(q), [0.5, 2.5])
+    np.testing.assert_allclose(quat_angle(-q), [0.5, 2.5])  # the same rotations
+    np.testing.assert_allclose(quat_angle(-q, shortest=False), [2 * np.pi - 0.5, 2 * np.pi - 2.5])
+    np.testing.assert_allclose(quat_angle(-q, shortest=np.array([True, False])), [0.5, 2 * np.pi - 2.5])

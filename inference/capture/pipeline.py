@@ -94,8 +94,7 @@ class CaptureResult:
     def longest_steady(self):
         """The longest shot that became a take and whose framing holds still (a ShotReport),
         or None."""
-        steady = [s for s in self.shots if s.take and not s.moving]
-        return max(steady, key=lambda s: s.end - s.start) if steady else None
+        return shot_cuts.longest_steady([s for s in self.shots if s.take])
 
 
 def default_detector(name="mediapipe"):

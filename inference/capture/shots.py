@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..activity import segments
+
 BINS = 8  # per colour channel
 CUT_DIFFERENCE = 0.30  # share of the histogram that changes at least
 CUT_CONTRAST = 4.0  # times the median change of the frames around
@@ -157,18 +159,12 @@ def merge_short_runs(flags, min_run):
     left too short to use; a lone run stays as it is."""
     flags = np.array(flags, dtype=bool)
     while True:
-        runs = _runs(flags)
+        runs = sorted(segments(flags) + segments(~flags))
         short = [r for r in runs if r[1] - r[0] < min_run]
         if not short or len(runs) == 1:
             return flags
         a, b = min(short, key=lambda r: r[1] - r[0])
         flags[a:b] = not flags[a]
-
-
-def _runs(flags):
-    """[(start, end)] of the runs of equal values in ``flags``."""
-    edges = [0] + [t for t in range(1, len(flags)) if flags[t] != flags[t - 1]] + [len(flags)]
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
 @dataclass
@@ -203,13 +199,14 @@ def find_shots(changes, motions, fps):
     shots = []
     for cut in split_shots(n, find_cuts(changes, fps)):
         flags = merge_short_runs(moving[cut.start:cut.end], min_run)
-        for a, b in _runs(flags):
+        for a, b in sorted(segments(flags) + segments(~flags)):
             shots.append(Shot(number=len(shots) + 1, start=cut.start + a, end=cut.start + b,
                               moving=bool(flags[a])))
     return shots
 
 
 def longest_steady(shots):
-    """The longest shot whose framing holds still, or None."""
+    """The longest of ``shots`` (Shot, or anything with start, end and moving) whose framing
+    holds still, or None."""
     steady = [s for s in shots if not s.moving]
-    return max(steady, key=lambda s: s.n_frames) if steady else None
+    return max(steady, key=lambda s: s.end - s.start) if steady else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...motion.rotations import axis_angle_to_quat, quat_multiply, quat_slerp
+from ...motion.rotations import axis_angle_to_quat, quat_angle, quat_multiply, quat_slerp
 from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose
 from .tracks import EASE_SMOOTH, EASE_STROKE, KeyTrack, Keys
 
@@ -83,7 +83,7 @@ def _elbow_path_bend(a, b, steps=9):
     """Largest elbow rotation (radians) on the shortest way from arm pose a to b, (J, 4) each."""
     path = quat_slerp(np.broadcast_to(a[2], (steps, 4)), np.broadcast_to(b[2], (steps, 4)),
                       np.linspace(0.0, 1.0, steps)[:, None])
-    return float(np.max(2.0 * np.arccos(np.clip(np.abs(path[:, 0]), 0.0, 1.0))))
+    return float(np.max(quat_angle(path)))
 
 
 class _Planner:

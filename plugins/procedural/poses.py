@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...motion.rotations import (axis_angle_to_quat, quat_multiply, quat_to_axis_angle,
-                                 quat_to_matrix)
+from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_multiply,
+                                 quat_to_axis_angle, quat_to_matrix)
 
 # Joint indices (SMPL-X order).
 PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD, JAW = 0, 3, 6, 9, 12, 15, 22
@@ -316,7 +316,7 @@ def plausible(arm_quats, side):
     above the shoulder, or raised to the chest or higher in front of the body with the palm
     turned to the listener (an oath, a stop sign; arms opened wide to the sides may show the
     palms). arm_quats : (J, 4) collar, shoulder, elbow, wrist, fingers."""
-    if 2.0 * np.arccos(min(1.0, abs(float(arm_quats[2][0])))) > PLAUSIBLE_ELBOW:
+    if quat_angle(arm_quats[2]) > PLAUSIBLE_ELBOW:
         return False
     height, out, palm = hand_placement(arm_quats, side)
     if height > -0.03:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
 from ...motion import Motion
-from ...motion.rotations import (axis_angle_to_quat, quat_conjugate, quat_multiply,
+from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
 from . import poses as P
 from .face import jaw_angle, mouth_direction, mouth_opening
@@ -171,7 +171,7 @@ def _limit_bend(q, joints, max_angle, planned):
     for k, j in enumerate(joints):
         ref = planned[:, k] * np.where(planned[:, k, :1] < 0, -1.0, 1.0)  # its short way round
         qj = q[:, j] * np.where(np.sum(q[:, j] * ref, axis=-1, keepdims=True) < 0, -1.0, 1.0)
-        angle = 2.0 * np.arccos(np.clip(qj[:, 0], -1.0, 1.0))  # 0 .. 2 pi on the planned side
+        angle = quat_angle(qj, shortest=False)  # 0 .. 2 pi on the planned side
         over = angle > max_angle
         if over.any():
             axis = qj[over, 1:] / np.maximum(np.linalg.norm(qj[over, 1:], axis=-1, keepdims=True), 1e-12)
@@ -187,7 +187,7 @@ def _arms(q, t, plan):
     for k, (side, joints) in enumerate((("left", P.L_SIDE), ("right", P.R_SIDE))):
         arm = plan.arms[side].sample(t)
         q[:, list(joints)] = arm
-        elbow = 2.0 * np.arccos(np.clip(np.abs(arm[:, 2, 0]), 0.0, 1.0))
+        elbow = quat_angle(arm[:, 2])
         activity[:, k] = REST_DRIFT + (1.0 - REST_DRIFT) * np.clip((elbow - 0.5) / 0.8, 0.0, 1.0)
     return activity
 
