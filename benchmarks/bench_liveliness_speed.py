@@ -31,7 +31,8 @@ def looped(values, n):
 
 
 def take(seconds):
-    """(vectors (T, D), speaking (T,), layout) of a ``seconds`` long take, gestures shrunk."""
+    """(vectors (T, D), the same with gestures shrunk, speaking (T,), layout) of a ``seconds``
+    long take."""
     from talkrig.inference.activity import speech_activity
     from talkrig.inference.audio import decode_audio
     from talkrig.inference.features import features_for
