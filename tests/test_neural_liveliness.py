@@ -8,7 +8,8 @@ import pytest
 
 from talkrig.motion.metrics.kinematics import jerk, joint_positions, joint_speed
 from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors, vectors_to_motion
-from talkrig.plugins.neural.liveliness import GROUPS, JERK, MAX_FINE_GAIN, MAX_GAIN, liven, speech_pace
+from talkrig.plugins.neural.liveliness import (FILTER_SPARED, GROUPS, JERK, MAX_FINE_GAIN, MAX_GAIN, liven,
+                                              speech_pace)
 from talkrig.plugins.neural.smoothing import smooth_columns
 
 LAYOUT = PoseLayout(n_expressions=0)
@@ -44,7 +45,7 @@ def test_shrunk_gestures_come_back_to_the_speakers_pace(take):
     assert set(target) == names | {name + JERK for name in names} and min(target.values()) > 0
     small = shrunk(vectors, 0.35)
     before = speech_pace(small, LAYOUT, speaking)
-    # The pelvis turns the head too and is not shrunk: the trunk loses less than the limbs.
+    # The pelvis and spine carry more posture than gesture: the trunk loses less than the limbs.
     assert before["trunk"] < target["trunk"]
     assert all(before[k] < 0.6 * target[k] for k in ARMS)
     out, gains = liven(small, LAYOUT, speaking, target)
@@ -140,3 +141,63 @@ def test_gestures_shrunk_to_a_fifth_still_come_back(take):
     after = speech_pace(out, LAYOUT, speaking)
     for name in ARMS:
         assert after[name] == pytest.approx(target[name], rel=0.1)
+
+
+def test_a_trunk_that_sways_only_from_the_hips_comes_back(take):
+    """A model may move its upper body through the pelvis alone, the spine, neck and head held
+    at their posture: the trunk's gain must reach the pelvis, or nothing moves faster."""
+    vectors, speaking = take
+    pelvis, spine = LAYOUT.joint_columns([0]), LAYOUT.joint_columns([3, 6, 9, 12, 15])
+    small = vectors.copy()
+    slow = smooth_columns(vectors, np.concatenate([pelvis, spine]), 15.0)
+    small[:, spine] = slow[:, spine]
+    small[:, pelvis] = slow[:, pelvis] + 0.3 * (vectors[:, pelvis] - slow[:, pelvis])
+    target = {name: value for name, value in speech_pace(small, LAYOUT, speaking).items()
+              if name.startswith("trunk")}
+    target["trunk"] *= 2.0
+    out, gains = liven(small, LAYOUT, speaking, target)
+    assert gains["trunk"] > 1.5, gains
+    assert speech_pace(out, LAYOUT, speaking)["trunk"] == pytest.approx(target["trunk"], rel=0.1)
+    assert np.abs(out[:, pelvis] - vectors[:, pelvis]).mean() < 0.7 * np.abs(small[:, pelvis] - vectors[:, pelvis]).mean()
+
+
+def test_an_arm_whose_gestures_tremble_is_not_left_jerkier_than_the_speaker(take):
+    """A model's arm gestures can carry a 3 Hz tremble the speaker's do not: with its fine motion
+    removed the part is still jerkier than his, so its gesture band is narrowed (smoothed) until
+    its jerk can come down to his, at his speed."""
+    vectors, speaking = take
+    target = speech_pace(vectors, LAYOUT, speaking)
+    small = shrunk(vectors, 0.35)
+    elbows = LAYOUT.joint_columns([18, 19])
+    tremble = 0.06 * np.sin(2.0 * np.pi * 3.0 * np.arange(len(small)) / 30.0)
+    small[:, elbows] += tremble[:, None]
+    out, gains = liven(small, LAYOUT, speaking, target)
+    after = speech_pace(out, LAYOUT, speaking)
+    for side in ("left", "right"):
+        name = f"{side} forearm"
+        assert after[name + JERK] < 1.15 * target[name + JERK], (after, target)
+        assert after[name] == pytest.approx(target[name], rel=0.2)
+
+
+def test_the_trunks_fine_motion_survives_the_pipelines_jitter_filter(scott_motion):
+    """The jitter filter smooths joints turning slower than it keeps, the trunk's among them: it
+    cuts the real speaker's spine, neck and head jerk to under half. A livened take asks the
+    pipeline to spare them (its fine motion is matched to the speaker's already); a take with
+    ``liveliness`` 0 or a backend without the scaling does not."""
+    from talkrig.inference.generators import get_generator
+    from talkrig.inference.postprocess import smooth_jitter
+
+    trunk = list(FILTER_SPARED)
+    real = scott_motion[:600]
+
+    def trunk_jerk(motion):
+        """Mean third difference of the trunk joints' rotation vectors (rad/frame^3)."""
+        return np.linalg.norm(np.diff(motion.poses[:, trunk], 3, axis=0), axis=-1).mean()
+
+    assert trunk_jerk(smooth_jitter(real)) < 0.6 * trunk_jerk(real)
+    a2g = get_generator("a2g")
+    spared = smooth_jitter(real, spare=a2g.jitter_spared({}))
+    np.testing.assert_array_equal(spared.poses[:, trunk], real.poses[:, trunk])
+    np.testing.assert_array_equal(spared.poses[:, [0, 20, 21]], smooth_jitter(real).poses[:, [0, 20, 21]])
+    assert a2g.jitter_spared({"liveliness": 0.0}) == ()
+    assert not hasattr(get_generator("procedural"), "jitter_spared")

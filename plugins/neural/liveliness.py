@@ -19,7 +19,9 @@ model that swings the whole arm from the shoulder reaches the speaker's wrist sp
 elbow and a still hand (half the speaker's elbow and wrist rotation). The forearm's fine motion,
 though, is matched on the wrist's jerk with the upper arm moving: the speaker's shoulder and
 elbow work together and their jerks partly cancel at the wrist, a model's add up (matched one
-by one, its wrists came out twice as jerky as his). Gestures are never
+by one, its wrists came out twice as jerky as his). An arm part still jerkier than his with
+its fine motion removed has a 2-4 Hz tremble in its gestures: its gesture band is narrowed
+(``ARM_EDGES``) until its jerk can come down to his. Gestures are never
 slowed down and their gain never exceeds ``MAX_GAIN`` (a model's hands, which it hedges most,
 need about 4-5x on new speech; the cap stops a part it keeps still from being blown up); the
 gains are the same over the whole take, so pauses stay as calm, relative to speech, as the
@@ -35,6 +37,9 @@ from .smoothing import smooth_columns
 
 SLOW_SIGMA = 15.0  # frames at 30 fps: what is slower than this is posture, kept as it is
 FINE_SIGMA = 1.5  # frames at 30 fps: what is faster than this is fine motion
+# frames at 30 fps: the gesture band's upper edge of an arm part, moved down one step at a time
+# while the part stays jerkier than the speaker's with its fine motion removed
+ARM_EDGES = (FINE_SIGMA, 2.25, 3.0, 4.5)
 MAX_GAIN = 6.0
 MAX_FINE_GAIN = 2.0
 JERK = " jerk"  # suffix of the fine-motion targets in ``speech_pace``
@@ -55,9 +60,16 @@ def _side(side, hand):
 
 # (name, joints whose rotations are scaled, joints whose speed is matched, joints held still
 # while measuring their speed, joints held still while measuring their jerk); parents before
-# children, as a part carries the parts below it.
-GROUPS = (("trunk", (3, 6, 9, 12, 15), (12, 15), (), ()),) + _side("left", LEFT_HAND) \
+# children, as a part carries the parts below it. The trunk includes the pelvis: a model may
+# sway its upper body from the hips alone, and its spine then moves only through the pelvis.
+GROUPS = (("trunk", (0, 3, 6, 9, 12, 15), (12, 15), (), ()),) + _side("left", LEFT_HAND) \
     + _side("right", RIGHT_HAND)
+ARMS = tuple(group[0] for group in GROUPS if group[0].endswith("arm"))
+# The spine, neck and head turn slower than the pipeline's jitter filter keeps
+# (``inference.postprocess.smooth_jitter``), so it would take out the fine motion matched here:
+# a livened take asks the pipeline to spare them (``NeuralGenerator.jitter_spared``). Not the
+# pelvis: spared too, it left dr2's whole take jerkier than the speaker's (1.19-1.39).
+FILTER_SPARED = (3, 6, 9, 12, 15)
 
 
 def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
@@ -105,6 +117,26 @@ def _matching_gain(pace_at, target, low, high):
     return float(np.clip(1.0 + (target - now) / per_gain, low, high))
 
 
+def _matched(out, columns, base, edge, group, target, fine_target, layout, speaking, fps, strength):
+    """(moved(gain, fine gain) -> vectors, gesture gain, fine gain or None) of one group with its
+    gesture band's upper edge at ``edge`` frames: the gesture gain matched on speed, then the
+    fine gain on jerk (0: the part is jerkier than the speaker's even without its fine motion)."""
+    smooth = smooth_columns(out, columns, edge)[:, columns]
+    band, fine = smooth - base, out[:, columns] - smooth
+
+    def moved(gain, fine_gain):
+        result = out.copy()
+        result[:, columns] = base + gain * band + fine_gain * fine
+        return result
+
+    def pace(gain, fine_gain, order=1):
+        return group_pace(moved(gain, fine_gain), layout, speaking, group, fps, order)
+
+    gain = _matching_gain(lambda g: pace(g, 0.0), target, 1.0, MAX_GAIN) or 1.0
+    gain = 1.0 + strength * (gain - 1.0)
+    return moved, gain, _matching_gain(lambda f: pace(gain, f, 3), fine_target, 0.0, MAX_FINE_GAIN)
+
+
 def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
     """(T, D) pose vectors with each group's gestures and fine motion scaled toward its
     ``targets`` pace, and {group: gesture gain, group + JERK: fine-motion gain} (1.0: unchanged).
@@ -125,20 +157,11 @@ def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
         if target <= 0.0 or fine_target <= 0.0 or len(columns) == 0:
             continue
         base = smooth_columns(out, columns, SLOW_SIGMA * scale)[:, columns]
-        smooth = smooth_columns(out, columns, FINE_SIGMA * scale)[:, columns]
-        band, fine = smooth - base, out[:, columns] - smooth
-
-        def moved(gain, fine_gain):
-            result = out.copy()
-            result[:, columns] = base + gain * band + fine_gain * fine
-            return result
-
-        def pace(gain, fine_gain, order=1):
-            return group_pace(moved(gain, fine_gain), layout, speaking, group, fps, order)
-
-        gain = _matching_gain(lambda g: pace(g, 0.0), target, 1.0, MAX_GAIN) or 1.0
-        gain = 1.0 + strength * (gain - 1.0)
-        fine_gain = _matching_gain(lambda f: pace(gain, f, 3), fine_target, 0.0, MAX_FINE_GAIN)
+        for edge in ARM_EDGES if name in ARMS else (FINE_SIGMA,):
+            moved, gain, fine_gain = _matched(out, columns, base, edge * scale, group, target,
+                                              fine_target, layout, speaking, fps, strength)
+            if fine_gain is None or fine_gain > 0.0:
+                break
         fine_gain = 1.0 if fine_gain is None else 1.0 + strength * (fine_gain - 1.0)
         gains[name], gains[name + JERK] = gain, fine_gain
         if gain != 1.0 or fine_gain != 1.0:
