@@ -133,7 +133,9 @@ def generate(audio, options=None, progress=None, cancelled=None):
     if calm > 0:  # weights at the generation rate, read at the motion's (the output) rate
         weight = pause_weight(speech_activity(features, words), gen_fps)
         pause = calm * np.interp(np.arange(motion.n_frames) / motion.fps, np.arange(len(weight)) / gen_fps, weight)
-    motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps), pause=pause)
+    spared = getattr(generator, "jitter_spared", None)
+    motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps), pause=pause,
+                         spare=tuple(spared(backend_options)) if callable(spared) else ())
     step("done", 1.0)
     log.info("generated %d frames at %g fps with %s (%d words, %d key poses)",
              motion.n_frames, fps, options.backend, len(words), len(insertions))

@@ -78,8 +78,12 @@ def clamp_joint_limits(motion):
     return out
 
 
-def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST):
-    """A copy with slow frame-to-frame wobble removed and fast movements kept sharp."""
+def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST, spare=()):
+    """A copy with slow frame-to-frame wobble removed and fast movements kept sharp.
+
+    spare : joints left exactly as they are (a generator that already matched their fine motion
+    to a real speaker's, see ``postprocess``).
+    """
     out = motion.copy()
     n = motion.n_frames
     frames_sigma = sigma * motion.fps
@@ -95,6 +99,7 @@ def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST):
     keep = np.clip((speed - slow) / (fast - slow), 0.0, 1.0)[..., None]
     blended = quat_normalize(keep * q + (1.0 - keep) * smooth)
     out.poses = quat_to_axis_angle(blended).astype(np.float32)
+    out.poses[:, list(spare)] = motion.poses[:, list(spare)]
     out.trans = _adaptive_vector(motion.trans, motion.fps, frames_sigma)
     return out
 
@@ -135,8 +140,11 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     return out
 
 
-def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=None, pause=None):
+def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=None, pause=None,
+                spare=()):
     """The full post-processing chain; returns a new Motion at ``fps`` (default: unchanged).
+
+    spare : joints the jitter filter leaves alone (the generator's ``jitter_spared``).
 
     pause : (T,) weights at the motion's own frame rate for :func:`calm_pauses`, or None.
 
@@ -147,7 +155,7 @@ def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=
     if limits:
         out = clamp_joint_limits(out)
     if smooth:
-        out = smooth_jitter(out)
+        out = smooth_jitter(out, spare=spare)
     if pause is not None:
         out = calm_pauses(out, pause)
     if fps is not None and float(fps) != out.fps:

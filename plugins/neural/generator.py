@@ -17,7 +17,7 @@ from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
-from .liveliness import liven
+from .liveliness import FILTER_SPARED, liven
 from .modeldir import METADATA, default_model_dir, load_model, train_hint
 from .textcode import text_frames
 
@@ -99,6 +99,16 @@ class NeuralGenerator(Generator):
             return codes[frames]
         rows = request.features_at(frames)
         return np.ascontiguousarray(getattr(request.features, kind)[rows], dtype=np.float32)
+
+    def jitter_spared(self, options):
+        """Joints the pipeline's jitter filter should leave alone for a take made with
+        ``options``: the trunk's, whose fine motion the liveliness scaling matches to the
+        training speaker's (``liveliness.FILTER_SPARED``); none with ``liveliness`` 0."""
+        liveliness = next((opt for opt in self.options if opt.name == "liveliness"), None)
+        if liveliness is None:
+            return ()
+        value = options.get("liveliness")
+        return FILTER_SPARED if float(liveliness.default if value is None else value) > 0.0 else ()
 
     def livened(self, model, request, motion):
         """``motion`` with its gestures scaled up to the training speaker's pace in speech
