@@ -9,6 +9,7 @@ from ...inference.words import Word
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
+TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".json": "json"}
 
 
@@ -68,7 +69,27 @@ def read_transcript_file(path):
         raise TranscriptError(path, f"cannot read the transcript ({exc.strerror or exc})") from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    if b"\x00" in data:  # audio, an archive, UTF-16 without its byte-order mark
+        raise TranscriptError(path, "is not a text file; a transcript is a script (.txt, .lab), "
+                                    "a TextGrid, SRT, WebVTT or JSON word list")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def transcript_text(value):
+    """(text, file name or None) for a transcript given either as a file's path or as the text.
+
+    One word that reads as a path (a folder separator, or a transcript file's extension) but
+    names no file is a mistyped file name: refused, not aligned as a one-word script.
+    """
+    if not value:
+        return value, None
+    if os.path.isfile(value):
+        return read_transcript_file(value), os.path.basename(value)
+    suffix = os.path.splitext(value)[1].lower()
+    if len(value.split()) == 1 and ("/" in value or os.sep in value or suffix in TRANSCRIPT_FILES):
+        problem = "is a folder, not a transcript file" if os.path.isdir(value) else "no such transcript file"
+        raise TranscriptError(value, problem)
+    return value, None
