@@ -63,9 +63,28 @@ def check_output(path, suffixes=None):
         raise OutputFileError(path, f"folder {folder} {reason}")
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputFileError(path, "the file is read-only")
-    try:  # permissions alone do not tell (root, read-only mounts, special file systems)
+    _try_writing_in(folder, path)
+    return path
+
+
+def check_output_folder(path):
+    """``path`` as a Path to a folder that exists (made now if need be) and can be written in;
+    OutputFileError otherwise. For commands that write many files (takes, models, batches)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputFileError(path, "is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(path, f"cannot make the folder: {exc.strerror or exc}") from None
+    _try_writing_in(path, path)
+    return path
+
+
+def _try_writing_in(folder, path):
+    """Permissions alone do not tell (root, read-only mounts, special file systems): try."""
+    try:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
         raise OutputFileError(path, f"cannot write in folder {folder}: {exc.strerror or exc}") from None
-    return path

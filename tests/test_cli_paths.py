@@ -150,3 +150,25 @@ def test_scripts_that_only_contain_slashes_or_dots_are_still_text(tmp_path, monk
     utf16 = tmp_path / "script.txt"
     utf16.write_text("so I think", encoding="utf-16")
     assert transcript_text(str(utf16)) == ("so I think", "script.txt")
+
+
+@pytest.mark.parametrize("case", ["a file", "unwritable"])
+def test_commands_that_fill_a_folder_refuse_one_they_cannot_before_any_work(case, speech, scott_npz,
+                                                                           tmp_path, capsys):
+    """Capturing a video or training takes minutes: a bad output folder is found first."""
+    if case == "a file":
+        folder, message = speech, "is a file, not a folder"
+    else:
+        folder, message = unwritable_folder(tmp_path) / "takes", "cannot"
+    video = scott_npz  # never opened: the folder is checked before the video is read
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text(f"audio\n{speech}\n")
+    commands = {
+        "capture": ["capture", video, "-o", folder],
+        "train": ["train", "--backend", "a2g", "--data", tmp_path / "nowhere", "-o", folder],
+        "train-renderer": ["train-renderer", "--video", video, "-o", folder],
+        "bake-batch": ["bake-batch", manifest, "--out", folder],
+    }
+    for name, argv in commands.items():
+        err = one_line_error(capsys, argv)
+        assert message in err and str(folder) in err, (name, err)
