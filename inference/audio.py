@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..motion.errors import TalkrigError
-from .audio_containers import AudioError, AudioFile, Promise, check_container, damaged, sniff
+from .audio_containers import (AudioError, AudioFile, Promise, check_container, damaged, sniff,
+                               unfinished_wav)
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,10 @@ def _decode_file(file, max_seconds, progress=None):
     libsndfile, then the audioread backends (ffmpeg, GStreamer) when libsndfile cannot read the
     file or comes up short; a result is accepted only if it holds the audio the file promises."""
     kind = sniff(file.head)
+    if kind == "wav" and (repaired := unfinished_wav(file)) is not file:
+        log.warning("%s: the wav header was never finished (it gives 0 bytes of audio); reading "
+                    "the audio that follows it to the end of the file", file.label)
+        file = repaired
     promise = check_container(kind, file)
     short = []  # results that fell short of the promise
     for read in (_read_soundfile, _read_audioread):
