@@ -2,6 +2,7 @@
 
 import os
 
+from ...motion.textfile import NOT_TEXT, decode_text
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
 from .subtitles import looks_like_srt, looks_like_vtt, read_srt, read_vtt
@@ -67,15 +68,10 @@ def read_transcript_file(path):
             data = fh.read()
     except OSError as exc:
         raise TranscriptError(path, f"cannot read the transcript ({exc.strerror or exc})") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data:  # audio, an archive, UTF-16 without its byte-order mark
-        raise TranscriptError(path, "is not a text file; a transcript is a script (.txt, .lab), "
-                                    "a TextGrid, SRT, WebVTT or JSON word list")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    text = decode_text(data)
+    if text is None:
+        raise TranscriptError(path, NOT_TEXT)
+    return text
 
 
 def transcript_text(value):
