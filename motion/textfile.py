@@ -9,9 +9,9 @@ NOT_TEXT = ("is not a text file; a transcript is a script (.txt, .lab), a TextGr
             "or JSON word list")
 
 
-def decode_text(data):
+def decode_text(data, latin1=True):
     """The text of a file's bytes, or None when they are not text (NUL bytes outside UTF-16:
-    audio, an archive).
+    audio, an archive; bytes that are not UTF-8 when ``latin1`` is False, as for JSON).
 
     UTF-16 with its byte-order mark, else UTF-8 (a byte-order mark dropped), else Latin-1.
     """
@@ -22,4 +22,4 @@ def decode_text(data):
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return data.decode("latin-1") if latin1 else None

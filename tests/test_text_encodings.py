@@ -1,7 +1,9 @@
-"""Transcript files in the encodings people's tools write, read the same by the command line and
-the Blender add-on: Praat's UTF-16 TextGrids, Latin-1 scripts, UTF-8 with a byte-order mark;
-and a file that is no text at all refused in one line rather than sent as garbage."""
+"""Text files in the encodings people's tools write, read the same by the command line and the
+Blender add-on: Praat's UTF-16 TextGrids, Latin-1 scripts, UTF-8 with a byte-order mark (as
+Notepad saves a key-pose dictionary); a file that is no text at all is refused in one line
+rather than sent as garbage."""
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -42,3 +44,13 @@ def test_every_encoding_reads_as_its_text(files, read):
 def test_a_file_that_is_not_text_is_refused(read, scott_wav):
     with pytest.raises(TalkrigError, match="is not a text file"):
         read(scott_wav)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_key_pose_dictionary_saved_with_a_byte_order_mark_is_read(encoding, tmp_path):
+    from talkrig.motion.keypose_file import read_json
+
+    bundled = Path(__file__).resolve().parents[1] / "inference" / "data" / "keyposes_default.json"
+    path = tmp_path / "poses.json"
+    path.write_text(bundled.read_text(encoding="utf-8"), encoding=encoding)
+    assert read_json(path) == read_json(bundled)
