@@ -100,9 +100,9 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
         long decode, and that exception propagates.
 
     wav, flac, ogg and mp3 are read with soundfile (any bit depth: 8/16/24/32-bit integer and
-    float); when it cannot read a file, librosa's audioread backends (ffmpeg, GStreamer) are
-    tried if installed, and their result is accepted only if it is as long as the file's header
-    says. Stereo is mixed down to mono (the channels' difference when their mean cancels: one
+    float); when it cannot read a file, librosa's audioread backends (ffmpeg, GStreamer), then
+    PyAV (its own FFmpeg: m4a, webm, a video's soundtrack) are tried if installed, and their
+    result is accepted only if it is as long as the file's header says. Stereo is mixed down to mono (the channels' difference when their mean cancels: one
     channel polarity-inverted) and any rate resampled to 16 kHz, block by block, so
     memory stays proportional to the 16 kHz result. Silence is valid audio. Loudness is *not*
     changed here (see :func:`normalize_loudness`, which the features apply), except that float
@@ -229,7 +229,7 @@ def _decode_file(file, max_seconds, progress=None):
         file = repaired
     promise = check_container(kind, file)
     short = []  # results that fell short of the promise
-    for read in (_read_soundfile, _read_audioread):
+    for read in (_read_soundfile, _read_audioread, _read_pyav):
         try:
             mix, declared = read(file, max_seconds, progress)
         except _Unreadable as failure:
@@ -247,11 +247,11 @@ def _decode_file(file, max_seconds, progress=None):
                                          "or convert it to wav or flac")
         raise damaged(file.label, kind, f"its header promises {promise.seconds:.2f} s of audio but "
                                         f"only {got:.2f} s could be decoded")
-    if kind in _SOUNDFILE_KINDS or (kind and _fallback_backends()):
+    if kind in _SOUNDFILE_KINDS or (kind and (_fallback_backends() or _pyav())):
         raise damaged(file.label, kind)
     if kind:
         raise AudioError(file.label, f"cannot decode {kind} audio here: install ffmpeg (for "
-                                     f"audioread) or convert the file to {FORMATS}")
+                                     f"audioread) or PyAV, or convert the file to {FORMATS}")
     raise AudioError(file.label, f"not an audio file (expected {FORMATS})")
 
 
@@ -331,6 +331,51 @@ def _read_audioread(file, max_seconds, progress=None):
     finally:
         if tmp:
             os.unlink(tmp)
+    return mix, declared
+
+
+def _pyav():
+    """The PyAV module when installed (the capture extra: a wheel with its own FFmpeg
+    decoders), else None."""
+    try:
+        import av
+    except ImportError:
+        return None
+    return av
+
+
+def _read_pyav(file, max_seconds, progress=None):
+    """(_Mixdown holding the whole file, declared seconds or None) via PyAV: AAC in m4a/mp4,
+    Opus in webm, a video's soundtrack; _Unreadable when PyAV is missing or cannot read it."""
+    import io
+
+    av = _pyav()
+    if av is None:
+        raise _Unreadable()
+    declared = None
+    try:
+        with av.open(file.path if file.path is not None else io.BytesIO(file.data)) as container:
+            if not container.streams.audio:
+                raise _Unreadable()
+            stream = container.streams.audio[0]
+            rate, channels = int(stream.rate), len(stream.layout.channels)
+            if stream.duration and stream.time_base:
+                declared = float(stream.duration * stream.time_base)
+            elif container.duration:
+                declared = container.duration / av.time_base
+            mix = _Mixdown(file.label, rate, channels, int((declared or 0) * rate), max_seconds,
+                           progress)
+            packed = av.AudioResampler(format="flt", layout=stream.layout, rate=rate)
+            for frame in container.decode(stream):
+                for out in packed.resample(frame):
+                    mix.add(out.to_ndarray().reshape(-1, channels))
+            for out in packed.resample(None):
+                mix.add(out.to_ndarray().reshape(-1, channels))
+    except (TalkrigError, _Unreadable):
+        raise
+    except Exception as exc:
+        log.debug("PyAV could not read %s: %s", file.label, exc)
+        raise _Unreadable(declared) from None
     return mix, declared
 
 
