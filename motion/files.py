@@ -1,4 +1,4 @@
-"""Load and save motion files by their extension (npz or BVH)."""
+"""Load and save motion files by their extension (npz or BVH), and check where any output goes."""
 
 import os
 import tempfile
