@@ -14,6 +14,10 @@ these options (e.g. its trained model's rate); the pipeline computes the feature
 and resamples the motion to the requested one. Without it, capabilities["fps"] (a fixed native
 rate) or else the requested rate is used.
 
+Optionally ``jitter_spared(options) -> tuple of joint indices``: joints whose fine motion the
+generator already made like a real speaker's, which the pipeline's jitter filter
+(:func:`.postprocess.smooth_jitter`) then leaves alone.
+
 A generator with capabilities["streaming"] can run live (:mod:`.stream`): its
 ``generate_window`` is called again and again on a request that grows with the audio
 (``request.streaming``), asked each time for the newest few frames, with the same window state.
