@@ -49,6 +49,7 @@ class BackendTrainer:
     name = ""
     input_kind = "mel"
     DEFAULTS = {}
+    epoch = 0  # epochs finished before the current one (set by ``fit``; for staged recipes)
 
     def __init__(self, dataset, config, stats):
         self.dataset = dataset
@@ -254,6 +255,7 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         while (epochs is None or run["epoch"] < epochs) and not run["stopped"]:
             if minutes is not None and time.monotonic() - start >= minutes * 60.0:
                 break
+            trainer.epoch = run["epoch"]
             losses = _epoch(trainer, optimizer, rng, per_epoch, config.get("clip", 1.0), average)
             run["steps"] += per_epoch
             run["epoch"] += 1
