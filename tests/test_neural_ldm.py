@@ -185,6 +185,7 @@ def test_kinetic_term_trains_the_denoiser_only(tmp_path):
 
 
 
+@pytest.mark.slow
 def test_two_stages_freeze_the_autoencoder_and_a_resume_keeps_the_stage(tmp_path, scott_motion):
     """With ``ae_epochs`` the autoencoder trains alone, then stays fixed while the denoiser
     learns on its latents, also across resumes; a stride-2 model samples at its own rate."""
