@@ -176,12 +176,12 @@ class LDMTrainer(BackendTrainer):
 
     def losses(self, batch, rng):
         if self.autoencoder_stage():
-            return self._result(self._autoencoder_terms(batch))
+            return self._result(self._autoencoder_terms(batch)[0])
         frozen = self.config.get("ae_epochs", 0) > 0
         with torch.no_grad() if frozen else contextlib.nullcontext():
             latents = self.model.autoencoder.encode(batch["poses"])
-        terms = {} if frozen else self._autoencoder_terms(batch, latents)
-        return self._result(dict(terms, **self._diffusion_terms(batch, latents.detach())))
+        terms, decoded = ({}, None) if frozen else self._autoencoder_terms(batch, latents)
+        return self._result(dict(terms, **self._diffusion_terms(batch, latents.detach(), decoded)))
 
     def _result(self, terms):
         """The weighted total and each term (detached) for the log."""
@@ -192,7 +192,8 @@ class LDMTrainer(BackendTrainer):
         return dict({"total": total}, **{k: v.detach() for k, v in terms.items()})
 
     def _autoencoder_terms(self, batch, latents=None):
-        """Reconstruction of the span and the moments of its latents."""
+        """Reconstruction of the span and the moments of its latents, and the joint positions
+        (B, T, J, 3) of the reconstruction."""
         c, ae = self.config, self.model.autoencoder
         latents = ae.encode(batch["poses"]) if latents is None else latents
         decoded, real = ae.decode(latents), self.motion_loss.target(batch["poses"])
@@ -204,11 +205,15 @@ class LDMTrainer(BackendTrainer):
             recon = recon + c["w_acceleration"] * (acceleration(pos) - acceleration(real["pos"])).abs().mean()
         flat = latents.flatten(0, 1)
         moments = (flat.mean(0) ** 2).mean() + ((flat.std(0) - 1.0) ** 2).mean()
-        return {"recon": recon, "moments": moments}
+        return {"recon": recon, "moments": moments}, pos
 
-    def _diffusion_terms(self, batch, z0):
+    def _diffusion_terms(self, batch, z0, decoded=None):
         """Noise-prediction, latent-velocity and kinetic terms of the denoiser on clean latents
-        ``z0`` (B, S, latent), no gradient into the autoencoder."""
+        ``z0`` (B, S, latent), no gradient into the autoencoder through the prediction.
+
+        decoded : the reconstruction's joint positions (B, T, J, 3) in joint training, the
+        kinetic term's target as the default recipe has always used it (its gradient reaches
+        the autoencoder too); None: decoded here from ``z0`` without gradient (frozen stage)."""
         c, ae = self.config, self.model.autoencoder
         ab = self.alpha_bars[batch["t"]].view(-1, 1, 1)
         noisy = ab.sqrt() * z0 + (1.0 - ab).sqrt() * batch["noise"]
@@ -232,8 +237,11 @@ class LDMTrainer(BackendTrainer):
             # rightly be the calm average); the decoder is frozen for it (it trains the
             # denoiser).
             pick = torch.argsort(ab.view(-1), descending=True)[:max(1, len(ab) // 4)]
-            with torch.no_grad():
-                _, true_pos = self.motion_loss.kinematics(ae.decode(z0[pick]))
+            if decoded is None:
+                with torch.no_grad():
+                    _, true_pos = self.motion_loss.kinematics(ae.decode(z0[pick]))
+            else:
+                true_pos = decoded[pick]
             _, pos = self.motion_loss.kinematics(
                 ae.decode((known * z0 + free * pred)[pick], frozen=True))
             terms["kinetic"] = kinetic_mismatch(pos, true_pos, weights=ab.view(-1)[pick])
