@@ -147,6 +147,16 @@ def test_a_setting_out_of_range_is_one_line_before_the_data_is_read(tmp_path, ca
     assert "reading takes" not in captured.out and not (tmp_path / "out").exists()
 
 
+def test_every_default_setting_is_within_its_range():
+    from talkrig.plugins.neural.training.backends import TRAINERS, trainer_class
+    from talkrig.plugins.vid2vid.train import DEFAULTS, make_config
+
+    for backend in TRAINERS:
+        cls = trainer_class(backend)
+        assert cls.make_config() == cls.DEFAULTS
+    assert make_config() == DEFAULTS
+
+
 @pytest.mark.parametrize("backend, settings", [
     ("a2g", ["window=4", "batch=1", "w_speed=0", "rho=0", "noise_frames=0", "code_frames=0"]),
     ("dr2", ["window=4", "sigma_min=0.3", "w_kinetic=0", "noise_frames=1", "lr=1e-9"]),

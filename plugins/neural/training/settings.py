@@ -8,8 +8,8 @@ One rule by name and kind serves every backend and the renderer's training:
 - ``p_*`` and ``*_prob``: probabilities, in [0, 1]; ``dropout`` in [0, 1);
 - ``lr``, ``*_lr``, ``clip`` and ``minutes``: > 0 (a rate, a gradient norm, a time budget);
 - ``window``: >= 4 frames (speed, acceleration and jerk in the losses; at 1 they are NaN);
-- other integers (sizes, counts, epochs): >= 1, except ``patience`` and ``gan_warmup``, where
-  0 turns the feature off;
+- other integers (sizes, counts, epochs): >= 1, except where 0 turns a feature off
+  (``patience``, ``gan_warmup``, and any whose default is 0);
 - every other number (loss weights ``w_*``, lengths in frames or ms, noise levels): >= 0;
 - ``seed``: the range numpy and torch take; ``ema``: the weight average's sigma_rel;
 - a pair ``X_min``, ``X_max``: the minimum not above the maximum.
@@ -74,8 +74,8 @@ def general_limit(key, default):
         return Limit(0.0, low_open=True)
     if key == "window":  # the losses' speed, acceleration and jerk need four frames
         return Limit(4)
-    if isinstance(default, int) and key not in ZERO_IS_OFF:
-        return Limit(1)
+    if isinstance(default, int):  # 0 where it turns a feature off, as a default of 0 does
+        return Limit(0 if default == 0 or key in ZERO_IS_OFF else 1)
     return Limit(0.0)
 
 
