@@ -20,8 +20,8 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from ..motion.rotations import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat,
                                 quat_slerp, quat_to_matrix)
+from ..motion.runs import true_runs
 from ..motion.skeleton import JOINT_INDEX, neutral_skeleton
-from .activity import segments
 
 LEGS = (  # (hip, knee, ankle) of the left and the right leg
     (JOINT_INDEX["left_hip"], JOINT_INDEX["left_knee"], JOINT_INDEX["left_ankle"]),
@@ -89,7 +89,7 @@ def detect_contacts(ankles, fps):
     # the foot steps to its standing place and from it, and shorter lifts stay steps
     margin = int(round(MIN_STEP_SECONDS * fps))
     for leg in range(contacts.shape[1]):
-        for start, stop in segments(~contacts[:, leg]):
+        for start, stop in true_runs(~contacts[:, leg]):
             if stop - start > longest:
                 first = start + margin if start > 0 else 0
                 last = stop - margin if stop < len(contacts) else stop
@@ -141,7 +141,7 @@ def plants(flags, ankles, rot, fps, floor=None):
     """
     flags = np.asarray(flags) > 0.5
     n = len(flags)
-    runs = segments(flags)
+    runs = true_runs(flags)
     gap = max(1, int(round(MIN_STEP_SECONDS * fps)))
     merged = []
     for start, stop in runs:  # a lift too short to be a step is no lift

@@ -20,6 +20,7 @@ import numpy as np
 
 from ...motion.container import Motion
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from ...motion.runs import true_runs
 from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
@@ -197,9 +198,7 @@ def _plant_feet(poses, trans, fps):
     offset = np.zeros((n, 2))
     count = np.zeros(n)
     for leg in range(2):
-        down = contacts[:, leg]
-        edges = np.diff(np.concatenate([[0], down.astype(np.int8), [0]]))
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for start, stop in true_runs(contacts[:, leg]):
             anchor = ankles[start, leg, [0, 2]]
             offset[start:stop] += anchor - ankles[start:stop, leg][:, [0, 2]]
             count[start:stop] += 1

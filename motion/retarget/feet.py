@@ -16,6 +16,7 @@ again (as an IK retargeter's foot planting does):
 
 import numpy as np
 
+from ..runs import true_runs
 from ..skeleton import JOINT_INDEX
 from .conventions import axis_angle_matrix
 
@@ -40,22 +41,16 @@ def detect_contacts(positions, fps):
             speed[0] = speed[1]
         height = positions[:, ankle, 1]
         planted = (speed < CONTACT_SPEED) & (height <= height.min() + CONTACT_LIFT)
-        for first, stop in _runs(planted):
+        for first, stop in true_runs(planted):
             out[first:stop, side] = stop - first >= MIN_FRAMES
     return out
-
-
-def _runs(flags):
-    """[(first, stop)] of runs of True."""
-    edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(np.int8), 0]))
-    return list(zip(edges[::2], edges[1::2]))
 
 
 def _hold(flags, fps):
     """(T,) weight of the planted target: 1 inside runs, easing to 0 outside them."""
     ramp = max(1, int(round(BLEND_SECONDS * fps)))
     dist = np.full(len(flags), np.inf)
-    for first, stop in _runs(flags):
+    for first, stop in true_runs(flags):
         frames = np.arange(len(flags))
         dist = np.minimum(dist, np.maximum(first - frames, frames - (stop - 1)).clip(min=0))
     u = np.clip(1.0 - dist / (ramp + 1), 0.0, 1.0)
@@ -202,7 +197,7 @@ def _lock(ankle, flags, fps):
     kept through the fade before and after it."""
     held = ankle.copy()
     ramp = max(1, int(round(BLEND_SECONDS * fps)))
-    for first, stop in _runs(flags):
+    for first, stop in true_runs(flags):
         held[max(0, first - ramp):stop] = ankle[first]
         held[stop:stop + ramp] = ankle[stop - 1]
     return _hold(flags, fps), held
