@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...motion.contacts import detect_contacts
 from ...motion.container import Motion
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.runs import true_runs
@@ -189,8 +190,6 @@ def _plant_feet(poses, trans, fps):
     """Hold planted feet still by moving the root, not the legs: where a foot is down (low and
     slow), the root's horizontal path is corrected so that foot stays where it touched down.
     Returns the new trans (T, 3) and the contacts (T, 2)."""
-    from ..feet import detect_contacts
-
     sk = neutral_skeleton()
     ankles = sk.forward_kinematics(poses, trans)[1][:, [J["left_ankle"], J["right_ankle"]]]
     contacts = detect_contacts(ankles, fps) > 0.5
