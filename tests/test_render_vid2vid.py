@@ -74,14 +74,15 @@ def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
 
 def test_a_renderer_stuck_on_the_reference_is_reported_and_keeps_its_last_weights(
         trained, tmp_path, caplog):
-    """A generator that cannot learn (rate 0) scores the same at every check: the run keeps
+    """A generator that cannot learn (rate 1e-30: a rate of 0 is refused, and a step this small
+    changes no float32 output) scores the same at every check: the run keeps
     the latest weights, not the first, and says in plain words it beat no still picture.
     Without a warm-up the discriminators train from the first step."""
     takes, video, _, _ = trained
     out = tmp_path / "stuck"
     with caplog.at_level("WARNING", logger="talkrig.plugins.vid2vid.train"):
         code, text = _train(video, takes, out, steps=4,
-                            extra=("--set", "lr=0", "--set", "gan_warmup=0"))
+                            extra=("--set", "lr=1e-30", "--set", "gan_warmup=0"))
     assert code == 0, text
     training = json.loads((out / "talkrig_model.json").read_text())["training"]
     assert training["best_step"] == 4
