@@ -2,7 +2,8 @@
 
 Each command module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args)``
 returning an exit code. Modules import heavy libraries inside ``run`` so ``talkrig --help``
-stays fast. A TalkrigError becomes one line on stderr and exit code 2, never a traceback.
+stays fast. A TalkrigError, or a file that cannot be read or written, becomes one line on
+stderr and exit code 2, never a traceback.
 """
 
 import argparse
@@ -64,6 +65,12 @@ def main(argv=None):
         return int(args._run(args) or 0)
     except TalkrigError as exc:
         print(f"talkrig {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a fault to see in full
+            raise
+        logging.getLogger(__name__).debug("file error", exc_info=True)
+        print(f"talkrig {args.command}: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"talkrig {args.command}: interrupted", file=sys.stderr)

@@ -22,6 +22,7 @@ import bpy
 
 from . import ROOT_PACKAGE, runtime
 from ..motion.errors import TalkrigError
+from ..motion.textfile import NOT_TEXT, decode_text
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,13 @@ def read_transcript(settings):
     if settings.transcript_source == "FILE" and settings.transcript_file.strip():
         path = Path(bpy.path.abspath(settings.transcript_file))
         try:
-            return path.read_text(encoding="utf-8", errors="replace").strip() or None
+            text = decode_text(path.read_bytes())
         except OSError as exc:
             raise TalkrigError(f"transcript file {path}: cannot be read "
                                f"({exc.strerror or exc})") from None
+        if text is None:
+            raise TalkrigError(f"transcript file {path} {NOT_TEXT}")
+        return text.strip() or None
     return None
 
 

@@ -87,16 +87,14 @@ def run(args):
 
     from ..exporters.batch import FAILED, SKIPPED, BatchSettings, Results, bake_each, write_summary
     from ..exporters.manifest import count_clips, iter_manifest, parse_shard
-    from ..motion.errors import TalkrigError
+    from ..motion.files import check_output_folder
     from .bake import parse_size
     from .generation_args import generation_options
 
     engine, info = _engine(args)
     shard = parse_shard(args.shard) if args.shard else None
     total = count_clips(args.manifest, default_format=args.format, shard=shard)
-    out_dir = Path(args.out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise TalkrigError(f"--out {out_dir} is a file, not a folder")
+    out_dir = check_output_folder(args.out)
     settings = BatchSettings(out_dir=out_dir, options=generation_options(args, seed=0),
                              avatar=args.avatar, bone_map=args.map, preview=args.preview,
                              preview_size=parse_size(args.preview_size),

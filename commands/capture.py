@@ -44,6 +44,7 @@ def run(args):
     from ..inference.capture.errors import CaptureError
     from ..inference.capture.pipeline import capture_video, default_detector
     from ..motion.errors import TalkrigError
+    from ..motion.files import check_output_folder
     from .generate import _ProgressBar
 
     if args.fps <= 0 or args.fps > 120:
@@ -60,7 +61,7 @@ def run(args):
     for video in args.videos:
         if not Path(video).is_file():
             raise CaptureError(video, "no such file")
-    out = Path(args.output)
+    out = check_output_folder(args.output)
     detector = default_detector()
     failed = 0
     try:

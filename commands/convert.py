@@ -31,14 +31,11 @@ def run(args):
 
     from ..motion import load_motion, resample, save_motion
     from ..motion.container import check_fps
-    from ..motion.errors import MotionFileError, TalkrigError
-    from ..motion.files import WRITABLE
+    from ..motion.errors import TalkrigError
+    from ..motion.files import WRITABLE, check_output
 
     # Check what needs no reading first, so a typo does not wait for a long file to load.
-    suffix = Path(args.output).suffix.lower()
-    if suffix not in WRITABLE:
-        raise MotionFileError(args.output, f"cannot write '{suffix}' files; talkrig writes "
-                                           f"{', '.join(WRITABLE)}")
+    suffix = check_output(args.output, WRITABLE).suffix.lower()
     if args.fps is not None:
         check_fps(args.fps, "--fps")
     to_bvh = suffix == ".bvh"

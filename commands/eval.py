@@ -84,7 +84,10 @@ def run(args):
     from ..inference.pipeline import check_seed
     from ..motion import load_motion
     from ..motion.errors import TalkrigError
+    from ..motion.files import check_output
 
+    if args.json and args.json != "-":
+        check_output(args.json)
     if not args.motions and not args.backend:
         raise TalkrigError("give motion files to score, or --backend NAME with --audio")
     if args.backend and not args.audio:

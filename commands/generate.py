@@ -35,13 +35,13 @@ def run(args):
     from ..inference.words import words_to_json
     from ..motion import save_motion
     from ..motion.errors import TalkrigError
+    from ..motion.files import WRITABLE, check_output
 
     from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
 
-    for path in filter(None, (args.output, args.mouth_cues)):
-        out_dir = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(out_dir):
-            raise TalkrigError(f"{path}: folder {out_dir} does not exist")
+    check_output(args.output, WRITABLE)
+    for path in filter(None, (args.mouth_cues, args.words_json)):
+        check_output(path)
     if args.mouth_cues and os.path.splitext(args.mouth_cues)[1].lower() not in CUE_FORMATS:
         raise TalkrigError(f"--mouth-cues {args.mouth_cues}: write the cues as .json or .tsv")
     if args.mouth_cues and args.face == "none":

@@ -59,13 +59,10 @@ def backend_name(args):
 
 def read_transcript(value):
     """(transcript text, speech options) for a --transcript value: a file's content or the text."""
-    import os
+    from ..plugins.transcript import transcript_text
 
-    if value and os.path.isfile(value):
-        from ..plugins.transcript import read_transcript_file
-
-        return read_transcript_file(value), {"transcript_name": os.path.basename(value)}
-    return value, {}
+    text, name = transcript_text(value)
+    return text, ({"transcript_name": name} if name else {})
 
 
 def generation_options(args, seed=None, backend=None, transcript=None):

@@ -55,7 +55,10 @@ def run(args):
     from ..inference.pipeline import check_seed
     from ..motion.container import check_fps
     from ..motion.errors import TalkrigError
+    from ..motion.files import WRITABLE, check_output
 
+    if args.out:  # before streaming: a performance is not lost to a bad file name
+        check_output(args.out, WRITABLE)
     if not 20 <= args.chunk_ms <= 100:
         raise TalkrigError(f"--chunk-ms must be from 20 to 100, got {args.chunk_ms}")
     options = parse_option_strings(args.option)

@@ -57,8 +57,10 @@ def run(args):
     from ..inference.render import load_renderer, render_motion
     from ..motion import load_motion
     from ..motion.errors import TalkrigError
+    from ..motion.files import check_output
     from .bake import StageBar
 
+    check_output(args.output)
     if not Path(args.motion).is_file():
         raise TalkrigError(f"{args.motion}: no such motion file")
     if args.audio and not Path(args.audio).is_file():

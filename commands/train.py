@@ -48,6 +48,7 @@ def run(args):
     from ..inference.options import parse_option_strings
     from ..inference.pipeline import check_seed
     from ..motion.errors import TalkrigError
+    from ..motion.files import check_output_folder
 
     try:
         import torch
@@ -75,7 +76,7 @@ def run(args):
         overrides["seed"] = check_seed(args.seed, "--seed")
     trainer = trainer_class(args.backend)
     config = trainer.make_config(overrides)
-    folder = args.output or default_model_dir(args.backend)
+    folder = check_output_folder(args.output or default_model_dir(args.backend))
     print(f"reading takes in {args.data} ...")
     dataset = load_dataset(args.data, trainer.input_kind_for(config), val_split=args.val_split)
     summary = dataset.summary()

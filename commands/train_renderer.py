@@ -78,8 +78,10 @@ def _takes(args):
 def run(args):
     from ..inference.options import parse_option_strings
     from ..motion.errors import TalkrigError
+    from ..motion.files import check_output_folder
 
     _check(args)
+    check_output_folder(args.output)
     try:
         import torch
     except ImportError:

@@ -36,21 +36,15 @@ def add_arguments(parser):
 
 def run(args):
     import json
-    import os
 
     from ..inference.audio import decode_audio
     from ..inference.options import parse_option_strings
     from ..inference.speech import find_words
     from ..inference.words import words_to_json
+    from .generation_args import read_transcript
 
     audio = decode_audio(args.audio, max_seconds=args.max_seconds)
-    options = {}
-    transcript = args.transcript
-    if transcript and os.path.isfile(transcript):
-        from ..plugins.transcript import read_transcript_file
-
-        options["transcript_name"] = os.path.basename(transcript)
-        transcript = read_transcript_file(transcript)
+    transcript, options = read_transcript(args.transcript)
     options.update(parse_option_strings(args.speech_option, "--speech-option"))
     if args.vosk_model:
         options["model"] = args.vosk_model

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..motion import load_motion, resample, save_motion
+from ..motion.files import check_output
 from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
 from .atomic import atomic_path
 from .errors import BakeError
@@ -108,8 +109,7 @@ def check_job(job):
                             f"{', '.join(OUTPUT_TYPES)}")
         if path is job.preview and suffix != ".mp4":
             raise BakeError(f"{path}: the preview is an .mp4 video")
-        if not path.parent.is_dir():
-            raise BakeError(f"{path}: folder {path.parent} does not exist")
+        check_output(path)
         if path.resolve() in seen:
             raise BakeError(f"{path} is named twice")
         seen.add(path.resolve())

@@ -239,14 +239,13 @@ def _store(result):
 
 def _clip_options(clip, settings):
     from ..inference.pipeline import GenerateOptions
+    from ..plugins.transcript import transcript_text
 
     template = settings.options or GenerateOptions()
-    transcript, speech_options = clip.transcript, dict(template.speech_options)
-    if transcript and Path(transcript).is_file():
-        from ..plugins.transcript import read_transcript_file
-
-        speech_options["transcript_name"] = Path(transcript).name
-        transcript = read_transcript_file(transcript)
+    speech_options = dict(template.speech_options)
+    transcript, name = transcript_text(clip.transcript)
+    if name:
+        speech_options["transcript_name"] = name
     return dataclasses.replace(
         template, seed=clip.seed, backend=clip.backend or template.backend,
         transcript=transcript if transcript else template.transcript,

@@ -11,6 +11,7 @@ Columns / keys (only ``audio`` is required)::
                 the run's --format is added; default: the audio file's name
     map         bone map: auto, a preset name or a .json file; default: the run's --map
 
+A CSV may be UTF-8, UTF-16 or Latin-1 and separated by ',', ';' or tabs, as spreadsheets save it.
 Relative paths are relative to the manifest's folder. A row with a bad value fails alone (its
 clip is reported as failed); a manifest that cannot be read at all, has unknown columns or
 names the same output twice raises ManifestError. Manifests are read as streams (a batch of
@@ -18,8 +19,10 @@ names the same output twice raises ManifestError. Manifests are read as streams 
 :func:`iter_manifest` yields its clips, all of them or one shard's.
 """
 
+import codecs
 import csv
 import functools
+import itertools
 import json
 import os
 import zlib
@@ -140,14 +143,34 @@ def _rows(path):
     else:
         raise ManifestError(f"{path}: a manifest is a .csv or .jsonl file, not '{suffix}'")
     try:
-        with path.open(encoding="utf-8-sig", newline="") as lines:
+        with path.open(encoding=_encoding(path), newline="") as lines:
             yield from read(path, lines)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ManifestError(f"{path}: cannot read it ({exc})") from None
 
 
+def _encoding(path):
+    """How the manifest is written: UTF-16 with its byte-order mark, UTF-8 (with or without one)
+    when every byte is, else Windows' Latin-1 (a CSV saved by Excel on Windows)."""
+    with path.open("rb") as fh:
+        if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return "utf-16"
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):  # streamed: manifests may be large
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "latin-1"
+    return "utf-8-sig"
+
+
 def _csv_rows(path, lines):
-    reader = csv.DictReader(lines)
+    first = lines.readline()
+    # Excel writes ';' where ',' is the decimal mark, and "Unicode text" with tabs.
+    delimiter = next((d for d in ",;\t" if d in first), ",")
+    reader = csv.DictReader(itertools.chain([first], lines), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     _check_columns(path, header)
     reader.fieldnames = header

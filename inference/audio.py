@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..motion.errors import TalkrigError
-from .audio_containers import AudioError, AudioFile, Promise, check_container, damaged, sniff
+from .audio_containers import (AudioError, AudioFile, Promise, check_container, damaged, sniff,
+                               unfinished_wav)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ MAX_SOURCE_RATE = 384000  # Hz: the highest rate recorders and audio interfaces 
 MAX_CHANNELS = 8
 MAX_SOURCE_SAMPLES = 192000 * 8 * 600  # rate x channels x seconds: ten minutes of 8 x 192 kHz
 MAX_PEAK = 32768.0  # float samples belong in -1..1; int16 values stored as float still pass
+# A mix-down this much quieter (in energy) than the first channel against the others: the
+# channels cancel, one of them wired or exported with its polarity inverted.
+CANCELLED = 100.0  # 20 dB
 _BLOCK = 1 << 16  # frames decoded, mixed down and resampled at a time
 
 # Loudness normalisation (see normalize_loudness).
@@ -96,9 +100,10 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
         long decode, and that exception propagates.
 
     wav, flac, ogg and mp3 are read with soundfile (any bit depth: 8/16/24/32-bit integer and
-    float); when it cannot read a file, librosa's audioread backends (ffmpeg, GStreamer) are
-    tried if installed, and their result is accepted only if it is as long as the file's header
-    says. Stereo is mixed down to mono and any rate resampled to 16 kHz, block by block, so
+    float); when it cannot read a file, librosa's audioread backends (ffmpeg, GStreamer), then
+    PyAV (its own FFmpeg: m4a, webm, a video's soundtrack) are tried if installed, and their
+    result is accepted only if it is as long as the file's header says. Stereo is mixed down to mono (the channels' difference when their mean cancels: one
+    channel polarity-inverted) and any rate resampled to 16 kHz, block by block, so
     memory stays proportional to the 16 kHz result. Silence is valid audio. Loudness is *not*
     changed here (see :func:`normalize_loudness`, which the features apply), except that float
     audio peaking above full scale is scaled down to it, with a warning.
@@ -218,9 +223,13 @@ def _decode_file(file, max_seconds, progress=None):
     libsndfile, then the audioread backends (ffmpeg, GStreamer) when libsndfile cannot read the
     file or comes up short; a result is accepted only if it holds the audio the file promises."""
     kind = sniff(file.head)
+    if kind == "wav" and (repaired := unfinished_wav(file)) is not file:
+        log.warning("%s: the wav header was never finished (it gives 0 bytes of audio); reading "
+                    "the audio that follows it to the end of the file", file.label)
+        file = repaired
     promise = check_container(kind, file)
     short = []  # results that fell short of the promise
-    for read in (_read_soundfile, _read_audioread):
+    for read in (_read_soundfile, _read_audioread, _read_pyav):
         try:
             mix, declared = read(file, max_seconds, progress)
         except _Unreadable as failure:
@@ -238,11 +247,11 @@ def _decode_file(file, max_seconds, progress=None):
                                          "or convert it to wav or flac")
         raise damaged(file.label, kind, f"its header promises {promise.seconds:.2f} s of audio but "
                                         f"only {got:.2f} s could be decoded")
-    if kind in _SOUNDFILE_KINDS or (kind and _fallback_backends()):
+    if kind in _SOUNDFILE_KINDS or (kind and (_fallback_backends() or _pyav())):
         raise damaged(file.label, kind)
     if kind:
         raise AudioError(file.label, f"cannot decode {kind} audio here: install ffmpeg (for "
-                                     f"audioread) or convert the file to {FORMATS}")
+                                     f"audioread) or PyAV, or convert the file to {FORMATS}")
     raise AudioError(file.label, f"not an audio file (expected {FORMATS})")
 
 
@@ -325,6 +334,51 @@ def _read_audioread(file, max_seconds, progress=None):
     return mix, declared
 
 
+def _pyav():
+    """The PyAV module when installed (the capture extra: a wheel with its own FFmpeg
+    decoders), else None."""
+    try:
+        import av
+    except ImportError:
+        return None
+    return av
+
+
+def _read_pyav(file, max_seconds, progress=None):
+    """(_Mixdown holding the whole file, declared seconds or None) via PyAV: AAC in m4a/mp4,
+    Opus in webm, a video's soundtrack; _Unreadable when PyAV is missing or cannot read it."""
+    import io
+
+    av = _pyav()
+    if av is None:
+        raise _Unreadable()
+    declared = None
+    try:
+        with av.open(file.path if file.path is not None else io.BytesIO(file.data)) as container:
+            if not container.streams.audio:
+                raise _Unreadable()
+            stream = container.streams.audio[0]
+            rate, channels = int(stream.rate), len(stream.layout.channels)
+            if stream.duration and stream.time_base:
+                declared = float(stream.duration * stream.time_base)
+            elif container.duration:
+                declared = container.duration / av.time_base
+            mix = _Mixdown(file.label, rate, channels, int((declared or 0) * rate), max_seconds,
+                           progress)
+            packed = av.AudioResampler(format="flt", layout=stream.layout, rate=rate)
+            for frame in container.decode(stream):
+                for out in packed.resample(frame):
+                    mix.add(out.to_ndarray().reshape(-1, channels))
+            for out in packed.resample(None):
+                mix.add(out.to_ndarray().reshape(-1, channels))
+    except (TalkrigError, _Unreadable):
+        raise
+    except Exception as exc:
+        log.debug("PyAV could not read %s: %s", file.label, exc)
+        raise _Unreadable(declared) from None
+    return mix, declared
+
+
 def _add_pcm16(mix, buffers, channels):
     """Feed interleaved 16-bit PCM buffers (of any length) to ``mix`` in blocks of whole frames."""
     frame_bytes = 2 * channels
@@ -353,6 +407,8 @@ class _Mixdown:
     stays proportional to the 16 kHz mono result whatever the source's rate and channel count.
     What the source declares (rate, channels, frames; 0 frames: unknown) is checked against the
     limits before the first block is decoded, and the frames that arrive are checked again.
+    Several channels are mixed two ways, their mean and the first against the others: when the
+    mean is 20 dB quieter, the channels cancel (one is polarity-inverted) and the other is kept.
     """
 
     def __init__(self, label, rate, channels, frames, max_seconds, progress=None):
@@ -363,10 +419,12 @@ class _Mixdown:
         self.peak = 0.0
         self.parts = []
         self.stream = None
+        mixes = 2 if self.channels > 1 else 1  # the mean; the first channel against the others
+        self.energy = np.zeros(mixes)
         if self.rate != SAMPLE_RATE:
             import soxr
 
-            self.stream = soxr.ResampleStream(self.rate, SAMPLE_RATE, 1, dtype="float32")
+            self.stream = soxr.ResampleStream(self.rate, SAMPLE_RATE, mixes, dtype="float32")
 
     @property
     def seconds(self):
@@ -389,9 +447,9 @@ class _Mixdown:
         if self.peak > MAX_PEAK:
             raise AudioError(self.label, f"the audio holds samples as large as {self.peak:.3g}, far "
                                          "outside -1..1 (a damaged float file?)")
-        mono = block.mean(axis=1) if self.channels > 1 else block[:, 0]
-        mono = np.ascontiguousarray(mono, dtype=np.float32)
-        self.parts.append(self.stream.resample_chunk(mono) if self.stream else mono.copy())
+        mixed = _mix_down(block)
+        self.energy += np.einsum("ij,ij->j", mixed, mixed, dtype=np.float64)
+        self.parts.append(self.stream.resample_chunk(mixed) if self.stream else mixed.copy())
         if self.progress is not None:
             self.progress(min(1.0, self.frames / self.declared) if self.declared > 0 else 0.0)
 
@@ -404,14 +462,30 @@ class _Mixdown:
             raise AudioError(self.label, "the file holds no audio samples")
         _check_length(self.label, self.frames / self.rate, self.max_seconds)
         if self.stream:
-            self.parts.append(self.stream.resample_chunk(np.zeros(0, np.float32), last=True))
-        mono = np.concatenate(self.parts)
+            self.parts.append(self.stream.resample_chunk(np.zeros((0, len(self.energy)), np.float32),
+                                                         last=True))
+        pick = 0
+        if len(self.energy) > 1 and self.energy[0] * CANCELLED < self.energy[1]:
+            log.warning("%s: the channels cancel out when mixed (one has its polarity inverted); "
+                        "using their difference", self.label)
+            pick = 1
+        mono = np.ascontiguousarray(np.concatenate(self.parts)[:, pick])
         if self.peak > 1.001:
             log.warning("%s: the audio peaks at %.3g times full scale (%+.1f dB); scaled down to "
                         "full scale", self.label, self.peak, 20 * np.log10(self.peak))
             mono *= np.float32(1.0 / self.peak)
         return DecodedAudio(mono, SAMPLE_RATE, name=self.label, source_rate=self.rate,
                             channels=self.channels)
+
+
+def _mix_down(block):
+    """(n, 1) of a mono block, or (n, 2) of a multichannel one: the channels' mean, and half the
+    first minus the others' mean (what is left when one channel is the others inverted)."""
+    if block.shape[1] == 1:
+        return np.ascontiguousarray(block, dtype=np.float32)
+    rest = block[:, 1:].mean(axis=1)
+    return np.ascontiguousarray(np.stack([block.mean(axis=1), 0.5 * (block[:, 0] - rest)], axis=1),
+                                dtype=np.float32)
 
 
 def _check_source(label, rate, channels, frames, max_seconds):

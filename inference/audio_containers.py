@@ -127,12 +127,41 @@ def check_container(kind, file):
     return None
 
 
+def unfinished_wav(file):
+    """``file`` with the sizes of its WAV header filled in when the recorder never wrote them
+    (a RIFF and data chunk of 0 bytes with audio after them: a recording that crashed or was
+    captured from a stream), so decoders read the audio that is there; else ``file`` itself.
+    Such a file is read into memory."""
+    if file.head[:4] != b"RIFF" or sniff(file.head) != "wav":
+        return file
+    if struct.unpack_from("<I", file.head, 4)[0] == file.size - 8:
+        return file  # a finished header: an empty data chunk is empty
+    for chunk, pos, length in _wav_chunks(file.head, "<"):
+        if chunk == b"data":
+            if length or file.size <= pos + 8:
+                return file
+            data = bytearray(file.content())
+            payload = len(data) - (pos + 8)
+            struct.pack_into("<I", data, 4, len(data) - 8)
+            struct.pack_into("<I", data, pos + 4, payload)
+            return AudioFile.from_bytes(bytes(data), file.label)
+    return file
+
+
+def _wav_chunks(head, order):
+    """(chunk id, offset, declared length) of each RIFF chunk whose header is in ``head``."""
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk, length = head[pos:pos + 4], struct.unpack_from(order + "I", head, pos + 4)[0]
+        yield chunk, pos, length
+        pos += 8 + length + (length & 1)
+
+
 def _check_wav(head, size, label):
     """Walk the RIFF chunks: a format chunk that makes sense, then a data chunk that is all there."""
     order = ">" if head[:4] == b"RIFX" else "<"
     pos, fmt = 12, None
-    while pos + 8 <= len(head):
-        chunk, length = head[pos:pos + 4], struct.unpack_from(order + "I", head, pos + 4)[0]
+    for chunk, pos, length in _wav_chunks(head, order):
         if chunk == b"fmt ":
             fmt = _wav_format(head[pos + 8:pos + 8 + length], order, label)
         elif chunk == b"data":

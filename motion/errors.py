@@ -18,6 +18,11 @@ class MotionFileError(TalkrigError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class OutputFileError(MotionFileError):
+    """A file to write that cannot be: a folder of that name, no such folder, no permission
+    (a MotionFileError too: most outputs are motion files)."""
+
+
 class MotionValueError(TalkrigError):
     """Motion data in memory has the wrong shape, type or values."""
 

@@ -1,8 +1,10 @@
-"""Load and save motion files by their extension (npz or BVH)."""
+"""Load and save motion files by their extension (npz or BVH), and check where any output goes."""
 
+import os
+import tempfile
 from pathlib import Path
 
-from .errors import MotionFileError
+from .errors import MotionFileError, OutputFileError
 
 READABLE = (".npz", ".bvh")
 WRITABLE = (".npz", ".bvh")
@@ -27,18 +29,62 @@ def load_motion(path):
 
 def save_motion(motion, path, **options):
     """Write a Motion to .npz (BEAT2 layout) or .bvh; options go to the BVH writer."""
-    path = Path(path)
+    path = check_output(path, WRITABLE)
     suffix = path.suffix.lower()
-    if suffix not in WRITABLE:
-        raise MotionFileError(path, f"cannot write '{suffix}' files; talkrig writes {', '.join(WRITABLE)}")
-    if not path.parent.exists():
-        raise MotionFileError(path, f"folder {path.parent} does not exist")
-    if suffix == ".npz":
-        from .npz import write_npz
+    try:
+        if suffix == ".npz":
+            from .npz import write_npz
 
-        write_npz(motion, path)
-    else:
-        from .bvh import write_bvh
+            write_npz(motion, path)
+        else:
+            from .bvh import write_bvh
 
-        write_bvh(motion, path, **options)
+            write_bvh(motion, path, **options)
+    except OSError as exc:
+        raise OutputFileError(path, f"cannot write: {exc.strerror or exc}") from None
     return path
+
+
+def check_output(path, suffixes=None):
+    """``path`` as a Path; OutputFileError unless a file (of one of ``suffixes``) can be written there.
+
+    Commands call it before any slow work, so a mistyped or unwritable output name is
+    reported at once instead of after the take is made (and lost).
+    """
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise OutputFileError(path, f"cannot write '{path.suffix}' files; talkrig writes "
+                                    f"{', '.join(suffixes)}")
+    if path.is_dir():
+        raise OutputFileError(path, "is a folder; give the name of a file to write")
+    folder = path.parent
+    if not folder.is_dir():
+        reason = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise OutputFileError(path, f"folder {folder} {reason}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputFileError(path, "the file is read-only")
+    _try_writing_in(folder, path)
+    return path
+
+
+def check_output_folder(path):
+    """``path`` as a Path to a folder that exists (made now if need be) and can be written in;
+    OutputFileError otherwise. For commands that write many files (takes, models, batches)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputFileError(path, "is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(path, f"cannot make the folder: {exc.strerror or exc}") from None
+    _try_writing_in(path, path)
+    return path
+
+
+def _try_writing_in(folder, path):
+    """Permissions alone do not tell (root, read-only mounts, special file systems): try."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise OutputFileError(path, f"cannot write in folder {folder}: {exc.strerror or exc}") from None

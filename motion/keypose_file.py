@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .errors import TalkrigError
+from .textfile import decode_text
 
 VERSION = 1
 
@@ -32,9 +33,10 @@ def read_json(path):
     if path.is_dir():
         raise KeyPoseError(f"{path}: is a folder, not a key-pose dictionary (.json)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise KeyPoseError(f"{path}: not a text file (a key-pose dictionary is JSON)") from None
+        text = decode_text(path.read_bytes(), latin1=False)  # Notepad's byte-order mark, UTF-16
+        if text is None:
+            raise KeyPoseError(f"{path}: not a text file (a key-pose dictionary is JSON)")
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise KeyPoseError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except RecursionError:

@@ -157,8 +157,10 @@ def motion_to_arrays(motion):
 
 
 def write_npz(motion, path):
-    """Write a Motion as a BEAT2-layout npz file."""
-    np.savez(path, **motion_to_arrays(motion))
+    """Write a Motion as a BEAT2-layout npz file under exactly ``path`` (numpy would add
+    ``.npz`` to a name such as ``take.NPZ``)."""
+    with open(path, "wb") as handle:
+        np.savez(handle, **motion_to_arrays(motion))
 
 
 def npz_bytes(motion):

@@ -104,9 +104,14 @@ def rigify_blend(tmp_path_factory):
 
 @pytest.fixture(params=["ffmpeg", "no ffmpeg"])
 def decoders(request, monkeypatch, tmp_path):
-    """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and without."""
+    """Runs a test twice: with a real ffmpeg on PATH (audioread's fallback decoder), and with
+    libsndfile alone (no ffmpeg, and PyAV's own decoders hidden too)."""
     from tools_on_path import ffmpeg_exe, only_these_tools
 
     tools = {"ffmpeg": ffmpeg_exe()} if request.param == "ffmpeg" else {}
     only_these_tools(monkeypatch, tmp_path / "bin", tools)
+    if request.param == "no ffmpeg":
+        import talkrig.inference.audio as audio
+
+        monkeypatch.setattr(audio, "_pyav", lambda: None)
     return request.param

@@ -210,3 +210,30 @@ def test_float_audio_above_full_scale_is_scaled_down_with_a_warning(gain, tmp_pa
     assert np.max(np.abs(audio.samples)) == pytest.approx(1.0, abs=1e-4)
     assert np.allclose(audio.samples, x / 0.4, atol=1e-3)
     assert f"hot.wav: the audio peaks at {gain * 0.4:.3g} times full scale" in caplog.text
+
+
+def test_pyav_decodes_what_libsndfile_cannot_without_ffmpeg(tmp_path, monkeypatch):
+    """With the capture extra installed, PyAV's own FFmpeg reads AAC in m4a, Opus in webm and a
+    video's soundtrack, with no ffmpeg program on the machine; a cut-off m4a is still refused."""
+    pytest.importorskip("av")
+    from tools_on_path import only_these_tools
+
+    made = {}
+    for name, args in {
+        "speech.m4a": ["-f", "lavfi", "-i", "sine=frequency=220:duration=2", "-c:a", "aac"],
+        "speech.webm": ["-f", "lavfi", "-i", "sine=frequency=220:duration=2", "-c:a", "libopus"],
+        "talk.mp4": ["-f", "lavfi", "-i", "testsrc=duration=2:size=64x64:rate=10", "-f", "lavfi",
+                     "-i", "sine=frequency=220:duration=2", "-c:v", "mpeg4", "-c:a", "aac"],
+    }.items():
+        made[name] = tmp_path / name
+        subprocess.run([ffmpeg_exe(), "-v", "error", *args, str(made[name])], check=True)
+    only_these_tools(monkeypatch, tmp_path / "bin", {})  # no ffmpeg from here on
+    for path in made.values():
+        audio = decode_audio(path)
+        assert audio.duration == pytest.approx(2.0, abs=0.1), path.name
+        assert np.abs(audio.samples).max() > 0.1
+    data = made["speech.m4a"].read_bytes()
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(data[:int(len(data) * 0.6)])
+    with pytest.raises(AudioError, match="cut.m4a: the mp4 file is damaged or truncated"):
+        decode_audio(cut)

@@ -73,3 +73,23 @@ def test_atomic_write_leaves_nothing_under_the_final_name_on_failure(tmp_path):
     assert target.read_bytes() == b"whole" and list(tmp_path.iterdir()) == [target]
     (tmp_path / ".take2.partial-123.glb").write_bytes(b"left by a killed run")
     assert remove_stale(tmp_path) == 1 and list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("encoding,delimiter", [
+    ("utf-8-sig", ","), ("utf-16", "\t"), ("latin-1", ";"), ("utf-8", ";"), ("cp1252", ",")],
+    ids=["excel utf-8", "excel unicode text", "excel europe", "semicolons", "excel windows"])
+def test_csv_as_spreadsheets_save_it(encoding, delimiter, tmp_path):
+    """Excel writes a byte-order mark, UTF-16 with tabs, Windows' Latin-1, and ';' where ','
+    is the decimal mark: the clips are the same."""
+    manifest = tmp_path / "clips.csv"
+    rows = [["audio", "transcript", "seed", "output"],
+            ["voix é 1.wav", "Café, s'il vous plaît", "3", "café.fbx"],
+            ["b.wav", "", "", ""]]
+    quote = (lambda v: f'"{v}"' if delimiter in v else v)
+    text = "\r\n".join(delimiter.join(quote(v) for v in row) for row in rows) + "\r\n"
+    manifest.write_bytes(text.encode(encoding))
+    first, second = read_manifest(manifest)
+    assert (first.error, second.error) == (None, None)
+    assert first.audio == str(tmp_path / "voix é 1.wav") and first.output == "café.fbx"
+    assert (first.transcript, first.seed) == ("Café, s'il vous plaît", 3)
+    assert (second.audio, second.output) == (str(tmp_path / "b.wav"), "b.glb")

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from cli_support import one_line_error, speech  # noqa: F401 (a fixture)
 
-from talkrig.cli import main
 from talkrig.inference.pipeline import MAX_SEED, check_seed
 from talkrig.motion import Motion, resample, save_motion
 from talkrig.motion.container import check_fps
@@ -11,22 +11,6 @@ from talkrig.motion.errors import MotionValueError, TalkrigError
 
 BAD_FPS = ["0", "-30", "nan", "inf", "1e9", "240.5"]
 BAD_SEEDS = ["-1", str(2**32), str(2**80)]
-
-
-def one_line_error(capsys, argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (argv, err)
-    return err.strip()
-
-
-@pytest.fixture
-def speech(tmp_path):
-    import soundfile as sf
-
-    path = tmp_path / "speech.wav"
-    sf.write(path, np.zeros(16000, np.float32), 16000)
-    return path
 
 
 def manifest(speech):

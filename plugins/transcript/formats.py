@@ -2,6 +2,7 @@
 
 import os
 
+from ...motion.textfile import NOT_TEXT, decode_text
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
 from .subtitles import looks_like_srt, looks_like_vtt, read_srt, read_vtt
@@ -9,6 +10,7 @@ from ...inference.words import Word
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
+TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".json": "json"}
 
 
@@ -66,9 +68,24 @@ def read_transcript_file(path):
             data = fh.read()
     except OSError as exc:
         raise TranscriptError(path, f"cannot read the transcript ({exc.strerror or exc})") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    text = decode_text(data)
+    if text is None:
+        raise TranscriptError(path, NOT_TEXT)
+    return text
+
+
+def transcript_text(value):
+    """(text, file name or None) for a transcript given either as a file's path or as the text.
+
+    One word that reads as a path (a folder separator, or a transcript file's extension) but
+    names no file is a mistyped file name: refused, not aligned as a one-word script.
+    """
+    if not value:
+        return value, None
+    if os.path.isfile(value):
+        return read_transcript_file(value), os.path.basename(value)
+    suffix = os.path.splitext(value)[1].lower()
+    if len(value.split()) == 1 and ("/" in value or os.sep in value or suffix in TRANSCRIPT_FILES):
+        problem = "is a folder, not a transcript file" if os.path.isdir(value) else "no such transcript file"
+        raise TranscriptError(value, problem)
+    return value, None
