@@ -54,7 +54,6 @@ def pump(bpy, module, until, timeout=120.0, interval=0.05):
         time.sleep(interval)
 
 
-@contextlib.contextmanager
 def cancel_when_server_done(status_of):
     """(events, emit, cancelled) to run a worker job's target in the test's thread: ``emit``
     records the events; ``cancelled()`` turns True once ``status_of(job id)`` says the submitted
@@ -71,6 +70,7 @@ def cancel_when_server_done(status_of):
     return events, emit, cancelled
 
 
+@contextlib.contextmanager
 def addon_with_server(root):
     """(bpy, the add-on's module) with a local server the add-on started on a free port; the
     server's token and data live in folders under ``root``."""
