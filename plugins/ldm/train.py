@@ -69,10 +69,12 @@ import contextlib
 import numpy as np
 import torch
 
-from ..neural.training.data import TrainingDataError, WindowSampler
+from ..neural.modeldir import ModelError
+from ..neural.training.data import WindowSampler
 from ..neural.training.export import export_graph, max_abs_difference
 from ..neural.training.loop import BackendTrainer
 from ..neural.training.losses import MotionLoss, kinetic_mismatch
+from ..neural.training.settings import Limit
 from .model import STRIDE, STRIDES, DecodeGraph, EncodeGraph, LatentDiffusion
 from .schedule import PREDICTIONS, STEPS, alpha_bars, clean_sample, v_target
 
@@ -118,6 +120,18 @@ class LDMTrainer(BackendTrainer):
         "ema": 0.0,  # weight average exported, its relative length (EDM2 sigma_rel; 0: off)
     }
 
+    LIMITS = {"stride": Limit(choices=STRIDES), "prediction": Limit(choices=PREDICTIONS)}
+
+    @classmethod
+    def make_config(cls, overrides=None):
+        """The general checks, then the window against the latent rate, before data is read."""
+        config = super().make_config(overrides)
+        stride, window = config["stride"], config["window"]
+        if window % stride or window < 2 * stride:
+            raise ModelError(f"ldm setting 'window' must be a multiple of the stride {stride}, "
+                             f">= {2 * stride}, got {window}")
+        return config
+
     @property
     def stride(self):
         return self.config.get("stride", STRIDE)  # checkpoints from before the setting: 4
@@ -127,18 +141,7 @@ class LDMTrainer(BackendTrainer):
         return self.epoch < self.config.get("ae_epochs", 0)
 
     def build(self):
-        c, stride = self.config, self.stride
-        if stride not in STRIDES:
-            raise TrainingDataError(f"ldm stride must be one of {', '.join(map(str, STRIDES))}, "
-                                    f"got {stride}")
-        if c["window"] % stride or c["window"] < 2 * stride:
-            raise TrainingDataError(f"ldm window must be a multiple of {stride} (at least "
-                                    f"{2 * stride}), got {c['window']}")
-        if c["prediction"] not in PREDICTIONS:
-            raise TrainingDataError(f"ldm prediction must be one of {', '.join(PREDICTIONS)}, "
-                                    f"got {c['prediction']!r}")
-        if c["context"] < 1:
-            raise TrainingDataError(f"ldm context must be at least 1, got {c['context']}")
+        c, stride = self.config, self.stride  # checked by make_config before the data is read
         before = c["context"] * stride
         self.sampler = WindowSampler(self.dataset, self.dataset.train, c["window"], before=before)
         self.val_sampler = self.validation_sampler(before=before, multiple=stride)
