@@ -41,7 +41,7 @@ def joint_figures(motion):
 def hand_figures(motion):
     """Per hand (left, right): strokes per second, mean hold (s), wrist reach p90 (m from its
     mean place, root-relative)."""
-    from talkrig.inference.activity import segments
+    from talkrig.motion.runs import true_runs
     from talkrig.motion.metrics import joint_positions
 
     wrists = joint_positions(motion, [20, 21])
@@ -50,7 +50,7 @@ def hand_figures(motion):
     for k in range(2):
         v = speed[:, k]
         peaks = np.flatnonzero((v[1:-1] > v[:-2]) & (v[1:-1] >= v[2:]) & (v[1:-1] > STROKE_SPEED))
-        holds = [b - a for a, b in segments(v < HOLD_SPEED) if b - a >= MIN_HOLD * motion.fps]
+        holds = [b - a for a, b in true_runs(v < HOLD_SPEED) if b - a >= MIN_HOLD * motion.fps]
         reach = np.linalg.norm(wrists[:, k] - wrists[:, k].mean(axis=0), axis=-1)
         out.append((len(peaks) / motion.duration, np.mean(holds) / motion.fps if holds else 0.0,
                     np.percentile(reach, 90)))

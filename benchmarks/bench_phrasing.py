@@ -85,7 +85,8 @@ def espeak_recordings(folder):
 
 
 def score(name, samples, truth, seeds, generator):
-    from talkrig.inference.activity import MIN_PAUSE, close_gaps, segments, speech_activity
+    from talkrig.inference.activity import MIN_PAUSE, close_gaps, speech_activity
+    from talkrig.motion.runs import true_runs
     from talkrig.inference.features import compute_features
     from talkrig.inference.generators import GenerationRequest, check_options
     from talkrig.motion.metrics.phrasing import longest_idle_speech
@@ -95,7 +96,7 @@ def score(name, samples, truth, seeds, generator):
     speaking = found if truth is None else truth[:features.n_frames]
     line = f"| {name} | {features.duration:.0f} s | {found.mean():.2f} |"
     if truth is not None:
-        pauses = [(a, b) for a, b in segments(~speaking) if b - a >= 0.5 * FPS]
+        pauses = [(a, b) for a, b in true_runs(~speaking) if b - a >= 0.5 * FPS]
         found_pause = np.mean([1.0 - found[a:b].mean() for a, b in pauses]) if pauses else float("nan")
         line += f" {found[speaking].mean():.2f} | {found_pause:.2f} |"
     else:

@@ -81,7 +81,6 @@ def run(args):
     from ..motion.files import check_output_folder
 
     _check(args)
-    check_output_folder(args.output)
     try:
         import torch
     except ImportError:
@@ -94,6 +93,7 @@ def run(args):
     if args.threads:
         torch.set_num_threads(args.threads)
     config = make_config(parse_option_strings(args.set, flag="--set"))
+    check_output_folder(args.output)  # after the settings: a bad one leaves no folder behind
     takes = _takes(args)
     size = (args.size, args.size)
     print(f"pairing {args.video} with the skeleton pass of {len(takes)} take(s) ...")

@@ -14,6 +14,8 @@ evaluation (motion speed in pauses against speech).
 
 import numpy as np
 
+from ..motion.runs import true_runs
+
 SPEECH_BAND = (250.0, 4000.0)  # Hz: where voices carry their energy
 NOISE_PERCENTILE = 10  # per band: the recording's noise floor
 QUIET_PERCENTILE, LOUD_PERCENTILE = 10, 70  # frame levels the threshold is placed between
@@ -58,7 +60,7 @@ def speech_activity(features, words=None):
         span = max(loud - quiet, MIN_START_DB / START_SHARE)
         start = excess > quiet + START_SHARE * span
         keep = excess > quiet + CONTINUE_SHARE * span
-        for a, b in segments(keep):
+        for a, b in true_runs(keep):
             if start[a:b].any():
                 active[a:b] = True
     for w in words or ():
@@ -88,7 +90,7 @@ def phrases(speaking, fps, min_pause=MIN_PAUSE):
     """(P, 2) start, end seconds of phrases: speech runs joined across pauses under
     ``min_pause`` seconds."""
     joined = close_gaps(np.asarray(speaking, bool), round(min_pause * fps))
-    return np.array([(a / fps, b / fps) for a, b in segments(joined)], dtype=np.float64).reshape(-1, 2)
+    return np.array([(a / fps, b / fps) for a, b in true_runs(joined)], dtype=np.float64).reshape(-1, 2)
 
 
 def pause_weight(speaking, fps, min_pause=MIN_PAUSE, ramp=0.3):
@@ -101,7 +103,7 @@ def pause_weight(speaking, fps, min_pause=MIN_PAUSE, ramp=0.3):
     n = len(speaking)
     weight = np.zeros(n)
     r = max(1.0, ramp * fps)
-    for a, b in segments(~speaking):
+    for a, b in true_runs(~speaking):
         if b - a < min_pause * fps:
             continue
         k = np.arange(a, b)
@@ -113,19 +115,10 @@ def pause_weight(speaking, fps, min_pause=MIN_PAUSE, ramp=0.3):
     return weight
 
 
-def segments(mask):
-    """[(start, stop), ...] of the True runs of a boolean array."""
-    mask = np.asarray(mask, bool)
-    if len(mask) == 0:
-        return []
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
-
-
 def close_gaps(mask, max_gap):
     """A copy with False runs of at most ``max_gap`` frames between True runs set True."""
     mask = np.array(mask, bool, copy=True)
-    for start, stop in segments(~mask):
+    for start, stop in true_runs(~mask):
         if start > 0 and stop < len(mask) and stop - start <= max_gap:
             mask[start:stop] = True
     return mask
@@ -134,7 +127,7 @@ def close_gaps(mask, max_gap):
 def drop_short(mask, min_len):
     """A copy with True runs shorter than ``min_len`` frames set False."""
     mask = np.array(mask, bool, copy=True)
-    for start, stop in segments(mask):
+    for start, stop in true_runs(mask):
         if stop - start < min_len:
             mask[start:stop] = False
     return mask

@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import MotionValueError
 from .facecurves import MOUTH_SHAPE_CURVES, MOUTH_SHAPES
+from .runs import label_runs
 
 NEVER_FOLDED = ("A", "G")
 CUE_FORMATS = (".json", ".tsv")
@@ -37,20 +38,12 @@ def mouth_cues(motion, min_frames=2):
         raise MotionValueError("this motion has no mouth-shape curves (generate it with a face "
                                "model, e.g. --face phones)")
     weights = np.stack([motion.face_curve(name) for name in MOUTH_SHAPE_CURVES], axis=1)
-    runs = _runs(np.argmax(weights, axis=1))
+    runs = [list(run) for run in label_runs(np.argmax(weights, axis=1))]
     runs = _fold_short(runs, weights, int(min_frames))
     fps = motion.fps
     cues = [MouthCue(round(start / fps, 4), round(stop / fps, 4), MOUTH_SHAPES[shape])
             for start, stop, shape in runs]
     return cues
-
-
-def _runs(labels):
-    """[(first frame, stop frame, label)] of the constant stretches of ``labels``."""
-    edges = np.flatnonzero(np.diff(labels)) + 1
-    starts = np.concatenate([[0], edges])
-    stops = np.concatenate([edges, [len(labels)]])
-    return [[int(a), int(b), int(labels[a])] for a, b in zip(starts, stops)]
 
 
 def _fold_short(runs, weights, min_frames):

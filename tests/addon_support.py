@@ -54,6 +54,22 @@ def pump(bpy, module, until, timeout=120.0, interval=0.05):
         time.sleep(interval)
 
 
+def cancel_when_server_done(status_of):
+    """(events, emit, cancelled) to run a worker job's target in the test's thread: ``emit``
+    records the events; ``cancelled()`` turns True once ``status_of(job id)`` says the submitted
+    job is done (Cancel pressed the moment the server finished)."""
+    events = []
+
+    def emit(kind, payload=None):
+        events.append((kind, payload))
+
+    def cancelled():
+        ids = [payload for kind, payload in events if kind == "submitted"]
+        return bool(ids) and status_of(ids[0])["state"] == "done"
+
+    return events, emit, cancelled
+
+
 @contextlib.contextmanager
 def addon_with_server(root):
     """(bpy, the add-on's module) with a local server the add-on started on a free port; the

@@ -3,6 +3,7 @@ server, a video of the dressed avatar sent as a capture job, its progress follow
 and the takes written into the library folder."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -87,3 +88,51 @@ def test_cancel_stops_the_capture_and_writes_no_take(addon, character_video, tmp
     assert server.capture_status(capture.job_id)["state"] == "cancelled"
     library = tmp_path / "library"
     assert not library.exists() or not list(library.iterdir())
+
+
+def test_cancel_after_the_server_finished_keeps_the_takes_but_says_cancelled(addon, character_video,
+                                                                            tmp_path, capfd):
+    """Cancel pressed once the server has captured the cut and its takes are written, before the
+    panel hears of it: the capture says it was cancelled and where the takes were saved."""
+    bpy, module = addon
+    video, _ = character_video
+    capture = bpy.context.scene.talkrig_capture
+    capture.video = str(video)
+    capture.library = str(tmp_path / "library")
+    capture.start, capture.end = 1.0, 3.0  # a 2 s cut, the shortest the server captures
+    runtime, key = module.addon.runtime, module.addon.capture_video.job_key(bpy.context.scene)
+
+    assert bpy.ops.talkrig.capture_video() == {"FINISHED"}
+    deadline = time.monotonic() + 120
+    while runtime.task(key).is_alive():  # captured and unpacked; no event delivered yet
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert (tmp_path / "library" / "performer.npz").is_file()
+    capfd.readouterr()
+    assert bpy.ops.talkrig.cancel_capture() == {"FINISHED"}
+    pump(bpy, module, idle(bpy, module), timeout=60)
+    assert capture.state == "CANCELLED" and not capture.error, (capture.state, capture.status)
+    assert f"{tmp_path / 'library'} was saved but not loaded" in capture.status
+    assert "capturing cancelled" in capfd.readouterr().out
+    assert bpy.ops.talkrig.capture_video.poll()  # and the next capture can start
+
+
+def test_cancel_the_moment_the_server_finished_writes_no_take(addon, character_video, tmp_path):
+    """The capture job's thread on the real server, Cancel pressed once the server is done and
+    before the takes are fetched: it ends cancelled and the library stays empty."""
+    from talkrig.addon.client import Client, read_token
+    from addon_support import cancel_when_server_done, preferences
+
+    bpy, module = addon
+    video, _ = character_video
+    server = Client(preferences(bpy).server_url, token=read_token(), timeout=10)
+    events, emit, cancelled = cancel_when_server_done(server.capture_status)
+    library = tmp_path / "library"
+    job = module.addon.worker.capture_video_job(
+        module.addon.preferences.connection(bpy.context), video,
+        {"start": 1.0, "end": 3.0, "name": "performer"}, library, poll_interval=0.05)
+    job(emit, cancelled)
+    job_id = next(payload for kind, payload in events if kind == "submitted")
+    assert server.capture_status(job_id)["state"] == "done"
+    assert [kind for kind, _ in events if kind in ("done", "cancelled", "error")] == ["cancelled"]
+    assert events[-1] == ("cancelled", job_id) and not library.exists()

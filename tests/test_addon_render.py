@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from addon_support import addon_with_server, fresh_scene, preferences, pump
+from addon_support import (
+    addon_with_server, cancel_when_server_done, fresh_scene, preferences, pump,
+)
 from talkrig.addon.client import Client, read_token
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -190,15 +192,7 @@ def test_cancel_after_the_server_finished_downloads_nothing(addon, avatar_glb, c
     add_camera(bpy, (0.0, -4.0, 1.2), (0.0, 0.0, 1.2))
     motion, audio, options, _ = module.addon.render_photoreal.prepare(bpy.context)
     server = Client(preferences(bpy).server_url, token=read_token(), timeout=10)
-    events = []
-
-    def emit(kind, payload=None):
-        events.append((kind, payload))
-
-    def cancelled():  # pressed once the server's job is done
-        ids = [payload for kind, payload in events if kind == "submitted"]
-        return bool(ids) and server.render_status(ids[0])["state"] == "done"
-
+    events, emit, cancelled = cancel_when_server_done(server.render_status)
     out = tmp_path / "never.mp4"
     module.addon.worker.render_job(module.addon.preferences.connection(bpy.context), motion, options,
                                    out, audio=audio, poll_interval=0.05)(emit, cancelled)

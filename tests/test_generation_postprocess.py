@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from talkrig.inference.activity import pause_weight
-from talkrig.inference.feet import MAX_STEP_SECONDS, plant_feet, standing as still_feet
+from talkrig.inference.feet import plant_feet
 from talkrig.inference.postprocess import calm_pauses, clamp_joint_limits, postprocess, smooth_jitter
 from talkrig.motion import Motion, neutral_skeleton
+from talkrig.motion.contacts import MAX_STEP_SECONDS, standing as still_feet
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import foot_sliding, joint_limit_violations
 from talkrig.motion.metrics.feet import foot_pops, longest_lift

@@ -114,6 +114,70 @@ def test_a_weight_average_out_of_range_is_one_line_before_training(tmp_path, cap
     assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("backend, setting, message", [
+    ("a2g", "lr=-1", "a2g setting 'lr' must be > 0, got -1.0"),
+    ("a2g", "window=3", "a2g setting 'window' must be >= 4, got 3"),
+    ("a2g", "channels=0", "a2g setting 'channels' must be >= 1, got 0"),
+    ("a2g", "noise_frames=-2", "a2g setting 'noise_frames' must be >= 0, got -2.0"),
+    ("dr2", "batch=0", "dr2 setting 'batch' must be >= 1, got 0"),
+    ("dr2", "window=30", "dr2 setting 'window' must be a multiple of 4, >= 4, got 30"),
+    ("dr2", "sigma_min=0.5", "dr2 setting 'sigma_min' must not exceed 'sigma_max' (0.3), got 0.5"),
+    ("dr2", "lr=nan", "dr2 setting 'lr' must be a finite number, got 'nan'"),
+    ("s2v", "epochs=0", "s2v setting 'epochs' must be >= 1, got 0"),
+    ("s2v", "dropout=1", "s2v setting 'dropout' must be in [0, 1), got 1.0"),
+    ("s2v", "input=video", "s2v setting 'input' must be one of audio, text, got 'video'"),
+    ("s2v", "normalised_loss=maybe", "s2v setting 'normalised_loss' must be true or false"),
+    ("s2v", "w_diff=-1", "s2v setting 'w_diff' must be >= 0, got -1.0"),
+    ("ldm", "minutes=-5", "ldm setting 'minutes' must be > 0, got -5.0"),
+    ("ldm", "p_uncond=1.5", "ldm setting 'p_uncond' must be in [0, 1], got 1.5"),
+    ("ldm", "w_speed=-1", "ldm setting 'w_speed' must be >= 0, got -1.0"),
+    ("ldm", "context=0", "ldm setting 'context' must be >= 1, got 0"),
+    ("ldm", "clip=0", "ldm setting 'clip' must be > 0, got 0.0"),
+    ("ldm", "window=6", "ldm setting 'window' must be a multiple of the stride 4, >= 8, got 6"),
+    ("ldm", "stride=3", "ldm setting 'stride' must be one of 2, 4, got 3"),
+    ("ldm", "prediction=eps", "ldm setting 'prediction' must be one of sample, v, got 'eps'"),
+])
+def test_a_setting_out_of_range_is_one_line_before_the_data_is_read(tmp_path, capsys, backend,
+                                                                     setting, message):
+    from talkrig.cli import main
+
+    # no data folder at all: the setting must be refused before the data is looked at
+    code = main(["train", "--backend", backend, "--data", str(tmp_path / "nowhere"), "--set",
+                 setting, "-o", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert "reading takes" not in captured.out and not (tmp_path / "out").exists()
+
+
+def test_every_default_setting_is_within_its_range():
+    from talkrig.plugins.neural.training.backends import TRAINERS, trainer_class
+    from talkrig.plugins.vid2vid.train import DEFAULTS, make_config
+
+    for backend in TRAINERS:
+        cls = trainer_class(backend)
+        assert cls.make_config() == cls.DEFAULTS
+    assert make_config() == DEFAULTS
+
+
+@pytest.mark.parametrize("backend, settings", [
+    ("a2g", ["window=4", "batch=1", "w_speed=0", "rho=0", "noise_frames=0", "code_frames=0"]),
+    ("dr2", ["window=4", "sigma_min=0.3", "w_kinetic=0", "noise_frames=1", "lr=1e-9"]),
+    ("s2v", ["dropout=0", "delay_ms=0", "patience=0", "smooth_lower_frames=0", "input=text",
+             "normalised_loss=off", "seed=4294967295"]),
+    ("ldm", ["p_uncond=1", "p_no_context=0", "p_inpaint=1", "w_latent=0", "minutes=0.01",
+             "ema=0", "stride=2", "window=4", "prediction=sample"]),
+])
+def test_settings_at_the_ends_of_their_ranges_are_taken(tmp_path, capsys, backend, settings):
+    from talkrig.cli import main
+
+    args = [a for s in settings for a in ("--set", s)]
+    code = main(["train", "--backend", backend, "--data", str(tmp_path / "nowhere"), *args,
+                 "-o", str(tmp_path / "out")])
+    assert code == 2  # only for want of data: the settings were taken
+    assert "no such folder" in capsys.readouterr().err
+
+
 def test_takes_without_audio_are_motion_only_data(tmp_path, scott_motion):
     from talkrig.motion import save_motion
     from talkrig.plugins.neural.training.data import WindowSampler, load_dataset

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from neural_support import NEW_AUDIO, generate_in_subprocess, take_folder, train_tiny
+from neural_support import NEW_AUDIO, SHARED, TAKE, generate_in_subprocess, take_folder, train_tiny
 
 TINY = {"channels": 16, "latent": 8, "blocks": 2, "window": 32, "batch": 4, "minutes": 0.02,
         "ema": 0.1}
@@ -183,3 +183,39 @@ def test_kinetic_term_trains_the_denoiser_only(tmp_path):
     assert moved(trainer.model.denoiser) > 0
     assert moved(trainer.model.autoencoder) == 0
 
+
+
+@pytest.mark.slow
+def test_two_stages_freeze_the_autoencoder_and_a_resume_keeps_the_stage(tmp_path, scott_motion):
+    """With ``ae_epochs`` the autoencoder trains alone, then stays fixed while the denoiser
+    learns on its latents, also across resumes; a stride-2 model samples at its own rate."""
+    import soundfile
+
+    from talkrig.inference.generators import get_generator
+    from talkrig.motion import save_motion
+    from talkrig.plugins.neural.training.loop import load_checkpoint
+
+    data, out = tmp_path / "takes", tmp_path / "model"  # the take's first 15 s
+    data.mkdir()
+    save_motion(scott_motion[:450], data / "cut.npz")
+    samples, rate = soundfile.read(str(SHARED / f"{TAKE}.wav"))
+    soundfile.write(str(data / "cut.wav"), samples[:15 * rate], rate)
+    config = dict(TINY, ema=0.0, ae_epochs=1, stride=2)
+
+    def run(epochs):
+        _, history, _ = train_tiny("ldm", data, out, epochs=epochs, **config)
+        weights = load_checkpoint(out, "ldm")["model"]
+        return [set(h) - {"total", "val"} for h in history], weights
+
+    first, before = run(2)  # the autoencoder's epoch, then the denoiser's
+    assert first == [{"recon", "moments"}, {"diffusion", "velocity", "kinetic"}]
+    resumed, after = run(3)  # resumes inside the second stage
+    assert resumed == [{"diffusion", "velocity", "kinetic"}]
+    parts = {name: [k for k in before if k.startswith(name)] for name in ("autoencoder.", "denoiser.")}
+    assert all(bool((before[k] == after[k]).all()) for k in parts["autoencoder."])
+    assert not all(bool((before[k] == after[k]).all()) for k in parts["denoiser."])
+
+    meta = json.loads((out / "talkrig_model.json").read_text())
+    assert meta["stride"] == 2 and meta["config"]["ae_epochs"] == 1
+    motion = get_generator("ldm").generate(_request(70, options={"model": str(out), "steps": 2}))
+    assert motion.n_frames == 70 and np.isfinite(motion.poses).all()

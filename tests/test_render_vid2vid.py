@@ -74,14 +74,15 @@ def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
 
 def test_a_renderer_stuck_on_the_reference_is_reported_and_keeps_its_last_weights(
         trained, tmp_path, caplog):
-    """A generator that cannot learn (rate 0) scores the same at every check: the run keeps
+    """A generator that cannot learn (rate 1e-30: a rate of 0 is refused, and a step this small
+    changes no float32 output) scores the same at every check: the run keeps
     the latest weights, not the first, and says in plain words it beat no still picture.
     Without a warm-up the discriminators train from the first step."""
     takes, video, _, _ = trained
     out = tmp_path / "stuck"
     with caplog.at_level("WARNING", logger="talkrig.plugins.vid2vid.train"):
         code, text = _train(video, takes, out, steps=4,
-                            extra=("--set", "lr=0", "--set", "gan_warmup=0"))
+                            extra=("--set", "lr=1e-30", "--set", "gan_warmup=0"))
     assert code == 0, text
     training = json.loads((out / "talkrig_model.json").read_text())["training"]
     assert training["best_step"] == 4
@@ -311,3 +312,33 @@ def test_the_reference_picture_is_the_still_wall_without_the_moving_person():
     plate = background_plate(frames, max_frames=16, rows=5)
     assert plate.shape == wall.shape and plate.dtype == np.uint8
     np.testing.assert_array_equal(plate, wall)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("batch=0", "vid2vid setting 'batch' must be >= 1, got 0"),
+    ("d_lr=0", "vid2vid setting 'd_lr' must be > 0, got 0.0"),
+    ("reference_prob=1.5", "vid2vid setting 'reference_prob' must be in [0, 1], got 1.5"),
+    ("gan_warmup=-1", "vid2vid setting 'gan_warmup' must be >= 0, got -1"),
+    ("l1=-10", "vid2vid setting 'l1' must be >= 0, got -10.0"),
+    ("seed=-1", "vid2vid setting 'seed' must be a whole number"),
+])
+def test_a_renderer_setting_out_of_range_is_one_line_before_the_video_is_read(
+        tmp_path, capsys, setting, message):
+    video = tmp_path / "me.mp4"
+    video.write_bytes(b"not read")  # neither read nor captured: the setting is refused first
+    code = main(["train-renderer", "--video", str(video), "-o", str(tmp_path / "out"),
+                 "--set", setting])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert "capturing" not in captured.out and not (tmp_path / "out").exists()
+
+
+def test_renderer_settings_at_the_ends_of_their_ranges_are_taken(tmp_path, capsys):
+    video = tmp_path / "me.mp4"
+    video.write_bytes(b"not read")
+    sets = ["gan_warmup=0", "reference_prob=0", "gan=0", "val_seconds=0", "batch=1"]
+    code = main(["train-renderer", "--video", str(video), "--takes", str(tmp_path / "none"),
+                 "-o", str(tmp_path / "out"), *[a for s in sets for a in ("--set", s)]])
+    assert code == 2  # only for want of takes: the settings were taken
+    assert "no such folder of takes" in capsys.readouterr().err

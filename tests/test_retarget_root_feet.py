@@ -12,7 +12,9 @@ from retarget_rigs import build_rig, rig_data
 from test_retarget_transfer import pose_rig
 
 from talkrig.motion.retarget import RetargetError, Rig, make_plan, retarget
-from talkrig.motion.skeleton import neutral_skeleton
+from talkrig.motion.skeleton import JOINT_INDEX, neutral_skeleton
+
+SIDES = ("left", "right")
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +145,93 @@ def test_contacts_given_with_the_motion_decide_what_is_planted(clip):
     # Nothing planted: feet only lifted out of the floor, never held in place.
     np.testing.assert_allclose(unplanted[:, ankle] @ flat, fk[:, ankle] @ flat, atol=1e-6)
     assert np.abs((planted[:, ankle] - fk[:, ankle]) @ flat).max() > 0.01  # held in place
+
+
+def lift_left_foot(motion, frames, angle=0.54):
+    """A copy with the left ankle raised (about 4 cm at ``angle`` rad) over ``frames`` (T,)
+    weights 0..1: the knee bends, hip and ankle turn back so the thigh and sole keep their
+    direction."""
+    from talkrig.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    out = motion.copy()
+    poses = out.poses.reshape(len(out.poses), -1, 3).astype(np.float64)
+    for joint, share, before in (("left_hip", -0.5, False), ("left_knee", 1.0, True),
+                                 ("left_ankle", -0.5, True)):
+        turn = axis_angle_to_matrix(np.outer(share * angle * frames, [1.0, 0.0, 0.0]))
+        j = JOINT_INDEX[joint]
+        mat = axis_angle_to_matrix(poses[:, j])
+        poses[:, j] = matrix_to_axis_angle(turn @ mat if before else mat @ turn)
+    out.poses = poses.reshape(out.poses.shape).astype(np.float32)
+    return out
+
+
+def sole_heights(motion, body="tall"):
+    """(2, T) lowest point of each foot of a rig over the floor it stands on at rest, in metres
+    of the actor, after retargeting with planted feet."""
+    rig = rig_from(rig_data("smplx", extras=False, proportions={"shin": 1.1}), body)
+    plan = make_plan(rig)
+    up = plan.frame[:, 1]
+    posed, heads = pose_rig(rig, retarget(motion, rig, plan=plan))
+    rest = [(foot_points(rig, rig.heads[None], rig.matrices[None], s) @ up).min() for s in SIDES]
+    return np.array([((foot_points(rig, heads, posed, s) @ up).min(axis=1) - r) / plan.scale
+                     for s, r in zip(SIDES, rest)])
+
+
+def ankle_rise(before, after):
+    """(T,) how much higher the left ankle of ``after`` is than that of ``before``, metres."""
+    sk = neutral_skeleton()
+    ankle = JOINT_INDEX["left_ankle"]
+    return (sk.forward_kinematics(after.poses, after.trans)[1][:, ankle, 1]
+            - sk.forward_kinematics(before.poses, before.trans)[1][:, ankle, 1])
+
+
+def test_a_foot_held_up_for_seconds_stands_on_the_one_floor(clip):
+    """Standing still, the left foot rises 4 cm and stays there for 5 s: it stands on the
+    floor with the other foot (as the generation's feet stage puts it), not in the air."""
+    still = clip[:240].copy()
+    still.poses = np.zeros_like(still.poses)
+    still.trans = np.tile(clip.trans[:1], (240, 1)).astype(np.float32)
+    still.trans[:, 0] += 0.01 * np.sin(np.linspace(0.0, 4 * np.pi, 240)).astype(np.float32)
+    still.contacts = None
+    held = np.interp(np.arange(240), [50, 60, 210, 220], [0.0, 1.0, 1.0, 0.0])
+    lifted = lift_left_foot(still, held)
+    assert ankle_rise(still, lifted)[60:210] == pytest.approx(0.04, abs=0.003)
+    left, right = sole_heights(lifted)
+    assert np.abs(right).max() < 0.002
+    assert np.abs(left[80:190]).max() < 0.005  # one floor; the foot's own lowest said 4 cm up
+
+
+def test_a_real_take_with_one_foot_held_higher_is_planted_on_one_floor(clip):
+    lifted = lift_left_foot(clip, np.ones(clip.n_frames))
+    assert np.median(ankle_rise(clip, lifted)) == pytest.approx(0.04, abs=0.005)
+    for motion in (clip, lifted):
+        left, right = sole_heights(motion)
+        # each foot rests on the floor most of the take: measured against its own lowest point,
+        # the raised left foot stood a median 5 cm up and the real right foot 3 cm
+        assert np.median(left) < 0.005 and np.median(right) < 0.005
+        assert min(np.mean(left < 0.01), np.mean(right < 0.01)) > 0.5
+
+
+def test_steps_stay_steps(clip):
+    """Every step the actor takes (a planted foot moving 15 cm or more to its next plant) moves
+    the rig's foot as far, lifting it on the way."""
+    rig = rig_from(rig_data("smplx", extras=False, proportions={"shin": 1.1}), "tall")
+    plan = make_plan(rig)
+    up = plan.frame[:, 1]
+    _, x = neutral_skeleton().forward_kinematics(clip.poses, clip.trans)
+    track = type("Track", (), {"feet": [x[:, [7, 10]], x[:, [8, 11]]], "up": np.array([0, 1.0, 0])})
+    runs = sorted(planted_runs(track, clip.fps))
+    _, heads = pose_rig(rig, retarget(clip, rig, plan=plan))
+    steps = 0
+    for (side, _, lift), (other, land, _) in zip(runs, runs[1:]):
+        actor = x[:, JOINT_INDEX[f"{SIDES[side]}_ankle"]]
+        moved = np.linalg.norm((actor[land] - actor[lift])[[0, 2]])
+        if side != other or moved < 0.15:
+            continue
+        steps += 1
+        ankle = heads[:, rig.index(f"{SIDES[side]}_ankle")] / plan.scale
+        travel = ankle[land] - ankle[lift]
+        assert abs(np.linalg.norm(travel - (travel @ up) * up) - moved) < 0.05
+        rise = (ankle[lift:land + 1] - rig.heads[rig.index(f"{SIDES[side]}_ankle")] / plan.scale) @ up
+        assert rise.max() > 0.03
+    assert steps >= 5

@@ -4,7 +4,8 @@ ones made from them here, checked against the forced alignments' word timings.""
 import numpy as np
 import pytest
 
-from talkrig.inference.activity import close_gaps, pause_weight, phrases, segments, speech_activity
+from talkrig.inference.activity import close_gaps, pause_weight, phrases, speech_activity
+from talkrig.motion.runs import true_runs
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.features import compute_features
 from talkrig.plugins.transcript.textgrid import word_intervals
@@ -50,9 +51,9 @@ def test_phrases_and_pauses_on_real_and_degraded_recordings(recording, kind, req
     truth = _truth(textgrid, features.n_frames)
     # speech is found: no phrase goes (mostly) unheard, which would leave a speaker idle
     assert found[truth].mean() > 0.85
-    assert min(found[a:b].mean() for a, b in segments(truth)) > 0.65
+    assert min(found[a:b].mean() for a, b in true_runs(truth)) > 0.65
     # and the pauses are heard as pauses
-    pauses = [(a, b) for a, b in segments(~truth) if b - a >= 0.5 * FPS]
+    pauses = [(a, b) for a, b in true_runs(~truth) if b - a >= 0.5 * FPS]
     assert pauses
     assert np.mean([1.0 - found[a:b].mean() for a, b in pauses]) > 0.7
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...motion.contacts import detect_contacts
 from ...motion.container import Motion
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from ...motion.runs import true_runs
 from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
@@ -188,8 +190,6 @@ def _plant_feet(poses, trans, fps):
     """Hold planted feet still by moving the root, not the legs: where a foot is down (low and
     slow), the root's horizontal path is corrected so that foot stays where it touched down.
     Returns the new trans (T, 3) and the contacts (T, 2)."""
-    from ..feet import detect_contacts
-
     sk = neutral_skeleton()
     ankles = sk.forward_kinematics(poses, trans)[1][:, [J["left_ankle"], J["right_ankle"]]]
     contacts = detect_contacts(ankles, fps) > 0.5
@@ -197,9 +197,7 @@ def _plant_feet(poses, trans, fps):
     offset = np.zeros((n, 2))
     count = np.zeros(n)
     for leg in range(2):
-        down = contacts[:, leg]
-        edges = np.diff(np.concatenate([[0], down.astype(np.int8), [0]]))
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        for start, stop in true_runs(contacts[:, leg]):
             anchor = ankles[start, leg, [0, 2]]
             offset[start:stop] += anchor - ankles[start:stop, leg][:, [0, 2]]
             count[start:stop] += 1

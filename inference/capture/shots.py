@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..activity import segments
+from ...motion.runs import true_runs
 
 BINS = 8  # per colour channel
 CUT_DIFFERENCE = 0.30  # share of the histogram that changes at least
@@ -159,7 +159,7 @@ def merge_short_runs(flags, min_run):
     left too short to use; a lone run stays as it is."""
     flags = np.array(flags, dtype=bool)
     while True:
-        runs = sorted(segments(flags) + segments(~flags))
+        runs = sorted(true_runs(flags) + true_runs(~flags))
         short = [r for r in runs if r[1] - r[0] < min_run]
         if not short or len(runs) == 1:
             return flags
@@ -199,7 +199,7 @@ def find_shots(changes, motions, fps):
     shots = []
     for cut in split_shots(n, find_cuts(changes, fps)):
         flags = merge_short_runs(moving[cut.start:cut.end], min_run)
-        for a, b in sorted(segments(flags) + segments(~flags)):
+        for a, b in sorted(true_runs(flags) + true_runs(~flags)):
             shots.append(Shot(number=len(shots) + 1, start=cut.start + a, end=cut.start + b,
                               moving=bool(flags[a])))
     return shots

@@ -12,6 +12,7 @@ the figures right when the root height drifts (mocap on a skeleton of other prop
 import numpy as np
 
 from ..errors import MotionValueError
+from ..runs import true_runs
 from ..skeleton import JOINT_INDEX
 from .kinematics import joint_positions
 
@@ -78,9 +79,6 @@ def longest_lift(motion, height=FOOT_FLOOR_HEIGHT, skeleton=None):
     if motion.n_frames < 2:
         raise MotionValueError("foot lifts need at least 2 frames")
     lifted = ~on_floor(foot_positions(motion, skeleton), height)
-    longest = 0
-    for foot in range(2):
-        d = np.diff(np.concatenate([[0], lifted[:, foot].astype(np.int8), [0]]))
-        runs = np.flatnonzero(d == -1) - np.flatnonzero(d == 1)
-        longest = max(longest, int(runs.max()) if runs.size else 0)
+    longest = max([stop - start for foot in range(2) for start, stop in true_runs(lifted[:, foot])],
+                  default=0)
     return longest / motion.fps

@@ -9,6 +9,7 @@ without one.
 import numpy as np
 
 from ..errors import MotionValueError
+from ..runs import true_runs
 from .kinematics import joint_positions
 
 STROKE_SPEED = 0.5  # m/s: a wrist this fast is making a stroke, not drifting
@@ -33,9 +34,8 @@ def longest_idle_speech(motion, speaking, speed=STROKE_SPEED, skeleton=None):
     """
     speaking = np.asarray(speaking, bool).reshape(-1)[:motion.n_frames]
     fast = stroke_frames(motion, speed, skeleton)[:len(speaking)]
-    d = np.diff(np.concatenate([[0], speaking.astype(np.int8), [0]]))
     longest = 0
-    for start, stop in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+    for start, stop in true_runs(speaking):
         strokes = np.flatnonzero(fast[start:stop])
         longest = max(longest, int(np.diff(np.concatenate([[0], strokes, [stop - start]])).max()))
     return longest / motion.fps

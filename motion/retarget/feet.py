@@ -5,8 +5,9 @@ thigh puts the ankle somewhere else, so a foot the actor keeps still slides, sin
 floor or floats. Here, after the rotations are transferred, each leg of the rig is solved
 again (as an IK retargeter's foot planting does):
 
-- a foot is planted while the actor's foot is slow and low (``Motion.contacts`` when the motion
-  has them); while planted, the rig's ankle stays where it touched down, with the foot's lowest
+- a foot is planted while the actor's foot is slow and low, near the lower of the two ankles
+  (both feet stand on one floor), or still for longer than a step (``motion.contacts``; the
+  motion's own ``Motion.contacts`` when it has them); while planted, the rig's ankle stays where it touched down, with the foot's lowest
   point on the floor; the hold fades in and out over ``BLEND_SECONDS``;
 - no foot ever goes below the floor it stands on in the rest pose;
 - thigh and shin (and their twist bones) turn as a two-bone chain to reach the ankle target,
@@ -16,13 +17,14 @@ again (as an IK retargeter's foot planting does):
 
 import numpy as np
 
+from ..contacts import detect_contacts as detect_contacts_on_one_floor
+from ..runs import true_runs
 from ..skeleton import JOINT_INDEX
 from .conventions import axis_angle_matrix
 
 LEGS = tuple((JOINT_INDEX[f"{s}_hip"], JOINT_INDEX[f"{s}_knee"], JOINT_INDEX[f"{s}_ankle"])
              for s in ("left", "right"))
 CONTACT_SPEED = 0.15  # m/s: an SMPL-X ankle slower than this may be planted
-CONTACT_LIFT = 0.03  # m above the lowest the ankle gets in the take
 MIN_FRAMES = 3  # shorter stops are steps, not plants
 BLEND_SECONDS = 0.15
 REACH = 0.999  # a leg is never solved straighter than this share of its length
@@ -30,32 +32,22 @@ REACH = 0.999  # a leg is never solved straighter than this share of its length
 
 def detect_contacts(positions, fps):
     """(T, 2) planted flags (left, right) from SMPL-X joint positions (T, 55, 3), y up, metres:
-    the ankle slow and near its lowest, for at least ``MIN_FRAMES`` frames."""
-    out = np.zeros((len(positions), 2), dtype=bool)
-    for side, (_, _, ankle) in enumerate(LEGS):
-        flat = positions[:, ankle, [0, 2]]
-        speed = np.zeros(len(flat))
-        if len(flat) > 1:
-            speed[1:] = np.linalg.norm(np.diff(flat, axis=0), axis=-1) * fps
-            speed[0] = speed[1]
-        height = positions[:, ankle, 1]
-        planted = (speed < CONTACT_SPEED) & (height <= height.min() + CONTACT_LIFT)
-        for first, stop in _runs(planted):
+    the generation stage's rule (``motion.contacts``: both feet on one floor, a foot still for
+    longer than a step standing) with the ankle slower than CONTACT_SPEED, for at least
+    ``MIN_FRAMES`` frames."""
+    ankles = positions[:, [ankle for _, _, ankle in LEGS]]
+    out = detect_contacts_on_one_floor(ankles, fps, speed=CONTACT_SPEED) > 0.5
+    for side in range(2):
+        for first, stop in true_runs(out[:, side]):
             out[first:stop, side] = stop - first >= MIN_FRAMES
     return out
-
-
-def _runs(flags):
-    """[(first, stop)] of runs of True."""
-    edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(np.int8), 0]))
-    return list(zip(edges[::2], edges[1::2]))
 
 
 def _hold(flags, fps):
     """(T,) weight of the planted target: 1 inside runs, easing to 0 outside them."""
     ramp = max(1, int(round(BLEND_SECONDS * fps)))
     dist = np.full(len(flags), np.inf)
-    for first, stop in _runs(flags):
+    for first, stop in true_runs(flags):
         frames = np.arange(len(flags))
         dist = np.minimum(dist, np.maximum(first - frames, frames - (stop - 1)).clip(min=0))
     u = np.clip(1.0 - dist / (ramp + 1), 0.0, 1.0)
@@ -202,7 +194,7 @@ def _lock(ankle, flags, fps):
     kept through the fade before and after it."""
     held = ankle.copy()
     ramp = max(1, int(round(BLEND_SECONDS * fps)))
-    for first, stop in _runs(flags):
+    for first, stop in true_runs(flags):
         held[max(0, first - ramp):stop] = ankle[first]
         held[stop:stop + ramp] = ankle[stop - 1]
     return _hold(flags, fps), held

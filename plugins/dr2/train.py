@@ -31,10 +31,11 @@ weights are shared with our Audio2Gestures recipe; the optional kinetic term is 
 import numpy as np
 import torch
 
-from ..neural.training.data import TrainingDataError, WindowSampler
+from ..neural.training.data import WindowSampler
 from ..neural.training.export import export_graph, max_abs_difference
 from ..neural.training.loop import BackendTrainer
 from ..neural.training.losses import MotionLoss, pull_onto_audio
+from ..neural.training.settings import Limit
 from .model import DR2, GenerateGraph
 from .state import state_noise
 
@@ -66,11 +67,10 @@ class DR2Trainer(BackendTrainer):
         "val_every": 5,
         "clip": 1.0,
     }
+    LIMITS = {"window": Limit(4, multiple=4)}  # the audio U-Net halves the time axis twice
 
     def build(self):
         c = self.config
-        if c["window"] % 4:
-            raise TrainingDataError(f"dr2 window must be a multiple of 4, got {c['window']}")
         self.sampler = WindowSampler(self.dataset, self.dataset.train, c["window"])
         self.unpaired = WindowSampler(self.dataset, self.dataset.train, c["window"], paired=False)
         self.val_sampler = self.validation_sampler(multiple=4)

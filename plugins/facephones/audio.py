@@ -18,6 +18,7 @@ with loud vowels and round on dark vowels, which is what matters on screen.
 import numpy as np
 
 from ...inference.spectrum import hz_to_mel, mel_to_hz
+from ...motion.runs import label_runs
 from .segments import segments_from_rows
 
 BANDS = {"low": (100, 900), "mid": (900, 2500), "high": (2500, 4500), "hiss": (4500, 8000)}
@@ -69,23 +70,13 @@ def stand_in_phones(features, speech, energy):
 def audio_segments(features, speech, energy, fps, duration):
     """Segments of stand-in phones for a recording without words."""
     labels = stand_in_phones(features, speech, energy)
-    runs = _hums_between_vowels(_fold_short(_runs(labels)))
+    runs = _hums_between_vowels(_fold_short([list(run) for run in label_runs(labels)]))
     rows, loudness = [], []
     for start, stop, label in runs:
         if label:
             rows.append((label, start / fps, stop / fps))
             loudness.append(float(np.clip(np.mean(energy[start:stop]) / 0.6, 0.5, 1.3)))
     return segments_from_rows(rows, duration, loudness=loudness)
-
-
-def _runs(labels):
-    runs = []
-    for i, label in enumerate(labels):
-        if runs and runs[-1][2] == label:
-            runs[-1][1] = i + 1
-        else:
-            runs.append([i, i + 1, label])
-    return runs
 
 
 VOWEL_STAND_INS = ("AO", "UW", "EH", "IY", "AA", "AH")

@@ -8,6 +8,8 @@ settles over about half a second; the eyes widen a little with it.
 
 import numpy as np
 
+from ...motion.runs import true_runs
+
 RISE, SETTLE = 0.15, 0.45  # seconds before the peak / after the word
 MIN_SEMITONES = 2.0  # pitch peak above the speaker's median that can raise the brows
 MIN_ENERGY = 0.35  # loudness (0..~1) a raising word needs
@@ -78,6 +80,4 @@ def _ease(x):
 
 def _voiced_spans(pitch, fps):
     """[(start, end)] seconds of the voiced stretches (stand-ins for words when there are none)."""
-    voiced = ~np.isnan(pitch)
-    d = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
-    return [(a / fps, b / fps) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
+    return [(a / fps, b / fps) for a, b in true_runs(~np.isnan(pitch))]

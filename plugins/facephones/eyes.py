@@ -13,7 +13,7 @@ listener.
 
 import numpy as np
 
-from ...inference.activity import segments
+from ...motion.runs import true_runs
 
 CLOSE, HOLD, OPEN = 0.09, 0.04, 0.18  # seconds of a blink's phases
 MIN_GAP = 0.9  # seconds between two blinks
@@ -32,7 +32,7 @@ STILL_EYES = 0.01  # radians: the generator's eyes count as still below this ran
 def pauses(speech, fps):
     """[(start, end)] seconds of the silences between speech (bool (T,) activity)."""
     silent = ~np.asarray(speech, bool)
-    return [(a / fps, b / fps) for a, b in segments(silent) if (b - a) / fps >= MIN_PAUSE]
+    return [(a / fps, b / fps) for a, b in true_runs(silent) if (b - a) / fps >= MIN_PAUSE]
 
 
 def blink_times(duration, rate, pause_list, rng):

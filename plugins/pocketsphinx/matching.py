@@ -12,6 +12,8 @@ the recording.
 import bisect
 from collections import defaultdict
 
+from ...motion.runs import label_runs
+
 PHRASE = 3  # words per shared phrase
 STRONG_RUN = 5  # a run this long is not chance (chance runs of 3-4 words were measured)
 _MAX_PLACES = 64  # a phrase found more often than this in the script says nothing about where
@@ -38,13 +40,9 @@ def matched_pairs(heard, script, phrase=PHRASE, step=None):
 
 def runs(pairs):
     """The pairs cut into runs of consecutive words on both sides: [[(i, j), ...], ...]."""
-    out = []
-    for pair in pairs:
-        if out and pair[0] == out[-1][-1][0] + 1 and pair[1] == out[-1][-1][1] + 1:
-            out[-1].append(pair)
-        else:
-            out.append([pair])
-    return out
+    # the k-th pair follows the one before on both sides when i - k and j - k stay the same
+    diagonals = [(i - k, j - k) for k, (i, j) in enumerate(pairs)]
+    return [list(pairs[a:b]) for a, b, _ in label_runs(diagonals)]
 
 
 def belongs(pairs, n_script):

@@ -34,6 +34,7 @@ from ..neural.training.data import WindowSampler
 from ..neural.training.export import export_graph, max_abs_difference
 from ..neural.training.loop import BackendTrainer
 from ..neural.training.losses import MotionLoss
+from ..neural.training.settings import Limit
 from .model import Speech2Video
 
 # The pelvis (global orientation) and the legs: a speaker sways and shifts weight slowly.
@@ -69,6 +70,7 @@ class S2VTrainer(BackendTrainer):
         "patience": 30,  # epochs without a better validation loss before stopping (0: off)
         "clip": 1.0,
     }
+    LIMITS = {"input": Limit(choices=("audio", "text"))}
 
     @classmethod
     def input_kind_for(cls, config):

@@ -40,6 +40,7 @@ from torch.nn import functional as F
 from ..neural.modeldir import ModelError, write_metadata
 from ..neural.training.export import export_graph, max_abs_difference
 from ..neural.training.loop import CHECKPOINT, load_checkpoint
+from ..neural.training.settings import make_settings
 from .losses import (
     feature_matching, gan_discriminator_loss, gan_generator_loss, ms_ssim_loss,
 )
@@ -77,17 +78,9 @@ DEFAULTS = {
 
 
 def make_config(overrides=None):
-    """DEFAULTS updated with ``overrides`` (each converted to the default's type)."""
-    config = dict(DEFAULTS)
-    for key, value in (overrides or {}).items():
-        if key not in config:
-            raise ModelError(f"unknown {BACKEND} setting '{key}'; settings: "
-                             f"{', '.join(sorted(config))}")
-        try:
-            config[key] = type(config[key])(value)
-        except ValueError:
-            raise ModelError(f"{BACKEND} setting '{key}' must be a number, got {value!r}") from None
-    return config
+    """DEFAULTS updated with ``overrides``, each converted to the default's type and checked
+    against its range (``neural.training.settings``) before the video is read."""
+    return make_settings(BACKEND, DEFAULTS, overrides)
 
 
 def to_tensor(images, device="cpu"):

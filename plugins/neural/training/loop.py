@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ....inference.pipeline import check_seed
 from ..modeldir import ModelError, write_metadata
-from .ema import WeightAverage, gamma_of
+from .ema import WeightAverage
+from .settings import make_settings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class BackendTrainer:
     name = ""
     input_kind = "mel"
     DEFAULTS = {}
+    epoch = 0  # epochs finished before the current one (set by ``fit``; for staged recipes)
+    LIMITS = {}  # {setting: settings.Limit} where the general rule is not enough
 
     def __init__(self, dataset, config, stats):
         self.dataset = dataset
@@ -65,28 +67,9 @@ class BackendTrainer:
 
     @classmethod
     def make_config(cls, overrides=None):
-        """DEFAULTS updated with ``overrides``, each converted to the default's type."""
-        config = dict(cls.DEFAULTS)
-        for key, value in (overrides or {}).items():
-            if key not in config:
-                raise ModelError(
-                    f"unknown {cls.name} setting '{key}'; settings: {', '.join(sorted(config))}"
-                )
-            kind = type(config[key])
-            try:
-                config[key] = (str(value).lower() in ("1", "true", "yes", "on")) if kind is bool \
-                    else kind(value)
-            except ValueError:
-                what = {int: "an integer", float: "a number"}.get(kind, kind.__name__)
-                raise ModelError(f"{cls.name} setting '{key}' must be {what}, got {value!r}") from None
-        if "seed" in config:
-            config["seed"] = check_seed(config["seed"], f"{cls.name} setting 'seed'")
-        if config.get("ema"):  # checked before the data is read, not at the first step
-            try:
-                gamma_of(config["ema"])
-            except ValueError as exc:
-                raise ModelError(f"{cls.name} setting 'ema': {exc}") from None
-        return config
+        """DEFAULTS updated with ``overrides``, each converted to the default's type and checked
+        against its range (``settings``) before any data is read."""
+        return make_settings(cls.name, cls.DEFAULTS, overrides, cls.LIMITS)
 
     def tensor(self, key):
         return torch.from_numpy(np.asarray(self.stats[key], dtype=np.float32))
@@ -254,6 +237,7 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         while (epochs is None or run["epoch"] < epochs) and not run["stopped"]:
             if minutes is not None and time.monotonic() - start >= minutes * 60.0:
                 break
+            trainer.epoch = run["epoch"]
             losses = _epoch(trainer, optimizer, rng, per_epoch, config.get("clip", 1.0), average)
             run["steps"] += per_epoch
             run["epoch"] += 1

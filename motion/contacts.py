@@ -1,0 +1,88 @@
+"""Foot contacts from ankle paths: the frames a foot stands on the floor, and that floor.
+
+One rule for every stage that plants feet (generation's feet stage, the retargeting onto a
+rig), so a motion baked directly plants the same feet as one generated. Both feet stand on one
+floor: a foot is low when it is near the lower of the two ankles, never measured against its
+own lowest point, which would plant a foot the motion holds a few centimetres up where it
+hangs, or leave it there when it is lower elsewhere in the take.
+
+A foot off the floor for longer than a step (MAX_STEP_SECONDS) that stays still is standing,
+not stepping; shorter lifts stay steps.
+"""
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+from .runs import true_runs
+
+CONTACT_HEIGHT = 0.03  # m above the other ankle
+CONTACT_SPEED = 0.25  # m/s horizontal
+STAND_HEIGHT = 0.15  # m above the other ankle: a foot this low and still for longer than a step stands
+MIN_STEP_SECONDS = 0.3  # a step lifts, moves and places the foot over at least this
+MAX_STEP_SECONDS = 0.7  # and at most this (a longer lift waits on the floor first)
+MIN_STEP_DISTANCE = 0.04  # m: plants closer than this are one plant
+
+
+def detect_contacts(ankles, fps, speed=CONTACT_SPEED):
+    """(T, 2) planted flags from world ankle positions (T, 2, 3), y up, metres: low, and
+    horizontally slower than ``speed`` m/s.
+
+    Low is within CONTACT_HEIGHT of the lower ankle in the same frame, not of one floor
+    height for the whole take: a root height that drifts (mocap on a skeleton of other
+    proportions, a crouch) must not lift both feet off the floor for seconds.
+
+    A foot off the floor for longer than MAX_STEP_SECONDS is planted too where it stays still
+    (:func:`standing`) up to STAND_HEIGHT above the other one: no step lasts that long, so it
+    is a standing foot the motion left hovering (a generator's pose a few centimetres off, a
+    pose frozen mid-step). Shorter lifts are left to be steps.
+    """
+    height = ankles[..., 1]
+    above = height - height.min(axis=1, keepdims=True)
+    step = np.zeros_like(height)
+    if len(ankles) > 1:
+        step[1:] = np.linalg.norm(np.diff(ankles[..., [0, 2]], axis=0), axis=-1) * fps
+        step[0] = step[1]
+    contacts = (above <= CONTACT_HEIGHT) & (step < speed)
+    still = standing(ankles, above, fps)
+    longest = MAX_STEP_SECONDS * fps
+    # only in lifts too long to be a step, and a step's time away from the plants around them:
+    # the foot steps to its standing place and from it, and shorter lifts stay steps
+    margin = int(round(MIN_STEP_SECONDS * fps))
+    for leg in range(contacts.shape[1]):
+        for start, stop in true_runs(~contacts[:, leg]):
+            if stop - start > longest:
+                first = start + margin if start > 0 else 0
+                last = stop - margin if stop < len(contacts) else stop
+                contacts[first:last, leg] = still[first:last, leg]
+    return contacts.astype(np.float32)
+
+
+def standing(ankles, above, fps):
+    """(T, 2) bool: frames of windows longer than MAX_STEP_SECONDS in which a foot stays within
+    MIN_STEP_DISTANCE of one place and at most STAND_HEIGHT above the other foot.
+
+    ankles : (T, 2, 3) world positions; above : (T, 2) height over the lower ankle, metres.
+    Spread over a window, not speed per frame: a slow real step moves the foot further than a
+    standing one ever drifts, however slowly it goes.
+    """
+    size = 2 * int(round(MAX_STEP_SECONDS * fps / 2)) + 1  # odd: centred windows
+    if len(ankles) < size:
+        return np.zeros(above.shape, bool)
+    xz = ankles[..., [0, 2]]
+    spread = np.hypot(*(maximum_filter1d(xz[..., k], size, axis=0) - minimum_filter1d(xz[..., k], size, axis=0)
+                        for k in range(2)))
+    still = (spread < MIN_STEP_DISTANCE) & (maximum_filter1d(above, size, axis=0) <= STAND_HEIGHT)
+    # every frame of a window that is still
+    return maximum_filter1d(still.astype(np.int8), size, axis=0) > 0
+
+
+def floor_height(contacts, ankles):
+    """The floor's ankle height, metres: the lower of the two feet's median heights over their
+    contacts (the foot that bears the weight stands on it); None when no foot has a contact.
+
+    contacts : (T, 2) bool; ankles : (T, 2, 3) world ankle positions. The floor is flat and one
+    for both feet: a foot planted at its own median height would stand in the air whenever the
+    motion holds it higher than the other one.
+    """
+    heights = [np.median(ankles[contacts[:, leg], leg, 1]) for leg in range(2) if contacts[:, leg].any()]
+    return float(min(heights)) if heights else None
