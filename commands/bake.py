@@ -20,6 +20,7 @@ through a renderer (see `talkrig render`; no avatar needed). Outputs are written
 """
 
 from .generation_args import add_generation_arguments
+from .progress import StageBar
 
 HELP = "bake speech onto an avatar: FBX/glTF/BVH/npz/.blend and a preview video, headless"
 
@@ -129,48 +130,3 @@ def summary(job, result):
     lines.append("  " + ", ".join(f"{stage} {seconds:.1f} s"
                                   for stage, seconds in result.timings.items()))
     return "\n".join(lines)
-
-
-class StageBar:
-    """A tqdm bar for bake(progress=...): the stage's name and how far it is.
-
-    It writes to a duplicate of stderr, so it stays visible while Blender's own console output
-    is silenced (which redirects the process's stderr).
-    """
-
-    def __init__(self, disabled=False):
-        self.disabled = disabled
-        self.bar = None
-        self.stream = None
-        self.shown = None
-
-    def __enter__(self):
-        if not self.disabled:
-            import os
-            import sys
-
-            from tqdm import tqdm
-
-            try:
-                self.stream = os.fdopen(os.dup(sys.stderr.fileno()), "w")
-            except (OSError, ValueError, AttributeError):
-                self.stream = None
-            # disable=None: no bar when stderr is not a terminal (a log file, CI).
-            self.bar = tqdm(total=100, file=self.stream or sys.stderr, leave=False, disable=None,
-                            bar_format="{desc:<14} {bar} {n:.0f}% [{elapsed}]")
-        return self
-
-    def update(self, stage, fraction):
-        percent = int(100 * fraction)
-        if self.bar is not None and (stage, percent) != self.shown:
-            self.shown = (stage, percent)
-            self.bar.set_description_str(stage, refresh=False)
-            self.bar.n = percent
-            self.bar.refresh()
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-        if self.stream is not None:
-            self.stream.close()
-        return False

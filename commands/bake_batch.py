@@ -32,6 +32,7 @@ Examples:
 """
 
 from .generation_args import add_generation_arguments
+from .progress import ClipBar
 
 HELP = "bake many clips from a CSV/JSONL manifest, in parallel and resumable"
 
@@ -94,8 +95,9 @@ def run(args):
     engine, info = _engine(args)
     shard = parse_shard(args.shard) if args.shard else None
     total = count_clips(args.manifest, default_format=args.format, shard=shard)
+    options = generation_options(args, seed=0)  # bad options refused before the folder is made
     out_dir = check_output_folder(args.out)
-    settings = BatchSettings(out_dir=out_dir, options=generation_options(args, seed=0),
+    settings = BatchSettings(out_dir=out_dir, options=options,
                              avatar=args.avatar, bone_map=args.map, preview=args.preview,
                              preview_size=parse_size(args.preview_size),
                              fbx_target=args.fbx_target, shard=shard, collect=args.collect)
@@ -103,7 +105,7 @@ def run(args):
     clock = time.perf_counter()
     clips = iter_manifest(args.manifest, default_format=args.format, shard=shard)
     with Results() as results:
-        with _ClipBar(total, disabled=args.quiet) as bar:
+        with ClipBar(total, disabled=args.quiet) as bar:
             bake_each(clips, settings, engine, lambda index, result: (
                 results.add(index, result), bar.update(result)))
         summary_path = _summary_path(args, out_dir, shard)
@@ -161,37 +163,3 @@ def _summary_path(args, out_dir, shard):
     if args.summary:
         return Path(args.summary)
     return out_dir / (f"summary-{shard[0]}-of-{shard[1]}.json" if shard else "summary.json")
-
-
-class _ClipBar:
-    """A tqdm bar over all clips (ETA from the clips baked so far; skipped ones start it)."""
-
-    def __init__(self, total, disabled=False):
-        self.total = total
-        self.disabled = disabled
-        self.bar = None
-        self.failed = 0
-
-    def __enter__(self):
-        if not self.disabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=self.total, unit="clip", dynamic_ncols=True, disable=None)
-        return self
-
-    def update(self, result):
-        if self.bar is None:
-            return
-        if result["status"] == "skipped":
-            self.bar.total -= 1  # not part of this run's work or its ETA
-            self.bar.refresh()
-            return
-        self.failed += result["status"] == "failed"
-        self.bar.set_postfix_str(f"{result['name']} {result['status']}"
-                                 + (f", {self.failed} failed" if self.failed else ""))
-        self.bar.update(1)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-        return False

@@ -45,7 +45,7 @@ def run(args):
     from ..inference.capture.pipeline import capture_video, default_detector
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder
-    from .generate import _ProgressBar
+    from .progress import StageBar
 
     if args.fps <= 0 or args.fps > 120:
         raise TalkrigError(f"--fps must be between 0 and 120, got {args.fps:g}")
@@ -67,7 +67,7 @@ def run(args):
     try:
         for video in args.videos:
             try:
-                with _ProgressBar(disabled=args.quiet) as bar:
+                with StageBar(disabled=args.quiet) as bar:
                     result = capture_video(video, out, fps=args.fps, start=args.start,
                                            end=args.end, detector=detector,
                                            progress=bar.update, overwrite=args.overwrite)

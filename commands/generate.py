@@ -10,6 +10,7 @@ matching generator over that mocap folder.
 """
 
 from .generation_args import add_generation_arguments, generation_options
+from .progress import StageBar
 
 HELP = "generate gesture motion for a speech recording (audio -> SMPL-X npz)"
 
@@ -49,7 +50,7 @@ def run(args):
     options = generation_options(args)
     backend = options.backend
     start = time.perf_counter()
-    with _ProgressBar(disabled=args.quiet) as bar:
+    with StageBar(disabled=args.quiet) as bar:
         result = generate(args.audio, options, progress=bar.update)
     save_motion(result.motion, args.output)
     if args.mouth_cues:
@@ -63,30 +64,3 @@ def run(args):
               f"{backend}, seed {args.seed}, {len(result.words)} words, "
               f"{time.perf_counter() - start:.1f} s")
     return 0
-
-
-class _ProgressBar:
-    """A tqdm bar driven by the pipeline's progress(stage, fraction) callback."""
-
-    def __init__(self, disabled=False):
-        self.disabled = disabled
-        self.bar = None
-
-    def __enter__(self):
-        if not self.disabled:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=100, unit="%", bar_format="{desc:<12} {bar} {n:.0f}% [{elapsed}]",
-                            leave=False, disable=None)  # None: no bar when stderr is no terminal
-        return self
-
-    def update(self, stage, fraction):
-        if self.bar is not None:
-            self.bar.set_description_str(stage)
-            self.bar.n = round(100 * fraction, 1)
-            self.bar.refresh()
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-        return False

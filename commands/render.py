@@ -58,7 +58,7 @@ def run(args):
     from ..motion import load_motion
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output
-    from .bake import StageBar
+    from .progress import StageBar
 
     check_output(args.output)
     if not Path(args.motion).is_file():

@@ -66,11 +66,11 @@ def _takes(args):
     if args.takes:
         return find_takes(args.video, args.takes)
     from ..inference.capture.pipeline import capture_video, default_detector
-    from .generate import _ProgressBar
+    from .progress import StageBar
 
     folder = Path(args.output) / "takes"
     print(f"capturing {args.video} into {folder} ...")
-    with _ProgressBar() as bar:
+    with StageBar() as bar:
         capture_video(args.video, folder, detector=default_detector(), progress=bar.update)
     return find_takes(args.video, folder)
 
