@@ -59,7 +59,11 @@ class NeuralGenerator(Generator):
 
     def option(self, request, name):
         """The request's value of option ``name``, or the option's default when not given."""
-        value = request.options.get(name)
+        return self.option_value(request.options, name)
+
+    def option_value(self, options, name):
+        """``options``' value of option ``name``, or the option's default when not given."""
+        value = options.get(name)
         if value is None:
             value = next(opt.default for opt in self.options if opt.name == name)
         return value
@@ -104,17 +108,19 @@ class NeuralGenerator(Generator):
         """Joints the pipeline's jitter filter should leave alone for a take made with
         ``options``: the trunk's, whose fine motion the liveliness scaling matches to the
         training speaker's (``liveliness.FILTER_SPARED``); none with ``liveliness`` 0."""
-        liveliness = next((opt for opt in self.options if opt.name == "liveliness"), None)
-        if liveliness is None:
+        if not self.livens():
             return ()
-        value = options.get("liveliness")
-        return FILTER_SPARED if float(liveliness.default if value is None else value) > 0.0 else ()
+        return FILTER_SPARED if float(self.option_value(options, "liveliness")) > 0.0 else ()
+
+    def livens(self):
+        """True for backends with the ``liveliness`` option (the scaling of gestures)."""
+        return any(opt.name == "liveliness" for opt in self.options)
 
     def livened(self, model, request, motion):
         """``motion`` with its gestures scaled up to the training speaker's pace in speech
         (:mod:`.liveliness`), for backends with the ``liveliness`` option; unchanged for models
         trained before ``speech_pace`` was stored, or with ``liveliness`` 0."""
-        if not any(opt.name == "liveliness" for opt in self.options):
+        if not self.livens():
             return motion
         target = model.metadata.get("speech_pace")
         if not isinstance(target, dict):
