@@ -93,6 +93,31 @@ def test_liveliness_scales_gestures_up_in_speech(trained):
     assert mean_gap.max() < 0.1
 
 
+def test_a_model_from_before_the_scaling_keeps_the_whole_jitter_filter(trained, tmp_path):
+    """The trunk is spared by the jitter filter only when the take was livened: a model trained
+    before ``speech_pace`` was stored gets its trunk smoothed as it always did."""
+    import shutil
+
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import features_for
+    from talkrig.inference.generators import GenerationRequest, get_generator
+    from talkrig.plugins.neural.liveliness import FILTER_SPARED
+    from neural_support import NEW_AUDIO
+
+    old = tmp_path / "old"
+    shutil.copytree(trained[0].folder, old)
+    meta_path = old / "talkrig_model.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["speech_pace"]
+    meta_path.write_text(json.dumps(meta))
+    features = features_for(decode_audio(str(NEW_AUDIO), max_seconds=None), 30.0)
+    dr2 = get_generator("dr2")
+    for folder, spared in ((trained[0].folder, FILTER_SPARED), (old, ())):
+        options = {"model": str(folder)}
+        dr2.generate(GenerationRequest(features=features, n_frames=90, fps=30.0, options=options))
+        assert dr2.jitter_spared(options) == spared
+
+
 def test_motion_follows_the_audio_and_the_seed(trained):
     """A model that ignores its audio (the same motion for speech, silence and another
     recording) or its seed fails this: see ``assert_listens`` (after 2 epochs this tiny model

@@ -68,13 +68,14 @@ class NeuralGenerator(Generator):
             value = next(opt.default for opt in self.options if opt.name == name)
         return value
 
-    def model_folder(self, request):
-        chosen = request.options.get("model")
-        return Path(chosen).expanduser() if chosen else default_model_dir(self.name)
+    def model_folder(self, options):
+        """The model folder the generation ``options`` choose (resolved)."""
+        chosen = options.get("model")
+        return (Path(chosen).expanduser() if chosen else default_model_dir(self.name)).resolve()
 
     def load(self, request):
         """The request's TrainedModel, loaded once per folder (reloaded after retraining)."""
-        folder = self.model_folder(request).resolve()
+        folder = self.model_folder(request.options)
         meta = folder / METADATA
         stamp = meta.stat().st_mtime_ns if meta.exists() else None
         cached = self._models.get(folder)
@@ -107,10 +108,13 @@ class NeuralGenerator(Generator):
     def jitter_spared(self, options):
         """Joints the pipeline's jitter filter should leave alone for a take made with
         ``options``: the trunk's, whose fine motion the liveliness scaling matches to the
-        training speaker's (``liveliness.FILTER_SPARED``); none with ``liveliness`` 0."""
-        if not self.livens():
+        training speaker's (``liveliness.FILTER_SPARED``); none with ``liveliness`` 0 or with a
+        model that predates the scaling (its take was not livened: the filter is all it gets)."""
+        if not self.livens() or float(self.option_value(options, "liveliness")) <= 0.0:
             return ()
-        return FILTER_SPARED if float(self.option_value(options, "liveliness")) > 0.0 else ()
+        cached = self._models.get(self.model_folder(options))
+        paced = cached is None or isinstance(cached[1].metadata.get("speech_pace"), dict)
+        return FILTER_SPARED if paced else ()
 
     def livens(self):
         """True for backends with the ``liveliness`` option (the scaling of gestures)."""
