@@ -15,6 +15,7 @@ from ...inference.options import Option
 from ...inference.registry import PluginError
 from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
+from .featurenorm import normalise
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
@@ -103,7 +104,26 @@ class NeuralGenerator(Generator):
             codes = text_frames(request.words, int(frames.max()) + 1, request.fps)
             return codes[frames]
         rows = request.features_at(frames)
-        return np.ascontiguousarray(getattr(request.features, kind)[rows], dtype=np.float32)
+        return np.ascontiguousarray(self.recording_inputs(model, request)[rows], dtype=np.float32)
+
+    def recording_inputs(self, model, request):
+        """(T, F) the request's features of the model's kind, moved to the training speaker's
+        level per band when the model was trained so (``featurenorm``); a live stream's
+        features hold what was heard so far, so its level is the running one. Kept for the
+        request's later windows."""
+        kind = model.metadata["input"]["kind"]
+        norm = model.metadata["input"].get("norm")
+        features = getattr(request.features, kind)
+        if not norm:
+            return features
+        key = str(model.folder)
+        cached = getattr(request, "_normalised", None)
+        if cached is None or cached[0] != key:
+            reference = (np.asarray(norm["mean"], np.float32), np.asarray(norm["std"], np.float32))
+            speaking = speech_activity(request.features)
+            cached = (key, normalise(features, speaking, reference, norm["kind"]))
+            request._normalised = cached
+        return cached[1]
 
     def jitter_spared(self, options):
         """Joints the pipeline's jitter filter should leave alone for a take made with

@@ -3,7 +3,8 @@
 Folder contents (written by ``talkrig train``):
 
 - ``talkrig_model.json``: backend, frame rate, input feature config with its normalisation
-  statistics, pose layout (joint set), window sizes, the ONNX files and their inputs, and a
+  statistics (and, format 2, ``input.norm``: the training speaker's per-band feature level each
+  recording is moved to, see ``featurenorm``), pose layout (joint set), window sizes, the ONNX files and their inputs, and a
   summary of the training data and run.
 - ``*.onnx``: the exported graphs (dynamic time axis).
 - ``checkpoint.pt``: torch training state, used only to resume training.
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 METADATA = "talkrig_model.json"
 FORMAT = "talkrig-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: per-recording feature normalisation (``input.norm``); 1 without it
 
 
 class ModelError(TalkrigError):
@@ -53,7 +54,10 @@ def train_hint(backend, folder=None):
 
 def write_metadata(folder, metadata):
     """Write ``talkrig_model.json`` (numpy arrays become lists)."""
-    metadata = dict(metadata, format=FORMAT, format_version=FORMAT_VERSION)
+    # A model without the normalisation stays format 1, readable by talkrig before it; one with
+    # it is format 2, which those refuse instead of feeding it unnormalised features.
+    version = FORMAT_VERSION if (metadata.get("input") or {}).get("norm") else 1
+    metadata = dict(metadata, format=FORMAT, format_version=version)
     path = Path(folder) / METADATA
     path.write_text(json.dumps(_plain(metadata), indent=1))
     return path
@@ -95,7 +99,23 @@ def read_metadata(folder, backend):
         raise ModelError(
             f"{folder} holds a {metadata.get('backend')!r} model, not a {backend!r} model"
         )
+    _check_norm(path, metadata.get("input") or {})
     return metadata
+
+
+def _check_norm(path, entry):
+    """ModelError unless the input's per-recording normalisation (if any) is usable."""
+    from .featurenorm import NORMS
+
+    norm = entry.get("norm")
+    if norm is None:
+        return
+    dim = entry.get("dim")
+    ok = isinstance(norm, dict) and norm.get("kind") in NORMS[1:] and all(
+        isinstance(norm.get(k), list) and len(norm[k]) == dim
+        and all(isinstance(v, (int, float)) and np.isfinite(v) for v in norm[k]) for k in ("mean", "std"))
+    if not ok or min(norm["std"]) <= 0:
+        raise ModelError(f"{path}: its input normalisation (input.norm) is damaged; train the model again")
 
 
 @dataclass

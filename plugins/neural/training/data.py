@@ -64,6 +64,19 @@ class Dataset:
     def frames(self, ranges, paired=True):
         return sum(e - s for i, s, e in ranges if not paired or self.takes[i].inputs is not None)
 
+    def normalise_inputs(self, kind, reference=None):
+        """Move every paired take's features to one level per band (``neural.featurenorm``,
+        ``kind`` "recording" or "recording_std"), the training speaker's unless ``reference``
+        ((F,) mean, (F,) std, from a checkpoint) is given; return the reference used."""
+        from ..featurenorm import normalise, reference_level
+
+        paired = [t for t in self.takes if t.inputs is not None]
+        if reference is None:
+            reference = reference_level([(t.inputs, t.speaking) for t in paired])
+        for take in paired:
+            take.inputs = normalise(take.inputs, take.speaking, reference, kind)
+        return reference
+
     def input_stats(self):
         """Mean and std (floored at 1e-3) of the inputs over the training frames."""
         rows = [self.takes[i].inputs[s:e] for i, s, e in self.train if self.takes[i].inputs is not None]

@@ -29,12 +29,18 @@ import torch
 
 from ..modeldir import ModelError, write_metadata
 from .ema import WeightAverage
-from .settings import make_settings
+from ..featurenorm import NORMS
+from .settings import Limit, make_settings
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
 EXPORT_TOLERANCE = 1e-4
+
+
+# Settings every backend takes: "feature_norm" moves each recording's audio features to the
+# training speaker's level per band (``neural.featurenorm``), in training and generation.
+COMMON = {"feature_norm": "none"}
 
 
 class BackendTrainer:
@@ -69,7 +75,12 @@ class BackendTrainer:
     def make_config(cls, overrides=None):
         """DEFAULTS updated with ``overrides``, each converted to the default's type and checked
         against its range (``settings``) before any data is read."""
-        return make_settings(cls.name, cls.DEFAULTS, overrides, cls.LIMITS)
+        config = make_settings(cls.name, {**COMMON, **cls.DEFAULTS}, overrides,
+                               {"feature_norm": Limit(choices=NORMS), **cls.LIMITS})
+        if config["feature_norm"] != "none" and cls.input_kind_for(config) == "text":
+            raise ModelError(f"{cls.name} setting 'feature_norm' normalises audio features; "
+                             "a model driven by text takes 'none'")
+        return config
 
     def tensor(self, key):
         return torch.from_numpy(np.asarray(self.stats[key], dtype=np.float32))
@@ -193,9 +204,14 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
             raise ModelError(f"{folder / CHECKPOINT} was trained on another joint set or "
                              "expression count; use --fresh to start over")
         config, stats = ckpt["config"], ckpt["stats"]
+        if "norm_mean" in stats:  # the features as the checkpoint's first epoch saw them
+            dataset.normalise_inputs(config["feature_norm"], (stats["norm_mean"], stats["norm_std"]))
         log.info("resuming %s training from epoch %d", trainer_cls.name, ckpt["epoch"])
     else:
-        stats = dict(zip(("input_mean", "input_std"), dataset.input_stats()))
+        stats = {}
+        if config.get("feature_norm", "none") != "none":
+            stats.update(zip(("norm_mean", "norm_std"), dataset.normalise_inputs(config["feature_norm"])))
+        stats.update(zip(("input_mean", "input_std"), dataset.input_stats()))
         stats.update(zip(("pose_mean", "pose_std"), dataset.pose_stats()))
     torch.manual_seed(config["seed"])
     trainer = trainer_cls(dataset, config, stats)
@@ -307,7 +323,7 @@ def describe(trainer, dataset, graphs, summary):
         "backend": trainer.name,
         "fps": dataset.fps,
         "input": {"kind": trainer.input_kind, "dim": int(len(stats["input_mean"])),
-                  "mean": stats["input_mean"], "std": stats["input_std"]},
+                  "mean": stats["input_mean"], "std": stats["input_std"], **feature_norm(trainer)},
         "layout": trainer.layout.to_dict(),
         "pose_mean": stats["pose_mean"],
         "pose_std": stats["pose_std"],
@@ -320,6 +336,15 @@ def describe(trainer, dataset, graphs, summary):
         "training": summary,
         **trainer.metadata(),
     }
+
+
+def feature_norm(trainer):
+    """The model's per-recording feature normalisation as stored in its metadata
+    ({"norm": {"kind", "mean", "std"}}, see ``neural.featurenorm``); {} without it."""
+    if "norm_mean" not in trainer.stats:
+        return {}
+    return {"norm": {"kind": trainer.config["feature_norm"], "mean": trainer.stats["norm_mean"],
+                     "std": trainer.stats["norm_std"]}}
 
 
 def _epoch(trainer, optimizer, rng, steps, clip, average=None):
