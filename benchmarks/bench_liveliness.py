@@ -13,7 +13,7 @@ distance, foot pops, pause/speech speed, the misses (0.8-1.25, <= 0.12, 0/min, <
 upper-body joint the position-jerk and rotation-speed ratios (--joints). Means over --seeds
 seeds (one for a deterministic generator).
 
-    .venv/bin/python benchmarks/bench_liveliness.py [--model a2g=DIR --model dr2=DIR --model s2v=DIR]
+    .venv/bin/python benchmarks/bench_liveliness.py [--model a2g=DIR --model dr2=DIR --model s2v=DIR ...]
         [--lecture physicsworks.wav] [--seeds 3] [--joints] [--json OUT]
 
 Without --model, the first-half models `bench_training.py --first-half` writes are used; a
@@ -79,16 +79,20 @@ def per_joint(motion, real):
 
 
 def first_half_models(given):
-    """{backend: model folder} from --model NAME=DIR items, else the first-half models that exist."""
+    """[(label, backend, model folder)] from --model NAME=DIR items (a backend given twice is
+    labelled NAME:FOLDER-NAME, to compare two models of it), else the first-half models that exist."""
     from talkrig.plugins.neural.modeldir import default_model_dir
 
     if given:
-        return dict(item.split("=", 1) for item in given)
-    models = {}
+        pairs = [item.split("=", 1) for item in given]
+        names = [name for name, _ in pairs]
+        return [(name if names.count(name) == 1 else f"{name}:{Path(folder).name}", name, folder)
+                for name, folder in pairs]
+    models = []
     for name in BACKENDS:
         folder = default_model_dir(name).parent / "bench" / f"{name}-first-half"
         if folder.is_dir():
-            models[name] = str(folder)
+            models.append((name, name, str(folder)))
         else:
             print(f"skipped {name}: no model trained on the first half in {folder} "
                   "(run benchmarks/bench_training.py --first-half, or pass --model)")
@@ -114,7 +118,7 @@ def main():
 
     real = load_motion(DATA / "2_scott_0_1_1.npz")
     rows, totals = [], {}
-    for name, folder in first_half_models(args.model).items():
+    for label, name, folder in first_half_models(args.model):
         stochastic = describe_generator(get_generator(name))["capabilities"].get("stochastic", True)
         for title, audio, variation in recordings(args.lecture):
             context = audio_context(audio, real.fps)
@@ -125,13 +129,13 @@ def main():
                 reports.append(quality_report(motion, reference=real, **context.report_kwargs(motion.n_frames)))
                 joints.append(per_joint(motion, real))
             figures = {k: float(np.mean([r[k] for r in reports])) for k in FIGURES}
-            row = {"backend": name, "recording": title, "variation": variation, **figures,
+            row = {"backend": label, "recording": title, "variation": variation, **figures,
                    "misses": misses(figures), "joint_jerk": np.mean([j for j, _ in joints], axis=0).tolist(),
                    "joint_angular": np.mean([a for _, a in joints], axis=0).tolist()}
             rows.append(row)
-            key = (name, "variations" if variation else "recordings")
+            key = (label, "variations" if variation else "recordings")
             totals[key] = totals.get(key, 0) + row["misses"]
-            print(f"{name:4s} {title:32s} " + " ".join(f"{k.split('_')[0]} {figures[k]:.3f}" for k in FIGURES)
+            print(f"{label:4s} {title:32s} " + " ".join(f"{k.split('_')[0]} {figures[k]:.3f}" for k in FIGURES)
                   + f"  misses {row['misses']}", flush=True)
             if args.joints:
                 print("      joints " + " ".join(JOINT_NAMES[j] for j in UPPER_BODY))
