@@ -34,6 +34,7 @@ def test_export_matches_torch(trained):
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
     assert meta["backend"] == "a2g" and meta["input"]["kind"] == "mel"
     assert meta["input"]["dim"] == 64 and meta["code"] == 16 and meta["window"] == 64
+    assert "norm" not in meta["input"] and meta["format_version"] == 1  # as before the option
 
 
 def test_plugin_generates_diverse_motion_without_torch(trained):

@@ -152,11 +152,12 @@ def test_a_setting_out_of_range_is_one_line_before_the_data_is_read(tmp_path, ca
 
 def test_every_default_setting_is_within_its_range():
     from talkrig.plugins.neural.training.backends import TRAINERS, trainer_class
+    from talkrig.plugins.neural.training.loop import COMMON
     from talkrig.plugins.vid2vid.train import DEFAULTS, make_config
 
     for backend in TRAINERS:
         cls = trainer_class(backend)
-        assert cls.make_config() == cls.DEFAULTS
+        assert cls.make_config() == {**COMMON, **cls.DEFAULTS}
     assert make_config() == DEFAULTS
 
 
@@ -164,7 +165,7 @@ def test_every_default_setting_is_within_its_range():
     ("a2g", ["window=4", "batch=1", "w_speed=0", "rho=0", "noise_frames=0", "code_frames=0"]),
     ("dr2", ["window=4", "sigma_min=0.3", "w_kinetic=0", "noise_frames=1", "lr=1e-9"]),
     ("s2v", ["dropout=0", "delay_ms=0", "patience=0", "smooth_lower_frames=0", "input=text",
-             "normalised_loss=off", "seed=4294967295"]),
+             "normalised_loss=off", "seed=4294967295", "feature_norm=none"]),
     ("ldm", ["p_uncond=1", "p_no_context=0", "p_inpaint=1", "w_latent=0", "minutes=0.01",
              "ema=0", "stride=2", "window=4", "prediction=sample"]),
 ])

@@ -137,3 +137,12 @@ def test_a_damaged_normalisation_or_a_text_model_is_one_line(normalised, tmp_pat
         S2VTrainer.make_config({"input": "text", "feature_norm": "recording"})
     with pytest.raises(ModelError, match="one of none, recording, recording_std"):
         S2VTrainer.make_config({"feature_norm": "always"})
+
+
+def test_it_is_on_where_it_was_measured_to_help():
+    from talkrig.plugins.neural.training.backends import trainer_class
+
+    assert trainer_class("s2v").make_config()["feature_norm"] == "recording"
+    assert trainer_class("s2v").make_config({"input": "text"})["feature_norm"] == "none"
+    for backend in ("a2g", "dr2", "ldm"):
+        assert trainer_class(backend).make_config()["feature_norm"] == "none"

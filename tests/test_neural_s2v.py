@@ -31,6 +31,7 @@ def test_export_matches_torch_and_is_described(trained):
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
     assert meta["backend"] == "s2v"
     assert meta["input"]["kind"] == "mfcc" and meta["input"]["dim"] == 28
+    assert meta["input"]["norm"]["kind"] == "recording" and meta["format_version"] == 2
     assert len(meta["input"]["mean"]) == 28 and min(meta["input"]["std"]) > 0
     assert meta["delay_frames"] == 6  # 200 ms at 30 fps
     assert meta["training"]["takes"] == ["2_scott_0_1_1"]
@@ -79,7 +80,7 @@ def test_text_variant_trains_on_word_timings_and_generates(tmp_path, scott2_text
     result, _, (before, after) = train_tiny("s2v", take_folder(tmp_path), tmp_path / "model",
                                             epochs=4, input="text", **TINY)
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
-    assert meta["input"]["kind"] == "text"
+    assert meta["input"]["kind"] == "text" and "norm" not in meta["input"]
     assert after < before
     assert result.export_diff["model"] < 1e-4
     words = tmp_path / "words.json"

@@ -11,9 +11,10 @@ reaches the network.
 
 The recording's mean is shrunk toward the training speaker's with the weight of
 ``PRIOR_FRAMES`` speech frames: a recording with little speech (or none) keeps the training
-speaker's level instead of turning its silence into "average speech", and a live stream starts
-from the training speaker's level and moves to its own as it hears more speech (the running
-mean over everything heard so far).
+speaker's level instead of turning its silence into "average speech". Offline the level is
+the whole recording's; features that hold only the audio heard so far (a live stream: the
+neural backends do not run live today) give the level heard so far, which starts at the
+training speaker's and moves to the voice's own as speech is heard.
 
 numpy only: used by training (per take) and by the generators (per request).
 """
