@@ -94,7 +94,9 @@ def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
 
 def speech_pace(vectors, layout, speaking, fps=30.0):
     """{group: speed with the fine motion removed (m/s), group + JERK: jerk with it (m/s^3)}
-    over the frames of speech: what :func:`liven` scales a take to. Empty without speech.
+    over the frames of speech: what :func:`liven` scales a take to; and the elbows' and wrists'
+    speed contrast (:func:`.speedwarp.speed_contrast`), what the arms are re-timed to. Empty
+    without speech.
 
     vectors : (T, D) pose vectors of ``layout``; speaking : (T,) bool.
     """
