@@ -118,6 +118,9 @@ class LDMTrainer(BackendTrainer):
         "val_every": 5,
         "clip": 1.0,
         "ema": 0.0,  # weight average exported, its relative length (EDM2 sigma_rel; 0: off)
+        "select_every": 10,  # epochs between sample scores; the best-scoring weights are kept
+        "select_seconds": 20.0,  # of the training takes' audio sampled per score
+        "select_seeds": 2,  # seeds sampled per score
     }
 
     LIMITS = {"stride": Limit(choices=STRIDES), "prediction": Limit(choices=PREDICTIONS)}
@@ -135,6 +138,17 @@ class LDMTrainer(BackendTrainer):
     @property
     def stride(self):
         return self.config.get("stride", STRIDE)  # checkpoints from before the setting: 4
+
+    def selection_score(self):
+        """The sample score of the current weights (``selection``); the scorer is built at the
+        first call, with the metadata the exported model will have."""
+        if getattr(self, "_scorer", None) is None:
+            from ..neural.modeldir import as_written
+            from ..neural.training.loop import describe
+            from .selection import SampleScore
+
+            self._scorer = SampleScore(self, as_written(describe(self, self.dataset, {}, {})))
+        return self._scorer()
 
     def autoencoder_stage(self):
         """True while the autoencoder trains alone (the first ``ae_epochs`` epochs)."""
