@@ -59,9 +59,18 @@ default remains joint training, 4 frames per latent, no acceleration term.
   motion's speed Hellinger below 0.12 (0.096-0.111), but that motion is calmer throughout; with less smoothing (1 frame) its ratios come back in the band
   with a diversity of 0.73x on the second recording, below the 0.8x the default keeps.
 
+Checkpoint selection by the sampled motion (``select_every``, default every 10 epochs and at the
+end; ``ldm.selection``): the weights exported are those whose generated motion, sampled with
+the generator's own defaults on the training takes' audio, moves most like the speaker's real
+motion of those frames (the worst |ln ratio| of angular speed, acceleration and jerk, with the
+diversity at least 0.8x his), not the last weights. The denoising loss is lowest long before
+the motion is right, and two trainings, or two checkpoints of one, differed in those ratios
+more than any setting did (see RESULTS.md).
+
 Departures: by default both stages train together with one optimiser (the loop is shared with
 the other backends), the denoiser learning from the encoder as it improves; the paper trains
-its motion features first (``ae_epochs`` does, see above).
+its motion features first (``ae_epochs`` does, see above). The paper exports its last weights;
+here the selection above chooses among the checkpoints.
 """
 
 import contextlib
