@@ -59,7 +59,7 @@ default remains joint training, 4 frames per latent, no acceleration term.
   motion's speed Hellinger below 0.12 (0.096-0.111), but that motion is calmer throughout; with less smoothing (1 frame) its ratios come back in the band
   with a diversity of 0.73x on the second recording, below the 0.8x the default keeps.
 
-Checkpoint selection by the sampled motion (``select_every``, default every 10 epochs and at the
+Checkpoint selection by the sampled motion (``select_every``, default every 5 epochs and at the
 end; ``ldm.selection``): the weights exported are those whose generated motion, sampled with
 the generator's own defaults on the training takes' audio, moves most like the speaker's real
 motion of those frames (the worst |ln ratio| of angular speed, acceleration and jerk, with the
@@ -127,7 +127,7 @@ class LDMTrainer(BackendTrainer):
         "val_every": 5,
         "clip": 1.0,
         "ema": 0.0,  # weight average exported, its relative length (EDM2 sigma_rel; 0: off)
-        "select_every": 10,  # epochs between sample scores; the best-scoring weights are kept
+        "select_every": 5,  # epochs between sample scores; the best-scoring weights are kept
         "select_seconds": 20.0,  # of the training takes' audio sampled per score
         "select_seeds": 2,  # seeds sampled per score
     }
