@@ -53,10 +53,14 @@ def train_hint(backend, folder=None):
 
 def write_metadata(folder, metadata):
     """Write ``talkrig_model.json`` (numpy arrays become lists)."""
-    metadata = dict(metadata, format=FORMAT, format_version=FORMAT_VERSION)
     path = Path(folder) / METADATA
-    path.write_text(json.dumps(_plain(metadata), indent=1))
+    path.write_text(json.dumps(as_written(metadata), indent=1))
     return path
+
+
+def as_written(metadata):
+    """``metadata`` as a generator reads it back from ``talkrig_model.json`` (plain lists)."""
+    return _plain(dict(metadata, format=FORMAT, format_version=FORMAT_VERSION))
 
 
 def _plain(value):
