@@ -1,5 +1,6 @@
 """What the per-part liveliness scaling (``plugins.neural.liveliness.liven``) costs on a 60 s
-take: the whole call, and each body part alone.
+take: the whole call, and each body part alone; and the arms' re-timing that runs before it
+(``plugins.neural.speedwarp.warp``).
 
     .venv/bin/python benchmarks/bench_liveliness_speed.py [--seconds 60] [--repeats 5]
 
@@ -83,6 +84,11 @@ def main():
         seconds, (_, part) = timed(lambda: liven(small, layout, speaking, alone, FPS), args.repeats)
         print(f"| {name} | {seconds:.3f} | {part[name]:.2f} | {part[name + JERK]:.2f} |")
     print("gains of the whole call:", ", ".join(f"{k} {v:.2f}" for k, v in gains.items()))
+    from talkrig.plugins.neural.speedwarp import warp
+
+    seconds, (_, gammas) = timed(lambda: warp(small, layout, speaking, targets, FPS), args.repeats)
+    print(f"arms re-timed (speedwarp.warp): {seconds:.2f} s, gammas "
+          + ", ".join(f"{k} {v:.3f}" for k, v in gammas.items()))
     return 0
 
 

@@ -105,6 +105,12 @@ def run(args):
     print(f"trained {result.epochs} epochs ({result.steps} steps) in {result.seconds:.0f} s: {losses}")
     if result.val_loss is not None:
         print(f"validation loss: {result.val_loss:.4g}")
+    for score in result.scores:
+        figures = ", ".join(f"{k} {v:.3f}" for k, v in score.items()
+                            if k not in ("epoch", "steps", "score", "ok") and v is not None)
+        kept = "  <- kept" if score["epoch"] == result.best_epoch else ""
+        print(f"epoch {score['epoch']}: sample score {score['score']:.3f}"
+              f"{'' if score['ok'] else ' (diversity too low)'}: {figures}{kept}")
     diffs = ", ".join(f"{k} {v:.1e}" for k, v in result.export_diff.items())
     print(f"ONNX export checked against torch, max abs difference: {diffs}")
     print(f"model written to {result.folder}")

@@ -13,15 +13,22 @@ least MIN_STEP_SECONDS; a shorter lift or a move of a few centimetres is no step
 stays down), and a lift of seconds is a wait on the floor followed by a step. Every frame of a
 foot that has contacts is solved, so no blend between solved and unsolved legs can make the
 foot jump, and the knee always bends forwards, never switching to its hyperextended twin.
+
+Legs over planted feet do not tremble: the root's translation and the thighs' and knees' own
+rotations are low-passed over ROOT_SIGMA before the solve (weight shifts and dips take a second
+or more and pass), so a generator's frame-to-frame wobble, which a planted foot would otherwise
+turn into shaking knees and an ankle jerking against the pelvis, never reaches the legs. The
+pelvis's rotation and the upper body are left as they are.
 """
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from ..motion.contacts import (
     MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, floor_height,
 )
 from ..motion.rotations import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat,
-                                quat_slerp, quat_to_matrix)
+                                quat_continuity, quat_normalize, quat_slerp, quat_to_matrix)
 from ..motion.runs import true_runs
 from ..motion.skeleton import JOINT_INDEX, neutral_skeleton
 
@@ -31,6 +38,7 @@ LEGS = (  # (hip, knee, ankle) of the left and the right leg
 )
 STEP_LIFT = 0.25  # the foot clears the floor by this share of the step length (2-8 cm)
 REACH = 0.995  # a leg is never solved straighter than this share of its length
+ROOT_SIGMA = 0.1  # s: the root of a standing body moves no faster than this (real takes: < 3 mm off)
 # Pelvis and legs only: the feet depend on nothing else, so FK runs on 7 joints, not 55.
 LEG_JOINTS = np.array([0, LEGS[0][0], LEGS[1][0], LEGS[0][1], LEGS[1][1], LEGS[0][2], LEGS[1][2]])
 
@@ -175,6 +183,8 @@ def plant_feet(motion, contacts=None, skeleton=None):
             solved.append(leg)
     if not solved:
         return out
+    out.trans = steady_root(out.trans, motion.fps)
+    out.poses = steady_legs(out.poses, solved, motion.fps)
     _lower_root(out, skeleton, targets, solved)
     rot, pos = skeleton.forward_kinematics(out.poses, out.trans)
     poses = out.poses.astype(np.float64)
@@ -187,8 +197,50 @@ def plant_feet(motion, contacts=None, skeleton=None):
     return out
 
 
+def steady_root(trans, fps, sigma=ROOT_SIGMA):
+    """(T, 3) float32 root translation without tremble faster than ``sigma`` seconds.
+
+    With the feet planted, every wobble of the root goes into the legs: the IK turns it into
+    trembling knees and hips, and the feet shake against the body. A speaker's weight shifts
+    and dips take a second or more and pass unchanged; the real take's own root moves less
+    than 3 mm (RMS) under this filter.
+    """
+    trans = np.asarray(trans, np.float64)
+    if len(trans) < 3 or sigma * fps < 0.3:
+        return trans.astype(np.float32)
+    return gaussian_filter1d(trans, sigma * fps, axis=0, mode="nearest").astype(np.float32)
+
+
+def steady_legs(poses, legs, fps, sigma=ROOT_SIGMA):
+    """(T, 55, 3) float32 ``poses`` whose thighs (in the world: a trembling pelvis does not
+    carry them) and knees of ``legs`` (0 left, 1 right) are smoothed over ``sigma`` seconds.
+
+    The leg IK keeps the plane each leg bends in and the knee's twist from these rotations, so a
+    tremble in them would shake the knee sideways over a planted foot. The pelvis is unchanged.
+    """
+    out = np.array(poses, np.float32, copy=True)
+    if not legs or len(poses) < 3 or sigma * fps < 0.3:
+        return out
+    pelvis = axis_angle_to_matrix(out[:, 0].astype(np.float64))
+    for leg in legs:
+        hip, knee, _ = LEGS[leg]
+        thigh = _smooth_rotations(pelvis @ axis_angle_to_matrix(out[:, hip].astype(np.float64)), sigma * fps)
+        out[:, hip] = matrix_to_axis_angle(np.swapaxes(pelvis, 1, 2) @ thigh)
+        out[:, knee] = matrix_to_axis_angle(_smooth_rotations(axis_angle_to_matrix(out[:, knee].astype(np.float64)),
+                                                              sigma * fps))
+    return out
+
+
+def _smooth_rotations(matrices, frames_sigma):
+    """(T, 3, 3) rotations low-passed over time (Gaussian of their quaternions, ``frames_sigma``)."""
+    q = quat_continuity(matrix_to_quat(matrices), axis=0)
+    return quat_to_matrix(quat_normalize(gaussian_filter1d(q, frames_sigma, axis=0, mode="nearest")))
+
+
 def _lower_root(motion, skeleton, targets, legs):
-    """Drop the root where a planted foot is out of the leg's reach (a straight-legged dip)."""
+    """Drop the root where a planted foot is out of the leg's reach (a straight-legged dip),
+    smoothly: over the time of a weight shift, never in a one-frame notch."""
+    width = 2 * int(round(2 * ROOT_SIGMA * motion.fps)) + 1
     for _ in range(3):
         rot, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
         need = np.zeros(motion.n_frames)
@@ -198,8 +250,11 @@ def _lower_root(motion, skeleton, targets, legs):
             need = np.maximum(need, np.linalg.norm(targets[:, leg] - pos[:, hip], axis=-1) - reach)
         if not np.any(need > 1e-5):
             return
-        # the hip drops straight down; lower a little more than the gap so it is closed
-        motion.trans[:, 1] -= (1.05 * np.maximum(need, 0.0)).astype(np.float32)
+        # the hip drops straight down; lower a little more than the gap so it is closed, and
+        # ease in and out of the dip (the widest need nearby, smoothed)
+        drop = 1.05 * maximum_filter1d(np.maximum(need, 0.0), width, mode="nearest")
+        drop = np.maximum(gaussian_filter1d(drop, ROOT_SIGMA * motion.fps, mode="nearest"), 1.05 * need)
+        motion.trans[:, 1] -= drop.astype(np.float32)
 
 
 def _leg_geometry(skeleton, poses, knee, ankle):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter1d
 
 from talkrig.inference.activity import pause_weight
 from talkrig.inference.feet import plant_feet
@@ -10,6 +11,7 @@ from talkrig.motion import Motion, neutral_skeleton
 from talkrig.motion.contacts import MAX_STEP_SECONDS, standing as still_feet
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import foot_sliding, joint_limit_violations
+from talkrig.motion.metrics.distribution import mean_jerk
 from talkrig.motion.metrics.feet import foot_pops, longest_lift
 from talkrig.motion.rotations import geodesic_distance
 
@@ -262,3 +264,42 @@ def test_a_step_onto_a_foot_held_off_the_floor_lands_there():
     runs = [b - a for a, b in _runs(moving)]
     assert len(runs) == 1 and runs[0] >= 0.3 * 30 - 1  # one whole step
     assert foot_pops(plant_feet(m)) == 0
+
+
+def _generated_like(real, noise, seed=0):
+    """Real standing motion as a neural generator hands it over: pelvis and leg rotations with
+    ``noise`` rad of frame-to-frame tremble, the root placed from the feet (``planted_trans``),
+    both feet said to stand."""
+    from talkrig.plugins.neural.grounding import feet_anchor, planted_trans
+
+    m = real.copy()
+    legs = [0, 1, 2, 4, 5, 7, 8]
+    m.poses[:, legs] += np.random.default_rng(seed).normal(0.0, noise, (m.n_frames, len(legs), 3)).astype(np.float32)
+    m.trans = planted_trans(m.poses, feet_anchor(real.poses, real.trans))
+    m.contacts = np.ones((m.n_frames, 2), np.float32)
+    return m
+
+
+def _world_jerk(motion, joints):
+    """Mean jerk of world joint positions, m/s^3."""
+    _, pos = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)
+    return float(np.linalg.norm(np.diff(pos[:, joints], n=3, axis=0), axis=-1).mean()) * motion.fps ** 3
+
+
+@pytest.mark.parametrize("noise", [0.003, 0.01])
+def test_planted_legs_of_a_trembling_generator_stand_as_still_as_the_speaker(scott_motion, noise):
+    # The planted feet hold still; what the generator's tremble would have shaken (the root over
+    # the feet, the knees) moves no more than the real speaker's, and the weight shifts, the
+    # pelvis's turns and the upper body are left as they were.
+    real = scott_motion[300:600]
+    m = _generated_like(real, noise)
+    out = postprocess(m)
+    assert np.ptp(_feet(out), axis=0).max() < 0.001  # metres: no slide
+    ankles, knees = [7, 8], [4, 5]
+    assert mean_jerk(out, ankles) < mean_jerk(real, ankles)  # ankles against the pelvis
+    assert _world_jerk(out, knees) < _world_jerk(real, knees)
+    slow = lambda trans: gaussian_filter1d(trans[:, [0, 2]].astype(np.float64), 0.5 * out.fps, axis=0)
+    assert np.abs(slow(out.trans) - slow(m.trans)).max() < 0.005  # weight shifts kept
+    unfooted = postprocess(m, feet=False)
+    others = np.setdiff1d(np.arange(55), [1, 2, 4, 5, 7, 8])
+    assert np.array_equal(out.poses[:, others], unfooted.poses[:, others])

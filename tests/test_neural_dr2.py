@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from talkrig.plugins.neural.liveliness import GROUPS, JERK
+from talkrig.plugins.neural.speedwarp import CONTRAST, PARTS
 from neural_support import (assert_listens, generate_in_subprocess, listening_figures, take_folder,
                             train_tiny)
 
@@ -35,7 +36,8 @@ def test_export_matches_torch(trained):
     assert np.asarray(meta["start_poses"]).shape == (16, len(meta["pose_mean"]))
     # the speaker's pace in speech per body part, for the liveliness scaling
     parts = {name for name, *_ in GROUPS}
-    assert set(meta["speech_pace"]) == parts | {name + JERK for name in parts}
+    contrast = {joint + suffix for *_, watched in PARTS for joint, _ in watched for suffix in CONTRAST}
+    assert set(meta["speech_pace"]) == parts | {name + JERK for name in parts} | contrast
     assert min(meta["speech_pace"].values()) > 0
 
 

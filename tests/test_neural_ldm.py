@@ -9,7 +9,7 @@ import pytest
 from neural_support import NEW_AUDIO, SHARED, TAKE, generate_in_subprocess, take_folder, train_tiny
 
 TINY = {"channels": 16, "latent": 8, "blocks": 2, "window": 32, "batch": 4, "minutes": 0.02,
-        "ema": 0.1}
+        "ema": 0.1, "select_every": 0}
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +219,102 @@ def test_two_stages_freeze_the_autoencoder_and_a_resume_keeps_the_stage(tmp_path
     assert meta["stride"] == 2 and meta["config"]["ae_epochs"] == 1
     motion = get_generator("ldm").generate(_request(70, options={"model": str(out), "steps": 2}))
     assert motion.n_frames == 70 and np.isfinite(motion.poses).all()
+
+
+def _cut_take(tmp_path, scott_motion, seconds=15):
+    """A training folder with the take's first ``seconds`` (motion and audio)."""
+    import soundfile
+
+    from talkrig.motion import save_motion
+
+    data = tmp_path / "takes"
+    data.mkdir()
+    save_motion(scott_motion[:30 * seconds], data / "cut.npz")
+    samples, rate = soundfile.read(str(SHARED / f"{TAKE}.wav"))
+    soundfile.write(str(data / "cut.wav"), samples[:seconds * rate], rate)
+    return data
+
+
+def test_the_sample_score_fails_a_model_that_barely_moves(tmp_path, scott_motion):
+    """An untrained denoiser's motion hardly moves: the score says so in every figure and the
+    diversity constraint fails; the score is the worst |ln ratio|, and the same on a rerun."""
+    import torch
+
+    from talkrig.plugins.neural.training.backends import trainer_class
+    from talkrig.plugins.neural.training.data import load_dataset
+
+    cls = trainer_class("ldm")
+    config = cls.make_config({**TINY, "select_seconds": 6.0})
+    dataset = load_dataset(_cut_take(tmp_path, scott_motion), "mel", val_split=0.1)
+    stats = dict(zip(("input_mean", "input_std"), dataset.input_stats()))
+    stats.update(zip(("pose_mean", "pose_std"), dataset.pose_stats()))
+    torch.manual_seed(0)
+    trainer = cls(dataset, config, stats)
+    trainer.model.eval()
+    score = trainer.selection_score()
+    assert not score["ok"] and score["diversity"] < 0.8
+    ratios = [score[k] for k in ("angular_speed", "acceleration", "jerk")]
+    assert max(ratios) < 0.5
+    assert score["score"] == pytest.approx(max(abs(np.log(r)) for r in ratios))
+    assert trainer.selection_score() == score  # fixed audio and seeds: deterministic
+
+
+def test_the_best_scoring_weights_are_exported_and_a_resume_keeps_them(tmp_path, scott_motion,
+                                                                       monkeypatch):
+    """Scores every epoch: the weights of the best-ranked score (constraints met first, then the
+    lowest) are exported, not the last ones, also when a resume scores worse; every score is
+    in the model's metadata."""
+    import onnxruntime
+    import torch
+
+    from talkrig.plugins.ldm.model import DecodeGraph
+    from talkrig.plugins.ldm.train import LDMTrainer
+    from talkrig.plugins.neural.training.data import load_dataset
+    from talkrig.plugins.neural.training.loop import fit, load_checkpoint
+
+    data, out = _cut_take(tmp_path, scott_motion), tmp_path / "model"
+    scripted = iter([(3.0, True), (1.0, True), (2.0, True), (1.5, True), (0.5, False)])
+    seen = []  # (weights, score) per evaluation
+    real_score = LDMTrainer.selection_score
+
+    def scripted_score(self):
+        figures = real_score(self)  # the real sampling runs; the ranking is scripted
+        value, ok = next(scripted)
+        seen.append((self.model, {k: v.clone() for k, v in self.model.state_dict().items()}))
+        return dict(figures, score=value, ok=ok)
+
+    monkeypatch.setattr(LDMTrainer, "selection_score", scripted_score)
+    config = LDMTrainer.make_config(dict(TINY, select_every=1, select_seconds=5.0, select_seeds=1,
+                                         batch=16))
+    dataset = load_dataset(data, "mel", val_split=0.1)
+    shown = []
+
+    def interrupt_after_three(epoch, epochs, elapsed, losses):
+        shown.append(losses.get("score"))
+        if epoch == 3:
+            raise KeyboardInterrupt  # Ctrl-C: the run saves its state and stops
+
+    torch.set_num_threads(1)
+    with pytest.raises(KeyboardInterrupt):
+        fit(LDMTrainer, dataset, out, config, epochs=5, progress=interrupt_after_three)
+    assert shown == [3.0, 1.0, 2.0]  # each score in the progress line of its epoch
+    assert load_checkpoint(out, "ldm")["best"]["epoch"] == 2
+    resumed = fit(LDMTrainer, dataset, out, config, epochs=5)
+    assert resumed.resumed_from == 3 and resumed.best_epoch == 2  # 0.5 failed its constraint
+    meta = json.loads((out / "talkrig_model.json").read_text())
+    assert [s["epoch"] for s in meta["training"]["sample_scores"]] == [1, 2, 3, 4, 5]
+    assert meta["training"]["best_epoch"] == 2
+
+    model, kept = seen[1][0], seen[1][1]
+    last = seen[-1][1]
+    latents = np.random.default_rng(0).standard_normal((1, 6, 8)).astype(np.float32)
+    (exported,) = onnxruntime.InferenceSession(str(out / "ldm_decode.onnx")).run(
+        None, {"latents": latents})
+
+    def decoded(weights):
+        model.load_state_dict(weights)
+        with torch.no_grad():
+            return DecodeGraph(model.eval())(torch.from_numpy(latents)).numpy()
+
+    assert np.abs(exported - decoded(kept)).max() < 1e-4
+    assert np.abs(exported - decoded(last)).max() > 1e-3

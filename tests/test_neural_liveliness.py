@@ -6,11 +6,13 @@ for it), posture, legs and pauses kept."""
 import numpy as np
 import pytest
 
-from talkrig.motion.metrics.kinematics import jerk, joint_positions, joint_speed
+from talkrig.motion.metrics.kinematics import central_speed, jerk, joint_positions, joint_speed
+from talkrig.motion.rotations import sixd_to_matrix
 from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors, vectors_to_motion
 from talkrig.plugins.neural.liveliness import (FILTER_SPARED, GROUPS, JERK, MAX_FINE_GAIN, MAX_GAIN, liven,
                                               speech_pace)
 from talkrig.plugins.neural.smoothing import smooth_columns
+from talkrig.plugins.neural.speedwarp import CONTRAST, PARTS, source_times, warp
 
 LAYOUT = PoseLayout(n_expressions=0)
 UPPER = LAYOUT.joint_columns(sorted({j for _, scaled, *_ in GROUPS for j in scaled}))
@@ -42,7 +44,9 @@ def test_shrunk_gestures_come_back_to_the_speakers_pace(take):
     vectors, speaking = take
     target = speech_pace(vectors, LAYOUT, speaking)
     names = {name for name, *_ in GROUPS}
-    assert set(target) == names | {name + JERK for name in names} and min(target.values()) > 0
+    contrast = {joint + suffix for *_, watched in PARTS for joint, _ in watched for suffix in CONTRAST}
+    assert set(target) == names | {name + JERK for name in names} | contrast
+    assert min(target.values()) > 0
     small = shrunk(vectors, 0.35)
     before = speech_pace(small, LAYOUT, speaking)
     # The pelvis and spine carry more posture than gesture: the trunk loses less than the limbs.
@@ -201,3 +205,55 @@ def test_the_trunks_fine_motion_survives_the_pipelines_jitter_filter(scott_motio
     np.testing.assert_array_equal(spared.poses[:, [0, 20, 21]], smooth_jitter(real).poses[:, [0, 20, 21]])
     assert a2g.jitter_spared({"liveliness": 0.0}) == ()
     assert not hasattr(get_generator("procedural"), "jitter_spared")
+
+
+def test_an_arm_at_middling_speeds_is_re_timed_to_hold_and_strike(take):
+    """A model that drifts where the speaker holds and strikes: its arms' timing is warped to
+    the speaker's speed contrast, the poses at the window joins and the mean speed kept."""
+    vectors, speaking = take
+    target = speech_pace(vectors, LAYOUT, speaking)
+    arms = sorted({j for _, joints, _ in PARTS for j in joints})
+    middling = smooth_columns(vectors, LAYOUT.joint_columns(arms), 8.0)
+    out, gammas = warp(middling, LAYOUT, speaking, target)
+    assert min(gammas.values()) > 0.0, gammas
+
+    def speeds(v):
+        """(T, 4) left and right elbow and wrist speed, m/s, as the eye sees them."""
+        return central_speed(joint_positions(vectors_to_motion(v, LAYOUT, 30.0), [18, 19, 20, 21]), 30.0)
+
+    def shape(v):
+        """(3, 4) log of the speed's 10/50/97 % quantiles in speech over its mean."""
+        inside = speeds(v)[speaking]
+        return np.log(np.quantile(inside, [0.1, 0.5, 0.97], axis=0) / inside.mean(0))
+
+    real, before, after = map(shape, (vectors, middling, out))
+    # More holds and faster strokes, by the wrists' own median.
+    assert np.all(after[0, 2:] - after[1, 2:] < before[0, 2:] - before[1, 2:])
+    assert np.all(after[2, 2:] - after[1, 2:] > before[2, 2:] - before[1, 2:])
+    assert np.sum((after - real) ** 2) < 0.7 * np.sum((before - real) ** 2)
+    # The same poses, re-timed: the joins are where the wrists hold, never more than a window apart.
+    motion = vectors_to_motion(middling, LAYOUT, 30.0)
+    for name, joints, watched in PARTS:
+        columns = LAYOUT.joint_columns(joints)
+        speed = central_speed(joint_positions(motion, [j for _, j in watched]), 30.0).sum(axis=1)
+        times = source_times(speed, gammas[name], speaking=speaking)
+        assert np.all(np.diff(times) > 0.0) and np.abs(times - np.arange(len(times))).max() < 30
+        joins = np.flatnonzero(np.isclose(times, np.round(times)) & (np.abs(times - np.arange(len(times))) < 1e-6))
+        assert np.diff(joins).max() <= 30 + 2 * 8 and len(joins) >= len(times) // 45
+        same = [sixd_to_matrix(v[joins][:, columns].reshape(len(joins), -1, 6)) for v in (out, middling)]
+        np.testing.assert_allclose(*same, atol=1e-5)
+    np.testing.assert_allclose(speeds(out).mean(0), speeds(middling).mean(0), rtol=0.03)
+    others = np.setdiff1d(np.arange(LAYOUT.dim), LAYOUT.joint_columns(arms))
+    np.testing.assert_array_equal(out[:, others], middling[:, others])
+
+
+def test_a_model_without_the_speed_contrast_target_keeps_its_timing(take):
+    vectors, speaking = take
+    target = speech_pace(vectors, LAYOUT, speaking)
+    middling = smooth_columns(vectors, UPPER, 8.0)
+    older = {k: v for k, v in target.items() if not any(k.endswith(s) for s in CONTRAST)}
+    for targets, silent, strength in ((older, speaking, 1.0), (target, speaking, 0.0),
+                                      (target, np.zeros(len(speaking), bool), 1.0)):
+        out, gammas = warp(middling, LAYOUT, silent, targets, strength=strength)
+        assert set(gammas.values()) == {0.0}
+        np.testing.assert_array_equal(out, middling)

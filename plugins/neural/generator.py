@@ -20,6 +20,7 @@ from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
 from .modeldir import METADATA, default_model_dir, load_model, train_hint
+from .speedwarp import warp
 from .textcode import text_frames
 
 log = logging.getLogger(__name__)
@@ -141,9 +142,11 @@ class NeuralGenerator(Generator):
         return any(opt.name == "liveliness" for opt in self.options)
 
     def livened(self, model, request, motion):
-        """``motion`` with its gestures scaled up to the training speaker's pace in speech
-        (:mod:`.liveliness`), for backends with the ``liveliness`` option; unchanged for models
-        trained before ``speech_pace`` was stored, or with ``liveliness`` 0."""
+        """``motion`` with its arms re-timed to the training speaker's speed contrast
+        (:mod:`.speedwarp`; models trained before it was stored keep their timing) and its
+        gestures then scaled up to his pace in speech (:mod:`.liveliness`), for backends with
+        the ``liveliness`` option; unchanged for models trained before ``speech_pace`` was
+        stored, or with ``liveliness`` 0."""
         if not self.livens():
             return motion
         target = model.metadata.get("speech_pace")
@@ -153,9 +156,13 @@ class NeuralGenerator(Generator):
             return motion
         idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
         speaking = speech_activity(request.features, request.words)[idx]
-        vectors, gains = liven(motion_to_vectors(motion, model.layout), model.layout, speaking,
-                               target, request.fps,
-                               strength=float(self.option(request, "liveliness")))
+        strength = float(self.option(request, "liveliness"))
+        vectors, gammas = warp(motion_to_vectors(motion, model.layout), model.layout, speaking,
+                               target, request.fps, strength=strength)
+        log.info("%s: arms re-timed to the training speaker's speed contrast: %s", self.name,
+                 ", ".join(f"{k} {v:.2f}" for k, v in gammas.items()))
+        vectors, gains = liven(vectors, model.layout, speaking, target, request.fps,
+                               strength=strength)
         log.info("%s: gestures scaled to the training speaker's pace in speech: %s", self.name,
                  ", ".join(f"{k} {v:.2f}" for k, v in gains.items()))
         return self.to_motion(model, vectors, request.fps)

@@ -34,6 +34,7 @@ from ...motion.metrics.kinematics import jerk, joint_positions, joint_speed
 from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND
 from .layout import vectors_to_motion
 from .smoothing import smooth_columns
+from .speedwarp import speed_contrast
 
 SLOW_SIGMA = 15.0  # frames at 30 fps: what is slower than this is posture, kept as it is
 FINE_SIGMA = 1.5  # frames at 30 fps: what is faster than this is fine motion
@@ -93,7 +94,9 @@ def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
 
 def speech_pace(vectors, layout, speaking, fps=30.0):
     """{group: speed with the fine motion removed (m/s), group + JERK: jerk with it (m/s^3)}
-    over the frames of speech: what :func:`liven` scales a take to. Empty without speech.
+    over the frames of speech: what :func:`liven` scales a take to; and the elbows' and wrists'
+    speed contrast (:func:`.speedwarp.speed_contrast`), what the arms are re-timed to. Empty
+    without speech.
 
     vectors : (T, D) pose vectors of ``layout``; speaking : (T,) bool.
     """
@@ -104,6 +107,7 @@ def speech_pace(vectors, layout, speaking, fps=30.0):
         smooth = smooth_columns(vectors, layout.joint_columns(group[1]), FINE_SIGMA * fps / 30.0)
         out[group[0]] = group_pace(smooth, layout, speaking, group, fps)
         out[group[0] + JERK] = group_pace(vectors, layout, speaking, group, fps, order=3)
+    out.update(speed_contrast(vectors, layout, speaking, fps))
     return out
 
 

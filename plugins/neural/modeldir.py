@@ -54,13 +54,17 @@ def train_hint(backend, folder=None):
 
 def write_metadata(folder, metadata):
     """Write ``talkrig_model.json`` (numpy arrays become lists)."""
+    path = Path(folder) / METADATA
+    path.write_text(json.dumps(as_written(metadata), indent=1))
+    return path
+
+
+def as_written(metadata):
+    """``metadata`` as a generator reads it back from ``talkrig_model.json`` (plain lists)."""
     # A model without the normalisation stays format 1, readable by talkrig before it; one with
     # it is format 2, which those refuse instead of feeding it unnormalised features.
     version = FORMAT_VERSION if (metadata.get("input") or {}).get("norm") else 1
-    metadata = dict(metadata, format=FORMAT, format_version=version)
-    path = Path(folder) / METADATA
-    path.write_text(json.dumps(_plain(metadata), indent=1))
-    return path
+    return _plain(dict(metadata, format=FORMAT, format_version=version))
 
 
 def _plain(value):

@@ -14,6 +14,13 @@ count runs out.
 Weight average, with a backend's ``ema`` setting (its relative length sigma_rel; 0 or absent =
 off): a running average of the weights (``ema.WeightAverage``) is validated, kept and exported
 instead of the last weights; the checkpoint holds both, so a resumed run goes on averaging.
+
+Selection by a sample score, with a backend's ``select_every`` setting (epochs; 0 or absent =
+off) and its ``selection_score`` method: every ``select_every`` epochs and at the end, the
+weights (the average's where there is one) are scored on what they generate, and the
+best-scoring weights are kept and exported (before ``patience``, which it replaces); every
+score is logged, kept in the checkpoint (a resumed run goes on from the best so far) and in the
+model's metadata.
 """
 
 import contextlib
@@ -129,6 +136,11 @@ class BackendTrainer:
         """Backend-specific metadata entries (windows, delays, latent sizes, ...)."""
         return {}
 
+    def selection_score(self):
+        """{"score": lower is better, "ok": meets the backend's constraints, ...figures} of the
+        current weights (called in eval mode, without gradients), or None: no sample score."""
+        return None
+
 
 @dataclass
 class TrainResult:
@@ -142,6 +154,7 @@ class TrainResult:
     resumed_from: int = 0
     best_epoch: int = None  # epoch whose weights were exported (None: the last, no validation)
     stopped_early: bool = False
+    scores: list = field(default_factory=list)  # the sample scores, one per evaluation
 
 
 def _save_checkpoint(path, trainer, optimizer, state):
@@ -219,7 +232,8 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     trainer = trainer_cls(dataset, config, stats)
     optimizer = torch.optim.Adam(trainer.model.parameters(), lr=config["lr"])
     average = WeightAverage(trainer.model, config["ema"]) if config.get("ema") else None
-    run = {"epoch": 0, "steps": 0, "elapsed": 0.0, "history": [], "best": None, "stopped": False}
+    run = {"epoch": 0, "steps": 0, "elapsed": 0.0, "history": [], "best": None, "stopped": False,
+           "scores": []}
     rng = np.random.default_rng(config["seed"])
     if ckpt is not None:
         trainer.model.load_state_dict(ckpt["model"])
@@ -227,7 +241,8 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         if average is not None and "ema" in ckpt:
             average.load_state_dict(ckpt["ema"])
         run.update({k: ckpt[k] for k in ("epoch", "steps", "elapsed")}, history=ckpt["history"],
-                   best=ckpt.get("best"), stopped=ckpt.get("stopped", False))
+                   best=ckpt.get("best"), stopped=ckpt.get("stopped", False),
+                   scores=ckpt.get("scores", []))
         rng.bit_generator.state = ckpt["np_rng"]
         torch.set_rng_state(ckpt["torch_rng"])
     resumed_from = run["epoch"]
@@ -249,7 +264,8 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     losses, val_loss, val_epoch = last.get("losses", {}), last.get("val"), last.get("val_epoch")
     start = last_save = time.monotonic()
     base = run["elapsed"]
-    patience = int(config.get("patience", 0))
+    select_every = int(config.get("select_every", 0))
+    patience = 0 if select_every else int(config.get("patience", 0))
     trainer.model.train()
     try:
         while (epochs is None or run["epoch"] < epochs) and not run["stopped"]:
@@ -266,12 +282,19 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
                     if patience:
                         _keep_best(run, trainer, val_loss)
                         run["stopped"] = run["epoch"] - run["best"]["epoch"] >= patience
+            score = None
+            if select_every and (run["epoch"] % select_every == 0 or run["epoch"] == epochs):
+                with averaged():
+                    score = _select(run, trainer)
             run["history"].append({"epoch": run["epoch"], "losses": losses, "val": val_loss,
                                    "val_epoch": val_epoch})
             now = time.monotonic()
             run["elapsed"] = base + now - start
             if progress is not None:
-                progress(run["epoch"], epochs, run["elapsed"], dict(losses, val=val_loss))
+                shown = dict(losses, val=val_loss)
+                if score is not None:
+                    shown.update(score=score["score"])
+                progress(run["epoch"], epochs, run["elapsed"], shown)
             if now - last_save >= checkpoint_seconds:
                 save()
                 last_save = now
@@ -284,14 +307,18 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
             val_loss = validation_loss(trainer, val_batches)
             if patience:
                 _keep_best(run, trainer, val_loss)
+    if select_every and not any(s["epoch"] == run["epoch"] for s in run["scores"]):
+        with averaged():
+            _select(run, trainer)
     save()
     best = run["best"]
     if best is not None:
         trainer.model.load_state_dict(best["state"])
-        val_loss = best["val"]
+        val_loss = best["val"] if "val" in best else validation_loss(trainer, val_batches)
         if best["epoch"] != run["epoch"]:
-            log.info("exporting the weights of epoch %d (validation loss %.4g), not of the last "
-                     "epoch %d", best["epoch"], best["val"], run["epoch"])
+            log.info("exporting the weights of epoch %d (%s), not of the last epoch %d",
+                     best["epoch"], f"validation loss {best['val']:.4g}" if "val" in best
+                     else f"sample score {best['score']:.4g}", run["epoch"])
     elif average is not None:
         trainer.model.load_state_dict(average.weights, strict=False)
     trainer.model.eval()
@@ -304,11 +331,13 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
                    seconds=round(run["elapsed"], 1), final_losses=losses, val_loss=val_loss,
                    best_epoch=best_epoch, stopped_early=run["stopped"],
                    export_max_abs_diff=diffs)
+    if run["scores"]:
+        summary["sample_scores"] = run["scores"]
     write_metadata(folder, describe(trainer, dataset, graphs, summary))
     return TrainResult(folder=folder, epochs=run["epoch"], steps=run["steps"],
                        seconds=run["elapsed"], losses=losses, val_loss=val_loss,
                        export_diff=diffs, resumed_from=resumed_from, best_epoch=best_epoch,
-                       stopped_early=run["stopped"])
+                       stopped_early=run["stopped"], scores=list(run["scores"]))
 
 
 def _keep_best(run, trainer, val_loss):
@@ -316,6 +345,29 @@ def _keep_best(run, trainer, val_loss):
     if run["best"] is None or val_loss < run["best"]["val"]:
         run["best"] = {"epoch": run["epoch"], "val": val_loss,
                        "state": copy.deepcopy(trainer.model.state_dict())}
+
+
+def _select(run, trainer):
+    """Score the current weights on what they generate, log the score, keep the weights when
+    they rank best so far (constraints met first, then the lowest score); the score or None."""
+    trainer.model.eval()
+    with torch.no_grad():
+        score = trainer.selection_score()
+    trainer.model.train()
+    if score is None:
+        return None
+    score = dict(score, epoch=run["epoch"], steps=run["steps"])
+    run["scores"].append(score)
+    best = run["best"]
+    if best is None or (not score["ok"], score["score"]) < (not best["ok"], best["score"]):
+        run["best"] = {"epoch": run["epoch"], "score": score["score"], "ok": score["ok"],
+                       "state": copy.deepcopy(trainer.model.state_dict())}
+    log.info("epoch %d: sample score %.3f%s (%s)%s", run["epoch"], score["score"],
+             "" if score["ok"] else ", below its constraints",
+             ", ".join(f"{k} {v:.3f}" for k, v in score.items()
+                       if k not in ("score", "ok", "epoch", "steps") and v is not None),
+             ", the best so far" if run["best"]["epoch"] == run["epoch"] else "")
+    return score
 
 
 def describe(trainer, dataset, graphs, summary):

@@ -9,7 +9,7 @@ One rule by name and kind serves every backend and the renderer's training:
 - ``lr``, ``*_lr``, ``clip`` and ``minutes``: > 0 (a rate, a gradient norm, a time budget);
 - ``window``: >= 4 frames (speed, acceleration and jerk in the losses; at 1 they are NaN);
 - other integers (sizes, counts, epochs): >= 1, except where 0 turns a feature off
-  (``patience``, ``gan_warmup``, and any whose default is 0);
+  (``patience``, ``gan_warmup``, ``select_every``, and any whose default is 0);
 - every other number (loss weights ``w_*``, lengths in frames or ms, noise levels): >= 0;
 - ``seed``: the range numpy and torch take; ``ema``: the weight average's sigma_rel;
 - a pair ``X_min``, ``X_max``: the minimum not above the maximum.
@@ -25,7 +25,7 @@ from ....inference.pipeline import check_seed
 from ..modeldir import ModelError
 from .ema import gamma_of
 
-ZERO_IS_OFF = ("patience", "gan_warmup")
+ZERO_IS_OFF = ("patience", "gan_warmup", "select_every")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
