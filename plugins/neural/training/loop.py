@@ -85,10 +85,8 @@ class BackendTrainer:
         config = make_settings(cls.name, {**COMMON, **cls.DEFAULTS}, overrides,
                                {"feature_norm": Limit(choices=NORMS), **cls.LIMITS})
         if config["feature_norm"] != "none" and cls.input_kind_for(config) == "text":
-            if "feature_norm" in (overrides or {}):
-                raise ModelError(f"{cls.name} setting 'feature_norm' normalises audio features; "
-                                 "a model driven by text takes 'none'")
-            config["feature_norm"] = "none"  # the backend's default is for its audio input
+            raise ModelError(f"{cls.name} setting 'feature_norm' normalises audio features; "
+                             "a model driven by text takes 'none'")
         return config
 
     def tensor(self, key):
