@@ -166,7 +166,7 @@ def test_every_default_setting_is_within_its_range():
              "feature_norm=recording_std"]),
     ("dr2", ["window=4", "sigma_min=0.3", "w_kinetic=0", "noise_frames=1", "lr=1e-9"]),
     ("s2v", ["dropout=0", "delay_ms=0", "patience=0", "smooth_lower_frames=0", "input=text",
-             "normalised_loss=off", "seed=4294967295"]),
+             "normalised_loss=off", "seed=4294967295", "feature_norm=none"]),
     ("ldm", ["p_uncond=1", "p_no_context=0", "p_inpaint=1", "w_latent=0", "minutes=0.01",
              "ema=0", "stride=2", "window=4", "prediction=sample"]),
 ])

@@ -139,9 +139,11 @@ def test_a_damaged_normalisation_or_a_text_model_is_one_line(normalised, tmp_pat
         S2VTrainer.make_config({"feature_norm": "always"})
 
 
-def test_it_is_off_unless_asked_for():
+def test_it_is_on_where_it_was_measured_to_help():
     from talkrig.plugins.neural.training.backends import trainer_class
 
-    for backend in ("a2g", "dr2", "ldm", "s2v"):
+    assert trainer_class("s2v").make_config()["feature_norm"] == "recording"
+    assert trainer_class("s2v").make_config({"input": "text"})["feature_norm"] == "none"
+    for backend in ("a2g", "dr2", "ldm"):
         assert trainer_class(backend).make_config()["feature_norm"] == "none"
     assert trainer_class("a2g").make_config({"feature_norm": "recording"})["feature_norm"] == "recording"

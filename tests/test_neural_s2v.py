@@ -31,7 +31,7 @@ def test_export_matches_torch_and_is_described(trained):
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
     assert meta["backend"] == "s2v"
     assert meta["input"]["kind"] == "mfcc" and meta["input"]["dim"] == 28
-    assert "norm" not in meta["input"] and meta["format_version"] == 1  # as before the option
+    assert meta["input"]["norm"]["kind"] == "recording" and meta["format_version"] == 2
     assert len(meta["input"]["mean"]) == 28 and min(meta["input"]["std"]) > 0
     assert meta["delay_frames"] == 6  # 200 ms at 30 fps
     assert meta["training"]["takes"] == ["2_scott_0_1_1"]

@@ -85,8 +85,10 @@ class BackendTrainer:
         config = make_settings(cls.name, {**COMMON, **cls.DEFAULTS}, overrides,
                                {"feature_norm": Limit(choices=NORMS), **cls.LIMITS})
         if config["feature_norm"] != "none" and cls.input_kind_for(config) == "text":
-            raise ModelError(f"{cls.name} setting 'feature_norm' normalises audio features; "
-                             "a model driven by text takes 'none'")
+            if "feature_norm" in (overrides or {}):
+                raise ModelError(f"{cls.name} setting 'feature_norm' normalises audio features; "
+                                 "a model driven by text takes 'none'")
+            config["feature_norm"] = "none"  # the backend's default is for its audio input
         return config
 
     def tensor(self, key):
