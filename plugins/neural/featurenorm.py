@@ -19,7 +19,11 @@ training speaker's and moves to the voice's own as speech is heard.
 numpy only: used by training (per take) and by the generators (per request).
 """
 
+import logging
+
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 NORMS = ("none", "recording", "recording_std")  # the ``feature_norm`` training setting
 PRIOR_FRAMES = 60.0  # speech frames (2 s at 30 fps) the training speaker's level weighs as
@@ -37,13 +41,23 @@ def speech_stats(inputs, speaking):
 
 def reference_level(takes):
     """(F,) mean and (F,) std over the speech frames of every (inputs, speaking) pair: the
-    training speaker's level every recording is moved to."""
+    training speaker's level every recording is moved to. Takes in which no speech is heard
+    (silent or noise-only audio) give the level of all their frames instead, so such a training
+    still runs as it did without the normalisation."""
+    takes = list(takes)
     count, total, squares = 0.0, 0.0, 0.0
     for inputs, speaking in takes:
         n, s, q = speech_stats(inputs, speaking)
         count, total, squares = count + n, total + s, squares + q
     if count < 2:
-        raise ValueError("no speech in the training takes to measure the feature level on")
+        log.warning("no speech heard in the training takes: their features' level is measured "
+                    "on every frame")
+        count, total, squares = 0.0, 0.0, 0.0
+        for inputs, _ in takes:
+            n, s, q = speech_stats(inputs, np.ones(len(inputs), bool))
+            count, total, squares = count + n, total + s, squares + q
+    if count < 1:
+        raise ValueError("no frames in the training takes to measure the feature level on")
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - np.square(mean), 0.0))
     return mean.astype(np.float32), np.maximum(std, MIN_STD).astype(np.float32)
