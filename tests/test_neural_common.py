@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from neural_support import take_folder
+from neural_support import NEW_AUDIO, take_folder
 
 
 def test_pose_vectors_round_trip_a_real_take(scott_motion):
@@ -81,6 +81,21 @@ def test_train_command_trains_exports_and_reports(tmp_path, capsys):
     meta = json.loads((out / "talkrig_model.json").read_text())
     assert meta["config"]["hidden"] == 16 and meta["training"]["epochs"] == 1
     assert (out / "checkpoint.pt").exists() and (out / "s2v.onnx").exists()
+    # A model made at 30 fps serves any rate asked for (a 24 fps scene): the pipeline generates
+    # at the model's rate and resamples.
+    import soundfile as sf
+
+    from talkrig.motion.container import frame_count
+    from talkrig.motion.files import load_motion
+
+    samples, rate = sf.read(NEW_AUDIO, dtype="float32")
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, samples[int(2 * rate):int(5.1 * rate)], rate)
+    motion_file = tmp_path / "clip_24.npz"
+    assert main(["generate", str(clip), "--backend", "s2v", "--option", f"model={out}", "--fps", "24",
+                 "--transcript", "none", "--quiet", "-o", str(motion_file)]) == 0
+    motion = load_motion(motion_file)
+    assert motion.fps == 24 and motion.n_frames == frame_count(3.1, 24)
 
 
 @pytest.mark.parametrize("args, message", [

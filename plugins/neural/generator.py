@@ -19,7 +19,7 @@ from .featurenorm import normalise
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
-from .modeldir import METADATA, default_model_dir, load_model, train_hint
+from .modeldir import METADATA, ModelError, default_model_dir, load_model, read_metadata, train_hint
 from .speedwarp import warp
 from .textcode import text_frames
 
@@ -74,6 +74,15 @@ class NeuralGenerator(Generator):
         """The model folder the generation ``options`` choose (resolved)."""
         chosen = options.get("model")
         return (Path(chosen).expanduser() if chosen else default_model_dir(self.name)).resolve()
+
+    def generation_fps(self, options, fps):
+        """The chosen model's frame rate, which the pipeline generates at and then resamples to
+        the rate asked for; None (the rate asked for) when the folder holds no readable model,
+        which ``load`` then reports."""
+        try:
+            return float(read_metadata(self.model_folder(options), self.name)["fps"])
+        except (ModelError, OSError, KeyError, TypeError, ValueError):
+            return None
 
     def load(self, request):
         """The request's TrainedModel, loaded once per folder (reloaded after retraining)."""
