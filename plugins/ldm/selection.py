@@ -115,6 +115,9 @@ class SampleScore:
 
     def __init__(self, trainer, metadata):
         c, dataset = trainer.config, trainer.dataset
+        # The takes' inputs are already at the training speaker's level (``featurenorm``, done
+        # when the data was loaded): the sampler feeds them as they are, as training does.
+        metadata = dict(metadata, input={k: v for k, v in metadata["input"].items() if k != "norm"})
         self.trainer, self.layout, self.fps = trainer, dataset.layout, dataset.fps
         self.seeds = range(int(c.get("select_seeds", 2)))
         self.sampler = _TrainingSampler(TorchGraphs(trainer.model, metadata, dataset.layout))
