@@ -28,7 +28,7 @@ from ..motion.contacts import (
     MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, floor_height,
 )
 from ..motion.rotations import (axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat,
-                                quat_continuity, quat_normalize, quat_slerp, quat_to_matrix)
+                                quat_lowpass, quat_slerp, quat_to_matrix)
 from ..motion.runs import true_runs
 from ..motion.skeleton import JOINT_INDEX, neutral_skeleton
 
@@ -232,9 +232,8 @@ def steady_legs(poses, legs, fps, sigma=ROOT_SIGMA):
 
 
 def _smooth_rotations(matrices, frames_sigma):
-    """(T, 3, 3) rotations low-passed over time (Gaussian of their quaternions, ``frames_sigma``)."""
-    q = quat_continuity(matrix_to_quat(matrices), axis=0)
-    return quat_to_matrix(quat_normalize(gaussian_filter1d(q, frames_sigma, axis=0, mode="nearest")))
+    """(T, 3, 3) rotations low-passed over time (``quat_lowpass``, ``frames_sigma`` frames)."""
+    return quat_to_matrix(quat_lowpass(matrix_to_quat(matrices), frames_sigma))
 
 
 def _lower_root(motion, skeleton, targets, legs):

@@ -22,7 +22,7 @@ from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from ..motion.container import frame_count
 from ..motion.resample import resample
-from ..motion.rotations import axis_angle_to_quat, quat_continuity, quat_normalize, quat_to_axis_angle
+from ..motion.rotations import axis_angle_to_quat, quat_continuity, quat_lowpass, quat_normalize, quat_to_axis_angle
 from ..motion.skeleton import JOINT_INDEX as J, NUM_JOINTS
 from .feet import plant_feet
 
@@ -90,7 +90,7 @@ def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST, spare=()):
     if n < 5 or frames_sigma < 0.3:
         return out
     q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)  # (T, 55, 4)
-    smooth = quat_normalize(gaussian_filter1d(q, frames_sigma, axis=0, mode="nearest"))
+    smooth = quat_lowpass(q, frames_sigma)
     dots = np.clip(np.abs(np.sum(smooth[1:] * smooth[:-1], axis=-1)), 0.0, 1.0)
     speed = 2.0 * np.arccos(dots) * motion.fps  # (T-1, 55) rad/s
     speed = np.concatenate([speed[:1], speed], axis=0)
@@ -129,7 +129,7 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
         raise ValueError(f"pause weights cover {len(pause)} frames, the motion has {motion.n_frames}")
     frames_sigma = sigma * motion.fps
     q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)
-    slow = quat_normalize(gaussian_filter1d(q, frames_sigma, axis=0, mode="nearest"))
+    slow = quat_lowpass(q, frames_sigma)
     w = pause[:, None, None]
     blended = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
     keep = list(FACE_JOINTS)

@@ -195,6 +195,15 @@ def quat_continuity(q, axis=0):
     return np.moveaxis(q, 0, axis)
 
 
+def quat_lowpass(q, frames_sigma):
+    """(T, ..., 4) unit quaternions ``q`` low-passed over time (axis 0): a Gaussian of
+    ``frames_sigma`` frames over the sign-continuous series (edges held), renormalised."""
+    from scipy.ndimage import gaussian_filter1d
+
+    smooth = gaussian_filter1d(quat_continuity(q, axis=0), frames_sigma, axis=0, mode="nearest")
+    return quat_normalize(smooth)
+
+
 def quat_hemisphere(q):
     """``q`` with w >= 0: the sign :func:`quat_to_axis_angle` uses (angle in [0, pi])."""
     q = np.asarray(q, dtype=np.float64)
