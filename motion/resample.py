@@ -41,9 +41,9 @@ def resample(motion, fps):
     for start in range(0, n_new, _CHUNK):  # float64 work takes ~10 KB a frame: go in chunks
         at = slice(start, start + _CHUNK)
         poses[at] = quat_to_axis_angle(quat_slerp(quats[lo[at]], quats[hi[at]], w[at, None, None]))
-        trans[at] = _lerp(motion.trans, lo[at], hi[at], w[at])
-        expressions[at] = _lerp(motion.expressions, lo[at], hi[at], w[at])
-        face_curves[at] = _lerp(motion.face_curves, lo[at], hi[at], w[at])
+        trans[at] = lerp_frames(motion.trans, lo[at], hi[at], w[at])
+        expressions[at] = lerp_frames(motion.expressions, lo[at], hi[at], w[at])
+        face_curves[at] = lerp_frames(motion.face_curves, lo[at], hi[at], w[at])
     return Motion(
         poses=poses,
         trans=trans,
@@ -62,8 +62,13 @@ def sample_positions(n_src, src_fps, n_new, new_fps):
 
     Returns lo, hi (n_new,) int and w (n_new,) float in [0, 1).
     """
-    t = np.arange(n_new, dtype=np.float64) * (src_fps / new_fps)  # in source frames
-    t = np.clip(t, 0.0, n_src - 1)
+    return frames_at(np.arange(n_new, dtype=np.float64) * (src_fps / new_fps), n_src)
+
+
+def frames_at(t, n_src):
+    """For each fractional source frame of ``t`` (clipped to the take): the source frames
+    before/after it and the weight of the later one, as :func:`sample_positions`."""
+    t = np.clip(np.asarray(t, dtype=np.float64), 0.0, n_src - 1)
     lo = np.floor(t).astype(np.int64)
     # Snap values a rounding error below an integer (e.g. 2.9999999) onto it.
     near = np.isclose(t, lo + 1, rtol=0.0, atol=1e-9)
@@ -74,7 +79,9 @@ def sample_positions(n_src, src_fps, n_new, new_fps):
     return lo, hi, np.clip(w, 0.0, 1.0)
 
 
-def _lerp(values, lo, hi, w):
+def lerp_frames(values, lo, hi, w):
+    """(N, ...) float64 ``values`` (T, ...) interpolated linearly between frames ``lo`` and
+    ``hi`` with the weight ``w`` of the later one (:func:`frames_at`)."""
     values = np.asarray(values, dtype=np.float64)
     w = w.reshape((-1,) + (1,) * (values.ndim - 1))
-    return ((1.0 - w) * values[lo] + w * values[hi]).astype(np.float32)
+    return (1.0 - w) * values[lo] + w * values[hi]

@@ -20,6 +20,7 @@ one's way there is used, as faster strokes are also jerkier ones. numpy only.
 import numpy as np
 
 from ...motion.metrics.kinematics import central_speed, joint_positions
+from ...motion.resample import frames_at, lerp_frames
 from ...motion.rotations import matrix_to_6d, matrix_to_quat, quat_continuity, quat_slerp, quat_to_matrix, \
     sixd_to_matrix
 from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND
@@ -136,19 +137,14 @@ def source_times(speed, gamma, fps=30.0, speaking=None):
 
 def _sample_positions(points, times):
     """(T, J, 3) positions linearly interpolated at fractional frames ``times``."""
-    lo = np.clip(np.floor(times).astype(int), 0, len(points) - 1)
-    hi = np.minimum(lo + 1, len(points) - 1)
-    t = (times - lo)[:, None, None]
-    return (1.0 - t) * points[lo] + t * points[hi]
+    return lerp_frames(points, *frames_at(times, len(points)))
 
 
 def _sample_rotations(sixd, times):
     """(T, J, 6) rotations slerped at fractional frames ``times``."""
     q = quat_continuity(matrix_to_quat(sixd_to_matrix(sixd)), axis=0)
-    lo = np.clip(np.floor(times).astype(int), 0, len(q) - 1)
-    hi = np.minimum(lo + 1, len(q) - 1)
-    t = np.broadcast_to((times - lo)[:, None], q.shape[:2])
-    return matrix_to_6d(quat_to_matrix(quat_slerp(q[lo], q[hi], t)))
+    lo, hi, w = frames_at(times, len(q))
+    return matrix_to_6d(quat_to_matrix(quat_slerp(q[lo], q[hi], np.broadcast_to(w[:, None], q.shape[:2]))))
 
 
 def _fitted_gamma(points, speaking, target, fps):
