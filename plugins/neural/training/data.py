@@ -114,9 +114,10 @@ class Dataset:
         rows = [(speeds, n) for speeds, n in rows if speeds]
         if not rows:
             return {}
-        weights = [n for _, n in rows]
-        return {name: float(np.average([speeds[name] for speeds, _ in rows], weights=weights))
-                for name in rows[0][0]}
+        names = dict.fromkeys(name for speeds, _ in rows for name in speeds)  # a take without pauses has no pause target
+        return {name: float(np.average([speeds[name] for speeds, _ in rows if name in speeds],
+                                       weights=[n for speeds, n in rows if name in speeds]))
+                for name in names}
 
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
