@@ -201,6 +201,9 @@ def lift_pauses(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
         return out, gains
     scale = fps / 30.0
     weight = gaussian_filter1d((~speaking).astype(np.float64), PAUSE_RAMP * scale, mode="nearest")
+    # pause frames and the frames either side: a step across two of these runs joins a frame of
+    # speech, so the pause pace is measured on them alone, at a fraction of the cost
+    rows = np.flatnonzero(np.convolve(~speaking, np.ones(3), mode="same") > 0)
     for group in GROUPS:
         name, columns = group[0], layout.joint_columns(group[1])
         ratio = min(float(targets.get(name + PAUSE) or 0.0), MAX_PAUSE_RATIO)
@@ -215,7 +218,7 @@ def lift_pauses(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
             result[:, columns] += ((gain - 1.0) * weight)[:, None] * band
             return result
 
-        gain = _matching_gain(lambda g: group_pace(lifted(g, smooth), layout, ~speaking, group, fps),
+        gain = _matching_gain(lambda g: group_pace(lifted(g, smooth)[rows], layout, ~speaking[rows], group, fps),
                               ratio * in_speech, 1.0, MAX_GAIN)
         if gain is None or in_speech <= 0.0:
             continue
