@@ -21,9 +21,10 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from ..motion.container import frame_count
+from ..motion.metrics.kinematics import joint_positions, joint_speed
 from ..motion.resample import resample
 from ..motion.rotations import axis_angle_to_quat, quat_continuity, quat_lowpass, quat_normalize, quat_to_axis_angle
-from ..motion.skeleton import JOINT_INDEX as J, NUM_JOINTS
+from ..motion.skeleton import JOINT_INDEX as J, NUM_JOINTS, UPPER_BODY
 from .feet import plant_feet
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ SMOOTH_SIGMA = 0.045  # seconds: the smoothed reference signal
 SLOW, FAST = 0.4, 1.6  # rad/s: below SLOW fully smoothed, above FAST untouched
 SPEED_SPREAD = 0.1  # seconds either side a fast movement protects from smoothing
 CALM_SIGMA = 0.5  # seconds: the slow version of the motion pauses blend toward
+# The take's pause/speech speed ratio at which the calm starts and at which it is whole: a take
+# already calmer in its pauses keeps them, one that runs on through them is calmed in full.
+CALM_FROM, CALM_FULL = 0.4, 0.6
 FACE_JOINTS = (J["jaw"], J["left_eye_smplhf"], J["right_eye_smplhf"])  # the face stage's
 
 
@@ -127,6 +131,9 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
         return out
     if len(pause) != motion.n_frames:
         raise ValueError(f"pause weights cover {len(pause)} frames, the motion has {motion.n_frames}")
+    pause = pause * calm_needed(motion, pause)
+    if not np.any(pause > 0):
+        return out
     frames_sigma = sigma * motion.fps
     q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)
     slow = quat_lowpass(q, frames_sigma)
@@ -138,6 +145,24 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
     out.trans = ((1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans).astype(np.float32)
     return out
+
+
+def calm_needed(motion, pause, start=CALM_FROM, full=CALM_FULL):
+    """How much of the calm the take needs, in [0, 1], from its own pause/speech speed ratio.
+
+    The ratio is the upper body's mean speed (m/s) on steps deep in a pause (``pause`` (T,) at
+    least half its peak) over that on steps in speech (``pause`` 0). Below ``start`` the take
+    already settles in its pauses (e.g. a generator with its own pause stage) and is left as it
+    is; from ``full`` on it gets the whole calm; linear between. 1 when either part is missing.
+    """
+    deep = pause >= 0.5 * pause.max()
+    speech = pause <= 0
+    deep_step, speech_step = deep[1:] & deep[:-1], speech[1:] & speech[:-1]
+    if not deep_step.any() or not speech_step.any():
+        return 1.0
+    speed = joint_speed(joint_positions(motion, UPPER_BODY), motion.fps).mean(axis=1)
+    ratio = speed[deep_step].mean() / max(speed[speech_step].mean(), 1e-9)
+    return float(np.clip((ratio - start) / max(full - start, 1e-9), 0.0, 1.0))
 
 
 def postprocess(motion, fps=None, limits=True, smooth=True, feet=True, n_frames=None, pause=None,

@@ -191,6 +191,29 @@ def test_calm_pauses_slows_the_body_only_in_pauses():
     assert np.allclose(calm_pauses(m, np.zeros(n)).poses, m.poses)
 
 
+def _upper_speed(motion):
+    from talkrig.motion.metrics import joint_positions, joint_speed
+    from talkrig.motion.skeleton import UPPER_BODY
+    return joint_speed(joint_positions(motion, UPPER_BODY), motion.fps).mean(axis=1)
+
+
+def test_the_calm_leaves_a_take_that_settles_in_its_pauses_and_calms_one_that_runs_on(scott_motion):
+    """A generator that already stills itself in pauses keeps its pause gestures; the real take,
+    which gestures on through them, is calmed as ever."""
+    m = scott_motion[:600].copy()
+    speaking = np.ones(m.n_frames, bool)
+    speaking[240:420] = False
+    pause = pause_weight(speaking, m.fps)
+    deep = slice(260, 400)
+    ran_on = _upper_speed(calm_pauses(m, pause))
+    assert ran_on[deep].mean() < 0.5 * _upper_speed(m)[deep].mean()
+    settled = m.copy()  # the pause's gestures at a fifth of their size around their slow drift
+    slow = gaussian_filter1d(m.poses, 0.5 * m.fps, axis=0, mode="nearest")
+    settled.poses = np.where((pause > 0)[:, None, None], slow + 0.2 * (m.poses - slow), m.poses).astype(np.float32)
+    assert np.allclose(calm_pauses(settled, pause).poses, settled.poses)
+    assert np.allclose(calm_pauses(settled, pause).trans, settled.trans)
+
+
 def _runs(mask):
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
