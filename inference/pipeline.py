@@ -46,7 +46,8 @@ class GenerateOptions:
     face_options : options of the face model and the stage (e.g. {"mouth_strength": 0.8,
         "expressions": "blend"}), validated against its schema.
     calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
-        to 1 (the default: gestures settle into slow drift until the next phrase).
+        to 1 (the default: gestures settle into slow drift until the next phrase, as much as
+        the take needs: see ``postprocess.calm_needed``).
     """
 
     backend: str = "procedural"

@@ -10,7 +10,9 @@
 - Pauses: where nobody speaks the body calms down: each joint is blended toward a slowly
   moving version of itself (a wide Gaussian over time) by how deep into a pause the frame is,
   so gestures that run on through a silence settle into slow drift and pick up again with the
-  next phrase. Generators keep their own rhythm in speech.
+  next phrase. The blend is scaled by how much the take needs it: none where the take already
+  settles in its pauses, in full where it runs on through them. Generators keep their own
+  rhythm in speech.
 - Frame rate: slerp resampling (motion.resample) to the requested rate, exact frame count.
 - Feet: planted feet stay fixed, steps are whole steps (see feet.py).
 """
