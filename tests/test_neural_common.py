@@ -252,3 +252,19 @@ def test_weight_average_follows_the_power_profile_and_gives_the_weights_back():
     with average.applied(model):
         assert model.weight.item() == averaged
     assert model.weight.item() == float(np.float32(values[-1]))
+
+
+@pytest.mark.parametrize("text", [False, True])
+def test_a_training_folder_without_speech_is_one_line(tmp_path, scott_motion, text):
+    """Takes whose audio is digital silence (or whose word timings hold no word): the model it
+    made moved wildly on any speech (its inputs divided by a spread of 0). Refused."""
+    import soundfile as sf
+
+    from talkrig.motion import save_motion
+    from talkrig.plugins.neural.training.data import TrainingDataError, load_dataset
+
+    save_motion(scott_motion[:90], tmp_path / "take.npz")
+    sf.write(tmp_path / "take.wav", np.zeros(16000 * 3, np.float32), 16000)
+    (tmp_path / "take.json").write_text(json.dumps({"words": []}))
+    with pytest.raises(TrainingDataError, match="no word is said" if text else "no speech is heard"):
+        load_dataset(tmp_path, "text" if text else "mel")
