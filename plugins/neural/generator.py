@@ -15,7 +15,7 @@ from ...inference.options import Option
 from ...inference.registry import PluginError
 from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
-from .featurenorm import normalise
+from .featurenorm import hold_dead_bands, normalise
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
@@ -114,7 +114,9 @@ class NeuralGenerator(Generator):
             codes = text_frames(request.words, int(frames.max()) + 1, request.fps)
             return codes[frames]
         rows = request.features_at(frames)
-        return np.ascontiguousarray(self.recording_inputs(model, request)[rows], dtype=np.float32)
+        stats = model.metadata["input"]
+        return np.ascontiguousarray(hold_dead_bands(self.recording_inputs(model, request)[rows], kind,
+                                                    stats["mean"], stats["std"]), dtype=np.float32)
 
     def recording_inputs(self, model, request):
         """(T, F) the request's features of the model's kind, moved to the training speaker's
