@@ -48,6 +48,7 @@ class NeuralGenerator(Generator):
 
     needs_model = True
     native_fps = None  # checked against the model's own rate at generation time
+    model_sizes = ()  # the integer metadata entries the backend reads (checked at load)
 
     def __init__(self):
         self._models = {}  # folder -> (metadata mtime, TrainedModel)
@@ -91,7 +92,7 @@ class NeuralGenerator(Generator):
         stamp = meta.stat().st_mtime_ns if meta.exists() else None
         cached = self._models.get(folder)
         if cached is None or cached[0] != stamp:
-            model = load_model(folder, self.name)
+            model = load_model(folder, self.name, sizes=self.model_sizes)
             self._models[folder] = (stamp, model)
         model = self._models[folder][1]
         if abs(model.fps - request.fps) > 1e-6:
@@ -200,6 +201,8 @@ class NeuralGenerator(Generator):
 class WindowedNeuralGenerator(NeuralGenerator):
     """A neural generator that makes the take window by window, each window as long as the
     model's training windows (a2g, dr2, ldm); subclasses write generate_window."""
+
+    model_sizes = ("window",)
 
     def generate(self, request):
         model = self.load(request)
