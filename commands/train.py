@@ -96,7 +96,7 @@ def run(args):
 
     try:
         result = fit(trainer, dataset, folder, config, epochs=args.epochs, minutes=args.minutes,
-                     progress=progress, fresh=args.fresh)
+                     progress=progress, fresh=args.fresh, asked=overrides)
     finally:
         bar.close()
     if result.resumed_from:

@@ -96,6 +96,15 @@ def test_train_command_trains_exports_and_reports(tmp_path, capsys):
                  "--transcript", "none", "--quiet", "-o", str(motion_file)]) == 0
     motion = load_motion(motion_file)
     assert motion.fps == 24 and motion.n_frames == frame_count(3.1, 24)
+    # Resuming with another setting kept the checkpoint's without a word (a model without the
+    # feature normalisation asked for); now it says so before training.
+    capsys.readouterr()
+    assert main(["train", "--backend", "s2v", "--data", str(data), "--epochs", "2", "--threads", "1",
+                 "--set", "hidden=16", "--set", "window=32", "--set", "feature_norm=none",
+                 "-o", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "trained with other settings (feature_norm 'recording' there, 'none' asked)" in error
+    assert "--fresh" in error and json.loads((out / "talkrig_model.json").read_text())["training"]["epochs"] == 1
 
 
 @pytest.mark.parametrize("args, message", [
