@@ -81,9 +81,8 @@ def _plain(value):
     return value
 
 
-def read_metadata(folder, backend, sizes=()):
-    """The metadata dict of the model in ``folder``, checked to be a ``backend`` model whose
-    shared fields (and the integer ``sizes`` its generator reads) are usable."""
+def read_metadata(folder, backend):
+    """The metadata dict of the model in ``folder``, checked to be a ``backend`` model."""
     folder = Path(folder).expanduser()
     path = folder / METADATA
     if not folder.is_dir() or not path.exists():
@@ -104,7 +103,6 @@ def read_metadata(folder, backend, sizes=()):
         raise ModelError(
             f"{folder} holds a {metadata.get('backend')!r} model, not a {backend!r} model"
         )
-    _check_fields(path, metadata, sizes)
     _check_norm(path, metadata.get("input") or {})
     return metadata
 
@@ -116,8 +114,8 @@ def _numbers(value, length=None):
 
 
 def _check_fields(path, metadata, sizes):
-    """ModelError naming the first damaged field a generator reads (a hand-edited or cut
-    file): one line instead of a traceback in the middle of a generation."""
+    """ModelError naming the first damaged field a neural generator reads (a hand-edited or
+    cut file): one line instead of a traceback in the middle of a generation."""
     entry = metadata.get("input")
     fps = metadata.get("fps")
     pace = metadata.get("speech_pace")
@@ -184,7 +182,8 @@ def load_model(folder, backend, threads=None, sizes=()):
     import onnxruntime as ort
 
     folder = Path(folder).expanduser()
-    metadata = read_metadata(folder, backend, sizes)
+    metadata = read_metadata(folder, backend)
+    _check_fields(folder / METADATA, metadata, sizes)
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = int(threads)
