@@ -224,6 +224,22 @@ def test_takes_without_audio_are_motion_only_data(tmp_path, scott_motion):
     assert len(unpaired.ranges) == 2
 
 
+def test_training_does_not_replace_another_backends_model(tmp_path, capsys):
+    """An output folder holding an exported s2v model (no checkpoint: copied, shared): a dr2
+    training wrote its own description over it without a word."""
+    from talkrig.cli import main
+    from talkrig.plugins.neural.modeldir import write_metadata
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    kept = write_metadata(out, {"backend": "s2v", "fps": 30.0}).read_text()
+    code = main(["train", "--backend", "dr2", "--data", str(take_folder(tmp_path)), "--epochs", "1",
+                 "-o", str(out)])
+    assert code == 2
+    assert "holds a trained 's2v' model" in capsys.readouterr().err
+    assert (out / "talkrig_model.json").read_text() == kept and not (out / "checkpoint.pt").exists()
+
+
 def test_train_command_needs_audio_beside_the_motion(tmp_path, capsys):
     from talkrig.cli import main
 

@@ -25,6 +25,7 @@ model's metadata.
 
 import contextlib
 import copy
+import json
 import logging
 import math
 import time
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..modeldir import ModelError, write_metadata
+from ..modeldir import METADATA, ModelError, write_metadata
 from .ema import WeightAverage
 from ..featurenorm import NORMS
 from .settings import Limit, make_settings
@@ -175,6 +176,7 @@ def load_checkpoint(folder, backend):
     """The checkpoint dict in ``folder`` or None; ModelError if it belongs to another backend."""
     path = Path(folder) / CHECKPOINT
     if not path.exists():
+        check_other_model(Path(folder), backend)
         return None
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
@@ -187,6 +189,18 @@ def load_checkpoint(folder, backend):
             "choose another output folder or use --fresh"
         )
     return ckpt
+
+
+def check_other_model(folder, backend):
+    """ModelError when ``folder`` holds another backend's exported model (without its
+    checkpoint), which a training of ``backend`` would replace."""
+    try:
+        other = json.loads((folder / METADATA).read_text()).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return
+    if other and other != backend:
+        raise ModelError(f"{folder} holds a trained {other!r} model, which training {backend!r} "
+                         "there would replace; choose another output folder or use --fresh")
 
 
 def validation_loss(trainer, batches):
