@@ -200,3 +200,14 @@ def test_a_damaged_model_description_is_one_line(trained, tmp_path, key, damage)
     message = f"its '{key}' entry is missing or damaged" if key else "not a talkrig model description"
     with pytest.raises(ModelError, match=message):
         get_generator("s2v").generate(request)
+
+
+def test_the_models_description_picked_instead_of_its_folder_is_its_folder(trained):
+    """model=DIR/talkrig_model.json (what a file dialog lets one pick) was "no such folder"."""
+    from talkrig.inference.generators import get_generator
+
+    folder = trained[1].folder
+    generator = get_generator("s2v")
+    for picked in (folder / "talkrig_model.json", folder / "s2v.onnx"):
+        assert generator.model_folder({"model": str(picked)}) == folder.resolve()
+    assert generator.generation_fps({"model": str(folder / "talkrig_model.json")}, 24.0) == 30.0

@@ -74,7 +74,9 @@ class NeuralGenerator(Generator):
     def model_folder(self, options):
         """The model folder the generation ``options`` choose (resolved)."""
         chosen = options.get("model")
-        return (Path(chosen).expanduser() if chosen else default_model_dir(self.name)).resolve()
+        folder = (Path(chosen).expanduser() if chosen else default_model_dir(self.name)).resolve()
+        # A file of the folder picked instead of it (its talkrig_model.json, a graph): its folder.
+        return folder.parent if folder.is_file() else folder
 
     def generation_fps(self, options, fps):
         """The chosen model's frame rate, which the pipeline generates at and then resamples to
