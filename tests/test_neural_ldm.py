@@ -323,3 +323,66 @@ def test_the_best_scoring_weights_are_exported_and_a_resume_keeps_them(tmp_path,
 
     assert np.abs(exported - decoded(kept)).max() < 1e-4
     assert np.abs(exported - decoded(last)).max() > 1e-3
+
+
+def _ripple_take(motion, frames=900, hz=7.5, amplitude=0.08):
+    """(vectors, layout, ripple-free vectors): ``frames`` of the real take with a ``hz`` ripple
+    of ``amplitude`` rad added to both elbows' bend, the latent rate of a 4-frame stride."""
+    from talkrig.motion.skeleton import JOINT_INDEX
+    from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors
+
+    layout = PoseLayout()
+    take = motion[:frames]
+    rippled = take[:frames]
+    rippled.poses = take.poses.copy()
+    t = np.arange(frames) / take.fps
+    for side in ("left", "right"):
+        rippled.poses[:, JOINT_INDEX[f"{side}_elbow"], 1] += amplitude * np.sin(2 * np.pi * hz * t)
+    return motion_to_vectors(rippled, layout), layout, motion_to_vectors(take, layout)
+
+
+def test_a_ripple_at_the_latent_rate_is_taken_out_and_the_slow_motion_kept(scott_motion):
+    from talkrig.plugins.ldm.spectrum import BANDS, match_spectrum, motion_spectrum
+
+    rippled, layout, clean = _ripple_take(scott_motion)
+    speaking = np.ones(len(clean), bool)
+    target = motion_spectrum(clean, layout, speaking)["left arm"]  # the speaker's own
+    fast = [k for k, (lo, hi) in enumerate(BANDS) if lo <= 7.5 < hi][0]
+    slow = [k for k, (lo, hi) in enumerate(BANDS) if hi <= 4.0]
+    assert motion_spectrum(rippled, layout, speaking)["left arm"][fast] > 2 * target[fast]
+    matched, gains = match_spectrum(rippled, layout, speaking, {"left arm": target})
+    after = motion_spectrum(matched, layout, speaking)["left arm"]
+    assert after[fast] < 1.25 * target[fast]
+    assert min(gains["left arm"]) < 0.5 and min(gains["left arm"][k] for k in slow) > 0.99
+    # Gestures slower than 4 Hz keep their speed (a Gaussian that took the ripple out would
+    # halve it at 2-4 Hz), and the speaker's own take is left as it is.
+    assert all(after[k] > 0.95 * target[k] for k in slow)
+    same, gains = match_spectrum(clean, layout, speaking, {"left arm": target})
+    assert all(g == 1.0 for g in gains["left arm"])
+    np.testing.assert_allclose(same, clean, atol=1e-6)
+
+
+def test_the_model_stores_the_speakers_spectrum_and_old_models_keep_their_path(trained, tmp_path):
+    import shutil
+
+    from talkrig.inference.generators import get_generator
+    from talkrig.plugins.ldm.spectrum import BANDS
+
+    folder = trained[2].folder
+    meta = json.loads((folder / "talkrig_model.json").read_text())
+    spectrum = meta["motion_spectrum"]
+    assert {"trunk", "left arm", "right arm", "left hand", "right hand"} <= set(spectrum)
+    assert all(len(bands) == len(BANDS) for bands in spectrum.values())
+    assert spectrum["left arm"][0] > spectrum["left arm"][-1] > 0  # slow > fast
+
+    def take(model, **options):
+        return get_generator("ldm").generate(_request(300, seed=3, options=dict(
+            model=str(model), steps=2, **options))).poses
+
+    matched, plain = take(folder), take(folder, spectrum=0.0)
+    assert np.abs(matched - plain).max() > 1e-3
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    del meta["motion_spectrum"]
+    (old / "talkrig_model.json").write_text(json.dumps(meta))
+    np.testing.assert_array_equal(take(old), plain)

@@ -38,18 +38,25 @@ that speaker never made, so the decoded result is finally set to the key pose ov
 and hold as well (the same blend as the key-pose stage).
 """
 
+import logging
 from dataclasses import replace
 
 import numpy as np
 
+from ...inference.activity import speech_activity
 from ...inference.keyposes import KeyPoseError, apply_insertions, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
 from ..neural.generator import WindowedNeuralGenerator, model_option
 from ..neural.layout import motion_to_vectors
+from ..neural.liveliness import liven
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_columns
 from .schedule import alpha_bars, clean_sample, ddim_step, sampling_times
+from .spectrum import SPARED, match_spectrum
+
+log = logging.getLogger(__name__)
+LIVELINESS = 0.4  # of the way to the speaker's pace after the spectrum match (see RESULTS.md)
 
 
 class LatentDiffusionGenerator(WindowedNeuralGenerator):
@@ -69,6 +76,12 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
                     "1 as much as the ancestral sampler"),
         Option("smoothing", "float", default=2.0, min=0.0, max=5.0,
                help="Gaussian smoothing of the rotations over time, frames (0: none)"),
+        Option("spectrum", "float", default=1.0, min=0.0, max=1.0,
+               help="how far to attenuate the bands where the take moves faster than the "
+                    "training speaker (his motion spectrum, stored in the model): 0 = off"),
+        Option("liveliness", "float", default=LIVELINESS, min=0.0, max=1.0,
+               help="after the attenuation, how far to scale the gestures up to the training "
+                    "speaker's pace in speech (0 = as attenuated)"),
         Option("inpaint", "str", default="none",
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
                     "dictionary), a JSON dictionary path, or 'none'"),
@@ -105,6 +118,40 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         if inserts:  # the hard constraint: the key poses exactly over their holds
             motion.poses = self._posed(motion.poses, inserts, request.fps)
         return motion[ctx * stride:ctx * stride + window.n_frames]
+
+    def livened(self, model, request, motion):
+        """The whole take with each body part's bands above the training speaker's motion
+        spectrum attenuated to it (:mod:`.spectrum`; ``spectrum`` of the way, as gains raised
+        to that power), then its gestures scaled ``liveliness`` of the way up to his pace in
+        speech (``neural.liveliness``: the attenuation lowers the level too); unchanged for
+        models trained before the spectrum was stored, or with ``spectrum`` 0."""
+        target = model.metadata.get("motion_spectrum")
+        strength = float(self.option(request, "spectrum"))
+        if not isinstance(target, dict) or strength <= 0.0:
+            return motion
+        idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
+        speaking = speech_activity(request.features, request.words)[idx]
+        vectors, gains = match_spectrum(motion_to_vectors(motion, model.layout), model.layout,
+                                        speaking, target, request.fps, strength)
+        log.info("ldm: bands above the training speaker's motion spectrum attenuated: %s",
+                 "; ".join(f"{k} " + "/".join(f"{g:.2f}" for g in v) for k, v in gains.items()))
+        pace = model.metadata.get("speech_pace")
+        level = float(self.option(request, "liveliness"))
+        if isinstance(pace, dict) and level > 0.0:
+            vectors, paced = liven(vectors, model.layout, speaking, pace, request.fps, level)
+            log.info("ldm: gestures scaled toward the training speaker's pace in speech: %s",
+                     ", ".join(f"{k} {v:.2f}" for k, v in paced.items()))
+        return self.to_motion(model, vectors, request.fps)
+
+    def jitter_spared(self, options):
+        """The joints :meth:`livened` matched (the trunk and the arms, ``spectrum.SPARED``), which
+        the pipeline's jitter filter would otherwise smooth below the speaker's fine motion;
+        none with ``spectrum`` 0 or a model without a stored spectrum."""
+        if float(self.option_value(options, "spectrum")) <= 0.0:
+            return ()
+        cached = self._models.get(self.model_folder(options))
+        matched = cached is None or isinstance(cached[1].metadata.get("motion_spectrum"), dict)
+        return SPARED if matched else ()
 
     def _context(self, model, window, state):
         """(context, latent) latents the window continues from, or None for a cold start."""
