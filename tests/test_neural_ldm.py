@@ -148,10 +148,12 @@ def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, 
     # span reaches the key pose at frame 90.
     np.testing.assert_array_equal(plain.poses[:64], inpainted.poses[:64])
     assert np.abs(plain.poses[90:102] - inpainted.poses[90:102]).max() > 1e-4
-    # Over the hold (3.0-3.4 s) the key-posed joints are the key pose.
+    # Over the hold (3.0-3.4 s) the key-posed joints are the key pose, also after the take's
+    # spectrum is matched to the speaker's.
     key = np.array([[0.0, 0.0, 1.2], [0.0, 1.8, 0.0]])
-    hold = inpainted.poses[91:102][:, [17, 19]]
-    assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
+    for motion in (inpainted, generate(inpaint=str(dictionary), spectrum=1.0)):
+        hold = motion.poses[91:102][:, [17, 19]]
+        assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
     assert geodesic_distance(plain.poses[91:102][:, [17, 19]],
                              np.broadcast_to(key, hold.shape)).min() > 0.1
 
@@ -379,10 +381,14 @@ def test_the_model_stores_the_speakers_spectrum_and_old_models_keep_their_path(t
         return get_generator("ldm").generate(_request(300, seed=3, options=dict(
             model=str(model), steps=2, **options))).poses
 
-    matched, plain = take(folder), take(folder, spectrum=0.0)
+    matched, plain = take(folder, spectrum=1.0), take(folder)  # off by default
     assert np.abs(matched - plain).max() > 1e-3
+    ldm = get_generator("ldm")
+    assert ldm.jitter_spared({"model": str(folder)}) == ()
+    assert {12, 15, 18, 21} <= set(ldm.jitter_spared({"model": str(folder), "spectrum": 1.0}))
     old = tmp_path / "old"
     shutil.copytree(folder, old)
     del meta["motion_spectrum"]
     (old / "talkrig_model.json").write_text(json.dumps(meta))
-    np.testing.assert_array_equal(take(old), plain)
+    np.testing.assert_array_equal(take(old, spectrum=1.0), plain)  # as it always was
+    assert ldm.jitter_spared({"model": str(old), "spectrum": 1.0}) == ()

@@ -72,6 +72,11 @@ second recording than the last weights but farther on the take's held-out half (
 on its training audio does not predict new audio. So it is off (``select_every`` = 0: the last
 weights are exported); ``select_every`` = 5 was the setting measured.
 
+The exported metadata also holds ``motion_spectrum``: the training speaker's mean speed per body
+part and frequency band over the training frames of speech (``spectrum.motion_spectrum``,
+pooled over the takes by their frames of speech; statistics only, no frames), which the
+generator attenuates each take's faster bands to.
+
 Departures: by default both stages train together with one optimiser (the loop is shared with
 the other backends), the denoiser learning from the encoder as it improves; the paper trains
 its motion features first (``ae_epochs`` does, see above). The paper exports its last weights, as
