@@ -148,10 +148,12 @@ def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, 
     # span reaches the key pose at frame 90.
     np.testing.assert_array_equal(plain.poses[:64], inpainted.poses[:64])
     assert np.abs(plain.poses[90:102] - inpainted.poses[90:102]).max() > 1e-4
-    # Over the hold (3.0-3.4 s) the key-posed joints are the key pose.
+    # Over the hold (3.0-3.4 s) the key-posed joints are the key pose, also after the take's
+    # spectrum is matched to the speaker's.
     key = np.array([[0.0, 0.0, 1.2], [0.0, 1.8, 0.0]])
-    hold = inpainted.poses[91:102][:, [17, 19]]
-    assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
+    for motion in (inpainted, generate(inpaint=str(dictionary), spectrum=1.0)):
+        hold = motion.poses[91:102][:, [17, 19]]
+        assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
     assert geodesic_distance(plain.poses[91:102][:, [17, 19]],
                              np.broadcast_to(key, hold.shape)).min() > 0.1
 
@@ -350,3 +352,70 @@ def test_a_sample_score_that_cannot_run_is_said(tmp_path, scott_motion, caplog):
     with caplog.at_level(logging.WARNING):
         assert trainer.selection_score() is None
     assert "no take holds 4 s of audio with motion to sample" in caplog.text
+
+
+def _ripple_take(motion, frames=900, hz=7.5, amplitude=0.08):
+    """(vectors, layout, ripple-free vectors): ``frames`` of the real take with a ``hz`` ripple
+    of ``amplitude`` rad added to both elbows' bend, the latent rate of a 4-frame stride."""
+    from talkrig.motion.skeleton import JOINT_INDEX
+    from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors
+
+    layout = PoseLayout()
+    take = motion[:frames]
+    rippled = take[:frames]
+    rippled.poses = take.poses.copy()
+    t = np.arange(frames) / take.fps
+    for side in ("left", "right"):
+        rippled.poses[:, JOINT_INDEX[f"{side}_elbow"], 1] += amplitude * np.sin(2 * np.pi * hz * t)
+    return motion_to_vectors(rippled, layout), layout, motion_to_vectors(take, layout)
+
+
+def test_a_ripple_at_the_latent_rate_is_taken_out_and_the_slow_motion_kept(scott_motion):
+    from talkrig.plugins.ldm.spectrum import BANDS, match_spectrum, motion_spectrum
+
+    rippled, layout, clean = _ripple_take(scott_motion)
+    speaking = np.ones(len(clean), bool)
+    target = motion_spectrum(clean, layout, speaking)["left arm"]  # the speaker's own
+    fast = [k for k, (lo, hi) in enumerate(BANDS) if lo <= 7.5 < hi][0]
+    slow = [k for k, (lo, hi) in enumerate(BANDS) if hi <= 4.0]
+    assert motion_spectrum(rippled, layout, speaking)["left arm"][fast] > 2 * target[fast]
+    matched, gains = match_spectrum(rippled, layout, speaking, {"left arm": target})
+    after = motion_spectrum(matched, layout, speaking)["left arm"]
+    assert after[fast] < 1.25 * target[fast]
+    assert min(gains["left arm"]) < 0.5 and min(gains["left arm"][k] for k in slow) > 0.99
+    # Gestures slower than 4 Hz keep their speed (a Gaussian that took the ripple out would
+    # halve it at 2-4 Hz), and the speaker's own take is left as it is.
+    assert all(after[k] > 0.95 * target[k] for k in slow)
+    same, gains = match_spectrum(clean, layout, speaking, {"left arm": target})
+    assert all(g == 1.0 for g in gains["left arm"])
+    np.testing.assert_allclose(same, clean, atol=1e-6)
+
+
+def test_the_model_stores_the_speakers_spectrum_and_old_models_keep_their_path(trained, tmp_path):
+    import shutil
+
+    from talkrig.inference.generators import get_generator
+    from talkrig.plugins.ldm.spectrum import BANDS
+
+    folder = trained[2].folder
+    meta = json.loads((folder / "talkrig_model.json").read_text())
+    spectrum = meta["motion_spectrum"]
+    assert {"trunk", "left arm", "right arm", "left hand", "right hand"} <= set(spectrum)
+    assert all(len(bands) == len(BANDS) for bands in spectrum.values())
+    assert spectrum["left arm"][0] > spectrum["left arm"][-1] > 0  # slow > fast
+
+    def take(model, **options):
+        return get_generator("ldm").generate(_request(300, seed=3, options=dict(
+            model=str(model), steps=2, **options))).poses
+
+    matched, plain = take(folder, spectrum=1.0), take(folder)  # off by default
+    assert np.abs(matched - plain).max() > 1e-3
+    ldm = get_generator("ldm")
+    assert ldm.jitter_spared({"model": str(folder)}) == ()
+    assert {12, 15, 18, 21} <= set(ldm.jitter_spared({"model": str(folder), "spectrum": 1.0}))
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    del meta["motion_spectrum"]
+    (old / "talkrig_model.json").write_text(json.dumps(meta))
+    np.testing.assert_array_equal(take(old, spectrum=1.0), plain)  # as it always was
+    assert ldm.jitter_spared({"model": str(old), "spectrum": 1.0}) == ()

@@ -72,6 +72,11 @@ second recording than the last weights but farther on the take's held-out half (
 on its training audio does not predict new audio. So it is off (``select_every`` = 0: the last
 weights are exported); ``select_every`` = 5 was the setting measured.
 
+The exported metadata also holds ``motion_spectrum``: the training speaker's mean speed per body
+part and frequency band over the training frames of speech (``spectrum.motion_spectrum``,
+pooled over the takes by their frames of speech; statistics only, no frames), which the
+generator attenuates each take's faster bands to.
+
 Departures: by default both stages train together with one optimiser (the loop is shared with
 the other backends), the denoiser learning from the encoder as it improves; the paper trains
 its motion features first (``ae_epochs`` does, see above). The paper exports its last weights, as
@@ -91,6 +96,7 @@ from ..neural.training.losses import MotionLoss, kinetic_mismatch
 from ..neural.training.settings import Limit
 from .model import STRIDE, STRIDES, DecodeGraph, EncodeGraph, LatentDiffusion
 from .schedule import PREDICTIONS, STEPS, alpha_bars, clean_sample, v_target
+from .spectrum import motion_spectrum, pooled_spectrum
 
 GRAPHS = {"encode": "ldm_encode.onnx", "decode": "ldm_decode.onnx", "denoise": "ldm_denoise.onnx"}
 
@@ -321,4 +327,14 @@ class LDMTrainer(BackendTrainer):
         c = self.config
         return {"window": c["window"], "context": c["context"], "stride": self.stride,
                 "latent": c["latent"], "diffusion_steps": STEPS, "channels": c["channels"],
-                "prediction": c["prediction"]}
+                "prediction": c["prediction"], "motion_spectrum": training_spectrum(self.dataset)}
+
+
+def training_spectrum(dataset):
+    """The training speaker's ``spectrum.motion_spectrum`` over the training frames of speech,
+    pooled over the takes by their frames of speech; {} without speech."""
+    rows = [(motion_spectrum(t.poses[s:e], dataset.layout, t.speaking[s:e], dataset.fps),
+             int(t.speaking[s:e].sum()))
+            for t, s, e in ((dataset.takes[i], s, e) for i, s, e in dataset.train)
+            if t.speaking is not None and t.speaking[s:e].any()]
+    return pooled_spectrum([(spectrum, n) for spectrum, n in rows if spectrum])
