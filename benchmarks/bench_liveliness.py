@@ -10,8 +10,10 @@ model's ``speech_pace`` is used as stored: write it again after changing how it 
 
 Per take: angular-speed and jerk ratios to the real take, speed Hellinger, Frechet kinetic
 distance, foot pops, pause/speech speed, the misses (0.8-1.25, <= 0.12, 0/min, < 1), and per
-upper-body joint the position-jerk and rotation-speed ratios (--joints). Means over --seeds
-seeds (one for a deterministic generator).
+upper-body joint the position-jerk and rotation-speed ratios (--joints), and the ankles' jerk
+against the pelvis after the whole pipeline (shaking legs over planted feet, m/s^3, beside the
+real take's held-out half: ``motion.metrics.ankle_jerk``). Means over --seeds seeds (one for a
+deterministic generator).
 
     .venv/bin/python benchmarks/bench_liveliness.py [--model a2g=DIR --model dr2=DIR --model s2v=DIR ...]
         [--lecture physicsworks.wav] [--seeds 3] [--joints] [--json OUT]
@@ -113,30 +115,34 @@ def main():
     from talkrig.inference.generators import describe_generator, get_generator
     from talkrig.inference.pipeline import GenerateOptions, generate
     from talkrig.motion import load_motion
+    from talkrig.motion.metrics import ankle_jerk
     from talkrig.motion.metrics.report import quality_report
     from talkrig.motion.skeleton import JOINT_NAMES, UPPER_BODY
 
     real = load_motion(DATA / "2_scott_0_1_1.npz")
     rows, totals = [], {}
+    real_ankle = ankle_jerk(real[real.n_frames // 2:])
+    print(f"real take, held-out half: ankle jerk against the pelvis {real_ankle:.1f} m/s^3")
     for label, name, folder in first_half_models(args.model):
         stochastic = describe_generator(get_generator(name))["capabilities"].get("stochastic", True)
         for title, audio, variation in recordings(args.lecture):
             context = audio_context(audio, real.fps)
-            reports, joints = [], []
+            reports, joints, ankles = [], [], []
             for seed in range(args.seeds if stochastic else 1):
                 motion = generate(audio, GenerateOptions(backend=name, seed=seed, speech="none",
                                                          backend_options={"model": folder})).motion
                 reports.append(quality_report(motion, reference=real, **context.report_kwargs(motion.n_frames)))
                 joints.append(per_joint(motion, real))
+                ankles.append(ankle_jerk(motion))
             figures = {k: float(np.mean([r[k] for r in reports])) for k in FIGURES}
             row = {"backend": label, "recording": title, "variation": variation, **figures,
-                   "misses": misses(figures), "joint_jerk": np.mean([j for j, _ in joints], axis=0).tolist(),
+                   "misses": misses(figures), "ankle_jerk": float(np.mean(ankles)), "joint_jerk": np.mean([j for j, _ in joints], axis=0).tolist(),
                    "joint_angular": np.mean([a for _, a in joints], axis=0).tolist()}
             rows.append(row)
             key = (label, "variations" if variation else "recordings")
             totals[key] = totals.get(key, 0) + row["misses"]
             print(f"{label:4s} {title:32s} " + " ".join(f"{k.split('_')[0]} {figures[k]:.3f}" for k in FIGURES)
-                  + f"  misses {row['misses']}", flush=True)
+                  + f"  ankle {row['ankle_jerk']:.1f}  misses {row['misses']}", flush=True)
             if args.joints:
                 print("      joints " + " ".join(JOINT_NAMES[j] for j in UPPER_BODY))
                 print("      jerk   " + " ".join(f"{x:.2f}" for x in row["joint_jerk"]))

@@ -59,7 +59,7 @@ def run(args):
     from ..plugins.neural.modeldir import default_model_dir
     from ..plugins.neural.training.backends import trainer_class
     from ..plugins.neural.training.data import load_dataset
-    from ..plugins.neural.training.loop import fit
+    from ..plugins.neural.training.loop import check_other_model, fit
 
     if args.epochs is not None and args.epochs < 1:
         raise TalkrigError(f"--epochs must be at least 1, got {args.epochs}")
@@ -77,6 +77,8 @@ def run(args):
     trainer = trainer_class(args.backend)
     config = trainer.make_config(overrides)
     folder = check_output_folder(args.output or default_model_dir(args.backend))
+    if not args.fresh:  # before the data is read
+        check_other_model(folder, args.backend)
     print(f"reading takes in {args.data} ...")
     dataset = load_dataset(args.data, trainer.input_kind_for(config), val_split=args.val_split)
     summary = dataset.summary()
@@ -96,7 +98,7 @@ def run(args):
 
     try:
         result = fit(trainer, dataset, folder, config, epochs=args.epochs, minutes=args.minutes,
-                     progress=progress, fresh=args.fresh)
+                     progress=progress, fresh=args.fresh, asked=overrides)
     finally:
         bar.close()
     if result.resumed_from:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from talkrig.motion import Motion
-from talkrig.motion.metrics import angular_speed, foot_pop_count, foot_pops, longest_lift, mean_angular_speed
+from talkrig.motion.metrics import angular_speed, ankle_jerk, foot_pop_count, foot_pops, longest_lift, \
+    mean_angular_speed
 from talkrig.motion.metrics.feet import foot_positions
 
 
@@ -50,3 +51,26 @@ def test_angular_speed_is_local_rotation_speed():
     assert speed[:, 20].max() == 0.0  # the wrist is carried, it does not turn
     assert mean_angular_speed(m) == pytest.approx(1.5 / 13, rel=1e-3)  # 13 upper-body joints
 
+
+
+def test_shaking_knees_jerk_the_ankles_against_the_pelvis_and_a_wandering_root_does_not(scott_motion):
+    """The real take's held-out half gives the figure the feet stage is measured against (25.4
+    m/s^3); knees trembling by 0.01 rad a frame (what the leg IK made of a trembling root) give
+    many times it, while the same tremble in the root translation alone gives the same figure."""
+    import copy
+
+    from talkrig.motion.errors import MotionValueError
+    from talkrig.motion.skeleton import JOINT_INDEX
+
+    assert ankle_jerk(scott_motion[675:]) == pytest.approx(25.4, abs=0.1)
+    take = scott_motion[:300]
+    real = ankle_jerk(take)
+    rng = np.random.default_rng(0)
+    shaking, wandering = copy.deepcopy(take), copy.deepcopy(take)
+    for knee in ("left_knee", "right_knee"):
+        shaking.poses[:, JOINT_INDEX[knee], 0] += rng.normal(0, 0.01, len(take.poses)).astype(np.float32)
+    wandering.trans = wandering.trans + rng.normal(0, 0.01, take.trans.shape).astype(np.float32)
+    assert ankle_jerk(shaking) > 5 * real
+    assert ankle_jerk(wandering) == pytest.approx(real, rel=1e-6)
+    with pytest.raises(MotionValueError, match="4 frames"):
+        ankle_jerk(take[:3])

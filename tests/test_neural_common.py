@@ -96,6 +96,15 @@ def test_train_command_trains_exports_and_reports(tmp_path, capsys):
                  "--transcript", "none", "--quiet", "-o", str(motion_file)]) == 0
     motion = load_motion(motion_file)
     assert motion.fps == 24 and motion.n_frames == frame_count(3.1, 24)
+    # Resuming with another setting kept the checkpoint's without a word (a model without the
+    # feature normalisation asked for); now it says so before training.
+    capsys.readouterr()
+    assert main(["train", "--backend", "s2v", "--data", str(data), "--epochs", "2", "--threads", "1",
+                 "--set", "hidden=16", "--set", "window=32", "--set", "feature_norm=none",
+                 "-o", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "trained with other settings (feature_norm 'recording' there, 'none' asked)" in error
+    assert "--fresh" in error and json.loads((out / "talkrig_model.json").read_text())["training"]["epochs"] == 1
 
 
 @pytest.mark.parametrize("args, message", [
@@ -215,6 +224,22 @@ def test_takes_without_audio_are_motion_only_data(tmp_path, scott_motion):
     assert len(unpaired.ranges) == 2
 
 
+def test_training_does_not_replace_another_backends_model(tmp_path, capsys):
+    """An output folder holding an exported s2v model (no checkpoint: copied, shared): a dr2
+    training wrote its own description over it without a word."""
+    from talkrig.cli import main
+    from talkrig.plugins.neural.modeldir import write_metadata
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    kept = write_metadata(out, {"backend": "s2v", "fps": 30.0}).read_text()
+    code = main(["train", "--backend", "dr2", "--data", str(take_folder(tmp_path)), "--epochs", "1",
+                 "-o", str(out)])
+    assert code == 2
+    assert "holds a trained 's2v' model" in capsys.readouterr().err
+    assert (out / "talkrig_model.json").read_text() == kept and not (out / "checkpoint.pt").exists()
+
+
 def test_train_command_needs_audio_beside_the_motion(tmp_path, capsys):
     from talkrig.cli import main
 
@@ -252,3 +277,19 @@ def test_weight_average_follows_the_power_profile_and_gives_the_weights_back():
     with average.applied(model):
         assert model.weight.item() == averaged
     assert model.weight.item() == float(np.float32(values[-1]))
+
+
+@pytest.mark.parametrize("text", [False, True])
+def test_a_training_folder_without_speech_is_one_line(tmp_path, scott_motion, text):
+    """Takes whose audio is digital silence (or whose word timings hold no word): the model it
+    made moved wildly on any speech (its inputs divided by a spread of 0). Refused."""
+    import soundfile as sf
+
+    from talkrig.motion import save_motion
+    from talkrig.plugins.neural.training.data import TrainingDataError, load_dataset
+
+    save_motion(scott_motion[:90], tmp_path / "take.npz")
+    sf.write(tmp_path / "take.wav", np.zeros(16000 * 3, np.float32), 16000)
+    (tmp_path / "take.json").write_text(json.dumps({"words": []}))
+    with pytest.raises(TrainingDataError, match="no word is said" if text else "no speech is heard"):
+        load_dataset(tmp_path, "text" if text else "mel")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from talkrig.plugins.neural.liveliness import GROUPS, JERK
+from talkrig.plugins.neural.liveliness import GROUPS, JERK, PAUSE
 from talkrig.plugins.neural.speedwarp import CONTRAST, PARTS
 from neural_support import (assert_listens, generate_in_subprocess, listening_figures, take_folder,
                             train_tiny)
@@ -37,7 +37,9 @@ def test_export_matches_torch(trained):
     # the speaker's pace in speech per body part, for the liveliness scaling
     parts = {name for name, *_ in GROUPS}
     contrast = {joint + suffix for *_, watched in PARTS for joint, _ in watched for suffix in CONTRAST}
-    assert set(meta["speech_pace"]) == parts | {name + JERK for name in parts} | contrast
+    # and its share of that speed in pauses (the training clip has pauses)
+    assert set(meta["speech_pace"]) == parts | {name + JERK for name in parts} | {name + PAUSE for name in parts} \
+        | contrast
     assert min(meta["speech_pace"].values()) > 0
 
 

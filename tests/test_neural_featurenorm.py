@@ -150,3 +150,40 @@ def test_it_is_on_where_it_was_measured_to_help():
     for backend in ("a2g", "dr2", "ldm"):
         assert trainer_class(backend).make_config()["feature_norm"] == "none"
     assert trainer_class("a2g").make_config({"feature_norm": "recording"})["feature_norm"] == "recording"
+
+
+def test_a_model_trained_on_8khz_audio_hears_a_full_band_recording_within_its_range():
+    """Mel bands above 4 kHz are silent in 8 kHz training audio (spread at the 1e-3 floor): a
+    16 kHz recording's sound there reached the network ~10^4 training std out and a2g trained
+    so flailed (7x its speed on the 8 kHz copy). Those bands are held at their training level;
+    a full-band model's inputs are untouched."""
+    import io
+    from types import SimpleNamespace
+
+    import soundfile as sf
+    from scipy.signal import resample_poly
+
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import features_for
+    from talkrig.inference.generators import GenerationRequest, get_generator
+    from neural_support import SHARED, TAKE
+
+    samples, rate = sf.read(str(SHARED / f"{TAKE}.wav"), dtype="float32")
+    wide, narrow = io.BytesIO(), io.BytesIO()
+    sf.write(wide, samples[:rate * 10], rate, format="WAV")
+    sf.write(narrow, resample_poly(samples[:rate * 10], 8000, rate), 8000, format="WAV")
+    full = features_for(decode_audio(wide.getvalue(), name="wide.wav"), 30.0)
+    generator, frames = get_generator("a2g"), np.arange(300)
+
+    def network_input(training):
+        mel = training.mel
+        stats = {"kind": "mel", "mean": mel.mean(0).tolist(), "std": np.maximum(mel.std(0), 1e-3).tolist()}
+        model = SimpleNamespace(metadata={"input": stats}, folder="model")
+        request = GenerationRequest(features=full, n_frames=full.n_frames, fps=30.0)
+        return (generator.inputs(model, request, frames) - stats["mean"]) / stats["std"]
+
+    z = network_input(features_for(decode_audio(narrow.getvalue(), name="narrow.wav"), 30.0))
+    assert np.abs(z).max() < 20
+    # Trained on the full band: every band is heard as it is.
+    np.testing.assert_allclose(network_input(full), (full.mel[frames] - full.mel.mean(0))
+                               / np.maximum(full.mel.std(0), 1e-3), atol=1e-4)

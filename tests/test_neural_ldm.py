@@ -323,3 +323,30 @@ def test_the_best_scoring_weights_are_exported_and_a_resume_keeps_them(tmp_path,
 
     assert np.abs(exported - decoded(kept)).max() < 1e-4
     assert np.abs(exported - decoded(last)).max() > 1e-3
+
+
+def test_a_sample_score_that_cannot_run_is_said(tmp_path, scott_motion, caplog):
+    """``select_seconds`` below the score's shortest piece, or takes too short to give one, left
+    the score off without a word (training exported its last weights as if scored)."""
+    import logging
+
+    import torch
+
+    from talkrig.plugins.neural.modeldir import ModelError
+    from talkrig.plugins.neural.training.backends import trainer_class
+    from talkrig.plugins.neural.training.data import load_dataset
+
+    cls = trainer_class("ldm")
+    for seconds in (0, 3.5):
+        with pytest.raises(ModelError, match="'select_seconds' must be >= 4 .* while select_every is on"):
+            cls.make_config({**TINY, "select_every": 5, "select_seconds": seconds})
+    assert cls.make_config({**TINY, "select_seconds": 0})["select_every"] == 0  # off: not checked
+    config = cls.make_config({**TINY, "select_every": 1, "select_seconds": 4.0})
+    dataset = load_dataset(_cut_take(tmp_path, scott_motion, seconds=3), "mel", val_split=0.1)
+    stats = dict(zip(("input_mean", "input_std"), dataset.input_stats()))
+    stats.update(zip(("pose_mean", "pose_std"), dataset.pose_stats()))
+    torch.manual_seed(0)
+    trainer = cls(dataset, config, stats)
+    with caplog.at_level(logging.WARNING):
+        assert trainer.selection_score() is None
+    assert "no take holds 4 s of audio with motion to sample" in caplog.text

@@ -9,7 +9,8 @@ import pytest
 from talkrig.motion.metrics.kinematics import central_speed, jerk, joint_positions, joint_speed
 from talkrig.motion.rotations import sixd_to_matrix
 from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors, vectors_to_motion
-from talkrig.plugins.neural.liveliness import (FILTER_SPARED, GROUPS, JERK, MAX_FINE_GAIN, MAX_GAIN, liven,
+from talkrig.plugins.neural.liveliness import (FILTER_SPARED, GROUPS, JERK, MAX_FINE_GAIN, MAX_GAIN,
+                                              MAX_PAUSE_RATIO, PAUSE, group_pace, lift_pauses, liven,
                                               speech_pace)
 from talkrig.plugins.neural.smoothing import smooth_columns
 from talkrig.plugins.neural.speedwarp import CONTRAST, PARTS, source_times, warp
@@ -45,7 +46,7 @@ def test_shrunk_gestures_come_back_to_the_speakers_pace(take):
     target = speech_pace(vectors, LAYOUT, speaking)
     names = {name for name, *_ in GROUPS}
     contrast = {joint + suffix for *_, watched in PARTS for joint, _ in watched for suffix in CONTRAST}
-    assert set(target) == names | {name + JERK for name in names} | contrast
+    assert set(target) == names | {name + JERK for name in names} | {name + PAUSE for name in names} | contrast
     assert min(target.values()) > 0
     small = shrunk(vectors, 0.35)
     before = speech_pace(small, LAYOUT, speaking)
@@ -257,3 +258,61 @@ def test_a_model_without_the_speed_contrast_target_keeps_its_timing(take):
         out, gammas = warp(middling, LAYOUT, silent, targets, strength=strength)
         assert set(gammas.values()) == {0.0}
         np.testing.assert_array_equal(out, middling)
+
+
+def stilled_in_pauses(vectors, speaking, factor):
+    """The take with its upper-body gestures ``factor`` as large in pauses (faded in and out over
+    a few frames), as a model falls still when it hears silence."""
+    from scipy.ndimage import gaussian_filter1d
+
+    slow = smooth_columns(vectors, UPPER, 15.0)
+    weight = (1.0 - factor) * gaussian_filter1d((~speaking).astype(float), 3.0)[:, None]
+    out = vectors.copy()
+    out[:, UPPER] = vectors[:, UPPER] + weight * (slow[:, UPPER] - vectors[:, UPPER])
+    return out
+
+
+def pause_ratios(vectors, speaking):
+    """{group: speed in pauses / speed in speech}, gestures only (fine motion removed)."""
+    out = {}
+    for group in GROUPS:
+        smooth = smooth_columns(vectors, LAYOUT.joint_columns(group[1]), 1.5)
+        out[group[0]] = group_pace(smooth, LAYOUT, ~speaking, group) / group_pace(smooth, LAYOUT, speaking, group)
+    return out
+
+
+def test_a_take_gone_still_in_pauses_moves_there_as_the_speaker_did(take):
+    """A model that falls still in pauses gets its pause gestures back up to the speaker's share
+    of his speed in speech, never above MAX_PAUSE_RATIO of it; speech is left alone."""
+    vectors, speaking = take
+    assert 30 < (~speaking).sum() < len(speaking) // 2
+    target = speech_pace(vectors, LAYOUT, speaking)
+    still = stilled_in_pauses(vectors, speaking, 0.2)
+    before = pause_ratios(still, speaking)
+    out, gains = liven(still, LAYOUT, speaking, target)
+    after = pause_ratios(out, speaking)
+    lifted = [name for name, *_ in GROUPS if before[name] < 0.8 * min(target[name + PAUSE], MAX_PAUSE_RATIO)]
+    assert len(lifted) >= 4, (before, target)
+    for name, *_ in GROUPS:
+        wanted = min(target[name + PAUSE], MAX_PAUSE_RATIO)
+        assert gains[name + PAUSE] >= 1.0
+        assert after[name] < 1.15 * max(wanted, before[name]), (name, after, target)
+        if name in lifted:
+            assert after[name] == pytest.approx(wanted, rel=0.2), (name, before[name], after[name], wanted)
+    # Frames of speech away from any pause keep the speech scaling alone.
+    speech_only, _ = liven(still, LAYOUT, speaking, {k: v for k, v in target.items() if not k.endswith(PAUSE)})
+    away = np.convolve(~speaking, np.ones(31), mode="same") == 0
+    assert away.sum() > len(speaking) // 3
+    np.testing.assert_allclose(out[away], speech_only[away], atol=1e-6)
+
+
+def test_a_model_without_pause_targets_keeps_its_pauses(take):
+    vectors, speaking = take
+    target = speech_pace(vectors, LAYOUT, speaking)
+    still = stilled_in_pauses(vectors, speaking, 0.2)
+    older = {k: v for k, v in target.items() if not k.endswith(PAUSE)}
+    for targets, voiced, strength in ((older, speaking, 1.0), (target, speaking, 0.0),
+                                      (target, np.ones(len(speaking), bool), 1.0)):
+        out, gains = lift_pauses(still, LAYOUT, voiced, targets, strength=strength)
+        assert set(gains.values()) == {1.0}
+        np.testing.assert_array_equal(out, still)

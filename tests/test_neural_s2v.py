@@ -166,3 +166,53 @@ def test_training_stops_when_the_real_validation_loss_rises(tmp_path):
     assert result.epochs - result.best_epoch == 4
     # Meanwhile the training loss kept falling: the network was memorising the take.
     assert history[-1]["total"] < history[result.best_epoch - 1]["total"]
+
+
+@pytest.mark.parametrize("key, damage", [
+    ("fps", lambda m: m.pop("fps")),
+    ("fps", lambda m: m.update(fps="thirty")),
+    ("input", lambda m: m.pop("input")),
+    ("input", lambda m: m["input"].update(std=[1.0])),
+    ("speech_pace", lambda m: m["speech_pace"].update({k: "fast" for k in m["speech_pace"]})),
+    ("speech_pace", lambda m: m["speech_pace"].update({k: float("nan") for k in m["speech_pace"]})),
+    ("delay_frames", lambda m: m.pop("delay_frames")),
+    (None, lambda m: m.clear() or m.update(format="talkrig-model") and None),
+])
+def test_a_damaged_model_description_is_one_line(trained, tmp_path, key, damage):
+    """A hand-edited or cut talkrig_model.json: the field it lost is named in one line (these
+    were tracebacks in the middle of a generation)."""
+    import shutil
+
+    from talkrig.inference.features import AudioFeatures
+    from talkrig.inference.generators import GenerationRequest, get_generator
+    from talkrig.plugins.neural.modeldir import ModelError
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained[1].folder, folder)
+    path = folder / "talkrig_model.json"
+    meta = json.loads(path.read_text())
+    if key is None:
+        meta = [meta]  # valid JSON, not a description
+    else:
+        damage(meta)
+    path.write_text(json.dumps(meta))
+    n = 60
+    features = AudioFeatures(30.0, 16000, 2.0, np.zeros((n, 64), np.float32),
+                             np.zeros((n, 28), np.float32), np.zeros(n), np.zeros(0), np.zeros(n),
+                             np.zeros(n), np.zeros(n, bool))
+    request = GenerationRequest(features=features, n_frames=n, fps=30.0,
+                                options={"model": str(folder)})
+    message = f"its '{key}' entry is missing or damaged" if key else "not a talkrig model description"
+    with pytest.raises(ModelError, match=message):
+        get_generator("s2v").generate(request)
+
+
+def test_the_models_description_picked_instead_of_its_folder_is_its_folder(trained):
+    """model=DIR/talkrig_model.json (what a file dialog lets one pick) was "no such folder"."""
+    from talkrig.inference.generators import get_generator
+
+    folder = trained[1].folder
+    generator = get_generator("s2v")
+    for picked in (folder / "talkrig_model.json", folder / "s2v.onnx"):
+        assert generator.model_folder({"model": str(picked)}) == folder.resolve()
+    assert generator.generation_fps({"model": str(folder / "talkrig_model.json")}, 24.0) == 30.0

@@ -36,6 +36,7 @@ Gesturing through speech (phrasing.py):
 Feet (feet.py):
     foot_pops(motion), foot_pop_count(motion) a planted foot jumping > 5 cm in a frame, per minute
     longest_lift(motion)                      longest time a foot stays off the floor, seconds
+    ankle_jerk(motion)                        ankles' jerk against the pelvis (shaking legs), m/s^3
 Audio and seed dependence (sensitivity.py):
     pose_distance(a, b)                       mean joint-rotation angle frame by frame, rad
     seed_diversity(samples)                   mean pairwise pose distance across seeds, rad
@@ -65,7 +66,7 @@ from .distribution import (
     speed_hellinger,
     speed_histograms,
 )
-from .feet import foot_pop_count, foot_pops, longest_lift
+from .feet import ankle_jerk, foot_pop_count, foot_pops, longest_lift
 from .phrasing import longest_idle_speech
 from .kinematics import (DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed,
                          velocity)
@@ -87,7 +88,7 @@ __all__ = [
     "frechet_kinetic_distance", "kinetic_features", "frechet_distance",
     "speed_hellinger", "speed_histograms", "hellinger_distance",
     "mean_speed", "mean_acceleration", "mean_jerk", "mean_angular_speed",
-    "foot_pops", "foot_pop_count", "longest_lift", "angular_speed", "longest_idle_speech",
+    "foot_pops", "foot_pop_count", "longest_lift", "ankle_jerk", "angular_speed", "longest_idle_speech",
     "foot_sliding", "joint_limit_violations", "frozen_fraction", "max_jump",
     "pose_distance", "seed_diversity", "audio_sensitivity", "speed_energy_correlation",
     "speech_mask", "pause_speed_ratio",

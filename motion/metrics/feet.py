@@ -1,7 +1,7 @@
 """Feet as a viewer judges them: a planted foot that pops to a new place in one frame, and a foot
 left hanging in the air.
 
-Both read world positions (root translation included) of each foot's ankle and toe joints on
+Pops and lifts read world positions (root translation included) of each foot's ankle and toe joints on
 the neutral skeleton. A foot is *on the floor* in a frame when its ankle or its toe is within
 ``FOOT_FLOOR_HEIGHT`` of the same joint of the lower foot in that frame: someone standing has a
 foot on the floor at every moment, and a foot resting on its toes with the heel up still bears
@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import MotionValueError
 from ..runs import true_runs
 from ..skeleton import JOINT_INDEX
-from .kinematics import joint_positions
+from .kinematics import jerk, joint_positions
 
 FOOT_FLOOR_HEIGHT = 0.03  # m above the lower foot
 FOOT_POP_DISTANCE = 0.05  # m in one frame: faster than any planted foot moves
@@ -82,3 +82,16 @@ def longest_lift(motion, height=FOOT_FLOOR_HEIGHT, skeleton=None):
     longest = max([stop - start for foot in range(2) for start, stop in true_runs(lifted[:, foot])],
                   default=0)
     return longest / motion.fps
+
+
+def ankle_jerk(motion, skeleton=None):
+    """Mean jerk of the ankles against the pelvis (root translation left out), m/s^3.
+
+    Feet held still on the floor can hide legs that tremble: a trembling root above them makes
+    the leg IK bend the knees every frame, and the ankles jerk against the pelvis (the viewer
+    sees shaking knees). Real mocap of a standing speaker gives some tens of m/s^3.
+    """
+    if motion.n_frames < 4:
+        raise MotionValueError("ankle jerk needs at least 4 frames")
+    p = joint_positions(motion, FOOT_JOINTS[:, 0], skeleton=skeleton)
+    return float(np.linalg.norm(jerk(p, motion.fps), axis=-1).mean())

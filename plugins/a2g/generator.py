@@ -31,6 +31,7 @@ class Audio2GesturesGenerator(WindowedNeuralGenerator):
     summary = ("Audio2Gestures: a conditional VAE with shared and motion-specific codes; "
                f"diverse gestures per seed; needs a model trained with `{train_hint('a2g')}`")
     stochastic = True
+    model_sizes = ("window", "code")
     options = (
         model_option("a2g"),
         liveliness_option(),

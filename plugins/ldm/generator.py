@@ -58,6 +58,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
                "and the four before them, a few DDIM steps; diverse per seed; needs a model "
                f"trained with `{train_hint('ldm')}`")
     stochastic = True
+    model_sizes = ("window", "context", "stride", "latent", "diffusion_steps")
     options = (
         model_option("ldm"),
         Option("steps", "int", default=8, min=1, max=50, help="DDIM steps per window"),

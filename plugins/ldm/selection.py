@@ -18,6 +18,7 @@ jerk (``motion.metrics``); a sample whose diversity is below 0.8x the real motio
 constraint and ranks after every sample that meets it.
 """
 
+import logging
 from types import SimpleNamespace
 
 import numpy as np
@@ -36,6 +37,8 @@ from .model import DecodeGraph, EncodeGraph
 MIN_DIVERSITY = 0.8  # of the real motion's, the constraint every kept sample must meet
 MIN_PIECE = 4.0  # seconds: two windows and the diversity's two 50-frame clips
 FIGURES = ("angular_speed", "acceleration", "jerk")
+
+log = logging.getLogger(__name__)
 
 
 class TorchGraphs:
@@ -127,6 +130,9 @@ class SampleScore:
             real = vectors_to_motion(take.poses[s:e], self.layout, self.fps, trans=take.trans[s:e])
             features = SimpleNamespace(**{trainer.input_kind: take.inputs[s:e]}, n_frames=e - s)
             self.pieces.append((features, take.speaking[s:e], _figures(real)))
+        if not self.pieces:
+            log.warning("ldm: no take holds %g s of audio with motion to sample, so no sample "
+                        "score: the last weights are kept", MIN_PIECE)
 
     def __call__(self):
         """{"score", "ok", "angular_speed", "acceleration", "jerk", "diversity"} (ratios to the

@@ -147,6 +147,12 @@ class LDMTrainer(BackendTrainer):
         if window % stride or window < 2 * stride:
             raise ModelError(f"ldm setting 'window' must be a multiple of the stride {stride}, "
                              f">= {2 * stride}, got {window}")
+        from .selection import MIN_PIECE
+
+        if config["select_every"] and config["select_seconds"] < MIN_PIECE:
+            raise ModelError(f"ldm setting 'select_seconds' must be >= {MIN_PIECE:g} (the sample "
+                             f"score's shortest piece of audio) while select_every is on, got "
+                             f"{config['select_seconds']:g}; select_every=0 turns the score off")
         return config
 
     @property

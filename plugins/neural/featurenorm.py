@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 NORMS = ("none", "recording", "recording_std")  # the ``feature_norm`` training setting
 PRIOR_FRAMES = 60.0  # speech frames (2 s at 30 fps) the training speaker's level weighs as
 MIN_STD = 1e-3
+DEAD_BAND = 0.1  # of the median mel band's training spread: below it a band carried nothing
 
 
 def speech_stats(inputs, speaking):
@@ -89,3 +90,24 @@ def normalise(inputs, speaking, reference, kind="recording", prior_frames=PRIOR_
     mean, std = recording_level(x, speaking, reference, prior_frames)
     scale = ref_std / std if kind == "recording_std" else np.ones_like(mean)
     return ((x - mean) * scale + ref_mean).astype(np.float32)
+
+
+def hold_dead_bands(features, kind, mean, std):
+    """(T, F) ``features`` with the mel bands that did not vary in training (spread below
+    ``DEAD_BAND`` of the median band's, or at the floor ``MIN_STD``: band-limited training audio
+    such as 8 kHz recordings has nothing above 4 kHz, digital silence nothing anywhere) held at
+    their training mean. The network divides by that tiny
+    spread, so any sound there on a new recording reached it thousands of standard deviations
+    out and its motion flailed. Cepstra mix every band and are left as they are.
+
+    kind : the model's input kind; mean, std : (F,) its training input statistics.
+    """
+    if kind != "mel":
+        return features
+    std = np.asarray(std, np.float32)
+    dead = (std < DEAD_BAND * np.median(std)) | (std <= 1.01 * MIN_STD)
+    if not dead.any():
+        return features
+    held = np.array(features, np.float32, copy=True)
+    held[:, dead] = np.asarray(mean, np.float32)[dead]
+    return held

@@ -15,7 +15,7 @@ from ...inference.options import Option
 from ...inference.registry import PluginError
 from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
-from .featurenorm import normalise
+from .featurenorm import hold_dead_bands, normalise
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
@@ -48,6 +48,7 @@ class NeuralGenerator(Generator):
 
     needs_model = True
     native_fps = None  # checked against the model's own rate at generation time
+    model_sizes = ()  # the integer metadata entries the backend reads (checked at load)
 
     def __init__(self):
         self._models = {}  # folder -> (metadata mtime, TrainedModel)
@@ -73,7 +74,9 @@ class NeuralGenerator(Generator):
     def model_folder(self, options):
         """The model folder the generation ``options`` choose (resolved)."""
         chosen = options.get("model")
-        return (Path(chosen).expanduser() if chosen else default_model_dir(self.name)).resolve()
+        folder = (Path(chosen).expanduser() if chosen else default_model_dir(self.name)).resolve()
+        # A file of the folder picked instead of it (its talkrig_model.json, a graph): its folder.
+        return folder.parent if folder.is_file() else folder
 
     def generation_fps(self, options, fps):
         """The chosen model's frame rate, which the pipeline generates at and then resamples to
@@ -91,7 +94,7 @@ class NeuralGenerator(Generator):
         stamp = meta.stat().st_mtime_ns if meta.exists() else None
         cached = self._models.get(folder)
         if cached is None or cached[0] != stamp:
-            model = load_model(folder, self.name)
+            model = load_model(folder, self.name, sizes=self.model_sizes)
             self._models[folder] = (stamp, model)
         model = self._models[folder][1]
         if abs(model.fps - request.fps) > 1e-6:
@@ -114,7 +117,9 @@ class NeuralGenerator(Generator):
             codes = text_frames(request.words, int(frames.max()) + 1, request.fps)
             return codes[frames]
         rows = request.features_at(frames)
-        return np.ascontiguousarray(self.recording_inputs(model, request)[rows], dtype=np.float32)
+        stats = model.metadata["input"]
+        return np.ascontiguousarray(hold_dead_bands(self.recording_inputs(model, request)[rows], kind,
+                                                    stats["mean"], stats["std"]), dtype=np.float32)
 
     def recording_inputs(self, model, request):
         """(T, F) the request's features of the model's kind, moved to the training speaker's
@@ -198,6 +203,8 @@ class NeuralGenerator(Generator):
 class WindowedNeuralGenerator(NeuralGenerator):
     """A neural generator that makes the take window by window, each window as long as the
     model's training windows (a2g, dr2, ldm); subclasses write generate_window."""
+
+    model_sizes = ("window",)
 
     def generate(self, request):
         model = self.load(request)

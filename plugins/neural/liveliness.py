@@ -29,6 +29,7 @@ model made them. numpy only.
 """
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from ...motion.metrics.kinematics import jerk, joint_positions, joint_speed
 from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, with_ancestors
@@ -44,6 +45,11 @@ ARM_EDGES = (FINE_SIGMA, 2.25, 3.0, 4.5)
 MAX_GAIN = 6.0
 MAX_FINE_GAIN = 2.0
 JERK = " jerk"  # suffix of the fine-motion targets in ``speech_pace``
+PAUSE = " pause"  # suffix of the targets in pauses: the part's speed there / its speed in speech
+# A pause moves at most this share of the speech's speed, however lively the speaker's were
+# (his arms kept their full speed through pauses of half a second): pauses stay calmer.
+MAX_PAUSE_RATIO = 0.75
+PAUSE_RAMP = 3.0  # frames at 30 fps: the pause gain fades in and out over about this sigma
 
 
 def _side(side, hand):
@@ -94,9 +100,10 @@ def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
 
 def speech_pace(vectors, layout, speaking, fps=30.0):
     """{group: speed with the fine motion removed (m/s), group + JERK: jerk with it (m/s^3)}
-    over the frames of speech: what :func:`liven` scales a take to; and the elbows' and wrists'
-    speed contrast (:func:`.speedwarp.speed_contrast`), what the arms are re-timed to. Empty
-    without speech.
+    over the frames of speech, group + PAUSE: that speed in pauses over the one in speech (only
+    with pauses): what :func:`liven` scales a take to; and the elbows' and wrists' speed
+    contrast (:func:`.speedwarp.speed_contrast`), what the arms are re-timed to. Empty without
+    speech.
 
     vectors : (T, D) pose vectors of ``layout``; speaking : (T,) bool.
     """
@@ -107,6 +114,9 @@ def speech_pace(vectors, layout, speaking, fps=30.0):
         smooth = smooth_columns(vectors, layout.joint_columns(group[1]), FINE_SIGMA * fps / 30.0)
         out[group[0]] = group_pace(smooth, layout, speaking, group, fps)
         out[group[0] + JERK] = group_pace(vectors, layout, speaking, group, fps, order=3)
+        in_pauses = group_pace(smooth, layout, ~np.asarray(speaking, bool), group, fps)
+        if in_pauses > 0.0 and out[group[0]] > 0.0:
+            out[group[0] + PAUSE] = in_pauses / out[group[0]]
     out.update(speed_contrast(vectors, layout, speaking, fps))
     return out
 
@@ -143,7 +153,9 @@ def _matched(out, columns, base, edge, group, target, fine_target, layout, speak
 
 def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
     """(T, D) pose vectors with each group's gestures and fine motion scaled toward its
-    ``targets`` pace, and {group: gesture gain, group + JERK: fine-motion gain} (1.0: unchanged).
+    ``targets`` pace, then its gestures in pauses toward its pause target (:func:`lift_pauses`),
+    and {group: gesture gain, group + JERK: fine-motion gain, group + PAUSE: pause gain} (1.0:
+    unchanged).
 
     targets : speech_pace of the training takes (groups without a target are left alone).
     strength : 0..1, how much of the way from gain 1 to the matching gains to go.
@@ -151,7 +163,7 @@ def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
     out = np.array(vectors, np.float32, copy=True)
     gains = {}
     for name, *_ in GROUPS:
-        gains[name] = gains[name + JERK] = 1.0
+        gains[name] = gains[name + JERK] = gains[name + PAUSE] = 1.0
     if strength <= 0.0 or not np.asarray(speaking, bool).any():
         return out, gains
     scale = fps / 30.0
@@ -170,4 +182,47 @@ def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
         gains[name], gains[name + JERK] = gain, fine_gain
         if gain != 1.0 or fine_gain != 1.0:
             out = moved(gain, fine_gain)
+    out, pause_gains = lift_pauses(out, layout, speaking, targets, fps, strength)
+    gains.update(pause_gains)
+    return out, gains
+
+
+def lift_pauses(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
+    """(T, D) pose vectors with each group's gestures in pauses scaled up until the group moves
+    there at its ``targets`` PAUSE share (at most MAX_PAUSE_RATIO) of its own speed in speech,
+    and {group + PAUSE: gain} (1.0: unchanged; groups without a target, takes without pauses).
+
+    The gain fades in and out around each pause (PAUSE_RAMP), so no pose jumps where it starts.
+    """
+    out = np.array(vectors, np.float32, copy=True)
+    speaking = np.asarray(speaking, bool)
+    gains = {name + PAUSE: 1.0 for name, *_ in GROUPS}
+    if strength <= 0.0 or speaking.all() or not speaking.any():
+        return out, gains
+    scale = fps / 30.0
+    weight = gaussian_filter1d((~speaking).astype(np.float64), PAUSE_RAMP * scale, mode="nearest")
+    # pause frames and the frames either side: a step across two of these runs joins a frame of
+    # speech, so the pause pace is measured on them alone, at a fraction of the cost
+    rows = np.flatnonzero(np.convolve(~speaking, np.ones(3), mode="same") > 0)
+    for group in GROUPS:
+        name, columns = group[0], layout.joint_columns(group[1])
+        ratio = min(float(targets.get(name + PAUSE) or 0.0), MAX_PAUSE_RATIO)
+        if ratio <= 0.0 or len(columns) == 0:
+            continue
+        smooth = smooth_columns(out, columns, FINE_SIGMA * scale)
+        band = smooth[:, columns] - smooth_columns(out, columns, SLOW_SIGMA * scale)[:, columns]
+        in_speech = group_pace(smooth, layout, speaking, group, fps)
+
+        def lifted(gain, source=out):
+            result = source.copy()
+            result[:, columns] += ((gain - 1.0) * weight)[:, None] * band
+            return result
+
+        gain = _matching_gain(lambda g: group_pace(lifted(g, smooth)[rows], layout, ~speaking[rows], group, fps),
+                              ratio * in_speech, 1.0, MAX_GAIN)
+        if gain is None or in_speech <= 0.0:
+            continue
+        gains[name + PAUSE] = gain = 1.0 + strength * (gain - 1.0)
+        if gain != 1.0:
+            out = lifted(gain)
     return out, gains

@@ -95,7 +95,7 @@ def read_metadata(folder, backend):
         metadata = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ModelError(f"{path}: not a readable model description ({exc})") from None
-    if metadata.get("format") != FORMAT:
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelError(f"{path}: not a talkrig model description")
     if metadata.get("format_version", 0) > FORMAT_VERSION:
         raise ModelError(f"{path}: written by a newer talkrig (format {metadata['format_version']})")
@@ -105,6 +105,37 @@ def read_metadata(folder, backend):
         )
     _check_norm(path, metadata.get("input") or {})
     return metadata
+
+
+def _numbers(value, length=None):
+    """True when ``value`` is a list of finite numbers (of ``length`` when given)."""
+    return isinstance(value, list) and (length is None or len(value) == length) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in value)
+
+
+def _check_fields(path, metadata, sizes):
+    """ModelError naming the first damaged field a neural generator reads (a hand-edited or
+    cut file): one line instead of a traceback in the middle of a generation."""
+    entry = metadata.get("input")
+    fps = metadata.get("fps")
+    pace = metadata.get("speech_pace")
+    checks = [
+        ("fps", isinstance(fps, (int, float)) and not isinstance(fps, bool) and np.isfinite(fps)
+         and fps > 0),
+        ("input", isinstance(entry, dict) and entry.get("kind") in ("mel", "mfcc", "text")
+         and isinstance(entry.get("dim"), int) and (entry["kind"] == "text" or (
+             _numbers(entry.get("mean"), entry["dim"]) and _numbers(entry.get("std"), entry["dim"])
+             and min(entry["std"], default=0) > 0))),
+        ("graphs", isinstance(metadata.get("graphs"), dict)
+         and all(isinstance(v, str) for v in metadata["graphs"].values())),
+        ("layout", isinstance(metadata.get("layout"), dict)),
+        ("speech_pace", pace is None or (isinstance(pace, dict) and _numbers(list(pace.values()))
+                                         and min(pace.values(), default=0) >= 0)),
+    ] + [(key, isinstance(metadata.get(key), int) and metadata[key] >= (0 if key.endswith("_frames") else 1))
+         for key in sizes]
+    for key, ok in checks:
+        if not ok:
+            raise ModelError(f"{path}: its '{key}' entry is missing or damaged; train the model again")
 
 
 def _check_norm(path, entry):
@@ -144,12 +175,15 @@ class TrainedModel:
         return np.asarray(self.metadata[key], dtype=np.float32)
 
 
-def load_model(folder, backend, threads=None):
-    """Load a model folder for ``backend`` with onnxruntime; raise ModelError when unusable."""
+def load_model(folder, backend, threads=None, sizes=()):
+    """Load a model folder for ``backend`` with onnxruntime; raise ModelError when unusable.
+
+    sizes : the integer metadata entries the backend's generator reads (checked)."""
     import onnxruntime as ort
 
     folder = Path(folder).expanduser()
     metadata = read_metadata(folder, backend)
+    _check_fields(folder / METADATA, metadata, sizes)
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = int(threads)

@@ -24,6 +24,7 @@ class Speech2VideoGenerator(NeuralGenerator):
     summary = ("Speech2Video: a two-layer LSTM from speech (or word timings) to SMPL-X; needs a "
                f"model trained with `{train_hint('s2v')}`")
     stochastic = False
+    model_sizes = ("layers", "hidden", "delay_frames")
     options = (model_option("s2v"), liveliness_option())
 
     def generate(self, request):

@@ -114,9 +114,10 @@ class Dataset:
         rows = [(speeds, n) for speeds, n in rows if speeds]
         if not rows:
             return {}
-        weights = [n for _, n in rows]
-        return {name: float(np.average([speeds[name] for speeds, _ in rows], weights=weights))
-                for name in rows[0][0]}
+        names = dict.fromkeys(name for speeds, _ in rows for name in speeds)  # a take without pauses has no pause target
+        return {name: float(np.average([speeds[name] for speeds, _ in rows if name in speeds],
+                                       weights=[n for speeds, n in rows if name in speeds]))
+                for name in names}
 
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
@@ -212,6 +213,12 @@ def load_dataset(folder, input_kind, layout=None, fps=30.0, val_split=0.1, min_v
     if not any(t.inputs is not None for t in takes):
         what = "word timings (.TextGrid/.json/.srt/.vtt)" if input_kind == "text" else "audio (.wav)"
         raise TrainingDataError(f"{folder}: no take has matching {what} beside its .npz file")
+    if not any(t.speaking is not None and t.speaking.any() for t in takes):
+        # A model fitted to silence learns nothing from a voice: its motion on speech was noise.
+        what = "no word is said in any take's word timings" if input_kind == "text" \
+            else "no speech is heard in any take's audio (silent or noise only)"
+        raise TrainingDataError(f"{folder}: {what}; there is nothing to learn the gestures of "
+                                "speech from")
     dataset = Dataset(takes=takes, layout=layout, fps=fps, input_kind=input_kind)
     for i, take in enumerate(takes):
         n_val = int(round(take.n_frames * val_split))

@@ -25,6 +25,7 @@ model's metadata.
 
 import contextlib
 import copy
+import json
 import logging
 import math
 import time
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..modeldir import ModelError, write_metadata
+from ..modeldir import METADATA, ModelError, write_metadata
 from .ema import WeightAverage
 from ..featurenorm import NORMS
 from .settings import Limit, make_settings
@@ -175,6 +176,7 @@ def load_checkpoint(folder, backend):
     """The checkpoint dict in ``folder`` or None; ModelError if it belongs to another backend."""
     path = Path(folder) / CHECKPOINT
     if not path.exists():
+        check_other_model(Path(folder), backend)
         return None
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
@@ -189,6 +191,18 @@ def load_checkpoint(folder, backend):
     return ckpt
 
 
+def check_other_model(folder, backend):
+    """ModelError when ``folder`` holds another backend's exported model (without its
+    checkpoint), which a training of ``backend`` would replace."""
+    try:
+        other = json.loads((folder / METADATA).read_text()).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return
+    if other and other != backend:
+        raise ModelError(f"{folder} holds a trained {other!r} model, which training {backend!r} "
+                         "there would replace; choose another output folder or use --fresh")
+
+
 def validation_loss(trainer, batches):
     if not batches:
         return None
@@ -200,8 +214,11 @@ def validation_loss(trainer, batches):
     return float(np.mean(values))
 
 
+RESUMABLE = ("epochs", "minutes")  # settings a resume may change; the others are the checkpoint's
+
+
 def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progress=None,
-        fresh=False, checkpoint_seconds=60.0):
+        fresh=False, checkpoint_seconds=60.0, asked=None):
     """Train, checkpoint, export and describe a model in ``folder``.
 
     epochs : total epochs of the run (counting epochs done before a resume); None with
@@ -210,6 +227,8 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     minutes : wall-clock budget of this call.
     progress(epoch, total_epochs, elapsed_seconds, losses) : called after every epoch.
     fresh : ignore an existing checkpoint in ``folder``.
+    asked : {key: value} the settings the user gave (``--set``, ``--seed``); a resume refuses
+        those that differ from the checkpoint's instead of training on without them.
     """
     folder = Path(folder).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
@@ -218,6 +237,7 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
         if ckpt["layout"] != dataset.layout.to_dict():
             raise ModelError(f"{folder / CHECKPOINT} was trained on another joint set or "
                              "expression count; use --fresh to start over")
+        _check_resumed_settings(folder, ckpt["config"], config, asked or {})
         config, stats = ckpt["config"], ckpt["stats"]
         if "norm_mean" in stats:  # the features as the checkpoint's first epoch saw them
             dataset.normalise_inputs(config["feature_norm"], (stats["norm_mean"], stats["norm_std"]))
@@ -338,6 +358,18 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
                        seconds=run["elapsed"], losses=losses, val_loss=val_loss,
                        export_diff=diffs, resumed_from=resumed_from, best_epoch=best_epoch,
                        stopped_early=run["stopped"], scores=list(run["scores"]))
+
+
+def _check_resumed_settings(folder, trained, config, asked):
+    """ModelError when a setting the user gave differs from the one the checkpoint in
+    ``folder`` trains with (``trained``): a resume keeps the checkpoint's settings, and those
+    asked for were silently dropped."""
+    changed = [f"{key} {trained.get(key)!r} there, {config[key]!r} asked"
+               for key in asked if key not in RESUMABLE and key in config and trained.get(key) != config[key]]
+    if changed:
+        raise ModelError(f"{folder / CHECKPOINT} was trained with other settings ({'; '.join(changed)}); "
+                         "run the same command without them to resume, or add --fresh to start "
+                         "over with them")
 
 
 def _keep_best(run, trainer, val_loss):
