@@ -49,6 +49,17 @@ UPPER_BODY = np.array([3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21])
 LOWER_BODY = np.array([1, 2, 4, 5, 7, 8, 10, 11])
 FEET = np.array([7, 8, 10, 11])
 
+def with_ancestors(joints, parents=PARENTS):
+    """(K,) sorted joint indices: ``joints`` and every joint above them, what forward
+    kinematics to ``joints`` reads."""
+    found = set()
+    for j in np.atleast_1d(joints).tolist():
+        while j >= 0 and j not in found:
+            found.add(j)
+            j = int(parents[j])
+    return np.array(sorted(found), np.int64)
+
+
 # How far the soles of the built-in skeleton are below the SMPL-X model origin (metres).
 FLOOR_OFFSET = 1.30
 

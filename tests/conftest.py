@@ -9,8 +9,56 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-# bpy reads and writes the user's Blender config; keep tests away from the real one.
-os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="talkrig-blender-user-"))
+# bpy reads and writes the user's Blender config; keep tests away from the real one. Each
+# pytest-xdist worker gets its own (they install and remove the extension side by side).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if WORKER:
+    os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix=f"talkrig-blender-user-{WORKER}-")
+else:
+    os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="talkrig-blender-user-"))
+
+# The suite runs on two pytest-xdist workers (addopts), a test file at a time per worker so
+# module fixtures are paid once. Files sharing an expensive session fixture go to one worker
+# together; the slowest files start first so both workers finish together (about the order
+# of `pytest --durations`; the rest follows in collection order).
+SHARED_SESSION = {
+    "test_addon_capture.py": "character_video", "test_capture_real.py": "character_video",
+    "test_render_vid2vid.py": "character_video",
+    "test_retarget_blender.py": "rigify_blend", "test_retarget_production.py": "rigify_blend",
+}
+SLOWEST_FIRST = (
+    "test_neural_ldm.py", "test_neural_s2v.py", "test_neural_dr2.py", "test_bake_batch_ray.py",
+    "test_neural_a2g.py", "test_addon_capture.py", "test_capture_real.py", "test_render_vid2vid.py",
+    "test_generation_procedural.py", "test_speech_alignment.py", "test_capture_lecture.py",
+    "test_bake_batch.py", "test_retarget_blender.py", "test_retarget_production.py",
+    "test_face_blender.py", "test_server_live.py", "test_speech_cancel.py",
+    "test_bake_batch_scale.py", "test_speech_engines.py", "test_neural_featurenorm.py",
+    "test_addon_generate.py", "test_neural_liveliness.py", "test_stream_driver.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On xdist workers: the slowest files first (a stable sort keeps each file's order)."""
+    if WORKER:
+        rank = {name: k for k, name in enumerate(SLOWEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Whole files (or groups of files sharing a session fixture) per worker, in the order
+    collected (see SLOWEST_FIRST), for ``--dist loadscope``."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return SHARED_SESSION.get(path.rsplit("/", 1)[-1], path)
+
+    config.option.loadscopereorder = False
+    return FileScheduling(config, log)
 
 
 def shared_file(*parts):

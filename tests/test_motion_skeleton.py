@@ -67,6 +67,23 @@ def test_fk_matches_textbook_fk_on_real_motion(scott_motion):
     np.testing.assert_allclose(sk.joint_positions(part), pos, atol=1e-12)
 
 
+def test_positions_of_a_few_joints_are_those_of_the_whole_body(scott_motion):
+    """Measures on a few joints run forward kinematics on those and the joints above them only:
+    the figures must be exactly the whole body's, for a skeleton of another shape too."""
+    from talkrig.motion.metrics.kinematics import joint_positions
+    from talkrig.motion.skeleton import with_ancestors
+
+    assert with_ancestors([20, 15]).tolist() == [0, 3, 6, 9, 12, 13, 15, 16, 18, 20]
+    part = scott_motion[::10]
+    tall = Skeleton(rest_positions=neutral_skeleton().rest_positions * 1.1)
+    for skeleton in (neutral_skeleton(), tall):
+        for world in (False, True):
+            whole = skeleton.forward_kinematics(part.poses, part.trans if world else None)[1]
+            for joints in ([21, 20], [7, 8, 10, 11], list(range(22)), [15, 15, 3]):
+                few = joint_positions(part, joints, world=world, skeleton=skeleton)
+                np.testing.assert_array_equal(few, whole[:, joints])
+
+
 def test_fk_keeps_bone_lengths_and_rest_pose(scott_motion):
     sk = neutral_skeleton()
     _, pos = sk.forward_kinematics(scott_motion.poses[:50], scott_motion.trans[:50])

@@ -39,9 +39,14 @@ def test_export_matches_torch_and_is_described(trained):
     assert (result.folder / "s2v.onnx").exists()
 
 
-def test_plugin_generates_from_new_audio_without_torch(trained):
-    result = trained[1]
-    summary, arrays = generate_in_subprocess("s2v", result.folder)
+@pytest.fixture(scope="module")
+def generated(trained):
+    """(summary, arrays) of the trained plugin run on new audio (seed 0) in a fresh process."""
+    return generate_in_subprocess("s2v", trained[1].folder)
+
+
+def test_plugin_generates_from_new_audio_without_torch(generated):
+    summary, arrays = generated
     assert summary["torch_imported"] is False
     assert summary["frames"] == summary["expected"] == 1860  # 62 s at 30 fps
     assert summary["finite"] and summary["expressions"] == 100
@@ -49,21 +54,21 @@ def test_plugin_generates_from_new_audio_without_torch(trained):
     assert arrays["poses"][:, 16:22].std(axis=0).max() > 1e-3
 
 
-def test_generated_speaker_stands_with_planted_feet(trained):
+def test_generated_speaker_stands_with_planted_feet(trained, generated):
     from talkrig.plugins.neural.grounding import feet_point
 
     result = trained[1]
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
-    _, arrays = generate_in_subprocess("s2v", result.folder)
+    _, arrays = generated
     feet = feet_point(arrays["poses"]) + arrays["trans"]
     np.testing.assert_allclose(feet, np.broadcast_to(meta["feet_anchor"], feet.shape), atol=1e-4)
     assert arrays["trans"][:, [0, 2]].std(axis=0).max() > 1e-4  # the hips move instead
 
 
-def test_same_audio_gives_the_same_motion(trained):
-    result = trained[1]
-    _, first = generate_in_subprocess("s2v", result.folder, seed=1)
-    _, second = generate_in_subprocess("s2v", result.folder, seed=2)
+def test_same_audio_gives_the_same_motion(trained, generated):
+    """s2v is deterministic: another seed, in another process, gives the same motion."""
+    _, first = generated
+    _, second = generate_in_subprocess("s2v", trained[1].folder, seed=2)
     np.testing.assert_array_equal(first["poses"], second["poses"])
 
 

@@ -77,17 +77,25 @@ def motion_to_vectors(motion, layout):
     return np.concatenate([rot.astype(np.float32), expr], axis=1)
 
 
-def vectors_to_motion(vectors, layout, fps, trans=None, betas=None, gender="neutral"):
+def vectors_to_motion(vectors, layout, fps, trans=None, betas=None, gender="neutral", only=None):
     """A Motion from (T, layout.dim) pose vectors.
 
     Joints outside the layout get zero rotation. trans: (3,) root position held for every frame
-    (or (T, 3)); None for zero.
+    (or (T, 3)); None for zero. only: the SMPL-X joints whose rotations are wanted (the others
+    stay zero), e.g. ``skeleton.with_ancestors`` of the joints a measure places: the
+    conversion is most of the cost of a measure on a few joints.
     """
     vectors = np.asarray(vectors, dtype=np.float64)
     n = vectors.shape[0]
     poses = np.zeros((n, NUM_JOINTS, 3), np.float32)
     sixd = vectors[:, :layout.rot_dim].reshape(n, len(layout.joints), SIXD)
-    poses[:, list(layout.joints)] = sixd_to_axis_angle(sixd)
+    joints = list(layout.joints)
+    if only is not None:
+        wanted = set(int(j) for j in np.atleast_1d(only))
+        keep = [k for k, j in enumerate(joints) if j in wanted]
+        sixd, joints = sixd[:, keep], [joints[k] for k in keep]
+    if joints:
+        poses[:, joints] = sixd_to_axis_angle(sixd)
     trans = np.zeros(3) if trans is None else np.asarray(trans, dtype=np.float64)
     if trans.ndim == 1:
         trans = np.broadcast_to(trans, (n, 3))

@@ -32,7 +32,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ...motion.metrics.kinematics import jerk, joint_positions, joint_speed
-from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND
+from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, with_ancestors
 from .layout import vectors_to_motion
 from .smoothing import smooth_columns
 from .speedwarp import speed_contrast
@@ -90,8 +90,8 @@ def group_pace(vectors, layout, speaking, group, fps=30.0, order=1):
     inside = np.all([speaking[k:len(speaking) - order + k] for k in range(order + 1)], axis=0)
     if not inside.any():
         return 0.0
-    motion = vectors_to_motion(vectors, layout, fps)
-    motion.poses[:, list(still)] = 0.0
+    needed = np.setdiff1d(with_ancestors(watched), still)
+    motion = vectors_to_motion(vectors, layout, fps, only=needed)
     positions = joint_positions(motion, list(watched))
     if order == 1:
         return float(joint_speed(positions, fps)[inside].mean())

@@ -23,7 +23,7 @@ from ...motion.metrics.kinematics import central_speed, joint_positions
 from ...motion.resample import frames_at, lerp_frames
 from ...motion.rotations import matrix_to_6d, matrix_to_quat, quat_continuity, quat_slerp, quat_to_matrix, \
     sixd_to_matrix
-from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND
+from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, with_ancestors
 from .layout import vectors_to_motion
 from .smoothing import gaussian_kernel
 
@@ -61,7 +61,8 @@ def _smooth(x, sigma):
 
 def _watched_positions(vectors, layout, fps, watched):
     """(T, J, 3) root-relative positions of the ``watched`` joints, the whole body moving, m."""
-    return joint_positions(vectors_to_motion(vectors, layout, fps), [j for _, j in watched])
+    joints = [j for _, j in watched]
+    return joint_positions(vectors_to_motion(vectors, layout, fps, only=with_ancestors(joints)), joints)
 
 
 def _ratios(speed):
