@@ -84,7 +84,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
                     "1 as much as the ancestral sampler"),
         Option("smoothing", "float", default=2.0, min=0.0, max=5.0,
                help="Gaussian smoothing of the rotations over time, frames (0: none)"),
-        Option("spectrum", "float", default=0.0, min=0.0, max=1.0,
+        Option("spectrum", "float", default=1.0, min=0.0, max=1.0,
                help="how far to attenuate the bands where the take moves faster than the "
                     "training speaker (his motion spectrum, stored in the model): 0 = off, "
                     "1 = down to his"),
