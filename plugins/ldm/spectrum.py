@@ -24,7 +24,7 @@ jerk came out 0.69-0.94x and 0.57-0.69x the speaker's, its fast motion being bur
 import numpy as np
 
 from ...motion.rotations import sixd_to_matrix
-from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, neutral_skeleton
+from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, neutral_skeleton, with_ancestors
 
 # Hz; 6-10 holds the latent rate of a 4-frame stride at 30 fps (7.5 Hz) in its flat middle
 BANDS = ((0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 6.0), (6.0, 10.0), (10.0, 15.0))
@@ -101,15 +101,11 @@ def _part_positions(vectors, layout, part):
     _, _, watched, still = part
     skeleton = neutral_skeleton()
     parents, offsets = skeleton.parents, skeleton.offsets
-    chain = set()
-    for j in watched:
-        while j >= 0 and j not in chain:
-            chain.add(j)
-            j = int(parents[j]) if j else -1
+    chain = with_ancestors(watched, parents).tolist()
     vectors = np.asarray(vectors, np.float64)
     slot = {j: k for k, j in enumerate(layout.joints)}
     rot, pos = {}, {}
-    for j in sorted(chain):  # SMPL-X numbers every parent before its children
+    for j in chain:  # sorted: SMPL-X numbers every parent before its children
         if j in slot and j not in still:
             local = sixd_to_matrix(vectors[:, slot[j] * 6:(slot[j] + 1) * 6])
         else:
