@@ -29,7 +29,7 @@ model made them. numpy only.
 """
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from ...motion.metrics.kinematics import jerk, joint_positions, joint_speed
 from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, with_ancestors
@@ -203,7 +203,7 @@ def lift_pauses(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
     weight = gaussian_filter1d((~speaking).astype(np.float64), PAUSE_RAMP * scale, mode="nearest")
     # pause frames and the frames either side: a step across two of these runs joins a frame of
     # speech, so the pause pace is measured on them alone, at a fraction of the cost
-    rows = np.flatnonzero(np.convolve(~speaking, np.ones(3), mode="same") > 0)
+    rows = np.flatnonzero(maximum_filter1d(~speaking, 3, mode="constant"))
     for group in GROUPS:
         name, columns = group[0], layout.joint_columns(group[1])
         ratio = min(float(targets.get(name + PAUSE) or 0.0), MAX_PAUSE_RATIO)
