@@ -327,3 +327,23 @@ def test_takes_of_a_few_frames_lift_their_pauses_without_an_error(take):
         voiced = np.arange(n) % 2 == 0
         out, gains = lift_pauses(vectors[:n], LAYOUT, voiced, target)
         assert out.shape == vectors[:n].shape and np.isfinite(out).all()
+
+
+def test_gestures_only_keeps_the_fine_motion_and_the_same_gesture_gains(take):
+    """``fine=False`` (ldm after its spectrum match): the gestures are scaled as with the fine
+    motion matched too, the fine motion keeps gain 1 (matched, it would be raised)."""
+    vectors, speaking = take
+    target = speech_pace(vectors, LAYOUT, speaking)
+    calm = vectors.copy()  # the fine motion halved: both gains have work to do
+    calm[:, UPPER] = 0.5 * (smooth_columns(vectors, UPPER, 1.5)[:, UPPER] + vectors[:, UPPER])
+    full, both = liven(calm, LAYOUT, speaking, target)
+    kept, gestures = liven(calm, LAYOUT, speaking, target, fine=False)
+    assert any(both[k] > 1.0 for k in both if k.endswith(JERK))
+    assert all(gestures[k] == 1.0 for k in gestures if k.endswith(JERK))
+    first = GROUPS[0][0]  # measured before any other group moved
+    assert gestures[first] == both[first] != 1.0
+
+    def fine_motion(v):
+        return np.abs(np.diff(v[:, UPPER], n=3, axis=0)).mean()
+
+    assert fine_motion(kept) < 0.9 * fine_motion(full)

@@ -151,7 +151,7 @@ def _matched(out, columns, base, edge, group, target, fine_target, layout, speak
     return moved, gain, _matching_gain(lambda f: pace(gain, f, 3), fine_target, 0.0, MAX_FINE_GAIN)
 
 
-def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
+def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0, fine=True):
     """(T, D) pose vectors with each group's gestures and fine motion scaled toward its
     ``targets`` pace, then its gestures in pauses toward its pause target (:func:`lift_pauses`),
     and {group: gesture gain, group + JERK: fine-motion gain, group + PAUSE: pause gain} (1.0:
@@ -159,6 +159,9 @@ def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
 
     targets : speech_pace of the training takes (groups without a target are left alone).
     strength : 0..1, how much of the way from gain 1 to the matching gains to go.
+    fine : False keeps the fine motion as it is (gain 1), for a take whose fast bands were
+    already brought to the speaker's (ldm's spectrum match): matched on jerk again, they would
+    be raised past his acceleration.
     """
     out = np.array(vectors, np.float32, copy=True)
     gains = {}
@@ -178,7 +181,7 @@ def liven(vectors, layout, speaking, targets, fps=30.0, strength=1.0):
                                               fine_target, layout, speaking, fps, strength)
             if fine_gain is None or fine_gain > 0.0:
                 break
-        fine_gain = 1.0 if fine_gain is None else 1.0 + strength * (fine_gain - 1.0)
+        fine_gain = 1.0 if fine_gain is None or not fine else 1.0 + strength * (fine_gain - 1.0)
         gains[name], gains[name + JERK] = gain, fine_gain
         if gain != 1.0 or fine_gain != 1.0:
             out = moved(gain, fine_gain)
