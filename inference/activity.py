@@ -73,8 +73,14 @@ def loudness_and_speech(features, words, n_frames):
     """What a listener hears at each of ``n_frames`` frames of the features' rate (a shorter
     recording repeats its last frame): energy (T,) loudness, 0 = silence, ~1 = loud speech (the
     95th percentile), and speech (T,) bool (:func:`speech_activity`)."""
+    return loudness(features, n_frames), speech_at(features, words, n_frames)
+
+
+def speech_at(features, words, n_frames):
+    """(n_frames,) bool :func:`speech_activity` at each of ``n_frames`` frames of the features'
+    rate (a shorter recording repeats its last frame)."""
     idx = np.clip(np.arange(n_frames), 0, max(0, features.n_frames - 1))
-    return loudness(features, n_frames), speech_activity(features, words)[idx]
+    return speech_activity(features, words)[idx]
 
 
 def loudness(features, n_frames):

@@ -13,21 +13,22 @@ otherwise shows as acceleration and jerk above the speaker's); the window driver
 each join over k = 10 frames (DR² Eq. 2). The seed picks the noise: the same seed gives the
 same take.
 
-Option ``spectrum`` (on by default; 0 turns it off): the whole take has its bands above the training
-speaker's motion spectrum attenuated (:mod:`.spectrum`). The latent rate (one latent every 4
-frames) leaves more fast motion than he makes, so the take accelerates 1.2-1.45x as much as its
-angular speed would say, which no sampler setting changed and a wider Gaussian removes only with
-the slow motion's detail. The attenuation lowers the level a little too, so the gestures are
-then scaled ``liveliness`` (0.6) of the way up to his pace in speech (``neural.liveliness``,
-the a2g/dr2 gain, on the gestures only: its fine-motion gain, matched on jerk, raised the
-fast bands just matched past his acceleration; all the way overshoots), the key poses of ``inpaint`` are set again over their
-holds, and the pipeline's jitter filter spares the matched trunk and arms (``jitter_spared``:
-filtered again, their jerk fell to 0.65-0.71x the speaker's). Measured on two trainings
-(RESULTS.md), it brought every worst |ln ratio| down (held-out half 0.183 -> 0.165 and
-0.250 -> 0.157, second recording 0.237 -> 0.169 and 0.214 -> 0.145) and the speed Hellinger
-too (0.08-0.12 from 0.13-0.17), for a little less variety on the second recording (0.78-0.80x
-the speaker's -> 0.77-0.78x). The gestures-only gain at 0.6 (chosen among 0.4-0.8 on the second
-recording and the training half) then brought the held-out half to 0.132 and 0.140.
+Option ``spectrum`` (on by default; 0 turns it off): the whole take has its bands above the
+training speaker's motion spectrum attenuated (:mod:`.spectrum`). The latent rate (one latent
+every 4 frames) leaves more fast motion than he makes, so the take accelerates 1.2-1.45x as much
+as its angular speed would say, which no sampler setting changed and a wider Gaussian removes
+only with the slow motion's detail. The attenuation lowers the level a little too, so the
+gestures are then scaled ``liveliness`` (0.6) of the way up to his pace in speech
+(``neural.liveliness``, the a2g/dr2 gain, on the gestures only: its fine-motion gain, matched on
+jerk, raised the fast bands just matched past his acceleration; all the way overshoots), the key
+poses of ``inpaint`` are set again over their holds, and the pipeline's jitter filter spares the
+matched trunk and arms (``jitter_spared``: filtered again, their jerk fell to 0.65-0.71x the
+speaker's). Measured on two trainings (RESULTS.md), it brought every worst |ln ratio| down
+(held-out half 0.183 -> 0.165 and 0.250 -> 0.157, second recording 0.237 -> 0.169 and 0.214 ->
+0.145) and the speed Hellinger too (0.08-0.12 from 0.13-0.17), for a little less variety on the
+second recording (0.78-0.80x the speaker's -> 0.77-0.78x). The gestures-only gain at 0.6 (chosen
+among 0.4-0.8 on the second recording and the training half) then brought the held-out half to
+0.132 and 0.139.
 Models trained before the spectrum was stored keep the path they had whatever the option.
 
 The default guidance, 2.25, was chosen among 1-2.5 on the second recording and on the training
@@ -52,7 +53,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...inference.activity import speech_activity
+from ...inference.activity import speech_at
 from ...inference.keyposes import KeyPoseError, apply_insertions, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
@@ -140,8 +141,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         strength = float(self.option(request, "spectrum"))
         if not isinstance(target, dict) or strength <= 0.0:
             return motion
-        idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
-        speaking = speech_activity(request.features, request.words)[idx]
+        speaking = speech_at(request.features, request.words, motion.n_frames)
         vectors, gains = match_spectrum(motion_to_vectors(motion, model.layout), model.layout,
                                         speaking, target, request.fps, strength)
         log.info("ldm: bands above the training speaker's motion spectrum attenuated: %s",

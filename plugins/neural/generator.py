@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...inference.activity import speech_activity
+from ...inference.activity import speech_activity, speech_at
 from ...inference.generators import Generator
 from ...inference.options import Option
 from ...inference.registry import PluginError
@@ -168,8 +168,7 @@ class NeuralGenerator(Generator):
             log.info("%s: the model in %s predates the liveliness scaling; train it again to get it",
                      self.name, model.folder)
             return motion
-        idx = np.clip(np.arange(motion.n_frames), 0, max(0, request.features.n_frames - 1))
-        speaking = speech_activity(request.features, request.words)[idx]
+        speaking = speech_at(request.features, request.words, motion.n_frames)
         strength = float(self.option(request, "liveliness"))
         vectors, gammas = warp(motion_to_vectors(motion, model.layout), model.layout, speaking,
                                target, request.fps, strength=strength)
