@@ -43,7 +43,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-# The Blender extension zip (dist/talkrig-<version>.zip): __init__.py, manifest, userdirs.py, motion/, addon/.
+# The Blender extension zip (dist/talkrig-<version>.zip): __init__.py, manifest, userdirs.py, motion/,
+# blender/, client/, addon/.
 addon:
 	$(or $(wildcard $(BIN)/python),$(PYTHON)) tools/build_extension.py
 
