@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..motion.facecurves import JAW, JAW_OPEN_RADIANS, curve_table, mouth_direction
+from ..motion.skeleton import EYES
 from .options import Option, validate_options
 from .registry import FACE, PluginError, PluginKind
 
@@ -34,7 +35,6 @@ STAGE_OPTIONS = (
            "the generator's own jaw and expression coefficients: replace them with the face "
            "model's, blend the two, or keep the generator's", choices=EXPRESSION_MODES),
 )
-EYES = (23, 24)  # SMPL-X left and right eye joints
 
 
 @dataclass
