@@ -121,7 +121,7 @@ def test_the_phone_jaw_follows_the_real_capture(model, scott, scott_npz, scott2_
     jaw beats the energy-driven one and phones of another recording score nothing."""
     from talkrig.inference.speech_mouth import mouth_opening
     from talkrig.inference.activity import loudness_and_speech
-    from talkrig.plugins.transcript.formats import read_words
+    from talkrig.inference.transcripts.formats import read_words
 
     words, features = scott
     real = load_motion(scott_npz)

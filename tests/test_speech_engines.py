@@ -15,8 +15,8 @@ from talkrig.inference.registry import PluginError
 from talkrig.inference.speech import SpeechError, find_words, speech_plugins
 from talkrig.inference.words import Word
 from talkrig.plugins.pocketsphinx.chunks import pause_chunks
-from talkrig.plugins.transcript.formats import read_transcript_file
-from talkrig.plugins.transcript.textgrid import word_intervals
+from talkrig.inference.transcripts.formats import read_transcript_file
+from talkrig.inference.transcripts.textgrid import word_intervals
 
 
 def clip(wav, seconds):
