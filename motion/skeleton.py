@@ -4,7 +4,7 @@ The built-in rest skeleton is authored here from human body proportions (a 1.72 
 adult in SMPL-X's T-pose: facing +z, y up, the body's left side on +x, metres). It is placed in
 the SMPL-X model frame, where the pelvis sits about 0.35 m below the origin, so the ``trans`` of
 BEAT2/AMASS files puts it on the floor exactly as the SMPL-X body model would. For the exact
-skeleton of a particular body shape, load the user's own model files (see ``smplx_model``).
+skeleton of a particular body shape, load the user's own model files (see ``inference.smplx_model``).
 """
 
 from dataclasses import dataclass, field
