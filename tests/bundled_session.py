@@ -7,12 +7,14 @@ wheels are installed, so they must not leak into the test process.
 SETTINGS_JSON names: "home" (the private user folders), "python" (the stand-in for Blender's own
 Python: the add-on starts the server with ``sys.executable``), "audio", "avatar", "install" (the
 zip to install, or null to enable the extension installed by an earlier session) and "stop"
-(press Stop Local Server at the end). Prints one JSON line of what arrived.
+(press Stop Local Server at the end). Prints one JSON line of what arrived, with the seconds the install and the Generate (from the
+button to the baked take, the server's start included) took.
 """
 
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -25,6 +27,7 @@ def main(settings):
 
     from addon_support import PACKAGE, action_curves, fcurve_keys, fresh_scene, preferences, pump
 
+    started = time.monotonic()
     if settings["install"]:
         bpy.ops.wm.read_factory_settings(use_empty=True)
         result = bpy.ops.extensions.package_install_files(
@@ -35,6 +38,7 @@ def main(settings):
     prefs = preferences(bpy)
     prefs.server_url = f"http://127.0.0.1:{settings['port']}"
     module = sys.modules[PACKAGE]
+    installed = time.monotonic()
     assert prefs.python_path == ""  # nothing typed in: Blender's own Python runs the server
     sys.executable = settings["python"]  # the stand-in for Blender's own Python
 
@@ -48,6 +52,7 @@ def main(settings):
     scene.talkrig.speech = "pocketsphinx"  # words recognised by the bundled model
     assert bpy.ops.talkrig.generate() == {"FINISHED"}
     pump(bpy, module, lambda: not module.addon.generate.job_running(scene), timeout=300)
+    generated = time.monotonic()
     job = scene.talkrig.job
     local = module.addon.server_ops.local_server()
     body = action_curves(bpy.data.actions[job.action]) if job.action else {}
@@ -63,6 +68,7 @@ def main(settings):
         "face_keys": face_keys, "url": prefs.server_url,
         "server_pid": local.pid if local else None,
         "site_packages": module.addon.preferences.bundled_site_packages(),
+        "install_s": installed - started, "generate_s": generated - installed,
     }
     if settings.get("stop"):
         assert bpy.ops.talkrig.stop_server() == {"FINISHED"}

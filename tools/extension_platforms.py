@@ -9,7 +9,10 @@ the add-on then starts ``talkrig serve`` with Blender's own Python and that fold
 The layout is that of Blender's builder (``blender_ext.py build --split-platforms``): a staged
 source tree whose manifest lists every platform and every wheel, split into
 ``talkrig-<version>-<platform>.zip`` holding that platform's wheels, its manifest ending in the
-``[build.generated]`` block Blender writes; wheels are stored, the rest deflated.
+``[build.generated]`` block Blender writes; wheels are stored, the rest deflated. One difference,
+on purpose: Blender's builder puts every pure-Python wheel into every zip, so the windows and
+macOS zips would also get sounddevice's py3-none-any wheel (Linux's, without PortAudio) beside
+their own; here each zip holds exactly the wheels locked for its platform.
 
     python tools/extension_platforms.py [--platform linux-x64 ...] [--output-dir dist]
                                         [--validate] [--repository DIR]
@@ -88,9 +91,6 @@ def stage(folder, platforms=PLATFORMS, cache=None, root=ROOT, progress=print):
             served.setdefault(path.name, set()).add(platform)
             if not (folder / "wheels" / path.name).exists():
                 _link_or_copy(path, folder / "wheels" / path.name)
-    for name in served:  # as Blender's builder does: a pure wheel goes into every zip
-        if name.endswith("-any.whl"):
-            served[name] = set(platforms)
     text = (Path(root) / MANIFEST).read_text(encoding="utf-8")
     (folder / MANIFEST).write_text(platform_manifest(text, platforms, sorted(served)),
                                    encoding="utf-8")
