@@ -7,7 +7,6 @@ resolution only in a band around the coarse path: memory and time grow with the 
 with its square (aeneas' aligner does the same in stripes).
 """
 
-import numba
 import numpy as np
 
 MAX_CELLS = 4_000_000  # cells of the grid warped in full (16 MB of float32)
@@ -64,63 +63,59 @@ def _band(coarse, k, n, m, radius):
 
 
 def _path(a, b, sa, sb, lo, hi, weight):
-    offsets = np.zeros(len(a) + 1, np.int64)
+    """The cheapest path through the band, row by row.
+
+    Within a row, D[j] = c[j] + min(above[j], D[j - 1]) with above[j] the best of the two
+    cells of the previous row: unrolled, D[j] = S[j] + min over k <= j of (above[k] - S[k - 1])
+    for the row's running cost sums S, a running minimum numpy computes at once.
+    """
+    n = len(a)
+    offsets = np.zeros(n + 1, np.int64)
     np.cumsum(hi - lo, out=offsets[1:])
-    steps = _accumulate(a, b, sa, sb, lo, hi, offsets, weight)
-    return _backtrack(steps, lo, offsets, len(a), len(b))
-
-
-@numba.njit(cache=True)
-def _accumulate(a, b, sa, sb, lo, hi, offsets, weight):  # pragma: no cover (compiled)
-    n, d = a.shape
-    acc = np.full(offsets[n], np.inf, np.float64)
     steps = np.zeros(offsets[n], np.int8)  # 0 diagonal, 1 from the row above, 2 from the left
+    previous = None
     for i in range(n):
-        base = offsets[i]
-        for j in range(lo[i], hi[i]):
-            dist = 0.0
-            for c in range(d):
-                x = a[i, c] - b[j, c]
-                dist += x * x
-            cost = np.sqrt(dist) + weight * abs(sa[i] - sb[j])
-            if i == 0 and j == 0:
-                acc[base] = cost
-                continue
-            best = np.inf
-            step = 0
-            if i > 0:
-                up = offsets[i - 1]
-                if lo[i - 1] <= j - 1 < hi[i - 1]:
-                    best = acc[up + j - 1 - lo[i - 1]]
-                if lo[i - 1] <= j < hi[i - 1] and acc[up + j - lo[i - 1]] < best:
-                    best = acc[up + j - lo[i - 1]]
-                    step = 1
-            if j > lo[i] and acc[base + j - 1 - lo[i]] < best:
-                best = acc[base + j - 1 - lo[i]]
-                step = 2
-            acc[base + j - lo[i]] = best + cost
-            steps[base + j - lo[i]] = step
-    return steps
+        cols = np.arange(lo[i], hi[i])
+        cost = np.sqrt(((b[lo[i]:hi[i]] - a[i]) ** 2).sum(axis=1))
+        if weight:
+            cost = cost + weight * np.abs(sb[lo[i]:hi[i]] - sa[i])
+        above = np.full(len(cols), np.inf)
+        step = np.zeros(len(cols), np.int8)
+        if i == 0:
+            above[0] = 0.0
+        else:
+            plo, prev = lo[i - 1], previous
+            inside = (cols >= plo) & (cols < hi[i - 1])
+            up = np.where(inside, prev[np.clip(cols - plo, 0, len(prev) - 1)], np.inf)
+            inside = (cols - 1 >= plo) & (cols - 1 < hi[i - 1])
+            diagonal = np.where(inside, prev[np.clip(cols - 1 - plo, 0, len(prev) - 1)], np.inf)
+            step[up < diagonal] = 1
+            above = np.minimum(up, diagonal)
+        total = np.cumsum(cost)
+        before = total - cost  # S[k - 1]
+        best = np.minimum.accumulate(above - before)
+        row = total + best
+        left = np.zeros(len(cols), bool)
+        left[1:] = best[:-1] < above[1:] - before[1:]
+        step[left] = 2
+        steps[offsets[i]:offsets[i + 1]] = step
+        previous = row
+    return _backtrack(steps, lo, offsets, n, len(b))
 
 
-@numba.njit(cache=True)
-def _backtrack(steps, lo, offsets, n, m):  # pragma: no cover (compiled)
-    path = np.empty((n + m, 2), np.int64)
-    i, j, k = n - 1, m - 1, 0
+def _backtrack(steps, lo, offsets, n, m):
+    path = []
+    i, j = n - 1, m - 1
     while True:
-        path[k, 0] = i
-        path[k, 1] = j
-        k += 1
+        path.append((i, j))
         if i == 0 and j == 0:
             break
         step = steps[offsets[i] + j - lo[i]]
-        if i == 0:
+        if i == 0 or step == 2:
             j -= 1
         elif j == 0 or step == 1:
             i -= 1
-        elif step == 0:
+        else:
             i -= 1
             j -= 1
-        else:
-            j -= 1
-    return path[:k][::-1].copy()
+    return np.array(path[::-1], np.int64)
