@@ -99,6 +99,16 @@ def guess_language(text):
     return ""
 
 
+def words_language(language, transcript=None):
+    """The language the words of a take are in, for its key poses: the one named, else the
+    script's (told from its text, English when it does not say), else English (the
+    recogniser's, which gives no words for speech that is not English)."""
+    code = normalise(language)
+    if code != AUTO:
+        return base(code)
+    return guess_language(transcript or "") or ENGLISH
+
+
 def _refine(lang, text):
     """Languages sharing a script, told apart by their own letters."""
     if lang == "ru" and re.search(r"[іїєґ]", text.lower()):

@@ -88,3 +88,37 @@ def test_the_banded_warp_finds_the_full_warps_path(monkeypatch):
 def test_a_scripts_language_is_told_from_its_words_or_letters(language):
     assert guess_language(ls.SCRIPTS[language]) == language
     assert guess_language("12 34 !") == ""
+
+
+def test_key_poses_fire_only_on_words_of_their_own_language():
+    from talkrig.inference.keyposes import KeyPoseDictionary, load_keyposes
+    from talkrig.motion.keypose_file import KeyPoseError
+
+    english, german = load_keyposes("default", "en"), load_keyposes("default", "de")
+    assert english.language == "en" and german.language == "de"
+    assert german.match("Großen") is not None and german.match("big") is None
+    assert load_keyposes("default", "es").match("me") is not None
+    assert load_keyposes("default", "ja") is None  # no Japanese dictionary: none, never English
+    entry = {"words": ["hallo"], "pose": {"head": [0.0, 0.2, 0.0]}}
+    mine = KeyPoseDictionary.from_dict({"language": "de", "entries": [entry]})
+    assert mine.language == "de"
+    with pytest.raises(KeyPoseError, match="'language' must be a language code"):
+        KeyPoseDictionary.from_dict({"language": "auto", "entries": [entry]})
+
+
+def test_german_speech_with_its_script_gets_german_key_poses_and_lip_closures(german):
+    from talkrig.inference.pipeline import GenerateOptions, generate
+
+    script = " ".join(german.tokens)
+    result = generate(german.audio, GenerateOptions(transcript=script, seed=3))
+    assert [w.word for w in result.words] == list(german.tokens)
+    phones = {p.phone for w in result.words for p in w.phones}
+    assert {"M", "B"} <= phones
+    from talkrig.inference.keyposes import KeyPoseDictionary, insert_keyposes, load_keyposes
+    from talkrig.inference.languages import words_language
+
+    dictionary = load_keyposes("default", words_language("auto", script))
+    _, fired = insert_keyposes(result.motion, result.words, dictionary, seed=0)
+    assert {i.word.lower().strip(",.") for i in fired} & {"mir", "großen"}
+    _, english = insert_keyposes(result.motion, result.words, KeyPoseDictionary.default(), seed=0)
+    assert len(english) < len(fired)
