@@ -109,7 +109,8 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
+    words = _outside_music(_words(decoded, options, dictionary, lambda fraction: step("words", fraction)),
+                           features)
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -140,6 +141,22 @@ def generate(audio, options=None, progress=None, cancelled=None):
     log.info("generated %d frames at %g fps with %s (%d words, %d key poses)",
              motion.n_frames, fps, options.backend, len(words), len(insertions))
     return GenerateResult(motion=motion, words=words, features=features)
+
+
+def _outside_music(words, features):
+    """``words`` less those wholly inside music (a recogniser hears words in a melody)."""
+    from .activity import music_frames
+
+    if not words:
+        return words
+    fps = features.fps
+    music = music_frames(features.mel, fps, np.ones(features.n_frames, bool))
+    last = len(music) - 1
+    kept = [w for w in words
+            if not music[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].all()]
+    if len(kept) < len(words):
+        log.warning("%d words heard in music are left out", len(words) - len(kept))
+    return kept
 
 
 def _words(decoded, options, dictionary, progress):

@@ -122,3 +122,23 @@ def test_german_speech_with_its_script_gets_german_key_poses_and_lip_closures(ge
     assert {i.word.lower().strip(",.") for i in fired} & {"mir", "großen"}
     _, english = insert_keyposes(result.motion, result.words, KeyPoseDictionary.default(), seed=0)
     assert len(english) < len(fired)
+
+
+def test_music_before_speech_is_not_speech_and_gets_no_words_or_gestures(mfa_wav, mfa_textgrid):
+    import speech_support as ss
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+    from talkrig.inference.pipeline import GenerateOptions, generate
+
+    case = ss.music_before(ss.reference_case(mfa_wav, mfa_textgrid, seconds=8.0), 6.0)
+    features = compute_features(case.audio.samples, 16000, 30.0)
+    speaking = speech_activity(features)
+    assert speaking[:int(5.5 * 30)].mean() <= 0.1 and speaking[int(6.6 * 30):int(7.5 * 30)].mean() >= 0.8
+    result = generate(case.audio, GenerateOptions(seed=1, speech_options={"workers": 1}))
+    assert all(w.end > 6.0 for w in result.words)
+    motion = result.motion
+    wrists = motion.poses[:, 18:22]  # elbows and wrists
+    speed = np.linalg.norm(np.diff(wrists, axis=0), axis=-1).mean(axis=1) * motion.fps
+    music, speech = speed[15:int(5.5 * motion.fps)], speed[int(6.5 * motion.fps):]
+    assert np.median(music) < 0.5 * np.median(speech)
