@@ -28,7 +28,7 @@ def add_generation_arguments(parser, seed=True):
                        help="the script as text, or a file: .txt/.lab, .TextGrid, .srt, .vtt, "
                             ".json")
     group.add_argument("--speech", default="auto",
-                       help="word timing: auto, none, vosk, pocketsphinx, transcript "
+                       help="word timing: auto, none, vosk, pocketsphinx, espeak, transcript "
                             "(default auto)")
     group.add_argument("--language", default="auto", metavar="CODE|auto",
                        help="the speech's language, an eSpeak NG code: de, es, fr, it, pt, ru, pl, "

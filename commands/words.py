@@ -21,7 +21,7 @@ def add_arguments(parser):
     parser.add_argument("audio", help="speech recording: wav, flac, ogg or mp3")
     parser.add_argument("--transcript", metavar="TEXT|FILE",
                         help="the script as text, or a file: .txt/.lab script, .TextGrid, .srt, .vtt, .json")
-    parser.add_argument("--engine", default="auto", help="auto, none, pocketsphinx, vosk, transcript "
+    parser.add_argument("--engine", default="auto", help="auto, none, pocketsphinx, espeak, vosk, transcript "
                                                          "or another installed speech plugin (default: auto)")
     parser.add_argument("--language", default="auto", metavar="CODE|auto",
                         help="the speech's language (eSpeak NG code: de, es, fr, ja, cmn, ...; "

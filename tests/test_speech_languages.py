@@ -142,3 +142,28 @@ def test_music_before_speech_is_not_speech_and_gets_no_words_or_gestures(mfa_wav
     speed = np.linalg.norm(np.diff(wrists, axis=0), axis=-1).mean(axis=1) * motion.fps
     music, speech = speed[15:int(5.5 * motion.fps)], speed[int(6.5 * motion.fps):]
     assert np.median(music) < 0.5 * np.median(speech)
+
+
+def test_the_command_line_takes_a_language_and_a_length_limit(german, tmp_path, capsys):
+    import json
+
+    import soundfile as sf
+    from cli_support import one_line_error
+
+    from talkrig.cli import main
+
+    wav = tmp_path / "de.wav"
+    sf.write(wav, german.audio.samples, 16000)
+    assert main(["words", str(wav), "--transcript", " ".join(german.tokens), "--language", "de",
+                 "--json"]) == 0
+    words = json.loads(capsys.readouterr().out)
+    assert [w["word"] for w in words] == list(german.tokens)
+    assert any(p["phone"] == "M" for w in words for p in w.get("phones", ()))
+    error = one_line_error(capsys, ["generate", wav, "--out", tmp_path / "x.npz",
+                                    "--max-audio-seconds", "2", "--speech", "none"])
+    assert "longer than" in error or "2 s" in error or "limit" in error
+    assert "--language" in one_line_error(capsys, ["generate", wav, "--out", tmp_path / "x.npz",
+                                                   "--language", "German!"])
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    assert "ten minutes" in capsys.readouterr().out
