@@ -109,6 +109,7 @@ def prepare(context):
                            "panel's backend options")
     options = {"backend": backend, "seed": int(settings.seed), "fps": MOTION_FPS,
                "speech": settings.speech or "auto", "keyposes": keypose_option(settings),
+               "language": settings.language.strip() or "auto",
                "backend_options": options_payload(settings), **face_options(scene)}
     transcript = read_transcript(settings)
     if transcript:

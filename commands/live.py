@@ -36,6 +36,9 @@ def add_arguments(parser):
                         help="a generator option (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    parser.add_argument("--language", default="auto", metavar="CODE|auto",
+                        help="the speech's language (de, es, fr, ...): live key poses are "
+                             "spotted in English speech only (default auto)")
     parser.add_argument("--chunk-ms", type=int, default=40, help="audio per message, 20-100 ms (default 40)")
     parser.add_argument("--keyposes", default="none", metavar="default|none|FILE",
                         help="key poses on words spotted as they are heard: the bundled dictionary, "
@@ -83,7 +86,7 @@ def run(args):
     live = LiveClient(args.url, token=read_token(args.token_file))
     try:
         ready = live.start(backend, fps=fps, seed=seed, backend_options=options, keyposes=args.keyposes,
-                           face=args.face)
+                           face=args.face, language=args.language)
         print(f"streaming to {args.url} with {backend} at {ready['fps']:g} fps "
               f"(look-ahead {ready['lookahead'] * 1000:.0f} ms)", file=sys.stderr)
         messages, sent_at, audio_end = stream_in_real_time(live, chunks, args.chunk_ms / 1000)
