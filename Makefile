@@ -20,13 +20,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	touch $(STAMP)
 
 # Refresh the lock after changing dependencies in pyproject.toml: new packages are resolved and
-# every other pin is kept. `make lock UPGRADE=1` moves everything to the newest releases.
+# every other pin is kept; runtime-wheels.json then gets the hashes of the extension zips' wheels. `make lock UPGRADE=1` moves everything to the newest releases.
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) pip-tools
 	$(BIN)/python -m piptools compile --quiet --extra all --strip-extras --unsafe-package talkrig \
 		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
 		--output-file $(LOCK) pyproject.toml
+	$(BIN)/python tools/runtime_wheels.py lock
 
 # The main job on the embedded defaults: the bundled speech sample baked onto the bundled avatar
 # with the default generator -> out/demo.glb, out/demo.fbx and a preview video out/demo.mp4.

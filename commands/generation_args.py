@@ -68,7 +68,8 @@ def read_transcript(value):
 def generation_options(args, seed=None, backend=None, transcript=None):
     """GenerateOptions from parsed flags; seed/backend/transcript override the flags' values."""
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import GenerateOptions, check_calm, check_seed
+    from ..inference.options import check_calm, check_seed
+    from ..inference.pipeline import GenerateOptions
     from ..motion.container import check_fps
 
     backend_options = parse_option_strings(args.option)

@@ -26,7 +26,7 @@ import numpy as np
 from ..motion.camera import upper_body_camera
 from ..motion.errors import TalkrigError
 from ..motion.skeleton_pass import label_frames
-from .pipeline import JobCancelled
+from .progress import JobCancelled
 from .registry import RENDERERS, PluginError, discover, require
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from server_fakes import wait_for
 
 from talkrig.inference.audio import decode_audio
-from talkrig.inference.pipeline import STAGES, GenerateOptions, JobCancelled, generate
+from talkrig.inference.pipeline import GenerateOptions, generate
+from talkrig.inference.progress import STAGES, JobCancelled
 from talkrig.inference.server.app import create_app
 from talkrig.inference.server.jobs import CANCELLED, JobRunner
 from talkrig.inference.server.settings import ServerSettings

@@ -25,7 +25,7 @@ import numpy as np
 
 from ...motion.npz import write_npz
 from ..audio import SAMPLE_RATE
-from ..pipeline import JobCancelled
+from ..progress import JobCancelled
 from . import shots as shot_cuts
 from . import track
 from .camera_fit import fit_camera
