@@ -25,8 +25,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
     )
     token: bpy.props.StringProperty(
         name="Token",
-        description="Access token of the server (printed by `talkrig serve`; empty: read the "
-                    "local server's token file)",
+        description="Access token of the server (kept in the token file whose path `talkrig serve` "
+                    "prints; empty: read the local server's token file)",
         subtype="PASSWORD",
     )
     token_file: bpy.props.StringProperty(
