@@ -43,8 +43,8 @@ from talkrig.inference.words import Word
 from talkrig.motion import Motion, load_motion
 from talkrig.motion.facecurves import BILABIALS, VOWELS
 from talkrig.motion.metrics.lipsync import closure_errors, opening_rate, vowel_errors
-from talkrig.plugins.procedural.face import mouth_opening
-from talkrig.plugins.transcript.formats import read_words
+from talkrig.inference.speech_mouth import mouth_opening
+from talkrig.inference.transcripts.formats import read_words
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLIPS = [  # audio, reference TextGrid, plain script (None: the TextGrid's words)

@@ -59,7 +59,7 @@ def backend_name(args):
 
 def read_transcript(value):
     """(transcript text, speech options) for a --transcript value: a file's content or the text."""
-    from ..plugins.transcript import transcript_text
+    from ..inference.transcripts import transcript_text
 
     text, name = transcript_text(value)
     return text, ({"transcript_name": name} if name else {})
@@ -68,7 +68,8 @@ def read_transcript(value):
 def generation_options(args, seed=None, backend=None, transcript=None):
     """GenerateOptions from parsed flags; seed/backend/transcript override the flags' values."""
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import GenerateOptions, check_calm, check_seed
+    from ..inference.options import check_calm, check_seed
+    from ..inference.pipeline import GenerateOptions
     from ..motion.container import check_fps
 
     backend_options = parse_option_strings(args.option)

@@ -28,7 +28,7 @@ WANTED = (("M", "m"), ("B", "b"), ("F", "f"), ("AA", "a"), ("UW", "oo"), ("IY", 
 def pick_frames(reference, fps, take_frames):
     """[(frame, caption)]: a frame in the middle of the first instance of each WANTED phone that
     lasts 50 ms or more, a frame in the longest pause between words."""
-    from talkrig.plugins.transcript.formats import read_words
+    from talkrig.inference.transcripts.formats import read_words
 
     words = read_words(Path(reference).read_text(), Path(reference).name)
     picks = []

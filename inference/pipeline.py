@@ -7,23 +7,14 @@ words stages, and stops the work with JobCancelled.
 """
 
 import logging
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..motion.errors import TalkrigError
+from .options import check_calm, check_seed
+from .progress import JobCancelled, StageProgress  # noqa: F401  (JobCancelled: raised through generate)
 
 log = logging.getLogger(__name__)
-
-# Share of the overall progress each stage takes (speech recognition dominates on long audio).
-STAGES = (("decode", 0.03), ("features", 0.07), ("words", 0.30), ("generate", 0.45),
-          ("keyposes", 0.03), ("face", 0.02), ("postprocess", 0.10))
-MAX_SEED = 2**32 - 1
-
-
-class JobCancelled(TalkrigError):
-    """The caller asked to stop; raised at the next stage or window boundary."""
 
 
 @dataclass
@@ -88,7 +79,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     from .audio import decode_audio
     from .face import animate_face, resolve_face
     from .features import features_for
-    from .generators import GenerationRequest, check_options, get_generator
+    from .generators import GenerationRequest, check_options, generation_fps, get_generator
     from .keyposes import insert_keyposes, load_keyposes
     from .postprocess import postprocess
     from .registry import PluginError
@@ -97,7 +88,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     fps = check_fps(options.fps)
     check_seed(options.seed)
     calm = check_calm(options.calm)
-    step = _Progress(progress, cancelled)
+    step = StageProgress(progress, cancelled)
     # Everything a user can get wrong is checked before the expensive work starts.
     generator = get_generator(options.backend)
     backend_options = check_options(generator, options.backend_options)
@@ -143,49 +134,6 @@ def generate(audio, options=None, progress=None, cancelled=None):
     return GenerateResult(motion=motion, words=words, features=features)
 
 
-def generation_fps(generator, options, fps):
-    """The frame rate ``generator`` works at: its ``generation_fps(options, fps)`` if it has one
-    (e.g. the rate of the chosen trained model), else describe()'s "fps" capability, else the
-    requested ``fps``. The pipeline resamples the result to the requested rate."""
-    from .generators import describe_generator
-    from .registry import PluginError
-
-    chooser = getattr(generator, "generation_fps", None)
-    rate = chooser(options, fps) if callable(chooser) else describe_generator(generator)["capabilities"].get("fps")
-    if not rate:
-        return fps
-    try:
-        rate = float(rate)
-    except (TypeError, ValueError):
-        rate = float("nan")
-    if not math.isfinite(rate) or rate <= 0:
-        raise PluginError(f"generator '{generator.name}' reports an invalid frame rate {rate!r}")
-    return rate
-
-
-def check_seed(seed, what="seed"):
-    """``seed`` as an int from 0 to MAX_SEED (2**32 - 1), the range numpy and torch both take.
-
-    The one rule for every seed a person gives: command flags, batch manifests, the server.
-    what : how the value is named in the message ("--seed", "option 'seed'").
-    """
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
-            or not 0 <= seed <= MAX_SEED:
-        raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
-    return int(seed)
-
-
-def check_calm(value, what="calm"):
-    """The calm amount as a float in [0, 1]; TalkrigError naming ``what`` otherwise."""
-    try:
-        calm = float(value) if not isinstance(value, (bool, str)) else float("nan")
-    except (TypeError, ValueError):
-        calm = float("nan")
-    if not 0.0 <= calm <= 1.0:  # also refuses NaN
-        raise TalkrigError(f"{what} must be a number from 0 to 1, got {value!r}")
-    return calm
-
-
 def _words(decoded, options, dictionary, progress):
     """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
     progress(fraction of the stage) also stops the engine when the job is cancelled. An engine
@@ -203,31 +151,3 @@ def _words(decoded, options, dictionary, progress):
             raise
         log.warning("no words found, generating without them: %s", exc)
         return []
-
-
-def stage_spans():
-    """{stage: (overall progress where it starts, its share of the whole job)} from STAGES."""
-    spans, start = {}, 0.0
-    for name, share in STAGES:
-        spans[name] = (start, share)
-        start += share
-    return spans
-
-
-class _Progress:
-    """Turns (stage, fraction of the stage) into (stage, overall fraction) and checks cancel."""
-
-    def __init__(self, progress, cancelled):
-        self.progress = progress
-        self.cancelled = cancelled
-        self.starts = {**stage_spans(), "done": (1.0, 0.0)}
-        self.last = 0.0
-
-    def __call__(self, stage, fraction):
-        if self.cancelled is not None and self.cancelled():
-            raise JobCancelled(f"cancelled before {stage}" if stage != "done" else "cancelled")
-        start, share = self.starts.get(stage, (self.last, 0.0))
-        overall = min(1.0, max(self.last, start + share * float(np.clip(fraction, 0.0, 1.0))))
-        self.last = overall
-        if self.progress is not None:
-            self.progress(stage, overall)

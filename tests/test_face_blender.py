@@ -34,7 +34,7 @@ def take(bpy, tmp_path_factory, avatar_glb, mfa_textgrid):
     and mouth cues; the reference words (with phones) of that stretch."""
     from talkrig.exporters.bake import BakeJob, bake
     from talkrig.inference.pipeline import GenerateOptions
-    from talkrig.plugins.transcript.formats import read_words
+    from talkrig.inference.transcripts.formats import read_words
 
     folder = tmp_path_factory.mktemp("face_take")
     avatar = head_on_avatar(bpy, avatar_glb, folder / "avatar.blend")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from talkrig.inference.keyposes import KeyPoseError
-from talkrig.inference.pipeline import GenerateOptions, JobCancelled, generate
+from talkrig.inference.pipeline import GenerateOptions, generate
+from talkrig.inference.progress import JobCancelled
 from talkrig.inference.registry import PluginError
 from talkrig.motion import load_motion, neutral_skeleton
 from talkrig.motion.container import frame_count

@@ -22,7 +22,8 @@ from ...motion.container import check_fps
 from ...motion.errors import TalkrigError
 from ...motion.skeleton import NUM_JOINTS
 from ..generators import check_options, option_specs
-from ..pipeline import GenerateOptions, check_seed
+from ..options import check_seed
+from ..pipeline import GenerateOptions
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
@@ -213,7 +214,7 @@ def check_nesting(raw, what, limit=MAX_JSON_DEPTH):
 
 
 def _calm(value):
-    from ..pipeline import check_calm
+    from ..options import check_calm
 
     try:
         return check_calm(value, "option 'calm'")
