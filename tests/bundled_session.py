@@ -51,10 +51,10 @@ def main(settings):
     scene.talkrig.audio_file = settings["audio"]
     scene.talkrig.speech = "pocketsphinx"  # words recognised by the bundled model
     assert bpy.ops.talkrig.generate() == {"FINISHED"}
-    pump(bpy, module, lambda: not module.addon.generate.job_running(scene), timeout=300)
+    pump(bpy, module, lambda: not module.addon.server_jobs.GENERATE.running(scene), timeout=300)
     generated = time.monotonic()
     job = scene.talkrig.job
-    local = module.addon.server_ops.local_server()
+    local = module.addon.server_state.local_server()
     body = action_curves(bpy.data.actions[job.action]) if job.action else {}
     face = mesh.data.shape_keys.animation_data
     face_keys = {}
