@@ -41,8 +41,8 @@ from ..features import SAMPLE_RATE
 from ..face import resolve_face
 from ..keyposes import load_keyposes_option
 from ..speech import get_speech_plugin
-from ..stream import LiveStream, can_stream, samples_from_pcm16
-from ..stream_face import LiveFace
+from ..live import LiveStream, can_stream, samples_from_pcm16
+from ..live_face import LiveFace
 from .auth import bearer_token, token_matches
 from .job_options import OptionsError, parse_options
 from .logs import kv
