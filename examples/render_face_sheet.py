@@ -96,7 +96,7 @@ def main(argv=None):
 
     import bpy
 
-    from talkrig.addon.shapekeys import bake_mesh_face
+    from talkrig.blender.shapekeys import bake_mesh_face
     from talkrig.exporters.facehead import build_face_head
     from talkrig.inference.pipeline import GenerateOptions, generate
 

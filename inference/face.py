@@ -189,7 +189,7 @@ def apply_face(motion, result, mode="replace", name="face"):
         jaw = np.asarray(result.jaw, np.float32).reshape(n)
         out.poses[:, JAW, 0] = (1.0 - share) * out.poses[:, JAW, 0] + share * jaw
         if out.n_expressions:
-            # the same opening in the expression space (open = 2 * jawOpen there, see addon/face.py)
+            # the same opening in the expression space (open = 2 * jawOpen there, see blender/facekeys.py)
             phones = np.outer(2.0 * jaw / JAW_OPEN_RADIANS, mouth_direction(out.n_expressions))
             out.expressions = ((1.0 - share) * out.expressions + share * phones).astype(np.float32)
     if result.eyes is not None:

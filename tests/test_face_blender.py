@@ -148,7 +148,7 @@ def test_gltf_carries_the_morph_weights_and_fbx_the_shape_keys(bpy, take):
 def test_mouth_cues_switch_a_rigs_letter_poses(bpy, take):
     """A 2D-style rig: a mouth bone and an Action per letter; the bake keys the cue track onto
     it with constant interpolation, each cue showing its letter's pose."""
-    from talkrig.addon.mouthposes import bake_mouth_cues, mouth_pose_actions
+    from talkrig.blender.mouthposes import bake_mouth_cues, mouth_pose_actions
     from talkrig.motion import load_motion
     from talkrig.motion.mouthcues import mouth_cues
 
