@@ -7,9 +7,9 @@ from pathlib import Path
 
 import bpy
 
+from ..client.http_client import DEFAULT_URL as DEFAULT_SERVER_URL
+from ..client.http_client import default_token_file, read_token
 from . import ROOT_PACKAGE
-from .client import DEFAULT_URL as DEFAULT_SERVER_URL
-from .client import default_token_file, read_token
 
 
 class TalkrigPreferences(bpy.types.AddonPreferences):

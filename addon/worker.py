@@ -26,7 +26,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from .client import DEFAULT_URL, Client, ClientError
+from ..client.http_client import DEFAULT_URL, Client, ClientError
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +373,7 @@ def start_server(connection):
     The server listens on the url's loopback port; a server this add-on started earlier is
     reused even if it is on another port (the url then changes).
     """
-    from .server_process import LocalServer
+    from ..client.server_process import LocalServer
 
     parsed = urllib.parse.urlsplit(connection.url)
     if not is_local(connection.url) or not connection.python:

@@ -17,7 +17,7 @@ HELP = "stream a file or the microphone to the server in real time; print latenc
 
 
 def add_arguments(parser):
-    from ..addon.client import DEFAULT_URL
+    from ..client.http_client import DEFAULT_URL
 
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("audio", nargs="?", help="speech recording (wav, flac, ogg, mp3, ...)")
@@ -49,13 +49,15 @@ def add_arguments(parser):
 def run(args):
     import numpy as np
 
-    from ..addon.client import ClientError, read_token
-    from ..addon.live_client import LiveClient, latencies, pcm16, received_motion, stream_in_real_time
+    from ..client.http_client import ClientError, read_token
+    from ..client.live_client import LiveClient, latencies, pcm16, stream_in_real_time
+    from ..client.microphone import MicrophoneError
     from ..inference.options import parse_option_strings
     from ..inference.pipeline import check_seed
     from ..motion.container import check_fps
     from ..motion.errors import TalkrigError
     from ..motion.files import WRITABLE, check_output
+    from ..motion.live_frames import received_motion
 
     if args.out:  # before streaming: a performance is not lost to a bad file name
         check_output(args.out, WRITABLE)
@@ -68,7 +70,7 @@ def run(args):
     fps, seed = check_fps(args.fps, "--fps"), check_seed(args.seed, "--seed")
     chunk = 16 * args.chunk_ms
     if args.mic:
-        from ..addon.microphone import microphone_chunks, unavailable
+        from ..client.microphone import microphone_chunks, unavailable
 
         if unavailable():
             raise TalkrigError(f"--mic: {unavailable()}")
@@ -85,7 +87,7 @@ def run(args):
         print(f"streaming to {args.url} with {backend} at {ready['fps']:g} fps "
               f"(look-ahead {ready['lookahead'] * 1000:.0f} ms)", file=sys.stderr)
         messages, sent_at, audio_end = stream_in_real_time(live, chunks, args.chunk_ms / 1000)
-    except ClientError as exc:
+    except (ClientError, MicrophoneError) as exc:
         raise TalkrigError(str(exc)) from None
     finally:
         live.close()

@@ -20,10 +20,9 @@ entry points as third-party engines.
 
 import inspect
 import logging
-import threading
 
 from ..motion.errors import TalkrigError
-from .registry import SPEECH, discover, require
+from .registry import SPEECH, PluginKind
 from .words import Phone, Word
 
 log = logging.getLogger(__name__)
@@ -88,27 +87,18 @@ def validate_speech_plugin(obj):
             raise TypeError(f"speech plugin '{name}' has no {method}() method")
 
 
-_instances = {}
-_instances_lock = threading.Lock()
+SPEECH_ENGINE = PluginKind(SPEECH, "speech engine", validate_speech_plugin)
 
 
-def speech_plugins():
+def speech_plugins(refresh=False):
     """{name: PluginEntry} of every speech plugin found through entry points."""
-    return discover(SPEECH, validate=validate_speech_plugin)
+    return SPEECH_ENGINE.entries(refresh)
 
 
 def get_speech_plugin(name, entries=None):
     """The ready-to-use plugin instance called ``name`` (one instance per plugin, reused so
     models load once); PluginError listing the available engines when unknown."""
-    entries = speech_plugins() if entries is None else entries
-    target = require(entries, name, kind="speech engine")
-    key = (name, entries[name].target)
-    with _instances_lock:
-        instance = _instances.get(key)
-        if instance is None:
-            instance = target() if isinstance(target, type) else target
-            _instances[key] = instance
-    return instance
+    return SPEECH_ENGINE.instance(name, entries)
 
 
 def find_words(audio, engine="auto", transcript=None, options=None, progress=None):
