@@ -197,3 +197,15 @@ def test_a_noise_bed_is_not_speech_and_speech_over_it_is():
     x = so.mix(x, so.noise_bed(len(x) / 16000, seed=3), at=0.0, level_db=-10)
     speaking = speech_activity(compute_features(x, 16000, 30.0))
     assert speaking[15:120].mean() <= 0.1 and speaking[140:230].mean() >= 0.8
+
+
+def test_a_script_whose_language_its_words_do_not_tell_is_timed_not_refused(caplog):
+    text = "Buenos días, queridos amigos. Bienvenidos todos a Barcelona, preciosa ciudad."
+    case = ls.revoiced("es", 0, text=text)
+    assert guess_language(text) == ""
+    with caplog.at_level(logging.WARNING):
+        words = find_words(case.audio, "auto", text, {"workers": 1})
+    assert [w.word for w in words] == text.split()
+    errors, placed = ls.onset_errors(case, words)
+    assert placed >= 0.9 and np.median(errors) <= 0.05
+    assert any("timing it with the espeak engine" in r.getMessage() for r in caplog.records)
