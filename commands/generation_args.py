@@ -66,7 +66,7 @@ def backend_name(args):
 
 def read_transcript(value):
     """(transcript text, speech options) for a --transcript value: a file's content or the text."""
-    from ..plugins.transcript import transcript_text
+    from ..inference.transcripts import transcript_text
 
     text, name = transcript_text(value)
     return text, ({"transcript_name": name} if name else {})

@@ -20,11 +20,10 @@ entry points as third-party engines.
 
 import inspect
 import logging
-import threading
 
 from ..motion.errors import TalkrigError
 from .languages import AUTO, guess_language, is_english, normalise
-from .registry import SPEECH, PluginEntry, discover, require
+from .registry import SPEECH, PluginKind
 from .words import Phone, Word
 
 log = logging.getLogger(__name__)
@@ -35,8 +34,6 @@ AUTO_RECOGNIZERS = ("vosk", "pocketsphinx")
 AUTO_ALIGNER = "pocketsphinx"
 ANY_LANGUAGE_ALIGNER = "espeak"  # a script in any other language than English
 ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript")
-# Built-in engines by entry point, for an installation whose metadata predates one of them.
-BUILTIN_SPEECH = {"espeak": "talkrig.plugins.espeak:EspeakSpeech"}
 # Without a script or a language, English recognition whose words average less confidence than
 # this is taken for speech in another language (real English recordings average 0.64-0.65,
 # eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/RESULTS.md).
@@ -97,45 +94,18 @@ def validate_speech_plugin(obj):
             raise TypeError(f"speech plugin '{name}' has no {method}() method")
 
 
-_instances = {}
-_instances_lock = threading.Lock()
+SPEECH_ENGINE = PluginKind(SPEECH, "speech engine", validate_speech_plugin)
 
 
-def speech_plugins():
-    """{name: PluginEntry} of every speech plugin found through entry points (and the built-ins
-    an older installation's metadata does not list yet)."""
-    found = discover(SPEECH, validate=validate_speech_plugin)
-    for name, target in BUILTIN_SPEECH.items():
-        if name not in found:
-            found[name] = _load_builtin(name, target)
-    return dict(sorted(found.items()))
-
-
-def _load_builtin(name, target):
-    import importlib
-
-    entry = PluginEntry(name=name, target=target)
-    module, _, attr = target.partition(":")
-    try:
-        entry.plugin = getattr(importlib.import_module(module), attr)
-        validate_speech_plugin(entry.plugin)
-    except Exception as exc:  # like an entry point that fails: listed as unavailable
-        entry.error = f"{type(exc).__name__}: {exc}"
-    return entry
+def speech_plugins(refresh=False):
+    """{name: PluginEntry} of every speech plugin found through entry points."""
+    return SPEECH_ENGINE.entries(refresh)
 
 
 def get_speech_plugin(name, entries=None):
     """The ready-to-use plugin instance called ``name`` (one instance per plugin, reused so
     models load once); PluginError listing the available engines when unknown."""
-    entries = speech_plugins() if entries is None else entries
-    target = require(entries, name, kind="speech engine")
-    key = (name, entries[name].target)
-    with _instances_lock:
-        instance = _instances.get(key)
-        if instance is None:
-            instance = target() if isinstance(target, type) else target
-            _instances[key] = instance
-    return instance
+    return SPEECH_ENGINE.instance(name, entries)
 
 
 def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO):
