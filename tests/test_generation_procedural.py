@@ -143,7 +143,7 @@ def lecture_wav(tmp_path_factory):
 
 def _phrases_of(textgrid, n):
     from talkrig.inference.activity import close_gaps
-    from talkrig.plugins.transcript.textgrid import word_intervals
+    from talkrig.inference.transcripts.textgrid import word_intervals
 
     mask = np.zeros(n, bool)
     for start, end, _ in word_intervals(textgrid.read_text(encoding="utf-8")):

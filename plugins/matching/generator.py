@@ -16,9 +16,11 @@ import numpy as np
 
 from ...inference.generators import Generator
 from ...inference.options import Option
+from ...inference.speech_mouth import jaw_angle, mouth_opening
 from ...inference.windows import blend_seam
 from ...motion import Motion
-from ..procedural.face import jaw_angle, mouth_direction, mouth_opening
+from ...motion.mouth import mouth_direction
+from ...motion.skeleton import JAW
 from .library import LibraryError, audio_features, load_library, pose_features
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,6 @@ CANDIDATES = 5  # the best candidates one is drawn from
 POSE_WEIGHT, VELOCITY_WEIGHT = 6.0, 0.08
 CONTINUE_BONUS = 1.0
 REPEAT_PENALTY, REPEAT_SECONDS = 1.0, 20.0
-JAW = 22
 
 
 class MatchingGenerator(Generator):

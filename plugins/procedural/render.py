@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...inference.postprocess import clamp_joint_limits
+from ...inference.speech_mouth import jaw_angle, mouth_opening
 from ...motion import Motion
+from ...motion.mouth import mouth_direction
 from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
 from . import poses as P
-from .face import jaw_angle, mouth_direction, mouth_opening
 from .posture import to_gesture_space
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 
