@@ -39,7 +39,7 @@ import numpy as np
 from ..motion.skeleton import NUM_JOINTS
 from .options import validate_options
 from .progress import JobCancelled
-from .registry import GENERATORS, PluginError, discover, instance
+from .registry import GENERATORS, PluginError, PluginKind
 
 log = logging.getLogger(__name__)
 
@@ -175,23 +175,17 @@ def _check_plugin(obj):
         raise TypeError("describe and generate must be callable")
 
 
-_ENTRIES = None
-_INSTANCES = {}
+GENERATOR = PluginKind(GENERATORS, "generator", _check_plugin)
 
 
 def load_generators(refresh=False):
     """{name: PluginEntry} of every generator entry point; broken ones are kept with their error."""
-    global _ENTRIES
-    if _ENTRIES is None or refresh:
-        _ENTRIES = discover(GENERATORS, _check_plugin)
-        _INSTANCES.clear()
-    return _ENTRIES
+    return GENERATOR.entries(refresh)
 
 
 def get_generator(name, entries=None):
     """The generator instance called ``name`` (created once), or a PluginError listing the valid ones."""
-    entries = load_generators() if entries is None else entries
-    return instance(entries, name, "generator", _INSTANCES)
+    return GENERATOR.instance(name, entries)
 
 
 def describe_generator(generator):

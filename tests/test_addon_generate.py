@@ -21,8 +21,8 @@ from addon_support import (
     preferences,
     pump,
 )
-from talkrig.addon.client import Client, read_token
-from talkrig.addon.server_process import free_port
+from talkrig.client.http_client import Client, read_token
+from talkrig.client.server_process import free_port
 from talkrig.motion import frame_count
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -457,8 +457,8 @@ def test_preferences_say_where_the_token_comes_from(addon):
     bpy, module = addon
     prefs = preferences(bpy)
     token_file = os.path.join(os.environ["XDG_CONFIG_HOME"], "talkrig", "token")
-    assert module.addon.preferences.token_path(prefs) == module.addon.client.default_token_file()
-    assert str(module.addon.client.default_token_file()) == token_file  # where the server wrote it
+    assert module.addon.preferences.token_path(prefs) == module.client.http_client.default_token_file()
+    assert str(module.client.http_client.default_token_file()) == token_file  # where the server wrote it
     assert module.addon.preferences.resolve_token(prefs) == read_token(token_file)
     drawn = draw_preferences(bpy, prefs)
     assert ("label", f"Token found in {token_file}", False) in drawn

@@ -22,7 +22,7 @@ from talkrig.inference.server.settings import ServerSettings
 from talkrig.inference.speech import SpeechError, find_words
 from talkrig.plugins.pocketsphinx import recognition, workers
 from talkrig.plugins.pocketsphinx.recognition import recognise
-from talkrig.plugins.transcript.formats import read_transcript_file, read_words
+from talkrig.inference.transcripts.formats import read_transcript_file, read_words
 
 WORDS_START = STAGES[0][1] + STAGES[1][1]  # overall progress where the words stage begins
 WORDS_SHARE = STAGES[2][1]

@@ -12,6 +12,7 @@ what is missing there and checking every file against the lock.
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -173,7 +174,26 @@ def fetch(platform, cache=None, lock=None, progress=print):
                          f"locked: {', '.join(lock['platforms'])}")
     cache = Path(cache or cache_dir())
     cache.mkdir(parents=True, exist_ok=True)
-    wheels = lock["platforms"][platform]
+    with _locked(cache / ".lock"):  # two builds at once download each file once
+        return _fetch(platform, cache, lock["platforms"][platform], progress)
+
+
+@contextlib.contextmanager
+def _locked(path):
+    try:
+        import fcntl
+    except ImportError:  # Windows: builds there run one at a time
+        yield
+        return
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fetch(platform, cache, wheels, progress):
     missing = [w for w in wheels
                if not (cache / w["file"]).is_file() or sha256(cache / w["file"]) != w["sha256"]]
     if missing:

@@ -67,8 +67,7 @@ def parse_render_options(data, catalog):
     """{"renderer", "camera", "size", "job"} from the ``options`` JSON part, checked (the
     renderer is looked up now, so an unknown one is a 422 before any work)."""
     from ...motion.camera import Camera
-    from ..registry import require
-    from ..render import check_size, resolve_renderer
+    from ..render import RENDERER, check_size, resolve_renderer
 
     raw = {}
     if data:
@@ -87,7 +86,7 @@ def parse_render_options(data, catalog):
         raise OptionsError("options: renderer must be a renderer name or a trained renderer's "
                            "folder")
     name, _ = resolve_renderer(renderer)
-    require(catalog.renderers, name, kind="renderer")
+    RENDERER.require(name, catalog.renderers)
     camera = raw.get("camera")
     if camera is not None:
         if not isinstance(camera, dict):

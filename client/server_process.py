@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .client import Client, ClientError, config_dir, read_token
+from .http_client import Client, ClientError, config_dir, read_token
 
 STATE_FILE = "local-server.json"
 LOG_FILE = "local-server.log"
