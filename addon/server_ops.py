@@ -27,7 +27,7 @@ def local_server():
 def stoppable_server():
     """The running local server the add-on started, in this session or, as its state file
     records, an earlier one (adopted here so Stop Local Server can end it); else None."""
-    from .server_process import LocalServer
+    from ..client.server_process import LocalServer
 
     local = _local["server"]
     if local is None or not local.running:
