@@ -152,6 +152,8 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         scene = bpy.data.scenes.get(scene_name)
         job = scene.talkrig.job if scene is not None else None
         if job is not None and job.state == "DONE":
+            if job.action:  # baked here, nested in this operator: Blender pushed no undo step for it
+                bpy.ops.ed.undo_push(message=f"Bake talkrig take {job.action}")
             self.report({"INFO"}, f"talkrig: {job.status}")
             return {"FINISHED"}
         state = job.state.lower() if job is not None else "lost"
