@@ -6,7 +6,7 @@ STAMP := $(VENV)/.talkrig-installed
 
 LOCK := requirements.lock
 
-.PHONY: setup lock demo test bench addon clean
+.PHONY: setup lock demo test bench addon repository clean
 
 setup: $(STAMP)
 
@@ -20,13 +20,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	touch $(STAMP)
 
 # Refresh the lock after changing dependencies in pyproject.toml: new packages are resolved and
-# every other pin is kept. `make lock UPGRADE=1` moves everything to the newest releases.
+# every other pin is kept; runtime-wheels.json then gets the hashes of the extension zips' wheels. `make lock UPGRADE=1` moves everything to the newest releases.
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) pip-tools
 	$(BIN)/python -m piptools compile --quiet --extra all --strip-extras --unsafe-package talkrig \
 		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
 		--output-file $(LOCK) pyproject.toml
+	$(BIN)/python tools/runtime_wheels.py lock
 
 # The main job on the embedded defaults: the bundled speech sample baked onto the bundled avatar
 # with the default generator -> out/demo.glb, out/demo.fbx and a preview video out/demo.mp4.
@@ -42,9 +43,18 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-# The Blender extension zip (dist/talkrig-<version>.zip): __init__.py, manifest, userdirs.py, motion/, addon/.
-addon:
-	$(or $(wildcard $(BIN)/python),$(PYTHON)) tools/build_extension.py
+# The Blender extension zips in dist/: talkrig-<version>.zip (the add-on alone, for a server
+# elsewhere) and, per platform, talkrig-<version>-<platform>.zip with the server's wheels
+# (downloaded once into the user cache, checked against runtime-wheels.json), each validated.
+addon: $(STAMP)
+	$(BIN)/python tools/build_extension.py
+	$(BIN)/python tools/extension_platforms.py --validate
+
+# A folder a studio can serve (or point Get Extensions at): the per-platform zips, index.json
+# and index.html. `make repository REPOSITORY=/srv/blender-extensions`
+REPOSITORY ?= dist/repository
+repository: $(STAMP)
+	$(BIN)/python tools/extension_platforms.py --repository $(REPOSITORY)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -36,3 +36,13 @@ def data_dir():
 def default_token_file():
     """The server's bearer token file."""
     return config_dir() / "token"
+
+
+def cache_dir():
+    """Files that can be fetched again (downloaded wheels): $XDG_CACHE_HOME/talkrig on Linux."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / APP_DIR_NAME / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / APP_DIR_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_DIR_NAME

@@ -1,16 +1,14 @@
-"""The Blender side of talkrig: preferences, panel, operators and the server client.
+"""The Blender UI of talkrig: preferences, panel, operators, background jobs and live mode.
 
-Nothing here imports bpy when the package is imported, so ``talkrig.addon.client`` and the other
-bpy-free modules work in plain Python too. :func:`register` imports the modules that define
+It talks to the server through :mod:`talkrig.client` and keys takes onto rigs through
+:mod:`talkrig.blender`. Nothing here imports bpy when the package is imported. :func:`register` imports the modules that define
 Blender classes, listed in ``MODULES``; each has a ``classes`` tuple, registered in order and
 unregistered in reverse. A module may also define ``on_register()`` (run after its classes are
 registered: properties on Blender types, handlers) and ``on_unregister()`` (run before its
 classes go). To add UI, write a module with a ``classes`` tuple and list it here.
 
-Modules without Blender classes: client.py and server_process.py (HTTP client, local server),
-worker.py (background threads), live_client.py (live WebSocket client), face.py (face
-curves/jaw/expressions -> shape keys), keypose_file.py (key-pose dictionaries); rig_io.py,
-keyframes.py, runtime.py, audio.py, shapekeys.py and mouthposes.py use bpy but register nothing.
+Modules without Blender classes: worker.py (background threads), keypose_file.py (key-pose
+dictionaries); runtime.py and audio.py use bpy but register nothing.
 """
 
 import importlib

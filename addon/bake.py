@@ -5,7 +5,7 @@ existing animation), face shape keys, and the voice-over as a sound strip in syn
                          settings=scene.talkrig, audio_path="speech.wav")
 
 The motion is resampled to the scene's frame rate (rotations slerped), retargeted with the
-armature's bone map and written with the layered Action API in bulk (addon/keyframes.py).
+armature's bone map and written with the layered Action API in bulk (blender/keyframes.py).
 """
 
 import logging
@@ -35,10 +35,6 @@ class BakeResult:
         return self.frame_start + self.frames - 1
 
 
-def scene_fps(scene):
-    return scene.render.fps / scene.render.fps_base
-
-
 def take_name(audio_name, seed):
     """How a take's Action is named: after the audio and the seed."""
     return f"{audio_name or 'talkrig'} seed {seed}"
@@ -51,61 +47,38 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     ``frame_start`` unless the sequencer already plays that file there.
     Raises TalkrigError (RetargetError, ...) with a message a person can act on.
     """
+    from ..blender.scene import scene_fps
+    from ..blender.take import key_take
     from ..motion.resample import resample
-    from .controls import retarget_onto
-    from .keyframes import write_action
     from .mapping import check_essential, current_map
-    from .mouthposes import bake_mouth_cues
-    from .rig_io import read_rig
-    from .shapekeys import bake_shape_keys
+
+    def map_bones(rig):
+        bone_map = current_map(obj, rig)
+        check_essential(bone_map, obj)
+        return bone_map
 
     fps = scene_fps(scene)
     if abs(motion.fps - fps) > 1e-6:
         motion = resample(motion, fps)
-    rig = read_rig(obj)
-    bone_map = current_map(obj, rig)
-    check_essential(bone_map, obj)
-    channels, target = retarget_onto(obj, motion, bone_map, rig,
-                                     constrained=settings.constrained.lower(),
-                                     root_motion=settings.root_motion,
-                                     root_target=settings.root_target.lower(),
-                                     plant_feet=settings.plant_feet)
     mode = settings.bake_mode.lower()
     active_before = obj.animation_data.action if obj.animation_data else None
-    action = write_action(obj, channels, name=name, frame_start=frame_start, mode=mode,
-                          mute_constraints=target.mode == "deform", scene_fps=fps)
-    result = BakeResult(action, motion.n_frames, frame_start)
-    result.info.extend(target.notes + [channels.root_note])
-    result.face = bake_shape_keys(obj, motion, scene, action.name, frame_start, mode)
-    if motion.face_curve("mouthCue_A") is not None:
-        cues = bake_mouth_cues(obj, motion, bpy.data.actions, action.name, frame_start)
-        result.mouth_cues = cues.name if cues is not None else ""
+    take = key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps,
+                    constrained=settings.constrained.lower(), root_motion=settings.root_motion,
+                    root_target=settings.root_target.lower(), plant_feet=settings.plant_feet)
+    result = BakeResult(take.action, motion.n_frames, frame_start)
+    result.info.extend(take.target.notes + [take.channels.root_note])
+    result.face = take.face
+    result.mouth_cues = take.mouth_cues.name if take.mouth_cues is not None else ""
     if mode == "nla" and active_before is not None:
         result.notes.append(f"the active action {active_before.name!r} still plays on top of the "
                             "new strip; set Bake As to Active Action to hear and see only the take")
     if audio_path and settings.add_sound:
+        from ..blender.strips import add_sound_strip
+
         result.sound_strip = add_sound_strip(scene, audio_path, frame_start, name)
     if settings.extend_scene and scene.frame_end < result.frame_end:
         scene.frame_end = result.frame_end
     return result
-
-
-def add_sound_strip(scene, path, frame_start, name):
-    """A sound strip playing ``path`` from ``frame_start`` (the existing one if already there)."""
-    sed = scene.sequence_editor or scene.sequence_editor_create()
-    wanted = Path(bpy.path.abspath(path)).resolve()
-    for strip in sed.strips_all:
-        if strip.type == "SOUND" and strip.sound is not None \
-                and int(round(strip.frame_start)) == int(frame_start):
-            try:
-                if Path(bpy.path.abspath(strip.sound.filepath)).resolve() == wanted:
-                    return strip.name
-            except OSError:
-                continue
-    channel = 1 + max((s.channel for s in sed.strips_all), default=0)
-    strip = sed.strips.new_sound(name, str(wanted), channel=min(channel, 128),
-                                 frame_start=int(frame_start))
-    return strip.name
 
 
 def describe(result, target):

@@ -44,10 +44,10 @@ def choose_joints(which, bone_map, posed):
 
 def capture(obj, which="POSED"):
     """{SMPL-X joint: [x, y, z]} of ``obj``'s current pose; TalkrigError if nothing to store."""
+    from ..blender.rig_io import capture_pose, read_rig
     from ..motion.retarget import make_plan
     from ..motion.retarget.transfer import smplx_from_pose
     from .mapping import current_map
-    from .rig_io import capture_pose, read_rig
 
     rig = read_rig(obj)
     plan = make_plan(rig, current_map(obj, rig))

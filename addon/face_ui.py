@@ -52,8 +52,8 @@ def face_options(scene):
 def character_meshes(context):
     """The meshes whose face keys the panel lists: those the target armature deforms, or the
     active mesh."""
+    from ..blender.shapekeys import deformed_meshes
     from .properties import target_armature
-    from .shapekeys import deformed_meshes
 
     obj = context.active_object
     if obj is not None and obj.type == "MESH" and obj.data.shape_keys is not None:
@@ -74,7 +74,7 @@ class TALKRIG_OT_bake_face(bpy.types.Operator):
     def poll(cls, context):
         from pathlib import Path
 
-        from .shapekeys import mesh_face_keys
+        from ..blender.shapekeys import mesh_face_keys
 
         obj = context.active_object
         if obj is None or obj.type != "MESH":
@@ -91,10 +91,11 @@ class TALKRIG_OT_bake_face(bpy.types.Operator):
         return True
 
     def execute(self, context):
+        from ..blender.scene import scene_fps
+        from ..blender.shapekeys import bake_mesh_face
         from ..motion.npz import read_npz
         from ..motion.resample import resample
-        from .bake import scene_fps, take_name
-        from .shapekeys import bake_mesh_face
+        from .bake import take_name
 
         scene = context.scene
         job = scene.talkrig.job
@@ -126,7 +127,7 @@ class TALKRIG_PT_face(SubPanel, bpy.types.Panel):
         self.layout.prop(context.scene.talkrig_face, "enabled", text="")
 
     def draw(self, context):
-        from .shapekeys import mesh_face_keys
+        from ..blender.shapekeys import mesh_face_keys
 
         layout = self.layout
         face = context.scene.talkrig_face
@@ -153,7 +154,7 @@ class TALKRIG_PT_face(SubPanel, bpy.types.Panel):
 
 
 def _draw_mouth_poses(layout, context):
-    from .mouthposes import mouth_pose_actions
+    from ..blender.mouthposes import mouth_pose_actions
     from .properties import target_armature
 
     arm = target_armature(context)

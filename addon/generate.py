@@ -87,12 +87,12 @@ def keypose_option(settings):
 
 def prepare(context):
     """Everything a job needs, checked: (armature, AudioSource, options); TalkrigError if not."""
+    from ..blender.rig_io import read_rig
     from . import audio
     from .backend_options import current_backend, missing_required, options_payload
     from .face_ui import face_options
     from .mapping import check_essential, current_map
     from .properties import target_armature
-    from .rig_io import read_rig
 
     scene = context.scene
     settings = scene.talkrig
@@ -109,6 +109,7 @@ def prepare(context):
                            "panel's backend options")
     options = {"backend": backend, "seed": int(settings.seed), "fps": MOTION_FPS,
                "speech": settings.speech or "auto", "keyposes": keypose_option(settings),
+               "language": settings.language.strip() or "auto",
                "backend_options": options_payload(settings), **face_options(scene)}
     transcript = read_transcript(settings)
     if transcript:

@@ -17,10 +17,10 @@ import sys
 
 import bpy
 
+from ..blender.facekeys import shape_key_tracks
 from ..motion.errors import TalkrigError
+from ..motion.live_frames import received_motion
 from . import runtime
-from .face import shape_key_tracks
-from .live_client import received_motion
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,10 @@ class LiveSession:
     """One live performance on one armature."""
 
     def __init__(self, scene, obj, source, options, connection, record):
+        from ..blender.rig_io import read_rig
+        from ..blender.scene import scene_fps
         from ..motion.retarget import make_plan
-        from .bake import scene_fps
         from .mapping import check_essential, current_map
-        from .rig_io import read_rig
         from .worker import Task
 
         self.scene_name, self.obj_name = scene.name, obj.name
@@ -67,8 +67,8 @@ class LiveSession:
 
     # --- worker thread: no bpy here ----------------------------------------------------------
     def _work(self, connection):
-        from .live_client import LiveClient, stream_in_real_time
-        from .microphone import microphone_chunks
+        from ..client.live_client import LiveClient, stream_in_real_time
+        from ..client.microphone import microphone_chunks
 
         def run(emit, cancelled):
             if self.source is MICROPHONE:
@@ -193,8 +193,8 @@ MICROPHONE = _Microphone()
 
 def live_source(settings, scene):
     """The panel's audio (an AudioSource) or MICROPHONE; TalkrigError saying what to fix."""
+    from ..client.microphone import unavailable
     from .audio import resolve
-    from .microphone import unavailable
 
     if settings.live_source != "MIC":
         return resolve(settings, scene)
@@ -213,9 +213,9 @@ def read_pcm16(path):
 
 
 def apply_face_keys(armature_obj, motion, scene):
-    """Set the shape keys a bake would key (addon/face.py's mapping) on every mesh the
+    """Set the shape keys a bake would key (blender/facekeys.py's mapping) on every mesh the
     armature deforms to ``motion``'s last frame (no keys)."""
-    from .shapekeys import deformed_meshes, face_key_names
+    from ..blender.shapekeys import deformed_meshes, face_key_names
 
     for mesh in deformed_meshes(armature_obj, scene):
         blocks = mesh.data.shape_keys.key_blocks
@@ -249,9 +249,9 @@ def _redraw():
 def start(context):
     """Start a live performance from the panel's settings; TalkrigError saying what to fix."""
     global _session
+    from ..blender.scene import scene_fps
     from . import preferences
     from .backend_options import current_backend, options_payload
-    from .bake import scene_fps
     from .face_ui import face_options
     from .generate import keypose_option
     from .properties import target_armature

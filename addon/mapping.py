@@ -98,8 +98,8 @@ class TALKRIG_OT_map_bones(bpy.types.Operator):
         return True
 
     def execute(self, context):
+        from ..blender.rig_io import read_rig
         from .properties import target_armature
-        from .rig_io import read_rig
 
         obj = target_armature(context)
         try:
@@ -125,9 +125,9 @@ def map_report(obj, constrained="auto"):
     """The bone map of ``obj`` as the retarget will use it: per SMPL-X joint the bone, its
     confidence, how it was found and the twist bones folded into it; then what carries the root
     motion and where the keys go."""
+    from ..blender.controls import retarget_target
+    from ..blender.rig_io import read_rig
     from ..motion.retarget.root import root_carrier
-    from .controls import retarget_target
-    from .rig_io import read_rig
 
     rig = read_rig(obj)
     target = retarget_target(obj, rig, current_map(obj, rig), constrained)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import bpy
 
+from ..client.http_client import DEFAULT_URL as DEFAULT_SERVER_URL
+from ..client.http_client import default_token_file, read_token
 from . import ROOT_PACKAGE
-from .client import DEFAULT_URL as DEFAULT_SERVER_URL
-from .client import default_token_file, read_token
 
 
 class TalkrigPreferences(bpy.types.AddonPreferences):
@@ -25,8 +25,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
     )
     token: bpy.props.StringProperty(
         name="Token",
-        description="Access token of the server (printed by `talkrig serve`; empty: read the "
-                    "local server's token file)",
+        description="Access token of the server (kept in the token file whose path `talkrig serve` "
+                    "prints; empty: read the local server's token file)",
         subtype="PASSWORD",
     )
     token_file: bpy.props.StringProperty(
@@ -38,7 +38,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
     python_path: bpy.props.StringProperty(
         name="Python",
         description="Python interpreter with talkrig installed, used to start a local server "
-                    "(empty: the one behind the `talkrig` command, if it is on PATH)",
+                    "(empty: Blender's own Python with the server this extension brings, else "
+                    "the one behind the `talkrig` command, if it is on PATH)",
         subtype="FILE_PATH",
     )
     auto_start: bpy.props.BoolProperty(
@@ -98,11 +99,27 @@ def resolve_token(prefs):
     return prefs.token.strip() or read_token(token_path(prefs)) or ""
 
 
+def bundled_site_packages():
+    """The folder Blender extracted this extension's wheels into, when it holds the server (a
+    per-platform build carries talkrig's own wheel); None for a build without wheels."""
+    site = (Path(bpy.utils.user_resource("EXTENSIONS", path=".local")) / "lib"
+            / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages")
+    return str(site) if any(site.glob("talkrig-*.dist-info")) else None
+
+
+def server_site_packages(prefs):
+    """The bundled server's folder when Blender's own Python starts it (no Python preference)."""
+    return None if prefs.python_path else bundled_site_packages()
+
+
 def server_python(prefs):
-    """The interpreter to start a local server with: the preference, else the one in the
-    `talkrig` command's first line, else None."""
+    """The interpreter to start a local server with: the preference, else Blender's own Python
+    when this extension brings the server, else the one in the `talkrig` command's first line,
+    else None."""
     if prefs.python_path:
         return bpy.path.abspath(prefs.python_path)
+    if bundled_site_packages():
+        return sys.executable
     script = shutil.which("talkrig")
     if script:
         try:
@@ -132,6 +149,7 @@ def connection(context=None, auto_start=None):
         token=resolve_token(prefs),
         timeout=prefs.timeout,
         python=server_python(prefs),
+        site_packages=server_site_packages(prefs),
         token_file=str(token_path(prefs)),
         auto_start=prefs.auto_start if auto_start is None else auto_start,
         online=online,

@@ -113,10 +113,10 @@ def take_placement(scene, arm, motion, frame_start):
     """(4, 4) similarity from the take's SMPL-X frame to the scene, and its RMS residual in
     metres: the take's joints against the posed bones they drive on ``arm``, over sampled
     frames of the baked take (the scene's frame is restored)."""
+    from ..blender.rig_io import read_rig
     from ..motion.camera import similarity
     from ..motion.skeleton import JOINT_INDEX, neutral_skeleton
     from .mapping import current_map
-    from .rig_io import read_rig
 
     bone_map = current_map(arm, read_rig(arm))
     fps = scene.render.fps / scene.render.fps_base

@@ -24,6 +24,18 @@ def local_server():
     return _local["server"]
 
 
+def stoppable_server():
+    """The running local server the add-on started, in this session or, as its state file
+    records, an earlier one (adopted here so Stop Local Server can end it); else None."""
+    from .server_process import LocalServer
+
+    local = _local["server"]
+    if local is None or not local.running:
+        found = LocalServer()
+        local = _local["server"] = found if found.adopt() else None
+    return local
+
+
 def remember_server(url, local):
     """A server answers at ``url``: keep it in the preferences (and the LocalServer to stop it)."""
     current = _local["server"]
@@ -91,21 +103,23 @@ def _on_server_event(kind, payload):
 
 
 class TALKRIG_OT_stop_server(bpy.types.Operator):
-    """Stop the local talkrig server this Blender session started"""
+    """Stop the local talkrig server Blender started (in this session or an earlier one)"""
 
     bl_idname = "talkrig.stop_server"
     bl_label = "Stop Local Server"
 
     @classmethod
     def poll(cls, context):
-        local = _local["server"]
-        if local is None or not local.running:
+        if stoppable_server() is None:
             cls.poll_message_set("No server started from Blender is running")
             return False
         return True
 
     def execute(self, context):
-        local = _local["server"]
+        local = stoppable_server()
+        if local is None:
+            self.report({"INFO"}, "no server started from Blender is running")
+            return {"CANCELLED"}
         local.stop()
         _local["server"] = None
         set_server_state("down", f"the local server at {local.url} was stopped")

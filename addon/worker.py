@@ -26,7 +26,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from .client import DEFAULT_URL, Client, ClientError
+from ..client.http_client import DEFAULT_URL, Client, ClientError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ class Connection:
 
     url : "http://127.0.0.1:8765". token : the bearer token ("" sends none).
     timeout : seconds per request. python : interpreter that can run ``-m talkrig serve``
-    (None: a local server cannot be started). token_file : where a local server keeps its token.
+    (None: a local server cannot be started). site_packages : the extension's bundled server,
+    the only path that Python then gets (None: its own installation). token_file : where a local
+    server keeps its token.
     auto_start : start a local server when none answers at a loopback url.
     online : Blender's Allow Online Access; when off, only a server on this machine is used.
     """
@@ -53,6 +55,7 @@ class Connection:
     token: str = ""
     timeout: float = 30.0
     python: str | None = None
+    site_packages: str | None = None
     token_file: str | None = None
     auto_start: bool = False
     online: bool = True
@@ -370,17 +373,28 @@ def start_server(connection):
     The server listens on the url's loopback port; a server this add-on started earlier is
     reused even if it is on another port (the url then changes).
     """
-    from .server_process import LocalServer
+    from ..client.server_process import LocalServer
 
     parsed = urllib.parse.urlsplit(connection.url)
     if not is_local(connection.url) or not connection.python:
         raise ClientError(down_message(connection), kind="down")
     host = "127.0.0.1" if parsed.hostname == "localhost" else parsed.hostname
     local = LocalServer(python=connection.python, host=host, port=parsed.port or DEFAULT_PORT,
-                        token_file=connection.token_file or None)
+                        token_file=connection.token_file or None,
+                        env=bundled_env(connection.site_packages))
     client = local.start(timeout=SERVER_START_TIMEOUT)
     client.timeout = connection.timeout
     return client, local
+
+
+def bundled_env(site_packages):
+    """The environment of Blender's Python running the bundled server: the extension's
+    site-packages as its only addition, none of the PYTHONPATH Blender was started with, no
+    user site and no current folder (another `talkrig` there must not shadow the bundled one).
+    None (inherit everything) for an interpreter of the user's choice."""
+    if not site_packages:
+        return None
+    return dict(os.environ, PYTHONPATH=site_packages, PYTHONNOUSERSITE="1", PYTHONSAFEPATH="1")
 
 
 def start_server_task(connection):

@@ -1,5 +1,5 @@
 """Bake speed: 60 s of motion (1800 frames at 30 fps) keyed onto the CC0 avatar, bulk
-``foreach_set`` (addon.keyframes.write_action) against a naive ``keyframe_insert`` loop on the
+``foreach_set`` (blender.keyframes.write_action) against a naive ``keyframe_insert`` loop on the
 same retargeted channels. Prints medians over repeated runs and their ratio.
 
     .venv/bin/python benchmarks/bench_bake.py [--repeats N] [--naive-repeats N]
@@ -58,8 +58,8 @@ def main():
 
     import bpy
 
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
     from talkrig.motion import Motion, load_motion
     from talkrig.motion.retarget import auto_map, make_plan, retarget
 

@@ -20,7 +20,7 @@ energy-only jaw (face stage off: the lips never close on their own), phones of a
 recording, and on the BEAT2 take with motion capture the real take's own mouth opening.
 
 Jaw against real capture: correlation of jawOpen with the real mocap's mouth opening (jaw
-rotation and expression coefficients, addon/face.py) on BEAT2 take 2_scott_0_1_1.
+rotation and expression coefficients, blender/facekeys.py) on BEAT2 take 2_scott_0_1_1.
 
 Cost: the face stage (animate_face) on 62 s of speech with its phones, and without words.
 """
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from talkrig.addon.face import mouth_measures
+from talkrig.blender.facekeys import mouth_measures
 from talkrig.exporters.facehead import REST_GAP, head_geometry, shape_deltas
 from talkrig.inference.activity import loudness_and_speech
 from talkrig.inference.audio import decode_audio
@@ -43,8 +43,8 @@ from talkrig.inference.words import Word
 from talkrig.motion import Motion, load_motion
 from talkrig.motion.facecurves import BILABIALS, VOWELS
 from talkrig.motion.metrics.lipsync import closure_errors, opening_rate, vowel_errors
-from talkrig.plugins.procedural.face import mouth_opening
-from talkrig.plugins.transcript.formats import read_words
+from talkrig.inference.speech_mouth import mouth_opening
+from talkrig.inference.transcripts.formats import read_words
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLIPS = [  # audio, reference TextGrid, plain script (None: the TextGrid's words)

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from talkrig.addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
-from talkrig.addon.server_process import LocalServer
+from talkrig.client.live_client import LiveClient, latencies, pcm16, stream_in_real_time
+from talkrig.client.server_process import LocalServer
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/beat2_scott_train"
 SPEECH = DATA / "2_scott_0_2_2.wav"

@@ -52,7 +52,7 @@ def degrade(x, kind, rng):
 
 def aligned_speech(textgrid, n):
     from talkrig.inference.activity import MIN_PAUSE, close_gaps
-    from talkrig.plugins.transcript.textgrid import word_intervals
+    from talkrig.inference.transcripts.textgrid import word_intervals
 
     mask = np.zeros(n, bool)
     for start, end, _ in word_intervals(Path(textgrid).read_text(encoding="utf-8")):

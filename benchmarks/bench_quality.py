@@ -46,6 +46,9 @@ SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio",
            "fkd", "pause_speed_ratio", "longest_idle_speech", "speed_energy_correlation", "silence_distance",
            "other_distance", "other_relative", "pause_jaw_ratio", "seed_diversity", "foot_pops",
            "longest_lift", "max_jump")
+# Where the body is (motion/metrics/posture.py): a second table per setting, in this order.
+POSTURE = ("pose_fd_body", "pose_fd_arms", "pose_fd_legs", "pose_fd_spine", "leg_activity_ratio",
+           "root_travel_ratio", "foot_skate", "angular_jerk_ratio", "jerk_ratio")
 
 
 @dataclass
@@ -176,16 +179,11 @@ def markdown(results):
     lines = []
     for title, result in results.items():
         columns = result["columns"]
-        keys = [k for k in SUMMARY if any(c["metrics"].get(k) is not None for c in columns)]
         lines.append(f"**{title}**\n")
-        lines.append("| motion | " + " | ".join(f"{METRICS[k].label} ({METRICS[k].unit})"
-                                                 if METRICS[k].unit else METRICS[k].label
-                                                 for k in keys) + " |")
-        lines.append("|---" * (len(keys) + 1) + "|")
-        for c in columns:
-            name = f"*{c['name']}*" if c["kind"] != "generated" else c["name"]
-            cells = [_cell(c["metrics"].get(k)) for k in keys]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines += _table(columns, SUMMARY, METRICS)
+        lines.append("\nposture (against the whole real take; *real, other half*: its second half "
+                     "against its first)\n")
+        lines += _table(columns, POSTURE, METRICS)
         for c in columns:
             for note in c["notes"]:
                 if "does not beat" in note or "pauses" in note:
@@ -194,6 +192,18 @@ def markdown(results):
             lines.append(f"- skipped {line}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _table(columns, wanted, metrics):
+    """Markdown rows: a row per motion, the ``wanted`` figures any column has as columns."""
+    keys = [k for k in wanted if any(c["metrics"].get(k) is not None for c in columns)]
+    lines = ["| motion | " + " | ".join(f"{metrics[k].label} ({metrics[k].unit})" if metrics[k].unit
+                                        else metrics[k].label for k in keys) + " |",
+             "|---" * (len(keys) + 1) + "|"]
+    for c in columns:
+        name = f"*{c['name']}*" if c["kind"] != "generated" else c["name"]
+        lines.append(f"| {name} | " + " | ".join(_cell(c["metrics"].get(k)) for k in keys) + " |")
+    return lines
 
 
 def _cell(value):

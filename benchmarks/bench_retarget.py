@@ -88,13 +88,13 @@ def main():
     from retarget_checks import compare, foot_slide, measures, planted_runs, rig_track, smplx_tracks
     from retarget_scenes import posed_points, rest_points
 
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
     from talkrig.motion import load_motion
     from talkrig.motion.retarget import auto_map
 
     try:  # a user's bake: keys on a constrained rig's controls when a preset fits
-        from talkrig.addon.controls import retarget_onto
+        from talkrig.blender.controls import retarget_onto
     except ImportError:  # older versions key the deform bones only
         from talkrig.motion.retarget import retarget
 

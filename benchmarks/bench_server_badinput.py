@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from talkrig.addon.server_process import LocalServer
+from talkrig.client.server_process import LocalServer
 
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared/data/beat2_scott_train/2_scott_0_2_2.wav"
 ANSWER_TIMEOUT = 90.0  # seconds any one input may take to be answered or closed

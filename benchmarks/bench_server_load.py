@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from talkrig.addon.client import ClientError
-from talkrig.addon.server_process import LocalServer
+from talkrig.client.http_client import ClientError
+from talkrig.client.server_process import LocalServer
 
 SPEECH = Path(__file__).resolve().parents[1].parent / "shared/data/beat2_scott_train/2_scott_0_2_2.wav"
 MAX_CLIENTS, MAX_JOBS, MAX_BUDGET = 16, 200, 600.0

@@ -30,7 +30,7 @@ import speech_support as ss  # noqa: E402
 from talkrig.inference.audio import decode_audio  # noqa: E402
 from talkrig.inference.keyposes import KeyPoseDictionary  # noqa: E402
 from talkrig.inference.speech import find_words  # noqa: E402
-from talkrig.plugins.pocketsphinx.text import spoken_words  # noqa: E402
+from talkrig.inference.english_text import spoken_words  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CLIPS = [

@@ -126,9 +126,9 @@ def main():
     from bench_retarget import build
     from mathutils import Vector
 
-    from talkrig.addon.controls import retarget_onto
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.controls import retarget_onto
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
     from talkrig.motion import load_motion, neutral_skeleton
     from talkrig.motion.retarget import auto_map, make_plan
     from talkrig.motion.skeleton import HANDS, PARENTS

@@ -29,7 +29,7 @@ from speech_synth import speak  # noqa: E402
 from talkrig.inference.audio import DecodedAudio, decode_audio, resample  # noqa: E402
 from talkrig.inference.keyposes import load_keyposes  # noqa: E402
 from talkrig.plugins.pocketsphinx import live_keywords, recognition  # noqa: E402
-from talkrig.plugins.transcript.formats import read_transcript_file, read_words  # noqa: E402
+from talkrig.inference.transcripts.formats import read_transcript_file, read_words  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 RATE = 16000

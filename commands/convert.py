@@ -50,7 +50,7 @@ def run(args):
     if to_bvh:
         options["units"] = args.units
         if args.smplx_model:
-            from ..motion.smplx_model import skeleton_from_smplx
+            from ..inference.smplx_model import skeleton_from_smplx
 
             options["skeleton"] = skeleton_from_smplx(args.smplx_model, motion.betas, motion.gender)
 

@@ -81,7 +81,7 @@ def run(args):
         to_json,
     )
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import check_seed
+    from ..inference.options import check_seed
     from ..motion import load_motion
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output

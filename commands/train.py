@@ -46,7 +46,7 @@ def add_arguments(parser):
 
 def run(args):
     from ..inference.options import parse_option_strings
-    from ..inference.pipeline import check_seed
+    from ..inference.options import check_seed
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder
 

@@ -28,7 +28,7 @@ WANTED = (("M", "m"), ("B", "b"), ("F", "f"), ("AA", "a"), ("UW", "oo"), ("IY", 
 def pick_frames(reference, fps, take_frames):
     """[(frame, caption)]: a frame in the middle of the first instance of each WANTED phone that
     lasts 50 ms or more, a frame in the longest pause between words."""
-    from talkrig.plugins.transcript.formats import read_words
+    from talkrig.inference.transcripts.formats import read_words
 
     words = read_words(Path(reference).read_text(), Path(reference).name)
     picks = []
@@ -96,7 +96,7 @@ def main(argv=None):
 
     import bpy
 
-    from talkrig.addon.shapekeys import bake_mesh_face
+    from talkrig.blender.shapekeys import bake_mesh_face
     from talkrig.exporters.facehead import build_face_head
     from talkrig.inference.pipeline import GenerateOptions, generate
 

@@ -1,9 +1,8 @@
 """Put SMPL-X motion on a loaded avatar: bone map, retarget, keys as a new Action (bpy module).
 
 The retargeting maths is :mod:`talkrig.motion.retarget`; reading the armature and writing the
-keys (body and face shape keys) are the add-on's own functions (``addon.rig_io.read_rig``,
-``addon.keyframes.write_action``, ``addon.shapekeys.bake_shape_keys``), so a headless bake and a
-bake in Blender's UI give the same animation.
+keys (body, face shape keys, mouth cues) is ``blender.take.key_take``, the sequence the add-on's
+bake runs too, so a headless bake and a bake in Blender's UI give the same animation.
 """
 
 import logging
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import bpy
 
-from ..addon.controls import retarget_onto
-from ..addon.keyframes import write_action
-from ..addon.mouthposes import bake_mouth_cues
-from ..addon.rig_io import read_rig
-from ..addon.shapekeys import bake_shape_keys
+from ..blender.take import key_take
 from ..motion.retarget import RetargetError, apply_preset, auto_map, list_presets
 from .scene import set_frame_rate
 
@@ -82,30 +77,23 @@ def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_m
             root_target="auto", constrained="auto", plant_feet=True):
     """Retarget ``motion`` onto ``avatar`` and key it as a new Action named ``name``; the face
     curves, jaw and expressions drive the face shape keys talkrig recognises (see
-    ``addon/face.py``) and the mouth cues the avatar's letter poses (``addon/mouthposes.py``).
+    ``blender/facekeys.py``) and the mouth cues the avatar's letter poses (``blender/mouthposes.py``).
 
     root_target, plant_feet : see ``motion.retarget.retarget``; constrained : where the keys
-    go on a rig whose deform bones follow constraints (``addon.controls``).
+    go on a rig whose deform bones follow constraints (``blender.controls``).
     The scene's frame rate becomes the motion's, so every frame lands on a whole scene frame,
     and the scene's frame range becomes the take's. Returns an :class:`Animation`.
     """
     arm = avatar.armature
-    rig = read_rig(arm)
-    deform_map = resolve_bone_map(rig, bone_map)
-    channels, target = retarget_onto(arm, motion, deform_map, rig, constrained=constrained,
-                                     root_motion=root_motion, root_target=root_target,
-                                     plant_feet=plant_feet)
-    plan = target.plan
     scene = bpy.context.scene
     set_frame_rate(scene, motion.fps)
-    action = write_action(arm, channels, name=name, frame_start=frame_start, mode="nla",
-                          mute_constraints=target.mode == "deform", scene_fps=motion.fps)
     # Recognised face shape keys (ARKit jawOpen..., SMPL-X Exp000...) on NLA tracks of the same
     # name, so glTF merges them with the body into one animation.
-    face = bake_shape_keys(arm, motion, scene, name, frame_start, "nla")
-    cues = None
-    if motion.face_curve("mouthCue_A") is not None:
-        cues = bake_mouth_cues(arm, motion, bpy.data.actions, name, frame_start)
+    take = key_take(scene, arm, motion, lambda rig: resolve_bone_map(rig, bone_map), name,
+                    frame_start, "nla", motion.fps, constrained=constrained,
+                    root_motion=root_motion, root_target=root_target, plant_feet=plant_feet,
+                    face_after_action=False)
+    action, channels, plan = take.action, take.channels, take.target.plan
     frame_end = frame_start + motion.n_frames - 1
     scene.frame_start, scene.frame_end = frame_start, frame_end
     scene.frame_set(frame_start)
@@ -113,5 +101,6 @@ def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_m
              motion.n_frames, len(channels.bone_names), arm.name, action.name,
              plan.bone_map.source, len(plan.bone_map), channels.root_note)
     return Animation(action=action, frame_start=frame_start, frame_end=frame_end,
-                     fps=float(motion.fps), plan=plan, rig_motion=channels, face=face,
-                     mouth_cues=cues, bone_map=deform_map, notes=target.notes + [channels.root_note])
+                     fps=float(motion.fps), plan=plan, rig_motion=channels,
+                     mouth_cues=take.mouth_cues, bone_map=take.bone_map, face=take.face,
+                     notes=take.target.notes + [channels.root_note])

@@ -239,7 +239,7 @@ def _store(result):
 
 def _clip_options(clip, settings):
     from ..inference.pipeline import GenerateOptions
-    from ..plugins.transcript import transcript_text
+    from ..inference.transcripts import transcript_text
 
     template = settings.options or GenerateOptions()
     speech_options = dict(template.speech_options)

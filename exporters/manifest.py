@@ -271,7 +271,7 @@ def _seed(text):
 @functools.cache
 def _seed_rule():
     """(check_seed, its error), imported once: a manifest has a seed on every row."""
-    from ..inference.pipeline import check_seed
+    from ..inference.options import check_seed
     from ..motion.errors import TalkrigError
 
     return check_seed, TalkrigError

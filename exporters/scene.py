@@ -151,10 +151,6 @@ def set_frame_rate(scene, fps):
         scene.render.fps_base = scene.render.fps / fps
 
 
-def scene_fps(scene):
-    return scene.render.fps / scene.render.fps_base
-
-
 def add_sound(scene, audio_path, frame_start=1):
     """Put the recording on the scene's timeline as a sound strip (playback, video audio)."""
     editor = scene.sequence_editor or scene.sequence_editor_create()

@@ -6,7 +6,10 @@ recording), so a steady hiss, rumble or hum is subtracted whatever its colour, a
 threshold sits between the levels of the quiet and the loud frames of this recording, so a
 quiet or noisy recording is judged on its own scale. Hysteresis (a loud frame starts speech,
 a moderately loud one continues it), bridged gaps and dropped clicks turn the frame decisions
-into speech runs. Words with timings, when known, count as speech too.
+into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC_LAG and
+longer (held notes and chords; speech changes its sound every phone) through MIN_MUSIC
+seconds is taken out (:func:`music_frames`). Words with timings, when known, count as speech
+too.
 
 Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
 evaluation (motion speed in pauses against speech).
@@ -25,6 +28,9 @@ SMOOTH_SECONDS = 0.15
 MAX_GAP = 0.25  # seconds: shorter silences inside speech are bridged (stops, breaths)
 MIN_BURST = 0.1  # seconds: shorter sounds are not speech (clicks)
 MIN_PAUSE = 0.35  # seconds of silence that separate two phrases
+MUSIC_LAG = 0.13  # seconds: spectra this far apart ...
+MUSIC_PERSISTENCE = 0.85  # ... this alike (cosine of their shapes, averaged over a second) ...
+MIN_MUSIC = 1.5  # ... for this long are music, not speech
 
 
 def band_excess(mel, sample_rate=16000):
@@ -63,10 +69,35 @@ def speech_activity(features, words=None):
         for a, b in true_runs(keep):
             if start[a:b].any():
                 active[a:b] = True
+    active &= ~music_frames(features.mel, fps, active)
     for w in words or ():
         active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
     active = close_gaps(active, round(MAX_GAP * fps))
     return drop_short(active, round(MIN_BURST * fps))
+
+
+def music_frames(mel, fps, sounding):
+    """(T,) bool: frames inside runs of at least MIN_MUSIC seconds whose sound keeps its
+    spectral shape (MUSIC_PERSISTENCE, over MUSIC_LAG) as music does and speech does not.
+
+    mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them (silence has a
+    constant shape too, so only sounding frames are averaged).
+    """
+    mel = np.asarray(mel, np.float64)
+    n = len(mel)
+    lag = max(1, round(MUSIC_LAG * fps))
+    if n <= lag:
+        return np.zeros(n, bool)
+    shape = mel - mel.mean(axis=1, keepdims=True)
+    shape /= np.linalg.norm(shape, axis=1, keepdims=True) + 1e-9
+    alike = np.zeros(n)
+    alike[:-lag] = (shape[:-lag] * shape[lag:]).sum(axis=1)
+    weight = np.asarray(sounding, np.float64)
+    weight[-lag:] = 0.0
+    window = round(fps)
+    persistence = moving_average(alike * weight, window) / np.maximum(moving_average(weight, window), 1e-9)
+    music = (persistence > MUSIC_PERSISTENCE) & (moving_average(weight, window) > 0.3)
+    return drop_short(music, round(MIN_MUSIC * fps))
 
 
 def loudness_and_speech(features, words, n_frames):

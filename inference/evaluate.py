@@ -173,7 +173,8 @@ def shifted_take(reference, n_frames, seam_seconds=0.5):
 
 def score_baselines(reference, n_frames, audio=None, ground_truth=None, mean_of=None, shift_of=None):
     """Rows a generator must beat for its figures to mean anything, as Scored (kind "baseline"):
-    a static mean pose, and the real take shifted in time (the same speaker on the wrong audio).
+    a static mean pose, the real take shifted in time (the same speaker on the wrong audio), and
+    the real take's second half against its first (see ``other_half``).
 
     reference : the real take (distribution metrics compare with it). n_frames : length of the
     generated motions. audio : AudioContext of the generated motions' audio. ground_truth : the
@@ -193,7 +194,23 @@ def score_baselines(reference, n_frames, audio=None, ground_truth=None, mean_of=
                                  **_audio_kwargs(audio, n_frames))
         rows.append(Scored(name=name, source=source, frames=n_frames, fps=motion.fps, metrics=metrics,
                            notes=notes, kind="baseline"))
+    halves = other_half(reference)
+    if halves is not None:
+        rows.append(halves)
     return rows
+
+
+def other_half(reference, min_seconds=4.0):
+    """The baseline of the speaker against himself: the real take's second half scored against
+    its first (how far one stretch of a real person's posture, legs and travel are from another
+    stretch of the same person), as Scored; None for a take shorter than 2 x ``min_seconds``."""
+    half = reference.n_frames // 2
+    if half < min_seconds * reference.fps:
+        return None
+    second = reference[half:]
+    return Scored(name="real, other half", source="the real take's second half against its first",
+                  frames=second.n_frames, fps=reference.fps,
+                  metrics=quality_report(second, reference=reference[:half]), kind="baseline")
 
 
 def score_motion(motion, name, source, reference=None, audio=None, samples=None):

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..motion.facecurves import JAW, JAW_OPEN_RADIANS, curve_table, mouth_direction
+from ..motion.skeleton import EYES
 from .options import Option, validate_options
-from .registry import FACE, PluginError, discover, instance
+from .registry import FACE, PluginError, PluginKind
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ STAGE_OPTIONS = (
            "the generator's own jaw and expression coefficients: replace them with the face "
            "model's, blend the two, or keep the generator's", choices=EXPRESSION_MODES),
 )
-EYES = (23, 24)  # SMPL-X left and right eye joints
 
 
 @dataclass
@@ -105,18 +105,17 @@ def _check_model(obj):
             raise TypeError(f"a face model needs '{attr}'; {obj!r} has none")
 
 
-_INSTANCES = {}
+FACE_MODEL = PluginKind(FACE, "face model", _check_model)
 
 
-def face_models():
+def face_models(refresh=False):
     """{name: PluginEntry} of every face model found through entry points."""
-    return discover(FACE, _check_model)
+    return FACE_MODEL.entries(refresh)
 
 
 def get_face_model(name, entries=None):
     """The face model instance called ``name`` (created once); PluginError listing the others."""
-    entries = face_models() if entries is None else entries
-    return instance(entries, name, "face model", _INSTANCES)
+    return FACE_MODEL.instance(name, entries)
 
 
 def list_face_models(entries=None):
@@ -190,7 +189,7 @@ def apply_face(motion, result, mode="replace", name="face"):
         jaw = np.asarray(result.jaw, np.float32).reshape(n)
         out.poses[:, JAW, 0] = (1.0 - share) * out.poses[:, JAW, 0] + share * jaw
         if out.n_expressions:
-            # the same opening in the expression space (open = 2 * jawOpen there, see addon/face.py)
+            # the same opening in the expression space (open = 2 * jawOpen there, see blender/facekeys.py)
             phones = np.outer(2.0 * jaw / JAW_OPEN_RADIANS, mouth_direction(out.n_expressions))
             out.expressions = ((1.0 - share) * out.expressions + share * phones).astype(np.float32)
     if result.eyes is not None:

@@ -29,6 +29,7 @@ expensive state (models, indexes) on the instance.
 """
 
 import logging
+import math
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -37,7 +38,8 @@ import numpy as np
 
 from ..motion.skeleton import NUM_JOINTS
 from .options import validate_options
-from .registry import GENERATORS, PluginError, discover, instance
+from .progress import JobCancelled
+from .registry import GENERATORS, PluginError, PluginKind
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +118,6 @@ class GenerationRequest:
     def check_cancelled(self):
         """Raise JobCancelled when the caller asked to stop."""
         if self.cancelled is not None and self.cancelled():
-            from .pipeline import JobCancelled
-
             raise JobCancelled("generation cancelled")
 
 
@@ -175,23 +175,17 @@ def _check_plugin(obj):
         raise TypeError("describe and generate must be callable")
 
 
-_ENTRIES = None
-_INSTANCES = {}
+GENERATOR = PluginKind(GENERATORS, "generator", _check_plugin)
 
 
 def load_generators(refresh=False):
     """{name: PluginEntry} of every generator entry point; broken ones are kept with their error."""
-    global _ENTRIES
-    if _ENTRIES is None or refresh:
-        _ENTRIES = discover(GENERATORS, _check_plugin)
-        _INSTANCES.clear()
-    return _ENTRIES
+    return GENERATOR.entries(refresh)
 
 
 def get_generator(name, entries=None):
     """The generator instance called ``name`` (created once), or a PluginError listing the valid ones."""
-    entries = load_generators() if entries is None else entries
-    return instance(entries, name, "generator", _INSTANCES)
+    return GENERATOR.instance(name, entries)
 
 
 def describe_generator(generator):
@@ -219,6 +213,23 @@ def list_generators(entries=None):
                 item.update(available=False, error=f"{type(exc).__name__}: {exc}")
         result.append(item)
     return result
+
+
+def generation_fps(generator, options, fps):
+    """The frame rate ``generator`` works at: its ``generation_fps(options, fps)`` if it has one
+    (e.g. the rate of the chosen trained model), else describe()'s "fps" capability, else the
+    requested ``fps``. The pipeline resamples the result to the requested rate."""
+    chooser = getattr(generator, "generation_fps", None)
+    rate = chooser(options, fps) if callable(chooser) else describe_generator(generator)["capabilities"].get("fps")
+    if not rate:
+        return fps
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not math.isfinite(rate) or rate <= 0:
+        raise PluginError(f"generator '{generator.name}' reports an invalid frame rate {rate!r}")
+    return rate
 
 
 def option_specs(generator):

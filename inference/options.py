@@ -1,19 +1,25 @@
-"""Plugin options: a small JSON-schema-like spec per option, and validation against it.
+"""Options a person gives: plugin options (a small JSON-schema-like spec per option, and
+validation against it) and the rules for a generation's seed and calm amount.
 
 The server and the Blender add-on draw their UI from ``Option.to_dict()``; the CLI passes
 ``--option k=v`` strings and the server passes JSON values, so :func:`validate_options`
-accepts both and converts them to the declared type.
+accepts both and converts them to the declared type. Command flags, batch manifests, training
+settings and the server all check seeds and calm with :func:`check_seed` and :func:`check_calm`.
 """
 
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from ..motion.errors import TalkrigError
 from .registry import PluginError
 
 TYPES = ("int", "float", "bool", "str", "choice", "path")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -134,3 +140,26 @@ def parse_option_strings(items, flag="--option"):
             raise PluginError(f"{flag} '{item}' must look like name=value")
         result[key.strip()] = value.strip()
     return result
+
+
+def check_seed(seed, what="seed"):
+    """``seed`` as an int from 0 to MAX_SEED (2**32 - 1), the range numpy and torch both take.
+
+    The one rule for every seed a person gives: command flags, batch manifests, the server.
+    what : how the value is named in the message ("--seed", "option 'seed'").
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed <= MAX_SEED:
+        raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+    return int(seed)
+
+
+def check_calm(value, what="calm"):
+    """The calm amount as a float in [0, 1]; TalkrigError naming ``what`` otherwise."""
+    try:
+        calm = float(value) if not isinstance(value, (bool, str)) else float("nan")
+    except (TypeError, ValueError):
+        calm = float("nan")
+    if not 0.0 <= calm <= 1.0:  # also refuses NaN
+        raise TalkrigError(f"{what} must be a number from 0 to 1, got {value!r}")
+    return calm

@@ -7,23 +7,14 @@ words stages, and stops the work with JobCancelled.
 """
 
 import logging
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..motion.errors import TalkrigError
+from .options import check_calm, check_seed
+from .progress import JobCancelled, StageProgress  # noqa: F401  (JobCancelled: raised through generate)
 
 log = logging.getLogger(__name__)
-
-# Share of the overall progress each stage takes (speech recognition dominates on long audio).
-STAGES = (("decode", 0.03), ("features", 0.07), ("words", 0.30), ("generate", 0.45),
-          ("keyposes", 0.03), ("face", 0.02), ("postprocess", 0.10))
-MAX_SEED = 2**32 - 1
-
-
-class JobCancelled(TalkrigError):
-    """The caller asked to stop; raised at the next stage or window boundary."""
 
 
 @dataclass
@@ -45,6 +36,9 @@ class GenerateOptions:
         expressions only, no face curves).
     face_options : options of the face model and the stage (e.g. {"mouth_strength": 0.8,
         "expressions": "blend"}), validated against its schema.
+    language : "auto" or the speech's language code ("de", "es", "ja", ...): picks the aligner
+        of a script (:func:`.speech.find_words`) and the key-pose words that fire.
+    max_audio_seconds : longest recording accepted (default 10 minutes); None for no limit.
     calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
         to 1 (the default: gestures settle into slow drift until the next phrase, as much as
         the take needs: see ``postprocess.calm_needed``).
@@ -62,6 +56,8 @@ class GenerateOptions:
     face: str = "phones"
     face_options: dict = field(default_factory=dict)
     calm: float = 1.0
+    language: str = "auto"
+    max_audio_seconds: float | None = 600.0
 
 
 @dataclass
@@ -88,8 +84,9 @@ def generate(audio, options=None, progress=None, cancelled=None):
     from .audio import decode_audio
     from .face import animate_face, resolve_face
     from .features import features_for
-    from .generators import GenerationRequest, check_options, get_generator
-    from .keyposes import insert_keyposes, load_keyposes
+    from .generators import GenerationRequest, check_options, generation_fps, get_generator
+    from .keyposes import insert_keyposes, load_keyposes_option
+    from .languages import normalise, words_language
     from .postprocess import postprocess
     from .registry import PluginError
 
@@ -97,20 +94,23 @@ def generate(audio, options=None, progress=None, cancelled=None):
     fps = check_fps(options.fps)
     check_seed(options.seed)
     calm = check_calm(options.calm)
-    step = _Progress(progress, cancelled)
+    step = StageProgress(progress, cancelled)
     # Everything a user can get wrong is checked before the expensive work starts.
     generator = get_generator(options.backend)
     backend_options = check_options(generator, options.backend_options)
-    dictionary = load_keyposes(options.keyposes)
+    language = normalise(options.language)
+    dictionary = load_keyposes_option(options.keyposes, words_language(language, options.transcript))
     face_model, face_options = resolve_face(options.face, options.face_options)
     gen_fps = generation_fps(generator, backend_options, fps)
 
     step("decode", 0.0)
-    decoded = decode_audio(audio, progress=lambda fraction: step("decode", fraction))
+    decoded = decode_audio(audio, max_seconds=options.max_audio_seconds,
+                           progress=lambda fraction: step("decode", fraction))
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
+    words = _outside_music(_words(decoded, options, dictionary, lambda fraction: step("words", fraction)),
+                           features)
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -143,47 +143,20 @@ def generate(audio, options=None, progress=None, cancelled=None):
     return GenerateResult(motion=motion, words=words, features=features)
 
 
-def generation_fps(generator, options, fps):
-    """The frame rate ``generator`` works at: its ``generation_fps(options, fps)`` if it has one
-    (e.g. the rate of the chosen trained model), else describe()'s "fps" capability, else the
-    requested ``fps``. The pipeline resamples the result to the requested rate."""
-    from .generators import describe_generator
-    from .registry import PluginError
+def _outside_music(words, features):
+    """``words`` less those wholly inside music (a recogniser hears words in a melody)."""
+    from .activity import music_frames
 
-    chooser = getattr(generator, "generation_fps", None)
-    rate = chooser(options, fps) if callable(chooser) else describe_generator(generator)["capabilities"].get("fps")
-    if not rate:
-        return fps
-    try:
-        rate = float(rate)
-    except (TypeError, ValueError):
-        rate = float("nan")
-    if not math.isfinite(rate) or rate <= 0:
-        raise PluginError(f"generator '{generator.name}' reports an invalid frame rate {rate!r}")
-    return rate
-
-
-def check_seed(seed, what="seed"):
-    """``seed`` as an int from 0 to MAX_SEED (2**32 - 1), the range numpy and torch both take.
-
-    The one rule for every seed a person gives: command flags, batch manifests, the server.
-    what : how the value is named in the message ("--seed", "option 'seed'").
-    """
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
-            or not 0 <= seed <= MAX_SEED:
-        raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
-    return int(seed)
-
-
-def check_calm(value, what="calm"):
-    """The calm amount as a float in [0, 1]; TalkrigError naming ``what`` otherwise."""
-    try:
-        calm = float(value) if not isinstance(value, (bool, str)) else float("nan")
-    except (TypeError, ValueError):
-        calm = float("nan")
-    if not 0.0 <= calm <= 1.0:  # also refuses NaN
-        raise TalkrigError(f"{what} must be a number from 0 to 1, got {value!r}")
-    return calm
+    if not words:
+        return words
+    fps = features.fps
+    music = music_frames(features.mel, fps, np.ones(features.n_frames, bool))
+    last = len(music) - 1
+    kept = [w for w in words
+            if not music[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].all()]
+    if len(kept) < len(words):
+        log.warning("%d words heard in music are left out", len(words) - len(kept))
+    return kept
 
 
 def _words(decoded, options, dictionary, progress):
@@ -197,37 +170,10 @@ def _words(decoded, options, dictionary, progress):
     if str(speech_options.get("mode", "")).lower() == "keywords" and dictionary is not None:
         speech_options.setdefault("keywords", sorted(dictionary.index))
     try:
-        return find_words(decoded, engine, options.transcript, speech_options, progress)
+        return find_words(decoded, engine, options.transcript, speech_options, progress,
+                          language=options.language)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise
         log.warning("no words found, generating without them: %s", exc)
         return []
-
-
-def stage_spans():
-    """{stage: (overall progress where it starts, its share of the whole job)} from STAGES."""
-    spans, start = {}, 0.0
-    for name, share in STAGES:
-        spans[name] = (start, share)
-        start += share
-    return spans
-
-
-class _Progress:
-    """Turns (stage, fraction of the stage) into (stage, overall fraction) and checks cancel."""
-
-    def __init__(self, progress, cancelled):
-        self.progress = progress
-        self.cancelled = cancelled
-        self.starts = {**stage_spans(), "done": (1.0, 0.0)}
-        self.last = 0.0
-
-    def __call__(self, stage, fraction):
-        if self.cancelled is not None and self.cancelled():
-            raise JobCancelled(f"cancelled before {stage}" if stage != "done" else "cancelled")
-        start, share = self.starts.get(stage, (self.last, 0.0))
-        overall = min(1.0, max(self.last, start + share * float(np.clip(fraction, 0.0, 1.0))))
-        self.last = overall
-        if self.progress is not None:
-            self.progress(stage, overall)

@@ -1,10 +1,22 @@
 """Plugin discovery through entry points: built-ins and third-party plugins use the same door.
 
-A plugin that fails to import, or is not what its group expects, is listed as unavailable with
-its error; it never breaks the others.
+Every kind of plugin is a :class:`PluginKind` over one entry-point group, made beside the spec
+its plugins follow (the spec module holds the check of what a plugin of that kind needs):
+
+    talkrig.generators  generators.GENERATOR     talkrig.speech     speech.SPEECH_ENGINE
+    talkrig.face        face.FACE_MODEL          talkrig.renderers  render.RENDERER
+    talkrig.landmarks   capture.landmarks.LANDMARK_DETECTOR
+
+One rule for all of them: a group is discovered once per process (``entries(refresh=True)``
+looks again and forgets the instances), and a plugin used as a shared instance (generators,
+speech engines, face models: they keep models loaded) is made once per loaded plugin. Renderers
+and landmark detectors hold the state of one video: their callers build a new one per use from
+:meth:`PluginKind.require`. A plugin that fails to import, or is not what its group expects, is
+listed as unavailable with its error; it never breaks the others.
 """
 
 import logging
+import threading
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
@@ -16,6 +28,7 @@ GENERATORS = "talkrig.generators"
 SPEECH = "talkrig.speech"
 RENDERERS = "talkrig.renderers"
 FACE = "talkrig.face"
+LANDMARKS = "talkrig.landmarks"
 
 
 class PluginError(TalkrigError):
@@ -82,3 +95,35 @@ def instance(entries, name, kind, cache):
         except Exception as exc:  # a plugin's constructor failing must not crash the caller
             raise PluginError(f"{kind} '{name}' failed to start: {type(exc).__name__}: {exc}") from None
     return cache[key]
+
+
+class PluginKind:
+    """The plugins of one entry-point group: discovered once, checked by ``check(obj)`` (a
+    TypeError/ValueError marks the entry unavailable), named ``noun`` in messages."""
+
+    def __init__(self, group, noun, check=None):
+        self.group = group
+        self.noun = noun
+        self.check = check
+        self._entries = None
+        self._instances = {}
+        self._lock = threading.RLock()  # a constructor may look up another plugin of its kind
+
+    def entries(self, refresh=False):
+        """{name: PluginEntry} of every plugin of the group; broken ones are kept with their error."""
+        with self._lock:
+            if self._entries is None or refresh:
+                self._entries = discover(self.group, self.check)
+                self._instances.clear()
+            return self._entries
+
+    def require(self, name, entries=None):
+        """The loaded plugin (class or object) called ``name``; PluginError listing the others."""
+        return require(self.entries() if entries is None else entries, name, kind=self.noun)
+
+    def instance(self, name, entries=None):
+        """The shared instance of plugin ``name`` (a class is instantiated once); PluginError when
+        it is unknown, unavailable or its constructor fails."""
+        entries = self.entries() if entries is None else entries
+        with self._lock:
+            return instance(entries, name, self.noun, self._instances)

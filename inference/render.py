@@ -26,8 +26,8 @@ import numpy as np
 from ..motion.camera import upper_body_camera
 from ..motion.errors import TalkrigError
 from ..motion.skeleton_pass import label_frames
-from .pipeline import JobCancelled
-from .registry import RENDERERS, PluginError, discover, require
+from .progress import JobCancelled
+from .registry import RENDERERS, PluginError, PluginKind
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +42,20 @@ class RenderError(TalkrigError):
     """A renderer cannot be loaded or misbehaves, or the video cannot be written."""
 
 
-def renderers():
-    """{name: PluginEntry} of the installed renderer plugins."""
-    return discover(RENDERERS, validate=_check_renderer)
-
-
 def _check_renderer(obj):
     if not isinstance(obj, type):
         raise TypeError("a renderer plugin must be a class built as Cls(model_dir)")
     missing = [attr for attr in ("name", "size", "render", "close") if not hasattr(obj, attr)]
     if missing:
         raise TypeError(f"a renderer plugin needs {', '.join(missing)}")
+
+
+RENDERER = PluginKind(RENDERERS, "renderer", _check_renderer)
+
+
+def renderers(refresh=False):
+    """{name: PluginEntry} of the installed renderer plugins."""
+    return RENDERER.entries(refresh)
 
 
 def resolve_renderer(spec):
@@ -84,8 +87,7 @@ def load_renderer(spec, entries=None):
     """A ready renderer for ``spec`` (see :func:`resolve_renderer`); RenderError/PluginError
     with one line when it is unknown, unavailable or its model folder is bad."""
     name, folder = resolve_renderer(spec)
-    entries = renderers() if entries is None else entries
-    cls = require(entries, name, kind="renderer")
+    cls = RENDERER.require(name, entries)
     try:
         return cls(folder)
     except TalkrigError:

@@ -80,7 +80,7 @@ def write_bvh(motion, path, skeleton=None, units="m"):
     """Write a Motion as a BVH file of the SMPL-X skeleton.
 
     skeleton : Skeleton for the OFFSETs (default: the built-in neutral one; pass
-        ``smplx_model.skeleton_from_smplx(...)`` for the exact skeleton of the motion's betas).
+        ``inference.smplx_model.skeleton_from_smplx(...)`` for the exact skeleton of the motion's betas).
     units : "m" or "cm" (or "mm") for OFFSETs and root positions.
     """
     text = format_bvh(motion, skeleton=skeleton, units=units)

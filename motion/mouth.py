@@ -4,7 +4,7 @@ that a capture test films, and capture's figures use the same measure)."""
 
 import numpy as np
 
-JAW = 22  # SMPL-X joint index of the jaw
+from .skeleton import JAW
 JAW_OPEN_RADIANS = 0.4  # a wide-open jaw (what ARKit's jawOpen = 1 stands for)
 JAW_SIDE_RADIANS = 0.15
 EXPRESSION_OPEN_SCALE = 0.5

@@ -4,7 +4,7 @@ The built-in rest skeleton is authored here from human body proportions (a 1.72 
 adult in SMPL-X's T-pose: facing +z, y up, the body's left side on +x, metres). It is placed in
 the SMPL-X model frame, where the pelvis sits about 0.35 m below the origin, so the ``trans`` of
 BEAT2/AMASS files puts it on the floor exactly as the SMPL-X body model would. For the exact
-skeleton of a particular body shape, load the user's own model files (see ``smplx_model``).
+skeleton of a particular body shape, load the user's own model files (see ``inference.smplx_model``).
 """
 
 from dataclasses import dataclass, field
@@ -47,7 +47,8 @@ RIGHT_HAND = np.arange(40, 55)
 HANDS = np.arange(25, 55)
 UPPER_BODY = np.array([3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21])
 LOWER_BODY = np.array([1, 2, 4, 5, 7, 8, 10, 11])
-FEET = np.array([7, 8, 10, 11])
+FEET = np.array([7, 8, 10, 11])  # ankles and toes
+WRISTS = np.array([20, 21])
 
 def with_ancestors(joints, parents=PARENTS):
     """(K,) sorted joint indices: ``joints`` and every joint above them, what forward

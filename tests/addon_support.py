@@ -77,7 +77,7 @@ def addon_with_server(root):
     import bpy
     import pytest
 
-    from talkrig.addon.server_process import free_port
+    from talkrig.client.server_process import free_port
 
     env = pytest.MonkeyPatch()
     env.setenv("XDG_CONFIG_HOME", str(root / "config"))

@@ -33,7 +33,8 @@ SLOWEST_FIRST = (
     "test_bake_batch.py", "test_retarget_blender.py", "test_retarget_production.py",
     "test_face_blender.py", "test_server_live.py", "test_speech_cancel.py",
     "test_bake_batch_scale.py", "test_speech_engines.py", "test_neural_featurenorm.py",
-    "test_addon_generate.py", "test_neural_liveliness.py", "test_stream_driver.py",
+    "test_addon_generate.py", "test_extension_bundled.py", "test_extension_platforms.py",
+    "test_neural_liveliness.py", "test_stream_driver.py",
 )
 
 

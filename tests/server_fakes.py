@@ -14,7 +14,8 @@ import numpy as np
 import soundfile as sf
 
 from talkrig.inference.options import Option
-from talkrig.inference.pipeline import GenerateResult, JobCancelled
+from talkrig.inference.pipeline import GenerateResult
+from talkrig.inference.progress import JobCancelled
 from talkrig.inference.registry import PluginEntry
 from talkrig.inference.words import Word
 from talkrig.motion import Motion, frame_count

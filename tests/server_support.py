@@ -3,7 +3,7 @@
 import os
 import sys
 
-from talkrig.addon.server_process import LocalServer
+from talkrig.client.server_process import LocalServer
 
 
 def local_server(root, extra=()):

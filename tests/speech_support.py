@@ -12,7 +12,7 @@ import numpy as np
 from speech_synth import speak
 
 from talkrig.inference.audio import decode_audio
-from talkrig.plugins.transcript.formats import read_transcript_file, read_words
+from talkrig.inference.transcripts.formats import read_transcript_file, read_words
 
 RATE = 16000
 FILLERS = ("uh", "um", "er", "hmm")

@@ -66,7 +66,7 @@ def test_what_to_fix_before_capturing(addon, tmp_path):
 
 
 def test_cancel_stops_the_capture_and_writes_no_take(addon, character_video, tmp_path, capfd):
-    from talkrig.addon.client import Client, read_token
+    from talkrig.client.http_client import Client, read_token
     from addon_support import preferences
 
     bpy, module = addon
@@ -120,7 +120,7 @@ def test_cancel_after_the_server_finished_keeps_the_takes_but_says_cancelled(add
 def test_cancel_the_moment_the_server_finished_writes_no_take(addon, character_video, tmp_path):
     """The capture job's thread on the real server, Cancel pressed once the server is done and
     before the takes are fetched: it ends cancelled and the library stays empty."""
-    from talkrig.addon.client import Client, read_token
+    from talkrig.client.http_client import Client, read_token
     from addon_support import cancel_when_server_done, preferences
 
     bpy, module = addon

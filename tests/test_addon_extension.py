@@ -41,9 +41,10 @@ def test_zip_holds_only_what_the_addon_needs(extension_zip):
     assert "blender_manifest.toml" in names and "__init__.py" in names
     assert "motion/__init__.py" in names and "motion/bvh.py" in names
     assert "addon/__init__.py" in names and "addon/preferences.py" in names
+    assert "blender/take.py" in names and "client/http_client.py" in names
     top = {name.split("/")[0] for name in names}
-    assert top <= {"__init__.py", "blender_manifest.toml", "userdirs.py", "motion", "addon", "LICENSE",
-                   "LICENSE.txt", "LICENSE.md"}, top
+    assert top <= {"__init__.py", "blender_manifest.toml", "userdirs.py", "motion", "blender", "client",
+                   "addon", "LICENSE", "LICENSE.txt", "LICENSE.md"}, top
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
 
 

@@ -1,10 +1,10 @@
-"""Motion -> shape keys (addon/face.py, numpy only): the jaw/expression fallback on real BEAT2
+"""Motion -> shape keys (blender/facekeys.py, numpy only): the jaw/expression fallback on real BEAT2
 mocap, and the face curves of a face take."""
 
 import numpy as np
 import pytest
 
-from talkrig.addon.face import JAW, match_key, mouth_measures, shape_key_tracks
+from talkrig.blender.facekeys import JAW, match_key, mouth_measures, shape_key_tracks
 from talkrig.motion import Motion
 
 

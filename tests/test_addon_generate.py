@@ -21,8 +21,8 @@ from addon_support import (
     preferences,
     pump,
 )
-from talkrig.addon.client import Client, read_token
-from talkrig.addon.server_process import free_port
+from talkrig.client.http_client import Client, read_token
+from talkrig.client.server_process import free_port
 from talkrig.motion import frame_count
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -447,8 +447,8 @@ def test_preferences_say_where_the_token_comes_from(addon):
     bpy, module = addon
     prefs = preferences(bpy)
     token_file = os.path.join(os.environ["XDG_CONFIG_HOME"], "talkrig", "token")
-    assert module.addon.preferences.token_path(prefs) == module.addon.client.default_token_file()
-    assert str(module.addon.client.default_token_file()) == token_file  # where the server wrote it
+    assert module.addon.preferences.token_path(prefs) == module.client.http_client.default_token_file()
+    assert str(module.client.http_client.default_token_file()) == token_file  # where the server wrote it
     assert module.addon.preferences.resolve_token(prefs) == read_token(token_file)
     drawn = draw_preferences(bpy, prefs)
     assert ("label", f"Token found in {token_file}", False) in drawn
@@ -459,6 +459,19 @@ def test_preferences_say_where_the_token_comes_from(addon):
         assert module.addon.preferences.resolve_token(prefs) == "typed"
     finally:
         prefs.token = ""
+
+
+def test_stop_local_server_finds_the_server_an_earlier_session_started(addon):
+    bpy, module = addon
+    ops = module.addon.server_ops
+    started = ops.local_server()
+    ops._local["server"] = None  # a new Blender session: only the state file knows the server
+    try:
+        assert bpy.ops.talkrig.stop_server.poll()
+        found = ops.local_server()
+        assert found.pid == started.pid and found.url == started.url and found.running
+    finally:
+        ops._local["server"] = started
 
 
 def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2_wav, tmp_path):

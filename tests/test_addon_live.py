@@ -107,7 +107,7 @@ def test_live_from_the_microphone_says_what_to_install_when_it_cannot(addon, ava
     assert ("prop", "live_source", False) in drawn and ("prop", "live_keyposes", False) in drawn
     settings.live_source = "MIC"
     try:
-        why = importlib.import_module(f"{module.__name__}.addon.microphone").unavailable()
+        why = importlib.import_module(f"{module.__name__}.client.microphone").unavailable()
         if not why:
             pytest.skip("this machine has a microphone library: nothing to refuse")
         # the panel's audio is not needed, and not used: the microphone is the source

@@ -13,7 +13,7 @@ import soundfile as sf
 from addon_support import (
     addon_with_server, cancel_when_server_done, fresh_scene, preferences, pump,
 )
-from talkrig.addon.client import Client, read_token
+from talkrig.client.http_client import Client, read_token
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from talkrig.addon.client import ClientError
-from talkrig.addon.server_process import free_port
+from talkrig.client.http_client import ClientError
+from talkrig.client.server_process import free_port
 from talkrig.addon.worker import (POLL_RETRIES, Connection, Task, follow, is_local, preflight,
                                   probe, start_server)
 

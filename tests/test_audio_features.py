@@ -112,8 +112,8 @@ def test_noise_and_silence_are_unvoiced():
 
 
 def test_voicing_follows_real_speech(scott2_wav, scott2_textgrid):
-    from talkrig.plugins.transcript.formats import read_transcript_file
-    from talkrig.plugins.transcript.textgrid import read_textgrid
+    from talkrig.inference.transcripts.formats import read_transcript_file
+    from talkrig.inference.transcripts.textgrid import read_textgrid
 
     x = decode_audio(scott2_wav).samples[: 15 * SR]
     f = compute_features(x, SR, 30.0)

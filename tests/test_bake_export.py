@@ -174,7 +174,7 @@ def test_blend_holds_the_take_and_the_speech(bpy, baked):
 def test_face_shape_keys_follow_the_jaw(bpy, baked, tmp_path):
     """An avatar (.blend) with an ARKit jawOpen shape key: the bake keys it from the motion's
     jaw and expressions, and both FBX and glTF carry it in the one take."""
-    from talkrig.addon.face import shape_key_tracks
+    from talkrig.blender.facekeys import shape_key_tracks
     from talkrig.exporters.bake import BakeJob, bake
     from talkrig.exporters.scene import load_avatar
     from talkrig.inference.pipeline import GenerateOptions

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from server_fakes import ScriptedPipeline, fake_entries, wait_for
 
 from talkrig.inference.capture.errors import CaptureError
-from talkrig.inference.pipeline import JobCancelled
+from talkrig.inference.progress import JobCancelled
 from talkrig.inference.server.app import create_app
 from talkrig.inference.server.capture_jobs import CaptureJobResult, parse_capture_options
 from talkrig.inference.server.catalog import Catalog

@@ -142,7 +142,7 @@ def test_a_transcript_path_that_names_no_file_is_a_typo_not_a_script(command, sp
 
 
 def test_scripts_that_only_contain_slashes_or_dots_are_still_text(tmp_path, monkeypatch):
-    from talkrig.plugins.transcript import transcript_text
+    from talkrig.inference.transcripts import transcript_text
 
     monkeypatch.chdir(tmp_path)
     for text in ("Dr. Smith paid $3.50 on 4/5.", "and/or both", "Hello.", "it's 3.json time"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from cli_support import one_line_error, speech  # noqa: F401 (a fixture)
 
-from talkrig.inference.pipeline import MAX_SEED, check_seed
+from talkrig.inference.options import MAX_SEED, check_seed
 from talkrig.motion import Motion, resample, save_motion
 from talkrig.motion.container import check_fps
 from talkrig.motion.errors import MotionValueError, TalkrigError

@@ -34,7 +34,7 @@ def take(bpy, tmp_path_factory, avatar_glb, mfa_textgrid):
     and mouth cues; the reference words (with phones) of that stretch."""
     from talkrig.exporters.bake import BakeJob, bake
     from talkrig.inference.pipeline import GenerateOptions
-    from talkrig.plugins.transcript.formats import read_words
+    from talkrig.inference.transcripts.formats import read_words
 
     folder = tmp_path_factory.mktemp("face_take")
     avatar = head_on_avatar(bpy, avatar_glb, folder / "avatar.blend")
@@ -148,7 +148,7 @@ def test_gltf_carries_the_morph_weights_and_fbx_the_shape_keys(bpy, take):
 def test_mouth_cues_switch_a_rigs_letter_poses(bpy, take):
     """A 2D-style rig: a mouth bone and an Action per letter; the bake keys the cue track onto
     it with constant interpolation, each cue showing its letter's pose."""
-    from talkrig.addon.mouthposes import bake_mouth_cues, mouth_pose_actions
+    from talkrig.blender.mouthposes import bake_mouth_cues, mouth_pose_actions
     from talkrig.motion import load_motion
     from talkrig.motion.mouthcues import mouth_cues
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from talkrig.addon.face import mouth_measures
+from talkrig.blender.facekeys import mouth_measures
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.face import animate_face, check_face_options, get_face_model
 from talkrig.inference.features import features_for
@@ -119,9 +119,9 @@ def test_fast_speech_keeps_its_closures_and_does_not_flap(model, scott):
 def test_the_phone_jaw_follows_the_real_capture(model, scott, scott_npz, scott2_textgrid):
     """Against the real mocap of this take (jaw and expression mouth opening), the phone-driven
     jaw beats the energy-driven one and phones of another recording score nothing."""
-    from talkrig.plugins.procedural.face import mouth_opening
+    from talkrig.inference.speech_mouth import mouth_opening
     from talkrig.inference.activity import loudness_and_speech
-    from talkrig.plugins.transcript.formats import read_words
+    from talkrig.inference.transcripts.formats import read_words
 
     words, features = scott
     real = load_motion(scott_npz)

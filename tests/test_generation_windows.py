@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from talkrig.inference.generators import GenerationRequest, Generator
-from talkrig.inference.pipeline import JobCancelled
+from talkrig.inference.progress import JobCancelled
 from talkrig.inference.postprocess import clamp_joint_limits
 from talkrig.inference.windows import CONTEXT_SECONDS, blend_seam, window_bounds
 from talkrig.motion import Motion

@@ -9,7 +9,7 @@ from conftest import shared_file
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.keyposes import load_keyposes
 from talkrig.plugins.pocketsphinx.live_keywords import LiveRecogniser, live_forms
-from talkrig.plugins.transcript.formats import read_transcript_file, read_words
+from talkrig.inference.transcripts.formats import read_transcript_file, read_words
 
 RATE = 16000
 CHUNK = 640  # 40 ms

@@ -1,6 +1,7 @@
 """The lock covers what pyproject.toml asks for, and this environment runs the locked versions
 (what `make setup` installs; CI runs `make test`, so it always tests against the lock)."""
 
+import json
 import tomllib
 from importlib.metadata import PackageNotFoundError, version
 
@@ -55,3 +56,22 @@ def test_this_environment_runs_the_locked_versions():
         if installed != pinned:
             wrong[name] = (installed, pinned)
     assert not wrong, f"installed vs locked: {wrong}; run `make setup`"
+
+
+def test_the_extension_zips_wheels_follow_the_lock():
+    """runtime-wheels.json (`make lock` writes it) pins, per platform, the versions of
+    requirements.lock for everything the [runtime] extra needs, and nothing of the heavy stack."""
+    wheels = json.loads((ROOT / "runtime-wheels.json").read_text())
+    assert set(wheels["platforms"]) == {"linux-x64", "windows-x64", "macos-arm64"}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = [Requirement(text) for text in project["dependencies"]
+               + project["optional-dependencies"]["runtime"]]
+    pins = locked()
+    for platform, entries in wheels["platforms"].items():
+        versions = {entry["name"]: entry["version"] for entry in entries}
+        for name, pinned in versions.items():
+            assert name not in pins or pins[name] == pinned, (platform, name, pinned, pins[name])
+        needed = {canonicalize_name(r.name) for r in runtime} - {"numpy"}
+        assert needed <= set(versions), (platform, needed - set(versions))
+        assert not {"numpy", "torch", "bpy", "ray", "pytest", "librosa"} & set(versions)
+        assert all(len(entry["sha256"]) == 64 for entry in entries)

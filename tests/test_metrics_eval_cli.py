@@ -47,9 +47,9 @@ def test_files_are_scored_against_the_reference(clip, capsys, tmp_path):
     assert "beat consistency" in out and "near.npz" in out and "frozen.npz" in out
     data = json.loads(out_json.read_text())
     names = [c["name"] for c in data["columns"]]
-    assert names == ["reference", "static pose", "real, shifted", "near.npz", "frozen.npz"]
-    assert [c["kind"] for c in data["columns"]] == ["reference", "baseline", "baseline", "generated", "generated"]
-    ref, static, shifted, near, frozen = (c["metrics"] for c in data["columns"])
+    assert names == ["reference", "static pose", "real, shifted", "real, other half", "near.npz", "frozen.npz"]
+    assert [c["kind"] for c in data["columns"]] == ["reference"] + ["baseline"] * 3 + ["generated"] * 2
+    ref, static, shifted, halves, near, frozen = (c["metrics"] for c in data["columns"])
     assert "l1" not in ref and ref["beat_consistency"] > 0.3  # the real take, scored on its own
     # the baselines: a mean pose is close in joint error but has no dynamics at all ...
     assert static["l1"] < frozen["l1"] and static["frozen_fraction"] == 1.0
@@ -65,6 +65,12 @@ def test_files_are_scored_against_the_reference(clip, capsys, tmp_path):
     assert near["fkd"] < frozen["fkd"]
     assert frozen["beat_consistency"] == 0.0 < near["beat_consistency"]
     assert data["metrics"]["pck"]["better"] == "higher"
+    # posture: a statue stands in the mean pose but has none of the spread; a copy with one
+    # elbow a little more bent is near; the real take's other half lies between
+    assert near["pose_fd_body"] < halves["pose_fd_body"] < static["pose_fd_body"]
+    assert frozen["leg_activity"] == pytest.approx(0.0, abs=1e-9) and frozen["root_travel"] == 0.0
+    assert near["root_travel_ratio"] == pytest.approx(1.0) and near["leg_activity_ratio"] == pytest.approx(1.0)
+    assert any("pose distance, body" in n for n in notes["frozen.npz"])  # no better than a statue
 
 
 def test_reference_of_other_audio_gives_no_ground_truth_metrics(clip, capsys):
@@ -107,8 +113,9 @@ def test_backend_is_generated_and_scored(clip, capsys, scott2_wav):
                               "--other", scott2_wav)
     assert code == 0, err
     data = json.loads(out)
-    assert [c["name"] for c in data["columns"]] == ["reference", "static pose", "real, shifted", "procedural"]
-    generated = data["columns"][3]
+    assert [c["name"] for c in data["columns"]] == ["reference", "static pose", "real, shifted",
+                                                    "real, other half", "procedural"]
+    generated = data["columns"][4]
     assert generated["frames"] == int(SECONDS * 30)
     metrics = generated["metrics"]
     assert metrics["multimodality"] > 0  # two seeds, two different motions

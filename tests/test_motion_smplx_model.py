@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
+from talkrig.inference.smplx_model import find_model_file, skeleton_from_smplx
 from talkrig.motion import PARENTS, ModelFileError
 from talkrig.motion.bvh import read_bvh_skeleton
-from talkrig.motion.smplx_model import find_model_file, skeleton_from_smplx
 
 N_VERTS = 300
 N_SHAPE = 20  # 10 shape + 10 expression components, like the original SMPL-X release
@@ -128,8 +128,8 @@ def test_cli_reports_a_wrong_model_path(scott_npz, tmp_path, capsys):
     assert "nowhere: no such file or folder" in err
 
 
-def test_motion_package_imports_neither_smplx_nor_torch():
-    code = ("import sys, talkrig.motion, talkrig.motion.smplx_model, talkrig.motion.bvh; "
+def test_importing_the_smplx_reader_imports_neither_smplx_nor_torch():
+    code = ("import sys, talkrig.motion, talkrig.inference.smplx_model, talkrig.motion.bvh; "
             "print(sorted(m for m in ('torch', 'smplx', 'bpy', 'onnxruntime', 'scipy') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from talkrig.cli import main
-from talkrig.inference.pipeline import JobCancelled
+from talkrig.inference.progress import JobCancelled
 from talkrig.inference.registry import PluginEntry, PluginError
 from talkrig.inference.render import (RenderError, load_renderer, render_motion, renderers,
                                       resolve_renderer)

@@ -51,8 +51,8 @@ def bpy():
 @pytest.fixture(scope="module")
 def world(bpy, avatar_glb, scott_motion, rigify_blend):
     """All rigs, their plans and retargeted channels, and sampled evaluated poses."""
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.render.fps = 30
@@ -84,7 +84,7 @@ def world(bpy, avatar_glb, scott_motion, rigify_blend):
     out["axes"] = {name: [] for name in objects}
     out["poses"] = {name: [] for name in objects}
     out["captured"] = {name: [] for name in objects}
-    from talkrig.addon.rig_io import capture_pose, read_pose
+    from talkrig.blender.rig_io import capture_pose, read_pose
 
     for frame in SAMPLE_FRAMES:
         bpy.context.scene.frame_set(1 + frame)
@@ -213,8 +213,8 @@ def test_captured_pose_converts_back_to_the_smplx_pose(world, scott_motion, name
 
 
 def test_write_action_never_overwrites_existing_animation(world, bpy, scott_motion):
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
 
     obj = make_armature(bpy, "generic", rig_data("generic"))
     obj.pose.bones["Hips"].keyframe_insert("location", frame=1)
@@ -241,7 +241,7 @@ def test_write_action_never_overwrites_existing_animation(world, bpy, scott_moti
 
 def test_pose_made_with_rigify_controls_is_captured_from_its_deform_bones(world, bpy):
     """An animator poses a generated Rigify rig with its controls; capture reads the result."""
-    from talkrig.addon.rig_io import capture_pose, read_posed
+    from talkrig.blender.rig_io import capture_pose, read_posed
 
     obj, plan = world["objects"]["rigify"], world["plans"]["rigify"]
     track = obj.animation_data.nla_tracks[0]

@@ -50,9 +50,9 @@ def controlled_rig(bpy):
 
 @pytest.fixture(scope="module")
 def baked(bpy, scott_motion):
-    from talkrig.addon.controls import retarget_onto
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.controls import retarget_onto
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.render.fps = 30

@@ -4,7 +4,7 @@ The rigs of tests/retarget_scenes.py reproduce what breaks on real character rig
 without bone orientation with twist bones inside the arms, a pelvis connected to a root bone
 on the floor, a centimetre rig with two-bone fingers, a UE-style mannequin with twist bones
 hanging under each limb, and a generated Rigify rig (keyed through its own controls). The real
-take is retarget and keyed as a user's bake does (``addon.controls.retarget_onto``), Blender
+take is retarget and keyed as a user's bake does (``blender.controls.retarget_onto``), Blender
 evaluates every frame, and tests/retarget_checks.py measures the bones' heads and tails against
 the SMPL-X joints: elbow flexion, shoulder elevation, head and chest pitch within 5 degrees,
 root travel within 10 %, no foot more than 2 cm under the floor, planted feet holding still.
@@ -34,9 +34,9 @@ def bpy():
 @pytest.fixture(scope="module")
 def baked(bpy, scott_motion, rigify_blend, tmp_path_factory):
     """Every rig with the clip keyed on it, and Blender's evaluation of every frame."""
-    from talkrig.addon.controls import retarget_onto
-    from talkrig.addon.keyframes import write_action
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.controls import retarget_onto
+    from talkrig.blender.keyframes import write_action
+    from talkrig.blender.rig_io import read_rig
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.context.scene.render.fps = 30
@@ -142,8 +142,8 @@ def test_helper_twist_ik_and_root_bones_are_never_mapped(baked):
 def test_a_rig_already_animated_is_measured_without_its_animation(baked, bpy):
     """The rig's existing takes and active action must not leak into how its controls are
     read or where its hips are measured."""
-    from talkrig.addon.controls import _evaluated_heads, retarget_target
-    from talkrig.addon.rig_io import read_rig
+    from talkrig.blender.controls import _evaluated_heads, retarget_target
+    from talkrig.blender.rig_io import read_rig
     from talkrig.motion.retarget import RigMotion
 
     obj = baked["rigs"]["rigify"][0]

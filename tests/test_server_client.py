@@ -12,9 +12,10 @@ import threading
 import pytest
 from server_fakes import LiveServer, wait_for, wav_bytes
 
-from talkrig.addon.client import Client, ClientError, encode_multipart
-from talkrig.addon.server_process import free_port
+from talkrig.client.http_client import Client, ClientError, encode_multipart
+from talkrig.client.server_process import free_port
 from talkrig.inference.server.settings import ServerSettings
+from talkrig.motion.npz import read_npz
 
 TOKEN = "client-test-token"
 
@@ -50,7 +51,7 @@ def test_submit_wait_and_fetch_from_a_path(client, tmp_path):
     status = client.wait(job_id, interval=0.02, on_status=lambda s: seen.append(s["progress"]))
     assert status["state"] == "done" and seen == sorted(seen)
     out = client.result(job_id)
-    motion = out.motion()
+    motion = read_npz(out.npz)
     assert motion.n_frames == out.info["n_frames"] == 30
     assert out.words[0]["word"] == "hello"
     out.save(tmp_path / "out.npz")
@@ -205,7 +206,7 @@ def test_multipart_body_is_well_formed():
 def test_local_server_with_a_python_lacking_talkrig_says_so(tmp_path):
     import shutil
 
-    from talkrig.addon.server_process import LocalServer
+    from talkrig.client.server_process import LocalServer
 
     bare = shutil.which("python3", path="/usr/bin:/bin")
     if bare is None:
@@ -215,6 +216,8 @@ def test_local_server_with_a_python_lacking_talkrig_says_so(tmp_path):
     with pytest.raises(ClientError, match="does not have talkrig installed") as err:
         local.start(timeout=30)
     assert err.value.kind == "down" and not local.running
+    # talkrig is not on PyPI: the way that works, with the interpreter named
+    assert f"{bare} -m pip install '/path/to/talkrig[server]'" in str(err.value)
     missing = LocalServer(python=tmp_path / "no-such-python", token_file=tmp_path / "token",
                           state_dir=tmp_path)
     with pytest.raises(ClientError, match="cannot run the server's Python"):

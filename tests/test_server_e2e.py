@@ -1,7 +1,7 @@
 """End to end: `talkrig serve` as a real subprocess on a free loopback port, driven by the add-on's
 stdlib client, generating with the real pipeline from 45 s of real speech.
 
-The server is started the way the add-on starts it (addon/server_process.py), with its config,
+The server is started the way the add-on starts it (client/server_process.py), with its config,
 data and token in a temporary folder.
 """
 
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from talkrig.addon.client import Client, ClientError
-from talkrig.addon.server_process import LocalServer
+from talkrig.client.http_client import Client, ClientError
+from talkrig.client.server_process import LocalServer
+from talkrig.motion.npz import read_npz
 
 from server_support import local_server
 
@@ -51,7 +52,7 @@ def test_45_seconds_of_speech_become_1350_frames_with_rising_progress(server, sc
     assert len({s["stage"] for s in seen}) >= 2
 
     out = client.result(job_id)
-    motion = out.motion()
+    motion = read_npz(out.npz)
     assert motion.n_frames == out.info["n_frames"] == 1350 and motion.fps == 30.0
     assert np.all(np.isfinite(motion.poses))
     assert motion.poses.std(axis=0).max() > 0.01  # it moves

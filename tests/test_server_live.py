@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from talkrig.addon.client import ClientError
-from talkrig.addon.live_client import LiveClient, latencies, pcm16, stream_in_real_time
+from talkrig.client.http_client import ClientError
+from talkrig.client.live_client import LiveClient, latencies, pcm16, stream_in_real_time
 from talkrig.cli import main
-from talkrig.addon.live_client import received_motion
+from talkrig.motion.live_frames import received_motion
 from talkrig.inference.pipeline import GenerateOptions, generate
 from talkrig.motion import load_motion
 from talkrig.motion.container import frame_count

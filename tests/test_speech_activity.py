@@ -8,7 +8,7 @@ from talkrig.inference.activity import close_gaps, pause_weight, phrases, speech
 from talkrig.motion.runs import true_runs
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.features import compute_features
-from talkrig.plugins.transcript.textgrid import word_intervals
+from talkrig.inference.transcripts.textgrid import word_intervals
 
 FPS = 30.0
 PHRASE_GAP = round(0.35 * FPS)  # pauses shorter than this are inside a phrase

@@ -14,14 +14,15 @@ from fastapi.testclient import TestClient
 from server_fakes import wait_for
 
 from talkrig.inference.audio import decode_audio
-from talkrig.inference.pipeline import STAGES, GenerateOptions, JobCancelled, generate
+from talkrig.inference.pipeline import GenerateOptions, generate
+from talkrig.inference.progress import STAGES, JobCancelled
 from talkrig.inference.server.app import create_app
 from talkrig.inference.server.jobs import CANCELLED, JobRunner
 from talkrig.inference.server.settings import ServerSettings
 from talkrig.inference.speech import SpeechError, find_words
 from talkrig.plugins.pocketsphinx import recognition, workers
 from talkrig.plugins.pocketsphinx.recognition import recognise
-from talkrig.plugins.transcript.formats import read_transcript_file, read_words
+from talkrig.inference.transcripts.formats import read_transcript_file, read_words
 
 WORDS_START = STAGES[0][1] + STAGES[1][1]  # overall progress where the words stage begins
 WORDS_SHARE = STAGES[2][1]

@@ -15,8 +15,8 @@ from talkrig.inference.registry import PluginError
 from talkrig.inference.speech import SpeechError, find_words, speech_plugins
 from talkrig.inference.words import Word
 from talkrig.plugins.pocketsphinx.chunks import pause_chunks
-from talkrig.plugins.transcript.formats import read_transcript_file
-from talkrig.plugins.transcript.textgrid import word_intervals
+from talkrig.inference.transcripts.formats import read_transcript_file
+from talkrig.inference.transcripts.textgrid import word_intervals
 
 
 def clip(wav, seconds):
@@ -206,25 +206,34 @@ class CrashingSpeech(EchoSpeech):
         raise RuntimeError("model file is corrupt")
 
 
-def fake_entry_points(monkeypatch, extra):
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    """install(extra): the speech entry points plus ``extra``, discovered again; the real ones
+    are discovered again after the test."""
     real = registry.entry_points
 
-    def entry_points(group):
-        found = list(real(group=group))
-        if group == registry.SPEECH:
-            found += extra
-        return found
+    def install(extra):
+        def entry_points(group):
+            found = list(real(group=group))
+            if group == registry.SPEECH:
+                found += extra
+            return found
 
-    monkeypatch.setattr(registry, "entry_points", entry_points)
+        monkeypatch.setattr(registry, "entry_points", entry_points)
+        speech_plugins(refresh=True)
+
+    yield install
+    monkeypatch.undo()
+    speech_plugins(refresh=True)
 
 
-def test_third_party_engine_and_broken_plugin(monkeypatch, scott_clip):
+def test_third_party_engine_and_broken_plugin(fake_entry_points, scott_clip):
     audio, _ = scott_clip
     echo = SimpleNamespace(name="echo", value="tests:EchoSpeech", load=lambda: EchoSpeech)
     broken = SimpleNamespace(name="broken", value="nowhere:Nothing",
                              load=lambda: (_ for _ in ()).throw(ImportError("no module named nowhere")))
     crash = SimpleNamespace(name="crash", value="tests:CrashingSpeech", load=lambda: CrashingSpeech)
-    fake_entry_points(monkeypatch, [echo, broken, crash])
+    fake_entry_points([echo, broken, crash])
     entries = speech_plugins()
     assert entries["echo"].available and not entries["broken"].available
     words = find_words(audio, "echo")  # tidied: clipped to the audio, empty words dropped
@@ -233,6 +242,6 @@ def test_third_party_engine_and_broken_plugin(monkeypatch, scott_clip):
         find_words(audio, "broken")
     with pytest.raises(SpeechError, match=r"^speech engine 'crash' failed on .*: RuntimeError: model file is corrupt$"):
         find_words(audio, "crash")
-    with pytest.raises(PluginError, match="unknown speech engine 'nope'; available: crash, echo, pocketsphinx, "
+    with pytest.raises(PluginError, match="unknown speech engine 'nope'; available: crash, echo, espeak, pocketsphinx, "
                                           "transcript, vosk"):
         find_words(audio, "nope")

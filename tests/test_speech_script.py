@@ -2,7 +2,7 @@
 
 import pytest
 
-from talkrig.plugins.pocketsphinx.text import guess_pronunciation, number_words, spoken_words, tokenize
+from talkrig.inference.english_text import guess_pronunciation, number_words, spoken_words, tokenize
 
 
 def test_tokens_keep_what_the_user_wrote():

@@ -10,11 +10,11 @@ from talkrig.inference.audio import decode_audio
 from talkrig.inference.speech import find_words
 from talkrig.inference.phoneset import arpabet
 from talkrig.inference.words import Phone
-from talkrig.plugins.transcript import (TranscriptError, detect_format, read_timed_words,
-                                        read_transcript_file)
-from talkrig.plugins.transcript.formats import read_words
-from talkrig.plugins.transcript.syllables import count_syllables, spread_words
-from talkrig.plugins.transcript.textgrid import read_textgrid, word_intervals
+from talkrig.inference.transcripts import (TranscriptError, detect_format, read_timed_words,
+                                           read_transcript_file)
+from talkrig.inference.transcripts.formats import read_words
+from talkrig.inference.transcripts.syllables import count_syllables, spread_words
+from talkrig.inference.transcripts.textgrid import read_textgrid, word_intervals
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from talkrig.motion import Motion
 from talkrig.motion.facecurves import JAW_OPEN_RADIANS
 from talkrig.motion.rotations import geodesic_distance
 from talkrig.motion.skeleton import JOINT_INDEX
-from talkrig.plugins.transcript.formats import read_transcript_file, read_words
+from talkrig.inference.transcripts.formats import read_transcript_file, read_words
 
 FPS = 30.0
 CHUNK = 640  # 40 ms

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from talkrig.motion.errors import TalkrigError
-from talkrig.plugins.transcript import detect_format, read_transcript_file
+from talkrig.inference.transcripts import detect_format, read_transcript_file
 
 SCRIPT = "Café crème, naïve résumé: it's “fine”."
 

@@ -2,7 +2,8 @@
 
 The repository root is the extension root. The zip holds only what the add-on needs, with the
 manifest at the zip root: ``__init__.py``, ``blender_manifest.toml``, ``userdirs.py`` (where the
-server keeps its token), ``motion/`` and ``addon/`` (plus a LICENSE file when there is one).
+server keeps its token), ``motion/``, ``blender/``, ``client/`` and ``addon/`` (plus a LICENSE
+file when there is one).
 The inference server, plugins, exporters, tests, benchmarks and the virtual environment never go in: Blender's Python has no torch or
 onnxruntime, and the add-on talks to the server over HTTP instead.
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "bl_ext.user_default.talkrig"  # the add-on's module once installed in the user repository
-INCLUDE = ("__init__.py", "blender_manifest.toml", "userdirs.py", "motion", "addon")
+INCLUDE = ("__init__.py", "blender_manifest.toml", "userdirs.py", "motion", "blender", "client", "addon")
 OPTIONAL = ("LICENSE", "LICENSE.txt", "LICENSE.md")
 SKIP_DIRS = {"__pycache__"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
@@ -85,7 +86,7 @@ def blender_with_local_server(tmp, root=ROOT):
     os.environ["XDG_DATA_HOME"] = str(tmp / "share")
     import bpy
 
-    from talkrig.addon.server_process import free_port
+    from talkrig.client.server_process import free_port
 
     module = install(bpy, tmp / "dist", root)
     prefs = bpy.context.preferences.addons[PACKAGE].preferences

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..registry import LANDMARKS, PluginKind
+
 # Body points (BlazePose topology).
 NOSE, LEFT_EYE, RIGHT_EYE, LEFT_EAR, RIGHT_EAR = 0, 2, 5, 7, 8
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_ELBOW, RIGHT_ELBOW = 11, 12, 13, 14
@@ -34,6 +36,10 @@ FACE_POINTS = ("forehead", "chin", "upper_lip", "lower_lip", "mouth_left", "mout
                "left_eye_outer", "right_eye_outer", "nose_tip", "left_cheek", "right_cheek")
 FACE = {name: i for i, name in enumerate(FACE_POINTS)}
 N_FACE = len(FACE_POINTS)
+
+# Detectors: ``Cls()`` with ``detect(rgb) -> FrameLandmarks or None``, ``reset()`` at a camera
+# cut and ``close()``; a new one per video (it tracks from frame to frame).
+LANDMARK_DETECTOR = PluginKind(LANDMARKS, "landmark detector")
 
 
 @dataclass

@@ -25,18 +25,17 @@ import numpy as np
 
 from ...motion.npz import write_npz
 from ..audio import SAMPLE_RATE
-from ..pipeline import JobCancelled
+from ..progress import JobCancelled
 from . import shots as shot_cuts
 from . import track
 from .camera_fit import fit_camera
 from .errors import CaptureError
 from .fit import fit_shot
-from .landmarks import LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW, RIGHT_SHOULDER, Landmarks
+from .landmarks import LANDMARK_DETECTOR, LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW, RIGHT_SHOULDER, Landmarks
 from .video import iter_frames, prefetched, probe, read_audio
 
 log = logging.getLogger(__name__)
 
-LANDMARKS = "talkrig.landmarks"
 MIN_SECONDS = 2.0  # a take shorter than this teaches a generator nothing
 MIN_SEEN = 0.6  # share of a shot's frames where the speaker must be seen
 MIN_ARMS = 0.5  # share of a shot's frames where both shoulders and elbows must be visible
@@ -99,9 +98,7 @@ class CaptureResult:
 
 def default_detector(name="mediapipe"):
     """A new landmark detector from the ``talkrig.landmarks`` plugins."""
-    from ..registry import discover, require
-
-    return require(discover(LANDMARKS), name, kind="landmark detector")()
+    return LANDMARK_DETECTOR.require(name)()
 
 
 def summary_path(video, out_dir, name=None):

@@ -22,11 +22,12 @@ from ...motion.container import check_fps
 from ...motion.errors import TalkrigError
 from ...motion.skeleton import NUM_JOINTS
 from ..generators import check_options, option_specs
-from ..pipeline import GenerateOptions, check_seed
+from ..options import check_seed
+from ..pipeline import GenerateOptions
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
-          "initial_pose", "calm", "face", "face_options")
+          "initial_pose", "calm", "face", "face_options", "language")
 KEYPOSE_MODES = ("default", "none")
 MAX_JSON_DEPTH = 64  # arrays/objects inside each other; key-pose dictionaries need about 6
 MAX_PATH_BYTES = 4096  # Linux PATH_MAX
@@ -78,6 +79,8 @@ def parse_options(raw, catalog, data_dir, max_seconds=None):
         backend_options=_backend_options(generator, given.get("backend_options") or {}, data_dir),
         initial_pose=_initial_pose(given.get("initial_pose")),
         calm=_calm(given.get("calm", defaults.calm)),
+        language=_language(given.get("language", defaults.language)),
+        max_audio_seconds=max_seconds,
         **_face(given.get("face", defaults.face), given.get("face_options") or {}),
     )
 
@@ -213,12 +216,24 @@ def check_nesting(raw, what, limit=MAX_JSON_DEPTH):
 
 
 def _calm(value):
-    from ..pipeline import check_calm
+    from ..options import check_calm
 
     try:
         return check_calm(value, "option 'calm'")
     except TalkrigError as exc:
         raise OptionsError(str(exc)) from None
+
+
+def _language(value):
+    from ..languages import LanguageError, normalise
+
+    if not isinstance(value, str):
+        raise OptionsError(f"option 'language' must be a language code such as \"de\" or "
+                           f"\"auto\", got {_short(value)}")
+    try:
+        return normalise(value)
+    except LanguageError as exc:
+        raise OptionsError(f"option 'language': {exc}") from None
 
 
 def _seed(value):

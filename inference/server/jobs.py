@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ...motion.errors import TalkrigError
-from ..pipeline import JobCancelled, stage_spans
+from ..progress import JobCancelled, stage_spans
 from .logs import kv
 
 log = logging.getLogger(__name__)

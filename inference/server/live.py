@@ -48,6 +48,7 @@ from ...motion.errors import TalkrigError
 from ..features import SAMPLE_RATE
 from ..face import resolve_face
 from ..keyposes import load_keyposes_option
+from ..languages import is_english
 from ..speech import get_speech_plugin
 from ..stream import LiveStream, can_stream, samples_from_pcm16
 from ..stream_face import LiveFace
@@ -59,7 +60,8 @@ from .settings import is_loopback
 
 log = logging.getLogger(__name__)
 
-LIVE_FIELDS = ("backend", "seed", "fps", "backend_options", "keyposes", "face", "face_options")
+LIVE_FIELDS = ("backend", "seed", "fps", "backend_options", "keyposes", "face", "face_options",
+               "language")
 LIVE_KEYPOSES = "none"  # live key poses are asked for: spotting is far less sure than offline words
 MAX_CHUNK_SECONDS = 1.0
 CHUNK_BYTES = int(2 * MAX_CHUNK_SECONDS * SAMPLE_RATE)
@@ -189,6 +191,11 @@ async def _open(websocket, settings, catalog, idle):
 def _stream(generator, options, given, catalog):
     """The LiveStream for checked ``options``: key poses only when the client asked for them."""
     keyposes = load_keyposes_option(options.keyposes if "keyposes" in given else LIVE_KEYPOSES)
+    if keyposes is not None and options.language != "auto" and not is_english(options.language):
+        # the live spotters hear English only: no key poses rather than English words misheard
+        log.warning("live key poses need English speech (the live word spotter is English); "
+                    "the speech is %r: no key poses", options.language)
+        keyposes = None
     spotter = _spotter(catalog, sorted(keyposes.index)) if keyposes is not None else None
     model, face_options = resolve_face(options.face, options.face_options)
     face = LiveFace(model, face_options, options.seed) if model is not None else None

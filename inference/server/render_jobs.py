@@ -69,8 +69,7 @@ def parse_render_options(data, catalog, data_dir):
     renderer is looked up now, so an unknown one is a 422 before any work; a folder is one
     inside ``data_dir``)."""
     from ...motion.camera import Camera
-    from ..registry import require
-    from ..render import check_size, resolve_renderer
+    from ..render import RENDERER, check_size, resolve_renderer
 
     raw = {}
     if data:
@@ -90,7 +89,7 @@ def parse_render_options(data, catalog, data_dir):
                            "folder")
     renderer = _confined_renderer(renderer, catalog, data_dir)
     name, _ = resolve_renderer(renderer)
-    require(catalog.renderers, name, kind="renderer")
+    RENDERER.require(name, catalog.renderers)
     camera = raw.get("camera")
     if camera is not None:
         if not isinstance(camera, dict):

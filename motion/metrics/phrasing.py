@@ -10,10 +10,10 @@ import numpy as np
 
 from ..errors import MotionValueError
 from ..runs import true_runs
+from ..skeleton import WRISTS
 from .kinematics import joint_positions
 
 STROKE_SPEED = 0.5  # m/s: a wrist this fast is making a stroke, not drifting
-WRISTS = (20, 21)
 
 
 def stroke_frames(motion, speed=STROKE_SPEED, skeleton=None):

@@ -22,6 +22,7 @@ from .distribution import (
 )
 from .feet import foot_pops, longest_lift
 from .phrasing import longest_idle_speech
+from .posture import posture_report
 from .sensitivity import pause_speed_ratio, seed_diversity, speed_energy_correlation
 from .variety import diversity, l1_div, multimodality
 
@@ -68,6 +69,18 @@ METRICS = {
     "silence_jaw_ratio": MetricInfo("jaw speed on silence / on speech", "ratio", "lower", "audio"),
     "silence_relative": MetricInfo("pose change on silence / own spread", "ratio", "higher", "audio"),
     "other_relative": MetricInfo("pose change on other speech / own spread", "ratio", "higher", "audio"),
+    "pose_fd_body": MetricInfo("pose distance, body", "", "lower", "reference", "static"),
+    "pose_fd_arms": MetricInfo("pose distance, arms", "", "lower", "reference", "static"),
+    "pose_fd_legs": MetricInfo("pose distance, legs", "", "lower", "reference", "static"),
+    "pose_fd_spine": MetricInfo("pose distance, spine and head", "", "lower", "reference", "static"),
+    "leg_activity": MetricInfo("leg activity (hips, knees, ankles)", "rad/s", "reference"),
+    "leg_activity_ratio": MetricInfo("leg activity / real", "ratio", "reference", "reference"),
+    "root_travel": MetricInfo("horizontal root travel", "m/s", "reference"),
+    "root_travel_ratio": MetricInfo("root travel / real", "ratio", "reference", "reference"),
+    "foot_skate": MetricInfo("foot skate (supporting foot)", "m/s", "lower"),
+    "foot_skate_ratio": MetricInfo("foot skate / real", "ratio", "lower", "reference"),
+    "angular_jerk": MetricInfo("angular jerk (upper body, global)", "rad/s^3", "reference"),
+    "angular_jerk_ratio": MetricInfo("angular jerk / real", "ratio", "reference", "reference"),
     "foot_pops": MetricInfo("foot pops", "1/min", "lower"),
     "longest_lift": MetricInfo("longest foot lift", "s", "reference"),
     "foot_sliding": MetricInfo("foot sliding", "m/s", "lower"),
@@ -130,6 +143,8 @@ def quality_report(motion, reference=None, ground_truth=None, onset_times=None, 
                                      ("jerk_ratio", "mean_jerk", mean_jerk, upper)):
             real = _try(name, func, reference, **fkw)
             out[name] = out[own] / real if real and out[own] is not None else None
+    if motion.n_frames >= 2 and (reference is None or reference.n_frames >= 2):
+        out.update(posture_report(motion, reference, skeleton))
     if speaking is not None:
         out["pause_speed_ratio"] = _try("pause_speed_ratio", pause_speed_ratio, motion, speaking)
         out["pause_jaw_ratio"] = _try("pause_jaw_ratio", pause_speed_ratio, motion, speaking, part="jaw")

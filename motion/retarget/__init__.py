@@ -1,6 +1,6 @@
 """Retargeting SMPL-X motion onto any humanoid rig, and rig poses back to SMPL-X. numpy only.
 
-    rig = Rig.from_bones(names, parents, heads, tails, rolls)   # or addon.rig_io.read_rig(obj)
+    rig = Rig.from_bones(names, parents, heads, tails, rolls)   # or blender.rig_io.read_rig(obj)
     bone_map = auto_map(rig)                  # or apply_preset(rig, "mixamo"), or BoneMap({...})
     print(bone_map.report())                  # what was mapped, how sure, what was not
     channels = retarget(motion, rig, bone_map)    # RigMotion: local quaternions + root location

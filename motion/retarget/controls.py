@@ -11,7 +11,7 @@ put on the controls instead (``presets/controls/*.json``)::
      "switches": {"upper_arm_parent.L": {"IK_FK": 1.0}, ...}} # custom properties to key
 
 A control's parent is often a helper that copies another control; which control each one
-follows is read from Blender (``addon.controls``), and the controls become a small rig of their
+follows is read from Blender (``blender.controls``), and the controls become a small rig of their
 own (:func:`control_rig`) that the ordinary retarget drives: each control is turned relative to
 the control it follows.
 """

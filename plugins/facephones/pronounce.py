@@ -6,7 +6,7 @@ import functools
 import logging
 from pathlib import Path
 
-from ..pocketsphinx.text import guess_pronunciation, spoken_words
+from ...inference.english_text import guess_pronunciation, spoken_words
 from .visemes import VOWELS, strip_stress
 
 log = logging.getLogger(__name__)

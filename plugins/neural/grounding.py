@@ -10,9 +10,7 @@ Uses the built-in neutral skeleton, like the metrics.
 
 import numpy as np
 
-from ...motion.skeleton import neutral_skeleton
-
-FEET = (7, 8, 10, 11)  # ankles and toes
+from ...motion.skeleton import FEET, neutral_skeleton
 
 
 def feet_point(poses):

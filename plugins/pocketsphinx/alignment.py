@@ -21,6 +21,7 @@
 import logging
 from dataclasses import dataclass, field
 
+from ...inference.english_text import iter_tokens, spoken_words
 from ...inference.speech import SpeechError
 from ...inference.words import Phone, Word
 from . import decoding
@@ -28,7 +29,6 @@ from . import tasks as tasks_
 from .chunks import pause_chunks
 from .language_model import FILLER_WORDS, script_arpa
 from .matching import belongs, matched_pairs
-from .text import iter_tokens, spoken_words
 from .workers import run_tasks
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import os
 import tempfile
 import threading
 
-from .text import guess_pronunciation
+from ...inference.english_text import guess_pronunciation
 
 log = logging.getLogger(__name__)
 

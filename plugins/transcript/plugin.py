@@ -1,8 +1,8 @@
 """The `transcript` speech engine: words with the times the user already has."""
 
 from ...inference.speech import SpeechPlugin
-from .errors import TranscriptError
-from .formats import detect_format, read_words
+from ...inference.transcripts.errors import TranscriptError
+from ...inference.transcripts.formats import detect_format, read_words
 
 # A word may start this long after the audio ends (rounding in hand-made files) before the
 # transcript is taken to belong to another recording.

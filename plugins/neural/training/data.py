@@ -168,9 +168,9 @@ def take_inputs(input_kind, fps, audio=None, words=None, n_frames=None):
 
 
 def read_word_file(path):
-    """Words (list of Word) of a TextGrid/JSON/SRT/VTT file, read by the transcript plugin."""
+    """Words (list of Word) of a TextGrid/JSON/SRT/VTT file (inference.transcripts reads them)."""
+    from ....inference.transcripts import read_timed_words, read_transcript_file
     from ....inference.words import Word
-    from ...transcript import read_timed_words, read_transcript_file
 
     rows = read_timed_words(read_transcript_file(path), name=str(path))
     return [Word(w, float(s), float(e), float(c)) for w, s, e, c in rows]

@@ -8,8 +8,8 @@ walks them, so either form parses the same way.
 import re
 from dataclasses import dataclass
 
-from ...inference.phoneset import PAUSES, arpabet
-from ...inference.words import Phone
+from ..phoneset import PAUSES, arpabet
+from ..words import Phone
 from .errors import TranscriptError
 
 _TOKEN = re.compile(

@@ -1,6 +1,7 @@
-"""From a written script to the words pocketsphinx's dictionary knows, keeping the user's words.
+"""English text rules: from a written script to the words a pronouncing dictionary knows,
+keeping the user's words (used by the pocketsphinx aligner and the phones face model).
 
-The aligner needs lower-case dictionary words; the user wants back the words they wrote
+An aligner needs lower-case dictionary words; the user wants back the words they wrote
 ("5", "Hello,", "rock-and-roll"). Each written token becomes one or more spoken words
 (numbers are read out, hyphenated words split), and the times of those spoken words are
 joined back onto the token. Words the dictionary lacks ("yknow") get a pronunciation built from

@@ -8,8 +8,8 @@
 import json
 import math
 
-from ...inference.phoneset import arpabet
-from ...inference.words import Phone, Word
+from ..phoneset import arpabet
+from ..words import Phone, Word
 from .errors import TranscriptError
 
 

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.parse
 
-from .client import API, DEFAULT_URL, ClientError
+from .http_client import API, DEFAULT_URL, ClientError
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -286,30 +286,3 @@ def stream_in_real_time(client, chunks, chunk_seconds, on_message=None, should_s
         raise failure[0]
     return messages, sent_at, audio_end
 
-
-def received_motion(messages, picks=None):
-    """A Motion (with face curves when the frames carry them) from "frames" messages, in order.
-
-    picks : None for every frame, else [(message index, frame index in it)] (e.g. the newest
-        frame: [(-1, -1)]).
-    """
-    import numpy as np
-
-    from ..motion import Motion
-
-    frames = [m for m in messages if m.get("type", "frames") == "frames"]
-    if picks is None:
-        picks = [(i, k) for i, m in enumerate(frames) for k in range(len(m["times"]))]
-
-    def column(key):
-        rows = [frames[i].get(key, [])[k] if frames[i].get(key) else [] for i, k in picks]
-        return np.asarray(rows, np.float32).reshape(len(rows), -1)
-
-    n = len(picks)
-    curves = column("face_curves")
-    names = tuple(frames[picks[0][0]].get("face_names") or ())
-    if curves.shape[1] != len(names):
-        curves, names = None, ()
-    return Motion(poses=column("poses").reshape(n, -1, 3), trans=column("trans"),
-                  expressions=column("expressions"), fps=frames[0]["fps"], face_curves=curves,
-                  face_names=names)

@@ -1,12 +1,12 @@
 """Face shape keys of the meshes a rig deforms (or of one chosen mesh), keyed from the motion's
-face curves, jaw and expressions (the mapping is in addon/face.py), as new Actions on each
+face curves, jaw and expressions (the mapping is in blender/facekeys.py), as new Actions on each
 mesh's shape keys."""
 
 import numpy as np
 
 import bpy
 
-from .face import face_key_summary, shape_key_tracks
+from .facekeys import face_key_summary, shape_key_tracks
 
 
 def deformed_meshes(armature_obj, scene):

@@ -3,10 +3,10 @@
 import os
 
 from ...motion.textfile import NOT_TEXT, decode_text
+from ..words import Word
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
 from .subtitles import looks_like_srt, looks_like_vtt, read_srt, read_vtt
-from ...inference.words import Word
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")

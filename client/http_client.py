@@ -57,12 +57,6 @@ class JobOutput:
     words: list
     info: dict = field(default_factory=dict)
 
-    def motion(self):
-        """The motion as a talkrig Motion (needs numpy; the add-on has it)."""
-        from ..motion.npz import read_npz
-
-        return read_npz(self.npz, name=f"job {self.info.get('id', '?')}")
-
     def save(self, path):
         Path(path).write_bytes(self.npz)
 

@@ -6,10 +6,12 @@ so :func:`unavailable` says what to install before anything is started.
 
 import queue
 
-from ..motion.errors import TalkrigError
-
 RATE = 16000
 INSTALL = "pip install sounddevice (PortAudio comes with it on Windows and macOS; on Linux install libportaudio2)"
+
+
+class MicrophoneError(Exception):
+    """The microphone cannot be used; ``str(err)`` says what to install or fix."""
 
 
 def unavailable():
@@ -23,11 +25,11 @@ def unavailable():
 
 def microphone_chunks(chunk, seconds=None, should_stop=None):
     """PCM chunks of ``chunk`` samples from the default microphone as they are recorded (a
-    generator), for ``seconds`` (None: until should_stop() is true). TalkrigError when the
+    generator), for ``seconds`` (None: until should_stop() is true). MicrophoneError when the
     microphone cannot be opened."""
     why = unavailable()
     if why:
-        raise TalkrigError(why)
+        raise MicrophoneError(why)
     import sounddevice
 
     recorded = queue.Queue()
@@ -43,4 +45,4 @@ def microphone_chunks(chunk, seconds=None, should_stop=None):
                     continue
                 n += 1
     except sounddevice.PortAudioError as exc:
-        raise TalkrigError(f"the microphone cannot be opened: {exc}") from None
+        raise MicrophoneError(f"the microphone cannot be opened: {exc}") from None

@@ -2,7 +2,8 @@
 
 SMPL-X model files are licensed by their owners and never shipped with talkrig: the user points
 at the folder or file they downloaded. The file is read by the ``smplx`` package (and torch),
-imported here only when the function is called, so ``talkrig.motion`` itself needs numpy only.
+imported here only when the function is called; it lives outside ``talkrig.motion``, which
+never imports torch (the Blender extension ships motion/ for Blender's own Python).
 
 The rest joints are ``J_regressor @ (v_template + shapedirs[:, :, :B] . betas)``: the joints of
 the shaped body in the T-pose, in the SMPL-X model frame (metres, y up), exactly what the
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelFileError, TalkrigError
-from .skeleton import NUM_JOINTS, PARENTS, Skeleton
+from ..motion.errors import ModelFileError, TalkrigError
+from ..motion.skeleton import NUM_JOINTS, PARENTS, Skeleton
 
 log = logging.getLogger(__name__)
 

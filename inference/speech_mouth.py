@@ -1,13 +1,12 @@
-"""Jaw and mouth from speech energy (shared by the built-in generators).
+"""Jaw and mouth from speech energy (shared by the built-in generators: procedural, matching).
 
 The jaw opens with the loudness envelope of the voice; in BEAT2's 100 expression coefficients
 the mouth opening has a direction of its own (the coefficients that move with the jaw, fitted
-against jaw opening on a real take), which follows the same envelope.
+against jaw opening on a real take: ``motion.mouth.mouth_direction``), which follows the same
+envelope.
 """
 
 import numpy as np
-
-from ...motion.mouth import mouth_direction  # noqa: F401 (the generators' import point)
 
 JAW_REST = 0.01  # radians: lips just apart
 JAW_MAX = 0.17  # radians at loud open vowels
