@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from talkrig import cli
-from talkrig.addon import client as addon_client
+from talkrig.client import http_client as addon_client
 from talkrig.inference.server import settings as server_settings
 from talkrig.inference.server.auth import (TokenFileError, bearer_token, load_or_create_token,
                                            token_matches)

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from server_fakes import LiveServer
 
-from talkrig.addon.client import ClientError
-from talkrig.addon.live_client import LiveClient, pcm16
+from talkrig.client.http_client import ClientError
+from talkrig.client.live_client import LiveClient, pcm16
 from talkrig.inference import stream as stream_module
 from talkrig.inference.server.catalog import Catalog
 from talkrig.inference.server.settings import ServerSettings
