@@ -71,6 +71,7 @@ def prepare(context):
                            "panel's backend options")
     options = {"backend": backend, "seed": int(settings.seed), "fps": MOTION_FPS,
                "speech": settings.speech or "auto", "keyposes": keypose_option(settings),
+               "language": settings.language.strip() or "auto",
                "backend_options": options_payload(settings), **face_options(scene)}
     transcript = read_transcript(settings)
     if transcript:
@@ -151,6 +152,8 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         scene = bpy.data.scenes.get(scene_name)
         job = scene.talkrig.job if scene is not None else None
         if job is not None and job.state == "DONE":
+            if job.action:  # baked here, nested in this operator: Blender pushed no undo step for it
+                bpy.ops.ed.undo_push(message=f"Bake talkrig take {job.action}")
             self.report({"INFO"}, f"talkrig: {job.status}")
             return {"FINISHED"}
         state = job.state.lower() if job is not None else "lost"

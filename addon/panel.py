@@ -78,6 +78,7 @@ class TALKRIG_PT_main(SidebarPanel, bpy.types.Panel):
             col.prop(settings, "transcript_text", text="")
         elif settings.transcript_source == "FILE":
             col.prop(settings, "transcript_file", text="")
+        col.prop(settings, "language")
 
         col.separator()
         if settings.audio_source == "STRIP":

@@ -25,8 +25,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
     )
     token: bpy.props.StringProperty(
         name="Token",
-        description="Access token of the server (printed by `talkrig serve`; empty: read the "
-                    "local server's token file)",
+        description="Access token of the server (kept in the token file whose path `talkrig serve` "
+                    "prints; empty: read the local server's token file)",
         subtype="PASSWORD",
     )
     token_file: bpy.props.StringProperty(
@@ -75,6 +75,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
         col.prop(self, "timeout")
         col = layout.column(heading="Local Server")
         col.prop(self, "python_path", placeholder=server_python(self) or "path to python")
+        if server_site_packages(self):
+            col.label(text="Blender's Python runs the server this extension brings", icon="CHECKMARK")
         col.prop(self, "auto_start")
         row = col.row(align=True)
         row.operator("talkrig.start_server", icon="PLAY")

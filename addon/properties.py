@@ -163,12 +163,17 @@ class TalkrigSettings(bpy.types.PropertyGroup):
     speech_choice: bpy.props.EnumProperty(name="Word Timing", items=_speech_items,
                                           get=_get_speech, set=_set_speech,
                                           description="How the server finds when words are said")
+    language: bpy.props.StringProperty(
+        name="Language", default="auto",
+        description="The speech's language: auto, or a code such as de, es, fr, ja, cmn (a "
+                    "script in any language is timed; key poses follow the language)")
     seed: bpy.props.IntProperty(name="Seed", min=0, default=0,
                                 description="The same seed gives the same motion; change it "
                                             "for another variation")
     keyposes: bpy.props.EnumProperty(
         name="Key Poses",
-        items=(("DEFAULT", "Built-in", "The server's dictionary of common English words"),
+        items=(("DEFAULT", "Built-in", "The server's dictionary of common words in the speech's "
+                                       "language (English, German, Spanish, French)"),
                ("FILE", "File", "Your own key-pose dictionary (JSON)"),
                ("NONE", "None", "No key poses")))
     keypose_file: bpy.props.StringProperty(name="Dictionary", subtype="FILE_PATH",

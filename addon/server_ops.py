@@ -12,7 +12,8 @@ import bpy
 from . import runtime
 from .preferences import connection
 from .reports import notify
-from .server_state import forget_local_server, local_server, remember_server, set_server_state
+from .server_state import (forget_local_server, remember_server, set_server_state,
+                           stoppable_server)
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +67,23 @@ def _on_server_event(kind, payload):
 
 
 class TALKRIG_OT_stop_server(bpy.types.Operator):
-    """Stop the local talkrig server this Blender session started"""
+    """Stop the local talkrig server Blender started (in this session or an earlier one)"""
 
     bl_idname = "talkrig.stop_server"
     bl_label = "Stop Local Server"
 
     @classmethod
     def poll(cls, context):
-        local = local_server()
-        if local is None or not local.running:
+        if stoppable_server() is None:
             cls.poll_message_set("No server started from Blender is running")
             return False
         return True
 
     def execute(self, context):
-        local = local_server()
+        local = stoppable_server()
+        if local is None:
+            self.report({"INFO"}, "no server started from Blender is running")
+            return {"CANCELLED"}
         local.stop()
         forget_local_server()
         set_server_state("down", f"the local server at {local.url} was stopped")

@@ -14,6 +14,18 @@ def local_server():
     return _local["server"]
 
 
+def stoppable_server():
+    """The running local server the add-on started, in this session or, as its state file
+    records, an earlier one (adopted here so Stop Local Server can end it); else None."""
+    from ..client.server_process import LocalServer
+
+    local = _local["server"]
+    if local is None or not local.running:
+        found = LocalServer()
+        local = _local["server"] = found if found.adopt() else None
+    return local
+
+
 def forget_local_server():
     """The local server was stopped: the add-on no longer holds it."""
     _local["server"] = None

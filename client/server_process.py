@@ -103,16 +103,23 @@ class LocalServer:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _reuse(self):
+    def adopt(self):
+        """Take over the server the state file records (started by an earlier session) when its
+        process still runs, so stop() can end it; returns whether there was one."""
         try:
             state = json.loads(self.state_file.read_text(encoding="utf-8"))
-            url, pid = state["url"], int(state["pid"])
+            url, pid = str(state["url"]), int(state["pid"])
         except (OSError, ValueError, KeyError, TypeError):
-            return None
-        if not _pid_alive(pid):
+            return False
+        if pid <= 0 or not _pid_alive(pid) or not _serves(pid):
             self._forget()
+            return False
+        self.url, self.pid, self.owned, self.process = url, pid, True, None
+        return True
+
+    def _reuse(self):
+        if not self.adopt():
             return None
-        self.url, self.pid, self.owned = url, pid, True
         try:
             client = self.client()
             client.check()
@@ -131,7 +138,9 @@ class LocalServer:
         try:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                             stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=(os.name == "posix"))
+                                            start_new_session=(os.name == "posix"),
+                                            # Blender's python.exe would open a console window
+                                            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         except OSError as exc:
             raise ClientError(f"cannot run the server's Python {self.python}: {exc.strerror or exc}; "
                               "set the path to a Python that has talkrig installed",
@@ -176,7 +185,8 @@ class LocalServer:
         text = " | ".join(tail) or "no output"
         if "No module named talkrig" in text:
             return (f"the Python at {self.python} does not have talkrig installed; install it there "
-                    "with `pip install 'talkrig[server]'` or choose another interpreter")
+                    f"from a talkrig checkout (`{self.python} -m pip install '/path/to/talkrig[server]'`, "
+                    "talkrig is not on PyPI) or choose another interpreter")
         return f"the local server exited with code {code}: {text} (log: {self.log_file})"
 
     def _forget(self):
@@ -205,6 +215,16 @@ def _pid_alive(pid):
     except PermissionError:
         return True
     return True
+
+
+def _serves(pid):
+    """False when the process is known not to be a talkrig server (its pid was taken by another
+    program since the state file was written); True where that cannot be told."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True
+    return b"talkrig" in command and b"serve" in command
 
 
 def _pid_alive_windows(pid):

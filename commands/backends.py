@@ -24,8 +24,7 @@ def run(args):
         print(json.dumps(items, indent=2))
         return 0
     for item in items:
-        state = "available" if item["available"] else f"unavailable: {item['error']}"
-        print(f"{item['name']}  ({state})")
+        print(f"{item['name']}  ({generator_state(item)})")
         if item.get("summary"):
             print(f"  {item['summary']}")
         caps = item.get("capabilities") or {}
@@ -43,6 +42,18 @@ def run(args):
             print(f"  {item['summary']}")
         print_options(item.get("options"), "--face-option")
     return 0
+
+
+def generator_state(item):
+    """"available", or why the generator cannot generate yet: not loadable, or a learned
+    backend with no trained model where it looks by default."""
+    if not item["available"]:
+        return f"unavailable: {item['error']}"
+    model = item.get("model") or {}
+    if model and not model.get("found"):
+        return (f"needs a trained model: none in {model.get('default_dir')}; train one with "
+                f"`{model.get('train')}` or pass --option model=DIR")
+    return "available"
 
 
 def print_options(options, flag):

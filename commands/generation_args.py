@@ -28,8 +28,15 @@ def add_generation_arguments(parser, seed=True):
                        help="the script as text, or a file: .txt/.lab, .TextGrid, .srt, .vtt, "
                             ".json")
     group.add_argument("--speech", default="auto",
-                       help="word timing: auto, none, vosk, pocketsphinx, transcript "
+                       help="word timing: auto, none, vosk, pocketsphinx, espeak, transcript "
                             "(default auto)")
+    group.add_argument("--language", default="auto", metavar="CODE|auto",
+                       help="the speech's language, an eSpeak NG code: de, es, fr, it, pt, ru, pl, "
+                            "ja, cmn, hi, ar, tr, fi, ... (default auto: the script's own, else "
+                            "English recognition, which gives no words for other languages). A "
+                            "script in any language is timed; key poses follow the language")
+    group.add_argument("--max-audio-seconds", type=float, default=600.0, metavar="SECONDS",
+                       help="longest recording accepted (default 600: ten minutes)")
     group.add_argument("--vosk-model", metavar="DIR", help="Vosk model folder for --speech vosk")
     group.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
                        help="a speech engine option (repeatable), e.g. workers=1 or "
@@ -86,4 +93,23 @@ def generation_options(args, seed=None, backend=None, transcript=None):
         fps=check_fps(args.fps, "--fps") if args.fps is not None else DEFAULT_FPS, speech=args.speech,
         transcript=text, keyposes=args.keyposes, backend_options=backend_options,
         speech_options=speech_options, calm=check_calm(args.calm), face=args.face,
-        face_options=parse_option_strings(args.face_option))
+        face_options=parse_option_strings(args.face_option), language=_language(args.language),
+        max_audio_seconds=_max_seconds(args.max_audio_seconds))
+
+
+def _language(value):
+    from ..inference.languages import LanguageError, normalise
+    from ..motion.errors import TalkrigError
+
+    try:
+        return normalise(value)
+    except LanguageError as exc:
+        raise TalkrigError(f"--language: {exc}") from None
+
+
+def _max_seconds(value):
+    from ..motion.errors import TalkrigError
+
+    if not value > 0:  # also refuses NaN
+        raise TalkrigError(f"--max-audio-seconds must be a positive number of seconds, got {value!r}")
+    return float(value)

@@ -13,6 +13,7 @@ examples:
 
 import sys
 
+MIC_SECONDS = 30.0
 HELP = "stream a file or the microphone to the server in real time; print latency statistics"
 
 
@@ -23,8 +24,9 @@ def add_arguments(parser):
     source.add_argument("audio", nargs="?", help="speech recording (wav, flac, ogg, mp3, ...)")
     source.add_argument("--mic", action="store_true",
                         help="stream the default microphone instead (needs the sounddevice package)")
-    parser.add_argument("--seconds", type=float, default=30.0,
-                        help="how long to listen to the microphone (default 30)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="stream at most this long: the file's first SECONDS, or the microphone "
+                             f"(default: the whole file; {MIC_SECONDS:g} s of microphone)")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"server address (default {DEFAULT_URL})")
     parser.add_argument("--token-file", metavar="FILE",
                         help="the server's token file (default: the one `talkrig serve` writes)")
@@ -36,6 +38,9 @@ def add_arguments(parser):
                         help="a generator option (repeatable)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
+    parser.add_argument("--language", default="auto", metavar="CODE|auto",
+                        help="the speech's language (de, es, fr, ...): live key poses are "
+                             "spotted in English speech only (default auto)")
     parser.add_argument("--chunk-ms", type=int, default=40, help="audio per message, 20-100 ms (default 40)")
     parser.add_argument("--keyposes", default="none", metavar="default|none|FILE",
                         help="key poses on words spotted as they are heard: the bundled dictionary, "
@@ -47,6 +52,8 @@ def add_arguments(parser):
 
 
 def run(args):
+    import math
+
     import numpy as np
 
     from ..client.http_client import ClientError, read_token
@@ -69,21 +76,25 @@ def run(args):
     backend = args.backend or ("matching" if args.library else "procedural")
     fps, seed = check_fps(args.fps, "--fps"), check_seed(args.seed, "--seed")
     chunk = 16 * args.chunk_ms
+    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise TalkrigError(f"--seconds must be a positive number, got {args.seconds:g}")
     if args.mic:
         from ..client.microphone import microphone_chunks, unavailable
 
         if unavailable():
             raise TalkrigError(f"--mic: {unavailable()}")
-        chunks = microphone_chunks(chunk, args.seconds)
+        chunks = microphone_chunks(chunk, args.seconds or MIC_SECONDS)
     else:
         from ..inference.audio import decode_audio
 
         samples = decode_audio(args.audio).samples
+        if args.seconds is not None:
+            samples = samples[: int(round(args.seconds * 16000))]
         chunks = [pcm16(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
     live = LiveClient(args.url, token=read_token(args.token_file))
     try:
         ready = live.start(backend, fps=fps, seed=seed, backend_options=options, keyposes=args.keyposes,
-                           face=args.face)
+                           face=args.face, language=args.language)
         print(f"streaming to {args.url} with {backend} at {ready['fps']:g} fps "
               f"(look-ahead {ready['lookahead'] * 1000:.0f} ms)", file=sys.stderr)
         messages, sent_at, audio_end = stream_in_real_time(live, chunks, args.chunk_ms / 1000)

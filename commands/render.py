@@ -1,8 +1,8 @@
 """Render a take as a video: its skeleton pass through a camera, turned into frames by a
 renderer, written as an MP4 (H.264) with the speech (AAC).
 
---renderer is a trained renderer's folder (`talkrig train-renderer -o DIR`) or `skeleton`, the
-built-in renderer that shows the label images themselves (what a trained renderer is given:
+--renderer is a trained renderer's folder (`talkrig train-renderer -o DIR`) or `skeleton` (the
+default), the built-in renderer that shows the label images themselves (what a trained renderer is given:
 coloured limbs, a white face, a disc on each hand) and needs no model. Without --camera a
 trained renderer films the take through the camera of its training video, and `skeleton`
 through a camera in front that frames the upper body over the whole take;
@@ -20,9 +20,9 @@ HELP = "render a take as a video (a trained renderer, or the skeleton pass) with
 
 def add_arguments(parser):
     parser.add_argument("motion", metavar="MOTION", help="the take: .npz (BEAT2/AMASS) or .bvh")
-    parser.add_argument("--renderer", required=True, metavar="DIR|skeleton",
-                        help="a trained renderer's folder, or a renderer name: 'skeleton' shows "
-                             "the label images the renderer is given")
+    parser.add_argument("--renderer", default="skeleton", metavar="DIR|skeleton",
+                        help="a trained renderer's folder, or a renderer name: 'skeleton' (the "
+                             "default, as for `bake --render`) shows the label images the renderer is given")
     parser.add_argument("--camera", metavar="CAMERA.json",
                         help="camera to film the take through (default: the trained renderer's "
                              "own, or one framing the upper body from the front)")

@@ -21,14 +21,17 @@ def add_arguments(parser):
     parser.add_argument("audio", help="speech recording: wav, flac, ogg or mp3")
     parser.add_argument("--transcript", metavar="TEXT|FILE",
                         help="the script as text, or a file: .txt/.lab script, .TextGrid, .srt, .vtt, .json")
-    parser.add_argument("--engine", default="auto", help="auto, none, pocketsphinx, vosk, transcript "
+    parser.add_argument("--engine", default="auto", help="auto, none, pocketsphinx, espeak, vosk, transcript "
                                                          "or another installed speech plugin (default: auto)")
+    parser.add_argument("--language", default="auto", metavar="CODE|auto",
+                        help="the speech's language (eSpeak NG code: de, es, fr, ja, cmn, ...; "
+                             "default auto: the script's own, else English recognition)")
     parser.add_argument("--vosk-model", metavar="DIR",
                         help="Vosk model folder (default: $TALKRIG_VOSK_MODEL)")
     parser.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
                         help="an engine option (repeatable), e.g. workers=1, mode=keywords")
     parser.add_argument("--max-seconds", type=float, default=600.0,
-                        help="longest audio accepted, in seconds (default: 600)")
+                        help="longest audio accepted, in seconds (default: 600, ten minutes)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"word", "start", "end", "confidence"[, "phones"]} (seconds; '
                              'phones: [{"phone", "start", "end"}], ARPAbet)')
@@ -48,7 +51,8 @@ def run(args):
     options.update(parse_option_strings(args.speech_option, "--speech-option"))
     if args.vosk_model:
         options["model"] = args.vosk_model
-    words = find_words(audio, engine=args.engine, transcript=transcript, options=options)
+    words = find_words(audio, engine=args.engine, transcript=transcript, options=options,
+                       language=args.language)
     if args.json:
         print(json.dumps(words_to_json(words), indent=1, ensure_ascii=False))
         return 0

@@ -11,9 +11,12 @@ probability and, for a still pose, a hold time::
         "clip": {"fps": 30, "frames": [{"head": [0, 0.2, 0]}, {"head": [0, -0.2, 0]}]}}
      ]}
 
-Joint names are SMPL-X's (motion.skeleton.JOINT_NAMES), values axis-angle radians. Words match
-case-insensitively, directly or through simple English inflections ("bigger" -> "big",
-"points" -> "point"). At each matching word (its start time) the pose is inserted with the
+Joint names are SMPL-X's (motion.skeleton.JOINT_NAMES), values axis-angle radians. A dictionary
+is in one language, ``"language": "de"`` (default "en"), and fires only on speech in that
+language: an English "me" never fires in Spanish speech. Words match case-insensitively,
+directly or, in English, through simple inflections ("bigger" -> "big", "points" -> "point");
+other languages list their inflected forms. talkrig ships dictionaries for English, German,
+Spanish and French (the same poses). At each matching word (its start time) the pose is inserted with the
 entry's probability (seeded): the listed joints turn toward it by slerp over ``ramp`` (0.6 s)
 before the word, reach it at the word's start, hold it ``hold`` (0.3 s), and turn back over
 ``ramp``; a clip plays from the word's start, overwriting the same number of frames, with the
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..motion.keypose_file import KeyPoseError, entry_list, entry_words, read_json
+from .languages import AUTO, ENGLISH, LanguageError, base
 from ..motion.rotations import axis_angle_to_quat, quat_hemisphere, quat_slerp, quat_to_axis_angle
 from ..motion.skeleton import JOINT_INDEX
 from .postprocess import LIMITED
@@ -36,6 +40,8 @@ from .postprocess import LIMITED
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "keyposes_default.json"
+BUILTIN_PATHS = {"en": DEFAULT_PATH, **{lang: DEFAULT_PATH.with_name(f"keyposes_{lang}.json")
+                                          for lang in ("de", "es", "fr")}}
 RAMP = 0.6
 HOLD = 0.3
 MAX_CLIP_SECONDS = 10.0
@@ -73,9 +79,10 @@ class KeyPose:
 class KeyPoseDictionary:
     """Entries plus a word index; build with :meth:`load`, :meth:`from_dict` or :meth:`default`."""
 
-    def __init__(self, entries, label="<dictionary>"):
+    def __init__(self, entries, label="<dictionary>", language=ENGLISH):
         self.entries = list(entries)
         self.label = label
+        self.language = language
         self.index = {}
         for entry in self.entries:
             for word in entry.words:
@@ -86,7 +93,8 @@ class KeyPoseDictionary:
 
     def match(self, word):
         """The entry a spoken word triggers, or None."""
-        for form in word_forms(word):
+        forms = word_forms(word)
+        for form in forms if self.language == ENGLISH else forms[:1]:
             entry = self.index.get(form)
             if entry is not None:
                 return entry
@@ -98,14 +106,25 @@ class KeyPoseDictionary:
         return cls.from_dict(read_json(path), str(path))
 
     @classmethod
-    def default(cls):
-        """The dictionary shipped with talkrig (common English keywords)."""
-        return cls.load(DEFAULT_PATH)
+    def default(cls, language=ENGLISH):
+        """The dictionary shipped with talkrig for ``language`` (common gesture words), or None
+        when talkrig has none in that language."""
+        path = BUILTIN_PATHS.get(base(language))
+        return cls.load(path) if path is not None else None
 
     @classmethod
     def from_dict(cls, data, label="<dictionary>"):
         items = entry_list(data, label)
-        return cls([_entry(item, f"{label}: entry {i + 1}") for i, item in enumerate(items)], label)
+        language = data.get("language", ENGLISH) if isinstance(data, dict) else ENGLISH
+        try:
+            language = base(language) if isinstance(language, str) and language.strip() else None
+        except LanguageError:
+            language = None
+        if language is None or language == AUTO:
+            raise KeyPoseError(f"{label}: 'language' must be a language code such as \"en\" or "
+                               f"\"de\", got {data.get('language')!r}")
+        return cls([_entry(item, f"{label}: entry {i + 1}") for i, item in enumerate(items)], label,
+                   language)
 
 
 def _entry(item, where):
@@ -173,20 +192,37 @@ def _frames(frames, where):
     return np.array([JOINT_INDEX[n] for n in names]), np.array(values, dtype=np.float64)
 
 
-def load_keyposes(spec):
-    """A dictionary from "default", "none"/None (no key poses) or a path to a JSON file."""
+def load_keyposes(spec, language=None):
+    """A dictionary from "default", "none"/None (no key poses) or a path to a JSON file.
+
+    language : the speech's language ("de"), or None for any. "default" is then talkrig's
+    dictionary in that language, and a dictionary in another language gives no key poses
+    (None, with a line saying why): its words must not fire on speech they are not in.
+    """
     if spec is None or str(spec).strip().lower() in ("", "none", "off"):
         return None
     if str(spec).strip().lower() == "default":
-        return KeyPoseDictionary.default()
-    return KeyPoseDictionary.load(spec)
+        found = KeyPoseDictionary.default(language or ENGLISH)
+        if found is None:
+            log.info("talkrig has no key-pose dictionary in %r: no key poses (give one with "
+                     "\"language\": %r)", language, language)
+        return found
+    return _in_language(KeyPoseDictionary.load(spec), language)
 
 
-def load_keyposes_option(value):
+def load_keyposes_option(value, language=None):
     """A dictionary from a checked job option: a spec as :func:`load_keyposes` or an inline dict."""
     if isinstance(value, (dict, list)):
-        return KeyPoseDictionary.from_dict(value, "option 'keyposes'")
-    return load_keyposes(value)
+        return _in_language(KeyPoseDictionary.from_dict(value, "option 'keyposes'"), language)
+    return load_keyposes(value, language)
+
+
+def _in_language(dictionary, language):
+    if language is None or dictionary.language == base(language):
+        return dictionary
+    log.warning("the key-pose dictionary %s is in %r and the speech in %r: no key poses",
+                dictionary.label, dictionary.language, base(language))
+    return None
 
 
 def word_forms(word):

@@ -36,6 +36,9 @@ class GenerateOptions:
         expressions only, no face curves).
     face_options : options of the face model and the stage (e.g. {"mouth_strength": 0.8,
         "expressions": "blend"}), validated against its schema.
+    language : "auto" or the speech's language code ("de", "es", "ja", ...): picks the aligner
+        of a script (:func:`.speech.find_words`) and the key-pose words that fire.
+    max_audio_seconds : longest recording accepted (default 10 minutes); None for no limit.
     calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
         to 1 (the default: gestures settle into slow drift until the next phrase, as much as
         the take needs: see ``postprocess.calm_needed``).
@@ -53,6 +56,8 @@ class GenerateOptions:
     face: str = "phones"
     face_options: dict = field(default_factory=dict)
     calm: float = 1.0
+    language: str = "auto"
+    max_audio_seconds: float | None = 600.0
 
 
 @dataclass
@@ -80,7 +85,8 @@ def generate(audio, options=None, progress=None, cancelled=None):
     from .face import animate_face, resolve_face
     from .features import features_for
     from .generators import GenerationRequest, check_options, generation_fps, get_generator
-    from .keyposes import insert_keyposes, load_keyposes
+    from .keyposes import insert_keyposes, load_keyposes_option
+    from .languages import normalise, words_language
     from .postprocess import postprocess
     from .registry import PluginError
 
@@ -92,16 +98,19 @@ def generate(audio, options=None, progress=None, cancelled=None):
     # Everything a user can get wrong is checked before the expensive work starts.
     generator = get_generator(options.backend)
     backend_options = check_options(generator, options.backend_options)
-    dictionary = load_keyposes(options.keyposes)
+    language = normalise(options.language)
+    dictionary = load_keyposes_option(options.keyposes, words_language(language, options.transcript))
     face_model, face_options = resolve_face(options.face, options.face_options)
     gen_fps = generation_fps(generator, backend_options, fps)
 
     step("decode", 0.0)
-    decoded = decode_audio(audio, progress=lambda fraction: step("decode", fraction))
+    decoded = decode_audio(audio, max_seconds=options.max_audio_seconds,
+                           progress=lambda fraction: step("decode", fraction))
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
+    words = _outside_music(_words(decoded, options, dictionary, lambda fraction: step("words", fraction)),
+                           features)
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -134,6 +143,22 @@ def generate(audio, options=None, progress=None, cancelled=None):
     return GenerateResult(motion=motion, words=words, features=features)
 
 
+def _outside_music(words, features):
+    """``words`` less those wholly inside music (a recogniser hears words in a melody)."""
+    from .activity import music_frames
+
+    if not words:
+        return words
+    fps = features.fps
+    music = music_frames(features.mel, fps, np.ones(features.n_frames, bool))
+    last = len(music) - 1
+    kept = [w for w in words
+            if not music[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].all()]
+    if len(kept) < len(words):
+        log.warning("%d words heard in music are left out", len(words) - len(kept))
+    return kept
+
+
 def _words(decoded, options, dictionary, progress):
     """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
     progress(fraction of the stage) also stops the engine when the job is cancelled. An engine
@@ -145,7 +170,8 @@ def _words(decoded, options, dictionary, progress):
     if str(speech_options.get("mode", "")).lower() == "keywords" and dictionary is not None:
         speech_options.setdefault("keywords", sorted(dictionary.index))
     try:
-        return find_words(decoded, engine, options.transcript, speech_options, progress)
+        return find_words(decoded, engine, options.transcript, speech_options, progress,
+                          language=options.language)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise

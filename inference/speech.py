@@ -22,6 +22,7 @@ import inspect
 import logging
 
 from ..motion.errors import TalkrigError
+from .languages import AUTO, guess_language, is_english, normalise
 from .registry import SPEECH, PluginKind
 from .words import Phone, Word
 
@@ -31,7 +32,13 @@ log = logging.getLogger(__name__)
 # configured), then any other recognizer by name.
 AUTO_RECOGNIZERS = ("vosk", "pocketsphinx")
 AUTO_ALIGNER = "pocketsphinx"
-ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "transcript")
+ANY_LANGUAGE_ALIGNER = "espeak"  # a script in any other language than English
+ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript")
+# Without a script or a language, English recognition whose words average less confidence than
+# this is taken for speech in another language (real English recordings average 0.64-0.65,
+# eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/RESULTS.md).
+NOT_ENGLISH_CONFIDENCE = 0.48
+MIN_WORDS_TO_JUDGE = 8
 
 
 class SpeechError(TalkrigError):
@@ -101,7 +108,7 @@ def get_speech_plugin(name, entries=None):
     return SPEECH_ENGINE.instance(name, entries)
 
 
-def find_words(audio, engine="auto", transcript=None, options=None, progress=None):
+def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO):
     """Words spoken in ``audio`` with their times, sorted by start.
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
@@ -116,6 +123,11 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         {"transcript_name": "talk.srt"} (used in messages and to tell the format).
     progress : progress(fraction) called as the engine works, if it reports progress; it may
         raise (e.g. JobCancelled) to stop the engine.
+    language : "auto" or a language code (:mod:`.languages`). "auto" with a plain-text script
+        aligns English with pocketsphinx and a script written in another language with the
+        espeak engine; without a script it recognises English, and speech that evidently is
+        not English gives no words (one warning) rather than English words nobody said. A
+        language other than English without a script needs a recogniser of it (a Vosk model).
     """
     from .audio import DecodedAudio, decode_audio
 
@@ -125,11 +137,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     if transcript is not None and not str(transcript).strip():
         transcript = None
     options = dict(options or {})
+    language = normalise(language)
     if engine == "none":
         return []
     entries = speech_plugins()
     if engine == "auto":
-        plugin = _auto_engine(entries, transcript, options)
+        plugin = _auto_engine(entries, transcript, options, language)
     else:
         plugin = get_speech_plugin(engine, entries)
         reason = _unavailable(plugin, options)
@@ -137,19 +150,60 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
             raise SpeechError(f"speech engine '{engine}' cannot run: {reason}")
         if transcript is not None and _describe(plugin).get("aligns"):
             transcript = _script_of(entries, plugin, audio, transcript, options)
+    if plugin.name == ANY_LANGUAGE_ALIGNER and language != AUTO:
+        options.setdefault("language", language)
+    try:
+        found = _run(plugin, audio, transcript, options, progress)
+    except SpeechError as exc:
+        fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
+        if fallback is None:
+            raise
+        log.warning("%s; the script's language is not told by its words: timing it with the "
+                    "espeak engine instead (give --language for its pronunciation)", exc)
+        plugin = fallback
+        found = _run(plugin, audio, transcript, options, progress)
+    found = tidy_words(found, audio.duration, plugin.name)
+    if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found):
+        log.warning("%s: the speech does not sound like English (recognised words average "
+                    "%.2f confidence): no words; give --language and the script to time its "
+                    "words", audio.name, _mean_confidence(found))
+        return []
+    return found
+
+
+def _run(plugin, audio, transcript, options, progress):
+    """The engine's words; its own failure becomes one line naming the engine."""
     log.info("finding words in %s with %s", audio.name, plugin.name)
     try:
         if progress is not None and _takes_progress(plugin):
-            found = plugin.words(audio, transcript, options, progress=progress)
-        else:
-            found = plugin.words(audio, transcript, options)
+            return plugin.words(audio, transcript, options, progress=progress)
+        return plugin.words(audio, transcript, options)
     except TalkrigError:
         raise
     except Exception as exc:  # an engine's own failure becomes one line naming the engine
         log.debug("speech engine %s failed", plugin.name, exc_info=True)
         raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
                           f"{type(exc).__name__}: {exc}") from exc
-    return tidy_words(found, audio.duration, plugin.name)
+
+
+def _unknown_script_fallback(entries, plugin, engine, transcript, language):
+    """The espeak engine, when "auto" sent a script whose language its words do not tell to
+    the English aligner and it refused it (never refuse a script for its language); else None."""
+    if engine != "auto" or transcript is None or language != AUTO or plugin.name != AUTO_ALIGNER \
+            or guess_language(transcript):
+        return None
+    entry = entries.get(ANY_LANGUAGE_ALIGNER)
+    return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries) if entry and entry.available else None
+
+
+def sounds_english(words):
+    """False when recognised English ``words`` are evidently not English speech: too unsure on
+    average (NOT_ENGLISH_CONFIDENCE) over at least MIN_WORDS_TO_JUDGE words."""
+    return len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE
+
+
+def _mean_confidence(words):
+    return sum(w.confidence for w in words) / max(1, len(words))
 
 
 def tidy_words(words, duration, engine="speech engine"):
@@ -199,8 +253,8 @@ def _describe(plugin):
         return {}
 
 
-def _auto_engine(entries, transcript, options):
-    """The engine "auto" means for this transcript (see find_words)."""
+def _auto_engine(entries, transcript, options, language=AUTO):
+    """The engine "auto" means for this transcript and language (see find_words)."""
     available = {name: e for name, e in entries.items() if e.available}
     if transcript is not None:
         for name in available:
@@ -208,12 +262,25 @@ def _auto_engine(entries, transcript, options):
             can_read = getattr(plugin, "can_read", None)
             if callable(can_read) and can_read(transcript, options):
                 return plugin
+        written = language if language != AUTO else guess_language(transcript)
+        if written and not is_english(written):
+            if ANY_LANGUAGE_ALIGNER not in available:
+                raise SpeechError(f"a script in {written!r} needs the espeak engine to time its "
+                                  f"words, and it is unavailable: {_why(entries, ANY_LANGUAGE_ALIGNER)}")
+            options.setdefault("language", written)
+            return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries)
         if AUTO_ALIGNER not in available:
             raise SpeechError("a plain-text transcript needs the pocketsphinx engine to time its words, "
                               f"and it is unavailable: {_why(entries, AUTO_ALIGNER)}")
         return get_speech_plugin(AUTO_ALIGNER, entries)
     order = [n for n in AUTO_RECOGNIZERS if n in available]
     order += [n for n in available if n not in order]
+    if language != AUTO and not is_english(language):
+        # only a recogniser the user gave a model of their language (Vosk) can hear it
+        order = [n for n in order if _describe(get_speech_plugin(n, entries)).get("needs_model")]
+        if not any(_unavailable(get_speech_plugin(n, entries), options) == "" for n in order):
+            raise SpeechError(f"no recogniser of {language!r} is set up (a Vosk model of the "
+                              "language): give the script to time its words")
     reasons = []
     for name in order:
         plugin = get_speech_plugin(name, entries)

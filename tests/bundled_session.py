@@ -25,7 +25,8 @@ def main(settings):
     os.environ["XDG_DATA_HOME"] = str(home / "share")
     import bpy
 
-    from addon_support import PACKAGE, action_curves, fcurve_keys, fresh_scene, preferences, pump
+    from addon_support import (PACKAGE, action_curves, draw_preferences, fcurve_keys, fresh_scene,
+                               preferences, pump)
 
     started = time.monotonic()
     if settings["install"]:
@@ -41,6 +42,12 @@ def main(settings):
     installed = time.monotonic()
     assert prefs.python_path == ""  # nothing typed in: Blender's own Python runs the server
     sys.executable = settings["python"]  # the stand-in for Blender's own Python
+
+    drawn = draw_preferences(bpy, prefs)
+    prefs.python_path = str(home / "another" / "python")  # a Python of the user's choice wins
+    chosen = module.addon.preferences.connection()
+    prefs.python_path = ""
+    bundled = module.addon.preferences.connection()
 
     arm = fresh_scene(bpy, settings["avatar"])
     mesh = next(o for o in bpy.context.scene.objects if o.type == "MESH" and o.parent == arm)
@@ -69,6 +76,9 @@ def main(settings):
         "server_pid": local.pid if local else None,
         "site_packages": module.addon.preferences.bundled_site_packages(),
         "install_s": installed - started, "generate_s": generated - installed,
+        "connection": [bundled.python, bundled.site_packages],
+        "chosen_connection": [chosen.python, chosen.site_packages],
+        "drawn_labels": [text for kind, text, _ in drawn if kind == "label"],
     }
     if settings.get("stop"):
         assert bpy.ops.talkrig.stop_server() == {"FINISHED"}

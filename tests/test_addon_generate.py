@@ -151,6 +151,7 @@ def test_generate_bakes_the_take_as_one_undoable_step(addon, avatar_glb, scott2_
 
     # Face: recognised shape keys get their own action, the others are left alone.
     face = bpy.data.actions[mesh.data.shape_keys.animation_data.nla_tracks[0].strips[0].action.name]
+    assert face.name == f"{take} face"  # not numbered like a second take ("... seed 7.001")
     face_curves = {path for path, _ in action_curves(face)}
     assert face_curves == {'key_blocks["jawOpen"].value', 'key_blocks["mouthLowerDown_L"].value',
                            'key_blocks["Exp000"].value', 'key_blocks["browInnerUp"].value'}
@@ -416,11 +417,20 @@ def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scot
     """bpy.ops.talkrig.generate(wait=True): returns once the take is baked, or raises with why."""
     bpy, module = addon
     arm, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "twelve_seconds.wav", 12)
+    bpy.ops.ed.undo_push(message="before talkrig")
     assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
     assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
     job = settings.job
     assert job.state == "DONE" and job.action == "twelve_seconds seed 7"
     assert arm.animation_data.nla_tracks[0].strips[0].action.name == job.action
+    # the bake is one undo step, as from the button (it ran nested in Generate, which has none)
+    arm_name, take = arm.name, job.action
+    assert bpy.ops.ed.undo() == {"FINISHED"}
+    anim = bpy.data.objects[arm_name].animation_data
+    assert take not in bpy.data.actions and (anim is None or not anim.nla_tracks)
+    assert bpy.ops.ed.redo() == {"FINISHED"}
+    assert take in bpy.data.actions
+    settings = bpy.context.scene.talkrig  # Blender data was reloaded
 
     prefs = preferences(bpy)
     prefs.token = "not-the-token"
@@ -459,6 +469,19 @@ def test_preferences_say_where_the_token_comes_from(addon):
         assert module.addon.preferences.resolve_token(prefs) == "typed"
     finally:
         prefs.token = ""
+
+
+def test_stop_local_server_finds_the_server_an_earlier_session_started(addon):
+    bpy, module = addon
+    ops = module.addon.server_ops
+    started = ops.local_server()
+    ops._local["server"] = None  # a new Blender session: only the state file knows the server
+    try:
+        assert bpy.ops.talkrig.stop_server.poll()
+        found = ops.local_server()
+        assert found.pid == started.pid and found.url == started.url and found.running
+    finally:
+        ops._local["server"] = started
 
 
 def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2_wav, tmp_path):

@@ -103,3 +103,23 @@ def test_first_segment_is_chosen_by_the_audio_not_the_library_start(matching, sc
             first = run(matching, features, library, seed=seed).poses[0, :22]
             firsts.append(int(np.abs(scott_motion.poses[:, :22] - first).max(axis=(1, 2)).argmin()))
     assert firsts.count(0) <= 1, firsts
+
+
+def test_keeps_the_library_root_travel_from_where_the_rig_stands(matching, speech, library, scott_motion):
+    """By default the body travels as the speaker did (root=library), starting where the rig
+    stands, with no jump in the root where segments join; through the feet stage the foot
+    bearing the weight does not slide. root=planted keeps the character on the spot."""
+    from talkrig.inference.postprocess import postprocess
+    from talkrig.motion.metrics import foot_pop_count, foot_skate, leg_activity, root_travel
+
+    motion = run(matching, speech, library, seed=2)
+    assert np.allclose(motion.trans[0, [0, 2]], 0.0, atol=1e-6)
+    step = np.linalg.norm(np.diff(motion.trans[:, [0, 2]], axis=0), axis=-1)
+    real_step = np.linalg.norm(np.diff(scott_motion.trans[:, [0, 2]], axis=0), axis=-1)
+    assert step.max() < 2.0 * real_step.max()  # continuous across the joins
+    assert root_travel(motion) > 0.5 * root_travel(scott_motion)
+    assert leg_activity(motion) > 0.6 * leg_activity(scott_motion)
+    finished = postprocess(motion)
+    assert foot_skate(finished) <= 1.5 * foot_skate(scott_motion) and foot_pop_count(finished) == 0
+    planted = run(matching, speech, library, seed=2, root="planted")
+    assert root_travel(planted) == 0.0

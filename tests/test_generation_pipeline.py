@@ -38,6 +38,8 @@ def test_exact_frame_count_for_any_duration_and_rate(samples, seconds, fps):
 
 
 def test_real_take_with_transcript_progress_keyposes_and_feet(scott_wav, scott_textgrid):
+    from talkrig.motion.metrics import foot_skate
+
     stages = []
     result = generate(str(scott_wav), GenerateOptions(seed=11, transcript=scott_textgrid.read_text()),
                       progress=lambda stage, fraction: stages.append((stage, fraction)))
@@ -49,9 +51,14 @@ def test_real_take_with_transcript_progress_keyposes_and_feet(scott_wav, scott_t
     assert names == ["decode", "features", "words", "generate", "keyposes", "face", "postprocess",
                      "done"]
     assert joint_limit_violations(motion) == 0.0
-    assert foot_sliding(motion) < 0.005
+    # feet low on the floor move only in steps: less than the real take's 0.018 m/s (its
+    # low-lifted steps count there too)
+    assert foot_sliding(motion) < 0.018
     _, pos = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)
-    assert np.ptp(pos[:, [7, 8]], axis=0).max() < 0.01  # both ankles stay where they stood
+    # the foot bearing the weight never slides; now and then a small step moves the feet, and
+    # they stay about where the body stood
+    assert foot_skate(motion) < 0.005
+    assert 0.05 < np.ptp(pos[:, [7, 8]][..., [0, 2]], axis=0).max() < 1.0
 
 
 def test_a_keyword_triggers_its_pose_at_the_word(scott_wav, scott_textgrid, tmp_path):

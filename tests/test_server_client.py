@@ -216,6 +216,8 @@ def test_local_server_with_a_python_lacking_talkrig_says_so(tmp_path):
     with pytest.raises(ClientError, match="does not have talkrig installed") as err:
         local.start(timeout=30)
     assert err.value.kind == "down" and not local.running
+    # talkrig is not on PyPI: the way that works, with the interpreter named
+    assert f"{bare} -m pip install '/path/to/talkrig[server]'" in str(err.value)
     missing = LocalServer(python=tmp_path / "no-such-python", token_file=tmp_path / "token",
                           state_dir=tmp_path)
     with pytest.raises(ClientError, match="cannot run the server's Python"):

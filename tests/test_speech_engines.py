@@ -242,6 +242,6 @@ def test_third_party_engine_and_broken_plugin(fake_entry_points, scott_clip):
         find_words(audio, "broken")
     with pytest.raises(SpeechError, match=r"^speech engine 'crash' failed on .*: RuntimeError: model file is corrupt$"):
         find_words(audio, "crash")
-    with pytest.raises(PluginError, match="unknown speech engine 'nope'; available: crash, echo, pocketsphinx, "
+    with pytest.raises(PluginError, match="unknown speech engine 'nope'; available: crash, echo, espeak, pocketsphinx, "
                                           "transcript, vosk"):
         find_words(audio, "nope")

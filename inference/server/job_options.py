@@ -27,7 +27,7 @@ from ..pipeline import GenerateOptions
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
-          "initial_pose", "calm", "face", "face_options")
+          "initial_pose", "calm", "face", "face_options", "language")
 KEYPOSE_MODES = ("default", "none")
 MAX_JSON_DEPTH = 64  # arrays/objects inside each other; key-pose dictionaries need about 6
 MAX_PATH_BYTES = 4096  # Linux PATH_MAX
@@ -54,7 +54,7 @@ def parse_options(raw, catalog, data_dir, max_seconds=None):
     data_dir : the folder path options are confined to.
     max_seconds : the longest audio the server takes; bounds the transcript's size.
     """
-    given = _load_json(raw)
+    given = options_object(raw)
     unknown = sorted(set(given) - set(FIELDS))
     if unknown:
         raise OptionsError(f"unknown option '{unknown[0]}'; valid options: {', '.join(FIELDS)}",
@@ -79,6 +79,8 @@ def parse_options(raw, catalog, data_dir, max_seconds=None):
         backend_options=_backend_options(generator, given.get("backend_options") or {}, data_dir),
         initial_pose=_initial_pose(given.get("initial_pose")),
         calm=_calm(given.get("calm", defaults.calm)),
+        language=_language(given.get("language", defaults.language)),
+        max_audio_seconds=max_seconds,
         **_face(given.get("face", defaults.face), given.get("face_options") or {}),
     )
 
@@ -172,7 +174,10 @@ def _short(value, limit=80):
     return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(str(value))} characters)"
 
 
-def _load_json(raw):
+def options_object(raw):
+    """The ``options`` part of any job upload (generation, capture, render) as a dict: {} when
+    absent or blank; OptionsError unless it is a JSON object of valid Unicode, nested at most
+    MAX_JSON_DEPTH deep."""
     if raw is None or not bytes(raw).strip():
         return {}
     raw = bytes(raw)
@@ -220,6 +225,18 @@ def _calm(value):
         return check_calm(value, "option 'calm'")
     except TalkrigError as exc:
         raise OptionsError(str(exc)) from None
+
+
+def _language(value):
+    from ..languages import LanguageError, normalise
+
+    if not isinstance(value, str):
+        raise OptionsError(f"option 'language' must be a language code such as \"de\" or "
+                           f"\"auto\", got {_short(value)}")
+    try:
+        return normalise(value)
+    except LanguageError as exc:
+        raise OptionsError(f"option 'language': {exc}") from None
 
 
 def _seed(value):

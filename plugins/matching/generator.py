@@ -54,9 +54,9 @@ class MatchingGenerator(Generator):
                                       "leave-one-out evaluation)"),
         Option("variety", "float", 1.0, "how freely segments are picked among good matches "
                                         "(0 = always the best match)", 0.0, 3.0),
-        Option("root", "choice", "planted", "planted: the speaker stands, feet planted; "
-               "library: keep the library's steps and root travel (feet may slide where segments switch)",
-               choices=("planted", "library")),
+        Option("root", "choice", "library", "library: the library's steps, weight shifts and root "
+               "travel, from where the rig stands (planted feet stay put between steps); planted: "
+               "the speaker stays on the spot, both feet planted", choices=("library", "planted")),
     )
 
     def generate_window(self, request, window):
@@ -233,9 +233,9 @@ class _State:
         trans = lib.trans[idx].astype(np.float64).copy()
         if self.planted:
             trans[:, [0, 2]] = 0.0
-        elif previous is not None:  # keep the library's travel, from where the root is now
-            trans[:, [0, 2]] += previous.trans[-1, [0, 2]] - trans[0, [0, 2]]
-        # planted: both feet stay put; library: contacts are found in the result (steps kept)
+        else:  # the library's travel, on from where the root is and as fast as it was going
+            trans[:, [0, 2]] += _root_start(previous) - trans[0, [0, 2]]
+        # planted: both feet stay put; library: the feet stage finds the contacts (steps kept)
         contacts = np.ones((len(idx), 2), np.float32) if self.planted else None
         return Motion(poses=poses, trans=trans.astype(np.float32), expressions=lib.expressions[idx],
                       betas=lib.betas, fps=self.fps, contacts=contacts)
@@ -253,6 +253,18 @@ class _State:
             e += np.outer(mouth, self.mouth_dir)
             out.expressions = e.astype(np.float32)
         return out
+
+
+def _root_start(previous):
+    """(2,) where the next frame's root stands on the floor (x, z): one step of the motion so
+    far on from its last frame, so segment joins keep the root's velocity; the origin (where
+    the rig stands) for the first frame of a take."""
+    if previous is None or previous.n_frames == 0:
+        return np.zeros(2)
+    last = previous.trans[-1, [0, 2]].astype(np.float64)
+    if previous.n_frames < 2:
+        return last
+    return last + (last - previous.trans[-2, [0, 2]])
 
 
 def _remaining(lib, usable):

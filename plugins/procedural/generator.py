@@ -7,7 +7,7 @@ from ...inference.generators import Generator
 from ...inference.options import Option
 from .plan import make_plan
 from .prosody import analyse
-from .render import make_context, render
+from .synthesis import make_context, synthesize
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,22 @@ class ProceduralGenerator(Generator):
         Option("gesture_rate", "float", 1.0, "how often the hands gesture and beat", 0.1, 2.0),
         Option("head", "float", 1.0, "amount of head motion (nods, gaze, tilt)", 0.0, 2.0),
         Option("idle", "float", 1.0, "amount of idle motion (sway, fidgets)", 0.0, 2.0),
+        Option("gesture_space", "float", 1.0, "how far the arms are carried into the real speaker's "
+               "posture and gesture space (learned mean and spread; 0 keeps the authored poses)", 0.0, 1.0),
         Option("dominant_hand", "choice", "right", "the hand used most for one-handed gestures",
                choices=("right", "left")),
         Option("expressions", "bool", True, "move the mouth expression coefficients with the jaw"),
     )
+
+    def jitter_spared(self, options):
+        """Joints the pipeline's jitter filter leaves alone: the head and the arms carry the
+        generator's own fine motion (render._fine), which the filter would smooth away wherever
+        they turn slowly; the key tracks under it are smooth already. None with ``idle`` 0 (no
+        fine motion)."""
+        from .render import FINE_JOINTS
+
+        idle = float((options or {}).get("idle", 1.0))
+        return FINE_JOINTS if idle > 0 else ()
 
     def generate_window(self, request, window):
         ctx = window.state.get("procedural")
@@ -52,4 +64,4 @@ class ProceduralGenerator(Generator):
             log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
         elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
             ctx.prosody.energy = loudness(request.features, request.n_frames)
-        return render(ctx, window.start, window.stop)
+        return synthesize(ctx, window.start, window.stop)

@@ -1,7 +1,7 @@
 """The procedural generator's plan: which gesture when, with which hand, and the idle events.
 
 Planning is cheap (a few events per second of speech), done once per request from the prosody
-and the seeded random generator; rendering any window afterwards is a pure function of time.
+and the seeded random generator; synthesizing any window afterwards is a pure function of time.
 
 A gesture unit follows the classic phases: preparation (the hand travels into gesture space),
 a stroke that lands on a stressed beat, further beat strokes on the following stressed beats,
@@ -26,12 +26,16 @@ BALANCE_UNITS = 3  # a hand this many units ahead of the other gives the next on
 RETRACT_PAUSE = 1.0  # seconds: a pause at least this long sends the hands to rest
 DROP_GAP = 0.8  # seconds between two units' beats: the hands may sink toward rest between them
 ADAPTOR_PAUSE = 1.6  # seconds: in a pause this long the hands may find each other instead
+STEP_GAP = (2.5, 6.0)  # seconds between one step pair and the next
+STEP_SECONDS = 1.0  # a pair of steps: the leading foot, then the other
+STEP_SHARE = (0.4, 0.8)  # of the speaker's median step length (posture.json)
+STEP_RADIUS = 0.45  # m: steps wander no further than this from where the body started
 MAX_ELBOW_PATH = 2.4  # radians: a move whose elbow would bend further goes round by a low pose
 
 
 @dataclass
 class Plan:
-    """Key tracks and events in seconds; see render.py for how they become joint rotations."""
+    """Key tracks and events in seconds; see synthesis.py for how they become joint rotations."""
 
     arms: dict  # side -> KeyTrack of (19, 4) quats (arm + fingers)
     flick_times: dict  # side -> (B,) beat times with an arm stroke
@@ -43,6 +47,8 @@ class Plan:
     tilt: KeyTrack  # (1,) head roll
     torso: KeyTrack  # (2,) spine yaw toward the gesturing hand, forward lean
     stance: KeyTrack  # (1,) weight shift -1 (on the right foot) .. 1 (on the left foot)
+    place: KeyTrack  # (2,) where the body stands on the floor (x, z metres), moved by steps
+    steps: np.ndarray  # (S, 3) step pairs: start time (s), duration (s), leading foot (0 left, 1 right)
     breath_rate: float  # Hz
     breath_phase: float
     rubs: list  # (start, end) seconds of clasped hands rubbing
@@ -351,6 +357,31 @@ class _Planner:
             keys.move(t, t + self.rng.uniform(1.0, 1.7), np.array([side * self.rng.uniform(0.5, 1.0)]))
         return keys.track()
 
+    def steps(self):
+        """Occasional small steps, preferably in pauses: the body moves to a new place with a
+        pair of steps (the foot on the side it moves to first), staying within STEP_RADIUS of
+        where it started. Returns the place track and the (S, 3) steps."""
+        from .posture import learned
+
+        length = float(learned()["step_length"])
+        place = Keys(np.zeros(2))
+        events = []
+        pauses = [ph[1] for ph, nxt in zip(self.p.phrases[:-1], self.p.phrases[1:]) if nxt[0] - ph[1] > 0.4]
+        t = self.rng.uniform(1.0, STEP_GAP[1])
+        while t + STEP_SECONDS < self.duration:
+            near = [x for x in pauses if t - 1.0 < x < t + 2.0]
+            if near and self.rng.random() < 0.7:
+                t = max(t, near[0] - 0.2)
+            here = place.last_value
+            angle = self.rng.uniform(0.0, 2.0 * np.pi)
+            move = np.array([np.cos(angle), 0.6 * np.sin(angle)]) * length * self.rng.uniform(*STEP_SHARE)
+            if np.linalg.norm(here + move) > STEP_RADIUS:  # back toward the start
+                move = -np.sign(here) * np.abs(move)
+            place.move(t, t + STEP_SECONDS, here + move)
+            events.append((t, STEP_SECONDS, 0.0 if move[0] > 0 else 1.0))
+            t += STEP_SECONDS + self.rng.uniform(*STEP_GAP)
+        return place.track(), np.array(events, np.float64).reshape(-1, 3)
+
 
 def _travel_time(a, b, speed=2.5):
     """Seconds an eased move between two arm poses (J, 4) needs: the largest joint rotation
@@ -377,7 +408,7 @@ def make_plan(prosody, rng, options, duration):
     for s in SIDES:
         order = np.argsort(flick_times[s], kind="stable")
         flick_times[s], flick_amps[s] = flick_times[s][order], flick_amps[s][order]
-    return Plan(
+    plan = Plan(
         arms={s: planner.keys[s].track(quats=True) for s in SIDES},
         flick_times=flick_times,
         flick_amps=flick_amps,
@@ -388,7 +419,11 @@ def make_plan(prosody, rng, options, duration):
         tilt=tilt,
         torso=planner.torso(),
         stance=planner.stance(),
+        place=None,
+        steps=None,
         breath_rate=float(rng.uniform(0.21, 0.29)),
         breath_phase=float(rng.uniform(0, 2 * np.pi)),
         rubs=planner.rubs,
     )
+    plan.place, plan.steps = planner.steps()  # drawn last: the rest of a seed's plan is as before
+    return plan

@@ -253,6 +253,10 @@ def standing_pose():
     for side in ("left", "right"):
         values, joints = side_pose("rest", side)
         pose[joints] = values
+    from .posture import standing_joints
+
+    for joint, value in standing_joints().items():  # the real speaker's mean stance
+        pose[joint] = value
     return pose
 
 

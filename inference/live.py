@@ -3,7 +3,7 @@
 A generator that declares ``streaming`` is driven like the offline window driver drives it
 (``generate_window`` over a request), only the request grows as audio arrives:
 
-- Features: incremental (stream_features.py); the request holds the audio heard since an
+- Features: incremental (live_features.py); the request holds the audio heard since an
   anchor that moves ANCHOR_STEP seconds at a time, CONTEXT_SECONDS behind at least: a plan
   remade on the same audio plus a little more mostly repeats the last one, so replans are
   small corrections, not new choreography.
@@ -19,7 +19,12 @@ A generator that declares ``streaming`` is driven like the offline window driver
   and the pause's end) and are left out, as is foot planting.
 - Joins: whenever the generator's own output jumps (a new plan, a new segment), the offset from
   its first new frame to the continuation of what was sent is faded out over the next frames,
-  across calls, by the offline seam rule (windows.blend_seam), so a stream never jumps.
+  across calls, by the offline seam rule (windows.blend_seam), so a stream never jumps. The
+  continuation is the generator's own motion at its own speed with the running fade on top
+  (a fade restarted on consecutive calls would otherwise carry its own speed on), and while a
+  fade lasts a limited joint turns no further than the generator's new pose or the frame the
+  fade started from: the offset and the new motion bending the same way never add up past
+  the limb's range.
 """
 
 import logging
@@ -33,11 +38,11 @@ from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply
 from .features import SAMPLE_RATE
 from .generators import GenerationRequest, check_options, describe_generator
 from .keyposes import apply_insertions, insertion_end, plan_insertions
-from .postprocess import clamp_joint_limits
+from .live_features import LiveFeatures
+from .postprocess import LIMITED, clamp_joint_limits
 from .registry import PluginError
-from .stream_features import StreamFeatures
 from .windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
-from .windows import Window, continuation, fade_angle, fade_offset, seam_offset, seam_weights
+from .windows import Window, fade_angle, fade_offset, seam_offset, seam_weights
 from .words import Word
 
 log = logging.getLogger(__name__)
@@ -79,7 +84,7 @@ class LiveStream:
     keyposes : a KeyPoseDictionary whose words, as ``spotter`` (an object with
         ``feed(samples) -> [Word]``, e.g. a speech plugin's live_spotter) hears them, put key
         poses into the frames not yet sent (a word is heard once spoken: its pose ramps in from
-        the next frame). face : a LiveFace (stream_face.py) giving the frames a face, or None.
+        the next frame). face : a LiveFace (live_face.py) giving the frames a face, or None.
     """
 
     def __init__(self, generator, options=None, fps=30.0, seed=0, keyposes=None, spotter=None, face=None):
@@ -90,7 +95,7 @@ class LiveStream:
         self.options = check_options(generator, options or {})
         self.fps = check_fps(fps)
         self.seed = int(seed)
-        self.features = StreamFeatures(self.fps)
+        self.features = LiveFeatures(self.fps)
         self.replan = max(1, round(float(getattr(generator, "stream_replan_seconds", REPLAN_SECONDS)) * self.fps))
         self.context = round(CONTEXT_SECONDS * self.fps)
         self.sent = 0  # frames handed out
@@ -99,8 +104,8 @@ class LiveStream:
         self.anchor = 0  # global frame of the current request's frame 0
         self.plans = 0
         self.tail = None  # Motion: the last frames handed out (what a new plan continues)
-        self.raw = None  # (2, 55, 4) the generator's own last two frames, before joins
-        self.fade = None  # (offset quats (55, 4), trans (3,), expressions (E,), start frame, length)
+        self.raw = None  # ((n, 55, 4) quats, (n, 3) root) of the generator's own last frames (n <= 2)
+        self.fade = None  # (offset quats (55, 4), trans (3,), expressions (E,), bound (55,), start, length)
         self.keyposes = keyposes if spotter is not None else None
         self.spotter = spotter if keyposes is not None else None
         self.words = []  # Words heard, timed when their pose is fully on
@@ -186,44 +191,96 @@ class LiveStream:
     def _join(self, part):
         """``part`` with any jump from the frames already sent faded out (across calls)."""
         quats = axis_angle_to_quat(part.poses.astype(np.float64))
-        if self.tail is not None and self.raw is not None and self._jumps(quats[0]):
-            self.fade = _fade_from(self.tail, part, quats[0], self.sent)
-        self.raw = np.concatenate([self.raw, quats[-2:]])[-2:] if self.raw is not None else quats[-2:]
+        trend = self._trend()
+        if self.tail is not None and trend is not None and _turn(trend[0], quats[0]) > JUMP:
+            self.fade = self._refade(part, quats[0], trend)
+            self.raw = None  # the generator's frames before the jump say nothing of its new speed
+        self.raw = _last_two(self.raw, quats, part.trans.astype(np.float64))
         if self.fade is None:
             return part
-        offset, trans, expressions, start, length = self.fade
-        w = np.zeros(part.n_frames)
-        ages = np.arange(self.sent, self.sent + part.n_frames) - start
-        inside = ages < length
-        w[inside] = seam_weights(length)[ages[inside]]
-        if not inside.any():
+        w = self._weights(self.sent, part.n_frames)
+        if not w.any():
             self.fade = None
             return part
+        offset, trans, expressions, bound = self.fade[:4]
         out = part.copy()
-        out.poses = quat_to_axis_angle(fade_offset(offset, quats, w)).astype(np.float32)
+        out.poses = _within(quat_to_axis_angle(fade_offset(offset, quats, w)), part.poses, bound, w).astype(np.float32)
         out.trans = out.trans + (w[:, None] * trans).astype(np.float32)
         e = min(len(expressions), out.n_expressions)
         out.expressions[:, :e] += (w[:, None] * expressions[:e]).astype(np.float32)
         return out
 
-    def _jumps(self, first):
-        """True when the generator's new first frame leaves the trend of its own last frames."""
-        trend = quat_multiply(quat_multiply(self.raw[-1], quat_conjugate(self.raw[-2])), self.raw[-1]) \
-            if len(self.raw) > 1 else self.raw[-1]
-        angle = 2.0 * np.arccos(np.clip(np.abs(np.sum(trend * first, axis=-1)), 0.0, 1.0))
-        return float(angle.max()) > JUMP
+    def _trend(self):
+        """(quats (55, 4), root (3,)) the generator's next frame at its own last speed (one frame
+        known since its last jump: that frame), or None before the first."""
+        if self.raw is None:
+            return None
+        quats, trans = self.raw
+        if len(quats) < 2:  # its speed since a jump is not known yet: held
+            return quats[-1], trans[-1]
+        step = quat_multiply(quats[-1], quat_conjugate(quats[-2]))
+        return quat_multiply(step, quats[-1]), 2.0 * trans[-1] - trans[-2]
+
+    def _weights(self, start, n):
+        """(n,) weight of the fading offset at global frames [start, start + n)."""
+        w = np.zeros(n)
+        if self.fade is None:
+            return w
+        began, length = self.fade[4:]
+        ages = np.arange(start, start + n) - began
+        inside = (ages >= 0) & (ages < length)
+        w[inside] = seam_weights(length)[ages[inside]]
+        return w
+
+    def _refade(self, part, first, trend):
+        """The fade carrying ``part``'s first frame onto the frame the stream would have shown
+        next: the generator's own trend with what is left of the fade running now on top.
+
+        Not the shown motion's extrapolation: joins on consecutive calls would carry the speed
+        of a fade (not the generator's) on and on, swinging a limb past its range."""
+        quats, trans = trend
+        expressions = self.tail.expressions[-1].astype(np.float64)
+        if self.fade is not None:
+            w = self._weights(self.sent, 1)
+            offset, shift, _, bound = self.fade[:4]
+            vector = _within(quat_to_axis_angle(fade_offset(offset, quats[None], w)),
+                             quat_to_axis_angle(quats[None]), bound, w)
+            quats, trans = axis_angle_to_quat(vector[0]), trans + w[0] * shift
+        offset = seam_offset(quats, first)
+        length = int(max(SEAM_FRAMES, np.ceil(1.5 * fade_angle(offset) / MAX_FADE_STEP)))
+        e = min(len(expressions), part.n_expressions)
+        lift = np.zeros(part.n_expressions)
+        lift[:e] = expressions[:e] - part.expressions[0, :e]
+        bound = np.linalg.norm(self.tail.poses[-1].astype(np.float64), axis=-1)  # the last frame shown
+        return offset, trans - part.trans[0], lift, bound, self.sent, length
 
 
-def _fade_from(tail, part, first, start):
-    """The offset carrying ``part``'s first frame onto the continuation of ``tail`` and the
-    number of frames to fade it over (longer for a large offset, as offline)."""
-    target, trans_target = continuation(tail)
-    offset = seam_offset(target, first)
-    length = int(max(SEAM_FRAMES, np.ceil(1.5 * fade_angle(offset) / MAX_FADE_STEP)))
-    e = min(tail.n_expressions, part.n_expressions)
-    expressions = np.zeros(part.n_expressions)
-    expressions[:e] = tail.expressions[-1, :e] - part.expressions[0, :e]
-    return offset, trans_target - part.trans[0], expressions, start, length
+def _within(faded, own, bound, w):
+    """``faded`` (n, 55, 3) rotation vectors with each limited joint (postprocess.LIMITED) turned
+    no further than the farther of its own rotation ``own`` (n, 55, 3) and the frame the fade
+    started from (``bound`` (55,) angles), while the fade lasts (w > 0).
+
+    The offset of a fade rides on the generator's new motion; where that motion bends a joint
+    further the same way the two add up (an elbow bent by the offset and bending by itself
+    folded to a half turn). Kept between the two poses the generator made, a limb stays in the
+    range it moves in offline."""
+    angle = np.linalg.norm(faded, axis=-1)
+    cap = np.maximum(np.linalg.norm(own, axis=-1), bound)
+    over = LIMITED & (angle > cap) & (np.asarray(w)[:, None] > 0)
+    scale = np.where(over, cap / np.maximum(angle, 1e-12), 1.0)
+    return faded * scale[..., None]
+
+
+def _turn(a, b):
+    """Largest angle, radians, between two sets of joint rotations (55, 4)."""
+    return float(np.max(2.0 * np.arccos(np.clip(np.abs(np.sum(a * b, axis=-1)), 0.0, 1.0))))
+
+
+def _last_two(raw, quats, trans):
+    """(quats, trans) of the generator's last two frames since its last jump (one if fewer)."""
+    if raw is None:
+        return quats[-2:], trans[-2:]
+    return np.concatenate([raw[0], quats])[-2:], np.concatenate([raw[1], trans])[-2:]
 
 
 SEAM_FRAMES = 10  # as the offline window driver

@@ -1,4 +1,4 @@
-"""Render the procedural plan for a range of frames: layers of joint rotations, root and face.
+"""Motion from the procedural plan for a range of frames: layers of joint rotations, root, face.
 
 Layers, composed per joint as ``q = offset * base`` (offsets in the parent's frame):
 arms from the gesture plan (base), beat strokes (elbow, shoulder, wrist, fingers), head
@@ -18,6 +18,7 @@ from ...motion.mouth import mouth_direction
 from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
 from . import poses as P
+from .posture import to_gesture_space
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
 
 N_EXPRESSIONS = 100  # BEAT2 layout
@@ -25,8 +26,13 @@ CHEST_STEADYING = (0.3, 0.2)  # share of the pelvis' rotation spine2 and spine3 
 COLLAR_SHARE = 0.38  # of the upper arm's turn the collarbone takes (real mocap: about 0.6 of its speed)
 MAX_ELBOW = 2.2  # radians: an elbow bends no further (about 125 degrees; the real speaker: 2.4 at most)
 REST_DRIFT = 0.3  # share of the gesture-space wandering a hanging arm keeps
-STANCE_SHIFT = 0.05  # m the pelvis moves sideways over the loaded foot
-STANCE_DIP = 0.012  # m it sinks there
+STANCE_SHIFT = 0.06  # m the pelvis moves sideways over the loaded foot
+STANCE_DIP = 0.015  # m it sinks there
+SWAY = 0.02  # m: the body's slow sway over its feet (RMS per horizontal axis)
+SWAY_BAND = (0.1, 0.5)  # Hz
+FINE_BAND = (3.0, 8.0)  # Hz
+FINE_HEAD, FINE_TWIST, FINE_WRIST = 0.0045, 0.006, 0.006  # radians RMS of the fine motion
+DRIFT_BAND = (0.3, 1.0)  # Hz: the gesturing arms' wandering
 N_BETAS = 300
 SWELL_BAND = (0.05, 0.2)  # Hz
 SWELL_DEPTH = 0.4  # spread of the idle noise's envelope (log-normal sigma)
@@ -66,6 +72,17 @@ _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
 _DRIFT_AMPS = 2.2 * np.array([c[2] for c in _DRIFT])
 _DRIFT_SIDE = np.array([0 if c[0] in (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST) else 1 for c in _DRIFT])
+# Fine motion channels: (joint, axis, radians RMS). Only turns that move no other joint of the
+# upper body: the head's, the wrists' and the arm bones' twists about their own length (the
+# trunk's smallest tremor would shake every joint above it).
+_FINE = [(P.HEAD, a, FINE_HEAD) for a in range(3)]
+for _side in (0, 1):
+    _FINE += [(P.L_SHOULDER + _side, 0, FINE_TWIST), (P.L_ELBOW + _side, 0, FINE_TWIST)]
+    _FINE += [(P.L_WRIST + _side, a, FINE_WRIST) for a in range(3)]
+_FINE_AXES = np.array([c[1] for c in _FINE])
+_FINE_AMPS = np.array([c[2] for c in _FINE])
+FINE_JOINTS = tuple(sorted({int(c[0]) for c in _FINE}))
+_FINE_SLOTS = np.array([FINE_JOINTS.index(c[0]) for c in _FINE])
 _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
 _NOISE_AMPS = np.array([c[2] for c in _NOISE])
@@ -82,9 +99,12 @@ class Context:
     noise: SmoothNoise
     drift: SmoothNoise
     swell: SmoothNoise  # slow envelopes of the idle noise: calm spells and livelier ones
+    sway: SmoothNoise  # (2,) the body's slow sway over its feet
+    fine: SmoothNoise  # fine motion of the trunk, head and shoulders
     base: np.ndarray  # (55, 4) quats of the standing pose
     idle: float
     expressions: bool
+    gesture_space: float = 1.0  # how far the arms are carried into the speaker's gesture space
 
 
 def make_context(fps, plan, prosody, rng, options):
@@ -93,11 +113,14 @@ def make_context(fps, plan, prosody, rng, options):
         plan=plan,
         prosody=prosody,
         noise=SmoothNoise(rng, len(_NOISE), low=0.1, high=0.8),
-        drift=SmoothNoise(rng, len(_DRIFT), low=0.2, high=0.7),
+        drift=SmoothNoise(rng, len(_DRIFT), low=DRIFT_BAND[0], high=DRIFT_BAND[1]),
         swell=SmoothNoise(rng, 2, low=SWELL_BAND[0], high=SWELL_BAND[1]),
+        sway=SmoothNoise(rng, 2, low=SWAY_BAND[0], high=SWAY_BAND[1]),
+        fine=SmoothNoise(rng, len(_FINE), low=FINE_BAND[0], high=FINE_BAND[1]),
         base=axis_angle_to_quat(P.standing_pose()),
         idle=float(options.get("idle", 1.0)),
         expressions=bool(options.get("expressions", True)),
+        gesture_space=float(options.get("gesture_space", 1.0)),
     )
 
 
@@ -106,7 +129,7 @@ def _track(values, frames):
     return values[np.clip(frames, 0, len(values) - 1)]
 
 
-def render(ctx, start, stop):
+def synthesize(ctx, start, stop):
     """Motion for frames [start, stop) at ctx.fps."""
     frames = np.arange(start, stop)
     t = frames / ctx.fps
@@ -125,11 +148,7 @@ def render(ctx, start, stop):
     _rubbing(off, t, plan)
     _head(off, t, frames, plan, pro)
     _torso_breath_stance(off, t, plan)
-    trans = np.zeros((n, 3))
-    trans[:, 1] = P.root_height()
-    stance = plan.stance.sample(t)[:, 0]
-    trans[:, 0] = STANCE_SHIFT * stance  # the hips over the loaded foot
-    trans[:, 1] -= STANCE_DIP * np.abs(stance)  # the loaded knee takes the weight
+    trans, contacts = _stance(t, ctx)
     _noise(off, t, frames, ctx)
     # the chest steadies itself against the pelvis' sway, as a standing body does
     off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
@@ -137,6 +156,8 @@ def render(ctx, start, stop):
     q = quat_multiply(axis_angle_to_quat(off), q)
     _share_with_collars(q, ctx.base)
     _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
+    q = to_gesture_space(q, ctx.gesture_space)
+    _fine(q, t, ctx)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
     poses[:, P.JAW] = 0.0
@@ -146,7 +167,7 @@ def render(ctx, start, stop):
         expressions += mouth[:, None] * mouth_direction(N_EXPRESSIONS)
     motion = Motion(poses=poses.astype(np.float32), trans=trans.astype(np.float32),
                     expressions=expressions.astype(np.float32), betas=np.zeros(N_BETAS, np.float32),
-                    fps=ctx.fps, contacts=np.ones((n, 2), np.float32))
+                    fps=ctx.fps, contacts=contacts)
     return clamp_joint_limits(motion)  # layered offsets must not bend a finger backwards
 
 
@@ -288,6 +309,38 @@ def _torso_breath_stance(off, t, plan):
     off[:, P.SPINE2, 2] -= 0.01 * s
     off[:, P.L_KNEE, 0] += 0.1 * np.maximum(-s, 0.0)  # the unloaded knee softens
     off[:, P.R_KNEE, 0] += 0.1 * np.maximum(s, 0.0)
+
+
+def _stance(t, ctx):
+    """Root translation (n, 3) and foot contacts (n, 2): the body where its steps put it, the
+    hips over the loaded foot (sinking a little there), a slow sway; each foot of a step pair
+    off the floor for its half of the pair (the feet stage lifts, moves and places it)."""
+    plan = ctx.plan
+    trans = np.zeros((len(t), 3))
+    trans[:, 1] = P.root_height()
+    stance = plan.stance.sample(t)[:, 0]
+    place = plan.place.sample(t)
+    sway = ctx.sway.sample(t) * SWAY * ctx.idle
+    trans[:, 0] = place[:, 0] + STANCE_SHIFT * stance + sway[:, 0]
+    trans[:, 2] = place[:, 1] + sway[:, 1]
+    trans[:, 1] -= STANCE_DIP * np.abs(stance)  # the loaded knee takes the weight
+    contacts = np.ones((len(t), 2), np.float32)
+    for start, duration, lead in plan.steps:
+        half = duration / 2.0
+        for k, foot in enumerate((int(lead), 1 - int(lead))):
+            contacts[(t >= start + k * half) & (t < start + (k + 1) * half), foot] = 0.0
+    return trans, contacts
+
+
+def _fine(q, t, ctx):
+    """Fine motion of a living body (a few thousandths of a radian, 3-8 Hz) in the head, the
+    wrists and the arms' twists: what a real take's angular jerk is made of, and what smooth
+    key tracks lack. Turns in each joint's own frame (q (n, 55, 4), in place), so a twist is
+    about the bone itself and moves no joint below it."""
+    turn = np.zeros((len(t), len(FINE_JOINTS), 3))
+    turn[:, _FINE_SLOTS, _FINE_AXES] = ctx.fine.sample(t) * _FINE_AMPS * ctx.idle
+    joints = list(FINE_JOINTS)
+    q[:, joints] = quat_multiply(q[:, joints], axis_angle_to_quat(turn))
 
 
 def _noise(off, t, frames, ctx):

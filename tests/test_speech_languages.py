@@ -1,0 +1,211 @@
+"""Scripts in languages other than English, timed by the espeak engine on speech made here.
+
+The recordings are eSpeak NG voice variants (other voices, rates and pitches than the
+aligner's template), reverberated and with a noise bed; eSpeak NG's own word events are the
+reference onsets (synthetic speech).
+"""
+
+import logging
+
+import numpy as np
+import pytest
+
+from talkrig.inference.languages import LanguageError, guess_language, normalise
+from talkrig.inference.speech import find_words
+from talkrig.plugins.espeak import dtw
+
+import language_support as ls
+
+
+@pytest.fixture(scope="module")
+def german():
+    return ls.revoiced("de", 0)
+
+
+@pytest.mark.parametrize("language,variant", [("de", 0), ("es", 1), ("ja", 2), ("ru", 0)])
+def test_a_script_in_another_language_is_timed_without_naming_it(language, variant):
+    case = ls.revoiced(language, variant)
+    words = find_words(case.audio, "auto", " ".join(case.tokens))
+    errors, placed = ls.onset_errors(case, words)
+    assert [w.word for w in words] == list(case.tokens)
+    assert placed >= 0.9
+    assert np.median(errors) <= 0.05
+    assert all(w.phones for w in words if w.confidence >= 0.5)
+
+
+def test_a_named_language_overrides_the_guess_and_an_unknown_one_is_refused(german):
+    script = " ".join(german.tokens)
+    words = find_words(german.audio, "espeak", script, language="de")
+    assert ls.onset_errors(german, words)[1] >= 0.9
+    with pytest.raises(LanguageError, match="does not speak 'xx'"):
+        find_words(german.audio, "espeak", script, language="xx")
+    with pytest.raises(LanguageError, match="language must be"):
+        normalise("German!")
+
+
+def test_bilabials_of_every_language_close_the_lips():
+    for language in ("de", "fr", "cmn"):
+        case = ls.revoiced(language, 1)
+        words = find_words(case.audio, "auto", " ".join(case.tokens))
+        closed = [(p.start, p.end) for w in words for p in w.phones if p.phone in ("P", "B", "M")]
+        hit = [any(a < e + 0.03 and b > s - 0.03 for a, b in closed) for s, e in case.bilabials]
+        assert np.mean(hit) >= 0.8, language
+
+
+def test_german_without_a_script_gets_a_notice_and_no_english_words(german, caplog):
+    with caplog.at_level(logging.WARNING):
+        words = find_words(german.audio, "auto", None, {"workers": 1})
+    assert words == []
+    notices = [r.getMessage() for r in caplog.records if "does not sound like English" in r.getMessage()]
+    assert len(notices) == 1 and "\n" not in notices[0]
+
+
+def test_a_named_language_without_a_script_or_its_recogniser_says_what_to_give(german):
+    from talkrig.inference.speech import SpeechError
+
+    with pytest.raises(SpeechError, match="give the script"):
+        find_words(german.audio, "auto", None, {"workers": 1}, language="de")
+
+
+def test_the_banded_warp_finds_the_full_warps_path(monkeypatch):
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal((300, 4)).astype(np.float32)
+    stretch = np.sort(rng.uniform(0, 299, 450)).round().astype(int)  # a slower reading of b
+    a = b[stretch] + 0.1 * rng.standard_normal((450, 4)).astype(np.float32)
+    full = dtw.warp(a, b)
+    monkeypatch.setattr(dtw, "MAX_CELLS", 5000)  # forces the coarse pass and the band
+    banded = dtw.warp(a, b)
+    assert tuple(banded[0]) == (0, 0) and tuple(banded[-1]) == (449, 299)
+    assert np.all(np.diff(banded, axis=0) >= 0)
+    # every frame of a lands where the full warp puts it, within a frame
+    first_full = np.array([full[full[:, 0] == i, 1].min() for i in range(450)])
+    first_band = np.array([banded[banded[:, 0] == i, 1].min() for i in range(450)])
+    assert np.mean(np.abs(first_full - first_band) <= 1) >= 0.98
+    assert np.mean(np.abs(first_band - stretch) <= 1) >= 0.95
+
+
+@pytest.mark.parametrize("language", ["en", "de", "es", "fr", "ru", "pl", "ja", "cmn", "hi", "ar", "fi", "tr"])
+def test_a_scripts_language_is_told_from_its_words_or_letters(language):
+    assert guess_language(ls.SCRIPTS[language]) == language
+    assert guess_language("12 34 !") == ""
+
+
+def test_key_poses_fire_only_on_words_of_their_own_language():
+    from talkrig.inference.keyposes import KeyPoseDictionary, load_keyposes
+    from talkrig.motion.keypose_file import KeyPoseError
+
+    english, german = load_keyposes("default", "en"), load_keyposes("default", "de")
+    assert english.language == "en" and german.language == "de"
+    assert german.match("Großen") is not None and german.match("big") is None
+    assert load_keyposes("default", "es").match("me") is not None
+    assert load_keyposes("default", "ja") is None  # no Japanese dictionary: none, never English
+    entry = {"words": ["hallo"], "pose": {"head": [0.0, 0.2, 0.0]}}
+    mine = KeyPoseDictionary.from_dict({"language": "de", "entries": [entry]})
+    assert mine.language == "de"
+    with pytest.raises(KeyPoseError, match="'language' must be a language code"):
+        KeyPoseDictionary.from_dict({"language": "auto", "entries": [entry]})
+
+
+def test_german_speech_with_its_script_gets_german_key_poses_and_lip_closures(german):
+    from talkrig.inference.pipeline import GenerateOptions, generate
+
+    script = " ".join(german.tokens)
+    result = generate(german.audio, GenerateOptions(transcript=script, seed=3))
+    assert [w.word for w in result.words] == list(german.tokens)
+    phones = {p.phone for w in result.words for p in w.phones}
+    assert {"M", "B"} <= phones
+    from talkrig.inference.keyposes import KeyPoseDictionary, insert_keyposes, load_keyposes
+    from talkrig.inference.languages import words_language
+
+    dictionary = load_keyposes("default", words_language("auto", script))
+    _, fired = insert_keyposes(result.motion, result.words, dictionary, seed=0)
+    assert {i.word.lower().strip(",.") for i in fired} & {"mir", "großen"}
+    _, english = insert_keyposes(result.motion, result.words, KeyPoseDictionary.default(), seed=0)
+    assert len(english) < len(fired)
+
+
+def test_music_before_speech_is_not_speech_and_gets_no_words_or_gestures(mfa_wav, mfa_textgrid):
+    import speech_support as ss
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+    from talkrig.inference.pipeline import GenerateOptions, generate
+
+    case = ss.music_before(ss.reference_case(mfa_wav, mfa_textgrid, seconds=8.0), 6.0)
+    features = compute_features(case.audio.samples, 16000, 30.0)
+    speaking = speech_activity(features)
+    assert speaking[:int(5.5 * 30)].mean() <= 0.1 and speaking[int(6.6 * 30):int(7.5 * 30)].mean() >= 0.8
+    result = generate(case.audio, GenerateOptions(seed=1, speech_options={"workers": 1}))
+    assert all(w.end > 6.0 for w in result.words)
+    motion = result.motion
+    wrists = motion.poses[:, 18:22]  # elbows and wrists
+    speed = np.linalg.norm(np.diff(wrists, axis=0), axis=-1).mean(axis=1) * motion.fps
+    music, speech = speed[15:int(5.5 * motion.fps)], speed[int(6.5 * motion.fps):]
+    assert np.median(music) < 0.5 * np.median(speech)
+
+
+def test_the_command_line_takes_a_language_and_a_length_limit(german, tmp_path, capsys):
+    import json
+
+    import soundfile as sf
+    from cli_support import one_line_error
+
+    from talkrig.cli import main
+
+    wav = tmp_path / "de.wav"
+    sf.write(wav, german.audio.samples, 16000)
+    assert main(["words", str(wav), "--transcript", " ".join(german.tokens), "--language", "de",
+                 "--json"]) == 0
+    words = json.loads(capsys.readouterr().out)
+    assert [w["word"] for w in words] == list(german.tokens)
+    assert any(p["phone"] == "M" for w in words for p in w.get("phones", ()))
+    error = one_line_error(capsys, ["generate", wav, "--out", tmp_path / "x.npz",
+                                    "--max-audio-seconds", "2", "--speech", "none"])
+    assert "longer than" in error or "2 s" in error or "limit" in error
+    assert "--language" in one_line_error(capsys, ["generate", wav, "--out", tmp_path / "x.npz",
+                                                   "--language", "German!"])
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    assert "ten minutes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", ["laughter", "melody"])
+def test_laughter_and_melodies_are_not_speech_and_speech_under_them_is(kind):
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+
+    speech = ls.revoiced("es", 1).audio.samples
+    sound = getattr(so, kind)(4.0)
+    before = compute_features(so.mix(speech, sound, at=-1), 16000, 30.0)
+    speaking = speech_activity(before)
+    assert speaking[15:105].mean() <= 0.2  # 0.5-3.5 s: inside the sound
+    assert speaking[150:220].mean() >= 0.8  # the speech after it (from 4.5 s on)
+    under = compute_features(so.mix(speech, sound, at=0.5, level_db=-10), 16000, 30.0)
+    assert speech_activity(under)[30:100].mean() >= 0.8
+
+
+def test_a_noise_bed_is_not_speech_and_speech_over_it_is():
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+
+    speech = ls.revoiced("es", 1).audio.samples
+    x = np.concatenate([np.zeros(4 * 16000, np.float32), speech])
+    x = so.mix(x, so.noise_bed(len(x) / 16000, seed=3), at=0.0, level_db=-10)
+    speaking = speech_activity(compute_features(x, 16000, 30.0))
+    assert speaking[15:120].mean() <= 0.1 and speaking[140:230].mean() >= 0.8
+
+
+def test_a_script_whose_language_its_words_do_not_tell_is_timed_not_refused(caplog):
+    text = "Buenos días, queridos amigos. Bienvenidos todos a Barcelona, preciosa ciudad."
+    case = ls.revoiced("es", 0, text=text)
+    assert guess_language(text) == ""
+    with caplog.at_level(logging.WARNING):
+        words = find_words(case.audio, "auto", text, {"workers": 1})
+    assert [w.word for w in words] == text.split()
+    errors, placed = ls.onset_errors(case, words)
+    assert placed >= 0.9 and np.median(errors) <= 0.05
+    assert any("timing it with the espeak engine" in r.getMessage() for r in caplog.records)
