@@ -23,6 +23,7 @@ from ... import __version__
 from . import schemas
 from .auth import bearer_token, token_matches
 from .capture_jobs import capture_router, capture_runner
+from .scratch import clear_leftovers
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
 from .generate_jobs import decode_upload, generate_router, pipeline_generate
@@ -61,6 +62,7 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
     @asynccontextmanager
     async def lifespan(app):
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        await run_in_threadpool(clear_leftovers, settings.data_dir)
         runner.start()
         captures.start()
         renders.start()

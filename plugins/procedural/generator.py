@@ -42,10 +42,10 @@ class ProceduralGenerator(Generator):
     )
 
     def jitter_spared(self, options):
-        """Joints the pipeline's jitter filter leaves alone: the pelvis, trunk, head and shoulder
-        girdle carry the generator's own fine motion (synthesis._fine), which the filter would
-        smooth away wherever they turn slowly; the key tracks under it are smooth already.
-        None with ``idle`` 0 (no fine motion)."""
+        """Joints the pipeline's jitter filter leaves alone: the head and the arms carry the
+        generator's own fine motion (synthesis._fine), which the filter would smooth away wherever
+        they turn slowly; the key tracks under it are smooth already. None with ``idle`` 0 (no
+        fine motion)."""
         idle = float((options or {}).get("idle", 1.0))
         return FINE_JOINTS if idle > 0 else ()
 
