@@ -13,7 +13,20 @@ Real speech: the shared English recordings aligned by the language-independent p
 (engine espeak, language en-us) against their reference TextGrids, beside the English aligner
 (pocketsphinx) on the same clips.
 
-    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...]
+Is it English? Without a script or a language, English recognition's mean word confidence on
+every language's re-voiced speech and on the shared English recordings, and whether the
+pipeline said "does not sound like English" and gave no words.
+
+Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
+older checkout for the before/after figures): the first 8 s of the shared English recording
+after 8 s of a melody, held chords, laughter, or music (plucked chords and a drum:
+tests/speech_support.music_before), and with a noise bed under all of it. Figures: share of
+the sound's frames taken for speech, words placed in the sound, arm speed (shoulders, elbows,
+wrists, mean of the joints' rotation speed in degrees per second) in the sound, in the
+recording's own pauses and in its speech, and the jaw's opening in the sound (procedural generator,
+seed 0, no script).
+
+    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--not-speech]
 """
 
 import argparse
@@ -26,10 +39,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import language_support as ls  # noqa: E402
 import speech_support as ss  # noqa: E402
 
 from talkrig.inference.speech import find_words  # noqa: E402
+
+try:  # the language-independent engine (absent from checkouts older than it)
+    import language_support as ls
+except ImportError:
+    ls = None
 
 DATA = ROOT.parent / "shared" / "data"
 CLIPS = ["speech_mfa/acoustic_corpus", "beat2_scott_train/2_scott_0_2_2", "beat2_scott_train/2_scott_0_1_1"]
@@ -77,12 +94,80 @@ def english():
                   f"{100 * s['within_100ms']:.0f} % | {100 * s['placed']:.0f} % | {wall:.1f} |", flush=True)
 
 
+def is_it_english(languages):
+    import logging
+
+    from talkrig.inference import speech
+
+    print("\n| speech | recognised words | mean confidence | judged English | words kept |")
+    print("|---|---|---|---|---|")
+    clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
+    clips += [(f"{lang} (eSpeak NG {ls.VARIANTS[v][0]})", ls.revoiced(lang, v, seed=v).audio)
+              for lang in languages for v in (0, 1)]
+    logging.getLogger("talkrig.inference.speech").setLevel(logging.ERROR)
+    for name, audio in clips:
+        heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
+        kept = find_words(audio, "auto", None, {"workers": 1})
+        mean = np.mean([w.confidence for w in heard]) if heard else float("nan")
+        print(f"| {name} | {len(heard)} | {mean:.2f} | {'yes' if speech.sounds_english(heard) else 'no'} | "
+              f"{len(kept)} |", flush=True)
+
+
+def not_speech():
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.motion.metrics.kinematics import angular_speed
+
+    arms = np.arange(16, 22)  # shoulders, elbows, wrists
+    clip = ss.reference_case(DATA / f"{CLIPS[0]}.wav", DATA / f"{CLIPS[0]}.TextGrid", seconds=8.0)
+    speech_samples = clip.audio.samples
+    lead = 8.0
+    sounds = {"melody": so.melody(lead), "held chords": so.chords(lead), "laughter": so.laughter(lead),
+              "music (plucked chords, drum)": ss.music_before(clip, lead).audio.samples[:int(lead * 16000)]}
+    print("\n| before the speech (8 s) | taken for speech | words in it | arms in it (°/s) | "
+          "arms in the recording's pauses | arms in its speech | jaw in it (mean, rad) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, sound in sounds.items():
+        for bed in (False, True):
+            x = so.mix(speech_samples, sound, at=-1, level_db=-3)
+            if bed:
+                x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=-15)
+            features = compute_features(x, 16000, 30.0)
+            speaking = speech_activity(features)
+            k = int(lead * 30)
+            result = generate(x, GenerateOptions(seed=0, speech_options={"workers": 1}))
+            motion = result.motion
+            speed = np.degrees(angular_speed(motion, arms).mean(axis=1))
+            truth = np.zeros(motion.n_frames - 1, bool)
+            for start, end in zip(clip.truth, clip.ends):
+                truth[int((start + lead) * motion.fps):int((end + lead) * motion.fps)] = True
+            after = np.arange(len(speed)) >= k
+            jaw = _jaw(motion)
+            print(f"| {name}{' + noise bed' if bed else ''} | {100 * speaking[15:k - 15].mean():.0f} % | "
+                  f"{sum(w.start < lead - 0.2 for w in result.words)} | {np.median(speed[15:k - 15]):.0f} | "
+                  f"{np.median(speed[after & ~truth]):.0f} | {np.median(speed[after & truth]):.0f} | "
+                  f"{jaw[15:k - 15].mean():.3f} |", flush=True)
+
+
+def _jaw(motion):
+    """(T,) how open the jaw is: its rotation angle in radians."""
+    return np.linalg.norm(np.asarray(motion.poses)[:, 22], axis=-1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--languages", default=",".join(ls.SCRIPTS))
+    parser.add_argument("--languages", default=None)
+    parser.add_argument("--not-speech", action="store_true", help="only the not-speech part")
     args = parser.parse_args()
-    synthetic(args.languages.split(","))
-    english()
+    if not args.not_speech:
+        languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS)
+        synthetic(languages)
+        english()
+        is_it_english(languages)
+    not_speech()
 
 
 if __name__ == "__main__":

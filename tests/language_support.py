@@ -85,11 +85,18 @@ def revoiced(language, variant=0, noise_db=-25.0, reverb_seconds=0.3, lead_secon
 def onset_errors(case, words):
     """(errors in seconds of the placed words that eSpeak NG said, share of those placed)."""
     assert len(words) == len(case.tokens)
+    words = _in_script_order(case.tokens, words)
     said = [k for k, t in enumerate(case.onsets) if t is not None]
-    by_order = sorted(range(len(words)), key=lambda k: words[k].start)  # noqa: F841
     placed = [k for k in said if words[k].confidence >= 0.5]
     errors = np.array([abs(words[k].start - case.onsets[k]) for k in placed])
     return errors, len(placed) / max(1, len(said))
+
+
+def _in_script_order(tokens, words):
+    """The Words (sorted by time) back in the script's order: each token takes the first
+    remaining word with its text."""
+    remaining = list(words)
+    return [remaining.pop(next(i for i, w in enumerate(remaining) if w.word == token)) for token in tokens]
 
 
 def _reverberate(x, rt60, rng):

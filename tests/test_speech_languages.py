@@ -209,3 +209,14 @@ def test_a_script_whose_language_its_words_do_not_tell_is_timed_not_refused(capl
     errors, placed = ls.onset_errors(case, words)
     assert placed >= 0.9 and np.median(errors) <= 0.05
     assert any("timing it with the espeak engine" in r.getMessage() for r in caplog.records)
+
+
+def test_a_dictionary_without_a_language_is_the_users_for_any_language():
+    from talkrig.inference.keyposes import load_keyposes_option
+
+    entry = {"words": ["hola"], "pose": {"head": [0.0, 0.2, 0.0]}}
+    mine = load_keyposes_option({"entries": [entry]}, "es")
+    assert mine.language is None and mine.match("Hola,") is not None
+    english = {"language": "en", "entries": [entry]}
+    assert load_keyposes_option(english, "es") is None
+    assert load_keyposes_option(english, "en-us").language == "en"
