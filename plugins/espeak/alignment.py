@@ -139,8 +139,9 @@ def _timed_words(tokens, text, spoken, pad, timeline, act_r, duration):
     scale = frames.FPS / spoken.rate
     words = []
     for n, (group, onset, own) in enumerate(_token_phones(tokens, spoken)):
-        for k, share in zip(group, _shares(group, tokens, own)):
-            start = share[0][1] if share else onset
+        for first, (k, share) in enumerate(zip(group, _shares(group, tokens, own))):
+            # the word's own event marks its onset; a token said within it, its first phone
+            start = share[0][1] if first and share else onset
             t0 = int(round(start * scale)) + pad
             t1 = int(round(share[-1][2] * scale)) + pad if share else t0 + 1
             words.append((k, _word(tokens[k], t0, t1, share, scale, pad, timeline, act_r)))
