@@ -27,7 +27,10 @@ the sound, arm speed (shoulders, elbows, wrists: the median over frames of the j
 rotation speed, degrees per second) in the sound and in the speech after it, and the jaw's
 opening in the sound (procedural generator, seed 0, no script, auto speech engine).
 
-    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--not-speech]
+--long: one recording near the ten-minute limit (the German script 82 times over, 9 min 48 s,
+1558 words): alignment time, peak memory of the process and the same figures.
+
+    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--not-speech] [--long]
 """
 
 import argparse
@@ -149,11 +152,30 @@ def _jaw(motion):
     return np.linalg.norm(np.asarray(motion.poses)[:, 22], axis=-1)
 
 
+def long_file(repeats=82):
+    import resource
+
+    text = " ".join([ls.SCRIPTS["de"]] * repeats)
+    case = ls.revoiced("de", 0, text=text)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    words = find_words(case.audio, "espeak", text, language="de")
+    wall = time.perf_counter() - start
+    errors, placed = ls.onset_errors(case, words)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n{case.audio.duration:.0f} s, {len(case.tokens)} words: aligned in {wall:.1f} s "
+          f"(RTF {wall / case.audio.duration:.3f}), median onset error {1000 * np.median(errors):.0f} ms, "
+          f"{100 * placed:.1f} % placed; peak memory {peak:.0f} MB (before aligning: {before:.0f} MB)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default=None)
     parser.add_argument("--not-speech", action="store_true", help="only the not-speech part")
+    parser.add_argument("--long", action="store_true", help="only the ten-minute recording")
     args = parser.parse_args()
+    if args.long:
+        return long_file()
     if not args.not_speech:
         languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS)
         synthetic(languages)
