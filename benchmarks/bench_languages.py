@@ -21,7 +21,7 @@ pipeline said "does not sound like English" and gave no words.
 Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
 older checkout for the before/after figures): the first 8 s of the shared English recording
 after 8 s of silence (the pause level), a melody, held chords, laughter, or music (plucked
-chords and a drum: tests/speech_support.music_before), 3 dB under the speech, and with a noise
+chords and a drum: tests/sound_support.py), 3 dB under the speech, and with a noise
 bed 15 dB under it all. Figures: share of the sound's frames taken for speech, words placed in
 the sound, arm speed (shoulders, elbows, wrists: the median over frames of the joints' mean
 rotation speed, degrees per second) in the sound and in the speech after it, and the jaw's
@@ -43,14 +43,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import speech_support as ss  # noqa: E402
-
 from talkrig.inference.speech import find_words  # noqa: E402
 
-try:  # the language-independent engine (absent from checkouts older than it)
+try:  # the language-independent engine and today's layout (absent from older checkouts)
     import language_support as ls
+    import speech_support as ss
 except ImportError:
-    ls = None
+    ls = ss = None
 
 DATA = ROOT.parent / "shared" / "data"
 CLIPS = ["speech_mfa/acoustic_corpus", "beat2_scott_train/2_scott_0_2_2", "beat2_scott_train/2_scott_0_1_1"]
@@ -117,22 +116,22 @@ def not_speech():
     import sound_support as so
 
     from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
     from talkrig.inference.features import compute_features
     from talkrig.inference.pipeline import GenerateOptions, generate
     from talkrig.motion.metrics.kinematics import angular_speed
 
     arms = np.arange(16, 22)  # shoulders, elbows, wrists
-    clip = ss.reference_case(DATA / f"{CLIPS[0]}.wav", DATA / f"{CLIPS[0]}.TextGrid", seconds=8.0)
     lead = 8.0
+    speech = decode_audio(DATA / f"{CLIPS[0]}.wav").samples[:int(8.0 * 16000)]
     sounds = {"silence (the pause level)": np.zeros(int(lead * 16000), np.float32),
               "melody": so.melody(lead), "held chords": so.chords(lead), "laughter": so.laughter(lead),
-              "music (plucked chords, drum)": ss.music_before(clip, lead).audio.samples[:int(lead * 16000)]}
+              "music (plucked chords, drum)": so.plucked_chords(lead)}
     print("\n| 8 s before the speech | taken for speech | words in it | arms in it (°/s) | "
           "arms in the speech after it (°/s) | jaw in it (mean, rad) |")
     print("|---|---|---|---|---|---|")
     for name, sound in sounds.items():
         for bed in (False, True):
-            speech = clip.audio.samples
             x = np.concatenate([sound, speech]) if not sound.any() else so.mix(speech, sound, at=-1, level_db=-3)
             if bed:
                 x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=-15)
