@@ -199,3 +199,16 @@ def test_a_dictionary_without_a_language_is_the_users_for_any_language():
     english = {"language": "en", "entries": [entry]}
     assert load_keyposes_option(english, "es") is None
     assert load_keyposes_option(english, "en-us").language == "en"
+
+
+def test_noisy_english_keeps_its_words_and_gets_no_language_notice(mfa_wav, caplog):
+    from talkrig.inference.audio import decode_audio
+
+    x = decode_audio(mfa_wav).samples[:12 * 16000]
+    power = np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)
+    hissy = x + np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)  # 10 dB SNR
+    audio = decode_audio(hissy.astype(np.float32), sample_rate=16000, name="hissy.wav")
+    with caplog.at_level(logging.WARNING):
+        words = find_words(audio, "auto", None, {"workers": 1})
+    assert len(words) >= 8
+    assert not any("does not sound like English" in r.getMessage() for r in caplog.records)
