@@ -15,8 +15,8 @@ Real speech: the shared English recordings aligned by the language-independent p
 (pocketsphinx) on the same clips.
 
 Is it English? Without a script or a language, English recognition's mean word confidence on
-every language's re-voiced speech and on the shared English recordings, and whether the
-pipeline said "does not sound like English" and gave no words.
+every language's re-voiced speech and on the shared English recordings (one also under hiss at
+10 dB SNR), whether it is judged English (speech.sounds_english), and the words kept.
 
 Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
 older checkout for the before/after figures): the first 8 s of the shared English recording
@@ -101,6 +101,13 @@ def is_it_english(languages):
     print("\n| speech | recognised words | mean confidence | judged English | words kept |")
     print("|---|---|---|---|---|")
     clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
+    from talkrig.inference.audio import decode_audio
+
+    x = clips[0][1].samples
+    power = np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)
+    hiss = np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)
+    clips.append((f"{clips[0][0]} + hiss at 10 dB SNR",
+                  decode_audio((x + hiss).astype(np.float32), sample_rate=16000, name="hiss.wav")))
     clips += [(f"{lang} (eSpeak NG {ls.VARIANTS[v][0]})", ls.revoiced(lang, v, seed=v).audio)
               for lang in languages for v in (0, 1)]
     logging.getLogger("talkrig.inference.speech").setLevel(logging.ERROR)
@@ -108,7 +115,7 @@ def is_it_english(languages):
         heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
         kept = find_words(audio, "auto", None, {"workers": 1})
         mean = np.mean([w.confidence for w in heard]) if heard else float("nan")
-        print(f"| {name} | {len(heard)} | {mean:.2f} | {'yes' if speech.sounds_english(heard) else 'no'} | "
+        print(f"| {name} | {len(heard)} | {mean:.2f} | {'yes' if speech.sounds_english(heard, audio) else 'no'} | "
               f"{len(kept)} |", flush=True)
 
 
