@@ -212,3 +212,20 @@ def test_noisy_english_keeps_its_words_and_gets_no_language_notice(mfa_wav, capl
         words = find_words(audio, "auto", None, {"workers": 1})
     assert len(words) >= 8
     assert not any("does not sound like English" in r.getMessage() for r in caplog.records)
+
+
+def test_a_noise_bed_before_the_speech_calms_the_body_and_gives_no_words(mfa_wav):
+    import sound_support as so
+
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.motion.metrics.kinematics import angular_speed
+
+    speech = decode_audio(mfa_wav).samples[:6 * 16000]
+    x = np.concatenate([np.zeros(6 * 16000, np.float32), speech])
+    x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=-15)
+    result = generate(x, GenerateOptions(seed=0, speech_options={"workers": 1}))
+    assert not [w for w in result.words if w.start < 5.5]  # the recogniser "heard" one before
+    motion = result.motion
+    arms = np.degrees(angular_speed(motion, np.arange(16, 22)).mean(axis=1))
+    assert np.median(arms[15:int(5.5 * motion.fps)]) < 0.6 * np.median(arms[int(6.5 * motion.fps):])
