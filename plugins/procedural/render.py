@@ -3,8 +3,10 @@
 Layers, composed per joint as ``q = offset * base`` (offsets in the parent's frame):
 arms from the gesture plan (base), beat strokes (elbow, shoulder, wrist, fingers), head
 (nods on beats, pitch follows the voice, gaze and tilt), torso turn and lean, breathing, weight
-shifts (pelvis, spine, knees, root), and band-limited idle noise that grows in pauses so the
-body is never frozen. The jaw opens with speech energy; a few expression coefficients follow it.
+shifts (pelvis, spine, knees, root), a slow sway and pairs of small steps (the root moves, the
+stepping foot's contact is lifted), and band-limited idle noise that grows in pauses so the
+body is never frozen. The finished arms are carried into the real speaker's gesture space
+(posture.py), then fine motion is added where it moves no other joint. The jaw opens with speech energy; a few expression coefficients follow it.
 """
 
 from dataclasses import dataclass
@@ -100,7 +102,7 @@ class Context:
     drift: SmoothNoise
     swell: SmoothNoise  # slow envelopes of the idle noise: calm spells and livelier ones
     sway: SmoothNoise  # (2,) the body's slow sway over its feet
-    fine: SmoothNoise  # fine motion of the trunk, head and shoulders
+    fine: SmoothNoise  # fine motion of the head, wrists and the arms' twists
     base: np.ndarray  # (55, 4) quats of the standing pose
     idle: float
     expressions: bool
