@@ -7,7 +7,7 @@ from ...inference.generators import Generator
 from ...inference.options import Option
 from .plan import make_plan
 from .prosody import analyse
-from .render import make_context, render
+from .synthesis import make_context, synthesize
 
 log = logging.getLogger(__name__)
 
@@ -64,4 +64,4 @@ class ProceduralGenerator(Generator):
             log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
         elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
             ctx.prosody.energy = loudness(request.features, request.n_frames)
-        return render(ctx, window.start, window.stop)
+        return synthesize(ctx, window.start, window.stop)

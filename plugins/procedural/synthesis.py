@@ -1,4 +1,4 @@
-"""Render the procedural plan for a range of frames: layers of joint rotations, root and face.
+"""Motion from the procedural plan for a range of frames: layers of joint rotations, root, face.
 
 Layers, composed per joint as ``q = offset * base`` (offsets in the parent's frame):
 arms from the gesture plan (base), beat strokes (elbow, shoulder, wrist, fingers), head
@@ -131,7 +131,7 @@ def _track(values, frames):
     return values[np.clip(frames, 0, len(values) - 1)]
 
 
-def render(ctx, start, stop):
+def synthesize(ctx, start, stop):
     """Motion for frames [start, stop) at ctx.fps."""
     frames = np.arange(start, stop)
     t = frames / ctx.fps
