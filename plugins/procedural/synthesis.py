@@ -139,7 +139,7 @@ def synthesize(ctx, start, stop):
     plan, pro = ctx.plan, ctx.prosody
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
-    planned = q[:, [P.L_ELBOW, P.R_ELBOW]].copy()
+    planned = to_gesture_space(q, ctx.gesture_space)[:, [P.L_ELBOW, P.R_ELBOW]]  # before the layers
     off = np.zeros((n, 55, 3))
     strokes = _strokes(off, t, plan)  # (n, 2) left, right
     _torso_strokes(off, strokes)
@@ -157,8 +157,8 @@ def synthesize(ctx, start, stop):
     off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
     _share_with_collars(q, ctx.base)
-    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
     q = to_gesture_space(q, ctx.gesture_space)
+    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
     _fine(q, t, ctx)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
