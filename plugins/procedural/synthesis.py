@@ -3,8 +3,10 @@
 Layers, composed per joint as ``q = offset * base`` (offsets in the parent's frame):
 arms from the gesture plan (base), beat strokes (elbow, shoulder, wrist, fingers), head
 (nods on beats, pitch follows the voice, gaze and tilt), torso turn and lean, breathing, weight
-shifts (pelvis, spine, knees, root), and band-limited idle noise that grows in pauses so the
-body is never frozen. The jaw opens with speech energy; a few expression coefficients follow it.
+shifts (pelvis, spine, knees, root), a slow sway and pairs of small steps (the root moves, the
+stepping foot's contact is lifted), and band-limited idle noise that grows in pauses so the
+body is never frozen. The finished arms are carried into the real speaker's gesture space
+(posture.py), then fine motion is added where it moves no other joint. The jaw opens with speech energy; a few expression coefficients follow it.
 """
 
 from dataclasses import dataclass
@@ -101,7 +103,7 @@ class Context:
     drift: SmoothNoise
     swell: SmoothNoise  # slow envelopes of the idle noise: calm spells and livelier ones
     sway: SmoothNoise  # (2,) the body's slow sway over its feet
-    fine: SmoothNoise  # fine motion of the trunk, head and shoulders
+    fine: SmoothNoise  # fine motion of the head, wrists and the arms' twists
     base: np.ndarray  # (55, 4) quats of the standing pose
     idle: float
     expressions: bool
@@ -138,7 +140,7 @@ def synthesize(ctx, start, stop):
     plan, pro = ctx.plan, ctx.prosody
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
-    planned = q[:, [J.L_ELBOW, J.R_ELBOW]].copy()
+    planned = to_gesture_space(q, ctx.gesture_space)[:, [J.L_ELBOW, J.R_ELBOW]]  # before the layers
     off = np.zeros((n, 55, 3))
     strokes = _strokes(off, t, plan)  # (n, 2) left, right
     _torso_strokes(off, strokes)
@@ -156,8 +158,8 @@ def synthesize(ctx, start, stop):
     off[:, J.SPINE3] -= CHEST_STEADYING[1] * off[:, J.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
     _share_with_collars(q, ctx.base)
-    _limit_bend(q, (J.L_ELBOW, J.R_ELBOW), MAX_ELBOW, planned)
     q = to_gesture_space(q, ctx.gesture_space)
+    _limit_bend(q, (J.L_ELBOW, J.R_ELBOW), MAX_ELBOW, planned)
     _fine(q, t, ctx)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
