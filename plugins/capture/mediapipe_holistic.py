@@ -5,13 +5,20 @@ the face mesh) inside its wheel, so nothing is downloaded; later releases droppe
 the pin. This is the only module that imports mediapipe.
 """
 
+import contextlib
 import logging
+import os
+import sys
+import warnings
 
 import numpy as np
 
 from ...inference.capture.landmarks import FrameLandmarks
 
 log = logging.getLogger(__name__)
+
+# protobuf's notice, once per frame through mediapipe's own calls: nothing a user can act on
+warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated", category=UserWarning)
 
 # Face mesh vertex per FACE_POINTS entry (forehead, chin, inner upper and lower lip, the
 # person's left and right mouth corners, outer eye corners, nose tip, cheeks).
@@ -26,6 +33,7 @@ class MediapipeHolistic:
 
     def __init__(self):
         self._holistic = None
+        self._started = False
 
     @staticmethod
     def describe():
@@ -34,11 +42,13 @@ class MediapipeHolistic:
 
     def _model(self):
         if self._holistic is None:
-            import mediapipe as mp
+            with _native_logs_off():
+                import mediapipe as mp
 
-            self._holistic = mp.solutions.holistic.Holistic(
-                static_image_mode=False, model_complexity=1, smooth_landmarks=True,
-                refine_face_landmarks=False, enable_segmentation=False)
+                self._holistic = mp.solutions.holistic.Holistic(
+                    static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                    refine_face_landmarks=False, enable_segmentation=False)
+            self._started = False
         return self._holistic
 
     def reset(self):
@@ -52,7 +62,13 @@ class MediapipeHolistic:
     def detect(self, rgb):
         """FrameLandmarks of the person in ``rgb`` ((H, W, 3) uint8), or None if nobody."""
         height, width = rgb.shape[:2]
-        result = self._model().process(np.ascontiguousarray(rgb))
+        model = self._model()
+        if self._started:
+            result = model.process(np.ascontiguousarray(rgb))
+        else:  # the graph's calculators start on the first frame, each with a warning
+            with _native_logs_off():
+                result = model.process(np.ascontiguousarray(rgb))
+            self._started = True
         if result.pose_landmarks is None or result.pose_world_landmarks is None:
             return None
         scale = np.array([width, height, width], dtype=np.float64)
@@ -65,6 +81,26 @@ class MediapipeHolistic:
             left_hand=_points(result.left_hand_landmarks, scale),
             right_hand=_points(result.right_hand_landmarks, scale),
             face=_points(result.face_landmarks, scale, FACE_MESH_INDEX))
+
+
+@contextlib.contextmanager
+def _native_logs_off():
+    """Drop what mediapipe's C++ code (TensorFlow Lite, absl) writes straight to file descriptor
+    2 while the block runs: 8 lines per shot ("Created TensorFlow Lite XNNPACK delegate",
+    "Feedback manager requires a model with a single signature"), hundreds over a lecture."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _points(landmarks, scale, index=None):
