@@ -117,8 +117,8 @@ def test_cancel_a_running_render(api, take):
 @pytest.mark.parametrize("options, files, status, words", [
     ({}, {}, 422, "no take"),
     (None, {}, 415, "'motion' file part"),
-    ({"renderer": "nope"}, {"motion": b"npz"}, 422, "unknown renderer 'nope'"),
-    ({"renderer": "/no/such/folder"}, {"motion": b"npz"}, 422, "no such folder"),
+    ({"renderer": "nope"}, {"motion": b"npz"}, 422, "'nope' is neither a renderer (skeleton"),
+    ({"renderer": "/no/such/folder"}, {"motion": b"npz"}, 422, "nor a trained renderer's folder in"),
     ({"colour": 1}, {"motion": b"npz"}, 422, "unknown colour"),
     ({"size": [65, 64]}, {"motion": b"npz"}, 422, "even numbers"),
     ({"size": [4096, 4096]}, {"motion": b"npz"}, 422, "at most 2048"),

@@ -1,11 +1,13 @@
 """The token file, loopback rules, settings limits and `talkrig serve`'s refusals and warnings."""
 
+import errno
+import os
 import stat
 
 import pytest
 
 from talkrig import cli
-from talkrig.addon import client as addon_client
+from talkrig.client import http_client as addon_client
 from talkrig.inference.server import settings as server_settings
 from talkrig.inference.server.auth import (TokenFileError, bearer_token, load_or_create_token,
                                            token_matches)
@@ -36,17 +38,57 @@ def test_client_finds_the_same_token_file_as_the_server(xdg):
 
 def test_token_readable_by_others_is_tightened(tmp_path):
     path = tmp_path / "token"
-    path.write_text("abc\n")
+    path.write_text("a-token-of-my-own-choosing\n")
     path.chmod(0o644)
-    assert load_or_create_token(path) == "abc"
+    assert load_or_create_token(path) == "a-token-of-my-own-choosing"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_empty_token_file_is_an_error_that_says_what_to_do(tmp_path):
+@pytest.mark.parametrize("content", [b"", b"\n", b"  \r\n"])
+def test_an_empty_token_file_left_by_a_cut_write_gets_a_new_token(tmp_path, content):
     path = tmp_path / "token"
-    path.write_text("\n")
-    with pytest.raises(TokenFileError, match="delete it"):
+    path.write_bytes(content)
+    token = load_or_create_token(path)
+    assert len(token) >= 40 and path.read_text() == token + "\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_token(path) == token
+    assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temporary file left
+
+
+@pytest.mark.parametrize("content", [b"\x00\xff\xfe binary", b"abc", b"two words here, with spaces",
+                                     b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 100, b"x" * 100000])
+def test_a_token_file_holding_no_token_is_an_error_that_says_what_to_do(tmp_path, content):
+    path = tmp_path / "token"
+    path.write_bytes(content)
+    with pytest.raises(TokenFileError, match="does not hold a token.*delete it"):
         load_or_create_token(path)
+
+
+def test_a_full_disk_leaves_no_partial_token_behind(tmp_path, monkeypatch):
+    path = tmp_path / "token"
+    real_fdopen = os.fdopen
+
+    def full_disk(fd, *args, **kwargs):
+        handle = real_fdopen(fd, *args, **kwargs)
+
+        class Full:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                handle.close()
+
+            def write(self, text):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        return Full()
+
+    monkeypatch.setattr(os, "fdopen", full_disk)
+    with pytest.raises(TokenFileError, match="No space left on device"):
+        load_or_create_token(path)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []  # nothing that would block the next start
+    assert len(load_or_create_token(path)) >= 40
 
 
 def test_bearer_header_parsing_and_comparison():

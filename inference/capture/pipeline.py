@@ -106,7 +106,7 @@ def summary_path(video, out_dir, name=None):
 
 
 def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, progress=None,
-                  name=None, overwrite=False, cancelled=None):
+                  name=None, overwrite=False, cancelled=None, max_seconds=None):
     """Capture ``video`` into takes in ``out_dir``; returns a :class:`CaptureResult`.
 
     fps : frame rate of the takes. start, end : seconds of the video to use (None: to the end).
@@ -115,6 +115,7 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
         ("fitting"); fraction is of the whole capture and never goes back.
     name : stem of the written files (default: the video's file name).
     cancelled() : polled between frames; True stops the capture (nothing is written).
+    max_seconds : the longest span captured (None: any); checked before anything is decoded.
     Raises CaptureError for a video that is unreadable, silent, too short or shows nobody.
     """
     video, out_dir = Path(video), Path(out_dir)
@@ -130,6 +131,9 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     if end - start < MIN_SECONDS:
         raise CaptureError(video, f"too short: {max(0.0, end - start):.1f} s of video to "
                                   f"capture, at least {MIN_SECONDS:g} s are needed")
+    if max_seconds is not None and end - start > max_seconds:
+        raise CaptureError(video, f"{end - start:.0f} s of video to capture, at most {max_seconds:g} s "
+                                  "are taken at once: capture it in parts (start and end)")
     sound = read_audio(video, start, end)  # fails early for a silent video
     own_detector = detector is None
     detector = detector or default_detector()

@@ -72,8 +72,9 @@ def thumbnail(rgb):
     h, w = rgb.shape[:2]
     step = max(1, w // THUMB_WIDTH)
     rows, cols = (h // step) * step, (w // step) * step
-    grey = rgb[:rows, :cols].astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
-    small = grey.reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
+    # box sums per channel first (no float copy of the whole frame), then the grey of each box
+    boxes = rgb[:rows, :cols].reshape(rows // step, step, cols // step, step, 3).sum(axis=(1, 3), dtype=np.uint32)
+    small = (boxes.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])) / np.float32(step * step)
     kernel = np.float32([0.25, 0.5, 0.25])
     for axis in (0, 1):
         padded = np.pad(small, [(1, 1) if a == axis else (0, 0) for a in (0, 1)], mode="edge")

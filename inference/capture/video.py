@@ -17,6 +17,12 @@ from .errors import CaptureError
 
 log = logging.getLogger(__name__)
 
+# The largest picture read (4K UHD, either way up): a frame's RGB copy, the decoder's own and the
+# few frames decoded ahead stay within a few hundred MB. Checked on the header before anything
+# is decoded and again on every decoded frame (a header can lie).
+MAX_FRAME_PIXELS = 3840 * 2160
+MAX_FRAME_SIDE = 4096
+
 
 @dataclass
 class VideoInfo:
@@ -65,10 +71,20 @@ def probe(path):
         else:
             duration = (stream.frames / fps) if fps and stream.frames else 0.0
         audio = container.streams.audio
+        check_frame_size(path, stream.codec_context.width, stream.codec_context.height)
         return VideoInfo(path=path, width=stream.codec_context.width,
                          height=stream.codec_context.height, fps=fps, duration=duration,
                          has_audio=bool(audio), video_codec=stream.codec_context.name,
                          audio_codec=audio[0].codec_context.name if audio else "")
+
+
+def check_frame_size(path, width, height):
+    """CaptureError for pictures larger than capture reads (or with no size at all)."""
+    if not width or not height:
+        raise CaptureError(path, "its video stream declares no picture size")
+    if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
+        raise CaptureError(path, f"its pictures are {width}x{height}; capture reads at most 3840x2160 "
+                                 "(4K) pictures: scale the video down first (ffmpeg -vf scale=1920:-2)")
 
 
 def iter_frames(path, fps=30.0, start=0.0, end=None):
@@ -96,6 +112,7 @@ def iter_frames(path, fps=30.0, start=0.0, end=None):
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
+                check_frame_size(path, frame.width, frame.height)
                 t = float(frame.pts * stream.time_base)
                 while held is not None and start + index * step < t - 1e-6:
                     at = start + index * step
@@ -122,37 +139,62 @@ def iter_frames(path, fps=30.0, start=0.0, end=None):
 def read_audio(path, start=0.0, end=None, sample_rate=SAMPLE_RATE):
     """(N,) float32 mono at ``sample_rate`` of the first audio stream between start and end.
 
-    Every channel layout (stereo, 5.1) is mixed down by FFmpeg's resampler.
+    Every channel layout (stereo, 5.1) is mixed down by FFmpeg's resampler. Only the span asked
+    for is kept and decoding stops at its end, so a track hours longer than the picture (or
+    one that claims to start hours late) costs no more memory than the span.
     Raises CaptureError when the video has no sound.
     """
     import av
 
     path = Path(path)
+    lo = int(round(start * sample_rate))
+    hi = None if end is None else max(lo, int(round(end * sample_rate)))
     with _open(path) as container:
         if not container.streams.audio:
             raise CaptureError(path, "has no sound track; capture needs the speech with the "
                                      "video (record with the phone's microphone on)")
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-        chunks = []
-        first = None
+        kept = _Span(lo, hi)
         try:
             for frame in container.decode(stream):
-                if first is None and frame.pts is not None:
-                    first = float(frame.pts * stream.time_base)
+                if kept.position is None:  # a track starting late: silence before it
+                    kept.position = int(round(float((frame.pts or 0) * stream.time_base) * sample_rate))
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                    kept.add(out.to_ndarray().reshape(-1))
+                if kept.full:
+                    break
+            else:
+                for out in resampler.resample(None):
+                    kept.add(out.to_ndarray().reshape(-1))
         except av.error.FFmpegError as exc:
             raise CaptureError(path, f"the sound track is damaged ({_reason(exc)})") from None
-    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    offset = int(round((first or 0.0) * sample_rate))  # a track starting late: pad with silence
-    if offset > 0:
-        samples = np.concatenate([np.zeros(offset, np.float32), samples])
-    lo = int(round(start * sample_rate))
-    hi = None if end is None else int(round(end * sample_rate))
-    return samples[lo:hi]
+    return kept.samples()
+
+
+class _Span:
+    """Samples [lo, hi) of a track (hi None: to its end), gathered as it is decoded."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+        self.position = None  # sample index of the next decoded sample
+        self.chunks = []
+
+    @property
+    def full(self):
+        return self.hi is not None and self.position is not None and self.position >= self.hi
+
+    def add(self, x):
+        a, b = self.position, self.position + len(x)
+        self.position = b
+        if not self.chunks and a > self.lo:  # silence before the track starts
+            self.chunks.append(np.zeros((a if self.hi is None else min(a, self.hi)) - self.lo, np.float32))
+        first, last = max(a, self.lo), b if self.hi is None else min(b, self.hi)
+        if last > first:
+            self.chunks.append(np.asarray(x[first - a:last - a], np.float32))
+
+    def samples(self):
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)
 
 
 def prefetched(frames, depth=8):

@@ -14,8 +14,8 @@ Capture jobs have their own single worker: a capture keeps a core busy for minut
 not hold up generation jobs.
 """
 
+import functools
 import io
-import json
 import logging
 import math
 import os
@@ -31,14 +31,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from .job_options import OptionsError, check_nesting
+from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
-from .uploads import MAX_FIELD_BYTES, UploadError, read_form
+from .uploads import MAX_FIELD_BYTES, UploadError, UploadNoSpace, read_form
 
 log = logging.getLogger(__name__)
 
 OPTION_NAMES = ("fps", "start", "end", "name")
+UPLOAD_PREFIX = "upload-"  # uploads in the server's scratch folder (removed at start: scratch.py)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
 
 
@@ -62,15 +63,7 @@ class CaptureJobResult:
 
 def parse_capture_options(data, filename):
     """CaptureOptions from the ``options`` JSON part (bytes or None) and the upload's name."""
-    raw = {}
-    if data:
-        check_nesting(bytes(data), "options")
-        try:
-            raw = json.loads(bytes(data).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise OptionsError(f"options: not JSON ({exc})") from None
-        if not isinstance(raw, dict):
-            raise OptionsError("options: must be a JSON object")
+    raw = options_object(data)
     unknown = sorted(set(raw) - set(OPTION_NAMES))
     if unknown:
         raise OptionsError(f"options: unknown {', '.join(unknown)}", valid=list(OPTION_NAMES))
@@ -97,9 +90,15 @@ def parse_capture_options(data, filename):
     return options
 
 
-def run_capture(video_path, options, progress=None, cancelled=None):
+def run_capture(video_path, options, progress=None, cancelled=None, max_seconds=None):
     """Capture one uploaded video into a temporary folder beside it and pack the takes into
-    a zip; the folder is deleted afterwards."""
+    a zip; the folder and the upload are deleted afterwards.
+
+    max_seconds : the longest span of video captured (the server's audio limit).
+    A video that cannot be captured fails with the reason, named by the take's name, never by
+    the server's own path.
+    """
+    from ..capture.errors import CaptureError
     from ..capture.pipeline import capture_video
 
     video = Path(video_path)
@@ -107,10 +106,13 @@ def run_capture(video_path, options, progress=None, cancelled=None):
     try:
         result = capture_video(video, folder, fps=options.fps, start=options.start,
                                end=options.end, name=options.name, progress=progress,
-                               cancelled=cancelled, overwrite=True)
+                               cancelled=cancelled, overwrite=True, max_seconds=max_seconds)
         return _pack(result, folder)
+    except CaptureError as exc:
+        raise CaptureError(f"the video '{options.name}'", exc.problem) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        _remove(video)  # now, not when the last reference to the job's upload goes
 
 
 def _pack(result, folder):
@@ -202,13 +204,28 @@ def _remove(path):
         pass
 
 
+def upload_suffix(filename):
+    """A safe file suffix for an upload named ``filename`` (".video" when it has none that is
+    short and plain): no separators, NUL bytes or names the file system refuses."""
+    suffix = os.path.splitext(os.path.basename((filename or "").replace("\\", "/")))[1]
+    return suffix.lower() if re.fullmatch(r"\.[A-Za-z0-9]{1,7}", suffix) else ".video"
+
+
 def _save_upload(folder, part):
+    """The upload written to a file of its own in ``folder`` (nothing left behind when the
+    disk cannot hold it: UploadNoSpace)."""
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(part.filename or "").suffix[:8] or ".video"
-    handle = tempfile.NamedTemporaryFile(prefix="upload-", suffix=suffix, dir=folder,
+    suffix = upload_suffix(part.filename)
+    handle = tempfile.NamedTemporaryFile(prefix=UPLOAD_PREFIX, suffix=suffix, dir=folder,
                                          delete=False)
-    with handle:
-        handle.write(part.data)
+    try:
+        with handle:
+            handle.write(part.data)
+    except OSError as exc:
+        _remove(handle.name)
+        raise UploadNoSpace(f"the server cannot store this {len(part.data) / 2**20:.1f} MiB upload "
+                            f"({exc.strerror or exc}); free space on the server or send a shorter "
+                            "video") from None
     return UploadedVideo(handle.name)
 
 
@@ -217,5 +234,7 @@ def capture_runner(settings, capture=run_capture):
     def to_result(result):
         return result
 
+    if capture is run_capture:
+        capture = functools.partial(run_capture, max_seconds=settings.max_audio_seconds)
     return JobRunner(capture, workers=1, queue_depth=settings.queue_depth,
                      result_ttl=settings.result_ttl, to_result=to_result)

@@ -15,6 +15,7 @@ when names are allowed explicitly. The token is the protection either way; this 
 
 import ipaddress
 import json
+import re
 
 from .settings import is_loopback
 
@@ -50,6 +51,22 @@ def host_allowed(name, bound, allowed=()):
     return not is_loopback(bound) and not names
 
 
+# A serialized origin as browsers send it: scheme://host[:port], nothing else (no user, path,
+# backslash or space that parsers read differently)
+_ORIGIN = re.compile(r"(?i)^(?:https?|wss?)://(\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(?::[0-9]{1,5})?$")
+
+
+def origin_is_local(origin, allowed=()):
+    """True when an ``Origin`` header names a page served from this machine (a loopback
+    address, localhost) or from a name allowed with ``--allow-host``; "null", other schemes
+    and anything that is not exactly an origin are not."""
+    match = _ORIGIN.match(origin.strip())
+    if match is None:
+        return False
+    name = match.group(1).strip("[]").lower()
+    return is_loopback(name) or name in {n.lower().rstrip(".") for n in allowed}
+
+
 async def refuse(scope, send, status, detail):
     """Answer ``status`` with a JSON ``detail``; a WebSocket handshake gets the same HTTP answer
     where the server can send one (else it is closed)."""
@@ -76,8 +93,10 @@ class HostCheck:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        header = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
-        name = host_name(header.decode("latin-1"))
+        headers = {v for k, v in scope.get("headers", ()) if k == b"host"}
+        name = host_name(next(iter(headers), b"").decode("latin-1"))
+        if len(headers) > 1:  # parsers disagree on which one counts
+            return await refuse(scope, send, 400, "a request carries one Host header; this one has several")
         if host_allowed(name, self.bound, self.allowed):
             return await self.app(scope, receive, send)
         shown = f"[{self.bound}]" if ":" in self.bound else self.bound

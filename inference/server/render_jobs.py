@@ -18,7 +18,6 @@ machine, as generators take their ``model`` folder), the size and the take's len
 jobs have their own single worker, like capture jobs.
 """
 
-import json
 import logging
 import math
 import os
@@ -30,7 +29,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from .job_options import OptionsError, check_nesting
+from ...motion.errors import TalkrigError
+from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
@@ -63,21 +63,14 @@ class RenderJobResult:
     renderer: str
 
 
-def parse_render_options(data, catalog):
+def parse_render_options(data, catalog, data_dir):
     """{"renderer", "camera", "size", "job"} from the ``options`` JSON part, checked (the
-    renderer is looked up now, so an unknown one is a 422 before any work)."""
+    renderer is looked up now, so an unknown one is a 422 before any work; a folder is one
+    inside ``data_dir``)."""
     from ...motion.camera import Camera
     from ..render import RENDERER, check_size, resolve_renderer
 
-    raw = {}
-    if data:
-        check_nesting(bytes(data), "options")
-        try:
-            raw = json.loads(bytes(data).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise OptionsError(f"options: not JSON ({exc})") from None
-        if not isinstance(raw, dict):
-            raise OptionsError("options: must be a JSON object")
+    raw = options_object(data)
     unknown = sorted(set(raw) - set(OPTION_NAMES))
     if unknown:
         raise OptionsError(f"options: unknown {', '.join(unknown)}", valid=list(OPTION_NAMES))
@@ -85,6 +78,7 @@ def parse_render_options(data, catalog):
     if not isinstance(renderer, str):
         raise OptionsError("options: renderer must be a renderer name or a trained renderer's "
                            "folder")
+    renderer = _confined_renderer(renderer, catalog, data_dir)
     name, _ = resolve_renderer(renderer)
     RENDERER.require(name, catalog.renderers)
     camera = raw.get("camera")
@@ -112,14 +106,38 @@ def parse_render_options(data, catalog):
     return {"renderer": renderer, "camera": camera, "size": size, "job": job, "fps": fps}
 
 
+def _confined_renderer(spec, catalog, data_dir):
+    """A renderer's name, or the absolute path of a trained renderer's folder inside the data
+    folder (``spec`` relative to it). Anything else, an absolute path, "..", a folder that is
+    missing or leads out, gets the same message, which says nothing of what exists."""
+    from ..render import DEFAULT_RENDERER, resolve_renderer
+
+    if spec in catalog.renderers:
+        return spec
+    root = Path(data_dir).resolve()
+    parts = Path(spec).parts
+    path = (root / spec).resolve() if spec and "\0" not in spec and not Path(spec).is_absolute() \
+        and ".." not in parts and not spec.startswith("~") else None
+    if path is None or not (root in path.parents) or not path.is_dir():
+        raise OptionsError(
+            f"options: renderer {spec[:120]!r} is neither a renderer ({', '.join(sorted(catalog.renderers)) or DEFAULT_RENDERER}) "
+            "nor a trained renderer's folder in the server's data folder (name the folder by its "
+            "path inside that folder)")
+    try:
+        resolve_renderer(str(path))
+    except TalkrigError as exc:
+        raise OptionsError(f"options: {str(exc).replace(str(path), spec)}") from None
+    return str(path)
+
+
 def _check_camera(camera):
     values = [camera.focal, camera.fps, *camera.world_from_camera.ravel(),
               *camera.world_from_motion.ravel()]
     if not all(math.isfinite(v) for v in values):
         raise OptionsError("options: camera holds a NaN or infinite number")
-    if not (0 < camera.width <= 8192 and 0 < camera.height <= 8192 and camera.focal > 0):
+    if not (0 < camera.width <= MAX_SIDE and 0 < camera.height <= MAX_SIDE and camera.focal > 0):
         raise OptionsError("options: camera needs a positive focal length and an image size "
-                           "of at most 8192 pixels")
+                           f"of at most {MAX_SIDE} pixels a side (the render's size limit)")
 
 
 def read_motion(data, label, max_seconds, fps=None):
@@ -129,12 +147,12 @@ def read_motion(data, label, max_seconds, fps=None):
     from ...motion.resample import resample
 
     motion = read_npz(bytes(data), name=label)
-    if fps is not None and abs(motion.fps - fps) > 1e-6:
-        motion = resample(motion, float(fps))
-    seconds = motion.n_frames / motion.fps
+    seconds = motion.n_frames / motion.fps  # before resampling: the new rate may need many more frames
     if max_seconds is not None and seconds > max_seconds:
         raise OptionsError(f"{label}: the take is {seconds:.0f} s long; this server renders at "
                            f"most {max_seconds:g} s")
+    if fps is not None and abs(motion.fps - fps) > 1e-6:
+        motion = resample(motion, float(fps))
     return motion
 
 
@@ -175,7 +193,8 @@ def render_router(settings, runner, jobs, catalog, prefix):
         runner.check_room()
         options_part = parts.get("options")
         options = await run_in_threadpool(parse_render_options,
-                                          options_part.data if options_part else None, catalog)
+                                          options_part.data if options_part else None, catalog,
+                                          settings.data_dir)
         motion_part = parts.get("motion")
         if options["job"] is not None and motion_part is not None:
             raise UploadError("send the take either as a 'motion' file part or as options.job, "

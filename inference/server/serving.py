@@ -24,6 +24,10 @@ from ...motion.errors import TalkrigError
 log = logging.getLogger(__name__)
 
 BACKLOG = 128
+# WebSocket messages: a live stream's options (live.MAX_OPTIONS_CHARS) and audio chunks fit; a
+# larger one is closed with 1009 before it is buffered. Few are held unread per connection.
+WS_MAX_MESSAGE = 1024 * 1024
+WS_MAX_QUEUE = 4
 
 
 class ServeError(TalkrigError):
@@ -127,6 +131,7 @@ def make_server(app, settings, log_level="info"):
         app, http=guarded_h11(settings.header_timeout), ws="websockets", lifespan="on",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         limit_concurrency=settings.max_connections, timeout_keep_alive=5,
+        ws_max_size=WS_MAX_MESSAGE, ws_max_queue=WS_MAX_QUEUE,
         timeout_graceful_shutdown=10, access_log=False, log_level=log_level,
     )
     return Server(config, app.state.runners)

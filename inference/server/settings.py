@@ -49,6 +49,8 @@ class ServerSettings:
     max_header_bytes : largest request head (request line and headers); larger gets 431, or
         400 and a closed connection while it is still arriving.
     max_connections : connections and requests handled at once; more get 503.
+    live_idle_timeout : seconds a live stream may go without a message from its client (the
+        options, then audio) before it is closed and its place freed.
     max_live_streams : live streams (/v1/live) served at once; one more is refused with 503.
         Streams share one process (the GIL): with the face, 1 keeps the latency within 250 ms
         p95 on 2 cores, 2 without it (benchmarks/RESULTS.md).
@@ -70,6 +72,7 @@ class ServerSettings:
     max_header_bytes: int = 64 * 1024
     max_connections: int = 64
     max_live_streams: int = 1
+    live_idle_timeout: float = 15.0
 
     def __post_init__(self):
         self.data_dir = Path(self.data_dir).expanduser()
@@ -82,8 +85,9 @@ class ServerSettings:
              f"limit), got {self.max_audio_seconds:g}"),
             (self.result_ttl > 0, f"result time-to-live must be positive, got {self.result_ttl}"),
             (0 <= self.port <= 65535, f"port must be 0..65535, got {self.port}"),
-            (self.header_timeout > 0 and self.body_timeout > 0,
-             f"timeouts must be positive, got {self.header_timeout} and {self.body_timeout}"),
+            (self.header_timeout > 0 and self.body_timeout > 0 and self.live_idle_timeout > 0,
+             f"timeouts must be positive, got {self.header_timeout}, {self.body_timeout} and "
+             f"{self.live_idle_timeout}"),
             (self.max_header_bytes >= 1024,
              f"header limit must be at least 1024 bytes, got {self.max_header_bytes}"),
             (self.max_live_streams >= 0, f"live streams at once must be 0 or more, got {self.max_live_streams}"),

@@ -43,6 +43,12 @@ class UploadStalled(UploadError):
     status = 408
 
 
+class UploadNoSpace(UploadError):
+    """The server's disk cannot hold the upload."""
+
+    status = 507  # Insufficient Storage
+
+
 class UploadAborted(UploadError):
     """The client closed the connection before the body was complete (nobody gets the answer)."""
 

@@ -6,9 +6,11 @@ the pin. This is the only module that imports mediapipe.
 """
 
 import contextlib
+import importlib
 import logging
 import os
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -23,6 +25,30 @@ warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is 
 # Face mesh vertex per FACE_POINTS entry (forehead, chin, inner upper and lower lip, the
 # person's left and right mouth corners, outer eye corners, nose tip, cheeks).
 FACE_MESH_INDEX = (10, 152, 13, 14, 291, 61, 263, 33, 1, 454, 234)
+
+
+def _import_mediapipe():
+    """mediapipe, imported on a thread of its own the first time.
+
+    Its import keeps the exception of an optional import that failed (sounddevice without
+    PortAudio) and, through its traceback, every frame of the stack it was imported from: on
+    a capture's stack that would hold the first capture's frames, sound and upload for the life
+    of the process. A fresh thread's stack holds nothing.
+    """
+    found = {}
+
+    def run():
+        try:
+            found["module"] = importlib.import_module("mediapipe")
+        except BaseException as exc:  # raised again on the caller's thread
+            found["error"] = exc
+
+    thread = threading.Thread(target=run, name="talkrig-import-mediapipe", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in found:
+        raise found["error"]
+    return found["module"]
 
 
 class MediapipeHolistic:
@@ -43,8 +69,7 @@ class MediapipeHolistic:
     def _model(self):
         if self._holistic is None:
             with _native_logs_off():
-                import mediapipe as mp
-
+                mp = _import_mediapipe()
                 self._holistic = mp.solutions.holistic.Holistic(
                     static_image_mode=False, model_complexity=1, smooth_landmarks=True,
                     refine_face_landmarks=False, enable_segmentation=False)

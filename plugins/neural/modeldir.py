@@ -190,7 +190,7 @@ def load_model(folder, backend, threads=None, sizes=()):
     options.log_severity_level = 3
     sessions = {}
     for graph, filename in metadata["graphs"].items():
-        path = folder / filename
+        path = model_file(folder, filename, f"graph '{graph}'")
         if not path.exists():
             raise ModelError(
                 f"{path} is missing; the model folder is incomplete, train it again with "
@@ -204,3 +204,17 @@ def load_model(folder, backend, threads=None, sizes=()):
     log.debug("loaded %s model from %s (%s)", backend, folder, ", ".join(sessions))
     return TrainedModel(folder=folder, metadata=metadata,
                         layout=PoseLayout.from_dict(metadata["layout"]), sessions=sessions)
+
+
+def model_file(folder, name, what="file"):
+    """``folder / name`` for a file a model description names, refused (ModelError) when it
+    leads outside the folder (an absolute path, "..", a link out) or is there but is not a
+    regular file (a FIFO or a device would block or never end the read)."""
+    root = Path(folder).expanduser().resolve()
+    path = root / str(name)
+    resolved = path.resolve()
+    if not isinstance(name, str) or Path(name).is_absolute() or (resolved != root and root not in resolved.parents):
+        raise ModelError(f"{folder}: its {what} ({str(name)[:80]!r}) is not a file inside the model folder")
+    if resolved.exists() and not resolved.is_file():
+        raise ModelError(f"{path}: its {what} is not a regular file")
+    return path

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.camera import Camera
-from ..neural.modeldir import ModelError, read_metadata
+from ..neural.modeldir import ModelError, model_file, read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,18 @@ class Vid2VidRenderer:
         try:
             self.metadata = read_metadata(folder, BACKEND)
             width, height = (int(v) for v in self.metadata["size"])
-            graph = folder / self.metadata["graphs"]["generator"]
-            self.reference = self._picture(folder / self.metadata["reference"], (height, width))
-            self.reference_label = self._picture(folder / self.metadata["reference_label"],
-                                                 (height, width))
+            graph = model_file(folder, self.metadata["graphs"]["generator"], "graph")
+            self.reference = self._picture(model_file(folder, self.metadata["reference"], "reference"),
+                                           (height, width))
+            self.reference_label = self._picture(
+                model_file(folder, self.metadata["reference_label"], "reference label"), (height, width))
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{folder}: an incomplete {BACKEND} model ({exc}); "
                              f"{_hint(folder)}") from None
         if not graph.is_file():
             raise ModelError(f"{graph} is missing; {_hint(folder)}")
         camera = self.metadata.get("camera")
-        self.camera = Camera.load(folder / camera) if camera else None
+        self.camera = Camera.load(model_file(folder, camera, "camera")) if camera else None
         self.size = (width, height)
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(threads or min(os.cpu_count() or 1, 4))
