@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.errors import TalkrigError
+from ...motion.jsonfile import JsonFileError, read_json
 from .layout import PoseLayout
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,9 @@ def read_metadata(folder, backend):
             f"`{train_hint(backend, folder)}` or pass the option model=DIR"
         )
     try:
-        metadata = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: not a readable model description ({exc})") from None
+        metadata = read_json(path, "model description")
+    except JsonFileError as exc:
+        raise ModelError(str(exc)) from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelError(f"{path}: not a talkrig model description")
     if metadata.get("format_version", 0) > FORMAT_VERSION:
@@ -105,6 +106,12 @@ def read_metadata(folder, backend):
         )
     _check_norm(path, metadata.get("input") or {})
     return metadata
+
+
+# What a model description may declare: sizes (window frames, code and hidden widths, layers,
+# steps) far beyond any trained here but far below what would allocate gigabytes per frame.
+MAX_SIZE = 8192
+MIN_FPS, MAX_FPS = 1.0, 1000.0
 
 
 def _numbers(value, length=None):
@@ -121,7 +128,7 @@ def _check_fields(path, metadata, sizes):
     pace = metadata.get("speech_pace")
     checks = [
         ("fps", isinstance(fps, (int, float)) and not isinstance(fps, bool) and np.isfinite(fps)
-         and fps > 0),
+         and MIN_FPS <= fps <= MAX_FPS),
         ("input", isinstance(entry, dict) and entry.get("kind") in ("mel", "mfcc", "text")
          and isinstance(entry.get("dim"), int) and (entry["kind"] == "text" or (
              _numbers(entry.get("mean"), entry["dim"]) and _numbers(entry.get("std"), entry["dim"])
@@ -131,8 +138,9 @@ def _check_fields(path, metadata, sizes):
         ("layout", isinstance(metadata.get("layout"), dict)),
         ("speech_pace", pace is None or (isinstance(pace, dict) and _numbers(list(pace.values()))
                                          and min(pace.values(), default=0) >= 0)),
-    ] + [(key, isinstance(metadata.get(key), int) and metadata[key] >= (0 if key.endswith("_frames") else 1))
-         for key in sizes]
+        ("input", isinstance(entry, dict) and isinstance(entry.get("dim"), int) and 1 <= entry["dim"] <= MAX_SIZE),
+    ] + [(key, isinstance(metadata.get(key), int) and not isinstance(metadata[key], bool)
+          and (0 if key.endswith("_frames") else 1) <= metadata[key] <= MAX_SIZE) for key in sizes]
     for key, ok in checks:
         if not ok:
             raise ModelError(f"{path}: its '{key}' entry is missing or damaged; train the model again")

@@ -28,6 +28,17 @@ def _hint(folder):
     return f"train one with `talkrig train-renderer --video YOU.mp4 -o {folder}`"
 
 
+MAX_SIDE = 2048  # pixels: a renderer trained here draws 256 to 512
+
+
+def _size(value):
+    """(width, height) of a model's "size" entry: two whole numbers of 16 to MAX_SIDE pixels."""
+    if not (isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in value)):
+        raise ValueError(f"its size must be two whole numbers of 16 to {MAX_SIDE} pixels, got {str(value)[:60]}")
+    return value[0], value[1]
+
+
 def _chw(image):
     """(H, W, 3) uint8 -> (1, 3, H, W) float32 in [-1, 1]."""
     return (np.ascontiguousarray(image.transpose(2, 0, 1))[None].astype(np.float32)
@@ -56,7 +67,7 @@ class Vid2VidRenderer:
         folder = Path(model_dir).expanduser()
         try:
             self.metadata = read_metadata(folder, BACKEND)
-            width, height = (int(v) for v in self.metadata["size"])
+            width, height = _size(self.metadata["size"])
             graph = model_file(folder, self.metadata["graphs"]["generator"], "graph")
             self.reference = self._picture(model_file(folder, self.metadata["reference"], "reference"),
                                            (height, width))
@@ -85,14 +96,14 @@ class Vid2VidRenderer:
     def _picture(path, shape):
         if not path.is_file():
             raise ModelError(f"{path} is missing; {_hint(path.parent)}")
-        try:
-            picture = np.load(path, allow_pickle=False)
+        try:  # mapped: a header declaring more than the file holds is refused, not allocated
+            picture = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise ModelError(f"{path}: not a readable picture ({exc})") from None
+            raise ModelError(f"{path}: not a readable picture ({str(exc)[:200]})") from None
         if picture.shape != shape + (3,) or picture.dtype != np.uint8:
             raise ModelError(f"{path}: a {picture.shape} {picture.dtype} array, expected "
                              f"{shape + (3,)} uint8")
-        return picture
+        return np.array(picture)
 
     def render(self, labels):
         """Yield one (H, W, 3) uint8 picture per (H, W, 3) uint8 label, in order."""
