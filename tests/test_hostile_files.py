@@ -133,3 +133,43 @@ def test_a_key_pose_dictionary_of_too_many_entries_is_refused(tmp_path):
     os.mkfifo(pipe)
     with pytest.raises(KeyPoseError, match="not a regular file"):
         load_keyposes(str(pipe))
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--fps", "nan", "--fps must be from 1 to 120, got nan"),
+    ("--fps", "1e-300", "--fps must be from 1 to 120"),
+    ("--end", "nan", "--end must be a number of seconds after --start"),
+    ("--end", "inf", "--end must be a number of seconds after --start"),
+    ("--start", "nan", "--start must be a number of seconds from 0"),
+    ("--start", "1e300", "--start must be a number of seconds from 0"),
+])
+def test_capture_refuses_times_and_rates_that_are_not_numbers(tmp_path, capsys, flag, value, message):
+    from conftest import shared_file
+
+    video = shared_file("video_ccby", "physicsworks.webm")
+    error = one_line_error(capsys, ["capture", video, "-o", tmp_path / "takes", flag, value])
+    assert message in error and not (tmp_path / "takes").exists()
+
+
+def test_generate_refuses_audio_that_is_a_pipe_or_a_device(tmp_path, capsys):
+    pipe = tmp_path / "speech.wav"
+    os.mkfifo(pipe)
+    for path in (pipe, "/dev/zero"):
+        error = one_line_error(capsys, ["generate", path, "-o", tmp_path / "take.npz"])
+        assert "is not a regular file (a pipe or a device)" in error
+
+
+def test_a_damaged_mp3_is_one_line_even_from_the_decoder(tmp_path):
+    """libmpg123 prints its own notes on file descriptor 2 ("Hit end of (available) data during
+    resync"): in a process of its own, the command's error is still the only line."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mp3 = tmp_path / "speech.mp3"
+    mp3.write_bytes(b"\xff\xfb\x90\x00" + b"garbage" * 1000)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    run = subprocess.run([sys.executable, "-m", "talkrig", "generate", str(mp3), "-o", str(tmp_path / "t.npz")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith("talkrig generate: error:") and "mp3" in run.stderr

@@ -5,17 +5,15 @@ the face mesh) inside its wheel, so nothing is downloaded; later releases droppe
 the pin. This is the only module that imports mediapipe.
 """
 
-import contextlib
 import importlib
 import logging
-import os
-import sys
 import threading
 import warnings
 
 import numpy as np
 
 from ...inference.capture.landmarks import FrameLandmarks
+from ...inference.native_output import native_stderr_off
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,7 @@ class MediapipeHolistic:
 
     def _model(self):
         if self._holistic is None:
-            with _native_logs_off():
+            with native_stderr_off():
                 mp = _import_mediapipe()
                 self._holistic = mp.solutions.holistic.Holistic(
                     static_image_mode=False, model_complexity=1, smooth_landmarks=True,
@@ -90,8 +88,9 @@ class MediapipeHolistic:
         model = self._model()
         if self._started:
             result = model.process(np.ascontiguousarray(rgb))
-        else:  # the graph's calculators start on the first frame, each with a warning
-            with _native_logs_off():
+        else:  # the graph's calculators start on the first frame, each with a warning (8 lines
+            # per shot with the XNNPACK delegate's note: hundreds over a lecture)
+            with native_stderr_off():
                 result = model.process(np.ascontiguousarray(rgb))
             self._started = True
         if result.pose_landmarks is None or result.pose_world_landmarks is None:
@@ -106,26 +105,6 @@ class MediapipeHolistic:
             left_hand=_points(result.left_hand_landmarks, scale),
             right_hand=_points(result.right_hand_landmarks, scale),
             face=_points(result.face_landmarks, scale, FACE_MESH_INDEX))
-
-
-@contextlib.contextmanager
-def _native_logs_off():
-    """Drop what mediapipe's C++ code (TensorFlow Lite, absl) writes straight to file descriptor
-    2 while the block runs: 8 lines per shot ("Created TensorFlow Lite XNNPACK delegate",
-    "Feedback manager requires a model with a single signature"), hundreds over a lecture."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _points(landmarks, scale, index=None):
