@@ -173,3 +173,37 @@ def test_a_damaged_mp3_is_one_line_even_from_the_decoder(tmp_path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
     assert run.stderr.startswith("talkrig generate: error:") and "mp3" in run.stderr
+
+
+BOMB = '''
+import resource, sys
+import numpy as np, onnx, onnxruntime as ort
+from onnx import helper, TensorProto
+from talkrig.plugins.neural.modeldir import ModelError, run_graph, session_options
+
+shape = helper.make_tensor("shape", TensorProto.INT64, [2], [40000, 40000])  # 6.4 GB of float32
+nodes = [helper.make_node("Constant", [], ["s"], value=shape), helper.make_node("Expand", ["x", "s"], ["big"]),
+         helper.make_node("ReduceSum", ["big"], ["y"], keepdims=0)]
+graph = helper.make_graph(nodes, "bomb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
+session = ort.InferenceSession(sys.argv[1], session_options(1), providers=["CPUExecutionProvider"])
+try:
+    run_graph(session, {"x": np.ones((1, 1), np.float32)}, "bomb.onnx")
+except ModelError as exc:
+    print(exc)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+'''
+
+
+def test_a_graph_allocating_gigabytes_per_run_is_stopped_in_bounded_memory(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    run = subprocess.run([sys.executable, "-c", BOMB, str(tmp_path / "bomb.onnx")], capture_output=True,
+                         text=True, env=env, timeout=300)
+    message, peak_mb = run.stdout.strip().splitlines()
+    assert message == "bomb.onnx needs more than 1024 MB for one run; it is not a model talkrig trained"
+    assert int(peak_mb) < 1024 and run.stderr == "", (peak_mb, run.stderr)

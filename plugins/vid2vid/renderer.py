@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.camera import Camera
-from ..neural.modeldir import ModelError, model_file, read_metadata
+from ..neural.modeldir import ModelError, model_file, read_metadata, run_graph, session_options
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,7 @@ class Vid2VidRenderer:
         camera = self.metadata.get("camera")
         self.camera = Camera.load(model_file(folder, camera, "camera")) if camera else None
         self.size = (width, height)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads or min(os.cpu_count() or 1, 4))
-        options.log_severity_level = 3
+        options = session_options(threads or min(os.cpu_count() or 1, 4))
         try:
             self.session = ort.InferenceSession(str(graph), options,
                                                 providers=["CPUExecutionProvider"])
@@ -115,8 +113,8 @@ class Vid2VidRenderer:
                 raise ModelError(f"label {k} is a {label.shape} {label.dtype} array; this "
                                  f"renderer draws ({height}, {width}, 3) uint8 labels")
             current = _chw(label)
-            prev = self.session.run(None, {"label": current, "prev_label": prev_label,
-                                           "prev_frame": prev, "reference": self._ref})[0]
+            prev = run_graph(self.session, {"label": current, "prev_label": prev_label,
+                                            "prev_frame": prev, "reference": self._ref}, "the renderer's graph")[0]
             prev_label = current
             yield _hwc(prev)
 
