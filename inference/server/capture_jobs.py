@@ -117,8 +117,9 @@ def run_capture(video_path, options, progress=None, cancelled=None, max_seconds=
                                end=options.end, name=options.name, progress=progress,
                                cancelled=cancelled, overwrite=True, max_seconds=max_seconds)
         return _pack(result, folder)
-    except CaptureError as exc:
-        raise CaptureError(f"the video '{options.name}'", exc.problem) from None
+    except CaptureError as exc:  # FFmpeg's own messages name the file too
+        problem = exc.problem.replace(str(video), options.name).replace(video.name, options.name)
+        raise CaptureError(f"the video '{options.name}'", problem) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         _remove(video)  # now, not when the last reference to the job's upload goes
