@@ -250,32 +250,28 @@ def npz_declaring(frames, payload=b""):
     return buffer.getvalue()
 
 
-def test_a_motion_declaring_1_5_gb_is_refused_before_it_is_read(server):
-    def huge(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/octet-stream")
-        handler.send_header("Content-Length", str(1_500_000_000))
-        handler.end_headers()
-        while not handler.server.stop.wait(0.01):
-            handler.wfile.write(b"PK" + b"\x00" * 65534)
+def streams_zeros(length=None):
+    """A handler sending "PK" and zeros without end, declaring ``length`` (None: no length)."""
+    def handler(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/octet-stream")
+        h.send_header(*(("Content-Length", str(length)) if length else ("Connection", "close")))
+        h.end_headers()
+        while not h.server.stop.wait(0.001):
+            h.wfile.write(b"PK" + b"\x00" * 65534)
 
-    done_job(server, huge)
+    return handler
+
+
+def test_a_motion_declaring_1_5_gb_is_refused_before_it_is_read(server):
+    done_job(server, streams_zeros(1_500_000_000))
     with pytest.raises(ClientError, match="more than 256 MiB"):
         returns_within(lambda: client(server).generate(b"RIFF", {}))
 
 
 def test_a_motion_streamed_past_the_cap_without_a_length_is_cut_off(server, monkeypatch):
     monkeypatch.setattr(replies, "MAX_MOTION_BYTES", 1024 * 1024)
-
-    def endless(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/octet-stream")
-        handler.send_header("Connection", "close")
-        handler.end_headers()
-        while not handler.server.stop.wait(0.001):
-            handler.wfile.write(b"PK" + b"\x00" * 65534)
-
-    done_job(server, endless)
+    done_job(server, streams_zeros())
     with pytest.raises(ClientError, match="more than 1 MiB"):
         returns_within(lambda: client(server).generate(b"RIFF", {}))
 
