@@ -43,9 +43,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
-# The Blender extension zips in dist/: talkrig-<version>.zip (the add-on alone, for a server
-# elsewhere) and, per platform, talkrig-<version>-<platform>.zip with the server's wheels
-# (downloaded once into the user cache, checked against runtime-wheels.json), each validated.
+# The Blender extension zips in dist/: talkrig-<version>.zip (the add-on alone: __init__.py,
+# manifest, userdirs.py, motion/, blender/, client/, addon/; for a server elsewhere) and, per
+# platform, talkrig-<version>-<platform>.zip with the server's wheels (downloaded once into the
+# user cache, checked against runtime-wheels.json), each validated.
 addon: $(STAMP)
 	$(BIN)/python tools/build_extension.py
 	$(BIN)/python tools/extension_platforms.py --validate

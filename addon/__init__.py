@@ -1,14 +1,21 @@
 """The Blender UI of talkrig: preferences, panel, operators, background jobs and live mode.
 
 It talks to the server through :mod:`talkrig.client` and keys takes onto rigs through
-:mod:`talkrig.blender`. Nothing here imports bpy when the package is imported. :func:`register` imports the modules that define
-Blender classes, listed in ``MODULES``; each has a ``classes`` tuple, registered in order and
-unregistered in reverse. A module may also define ``on_register()`` (run after its classes are
-registered: properties on Blender types, handlers) and ``on_unregister()`` (run before its
-classes go). To add UI, write a module with a ``classes`` tuple and list it here.
+:mod:`talkrig.blender`. Nothing here imports bpy when the package is imported.
+:func:`register` imports the modules that define Blender classes, listed in ``MODULES``; each
+has a ``classes`` tuple, registered in order and unregistered in reverse. A module may also
+define ``on_register()`` (run after its classes are registered: properties on Blender types,
+handlers) and ``on_unregister()`` (run before its classes go). To add UI, write a module with a
+``classes`` tuple and list it here.
 
+Feature modules (one part of the panel each: generate, bake, capture, capture_video,
+render_photoreal, live, face_ui, server_ops) never import one another; what they share is in
+small modules: ui.py (layout helpers, panel classes), reports.py (messages from background
+work), server_jobs.py (the one model of a server job), server_state.py (which server, its
+state), request_options.py (options from the panel sent with a request), takes.py (naming,
+keeping and baking a take). panel.py draws the sections and may call into the features.
 Modules without Blender classes: worker.py (background threads), keypose_file.py (key-pose
-dictionaries); runtime.py and audio.py use bpy but register nothing.
+dictionaries), runtime.py and audio.py (bpy, nothing registered) and the shared ones above.
 """
 
 import importlib
@@ -18,8 +25,8 @@ import importlib
 ROOT_PACKAGE = __package__.rpartition(".")[0] or __package__
 
 # Modules defining Blender classes, in registration order.
-MODULES = ("preferences", "backend_options", "properties", "mapping", "server_ops", "generate",
-           "bake", "capture", "capture_video", "render_photoreal", "live", "panel", "face_ui")
+MODULES = ("preferences", "backend_options", "properties", "mapping", "reports", "server_ops",
+           "generate", "bake", "capture", "capture_video", "render_photoreal", "live", "panel", "face_ui")
 
 
 def _modules():

@@ -13,26 +13,22 @@ from pathlib import Path
 import bpy
 
 from . import runtime
-from .server_jobs import fail
+from .reports import notify
+from .server_jobs import ACTIVE, CAPTURE, draw_controls, state_items
 
 log = logging.getLogger(__name__)
 
-STATES = (
-    ("IDLE", "Idle", "Nothing captured yet"),
-    ("UPLOADING", "Uploading", "Sending the video to the server"),
-    ("QUEUED", "Queued", "Waiting for the server's capture worker"),
-    ("RUNNING", "Capturing", "The server is fitting the speaker's motion"),
-    ("CANCELLING", "Cancelling", "Waiting for the server to stop"),
-    ("DONE", "Done", "The takes are in the library folder"),
-    ("FAILED", "Failed", "The capture failed; see the message"),
-    ("CANCELLED", "Cancelled", "The capture was cancelled"),
-)
-ACTIVE = {"UPLOADING", "QUEUED", "RUNNING", "CANCELLING"}
+STATES = state_items("Capturing", {
+    "IDLE": "Nothing captured yet",
+    "UPLOADING": "Sending the video to the server",
+    "QUEUED": "Waiting for the server's capture worker",
+    "RUNNING": "The server is fitting the speaker's motion",
+    "CANCELLING": "Waiting for the server to stop",
+    "DONE": "The takes are in the library folder",
+    "FAILED": "The capture failed; see the message",
+    "CANCELLED": "The capture was cancelled",
+})
 VIDEO_TYPES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".mpg", ".mpeg", ".wmv")
-
-
-def job_key(scene):
-    return f"capture:{scene.name}"
 
 
 class TalkrigCaptureVideo(bpy.types.PropertyGroup):
@@ -93,7 +89,7 @@ class TALKRIG_OT_capture_video(bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         capture = context.scene.talkrig_capture
-        if runtime.busy(job_key(context.scene)):
+        if CAPTURE.running(context.scene):
             cls.poll_message_set("A video is being captured: wait for it, or press Cancel")
             return False
         if not capture.video.strip():
@@ -113,7 +109,7 @@ class TALKRIG_OT_capture_video(bpy.types.Operator):
         try:
             video, library, options = check_inputs(capture)
         except ValueError as exc:
-            fail(capture, str(exc))
+            CAPTURE.fail(capture, str(exc))
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         capture.state = "UPLOADING"
@@ -122,8 +118,7 @@ class TALKRIG_OT_capture_video(bpy.types.Operator):
         capture.status = f"sending {video.name} ..."
         conn = preferences.connection(context)
         task = Task(capture_video_job(conn, video, options, library), f"talkrig capture {video.name}")
-        name = scene.name
-        runtime.start(job_key(scene), task, lambda kind, payload: on_event(name, kind, payload))
+        CAPTURE.start(scene, task, on_event)
         runtime.show_progress(f"talkrig: capturing {video.name} ...")
         self.report({"INFO"}, f"capturing {video.name} into {library}")
         return {"FINISHED"}
@@ -137,31 +132,20 @@ class TALKRIG_OT_cancel_capture(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not runtime.busy(job_key(context.scene)):
+        if not CAPTURE.running(context.scene):
             cls.poll_message_set("No video is being captured")
             return False
         return True
 
     def execute(self, context):
-        from .server_jobs import cancel
-
-        cancel(self, job_key(context.scene), context.scene.talkrig_capture, "capture")
+        CAPTURE.cancel(self, context.scene)
         return {"FINISHED"}
 
 
 def on_event(scene_name, kind, payload):
     """Apply one event of a capture job to the scene (main thread)."""
-    from .generate import notify
-    from .server_jobs import apply_event
 
-    scene = bpy.data.scenes.get(scene_name)
-    if scene is None:
-        if kind == "finished":
-            runtime.show_progress(None)
-        return
-    capture = scene.talkrig_capture
-
-    def done(payload):
+    def done(scene, capture, payload):
         capture.state = "DONE"
         capture.progress = 1.0
         skipped = [s for s in payload["shots"] if s.get("skipped")]
@@ -169,13 +153,11 @@ def on_event(scene_name, kind, payload):
                           + (f"; {len(skipped)} shot(s) skipped" if skipped else ""))
         notify("INFO", f"talkrig: {capture.status}")
 
-    apply_event(capture, kind, payload, done, "capturing")
+    CAPTURE.on_event(scene_name, kind, payload, done)
 
 
 def draw(layout, context):
     """The Capture From Video controls, for the panel."""
-    from .server_jobs import draw_controls
-
     capture = context.scene.talkrig_capture
     col = layout.column()
     col.prop(capture, "video")
@@ -183,7 +165,7 @@ def draw(layout, context):
     row = col.row(align=True)
     row.prop(capture, "start")
     row.prop(capture, "end")
-    draw_controls(layout, job_key(context.scene), capture, "talkrig.capture_video",
+    draw_controls(layout, CAPTURE.key(context.scene), capture, "talkrig.capture_video",
                   "talkrig.cancel_capture", "FILE_MOVIE")
 
 
@@ -195,6 +177,5 @@ def on_register():
 
 
 def on_unregister():
-    for scene in bpy.data.scenes:
-        runtime.cancel(job_key(scene))
+    CAPTURE.cancel_all()
     del bpy.types.Scene.talkrig_capture

@@ -5,7 +5,7 @@ character, and the face-only bake that keys just the face of a selected mesh fro
 import bpy
 
 from ..motion.errors import TalkrigError
-from .panel import SubPanel
+from .ui import SubPanel
 
 EXPRESSION_MODES = (
     ("replace", "Replace", "The face model's jaw and mouth replace the backend's own"),
@@ -36,17 +36,6 @@ class TalkrigFaceSettings(bpy.types.PropertyGroup):
     expressions: bpy.props.EnumProperty(
         name="Backend Face", items=EXPRESSION_MODES, default="replace",
         description="What happens to the backend's own jaw and expression coefficients")
-
-
-def face_options(scene):
-    """{"face": ..., "face_options": {...}} for the job options of ``scene``."""
-    face = scene.talkrig_face
-    if not face.enabled:
-        return {"face": "none"}
-    return {"face": "phones", "face_options": {
-        "mouth_strength": round(face.mouth_strength, 4), "smoothing": round(face.smoothing, 4),
-        "blink_rate": round(face.blink_rate, 3), "brow_amount": round(face.brow_amount, 4),
-        "expressions": face.expressions}}
 
 
 def character_meshes(context):
@@ -95,7 +84,7 @@ class TALKRIG_OT_bake_face(bpy.types.Operator):
         from ..blender.shapekeys import bake_mesh_face
         from ..motion.npz import read_npz
         from ..motion.resample import resample
-        from .bake import take_name
+        from .takes import take_name
 
         scene = context.scene
         job = scene.talkrig.job

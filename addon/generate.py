@@ -14,42 +14,20 @@ background mode).
 import logging
 import random
 import re
-import tempfile
-import time
 from pathlib import Path
 
 import bpy
 
-from . import ROOT_PACKAGE, runtime
 from ..motion.errors import TalkrigError
 from ..motion.textfile import NOT_TEXT, decode_text
+from . import runtime, takes
+from .request_options import face_options, keypose_option
+from .server_jobs import GENERATE
+from .server_state import set_server_state
 
 log = logging.getLogger(__name__)
 
 MOTION_FPS = 30  # what the server is asked for; the bake resamples to the scene's rate
-KEEP_TAKES = 200  # takes kept in the user folder; older ones are deleted
-WAIT_INTERVAL = 0.05  # seconds between event drains of Generate(wait=True)
-STAGE_NAMES = {"decode": "reading the audio", "features": "listening to the voice",
-               "words": "recognising words", "generate": "generating motion",
-               "keyposes": "placing key poses", "postprocess": "finishing the motion"}
-
-
-def job_key(scene):
-    return f"job:{scene.name}"
-
-
-def job_running(scene):
-    return runtime.busy(job_key(scene))
-
-
-def takes_dir():
-    """Where generated takes are kept: the extension's user folder (a temp folder otherwise)."""
-    try:
-        return Path(bpy.utils.extension_path_user(ROOT_PACKAGE, path="takes", create=True))
-    except (ValueError, OSError):
-        path = Path(tempfile.gettempdir()) / "talkrig-takes"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
 
 
 def read_transcript(settings):
@@ -70,27 +48,11 @@ def read_transcript(settings):
     return None
 
 
-def keypose_option(settings):
-    """The job's "keyposes" option: "default", "none", or the dictionary file's content."""
-    from .keypose_file import load
-
-    if settings.keyposes != "FILE":
-        return settings.keyposes.lower()
-    if not settings.keypose_file.strip():
-        raise TalkrigError("Key Poses is set to File but no dictionary file is chosen")
-    path = Path(bpy.path.abspath(settings.keypose_file))
-    if not path.exists():
-        raise TalkrigError(f"key-pose dictionary {path} does not exist: capture a pose into it "
-                           "first, or set Key Poses to Built-in")
-    return load(path)
-
-
 def prepare(context):
     """Everything a job needs, checked: (armature, AudioSource, options); TalkrigError if not."""
     from ..blender.rig_io import read_rig
     from . import audio
     from .backend_options import current_backend, missing_required, options_payload
-    from .face_ui import face_options
     from .mapping import check_essential, current_map
     from .properties import target_armature
 
@@ -136,7 +98,7 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         from .properties import target_armature
 
         settings = context.scene.talkrig
-        if job_running(context.scene):
+        if GENERATE.running(context.scene):
             cls.poll_message_set("A take is being generated: wait for it, or press Cancel")
             return False
         if settings.audio_source == "FILE" and not settings.audio_file.strip():
@@ -152,7 +114,6 @@ class TALKRIG_OT_generate(bpy.types.Operator):
 
     def execute(self, context):
         from . import preferences
-        from .server_ops import set_server_state
         from .worker import Task, generate_job, preflight
 
         scene = context.scene
@@ -162,14 +123,14 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         problem = preflight(conn)  # before prepare(), which may write a converted copy
         if problem is not None:
             kind, message = problem
-            _fail(job, message, kind)
+            GENERATE.fail(job, message, kind)
             set_server_state(kind, message)
             self.report({"ERROR"}, message)
             return {"CANCELLED"}
         try:
             obj, source, options = prepare(context)
         except TalkrigError as exc:
-            _fail(job, str(exc), "input")
+            GENERATE.fail(job, str(exc), "input")
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         take = _take_fields(source, settings, obj)
@@ -177,34 +138,22 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         filename = source.name + Path(source.path).suffix  # a converted copy keeps the name
         task = Task(generate_job(conn, source.path, options, filename=filename,
                                  temporary=source.temporary), f"talkrig job {source.name}")
-        name = scene.name  # not the scene itself: undo replaces Blender's Python objects
-        runtime.start(job_key(scene), task,
-                      lambda kind, payload: on_job_event(name, kind, payload, take))
+        GENERATE.start(scene, task, lambda name, kind, payload: on_job_event(name, kind, payload, take))
         job.status = f"uploading {source.name}..."
         runtime.show_progress(f"talkrig: {job.status}")
         if self.wait:
-            return self._wait_for(name)
+            return self._wait_for(scene.name)
         self.report({"INFO"}, f"generating gestures for {source.name} (seed {settings.seed})")
         return {"FINISHED"}
 
     def _wait_for(self, scene_name):
         """Apply the job's events here until it has ended (Ctrl+C or the timeout cancel it)."""
-        key = f"job:{scene_name}"
-        deadline = time.monotonic() + self.timeout if self.timeout > 0 else None
-        why = ""
-        while runtime.busy(key):
-            try:
-                if deadline is not None and time.monotonic() > deadline:
-                    runtime.cancel(key)
-                    deadline, why = None, f"the take was not ready within {self.timeout:g} s"
-                time.sleep(WAIT_INTERVAL)
-                runtime.tick()
-            except KeyboardInterrupt:
-                runtime.cancel(key)
-                why = "interrupted"
+        why = GENERATE.wait(scene_name, self.timeout, waiting_for="take")
         scene = bpy.data.scenes.get(scene_name)
         job = scene.talkrig.job if scene is not None else None
         if job is not None and job.state == "DONE":
+            if job.action:  # baked here, nested in this operator: Blender pushed no undo step for it
+                bpy.ops.ed.undo_push(message=f"Bake talkrig take {job.action}")
             self.report({"INFO"}, f"talkrig: {job.status}")
             return {"FINISHED"}
         state = job.state.lower() if job is not None else "lost"
@@ -232,102 +181,28 @@ def _reset(job, take):
         setattr(job, key, value)
 
 
-def _fail(job, message, kind):
-    job.state = "FAILED"
-    job.error, job.error_kind = message, kind
-    job.status = "failed"
-
-
 def on_job_event(scene_name, kind, payload, take=None):
     """Apply one event of a generation job to the scene (main thread).
 
     take : the job's fields from :func:`_take_fields` (restored before baking).
     """
-    from .server_ops import remember_server, set_server_state
+    if kind == "submitted" and take is not None:
+        take["job_id"] = payload
 
-    scene = bpy.data.scenes.get(scene_name)
-    if scene is None:  # the file was closed or the scene removed meanwhile
-        if kind == "finished":
-            runtime.show_progress(None)
-        return
-    settings = scene.talkrig
-    job = settings.job
-    if kind == "server":
-        remember_server(*payload)
-        set_server_state("ok", f"server running at {payload[0]}")
-        job.status = f"started a local server at {payload[0]}; uploading..."
-    elif kind == "submitted":
-        job.job_id = payload
-        if take is not None:
-            take["job_id"] = payload
-        if job.state != "CANCELLING":
-            job.state = "QUEUED"
-        job.status = "waiting for the server..."
-    elif kind == "status":
-        _apply_status(job, payload)
-    elif kind == "done" and job.state == "CANCELLING":  # the cancel came after the download
-        job.state = "CANCELLED"
-        job.status = "cancelled (the server had finished; the take was not kept)"
-        notify("INFO", "talkrig: the job was cancelled; the server had finished, the take was not kept")
-    elif kind == "done":
+    def done(scene, job, output):
         for key, value in (take or {}).items():
             setattr(job, key, value)
-        _finish(scene, job, payload)
-    elif kind == "cancelled":
-        job.state = "CANCELLED"
-        job.status = "cancelled"
-        notify("INFO", "talkrig: the job was cancelled")
-    elif kind == "error":
-        error_kind, message = payload
-        _fail(job, message, error_kind)
-        if error_kind in ("down", "auth", "not_talkrig", "timeout"):
-            set_server_state(error_kind, message)
-        notify("ERROR", message)
-    elif kind == "finished":
-        if job.state == "BAKING":  # the bake follows on the next tick
-            pass
-        elif job.active:  # the thread ended without saying how; never leave the panel spinning
-            _fail(job, "the job stopped without an answer from the server", "internal")
-        if not job.active:
-            runtime.show_progress(None)
-    if job.active:
-        runtime.show_progress(f"talkrig: {job.status}")
-    runtime.redraw()
+        _finish(scene, job, output)
 
-
-def stage_text(status):
-    """A job status in words: "recognising words... 40%" (the stage's own progress)."""
-    stage = status.get("stage") or ""
-    text = STAGE_NAMES.get(stage, stage or "working")
-    fraction = status.get("stage_progress")
-    if isinstance(fraction, (int, float)):
-        return f"{text}... {fraction:.0%}"
-    return f"{text}..."
-
-
-def _apply_status(job, status):
-    state = status.get("state")
-    job.stage = status.get("stage") or ""
-    job.progress = max(job.progress, float(status.get("progress") or 0.0))
-    if status.get("cancel_requested") or job.state == "CANCELLING":
-        job.state = "CANCELLING"
-        job.status = f"cancelling ({STAGE_NAMES.get(job.stage, job.stage)})..."
-    elif state == "queued":
-        job.state = "QUEUED"
-        position = status.get("queue_position")
-        job.status = "waiting for the server" + (
-            f" (position {position + 1} in its queue)" if position is not None else "") + "..."
-    elif state == "running":
-        job.state = "RUNNING"
-        job.status = stage_text(status)
+    GENERATE.on_event(scene_name, kind, payload, done)
 
 
 def _finish(scene, job, output):
     """Save the take; bake it when the scene asks for it."""
     safe = re.sub(r"[^\w.-]+", "_", job.audio_name)[:60] or "take"
-    path = takes_dir() / f"{safe}-seed{job.seed}-{job.job_id[:8] or 'local'}.npz"
+    path = takes.takes_dir() / f"{safe}-seed{job.seed}-{job.job_id[:8] or 'local'}.npz"
     output.save(path)
-    _prune_takes(path.parent)
+    takes.prune_takes(path.parent)
     job.result_file = str(path)
     job.words = len(output.words)
     job.progress = 1.0
@@ -337,7 +212,7 @@ def _finish(scene, job, output):
         job.state = "BAKING"
         job.status = "baking..."
         name = scene.name
-        runtime.later(job_key(scene), lambda: _bake_take(name))
+        runtime.later(GENERATE.key(scene), lambda: _bake_take(name))
 
 
 def _bake_take(scene_name):
@@ -351,15 +226,6 @@ def _bake_take(scene_name):
         bake_now(scene, job)
     runtime.show_progress(None)
     runtime.redraw()
-
-
-def _prune_takes(folder, keep=KEEP_TAKES):
-    takes = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in takes[keep:]:
-        try:
-            old.unlink()
-        except OSError:
-            pass
 
 
 def bake_now(scene, job):
@@ -380,34 +246,6 @@ def bake_now(scene, job):
         job.status = "take ready, but not baked"
 
 
-def notify(level, message):
-    """Report from a timer (no operator is running): in the status bar and the Info log."""
-    log.log(logging.ERROR if level == "ERROR" else logging.INFO, "talkrig: %s", message)
-    window = next(iter(bpy.context.window_manager.windows), None)
-    override = {"window": window, "screen": window.screen} if window is not None else {}
-    try:
-        with bpy.context.temp_override(**override):
-            bpy.ops.talkrig.notify(level=level, message=message)
-    except RuntimeError:  # without a UI an ERROR report raises; the panel shows it anyway
-        pass
-
-
-class TALKRIG_OT_notify(bpy.types.Operator):
-    """Show a message from a background job"""
-
-    bl_idname = "talkrig.notify"
-    bl_label = "talkrig Message"
-    bl_options = {"INTERNAL"}
-
-    level: bpy.props.EnumProperty(items=(("INFO", "Info", ""), ("WARNING", "Warning", ""),
-                                         ("ERROR", "Error", "")))
-    message: bpy.props.StringProperty()
-
-    def execute(self, context):
-        self.report({self.level}, self.message)
-        return {"FINISHED"}
-
-
 class TALKRIG_OT_cancel(bpy.types.Operator):
     """Stop generating: the server job is cancelled and nothing is baked"""
 
@@ -416,18 +254,13 @@ class TALKRIG_OT_cancel(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not job_running(context.scene):
+        if not GENERATE.running(context.scene):
             cls.poll_message_set("Nothing is being generated")
             return False
         return True
 
     def execute(self, context):
-        job = context.scene.talkrig.job
-        runtime.cancel(job_key(context.scene))
-        job.state = "CANCELLING"
-        job.status = "cancelling ..."
-        runtime.show_progress("talkrig: cancelling ...")
-        self.report({"INFO"}, "cancelling the talkrig job")
+        GENERATE.cancel(self, context.scene)
         return {"FINISHED"}
 
 
@@ -446,7 +279,7 @@ class TALKRIG_OT_new_variation(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (TALKRIG_OT_generate, TALKRIG_OT_cancel, TALKRIG_OT_new_variation, TALKRIG_OT_notify)
+classes = (TALKRIG_OT_generate, TALKRIG_OT_cancel, TALKRIG_OT_new_variation)
 
 
 def on_register():
@@ -467,8 +300,8 @@ def on_unregister():
 def _cancel_jobs(*_args):
     """Another file is being opened: the running jobs' scenes go away, so stop the jobs."""
     for scene in bpy.data.scenes:
-        if runtime.cancel(job_key(scene)):
-            runtime.forget(job_key(scene))
+        if runtime.cancel(GENERATE.key(scene)):
+            runtime.forget(GENERATE.key(scene))
     runtime.show_progress(None)
 
 
@@ -477,6 +310,6 @@ def _forget_stale_jobs(*_args):
     """A file saved mid-job shows no job running when opened again."""
     for scene in bpy.data.scenes:
         job = scene.talkrig.job
-        if job.active and not job_running(scene):
+        if job.active and not GENERATE.running(scene):
             job.state = "IDLE"
             job.status = ""

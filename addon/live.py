@@ -153,7 +153,7 @@ class LiveSession:
         _redraw()
 
     def _bake(self):
-        from .bake import bake_motion
+        from .takes import bake_motion
 
         scene = bpy.data.scenes.get(self.scene_name)
         obj = bpy.data.objects.get(self.obj_name)
@@ -252,9 +252,8 @@ def start(context):
     from ..blender.scene import scene_fps
     from . import preferences
     from .backend_options import current_backend, options_payload
-    from .face_ui import face_options
-    from .generate import keypose_option
     from .properties import target_armature
+    from .request_options import face_options, keypose_option
 
     if running():
         raise TalkrigError("a live performance is already running: press Live again to stop it")

@@ -2,60 +2,17 @@
 rig and bone map, bake options. Drawing only reads; every change goes through properties and
 operators."""
 
-import textwrap
 from pathlib import Path
 
 import bpy
 
-from . import ROOT_PACKAGE
-from .generate import job_running
 from .mapping import row_state
 from .properties import target_armature
+from .server_jobs import GENERATE
+from .ui import SidebarPanel, SubPanel, alert_box, online_access_button, preferences_button, wrapped
 
 ROW_ICONS = {"ok": "CHECKMARK", "essential": "ERROR", "bad": "ERROR", "major": "DOT",
              "extra": "BLANK1"}
-
-
-def wrapped(layout, text, width=44, icon="NONE"):
-    """Labels for a long message, broken into lines."""
-    col = layout.column(align=True)
-    for k, line in enumerate(textwrap.wrap(text, width) or [""]):
-        col.label(text=line, icon=icon if k == 0 else "BLANK1")
-    return col
-
-
-def alert_box(layout, text, icon="ERROR"):
-    """A red box holding a wrapped message; returns the box for buttons that fix it."""
-    box = layout.box()
-    box.alert = True
-    wrapped(box, text, icon=icon)
-    return box
-
-
-def preferences_button(layout):
-    """Opens the add-on's preferences (server URL, token)."""
-    layout.operator("preferences.addon_show", text="Open Preferences",
-                    icon="PREFERENCES").module = ROOT_PACKAGE
-
-
-def online_access_button(layout):
-    """Opens Blender's System preferences, where Allow Online Access is."""
-    layout.operator("screen.userpref_show", text="Open System Preferences",
-                    icon="PREFERENCES").section = "SYSTEM"
-
-
-class SidebarPanel:
-    """Where every talkrig panel sits: the 3D viewport's sidebar, talkrig tab."""
-
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "talkrig"
-
-
-class SubPanel(SidebarPanel):
-    """A section inside the main talkrig panel."""
-
-    bl_parent_id = "TALKRIG_PT_main"
 
 
 class TALKRIG_UL_bone_map(bpy.types.UIList):
@@ -161,7 +118,7 @@ def draw_job(layout, context):
     """Generate / Cancel, the progress bar, the status and the last error."""
     scene = context.scene
     job = scene.talkrig.job
-    running = job_running(scene)
+    running = GENERATE.running(scene)
     layout.separator()
     row = layout.row(align=True)
     row.scale_y = 1.5

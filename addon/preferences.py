@@ -75,6 +75,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
         col.prop(self, "timeout")
         col = layout.column(heading="Local Server")
         col.prop(self, "python_path", placeholder=server_python(self) or "path to python")
+        if server_site_packages(self):
+            col.label(text="Blender's Python runs the server this extension brings", icon="CHECKMARK")
         col.prop(self, "auto_start")
         row = col.row(align=True)
         row.operator("talkrig.start_server", icon="PLAY")

@@ -10,20 +10,20 @@ from .backend_options import (
     parse,
     sync_options,
 )
+from .server_jobs import ACTIVE, state_items
 
-JOB_STATES = (
-    ("IDLE", "Idle", "Nothing generated yet"),
-    ("STARTING", "Starting Server", "Starting the local talkrig server"),
-    ("UPLOADING", "Uploading", "Sending the audio to the server"),
-    ("QUEUED", "Queued", "Waiting for a free worker on the server"),
-    ("RUNNING", "Generating", "The server is generating the motion"),
-    ("CANCELLING", "Cancelling", "Waiting for the server to stop the job"),
-    ("BAKING", "Baking", "Putting the take on the rig"),
-    ("DONE", "Done", "The take is ready (and baked, if automatic baking is on)"),
-    ("FAILED", "Failed", "The job failed; see the message"),
-    ("CANCELLED", "Cancelled", "The job was cancelled"),
-)
-ACTIVE_STATES = {"STARTING", "UPLOADING", "QUEUED", "RUNNING", "CANCELLING", "BAKING"}
+JOB_STATES = state_items("Generating", {
+    "IDLE": "Nothing generated yet",
+    "UPLOADING": "Sending the audio to the server",
+    "QUEUED": "Waiting for a free worker on the server",
+    "RUNNING": "The server is generating the motion",
+    "CANCELLING": "Waiting for the server to stop the job",
+    "DONE": "The take is ready (and baked, if automatic baking is on)",
+    "FAILED": "The job failed; see the message",
+    "CANCELLED": "The job was cancelled",
+}, extra=((1, ("STARTING", "Starting Server", "Starting the local talkrig server")),
+          (6, ("BAKING", "Baking", "Putting the take on the rig"))))
+ACTIVE_STATES = ACTIVE | {"STARTING", "BAKING"}
 
 
 class TalkrigJob(bpy.types.PropertyGroup):

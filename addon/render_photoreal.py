@@ -14,38 +14,33 @@ Scripts run it headless with ``bpy.ops.talkrig.render_photoreal(wait=True)``.
 """
 
 import logging
-import time
 from pathlib import Path
 
 import bpy
 import numpy as np
 
-from . import runtime
-from .server_jobs import fail
 from ..motion.errors import TalkrigError
+from . import runtime
+from .reports import notify
+from .server_jobs import ACTIVE, RENDER, draw_controls, state_items
+from .ui import wrapped
 
 log = logging.getLogger(__name__)
 
-STATES = (
-    ("IDLE", "Idle", "Nothing rendered yet"),
-    ("UPLOADING", "Uploading", "Sending the take to the server"),
-    ("QUEUED", "Queued", "Waiting for the server's render worker"),
-    ("RUNNING", "Rendering", "The server is rendering the take"),
-    ("CANCELLING", "Cancelling", "Waiting for the server to stop"),
-    ("DONE", "Done", "The video is in the sequencer"),
-    ("FAILED", "Failed", "The render failed; see the message"),
-    ("CANCELLED", "Cancelled", "The render was cancelled"),
-)
-ACTIVE = {"UPLOADING", "QUEUED", "RUNNING", "CANCELLING"}
+STATES = state_items("Rendering", {
+    "IDLE": "Nothing rendered yet",
+    "UPLOADING": "Sending the take to the server",
+    "QUEUED": "Waiting for the server's render worker",
+    "RUNNING": "The server is rendering the take",
+    "CANCELLING": "Waiting for the server to stop",
+    "DONE": "The video is in the sequencer",
+    "FAILED": "The render failed; see the message",
+    "CANCELLED": "The render was cancelled",
+})
 PLACEMENT_JOINTS = ("pelvis", "neck", "head", "left_shoulder", "right_shoulder", "left_elbow",
                     "right_elbow", "left_wrist", "right_wrist", "left_knee", "right_knee",
                     "left_ankle", "right_ankle")
 PLACEMENT_SAMPLES = 12  # frames of the take the placement is fitted on
-WAIT_INTERVAL = 0.05
-
-
-def job_key(scene):
-    return f"render:{scene.name}"
 
 
 class TalkrigRenderPhotoreal(bpy.types.PropertyGroup):
@@ -190,7 +185,7 @@ class TALKRIG_OT_render_photoreal(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if runtime.busy(job_key(context.scene)):
+        if RENDER.running(context.scene):
             cls.poll_message_set("A take is being rendered: wait for it, or press Cancel")
             return False
         if not context.scene.talkrig.job.result_file:
@@ -207,7 +202,7 @@ class TALKRIG_OT_render_photoreal(bpy.types.Operator):
         try:
             motion, audio, options, out = prepare(context)
         except TalkrigError as exc:
-            fail(settings, str(exc))
+            RENDER.fail(settings, str(exc))
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         settings.state = "UPLOADING"
@@ -216,22 +211,15 @@ class TALKRIG_OT_render_photoreal(bpy.types.Operator):
         settings.status = "sending the take ..."
         conn = preferences.connection(context)
         task = Task(render_job(conn, motion, options, out, audio=audio), "talkrig render")
-        name = scene.name
-        runtime.start(job_key(scene), task, lambda kind, payload: on_event(name, kind, payload))
+        RENDER.start(scene, task, on_event)
         runtime.show_progress("talkrig: rendering ...")
         if self.wait:
-            return self._wait_for(name)
+            return self._wait_for(scene.name)
         self.report({"INFO"}, f"rendering the take into {out}")
         return {"FINISHED"}
 
     def _wait_for(self, scene_name):
-        key = f"render:{scene_name}"
-        while runtime.busy(key):
-            try:
-                time.sleep(WAIT_INTERVAL)
-                runtime.tick()
-            except KeyboardInterrupt:
-                runtime.cancel(key)
+        RENDER.wait(scene_name)
         settings = bpy.data.scenes[scene_name].talkrig_render
         if settings.state == "DONE":
             self.report({"INFO"}, f"talkrig: {settings.status}")
@@ -248,15 +236,13 @@ class TALKRIG_OT_cancel_render(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not runtime.busy(job_key(context.scene)):
+        if not RENDER.running(context.scene):
             cls.poll_message_set("No take is being rendered")
             return False
         return True
 
     def execute(self, context):
-        from .server_jobs import cancel
-
-        cancel(self, job_key(context.scene), context.scene.talkrig_render, "render")
+        RENDER.cancel(self, context.scene)
         return {"FINISHED"}
 
 
@@ -284,23 +270,14 @@ def add_movie_strip(scene, path, frame_start, sound_path=""):
 
 def on_event(scene_name, kind, payload):
     """Apply one event of a render job to the scene (main thread)."""
-    from .generate import notify
-    from .server_jobs import apply_event
 
-    scene = bpy.data.scenes.get(scene_name)
-    if scene is None:
-        if kind == "finished":
-            runtime.show_progress(None)
-        return
-    settings = scene.talkrig_render
-
-    def done(payload):
+    def done(scene, settings, payload):
         job = scene.talkrig.job
         try:
             settings.strip = add_movie_strip(scene, payload["path"], job.frame_start,
                                              job.audio_path)
         except (RuntimeError, OSError) as exc:
-            fail(settings, f"the video was saved as {payload['path']} but could not be put "
+            RENDER.fail(settings, f"the video was saved as {payload['path']} but could not be put "
                             f"in the sequencer: {exc}")
             notify("ERROR", settings.error)
             return
@@ -310,21 +287,18 @@ def on_event(scene_name, kind, payload):
                            f"{payload['path']}, strip {settings.strip!r}")
         notify("INFO", f"talkrig: {settings.status}")
 
-    apply_event(settings, kind, payload, done, "rendering")
+    RENDER.on_event(scene_name, kind, payload, done)
 
 
 def draw(layout, context):
     """The Render Photoreal controls, for the panel."""
-    from .panel import wrapped
-    from .server_jobs import draw_controls
-
     settings = context.scene.talkrig_render
     col = layout.column()
     col.prop(settings, "renderer")
     col.prop(settings, "output")
     if context.scene.camera is None:
         wrapped(layout, "Add a scene camera to frame the character", icon="INFO")
-    draw_controls(layout, job_key(context.scene), settings, "talkrig.render_photoreal",
+    draw_controls(layout, RENDER.key(context.scene), settings, "talkrig.render_photoreal",
                   "talkrig.cancel_render", "RENDER_ANIMATION")
 
 
@@ -336,6 +310,5 @@ def on_register():
 
 
 def on_unregister():
-    for scene in bpy.data.scenes:
-        runtime.cancel(job_key(scene))
+    RENDER.cancel_all()
     del bpy.types.Scene.talkrig_render

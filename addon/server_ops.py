@@ -10,49 +10,15 @@ import logging
 import bpy
 
 from . import runtime
-from .preferences import connection, get_preferences
+from .preferences import connection
+from .reports import notify
+from .server_state import (forget_local_server, remember_server, set_server_state,
+                           stoppable_server)
 
 log = logging.getLogger(__name__)
 
 SERVER_TASK = "server"
 BACKENDS_TASK = "backends"
-
-_local = {"server": None}  # the LocalServer this Blender session started or reused
-
-
-def local_server():
-    return _local["server"]
-
-
-def stoppable_server():
-    """The running local server the add-on started, in this session or, as its state file
-    records, an earlier one (adopted here so Stop Local Server can end it); else None."""
-    from .server_process import LocalServer
-
-    local = _local["server"]
-    if local is None or not local.running:
-        found = LocalServer()
-        local = _local["server"] = found if found.adopt() else None
-    return local
-
-
-def remember_server(url, local):
-    """A server answers at ``url``: keep it in the preferences (and the LocalServer to stop it)."""
-    current = _local["server"]
-    # keep the instance that started the process (it can wait for it) over one that found it
-    if local is not None and not (current is not None and current.pid == local.pid
-                                  and current.process is not None):
-        _local["server"] = local
-    prefs = get_preferences()
-    if prefs is not None and prefs.server_url.rstrip("/") != url.rstrip("/"):
-        prefs.server_url = url
-
-
-def set_server_state(state, message=""):
-    """Server state for every scene's panel: "ok", "starting", "down", "auth", ..."""
-    for scene in bpy.data.scenes:
-        scene.talkrig.server_state = state
-        scene.talkrig.server_message = message
 
 
 class TALKRIG_OT_start_server(bpy.types.Operator):
@@ -92,8 +58,6 @@ def _on_server_event(kind, payload):
         set_server_state("ok", f"server running at {url}")
         refresh_backends()
     elif kind == "error":
-        from .generate import notify
-
         error_kind, message = payload
         set_server_state(error_kind, message)
         notify("ERROR", message)
@@ -121,7 +85,7 @@ class TALKRIG_OT_stop_server(bpy.types.Operator):
             self.report({"INFO"}, "no server started from Blender is running")
             return {"CANCELLED"}
         local.stop()
-        _local["server"] = None
+        forget_local_server()
         set_server_state("down", f"the local server at {local.url} was stopped")
         self.report({"INFO"}, f"stopped the local talkrig server at {local.url}")
         return {"FINISHED"}

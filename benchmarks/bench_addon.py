@@ -47,7 +47,7 @@ def run_once(bpy, module):
     bpy.ops.talkrig.generate()
     operator = time.perf_counter() - start
     ticks = []
-    while module.addon.generate.job_running(bpy.context.scene):
+    while module.addon.server_jobs.GENERATE.running(bpy.context.scene):
         t0 = time.perf_counter()
         if bpy.app.timers.is_registered(tick) and tick() is None:
             bpy.app.timers.unregister(tick)
@@ -71,7 +71,7 @@ def main(argv=None):
         run_once(bpy, module)  # starts the server and warms its caches
         runs = [run_once(bpy, module) for _ in range(args.repeats)]
     finally:
-        local = module.addon.server_ops.local_server()
+        local = module.addon.server_state.local_server()
         if local is not None:
             local.stop()
         shutil.rmtree(tmp, ignore_errors=True)

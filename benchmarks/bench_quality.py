@@ -11,6 +11,8 @@ Three settings of unseen speech:
 - second recording: 2_scott_0_2_2.wav (62 s, the same speaker, no motion exists).
 - lecture: the sound of the lecture video (another speaker in a hall, 203 s), when given with
   --lecture WAV (extract it with ffmpeg: see RESULTS.md).
+- damaged (--damaged): the held-out half under rumble and hum (against its own motion), and the
+  second recording with hiss at 10 dB SNR, as users' recordings come.
 
 The distribution figures (speed histograms, angular speed, jerk) compare with the whole real
 take everywhere: the speaker's statistics over 45 s, not the noisier 22.5 s of one half (the
@@ -23,7 +25,7 @@ diversity across them, and the audio sensitivity of seed 0 (the same seed on sil
 another recording). Every figure that does not beat its baseline is listed under its table.
 
     .venv/bin/python benchmarks/bench_quality.py [--samples N] [--backends NAME ...]
-        [--lecture WAV] [--model NAME=DIR ...] [--sheets DIR] [--json OUT] [--markdown OUT]
+        [--lecture WAV] [--damaged] [--model NAME=DIR ...] [--sheets DIR] [--json OUT] [--markdown OUT]
 """
 
 import argparse
@@ -41,6 +43,7 @@ DATA = ROOT.parent / "shared" / "data" / "beat2_scott_train"
 TAKE = "2_scott_0_1_1"
 SECOND = "2_scott_0_2_2"
 SHEET_TIMES = (1.5, 4.0, 6.5, 9.0, 11.5, 14.0)
+SHEET_SIZE = "120x150"  # per panel: front and side views of every moment
 # The figures the markdown summary shows, in this order (keys of motion.metrics.METRICS).
 SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio", "speed_hellinger",
            "fkd", "pause_speed_ratio", "longest_idle_speech", "speed_energy_correlation", "silence_distance",
@@ -81,6 +84,30 @@ def split_take(folder, real):
     wav = folder / f"{TAKE}_second_half.wav"
     soundfile.write(wav, audio.samples[cut:], audio.sample_rate)
     return library, wav, real[half:]
+
+
+def damaged_settings(folder, half_wav, real, first_half, second_half):
+    """Settings of damaged copies: the held-out half with rumble and hum (its own motion is
+    still the truth), the second recording with hiss at 10 dB SNR."""
+    import soundfile
+    from bench_phrasing import degrade
+
+    from talkrig.inference.audio import decode_audio
+
+    rng = np.random.default_rng(11)
+    out = []
+    for title, source, kind, truth, other in (
+        ("held-out half, rumble and hum: against its own motion", half_wav, "rumble", second_half,
+         DATA / f"{SECOND}.wav"),
+        (f"second recording, hiss at 10 dB SNR: {SECOND}.wav (no motion)", DATA / f"{SECOND}.wav", "hiss10",
+         None, half_wav),
+    ):
+        audio = decode_audio(source)
+        wav = folder / f"{kind}.wav"
+        samples = degrade(audio.samples.astype(np.float64), kind, rng)
+        soundfile.write(wav, np.clip(samples, -1.0, 1.0).astype(np.float32), audio.sample_rate)
+        out.append(Setting(title, wav, real, first_half, truth=truth, other=other))
+    return out
 
 
 def backend_options(info, library, models):
@@ -167,7 +194,8 @@ def contact_sheet(setting, takes, folder):
         specs.append(f"{label}={path}")
     output = folder / f"{stem}.png"
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "contact_sheet.py"), *specs,
-                    "--times", ",".join(str(t) for t in SHEET_TIMES), "--output", str(output)],
+                    "--times", ",".join(str(t) for t in SHEET_TIMES), "--output", str(output),
+                    "--views", "front,side", "--size", SHEET_SIZE],
                    check=True, capture_output=True)
     print(f"contact sheet: {output}")
 
@@ -236,6 +264,8 @@ def main():
     parser.add_argument("--samples", type=int, default=3, help="seeds per generator (default 3)")
     parser.add_argument("--backends", nargs="*", help="only these generators (default: all available)")
     parser.add_argument("--lecture", metavar="WAV", help="the lecture video's sound, decoded")
+    parser.add_argument("--damaged", action="store_true",
+                        help="also the held-out half with rumble and the second recording with hiss")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
                         help="model trained on the first half for a neural generator")
     parser.add_argument("--sheets", metavar="DIR", help="also save seed 0 and render contact sheets here")
@@ -261,6 +291,8 @@ def main():
             Setting(f"second recording: {SECOND}.wav (62 s, no motion)",
                     DATA / f"{SECOND}.wav", real, first_half, other=half_wav),
         ]
+        if args.damaged:
+            settings += damaged_settings(Path(tmp), half_wav, real, first_half, second_half)
         if args.lecture:
             settings.append(Setting("lecture: the lecture video's sound (203 s, another speaker)",
                                     Path(args.lecture), real, first_half, other=DATA / f"{SECOND}.wav"))

@@ -3,10 +3,12 @@ so generated motion can be judged by eye beside the real take (Workbench, headle
 
     .venv/bin/python benchmarks/contact_sheet.py LABEL=MOTION.npz [LABEL=MOTION.npz ...]
         [--times 1,3,5,7,9,11] [--output out/contact_sheet.png] [--size 240x300]
+        [--views front,side]
 
 Each take is retargeted onto the avatar as a new Action (as `talkrig bake` does) and rendered
-from the front at the given times (seconds); the label is written into the first panel of its
-row. Rows share one camera, placed so the whole body fits in every row's rendered frames.
+from each view at the given times (seconds): the front panels, then the side panels (from the
+avatar's left: lean, knees and weight show there); the label is written into the first panel
+of its row. Each row's camera is placed so the whole body fits in all its rendered frames.
 """
 
 import argparse
@@ -31,8 +33,9 @@ def parse_rows(items):
     return rows
 
 
-def render_sheet(rows, times, output, width=240, height=300, avatar=AVATAR):
-    """Render ``rows`` [(label, Motion), ...] at ``times`` (s) into one PNG at ``output``."""
+def render_sheet(rows, times, output, width=240, height=300, avatar=AVATAR, views=("front",)):
+    """Render ``rows`` [(label, Motion), ...] at ``times`` (s), from each of ``views`` ("front",
+    "side"), into one PNG at ``output``."""
     import bpy
 
     from talkrig.exporters.animate import animate
@@ -46,21 +49,23 @@ def render_sheet(rows, times, output, width=240, height=300, avatar=AVATAR):
         animation = animate(loaded, motion, name=label)
         scene = bpy.context.scene
         _workbench(bpy, scene, width, height)
-        camera = frame_camera(scene, loaded, animation, width / height)
-        _label(bpy, scene, camera, label, FIELD_OF_VIEW, width / height)
         panels = []
-        for t in times:
-            frame = animation.frame_start + min(int(round(t * motion.fps)), motion.n_frames - 1)
-            scene.frame_set(frame)
-            scene.render.filepath = str(tmp / f"panel_{len(sheet_rows)}_{len(panels)}.png")
-            bpy.ops.render.render(write_still=True)
-            image = bpy.data.images.load(scene.render.filepath)
-            pixels = np.empty(width * height * 4, np.float32)
-            image.pixels.foreach_get(pixels)
-            bpy.data.images.remove(image)
-            panels.append(pixels.reshape(height, width, 4))
-            if len(panels) == 1:  # the label belongs to the first panel only
-                bpy.data.objects.remove(bpy.data.objects["talkrig label"])
+        for view in views:
+            camera = frame_camera(scene, loaded, animation, width / height, side=view == "side")
+            if not panels:
+                _label(bpy, scene, camera, label, FIELD_OF_VIEW, width / height)
+            for t in times:
+                frame = animation.frame_start + min(int(round(t * motion.fps)), motion.n_frames - 1)
+                scene.frame_set(frame)
+                scene.render.filepath = str(tmp / f"panel_{len(sheet_rows)}_{len(panels)}.png")
+                bpy.ops.render.render(write_still=True)
+                image = bpy.data.images.load(scene.render.filepath)
+                pixels = np.empty(width * height * 4, np.float32)
+                image.pixels.foreach_get(pixels)
+                bpy.data.images.remove(image)
+                panels.append(pixels.reshape(height, width, 4))
+                if len(panels) == 1:  # the label belongs to the first panel only
+                    bpy.data.objects.remove(bpy.data.objects["talkrig label"])
         sheet_rows.append(np.concatenate(panels, axis=1))
     sheet = np.concatenate(sheet_rows[::-1], axis=0)  # Blender images start at the bottom row
     out = bpy.data.images.new("sheet", sheet.shape[1], sheet.shape[0], alpha=True)
@@ -113,6 +118,7 @@ def main():
     parser.add_argument("--times", default="1,3,5,7,9,11", help="seconds, comma separated")
     parser.add_argument("--output", default=str(ROOT / "out" / "contact_sheet.png"))
     parser.add_argument("--size", default="240x300", help="panel size WxH in pixels")
+    parser.add_argument("--views", default="front", help="front, side or front,side")
     args = parser.parse_args()
 
     from talkrig.motion import load_motion
@@ -121,7 +127,10 @@ def main():
     times = [float(t) for t in args.times.split(",")]
     width, height = (int(v) for v in args.size.split("x"))
     rows = [(label, load_motion(path)) for label, path in parse_rows(args.rows)]
-    output = render_sheet(rows, times, args.output, width, height)
+    views = tuple(v.strip() for v in args.views.split(","))
+    if not set(views) <= {"front", "side"}:
+        raise SystemExit(f"contact_sheet: --views takes front and/or side, got {args.views!r}")
+    output = render_sheet(rows, times, args.output, width, height, views=views)
     print(f"wrote {output} ({len(rows)} rows x {len(times)} columns) in {time.perf_counter() - start:.1f} s")
 
 

@@ -36,19 +36,25 @@ def bake_shape_keys(armature_obj, motion, scene, name, frame_start, mode):
     """Key the recognised shape keys of every mesh the armature deforms.
 
     motion : Motion at the scene's frame rate (one key per frame from ``frame_start``).
+    name : the body's take: each face Action is called "NAME face" (plus the mesh's name when
+    several meshes have keys), never NAME itself, which Blender would number like a second take;
+    its NLA track (mode "nla") is NAME, so glTF merges it with the body's into one animation.
     Returns {mesh object name: Action} for the meshes that had keys to drive.
     """
+    meshes = [obj for obj in deformed_meshes(armature_obj, scene) if face_key_names(obj)]
     made = {}
-    for obj in deformed_meshes(armature_obj, scene):
-        action = bake_mesh_face(obj, motion, name, frame_start, mode)
+    for obj in meshes:
+        face = f"{name} face" if len(meshes) == 1 else f"{name} face {obj.name}"
+        action = bake_mesh_face(obj, motion, face, frame_start, mode, track=name)
         if action is not None:
             made[obj.name] = action
     return made
 
 
-def bake_mesh_face(obj, motion, name, frame_start, mode):
-    """Key the recognised shape keys of one mesh object; the new Action, or None when the mesh
-    has no key talkrig can drive from this motion."""
+def bake_mesh_face(obj, motion, name, frame_start, mode, track=None):
+    """Key the recognised shape keys of one mesh object into an Action called ``name`` (on an
+    NLA track called ``track``, default ``name``); the Action, or None when the mesh has no key
+    talkrig can drive from this motion."""
     tracks = shape_key_tracks(motion, face_key_names(obj))
     if not tracks:
         return None
@@ -56,17 +62,18 @@ def bake_mesh_face(obj, motion, name, frame_start, mode):
     curves = {(f'key_blocks["{bpy.utils.escape_identifier(k)}"].value', 0): (frames, v)
               for k, v in tracks.items()}
     return write_curves_action(obj.data.shape_keys, "KEY", curves, name, frame_start, mode,
-                               group="talkrig face")
+                               group="talkrig face", track=track)
 
 
 def write_curves_action(id_data, id_type, curves, name, frame_start, mode, group="talkrig",
-                        interpolation=None):
+                        interpolation=None, track=None):
     """A new Action on ``id_data`` (an ID such as a Key or an Object): one F-Curve per channel,
     written in bulk.
 
     curves : {(data path, array index): ((K,) frames, (K,) values)}.
     mode : "nla" (a new NLA track) or "assign" (the active action; the previous one is kept).
     interpolation : None (Blender's default, Bezier) or e.g. "CONSTANT" for switches.
+    track : the NLA track's name (default ``name``).
     """
     action = bpy.data.actions.new(name)
     slot = action.slots.new(id_type=id_type, name=id_data.name)
@@ -88,9 +95,9 @@ def write_curves_action(id_data, id_type, curves, name, frame_start, mode, group
         anim.action = action
         anim.action_slot = slot
     else:
-        track = anim.nla_tracks.new()
-        track.name = name
-        strip = track.strips.new(name, int(round(frame_start)), action)
+        lane = anim.nla_tracks.new()
+        lane.name = track or name
+        strip = lane.strips.new(track or name, int(round(frame_start)), action)
         strip.action_slot = slot
     return action
 

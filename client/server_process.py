@@ -138,7 +138,9 @@ class LocalServer:
         try:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                             stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=(os.name == "posix"))
+                                            start_new_session=(os.name == "posix"),
+                                            # Blender's python.exe would open a console window
+                                            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         except OSError as exc:
             raise ClientError(f"cannot run the server's Python {self.python}: {exc.strerror or exc}; "
                               "set the path to a Python that has talkrig installed",

@@ -57,9 +57,10 @@ def add_arguments(parser):
     parser.add_argument("--shard", metavar="K/N",
                         help="bake only part K of N of the manifest (several runs split it; each "
                              "writes OUT/summary-K-of-N.json)")
-    parser.add_argument("--format", default="glb",
+    parser.add_argument("--format", default=None,
                         choices=("glb", "gltf", "fbx", "bvh", "npz", "blend"),
-                        help="output type for rows whose output name has no suffix (default glb)")
+                        help="output type for rows whose output name has no suffix (default glb); "
+                             "refused when a row names another type")
     parser.add_argument("--avatar", metavar="FILE",
                         help="avatar for rows that name none (default: the bundled avatar)")
     parser.add_argument("--map", default="auto", metavar="auto|PRESET|FILE.json",
@@ -67,8 +68,9 @@ def add_arguments(parser):
     parser.add_argument("--preview", action="store_true", help="also render NAME.mp4 per clip")
     parser.add_argument("--preview-size", default="854x480", metavar="WxH",
                         help="preview size in pixels (default 854x480)")
-    parser.add_argument("--fbx-target", default="blender", choices=("blender", "unity", "unreal"),
-                        help="FBX settings for the application that reads it (default blender)")
+    parser.add_argument("--fbx-target", default=None, choices=("blender", "unity", "unreal"),
+                        help="FBX settings for the application that reads it (default blender); "
+                             "refused when no row writes an FBX")
     parser.add_argument("--summary", metavar="FILE.json",
                         help="where to write the summary (default: OUT/summary.json)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -94,16 +96,18 @@ def run(args):
 
     engine, info = _engine(args)
     shard = parse_shard(args.shard) if args.shard else None
-    total = count_clips(args.manifest, default_format=args.format, shard=shard)
+    suffixes = {}
+    total = count_clips(args.manifest, default_format=args.format or "glb", shard=shard, suffixes=suffixes)
+    _check_types(args, suffixes)
     options = generation_options(args, seed=0)  # bad options refused before the folder is made
     out_dir = check_output_folder(args.out)
     settings = BatchSettings(out_dir=out_dir, options=options,
                              avatar=args.avatar, bone_map=args.map, preview=args.preview,
                              preview_size=parse_size(args.preview_size),
-                             fbx_target=args.fbx_target, shard=shard, collect=args.collect)
+                             fbx_target=args.fbx_target or "blender", shard=shard, collect=args.collect)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
-    clips = iter_manifest(args.manifest, default_format=args.format, shard=shard)
+    clips = iter_manifest(args.manifest, default_format=args.format or "glb", shard=shard)
     with Results() as results:
         with ClipBar(total, disabled=args.quiet) as bar:
             bake_each(clips, settings, engine, lambda index, result: (
@@ -123,6 +127,23 @@ def run(args):
               f"in {time.perf_counter() - clock:.1f} s; outputs in {out_dir.resolve()}; "
               f"summary {summary_path.resolve()}")
     return 1 if counts[FAILED] else 0
+
+
+def _check_types(args, suffixes):
+    """Refuse --format and --fbx-target where the manifest's outputs would not follow them
+    (rows that name their output's type keep it)."""
+    from ..motion.errors import TalkrigError
+
+    other = {k: v for k, v in suffixes.items() if k != f".{args.format}"}
+    if args.format and other:
+        suffix, example = sorted(other.items())[0]
+        raise TalkrigError(f"--format {args.format} applies to outputs named without a suffix, and the "
+                           f"manifest names {suffix} ones (e.g. {example}); drop the suffixes from its "
+                           f"'output' column, or --format")
+    if args.fbx_target and ".fbx" not in suffixes:
+        raise TalkrigError(f"--fbx-target {args.fbx_target} applies to FBX outputs and the manifest writes "
+                           f"none (its outputs are {', '.join(sorted(suffixes))}); add --format fbx for "
+                           "outputs named without a suffix")
 
 
 def _engine(args):

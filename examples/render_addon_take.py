@@ -114,7 +114,7 @@ def main(argv=None):
     settings.seed = args.seed
     started = time.perf_counter()
     bpy.ops.talkrig.generate()  # no server runs yet: the add-on starts one
-    pump(bpy, module, lambda: not module.addon.generate.job_running(bpy.context.scene))
+    pump(bpy, module, lambda: not module.addon.server_jobs.GENERATE.running(bpy.context.scene))
     job = settings.job
     if job.state != "DONE" or not job.action:
         raise SystemExit(f"render_addon_take: {job.state}: {job.error}")
@@ -139,7 +139,7 @@ def main(argv=None):
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     bpy.ops.render.render(write_still=True)
     print(f"frame {frame} of {job.action!r} -> {args.output}")
-    local = module.addon.server_ops.local_server()
+    local = module.addon.server_state.local_server()
     if local is not None:
         local.stop()
     shutil.rmtree(tmp, ignore_errors=True)

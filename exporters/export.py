@@ -9,7 +9,9 @@ ONE named animation starting at time 0, and the scene's frame rate:
   ==========  =====================================================================================
   blender     Blender's defaults (-Z forward, Y up; scale as is); re-imports into Blender unchanged
   unity       "FBX All" scaling: 1 Blender metre arrives as 1 Unity unit with scale 1 (tick
-              "Bake Axis Conversion" in Unity's importer to drop the root's -90° X rotation)
+              "Bake Axis Conversion" in Unity's importer to drop the root's -90° X rotation);
+              deform bones only, as for Unreal (a generated Rigify rig keyed its 706 ORG, MCH and
+              control bones on every frame where the 278 that move the mesh are enough)
   unreal      deform bones only, face smoothing; Unreal converts the file's metres and axes itself
   ==========  =====================================================================================
 
@@ -46,7 +48,7 @@ _FBX_COMMON = dict(
 )
 _FBX_TARGET_OPTIONS = {
     "blender": dict(apply_scale_options="FBX_SCALE_NONE"),
-    "unity": dict(apply_scale_options="FBX_SCALE_ALL"),
+    "unity": dict(apply_scale_options="FBX_SCALE_ALL", use_armature_deform_only=True),
     "unreal": dict(apply_scale_options="FBX_SCALE_NONE", use_armature_deform_only=True,
                    mesh_smooth_type="FACE"),
 }

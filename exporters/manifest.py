@@ -60,9 +60,10 @@ def read_manifest(path, default_format="glb"):
     return list(iter_manifest(path, default_format))
 
 
-def count_clips(path, default_format="glb", shard=None):
+def count_clips(path, default_format="glb", shard=None, suffixes=None):
     """Check a whole manifest without keeping its rows; returns how many clips it lists (in
-    ``shard``, see :func:`iter_manifest`).
+    ``shard``, see :func:`iter_manifest`). suffixes : a dict filled with each output suffix
+    written (lower case) and the first output that has it.
 
     Raises ManifestError for what makes the manifest unusable (format, header, unknown columns,
     two rows writing the same output), so a run can refuse it before baking anything. Memory:
@@ -78,6 +79,8 @@ def count_clips(path, default_format="glb", shard=None):
             raise ManifestError(f"{path}: lines {seen[key]} and {line} both write {output}; "
                                 f"give them different 'output' names")
         seen[key] = line
+        if suffixes is not None:
+            suffixes.setdefault(os.path.splitext(key)[1], output)
         count += in_shard(output, shard)
     if not seen:
         raise ManifestError(f"{path}: the manifest lists no clips")

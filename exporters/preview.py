@@ -103,13 +103,14 @@ def mp4_output(render, with_audio, quality="MEDIUM"):
     ffmpeg.audio_bitrate = 128
 
 
-def frame_camera(scene, avatar, animation, aspect):
-    """Add a camera that sees the whole avatar, from the front, over the whole take."""
+def frame_camera(scene, avatar, animation, aspect, side=False):
+    """Add a camera that sees the whole avatar over the whole take, from the front (or, with
+    ``side``, from the avatar's left, where lean and knees show)."""
     arm = avatar.armature
     basis = np.array(arm.matrix_world.to_3x3().normalized())
     C = animation.plan.frame  # SMPL-X axes (x left, y up, z forward) -> armature axes
     up = _unit(basis @ C[:, 1])
-    facing = basis @ C[:, 2]
+    facing = basis @ C[:, 0 if side else 2]
     facing = _unit(facing - up * (facing @ up))
     right = np.cross(-facing, up)
     points = _body_points(scene, avatar, animation)

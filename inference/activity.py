@@ -7,8 +7,8 @@ threshold sits between the levels of the quiet and the loud frames of this recor
 quiet or noisy recording is judged on its own scale. Hysteresis (a loud frame starts speech,
 a moderately loud one continues it), bridged gaps and dropped clicks turn the frame decisions
 into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC_LAG and
-longer (held notes and chords; speech changes its sound every phone) through MIN_MUSIC
-seconds is taken out (:func:`music_frames`). Words with timings, when known, count as speech
+longer (held notes and chords), or bursts that repeat one sound (laughter), through MIN_MUSIC
+seconds is taken out: speech changes its sound every phone (:func:`music_frames`). Words with timings, when known, count as speech
 too.
 
 Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
@@ -30,7 +30,13 @@ MIN_BURST = 0.1  # seconds: shorter sounds are not speech (clicks)
 MIN_PAUSE = 0.35  # seconds of silence that separate two phrases
 MUSIC_LAG = 0.13  # seconds: spectra this far apart ...
 MUSIC_PERSISTENCE = 0.85  # ... this alike (cosine of their shapes, averaged over a second) ...
+FOREGROUND_PERSISTENCE = 0.4  # ... and their foregrounds this alike ...
 MIN_MUSIC = 1.5  # ... for this long are music, not speech
+LAUGH_LAGS = (0.15, 0.35)  # seconds: one burst to the next in laughter ...
+LAUGH_REPETITION = 0.95  # ... as alike as this, averaged over a second: the same sound again
+BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
+FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
+FLOOR_PERCENTILE = 25  # ... this share of that time
 
 
 def band_excess(mel, sample_rate=16000):
@@ -77,27 +83,72 @@ def speech_activity(features, words=None):
 
 
 def music_frames(mel, fps, sounding):
-    """(T,) bool: frames inside runs of at least MIN_MUSIC seconds whose sound keeps its
-    spectral shape (MUSIC_PERSISTENCE, over MUSIC_LAG) as music does and speech does not.
+    """(T,) bool: frames inside runs of at least MIN_MUSIC seconds of sound that is not speech.
 
-    mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them (silence has a
-    constant shape too, so only sounding frames are averaged).
+    Music keeps its spectral shape from one moment to the next (MUSIC_PERSISTENCE over
+    MUSIC_LAG), and so does the foreground left when each band's running floor (the level it
+    keeps FLOOR_PERCENTILE of FLOOR_SECONDS) is taken off (FOREGROUND_PERSISTENCE); speech
+    under a steady noise bed keeps the bed's shape but not the foreground's: speech changes its
+    sound every phone. Laughter repeats one sound: the foreground of a burst frame matches one
+    0.15-0.35 s on (LAUGH_REPETITION).
+
+    mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them.
     """
     mel = np.asarray(mel, np.float64)
     n = len(mel)
     lag = max(1, round(MUSIC_LAG * fps))
     if n <= lag:
         return np.zeros(n, bool)
-    shape = mel - mel.mean(axis=1, keepdims=True)
-    shape /= np.linalg.norm(shape, axis=1, keepdims=True) + 1e-9
-    alike = np.zeros(n)
-    alike[:-lag] = (shape[:-lag] * shape[lag:]).sum(axis=1)
-    weight = np.asarray(sounding, np.float64)
-    weight[-lag:] = 0.0
+    sounding = np.asarray(sounding, bool)
+    fore = np.maximum(mel - running_floor(mel, fps), 0.0)
     window = round(fps)
-    persistence = moving_average(alike * weight, window) / np.maximum(moving_average(weight, window), 1e-9)
-    music = (persistence > MUSIC_PERSISTENCE) & (moving_average(weight, window) > 0.3)
-    return drop_short(music, round(MIN_MUSIC * fps))
+    whole, foreground = _shape(mel), _shape(fore)
+    music = (_mean_alike([lag], whole, sounding, window) > MUSIC_PERSISTENCE) & \
+        (_mean_alike([lag], foreground, sounding, window) > FOREGROUND_PERSISTENCE)
+    strength = fore.mean(axis=1)
+    top = np.percentile(strength[sounding], 90) if sounding.any() else 0.0
+    bursts = sounding & (strength > top - BURST_DEPTH)  # the loud part of each burst
+    lags = range(max(1, round(LAUGH_LAGS[0] * fps)), round(LAUGH_LAGS[1] * fps) + 1)
+    laughter = _mean_alike(lags, foreground, bursts, window) > LAUGH_REPETITION
+    share = moving_average(sounding, window)
+    return drop_short((music | laughter) & (share > 0.3), round(MIN_MUSIC * fps))
+
+
+def _shape(spectra):
+    """(T, M) each frame's spectrum less its mean, of unit length: its shape, not its level."""
+    shape = spectra - spectra.mean(axis=1, keepdims=True)
+    return shape / (np.linalg.norm(shape, axis=1, keepdims=True) + 1e-9)
+
+
+def running_floor(mel, fps):
+    """(T, M) each band's level that FLOOR_PERCENTILE of the FLOOR_SECONDS around a frame stay
+    under (computed every 0.1 s and interpolated: a percentile filter is slow)."""
+    from scipy.ndimage import percentile_filter
+
+    step = max(1, round(0.1 * fps))
+    coarse = mel[:len(mel) // step * step].reshape(-1, step, mel.shape[1]).mean(axis=1) \
+        if len(mel) >= step else mel[:1]
+    size = max(3, round(FLOOR_SECONDS * fps / step))
+    low = percentile_filter(coarse, FLOOR_PERCENTILE, size=(size, 1), mode="nearest")
+    at = (np.arange(len(low)) + 0.5) * step
+    frames = np.arange(len(mel))
+    return np.stack([np.interp(frames, at, low[:, m]) for m in range(mel.shape[1])], axis=1)
+
+
+def _mean_alike(lags, shape, mask, window):
+    """(T,) how alike each frame's spectral shape is to the best of those ``lags`` frames on
+    (cosine), over the pairs of ``mask`` frames, averaged over ``window`` frames."""
+    n = len(shape)
+    best, valid = np.zeros(n), np.zeros(n, bool)
+    for lag in lags:
+        if lag >= n:
+            continue
+        both = mask[:-lag] & mask[lag:]
+        alike = np.clip((shape[:-lag] * shape[lag:]).sum(axis=1), 0.0, 1.0)
+        best[:-lag] = np.where(both, np.maximum(best[:-lag], alike), best[:-lag])
+        valid[:-lag] |= both
+    weight = valid.astype(np.float64)
+    return moving_average(best * weight, window) / np.maximum(moving_average(weight, window), 1e-9)
 
 
 def loudness_and_speech(features, words, n_frames):

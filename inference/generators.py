@@ -137,7 +137,7 @@ class Generator:
     native_fps = None  # None: generates at any rate; else the only rate it generates at
     window_seconds = 10.0  # window length of the driver
     seam_frames = 10  # frames blended at each window's start (DR²'s k)
-    streaming = False  # can run live, causally (see inference.stream)
+    streaming = False  # can run live, causally (see inference.live)
     options = ()  # tuple of Option
 
     def describe(self):

@@ -152,18 +152,16 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
             transcript = _script_of(entries, plugin, audio, transcript, options)
     if plugin.name == ANY_LANGUAGE_ALIGNER and language != AUTO:
         options.setdefault("language", language)
-    log.info("finding words in %s with %s", audio.name, plugin.name)
     try:
-        if progress is not None and _takes_progress(plugin):
-            found = plugin.words(audio, transcript, options, progress=progress)
-        else:
-            found = plugin.words(audio, transcript, options)
-    except TalkrigError:
-        raise
-    except Exception as exc:  # an engine's own failure becomes one line naming the engine
-        log.debug("speech engine %s failed", plugin.name, exc_info=True)
-        raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
-                          f"{type(exc).__name__}: {exc}") from exc
+        found = _run(plugin, audio, transcript, options, progress)
+    except SpeechError as exc:
+        fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
+        if fallback is None:
+            raise
+        log.warning("%s; the script's language is not told by its words: timing it with the "
+                    "espeak engine instead (give --language for its pronunciation)", exc)
+        plugin = fallback
+        found = _run(plugin, audio, transcript, options, progress)
     found = tidy_words(found, audio.duration, plugin.name)
     if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found):
         log.warning("%s: the speech does not sound like English (recognised words average "
@@ -171,6 +169,31 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                     "words", audio.name, _mean_confidence(found))
         return []
     return found
+
+
+def _run(plugin, audio, transcript, options, progress):
+    """The engine's words; its own failure becomes one line naming the engine."""
+    log.info("finding words in %s with %s", audio.name, plugin.name)
+    try:
+        if progress is not None and _takes_progress(plugin):
+            return plugin.words(audio, transcript, options, progress=progress)
+        return plugin.words(audio, transcript, options)
+    except TalkrigError:
+        raise
+    except Exception as exc:  # an engine's own failure becomes one line naming the engine
+        log.debug("speech engine %s failed", plugin.name, exc_info=True)
+        raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _unknown_script_fallback(entries, plugin, engine, transcript, language):
+    """The espeak engine, when "auto" sent a script whose language its words do not tell to
+    the English aligner and it refused it (never refuse a script for its language); else None."""
+    if engine != "auto" or transcript is None or language != AUTO or plugin.name != AUTO_ALIGNER \
+            or guess_language(transcript):
+        return None
+    entry = entries.get(ANY_LANGUAGE_ALIGNER)
+    return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries) if entry and entry.available else None
 
 
 def sounds_english(words):

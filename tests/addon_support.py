@@ -95,7 +95,7 @@ def addon_with_server(root):
     try:
         yield bpy, module
     finally:
-        local = module.addon.server_ops.local_server()
+        local = module.addon.server_state.local_server()
         if local is not None:
             local.stop()
         uninstall(bpy)

@@ -25,7 +25,8 @@ def main(settings):
     os.environ["XDG_DATA_HOME"] = str(home / "share")
     import bpy
 
-    from addon_support import PACKAGE, action_curves, fcurve_keys, fresh_scene, preferences, pump
+    from addon_support import (PACKAGE, action_curves, draw_preferences, fcurve_keys, fresh_scene,
+                               preferences, pump)
 
     started = time.monotonic()
     if settings["install"]:
@@ -42,6 +43,12 @@ def main(settings):
     assert prefs.python_path == ""  # nothing typed in: Blender's own Python runs the server
     sys.executable = settings["python"]  # the stand-in for Blender's own Python
 
+    drawn = draw_preferences(bpy, prefs)
+    prefs.python_path = str(home / "another" / "python")  # a Python of the user's choice wins
+    chosen = module.addon.preferences.connection()
+    prefs.python_path = ""
+    bundled = module.addon.preferences.connection()
+
     arm = fresh_scene(bpy, settings["avatar"])
     mesh = next(o for o in bpy.context.scene.objects if o.type == "MESH" and o.parent == arm)
     for name in ("Basis", "jawOpen", "browInnerUp"):
@@ -51,10 +58,10 @@ def main(settings):
     scene.talkrig.audio_file = settings["audio"]
     scene.talkrig.speech = "pocketsphinx"  # words recognised by the bundled model
     assert bpy.ops.talkrig.generate() == {"FINISHED"}
-    pump(bpy, module, lambda: not module.addon.generate.job_running(scene), timeout=300)
+    pump(bpy, module, lambda: not module.addon.server_jobs.GENERATE.running(scene), timeout=300)
     generated = time.monotonic()
     job = scene.talkrig.job
-    local = module.addon.server_ops.local_server()
+    local = module.addon.server_state.local_server()
     body = action_curves(bpy.data.actions[job.action]) if job.action else {}
     face = mesh.data.shape_keys.animation_data
     face_keys = {}
@@ -69,6 +76,9 @@ def main(settings):
         "server_pid": local.pid if local else None,
         "site_packages": module.addon.preferences.bundled_site_packages(),
         "install_s": installed - started, "generate_s": generated - installed,
+        "connection": [bundled.python, bundled.site_packages],
+        "chosen_connection": [chosen.python, chosen.site_packages],
+        "drawn_labels": [text for kind, text, _ in drawn if kind == "label"],
     }
     if settings.get("stop"):
         assert bpy.ops.talkrig.stop_server() == {"FINISHED"}

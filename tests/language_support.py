@@ -49,12 +49,13 @@ class Revoiced:
     bilabials: tuple  # (start, end) seconds of every bilabial phoneme said
 
 
-def revoiced(language, variant=0, noise_db=-25.0, reverb_seconds=0.3, lead_seconds=0.5, seed=0):
+def revoiced(language, variant=0, noise_db=-25.0, reverb_seconds=0.3, lead_seconds=0.5, seed=0,
+             text=None):
     """The script of ``language`` said by voice variant ``variant`` of VARIANTS, reverberated
     (exponential tail of ``reverb_seconds`` RT60), with a brown-noise bed ``noise_db`` under the
     speech's RMS."""
     suffix, wpm, pitch = VARIANTS[variant]
-    text = SCRIPTS[language]
+    text = text or SCRIPTS[language]
     tokens = text.split()
     spoken = speak(text, language + suffix, wpm, pitch)
     scale = RATE / spoken.rate

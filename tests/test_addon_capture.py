@@ -20,7 +20,7 @@ def addon(tmp_path_factory):
 
 
 def idle(bpy, module):
-    return lambda: not module.addon.runtime.busy(module.addon.capture_video.job_key(bpy.context.scene))
+    return lambda: not module.addon.runtime.busy(module.addon.server_jobs.CAPTURE.key(bpy.context.scene))
 
 
 def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
@@ -100,7 +100,7 @@ def test_cancel_after_the_server_finished_keeps_the_takes_but_says_cancelled(add
     capture.video = str(video)
     capture.library = str(tmp_path / "library")
     capture.start, capture.end = 1.0, 3.0  # a 2 s cut, the shortest the server captures
-    runtime, key = module.addon.runtime, module.addon.capture_video.job_key(bpy.context.scene)
+    runtime, key = module.addon.runtime, module.addon.server_jobs.CAPTURE.key(bpy.context.scene)
 
     assert bpy.ops.talkrig.capture_video() == {"FINISHED"}
     deadline = time.monotonic() + 120

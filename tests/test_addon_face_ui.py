@@ -132,7 +132,7 @@ def test_face_controls_go_with_the_job(addon):
     scene = bpy.context.scene
     face = scene.talkrig_face
     face.mouth_strength, face.blink_rate, face.expressions = 0.7, 30.0, "blend"
-    options = module.addon.face_ui.face_options(scene)
+    options = module.addon.request_options.face_options(scene)
     assert options["face"] == "phones"
     assert options["face_options"]["mouth_strength"] == pytest.approx(0.7)
     assert options["face_options"]["blink_rate"] == 30.0 and options["face_options"]["expressions"] == "blend"
@@ -141,4 +141,4 @@ def test_face_controls_go_with_the_job(addon):
 
     resolve_face(options["face"], options["face_options"])
     face.enabled = False
-    assert module.addon.face_ui.face_options(scene) == {"face": "none"}
+    assert module.addon.request_options.face_options(scene) == {"face": "none"}

@@ -40,7 +40,7 @@ def addon(tmp_path_factory):
 
 
 def job_done(bpy, module):
-    return lambda: not module.addon.generate.job_running(bpy.context.scene)
+    return lambda: not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
 
 
 def setup_take(bpy, settings, audio, transcript=None):
@@ -151,6 +151,7 @@ def test_generate_bakes_the_take_as_one_undoable_step(addon, avatar_glb, scott2_
 
     # Face: recognised shape keys get their own action, the others are left alone.
     face = bpy.data.actions[mesh.data.shape_keys.animation_data.nla_tracks[0].strips[0].action.name]
+    assert face.name == f"{take} face"  # not numbered like a second take ("... seed 7.001")
     face_curves = {path for path, _ in action_curves(face)}
     assert face_curves == {'key_blocks["jawOpen"].value', 'key_blocks["mouthLowerDown_L"].value',
                            'key_blocks["Exp000"].value', 'key_blocks["browInnerUp"].value'}
@@ -298,7 +299,7 @@ def test_cancel_after_the_server_finished_keeps_no_take(addon, avatar_glb, scott
     bpy, module = addon
     _, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "short_speech.wav", 2)
     actions_before = len(bpy.data.actions)
-    runtime, key = module.addon.runtime, module.addon.generate.job_key(bpy.context.scene)
+    runtime, key = module.addon.runtime, module.addon.server_jobs.GENERATE.key(bpy.context.scene)
 
     assert bpy.ops.talkrig.generate() == {"FINISHED"}
     job = settings.job
@@ -383,7 +384,7 @@ def test_generate_fails_at_once_when_no_server_can_answer(addon, avatar_glb, sco
     finally:
         prefs.server_url, prefs.auto_start, prefs.python_path, system.use_online_access = saved
     job = settings.job
-    assert not module.addon.generate.job_running(bpy.context.scene)  # no job was started
+    assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)  # no job was started
     assert job.state == "FAILED" and needle in job.error
     drawn = draw_panels(bpy, module)
     assert any(kind == "label" and alert for kind, _, alert in drawn)  # the message, in red
@@ -416,11 +417,20 @@ def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scot
     """bpy.ops.talkrig.generate(wait=True): returns once the take is baked, or raises with why."""
     bpy, module = addon
     arm, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "twelve_seconds.wav", 12)
+    bpy.ops.ed.undo_push(message="before talkrig")
     assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
-    assert not module.addon.generate.job_running(bpy.context.scene)
+    assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
     job = settings.job
     assert job.state == "DONE" and job.action == "twelve_seconds seed 7"
     assert arm.animation_data.nla_tracks[0].strips[0].action.name == job.action
+    # the bake is one undo step, as from the button (it ran nested in Generate, which has none)
+    arm_name, take = arm.name, job.action
+    assert bpy.ops.ed.undo() == {"FINISHED"}
+    anim = bpy.data.objects[arm_name].animation_data
+    assert take not in bpy.data.actions and (anim is None or not anim.nla_tracks)
+    assert bpy.ops.ed.redo() == {"FINISHED"}
+    assert take in bpy.data.actions
+    settings = bpy.context.scene.talkrig  # Blender data was reloaded
 
     prefs = preferences(bpy)
     prefs.token = "not-the-token"
@@ -429,7 +439,7 @@ def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scot
             bpy.ops.talkrig.generate(wait=True)
     finally:
         prefs.token = ""
-    assert not module.addon.generate.job_running(bpy.context.scene)
+    assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
 
     long_wav = tmp_path / "long.wav"
     samples, rate = sf.read(str(scott2_wav), dtype="float32")
@@ -514,7 +524,7 @@ def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2
     rows["left_wrist"].bone = "no such bone"
     with pytest.raises(RuntimeError, match="'no such bone', which rig 'metarig' does not have"):
         bpy.ops.talkrig.generate()
-    assert not module.addon.generate.job_running(bpy.context.scene)
+    assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
 
 
 def test_backend_options_come_from_the_servers_schema(addon, avatar_glb, scott2_wav,

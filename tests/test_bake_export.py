@@ -104,11 +104,40 @@ def test_fbx_targets_keep_the_motion(bpy, baked, target):
     bpy.ops.wm.read_factory_settings(use_empty=True)
     bpy.ops.import_scene.fbx(filepath=str(baked.folder / f"{target}.fbx"))
     arm = armature(bpy)
-    names = baked.names if target == "unity" else baked.deform  # unreal: deform bones only
+    names = baked.deform  # deform bones only (the bundled avatar's are all deform bones)
     assert sorted(b.name for b in arm.data.bones) == sorted(names)
     _, deltas, heads = reimported(bpy, names, SAMPLES)
     keep = [baked.names.index(n) for n in names]
     assert_same_pose(baked.world[:, keep], baked.heads[:, keep], deltas, heads, names)
+
+
+@pytest.mark.parametrize("target", ["unity", "unreal"])
+def test_game_engine_fbx_keys_the_deform_bones_only(bpy, tmp_path, target):
+    """A rig with control and mechanism bones (Rigify's ORG-, MCH-, IK controls) sends a game
+    engine the bones that move the mesh, not every helper keyed on every frame."""
+    from talkrig.exporters.bake import BakeJob, bake
+    from talkrig.exporters.scene import load_avatar
+    from talkrig.motion import Motion, save_motion
+
+    avatar = load_avatar()
+    arm = avatar.armature
+    deform = sorted(b.name for b in arm.data.bones)
+    bpy.context.view_layer.objects.active = arm
+    bpy.ops.object.mode_set(mode="EDIT")
+    for name, parent in (("MCH-hand_ik.L", "hand.L"), ("hand_ik.L", None), ("ORG-spine", "spine")):
+        bone = arm.data.edit_bones.new(name)
+        bone.head, bone.tail = (0.3, 0.0, 1.0), (0.3, 0.0, 1.1)
+        bone.parent = arm.data.edit_bones[parent] if parent else None
+        bone.use_deform = False
+    bpy.ops.object.mode_set(mode="OBJECT")
+    rig = tmp_path / "rig.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(rig), copy=True)
+    save_motion(Motion.rest(6, 30.0), tmp_path / "take.npz")
+    out = tmp_path / f"{target}.fbx"
+    bake(BakeJob(tmp_path / "take.npz", [out], avatar=rig, fbx_target=target))
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.fbx(filepath=str(out))
+    assert sorted(b.name for b in armature(bpy).data.bones) == deform
 
 
 @pytest.mark.parametrize("suffix", ["glb", "gltf"])

@@ -47,3 +47,21 @@ def test_live_streams_only_the_seconds_asked_for(server, scott2_wav, tmp_path, c
     assert load_motion(out).n_frames == 30
     assert main(["live", str(wav), "--seconds", "nan", "--url", client.url]) == 2
     assert "--seconds must be a positive number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", [[], ["--engine", "ray"]])
+def test_bake_batch_refuses_a_format_its_manifest_does_not_follow(engine, tmp_path, capsys):
+    """Rows that name their output's type keep it: --format and --fbx-target that would not
+    apply are refused before anything is baked, never silently dropped."""
+    from cli_support import one_line_error
+
+    (tmp_path / "a.wav").write_bytes(b"")
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("audio,output\na.wav,intro.glb\na.wav,outro\n")
+    out = tmp_path / "baked"
+    base = ["bake-batch", manifest, "--out", out, *engine]
+    error = one_line_error(capsys, base + ["--format", "fbx", "--fbx-target", "unity"])
+    assert "--format fbx applies to outputs named without a suffix" in error and "intro.glb" in error
+    error = one_line_error(capsys, base + ["--fbx-target", "unity"])
+    assert "--fbx-target unity applies to FBX outputs" in error and ".glb" in error
+    assert not out.exists()

@@ -86,6 +86,10 @@ def test_the_linux_zip_generates_with_blenders_python_alone(tmp_path, scott2_wav
         assert argv[:4] == [str(python), "-m", "talkrig", "serve"]
         assert env["PYTHONPATH"] == site and env["PYTHONSAFEPATH"] == "1"
         assert Path(site, "fastapi").is_dir() and not Path(site, "numpy").exists()
+        assert first["connection"] == [str(python), site]
+        assert "Blender's Python runs the server this extension brings" in first["drawn_labels"]
+        # a Python set in the preferences is used as it is, with its own packages
+        assert first["chosen_connection"] == [str(tmp_path / "home" / "another" / "python"), None]
 
         # The next Blender session finds the same server, uses it, and Stop ends it.
         second = blender_session(tmp_path, "reuse", install=None, port=free_port(), stop=True,

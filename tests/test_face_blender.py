@@ -85,6 +85,7 @@ def test_the_face_bakes_with_the_body_and_the_lips_meet_on_every_p_b_m(bpy, take
     tracks = head.data.shape_keys.animation_data.nla_tracks
     assert [t.name for t in tracks] == ["take"]  # the same take name as the body's strip
     action = tracks[0].strips[0].action
+    assert action.name == "take face"  # its own name, not the body's numbered
     curves = {fc.data_path: fc for fc in action.layers[0].strips[0].channelbag(action.slots[0]).fcurves}
     assert len(curves) == 52 and all(f'key_blocks["{n}"].value' in curves for n in ARKIT_NAMES)
     values = {n: np.array([curves[f'key_blocks["{n}"].value'].evaluate(f) for f in range(1, take.n_frames + 1)])

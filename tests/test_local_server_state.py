@@ -5,13 +5,21 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from talkrig.addon.server_process import STATE_FILE, LocalServer
+from talkrig.client.server_process import STATE_FILE, LocalServer
 
 
 def sleeper(*words):
-    """A process that runs until ended; ``words`` show in its command line."""
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", *words])
+    """A process that runs until ended; ``words`` show in its command line (once it runs)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", *words])
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while cmdline.parent.exists() and time.monotonic() < deadline:
+        if all(word.encode() in cmdline.read_bytes().split(b"\0") for word in words):
+            break
+        time.sleep(0.05)
+    return process
 
 
 def record(folder, process, url="http://127.0.0.1:8799"):

@@ -293,3 +293,42 @@ def test_a_training_folder_without_speech_is_one_line(tmp_path, scott_motion, te
     (tmp_path / "take.json").write_text(json.dumps({"words": []}))
     with pytest.raises(TrainingDataError, match="no word is said" if text else "no speech is heard"):
         load_dataset(tmp_path, "text" if text else "mel")
+
+
+class Planted:
+    """A pickle that runs code when read: it would create ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def test_a_planted_checkpoint_is_refused_and_never_run(tmp_path, capsys):
+    """Resuming reads the output folder's checkpoint.pt as data only: a pickle there that
+    names code is refused in one line, and its code never runs (model and renderer trainings
+    read it the same way)."""
+    import torch
+
+    from talkrig.cli import main
+    from talkrig.plugins.neural.modeldir import ModelError
+    from talkrig.plugins.neural.training.loop import load_checkpoint
+
+    out, marker = tmp_path / "model", tmp_path / "ran"
+    out.mkdir()
+    data = take_folder(tmp_path)
+    for payload in (Planted(marker), {"backend": "s2v", "config": {"hidden": Planted(marker)}}):
+        torch.save(payload, out / "checkpoint.pt")
+        code = main(["train", "--backend", "s2v", "--data", str(data), "--epochs", "1", "-o", str(out)])
+        err = capsys.readouterr().err.strip()
+        assert not marker.exists()
+        last = err.splitlines()[-1]  # after the progress bar
+        assert code == 2 and "Traceback" not in err and "not a checkpoint talkrig wrote" in last, err
+        assert last.startswith("talkrig train: error:")
+        for backend in ("s2v", "vid2vid"):
+            with pytest.raises(ModelError, match="not a checkpoint talkrig wrote"):
+                load_checkpoint(out, backend)
+    assert not marker.exists()

@@ -362,7 +362,7 @@ def test_calm_is_checked_and_passed_on(api):
 def test_inline_key_poses_reach_the_real_pipeline_as_a_file_that_is_removed(tmp_path, monkeypatch):
     from talkrig.inference import pipeline
     from talkrig.inference.pipeline import GenerateOptions
-    from talkrig.inference.server.app import pipeline_generate
+    from talkrig.inference.server.generate_jobs import pipeline_generate
 
     seen = {}
 

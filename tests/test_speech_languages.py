@@ -167,3 +167,45 @@ def test_the_command_line_takes_a_language_and_a_length_limit(german, tmp_path, 
     with pytest.raises(SystemExit):
         main(["generate", "--help"])
     assert "ten minutes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", ["laughter", "melody"])
+def test_laughter_and_melodies_are_not_speech_and_speech_under_them_is(kind):
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+
+    speech = ls.revoiced("es", 1).audio.samples
+    sound = getattr(so, kind)(4.0)
+    before = compute_features(so.mix(speech, sound, at=-1), 16000, 30.0)
+    speaking = speech_activity(before)
+    assert speaking[15:105].mean() <= 0.2  # 0.5-3.5 s: inside the sound
+    assert speaking[150:220].mean() >= 0.8  # the speech after it (from 4.5 s on)
+    under = compute_features(so.mix(speech, sound, at=0.5, level_db=-10), 16000, 30.0)
+    assert speech_activity(under)[30:100].mean() >= 0.8
+
+
+def test_a_noise_bed_is_not_speech_and_speech_over_it_is():
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.features import compute_features
+
+    speech = ls.revoiced("es", 1).audio.samples
+    x = np.concatenate([np.zeros(4 * 16000, np.float32), speech])
+    x = so.mix(x, so.noise_bed(len(x) / 16000, seed=3), at=0.0, level_db=-10)
+    speaking = speech_activity(compute_features(x, 16000, 30.0))
+    assert speaking[15:120].mean() <= 0.1 and speaking[140:230].mean() >= 0.8
+
+
+def test_a_script_whose_language_its_words_do_not_tell_is_timed_not_refused(caplog):
+    text = "Buenos días, queridos amigos. Bienvenidos todos a Barcelona, preciosa ciudad."
+    case = ls.revoiced("es", 0, text=text)
+    assert guess_language(text) == ""
+    with caplog.at_level(logging.WARNING):
+        words = find_words(case.audio, "auto", text, {"workers": 1})
+    assert [w.word for w in words] == text.split()
+    errors, placed = ls.onset_errors(case, words)
+    assert placed >= 0.9 and np.median(errors) <= 0.05
+    assert any("timing it with the espeak engine" in r.getMessage() for r in caplog.records)

@@ -11,7 +11,7 @@ from talkrig.inference.generators import Generator, get_generator
 from talkrig.inference.pipeline import GenerateOptions, generate
 from talkrig.inference.postprocess import HINGE_LIMITS, clamp_joint_limits
 from talkrig.inference.registry import PluginError
-from talkrig.inference.stream import LOOKAHEAD, LiveStream, can_stream
+from talkrig.inference.live import LOOKAHEAD, LiveStream, can_stream
 from talkrig.motion import Motion
 from talkrig.motion.container import frame_count
 from talkrig.motion.metrics.artifacts import max_jump

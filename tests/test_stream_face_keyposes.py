@@ -10,8 +10,8 @@ from talkrig.inference.face import resolve_face
 from talkrig.inference.generators import get_generator
 from talkrig.inference.keyposes import KeyPoseDictionary
 from talkrig.inference.pipeline import GenerateOptions, generate
-from talkrig.inference.stream import LiveStream
-from talkrig.inference.stream_face import LiveFace
+from talkrig.inference.live import LiveStream
+from talkrig.inference.live_face import LiveFace
 from talkrig.motion import Motion
 from talkrig.motion.facecurves import JAW_OPEN_RADIANS
 from talkrig.motion.rotations import geodesic_distance

@@ -16,7 +16,6 @@ not hold up generation jobs.
 
 import functools
 import io
-import json
 import logging
 import math
 import os
@@ -32,7 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from .job_options import OptionsError, check_nesting
+from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, UploadNoSpace, read_form
@@ -64,15 +63,7 @@ class CaptureJobResult:
 
 def parse_capture_options(data, filename):
     """CaptureOptions from the ``options`` JSON part (bytes or None) and the upload's name."""
-    raw = {}
-    if data:
-        check_nesting(bytes(data), "options")
-        try:
-            raw = json.loads(bytes(data).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise OptionsError(f"options: not JSON ({exc})") from None
-        if not isinstance(raw, dict):
-            raise OptionsError("options: must be a JSON object")
+    raw = options_object(data)
     unknown = sorted(set(raw) - set(OPTION_NAMES))
     if unknown:
         raise OptionsError(f"options: unknown {', '.join(unknown)}", valid=list(OPTION_NAMES))

@@ -54,7 +54,7 @@ def parse_options(raw, catalog, data_dir, max_seconds=None):
     data_dir : the folder path options are confined to.
     max_seconds : the longest audio the server takes; bounds the transcript's size.
     """
-    given = _load_json(raw)
+    given = options_object(raw)
     unknown = sorted(set(given) - set(FIELDS))
     if unknown:
         raise OptionsError(f"unknown option '{unknown[0]}'; valid options: {', '.join(FIELDS)}",
@@ -174,7 +174,10 @@ def _short(value, limit=80):
     return text if len(text) <= limit else text[:limit - 5] + "...'" + f" ({len(str(value))} characters)"
 
 
-def _load_json(raw):
+def options_object(raw):
+    """The ``options`` part of any job upload (generation, capture, render) as a dict: {} when
+    absent or blank; OptionsError unless it is a JSON object of valid Unicode, nested at most
+    MAX_JSON_DEPTH deep."""
     if raw is None or not bytes(raw).strip():
         return {}
     raw = bytes(raw)

@@ -50,8 +50,8 @@ from ..face import resolve_face
 from ..keyposes import load_keyposes_option
 from ..languages import is_english
 from ..speech import get_speech_plugin
-from ..stream import LiveStream, can_stream, samples_from_pcm16
-from ..stream_face import LiveFace
+from ..live import LiveStream, can_stream, samples_from_pcm16
+from ..live_face import LiveFace
 from .auth import bearer_token, token_matches
 from .guards import origin_is_local
 from .job_options import OptionsError, check_nesting, parse_options

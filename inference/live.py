@@ -3,7 +3,7 @@
 A generator that declares ``streaming`` is driven like the offline window driver drives it
 (``generate_window`` over a request), only the request grows as audio arrives:
 
-- Features: incremental (stream_features.py); the request holds the audio heard since an
+- Features: incremental (live_features.py); the request holds the audio heard since an
   anchor that moves ANCHOR_STEP seconds at a time, CONTEXT_SECONDS behind at least: a plan
   remade on the same audio plus a little more mostly repeats the last one, so replans are
   small corrections, not new choreography.
@@ -38,9 +38,9 @@ from ..motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply
 from .features import SAMPLE_RATE
 from .generators import GenerationRequest, check_options, describe_generator
 from .keyposes import apply_insertions, insertion_end, plan_insertions
+from .live_features import LiveFeatures
 from .postprocess import LIMITED, clamp_joint_limits
 from .registry import PluginError
-from .stream_features import StreamFeatures
 from .windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
 from .windows import Window, fade_angle, fade_offset, seam_offset, seam_weights
 from .words import Word
@@ -84,7 +84,7 @@ class LiveStream:
     keyposes : a KeyPoseDictionary whose words, as ``spotter`` (an object with
         ``feed(samples) -> [Word]``, e.g. a speech plugin's live_spotter) hears them, put key
         poses into the frames not yet sent (a word is heard once spoken: its pose ramps in from
-        the next frame). face : a LiveFace (stream_face.py) giving the frames a face, or None.
+        the next frame). face : a LiveFace (live_face.py) giving the frames a face, or None.
     """
 
     def __init__(self, generator, options=None, fps=30.0, seed=0, keyposes=None, spotter=None, face=None):
@@ -95,7 +95,7 @@ class LiveStream:
         self.options = check_options(generator, options or {})
         self.fps = check_fps(fps)
         self.seed = int(seed)
-        self.features = StreamFeatures(self.fps)
+        self.features = LiveFeatures(self.fps)
         self.replan = max(1, round(float(getattr(generator, "stream_replan_seconds", REPLAN_SECONDS)) * self.fps))
         self.context = round(CONTEXT_SECONDS * self.fps)
         self.sent = 0  # frames handed out

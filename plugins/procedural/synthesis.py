@@ -1,4 +1,4 @@
-"""Render the procedural plan for a range of frames: layers of joint rotations, root and face.
+"""Motion from the procedural plan for a range of frames: layers of joint rotations, root, face.
 
 Layers, composed per joint as ``q = offset * base`` (offsets in the parent's frame):
 arms from the gesture plan (base), beat strokes (elbow, shoulder, wrist, fingers), head
@@ -31,6 +31,7 @@ STANCE_DIP = 0.015  # m it sinks there
 SWAY = 0.02  # m: the body's slow sway over its feet (RMS per horizontal axis)
 SWAY_BAND = (0.1, 0.5)  # Hz
 FINE_BAND = (3.0, 8.0)  # Hz
+FINE_HEAD, FINE_TWIST, FINE_WRIST = 0.0045, 0.006, 0.006  # radians RMS of the fine motion
 DRIFT_BAND = (0.3, 1.0)  # Hz: the gesturing arms' wandering
 N_BETAS = 300
 SWELL_BAND = (0.05, 0.2)  # Hz
@@ -71,14 +72,17 @@ _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
 _DRIFT_AMPS = 2.2 * np.array([c[2] for c in _DRIFT])
 _DRIFT_SIDE = np.array([0 if c[0] in (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST) else 1 for c in _DRIFT])
-# Fine motion channels: (joint, axis, radians RMS)
-_FINE = [(j, a, amp) for j, amp in ((P.PELVIS, 0.0015), (P.SPINE1, 0.001), (P.SPINE2, 0.0008),
-                                    (P.SPINE3, 0.0008), (P.NECK, 0.0012), (P.HEAD, 0.0015),
-                                    (P.L_COLLAR, 0.001), (P.R_COLLAR, 0.001)) for a in range(3)]
-_FINE_JOINTS = np.array([c[0] for c in _FINE])
+# Fine motion channels: (joint, axis, radians RMS). Only turns that move no other joint of the
+# upper body: the head's, the wrists' and the arm bones' twists about their own length (the
+# trunk's smallest tremor would shake every joint above it).
+_FINE = [(P.HEAD, a, FINE_HEAD) for a in range(3)]
+for _side in (0, 1):
+    _FINE += [(P.L_SHOULDER + _side, 0, FINE_TWIST), (P.L_ELBOW + _side, 0, FINE_TWIST)]
+    _FINE += [(P.L_WRIST + _side, a, FINE_WRIST) for a in range(3)]
 _FINE_AXES = np.array([c[1] for c in _FINE])
 _FINE_AMPS = np.array([c[2] for c in _FINE])
 FINE_JOINTS = tuple(sorted({int(c[0]) for c in _FINE}))
+_FINE_SLOTS = np.array([FINE_JOINTS.index(c[0]) for c in _FINE])
 _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
 _NOISE_AMPS = np.array([c[2] for c in _NOISE])
@@ -125,7 +129,7 @@ def _track(values, frames):
     return values[np.clip(frames, 0, len(values) - 1)]
 
 
-def render(ctx, start, stop):
+def synthesize(ctx, start, stop):
     """Motion for frames [start, stop) at ctx.fps."""
     frames = np.arange(start, stop)
     t = frames / ctx.fps
@@ -146,7 +150,6 @@ def render(ctx, start, stop):
     _torso_breath_stance(off, t, plan)
     trans, contacts = _stance(t, ctx)
     _noise(off, t, frames, ctx)
-    _fine(off, t, ctx)
     # the chest steadies itself against the pelvis' sway, as a standing body does
     off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
     off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
@@ -154,6 +157,7 @@ def render(ctx, start, stop):
     _share_with_collars(q, ctx.base)
     _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
     q = to_gesture_space(q, ctx.gesture_space)
+    _fine(q, t, ctx)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
     poses[:, P.JAW] = 0.0
@@ -328,11 +332,15 @@ def _stance(t, ctx):
     return trans, contacts
 
 
-def _fine(off, t, ctx):
-    """Fine motion of a living body (a few thousandths of a radian, 3-8 Hz) in the pelvis,
-    spine, neck, head and shoulder girdle: what a real take's jerk is made of, and what
-    smooth key tracks lack."""
-    off[:, _FINE_JOINTS, _FINE_AXES] += ctx.fine.sample(t) * _FINE_AMPS * ctx.idle
+def _fine(q, t, ctx):
+    """Fine motion of a living body (a few thousandths of a radian, 3-8 Hz) in the head, the
+    wrists and the arms' twists: what a real take's angular jerk is made of, and what smooth
+    key tracks lack. Turns in each joint's own frame (q (n, 55, 4), in place), so a twist is
+    about the bone itself and moves no joint below it."""
+    turn = np.zeros((len(t), len(FINE_JOINTS), 3))
+    turn[:, _FINE_SLOTS, _FINE_AXES] = ctx.fine.sample(t) * _FINE_AMPS * ctx.idle
+    joints = list(FINE_JOINTS)
+    q[:, joints] = quat_multiply(q[:, joints], axis_angle_to_quat(turn))
 
 
 def _noise(off, t, frames, ctx):

@@ -22,7 +22,7 @@ KEEP_SECONDS = 30.0  # audio and frames kept (what a generator may look back at,
 _TRACKS = ("mel", "mfcc", "onset_strength", "rms", "f0", "voiced")
 
 
-class StreamFeatures:
+class LiveFeatures:
     """Features of the 16 kHz mono audio heard so far, at ``fps``, updated in place.
 
     Frame f is centred on f / fps seconds, as offline. Old audio and frames are dropped past

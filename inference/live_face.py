@@ -46,7 +46,7 @@ class LiveFace:
         """``frames`` (Motion of global frames [start, start + n)) with the face in it.
 
         body : Motion of global frames [body_start, start + n) (at least ``frames``), the body
-            the face model sees (its eyes and jaw). heard : the stream's StreamFeatures (the
+            the face model sees (its eyes and jaw). heard : the stream's LiveFeatures (the
             audio heard, the look-ahead past the frames included).
         """
         n, step = frames.n_frames, round(STEP_SECONDS * frames.fps)

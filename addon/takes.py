@@ -1,0 +1,113 @@
+"""A take in the add-on: how it is named, where generated takes are kept, and baking one onto the
+rig with the panel's settings (one undoable step: a new Action, never touching the existing
+animation, face shape keys, and the voice-over as a sound strip in sync).
+
+    result = bake_motion(context.scene, armature, motion, name="speech seed 7", frame_start=1,
+                         settings=scene.talkrig, audio_path="speech.wav")
+
+The motion is resampled to the scene's frame rate (rotations slerped) and keyed by
+``blender.take.key_take`` with the armature's bone map.
+"""
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bpy
+
+from . import ROOT_PACKAGE
+
+KEEP_TAKES = 200  # takes kept in the user folder; older ones are deleted
+
+
+def takes_dir():
+    """Where generated takes are kept: the extension's user folder (a temp folder otherwise)."""
+    try:
+        return Path(bpy.utils.extension_path_user(ROOT_PACKAGE, path="takes", create=True))
+    except (ValueError, OSError):
+        path = Path(tempfile.gettempdir()) / "talkrig-takes"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def prune_takes(folder, keep=KEEP_TAKES):
+    takes = sorted(folder.glob("*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in takes[keep:]:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+
+
+@dataclass
+class BakeResult:
+    action: object
+    frames: int
+    frame_start: int
+    face: dict = field(default_factory=dict)  # mesh name -> Action
+    mouth_cues: str = ""  # the Action keying the rig's letter poses (A-H, X), if it has them
+    sound_strip: str = ""
+    notes: list = field(default_factory=list)  # warnings a person should read
+    info: list = field(default_factory=list)  # what was decided (where the keys and travel went)
+
+    @property
+    def frame_end(self):
+        return self.frame_start + self.frames - 1
+
+
+def take_name(audio_name, seed):
+    """How a take's Action is named: after the audio and the seed."""
+    return f"{audio_name or 'talkrig'} seed {seed}"
+
+
+def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None):
+    """Put ``motion`` (SMPL-X Motion) on armature ``obj``; returns a BakeResult.
+
+    audio_path : when given (and settings.add_sound), the audio is added as a sound strip at
+    ``frame_start`` unless the sequencer already plays that file there.
+    Raises TalkrigError (RetargetError, ...) with a message a person can act on.
+    """
+    from ..blender.scene import scene_fps
+    from ..blender.take import key_take
+    from ..motion.resample import resample
+    from .mapping import check_essential, current_map
+
+    def map_bones(rig):
+        bone_map = current_map(obj, rig)
+        check_essential(bone_map, obj)
+        return bone_map
+
+    fps = scene_fps(scene)
+    if abs(motion.fps - fps) > 1e-6:
+        motion = resample(motion, fps)
+    mode = settings.bake_mode.lower()
+    active_before = obj.animation_data.action if obj.animation_data else None
+    take = key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps,
+                    constrained=settings.constrained.lower(), root_motion=settings.root_motion,
+                    root_target=settings.root_target.lower(), plant_feet=settings.plant_feet)
+    result = BakeResult(take.action, motion.n_frames, frame_start)
+    result.info.extend(take.target.notes + [take.channels.root_note])
+    result.face = take.face
+    result.mouth_cues = take.mouth_cues.name if take.mouth_cues is not None else ""
+    if mode == "nla" and active_before is not None:
+        result.notes.append(f"the active action {active_before.name!r} still plays on top of the "
+                            "new strip; set Bake As to Active Action to hear and see only the take")
+    if audio_path and settings.add_sound:
+        from ..blender.strips import add_sound_strip
+
+        result.sound_strip = add_sound_strip(scene, audio_path, frame_start, name)
+    if settings.extend_scene and scene.frame_end < result.frame_end:
+        scene.frame_end = result.frame_end
+    return result
+
+
+def describe(result, target):
+    """One line for the status bar and the report (target: the armature or its name)."""
+    text = (f"baked {result.frames} frames onto {getattr(target, 'name', target)} as "
+            f"{result.action.name!r} "
+            f"(frames {result.frame_start}-{result.frame_end})")
+    if result.face:
+        text += f", face on {', '.join(result.face)}"
+    if result.mouth_cues:
+        text += ", mouth cues on the letter poses"
+    return text

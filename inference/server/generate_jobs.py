@@ -1,0 +1,171 @@
+"""Generation jobs: a speech recording in, SMPL-X motion (BEAT2 npz) and its words out.
+
+Endpoints (under /v1, bearer token required), the life cycle capture and render jobs share:
+
+- ``GET /backends`` generators with their option schemas, speech engines, option defaults
+- ``POST /jobs`` multipart: ``audio`` (file) + ``options`` (JSON) -> 202 {"id", ...}
+- ``GET /jobs/{id}`` state, stage, progress, error
+- ``GET /jobs/{id}/result`` words, fps, frame count and the link to the motion
+- ``GET /jobs/{id}/result/motion`` the motion as BEAT2 npz bytes
+- ``DELETE /jobs/{id}`` cancel (idempotent)
+"""
+
+import asyncio
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from . import schemas
+from .job_options import FIELDS, check_transcript_fits, parse_options
+from .job_routes import accepted
+from .schemas import ERRORS
+from .uploads import MAX_FIELD_BYTES, UploadError, read_form
+
+
+def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=None):
+    """The real pipeline, looked up at call time.
+
+    A key-pose dictionary sent inline (a JSON object) is written to a file in ``scratch`` (inside
+    the data folder) for the duration of the job: the pipeline reads dictionaries from files.
+    """
+    from .. import pipeline
+
+    inline = options.keyposes if isinstance(options.keyposes, (dict, list)) else None
+    if inline is None:
+        return pipeline.generate(audio, options, progress=progress, cancelled=cancelled)
+    folder = Path(scratch or tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="keyposes-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(inline, handle)
+        options = dataclasses.replace(options, keyposes=name)
+        return pipeline.generate(audio, options, progress=progress, cancelled=cancelled)
+    finally:
+        os.unlink(name)
+
+
+def decode_upload(data, max_seconds, name):
+    """The real decoder: 16 kHz mono samples, or AudioError naming what is wrong."""
+    from ..audio import decode_audio
+
+    return decode_audio(data, max_seconds=max_seconds, name=name)
+
+
+def generate_router(settings, runner, catalog, decode, prefix):
+    """The generation endpoints, served by ``runner`` (a JobRunner around the pipeline);
+    ``decode(bytes, max_seconds, name)`` turns an upload into what the pipeline accepts."""
+    router = APIRouter(prefix=prefix)
+    decoding = asyncio.Semaphore(max(1, settings.workers))  # bounds memory of uploads in flight
+
+    @router.get("/backends", response_model=schemas.Backends)
+    def backends():
+        """Generators with their option schemas (for building a UI), and speech engines."""
+        defaults = {name: getattr(_default_options(), name) for name in FIELDS}
+        return {"generators": catalog.describe_backends(), "speech": catalog.describe_speech(),
+                "defaults": defaults}
+
+    @router.post("/jobs", status_code=202, response_model=schemas.JobCreated,
+              responses={s: ERRORS[s] for s in (408, 413, 415, 422, 503)},
+              openapi_extra={"requestBody": _JOB_BODY})
+    async def submit(request: Request):
+        """Queue a job: multipart with an ``audio`` file part and an ``options`` JSON part.
+
+        Options (all optional): backend, seed, fps, speech ("auto", "none" or an engine),
+        transcript (text), keyposes ("default", "none", a dictionary object, or a file name
+        in the server's data folder), backend_options (see GET /v1/backends).
+        """
+        # the body is read even when the queue is full, so that HTTP clients that send it whole
+        # before reading (most do) receive the 503 instead of a reset connection
+        parts = await read_form(request, settings.max_upload_bytes,
+                                {"audio": None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
+        runner.check_room()
+        audio = parts.get("audio")
+        if audio is None or not audio.data:
+            raise UploadError("the upload has no 'audio' file part (or it is empty); send the "
+                              "recording as a multipart file part named 'audio'")
+        options_part = parts.get("options")
+        options = await run_in_threadpool(parse_options, options_part.data if options_part else None,
+                                          catalog, settings.data_dir, settings.max_audio_seconds)
+        name = Path(audio.filename or "audio").name[:120] or "audio"
+        async with decoding:
+            runner.check_room()
+            decoded = await run_in_threadpool(decode, bytes(audio.data),
+                                              settings.max_audio_seconds, name)
+        del parts, audio
+        seconds = _seconds(decoded)
+        if seconds is not None:
+            check_transcript_fits(options, seconds)
+        job = runner.submit(decoded, options, label=name, audio_seconds=seconds)
+        return accepted(job, f"{prefix}/jobs/{job['id']}")
+
+    @router.get("/jobs/{job_id}", response_model=schemas.JobStatus, response_model_exclude_none=True,
+             responses={404: ERRORS[404]})
+    def job_status(job_id: str):
+        """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
+        return runner.status(job_id)
+
+    @router.delete("/jobs/{job_id}", response_model=schemas.JobStatus,
+                response_model_exclude_none=True, responses={404: ERRORS[404]})
+    def cancel(job_id: str):
+        """Cancel: a queued job ends at once, a running one at its next stage or window
+        boundary (state stays "running" with cancel_requested until then). Idempotent."""
+        return runner.cancel(job_id)
+
+    @router.get("/jobs/{job_id}/result", response_model=schemas.JobResultInfo,
+             response_model_exclude_none=True, responses={404: ERRORS[404], 409: ERRORS[409]})
+    def result(job_id: str):
+        """Words (JSON) and motion facts of a done job; 409 while it runs or if it failed."""
+        out = runner.result(job_id)
+        return {"id": job_id, "fps": out.fps, "n_frames": out.n_frames, "duration": out.duration,
+                "words": out.words, "motion": {"href": f"{prefix}/jobs/{job_id}/result/motion",
+                                               "bytes": len(out.npz)}}
+
+    @router.get("/jobs/{job_id}/result/motion", response_class=Response,
+             responses={200: {"content": {"application/octet-stream": {}},
+                              "description": "BEAT2 npz"}, 404: ERRORS[404], 409: ERRORS[409]})
+    def result_motion(job_id: str):
+        """The motion as BEAT2-layout npz bytes (load with numpy.load or `talkrig info`)."""
+        out = runner.result(job_id)
+        return Response(out.npz, media_type="application/octet-stream", headers={
+            "Content-Disposition": f'attachment; filename="talkrig-{job_id}.npz"'})
+
+    return router
+
+
+def _default_options():
+    from ..pipeline import GenerateOptions
+
+    return GenerateOptions()
+
+
+def _seconds(decoded):
+    """Duration of decoded audio in seconds, if it says."""
+    for attr in ("duration", "seconds"):
+        value = getattr(decoded, attr, None)
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
+
+
+_JOB_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {"schema": {
+        "type": "object",
+        "required": ["audio"],
+        "properties": {
+            "audio": {"type": "string", "format": "binary",
+                      "description": "speech recording (wav, flac, ogg, mp3, ...)"},
+            "options": {"type": "string", "description":
+                        'JSON object, e.g. {"backend": "procedural", "seed": 3, "fps": 30, '
+                        '"speech": "auto", "transcript": null, "keyposes": "default", '
+                        '"backend_options": {}}'},
+        },
+    }}},
+}

@@ -1,0 +1,82 @@
+"""Sounds that are not speech, made at test time: a melody, chords with a beat, laughter and
+noise beds, and mixes of them before or under speech."""
+
+import numpy as np
+from scipy.signal import lfilter
+
+RATE = 16000
+
+
+def melody(seconds, rate=RATE):
+    """A plucked melody: one note every 0.4 s with four harmonics, decaying."""
+    t = np.arange(int(seconds * rate)) / rate
+    out = np.zeros_like(t)
+    notes = (262, 294, 330, 349, 392, 440, 494, 523, 494, 440, 392, 349)
+    for k in range(int(np.ceil(seconds / 0.4))):
+        part = (t >= k * 0.4) & (t < (k + 1) * 0.4)
+        f = notes[k % len(notes)]
+        for h in (1, 2, 3, 4):
+            out[part] += np.sin(2 * np.pi * f * h * t[part]) / h * np.exp(-3 * (t[part] - k * 0.4))
+    return _level(out)
+
+
+def chords(seconds, rate=RATE):
+    """Held organ chords, one a second, with a soft pad: music with no beat at all."""
+    t = np.arange(int(seconds * rate)) / rate
+    out = np.zeros_like(t)
+    progression = ((220.0, 277.2, 329.6), (196.0, 246.9, 293.7), (174.6, 220.0, 261.6), (196.0, 246.9, 311.1))
+    for k in range(int(np.ceil(seconds))):
+        part = (t >= k) & (t < k + 1)
+        for f in progression[k % len(progression)]:
+            for h in (1, 2, 3, 5):
+                out[part] += np.sin(2 * np.pi * f * h * t[part]) / h ** 1.5
+    return _level(out)
+
+
+def laughter(seconds, seed=0, rate=RATE):
+    """"Ha-ha-ha": breathy voiced bursts, 4-5 a second, the same open vowel every time."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    f0 = 240 + 60 * np.sin(2 * np.pi * 0.4 * t) + 20 * rng.standard_normal() 
+    pulses = np.sign(np.sin(2 * np.pi * np.cumsum(f0) / rate)) * 0.5
+    source = 0.6 * pulses + 0.5 * rng.standard_normal(len(t))
+    voiced = source
+    for formant, width in ((800, 120), (1250, 150), (2600, 250)):  # the vowel "a"
+        voiced = _resonator(voiced, formant, width, rate)
+    rate_hz = rng.uniform(4.0, 5.0)
+    envelope = np.clip(np.sin(2 * np.pi * rate_hz * t), 0, None) ** 1.5
+    envelope *= np.clip(1.2 - t / seconds, 0.3, 1.0)  # a laugh fades
+    return _level(voiced * envelope)
+
+
+def noise_bed(seconds, seed=0, rate=RATE):
+    """Brown-ish noise (a fan, traffic)."""
+    rng = np.random.default_rng(seed)
+    white = rng.standard_normal(int(seconds * rate))
+    return _level(np.convolve(white, np.ones(8) / 8, mode="same"))
+
+
+def mix(speech, sound, at=0.0, level_db=0.0, rate=RATE):
+    """``sound`` put into ``speech`` from ``at`` seconds on (added, or before the speech when
+    at < 0: the speech then starts after it), at ``level_db`` against the speech's RMS."""
+    speech = np.asarray(speech, np.float32)
+    sounding = np.abs(speech) > 0.01
+    scale = np.sqrt(np.mean(speech[sounding] ** 2)) if sounding.any() else 0.1
+    sound = sound * scale * 10 ** (level_db / 20) / np.sqrt(np.mean(sound ** 2))
+    if at < 0:
+        out = np.concatenate([sound, speech])
+    else:
+        k = int(at * rate)
+        out = np.concatenate([speech, np.zeros(max(0, k + len(sound) - len(speech)), np.float32)])
+        out[k:k + len(sound)] += sound
+    return (0.9 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+def _resonator(x, freq, bandwidth, rate):
+    r = np.exp(-np.pi * bandwidth / rate)
+    theta = 2 * np.pi * freq / rate
+    return lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], x)
+
+
+def _level(x):
+    return (0.3 * x / np.max(np.abs(x))).astype(np.float32)
