@@ -46,7 +46,7 @@ class ProceduralGenerator(Generator):
         generator's own fine motion (render._fine), which the filter would smooth away wherever
         they turn slowly; the key tracks under it are smooth already. None with ``idle`` 0 (no
         fine motion)."""
-        from .render import FINE_JOINTS
+        from .synthesis import FINE_JOINTS
 
         idle = float((options or {}).get("idle", 1.0))
         return FINE_JOINTS if idle > 0 else ()
