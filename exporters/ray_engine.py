@@ -62,11 +62,14 @@ class RayEngine:
         ray = import_ray()
         if self.address is not None:
             check_reachable(self.address)
-        self._connect(ray)
+        restore = _loopback_only() if self.address is None else None
         try:
+            self._connect(ray)
             yield from self._results(ray, iter(tasks), (work, warm_up, os.getcwd()), shared, died)
         finally:
             ray.shutdown()  # a local instance stops; a cluster cancels what is left of the run
+            if restore is not None:
+                restore()
 
     def _connect(self, ray):
         if ray.is_initialized():
@@ -160,6 +163,29 @@ class RayEngine:
 
 _END = object()
 _WARM = set()  # the warm-up functions this worker process has run
+
+
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _loopback_only():
+    """Keep a local instance on 127.0.0.1: Ray gives its processes the machine's network address
+    (reachable from other machines) unless multi-node clusters are off, as on Windows and macOS.
+    Returns the function that puts the setting back (a later run may join a cluster)."""
+    from ray._private import ray_constants
+
+    before, saved = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(LOOPBACK_SWITCH)
+    ray_constants.ENABLE_RAY_CLUSTER = False  # this process (the driver)
+    os.environ[LOOPBACK_SWITCH] = "0"  # the processes it starts
+
+    def restore():
+        ray_constants.ENABLE_RAY_CLUSTER = before
+        if saved is None:
+            os.environ.pop(LOOPBACK_SWITCH, None)
+        else:
+            os.environ[LOOPBACK_SWITCH] = saved
+
+    return restore
 
 
 def bake_task(work, warm_up, cwd, task, shared):
