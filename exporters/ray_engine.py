@@ -36,6 +36,7 @@ INSTALL = "the ray engine needs Ray on every node: pip install 'talkrig[cluster]
 # sometimes dies as it starts (Ray then answers this, after about 40 s): worth another try.
 CLIENT_SERVER_DIED = "Starting Ray client server failed"
 CLIENT_TRIES = 3
+HEAD_CHECK = 5.0  # seconds between checks that the head still answers, while no task ends
 
 
 @dataclass
@@ -133,10 +134,23 @@ class RayEngine:
                 room -= 1
             if not in_flight:
                 return
-            done, _ = ray.wait(list(in_flight), num_returns=1)
+            done, _ = ray.wait(list(in_flight), num_returns=1, timeout=HEAD_CHECK)
+            if not done:
+                self._check_head()
             for ref in done:
                 task, submitted = in_flight.pop(ref)
                 yield self._outcome(ray, ref, task, submitted, died)
+
+    def _check_head(self):
+        """BakeError when the cluster's head no longer takes connections (killed, its machine
+        gone): Ray itself would wait a minute and then end this process without a word."""
+        if self.address is None:
+            return  # a local instance lives and dies with this process
+        try:
+            check_reachable(self.address)
+        except BakeError:
+            raise BakeError(f"the Ray cluster's head at {self.address} stopped answering in the "
+                            "middle of the run") from None
 
     def _slots(self, ray):
         """How many tasks the cluster runs at once now (at least 1: a growing cluster)."""
