@@ -10,7 +10,6 @@ import json
 import math
 import struct
 import threading
-import time
 import zipfile
 
 import pytest

@@ -8,7 +8,6 @@ with PyAV.
 """
 
 import errno
-import io
 import json
 import subprocess
 import sys
