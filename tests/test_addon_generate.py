@@ -473,15 +473,15 @@ def test_preferences_say_where_the_token_comes_from(addon):
 
 def test_stop_local_server_finds_the_server_an_earlier_session_started(addon):
     bpy, module = addon
-    ops = module.addon.server_ops
-    started = ops.local_server()
-    ops._local["server"] = None  # a new Blender session: only the state file knows the server
+    state = module.addon.server_state
+    started = state.local_server()
+    state.forget_local_server()  # a new Blender session: only the state file knows the server
     try:
         assert bpy.ops.talkrig.stop_server.poll()
-        found = ops.local_server()
+        found = state.local_server()
         assert found.pid == started.pid and found.url == started.url and found.running
     finally:
-        ops._local["server"] = started
+        state.remember_server(started.url, started)
 
 
 def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2_wav, tmp_path):
