@@ -240,7 +240,7 @@ def test_the_next_stream_may_start_as_soon_as_one_is_done(server, clean_log):
         live = opened(server, face="none")
         live.send_audio(pcm16(voice(0.5)))
         live.end()
-        while (message := live.receive(timeout=30))["type"] != "done":
+        while live.receive(timeout=30)["type"] != "done":
             pass
         following = client(server)
         following.start("procedural", face="none")  # no 503: the last stream's place is free
