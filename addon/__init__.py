@@ -8,14 +8,14 @@ define ``on_register()`` (run after its classes are registered: properties on Bl
 handlers) and ``on_unregister()`` (run before its classes go). To add UI, write a module with a
 ``classes`` tuple and list it here.
 
-Feature modules (one part of the panel each: generate, bake, capture, capture_video,
+Feature modules (one part of the panel each: generate, bake, keypose_capture, capture_video,
 render_photoreal, live, face_ui, server_ops) never import one another; what they share is in
 small modules: ui.py (layout helpers, panel classes), reports.py (messages from background
 work), server_jobs.py (the one model of a server job), server_state.py (which server, its
 state), request_options.py (options from the panel sent with a request), takes.py (naming,
 keeping and baking a take). panel.py draws the sections and may call into the features.
 Modules without Blender classes: worker.py (background threads), keypose_file.py (key-pose
-dictionaries), runtime.py and audio.py (bpy, nothing registered) and the shared ones above.
+dictionaries), runtime.py and voiceover.py (bpy, nothing registered) and the shared ones above.
 """
 
 import importlib
@@ -26,7 +26,7 @@ ROOT_PACKAGE = __package__.rpartition(".")[0] or __package__
 
 # Modules defining Blender classes, in registration order.
 MODULES = ("preferences", "backend_options", "properties", "mapping", "reports", "server_ops",
-           "generate", "bake", "capture", "capture_video", "render_photoreal", "live", "panel", "face_ui")
+           "generate", "bake", "keypose_capture", "capture_video", "render_photoreal", "live", "panel", "face_ui")
 
 
 def _modules():

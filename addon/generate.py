@@ -51,7 +51,7 @@ def read_transcript(settings):
 def prepare(context):
     """Everything a job needs, checked: (armature, AudioSource, options); TalkrigError if not."""
     from ..blender.rig_io import read_rig
-    from . import audio
+    from . import voiceover
     from .backend_options import current_backend, missing_required, options_payload
     from .mapping import check_essential, current_map
     from .properties import target_armature
@@ -63,7 +63,7 @@ def prepare(context):
         raise TalkrigError("no armature: select the character's armature (or set the panel's "
                            "Armature field) before generating")
     check_essential(current_map(obj, read_rig(obj)), obj)
-    source = audio.resolve(settings, scene)
+    source = voiceover.resolve(settings, scene)
     backend = current_backend(settings)
     missing = missing_required(settings)
     if missing:
@@ -76,7 +76,7 @@ def prepare(context):
     transcript = read_transcript(settings)
     if transcript:
         options["transcript"] = transcript
-    return obj, audio.uploadable(source), options  # last: it may write a converted copy
+    return obj, voiceover.uploadable(source), options  # last: it may write a converted copy
 
 
 class TALKRIG_OT_generate(bpy.types.Operator):

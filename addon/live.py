@@ -194,7 +194,7 @@ MICROPHONE = _Microphone()
 def live_source(settings, scene):
     """The panel's audio (an AudioSource) or MICROPHONE; TalkrigError saying what to fix."""
     from ..client.microphone import unavailable
-    from .audio import resolve
+    from .voiceover import resolve
 
     if settings.live_source != "MIC":
         return resolve(settings, scene)
@@ -207,7 +207,7 @@ def live_source(settings, scene):
 
 def read_pcm16(path):
     """16 kHz mono 16-bit PCM bytes of any sound Blender can read (AudioSourceError if none)."""
-    from .audio import read_16k
+    from .voiceover import read_16k
 
     return read_16k(path).tobytes()
 

@@ -43,13 +43,36 @@ PLACEMENT_JOINTS = ("pelvis", "neck", "head", "left_shoulder", "right_shoulder",
 PLACEMENT_SAMPLES = 12  # frames of the take the placement is fitted on
 
 
+def renderer_option(text):
+    """The ``renderer`` sent for the Renderer field: "skeleton" when it is empty; a folder inside
+    this machine's talkrig data folder as its path in there (the server confines renderer
+    folders to its data folder); a relative path as typed (one inside a remote server's data
+    folder). TalkrigError for a folder elsewhere on this machine, before anything is sent."""
+    from ..userdirs import data_dir
+
+    text = text.strip()
+    if not text:
+        return "skeleton"
+    path = Path(bpy.path.abspath(text))
+    if not path.is_absolute():
+        return path.as_posix()
+    root = data_dir().resolve()
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise TalkrigError(f"the renderer folder {path} is outside the server's data folder; the "
+                           f"server takes renderers from there only: copy the folder into {root}") from None
+
+
 class TalkrigRenderPhotoreal(bpy.types.PropertyGroup):
     """A scene's Render Photoreal settings and the state of its last render."""
 
     renderer: bpy.props.StringProperty(
         name="Renderer", subtype="DIR_PATH",
-        description="Folder of a renderer trained with `talkrig train-renderer` (on the "
-                    "server's machine); empty: the skeleton pass itself, no model needed")
+        description="Folder of a renderer trained with `talkrig train-renderer`, inside the "
+                    "server's data folder (the server takes renderers from there only); for a "
+                    "server on another machine, its path inside that folder. Empty: the skeleton "
+                    "pass itself, no model needed")
     output: bpy.props.StringProperty(
         name="Video", subtype="FILE_PATH",
         description="Where the rendered video is saved (.mp4); empty: beside the take")
@@ -158,9 +181,7 @@ def prepare(context):
     placement, residual = take_placement(scene, arm, motion, job.frame_start)
     log.info("take placed in the scene: residual %.3f m", residual)
     camera["world_from_motion"] = placement.tolist()
-    renderer = settings.renderer.strip()
-    options = {"renderer": str(Path(bpy.path.abspath(renderer))) if renderer else "skeleton",
-               "camera": camera, "fps": camera["fps"]}
+    options = {"renderer": renderer_option(settings.renderer), "camera": camera, "fps": camera["fps"]}
     if settings.output.strip():
         out = Path(bpy.path.abspath(settings.output))
         if out.suffix.lower() != ".mp4":

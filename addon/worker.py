@@ -26,7 +26,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from ..client.http_client import DEFAULT_URL, Client, ClientError
+from ..client.http_client import CANCEL_GRACE, DEFAULT_URL, Client, ClientError
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +231,12 @@ def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=Non
     """
     status_of = status_of or client.status
     cancel = cancel or client.cancel
-    sent_cancel = False
+    sent_cancel = None  # when the cancel was sent
     misses = 0
     while True:
+        if sent_cancel is not None and time.monotonic() - sent_cancel > CANCEL_GRACE:
+            raise ClientError(f"the job was cancelled but the server still runs it after "
+                              f"{CANCEL_GRACE:g} s; stopped following it", kind="timeout")
         try:
             status = status_of(job_id)
             misses = 0
@@ -247,9 +250,9 @@ def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=Non
         emit("status", status)
         if status["state"] in ("done", "failed", "cancelled"):
             return status
-        if cancelled() and not sent_cancel:
+        if cancelled() and sent_cancel is None:
             emit("status", cancel(job_id))
-            sent_cancel = True
+            sent_cancel = time.monotonic()
         time.sleep(interval)
 
 

@@ -37,7 +37,7 @@ def render(work, start, frames, size):
     motion = load_motion(TAKE.with_suffix(".npz"))[start:start + frames]
     video = work / f"truth_{start}_{frames}_{size[0]}x{size[1]}.mp4"
     if not video.exists():
-        from talkrig.exporters.character_video import render_character_video
+        from talkrig.scenes.character_video import render_character_video
 
         audio, rate = sf.read(TAKE.with_suffix(".wav"), dtype="float32")
         wav = video.with_suffix(".wav")

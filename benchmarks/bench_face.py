@@ -4,7 +4,7 @@ and its cost per minute of audio.
     .venv/bin/python benchmarks/bench_face.py [--repeat 7]
 
 Timing: for each recording with a reference TextGrid, the face is made from phones of several
-sources and measured on the talkrig test head's geometry (exporters/facehead.py: the lip gap is
+sources and measured on the talkrig test head's geometry (scenes/facehead.py: the lip gap is
 the distance between two lip vertices, computed from the shape keys exactly as Blender mixes
 them) with motion/metrics/lipsync.py: for every p/b/m of the reference, whether the lips are
 closed (gap <= 1 mm) during it (error: the closed instant's distance to the phone), and when
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from talkrig.blender.facekeys import mouth_measures
-from talkrig.exporters.facehead import REST_GAP, head_geometry, shape_deltas
+from talkrig.scenes.facehead import REST_GAP, head_geometry, shape_deltas
 from talkrig.inference.activity import loudness_and_speech
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.face import animate_face, check_face_options, get_face_model

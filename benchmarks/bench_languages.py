@@ -6,14 +6,31 @@ voice variants at other rates and pitches than the aligner's template (+f3 135 w
 bed 25 dB below the speech. The reference onsets are eSpeak NG's own word events for that
 recording (synthetic speech, not a human annotation). Figures: median word-onset error of the
 placed words (confidence >= 0.5), % of words placed, and bilabial closure: % of the
-recording's p/b/m phonemes overlapped (30 ms tolerance) by an aligned P/B/M phone, which the
-face stage turns into closed lips.
+recording's own p/b/m phonemes (eSpeak NG's, of the test voice) at which the face stage closes
+the lips (ARKit mouthClose sealing jawOpen and viseme PP on, within a frame at 30 fps), with
+the aligned words, and without words (the face from the voice alone: the baseline).
 
 Real speech: the shared English recordings aligned by the language-independent path alone
 (engine espeak, language en-us) against their reference TextGrids, beside the English aligner
 (pocketsphinx) on the same clips.
 
-    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...]
+Is it English? Without a script or a language, English recognition's mean word confidence on
+every language's re-voiced speech and on the shared English recordings (one also under hiss at
+10 dB SNR), whether it is judged English (speech.sounds_english), and the words kept.
+
+Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
+older checkout for the before/after figures): the first 8 s of the shared English recording
+after 8 s of silence (the pause level), a melody, held chords, laughter, or music (plucked
+chords and a drum: tests/sound_support.py), 3 dB under the speech, and with a noise
+bed 15 dB under it all. Figures: share of the sound's frames taken for speech, words placed in
+the sound, arm speed (shoulders, elbows, wrists: the median over frames of the joints' mean
+rotation speed, degrees per second) in the sound and in the speech after it, and the jaw's
+opening in the sound (procedural generator, seed 0, no script, auto speech engine).
+
+--long: one recording near the ten-minute limit (the German script 82 times over, 9 min 48 s,
+1558 words): alignment time, peak memory of the process and the same figures.
+
+    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--not-speech] [--long]
 """
 
 import argparse
@@ -26,27 +43,24 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import language_support as ls  # noqa: E402
-import speech_support as ss  # noqa: E402
-
 from talkrig.inference.speech import find_words  # noqa: E402
+
+try:  # the language-independent engine and today's layout (absent from older checkouts)
+    import language_support as ls
+    import speech_support as ss
+except ImportError:
+    ls = ss = None
 
 DATA = ROOT.parent / "shared" / "data"
 CLIPS = ["speech_mfa/acoustic_corpus", "beat2_scott_train/2_scott_0_2_2", "beat2_scott_train/2_scott_0_1_1"]
-BILABIAL = ("P", "B", "M")
-
-
-def closure(case, words):
-    closed = [(p.start, p.end) for w in words for p in w.phones if p.phone in BILABIAL]
-    hits = [any(a < e + 0.03 and b > s - 0.03 for a, b in closed) for s, e in case.bilabials]
-    return float(np.mean(hits)) if hits else float("nan")
 
 
 def synthetic(languages):
-    print("| language | voices | words | median onset error (ms) | p90 (ms) | placed | bilabial closure | s per run |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| language | voices | words | median onset error (ms) | p90 (ms) | placed | bilabial closure "
+          "| closure from the voice alone | s per run |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for lang in languages:
-        errors, placed, closures, seconds, n = [], [], [], [], 0
+        errors, placed, closures, alone, seconds, n = [], [], [], [], [], 0
         for variant in range(len(ls.VARIANTS)):
             case = ls.revoiced(lang, variant, seed=variant)
             t = time.perf_counter()
@@ -55,12 +69,14 @@ def synthetic(languages):
             e, p = ls.onset_errors(case, words)
             errors.extend(e)
             placed.append(p)
-            closures.append(closure(case, words))
+            closures.append(ls.lip_closure(case, words))
+            alone.append(ls.lip_closure(case, []))
             n += len(case.tokens)
         errors = np.array(errors)
         print(f"| {lang} | {len(ls.VARIANTS)} | {n} | {1000 * np.median(errors):.0f} | "
               f"{1000 * np.percentile(errors, 90):.0f} | {100 * np.mean(placed):.0f} % | "
-              f"{100 * np.nanmean(closures):.0f} % | {np.median(seconds):.2f} |", flush=True)
+              f"{100 * np.nanmean(closures):.0f} % | {100 * np.nanmean(alone):.0f} % | "
+              f"{np.median(seconds):.2f} |", flush=True)
 
 
 def english():
@@ -77,12 +93,101 @@ def english():
                   f"{100 * s['within_100ms']:.0f} % | {100 * s['placed']:.0f} % | {wall:.1f} |", flush=True)
 
 
+def is_it_english(languages):
+    import logging
+
+    from talkrig.inference import speech
+
+    print("\n| speech | recognised words | mean confidence | judged English | words kept |")
+    print("|---|---|---|---|---|")
+    clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
+    from talkrig.inference.audio import decode_audio
+
+    x = clips[0][1].samples
+    power = np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)
+    hiss = np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)
+    clips.append((f"{clips[0][0]} + hiss at 10 dB SNR",
+                  decode_audio((x + hiss).astype(np.float32), sample_rate=16000, name="hiss.wav")))
+    clips += [(f"{lang} (eSpeak NG {ls.VARIANTS[v][0]})", ls.revoiced(lang, v, seed=v).audio)
+              for lang in languages for v in (0, 1)]
+    logging.getLogger("talkrig.inference.speech").setLevel(logging.ERROR)
+    for name, audio in clips:
+        heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
+        kept = find_words(audio, "auto", None, {"workers": 1})
+        mean = np.mean([w.confidence for w in heard]) if heard else float("nan")
+        print(f"| {name} | {len(heard)} | {mean:.2f} | {'yes' if speech.sounds_english(heard, audio) else 'no'} | "
+              f"{len(kept)} |", flush=True)
+
+
+def not_speech():
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.motion.metrics.kinematics import angular_speed
+
+    arms = np.arange(16, 22)  # shoulders, elbows, wrists
+    lead = 8.0
+    speech = decode_audio(DATA / f"{CLIPS[0]}.wav").samples[:int(8.0 * 16000)]
+    sounds = {"silence (the pause level)": np.zeros(int(lead * 16000), np.float32),
+              "melody": so.melody(lead), "held chords": so.chords(lead), "laughter": so.laughter(lead),
+              "music (plucked chords, drum)": so.plucked_chords(lead)}
+    print("\n| 8 s before the speech | taken for speech | words in it | arms in it (°/s) | "
+          "arms in the speech after it (°/s) | jaw in it (mean, rad) |")
+    print("|---|---|---|---|---|---|")
+    for name, sound in sounds.items():
+        for bed in (False, True):
+            x = np.concatenate([sound, speech]) if not sound.any() else so.mix(speech, sound, at=-1, level_db=-3)
+            if bed:
+                x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=-15)
+            speaking = speech_activity(compute_features(x, 16000, 30.0))
+            result = generate(x, GenerateOptions(seed=0, speech_options={"workers": 1}))
+            motion = result.motion
+            speed = np.degrees(angular_speed(motion, arms).mean(axis=1))
+            k = int(lead * motion.fps)
+            inside = slice(15, k - 15)  # away from the edges' ramps
+            print(f"| {name}{' + noise bed' if bed else ''} | {100 * speaking[inside].mean():.0f} % | "
+                  f"{sum(w.start < lead - 0.2 for w in result.words)} | {np.median(speed[inside]):.0f} | "
+                  f"{np.median(speed[k + 15:]):.0f} | {_jaw(motion)[inside].mean():.3f} |", flush=True)
+
+
+def _jaw(motion):
+    """(T,) how open the jaw is: its rotation angle in radians."""
+    return np.linalg.norm(np.asarray(motion.poses)[:, 22], axis=-1)
+
+
+def long_file(repeats=82):
+    import resource
+
+    text = " ".join([ls.SCRIPTS["de"]] * repeats)
+    case = ls.revoiced("de", 0, text=text)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    words = find_words(case.audio, "espeak", text, language="de")
+    wall = time.perf_counter() - start
+    errors, placed = ls.onset_errors(case, words)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n{case.audio.duration:.0f} s, {len(case.tokens)} words: aligned in {wall:.1f} s "
+          f"(RTF {wall / case.audio.duration:.3f}), median onset error {1000 * np.median(errors):.0f} ms, "
+          f"{100 * placed:.1f} % placed; peak memory {peak:.0f} MB (before aligning: {before:.0f} MB)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--languages", default=",".join(ls.SCRIPTS))
+    parser.add_argument("--languages", default=None)
+    parser.add_argument("--not-speech", action="store_true", help="only the not-speech part")
+    parser.add_argument("--long", action="store_true", help="only the ten-minute recording")
     args = parser.parse_args()
-    synthetic(args.languages.split(","))
-    english()
+    if args.long:
+        return long_file()
+    if not args.not_speech:
+        languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS)
+        synthetic(languages)
+        english()
+        is_it_english(languages)
+    not_speech()
 
 
 if __name__ == "__main__":

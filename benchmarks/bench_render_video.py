@@ -61,7 +61,7 @@ def camera_figures(seconds, work, size=(1280, 720)):
         script = textwrap.dedent(f"""
             import soundfile as sf
             from talkrig.motion import load_motion
-            from talkrig.exporters.character_video import render_character_video
+            from talkrig.scenes.character_video import render_character_video
             m = load_motion({str(TAKE)!r})[:{frames}]
             a, sr = sf.read({str(SPEECH)!r}, dtype="float32")
             sf.write({str(work / 'performer.wav')!r}, a[:int({frames} / 30 * sr)], sr)

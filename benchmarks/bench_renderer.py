@@ -45,7 +45,7 @@ def person_takes(work):
         return video, takes
     import soundfile as sf
 
-    from talkrig.exporters.character_video import render_character_video
+    from talkrig.scenes.character_video import render_character_video
     from talkrig.motion import load_motion
 
     takes.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -18,26 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..userdirs import config_dir, default_token_file  # noqa: F401 (re-exported)
+from . import replies
+from .errors import ClientError
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 API = "/v1"
 FINISHED = ("done", "failed", "cancelled")
-
-
-class ClientError(Exception):
-    """A talkrig server request failed; ``str(err)`` is a message a person can act on.
-
-    kind : "down" (nothing answers), "timeout", "auth" (token missing or wrong), "not_talkrig"
-        (another program answers), "busy" (queue full; see retry_after), "not_found",
-        "rejected" (bad input: 413/415/422), "conflict" (no result yet / job failed), "server".
-    status : the HTTP status, when there was one.
-    """
-
-    def __init__(self, message, kind="server", status=None, retry_after=None):
-        super().__init__(message)
-        self.kind = kind
-        self.status = status
-        self.retry_after = retry_after
+MAX_JSON_BYTES = 8 * 1024 * 1024  # a status, a result's words, the backends' schemas
+MAX_ERROR_BYTES = 64 * 1024  # the body of an error answer read for its message
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # a capture's takes
+MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024  # a rendered take
+CANCEL_GRACE = 30.0  # seconds a cancelled job may take to end before waiting gives up
 
 
 def read_token(path=None):
@@ -79,7 +71,7 @@ class Client:
         handlers = []
         if parsed.hostname in ("127.0.0.1", "localhost", "::1"):
             handlers.append(urllib.request.ProxyHandler({}))  # never send loopback via a proxy
-        self._opener = urllib.request.build_opener(*handlers)
+        self._handlers = tuple(handlers)
 
     # -- endpoints --------------------------------------------------------------------------
 
@@ -135,48 +127,70 @@ class Client:
         budget = timeout or max(self.timeout, len(body) / 1e6 + self.timeout)
         answer = self._call("POST", endpoint, body=body, content_type=content_type,
                             timeout=budget)
-        return answer["id"]
+        return replies.job_id(answer, self.url)
 
     def status(self, job_id):
         """{"state", "stage", "progress", "error", ...} of a job."""
-        return self._call("GET", f"/jobs/{_quote(job_id)}")
+        return replies.job_status(self._call("GET", f"/jobs/{_quote(job_id)}"), self.url)
 
     def cancel(self, job_id):
         """Ask the server to stop the job; harmless if it already ended."""
-        return self._call("DELETE", f"/jobs/{_quote(job_id)}")
+        return replies.job_status(self._call("DELETE", f"/jobs/{_quote(job_id)}"), self.url)
 
     def wait(self, job_id, interval=0.25, timeout=None, on_status=None, should_stop=None):
         """Poll until the job ends; returns its last status.
 
         on_status(status) : called after every poll (progress display).
-        should_stop() : when it returns True the job is cancelled and waiting goes on until it ends.
-        timeout : seconds; ClientError(kind="timeout") after that (the job keeps running).
+        should_stop() : when it returns True the job is cancelled and waiting goes on until it
+            ends, CANCEL_GRACE seconds at most (ClientError(kind="timeout") after that).
+        timeout : seconds; ClientError(kind="timeout") after that (the job keeps running). No
+            request outlives it either.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        cancelled = False
+        cancelled_at = None
         while True:
-            status = self.status(job_id)
+            left = None if deadline is None else deadline - time.monotonic()
+            status = self._within(left, job_id, timeout, lambda: self.status(job_id))
             if on_status is not None:
                 on_status(status)
             if status["state"] in FINISHED:
                 return status
-            if should_stop is not None and not cancelled and should_stop():
-                self.cancel(job_id)
-                cancelled = True
+            if should_stop is not None and cancelled_at is None and should_stop():
+                self._within(left, job_id, timeout, lambda: self.cancel(job_id))
+                cancelled_at = time.monotonic()
+            if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE:
+                raise ClientError(f"job {job_id} was cancelled but the server still runs it after "
+                                  f"{CANCEL_GRACE:g} s; stopped waiting for it", kind="timeout")
             if deadline is not None and time.monotonic() > deadline:
                 raise ClientError(f"job {job_id} did not finish within {timeout:g} s "
-                                  f"(it is {status['state']}, {status['progress']:.0%})", kind="timeout")
+                                  f"(it is {status['state']}, {status.get('progress') or 0:.0%})",
+                                  kind="timeout")
             time.sleep(interval)
+
+    def _within(self, left, job_id, timeout, call):
+        """``call()`` with this client's request timeout cut to ``left`` seconds (None: not cut)."""
+        if left is not None and left <= 0:
+            raise ClientError(f"job {job_id} did not finish within {timeout:g} s", kind="timeout")
+        saved = self.timeout
+        self.timeout = saved if left is None else max(0.1, min(saved, left))
+        try:
+            return call()
+        finally:
+            self.timeout = saved
 
     def result(self, job_id, timeout=None):
         """The motion (npz bytes) and words of a done job."""
         info = self._call("GET", f"/jobs/{_quote(job_id)}/result")
+        if not isinstance(info, dict):
+            raise replies.malformed(self.url, "a job result that is not an object")
+        found = replies.words(info.get("words"), self.url)
         npz = self._call("GET", f"/jobs/{_quote(job_id)}/result/motion", expect="bytes",
-                         timeout=timeout or max(self.timeout, 60.0))
+                         timeout=timeout or max(self.timeout, 60.0), limit=replies.MAX_MOTION_BYTES)
         if not npz.startswith(b"PK"):
             raise ClientError(f"the server sent a motion for job {job_id} that is not an npz file",
                               kind="server")
-        return JobOutput(npz=npz, words=info.get("words", []), info=info)
+        frames = replies.take_frames(npz, self.url)
+        return JobOutput(npz=npz, words=found, info=dict(info, n_frames=frames))
 
     def generate(self, audio, options=None, on_status=None, should_stop=None, timeout=None):
         """Submit, wait and fetch in one call; ClientError if the job fails or is cancelled."""
@@ -196,16 +210,16 @@ class Client:
                             "the server with a larger --max-upload-mb")
 
     def capture_status(self, job_id):
-        return self._call("GET", f"/capture/{_quote(job_id)}")
+        return replies.job_status(self._call("GET", f"/capture/{_quote(job_id)}"), self.url)
 
     def capture_cancel(self, job_id):
-        return self._call("DELETE", f"/capture/{_quote(job_id)}")
+        return replies.job_status(self._call("DELETE", f"/capture/{_quote(job_id)}"), self.url)
 
     def capture_result(self, job_id):
         """(info, zip bytes) of a done capture: the takes and shots, and the archive."""
         info = self._call("GET", f"/capture/{_quote(job_id)}/result")
         archive = self._call("GET", f"/capture/{_quote(job_id)}/result/takes.zip",
-                             expect="bytes", timeout=max(self.timeout, 60.0))
+                             expect="bytes", timeout=max(self.timeout, 60.0), limit=MAX_ARCHIVE_BYTES)
         if not archive.startswith(b"PK"):
             raise ClientError(f"the server sent takes for capture {job_id} that are not a zip "
                               "file", kind="server")
@@ -222,16 +236,16 @@ class Client:
                             extra=extra)
 
     def render_status(self, job_id):
-        return self._call("GET", f"/render/{_quote(job_id)}")
+        return replies.job_status(self._call("GET", f"/render/{_quote(job_id)}"), self.url)
 
     def render_cancel(self, job_id):
-        return self._call("DELETE", f"/render/{_quote(job_id)}")
+        return replies.job_status(self._call("DELETE", f"/render/{_quote(job_id)}"), self.url)
 
     def render_result(self, job_id):
         """(info, MP4 bytes) of a done render."""
         info = self._call("GET", f"/render/{_quote(job_id)}/result")
         video = self._call("GET", f"/render/{_quote(job_id)}/result/video.mp4", expect="bytes",
-                           timeout=max(self.timeout, 60.0))
+                           timeout=max(self.timeout, 60.0), limit=MAX_VIDEO_BYTES)
         if video[4:8] != b"ftyp":
             raise ClientError(f"the server sent a render for job {job_id} that is not an MP4 "
                               "file", kind="server")
@@ -240,7 +254,10 @@ class Client:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _call(self, method, path, body=None, content_type=None, auth=True, expect="json",
-              timeout=None):
+              timeout=None, limit=MAX_JSON_BYTES):
+        """One request. The whole exchange, answer included, ends within ``timeout`` seconds
+        (a server that trickles bytes is cut off), the answer may hold at most ``limit`` bytes,
+        and a redirect is an error: the token never goes to another address."""
         headers = {"Accept": "application/json" if expect == "json" else "application/octet-stream"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -248,16 +265,28 @@ class Client:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(self.url + API + path, data=body, method=method,
                                          headers=headers)
+        seconds = timeout or self.timeout
+        deadline = _Deadline(seconds)
+        opener = urllib.request.build_opener(*self._handlers, _NoRedirects(), _WatchedHTTP(deadline),
+                                             _WatchedHTTPS(deadline))
         try:
-            with self._opener.open(request, timeout=timeout or self.timeout) as response:
-                payload = response.read()
+            with opener.open(request, timeout=seconds) as response:
                 ctype = response.headers.get("Content-Type", "")
+                payload = _read_capped(response, limit, path, self.url)
         except urllib.error.HTTPError as err:
+            if deadline.expired:
+                raise self._network_error(TimeoutError(), False) from None
             raise self._http_error(err) from None
         except urllib.error.URLError as err:
-            raise self._network_error(err.reason, body is not None) from None
+            raise self._network_error(TimeoutError() if deadline.expired else err.reason,
+                                      body is not None) from None
         except (OSError, http.client.HTTPException) as err:
-            raise self._network_error(err, body is not None) from None
+            raise self._network_error(TimeoutError() if deadline.expired else err,
+                                      body is not None) from None
+        finally:
+            deadline.cancel()
+        if deadline.expired:
+            raise self._network_error(TimeoutError(), False)
         if expect == "bytes":
             return payload
         if "json" not in ctype:
@@ -266,7 +295,7 @@ class Client:
                               kind="not_talkrig")
         try:
             return json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ClientError(f"{self.url} sent broken JSON for {path}: it is not a talkrig "
                               "server; check the URL and port", kind="not_talkrig") from None
 
@@ -289,16 +318,24 @@ class Client:
         return ClientError(f"cannot reach the talkrig server at {self.url}: {reason}", kind="down")
 
     def _http_error(self, err):
+        if 300 <= err.code < 400:
+            where = replies.short_text(err.headers.get("Location") or "elsewhere", 120)
+            return ClientError(f"{self.url} answered with a redirect (HTTP {err.code} to {where}); a "
+                               "talkrig server never redirects, so the request was not sent on "
+                               "(with the token): check the server URL", kind="not_talkrig",
+                               status=err.code)
         try:
-            payload = err.read()
-        except OSError:
+            payload = err.read(MAX_ERROR_BYTES)
+        except (OSError, http.client.HTTPException):
             payload = b""
         detail = None
         try:
             data = json.loads(payload)
             detail = data.get("detail") if isinstance(data, dict) else None
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
+        if isinstance(detail, str):
+            detail = replies.short_text(detail)
         if err.code == 503 and not isinstance(detail, str):  # over the connection limit
             detail = f"the talkrig server at {self.url} is too busy to answer; try again shortly"
         if not isinstance(detail, str):
@@ -325,6 +362,101 @@ class Client:
             text = (f"the talkrig server at {self.url} rejected the token; copy the current one "
                     f"from {where} on the server's machine")
         return ClientError(text, kind="auth", status=401)
+
+
+class _Deadline:
+    """Shuts down the sockets of one request once ``seconds`` have passed, so that a read
+    blocked on a server that stopped answering (or trickles) returns."""
+
+    def __init__(self, seconds):
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self):
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def cancel(self):
+        self._timer.cancel()
+
+
+def _shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _watched(connection_class, deadline):
+    """A connection class whose sockets ``deadline`` may shut down."""
+
+    class Watched(connection_class):
+        def connect(self):
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _WatchedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline):
+        super().__init__()
+        self._connection = _watched(http.client.HTTPConnection, deadline)
+
+    def http_open(self, req):
+        return self.do_open(self._connection, req)
+
+
+class _WatchedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline):
+        super().__init__()
+        self._connection = _watched(http.client.HTTPSConnection, deadline)
+
+    def https_open(self, req):
+        return self.do_open(self._connection, req, context=self._context)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is answered as it is (an HTTPError), never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _read_capped(response, limit, path, url):
+    """The body of ``response``; ClientError when it is (or says it will be) over ``limit``."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        raise _too_big(url, path, int(declared), limit)
+    chunks, size = [], 0
+    while True:
+        chunk = response.read1(1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            raise _too_big(url, path, size, limit)
+        chunks.append(chunk)
+
+
+def _too_big(url, path, size, limit):
+    return ClientError(f"{url} sent more than {limit / 2**20:g} MiB for {path} ({size / 2**20:.0f} MiB "
+                       "so far); a talkrig server never sends that much: check the server",
+                       kind="not_talkrig")
 
 
 def _read_file(path, what):

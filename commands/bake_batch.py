@@ -89,6 +89,7 @@ def run(args):
     from pathlib import Path
 
     from ..exporters.batch import FAILED, SKIPPED, BatchSettings, Results, bake_each, write_summary
+    from ..exporters.errors import BakeError
     from ..exporters.manifest import count_clips, iter_manifest, parse_shard
     from ..motion.files import check_output_folder
     from .bake import parse_size
@@ -108,13 +109,19 @@ def run(args):
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     clips = iter_manifest(args.manifest, default_format=args.format or "glb", shard=shard)
+    stopped = None  # why the engine stopped before every clip was baked
     with Results() as results:
         with ClipBar(total, disabled=args.quiet) as bar:
-            bake_each(clips, settings, engine, lambda index, result: (
-                results.add(index, result), bar.update(result)))
+            try:
+                bake_each(clips, settings, engine, lambda index, result: (
+                    results.add(index, result), bar.update(result)))
+            except BakeError as exc:  # e.g. the cluster went away: keep what was baked
+                stopped = exc
         summary_path = _summary_path(args, out_dir, shard)
         if shard:
             info["shard"] = args.shard
+        if stopped is not None:
+            info["stopped"] = str(stopped)
         counts = write_summary(summary_path, results, manifest=str(Path(args.manifest).resolve()),
                                out_dir=str(out_dir.resolve()), **info, started=started,
                                wall_seconds=round(time.perf_counter() - clock, 3))
@@ -122,6 +129,9 @@ def run(args):
             for result in results:
                 if result["status"] == FAILED:
                     print(f"failed: {result['name']}: {result['error']}")
+    if stopped is not None:
+        raise BakeError(f"{stopped}; {counts['done']} clip(s) baked before that are listed in "
+                        f"{summary_path.resolve()} (run the same command again to go on)")
     if not args.quiet:
         print(f"{counts['done']} baked, {counts[SKIPPED]} already done, {counts[FAILED]} failed "
               f"in {time.perf_counter() - clock:.1f} s; outputs in {out_dir.resolve()}; "

@@ -22,6 +22,9 @@ Examples:
 HELP = "capture SMPL-X takes (npz + wav) from videos of a speaker"
 
 
+MAX_SECONDS = 24 * 3600.0  # a video's longest start or end point
+
+
 def add_arguments(parser):
     parser.add_argument("videos", nargs="+", metavar="VIDEO",
                         help="videos of the speaker (mp4, mov, mkv, webm, avi ...) with sound")
@@ -47,12 +50,13 @@ def run(args):
     from ..motion.files import check_output_folder
     from .progress import StageBar
 
-    if args.fps <= 0 or args.fps > 120:
-        raise TalkrigError(f"--fps must be between 0 and 120, got {args.fps:g}")
-    if args.start < 0:
-        raise TalkrigError(f"--start must not be negative, got {args.start:g}")
-    if args.end is not None and args.end <= args.start:
-        raise TalkrigError(f"--end ({args.end:g}) must come after --start ({args.start:g})")
+    if not 1 <= args.fps <= 120:  # also refuses nan
+        raise TalkrigError(f"--fps must be from 1 to 120, got {args.fps:g}")
+    if not 0 <= args.start < MAX_SECONDS:
+        raise TalkrigError(f"--start must be a number of seconds from 0 to {MAX_SECONDS:g}, got {args.start:g}")
+    if args.end is not None and not args.start < args.end <= MAX_SECONDS:
+        raise TalkrigError(f"--end must be a number of seconds after --start ({args.start:g}) and at most "
+                           f"{MAX_SECONDS:g}, got {args.end:g}")
     names = [Path(v).stem for v in args.videos]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

@@ -117,3 +117,34 @@ class ClipBar:
         if self.bar is not None:
             self.bar.close()
         return False
+
+
+class CountBar:
+    """A training's progress over a count (epochs, steps or seconds) with its latest figures
+    (losses): a bar on a terminal; in a log, one line per STEP percent and none in between (a
+    bar's every redraw would be a line there)."""
+
+    def __init__(self, total, unit, desc):
+        from tqdm import tqdm
+
+        self.total, self.unit, self.desc = total, unit, desc
+        self.bar = tqdm(total=total, unit=unit, desc=desc, dynamic_ncols=True, disable=not _terminal(sys.stderr))
+        self.shown = None  # the last STEP printed in a log
+
+    def update(self, n, figures):
+        """At ``n`` of the total, with ``figures`` ({name: text}) the latest ones."""
+        if not self.bar.disable:
+            self.bar.n = n
+            self.bar.set_postfix(figures, refresh=False)
+            self.bar.refresh()
+            return
+        percent = int(100 * n / max(self.total, 1))
+        if self.shown is not None and percent // STEP == self.shown and n < self.total:
+            return
+        self.shown = percent // STEP
+        text = ", ".join(f"{k} {v}" for k, v in figures.items())
+        print(f"{self.desc}: {n}/{self.total} {self.unit} ({percent}%){': ' + text if text else ''}",
+              file=sys.stderr, flush=True)
+
+    def close(self):
+        self.bar.close()

@@ -54,9 +54,8 @@ def run(args):
         import torch
     except ImportError:
         raise TalkrigError("training needs torch: pip install 'talkrig[train]'") from None
-    from tqdm import tqdm
-
     from ..plugins.neural.modeldir import default_model_dir
+    from .progress import CountBar
     from ..plugins.neural.training.backends import trainer_class
     from ..plugins.neural.training.data import load_dataset
     from ..plugins.neural.training.loop import check_other_model, fit
@@ -87,14 +86,11 @@ def run(args):
 
     by_time = args.epochs is None and args.minutes is not None
     total = round(args.minutes * 60) if by_time else (args.epochs or config["epochs"])
-    bar = tqdm(total=total, unit="s" if by_time else "epoch", desc=f"train {args.backend}",
-               dynamic_ncols=True)
+    bar = CountBar(total, "s" if by_time else "epoch", f"train {args.backend}")
 
     def progress(epoch, epochs, elapsed, losses):
-        bar.n = min(total, round(elapsed)) if by_time else epoch
-        shown = {k: f"{v:.4g}" for k, v in losses.items() if v is not None}
-        bar.set_postfix(shown, refresh=False)
-        bar.refresh()
+        bar.update(min(total, round(elapsed)) if by_time else epoch,
+                   {k: f"{v:.4g}" for k, v in losses.items() if v is not None})
 
     try:
         result = fit(trainer, dataset, folder, config, epochs=args.epochs, minutes=args.minutes,

@@ -85,10 +85,9 @@ def run(args):
         import torch
     except ImportError:
         raise TalkrigError("training needs torch: pip install 'talkrig[train]'") from None
-    from tqdm import tqdm
-
     from ..plugins.vid2vid.pairs import load_pairs
     from ..plugins.vid2vid.train import make_config, train
+    from .progress import CountBar
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -108,13 +107,10 @@ def run(args):
     def progress(step, steps, elapsed, losses):
         nonlocal bar
         if bar is None:  # opened at the first step: a bad checkpoint is reported bar-free
-            bar = tqdm(total=total, unit="s" if by_time else "step", desc="train renderer",
-                       dynamic_ncols=True)
-        bar.n = min(total, round(elapsed)) if by_time else step
+            bar = CountBar(total, "s" if by_time else "step", "train renderer")
         shown.update({k: f"{v:.3g}" for k, v in losses.items()
                       if v is not None and k in ("l1", "ms_ssim", "val_psnr")})
-        bar.set_postfix(shown, refresh=False)
-        bar.refresh()
+        bar.update(min(total, round(elapsed)) if by_time else step, shown)
 
     try:
         result = train(pairs, args.output, config, steps=args.steps, minutes=minutes,

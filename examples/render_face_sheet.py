@@ -97,7 +97,7 @@ def main(argv=None):
     import bpy
 
     from talkrig.blender.shapekeys import bake_mesh_face
-    from talkrig.exporters.facehead import build_face_head
+    from talkrig.scenes.facehead import build_face_head
     from talkrig.inference.pipeline import GenerateOptions, generate
 
     take = generate(args.audio, GenerateOptions(seed=args.seed, transcript=Path(args.transcript).read_text(),

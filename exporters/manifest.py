@@ -178,6 +178,10 @@ def _csv_rows(path, lines):
     _check_columns(path, header)
     reader.fieldnames = header
     for row in reader:
+        if row.get(None):  # more values than the header has columns: never silently dropped
+            yield reader.line_num, {"_error": f"{len(header) + len(row[None])} values for the "
+                                              f"{len(header)} columns of the header"}
+            continue
         values = {k: (v or "").strip() for k, v in row.items() if k is not None}
         if any(values.values()):  # else a blank line
             yield reader.line_num, values
@@ -204,6 +208,10 @@ def _check_columns(path, names, line=None):
     if line is None and "audio" not in names:
         raise ManifestError(f"{where}: the first line must be a header with an 'audio' column "
                             f"(columns: {', '.join(COLUMNS)})")
+    repeated = sorted({n for n in names if list(names).count(n) > 1}) if len(names) <= len(COLUMNS) * 4 else []
+    if repeated or len(names) > len(COLUMNS) * 4:
+        raise ManifestError(f"{where}: {len(names)} columns{f', {repeated[0]!r} more than once' if repeated else ''}; "
+                            f"each of {', '.join(COLUMNS)} at most once")
     unknown = [n for n in names if n not in COLUMNS]
     if unknown:
         raise ManifestError(f"{where}: unknown column {unknown[0]!r}; columns are "

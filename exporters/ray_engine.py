@@ -36,6 +36,7 @@ INSTALL = "the ray engine needs Ray on every node: pip install 'talkrig[cluster]
 # sometimes dies as it starts (Ray then answers this, after about 40 s): worth another try.
 CLIENT_SERVER_DIED = "Starting Ray client server failed"
 CLIENT_TRIES = 3
+HEAD_CHECK = 5.0  # seconds between checks that the head still answers, while no task ends
 
 
 @dataclass
@@ -62,11 +63,14 @@ class RayEngine:
         ray = import_ray()
         if self.address is not None:
             check_reachable(self.address)
-        self._connect(ray)
+        restore = _loopback_only() if self.address is None else None
         try:
+            self._connect(ray)
             yield from self._results(ray, iter(tasks), (work, warm_up, os.getcwd()), shared, died)
         finally:
             ray.shutdown()  # a local instance stops; a cluster cancels what is left of the run
+            if restore is not None:
+                restore()
 
     def _connect(self, ray):
         if ray.is_initialized():
@@ -130,10 +134,23 @@ class RayEngine:
                 room -= 1
             if not in_flight:
                 return
-            done, _ = ray.wait(list(in_flight), num_returns=1)
+            done, _ = ray.wait(list(in_flight), num_returns=1, timeout=HEAD_CHECK)
+            if not done:
+                self._check_head()
             for ref in done:
                 task, submitted = in_flight.pop(ref)
                 yield self._outcome(ray, ref, task, submitted, died)
+
+    def _check_head(self):
+        """BakeError when the cluster's head no longer takes connections (killed, its machine
+        gone): Ray itself would wait a minute and then end this process without a word."""
+        if self.address is None:
+            return  # a local instance lives and dies with this process
+        try:
+            check_reachable(self.address)
+        except BakeError:
+            raise BakeError(f"the Ray cluster's head at {self.address} stopped answering in the "
+                            "middle of the run") from None
 
     def _slots(self, ray):
         """How many tasks the cluster runs at once now (at least 1: a growing cluster)."""
@@ -160,6 +177,29 @@ class RayEngine:
 
 _END = object()
 _WARM = set()  # the warm-up functions this worker process has run
+
+
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def _loopback_only():
+    """Keep a local instance on 127.0.0.1: Ray gives its processes the machine's network address
+    (reachable from other machines) unless multi-node clusters are off, as on Windows and macOS.
+    Returns the function that puts the setting back (a later run may join a cluster)."""
+    from ray._private import ray_constants
+
+    before, saved = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(LOOPBACK_SWITCH)
+    ray_constants.ENABLE_RAY_CLUSTER = False  # this process (the driver)
+    os.environ[LOOPBACK_SWITCH] = "0"  # the processes it starts
+
+    def restore():
+        ray_constants.ENABLE_RAY_CLUSTER = before
+        if saved is None:
+            os.environ.pop(LOOPBACK_SWITCH, None)
+        else:
+            os.environ[LOOPBACK_SWITCH] = saved
+
+    return restore
 
 
 def bake_task(work, warm_up, cwd, task, shared):

@@ -4,6 +4,7 @@ Every later stage (features, speech engines, generators) reads :class:`DecodedAu
 channel count, sample rate and bit depth are dealt with once, here.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -15,6 +16,7 @@ import numpy as np
 from ..motion.errors import TalkrigError
 from .audio_containers import (AudioError, AudioFile, Promise, check_container, damaged, sniff,
                                unfinished_wav)
+from .native_output import native_stderr_off
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +270,13 @@ def _read_soundfile(file, max_seconds, progress=None):
     """(_Mixdown holding the whole file, declared seconds or None) via libsndfile."""
     import soundfile as sf
 
+    # libmpg123 prints notes ("Hit end of (available) data during resync") on a damaged mp3
+    quiet = native_stderr_off() if sniff(file.head) == "mp3" else contextlib.nullcontext()
+    with quiet:
+        return _soundfile_mixdown(sf, file, max_seconds, progress)
+
+
+def _soundfile_mixdown(sf, file, max_seconds, progress):
     try:
         f = sf.SoundFile(file.open())
     except Exception as exc:

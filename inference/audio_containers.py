@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 
 from ..motion.errors import TalkrigError
+from ..motion.files import not_a_file
 
 HEAD_BYTES = 1 << 20  # enough of a file to sniff its format and walk its WAV chunks
 TAIL_BYTES = 1 << 16  # holds the last Ogg page (at most 65 307 bytes)
@@ -46,10 +47,9 @@ class AudioFile:
     def from_path(cls, path, name=None):
         path = os.fspath(path)
         label = name or os.path.basename(path) or path
-        if not os.path.exists(path):
-            raise AudioError(path, "no such file")
-        if os.path.isdir(path):
-            raise AudioError(path, "is a folder, not an audio file")
+        problem = not_a_file(path)
+        if problem:
+            raise AudioError(path, "is a folder, not an audio file" if problem.startswith("is a folder") else problem)
         try:
             with open(path, "rb") as fh:
                 head = fh.read(HEAD_BYTES)

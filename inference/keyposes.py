@@ -12,10 +12,11 @@ probability and, for a still pose, a hold time::
      ]}
 
 Joint names are SMPL-X's (motion.skeleton.JOINT_NAMES), values axis-angle radians. A dictionary
-is in one language, ``"language": "de"`` (default "en"), and fires only on speech in that
-language: an English "me" never fires in Spanish speech. Words match case-insensitively,
-directly or, in English, through simple inflections ("bigger" -> "big", "points" -> "point");
-other languages list their inflected forms. talkrig ships dictionaries for English, German,
+may name its language, ``"language": "de"``, and then fires only on speech in that language:
+the bundled English dictionary's "me" never fires in Spanish speech. One without a language
+fires on any (the words are the user's own). Words match case-insensitively, directly or, in
+English, through simple inflections ("bigger" -> "big", "points" -> "point"); other languages
+list their inflected forms. talkrig ships dictionaries for English, German,
 Spanish and French (the same poses). At each matching word (its start time) the pose is inserted with the
 entry's probability (seeded): the listed joints turn toward it by slerp over ``ramp`` (0.6 s)
 before the word, reach it at the word's start, hold it ``hold`` (0.3 s), and turn back over
@@ -79,7 +80,7 @@ class KeyPose:
 class KeyPoseDictionary:
     """Entries plus a word index; build with :meth:`load`, :meth:`from_dict` or :meth:`default`."""
 
-    def __init__(self, entries, label="<dictionary>", language=ENGLISH):
+    def __init__(self, entries, label="<dictionary>", language=None):
         self.entries = list(entries)
         self.label = label
         self.language = language
@@ -94,7 +95,7 @@ class KeyPoseDictionary:
     def match(self, word):
         """The entry a spoken word triggers, or None."""
         forms = word_forms(word)
-        for form in forms if self.language == ENGLISH else forms[:1]:
+        for form in forms if self.language in (ENGLISH, None) else forms[:1]:
             entry = self.index.get(form)
             if entry is not None:
                 return entry
@@ -115,14 +116,15 @@ class KeyPoseDictionary:
     @classmethod
     def from_dict(cls, data, label="<dictionary>"):
         items = entry_list(data, label)
-        language = data.get("language", ENGLISH) if isinstance(data, dict) else ENGLISH
-        try:
-            language = base(language) if isinstance(language, str) and language.strip() else None
-        except LanguageError:
-            language = None
-        if language is None or language == AUTO:
-            raise KeyPoseError(f"{label}: 'language' must be a language code such as \"en\" or "
-                               f"\"de\", got {data.get('language')!r}")
+        language = data.get("language") if isinstance(data, dict) else None
+        if language is not None:
+            try:
+                language = base(language) if isinstance(language, str) and language.strip() else AUTO
+            except LanguageError:
+                language = AUTO
+            if language == AUTO:
+                raise KeyPoseError(f"{label}: 'language' must be a language code such as \"en\" "
+                                   f"or \"de\", got {data.get('language')!r}")
         return cls([_entry(item, f"{label}: entry {i + 1}") for i, item in enumerate(items)], label,
                    language)
 
@@ -218,7 +220,7 @@ def load_keyposes_option(value, language=None):
 
 
 def _in_language(dictionary, language):
-    if language is None or dictionary.language == base(language):
+    if language is None or dictionary.language in (None, base(language)):
         return dictionary
     log.warning("the key-pose dictionary %s is in %r and the speech in %r: no key poses",
                 dictionary.label, dictionary.language, base(language))

@@ -17,6 +17,9 @@ from .progress import JobCancelled, StageProgress  # noqa: F401  (JobCancelled: 
 log = logging.getLogger(__name__)
 
 
+MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
+
+
 @dataclass
 class GenerateOptions:
     """What to generate. Built from CLI flags or the server's JSON options.
@@ -109,8 +112,9 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _outside_music(_words(decoded, options, dictionary, lambda fraction: step("words", fraction)),
-                           features)
+    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
+    if not (options.transcript or "").strip():
+        words = heard_in_speech(words, features)
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -143,19 +147,23 @@ def generate(audio, options=None, progress=None, cancelled=None):
     return GenerateResult(motion=motion, words=words, features=features)
 
 
-def _outside_music(words, features):
-    """``words`` less those wholly inside music (a recogniser hears words in a melody)."""
-    from .activity import music_frames
+def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
+    """Recognised ``words`` less those heard where nobody speaks: a recogniser hears words in
+    music, laughter and noise (one "word" over eight seconds of a noise bed). A word stays when
+    at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
+    alone). Words of a script or a timed transcript are the user's and are never dropped."""
+    from .activity import speech_activity
 
     if not words:
         return words
     fps = features.fps
-    music = music_frames(features.mel, fps, np.ones(features.n_frames, bool))
-    last = len(music) - 1
+    speaking = speech_activity(features)
+    last = len(speaking) - 1
     kept = [w for w in words
-            if not music[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].all()]
+            if speaking[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].mean() >= min_share]
     if len(kept) < len(words):
-        log.warning("%d words heard in music are left out", len(words) - len(kept))
+        log.warning("%d recognised words fall where nobody speaks (music, laughter, noise) and are "
+                    "left out", len(words) - len(kept))
     return kept
 
 

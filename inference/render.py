@@ -15,7 +15,6 @@ libx264 and AAC): no program needs to be on PATH. It is written under a temporar
 renamed when complete, so a cancelled or failed render never leaves a half-written file.
 """
 
-import json
 import logging
 import os
 from fractions import Fraction
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..motion.camera import upper_body_camera
 from ..motion.errors import TalkrigError
+from ..motion.jsonfile import JsonFileError, read_json
 from ..motion.skeleton_pass import label_frames
 from .progress import JobCancelled
 from .registry import RENDERERS, PluginError, PluginKind
@@ -70,14 +70,17 @@ def resolve_renderer(spec):
         raise RenderError(f"renderer {spec}: no such folder (give a trained renderer's folder "
                           f"or a renderer name such as '{DEFAULT_RENDERER}')")
     meta = path / MODEL_METADATA
-    try:
-        data = json.loads(meta.read_text())
-        name = data["backend"]
-    except FileNotFoundError:
+    if not meta.exists():
         raise RenderError(f"renderer {spec}: the folder holds no {MODEL_METADATA}; it is not a "
-                          "trained renderer (train one with `talkrig train-renderer`)") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RenderError(f"renderer {spec}: cannot read {MODEL_METADATA} ({exc})") from None
+                          "trained renderer (train one with `talkrig train-renderer`)")
+    try:
+        data = read_json(meta, "model description")
+        name = data["backend"]
+    except JsonFileError as exc:
+        raise RenderError(f"renderer {spec}: cannot read {MODEL_METADATA} "
+                          f"({str(exc).removeprefix(f'{meta}: ')})") from None
+    except (KeyError, TypeError) as exc:
+        raise RenderError(f"renderer {spec}: {MODEL_METADATA} names no renderer ({exc})") from None
     if not isinstance(name, str) or not name:
         raise RenderError(f"renderer {spec}: {MODEL_METADATA} does not name its renderer")
     return name, path

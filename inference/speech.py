@@ -39,6 +39,10 @@ ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript"
 # eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/RESULTS.md).
 NOT_ENGLISH_CONFIDENCE = 0.48
 MIN_WORDS_TO_JUDGE = 8
+# ... but only in a recording clean enough to tell: noise lowers the confidence of English too
+# (the shared English recording under hiss at 10 dB SNR averages 0.27). activity.clarity_db:
+# clean speech 19-39 dB, under hiss at 20 dB SNR 14 dB.
+MIN_CLARITY_TO_JUDGE = 17.0
 
 
 class SpeechError(TalkrigError):
@@ -163,7 +167,7 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         plugin = fallback
         found = _run(plugin, audio, transcript, options, progress)
     found = tidy_words(found, audio.duration, plugin.name)
-    if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found):
+    if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found, audio):
         log.warning("%s: the speech does not sound like English (recognised words average "
                     "%.2f confidence): no words; give --language and the script to time its "
                     "words", audio.name, _mean_confidence(found))
@@ -196,10 +200,15 @@ def _unknown_script_fallback(entries, plugin, engine, transcript, language):
     return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries) if entry and entry.available else None
 
 
-def sounds_english(words):
+def sounds_english(words, audio=None):
     """False when recognised English ``words`` are evidently not English speech: too unsure on
-    average (NOT_ENGLISH_CONFIDENCE) over at least MIN_WORDS_TO_JUDGE words."""
-    return len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE
+    average (NOT_ENGLISH_CONFIDENCE) over at least MIN_WORDS_TO_JUDGE words, in a recording
+    (``audio``, a DecodedAudio) clean enough to tell (MIN_CLARITY_TO_JUDGE)."""
+    from .activity import clarity_db
+
+    if len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE:
+        return True
+    return audio is not None and clarity_db(audio.samples, audio.sample_rate) < MIN_CLARITY_TO_JUDGE
 
 
 def _mean_confidence(words):

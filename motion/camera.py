@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MotionValueError
+from .jsonfile import JsonFileError, read_json
 
 
 @dataclass
@@ -59,16 +60,30 @@ class Camera:
 
     @classmethod
     def from_dict(cls, data, label="camera"):
+        """A camera from its description, every value checked: sizes of 1 to MAX_SIZE pixels, a
+        positive finite focal length and frame rate, finite matrices that can be inverted."""
         try:
-            cam = cls(width=int(data["width"]), height=int(data["height"]),
+            if not isinstance(data, dict):
+                raise TypeError("not an object of camera fields")
+            cam = cls(width=_whole(data["width"]), height=_whole(data["height"]),
                       focal=float(data["focal"]), fps=float(data.get("fps", 30.0)),
-                      world_from_camera=np.array(data["world_from_camera"], dtype=np.float64),
-                      world_from_motion=np.array(data["world_from_motion"], dtype=np.float64))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MotionValueError(f"{label}: not a camera description ({exc})") from None
+                      world_from_camera=_matrix(data["world_from_camera"]),
+                      world_from_motion=_matrix(data["world_from_motion"]))
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise MotionValueError(f"{label}: not a camera description ({str(exc)[:120]})") from None
+        for key in ("width", "height"):
+            if not 1 <= getattr(cam, key) <= MAX_SIZE:
+                raise MotionValueError(f"{label}: {key} must be 1 to {MAX_SIZE} pixels, got {getattr(cam, key)}")
+        if not (np.isfinite(cam.focal) and cam.focal > 0):
+            raise MotionValueError(f"{label}: focal must be a positive number of pixels, got {cam.focal}")
+        if not (np.isfinite(cam.fps) and MIN_FPS <= cam.fps <= MAX_FPS):
+            raise MotionValueError(f"{label}: fps must be {MIN_FPS:g} to {MAX_FPS:g}, got {cam.fps}")
         for key in ("world_from_camera", "world_from_motion"):
-            if getattr(cam, key).shape != (4, 4):
+            m = getattr(cam, key)
+            if m.shape != (4, 4):
                 raise MotionValueError(f"{label}: {key} must be a 4x4 matrix")
+            if not np.all(np.isfinite(m)) or abs(np.linalg.det(m[:3, :3])) < 1e-9:
+                raise MotionValueError(f"{label}: {key} must be a finite matrix that can be inverted")
         return cam
 
     def save(self, path):
@@ -76,12 +91,33 @@ class Camera:
 
     @classmethod
     def load(cls, path):
-        path = Path(path)
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise MotionValueError(f"{path}: cannot read the camera ({exc})") from None
+            data = read_json(Path(path), "camera description", max_bytes=1024 * 1024)
+        except JsonFileError as exc:
+            raise MotionValueError(str(exc)) from None
         return cls.from_dict(data, label=str(path))
+
+
+MAX_SIZE = 16384  # pixels a side
+MIN_FPS, MAX_FPS = 1.0, 1000.0
+
+
+def _whole(value):
+    """An int from a JSON number that is one (a float such as 1e300 or nan is refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 2 ** 31 \
+            or value != int(value):
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
+def _matrix(value):
+    """A (4, 4) float matrix from nested lists of numbers (anything else refused)."""
+    if not (isinstance(value, list) and len(value) == 4
+            and all(isinstance(row, list) and len(row) == 4 for row in value)):
+        raise ValueError("a matrix must be 4 rows of 4 numbers")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for row in value for v in row):
+        raise ValueError("a matrix must hold numbers")
+    return np.array(value, dtype=np.float64)
 
 
 def similarity(source, target):

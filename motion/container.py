@@ -243,6 +243,7 @@ def _numbers(name, values):
 
 
 MAX_FPS = 240.0  # frames per second: any rate a person can ask for
+MIN_FPS = 0.01  # and the slowest (a rate such as 1e-300 makes every duration overflow)
 
 
 def frame_count(duration, fps):
@@ -255,7 +256,7 @@ def frame_count(duration, fps):
 
 
 def check_fps(fps, what="fps"):
-    """``fps`` as a float: a finite frame rate above 0 and at most MAX_FPS (240).
+    """``fps`` as a float: a finite frame rate from MIN_FPS (0.01) to MAX_FPS (240).
 
     The one rule for every frame rate a person asks for: command flags, the server's options,
     the pipeline and resampling. (A file read from disk keeps the rate it was recorded at.)
@@ -263,7 +264,7 @@ def check_fps(fps, what="fps"):
     """
     number = isinstance(fps, (int, float, np.integer, np.floating)) and not isinstance(fps, bool)
     value = float(fps) if number else float("nan")  # "30" or True is not a frame rate
-    if not np.isfinite(value) or not 0 < value <= MAX_FPS:
-        raise MotionValueError(f"{what} must be a frame rate above 0 and at most {MAX_FPS:g}, "
+    if not np.isfinite(value) or not MIN_FPS <= value <= MAX_FPS:
+        raise MotionValueError(f"{what} must be a frame rate from {MIN_FPS:g} to {MAX_FPS:g}, "
                                f"got {fps!r}")
     return value

@@ -16,9 +16,12 @@ import json
 from pathlib import Path
 
 from .errors import TalkrigError
+from .files import not_a_file
 from .textfile import decode_text
 
 VERSION = 1
+MAX_ENTRIES = 10000  # the bundled dictionary has a few dozen; a person writes hundreds at most
+MAX_BYTES = 8 * 1024 * 1024
 
 
 class KeyPoseError(TalkrigError):
@@ -32,6 +35,12 @@ def read_json(path):
         raise KeyPoseError(f"{path}: no such key-pose dictionary")
     if path.is_dir():
         raise KeyPoseError(f"{path}: is a folder, not a key-pose dictionary (.json)")
+    problem = not_a_file(path)
+    if problem:
+        raise KeyPoseError(f"{path}: {problem}")
+    if path.stat().st_size > MAX_BYTES:
+        raise KeyPoseError(f"{path}: {path.stat().st_size / 1e6:.3g} MB, more than a key-pose dictionary "
+                           f"holds (at most {MAX_BYTES / 1e6:.3g} MB)")
     try:
         text = decode_text(path.read_bytes(), latin1=False)  # Notepad's byte-order mark, UTF-16
         if text is None:
@@ -48,12 +57,15 @@ def read_json(path):
 def entry_list(data, label):
     """The entries of dictionary data (an object's 'entries', or a bare list of entries)."""
     if isinstance(data, list):
-        return data
+        return entry_list({"entries": data}, label)
     if not isinstance(data, dict) or "entries" not in data:
         raise KeyPoseError(f"{label}: not a key-pose dictionary (expected an object with an "
                            "'entries' list)")
     if not isinstance(data["entries"], list):
         raise KeyPoseError(f"{label}: not a key-pose dictionary ('entries' must be a list)")
+    if len(data["entries"]) > MAX_ENTRIES:
+        raise KeyPoseError(f"{label}: {len(data['entries'])} entries; a key-pose dictionary holds at "
+                           f"most {MAX_ENTRIES}")
     return data["entries"]
 
 

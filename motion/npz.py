@@ -11,34 +11,48 @@ talkrig adds two optional keys that BEAT2 readers ignore: ``face_curves`` (T, K)
 
 import io
 import zipfile
+import zlib
 
 import numpy as np
 
 from .container import Motion
 from .errors import MotionFileError, MotionValueError
+from .npzread import NpzError, read_arrays
 from .skeleton import NUM_JOINTS
 
 SMPLX_POSE_DIM = NUM_JOINTS * 3  # 165
 SMPLH_POSE_DIM = 156  # 52 joints: body 22 + hands 30
 _FPS_KEYS = ("mocap_frame_rate", "mocap_framerate", "fps", "frame_rate")
+# What a motion file may declare: 4 hours at 30 fps (2 at 60, 1 at 120) of float32 poses, 300
+# expressions and 128 face curves; 400 MB in all (what reading it may hold at once).
+MAX_FRAMES = 432_000
+_PER_FRAME = {"poses": SMPLX_POSE_DIM, "trans": 3, "expressions": 300, "face_curves": 128}
+KEY_BYTES = {**{key: MAX_FRAMES * width * 4 for key, width in _PER_FRAME.items()},
+             "face_curve_names": 128 * 64 * 4, "*": 64 * 1024}
+TOTAL_BYTES = 400_000_000
+MOTION_KEYS = (*_PER_FRAME, "betas", "gender", "face_curve_names", *_FPS_KEYS)
 
 
 def read_npz(path_or_bytes, name=None):
     """Read a BEAT2 or AMASS npz into a Motion.
 
     path_or_bytes: a path, or the file's bytes (the server passes bytes; ``name`` labels errors).
+    Only the motion's keys are read, each within KEY_BYTES of what it declares (motion.npzread):
+    a header claiming 10^11 frames, a deflate bomb or a huge unused key costs nothing.
     """
     label = name or (path_or_bytes if not isinstance(path_or_bytes, bytes) else "<npz bytes>")
-    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
     try:
-        with np.load(source, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
+        arrays = read_arrays(path_or_bytes, MOTION_KEYS, KEY_BYTES, TOTAL_BYTES)
     except FileNotFoundError:
         raise MotionFileError(label, "no such file") from None
-    except IsADirectoryError:
-        raise MotionFileError(label, "is a folder, not an npz file") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise MotionFileError(label, f"not a readable npz file (truncated or corrupt: {exc})") from None
+    except NpzError as exc:
+        raise MotionFileError(label, str(exc)) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise MotionFileError(label, f"not a readable npz file (truncated or corrupt: {first})") from None
+    if len(arrays.get("poses", ())) > MAX_FRAMES:
+        raise MotionFileError(label, f"key 'poses' holds {len(arrays['poses'])} frames; talkrig reads "
+                                     f"at most {MAX_FRAMES} (4 hours at 30 fps)")
     return motion_from_arrays(arrays, label)
 
 

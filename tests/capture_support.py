@@ -129,7 +129,7 @@ def render_character_video(motion_npz, wav, start, frames, out, size=(640, 360))
     script = textwrap.dedent(f"""
         import soundfile as sf
         from talkrig.motion import load_motion
-        from talkrig.exporters.character_video import render_character_video
+        from talkrig.scenes.character_video import render_character_video
         m = load_motion({str(motion_npz)!r})[{start}:{start + frames}]
         a, sr = sf.read({str(wav)!r}, dtype="float32")
         a = a[int({start} / m.fps * sr):int({start + frames} / m.fps * sr)]

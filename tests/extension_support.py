@@ -57,13 +57,12 @@ def wheel_modules(wheel):
 
 def zip_modules(extension_zip):
     """Top-level names the wheels inside an extension zip make importable."""
-    import tempfile
-
     names = set()
-    with zipfile.ZipFile(extension_zip) as archive, tempfile.TemporaryDirectory() as tmp:
+    with zipfile.ZipFile(extension_zip) as archive:
         for info in archive.infolist():
             if info.filename.startswith("wheels/"):
-                names |= wheel_modules(archive.extract(info, tmp))
+                with archive.open(info) as wheel:  # stored, so seekable: read in place
+                    names |= wheel_modules(wheel)
     return names
 
 

@@ -11,7 +11,7 @@ def head_on_avatar(bpy, avatar, path):
     (a child of the armature, so a bake keys its shape keys with the body). Returns the path."""
     from mathutils import Matrix, Vector
 
-    from talkrig.exporters.facehead import build_face_head
+    from talkrig.scenes.facehead import build_face_head
     from talkrig.exporters.scene import load_avatar
 
     arm = load_avatar(avatar).armature

@@ -85,11 +85,18 @@ def revoiced(language, variant=0, noise_db=-25.0, reverb_seconds=0.3, lead_secon
 def onset_errors(case, words):
     """(errors in seconds of the placed words that eSpeak NG said, share of those placed)."""
     assert len(words) == len(case.tokens)
+    words = _in_script_order(case.tokens, words)
     said = [k for k, t in enumerate(case.onsets) if t is not None]
-    by_order = sorted(range(len(words)), key=lambda k: words[k].start)  # noqa: F841
     placed = [k for k in said if words[k].confidence >= 0.5]
     errors = np.array([abs(words[k].start - case.onsets[k]) for k in placed])
     return errors, len(placed) / max(1, len(said))
+
+
+def _in_script_order(tokens, words):
+    """The Words (sorted by time) back in the script's order: each token takes the first
+    remaining word with its text."""
+    remaining = list(words)
+    return [remaining.pop(next(i for i, w in enumerate(remaining) if w.word == token)) for token in tokens]
 
 
 def _reverberate(x, rt60, rng):
@@ -109,3 +116,20 @@ def _brown(rng, n, level):
     white = rng.standard_normal(n)
     smooth = np.convolve(white, np.ones(8) / 8, mode="same")
     return (level * smooth / np.sqrt(np.mean(smooth ** 2))).astype(np.float32)
+
+
+def lip_closure(case, words, fps=30.0):
+    """Share of the recording's bilabials (p, b, m as eSpeak NG said them) at which the face
+    stage closes the lips (ARKit mouthClose sealing the jaw, viseme PP on) within a frame."""
+    from talkrig.inference.face import animate_face, check_face_options, get_face_model
+    from talkrig.inference.features import features_for
+    from talkrig.motion import Motion
+
+    model = get_face_model("phones")
+    features = features_for(case.audio, fps)
+    face = animate_face(model, Motion.rest(features.n_frames, fps), words, features, 0,
+                        check_face_options(model, {}))
+    jaw, close = face.face_curve("jawOpen"), face.face_curve("mouthClose")
+    shut = (close >= jaw - 1e-6) & (face.face_curve("viseme_PP") > 0.5)
+    hits = [shut[max(0, int(s * fps) - 1):int(np.ceil(e * fps)) + 2].any() for s, e in case.bilabials]
+    return float(np.mean(hits)) if hits else float("nan")

@@ -1,5 +1,6 @@
-"""Sounds that are not speech, made at test time: a melody, chords with a beat, laughter and
-noise beds, and mixes of them before or under speech."""
+"""Sounds that are not speech, made at test time: a melody, held chords, plucked chords with a
+drum, laughter and noise beds, and mixes of them before or under speech (numpy and scipy only,
+so benchmarks can use them on older checkouts too)."""
 
 import numpy as np
 from scipy.signal import lfilter
@@ -31,6 +32,22 @@ def chords(seconds, rate=RATE):
             for h in (1, 2, 3, 5):
                 out[part] += np.sin(2 * np.pi * f * h * t[part]) / h ** 1.5
     return _level(out)
+
+
+def plucked_chords(seconds, rate=RATE):
+    """Plucked chords, two a second, with a noisy drum on the beat (0.15 peak)."""
+    t = np.arange(int(seconds * rate)) / rate
+    music = np.zeros_like(t)
+    chords = ((220.0, 277.2, 329.6), (196.0, 246.9, 293.7), (174.6, 220.0, 261.6))
+    for k, chord in enumerate(chords * int(seconds)):
+        part = (t >= k * 0.5) & (t < (k + 1) * 0.5)
+        for f in chord:
+            for h in (1, 2, 3):
+                music[part] += np.sin(2 * np.pi * f * h * t[part]) / (h * 6)
+        music[part] *= np.exp(-4 * (t[part] - k * 0.5))  # a plucked, rhythmic envelope
+    music += 0.3 * np.sign(np.sin(2 * np.pi * 2 * t)) * np.exp(-30 * (t % 0.5)) * \
+        np.random.default_rng(1).standard_normal(len(t))  # a drum on the beat
+    return (0.15 * music / np.max(np.abs(music))).astype(np.float32)
 
 
 def laughter(seconds, seed=0, rate=RATE):

@@ -144,19 +144,9 @@ def insert_audio(case, seconds, kind="silence", seed=0):
 
 def music_before(case, seconds=6.0):
     """Music (chords with a beat) before the speech begins."""
-    t = np.arange(int(seconds * RATE)) / RATE
-    music = np.zeros_like(t)
-    chords = ((220.0, 277.2, 329.6), (196.0, 246.9, 293.7), (174.6, 220.0, 261.6))
-    for k, chord in enumerate(chords * int(seconds)):
-        part = (t >= k * 0.5) & (t < (k + 1) * 0.5)
-        for f in chord:
-            for h in (1, 2, 3):
-                music[part] += np.sin(2 * np.pi * f * h * t[part]) / (h * 6)
-        music[part] *= np.exp(-4 * (t[part] - k * 0.5))  # a plucked, rhythmic envelope
-    music += 0.3 * np.sign(np.sin(2 * np.pi * 2 * t)) * np.exp(-30 * (t % 0.5)) * \
-        np.random.default_rng(1).standard_normal(len(t))  # a drum on the beat
-    music = (0.15 * music / np.max(np.abs(music))).astype(np.float32)
-    return _with_audio(case, f"{seconds:g} s of music before", 0.0, music)
+    from sound_support import plucked_chords
+
+    return _with_audio(case, f"{seconds:g} s of music before", 0.0, plucked_chords(seconds))
 
 
 def _noise(rng, n, level):

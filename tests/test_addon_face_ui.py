@@ -55,7 +55,7 @@ def select(bpy, obj):
 
 
 def test_face_only_bake_keys_the_selected_head_in_one_undo_step(addon, face_take):
-    from talkrig.exporters.facehead import build_face_head
+    from talkrig.scenes.facehead import build_face_head
 
     bpy, module = addon
     path, motion = face_take

@@ -473,15 +473,15 @@ def test_preferences_say_where_the_token_comes_from(addon):
 
 def test_stop_local_server_finds_the_server_an_earlier_session_started(addon):
     bpy, module = addon
-    ops = module.addon.server_ops
-    started = ops.local_server()
-    ops._local["server"] = None  # a new Blender session: only the state file knows the server
+    state = module.addon.server_state
+    started = state.local_server()
+    state._local["server"] = None  # a new Blender session: only the state file knows the server
     try:
         assert bpy.ops.talkrig.stop_server.poll()
-        found = ops.local_server()
+        found = state.local_server()
         assert found.pid == started.pid and found.url == started.url and found.running
     finally:
-        ops._local["server"] = started
+        state._local["server"] = started
 
 
 def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2_wav, tmp_path):
@@ -673,3 +673,26 @@ def test_disabling_the_addon_leaves_nothing_behind(addon, avatar_glb, scott2_wav
     assert not hasattr(bpy.types.Scene, "talkrig") and not hasattr(bpy.types.Object, "talkrig_rig")
     assert not any("talkrig" in getattr(h, "__module__", "") for h in bpy.app.handlers.load_post)
     assert not hasattr(bpy.ops.talkrig, "generate") or "generate" not in dir(bpy.ops.talkrig)
+
+
+def test_a_german_script_from_the_panel_is_timed_with_its_language(addon, avatar_glb, tmp_path):
+    """The panel's Language goes with the job: a German script comes back with all its words."""
+    import language_support as ls
+
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    case = ls.revoiced("de", 0)
+    wav, script = tmp_path / "deutsch.wav", tmp_path / "deutsch.txt"
+    sf.write(str(wav), case.audio.samples, 16000, subtype="PCM_16")
+    script.write_text(" ".join(case.tokens), encoding="utf-8")
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, wav, script)
+    settings.language = "de"
+    assert bpy.ops.talkrig.generate() == {"FINISHED"}
+    pump(bpy, module, job_done(bpy, module))
+    assert settings.job.state == "DONE", settings.job.error
+    assert settings.job.words == len(case.tokens)
+    settings.language = "German!"  # what the panel sends is the server's to check
+    bpy.ops.talkrig.generate()
+    pump(bpy, module, job_done(bpy, module))
+    assert settings.job.state != "DONE" and "language" in settings.job.error

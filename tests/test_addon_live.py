@@ -43,7 +43,7 @@ def run_live(bpy, live, on_tick=None, timeout=60.0):
 def test_live_drives_the_rig_and_records_one_undoable_action(addon, avatar_glb, scott2_wav, tmp_path):
     bpy, module = addon
     live = module.addon.live
-    from talkrig.exporters.facehead import build_face_head
+    from talkrig.scenes.facehead import build_face_head
 
     arm = fresh_scene(bpy, avatar_glb)
     scene = bpy.context.scene

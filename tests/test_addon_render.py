@@ -14,6 +14,7 @@ from addon_support import (
     addon_with_server, cancel_when_server_done, fresh_scene, preferences, pump,
 )
 from talkrig.client.http_client import Client, read_token
+from talkrig.userdirs import data_dir
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
@@ -108,7 +109,12 @@ def test_what_to_fix_before_rendering(addon, avatar_glb, clip):
     with pytest.raises(RuntimeError, match="the scene has no camera"):
         bpy.ops.talkrig.render_photoreal(wait=True)
     add_camera(bpy, (0.0, -4.0, 1.2), (0.0, 0.0, 1.2))
-    scene.talkrig_render.renderer = str(avatar_glb.parent)  # a folder, but no trained renderer
+    scene.talkrig_render.renderer = str(avatar_glb.parent)  # outside the server's data folder
+    with pytest.raises(RuntimeError, match="outside the server's data folder"):
+        bpy.ops.talkrig.render_photoreal(wait=True)
+    inside = data_dir() / "renderers" / "empty"
+    inside.mkdir(parents=True, exist_ok=True)
+    scene.talkrig_render.renderer = str(inside)  # in the data folder, but no trained renderer
     with pytest.raises(RuntimeError, match="not a trained renderer"):
         bpy.ops.talkrig.render_photoreal(wait=True)
     assert scene.talkrig_render.state == "FAILED"

@@ -160,3 +160,26 @@ def test_a_crashing_worker_fails_only_its_clip(speech_dir, tmp_path):
     assert "worker process died" in clips[1]["error"], clips[1]
     assert glb_ok(out / "clip0.glb") and glb_ok(out / "clip2.glb")
     assert not (out / "long.glb").exists()
+
+
+def test_a_cluster_lost_mid_run_ends_in_one_line_and_a_summary(speech_dir, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("ray")
+    from talkrig.exporters import ray_engine
+    from talkrig.exporters.errors import BakeError
+
+    def head_dies_after_one(self, tasks, work, shared, died, warm_up=None):
+        first = next(iter(tasks))
+        yield died(first, 1.5, "the worker process died")
+        raise BakeError("the Ray cluster's head at 127.0.0.1:6379 stopped answering in the middle of the run")
+
+    monkeypatch.setattr(ray_engine.RayEngine, "run", head_dies_after_one)
+    manifest = speech_dir / "lost.csv"
+    manifest.write_text("audio\nclip0.wav\nclip1.wav\nclip2.wav\n")
+    out = tmp_path / "out"
+    code = main(["bake-batch", str(manifest), "--out", str(out), "--engine", "ray", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("talkrig bake-batch: error:")
+    assert "stopped answering" in err[0] and str((out / "summary.json").resolve()) in err[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert "stopped answering" in summary["stopped"]
+    assert [c["name"] for c in summary["clips"]] == ["clip0"]

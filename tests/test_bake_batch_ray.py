@@ -177,6 +177,20 @@ def test_without_an_address_a_local_ray_starts_and_stops_with_the_run(clips, tmp
         shutil.rmtree(private, ignore_errors=True)
 
 
+def test_a_local_run_keeps_every_ray_process_on_loopback():
+    import ray
+
+    from talkrig.exporters.ray_engine import RayEngine
+
+    results = RayEngine(address=None, local_cpus=1).run(["a", "b"], os.path.join, "c", died=None)
+    first = next(results)  # Ray runs now
+    nodes = {node["NodeManagerAddress"] for node in ray.nodes()}
+    driver = ray.util.get_node_ip_address()
+    rest = list(results)
+    assert sorted([first, *rest]) == [os.path.join("a", "c"), os.path.join("b", "c")]
+    assert nodes == {"127.0.0.1"} and driver == "127.0.0.1"
+
+
 def processes_marked(mark):
     """Processes whose environment holds TALKRIG_TEST_RUN=mark (a run's and all it started)."""
     needle = f"TALKRIG_TEST_RUN={mark}".encode()

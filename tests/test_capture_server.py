@@ -120,7 +120,12 @@ def test_cancel_a_running_capture(api):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"fps": 0}, "fps must be above 0"),
+    ({"fps": 0}, "fps must be from 1 to 120"),
+    ({"fps": 1e-300}, "fps must be from 1 to 120"),
+    ({"fps": 0.001}, "fps must be from 1 to 120"),
+    ({"fps": 1e308}, "fps must be from 1 to 120"),
+    ({"start": 1e308}, "too far"),
+    ({"end": 1e308, "start": 1e307}, "too far"),
     ({"fps": "thirty"}, "fps must be a number"),
     ({"start": 5, "end": 2}, "must come after start"),
     ({"start": -1}, "must not be negative"),

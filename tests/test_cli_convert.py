@@ -49,11 +49,11 @@ def test_bvh_in_centimetres_at_another_rate(capsys, scott_npz, tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--fps", "0"], "--fps must be a frame rate above 0 and at most 240, got 0.0"),
-    (["--fps", "-30"], "--fps must be a frame rate above 0 and at most 240"),
-    (["--fps", "1e9"], "--fps must be a frame rate above 0 and at most 240, got 1000000000.0"),
-    (["--fps", "nan"], "--fps must be a frame rate above 0 and at most 240, got nan"),
-    (["--fps", "inf"], "--fps must be a frame rate above 0 and at most 240, got inf"),
+    (["--fps", "0"], "--fps must be a frame rate from 0.01 to 240, got 0.0"),
+    (["--fps", "-30"], "--fps must be a frame rate from 0.01 to 240"),
+    (["--fps", "1e9"], "--fps must be a frame rate from 0.01 to 240, got 1000000000.0"),
+    (["--fps", "nan"], "--fps must be a frame rate from 0.01 to 240, got nan"),
+    (["--fps", "inf"], "--fps must be a frame rate from 0.01 to 240, got inf"),
 ])
 def test_bad_options(capsys, scott_npz, tmp_path, extra, message):
     code, _, err = run_cli(capsys, "convert", scott_npz, tmp_path / "o.npz", *extra)

@@ -65,3 +65,17 @@ def test_bake_batch_refuses_a_format_its_manifest_does_not_follow(engine, tmp_pa
     error = one_line_error(capsys, base + ["--fbx-target", "unity"])
     assert "--fbx-target unity applies to FBX outputs" in error and ".glb" in error
     assert not out.exists()
+
+
+@pytest.mark.parametrize("lines, message", [
+    (["audio,output", ",".join(["a.wav"] * 100000)], "line 2: 100000 values for the 2 columns of the header"),
+    (["audio," + ",".join(["output"] * 100000), "a.wav"], "100001 columns; each of"),
+    (["audio,output,audio", "a.wav,x,y"], "'audio' more than once"),
+])
+def test_bake_batch_refuses_rows_wider_than_the_header(tmp_path, capsys, lines, message):
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("\n".join(lines) + "\n")
+    code = main(["bake-batch", str(manifest), "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code in (1, 2) and "Traceback" not in err
+    assert message in out + err, out + err

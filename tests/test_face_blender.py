@@ -62,7 +62,7 @@ def phone_frames(words, kinds):
 
 
 def test_the_test_head_moves_real_vertices_for_every_arkit_shape(bpy, tmp_path):
-    from talkrig.exporters.facehead import build_face_head
+    from talkrig.scenes.facehead import build_face_head
     from talkrig.motion.facecurves import ARKIT_NAMES
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -77,7 +77,7 @@ def test_the_test_head_moves_real_vertices_for_every_arkit_shape(bpy, tmp_path):
 
 
 def test_the_face_bakes_with_the_body_and_the_lips_meet_on_every_p_b_m(bpy, take):
-    from talkrig.exporters.facehead import lip_gap
+    from talkrig.scenes.facehead import lip_gap
     from talkrig.motion.facecurves import ARKIT_NAMES, BILABIALS
     from talkrig.motion.metrics.lipsync import closure_errors
 

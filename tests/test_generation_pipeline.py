@@ -95,7 +95,7 @@ def test_errors_a_user_can_cause(scott_wav, tmp_path):
         generate(str(scott_wav), GenerateOptions(backend="nope"))
     with pytest.raises(PluginError, match="no option 'wobble'; valid options: energy"):
         generate(str(scott_wav), GenerateOptions(backend_options={"wobble": 1}))
-    with pytest.raises(TalkrigError, match="fps must be a frame rate above 0 and at most 240"):
+    with pytest.raises(TalkrigError, match="fps must be a frame rate from 0.01 to 240"):
         generate(str(scott_wav), GenerateOptions(fps=0))
     with pytest.raises(TalkrigError, match="seed must be a whole number from 0 to 4294967295"):
         generate(str(scott_wav), GenerateOptions(seed=-1))

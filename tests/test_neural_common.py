@@ -332,3 +332,17 @@ def test_a_planted_checkpoint_is_refused_and_never_run(tmp_path, capsys):
             with pytest.raises(ModelError, match="not a checkpoint talkrig wrote"):
                 load_checkpoint(out, backend)
     assert not marker.exists()
+
+
+def test_training_progress_in_a_log_is_plain_lines(tmp_path, capsys):
+    """Written to a file (not a terminal), progress is one line per tenth of the way with the
+    latest losses, never a bar's redraws."""
+    from talkrig.cli import main
+
+    assert main(["train", "--backend", "s2v", "--data", str(take_folder(tmp_path)), "--epochs", "3",
+                 "--threads", "1", "--set", "hidden=16", "--set", "window=32", "-o", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = [line for line in err.splitlines() if line.startswith("train s2v:")]
+    assert [line.split(" (")[0] for line in lines] == [f"train s2v: {n}/3 epoch" for n in (1, 2, 3)]
+    assert "total " in lines[-1] and "val " in lines[-1]  # the losses

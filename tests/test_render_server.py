@@ -138,3 +138,17 @@ def test_render_jobs_need_the_token(api, take):
     assert submit(api, take[0], headers={}).status_code == 401
     assert api.get("/v1/render/x", headers={}).status_code == 401
     assert api.get("/v1/render/nope", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"{oops", "the 'options' part is not valid JSON: Expecting property name"),
+    (b"[1]", "the 'options' part must be a JSON object, got list"),
+    (b"[" * 100 + b"]" * 100, "the 'options' part nests arrays or objects 100 deep"),
+])
+def test_every_job_kind_reads_its_options_part_alike(api, take, raw, words):
+    """Generation, capture and render jobs answer a bad options part with the same words."""
+    for path, part in (("/v1/jobs", "audio"), ("/v1/capture", "video"), ("/v1/render", "motion")):
+        files = {part: ("upload", take[1], "application/octet-stream"),
+                 "options": (None, raw, "application/json")}
+        r = api.post(path, files=files, headers=AUTH)
+        assert r.status_code == 422 and r.json()["detail"].startswith(words), (path, r.text)

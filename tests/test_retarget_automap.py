@@ -1,6 +1,7 @@
 """Bone maps: presets as data, automatic mapping from names and hierarchy, reports. numpy only."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -160,8 +161,21 @@ def test_bad_maps_and_presets_say_what_is_wrong(tmp_path):
     with pytest.raises(RetargetError, match="'elbow' is not an SMPL-X joint"):
         load_preset(str(bad))
     bad.write_text("{not json")
-    with pytest.raises(RetargetError, match="not a readable JSON"):
+    with pytest.raises(RetargetError, match="not a JSON bone map"):
         load_preset(str(bad))
+    # hostile maps: deep nesting, names that are numbers or null, a pipe
+    for text, message in (("[" * 100000 + "]" * 100000, "nested too deeply"),
+                          ('{"bones": {"left_elbow": 5}}', "must map to a bone name"),
+                          ('{"bones": {"left_elbow": null}}', "must map to a bone name"),
+                          ('{"bones": {"left_elbow": [null, 3]}}', "must map to a bone name"),
+                          ('{"bones": {"left_elbow": {"a": 1}}}', "must map to a bone name")):
+        bad.write_text(text)
+        with pytest.raises(RetargetError, match=message):
+            load_preset(str(bad))
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    with pytest.raises(RetargetError, match="not a regular file"):
+        load_preset(str(pipe))
     with pytest.raises(RetargetError, match="mapped to both"):
         BoneMap({"left_elbow": "a", "right_elbow": "a"})
     with pytest.raises(RetargetError, match="which rig 'mixamo' does not have"):

@@ -115,6 +115,7 @@ def test_handshake_needs_the_token_and_a_local_host(server):
     ({"backend": "matching", "backend_options": {"library": "/etc"}}, "data folder"),
     ({"backend": "procedural", "keyposes": "missing.json"}, "missing.json"),
     ({"backend": "procedural", "face": "nope"}, "nope"),
+    ({"backend": "procedural", "language": "German!"}, "option 'language'"),
 ])
 def test_bad_options_are_refused_with_one_clear_line(server, options, message):
     live = connect(server)
@@ -151,6 +152,18 @@ def test_live_key_poses_spot_words_as_they_are_heard(server, voice):
     live.close()
     motion = received_motion([m for m, _ in messages])
     assert motion.n_frames == frame_count(3.0, 30) and motion.face_names == ()
+
+
+def test_live_speech_in_another_language_gets_no_english_key_poses(server, voice):
+    cut = voice[: 3 * 16000]  # holds "I", a key-pose word, which English key poses would strike
+    chunks = [pcm16(cut[i:i + CHUNK]) for i in range(0, len(cut), CHUNK)]
+    takes = []
+    for options in ({"keyposes": "default", "language": "de"}, {"keyposes": "none"}):
+        live = opened(server, "procedural", fps=30, seed=2, face="none", **options)
+        messages, _, _ = stream_in_real_time(live, chunks, CHUNK / 16000)
+        live.close()
+        takes.append(received_motion([m for m, _ in messages]).poses)
+    np.testing.assert_allclose(takes[0], takes[1], atol=1e-5)
 
 
 def test_a_bad_chunk_ends_the_stream_with_a_message(server):

@@ -43,7 +43,7 @@ PLATFORMS = tuple(runtime_wheels.PLATFORMS)
 MANIFEST = "blender_manifest.toml"
 # Copied for talkrig's own wheel: the package without what only development needs.
 WHEEL_SKIP = {".git", ".venv", "build", "dist", "out", "tests", "benchmarks", "examples", "docs",
-              "__pycache__", ".pytest_cache", ".hypothesis"}
+              "scenes", "__pycache__", ".pytest_cache", ".hypothesis"}
 
 
 def own_wheel(output_dir, root=ROOT):

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 OPTION_NAMES = ("fps", "start", "end", "name")
 UPLOAD_PREFIX = "upload-"  # uploads in the server's scratch folder (removed at start: scratch.py)
+MAX_SECONDS_INTO = 24 * 3600.0  # start and end: no video runs longer
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
 
 
@@ -80,10 +81,15 @@ def parse_capture_options(data, filename):
         options.name = str(raw["name"])
     if not NAME_PATTERN.match(options.name):
         options.name = re.sub(r"[^A-Za-z0-9 _.-]", "_", options.name).strip(" ._-")[:80] or "video"
-    if not 0 < options.fps <= 120:
-        raise OptionsError(f"options: fps must be above 0 and at most 120, got {options.fps:g}")
+    if not 1 <= options.fps <= 120:  # slower takes hold seconds between frames
+        raise OptionsError(f"options: fps must be from 1 to 120, got {options.fps:g}")
     if options.start < 0:
         raise OptionsError(f"options: start must not be negative, got {options.start:g}")
+    for key in ("start", "end"):
+        value = getattr(options, key)
+        if value is not None and value > MAX_SECONDS_INTO:
+            raise OptionsError(f"options: {key} {value:g} s is too far into a video (at most "
+                               f"{MAX_SECONDS_INTO:g} s)")
     if options.end is not None and options.end <= options.start:
         raise OptionsError(f"options: end ({options.end:g}) must come after start "
                            f"({options.start:g})")
@@ -108,8 +114,9 @@ def run_capture(video_path, options, progress=None, cancelled=None, max_seconds=
                                end=options.end, name=options.name, progress=progress,
                                cancelled=cancelled, overwrite=True, max_seconds=max_seconds)
         return _pack(result, folder)
-    except CaptureError as exc:
-        raise CaptureError(f"the video '{options.name}'", exc.problem) from None
+    except CaptureError as exc:  # FFmpeg's own messages name the file too
+        problem = exc.problem.replace(str(video), options.name).replace(video.name, options.name)
+        raise CaptureError(f"the video '{options.name}'", problem) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         _remove(video)  # now, not when the last reference to the job's upload goes

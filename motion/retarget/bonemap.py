@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..jsonfile import JsonFileError, read_json
 from ..skeleton import JOINT_INDEX, JOINT_NAMES
 from .names import normalized
 from .rig import RetargetError
@@ -127,12 +128,12 @@ def load_preset(name_or_path):
             raise RetargetError(
                 f"no bone map preset {name_or_path!r}; built-in presets: {', '.join(list_presets())}"
             )
+    if not path.exists():
+        raise RetargetError(f"{path}: bone map file not found")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RetargetError(f"{path}: bone map file not found") from None
-    except (OSError, ValueError) as exc:
-        raise RetargetError(f"{path}: not a readable JSON bone map ({exc})") from None
+        data = read_json(path, "JSON bone map", max_bytes=1024 * 1024)
+    except JsonFileError as exc:
+        raise RetargetError(str(exc)) from None
     bones = data.get("bones") if isinstance(data, dict) else None
     if not isinstance(bones, dict):
         raise RetargetError(f"{path}: a bone map needs a 'bones' object of joint -> bone name")
@@ -140,11 +141,13 @@ def load_preset(name_or_path):
     for joint, names in bones.items():
         if joint not in JOINT_INDEX:
             raise RetargetError(f"{path}: {joint!r} is not an SMPL-X joint name")
-        names = [names] if isinstance(names, str) else list(names)
-        if not all(isinstance(n, str) for n in names):
-            raise RetargetError(f"{path}: joint {joint} must map to a bone name or a list of them")
+        names = [names] if isinstance(names, str) else names
+        if not (isinstance(names, list) and 0 < len(names) <= 64 and all(isinstance(n, str) for n in names)):
+            raise RetargetError(f"{path}: joint {joint} must map to a bone name or a list of them "
+                                f"(text), got {type(names).__name__}")
         out[joint] = names
-    return {"name": str(data.get("name", path.stem)), "bones": out}
+    name = data.get("name", path.stem)
+    return {"name": name if isinstance(name, str) else path.stem, "bones": out}
 
 
 def apply_preset(rig, preset):

@@ -8,12 +8,17 @@ the pin. This is the only module that imports mediapipe.
 import importlib
 import logging
 import threading
+import warnings
 
 import numpy as np
 
 from ...inference.capture.landmarks import FrameLandmarks
+from ...inference.native_output import native_stderr_off
 
 log = logging.getLogger(__name__)
+
+# protobuf's notice, once per frame through mediapipe's own calls: nothing a user can act on
+warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated", category=UserWarning)
 
 # Face mesh vertex per FACE_POINTS entry (forehead, chin, inner upper and lower lip, the
 # person's left and right mouth corners, outer eye corners, nose tip, cheeks).
@@ -52,6 +57,7 @@ class MediapipeHolistic:
 
     def __init__(self):
         self._holistic = None
+        self._started = False
 
     @staticmethod
     def describe():
@@ -60,10 +66,12 @@ class MediapipeHolistic:
 
     def _model(self):
         if self._holistic is None:
-            mp = _import_mediapipe()
-            self._holistic = mp.solutions.holistic.Holistic(
-                static_image_mode=False, model_complexity=1, smooth_landmarks=True,
-                refine_face_landmarks=False, enable_segmentation=False)
+            with native_stderr_off():
+                mp = _import_mediapipe()
+                self._holistic = mp.solutions.holistic.Holistic(
+                    static_image_mode=False, model_complexity=1, smooth_landmarks=True,
+                    refine_face_landmarks=False, enable_segmentation=False)
+            self._started = False
         return self._holistic
 
     def reset(self):
@@ -77,7 +85,14 @@ class MediapipeHolistic:
     def detect(self, rgb):
         """FrameLandmarks of the person in ``rgb`` ((H, W, 3) uint8), or None if nobody."""
         height, width = rgb.shape[:2]
-        result = self._model().process(np.ascontiguousarray(rgb))
+        model = self._model()
+        if self._started:
+            result = model.process(np.ascontiguousarray(rgb))
+        else:  # the graph's calculators start on the first frame, each with a warning (8 lines
+            # per shot with the XNNPACK delegate's note: hundreds over a lecture)
+            with native_stderr_off():
+                result = model.process(np.ascontiguousarray(rgb))
+            self._started = True
         if result.pose_landmarks is None or result.pose_world_landmarks is None:
             return None
         scale = np.array([width, height, width], dtype=np.float64)

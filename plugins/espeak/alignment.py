@@ -136,32 +136,59 @@ class _Timeline:
 
 def _timed_words(tokens, text, spoken, pad, timeline, act_r, duration):
     """One Word per token: template times of its eSpeak words and phonemes, mapped."""
-    starts = np.cumsum([0] + [len(t) + 1 for t in tokens[:-1]])
     scale = frames.FPS / spoken.rate
+    words = []
+    for n, (group, onset, own) in enumerate(_token_phones(tokens, spoken)):
+        for first, (k, share) in enumerate(zip(group, _shares(group, tokens, own))):
+            # the word's own event marks its onset; a token said within it, its first phone
+            start = share[0][1] if first and share else onset
+            t0 = int(round(start * scale)) + pad
+            t1 = int(round(share[-1][2] * scale)) + pad if share else t0 + 1
+            words.append((k, _word(tokens[k], t0, t1, share, scale, pad, timeline, act_r)))
+    placed = _fill_unspoken(tokens, dict(words))
+    return [_clip(w, duration) for w in placed]
+
+
+def _token_phones(tokens, spoken):
+    """[(tokens, onset sample, [(label, start, end)])] per word eSpeak NG spoke, in time order.
+
+    A token eSpeak NG said as part of its neighbour ("of the": one word, two tokens) joins the
+    group of the token before it (of the one after, at the start)."""
+    starts = np.cumsum([0] + [len(t) + 1 for t in tokens[:-1]])
     onset = {}
     for first, _count, sample in spoken.words:
         k = int(np.searchsorted(starts, first, side="right") - 1)
         if 0 <= k < len(tokens):
             onset[k] = min(onset.get(k, sample), sample)
-    order = sorted(onset, key=onset.get)
-    bounds = [onset[k] for k in order] + [None]
-    phones = {k: [] for k in order}
+    if not onset:
+        return []
+    order = sorted(onset)
+    groups = {k: [k] for k in order}
+    for k in range(len(tokens)):
+        if k not in onset:
+            before = [j for j in order if j < k]
+            groups[before[-1] if before else order[0]].append(k)
+    timed = sorted(order, key=onset.get)
+    bounds = [onset[k] for k in timed] + [None]
+    phones = {k: [] for k in timed}
     events = list(spoken.phones) + [("", len(spoken.samples))]
     n = 0
     for (label, at), (_next, until) in zip(events, events[1:]):
-        while n + 1 < len(order) and at >= bounds[n + 1]:
+        while n + 1 < len(timed) and at >= bounds[n + 1]:
             n += 1
-        if order and label and at >= bounds[0]:
-            phones[order[n]].append((label, at, until))
-    words = []
-    for n, k in enumerate(order):
-        t0 = int(round(onset[k] * scale)) + pad
-        own = phones[k]
-        t1 = int(round(own[-1][2] * scale)) + pad if own else \
-            (int(round(bounds[n + 1] * scale)) + pad if bounds[n + 1] is not None else t0 + 1)
-        words.append(_word(tokens[k], t0, t1, own, scale, pad, timeline, act_r))
-    placed = _fill_unspoken(tokens, order, words)
-    return [_clip(w, duration) for w in placed]
+        if label and at >= bounds[0]:
+            phones[timed[n]].append((label, at, until))
+    return [(sorted(groups[k]), onset[k], phones[k]) for k in timed]
+
+
+def _shares(group, tokens, phones):
+    """The phones of a group of tokens said as one word, shared by their letter counts."""
+    if len(group) == 1:
+        return [phones]
+    letters = np.array([max(1, sum(c.isalnum() for c in tokens[k])) for k in group], float)
+    cuts = np.round(np.cumsum(letters) / letters.sum() * len(phones)).astype(int)
+    cuts = np.maximum(cuts, np.minimum(np.arange(1, len(group) + 1), len(phones)))
+    return [phones[a:b] for a, b in zip(np.concatenate([[0], cuts[:-1]]), cuts)]
 
 
 def _word(token, t0, t1, own, scale, pad, timeline, act_r):
@@ -190,9 +217,8 @@ def _snap(frame, act_r):
     return int(rises[np.argmin(np.abs(rises - frame))])
 
 
-def _fill_unspoken(tokens, order, words):
+def _fill_unspoken(tokens, by_token):
     """Tokens eSpeak NG did not say (symbols alone) get their neighbour's time, confidence 0."""
-    by_token = dict(zip(order, words))
     out = []
     previous = None
     for k, token in enumerate(tokens):

@@ -42,8 +42,9 @@ class Spoken:
     """A text as eSpeak NG said it.
 
     samples : (N,) float32 at ``rate`` Hz.
-    words : [(first character, character count, start sample)] in text order (characters of
-        the UTF-8-decoded text).
+    words : [(first character, character count, start sample)] in text order (eSpeak NG
+        counts the characters of the text, not its UTF-8 bytes). It joins some short words to
+        a neighbour (English "of the"): those have no entry of their own.
     phones : [(IPA label, start sample)] in time order.
     """
 
@@ -90,9 +91,7 @@ def speak(text, voice, words_per_minute=175, pitch=None):
     lib, data = _library()
     samples, words, phones = [], [], []
     offset = [0]
-    # text positions count bytes of the UTF-8 text from 1; map them back to characters
     encoded = text.encode("utf-8")
-    char_at = np.cumsum([0] + [len(c.encode("utf-8")) for c in text])
 
     def collect(wav, count, events):
         k = 0
@@ -100,9 +99,7 @@ def speak(text, voice, words_per_minute=175, pitch=None):
             event = events[k]
             at = offset[0] + max(0, int(round(event.audio_position * rate / 1000.0)))
             if event.type == _WORD:
-                first = int(np.searchsorted(char_at, event.text_position - 1))
-                last = int(np.searchsorted(char_at, event.text_position - 1 + event.length))
-                words.append((first, last - first, at))
+                words.append((event.text_position - 1, event.length, at))  # from 1
             elif event.type == _PHONEME:
                 label = event.id.string.split(b"\0")[0].decode("utf-8", "replace")
                 phones.append((label, at))

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.errors import TalkrigError
+from ...motion.jsonfile import JsonFileError, read_json
 from .layout import PoseLayout
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,9 @@ def read_metadata(folder, backend):
             f"`{train_hint(backend, folder)}` or pass the option model=DIR"
         )
     try:
-        metadata = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: not a readable model description ({exc})") from None
+        metadata = read_json(path, "model description")
+    except JsonFileError as exc:
+        raise ModelError(str(exc)) from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ModelError(f"{path}: not a talkrig model description")
     if metadata.get("format_version", 0) > FORMAT_VERSION:
@@ -105,6 +106,12 @@ def read_metadata(folder, backend):
         )
     _check_norm(path, metadata.get("input") or {})
     return metadata
+
+
+# What a model description may declare: sizes (window frames, code and hidden widths, layers,
+# steps) far beyond any trained here but far below what would allocate gigabytes per frame.
+MAX_SIZE = 8192
+MIN_FPS, MAX_FPS = 1.0, 1000.0
 
 
 def _numbers(value, length=None):
@@ -121,7 +128,7 @@ def _check_fields(path, metadata, sizes):
     pace = metadata.get("speech_pace")
     checks = [
         ("fps", isinstance(fps, (int, float)) and not isinstance(fps, bool) and np.isfinite(fps)
-         and fps > 0),
+         and MIN_FPS <= fps <= MAX_FPS),
         ("input", isinstance(entry, dict) and entry.get("kind") in ("mel", "mfcc", "text")
          and isinstance(entry.get("dim"), int) and (entry["kind"] == "text" or (
              _numbers(entry.get("mean"), entry["dim"]) and _numbers(entry.get("std"), entry["dim"])
@@ -131,8 +138,9 @@ def _check_fields(path, metadata, sizes):
         ("layout", isinstance(metadata.get("layout"), dict)),
         ("speech_pace", pace is None or (isinstance(pace, dict) and _numbers(list(pace.values()))
                                          and min(pace.values(), default=0) >= 0)),
-    ] + [(key, isinstance(metadata.get(key), int) and metadata[key] >= (0 if key.endswith("_frames") else 1))
-         for key in sizes]
+        ("input", isinstance(entry, dict) and isinstance(entry.get("dim"), int) and 1 <= entry["dim"] <= MAX_SIZE),
+    ] + [(key, isinstance(metadata.get(key), int) and not isinstance(metadata[key], bool)
+          and (0 if key.endswith("_frames") else 1) <= metadata[key] <= MAX_SIZE) for key in sizes]
     for key, ok in checks:
         if not ok:
             raise ModelError(f"{path}: its '{key}' entry is missing or damaged; train the model again")
@@ -168,7 +176,7 @@ class TrainedModel:
 
     def run(self, graph, feeds):
         """Run the named graph; returns its outputs as a list of arrays."""
-        return self.sessions[graph].run(None, feeds)
+        return run_graph(self.sessions[graph], feeds, f"{self.folder}: graph '{graph}'")
 
     def array(self, key):
         """A float32 array stored in the metadata (e.g. "pose_mean")."""
@@ -184,10 +192,7 @@ def load_model(folder, backend, threads=None, sizes=()):
     folder = Path(folder).expanduser()
     metadata = read_metadata(folder, backend)
     _check_fields(folder / METADATA, metadata, sizes)
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = int(threads)
-    options.log_severity_level = 3
+    options = session_options(threads)
     sessions = {}
     for graph, filename in metadata["graphs"].items():
         path = model_file(folder, filename, f"graph '{graph}'")
@@ -204,6 +209,41 @@ def load_model(folder, backend, threads=None, sizes=()):
     log.debug("loaded %s model from %s (%s)", backend, folder, ", ".join(sessions))
     return TrainedModel(folder=folder, metadata=metadata,
                         layout=PoseLayout.from_dict(metadata["layout"]), sessions=sessions)
+
+
+GRAPH_MEMORY = 1 << 30  # bytes every graph of this process may hold at once (tensors included)
+_arena = []  # the capped allocator, registered once per process
+
+
+def session_options(threads=None):
+    """onnxruntime session options for a graph from a model folder: its tensors come from one
+    arena of at most GRAPH_MEMORY, so a graph that would allocate gigabytes per frame (a
+    hand-made one expanding to 40 000 x 40 000) fails with a message instead of taking the
+    machine's memory."""
+    import onnxruntime as ort
+
+    if not _arena:
+        info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+        ort.create_and_register_allocator(info, ort.OrtArenaCfg(GRAPH_MEMORY, -1, -1, -1))
+        _arena.append(info)
+    options = ort.SessionOptions()
+    options.add_session_config_entry("session.use_env_allocators", "1")
+    if threads:
+        options.intra_op_num_threads = int(threads)
+    options.log_severity_level = 4  # its failures come back as one line of ours
+    return options
+
+
+def run_graph(session, feeds, label):
+    """The outputs of ``session`` for ``feeds``; ModelError naming ``label`` when it fails."""
+    try:
+        return session.run(None, feeds)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        text = str(exc)
+        if "Available memory of" in text or "bad_alloc" in text:
+            raise ModelError(f"{label} needs more than {GRAPH_MEMORY >> 20} MB for one run; "
+                             "it is not a model talkrig trained") from None
+        raise ModelError(f"{label} failed: {text.strip().splitlines()[0][:200] if text.strip() else type(exc).__name__}") from None
 
 
 def model_file(folder, name, what="file"):

@@ -7,7 +7,7 @@ from ...inference.generators import Generator
 from ...inference.options import Option
 from .plan import make_plan
 from .prosody import analyse
-from .synthesis import make_context, synthesize
+from .synthesis import FINE_JOINTS, make_context, synthesize
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ class ProceduralGenerator(Generator):
         generator's own fine motion (synthesis._fine), which the filter would smooth away wherever
         they turn slowly; the key tracks under it are smooth already. None with ``idle`` 0 (no
         fine motion)."""
-        from .synthesis import FINE_JOINTS
-
         idle = float((options or {}).get("idle", 1.0))
         return FINE_JOINTS if idle > 0 else ()
 

@@ -21,18 +21,10 @@ import numpy as np
 from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_multiply,
                                  quat_to_axis_angle, quat_to_matrix)
 
-# Joint indices (SMPL-X order).
-PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD, JAW = 0, 3, 6, 9, 12, 15, 22
-L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 1, 2, 4, 5, 7, 8
-L_COLLAR, R_COLLAR, L_SHOULDER, R_SHOULDER = 13, 14, 16, 17
-L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 18, 19, 20, 21
-L_EYE, R_EYE = 23, 24
-L_ARM = (L_COLLAR, L_SHOULDER, L_ELBOW, L_WRIST)
-R_ARM = (R_COLLAR, R_SHOULDER, R_ELBOW, R_WRIST)
-L_FINGERS = tuple(range(25, 40))  # index, middle, pinky, ring, thumb; 3 joints each
-R_FINGERS = tuple(range(40, 55))
-L_SIDE = L_ARM + L_FINGERS
-R_SIDE = R_ARM + R_FINGERS
+from .joints import (HEAD, L_ANKLE, L_ARM, L_COLLAR, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_SIDE,
+                     L_WRIST, NECK, PELVIS, R_ANKLE, R_ARM, R_HIP, R_KNEE, R_SIDE, SPINE1, SPINE2,
+                     SPINE3)
+
 FINGER_ORDER = ("index", "middle", "pinky", "ring", "thumb")
 
 _AXES = {"x": np.array([1.0, 0, 0]), "y": np.array([0, 1.0, 0]), "z": np.array([0, 0, 1.0])}

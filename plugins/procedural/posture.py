@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+from .joints import L_ARM, R_ARM
 
 DATA = Path(__file__).with_name("posture.json")
 ARM_ROWS = 4  # collar, shoulder, elbow, wrist: the first rows of a side pose
@@ -72,7 +73,6 @@ def to_gesture_space(q, amount=1.0):
     """Arm poses (n, 55, 4) carried into the real speaker's gesture space, a copy, ``amount``
     0 leaving them, 1 mapping them all the way."""
     from ...motion.rotations import quat_slerp
-    from .poses import L_ARM, R_ARM
 
     out = np.array(q, copy=True)
     if amount <= 0:

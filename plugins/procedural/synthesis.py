@@ -19,6 +19,7 @@ from ...motion import Motion
 from ...motion.mouth import mouth_direction
 from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
+from . import joints as J
 from . import poses as P
 from .posture import to_gesture_space
 from .tracks import SmoothNoise, beat_loop, beat_pulse, dip
@@ -42,29 +43,29 @@ SWELL_DEPTH = 0.4  # spread of the idle noise's envelope (log-normal sigma)
 # Idle noise channels: (joint, axis, radians RMS, group) — group "arm" grows in pauses; body and
 # head channels swell and calm slowly (SWELL_*), with about the real speaker's spread of speeds.
 _NOISE = [
-    (P.PELVIS, 0, 0.045, "body"), (P.PELVIS, 1, 0.117, "body"), (P.PELVIS, 2, 0.036, "body"),
-    (P.SPINE1, 0, 0.022, "body"), (P.SPINE1, 1, 0.027, "body"), (P.SPINE1, 2, 0.018, "body"),
-    (P.SPINE2, 0, 0.014, "body"), (P.SPINE2, 1, 0.018, "body"), (P.SPINE2, 2, 0.011, "body"),
-    (P.SPINE3, 0, 0.011, "body"), (P.SPINE3, 1, 0.014, "body"), (P.SPINE3, 2, 0.009, "body"),
-    (P.NECK, 0, 0.03, "head"), (P.NECK, 1, 0.045, "head"), (P.NECK, 2, 0.02, "head"),
-    (P.HEAD, 0, 0.04, "head"), (P.HEAD, 1, 0.06, "head"), (P.HEAD, 2, 0.03, "head"),
+    (J.PELVIS, 0, 0.045, "body"), (J.PELVIS, 1, 0.117, "body"), (J.PELVIS, 2, 0.036, "body"),
+    (J.SPINE1, 0, 0.022, "body"), (J.SPINE1, 1, 0.027, "body"), (J.SPINE1, 2, 0.018, "body"),
+    (J.SPINE2, 0, 0.014, "body"), (J.SPINE2, 1, 0.018, "body"), (J.SPINE2, 2, 0.011, "body"),
+    (J.SPINE3, 0, 0.011, "body"), (J.SPINE3, 1, 0.014, "body"), (J.SPINE3, 2, 0.009, "body"),
+    (J.NECK, 0, 0.03, "head"), (J.NECK, 1, 0.045, "head"), (J.NECK, 2, 0.02, "head"),
+    (J.HEAD, 0, 0.04, "head"), (J.HEAD, 1, 0.06, "head"), (J.HEAD, 2, 0.03, "head"),
 ]
 # Gesturing arms wander in gesture space (faster band, scaled by how far the arm is raised).
 _DRIFT = []
 for _side in (0, 1):
     _NOISE += [
-        (P.L_COLLAR + _side, 1, 0.012, "arm"), (P.L_COLLAR + _side, 2, 0.012, "arm"),
-        (P.L_SHOULDER + _side, 0, 0.03, "arm"), (P.L_SHOULDER + _side, 1, 0.035, "arm"),
-        (P.L_SHOULDER + _side, 2, 0.035, "arm"),
-        (P.L_ELBOW + _side, 0, 0.04, "arm"), (P.L_ELBOW + _side, 1, 0.05, "arm"),
-        (P.L_WRIST + _side, 0, 0.06, "arm"), (P.L_WRIST + _side, 1, 0.05, "arm"),
-        (P.L_WRIST + _side, 2, 0.07, "arm"),
+        (J.L_COLLAR + _side, 1, 0.012, "arm"), (J.L_COLLAR + _side, 2, 0.012, "arm"),
+        (J.L_SHOULDER + _side, 0, 0.03, "arm"), (J.L_SHOULDER + _side, 1, 0.035, "arm"),
+        (J.L_SHOULDER + _side, 2, 0.035, "arm"),
+        (J.L_ELBOW + _side, 0, 0.04, "arm"), (J.L_ELBOW + _side, 1, 0.05, "arm"),
+        (J.L_WRIST + _side, 0, 0.06, "arm"), (J.L_WRIST + _side, 1, 0.05, "arm"),
+        (J.L_WRIST + _side, 2, 0.07, "arm"),
     ]
     _DRIFT += [
-        (P.L_SHOULDER + _side, 0, 0.10), (P.L_SHOULDER + _side, 1, 0.13),
-        (P.L_SHOULDER + _side, 2, 0.13), (P.L_ELBOW + _side, 0, 0.15),
-        (P.L_ELBOW + _side, 1, 0.18), (P.L_WRIST + _side, 0, 0.14),
-        (P.L_WRIST + _side, 1, 0.08), (P.L_WRIST + _side, 2, 0.16),
+        (J.L_SHOULDER + _side, 0, 0.10), (J.L_SHOULDER + _side, 1, 0.13),
+        (J.L_SHOULDER + _side, 2, 0.13), (J.L_ELBOW + _side, 0, 0.15),
+        (J.L_ELBOW + _side, 1, 0.18), (J.L_WRIST + _side, 0, 0.14),
+        (J.L_WRIST + _side, 1, 0.08), (J.L_WRIST + _side, 2, 0.16),
     ]
     _base = 25 if _side == 0 else 40
     for _finger in range(5):
@@ -73,14 +74,14 @@ for _side in (0, 1):
 _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
 _DRIFT_AMPS = 2.2 * np.array([c[2] for c in _DRIFT])
-_DRIFT_SIDE = np.array([0 if c[0] in (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST) else 1 for c in _DRIFT])
+_DRIFT_SIDE = np.array([0 if c[0] in (J.L_SHOULDER, J.L_ELBOW, J.L_WRIST) else 1 for c in _DRIFT])
 # Fine motion channels: (joint, axis, radians RMS). Only turns that move no other joint of the
 # upper body: the head's, the wrists' and the arm bones' twists about their own length (the
 # trunk's smallest tremor would shake every joint above it).
-_FINE = [(P.HEAD, a, FINE_HEAD) for a in range(3)]
+_FINE = [(J.HEAD, a, FINE_HEAD) for a in range(3)]
 for _side in (0, 1):
-    _FINE += [(P.L_SHOULDER + _side, 0, FINE_TWIST), (P.L_ELBOW + _side, 0, FINE_TWIST)]
-    _FINE += [(P.L_WRIST + _side, a, FINE_WRIST) for a in range(3)]
+    _FINE += [(J.L_SHOULDER + _side, 0, FINE_TWIST), (J.L_ELBOW + _side, 0, FINE_TWIST)]
+    _FINE += [(J.L_WRIST + _side, a, FINE_WRIST) for a in range(3)]
 _FINE_AXES = np.array([c[1] for c in _FINE])
 _FINE_AMPS = np.array([c[2] for c in _FINE])
 FINE_JOINTS = tuple(sorted({int(c[0]) for c in _FINE}))
@@ -139,7 +140,7 @@ def synthesize(ctx, start, stop):
     plan, pro = ctx.plan, ctx.prosody
     q = np.repeat(ctx.base[None], n, axis=0)
     activity = _arms(q, t, plan)
-    planned = to_gesture_space(q, ctx.gesture_space)[:, [P.L_ELBOW, P.R_ELBOW]]  # before the layers
+    planned = to_gesture_space(q, ctx.gesture_space)[:, [J.L_ELBOW, J.R_ELBOW]]  # before the layers
     off = np.zeros((n, 55, 3))
     strokes = _strokes(off, t, plan)  # (n, 2) left, right
     _torso_strokes(off, strokes)
@@ -153,17 +154,17 @@ def synthesize(ctx, start, stop):
     trans, contacts = _stance(t, ctx)
     _noise(off, t, frames, ctx)
     # the chest steadies itself against the pelvis' sway, as a standing body does
-    off[:, P.SPINE2] -= CHEST_STEADYING[0] * off[:, P.PELVIS]
-    off[:, P.SPINE3] -= CHEST_STEADYING[1] * off[:, P.PELVIS]
+    off[:, J.SPINE2] -= CHEST_STEADYING[0] * off[:, J.PELVIS]
+    off[:, J.SPINE3] -= CHEST_STEADYING[1] * off[:, J.PELVIS]
     q = quat_multiply(axis_angle_to_quat(off), q)
     _share_with_collars(q, ctx.base)
     q = to_gesture_space(q, ctx.gesture_space)
-    _limit_bend(q, (P.L_ELBOW, P.R_ELBOW), MAX_ELBOW, planned)
+    _limit_bend(q, (J.L_ELBOW, J.R_ELBOW), MAX_ELBOW, planned)
     _fine(q, t, ctx)
     poses = quat_to_axis_angle(q)
     mouth = mouth_opening(pro.energy, frames)
-    poses[:, P.JAW] = 0.0
-    poses[:, P.JAW, 0] = jaw_angle(mouth)
+    poses[:, J.JAW] = 0.0
+    poses[:, J.JAW, 0] = jaw_angle(mouth)
     expressions = np.zeros((n, N_EXPRESSIONS))
     if ctx.expressions:
         expressions += mouth[:, None] * mouth_direction(N_EXPRESSIONS)
@@ -176,7 +177,7 @@ def synthesize(ctx, start, stop):
 def _share_with_collars(q, base, share=COLLAR_SHARE):
     """Let the collarbones carry ``share`` of each upper arm's turn away from rest, as a real
     shoulder girdle does (the arm is raised by both): q (n, 55, 4) in place, base (55, 4)."""
-    for collar, shoulder in ((P.L_COLLAR, P.L_SHOULDER), (P.R_COLLAR, P.R_SHOULDER)):
+    for collar, shoulder in ((J.L_COLLAR, J.L_SHOULDER), (J.R_COLLAR, J.R_SHOULDER)):
         turn = quat_to_axis_angle(quat_multiply(q[:, shoulder], quat_conjugate(base[shoulder])))
         moved = axis_angle_to_quat(share * turn)
         q[:, collar] = quat_multiply(moved, q[:, collar])
@@ -208,7 +209,7 @@ def _arms(q, t, plan):
     """Put the planned arm and hand poses into q (n, 55, 4); returns how raised each arm is,
     (n, 2) left/right in 0..1 (from the elbow's bend)."""
     activity = np.zeros((len(t), 2))
-    for k, (side, joints) in enumerate((("left", P.L_SIDE), ("right", P.R_SIDE))):
+    for k, (side, joints) in enumerate((("left", J.L_SIDE), ("right", J.R_SIDE))):
         arm = plan.arms[side].sample(t)
         q[:, list(joints)] = arm
         elbow = quat_angle(arm[:, 2])
@@ -221,8 +222,8 @@ def _torso_strokes(off, strokes):
     that makes it, the pelvis answers a little. strokes : (n, 2) left, right."""
     both = strokes.sum(axis=1)
     turn = strokes[:, 0] - strokes[:, 1]  # positive: toward the left hand
-    for joint, lean, yaw in ((P.PELVIS, 0.05, 0.06), (P.SPINE1, 0.02, 0.02), (P.SPINE2, 0.025, 0.02),
-                             (P.SPINE3, 0.015, 0.01), (P.NECK, -0.04, 0.0)):
+    for joint, lean, yaw in ((J.PELVIS, 0.05, 0.06), (J.SPINE1, 0.02, 0.02), (J.SPINE2, 0.025, 0.02),
+                             (J.SPINE3, 0.015, 0.01), (J.NECK, -0.04, 0.0)):
         off[:, joint, 0] += lean * both
         off[:, joint, 1] += yaw * turn
 
@@ -232,8 +233,8 @@ def _strokes(off, t, plan):
     hand's stroke signal (n, 2), left and right."""
     total = np.zeros((len(t), 2))
     for side, sign, (shoulder, elbow, wrist), fingers in (
-        ("left", 1.0, (P.L_SHOULDER, P.L_ELBOW, P.L_WRIST), P.L_FINGERS),
-        ("right", -1.0, (P.R_SHOULDER, P.R_ELBOW, P.R_WRIST), P.R_FINGERS),
+        ("left", 1.0, (J.L_SHOULDER, J.L_ELBOW, J.L_WRIST), J.L_FINGERS),
+        ("right", -1.0, (J.R_SHOULDER, J.R_ELBOW, J.R_WRIST), J.R_FINGERS),
     ):
         f = beat_pulse(t, plan.flick_times[side], plan.flick_amps[side])
         if not np.any(f):
@@ -262,7 +263,7 @@ def _rubbing(off, t, plan, rate=0.9):
         u = t[inside] - start
         envelope = np.minimum(np.clip(u / 0.4, 0.0, 1.0), np.clip((end - t[inside]) / 0.4, 0.0, 1.0))
         phase = 2.0 * np.pi * rate * u
-        for elbow, wrist, sign in ((P.L_ELBOW, P.L_WRIST, 1.0), (P.R_ELBOW, P.R_WRIST, -1.0)):
+        for elbow, wrist, sign in ((J.L_ELBOW, J.L_WRIST, 1.0), (J.R_ELBOW, J.R_WRIST, -1.0)):
             off[inside, elbow, 0] += 0.12 * envelope * np.sin(phase)
             off[inside, wrist, 1] += sign * 0.1 * envelope * np.cos(phase)
 
@@ -283,34 +284,34 @@ def _head(off, t, frames, plan, pro):
     gaze = plan.gaze.sample(t)
     eyes = plan.eyes.sample(t)
     tilt = plan.tilt.sample(t)[:, 0]
-    off[:, P.NECK, 0] += 0.4 * nod
-    off[:, P.HEAD, 0] += 0.6 * nod - 0.01 * pitch + gaze[:, 1]
-    off[:, P.NECK, 1] += 0.4 * gaze[:, 0]
-    off[:, P.HEAD, 1] += 0.6 * gaze[:, 0]
-    off[:, P.HEAD, 2] += tilt
-    for eye in (P.L_EYE, P.R_EYE):
+    off[:, J.NECK, 0] += 0.4 * nod
+    off[:, J.HEAD, 0] += 0.6 * nod - 0.01 * pitch + gaze[:, 1]
+    off[:, J.NECK, 1] += 0.4 * gaze[:, 0]
+    off[:, J.HEAD, 1] += 0.6 * gaze[:, 0]
+    off[:, J.HEAD, 2] += tilt
+    for eye in (J.L_EYE, J.R_EYE):
         off[:, eye, 1] += eyes[:, 0]
         off[:, eye, 0] += eyes[:, 1]
 
 
 def _torso_breath_stance(off, t, plan):
     torso = plan.torso.sample(t)
-    for joint, share in ((P.SPINE1, 0.3), (P.SPINE2, 0.3), (P.SPINE3, 0.4)):
+    for joint, share in ((J.SPINE1, 0.3), (J.SPINE2, 0.3), (J.SPINE3, 0.4)):
         off[:, joint, 1] += share * torso[:, 0]
         off[:, joint, 0] += share * torso[:, 1]
     breath = np.sin(2.0 * np.pi * plan.breath_rate * t + plan.breath_phase)
-    off[:, P.SPINE3, 0] -= 0.012 * breath
-    off[:, P.SPINE2, 0] -= 0.006 * breath
-    off[:, P.L_COLLAR, 2] += 0.012 * breath  # shoulders rise on the in-breath
-    off[:, P.R_COLLAR, 2] -= 0.012 * breath
-    off[:, P.L_SHOULDER, 2] -= 0.01 * breath  # arms hang where they were
-    off[:, P.R_SHOULDER, 2] += 0.01 * breath
+    off[:, J.SPINE3, 0] -= 0.012 * breath
+    off[:, J.SPINE2, 0] -= 0.006 * breath
+    off[:, J.L_COLLAR, 2] += 0.012 * breath  # shoulders rise on the in-breath
+    off[:, J.R_COLLAR, 2] -= 0.012 * breath
+    off[:, J.L_SHOULDER, 2] -= 0.01 * breath  # arms hang where they were
+    off[:, J.R_SHOULDER, 2] += 0.01 * breath
     s = plan.stance.sample(t)[:, 0]
-    off[:, P.PELVIS, 2] += 0.035 * s  # the free side's hip drops
-    off[:, P.SPINE1, 2] -= 0.025 * s  # the torso stays upright
-    off[:, P.SPINE2, 2] -= 0.01 * s
-    off[:, P.L_KNEE, 0] += 0.1 * np.maximum(-s, 0.0)  # the unloaded knee softens
-    off[:, P.R_KNEE, 0] += 0.1 * np.maximum(s, 0.0)
+    off[:, J.PELVIS, 2] += 0.035 * s  # the free side's hip drops
+    off[:, J.SPINE1, 2] -= 0.025 * s  # the torso stays upright
+    off[:, J.SPINE2, 2] -= 0.01 * s
+    off[:, J.L_KNEE, 0] += 0.1 * np.maximum(-s, 0.0)  # the unloaded knee softens
+    off[:, J.R_KNEE, 0] += 0.1 * np.maximum(s, 0.0)
 
 
 def _stance(t, ctx):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.camera import Camera
-from ..neural.modeldir import ModelError, model_file, read_metadata
+from ..neural.modeldir import ModelError, model_file, read_metadata, run_graph, session_options
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,17 @@ BACKEND = "vid2vid"
 
 def _hint(folder):
     return f"train one with `talkrig train-renderer --video YOU.mp4 -o {folder}`"
+
+
+MAX_SIDE = 2048  # pixels: a renderer trained here draws 256 to 512
+
+
+def _size(value):
+    """(width, height) of a model's "size" entry: two whole numbers of 16 to MAX_SIDE pixels."""
+    if not (isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in value)):
+        raise ValueError(f"its size must be two whole numbers of 16 to {MAX_SIDE} pixels, got {str(value)[:60]}")
+    return value[0], value[1]
 
 
 def _chw(image):
@@ -56,7 +67,7 @@ class Vid2VidRenderer:
         folder = Path(model_dir).expanduser()
         try:
             self.metadata = read_metadata(folder, BACKEND)
-            width, height = (int(v) for v in self.metadata["size"])
+            width, height = _size(self.metadata["size"])
             graph = model_file(folder, self.metadata["graphs"]["generator"], "graph")
             self.reference = self._picture(model_file(folder, self.metadata["reference"], "reference"),
                                            (height, width))
@@ -70,9 +81,7 @@ class Vid2VidRenderer:
         camera = self.metadata.get("camera")
         self.camera = Camera.load(model_file(folder, camera, "camera")) if camera else None
         self.size = (width, height)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads or min(os.cpu_count() or 1, 4))
-        options.log_severity_level = 3
+        options = session_options(threads or min(os.cpu_count() or 1, 4))
         try:
             self.session = ort.InferenceSession(str(graph), options,
                                                 providers=["CPUExecutionProvider"])
@@ -85,14 +94,14 @@ class Vid2VidRenderer:
     def _picture(path, shape):
         if not path.is_file():
             raise ModelError(f"{path} is missing; {_hint(path.parent)}")
-        try:
-            picture = np.load(path, allow_pickle=False)
+        try:  # mapped: a header declaring more than the file holds is refused, not allocated
+            picture = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise ModelError(f"{path}: not a readable picture ({exc})") from None
+            raise ModelError(f"{path}: not a readable picture ({str(exc)[:200]})") from None
         if picture.shape != shape + (3,) or picture.dtype != np.uint8:
             raise ModelError(f"{path}: a {picture.shape} {picture.dtype} array, expected "
                              f"{shape + (3,)} uint8")
-        return picture
+        return np.array(picture)
 
     def render(self, labels):
         """Yield one (H, W, 3) uint8 picture per (H, W, 3) uint8 label, in order."""
@@ -104,8 +113,8 @@ class Vid2VidRenderer:
                 raise ModelError(f"label {k} is a {label.shape} {label.dtype} array; this "
                                  f"renderer draws ({height}, {width}, 3) uint8 labels")
             current = _chw(label)
-            prev = self.session.run(None, {"label": current, "prev_label": prev_label,
-                                           "prev_frame": prev, "reference": self._ref})[0]
+            prev = run_graph(self.session, {"label": current, "prev_label": prev_label,
+                                            "prev_frame": prev, "reference": self._ref}, "the renderer's graph")[0]
             prev_label = current
             yield _hwc(prev)
 

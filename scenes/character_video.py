@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..exporters.errors import BakeError
 from ..motion.camera import Camera, similarity
 from ..motion.skeleton import neutral_skeleton
-from .errors import BakeError
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
     """
     import bpy
 
-    from .animate import animate
+    from ..exporters.animate import animate
+    from ..exporters.preview import frame_camera, render_video
+    from ..exporters.scene import add_sound, load_avatar
     from .character import dress
-    from .preview import frame_camera, render_video
-    from .scene import add_sound, load_avatar
 
     path = Path(path)
     if path.suffix.lower() != ".mp4":
@@ -112,7 +112,7 @@ def _settings(scene, width, height, engine, with_audio):
     world.color = BACKGROUND
     scene.world = world
     _lights(scene)
-    from .preview import mp4_output
+    from ..exporters.preview import mp4_output
 
     mp4_output(render, with_audio, quality="HIGH")
 

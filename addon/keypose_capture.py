@@ -1,7 +1,7 @@
 """Capture the rig's current pose as the key pose for a word.
 
 The pose is read as Blender shows it (after constraints and IK, so a rig posed with its controls
-works: addon/rig_io.capture_pose), turned into SMPL-X through the armature's bone map and written
+works: blender/rig_io.capture_pose), turned into SMPL-X through the armature's bone map and written
 into the panel's key-pose dictionary (addon/keypose_file.py), the file Generate sends.
 """
 

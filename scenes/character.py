@@ -17,7 +17,7 @@ import numpy as np
 from mathutils import Matrix, Vector
 
 from ..motion.mouth import mouth_opening
-from .errors import AvatarError
+from ..exporters.errors import AvatarError
 
 log = logging.getLogger(__name__)
 
