@@ -538,7 +538,7 @@ def test_backend_options_come_from_the_servers_schema(addon, avatar_glb, scott2_
     assert settings.backend_choice == "procedural"
     assert {o.name: o.type for o in options} == {
         "energy": "float", "gesture_rate": "float", "head": "float", "idle": "float",
-        "dominant_hand": "choice", "expressions": "bool"}
+        "gesture_space": "float", "dominant_hand": "choice", "expressions": "bool"}
     assert module.addon.backend_options.options_payload(settings) == {}  # defaults not sent
     options["energy"].float_value = 7.0
     assert options["energy"].float_value == 2.0  # clamped to the schema's maximum

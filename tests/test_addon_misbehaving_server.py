@@ -105,7 +105,8 @@ def test_generate_against_a_misbehaving_server_ends_with_a_message_and_no_action
     message = str(err.value)
     assert re.search(said, message) and len(message) < 1200, message
     job = settings.job
-    assert job.state in ("FAILED", "CANCELLED") and not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
+    jobs = importlib.import_module(module.__name__ + ".addon.server_jobs")
+    assert job.state in ("FAILED", "CANCELLED") and not jobs.GENERATE.running(bpy.context.scene)
     drawn = draw_panels(bpy, module)  # the panel draws, its message in red
     assert any(kind == "label" and alert for kind, _, alert in drawn)
     assert not bpy.data.actions
