@@ -655,26 +655,6 @@ def test_bone_map_report_and_root_motion_on_the_object(addon, avatar_glb, scott_
     settings.root_target = "AUTO"
 
 
-def test_disabling_the_addon_leaves_nothing_behind(addon, avatar_glb, scott2_wav):
-    """Runs last: disabling mid-job stops the job's timer and removes every class, property
-    and handler the add-on added."""
-    from addon_support import PACKAGE
-
-    bpy, module = addon
-    fresh_scene(bpy, avatar_glb)
-    setup_take(bpy, bpy.context.scene.talkrig, scott2_wav)
-    assert bpy.ops.talkrig.generate() == {"FINISHED"}
-    tick = module.addon.runtime.tick
-    classes = module.addon.classes()
-    assert bpy.app.timers.is_registered(tick)
-    bpy.ops.preferences.addon_disable(module=PACKAGE)
-    assert not bpy.app.timers.is_registered(tick)
-    assert not any(cls.is_registered for cls in classes)
-    assert not hasattr(bpy.types.Scene, "talkrig") and not hasattr(bpy.types.Object, "talkrig_rig")
-    assert not any("talkrig" in getattr(h, "__module__", "") for h in bpy.app.handlers.load_post)
-    assert not hasattr(bpy.ops.talkrig, "generate") or "generate" not in dir(bpy.ops.talkrig)
-
-
 def test_a_german_script_from_the_panel_is_timed_with_its_language(addon, avatar_glb, tmp_path):
     """The panel's Language goes with the job: a German script comes back with all its words."""
     import language_support as ls
@@ -696,3 +676,23 @@ def test_a_german_script_from_the_panel_is_timed_with_its_language(addon, avatar
     bpy.ops.talkrig.generate()
     pump(bpy, module, job_done(bpy, module))
     assert settings.job.state != "DONE" and "language" in settings.job.error
+
+
+def test_disabling_the_addon_leaves_nothing_behind(addon, avatar_glb, scott2_wav):
+    """Runs last: disabling mid-job stops the job's timer and removes every class, property
+    and handler the add-on added."""
+    from addon_support import PACKAGE
+
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    setup_take(bpy, bpy.context.scene.talkrig, scott2_wav)
+    assert bpy.ops.talkrig.generate() == {"FINISHED"}
+    tick = module.addon.runtime.tick
+    classes = module.addon.classes()
+    assert bpy.app.timers.is_registered(tick)
+    bpy.ops.preferences.addon_disable(module=PACKAGE)
+    assert not bpy.app.timers.is_registered(tick)
+    assert not any(cls.is_registered for cls in classes)
+    assert not hasattr(bpy.types.Scene, "talkrig") and not hasattr(bpy.types.Object, "talkrig_rig")
+    assert not any("talkrig" in getattr(h, "__module__", "") for h in bpy.app.handlers.load_post)
+    assert not hasattr(bpy.ops.talkrig, "generate") or "generate" not in dir(bpy.ops.talkrig)
