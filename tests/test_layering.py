@@ -79,7 +79,8 @@ class Import:
 
 
 def module_files(root):
-    """{dotted module name: path} of every module under ``root`` (the package directory)."""
+    """{dotted module name: path} of every module under ``root`` (the package directory, named
+    ``talkrig`` whatever its folder is called: a clone may sit in any folder)."""
     found = {}
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
@@ -88,7 +89,7 @@ def module_files(root):
         parts = list(rel.with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]
-        found[".".join([root.name, *parts])] = path
+        found[".".join([PACKAGE, *parts])] = path
     return found
 
 
