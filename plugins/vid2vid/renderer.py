@@ -60,6 +60,25 @@ def _hwc(x):
     return np.clip((x[0].transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
 
+MAX_BANK = 256  # source frames: a trained bank holds 24
+
+
+def _check_bank_size(path, shape):
+    """Refuse a bank whose members unpack to more than MAX_BANK frames would (a small file
+    declaring gigabytes is never unpacked)."""
+    import zipfile
+
+    limit = MAX_BANK * (shape[0] * shape[1] * 3 + 4096)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = [info.file_size for info in archive.infolist()]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: not a readable source bank ({str(exc)[:200]})") from None
+    if sum(sizes) > limit:
+        raise ModelError(f"{path}: a source bank of {sum(sizes) / 1e6:.0f} MB unpacked; at most "
+                         f"{MAX_BANK} frames are taken")
+
+
 class Vid2VidRenderer:
     """A trained vid2vid renderer. ``size`` is (width, height) of its labels and pictures;
     ``camera`` (motion.camera.Camera or None) is how the person was filmed for training: a
@@ -109,18 +128,21 @@ class Vid2VidRenderer:
     def _load_v1(self, folder, shape):
         """The generator of a version-1 folder, its reference picture and label."""
         self.wants_joints = False
+        graph = model_file(folder, self.metadata["graphs"]["generator"], "graph")
         self.reference = self._picture(model_file(folder, self.metadata["reference"],
                                                   "reference"), shape)
         self.reference_label = self._picture(
             model_file(folder, self.metadata["reference_label"], "reference label"), shape)
-        return model_file(folder, self.metadata["graphs"]["generator"], "graph")
+        return graph
 
     def _load_v2(self, folder, shape):
         """The refiner of a version-2 folder, its plate and source bank."""
+        graph = model_file(folder, self.metadata["graphs"]["refiner"], "graph")
         self.plate = self._picture(model_file(folder, self.metadata["plate"], "plate"), shape)
         path = model_file(folder, self.metadata["bank"], "source bank")
         if not path.is_file():
             raise ModelError(f"{path} is missing; {_hint(folder)}")
+        _check_bank_size(path, shape)
         try:
             with np.load(path, allow_pickle=False) as data:
                 frames, joints = data["frames"], data["joints"].astype(np.float64)
@@ -133,8 +155,8 @@ class Vid2VidRenderer:
             raise ModelError(f"{path}: a bank of {frames.shape} {frames.dtype} frames and "
                              f"{joints.shape} joints, expected (K,) + {shape + (3,)} uint8 "
                              f"and (K, {NUM_JOINTS}, 2)")
-        self.bank = SourceBank(frames, joints, reference)
-        return model_file(folder, self.metadata["graphs"]["refiner"], "graph")
+        self.bank = SourceBank(frames, joints, reference, self.plate)
+        return graph
 
     @staticmethod
     def _picture(path, shape):

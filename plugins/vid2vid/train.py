@@ -49,7 +49,7 @@ from .losses import (
 )
 from .model import INPUTS, PARTS, Discriminators, Refiner
 from .pairs import warp_pairs
-from .warp import SourceBank, select_bank
+from .warp import SourceBank, part_masks, select_bank
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +102,39 @@ def to_images(x):
     return x.permute(0, 2, 3, 1).cpu().numpy()
 
 
-def background_plate(frames, max_frames=240, rows=16):
+def background_plate(frames, max_frames=240, rows=16, joints=None):
     """The per-pixel median (H, W, 3) uint8 of up to ``max_frames`` evenly spaced frames
-    (N, H, W, 3): the still wall, and the body blurred over the places it usually stands.
+    (N, H, W, 3): the still wall.
 
-    The generator paints changes over this picture. A single frame as the reference left its
-    pose as a ghost (the changes must erase it); the median has no pose to erase. Rows are
+    joints : (N, 55, 2) pixels of the frames, or None. Given, each pixel's median is taken
+    only over the frames where it lies outside the person's part capsules (``warp.part_masks``),
+    so the wall behind where the person usually stands is seen, not the person blurred there
+    (the warped parts are laid over this plate, and a ghost torso on it shows wherever the
+    torso moved away); a pixel the person never leaves keeps the median of all frames. Rows are
     taken a few at a time to keep the float copy small.
     """
-    pick = frames[np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)]
-    return np.concatenate([np.median(pick[:, y:y + rows], axis=0)
-                           for y in range(0, frames.shape[1], rows)]).round().astype(np.uint8)
+    pick = np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)
+    chosen = frames[pick]
+    person = None
+    if joints is not None:
+        size = (frames.shape[2], frames.shape[1])
+        person = np.stack([part_masks(j, size).sum(axis=0) > 0.02
+                           if np.isfinite(j).any() else np.zeros(frames.shape[1:3], bool)
+                           for j in joints[pick]])
+    out = []
+    for y in range(0, frames.shape[1], rows):
+        band = chosen[:, y:y + rows].astype(np.float32)
+        whole = np.median(band, axis=0)
+        if person is not None:
+            hidden = person[:, y:y + rows]
+            seen = (~hidden).any(axis=0)
+            band[hidden] = np.nan
+            with np.errstate(all="ignore"):
+                clear = np.nanmedian(band[:, seen], axis=0) if seen.any() else None
+            if clear is not None:
+                whole[seen] = clear
+        out.append(whole)
+    return np.concatenate(out).round().astype(np.uint8)
 
 
 def reference_index(pairs):
@@ -127,12 +149,12 @@ def reference_index(pairs):
     return int(np.argmin(dist))
 
 
-def source_bank(pairs, reference, count):
+def source_bank(pairs, reference, count, plate):
     """(SourceBank, rows): ``count`` trainable frames covering the pose space."""
     rows = np.flatnonzero(pairs.trainable())
     first = int(np.searchsorted(rows, reference))
     picks = rows[select_bank(pairs.joints[rows], count, first)]
-    return SourceBank(pairs.frames[picks], pairs.joints[picks], reference=0), picks
+    return SourceBank(pairs.frames[picks], pairs.joints[picks], reference=0, plate=plate), picks
 
 
 def crop_parts(pictures, boxes, side):
@@ -192,8 +214,9 @@ class RendererTrainer:
         self.train_t = pairs.train_starts()
         if len(self.train_t) == 0:
             raise ModelError("too few training frames: the video's takes are under 3 frames long")
-        self.plate = background_plate(pairs.frames[pairs.trainable()])
-        self.bank, self.bank_rows = source_bank(pairs, reference, config["bank"])
+        ok = pairs.trainable()
+        self.plate = background_plate(pairs.frames[ok], joints=pairs.joints[ok])
+        self.bank, self.bank_rows = source_bank(pairs, reference, config["bank"], self.plate)
         started = time.monotonic()
         self.warped, self.cover = warp_pairs(pairs, self.bank, self.bank_rows, self.plate,
                                              config["exclude_seconds"], log_progress)

@@ -9,7 +9,9 @@ then corrects only what warping cannot do (occlusion, disocclusion, shading, sea
 
 Parts are soft capsules round their bone in the source frame (radii in body scales, see
 ``skeleton_pass.body_scale``), each losing what a part painted after it covers there (the torso
-loses the arms lying over it). A part's transform: a limb rotates with its bone, stretches
+loses the arms lying over it) and, given the background plate, less the pixels that look like
+the plate there (a capsule is wider than a thin arm: it would carry the wall). A part's
+transform: a limb rotates with its bone, stretches
 along it by the bone's change of length (foreshortening) and across it by the change of body
 scale; the torso follows the affine map of shoulders and pelvis; head and hands rotate and
 scale with their bone. Per part the nearest sources by that part's joints are layered
@@ -30,7 +32,7 @@ _J = JOINT_INDEX
 # (name, bone start, bone end, radius in body scales, how it moves, pose group), painted in
 # this order (farther first): torso and legs, head, upper arms, forearms, hands.
 PARTS = (
-    ("torso", "spine3", "pelvis", 1.45, "torso", "torso"),
+    ("torso", "spine3", "pelvis", 1.15, "torso", "torso"),
     ("left_thigh", "left_hip", "left_knee", 0.75, "limb", "left_leg"),
     ("right_thigh", "right_hip", "right_knee", 0.75, "limb", "right_leg"),
     ("left_shin", "left_knee", "left_ankle", 0.55, "limb", "left_leg"),
@@ -47,6 +49,8 @@ PART_NAMES = tuple(p[0] for p in PARTS)
 HEAD_EXTENT = 1.2  # the head capsule reaches this many body scales past the head joint (hair)
 SHOULDER_RADIUS = 0.6  # the torso's capsule across the shoulders, in body scales
 FEATHER = 0.25  # soft edge of a part mask, in body scales
+FOREGROUND = (8.0, 24.0)  # a source pixel this far from the plate (0-255, largest channel) is
+# background (below the first) or the person (above the second): a part carries only the person
 SOURCES_PER_PART = 2  # nearest sources layered per part (the frontal reference comes after)
 
 # Joints that say how alike two poses are, per pose group (each taken relative to its root).
@@ -237,11 +241,13 @@ def _target_box(m, box, size):
 @dataclass
 class SourceBank:
     """Source frames of the person: frames (K, H, W, 3) uint8, joints (K, 55, 2) pixels;
-    ``reference`` is the row of the frontal reference. Masks and pose features are derived."""
+    ``reference`` is the row of the frontal reference; ``plate`` (H, W, 3) uint8 the background
+    (None: part masks are the capsules alone). Masks and pose features are derived."""
 
     frames: np.ndarray
     joints: np.ndarray
     reference: int = 0
+    plate: np.ndarray = None
 
     def __post_init__(self):
         h, w = self.frames.shape[1:3]
@@ -249,7 +255,8 @@ class SourceBank:
         self._parts = []  # per source: per part None or (premultiplied RGBA crop, box)
         for frame, joints in zip(self.frames, self.joints):
             crops = []
-            for mask in part_masks(joints, self.size):
+            person = 1.0 if self.plate is None else foreground(frame, self.plate)
+            for mask in part_masks(joints, self.size) * person:
                 box = _mask_box(mask)
                 if box is None:
                     crops.append(None)
@@ -312,6 +319,17 @@ class SourceBank:
             canvas[y0:y1, x0:x1] = region * (1.0 - alpha) + acc[..., :3]
             cover[y0:y1, x0:x1] += alpha[..., 0] * (1.0 - cover[y0:y1, x0:x1])
         return np.clip(canvas + 0.5, 0, 255).astype(np.uint8), np.clip(cover, 0.0, 1.0)
+
+
+def foreground(frame, plate):
+    """(H, W) float32 in [0, 1]: how surely each pixel of ``frame`` shows the person rather
+    than the plate (the largest channel difference, widened by a pixel so edges stay whole)."""
+    diff = np.abs(frame.astype(np.int16) - plate.astype(np.int16)).max(axis=2).astype(np.float32)
+    padded = np.pad(diff, 1, mode="edge")
+    h, w = diff.shape
+    widened = np.max([padded[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=0)
+    lo, hi = FOREGROUND
+    return np.clip((widened - lo) / (hi - lo), 0.0, 1.0)
 
 
 def _mask_box(mask, threshold=1e-3):
