@@ -299,41 +299,12 @@ def follow_error(work, renderers, motion, truth_video=True):
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path,
-                        default=Path(tempfile.gettempdir()) / "talkrig-bench-renderer")
-    parser.add_argument("--minutes", type=float, default=12.0,
-                        help="training minutes (the whole run, reading and warping the frames "
-                             "and the export included, stays within 20)")
-    parser.add_argument("--train", action="store_true", help="train again (resumes)")
-    parser.add_argument("--sheet", type=Path, default=ROOT / "docs/images/renderer_sheet.png")
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--old", type=Path, help="a version-1 renderer folder to compare")
-    parser.add_argument("--no-follow", action="store_true", help="skip the follow error")
-    parser.add_argument("--no-truth", action="store_true",
-                        help="skip the truth video (Blender) in the follow error")
-    args = parser.parse_args()
-    args.work.mkdir(parents=True, exist_ok=True)
-    video, takes = person_takes(args.work)
-    renderer_dir = args.work / "renderer256"
-    seconds = None
-    if args.train or not (renderer_dir / "talkrig_model.json").exists():
-        seconds = train(video, takes, renderer_dir, args.minutes)
-
-    from talkrig.plugins.vid2vid.pairs import find_takes, hold_out_poses, load_pairs
+def quality(args, pairs, by_time, by_pose, renderer):
+    """Scores of the held-out frames (by time, by pose) beside the baselines, the speed, and
+    the contact sheet of the held-out poses."""
     from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
 
-    pairs = load_pairs(video, find_takes(video, takes), (SIZE, SIZE))
-    by_pose = hold_out_poses(pairs, POSE_HOLDOUT)
-    by_time = np.arange(pairs.n_train, len(pairs.frames))
-    renderer = Vid2VidRenderer(renderer_dir)
-    meta = json.loads((renderer_dir / "talkrig_model.json").read_text())["training"]
-    assert meta["pose_held_frames"] == int(pairs.pose_held.sum()), "not the same held poses"
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "by_time_frames": int(len(by_time)), "by_pose_frames": int(len(by_pose)),
-              "trainable_frames": int(pairs.trainable().sum()), "training": meta,
-              "train_command_seconds": None if seconds is None else round(seconds, 1)}
+    result = {}
     pictures = {}
     for split, frames in (("by_time", by_time), ("by_pose", by_pose)):
         temporal = split == "by_time"
@@ -358,6 +329,49 @@ def main():
         sheet_columns.insert(0, cols["old renderer (version 1)"])
     sheet = contact_sheet(args.sheet, pairs, by_pose, sheet_columns)
     print(json.dumps(result, indent=1), flush=True)
+    print(f"contact sheet: {sheet}")
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path,
+                        default=Path(tempfile.gettempdir()) / "talkrig-bench-renderer")
+    parser.add_argument("--minutes", type=float, default=12.0,
+                        help="training minutes (the whole run, reading and warping the frames "
+                             "and the export included, stays within 20)")
+    parser.add_argument("--train", action="store_true", help="train again (resumes)")
+    parser.add_argument("--sheet", type=Path, default=ROOT / "docs/images/renderer_sheet.png")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--old", type=Path, help="a version-1 renderer folder to compare")
+    parser.add_argument("--no-follow", action="store_true", help="skip the follow error")
+    parser.add_argument("--no-quality", action="store_true",
+                        help="skip the held-out frames (the follow error alone)")
+    parser.add_argument("--no-truth", action="store_true",
+                        help="skip the truth video (Blender) in the follow error")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    video, takes = person_takes(args.work)
+    renderer_dir = args.work / "renderer256"
+    seconds = None
+    if args.train or not (renderer_dir / "talkrig_model.json").exists():
+        seconds = train(video, takes, renderer_dir, args.minutes)
+
+    from talkrig.plugins.vid2vid.pairs import find_takes, hold_out_poses, load_pairs
+    from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
+
+    pairs = load_pairs(video, find_takes(video, takes), (SIZE, SIZE))
+    by_pose = hold_out_poses(pairs, POSE_HOLDOUT)
+    by_time = np.arange(pairs.n_train, len(pairs.frames))
+    renderer = Vid2VidRenderer(renderer_dir)
+    meta = json.loads((renderer_dir / "talkrig_model.json").read_text())["training"]
+    assert meta["pose_held_frames"] == int(pairs.pose_held.sum()), "not the same held poses"
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "by_time_frames": int(len(by_time)), "by_pose_frames": int(len(by_pose)),
+              "trainable_frames": int(pairs.trainable().sum()), "training": meta,
+              "train_command_seconds": None if seconds is None else round(seconds, 1)}
+    if not args.no_quality:
+        result.update(quality(args, pairs, by_time, by_pose, renderer))
     if not args.no_follow:
         motion = driving_take(args.work, pairs.takes[0].motion)
         bank = renderer.bank
@@ -369,7 +383,6 @@ def main():
             follow["old renderer (version 1)"] = Upscaled(Vid2VidRenderer(args.old))
         result["follow"] = follow_error(args.work, follow, motion, not args.no_truth)
     print(json.dumps(result, indent=1))
-    print(f"contact sheet: {sheet}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
 

@@ -131,3 +131,22 @@ def test_the_poses_farthest_from_all_others_are_held_out_with_their_neighbours(p
     assert list(np.flatnonzero(pairs.pose_held)) == [27, 28, 29, 30, 31, 32, 33]
     assert not pairs.trainable()[30] and pairs.trainable()[20] and not pairs.trainable()[50]
     assert not set(pairs.train_starts()) & set(range(27, 36))
+
+
+def test_the_plate_shows_the_wall_where_the_person_usually_stands(poses):
+    """A person standing in one place most of the time is in the plain median; with the
+    joints, each pixel's median is taken over the frames where the person is elsewhere."""
+    from talkrig.plugins.vid2vid.train import background_plate
+
+    shifted = poses.copy()
+    shifted[:, :, 0] += np.where(np.arange(len(poses)) < 40, 0.0, 50.0)[:, None]  # 2/3 at home
+    frames = []
+    for j in shifted:
+        picture = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+        draw_stick(picture, j[J["spine3"]], j[J["pelvis"]], 8.0, RED)
+        frames.append(picture)
+    frames = np.stack(frames)
+    home = np.floor((poses[0][J["spine3"]] + poses[0][J["pelvis"]]) / 2).astype(int)
+    assert tuple(background_plate(frames)[home[1], home[0]]) == RED
+    plate = background_plate(frames, joints=shifted)
+    assert tuple(plate[home[1], home[0]]) == tuple(GREY)
