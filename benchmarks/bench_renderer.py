@@ -271,7 +271,8 @@ def driving_take(work, stand_like, seconds):
 
 def follow_error(work, renderers, motion, speech, truth_video=True):
     """{name: compare_capture figures} of each renderer driven by ``motion`` (3x upscaled,
-    captured back), and of the truth video (the avatar performing it) when asked."""
+    captured back), and of the truth video when asked: a Path (the real video of the take) or
+    True (the avatar performing it, rendered in Blender)."""
     from talkrig.inference.capture.pipeline import capture_video
     from talkrig.inference.render import render_motion
     from talkrig.motion.metrics.capture import compare_capture
@@ -283,7 +284,9 @@ def follow_error(work, renderers, motion, speech, truth_video=True):
         if not video.exists():
             render_motion(motion, renderer.camera, renderer, video, audio=speech)
         videos[name] = video
-    if truth_video:
+    if isinstance(truth_video, Path):  # the real video of the driving take
+        videos["truth video"] = truth_video
+    elif truth_video:
         from talkrig.scenes.character_video import render_character_video
 
         video = work / "follow_truth.mp4"
@@ -351,6 +354,15 @@ def main():
     parser.add_argument("--json", type=Path)
     parser.add_argument("--old", type=Path, help="a version-1 renderer folder to compare")
     parser.add_argument("--no-follow", action="store_true", help="skip the follow error")
+    parser.add_argument("--video", type=Path,
+                        help="another person video to train on (its takes and cameras in "
+                             "--takes, e.g. those of benchmarks/person_videos.py)")
+    parser.add_argument("--takes", type=Path, help="the takes folder of --video")
+    parser.add_argument("--drive", type=Path,
+                        help="a take (NAME.npz, NAME.wav beside it) from other speech to drive "
+                             "the renderer instead of generating one (moved to stand where the "
+                             "training take stands); NAME.mp4 beside it, when there, is "
+                             "captured as the truth video")
     parser.add_argument("--follow-seconds", type=float, default=15.0,
                         help="seconds of the driving take (from its start)")
     parser.add_argument("--no-quality", action="store_true",
@@ -359,7 +371,7 @@ def main():
                         help="skip the truth video (Blender) in the follow error")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    video, takes = person_takes(args.work)
+    video, takes = (args.video, args.takes) if args.video else person_takes(args.work)
     renderer_dir = args.work / "renderer256"
     seconds = None
     if args.train or not (renderer_dir / "talkrig_model.json").exists():
@@ -381,7 +393,17 @@ def main():
     if not args.no_quality:
         result.update(quality(args, pairs, by_time, by_pose, renderer))
     if not args.no_follow:
-        motion, speech = driving_take(args.work, pairs.takes[0].motion, args.follow_seconds)
+        truth = None
+        if args.drive:
+            from talkrig.motion import load_motion
+
+            motion, speech = load_motion(args.drive), args.drive.with_suffix(".wav")
+            stand = pairs.takes[0].motion.trans.mean(0)  # where the training take stands
+            motion.trans = motion.trans - motion.trans.mean(0) + stand
+            truth = args.drive.with_suffix(".mp4") if args.drive.with_suffix(".mp4").exists() \
+                else None
+        else:
+            motion, speech = driving_take(args.work, pairs.takes[0].motion, args.follow_seconds)
         bank = renderer.bank
         follow = {"ours": Upscaled(renderer),
                   "still (frontal reference frame)": Upscaled(
@@ -389,7 +411,8 @@ def main():
                   "retrieval": Upscaled(Retrieval(pairs, renderer.camera))}
         if args.old:
             follow["old renderer (version 1)"] = Upscaled(Vid2VidRenderer(args.old))
-        result["follow"] = follow_error(args.work, follow, motion, speech, not args.no_truth)
+        result["follow"] = follow_error(args.work, follow, motion, speech,
+                                        truth or not args.no_truth)
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
