@@ -395,11 +395,12 @@ def main():
     if not args.no_follow:
         truth = None
         if args.drive:
-            from talkrig.motion import load_motion
+            from talkrig.motion import load_motion, save_motion
 
             motion, speech = load_motion(args.drive), args.drive.with_suffix(".wav")
             stand = pairs.takes[0].motion.trans.mean(0)  # where the training take stands
             motion.trans = motion.trans - motion.trans.mean(0) + stand
+            save_motion(motion, args.work / "drive.npz")
             truth = args.drive.with_suffix(".mp4") if args.drive.with_suffix(".mp4").exists() \
                 else None
         else:
