@@ -191,11 +191,13 @@ def test_what_a_killed_server_left_in_its_scratch_folder_is_removed_at_start(tmp
     scratch = tmp_path / "data" / "tmp"
     (scratch / "capture-abc123").mkdir(parents=True)
     (scratch / "capture-abc123" / "talk.npz").write_bytes(b"partial")
-    for name in ("upload-x1.mp4", "render-y2.mp4", "keyposes-z3.json", "my notes.txt"):
+    for name in ("upload-x1.mp4", "render-y2.mp4", ".render-y2.partial-812.mp4",
+                 "keyposes-z3.json", "my notes.txt", ".my notes.partial-1.txt"):
         (scratch / name).write_bytes(b"left behind")
     settings = ServerSettings(token=TOKEN, data_dir=tmp_path / "data", workers=1)
     with TestClient(create_app(settings, generate=ScriptedPipeline()), base_url="http://127.0.0.1:8765") as client:
-        assert left_in(settings.data_dir) == ["my notes.txt"]  # only what jobs write goes
+        # only what jobs write goes
+        assert left_in(settings.data_dir) == [".my notes.partial-1.txt", "my notes.txt"]
         assert healthy(client)
 
 

@@ -13,12 +13,21 @@ from .settings import SettingsError
 
 log = logging.getLogger(__name__)
 
-# what jobs write there (capture_jobs, render_jobs, app.pipeline_generate, tempfile's names)
+# what jobs write there (capture_jobs, render_jobs, app.pipeline_generate, tempfile's names),
+# and the hidden temporaries (.NAME.partial-PID.EXT, exporters/atomic.py) of files they write
 PREFIXES = ("upload-", "capture-", "render-", "keyposes-")
+PARTIAL = ".partial-"
 
 
 def scratch_folder(data_dir):
     return Path(data_dir) / "tmp"
+
+
+def _a_jobs(name):
+    """Whether ``name`` is what a job writes (or the temporary of a file it writes)."""
+    if name.startswith(".") and PARTIAL in name:
+        name = name[1:]
+    return name.startswith(PREFIXES)
 
 
 def make_scratch(data_dir):
@@ -40,7 +49,7 @@ def clear_leftovers(data_dir):
         return 0
     removed = 0
     for entry in folder.iterdir():
-        if not entry.name.startswith(PREFIXES):
+        if not _a_jobs(entry.name):
             continue
         try:
             if entry.is_dir() and not entry.is_symlink():
