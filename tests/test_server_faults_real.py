@@ -141,20 +141,24 @@ def test_a_token_file_the_disk_cannot_hold_is_one_line_and_the_next_start_works(
 
 
 def test_whole_captures_of_hostile_uploads_stay_under_1_gb(tmp_path):
-    """Peak memory of the server process over whole capture jobs: a tiny picture under 20
-    minutes of silent sound, and frames of the largest size capture reads (3840x2160)."""
+    """Peak memory of the server process over whole capture jobs: tiny pictures under 20
+    minutes of silent sound (refused whole, then its first 3 s captured), and frames of the
+    largest size capture reads (3840x2160). The jobs run to their end (nobody is in the
+    pictures: they fail there)."""
     data = tmp_path / "data"
     with ServeProcess(data) as server:
         peaks = {}
-        uploads = {"long sound": black_video(tmp_path, 3, side=16, audio_seconds=1200, fps=5,
-                                             name="long.mkv"),
-                   "huge frames": tmp_path / "huge.mkv"}
-        make_video(uploads["huge frames"], np.zeros((4, 2160, 3840, 3), np.uint8), fps=2,
+        long = black_video(tmp_path, 3, side=16, audio_seconds=1200, fps=5, name="long.mkv")
+        huge = tmp_path / "huge.mkv"
+        make_video(huge, np.zeros((4, 2160, 3840, 3), np.uint8), fps=2,
                    audio=np.zeros(16000, np.float32))
-        for name, video in uploads.items():
-            job = server.client.submit_capture(video)
+        for name, video, options, said in (
+                ("long sound", long, None, "1200 s of video to capture, at most 600 s"),
+                ("long sound, 3 s of it", long, {"start": 0.0, "end": 3.0}, "no person found"),
+                ("huge frames", huge, None, "no person found")):
+            job = server.client.submit_capture(video, options)
             over = wait_for_state(lambda: server.client.capture_status(job), OVER, timeout=300)
-            assert over["state"] in ("done", "failed"), over
+            assert over["state"] == "failed" and said in over["error"], over
             peaks[name] = server.peak_memory()
         assert scratch(data) == []
         assert max(peaks.values()) < 1e9, peaks

@@ -343,7 +343,8 @@ class JobRunner:
                                         f"({exc.strerror}); free space on the server and try again")
             else:
                 log.exception("job %s crashed", job.id)
-                state, error = FAILED, f"internal error while generating ({type(exc).__name__}: {exc})"
+                state, error = FAILED, (f"internal error while generating "
+                                        f"({type(exc).__name__}: {exc})")
         with self._lock:
             self._recent_seconds.append(time.monotonic() - t0)
             self._finish(job, state, error=error, result=result)
