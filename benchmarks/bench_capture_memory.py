@@ -7,7 +7,7 @@ landmarks, takes, archive. Cases:
 
   idle          the server started, no job (what every case starts from)
   normal 30 s   30 s of the shared lecture video (320x240, 15 fps; a real person)
-  long sound    3 s of 16x16 black pictures under --sound-hours of silent 8 kHz sound (refused
+  long sound    3 s of 16x16 black pictures under --sound-hours of silent 8-bit 8 kHz sound (refused
                 whole: longer than the server takes at once)
   long, 3 s     the same upload, its first 3 s asked for (start 0, end 3)
   huge frames   4 frames of 3840x2160 (the largest capture reads) and 2 s of sound
@@ -16,7 +16,8 @@ landmarks, takes, archive. Cases:
 Prints one row per case: the job's end state, its seconds, the server's peak MiB, and the
 first words of the job's error.
 
-    .venv/bin/python benchmarks/bench_capture_memory.py [--sound-hours 2] [--start 60]
+    .venv/bin/python benchmarks/bench_capture_memory.py [--sound-hours 3] [--start 60]
+        [--cases idle normal long huge refused]
 """
 
 import argparse
@@ -33,6 +34,8 @@ from talkrig.client.server_process import LocalServer
 
 LECTURE = Path(__file__).resolve().parents[1].parent / "shared/data/video_ccby/physicsworks.webm"
 OVER = ("done", "failed", "cancelled")
+CASES = {"idle": ["idle"], "normal": ["normal 30 s"], "long": ["long sound", "long, 3 s"],
+         "huge": ["huge frames"], "refused": ["refused 8192"]}
 
 
 def peak_mib(pid):
@@ -52,15 +55,15 @@ def write_video(path, frames, size, fps, sound_seconds, rate=8000, codec="mpeg4"
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        sound = out.add_stream("pcm_s16le", rate=rate)
+        sound = out.add_stream("pcm_u8", rate=rate)  # 8 bits: hours under the upload limit
         sound.layout = "mono"
         black = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), np.uint8), format="rgb24")
         for _ in range(frames):
             out.mux(stream.encode(black.reformat(format="yuv420p")))
         out.mux(stream.encode())
-        piece = np.zeros((1, 8192), "<i2")
+        piece = np.full((1, 8192), 128, np.uint8)  # silence
         for start in range(0, int(sound_seconds * rate), piece.shape[1]):
-            frame = av.AudioFrame.from_ndarray(piece, format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(piece, format="u8", layout="mono")
             frame.sample_rate, frame.pts = rate, start
             out.mux(sound.encode(frame))
         out.mux(sound.encode())
@@ -92,26 +95,35 @@ def run_case(root, name, video, options):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sound-hours", type=float, default=2.0)
+    parser.add_argument("--sound-hours", type=float, default=3.0)
     parser.add_argument("--start", type=float, default=60.0, help="where the 30 s of the "
                         "lecture start, seconds")
+    parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES),
+                        help="which cases to run (default: all)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="talkrig-capmem-"))
     videos = root / "videos"
     videos.mkdir()
+    chosen = {name for key in args.cases for name in CASES[key]}
+    long = videos / "long.mkv"
     cases = [
-        ("idle", None, None),
-        ("normal 30 s", LECTURE, {"start": args.start, "end": args.start + 30.0}),
-        ("long sound", write_video(videos / "long.mkv", 15, (16, 16), 5,
-                                   args.sound_hours * 3600), None),
-        ("long, 3 s", videos / "long.mkv", {"start": 0.0, "end": 3.0}),
-        ("huge frames", write_video(videos / "huge.mkv", 4, (3840, 2160), 2, 2.0), None),
-        ("refused 8192", write_video(videos / "8192.mkv", 3, (8192, 8192), 1, 3.0,
-                                     codec="libx264"), None),
+        ("idle", lambda: None, None),
+        ("normal 30 s", lambda: LECTURE, {"start": args.start, "end": args.start + 30.0}),
+        ("long sound", lambda: write_video(long, 15, (16, 16), 5, args.sound_hours * 3600),
+         None),
+        ("long, 3 s", lambda: long if long.exists() else write_video(
+            long, 15, (16, 16), 5, args.sound_hours * 3600), {"start": 0.0, "end": 3.0}),
+        ("huge frames", lambda: write_video(videos / "huge.mkv", 4, (3840, 2160), 2, 2.0),
+         None),
+        ("refused 8192", lambda: write_video(videos / "8192.mkv", 3, (8192, 8192), 1, 3.0,
+                                             codec="libx264"), None),
     ]
     print(f"{'case':<14}{'upload MiB':>11}{'state':>8}{'seconds':>9}{'peak MiB':>10}  error")
     try:
-        for name, video, options in cases:
+        for name, make, options in cases:
+            if name not in chosen:
+                continue
+            video = make()
             size = video.stat().st_size / 2**20 if video else 0.0
             state, seconds, peak, error = run_case(root, name, video, options)
             print(f"{name:<14}{size:>11.1f}{state:>8}{seconds:>9.1f}{peak:>10.0f}  {error}",
