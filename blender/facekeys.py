@@ -37,8 +37,7 @@ alone.
 import numpy as np
 
 from ..motion.facecurves import VISEME_CURVES, VRM_VOWELS, match_face_key, vrm_weights
-from ..motion.mouth import (EXPRESSION_OPEN_SCALE, JAW_OPEN_RADIANS, JAW_SIDE_RADIANS,
-                           mouth_measures)
+from ..motion.mouth import mouth_measures
 
 ARKIT = {  # shape key -> (measure, weight)
     "jawOpen": ("open", 1.0),

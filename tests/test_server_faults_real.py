@@ -8,7 +8,6 @@ answers, and a job runs to the end.
 """
 
 import json
-import os
 import stat
 import subprocess
 import sys
