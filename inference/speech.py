@@ -43,6 +43,7 @@ MIN_WORDS_TO_JUDGE = 8
 # (the shared English recording under hiss at 10 dB SNR averages 0.27). activity.clarity_db:
 # clean speech 19-39 dB, under hiss at 20 dB SNR 14 dB.
 MIN_CLARITY_TO_JUDGE = 17.0
+MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
 
 
 class SpeechError(TalkrigError):
@@ -112,7 +113,8 @@ def get_speech_plugin(name, entries=None):
     return SPEECH_ENGINE.instance(name, entries)
 
 
-def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO):
+def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO,
+               features=None):
     """Words spoken in ``audio`` with their times, sorted by start.
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
@@ -132,8 +134,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         espeak engine; without a script it recognises English, and speech that evidently is
         not English gives no words (one warning) rather than English words nobody said. A
         language other than English without a script needs a recogniser of it (a Vosk model).
+    features : the recording's AudioFeatures, if already computed (at any rate): recognised
+        words where nobody speaks are left out (:func:`heard_in_speech`) before the speech's
+        language is judged.
     """
     from .audio import DecodedAudio, decode_audio
+    from .features import features_for
 
     if not isinstance(audio, DecodedAudio):
         audio = decode_audio(audio)
@@ -167,6 +173,8 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         plugin = fallback
         found = _run(plugin, audio, transcript, options, progress)
     found = tidy_words(found, audio.duration, plugin.name)
+    if transcript is None and _describe(plugin).get("recognizes"):
+        found = heard_in_speech(found, features if features is not None else features_for(audio, 30.0))
     if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found, audio):
         log.warning("%s: the speech does not sound like English (recognised words average "
                     "%.2f confidence): no words; give --language and the script to time its "
@@ -188,6 +196,26 @@ def _run(plugin, audio, transcript, options, progress):
         log.debug("speech engine %s failed", plugin.name, exc_info=True)
         raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
                           f"{type(exc).__name__}: {exc}") from exc
+
+
+def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
+    """Recognised ``words`` less those heard where nobody speaks: a recogniser hears words in
+    music, laughter and noise (one "word" over eight seconds of a noise bed). A word stays when
+    at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
+    alone). Words of a script or a timed transcript are the user's and are never dropped."""
+    from .activity import speech_activity
+
+    if not words:
+        return words
+    fps = features.fps
+    speaking = speech_activity(features)
+    last = len(speaking) - 1
+    kept = [w for w in words
+            if speaking[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].mean() >= min_share]
+    if len(kept) < len(words):
+        log.warning("%d recognised words fall where nobody speaks (music, laughter, noise) and are "
+                    "left out", len(words) - len(kept))
+    return kept
 
 
 def _unknown_script_fallback(entries, plugin, engine, transcript, language):

@@ -165,6 +165,43 @@ def test_laughter_and_melodies_are_not_speech_and_speech_under_them_is(kind):
     assert speech_activity(under)[30:100].mean() >= 0.8
 
 
+@pytest.mark.parametrize("kind,bed_db", [("drum_loop", -10), ("laughter", -10), ("drum_loop", None)])
+def test_a_beat_is_not_speech_even_under_a_noise_bed_and_speech_over_it_is(kind, bed_db):
+    import sound_support as so
+
+    from talkrig.inference.activity import RHYTHM_REPETITION, rhythm, speech_activity
+    from talkrig.inference.features import compute_features
+
+    speech = ls.revoiced("es", 1).audio.samples
+    sound = getattr(so, kind)(5.0)
+    x = so.mix(speech, sound, at=-1, level_db=-3)
+    if bed_db is not None:
+        x = so.mix(x, so.noise_bed(len(x) / 16000, seed=3), at=0.0, level_db=bed_db)
+    features = compute_features(x, 16000, 30.0)
+    beat = rhythm(features.onset_strength, 30.0)
+    assert np.median(beat[15:135]) > RHYTHM_REPETITION > beat[180:].max()  # a steady beat, then speech
+    speaking = speech_activity(features)
+    assert speaking[15:135].mean() <= 0.2  # 0.5-4.5 s: inside the sound
+    assert speaking[165:250].mean() >= 0.8  # the speech after it (from 5.5 s on)
+    under = compute_features(so.mix(speech, sound, at=0.5, level_db=-10), 16000, 30.0)
+    assert speech_activity(under)[30:130].mean() >= 0.8
+
+
+def test_words_heard_in_a_melody_are_left_out_with_a_script_or_without(mfa_wav, mfa_textgrid):
+    import sound_support as so
+    import speech_support as ss
+
+    from talkrig.inference.audio import decode_audio
+
+    case = ss.reference_case(mfa_wav, mfa_textgrid, seconds=8.0)
+    x = so.mix(case.audio.samples, so.melody(8.0), at=-1, level_db=-3)
+    audio = decode_audio(x, sample_rate=16000, name="melody.wav")
+    heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
+    assert len(heard) >= 8 and all(w.start > 7.8 for w in heard)  # the recogniser heard 8 in the melody
+    aligned = find_words(audio, "auto", case.script, {"workers": 1})
+    assert aligned and all(w.start > 7.8 for w in aligned)
+
+
 def test_a_noise_bed_is_not_speech_and_speech_over_it_is():
     import sound_support as so
 
