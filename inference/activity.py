@@ -7,9 +7,11 @@ threshold sits between the levels of the quiet and the loud frames of this recor
 quiet or noisy recording is judged on its own scale. Hysteresis (a loud frame starts speech,
 a moderately loud one continues it), bridged gaps and dropped clicks turn the frame decisions
 into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC_LAG and
-longer (held notes and chords), or bursts that repeat one sound (laughter), through MIN_MUSIC
-seconds is taken out: speech changes its sound every phone (:func:`music_frames`). Words with timings, when known, count as speech
-too.
+longer (held notes and chords), bursts that repeat one sound (laughter), or onsets on a steady
+beat (drums, a melody's notes, ha-ha-ha: :func:`rhythm`, which a noise bed does not hide)
+through MIN_MUSIC seconds are taken out: speech changes its sound every phone and its
+syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`). Words with
+timings, when known, count as speech too.
 
 Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
 evaluation (motion speed in pauses against speech).

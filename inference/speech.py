@@ -44,6 +44,7 @@ MIN_WORDS_TO_JUDGE = 8
 # clean speech 19-39 dB, under hiss at 20 dB SNR 14 dB.
 MIN_CLARITY_TO_JUDGE = 17.0
 MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
+NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
 
 
 class SpeechError(TalkrigError):
@@ -162,8 +163,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
             transcript = _script_of(entries, plugin, audio, transcript, options)
     if plugin.name == ANY_LANGUAGE_ALIGNER and language != AUTO:
         options.setdefault("language", language)
+    listens = _describe(plugin).get("recognizes") or _describe(plugin).get("aligns")
+    if listens and features is None:
+        features = features_for(audio, NOT_SPEECH_FPS)
+    heard, at = speech_only(audio, features) if listens else (audio, None)
     try:
-        found = _run(plugin, audio, transcript, options, progress)
+        found = _run(plugin, heard, transcript, options, progress)
     except SpeechError as exc:
         fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
         if fallback is None:
@@ -171,10 +176,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         log.warning("%s; the script's language is not told by its words: timing it with the "
                     "espeak engine instead (give --language for its pronunciation)", exc)
         plugin = fallback
-        found = _run(plugin, audio, transcript, options, progress)
-    found = tidy_words(found, audio.duration, plugin.name)
+        found = _run(plugin, heard, transcript, options, progress)
+    found = tidy_words(found, heard.duration, plugin.name)
+    if at is not None:
+        found = [_retimed(w, at) for w in found]
     if transcript is None and _describe(plugin).get("recognizes"):
-        found = heard_in_speech(found, features if features is not None else features_for(audio, 30.0))
+        found = heard_in_speech(found, features)
     if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found, audio):
         log.warning("%s: the speech does not sound like English (recognised words average "
                     "%.2f confidence): no words; give --language and the script to time its "
@@ -196,6 +203,41 @@ def _run(plugin, audio, transcript, options, progress):
         log.debug("speech engine %s failed", plugin.name, exc_info=True)
         raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
                           f"{type(exc).__name__}: {exc}") from exc
+
+
+def speech_only(audio, features):
+    """(``audio`` less its music, laughter and steady beats (activity.not_speech), the time in
+    ``audio`` of each second of that: a function), or (audio, None) when there are none. An
+    engine given the rest neither hears words in those sounds nor places a script's words
+    there, and its channel estimate is taken from the speech (a recogniser primed on music
+    hears the speech after it worse)."""
+    import numpy as np
+
+    from .activity import not_speech
+    from .audio import DecodedAudio
+
+    mask = not_speech(features)
+    if not mask.any():
+        return audio, None
+    rate = audio.sample_rate
+    frame = np.minimum((np.arange(len(audio.samples)) * (features.fps / rate)).astype(np.int64), len(mask) - 1)
+    kept = np.flatnonzero(~mask[frame])
+    log.info("%s: %.1f s of music, laughter or beat left out before finding words", audio.name,
+             (len(audio.samples) - len(kept)) / rate)
+    rest = DecodedAudio(audio.samples[kept], rate, name=audio.name, source_rate=audio.source_rate,
+                        channels=audio.channels)
+
+    def at(seconds):
+        if not len(kept):
+            return seconds
+        return float(kept[min(len(kept) - 1, max(0, int(round(seconds * rate))))]) / rate
+    return rest, at
+
+
+def _retimed(word, at):
+    """``word`` found in the audio with its not-speech cut out, at its times in the whole."""
+    phones = tuple(Phone(p.phone, at(p.start), at(p.end)) for p in word.phones)
+    return Word(word.word, at(word.start), at(word.end), word.confidence, phones)
 
 
 def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
