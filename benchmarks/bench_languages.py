@@ -30,11 +30,15 @@ script of the speech), arm speed (shoulders, elbows, wrists: the median over fra
 rotation speed, degrees per second) in the sound and in the speech after it, and the jaw's
 opening in the sound (procedural generator, seed 0, no script, auto speech engine).
 
+--activity: speech activity alone (no recognition; runs on an older checkout too): the share
+of 8 s of each sound (also a drum kit loop and laughter in uneven bouts) taken for speech,
+alone and under noise beds 15, 10 and 5 dB down, and of every speech recording.
+
 --long: one recording near the ten-minute limit (the German script 82 times over, 9 min 48 s,
 1558 words): alignment time, peak memory of the process and the same figures.
 
     .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--aligned | --is-english
-        | --not-speech | --long]
+        | --not-speech | --activity | --long]
 """
 
 import argparse
@@ -190,6 +194,51 @@ def not_speech():
                   f"{np.median(speed[k + 15:]):.0f} | {_jaw(motion)[inside].mean():.3f} |", flush=True)
 
 
+def activity():
+    """Speech activity alone (no recognition): the share of an 8 s sound, 3 dB under the first
+    8 s of the MFA recording and before it, taken for speech, alone and under noise beds, and
+    the speech after it; then the share of every speech recording taken for speech."""
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+
+    speech = decode_audio(DATA / f"{CLIPS[0]}.wav").samples
+    sounds = {"melody": so.melody(8), "held chords": so.chords(8), "plucked chords and a drum": so.plucked_chords(8)}
+    sounds.update({f"laughter ha-ha-ha (seed {k})": so.laughter(8, k) for k in (0, 1)})
+    sounds.update({f"laughter in uneven bouts (seed {k})": so.laugh_bouts(8, k) for k in (0, 1, 2)})
+    sounds.update({f"drum loop {bpm:g} bpm": so.drum_loop(8, bpm, k) for k, bpm in enumerate((90.0, 120.0, 140.0))})
+    print("\n| 8 s before the speech: taken for speech (the speech after it) | no bed | bed 15 dB down | "
+          "bed 10 dB down | bed 5 dB down |")
+    print("|---|---|---|---|---|")
+    for name, sound in sounds.items():
+        row = []
+        for bed in (None, -15, -10, -5):
+            x = so.mix(speech[:8 * 16000], sound, at=-1, level_db=-3)
+            if bed is not None:
+                x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=bed)
+            speaking = speech_activity(compute_features(x, 16000, 30.0))
+            row.append(f"{100 * speaking[15:225].mean():.0f} % ({100 * speaking[255:].mean():.0f} %)")
+        print(f"| {name} | " + " | ".join(row) + " |", flush=True)
+    recordings = [(Path(c).name, decode_audio(DATA / f"{c}.wav").samples) for c in CLIPS]
+    lecture = DATA / "video_ccby" / "physicsworks.webm"
+    if lecture.exists():
+        recordings.append(("the lecture video's sound (a hall)", decode_audio(lecture).samples))
+    x = recordings[0][1]
+    power = np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)
+    recordings.append((f"{recordings[0][0]} + hiss at 10 dB SNR",
+                       (x + np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)).astype(np.float32)))
+    recordings.append((f"{recordings[0][0]} + noise bed 10 dB down", so.mix(x, so.noise_bed(len(x) / 16000, 3), 0.0, -10)))
+    if ls is not None:
+        recordings += [(f"{lang} {ls.VARIANTS[v][0]}", ls.revoiced(lang, v, seed=v).audio.samples)
+                       for lang in ls.SCRIPTS for v in range(len(ls.VARIANTS))]
+    print("\n| speech | taken for speech (30 fps) |")
+    print("|---|---|")
+    for name, x in recordings:
+        print(f"| {name} | {speech_activity(compute_features(x, 16000, 30.0)).mean():.3f} |", flush=True)
+
+
 def _script_until(textgrid, seconds):
     """The words of a reference TextGrid that end by ``seconds``, as a script."""
     from talkrig.inference.transcripts.textgrid import word_intervals
@@ -225,10 +274,13 @@ def main():
     parser.add_argument("--long", action="store_true", help="only the ten-minute recording")
     parser.add_argument("--aligned", action="store_true", help="only the aligned words (synthetic and real)")
     parser.add_argument("--is-english", action="store_true", help="only the is-it-English table")
+    parser.add_argument("--activity", action="store_true", help="only speech activity on sounds and speech")
     args = parser.parse_args()
     if args.long:
         return long_file()
     languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS) if ls else []
+    if args.activity:
+        return activity()
     every = not (args.not_speech or args.aligned or args.is_english)
     if every or args.aligned:
         synthetic(languages)

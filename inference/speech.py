@@ -135,9 +135,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         espeak engine; without a script it recognises English, and speech that evidently is
         not English gives no words (one warning) rather than English words nobody said. A
         language other than English without a script needs a recogniser of it (a Vosk model).
-    features : the recording's AudioFeatures, if already computed (at any rate): recognised
-        words where nobody speaks are left out (:func:`heard_in_speech`) before the speech's
-        language is judged.
+    features : the recording's AudioFeatures, if already computed (at any rate).
+
+    An engine that listens (recognises or aligns) hears the recording less its music,
+    laughter and steady beats (:func:`speech_only`), so no word, recognised or of a script,
+    falls in them; recognised words where nobody speaks are also left out
+    (:func:`heard_in_speech`) before the speech's language is judged.
     """
     from .audio import DecodedAudio, decode_audio
     from .features import features_for

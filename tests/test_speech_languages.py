@@ -200,6 +200,26 @@ def test_words_heard_in_a_melody_are_left_out_with_a_script_or_without(mfa_wav, 
     assert score["placed"] >= 0.9 and score["median_ms"] <= 50
 
 
+def test_a_drum_break_between_two_sentences_is_cut_out_before_listening_and_times_map_back():
+    import sound_support as so
+
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+    from talkrig.inference.speech import speech_only
+
+    speech = ls.revoiced("es", 1).audio.samples
+    drums = so.drum_loop(5.0, 120.0)
+    drums = 0.5 * drums * np.sqrt(np.mean(speech ** 2) / np.mean(drums ** 2))
+    x = np.concatenate([speech, drums, speech]).astype(np.float32)
+    audio = decode_audio(x, sample_rate=16000, name="break.wav")
+    rest, at = speech_only(audio, compute_features(x, 16000, 30.0))
+    gone = audio.duration - rest.duration
+    assert 4.0 <= gone <= 5.8  # the break, and at most the 0.8 s of silence around it: no speech
+    after = len(speech) / 16000 + 5.0 + 1.0  # a second into the second sentence
+    assert at(after - gone) == pytest.approx(after, abs=0.05)
+    assert at(0.5) == pytest.approx(0.5, abs=1e-3)
+
+
 def test_a_noise_bed_is_not_speech_and_speech_over_it_is():
     import sound_support as so
 
