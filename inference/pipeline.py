@@ -17,8 +17,6 @@ from .progress import JobCancelled, StageProgress  # noqa: F401  (JobCancelled: 
 log = logging.getLogger(__name__)
 
 
-
-
 @dataclass
 class GenerateOptions:
     """What to generate. Built from CLI flags or the server's JSON options.

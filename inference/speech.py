@@ -210,30 +210,37 @@ def _run(plugin, audio, transcript, options, progress):
 
 def speech_only(audio, features):
     """(``audio`` less its music, laughter and steady beats (activity.not_speech), the time in
-    ``audio`` of each second of that: a function), or (audio, None) when there are none. An
-    engine given the rest neither hears words in those sounds nor places a script's words
-    there, and its channel estimate is taken from the speech (a recogniser primed on music
-    hears the speech after it worse)."""
+    ``audio`` of each second of that: a function), or (audio, None) when there are none, or
+    nothing else (then an engine hears it all, and recognised words in it are dropped by
+    :func:`heard_in_speech`). An engine given the rest neither hears words in those sounds nor
+    places a script's words there, and its channel estimate is taken from the speech (a
+    recogniser primed on music hears the speech after it worse)."""
     import numpy as np
 
+    from ..motion.runs import true_runs
     from .activity import not_speech
     from .audio import DecodedAudio
 
     mask = not_speech(features)
-    if not mask.any():
+    if not mask.any() or mask.all():
         return audio, None
-    rate = audio.sample_rate
-    frame = np.minimum((np.arange(len(audio.samples)) * (features.fps / rate)).astype(np.int64), len(mask) - 1)
-    kept = np.flatnonzero(~mask[frame])
+    per_frame = audio.sample_rate / features.fps
+    n = len(audio.samples)
+    runs = [(min(n, round(a * per_frame)), n if b == len(mask) else min(n, round(b * per_frame)))
+            for a, b in true_runs(~mask)]
+    runs = np.array([(a, b) for a, b in runs if b > a], np.int64).reshape(-1, 2)
+    if not len(runs):
+        return audio, None
+    starts = np.concatenate([[0], np.cumsum(runs[:, 1] - runs[:, 0])[:-1]])  # in the rest
+    rest = DecodedAudio(np.concatenate([audio.samples[a:b] for a, b in runs]), audio.sample_rate,
+                        name=audio.name, source_rate=audio.source_rate, channels=audio.channels)
     log.info("%s: %.1f s of music, laughter or beat left out before finding words", audio.name,
-             (len(audio.samples) - len(kept)) / rate)
-    rest = DecodedAudio(audio.samples[kept], rate, name=audio.name, source_rate=audio.source_rate,
-                        channels=audio.channels)
+             audio.duration - rest.duration)
 
     def at(seconds):
-        if not len(kept):
-            return seconds
-        return float(kept[min(len(kept) - 1, max(0, int(round(seconds * rate))))]) / rate
+        k = seconds * audio.sample_rate
+        i = max(0, int(np.searchsorted(starts, k, side="right")) - 1)
+        return float(runs[i, 0] + k - starts[i]) / audio.sample_rate
     return rest, at
 
 
