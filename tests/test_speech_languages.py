@@ -219,7 +219,6 @@ def test_a_drum_break_between_two_sentences_is_cut_out_before_listening_and_time
     assert at(after - gone) == pytest.approx(after, abs=0.05)
     assert at(0.5) == pytest.approx(0.5, abs=1e-3)
     only = decode_audio(drums.astype(np.float32), sample_rate=16000, name="drums.wav")
-    assert speech_only(only, compute_features(only.samples, 16000, 30.0))[1] is None  # nothing left
     assert find_words(only, "pocketsphinx", None, {"workers": 1}) == []  # heard, then dropped
 
 
