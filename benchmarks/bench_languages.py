@@ -158,6 +158,7 @@ def not_speech():
     from talkrig.inference.audio import decode_audio
     from talkrig.inference.features import compute_features
     from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.motion.errors import TalkrigError
     from talkrig.motion.metrics.kinematics import angular_speed
 
     arms = np.arange(16, 22)  # shoulders, elbows, wrists
@@ -183,14 +184,19 @@ def not_speech():
                 x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=bed)
             speaking = speech_activity(compute_features(x, 16000, 30.0))
             result = generate(x, GenerateOptions(seed=0, speech_options={"workers": 1}))
-            scripted = generate(x, GenerateOptions(seed=0, transcript=script, speech_options={"workers": 1}))
+            try:
+                scripted = generate(x, GenerateOptions(seed=0, transcript=script, speech_options={"workers": 1}))
+                in_sound = sum(w.start < lead - 0.2 for w in scripted.words)
+            except TalkrigError as exc:  # the script refused: say so in the table
+                print(f"  ({name}, {bed}: {exc})", file=sys.stderr)
+                in_sound = "refused"
             motion = result.motion
             speed = np.degrees(angular_speed(motion, arms).mean(axis=1))
             k = int(lead * motion.fps)
             inside = slice(15, k - 15)  # away from the edges' ramps
             print(f"| {name} | {'-' if bed is None else f'{bed} dB'} | {100 * speaking[inside].mean():.0f} % | "
                   f"{sum(w.start < lead - 0.2 for w in result.words)} | "
-                  f"{sum(w.start < lead - 0.2 for w in scripted.words)} | {np.median(speed[inside]):.0f} | "
+                  f"{in_sound} | {np.median(speed[inside]):.0f} | "
                   f"{np.median(speed[k + 15:]):.0f} | {_jaw(motion)[inside].mean():.3f} |", flush=True)
 
 

@@ -171,7 +171,15 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         features = features_for(audio, NOT_SPEECH_FPS)
     heard, at = speech_only(audio, features) if listens else (audio, None)
     try:
-        found = _run(plugin, heard, transcript, options, progress)
+        try:
+            found = _run(plugin, heard, transcript, options, progress)
+        except SpeechError as exc:
+            if at is None or transcript is None:
+                raise
+            # a script is never refused for what was cut out: listen to the whole recording
+            log.info("%s; listening to the whole recording", exc)
+            heard, at = audio, None
+            found = _run(plugin, heard, transcript, options, progress)
     except SpeechError as exc:
         fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
         if fallback is None:
