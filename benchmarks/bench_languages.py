@@ -18,7 +18,8 @@ Is it English? Without a script or a language, English recognition's mean word c
 every language's re-voiced speech and on the shared English recordings (one also under hiss at
 10 dB SNR, one after a melody), whether it is judged English (speech.sounds_english), and the
 words kept; beside it, the acoustic fit of the recognised words (mean ln acoustic score per
-frame against each frame's best state), a candidate evidence of another language.
+frame against each frame's best state) and their stability (the words kept when the sound is
+played 6 % slower or faster), two candidate evidences of another language.
 
 Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
 older checkout for the before/after figures): the first 8 s of the shared English recording
@@ -106,9 +107,9 @@ def is_it_english(languages):
 
     from talkrig.inference import speech
 
-    print("\n| speech | recognised words | mean confidence | acoustic fit (ln/frame) | judged English | "
-          "words kept |")
-    print("|---|---|---|---|---|---|")
+    print("\n| speech | recognised words | mean confidence | acoustic fit (ln/frame) | stability | "
+          "judged English | words kept |")
+    print("|---|---|---|---|---|---|---|")
     clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
     from talkrig.inference.audio import decode_audio
 
@@ -132,23 +133,48 @@ def is_it_english(languages):
         heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
         kept = find_words(audio, "auto", None, {"workers": 1})
         mean = np.mean([w.confidence for w in heard]) if heard else float("nan")
-        print(f"| {name} | {len(heard)} | {mean:.2f} | {_acoustic_fit(audio):.2f} | "
+        print(f"| {name} | {len(heard)} | {mean:.2f} | {_acoustic_fit(audio):.2f} | {_stability(audio):.2f} | "
               f"{'yes' if speech.sounds_english(heard, audio) else 'no'} | {len(kept)} |", flush=True)
+
+
+def _decoded(samples):
+    """The word segments pocketsphinx (English, recognition settings) finds in ``samples``."""
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(dither=True, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
+    decoder.start_utt()
+    decoder.process_raw((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), full_utt=True)
+    decoder.end_utt()
+    return [s for s in decoder.seg() if not s.word.startswith(("<", "["))]
 
 
 def _acoustic_fit(audio, seconds=25.0):
     """Mean ln acoustic score per frame of the words English recognition finds in the first
     ``seconds``, against the best state of each frame (pocketsphinx scores each frame against
     its best senone, a free loop of sounds): how well English words explain the sound."""
-    from pocketsphinx import Decoder
-
-    decoder = Decoder(dither=True, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
-    decoder.start_utt()
-    decoder.process_raw(audio.pcm16()[:int(seconds * 16000) * 2], full_utt=True)
-    decoder.end_utt()
-    words = [s for s in decoder.seg() if not s.word.startswith(("<", "["))]
+    words = _decoded(audio.samples[:int(seconds * 16000)])
     frames = sum(s.end_frame - s.start_frame + 1 for s in words)
     return sum(np.log(max(s.ascore, 1e-300)) for s in words) / max(1, frames)
+
+
+def _stability(audio, seconds=25.0):
+    """How far the recognised words stay the same when the first ``seconds`` are played 6 %
+    slower and 6 % faster (pitch with them): the share of words in common (longest common
+    subsequence, both ways averaged). Words really said hold; words made up from another
+    language's sounds change."""
+    from scipy.signal import resample_poly
+
+    x = audio.samples[:int(seconds * 16000)]
+    heard = [s.word.split("(")[0] for s in _decoded(x)]
+    shares = []
+    for up, down in ((16, 17), (17, 16)):
+        other = [s.word.split("(")[0] for s in _decoded(resample_poly(x, up, down))]
+        common = np.zeros((len(heard) + 1, len(other) + 1), int)
+        for i, a in enumerate(heard, 1):
+            for j, b in enumerate(other, 1):
+                common[i, j] = common[i - 1, j - 1] + 1 if a == b else max(common[i - 1, j], common[i, j - 1])
+        shares.append(2 * common[-1, -1] / max(1, len(heard) + len(other)))
+    return float(np.mean(shares))
 
 
 def not_speech():
