@@ -12,9 +12,12 @@ import numpy as np
 from ...inference.activity import speech_activity, speech_at
 from ...inference.generators import Generator
 from ...inference.options import Option
+from ...inference.postprocess import smooth_jitter
 from ...inference.registry import PluginError
 from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
+from ...motion.fineturn import LEAVES, with_fine_turning
+from ...motion.skeleton import NUM_JOINTS
 from .featurenorm import hold_dead_bands, normalise
 from .grounding import planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
@@ -149,7 +152,39 @@ class NeuralGenerator(Generator):
             return ()
         cached = self._models.get(self.model_folder(options))
         paced = cached is None or isinstance(cached[1].metadata.get("speech_pace"), dict)
-        return FILTER_SPARED if paced else ()
+        return tuple(sorted(set(FILTER_SPARED if paced else ()) | set(self.fine_spared(options))))
+
+    def fine_spared(self, options):
+        """The joints :meth:`fine_turned` moves (``motion.fineturn.LEAVES``), which it filters
+        itself before turning them: the pipeline's jitter filter would take the turning out
+        again. None where it does not turn (``liveliness`` 0, a model without the speaker's
+        angular jerk)."""
+        if self.livens() and float(self.option_value(options, "liveliness")) <= 0.0:
+            return ()
+        cached = self._models.get(self.model_folder(options))
+        turned = cached is None or bool(cached[1].metadata.get("angular_jerk"))
+        return LEAVES if turned else ()
+
+    def fine_turned(self, model, request, motion):
+        """``motion`` with the fine turning of a living body (``motion.fineturn``) raised until
+        its upper body's angular jerk, after the pipeline's jitter filter, is the training
+        speaker's (the model's ``angular_jerk``): a network's output, smoothed over time, keeps
+        his position jerk but turns half as finely as he does. Only the head and the wrists
+        turn (``LEAVES``: they move none of the body's joints, so its position figures, which the
+        model already matched, stay as they were). The turned joints are first
+        filtered as the pipeline would have (it spares them, :meth:`fine_spared`). Unchanged for
+        models trained before the figure was stored, and with ``liveliness`` 0."""
+        target = float(model.metadata.get("angular_jerk") or 0.0)
+        if target <= 0.0 or not self.fine_spared(request.options):
+            return motion
+        others = tuple(j for j in range(NUM_JOINTS) if j not in LEAVES)
+        motion = smooth_jitter(motion, spare=others)
+        spared = self.jitter_spared(request.options)
+        turned, gain = with_fine_turning(motion, target, request.rng(self.name, "fine turning"),
+                                         measure=lambda m: smooth_jitter(m, spare=spared), joints=LEAVES)
+        log.info("%s: fine turning at %.2f of its unit level (the training speaker's angular jerk)",
+                 self.name, gain)
+        return turned
 
     def livens(self):
         """True for backends with the ``liveliness`` option (the scaling of gestures)."""
@@ -193,7 +228,7 @@ class NeuralGenerator(Generator):
         motion = vectors_to_motion(vectors, model.layout, fps, trans=model.array("root_trans"),
                                    betas=betas)
         if "feet_anchor" in model.metadata:
-            motion.trans = planted_trans(motion.poses, model.array("feet_anchor"))
+            motion.trans = planted_trans(motion.poses, model.array("feet_anchor"), fps)
         # A speaker stands: both feet planted throughout, for the pipeline's foot IK.
         motion.contacts = np.ones((motion.n_frames, 2), np.float32)
         return motion
@@ -209,4 +244,5 @@ class WindowedNeuralGenerator(NeuralGenerator):
         model = self.load(request)
         motion = run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
         lively = self.livened(model, request, motion)
-        return motion if lively is motion else self.from_initial_pose(request, lively)
+        motion = motion if lively is motion else self.from_initial_pose(request, lively)
+        return self.fine_turned(model, request, motion)

@@ -119,6 +119,19 @@ class Dataset:
                                        weights=[n for speeds, n in rows if name in speeds]))
                 for name in names}
 
+    def angular_jerk(self):
+        """The upper body's angular jerk (``motion.metrics.posture.angular_jerk``, rad/s^3) over
+        the training frames, weighted by their number: what a generated take's fine turning is
+        raised to (``NeuralGenerator.fine_turned``); None without 4 frames in a row."""
+        from ....motion.metrics.posture import angular_jerk
+        from ..layout import vectors_to_motion
+
+        rows = [(angular_jerk(vectors_to_motion(self.takes[i].poses[s:e], self.layout, self.fps)), e - s)
+                for i, s, e in self.train if e - s >= 4]
+        if not rows:
+            return None
+        return float(np.average([j for j, _ in rows], weights=[n for _, n in rows]))
+
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
         return {
