@@ -61,7 +61,12 @@ def test_generated_speaker_stands_with_planted_feet(trained, generated):
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
     _, arrays = generated
     feet = feet_point(arrays["poses"]) + arrays["trans"]
-    np.testing.assert_allclose(feet, np.broadcast_to(meta["feet_anchor"], feet.shape), atol=1e-4)
+    anchor = np.asarray(meta["feet_anchor"])
+    np.testing.assert_allclose(feet[:, 1], anchor[1], atol=1e-4)  # on the floor
+    # where the speaker stood, the root's wobble smoothed (GROUND_SIGMA): the pipeline's feet
+    # stage re-solves the legs over the planted feet
+    np.testing.assert_allclose(feet[:, [0, 2]].mean(axis=0), anchor[[0, 2]], atol=2e-3)
+    assert np.abs(feet[:, [0, 2]] - anchor[[0, 2]]).max() < 0.1
     assert arrays["trans"][:, [0, 2]].std(axis=0).max() > 1e-4  # the hips move instead
 
 

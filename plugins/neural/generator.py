@@ -178,7 +178,9 @@ class NeuralGenerator(Generator):
         if target <= 0.0 or not self.fine_spared(request.options):
             return motion
         others = tuple(j for j in range(NUM_JOINTS) if j not in LEAVES)
-        motion = smooth_jitter(motion, spare=others)
+        filtered = smooth_jitter(motion, spare=others)
+        motion = motion.copy()
+        motion.poses = filtered.poses  # the root is the pipeline's to smooth, once
         spared = self.jitter_spared(request.options)
         turned, gain = with_fine_turning(motion, target, request.rng(self.name, "fine turning"),
                                          measure=lambda m: smooth_jitter(m, spare=spared), joints=LEAVES)
