@@ -226,6 +226,20 @@ def person_rows(person, shared, seeds):
     return rows
 
 
+def person_takes(folder):
+    """The captured takes in ``folder`` that show the whole body (``posture`` "standing" in the
+    capture's NAME.capture.json: in the others the legs were out of view and stand in a default
+    pose); every take when no capture record is there."""
+    from talkrig.motion import load_motion
+
+    names = None
+    records = sorted(folder.glob("*.capture.json"))
+    if records:
+        names = {shot["take"] for record in records for shot in json.loads(record.read_text())["shots"]
+                 if shot.get("take") and shot.get("posture") == "standing"}
+    return [load_motion(p) for p in sorted(folder.glob("*.npz")) if names is None or p.stem in names]
+
+
 def _joined(takes):
     """One Motion of the takes' frames one after another (for a mean pose)."""
     from talkrig.motion import Motion
@@ -364,7 +378,7 @@ def main():
         if args.damaged:
             settings += damaged_settings(Path(tmp), half_wav, real, first_half, second_half)
         if args.lecture:
-            person = [load_motion(p) for p in sorted(Path(args.person).glob("*.npz"))] if args.person else None
+            person = person_takes(Path(args.person)) if args.person else None
             settings.append(Setting("lecture: the lecture video's sound (203 s, another speaker)",
                                     Path(args.lecture), real, first_half, other=DATA / f"{SECOND}.wav",
                                     person=person))
