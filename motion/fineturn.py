@@ -78,13 +78,19 @@ def with_fine_turning(motion, target, rng, measure=None, joints=JOINTS, max_gain
     def jerk_at(gain):
         return angular_jerk(measure(turned(gain)))
 
-    if jerk_at(0.0) >= target:
-        return motion, 0.0
-    low, high = 0.0, max_gain
-    if jerk_at(high) <= target:
-        return turned(high), high
-    for _ in range(8):  # the jerk grows with the gain: bisection to ~1.5 % of max_gain
+    gain = solve_rising(jerk_at, target, 0.0, max_gain)
+    return (motion, 0.0) if gain == 0.0 else (turned(gain), gain)
+
+
+def solve_rising(measure, target, low, high, steps=8):
+    """x in [low, high] with measure(x) ~ target, for a measure that grows with x: ``low`` when
+    it is reached there already, ``high`` when not even there; else bisection (``steps``
+    halvings of the interval)."""
+    if measure(low) >= target:
+        return low
+    if measure(high) <= target:
+        return high
+    for _ in range(steps):
         middle = 0.5 * (low + high)
-        low, high = (middle, high) if jerk_at(middle) < target else (low, middle)
-    gain = 0.5 * (low + high)
-    return turned(gain), gain
+        low, high = (middle, high) if measure(middle) < target else (low, middle)
+    return 0.5 * (low + high)

@@ -19,11 +19,12 @@ from ...motion import Motion
 from ...motion.fineturn import LEAVES, with_fine_turning
 from ...motion.skeleton import NUM_JOINTS
 from .featurenorm import hold_dead_bands, normalise
-from .grounding import planted_trans
+from .grounding import GROUND_SIGMA, planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
 from .modeldir import METADATA, ModelError, default_model_dir, load_model, read_metadata, train_hint
 from .speedwarp import warp
+from .standing import stand
 from .textcode import text_frames
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,27 @@ class NeuralGenerator(Generator):
         turned = cached is None or bool(cached[1].metadata.get("angular_jerk"))
         return LEAVES if turned else ()
 
+    def finished(self, model, request, motion):
+        """The whole take standing like the training speaker (:meth:`stood`) and turning as
+        finely as he does (:meth:`fine_turned`)."""
+        return self.fine_turned(model, request, self.stood(model, request, motion))
+
+    def stood(self, model, request, motion):
+        """``motion`` with its legs and root travel brought to the training speaker's level
+        after the feet stage (:mod:`.standing`, ``liveliness`` of the way for the leg gain);
+        unchanged for models trained before those figures were stored, with ``liveliness`` 0
+        or without a feet anchor."""
+        targets = {key: model.metadata.get(key) for key in ("leg_activity", "root_travel")}
+        strength = float(self.option(request, "liveliness")) if self.livens() else 1.0
+        if not any(targets.values()) or strength <= 0.0 or "feet_anchor" not in model.metadata:
+            return motion
+        standing, gain, sigma = stand(motion_to_vectors(motion, model.layout), model.layout,
+                                      lambda vectors, s: self.to_motion(model, vectors, request.fps, s),
+                                      targets, request.fps, strength)
+        log.info("%s: legs' gestures x%.2f, root smoothed over %.2f s (the training speaker's leg "
+                 "activity and root travel)", self.name, gain, sigma)
+        return self.from_initial_pose(request, standing)
+
     def fine_turned(self, model, request, motion):
         """``motion`` with the fine turning of a living body (``motion.fineturn``) raised until
         its upper body's angular jerk, after the pipeline's jitter filter, is the training
@@ -186,7 +208,7 @@ class NeuralGenerator(Generator):
                                          measure=lambda m: smooth_jitter(m, spare=spared), joints=LEAVES)
         log.info("%s: fine turning at %.2f of its unit level (the training speaker's angular jerk)",
                  self.name, gain)
-        return turned
+        return self.from_initial_pose(request, turned)  # a requested first pose stays exact
 
     def livens(self):
         """True for backends with the ``liveliness`` option (the scaling of gestures)."""
@@ -224,13 +246,14 @@ class NeuralGenerator(Generator):
         start = Motion(poses=request.initial_pose[None], trans=motion.trans[:1], fps=request.fps)
         return blend_seam(start, motion, self.seam_frames, rotations_only=True)
 
-    def to_motion(self, model, vectors, fps):
-        """Motion from (T, D) pose vectors, feet planted where the training speaker stood."""
+    def to_motion(self, model, vectors, fps, ground_sigma=GROUND_SIGMA):
+        """Motion from (T, D) pose vectors, feet planted where the training speaker stood (the
+        root's horizontal place low-passed over ``ground_sigma`` seconds, ``grounding``)."""
         betas = np.asarray(model.metadata.get("betas") or [], dtype=np.float32)
         motion = vectors_to_motion(vectors, model.layout, fps, trans=model.array("root_trans"),
                                    betas=betas)
         if "feet_anchor" in model.metadata:
-            motion.trans = planted_trans(motion.poses, model.array("feet_anchor"), fps)
+            motion.trans = planted_trans(motion.poses, model.array("feet_anchor"), fps, ground_sigma)
         # A speaker stands: both feet planted throughout, for the pipeline's foot IK.
         motion.contacts = np.ones((motion.n_frames, 2), np.float32)
         return motion
@@ -247,4 +270,4 @@ class WindowedNeuralGenerator(NeuralGenerator):
         motion = run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
         lively = self.livened(model, request, motion)
         motion = motion if lively is motion else self.from_initial_pose(request, lively)
-        return self.fine_turned(model, request, motion)
+        return self.finished(model, request, motion)

@@ -10,7 +10,8 @@ Uses the built-in neutral skeleton, like the metrics.
 The horizontal place is then low-passed over ``GROUND_SIGMA``: a network's frame-to-frame
 wobble of the pelvis and legs, carried into the root this way, made the root travel 1.6-2.1x as
 far per second as the speaker's (his root moves with weight shifts and drift, over half a
-second and more). The pipeline's feet stage re-solves the legs over the planted feet, so the
+second and more); ``standing`` lengthens the time to bring a take's travel to his. The pipeline's
+feet stage re-solves the legs over the planted feet, so the
 smoothed root does not make them slide.
 """
 
@@ -39,10 +40,10 @@ def feet_anchor(poses, trans):
 GROUND_SIGMA = 0.12  # seconds: the horizontal root moves no faster than this
 
 
-def planted_trans(poses, anchor, fps=None):
+def planted_trans(poses, anchor, fps=None, sigma=GROUND_SIGMA):
     """(T, 3) float32 root translation that puts the feet point of every frame on ``anchor``;
-    with ``fps``, its horizontal place low-passed over GROUND_SIGMA."""
+    with ``fps``, its horizontal place low-passed over ``sigma`` seconds."""
     trans = np.asarray(anchor, dtype=np.float64) - feet_point(poses)
-    if fps is not None and len(trans) > 1:
-        trans[:, [0, 2]] = gaussian_filter1d(trans[:, [0, 2]], GROUND_SIGMA * float(fps), axis=0, mode="nearest")
+    if fps is not None and len(trans) > 1 and sigma > 0:
+        trans[:, [0, 2]] = gaussian_filter1d(trans[:, [0, 2]], sigma * float(fps), axis=0, mode="nearest")
     return trans.astype(np.float32)

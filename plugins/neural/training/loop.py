@@ -443,6 +443,7 @@ def describe(trainer, dataset, graphs, summary):
         "feet_anchor": dataset.feet_anchor(),
         "speech_pace": dataset.speech_pace(),
         "angular_jerk": dataset.angular_jerk(),
+        **dataset.standing(),
         "betas": dataset.takes[0].betas,
         "graphs": graphs,
         "config": trainer.config,
