@@ -28,6 +28,7 @@ from .standing import stand
 from .textcode import text_frames
 
 log = logging.getLogger(__name__)
+FINE_SEED = 38  # the fine turning of backends whose take does not depend on the seed (s2v)
 
 
 def liveliness_option():
@@ -204,7 +205,9 @@ class NeuralGenerator(Generator):
         motion = motion.copy()
         motion.poses = filtered.poses  # the root is the pipeline's to smooth, once
         spared = self.jitter_spared(request.options)
-        turned, gain = with_fine_turning(motion, target, request.rng(self.name, "fine turning"),
+        # a deterministic backend's take does not depend on the seed, its turning neither
+        rng = request.rng(self.name, "fine turning") if self.stochastic else np.random.default_rng(FINE_SEED)
+        turned, gain = with_fine_turning(motion, target, rng,
                                          measure=lambda m: smooth_jitter(m, spare=spared), joints=LEAVES)
         log.info("%s: fine turning at %.2f of its unit level (the training speaker's angular jerk)",
                  self.name, gain)
