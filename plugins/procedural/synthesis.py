@@ -17,7 +17,6 @@ from ...inference.postprocess import clamp_joint_limits
 from ...inference.speech_mouth import jaw_angle, mouth_opening
 from ...motion import Motion
 from ...motion import fineturn
-from ...motion.fineturn import JOINTS as FINE_JOINTS
 from ...motion.mouth import mouth_direction
 from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
