@@ -90,10 +90,10 @@ PERSONS = [
                        "hair, 1.82 m, left-handed gestures"),
     Person("cleo", {"colours": {"skin": (0.55, 0.33, 0.20), "shirt": (0.10, 0.35, 0.30),
                                 "trousers": (0.40, 0.40, 0.42)}, "hair": False},
-           scale=1.0, generator={"energy": 1.4, "gesture_rate": 1.2, "gesture_space": 1.3,
+           scale=1.0, generator={"energy": 1.4, "gesture_rate": 1.2, "gesture_space": 1.0,
                                  "dominant_hand": "right"},
-           description="cleo: medium-brown skin, teal shirt, grey trousers, bald, 1.73 m, wide "
-                       "gestures"),
+           description="cleo: medium-brown skin, teal shirt, grey trousers, bald, 1.73 m, large "
+                       "frequent gestures"),
 ]
 
 BACKGROUNDS = {"ada": (0.55, 0.57, 0.60), "ben": (0.30, 0.38, 0.45), "cleo": (0.62, 0.55, 0.45)}
