@@ -1,12 +1,15 @@
 """Train a photoreal renderer of yourself: a video of you talking in, a vid2vid model out.
 
-The renderer learns to paint you from the skeleton pass (coloured sticks, a white face, a disc
-on each hand) of your captured motion, filmed by the capture's camera. Without --takes the
-video is captured first (into RENDERER_DIR/takes). Frames are paired with their labels at
---size, the last 20 % held out for validation; training runs with torch (CUDA when present),
-shows its losses, saves a checkpoint every minute so a stopped run resumes (run the same
-command again), keeps the weights that render the held-out frames best and exports them to
-ONNX with the reference picture. Render takes with `talkrig render MOTION --renderer DIR`.
+The renderer moves real pixels of you to each new pose: source frames of the video chosen to
+cover your poses, warped part by part along the bones of the skeleton pass of your captured
+motion (filmed by the capture's camera), then corrected by a small network that learns what
+warping cannot do. Without --takes the video is captured first (into RENDERER_DIR/takes).
+Frames are paired with their labels at --size, the last 20 % held out for validation (and,
+with --pose-holdout, the poses farthest from all others); every frame is warped once, then
+training runs with torch (CUDA when present), shows its losses, saves a checkpoint every
+minute so a stopped run resumes (run the same command again), keeps the weights that render
+the held-out frames best and exports them to ONNX with the background plate and the source
+frames. Render takes with `talkrig render MOTION --renderer DIR`.
 
 Examples:
   talkrig train-renderer --video me.mp4 -o renderers/me --minutes 20
@@ -32,6 +35,9 @@ def add_arguments(parser):
                         help="train until N steps in total (with --minutes: whichever comes first)")
     parser.add_argument("--val-split", type=float, default=0.2, metavar="F",
                         help="fraction at the end of the video held out for validation (default 0.2)")
+    parser.add_argument("--pose-holdout", type=float, default=0.0, metavar="F",
+                        help="fraction of the training frames, those whose pose is farthest from "
+                             "every other, kept out of training with their neighbours (default 0)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a hyper-parameter (e.g. --set batch=4); repeatable")
     parser.add_argument("--fresh", action="store_true",
@@ -55,6 +61,8 @@ def _check(args):
         raise TalkrigError(f"--steps must be at least 1, got {args.steps}")
     if not 0.0 <= args.val_split < 0.9:
         raise TalkrigError(f"--val-split must be from 0 to 0.9, got {args.val_split:g}")
+    if not 0.0 <= args.pose_holdout < 0.5:
+        raise TalkrigError(f"--pose-holdout must be from 0 to 0.5, got {args.pose_holdout:g}")
 
 
 def _takes(args):
@@ -85,9 +93,9 @@ def run(args):
         import torch
     except ImportError:
         raise TalkrigError("training needs torch: pip install 'talkrig[train]'") from None
-    from ..plugins.vid2vid.pairs import load_pairs
+    from ..plugins.vid2vid.pairs import hold_out_poses, load_pairs
     from ..plugins.vid2vid.train import make_config, train
-    from .progress import CountBar
+    from .progress import CountBar, StageBar
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,6 +107,10 @@ def run(args):
     pairs = load_pairs(args.video, takes, size, val_split=args.val_split)
     print(f"{len(pairs.frames)} frames at {size[0]}x{size[1]}: {pairs.n_train} for training, "
           f"{len(pairs.frames) - pairs.n_train} held out")
+    if args.pose_holdout:
+        held = hold_out_poses(pairs, args.pose_holdout)
+        print(f"{len(held)} poses held out by pose ({int(pairs.pose_held.sum())} frames with their "
+              "neighbours)")
     minutes = args.minutes if args.minutes is not None or args.steps else 20.0
     by_time = args.steps is None
     total = round(minutes * 60) if by_time else args.steps
@@ -112,10 +124,18 @@ def run(args):
                       if v is not None and k in ("l1", "ms_ssim", "val_psnr")})
         bar.update(min(total, round(elapsed)) if by_time else step, shown)
 
+    warping = StageBar().__enter__()
+
+    def warp_progress(fraction):
+        warping.update("warp frames", fraction)
+        if fraction >= 1.0:
+            warping.__exit__(None, None, None)
+
     try:
         result = train(pairs, args.output, config, steps=args.steps, minutes=minutes,
-                       fresh=args.fresh, progress=progress)
+                       fresh=args.fresh, progress=progress, warp_progress=warp_progress)
     finally:
+        warping.__exit__(None, None, None)
         if bar is not None:
             bar.close()
     if result.resumed_from:
@@ -123,8 +143,9 @@ def run(args):
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items())
     print(f"trained {result.steps} steps in {result.seconds:.0f} s: {losses}")
     if result.val_psnr is not None:
-        print(f"held-out frames rendered at {result.val_psnr:.2f} dB PSNR (the still reference "
-              f"picture: {result.reference_psnr:.2f} dB)")
+        print(f"held-out frames rendered at {result.val_psnr:.2f} dB PSNR (the warps alone: "
+              f"{result.warp_psnr:.2f} dB; the still background plate: "
+              f"{result.reference_psnr:.2f} dB)")
     print(f"ONNX export checked against torch, max abs difference: {result.export_diff:.1e}")
     print(f"renderer written to {result.folder}")
     return 0

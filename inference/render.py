@@ -7,6 +7,9 @@ renderer plugin, the frames written as an MP4 (H.264) with the speech muxed in (
 Renderers are plugins of the ``talkrig.renderers`` entry-point group: a class built as
 ``Cls(model_dir)`` with ``name``, ``size`` ((width, height), or None for one that renders at
 any size), ``render(labels) -> iterator of frames`` (stateful across frames) and ``close()``.
+A renderer that declares ``wants_joints = True`` is called ``render(labels, joints=joints)``
+with the (N, 55, 2) label-pixel joints the labels were drawn from (``project_take``): a
+renderer that moves pixels of the person to the pose needs the joints, not only their picture.
 A trained renderer's folder names its plugin in ``talkrig_model.json`` ("backend"); a renderer
 may have a ``camera`` (the one its training video was filmed through), used when none is given.
 
@@ -25,7 +28,7 @@ import numpy as np
 from ..motion.camera import upper_body_camera
 from ..motion.errors import TalkrigError
 from ..motion.jsonfile import JsonFileError, read_json
-from ..motion.skeleton_pass import label_frames
+from ..motion.skeleton_pass import draw_skeleton_pass, project_take
 from .progress import JobCancelled
 from .registry import RENDERERS, PluginError, PluginKind
 
@@ -163,7 +166,12 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
         camera = getattr(renderer, "camera", None) or upper_body_camera(motion, size)
     sound = _speech(audio)
     av = _pyav()
-    frames = renderer.render(label_frames(motion, camera, size))
+    joints = project_take(motion, camera, size)
+    labels = (draw_skeleton_pass(j, size) for j in joints)
+    if getattr(renderer, "wants_joints", False):
+        frames = renderer.render(labels, joints=joints)
+    else:
+        frames = renderer.render(labels)
     temp = out_path.with_name(f".{out_path.stem}.partial-{os.getpid()}.mp4")
     try:
         with av.open(str(temp), "w", format="mp4") as container:

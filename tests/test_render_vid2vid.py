@@ -1,5 +1,6 @@
-"""The vid2vid renderer: train, resume and export at a tiny size from the command line; the
-ONNX renderer paints what torch paints, without torch; bad input is one clear line."""
+"""The vid2vid renderer (warp, then refine): train, resume and export at a tiny size from the
+command line; the ONNX renderer paints what torch paints, without torch; a version-1 folder
+still renders; bad input is one clear line."""
 
 import json
 import shutil
@@ -18,7 +19,7 @@ from talkrig.motion.skeleton_pass import label_frames
 
 pytestmark = pytest.mark.slow  # trains three tiny renderers (about 30 s in all)
 
-SIZE = 32
+SIZE = 64
 TAKE = (300, 40)  # frames of the shared take: arms moving
 
 
@@ -53,14 +54,16 @@ def _train(video, takes, out, steps, extra=()):
 
 def test_training_pairs_the_video_holds_out_its_tail_and_exports_a_renderer(trained, take):
     _, _, out, text = trained
-    assert "40 frames at 32x32: 32 for training, 8 held out" in text
+    assert "40 frames at 64x64: 32 for training, 8 held out" in text
     meta = json.loads((out / "talkrig_model.json").read_text())
-    assert meta["backend"] == "vid2vid" and meta["size"] == [SIZE, SIZE]
-    assert meta["training"]["steps"] == 3 and meta["training"]["train_frames"] == 32
-    assert meta["training"]["export_max_abs_diff"] < 1e-3
-    assert meta["training"]["val_psnr"] > 10.0  # a picture of the person, not noise
-    for name in ("generator.onnx", "reference.npy", "reference_label.npy", "checkpoint.pt",
-                 "camera.json"):
+    assert meta["backend"] == "vid2vid" and meta["version"] == 2 and meta["size"] == [SIZE, SIZE]
+    training = meta["training"]
+    assert training["steps"] == 3 and training["train_frames"] == 32
+    assert training["export_max_abs_diff"] < 1e-3
+    assert training["val_psnr"] > 10.0  # a picture of the person, not noise
+    assert training["warp_psnr"] > training["reference_psnr"]  # the warps move the person
+    assert 1 <= len(training["bank_frames"]) <= 24 and max(training["bank_frames"]) < 32
+    for name in ("refiner.onnx", "plate.npy", "bank.npz", "checkpoint.pt", "camera.json"):
         assert (out / name).is_file(), name
 
 
@@ -72,11 +75,11 @@ def test_a_second_run_resumes_from_the_checkpoint(trained, tmp_path):
     assert code == 0 and "resumed from step 3" in text and "trained 5 steps" in text
 
 
-def test_a_renderer_stuck_on_the_reference_is_reported_and_keeps_its_last_weights(
+def test_a_refiner_that_never_improves_the_warps_is_reported_and_keeps_its_last_weights(
         trained, tmp_path, caplog):
-    """A generator that cannot learn (rate 1e-30: a rate of 0 is refused, and a step this small
-    changes no float32 output) scores the same at every check: the run keeps
-    the latest weights, not the first, and says in plain words it beat no still picture.
+    """A refiner that cannot learn (rate 1e-30: a rate of 0 is refused, and a step this small
+    changes no float32 output) scores the same at every check: the run keeps the latest
+    weights, not the first, and says in plain words it never improved on the warps.
     Without a warm-up the discriminators train from the first step."""
     takes, video, _, _ = trained
     out = tmp_path / "stuck"
@@ -86,9 +89,10 @@ def test_a_renderer_stuck_on_the_reference_is_reported_and_keeps_its_last_weight
     assert code == 0, text
     training = json.loads((out / "talkrig_model.json").read_text())["training"]
     assert training["best_step"] == 4
-    assert training["beats_reference"] is False
-    assert f"(the still reference picture: {training['reference_psnr']:.2f} dB)" in text
-    assert "never beat the still reference picture" in caplog.text
+    assert training["beats_warp"] is False
+    assert f"(the warps alone: {training['warp_psnr']:.2f} dB; the still background plate: " \
+           f"{training['reference_psnr']:.2f} dB)" in text
+    assert "never improved on the warps alone" in caplog.text
     assert training["final_losses"]["d_gan"] > 0 and training["final_losses"]["g_gan"] > 0
 
 
@@ -140,10 +144,10 @@ def test_fresh_starts_over_from_step_0_whatever_checkpoint_the_folder_holds(trai
         ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)
         assert ckpt["step"] == 2 and [h["step"] for h in ckpt["history"]] == [1, 2]
         assert json.loads((copy / "talkrig_model.json").read_text())["training"]["steps"] == 2
-        runs[name] = ckpt["generator"]
+        runs[name] = ckpt["refiner"]
     # both start from the same new weights (training is seeded), not from the 3-step ones
-    assert all(torch.equal(runs["trained"][k], runs["damaged"][k]) for k in old["generator"])
-    assert not all(torch.equal(runs["trained"][k], old["generator"][k]) for k in old["generator"])
+    assert all(torch.equal(runs["trained"][k], runs["damaged"][k]) for k in old["refiner"])
+    assert not all(torch.equal(runs["trained"][k], old["refiner"][k]) for k in old["refiner"])
 
 
 @pytest.mark.blender
@@ -161,13 +165,14 @@ def test_without_takes_the_video_is_captured_first_with_its_camera(character_vid
     assert code == 0, buffer.getvalue()
     assert f"{truth.n_frames} frames at 32x32" in buffer.getvalue()
     assert (out / "takes" / "performer.camera.json").is_file()
-    assert (out / "generator.onnx").is_file() and (out / "camera.json").is_file()
+    assert (out / "refiner.onnx").is_file() and (out / "camera.json").is_file()
 
 
-def test_the_onnx_renderer_paints_what_the_torch_generator_paints(trained, take):
+def test_the_onnx_renderer_paints_what_the_torch_refiner_paints(trained, take):
     import torch
 
-    from talkrig.plugins.vid2vid.model import Generator
+    from talkrig.motion.skeleton_pass import project_take
+    from talkrig.plugins.vid2vid.model import Refiner
     from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
     from talkrig.plugins.vid2vid.train import to_images, to_tensor
 
@@ -175,24 +180,79 @@ def test_the_onnx_renderer_paints_what_the_torch_generator_paints(trained, take)
     renderer = Vid2VidRenderer(out)
     camera = front_camera(take, 96, 64)
     assert renderer.camera.to_dict() == camera.to_dict()  # the camera it was trained through
+    assert renderer.wants_joints and renderer.version == 2
+    joints = project_take(take[30:36], camera, renderer.size)
     labels = list(label_frames(take[30:36], camera, renderer.size))
-    pictures = list(renderer.render(labels))
-    renderer.close()
+    pictures = list(renderer.render(labels, joints=joints))
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
-    generator = Generator(ckpt["config"]["width"], ckpt["config"]["residual_blocks"]).eval()
-    generator.load_state_dict(ckpt["best"]["generator"])
-    ref = to_tensor(np.load(out / "reference.npy")[None])
-    prev, prev_label = ref, to_tensor(np.load(out / "reference_label.npy")[None])
+    refiner = Refiner(ckpt["config"]["width"], ckpt["config"]["residual_blocks"]).eval()
+    refiner.load_state_dict(ckpt["best"]["refiner"])
+    prev, sources = None, None
     with torch.no_grad():
-        for label, picture in zip(labels, pictures):
-            current = to_tensor(label[None])
-            prev = generator(current, prev_label, prev, ref)
-            prev_label = current
+        for label, points, picture in zip(labels, joints, pictures):
+            sources = renderer._sources(points, sources)
+            warped, cover = renderer.bank.warp(points, renderer.plate, sources=sources)
+            warped = to_tensor(warped[None])
+            prev = refiner(warped, to_tensor(label[None]), torch.from_numpy(cover)[None, None],
+                           warped if prev is None else prev)
             assert picture.shape == (SIZE, SIZE, 3) and picture.dtype == np.uint8
             assert np.abs(to_images(prev)[0].astype(int) - picture).max() <= 1
-    # fed back its own pictures, the renderer is stateful: the same label twice differs
-    twice = list(Vid2VidRenderer(out).render([labels[0], labels[0]]))
-    assert len(twice) == 2
+    with pytest.raises(TalkrigError, match="follows the skeleton: give the frames' 2D joints"):
+        list(renderer.render(labels))
+    renderer.close()
+
+
+def _version_1_folder(folder):
+    """A renderer folder as version 1 wrote it: a generator of (label, prev_label, prev_frame,
+    reference) exported to ONNX (here one that paints the label over the reference), the
+    reference picture and label, no version in its description."""
+    import torch
+
+    from talkrig.plugins.neural.modeldir import write_metadata
+    from talkrig.plugins.neural.training.export import export_graph
+
+    class Painter(torch.nn.Module):
+        def forward(self, label, prev_label, prev_frame, reference):
+            return torch.maximum(label, reference)
+
+    folder.mkdir()
+    picture = np.full((SIZE, SIZE, 3), 100, np.uint8)
+    np.save(folder / "reference.npy", picture)
+    np.save(folder / "reference_label.npy", np.zeros_like(picture))
+    example = tuple(torch.zeros(1, 3, SIZE, SIZE) for _ in range(4))
+    export_graph(Painter(), example, folder / "generator.onnx",
+                 ["label", "prev_label", "prev_frame", "reference"], ["frame"], time_axes={})
+    write_metadata(folder, {"backend": "vid2vid", "size": [SIZE, SIZE],
+                            "graphs": {"generator": "generator.onnx"},
+                            "reference": "reference.npy", "reference_label": "reference_label.npy",
+                            "camera": None})
+    return folder
+
+
+def test_a_version_1_folder_still_renders_from_the_labels_and_a_newer_one_is_one_line(
+        trained, take, tmp_path, capsys):
+    from talkrig.motion import save_motion
+    from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
+
+    old = _version_1_folder(tmp_path / "old")
+    renderer = Vid2VidRenderer(old)
+    assert renderer.version == 1 and not renderer.wants_joints
+    label = np.zeros((SIZE, SIZE, 3), np.uint8)
+    label[10:20, 10:20] = 255
+    (picture,) = list(renderer.render([label]))
+    assert picture[15, 15].tolist() == [255] * 3 and picture[40, 40].tolist() == [100] * 3
+    save_motion(take, tmp_path / "take.npz")
+    assert main(["render", str(tmp_path / "take.npz"), "--renderer", str(old), "-o",
+                 str(tmp_path / "old.mp4"), "--quiet"]) == 0
+    newer = tmp_path / "newer"
+    shutil.copytree(trained[2], newer)
+    meta = json.loads((newer / "talkrig_model.json").read_text())
+    (newer / "talkrig_model.json").write_text(json.dumps(dict(meta, version=3)))
+    assert main(["render", str(tmp_path / "take.npz"), "--renderer", str(newer), "-o",
+                 str(tmp_path / "new.mp4")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "a vid2vid renderer of version 3; this talkrig renders versions 1 and 2" in err
+    assert len(err.splitlines()) == 1
 
 
 def test_rendering_never_imports_torch_and_the_plugin_is_registered(trained, take):
@@ -206,7 +266,7 @@ def test_rendering_never_imports_torch_and_the_plugin_is_registered(trained, tak
         (ep,) = [e for e in entry_points(group="talkrig.renderers") if e.name == "vid2vid"]
         renderer = ep.load()(__import__("pathlib").Path(sys.argv[1]))
         labels = [np.zeros((renderer.size[1], renderer.size[0], 3), np.uint8)] * 3
-        pictures = list(renderer.render(labels))
+        pictures = list(renderer.render(labels, joints=renderer.bank.joints[[0, 0, 0]]))
         renderer.close()
         print(json.dumps({"name": renderer.name, "size": renderer.size, "n": len(pictures),
                           "torch": "torch" in sys.modules}))
@@ -249,8 +309,8 @@ def test_talkrig_render_and_bake_paint_a_take_with_the_trained_renderer(trained,
                  "--camera", str(out / camera), "--quiet"]) == 0
     assert np.abs(video(tmp_path / "b.mp4")[0].astype(int) - frames).mean() < 2  # its camera
     assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "c.mp4"),
-                 "--size", "64x64"]) == 2
-    assert "renders at 32x32 only" in capsys.readouterr().err
+                 "--size", "32x32"]) == 2
+    assert "renders at 64x64 only" in capsys.readouterr().err
     assert main(["bake", npz, "--audio", wav, "-o", str(tmp_path / "t.npz"), "--render",
                  str(tmp_path / "d.mp4"), "--renderer", str(out), "--quiet"]) == 0
     assert video(tmp_path / "d.mp4")[0].shape == (take.n_frames, SIZE, SIZE, 3)
@@ -266,23 +326,27 @@ def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_pat
     _, _, out, _ = trained
     broken = tmp_path / "broken"
     shutil.copytree(out, broken)
-    (broken / "reference.npy").unlink()
-    with pytest.raises(TalkrigError, match="reference.npy is missing"):
+    (broken / "plate.npy").unlink()
+    with pytest.raises(TalkrigError, match="plate.npy is missing"):
         Vid2VidRenderer(broken)
-    (broken / "generator.onnx").write_bytes(b"not onnx")
-    np.save(broken / "reference.npy", np.zeros((SIZE, SIZE, 3), np.uint8))
+    np.save(broken / "plate.npy", np.zeros((SIZE, SIZE, 3), np.uint8))
+    np.savez(broken / "bank.npz", frames=np.zeros((2, 8, 8, 3), np.uint8))
+    with pytest.raises(TalkrigError, match="bank.npz: not a readable source bank"):
+        Vid2VidRenderer(broken)
+    shutil.copy(out / "bank.npz", broken / "bank.npz")
+    (broken / "refiner.onnx").write_bytes(b"not onnx")
     with pytest.raises(TalkrigError, match="onnxruntime cannot load it"):
         Vid2VidRenderer(broken)
     renderer = Vid2VidRenderer(out)
-    with pytest.raises(TalkrigError, match=r"label 0 is a \(64, 64, 3\)"):
-        list(renderer.render([np.zeros((64, 64, 3), np.uint8)]))
+    with pytest.raises(TalkrigError, match=r"label 0 is a \(32, 32, 3\)"):
+        list(renderer.render([np.zeros((32, 32, 3), np.uint8)], joints=[np.zeros((55, 2))]))
 
 
 def test_bad_command_lines_are_one_line_and_exit_2(trained, tmp_path, capsys):
     takes, video, out, _ = trained
     cases = [
         (["--video", str(video), "--takes", str(takes), "-o", str(out), "--size", "40"],
-         "was trained at 32x32, not 40x40; use the same --size or --fresh"),
+         "was trained at 64x64, not 40x40; use the same --size or --fresh"),
         (["--video", str(tmp_path / "none.mp4"), "-o", str(tmp_path / "o")], "no such video"),
         (["--video", str(video), "--takes", str(takes), "-o", str(tmp_path / "o"), "--size",
           "30"], "multiple of 8"),
@@ -317,7 +381,8 @@ def test_the_reference_picture_is_the_still_wall_without_the_moving_person():
 @pytest.mark.parametrize("setting, message", [
     ("batch=0", "vid2vid setting 'batch' must be >= 1, got 0"),
     ("d_lr=0", "vid2vid setting 'd_lr' must be > 0, got 0.0"),
-    ("reference_prob=1.5", "vid2vid setting 'reference_prob' must be in [0, 1], got 1.5"),
+    ("bank=0", "vid2vid setting 'bank' must be >= 1, got 0"),
+    ("exclude_seconds=-1", "vid2vid setting 'exclude_seconds' must be >= 0, got -1.0"),
     ("gan_warmup=-1", "vid2vid setting 'gan_warmup' must be >= 0, got -1"),
     ("l1=-10", "vid2vid setting 'l1' must be >= 0, got -10.0"),
     ("seed=-1", "vid2vid setting 'seed' must be a whole number"),
@@ -337,8 +402,23 @@ def test_a_renderer_setting_out_of_range_is_one_line_before_the_video_is_read(
 def test_renderer_settings_at_the_ends_of_their_ranges_are_taken(tmp_path, capsys):
     video = tmp_path / "me.mp4"
     video.write_bytes(b"not read")
-    sets = ["gan_warmup=0", "reference_prob=0", "gan=0", "val_seconds=0", "batch=1"]
+    sets = ["gan_warmup=0", "exclude_seconds=0", "bank=1", "gan=0", "val_seconds=0", "batch=1"]
     code = main(["train-renderer", "--video", str(video), "--takes", str(tmp_path / "none"),
                  "-o", str(tmp_path / "out"), *[a for s in sets for a in ("--set", s)]])
     assert code == 2  # only for want of takes: the settings were taken
     assert "no such folder of takes" in capsys.readouterr().err
+
+
+def test_a_version_1_checkpoint_is_not_resumed(trained, tmp_path, capsys):
+    import torch
+
+    takes, video, out, _ = trained
+    copy = tmp_path / "renderer"
+    shutil.copytree(out, copy)
+    ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)
+    del ckpt["version"]
+    torch.save(ckpt, copy / "checkpoint.pt")
+    code, text = _train(video, takes, copy, steps=4)
+    assert code == 2
+    assert "is from an older vid2vid renderer (version 1, which painted the labels from " \
+           "scratch); use --fresh or another folder" in text

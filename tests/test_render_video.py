@@ -162,6 +162,51 @@ def test_a_cancelled_or_failed_render_leaves_no_file(take, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
 
 
+class JointsPainter:
+    """A renderer that asks for the joints and paints a white dot on each wrist."""
+
+    name, size, wants_joints = "joints", (64, 48), True
+
+    def __init__(self):
+        self.joints = []
+
+    def render(self, labels, joints=None):
+        for label, points in zip(labels, joints):
+            self.joints.append(points)
+            picture = np.zeros_like(label)
+            for name in ("left_wrist", "right_wrist"):
+                x, y = np.floor(points[J[name]]).astype(int)
+                picture[max(y - 2, 0):y + 3, max(x - 2, 0):x + 3] = 255
+            yield picture
+
+    def close(self):
+        pass
+
+
+def test_a_renderer_that_wants_joints_gets_those_its_labels_were_drawn_from(take, tmp_path):
+    """The joints come beside the labels; renderers that do not ask (Stepper, the skeleton
+    renderer) are called with the labels alone, as before."""
+    from talkrig.motion.skeleton_pass import project_take
+
+    _, _, motion = take
+    camera = upper_body_camera(motion, (64, 48))
+    painter = JointsPainter()
+    render_motion(motion, camera, painter, tmp_path / "j.mp4")
+    assert np.allclose(np.stack(painter.joints), project_take(motion, camera, (64, 48)),
+                       equal_nan=True)
+    frames, _ = read_video(tmp_path / "j.mp4")
+    wrist = np.floor(painter.joints[10][J["left_wrist"]]).astype(int)
+    assert frames[10][wrist[1], wrist[0]].mean() > 200  # painted where the joints say
+    plain = Stepper()
+    render_motion(motion, camera, plain, tmp_path / "s.mp4")
+    assert plain.seen == FRAMES
+    skeleton = load_renderer("skeleton")
+    render_motion(motion, camera, skeleton, tmp_path / "k.mp4", size=(64, 48))
+    skeleton.close()
+    frames, _ = read_video(tmp_path / "k.mp4")
+    assert frames.shape == (FRAMES, 48, 64, 3) and frames.max() > 100  # the labels
+
+
 def test_bake_renders_the_take_beside_its_other_outputs(take, tmp_path, capsys):
     npz, wav, motion = take
     out = tmp_path / "baked.mp4"

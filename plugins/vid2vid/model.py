@@ -1,30 +1,30 @@
-"""The vid2vid networks (torch): a frame generator and patch discriminators.
+"""The vid2vid networks (torch): the refinement network and patch discriminators.
 
-Generator (vid2vid's sequential generator, Wang et al. 2018, as Speech2Video §3.5 uses it,
-sized for a CPU): a U-Net whose input is the label image of the current frame, the label and
-the generated picture of the previous frame, and a reference picture (the still background
-with the person's usual place and colours, see ``train.background_plate``). It paints a new
-picture as a change over the reference, so the wall and the clothing colours come for free and
-only what moved is painted, and blends it, pixel by pixel, with the previous picture and the
-reference (softmax weights, starting toward the reference): vid2vid's idea of reusing what did
-not move (there by optical-flow warping, here without flow: the camera of a talking-head video
-does not move). A painted picture through tanh from zero starts mid-grey and renders a pale,
-tinted figure for hundreds of steps; the residual starts at the reference instead.
-Convolutions pad by repeating the edge (zero padding drew a dark frame round the picture) and
-upsample bilinearly (nearest left stripes).
+Refiner (vid2vid's sequential generator, Wang et al. 2018, as Speech2Video §3.5 uses it, sized
+for a CPU, here correcting a warp instead of painting from nothing): a U-Net whose input is the
+warped composite of the current frame (source frames of the person moved part by part to the
+target pose over the background plate, see ``warp``), the label image, the warp's coverage
+and the picture it made of the previous frame. It paints a correction over the warped
+composite (occlusion, disocclusion, shading, seams: what warping cannot do) and blends it,
+pixel by pixel, with the previous picture (softmax weights, starting toward the corrected
+composite): vid2vid's reuse of what did not move. The residual starts at zero, so an untrained
+refiner renders the warp itself. Convolutions pad by repeating the edge (zero padding drew a
+dark frame round the picture) and upsample bilinearly (nearest left stripes).
 
 Discriminators: pix2pix/pix2pixHD PatchGAN (4x4 convolutions, stride 2, LeakyReLU 0.2), given
 the label beside the picture; their intermediate features serve the feature-matching loss.
 Speech2Video gives the face and each hand their own discriminator on crops.
 
-Images are (B, 3, H, W) float in [-1, 1]; H and W multiples of 8.
+Pictures are (B, 3, H, W) float in [-1, 1], coverage (B, 1, H, W) in [0, 1]; H and W
+multiples of 8.
 """
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-INPUTS = ("label", "prev_label", "prev_frame", "reference")
+INPUTS = ("warped", "label", "coverage", "prev_frame")
+CHANNELS = {"warped": 3, "label": 3, "coverage": 1, "prev_frame": 3}
 LEAK = 0.2
 
 
@@ -46,16 +46,16 @@ class _Residual(nn.Module):
         return x + self.b(F.leaky_relu(self.a(x), LEAK))
 
 
-class Generator(nn.Module):
+class Refiner(nn.Module):
     """U-Net with additive skips: widths (w, 2w, 4w, 8w) at 1, 1/2, 1/4, 1/8 of the size.
 
-    forward(label, prev_label, prev_frame, reference) -> (B, 3, H, W) picture in [-1, 1].
+    forward(warped, label, coverage, prev_frame) -> (B, 3, H, W) picture in [-1, 1].
     """
 
     def __init__(self, width=8, residual_blocks=2):
         super().__init__()
         c = (width, 2 * width, 4 * width, 8 * width)
-        self.stem = _conv(3 * len(INPUTS), c[0])
+        self.stem = _conv(sum(CHANNELS.values()), c[0])
         self.down = nn.ModuleList([
             nn.Sequential(_conv(c[k], c[k + 1], stride=2), _conv(c[k + 1], c[k + 1]))
             for k in range(3)
@@ -63,13 +63,13 @@ class Generator(nn.Module):
         self.middle = nn.Sequential(*[_Residual(c[3]) for _ in range(residual_blocks)])
         self.up = nn.ModuleList([_conv(c[k + 1], c[k]) for k in range(3)])
         self.fuse = nn.ModuleList([_conv(c[k], c[k]) for k in range(3)])
-        self.head = nn.Conv2d(c[0], 3 + 3, 3, 1, 1, padding_mode=PAD)  # change + 3 blend logits
-        with torch.no_grad():  # start near the reference picture: small changes, its weight first
+        self.head = nn.Conv2d(c[0], 3 + 2, 3, 1, 1, padding_mode=PAD)  # change + 2 blend logits
+        with torch.no_grad():  # start at the warp: small changes, the corrected composite first
             self.head.weight.mul_(0.1)
-            self.head.bias[3:] = torch.tensor([0.0, 1.0, 0.0])
+            self.head.bias[3:] = torch.tensor([-1.0, 1.0])
 
-    def forward(self, label, prev_label, prev_frame, reference):
-        x = self.stem(torch.cat([label, prev_label, prev_frame, reference], dim=1))
+    def forward(self, warped, label, coverage, prev_frame):
+        x = self.stem(torch.cat([warped, label, coverage, prev_frame], dim=1))
         skips = [x]
         for down in self.down:
             x = down(x)
@@ -80,9 +80,9 @@ class Generator(nn.Module):
                               align_corners=False)
             x = self.fuse[k](x + skips[k])
         out = self.head(x)
-        painted = torch.clamp(reference + out[:, :3], -1.0, 1.0)
+        painted = torch.clamp(warped + out[:, :3], -1.0, 1.0)
         w = torch.softmax(out[:, 3:], dim=1)
-        return w[:, 0:1] * prev_frame + w[:, 1:2] * reference + w[:, 2:3] * painted
+        return w[:, 0:1] * prev_frame + w[:, 1:2] * painted
 
 
 class PatchDiscriminator(nn.Module):

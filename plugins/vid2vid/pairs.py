@@ -89,6 +89,8 @@ class Pairs:
     left and right hand (see ``part_boxes``). joints : (N, 55, 2) label pixels.
     segment : (N,) int, the take each frame belongs to (frames follow each other only inside
     a take). n_train : the first n_train frames train, the rest (the tail) validate.
+    pose_held : (N,) bool, frames among the first n_train held out by pose (see
+    :func:`hold_out_poses`): they never train.
     """
 
     frames: np.ndarray
@@ -98,6 +100,28 @@ class Pairs:
     segment: np.ndarray
     n_train: int
     takes: list = field(default_factory=list)
+    pose_held: np.ndarray = None
+
+    def __post_init__(self):
+        if self.pose_held is None:
+            self.pose_held = np.zeros(len(self.frames), bool)
+
+    @property
+    def fps(self):
+        return float(self.takes[0].motion.fps) if self.takes else 30.0
+
+    def trainable(self):
+        """(N,) bool: the frames training may see (before the tail, not held out by pose)."""
+        ok = np.arange(len(self.frames)) < self.n_train
+        return ok & ~self.pose_held
+
+    def train_starts(self, history=2):
+        """Training indices t whose ``history`` previous frames are in the same take and all
+        trainable."""
+        t = self.starts(0, self.n_train, history)
+        ok = self.trainable()
+        keep = np.all([ok[t - k] for k in range(history + 1)], axis=0)
+        return t[keep]
 
     def starts(self, lo, hi, history=2):
         """Indices t in [lo, hi) whose ``history`` previous frames are in the same take."""
@@ -149,3 +173,58 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
     return Pairs(frames=np.stack(frames), labels=np.stack(labels),
                  boxes=np.asarray(boxes, np.int64), joints=np.concatenate(joints),
                  segment=np.asarray(segment), n_train=min(max(n_train, 3), n), takes=takes)
+
+
+def hold_out_poses(pairs, share, window_seconds=2.0, margin_seconds=0.5):
+    """Mark the ``share`` of training frames whose pose is farthest from every other training
+    pose (normalised 2D skeletons, frames within ``window_seconds`` of it in the same take not
+    counting) as ``pairs.pose_held``, with their neighbours within ``margin_seconds`` (near in
+    pose, they would teach the held poses). Returns the indices of the held poses themselves."""
+    from .warp import pose_distances, pose_features
+
+    n = pairs.n_train
+    pairs.pose_held = np.zeros(len(pairs.frames), bool)
+    if share <= 0 or n < 10:
+        return np.zeros(0, np.int64)
+    feats = pose_features(pairs.joints[:n])
+    t = np.arange(n)
+    window = window_seconds * pairs.fps
+    seg = pairs.segment[:n]
+    far = np.empty(n)
+    for lo in range(0, n, 256):
+        d = pose_distances(feats[lo:lo + 256], feats)
+        near = ((np.abs(t[lo:lo + 256, None] - t[None]) <= window)
+                & (seg[lo:lo + 256, None] == seg[None]))
+        far[lo:lo + 256] = np.where(near, np.inf, d).min(axis=1)
+    far = np.where(np.isfinite(far), far, -1.0)
+    count = max(int(round(share * n)), 1)
+    held = np.sort(np.argsort(-far, kind="stable")[:count])
+    margin = margin_seconds * pairs.fps
+    for k in held:
+        pairs.pose_held[:n] |= ((np.abs(t - k) <= margin)
+                                & (pairs.segment[:n] == pairs.segment[k]))
+    return held
+
+
+def warp_pairs(pairs, bank, rows, plate, window_seconds=2.0, progress=None):
+    """The warped composite (N, H, W, 3) uint8 and its coverage (N, H, W) uint8 (0-255) of
+    every frame, each from the bank's sources nearest in pose except frames within
+    ``window_seconds`` of it in the same take (else training learns to copy its source).
+
+    bank : warp.SourceBank of frames ``rows`` (indices into the pairs)."""
+    n = len(pairs.frames)
+    h, w = pairs.frames.shape[1:3]
+    warped = np.empty((n, h, w, 3), np.uint8)
+    cover = np.empty((n, h, w), np.uint8)
+    window = window_seconds * pairs.fps
+    rows = np.asarray(rows)
+    for t in range(n):
+        exclude = (np.abs(rows - t) <= window) & (pairs.segment[rows] == pairs.segment[t])
+        if exclude.all():
+            exclude = None
+        picture, coverage = bank.warp(pairs.joints[t], plate, exclude=exclude)
+        warped[t] = picture
+        cover[t] = np.round(coverage * 255)
+        if progress is not None and (t % 50 == 0 or t == n - 1):
+            progress((t + 1) / n)
+    return warped, cover

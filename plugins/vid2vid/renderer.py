@@ -1,13 +1,20 @@
-"""The vid2vid renderer plugin: label images in, pictures of the person out (onnxruntime and
-numpy only; torch is never imported here).
+"""The vid2vid renderer plugin: label images and 2D joints in, pictures of the person out
+(onnxruntime, numpy and scipy only; torch is never imported here).
 
     renderer = Vid2VidRenderer(Path("renderers/me"))
-    for picture in renderer.render(label_frames(motion, camera, renderer.size)):
+    joints = project_take(motion, camera, renderer.size)
+    labels = label_frames(motion, camera, renderer.size)
+    for picture in renderer.render(labels, joints=joints):
         ...
     renderer.close()
 
-The generator is fed back its previous picture, as it was trained; the first frame starts
-from the reference picture of the person saved beside the model.
+Version 2 (warp, then refine): each frame is first painted by moving real pixels of the
+person, part by part, from the nearest source frames of the model's bank to the target joints
+over the background plate (``warp.SourceBank``); the refinement network corrects that
+composite, fed back its previous picture (the first frame starts from its own warp). It
+declares ``wants_joints``, so ``inference.render`` passes the joints beside the labels.
+Version 1 folders (a generator painting the labels from scratch over a reference picture)
+still load and render from the labels alone.
 """
 
 import logging
@@ -17,11 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.camera import Camera
+from ...motion.skeleton import NUM_JOINTS
 from ..neural.modeldir import ModelError, model_file, read_metadata, run_graph, session_options
+from .warp import SourceBank
 
 log = logging.getLogger(__name__)
 
 BACKEND = "vid2vid"
+VERSION = 2
+SWITCH_MARGIN = 0.15  # a part keeps last frame's sources unless the new ones are this much nearer
 
 
 def _hint(folder):
@@ -49,14 +60,35 @@ def _hwc(x):
     return np.clip((x[0].transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
 
+MAX_BANK = 256  # source frames: a trained bank holds 24
+
+
+def _check_bank_size(path, shape):
+    """Refuse a bank whose members unpack to more than MAX_BANK frames would (a small file
+    declaring gigabytes is never unpacked)."""
+    import zipfile
+
+    limit = MAX_BANK * (shape[0] * shape[1] * 3 + 4096)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = [info.file_size for info in archive.infolist()]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: not a readable source bank ({str(exc)[:200]})") from None
+    if sum(sizes) > limit:
+        raise ModelError(f"{path}: a source bank of {sum(sizes) / 1e6:.0f} MB unpacked; at most "
+                         f"{MAX_BANK} frames are taken")
+
+
 class Vid2VidRenderer:
     """A trained vid2vid renderer. ``size`` is (width, height) of its labels and pictures;
     ``camera`` (motion.camera.Camera or None) is how the person was filmed for training: a
-    take seen through it looks like the pictures the renderer learnt from."""
+    take seen through it looks like the pictures the renderer learnt from. ``wants_joints``:
+    ``render`` needs the (55, 2) label-pixel joints of every frame beside its label."""
 
     name = BACKEND
     size = None  # (width, height), set from the model folder
     camera = None
+    wants_joints = True
 
     def __init__(self, model_dir, threads=None):
         import onnxruntime as ort
@@ -65,14 +97,17 @@ class Vid2VidRenderer:
             raise ModelError(f"the {BACKEND} renderer needs a trained model folder; "
                              f"{_hint('RENDERER_DIR')}")
         folder = Path(model_dir).expanduser()
+        self.metadata = read_metadata(folder, BACKEND)
+        self.version = self.metadata.get("version", 1)
+        if self.version not in (1, VERSION):
+            raise ModelError(f"{folder}: a {BACKEND} renderer of version {self.version!r}; this "
+                             f"talkrig renders versions 1 and {VERSION}")
         try:
-            self.metadata = read_metadata(folder, BACKEND)
             width, height = _size(self.metadata["size"])
-            graph = model_file(folder, self.metadata["graphs"]["generator"], "graph")
-            self.reference = self._picture(model_file(folder, self.metadata["reference"], "reference"),
-                                           (height, width))
-            self.reference_label = self._picture(
-                model_file(folder, self.metadata["reference_label"], "reference label"), (height, width))
+            if self.version == 1:
+                graph = self._load_v1(folder, (height, width))
+            else:
+                graph = self._load_v2(folder, (height, width))
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{folder}: an incomplete {BACKEND} model ({exc}); "
                              f"{_hint(folder)}") from None
@@ -87,8 +122,41 @@ class Vid2VidRenderer:
                                                 providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"{graph}: onnxruntime cannot load it ({exc})") from None
-        self._ref = _chw(self.reference)
-        log.debug("loaded the %s renderer from %s (%dx%d)", BACKEND, folder, width, height)
+        log.debug("loaded the %s renderer (version %s) from %s (%dx%d)", BACKEND, self.version,
+                  folder, width, height)
+
+    def _load_v1(self, folder, shape):
+        """The generator of a version-1 folder, its reference picture and label."""
+        self.wants_joints = False
+        graph = model_file(folder, self.metadata["graphs"]["generator"], "graph")
+        self.reference = self._picture(model_file(folder, self.metadata["reference"],
+                                                  "reference"), shape)
+        self.reference_label = self._picture(
+            model_file(folder, self.metadata["reference_label"], "reference label"), shape)
+        return graph
+
+    def _load_v2(self, folder, shape):
+        """The refiner of a version-2 folder, its plate and source bank."""
+        graph = model_file(folder, self.metadata["graphs"]["refiner"], "graph")
+        self.plate = self._picture(model_file(folder, self.metadata["plate"], "plate"), shape)
+        path = model_file(folder, self.metadata["bank"], "source bank")
+        if not path.is_file():
+            raise ModelError(f"{path} is missing; {_hint(folder)}")
+        _check_bank_size(path, shape)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                frames, joints = data["frames"], data["joints"].astype(np.float64)
+                reference = int(data["reference"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{path}: not a readable source bank ({str(exc)[:200]})") from None
+        if (frames.ndim != 4 or frames.shape[1:] != shape + (3,) or frames.dtype != np.uint8
+                or joints.shape != (len(frames), NUM_JOINTS, 2) or len(frames) < 1
+                or not 0 <= reference < len(frames)):
+            raise ModelError(f"{path}: a bank of {frames.shape} {frames.dtype} frames and "
+                             f"{joints.shape} joints, expected (K,) + {shape + (3,)} uint8 "
+                             f"and (K, {NUM_JOINTS}, 2)")
+        self.bank = SourceBank(frames, joints, reference, self.plate)
+        return graph
 
     @staticmethod
     def _picture(path, shape):
@@ -103,18 +171,61 @@ class Vid2VidRenderer:
                              f"{shape + (3,)} uint8")
         return np.array(picture)
 
-    def render(self, labels):
-        """Yield one (H, W, 3) uint8 picture per (H, W, 3) uint8 label, in order."""
+    def _label(self, k, label):
         width, height = self.size
-        prev, prev_label = self._ref, _chw(self.reference_label)
+        label = np.asarray(label)
+        if label.shape != (height, width, 3) or label.dtype != np.uint8:
+            raise ModelError(f"label {k} is a {label.shape} {label.dtype} array; this "
+                             f"renderer draws ({height}, {width}, 3) uint8 labels")
+        return _chw(label)
+
+    def render(self, labels, joints=None):
+        """Yield one (H, W, 3) uint8 picture per (H, W, 3) uint8 label, in order.
+        joints : (N, 55, 2) label pixels of the same frames (or an iterable of (55, 2));
+        needed by a version-2 renderer, ignored by a version-1 one."""
+        if self.version == 1:
+            yield from self._render_v1(labels)
+            return
+        if joints is None:
+            raise ModelError(f"this {BACKEND} renderer follows the skeleton: give the frames' "
+                             "2D joints beside the labels (render with `talkrig render`)")
+        prev, sources = None, None
+        for k, (label, points) in enumerate(zip(labels, joints)):
+            current = self._label(k, label)
+            points = np.asarray(points, np.float64)
+            if points.shape != (NUM_JOINTS, 2):
+                raise ModelError(f"joints of frame {k} are {points.shape}; expected "
+                                 f"({NUM_JOINTS}, 2) label pixels")
+            sources = self._sources(points, sources)
+            warped, cover = self.bank.warp(points, self.plate, sources=sources)
+            warped = _chw(warped)
+            prev = run_graph(self.session, {
+                "warped": warped, "label": current, "coverage": cover[None, None],
+                "prev_frame": warped if prev is None else prev}, "the renderer's graph")[0]
+            yield _hwc(prev)
+
+    def _sources(self, points, previous):
+        """The nearest sources per pose group, keeping last frame's where they are nearly as
+        near (a source switching back and forth makes the part flicker)."""
+        nearest = self.bank.nearest(points)
+        if previous is None:
+            return nearest
+        distance = self.bank.group_distances(points)
+        kept = {}
+        for group, rows in nearest.items():
+            old = previous[group]
+            d = distance[group]
+            kept[group] = old if d[old[0]] <= d[rows[0]] * (1 + SWITCH_MARGIN) + 1e-9 else rows
+        return kept
+
+    def _render_v1(self, labels):
+        prev, prev_label = _chw(self.reference), _chw(self.reference_label)
+        ref = _chw(self.reference)
         for k, label in enumerate(labels):
-            label = np.asarray(label)
-            if label.shape != (height, width, 3) or label.dtype != np.uint8:
-                raise ModelError(f"label {k} is a {label.shape} {label.dtype} array; this "
-                                 f"renderer draws ({height}, {width}, 3) uint8 labels")
-            current = _chw(label)
+            current = self._label(k, label)
             prev = run_graph(self.session, {"label": current, "prev_label": prev_label,
-                                            "prev_frame": prev, "reference": self._ref}, "the renderer's graph")[0]
+                                            "prev_frame": prev, "reference": ref},
+                             "the renderer's graph")[0]
             prev_label = current
             yield _hwc(prev)
 

@@ -1,29 +1,32 @@
-"""Train the vid2vid renderer on a person's video paired with its skeleton pass (torch).
+"""Train the vid2vid renderer (version 2: warp, then refine) on a person's video paired with
+its skeleton pass (torch).
+
+Before training, a bank of source frames is chosen from the training frames to cover the pose
+space (``warp.select_bank``: farthest-point sampling on normalised 2D skeletons, from the
+frontal reference, the frame nearest the median pose), and every frame of the video is warped
+once from the bank (``pairs.warp_pairs``): its nearest sources by pose, leaving out those within
+``exclude_seconds`` of the frame (a source next to its target in time is nearly the answer, and
+the network would learn to copy it rather than to correct a warp from another pose). The warps
+are kept in memory, so a step costs only the networks.
 
 Each step unrolls two frames (vid2vid trains on sequences and feeds its own output back): the
-generator paints frame t-1 from the reference picture, as the first rendered frame starts, then
-frame t from its own painting of t-1. It never sees a real previous frame: given one, it learns
-to copy it (consecutive frames differ little) and, fed its own pictures, freezes on the first
-(a run with real previous frames nine times in ten rendered one still picture; the
-``reference_prob`` setting keeps that choice). Losses on both frames: L1 and MS-SSIM on the
-whole picture, a conditional PatchGAN with feature matching, and Speech2Video's part
-attention: the face and the hands, cropped with ``part_boxes`` and resized, get their own
-discriminators and an extra L1, all weighted ``part`` times the whole picture's. The reference
-picture is the median of the training frames (``background_plate``), paired with the label of
-the frame nearest the median pose.
+refiner corrects the warp of frame t-1 starting from the warp of t-2 as its previous picture
+(as the first rendered frame starts), then frame t from its own picture of t-1. Losses on
+both frames: L1 and MS-SSIM on the whole picture, a conditional PatchGAN with feature matching,
+and Speech2Video's part attention: the face and the hands, cropped with ``part_boxes`` and
+resized, get their own discriminators and an extra L1, all weighted ``part`` times the whole
+picture's. Frames held out by pose (``pairs.hold_out_poses``) and the tail never train.
 
-The adversarial terms come in late and gently: for the first ``gan_warmup`` steps the generator
+The adversarial terms come in late and gently: for the first ``gan_warmup`` steps the refiner
 learns from L1 and MS-SSIM alone (the discriminators rest), then the GAN and feature-matching
 weights ramp up linearly over as many steps, and the discriminators learn at ``d_lr``, below
-the generator's rate. With both at 1e-3 from the first step, a run on a real lecture video
-diverged (GAN losses near 110) and ended painting nothing but the reference picture.
+the refiner's rate (both at 1e-3 from the first step diverged on a real lecture video).
 
-The run saves ``checkpoint.pt`` every minute (the same command resumes), rolls the generator
+The run saves ``checkpoint.pt`` every minute (the same command resumes), rolls the refiner
 over the held-out tail of the video to keep the weights with the best PSNR there (on a tie the
-later weights: a model stuck on the reference scores the same at every check), warns when
-those never beat the reference picture held still (the renderer then paints little more than
-the background), and exports the generator to ONNX (checked against torch) with
-``talkrig_model.json`` and the reference picture beside it.
+later weights), warns when those never beat the warps alone, and exports the
+refiner to ONNX (checked against torch) with ``talkrig_model.json``, the plate and the source
+bank beside it.
 """
 
 import copy
@@ -44,20 +47,25 @@ from ..neural.training.settings import make_settings
 from .losses import (
     feature_matching, gan_discriminator_loss, gan_generator_loss, ms_ssim_loss,
 )
-from .model import INPUTS, PARTS, Discriminators, Generator
+from .model import INPUTS, PARTS, Discriminators, Refiner
+from .pairs import warp_pairs
+from .warp import SourceBank, part_masks, select_bank
 
 log = logging.getLogger(__name__)
 
 BACKEND = "vid2vid"
-GRAPH = "generator.onnx"
-REFERENCE = "reference.npy"
-REFERENCE_LABEL = "reference_label.npy"
+VERSION = 2  # warp, then refine (version 1 painted the label image from scratch)
+GRAPH = "refiner.onnx"
+PLATE = "plate.npy"
+BANK = "bank.npz"
 CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
 EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
-BEAT_MARGIN = 0.1  # dB over the still reference picture that counts as painting the person
+BEAT_MARGIN = 0.1  # dB over the warps alone that counts as the refiner correcting them
 
 DEFAULTS = {
-    "width": 8,  # generator channels at full size (x2 per level)
+    "bank": 24,  # source frames kept beside the model (about 200 kB each at 256 px)
+    "exclude_seconds": 2.0,  # a training frame is warped from sources farther than this in time
+    "width": 8,  # refiner channels at full size (x2 per level)
     "residual_blocks": 2,
     "d_width": 32,
     "batch": 2,
@@ -70,7 +78,6 @@ DEFAULTS = {
     "gan": 0.1,
     "feature_matching": 10.0,  # pix2pixHD's weight, relative to the GAN term
     "part": 2.0,  # each part's losses, relative to the whole picture's
-    "reference_prob": 1.0,  # share of unrolls starting from the reference, not a real frame
     "val_frames": 90,
     "val_seconds": 90.0,
     "seed": 0,
@@ -95,28 +102,59 @@ def to_images(x):
     return x.permute(0, 2, 3, 1).cpu().numpy()
 
 
-def background_plate(frames, max_frames=240, rows=16):
+def background_plate(frames, max_frames=240, rows=16, joints=None):
     """The per-pixel median (H, W, 3) uint8 of up to ``max_frames`` evenly spaced frames
-    (N, H, W, 3): the still wall, and the body blurred over the places it usually stands.
+    (N, H, W, 3): the still wall.
 
-    The generator paints changes over this picture. A single frame as the reference left its
-    pose as a ghost (the changes must erase it); the median has no pose to erase. Rows are
+    joints : (N, 55, 2) pixels of the frames, or None. Given, each pixel's median is taken
+    only over the frames where it lies outside the person's part capsules (``warp.part_masks``),
+    so the wall behind where the person usually stands is seen, not the person blurred there
+    (the warped parts are laid over this plate, and a ghost torso on it shows wherever the
+    torso moved away); a pixel the person never leaves keeps the median of all frames. Rows are
     taken a few at a time to keep the float copy small.
     """
-    pick = frames[np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)]
-    return np.concatenate([np.median(pick[:, y:y + rows], axis=0)
-                           for y in range(0, frames.shape[1], rows)]).round().astype(np.uint8)
+    pick = np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)
+    chosen = frames[pick]
+    person = None
+    if joints is not None:
+        size = (frames.shape[2], frames.shape[1])
+        person = np.stack([part_masks(j, size).sum(axis=0) > 0.02
+                           if np.isfinite(j).any() else np.zeros(frames.shape[1:3], bool)
+                           for j in joints[pick]])
+    out = []
+    for y in range(0, frames.shape[1], rows):
+        band = chosen[:, y:y + rows].astype(np.float32)
+        whole = np.median(band, axis=0)
+        if person is not None:
+            hidden = person[:, y:y + rows]
+            seen = (~hidden).any(axis=0)
+            band[hidden] = np.nan
+            with np.errstate(all="ignore"):
+                clear = np.nanmedian(band[:, seen], axis=0) if seen.any() else None
+            if clear is not None:
+                whole[seen] = clear
+        out.append(whole)
+    return np.concatenate(out).round().astype(np.uint8)
 
 
 def reference_index(pairs):
-    """The training frame whose skeleton is nearest the median pose (a calm, typical frame);
-    its label goes with the reference picture."""
-    joints = pairs.joints[:pairs.n_train]
-    ok = np.isfinite(joints).all(axis=(1, 2))
-    median = np.median(joints[ok], axis=0)
-    dist = np.where(ok, np.nan_to_num(np.abs(joints - median).sum(axis=(1, 2)), nan=np.inf),
+    """The trainable frame whose skeleton is nearest the median pose (a calm, typical, frontal
+    frame): the bank's first source, which fills what the nearest sources leave uncovered."""
+    ok = pairs.trainable() & np.isfinite(pairs.joints).all(axis=(1, 2))
+    if not ok.any():
+        ok = pairs.trainable()
+    median = np.median(pairs.joints[ok], axis=0)
+    dist = np.where(ok, np.nan_to_num(np.abs(pairs.joints - median).sum(axis=(1, 2)), nan=np.inf),
                     np.inf)
     return int(np.argmin(dist))
+
+
+def source_bank(pairs, reference, count, plate):
+    """(SourceBank, rows): ``count`` trainable frames covering the pose space."""
+    rows = np.flatnonzero(pairs.trainable())
+    first = int(np.searchsorted(rows, reference))
+    picks = rows[select_bank(pairs.joints[rows], count, first)]
+    return SourceBank(pairs.frames[picks], pairs.joints[picks], reference=0, plate=plate), picks
 
 
 def crop_parts(pictures, boxes, side):
@@ -147,61 +185,74 @@ class TrainResult:
     val_psnr: float
     export_diff: float
     resumed_from: int = 0
-    reference_psnr: float = None  # the still reference picture on the same held-out frames
+    reference_psnr: float = None  # the still background plate on the same held-out frames
+    warp_psnr: float = None  # the warps alone, unrefined, on the same frames
 
     @property
-    def beats_reference(self):
-        """False when the kept weights render the held-out frames no better than the still
-        reference picture (None without held-out frames)."""
-        if self.val_psnr is None or self.reference_psnr is None:
+    def beats_warp(self):
+        """False when the kept weights render the held-out frames no better than the warps
+        alone (the refiner then corrects nothing); None without held-out frames."""
+        if self.val_psnr is None or self.warp_psnr is None:
             return None
-        return self.val_psnr > self.reference_psnr + BEAT_MARGIN
+        return self.val_psnr > self.warp_psnr + BEAT_MARGIN
 
 
 class RendererTrainer:
-    """The networks, their optimisers and one training step on :class:`pairs.Pairs`."""
+    """The networks, their optimisers, the warps and one training step on :class:`pairs.Pairs`."""
 
-    def __init__(self, pairs, config, reference, device):
+    def __init__(self, pairs, config, reference, device, log_progress=None):
         self.pairs, self.config, self.device = pairs, config, device
         self.size = (pairs.frames.shape[2], pairs.frames.shape[1])
         self.part_side = max(16, min(self.size) // 4)
-        self.generator = Generator(config["width"], config["residual_blocks"]).to(device)
+        self.refiner = Refiner(config["width"], config["residual_blocks"]).to(device)
         self.discriminators = Discriminators(config["d_width"], config["d_width"]).to(device)
         betas = (0.5, 0.999)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), config["lr"], betas=betas)
+        self.opt_g = torch.optim.Adam(self.refiner.parameters(), config["lr"], betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), config["d_lr"],
                                       betas=betas)
         self.reference = int(reference)
-        self.ref_picture = background_plate(pairs.frames[:pairs.n_train])
-        self.ref = to_tensor(self.ref_picture[None], device)
-        self.ref_label = to_tensor(pairs.labels[[reference]], device)
-        self.train_t = pairs.starts(0, pairs.n_train)
+        self.train_t = pairs.train_starts()
         if len(self.train_t) == 0:
             raise ModelError("too few training frames: the video's takes are under 3 frames long")
+        ok = pairs.trainable()
+        self.plate = background_plate(pairs.frames[ok], joints=pairs.joints[ok])
+        self.bank, self.bank_rows = source_bank(pairs, reference, config["bank"], self.plate)
+        started = time.monotonic()
+        self.warped, self.cover = warp_pairs(pairs, self.bank, self.bank_rows, self.plate,
+                                             config["exclude_seconds"], log_progress)
+        log.info("warped %d frames from %d sources in %.0f s", len(pairs.frames),
+                 len(self.bank_rows), time.monotonic() - started)
+
+    def inputs(self, idx):
+        """Refiner inputs of frames idx (any shape): warped, label, coverage as tensors."""
+        flat = np.asarray(idx).reshape(-1)
+        warped = to_tensor(self.warped[flat], self.device)
+        label = to_tensor(self.pairs.labels[flat], self.device)
+        cover = torch.from_numpy(self.cover[flat]).to(self.device).float()[:, None] / 255.0
+        return warped, label, cover
 
     def batch(self, rng):
         t = rng.choice(self.train_t, size=self.config["batch"])
         idx = np.stack([t - 2, t - 1, t], axis=1)
-        p = self.pairs
-        frames = to_tensor(p.frames[idx.reshape(-1)], self.device)
-        labels = to_tensor(p.labels[idx.reshape(-1)], self.device)
-        shape = (len(t), 3) + frames.shape[1:]
-        from_ref = torch.from_numpy(rng.random(len(t)) < self.config["reference_prob"])
-        return (frames.view(shape), labels.view(shape), torch.from_numpy(p.boxes[idx[:, 1:]]),
-                from_ref.to(self.device).view(-1, 1, 1, 1))
+        warped, labels, cover = self.inputs(idx)
+        frames = to_tensor(self.pairs.frames[idx.reshape(-1)], self.device)
+
+        def seq(x):
+            return x.view((len(t), 3) + x.shape[1:])
+
+        return (seq(frames), seq(labels), seq(warped), seq(cover),
+                torch.from_numpy(self.pairs.boxes[idx[:, 1:]]))
 
     def step(self, rng, gan_scale=1.0):
-        """One generator update, and one discriminator update once ``gan_scale`` > 0 (before,
+        """One refiner update, and one discriminator update once ``gan_scale`` > 0 (before,
         the adversarial terms are off); returns {loss: value}."""
-        frames, labels, boxes, from_ref = self.batch(rng)
-        ref = self.ref.expand_as(frames[:, 0])
-        prev = torch.where(from_ref, ref, frames[:, 0])
-        prev_label = torch.where(from_ref, self.ref_label.expand_as(ref), labels[:, 0])
+        frames, labels, warped, cover, boxes = self.batch(rng)
+        prev = warped[:, 0]
         fakes = []
         for k in (1, 2):
-            fake = self.generator(labels[:, k], prev_label, prev, ref)
+            fake = self.refiner(warped[:, k], labels[:, k], cover[:, k], prev)
             fakes.append(fake)
-            prev, prev_label = fake.detach(), labels[:, k]
+            prev = fake.detach()
         fake = torch.cat(fakes)
         real = torch.cat([frames[:, 1], frames[:, 2]])
         label = torch.cat([labels[:, 1], labels[:, 2]])
@@ -245,7 +296,7 @@ class RendererTrainer:
                 part_l1 += float(pl1.detach()) / len(PARTS)
         self.opt_g.zero_grad(set_to_none=True)
         total.backward()
-        torch.nn.utils.clip_grad_norm_(self.generator.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(self.refiner.parameters(), 1.0)
         self.opt_g.step()
         return {"l1": float(l1.detach()), "ms_ssim": 1.0 - float(ssim.detach()), "part_l1": part_l1,
                 "g_gan": adv, "fm": fm}
@@ -261,52 +312,55 @@ class RendererTrainer:
         return {"d_gan": float(total.detach())}
 
     @torch.no_grad()
-    def rollout(self, start, count):
-        """Generated pictures (count, H, W, 3) uint8 of frames start.., feeding outputs back,
-        starting from the reference picture."""
-        self.generator.eval()
-        prev, prev_label, out = self.ref, self.ref_label, []
-        for t in range(start, start + count):
-            label = to_tensor(self.pairs.labels[[t]], self.device)
-            prev = self.generator(label, prev_label, prev, self.ref)
-            prev_label = label
+    def rollout(self, frames):
+        """Pictures (count, H, W, 3) uint8 of consecutive frames, feeding outputs back,
+        starting from the warp of the first (as the renderer does)."""
+        self.refiner.eval()
+        prev, out = None, []
+        for t in frames:
+            warped, label, cover = self.inputs([t])
+            prev = self.refiner(warped, label, cover, warped if prev is None else prev)
             out.append(to_images(prev)[0])
-        self.generator.train()
+        self.refiner.train()
         return np.stack(out)
 
-    def _val_count(self):
+    def _val_frames(self):
         p = self.pairs
-        return min(self.config["val_frames"], len(p.frames) - p.n_train)
+        return np.arange(p.n_train, p.n_train + min(self.config["val_frames"],
+                                                    len(p.frames) - p.n_train))
 
-    def _val_psnr(self, fake):
-        """PSNR (dB) of pictures (count, H, W, 3) against the first held-out frames."""
-        p = self.pairs
-        real = p.frames[p.n_train:p.n_train + len(fake)].astype(np.float64)
+    def _val_psnr(self, fake, frames):
+        """PSNR (dB) of pictures (count, H, W, 3) against the real frames."""
+        real = self.pairs.frames[frames].astype(np.float64)
         mse = max(float(((fake.astype(np.float64) - real) ** 2).mean()), 1e-10)
         return 10.0 * math.log10(255.0 ** 2 / mse)
 
     def validation_psnr(self):
         """PSNR (dB) of a rollout over the first held-out frames, or None without any."""
-        count = self._val_count()
-        if count < 1:
-            return None
-        return self._val_psnr(self.rollout(self.pairs.n_train, count))
+        frames = self._val_frames()
+        return self._val_psnr(self.rollout(frames), frames) if len(frames) else None
 
     def reference_psnr(self):
-        """PSNR (dB) of the reference picture held still over the same frames (None without
+        """PSNR (dB) of the background plate held still over the same frames (None without
         any): the score of a renderer that paints only the background."""
-        count = self._val_count()
-        if count < 1:
+        frames = self._val_frames()
+        if not len(frames):
             return None
-        return self._val_psnr(np.broadcast_to(self.ref_picture, (count,) + self.ref_picture.shape))
+        return self._val_psnr(np.broadcast_to(self.plate, (len(frames),) + self.plate.shape),
+                              frames)
+
+    def warp_psnr(self):
+        """PSNR (dB) of the warps alone over the same frames (None without any)."""
+        frames = self._val_frames()
+        return self._val_psnr(self.warped[frames], frames) if len(frames) else None
 
     def state(self):
-        return {"generator": self.generator.state_dict(),
+        return {"refiner": self.refiner.state_dict(),
                 "discriminators": self.discriminators.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
 
     def load_state(self, state):
-        self.generator.load_state_dict(state["generator"])
+        self.refiner.load_state_dict(state["refiner"])
         self.discriminators.load_state_dict(state["discriminators"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
@@ -316,6 +370,10 @@ def _load_checkpoint(folder, size):
     ckpt = load_checkpoint(folder, BACKEND)
     if ckpt is None:
         return None
+    if ckpt.get("version") != VERSION:
+        raise ModelError(f"{Path(folder) / CHECKPOINT} is from an older {BACKEND} renderer "
+                         f"(version {ckpt.get('version', 1)}, which painted the labels from "
+                         f"scratch); use --fresh or another folder")
     if tuple(ckpt["size"]) != tuple(size):
         raise ModelError(f"{Path(folder) / CHECKPOINT} was trained at "
                          f"{ckpt['size'][0]}x{ckpt['size'][1]}, not "
@@ -326,18 +384,19 @@ def _load_checkpoint(folder, size):
 def _save(folder, trainer, run, rng):
     path = Path(folder) / CHECKPOINT
     tmp = path.with_suffix(".pt.tmp")
-    torch.save(dict(run, backend=BACKEND, size=trainer.size, config=trainer.config,
+    torch.save(dict(run, backend=BACKEND, version=VERSION, size=trainer.size, config=trainer.config,
                     reference=trainer.reference, np_rng=rng.bit_generator.state,
                     torch_rng=torch.get_rng_state(), **trainer.state()), tmp)
     tmp.replace(path)
 
 
 def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress=None,
-          checkpoint_seconds=60.0, device=None):
+          checkpoint_seconds=60.0, device=None, warp_progress=None):
     """Train (or resume) a renderer in ``folder`` and export it; returns a TrainResult.
 
     steps : total steps of the run, counting those before a resume. minutes : wall-clock
-    budget of this call. Both None: 20 minutes.
+    budget of this call (the warps are made before it starts). Both None: 20 minutes.
+    warp_progress(fraction) : called as the frames are warped.
     progress(step, total_steps or None, elapsed_seconds, losses) : called after every step.
     """
     folder = Path(folder).expanduser()
@@ -351,7 +410,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     torch.manual_seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
     reference = ckpt["reference"] if ckpt is not None else reference_index(pairs)
-    trainer = RendererTrainer(pairs, config, reference, device)
+    trainer = RendererTrainer(pairs, config, reference, device, warp_progress)
     run = {"step": 0, "elapsed": 0.0, "best": None, "history": []}
     if ckpt is not None:
         trainer.load_state(ckpt)
@@ -370,7 +429,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
         run["history"].append({"step": run["step"], "val_psnr": psnr})
         if psnr is not None and (run["best"] is None or psnr >= run["best"]["psnr"]):
             run["best"] = {"step": run["step"], "psnr": psnr,
-                           "generator": copy.deepcopy(trainer.generator.state_dict())}
+                           "refiner": copy.deepcopy(trainer.refiner.state_dict())}
         return psnr
 
     try:
@@ -400,54 +459,59 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     run["elapsed"] = base + time.monotonic() - start
     _save(folder, trainer, run, rng)
     if run["best"] is not None:
-        trainer.generator.load_state_dict(run["best"]["generator"])
+        trainer.refiner.load_state_dict(run["best"]["refiner"])
     diff = export(trainer, folder)
     losses = {k: v / max(count, 1) for k, v in sums.items()}
     best = run["best"]
     result = TrainResult(folder=folder, steps=run["step"], seconds=run["elapsed"], losses=losses,
                          val_psnr=None if best is None else best["psnr"], export_diff=diff,
-                         resumed_from=resumed_from, reference_psnr=trainer.reference_psnr())
-    if result.beats_reference is False:
-        log.warning("the renderer never beat the still reference picture on the held-out frames "
-                    "(%.2f dB against %.2f dB): it paints little more than the background; train "
-                    "longer, or on a longer video from one fixed camera", result.val_psnr,
-                    result.reference_psnr)
+                         resumed_from=resumed_from, reference_psnr=trainer.reference_psnr(),
+                         warp_psnr=trainer.warp_psnr())
+    if result.beats_warp is False:
+        log.warning("the refinement never improved on the warps alone on the held-out frames "
+                    "(%.2f dB against %.2f dB): the renderer shows the warped source frames "
+                    "with their seams; train longer", result.val_psnr, result.warp_psnr)
+    warp_psnr = result.warp_psnr
     write_metadata(folder, {
-        "backend": BACKEND, "size": list(size), "fps": float(pairs.takes[0].motion.fps)
-        if pairs.takes else 30.0,
-        "graphs": {"generator": GRAPH}, "inputs": list(INPUTS),
-        "reference": REFERENCE, "reference_label": REFERENCE_LABEL,
+        "backend": BACKEND, "version": VERSION, "size": list(size), "fps": pairs.fps,
+        "graphs": {"refiner": GRAPH}, "inputs": list(INPUTS),
+        "plate": PLATE, "bank": BANK,
         "camera": CAMERA if pairs.takes else None,
         "config": trainer.config,
-        "training": {"frames": int(len(pairs.frames)), "train_frames": int(pairs.n_train),
+        "training": {"frames": int(len(pairs.frames)), "train_frames": int(pairs.trainable().sum()),
+                     "pose_held_frames": int(pairs.pose_held.sum()),
+                     "bank_frames": [int(k) for k in trainer.bank_rows],
                      "steps": run["step"], "seconds": round(run["elapsed"], 1),
                      "final_losses": losses, "best_step": None if best is None else best["step"],
                      "val_psnr": None if best is None else round(best["psnr"], 3),
+                     "warp_psnr": None if warp_psnr is None else round(warp_psnr, 3),
                      "reference_psnr": None if result.reference_psnr is None
                      else round(result.reference_psnr, 3),
-                     "beats_reference": result.beats_reference,
+                     "beats_warp": result.beats_warp,
                      "export_max_abs_diff": diff, "device": str(device)},
     })
     return result
 
 
 def export(trainer, folder):
-    """Write generator.onnx and the reference pictures; return the ONNX-torch max difference."""
+    """Write refiner.onnx, the plate and the source bank; return the ONNX-torch max
+    difference."""
     folder = Path(folder)
-    np.save(folder / REFERENCE, trainer.ref_picture)
-    np.save(folder / REFERENCE_LABEL, trainer.pairs.labels[trainer.reference])
+    np.save(folder / PLATE, trainer.plate)
+    np.savez_compressed(folder / BANK, frames=trainer.bank.frames,
+                        joints=trainer.bank.joints.astype(np.float32),
+                        reference=np.int64(trainer.bank.reference))
     if trainer.pairs.takes:
         trainer.pairs.takes[0].camera.save(folder / CAMERA)
-    generator = copy.deepcopy(trainer.generator).cpu().eval()
+    refiner = copy.deepcopy(trainer.refiner).cpu().eval()
     p = trainer.pairs
     t = min(p.n_train, len(p.frames) - 1)
-    feeds = {
-        "label": to_tensor(p.labels[[t]]), "prev_label": to_tensor(p.labels[[t - 1]]),
-        "prev_frame": to_tensor(p.frames[[t - 1]]), "reference": trainer.ref.cpu(),
-    }
+    warped, label, cover = (x.cpu() for x in trainer.inputs([t]))
+    feeds = {"warped": warped, "label": label, "coverage": cover,
+             "prev_frame": to_tensor(p.frames[[t - 1]])}
     example = tuple(feeds[name] for name in INPUTS)
-    export_graph(generator, example, folder / GRAPH, list(INPUTS), ["frame"], time_axes={})
-    diff = max_abs_difference(generator, folder / GRAPH,
+    export_graph(refiner, example, folder / GRAPH, list(INPUTS), ["frame"], time_axes={})
+    diff = max_abs_difference(refiner, folder / GRAPH,
                               {k: v.numpy() for k, v in feeds.items()})
     if diff > EXPORT_TOLERANCE:
         log.warning("ONNX export differs from torch by up to %.2e", diff)

@@ -1,0 +1,152 @@
+"""Warping the person to a new pose (numpy): a part goes where its bone goes, the source bank
+covers the poses, training frames are warped from sources away from them in time, and poses far
+from all others are held out."""
+
+import numpy as np
+import pytest
+
+from render_support import front_camera
+from talkrig.motion.skeleton import JOINT_INDEX as J
+from talkrig.motion.skeleton_pass import draw_stick, project_take
+from talkrig.plugins.vid2vid.pairs import Pairs, hold_out_poses, warp_pairs
+from talkrig.plugins.vid2vid.warp import (PARTS, SourceBank, part_masks, part_transform,
+                                          pose_features, select_bank)
+
+SIZE = (128, 128)
+GREY = np.array([90, 90, 90], np.uint8)
+RED = (230, 20, 20)
+LEFT_HAND = [k for name, k in J.items() if name.startswith("left_") and any(
+    f in name for f in ("wrist", "thumb", "index", "middle", "ring", "pinky"))]
+
+
+@pytest.fixture(scope="module")
+def poses(scott_motion):
+    """(T, 55, 2) pixels of 60 frames of the real take through a camera in front."""
+    motion = scott_motion[300:360]
+    return project_take(motion, front_camera(motion, *SIZE), SIZE)
+
+
+def _rotated_forearm(joints, degrees):
+    """The pose with the left forearm and hand turned about the elbow in the picture."""
+    out = joints.copy()
+    a = np.radians(degrees)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    elbow = joints[J["left_elbow"]]
+    out[LEFT_HAND] = (joints[LEFT_HAND] - elbow) @ rot.T + elbow
+    return out
+
+
+def _source_picture(joints):
+    """A grey wall with the left forearm drawn as a red capsule."""
+    picture = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    draw_stick(picture, joints[J["left_elbow"]], joints[J["left_wrist"]], 3.0, RED)
+    return picture
+
+
+def _on_segment(a, b, fractions=(0.4, 0.6, 0.8)):
+    return [np.floor(a + f * (b - a)).astype(int) for f in fractions]
+
+
+def test_a_part_moves_where_its_bone_goes(poses):
+    source = poses[0]
+    target = _rotated_forearm(source, 70.0)
+    bank = SourceBank(_source_picture(source)[None], source[None])
+    plate = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    picture, cover = bank.warp(target, plate)
+    elbow, old, new = source[J["left_elbow"]], source[J["left_wrist"]], target[J["left_wrist"]]
+    assert np.linalg.norm(new - old) > 10  # the wrist moved well away
+    for x, y in _on_segment(elbow, new):
+        assert tuple(picture[y, x]) == pytest.approx(RED, abs=40), (x, y)  # red came along
+        assert cover[y, x] > 0.9
+    for x, y in _on_segment(elbow, old, (0.7, 0.9)):
+        assert abs(int(picture[y, x, 0]) - int(GREY[0])) < 30, (x, y)  # and left its old place
+    unchanged, _ = bank.warp(source, plate)  # the source pose paints the source picture back
+    assert np.abs(unchanged.astype(int) - _source_picture(source)).mean() < 2.0
+
+
+def test_each_bone_maps_its_target_ends_onto_its_source_ends(poses):
+    source, target = poses[0], _rotated_forearm(poses[40], -30.0)
+    for part in PARTS:
+        name, a, b, _, kind, _ = part
+        m = part_transform(part, source, target)
+        assert m is not None, name
+        for joint in (a, b) if kind != "rigid" else (a,):
+            mapped = m[:, :2] @ target[J[joint]] + m[:, 2]
+            tolerance = 3.0 if kind == "torso" else 1e-6  # the torso fits three points
+            assert np.linalg.norm(mapped - source[J[joint]]) < tolerance, (name, joint)
+
+
+def test_part_masks_are_soft_capsules_that_a_later_part_covers(poses):
+    masks = part_masks(poses[0], SIZE)
+    assert masks.shape == (len(PARTS), SIZE[1], SIZE[0]) and 0 <= masks.min() <= masks.max() <= 1
+    names = [p[0] for p in PARTS]
+    x, y = np.floor(poses[0][J["left_wrist"]] * 0.5 + poses[0][J["left_elbow"]] * 0.5).astype(int)
+    assert masks[names.index("left_forearm"), y, x] > 0.9
+    assert masks.sum(axis=0).max() <= 1.0 + 1e-5  # no pixel belongs to two parts in full
+
+
+def test_the_bank_starts_at_the_reference_and_covers_distinct_poses(poses):
+    clusters = [poses[0], _rotated_forearm(poses[0], 80.0), _rotated_forearm(poses[0], -80.0)]
+    rng = np.random.default_rng(0)
+    joints = np.concatenate([c + rng.normal(0, 0.3, (10,) + c.shape) for c in clusters])
+    joints[5, J["head"]] = np.nan  # an unseen joint: never a source
+    picks = select_bank(joints, 3, first=3)
+    assert picks[0] == 3
+    assert sorted(k // 10 for k in picks) == [0, 1, 2]  # one of each pose
+    assert 5 not in select_bank(joints, 30, first=3)
+    feats = pose_features(joints)
+    assert feats.shape == (30, 22) and np.isfinite(feats).all()
+
+
+def _pairs(poses, fps=10.0):
+    from types import SimpleNamespace
+
+    frames = np.stack([_source_picture(j) for j in poses])
+    take = SimpleNamespace(motion=SimpleNamespace(fps=fps))
+    n = len(poses)
+    return Pairs(frames=frames, labels=frames, boxes=np.zeros((n, 3, 4), np.int64),
+                 joints=poses, segment=np.zeros(n, np.int64), n_train=int(0.8 * n),
+                 takes=[take])
+
+
+def test_training_frames_are_warped_from_sources_away_from_them_in_time(poses):
+    pairs = _pairs(poses)  # 10 frames per second: 2 s is 20 frames
+    rows = np.array([0, 45])
+    bank = SourceBank(pairs.frames[rows], poses[rows])
+    plate = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    warped, cover = warp_pairs(pairs, bank, rows, plate, window_seconds=2.0)
+    assert warped.shape == pairs.frames.shape and cover.dtype == np.uint8
+    # frame 0 is a source itself, but it is warped from frame 45's pixels: not a copy
+    from_45, _ = bank.warp(poses[0], plate, sources={g: [1] for g in bank.nearest(poses[0])})
+    assert np.array_equal(warped[0], from_45)
+    assert not np.array_equal(warped[0], pairs.frames[0])
+
+
+def test_the_poses_farthest_from_all_others_are_held_out_with_their_neighbours(poses):
+    joints = np.repeat(poses[:1], 60, axis=0).copy()
+    joints[30] = _rotated_forearm(poses[0], 120.0)  # one pose like no other
+    pairs = _pairs(joints)
+    held = hold_out_poses(pairs, share=1 / 48, window_seconds=1.0, margin_seconds=0.3)
+    assert list(held) == [30]
+    assert list(np.flatnonzero(pairs.pose_held)) == [27, 28, 29, 30, 31, 32, 33]
+    assert not pairs.trainable()[30] and pairs.trainable()[20] and not pairs.trainable()[50]
+    assert not set(pairs.train_starts()) & set(range(27, 36))
+
+
+def test_the_plate_shows_the_wall_where_the_person_usually_stands(poses):
+    """A person standing in one place most of the time is in the plain median; with the
+    joints, each pixel's median is taken over the frames where the person is elsewhere."""
+    from talkrig.plugins.vid2vid.train import background_plate
+
+    shifted = poses.copy()
+    shifted[:, :, 0] += np.where(np.arange(len(poses)) < 40, 0.0, 50.0)[:, None]  # 2/3 at home
+    frames = []
+    for j in shifted:
+        picture = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+        draw_stick(picture, j[J["spine3"]], j[J["pelvis"]], 8.0, RED)
+        frames.append(picture)
+    frames = np.stack(frames)
+    home = np.floor((poses[0][J["spine3"]] + poses[0][J["pelvis"]]) / 2).astype(int)
+    assert tuple(background_plate(frames)[home[1], home[0]]) == RED
+    plate = background_plate(frames, joints=shifted)
+    assert tuple(plate[home[1], home[0]]) == tuple(GREY)
