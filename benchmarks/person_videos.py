@@ -86,7 +86,7 @@ PERSONS = [
                                "trousers": (0.25, 0.18, 0.10), "hair": (0.02, 0.015, 0.01)},
                    "stripes": ((0.08, 0.20, 0.12), 0.06)},
            scale=1.05, generator={"energy": 1.0, "gesture_rate": 0.9, "dominant_hand": "left"},
-           description="ben: dark skin, cream shirt with green stripes, brown trousers, black "
+           description="ben: dark skin, cream shirt with green zigzag bands, brown trousers, black "
                        "hair, 1.82 m, left-handed gestures"),
     Person("cleo", {"colours": {"skin": (0.55, 0.33, 0.20), "shirt": (0.10, 0.35, 0.30),
                                 "trousers": (0.40, 0.40, 0.42)}, "hair": False},
