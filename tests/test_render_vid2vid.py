@@ -142,7 +142,7 @@ def test_fresh_starts_over_from_step_0_whatever_checkpoint_the_folder_holds(trai
         assert code == 0, text
         assert "resumed" not in text and "trained 2 steps" in text, text
         ckpt = torch.load(copy / "checkpoint.pt", weights_only=False)
-        assert ckpt["step"] == 2 and [h["step"] for h in ckpt["history"]] == [1, 2]
+        assert ckpt["step"] == 2 and [h["step"] for h in ckpt["history"]] == [0, 1, 2]
         assert json.loads((copy / "talkrig_model.json").read_text())["training"]["steps"] == 2
         runs[name] = ckpt["refiner"]
     # both start from the same new weights (training is seeded), not from the 3-step ones
@@ -422,3 +422,22 @@ def test_a_version_1_checkpoint_is_not_resumed(trained, tmp_path, capsys):
     assert code == 2
     assert "is from an older vid2vid renderer (version 1, which painted the labels from " \
            "scratch); use --fresh or another folder" in text
+
+
+def test_the_starting_weights_are_checked_and_the_best_check_is_kept(trained, tmp_path):
+    """The starting refiner renders the warps unchanged and is checked before the first
+    step, so a run that only worsens it keeps it; the kept weights are the best check's (on a
+    tie the later one), whatever the rate does to the others."""
+    import torch
+
+    takes, video, _, _ = trained
+    out = tmp_path / "fast"
+    code, text = _train(video, takes, out, steps=3, extra=("--set", "lr=5"))
+    assert code == 0, text
+    training = json.loads((out / "talkrig_model.json").read_text())["training"]
+    history = torch.load(out / "checkpoint.pt", weights_only=False)["history"]
+    assert [h["step"] for h in history] == [0, 1, 2, 3]
+    best = max(h["val_psnr"] for h in history)
+    assert training["best_step"] == max(h["step"] for h in history if h["val_psnr"] == best)
+    assert training["val_psnr"] == pytest.approx(best, abs=1e-3)
+    assert history[0]["val_psnr"] == pytest.approx(training["warp_psnr"], abs=0.05)  # the warps

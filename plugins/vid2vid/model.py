@@ -6,9 +6,11 @@ warped composite of the current frame (source frames of the person moved part by
 target pose over the background plate, see ``warp``), the label image, the warp's coverage
 and the picture it made of the previous frame. It paints a correction over the warped
 composite (occlusion, disocclusion, shading, seams: what warping cannot do) and blends it,
-pixel by pixel, with the previous picture (softmax weights, starting toward the corrected
-composite): vid2vid's reuse of what did not move. The residual starts at zero, so an untrained
-refiner renders the warp itself. Convolutions pad by repeating the edge (zero padding drew a
+pixel by pixel, with the previous picture (softmax weights): vid2vid's reuse of what did not
+move. The correction starts at zero and the blend at the corrected composite (weight 0.9997),
+so an untrained refiner renders the warp itself: a start of 12 % previous picture and small
+random corrections rendered held-out frames 4 dB below the warps, and a 5-minute run on a
+60 s person video never climbed back. Convolutions pad by repeating the edge (zero padding drew a
 dark frame round the picture) and upsample bilinearly (nearest left stripes).
 
 Discriminators: pix2pix/pix2pixHD PatchGAN (4x4 convolutions, stride 2, LeakyReLU 0.2), given
@@ -64,9 +66,11 @@ class Refiner(nn.Module):
         self.up = nn.ModuleList([_conv(c[k + 1], c[k]) for k in range(3)])
         self.fuse = nn.ModuleList([_conv(c[k], c[k]) for k in range(3)])
         self.head = nn.Conv2d(c[0], 3 + 2, 3, 1, 1, padding_mode=PAD)  # change + 2 blend logits
-        with torch.no_grad():  # start at the warp: small changes, the corrected composite first
+        with torch.no_grad():  # start at the warp itself: no change, the previous picture unused
             self.head.weight.mul_(0.1)
-            self.head.bias[3:] = torch.tensor([-1.0, 1.0])
+            self.head.weight[:3] = 0.0
+            self.head.bias[:3] = 0.0
+            self.head.bias[3:] = torch.tensor([-4.0, 4.0])
 
     def forward(self, warped, label, coverage, prev_frame):
         x = self.stem(torch.cat([warped, label, coverage, prev_frame], dim=1))

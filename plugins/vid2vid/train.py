@@ -24,7 +24,8 @@ the refiner's rate (both at 1e-3 from the first step diverged on a real lecture 
 
 The run saves ``checkpoint.pt`` every minute (the same command resumes), rolls the refiner
 over the held-out tail of the video to keep the weights with the best PSNR there (on a tie the
-later weights), warns when those never beat the warps alone, and exports the
+later weights; the starting weights, which render the warps unchanged, are checked first, so
+a run that only makes them worse keeps them), warns when those never beat the warps alone, and exports the
 refiner to ONNX (checked against torch) with ``talkrig_model.json``, the plate and the source
 bank beside it.
 """
@@ -432,6 +433,8 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
                            "refiner": copy.deepcopy(trainer.refiner.state_dict())}
         return psnr
 
+    if run["step"] == 0:  # the starting weights render the warps: kept unless beaten
+        validate()
     try:
         while steps is None or run["step"] < steps:
             if minutes is not None and time.monotonic() - start >= minutes * 60.0:
