@@ -139,9 +139,10 @@ def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, 
     words = [Word("well", 0.4, 0.8), Word("hello", 3.0, 3.4)]
     folder = str(trained[2].folder)
 
-    def generate(**options):  # the sampler alone unless asked: the spectrum match sees the whole take
-        return get_generator("ldm").generate(_request(
-            160, words=words, seed=2, options=dict({"spectrum": 0.0}, **options, model=folder, steps=4)))
+    def generate(**options):  # the sampler alone unless asked: the spectrum match, the legs' and the
+        # fine turning's gains (``liveliness``) see the whole take
+        return get_generator("ldm").generate(_request(160, words=words, seed=2, options=dict(
+            {"spectrum": 0.0, "liveliness": 0.0}, **options, model=folder, steps=4)))
 
     plain, inpainted = generate(), generate(inpaint=str(dictionary))
     # 32-frame windows see 16 frames before them: the window at frame 64 is the first whose
