@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from talkrig.blender.facekeys import mouth_measures
+from talkrig.motion.mouth import mouth_measures
 from talkrig.scenes.facehead import REST_GAP, head_geometry, shape_deltas
 from talkrig.inference.activity import loudness_and_speech
 from talkrig.inference.audio import decode_audio

@@ -16,21 +16,30 @@ Real speech: the shared English recordings aligned by the language-independent p
 
 Is it English? Without a script or a language, English recognition's mean word confidence on
 every language's re-voiced speech and on the shared English recordings (one also under hiss at
-10 dB SNR), whether it is judged English (speech.sounds_english), and the words kept.
+10 dB SNR, one after a melody), whether it is judged English (speech.sounds_english), and the
+words kept; beside it, the acoustic fit of the recognised words (mean ln acoustic score per
+frame against each frame's best state) and their stability (the words kept when the sound is
+played 6 % slower or faster), two candidate evidences of another language.
 
 Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
 older checkout for the before/after figures): the first 8 s of the shared English recording
-after 8 s of silence (the pause level), a melody, held chords, laughter, or music (plucked
-chords and a drum: tests/sound_support.py), 3 dB under the speech, and with a noise
-bed 15 dB under it all. Figures: share of the sound's frames taken for speech, words placed in
-the sound, arm speed (shoulders, elbows, wrists: the median over frames of the joints' mean
+after 8 s of silence (the pause level), a melody, held chords, laughter, music (plucked
+chords and a drum), a drum loop or laughter in uneven bouts (tests/sound_support.py), 3 dB
+under the speech, alone and with a noise bed 15 dB and 5 dB under it all. Figures: share of
+the sound's frames taken for speech, words placed in the sound (recognised, and with the
+script of the speech), arm speed (shoulders, elbows, wrists: the median over frames of the joints' mean
 rotation speed, degrees per second) in the sound and in the speech after it, and the jaw's
 opening in the sound (procedural generator, seed 0, no script, auto speech engine).
+
+--activity: speech activity alone (no recognition; runs on an older checkout too): the share
+of 8 s of each sound (also a drum kit loop and laughter in uneven bouts) taken for speech,
+alone and under noise beds 15, 10 and 5 dB down, and of every speech recording.
 
 --long: one recording near the ten-minute limit (the German script 82 times over, 9 min 48 s,
 1558 words): alignment time, peak memory of the process and the same figures.
 
-    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--not-speech] [--long]
+    .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--aligned | --is-english
+        | --not-speech | --activity | --long]
 """
 
 import argparse
@@ -98,8 +107,9 @@ def is_it_english(languages):
 
     from talkrig.inference import speech
 
-    print("\n| speech | recognised words | mean confidence | judged English | words kept |")
-    print("|---|---|---|---|---|")
+    print("\n| speech | recognised words | mean confidence | acoustic fit (ln/frame) | stability | "
+          "judged English | words kept |")
+    print("|---|---|---|---|---|---|---|")
     clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
     from talkrig.inference.audio import decode_audio
 
@@ -108,15 +118,63 @@ def is_it_english(languages):
     hiss = np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)
     clips.append((f"{clips[0][0]} + hiss at 10 dB SNR",
                   decode_audio((x + hiss).astype(np.float32), sample_rate=16000, name="hiss.wav")))
+    import sound_support as so
+
+    lecture = DATA / "video_ccby" / "physicsworks.webm"
+    if lecture.exists():  # a lecture in a hall (CC BY), 203 s
+        clips.append(("the lecture video's sound (a hall)", decode_audio(lecture)))
+    x = clips[0][1].samples[:8 * 16000]
+    clips.append((f"{clips[0][0]}, its first 8 s after 8 s of a melody",
+                  decode_audio(so.mix(x, so.melody(8.0), at=-1, level_db=-3), sample_rate=16000, name="m.wav")))
     clips += [(f"{lang} (eSpeak NG {ls.VARIANTS[v][0]})", ls.revoiced(lang, v, seed=v).audio)
-              for lang in languages for v in (0, 1)]
+              for lang in languages for v in range(len(ls.VARIANTS))]
     logging.getLogger("talkrig.inference.speech").setLevel(logging.ERROR)
     for name, audio in clips:
         heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
         kept = find_words(audio, "auto", None, {"workers": 1})
         mean = np.mean([w.confidence for w in heard]) if heard else float("nan")
-        print(f"| {name} | {len(heard)} | {mean:.2f} | {'yes' if speech.sounds_english(heard, audio) else 'no'} | "
-              f"{len(kept)} |", flush=True)
+        print(f"| {name} | {len(heard)} | {mean:.2f} | {_acoustic_fit(audio):.2f} | {_stability(audio):.2f} | "
+              f"{'yes' if speech.sounds_english(heard, audio) else 'no'} | {len(kept)} |", flush=True)
+
+
+def _decoded(samples):
+    """The word segments pocketsphinx (English, recognition settings) finds in ``samples``."""
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(dither=True, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
+    decoder.start_utt()
+    decoder.process_raw((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), full_utt=True)
+    decoder.end_utt()
+    return [s for s in decoder.seg() if not s.word.startswith(("<", "["))]
+
+
+def _acoustic_fit(audio, seconds=25.0):
+    """Mean ln acoustic score per frame of the words English recognition finds in the first
+    ``seconds``, against the best state of each frame (pocketsphinx scores each frame against
+    its best senone, a free loop of sounds): how well English words explain the sound."""
+    words = _decoded(audio.samples[:int(seconds * 16000)])
+    frames = sum(s.end_frame - s.start_frame + 1 for s in words)
+    return sum(np.log(max(s.ascore, 1e-300)) for s in words) / max(1, frames)
+
+
+def _stability(audio, seconds=25.0):
+    """How far the recognised words stay the same when the first ``seconds`` are played 6 %
+    slower and 6 % faster (pitch with them): the share of words in common (longest common
+    subsequence, both ways averaged). Words really said hold; words made up from another
+    language's sounds change."""
+    from scipy.signal import resample_poly
+
+    x = audio.samples[:int(seconds * 16000)]
+    heard = [s.word.split("(")[0] for s in _decoded(x)]
+    shares = []
+    for up, down in ((16, 17), (17, 16)):
+        other = [s.word.split("(")[0] for s in _decoded(resample_poly(x, up, down))]
+        common = np.zeros((len(heard) + 1, len(other) + 1), int)
+        for i, a in enumerate(heard, 1):
+            for j, b in enumerate(other, 1):
+                common[i, j] = common[i - 1, j - 1] + 1 if a == b else max(common[i - 1, j], common[i, j - 1])
+        shares.append(2 * common[-1, -1] / max(1, len(heard) + len(other)))
+    return float(np.mean(shares))
 
 
 def not_speech():
@@ -126,31 +184,98 @@ def not_speech():
     from talkrig.inference.audio import decode_audio
     from talkrig.inference.features import compute_features
     from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.motion.errors import TalkrigError
     from talkrig.motion.metrics.kinematics import angular_speed
 
     arms = np.arange(16, 22)  # shoulders, elbows, wrists
     lead = 8.0
-    speech = decode_audio(DATA / f"{CLIPS[0]}.wav").samples[:int(8.0 * 16000)]
+    clip = DATA / f"{CLIPS[0]}"
+    speech = decode_audio(f"{clip}.wav").samples[:int(8.0 * 16000)]
+    script = _script_until(f"{clip}.TextGrid", 8.0)
     sounds = {"silence (the pause level)": np.zeros(int(lead * 16000), np.float32),
               "melody": so.melody(lead), "held chords": so.chords(lead), "laughter": so.laughter(lead),
               "music (plucked chords, drum)": so.plucked_chords(lead)}
-    print("\n| 8 s before the speech | taken for speech | words in it | arms in it (°/s) | "
-          "arms in the speech after it (°/s) | jaw in it (mean, rad) |")
-    print("|---|---|---|---|---|---|")
+    if hasattr(so, "drum_loop"):  # sounds added with the rhythm test
+        sounds.update({"drum loop (110 bpm)": so.drum_loop(lead, 110.0, 1),
+                       "laughter in bouts (uneven)": so.laugh_bouts(lead, 1)})
+    print("\n| 8 s before the speech | noise bed | taken for speech | words in it | words in it "
+          "(with the script) | arms in it (°/s) | arms in the speech after it (°/s) | jaw in it (mean, rad) |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, sound in sounds.items():
-        for bed in (False, True):
+        for bed in (None, -15, -5):
+            if bed == -5 and not sound.any():
+                continue
             x = np.concatenate([sound, speech]) if not sound.any() else so.mix(speech, sound, at=-1, level_db=-3)
-            if bed:
-                x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=-15)
+            if bed is not None:
+                x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=bed)
             speaking = speech_activity(compute_features(x, 16000, 30.0))
             result = generate(x, GenerateOptions(seed=0, speech_options={"workers": 1}))
+            try:
+                scripted = generate(x, GenerateOptions(seed=0, transcript=script, speech_options={"workers": 1}))
+                in_sound = sum(w.start < lead - 0.2 for w in scripted.words)
+            except TalkrigError as exc:  # the script refused: say so in the table
+                print(f"  ({name}, {bed}: {exc})", file=sys.stderr)
+                in_sound = "refused"
             motion = result.motion
             speed = np.degrees(angular_speed(motion, arms).mean(axis=1))
             k = int(lead * motion.fps)
             inside = slice(15, k - 15)  # away from the edges' ramps
-            print(f"| {name}{' + noise bed' if bed else ''} | {100 * speaking[inside].mean():.0f} % | "
-                  f"{sum(w.start < lead - 0.2 for w in result.words)} | {np.median(speed[inside]):.0f} | "
+            print(f"| {name} | {'-' if bed is None else f'{bed} dB'} | {100 * speaking[inside].mean():.0f} % | "
+                  f"{sum(w.start < lead - 0.2 for w in result.words)} | "
+                  f"{in_sound} | {np.median(speed[inside]):.0f} | "
                   f"{np.median(speed[k + 15:]):.0f} | {_jaw(motion)[inside].mean():.3f} |", flush=True)
+
+
+def activity():
+    """Speech activity alone (no recognition): the share of an 8 s sound, 3 dB under the first
+    8 s of the MFA recording and before it, taken for speech, alone and under noise beds, and
+    the speech after it; then the share of every speech recording taken for speech."""
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+
+    speech = decode_audio(DATA / f"{CLIPS[0]}.wav").samples
+    sounds = {"melody": so.melody(8), "held chords": so.chords(8), "plucked chords and a drum": so.plucked_chords(8)}
+    sounds.update({f"laughter ha-ha-ha (seed {k})": so.laughter(8, k) for k in (0, 1)})
+    sounds.update({f"laughter in uneven bouts (seed {k})": so.laugh_bouts(8, k) for k in (0, 1, 2)})
+    sounds.update({f"drum loop {bpm:g} bpm": so.drum_loop(8, bpm, k) for k, bpm in enumerate((90.0, 120.0, 140.0))})
+    print("\n| 8 s before the speech: taken for speech (the speech after it) | no bed | bed 15 dB down | "
+          "bed 10 dB down | bed 5 dB down |")
+    print("|---|---|---|---|---|")
+    for name, sound in sounds.items():
+        row = []
+        for bed in (None, -15, -10, -5):
+            x = so.mix(speech[:8 * 16000], sound, at=-1, level_db=-3)
+            if bed is not None:
+                x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=bed)
+            speaking = speech_activity(compute_features(x, 16000, 30.0))
+            row.append(f"{100 * speaking[15:225].mean():.0f} % ({100 * speaking[255:].mean():.0f} %)")
+        print(f"| {name} | " + " | ".join(row) + " |", flush=True)
+    recordings = [(Path(c).name, decode_audio(DATA / f"{c}.wav").samples) for c in CLIPS]
+    lecture = DATA / "video_ccby" / "physicsworks.webm"
+    if lecture.exists():
+        recordings.append(("the lecture video's sound (a hall)", decode_audio(lecture).samples))
+    x = recordings[0][1]
+    power = np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)
+    recordings.append((f"{recordings[0][0]} + hiss at 10 dB SNR",
+                       (x + np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)).astype(np.float32)))
+    recordings.append((f"{recordings[0][0]} + noise bed 10 dB down", so.mix(x, so.noise_bed(len(x) / 16000, 3), 0.0, -10)))
+    if ls is not None:
+        recordings += [(f"{lang} {ls.VARIANTS[v][0]}", ls.revoiced(lang, v, seed=v).audio.samples)
+                       for lang in ls.SCRIPTS for v in range(len(ls.VARIANTS))]
+    print("\n| speech | taken for speech (30 fps) |")
+    print("|---|---|")
+    for name, x in recordings:
+        print(f"| {name} | {speech_activity(compute_features(x, 16000, 30.0)).mean():.3f} |", flush=True)
+
+
+def _script_until(textgrid, seconds):
+    """The words of a reference TextGrid that end by ``seconds``, as a script."""
+    from talkrig.inference.transcripts.textgrid import word_intervals
+
+    return " ".join(w for s, e, w in word_intervals(Path(textgrid).read_text(encoding="utf-8")) if e <= seconds)
 
 
 def _jaw(motion):
@@ -179,15 +304,23 @@ def main():
     parser.add_argument("--languages", default=None)
     parser.add_argument("--not-speech", action="store_true", help="only the not-speech part")
     parser.add_argument("--long", action="store_true", help="only the ten-minute recording")
+    parser.add_argument("--aligned", action="store_true", help="only the aligned words (synthetic and real)")
+    parser.add_argument("--is-english", action="store_true", help="only the is-it-English table")
+    parser.add_argument("--activity", action="store_true", help="only speech activity on sounds and speech")
     args = parser.parse_args()
     if args.long:
         return long_file()
-    if not args.not_speech:
-        languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS)
+    languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS) if ls else []
+    if args.activity:
+        return activity()
+    every = not (args.not_speech or args.aligned or args.is_english)
+    if every or args.aligned:
         synthetic(languages)
         english()
+    if every or args.is_english:
         is_it_english(languages)
-    not_speech()
+    if every or args.not_speech:
+        not_speech()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio",
            "longest_lift", "max_jump")
 # Where the body is (motion/metrics/posture.py): a second table per setting, in this order.
 POSTURE = ("pose_fd_body", "pose_fd_arms", "pose_fd_legs", "pose_fd_spine", "leg_activity_ratio",
-           "root_travel_ratio", "foot_skate", "angular_jerk_ratio", "jerk_ratio")
+           "root_travel_ratio", "foot_skate", "angular_jerk_ratio", "jerk_ratio", "stance_spread")
 
 
 @dataclass
@@ -62,6 +62,7 @@ class Setting:
     training: object  # the real motion generators may learn from (its mean: the static baseline)
     truth: object = None  # Motion of this very audio, or None
     other: Path = None  # another recording, for the audio-sensitivity figure
+    person: list = None  # captured takes of the speaker of this audio (another person), or None
 
 
 def split_take(folder, real):
@@ -132,6 +133,7 @@ def run_setting(setting, generators, samples, library, models, sheets=None):
     from talkrig.inference.evaluate import (audio_context, format_table, judge, score_backend,
                                             score_baselines, score_motion)
     from talkrig.motion.errors import TalkrigError
+    from talkrig.motion.metrics import METRICS
 
     audio = decode_audio(setting.audio)
     fps = setting.reference.fps
@@ -144,7 +146,7 @@ def run_setting(setting, generators, samples, library, models, sheets=None):
         columns[-1].kind = "reference"
     columns += score_baselines(setting.reference, n_frames, context, ground_truth=setting.truth,
                                mean_of=setting.training, shift_of=setting.truth)
-    skipped, takes = [], {}
+    skipped, takes, seeds = [], {}, {}
     for info in generators:
         name = info["name"]
         if not info["available"]:
@@ -159,7 +161,7 @@ def run_setting(setting, generators, samples, library, models, sheets=None):
             continue
         scored.metrics["rtf"] = scored.seconds / audio.duration
         columns.append(scored)
-        takes[name] = motions[0]
+        takes[name], seeds[name] = motions[0], motions
     judge(columns)
     print(f"\n### {setting.title}: {samples} seeds per generator")
     print(format_table(columns))
@@ -167,7 +169,83 @@ def run_setting(setting, generators, samples, library, models, sheets=None):
         print(f"skipped {line}")
     if sheets is not None:
         contact_sheet(setting, takes, sheets)
-    return {"columns": [c.to_dict() for c in columns], "skipped": skipped}
+    result = {"columns": [c.to_dict() for c in columns], "skipped": skipped}
+    if setting.person:
+        result["person"] = person_rows(setting.person, setting.reference, seeds)
+        print(f"\nposture against the captured takes of this audio's speaker ({len(setting.person)} takes, "
+              f"{sum(t.duration for t in setting.person):.1f} s)")
+        print("\n".join(_table(result["person"], PERSON, METRICS)))
+    return result
+
+
+# The figures against a second person's captured takes, in this order.
+PERSON = ("pose_fd_body", "pose_fd_arms", "pose_fd_legs", "pose_fd_spine", "leg_activity_ratio",
+          "root_travel_ratio", "foot_skate", "foot_skate_ratio", "angular_jerk_ratio")
+
+
+def person_posture(motion, person):
+    """The posture figures of ``motion`` against the takes of a person (a list of Motion, e.g.
+    the shots captured from a video): pose distances against all their frames, and each
+    figure's ratio to the takes' own (their frame-weighted mean, every take on its own: no
+    jumps between takes counted)."""
+    from talkrig.motion.metrics.distribution import frechet_distance
+    from talkrig.motion.metrics.posture import (POSTURE_PARTS, angular_jerk, foot_skate, leg_activity,
+                                                pose_features, root_travel)
+
+    out = {}
+    for part, joints in POSTURE_PARTS.items():
+        theirs = np.concatenate([pose_features(t, joints) for t in person])
+        out[f"pose_fd_{part}"] = frechet_distance(pose_features(motion, joints), theirs)
+    for name, measure in (("leg_activity", leg_activity), ("root_travel", root_travel),
+                          ("foot_skate", foot_skate), ("angular_jerk", angular_jerk)):
+        mine = measure(motion)
+        real = np.average([measure(t) for t in person], weights=[t.n_frames for t in person])
+        out[name], out[f"{name}_ratio"] = mine, (mine / real if real > 0 else float("nan"))
+    return out
+
+
+def person_rows(person, shared, seeds):
+    """Rows of the posture table against a second person: their own second halves against
+    their first halves, a statue in their mean pose, the shared take's speaker (the one every
+    model learned from), then each generator's seeds (mean)."""
+    from talkrig.inference.evaluate import static_pose
+    from talkrig.motion.metrics import mean_reports
+
+    first = [t[:t.n_frames // 2] for t in person]
+    second = [t[t.n_frames // 2:] for t in person]
+    together = _joined(first)
+    halves = mean_reports([person_posture(t, first) for t in second])
+    rows = [{"name": "the person, other halves", "kind": "reference", "metrics": halves},
+            {"name": "statue in the person's mean pose", "kind": "baseline",
+             "metrics": person_posture(static_pose(together, together.n_frames), person)},
+            {"name": "the shared take's speaker (BEAT2)", "kind": "baseline",
+             "metrics": person_posture(shared, person)}]
+    for name, motions in seeds.items():
+        rows.append({"name": name, "kind": "generated",
+                     "metrics": mean_reports([person_posture(m, person) for m in motions])})
+    return rows
+
+
+def person_takes(folder):
+    """The captured takes in ``folder`` that show the whole body (``posture`` "standing" in the
+    capture's NAME.capture.json: in the others the legs were out of view and stand in a default
+    pose); every take when no capture record is there."""
+    from talkrig.motion import load_motion
+
+    names = None
+    records = sorted(folder.glob("*.capture.json"))
+    if records:
+        names = {shot["take"] for record in records for shot in json.loads(record.read_text())["shots"]
+                 if shot.get("take") and shot.get("posture") == "standing"}
+    return [load_motion(p) for p in sorted(folder.glob("*.npz")) if names is None or p.stem in names]
+
+
+def _joined(takes):
+    """One Motion of the takes' frames one after another (for a mean pose)."""
+    from talkrig.motion import Motion
+
+    return Motion(poses=np.concatenate([t.poses for t in takes]), trans=np.concatenate([t.trans for t in takes]),
+                  fps=takes[0].fps)
 
 
 def contact_sheet(setting, takes, folder):
@@ -218,6 +296,9 @@ def markdown(results):
                     lines.append(f"- {c['name']}: {note}")
         for line in result["skipped"]:
             lines.append(f"- skipped {line}")
+        if result.get("person"):
+            lines.append("\nposture against the captured takes of this audio's own speaker (a second person)\n")
+            lines += _table(result["person"], PERSON, METRICS)
         lines.append("")
     return "\n".join(lines)
 
@@ -264,6 +345,9 @@ def main():
     parser.add_argument("--samples", type=int, default=3, help="seeds per generator (default 3)")
     parser.add_argument("--backends", nargs="*", help="only these generators (default: all available)")
     parser.add_argument("--lecture", metavar="WAV", help="the lecture video's sound, decoded")
+    parser.add_argument("--person", metavar="DIR",
+                        help="takes captured from the lecture video (`talkrig capture`): the lecture's "
+                             "speaker, a second person its posture figures are also given against")
     parser.add_argument("--damaged", action="store_true",
                         help="also the held-out half with rumble and the second recording with hiss")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
@@ -294,8 +378,10 @@ def main():
         if args.damaged:
             settings += damaged_settings(Path(tmp), half_wav, real, first_half, second_half)
         if args.lecture:
+            person = person_takes(Path(args.person)) if args.person else None
             settings.append(Setting("lecture: the lecture video's sound (203 s, another speaker)",
-                                    Path(args.lecture), real, first_half, other=DATA / f"{SECOND}.wav"))
+                                    Path(args.lecture), real, first_half, other=DATA / f"{SECOND}.wav",
+                                    person=person))
         for setting in settings:
             results[setting.title] = run_setting(setting, generators, args.samples, library, models,
                                                  args.sheets)

@@ -37,14 +37,7 @@ alone.
 import numpy as np
 
 from ..motion.facecurves import VISEME_CURVES, VRM_VOWELS, match_face_key, vrm_weights
-from ..motion.mouth import (  # noqa: F401 (re-exported for the add-on's callers)
-    EXPRESSION_OPEN_SCALE,
-    JAW,
-    JAW_OPEN_RADIANS,
-    JAW_SIDE_RADIANS,
-    MOUTH_EXPRESSIONS,
-    mouth_measures,
-)
+from ..motion.mouth import mouth_measures
 
 ARKIT = {  # shape key -> (measure, weight)
     "jawOpen": ("open", 1.0),

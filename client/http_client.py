@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..userdirs import config_dir, default_token_file  # noqa: F401 (re-exported)
+from ..userdirs import default_token_file
 from . import replies
 from .errors import ClientError
 

@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from .http_client import Client, ClientError, config_dir, read_token
+from ..userdirs import config_dir
+from .http_client import Client, ClientError, read_token
 
 STATE_FILE = "local-server.json"
 LOG_FILE = "local-server.log"

@@ -88,7 +88,8 @@ def run(args):
     from datetime import datetime, timezone
     from pathlib import Path
 
-    from ..exporters.batch import FAILED, SKIPPED, BatchSettings, Results, bake_each, write_summary
+    from ..exporters.batch import (FAILED, SKIPPED, BatchSettings, Results, bake_each, is_done,
+                                   write_summary)
     from ..exporters.errors import BakeError
     from ..exporters.manifest import count_clips, iter_manifest, parse_shard
     from ..motion.files import check_output_folder
@@ -120,8 +121,11 @@ def run(args):
         summary_path = _summary_path(args, out_dir, shard)
         if shard:
             info["shard"] = args.shard
-        if stopped is not None:
-            info["stopped"] = str(stopped)
+        if stopped is not None:  # and the clips without a result or their files (a clip may
+            info["stopped"] = str(stopped)  # be written just before its result is lost)
+            info["not_baked"] = [clip.name for index, clip in enumerate(iter_manifest(
+                args.manifest, default_format=args.format or "glb", shard=shard))
+                if not results.has(index) and not is_done(clip, settings)]
         counts = write_summary(summary_path, results, manifest=str(Path(args.manifest).resolve()),
                                out_dir=str(out_dir.resolve()), **info, started=started,
                                wall_seconds=round(time.perf_counter() - clock, 3))
@@ -130,7 +134,8 @@ def run(args):
                 if result["status"] == FAILED:
                     print(f"failed: {result['name']}: {result['error']}")
     if stopped is not None:
-        raise BakeError(f"{stopped}; {counts['done']} clip(s) baked before that are listed in "
+        raise BakeError(f"{stopped}; {counts['done']} clip(s) baked before that and the "
+                        f"{len(info['not_baked'])} not baked are listed in "
                         f"{summary_path.resolve()} (run the same command again to go on)")
     if not args.quiet:
         print(f"{counts['done']} baked, {counts[SKIPPED]} already done, {counts[FAILED]} failed "

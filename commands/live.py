@@ -59,8 +59,7 @@ def run(args):
     from ..client.http_client import ClientError, read_token
     from ..client.live_client import LiveClient, latencies, pcm16, stream_in_real_time
     from ..client.microphone import MicrophoneError
-    from ..inference.options import parse_option_strings
-    from ..inference.pipeline import check_seed
+    from ..inference.options import check_seed, parse_option_strings
     from ..motion.container import check_fps
     from ..motion.errors import TalkrigError
     from ..motion.files import WRITABLE, check_output

@@ -73,9 +73,10 @@ def run(args):
     from ..inference.server import logs
     from ..inference.server.app import create_app
     from ..inference.server.auth import load_or_create_token
+    from ..inference.server.scratch import make_scratch
     from ..inference.server.serving import bind, serve
-    from ..inference.server.settings import (ServerSettings, SettingsError, data_dir,
-                                             default_token_file, is_loopback)
+    from ..inference.server.settings import ServerSettings, SettingsError, data_dir, is_loopback
+    from ..userdirs import default_token_file
 
     loopback = is_loopback(args.host)
     if args.no_token and not loopback:
@@ -99,8 +100,7 @@ def run(args):
         allowed_hosts=tuple(args.allow_host), max_live_streams=args.max_live_streams,
     )
     # temporary files of decoders and plugins go inside the data folder too
-    scratch = settings.data_dir / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True)
+    scratch = make_scratch(settings.data_dir)
     tempfile.tempdir = str(scratch)
     os.environ["TMPDIR"] = str(scratch)
 

@@ -293,6 +293,10 @@ class Results:
     def __len__(self):
         return sum(self.counts.values())
 
+    def has(self, index):
+        """Whether clip ``index`` has a result."""
+        return index < len(self._offsets) and self._offsets[index] >= 0
+
     def __iter__(self):
         """The results in clip order."""
         return (json.loads(text) for text in self.texts())

@@ -103,15 +103,24 @@ def mp4_output(render, with_audio, quality="MEDIUM"):
     ffmpeg.audio_bitrate = 128
 
 
-def frame_camera(scene, avatar, animation, aspect, side=False):
+def frame_camera(scene, avatar, animation, aspect, side=False, yaw=0.0, pitch=0.0):
     """Add a camera that sees the whole avatar over the whole take, from the front (or, with
-    ``side``, from the avatar's left, where lean and knees show)."""
+    ``side``, from the avatar's left, where lean and knees show).
+
+    yaw : radians the camera is moved round the avatar towards its left (from the front or
+        the side). pitch : radians it is raised above the level view, looking down (negative:
+        lowered, looking up).
+    """
     arm = avatar.armature
     basis = np.array(arm.matrix_world.to_3x3().normalized())
     C = animation.plan.frame  # SMPL-X axes (x left, y up, z forward) -> armature axes
     up = _unit(basis @ C[:, 1])
     facing = basis @ C[:, 0 if side else 2]
     facing = _unit(facing - up * (facing @ up))
+    left = np.cross(up, facing)
+    facing = math.cos(yaw) * facing + math.sin(yaw) * left
+    facing, up = (math.cos(pitch) * facing + math.sin(pitch) * up,
+                  math.cos(pitch) * up - math.sin(pitch) * facing)
     right = np.cross(-facing, up)
     points = _body_points(scene, avatar, animation)
     x, y, z = points @ right, points @ up, points @ facing

@@ -15,9 +15,13 @@ local Ray instance starts for the run and stops with it.
 Ray is imported here only, when a run starts: it is the optional ``talkrig[cluster]`` extra.
 """
 
+import contextlib
 import logging
 import os
+import re
 import socket
+import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -63,14 +67,19 @@ class RayEngine:
         ray = import_ray()
         if self.address is not None:
             check_reachable(self.address)
-        restore = _loopback_only() if self.address is None else None
-        try:
-            self._connect(ray)
-            yield from self._results(ray, iter(tasks), (work, warm_up, os.getcwd()), shared, died)
-        finally:
-            ray.shutdown()  # a local instance stops; a cluster cancels what is left of the run
-            if restore is not None:
-                restore()
+        restore = _loopback_only() if on_loopback(self.address) else None
+        # This driver's Ray core logs its own errors on stderr (a head gone mid-run: "Failed to
+        # push error to driver ..." and more): the run says what happened in one line instead.
+        quiet = (self.address is not None and not os.environ.get(SHOW_ENV))
+        with _without_native_logs() if quiet else contextlib.nullcontext():
+            try:
+                self._connect(ray)
+                yield from self._results(ray, iter(tasks), (work, warm_up, os.getcwd()), shared,
+                                         died)
+            finally:
+                ray.shutdown()  # a local instance stops; a cluster cancels what is left of it
+                if restore is not None:
+                    restore()
 
     def _connect(self, ray):
         if ray.is_initialized():
@@ -90,7 +99,8 @@ class RayEngine:
         self._warn_if_no_node_fits(ray)
 
     def _init(self, ray):
-        options = dict(log_to_driver=bool(os.environ.get(SHOW_ENV)), logging_level=logging.WARNING)
+        show = bool(os.environ.get(SHOW_ENV))
+        options = dict(log_to_driver=show, logging_level=logging.WARNING)
         with warnings.catch_warnings():  # Ray warns, then raises what the error line says
             warnings.simplefilter("ignore", UserWarning)
             if self.address is None:
@@ -182,10 +192,59 @@ _WARM = set()  # the warm-up functions this worker process has run
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
+# A line of Ray's native (C++) log: "[2026-11-23 14:11:34,259 E 15698 15719] file.cc:1545: ..."
+NATIVE_LOG = re.compile(rb"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [DIWEF] \d+ \d+\] ")
+
+
+@contextlib.contextmanager
+def _without_native_logs():
+    """For the block, this process's stderr (file descriptor 2) passes through a pipe that drops
+    the lines of Ray's native log and lets everything else through to where stderr went."""
+    sys.stderr.flush()
+    target = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def forward():  # line by line, but a progress bar's "\r" redraws pass at once
+        pending = b""
+        while chunk := os.read(read_end, 65536):
+            *pieces, pending = re.split(rb"(?<=[\r\n])", pending + chunk)
+            if pending and not pending.startswith(b"["):  # cannot be a log line: no need to wait
+                pieces, pending = [*pieces, pending], b""
+            for piece in pieces:
+                if not NATIVE_LOG.match(piece):
+                    os.write(target, piece)
+        if pending and not NATIVE_LOG.match(pending):
+            os.write(target, pending)
+        os.close(read_end)
+
+    thread = threading.Thread(target=forward, name="ray-stderr", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(target, 2)  # the pipe's last write end closes: the thread reads to its end
+        thread.join(5)
+        os.close(target)
+
+
+def on_loopback(address):
+    """Whether a run stays on this machine's loopback: a local instance (no address), or a
+    cluster addressed as 127.0.0.1, localhost or ::1 (which Ray would otherwise reach, and have
+    this driver registered, at the machine's network address)."""
+    if address is None:
+        return True
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    return (host if colon else port).strip("[]") in ("127.0.0.1", "localhost", "::1")
+
+
 def _loopback_only():
-    """Keep a local instance on 127.0.0.1: Ray gives its processes the machine's network address
-    (reachable from other machines) unless multi-node clusters are off, as on Windows and macOS.
-    Returns the function that puts the setting back (a later run may join a cluster)."""
+    """Keep this run on loopback: Ray gives its processes the machine's network address
+    (reachable from other machines), and rewrites 127.0.0.1 in an address to it, unless
+    multi-node clusters are off, as on Windows and macOS. Returns the function that puts the
+    setting back (a later run may join a remote cluster)."""
     from ray._private import ray_constants
 
     before, saved = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(LOOPBACK_SWITCH)

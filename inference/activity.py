@@ -7,9 +7,11 @@ threshold sits between the levels of the quiet and the loud frames of this recor
 quiet or noisy recording is judged on its own scale. Hysteresis (a loud frame starts speech,
 a moderately loud one continues it), bridged gaps and dropped clicks turn the frame decisions
 into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC_LAG and
-longer (held notes and chords), or bursts that repeat one sound (laughter), through MIN_MUSIC
-seconds is taken out: speech changes its sound every phone (:func:`music_frames`). Words with timings, when known, count as speech
-too.
+longer (held notes and chords), bursts that repeat one sound (laughter), or onsets on a steady
+beat (drums, a melody's notes, ha-ha-ha: :func:`rhythm`, which a noise bed does not hide)
+through MIN_MUSIC seconds are taken out: speech changes its sound every phone and its
+syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`). Words with
+timings, when known, count as speech too.
 
 Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
 evaluation (motion speed in pauses against speech).
@@ -34,6 +36,9 @@ FOREGROUND_PERSISTENCE = 0.45  # ... and their foregrounds this alike ...
 MIN_MUSIC = 2.5  # ... for this long are music, not speech
 LAUGH_LAGS = (0.15, 0.35)  # seconds: one burst to the next in laughter ...
 LAUGH_REPETITION = 0.95  # ... as alike as this, averaged over a second: the same sound again
+RHYTHM_LAGS = (0.15, 1.0)  # seconds: beat periods of music, drums and laughter ...
+RHYTHM_SECONDS = 3.0  # ... over this long ...
+RHYTHM_REPETITION = 0.4  # ... at which the onset envelope repeats itself this well (speech: <= 0.30)
 BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
 FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
 FLOOR_PERCENTILE = 25  # ... this share of that time
@@ -75,13 +80,24 @@ def clarity_db(samples, sample_rate=16000):
 def speech_activity(features, words=None):
     """(T,) bool at the features' frame rate: someone is speaking.
 
-    features : AudioFeatures (mel, fps). words : Words with start/end seconds, or None.
+    features : AudioFeatures (mel, fps; onset_strength, when there, for the rhythm test). words :
+        Words with start/end seconds, or None.
     """
     fps = features.fps
-    n = features.n_frames
-    excess = moving_average(band_excess(features.mel, features.sample_rate), round(SMOOTH_SECONDS * fps))
-    active = np.zeros(n, bool)
-    if n:
+    active = sounding(features)
+    active &= ~music_frames(features.mel, fps, active, getattr(features, "onset_strength", None))
+    for w in words or ():
+        active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
+    active = close_gaps(active, round(MAX_GAP * fps))
+    return drop_short(active, round(MIN_BURST * fps))
+
+
+def sounding(features):
+    """(T,) bool: frames whose speech band stands out of the recording's noise floor (speech,
+    or music, laughter: :func:`speech_activity` before the music is taken out)."""
+    excess = moving_average(band_excess(features.mel, features.sample_rate), round(SMOOTH_SECONDS * features.fps))
+    active = np.zeros(features.n_frames, bool)
+    if features.n_frames:
         quiet, loud = np.percentile(excess, [QUIET_PERCENTILE, LOUD_PERCENTILE])
         span = max(loud - quiet, MIN_START_DB / START_SHARE)
         start = excess > quiet + START_SHARE * span
@@ -89,14 +105,16 @@ def speech_activity(features, words=None):
         for a, b in true_runs(keep):
             if start[a:b].any():
                 active[a:b] = True
-    active &= ~music_frames(features.mel, fps, active)
-    for w in words or ():
-        active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
-    active = close_gaps(active, round(MAX_GAP * fps))
-    return drop_short(active, round(MIN_BURST * fps))
+    return active
 
 
-def music_frames(mel, fps, sounding):
+def not_speech(features):
+    """(T,) bool: frames of music, laughter or a steady beat (:func:`music_frames`): nobody
+    speaks there, whatever a recogniser hears in them."""
+    return music_frames(features.mel, features.fps, sounding(features), getattr(features, "onset_strength", None))
+
+
+def music_frames(mel, fps, sounding, onsets=None):
     """(T,) bool: frames inside runs of at least MIN_MUSIC seconds of sound that is not speech.
 
     Music keeps its spectral shape from one moment to the next (MUSIC_PERSISTENCE over
@@ -104,9 +122,12 @@ def music_frames(mel, fps, sounding):
     keeps FLOOR_PERCENTILE of FLOOR_SECONDS) is taken off (FOREGROUND_PERSISTENCE); speech
     under a steady noise bed keeps the bed's shape but not the foreground's: speech changes its
     sound every phone. Laughter repeats one sound: the foreground of a burst frame matches one
-    0.15-0.35 s on (LAUGH_REPETITION).
+    0.15-0.35 s on (LAUGH_REPETITION). A beat repeats itself: the onset envelope of a drum
+    loop, a melody or a laugh matches itself one beat on (:func:`rhythm`); speech's syllables
+    come at an uneven pace, whatever the language.
 
-    mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them.
+    mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them. onsets : (T,) onset
+    envelope (``AudioFeatures.onset_strength``), or None (no rhythm test).
     """
     mel = np.asarray(mel, np.float64)
     n = len(mel)
@@ -125,7 +146,55 @@ def music_frames(mel, fps, sounding):
     lags = range(max(1, round(LAUGH_LAGS[0] * fps)), round(LAUGH_LAGS[1] * fps) + 1)
     laughter = _mean_alike(lags, foreground, bursts, window) > LAUGH_REPETITION
     share = moving_average(sounding, window)
-    return drop_short((music | laughter) & (share > 0.3), round(MIN_MUSIC * fps))
+    shortest = round(MIN_MUSIC * fps)
+    found = drop_short((music | laughter) & (share > 0.3), shortest)
+    if onsets is not None:  # a beat is heard through the quiet between its notes too
+        found |= drop_short(rhythm(onsets, fps) > RHYTHM_REPETITION, shortest)
+    return found
+
+
+def rhythm(onsets, fps):
+    """(T,) how well the onset envelope repeats itself a beat on and two beats on: over lags
+    of RHYTHM_LAGS, the best of the lesser of the envelope's normalised autocorrelations at
+    one lag and at twice it (a steady beat repeats at every multiple of its period; speech's
+    syllables, at an uneven pace, seldom at both), the envelope less its local mean, in a
+    triangular window RHYTHM_SECONDS wide around each frame (near frames weigh most, so a
+    beat's last notes reach little into the speech after it). Drums, a melody's notes and
+    ha-ha-ha give 0.5-1; speech held 0.30 at most through 2.5 s (benchmarks/RESULTS.md)."""
+    env = np.asarray(onsets, np.float64)
+    n = len(env)
+    lags = range(max(1, round(RHYTHM_LAGS[0] * fps)), round(RHYTHM_LAGS[1] * fps) + 1)
+    best = np.zeros(n)
+    if n <= 2 * lags.start:
+        return best
+    half = round(RHYTHM_SECONDS * fps / 2)
+
+    def local(x):  # triangular-window mean, over the frames there are (no edge padding)
+        return _box(_box(x, half), half) / np.maximum(_box(_box(np.ones(n), half), half), 1e-12)
+
+    e = env - local(env)
+    power = local(e * e)
+
+    def alike(lag):
+        pair = np.zeros(n)
+        pair[:n - lag] = e[:-lag] * e[lag:]
+        later = np.concatenate([power[lag:], np.full(lag, power[-1])])
+        return local(pair) / np.maximum(np.sqrt(power * later), 1e-12)
+
+    for lag in lags:
+        if 2 * lag >= n:
+            break
+        best = np.maximum(best, np.minimum(alike(lag), alike(2 * lag)))
+    return best
+
+
+def _box(x, frames):
+    """Sum over ``frames`` frames (made odd) centred on each frame, zeros beyond the ends (a
+    window longer than ``x`` too)."""
+    half = max(1, int(frames) | 1) // 2
+    total = np.concatenate([[0.0], np.cumsum(x)])
+    at = np.arange(len(x))
+    return total[np.minimum(len(x), at + half + 1)] - total[np.maximum(0, at - half)]
 
 
 def _shape(spectra):

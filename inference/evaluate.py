@@ -280,6 +280,7 @@ def score_backend(backend, audio, samples=1, seed=0, reference=None, backend_opt
         across = quality_report(motions[0], samples=motions[1:])
         metrics["multimodality"] = across.get("multimodality", float("nan"))
         metrics["seed_diversity"] = across.get("seed_diversity", float("nan"))
+        metrics["stance_spread"] = across.get("stance_spread", float("nan"))
         notes.append(f"mean of {len(motions)} samples (seeds {seed}..{int(seed) + len(motions) - 1})")
     if sensitivity:
         # same seed, no words: only the sound differs

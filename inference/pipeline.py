@@ -17,9 +17,6 @@ from .progress import JobCancelled, StageProgress  # noqa: F401  (JobCancelled: 
 log = logging.getLogger(__name__)
 
 
-MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
-
-
 @dataclass
 class GenerateOptions:
     """What to generate. Built from CLI flags or the server's JSON options.
@@ -112,9 +109,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options, dictionary, lambda fraction: step("words", fraction))
-    if not (options.transcript or "").strip():
-        words = heard_in_speech(words, features)
+    words = _words(decoded, options, dictionary, features, lambda fraction: step("words", fraction))
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -147,27 +142,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     return GenerateResult(motion=motion, words=words, features=features)
 
 
-def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
-    """Recognised ``words`` less those heard where nobody speaks: a recogniser hears words in
-    music, laughter and noise (one "word" over eight seconds of a noise bed). A word stays when
-    at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
-    alone). Words of a script or a timed transcript are the user's and are never dropped."""
-    from .activity import speech_activity
-
-    if not words:
-        return words
-    fps = features.fps
-    speaking = speech_activity(features)
-    last = len(speaking) - 1
-    kept = [w for w in words
-            if speaking[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].mean() >= min_share]
-    if len(kept) < len(words):
-        log.warning("%d recognised words fall where nobody speaks (music, laughter, noise) and are "
-                    "left out", len(words) - len(kept))
-    return kept
-
-
-def _words(decoded, options, dictionary, progress):
+def _words(decoded, options, dictionary, features, progress):
     """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
     progress(fraction of the stage) also stops the engine when the job is cancelled. An engine
     asked to spot keywords ("mode": "keywords") listens for the key-pose dictionary's words."""
@@ -179,7 +154,7 @@ def _words(decoded, options, dictionary, progress):
         speech_options.setdefault("keywords", sorted(dictionary.index))
     try:
         return find_words(decoded, engine, options.transcript, speech_options, progress,
-                          language=options.language)
+                          language=options.language, features=features)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise

@@ -43,6 +43,8 @@ MIN_WORDS_TO_JUDGE = 8
 # (the shared English recording under hiss at 10 dB SNR averages 0.27). activity.clarity_db:
 # clean speech 19-39 dB, under hiss at 20 dB SNR 14 dB.
 MIN_CLARITY_TO_JUDGE = 17.0
+MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
+NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
 
 
 class SpeechError(TalkrigError):
@@ -112,7 +114,8 @@ def get_speech_plugin(name, entries=None):
     return SPEECH_ENGINE.instance(name, entries)
 
 
-def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO):
+def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO,
+               features=None):
     """Words spoken in ``audio`` with their times, sorted by start.
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
@@ -132,8 +135,15 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         espeak engine; without a script it recognises English, and speech that evidently is
         not English gives no words (one warning) rather than English words nobody said. A
         language other than English without a script needs a recogniser of it (a Vosk model).
+    features : the recording's AudioFeatures, if already computed (at any rate).
+
+    An engine that listens (recognises or aligns) hears the recording less its music,
+    laughter and steady beats (:func:`speech_only`), so no word, recognised or of a script,
+    falls in them; recognised words where nobody speaks are also left out
+    (:func:`heard_in_speech`) before the speech's language is judged.
     """
     from .audio import DecodedAudio, decode_audio
+    from .features import features_for
 
     if not isinstance(audio, DecodedAudio):
         audio = decode_audio(audio)
@@ -156,8 +166,20 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
             transcript = _script_of(entries, plugin, audio, transcript, options)
     if plugin.name == ANY_LANGUAGE_ALIGNER and language != AUTO:
         options.setdefault("language", language)
+    listens = _describe(plugin).get("recognizes") or _describe(plugin).get("aligns")
+    if listens and features is None:
+        features = features_for(audio, NOT_SPEECH_FPS)
+    heard, at = speech_only(audio, features) if listens else (audio, None)
     try:
-        found = _run(plugin, audio, transcript, options, progress)
+        try:
+            found = _run(plugin, heard, transcript, options, progress)
+        except SpeechError as exc:
+            if at is None or transcript is None:
+                raise
+            # a script is never refused for what was cut out: listen to the whole recording
+            log.info("%s; listening to the whole recording", exc)
+            heard, at = audio, None
+            found = _run(plugin, heard, transcript, options, progress)
     except SpeechError as exc:
         fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
         if fallback is None:
@@ -165,8 +187,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         log.warning("%s; the script's language is not told by its words: timing it with the "
                     "espeak engine instead (give --language for its pronunciation)", exc)
         plugin = fallback
-        found = _run(plugin, audio, transcript, options, progress)
-    found = tidy_words(found, audio.duration, plugin.name)
+        found = _run(plugin, heard, transcript, options, progress)
+    found = tidy_words(found, heard.duration, plugin.name)
+    if at is not None:
+        found = [_retimed(w, at) for w in found]
+    if transcript is None and _describe(plugin).get("recognizes"):
+        found = heard_in_speech(found, features)
     if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found, audio):
         log.warning("%s: the speech does not sound like English (recognised words average "
                     "%.2f confidence): no words; give --language and the script to time its "
@@ -188,6 +214,68 @@ def _run(plugin, audio, transcript, options, progress):
         log.debug("speech engine %s failed", plugin.name, exc_info=True)
         raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
                           f"{type(exc).__name__}: {exc}") from exc
+
+
+def speech_only(audio, features):
+    """(``audio`` less its music, laughter and steady beats (activity.not_speech), the time in
+    ``audio`` of each second of that: a function), or (audio, None) when there are none, or
+    nothing else (then an engine hears it all, and recognised words in it are dropped by
+    :func:`heard_in_speech`). An engine given the rest neither hears words in those sounds nor
+    places a script's words there, and its channel estimate is taken from the speech (a
+    recogniser primed on music hears the speech after it worse)."""
+    import numpy as np
+
+    from ..motion.runs import true_runs
+    from .activity import not_speech
+    from .audio import DecodedAudio
+
+    mask = not_speech(features)
+    if not mask.any() or mask.all():
+        return audio, None
+    per_frame = audio.sample_rate / features.fps
+    n = len(audio.samples)
+    runs = [(min(n, round(a * per_frame)), n if b == len(mask) else min(n, round(b * per_frame)))
+            for a, b in true_runs(~mask)]
+    runs = np.array([(a, b) for a, b in runs if b > a], np.int64).reshape(-1, 2)
+    if not len(runs):
+        return audio, None
+    starts = np.concatenate([[0], np.cumsum(runs[:, 1] - runs[:, 0])[:-1]])  # in the rest
+    rest = DecodedAudio(np.concatenate([audio.samples[a:b] for a, b in runs]), audio.sample_rate,
+                        name=audio.name, source_rate=audio.source_rate, channels=audio.channels)
+    log.info("%s: %.1f s of music, laughter or beat left out before finding words", audio.name,
+             audio.duration - rest.duration)
+
+    def at(seconds):
+        k = seconds * audio.sample_rate
+        i = max(0, int(np.searchsorted(starts, k, side="right")) - 1)
+        return float(runs[i, 0] + k - starts[i]) / audio.sample_rate
+    return rest, at
+
+
+def _retimed(word, at):
+    """``word`` found in the audio with its not-speech cut out, at its times in the whole."""
+    phones = tuple(Phone(p.phone, at(p.start), at(p.end)) for p in word.phones)
+    return Word(word.word, at(word.start), at(word.end), word.confidence, phones)
+
+
+def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
+    """Recognised ``words`` less those heard where nobody speaks: a recogniser hears words in
+    music, laughter and noise (one "word" over eight seconds of a noise bed). A word stays when
+    at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
+    alone). Words of a script or a timed transcript are the user's and are never dropped."""
+    from .activity import speech_activity
+
+    if not words:
+        return words
+    fps = features.fps
+    speaking = speech_activity(features)
+    last = len(speaking) - 1
+    kept = [w for w in words
+            if speaking[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].mean() >= min_share]
+    if len(kept) < len(words):
+        log.warning("%d recognised words fall where nobody speaks (music, laughter, noise) and are "
+                    "left out", len(words) - len(kept))
+    return kept
 
 
 def _unknown_script_fallback(entries, plugin, engine, transcript, language):

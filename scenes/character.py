@@ -50,17 +50,25 @@ MOUTH_CLOSED = 0.0015  # metres of lip gap with the jaw at rest
 JAW_LENGTH = 0.085  # metres from the jaw hinge to the lower lip: gap = length * sin(angle)
 
 
-def dress(avatar, animation, motion):
+def dress(avatar, animation, motion, look=None):
     """Materials, subdivision and a keyed face on ``avatar`` animated by ``animation``.
 
     motion : the Motion that was keyed (its jaw opens the mouth frame by frame).
+    look : how this person looks (None: the default colours), a dict of
+        ``colours`` ({part: linear RGB} over COLOURS), ``hair`` (False: bald) and ``stripes``
+        ((linear RGB, period in metres): a shirt with horizontal bands of that colour).
     Returns the face objects added.
     """
+    look = dict(look or {})
+    unknown = set(look) - {"colours", "hair", "stripes"}
+    if unknown:
+        raise AvatarError(avatar.path, f"unknown look settings: {', '.join(sorted(unknown))}")
+    colours = {**COLOURS, **look.get("colours", {})}
     arm = avatar.armature
     joint_of_bone = _joints_of_bones(arm, animation.bone_map)
     for mesh in avatar.meshes:
         if mesh.type == "MESH":
-            _clothe(mesh, joint_of_bone)
+            _clothe(mesh, joint_of_bone, colours, look.get("stripes"))
     head_bone = animation.bone_map.bones.get("head")
     if head_bone is None or head_bone not in arm.data.bones:
         raise AvatarError(avatar.path, "the bone map has no head bone to hang a face on")
@@ -69,10 +77,12 @@ def dress(avatar, animation, motion):
     bpy.context.view_layer.update()
     try:
         head = _head_box(avatar, arm, head_bone, animation)
-        parts = _face(head, arm, head_bone)
+        parts = _face(head, arm, head_bone, look.get("hair", True))
     finally:
         arm.data.pose_position = "POSE"
         bpy.context.view_layer.update()
+    for name, colour in colours.items():  # the face parts' materials, in this look's colours
+        material(f"talkrig {name}", colour)
     _key_mouth(parts["mouth"], parts["lower_lip"], motion, animation.frame_start, head)
     return list(parts.values())
 
@@ -93,6 +103,7 @@ def _joints_of_bones(arm, bone_map):
 def material(name, colour, roughness=0.6):
     """A material that looks the same in Workbench (its display colour) and Eevee/Cycles."""
     mat = bpy.data.materials.get(name) or bpy.data.materials.new(name)
+    colour = tuple(colour)[:3]
     mat.diffuse_color = (*colour, 1.0)
     mat.roughness = roughness
     mat.use_nodes = True
@@ -103,12 +114,16 @@ def material(name, colour, roughness=0.6):
     return mat
 
 
-def _clothe(mesh, joint_of_bone):
-    """One material per face, from the joint whose bone weighs most on the face's vertices."""
+def _clothe(mesh, joint_of_bone, colours=COLOURS, stripes=None):
+    """One material per face, from the joint whose bone weighs most on the face's vertices;
+    with ``stripes`` (colour, period), every other band of the shirt (by rest height) in that
+    colour."""
     names = ["skin", "shirt", "trousers", "shoes"]
     mesh.data.materials.clear()
     for name in names:
-        mesh.data.materials.append(material(f"talkrig {name}", COLOURS[name]))
+        mesh.data.materials.append(material(f"talkrig {name}", colours[name]))
+    if stripes is not None:
+        mesh.data.materials.append(material("talkrig shirt band", stripes[0]))
     group_slot = {}
     for group in mesh.vertex_groups:
         clothing = CLOTHING.get(joint_of_bone.get(group.name), "skin")
@@ -121,6 +136,10 @@ def _clothe(mesh, joint_of_bone):
     for poly in mesh.data.polygons:
         weight = slot_weight[list(poly.vertices)].sum(axis=0)
         poly.material_index = int(np.argmax(weight))
+        if stripes is not None and poly.material_index == names.index("shirt"):
+            height = np.array(mesh.matrix_world @ poly.center)[2]
+            if int(np.floor(height / stripes[1])) % 2:
+                poly.material_index = len(names)
         poly.use_smooth = True
     if not any(m.type == "SUBSURF" for m in mesh.modifiers):
         sub = mesh.modifiers.new("talkrig smooth", "SUBSURF")
@@ -168,8 +187,9 @@ def _head_box(avatar, arm, head_bone, animation):
     return _HeadBox(basis @ ((lo + hi) / 2), basis[:, 0], basis[:, 1], basis[:, 2], (hi - lo) / 2)
 
 
-def _face(head, arm, head_bone):
-    """Eyes, irises, brows, nose, lips, mouth and hair, parented to the head bone."""
+def _face(head, arm, head_bone, hair=True):
+    """Eyes, irises, brows, nose, lips, mouth and (unless ``hair`` is False) hair, parented to
+    the head bone."""
     w, h, d = head.half
     parts = {}
     eye_r = 0.16 * w
@@ -193,8 +213,9 @@ def _face(head, arm, head_bone):
     parts["lower_lip"] = _box("lower lip", head.centre + head.up * (top - MOUTH_CLOSED - lip_h)
                               + head.forward * 0.86 * d, (0.28 * w, 0.06 * d, lip_h), head,
                               "lips")
-    parts["hair"] = _sphere("hair", head.point(0.0, 0.42, -0.12), (1.06 * w, 1.05 * d, 0.62 * h),
-                            head, "hair")
+    if hair:
+        parts["hair"] = _sphere("hair", head.point(0.0, 0.42, -0.12),
+                                (1.06 * w, 1.05 * d, 0.62 * h), head, "hair")
     for obj in parts.values():
         _parent_to_bone(obj, arm, head_bone)
     return parts

@@ -44,7 +44,8 @@ def camera_path_for(video):
 
 
 def render_character_video(motion, audio, path, size=(1280, 720), engine="workbench",
-                           avatar=None, progress=None):
+                           avatar=None, progress=None, look=None, view=(0.0, 0.0),
+                           background=BACKGROUND, light=0.0, scale=1.0):
     """Render ``motion`` performed by a dressed avatar to ``path`` (.mp4), ``audio`` muxed in.
 
     motion : Motion (its fps is the video's).
@@ -53,6 +54,12 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
     engine : "workbench" (fast), "eevee" or "cycles".
     avatar : rigged character file (None: the bundled CC0 avatar).
     progress(fraction) : called after every rendered frame.
+    look : clothes, skin and hair (:func:`.character.dress`; None: the default person).
+    view : (yaw, pitch) degrees: the camera moved round to the person's left, and raised
+        above the level view looking down (negative: lowered, looking up).
+    background : linear RGB of the world behind the person.
+    light : degrees the studio light (Workbench) or the sun is turned about the vertical.
+    scale : the person's size (1: the avatar's own 1.73 m).
     """
     import bpy
 
@@ -68,13 +75,17 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
         raise BakeError(f"unknown render engine {engine!r}; choose one of {', '.join(ENGINES)}")
     width, height = (int(v) + int(v) % 2 for v in size)
     loaded = load_avatar(avatar)
+    if scale != 1.0:
+        loaded.armature.scale = [v * scale for v in loaded.armature.scale]
+        bpy.context.view_layer.update()
     animation = animate(loaded, motion, name="performance", root_motion="relative")
-    dress(loaded, animation, motion)
+    dress(loaded, animation, motion, look)
     scene = bpy.context.scene
     if audio is not None:
         add_sound(scene, audio, animation.frame_start)
-    _settings(scene, width, height, ENGINES[engine], with_audio=audio is not None)
-    camera = frame_camera(scene, loaded, animation, width / height)
+    _settings(scene, width, height, ENGINES[engine], audio is not None, background, light)
+    camera = frame_camera(scene, loaded, animation, width / height,
+                          yaw=math.radians(view[0]), pitch=math.radians(view[1]))
     camera.data.angle = FIELD_OF_VIEW
     truth = Camera(width=width, height=height,
                    focal=(height / 2) / math.tan(FIELD_OF_VIEW / 2),
@@ -91,7 +102,7 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
                           n_frames=animation.n_frames)
 
 
-def _settings(scene, width, height, engine, with_audio):
+def _settings(scene, width, height, engine, with_audio, background=BACKGROUND, light=0.0):
     render = scene.render
     render.engine = engine
     render.resolution_x, render.resolution_y = width, height
@@ -105,19 +116,20 @@ def _settings(scene, width, height, engine, with_audio):
         shading.show_cavity = False
         shading.show_shadows = False
         shading.show_specular_highlight = False
+        shading.studiolight_rotate_z = math.radians(light)
     elif engine == "CYCLES":
         scene.cycles.samples = 16
         scene.cycles.use_denoising = False
     world = scene.world or __import__("bpy").data.worlds.new("character video")
-    world.color = BACKGROUND
+    world.color = background
     scene.world = world
-    _lights(scene)
+    _lights(scene, background, light)
     from ..exporters.preview import mp4_output
 
     mp4_output(render, with_audio, quality="HIGH")
 
 
-def _lights(scene):
+def _lights(scene, background=BACKGROUND, light=0.0):
     """A sun and a world colour, for the engines that light the scene (Eevee, Cycles)."""
     import bpy
 
@@ -126,12 +138,12 @@ def _lights(scene):
     sun = bpy.data.lights.new("character video sun", "SUN")
     sun.energy = 3.0
     obj = bpy.data.objects.new("character video sun", sun)
-    obj.rotation_euler = (math.radians(50), 0.0, math.radians(30))
+    obj.rotation_euler = (math.radians(50), 0.0, math.radians(30 + light))
     scene.collection.objects.link(obj)
     if scene.world.use_nodes if hasattr(scene.world, "use_nodes") else False:
-        background = scene.world.node_tree.nodes.get("Background")
-        if background is not None:
-            background.inputs["Color"].default_value = (*BACKGROUND, 1.0)
+        node = scene.world.node_tree.nodes.get("Background")
+        if node is not None:
+            node.inputs["Color"].default_value = (*background, 1.0)
 
 
 def _motion_placement(scene, arm, animation, motion, samples=12):

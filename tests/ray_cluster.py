@@ -19,7 +19,24 @@ import tempfile
 import time
 from pathlib import Path
 
+# Every process of the cluster on loopback. Ray rewrites 127.0.0.1 (given as --node-ip-address,
+# or in an address) to the machine's network address unless multi-node clusters are switched off
+# (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, what Ray does on Windows and macOS), and with them off
+# its CLI refuses to start a second node. So the whole cluster (and whatever connects to it with
+# its env) runs with clusters off, and `ray start` itself with them on but this machine resolved
+# to loopback as Ray resolves it with them off.
 RAY = str(Path(sys.executable).with_name("ray"))
+LOOPBACK = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+RAY_START = """
+import sys
+from ray._common.network_utils import get_localhost_ip
+from ray._private import ray_constants, services
+ray_constants.ENABLE_RAY_CLUSTER = True
+services.get_node_ip_address = lambda address=None: get_localhost_ip()
+from ray.scripts.scripts import main
+sys.argv[0] = "ray"
+sys.exit(main())
+"""
 
 
 def free_port():
@@ -38,7 +55,7 @@ class RayCluster:
         # No token authentication: a token a local Ray once wrote to ~/.ray would otherwise be
         # required by the head and not sent by `ray status`.
         self.env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
-                        **(env or {}))
+                        **{LOOPBACK: "0"}, **(env or {}))
         self.env.pop("RAY_ADDRESS", None)
         self.cpus = cpus
         self.port = free_port()
@@ -56,7 +73,8 @@ class RayCluster:
 
     def add_node(self):
         k = len(self.nodes)
-        command = [RAY, "start", "--block", "--temp-dir", str(self.temp),
+        command = [sys.executable, "-c", RAY_START, "start", "--block",
+                   "--temp-dir", str(self.temp),
                    "--num-cpus", str(self.cpus), "--node-ip-address", "127.0.0.1",
                    "--disable-usage-stats",
                    "--dashboard-agent-listen-port", str(free_port()),
@@ -172,3 +190,29 @@ def process_title(pid):
         return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
     except (FileNotFoundError, ProcessLookupError):
         return ""
+
+
+def listening_addresses(pids):
+    """The IP addresses the processes ``pids`` accept TCP connections on (Linux /proc), IPv4
+    and IPv6 as Python's ipaddress writes them ('0.0.0.0' and '::' for every interface)."""
+    import ipaddress
+
+    inodes = set()
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
+    found = set()
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(fields[1].split(":")[0])
+            # /proc writes the address as 32-bit words in the machine's (little-endian) order
+            raw = b"".join(raw[k:k + 4][::-1] for k in range(0, size, 4))
+            address = ipaddress.ip_address(raw)
+            found.add(str(getattr(address, "ipv4_mapped", None) or address))
+    return found

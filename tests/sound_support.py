@@ -66,6 +66,72 @@ def laughter(seconds, seed=0, rate=RATE):
     return _level(voiced * envelope)
 
 
+def laugh_bouts(seconds, seed=0, rate=RATE):
+    """Laughter as people laugh: bouts of 3-8 breathy bursts (each 60-140 ms, 170-260 ms
+    apart, jittered), one vowel a bout ("ha", "he", "ho"), falling in pitch, with breaths
+    between the bouts."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    out = np.zeros(n)
+    vowels = (((800, 120), (1250, 150), (2600, 250)), ((500, 100), (1900, 150), (2600, 250)),
+              ((550, 100), (900, 120), (2500, 250)))
+    at = rng.uniform(0.0, 0.2)
+    while at < seconds:
+        formants = vowels[rng.integers(len(vowels))]
+        f0 = rng.uniform(180, 320)
+        gap = rng.uniform(0.17, 0.26)
+        for _ in range(rng.integers(3, 9)):
+            length = int(rng.uniform(0.06, 0.14) * rate)
+            t = np.arange(length) / rate
+            pitch = f0 * (1.0 - 0.15 * t / t[-1])
+            pulses = np.sign(np.sin(2 * np.pi * np.cumsum(pitch) / rate))
+            burst = 0.6 * pulses + 0.5 * rng.standard_normal(length)
+            for formant, width in formants:
+                burst = _resonator(burst, formant, width, rate)
+            burst *= np.sin(np.pi * t / t[-1]) * rng.uniform(0.6, 1.0)
+            k = int(at * rate)
+            if k >= n:
+                break
+            out[k:k + length] += burst[:n - k]
+            at += gap * rng.uniform(0.85, 1.15)
+            f0 *= 0.97
+        at += rng.uniform(0.3, 0.7)  # a breath
+    return _level(out)
+
+
+def drum_loop(seconds, bpm=110.0, seed=0, rate=RATE):
+    """A drum kit on a one-bar pattern of eighth notes: kick (a falling sine), snare (a noise
+    burst with a tone), closed hi-hat (short high noise), with a little timing and level play."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    out = np.zeros(n)
+    eighth = 30.0 / bpm
+    kick, snare, hat = (1, 0, 0, 0, 1, 1, 0, 0), (0, 0, 1, 0, 0, 0, 1, 0), (1,) * 8
+    for k in range(int(seconds / eighth) + 1):
+        at = int((k * eighth + rng.normal(0.0, 0.005)) * rate)
+        step = k % 8
+        for hit, make in ((kick[step], _kick), (snare[step], _snare), (hat[step], _hat)):
+            if hit and 0 <= at < n:
+                sound = make(rng, rate) * rng.uniform(0.8, 1.0)
+                out[at:at + len(sound)] += sound[:n - at]
+    return _level(out)
+
+
+def _kick(rng, rate):
+    t = np.arange(int(0.25 * rate)) / rate
+    return np.sin(2 * np.pi * (50 + 90 * np.exp(-25 * t)) * t) * np.exp(-12 * t)
+
+
+def _snare(rng, rate):
+    t = np.arange(int(0.2 * rate)) / rate
+    return (0.7 * rng.standard_normal(len(t)) + 0.4 * np.sin(2 * np.pi * 190 * t)) * np.exp(-18 * t)
+
+
+def _hat(rng, rate):
+    t = np.arange(int(0.06 * rate)) / rate
+    return 0.3 * np.diff(rng.standard_normal(len(t) + 1)) * np.exp(-60 * t)
+
+
 def noise_bed(seconds, seed=0, rate=RATE):
     """Brown-ish noise (a fan, traffic)."""
     rng = np.random.default_rng(seed)

@@ -142,11 +142,12 @@ def insert_audio(case, seconds, kind="silence", seed=0):
     return _with_audio(case, f"{seconds:g} s of {kind} inserted", at, filler)
 
 
-def music_before(case, seconds=6.0):
-    """Music (chords with a beat) before the speech begins."""
+def music_before(case, seconds=6.0, sound=None):
+    """Music (``sound(seconds)`` from sound_support; plucked chords with a beat by default)
+    before the speech begins."""
     from sound_support import plucked_chords
 
-    return _with_audio(case, f"{seconds:g} s of music before", 0.0, plucked_chords(seconds))
+    return _with_audio(case, f"{seconds:g} s of music before", 0.0, (sound or plucked_chords)(seconds))
 
 
 def _noise(rng, n, level):

@@ -4,7 +4,8 @@ mocap, and the face curves of a face take."""
 import numpy as np
 import pytest
 
-from talkrig.blender.facekeys import JAW, match_key, mouth_measures, shape_key_tracks
+from talkrig.blender.facekeys import match_key, shape_key_tracks
+from talkrig.motion.mouth import JAW, mouth_measures
 from talkrig.motion import Motion
 
 

@@ -183,3 +183,5 @@ def test_a_cluster_lost_mid_run_ends_in_one_line_and_a_summary(speech_dir, tmp_p
     summary = json.loads((out / "summary.json").read_text())
     assert "stopped answering" in summary["stopped"]
     assert [c["name"] for c in summary["clips"]] == ["clip0"]
+    assert summary["not_baked"] == ["clip1", "clip2"]
+    assert "0 clip(s) baked before that and the 2 not baked are listed in" in err[0]

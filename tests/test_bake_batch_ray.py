@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_file
-from ray_cluster import RayCluster, process_title
+from ray_cluster import RayCluster, descendants, listening_addresses, process_title
 from test_bake_batch import glb_ok
 
 pytest.importorskip("ray")
@@ -186,9 +186,70 @@ def test_a_local_run_keeps_every_ray_process_on_loopback():
     first = next(results)  # Ray runs now
     nodes = {node["NodeManagerAddress"] for node in ray.nodes()}
     driver = ray.util.get_node_ip_address()
+    listening = listening_addresses([os.getpid(), *descendants(os.getpid())])
     rest = list(results)
     assert sorted([first, *rest]) == [os.path.join("a", "c"), os.path.join("b", "c")]
     assert nodes == {"127.0.0.1"} and driver == "127.0.0.1"
+    assert listening and listening <= {"127.0.0.1", "::1"}, listening
+
+
+def test_the_cluster_and_a_run_joining_it_stay_on_loopback(cluster):
+    """The test cluster's nodes (started for 127.0.0.1) and a run addressing it as 127.0.0.1
+    register 127.0.0.1 and listen on loopback only, never the machine's network address."""
+    import ray
+
+    from talkrig.exporters.ray_engine import RayEngine
+
+    results = RayEngine(address=cluster.address).run(["a"], os.path.join, "c", died=None)
+    first = next(results)  # the driver is connected
+    nodes = [node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]]
+    driver = ray.util.get_node_ip_address()
+    listening = listening_addresses([os.getpid(), *cluster.processes()])
+    assert first == os.path.join("a", "c") and not list(results)
+    assert nodes == ["127.0.0.1", "127.0.0.1"] and driver == "127.0.0.1"
+    assert listening and listening <= {"127.0.0.1", "::1"}, listening
+
+
+def test_a_head_killed_mid_run_ends_it_in_one_line_and_a_summary(clips, tmp_path):
+    """kill -9 of the head's GCS and raylet while clips bake: the run ends by itself with one
+    line and a non-zero status, and its summary lists the clips baked before."""
+    manifest = clips / "headless.csv"
+    manifest.write_text("audio\n" + "".join(f"line{k}.wav\n" for k in range(6)))
+    out = tmp_path / "out"
+    log = tmp_path / "stderr.txt"
+    with RayCluster(nodes=1, cpus=1) as head:
+        with open(log, "wb") as stderr:
+            run = subprocess.Popen(bake_batch(manifest, "--out", out, "--engine", "ray",
+                                              "--address", head.address),
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        killed = []
+        deadline = time.monotonic() + 300
+        try:
+            while run.poll() is None and time.monotonic() < deadline and not killed:
+                if outputs(out):  # a clip is baked, the next under way
+                    killed = [pid for pid in head.processes(0)
+                              if Path(process_title(pid)).name in ("gcs_server", "raylet")]
+                    for pid in killed:
+                        os.kill(pid, signal.SIGKILL)
+                time.sleep(0.05)
+            code = run.wait(timeout=240)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    err = log.read_text(errors="replace").strip().splitlines()
+    assert len(killed) == 2, f"the run ended before the head could be killed: {err[-20:]}"
+    assert code == 2 and len(err) == 1, err[-30:]
+    assert err[0].startswith("talkrig bake-batch: error:") and "stopped answering" in err[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert "stopped answering" in summary["stopped"]
+    # what finished is listed (a clip written just before the head died may have lost its
+    # result: its file is whole, a run again skips it), and what did not, by name
+    done = {c["name"] for c in summary["clips"] if c["status"] == "done"}
+    written = {p.stem for p in outputs(out)}
+    assert done and done <= written and all(valid(p) for p in outputs(out))
+    assert summary["not_baked"] and not written & set(summary["not_baked"])
+    assert sorted(written | set(summary["not_baked"])) == [f"line{k}" for k in range(6)]
 
 
 def processes_marked(mark):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from talkrig.blender.facekeys import mouth_measures
+from talkrig.motion.mouth import mouth_measures
 from talkrig.inference.audio import decode_audio
 from talkrig.inference.face import animate_face, check_face_options, get_face_model
 from talkrig.inference.features import features_for

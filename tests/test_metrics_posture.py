@@ -6,7 +6,7 @@ import pytest
 
 from talkrig.inference.evaluate import shifted_take, static_pose
 from talkrig.motion.metrics import (angular_jerk, foot_skate, leg_activity, pose_frechet, posture_report,
-                                    root_travel)
+                                    root_travel, stance_spread)
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +53,20 @@ def test_a_body_carried_sideways_skates_at_that_speed(real):
     statue.trans[:, 0] += 0.5 * np.arange(90) / statue.fps  # 0.5 m/s to the side, feet and all
     assert root_travel(statue) == pytest.approx(0.5)
     assert foot_skate(statue) == pytest.approx(0.5, rel=1e-3)
+
+
+def test_stance_spread_sees_where_takes_stand_not_how_they_move(real):
+    """Seeds that stand alike score ~0 however differently they move frame by frame; stretches of
+    the real take, whose stance drifts, stand apart by about a tenth of a radian."""
+    third = real.n_frames // 3
+    assert stance_spread([real, real.copy()]) == pytest.approx(0.0, abs=1e-6)
+    reversed_take = real.copy()
+    reversed_take.poses = real.poses[::-1].copy()  # every frame elsewhere, the same stance
+    assert stance_spread([real, reversed_take]) == pytest.approx(0.0, abs=1e-6)
+    assert stance_spread([real[:third], real[third:2 * third], real[2 * third:]]) > 0.05
+    turned = real.copy()
+    turned.poses = real.poses.copy()
+    turned.poses[:, 16, 2] += 0.26  # the left upper arm held 0.26 rad further up throughout
+    assert 0.26 / 13 * 0.5 < stance_spread([real, turned]) < 0.26 / 13 * 1.5
+    with pytest.raises(Exception, match="at least 2"):
+        stance_spread([real])

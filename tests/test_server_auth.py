@@ -8,10 +8,10 @@ import pytest
 
 from talkrig import cli
 from talkrig.client import http_client as addon_client
-from talkrig.inference.server import settings as server_settings
 from talkrig.inference.server.auth import (TokenFileError, bearer_token, load_or_create_token,
                                            token_matches)
 from talkrig.inference.server.settings import ServerSettings, SettingsError, is_loopback
+from talkrig.userdirs import default_token_file
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def xdg(tmp_path, monkeypatch):
 
 
 def test_token_is_created_once_with_owner_only_permissions(xdg):
-    path = server_settings.default_token_file()
+    path = default_token_file()
     assert path == xdg / "config" / "talkrig" / "token"
     token = load_or_create_token(path)
     assert len(token) >= 40
@@ -31,8 +31,7 @@ def test_token_is_created_once_with_owner_only_permissions(xdg):
 
 
 def test_client_finds_the_same_token_file_as_the_server(xdg):
-    token = load_or_create_token(server_settings.default_token_file())
-    assert addon_client.default_token_file() == server_settings.default_token_file()
+    token = load_or_create_token(default_token_file())  # where `talkrig serve` writes it
     assert addon_client.read_token() == token
 
 

@@ -153,6 +153,30 @@ def test_a_library_with_a_take_linked_from_outside_the_data_folder_is_refused(tm
         assert len(client.pipeline.calls) == 1
 
 
+def test_a_library_reaching_out_through_a_linked_folder_is_refused(tmp_path):
+    """A link to a folder that stays inside the data folder is followed: the takes and their
+    audio in that folder may not link out either (and links in a loop end)."""
+    data = tmp_path / "data"
+    library = data / "mocap" / "scott"
+    library.mkdir(parents=True)
+    shared = data / "shared"
+    shared.mkdir()
+    os.symlink(shared, library / "more")  # a folder inside the data folder: fine
+    os.symlink(library, shared / "back")  # and a loop
+    (tmp_path / "secret").write_bytes(b"x")
+    with serve(tmp_path) as client:
+        assert submit(client, job_options(library="mocap/scott")).status_code == 202
+        for name in ("b.npz", "b.wav"):
+            os.symlink(tmp_path / "secret", shared / name)
+            answer = submit(client, job_options(library="mocap/scott"))
+            assert answer.status_code == 422, answer.text
+            detail = answer.json()["detail"]
+            assert f"shared/{name} is a link to a file outside the server's data folder" in detail
+            assert str(tmp_path) not in detail
+            (shared / name).unlink()
+        assert len(client.pipeline.calls) == 1
+
+
 # -- Host header (DNS rebinding) and the open documentation ---------------------------------------
 
 @pytest.mark.parametrize("header, name", [("127.0.0.1:8765", "127.0.0.1"), ("[::1]:80", "::1"),

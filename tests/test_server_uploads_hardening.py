@@ -191,11 +191,13 @@ def test_what_a_killed_server_left_in_its_scratch_folder_is_removed_at_start(tmp
     scratch = tmp_path / "data" / "tmp"
     (scratch / "capture-abc123").mkdir(parents=True)
     (scratch / "capture-abc123" / "talk.npz").write_bytes(b"partial")
-    for name in ("upload-x1.mp4", "render-y2.mp4", "keyposes-z3.json", "my notes.txt"):
+    for name in ("upload-x1.mp4", "render-y2.mp4", ".render-y2.partial-812.mp4",
+                 "keyposes-z3.json", "my notes.txt", ".my notes.partial-1.txt"):
         (scratch / name).write_bytes(b"left behind")
     settings = ServerSettings(token=TOKEN, data_dir=tmp_path / "data", workers=1)
     with TestClient(create_app(settings, generate=ScriptedPipeline()), base_url="http://127.0.0.1:8765") as client:
-        assert left_in(settings.data_dir) == ["my notes.txt"]  # only what jobs write goes
+        # only what jobs write goes
+        assert left_in(settings.data_dir) == [".my notes.partial-1.txt", "my notes.txt"]
         assert healthy(client)
 
 
@@ -276,6 +278,43 @@ def test_a_link_out_of_the_data_folder_is_refused_like_a_path_outside(server, ta
     (server.data_dir / "linked").symlink_to(outside)
     r = render(server, take, {"renderer": "linked"})
     assert r.status_code == 422 and "nor a trained renderer's folder" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("linked", ["talkrig_model.json", "camera.json", "graphs/g.onnx"])
+def test_a_renderer_folder_holding_a_link_out_of_the_data_folder_is_refused(
+        server, take, tmp_path, linked):
+    folder = trained_renderer(server.data_dir / "models" / "mine")
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({"backend": "skeleton"}))
+    link = folder / linked
+    link.parent.mkdir(exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(outside)
+    r = render(server, take, {"renderer": "models/mine"})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert f"models/mine/{linked} is a link to a file outside the server's data folder" in detail
+    assert str(tmp_path) not in detail
+    assert left_in(server.data_dir) == [] and healthy(server)
+
+
+def test_a_scratch_folder_that_is_a_link_is_refused_and_what_it_leads_to_kept(tmp_path, capfd):
+    """Uploads are written, read and removed in DATA/tmp: were it a link, all of that would
+    happen wherever it leads (a start would remove upload-* files there)."""
+    from talkrig import cli
+    from talkrig.inference.server.scratch import clear_leftovers
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "upload-mine.mp4").write_bytes(b"not the server's")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "tmp").symlink_to(elsewhere)
+    assert clear_leftovers(data) == 0
+    code = cli.main(["serve", "--port", "0", "--no-token", "--data-dir", str(data)])
+    err = capfd.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "must be a folder of the data folder" in err[0], err
+    assert (elsewhere / "upload-mine.mp4").read_bytes() == b"not the server's"
 
 
 @pytest.mark.parametrize("width, height", [(4096, 4096), (2050, 100), (100, 3000)])

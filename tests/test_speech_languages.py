@@ -165,6 +165,64 @@ def test_laughter_and_melodies_are_not_speech_and_speech_under_them_is(kind):
     assert speech_activity(under)[30:100].mean() >= 0.8
 
 
+@pytest.mark.parametrize("kind,bed_db", [("drum_loop", -10), ("laughter", -10), ("drum_loop", None)])
+def test_a_beat_is_not_speech_even_under_a_noise_bed_and_speech_over_it_is(kind, bed_db):
+    import sound_support as so
+
+    from talkrig.inference.activity import RHYTHM_REPETITION, rhythm, speech_activity
+    from talkrig.inference.features import compute_features
+
+    speech = ls.revoiced("es", 1).audio.samples
+    sound = getattr(so, kind)(5.0)
+    x = so.mix(speech, sound, at=-1, level_db=-3)
+    if bed_db is not None:
+        x = so.mix(x, so.noise_bed(len(x) / 16000, seed=3), at=0.0, level_db=bed_db)
+    features = compute_features(x, 16000, 30.0)
+    beat = rhythm(features.onset_strength, 30.0)
+    assert np.median(beat[15:135]) > RHYTHM_REPETITION > beat[180:].max()  # a steady beat, then speech
+    speaking = speech_activity(features)
+    assert speaking[15:135].mean() <= 0.2  # 0.5-4.5 s: inside the sound
+    assert speaking[165:250].mean() >= 0.8  # the speech after it (from 5.5 s on)
+    under = compute_features(so.mix(speech, sound, at=0.5, level_db=-10), 16000, 30.0)
+    assert speech_activity(under)[30:130].mean() >= 0.8
+
+
+def test_words_heard_in_a_melody_are_left_out_with_a_script_or_without(mfa_wav, mfa_textgrid):
+    import sound_support as so
+    import speech_support as ss
+
+    case = ss.music_before(ss.reference_case(mfa_wav, mfa_textgrid, seconds=8.0), 8.0, so.melody)
+    heard = find_words(case.audio, "pocketsphinx", None, {"workers": 1})
+    assert len(heard) >= 8 and all(w.start > 7.8 for w in heard)  # it heard 8 in the melody
+    aligned = find_words(case.audio, "auto", case.script, {"workers": 1})
+    assert all(w.start > 7.8 for w in aligned)  # no word of the script placed in the melody
+    score = ss.score(case, aligned)  # and the times are those of the whole recording
+    assert score["placed"] >= 0.9 and score["median_ms"] <= 50
+
+
+def test_a_drum_break_between_two_sentences_is_cut_out_before_listening_and_times_map_back():
+    import sound_support as so
+
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+    from talkrig.inference.speech import speech_only
+
+    speech = ls.revoiced("es", 1).audio.samples
+    drums = so.drum_loop(5.0, 120.0)
+    drums = 0.5 * drums * np.sqrt(np.mean(speech ** 2) / np.mean(drums ** 2))
+    x = np.concatenate([speech, drums, speech]).astype(np.float32)
+    audio = decode_audio(x, sample_rate=16000, name="break.wav")
+    rest, at = speech_only(audio, compute_features(x, 16000, 30.0))
+    gone = audio.duration - rest.duration
+    assert 4.0 <= gone <= 5.8  # the break, and at most the 0.8 s of silence around it: no speech
+    after = len(speech) / 16000 + 5.0 + 1.0  # a second into the second sentence
+    assert at(after - gone) == pytest.approx(after, abs=0.05)
+    assert at(0.5) == pytest.approx(0.5, abs=1e-3)
+    only = decode_audio(drums.astype(np.float32), sample_rate=16000, name="drums.wav")
+    heard = find_words(only, "pocketsphinx", None, {"workers": 1})
+    assert not [w for w in heard if w.end < 4.5]  # none inside the loop (its last 0.5 s: maybe)
+
+
 def test_a_noise_bed_is_not_speech_and_speech_over_it_is():
     import sound_support as so
 

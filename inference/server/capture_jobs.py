@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
-from .uploads import MAX_FIELD_BYTES, UploadError, UploadNoSpace, read_form
+from .uploads import UploadNoSpace, read_job_form
 
 log = logging.getLogger(__name__)
 
@@ -157,18 +157,11 @@ def capture_router(settings, runner, prefix):
     async def submit_capture(request: Request):
         """Queue a capture: multipart with a ``video`` file part and an ``options`` JSON part
         (fps, start, end in seconds, name of the takes)."""
-        parts = await read_form(request, settings.max_upload_bytes,
-                                {"video": None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
-        runner.check_room()
-        video = parts.get("video")
-        if video is None or not video.data:
-            raise UploadError("the upload has no 'video' file part (or it is empty); send the "
-                              "video as a multipart file part named 'video'")
-        options_part = parts.get("options")
-        options = parse_capture_options(options_part.data if options_part else None,
-                                        video.filename)
+        video, options_data = await read_job_form(request, settings, runner.check_room, "video",
+                                                  "the video")
+        options = parse_capture_options(options_data, video.filename)
         path = await run_in_threadpool(_save_upload, uploads, video)
-        del parts, video
+        del video
         job = runner.submit(path, options, label=options.name)
         return accepted(job, f"{prefix}/capture/{job['id']}")
 

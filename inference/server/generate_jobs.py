@@ -25,7 +25,7 @@ from . import schemas
 from .job_options import FIELDS, check_transcript_fits, parse_options
 from .job_routes import accepted
 from .schemas import ERRORS
-from .uploads import MAX_FIELD_BYTES, UploadError, read_form
+from .uploads import read_job_form
 
 
 def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=None):
@@ -81,24 +81,16 @@ def generate_router(settings, runner, catalog, decode, prefix):
         transcript (text), keyposes ("default", "none", a dictionary object, or a file name
         in the server's data folder), backend_options (see GET /v1/backends).
         """
-        # the body is read even when the queue is full, so that HTTP clients that send it whole
-        # before reading (most do) receive the 503 instead of a reset connection
-        parts = await read_form(request, settings.max_upload_bytes,
-                                {"audio": None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
-        runner.check_room()
-        audio = parts.get("audio")
-        if audio is None or not audio.data:
-            raise UploadError("the upload has no 'audio' file part (or it is empty); send the "
-                              "recording as a multipart file part named 'audio'")
-        options_part = parts.get("options")
-        options = await run_in_threadpool(parse_options, options_part.data if options_part else None,
-                                          catalog, settings.data_dir, settings.max_audio_seconds)
+        audio, options_data = await read_job_form(request, settings, runner.check_room, "audio",
+                                                  "the recording")
+        options = await run_in_threadpool(parse_options, options_data, catalog,
+                                          settings.data_dir, settings.max_audio_seconds)
         name = Path(audio.filename or "audio").name[:120] or "audio"
         async with decoding:
             runner.check_room()
             decoded = await run_in_threadpool(decode, bytes(audio.data),
                                               settings.max_audio_seconds, name)
-        del parts, audio
+        del audio
         seconds = _seconds(decoded)
         if seconds is not None:
             check_transcript_fits(options, seconds)

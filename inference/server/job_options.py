@@ -118,7 +118,7 @@ def confine_existing(value, data_dir, what):
     if not path.exists():
         raise OptionsError(f"{what} {_short(value)} does not exist in the server's data folder")
     if path.is_dir():
-        _check_links_inside(path, Path(data_dir).resolve(), what)
+        check_links_inside(path, Path(data_dir).resolve(), what)
     return str(path)
 
 
@@ -137,10 +137,12 @@ def _check_path_length(text, what):
                                f"names may be at most {MAX_NAME_BYTES} bytes")
 
 
-def _check_links_inside(folder, root, what):
-    """OptionsError naming the first entry of ``folder`` (recursively) that resolves outside ``root``."""
+def check_links_inside(folder, root, what):
+    """OptionsError naming the first entry of ``folder`` (recursively, through links to folders
+    that stay inside) that resolves outside ``root``."""
     seen = 0
     pending = [folder]
+    followed = {folder.resolve()}  # folders reached through links, each once (links in a loop)
     while pending:
         current = pending.pop()
         try:
@@ -164,6 +166,9 @@ def _check_links_inside(folder, root, what):
                         f"{what}: {path.relative_to(root)} is a link to a file outside the server's "
                         "data folder, which requests may not read; copy what it links to into "
                         "the folder instead")
+                if target.is_dir() and target not in followed:
+                    followed.add(target)
+                    pending.append(target)
             elif entry.is_dir(follow_symlinks=False):
                 pending.append(path)
 

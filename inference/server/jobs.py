@@ -6,6 +6,7 @@ the real pipeline. Threads, not processes: models and feature caches loaded by o
 next, and the numeric work releases the GIL. An exception in a job fails that job only.
 """
 
+import errno
 import logging
 import math
 import threading
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
 FINISHED = frozenset({DONE, FAILED, CANCELLED})
+# a write the disk cannot hold: full, over quota, or past the size limit of a file
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class QueueFull(TalkrigError):
@@ -332,8 +335,16 @@ class JobRunner:
         except MemoryError:
             state, error = FAILED, "out of memory; try shorter audio"
         except BaseException as exc:  # a plugin's bug must fail its job, never the server
-            log.exception("job %s crashed", job.id)
-            state, error = FAILED, f"internal error while generating ({type(exc).__name__}: {exc})"
+            if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+                # the server's state, not a bug: said without its paths or a traceback
+                log.warning("job %s: the server's disk cannot hold what it writes (%s)", job.id,
+                            exc.strerror)
+                state, error = FAILED, (f"the server cannot write the job's files "
+                                        f"({exc.strerror}); free space on the server and try again")
+            else:
+                log.exception("job %s crashed", job.id)
+                state, error = FAILED, (f"internal error while generating "
+                                        f"({type(exc).__name__}: {exc})")
         with self._lock:
             self._recent_seconds.append(time.monotonic() - t0)
             self._finish(job, state, error=error, result=result)

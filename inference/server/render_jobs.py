@@ -30,7 +30,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ...motion.errors import TalkrigError
-from .job_options import OptionsError, options_object
+from .job_options import OptionsError, check_links_inside, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner
 from .uploads import MAX_FIELD_BYTES, UploadError, read_form
@@ -123,6 +123,7 @@ def _confined_renderer(spec, catalog, data_dir):
             f"options: renderer {spec[:120]!r} is neither a renderer ({', '.join(sorted(catalog.renderers)) or DEFAULT_RENDERER}) "
             "nor a trained renderer's folder in the server's data folder (name the folder by its "
             "path inside that folder)")
+    check_links_inside(path, root, f"options: renderer {spec[:120]!r}")
     try:
         resolve_renderer(str(path))
     except TalkrigError as exc:

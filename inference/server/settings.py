@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...motion.errors import TalkrigError
-from ...userdirs import config_dir, data_dir, default_token_file  # noqa: F401 (re-exported)
+from ...userdirs import data_dir
 from ..audio import MAX_SECONDS as AUDIO_LIMIT
 
 DEFAULT_HOST = "127.0.0.1"

@@ -118,6 +118,25 @@ async def read_form(request, limit, allowed, body_timeout=BODY_TIMEOUT):
     return reader.parts
 
 
+async def read_job_form(request, settings, check_room, file_part, what):
+    """A job's upload: its ``file_part`` (required, not empty) and its optional ``options`` JSON
+    part, as (the file Part, the options bytes or None).
+
+    ``check_room`` (the queue's) runs once the body is read, so that clients that send the whole
+    body before reading the answer (most do) receive its 503 instead of a reset connection;
+    ``what`` names the file in the error when it is missing ("the recording").
+    """
+    parts = await read_form(request, settings.max_upload_bytes,
+                            {file_part: None, "options": MAX_FIELD_BYTES}, settings.body_timeout)
+    check_room()
+    upload = parts.get(file_part)
+    if upload is None or not upload.data:
+        raise UploadError(f"the upload has no '{file_part}' file part (or it is empty); send "
+                          f"{what} as a multipart file part named '{file_part}'")
+    options = parts.get("options")
+    return upload, options.data if options else None
+
+
 async def body_chunks(request, limit, body_timeout=BODY_TIMEOUT):
     """The body's chunks as they arrive.
 

@@ -13,6 +13,9 @@ feet fixed, wrists high). These figures compare *poses*:
 - ``root_travel``: horizontal path length of the root per second, m/s.
 - ``foot_skate``: mean horizontal speed of the supporting foot (the lower ankle in each
   frame), m/s: a standing person's weight-bearing foot barely moves.
+- ``stance_spread``: across takes made with different seeds, how far apart their mean
+  upper-body poses stand (the mean angle between the per-joint mean rotations): seeds that
+  differ only frame by frame but stand alike score ~0.
 - ``angular_jerk``: mean magnitude of the third time derivative of the upper body's global
   joint orientations (the angular velocity's second derivative), rad/s^3. The position jerk of
   ``distribution.mean_jerk`` is root-relative and dominated by the hands' paths; this one sees
@@ -93,6 +96,31 @@ def angular_jerk(motion, joints=UPPER_BODY, skeleton=None):
     omega = matrix_to_axis_angle(step) * float(motion.fps)  # (T-1, J, 3)
     second = np.diff(omega, n=2, axis=0) * float(motion.fps) ** 2
     return float(np.linalg.norm(second, axis=-1).mean())
+
+
+def mean_rotations(motion, joints=UPPER_BODY):
+    """(J, 3, 3) each joint's mean local rotation over the take (the chordal mean: the average
+    rotation matrix projected back onto the rotations)."""
+    mean = axis_angle_to_matrix(np.asarray(motion.poses, dtype=np.float64)[:, np.asarray(joints)]).mean(axis=0)
+    u, _, vt = np.linalg.svd(mean)
+    u[:, :, -1] *= np.sign(np.linalg.det(u @ vt))[:, None]
+    return u @ vt
+
+
+def stance_spread(samples, joints=UPPER_BODY):
+    """Mean pairwise angle, radians, between the mean upper-body poses (:func:`mean_rotations`,
+    averaged over ``joints``) of takes made with different seeds."""
+    samples = list(samples)
+    if len(samples) < 2:
+        raise MotionValueError(f"stance spread needs at least 2 takes, got {len(samples)}")
+    means = [mean_rotations(m, joints) for m in samples]
+    angles = []
+    for i in range(len(means)):
+        for k in range(i + 1, len(means)):
+            relative = np.swapaxes(means[i], -1, -2) @ means[k]
+            cos = (np.trace(relative, axis1=-2, axis2=-1) - 1.0) / 2.0
+            angles.append(np.arccos(np.clip(cos, -1.0, 1.0)).mean())
+    return float(np.mean(angles))
 
 
 def posture_report(motion, reference=None, skeleton=None):

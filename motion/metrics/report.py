@@ -22,7 +22,7 @@ from .distribution import (
 )
 from .feet import foot_pops, longest_lift
 from .phrasing import longest_idle_speech
-from .posture import posture_report
+from .posture import posture_report, stance_spread
 from .sensitivity import pause_speed_ratio, seed_diversity, speed_energy_correlation
 from .variety import diversity, l1_div, multimodality
 
@@ -49,6 +49,7 @@ METRICS = {
     "diversity": MetricInfo("diversity (50-frame clips)", "m", "reference"),
     "multimodality": MetricInfo("multimodality (seeds)", "m", "higher", "samples"),
     "seed_diversity": MetricInfo("seed diversity (pose angle)", "rad", "higher", "samples"),
+    "stance_spread": MetricInfo("stance apart across seeds (mean pose)", "rad", "higher", "samples"),
     "l1div": MetricInfo("L1div", "m", "reference"),
     "fkd": MetricInfo("Frechet kinetic distance", "", "lower", "reference", "static"),
     "speed_hellinger": MetricInfo("speed histogram Hellinger", "0..1", "lower", "reference", "static"),
@@ -129,6 +130,7 @@ def quality_report(motion, reference=None, ground_truth=None, onset_times=None, 
     if samples:
         out["multimodality"] = _try("multimodality", multimodality, [motion, *samples], **kw)
         out["seed_diversity"] = _try("seed_diversity", seed_diversity, [motion, *samples])
+        out["stance_spread"] = _try("stance_spread", stance_spread, [motion, *samples])
     out["l1div"] = l1_div(motion, **kw)
     if reference is not None:
         out["fkd"] = _try("fkd", frechet_kinetic_distance, motion, reference, **kw)

@@ -4,7 +4,10 @@ Each 128-frame window starts from the last pose of the motion before it (the pre
 output, or the request's initial pose for the first window); without an initial pose the first
 window starts from one of a few real poses of the training takes, picked by the seed. As in
 training (Eq. 1), seeded noise is added to each starting pose (option ``variety``), so seeds give
-different continuations. The window driver then blends each join over k = 10 frames (Eq. 2).
+different continuations; the seed also picks the stance the whole take keeps (option ``stance``:
+a share of how far the speaker's posture at that start stood from his average), since the
+recurrent model forgets its first window's start within seconds. The window driver then blends
+each join over k = 10 frames (Eq. 2).
 The U-Net needs a length that is a multiple of 4: the last window's audio is padded by
 repeating its last frame. The whole take's gestures are then scaled up to the training speaker's
 pace in speech (option ``liveliness``, see ``neural.liveliness``).
@@ -16,7 +19,9 @@ from ...inference.options import Option
 from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
-from .state import state_noise
+from .state import posture_offset, state_noise
+
+STANCE = 0.5
 
 
 class DR2Generator(WindowedNeuralGenerator):
@@ -30,7 +35,30 @@ class DR2Generator(WindowedNeuralGenerator):
         Option("variety", "float", default=0.2, min=0.0, max=0.5,
                help="seeded noise on each window's starting pose (standard deviation of the "
                     "rotation entries; trained on 0.1-0.3); 0 continues deterministically"),
+        Option("stance", "float", default=STANCE, min=0.0, max=1.0,
+               help="how much of the training speaker's posture at the seed's starting pose the "
+                    "whole take keeps (seeds stand differently); 0: every seed stands alike"),
     )
+
+    def livened(self, model, request, motion):
+        """The take in the seed's stance (:meth:`stanced`), then scaled to the speaker's pace."""
+        return super().livened(model, request, self.stanced(model, request, motion))
+
+    def stanced(self, model, request, motion):
+        """``motion`` with its upper body moved by the seed's stance (``state.posture_offset``
+        of the posture at the first window's starting pose); unchanged with an initial pose
+        (the take continues one), ``stance`` 0 or a model without the postures."""
+        share = float(self.option(request, "stance"))
+        if request.initial_pose is not None or share <= 0.0 or "start_postures" not in model.metadata:
+            return motion
+        postures = model.array("start_postures")
+        offset = posture_offset(postures, self.start_pick(request, len(postures)), share, model.layout)
+        return self.to_motion(model, motion_to_vectors(motion, model.layout) + offset.astype(np.float32),
+                              request.fps)
+
+    def start_pick(self, request, n):
+        """Which of the model's ``n`` starting poses (and postures) the seed starts from."""
+        return request.rng("dr2", "start").integers(n)
 
     def generate_window(self, request, window):
         model = window.state.get("model") or self.load(request)
@@ -50,7 +78,7 @@ class DR2Generator(WindowedNeuralGenerator):
             pose = motion_to_vectors(window.previous[-1], model.layout)[0]
         else:
             starts = model.array("start_poses")
-            pose = starts[request.rng("dr2", "start").integers(len(starts))]
+            pose = starts[self.start_pick(request, len(starts))]
         sigma = float(self.option(request, "variety"))
         noise = state_noise(request.rng("dr2", "noise", window.index), sigma, model.layout)
         return (pose + noise).astype(np.float32)

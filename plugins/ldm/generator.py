@@ -161,12 +161,12 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
     def jitter_spared(self, options):
         """The joints :meth:`livened` matched (the trunk and the arms, ``spectrum.SPARED``), which
         the pipeline's jitter filter would otherwise smooth below the speaker's fine motion;
-        none with ``spectrum`` 0 or a model without a stored spectrum."""
-        if float(self.option_value(options, "spectrum")) <= 0.0:
-            return ()
+        none with ``spectrum`` 0 or a model without a stored spectrum; and the joints of its
+        fine turning (``fine_spared``)."""
         cached = self._models.get(self.model_folder(options))
         matched = cached is None or isinstance(cached[1].metadata.get("motion_spectrum"), dict)
-        return SPARED if matched else ()
+        matched = matched and float(self.option_value(options, "spectrum")) > 0.0
+        return tuple(sorted(set(SPARED if matched else ()) | set(self.fine_spared(options))))
 
     def _context(self, model, window, state):
         """(context, latent) latents the window continues from, or None for a cold start."""

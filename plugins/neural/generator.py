@@ -12,18 +12,23 @@ import numpy as np
 from ...inference.activity import speech_activity, speech_at
 from ...inference.generators import Generator
 from ...inference.options import Option
+from ...inference.postprocess import smooth_jitter
 from ...inference.registry import PluginError
 from ...inference.windows import blend_seam, run_windows
 from ...motion import Motion
+from ...motion.fineturn import LEAVES, with_fine_turning
+from ...motion.skeleton import NUM_JOINTS
 from .featurenorm import hold_dead_bands, normalise
-from .grounding import planted_trans
+from .grounding import GROUND_SIGMA, planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
 from .modeldir import METADATA, ModelError, default_model_dir, load_model, read_metadata, train_hint
 from .speedwarp import warp
+from .standing import stand
 from .textcode import text_frames
 
 log = logging.getLogger(__name__)
+FINE_SEED = 38  # the fine turning of backends whose take does not depend on the seed (s2v)
 
 
 def liveliness_option():
@@ -149,7 +154,64 @@ class NeuralGenerator(Generator):
             return ()
         cached = self._models.get(self.model_folder(options))
         paced = cached is None or isinstance(cached[1].metadata.get("speech_pace"), dict)
-        return FILTER_SPARED if paced else ()
+        return tuple(sorted(set(FILTER_SPARED if paced else ()) | set(self.fine_spared(options))))
+
+    def fine_spared(self, options):
+        """The joints :meth:`fine_turned` moves (``motion.fineturn.LEAVES``), which it filters
+        itself before turning them: the pipeline's jitter filter would take the turning out
+        again. None where it does not turn (``liveliness`` 0, a model without the speaker's
+        angular jerk)."""
+        if self.livens() and float(self.option_value(options, "liveliness")) <= 0.0:
+            return ()
+        cached = self._models.get(self.model_folder(options))
+        turned = cached is None or bool(cached[1].metadata.get("angular_jerk"))
+        return LEAVES if turned else ()
+
+    def finished(self, model, request, motion):
+        """The whole take standing like the training speaker (:meth:`stood`) and turning as
+        finely as he does (:meth:`fine_turned`)."""
+        return self.fine_turned(model, request, self.stood(model, request, motion))
+
+    def stood(self, model, request, motion):
+        """``motion`` with its legs and root travel brought to the training speaker's level
+        after the feet stage (:mod:`.standing`, ``liveliness`` of the way for the leg gain);
+        unchanged for models trained before those figures were stored, with ``liveliness`` 0
+        or without a feet anchor."""
+        targets = {key: model.metadata.get(key) for key in ("leg_activity", "root_travel")}
+        strength = float(self.option(request, "liveliness")) if self.livens() else 1.0
+        if not any(targets.values()) or strength <= 0.0 or "feet_anchor" not in model.metadata:
+            return motion
+        standing, gain, sigma = stand(motion_to_vectors(motion, model.layout), model.layout,
+                                      lambda vectors, s: self.to_motion(model, vectors, request.fps, s),
+                                      targets, request.fps, strength)
+        log.info("%s: legs' gestures x%.2f, root smoothed over %.2f s (the training speaker's leg "
+                 "activity and root travel)", self.name, gain, sigma)
+        return self.from_initial_pose(request, standing)
+
+    def fine_turned(self, model, request, motion):
+        """``motion`` with the fine turning of a living body (``motion.fineturn``) raised until
+        its upper body's angular jerk, after the pipeline's jitter filter, is the training
+        speaker's (the model's ``angular_jerk``): a network's output, smoothed over time, keeps
+        his position jerk but turns half as finely as he does. Only the head and the wrists
+        turn (``LEAVES``: they move none of the body's joints, so its position figures, which the
+        model already matched, stay as they were). The turned joints are first
+        filtered as the pipeline would have (it spares them, :meth:`fine_spared`). Unchanged for
+        models trained before the figure was stored, and with ``liveliness`` 0."""
+        target = float(model.metadata.get("angular_jerk") or 0.0)
+        if target <= 0.0 or not self.fine_spared(request.options):
+            return motion
+        others = tuple(j for j in range(NUM_JOINTS) if j not in LEAVES)
+        filtered = smooth_jitter(motion, spare=others)
+        motion = motion.copy()
+        motion.poses = filtered.poses  # the root is the pipeline's to smooth, once
+        spared = self.jitter_spared(request.options)
+        # a deterministic backend's take does not depend on the seed, its turning neither
+        rng = request.rng(self.name, "fine turning") if self.stochastic else np.random.default_rng(FINE_SEED)
+        turned, gain = with_fine_turning(motion, target, rng,
+                                         measure=lambda m: smooth_jitter(m, spare=spared), joints=LEAVES)
+        log.info("%s: fine turning at %.2f of its unit level (the training speaker's angular jerk)",
+                 self.name, gain)
+        return self.from_initial_pose(request, turned)  # a requested first pose stays exact
 
     def livens(self):
         """True for backends with the ``liveliness`` option (the scaling of gestures)."""
@@ -187,13 +249,14 @@ class NeuralGenerator(Generator):
         start = Motion(poses=request.initial_pose[None], trans=motion.trans[:1], fps=request.fps)
         return blend_seam(start, motion, self.seam_frames, rotations_only=True)
 
-    def to_motion(self, model, vectors, fps):
-        """Motion from (T, D) pose vectors, feet planted where the training speaker stood."""
+    def to_motion(self, model, vectors, fps, ground_sigma=GROUND_SIGMA):
+        """Motion from (T, D) pose vectors, feet planted where the training speaker stood (the
+        root's horizontal place low-passed over ``ground_sigma`` seconds, ``grounding``)."""
         betas = np.asarray(model.metadata.get("betas") or [], dtype=np.float32)
         motion = vectors_to_motion(vectors, model.layout, fps, trans=model.array("root_trans"),
                                    betas=betas)
         if "feet_anchor" in model.metadata:
-            motion.trans = planted_trans(motion.poses, model.array("feet_anchor"))
+            motion.trans = planted_trans(motion.poses, model.array("feet_anchor"), fps, ground_sigma)
         # A speaker stands: both feet planted throughout, for the pipeline's foot IK.
         motion.contacts = np.ones((motion.n_frames, 2), np.float32)
         return motion
@@ -209,4 +272,5 @@ class WindowedNeuralGenerator(NeuralGenerator):
         model = self.load(request)
         motion = run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
         lively = self.livened(model, request, motion)
-        return motion if lively is motion else self.from_initial_pose(request, lively)
+        motion = motion if lively is motion else self.from_initial_pose(request, lively)
+        return self.finished(model, request, motion)

@@ -5,9 +5,10 @@ import logging
 from ...inference.activity import loudness
 from ...inference.generators import Generator
 from ...inference.options import Option
+from ...motion.fineturn import JOINTS as FINE_JOINTS
 from .plan import make_plan
 from .prosody import analyse
-from .synthesis import FINE_JOINTS, make_context, synthesize
+from .synthesis import make_context, synthesize
 
 log = logging.getLogger(__name__)
 

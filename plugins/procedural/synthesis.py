@@ -16,6 +16,7 @@ import numpy as np
 from ...inference.postprocess import clamp_joint_limits
 from ...inference.speech_mouth import jaw_angle, mouth_opening
 from ...motion import Motion
+from ...motion import fineturn
 from ...motion.mouth import mouth_direction
 from ...motion.rotations import (axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply,
                                 quat_to_axis_angle)
@@ -33,8 +34,6 @@ STANCE_SHIFT = 0.06  # m the pelvis moves sideways over the loaded foot
 STANCE_DIP = 0.015  # m it sinks there
 SWAY = 0.02  # m: the body's slow sway over its feet (RMS per horizontal axis)
 SWAY_BAND = (0.1, 0.5)  # Hz
-FINE_BAND = (3.0, 8.0)  # Hz
-FINE_HEAD, FINE_TWIST, FINE_WRIST = 0.0045, 0.006, 0.006  # radians RMS of the fine motion
 DRIFT_BAND = (0.3, 1.0)  # Hz: the gesturing arms' wandering
 N_BETAS = 300
 SWELL_BAND = (0.05, 0.2)  # Hz
@@ -75,17 +74,6 @@ _DRIFT_JOINTS = np.array([c[0] for c in _DRIFT])
 _DRIFT_AXES = np.array([c[1] for c in _DRIFT])
 _DRIFT_AMPS = 2.2 * np.array([c[2] for c in _DRIFT])
 _DRIFT_SIDE = np.array([0 if c[0] in (J.L_SHOULDER, J.L_ELBOW, J.L_WRIST) else 1 for c in _DRIFT])
-# Fine motion channels: (joint, axis, radians RMS). Only turns that move no other joint of the
-# upper body: the head's, the wrists' and the arm bones' twists about their own length (the
-# trunk's smallest tremor would shake every joint above it).
-_FINE = [(J.HEAD, a, FINE_HEAD) for a in range(3)]
-for _side in (0, 1):
-    _FINE += [(J.L_SHOULDER + _side, 0, FINE_TWIST), (J.L_ELBOW + _side, 0, FINE_TWIST)]
-    _FINE += [(J.L_WRIST + _side, a, FINE_WRIST) for a in range(3)]
-_FINE_AXES = np.array([c[1] for c in _FINE])
-_FINE_AMPS = np.array([c[2] for c in _FINE])
-FINE_JOINTS = tuple(sorted({int(c[0]) for c in _FINE}))
-_FINE_SLOTS = np.array([FINE_JOINTS.index(c[0]) for c in _FINE])
 _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
 _NOISE_AMPS = np.array([c[2] for c in _NOISE])
@@ -119,7 +107,7 @@ def make_context(fps, plan, prosody, rng, options):
         drift=SmoothNoise(rng, len(_DRIFT), low=DRIFT_BAND[0], high=DRIFT_BAND[1]),
         swell=SmoothNoise(rng, 2, low=SWELL_BAND[0], high=SWELL_BAND[1]),
         sway=SmoothNoise(rng, 2, low=SWAY_BAND[0], high=SWAY_BAND[1]),
-        fine=SmoothNoise(rng, len(_FINE), low=FINE_BAND[0], high=FINE_BAND[1]),
+        fine=SmoothNoise(rng, len(fineturn.CHANNELS), low=fineturn.BAND[0], high=fineturn.BAND[1]),
         base=axis_angle_to_quat(P.standing_pose()),
         idle=float(options.get("idle", 1.0)),
         expressions=bool(options.get("expressions", True)),
@@ -336,14 +324,10 @@ def _stance(t, ctx):
 
 
 def _fine(q, t, ctx):
-    """Fine motion of a living body (a few thousandths of a radian, 3-8 Hz) in the head, the
-    wrists and the arms' twists: what a real take's angular jerk is made of, and what smooth
-    key tracks lack. Turns in each joint's own frame (q (n, 55, 4), in place), so a twist is
-    about the bone itself and moves no joint below it."""
-    turn = np.zeros((len(t), len(FINE_JOINTS), 3))
-    turn[:, _FINE_SLOTS, _FINE_AXES] = ctx.fine.sample(t) * _FINE_AMPS * ctx.idle
-    joints = list(FINE_JOINTS)
-    q[:, joints] = quat_multiply(q[:, joints], axis_angle_to_quat(turn))
+    """Fine motion of a living body (``motion.fineturn``: a few thousandths of a radian, 3-8 Hz,
+    in the head, the wrists and the arms' twists): what a real take's angular jerk is made of,
+    and what smooth key tracks lack. In place on q (n, 55, 4)."""
+    fineturn.turn_quats(q, ctx.fine.sample(t) * fineturn.AMPS * ctx.idle)
 
 
 def _noise(off, t, frames, ctx):

@@ -48,6 +48,6 @@ class Speech2VideoGenerator(NeuralGenerator):
             vectors = smooth_columns(vectors, np.asarray(group["columns"], dtype=np.int64),
                                      float(group["sigma"]))
         motion = self.livened(model, request, self.to_motion(model, vectors, request.fps))
-        motion = self.from_initial_pose(request, motion)
+        motion = self.finished(model, request, self.from_initial_pose(request, motion))
         request.report(1.0)
         return motion

@@ -119,6 +119,35 @@ class Dataset:
                                        weights=[n for speeds, n in rows if name in speeds]))
                 for name in names}
 
+    def angular_jerk(self):
+        """The upper body's angular jerk (``motion.metrics.posture.angular_jerk``, rad/s^3) over
+        the training frames, weighted by their number: what a generated take's fine turning is
+        raised to (``NeuralGenerator.fine_turned``); None without 4 frames in a row."""
+        from ....motion.metrics.posture import angular_jerk
+        from ..layout import vectors_to_motion
+
+        rows = [(angular_jerk(vectors_to_motion(self.takes[i].poses[s:e], self.layout, self.fps)), e - s)
+                for i, s, e in self.train if e - s >= 4]
+        if not rows:
+            return None
+        return float(np.average([j for j, _ in rows], weights=[n for _, n in rows]))
+
+    def standing(self):
+        """{"leg_activity": rad/s, "root_travel": m/s} of the training frames
+        (``motion.metrics.posture``, weighted by their number): what a generated take's legs
+        and root are brought to (``neural.standing``); {} without 2 frames in a row."""
+        from ....motion.metrics.posture import leg_activity, root_travel
+        from ..layout import vectors_to_motion
+
+        rows = [(vectors_to_motion(self.takes[i].poses[s:e], self.layout, self.fps,
+                                   trans=self.takes[i].trans[s:e]), e - s)
+                for i, s, e in self.train if e - s >= 2]
+        if not rows:
+            return {}
+        weights = [n for _, n in rows]
+        return {name: float(np.average([measure(m) for m, _ in rows], weights=weights))
+                for name, measure in (("leg_activity", leg_activity), ("root_travel", root_travel))}
+
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
         return {

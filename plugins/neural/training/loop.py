@@ -442,6 +442,8 @@ def describe(trainer, dataset, graphs, summary):
         "root_trans": dataset.root_trans(),
         "feet_anchor": dataset.feet_anchor(),
         "speech_pace": dataset.speech_pace(),
+        "angular_jerk": dataset.angular_jerk(),
+        **dataset.standing(),
         "betas": dataset.takes[0].betas,
         "graphs": graphs,
         "config": trainer.config,

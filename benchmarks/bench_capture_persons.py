@@ -1,0 +1,132 @@
+"""Capture against a known truth on the person videos (benchmarks/person_videos.py): elbow
+flexion and shoulder elevation per side, per video, beside baselines that could fake them.
+
+    .venv/bin/python benchmarks/bench_capture_persons.py [--videos DIR] [--match 720p]
+        [--work DIR] [--speed] [--json OUT]
+
+Every video NAME.mp4 in --videos whose name contains --match has its truth take NAME.npz
+beside it. Its landmarks are detected once and kept in --work (NAME.landmarks.npz), so a
+change to the fit is measured again in seconds; the fit is the capture's own (``fit_shot``,
+what ``capture_video`` runs on a steady single shot). Baselines: the take's mean pose held
+still, and the take 10 s later (real motion, the wrong moment). --speed also runs the whole
+capture (``capture_video``: decode, landmarks, shots, fit, writing) on the first video and
+reports frames per second.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHIFT_SECONDS = 10.0
+SIDES = ("left", "right")
+
+
+def landmarks(video, work):
+    """The video's landmarks (cached in ``work``) and the detector's frames per second (None
+    when cached)."""
+    from talkrig.inference.capture.landmarks import Landmarks
+    from talkrig.inference.capture.pipeline import default_detector
+    from talkrig.inference.capture.video import iter_frames, probe
+
+    cache = work / f"{video.stem}.landmarks.npz"
+    if cache.exists():
+        with np.load(cache) as data:
+            return Landmarks.from_arrays(data), None
+    detector = default_detector()
+    t = time.perf_counter()
+    found, times = [], []
+    for _, at, rgb in iter_frames(video, 30.0):
+        found.append(detector.detect(rgb))
+        times.append(at)
+    seconds = time.perf_counter() - t
+    detector.close()
+    info = probe(video)
+    lm = Landmarks.stack(found, (info.width, info.height), 30.0, times)
+    np.savez_compressed(cache, **lm.to_arrays())
+    return lm, len(found) / seconds
+
+
+def figures(captured, truth):
+    from talkrig.motion.metrics.capture import compare_capture
+
+    shift = int(SHIFT_SECONDS * truth.fps)
+    later = truth.copy()
+    later.poses[:] = np.roll(truth.poses, -shift, axis=0)
+    still = truth.copy()
+    still.poses[:] = truth.poses.mean(axis=0)
+    return {"captured": compare_capture(captured, truth),
+            "mean pose held still": compare_capture(still, truth),
+            f"the take {SHIFT_SECONDS:g} s later": compare_capture(later, truth)}
+
+
+def speed(video, work):
+    from talkrig.inference.capture.pipeline import capture_video
+
+    t = time.perf_counter()
+    result = capture_video(video, work / "takes", overwrite=True)
+    seconds = time.perf_counter() - t
+    return {"video": video.name, "frames": result.frames, "seconds": round(seconds, 1),
+            "fps": round(result.frames / seconds, 2)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=Path, default=Path("/work/scratch/persons/videos"))
+    parser.add_argument("--match", default="_720p_")
+    parser.add_argument("--work", type=Path,
+                        default=Path(tempfile.gettempdir()) / "talkrig-bench-capture-persons")
+    parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from talkrig.inference.capture.fit import fit_shot
+    from talkrig.motion import load_motion
+
+    videos = sorted(v for v in args.videos.glob("*.mp4") if args.match in v.name
+                    and v.with_suffix(".npz").exists())
+    if not videos:
+        print(f"{args.videos}: no video with {args.match!r} in its name and a truth take",
+              file=sys.stderr)
+        return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    out = {"videos": {}}
+    keys = [f"{a}_{s}_deg" for a in ("elbow", "shoulder") for s in SIDES]
+    print("| video | motion | " + " | ".join(k.replace("_deg", " °") for k in keys)
+          + " | elbow corr | shoulder corr | wrist order |")
+    print("|---" * (len(keys) + 5) + "|")
+    captured_all = {k: [] for k in keys}
+    for video in videos:
+        lm, detector_fps = landmarks(video, args.work)
+        truth = load_motion(video.with_suffix(".npz"))
+        t = time.perf_counter()
+        fit = fit_shot(lm)
+        fit_ms = 1000 * (time.perf_counter() - t) / lm.n_frames
+        rows = figures(fit.motion, truth)
+        for name, fig in rows.items():
+            print(f"| {video.stem} | {name} | " + " | ".join(f"{fig[k]:.1f}" for k in keys)
+                  + f" | {fig['elbow_correlation']:.2f} | {fig['shoulder_correlation']:.2f} | "
+                  f"{fig['wrist_order']:.2f} |")
+        for k in keys:
+            captured_all[k].append(rows["captured"][k])
+        out["videos"][video.stem] = {"rows": rows, "detector_fps": detector_fps,
+                                     "fit_ms_per_frame": fit_ms}
+    print("| **all videos, median of the medians** | captured | "
+          + " | ".join(f"{np.median(captured_all[k]):.1f}" for k in keys) + " | | | |")
+    print("| **worst video** | captured | "
+          + " | ".join(f"{np.max(captured_all[k]):.1f}" for k in keys) + " | | | |")
+    if args.speed:
+        out["speed"] = speed(videos[0], args.work)
+        print(f"whole capture of {out['speed']['video']}: {out['speed']['frames']} frames in "
+              f"{out['speed']['seconds']} s = {out['speed']['fps']} frames/s")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
