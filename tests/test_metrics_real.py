@@ -34,7 +34,7 @@ def real_report(scott_motion, onsets, speech):
 
 def test_every_metric_but_those_of_other_takes_is_reported_and_known(real_report):
     # seeds and the same seed on other audio need a generator
-    others = {"multimodality", "seed_diversity", "silence_distance", "other_distance", "silence_speed_ratio",
+    others = {"multimodality", "seed_diversity", "stance_spread", "silence_distance", "other_distance", "silence_speed_ratio",
               "silence_jaw_ratio", "silence_relative", "other_relative"}
     assert set(real_report) == set(METRICS) - others
     assert all(np.isfinite(v) for v in real_report.values())
