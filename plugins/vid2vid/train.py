@@ -70,6 +70,8 @@ DEFAULTS = {
     "residual_blocks": 2,
     "d_width": 32,
     "batch": 2,
+    "burn_in": 6,  # frames rolled out without gradients before the two trained ones, so the
+    # previous picture is one the refiner made itself over a run, as when it renders
     "lr": 1e-3,  # Adam, betas (0.5, 0.999) as pix2pix / pix2pixHD, whose 2e-4 is too slow
     # for the thousand-odd steps a CPU trains in 20 minutes
     "d_lr": 2e-4,  # the discriminators' rate: pix2pixHD's; at 1e-3 they oscillate and diverge
@@ -212,7 +214,7 @@ class RendererTrainer:
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), config["d_lr"],
                                       betas=betas)
         self.reference = int(reference)
-        self.train_t = pairs.train_starts()
+        self.train_t = pairs.train_starts(2 + config["burn_in"])
         if len(self.train_t) == 0:
             raise ModelError("too few training frames: the video's takes are under 3 frames long")
         ok = pairs.trainable()
@@ -232,6 +234,19 @@ class RendererTrainer:
         cover = torch.from_numpy(self.cover[flat]).to(self.device).float()[:, None] / 255.0
         return warped, label, cover
 
+    @torch.no_grad()
+    def burn_in(self, t):
+        """The refiner's own picture of frames t - 2 (B, 3, H, W), rolled out without gradients
+        over the ``burn_in`` frames before, from the warp of the first: a two-frame unroll
+        from a warp alone teaches it to lean on a previous picture that is still close to the
+        truth, and rolled out over hundreds of frames the same weights froze."""
+        first = t - 2 - self.config["burn_in"]
+        prev = self.inputs(first)[0]
+        for k in range(self.config["burn_in"] + 1):
+            warped, label, cover = self.inputs(first + k)
+            prev = self.refiner(warped, label, cover, prev)
+        return prev
+
     def batch(self, rng):
         t = rng.choice(self.train_t, size=self.config["batch"])
         idx = np.stack([t - 2, t - 1, t], axis=1)
@@ -242,13 +257,13 @@ class RendererTrainer:
             return x.view((len(t), 3) + x.shape[1:])
 
         return (seq(frames), seq(labels), seq(warped), seq(cover),
-                torch.from_numpy(self.pairs.boxes[idx[:, 1:]]))
+                torch.from_numpy(self.pairs.boxes[idx[:, 1:]]), t)
 
     def step(self, rng, gan_scale=1.0):
         """One refiner update, and one discriminator update once ``gan_scale`` > 0 (before,
         the adversarial terms are off); returns {loss: value}."""
-        frames, labels, warped, cover, boxes = self.batch(rng)
-        prev = warped[:, 0]
+        frames, labels, warped, cover, boxes, t = self.batch(rng)
+        prev = self.burn_in(t)
         fakes = []
         for k in (1, 2):
             fake = self.refiner(warped[:, k], labels[:, k], cover[:, k], prev)
