@@ -10,8 +10,10 @@ the network would learn to copy it rather than to correct a warp from another po
 are kept in memory, so a step costs only the networks.
 
 Each step unrolls two frames (vid2vid trains on sequences and feeds its own output back): the
-refiner corrects the warp of frame t-1 starting from the warp of t-2 as its previous picture
-(as the first rendered frame starts), then frame t from its own picture of t-1. Losses on
+refiner corrects the warp of frame t-1 given its own picture of t-2, rolled out without
+gradients over the ``burn_in`` frames before from a warp (as rendering starts), then frame t
+from its own picture of t-1. Started from the warp of t-2 alone, the previous picture was always
+close to the truth, leaning on it paid, and every long rollout froze on one picture. Losses on
 both frames: L1 and MS-SSIM on the whole picture, a conditional PatchGAN with feature matching,
 and Speech2Video's part attention: the face and the hands, cropped with ``part_boxes`` and
 resized, get their own discriminators and an extra L1, all weighted ``part`` times the whole
