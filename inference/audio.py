@@ -30,6 +30,7 @@ FORMATS = "wav, flac, ogg or mp3"
 MAX_SOURCE_RATE = 384000  # Hz: the highest rate recorders and audio interfaces offer
 MAX_CHANNELS = 8
 MAX_SOURCE_SAMPLES = 192000 * 8 * 600  # rate x channels x seconds: ten minutes of 8 x 192 kHz
+DITHER_SEED = 16  # the dither of speech engines' PCM (DecodedAudio.pcm16)
 MAX_PEAK = 32768.0  # float samples belong in -1..1; int16 values stored as float still pass
 # A mix-down this much quieter (in energy) than the first channel against the others: the
 # channels cancel, one of them wired or exported with its polarity inverted.
@@ -76,10 +77,22 @@ class DecodedAudio:
         if not self.source_rate:
             self.source_rate = self.sample_rate
 
-    def pcm16(self):
-        """The samples as 16-bit little-endian PCM bytes (what speech engines read)."""
-        clipped = np.clip(self.samples, -1.0, 1.0) * 32767.0
-        return np.round(clipped).astype("<i2").tobytes()
+    def pcm16(self, dither=False):
+        """The samples as 16-bit little-endian PCM bytes (what speech engines read); ``dither``
+        as :func:`pcm16_bytes`, the same for every run over the same recording."""
+        return pcm16_bytes(self.samples, np.random.default_rng(DITHER_SEED) if dither else None)
+
+
+def pcm16_bytes(samples, dither=None):
+    """Float samples as 16-bit little-endian PCM bytes. ``dither`` (a numpy Generator) adds one
+    step to a random quarter of them, as pocketsphinx's own dither does, but drawn from a
+    generator of ours: pocketsphinx draws from one it seeds from the clock and shares between
+    decoders, so the same recording was heard as different words from run to run. Dither
+    keeps digital silence, common in TTS voice-overs, from being heard as words."""
+    values = np.round(np.clip(np.asarray(samples, np.float32), -1.0, 1.0) * 32767.0)
+    if dither is not None:
+        values = np.minimum(values + (dither.random(len(values)) < 0.25), 32767.0)
+    return values.astype("<i2").tobytes()
 
 
 def samples_hash(samples, sample_rate=SAMPLE_RATE):

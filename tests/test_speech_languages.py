@@ -287,3 +287,22 @@ def test_a_noise_bed_before_the_speech_calms_the_body_and_gives_no_words(mfa_wav
     motion = result.motion
     arms = np.degrees(angular_speed(motion, np.arange(16, 22)).mean(axis=1))
     assert np.median(arms[15:int(5.5 * motion.fps)]) < 0.6 * np.median(arms[int(6.5 * motion.fps):])
+
+
+def test_a_script_is_read_alike_every_time_so_it_times_alike():
+    from talkrig.plugins.espeak.voice import speak
+
+    text = "Buenos días, queridos amigos."
+    first = speak(text, "es", 160)
+    speak("Guten Morgen, liebe Freunde, wie geht es euch?", "de", 120)
+    again = speak(text, "es", 160)
+    assert np.array_equal(first.samples, again.samples) and first.words == again.words
+    assert first.phones == again.phones and len(first.words) == 4
+
+
+def test_a_voice_espeak_lacks_is_one_line():
+    from talkrig.inference.speech import SpeechError
+    from talkrig.plugins.espeak.voice import speak
+
+    with pytest.raises(SpeechError, match="no voice or language 'xx-nowhere'"):
+        speak("hello", "xx-nowhere")

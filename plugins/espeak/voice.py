@@ -1,40 +1,25 @@
 """eSpeak NG as a template speaker: a script spoken with the words' and phonemes' times.
 
 The library and its ~100 languages come from the ``espeakng-loader`` wheel (the same build on
-every machine, whether or not `espeak-ng` is installed). Synthesis runs in the calling
-process through ctypes; eSpeak NG keeps global state, so calls are serialised by a lock.
+every machine, whether or not `espeak-ng` is installed). Each reading runs in a process of its
+own (:mod:`.reading`): eSpeak NG keeps state between readings that would make the same text
+sound slightly different each time. Looking up a voice runs here through ctypes, under a lock.
 """
 
 import ctypes
 import functools
+import json
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ...inference.speech import SpeechError
-
-_SYNCHRONOUS = 2  # espeak_AUDIO_OUTPUT: synthesise into the callback
-_PHONEME_EVENTS, _PHONEME_IPA = 0x1, 0x2  # espeak_Initialize options
-_RATE, _PITCH = 1, 3  # espeak_PARAMETER
-_CHARS_UTF8 = 1
-_WORD, _PHONEME = 1, 7  # espeak_EVENT_TYPE
+from .reading import NO_VOICE, SYNCHRONOUS
 _LOCK = threading.Lock()
-
-
-class _Id(ctypes.Union):
-    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
-
-
-class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
-                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
-                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", _Id)]
-
-
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
-                             ctypes.POINTER(_Event))
 
 
 @dataclass(frozen=True)
@@ -78,7 +63,7 @@ def speaks(voice):
     """True when eSpeak NG has a voice (or language) called ``voice``."""
     lib, data = _library()
     with _LOCK:
-        if lib.espeak_Initialize(_SYNCHRONOUS, 0, data.encode(), 0) <= 0:
+        if lib.espeak_Initialize(SYNCHRONOUS, 0, data.encode(), 0) <= 0:
             return False
         try:
             return lib.espeak_SetVoiceByName(voice.encode()) == 0
@@ -87,43 +72,22 @@ def speaks(voice):
 
 
 def speak(text, voice, words_per_minute=175, pitch=None):
-    """The :class:`Spoken` of ``text`` in eSpeak NG's ``voice`` ("de", "es", "fr+f2", ...)."""
-    lib, data = _library()
-    samples, words, phones = [], [], []
-    offset = [0]
-    encoded = text.encode("utf-8")
+    """The :class:`Spoken` of ``text`` in eSpeak NG's ``voice`` ("de", "es", "fr+f2", ...),
+    read in a process of its own (:mod:`.reading`) so the same text always sounds the same."""
+    import espeakng_loader  # _library() has told when it is missing
 
-    def collect(wav, count, events):
-        k = 0
-        while events[k].type != 0:
-            event = events[k]
-            at = offset[0] + max(0, int(round(event.audio_position * rate / 1000.0)))
-            if event.type == _WORD:
-                words.append((event.text_position - 1, event.length, at))  # from 1
-            elif event.type == _PHONEME:
-                label = event.id.string.split(b"\0")[0].decode("utf-8", "replace")
-                phones.append((label, at))
-            k += 1
-        if count > 0:
-            samples.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
-        return 0
-
-    callback = _CALLBACK(collect)
-    with _LOCK:
-        rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, data.encode(), _PHONEME_EVENTS | _PHONEME_IPA)
-        if rate <= 0:
-            raise SpeechError("the eSpeak NG library would not start")
-        try:
-            lib.espeak_SetSynthCallback(callback)
-            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise SpeechError(f"eSpeak NG has no voice or language {voice!r}")
-            lib.espeak_SetParameter(_RATE, int(words_per_minute), 0)
-            if pitch is not None:
-                lib.espeak_SetParameter(_PITCH, int(pitch), 0)
-            data_in = encoded + b"\0"
-            lib.espeak_Synth(data_in, len(data_in), 0, 1, 0, _CHARS_UTF8, None, None)
-            lib.espeak_Synchronize()
-        finally:
-            lib.espeak_Terminate()
-    audio = np.concatenate(samples).astype(np.float32) / 32768.0 if samples else np.zeros(0, np.float32)
-    return Spoken(audio, int(rate), words, phones)
+    _library()
+    command = [sys.executable, str(Path(__file__).with_name("reading.py")),
+               espeakng_loader.get_library_path(), espeakng_loader.get_data_path(), voice,
+               str(int(words_per_minute)), str(-1 if pitch is None else int(pitch))]
+    done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True)
+    if done.returncode == NO_VOICE:
+        raise SpeechError(f"eSpeak NG has no voice or language {voice!r}")
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SpeechError(f"eSpeak NG failed to read the script ({said[-1] if said else done.returncode})")
+    header, _, samples = done.stdout.partition(b"\n")
+    head = json.loads(header)
+    audio = np.frombuffer(samples, np.int16).astype(np.float32) / 32768.0
+    return Spoken(audio, int(head["rate"]), [tuple(w) for w in head["words"]],
+                  [tuple(p) for p in head["phones"]])

@@ -124,7 +124,7 @@ def listen_for_script(audio, script, progress=None, workers=None):
     vocabulary = set(script.words) | set(FILLER_WORDS)
     dictionary, _ = decoding.dictionary_for(vocabulary, tick)
     pieces = pause_chunks(audio.samples, audio.sample_rate, ANCHOR_CHUNK_SECONDS)
-    pcm = audio.pcm16()
+    pcm = audio.pcm16(dither=True)
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((tasks_.script_decoder, (dictionary, arpa)), decoding.decode_piece, tasks,
                       progress, workers, weights=[(b - a) / audio.sample_rate for a, b in pieces],
@@ -209,7 +209,7 @@ def _room_for(anchors, first, stop, start, end):
 
 def align_segments(audio, script, segments, progress=None, workers=None):
     """{script word index: (start, end, phones)} of every word alignment placed."""
-    pcm = audio.pcm16()
+    pcm = audio.pcm16(dither=True)
     rate = audio.sample_rate
     tasks = []
     for seg in segments:

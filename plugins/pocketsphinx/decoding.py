@@ -51,8 +51,7 @@ def new_decoder(dictionary=None, arpa=None, keyphrases=None, **config):
     keyphrases : the text of a keyword list ("word /threshold/" lines) to spot instead.
     config : other pocketsphinx options.
 
-    Dither (a fixed-seed half-bit of noise) keeps digital silence, common in TTS voice-overs,
-    from being heard as words.
+    Its own dither stays off: the PCM comes dithered (DecodedAudio.pcm16), the same every run.
     """
     from pocketsphinx import Decoder
 
@@ -62,7 +61,7 @@ def new_decoder(dictionary=None, arpa=None, keyphrases=None, **config):
                                   ("kws", keyphrases, ".kws")):
             if text is not None:
                 config[key] = _temporary(text, suffix, files)
-        decoder = Decoder(dither=True, loglevel="FATAL", **config)
+        decoder = Decoder(loglevel="FATAL", **config)
     finally:
         for path in files:
             os.unlink(path)

@@ -51,7 +51,7 @@ def spot(audio, lemmas, progress=None, workers=None):
              for word, phones in sorted(forms.items())]
     entries = "".join(f"{word} {phones}\n" for word, phones in sorted(forms.items()))
     pieces = pause_chunks(audio.samples, audio.sample_rate, PIECE_SECONDS)
-    pcm = audio.pcm16()
+    pcm = audio.pcm16(dither=True)
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((spotting_decoder, (dictionary + entries, "\n".join(lines) + "\n")),
                       decoding.decode_piece, tasks, progress, workers,

@@ -19,6 +19,7 @@ import logging
 import numpy as np
 from pocketsphinx import Vad
 
+from ...inference.audio import DITHER_SEED, pcm16_bytes
 from ...inference.keyposes import word_forms
 from ...inference.words import Word
 from . import decoding
@@ -64,11 +65,12 @@ class LiveRecogniser:
         self.pending = b""  # bytes not yet judged speech or not
         self.quiet = 0.0  # seconds of non-speech since the last speech
         self.spoken = False  # speech heard in this utterance
+        self.dither = np.random.default_rng(DITHER_SEED)  # the same stream is heard alike
         self.decoder.start_utt()
 
     def feed(self, samples):
         """Add (N,) float samples at 16 kHz; returns the Words recognised in them (may be [])."""
-        pcm = (np.clip(np.asarray(samples, np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        pcm = pcm16_bytes(samples, self.dither)
         self.decoder.process_raw(pcm, no_search=False, full_utt=False)
         self.heard += len(pcm) // 2
         now = self.heard / decoding.SAMPLE_RATE

@@ -19,7 +19,7 @@ def recognise(audio, progress=None, workers=None):
     progress(fraction) is called at least every 0.1 s and may raise to cancel.
     """
     pieces = pause_chunks(audio.samples, audio.sample_rate, PIECE_SECONDS)
-    pcm = audio.pcm16()
+    pcm = audio.pcm16(dither=True)
     tasks = [decoding.piece(pcm, a, b, audio.sample_rate) for a, b in pieces]
     found = run_tasks((recognition_decoder, ()), decoding.decode_piece, tasks, progress, workers,
                       weights=[(b - a) / audio.sample_rate for a, b in pieces])
