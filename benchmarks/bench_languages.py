@@ -144,9 +144,11 @@ def _decoded(samples):
     """The word segments pocketsphinx (English, recognition settings) finds in ``samples``."""
     from pocketsphinx import Decoder
 
-    decoder = Decoder(dither=True, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
-    decoder.start_utt()
-    decoder.process_raw((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), full_utt=True)
+    from talkrig.inference.audio import DITHER_SEED, pcm16_bytes
+
+    decoder = Decoder(dither=False, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
+    decoder.start_utt()  # dithered by our seeded generator, as the engine does: the same every run
+    decoder.process_raw(pcm16_bytes(samples, np.random.default_rng(DITHER_SEED)), full_utt=True)
     decoder.end_utt()
     return [s for s in decoder.seg() if not s.word.startswith(("<", "["))]
 
