@@ -10,8 +10,8 @@ into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC
 longer (held notes and chords), bursts that repeat one sound (laughter), or onsets on a steady
 beat (drums, a melody's notes, ha-ha-ha: :func:`rhythm`, which a noise bed does not hide)
 through MIN_MUSIC seconds are taken out: speech changes its sound every phone and its
-syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`); a beat with a
-voice over it stays speech. Words with timings, when known, count as speech too.
+syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`). Words with
+timings, when known, count as speech too.
 
 Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
 evaluation (motion speed in pauses against speech).
@@ -43,8 +43,6 @@ RHYTHM_SECONDS = 3.0  # ... over this long ...
 RHYTHM_REPETITION = 0.4  # ... at which the onset envelope repeats itself this well (speech: <= 0.30)
 BEAT_SMOOTH = 0.1  # seconds: the envelope is also tested smoothed over this long ...
 SMOOTH_REPETITION = 0.5  # ... at this (smoothing widens a beat's reach into what follows)
-VOICE_RHYTHM = 0.3  # a beat under speech: the power's rises repeat less than this ...
-VOICED_SHARE, VOICED_SECONDS = 0.2, 2.0  # ... and this share of the frames around are voiced
 BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
 FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
 FLOOR_PERCENTILE = 25  # ... this share of that time
@@ -91,8 +89,7 @@ def speech_activity(features, words=None):
     """
     fps = features.fps
     active = sounding(features)
-    active &= ~music_frames(features.mel, fps, active, getattr(features, "onset_strength", None),
-                            getattr(features, "voiced", None))
+    active &= ~music_frames(features.mel, fps, active, getattr(features, "onset_strength", None))
     for w in words or ():
         active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
     active = close_gaps(active, round(MAX_GAP * fps))
@@ -118,11 +115,10 @@ def sounding(features):
 def not_speech(features):
     """(T,) bool: frames of music, laughter or a steady beat (:func:`music_frames`): nobody
     speaks there, whatever a recogniser hears in them."""
-    return music_frames(features.mel, features.fps, sounding(features), getattr(features, "onset_strength", None),
-                        getattr(features, "voiced", None))
+    return music_frames(features.mel, features.fps, sounding(features), getattr(features, "onset_strength", None))
 
 
-def music_frames(mel, fps, sounding, onsets=None, voiced=None):
+def music_frames(mel, fps, sounding, onsets=None):
     """(T,) bool: frames inside runs of at least MIN_MUSIC seconds of sound that is not speech.
 
     Music keeps its spectral shape from one moment to the next (MUSIC_PERSISTENCE over
@@ -139,13 +135,8 @@ def music_frames(mel, fps, sounding, onsets=None, voiced=None):
     the beats, which the envelope smoothed over BEAT_SMOOTH no longer holds (SMOOTH_REPETITION:
     higher, since smoothing makes any envelope look more regular).
 
-    A beat with a voice over it is speech: where the loudest sound, the rises of the spectrum's
-    power rather than of its decibels, keeps no beat (under VOICE_RHYTHM) and a voice sounds
-    (VOICED_SHARE of the frames around, ``voiced``), someone speaks over the music.
-
     mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them. onsets : (T,) onset
-    envelope (``AudioFeatures.onset_strength``), or None (no rhythm test). voiced : (T,) bool
-    (``AudioFeatures.voiced``), or None (a beat is never spoken over).
+    envelope (``AudioFeatures.onset_strength``), or None (no rhythm test).
     """
     mel = np.asarray(mel, np.float64)
     n = len(mel)
@@ -178,11 +169,6 @@ def music_frames(mel, fps, sounding, onsets=None, voiced=None):
     onsets = np.asarray(onsets, np.float64)
     beat = (rhythm(onsets, fps) > RHYTHM_REPETITION) | \
         (rhythm(moving_average(onsets, round(BEAT_SMOOTH * fps)), fps) > SMOOTH_REPETITION)
-    if voiced is not None:  # the decibel rises hear a beat under speech; the power rises, the speech
-        power = np.exp(mel)
-        loudest = rhythm(np.maximum(np.diff(power, axis=0, prepend=power[:1]), 0.0).sum(axis=1), fps)
-        voice = moving_average(np.asarray(voiced, np.float64), round(VOICED_SECONDS * fps)) > VOICED_SHARE
-        beat &= ~((loudest < VOICE_RHYTHM) & voice)
     return found | drop_short(beat, shortest)
 
 
