@@ -43,6 +43,8 @@ RHYTHM_SECONDS = 3.0  # ... over this long ...
 RHYTHM_REPETITION = 0.4  # ... at which the onset envelope repeats itself this well (speech: <= 0.30)
 BEAT_SMOOTH = 0.1  # seconds: the envelope is also tested smoothed over this long ...
 SMOOTH_REPETITION = 0.5  # ... at this (smoothing widens a beat's reach into what follows)
+SPOKEN_REPETITION = 0.25  # a beat whose power's rises repeat less than this is under a voice ...
+VOICE_SECONDS, VOICE_SHARE = 2.0, 0.2  # ... where this share of the seconds around is voiced
 BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
 FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
 FLOOR_PERCENTILE = 25  # ... this share of that time
@@ -89,7 +91,8 @@ def speech_activity(features, words=None):
     """
     fps = features.fps
     active = sounding(features)
-    active &= ~music_frames(features.mel, fps, active, getattr(features, "onset_strength", None))
+    active &= ~music_frames(features.mel, fps, active, getattr(features, "onset_strength", None),
+                            getattr(features, "voiced", None))
     for w in words or ():
         active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
     active = close_gaps(active, round(MAX_GAP * fps))
@@ -115,10 +118,11 @@ def sounding(features):
 def not_speech(features):
     """(T,) bool: frames of music, laughter or a steady beat (:func:`music_frames`): nobody
     speaks there, whatever a recogniser hears in them."""
-    return music_frames(features.mel, features.fps, sounding(features), getattr(features, "onset_strength", None))
+    return music_frames(features.mel, features.fps, sounding(features),
+                        getattr(features, "onset_strength", None), getattr(features, "voiced", None))
 
 
-def music_frames(mel, fps, sounding, onsets=None):
+def music_frames(mel, fps, sounding, onsets=None, voiced=None):
     """(T,) bool: frames inside runs of at least MIN_MUSIC seconds of sound that is not speech.
 
     Music keeps its spectral shape from one moment to the next (MUSIC_PERSISTENCE over
@@ -136,7 +140,9 @@ def music_frames(mel, fps, sounding, onsets=None):
     higher, since smoothing makes any envelope look more regular).
 
     mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them. onsets : (T,) onset
-    envelope (``AudioFeatures.onset_strength``), or None (no rhythm test).
+    envelope (``AudioFeatures.onset_strength``), or None (no rhythm test). voiced : (T,) bool
+    frames the pitch tracker finds voiced, or None: a beat under a voice (:func:`spoken_over`)
+    is then not music.
     """
     mel = np.asarray(mel, np.float64)
     n = len(mel)
@@ -169,17 +175,38 @@ def music_frames(mel, fps, sounding, onsets=None):
     onsets = np.asarray(onsets, np.float64)
     beat = (rhythm(onsets, fps) > RHYTHM_REPETITION) | \
         (rhythm(moving_average(onsets, round(BEAT_SMOOTH * fps)), fps) > SMOOTH_REPETITION)
+    if voiced is not None:
+        beat &= ~spoken_over(mel, fps, voiced)
     return found | drop_short(beat, shortest)
 
 
-def rhythm(onsets, fps):
+def spoken_over(mel, fps, voiced):
+    """(T,) bool: a beat here is under a voice, so the frame is speech (a voice-over with music
+    under it). The onset envelope is a mean of decibel rises over the bands, in which a drum 10
+    dB under a voice counts as much as the voice's own onsets; the rises of the spectrum's
+    *power* are the loudest sound's. Spoken over: the power's rises keep no beat (``rhythm``
+    under SPOKEN_REPETITION) in the RHYTHM_SECONDS before the frame nor in those after it (so
+    the last notes of music just before a voice, whose centred window would reach into the
+    voice, keep their beat), and the pitch tracker finds a voice in VOICE_SHARE of the
+    VOICE_SECONDS around."""
+    power = np.exp(np.asarray(mel, np.float64))
+    rises = np.zeros(len(power))
+    rises[1:] = np.maximum(np.diff(power, axis=0), 0.0).sum(axis=1)
+    kept = np.maximum(rhythm(rises, fps, side=-1), rhythm(rises, fps, side=1))
+    voice = moving_average(np.asarray(voiced, np.float64), round(VOICE_SECONDS * fps))
+    return (kept < SPOKEN_REPETITION) & (voice >= VOICE_SHARE)
+
+
+def rhythm(onsets, fps, side=0):
     """(T,) how well the onset envelope repeats itself a beat on and two beats on: over lags
     of RHYTHM_LAGS, the best of the lesser of the envelope's normalised autocorrelations at
     one lag and at twice it (a steady beat repeats at every multiple of its period; speech's
     syllables, at an uneven pace, seldom at both), the envelope less its local mean, in a
     triangular window RHYTHM_SECONDS wide around each frame (near frames weigh most, so a
     beat's last notes reach little into the speech after it). Drums, a melody's notes and
-    ha-ha-ha give 0.5-1; speech held 0.30 at most through 2.5 s (benchmarks/RESULTS.md)."""
+    ha-ha-ha give 0.5-1; speech held 0.30 at most through 2.5 s (benchmarks/RESULTS.md).
+    side : -1 or 1 reads a window of the RHYTHM_SECONDS before or after each frame instead
+    (uniform weights), which does not reach across a change of sound at the frame."""
     env = np.asarray(onsets, np.float64)
     n = len(env)
     lags = range(max(1, round(RHYTHM_LAGS[0] * fps)), round(RHYTHM_LAGS[1] * fps) + 1)
@@ -188,7 +215,9 @@ def rhythm(onsets, fps):
         return best
     half = round(RHYTHM_SECONDS * fps / 2)
 
-    def local(x):  # triangular-window mean, over the frames there are (no edge padding)
+    def local(x):  # window mean, over the frames there are (no edge padding)
+        if side:
+            return _one_sided(x, 2 * half, side) / np.maximum(_one_sided(np.ones(n), 2 * half, side), 1e-12)
         return _box(_box(x, half), half) / np.maximum(_box(_box(np.ones(n), half), half), 1e-12)
 
     e = env - local(env)
@@ -214,6 +243,15 @@ def _box(x, frames):
     total = np.concatenate([[0.0], np.cumsum(x)])
     at = np.arange(len(x))
     return total[np.minimum(len(x), at + half + 1)] - total[np.maximum(0, at - half)]
+
+
+def _one_sided(x, frames, side):
+    """Sum over the ``frames`` frames up to each frame (side -1) or from it on (side 1)."""
+    total = np.concatenate([[0.0], np.cumsum(x)])
+    at = np.arange(len(x))
+    if side < 0:
+        return total[at + 1] - total[np.maximum(0, at + 1 - frames)]
+    return total[np.minimum(len(x), at + frames)] - total[at]
 
 
 def _shape(spectra):

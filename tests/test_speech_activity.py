@@ -83,3 +83,16 @@ def test_phrases_and_pause_weight():
     assert np.all(w[speaking] == 0.0) and np.all(w[120:126] == 0.0)
     assert w[220] == pytest.approx(1.0) and 0.0 < w[202] < 0.5
     assert w[0] == pytest.approx(1.0)  # before the first word: a pause with speech on one side
+
+
+@pytest.mark.parametrize("music", ["plucked chords and a drum", "drum loop 90 bpm"])
+def test_a_voice_over_with_a_beat_under_it_stays_speech(music, mfa_wav):
+    """Music 10 dB under a voice-over: its beat is heard in the onset envelope, but the voice
+    is the loudest sound, so the speech keeps its activity (and its words, cut by it)."""
+    import sound_support as so
+
+    speech = decode_audio(mfa_wav).samples
+    make = so.plucked_chords if music.startswith("plucked") else (lambda s: so.drum_loop(s, 90.0, 0))
+    under = so.mix(speech, make(len(speech) / 16000 + 0.1)[:len(speech)], 0.0, -10)
+    alone = speech_activity(compute_features(speech, 16000, 30.0)).mean()
+    assert speech_activity(compute_features(under, 16000, 30.0)).mean() >= 0.65 * alone
