@@ -95,18 +95,45 @@ def knee_flexion(motion):
     return np.linalg.norm(np.asarray(motion.poses, dtype=np.float64)[:, KNEES], axis=-1)
 
 
-def pelvis_offset(motion, skeleton=None):
+def pelvis_offset(motion, skeleton=None, facing=False):
     """(T,) how far the pelvis stands ahead of the middle of the two ankles, metres, along the
     body's horizontal facing direction (the pelvis's forward axis, flattened): + forward, -
-    back."""
+    back. With ``facing``, also that direction per frame ((T, 2) unit x, z)."""
     skeleton = skeleton or neutral_skeleton()
     rot, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
-    facing = (rot[:, 0] @ FORWARD)[:, [0, 2]]
-    length = np.linalg.norm(facing, axis=-1, keepdims=True)
+    ahead = (rot[:, 0] @ FORWARD)[:, [0, 2]]
+    length = np.linalg.norm(ahead, axis=-1, keepdims=True)
     if np.any(length < 1e-6):
         raise MotionValueError("the pelvis faces straight up or down: no facing direction")
-    offset = (pos[:, 0] - pos[:, ANKLES].mean(axis=1))[:, [0, 2]]
-    return np.sum(offset * facing / length, axis=-1)
+    ahead = ahead / length
+    offset = np.sum((pos[:, 0] - pos[:, ANKLES].mean(axis=1))[:, [0, 2]] * ahead, axis=-1)
+    return (offset, ahead) if facing else offset
+
+
+def stance_range(motions, skeleton=None):
+    """How a speaker stands over his feet in real ``motions``: the median ``pelvis_offset`` (m)
+    and ``pelvis_range`` (its 2.5th and 97.5th percentiles, m: he leans back further than
+    forwards) over the frames in which both feet are on the floor (steps left out: a generated
+    speaker stands on both), the median ``knee_flexion`` and ``knee_flexion_p95`` of the
+    straighter knee over all frames (radians: the leg the weight is on, which stays so in a
+    step; the other one may rest bent). {} without frames on both feet."""
+    from ..contacts import detect_contacts
+    from .kinematics import joint_positions
+
+    offsets, knees = [], []
+    for motion in motions:
+        if motion.n_frames < 2:
+            continue
+        ankles = joint_positions(motion, ANKLES, world=True, skeleton=skeleton)
+        both = np.all(detect_contacts(ankles, motion.fps) > 0.5, axis=1)
+        offsets.append(pelvis_offset(motion, skeleton)[both])
+        knees.append(knee_flexion(motion).min(axis=1))
+    offsets, knees = np.concatenate(offsets or [[]]), np.concatenate(knees or [[]])
+    if not len(offsets):
+        return {}
+    low, middle, high = (float(v) for v in np.percentile(offsets, [2.5, 50.0, 97.5]))
+    return {"pelvis_offset": middle, "pelvis_range": [low, high],
+            "knee_flexion": float(np.median(knees)), "knee_flexion_p95": float(np.percentile(knees, 95))}
 
 
 def sagittal_posture(motion, skeleton=None):
