@@ -14,12 +14,13 @@ targets are stored in the model at training time (``leg_activity``, ``root_trave
 
 Raised legs stand worse than they move: the gain multiplies the sway of the thighs, and with it
 the sway of the root placed from the feet, and the knees' bends; after the feet stage such a
-take sits back on bent knees, its pelvis 15-20 cm off the middle of its ankles at times (the
-speaker's: 6-7 cm; ``metrics.posture.sagittal_posture``). So every take is kept within the
-training speaker's stance (``stance``, stored beside the two targets from the frames he stands
-on both feet): the pelvis's sway along the facing direction about the take's own median is
-compressed softly into his sway, and where a knee would bend past his the root is raised to
-straighten it (:func:`within_stance`). Models trained before the stance was stored stand as
+take sat back on bent knees, its pelvis up to 18-19 cm off the middle of its ankles (the
+speaker's 95th percentile: 7 cm; ``metrics.posture.sagittal_posture``). So every take is kept
+within the training speaker's stance (``stance``, stored beside the two targets,
+``metrics.posture.stance_range``): its feet are set under the pelvis where his stand on the
+median, the pelvis's sway along the facing direction is compressed softly into his range, and
+where a knee would bend past his standing knee the root is raised against the rest of the take
+to straighten it (:func:`within_stance`). Models trained before the stance was stored stand as
 before. numpy only.
 """
 
@@ -126,7 +127,10 @@ def within_stance(motion, stance):
         lift = np.clip(np.minimum(need, np.min(slack, axis=0)), 0.0, None)
         width = 2 * int(round(sigma)) + 1
         lift = gaussian_filter1d(maximum_filter1d(lift, width, mode="nearest"), sigma, mode="nearest")
-        out.trans[:, 1] += lift.astype(np.float32)
+        # the feet stage puts the floor where the feet stand on the median frame (the lifted
+        # feet with the root): lifted by its median, the body would float; the knees bend by
+        # the lift against the median, so the median is taken off
+        out.trans[:, 1] += (lift - np.median(lift)).astype(np.float32)
     return out
 
 
