@@ -2,7 +2,7 @@
 flexion and shoulder elevation per side, per video, beside baselines that could fake them.
 
     .venv/bin/python benchmarks/bench_capture_persons.py [--videos DIR] [--match 720p]
-        [--work DIR] [--speed] [--json OUT]
+        [--work DIR] [--speed] [--where] [--json OUT]
 
 Every video NAME.mp4 in --videos whose name contains --match has its truth take NAME.npz
 beside it. Its landmarks are detected once and kept in --work (NAME.landmarks.npz), so a
@@ -10,7 +10,9 @@ change to the fit is measured again in seconds; the fit is the capture's own (``
 what ``capture_video`` runs on a steady single shot). Baselines: the take's mean pose held
 still, and the take 10 s later (real motion, the wrong moment). --speed also runs the whole
 capture (``capture_video``: decode, landmarks, shots, fit, writing) on the first video and
-reports frames per second.
+reports frames per second. --where breaks each elbow's signed error down by the true forearm's
+share along the view, the true flexion and whether the hand model found the hand (the truth
+projected with the written camera, NAME.camera.json).
 """
 
 import argparse
@@ -64,6 +66,34 @@ def figures(captured, truth):
             f"the take {SHIFT_SECONDS:g} s later": compare_capture(later, truth)}
 
 
+def where(lm, captured, truth, camera):
+    """Rows of the signed elbow error (median degrees, frames) per side, by the true forearm's
+    share along the view, the true flexion and whether the hand was found."""
+    from talkrig.motion.metrics.capture import arm_angles
+    from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
+
+    pos = neutral_skeleton().forward_kinematics(truth.poses, truth.trans)[1]
+    camera_from_take = np.linalg.inv(camera.world_from_camera) @ camera.world_from_motion
+    in_camera = pos @ camera_from_take[:3, :3].T
+    got, true = arm_angles(captured)[0], arm_angles(truth)[0]
+    n = min(len(pos), lm.n_frames, captured.n_frames)
+    rows = []
+    for k, side in enumerate(SIDES):
+        err, flex = (got[side] - true[side])[:n], true[side][:n]
+        forearm = in_camera[:n, J[f"{side}_wrist"]] - in_camera[:n, J[f"{side}_elbow"]]
+        along = np.abs(forearm[:, 2]) / np.linalg.norm(forearm, axis=-1)
+        hand = lm.hand_seen[:n, k]
+        groups = [along < 0.6, (along >= 0.6) & (along < 0.8), along >= 0.8, flex < 30,
+                  (flex >= 30) & (flex < 60), (flex >= 60) & (flex < 90), flex >= 90, hand, ~hand]
+        rows.append((side, [f"{np.median(err[g]):+.0f} ({g.sum()})" if g.sum() >= 10 else "-"
+                            for g in groups]))
+    return rows
+
+
+WHERE_COLUMNS = ("along view < 0.6", "0.6-0.8", ">= 0.8", "flexion < 30°", "30-60°", "60-90°",
+                 ">= 90°", "hand seen", "hand not seen")
+
+
 def speed(video, work):
     from talkrig.inference.capture.pipeline import capture_video
 
@@ -81,6 +111,7 @@ def main():
     parser.add_argument("--work", type=Path,
                         default=Path(tempfile.gettempdir()) / "talkrig-bench-capture-persons")
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--where", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -119,6 +150,17 @@ def main():
           + " | ".join(f"{np.median(captured_all[k]):.1f}" for k in keys) + " | | | |")
     print("| **worst video** | captured | "
           + " | ".join(f"{np.max(captured_all[k]):.1f}" for k in keys) + " | | | |")
+    if args.where:
+        from talkrig.motion.camera import Camera
+
+        print("\n| video | side | " + " | ".join(WHERE_COLUMNS) + " |")
+        print("|---" * (len(WHERE_COLUMNS) + 2) + "|")
+        for video in videos:
+            lm, _ = landmarks(video, args.work)
+            truth = load_motion(video.with_suffix(".npz"))
+            camera = Camera.load(video.with_suffix(".camera.json"))
+            for side, cells in where(lm, fit_shot(lm).motion, truth, camera):
+                print(f"| {video.stem} | {side} | " + " | ".join(cells) + " |")
     if args.speed:
         out["speed"] = speed(videos[0], args.work)
         print(f"whole capture of {out['speed']['video']}: {out['speed']['frames']} frames in "

@@ -35,11 +35,14 @@ opening in the sound (procedural generator, seed 0, no script, auto speech engin
 of 8 s of each sound (also a drum kit loop and laughter in uneven bouts) taken for speech,
 alone and under noise beds 15, 10 and 5 dB down, and of every speech recording.
 
+--over-music: speech activity of the shared English recordings with music under them (15 and
+10 dB down), against each recording alone.
+
 --long: one recording near the ten-minute limit (the German script 82 times over, 9 min 48 s,
 1558 words): alignment time, peak memory of the process and the same figures.
 
     .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--aligned | --is-english
-        | --not-speech | --activity | --long]
+        | --not-speech | --activity | --over-music | --long]
 """
 
 import argparse
@@ -141,9 +144,11 @@ def _decoded(samples):
     """The word segments pocketsphinx (English, recognition settings) finds in ``samples``."""
     from pocketsphinx import Decoder
 
-    decoder = Decoder(dither=True, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
-    decoder.start_utt()
-    decoder.process_raw((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), full_utt=True)
+    from talkrig.inference.audio import DITHER_SEED, pcm16_bytes
+
+    decoder = Decoder(dither=False, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
+    decoder.start_utt()  # dithered by our seeded generator, as the engine does: the same every run
+    decoder.process_raw(pcm16_bytes(samples, np.random.default_rng(DITHER_SEED)), full_utt=True)
     decoder.end_utt()
     return [s for s in decoder.seg() if not s.word.startswith(("<", "["))]
 
@@ -269,6 +274,38 @@ def activity():
     print("|---|---|")
     for name, x in recordings:
         print(f"| {name} | {speech_activity(compute_features(x, 16000, 30.0)).mean():.3f} |", flush=True)
+    if ls is not None:  # the re-voiced speech under the sounds' noise beds
+        print("\n| 36 re-voiced recordings | noise bed 15 dB down | 10 dB down | 5 dB down |")
+        print("|---|---|---|---|")
+        shares = [[speech_activity(compute_features(so.mix(x, so.noise_bed(len(x) / 16000, 5), 0.0, bed),
+                                                    16000, 30.0)).mean() for bed in (-15, -10, -5)]
+                  for name, x in recordings[-36:]]
+        low, mean = np.min(shares, axis=0), np.mean(shares, axis=0)
+        print("| taken for speech: lowest, mean | " + " | ".join(f"{a:.3f}, {m:.3f}" for a, m in zip(low, mean)) + " |")
+
+
+def over_music():
+    """Speech with music under it (15 and 10 dB down, from its start): the share of the shared
+    English recordings' frames taken for speech, against the recording alone."""
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+
+    sounds = {"melody": so.melody, "held chords": so.chords, "plucked chords and a drum": so.plucked_chords,
+              "drum loop 90 bpm": lambda s: so.drum_loop(s, 90.0, 0),
+              "drum loop 140 bpm": lambda s: so.drum_loop(s, 140.0, 2)}
+    print("\n| music under the speech | " + " | ".join(f"{Path(c).name}, {d} dB down" for c in CLIPS
+                                                       for d in (15, 10)) + " |")
+    print("|---|" + "---|" * 2 * len(CLIPS))
+    clips = [decode_audio(DATA / f"{c}.wav").samples for c in CLIPS]
+    alone = [speech_activity(compute_features(x, 16000, 30.0)).mean() for x in clips]
+    print("| none | " + " | ".join(f"{a:.3f}" for a in alone for _ in (15, 10)) + " |")
+    for name, make in sounds.items():
+        row = [speech_activity(compute_features(so.mix(x, make(len(x) / 16000 + 0.1)[:len(x)], 0.0, -d),
+                                                16000, 30.0)).mean() for x in clips for d in (15, 10)]
+        print(f"| {name} | " + " | ".join(f"{a:.3f}" for a in row) + " |", flush=True)
 
 
 def _script_until(textgrid, seconds):
@@ -307,12 +344,15 @@ def main():
     parser.add_argument("--aligned", action="store_true", help="only the aligned words (synthetic and real)")
     parser.add_argument("--is-english", action="store_true", help="only the is-it-English table")
     parser.add_argument("--activity", action="store_true", help="only speech activity on sounds and speech")
+    parser.add_argument("--over-music", action="store_true", help="only speech activity with music under the speech")
     args = parser.parse_args()
     if args.long:
         return long_file()
     languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS) if ls else []
     if args.activity:
         return activity()
+    if args.over_music:
+        return over_music()
     every = not (args.not_speech or args.aligned or args.is_english)
     if every or args.aligned:
         synthetic(languages)

@@ -3,7 +3,7 @@ frames held out by time and by pose, score the held-out frames, and measure how 
 generated from other speech is followed (the follow error).
 
     .venv/bin/python benchmarks/bench_renderer.py [--work DIR] [--minutes 12] [--train]
-        [--sheet docs/images/renderer_sheet.png] [--json OUT] [--old DIR] [--no-follow]
+        [--sheet out/renderer_sheet.png] [--json OUT] [--old DIR] [--no-follow]
 
 The person video is the dressed CC0 avatar performing the shared BEAT2 take (45 s, 30 fps,
 640x360, Workbench) with its speech, rendered once into --work (never committed: BEAT2 is
@@ -350,7 +350,7 @@ def main():
                         help="training minutes (the whole run, reading and warping the frames "
                              "and the export included, stays within 20)")
     parser.add_argument("--train", action="store_true", help="train again (resumes)")
-    parser.add_argument("--sheet", type=Path, default=ROOT / "docs/images/renderer_sheet.png")
+    parser.add_argument("--sheet", type=Path, default=ROOT / "out" / "renderer_sheet.png")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--old", type=Path, help="a version-1 renderer folder to compare")
     parser.add_argument("--no-follow", action="store_true", help="skip the follow error")

@@ -1,5 +1,6 @@
 """The renderer's follow sheet: rows of a take from other speech, as the skeleton pass, the
-renderer, nearest-pose retrieval, one still frame, and the real video of the take.
+version-1 renderer (when the bench ran with --old), the renderer, nearest-pose retrieval, one
+still frame, and the real video of the take.
 
     .venv/bin/python examples/render_follow_sheet.py WORK --drive TAKE.npz [--rows 5]
         [--output docs/images/renderer_follow_sheet.png]
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = (("follow_ours.mp4", "warp + refine"), ("follow_retrieval.mp4", "retrieval"),
+COLUMNS = (("follow_old renderer (version 1).mp4", "old: paints labels"),
+           ("follow_ours.mp4", "warp + refine"), ("follow_retrieval.mp4", "retrieval"),
            ("follow_still (frontal reference frame).mp4", "still frame"))
 
 
@@ -66,6 +68,8 @@ def main():
     columns = [[caption(draw_skeleton_pass(joints[k], size), f"take, {k / motion.fps:.1f} s")
                 for k in picks]]
     for name, label in COLUMNS:
+        if not (args.work / name).exists():
+            continue
         columns.append([caption(p, label) for p in pick_frames(args.work / name, picks, size)])
     columns.append([caption(p, "real video") for p in
                     pick_frames(args.drive.with_suffix(".mp4"), picks, size)])

@@ -81,14 +81,14 @@ def main():
 
     from talkrig.inference.render import load_renderer
     from talkrig.motion.files import load_motion
-    from talkrig.motion.skeleton_pass import label_frames
+    from talkrig.motion.skeleton_pass import fit_frame, label_frames
 
     renderer = load_renderer(str(args.renderer))
     size, camera = renderer.size, renderer.camera
     motion = load_motion(args.take)
     picks = np.linspace(0, motion.n_frames - 1, args.frames + 2)[1:-1].round().astype(int)
     labels = list(label_frames(motion, camera, size))
-    rendered = video_picks(args.rendered, picks)
+    rendered = [fit_frame(p, size) for p in video_picks(args.rendered, picks)]  # any size
 
     real, real_label = real_pair(args.video, args.takes, size, args.real_at)
     blank = np.full_like(real, 30)

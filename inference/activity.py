@@ -34,11 +34,15 @@ MUSIC_LAG = 0.13  # seconds: spectra this far apart ...
 MUSIC_PERSISTENCE = 0.85  # ... this alike (cosine of their shapes, averaged over a second) ...
 FOREGROUND_PERSISTENCE = 0.45  # ... and their foregrounds this alike ...
 MIN_MUSIC = 2.5  # ... for this long are music, not speech
+HELD_PERSISTENCE = 0.95  # a held sound: spectra MUSIC_LAG apart this alike ...
+HELD_FOREGROUND = 0.6  # ... and what stands above the recording's noise floor this alike
 LAUGH_LAGS = (0.15, 0.35)  # seconds: one burst to the next in laughter ...
 LAUGH_REPETITION = 0.95  # ... as alike as this, averaged over a second: the same sound again
 RHYTHM_LAGS = (0.15, 1.0)  # seconds: beat periods of music, drums and laughter ...
 RHYTHM_SECONDS = 3.0  # ... over this long ...
 RHYTHM_REPETITION = 0.4  # ... at which the onset envelope repeats itself this well (speech: <= 0.30)
+BEAT_SMOOTH = 0.1  # seconds: the envelope is also tested smoothed over this long ...
+SMOOTH_REPETITION = 0.5  # ... at this (smoothing widens a beat's reach into what follows)
 BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
 FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
 FLOOR_PERCENTILE = 25  # ... this share of that time
@@ -124,7 +128,12 @@ def music_frames(mel, fps, sounding, onsets=None):
     sound every phone. Laughter repeats one sound: the foreground of a burst frame matches one
     0.15-0.35 s on (LAUGH_REPETITION). A beat repeats itself: the onset envelope of a drum
     loop, a melody or a laugh matches itself one beat on (:func:`rhythm`); speech's syllables
-    come at an uneven pace, whatever the language.
+    come at an uneven pace, whatever the language. Under a loud noise bed two things change:
+    a chord held for seconds lifts its bands' running floor into itself, so its foreground
+    comes and goes, but what stands above the recording's own floor (the bed) keeps its shape
+    (HELD_PERSISTENCE, HELD_FOREGROUND); and the bed's flicker fills the onset envelope between
+    the beats, which the envelope smoothed over BEAT_SMOOTH no longer holds (SMOOTH_REPETITION:
+    higher, since smoothing makes any envelope look more regular).
 
     mel : (T, M) log-mel. sounding : (T,) bool frames with sound in them. onsets : (T,) onset
     envelope (``AudioFeatures.onset_strength``), or None (no rhythm test).
@@ -138,8 +147,13 @@ def music_frames(mel, fps, sounding, onsets=None):
     fore = np.maximum(mel - running_floor(mel, fps), 0.0)
     window = round(fps)
     whole, foreground = _shape(mel), _shape(fore)
-    music = (_mean_alike([lag], whole, sounding, window) > MUSIC_PERSISTENCE) & \
+    persistence = _mean_alike([lag], whole, sounding, window)
+    music = (persistence > MUSIC_PERSISTENCE) & \
         (_mean_alike([lag], foreground, sounding, window) > FOREGROUND_PERSISTENCE)
+    # a sound held for seconds raises its bands' running floor into itself; above the
+    # recording's own floor (its quietest frames: the noise bed) it still keeps its shape
+    above = _shape(np.maximum(mel - np.percentile(mel, NOISE_PERCENTILE, axis=0), 0.0))
+    music |= (persistence > HELD_PERSISTENCE) & (_mean_alike([lag], above, sounding, window) > HELD_FOREGROUND)
     strength = fore.mean(axis=1)
     top = np.percentile(strength[sounding], 90) if sounding.any() else 0.0
     bursts = sounding & (strength > top - BURST_DEPTH)  # the loud part of each burst
@@ -148,9 +162,14 @@ def music_frames(mel, fps, sounding, onsets=None):
     share = moving_average(sounding, window)
     shortest = round(MIN_MUSIC * fps)
     found = drop_short((music | laughter) & (share > 0.3), shortest)
-    if onsets is not None:  # a beat is heard through the quiet between its notes too
-        found |= drop_short(rhythm(onsets, fps) > RHYTHM_REPETITION, shortest)
-    return found
+    if onsets is None:
+        return found
+    # a beat is heard through the quiet between its notes too; under a loud noise bed the
+    # envelope flickers from frame to frame, which BEAT_SMOOTH seconds of smoothing calm
+    onsets = np.asarray(onsets, np.float64)
+    beat = (rhythm(onsets, fps) > RHYTHM_REPETITION) | \
+        (rhythm(moving_average(onsets, round(BEAT_SMOOTH * fps)), fps) > SMOOTH_REPETITION)
+    return found | drop_short(beat, shortest)
 
 
 def rhythm(onsets, fps):

@@ -97,6 +97,30 @@ def test_a_detector_glitch_is_outvoted_by_the_motion(take, clean):
     assert abs(bad[t] - good[t]) < 10.0
 
 
+def test_arms_the_detector_put_on_the_wrong_sides_are_set_aside(take, clean):
+    """A detector that now and then takes the speaker for one facing away swaps the arms'
+    sides for a few frames (the hips keep theirs): those frames are found and carried by the
+    motion instead of swinging the arms through the body."""
+    from talkrig.inference.capture.mirror import mirrored_frames
+
+    lm = landmarks_of(take)
+    left = [L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST, 17, 19, 21]
+    right = [L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST, 18, 20, 22]
+    bursts = np.zeros(lm.n_frames, bool)
+    for start, length in ((20, 3), (70, 6), (130, 1)):
+        bursts[start:start + length] = True
+    for name in ("body_image", "body_world", "visibility"):
+        a = getattr(lm, name)
+        a[np.ix_(bursts, left + right)] = a[np.ix_(bursts, right + left)]
+    lm.hands[bursts] = lm.hands[bursts][:, ::-1]
+    assert np.array_equal(mirrored_frames(lm, 30.0), bursts)
+    assert not mirrored_frames(clean, 30.0).any()
+    figures = compare_capture(fit_shot(lm).motion, take)
+    assert figures["elbow_deg"] < PERFECT_ELBOW_DEG + 1.0
+    assert figures["wrist_order"] > 0.95
+    assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"] * 1.05
+
+
 def test_elbows_bend_only_the_way_elbows_bend(take):
     lm = landmarks_of(take)
     # push the wrist behind the elbow's hinge: a hyper-extended, impossible arm

@@ -72,6 +72,19 @@ def test_the_cut_is_found_and_motion_within_a_shot_is_not_a_cut(cut_video):
     assert [(s.number, s.start, s.end) for s in shots] == [(1, 0, 60), (2, 60, 90)]
 
 
+def test_the_thumbnail_is_the_grey_box_average_of_the_picture():
+    """The framing motion's thumbnail: the grey mean of each box of the picture (then blurred),
+    whatever order the box sums are taken in."""
+    rgb = np.random.default_rng(3).integers(0, 256, (72, 131, 3), dtype=np.uint8)
+    step = 131 // shot_module.THUMB_WIDTH  # 2: boxes of 2 x 2, the last column left out
+    boxes = rgb[:, :130].astype(np.float64).reshape(36, step, 65, step, 3).mean(axis=(1, 3))
+    grey = boxes @ np.array([0.299, 0.587, 0.114])
+    padded = np.pad(grey, 1, mode="edge")
+    rows = 0.25 * padded[:-2] + 0.5 * padded[1:-1] + 0.25 * padded[2:]
+    blurred = 0.25 * rows[:, :-2] + 0.5 * rows[:, 1:-1] + 0.25 * rows[:, 2:]
+    assert np.allclose(shot_module.thumbnail(rgb), blurred, atol=1e-3)
+
+
 def reframed(picture, scale, dx=0.0):
     """``picture`` (H, W, 3) seen through a camera zoomed in by ``scale`` and panned right by
     ``dx`` picture widths (bilinear resampling about the centre)."""

@@ -187,6 +187,25 @@ def test_a_beat_is_not_speech_even_under_a_noise_bed_and_speech_over_it_is(kind,
     assert speech_activity(under)[30:130].mean() >= 0.8
 
 
+@pytest.mark.parametrize("kind,bed_db", [("fast drums", -5), ("held chords", -10)])
+def test_fast_drums_and_held_chords_under_a_loud_noise_bed_are_not_speech(kind, bed_db, mfa_wav):
+    import sound_support as so
+
+    from talkrig.inference.activity import speech_activity
+    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.features import compute_features
+
+    speech = decode_audio(mfa_wav).samples[:8 * 16000]
+    sound = so.drum_loop(8.0, 140.0, 2) if kind == "fast drums" else so.chords(8.0)
+    x = so.mix(speech, sound, at=-1, level_db=-3)
+    x = so.mix(x, so.noise_bed(len(x) / 16000, seed=5), at=0.0, level_db=bed_db)
+    speaking = speech_activity(compute_features(x, 16000, 30.0))
+    assert speaking[15:225].mean() <= 0.2  # 0.5-7.5 s: inside the sound
+    assert speaking[255:].mean() >= 0.7  # the speech after it, under the same bed (pauses and all)
+    alone = so.mix(speech, so.noise_bed(len(speech) / 16000, seed=5), at=0.0, level_db=bed_db)
+    assert speech_activity(compute_features(alone, 16000, 30.0)).mean() >= 0.7
+
+
 def test_words_heard_in_a_melody_are_left_out_with_a_script_or_without(mfa_wav, mfa_textgrid):
     import sound_support as so
     import speech_support as ss

@@ -5,8 +5,9 @@
    unseen, the trunk) stand upright; the spine carries each frame's turn away from it. The size
    (metres per pixel) comes from the torso's metric and image lengths.
 2. Each frame is fitted from the previous one (:mod:`.ik`: closed-form rotations, joint limits,
-   the twist of a straight limb carried over), after the forearms' depth is read again from
-   the image with the shot's forearm length (:mod:`.depth`).
+   the twist of a straight limb carried over), after the arms of frames the detector mirrored
+   are set aside (:mod:`.mirror`) and the forearms' depth is read again from the image with
+   the shot's forearm length (:mod:`.depth`).
 3. The inter-frame motion term regularises body, hands, head and jaw with each joint's
    confidence (:mod:`.smooth`): what the camera did not see is carried by the motion.
 4. The root: a standing person's soles are put on the floor and planted feet held still; a
@@ -26,6 +27,7 @@ from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
 from .depth import deepen_forearms
+from .mirror import forget_mirrored_arms
 from .smooth import fill_unseen, smooth_rotations, smooth_series
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,9 @@ def fit_shot(lm, fps=None):
     """
     fps = float(fps or lm.fps)
     n = lm.n_frames
+    lm, mirrored = forget_mirrored_arms(lm, fps)
+    if mirrored:
+        log.info("%d of %d frames with the arms on the wrong sides set aside", mirrored, n)
     mpp, ok = metres_per_pixel(lm)
     lm = deepen_forearms(lm, mpp)
     seen = lm.body_seen

@@ -171,16 +171,28 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
                          frames=lm.n_frames, fits=fits)
 
 
+def _pictures(video, fps, start, end):
+    """(index, time, rgb, thumbnail, histogram) per frame, the shot analysis of each new picture
+    done here, on the decoding thread, beside the landmark detector (None, None for a picture
+    repeated at the take's rate: it needs no new work)."""
+    shown = None
+    for index, at, rgb in iter_frames(video, fps, start, end):
+        if rgb is shown:
+            yield index, at, rgb, None, None
+            continue
+        shown = rgb
+        yield index, at, rgb, shot_cuts.thumbnail(rgb), shot_cuts.colour_histogram(rgb)
+
+
 def _watch(video, info, fps, start, end, detector, progress, cancelled):
     """Read every frame once: landmarks, torso colours, histogram changes and framing motion."""
     total = max(1, int(np.floor((end - start) * fps + 1e-6)))
     frames, colours, hists, times, motions, fresh = [], [], [], [], [], []
     previous = thumb = None
-    shown = None  # the last picture: a slower video repeats it at the take's rate
-    for index, at, rgb in prefetched(iter_frames(video, fps, start, end)):
+    for index, at, rgb, new_thumb, hist in prefetched(_pictures(video, fps, start, end)):
         if cancelled is not None and cancelled():
             raise JobCancelled("cancelled")
-        if rgb is shown:  # the same picture again: the same landmarks, no new work
+        if hist is None:  # the same picture again: the same landmarks, no new work
             frames.append(frames[-1])
             colours.append(colours[-1])
             hists.append(hists[-1])
@@ -188,12 +200,10 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
             motions.append(np.zeros(3))
             fresh.append(False)
             continue
-        shown = rgb
-        before, thumb = thumb, shot_cuts.thumbnail(rgb)
+        before, thumb = thumb, new_thumb
         motions.append(np.zeros(3) if before is None or before.shape != thumb.shape
                        else shot_cuts.framing_motion(before, thumb))
         fresh.append(True)
-        hist = shot_cuts.colour_histogram(rgb)
         if previous is not None:
             change = 0.5 * np.abs(hist - previous).sum()
             if change >= shot_cuts.CUT_DIFFERENCE:  # maybe a cut: track afresh

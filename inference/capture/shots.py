@@ -72,8 +72,11 @@ def thumbnail(rgb):
     h, w = rgb.shape[:2]
     step = max(1, w // THUMB_WIDTH)
     rows, cols = (h // step) * step, (w // step) * step
-    # box sums per channel first (no float copy of the whole frame), then the grey of each box
-    boxes = rgb[:rows, :cols].reshape(rows // step, step, cols // step, step, 3).sum(axis=(1, 3), dtype=np.uint32)
+    # box sums per channel first (no float copy of the whole frame), then the grey of each box;
+    # the rows of a box are summed first, over whole contiguous lines, then its columns (one
+    # reduction over two strided axes at once is ten times slower: 18 ms a 720p frame)
+    lines = rgb[:rows, :cols].reshape(rows // step, step, cols * 3).sum(axis=1, dtype=np.uint32)
+    boxes = lines.reshape(rows // step, cols // step, step, 3).sum(axis=2)
     small = (boxes.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])) / np.float32(step * step)
     kernel = np.float32([0.25, 0.5, 0.25])
     for axis in (0, 1):
