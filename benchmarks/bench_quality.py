@@ -51,7 +51,8 @@ SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio",
            "longest_lift", "max_jump")
 # Where the body is (motion/metrics/posture.py): a second table per setting, in this order.
 POSTURE = ("pose_fd_body", "pose_fd_arms", "pose_fd_legs", "pose_fd_spine", "leg_activity_ratio",
-           "root_travel_ratio", "foot_skate", "angular_jerk_ratio", "jerk_ratio", "stance_spread")
+           "root_travel_ratio", "foot_skate", "angular_jerk_ratio", "jerk_ratio", "stance_spread",
+           "knee_flexion", "knee_flexion_p95", "pelvis_offset", "pelvis_offset_p95")
 
 
 @dataclass

@@ -15,6 +15,7 @@ from scipy.ndimage import gaussian_filter1d
 from .metrics.posture import angular_jerk
 from .rotations import axis_angle_to_quat, quat_multiply, quat_to_axis_angle
 from .skeleton import JOINT_INDEX
+from .solve import solve_rising
 
 BAND = (3.0, 8.0)  # Hz
 HEAD, TWIST, WRIST = 0.0045, 0.006, 0.006  # radians RMS of each channel at gain 1
@@ -81,16 +82,3 @@ def with_fine_turning(motion, target, rng, measure=None, joints=JOINTS, max_gain
     gain = solve_rising(jerk_at, target, 0.0, max_gain)
     return (motion, 0.0) if gain == 0.0 else (turned(gain), gain)
 
-
-def solve_rising(measure, target, low, high, steps=8):
-    """x in [low, high] with measure(x) ~ target, for a measure that grows with x: ``low`` when
-    it is reached there already, ``high`` when not even there; else bisection (``steps``
-    halvings of the interval)."""
-    if measure(low) >= target:
-        return low
-    if measure(high) <= target:
-        return high
-    for _ in range(steps):
-        middle = 0.5 * (low + high)
-        low, high = (middle, high) if measure(middle) < target else (low, middle)
-    return 0.5 * (low + high)

@@ -1,12 +1,15 @@
 """Posture measures on cases whose answer is known: a still pose, the real take against itself,
-the real take shifted in time, a body carried sideways at a known speed."""
+the real take shifted in time, a body carried sideways at a known speed, a pelvis moved back
+over its feet by a known distance."""
 
 import numpy as np
 import pytest
 
 from talkrig.inference.evaluate import shifted_take, static_pose
 from talkrig.motion.metrics import (angular_jerk, foot_skate, leg_activity, pose_frechet, posture_report,
-                                    root_travel, stance_spread)
+                                    root_travel, sagittal_posture, stance_spread)
+from talkrig.motion.metrics.posture import knee_flexion, pelvis_offset
+from talkrig.motion.skeleton import JOINT_INDEX, neutral_skeleton
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +73,39 @@ def test_stance_spread_sees_where_takes_stand_not_how_they_move(real):
     assert 0.26 / 13 * 0.5 < stance_spread([real, turned]) < 0.26 / 13 * 1.5
     with pytest.raises(Exception, match="at least 2"):
         stance_spread([real])
+
+
+def test_the_side_view_of_a_still_pose_has_no_spread(real):
+    statue = static_pose(real, 60)
+    side = sagittal_posture(statue)
+    assert np.ptp(knee_flexion(statue), axis=0) == pytest.approx([0.0, 0.0], abs=1e-9)
+    assert np.ptp(pelvis_offset(statue)) == pytest.approx(0.0, abs=1e-9)
+    assert side["pelvis_offset_p95"] == pytest.approx(abs(side["pelvis_offset"]))
+    # the real speaker stands on soft knees, his pelvis a little ahead of his ankles, and moves
+    real_side = sagittal_posture(real)
+    assert 0.05 < real_side["knee_flexion"] < real_side["knee_flexion_p95"] < 1.5
+    assert 0.0 < real_side["pelvis_offset"] < real_side["pelvis_offset_p95"] < 0.3
+
+
+def test_a_pelvis_moved_back_over_its_feet_reads_that_far_whichever_way_it_faces(real):
+    """Straight legs under a pelvis turned to face along x (not the world's z): both thighs
+    swung forwards so the ankles come 10 cm ahead of where they were, the pelvis now stands
+    10 cm further back over them; the knees stay straight."""
+    still = static_pose(real, 30)
+    still.poses[:] = 0.0
+    still.poses[:, 0] = [0.0, np.pi / 2, 0.0]  # facing +x
+    still.trans[:] = [0.3, 0.9, -0.2]
+    moved = still.copy()
+    rest = neutral_skeleton().rest_positions
+    for side in ("left", "right"):
+        _, vy, vz = rest[JOINT_INDEX[f"{side}_ankle"]] - rest[JOINT_INDEX[f"{side}_hip"]]
+        # turn about the hip's x axis: the ankle's forward place vy sin t + vz cos t gains 10 cm
+        radius, phase = np.hypot(vy, vz), np.arctan2(vz, vy)
+        wanted = np.arcsin((vz + 0.10) / radius)
+        turns = (np.array([wanted, np.pi - wanted]) - phase + np.pi) % (2 * np.pi) - np.pi
+        moved.poses[:, JOINT_INDEX[f"{side}_hip"], 0] = turns[np.argmin(np.abs(turns))]  # a small turn
+    back = pelvis_offset(moved) - pelvis_offset(still)
+    assert back == pytest.approx(np.full(30, -0.10), abs=1e-6)
+    assert np.all(np.abs(moved.poses[:, 1:3, 0]) < 0.2)  # the thighs swung forwards, not overhead
+    assert sagittal_posture(moved)["knee_flexion_p95"] == 0.0
+    assert sagittal_posture(moved)["pelvis_offset"] == pytest.approx(sagittal_posture(still)["pelvis_offset"] - 0.10, abs=1e-6)

@@ -66,10 +66,15 @@ def test_generated_speaker_stands_with_planted_feet(trained, generated):
 
     feet = feet_point(arrays["poses"]) + arrays["trans"]
     anchor = np.asarray(meta["feet_anchor"])
-    np.testing.assert_allclose(feet[:, 1], anchor[1], atol=1e-4)  # on the floor
+    # on the floor: the standing step raises the root against the rest of the take where a knee
+    # bends past the speaker's (``standing.within_stance``), so the feet leave it only around
+    # their median, until the pipeline's feet stage plants them on it
+    assert np.median(feet[:, 1]) == pytest.approx(anchor[1], abs=0.01)
+    assert np.abs(feet[:, 1] - anchor[1]).max() < 0.1
     # where the speaker stood on average; the root is smoothed (``grounding``, ``standing``), so
-    # the feet swing about that place until the pipeline's feet stage plants them there
-    np.testing.assert_allclose(feet[:, [0, 2]].mean(axis=0), anchor[[0, 2]], atol=0.01)
+    # the feet swing about that place until the pipeline's feet stage plants them there; the
+    # standing step sets them under the pelvis as the speaker's stand (a few centimetres)
+    np.testing.assert_allclose(feet[:, [0, 2]].mean(axis=0), anchor[[0, 2]], atol=0.1)
     assert arrays["trans"][:, [0, 2]].std(axis=0).max() > 1e-4  # the hips move instead
     motion = Motion(poses=arrays["poses"], trans=arrays["trans"], fps=30.0)
     motion.contacts = np.ones((motion.n_frames, 2), np.float32)

@@ -16,6 +16,11 @@ feet fixed, wrists high). These figures compare *poses*:
 - ``stance_spread``: across takes made with different seeds, how far apart their mean
   upper-body poses stand (the mean angle between the per-joint mean rotations): seeds that
   differ only frame by frame but stand alike score ~0.
+- ``sagittal_posture``: how the body stands seen from the side, per frame: the knees' flexion
+  (both knees) and the pelvis's horizontal offset from the middle of the ankles along the
+  body's facing direction (+ forward), as medians and 95th percentiles. A body that sits back
+  on bent knees with its pelvis pushed out reads high on both where the speed figures see
+  nothing.
 - ``angular_jerk``: mean magnitude of the third time derivative of the upper body's global
   joint orientations (the angular velocity's second derivative), rad/s^3. The position jerk of
   ``distribution.mean_jerk`` is root-relative and dominated by the hands' paths; this one sees
@@ -39,6 +44,8 @@ POSTURE_PARTS = {
 }
 LEG_JOINTS = POSTURE_PARTS["legs"]
 ANKLES = np.array([JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]])
+KNEES = np.array([JOINT_INDEX["left_knee"], JOINT_INDEX["right_knee"]])
+FORWARD = np.array([0.0, 0.0, 1.0])  # the body's facing direction in the pelvis's own frame
 
 
 def pose_features(motion, joints):
@@ -80,6 +87,66 @@ def foot_skate(motion, skeleton=None):
     support = np.argmin(p[:-1, :, 1], axis=1)
     step = np.linalg.norm(np.diff(p[..., [0, 2]], axis=0), axis=-1)  # (T-1, 2)
     return float(step[np.arange(len(step)), support].mean() * motion.fps)
+
+
+def knee_flexion(motion):
+    """(T, 2) the left and right knee's bend in every frame, radians (the angle of its local
+    rotation: 0 for a straight leg)."""
+    return np.linalg.norm(np.asarray(motion.poses, dtype=np.float64)[:, KNEES], axis=-1)
+
+
+def pelvis_offset(motion, skeleton=None, facing=False):
+    """(T,) how far the pelvis stands ahead of the middle of the two ankles, metres, along the
+    body's horizontal facing direction (the pelvis's forward axis, flattened): + forward, -
+    back. With ``facing``, also that direction per frame ((T, 2) unit x, z)."""
+    skeleton = skeleton or neutral_skeleton()
+    rot, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
+    ahead = (rot[:, 0] @ FORWARD)[:, [0, 2]]
+    length = np.linalg.norm(ahead, axis=-1, keepdims=True)
+    if np.any(length < 1e-6):
+        raise MotionValueError("the pelvis faces straight up or down: no facing direction")
+    ahead = ahead / length
+    offset = np.sum((pos[:, 0] - pos[:, ANKLES].mean(axis=1))[:, [0, 2]] * ahead, axis=-1)
+    return (offset, ahead) if facing else offset
+
+
+def stance_range(motions, skeleton=None):
+    """How a speaker stands over his feet in real ``motions``: the median ``pelvis_offset`` (m)
+    and ``pelvis_range`` (its 2.5th and 97.5th percentiles, m: he leans back further than
+    forwards) over the frames in which both feet are on the floor (steps left out: a generated
+    speaker stands on both), the median ``knee_flexion`` and ``knee_flexion_p95`` of the
+    straighter knee over all frames (radians: the leg the weight is on, which stays so in a
+    step; the other one may rest bent). {} without frames on both feet."""
+    from ..contacts import detect_contacts
+    from .kinematics import joint_positions
+
+    offsets, knees = [], []
+    for motion in motions:
+        if motion.n_frames < 2:
+            continue
+        ankles = joint_positions(motion, ANKLES, world=True, skeleton=skeleton)
+        both = np.all(detect_contacts(ankles, motion.fps) > 0.5, axis=1)
+        offsets.append(pelvis_offset(motion, skeleton)[both])
+        knees.append(knee_flexion(motion).min(axis=1))
+    offsets, knees = np.concatenate(offsets or [[]]), np.concatenate(knees or [[]])
+    if not len(offsets):
+        return {}
+    low, middle, high = (float(v) for v in np.percentile(offsets, [2.5, 50.0, 97.5]))
+    return {"pelvis_offset": middle, "pelvis_range": [low, high],
+            "knee_flexion": float(np.median(knees)), "knee_flexion_p95": float(np.percentile(knees, 95))}
+
+
+def sagittal_posture(motion, skeleton=None):
+    """How the body stands seen from the side, {name: float}: ``knee_flexion`` and
+    ``knee_flexion_p95`` (median and 95th percentile over frames and both knees, radians),
+    ``pelvis_offset`` (median of :func:`pelvis_offset`, metres, + forward) and
+    ``pelvis_offset_p95`` (95th percentile of its size, either way)."""
+    if motion.n_frames < 1:
+        raise MotionValueError("sagittal posture needs at least 1 frame")
+    knees = knee_flexion(motion).ravel()
+    offset = pelvis_offset(motion, skeleton)
+    return {"knee_flexion": float(np.median(knees)), "knee_flexion_p95": float(np.percentile(knees, 95)),
+            "pelvis_offset": float(np.median(offset)), "pelvis_offset_p95": float(np.percentile(np.abs(offset), 95))}
 
 
 def angular_jerk(motion, joints=UPPER_BODY, skeleton=None):
@@ -127,7 +194,7 @@ def posture_report(motion, reference=None, skeleton=None):
     """The posture figures of ``motion`` (and, with a real ``reference``, its pose distances and
     the ratios to the reference's own figures) as {name: float}."""
     out = {"leg_activity": leg_activity(motion), "root_travel": root_travel(motion),
-           "foot_skate": foot_skate(motion, skeleton)}
+           "foot_skate": foot_skate(motion, skeleton), **sagittal_posture(motion, skeleton)}
     if motion.n_frames >= 4:
         out["angular_jerk"] = angular_jerk(motion, skeleton=skeleton)
     if reference is None:

@@ -174,10 +174,11 @@ class NeuralGenerator(Generator):
 
     def stood(self, model, request, motion):
         """``motion`` with its legs and root travel brought to the training speaker's level
-        after the feet stage (:mod:`.standing`, ``liveliness`` of the way for the leg gain);
-        unchanged for models trained before those figures were stored, with ``liveliness`` 0
-        or without a feet anchor."""
-        targets = {key: model.metadata.get(key) for key in ("leg_activity", "root_travel")}
+        after the feet stage, and its pelvis and knees kept within his stance where the model
+        stores it (:mod:`.standing`, ``liveliness`` of the way for the leg gain); unchanged for
+        models trained before those figures were stored, with ``liveliness`` 0 or without a
+        feet anchor."""
+        targets = {key: model.metadata.get(key) for key in ("leg_activity", "root_travel", "stance")}
         strength = float(self.option(request, "liveliness")) if self.livens() else 1.0
         if not any(targets.values()) or strength <= 0.0 or "feet_anchor" not in model.metadata:
             return motion

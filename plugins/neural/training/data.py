@@ -133,10 +133,12 @@ class Dataset:
         return float(np.average([j for j, _ in rows], weights=[n for _, n in rows]))
 
     def standing(self):
-        """{"leg_activity": rad/s, "root_travel": m/s} of the training frames
-        (``motion.metrics.posture``, weighted by their number): what a generated take's legs
-        and root are brought to (``neural.standing``); {} without 2 frames in a row."""
-        from ....motion.metrics.posture import leg_activity, root_travel
+        """{"leg_activity": rad/s, "root_travel": m/s, "stance": {...}} of the training frames
+        (``motion.metrics.posture``, the first two weighted by their number; the stance, how
+        his pelvis stands over his feet and how far his knees bend, from the frames he stands
+        on both feet, ``stance_range``): what a generated take's legs and root are brought to
+        and kept within (``neural.standing``); {} without 2 frames in a row."""
+        from ....motion.metrics.posture import leg_activity, root_travel, stance_range
         from ..layout import vectors_to_motion
 
         rows = [(vectors_to_motion(self.takes[i].poses[s:e], self.layout, self.fps,
@@ -145,8 +147,10 @@ class Dataset:
         if not rows:
             return {}
         weights = [n for _, n in rows]
-        return {name: float(np.average([measure(m) for m, _ in rows], weights=weights))
-                for name, measure in (("leg_activity", leg_activity), ("root_travel", root_travel))}
+        out = {name: float(np.average([measure(m) for m, _ in rows], weights=weights))
+               for name, measure in (("leg_activity", leg_activity), ("root_travel", root_travel))}
+        stance = stance_range([m for m, _ in rows])
+        return {**out, "stance": stance} if stance else out
 
     def summary(self):
         paired = [t for t in self.takes if t.inputs is not None]
