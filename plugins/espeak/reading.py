@@ -67,7 +67,7 @@ def read(library, data, voice, words_per_minute, pitch, text):
     # a voice's breath and jitter draw from eSpeak NG's generator (seeded from the clock) and
     # from libc's: fixed seeds, once the voice is set (setting it draws)
     lib.espeak_ng_SetRandSeed(ctypes.c_long(SEED))
-    ctypes.CDLL(None).srand(ctypes.c_uint(SEED))
+    _seed_libc()
     lib.espeak_SetParameter(RATE, int(words_per_minute), 0)
     if pitch >= 0:
         lib.espeak_SetParameter(PITCH, int(pitch), 0)
@@ -76,6 +76,15 @@ def read(library, data, voice, words_per_minute, pitch, text):
     lib.espeak_Synchronize()
     lib.espeak_Terminate()
     return rate, words, phones, b"".join(chunks)
+
+
+def _seed_libc():
+    """Seed the C library's generator (libc here, msvcrt on Windows), where there is one."""
+    try:
+        libc = ctypes.cdll.msvcrt if sys.platform == "win32" else ctypes.CDLL(None)
+        libc.srand(ctypes.c_uint(SEED))
+    except (OSError, AttributeError, TypeError):
+        pass  # eSpeak NG's own generator is seeded: only its breath noise would vary
 
 
 def main(argv):
