@@ -181,3 +181,22 @@ def assert_listens(figures, fraction=0.25, calm_in_silence=True):
         assert figures["silence_speed_ratio"] < 0.8, figures
     assert figures["silence_jaw_ratio"] < 2 * real_jaw, figures
     assert figures["seed_relative"] > fraction, figures
+
+
+def stance_spreads(backend, folder, seconds=12, seeds=3):
+    """(spread, spread with ``stance`` 0): how far apart three seeds of a model stand through
+    the whole pipeline (``metrics.stance_spread``, radians of mean upper-body pose)."""
+    from talkrig.inference.audio import DecodedAudio, decode_audio
+    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.motion.metrics import stance_spread
+
+    decoded = decode_audio(str(NEW_AUDIO))
+    audio = DecodedAudio(samples=decoded.samples[:seconds * decoded.sample_rate],
+                         sample_rate=decoded.sample_rate, name="clip")
+
+    def spread(**options):
+        return stance_spread([generate(audio, GenerateOptions(
+            backend=backend, seed=seed, speech="none",
+            backend_options=dict(model=str(folder), **options))).motion for seed in range(seeds)])
+
+    return spread(), spread(stance=0.0)

@@ -66,3 +66,12 @@ def test_motion_follows_the_audio_and_the_seed(trained):
     """A model that ignores its audio (the same motion for speech, silence and another
     recording) or its seed fails this: see ``assert_listens``."""
     assert_listens(listening_figures("a2g", trained[0].folder))
+
+
+def test_seeds_stand_differently(trained):
+    """Each seed keeps half of how far the speaker's posture at one moment of his training
+    stood from his average (``stance``); 0 leaves them standing alike."""
+    from neural_support import stance_spreads
+
+    spread, alike = stance_spreads("a2g", trained[0].folder)
+    assert spread >= 0.05 and spread > 1.5 * alike

@@ -422,3 +422,12 @@ def test_the_model_stores_the_speakers_spectrum_and_old_models_keep_their_path(t
     (old / "talkrig_model.json").write_text(json.dumps(meta))
     np.testing.assert_array_equal(take(old, spectrum=1.0), plain)  # as it always was
     assert ldm.jitter_spared({"model": str(old), "spectrum": 1.0}) == LEAVES
+
+
+def test_seeds_stand_differently(trained):
+    """Each seed keeps half of how far the speaker's posture at one moment of his training
+    stood from his average (``stance``); 0 leaves them standing alike."""
+    from neural_support import stance_spreads
+
+    spread, alike = stance_spreads("ldm", trained[2].folder)
+    assert spread >= 0.05 and spread > 1.5 * alike

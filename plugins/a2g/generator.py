@@ -18,7 +18,7 @@ import numpy as np
 from ...inference.options import Option
 from ...inference.registry import PluginError
 from ...motion.errors import TalkrigError
-from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option
+from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option, stance_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
 from ..neural.smoothing import smooth_noise
@@ -35,6 +35,7 @@ class Audio2GesturesGenerator(WindowedNeuralGenerator):
     options = (
         model_option("a2g"),
         liveliness_option(),
+        stance_option(),
         Option("clip", "path", default=None,
                help="a motion file (.npz/.bvh) whose manner to impose at clip_at (timeline control)"),
         Option("clip_at", "float", default=0.0, min=0.0,

@@ -16,12 +16,10 @@ pace in speech (option ``liveliness``, see ``neural.liveliness``).
 import numpy as np
 
 from ...inference.options import Option
-from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option
+from ..neural.generator import WindowedNeuralGenerator, liveliness_option, model_option, stance_option
 from ..neural.layout import motion_to_vectors
 from ..neural.modeldir import train_hint
-from .state import posture_offset, state_noise
-
-STANCE = 0.5
+from .state import state_noise
 
 
 class DR2Generator(WindowedNeuralGenerator):
@@ -35,26 +33,12 @@ class DR2Generator(WindowedNeuralGenerator):
         Option("variety", "float", default=0.2, min=0.0, max=0.5,
                help="seeded noise on each window's starting pose (standard deviation of the "
                     "rotation entries; trained on 0.1-0.3); 0 continues deterministically"),
-        Option("stance", "float", default=STANCE, min=0.0, max=1.0,
-               help="how much of the training speaker's posture at the seed's starting pose the "
-                    "whole take keeps (seeds stand differently); 0: every seed stands alike"),
+        stance_option(),
     )
 
-    def livened(self, model, request, motion):
-        """The take in the seed's stance (:meth:`stanced`), then scaled to the speaker's pace."""
-        return super().livened(model, request, self.stanced(model, request, motion))
-
-    def stanced(self, model, request, motion):
-        """``motion`` with its upper body moved by the seed's stance (``state.posture_offset``
-        of the posture at the first window's starting pose); unchanged with an initial pose
-        (the take continues one), ``stance`` 0 or a model without the postures."""
-        share = float(self.option(request, "stance"))
-        if request.initial_pose is not None or share <= 0.0 or "start_postures" not in model.metadata:
-            return motion
-        postures = model.array("start_postures")
-        offset = posture_offset(postures, self.start_pick(request, len(postures)), share, model.layout)
-        return self.to_motion(model, motion_to_vectors(motion, model.layout) + offset.astype(np.float32),
-                              request.fps)
+    def stance_pick(self, request, n):
+        """The posture at the first window's starting pose (``start_postures``)."""
+        return self.start_pick(request, n)
 
     def start_pick(self, request, n):
         """Which of the model's ``n`` starting poses (and postures) the seed starts from."""

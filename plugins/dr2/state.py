@@ -16,30 +16,3 @@ def state_noise(rng, sigma, layout, size=()):
     noise = np.zeros((*size, layout.dim))
     noise[..., :layout.rot_dim] = rng.standard_normal((*size, layout.rot_dim))
     return np.asarray(sigma) * noise
-
-
-POSTURE_SIGMA = 2.0  # seconds: what moves slower than this is the speaker's posture
-
-
-def slow_postures(ranges, fps):
-    """(sum of lengths, D) each frame's posture: the pose vectors of every (T, D) array in
-    ``ranges`` low-passed over POSTURE_SIGMA (the gestures averaged out)."""
-    from ..neural.smoothing import smooth_columns
-
-    return np.concatenate([smooth_columns(v, np.arange(v.shape[1]), POSTURE_SIGMA * fps)
-                           for v in ranges])
-
-
-def posture_offset(postures, pick, share, layout):
-    """(D,) how far the upper body of posture ``pick`` of ``postures`` (K, D) stands from their
-    mean, times ``share``: a seed's stance. The speaker's stance drifts over a take (the thirds
-    of the shared take stand 0.145 rad apart, ``motion.metrics.posture.stance_spread``); a
-    recurrent model forgets where its first window started and without this gives every seed
-    nearly the same stance (0.01-0.02 rad apart)."""
-    from ...motion.skeleton import UPPER_BODY
-
-    postures = np.asarray(postures, np.float64)
-    offset = np.zeros(layout.dim)
-    columns = layout.joint_columns(UPPER_BODY)
-    offset[columns] = share * (postures[pick, columns] - postures[:, columns].mean(axis=0))
-    return offset

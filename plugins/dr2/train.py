@@ -37,7 +37,8 @@ from ..neural.training.loop import BackendTrainer
 from ..neural.training.losses import MotionLoss, pull_onto_audio
 from ..neural.training.settings import Limit
 from .model import DR2, GenerateGraph
-from .state import slow_postures, state_noise
+from ..neural.stance import slow_postures
+from .state import state_noise
 
 GRAPH = "dr2_generate.onnx"
 START_POSES = 16  # seeded first-window poses kept in the metadata
@@ -143,7 +144,7 @@ class DR2Trainer(BackendTrainer):
 
     def metadata(self):
         """Window length, and a few real poses from the takes to seed the first window, with the
-        speaker's posture at each (``state.slow_postures``: a seed's stance)."""
+        speaker's posture at each (``neural.stance.slow_postures``: a seed's stance)."""
         ranges = [self.dataset.takes[i].poses[s:e] for i, s, e in self.dataset.train]
         frames = np.concatenate(ranges)
         picks = np.linspace(0, len(frames) - 1, START_POSES).astype(int)

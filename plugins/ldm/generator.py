@@ -57,7 +57,7 @@ from ...inference.activity import speech_at
 from ...inference.keyposes import KeyPoseError, apply_insertions, load_keyposes, plan_insertions
 from ...inference.options import Option
 from ...inference.registry import PluginError
-from ..neural.generator import WindowedNeuralGenerator, model_option
+from ..neural.generator import WindowedNeuralGenerator, model_option, stance_option
 from ..neural.layout import motion_to_vectors
 from ..neural.liveliness import liven
 from ..neural.modeldir import train_hint
@@ -97,6 +97,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         Option("inpaint", "str", default="none",
                help="key poses the sampler in-paints at their words: 'default' (the bundled "
                     "dictionary), a JSON dictionary path, or 'none'"),
+        stance_option(),
     )
 
     def generate_window(self, request, window):
@@ -130,6 +131,15 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         if inserts:  # the hard constraint: the key poses exactly over their holds
             motion.poses = self._posed(motion.poses, inserts, request.fps)
         return motion[ctx * stride:ctx * stride + window.n_frames]
+
+    def stanced(self, model, request, motion):
+        """The seed's stance (``NeuralGenerator.stanced``), the in-painted key poses kept exactly
+        over their holds."""
+        stood = super().stanced(model, request, motion)
+        inserts = self._insertions(request) if stood is not motion else None
+        if inserts:
+            stood.poses = self._posed(stood.poses, inserts, request.fps)
+        return stood
 
     def livened(self, model, request, motion):
         """The whole take with each body part's bands above the training speaker's motion

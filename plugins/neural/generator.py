@@ -24,6 +24,7 @@ from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
 from .modeldir import METADATA, ModelError, default_model_dir, load_model, read_metadata, train_hint
 from .speedwarp import warp
+from .stance import STANCE, posture_offset
 from .standing import stand
 from .textcode import text_frames
 
@@ -37,6 +38,15 @@ def liveliness_option():
         help="how far to scale the gestures up to the training speaker's pace in speech "
              "(a model trained on little data moves too little on new audio); 0 = as the model "
              "made them",
+    )
+
+
+def stance_option():
+    return Option(
+        "stance", "float", default=STANCE, min=0.0, max=1.0,
+        help="how much of the training speaker's posture at one moment of his training, picked "
+             "by the seed, the whole take keeps (seeds stand differently); 0: every seed stands "
+             "alike",
     )
 
 
@@ -214,6 +224,26 @@ class NeuralGenerator(Generator):
                  self.name, gain)
         return self.from_initial_pose(request, turned)  # a requested first pose stays exact
 
+    def stanced(self, model, request, motion):
+        """``motion`` with its upper body moved by the seed's stance (``stance.posture_offset``
+        of the posture :meth:`stance_pick` picks); unchanged for backends without the ``stance``
+        option, with an initial pose (the take continues one), ``stance`` 0 or a model trained
+        before the postures were stored."""
+        if not any(opt.name == "stance" for opt in self.options) or request.initial_pose is not None:
+            return motion
+        key = "start_postures" if "start_postures" in model.metadata else "postures"
+        share = float(self.option(request, "stance"))
+        if share <= 0.0 or key not in model.metadata:
+            return motion
+        postures = model.array(key)
+        offset = posture_offset(postures, self.stance_pick(request, len(postures)), share, model.layout)
+        return self.to_motion(model, motion_to_vectors(motion, model.layout) + offset.astype(np.float32),
+                              request.fps)
+
+    def stance_pick(self, request, n):
+        """Which of the model's ``n`` postures the seed stands in."""
+        return request.rng(self.name, "stance").integers(n)
+
     def livens(self):
         """True for backends with the ``liveliness`` option (the scaling of gestures)."""
         return any(opt.name == "liveliness" for opt in self.options)
@@ -272,6 +302,7 @@ class WindowedNeuralGenerator(NeuralGenerator):
     def generate(self, request):
         model = self.load(request)
         motion = run_windows(self, request, window_seconds=model.metadata["window"] / model.fps)
+        motion = self.stanced(model, request, motion)
         lively = self.livened(model, request, motion)
         motion = motion if lively is motion else self.from_initial_pose(request, lively)
         return self.finished(model, request, motion)

@@ -132,6 +132,13 @@ class Dataset:
             return None
         return float(np.average([j for j, _ in rows], weights=[n for _, n in rows]))
 
+    def postures(self):
+        """(POSTURES, D) the speaker's posture at evenly spread moments of the training frames
+        (``neural.stance``: a seed's stance)."""
+        from ..stance import spread_postures
+
+        return spread_postures([self.takes[i].poses[s:e] for i, s, e in self.train], self.fps)
+
     def standing(self):
         """{"leg_activity": rad/s, "root_travel": m/s, "stance": {...}} of the training frames
         (``motion.metrics.posture``, the first two weighted by their number; the stance, how

@@ -444,6 +444,7 @@ def describe(trainer, dataset, graphs, summary):
         "speech_pace": dataset.speech_pace(),
         "angular_jerk": dataset.angular_jerk(),
         **dataset.standing(),
+        "postures": dataset.postures(),
         "betas": dataset.takes[0].betas,
         "graphs": graphs,
         "config": trainer.config,
