@@ -37,7 +37,8 @@ class DR2Generator(WindowedNeuralGenerator):
     )
 
     def stance_pick(self, request, n):
-        """The posture at the first window's starting pose (``start_postures``)."""
+        """The posture at the first window's starting pose (the trainer keeps one start pose per
+        stored posture, at the same frames)."""
         return self.start_pick(request, n)
 
     def start_pick(self, request, n):

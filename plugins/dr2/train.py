@@ -37,11 +37,12 @@ from ..neural.training.loop import BackendTrainer
 from ..neural.training.losses import MotionLoss, pull_onto_audio
 from ..neural.training.settings import Limit
 from .model import DR2, GenerateGraph
-from ..neural.stance import slow_postures
+from ..neural.stance import POSTURES
 from .state import state_noise
 
 GRAPH = "dr2_generate.onnx"
-START_POSES = 16  # seeded first-window poses kept in the metadata
+START_POSES = POSTURES  # seeded first-window poses kept in the metadata, at the frames of the
+# speaker's stored postures (``Dataset.postures``): a seed's start pose and stance go together
 
 
 class DR2Trainer(BackendTrainer):
@@ -143,11 +144,8 @@ class DR2Trainer(BackendTrainer):
         return {"generate": GRAPH}, {"generate": diff}
 
     def metadata(self):
-        """Window length, and a few real poses from the takes to seed the first window, with the
-        speaker's posture at each (``neural.stance.slow_postures``: a seed's stance)."""
-        ranges = [self.dataset.takes[i].poses[s:e] for i, s, e in self.dataset.train]
-        frames = np.concatenate(ranges)
+        """Window length, and a few real poses from the takes to seed the first window."""
+        frames = np.concatenate([self.dataset.takes[i].poses[s:e] for i, s, e in self.dataset.train])
         picks = np.linspace(0, len(frames) - 1, START_POSES).astype(int)
         return {"window": self.config["window"], "multiple": 4, "start_poses": frames[picks],
-                "start_postures": slow_postures(ranges, self.dataset.fps)[picks],
                 "latent": self.config["latent"], "channels": self.config["channels"]}

@@ -231,11 +231,10 @@ class NeuralGenerator(Generator):
         before the postures were stored."""
         if not any(opt.name == "stance" for opt in self.options) or request.initial_pose is not None:
             return motion
-        key = "start_postures" if "start_postures" in model.metadata else "postures"
         share = float(self.option(request, "stance"))
-        if share <= 0.0 or key not in model.metadata:
+        if share <= 0.0 or "postures" not in model.metadata:
             return motion
-        postures = model.array(key)
+        postures = model.array("postures")
         offset = posture_offset(postures, self.stance_pick(request, len(postures)), share, model.layout)
         return self.to_motion(model, motion_to_vectors(motion, model.layout) + offset.astype(np.float32),
                               request.fps)

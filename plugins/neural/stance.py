@@ -4,8 +4,8 @@ one of a few moments of his training frames, kept by the whole generated take.
 The shared take's thirds stand 0.145 rad apart (``motion.metrics.posture.stance_spread``), but a
 network forgets where a take started within seconds and, without this, gives every seed nearly
 the same stance (dr2 0.01-0.02, a2g and ldm 0.013-0.023 rad apart). Trainers store the postures
-(``postures``; dr2 stores those at its starting poses, ``start_postures``); a generator with the
-``stance`` option moves the upper body by a share of how far the seed's one stood from their mean.
+(``postures``, at the frames of dr2's starting poses); a generator with the ``stance`` option
+moves the upper body by a share of how far the seed's one stood from their mean.
 """
 
 import numpy as np
