@@ -325,3 +325,13 @@ def test_a_voice_espeak_lacks_is_one_line():
 
     with pytest.raises(SpeechError, match="no voice or language 'xx-nowhere'"):
         speak("hello", "xx-nowhere")
+
+
+def test_a_reading_that_never_ends_is_one_line(monkeypatch):
+    from talkrig.inference.speech import SpeechError
+    from talkrig.plugins.espeak import voice
+
+    monkeypatch.setattr(voice, "READING_SECONDS", 0.001)
+    monkeypatch.setattr(voice, "READING_CHARS_PER_SECOND", 1e9)
+    with pytest.raises(SpeechError, match="did not finish reading the script"):
+        voice.speak("Buenos días, queridos amigos.", "es")

@@ -39,6 +39,10 @@ class Spoken:
     phones: list
 
 
+READING_SECONDS = 30.0  # a reading's time limit: this much ...
+READING_CHARS_PER_SECOND = 200.0  # ... and a second per this many characters (it reads ~20x that)
+
+
 @functools.lru_cache(maxsize=1)
 def _library():
     try:
@@ -80,7 +84,11 @@ def speak(text, voice, words_per_minute=175, pitch=None):
     command = [sys.executable, str(Path(__file__).with_name("reading.py")),
                espeakng_loader.get_library_path(), espeakng_loader.get_data_path(), voice,
                str(int(words_per_minute)), str(-1 if pitch is None else int(pitch))]
-    done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True)
+    limit = READING_SECONDS + len(text) / READING_CHARS_PER_SECOND
+    try:
+        done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise SpeechError(f"eSpeak NG did not finish reading the script within {limit:.0f} s") from None
     if done.returncode == NO_VOICE:
         raise SpeechError(f"eSpeak NG has no voice or language {voice!r}")
     if done.returncode != 0:
