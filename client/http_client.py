@@ -63,8 +63,12 @@ class Client:
 
     def __init__(self, url=DEFAULT_URL, token=None, timeout=10.0):
         self.url = url.rstrip("/")
-        parsed = urllib.parse.urlsplit(self.url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        try:
+            parsed = urllib.parse.urlsplit(self.url)
+            parsed.port  # urllib checks the port only when asked
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ClientError(f"server URL {url!r} is not an http:// address", kind="not_talkrig")
         self.token = token if token is not None else read_token()
         self.timeout = float(timeout)

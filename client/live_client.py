@@ -31,11 +31,15 @@ class LiveClient:
     ``end()`` when the audio is over (the server sends the last frames, then "done")."""
 
     def __init__(self, url=DEFAULT_URL, token=None, timeout=10.0):
-        parts = urllib.parse.urlsplit(url if "//" in url else "http://" + url)
-        if parts.scheme not in ("http", "ws"):
+        try:
+            parts = urllib.parse.urlsplit(url if "//" in url else "http://" + url)
+            port = parts.port  # urllib checks the port only when asked
+        except ValueError:
+            parts = port = None
+        if parts is None or parts.scheme not in ("http", "ws"):
             raise ClientError(f"live streams need a plain http:// or ws:// server address, got {url!r}",
                               kind="rejected")
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.host, self.port = parts.hostname or "127.0.0.1", port or 80
         self.token, self.timeout = token, timeout
         self.sock = None
         self.buffer = b""

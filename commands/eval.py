@@ -74,6 +74,7 @@ def run(args):
         audio_context,
         format_table,
         judge,
+        load_scorable,
         score_backend,
         score_baselines,
         score_files,
@@ -82,7 +83,6 @@ def run(args):
     )
     from ..inference.options import parse_option_strings
     from ..inference.options import check_seed
-    from ..motion import load_motion
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output
 
@@ -100,7 +100,7 @@ def run(args):
         if path is not None and not Path(path).is_file():
             raise TalkrigError(f"{path}: no such file")
 
-    reference = load_motion(args.reference) if args.reference else None
+    reference = load_scorable(args.reference) if args.reference else None
     fps = reference.fps if reference is not None else 30.0
     context = audio_context(args.audio, fps) if args.audio else None
     columns = [] if reference is None else [score_reference(reference, context)]

@@ -90,7 +90,10 @@ def run(args):
         if args.seconds is not None:
             samples = samples[: int(round(args.seconds * 16000))]
         chunks = [pcm16(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
-    live = LiveClient(args.url, token=read_token(args.token_file))
+    try:
+        live = LiveClient(args.url, token=read_token(args.token_file))
+    except ClientError as exc:  # an address it cannot stream to
+        raise TalkrigError(str(exc)) from None
     try:
         ready = live.start(backend, fps=fps, seed=seed, backend_options=options, keyposes=args.keyposes,
                            face=args.face, language=args.language)

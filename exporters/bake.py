@@ -193,6 +193,10 @@ def _motion(job, report):
         motion = load_motion(job.source)
         if options is not None and options.fps and abs(float(options.fps) - motion.fps) > 1e-6:
             motion = resample(motion, float(options.fps))
+        if job.audio is not None:  # Blender would play a damaged or endless file silently
+            from ..inference.render import check_speech
+
+            check_speech(job.audio, motion.duration)
         return motion, 0, job.audio
     from ..inference.pipeline import GenerateOptions, generate
 

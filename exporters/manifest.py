@@ -193,6 +193,9 @@ def _jsonl_rows(path, lines):
             continue
         try:
             row = json.loads(line)
+        except RecursionError:
+            yield number, {"_error": "not valid JSON (nested too deeply)"}
+            continue
         except ValueError as exc:
             yield number, {"_error": f"not valid JSON ({exc})"}
             continue
@@ -200,6 +203,12 @@ def _jsonl_rows(path, lines):
             yield number, {"_error": "each line must be a JSON object"}
             continue
         _check_columns(path, list(row), number)
+        odd = next((k for k, v in row.items()
+                    if isinstance(v, (bool, list, dict)) or (k != "seed" and isinstance(v, (int, float)))), None)
+        if odd is not None:
+            yield number, {"_error": f"'{odd}' must be {'a whole number' if odd == 'seed' else 'text'}, "
+                                     f"got {json.dumps(row[odd])[:40]}"}
+            continue
         yield number, {k: "" if v is None else str(v).strip() for k, v in row.items()}
 
 

@@ -283,8 +283,10 @@ def _read_soundfile(file, max_seconds, progress=None):
     """(_Mixdown holding the whole file, declared seconds or None) via libsndfile."""
     import soundfile as sf
 
-    # libmpg123 prints notes ("Hit end of (available) data during resync") on a damaged mp3
-    quiet = native_stderr_off() if sniff(file.head) == "mp3" else contextlib.nullcontext()
+    # libmpg123 prints notes ("Hit end of (available) data during resync") on a damaged mp3, and
+    # libsndfile hands it any file whose first bytes name no format
+    quiet = (native_stderr_off() if sniff(file.head) in ("mp3", "")
+             else contextlib.nullcontext())
     with quiet:
         return _soundfile_mixdown(sf, file, max_seconds, progress)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..motion.errors import TalkrigError
 from ..motion.metrics import METRICS, mean_reports, quality_report
 from ..motion.metrics.accuracy import FRAME_TOLERANCE
 
@@ -226,11 +227,26 @@ def score_motion(motion, name, source, reference=None, audio=None, samples=None)
                   metrics=metrics, notes=notes)
 
 
-def score_files(paths, reference=None, audio=None):
-    """Score each motion file; returns a list of Scored (names are the file names)."""
+MIN_FRAMES = 3  # speed and acceleration need three frames
+
+
+def scorable(motion, source):
+    """``motion``, or TalkrigError when it is too short for the metrics to mean anything."""
+    if motion.n_frames < MIN_FRAMES:
+        raise TalkrigError(f"{source}: {motion.n_frames} frame(s); scoring needs at least "
+                           f"{MIN_FRAMES} (speed and acceleration)")
+    return motion
+
+
+def load_scorable(path):
     from ..motion import load_motion
 
-    return [score_motion(load_motion(p), Path(p).name, str(p), reference, audio) for p in paths]
+    return scorable(load_motion(path), path)
+
+
+def score_files(paths, reference=None, audio=None):
+    """Score each motion file; returns a list of Scored (names are the file names)."""
+    return [score_motion(load_scorable(p), Path(p).name, str(p), reference, audio) for p in paths]
 
 
 def score_backend(backend, audio, samples=1, seed=0, reference=None, backend_options=None,

@@ -46,6 +46,7 @@ _COMMON = {
 }
 _WORDS = {lang: frozenset(text.split()) for lang, text in _COMMON.items()}
 MIN_HITS = 2
+GUESS_CHARACTERS = 20_000  # of a script its language is guessed from (pages of text)
 
 
 class LanguageError(TalkrigError):
@@ -74,7 +75,8 @@ def base(language):
 
 def guess_language(text):
     """The language a script is written in ("de", "ja", ...), or "" when the text does not say."""
-    letters = [c for c in str(text) if c.isalpha()]
+    text = str(text)[:GUESS_CHARACTERS]
+    letters = [c for c in text if c.isalpha()]
     if not letters:
         return ""
     counts = {}
@@ -90,7 +92,7 @@ def guess_language(text):
             if lang == "cmn" and counts.get("ja"):
                 return "ja"  # kanji with kana is Japanese
             return _refine(lang, text)
-    words = re.findall(r"\w+", str(text).lower())
+    words = re.findall(r"\w+", text.lower())
     hits = {lang: sum(w in common for w in words) for lang, common in _WORDS.items()}
     ranked = sorted(hits.items(), key=lambda item: -item[1])
     (best, n), (_, second) = ranked[0], ranked[1]

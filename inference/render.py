@@ -164,7 +164,7 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
     size = render_size(renderer, size, camera)
     if camera is None:
         camera = getattr(renderer, "camera", None) or upper_body_camera(motion, size)
-    sound = _speech(audio)
+    sound = _speech(audio, motion.duration)
     av = _pyav()
     joints = project_take(motion, camera, size)
     labels = (draw_skeleton_pass(j, size) for j in joints)
@@ -216,13 +216,18 @@ def _pyav():
     return av
 
 
-def _speech(audio):
+def _speech(audio, seconds):
     """A DecodedAudio for ``audio`` (path or DecodedAudio), or None."""
-    if audio is None:
-        return None
-    from .audio import decode_audio
+    return None if audio is None else check_speech(audio, seconds)
 
-    return decode_audio(audio, max_seconds=None)
+
+def check_speech(audio, seconds):
+    """The speech to go with a take of ``seconds`` decoded (AudioError when it is not sound).
+    It may be as long as the generator's longest recording or a minute past the take, no
+    longer: a header claiming days of sound is refused before anything is decoded."""
+    from .audio import MAX_SECONDS, decode_audio
+
+    return decode_audio(audio, max_seconds=max(MAX_SECONDS, seconds + 60.0))
 
 
 def _check_frame(frame, size, renderer, index):

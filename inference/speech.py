@@ -45,6 +45,11 @@ MIN_WORDS_TO_JUDGE = 8
 MIN_CLARITY_TO_JUDGE = 17.0
 MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
 NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
+# A script to align can be no longer than anyone speaks in the recording: the fastest speech is
+# about 6 words and 25 letters a second. An aligner reads the whole script (eSpeak NG speaks it,
+# pocketsphinx builds its grammar), so 20 000 words against 1 s of sound took 4 minutes and 4 GB.
+MAX_SCRIPT_WORDS = (10.0, 40)  # per second of recording, and always allowed
+MAX_SCRIPT_LETTERS = (50.0, 400)
 
 
 class SpeechError(TalkrigError):
@@ -166,6 +171,8 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
             transcript = _script_of(entries, plugin, audio, transcript, options)
     if plugin.name == ANY_LANGUAGE_ALIGNER and language != AUTO:
         options.setdefault("language", language)
+    if transcript is not None and _describe(plugin).get("aligns"):
+        check_script_length(transcript, audio)
     listens = _describe(plugin).get("recognizes") or _describe(plugin).get("aligns")
     if listens and features is None:
         features = features_for(audio, NOT_SPEECH_FPS)
@@ -199,6 +206,19 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                     "words", audio.name, _mean_confidence(found))
         return []
     return found
+
+
+def check_script_length(script, audio):
+    """SpeechError when a plain-text script is longer than anyone could say in ``audio``."""
+    words = str(script).split()
+    letters = sum(len(w) for w in words)
+    for count, (per_second, spare), what in ((len(words), MAX_SCRIPT_WORDS, "words"),
+                                            (letters, MAX_SCRIPT_LETTERS, "letters")):
+        if count > per_second * audio.duration + spare:
+            raise SpeechError(
+                f"{audio.name}: the script has {count:,} {what} for {audio.duration:.1f} s of "
+                f"sound, more than anyone says in that time (at most {per_second:g} {what} a "
+                "second): is it the script of another recording?")
 
 
 def _run(plugin, audio, transcript, options, progress):

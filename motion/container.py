@@ -94,13 +94,18 @@ class Motion:
             )
         if len(set(self.face_names)) != len(self.face_names):
             raise MotionValueError("face_names holds the same name twice")
-        if not np.isfinite(self.fps) or self.fps <= 0:
-            raise MotionValueError(f"fps must be a positive number, got {self.fps}")
-        for name in ("poses", "trans", "expressions", "betas", "face_curves"):
+        if not np.isfinite(self.fps) or not MIN_FPS <= self.fps <= MAX_RECORDED_FPS:
+            raise MotionValueError(f"fps must be a frame rate from {MIN_FPS:g} to "
+                                   f"{MAX_RECORDED_FPS:g}, got {self.fps:g}")
+        for name, (limit, unit) in VALUE_LIMITS.items():
             values = getattr(self, name)
             if not np.all(np.isfinite(values)):
                 bad = np.argwhere(~np.isfinite(values))[0]
                 raise MotionValueError(f"{name} holds a NaN or infinite value at index {tuple(bad)}")
+            if values.size and np.abs(values).max() > limit:
+                bad = np.argwhere(np.abs(values) > limit)[0]
+                raise MotionValueError(f"{name} holds {values[tuple(bad)]:g} at index {tuple(bad)}, "
+                                       f"beyond any motion (at most {limit:g} {unit})")
 
     @property
     def n_frames(self):
@@ -244,6 +249,12 @@ def _numbers(name, values):
 
 MAX_FPS = 240.0  # frames per second: any rate a person can ask for
 MIN_FPS = 0.01  # and the slowest (a rate such as 1e-300 makes every duration overflow)
+MAX_RECORDED_FPS = 1000.0  # a file keeps the rate it was captured at: high-speed mocap, no more
+# Values no motion holds (each field's largest magnitude): far past them a file is damaged, and
+# 1e38 metres become infinite in any later sum or unit change.
+VALUE_LIMITS = {"poses": (1e3, "radians"), "trans": (1e5, "metres"),
+                "expressions": (1e3, "units"), "betas": (1e3, "units"),
+                "face_curves": (1e3, "units")}
 
 
 def frame_count(duration, fps):

@@ -13,6 +13,7 @@ import math
 import os
 import stat
 import zipfile
+from tokenize import TokenError
 
 import numpy as np
 
@@ -84,7 +85,8 @@ def _read_member(member, key, limit):
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(member, max_header_size=MAX_HEADER)
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(member, max_header_size=MAX_HEADER)
-    except (ValueError, SyntaxError, TypeError, EOFError) as exc:
+    except (ValueError, SyntaxError, TypeError, EOFError, TokenError, RecursionError,
+            MemoryError) as exc:  # numpy parses the header as Python literals
         raise NpzError(f"key '{key}' is not a readable array ({_first_line(exc)})") from None
     if any(d < 0 for d in shape):
         raise NpzError(f"key '{key}' declares a negative size {tuple(shape)}")

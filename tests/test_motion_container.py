@@ -30,8 +30,10 @@ def test_fields_are_float32_and_flat_poses_are_reshaped():
     (dict(poses=np.zeros((5, 52, 3))), r"poses must have shape \(T, 55, 3\)"),
     (dict(trans=np.zeros((4, 3))), r"trans must have shape \(5, 3\)"),
     (dict(expressions=np.zeros((6, 10))), r"expressions must have shape \(5, E\)"),
-    (dict(fps=0), "fps must be a positive number"),
-    (dict(fps=float("nan")), "fps must be a positive number"),
+    (dict(fps=0), "fps must be a frame rate from 0.01 to 1000"),
+    (dict(fps=float("nan")), "fps must be a frame rate from 0.01 to 1000"),
+    (dict(fps=1e-300), "fps must be a frame rate from 0.01 to 1000"),
+    (dict(fps=2000.0), "fps must be a frame rate from 0.01 to 1000"),
     (dict(contacts=np.zeros((3, 4))), "contacts must have 5 frames"),
 ])
 def test_validation_names_the_field(kwargs, message):
@@ -49,6 +51,18 @@ def test_non_finite_values_are_rejected_with_their_index(field):
     args = dict(poses=m.poses, trans=m.trans, expressions=m.expressions, betas=m.betas)
     args[field] = values
     with pytest.raises(MotionValueError, match=f"{field} holds a NaN"):
+        Motion(**args)
+
+
+@pytest.mark.parametrize("field, value", [("poses", 5e3), ("trans", -1e38), ("expressions", 1e6),
+                                          ("betas", 3e4)])
+def test_values_no_motion_holds_are_rejected_with_their_index(field, value):
+    m = make_motion(n=5)
+    values = getattr(m, field).copy()
+    values.reshape(-1)[-1] = value
+    args = dict(poses=m.poses, trans=m.trans, expressions=m.expressions, betas=m.betas)
+    args[field] = values
+    with pytest.raises(MotionValueError, match=f"{field} holds .* beyond any motion"):
         Motion(**args)
 
 

@@ -85,6 +85,9 @@ def write_bad(tmp_path, name="bad.npz", **arrays):
     (dict(expressions=np.ones((8, 10), complex)), "key 'expressions' is not numeric"),
     (dict(gender=np.array([1, 2])), "key 'gender' must be text such as 'neutral'"),
     (dict(poses=np.full((8, 165), np.nan)), "poses holds a NaN"),
+    (dict(mocap_frame_rate=1e-300), "fps must be a frame rate from 0.01 to 1000, got 1e-300"),
+    (dict(mocap_frame_rate=5000.0), "fps must be a frame rate from 0.01 to 1000"),
+    (dict(trans=np.full((8, 3), 1e38, np.float32)), "trans holds 1e.38 .*beyond any motion"),
 ])
 def test_bad_npz_content_names_file_and_problem(tmp_path, arrays, message):
     path = write_bad(tmp_path, **arrays)

@@ -66,6 +66,28 @@ def test_a_header_is_checked_before_its_data(tmp_path, capsys, shape, dtype, mes
     assert message.split(" (")[0] in one_line_error(capsys, ["info", path])
 
 
+def raw_header(text):
+    """An npy version-1.0 header holding ``text`` as it is (numpy parses it as Python literals)."""
+    body = text.encode("latin1")
+    pad = 63 - (10 + len(body)) % 64
+    return b"\x93NUMPY\x01\x00" + (len(body) + pad + 1).to_bytes(2, "little") + body + b" " * pad + b"\n"
+
+
+@pytest.mark.parametrize("header", [
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 165",  # never closed
+    "{'descr': '<f4', 'fortran_order': False, 'shape': " + "(" * 3000 + ")" * 3000 + "}",
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (10**100, 165)}",
+    "{'descr': __import__('os').getcwd(), 'fortran_order': False, 'shape': (4, 165)}",
+])
+def test_a_header_that_is_not_a_literal_is_one_line(tmp_path, capsys, header):
+    members = take_members()
+    members["poses.npy"] = raw_header(header)
+    path = archive(tmp_path / "odd.npz", members)
+    with pytest.raises(MotionFileError, match="key 'poses' is not a readable array"):
+        read_npz(str(path))
+    assert "is not a readable array" in one_line_error(capsys, ["info", path])
+
+
 def test_bombs_and_unused_keys_are_never_inflated(tmp_path):
     members = take_members()
     members["junk.npy"] = zeros(300, npy_header((300 << 20,), "|u1"))  # 300 MB from 300 KB
