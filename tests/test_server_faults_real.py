@@ -8,6 +8,8 @@ answers, and a job runs to the end.
 """
 
 import json
+import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -118,6 +120,49 @@ def test_a_disk_that_cannot_hold_what_the_server_writes_fails_jobs_cleanly(tmp_p
         assert "Traceback" not in server.log()
     with ServeProcess(data) as again:  # room again: the next start works
         assert render_works(again, tmp_path)["state"] == "done"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MiB file system (tmpfs): writes past it fail with ENOSPC. Needs root."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("a real small disk needs root to mount a tmpfs (the RLIMIT_FSIZE test stands in)")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:200]}")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_real_full_disk_fails_uploads_and_jobs_cleanly(tmp_path, small_disk):
+    data = small_disk / "data"
+    with ServeProcess(data) as server:
+        video = tmp_path / "talk.mkv"  # its 48 kHz PCM sound is more than the whole disk
+        make_video(video, np.zeros((150, 64, 64, 3), np.uint8), fps=15,
+                   audio=np.zeros(15 * 48000, np.float32), rate=48000)
+        assert video.stat().st_size > 1 << 20
+        with pytest.raises(ClientError) as refused:
+            server.client.submit_capture(video)
+        assert refused.value.status == 507 and "No space left on device" in str(refused.value)
+        assert str(data) not in str(refused.value)
+        job = server.client.submit_render(take(tmp_path, 20, moving=True), {"size": [640, 480]})
+        failed = wait_for_state(lambda: server.client.render_status(job), OVER)
+        assert failed["state"] == "failed" and "free space on the server" in failed["error"], failed
+        assert str(data) not in failed["error"]
+        assert scratch(data) == [] and server.client.health()["name"] == "talkrig"
+        assert "Traceback" not in server.log()
+    (small_disk / "filler").write_bytes(bytes(shutil.disk_usage(small_disk).free))
+    token = small_disk / "token"
+    refused = subprocess.run([sys.executable, "-m", "talkrig", "serve", "--port", "0",
+                              "--data-dir", str(tmp_path / "elsewhere"), "--token-file", str(token)],
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    err = refused.stderr.strip().splitlines()
+    assert refused.returncode == 2 and len(err) == 1, refused.stderr[-2000:]
+    assert "No space left on device" in err[0]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["data", "filler"]
 
 
 def test_a_token_file_the_disk_cannot_hold_is_one_line_and_the_next_start_works(tmp_path):

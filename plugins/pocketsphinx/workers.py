@@ -110,8 +110,8 @@ class _Worker:
             item = self.outbox.get()
             try:
                 self.conn.send(item)
-            except (OSError, ValueError):  # the process has gone
-                return
+            except (OSError, ValueError, TypeError):  # the process has gone, or the pipe was
+                return  # closed under the send (a cancel: its handle is None by then)
             if item is None:
                 return
 
