@@ -19,7 +19,7 @@ from pathlib import Path
 import bpy
 
 from ..motion.errors import TalkrigError
-from ..motion.textfile import NOT_TEXT, decode_text
+from ..motion.textfile import NOT_TEXT, decode_text, transcript_bytes
 from . import runtime, takes
 from .request_options import face_options, keypose_option
 from .server_jobs import GENERATE
@@ -37,11 +37,10 @@ def read_transcript(settings):
         return text.as_string().strip() or None if text is not None else None
     if settings.transcript_source == "FILE" and settings.transcript_file.strip():
         path = Path(bpy.path.abspath(settings.transcript_file))
-        try:
-            text = decode_text(path.read_bytes())
-        except OSError as exc:
-            raise TalkrigError(f"transcript file {path}: cannot be read "
-                               f"({exc.strerror or exc})") from None
+        data, problem = transcript_bytes(path)
+        if problem:
+            raise TalkrigError(f"transcript file {path}: {problem}")
+        text = decode_text(data)
         if text is None:
             raise TalkrigError(f"transcript file {path} {NOT_TEXT}")
         return text.strip() or None

@@ -14,6 +14,7 @@ from pathlib import Path
 import bpy
 
 from ..motion.errors import TalkrigError
+from ..motion.files import not_a_file
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ def _check_file(path):
         raise AudioSourceError(f"audio file {path} does not exist")
     if path.is_dir():
         raise AudioSourceError(f"audio file {path} is a folder; choose a sound file")
+    if not_a_file(path):  # a pipe would block Blender, a device never ends
+        raise AudioSourceError(f"audio file {path} {not_a_file(path)}; choose a sound file")
     if path.stat().st_size == 0:
         raise AudioSourceError(f"audio file {path} is empty")
 

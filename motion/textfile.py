@@ -7,6 +7,27 @@ the Blender add-on alike.
 
 NOT_TEXT = ("is not a text file; a transcript is a script (.txt, .lab), a TextGrid, SRT, WebVTT "
             "or JSON word list")
+# A ten-minute recording's script is tens of kilobytes, its TextGrid with phones under a megabyte.
+MAX_TRANSCRIPT_BYTES = 8 << 20
+
+
+def transcript_bytes(path):
+    """(bytes of the transcript file at ``path``, None) or (None, why it cannot be one): a pipe
+    or a device would block or never end, and a file past MAX_TRANSCRIPT_BYTES is no script."""
+    from .files import not_a_file
+
+    problem = not_a_file(path)
+    if problem:
+        return None, problem
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_TRANSCRIPT_BYTES + 1)
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    if len(data) > MAX_TRANSCRIPT_BYTES:
+        return None, (f"is over {MAX_TRANSCRIPT_BYTES >> 20} MB: far longer than the script of "
+                      "a recording")
+    return data, None
 
 
 def decode_text(data, latin1=True):

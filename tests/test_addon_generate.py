@@ -501,6 +501,23 @@ def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2
         bpy.ops.talkrig.generate()
     assert settings.job.state == "FAILED" and "unsupported audio" in settings.job.error
 
+    pipe = tmp_path / "voice.wav"  # a pipe would block Blender for ever, a device never end
+    os.mkfifo(pipe)
+    setup_take(bpy, settings, pipe)
+    with pytest.raises(RuntimeError, match="voice.wav is not a regular file"):
+        bpy.ops.talkrig.generate()
+    script = tmp_path / "script.txt"
+    os.mkfifo(script)
+    setup_take(bpy, settings, scott2_wav, transcript=script)
+    with pytest.raises(RuntimeError, match="transcript file .*script.txt: is not a regular file"):
+        bpy.ops.talkrig.generate()
+    with open(script.with_name("book.txt"), "wb") as fh:
+        fh.truncate(9 << 20)
+    settings.transcript_file = str(script.with_name("book.txt"))
+    with pytest.raises(RuntimeError, match="book.txt: is over 8 MB"):
+        bpy.ops.talkrig.generate()
+    settings.transcript_source = "NONE"
+
     setup_take(bpy, settings, scott2_wav)
     assert bpy.ops.talkrig.map_bones() == {"FINISHED"}
     rows = arm.talkrig_rig.bones

@@ -2,7 +2,7 @@
 
 import os
 
-from ...motion.textfile import NOT_TEXT, decode_text
+from ...motion.textfile import NOT_TEXT, decode_text, transcript_bytes
 from ..words import Word
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
@@ -11,8 +11,6 @@ from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
 TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".json")
-# A ten-minute recording's script is tens of kilobytes, its TextGrid with phones under a megabyte.
-MAX_TRANSCRIPT_BYTES = 8 << 20
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".json": "json"}
 
 
@@ -65,14 +63,9 @@ def read_words(text, name=None):
 
 def read_transcript_file(path):
     """The text of a transcript file, whatever its encoding (UTF-8, or UTF-16 as Praat writes)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_TRANSCRIPT_BYTES + 1)
-    except OSError as exc:
-        raise TranscriptError(path, f"cannot read the transcript ({exc.strerror or exc})") from None
-    if len(data) > MAX_TRANSCRIPT_BYTES:
-        raise TranscriptError(path, f"is over {MAX_TRANSCRIPT_BYTES >> 20} MB: far longer than "
-                                    "the script of a recording")
+    data, problem = transcript_bytes(path)
+    if problem:
+        raise TranscriptError(path, problem)
     text = decode_text(data)
     if text is None:
         raise TranscriptError(path, NOT_TEXT)
