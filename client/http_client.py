@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import socket
+import stat
 import threading
 import time
 import urllib.error
@@ -29,14 +30,20 @@ MAX_JSON_BYTES = 8 * 1024 * 1024  # a status, a result's words, the backends' sc
 MAX_ERROR_BYTES = 64 * 1024  # the body of an error answer read for its message
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # a capture's takes
 MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024  # a rendered take
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024  # a file this client sends (read whole into memory)
+MAX_TOKEN_BYTES = 4096
 CANCEL_GRACE = 30.0  # seconds a cancelled job may take to end before waiting gives up
 
 
 def read_token(path=None):
-    """The token in ``path`` (default: the server's token file on this machine), or None."""
+    """The token in ``path`` (default: the server's token file on this machine), or None (also
+    for a pipe or a device, which would block or never end)."""
     path = Path(path) if path else default_token_file()
     try:
-        return path.read_text(encoding="ascii").strip() or None
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(MAX_TOKEN_BYTES).decode("ascii").strip() or None
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -464,7 +471,16 @@ def _too_big(url, path, size, limit):
 
 
 def _read_file(path, what):
+    """The bytes of a file to upload: a regular file (a pipe would block, a device never end)
+    small enough to hold in memory."""
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ClientError(f"cannot read {what} file {path}: it is a folder, a pipe or a "
+                              "device, not a file", kind="rejected")
+        if info.st_size > MAX_UPLOAD_BYTES:
+            raise ClientError(f"{what} file {path} is {info.st_size / 2**30:.1f} GiB; at most "
+                              f"{MAX_UPLOAD_BYTES / 2**30:g} GiB is sent", kind="rejected")
         return Path(path).read_bytes()
     except OSError as exc:
         raise ClientError(f"cannot read {what} file {path}: {exc.strerror or exc}",

@@ -134,3 +134,31 @@ def test_a_server_address_urllib_cannot_split_is_a_client_error(url):
     with pytest.raises(ClientError, match="is not an http:// address"):
         Client(url, token="t")
 
+
+
+def test_the_client_never_reads_a_pipe_or_a_device(tmp_path):
+    """A pipe blocks its reader for ever and /dev/zero never ends: both refused unread."""
+    import os
+    import threading
+
+    pipe = tmp_path / "voice.wav"
+    os.mkfifo(pipe)
+    outcome = {}
+
+    def attempt():
+        from talkrig.client.http_client import read_token
+
+        outcome["token"] = read_token(pipe), read_token("/dev/zero")
+        for path in (pipe, "/dev/zero", tmp_path):
+            try:
+                Client("http://127.0.0.1:9", token="t").submit(path)
+            except ClientError as exc:
+                outcome[str(path)] = str(exc)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "the client blocked on a pipe or read a device"
+    assert outcome["token"] == (None, None)
+    for path in (pipe, "/dev/zero", tmp_path):
+        assert "a folder, a pipe or a device, not a file" in outcome[str(path)]
