@@ -47,7 +47,7 @@ def run(args):
     from ..inference.capture.errors import CaptureError
     from ..inference.capture.pipeline import capture_video, default_detector
     from ..motion.errors import TalkrigError
-    from ..motion.files import check_output_folder
+    from ..motion.files import check_output_folder, not_a_file
     from .progress import StageBar
 
     if not 1 <= args.fps <= 120:  # also refuses nan
@@ -63,8 +63,8 @@ def run(args):
         raise TalkrigError(f"several videos are named {', '.join(twice)}: their takes would "
                            "overwrite each other; rename them or capture them into other folders")
     for video in args.videos:
-        if not Path(video).is_file():
-            raise CaptureError(video, "no such file")
+        if not_a_file(video):
+            raise CaptureError(video, not_a_file(video))
     out = check_output_folder(args.output)
     detector = default_detector()
     failed = 0

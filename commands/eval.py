@@ -84,7 +84,7 @@ def run(args):
     from ..inference.options import parse_option_strings
     from ..inference.options import check_seed
     from ..motion.errors import TalkrigError
-    from ..motion.files import check_output
+    from ..motion.files import check_output, not_a_file
 
     if args.json and args.json != "-":
         check_output(args.json)
@@ -97,8 +97,8 @@ def run(args):
     check_seed(args.seed, "--seed")
     check_seed(args.seed + args.samples - 1, "the last seed (--seed + --samples - 1)")
     for path in [*args.motions, args.reference, args.audio, args.other]:
-        if path is not None and not Path(path).is_file():
-            raise TalkrigError(f"{path}: no such file")
+        if path is not None and not_a_file(path):
+            raise TalkrigError(f"{path}: {not_a_file(path)}")
 
     reference = load_scorable(args.reference) if args.reference else None
     fps = reference.fps if reference is not None else 30.0

@@ -47,12 +47,11 @@ def add_arguments(parser):
 
 
 def _check(args):
-    from pathlib import Path
-
     from ..motion.errors import TalkrigError
+    from ..motion.files import not_a_file
 
-    if not Path(args.video).is_file():
-        raise TalkrigError(f"{args.video}: no such video")
+    if not_a_file(args.video):
+        raise TalkrigError(f"{args.video}: {not_a_file(args.video)}")
     if args.size < 16 or args.size % 8:
         raise TalkrigError(f"--size must be a multiple of 8 from 16 up, got {args.size}")
     if args.minutes is not None and args.minutes <= 0:

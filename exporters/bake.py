@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..motion import load_motion, resample, save_motion
-from ..motion.files import check_output
+from ..motion.files import check_output, not_a_file
 from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
 from .atomic import atomic_path
 from .errors import BakeError
@@ -96,8 +96,8 @@ def check_job(job):
     """Raise BakeError for anything wrong that needs no work to find (types, folders)."""
     if not job.outputs and not job.preview and not job.render:
         raise BakeError("nothing to write: give at least one output file, a preview or a render")
-    if not job.source.is_file():
-        raise BakeError(f"{job.source}: no such file")
+    if not_a_file(job.source):
+        raise BakeError(f"{job.source}: {not_a_file(job.source)}")
     seen = set()
     videos = [p for p in (job.preview, job.render) if p is not None]
     for path in job.outputs + videos:

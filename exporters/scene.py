@@ -16,6 +16,7 @@ from pathlib import Path
 
 import bpy
 
+from ..motion.files import not_a_file
 from .bundled import DEFAULT_AVATAR
 from .console import quiet
 from .errors import AvatarError
@@ -52,8 +53,8 @@ def load_avatar(path=None, armature=None):
     if suffix not in AVATAR_TYPES:
         raise AvatarError(path, f"unknown avatar type '{suffix}'; talkrig reads "
                                 f"{', '.join(AVATAR_TYPES)}")
-    if not path.is_file():
-        raise AvatarError(path, "no such file")
+    if not_a_file(path):
+        raise AvatarError(path, not_a_file(path))
     _open(path, suffix)
     scene = bpy.context.scene
     if bpy.context.object is not None and bpy.context.object.mode != "OBJECT":

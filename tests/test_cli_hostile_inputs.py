@@ -162,3 +162,19 @@ def test_the_client_never_reads_a_pipe_or_a_device(tmp_path):
     assert outcome["token"] == (None, None)
     for path in (pipe, "/dev/zero", tmp_path):
         assert "a folder, a pipe or a device, not a file" in outcome[str(path)]
+
+
+@pytest.mark.parametrize("argv", [
+    ["capture", "{pipe}", "-o", "{tmp}/takes"],
+    ["train-renderer", "--video", "{pipe}", "-o", "{tmp}/renderer"],
+    ["eval", "{pipe}"],
+    ["bake", "{pipe}", "-o", "{tmp}/take.npz"],
+])
+def test_a_pipe_named_as_input_is_called_a_pipe(capsys, tmp_path, argv):
+    """It used to read 'no such file' (or 'no such video') for a file that is there."""
+    import os
+
+    pipe = tmp_path / "input.mp4"
+    os.mkfifo(pipe)
+    line = one_line_error(capsys, [a.format(pipe=pipe, tmp=tmp_path) for a in argv])
+    assert line.endswith("input.mp4: is not a regular file (a pipe or a device)"), line

@@ -347,7 +347,7 @@ def test_bad_command_lines_are_one_line_and_exit_2(trained, tmp_path, capsys):
     cases = [
         (["--video", str(video), "--takes", str(takes), "-o", str(out), "--size", "40"],
          "was trained at 64x64, not 40x40; use the same --size or --fresh"),
-        (["--video", str(tmp_path / "none.mp4"), "-o", str(tmp_path / "o")], "no such video"),
+        (["--video", str(tmp_path / "none.mp4"), "-o", str(tmp_path / "o")], "no such file"),
         (["--video", str(video), "--takes", str(takes), "-o", str(tmp_path / "o"), "--size",
           "30"], "multiple of 8"),
         (["--video", str(video), "--takes", str(tmp_path), "-o", str(tmp_path / "o")],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...motion.files import not_a_file
 from ..audio import SAMPLE_RATE
 from .errors import CaptureError
 
@@ -42,8 +43,8 @@ def _open(path):
     import av
 
     path = Path(path)
-    if not path.is_file():
-        raise CaptureError(path, "no such file")
+    if not_a_file(path):
+        raise CaptureError(path, not_a_file(path))
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
