@@ -24,7 +24,8 @@ speech_mfa recording, its first --follow-seconds) is rendered through the render
 take's root moved to where the training take stands), upscaled 3x (768 px, nearer the sizes
 capture is measured at) and read back with the real capture
 (``inference.capture.pipeline.capture_video``); ``compare_capture`` gives the elbow and
-shoulder errors against the driving take. The same for a still renderer (the bank's frontal
+shoulder errors against the driving take. The same for the warps alone (no network: whether a
+poor follow comes from the warp or from the refinement), a still renderer (the bank's frontal
 reference frame every frame), nearest-pose retrieval, the old renderer (--old, a version-1
 folder) and the truth video (the avatar performing the driving take in Blender: the capture's
 own floor). Speed: frames per second of ``renderer.render`` at 256 px on the CPU, median of 5
@@ -231,6 +232,26 @@ class Still:
         pass
 
 
+class WarpsAlone:
+    """The renderer's warps with no refinement (its sources chosen as it chooses them): tells
+    whether a poor follow comes from the warp or from the refinement network."""
+
+    name, wants_joints = "warps alone", True
+
+    def __init__(self, renderer):
+        self.inner, self.camera, self.size = renderer, renderer.camera, renderer.size
+
+    def render(self, labels, joints=None):
+        sources = None
+        for _, points in zip(labels, joints):
+            points = np.asarray(points, np.float64)
+            sources = self.inner._sources(points, sources)
+            yield self.inner.bank.warp(points, self.inner.plate, sources=sources)[0]
+
+    def close(self):
+        pass
+
+
 class Retrieval(Still):
     """The trainable frame of the person whose 2D skeleton is nearest, every frame."""
 
@@ -406,7 +427,7 @@ def main():
         else:
             motion, speech = driving_take(args.work, pairs.takes[0].motion, args.follow_seconds)
         bank = renderer.bank
-        follow = {"ours": Upscaled(renderer),
+        follow = {"ours": Upscaled(renderer), "warps alone": Upscaled(WarpsAlone(renderer)),
                   "still (frontal reference frame)": Upscaled(
                       Still(bank.frames[bank.reference], renderer.camera)),
                   "retrieval": Upscaled(Retrieval(pairs, renderer.camera))}
