@@ -176,6 +176,7 @@ class RayEngine:
             raise BakeError(f"a Ray worker cannot run talkrig ({_one_line(cause)}); "
                             f"{INSTALL}") from None
         except errors.RayError as exc:  # the worker or its node died on every try
+            self._check_head()  # or the whole cluster did: the run stops, not this clip
             tries = self.retries + 1
             return died(task, time.perf_counter() - submitted,
                         f"the worker process died ({type(exc).__name__}, "
