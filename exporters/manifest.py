@@ -29,6 +29,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from ..motion.errors import brief
 from .bake import OUTPUT_TYPES
 from .errors import ManifestError
 
@@ -283,7 +284,7 @@ def _seed(text):
             raise ValueError(text)  # JSON true or 1.5
         return check_seed(int(text))
     except ValueError:
-        raise ValueError(f"seed must be a whole number, got {text!r}") from None
+        raise ValueError(f"seed must be a whole number, got {brief(text)}") from None
     except rule_error as exc:
         raise ValueError(str(exc)) from None
 

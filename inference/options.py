@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..motion.errors import TalkrigError
+from ..motion.errors import TalkrigError, brief
 from .registry import PluginError
 
 TYPES = ("int", "float", "bool", "str", "choice", "path")
@@ -150,7 +150,7 @@ def check_seed(seed, what="seed"):
     """
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
             or not 0 <= seed <= MAX_SEED:
-        raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {seed!r}")
+        raise TalkrigError(f"{what} must be a whole number from 0 to {MAX_SEED}, got {brief(seed)}")
     return int(seed)
 
 

@@ -9,6 +9,16 @@ class TalkrigError(Exception):
     """Base class of every error talkrig reports to a person."""
 
 
+def brief(value, width=40):
+    """``repr(value)`` cut to ``width`` characters, for the value a message echoes: a seed of
+    4 000 digits or a 100 KB cell would fill the screen (and a longer int has no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's limit on digits
+        return "a number too long to print"
+    return text if len(text) <= width else f"{text[:width - 4]}... ({len(text)} characters)"
+
+
 class MotionFileError(TalkrigError):
     """A motion file is missing, unreadable or holds something we cannot use."""
 

@@ -178,3 +178,18 @@ def test_a_pipe_named_as_input_is_called_a_pipe(capsys, tmp_path, argv):
     os.mkfifo(pipe)
     line = one_line_error(capsys, [a.format(pipe=pipe, tmp=tmp_path) for a in argv])
     assert line.endswith("input.mp4: is not a regular file (a pipe or a device)"), line
+
+
+def test_a_huge_value_is_echoed_briefly(tmp_path):
+    """A seed of 4 000 digits or a 100 KB manifest cell used to be echoed whole in the one line
+    (and the server's 422)."""
+    from talkrig.inference.options import check_seed
+    from talkrig.motion.errors import TalkrigError
+
+    with pytest.raises(TalkrigError, match=r"got 1000000.*\(4001 characters\)") as err:
+        check_seed(10 ** 4000)
+    assert len(str(err.value)) < 150
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("audio,seed\na.wav," + "7" * 100_000 + "\n")
+    (clip,) = read_manifest(manifest)
+    assert "seed must be a whole number" in clip.error and len(clip.error) < 200
