@@ -164,7 +164,7 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
     size = render_size(renderer, size, camera)
     if camera is None:
         camera = getattr(renderer, "camera", None) or upper_body_camera(motion, size)
-    sound = _speech(audio, motion.duration)
+    sound = None if audio is None else check_speech(audio, motion.duration)
     av = _pyav()
     joints = project_take(motion, camera, size)
     labels = (draw_skeleton_pass(j, size) for j in joints)
@@ -214,11 +214,6 @@ def _pyav():
     except ImportError:
         raise RenderError("writing the video needs PyAV: pip install 'talkrig[capture]'") from None
     return av
-
-
-def _speech(audio, seconds):
-    """A DecodedAudio for ``audio`` (path or DecodedAudio), or None."""
-    return None if audio is None else check_speech(audio, seconds)
 
 
 def check_speech(audio, seconds):
