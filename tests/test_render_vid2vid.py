@@ -62,7 +62,8 @@ def test_training_pairs_the_video_holds_out_its_tail_and_exports_a_renderer(trai
     assert training["export_max_abs_diff"] < 1e-3
     assert training["val_psnr"] > 10.0  # a picture of the person, not noise
     assert training["warp_psnr"] > training["reference_psnr"]  # the warps move the person
-    assert 1 <= len(training["bank_frames"]) <= 24 and max(training["bank_frames"]) < 32
+    bank = training["bank_frames"]  # distinct training frames (the held-out tail never a source)
+    assert 1 <= len(bank) == len(set(bank)) <= 32 and max(bank) < 32
     for name in ("refiner.onnx", "plate.npy", "bank.npz", "checkpoint.pt", "camera.json"):
         assert (out / name).is_file(), name
 
@@ -441,3 +442,56 @@ def test_the_starting_weights_are_checked_and_the_best_check_is_kept(trained, tm
     assert training["best_step"] == max(h["step"] for h in history if h["val_psnr"] == best)
     assert training["val_psnr"] == pytest.approx(best, abs=1e-3)
     assert history[0]["val_psnr"] == pytest.approx(training["warp_psnr"], abs=0.05)  # the warps
+
+
+def test_a_refiner_leaning_wholly_on_its_previous_picture_still_follows_the_warps():
+    """A refiner trained to keep its previous picture froze long renders on one picture; its
+    blend is capped, so each frame moves at least half way to the new composite and a still
+    picture fades out of a rollout."""
+    import torch
+
+    from talkrig.plugins.vid2vid.model import Refiner
+
+    refiner = Refiner(width=4, residual_blocks=1).eval()
+    with torch.no_grad():
+        refiner.head.bias[3:] = torch.tensor([50.0, -50.0])  # every pixel asks for the previous
+    shape = (1, 3, 16, 16)
+    label, cover = torch.zeros(shape), torch.ones(1, 1, 16, 16)
+    prev = torch.full(shape, -1.0)
+    with torch.no_grad():
+        for _ in range(8):
+            prev = refiner(torch.ones(shape), label, cover, prev)  # the new pose is all white
+    assert float(prev.min()) > 0.98  # 8 frames on, the old picture is gone (uncapped: -1)
+
+
+def test_a_blow_up_goes_back_to_the_last_snapshot_at_half_the_rate(trained):
+    """A refiner that tipped over between two ordinary steps (L1 0.025 -> 0.57 on a 60 s
+    video, then stuck on clamped pictures) is put back where it was and slowed down, instead
+    of training on from the wreck."""
+    import torch
+
+    from talkrig.plugins.vid2vid.pairs import find_takes, load_pairs
+    from talkrig.plugins.vid2vid.train import (SNAPSHOT_STEPS, RendererTrainer, make_config,
+                                               reference_index)
+
+    takes, video, _, _ = trained
+    pairs = load_pairs(video, find_takes(video, takes), (SIZE, SIZE))
+    trainer = RendererTrainer(pairs, make_config({"bank": 8}), reference_index(pairs), "cpu")
+    rate = trainer.opt_g.param_groups[0]["lr"]
+    for k in range(SNAPSHOT_STEPS + 5):  # ordinary steps: the snapshot is the 51st's weights
+        assert not trainer.blew_up(0.03 + 0.001 * (k % 3))
+        if k == SNAPSHOT_STEPS:
+            kept = {n: p.detach().clone() for n, p in trainer.refiner.named_parameters()}
+        with torch.no_grad():
+            for p in trainer.refiner.parameters():
+                p.add_(0.01)
+    assert not trainer.blew_up(0.09)  # three times the usual: a hard batch, not a blow-up
+    with torch.no_grad():
+        for p in trainer.refiner.parameters():
+            p.mul_(100.0)  # the wreck
+    assert trainer.blew_up(0.57)
+    for name, p in trainer.refiner.named_parameters():
+        assert torch.equal(p, kept[name]), name
+    assert trainer.opt_g.param_groups[0]["lr"] == rate / 2
+    assert trainer.opt_d.param_groups[0]["lr"] == trainer.config["d_lr"] / 2
+    assert trainer.blew_up(0.6) and trainer.opt_g.param_groups[0]["lr"] == rate / 4

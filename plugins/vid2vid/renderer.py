@@ -60,7 +60,7 @@ def _hwc(x):
     return np.clip((x[0].transpose(1, 2, 0) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
 
-MAX_BANK = 256  # source frames: a trained bank holds 24
+MAX_BANK = 256  # source frames: a trained bank holds up to 96
 
 
 def _check_bank_size(path, shape):

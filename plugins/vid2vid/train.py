@@ -13,7 +13,9 @@ Each step unrolls two frames (vid2vid trains on sequences and feeds its own outp
 refiner corrects the warp of frame t-1 given its own picture of t-2, rolled out without
 gradients over the ``burn_in`` frames before from a warp (as rendering starts), then frame t
 from its own picture of t-1. Started from the warp of t-2 alone, the previous picture was always
-close to the truth, leaning on it paid, and every long rollout froze on one picture. Losses on
+close to the truth, leaning on it paid, and every long rollout froze on one picture; with the
+burn-in it still could (each frame is scored on its own), so the refiner caps the previous
+picture's share (``model.PREV_MAX``). Losses on
 both frames: L1 and MS-SSIM on the whole picture, a conditional PatchGAN with feature matching,
 and Speech2Video's part attention: the face and the hands, cropped with ``part_boxes`` and
 resized, get their own discriminators and an extra L1, all weighted ``part`` times the whole
@@ -32,6 +34,7 @@ refiner to ONNX (checked against torch) with ``talkrig_model.json``, the plate a
 bank beside it.
 """
 
+import collections
 import copy
 import logging
 import math
@@ -64,9 +67,14 @@ BANK = "bank.npz"
 CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
 EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
 BEAT_MARGIN = 0.1  # dB over the warps alone that counts as the refiner correcting them
+SPIKE = 5.0  # a step whose L1 is this many times the median of the last RECENT is a blow-up
+RECENT = 50
+SNAPSHOT_STEPS = 50  # steps between the snapshots a blow-up goes back to
 
 DEFAULTS = {
-    "bank": 24,  # source frames kept beside the model (about 200 kB each at 256 px)
+    "bank": 96,  # source frames kept beside the model (about 37 kB each at 256 px): nearer
+    # sources for far poses (24 of them warped held-out far poses 0.3 dB and the hands' SSIM
+    # 0.04 worse on a 60 s video; benchmarks/RESULTS.md)
     "exclude_seconds": 2.0,  # a training frame is warped from sources farther than this in time
     "width": 8,  # refiner channels at full size (x2 per level)
     "residual_blocks": 2,
@@ -227,6 +235,8 @@ class RendererTrainer:
                                              config["exclude_seconds"], log_progress)
         log.info("warped %d frames from %d sources in %.0f s", len(pairs.frames),
                  len(self.bank_rows), time.monotonic() - started)
+        self.recent_l1 = collections.deque(maxlen=RECENT)
+        self.snapshot, self.since_snapshot, self.blow_ups = None, 0, 0
 
     def inputs(self, idx):
         """Refiner inputs of frames idx (any shape): warped, label, coverage as tensors."""
@@ -273,6 +283,10 @@ class RendererTrainer:
             prev = fake.detach()
         fake = torch.cat(fakes)
         real = torch.cat([frames[:, 1], frames[:, 2]])
+        l1 = float(F.l1_loss(fake.detach(), real))
+        if self.blew_up(l1):
+            return {"l1": l1, "ms_ssim": 0.0, "part_l1": 0.0, "g_gan": 0.0, "fm": 0.0,
+                    "d_gan": 0.0}
         label = torch.cat([labels[:, 1], labels[:, 2]])
         box = torch.cat([boxes[:, 0], boxes[:, 1]])
         terms = self._generator_update(fake, real, label, box, gan_scale)
@@ -281,6 +295,32 @@ class RendererTrainer:
         else:
             terms["d_gan"] = 0.0
         return terms
+
+    def blew_up(self, l1):
+        """Guard against a blow-up: True when this step's L1 is SPIKE times the recent median,
+        and then the networks and their optimisers go back to the last snapshot at half the
+        rates. Without normalisation layers the refiner can tip over between two ordinary
+        steps (a 60 s video: L1 0.025 -> 0.57 in one step, pictures clamped white or black
+        whose gradients are zero, so it never came back); otherwise a snapshot is taken every
+        SNAPSHOT_STEPS steps."""
+        if len(self.recent_l1) >= 10 and l1 > SPIKE * float(np.median(self.recent_l1)):
+            self.blow_ups += 1
+            rates = [[g["lr"] * 0.5 for g in opt.param_groups] for opt in (self.opt_g, self.opt_d)]
+            if self.snapshot is not None:
+                self.load_state(self.snapshot)
+            for opt, halved in zip((self.opt_g, self.opt_d), rates):
+                for group, rate in zip(opt.param_groups, halved):
+                    group["lr"] = rate
+            log.warning("the refiner blew up (L1 %.3f against %.3f recently): back to its last "
+                        "snapshot at rate %.2g", l1, float(np.median(self.recent_l1)),
+                        self.opt_g.param_groups[0]["lr"])
+            self.since_snapshot = 0
+            return True
+        self.recent_l1.append(l1)
+        if self.snapshot is None or self.since_snapshot >= SNAPSHOT_STEPS:
+            self.snapshot, self.since_snapshot = copy.deepcopy(self.state()), 0
+        self.since_snapshot += 1
+        return False
 
     def _views(self, fake, real, label, box):
         """[(name, weight, label, fake, real)] of the whole picture and the part crops."""
@@ -507,7 +547,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
                      "warp_psnr": None if warp_psnr is None else round(warp_psnr, 3),
                      "reference_psnr": None if result.reference_psnr is None
                      else round(result.reference_psnr, 3),
-                     "beats_warp": result.beats_warp,
+                     "beats_warp": result.beats_warp, "blow_ups": trainer.blow_ups,
                      "export_max_abs_diff": diff, "device": str(device)},
     })
     return result
