@@ -242,11 +242,8 @@ class WarpsAlone:
         self.inner, self.camera, self.size = renderer, renderer.camera, renderer.size
 
     def render(self, labels, joints=None):
-        sources = None
-        for _, points in zip(labels, joints):
-            points = np.asarray(points, np.float64)
-            sources = self.inner._sources(points, sources)
-            yield self.inner.bank.warp(points, self.inner.plate, sources=sources)[0]
+        for _, (warped, _) in zip(labels, self.inner.warps(joints)):
+            yield warped
 
     def close(self):
         pass

@@ -382,7 +382,8 @@ def test_the_reference_picture_is_the_still_wall_without_the_moving_person():
 @pytest.mark.parametrize("setting, message", [
     ("batch=0", "vid2vid setting 'batch' must be >= 1, got 0"),
     ("d_lr=0", "vid2vid setting 'd_lr' must be > 0, got 0.0"),
-    ("bank=0", "vid2vid setting 'bank' must be >= 1, got 0"),
+    ("bank=0", "vid2vid setting 'bank' must be in [1, 256], got 0"),
+    ("bank=257", "vid2vid setting 'bank' must be in [1, 256], got 257"),  # renders refuse it
     ("exclude_seconds=-1", "vid2vid setting 'exclude_seconds' must be >= 0, got -1.0"),
     ("gan_warmup=-1", "vid2vid setting 'gan_warmup' must be >= 0, got -1"),
     ("l1=-10", "vid2vid setting 'l1' must be >= 0, got -10.0"),
@@ -408,6 +409,9 @@ def test_renderer_settings_at_the_ends_of_their_ranges_are_taken(tmp_path, capsy
                  "-o", str(tmp_path / "out"), *[a for s in sets for a in ("--set", s)]])
     assert code == 2  # only for want of takes: the settings were taken
     assert "no such folder of takes" in capsys.readouterr().err
+    from talkrig.plugins.vid2vid.train import make_config
+
+    assert make_config({"bank": 256})["bank"] == 256  # the most a renderer loads
 
 
 def test_a_version_1_checkpoint_is_not_resumed(trained, tmp_path, capsys):
@@ -495,3 +499,24 @@ def test_a_blow_up_goes_back_to_the_last_snapshot_at_half_the_rate(trained):
     assert trainer.opt_g.param_groups[0]["lr"] == rate / 2
     assert trainer.opt_d.param_groups[0]["lr"] == trainer.config["d_lr"] / 2
     assert trainer.blew_up(0.6) and trainer.opt_g.param_groups[0]["lr"] == rate / 4
+
+
+def test_a_step_undone_as_a_blow_up_counts_but_is_not_averaged(trained, tmp_path, monkeypatch):
+    """A run whose every other step is undone still ends, exports and reports the losses of
+    the steps that trained (an undone step has none)."""
+    from talkrig.plugins.vid2vid.train import RendererTrainer
+
+    takes, video, _, _ = trained
+    step, calls = RendererTrainer.step, []
+
+    def every_other_undone(self, rng, gan_scale=1.0):
+        calls.append(1)
+        return None if len(calls) % 2 == 0 else step(self, rng, gan_scale)
+
+    monkeypatch.setattr(RendererTrainer, "step", every_other_undone)
+    out = tmp_path / "undone"
+    code, text = _train(video, takes, out, steps=4, extra=("--fresh",))
+    assert code == 0, text
+    training = json.loads((out / "talkrig_model.json").read_text())["training"]
+    assert training["steps"] == 4 and len(calls) == 4
+    assert 0.0 < training["final_losses"]["l1"] < 1.0

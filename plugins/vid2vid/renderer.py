@@ -189,20 +189,26 @@ class Vid2VidRenderer:
         if joints is None:
             raise ModelError(f"this {BACKEND} renderer follows the skeleton: give the frames' "
                              "2D joints beside the labels (render with `talkrig render`)")
-        prev, sources = None, None
-        for k, (label, points) in enumerate(zip(labels, joints)):
+        prev = None
+        for k, (label, (warped, cover)) in enumerate(zip(labels, self.warps(joints))):
             current = self._label(k, label)
-            points = np.asarray(points, np.float64)
-            if points.shape != (NUM_JOINTS, 2):
-                raise ModelError(f"joints of frame {k} are {points.shape}; expected "
-                                 f"({NUM_JOINTS}, 2) label pixels")
-            sources = self._sources(points, sources)
-            warped, cover = self.bank.warp(points, self.plate, sources=sources)
             warped = _chw(warped)
             prev = run_graph(self.session, {
                 "warped": warped, "label": current, "coverage": cover[None, None],
                 "prev_frame": warped if prev is None else prev}, "the renderer's graph")[0]
             yield _hwc(prev)
+
+    def warps(self, joints):
+        """Yield (warped picture (H, W, 3) uint8, coverage (H, W)) of each frame's (55, 2)
+        label-pixel joints: the first half of :meth:`render`, before the network."""
+        sources = None
+        for k, points in enumerate(joints):
+            points = np.asarray(points, np.float64)
+            if points.shape != (NUM_JOINTS, 2):
+                raise ModelError(f"joints of frame {k} are {points.shape}; expected "
+                                 f"({NUM_JOINTS}, 2) label pixels")
+            sources = self._sources(points, sources)
+            yield self.bank.warp(points, self.plate, sources=sources)
 
     def _sources(self, points, previous):
         """The nearest sources per pose group, keeping last frame's where they are nearly as

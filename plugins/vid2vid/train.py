@@ -49,12 +49,13 @@ from torch.nn import functional as F
 from ..neural.modeldir import ModelError, write_metadata
 from ..neural.training.export import export_graph, max_abs_difference
 from ..neural.training.loop import CHECKPOINT, load_checkpoint
-from ..neural.training.settings import make_settings
+from ..neural.training.settings import Limit, make_settings
 from .losses import (
     feature_matching, gan_discriminator_loss, gan_generator_loss, ms_ssim_loss,
 )
 from .model import INPUTS, PARTS, Discriminators, Refiner
 from .pairs import warp_pairs
+from .renderer import MAX_BANK
 from .warp import SourceBank, part_masks, select_bank
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
 BEAT_MARGIN = 0.1  # dB over the warps alone that counts as the refiner correcting them
 SPIKE = 5.0  # a step whose L1 is this many times the median of the last RECENT is a blow-up
 RECENT = 50
+SETTLED = 10  # steps seen before a blow-up can be told from the first steps' large L1
 SNAPSHOT_STEPS = 50  # steps between the snapshots a blow-up goes back to
 
 DEFAULTS = {
@@ -100,7 +102,7 @@ DEFAULTS = {
 def make_config(overrides=None):
     """DEFAULTS updated with ``overrides``, each converted to the default's type and checked
     against its range (``neural.training.settings``) before the video is read."""
-    return make_settings(BACKEND, DEFAULTS, overrides)
+    return make_settings(BACKEND, DEFAULTS, overrides, {"bank": Limit(1, MAX_BANK)})
 
 
 def to_tensor(images, device="cpu"):
@@ -273,7 +275,8 @@ class RendererTrainer:
 
     def step(self, rng, gan_scale=1.0):
         """One refiner update, and one discriminator update once ``gan_scale`` > 0 (before,
-        the adversarial terms are off); returns {loss: value}."""
+        the adversarial terms are off); returns {loss: value}, or None for a step undone as a
+        blow-up (:meth:`blew_up`: nothing learnt, nothing to average)."""
         frames, labels, warped, cover, boxes, t = self.batch(rng)
         prev = self.burn_in(t)
         fakes = []
@@ -285,8 +288,7 @@ class RendererTrainer:
         real = torch.cat([frames[:, 1], frames[:, 2]])
         l1 = float(F.l1_loss(fake.detach(), real))
         if self.blew_up(l1):
-            return {"l1": l1, "ms_ssim": 0.0, "part_l1": 0.0, "g_gan": 0.0, "fm": 0.0,
-                    "d_gan": 0.0}
+            return None
         label = torch.cat([labels[:, 1], labels[:, 2]])
         box = torch.cat([boxes[:, 0], boxes[:, 1]])
         terms = self._generator_update(fake, real, label, box, gan_scale)
@@ -303,7 +305,7 @@ class RendererTrainer:
         steps (a 60 s video: L1 0.025 -> 0.57 in one step, pictures clamped white or black
         whose gradients are zero, so it never came back); otherwise a snapshot is taken every
         SNAPSHOT_STEPS steps."""
-        if len(self.recent_l1) >= 10 and l1 > SPIKE * float(np.median(self.recent_l1)):
+        if len(self.recent_l1) >= SETTLED and l1 > SPIKE * float(np.median(self.recent_l1)):
             self.blow_ups += 1
             rates = [[g["lr"] * 0.5 for g in opt.param_groups] for opt in (self.opt_g, self.opt_d)]
             if self.snapshot is not None:
@@ -498,6 +500,8 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
                 break
             terms = trainer.step(rng, gan_scale(run["step"], config["gan_warmup"]))
             run["step"] += 1
+            if terms is None:
+                continue
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v
             count += 1
