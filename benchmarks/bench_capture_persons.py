@@ -32,25 +32,17 @@ def landmarks(video, work):
     """The video's landmarks (cached in ``work``) and the detector's frames per second (None
     when cached)."""
     from talkrig.inference.capture.landmarks import Landmarks
-    from talkrig.inference.capture.pipeline import default_detector
-    from talkrig.inference.capture.video import iter_frames, probe
+    from talkrig.inference.capture.pipeline import detect_video
 
     cache = work / f"{video.stem}.landmarks.npz"
     if cache.exists():
         with np.load(cache) as data:
-            return Landmarks.from_arrays(data), None
-    detector = default_detector()
-    t = time.perf_counter()
-    found, times = [], []
-    for _, at, rgb in iter_frames(video, 30.0):
-        found.append(detector.detect(rgb))
-        times.append(at)
-    seconds = time.perf_counter() - t
-    detector.close()
-    info = probe(video)
-    lm = Landmarks.stack(found, (info.width, info.height), 30.0, times)
+            lm = Landmarks.from_arrays(data)
+        lm.detector = lm.detector or "mediapipe"  # caches from before the name was kept
+        return lm, None
+    lm, fps = detect_video(video, 30.0)
     np.savez_compressed(cache, **lm.to_arrays())
-    return lm, len(found) / seconds
+    return lm, fps
 
 
 def figures(captured, truth):
@@ -113,10 +105,19 @@ def main():
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--where", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--lifter", help="the arm lifter's weights (.npz), or 'none' to fit "
+                                         "without it (default: the one talkrig ships)")
     args = parser.parse_args()
 
-    from talkrig.inference.capture.fit import fit_shot
+    from functools import partial
+
+    from talkrig.inference.capture.fit import fit_shot as fit
+    from talkrig.inference.capture.lift import ArmLifter
     from talkrig.motion import load_motion
+
+    lifter = (None if args.lifter is None else False if args.lifter == "none"
+              else ArmLifter.load(args.lifter))
+    fit_shot = partial(fit, lifter=lifter)
 
     videos = sorted(v for v in args.videos.glob("*.mp4") if args.match in v.name
                     and v.with_suffix(".npz").exists())

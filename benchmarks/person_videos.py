@@ -118,6 +118,57 @@ def plan(train_seconds=60.0, test_seconds=20.0, capture_seconds=20.0):
     return [s for s in shots if not (s.name in seen or seen.add(s.name))]
 
 
+# Two more people for the arm lifter's training videos only (never in a test video).
+LIFTER_PERSONS = [
+    Person("dee", {"colours": {"skin": (0.70, 0.45, 0.30), "shirt": (0.20, 0.22, 0.55),
+                               "trousers": (0.30, 0.25, 0.20), "hair": (0.05, 0.04, 0.03)}},
+           scale=0.9, generator={"energy": 1.3, "gesture_rate": 1.0, "gesture_space": 0.8,
+                                 "dominant_hand": "left"},
+           description="dee: tan skin, blue shirt, brown trousers, dark hair, 1.56 m, wide "
+                       "left-handed gestures"),
+    Person("eli", {"colours": {"skin": (0.40, 0.24, 0.14), "shirt": (0.85, 0.80, 0.70),
+                               "trousers": (0.08, 0.08, 0.08)},
+                   "stripes": ((0.45, 0.10, 0.10), 0.08)},
+           scale=1.1, generator={"energy": 0.9, "gesture_rate": 1.3, "dominant_hand": "right"},
+           description="eli: brown skin, cream shirt with red bands, black trousers, black "
+                       "hair, 1.90 m, quick right-handed gestures"),
+]
+LIFTER_BACKGROUNDS = ((0.45, 0.50, 0.40), (0.70, 0.70, 0.72), (0.25, 0.25, 0.30),
+                      (0.60, 0.45, 0.40))
+
+
+def lifter_plan(count=10, seconds=20.0):
+    """Training videos of the capture's arm lifter (``benchmarks/train_arm_lifter.py``): every
+    person on training speech, from views drawn across the range a user films from (yaw +-40
+    degrees, pitch -15 to +25), other backgrounds and lights; no view, seed or speech of a test
+    video."""
+    rng = np.random.default_rng(2026)
+    people = PERSONS + LIFTER_PERSONS
+    shots = []
+    for k in range(count):
+        person = people[k % len(people)]
+        view = (float(np.round(rng.uniform(-40, 40))), float(np.round(rng.uniform(-15, 25))))
+        shots.append(Shot(person, "train", seconds, (1280, 720), view=view,
+                          background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
+                          light=float(np.round(rng.uniform(-90, 90))), seed=100 + k))
+    return shots
+
+
+def more_capture_plan(seconds=20.0):
+    """Four more capture cuts on test speech, from views none of the others has (two of them of
+    the lifter's people, who are in no other test video)."""
+    people = {p.name: p for p in PERSONS + LIFTER_PERSONS}
+    own = lambda name: dict(background=BACKGROUNDS[name], light=LIGHTS[name])
+    return [Shot(people["dee"], "test", seconds, (1280, 720), view=(-30.0, 5.0),
+                 background=(0.5, 0.55, 0.5), light=30.0, seed=300),
+            Shot(people["eli"], "test", seconds, (1280, 720), view=(15.0, -12.0),
+                 background=(0.35, 0.3, 0.3), light=-60.0, seed=301),
+            Shot(people["ben"], "test", seconds, (1280, 720), view=(0.0, 25.0), seed=302,
+                 **own("ben")),
+            Shot(people["cleo"], "test", seconds, (1280, 720), view=(35.0, 0.0), seed=303,
+                 **own("cleo"))]
+
+
 def phrases(split):
     """(start, end) seconds of the MFA sample's phrases of ``split``: runs of words cut at
     pauses and kept under 3 s."""
@@ -225,9 +276,18 @@ def main():
     parser.add_argument("--train-seconds", type=float, default=60.0)
     parser.add_argument("--test-seconds", type=float, default=20.0)
     parser.add_argument("--capture-seconds", type=float, default=20.0)
+    parser.add_argument("--lifter", type=int, default=0, metavar="N",
+                        help="the arm lifter's N training videos instead of the usual set")
+    parser.add_argument("--more", action="store_true",
+                        help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
-    shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds)
+    if args.lifter:
+        shots = lifter_plan(args.lifter, args.capture_seconds)
+    elif args.more:
+        shots = more_capture_plan(args.capture_seconds)
+    else:
+        shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.list:
         for s in shots:

@@ -27,6 +27,7 @@ from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
 from .depth import deepen_forearms
+from .lift import lift_arms
 from .mirror import forget_mirrored_arms
 from .smooth import fill_unseen, smooth_rotations, smooth_series
 
@@ -87,10 +88,12 @@ def mean_rotation(rots, weights):
     return u @ vt
 
 
-def fit_shot(lm, fps=None):
+def fit_shot(lm, fps=None, lifter=None):
     """Fit one shot's landmarks; returns a :class:`ShotFit`.
 
     lm : Landmarks of one continuous shot of one person (frames not seen are NaN).
+    lifter : the arm lifter (:mod:`.lift`; None: the one talkrig ships, False: none, the
+        forearms' depth read from their image length alone).
     """
     fps = float(fps or lm.fps)
     n = lm.n_frames
@@ -98,7 +101,7 @@ def fit_shot(lm, fps=None):
     if mirrored:
         log.info("%d of %d frames with the arms on the wrong sides set aside", mirrored, n)
     mpp, ok = metres_per_pixel(lm)
-    lm = deepen_forearms(lm, mpp)
+    lm = lift_arms(lm, mpp, lifter, onto=deepen_forearms(lm, mpp))
     seen = lm.body_seen
     vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
     p = ik.body_directions(lm)

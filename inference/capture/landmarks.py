@@ -69,6 +69,8 @@ class Landmarks:
     hands : (T, 2, 21, 3) pixels, [:, 0] left hand, [:, 1] right hand.
     face : (T, N_FACE, 3) pixels.
     size : (width, height) of the frames in pixels; fps : frames per second.
+    detector : the name of the detector that saw them ("" when unknown), whose own errors the
+        fit may know (:mod:`.lift`).
     """
 
     body_world: np.ndarray
@@ -79,6 +81,7 @@ class Landmarks:
     size: tuple = (0, 0)
     fps: float = 30.0
     times: np.ndarray = field(default=None)
+    detector: str = ""
 
     @property
     def n_frames(self):
@@ -106,9 +109,10 @@ class Landmarks:
                    times=np.arange(n) / float(fps))
 
     @classmethod
-    def stack(cls, frames, size, fps, times=None):
+    def stack(cls, frames, size, fps, times=None, detector=""):
         """Landmarks from a list of FrameLandmarks (or None for a frame without a person)."""
         out = cls.empty(len(frames), size, fps)
+        out.detector = str(detector)
         if times is not None:
             out.times = np.asarray(times, dtype=np.float64)
         for t, f in enumerate(frames):
@@ -131,7 +135,8 @@ class Landmarks:
         return Landmarks(body_world=self.body_world[frames], body_image=self.body_image[frames],
                          visibility=self.visibility[frames], hands=self.hands[frames],
                          face=self.face[frames], size=self.size, fps=self.fps,
-                         times=None if self.times is None else self.times[frames])
+                         times=None if self.times is None else self.times[frames],
+                         detector=self.detector)
 
     def forget(self, frames):
         """Mark ``frames`` (bool mask or indices) as not seen: another person was detected."""
@@ -144,11 +149,13 @@ class Landmarks:
     def to_arrays(self):
         return {"body_world": self.body_world, "body_image": self.body_image,
                 "visibility": self.visibility, "hands": self.hands, "face": self.face,
-                "size": np.array(self.size), "fps": np.array(self.fps), "times": self.times}
+                "size": np.array(self.size), "fps": np.array(self.fps), "times": self.times,
+                "detector": np.array(self.detector)}
 
     @classmethod
     def from_arrays(cls, a):
         return cls(body_world=a["body_world"], body_image=a["body_image"],
                    visibility=a["visibility"], hands=a["hands"], face=a["face"],
                    size=tuple(int(v) for v in a["size"]), fps=float(a["fps"]),
-                   times=a["times"])
+                   times=a["times"],
+                   detector=str(a["detector"]) if "detector" in a else "")

@@ -18,6 +18,7 @@ capture is run again (resume), unless ``overwrite``.
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +100,30 @@ class CaptureResult:
 def default_detector(name="mediapipe"):
     """A new landmark detector from the ``talkrig.landmarks`` plugins."""
     return LANDMARK_DETECTOR.require(name)()
+
+
+def detector_name(detector):
+    """The registry name a detector goes by ("" for one of the caller's own)."""
+    return str(getattr(detector, "name", "") or "")
+
+
+def detect_video(video, fps=30.0, detector=None):
+    """The landmarks of every picture of ``video`` at ``fps`` (one shot, no cuts looked for)
+    and the detector's pictures per second: for measuring and training on videos with a
+    known truth."""
+    detector = detector or default_detector()
+    start = time.perf_counter()
+    found, times = [], []
+    try:
+        for _, at, rgb in iter_frames(video, fps):
+            found.append(detector.detect(rgb))
+            times.append(at)
+    finally:
+        detector.close()
+    seconds = max(time.perf_counter() - start, 1e-9)
+    info = probe(video)
+    return (Landmarks.stack(found, (info.width, info.height), fps, times, detector_name(detector)),
+            len(found) / seconds)
 
 
 def summary_path(video, out_dir, name=None):
@@ -219,7 +244,7 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
             progress("landmarks", LANDMARK_SHARE * min(1.0, (index + 1) / total))
     if not frames:
         raise CaptureError(video, f"no frames between {start:.1f} s and {end:.1f} s")
-    lm = Landmarks.stack(frames, (info.width, info.height), fps, times)
+    lm = Landmarks.stack(frames, (info.width, info.height), fps, times, detector_name(detector))
     return (lm, np.array(colours), shot_cuts.histogram_changes(hists),
             shot_cuts.spread_over_repeats(motions, fresh))
 
