@@ -1,25 +1,30 @@
 """The renderer's follow sheet: rows of a take from other speech, as the skeleton pass, the
-version-1 renderer (when the bench ran with --old), the renderer, nearest-pose retrieval, one
-still frame, and the real video of the take.
+version-1 renderer (when the bench ran with --old), a renderer from before (--before), the
+renderer, its warps alone (--warps), nearest-pose retrieval, one still frame, and the real
+video of the take (where there is one).
 
-    .venv/bin/python examples/render_follow_sheet.py WORK --drive TAKE.npz [--rows 5]
-        [--output docs/images/renderer_follow_sheet.png]
+    .venv/bin/python examples/render_follow_sheet.py WORK [--drive TAKE.npz] [--rows 5]
+        [--before VIDEO] [--warps] [--output docs/images/renderer_follow_sheet.png]
 
-WORK is a `benchmarks/bench_renderer.py --drive TAKE.npz` folder: it holds the trained
-renderer (renderer256), the take as it drove the renderer (drive.npz: moved to where the
-training take stands) and the follow videos it rendered (follow_ours.mp4, ...); TAKE.mp4
-beside the take is the real video. Only person videos the project may publish belong in the
-README (the avatar and speech of `benchmarks/person_videos.py`, never BEAT2 renders).
+WORK is a `benchmarks/bench_renderer.py` folder: it holds the trained renderer
+(renderer256), the take as it drove the renderer (drive.npz: moved to where the training take
+stands) and the follow videos it rendered (follow_ours.mp4, ...); TAKE.mp4 beside --drive is
+the real video. --before is the follow video of another renderer driven by the same take
+(e.g. the same bench run with an earlier talkrig). Only videos the project may publish belong
+in the README (the avatar and speech of `benchmarks/person_videos.py`, the CC BY lecture with
+its attribution; never BEAT2 renders).
 """
 
 import argparse
 from pathlib import Path
 
 import numpy as np
+from sheet_text import draw_words
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = (("follow_old renderer (version 1).mp4", "old: paints labels"),
-           ("follow_ours.mp4", "warp + refine"), ("follow_retrieval.mp4", "retrieval"),
+           ("before", "before"), ("follow_ours.mp4", "warp + refine"),
+           ("follow_warps alone.mp4", "its warps alone"), ("follow_retrieval.mp4", "retrieval"),
            ("follow_still (frontal reference frame).mp4", "still frame"))
 
 
@@ -38,18 +43,21 @@ def pick_frames(video, picks, size):
 
 
 def caption(picture, text):
+    """The picture (H, W, 3) uint8 with ``text`` at its top left, spaces kept."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(picture)
-    ImageDraw.Draw(image).text((4, 4), text, fill=(255, 255, 255))
+    draw_words(ImageDraw.Draw(image), (4, 4), text, fill=(255, 255, 255))
     return np.asarray(image)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", type=Path)
-    parser.add_argument("--drive", type=Path, required=True)
+    parser.add_argument("--drive", type=Path, help="the driving take, its real video beside it")
     parser.add_argument("--rows", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="another renderer's follow video")
+    parser.add_argument("--warps", action="store_true", help="a column of the warps alone")
     parser.add_argument("--output", type=Path,
                         default=ROOT / "docs" / "images" / "renderer_follow_sheet.png")
     args = parser.parse_args()
@@ -67,12 +75,13 @@ def main():
     joints = project_take(motion, renderer.camera, size)
     columns = [[caption(draw_skeleton_pass(joints[k], size), f"take, {k / motion.fps:.1f} s")
                 for k in picks]]
-    for name, label in COLUMNS:
-        if not (args.work / name).exists():
-            continue
-        columns.append([caption(p, label) for p in pick_frames(args.work / name, picks, size)])
-    columns.append([caption(p, "real video") for p in
-                    pick_frames(args.drive.with_suffix(".mp4"), picks, size)])
+    videos = [(args.before if name == "before" else args.work / name, label)
+              for name, label in COLUMNS if name != "before" or args.before]
+    if args.drive and args.drive.with_suffix(".mp4").exists():
+        videos.append((args.drive.with_suffix(".mp4"), "real video"))
+    for video, label in videos:
+        if video.exists() and (args.warps or label != "its warps alone"):
+            columns.append([caption(p, label) for p in pick_frames(video, picks, size)])
     sheet = np.concatenate([np.concatenate(row, 1) for row in zip(*columns)], 0)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(sheet).quantize(colors=128, dither=Image.Dither.NONE).save(args.output,

@@ -12,11 +12,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def sheets():
-    """The two sheet scripts as modules (they import their caption helper from examples/)."""
+    """Two sheet scripts as modules (they import their caption helper from examples/)."""
     sys.path.insert(0, str(ROOT / "examples"))
     try:
         modules = {}
-        for name in ("render_lecture_sheet", "render_capture_sheet"):
+        for name in ("render_follow_sheet", "render_capture_sheet"):
             spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
             modules[name] = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(modules[name])
@@ -35,10 +35,10 @@ def word_gaps(band):
     return (np.flatnonzero(edges == 1) - np.flatnonzero(edges == -1)).tolist()
 
 
-@pytest.mark.parametrize("text", ["its captured label", "generated take, 3.8 s"])
-def test_lecture_sheet_captions_keep_their_spaces(sheets, text):
-    tile = sheets["render_lecture_sheet"].caption(np.zeros((64, 256, 3), np.uint8), text)
-    gaps = word_gaps(tile[-16:])
+@pytest.mark.parametrize("text", ["its warps alone", "take, 3.8 s"])
+def test_follow_sheet_captions_keep_their_spaces(sheets, text):
+    tile = sheets["render_follow_sheet"].caption(np.zeros((64, 256, 3), np.uint8), text)
+    gaps = word_gaps(tile[:16])
     assert sum(g >= 3 for g in gaps) == text.count(" "), gaps  # each space shows, letters touch
 
 

@@ -150,3 +150,69 @@ def test_the_plate_shows_the_wall_where_the_person_usually_stands(poses):
     assert tuple(background_plate(frames)[home[1], home[0]]) == RED
     plate = background_plate(frames, joints=shifted)
     assert tuple(plate[home[1], home[0]]) == tuple(GREY)
+
+
+def test_the_plate_fills_the_wall_behind_a_person_who_never_leaves(poses):
+    """Where the person stands in every frame the plate is the wall around them, not the
+    person: a plate holding the person would paint them back wherever their parts move away
+    (and parts matching the plate would not be carried at all)."""
+    from talkrig.plugins.vid2vid.train import background_plate
+
+    wall = np.broadcast_to(np.linspace(70, 110, SIZE[0])[None, :, None],
+                           SIZE[::-1] + (3,)).astype(np.uint8)
+    frames = []
+    for j in poses:  # the person never leaves home
+        picture = wall.copy()
+        draw_stick(picture, j[J["spine3"]], j[J["pelvis"]], 8.0, RED)
+        frames.append(picture)
+    home = np.floor((poses[0][J["spine3"]] + poses[0][J["pelvis"]]) / 2).astype(int)
+    plate = background_plate(np.stack(frames), joints=poses)
+    here = plate[home[1], home[0]].astype(int)
+    assert np.abs(here - wall[home[1], home[0]]).max() < 12, here  # the wall, not RED
+    far = np.floor(poses[0][J["head"]] + [0, -40]).astype(int)  # seen wall stays exact
+    if 0 <= far[1] < SIZE[1]:
+        assert tuple(plate[far[1], far[0]]) == tuple(wall[far[1], far[0]])
+
+
+def test_an_arm_moved_off_the_torso_shows_the_torso_not_the_wall(poses):
+    """The torso a forearm lay over in the source is filled from the torso beside it, so a
+    target with the forearm elsewhere shows shirt where the forearm was."""
+    BLUE = (30, 60, 200)
+    source = poses[0].copy()
+    elbow, wrist = source[J["left_elbow"]], source[J["left_wrist"]]
+    over = elbow + 0.9 * (source[J["spine3"]] - elbow)  # the forearm laid over the chest
+    source[LEFT_HAND] = over + 0.3 * (source[LEFT_HAND] - wrist)
+    picture = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    draw_stick(picture, source[J["neck"]], source[J["pelvis"]], 14.0, BLUE)
+    draw_stick(picture, source[J["left_elbow"]], source[J["left_wrist"]], 3.0, RED)
+    plate = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    bank = SourceBank(picture[None], source[None], plate=plate)
+    target = _rotated_forearm(source, 150.0)  # the forearm swings off the body
+    warped, _ = bank.warp(target, plate)
+    a, b = source[J["left_elbow"]], source[J["left_wrist"]]
+    spot = np.floor(a + 0.85 * (b - a)).astype(int)  # on the chest, under the old forearm
+    assert np.linalg.norm(target[J["left_wrist"]] - b) > 15
+    value = warped[spot[1], spot[0]].astype(int)
+    assert np.abs(value - BLUE).max() < 50, value  # the wall (the plate) would be 110 off
+
+
+def test_a_hand_moved_off_the_face_shows_the_face_not_the_wall(poses):
+    """The face a hand lay over in the source is filled from the face around it (above the
+    chin only: below it the head's capsule lies over the chest)."""
+    SKIN = (220, 170, 130)
+    source = poses[0].copy()
+    neck, head = source[J["neck"]], source[J["head"]]
+    face = neck + 1.2 * (head - neck)
+    wrist = source[J["left_wrist"]]
+    source[LEFT_HAND] = face + 0.5 * (source[LEFT_HAND] - wrist)  # the hand over the face
+    picture = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    draw_stick(picture, neck + 0.5 * (head - neck), head + 0.6 * (head - neck), 9.0, SKIN)
+    draw_stick(picture, source[J["left_wrist"]], source[J["left_middle3"]], 3.0, RED)
+    plate = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    bank = SourceBank(picture[None], source[None], plate=plate)
+    target = poses[0]  # the hand back down by the side
+    warped, _ = bank.warp(target, plate)
+    x, y = np.floor(face).astype(int)
+    assert np.linalg.norm(target[J["left_wrist"]] - face) > 20
+    value = warped[y, x].astype(int)
+    assert np.abs(value - SKIN).max() < 50, value  # the wall would be 130 off

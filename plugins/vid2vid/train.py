@@ -56,7 +56,7 @@ from .losses import (
 from .model import INPUTS, PARTS, Discriminators, Refiner
 from .pairs import warp_pairs
 from .renderer import MAX_BANK
-from .warp import SourceBank, part_masks, select_bank
+from .warp import SourceBank, fill_holes, part_masks, select_bank
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ BACKEND = "vid2vid"
 VERSION = 2  # warp, then refine (version 1 painted the label image from scratch)
 GRAPH = "refiner.onnx"
 PLATE = "plate.npy"
+PLATE_FILL = 0.02  # first window filling the wall behind the person, in picture sides
 BANK = "bank.npz"
 CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
 EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
@@ -125,8 +126,10 @@ def background_plate(frames, max_frames=240, rows=16, joints=None):
     only over the frames where it lies outside the person's part capsules (``warp.part_masks``),
     so the wall behind where the person usually stands is seen, not the person blurred there
     (the warped parts are laid over this plate, and a ghost torso on it shows wherever the
-    torso moved away); a pixel the person never leaves keeps the median of all frames. Rows are
-    taken a few at a time to keep the float copy small.
+    torso moved away); a pixel the person never leaves is filled from the wall seen around it
+    (``warp.fill_holes``): the median of all frames there would paint the person into the
+    plate, and the parts that look like the plate would not be carried. Rows are taken a few
+    at a time to keep the float copy small.
     """
     pick = np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)
     chosen = frames[pick]
@@ -136,20 +139,23 @@ def background_plate(frames, max_frames=240, rows=16, joints=None):
         person = np.stack([part_masks(j, size).sum(axis=0) > 0.02
                            if np.isfinite(j).any() else np.zeros(frames.shape[1:3], bool)
                            for j in joints[pick]])
-    out = []
+    out, seen = [], np.ones(frames.shape[1:3], bool)
     for y in range(0, frames.shape[1], rows):
         band = chosen[:, y:y + rows].astype(np.float32)
         whole = np.median(band, axis=0)
         if person is not None:
             hidden = person[:, y:y + rows]
-            seen = (~hidden).any(axis=0)
+            seen[y:y + rows] = clear_here = (~hidden).any(axis=0)
             band[hidden] = np.nan
             with np.errstate(all="ignore"):
-                clear = np.nanmedian(band[:, seen], axis=0) if seen.any() else None
+                clear = np.nanmedian(band[:, clear_here], axis=0) if clear_here.any() else None
             if clear is not None:
-                whole[seen] = clear
+                whole[clear_here] = clear
         out.append(whole)
-    return np.concatenate(out).round().astype(np.uint8)
+    plate = np.concatenate(out)
+    if seen.any() and not seen.all():
+        plate = fill_holes(plate, seen, PLATE_FILL * max(plate.shape[:2]), levels=6)
+    return np.clip(np.round(plate), 0, 255).astype(np.uint8)
 
 
 def reference_index(pairs):

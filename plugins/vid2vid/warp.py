@@ -51,6 +51,9 @@ SHOULDER_RADIUS = 0.6  # the torso's capsule across the shoulders, in body scale
 FEATHER = 0.25  # soft edge of a part mask, in body scales
 FOREGROUND = (8.0, 24.0)  # a source pixel this far from the plate (0-255, largest channel) is
 # background (below the first) or the person (above the second): a part carries only the person
+BEHIND = ("torso", "left_leg", "right_leg", "head")  # pose groups the arms lie in front of
+CHIN = 0.45  # the head fills in what lay over it beyond this share of the neck-to-head bone
+FILL_REACH = 0.15  # first window filling a part where a later part lay over it, in body scales
 SOURCES_PER_PART = 2  # nearest sources layered per part (the frontal reference comes after)
 
 # Joints that say how alike two poses are, per pose group (each taken relative to its root).
@@ -133,9 +136,10 @@ def _bone(joints, part):
     return joints[_J[a]], joints[_J[b]]
 
 
-def part_masks(joints, size):
+def part_masks(joints, size, whole=False):
     """Soft masks (P, H, W) float32 of the body parts of a pose (order of ``PARTS``), each
-    less what a later part covers. joints : (55, 2) pixels; size : (width, height)."""
+    less what a later part covers. joints : (55, 2) pixels; size : (width, height).
+    whole : also return the masks before any part covers another, as a second array."""
     w, h = size
     xs = (np.arange(w) + 0.5)[None, :]
     ys = (np.arange(h) + 0.5)[:, None]
@@ -158,11 +162,54 @@ def part_masks(joints, size):
             if np.isfinite(ls).all() and np.isfinite(rs).all():
                 masks[k] = np.maximum(masks[k], _capsule(xs, ys, ls, rs,
                                                          SHOULDER_RADIUS * scale, feather))
+    full = masks.copy() if whole else None
     covered = np.zeros((h, w), np.float32)
     for k in range(len(PARTS) - 1, -1, -1):  # a part keeps what no later part covers
         masks[k] *= 1.0 - covered
         covered += masks[k]
-    return masks
+    return (masks, full) if whole else masks
+
+
+def fill_holes(image, weight, reach, levels=4):
+    """(H, W, C) float32: ``image`` where ``weight`` (H, W, in [0, 1]) is 1, elsewhere the
+    weighted mean of what is seen around (normalised convolution with box windows ``reach``
+    pixels either side, doubling ``levels`` times; the seen mean where nothing is seen even
+    then). The hidden parts of a picture get the colours beside them: the wall behind a
+    person who never leaves it, the shirt under an arm."""
+    from scipy.ndimage import uniform_filter
+
+    image = np.asarray(image, np.float32)
+    weight = np.clip(np.asarray(weight, np.float32), 0.0, 1.0)
+    if weight.sum() < 1e-3:
+        return image.copy()
+    seen = np.concatenate([image * weight[..., None], weight[..., None]], -1)
+    filled = np.zeros_like(image)
+    found = np.zeros(weight.shape, np.float32)  # how much of each pixel the fill has settled
+    for level in range(levels):
+        size = 2 * int(round(reach * 2.0 ** level)) + 1
+        mean = uniform_filter(seen, size=(size, size, 1), mode="nearest")
+        w = mean[..., -1]
+        take = np.clip(w / 0.05, 0.0, 1.0) * (1.0 - found)  # enough seen within reach
+        filled += mean[..., :-1] / np.maximum(w, 1e-6)[..., None] * take[..., None]
+        found += take
+    mean = (image * weight[..., None]).sum((0, 1)) / weight.sum()
+    filled += mean * (1.0 - found)[..., None]
+    return image * weight[..., None] + filled * (1.0 - weight)[..., None]
+
+
+def _above(joints, size, start, end, at, soft=0.15):
+    """(H, W) float32 weight of the pixels lying beyond ``at`` of the way along the bone
+    start -> end (soft over ``soft`` of its length); 0 everywhere for an unseen bone."""
+    w, h = size
+    a, b = joints[_J[start]], joints[_J[end]]
+    d = b - a
+    length2 = float(d @ d) if np.isfinite(d).all() else 0.0
+    if length2 < 1e-9:
+        return np.zeros((h, w), np.float32)
+    xs = (np.arange(w) + 0.5)[None, :]
+    ys = (np.arange(h) + 0.5)[:, None]
+    t = ((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length2
+    return np.clip((t - at) / soft + 0.5, 0.0, 1.0).astype(np.float32)
 
 
 def _frame(a, b):
@@ -252,20 +299,41 @@ class SourceBank:
     def __post_init__(self):
         h, w = self.frames.shape[1:3]
         self.size = (w, h)
-        self._parts = []  # per source: per part None or (premultiplied RGBA crop, box)
-        for frame, joints in zip(self.frames, self.joints):
-            crops = []
-            person = 1.0 if self.plate is None else foreground(frame, self.plate)
-            for mask in part_masks(joints, self.size) * person:
-                box = _mask_box(mask)
-                if box is None:
-                    crops.append(None)
-                    continue
-                x0, y0, x1, y1 = (int(v) for v in box)
-                m = mask[y0:y1, x0:x1, None]
-                crops.append((np.concatenate([frame[y0:y1, x0:x1] * m, m], -1), box))
-            self._parts.append(crops)
+        self._parts = [self._crops(frame, joints)
+                       for frame, joints in zip(self.frames, self.joints)]
         self._groups = {g: group_features(self.joints, g) for g in GROUPS}
+
+    def _crops(self, frame, joints):
+        """Per part None or (premultiplied RGBA crop, box) of one source. The body behind
+        the arms (torso, legs and the head, ``BEHIND``) takes its whole capsule, not only what
+        the arms leave it: where an arm or a hand lay over it, its own colours are filled in
+        from beside (``fill_holes``), so moving the arm away shows shirt or face, not the wall
+        or the hands left behind. The head's capsule reaches down over the chest, so it takes
+        only what lies above its chin (``CHIN``) that way."""
+        person = np.ones(frame.shape[:2], np.float32) if self.plate is None else \
+            foreground(frame, self.plate)
+        own, whole = part_masks(joints, self.size, whole=True)
+        reach = FILL_REACH * body_scale(joints)
+        crops = []
+        for part, mine, capsule in zip(PARTS, own, whole):
+            if part[5] not in BEHIND:
+                capsule = mine
+            elif part[0] == "head":
+                chin_up = _above(joints, self.size, "neck", "head", CHIN)
+                capsule = np.maximum(mine, capsule * chin_up)
+            box = _mask_box(capsule * person)
+            if box is None:
+                crops.append(None)
+                continue
+            x0, y0, x1, y1 = (int(v) for v in box)
+            cut = np.s_[y0:y1, x0:x1]
+            m = (capsule * person)[cut][..., None]
+            rgb = frame[cut].astype(np.float32)
+            shown = mine[cut] / np.maximum(capsule[cut], 1e-6)  # the share no later part took
+            if (shown[capsule[cut] > 1e-3] < 0.99).any():
+                rgb = fill_holes(rgb, np.clip(shown, 0.0, 1.0) * person[cut], reach)
+            crops.append((np.concatenate([rgb * m, m], -1), box))
+        return crops
 
     def group_distances(self, joints):
         """{pose group: (K,) distances of the sources to a target pose (55, 2)}."""
