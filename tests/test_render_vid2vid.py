@@ -188,11 +188,9 @@ def test_the_onnx_renderer_paints_what_the_torch_refiner_paints(trained, take):
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     refiner = Refiner(ckpt["config"]["width"], ckpt["config"]["residual_blocks"]).eval()
     refiner.load_state_dict(ckpt["best"]["refiner"])
-    prev, sources = None, None
+    prev = None
     with torch.no_grad():
-        for label, points, picture in zip(labels, joints, pictures):
-            sources = renderer._sources(points, sources)
-            warped, cover = renderer.bank.warp(points, renderer.plate, sources=sources)
+        for label, (warped, cover), picture in zip(labels, renderer.warps(joints), pictures):
             warped = to_tensor(warped[None])
             prev = refiner(warped, to_tensor(label[None]), torch.from_numpy(cover)[None, None],
                            warped if prev is None else prev)

@@ -9,12 +9,14 @@ from render_support import front_camera
 from talkrig.motion.skeleton import JOINT_INDEX as J
 from talkrig.motion.skeleton_pass import draw_stick, project_take
 from talkrig.plugins.vid2vid.pairs import Pairs, hold_out_poses, warp_pairs
-from talkrig.plugins.vid2vid.warp import (PARTS, SourceBank, part_masks, part_transform,
+from talkrig.plugins.vid2vid.renderer import FADE_FRAMES, _fades
+from talkrig.plugins.vid2vid.warp import (GROUPS, PARTS, SourceBank, part_masks, part_transform,
                                           pose_features, select_bank)
 
 SIZE = (128, 128)
 GREY = np.array([90, 90, 90], np.uint8)
 RED = (230, 20, 20)
+BLUE = (20, 40, 230)
 LEFT_HAND = [k for name, k in J.items() if name.startswith("left_") and any(
     f in name for f in ("wrist", "thumb", "index", "middle", "ring", "pinky"))]
 
@@ -62,6 +64,30 @@ def test_a_part_moves_where_its_bone_goes(poses):
         assert abs(int(picture[y, x, 0]) - int(GREY[0])) < 30, (x, y)  # and left its old place
     unchanged, _ = bank.warp(source, plate)  # the source pose paints the source picture back
     assert np.abs(unchanged.astype(int) - _source_picture(source)).mean() < 2.0
+
+
+def test_a_part_that_switches_sources_fades_from_the_old_picture_to_the_new(poses):
+    source = poses[0]
+    blue = _source_picture(source)
+    blue[(blue == RED).all(-1)] = BLUE
+    bank = SourceBank(np.stack([_source_picture(source), blue]), np.stack([source, source]))
+    plate = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    red_rows = {g: [0] for g in GROUPS}
+    blue_rows = dict(red_rows, left_arm=[1])
+    fading = _fades(red_rows, blue_rows, {})  # the left arm switched from red to blue
+    assert set(fading) == {"left_arm"}
+    spot = _on_segment(source[J["left_elbow"]], source[J["left_wrist"]], (0.5,))[0]
+    seen = []
+    for _ in range(FADE_FRAMES + 1):
+        mix = {g: (rows, left / (FADE_FRAMES + 1)) for g, (rows, left) in fading.items()}
+        picture, _ = bank.warp(source, plate, sources=blue_rows, fading=mix)
+        seen.append(picture[spot[1], spot[0]].astype(int))
+        fading = _fades(blue_rows, blue_rows, fading)
+    assert fading == {}
+    blues = [c[2] for c in seen]
+    assert blues == sorted(blues) and blues[0] < 100 and blues[-1] > 200  # red to blue by steps
+    assert all(b - a < 80 for a, b in zip(blues, blues[1:]))  # no frame pops the whole way
+    assert tuple(seen[-1]) == pytest.approx(BLUE, abs=30)
 
 
 def test_each_bone_maps_its_target_ends_onto_its_source_ends(poses):

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BACKEND = "vid2vid"
 VERSION = 2
 SWITCH_MARGIN = 0.15  # a part keeps last frame's sources unless the new ones are this much nearer
+FADE_FRAMES = 4  # frames over which a part that switched sources fades from the old ones
 
 
 def _hint(folder):
@@ -201,14 +202,17 @@ class Vid2VidRenderer:
     def warps(self, joints):
         """Yield (warped picture (H, W, 3) uint8, coverage (H, W)) of each frame's (55, 2)
         label-pixel joints: the first half of :meth:`render`, before the network."""
-        sources = None
+        sources, fading = None, {}
         for k, points in enumerate(joints):
             points = np.asarray(points, np.float64)
             if points.shape != (NUM_JOINTS, 2):
                 raise ModelError(f"joints of frame {k} are {points.shape}; expected "
                                  f"({NUM_JOINTS}, 2) label pixels")
-            sources = self._sources(points, sources)
-            yield self.bank.warp(points, self.plate, sources=sources)
+            previous, sources = sources, self._sources(points, sources)
+            fading = _fades(previous, sources, fading)
+            yield self.bank.warp(points, self.plate, sources=sources,
+                                 fading={g: (rows, left / (FADE_FRAMES + 1))
+                                         for g, (rows, left) in fading.items()})
 
     def _sources(self, points, previous):
         """The nearest sources per pose group, keeping last frame's where they are nearly as
@@ -237,3 +241,15 @@ class Vid2VidRenderer:
 
     def close(self):
         self.session = None
+
+
+def _fades(previous, sources, fading):
+    """{group: (rows, frames left)} of the sources each pose group is fading out from: a group
+    that switched sources starts a fade of ``FADE_FRAMES`` from the ones it left (a part that
+    pops from one picture of the person to another flickers); others count down."""
+    out = {g: (rows, left - 1) for g, (rows, left) in fading.items() if left > 1}
+    if previous is not None:
+        for group, rows in sources.items():
+            if rows != previous[group]:
+                out[group] = (previous[group], FADE_FRAMES)
+    return out

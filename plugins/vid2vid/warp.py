@@ -354,39 +354,56 @@ class SourceBank:
             out[g] = rows or [self.reference]
         return out
 
-    def warp(self, target, plate, exclude=None, sources=None):
+    def warp(self, target, plate, exclude=None, sources=None, fading=None):
         """(picture (H, W, 3) uint8, coverage (H, W) float32 in [0, 1]): the parts of the
         nearest sources moved to the target pose (55, 2) and laid over ``plate``.
-        sources : {group: rows} to use instead of :meth:`nearest`."""
+        sources : {group: rows} to use instead of :meth:`nearest`.
+        fading : {group: (rows, weight)}: sources a group is fading out from; its parts are
+        mixed, ``weight`` of them with 1 - weight of ``sources`` (a switch without popping)."""
         target = np.asarray(target, np.float64)
         sources = sources or self.nearest(target, exclude)
         canvas = np.asarray(plate, np.float32).copy()
         cover = np.zeros(canvas.shape[:2], np.float32)
         for p, part in enumerate(PARTS):
-            layers = []
-            for row in sources[part[5]]:
-                crop = self._parts[row][p]
-                m = None if crop is None else part_transform(part, self.joints[row], target)
-                t_box = None if m is None else _target_box(m, crop[1], self.size)
-                if t_box is not None:
-                    layers.append((crop, m, t_box))
-            if not layers:
+            sets = [(self._layers(p, part, sources[part[5]], target), 1.0)]
+            if fading and part[5] in fading:
+                rows, weight = fading[part[5]]
+                sets = [(sets[0][0], 1.0 - weight), (self._layers(p, part, rows, target), weight)]
+            boxes = np.array([t for layers, _ in sets for _, _, t in layers])
+            if not len(boxes):
                 continue
-            boxes = np.array([t for _, _, t in layers])
             x0, y0 = boxes[:, :2].min(0)
             x1, y1 = boxes[:, 2:].max(0)
             gx = (np.arange(x0, x1) + 0.5)[None, :]
             gy = (np.arange(y0, y1) + 0.5)[:, None]
-            acc = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
-            for (rgba, src_box), m, _ in layers:  # nearest first, the others fill its gaps
-                sx = m[0, 0] * gx + m[0, 1] * gy + (m[0, 2] - src_box[0])
-                sy = m[1, 0] * gx + m[1, 1] * gy + (m[1, 2] - src_box[1])
-                acc += _sample(rgba, sx, sy) * (1.0 - acc[..., 3:4])
+            acc = sum(weight * _stack(layers, gx, gy) for layers, weight in sets)
             alpha = acc[..., 3:4]
             region = canvas[y0:y1, x0:x1]
             canvas[y0:y1, x0:x1] = region * (1.0 - alpha) + acc[..., :3]
             cover[y0:y1, x0:x1] += alpha[..., 0] * (1.0 - cover[y0:y1, x0:x1])
         return np.clip(canvas + 0.5, 0, 255).astype(np.uint8), np.clip(cover, 0.0, 1.0)
+
+    def _layers(self, p, part, rows, target):
+        """[(crop, source-to-target transform, target box)] of part ``p`` from ``rows``."""
+        layers = []
+        for row in rows:
+            crop = self._parts[row][p]
+            m = None if crop is None else part_transform(part, self.joints[row], target)
+            t_box = None if m is None else _target_box(m, crop[1], self.size)
+            if t_box is not None:
+                layers.append((crop, m, t_box))
+        return layers
+
+
+def _stack(layers, gx, gy):
+    """(h, w, 4) premultiplied RGBA of ``layers`` sampled on the grid gx, gy: the nearest
+    source first, the others filling its gaps."""
+    acc = np.zeros((gy.shape[0], gx.shape[1], 4), np.float32)
+    for (rgba, src_box), m, _ in layers:
+        sx = m[0, 0] * gx + m[0, 1] * gy + (m[0, 2] - src_box[0])
+        sy = m[1, 0] * gx + m[1, 1] * gy + (m[1, 2] - src_box[1])
+        acc += _sample(rgba, sx, sy) * (1.0 - acc[..., 3:4])
+    return acc
 
 
 def foreground(frame, plate):
