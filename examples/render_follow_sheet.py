@@ -61,6 +61,10 @@ def main():
     parser.add_argument("--output", type=Path,
                         default=ROOT / "docs" / "images" / "renderer_follow_sheet.png")
     args = parser.parse_args()
+    for path in (args.work / "renderer256", args.work / "drive.npz", args.before):
+        if path is not None and not path.exists():
+            parser.error(f"{path} not found: WORK is a benchmarks/bench_renderer.py folder, "
+                         "--before a follow video")
 
     from PIL import Image
 

@@ -210,9 +210,7 @@ class Vid2VidRenderer:
                                  f"({NUM_JOINTS}, 2) label pixels")
             previous, sources = sources, self._sources(points, sources)
             fading = _fades(previous, sources, fading)
-            yield self.bank.warp(points, self.plate, sources=sources,
-                                 fading={g: (rows, left / (FADE_FRAMES + 1))
-                                         for g, (rows, left) in fading.items()})
+            yield self.bank.warp(points, self.plate, sources=sources, fading=fade_weights(fading))
 
     def _sources(self, points, previous):
         """The nearest sources per pose group, keeping last frame's where they are nearly as
@@ -253,3 +251,9 @@ def _fades(previous, sources, fading):
             if rows != previous[group]:
                 out[group] = (previous[group], FADE_FRAMES)
     return out
+
+
+def fade_weights(fading):
+    """{group: (rows, weight)} for ``SourceBank.warp`` from :func:`_fades`' frames left: the
+    old sources weigh 4/5, 3/5, ... 1/5 over a fade of four frames."""
+    return {g: (rows, left / (FADE_FRAMES + 1)) for g, (rows, left) in fading.items()}

@@ -321,13 +321,14 @@ class SourceBank:
             elif part[0] == "head":
                 chin_up = _above(joints, self.size, "neck", "head", CHIN)
                 capsule = np.maximum(mine, capsule * chin_up)
-            box = _mask_box(capsule * person)
+            carried = capsule * person
+            box = _mask_box(carried)
             if box is None:
                 crops.append(None)
                 continue
             x0, y0, x1, y1 = (int(v) for v in box)
             cut = np.s_[y0:y1, x0:x1]
-            m = (capsule * person)[cut][..., None]
+            m = carried[cut][..., None]
             rgb = frame[cut].astype(np.float32)
             shown = mine[cut] / np.maximum(capsule[cut], 1e-6)  # the share no later part took
             if (shown[capsule[cut] > 1e-3] < 0.99).any():
@@ -365,18 +366,19 @@ class SourceBank:
         canvas = np.asarray(plate, np.float32).copy()
         cover = np.zeros(canvas.shape[:2], np.float32)
         for p, part in enumerate(PARTS):
-            sets = [(self._layers(p, part, sources[part[5]], target), 1.0)]
-            if fading and part[5] in fading:
-                rows, weight = fading[part[5]]
-                sets = [(sets[0][0], 1.0 - weight), (self._layers(p, part, rows, target), weight)]
-            boxes = np.array([t for layers, _ in sets for _, _, t in layers])
-            if not len(boxes):
+            layers = self._layers(p, part, sources[part[5]], target)
+            rows, weight = (fading or {}).get(part[5], ((), 0.0))
+            old = self._layers(p, part, rows, target) if weight > 0 else []
+            if not layers and not old:
                 continue
+            boxes = np.array([t for _, _, t in layers + old])
             x0, y0 = boxes[:, :2].min(0)
             x1, y1 = boxes[:, 2:].max(0)
             gx = (np.arange(x0, x1) + 0.5)[None, :]
             gy = (np.arange(y0, y1) + 0.5)[:, None]
-            acc = sum(weight * _stack(layers, gx, gy) for layers, weight in sets)
+            acc = _stack(layers, gx, gy)
+            if old:
+                acc = acc * (1.0 - weight) + _stack(old, gx, gy) * weight
             alpha = acc[..., 3:4]
             region = canvas[y0:y1, x0:x1]
             canvas[y0:y1, x0:x1] = region * (1.0 - alpha) + acc[..., :3]
