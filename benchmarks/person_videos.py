@@ -3,6 +3,7 @@ talkrig itself, filmed from several heights and angles; for training and testing
 for measuring capture.
 
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
+        [--pair-size 1280x720]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -102,13 +103,14 @@ LIGHTS = {"ada": 0.0, "ben": 60.0, "cleo": -45.0}
 CAPTURE_VIEWS = [(0.0, 0.0), (25.0, 0.0), (-25.0, 10.0), (0.0, 20.0), (20.0, -10.0)]
 
 
-def plan(train_seconds=60.0, test_seconds=20.0, capture_seconds=20.0):
-    """Every video, in the order they are worth rendering: the renderer's pairs first."""
+def plan(train_seconds=60.0, test_seconds=20.0, capture_seconds=20.0, pair_size=(640, 360)):
+    """Every video, in the order they are worth rendering: the renderer's pairs first (at
+    ``pair_size``: 1280x720 for a renderer trained at 512 px)."""
     shots = []
     for k, person in enumerate(PERSONS):
         scene = dict(background=BACKGROUNDS[person.name], light=LIGHTS[person.name])
-        shots.append(Shot(person, "train", train_seconds, (640, 360), seed=10 * k, **scene))
-        shots.append(Shot(person, "test", test_seconds, (640, 360), seed=10 * k + 1, **scene))
+        shots.append(Shot(person, "train", train_seconds, pair_size, seed=10 * k, **scene))
+        shots.append(Shot(person, "test", test_seconds, pair_size, seed=10 * k + 1, **scene))
     for k, person in enumerate(PERSONS):
         scene = dict(background=BACKGROUNDS[person.name], light=LIGHTS[person.name])
         for v, view in enumerate(CAPTURE_VIEWS[k::len(PERSONS)] + CAPTURE_VIEWS[:1] * (k == 0)):
@@ -276,6 +278,8 @@ def main():
     parser.add_argument("--train-seconds", type=float, default=60.0)
     parser.add_argument("--test-seconds", type=float, default=20.0)
     parser.add_argument("--capture-seconds", type=float, default=20.0)
+    parser.add_argument("--pair-size", default="640x360", metavar="WxH",
+                        help="size of the renderer's training and test videos (default 640x360)")
     parser.add_argument("--lifter", type=int, default=0, metavar="N",
                         help="the arm lifter's N training videos instead of the usual set")
     parser.add_argument("--more", action="store_true",
@@ -287,7 +291,8 @@ def main():
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)
     else:
-        shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds)
+        pair_size = tuple(int(v) for v in args.pair_size.lower().split("x"))
+        shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds, pair_size)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.list:
         for s in shots:

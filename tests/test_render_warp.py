@@ -10,8 +10,8 @@ from talkrig.motion.skeleton import JOINT_INDEX as J
 from talkrig.motion.skeleton_pass import draw_stick, project_take
 from talkrig.plugins.vid2vid.pairs import Pairs, hold_out_poses, warp_pairs
 from talkrig.plugins.vid2vid.renderer import FADE_FRAMES, _fades, fade_weights
-from talkrig.plugins.vid2vid.warp import (GROUPS, PARTS, SourceBank, part_masks, part_transform,
-                                          pose_features, select_bank)
+from talkrig.plugins.vid2vid.warp import (GROUPS, PARTS, SourceBank, face_detail, part_masks,
+                                          part_transform, pose_features, select_bank)
 
 SIZE = (128, 128)
 GREY = np.array([90, 90, 90], np.uint8)
@@ -240,3 +240,29 @@ def test_a_hand_moved_off_the_face_shows_the_face_not_the_wall(poses):
     assert np.linalg.norm(target[J["left_wrist"]] - face) > 20
     value = warped[y, x].astype(int)
     assert np.abs(value - SKIN).max() < 50, value  # the wall would be 130 off
+
+
+def test_the_face_keeps_the_eyes_the_warp_brought_where_the_network_smoothed_them(poses):
+    """A refined picture whose face is one smooth colour (what a refiner trained long paints)
+    gets the warp's dark eyes back at the eyes' pixels; the rest of the picture is untouched,
+    and a pose without eyes in the label is left as it is."""
+    SKIN = (220, 170, 130)
+    joints = poses[0]
+    neck, head = joints[J["neck"]], joints[J["head"]]
+    refined = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
+    draw_stick(refined, neck, head + 0.6 * (head - neck), 9.0, SKIN)
+    draw_stick(refined, joints[J["left_shoulder"]], joints[J["left_elbow"]], 3.0, RED)
+    warped = refined.copy()
+    eyes = [joints[J[f"{side}_eye_smplhf"]] for side in ("left", "right")]
+    for eye in eyes:
+        draw_stick(warped, eye, eye, 1.0, (40, 25, 20))
+    out = face_detail(refined, warped, joints)
+    for eye in eyes:
+        x, y = np.floor(eye).astype(int)
+        assert refined[y, x].astype(int).sum() - out[y, x].astype(int).sum() > 150, out[y, x]
+    face = np.zeros(SIZE[::-1], bool)
+    face[int(min(e[1] for e in eyes)) - 12:int(max(e[1] for e in eyes)) + 12] = True
+    assert np.array_equal(out[~face], refined[~face])  # the arm, the wall: as refined
+    blind = joints.copy()
+    blind[J["left_eye_smplhf"]] = np.nan
+    assert np.array_equal(face_detail(refined, warped, blind), refined)

@@ -26,7 +26,7 @@ import numpy as np
 from ...motion.camera import Camera
 from ...motion.skeleton import NUM_JOINTS
 from ..neural.modeldir import ModelError, model_file, read_metadata, run_graph, session_options
-from .warp import SourceBank
+from .warp import SourceBank, face_detail
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class Vid2VidRenderer:
     size = None  # (width, height), set from the model folder
     camera = None
     wants_joints = True
+    keep_face_detail = True  # the face's fine detail from the warp (``warp.face_detail``)
 
     def __init__(self, model_dir, threads=None):
         import onnxruntime as ort
@@ -191,17 +192,24 @@ class Vid2VidRenderer:
             raise ModelError(f"this {BACKEND} renderer follows the skeleton: give the frames' "
                              "2D joints beside the labels (render with `talkrig render`)")
         prev = None
-        for k, (label, (warped, cover)) in enumerate(zip(labels, self.warps(joints))):
+        for k, (label, (points, picture, cover)) in enumerate(zip(labels, self._warps(joints))):
             current = self._label(k, label)
-            warped = _chw(warped)
+            warped = _chw(picture)
             prev = run_graph(self.session, {
                 "warped": warped, "label": current, "coverage": cover[None, None],
                 "prev_frame": warped if prev is None else prev}, "the renderer's graph")[0]
-            yield _hwc(prev)
+            # the network is fed back its own picture, as it was trained; the face's fine
+            # detail is the warp's (``warp.face_detail``)
+            yield face_detail(_hwc(prev), picture, points) if self.keep_face_detail else _hwc(prev)
 
     def warps(self, joints):
         """Yield (warped picture (H, W, 3) uint8, coverage (H, W)) of each frame's (55, 2)
         label-pixel joints: the first half of :meth:`render`, before the network."""
+        for _, picture, cover in self._warps(joints):
+            yield picture, cover
+
+    def _warps(self, joints):
+        """Yield (joints, warped picture, coverage) per frame (see :meth:`warps`)."""
         sources, fading = None, {}
         for k, points in enumerate(joints):
             points = np.asarray(points, np.float64)
@@ -210,7 +218,8 @@ class Vid2VidRenderer:
                                  f"({NUM_JOINTS}, 2) label pixels")
             previous, sources = sources, self._sources(points, sources)
             fading = _fades(previous, sources, fading)
-            yield self.bank.warp(points, self.plate, sources=sources, fading=fade_weights(fading))
+            yield (points, *self.bank.warp(points, self.plate, sources=sources,
+                                           fading=fade_weights(fading)))
 
     def _sources(self, points, previous):
         """The nearest sources per pose group, keeping last frame's where they are nearly as

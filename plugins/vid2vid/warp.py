@@ -425,3 +425,52 @@ def _mask_box(mask, threshold=1e-3):
     if len(xs) == 0:
         return None
     return int(xs.min()), int(ys.min()), int(xs.max() + 1), int(ys.max() + 1)
+
+
+FACE_RADIUS = 0.7  # the face's disk round the eyes' midpoint, in body scales
+FACE_DOWN = 0.2  # the disk's centre lies this far below the eyes, towards the mouth
+FACE_DETAIL = 0.12  # the finest detail (Gaussian sigma, body scales) the warp gives the face
+
+
+def face_mask(joints, size):
+    """((h, w) float32 soft disk over the face, (x0, y0, x1, y1) box) of a pose's (55, 2)
+    pixel joints, or None when its eyes are not both in the label."""
+    j = np.asarray(joints, np.float64)
+    eyes = j[[_J["left_eye_smplhf"], _J["right_eye_smplhf"]]]
+    neck = j[_J["neck"]]
+    if not (np.isfinite(eyes).all() and np.isfinite(neck).all()):
+        return None
+    scale = body_scale(j)
+    mid = eyes.mean(axis=0)
+    down = neck - mid
+    centre = mid + down / max(np.linalg.norm(down), 1e-6) * FACE_DOWN * scale
+    reach = (FACE_RADIUS + FEATHER) * scale
+    w, h = size
+    x0, y0 = max(int(centre[0] - reach), 0), max(int(centre[1] - reach), 0)
+    x1, y1 = min(int(centre[0] + reach) + 1, w), min(int(centre[1] + reach) + 1, h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    xs = (np.arange(x0, x1) + 0.5)[None, :]
+    ys = (np.arange(y0, y1) + 0.5)[:, None]
+    return _capsule(xs, ys, centre, centre, FACE_RADIUS * scale, FEATHER * scale), (x0, y0, x1, y1)
+
+
+def face_detail(picture, warped, joints):
+    """``picture`` (H, W, 3) uint8 whose face carries the fine detail of ``warped`` (the warp
+    it was refined from) in place of its own: eyes, brows and mouth are a few pixels the
+    refinement network, unsure where they lie, learns to smooth away the longer it trains
+    (after thousands of steps the face is blank, and a landmark detector reads the person as
+    facing away); the warp moved them there from real frames."""
+    from scipy.ndimage import gaussian_filter
+
+    found = face_mask(joints, (picture.shape[1], picture.shape[0]))
+    if found is None:
+        return picture
+    mask, (x0, y0, x1, y1) = found
+    sigma = (FACE_DETAIL * body_scale(np.asarray(joints, np.float64)),) * 2 + (0,)
+    out = picture[y0:y1, x0:x1].astype(np.float32)
+    src = warped[y0:y1, x0:x1].astype(np.float32)
+    detail = (src - gaussian_filter(src, sigma)) - (out - gaussian_filter(out, sigma))
+    result = picture.copy()
+    result[y0:y1, x0:x1] = np.clip(out + mask[..., None] * detail + 0.5, 0, 255).astype(np.uint8)
+    return result
