@@ -389,6 +389,9 @@ def main():
                         help="seconds of the driving take (from its start)")
     parser.add_argument("--no-quality", action="store_true",
                         help="skip the held-out frames (the follow error alone)")
+    parser.add_argument("--no-face-detail", action="store_true",
+                        help="render without the warp's detail on the face (how the network "
+                             "alone paints it)")
     parser.add_argument("--no-truth", action="store_true",
                         help="skip the truth video (Blender) in the follow error")
     args = parser.parse_args()
@@ -406,6 +409,7 @@ def main():
     by_pose = hold_out_poses(pairs, POSE_HOLDOUT)
     by_time = np.arange(pairs.n_train, len(pairs.frames))
     renderer = Vid2VidRenderer(renderer_dir)
+    renderer.keep_face_detail = not args.no_face_detail
     meta = json.loads((renderer_dir / "talkrig_model.json").read_text())["training"]
     assert meta["pose_held_frames"] == int(pairs.pose_held.sum()), "not the same held poses"
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
