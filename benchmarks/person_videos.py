@@ -271,6 +271,18 @@ def write_readme(shots, work):
     (work / "README.md").write_text("\n".join(lines) + "\n")
 
 
+def video_size(text):
+    """(width, height) of a WxH argument: even numbers from 64 (H.264 wants even sides)."""
+    try:
+        size = tuple(int(v) for v in text.lower().split("x"))
+    except ValueError:
+        size = ()
+    if len(size) != 2 or any(v < 64 or v % 2 for v in size):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WxH in even pixels from 64, "
+                                         "e.g. 1280x720")
+    return size
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/work/scratch/persons/videos"))
@@ -278,7 +290,7 @@ def main():
     parser.add_argument("--train-seconds", type=float, default=60.0)
     parser.add_argument("--test-seconds", type=float, default=20.0)
     parser.add_argument("--capture-seconds", type=float, default=20.0)
-    parser.add_argument("--pair-size", default="640x360", metavar="WxH",
+    parser.add_argument("--pair-size", type=video_size, default=(640, 360), metavar="WxH",
                         help="size of the renderer's training and test videos (default 640x360)")
     parser.add_argument("--lifter", type=int, default=0, metavar="N",
                         help="the arm lifter's N training videos instead of the usual set")
@@ -291,8 +303,7 @@ def main():
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)
     else:
-        pair_size = tuple(int(v) for v in args.pair_size.lower().split("x"))
-        shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds, pair_size)
+        shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds, args.pair_size)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.list:
         for s in shots:

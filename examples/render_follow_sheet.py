@@ -7,9 +7,9 @@ video of the take (where there is one).
         [--before VIDEO] [--warps] [--output docs/images/renderer_follow_sheet.png]
 
 WORK is a `benchmarks/bench_renderer.py` folder: it holds the trained renderer
-(renderer256), the take as it drove the renderer (drive.npz: moved to where the training take
-stands) and the follow videos it rendered (follow_ours.mp4, ...); TAKE.mp4 beside --drive is
-the real video. --before is the follow video of another renderer driven by the same take
+(renderer256, or rendererSIZE after --size), the take as it drove the renderer (drive.npz:
+moved to where the training take stands) and the follow videos it rendered (follow_ours.mp4,
+...); TAKE.mp4 beside --drive is the real video. --before is the follow video of another renderer driven by the same take
 (e.g. the same bench run with an earlier talkrig). Only videos the project may publish belong
 in the README (the avatar and speech of `benchmarks/person_videos.py`, the CC BY lecture with
 its attribution; never BEAT2 renders).
@@ -61,7 +61,9 @@ def main():
     parser.add_argument("--output", type=Path,
                         default=ROOT / "docs" / "images" / "renderer_follow_sheet.png")
     args = parser.parse_args()
-    for path in (args.work / "renderer256", args.work / "drive.npz", args.before):
+    trained = sorted(args.work.glob("renderer*/talkrig_model.json"))
+    for path in (trained[0].parent if trained else args.work / "renderer256",
+                 args.work / "drive.npz", args.before):
         if path is not None and not path.exists():
             parser.error(f"{path} not found: WORK is a benchmarks/bench_renderer.py folder, "
                          "--before a follow video")
@@ -72,7 +74,7 @@ def main():
     from talkrig.motion import load_motion
     from talkrig.motion.skeleton_pass import draw_skeleton_pass, project_take
 
-    renderer = load_renderer(str(args.work / "renderer256"))
+    renderer = load_renderer(str(trained[0].parent))  # renderer256, or rendererSIZE
     size = renderer.size
     motion = load_motion(args.work / "drive.npz")  # the take as the renderer was driven
     picks = np.linspace(0, motion.n_frames - 1, args.rows + 2)[1:-1].round().astype(int)

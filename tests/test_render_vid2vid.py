@@ -184,6 +184,7 @@ def test_the_onnx_renderer_paints_what_the_torch_refiner_paints(trained, take):
     assert renderer.wants_joints and renderer.version == 2
     joints = project_take(take[30:36], camera, renderer.size)
     labels = list(label_frames(take[30:36], camera, renderer.size))
+    renderer.keep_face_detail = False  # the graph alone (the face's detail: the test below)
     pictures = list(renderer.render(labels, joints=joints))
     ckpt = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
     refiner = Refiner(ckpt["config"]["width"], ckpt["config"]["residual_blocks"]).eval()
@@ -198,6 +199,38 @@ def test_the_onnx_renderer_paints_what_the_torch_refiner_paints(trained, take):
             assert np.abs(to_images(prev)[0].astype(int) - picture).max() <= 1
     with pytest.raises(TalkrigError, match="follows the skeleton: give the frames' 2D joints"):
         list(renderer.render(labels))
+    renderer.close()
+
+
+def test_the_rendered_face_carries_the_warps_detail_and_nothing_else_changes(trained, take,
+                                                                            monkeypatch):
+    """What ``render`` yields is the network's picture with the warp's fine detail on the face
+    (``warp.face_detail``) and untouched elsewhere. The network here paints a flat grey (as a
+    long-trained one paints a face: no detail), so the head's outline in the warp must show."""
+    from talkrig.motion.skeleton_pass import body_scale, project_take
+    from talkrig.plugins.vid2vid import renderer as module
+    from talkrig.plugins.vid2vid.warp import face_detail, face_mask
+
+    monkeypatch.setattr(module, "run_graph",
+                        lambda session, feeds, what: [np.zeros_like(feeds["warped"])])
+    _, _, out, _ = trained
+    renderer = module.Vid2VidRenderer(out)
+    camera = front_camera(take, 96, 64)
+    joints = project_take(take[30:40], camera, renderer.size)
+    labels = list(label_frames(take[30:40], camera, renderer.size))
+    with_detail = list(renderer.render(labels, joints=joints))
+    renderer.keep_face_detail = False
+    plain = list(renderer.render(labels, joints=joints))
+    warps = [w for w, _ in renderer.warps(joints)]
+    changed = 0
+    for points, a, b, warped in zip(joints, with_detail, plain, warps):
+        np.testing.assert_array_equal(a, face_detail(b, warped, points))
+        _, (x0, y0, x1, y1) = face_mask(points, renderer.size, body_scale(points))
+        outside = np.ones(a.shape[:2], bool)
+        outside[y0:y1, x0:x1] = False
+        np.testing.assert_array_equal(a[outside], b[outside])
+        changed += int((a != b).any())
+    assert changed == len(plain)  # every frame's face got the warp's detail
     renderer.close()
 
 

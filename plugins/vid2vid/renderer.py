@@ -200,7 +200,8 @@ class Vid2VidRenderer:
                 "prev_frame": warped if prev is None else prev}, "the renderer's graph")[0]
             # the network is fed back its own picture, as it was trained; the face's fine
             # detail is the warp's (``warp.face_detail``)
-            yield face_detail(_hwc(prev), picture, points) if self.keep_face_detail else _hwc(prev)
+            refined = _hwc(prev)
+            yield face_detail(refined, picture, points) if self.keep_face_detail else refined
 
     def warps(self, joints):
         """Yield (warped picture (H, W, 3) uint8, coverage (H, W)) of each frame's (55, 2)

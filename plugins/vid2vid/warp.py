@@ -432,15 +432,15 @@ FACE_DOWN = 0.2  # the disk's centre lies this far below the eyes, towards the m
 FACE_DETAIL = 0.12  # the finest detail (Gaussian sigma, body scales) the warp gives the face
 
 
-def face_mask(joints, size):
+def face_mask(joints, size, scale):
     """((h, w) float32 soft disk over the face, (x0, y0, x1, y1) box) of a pose's (55, 2)
-    pixel joints, or None when its eyes are not both in the label."""
+    pixel joints whose body scale is ``scale``, or None when its eyes are not both in the
+    label."""
     j = np.asarray(joints, np.float64)
     eyes = j[[_J["left_eye_smplhf"], _J["right_eye_smplhf"]]]
     neck = j[_J["neck"]]
     if not (np.isfinite(eyes).all() and np.isfinite(neck).all()):
         return None
-    scale = body_scale(j)
     mid = eyes.mean(axis=0)
     down = neck - mid
     centre = mid + down / max(np.linalg.norm(down), 1e-6) * FACE_DOWN * scale
@@ -463,11 +463,12 @@ def face_detail(picture, warped, joints):
     facing away); the warp moved them there from real frames."""
     from scipy.ndimage import gaussian_filter
 
-    found = face_mask(joints, (picture.shape[1], picture.shape[0]))
+    scale = body_scale(np.asarray(joints, np.float64))
+    found = face_mask(joints, (picture.shape[1], picture.shape[0]), scale)
     if found is None:
         return picture
     mask, (x0, y0, x1, y1) = found
-    sigma = (FACE_DETAIL * body_scale(np.asarray(joints, np.float64)),) * 2 + (0,)
+    sigma = (FACE_DETAIL * scale, FACE_DETAIL * scale, 0)
     out = picture[y0:y1, x0:x1].astype(np.float32)
     src = warped[y0:y1, x0:x1].astype(np.float32)
     detail = (src - gaussian_filter(src, sigma)) - (out - gaussian_filter(out, sigma))
