@@ -3,7 +3,7 @@ truth, and say how it reads arms it never saw.
 
     .venv/bin/python benchmarks/train_arm_lifter.py --videos DIR [DIR ...] [--work DIR]
         [--holdout NAME ...] [--out inference/capture/arm_lifter_mediapipe.npz] [--epochs 60]
-        [--context -10 -5 0 5 10] [--hidden 256] [--weight-decay 0.001]
+        [--context -10 -5 0 5 10] [--hidden 256] [--weight-decay 0.001] [--members 3]
 
 Every NAME.mp4 in the folders with NAME.npz (the take that was filmed) and NAME.camera.json
 beside it, as ``benchmarks/person_videos.py --lifter N`` writes them, is one source of pairs:
@@ -60,7 +60,7 @@ def pairs(video, work, context=None):
     """What one video teaches, one row per arm and frame the detector saw: features (N, F),
     true directions (N, 2, 3) and the detector's own (deepened, as the fit had them) as left
     arms in the capture frame, and each row's side (0 left, 1 right)."""
-    from talkrig.inference.capture import lift
+    from talkrig.inference.capture import ik, lift
     from talkrig.inference.capture.depth import deepen_forearms
     from talkrig.inference.capture.fit import metres_per_pixel
     from talkrig.inference.capture.mirror import forget_mirrored_arms
@@ -72,6 +72,9 @@ def pairs(video, work, context=None):
     camera = Camera.load(video.with_suffix(".camera.json"))
     lm, _ = forget_mirrored_arms(lm, lm.fps)
     mpp, _ = metres_per_pixel(lm)
+    seen = lm.body_seen
+    up = ik.shot_up(ik.body_directions(lm), np.where(seen[:, None], np.nan_to_num(lm.visibility),
+                                                     0.0), seen)
     target = true_directions(truth, camera)
     had = deepen_forearms(lm, mpp).body_world * np.array([1.0, -1.0, -1.0])
     n = min(lm.n_frames, len(target))
@@ -83,7 +86,7 @@ def pairs(video, work, context=None):
         mirror = np.array([lift.MIRROR[side], 1.0, 1.0])
         detector = np.stack([had[:n, s["elbow"]] - had[:n, s["shoulder"]],
                              had[:n, s["wrist"]] - had[:n, s["elbow"]]], axis=1)
-        xs.append(lift.arm_features(lm, side, mpp, context or lift.CONTEXT)[:n][use])
+        xs.append(lift.arm_features(lm, side, mpp, up, context or lift.CONTEXT)[:n][use])
         ys.append(target[:n, k][use] * mirror)
         hs.append(lift.unit(detector[use]) * mirror)
         sides.append(np.full(use.sum(), k))
@@ -141,6 +144,17 @@ def train(x, y, epochs, seed=0, hidden=256, weight_decay=1e-3, log=print):
     return weights
 
 
+def ensemble(members):
+    """One weights file holding several networks trained on the same features (their shared
+    normalisation kept once), which ``lift.ArmLifter`` averages."""
+    weights = {"mean": members[0]["mean"], "scale": members[0]["scale"],
+               "members": np.array(len(members))}
+    for m, member in enumerate(members):
+        prefix = f"m{m}_" if m else ""
+        weights.update({prefix + k: v for k, v in member.items() if k not in ("mean", "scale")})
+    return weights
+
+
 def score(weights, video, work):
     """Median elbow bend error (degrees) per side: (the lifter's, the detector's)."""
     from talkrig.inference.capture.lift import ArmLifter
@@ -181,6 +195,8 @@ def main():
                         help="frames read around each frame (default: lift.CONTEXT)")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--weight-decay", type=float, default=1e-3)
+    parser.add_argument("--members", type=int, default=3,
+                        help="networks trained from seeds SEED, SEED+1, ... and averaged")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     videos = [v for v in videos_in(args.videos) if args.match in v.name]
@@ -193,7 +209,8 @@ def main():
     data = [pairs(v, args.work, args.context) for v in trained]
     x, y = (np.concatenate([d[k] for d in data]) for k in (0, 1))
     print(f"{len(trained)} videos, {len(x)} arms to train on; {len(held)} held out", flush=True)
-    weights = train(x, y, args.epochs, args.seed, args.hidden, args.weight_decay)
+    weights = ensemble([train(x, y, args.epochs, args.seed + m, args.hidden, args.weight_decay)
+                        for m in range(args.members)])
     weights["context"] = np.array(args.context or CONTEXT)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **weights)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from capture_support import landmarks_of
+from talkrig.inference.capture import ik
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture import lift
 from talkrig.inference.capture.fit import fit_shot, metres_per_pixel
@@ -50,10 +51,15 @@ def test_a_right_arm_reads_as_the_mirrored_left_arm(clean):
     mirror = mirrored(clean)
     mpp, _ = metres_per_pixel(clean)
     mpp_m, _ = metres_per_pixel(mirror)
-    left = lift.arm_features(clean, "left", mpp)
-    right_of_mirror = lift.arm_features(mirror, "right", mpp_m)
+    up, up_m = (ik.shot_up(ik.body_directions(lm), np.nan_to_num(lm.visibility), lm.body_seen)
+                for lm in (clean, mirror))
+    left = lift.arm_features(clean, "left", mpp, up)
+    right_of_mirror = lift.arm_features(mirror, "right", mpp_m, up_m)
     np.testing.assert_allclose(right_of_mirror, left, atol=1e-9)
     assert np.ptp(left[:, :4]) > 0.1  # the arm moves: the features are not all zero
+    shot = left[:, -7:]  # foreshortening of both bones, their longest image, the shot's up
+    assert np.ptp(shot[:, :2]) > 0.1 and np.all(shot[:, :2] >= 0)
+    np.testing.assert_allclose(np.linalg.norm(shot[:, 4:], axis=1), 1.0)
 
 
 def test_it_reads_only_the_landmarks_of_its_own_detector(clean):
@@ -74,7 +80,7 @@ def test_an_arm_the_detector_did_not_see_is_left_to_the_motion(clean):
     named.detector = "mediapipe"
     named.visibility[:60, [L.LEFT_ELBOW, L.LEFT_WRIST]] = 0.1
     mpp, _ = metres_per_pixel(named)
-    out = lift.lift_arms(named, mpp)
+    out = lift.lift_arms(named, mpp, None)
     left = [L.LEFT_ELBOW, L.LEFT_WRIST]
     np.testing.assert_array_equal(out.body_world[:60, left], named.body_world[:60, left])
     assert not np.allclose(out.body_world[60:, L.LEFT_WRIST], named.body_world[60:, L.LEFT_WRIST])
@@ -85,45 +91,42 @@ def test_an_arm_the_detector_did_not_see_is_left_to_the_motion(clean):
 def test_the_trained_weights_are_what_the_fit_runs():
     """A direction that is a known function of the features is learnt, and the numpy network
     the fit runs on the exported weights gives it back (a transposed or misordered layer
-    would not)."""
+    would not); several networks in one file are averaged, each read whole."""
     pytest.importorskip("torch")
-    from train_arm_lifter import train
+    from train_arm_lifter import ensemble, train
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, 12))
     mix = rng.normal(size=(12, 6))
     y = (x @ mix / 3 + np.array([0, -1, 0.5, 0, 0.5, 1])).reshape(-1, 2, 3)
     y /= np.linalg.norm(y, axis=-1, keepdims=True)
-    weights = train(x, y, epochs=30, log=lambda _: None)
-    got = lift.ArmLifter({k: v.astype(np.float64) for k, v in weights.items()}).directions(x)
+    members = [train(x, y, epochs=30, seed=seed, log=lambda _: None) for seed in (0, 1)]
+    as_read = lambda w: lift.ArmLifter({k: np.asarray(v, np.float64) for k, v in w.items()})
+    got = as_read(ensemble(members)).directions(x)
     angle = np.degrees(np.arccos(np.clip(np.sum(got * y, axis=-1), -1, 1)))
     chance = np.degrees(np.arccos(np.clip(np.sum(y[::-1] * y, axis=-1), -1, 1)))
     assert np.median(angle) < 8.0 < np.median(chance)
+    alone = [as_read(m).directions(x) for m in members]
+    assert not np.allclose(alone[0], alone[1], atol=1e-3)  # two networks, not one read twice
+    np.testing.assert_allclose(got, lift.unit(alone[0] + alone[1]), atol=1e-9)
 
 
-def test_the_lifter_gives_the_arm_where_it_points_along_the_view(longer):
-    """The detector reads an arm across the view well: there the fit keeps its arm; where
-    either bone's image is short (pointing along the view) the lifter's arm is used."""
+def test_the_lifted_arm_keeps_its_shoulder_and_its_bones(longer):
+    """The lifter gives directions only: every arm the detector saw keeps its shoulder and the
+    shot's bone lengths, so the arm is turned, never stretched or moved off the body."""
     named = longer.select(slice(None))
     named.detector = "mediapipe"
     mpp, _ = metres_per_pixel(named)
-    out = lift.lift_arms(named, mpp)
-    for side, joints in {"left": (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
-                         "right": (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST)}.items():
-        ratios = []
+    up = ik.shot_up(ik.body_directions(named), np.nan_to_num(named.visibility), named.body_seen)
+    out = lift.lift_arms(named, mpp, up)
+    for joints in ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
+                   (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        np.testing.assert_array_equal(out.body_world[:, joints[0]], named.body_world[:, joints[0]])
         for a, b in zip(joints[:-1], joints[1:]):
-            image = np.linalg.norm(named.body_image[:, b, :2] - named.body_image[:, a, :2],
-                                   axis=-1) * mpp
-            ratios.append(image / np.percentile(image, 90))
-        ratio = np.minimum(*ratios)
-        share = lift.lifter_share(named, side, mpp)
-        assert np.all(share[ratio >= lift.LONG] == 0) and np.all(share[ratio <= lift.SHORT] == 1)
-        order = np.argsort(ratio)
-        assert np.all(np.diff(share[order]) <= 1e-12)  # shorter image, more of the lifter
-        across = ratio >= lift.LONG
-        assert across.any() and (ratio <= lift.SHORT).any()
-        for a, b in zip(joints[:-1], joints[1:]):
-            bone = lambda lm: lift.unit(lm.body_world[across, b] - lm.body_world[across, a])
-            np.testing.assert_allclose(np.sum(bone(out) * bone(named), axis=-1), 1.0, atol=1e-9)
-    # unknown scale: nothing is lifted rather than everything
-    assert not np.any(lift.lifter_share(named, "left", np.full(named.n_frames, np.nan)))
+            length = lambda lm: np.linalg.norm(lm.body_world[:, b] - lm.body_world[:, a], axis=-1)
+            np.testing.assert_allclose(length(out), np.median(length(named)), rtol=1e-9)
+        turned = np.degrees(np.arccos(np.clip(np.sum(
+            lift.unit(out.body_world[:, joints[2]] - out.body_world[:, joints[1]])
+            * lift.unit(named.body_world[:, joints[2]] - named.body_world[:, joints[1]]),
+            axis=-1), -1, 1)))
+        assert np.median(turned) > 0.5  # the lifter gave the forearm, not the detector

@@ -101,16 +101,17 @@ def fit_shot(lm, fps=None, lifter=None):
     if mirrored:
         log.info("%d of %d frames with the arms on the wrong sides set aside", mirrored, n)
     mpp, ok = metres_per_pixel(lm)
-    lm = lift_arms(lm, mpp, lifter, onto=deepen_forearms(lm, mpp))
     seen = lm.body_seen
     vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
+    up = ik.shot_up(ik.body_directions(lm), vis, seen, VISIBLE)  # the arms do not move it
+    lm = lift_arms(lm, mpp, up, lifter, onto=deepen_forearms(lm, mpp))
     p = ik.body_directions(lm)
     torso_conf = np.minimum.reduce([vis[:, i] for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                         L.LEFT_HIP, L.RIGHT_HIP)])
     # 1. Orientation once per shot, levelled on the legs (or the spine) as gravity's up.
     _, torso = ik.torso_rotations(np.where(seen[:, None, None], p, 1.0), torso_conf)
     weights = np.where(seen, torso_conf, 0.0) + 1e-9
-    level = _levelling(p, vis, seen)
+    level = _levelling(up)
     pelvis = level @ mean_rotation(torso, weights)
     lm_level = _levelled(lm, level)
     # 2. Frame by frame.
@@ -158,21 +159,10 @@ def _levelled(lm, level):
     return out
 
 
-def _levelling(p, vis, seen):
-    """The rotation that stands the shot's mean body axis upright (pitch and roll only):
-    hips -> ankles when the legs are seen, else hips -> shoulders."""
-    mid_hip = (p[:, L.LEFT_HIP] + p[:, L.RIGHT_HIP]) / 2
-    legs = np.minimum.reduce([vis[:, i] for i in (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE,
-                                                  L.RIGHT_ANKLE)]) > VISIBLE
-    if np.sum(legs & seen) > 0.5 * max(1, np.sum(seen)):
-        mid_ankle = (p[:, L.LEFT_ANKLE] + p[:, L.RIGHT_ANKLE]) / 2
-        up = ik.unit(mid_hip - mid_ankle)[legs & seen]
-    else:
-        mid_sh = (p[:, L.LEFT_SHOULDER] + p[:, L.RIGHT_SHOULDER]) / 2
-        up = ik.unit(mid_sh - mid_hip)[seen]
-    if len(up) == 0:
+def _levelling(up):
+    """The rotation that stands the shot's mean body axis (``up``) upright: pitch and roll."""
+    if up is None:
         return np.eye(3)
-    up = ik.unit(np.nanmean(up, axis=0))
     return ik.swing(up, np.array([[0.0, 1.0, 0.0]]))[0]
 
 

@@ -124,6 +124,22 @@ def body_directions(lm):
     return lm.body_world * TO_CAPTURE
 
 
+def shot_up(p, vis, seen, visible=0.5):
+    """The shot's mean up direction (3,) in the capture frame: hips -> ankles reversed when the
+    legs are seen in most frames, else hips -> shoulders (None where no frame shows it)."""
+    mid_hip = (p[:, L.LEFT_HIP] + p[:, L.RIGHT_HIP]) / 2
+    legs = np.minimum.reduce([vis[:, i] for i in (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE,
+                                                  L.RIGHT_ANKLE)]) > visible
+    if np.sum(legs & seen) > 0.5 * max(1, np.sum(seen)):
+        mid_ankle = (p[:, L.LEFT_ANKLE] + p[:, L.RIGHT_ANKLE]) / 2
+        up = unit(mid_hip - mid_ankle)[legs & seen]
+    else:
+        mid_sh = (p[:, L.LEFT_SHOULDER] + p[:, L.RIGHT_SHOULDER]) / 2
+        up = unit(mid_sh - mid_hip)[seen]
+    up = up[np.all(np.isfinite(up), axis=1)]
+    return unit(np.mean(up, axis=0)) if len(up) else None
+
+
 def torso_rotations(p, weights):
     """Global rotations of the pelvis (from the hips) and the upper torso (from the shoulders).
 

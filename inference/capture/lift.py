@@ -3,17 +3,18 @@
 The detector reads an arm well across the view and poorly along it: where a forearm points at
 the camera its elbow and wrist pixels themselves drift (the forearm's image reads 1.3-1.7x its
 true length there) and its metric body guesses the depth towards an average pose, so elbows
-that bend most come out too straight. No single landmark fixes that, but together they carry
-more than each: both arms, the trunk, the hand's own points and how all of them move over a
-third of a second. A small network (the arm lifter) reads those, for one arm at a time, and
-gives the direction of the upper arm and of the forearm in the camera's frame; it is trained
-by ``benchmarks/train_arm_lifter.py`` on rendered people whose motion is known, and its weights
-ship with talkrig (``arm_lifter_<detector>.npz``, about 0.5 MB, numpy only at run time). What
-it learnt are one detector's errors, so it reads only landmarks of the detector it was trained
-on (MediaPipe Holistic's); other landmarks are fitted as they come. And it is used only where
-that detector errs, an arm whose upper arm or forearm looks short (pointing along the view):
-across the view the detector's own arm is kept (on real motion the lifter alone was worse there;
-figures in benchmarks/RESULTS.md, "A learned arm lifter").
+that bend most come out too straight; seen from above or below it also misplaces the upper
+arm's depth. No single landmark fixes that, but together they carry more than each: both arms,
+the trunk, the hand's own points, how all of them move over a third of a second, and what the
+whole shot shows (how short each bone looks against its longest in the shot, and which way is
+up, which gives the camera's height). A small network (the arm lifter) reads those, for one arm
+at a time, and gives the direction of the upper arm and of the forearm in the camera's frame;
+three such networks trained from different seeds are averaged. They are trained by
+``benchmarks/train_arm_lifter.py`` on rendered people whose motion is known, and their weights
+ship with talkrig (``arm_lifter_<detector>.npz``, numpy only at run time). What they learnt
+are one detector's errors, so they read only landmarks of the detector they were trained on
+(MediaPipe Holistic's); other landmarks are fitted as they come. Figures in
+benchmarks/RESULTS.md, "A learned arm lifter".
 
 Arms are read as left arms: a right arm is mirrored (the picture's x negated, the sides
 swapped) on the way in and out, so both arms share one network.
@@ -30,10 +31,6 @@ WEIGHTS = {"mediapipe": Path(__file__).with_name("arm_lifter_mediapipe.npz")}
 CONTEXT = (-10, -5, 0, 5, 10)  # frames read around each frame
 HAND_POINTS = (L.HAND_WRIST, 5, 9, 17)  # wrist, index, middle and little finger bases
 TRUSTED = 0.5  # visibility of elbow and wrist from which the lifted arm is used
-# The forearm's image length, as a share of its longest in the shot, below which the lifter alone
-# gives the arm and from which the detector alone does (blended between): the detector reads an
-# arm across the view well, and the lifter learnt its errors along it.
-SHORT, LONG = 0.7, 1.0
 SIDES = {
     "left": dict(shoulder=L.LEFT_SHOULDER, elbow=L.LEFT_ELBOW, wrist=L.LEFT_WRIST,
                  other=L.RIGHT_SHOULDER, hip=L.LEFT_HIP, other_hip=L.RIGHT_HIP,
@@ -77,12 +74,41 @@ def frame_features(lm, side, metres_per_pixel):
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def arm_features(lm, side, metres_per_pixel, context=CONTEXT):
-    """(T, F * len(context)) the frame's features and its neighbours' (held at the ends)."""
+def bone_ratios(lm, side, metres_per_pixel):
+    """(T, 2) image length of the upper arm and the forearm as a share of that bone's longest
+    in the shot (its 90th percentile; NaN where unknown), and those longest lengths (2,) m."""
+    s = SIDES[side]
+    ratios, longest = [], []
+    for a, b in (("shoulder", "elbow"), ("elbow", "wrist")):
+        length = np.linalg.norm(lm.body_image[:, s[b], :2] - lm.body_image[:, s[a], :2],
+                                axis=-1) * metres_per_pixel
+        top = np.nanpercentile(length, 90) if np.any(np.isfinite(length)) else np.nan
+        longest.append(top)
+        ratios.append(length / max(np.nan_to_num(top), 1e-9))
+    return np.stack(ratios, axis=1), np.array(longest)
+
+
+def shot_features(lm, side, metres_per_pixel, up):
+    """(T, 7) what the whole shot says about one arm, as a left arm: how foreshortened each
+    bone looks this frame, how long each looks at most, and which way is up (the camera's
+    height and tilt)."""
+    ratios, longest = bone_ratios(lm, side, metres_per_pixel)
+    up = np.zeros(3) if up is None else np.asarray(up) * np.array([MIRROR[side], 1.0, 1.0])
+    n = len(ratios)
+    out = np.concatenate([ratios, np.broadcast_to(longest, (n, 2)),
+                          np.broadcast_to(up, (n, 3))], axis=1)
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def arm_features(lm, side, metres_per_pixel, up, context=CONTEXT):
+    """(T, F * len(context) + 7) the frame's features and its neighbours' (held at the ends),
+    then the shot's (:func:`shot_features`; ``up`` in the capture frame, None if unknown)."""
     f = frame_features(lm, side, metres_per_pixel)
     n = len(f)
     idx = np.arange(n)
-    return np.concatenate([f[np.clip(idx + k, 0, n - 1)] for k in context], axis=1)
+    parts = [f[np.clip(idx + k, 0, n - 1)] for k in context]
+    parts.append(shot_features(lm, side, metres_per_pixel, up))
+    return np.concatenate(parts, axis=1)
 
 
 def unit(v):
@@ -91,13 +117,19 @@ def unit(v):
 
 
 class ArmLifter:
-    """The trained network: normalised features -> two hidden layers -> two directions."""
+    """The trained networks: normalised features -> two hidden layers -> two directions, the
+    members' directions averaged."""
 
     def __init__(self, weights):
         self.mean, self.scale = weights["mean"], weights["scale"]
         self.context = tuple(int(k) for k in weights.get("context", CONTEXT))
-        count = sum(1 for k in weights if k.startswith("w"))
-        self.layers = [(weights[f"w{k}"], weights[f"b{k}"]) for k in range(count)]
+        self.members = []
+        for m in range(int(weights.get("members", 1))):
+            prefix = f"m{m}_" if m else ""
+            count = sum(1 for k in weights if k.startswith(prefix + "w")
+                        and k[len(prefix) + 1:].isdigit())
+            self.members.append([(weights[f"{prefix}w{k}"], weights[f"{prefix}b{k}"])
+                                 for k in range(count)])
 
     @classmethod
     def load(cls, path):
@@ -106,27 +138,16 @@ class ArmLifter:
 
     def directions(self, features):
         """(T, 2, 3) unit upper arm and forearm of a left arm in the capture frame."""
-        h = (features - self.mean) / self.scale
-        for k, (w, b) in enumerate(self.layers):
-            h = h @ w + b
-            if k < len(self.layers) - 1:
-                h = np.maximum(h, 0.0)
-        return unit(h.reshape(-1, 2, 3))
-
-
-def lifter_share(lm, side, metres_per_pixel):
-    """(T,) how much of each frame's arm the lifter gives, from how short the image of its
-    shorter-looking bone is (0 where unknown)."""
-    s = SIDES[side]
-    ratios = []
-    for a, b in (("shoulder", "elbow"), ("elbow", "wrist")):
-        length = np.linalg.norm(lm.body_image[:, s[b], :2] - lm.body_image[:, s[a], :2],
-                                axis=-1) * metres_per_pixel
-        if not np.any(np.isfinite(length)):
-            return np.zeros(len(length))
-        ratios.append(length / max(np.nanpercentile(length, 90), 1e-9))
-    ratio = np.minimum(*ratios)
-    return np.nan_to_num(np.clip((LONG - ratio) / (LONG - SHORT), 0.0, 1.0))
+        x = (features - self.mean) / self.scale
+        total = 0.0
+        for layers in self.members:
+            h = x
+            for k, (w, b) in enumerate(layers):
+                h = h @ w + b
+                if k < len(layers) - 1:
+                    h = np.maximum(h, 0.0)
+            total = total + unit(h.reshape(-1, 2, 3))
+        return unit(total)
 
 
 @lru_cache(maxsize=None)
@@ -136,10 +157,11 @@ def default_lifter(detector):
     return ArmLifter.load(path) if path is not None and path.exists() else None
 
 
-def lift_arms(lm, metres_per_pixel, lifter=None, onto=None):
+def lift_arms(lm, metres_per_pixel, up, lifter=None, onto=None):
     """A copy of ``onto`` (default ``lm``) whose elbows and wrists (metric body) sit where the
-    lifter reading ``lm`` puts them, blended with where they were by :func:`lifter_share`, in
-    frames where the detector saw that arm; elsewhere they are left as they were.
+    lifter reading ``lm`` puts them, in frames where the detector saw that arm; elsewhere they
+    are left as they were.
+    up : the shot's up direction in the capture frame (``ik.shot_up``; None if unknown).
     lifter : an :class:`ArmLifter`, None for talkrig's own for the detector that saw ``lm``,
     False for none."""
     onto = lm if onto is None else onto
@@ -155,7 +177,8 @@ def lift_arms(lm, metres_per_pixel, lifter=None, onto=None):
         use = lm.body_seen & (np.nan_to_num(conf) >= TRUSTED)
         if not np.any(use):
             continue
-        dirs = lifter.directions(arm_features(lm, side, metres_per_pixel, lifter.context)[use])
+        features = arm_features(lm, side, metres_per_pixel, up, lifter.context)
+        dirs = lifter.directions(features[use])
         dirs[..., 0] *= MIRROR[side]
         dirs = dirs * to_camera
         shoulder = lm.body_world[use, s["shoulder"]]
@@ -163,11 +186,6 @@ def lift_arms(lm, metres_per_pixel, lifter=None, onto=None):
             lm.body_world[:, s["elbow"]] - lm.body_world[:, s["shoulder"]], axis=-1))
         fore = np.nanmedian(np.linalg.norm(
             lm.body_world[:, s["wrist"]] - lm.body_world[:, s["elbow"]], axis=-1))
-        share = lifter_share(lm, side, metres_per_pixel)[use, None, None]
-        had = np.stack([onto.body_world[use, s["elbow"]] - onto.body_world[use, s["shoulder"]],
-                        onto.body_world[use, s["wrist"]] - onto.body_world[use, s["elbow"]]],
-                       axis=1)
-        dirs = unit(share * dirs + (1.0 - share) * unit(had))
         elbow = shoulder + upper * dirs[:, 0]
         world[use, s["elbow"]] = elbow
         world[use, s["wrist"]] = elbow + fore * dirs[:, 1]
