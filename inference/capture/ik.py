@@ -125,7 +125,7 @@ def body_directions(lm):
 
 
 def shot_up(p, vis, seen, visible=0.5):
-    """The shot's mean up direction (3,) in the capture frame: hips -> ankles reversed when the
+    """The shot's mean up direction (3,) in the capture frame: ankles -> hips when the
     legs are seen in most frames, else hips -> shoulders (None where no frame shows it)."""
     mid_hip = (p[:, L.LEFT_HIP] + p[:, L.RIGHT_HIP]) / 2
     legs = np.minimum.reduce([vis[:, i] for i in (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE,
