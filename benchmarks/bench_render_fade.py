@@ -3,7 +3,7 @@ between a part's old and new sources, and with other keep margins: the render pa
 training (a folder `bench_renderer.py` trained).
 
     .venv/bin/python benchmarks/bench_render_fade.py WORK --video V.mp4 --takes DIR
-        [--try 0.15:0 0.15:4 0.15:8 0.4:0]
+        [--size 256] [--try 0.15:0 0.15:4 0.15:8 0.4:0]
 
 Each --try is MARGIN:FRAMES (``SWITCH_MARGIN`` and ``FADE_FRAMES`` of the renderer; 0 frames:
 no fade). Prints, per setting, the warps' and the refined pictures' flicker (mean absolute
@@ -25,7 +25,10 @@ def flicker(pictures):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("work", type=Path, help="a bench_renderer.py folder (renderer256 in it)")
+    parser.add_argument("work", type=Path, help="a bench_renderer.py folder (rendererSIZE in it)")
+    parser.add_argument("--size", type=int, default=SIZE,
+                        help=f"the renderer's picture side, as bench_renderer.py --size (default "
+                             f"{SIZE})")
     parser.add_argument("--video", type=Path, required=True)
     parser.add_argument("--takes", type=Path, required=True)
     parser.add_argument("--try", dest="settings", nargs="+", default=["0.15:0", "0.15:4"])
@@ -34,10 +37,13 @@ def main():
     from talkrig.plugins.vid2vid import renderer as module
     from talkrig.plugins.vid2vid.pairs import find_takes, load_pairs
 
-    pairs = load_pairs(args.video, find_takes(args.video, args.takes), (SIZE, SIZE))
+    folder = args.work / f"renderer{args.size}"
+    if not folder.is_dir():
+        parser.error(f"no renderer folder {folder} (train one with bench_renderer.py --size)")
+    pairs = load_pairs(args.video, find_takes(args.video, args.takes), (args.size, args.size))
     tail = np.arange(pairs.n_train, len(pairs.frames))
     real = pairs.frames[tail]
-    renderer = module.Vid2VidRenderer(args.work / "renderer256")
+    renderer = module.Vid2VidRenderer(folder)
     joints, labels = pairs.joints[tail], pairs.labels[tail]
     print(f"{len(tail)} held-out frames; the real video's flicker {flicker(real):.3f}")
     for setting in args.settings:
