@@ -72,9 +72,7 @@ def pairs(video, work, context=None):
     camera = Camera.load(video.with_suffix(".camera.json"))
     lm, _ = forget_mirrored_arms(lm, lm.fps)
     mpp, _ = metres_per_pixel(lm)
-    seen = lm.body_seen
-    up = ik.shot_up(ik.body_directions(lm), np.where(seen[:, None], np.nan_to_num(lm.visibility),
-                                                     0.0), seen)
+    up = ik.shot_up(lm)
     target = true_directions(truth, camera)
     had = deepen_forearms(lm, mpp).body_world * np.array([1.0, -1.0, -1.0])
     n = min(lm.n_frames, len(target))

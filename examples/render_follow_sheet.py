@@ -7,10 +7,11 @@ video of the take (where there is one).
         [--before VIDEO] [--warps] [--output docs/images/renderer_follow_sheet.png]
 
 WORK is a `benchmarks/bench_renderer.py` folder: it holds the trained renderer
-(renderer256, or rendererSIZE after --size), the take as it drove the renderer (drive.npz:
-moved to where the training take stands) and the follow videos it rendered (follow_ours.mp4,
-...); TAKE.mp4 beside --drive is the real video. --before is the follow video of another renderer driven by the same take
-(e.g. the same bench run with an earlier talkrig). Only videos the project may publish belong
+(renderer256, or rendererSIZE after --size; the smallest when there are several), the take as
+it drove the renderer (drive.npz: moved to where the training take stands) and the follow
+videos it rendered (follow_ours.mp4, ...); TAKE.mp4 beside --drive is the real video.
+--before is the follow video of another renderer driven by the same take (e.g. the same bench
+run with an earlier talkrig). Only videos the project may publish belong
 in the README (the avatar and speech of `benchmarks/person_videos.py`, the CC BY lecture with
 its attribution; never BEAT2 renders).
 """
@@ -61,7 +62,8 @@ def main():
     parser.add_argument("--output", type=Path,
                         default=ROOT / "docs" / "images" / "renderer_follow_sheet.png")
     args = parser.parse_args()
-    trained = sorted(args.work.glob("renderer*/talkrig_model.json"))
+    trained = sorted(args.work.glob("renderer*/talkrig_model.json"),
+                     key=lambda p: (len(p.parent.name), p.parent.name))  # smallest size first
     for path in (trained[0].parent if trained else args.work / "renderer256",
                  args.work / "drive.npz", args.before):
         if path is not None and not path.exists():

@@ -51,8 +51,7 @@ def test_a_right_arm_reads_as_the_mirrored_left_arm(clean):
     mirror = mirrored(clean)
     mpp, _ = metres_per_pixel(clean)
     mpp_m, _ = metres_per_pixel(mirror)
-    up, up_m = (ik.shot_up(ik.body_directions(lm), np.nan_to_num(lm.visibility), lm.body_seen)
-                for lm in (clean, mirror))
+    up, up_m = ik.shot_up(clean), ik.shot_up(mirror)
     left = lift.arm_features(clean, "left", mpp, up)
     right_of_mirror = lift.arm_features(mirror, "right", mpp_m, up_m)
     np.testing.assert_allclose(right_of_mirror, left, atol=1e-9)
@@ -117,7 +116,7 @@ def test_the_lifted_arm_keeps_its_shoulder_and_its_bones(longer):
     named = longer.select(slice(None))
     named.detector = "mediapipe"
     mpp, _ = metres_per_pixel(named)
-    up = ik.shot_up(ik.body_directions(named), np.nan_to_num(named.visibility), named.body_seen)
+    up = ik.shot_up(named)
     out = lift.lift_arms(named, mpp, up)
     for joints in ((L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
                    (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST)):

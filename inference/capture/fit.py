@@ -101,10 +101,10 @@ def fit_shot(lm, fps=None, lifter=None):
     if mirrored:
         log.info("%d of %d frames with the arms on the wrong sides set aside", mirrored, n)
     mpp, ok = metres_per_pixel(lm)
+    up = ik.shot_up(lm, VISIBLE)  # from the legs or trunk: the lifter moves only the arms
+    lm = lift_arms(lm, mpp, up, lifter, onto=deepen_forearms(lm, mpp))
     seen = lm.body_seen
     vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
-    up = ik.shot_up(ik.body_directions(lm), vis, seen, VISIBLE)  # the arms do not move it
-    lm = lift_arms(lm, mpp, up, lifter, onto=deepen_forearms(lm, mpp))
     p = ik.body_directions(lm)
     torso_conf = np.minimum.reduce([vis[:, i] for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                         L.LEFT_HIP, L.RIGHT_HIP)])

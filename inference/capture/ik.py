@@ -124,9 +124,12 @@ def body_directions(lm):
     return lm.body_world * TO_CAPTURE
 
 
-def shot_up(p, vis, seen, visible=0.5):
-    """The shot's mean up direction (3,) in the capture frame: ankles -> hips when the
-    legs are seen in most frames, else hips -> shoulders (None where no frame shows it)."""
+def shot_up(lm, visible=0.5):
+    """The shot's mean up direction (3,) in the capture frame of landmarks ``lm``: ankles ->
+    hips when the legs are seen (visibility above ``visible``) in most frames, else hips ->
+    shoulders (None where no frame shows it)."""
+    p, seen = body_directions(lm), lm.body_seen
+    vis = np.where(seen[:, None], np.nan_to_num(lm.visibility), 0.0)
     mid_hip = (p[:, L.LEFT_HIP] + p[:, L.RIGHT_HIP]) / 2
     legs = np.minimum.reduce([vis[:, i] for i in (L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE,
                                                   L.RIGHT_ANKLE)]) > visible

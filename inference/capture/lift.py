@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import landmarks as L
+from .depth import LENGTH_PERCENTILE
 
 WEIGHTS = {"mediapipe": Path(__file__).with_name("arm_lifter_mediapipe.npz")}
 CONTEXT = (-10, -5, 0, 5, 10)  # frames read around each frame
@@ -76,13 +77,15 @@ def frame_features(lm, side, metres_per_pixel):
 
 def bone_ratios(lm, side, metres_per_pixel):
     """(T, 2) image length of the upper arm and the forearm as a share of that bone's longest
-    in the shot (its 90th percentile; NaN where unknown), and those longest lengths (2,) m."""
+    in the shot (the percentile the forearm's depth step takes as its length; NaN where
+    unknown), and those longest lengths (2,) m."""
     s = SIDES[side]
     ratios, longest = [], []
     for a, b in (("shoulder", "elbow"), ("elbow", "wrist")):
         length = np.linalg.norm(lm.body_image[:, s[b], :2] - lm.body_image[:, s[a], :2],
                                 axis=-1) * metres_per_pixel
-        top = np.nanpercentile(length, 90) if np.any(np.isfinite(length)) else np.nan
+        top = (np.nanpercentile(length, LENGTH_PERCENTILE) if np.any(np.isfinite(length))
+               else np.nan)
         longest.append(top)
         ratios.append(length / max(np.nan_to_num(top), 1e-9))
     return np.stack(ratios, axis=1), np.array(longest)
