@@ -57,6 +57,7 @@ class Shot:
     background: tuple = (0.55, 0.57, 0.60)
     light: float = 0.0
     seed: int = 0
+    straighter: bool = False  # elbows eased towards straight over stretches of the take
 
     @property
     def name(self):
@@ -64,7 +65,8 @@ class Shot:
         where = "front" if yaw == 0 else f"yaw{yaw:+.0f}"
         if pitch:
             where += f"_pitch{pitch:+.0f}"
-        return f"{self.person.name}_{self.split}_{where}_{self.size[1]}p_{self.seconds:.0f}s"
+        split = self.split + "_straighter" * self.straighter
+        return f"{self.person.name}_{split}_{where}_{self.size[1]}p_{self.seconds:.0f}s"
 
     def describe(self):
         yaw, pitch = self.view
@@ -72,9 +74,11 @@ class Shot:
                   f"{abs(yaw):.0f} degrees to the person's {'left' if yaw > 0 else 'right'}")
         if pitch:
             camera += f", {abs(pitch):.0f} degrees {'above' if pitch > 0 else 'below'} level"
+        arms = "; elbows eased towards straight over stretches" * self.straighter
         return (f"{self.person.description}; {self.split} speech; {self.seconds:.0f} s at "
                 f"{self.size[0]}x{self.size[1]}; camera {camera}; background "
-                f"{tuple(round(c, 2) for c in self.background)}; light turned {self.light:.0f} deg")
+                f"{tuple(round(c, 2) for c in self.background)}; light turned {self.light:.0f} deg"
+                + arms)
 
 
 PERSONS = [
@@ -139,21 +143,49 @@ LIFTER_BACKGROUNDS = ((0.45, 0.50, 0.40), (0.70, 0.70, 0.72), (0.25, 0.25, 0.30)
                       (0.60, 0.45, 0.40))
 
 
-def lifter_plan(count=10, seconds=20.0):
+def lifter_plan(count=10, seconds=20.0, straighter=False):
     """Training videos of the capture's arm lifter (``benchmarks/train_arm_lifter.py``): every
     person on training speech, from views drawn across the range a user films from (yaw +-40
     degrees, pitch -15 to +25), other backgrounds and lights; no view, seed or speech of a test
-    video."""
-    rng = np.random.default_rng(2026)
+    video. ``straighter``: another set (its own views and seeds) whose elbows unbend over
+    stretches (:func:`straighten_elbows`), since the generator seldom holds an arm straighter
+    than 30 degrees and people often do."""
+    rng = np.random.default_rng(2027 if straighter else 2026)
     people = PERSONS + LIFTER_PERSONS
     shots = []
     for k in range(count):
         person = people[k % len(people)]
-        view = (float(np.round(rng.uniform(-40, 40))), float(np.round(rng.uniform(-15, 25))))
-        shots.append(Shot(person, "train", seconds, (1280, 720), view=view,
-                          background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
-                          light=float(np.round(rng.uniform(-90, 90))), seed=100 + k))
+        yaw, pitch = float(np.round(rng.uniform(-40, 40))), float(np.round(rng.uniform(-15, 25)))
+        shot = Shot(person, "train", seconds, (1280, 720), view=(yaw, pitch),
+                    background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
+                    light=float(np.round(rng.uniform(-90, 90))),
+                    seed=(200 if straighter else 100) + k, straighter=straighter)
+        while shot.name in {s.name for s in shots}:  # a view drawn twice: a degree further
+            yaw += 1.0
+            shot.view = (yaw, pitch)
+        shots.append(shot)
     return shots
+
+
+def straighten_elbows(motion, seed):
+    """A copy of ``motion`` whose elbows unbend over stretches: each elbow's rotation is scaled
+    by a factor that drifts between knots 0.8-2 s apart, kept whole at half of them and drawn
+    from 0.1-0.8 at the rest (any bend between straight and the generated one is one a person
+    can hold)."""
+    from scipy.ndimage import uniform_filter1d
+
+    from talkrig.motion.skeleton import JOINT_INDEX
+
+    rng = np.random.default_rng(seed)
+    out = motion.copy()
+    t = np.arange(motion.n_frames) / motion.fps
+    for side in ("left", "right"):
+        knots = np.cumsum(rng.uniform(0.8, 2.0, int(motion.duration / 0.8) + 3)) - 1.0
+        values = np.where(rng.random(len(knots)) < 0.5, 1.0, rng.uniform(0.1, 0.8, len(knots)))
+        factor = uniform_filter1d(np.interp(t, knots, values), int(0.3 * motion.fps) + 1,
+                                  mode="nearest")
+        out.poses[:, JOINT_INDEX[f"{side}_elbow"]] *= factor[:, None]
+    return out
 
 
 def more_capture_plan(seconds=20.0):
@@ -231,7 +263,8 @@ def make_take(shot, work):
     if not npz.exists():
         options = GenerateOptions(backend="procedural", seed=shot.seed, speech="none",
                                   fps=FPS, backend_options=shot.person.generator)
-        save_motion(generate(str(wav), options).motion, npz)
+        motion = generate(str(wav), options).motion
+        save_motion(straighten_elbows(motion, shot.seed) if shot.straighter else motion, npz)
     return wav, load_motion(npz)
 
 
@@ -294,12 +327,14 @@ def main():
                         help="size of the renderer's training and test videos (default 640x360)")
     parser.add_argument("--lifter", type=int, default=0, metavar="N",
                         help="the arm lifter's N training videos instead of the usual set")
+    parser.add_argument("--straighter", action="store_true",
+                        help="with --lifter: the set whose elbows unbend over stretches")
     parser.add_argument("--more", action="store_true",
                         help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
     if args.lifter:
-        shots = lifter_plan(args.lifter, args.capture_seconds)
+        shots = lifter_plan(args.lifter, args.capture_seconds, args.straighter)
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)
     else:

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import person_videos  # noqa: E402
+from talkrig.motion.container import Motion  # noqa: E402
+from talkrig.motion.skeleton import JOINT_INDEX  # noqa: E402
 
 
 def test_train_and_test_speech_never_share_a_phrase():
@@ -35,6 +37,31 @@ def test_every_video_has_its_own_name_and_each_person_a_train_and_a_test_video()
         splits = {s.split for s in shots if s.person is person}
         assert splits == {"train", "test"}
     assert any(s.view[0] and s.view[1] for s in shots)
+
+
+def test_straighter_lifter_videos_unbend_elbows_and_touch_nothing_else():
+    plain, straighter = person_videos.lifter_plan(40), person_videos.lifter_plan(40, straighter=True)
+    names = {s.name for s in plain} | {s.name for s in straighter}
+    assert len(names) == 80  # seeds drawing one view twice still make two videos
+    assert [s.name for s in person_videos.lifter_plan(20)] == [s.name for s in plain[:20]]
+    assert not {s.seed for s in plain} & {s.seed for s in straighter}
+    rng = np.random.default_rng(0)
+    n = 300
+    poses = rng.normal(0.0, 0.3, (n, 55, 3)).astype(np.float32)
+    m = Motion(poses=poses, trans=np.zeros((n, 3), np.float32), fps=30.0,
+               betas=np.zeros(300, np.float32), expressions=np.zeros((n, 100), np.float32),
+               gender="neutral")
+    out = person_videos.straighten_elbows(m, seed=3)
+    elbows = [JOINT_INDEX["left_elbow"], JOINT_INDEX["right_elbow"]]
+    others = [j for j in range(55) if j not in elbows]
+    np.testing.assert_array_equal(out.poses[:, others], poses[:, others])
+    np.testing.assert_array_equal(m.poses, poses)  # the take given is not changed
+    before, after = (np.linalg.norm(p[:, elbows], axis=-1) for p in (poses, out.poses))
+    share = after / before
+    assert np.all(share <= 1.0 + 1e-6) and np.all(share >= 0.1 - 1e-6)
+    assert (share < 0.5).mean() > 0.15 and (share > 0.99).mean() > 0.15
+    cos = np.sum(out.poses[:, elbows] * poses[:, elbows], axis=-1) / (before * after)
+    assert np.all(cos > 0.9999)  # the same axis: only less bend
 
 
 @pytest.fixture(scope="module")
