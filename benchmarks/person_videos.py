@@ -167,6 +167,22 @@ def lifter_plan(count=10, seconds=20.0, straighter=False):
     return shots
 
 
+def steep_lifter_plan(count=6, seconds=20.0):
+    """Lifter videos from high above (22-32 degrees, yaw +-25): the edge of the other sets'
+    range, where a lifter that saw few such views put the upper arm too little behind the
+    shoulder; every other one with its elbows unbent over stretches."""
+    rng = np.random.default_rng(2028)
+    people = PERSONS + LIFTER_PERSONS
+    shots = []
+    for k in range(count):
+        view = (float(np.round(rng.uniform(-25, 25))), float(np.round(rng.uniform(22, 32))))
+        shots.append(Shot(people[(k + 1) % len(people)], "train", seconds, (1280, 720),
+                          view=view, background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
+                          light=float(np.round(rng.uniform(-90, 90))), seed=400 + k,
+                          straighter=bool(k % 2)))
+    return shots
+
+
 def straighten_elbows(motion, seed):
     """A copy of ``motion`` whose elbows unbend over stretches: each elbow's rotation is scaled
     by a factor that drifts between knots 0.8-2 s apart, kept whole at half of them and drawn
@@ -329,12 +345,15 @@ def main():
                         help="the arm lifter's N training videos instead of the usual set")
     parser.add_argument("--straighter", action="store_true",
                         help="with --lifter: the set whose elbows unbend over stretches")
+    parser.add_argument("--steep", action="store_true",
+                        help="with --lifter: the set filmed from high above")
     parser.add_argument("--more", action="store_true",
                         help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
     if args.lifter:
-        shots = lifter_plan(args.lifter, args.capture_seconds, args.straighter)
+        shots = (steep_lifter_plan(args.lifter, args.capture_seconds) if args.steep else
+                 lifter_plan(args.lifter, args.capture_seconds, args.straighter))
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)
     else:

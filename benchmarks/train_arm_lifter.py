@@ -6,12 +6,13 @@ truth, and say how it reads arms it never saw.
         [--context -10 -5 0 5 10] [--hidden 256] [--weight-decay 0.001] [--members 3]
 
 Every NAME.mp4 in the folders with NAME.npz (the take that was filmed) and NAME.camera.json
-beside it, as ``benchmarks/person_videos.py --lifter N [--straighter]`` writes them (the
-shipped lifter: ``--lifter 20`` and ``--lifter 40 --straighter``), is one source of pairs:
-the detector's landmarks (detected once, kept in --work) and the true direction of each upper
-arm and forearm in the camera's frame. Videos whose names contain a --holdout word are left
-out of training and scored: the median error of the elbow's bend (degrees) read from the
-detector's own metric arm (forearm deepened, as the fit has it) and from the lifter's, per side.
+beside it, as ``benchmarks/person_videos.py --lifter N [--straighter | --steep]`` writes them
+(the shipped lifter: ``--lifter 20``, ``--lifter 40 --straighter``, ``--lifter 6 --steep``), is
+one source of pairs: the detector's landmarks (detected once, kept in --work) and the true
+direction of each upper arm and forearm in the camera's frame. Videos whose names contain a
+--holdout word are left out of training and scored: the median error of the elbow's bend
+(degrees) read from the detector's own metric arm (forearm deepened, as the fit has it) and
+from the lifter's, per side.
 The capture's own figures on a trained lifter: ``benchmarks/bench_capture_persons.py --lifter``.
 """
 

@@ -40,11 +40,14 @@ def test_every_video_has_its_own_name_and_each_person_a_train_and_a_test_video()
 
 
 def test_straighter_lifter_videos_unbend_elbows_and_touch_nothing_else():
-    plain, straighter = person_videos.lifter_plan(40), person_videos.lifter_plan(40, straighter=True)
-    names = {s.name for s in plain} | {s.name for s in straighter}
-    assert len(names) == 80  # seeds drawing one view twice still make two videos
+    plain = person_videos.lifter_plan(40)
+    straighter = person_videos.lifter_plan(40, straighter=True)
+    steep = person_videos.steep_lifter_plan(6)
+    names = {s.name for s in plain + straighter + steep}
+    assert len(names) == 86  # seeds drawing one view twice still make two videos
+    assert len({s.seed for s in plain + straighter + steep}) == 86
+    assert all(s.view[1] >= 22 for s in steep)
     assert [s.name for s in person_videos.lifter_plan(20)] == [s.name for s in plain[:20]]
-    assert not {s.seed for s in plain} & {s.seed for s in straighter}
     rng = np.random.default_rng(0)
     n = 300
     poses = rng.normal(0.0, 0.3, (n, 55, 3)).astype(np.float32)
