@@ -150,36 +150,37 @@ def lifter_plan(count=10, seconds=20.0, straighter=False):
     video. ``straighter``: another set (its own views and seeds) whose elbows unbend over
     stretches (:func:`straighten_elbows`), since the generator seldom holds an arm straighter
     than 30 degrees and people often do."""
-    rng = np.random.default_rng(2027 if straighter else 2026)
-    people = PERSONS + LIFTER_PERSONS
-    shots = []
-    for k in range(count):
-        person = people[k % len(people)]
-        yaw, pitch = float(np.round(rng.uniform(-40, 40))), float(np.round(rng.uniform(-15, 25)))
-        shot = Shot(person, "train", seconds, (1280, 720), view=(yaw, pitch),
-                    background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
-                    light=float(np.round(rng.uniform(-90, 90))),
-                    seed=(200 if straighter else 100) + k, straighter=straighter)
-        while shot.name in {s.name for s in shots}:  # a view drawn twice: a degree further
-            yaw += 1.0
-            shot.view = (yaw, pitch)
-        shots.append(shot)
-    return shots
+    return _drawn_shots(count, seconds, 2027 if straighter else 2026, 200 if straighter else 100,
+                        (-40, 40), (-15, 25), lambda k: straighter)
 
 
 def steep_lifter_plan(count=6, seconds=20.0):
     """Lifter videos from high above (22-32 degrees, yaw +-25): the edge of the other sets'
     range, where a lifter that saw few such views put the upper arm too little behind the
     shoulder; every other one with its elbows unbent over stretches."""
-    rng = np.random.default_rng(2028)
+    return _drawn_shots(count, seconds, 2028, 400, (-25, 25), (22, 32), lambda k: k % 2 == 1,
+                        first_person=1)
+
+
+def _drawn_shots(count, seconds, draw, first_seed, yaws, pitches, straighter, first_person=0):
+    """``count`` lifter videos at 720p, the people in turn from ``first_person``, each view
+    (yaw, pitch in degrees) and light drawn from the generator seeded ``draw``; video k has
+    seed ``first_seed + k`` and ``straighter(k)`` arms. A view drawn twice moves a degree so no
+    video takes another's name."""
+    rng = np.random.default_rng(draw)
     people = PERSONS + LIFTER_PERSONS
-    shots = []
+    shots, names = [], set()
     for k in range(count):
-        view = (float(np.round(rng.uniform(-25, 25))), float(np.round(rng.uniform(22, 32))))
-        shots.append(Shot(people[(k + 1) % len(people)], "train", seconds, (1280, 720),
-                          view=view, background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
-                          light=float(np.round(rng.uniform(-90, 90))), seed=400 + k,
-                          straighter=bool(k % 2)))
+        yaw, pitch = float(np.round(rng.uniform(*yaws))), float(np.round(rng.uniform(*pitches)))
+        shot = Shot(people[(k + first_person) % len(people)], "train", seconds, (1280, 720),
+                    view=(yaw, pitch), background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
+                    light=float(np.round(rng.uniform(-90, 90))), seed=first_seed + k,
+                    straighter=straighter(k))
+        while shot.name in names:
+            yaw += 1.0
+            shot.view = (yaw, pitch)
+        names.add(shot.name)
+        shots.append(shot)
     return shots
 
 
@@ -351,6 +352,10 @@ def main():
                         help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
+    if (args.straighter or args.steep) and not args.lifter:
+        parser.error("--straighter and --steep choose a set of the lifter's videos: add --lifter N")
+    if args.straighter and args.steep:
+        parser.error("--straighter and --steep are two sets: render them one after the other")
     if args.lifter:
         shots = (steep_lifter_plan(args.lifter, args.capture_seconds) if args.steep else
                  lifter_plan(args.lifter, args.capture_seconds, args.straighter))

@@ -67,6 +67,16 @@ def test_straighter_lifter_videos_unbend_elbows_and_touch_nothing_else():
     assert np.all(cos > 0.9999)  # the same axis: only less bend
 
 
+@pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"]])
+def test_a_lifter_set_without_lifter_or_two_at_once_is_refused_in_one_line(flags, tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
+                          "--work", str(tmp_path), "--list", *flags],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "--steep" in run.stderr.splitlines()[-1]
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.fixture(scope="module")
 def filmed(tmp_path_factory):
     """Six frames of a red-shirted person filmed from 30 degrees to their left and 20 degrees
