@@ -6,7 +6,7 @@ STAMP := $(VENV)/.talkrig-installed
 
 LOCK := requirements.lock
 
-.PHONY: setup lock demo test bench addon repository clean
+.PHONY: setup lock demo test test-quick bench docs addon repository clean
 
 setup: $(STAMP)
 
@@ -40,8 +40,18 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The suite without the tests marked slow or blender and without tests/neural (tiny trainings):
+# a few minutes, for while you work; `make test` before you push.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not blender" --ignore=tests/neural
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# The documentation site (mkdocs.yml, pages in docs/) in site/; --strict: a broken link, a missing
+# anchor or a page left out of the nav fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # The Blender extension zips in dist/: talkrig-<version>.zip (the add-on alone: __init__.py,
 # manifest, userdirs.py, motion/, blender/, client/, addon/; for a server elsewhere) and, per

@@ -3,7 +3,8 @@
 from setuptools import find_packages, setup
 
 SUBPACKAGES = find_packages(where=".", exclude=["tests", "tests.*", "benchmarks", "benchmarks.*",
-                                                 "build", "build.*", "examples", "examples.*"])
+                                                 "recipes", "recipes.*", "build", "build.*",
+                                                 "examples", "examples.*"])
 
 setup(
     package_dir={"talkrig": "."},

@@ -51,10 +51,10 @@ class _BakeBase:
             return None
         self.target_name = obj.name
         self.report({"INFO"}, describe(result, obj))
-        for line in result.info:
+        for line in result.notes:
             self.report({"INFO"}, line)
-        for note in result.notes:
-            self.report({"WARNING"}, note)
+        for warning in result.warnings:
+            self.report({"WARNING"}, warning)
         return result
 
 

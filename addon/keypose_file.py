@@ -1,7 +1,7 @@
 """Key-pose dictionary files, as the add-on writes them. Standard library only.
 
 The format is the one the server reads (see motion/keypose_file.py, which both sides open
-files with, and inference/keyposes.py), with SMPL-X joint names and axis-angle radians.
+files with, and inference/generation/keyposes.py), with SMPL-X joint names and axis-angle radians.
 Capturing a pose for a word replaces whatever the file held for that word: the word is taken
 out of other entries (an entry left without words is dropped) and a new entry is appended, so
 the new pose is the one that plays.

@@ -42,7 +42,7 @@ class LiveSession:
     def __init__(self, scene, obj, source, options, connection, record):
         from ..blender.rig_io import read_rig
         from ..blender.scene import scene_fps
-        from ..motion.retarget import make_plan
+        from ..motion.retarget import RetargetSettings, make_plan
         from .mapping import check_essential, current_map
         from .worker import Task
 
@@ -52,7 +52,8 @@ class LiveSession:
         bone_map = current_map(obj, rig)
         check_essential(bone_map, obj)
         self.plan = make_plan(rig, bone_map)
-        self.root_motion = scene.talkrig.root_motion
+        # the panel's root motion; the rest as a bake's defaults (the frames arrive one by one)
+        self.settings = RetargetSettings(root_motion=scene.talkrig.root_motion)
         self.source, self.options, self.record = source, options, record
         if source is MICROPHONE:  # a voice heard now starts where the playhead is
             self.frame_start = scene.frame_current
@@ -139,7 +140,7 @@ class LiveSession:
         """Retargeted like a bake: with the first frame of the performance as the root's origin."""
         from ..motion.retarget import retarget
 
-        return retarget(motion, None, plan=self.plan, root_motion=self.root_motion)
+        return retarget(motion, None, plan=self.plan, settings=self.settings)
 
     def _finish(self, record=True):
         self.over = True

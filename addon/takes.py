@@ -2,15 +2,15 @@
 rig with the panel's settings (one undoable step: a new Action, never touching the existing
 animation, face shape keys, and the voice-over as a sound strip in sync).
 
-    result = bake_motion(context.scene, armature, motion, name="speech seed 7", frame_start=1,
-                         settings=scene.talkrig, audio_path="speech.wav")
+    take = bake_motion(context.scene, armature, motion, name="speech seed 7", frame_start=1,
+                       settings=scene.talkrig, audio_path="speech.wav")
 
 The motion is resampled to the scene's frame rate (rotations slerped) and keyed by
-``blender.take.key_take`` with the armature's bone map.
+``blender.take.key_take`` with the armature's bone map and the panel's rig settings (one
+``RetargetSettings``); the result is that take, a ``blender.take.KeyedTake``.
 """
 
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import bpy
@@ -39,20 +39,14 @@ def prune_takes(folder, keep=KEEP_TAKES):
             pass
 
 
-@dataclass
-class BakeResult:
-    action: object
-    frames: int
-    frame_start: int
-    face: dict = field(default_factory=dict)  # mesh name -> Action
-    mouth_cues: str = ""  # the Action keying the rig's letter poses (A-H, X), if it has them
-    sound_strip: str = ""
-    notes: list = field(default_factory=list)  # warnings a person should read
-    info: list = field(default_factory=list)  # what was decided (where the keys and travel went)
+def retarget_settings(settings):
+    """The panel's rig settings (``scene.talkrig``) as a RetargetSettings."""
+    from ..motion.retarget.settings import RetargetSettings
 
-    @property
-    def frame_end(self):
-        return self.frame_start + self.frames - 1
+    return RetargetSettings(constrained=settings.constrained.lower(),
+                            root_motion=settings.root_motion,
+                            root_target=settings.root_target.lower(),
+                            plant_feet=settings.plant_feet)
 
 
 def take_name(audio_name, seed):
@@ -61,7 +55,7 @@ def take_name(audio_name, seed):
 
 
 def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None):
-    """Put ``motion`` (SMPL-X Motion) on armature ``obj``; returns a BakeResult.
+    """Put ``motion`` (SMPL-X Motion) on armature ``obj``; returns the KeyedTake.
 
     audio_path : when given (and settings.add_sound), the audio is added as a sound strip at
     ``frame_start`` unless the sequencer already plays that file there.
@@ -83,31 +77,27 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     mode = settings.bake_mode.lower()
     active_before = obj.animation_data.action if obj.animation_data else None
     take = key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps,
-                    constrained=settings.constrained.lower(), root_motion=settings.root_motion,
-                    root_target=settings.root_target.lower(), plant_feet=settings.plant_feet)
-    result = BakeResult(take.action, motion.n_frames, frame_start)
-    result.info.extend(take.target.notes + [take.channels.root_note])
-    result.face = take.face
-    result.mouth_cues = take.mouth_cues.name if take.mouth_cues is not None else ""
+                    retarget_settings(settings))
     if mode == "nla" and active_before is not None:
-        result.notes.append(f"the active action {active_before.name!r} still plays on top of the "
-                            "new strip; set Bake As to Active Action to hear and see only the take")
+        take.warnings.append(f"the active action {active_before.name!r} still plays on top of "
+                             "the new strip; set Bake As to Active Action to hear and see only "
+                             "the take")
     if audio_path and settings.add_sound:
         from ..blender.strips import add_sound_strip
 
-        result.sound_strip = add_sound_strip(scene, audio_path, frame_start, name)
-    if settings.extend_scene and scene.frame_end < result.frame_end:
-        scene.frame_end = result.frame_end
-    return result
+        take.sound_strip = add_sound_strip(scene, audio_path, frame_start, name)
+    if settings.extend_scene and scene.frame_end < take.frame_end:
+        scene.frame_end = take.frame_end
+    return take
 
 
-def describe(result, target):
+def describe(take, target):
     """One line for the status bar and the report (target: the armature or its name)."""
-    text = (f"baked {result.frames} frames onto {getattr(target, 'name', target)} as "
-            f"{result.action.name!r} "
-            f"(frames {result.frame_start}-{result.frame_end})")
-    if result.face:
-        text += f", face on {', '.join(result.face)}"
-    if result.mouth_cues:
+    text = (f"baked {take.n_frames} frames onto {getattr(target, 'name', target)} as "
+            f"{take.action.name!r} "
+            f"(frames {take.frame_start}-{take.frame_end})")
+    if take.face:
+        text += f", face on {', '.join(take.face)}"
+    if take.mouth_cues is not None:
         text += ", mouth cues on the letter poses"
     return text

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bpy
 
+from ..client.live_client import SAMPLE_RATE
 from ..motion.errors import TalkrigError
 from ..motion.files import not_a_file
 
@@ -109,7 +110,7 @@ def convert_to_wav(path):
     with wave.open(tmp, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
-        out.setframerate(16000)
+        out.setframerate(SAMPLE_RATE)
         out.writeframes(pcm.tobytes())
     return tmp
 
@@ -127,7 +128,7 @@ def read_16k(path):
         sound = aud.Sound(str(path))
         if sound.length <= 0:  # reading the length first: aud raises here, not in data()
             raise AudioSourceError(unsupported)
-        samples = sound.rechannel(1).resample(16000, True).data()
+        samples = sound.rechannel(1).resample(SAMPLE_RATE, True).data()
     except (aud.error, OSError, ValueError, TypeError) as exc:
         log.info("cannot convert %s with Blender's audio library: %s", path, exc)
         raise AudioSourceError(unsupported) from None

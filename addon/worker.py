@@ -193,14 +193,11 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
                     pass
 
     def _generate(emit, cancelled):
-        client = connect(connection, emit)
-        if cancelled():
-            emit("cancelled", None)
-            return
-        job_id = client.submit(audio, options, filename=filename)
-        emit("submitted", job_id)
-        status = follow(client, job_id, emit, cancelled, poll_interval)
-        report_end(emit, job_id, status, lambda: client.result(job_id), "generate", cancelled)
+        jobs, job_id, status = submit_and_follow(
+            connection, emit, cancelled, "generate",
+            lambda generation: generation.submit(audio, options, filename=filename), poll_interval)
+        if jobs is not None:
+            report_end(emit, job_id, status, lambda: jobs.result(job_id), "generate", cancelled)
 
     return run
 
@@ -224,13 +221,9 @@ def report_end(emit, job_id, status, fetch, doing, cancelled):
                                  f"{status.get('error') or status['state']}"))
 
 
-def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=None):
-    """Poll a job until it ends, cancelling it (once) when ``cancelled()`` turns True.
-
-    status_of, cancel : the client's calls for this kind of job (default: generation jobs).
-    """
-    status_of = status_of or client.status
-    cancel = cancel or client.cancel
+def follow(jobs, job_id, emit, cancelled, interval):
+    """Poll a job of ``jobs`` (the client's jobs of its kind) until it ends, cancelling it
+    (once) when ``cancelled()`` turns True."""
     sent_cancel = None  # when the cancel was sent
     misses = 0
     while True:
@@ -238,7 +231,7 @@ def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=Non
             raise ClientError(f"the job was cancelled but the server still runs it after "
                               f"{CANCEL_GRACE:g} s; stopped following it", kind="timeout")
         try:
-            status = status_of(job_id)
+            status = jobs.status(job_id)
             misses = 0
         except ClientError as exc:
             # speech recognition may keep a busy server from answering for a while
@@ -251,25 +244,23 @@ def follow(client, job_id, emit, cancelled, interval, status_of=None, cancel=Non
         if status["state"] in ("done", "failed", "cancelled"):
             return status
         if cancelled() and sent_cancel is None:
-            emit("status", cancel(job_id))
+            emit("status", jobs.cancel(job_id))
             sent_cancel = time.monotonic()
         time.sleep(interval)
 
 
-def submit_and_follow(connection, emit, cancelled, submit, kind, interval):
-    """Connect, submit(client) -> job id, and follow the job of ``kind`` ("capture", "render")
-    until it ends; (client, job id, last status), or (None, None, None) when cancelled before
-    anything was sent."""
+def submit_and_follow(connection, emit, cancelled, kind, submit, interval):
+    """Connect, ``submit(jobs)`` -> job id with the client's jobs of ``kind`` ("generate",
+    "capture", "render"), and follow the job until it ends; (jobs, job id, last status), or
+    (None, None, None) when cancelled before anything was sent."""
     client = connect(connection, emit)
     if cancelled():
         emit("cancelled", None)
         return None, None, None
-    job_id = submit(client)
+    jobs = client.jobs(kind)
+    job_id = submit(jobs)
     emit("submitted", job_id)
-    status = follow(client, job_id, emit, cancelled, interval,
-                    status_of=getattr(client, f"{kind}_status"),
-                    cancel=getattr(client, f"{kind}_cancel"))
-    return client, job_id, status
+    return jobs, job_id, follow(jobs, job_id, emit, cancelled, interval)
 
 
 def capture_video_job(connection, video, options, library, poll_interval=0.5):
@@ -278,14 +269,14 @@ def capture_video_job(connection, video, options, library, poll_interval=0.5):
     [...], "folder": library}) at the end."""
 
     def run(emit, cancelled):
-        client, job_id, status = submit_and_follow(
-            connection, emit, cancelled, lambda c: c.submit_capture(video, options),
-            "capture", poll_interval)
-        if client is None:
+        jobs, job_id, status = submit_and_follow(
+            connection, emit, cancelled, "capture", lambda capture: capture.submit(video, options),
+            poll_interval)
+        if jobs is None:
             return
 
         def fetch():
-            info, archive = client.capture_result(job_id)
+            info, archive = jobs.result(job_id)
             if cancelled():
                 return None
             return {"takes": unpack_takes(archive, library), "shots": info.get("shots", []),
@@ -302,16 +293,16 @@ def render_job(connection, motion, options, out_path, audio=None, poll_interval=
     "fps", "size", "renderer"}) at the end."""
 
     def run(emit, cancelled):
-        client, job_id, status = submit_and_follow(
-            connection, emit, cancelled, lambda c: c.submit_render(motion, options, audio=audio),
-            "render", poll_interval)
-        if client is None:
+        jobs, job_id, status = submit_and_follow(
+            connection, emit, cancelled, "render",
+            lambda render: render.submit(motion, options, audio=audio), poll_interval)
+        if jobs is None:
             return
 
         def fetch():
             from pathlib import Path
 
-            info, video = client.render_result(job_id)
+            info, video = jobs.result(job_id)
             if cancelled():
                 return None
             out = Path(out_path)

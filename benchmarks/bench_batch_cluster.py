@@ -57,7 +57,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=2, help="runs per configuration")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    from ray_cluster import RayCluster
+    from support.ray_cluster import RayCluster
 
     from talkrig.exporters.ray_engine import RayEngine
     from talkrig.exporters.workers import ProcessEngine

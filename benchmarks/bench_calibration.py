@@ -71,7 +71,7 @@ def variations(seeds):
 
     from bench_phrasing import degrade, espeak_recordings
 
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
 
     rng = np.random.default_rng(11)
     second = decode_audio(DATA / "2_scott_0_2_2.wav").samples.astype(np.float64)
@@ -89,7 +89,7 @@ def variations(seeds):
 def dynamics(samples, real, seeds):
     """Upper-body angular speed and jerk ratios to the real take and the speed Hellinger
     distance, each (mean, max over seeds), of procedural takes of ``samples`` (whole pipeline)."""
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
     from talkrig.motion.metrics import mean_angular_speed, speed_hellinger
     from talkrig.motion.metrics.distribution import DISTRIBUTION_JOINTS, mean_jerk
 
@@ -111,7 +111,7 @@ def main():
                         help="also per-joint Hellinger and the dynamics on degraded and re-voiced copies")
     args = parser.parse_args()
 
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
     from talkrig.motion import load_motion
 
     real = load_motion(DATA / "2_scott_0_1_1.npz")

@@ -26,7 +26,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np, soundfile as sf, soxr
-from talkrig.inference.audio import AudioError, decode_audio
+from talkrig.inference.audio.decode import AudioError, decode_audio
 
 def rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # MiB

@@ -39,7 +39,7 @@ def median(values):
 
 def bench_bake(folder, repeats):
     from talkrig.exporters.bake import BakeJob, bake
-    from talkrig.inference.pipeline import GenerateOptions
+    from talkrig.inference.generation.pipeline import GenerateOptions
 
     speech = cut(SPEECH, folder / "speech60.wav", SECONDS)
     options = GenerateOptions(transcript=TEXTGRID.read_text(encoding="utf-8"))
@@ -86,7 +86,7 @@ def time_batch(folder, clips, engine, label, repeats):
     """Median wall seconds of ``run_batch`` over ``repeats`` runs, each into a fresh folder (so
     workers start afresh and their start-up is timed), and the last run's results."""
     from talkrig.exporters.batch import BatchSettings, run_batch
-    from talkrig.inference.pipeline import GenerateOptions
+    from talkrig.inference.generation.pipeline import GenerateOptions
 
     walls, results = [], []
     for r in range(repeats):

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 sys.path.insert(0, str(TESTS))
-from extension_support import blender_python_standin, extension_platforms  # noqa: E402
+from support.extension_support import blender_python_standin, extension_platforms  # noqa: E402
 
 AUDIO = ROOT / "exporters" / "assets" / "acoustic_corpus.wav"
 AVATAR = ROOT.parent / "shared" / "data" / "avatar_cc0" / "male_base_mesh.glb"
@@ -45,7 +45,7 @@ def cold_start(zip_path, python, folder):
         "home": str(folder / "home"), "python": str(python), "audio": str(AUDIO),
         "avatar": str(AVATAR), "install": str(zip_path), "port": free_port(), "stop": True}))
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(TESTS / "bundled_session.py"), str(settings)],
+    result = subprocess.run([sys.executable, str(TESTS / "support" / "bundled_session.py"), str(settings)],
                             capture_output=True, text=True, timeout=900)
     wall = time.perf_counter() - start
     if result.returncode != 0:

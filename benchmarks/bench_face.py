@@ -33,18 +33,18 @@ from pathlib import Path
 import numpy as np
 from talkrig.motion.mouth import mouth_measures
 from talkrig.scenes.facehead import REST_GAP, head_geometry, shape_deltas
-from talkrig.inference.activity import loudness_and_speech
-from talkrig.inference.audio import decode_audio
-from talkrig.inference.face import animate_face, check_face_options, get_face_model
-from talkrig.inference.features import features_for
-from talkrig.inference.pipeline import GenerateOptions, generate
-from talkrig.inference.speech import find_words
-from talkrig.inference.words import Word
+from talkrig.inference.features.activity import loudness_and_speech
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.generation.face import animate_face, check_face_options, get_face_model
+from talkrig.inference.features.compute import features_for
+from talkrig.inference.generation.pipeline import GenerateOptions, generate
+from talkrig.inference.speech.timing import find_words
+from talkrig.inference.speech.words import Word
 from talkrig.motion import Motion, load_motion
 from talkrig.motion.facecurves import BILABIALS, VOWELS
 from talkrig.motion.metrics.lipsync import closure_errors, opening_rate, vowel_errors
-from talkrig.inference.speech_mouth import mouth_opening
-from talkrig.inference.transcripts.formats import read_words
+from talkrig.inference.generation.speech_mouth import mouth_opening
+from talkrig.inference.speech.transcripts.formats import read_words
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLIPS = [  # audio, reference TextGrid, plain script (None: the TextGrid's words)

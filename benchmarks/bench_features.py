@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from talkrig.inference.audio import decode_audio
-from talkrig.inference.features import clear_feature_cache, compute_features, features_for
-from talkrig.inference.transcripts.formats import read_transcript_file
-from talkrig.inference.transcripts.textgrid import read_textgrid, word_intervals
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.features.compute import clear_feature_cache, compute_features, features_for
+from talkrig.inference.speech.transcripts.formats import read_transcript_file
+from talkrig.inference.speech.transcripts.textgrid import read_textgrid, word_intervals
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLIPS = ["speech_mfa/acoustic_corpus", "beat2_scott_train/2_scott_0_2_2"]

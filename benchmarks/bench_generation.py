@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from talkrig.inference.audio import decode_audio
-from talkrig.inference.features import clear_feature_cache
-from talkrig.inference.pipeline import GenerateOptions, generate
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.features.compute import clear_feature_cache
+from talkrig.inference.generation.pipeline import GenerateOptions, generate
 from talkrig.motion import load_motion
 from talkrig.motion.metrics.artifacts import foot_sliding, frozen_fraction, joint_limit_violations, max_jump
 from talkrig.motion.metrics.beats import beat_consistency
@@ -108,7 +108,7 @@ def scores(motion, onsets):
 
 
 def quality(backends, audio, library, seeds):
-    from talkrig.inference.features import compute_features
+    from talkrig.inference.features.compute import compute_features
 
     real = load_motion(TAKE.with_suffix(".npz"))
     take_audio = decode_audio(TAKE.with_suffix(".wav"))
@@ -136,7 +136,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["procedural", "matching"])
     args = parser.parse_args()
-    logging.getLogger("talkrig.inference.speech").setLevel(logging.ERROR)  # words past 60 s are dropped
+    logging.getLogger("talkrig.inference.speech.timing").setLevel(logging.ERROR)  # words past 60 s are dropped
     decoded = decode_audio(AUDIO)
     audio = decoded.samples[: int(SECONDS * decoded.sample_rate)]
     with tempfile.TemporaryDirectory(prefix="talkrig-bench-lib-") as folder:

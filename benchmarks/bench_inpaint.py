@@ -42,10 +42,10 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
 
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.features import features_for
-    from talkrig.inference.generators import GenerationRequest, get_generator
-    from talkrig.inference.keyposes import KeyPoseDictionary, insert_keyposes
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import features_for
+    from talkrig.inference.generation.generators import GenerationRequest, get_generator
+    from talkrig.inference.generation.keyposes import KeyPoseDictionary, insert_keyposes
     from talkrig.motion.metrics.kinematics import jerk, joint_positions
     from talkrig.motion.rotations import geodesic_distance
     from talkrig.motion.skeleton import UPPER_BODY

@@ -1,6 +1,6 @@
 """Scripts in many languages timed by the espeak engine, and the English control.
 
-Synthetic speech: every language's script (tests/language_support.py) said by three eSpeak NG
+Synthetic speech: every language's script (tests/support/language_support.py) said by three eSpeak NG
 voice variants at other rates and pitches than the aligner's template (+f3 135 wpm pitch 70,
 +m7 205 wpm pitch 35, +klatt2 160 wpm pitch 55), reverberated (0.3 s) under a brown-noise
 bed 25 dB below the speech. The reference onsets are eSpeak NG's own word events for that
@@ -24,7 +24,7 @@ played 6 % slower or faster), two candidate evidences of another language.
 Not speech (--not-speech runs this part alone; it needs no eSpeak NG, so it also runs on an
 older checkout for the before/after figures): the first 8 s of the shared English recording
 after 8 s of silence (the pause level), a melody, held chords, laughter, music (plucked
-chords and a drum), a drum loop or laughter in uneven bouts (tests/sound_support.py), 3 dB
+chords and a drum), a drum loop or laughter in uneven bouts (tests/support/sound_support.py), 3 dB
 under the speech, alone and with a noise bed 15 dB and 5 dB under it all. Figures: share of
 the sound's frames taken for speech, words placed in the sound (recognised, and with the
 script of the speech), arm speed (shoulders, elbows, wrists: the median over frames of the joints' mean
@@ -55,11 +55,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from talkrig.inference.speech import find_words  # noqa: E402
+from talkrig.inference.speech.timing import find_words
 
 try:  # the language-independent engine and today's layout (absent from older checkouts)
-    import language_support as ls
-    import speech_support as ss
+    from support import language_support as ls
+    from support import speech_support as ss
 except ImportError:
     ls = ss = None
 
@@ -108,20 +108,20 @@ def english():
 def is_it_english(languages):
     import logging
 
-    from talkrig.inference import speech
+    from talkrig.inference.speech import timing as speech
 
     print("\n| speech | recognised words | mean confidence | acoustic fit (ln/frame) | stability | "
           "judged English | words kept |")
     print("|---|---|---|---|---|---|---|")
     clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
 
     x = clips[0][1].samples
     power = np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)
     hiss = np.random.default_rng(0).normal(0, np.sqrt(power / 10), x.shape)
     clips.append((f"{clips[0][0]} + hiss at 10 dB SNR",
                   decode_audio((x + hiss).astype(np.float32), sample_rate=16000, name="hiss.wav")))
-    import sound_support as so
+    from support import sound_support as so
 
     lecture = DATA / "video_ccby" / "physicsworks.webm"
     if lecture.exists():  # a lecture in a hall (CC BY), 203 s
@@ -131,7 +131,7 @@ def is_it_english(languages):
                   decode_audio(so.mix(x, so.melody(8.0), at=-1, level_db=-3), sample_rate=16000, name="m.wav")))
     clips += [(f"{lang} (eSpeak NG {ls.VARIANTS[v][0]})", ls.revoiced(lang, v, seed=v).audio)
               for lang in languages for v in range(len(ls.VARIANTS))]
-    logging.getLogger("talkrig.inference.speech").setLevel(logging.ERROR)
+    logging.getLogger("talkrig.inference.speech.timing").setLevel(logging.ERROR)
     for name, audio in clips:
         heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
         kept = find_words(audio, "auto", None, {"workers": 1})
@@ -144,7 +144,7 @@ def _decoded(samples):
     """The word segments pocketsphinx (English, recognition settings) finds in ``samples``."""
     from pocketsphinx import Decoder
 
-    from talkrig.inference.audio import DITHER_SEED, pcm16_bytes
+    from talkrig.inference.audio.decode import DITHER_SEED, pcm16_bytes
 
     decoder = Decoder(dither=False, loglevel="FATAL", fwdflat=False, maxhmmpf=2000, topn=3)
     decoder.start_utt()  # dithered by our seeded generator, as the engine does: the same every run
@@ -183,12 +183,12 @@ def _stability(audio, seconds=25.0):
 
 
 def not_speech():
-    import sound_support as so
+    from support import sound_support as so
 
-    from talkrig.inference.activity import speech_activity
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.features import compute_features
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.features.activity import speech_activity
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import compute_features
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
     from talkrig.motion.errors import TalkrigError
     from talkrig.motion.metrics.kinematics import angular_speed
 
@@ -235,11 +235,11 @@ def activity():
     """Speech activity alone (no recognition): the share of an 8 s sound, 3 dB under the first
     8 s of the MFA recording and before it, taken for speech, alone and under noise beds, and
     the speech after it; then the share of every speech recording taken for speech."""
-    import sound_support as so
+    from support import sound_support as so
 
-    from talkrig.inference.activity import speech_activity
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.features import compute_features
+    from talkrig.inference.features.activity import speech_activity
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import compute_features
 
     speech = decode_audio(DATA / f"{CLIPS[0]}.wav").samples
     sounds = {"melody": so.melody(8), "held chords": so.chords(8), "plucked chords and a drum": so.plucked_chords(8)}
@@ -287,11 +287,11 @@ def activity():
 def over_music():
     """Speech with music under it (15 and 10 dB down, from its start): the share of the shared
     English recordings' frames taken for speech, against the recording alone."""
-    import sound_support as so
+    from support import sound_support as so
 
-    from talkrig.inference.activity import speech_activity
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.features import compute_features
+    from talkrig.inference.features.activity import speech_activity
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import compute_features
 
     sounds = {"melody": so.melody, "held chords": so.chords, "plucked chords and a drum": so.plucked_chords,
               "drum loop 90 bpm": lambda s: so.drum_loop(s, 90.0, 0),
@@ -310,7 +310,7 @@ def over_music():
 
 def _script_until(textgrid, seconds):
     """The words of a reference TextGrid that end by ``seconds``, as a script."""
-    from talkrig.inference.transcripts.textgrid import word_intervals
+    from talkrig.inference.speech.transcripts.textgrid import word_intervals
 
     return " ".join(w for s, e, w in word_intervals(Path(textgrid).read_text(encoding="utf-8")) if e <= seconds)
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from talkrig.inference.audio import decode_audio
-from talkrig.inference.face import resolve_face
-from talkrig.inference.generators import get_generator
-from talkrig.inference.pipeline import GenerateOptions, generate
-from talkrig.inference.live import LiveStream
-from talkrig.inference.live_face import LiveFace
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.generation.face import resolve_face
+from talkrig.inference.generation.generators import get_generator
+from talkrig.inference.generation.pipeline import GenerateOptions, generate
+from talkrig.inference.live.driver import LiveStream
+from talkrig.inference.live.face import LiveFace
 from talkrig.motion import Motion
 
 WAV = Path(__file__).resolve().parents[2] / "shared" / "data" / "beat2_scott_train" / "2_scott_0_2_2.wav"

@@ -39,7 +39,7 @@ def recordings(lecture):
     """[(name, DecodedAudio, is a variation)] of the unseen recordings and their variations."""
     from bench_phrasing import degrade, espeak_recordings
 
-    from talkrig.inference.audio import DecodedAudio, decode_audio
+    from talkrig.inference.audio.decode import DecodedAudio, decode_audio
 
     def audio(name, samples, variation):
         return name, DecodedAudio(samples=np.asarray(samples, np.float32), sample_rate=16000, name=name), variation
@@ -112,8 +112,8 @@ def main():
     args = parser.parse_args()
 
     from talkrig.inference.evaluate import audio_context
-    from talkrig.inference.generators import describe_generator, get_generator
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.generation.generators import describe_generator, get_generator
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
     from talkrig.motion import load_motion
     from talkrig.motion.metrics import ankle_jerk
     from talkrig.motion.metrics.report import quality_report

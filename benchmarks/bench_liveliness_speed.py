@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TAKE = ROOT.parent / "shared" / "data" / "beat2_scott_train" / "2_scott_0_1_1"
 FPS = 30.0
-SHRINK = 0.35  # gestures' size after the regression to the mean (as tests/test_neural_liveliness.py)
+SHRINK = 0.35  # gestures' size after the regression to the mean (as tests/neural/test_neural_liveliness.py)
 
 
 def looped(values, n):
@@ -34,9 +34,9 @@ def looped(values, n):
 def take(seconds):
     """(vectors (T, D), the same with gestures shrunk, speaking (T,), layout) of a ``seconds``
     long take."""
-    from talkrig.inference.activity import speech_activity
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.features import features_for
+    from talkrig.inference.features.activity import speech_activity
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import features_for
     from talkrig.motion import load_motion
     from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors
     from talkrig.plugins.neural.liveliness import GROUPS

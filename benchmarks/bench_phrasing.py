@@ -51,8 +51,8 @@ def degrade(x, kind, rng):
 
 
 def aligned_speech(textgrid, n):
-    from talkrig.inference.activity import MIN_PAUSE, close_gaps
-    from talkrig.inference.transcripts.textgrid import word_intervals
+    from talkrig.inference.features.activity import MIN_PAUSE, close_gaps
+    from talkrig.inference.speech.transcripts.textgrid import word_intervals
 
     mask = np.zeros(n, bool)
     for start, end, _ in word_intervals(Path(textgrid).read_text(encoding="utf-8")):
@@ -64,7 +64,7 @@ def espeak_recordings(folder):
     """(name, samples, speech mask at FPS) per voice: sentences with 0.5-2.5 s pauses."""
     if shutil.which("espeak-ng") is None:
         return []
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
 
     rng = np.random.default_rng(0)
     out = []
@@ -85,10 +85,10 @@ def espeak_recordings(folder):
 
 
 def score(name, samples, truth, seeds, generator):
-    from talkrig.inference.activity import MIN_PAUSE, close_gaps, speech_activity
+    from talkrig.inference.features.activity import MIN_PAUSE, close_gaps, speech_activity
     from talkrig.motion.runs import true_runs
-    from talkrig.inference.features import compute_features
-    from talkrig.inference.generators import GenerationRequest, check_options
+    from talkrig.inference.features.compute import compute_features
+    from talkrig.inference.generation.generators import GenerationRequest, check_options
     from talkrig.motion.metrics.phrasing import longest_idle_speech
 
     features = compute_features(samples, 16000, FPS)
@@ -113,8 +113,8 @@ def main():
     parser.add_argument("--lecture", metavar="WAV", help="the lecture video's sound, decoded")
     args = parser.parse_args()
 
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.generators import get_generator
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.generation.generators import get_generator
     from talkrig.motion import load_motion
     from talkrig.motion.metrics.phrasing import longest_idle_speech
 

@@ -24,6 +24,12 @@ shifted in time: the right speaker on the wrong audio), then each generator: mea
 diversity across them, and the audio sensitivity of seed 0 (the same seed on silence and on
 another recording). Every figure that does not beat its baseline is listed under its table.
 
+A third table per setting gives the realism test (motion/metrics/realism.py: can a classifier
+tell 2 s windows of the motion, all seeds pooled, from the whole real take's? AUC 0.5 = no, 1.0
+= always; whole body and per part), the features that give each row away listed under it. The
+whole take includes the first half the generators learned from: benchmarks/bench_realism.py
+holds them against the held-out half alone, and passes real motion through each stage.
+
     .venv/bin/python benchmarks/bench_quality.py [--samples N] [--backends NAME ...]
         [--lecture WAV] [--damaged] [--model NAME=DIR ...] [--sheets DIR] [--json OUT] [--markdown OUT]
 """
@@ -53,6 +59,8 @@ SUMMARY = ("l1", "pck", "beat_consistency", "angular_speed_ratio", "jerk_ratio",
 POSTURE = ("pose_fd_body", "pose_fd_arms", "pose_fd_legs", "pose_fd_spine", "leg_activity_ratio",
            "root_travel_ratio", "foot_skate", "angular_jerk_ratio", "jerk_ratio", "stance_spread",
            "knee_flexion", "knee_flexion_p95", "pelvis_offset", "pelvis_offset_p95")
+# The realism test (motion/metrics/realism.py): a third table per setting.
+REALISM = ("realism_auc", "realism_auc_arms", "realism_auc_trunk", "realism_auc_legs", "realism_auc_hands")
 
 
 @dataclass
@@ -73,7 +81,7 @@ def split_take(folder, real):
     """
     import soundfile
 
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
     from talkrig.motion import save_motion
 
     half = real.n_frames // 2
@@ -94,7 +102,7 @@ def damaged_settings(folder, half_wav, real, first_half, second_half):
     import soundfile
     from bench_phrasing import degrade
 
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
 
     rng = np.random.default_rng(11)
     out = []
@@ -130,7 +138,7 @@ def backend_options(info, library, models):
 
 
 def run_setting(setting, generators, samples, library, models, sheets=None):
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
     from talkrig.inference.evaluate import (audio_context, format_table, judge, score_backend,
                                             score_baselines, score_motion)
     from talkrig.motion.errors import TalkrigError
@@ -281,25 +289,28 @@ def contact_sheet(setting, takes, folder):
 
 def markdown(results):
     """One markdown table per setting: a row per motion, the SUMMARY figures as columns."""
-    from talkrig.motion.metrics import METRICS
+    from talkrig.inference.evaluate import TABLE_METRICS
 
     lines = []
     for title, result in results.items():
         columns = result["columns"]
         lines.append(f"**{title}**\n")
-        lines += _table(columns, SUMMARY, METRICS)
+        lines += _table(columns, SUMMARY, TABLE_METRICS)
         lines.append("\nposture (against the whole real take; *real, other half*: its second half "
                      "against its first)\n")
-        lines += _table(columns, POSTURE, METRICS)
+        lines += _table(columns, POSTURE, TABLE_METRICS)
+        lines.append("\nrealism: classifier two-sample test AUC against the whole real take (0.5 = cannot "
+                     "tell; *real, other half*: against its first half)\n")
+        lines += _table(columns, REALISM, TABLE_METRICS)
         for c in columns:
             for note in c["notes"]:
-                if "does not beat" in note or "pauses" in note:
+                if "does not beat" in note or "pauses" in note or note.startswith("realism"):
                     lines.append(f"- {c['name']}: {note}")
         for line in result["skipped"]:
             lines.append(f"- skipped {line}")
         if result.get("person"):
             lines.append("\nposture against the captured takes of this audio's own speaker (a second person)\n")
-            lines += _table(result["person"], PERSON, METRICS)
+            lines += _table(result["person"], PERSON, TABLE_METRICS)
         lines.append("")
     return "\n".join(lines)
 
@@ -358,7 +369,7 @@ def main():
     parser.add_argument("--markdown", metavar="OUT", help="also write summary tables as markdown")
     args = parser.parse_args()
 
-    from talkrig.inference.generators import list_generators
+    from talkrig.inference.generation.generators import list_generators
     from talkrig.motion import load_motion
 
     models = dict(item.split("=", 1) for item in args.model)

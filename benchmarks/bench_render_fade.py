@@ -34,8 +34,8 @@ def main():
     parser.add_argument("--try", dest="settings", nargs="+", default=["0.15:0", "0.15:4"])
     args = parser.parse_args()
 
-    from talkrig.plugins.vid2vid import renderer as module
-    from talkrig.plugins.vid2vid.pairs import find_takes, load_pairs
+    from talkrig.plugins.renderers.vid2vid import renderer as module
+    from talkrig.plugins.renderers.vid2vid.pairs import find_takes, load_pairs
 
     folder = args.work / f"renderer{args.size}"
     if not folder.is_dir():

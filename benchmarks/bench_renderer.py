@@ -273,7 +273,7 @@ def driving_take(work, stand_like, seconds):
     as work/drive.npz beside its speech work/drive.wav."""
     import soundfile as sf
 
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
     from talkrig.motion import load_motion, save_motion
 
     path = work / "drive.npz"
@@ -330,7 +330,7 @@ def follow_error(work, renderers, motion, speech, truth_video=True):
 def quality(args, pairs, by_time, by_pose, renderer):
     """Scores of the held-out frames (by time, by pose) beside the baselines, the speed, and
     the contact sheet of the held-out poses."""
-    from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
+    from talkrig.plugins.renderers.vid2vid.renderer import Vid2VidRenderer
 
     result = {}
     pictures = {}
@@ -402,8 +402,8 @@ def main():
     if args.train or not (renderer_dir / "talkrig_model.json").exists():
         seconds = train(video, takes, renderer_dir, args.minutes, args.size)
 
-    from talkrig.plugins.vid2vid.pairs import find_takes, hold_out_poses, load_pairs
-    from talkrig.plugins.vid2vid.renderer import Vid2VidRenderer
+    from talkrig.plugins.renderers.vid2vid.pairs import find_takes, hold_out_poses, load_pairs
+    from talkrig.plugins.renderers.vid2vid.renderer import Vid2VidRenderer
 
     pairs = load_pairs(video, find_takes(video, takes), (args.size, args.size))
     by_pose = hold_out_poses(pairs, POSE_HOLDOUT)

@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/bench_retarget.py [--frames N] [--rigs fbx_twist,rigify]
 
-Builds the test rigs of ``tests/retarget_scenes.py`` (an FBX imported without bone
+Builds the test rigs of ``tests/support/retarget_scenes.py`` (an FBX imported without bone
 orientation with twist bones, a connected pelvis under a floor root, a centimetre rig, a UE-style
 mannequin, a generated Rigify rig) plus the CC0 avatar, retargets the real take onto each with
 the automatic bone map, keys it, lets Blender evaluate every frame, and measures from bone
-head/tail positions (``tests/retarget_checks.py``): elbow flexion, shoulder elevation and head
+head/tail positions (``tests/support/retarget_checks.py``): elbow flexion, shoulder elevation and head
 pitch against the SMPL-X joints (worst and median degrees off), root travel in hip heights
 against the actor's, the lowest foot point against the floor, foot sliding while the actor's
 foot is planted, and the largest limb roll.
@@ -29,8 +29,8 @@ AVATAR = DATA / "avatar_cc0" / "male_base_mesh.glb"
 
 def build(bpy, workdir, only=None):
     """{name: (armature object, Anatomy)} of every test rig and the CC0 avatar."""
-    from retarget_checks import Anatomy
-    from retarget_scenes import anatomy_of, append_objects, build_production_rigs, save_rigify
+    from support.retarget_checks import Anatomy
+    from support.retarget_scenes import anatomy_of, append_objects, build_production_rigs, save_rigify
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     blend = save_rigify(bpy, workdir / "rigify.blend")
@@ -57,7 +57,7 @@ def joint_rolls(rest_rots, rots, names, anatomy, rest_heads):
     wrists: of the forearm against the bone just above it along the arm (the upper arm or the
     twist bone nearest the elbow), and of the hand against the bone just above it (the forearm
     or the twist bone nearest the wrist), about the forearm's line."""
-    from retarget_checks import twist_angles
+    from support.retarget_checks import twist_angles
 
     k = {n: i for i, n in enumerate(names)}
     worst = span = 0.0
@@ -85,20 +85,20 @@ def main():
 
     import bpy
 
-    from retarget_checks import compare, foot_slide, measures, planted_runs, rig_track, smplx_tracks
-    from retarget_scenes import posed_points, rest_points
+    from support.retarget_checks import compare, foot_slide, measures, planted_runs, rig_track, smplx_tracks
+    from support.retarget_scenes import posed_points, rest_points
 
     from talkrig.blender.keyframes import write_action
     from talkrig.blender.rig_io import read_rig
     from talkrig.motion import load_motion
-    from talkrig.motion.retarget import auto_map
+    from talkrig.motion.retarget import RetargetSettings, auto_map
 
     try:  # a user's bake: keys on a constrained rig's controls when a preset fits
         from talkrig.blender.controls import retarget_onto
     except ImportError:  # older versions key the deform bones only
         from talkrig.motion.retarget import retarget
 
-        def retarget_onto(obj, motion, bone_map, rig, constrained="auto"):
+        def retarget_onto(obj, motion, bone_map, rig, settings=None):
             return retarget(motion, rig, bone_map), None
 
     motion = load_motion(TAKE)
@@ -115,8 +115,8 @@ def main():
     for name, (obj, anatomy) in rigs.items():
         start = time.perf_counter()
         rig = read_rig(obj)
-        constrained = "deform" if name == "rigify_deform" else "auto"
-        channels, target = retarget_onto(obj, motion, auto_map(rig), rig, constrained=constrained)
+        settings = RetargetSettings(constrained="deform" if name == "rigify_deform" else "auto")
+        channels, target = retarget_onto(obj, motion, auto_map(rig), rig, settings)
         write_action(obj, channels, f"bench {name}", mode="assign",
                      mute_constraints=target is None or target.mode == "deform")
         names = [pb.name for pb in obj.pose.bones]

@@ -4,7 +4,7 @@ For each shared recording: pocketsphinx alignment of the script (real-time facto
 error, words placed, phone-boundary error against the TextGrid's phones tier), free
 recognition (real-time factor, onset error, word error rate, key-pose words found) and keyword
 spotting of the key-pose dictionary's words. Then the damaged scripts and recordings of the
-tests (tests/speech_support.py) made from the full recordings. --long measures instead a
+tests (tests/support/speech_support.py) made from the full recordings. --long measures instead a
 recording near the 10-minute limit (the 62 s take nine times: 9 min 18 s). Times are wall-clock
 medians over --repeat runs, with the default worker processes (one per core) and with one.
 
@@ -25,12 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import speech_support as ss  # noqa: E402
+from support import speech_support as ss  # noqa: E402
 
-from talkrig.inference.audio import decode_audio  # noqa: E402
-from talkrig.inference.keyposes import KeyPoseDictionary  # noqa: E402
-from talkrig.inference.speech import find_words  # noqa: E402
-from talkrig.inference.english_text import spoken_words  # noqa: E402
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.generation.keyposes import KeyPoseDictionary
+from talkrig.inference.speech.timing import find_words
+from talkrig.inference.speech.english_text import spoken_words
 
 DATA = ROOT.parent / "shared" / "data"
 CLIPS = [

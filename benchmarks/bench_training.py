@@ -33,9 +33,9 @@ BACKENDS = ("s2v", "a2g", "dr2", "ldm")
 
 _INFERENCE = textwrap.dedent("""
     import json, statistics, sys, time
-    from talkrig.inference.audio import decode_audio
-    from talkrig.inference.features import features_for
-    from talkrig.inference.generators import GenerationRequest, get_generator
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import features_for
+    from talkrig.inference.generation.generators import GenerationRequest, get_generator
     backend, model, audio, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     decoded = decode_audio(audio)
     features = features_for(decoded, 30.0)
@@ -69,7 +69,7 @@ def first_half(folder):
     """A training folder holding the first half of the take (motion + audio)."""
     import soundfile
 
-    from talkrig.inference.audio import decode_audio
+    from talkrig.inference.audio.decode import decode_audio
     from talkrig.motion import load_motion, save_motion
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ for measuring capture.
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
-NAME.wav (its speech), so ``plugins/vid2vid/pairs.py:find_takes(video, work)`` reads the folder
+NAME.wav (its speech), so ``plugins/renderers/vid2vid/pairs.py:find_takes(video, work)`` reads the folder
 as a folder of takes. What exists is skipped; README.md there lists every video.
 
 Speech: the MFA sample (26.7 s, MIT) is cut at pauses into phrases; its first 14.9 s make the
@@ -144,7 +144,7 @@ LIFTER_BACKGROUNDS = ((0.45, 0.50, 0.40), (0.70, 0.70, 0.72), (0.25, 0.25, 0.30)
 
 
 def lifter_plan(count=10, seconds=20.0, straighter=False):
-    """Training videos of the capture's arm lifter (``benchmarks/train_arm_lifter.py``): every
+    """Training videos of the capture's arm lifter (``recipes/train_arm_lifter.py``): every
     person on training speech, from views drawn across the range a user films from (yaw +-40
     degrees, pitch -15 to +25), other backgrounds and lights; no view, seed or speech of a test
     video. ``straighter``: another set (its own views and seeds) whose elbows unbend over
@@ -223,7 +223,7 @@ def more_capture_plan(seconds=20.0):
 def phrases(split):
     """(start, end) seconds of the MFA sample's phrases of ``split``: runs of words cut at
     pauses and kept under 3 s."""
-    from talkrig.inference.transcripts.textgrid import read_textgrid
+    from talkrig.inference.speech.transcripts.textgrid import read_textgrid
 
     tiers = read_textgrid((SPEECH.with_suffix(".TextGrid")).read_text())
     words = next(t for t in tiers if t.name == "words").items
@@ -271,7 +271,7 @@ def make_take(shot, work):
     """The truth take of ``shot`` (cached as NAME.npz, its speech as NAME.wav)."""
     import soundfile as sf
 
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
     from talkrig.motion import load_motion, save_motion
 
     wav, npz = work / f"{shot.name}.wav", work / f"{shot.name}.npz"

@@ -1,6 +1,6 @@
 """Render the same frames of the real take on every test rig side by side (Workbench,
 headless): the SMPL-X skeleton, the CC0 avatar and the production-style rigs of
-``tests/retarget_scenes.py``, one row per frame, so a person can see they all do the same.
+``tests/support/retarget_scenes.py``, one row per frame, so a person can see they all do the same.
 
     .venv/bin/python benchmarks/render_retarget.py [--frames 300,780] [--output PATH]
 

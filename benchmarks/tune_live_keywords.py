@@ -1,4 +1,4 @@
-"""Tune and measure live key-pose word spotting (plugins/pocketsphinx/live_keywords.py).
+"""Tune and measure live key-pose word spotting (plugins/speech/pocketsphinx/live_keywords.py).
 
 Speech: the shared recordings with reference word times (TextGrids), and sentences re-voiced
 with eSpeak NG that hold one key-pose word each (or none), at known places. Two halves: how long
@@ -24,12 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from speech_synth import speak  # noqa: E402
+from support.speech_synth import speak  # noqa: E402
 
-from talkrig.inference.audio import DecodedAudio, decode_audio, resample  # noqa: E402
-from talkrig.inference.keyposes import load_keyposes  # noqa: E402
-from talkrig.plugins.pocketsphinx import live_keywords, recognition  # noqa: E402
-from talkrig.inference.transcripts.formats import read_transcript_file, read_words  # noqa: E402
+from talkrig.inference.audio.decode import DecodedAudio, decode_audio, resample
+from talkrig.inference.generation.keyposes import load_keyposes
+from talkrig.plugins.speech.pocketsphinx import live_keywords, recognition
+from talkrig.inference.speech.transcripts.formats import read_transcript_file, read_words
 
 DATA = ROOT.parent / "shared" / "data"
 RATE = 16000

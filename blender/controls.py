@@ -1,7 +1,7 @@
 """Where a take's keys go on an armature: its deform bones, or its own controls.
 
     target = retarget_target(obj, rig, bone_map, constrained="auto")
-    channels = retarget(motion, target.plan.rig, plan=target.plan, ...)
+    channels = retarget(motion, target.plan.rig, plan=target.plan, settings=...)
     channels.switches = target.switches
 
 When the mapped bones are driven by constraints (a generated Rigify rig) and a controls preset
@@ -14,6 +14,7 @@ Which control each keyed control's parent follows is read from Blender itself: e
 is given a different turn, the rig is evaluated once, and each parent's turn is matched.
 """
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
@@ -167,28 +168,29 @@ def _angle(a, b):
     return float(np.arccos(np.clip(c, -1.0, 1.0)))
 
 
-def retarget_onto(obj, motion, bone_map, rig=None, constrained="auto", **options):
+def retarget_onto(obj, motion, bone_map, rig=None, settings=None):
     """Retarget ``motion`` onto armature ``obj`` where its keys belong -> (RigMotion,
-    RetargetTarget). options : ``motion.retarget.retarget`` keywords (root_motion, ...).
+    RetargetTarget). settings : a ``motion.retarget.RetargetSettings`` (None: the defaults).
 
     On a rig keyed through its controls the hip joints are placed by the rig's own mechanics
     (a Rigify spine bends between hips and chest), so the take is first keyed without foot
     planting, Blender reads where the hips go, and the legs are then solved from there.
     """
-    from ..motion.retarget import retarget
+    from ..motion.retarget import RetargetSettings, retarget
     from .rig_io import read_rig
 
+    settings = settings or RetargetSettings()
     rig = rig or read_rig(obj)
-    target = retarget_target(obj, rig, bone_map, constrained)
+    target = retarget_target(obj, rig, bone_map, settings.constrained)
     plan = target.plan
     legs = [int(plan.joint_bone[j]) for j in (1, 2)]
-    if target.mode == "controls" and options.get("plant_feet", True) and min(legs) >= 0:
-        first = dict(options, plant_feet=False)
-        channels = retarget(motion, plan.rig, plan=plan, **first)
+    hips = None
+    if target.mode == "controls" and settings.plant_feet and min(legs) >= 0:
+        first = dataclasses.replace(settings, plant_feet=False)
+        channels = retarget(motion, plan.rig, plan=plan, settings=first)
         channels.switches = target.switches
         hips = _evaluated_heads(obj, channels, [plan.rig.names[b] for b in legs])
-        options = dict(options, hips=hips)
-    channels = retarget(motion, plan.rig, plan=plan, **options)
+    channels = retarget(motion, plan.rig, plan=plan, settings=settings, hips=hips)
     channels.switches = target.switches
     for note in target.notes:
         log.info("%s: %s", obj.name, note)

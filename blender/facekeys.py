@@ -4,7 +4,7 @@ Names are matched as motion.facecurves.match_face_key does: case and separators 
 ``_L``/``_R`` or ``Left``/``Right``, so ``jawOpen``, ``JawOpen`` and ``jaw_open`` are one key.
 
 1. ARKit blend shapes take the motion's face curve of that name (a face model made them, see
-   inference/face.py). A motion without face curves (mocap, an older take) still drives the
+   inference/generation/face.py). A motion without face curves (mocap, an older take) still drives the
    mouth keys from two measures per frame:
 
    - ``open`` in 0..1: the larger of the jaw's opening rotation (SMPL-X jaw, rotation about

@@ -9,7 +9,7 @@ The motion must already be at the scene's frame rate; what the scene, the sound 
 range then do is the caller's.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bpy
 
@@ -22,12 +22,16 @@ from .shapekeys import bake_shape_keys
 
 @dataclass
 class KeyedTake:
-    """What :func:`key_take` made.
+    """A take keyed onto a rig: what :func:`key_take` made, and what the bake that asked for it
+    added (the headless bake, the add-on's and its live recording all hand back this one type).
 
     action : the body's new Action. channels : the keyed RigMotion. target : the
-    RetargetTarget (its ``plan``, ``mode`` and ``notes``). bone_map : the deform bones' map.
-    face : {mesh name: Action} of the face shape keys. mouth_cues : the Action keying the rig's
-    letter poses, or None.
+    RetargetTarget (its ``plan``, ``mode`` and ``notes``). bone_map : the deform bones' map
+    (even when the controls were keyed). face : {mesh name: Action} of the face shape keys.
+    mouth_cues : the Action keying the rig's letter poses (A-H, X), or None.
+    frame_start : the take's first scene frame. fps : its frame rate, the scene's.
+    sound_strip : the sequencer strip playing the speech, when the bake added one.
+    warnings : what a person should read (the add-on reports them).
     """
 
     action: object
@@ -36,16 +40,39 @@ class KeyedTake:
     bone_map: object
     face: dict
     mouth_cues: object = None
+    frame_start: int = 1
+    fps: float = 30.0
+    sound_strip: str = ""
+    warnings: list = field(default_factory=list)
+
+    @property
+    def n_frames(self):
+        return self.channels.n_frames
+
+    @property
+    def frame_end(self):
+        """The take's last scene frame (inclusive)."""
+        return self.frame_start + self.n_frames - 1
+
+    @property
+    def plan(self):
+        """The RetargetPlan used (its ``frame`` turns SMPL-X axes into armature axes)."""
+        return self.target.plan
+
+    @property
+    def notes(self):
+        """Where the keys and the travel went, in words."""
+        return self.target.notes + [self.channels.root_note]
 
 
-def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, constrained="auto",
-             root_motion="relative", root_target="auto", plant_feet=True, face_after_action=True):
+def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, settings=None,
+             face_after_action=True):
     """Key ``motion`` (SMPL-X, at ``fps``, the scene's rate) onto armature ``obj`` as new
     Actions; returns a :class:`KeyedTake`.
 
     map_bones : rig -> BoneMap (it may raise a RetargetError saying what to map).
     mode : "nla" or "assign" for the body and face Actions (the mouth cues always go on a track).
-    constrained, root_motion, root_target, plant_feet : see ``controls.retarget_onto``.
+    settings : a ``motion.retarget.RetargetSettings`` (see ``controls.retarget_onto``).
     face_after_action : the face and mouth-cue Actions are named after the body Action as it
         was named (a second bake of "take" gives "take.001" throughout); False names them
         ``name`` as asked, so their NLA tracks share the body's track name (glTF merges tracks
@@ -54,9 +81,7 @@ def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, constr
     """
     rig = read_rig(obj)
     bone_map = map_bones(rig)
-    channels, target = retarget_onto(obj, motion, bone_map, rig, constrained=constrained,
-                                     root_motion=root_motion, root_target=root_target,
-                                     plant_feet=plant_feet)
+    channels, target = retarget_onto(obj, motion, bone_map, rig, settings)
     action = write_action(obj, channels, name=name, frame_start=frame_start, mode=mode,
                           mute_constraints=target.mode == "deform", scene_fps=fps)
     keys_name = action.name if face_after_action else name
@@ -64,4 +89,5 @@ def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, constr
     cues = None
     if motion.face_curve("mouthCue_A") is not None:
         cues = bake_mouth_cues(obj, motion, bpy.data.actions, keys_name, frame_start)
-    return KeyedTake(action, channels, target, bone_map, face, cues)
+    return KeyedTake(action, channels, target, bone_map, face, cues, frame_start=frame_start,
+                     fps=float(fps))

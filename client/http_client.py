@@ -60,12 +60,153 @@ class JobOutput:
         Path(path).write_bytes(self.npz)
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """How one kind of job travels: its path under /v1, the upload's file part (and its name
+    when bytes are sent), what a too-big upload is called and what to do, and the result's file
+    (its name under ``.../result/``, size limit, first bytes and what the server sent instead)."""
+
+    path: str
+    part: str
+    filename: str
+    what: str
+    advice: str
+    download: str
+    limit: object  # () -> the most bytes it may hold (read when fetched: tests lower it)
+    magic: tuple  # (offset, bytes) the result's file starts with
+    not_it: str  # "a motion for job {id} that is not an npz file"
+
+
+JOB_KINDS = {
+    "generate": JobKind("/jobs", "audio", "audio.wav", "the recording",
+                        "send a shorter or compressed file (e.g. 16 kHz mono)", "motion",
+                        lambda: replies.MAX_MOTION_BYTES, (0, b"PK"),
+                        "a motion for job {} that is not an npz file"),
+    "capture": JobKind("/capture", "video", "video.mp4", "the video",
+                       "cut it into shorter parts, or start the server with a larger "
+                       "--max-upload-mb", "takes.zip", lambda: MAX_ARCHIVE_BYTES, (0, b"PK"),
+                       "takes for capture {} that are not a zip file"),
+    "render": JobKind("/render", "motion", "motion.npz", "the take and its speech",
+                      "render a shorter take", "video.mp4", lambda: MAX_VIDEO_BYTES, (4, b"ftyp"),
+                      "a render for job {} that is not an MP4 file"),
+}
+
+
+class Jobs:
+    """The jobs of one kind on a server (``client.jobs("generate" | "capture" | "render")``):
+    submit, status, cancel, wait and result, the same calls for every kind."""
+
+    def __init__(self, client, kind):
+        if kind not in JOB_KINDS:
+            raise ValueError(f"no job kind {kind!r}; the kinds are {', '.join(JOB_KINDS)}")
+        self.client, self.kind, self._spec = client, kind, JOB_KINDS[kind]
+
+    def submit(self, upload, options=None, filename=None, timeout=None, **parts):
+        """Upload ``upload`` (a path or the file's bytes: the recording, the video or the take)
+        with options; returns the job id.
+
+        parts : more files by part name, paths or bytes (a render's speech: ``audio=path``);
+        None sends none.
+        """
+        name, data = _file_part(upload, self._spec.part, self._spec.filename)
+        extra = {part: _file_part(value, part, part) for part, value in parts.items()
+                 if value is not None}
+        return self.client._upload(self._spec.path, self._spec.part, data, filename or name,
+                                   options, timeout, self._spec.what, self._spec.advice, extra)
+
+    def status(self, job_id):
+        """{"state", "stage", "progress", "error", ...} of a job."""
+        return replies.job_status(self.client._call("GET", self._url(job_id)), self.client.url)
+
+    def cancel(self, job_id):
+        """Ask the server to stop the job; harmless if it already ended."""
+        return replies.job_status(self.client._call("DELETE", self._url(job_id)),
+                                  self.client.url)
+
+    def wait(self, job_id, interval=0.25, timeout=None, on_status=None, should_stop=None):
+        """Poll until the job ends; returns its last status.
+
+        on_status(status) : called after every poll (progress display).
+        should_stop() : when it returns True the job is cancelled and waiting goes on until it
+            ends, CANCEL_GRACE seconds at most (ClientError(kind="timeout") after that).
+        timeout : seconds; ClientError(kind="timeout") after that (the job keeps running). No
+            request outlives it either.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        cancelled_at = None
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            status = self._within(left, job_id, timeout, lambda: self.status(job_id))
+            if on_status is not None:
+                on_status(status)
+            if status["state"] in FINISHED:
+                return status
+            if should_stop is not None and cancelled_at is None and should_stop():
+                self._within(left, job_id, timeout, lambda: self.cancel(job_id))
+                cancelled_at = time.monotonic()
+            if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE:
+                raise ClientError(f"job {job_id} was cancelled but the server still runs it after "
+                                  f"{CANCEL_GRACE:g} s; stopped waiting for it", kind="timeout")
+            if deadline is not None and time.monotonic() > deadline:
+                raise ClientError(f"job {job_id} did not finish within {timeout:g} s "
+                                  f"(it is {status['state']}, {status.get('progress') or 0:.0%})",
+                                  kind="timeout")
+            time.sleep(interval)
+
+    def _within(self, left, job_id, timeout, call):
+        """``call()`` with the client's request timeout cut to ``left`` seconds (None: not cut)."""
+        if left is not None and left <= 0:
+            raise ClientError(f"job {job_id} did not finish within {timeout:g} s", kind="timeout")
+        client = self.client
+        saved = client.timeout
+        client.timeout = saved if left is None else max(0.1, min(saved, left))
+        try:
+            return call()
+        finally:
+            client.timeout = saved
+
+    def result(self, job_id, timeout=None):
+        """What a done job made: a generation's JobOutput (the motion's npz bytes and the
+        words), a capture's (info, zip of the takes), a render's (info, MP4 bytes)."""
+        spec, url = self._spec, self.client.url
+        info = self.client._call("GET", self._url(job_id) + "/result")
+        if not isinstance(info, dict):
+            raise replies.malformed(url, "a job result that is not an object")
+        words = replies.words(info.get("words"), url) if self.kind == "generate" else None
+        data = self.client._call("GET", f"{self._url(job_id)}/result/{spec.download}",
+                                 expect="bytes", timeout=timeout or max(self.client.timeout, 60.0),
+                                 limit=spec.limit())
+        offset, magic = spec.magic
+        if data[offset:offset + len(magic)] != magic:
+            raise ClientError(f"the server sent {spec.not_it.format(job_id)}", kind="server")
+        if words is None:
+            return info, data
+        return JobOutput(npz=data, words=words,
+                         info=dict(info, n_frames=replies.take_frames(data, url)))
+
+    def _url(self, job_id):
+        return f"{self._spec.path}/{_quote(job_id)}"
+
+
+def _alias(kind, call):
+    """A Client method doing ``call`` on ``jobs(kind)``: the names scripts used before
+    :meth:`Client.jobs` (kept for one release)."""
+
+    def alias(self, *args, **kwargs):
+        return call(self.jobs(kind), *args, **kwargs)
+
+    alias.__doc__ = f"``jobs({kind!r}).{call.__name__}(...)``, kept for one release."
+    return alias
+
+
 class Client:
     """One talkrig server.
 
     url : e.g. "http://127.0.0.1:8765" (no /v1).
     token : the bearer token; None reads this machine's token file.
     timeout : seconds to wait for an answer to a small request.
+
+    Jobs of every kind go through :meth:`jobs`; :meth:`generate` submits, waits and fetches.
     """
 
     def __init__(self, url=DEFAULT_URL, token=None, timeout=10.0):
@@ -105,16 +246,44 @@ class Client:
         """The generators (with option schemas) and speech engines the server offers."""
         return self._call("GET", "/backends")
 
+    def jobs(self, kind):
+        """The jobs of ``kind`` ("generate", "capture" or "render"): a :class:`Jobs`."""
+        return Jobs(self, kind)
+
+    def generate(self, audio, options=None, on_status=None, should_stop=None, timeout=None):
+        """Submit, wait and fetch in one call; ClientError if the job fails or is cancelled."""
+        jobs = self.jobs("generate")
+        job_id = jobs.submit(audio, options)
+        status = jobs.wait(job_id, on_status=on_status, should_stop=should_stop, timeout=timeout)
+        if status["state"] != "done":
+            reason = status.get("error") or status["state"]
+            raise ClientError(f"job {job_id} {status['state']}: {reason}", kind="conflict")
+        return jobs.result(job_id)
+
+    # -- the per-kind names of before jobs(kind), kept for one release ------------------------
+
+    status = _alias("generate", Jobs.status)
+    cancel = _alias("generate", Jobs.cancel)
+    wait = _alias("generate", Jobs.wait)
+    result = _alias("generate", Jobs.result)
+    capture_status = _alias("capture", Jobs.status)
+    capture_cancel = _alias("capture", Jobs.cancel)
+    capture_result = _alias("capture", Jobs.result)
+    render_status = _alias("render", Jobs.status)
+    render_cancel = _alias("render", Jobs.cancel)
+    render_result = _alias("render", Jobs.result)
+
     def submit(self, audio, options=None, filename=None, timeout=None):
-        """Upload audio (a path or the file's bytes) with options; returns the job id."""
-        if isinstance(audio, (str, os.PathLike)):
-            data = _read_file(audio, "audio")
-            filename = filename or Path(audio).name
-        else:
-            data = bytes(audio)
-        return self._upload("/jobs", "audio", data, filename or "audio.wav", options, timeout,
-                            "the recording", "send a shorter or compressed file (e.g. 16 kHz "
-                            "mono)")
+        """``jobs("generate").submit(...)``, kept for one release."""
+        return self.jobs("generate").submit(audio, options, filename=filename, timeout=timeout)
+
+    def submit_capture(self, video, options=None):
+        """``jobs("capture").submit(video, options)``, kept for one release."""
+        return self.jobs("capture").submit(video, options)
+
+    def submit_render(self, motion, options=None, audio=None):
+        """``jobs("render").submit(motion, options, audio=audio)``, kept for one release."""
+        return self.jobs("render").submit(motion, options, audio=audio)
 
     def _upload(self, endpoint, part, data, filename, options, timeout, what, advice,
                 extra=None):
@@ -139,128 +308,6 @@ class Client:
         answer = self._call("POST", endpoint, body=body, content_type=content_type,
                             timeout=budget)
         return replies.job_id(answer, self.url)
-
-    def status(self, job_id):
-        """{"state", "stage", "progress", "error", ...} of a job."""
-        return replies.job_status(self._call("GET", f"/jobs/{_quote(job_id)}"), self.url)
-
-    def cancel(self, job_id):
-        """Ask the server to stop the job; harmless if it already ended."""
-        return replies.job_status(self._call("DELETE", f"/jobs/{_quote(job_id)}"), self.url)
-
-    def wait(self, job_id, interval=0.25, timeout=None, on_status=None, should_stop=None):
-        """Poll until the job ends; returns its last status.
-
-        on_status(status) : called after every poll (progress display).
-        should_stop() : when it returns True the job is cancelled and waiting goes on until it
-            ends, CANCEL_GRACE seconds at most (ClientError(kind="timeout") after that).
-        timeout : seconds; ClientError(kind="timeout") after that (the job keeps running). No
-            request outlives it either.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        cancelled_at = None
-        while True:
-            left = None if deadline is None else deadline - time.monotonic()
-            status = self._within(left, job_id, timeout, lambda: self.status(job_id))
-            if on_status is not None:
-                on_status(status)
-            if status["state"] in FINISHED:
-                return status
-            if should_stop is not None and cancelled_at is None and should_stop():
-                self._within(left, job_id, timeout, lambda: self.cancel(job_id))
-                cancelled_at = time.monotonic()
-            if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE:
-                raise ClientError(f"job {job_id} was cancelled but the server still runs it after "
-                                  f"{CANCEL_GRACE:g} s; stopped waiting for it", kind="timeout")
-            if deadline is not None and time.monotonic() > deadline:
-                raise ClientError(f"job {job_id} did not finish within {timeout:g} s "
-                                  f"(it is {status['state']}, {status.get('progress') or 0:.0%})",
-                                  kind="timeout")
-            time.sleep(interval)
-
-    def _within(self, left, job_id, timeout, call):
-        """``call()`` with this client's request timeout cut to ``left`` seconds (None: not cut)."""
-        if left is not None and left <= 0:
-            raise ClientError(f"job {job_id} did not finish within {timeout:g} s", kind="timeout")
-        saved = self.timeout
-        self.timeout = saved if left is None else max(0.1, min(saved, left))
-        try:
-            return call()
-        finally:
-            self.timeout = saved
-
-    def result(self, job_id, timeout=None):
-        """The motion (npz bytes) and words of a done job."""
-        info = self._call("GET", f"/jobs/{_quote(job_id)}/result")
-        if not isinstance(info, dict):
-            raise replies.malformed(self.url, "a job result that is not an object")
-        found = replies.words(info.get("words"), self.url)
-        npz = self._call("GET", f"/jobs/{_quote(job_id)}/result/motion", expect="bytes",
-                         timeout=timeout or max(self.timeout, 60.0), limit=replies.MAX_MOTION_BYTES)
-        if not npz.startswith(b"PK"):
-            raise ClientError(f"the server sent a motion for job {job_id} that is not an npz file",
-                              kind="server")
-        frames = replies.take_frames(npz, self.url)
-        return JobOutput(npz=npz, words=found, info=dict(info, n_frames=frames))
-
-    def generate(self, audio, options=None, on_status=None, should_stop=None, timeout=None):
-        """Submit, wait and fetch in one call; ClientError if the job fails or is cancelled."""
-        job_id = self.submit(audio, options)
-        status = self.wait(job_id, on_status=on_status, should_stop=should_stop, timeout=timeout)
-        if status["state"] != "done":
-            reason = status.get("error") or status["state"]
-            raise ClientError(f"job {job_id} {status['state']}: {reason}", kind="conflict")
-        return self.result(job_id)
-
-    # -- capture from video ------------------------------------------------------------------
-
-    def submit_capture(self, video, options=None):
-        """Upload a video file with capture options (fps, start, end, name); returns the id."""
-        return self._upload("/capture", "video", _read_file(video, "video"), Path(video).name,
-                            options, None, "the video", "cut it into shorter parts, or start "
-                            "the server with a larger --max-upload-mb")
-
-    def capture_status(self, job_id):
-        return replies.job_status(self._call("GET", f"/capture/{_quote(job_id)}"), self.url)
-
-    def capture_cancel(self, job_id):
-        return replies.job_status(self._call("DELETE", f"/capture/{_quote(job_id)}"), self.url)
-
-    def capture_result(self, job_id):
-        """(info, zip bytes) of a done capture: the takes and shots, and the archive."""
-        info = self._call("GET", f"/capture/{_quote(job_id)}/result")
-        archive = self._call("GET", f"/capture/{_quote(job_id)}/result/takes.zip",
-                             expect="bytes", timeout=max(self.timeout, 60.0), limit=MAX_ARCHIVE_BYTES)
-        if not archive.startswith(b"PK"):
-            raise ClientError(f"the server sent takes for capture {job_id} that are not a zip "
-                              "file", kind="server")
-        return info, archive
-
-    # -- render a take as video -------------------------------------------------------------
-
-    def submit_render(self, motion, options=None, audio=None):
-        """Upload a take (npz path) with render options (renderer, camera, size) and, when
-        given, the speech to mux in (a path); returns the job id."""
-        extra = {"audio": (Path(audio).name, _read_file(audio, "audio"))} if audio else None
-        return self._upload("/render", "motion", _read_file(motion, "motion"), Path(motion).name,
-                            options, None, "the take and its speech", "render a shorter take",
-                            extra=extra)
-
-    def render_status(self, job_id):
-        return replies.job_status(self._call("GET", f"/render/{_quote(job_id)}"), self.url)
-
-    def render_cancel(self, job_id):
-        return replies.job_status(self._call("DELETE", f"/render/{_quote(job_id)}"), self.url)
-
-    def render_result(self, job_id):
-        """(info, MP4 bytes) of a done render."""
-        info = self._call("GET", f"/render/{_quote(job_id)}/result")
-        video = self._call("GET", f"/render/{_quote(job_id)}/result/video.mp4", expect="bytes",
-                           timeout=max(self.timeout, 60.0), limit=MAX_VIDEO_BYTES)
-        if video[4:8] != b"ftyp":
-            raise ClientError(f"the server sent a render for job {job_id} that is not an MP4 "
-                              "file", kind="server")
-        return info, video
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -468,6 +515,13 @@ def _too_big(url, path, size, limit):
     return ClientError(f"{url} sent more than {limit / 2**20:g} MiB for {path} ({size / 2**20:.0f} MiB "
                        "so far); a talkrig server never sends that much: check the server",
                        kind="not_talkrig")
+
+
+def _file_part(value, what, default_name):
+    """(file name, bytes) of a file to upload given as a path or as its bytes."""
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value).name, _read_file(value, what)
+    return default_name, bytes(value)
 
 
 def _read_file(path, what):

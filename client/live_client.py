@@ -23,7 +23,7 @@ from .http_client import API, DEFAULT_URL, ClientError
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
-SAMPLE_RATE = 16000
+SAMPLE_RATE = 16000  # mirrors talkrig.inference.audio.decode.SAMPLE_RATE (client is stdlib only)
 
 
 class LiveClient:

@@ -6,7 +6,8 @@ so :func:`unavailable` says what to install before anything is started.
 
 import queue
 
-RATE = 16000
+from .live_client import SAMPLE_RATE as RATE
+
 INSTALL = "pip install sounddevice (PortAudio comes with it on Windows and macOS; on Linux install libportaudio2)"
 
 

@@ -16,8 +16,8 @@ def add_arguments(parser):
 def run(args):
     import json
 
-    from ..inference.face import list_face_models
-    from ..inference.generators import list_generators
+    from ..inference.generation.face import list_face_models
+    from ..inference.generation.generators import list_generators
 
     items = list_generators()
     if args.json:

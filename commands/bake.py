@@ -42,7 +42,7 @@ def add_arguments(parser):
     parser.add_argument("--preview", metavar="OUT.mp4",
                         help="also render a Workbench preview video with the speech")
     parser.add_argument("--preview-size", default="854x480", metavar="WxH",
-                        help="preview size in pixels (default 854x480)")
+                        help="preview size in pixels, even, 16 to 4096 (default 854x480)")
     parser.add_argument("--render", metavar="OUT.mp4",
                         help="also render the take as a video through a renderer (see "
                              "`talkrig render`), with the speech")
@@ -59,6 +59,17 @@ def add_arguments(parser):
     parser.add_argument("--name", help="name of the take (default: the first output's name)")
     parser.add_argument("--fbx-target", default="blender", choices=("blender", "unity", "unreal"),
                         help="FBX settings for the application that reads it (default blender)")
+    add_rig_arguments(parser)
+    parser.add_argument("--map-report", action="store_true",
+                        help="print the bone map: per SMPL-X joint the bone, its confidence and "
+                             "the twist bones folded into it")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_generation_arguments(parser)
+
+
+def add_rig_arguments(parser):
+    """The flags that say how a take goes on the rig (`bake` and `bake-batch` share them); read
+    them back with :func:`retarget_settings`."""
     parser.add_argument("--root-target", default="auto", choices=("auto", "pelvis", "root", "object"),
                         help="what carries the body's travel: the pelvis bone or the first bone "
                              "above it that can move (auto), the pelvis, the root bone, or the "
@@ -68,32 +79,22 @@ def add_arguments(parser):
                              "their controls when a preset fits (auto) or the deform bones")
     parser.add_argument("--no-plant-feet", dest="plant_feet", action="store_false",
                         help="copy leg rotations as they are (feet may slide on other proportions)")
-    parser.add_argument("--map-report", action="store_true",
-                        help="print the bone map: per SMPL-X joint the bone, its confidence and "
-                             "the twist bones folded into it")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    add_generation_arguments(parser)
 
 
-def parse_size(text):
-    """'854x480' -> (854, 480); a TalkrigError for anything else."""
-    from ..motion.errors import TalkrigError
+def retarget_settings(args):
+    """The RetargetSettings the flags of :func:`add_rig_arguments` ask for."""
+    from ..motion.retarget.settings import RetargetSettings
 
-    width, sep, height = str(text).lower().partition("x")
-    try:
-        size = (int(width), int(height))
-    except ValueError:
-        size = None
-    if not sep or size is None or min(size) < 16 or max(size) > 7680:
-        raise TalkrigError(f"--preview-size must look like 854x480 (16 to 7680 pixels), "
-                           f"got {text!r}")
-    return size
+    return RetargetSettings(constrained=args.constrained, root_target=args.root_target,
+                            plant_feet=args.plant_feet)
+
 
 
 def run(args):
     from pathlib import Path
 
     from ..exporters.bake import MOTION_TYPES, BakeJob, bake
+    from ..inference.render import parse_size
     from .generation_args import generation_options
     from .render import render_request
 
@@ -104,8 +105,8 @@ def run(args):
     job = BakeJob(source=args.source, outputs=args.output, avatar=args.avatar,
                   bone_map=args.map, preview=args.preview, options=options, audio=args.audio,
                   name=args.name, armature=args.armature, fbx_target=args.fbx_target,
-                  preview_size=parse_size(args.preview_size), root_target=args.root_target,
-                  constrained=args.constrained, plant_feet=args.plant_feet,
+                  preview_size=parse_size(args.preview_size, "--preview-size"),
+                  retarget=retarget_settings(args),
                   render=args.render, renderer=args.renderer, render_camera=camera,
                   render_size=size)
     with StageBar(disabled=args.quiet) as bar:

@@ -14,6 +14,9 @@ its final name is always complete). A clip that fails is reported and the others
 summary JSON (default OUT/summary.json) lists every clip's status, time and error. The exit
 code is 1 when any clip failed.
 
+Every clip goes on its rig as `talkrig bake` puts a take there, with the same rig flags
+(--root-target, --constrained, --no-plant-feet).
+
 Manifests stream: a manifest of 100 000 clips is never held in memory. --shard K/N bakes one
 of N parts of the manifest, so N runs (on N machines) split it between them.
 
@@ -31,6 +34,7 @@ Examples:
   talkrig bake-batch clips.csv --out /shared/baked --shard 2/4
 """
 
+from .bake import add_rig_arguments
 from .generation_args import add_generation_arguments
 from .progress import ClipBar
 
@@ -67,10 +71,11 @@ def add_arguments(parser):
                         help="bone map for rows that name none (default auto)")
     parser.add_argument("--preview", action="store_true", help="also render NAME.mp4 per clip")
     parser.add_argument("--preview-size", default="854x480", metavar="WxH",
-                        help="preview size in pixels (default 854x480)")
+                        help="preview size in pixels, even, 16 to 4096 (default 854x480)")
     parser.add_argument("--fbx-target", default=None, choices=("blender", "unity", "unreal"),
                         help="FBX settings for the application that reads it (default blender); "
                              "refused when no row writes an FBX")
+    add_rig_arguments(parser)
     parser.add_argument("--summary", metavar="FILE.json",
                         help="where to write the summary (default: OUT/summary.json)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -93,7 +98,8 @@ def run(args):
     from ..exporters.errors import BakeError
     from ..exporters.manifest import count_clips, iter_manifest, parse_shard
     from ..motion.files import check_output_folder
-    from .bake import parse_size
+    from ..inference.render import parse_size
+    from .bake import retarget_settings
     from .generation_args import generation_options
 
     engine, info = _engine(args)
@@ -104,8 +110,9 @@ def run(args):
     options = generation_options(args, seed=0)  # bad options refused before the folder is made
     out_dir = check_output_folder(args.out)
     settings = BatchSettings(out_dir=out_dir, options=options,
-                             avatar=args.avatar, bone_map=args.map, preview=args.preview,
-                             preview_size=parse_size(args.preview_size),
+                             avatar=args.avatar, bone_map=args.map,
+                             retarget=retarget_settings(args), preview=args.preview,
+                             preview_size=parse_size(args.preview_size, "--preview-size"),
                              fbx_target=args.fbx_target or "blender", shard=shard, collect=args.collect)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()

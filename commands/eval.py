@@ -22,6 +22,13 @@ chance beat alignment). Each figure that does not beat its baseline is listed as
 the table. Backends are also run on silence (and on --other SPEECH) with the same seed, for the
 audio-sensitivity figures.
 
+With --reference, every column also gets the realism test (a classifier two-sample test,
+motion/metrics/realism.py): 2 s windows of the motion against the real take's, AUC 0.5 = a
+classifier cannot tell them apart, 1.0 = it always can, for the whole body and per part (arms,
+trunk and head, legs and feet, hands), and the features that give the motion away most are
+listed under the table. It needs scikit-learn (`pip install 'talkrig[eval]'`) and at least two
+8 s blocks on each side; otherwise a note says why it was skipped.
+
 --json OUT writes everything as JSON (use - for standard output). A backend that cannot
 generate (e.g. no trained model) is reported on standard error and the others are still scored;
 the exit code is then 2.
@@ -81,8 +88,8 @@ def run(args):
         score_reference,
         to_json,
     )
-    from ..inference.options import parse_option_strings
-    from ..inference.options import check_seed
+    from ..inference.generation.options import parse_option_strings
+    from ..inference.generation.options import check_seed
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output, not_a_file
 
@@ -113,7 +120,7 @@ def run(args):
     if args.backend:
         from tqdm import tqdm
 
-        from ..inference.audio import decode_audio
+        from ..inference.audio.decode import decode_audio
 
         options = parse_option_strings(args.option)
         transcript = _read_transcript(args.transcript)

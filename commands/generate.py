@@ -32,8 +32,8 @@ def run(args):
     import os
     import time
 
-    from ..inference.pipeline import generate
-    from ..inference.words import words_to_json
+    from ..inference.generation.pipeline import generate
+    from ..inference.speech.words import words_to_json
     from ..motion import save_motion
     from ..motion.errors import TalkrigError
     from ..motion.files import WRITABLE, check_output

@@ -19,7 +19,9 @@ HELP = "stream a file or the microphone to the server in real time; print latenc
 
 def add_arguments(parser):
     from ..client.http_client import DEFAULT_URL
+    from .generation_args import generation_defaults
 
+    default = generation_defaults()
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("audio", nargs="?", help="speech recording (wav, flac, ogg, mp3, ...)")
     source.add_argument("--mic", action="store_true",
@@ -36,9 +38,9 @@ def add_arguments(parser):
                         help="mocap library folder for matching (inside the server's data folder)")
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="a generator option (repeatable)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
-    parser.add_argument("--language", default="auto", metavar="CODE|auto",
+    parser.add_argument("--seed", type=int, default=default.seed, help="random seed (default %(default)s)")
+    parser.add_argument("--fps", type=float, default=default.fps, help="frame rate (default %(default)g)")
+    parser.add_argument("--language", default=default.language, metavar="CODE|auto",
                         help="the speech's language (de, es, fr, ...): live key poses are "
                              "spotted in English speech only (default auto)")
     parser.add_argument("--chunk-ms", type=int, default=40, help="audio per message, 20-100 ms (default 40)")
@@ -46,8 +48,8 @@ def add_arguments(parser):
                         help="key poses on words spotted as they are heard: the bundled dictionary, "
                              "none (default: spotting mishears words), or a dictionary file in the "
                              "server's data folder")
-    parser.add_argument("--face", default="phones", metavar="MODEL",
-                        help="face model for the face curves in each frame, or none (default phones)")
+    parser.add_argument("--face", default=default.face, metavar="MODEL",
+                        help="face model for the face curves in each frame, or none (default %(default)s)")
     parser.add_argument("--out", metavar="FILE.npz", help="also save the motion received (BEAT2 npz)")
 
 
@@ -59,11 +61,13 @@ def run(args):
     from ..client.http_client import ClientError, read_token
     from ..client.live_client import LiveClient, latencies, pcm16, stream_in_real_time
     from ..client.microphone import MicrophoneError
-    from ..inference.options import check_seed, parse_option_strings
+    from ..inference.audio.decode import SAMPLE_RATE
+    from ..inference.generation.options import check_seed, parse_option_strings
     from ..motion.container import check_fps
     from ..motion.errors import TalkrigError
     from ..motion.files import WRITABLE, check_output
     from ..motion.live_frames import received_motion
+    from .generation_args import generation_defaults
 
     if args.out:  # before streaming: a performance is not lost to a bad file name
         check_output(args.out, WRITABLE)
@@ -72,9 +76,9 @@ def run(args):
     options = parse_option_strings(args.option)
     if args.library:
         options["library"] = args.library
-    backend = args.backend or ("matching" if args.library else "procedural")
+    backend = args.backend or ("matching" if args.library else generation_defaults().backend)
     fps, seed = check_fps(args.fps, "--fps"), check_seed(args.seed, "--seed")
-    chunk = 16 * args.chunk_ms
+    chunk = SAMPLE_RATE * args.chunk_ms // 1000
     if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
         raise TalkrigError(f"--seconds must be a positive number, got {args.seconds:g}")
     if args.mic:
@@ -84,11 +88,11 @@ def run(args):
             raise TalkrigError(f"--mic: {unavailable()}")
         chunks = microphone_chunks(chunk, args.seconds or MIC_SECONDS)
     else:
-        from ..inference.audio import decode_audio
+        from ..inference.audio.decode import decode_audio
 
         samples = decode_audio(args.audio).samples
         if args.seconds is not None:
-            samples = samples[: int(round(args.seconds * 16000))]
+            samples = samples[: int(round(args.seconds * SAMPLE_RATE))]
         chunks = [pcm16(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
     try:
         live = LiveClient(args.url, token=read_token(args.token_file))

@@ -29,7 +29,11 @@ HELP = "run the HTTP inference server (API docs at /docs)"
 
 
 def add_arguments(parser):
-    from ..inference.server.settings import DEFAULT_HOST, DEFAULT_PORT, default_workers
+    from dataclasses import fields
+
+    from ..inference.server.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings, default_workers
+
+    default = {f.name: f.default for f in fields(ServerSettings)}  # the settings' own defaults
 
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
@@ -42,17 +46,17 @@ def add_arguments(parser):
                         help="accept requests without a token (refused unless the host is loopback)")
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="jobs run at once (default: CPU cores minus one, 1..4; now %(default)s)")
-    parser.add_argument("--queue-depth", type=int, default=8,
+    parser.add_argument("--queue-depth", type=int, default=default["queue_depth"],
                         help="jobs that may wait for a worker; more get 503 (default %(default)s)")
-    parser.add_argument("--max-live-streams", type=int, default=1,
+    parser.add_argument("--max-live-streams", type=int, default=default["max_live_streams"],
                         help="live streams served at once; one more is refused with 503 (default "
                              "%(default)s: what one server holds within 250 ms latency on 2 cores "
                              "with the face; 2 without it)")
-    parser.add_argument("--max-upload-mb", type=float, default=100.0,
+    parser.add_argument("--max-upload-mb", type=float, default=default["max_upload_bytes"] / 2**20,
                         help="largest upload in MiB; larger gets 413 (default %(default)g)")
-    parser.add_argument("--max-audio-seconds", type=float, default=600.0,
+    parser.add_argument("--max-audio-seconds", type=float, default=default["max_audio_seconds"],
                         help="longest recording accepted (default %(default)g)")
-    parser.add_argument("--result-ttl", type=float, default=600.0,
+    parser.add_argument("--result-ttl", type=float, default=default["result_ttl"],
                         help="seconds a finished job's result is kept (default %(default)g)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the only folder options may name files in (default: talkrig in "

@@ -45,8 +45,8 @@ def add_arguments(parser):
 
 
 def run(args):
-    from ..inference.options import parse_option_strings
-    from ..inference.options import check_seed
+    from ..inference.generation.options import parse_option_strings
+    from ..inference.generation.options import check_seed
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder
 

@@ -68,7 +68,7 @@ def _takes(args):
     """The takes of the video: from --takes, or captured into RENDERER_DIR/takes."""
     from pathlib import Path
 
-    from ..plugins.vid2vid.pairs import find_takes
+    from ..plugins.renderers.vid2vid.pairs import find_takes
 
     if args.takes:
         return find_takes(args.video, args.takes)
@@ -83,7 +83,7 @@ def _takes(args):
 
 
 def run(args):
-    from ..inference.options import parse_option_strings
+    from ..inference.generation.options import parse_option_strings
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder
 
@@ -92,8 +92,8 @@ def run(args):
         import torch
     except ImportError:
         raise TalkrigError("training needs torch: pip install 'talkrig[train]'") from None
-    from ..plugins.vid2vid.pairs import hold_out_poses, load_pairs
-    from ..plugins.vid2vid.train import make_config, train
+    from ..plugins.renderers.vid2vid.pairs import hold_out_poses, load_pairs
+    from ..plugins.renderers.vid2vid.train import make_config, train
     from .progress import CountBar, StageBar
 
     if args.threads:

@@ -18,20 +18,24 @@ HELP = "print the words spoken in an audio file with their start/end times"
 
 
 def add_arguments(parser):
+    from .generation_args import generation_defaults
+
+    default = generation_defaults()
     parser.add_argument("audio", help="speech recording: wav, flac, ogg or mp3")
     parser.add_argument("--transcript", metavar="TEXT|FILE",
                         help="the script as text, or a file: .txt/.lab script, .TextGrid, .srt, .vtt, .json")
-    parser.add_argument("--engine", default="auto", help="auto, none, pocketsphinx, espeak, vosk, transcript "
-                                                         "or another installed speech plugin (default: auto)")
-    parser.add_argument("--language", default="auto", metavar="CODE|auto",
+    parser.add_argument("--engine", default=default.speech,
+                        help="auto, none, pocketsphinx, espeak, vosk, transcript or another installed "
+                             "speech plugin (default: %(default)s)")
+    parser.add_argument("--language", default=default.language, metavar="CODE|auto",
                         help="the speech's language (eSpeak NG code: de, es, fr, ja, cmn, ...; "
                              "default auto: the script's own, else English recognition)")
     parser.add_argument("--vosk-model", metavar="DIR",
                         help="Vosk model folder (default: $TALKRIG_VOSK_MODEL)")
     parser.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
                         help="an engine option (repeatable), e.g. workers=1, mode=keywords")
-    parser.add_argument("--max-seconds", type=float, default=600.0,
-                        help="longest audio accepted, in seconds (default: 600, ten minutes)")
+    parser.add_argument("--max-seconds", type=float, default=default.max_audio_seconds,
+                        help="longest audio accepted, in seconds (default: %(default)g, ten minutes)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"word", "start", "end", "confidence"[, "phones"]} (seconds; '
                              'phones: [{"phone", "start", "end"}], ARPAbet)')
@@ -40,10 +44,10 @@ def add_arguments(parser):
 def run(args):
     import json
 
-    from ..inference.audio import decode_audio
-    from ..inference.options import parse_option_strings
-    from ..inference.speech import find_words
-    from ..inference.words import words_to_json
+    from ..inference.audio.decode import decode_audio
+    from ..inference.generation.options import parse_option_strings
+    from ..inference.speech.timing import find_words
+    from ..inference.speech.words import words_to_json
     from .generation_args import read_transcript
 
     audio = decode_audio(args.audio, max_seconds=args.max_seconds)

@@ -28,7 +28,7 @@ WANTED = (("M", "m"), ("B", "b"), ("F", "f"), ("AA", "a"), ("UW", "oo"), ("IY", 
 def pick_frames(reference, fps, take_frames):
     """[(frame, caption)]: a frame in the middle of the first instance of each WANTED phone that
     lasts 50 ms or more, a frame in the longest pause between words."""
-    from talkrig.inference.transcripts.formats import read_words
+    from talkrig.inference.speech.transcripts.formats import read_words
 
     words = read_words(Path(reference).read_text(), Path(reference).name)
     picks = []
@@ -98,7 +98,7 @@ def main(argv=None):
 
     from talkrig.blender.shapekeys import bake_mesh_face
     from talkrig.scenes.facehead import build_face_head
-    from talkrig.inference.pipeline import GenerateOptions, generate
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
 
     take = generate(args.audio, GenerateOptions(seed=args.seed, transcript=Path(args.transcript).read_text(),
                                                 speech="pocketsphinx")).motion
@@ -135,7 +135,7 @@ def main(argv=None):
 
 def take_words(audio, transcript):
     """The aligner's words (for the report of how many phones it gave)."""
-    from talkrig.inference.speech import find_words
+    from talkrig.inference.speech.timing import find_words
 
     return find_words(audio, "pocketsphinx", Path(transcript).read_text())
 

@@ -6,7 +6,6 @@ bake runs too, so a headless bake and a bake in Blender's UI give the same anima
 """
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import bpy
@@ -18,39 +17,6 @@ from .scene import set_frame_rate
 log = logging.getLogger(__name__)
 
 MAP_HELP = "'auto', a preset name or a bone map .json file"
-
-
-@dataclass
-class Animation:
-    """A take keyed onto an avatar.
-
-    action : the new bpy Action (on an NLA strip of the armature).
-    frame_start, frame_end : first and last scene frame of the take (inclusive).
-    fps : frames per second (the scene is set to it).
-    plan : the RetargetPlan used (its ``frame`` turns SMPL-X axes into armature axes).
-    rig_motion : the keyed channels (RigMotion).
-    face : {mesh name: Action} of the shape keys keyed from the face curves, jaw and
-        expressions.
-    mouth_cues : the Action keying the avatar's letter poses (A-H, X) from the mouth cues, or
-        None when it has none.
-    bone_map : the armature's bone map (its deform bones, even when the controls were keyed).
-    notes : where the keys and the travel went, in words.
-    """
-
-    action: object
-    frame_start: int
-    frame_end: int
-    fps: float
-    plan: object
-    rig_motion: object
-    face: dict = None
-    mouth_cues: object = None
-    bone_map: object = None
-    notes: list = None
-
-    @property
-    def n_frames(self):
-        return self.frame_end - self.frame_start + 1
 
 
 def resolve_bone_map(rig, spec=None):
@@ -73,16 +39,15 @@ def resolve_bone_map(rig, spec=None):
     return bone_map
 
 
-def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_motion="relative",
-            root_target="auto", constrained="auto", plant_feet=True):
+def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, settings=None):
     """Retarget ``motion`` onto ``avatar`` and key it as a new Action named ``name``; the face
     curves, jaw and expressions drive the face shape keys talkrig recognises (see
     ``blender/facekeys.py``) and the mouth cues the avatar's letter poses (``blender/mouthposes.py``).
 
-    root_target, plant_feet : see ``motion.retarget.retarget``; constrained : where the keys
-    go on a rig whose deform bones follow constraints (``blender.controls``).
-    The scene's frame rate becomes the motion's, so every frame lands on a whole scene frame,
-    and the scene's frame range becomes the take's. Returns an :class:`Animation`.
+    settings : how the take goes on the rig, a ``motion.retarget.RetargetSettings`` (None: the
+    defaults). The scene's frame rate becomes the motion's, so every frame lands on a whole
+    scene frame, and the scene's frame range becomes the take's. Returns the
+    ``blender.take.KeyedTake``.
     """
     arm = avatar.armature
     scene = bpy.context.scene
@@ -90,17 +55,10 @@ def animate(avatar, motion, bone_map=None, name="talkrig", frame_start=1, root_m
     # Recognised face shape keys (ARKit jawOpen..., SMPL-X Exp000...) on NLA tracks of the same
     # name, so glTF merges them with the body into one animation.
     take = key_take(scene, arm, motion, lambda rig: resolve_bone_map(rig, bone_map), name,
-                    frame_start, "nla", motion.fps, constrained=constrained,
-                    root_motion=root_motion, root_target=root_target, plant_feet=plant_feet,
-                    face_after_action=False)
-    action, channels, plan = take.action, take.channels, take.target.plan
-    frame_end = frame_start + motion.n_frames - 1
-    scene.frame_start, scene.frame_end = frame_start, frame_end
+                    frame_start, "nla", motion.fps, settings, face_after_action=False)
+    scene.frame_start, scene.frame_end = frame_start, take.frame_end
     scene.frame_set(frame_start)
     log.info("keyed %d frames on %d bones of %s as %r (%s bone map, %d joints); %s",
-             motion.n_frames, len(channels.bone_names), arm.name, action.name,
-             plan.bone_map.source, len(plan.bone_map), channels.root_note)
-    return Animation(action=action, frame_start=frame_start, frame_end=frame_end,
-                     fps=float(motion.fps), plan=plan, rig_motion=channels,
-                     mouth_cues=take.mouth_cues, bone_map=take.bone_map, face=take.face,
-                     notes=take.target.notes + [channels.root_note])
+             take.n_frames, len(take.channels.bone_names), arm.name, take.action.name,
+             take.plan.bone_map.source, len(take.plan.bone_map), take.channels.root_note)
+    return take

@@ -1,7 +1,7 @@
 """Headless bake: speech (or a motion file) -> avatar -> keyframes -> FBX/glTF/BVH/npz/.blend.
 
-    result = bake(BakeJob("speech.wav", ["out/take.glb", "out/take.fbx"], preview="out/take.mp4"))
-    result.timings   # seconds per stage: generate, load avatar, retarget+keys, export, preview
+    report = bake(BakeJob("speech.wav", ["out/take.glb", "out/take.fbx"], preview="out/take.mp4"))
+    report.timings   # seconds per stage: generate, load avatar, retarget+keys, export, preview
 
 Stages: generate the motion with the inference pipeline (or read a .npz/.bvh), load the avatar
 in the bpy module, retarget and key it as a new Action, export every output, render the
@@ -17,6 +17,7 @@ from pathlib import Path
 from ..motion import load_motion, resample, save_motion
 from ..motion.files import check_output, not_a_file
 from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
+from ..motion.retarget.settings import RetargetSettings
 from .atomic import atomic_path
 from .errors import BakeError
 
@@ -37,12 +38,12 @@ class BakeJob:
     avatar : .glb/.gltf/.fbx/.blend with a rigged character (None: the bundled avatar).
     bone_map : "auto", a preset name or a bone map .json file.
     preview : .mp4 to render the avatar speaking into (None: no preview).
-    options : inference.pipeline.GenerateOptions for audio sources (None: the defaults). For a
+    options : inference.generation.pipeline.GenerateOptions for audio sources (None: the defaults). For a
         motion file only its fps is used (None: keep the file's rate): the motion is resampled
         when it differs.
     audio : speech to put in the preview and .blend when the source is a motion file.
     name : name of the take (Action, FBX take, glTF animation); default: the first output's stem.
-    root_target, constrained, plant_feet : how the take goes on the rig (``exporters.animate``).
+    retarget : how the take goes on the rig, a ``motion.retarget.RetargetSettings``.
     render : .mp4 to render the take into through a renderer (``inference.render``), with the
         speech; needs no avatar. renderer : its name or trained folder; render_camera : a
         motion.camera.Camera (None: framing the upper body); render_size : (width, height).
@@ -59,9 +60,7 @@ class BakeJob:
     armature: str = None
     fbx_target: str = "blender"
     preview_size: tuple = (854, 480)
-    root_target: str = "auto"
-    constrained: str = "auto"
-    plant_feet: bool = True
+    retarget: RetargetSettings = field(default_factory=RetargetSettings)
     render: Path = None
     renderer: str = "skeleton"
     render_camera: object = None
@@ -77,7 +76,9 @@ class BakeJob:
 
 
 @dataclass
-class BakeResult:
+class BakeReport:
+    """What a headless bake wrote and how it went (the take on the rig is a KeyedTake)."""
+
     outputs: list
     n_frames: int
     fps: float
@@ -90,6 +91,9 @@ class BakeResult:
     @property
     def duration(self):
         return self.n_frames / self.fps
+
+
+BakeResult = BakeReport  # its name before the keyed take had its own type; kept for one release
 
 
 def check_job(job):
@@ -123,7 +127,7 @@ def needs_blender(job):
 
 
 def bake(job, progress=None):
-    """Carry out ``job``; returns a BakeResult. progress(stage, fraction) as work advances."""
+    """Carry out ``job``; returns a BakeReport. progress(stage, fraction) as work advances."""
     check_job(job)
     renderer = _renderer(job)
     try:
@@ -170,7 +174,7 @@ def _bake(job, progress, renderer):
             with atomic_path(path) as temp:
                 write_mouth_cues(motion, temp, sound_file=Path(audio).name if audio else "")
     lap("export")
-    result = BakeResult(outputs=list(job.outputs), n_frames=motion.n_frames, fps=motion.fps,
+    result = BakeReport(outputs=list(job.outputs), n_frames=motion.n_frames, fps=motion.fps,
                         words=words)
     if needs_blender(job):
         _bake_on_avatar(job, motion, audio, report, lap, result)
@@ -198,7 +202,7 @@ def _motion(job, report):
 
             check_speech(job.audio, motion.duration)
         return motion, 0, job.audio
-    from ..inference.pipeline import GenerateOptions, generate
+    from ..inference.generation.pipeline import GenerateOptions, generate
 
     result = generate(job.source, options or GenerateOptions(),
                       progress=lambda stage, fraction: report("generate", fraction))
@@ -220,8 +224,7 @@ def _bake_on_avatar(job, motion, audio, report, lap, result):
     lap("load avatar")
     report("retarget+keys", 0.0)
     name = job.name or (job.outputs[0].stem if job.outputs else job.preview.stem)
-    animation = animate(avatar, motion, job.bone_map, name=name, root_target=job.root_target,
-                        constrained=job.constrained, plant_feet=job.plant_feet)
+    animation = animate(avatar, motion, job.bone_map, name=name, settings=job.retarget)
     result.bone_map, result.plan, result.notes = animation.bone_map, animation.plan, animation.notes
     wants_sound = job.preview is not None or any(p.suffix.lower() == ".blend" for p in job.outputs)
     if audio is not None and wants_sound:  # heard in the preview and in the saved scene

@@ -28,10 +28,11 @@ import tempfile
 import time
 import traceback
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..motion.retarget.settings import RetargetSettings
 from .atomic import atomic_path, remove_stale
 from .bake import OUTPUT_TYPES
 from .manifest import in_shard
@@ -45,9 +46,10 @@ DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 class BatchSettings:
     """What every clip of a batch shares.
 
-    options : inference.pipeline.GenerateOptions used as the template of each clip (a clip's
+    options : inference.generation.pipeline.GenerateOptions used as the template of each clip (a clip's
         seed, backend and transcript replace the template's); None: the defaults.
     avatar, bone_map : defaults for clips that name none.
+    retarget : how every clip goes on its rig, a ``motion.retarget.RetargetSettings``.
     preview : also render ``NAME.mp4`` beside each output.
     shard : (k, n) when this run bakes one shard of a manifest (``manifest.in_shard``) into a
         folder other runs share; it then leaves the other shards' files alone.
@@ -59,6 +61,7 @@ class BatchSettings:
     options: object = None
     avatar: str = None
     bone_map: str = "auto"
+    retarget: RetargetSettings = field(default_factory=RetargetSettings)
     preview: bool = False
     preview_size: tuple = (854, 480)
     fbx_target: str = "blender"
@@ -160,7 +163,7 @@ def _warm_up():
     """What every worker imports once: Blender and the generation pipeline."""
     import bpy  # noqa: F401
 
-    from ..inference import pipeline  # noqa: F401
+    from ..inference.generation import pipeline
     from . import animate, export  # noqa: F401
 
 
@@ -173,9 +176,10 @@ def bake_clip(clip, settings):
     output, preview = output_paths(clip, settings)
     try:
         job = BakeJob(source=clip.audio, outputs=[output], avatar=clip.avatar or settings.avatar,
-                      bone_map=clip.bone_map or settings.bone_map, preview=preview,
-                      options=_clip_options(clip, settings), fbx_target=settings.fbx_target,
-                      preview_size=settings.preview_size, name=clip.name)
+                      bone_map=clip.bone_map or settings.bone_map, retarget=settings.retarget,
+                      preview=preview, options=_clip_options(clip, settings),
+                      fbx_target=settings.fbx_target, preview_size=settings.preview_size,
+                      name=clip.name)
         result = bake(job)
     except TalkrigError as exc:
         return _result(clip, settings, FAILED, seconds=time.perf_counter() - start,
@@ -238,8 +242,8 @@ def _store(result):
 
 
 def _clip_options(clip, settings):
-    from ..inference.pipeline import GenerateOptions
-    from ..inference.transcripts import transcript_text
+    from ..inference.generation.pipeline import GenerateOptions
+    from ..inference.speech.transcripts import transcript_text
 
     template = settings.options or GenerateOptions()
     speech_options = dict(template.speech_options)

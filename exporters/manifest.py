@@ -292,7 +292,7 @@ def _seed(text):
 @functools.cache
 def _seed_rule():
     """(check_seed, its error), imported once: a manifest has a seed on every row."""
-    from ..inference.options import check_seed
+    from ..inference.generation.options import check_seed
     from ..motion.errors import TalkrigError
 
     return check_seed, TalkrigError

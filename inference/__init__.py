@@ -1,1 +1,8 @@
-"""Audio front-end, speech timing, the generation pipeline, key poses, the face stage, post-processing, the plugin registry and the HTTP server. Imports motion/, never bpy."""
+"""The inference runtime, one folder per stage: audio/ (decode), features/, speech/ (engines,
+word finding, languages, transcripts), generation/ (pipeline, key poses, face stage,
+post-processing, feet), live/, capture/, server/; beside them the plugin registry, render and
+evaluate. Imports motion/, never bpy."""
+
+from .moved import install
+
+install()

@@ -3,9 +3,11 @@ beside the baselines that could fake a good figure.
 
 A static mean pose has a low joint error (regression to the mean) and the real take on the wrong
 audio has real-looking dynamics and beat consistency: a generator's figure means something only
-where it beats the right one of them (``judge``). The shells (`talkrig eval`,
-benchmarks/bench_quality.py) call these functions and print ``format_table``; the metrics
-themselves live in motion/metrics.
+where it beats the right one of them (``judge``). Against a real take every column also gets
+the realism test (``motion.metrics.realism``: can a classifier tell its windows from the real
+take's? AUC 0.5 = no, 1.0 = always) and the features that give it away (``add_realism``). The
+shells (`talkrig eval`, benchmarks/bench_quality.py) call these functions and print
+``format_table``; the metrics themselves live in motion/metrics.
 """
 
 import logging
@@ -17,10 +19,15 @@ import numpy as np
 from ..motion.errors import TalkrigError
 from ..motion.metrics import METRICS, mean_reports, quality_report
 from ..motion.metrics.accuracy import FRAME_TOLERANCE
+from ..motion.metrics.realism import REALISM_METRICS
 
 log = logging.getLogger(__name__)
 
 SAME_AUDIO_SECONDS = 1.0  # a reference this close in length to the motion is of its audio
+TABLE_METRICS = {**METRICS, **REALISM_METRICS}  # what a table and its JSON can show
+GIVEAWAYS = 3  # features named under the table per column
+MOTION_ONLY = ("realism: not run, this is the real take's own motion and the test reads motion only "
+               "(on any audio it is the real take)")
 
 
 @dataclass
@@ -79,9 +86,9 @@ class AudioContext:
 
 def audio_context(audio, fps=30.0, words=None):
     """AudioContext of an audio file, bytes or DecodedAudio (words: known timings, optional)."""
-    from .activity import MIN_PAUSE, close_gaps, speech_activity
-    from .audio import DecodedAudio, decode_audio
-    from .features import features_for
+    from .features.activity import MIN_PAUSE, close_gaps, speech_activity
+    from .audio.decode import DecodedAudio, decode_audio
+    from .features.compute import features_for
 
     decoded = audio if isinstance(audio, DecodedAudio) else decode_audio(audio)
     features = features_for(decoded, fps)
@@ -164,7 +171,7 @@ def shifted_take(reference, n_frames, seam_seconds=0.5):
     middle, going round to its start (the seam blended over ``seam_seconds``, so it is not
     counted as a jump), repeated or cut to ``n_frames`` frames."""
     from ..motion import Motion
-    from .windows import blend_seam
+    from .generation.windows import blend_seam
 
     half = reference.n_frames // 2
     k = max(1, int(round(seam_seconds * reference.fps)))
@@ -193,8 +200,13 @@ def score_baselines(reference, n_frames, audio=None, ground_truth=None, mean_of=
         truth = ground_truth_for(motion, ground_truth, notes) if ground_truth is not None else None
         metrics = quality_report(motion, reference=reference, ground_truth=truth,
                                  **_audio_kwargs(audio, n_frames))
-        rows.append(Scored(name=name, source=source, frames=n_frames, fps=motion.fps, metrics=metrics,
-                           notes=notes, kind="baseline"))
+        row = Scored(name=name, source=source, frames=n_frames, fps=motion.fps, metrics=metrics,
+                     notes=notes, kind="baseline")
+        if name == "real, shifted":  # the real take's own windows: no test, the note says why
+            row.notes.append(MOTION_ONLY)
+        else:
+            add_realism(row, [motion], reference)
+        rows.append(row)
     halves = other_half(reference)
     if halves is not None:
         rows.append(halves)
@@ -209,9 +221,10 @@ def other_half(reference, min_seconds=4.0):
     if half < min_seconds * reference.fps:
         return None
     second = reference[half:]
-    return Scored(name="real, other half", source="the real take's second half against its first",
-                  frames=second.n_frames, fps=reference.fps,
-                  metrics=quality_report(second, reference=reference[:half]), kind="baseline")
+    scored = Scored(name="real, other half", source="the real take's second half against its first",
+                    frames=second.n_frames, fps=reference.fps,
+                    metrics=quality_report(second, reference=reference[:half]), kind="baseline")
+    return add_realism(scored, [second], reference[:half])
 
 
 def score_motion(motion, name, source, reference=None, audio=None, samples=None):
@@ -223,8 +236,31 @@ def score_motion(motion, name, source, reference=None, audio=None, samples=None)
     truth = ground_truth_for(motion, reference, notes)
     metrics = quality_report(motion, reference=reference, ground_truth=truth, samples=samples,
                              **_audio_kwargs(audio, motion.n_frames))
-    return Scored(name=name, source=source, frames=motion.n_frames, fps=motion.fps,
-                  metrics=metrics, notes=notes)
+    return add_realism(Scored(name=name, source=source, frames=motion.n_frames, fps=motion.fps,
+                              metrics=metrics, notes=notes), [motion], reference)
+
+
+def add_realism(column, motions, reference):
+    """``column`` with the realism test of ``motions`` (its takes, pooled) against the real
+    ``reference``: the AUCs (whole body and per part) among its metrics, the features that give
+    it away most among its notes. A note says why when it cannot run (no scikit-learn: the
+    `eval` extra; takes shorter than two 8 s blocks). Nothing without a reference."""
+    from ..motion.errors import MotionValueError
+    from ..motion.metrics.realism import c2st
+
+    if reference is None:
+        return column
+    try:  # a take of the reference's length is paired with it: an edited copy meets no twin
+        result = c2st(reference, list(motions), top=GIVEAWAYS)
+    except ImportError as exc:
+        column.notes.append(f"realism: skipped, {exc.name or exc} is not installed (pip install 'talkrig[eval]')")
+        return column
+    except MotionValueError as exc:
+        column.notes.append(f"realism: skipped, {exc}")
+        return column
+    column.metrics.update(result.metrics())
+    column.notes += [f"realism: given away by {g}" for g in result.giveaways]
+    return column
 
 
 MIN_FRAMES = 3  # speed and acceleration need three frames
@@ -266,8 +302,8 @@ def score_backend(backend, audio, samples=1, seed=0, reference=None, backend_opt
     import time
 
     from ..motion.metrics import audio_sensitivity
-    from .audio import DecodedAudio, decode_audio
-    from .pipeline import GenerateOptions, generate
+    from .audio.decode import DecodedAudio, decode_audio
+    from .generation.pipeline import GenerateOptions, generate
 
     decoded = audio if isinstance(audio, DecodedAudio) else decode_audio(audio)
 
@@ -310,7 +346,7 @@ def score_backend(backend, audio, samples=1, seed=0, reference=None, backend_opt
     source = f"backend {backend}" + "".join(f" {k}={v}" for k, v in (backend_options or {}).items())
     scored = Scored(name=backend, source=source, frames=motions[0].n_frames, fps=fps,
                     metrics=metrics, notes=notes, seconds=float(np.median(seconds)))
-    return scored, motions
+    return add_realism(scored, motions, reference), motions
 
 
 def judge(columns):
@@ -359,11 +395,11 @@ def _cell(value):
 
 def format_table(columns):
     """A plain-text table: one row per metric, one column per scored motion."""
-    keys = [k for k in METRICS if any(k in c.metrics for c in columns)]
+    keys = [k for k in TABLE_METRICS if any(k in c.metrics for c in columns)]
     header = ["metric", "unit", "better"] + [c.name for c in columns]
     rows = [header]
     for key in keys:
-        info = METRICS[key]
+        info = TABLE_METRICS[key]
         better = "~real" if info.better == "reference" else info.better
         rows.append([info.label, info.unit, better] + [_cell(c.metrics.get(key)) for c in columns])
     rows.append(["frames", "", ""] + [str(c.frames) for c in columns])
@@ -388,6 +424,6 @@ def to_json(columns, audio=None, reference=None):
     return {
         "audio": None if audio is None else str(audio),
         "reference": None if reference is None else str(reference),
-        "metrics": {k: {"label": m.label, "unit": m.unit, "better": m.better} for k, m in METRICS.items()},
+        "metrics": {k: {"label": m.label, "unit": m.unit, "better": m.better} for k, m in TABLE_METRICS.items()},
         "columns": [c.to_dict() for c in columns],
     }

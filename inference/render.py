@@ -105,7 +105,10 @@ def load_renderer(spec, entries=None):
 
 
 def parse_size(text, option="--size"):
-    """'512x512' -> (512, 512); RenderError unless both sides are even and 16..MAX_SIDE."""
+    """'512x512' -> (512, 512): the one rule for every frame size a user types (``render
+    --size``, ``bake``/``bake-batch --preview-size``, the API's ``size``): WIDTHxHEIGHT, both
+    sides even (H.264 needs them so) and from 16 to MAX_SIDE pixels; RenderError (naming
+    ``option``) for anything else."""
     width, sep, height = str(text).lower().partition("x")
     try:
         size = (int(width), int(height))
@@ -220,7 +223,7 @@ def check_speech(audio, seconds):
     """The speech to go with a take of ``seconds`` decoded (AudioError when it is not sound).
     It may be as long as the generator's longest recording or a minute past the take, no
     longer: a header claiming days of sound is refused before anything is decoded."""
-    from .audio import MAX_SECONDS, decode_audio
+    from .audio.decode import MAX_SECONDS, decode_audio
 
     return decode_audio(audio, max_seconds=max(MAX_SECONDS, seconds + 60.0))
 

@@ -1,6 +1,6 @@
 """Key-pose dictionary files (JSON) at the file level, standard library only.
 
-The server's reader (inference/keyposes.py) and the add-on's writer (addon/keypose_file.py)
+The server's reader (inference/generation/keyposes.py) and the add-on's writer (addon/keypose_file.py)
 both open a dictionary through these functions, so the add-on reads a file exactly as the
 server will. The format::
 
@@ -9,7 +9,7 @@ server will. The format::
                   "pose": {"right_shoulder": [x, y, z], ...}}]}
 
 A bare list of entries is accepted too, and an entry may name one ``"word"`` instead of a
-``"words"`` list. What an entry must hold is checked by inference/keyposes.py.
+``"words"`` list. What an entry must hold is checked by inference/generation/keyposes.py.
 """
 
 import json

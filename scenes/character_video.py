@@ -78,7 +78,7 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
     if scale != 1.0:
         loaded.armature.scale = [v * scale for v in loaded.armature.scale]
         bpy.context.view_layer.update()
-    animation = animate(loaded, motion, name="performance", root_motion="relative")
+    animation = animate(loaded, motion, name="performance")
     dress(loaded, animation, motion, look)
     scene = bpy.context.scene
     if audio is not None:

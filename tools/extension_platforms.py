@@ -42,7 +42,7 @@ ROOT = build_extension.ROOT
 PLATFORMS = tuple(runtime_wheels.PLATFORMS)
 MANIFEST = "blender_manifest.toml"
 # Copied for talkrig's own wheel: the package without what only development needs.
-WHEEL_SKIP = {".git", ".venv", "build", "dist", "out", "tests", "benchmarks", "examples", "docs",
+WHEEL_SKIP = {".git", ".venv", "build", "dist", "out", "tests", "benchmarks", "recipes", "examples", "docs",
               "scenes", "__pycache__", ".pytest_cache", ".hypothesis"}
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.npz import write_npz
-from ..audio import SAMPLE_RATE
+from ..audio.decode import SAMPLE_RATE
 from ..progress import JobCancelled
 from . import shots as shot_cuts
 from . import track

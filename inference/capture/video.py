@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.files import not_a_file
-from ..audio import SAMPLE_RATE
+from ..audio.decode import SAMPLE_RATE
 from .errors import CaptureError
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ documentation at /docs, /redoc and /openapi.json is open: it describes the API a
 - ``/live`` WebSocket: PCM audio in, frames out as the voice arrives (see live.py)
 """
 
-import functools
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,9 +25,8 @@ from .capture_jobs import capture_router, capture_runner
 from .scratch import clear_leftovers
 from .catalog import Catalog
 from .errors import NotAuthorized, add_error_handlers
-from .generate_jobs import decode_upload, generate_router, pipeline_generate
+from .generate_jobs import decode_upload, generate_router, generate_runner
 from .guards import HeadLimit, HostCheck
-from .jobs import JobRunner
 from .live import add_live_route
 from .logs import RequestLog, kv
 from .render_jobs import render_router, render_runner
@@ -44,18 +42,17 @@ def create_app(settings=None, generate=None, decode=decode_upload, catalog=None,
                render=None):
     """The app, with its job runner started and stopped by the app's lifespan.
 
-    generate : the pipeline function (default the real one; a stand-in in unit tests).
+    generate : the pipeline function, ``generate(audio, options, progress, cancelled)``
+        (default the real one; a stand-in in unit tests).
     decode : ``decode(bytes, max_seconds, name)`` -> what ``generate`` accepts as audio.
     catalog : a Catalog of plugins (default: the installed entry points).
-    capture : the capture function of capture jobs (default: the real one).
-    render : the render function of render jobs (default: the real one).
+    capture : ``capture(video, options, progress, cancelled)`` of capture jobs (default: the
+        real one).
+    render : ``render(request, progress, cancelled)`` of render jobs (default: the real one).
     """
     settings = settings or ServerSettings()
     catalog = catalog or Catalog()
-    if generate is None:
-        generate = functools.partial(pipeline_generate, scratch=Path(settings.data_dir) / "tmp")
-    runner = JobRunner(generate, workers=settings.workers, queue_depth=settings.queue_depth,
-                       result_ttl=settings.result_ttl)
+    runner = generate_runner(settings, generate)
     captures = capture_runner(settings, **({"capture": capture} if capture else {}))
     renders = render_runner(settings, render)
 

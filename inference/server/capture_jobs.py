@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
-from .jobs import JobRunner
+from .jobs import JobRunner, Submission, with_options
 from .uploads import UploadNoSpace, read_job_form
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def capture_router(settings, runner, prefix):
         options = parse_capture_options(options_data, video.filename)
         path = await run_in_threadpool(_save_upload, uploads, video)
         del video
-        job = runner.submit(path, options, label=options.name)
+        job = runner.submit(Submission(path, options), label=options.name)
         return accepted(job, f"{prefix}/capture/{job['id']}")
 
     add_status_routes(router, runner, "/capture", "capture")
@@ -230,11 +230,10 @@ def _save_upload(folder, part):
 
 
 def capture_runner(settings, capture=run_capture):
-    """The JobRunner of capture jobs: one worker, the server's queue depth and expiry."""
-    def to_result(result):
-        return result
-
+    """The JobRunner of capture jobs (payload: a Submission of the uploaded video and its
+    CaptureOptions) around ``capture(video, options, progress, cancelled)``: one worker, the
+    server's queue depth and expiry."""
     if capture is run_capture:
         capture = functools.partial(run_capture, max_seconds=settings.max_audio_seconds)
-    return JobRunner(capture, workers=1, queue_depth=settings.queue_depth,
-                     result_ttl=settings.result_ttl, to_result=to_result)
+    return JobRunner(with_options(capture), workers=1, queue_depth=settings.queue_depth,
+                     result_ttl=settings.result_ttl)

@@ -3,7 +3,7 @@
 import logging
 import threading
 
-from .. import generators as gen
+from ..generation import generators as gen
 from ..registry import GENERATORS, RENDERERS, SPEECH, PluginError
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class Catalog:
     @property
     def speech(self):
         if self._speech is None:
-            from ..speech import speech_plugins
+            from ..speech.timing import speech_plugins
 
             self._speech = speech_plugins()
         return self._speech
@@ -74,7 +74,7 @@ class Catalog:
             raise PluginError(f"option 'speech' must be one of {valid}; got {value!r}{why}")
         unavailable = getattr(entry.plugin, "unavailable", None)
         if isinstance(entry.plugin, type) and unavailable is not None:
-            from ..speech import get_speech_plugin
+            from ..speech.timing import get_speech_plugin
 
             unavailable = get_speech_plugin(value, self.speech).unavailable
         reason = unavailable() if callable(unavailable) else ""

@@ -12,9 +12,11 @@ Endpoints (under /v1, bearer token required), the life cycle capture and render 
 
 import asyncio
 import dataclasses
+import functools
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -23,9 +25,32 @@ from starlette.concurrency import run_in_threadpool
 
 from . import schemas
 from .job_options import FIELDS, check_transcript_fits, parse_options
-from .job_routes import accepted
+from .job_routes import accepted, add_status_routes
+from .jobs import JobRunner, Submission, with_options
 from .schemas import ERRORS
 from .uploads import read_job_form
+
+
+@dataclass
+class JobResult:
+    """What a finished generation job hands back: the motion as BEAT2 npz bytes and the words."""
+
+    npz: bytes
+    words: list  # [{"word", "start", "end", "confidence"[, "phones"]}]
+    fps: float
+    n_frames: int
+    duration: float  # seconds of motion
+
+
+def result_from_pipeline(result):
+    """JobResult from an inference.generation.pipeline.GenerateResult (serialised in the worker
+    thread)."""
+    from ...motion.npz import npz_bytes
+    from ..speech.words import words_to_json
+
+    motion = result.motion
+    return JobResult(npz=npz_bytes(motion), words=words_to_json(result.words), fps=motion.fps,
+                     n_frames=motion.n_frames, duration=motion.n_frames / motion.fps)
 
 
 def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=None):
@@ -34,7 +59,7 @@ def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=Non
     A key-pose dictionary sent inline (a JSON object) is written to a file in ``scratch`` (inside
     the data folder) for the duration of the job: the pipeline reads dictionaries from files.
     """
-    from .. import pipeline
+    from ..generation import pipeline
 
     inline = options.keyposes if isinstance(options.keyposes, (dict, list)) else None
     if inline is None:
@@ -53,9 +78,20 @@ def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=Non
 
 def decode_upload(data, max_seconds, name):
     """The real decoder: 16 kHz mono samples, or AudioError naming what is wrong."""
-    from ..audio import decode_audio
+    from ..audio.decode import decode_audio
 
     return decode_audio(data, max_seconds=max_seconds, name=name)
+
+
+def generate_runner(settings, generate=None):
+    """The JobRunner of generation jobs (payload: a Submission of the decoded audio and its
+    GenerateOptions) around ``generate(audio, options, progress, cancelled)``, the pipeline's
+    contract (default: the real pipeline, with the server's scratch folder)."""
+    if generate is None:
+        generate = functools.partial(pipeline_generate, scratch=Path(settings.data_dir) / "tmp")
+    return JobRunner(with_options(generate), workers=settings.workers,
+                     queue_depth=settings.queue_depth, result_ttl=settings.result_ttl,
+                     to_result=result_from_pipeline)
 
 
 def generate_router(settings, runner, catalog, decode, prefix):
@@ -94,21 +130,12 @@ def generate_router(settings, runner, catalog, decode, prefix):
         seconds = _seconds(decoded)
         if seconds is not None:
             check_transcript_fits(options, seconds)
-        job = runner.submit(decoded, options, label=name, audio_seconds=seconds)
+        job = runner.submit(Submission(decoded, options), label=name, seconds=seconds,
+                            backend=options.backend, seed=options.seed)
         return accepted(job, f"{prefix}/jobs/{job['id']}")
 
-    @router.get("/jobs/{job_id}", response_model=schemas.JobStatus, response_model_exclude_none=True,
-             responses={404: ERRORS[404]})
-    def job_status(job_id: str):
-        """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
-        return runner.status(job_id)
-
-    @router.delete("/jobs/{job_id}", response_model=schemas.JobStatus,
-                response_model_exclude_none=True, responses={404: ERRORS[404]})
-    def cancel(job_id: str):
-        """Cancel: a queued job ends at once, a running one at its next stage or window
-        boundary (state stays "running" with cancel_requested until then). Idempotent."""
-        return runner.cancel(job_id)
+    add_status_routes(router, runner, "/jobs", "job", response_model=schemas.JobStatus,
+                      response_model_exclude_none=True, responses={404: ERRORS[404]})
 
     @router.get("/jobs/{job_id}/result", response_model=schemas.JobResultInfo,
              response_model_exclude_none=True, responses={404: ERRORS[404], 409: ERRORS[409]})
@@ -132,7 +159,7 @@ def generate_router(settings, runner, catalog, decode, prefix):
 
 
 def _default_options():
-    from ..pipeline import GenerateOptions
+    from ..generation.pipeline import GenerateOptions
 
     return GenerateOptions()
 

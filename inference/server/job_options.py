@@ -21,9 +21,9 @@ import numpy as np
 from ...motion.container import check_fps
 from ...motion.errors import TalkrigError
 from ...motion.skeleton import NUM_JOINTS
-from ..generators import check_options, option_specs
-from ..options import check_seed
-from ..pipeline import GenerateOptions
+from ..generation.generators import check_options, option_specs
+from ..generation.options import check_seed
+from ..generation.pipeline import GenerateOptions
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
@@ -224,7 +224,7 @@ def check_nesting(raw, what, limit=MAX_JSON_DEPTH):
 
 
 def _calm(value):
-    from ..options import check_calm
+    from ..generation.options import check_calm
 
     try:
         return check_calm(value, "option 'calm'")
@@ -233,7 +233,7 @@ def _calm(value):
 
 
 def _language(value):
-    from ..languages import LanguageError, normalise
+    from ..speech.languages import LanguageError, normalise
 
     if not isinstance(value, str):
         raise OptionsError(f"option 'language' must be a language code such as \"de\" or "
@@ -292,7 +292,7 @@ def _keyposes(value, data_dir):
 
     The dictionary is read now so a bad one is a 422, not a failed job.
     """
-    from ..keyposes import KeyPoseDictionary
+    from ..generation.keyposes import KeyPoseDictionary
 
     if value is None or value in KEYPOSE_MODES:
         return value
@@ -328,7 +328,7 @@ def _initial_pose(value):
 
 def _face(name, given):
     """{"face", "face_options"}: a face model name (or "none") and its options, checked now."""
-    from ..face import face_models, resolve_face
+    from ..generation.face import face_models, resolve_face
 
     if not isinstance(name, str):
         raise OptionsError(f"option 'face' must be a face model name or \"none\", got {name!r}")

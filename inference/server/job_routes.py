@@ -1,5 +1,5 @@
 """What every job resource (generation, capture, render) answers the same way: the 202 that
-accepts a job with its links, and for the side resources the status and cancel routes."""
+accepts a job with its links, and the status and cancel routes."""
 
 from fastapi.responses import JSONResponse
 
@@ -10,8 +10,11 @@ def accepted(job, url):
         "id": job["id"], "state": job["state"], "status_url": url, "result_url": url + "/result"})
 
 
-def add_status_routes(router, runner, path, noun):
-    """GET ``path/{job_id}`` (state) and DELETE it (cancel) for jobs of ``runner``."""
+def add_status_routes(router, runner, path, noun, **documented):
+    """GET ``path/{job_id}`` (state) and DELETE it (cancel) for jobs of ``runner``.
+
+    documented : what else both routes declare (response_model, responses, ...).
+    """
 
     def status(job_id: str):
         """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
@@ -20,6 +23,10 @@ def add_status_routes(router, runner, path, noun):
     def cancel(job_id: str):
         return runner.cancel(job_id)
 
-    cancel.__doc__ = f"Cancel a {noun} (idempotent); a running one stops at its next frame."
-    router.add_api_route(f"{path}/{{job_id}}", status, methods=["GET"], name=f"{noun}_status")
-    router.add_api_route(f"{path}/{{job_id}}", cancel, methods=["DELETE"], name=f"{noun}_cancel")
+    cancel.__doc__ = (f"Cancel a {noun} (idempotent): a queued one ends at once, a running one "
+                      "at its next boundary (its state stays \"running\", with cancel_requested, "
+                      "until then).")
+    router.add_api_route(f"{path}/{{job_id}}", status, methods=["GET"], name=f"{noun}_status",
+                         **documented)
+    router.add_api_route(f"{path}/{{job_id}}", cancel, methods=["DELETE"], name=f"{noun}_cancel",
+                         **documented)

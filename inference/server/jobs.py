@@ -1,12 +1,15 @@
 """Jobs off the event loop: a bounded queue, a pool of worker threads, cancel and expiry.
 
-The pipeline function is a parameter (``generate(audio, options, progress, cancelled)``, the
-contract of inference.pipeline.generate), so the runner is tested with a stand-in and served with
-the real pipeline. Threads, not processes: models and feature caches loaded by one job serve the
-next, and the numeric work releases the GIL. An exception in a job fails that job only.
+One runner for every kind of job: the work is a parameter (``work(payload, progress,
+cancelled)``; the payload is whatever it takes: a :class:`Submission` of audio or a video with
+its options, a render request), so generation, capture and render share the queue, the life
+cycle and the status, and the runner is tested with stand-ins. Threads, not processes: models
+and feature caches loaded by one job serve the next, and the numeric work releases the GIL. An
+exception in a job fails that job only.
 """
 
 import errno
+import functools
 import logging
 import math
 import threading
@@ -45,38 +48,38 @@ class ResultNotReady(TalkrigError):
 
 
 @dataclass
-class JobResult:
-    """What a finished job hands back: the motion as BEAT2 npz bytes and the words."""
+class Submission:
+    """The payload of work that takes a subject and its options (generation: the decoded audio
+    and GenerateOptions; capture: the uploaded video and CaptureOptions)."""
 
-    npz: bytes
-    words: list  # [{"word", "start", "end", "confidence"[, "phones"]}]
-    fps: float
-    n_frames: int
-    duration: float  # seconds of motion
+    subject: object
+    options: object
 
 
-def result_from_pipeline(result):
-    """JobResult from an inference.pipeline.GenerateResult (serialised in the worker thread)."""
-    from ...motion.npz import npz_bytes
-    from ..words import words_to_json
+def with_options(function):
+    """``function(subject, options, progress=, cancelled=)`` as a work function of
+    :class:`Submission` payloads (the pipeline's contract and the capture's)."""
 
-    motion = result.motion
-    return JobResult(npz=npz_bytes(motion), words=words_to_json(result.words), fps=motion.fps,
-                     n_frames=motion.n_frames, duration=motion.n_frames / motion.fps)
+    def work(submission, progress, cancelled):
+        return function(submission.subject, submission.options, progress=progress,
+                        cancelled=cancelled)
+
+    return work
 
 
 @dataclass
 class Job:
     id: str
-    audio: object  # what the pipeline accepts; dropped once the job has run
-    options: object  # inference.pipeline.GenerateOptions
+    payload: object  # what the work function takes; dropped once the job has run
     label: str = ""
-    audio_seconds: float | None = None
+    seconds: float | None = None  # how long the speech or take is, when known
+    backend: str | None = None
+    seed: int | None = None
     state: str = QUEUED
     stage: str = QUEUED
     progress: float = 0.0
     error: str = ""
-    result: JobResult | None = None
+    result: object = None  # what to_result made of the work's output
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -99,17 +102,17 @@ def stage_progress(stage, progress):
 class JobRunner:
     """Queue + worker threads + finished-job store with a time-to-live.
 
-    generate : the pipeline function, ``generate(audio, options, progress, cancelled)``.
+    work : ``work(payload, progress, cancelled)``, run in a worker thread for each job.
     workers : threads running jobs at once.
     queue_depth : jobs allowed to wait beyond the idle workers; more raise QueueFull.
     result_ttl : seconds a finished job stays readable before it is freed.
-    to_result : turns the pipeline's return value into a JobResult.
+    to_result : turns the work's return value into what :meth:`result` hands back (default:
+        the value itself), in the worker thread.
     """
 
-    def __init__(self, generate, workers=1, queue_depth=8, result_ttl=600.0,
-                 to_result=result_from_pipeline):
-        self._generate = generate
-        self._to_result = to_result
+    def __init__(self, work, workers=1, queue_depth=8, result_ttl=600.0, to_result=None):
+        self._work = work
+        self._to_result = to_result or (lambda output: output)
         self.workers = int(workers)
         self.queue_depth = int(queue_depth)
         self.result_ttl = float(result_ttl)
@@ -130,7 +133,7 @@ class JobRunner:
         if self._threads:
             return self
         for i in range(self.workers):
-            thread = threading.Thread(target=self._work, name=f"talkrig-job-{i}", daemon=True)
+            thread = threading.Thread(target=self._serve_jobs, name=f"talkrig-job-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
         janitor = threading.Thread(target=self._sweep_forever, name="talkrig-jobs-expiry", daemon=True)
@@ -159,13 +162,18 @@ class JobRunner:
 
     # -- API used by the app ------------------------------------------------------------------
 
-    def submit(self, audio, options, label="", audio_seconds=None):
-        """Queue a job; returns its snapshot. Raises QueueFull when there is no room."""
+    def submit(self, payload, label="", seconds=None, backend=None, seed=None):
+        """Queue a job of ``payload`` (what the work function takes); returns its snapshot.
+        Raises QueueFull when there is no room.
+
+        label : named in the log. seconds : how long the speech or take is (status
+        ``audio_seconds``). backend, seed : shown in the status and the log (generation).
+        """
         self.sweep()
         with self._lock:
             self._check_room()
-            job = Job(id=uuid.uuid4().hex, audio=audio, options=options, label=label,
-                      audio_seconds=audio_seconds)
+            job = Job(id=uuid.uuid4().hex, payload=payload, label=label, seconds=seconds,
+                      backend=backend, seed=seed)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._counts[QUEUED] += 1
@@ -182,7 +190,8 @@ class JobRunner:
             return self._snapshot(self._get(job_id))
 
     def result(self, job_id):
-        """The JobResult of a done job; ResultNotReady explains why there is none otherwise."""
+        """What a done job made (see to_result); ResultNotReady explains why there is none
+        otherwise."""
         with self._lock:
             job = self._get(job_id)
             if job.state == DONE:
@@ -260,9 +269,9 @@ class JobRunner:
             "stage_progress": stage_progress(job.stage, job.progress),
             "error": job.error or None,
             "cancel_requested": job.cancel.is_set() or job.state == CANCELLED,
-            "backend": getattr(job.options, "backend", None),
-            "seed": getattr(job.options, "seed", None),
-            "audio_seconds": job.audio_seconds,
+            "backend": job.backend,
+            "seed": job.seed,
+            "audio_seconds": job.seconds,
             "created": job.created,
             "started": job.started,
             "finished": job.finished,
@@ -289,19 +298,18 @@ class JobRunner:
         job.result = result
         if state == DONE:
             job.progress = 1.0
-        job.audio = None
+        job.payload = None
         job.finished = time.time()
         job.finished_mono = time.monotonic()
         self._counts[state] += 1
         took = job.finished - (job.started or job.created)
-        log.info(kv("job", id=job.id, state=state, backend=getattr(job.options, "backend", None),
-                    seed=getattr(job.options, "seed", None), label=job.label or None,
-                    audio_s=job.audio_seconds,
+        log.info(kv("job", id=job.id, state=state, backend=job.backend, seed=job.seed,
+                    label=job.label or None, audio_s=job.seconds,
                     waited_s=(job.started or job.finished) - job.created,
                     duration_s=took if job.started else None,
-                    frames=result.n_frames if result else None, error=error or None))
+                    frames=getattr(result, "n_frames", None), error=error or None))
 
-    def _work(self):
+    def _serve_jobs(self):
         while True:
             with self._lock:
                 while not self._queue and not self._closing.is_set():
@@ -322,9 +330,8 @@ class JobRunner:
         state, error, result = DONE, "", None
         t0 = time.monotonic()
         try:
-            output = self._generate(job.audio, job.options,
-                                    progress=lambda stage, fraction=None: self._progress(job, stage, fraction),
-                                    cancelled=job.cancel.is_set)
+            output = self._work(job.payload, progress=functools.partial(self._progress, job),
+                                cancelled=job.cancel.is_set)
             if job.cancel.is_set():  # asked to stop after the last boundary: honour it anyway
                 raise JobCancelled("cancelled")
             result = self._to_result(output)
@@ -349,7 +356,7 @@ class JobRunner:
             self._recent_seconds.append(time.monotonic() - t0)
             self._finish(job, state, error=error, result=result)
 
-    def _progress(self, job, stage, fraction):
+    def _progress(self, job, stage, fraction=None):
         """Pipeline progress callback: stage name and overall fraction; never goes backwards."""
         with self._lock:
             if job.state != RUNNING:

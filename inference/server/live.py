@@ -45,13 +45,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...motion.errors import TalkrigError
-from ..features import SAMPLE_RATE
-from ..face import resolve_face
-from ..keyposes import load_keyposes_option
-from ..languages import is_english
-from ..speech import get_speech_plugin
-from ..live import LiveStream, can_stream, samples_from_pcm16
-from ..live_face import LiveFace
+from ..audio.decode import SAMPLE_RATE
+from ..generation.face import resolve_face
+from ..generation.keyposes import load_keyposes_option
+from ..speech.languages import is_english
+from ..speech.timing import get_speech_plugin
+from ..live.driver import LiveStream, can_stream, samples_from_pcm16
+from ..live.face import LiveFace
 from .auth import bearer_token, token_matches
 from .guards import origin_is_local
 from .job_options import OptionsError, check_nesting, parse_options
@@ -320,13 +320,18 @@ class _Backlog:
         self.changed.set()
 
     def take(self, most):
-        """Up to ``most`` bytes of the oldest audio (whole chunks; b"" when there is none)."""
-        out, n = [], 0
-        while self.chunks and n + len(self.chunks[0]) <= most:
-            out.append(self.chunks.popleft())
-            n += len(out[-1])
-        self.size -= n
-        return b"".join(out)
+        """The oldest chunk as the client sent it, at most ``most`` bytes of it (b"" when there
+        is none). One chunk at a time, never several joined: the stream's plans are remade at
+        the audio heard when they fall due, so joining chunks a server running behind has
+        queued would make the motion depend on how busy the server was, not on the audio."""
+        if not self.chunks:
+            return b""
+        chunk = self.chunks.popleft()
+        if len(chunk) > most:
+            chunk, rest = chunk[:most], chunk[most:]
+            self.chunks.appendleft(rest)
+        self.size -= len(chunk)
+        return chunk
 
     async def wait(self, task):
         """Until audio or the end arrives, or ``task`` (the receiver) stops."""

@@ -18,6 +18,7 @@ machine, as generators take their ``model`` folder), the size and the take's len
 jobs have their own single worker, like capture jobs.
 """
 
+import functools
 import logging
 import math
 import os
@@ -157,7 +158,7 @@ def read_motion(data, label, max_seconds, fps=None):
     return motion
 
 
-def run_render(request, options, progress=None, cancelled=None, scratch=None):
+def run_render(request, progress=None, cancelled=None, scratch=None):
     """Render ``request`` (a RenderRequest) into a temporary file and return its bytes."""
     from contextlib import closing
 
@@ -213,7 +214,7 @@ def render_router(settings, runner, jobs, catalog, prefix):
         audio = None
         audio_part = parts.get("audio")
         if audio_part is not None and audio_part.data:
-            from ..audio import decode_audio
+            from ..audio.decode import decode_audio
 
             name = Path(audio_part.filename or "audio").name[:120] or "audio"
             audio = await run_in_threadpool(decode_audio, bytes(audio_part.data),
@@ -221,8 +222,8 @@ def render_router(settings, runner, jobs, catalog, prefix):
         del parts, motion_part, audio_part
         job = runner.submit(RenderRequest(motion=motion, renderer=options["renderer"],
                                           camera=options["camera"], size=options["size"],
-                                          audio=audio), None, label=label,
-                            audio_seconds=motion.n_frames / motion.fps)
+                                          audio=audio), label=label,
+                            seconds=motion.n_frames / motion.fps)
         return accepted(job, f"{prefix}/render/{job['id']}")
 
     add_status_routes(router, runner, "/render", "render")
@@ -247,12 +248,10 @@ def render_router(settings, runner, jobs, catalog, prefix):
 
 
 def render_runner(settings, render=None):
-    """The JobRunner of render jobs: one worker, the server's queue depth and expiry."""
+    """The JobRunner of render jobs (payload: a RenderRequest) around ``render(request,
+    progress, cancelled)`` (default :func:`run_render`): one worker, the server's queue depth
+    and expiry."""
     if render is None:
-        scratch = Path(settings.data_dir) / "tmp"
-
-        def render(request, options, progress=None, cancelled=None):
-            return run_render(request, options, progress, cancelled, scratch=scratch)
-
+        render = functools.partial(run_render, scratch=Path(settings.data_dir) / "tmp")
     return JobRunner(render, workers=1, queue_depth=settings.queue_depth,
-                     result_ttl=settings.result_ttl, to_result=lambda result: result)
+                     result_ttl=settings.result_ttl)

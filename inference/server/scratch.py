@@ -13,8 +13,9 @@ from .settings import SettingsError
 
 log = logging.getLogger(__name__)
 
-# what jobs write there (capture_jobs, render_jobs, app.pipeline_generate, tempfile's names),
-# and the hidden temporaries (.NAME.partial-PID.EXT, exporters/atomic.py) of files they write
+# what jobs write there (capture_jobs, render_jobs, generate_jobs.pipeline_generate, tempfile's
+# names), and the hidden temporaries (.NAME.partial-PID.EXT, exporters/atomic.py) of files they
+# write
 PREFIXES = ("upload-", "capture-", "render-", "keyposes-")
 PARTIAL = ".partial-"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ...motion.errors import TalkrigError
 from ...userdirs import data_dir
-from ..audio import MAX_SECONDS as AUDIO_LIMIT
+from ..audio.decode import MAX_SECONDS as AUDIO_LIMIT
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -53,7 +53,7 @@ class ServerSettings:
         options, then audio) before it is closed and its place freed.
     max_live_streams : live streams (/v1/live) served at once; one more is refused with 503.
         Streams share one process (the GIL): with the face, 1 keeps the latency within 250 ms
-        p95 on 2 cores, 2 without it (benchmarks/RESULTS.md).
+        p95 on 2 cores, 2 without it (benchmarks/JOURNAL.md).
     """
 
     host: str = DEFAULT_HOST
@@ -61,7 +61,7 @@ class ServerSettings:
     workers: int = field(default_factory=default_workers)
     queue_depth: int = 8
     max_upload_bytes: int = 100 * 1024 * 1024
-    max_audio_seconds: float = 600.0
+    max_audio_seconds: float = AUDIO_LIMIT
     result_ttl: float = 600.0
     token: str | None = None
     token_file: Path | None = None

@@ -51,6 +51,12 @@ Audio and seed dependence (sensitivity.py):
     audio_sensitivity(speech, silence, other) same seed, other audio: distances and speed ratio
     speed_energy_correlation(motion, energy)  Pearson r of joint speed and log loudness
     speech_mask(intervals, n_frames, fps), pause_speed_ratio(motion, speech)
+Realism against a real take (realism.py; scikit-learn, the `eval` extra):
+    c2st(real, generated)                     classifier two-sample test: ROC AUC, 0.5 = cannot tell
+                                              real from generated windows, 1.0 = always; per part,
+                                              with the features that give a take away
+    calibration(real)                         floor, statue, time-reversed, ... rows of the test
+    window_features(motion)                   the test's per-window features (named, by part)
 Everything at once (report.py):
     quality_report(motion, reference=None, ground_truth=None, onset_times=None, samples=None)
     mean_reports(reports), METRICS (unit, direction and label of every report key)
@@ -80,6 +86,7 @@ from .posture import (POSTURE_PARTS, angular_jerk, foot_skate, leg_activity, pos
                       posture_report, root_travel, sagittal_posture, stance_spread)
 from .kinematics import (DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed,
                          velocity)
+from .realism import REALISM_METRICS, c2st, calibration, window_features
 from .report import METRICS, MetricInfo, mean_reports, quality_report
 from .sensitivity import (
     audio_sensitivity,
@@ -105,5 +112,6 @@ __all__ = [
     "pose_distance", "seed_diversity", "audio_sensitivity", "speed_energy_correlation",
     "speech_mask", "pause_speed_ratio",
     "quality_report", "mean_reports", "METRICS", "MetricInfo",
+    "c2st", "calibration", "window_features", "REALISM_METRICS",
     "DEFAULT_JOINTS", "joint_positions", "joint_speed", "velocity", "acceleration", "jerk",
 ]

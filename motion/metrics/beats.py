@@ -70,7 +70,7 @@ def beat_consistency(motion, onset_times, sigma=BEAT_SIGMA, joints=UPPER_BODY,
     everywhere (jitter) can score high: read BC next to the jerk and frozen-frame figures.
     With speech's dense onsets (about 5 per second) and a beat per joint every ~0.7 s, it
     separates little: the real BEAT2 take scores 0.74 against its own audio and about the
-    same against other speech (benchmarks/RESULTS.md).
+    same against other speech (benchmarks/JOURNAL.md).
     Returns NaN when there is no onset to score against (a silent recording).
     """
     if not sigma > 0:

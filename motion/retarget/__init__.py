@@ -12,7 +12,8 @@ rotations relative to each bone's rest in its parent's frame.
 Modules: :mod:`.plan` (what a rig and map need once: axes, scale, rest alignment), :mod:`.limbs`
 (limb roll over twist bones), :mod:`.feet` (planted feet on the rig's own legs), :mod:`.root`
 (what carries the travel), :mod:`.transfer` (SMPL-X -> channels and back), :mod:`.controls`
-(keying a constrained rig's own controls), bone maps in :mod:`.bonemap`/:mod:`.automap`.
+(keying a constrained rig's own controls), bone maps in :mod:`.bonemap`/:mod:`.automap`, the
+rig settings in one value in :mod:`.settings`.
 """
 
 from .automap import auto_map
@@ -29,6 +30,7 @@ from .conventions import bone_matrix, bone_roll, quat_to_rotation_mode
 from .plan import RetargetPlan, build_plan, detect_frame
 from .rig import RetargetError, Rig, deform_parents
 from .root import ROOT_TARGETS
+from .settings import RetargetSettings
 from .transfer import ROOT_MOTION, RigMotion, make_plan, retarget, smplx_from_pose, to_smplx
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "ROOT_TARGETS",
     "RetargetError",
     "RetargetPlan",
+    "RetargetSettings",
     "Rig",
     "RigMotion",
     "apply_preset",

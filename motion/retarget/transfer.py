@@ -37,6 +37,7 @@ from .limbs import distribute
 from .plan import TORSO, build_plan
 from .rig import RetargetError
 from .root import root_carrier, split_travel
+from .settings import RetargetSettings
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +90,12 @@ class RigMotion:
         return self.rotations.shape[0]
 
 
-def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motion="relative",
-             root_target="auto", plant_feet=True, hips=None):
+def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, settings=None, hips=None):
     """Retarget SMPL-X motion onto a rig -> RigMotion ready to be keyed.
 
     motion : Motion (SMPL-X, any length). rig : Rig. bone_map : BoneMap (automatic mapping
     when None). plan : a RetargetPlan to reuse instead of rig/bone_map/skeleton.
+    settings : a :class:`RetargetSettings` (None: the defaults); of it, here:
     root_motion : "relative" (the pelvis starts at the rig's rest position and moves by the
     scaled SMPL-X displacement), "absolute" (SMPL-X's floor and origin become the rig's), or
     "none" (no pelvis translation).
@@ -104,15 +105,17 @@ def retarget(motion, rig, bone_map=None, *, plan=None, skeleton=None, root_motio
     goes below it (:mod:`.feet`). hips : (T, 2, 3) where the rig's own mechanics put its hip
     joints, armature space, when they are not rigid with the pelvis bone (:mod:`.feet`).
     """
+    settings = settings or RetargetSettings()
+    root_motion = settings.root_motion
     if root_motion not in ROOT_MOTION:
         raise RetargetError(f"root_motion must be one of {', '.join(ROOT_MOTION)}, got {root_motion!r}")
     plan = plan or make_plan(rig, bone_map, skeleton)
     rig = plan.rig
-    carrier = root_carrier(plan, root_target) if root_motion != "none" else None
+    carrier = root_carrier(plan, settings.root_target) if root_motion != "none" else None
     global_rot, positions = plan.skeleton.forward_kinematics(motion.poses, motion.trans)
     deltas = _world_deltas(plan, global_rot)
     path = _root_heads(plan, positions, deltas[plan.root_bone], root_motion)
-    if plant_feet:
+    if settings.plant_feet:
         path = feet.plant_feet(plan, deltas, lambda p: _driven_heads(plan, deltas, p), path,
                                positions, motion.fps, motion.contacts, hips)
     carried, offsets = {}, None

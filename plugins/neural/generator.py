@@ -1,7 +1,14 @@
-"""What the three neural generator plugins share: finding and loading the trained model, the
+"""What the four neural generator plugins share: finding and loading the trained model, the
 per-frame network input of a request, and turning pose vectors back into a Motion.
 
 onnxruntime and numpy only: serving a trained model never imports torch.
+
+How the learned generators stand (:meth:`NeuralGenerator.finished`): the four learned generators
+stand like the speaker they were trained on: their legs and root travel are brought to his level
+after the feet stage (:mod:`.standing`), and their head and wrists turn as finely as his (the few
+thousandths of a radian, several times a second, that a network's smoothed output lacks;
+``motion.fineturn``), for models trained with the current code (they store those figures of the
+training takes).
 """
 
 import logging
@@ -9,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...inference.activity import speech_activity, speech_at
-from ...inference.generators import Generator
-from ...inference.options import Option
-from ...inference.postprocess import smooth_jitter
+from ...inference.features.activity import speech_activity, speech_at
+from ...inference.generation.generators import Generator
+from ...inference.generation.options import Option
+from ...inference.generation.postprocess import smooth_jitter
 from ...inference.registry import PluginError
-from ...inference.windows import blend_seam, run_windows
+from ...inference.generation.windows import blend_seam, run_windows
 from ...motion import Motion
 from ...motion.fineturn import LEAVES, with_fine_turning
 from ...motion.skeleton import NUM_JOINTS

@@ -5,12 +5,14 @@ Trained on a minute of speech, a regressor hedges on audio it has never heard: i
 near the mean pose and move at a third to a half of the speaker's speed, although it meets the
 speaker's speed on its training windows. Each body part (``GROUPS``: the trunk; per side the
 upper arm, the forearm and the hand) has its output split into three bands: posture (slower
-than ``SLOW_SIGMA``), gestures, and fine motion (faster than ``FINE_SIGMA``). One gain per take
-scales the gestures so that the part's watched joints move, over the frames of speech, as fast
-as the training speaker's with his fine motion removed; a second gain then brings the fine
-motion to his level, measured by jerk, which fine motion dominates (at most ``MAX_FINE_GAIN``, so
-a model's jitter is never blown up; a model's jitter jerkier than his is toned down). Both
-targets are stored in the model at training time as ``speech_pace``.
+than ``SLOW_SIGMA``, 0.5 s), gestures, and fine motion (faster than ``FINE_SIGMA``, 1.5 frames).
+One gain per take scales the gestures so that the part's watched joints move, over the frames
+of speech, as fast as the training speaker's with his fine motion removed; a second gain then
+brings the fine motion to his level, measured by jerk, which fine motion dominates (at most
+``MAX_FINE_GAIN``: doubled, so a model's jitter is never blown up; a model's jitter jerkier
+than his is toned down). Both targets are stored in the model at training time as
+``speech_pace`` (over the training frames of speech: how fast the head, each elbow, each wrist
+and each hand move, and how jerky their fine motion is). Posture and legs are kept.
 
 Speeds are of joint positions: twists that do not move a limb are not what the eye reads. The
 trunk and upper arms are matched on the movement the eye sees (head, elbows; root-relative),
@@ -19,13 +21,24 @@ model that swings the whole arm from the shoulder reaches the speaker's wrist sp
 elbow and a still hand (half the speaker's elbow and wrist rotation). The forearm's fine motion,
 though, is matched on the wrist's jerk with the upper arm moving: the speaker's shoulder and
 elbow work together and their jerks partly cancel at the wrist, a model's add up (matched one
-by one, its wrists came out twice as jerky as his). An arm part still jerkier than his with
-its fine motion removed has a 2-4 Hz tremble in its gestures: its gesture band is narrowed
-(``ARM_EDGES``) until its jerk can come down to his. Gestures are never
-slowed down and their gain never exceeds ``MAX_GAIN`` (a model's hands, which it hedges most,
-need about 4-5x on new speech; the cap stops a part it keeps still from being blown up); the
-gains are the same over the whole take, so pauses stay as calm, relative to speech, as the
-model made them. numpy only.
+by one, its wrists came out twice as jerky as his). The trunk's gain scales the pelvis too (a
+model may sway from the hips alone). An arm part still jerkier than his with its fine motion
+removed has a 2-4 Hz tremble in its gestures: its gesture band is narrowed a step at a time
+(``ARM_EDGES``, up to 4.5 frames) until its jerk can come down to his. Gestures are never
+slowed down and their gain never exceeds ``MAX_GAIN`` (6x; a model's hands, which it hedges
+most, need about 4-5x on new speech; the cap stops a part it keeps still from being blown up).
+The pipeline's jitter filter spares the spine, neck and head of a livened take
+(``FILTER_SPARED``), whose fine motion is already the speaker's. The gains are the same over
+the whole take; pauses are lifted on their own (below). numpy only.
+
+Why pauses are lifted (:func:`lift_pauses`): in pauses a model hears silence and falls far
+stiller than the speaker, who kept moving through his short pauses (on the training half his
+trunk at 0.5 of its speed in speech, his left arm at 0.4, his right arm at 0.8-1.2): each
+part's gestures in pauses are scaled up (never down, at most 6x, fading in and out over about
+0.1 s) until the part moves there at his share of its own speed in speech, but at most 0.75 of
+it (``speech_pace`` stores the share as ``PART pause``), so a pause stays calmer than speech
+and the pipeline's ``calm`` settles the body deep into a long pause where the take still runs
+on through it.
 """
 
 import numpy as np
@@ -73,7 +86,7 @@ GROUPS = (("trunk", (0, 3, 6, 9, 12, 15), (12, 15), (), ()),) + _side("left", LE
     + _side("right", RIGHT_HAND)
 ARMS = tuple(group[0] for group in GROUPS if group[0].endswith("arm"))
 # The spine, neck and head turn slower than the pipeline's jitter filter keeps
-# (``inference.postprocess.smooth_jitter``), so it would take out the fine motion matched here:
+# (``inference.generation.postprocess.smooth_jitter``), so it would take out the fine motion matched here:
 # a livened take asks the pipeline to spare them (``NeuralGenerator.jitter_spared``). Not the
 # pelvis: spared too, it left dr2's whole take jerkier than the speaker's (1.19-1.39).
 FILTER_SPARED = (3, 6, 9, 12, 15)

@@ -3,18 +3,19 @@ faster strokes, the same poses.
 
 A regressor hedges in time as well as in space: its arms drift at middling speeds where the
 speaker holds a pose and then strikes. Scaling its gestures (:mod:`.liveliness`) changes how far
-they go, not that shape of their speed histogram. Here each arm (collar to fingertips) is
-re-timed by a monotonic warp whose local rate follows the arm's own speed (elbow plus wrist),
-rate = (speed / local mean speed) ** gamma, in speech only: pauses keep the time, and the calm,
-the model gave them. The warp is normalised so that each window of about ``WINDOW`` seconds
-maps onto itself, its joins put where the arm is slowest (so the change of rate there is not
-seen): the poses at the joins and the distance the arm travels in a window stay where the model
-put them, so the mean speed over a window is kept and the timing against the audio moves by
-a few frames (less than a window). gamma > 0 adds contrast, gamma < 0 takes it away. One gamma
-per arm and take brings the elbow's and wrist's speed quantiles in speech (``QUANTILES``, over
-their mean speed, which the warp keeps) toward the training speaker's, stored in the model's
-``speech_pace`` (:func:`speed_contrast`); the smallest gamma that gets ``KEEP`` of the best
-one's way there is used, as faster strokes are also jerkier ones. numpy only.
+they go, not that shape of their speed histogram. Here, before that scaling, each arm (collar to
+fingertips) is re-timed by a monotonic warp whose local rate follows the arm's own speed (elbow
+plus wrist), rate = (speed / local mean speed) ** gamma, in speech only: pauses keep the time,
+and the calm, the model gave them. The warp is normalised so that each window of about
+``WINDOW`` seconds (1 s) maps onto itself, its joins put where the arm is slowest (so the change
+of rate there is not seen): the poses at the joins and the distance the arm travels in a window
+stay where the model put them, so the mean speed over a window is kept and the timing against
+the audio moves by about a frame on average, at most a quarter of a second (less than a window).
+gamma > 0 adds contrast, gamma < 0 takes it away. One gamma per arm and take brings the elbow's
+and wrist's speed quantiles in speech (``QUANTILES``: 10, 50 and 97 %, over their mean speed,
+which the warp keeps) toward the training speaker's, stored in the model's ``speech_pace``
+(:func:`speed_contrast`); the smallest gamma that gets ``KEEP`` of the best one's way there is
+used, as faster strokes are also jerkier ones. numpy only.
 """
 
 import numpy as np

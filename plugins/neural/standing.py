@@ -4,7 +4,7 @@ A network trained on a minute of speech hedges with its legs as with its arms: o
 never heard (a lecture hall, another voice) its hips and knees move at 0.4-0.55x the speaker's
 after the pipeline's feet stage, and its root, placed from the feet (``grounding``), carries the
 frame-to-frame wobble of its pelvis and legs (1.6-2.1x his travel per second). Two numbers fix
-both, each matched on what the feet stage will make of the take (``inference.feet.plant_feet``
+both, each matched on what the feet stage will make of the take (``inference.generation.feet.plant_feet``
 with both feet planted, as the generator says): the gain of the legs' gesture band (hips, knees
 and ankles between posture and fine motion, as ``liveliness`` splits the arms) brings the leg
 activity (``metrics.posture.leg_activity``) to the speaker's, and the time over which the root's
@@ -27,7 +27,7 @@ before. numpy only.
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
-from ...inference.feet import LEGS, REACH, ROOT_SIGMA, plant_feet
+from ...inference.generation.feet import LEGS, REACH, ROOT_SIGMA, plant_feet
 from ...motion.metrics.posture import LEG_JOINTS, knee_flexion, leg_activity, pelvis_offset, root_travel
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.skeleton import neutral_skeleton

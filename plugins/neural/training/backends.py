@@ -5,10 +5,10 @@ import importlib
 from ..modeldir import ModelError
 
 TRAINERS = {
-    "a2g": ("..a2g.train", "A2GTrainer"),
-    "dr2": ("..dr2.train", "DR2Trainer"),
-    "ldm": ("..ldm.train", "LDMTrainer"),
-    "s2v": ("..s2v.train", "S2VTrainer"),
+    "a2g": ("..generators.a2g.train", "A2GTrainer"),
+    "dr2": ("..generators.dr2.train", "DR2Trainer"),
+    "ldm": ("..generators.ldm.train", "LDMTrainer"),
+    "s2v": ("..generators.s2v.train", "S2VTrainer"),
 }
 
 

@@ -198,9 +198,9 @@ def take_inputs(input_kind, fps, audio=None, words=None, n_frames=None):
         for w in words:
             speaking[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
         return text_frames(words, n_frames, fps), speaking
-    from ....inference.activity import speech_activity
-    from ....inference.audio import decode_audio
-    from ....inference.features import features_for
+    from ....inference.features.activity import speech_activity
+    from ....inference.audio.decode import decode_audio
+    from ....inference.features.compute import features_for
 
     features = features_for(decode_audio(str(audio)), fps)
     return (np.asarray(getattr(features, input_kind), dtype=np.float32),
@@ -208,9 +208,9 @@ def take_inputs(input_kind, fps, audio=None, words=None, n_frames=None):
 
 
 def read_word_file(path):
-    """Words (list of Word) of a TextGrid/JSON/SRT/VTT file (inference.transcripts reads them)."""
-    from ....inference.transcripts import read_timed_words, read_transcript_file
-    from ....inference.words import Word
+    """Words (list of Word) of a TextGrid/JSON/SRT/VTT file (inference.speech.transcripts reads them)."""
+    from ....inference.speech.transcripts import read_timed_words, read_transcript_file
+    from ....inference.speech.words import Word
 
     rows = read_timed_words(read_transcript_file(path), name=str(path))
     return [Word(w, float(s), float(e), float(c)) for w, s, e, c in rows]

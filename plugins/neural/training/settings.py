@@ -21,7 +21,7 @@ multiple of its stride, a choice among named values.
 import math
 from dataclasses import dataclass
 
-from ....inference.options import check_seed
+from ....inference.generation.options import check_seed
 from ..modeldir import ModelError
 from .ema import gamma_of
 

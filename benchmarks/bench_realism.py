@@ -1,0 +1,355 @@
+"""Can a classifier tell our motion from the real speaker's? The realism test (a classifier
+two-sample test, motion/metrics/realism.py) on the calibration rows, on the real take passed
+through each post-processing stage, and on each generator's motion (issue #56).
+
+The only real motion is the BEAT2 take 2_scott_0_1_1 (45 s); its first half is all any
+generator may learn from (the matching library, the first-half neural models, the procedural
+posture numbers), so the generators are held against the held-out second half's windows.
+
+(a) Calibration: the take's first half (real) against its second half as it is (the floor),
+    re-timed (real motion on the wrong audio: the test reads motion only, so this is the
+    floor again), a statue in the take's mean pose, played backwards, blurred by one frame,
+    with 0.1 degree of jitter.
+(b) Stages: the whole real take through each post-processing stage alone and through the whole
+    chain, against the untouched take, paired (window k of both held out together): joint
+    limits, jitter/wobble smoothing, calming in pauses (the take's own pauses, from its audio
+    and TextGrid), resampling 30 -> 24 fps (read back at 30), key poses (the default dictionary
+    on the take's words), window blends (10 s windows joined by ``blend_seam``, as
+    ``run_windows`` joins them), the feet and leg solve (``plant_feet``), ``postprocess()`` as
+    the pipeline calls it, and the pipeline's whole chain (blends, key poses, postprocess).
+    The same take jittered by 0.1 degree and blurred by one frame, paired, say how small a
+    change the paired test sees.
+(c) Generators: procedural and matching (and with --neural the learned backends that have a
+    first-half model: `bench_training.py --first-half`, or --model NAME=DIR) on speech none was
+    fitted to (2_scott_0_2_2.wav with its TextGrid; the MFA sample acoustic_corpus.wav with its
+    TextGrid), seeds 0-2, all takes pooled against the held-out half; a table backend x part.
+    The face stage is off (it moves only jaw, eyes and expressions, which the test does not read).
+
+Every row: the whole-body AUC (the larger of logistic regression and gradient-boosted trees),
+each part's, and the features that alone separate the two sides best, with both sides' means.
+0.5 = cannot tell, 1.0 = always caught.
+
+    .venv/bin/python benchmarks/bench_realism.py [--quick] [--stages-only] [--neural]
+        [--model NAME=DIR ...] [--json OUT]
+    .venv/bin/python benchmarks/bench_realism.py --levels   # the speaker's levels the stages read
+    .venv/bin/python benchmarks/bench_realism.py --sheet docs/images/realism_sheet.png
+
+--quick: seed 0 and the second recording only, no blurred/jitter rows, 3 features per row.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "beat2_scott_train"
+MFA = ROOT.parent / "shared" / "data" / "speech_mfa"
+TAKE = "2_scott_0_1_1"
+SECOND = "2_scott_0_2_2"
+FPS = 30.0
+WINDOW_SECONDS = 10.0  # the window length of the windowed generators (procedural, matching)
+RESAMPLE_FPS = 24.0
+NEURAL = ("a2g", "dr2", "s2v", "ldm")
+SPEECH = ((f"{SECOND}.wav", DATA / f"{SECOND}.wav", DATA / f"{SECOND}.TextGrid"),
+          ("acoustic_corpus.wav", ROOT / "exporters" / "assets" / "acoustic_corpus.wav",
+           MFA / "acoustic_corpus.TextGrid"))
+
+
+def take_words(textgrid):
+    """The Words of a TextGrid file."""
+    from talkrig.inference.speech.transcripts.formats import read_transcript_file, read_words
+
+    return read_words(read_transcript_file(textgrid), textgrid.name)
+
+
+def pause_weights(real, wav, words):
+    """(T,) the pipeline's calm weights for the real take (its audio and words), as generate()
+    makes them (calm 1)."""
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.activity import pause_weight, speech_activity
+    from talkrig.inference.features.compute import features_for
+
+    features = features_for(decode_audio(wav), real.fps)
+    weight = pause_weight(speech_activity(features, words), real.fps)
+    return np.interp(np.arange(real.n_frames), np.arange(len(weight)), weight)
+
+
+def window_blends(motion, seconds=WINDOW_SECONDS):
+    """``motion`` cut into windows of ``seconds`` and joined again as ``run_windows`` joins a
+    generator's windows (each one's head blended toward the continuation of what came before)."""
+    from talkrig.inference.generation.windows import blend_seam, window_bounds
+    from talkrig.motion import Motion
+
+    out = None
+    for start, stop in window_bounds(motion.n_frames, int(round(seconds * motion.fps))):
+        part = motion[start:stop]
+        out = part if out is None else Motion.concatenate([out, blend_seam(out, part)])
+    return out
+
+
+def stages(real, wav, textgrid):
+    """[(name, processed Motion)]: the take through each stage alone, then the chains."""
+    from talkrig.inference.generation.feet import plant_feet
+    from talkrig.inference.generation.keyposes import KeyPoseDictionary, insert_keyposes
+    from talkrig.inference.generation.postprocess import (calm_needed, calm_pauses, clamp_joint_limits,
+                                                          postprocess, smooth_jitter)
+    from talkrig.motion.metrics.realism import blurred, jittered
+    from talkrig.motion.resample import resample
+
+    words = take_words(textgrid)
+    pause = pause_weights(real, wav, words)
+    keyposes = KeyPoseDictionary.default()
+    calm = calm_needed(real, pause)
+
+    def chain(motion):
+        return postprocess(motion, fps=real.fps, n_frames=real.n_frames, pause=pause)
+
+    def whole(motion):
+        return chain(insert_keyposes(window_blends(motion), words, keyposes)[0])
+
+    return [
+        ("0.1 deg jitter per frame (invisible: how small a change the paired test sees)", jittered(real)),
+        ("blurred by one frame (reference)", blurred(real)),
+        ("joint limits (clamp_joint_limits)", clamp_joint_limits(real)),
+        ("jitter and wobble smoothing (smooth_jitter)", smooth_jitter(real)),
+        (f"calm in pauses (calm_pauses; the take needs {calm:.2f} of it)", calm_pauses(real, pause)),
+        (f"resampling {real.fps:g} -> {RESAMPLE_FPS:g} fps (read back at {real.fps:g})", resample(real, RESAMPLE_FPS)),
+        ("key poses (default dictionary, the take's words, seed 0)", insert_keyposes(real, words, keyposes)[0]),
+        (f"window blends ({WINDOW_SECONDS:g} s windows, blend_seam)", window_blends(real)),
+        ("feet and leg solve (plant_feet)", plant_feet(real)),
+        ("postprocess(): limits, smoothing, calm, feet", chain(real)),
+        ("whole chain: window blends, key poses, postprocess()", whole(real)),
+    ]
+
+
+def pose_change(real, processed, top=3):
+    """What a stage does to the take, to read beside its giveaways: the ``top`` joints it turns
+    most (mean angle between processed and untouched local rotations, degrees, and the mean
+    offset's rotation vector in the joint's own frame, degrees about x, y, z), and how far it
+    moves the root (mean and mean vertical, cm)."""
+    from talkrig.motion.metrics.realism import JOINTS
+    from talkrig.motion.resample import resample
+    from talkrig.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+    from talkrig.motion.skeleton import JOINT_NAMES
+
+    if processed.fps != real.fps:
+        processed = resample(processed, real.fps)
+    n = min(real.n_frames, processed.n_frames)
+    turn = quat_multiply(quat_conjugate(axis_angle_to_quat(real.poses[:n, JOINTS])),
+                         axis_angle_to_quat(processed.poses[:n, JOINTS]))
+    offset = np.degrees(quat_to_axis_angle(turn))  # (T, J, 3)
+    angle = np.linalg.norm(offset, axis=-1).mean(axis=0)
+    mean = offset.mean(axis=0)
+    joints = [f"{JOINT_NAMES[JOINTS[k]]} {angle[k]:.2f} deg (mean offset x {mean[k, 0]:+.1f}, y {mean[k, 1]:+.1f}, "
+              f"z {mean[k, 2]:+.1f})" for k in np.argsort(-angle)[:top]]
+    moved = (processed.trans[:n] - real.trans[:n]).astype(np.float64) * 100.0
+    root = f"root {np.linalg.norm(moved, axis=-1).mean():.2f} cm (vertical {moved[:, 1].mean():+.2f} cm)"
+    return "; ".join(joints + [root])
+
+
+def generate_takes(info, library, models, seeds, speech):
+    """Motions of one backend on each speech and seed (face stage off), or a skip reason."""
+    from bench_quality import backend_options
+
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
+    from talkrig.inference.speech.transcripts.formats import read_transcript_file
+    from talkrig.motion.errors import TalkrigError
+
+    if not info["available"]:
+        return None, f"unavailable ({info['error']})"
+    try:
+        options = backend_options(info, library, models)
+        takes = []
+        for _, wav, textgrid in speech:
+            transcript = read_transcript_file(textgrid)
+            for seed in seeds:
+                result = generate(str(wav), GenerateOptions(backend=info["name"], seed=seed, transcript=transcript,
+                                                             face="none", backend_options=options))
+                takes.append(result.motion)
+        return takes, None
+    except TalkrigError as exc:
+        return None, str(exc)
+
+
+def backend_rows(real, library, models, names, seeds, speech, top, telling=None):
+    """{row: Realism} of each backend's takes (pooled) against the held-out half, after the
+    rows that say how to read them; and the skipped backends. ``telling``: a dict that gets
+    each backend's most and least real window as [(label, Motion of 2 s)]."""
+    from talkrig.inference.generation.generators import list_generators
+    from talkrig.motion.metrics.realism import c2st, feature_set, statue
+
+    half = real.n_frames // 2
+    held_out = feature_set(real[half:])
+    rows = {"the take's first half (the floor)": c2st(held_out, real[:half], top=top),
+            "a statue in the first half's mean pose": c2st(held_out, statue(real[:half], half), top=top)}
+    skipped = []
+    for info in list_generators():
+        if info["name"] not in names:
+            continue
+        start = time.perf_counter()
+        takes, problem = generate_takes(info, library, models, seeds, speech)
+        if takes is None:
+            skipped.append(f"{info['name']}: {problem}")
+            continue
+        seconds = sum(t.duration for t in takes)
+        print(f"{info['name']}: {len(takes)} takes, {seconds:.0f} s of motion in "
+              f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
+        start = time.perf_counter()
+        rows[info["name"]] = c2st(held_out, takes, top=top)
+        print(f"{info['name']}: tested in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        if telling is not None:
+            telling[info["name"]] = window_clips(info["name"], rows[info["name"]], takes)
+    return rows, skipped
+
+
+def table(rows, labels=None):
+    """Markdown: a row per test, whole body (logistic, trees) and each part."""
+    from talkrig.motion.metrics.realism import PARTS
+
+    lines = ["| | whole body | logistic | trees | " + " | ".join(PARTS) + " | windows real / other |",
+             "|---" * (5 + len(PARTS)) + "|"]
+    for name, r in rows.items():
+        cells = [f"{r.score:.2f}", f"{r.logistic:.2f}", f"{r.trees:.2f}"]
+        cells += [f"{r.parts[p]['score']:.2f}" for p in PARTS]
+        lines.append(f"| {(labels or {}).get(name, name)} | " + " | ".join(cells)
+                     + f" | {r.real_windows} / {r.generated_windows} |")
+    return lines
+
+
+def giveaway_lines(rows, labels=None):
+    """A list item per row: its giveaway features, AUC and both sides' means."""
+    lines = []
+    for name, r in rows.items():
+        found = "; ".join(f"{g.name} ({g.part}) {g.auc:.2f}: real {g.real:.3g}, other {g.generated:.3g}"
+                          for g in r.giveaways)
+        lines.append(f"- {(labels or {}).get(name, name)}: {found}")
+    return lines
+
+
+def section(title, rows, labels=None):
+    print(f"\n### {title}\n")
+    print("\n".join(table(rows, labels)))
+    print("\nfeatures that alone tell the two sides apart (AUC, mean real vs the other side):\n")
+    print("\n".join(giveaway_lines(rows, labels)))
+
+
+def window_clips(name, result, takes):
+    """[(label, Motion)]: the 2 s the classifier found most real and least real of a backend."""
+    from talkrig.motion.metrics.realism import FEATURE_FPS, WINDOW_SECONDS, telling_windows
+    from talkrig.motion.resample import resample
+
+    clips = []
+    for kind, (take, start, score) in zip(("most real", "least real"), telling_windows(result, takes)):
+        motion = takes[take] if takes[take].fps == FEATURE_FPS else resample(takes[take], FEATURE_FPS)
+        clips.append((f"{name}, {kind} ({score:.2f})", motion[start:start + int(WINDOW_SECONDS * FEATURE_FPS)]))
+    return clips
+
+
+def render_telling_sheet(real, telling, output):
+    """A contact sheet (front and side) of the real take's second half and, per backend, the
+    windows the classifier found most and least real: what to look at first."""
+    from contact_sheet import render_sheet
+
+    half = real[real.n_frames // 2:]
+    rows = [("real (second half)", half[120:180])] + [clip for clips in telling.values() for clip in clips]
+    render_sheet(rows, [0.2, 0.7, 1.2, 1.7], Path(output), width=160, height=220, views=("front", "side"))
+    print(f"wrote {output}")
+
+
+def print_levels(seconds=10.0):
+    """The real take's levels behind the stages' constants (feet.REAL_LEVELS, postprocess's
+    REAL_WOBBLE and REAL_RESIDUAL_DEG), in each 10 s piece: the stages leave a take at these
+    levels as it is."""
+    from talkrig.inference.generation.feet import LEGS, sole_tilt
+    from talkrig.inference.generation.postprocess import wobble_levels
+    from talkrig.motion import load_motion
+    from talkrig.motion.metrics.distribution import mean_jerk
+    from talkrig.motion.metrics.feet import longest_lift
+    from talkrig.motion.metrics.posture import foot_skate
+    from talkrig.motion.skeleton import JOINT_NAMES
+
+    real = load_motion(DATA / f"{TAKE}.npz")
+    n = int(seconds * real.fps)
+    print("| piece | skate m/s | ankle jerk m/s^3 | longest lift s | sole tilt rad | wobble body / fingers "
+          "| root wobble | residual deg, largest three |\n|---|---|---|---|---|---|---|---|")
+    for start in range(0, real.n_frames - n + 1, n):
+        piece = real[start:start + n]
+        w = wobble_levels(piece)
+        top = np.argsort(-w["residual_deg"][:22])[:3]
+        print(f"| {start / real.fps:.0f}-{(start + n) / real.fps:.0f} s | {foot_skate(piece):.3f} | "
+              f"{mean_jerk(piece, [LEGS[0][2], LEGS[1][2]]):.1f} | {longest_lift(piece):.2f} | "
+              f"{sole_tilt(piece):.3f} | {w['wobble'][:22].max():.2f} / {w['wobble'][25:].max():.2f} | "
+              f"{w['root_wobble']:.2f} | "
+              + ", ".join(f"{JOINT_NAMES[j]} {w['residual_deg'][j]:.2f}" for j in top) + " |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="seed 0, one recording, fewer rows")
+    parser.add_argument("--stages-only", action="store_true", help="calibration and stages, no generators")
+    parser.add_argument("--neural", action="store_true", help="also the learned backends with a first-half model")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
+                        help="model trained on the first half for a learned backend")
+    parser.add_argument("--json", metavar="OUT", help="also write every result as JSON")
+    parser.add_argument("--sheet", metavar="PNG", help="also render each backend's most and least real "
+                        "windows beside the real take (front and side, headless Blender)")
+    parser.add_argument("--levels", action="store_true",
+                        help="only print the speaker's levels the post-processing stages read (per 10 s piece)")
+    args = parser.parse_args()
+    if args.levels:
+        print_levels()
+        return
+
+    from bench_quality import split_take
+
+    from talkrig.motion import load_motion
+    from talkrig.motion.metrics.realism import CALIBRATION, c2st, calibration, feature_set
+
+    top = 3 if args.quick else 5
+    real = load_motion(DATA / f"{TAKE}.npz")
+    start = time.perf_counter()
+    results = {}
+    rows = calibration(real, extra=not args.quick, top=top)
+    section(f"calibration: the take's first half (real, {real.n_frames // 2} frames) against", rows, CALIBRATION)
+    results["calibration"] = rows
+
+    untouched = feature_set(real)
+    processed = stages(real, DATA / f"{TAKE}.wav", DATA / f"{TAKE}.TextGrid")
+    rows = {name: c2st(untouched, motion, paired=True, top=top) for name, motion in processed}
+    section("post-processing stages: the real take through each, against the untouched take (paired)", rows)
+    changes = {name: pose_change(real, motion) for name, motion in processed}
+    print("\nwhat each stage changes (joints it turns most, mean over the take; the root):\n")
+    print("\n".join(f"- {name}: {change}" for name, change in changes.items()))
+    results["stages"] = rows
+
+    if not args.stages_only:
+        names = ["procedural", "matching"] + (list(NEURAL) if args.neural else [])
+        seeds = (0,) if args.quick else (0, 1, 2)
+        speech = SPEECH[:1] if args.quick else SPEECH
+        models = dict(item.split("=", 1) for item in args.model)
+        with tempfile.TemporaryDirectory(prefix="talkrig-bench-realism-") as tmp:
+            library = split_take(Path(tmp), real)[0]
+            telling = {} if args.sheet else None
+            rows, skipped = backend_rows(real, library, models, names, seeds, speech, top, telling)
+        section(f"generators on unseen speech ({', '.join(s[0] for s in speech)}; seeds "
+                f"{', '.join(map(str, seeds))}) against the take's held-out second half", rows)
+        for line in skipped:
+            print(f"- skipped {line}")
+        results["generators"] = rows
+        results["skipped"] = skipped
+        if args.sheet:
+            render_telling_sheet(real, telling, args.sheet)
+    print(f"\nbench_realism: {time.perf_counter() - start:.0f} s")
+    if args.json:
+        data = {k: (v if k == "skipped" else {n: r.to_dict() for n, r in v.items()}) for k, v in results.items()}
+        data["stage_changes"] = changes
+        Path(args.json).write_text(json.dumps(data, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

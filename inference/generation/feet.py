@@ -1,0 +1,397 @@
+"""Feet that stay where they are put: foot contacts and two-bone leg IK for standing speakers.
+
+A planted foot holds one place and orientation on the floor; hips and knees are re-solved
+every frame so the pelvis can sway, shift weight or dip while the feet stay fixed. Contacts
+come from the generator (``Motion.contacts`` (T, 2): left, right) or, when it gives none, from
+the motion itself (a foot on the floor and barely moving is planted, and so is a foot held a
+little above it, still, for longer than a step), so a generator that walks the root
+deliberately keeps its steps. Both feet stand on one floor: a foot the motion holds a few
+centimetres above the other one for the whole take is brought down, never planted in the air.
+
+A step is a step or nothing: between two plants the foot lifts, travels and lands over at
+least MIN_STEP_SECONDS; a shorter lift or a move of a few centimetres is no step (the foot
+stays down), and a lift of seconds is a wait on the floor followed by a step. Every frame of a
+foot that has contacts is solved, so no blend between solved and unsolved legs can make the
+foot jump, and the knee always bends forwards, never switching to its hyperextended twin.
+
+Legs over planted feet do not tremble: the root's translation and the thighs' and knees' own
+rotations are low-passed over ROOT_SIGMA before the solve (weight shifts and dips take a second
+or more and pass), so a generator's frame-to-frame wobble, which a planted foot would otherwise
+turn into shaking knees and an ankle jerking against the pelvis, never reaches the legs. The
+pelvis's rotation and the upper body are left as they are.
+
+Only what needs it: a real speaker's feet are not nailed down (they roll, pivot and creep a
+few centimetres within a stance, rest on their toes, hang off the floor for seconds), and a
+take whose feet already behave like his must come out as it went in: nailed-down feet, flat
+soles and straightened steps are what a classifier tells from real legs first. So the stage
+measures the take's feet against the real speaker's levels (REAL_LEVELS: skate, ankle tremble,
+hanging feet, soles off the flat) and applies the solve in proportion to the worst excess
+(:func:`feet_needed`): not at all up to NEED_FROM times his level, in full from NEED_FULL.
+"""
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+
+from ...motion.contacts import (
+    MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, floor_height,
+)
+from ...motion.easing import minimum_jerk
+from ...motion.rotations import (
+    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, matrix_to_quat, quat_lowpass,
+    quat_slerp, quat_to_axis_angle, quat_to_matrix,
+)
+from ...motion.runs import true_runs
+from ...motion.skeleton import JOINT_INDEX, neutral_skeleton
+
+LEGS = (  # (hip, knee, ankle) of the left and the right leg
+    (JOINT_INDEX["left_hip"], JOINT_INDEX["left_knee"], JOINT_INDEX["left_ankle"]),
+    (JOINT_INDEX["right_hip"], JOINT_INDEX["right_knee"], JOINT_INDEX["right_ankle"]),
+)
+# The real speaker's levels (BEAT2 speaker 2, the 45 s take in the shared data; printed by
+# benchmarks/bench_realism.py --levels): the supporting foot's mean horizontal speed, m/s
+# (posture.foot_skate; 0.018-0.035 over its 10 s pieces); the ankles' mean jerk, m/s^3
+# (distribution.mean_jerk; 25-47); the longest a foot stays off the floor, s (feet.longest_lift);
+# the soles' mean tilt off the flat while on the floor, radians (sole_tilt).
+REAL_LEVELS = {"skate": 0.024, "ankle_jerk": 33.0, "lift": 2.9, "tilt": 0.061}
+NEED_FROM, NEED_FULL = 1.5, 2.5  # times the real level: the solve starts, and is whole
+STEP_LIFT = 0.25  # the foot clears the floor by this share of the step length (2-8 cm)
+REACH = 0.995  # a leg is never solved straighter than this share of its length
+MAX_TILT = 0.35  # rad: a planted foot rolls at most this far off the flat (the speaker's: 0.06 mean)
+ROOT_SIGMA = 0.1  # s: the root of a standing body moves no faster than this (real takes: < 3 mm off)
+# Pelvis and legs only: the feet depend on nothing else, so FK runs on 7 joints, not 55.
+LEG_JOINTS = np.array([0, LEGS[0][0], LEGS[1][0], LEGS[0][1], LEGS[1][1], LEGS[0][2], LEGS[1][2]])
+
+
+class _LegSkeleton:
+    """Forward kinematics of the pelvis and legs of a full skeleton, in full-skeleton indices."""
+
+    def __init__(self, skeleton):
+        from ...motion.skeleton import Skeleton
+
+        index = {int(j): k for k, j in enumerate(LEG_JOINTS)}
+        parents = [-1] + [index[int(skeleton.parents[j])] for j in LEG_JOINTS[1:]]
+        self.full = skeleton
+        self.sub = Skeleton(rest_positions=skeleton.rest_positions[LEG_JOINTS], parents=np.array(parents),
+                            names=tuple(skeleton.names[j] for j in LEG_JOINTS))
+        self.offsets = skeleton.offsets
+        self.parents = skeleton.parents
+
+    def forward_kinematics(self, poses, trans):
+        """(T, 55, 3, 3) rotations and (T, 55, 3) positions, filled for the leg joints only."""
+        rot_s, pos_s = self.sub.forward_kinematics(np.asarray(poses)[:, LEG_JOINTS], trans)
+        n = len(poses)
+        rot = np.zeros((n, 55, 3, 3))
+        pos = np.zeros((n, 55, 3))
+        rot[:, LEG_JOINTS] = rot_s
+        pos[:, LEG_JOINTS] = pos_s
+        return rot, pos
+
+
+def plants(flags, ankles, rot, fps, floor=None):
+    """Where one foot is planted, as [(start, stop, position (3,), orientation (3, 3)), ...].
+
+    flags : (T,) contact flags of the foot; ankles (T, 3) and rot (T, 3, 3) its world ankle
+    positions and rotations; floor : the ankle height of a planted foot, metres (default: the
+    foot's median over all its contacts; :func:`floor_height` for both feet). Lifts shorter
+    than MIN_STEP_SECONDS are no step (the foot stays down); plants closer than
+    MIN_STEP_DISTANCE to the previous one are the same plant. Each plant holds the median
+    ankle position of its frames at the floor's height and the orientation of its middle frame,
+    tilted off the flat no further than MAX_TILT (a standing foot rolls a little, as a
+    speaker's does, but does not stand on its toes).
+    """
+    flags = np.asarray(flags) > 0.5
+    n = len(flags)
+    runs = true_runs(flags)
+    gap = max(1, int(round(MIN_STEP_SECONDS * fps)))
+    merged = []
+    for start, stop in runs:  # a lift too short to be a step is no lift
+        if merged and start - merged[-1][1] < gap:
+            merged[-1] = (merged[-1][0], stop)
+        else:
+            merged.append((start, stop))
+    if not merged:
+        return []
+    if floor is None:
+        contact = np.zeros(n, bool)
+        for start, stop in merged:
+            contact[start:stop] = True
+        floor = float(np.median(ankles[contact, 1]))
+    out = []
+    for start, stop in merged:
+        position = np.median(ankles[start:stop], axis=0)
+        position[1] = floor
+        if out and np.linalg.norm((position - out[-1][2])[[0, 2]]) < MIN_STEP_DISTANCE:
+            out[-1] = (out[-1][0], stop, out[-1][2], out[-1][3])
+            continue
+        out.append((start, stop, position, level_tilt(rot[(start + stop - 1) // 2])))
+    return out
+
+
+def level_tilt(rotation, max_tilt=None):
+    """(3, 3) ``rotation`` of a foot (world) tilted off the flat by at most ``max_tilt``
+    radians (default MAX_TILT): the part of its tilt past that is turned away about the
+    horizontal axis, heading and the rest of the tilt kept (SMPL-X feet are flat in the zero
+    pose: the ankle's up axis is the world's)."""
+    max_tilt = MAX_TILT if max_tilt is None else max_tilt
+    up = rotation[:, 1]
+    tilt = np.arccos(np.clip(up[1], -1.0, 1.0))
+    if tilt <= max_tilt:
+        return rotation
+    axis = np.cross(up, [0.0, 1.0, 0.0])
+    axis /= max(np.linalg.norm(axis), 1e-12)
+    return axis_angle_to_matrix(axis * (tilt - max_tilt)) @ rotation
+
+
+def foot_targets(plan, n, fps):
+    """(T, 3) ankle targets and (T, 3, 3) rotations of one foot: planted, or stepping.
+
+    plan : :func:`plants` of the foot. Between two plants the foot steps: it leaves the first
+    place, travels on a low arc and lands on the next one over the time between them, at least
+    MIN_STEP_SECONDS (taken from the plants' ends when the gap is shorter) and at most
+    MAX_STEP_SECONDS (the foot waits planted, then steps to land when the motion lands it).
+    """
+    targets = np.zeros((n, 3))
+    orient = np.zeros((n, 3, 3))
+    first = plan[0]
+    targets[:], orient[:] = first[2], first[3]
+    shortest = max(2, int(round(MIN_STEP_SECONDS * fps)))
+    longest = max(shortest, int(round(MAX_STEP_SECONDS * fps)))
+    for (a0, a1, pa, ra), (b0, b1, pb, rb) in zip(plan, plan[1:]):
+        targets[a0:], orient[a0:] = pa, ra
+        lift, land = a1, b0
+        if land - lift < shortest:  # widen into both plants, keeping a frame of each
+            extra = shortest - (land - lift)
+            lift = max(a0 + 1, lift - (extra + 1) // 2)
+            land = min(b1 - 1, lift + shortest)
+        lift = max(lift, land - longest)
+        u = minimum_jerk((np.arange(lift, land + 1) - lift) / max(land - lift, 1))
+        distance = np.linalg.norm((pb - pa)[[0, 2]])
+        height = np.clip(STEP_LIFT * distance, 0.02, 0.08) * np.sin(np.pi * u)
+        targets[lift:land + 1] = pa + (pb - pa) * u[:, None]
+        targets[lift:land + 1, 1] += height
+        qa, qb = matrix_to_quat(ra), matrix_to_quat(rb)
+        orient[lift:land + 1] = quat_to_matrix(quat_slerp(qa, qb, u[:, None]))
+        targets[land + 1:], orient[land + 1:] = pb, rb
+    return targets, orient
+
+
+def plant_feet(motion, contacts=None, skeleton=None, need=None):
+    """A copy of ``motion`` whose feet are planted, or step cleanly from one place to the next
+    (hips, knees, ankles and, where a leg cannot reach, the root height are adjusted), as far
+    as the take needs it.
+
+    contacts : (T, 2) flags (left, right); default ``motion.contacts`` when it has two columns,
+    else detected from the motion. A foot with no contact at all is left as it is.
+    need : how much of the solve to apply, in [0, 1]; default: all of it where the generator
+    says which feet stand (``contacts`` given, or ``motion.contacts``), else
+    :func:`feet_needed` (0 for feet that behave like a real speaker's: the take comes back as
+    it went in).
+    """
+    if need is None:
+        told = contacts is not None or (motion.contacts is not None and motion.contacts.shape[1] == 2)
+        need = 1.0 if told else feet_needed(motion, skeleton)
+    need = float(np.clip(need, 0.0, 1.0))
+    if need <= 0.0:
+        return motion.copy()
+    solved = _plant_feet(motion, contacts, skeleton)
+    return solved if need >= 1.0 else _blend_legs(motion, solved, need)
+
+
+def feet_needed(motion, skeleton=None):
+    """How much of the feet solve the take needs, in [0, 1]: the largest of its feet's levels
+    over the real speaker's (REAL_LEVELS), 0 up to NEED_FROM times his, 1 from NEED_FULL.
+
+    For a take that says nothing of its feet (mocap, a library's motion played back): real
+    feet come back as they went in, feet that slide, tremble, hang or stand on their toes for
+    longer than a speaker does are solved.
+    """
+    if motion.n_frames < 4:
+        return 0.0
+    from ...motion.metrics.distribution import mean_jerk
+    from ...motion.metrics.feet import longest_lift
+    from ...motion.metrics.posture import foot_skate
+
+    levels = {"skate": foot_skate(motion, skeleton), "ankle_jerk": mean_jerk(motion, [LEGS[0][2], LEGS[1][2]]),
+              "lift": longest_lift(motion, skeleton=skeleton), "tilt": sole_tilt(motion, skeleton)}
+    worst = max(levels[name] / REAL_LEVELS[name] for name in REAL_LEVELS)
+    return float(np.clip((worst - NEED_FROM) / (NEED_FULL - NEED_FROM), 0.0, 1.0))
+
+
+def sole_tilt(motion, skeleton=None):
+    """The soles' mean tilt off the flat, radians, over the frames each foot is on the floor
+    (SMPL-X feet are flat in the zero pose: the ankle's forward axis is level)."""
+    legs = _LegSkeleton(skeleton or neutral_skeleton())
+    rot, pos = legs.forward_kinematics(motion.poses, motion.trans)
+    ankles = [LEGS[0][2], LEGS[1][2]]
+    down = detect_contacts(pos[:, ankles], motion.fps) > 0.5
+    forward = rot[:, ankles][..., 2]  # (T, 2, 3): each ankle's forward axis in the world
+    tilt = np.abs(np.arcsin(np.clip(forward[..., 1], -1.0, 1.0)))
+    return float(tilt[down].mean()) if down.any() else 0.0
+
+
+def _blend_legs(motion, solved, weight):
+    """``motion`` moved ``weight`` of the way to ``solved``: the legs' rotations by slerp, the
+    root linearly (the rest of the body is the same in both)."""
+    out = solved.copy()
+    joints = [j for leg in LEGS for j in leg]
+    q0 = axis_angle_to_quat(motion.poses[:, joints].astype(np.float64))
+    q1 = axis_angle_to_quat(solved.poses[:, joints].astype(np.float64))
+    out.poses[:, joints] = quat_to_axis_angle(quat_slerp(q0, q1, weight)).astype(np.float32)
+    out.trans = ((1.0 - weight) * motion.trans + weight * solved.trans).astype(np.float32)
+    return out
+
+
+def _plant_feet(motion, contacts=None, skeleton=None):
+    """The whole solve (see :func:`plant_feet`)."""
+    skeleton = _LegSkeleton(skeleton or neutral_skeleton())
+    out = motion.copy()
+    n = motion.n_frames
+    if n < 2:
+        return out
+    rot, pos = skeleton.forward_kinematics(out.poses, out.trans)
+    ankles = pos[:, [LEGS[0][2], LEGS[1][2]]]
+    if contacts is None and motion.contacts is not None and motion.contacts.shape[1] == 2:
+        contacts = motion.contacts
+    contacts = np.asarray(detect_contacts(ankles, motion.fps) if contacts is None else contacts) > 0.5
+    targets = np.array(ankles, copy=True)
+    orient = np.array(rot[:, [LEGS[0][2], LEGS[1][2]]], copy=True)
+    solved = []
+    floor = floor_height(contacts, ankles)
+    for leg in range(2):
+        plan = plants(contacts[:, leg], ankles[:, leg], orient[:, leg], motion.fps, floor)
+        if plan:
+            targets[:, leg], orient[:, leg] = foot_targets(plan, n, motion.fps)
+            solved.append(leg)
+    if not solved:
+        return out
+    out.trans = steady_root(out.trans, motion.fps)
+    out.poses = steady_legs(out.poses, solved, motion.fps)
+    _lower_root(out, skeleton, targets, solved)
+    rot, pos = skeleton.forward_kinematics(out.poses, out.trans)
+    poses = out.poses.astype(np.float64)
+    for leg in solved:
+        hip, knee, ankle = LEGS[leg]
+        local = _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, targets[:, leg], orient[:, leg])
+        for j, value in zip((hip, knee, ankle), local):
+            poses[:, j] = value
+    out.poses = poses.astype(np.float32)
+    return out
+
+
+def steady_root(trans, fps, sigma=ROOT_SIGMA):
+    """(T, 3) float32 root translation without tremble faster than ``sigma`` seconds.
+
+    With the feet planted, every wobble of the root goes into the legs: the IK turns it into
+    trembling knees and hips, and the feet shake against the body. A speaker's weight shifts
+    and dips take a second or more and pass unchanged; the real take's own root moves less
+    than 3 mm (RMS) under this filter.
+    """
+    trans = np.asarray(trans, np.float64)
+    if len(trans) < 3 or sigma * fps < 0.3:
+        return trans.astype(np.float32)
+    return gaussian_filter1d(trans, sigma * fps, axis=0, mode="nearest").astype(np.float32)
+
+
+def steady_legs(poses, legs, fps, sigma=ROOT_SIGMA):
+    """(T, 55, 3) float32 ``poses`` whose thighs (in the world: a trembling pelvis does not
+    carry them) and knees of ``legs`` (0 left, 1 right) are smoothed over ``sigma`` seconds.
+
+    The leg IK keeps the plane each leg bends in and the knee's twist from these rotations, so a
+    tremble in them would shake the knee sideways over a planted foot. The pelvis is unchanged.
+    """
+    out = np.array(poses, np.float32, copy=True)
+    if not legs or len(poses) < 3 or sigma * fps < 0.3:
+        return out
+    pelvis = axis_angle_to_matrix(out[:, 0].astype(np.float64))
+    for leg in legs:
+        hip, knee, _ = LEGS[leg]
+        thigh = _smooth_rotations(pelvis @ axis_angle_to_matrix(out[:, hip].astype(np.float64)), sigma * fps)
+        out[:, hip] = matrix_to_axis_angle(np.swapaxes(pelvis, 1, 2) @ thigh)
+        out[:, knee] = matrix_to_axis_angle(_smooth_rotations(axis_angle_to_matrix(out[:, knee].astype(np.float64)),
+                                                              sigma * fps))
+    return out
+
+
+def _smooth_rotations(matrices, frames_sigma):
+    """(T, 3, 3) rotations low-passed over time (``quat_lowpass``, ``frames_sigma`` frames)."""
+    return quat_to_matrix(quat_lowpass(matrix_to_quat(matrices), frames_sigma))
+
+
+def _lower_root(motion, skeleton, targets, legs):
+    """Drop the root where a planted foot is out of the leg's reach (a straight-legged dip),
+    smoothly: over the time of a weight shift, never in a one-frame notch."""
+    width = 2 * int(round(2 * ROOT_SIGMA * motion.fps)) + 1
+    for _ in range(3):
+        rot, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
+        need = np.zeros(motion.n_frames)
+        for leg in legs:
+            hip, knee, ankle = LEGS[leg]
+            reach = _leg_geometry(skeleton, motion.poses, knee, ankle)[-1] * REACH
+            need = np.maximum(need, np.linalg.norm(targets[:, leg] - pos[:, hip], axis=-1) - reach)
+        if not np.any(need > 1e-5):
+            return
+        # the hip drops straight down; lower a little more than the gap so it is closed, and
+        # ease in and out of the dip (the widest need nearby, smoothed)
+        drop = 1.05 * maximum_filter1d(np.maximum(need, 0.0), width, mode="nearest")
+        drop = np.maximum(gaussian_filter1d(drop, ROOT_SIGMA * motion.fps, mode="nearest"), 1.05 * need)
+        motion.trans[:, 1] -= drop.astype(np.float32)
+
+
+def _leg_geometry(skeleton, poses, knee, ankle):
+    """The knee-bend geometry of a leg in its hip frame, per frame.
+
+    |hip->ankle|^2 = |u|^2 + |s|^2 + 2 (c0 + a cos d + b sin d) when the knee turns by d about
+    the hip's x axis. Returns u (3,), s (F, 3), c0, a, b (F,) and the longest reach (F,) metres.
+    """
+    knee_local = axis_angle_to_matrix(np.asarray(poses, np.float64)[:, knee])
+    u = skeleton.offsets[knee]  # hip -> knee, in the hip frame
+    s = np.einsum("fij,j->fi", knee_local, skeleton.offsets[ankle])  # knee -> ankle, hip frame
+    c0 = u[0] * s[:, 0]
+    a = u[1] * s[:, 1] + u[2] * s[:, 2]
+    b = u[2] * s[:, 1] - u[1] * s[:, 2]
+    longest = np.sqrt(np.maximum(u @ u + np.sum(s * s, axis=-1) + 2.0 * (c0 + np.hypot(a, b)), 0.0))
+    return knee_local, u, s, c0, a, b, longest
+
+
+def _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, target, orient):
+    """New local (hip, knee, ankle) axis-angles (F, 3) reaching ``target`` with ``orient``."""
+    parent = skeleton.parents[hip]
+    r_parent = rot[:, parent]  # (F, 3, 3)
+    r_hip = rot[:, hip]
+    knee_local, u, s, c0, a, b, longest = _leg_geometry(skeleton, poses, knee, ankle)
+    lu, ls = np.linalg.norm(u), np.linalg.norm(s, axis=-1)
+    dist = np.linalg.norm(target - pos[:, hip], axis=-1)
+    dist = np.clip(dist, np.abs(lu - ls) + 1e-4, longest * REACH)
+    g = 0.5 * (dist ** 2 - lu ** 2 - ls ** 2) - c0
+    amp = np.maximum(np.hypot(a, b), 1e-9)
+    phi = np.arctan2(b, a)  # the straightest leg
+    spread = np.arccos(np.clip(g / amp, -1.0, 1.0))
+    # always the knee bent forwards (flexion grows with d): never the hyperextended twin,
+    # and never a switch between the two from one frame to the next
+    delta = (phi + spread + np.pi) % (2 * np.pi) - np.pi
+    c, sn = np.cos(delta), np.sin(delta)
+    rx = np.zeros((len(delta), 3, 3))
+    rx[:, 0, 0] = 1.0
+    rx[:, 1, 1], rx[:, 1, 2], rx[:, 2, 1], rx[:, 2, 2] = c, -sn, sn, c
+    new_knee = rx @ knee_local
+    reach = u + np.einsum("fij,fj->fi", rx, s)  # hip -> ankle in the hip frame
+    current = np.einsum("fij,fj->fi", r_hip, reach)
+    wanted = target - pos[:, hip]
+    swing = _shortest_arc(current, wanted)
+    new_hip_global = swing @ r_hip
+    new_hip = np.swapaxes(r_parent, 1, 2) @ new_hip_global
+    new_knee_global = new_hip_global @ new_knee
+    new_ankle = np.swapaxes(new_knee_global, 1, 2) @ orient
+    return (matrix_to_axis_angle(new_hip), matrix_to_axis_angle(new_knee), matrix_to_axis_angle(new_ankle))
+
+
+def _shortest_arc(a, b):
+    """(F, 3, 3) rotations carrying directions a onto b (F, 3)."""
+    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    axis = np.cross(a, b)
+    sin = np.linalg.norm(axis, axis=-1)
+    cos = np.sum(a * b, axis=-1)
+    angle = np.arctan2(sin, cos)
+    axis = axis / np.maximum(sin, 1e-12)[:, None]
+    return axis_angle_to_matrix(axis * angle[:, None])

@@ -1,0 +1,431 @@
+"""Word timing: which word is spoken when, through speech plugins (entry-point group talkrig.speech).
+
+A speech plugin is a class (or instance) with
+
+- ``name``: the engine name users type ("vosk", "pocketsphinx", "transcript", ...);
+- ``describe()``: a JSON-ready dict: description, what it can do (``recognizes`` words without a
+  transcript, ``aligns`` a plain-text transcript, ``reads_timed`` transcripts that already have
+  times), ``needs_model`` and an ``options`` schema {name: {"type", "description"}};
+- ``words(audio, transcript, options) -> list[Word]`` for a DecodedAudio; an engine that also
+  takes ``progress`` gets ``progress(fraction)`` to call at least every 0.25 s of its work with
+  the share done (0..1): that is how a long decode shows progress, and how it is cancelled
+  (the callback raises JobCancelled; let it propagate);
+- optionally ``unavailable(options) -> str``: why it cannot run now ("" when it can),
+  ``can_read(transcript, options) -> bool`` for engines that read timed transcripts, and
+  ``live_spotter(words)`` for engines that spot words in audio as it arrives (live key poses).
+
+:class:`SpeechPlugin` is a base class with those defaults. Built-ins register through the same
+entry points as third-party engines.
+"""
+
+import inspect
+import logging
+
+from ...motion.errors import TalkrigError
+from .languages import AUTO, guess_language, is_english, normalise
+from ..registry import SPEECH, PluginKind
+from .words import Phone, Word
+
+log = logging.getLogger(__name__)
+
+# "auto" without a transcript tries recognizers in this order (vosk only runs when a model is
+# configured), then any other recognizer by name.
+AUTO_RECOGNIZERS = ("vosk", "pocketsphinx")
+AUTO_ALIGNER = "pocketsphinx"
+ANY_LANGUAGE_ALIGNER = "espeak"  # a script in any other language than English
+ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript")
+# Without a script or a language, English recognition whose words average less confidence than
+# this is taken for speech in another language (real English recordings average 0.64-0.65,
+# eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/JOURNAL.md).
+NOT_ENGLISH_CONFIDENCE = 0.48
+MIN_WORDS_TO_JUDGE = 8
+# ... but only in a recording clean enough to tell: noise lowers the confidence of English too
+# (the shared English recording under hiss at 10 dB SNR averages 0.27). activity.clarity_db:
+# clean speech 19-39 dB, under hiss at 20 dB SNR 14 dB.
+MIN_CLARITY_TO_JUDGE = 17.0
+MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
+NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
+# A script to align can be no longer than anyone speaks in the recording: the fastest speech is
+# about 6 words and 25 letters a second. An aligner reads the whole script (eSpeak NG speaks it,
+# pocketsphinx builds its grammar), so 20 000 words against 1 s of sound took 4 minutes and 4 GB.
+MAX_SCRIPT_WORDS = (10.0, 40)  # per second of recording, and always allowed
+MAX_SCRIPT_LETTERS = (50.0, 400)
+
+
+class SpeechError(TalkrigError):
+    """Words could not be found: no engine available, a model missing, or the engine failed."""
+
+
+class SpeechPlugin:
+    """Base class of speech plugins: override ``words``; the rest has sensible defaults."""
+
+    name = ""
+    description = ""
+    recognizes = False  # finds words in audio without a transcript
+    aligns = False  # times the words of a plain-text transcript
+    reads_timed = False  # reads transcripts that already carry times
+    needs_model = False
+    options_schema = {}
+
+    def describe(self):
+        return {
+            "name": self.name,
+            "description": self.description,
+            "recognizes": self.recognizes,
+            "aligns": self.aligns,
+            "reads_timed": self.reads_timed,
+            "needs_model": self.needs_model,
+            "options": dict(self.options_schema),
+        }
+
+    def unavailable(self, options=None):
+        """Why this engine cannot run with ``options`` now; "" when it can."""
+        return ""
+
+    def can_read(self, transcript, options=None):
+        """True when ``transcript`` is a timed format this engine reads."""
+        return False
+
+    def words(self, audio, transcript=None, options=None, progress=None):
+        raise NotImplementedError
+
+    def live_spotter(self, words):
+        """An object whose ``feed(samples) -> [Word]`` spots ``words`` in 16 kHz audio fed as it
+        arrives (live key poses), or None when this engine cannot."""
+        return None
+
+
+def validate_speech_plugin(obj):
+    """Raise TypeError unless ``obj`` looks like a speech plugin (used at discovery)."""
+    name = getattr(obj, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError("a speech plugin needs a non-empty string 'name'")
+    for method in ("describe", "words"):
+        if not callable(getattr(obj, method, None)):
+            raise TypeError(f"speech plugin '{name}' has no {method}() method")
+
+
+SPEECH_ENGINE = PluginKind(SPEECH, "speech engine", validate_speech_plugin)
+
+
+def speech_plugins(refresh=False):
+    """{name: PluginEntry} of every speech plugin found through entry points."""
+    return SPEECH_ENGINE.entries(refresh)
+
+
+def get_speech_plugin(name, entries=None):
+    """The ready-to-use plugin instance called ``name`` (one instance per plugin, reused so
+    models load once); PluginError listing the available engines when unknown."""
+    return SPEECH_ENGINE.instance(name, entries)
+
+
+def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO,
+               features=None):
+    """Words spoken in ``audio`` with their times, sorted by start.
+
+    audio : a DecodedAudio (or anything audio.decode_audio accepts).
+    engine : "auto", "none" or an engine name (GenerateOptions.speech semantics):
+        "none" returns []; "auto" reads a timed transcript (TextGrid, SRT, WebVTT, JSON words)
+        directly, aligns a plain-text transcript with pocketsphinx, and without a transcript
+        uses the first available recognizer (vosk when a model is configured, else
+        pocketsphinx). An aligner named explicitly ("pocketsphinx") given a timed transcript
+        re-times its words.
+    transcript : the script as text, or the text of a TextGrid/SRT/VTT/JSON file.
+    options : engine options, e.g. {"model": "/path/to/vosk-model"} or
+        {"transcript_name": "talk.srt"} (used in messages and to tell the format).
+    progress : progress(fraction) called as the engine works, if it reports progress; it may
+        raise (e.g. JobCancelled) to stop the engine.
+    language : "auto" or a language code (:mod:`.languages`). "auto" with a plain-text script
+        aligns English with pocketsphinx and a script written in another language with the
+        espeak engine; without a script it recognises English, and speech that evidently is
+        not English gives no words (one warning) rather than English words nobody said. A
+        language other than English without a script needs a recogniser of it (a Vosk model).
+    features : the recording's AudioFeatures, if already computed (at any rate).
+
+    An engine that listens (recognises or aligns) hears the recording less its music,
+    laughter and steady beats (:func:`speech_only`), so no word, recognised or of a script,
+    falls in them; recognised words where nobody speaks are also left out
+    (:func:`heard_in_speech`) before the speech's language is judged.
+    """
+    from ..audio.decode import DecodedAudio, decode_audio
+    from ..features.compute import features_for
+
+    if not isinstance(audio, DecodedAudio):
+        audio = decode_audio(audio)
+    engine = (engine or "auto").strip().lower()
+    if transcript is not None and not str(transcript).strip():
+        transcript = None
+    options = dict(options or {})
+    language = normalise(language)
+    if engine == "none":
+        return []
+    entries = speech_plugins()
+    if engine == "auto":
+        plugin = _auto_engine(entries, transcript, options, language)
+    else:
+        plugin = get_speech_plugin(engine, entries)
+        reason = _unavailable(plugin, options)
+        if reason:
+            raise SpeechError(f"speech engine '{engine}' cannot run: {reason}")
+        if transcript is not None and _describe(plugin).get("aligns"):
+            transcript = _script_of(entries, plugin, audio, transcript, options)
+    if plugin.name == ANY_LANGUAGE_ALIGNER and language != AUTO:
+        options.setdefault("language", language)
+    if transcript is not None and _describe(plugin).get("aligns"):
+        check_script_length(transcript, audio)
+    listens = _describe(plugin).get("recognizes") or _describe(plugin).get("aligns")
+    if listens and features is None:
+        features = features_for(audio, NOT_SPEECH_FPS)
+    heard, at = speech_only(audio, features) if listens else (audio, None)
+    try:
+        try:
+            found = _run(plugin, heard, transcript, options, progress)
+        except SpeechError as exc:
+            if at is None or transcript is None:
+                raise
+            # a script is never refused for what was cut out: listen to the whole recording
+            log.info("%s; listening to the whole recording", exc)
+            heard, at = audio, None
+            found = _run(plugin, heard, transcript, options, progress)
+    except SpeechError as exc:
+        fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
+        if fallback is None:
+            raise
+        log.warning("%s; the script's language is not told by its words: timing it with the "
+                    "espeak engine instead (give --language for its pronunciation)", exc)
+        plugin = fallback
+        found = _run(plugin, heard, transcript, options, progress)
+    found = tidy_words(found, heard.duration, plugin.name)
+    if at is not None:
+        found = [_retimed(w, at) for w in found]
+    if transcript is None and _describe(plugin).get("recognizes"):
+        found = heard_in_speech(found, features)
+    if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found, audio):
+        log.warning("%s: the speech does not sound like English (recognised words average "
+                    "%.2f confidence): no words; give --language and the script to time its "
+                    "words", audio.name, _mean_confidence(found))
+        return []
+    return found
+
+
+def check_script_length(script, audio):
+    """SpeechError when a plain-text script is longer than anyone could say in ``audio``."""
+    words = str(script).split()
+    letters = sum(len(w) for w in words)
+    for count, (per_second, spare), what in ((len(words), MAX_SCRIPT_WORDS, "words"),
+                                            (letters, MAX_SCRIPT_LETTERS, "letters")):
+        if count > per_second * audio.duration + spare:
+            raise SpeechError(
+                f"{audio.name}: the script has {count:,} {what} for {audio.duration:.1f} s of "
+                f"sound, more than anyone says in that time (at most {per_second:g} {what} a "
+                "second): is it the script of another recording?")
+
+
+def _run(plugin, audio, transcript, options, progress):
+    """The engine's words; its own failure becomes one line naming the engine."""
+    log.info("finding words in %s with %s", audio.name, plugin.name)
+    try:
+        if progress is not None and _takes_progress(plugin):
+            return plugin.words(audio, transcript, options, progress=progress)
+        return plugin.words(audio, transcript, options)
+    except TalkrigError:
+        raise
+    except Exception as exc:  # an engine's own failure becomes one line naming the engine
+        log.debug("speech engine %s failed", plugin.name, exc_info=True)
+        raise SpeechError(f"speech engine '{plugin.name}' failed on {audio.name}: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def speech_only(audio, features):
+    """(``audio`` less its music, laughter and steady beats (activity.not_speech), the time in
+    ``audio`` of each second of that: a function), or (audio, None) when there are none, or
+    nothing else (then an engine hears it all, and recognised words in it are dropped by
+    :func:`heard_in_speech`). An engine given the rest neither hears words in those sounds nor
+    places a script's words there, and its channel estimate is taken from the speech (a
+    recogniser primed on music hears the speech after it worse)."""
+    import numpy as np
+
+    from ...motion.runs import true_runs
+    from ..features.activity import not_speech
+    from ..audio.decode import DecodedAudio
+
+    mask = not_speech(features)
+    if not mask.any() or mask.all():
+        return audio, None
+    per_frame = audio.sample_rate / features.fps
+    n = len(audio.samples)
+    runs = [(min(n, round(a * per_frame)), n if b == len(mask) else min(n, round(b * per_frame)))
+            for a, b in true_runs(~mask)]
+    runs = np.array([(a, b) for a, b in runs if b > a], np.int64).reshape(-1, 2)
+    if not len(runs):
+        return audio, None
+    starts = np.concatenate([[0], np.cumsum(runs[:, 1] - runs[:, 0])[:-1]])  # in the rest
+    rest = DecodedAudio(np.concatenate([audio.samples[a:b] for a, b in runs]), audio.sample_rate,
+                        name=audio.name, source_rate=audio.source_rate, channels=audio.channels)
+    log.info("%s: %.1f s of music, laughter or beat left out before finding words", audio.name,
+             audio.duration - rest.duration)
+
+    def at(seconds):
+        k = seconds * audio.sample_rate
+        i = max(0, int(np.searchsorted(starts, k, side="right")) - 1)
+        return float(runs[i, 0] + k - starts[i]) / audio.sample_rate
+    return rest, at
+
+
+def _retimed(word, at):
+    """``word`` found in the audio with its not-speech cut out, at its times in the whole."""
+    phones = tuple(Phone(p.phone, at(p.start), at(p.end)) for p in word.phones)
+    return Word(word.word, at(word.start), at(word.end), word.confidence, phones)
+
+
+def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
+    """Recognised ``words`` less those heard where nobody speaks: a recogniser hears words in
+    music, laughter and noise (one "word" over eight seconds of a noise bed). A word stays when
+    at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
+    alone). Words of a script or a timed transcript are the user's and are never dropped."""
+    from ..features.activity import speech_activity
+
+    if not words:
+        return words
+    fps = features.fps
+    speaking = speech_activity(features)
+    last = len(speaking) - 1
+    kept = [w for w in words
+            if speaking[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].mean() >= min_share]
+    if len(kept) < len(words):
+        log.warning("%d recognised words fall where nobody speaks (music, laughter, noise) and are "
+                    "left out", len(words) - len(kept))
+    return kept
+
+
+def _unknown_script_fallback(entries, plugin, engine, transcript, language):
+    """The espeak engine, when "auto" sent a script whose language its words do not tell to
+    the English aligner and it refused it (never refuse a script for its language); else None."""
+    if engine != "auto" or transcript is None or language != AUTO or plugin.name != AUTO_ALIGNER \
+            or guess_language(transcript):
+        return None
+    entry = entries.get(ANY_LANGUAGE_ALIGNER)
+    return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries) if entry and entry.available else None
+
+
+def sounds_english(words, audio=None):
+    """False when recognised English ``words`` are evidently not English speech: too unsure on
+    average (NOT_ENGLISH_CONFIDENCE) over at least MIN_WORDS_TO_JUDGE words, in a recording
+    (``audio``, a DecodedAudio) clean enough to tell (MIN_CLARITY_TO_JUDGE)."""
+    from ..features.activity import clarity_db
+
+    if len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE:
+        return True
+    return audio is not None and clarity_db(audio.samples, audio.sample_rate) < MIN_CLARITY_TO_JUDGE
+
+
+def _mean_confidence(words):
+    return sum(w.confidence for w in words) / max(1, len(words))
+
+
+def tidy_words(words, duration, engine="speech engine"):
+    """Check what an engine returned; clip times to the audio, drop empty words, sort by start."""
+    tidy = []
+    for item in words:
+        if isinstance(item, dict):
+            item = Word.from_dict(item)
+        if not isinstance(item, Word):
+            raise SpeechError(f"{engine} returned a {type(item).__name__} instead of a Word")
+        text = item.word.strip()
+        if not text:
+            continue
+        if item.start > duration:
+            log.warning("%s: dropping '%s' at %.2f s, past the end of the audio (%.2f s)",
+                        engine, text, item.start, duration)
+            continue
+        start = min(max(0.0, float(item.start)), duration)
+        end = min(max(start, float(item.end)), duration)
+        confidence = min(max(float(item.confidence), 0.0), 1.0)
+        phones = tuple(Phone(p.phone, min(max(p.start, start), end), min(max(p.end, p.start, start), end))
+                       for p in item.phones)
+        tidy.append(Word(text, start, end, confidence, phones))
+    tidy.sort(key=lambda w: (w.start, w.end))
+    return tidy
+
+
+def _takes_progress(plugin):
+    """True when the plugin's words() accepts a ``progress`` keyword."""
+    try:
+        parameters = inspect.signature(plugin.words).parameters
+    except (TypeError, ValueError):
+        return False
+    return "progress" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def _unavailable(plugin, options):
+    check = getattr(plugin, "unavailable", None)
+    return check(options) if callable(check) else ""
+
+
+def _describe(plugin):
+    try:
+        return plugin.describe() or {}
+    except Exception as exc:  # a third-party describe() must not break the choice
+        log.warning("speech plugin %s: describe() failed: %s", plugin.name, exc)
+        return {}
+
+
+def _auto_engine(entries, transcript, options, language=AUTO):
+    """The engine "auto" means for this transcript and language (see find_words)."""
+    available = {name: e for name, e in entries.items() if e.available}
+    if transcript is not None:
+        for name in available:
+            plugin = get_speech_plugin(name, entries)
+            can_read = getattr(plugin, "can_read", None)
+            if callable(can_read) and can_read(transcript, options):
+                return plugin
+        written = language if language != AUTO else guess_language(transcript)
+        if written and not is_english(written):
+            if ANY_LANGUAGE_ALIGNER not in available:
+                raise SpeechError(f"a script in {written!r} needs the espeak engine to time its "
+                                  f"words, and it is unavailable: {_why(entries, ANY_LANGUAGE_ALIGNER)}")
+            options.setdefault("language", written)
+            return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries)
+        if AUTO_ALIGNER not in available:
+            raise SpeechError("a plain-text transcript needs the pocketsphinx engine to time its words, "
+                              f"and it is unavailable: {_why(entries, AUTO_ALIGNER)}")
+        return get_speech_plugin(AUTO_ALIGNER, entries)
+    order = [n for n in AUTO_RECOGNIZERS if n in available]
+    order += [n for n in available if n not in order]
+    if language != AUTO and not is_english(language):
+        # only a recogniser the user gave a model of their language (Vosk) can hear it
+        order = [n for n in order if _describe(get_speech_plugin(n, entries)).get("needs_model")]
+        if not any(_unavailable(get_speech_plugin(n, entries), options) == "" for n in order):
+            raise SpeechError(f"no recogniser of {language!r} is set up (a Vosk model of the "
+                              "language): give the script to time its words")
+    reasons = []
+    for name in order:
+        plugin = get_speech_plugin(name, entries)
+        if not _describe(plugin).get("recognizes"):
+            continue
+        reason = _unavailable(plugin, options)
+        if not reason:
+            return plugin
+        reasons.append(f"{name}: {reason}")
+    missing = [f"{n}: {_why(entries, n)}" for n in AUTO_RECOGNIZERS if n not in available]
+    detail = "; ".join(reasons + missing) or "no speech plugins are installed"
+    raise SpeechError(f"no speech recognizer is available ({detail}); give a transcript or "
+                      "use engine 'none'")
+
+
+def _script_of(entries, aligner, audio, transcript, options):
+    """The plain words of a timed transcript, for an aligner asked to re-time them (e.g. an SRT
+    with line-level times); a plain script is returned as it is."""
+    for name, entry in entries.items():
+        if not entry.available or name == aligner.name:
+            continue
+        reader = get_speech_plugin(name, entries)
+        can_read = getattr(reader, "can_read", None)
+        if callable(can_read) and can_read(transcript, options):
+            return " ".join(w.word for w in reader.words(audio, transcript, options))
+    return transcript
+
+
+def _why(entries, name):
+    entry = entries.get(name)
+    return "not installed" if entry is None else (entry.error or "unavailable")

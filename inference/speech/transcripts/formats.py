@@ -1,0 +1,89 @@
+"""Tell which transcript format a text is, and read any of them into timed words."""
+
+import os
+
+from ....motion.textfile import NOT_TEXT, decode_text, transcript_bytes
+from ..words import Word
+from .errors import TranscriptError
+from .jsonwords import looks_like_json, read_json_words
+from .subtitles import looks_like_srt, looks_like_vtt, read_srt, read_vtt
+from .textgrid import looks_like_textgrid, word_intervals, word_phones
+
+TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
+TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".json")
+_EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".json": "json"}
+
+
+def detect_format(text, name=None):
+    """"textgrid", "srt", "vtt", "json", or "" for plain text (a script without times).
+
+    A file name's extension decides when it is one of ours (so a broken .json file is reported
+    as broken JSON rather than aligned as speech); otherwise the content does.
+    """
+    if name:
+        ext = os.path.splitext(str(name))[1].lower()
+        if ext in _EXTENSIONS:
+            return _EXTENSIONS[ext]
+    if looks_like_textgrid(text):
+        return "textgrid"
+    if looks_like_vtt(text):
+        return "vtt"
+    if looks_like_srt(text):
+        return "srt"
+    if looks_like_json(text):
+        return "json"
+    return ""
+
+
+def read_timed_words(text, name=None):
+    """[(word, start, end, confidence)] from a timed transcript, sorted by start."""
+    return [(w.word, w.start, w.end, w.confidence) for w in read_words(text, name)]
+
+
+def read_words(text, name=None):
+    """The Words of a timed transcript, sorted by start, with their phones where the file has
+    them (a TextGrid's phones tier, "phones" in JSON words)."""
+    source = name or "transcript"
+    kind = detect_format(text, name)
+    if kind == "textgrid":
+        intervals = word_intervals(text, source)
+        phones = word_phones(text, intervals, source)
+        rows = [Word(w, s, e, 1.0, p) for (s, e, w), p in zip(intervals, phones)]
+    elif kind == "srt":
+        rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
+    elif kind == "vtt":
+        rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
+    elif kind == "json":
+        rows = read_json_words(text, source)
+    else:
+        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT or JSON "
+                                      "word list); a plain script is timed by the pocketsphinx engine")
+    return sorted(rows, key=lambda w: (w.start, w.end))
+
+
+def read_transcript_file(path):
+    """The text of a transcript file, whatever its encoding (UTF-8, or UTF-16 as Praat writes)."""
+    data, problem = transcript_bytes(path)
+    if problem:
+        raise TranscriptError(path, problem)
+    text = decode_text(data)
+    if text is None:
+        raise TranscriptError(path, NOT_TEXT)
+    return text
+
+
+def transcript_text(value):
+    """(text, file name or None) for a transcript given either as a file's path or as the text.
+
+    One word that reads as a path (a folder separator, or a transcript file's extension) but
+    names no file is a mistyped file name: refused, not aligned as a one-word script.
+    """
+    if not value:
+        return value, None
+    if os.path.isfile(value):
+        return read_transcript_file(value), os.path.basename(value)
+    suffix = os.path.splitext(value)[1].lower()
+    if len(value.split()) == 1 and ("/" in value or os.sep in value or suffix in TRANSCRIPT_FILES):
+        problem = "is a folder, not a transcript file" if os.path.isdir(value) else "no such transcript file"
+        raise TranscriptError(value, problem)
+    return value, None

@@ -1,1 +1,0 @@
-"""Landmark detectors for capture from video (the ``talkrig.landmarks`` entry points)."""

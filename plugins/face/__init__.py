@@ -1,0 +1,1 @@
+"""Face plugins (entry-point group ``talkrig.face``)."""

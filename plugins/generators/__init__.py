@@ -1,0 +1,1 @@
+"""Generator plugins (entry-point group ``talkrig.generators``)."""

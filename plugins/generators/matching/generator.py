@@ -1,0 +1,294 @@
+"""Motion matching over a user's mocap library: real motion, picked to fit the new speech.
+
+The new audio is cut into segments at stressed beats (0.5-1.6 s apart). For each segment the
+library position whose audio features (loudness, onsets, voicing, pitch, timbre) best match
+the segment's, frame by frame, and whose pose and velocity best continue the motion so far is
+chosen among the few best candidates at random (seeded: different seeds, different motion).
+Playing on from where the previous segment ended costs nothing extra, so long stretches of
+real mocap survive. Each new segment is joined by inertialisation-style offset blending: the
+rotation from its first frame to the continuation of the motion so far is applied in full and
+faded out over the first frames by slerp, so transitions land on beats without a jump.
+"""
+
+import logging
+
+import numpy as np
+
+from ....inference.generation.generators import Generator
+from ....inference.generation.options import Option
+from ....inference.generation.speech_mouth import jaw_angle, mouth_opening
+from ....inference.generation.windows import blend_seam
+from ....motion import Motion
+from ....motion.mouth import mouth_direction
+from ....motion.skeleton import JAW
+from .library import LibraryError, audio_features, load_library, pose_features
+
+log = logging.getLogger(__name__)
+
+MIN_SEGMENT, MAX_SEGMENT = 0.5, 1.6  # seconds between transitions
+TRANSITION_FRAMES = 12
+CANDIDATES = 5  # the best candidates one is drawn from
+POSE_WEIGHT, VELOCITY_WEIGHT = 6.0, 0.08
+CONTINUE_BONUS = 1.0
+REPEAT_PENALTY, REPEAT_SECONDS = 1.0, 20.0
+
+
+class MatchingGenerator(Generator):
+    """Motion matching over a folder of SMPL-X npz takes with their audio."""
+
+    name = "matching"
+    summary = ("Motion matching over your own mocap library (SMPL-X npz + audio): real-mocap "
+               "quality from a minute of data, segments switched on beats with smooth blends.")
+    needs_data = True
+    needs_model = False
+    stochastic = True
+    supports_initial_pose = True
+    native_fps = 30.0
+    window_seconds = 10.0
+    streaming = True
+    stream_replan_seconds = 4.0  # live: segments carry on between calls; the state follows the anchor
+    options = (
+        Option("library", "path", None, "folder of takes: NAME.npz (SMPL-X) with NAME.wav beside it",
+               required=True),
+        Option("exclude", "str", "", "comma-separated take names to leave out (e.g. for a "
+                                      "leave-one-out evaluation)"),
+        Option("variety", "float", 1.0, "how freely segments are picked among good matches "
+                                        "(0 = always the best match)", 0.0, 3.0),
+        Option("root", "choice", "library", "library: the library's steps, weight shifts and root "
+               "travel, from where the rig stands (planted feet stay put between steps); planted: "
+               "the speaker stays on the spot, both feet planted", choices=("library", "planted")),
+    )
+
+    def generate_window(self, request, window):
+        state = window.state.get("matching")
+        if state is None:
+            state = _State(request, {**{o.name: o.default for o in self.options}, **request.options})
+            window.state["matching"] = state
+        elif request.streaming:  # live: match and move the jaw against the audio heard since
+            state.hear(request)
+        return state.render(window)
+
+
+class _State:
+    """What the matcher carries from window to window."""
+
+    def __init__(self, request, options):
+        self.fps = request.fps
+        self.lib = load_library(options["library"], request.fps)
+        exclude = [x for x in str(options.get("exclude") or "").split(",") if x.strip()]
+        usable = self.lib.mask(exclude)
+        self.remaining = _remaining(self.lib, usable)
+        if not np.any(self.remaining >= int(MIN_SEGMENT * self.fps)):
+            raise LibraryError(f"matching library {self.lib.folder}: nothing left to match from after "
+                               f"excluding {', '.join(exclude) or 'nothing'}")
+        self.hear(request)
+        self.rng = request.rng("matching")
+        self.temperature = 0.12 * float(options.get("variety", 1.0))
+        self.planted = options.get("root", "planted") == "planted"
+        self.cursor = -1  # last library frame played
+        self.live = bool(request.streaming)
+        self.pending = None  # live: (output frame it starts at, Motion) of the segment playing
+        self.recent = []  # (output frame, library start) of recent choices
+        self.mouth_dir = mouth_direction(self.lib.expressions.shape[1])
+        norm = np.linalg.norm(self.mouth_dir)
+        self.mouth_unit = self.mouth_dir / norm if norm > 0 else self.mouth_dir
+        self.lib_sq = np.concatenate([[0.0], np.cumsum(np.sum(self.lib.audio.astype(np.float64) ** 2, 1))])
+
+    def hear(self, request):
+        """Take the request's audio features (again, when a live stream has heard more)."""
+        self.target = audio_features(request.features)
+        self.energy = _energy(request.features)
+        self.boundaries = _boundaries(request.features, request.n_frames, self.fps)
+        self.n_frames = request.n_frames
+
+    def render(self, window):
+        """Motion for the window's frames; the window's own seam is the driver's to blend."""
+        if self.live:
+            return self._face(self._play(window), window.start)
+        parts = []
+        previous = window.previous
+        t = window.start
+        while t < window.stop:
+            end = min(self._next_boundary(t), window.stop)
+            if window.stop - end < MIN_SEGMENT * self.fps:
+                end = window.stop  # no sliver of a segment before the window ends
+            part, continued = self._segment(t, end, previous)
+            if parts and not continued:
+                part = blend_seam(parts[-1], part, TRANSITION_FRAMES)
+            parts.append(part)
+            previous = part
+            t = end
+        motion = Motion.concatenate(parts)
+        return self._face(motion, window.start)
+
+    def _play(self, window):
+        """Live: the window's frames from the segment playing; a new segment (picked from the
+        audio heard just before it, see _heard_cost) when it has played out. The joins are the
+        stream driver's to fade."""
+        parts, t = [], window.start
+        while t < window.stop:
+            if self.pending is None or t >= self.pending[0] + self.pending[1].n_frames:
+                end = max(self._next_boundary(t), t + 1)
+                previous = parts[-1] if parts else window.previous
+                self.pending = (t, self._segment(t, end, previous)[0])
+            start, segment = self.pending
+            stop = min(window.stop, start + segment.n_frames)
+            parts.append(segment[t - start:stop - start])
+            t = stop
+        return Motion.concatenate(parts)
+
+    def _heard_cost(self, t, n):
+        """Live: (N,) cost of playing on from each library frame s, by how well the audio heard
+        just before ``t`` matches the library's audio just before s (the audio after ``t`` is
+        not known yet)."""
+        back = min(t, n, self.target.shape[0] - 1)
+        cost = np.full(self.lib.n_frames, np.inf)
+        if back < 2:
+            return np.where(self.remaining > 0, 0.0, np.inf)
+        before = self._audio_cost(t - back, back)
+        cost[back:] = before[:self.lib.n_frames - back]
+        return cost
+
+    def _next_boundary(self, t):
+        lo, hi = t + int(MIN_SEGMENT * self.fps), t + int(MAX_SEGMENT * self.fps)
+        b = self.boundaries
+        inside = b[(b >= lo) & (b <= hi)]
+        if inside.size:
+            return int(inside[0])
+        return min(hi, self.n_frames) if hi < self.n_frames else self.n_frames
+
+    def _segment(self, t, end, previous):
+        """Library frames for output frames [t, end) and whether they continue the last ones."""
+        n = end - t
+        lib = self.lib
+        cost = self._heard_cost(t, n) if self.live else self._audio_cost(t, n)
+        valid = self.remaining >= n
+        if previous is not None:
+            if self.cursor >= 0:  # the motion so far ends on this library frame
+                cur_p, cur_v = lib.pose_features[self.cursor], lib.velocities[self.cursor]
+            else:  # an initial pose
+                p, v = pose_features(previous.poses[-2:].astype(np.float64), self.fps)
+                cur_p, cur_v = p[-1], v[-1]
+            cost = cost + POSE_WEIGHT * np.sum((lib.pose_features - cur_p) ** 2, axis=1)
+            cost = cost + VELOCITY_WEIGHT * np.sum((lib.velocities - cur_v) ** 2, axis=1)
+        nxt = self.cursor + 1 if self.cursor >= 0 else -1  # nothing played yet: nothing to continue
+        if 0 <= nxt < lib.n_frames and valid[nxt]:
+            cost[nxt] -= CONTINUE_BONUS
+        self.recent = [(f, s) for f, s in self.recent if t - f < REPEAT_SECONDS * self.fps]
+        for _, start in self.recent:  # what was just played is not played again soon
+            cost[max(0, start - int(self.fps)):start + int(self.fps)] += REPEAT_PENALTY
+        cost = np.where(valid, cost, np.inf)
+        if n < MIN_SEGMENT * self.fps and 0 <= nxt < lib.n_frames and valid[nxt]:
+            cost[:] = np.inf  # too short to be worth a transition: play on
+            cost[nxt] = 0.0
+        if not np.isfinite(cost).any():  # no take is long enough: use the longest run there is
+            valid = self.remaining >= 1
+            cost = np.where(valid, 0.0, np.inf)
+            n_take = int(self.remaining.max())
+            n = min(n, n_take)
+        s = self._pick(cost)
+        continued = s == nxt
+        if not continued:
+            self.recent.append((t, s))
+        idx = np.arange(s, s + (end - t))
+        idx = np.minimum(idx, s + n - 1)  # hold the last frame if the run was shorter
+        self.cursor = int(idx[-1])
+        return self._frames(idx, previous), continued
+
+    def _audio_cost(self, t, n):
+        """(N,) mean squared feature distance of target frames [t, t+n) to library frames [s, s+n)."""
+        a = self.target[np.clip(np.arange(t, t + n), 0, len(self.target) - 1)].astype(np.float64)
+        lib = self.lib.audio.astype(np.float64)
+        big = lib.shape[0]
+        cost = np.full(big, np.inf)
+        if n > big:
+            return cost
+        windows = np.lib.stride_tricks.sliding_window_view(lib, n, axis=0)  # (big-n+1, D, n)
+        cross = np.einsum("sdl,ld->s", windows, a)
+        sq = self.lib_sq[n:] - self.lib_sq[:-n]
+        cost[: big - n + 1] = (np.sum(a * a) + sq - 2.0 * cross) / n
+        return cost
+
+    def _pick(self, cost):
+        top = min(len(cost), 64)
+        head = np.argpartition(cost, top - 1)[:top] if top < len(cost) else np.arange(len(cost))
+        order = head[np.argsort(cost[head], kind="stable")]
+        picks = []
+        for i in order:
+            if not np.isfinite(cost[i]):
+                break
+            if all(abs(int(i) - j) > 5 for j in picks):
+                picks.append(int(i))
+            if len(picks) == CANDIDATES:
+                break
+        if self.temperature <= 0 or len(picks) == 1:
+            return picks[0]
+        c = np.array([cost[i] for i in picks])
+        w = np.exp(-(c - c.min()) / self.temperature)
+        return picks[int(self.rng.choice(len(picks), p=w / w.sum()))]
+
+    def _frames(self, idx, previous):
+        lib = self.lib
+        poses = lib.poses[idx].copy()
+        trans = lib.trans[idx].astype(np.float64).copy()
+        if self.planted:
+            trans[:, [0, 2]] = 0.0
+        else:  # the library's travel, on from where the root is and as fast as it was going
+            trans[:, [0, 2]] += _root_start(previous) - trans[0, [0, 2]]
+        # planted: both feet stay put; library: the feet stage finds the contacts (steps kept)
+        contacts = np.ones((len(idx), 2), np.float32) if self.planted else None
+        return Motion(poses=poses, trans=trans.astype(np.float32), expressions=lib.expressions[idx],
+                      betas=lib.betas, fps=self.fps, contacts=contacts)
+
+    def _face(self, motion, start):
+        """Jaw and mouth follow the new speech, not the library's."""
+        frames = np.arange(start, start + motion.n_frames)
+        mouth = mouth_opening(self.energy, frames)
+        out = motion.copy()
+        out.poses[:, JAW] = 0.0
+        out.poses[:, JAW, 0] = jaw_angle(mouth)
+        if self.mouth_unit.any():
+            e = out.expressions.astype(np.float64)
+            e -= np.outer(e @ self.mouth_unit, self.mouth_unit)
+            e += np.outer(mouth, self.mouth_dir)
+            out.expressions = e.astype(np.float32)
+        return out
+
+
+def _root_start(previous):
+    """(2,) where the next frame's root stands on the floor (x, z): one step of the motion so
+    far on from its last frame, so segment joins keep the root's velocity; the origin (where
+    the rig stands) for the first frame of a take."""
+    if previous is None or previous.n_frames == 0:
+        return np.zeros(2)
+    last = previous.trans[-1, [0, 2]].astype(np.float64)
+    if previous.n_frames < 2:
+        return last
+    return last + (last - previous.trans[-2, [0, 2]])
+
+
+def _remaining(lib, usable):
+    """(N,) frames left in the same take from each frame on (0 where the frame is excluded)."""
+    rem = np.zeros(lib.n_frames, np.int64)
+    for take in lib.takes:
+        rem[take.start:take.stop] = np.arange(take.stop - take.start, 0, -1)
+    return np.where(usable, rem, 0)
+
+
+def _energy(features):
+    rms = np.asarray(features.rms, np.float64)
+    return np.clip(rms / max(np.percentile(rms, 95), 1e-6), 0.0, 1.5)
+
+
+def _boundaries(features, n_frames, fps):
+    """Frames of strong onsets where a segment may switch (sorted)."""
+    onsets = np.asarray(features.onset_times, np.float64)
+    if onsets.size == 0:
+        return np.zeros(0, np.int64)
+    frames = np.round(onsets * fps).astype(np.int64)
+    frames = frames[(frames > 0) & (frames < n_frames)]
+    env = np.asarray(features.onset_strength, np.float64)
+    if env.size:
+        strength = env[np.clip(frames, 0, env.size - 1)]
+        frames = frames[strength >= np.percentile(strength, 40)] if strength.size > 4 else frames
+    return np.unique(frames)

@@ -1,0 +1,72 @@
+"""The procedural generator: prosody-driven gestures with no data and no trained weights."""
+
+import logging
+
+from ....inference.features.activity import loudness
+from ....inference.generation.generators import Generator
+from ....inference.generation.options import Option
+from ....motion.fineturn import JOINTS as FINE_JOINTS
+from .plan import make_plan
+from .prosody import analyse
+from .synthesis import make_context, synthesize
+
+log = logging.getLogger(__name__)
+
+
+class ProceduralGenerator(Generator):
+    """Beat gestures on stressed syllables in every phrase, from an authored repertoire (palm
+    orientations, deictics, metaphorics, self-adaptors in pauses), head motion from pitch and
+    energy, breathing, a relaxed stance with weight shifts, fingers and jaw; its dynamics are
+    calibrated on real mocap (benchmarks/bench_calibration.py)."""
+
+    name = "procedural"
+    summary = ("Embedded default: prosody-driven beat gestures, head motion, breathing and idle "
+               "motion, jaw from speech energy. Needs no data or trained model.")
+    needs_data = False
+    needs_model = False
+    stochastic = True
+    supports_initial_pose = True
+    native_fps = None
+    window_seconds = 10.0
+    streaming = True
+    stream_replan_seconds = 0.5
+    options = (
+        Option("energy", "float", 1.0, "size of the gestures (0 keeps the hands at rest)", 0.0, 2.0),
+        Option("gesture_rate", "float", 1.0, "how often the hands gesture and beat", 0.1, 2.0),
+        Option("head", "float", 1.0, "amount of head motion (nods, gaze, tilt)", 0.0, 2.0),
+        Option("idle", "float", 1.0, "amount of idle motion (sway, fidgets)", 0.0, 2.0),
+        Option("gesture_space", "float", 1.0, "how far the arms are carried into the real speaker's "
+               "posture and gesture space (learned mean and spread; 0 keeps the authored poses)", 0.0, 1.0),
+        Option("body_layer", "float", 1.0, "how far the trunk, legs, collars and fingers take the real "
+               "speaker's mean pose and fine motion (learned statistics; 0 keeps the authored ones)", 0.0, 1.0),
+        Option("dominant_hand", "choice", "right", "the hand used most for one-handed gestures",
+               choices=("right", "left")),
+        Option("expressions", "bool", True, "move the mouth expression coefficients with the jaw"),
+    )
+
+    # Its layered tracks carry a fine tremble the pipeline's jitter filter was calibrated to take
+    # off (bench_calibration.py): the filter runs in full on the joints it does not spare.
+    jitter_need = 1.0
+
+    def jitter_spared(self, options):
+        """Joints the pipeline's jitter filter leaves alone: the head and the arms carry the
+        generator's own fine motion (synthesis._fine), which the filter would smooth away wherever
+        they turn slowly; the key tracks under it are smooth already. None with ``idle`` 0 (no
+        fine motion)."""
+        idle = float((options or {}).get("idle", 1.0))
+        return FINE_JOINTS if idle > 0 else ()
+
+    def generate_window(self, request, window):
+        ctx = window.state.get("procedural")
+        if ctx is None:
+            options = {opt.name: opt.default for opt in self.options}
+            options.update(request.options or {})
+            prosody = analyse(request.features, request.words, request.n_frames, request.fps,
+                              rate=options["gesture_rate"])
+            plan = make_plan(prosody, request.rng("plan"), options, request.duration)
+            ctx = make_context(request.fps, plan, prosody, request.rng("noise"), options)
+            window.state["procedural"] = ctx
+            log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
+        elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
+            ctx.prosody.energy = loudness(request.features, request.n_frames)
+        return synthesize(ctx, window.start, window.stop)

@@ -1,0 +1,1 @@
+"""Landmark detectors for capture from video (entry-point group ``talkrig.landmarks``)."""

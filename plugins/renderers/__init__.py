@@ -1,0 +1,1 @@
+"""Renderer plugins (entry-point group ``talkrig.renderers``)."""

@@ -1,0 +1,1 @@
+"""Speech plugins (entry-point group ``talkrig.speech``): word timing engines."""

@@ -1,6 +1,0 @@
-"""The `transcript` speech engine: TextGrid, SRT/WebVTT and JSON word timings read as they are
-(the readers are inference/transcripts)."""
-
-from .plugin import TranscriptSpeech
-
-__all__ = ["TranscriptSpeech"]

@@ -1,0 +1,135 @@
+"""Learn the procedural generator's body layer (plugins/generators/procedural/body_layer.json)
+from the shared take's first half: statistics only, no frames.
+
+For each layer joint (trunk and head, collars, legs and feet, fingers): the speaker's mean local
+rotation and the generator's (its own output with the layer off, seeds 0-2, on the take's audio
+and words), and per axis and frequency band the RMS of each about its mean. The file holds both
+means, each axis's gain (his RMS over the generator's, at most 1) and the band RMS the scaled
+generator lacks (see procedural/body_layer.py).
+
+    .venv/bin/python recipes/fit_body_layer.py [--check]
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "beat2_scott_train"
+TAKE = "2_scott_0_1_1"
+OUT = ROOT / "plugins" / "generators" / "procedural" / "body_layer.json"
+SEEDS = 3
+LEGS = (1, 2, 4, 5, 7, 8, 10, 11)
+FINGERS = tuple(range(25, 55))
+TRUNK = (0, 3, 6, 9, 12, 15)
+COLLARS = (13, 14)
+# The trunk and collars take the speaker's mean pose only: they carry the arms, whose speeds,
+# jerk and speed histogram the generator is calibrated to (bench_calibration.py); a fill under
+# them moved those figures off the speaker's (tried: jerk 1.6x his with the trunk's fill up to
+# 4.5 Hz, the speed histogram's distance 0.16-0.22 against 0.12 with it up to 0.6-2.2 Hz).
+MEAN_ONLY = TRUNK + COLLARS
+JOINTS = MEAN_ONLY + LEGS + FINGERS
+# Hz: up to 3.2 Hz, the posture and the sway a window's mean, spread and speed are made of; above
+# it the speaker's joints move by mocap noise as much as by motion, and sinusoids there would
+# raise the jerk figures past his.
+BANDS = ((0.03, 0.1), (0.1, 0.3), (0.3, 0.6), (0.6, 1.0), (1.0, 1.5), (1.5, 2.2), (2.2, 3.2))  # Hz
+
+
+def mean_quats(motions, joints=JOINTS):
+    """(J, 4) each joint's mean rotation over the takes (sign-aligned quaternions, normalised)."""
+    from talkrig.motion.rotations import axis_angle_to_quat
+
+    q = np.concatenate([axis_angle_to_quat(m.poses[:, list(joints)].astype(np.float64)) for m in motions])
+    q = np.where(np.sum(q * q[:1], axis=-1, keepdims=True) < 0, -q, q)
+    mean = q.mean(axis=0)
+    return mean / np.linalg.norm(mean, axis=-1, keepdims=True)
+
+
+def band_power(motions, mean, joints=JOINTS):
+    """(J, 3, B) mean power of each joint's turn about ``mean`` per axis and band, rad^2."""
+    from talkrig.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+
+    power = np.zeros((len(joints), 3, len(BANDS)))
+    for m in motions:
+        q = axis_angle_to_quat(m.poses[:, list(joints)].astype(np.float64))
+        d = quat_to_axis_angle(quat_multiply(quat_conjugate(mean)[None], q))  # (T, J, 3)
+        d = d - d.mean(axis=0)
+        spectrum = np.fft.rfft(d, axis=0)
+        freqs = np.fft.rfftfreq(len(d), 1.0 / m.fps)
+        for b, (lo, hi) in enumerate(BANDS):
+            part = np.fft.irfft(np.where(((freqs >= lo) & (freqs < hi))[:, None, None], spectrum, 0), n=len(d), axis=0)
+            power[:, :, b] += np.mean(part ** 2, axis=0) / len(motions)
+    return power
+
+
+def keep_heading(real_mean, generated_mean, joints=JOINTS):
+    """``real_mean`` with the pelvis turned about the vertical (y) axis to the generator's
+    heading: his tilt, the generator's facing (his facing in the capture room is no posture)."""
+    from talkrig.motion.rotations import quat_conjugate, quat_multiply
+
+    k = list(joints).index(0)
+    offset = quat_multiply(real_mean[k], quat_conjugate(generated_mean[k]))
+    w, y = offset[0], offset[2]
+    twist = np.array([w, 0.0, y, 0.0]) / max(np.hypot(w, y), 1e-12)
+    out = np.array(real_mean, copy=True)
+    out[k] = quat_multiply(quat_conjugate(twist), real_mean[k])
+    return out
+
+
+def generated(audio):
+    """The procedural generator's output with the layer off, seeds 0-2, on the take's audio
+    and its words (as a user's take is made: the gestures follow the words; the generator's
+    own statistics only: no motion of the second half is read)."""
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
+
+    words = (DATA / f"{TAKE}.TextGrid").read_text(encoding="utf-8")
+    return [generate(audio, GenerateOptions(backend="procedural", seed=s, transcript=words,
+                                            backend_options={"body_layer": 0.0})).motion
+            for s in range(SEEDS)]
+
+
+def fit():
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.motion import load_motion
+    real = load_motion(DATA / f"{TAKE}.npz")
+    first = real[:real.n_frames // 2]
+    gen = generated(decode_audio(DATA / f"{TAKE}.wav"))
+    real_mean, gen_mean = mean_quats([first]), mean_quats(gen)
+    real_power, gen_power = band_power([first], real_mean), band_power(gen, gen_mean)
+    gain = np.minimum(1.0, np.sqrt(real_power.sum(-1) / np.maximum(gen_power.sum(-1), 1e-12)))
+    fill = np.sqrt(np.maximum(real_power - gain[..., None] ** 2 * gen_power, 0.0))
+    mean_only = np.isin(JOINTS, MEAN_ONLY)
+    gain[mean_only], fill[mean_only] = 1.0, 0.0
+    return {
+        "source": f"BEAT2 {TAKE}, first {first.duration:.1f} s (statistics only)",
+        "joints": list(JOINTS),
+        "bands": [list(b) for b in BANDS],
+        "real_mean": np.round(keep_heading(real_mean, gen_mean), 5).tolist(),
+        "generated_mean": np.round(gen_mean, 5).tolist(),
+        "gain": np.round(gain, 4).tolist(),
+        "fill": np.round(fill, 5).tolist(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the stored file, write nothing")
+    args = parser.parse_args()
+    from talkrig.plugins.generators.procedural import body_layer
+
+    data = fit()
+    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items()) + "\n}\n"
+    if args.check:
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
+        print("body_layer.json matches a fresh fit" if same else "body_layer.json differs from a fresh fit")
+        sys.exit(0 if same else 1)
+    OUT.write_text(text, encoding="utf-8")
+    body_layer.learned.cache_clear()
+    print(f"wrote {OUT.relative_to(ROOT)}: {len(JOINTS)} joints, {len(BANDS)} bands")
+
+
+if __name__ == "__main__":
+    main()

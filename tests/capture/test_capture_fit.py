@@ -1,0 +1,196 @@
+"""The video fit on landmarks with a known answer: a real mocap take filmed by a perfect
+detector (tests/support/capture_support.py), then damaged the ways real detections are (a hand leaves
+the view, a glitch, legs out of the picture, a second person walking in)."""
+
+import numpy as np
+import pytest
+
+from support.capture_support import landmarks_of
+from talkrig.inference.capture import landmarks as L
+from talkrig.inference.capture import track
+from talkrig.inference.capture.fit import fit_shot
+from talkrig.inference.capture.ik import ELBOW_RANGE
+from talkrig.motion.metrics.capture import arm_angles, compare_capture, largest_jump
+from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
+
+
+@pytest.fixture(scope="module")
+def take(scott_motion):
+    return scott_motion[300:480]
+
+
+@pytest.fixture(scope="module")
+def clean(take):
+    return landmarks_of(take)
+
+
+# The forearms' depth is read from the image as a scaled orthographic view; this synthetic camera
+# is 3 m away with a 38-degree lens, so a near hand looks a little long: a few degrees.
+PERFECT_ELBOW_DEG = 4.0
+
+
+def test_perfect_landmarks_give_back_the_take(take, clean):
+    fit = fit_shot(clean)
+    figures = compare_capture(fit.motion, take)
+    assert figures["elbow_deg"] < PERFECT_ELBOW_DEG
+    assert figures["shoulder_deg"] < 5.0
+    assert figures["wrist_order"] > 0.97
+    assert figures["jaw_correlation"] > 0.95
+    assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"]
+    assert fit.posture == "standing"
+    assert fit.coverage == {"body": 1.0, "left_hand": 1.0, "right_hand": 1.0, "face": 1.0}
+    m = fit.motion
+    assert m.poses.shape == (take.n_frames, 55, 3) and m.expressions.shape == (take.n_frames, 100)
+    assert m.betas.shape == (300,) and m.fps == 30.0
+
+
+def test_fingers_follow_the_hand(take, clean):
+    fit = fit_shot(clean)
+    sk = neutral_skeleton()
+    got = sk.forward_kinematics(fit.motion.poses)[1]
+    true = sk.forward_kinematics(take.poses)[1]
+    for side in ("left", "right"):
+        for finger in ("index", "middle", "thumb"):
+            tip = J[f"{side}_{finger}3"]
+            base = J[f"{side}_wrist"]
+            a = got[:, tip] - got[:, base]
+            b = true[:, tip] - true[:, base]
+            # relative to the wrist in the world, within a couple of centimetres
+            err = np.linalg.norm(a - b, axis=-1)
+            assert np.median(err) < 0.03, (side, finger, np.median(err))
+
+
+def test_standing_soles_rest_on_the_floor_and_planted_feet_stay(clean):
+    m = fit_shot(clean).motion
+    pos = neutral_skeleton().forward_kinematics(m.poses, m.trans)[1]
+    soles = np.minimum(pos[:, [J["left_ankle"], J["right_ankle"]], 1].min(axis=1) - 0.075,
+                       pos[:, [J["left_foot"], J["right_foot"]], 1].min(axis=1) - 0.015)
+    assert np.abs(soles).max() < 0.02
+    assert m.contacts is not None and m.contacts.any()
+    for leg, ankle in enumerate(("left_ankle", "right_ankle")):
+        down = m.contacts[:, leg] > 0.5
+        steps = np.linalg.norm(np.diff(pos[:, J[ankle], :][:, [0, 2]], axis=0), axis=-1)
+        held = down[1:] & down[:-1]
+        if held.any():
+            assert np.median(steps[held]) < 0.003
+
+
+def test_hidden_hand_holds_without_jumping(take):
+    hidden = np.zeros((take.n_frames, 2), bool)
+    hidden[60:120, 1] = True  # the right hand leaves the view for two seconds
+    fit = fit_shot(landmarks_of(take, hidden_hands=hidden))
+    assert fit.coverage["right_hand"] == pytest.approx(1 - 60 / take.n_frames)
+    fingers = fit.motion.poses[:, 40:55]
+    steps = np.abs(np.diff(fingers, axis=0)).max(axis=(1, 2))
+    seen_steps = np.concatenate([steps[:55], steps[125:]])
+    assert steps[58:122].max() <= seen_steps.max() + 1e-6
+    assert largest_jump(fit.motion) <= largest_jump(take) * 1.05
+
+
+def test_a_detector_glitch_is_outvoted_by_the_motion(take, clean):
+    broken = landmarks_of(take)
+    t = 90
+    broken.body_world[t, L.LEFT_WRIST] += [0.5, -0.4, 0.3]  # one frame's wrist flies off
+    broken.body_world[t, L.LEFT_ELBOW] += [0.3, 0.3, 0.0]
+    good = arm_angles(fit_shot(clean).motion)[0]["left"]
+    bad = arm_angles(fit_shot(broken).motion)[0]["left"]
+    assert abs(bad[t] - good[t]) < 10.0
+
+
+def test_arms_the_detector_put_on_the_wrong_sides_are_set_aside(take, clean):
+    """A detector that now and then takes the speaker for one facing away swaps the arms'
+    sides for a few frames (the hips keep theirs): those frames are found and carried by the
+    motion instead of swinging the arms through the body."""
+    from talkrig.inference.capture.mirror import mirrored_frames
+
+    lm = landmarks_of(take)
+    left = [L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST, 17, 19, 21]
+    right = [L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST, 18, 20, 22]
+    bursts = np.zeros(lm.n_frames, bool)
+    for start, length in ((20, 3), (70, 6), (130, 1)):
+        bursts[start:start + length] = True
+    for name in ("body_image", "body_world", "visibility"):
+        a = getattr(lm, name)
+        a[np.ix_(bursts, left + right)] = a[np.ix_(bursts, right + left)]
+    lm.hands[bursts] = lm.hands[bursts][:, ::-1]
+    assert np.array_equal(mirrored_frames(lm, 30.0), bursts)
+    assert not mirrored_frames(clean, 30.0).any()
+    figures = compare_capture(fit_shot(lm).motion, take)
+    assert figures["elbow_deg"] < PERFECT_ELBOW_DEG + 1.0
+    assert figures["wrist_order"] > 0.95
+    assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"] * 1.05
+
+
+def test_elbows_bend_only_the_way_elbows_bend(take):
+    lm = landmarks_of(take)
+    # push the wrist behind the elbow's hinge: a hyper-extended, impossible arm
+    lm.body_world[:, L.LEFT_WRIST] = (lm.body_world[:, L.LEFT_ELBOW]
+                                      + 1.0 * (lm.body_world[:, L.LEFT_ELBOW]
+                                               - lm.body_world[:, L.LEFT_SHOULDER])
+                                      + [0.0, 0.0, -0.25])
+    fit = fit_shot(lm)
+    elbow = fit.motion.poses[:, J["left_elbow"]]
+    angle = np.degrees(np.linalg.norm(elbow, axis=-1))
+    assert angle.max() <= np.degrees(ELBOW_RANGE[1]) + 0.5
+    flexion = arm_angles(fit.motion)[0]["left"]
+    assert np.all(np.isfinite(flexion))
+
+
+def test_a_forearm_flat_in_depth_is_bent_back_by_the_image(take):
+    """A detector that halves how far forearms point at the camera (what MediaPipe does) would
+    straighten the elbows; the image and the forearm's length put the depth back."""
+    lm = landmarks_of(take)
+    for elbow, wrist in ((L.LEFT_ELBOW, L.LEFT_WRIST), (L.RIGHT_ELBOW, L.RIGHT_WRIST)):
+        z = lm.body_world[:, [elbow, wrist], 2]
+        lm.body_world[:, wrist, 2] = z[:, 0] + 0.5 * (z[:, 1] - z[:, 0])
+    true_elbow = arm_angles(take)[0]
+    flat_error = []
+    for side, (s, e, w) in (("left", (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST)),
+                            ("right", (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST))):
+        p = lm.body_world
+        upper, lower = p[:, e] - p[:, s], p[:, w] - p[:, e]
+        cos = np.sum(upper * lower, axis=-1) / (np.linalg.norm(upper, axis=-1)
+                                                * np.linalg.norm(lower, axis=-1))
+        flat_error.append(np.abs(np.degrees(np.arccos(np.clip(cos, -1, 1))) - true_elbow[side]))
+    flat_deg = float(np.median(flat_error))
+    figures = compare_capture(fit_shot(lm).motion, take)
+    assert flat_deg > 10.0  # the damage is real
+    assert figures["elbow_deg"] < 0.5 * flat_deg
+    assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"]
+
+
+def test_a_waist_up_shot_stands_on_straight_legs(take):
+    lm = landmarks_of(take)
+    legs = [L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL,
+            L.LEFT_TOE, L.RIGHT_TOE]
+    lm.visibility[:, legs] = 0.05
+    fit = fit_shot(lm)
+    assert fit.posture == "upper body"
+    m = fit.motion
+    assert np.all(m.poses[:, [J["left_knee"], J["right_knee"]]] == 0)
+    figures = compare_capture(m, take)
+    assert figures["elbow_deg"] < PERFECT_ELBOW_DEG
+
+
+def test_a_seated_speaker_keeps_the_root_still(take):
+    seated = take.copy()
+    seated.poses[:, [J["left_hip"], J["right_hip"]]] = [-1.5, 0.0, 0.0]  # thighs forward
+    seated.poses[:, [J["left_knee"], J["right_knee"]]] = [1.5, 0.0, 0.0]  # shins down
+    fit = fit_shot(landmarks_of(seated))
+    assert fit.posture == "seated"
+    assert np.ptp(fit.motion.trans, axis=0).max() < 1e-5
+
+
+def test_another_person_walking_in_is_forgotten(take):
+    lm = landmarks_of(take)
+    n = lm.n_frames
+    colours = np.tile([0.10, 0.28, 0.55], (n, 1))  # the speaker's blue shirt
+    # frames 100..129: the detector jumps to someone else, far to the right, in a red shirt
+    lm.body_image[100:130, :, 0] += 250
+    lm.body_world[100:130] *= 0.8
+    colours[100:130] = [0.7, 0.1, 0.1]
+    parts = track.tracklets(lm, colours, lm.fps)
+    assert [p.n_frames for p in parts] == [100, 50, 30]
+    speaker = track.speaker_colour(parts)
+    assert np.allclose(speaker, [0.10, 0.28, 0.55])
+    assert [track.is_speaker(p, speaker) for p in parts] == [True, True, False]

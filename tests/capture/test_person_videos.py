@@ -1,0 +1,131 @@
+"""Person videos with a known truth (benchmarks/person_videos.py): the speech of test videos is
+never heard in training, and a person dressed and filmed from an angle is where its truth says."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import person_videos  # noqa: E402
+from support.shared_data import shared_file  # noqa: E402
+from talkrig.motion.container import Motion  # noqa: E402
+from talkrig.motion.skeleton import JOINT_INDEX  # noqa: E402
+
+
+def test_train_and_test_speech_never_share_a_phrase(monkeypatch):
+    corpus = shared_file("speech_mfa", "acoustic_corpus.wav")  # the real sample the videos speak
+    monkeypatch.setattr(person_videos, "SPEECH", corpus.with_suffix(""))
+    train, test = person_videos.phrases("train"), person_videos.phrases("test")
+    assert len(train) >= 4 and len(test) >= 4
+    assert max(end for _, end in train) <= person_videos.SPLIT_SECONDS
+    assert min(start for start, _ in test) >= person_videos.SPLIT_SECONDS
+    a = person_videos.speech("test", 3.0, seed=1)
+    b = person_videos.speech("test", 3.0, seed=2)
+    assert len(a) == len(b) == 3 * person_videos.RATE
+    assert np.abs(a).max() > 0.05 and not np.allclose(a, b)
+
+
+def test_every_video_has_its_own_name_and_each_person_a_train_and_a_test_video():
+    shots = person_videos.plan()
+    names = [s.name for s in shots]
+    assert len(set(names)) == len(names)
+    for person in person_videos.PERSONS:
+        splits = {s.split for s in shots if s.person is person}
+        assert splits == {"train", "test"}
+    assert any(s.view[0] and s.view[1] for s in shots)
+
+
+def test_straighter_lifter_videos_unbend_elbows_and_touch_nothing_else():
+    plain = person_videos.lifter_plan(40)
+    straighter = person_videos.lifter_plan(40, straighter=True)
+    steep = person_videos.steep_lifter_plan(6)
+    names = {s.name for s in plain + straighter + steep}
+    assert len(names) == 86  # seeds drawing one view twice still make two videos
+    assert len({s.seed for s in plain + straighter + steep}) == 86
+    assert all(s.view[1] >= 22 for s in steep)
+    assert [s.name for s in person_videos.lifter_plan(20)] == [s.name for s in plain[:20]]
+    rng = np.random.default_rng(0)
+    n = 300
+    poses = rng.normal(0.0, 0.3, (n, 55, 3)).astype(np.float32)
+    m = Motion(poses=poses, trans=np.zeros((n, 3), np.float32), fps=30.0,
+               betas=np.zeros(300, np.float32), expressions=np.zeros((n, 100), np.float32),
+               gender="neutral")
+    out = person_videos.straighten_elbows(m, seed=3)
+    elbows = [JOINT_INDEX["left_elbow"], JOINT_INDEX["right_elbow"]]
+    others = [j for j in range(55) if j not in elbows]
+    np.testing.assert_array_equal(out.poses[:, others], poses[:, others])
+    np.testing.assert_array_equal(m.poses, poses)  # the take given is not changed
+    before, after = (np.linalg.norm(p[:, elbows], axis=-1) for p in (poses, out.poses))
+    share = after / before
+    assert np.all(share <= 1.0 + 1e-6) and np.all(share >= 0.1 - 1e-6)
+    assert (share < 0.5).mean() > 0.15 and (share > 0.99).mean() > 0.15
+    cos = np.sum(out.poses[:, elbows] * poses[:, elbows], axis=-1) / (before * after)
+    assert np.all(cos > 0.9999)  # the same axis: only less bend
+
+
+@pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"]])
+def test_a_lifter_set_without_lifter_or_two_at_once_is_refused_in_one_line(flags, tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
+                          "--work", str(tmp_path), "--list", *flags],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "--steep" in run.stderr.splitlines()[-1]
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def filmed(tmp_path_factory):
+    """Six frames of a red-shirted person filmed from 30 degrees to their left and 20 degrees
+    above (a child process: loading the avatar resets Blender's session)."""
+    out = tmp_path_factory.mktemp("person") / "side.mp4"
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from talkrig.motion.container import Motion
+        from talkrig.scenes.character_video import render_character_video
+        n = 6
+        m = Motion(poses=np.zeros((n, 55, 3), np.float32), trans=np.zeros((n, 3), np.float32),
+                   fps=30.0, betas=np.zeros(300, np.float32),
+                   expressions=np.zeros((n, 100), np.float32), gender="neutral")
+        look = {{"colours": {{"shirt": (0.8, 0.02, 0.02)}}, "hair": False}}
+        render_character_video(m, None, {str(out)!r}, size=(320, 180), look=look,
+                               view=(30.0, 20.0), background=(0.0, 0.3, 0.0), scale=1.1)
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=600)
+    return out
+
+
+def test_the_camera_looks_from_the_side_and_above_as_asked(filmed):
+    from talkrig.motion.camera import Camera
+
+    cam = Camera.load(filmed.with_name(filmed.stem + ".camera.json"))
+    motion_from_camera = np.linalg.inv(cam.world_from_motion) @ cam.world_from_camera
+    back = motion_from_camera[:3, 2] / np.linalg.norm(motion_from_camera[:3, 2])  # towards the lens
+    # The take's frame: x the person's left, y up, z forward.
+    assert np.degrees(np.arcsin(back[1])) == pytest.approx(20.0, abs=1.0)
+    assert np.degrees(np.arctan2(back[0], back[2])) == pytest.approx(30.0, abs=1.0)
+
+
+def test_the_truth_lands_on_the_dressed_person(filmed):
+    from talkrig.inference.capture.video import iter_frames
+    from talkrig.motion.camera import Camera
+    from talkrig.motion.container import Motion
+    from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
+
+    cam = Camera.load(filmed.with_name(filmed.stem + ".camera.json"))
+    still = Motion(poses=np.zeros((1, 55, 3), np.float32), trans=np.zeros((1, 3), np.float32),
+                   fps=30.0, betas=np.zeros(300, np.float32),
+                   expressions=np.zeros((1, 100), np.float32), gender="neutral")
+    pixels = cam.project(neutral_skeleton().joint_positions(still))[0][0]
+    rgb = next(iter(iter_frames(filmed, 30.0)))[2].astype(int)
+    x, y = pixels[J["spine3"]].round().astype(int)
+    r, g, b = rgb[y, x]
+    assert r > 2 * g and r > 2 * b  # the red shirt, not the green background
+    r0, g0, b0 = rgb[5, 5]
+    assert g0 > 2 * r0  # the background asked for

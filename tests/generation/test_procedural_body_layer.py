@@ -1,0 +1,61 @@
+"""The procedural generator's body layer: the speaker's mean pose and fine motion laid under the
+authored legs, feet, fingers (and his mean pose under the trunk and collars), from numbers
+learned on the shared take's first half."""
+
+import numpy as np
+import pytest
+
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.features.compute import compute_features
+from talkrig.inference.generation.generators import GenerationRequest, check_options, get_generator
+from talkrig.motion.rotations import axis_angle_to_quat, geodesic_distance
+from talkrig.plugins.generators.procedural.body_layer import learned
+
+FPS = 30.0
+
+
+@pytest.fixture(scope="module")
+def takes(scott2_wav):
+    audio = decode_audio(scott2_wav)
+    features = compute_features(audio.samples[:20 * audio.sample_rate], audio.sample_rate, FPS)
+    gen = get_generator("procedural")
+
+    def run(amount):
+        options = check_options(gen, {"body_layer": amount})
+        return gen.generate(GenerationRequest(features, [], features.n_frames, FPS, seed=1, options=options))
+
+    return run(0.0), run(1.0)
+
+
+def _mean_pose(poses):
+    """(J, 4) each joint's mean rotation (sign-aligned quaternions, normalised)."""
+    q = axis_angle_to_quat(poses.astype(np.float64))
+    q = np.where(np.sum(q * q[:1], axis=-1, keepdims=True) < 0, -q, q).mean(axis=0)
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def test_the_layer_touches_its_joints_only(takes):
+    authored, layered = takes
+    joints = learned()["joints"]
+    others = np.setdiff1d(np.arange(55), joints)
+    np.testing.assert_array_equal(layered.poses[:, others], authored.poses[:, others])
+    np.testing.assert_array_equal(layered.trans, authored.trans)
+    assert geodesic_distance(layered.poses[:, joints], authored.poses[:, joints]).mean() > 0.02
+
+
+def test_the_layer_carries_the_mean_pose_onto_the_speakers(takes, scott_motion):
+    authored, layered = takes
+    joints = learned()["joints"]
+    his = _mean_pose(scott_motion[:scott_motion.n_frames // 2].poses[:, joints])
+    angle = lambda a, b: 2.0 * np.arccos(np.clip(np.abs(np.sum(a * b, axis=-1)), 0.0, 1.0))
+    before = angle(_mean_pose(authored.poses[:, joints]), his)
+    after = angle(_mean_pose(layered.poses[:, joints]), his)
+    assert np.median(after) < 0.5 * np.median(before)  # radians, over the layer's joints
+    assert np.mean(after < before) > 0.8
+
+
+def test_the_layer_keeps_his_fine_motion_where_the_authored_one_has_none(takes):
+    authored, layered = takes
+    toes = [10, 11]  # the authored feet joints barely turn; his keep moving
+    speed = lambda m: np.linalg.norm(np.diff(m.poses[:, toes], axis=0), axis=-1).mean() * FPS
+    assert speed(layered) > 2.0 * speed(authored) and speed(layered) > 0.05  # rad/s

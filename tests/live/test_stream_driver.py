@@ -1,0 +1,205 @@
+"""The live driver on real speech: every frame once and in order, causal, as smooth and as
+lively as the offline take of the same generator."""
+
+import os
+
+import numpy as np
+import pytest
+
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.generation.generators import Generator, get_generator
+from talkrig.inference.generation.pipeline import GenerateOptions, generate
+from talkrig.inference.generation.postprocess import LIMITED, clamp_joint_limits
+from talkrig.inference.registry import PluginError
+from talkrig.inference.live.driver import LOOKAHEAD, LiveStream, can_stream
+from talkrig.motion import Motion
+from talkrig.motion.container import frame_count
+from talkrig.motion.metrics.artifacts import max_jump
+from talkrig.motion.metrics.kinematics import joint_positions
+from talkrig.motion.rotations import axis_angle_to_quat, geodesic_distance
+
+FPS = 30.0
+SECONDS = 8.0
+CHUNK = 640  # 40 ms at 16 kHz
+WRISTS = [20, 21]
+
+
+@pytest.fixture(scope="module")
+def voice(scott2_wav):
+    return decode_audio(scott2_wav).samples[: int(SECONDS * 16000)]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, scott_npz, scott_wav):
+    folder = tmp_path_factory.mktemp("mocap")
+    os.symlink(scott_npz, folder / "take1.npz")
+    os.symlink(scott_wav, folder / "take1.wav")
+    return str(folder)
+
+
+def stream(name, samples, options=None, chunk=CHUNK, seed=0):
+    """All frames of a live run, checked to arrive once each and in order."""
+    live = LiveStream(get_generator(name), options, FPS, seed)
+    parts, fed = [], 0
+    for i in range(0, len(samples), chunk):
+        fed += len(samples[i:i + chunk])
+        got = live.feed(samples[i:i + chunk])
+        if got is not None:
+            # no frame waits for audio more than the look-ahead after it
+            assert got.times[-1] <= fed / 16000 - LOOKAHEAD + 1e-9
+            parts.append(got)
+    parts.append(live.finish())
+    starts = [p.start for p in parts]
+    assert starts == list(np.cumsum([0] + [p.motion.n_frames for p in parts[:-1]]))
+    motion = Motion.concatenate([p.motion for p in parts])
+    assert motion.n_frames == frame_count(len(samples) / 16000, FPS)
+    return motion
+
+
+def offline(name, samples, options=None):
+    opts = GenerateOptions(backend=name, speech="none", backend_options=options or {}, calm=0.0)
+    return generate(samples, opts).motion
+
+
+def wrist_speed(motion):
+    p = joint_positions(motion, WRISTS, world=False)
+    return float(np.mean(np.linalg.norm(np.diff(p, axis=0), axis=-1)) * motion.fps)
+
+
+def largest_turn(motion):
+    return float(geodesic_distance(motion.poses[1:], motion.poses[:-1]).max())
+
+
+@pytest.mark.parametrize("name", ["procedural", "matching"])
+def test_live_motion_is_as_smooth_and_lively_as_offline(name, voice, library, scott_motion):
+    options = {"library": library} if name == "matching" else None
+    live, take = stream(name, voice, options), offline(name, voice, options)
+    # no jumps between calls: no joint moves further in a frame than the offline take's worst,
+    # nor turns faster than the real speaker's body joints ever do (0.34 rad in a frame)
+    assert max_jump(live) <= 1.1 * max_jump(take)
+    real_worst = float(geodesic_distance(scott_motion.poses[1:, :22], scott_motion.poses[:-1, :22]).max())
+    assert largest_turn(live) <= max(1.1 * largest_turn(take), real_worst)
+    # the same kind of motion, not a frozen or frantic one
+    assert 0.6 <= wrist_speed(live) / wrist_speed(take) <= 1.6
+
+
+def test_frames_sent_never_change_with_later_audio(voice):
+    """Causal: what was handed out after 6 s of audio is the same whatever follows."""
+    cut = 6 * 16000
+    other = np.concatenate([voice[:cut], 0.3 * np.sin(np.arange(len(voice) - cut) * 0.05).astype(np.float32)])
+    a, b = stream("procedural", voice), stream("procedural", other)
+    sent = int(np.floor((cut / 16000 - LOOKAHEAD) * FPS)) + 1
+    assert np.array_equal(a.poses[:sent], b.poses[:sent])
+    assert not np.array_equal(a.poses[sent:], b.poses[sent:])
+
+
+def test_streaming_is_a_declared_capability():
+    assert can_stream(get_generator("procedural")) and can_stream(get_generator("matching"))
+
+    class Offline(Generator):
+        name = "offline-only"
+
+    with pytest.raises(PluginError, match="cannot stream"):
+        LiveStream(Offline())
+
+
+class NewPose(Generator):
+    """Holds one pose, then from its second plan on another one: every join is a fade."""
+
+    name = "new-pose"
+    streaming = True
+
+    def __init__(self, first, then):
+        self.poses = (first, then)
+
+    def generate_window(self, request, window):
+        motion = Motion.rest(window.n_frames, request.fps)
+        motion.poses[:] = self.poses[min(window.index, 1)]
+        return motion
+
+
+def bent_elbows(rng):
+    """Two (55, 3) poses with both elbows bent 2.4-3.1 rad, flexing (hinge component > 0),
+    whose shortest arc between them crosses a half turn."""
+    while True:
+        poses = np.zeros((2, 55, 3), np.float32)
+        for joint, sign in ((18, -1.0), (19, 1.0)):  # left, right elbow: flexion about -y, +y
+            axes = rng.normal(size=(2, 3))
+            axes[:, 1] = sign * np.abs(axes[:, 1])
+            poses[:, joint] = axes / np.linalg.norm(axes, axis=-1, keepdims=True) * rng.uniform(2.4, 3.1, (2, 1))
+        q = axis_angle_to_quat(poses[:, 18:20])
+        if np.sum(q[0] * q[1], axis=-1).min() < -0.1:
+            return poses
+
+
+def test_a_fade_between_poses_near_a_half_turn_moves_the_wrists_smoothly(voice):
+    """Elbows bent near pi: the shortest arc between two such poses can cross a half turn, where
+    the rotation vector flips and the joint limits snap the forearm across in one frame. The
+    fade moves the (limited) wrists a small part of the way each frame, never most of it."""
+    rng = np.random.default_rng(7)
+    audio = voice[: 7 * 16000]  # a fade of up to a full turn takes 5 s
+    mirror = np.array([1.0, -1.0, 1.0], np.float32)
+    across = np.zeros((2, 55, 3), np.float32)  # 2.4 rad to 3.1 rad about an axis 106 degrees away
+    across[:, 19] = [[1.92, 1.44, 0.0], [-2.48, 1.86, 0.0]]
+    across[:, 18] = across[:, 19] * mirror
+    for first, then in [across, bent_elbows(rng), bent_elbows(rng)]:
+        live = LiveStream(NewPose(first, then), fps=FPS)
+        parts = [live.feed(audio[i:i + CHUNK]) for i in range(0, len(audio), CHUNK)] + [live.finish()]
+        motion = Motion.concatenate([p.motion for p in parts if p is not None])
+        wrists = joint_positions(motion, WRISTS, world=False)
+        steps = np.linalg.norm(np.diff(wrists, axis=0), axis=-1).max(axis=0)  # (2,) metres
+        ends = Motion.rest(2, FPS)
+        ends.poses[:] = [first, then]
+        ends = joint_positions(clamp_joint_limits(ends), WRISTS, world=False)
+        implied = np.linalg.norm(ends[1] - ends[0], axis=-1)  # (2,) where the limits put them
+        assert np.all(steps <= 0.1 * implied + 0.005), (steps, implied)
+        # and the fade arrives: the last frames show the new pose within its limits
+        assert np.allclose(wrists[-1], ends[1], atol=0.01)
+
+
+
+
+def peak_angles(motion):
+    """(55,) the largest angle each joint turns to in a take, radians."""
+    return np.linalg.norm(motion.poses, axis=-1).max(axis=0)
+
+
+class Recording:
+    """A generator that keeps every frame it hands the live driver (its own motion, before joins)."""
+
+    def __init__(self, inner):
+        self.inner, self.frames = inner, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def generate_window(self, request, window):
+        part = self.inner.generate_window(request, window)
+        self.frames.append(part.poses.copy())
+        return part
+
+
+@pytest.mark.parametrize("recording", ["scott2_wav", "mfa_wav"])
+def test_live_limbs_stay_in_the_range_the_offline_take_keeps(recording, request):
+    """A new plan every half second starts a fade while the last one still runs: each must
+    continue the generator's own motion, not the fade's, and never bend a limb beyond the
+    range the generator moves it in (a live elbow once folded to a half turn, 3.1 rad, while
+    the generator's own frames, live and offline, stayed below 2.2). Several seeds, one frame
+    per call and bursts of audio."""
+    samples = decode_audio(request.getfixturevalue(recording)).samples[: 14 * 16000]
+    rng = np.random.default_rng(5)
+    for seed in (0, 1, 2):
+        for chunk in (CHUNK, None):
+            generator = Recording(get_generator("procedural"))
+            live = LiveStream(generator, None, FPS, seed)
+            parts, i = [], 0
+            while i < len(samples):
+                n = chunk or CHUNK * int(rng.integers(1, 25))
+                parts.append(live.feed(samples[i:i + n]))
+                i += n
+            motion = Motion.concatenate([p.motion for p in parts + [live.finish()] if p is not None])
+            peaks = peak_angles(motion)
+            # no limited joint turns further than the generator itself turned it in this stream
+            own = np.linalg.norm(np.concatenate(generator.frames), axis=-1).max(axis=0)
+            assert np.all(peaks[LIMITED] <= own[LIMITED] + 1e-4), (seed, chunk, np.flatnonzero(peaks > own + 1e-4))
+            assert largest_turn(motion) < 1.0, (seed, chunk)  # nor flips across a half turn

