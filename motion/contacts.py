@@ -86,3 +86,32 @@ def floor_height(contacts, ankles):
     """
     heights = [np.median(ankles[contacts[:, leg], leg, 1]) for leg in range(2) if contacts[:, leg].any()]
     return float(min(heights)) if heights else None
+
+
+def anchored_root(poses, trans, contacts, skeleton=None):
+    """(T, 3) float32 root translation whose horizontal path keeps the planted feet in place.
+
+    poses : (T, 55, 3) axis-angle; trans : (T, 3) the root as it was; contacts : (T, 2) flags
+    (left, right) of the feet that stand. Where a foot stands in two frames running, the root
+    moves by the opposite of that foot's move relative to the root (the mean of both feet's when
+    both stand); elsewhere, as ``trans`` moves. Motion pieced together from real takes (motion
+    matching) keeps every piece's own legs this way: the root follows the feet across the joins
+    instead of the feet sliding to follow the root, so no leg solve has to bend real legs.
+    The height is left as it was.
+    """
+    from .skeleton import JOINT_INDEX, neutral_skeleton
+
+    trans = np.asarray(trans, np.float64)
+    if len(trans) < 2:
+        return trans.astype(np.float32)
+    ankles = [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]
+    feet = (skeleton or neutral_skeleton()).forward_kinematics(np.asarray(poses))[1][:, ankles][..., [0, 2]]
+    stand = np.asarray(contacts) > 0.5
+    both = (stand[1:] & stand[:-1]).astype(np.float64)  # (T-1, 2)
+    feet_step = np.diff(feet, axis=0)  # (T-1, 2, 2) each foot's move relative to the root
+    weight = both.sum(axis=1, keepdims=True)
+    followed = -(both[..., None] * feet_step).sum(axis=1) / np.maximum(weight, 1.0)
+    step = np.where(weight > 0, followed, np.diff(trans[:, [0, 2]], axis=0))
+    out = trans.copy()
+    out[1:, [0, 2]] = trans[0, [0, 2]] + np.cumsum(step, axis=0)
+    return out.astype(np.float32)

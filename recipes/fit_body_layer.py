@@ -33,6 +33,10 @@ COLLARS = (13, 14)
 # The hips, knees and ankles too: the feet solve re-solves them after the layer, so a fill there
 # only became extra leg motion (leg pose distance 0.29 -> 0.55, leg activity 0.99 -> 1.27x his).
 MEAN_ONLY = TRUNK + COLLARS + LEGS[:6]
+# ...except the turns the leg solve keeps as they are: the knees' off the hinge (about y and z;
+# the solve turns them about x only) and the thighs' twist about their own length (y). Without
+# them the knees turn about one axis only, which alone told the legs from his (AUC 1.00).
+OFF_HINGE = {4: [1, 2], 5: [1, 2], 1: [1], 2: [1]}
 JOINTS = MEAN_ONLY + LEGS[6:] + FINGERS
 # Hz: up to 3.2 Hz, the posture and the sway a window's mean, spread and speed are made of; above
 # it the speaker's joints move by mocap noise as much as by motion, and sinusoids there would
@@ -104,7 +108,11 @@ def fit():
     gain = np.minimum(1.0, np.sqrt(real_power.sum(-1) / np.maximum(gen_power.sum(-1), 1e-12)))
     fill = np.sqrt(np.maximum(real_power - gain[..., None] ** 2 * gen_power, 0.0))
     mean_only = np.isin(JOINTS, MEAN_ONLY)
+    kept = fill.copy()
     gain[mean_only], fill[mean_only] = 1.0, 0.0
+    for joint, axes in OFF_HINGE.items():  # the leg solve keeps these turns (see OFF_HINGE)
+        row = JOINTS.index(joint)
+        fill[row, axes] = kept[row, axes]
     return {
         "source": f"BEAT2 {TAKE}, first {first.duration:.1f} s (statistics only)",
         "joints": list(JOINTS),

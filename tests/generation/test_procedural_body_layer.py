@@ -59,3 +59,17 @@ def test_the_layer_keeps_his_fine_motion_where_the_authored_one_has_none(takes):
     toes = [10, 11]  # the authored feet joints barely turn; his keep moving
     speed = lambda m: np.linalg.norm(np.diff(m.poses[:, toes], axis=0), axis=-1).mean() * FPS
     assert speed(layered) > 2.0 * speed(authored) and speed(layered) > 0.05  # rad/s
+
+
+def test_knees_turn_off_their_hinge_through_the_leg_solve(scott2_wav, scott_motion):
+    """A knee that turns about its hinge only told procedural's legs from the speaker's (AUC
+    1.00): the layer gives the knees his turns off the hinge, and the feet stage, which re-solves
+    the bend, keeps them."""
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
+
+    motion = generate(str(scott2_wav), GenerateOptions(backend="procedural", seed=0, speech="none",
+                                                      keyposes="none", face="none")).motion[:600]
+    knees = [4, 5]
+    off_hinge = lambda m: m.poses[:, knees, 1:].std(axis=0).mean()  # radians about y and z
+    his = off_hinge(scott_motion)
+    assert off_hinge(motion) > 0.4 * his

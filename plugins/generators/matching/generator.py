@@ -8,6 +8,8 @@ Playing on from where the previous segment ended costs nothing extra, so long st
 real mocap survive. Each new segment is joined by inertialisation-style offset blending: the
 rotation from its first frame to the continuation of the motion so far is applied in full and
 faded out over the first frames by slerp, so transitions land on beats without a jump.
+With the library's root (the default) the pelvis and legs are not the segments': they play long
+stretches of the library by themselves (lower_body.py), so the feet stand as the speaker's did.
 """
 
 import logging
@@ -22,6 +24,7 @@ from ....motion import Motion
 from ....motion.mouth import mouth_direction
 from ....motion.skeleton import JAW
 from .library import LibraryError, audio_features, load_library, pose_features
+from .lower_body import carry_legs, lower_body
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,9 @@ class _State:
         norm = np.linalg.norm(self.mouth_dir)
         self.mouth_unit = self.mouth_dir / norm if norm > 0 else self.mouth_dir
         self.lib_sq = np.concatenate([[0.0], np.cumsum(np.sum(self.lib.audio.astype(np.float64) ** 2, 1))])
+        self.lower = None  # live and planted: the segments' own legs
+        if not self.live and not self.planted:
+            self.lower = lower_body(self.lib, self.remaining, self.n_frames, self.fps, request.rng("matching-legs"))
 
     def hear(self, request):
         """Take the request's audio features (again, when a live stream has heard more)."""
@@ -119,6 +125,10 @@ class _State:
             previous = part
             t = end
         motion = Motion.concatenate(parts)
+        if self.lower is not None:  # the upper body rides on the lower body's long stretches
+            lower = self.lower[window.start:window.stop]
+            motion.poses = carry_legs(motion.poses, lower.poses, self.fps)
+            motion.trans = lower.trans.copy()
         return self._face(motion, window.start)
 
     def _play(self, window):

@@ -59,6 +59,7 @@ class Library:
     audio: np.ndarray
     pose_features: np.ndarray
     velocities: np.ndarray
+    contacts: np.ndarray  # (N, 2) the feet that stand in the takes (left, right)
 
     @property
     def n_frames(self):
@@ -197,7 +198,18 @@ def _build(folder, takes, fps):
     rel, vel = pose_features(poses, fps)
     for take in entries:  # no velocity across the join of two takes
         vel[take.start] = vel[min(take.start + 1, take.stop - 1)]
+    trans = np.concatenate(trans)
+    contacts = np.concatenate([_contacts(poses[t.start:t.stop], trans[t.start:t.stop], fps) for t in entries])
     log.info("matching library %s: %d takes, %.1f s", folder, len(entries), start / fps)
-    return Library(folder=folder, fps=fps, takes=entries, poses=poses, trans=np.concatenate(trans),
+    return Library(folder=folder, fps=fps, takes=entries, poses=poses, trans=trans,
                    expressions=np.concatenate(expr), betas=parts[0][1].betas, audio=np.concatenate(feats),
-                   pose_features=rel, velocities=vel)
+                   pose_features=rel, velocities=vel, contacts=contacts)
+
+
+def _contacts(poses, trans, fps):
+    """(T, 2) the feet that stand in one take (its own root and legs)."""
+    from ....motion.contacts import detect_contacts
+    from ....motion.skeleton import JOINT_INDEX, neutral_skeleton
+
+    ankles = [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]
+    return detect_contacts(neutral_skeleton().forward_kinematics(poses, trans)[1][:, ankles], fps)
