@@ -2,6 +2,8 @@
 
 The server decodes wav, flac, ogg and mp3. Other formats Blender can play (a sound strip from
 an .m4a or a video, say) are converted to a 16 kHz mono wav with Blender's audio library first.
+A recording at a sample rate no voice can have is refused before anything is sent or streamed,
+by the rule the server's decoder applies (``motion.audio_rates``).
 """
 
 import logging
@@ -14,6 +16,7 @@ from pathlib import Path
 import bpy
 
 from ..client.live_client import SAMPLE_RATE
+from ..motion.audio_rates import rate_problem
 from ..motion.errors import TalkrigError
 from ..motion.files import not_a_file
 
@@ -47,6 +50,17 @@ class AudioSource:
 
 def resolve(settings, scene):
     """The AudioSource the panel points at; AudioSourceError saying what to fix."""
+    source = _chosen(settings, scene)
+    try:
+        check_rate(source.path, Path(source.original).name)
+    except AudioSourceError:
+        if source.temporary:
+            os.unlink(source.path)
+        raise
+    return source
+
+
+def _chosen(settings, scene):
     if settings.audio_source == "STRIP":
         return _from_strip(settings.sound_strip, scene)
     if not settings.audio_file.strip():
@@ -55,6 +69,21 @@ def resolve(settings, scene):
     path = Path(bpy.path.abspath(settings.audio_file))
     _check_file(path)
     return AudioSource(str(path), path.stem, str(path))
+
+
+def check_rate(path, name=None):
+    """AudioSourceError when the recording's header gives a sample rate no voice can have (read
+    by Blender's audio library: the header only). A file that library cannot open is left to
+    the server's decoder, which applies the same rule."""
+    import aud
+
+    try:
+        rate = aud.Sound(str(path)).specs[0]
+    except (aud.error, OSError, ValueError, TypeError):
+        return
+    problem = rate_problem(int(round(rate)))
+    if problem:
+        raise AudioSourceError(f"{name or Path(path).name}: {problem}")
 
 
 def _from_strip(name, scene):

@@ -19,8 +19,10 @@ is by the matching library and the neural models. What is stored is numbers, nev
 """
 
 import argparse
+import contextlib
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -121,16 +123,34 @@ def stance_figures(motion):
 
 
 def procedural_arms(audio, data):
-    """Arm statistics of the procedural generator's own output with the map off (3 seeds)."""
+    """Arm statistics of the procedural generator's own output with the map off (3 seeds),
+    standing in the body just fitted (``data``)."""
     from talkrig.inference.generation.pipeline import GenerateOptions, generate
+
+    with posture_file(data):
+        motions = [generate(audio, GenerateOptions(backend="procedural", seed=s, speech="none",
+                                                   backend_options={"gesture_space": 0.0})).motion
+                   for s in range(SEEDS)]
+    return arm_statistics(motions)
+
+
+@contextlib.contextmanager
+def posture_file(data):
+    """The procedural generator reading ``data`` from a temporary posture file while the block
+    runs, the shipped posture.json again afterwards: the fit never writes the shipped file to
+    render with (``--check`` writes nothing at all)."""
     from talkrig.plugins.generators.procedural import posture
 
-    OUT.write_text(json.dumps(data) + "\n", encoding="utf-8")  # the standing body it renders with
-    posture.learned.cache_clear()
-    motions = [generate(audio, GenerateOptions(backend="procedural", seed=s, speech="none",
-                                               backend_options={"gesture_space": 0.0})).motion
-               for s in range(SEEDS)]
-    return arm_statistics(motions)
+    shipped = posture.DATA
+    with tempfile.TemporaryDirectory(prefix="talkrig-posture-") as tmp:
+        posture.DATA = Path(tmp) / OUT.name
+        posture.DATA.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        posture.learned.cache_clear()
+        try:
+            yield posture.DATA
+        finally:
+            posture.DATA = shipped
+            posture.learned.cache_clear()
 
 
 def fit():
@@ -158,18 +178,16 @@ def fit():
     return data, real
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the stored file, write nothing")
-    args = parser.parse_args()
-    before = OUT.read_text(encoding="utf-8") if OUT.exists() else None
+    args = parser.parse_args(argv)
     data, real = fit()
     text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items()) + "\n}\n"
     if args.check:
-        OUT.write_text(before, encoding="utf-8")
-        same = before == text
+        same = OUT.exists() and OUT.read_text(encoding="utf-8") == text
         print("posture.json matches a fresh fit" if same else "posture.json differs from a fresh fit")
-        sys.exit(0 if same else 1)
+        return 0 if same else 1
     OUT.write_text(text, encoding="utf-8")
     half = real[real.n_frames // 2:]
     print(f"wrote {OUT.relative_to(ROOT)}")
@@ -177,7 +195,8 @@ def main():
     theirs = stance_figures(half)
     for key in ("stance_width", "sway", "steps_per_minute", "step_length", "root_travel"):
         print(f"{key:17s} {data[key]:10.3f}  {theirs[key]:10.3f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -74,9 +74,13 @@ def platform_manifest(text, platforms, wheels):
     return "".join(lines[:first_table] + added + lines[first_table:])
 
 
-def stage(folder, platforms=PLATFORMS, cache=None, root=ROOT, progress=print):
+def stage(folder, wheels, root=ROOT):
     """A source tree for Blender's builder: the add-on's files, ./wheels/ with every platform's
-    wheels and a manifest that lists them; returns {wheel name: the platforms it serves}."""
+    wheels and a manifest that lists them; returns {wheel name: the platforms it serves}.
+
+    wheels : {platform: [(path, sha256)]}, the verified cached wheels (:func:`fetched`); each
+    copy is checked against its hash once it is in the tree, so a cache file changed since it
+    was verified never reaches a zip."""
     folder = Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "wheels").mkdir(parents=True)
@@ -84,17 +88,36 @@ def stage(folder, platforms=PLATFORMS, cache=None, root=ROOT, progress=print):
         if name != MANIFEST:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, folder / name)
+    platforms = tuple(wheels)
     served = {own_wheel(folder / "wheels", root).name: set(platforms)}
-    lock = runtime_wheels.read_lock()
-    for platform in platforms:
-        for path in runtime_wheels.fetch(platform, cache, lock, progress):
+    for platform, held in wheels.items():
+        for path, digest in held:
             served.setdefault(path.name, set()).add(platform)
-            if not (folder / "wheels" / path.name).exists():
-                _link_or_copy(path, folder / "wheels" / path.name)
+            _place(path, folder / "wheels" / path.name, digest)
     text = (Path(root) / MANIFEST).read_text(encoding="utf-8")
     (folder / MANIFEST).write_text(platform_manifest(text, platforms, sorted(served)),
                                    encoding="utf-8")
     return served
+
+
+def fetched(platforms, cache=None, lock=None, progress=print):
+    """{platform: [(cached wheel path, sha256)]} of the locked wheels, every one verified."""
+    lock = lock or runtime_wheels.read_lock()
+    out = {}
+    for platform in platforms:
+        paths = runtime_wheels.fetch(platform, cache, lock, progress)
+        digests = {w["file"]: w["sha256"] for w in lock["platforms"][platform]}
+        out[platform] = [(path, digests[path.name]) for path in paths]
+    return out
+
+
+def _place(source, target, digest):
+    """The verified wheel linked or copied into the stage, its hash checked there."""
+    if not target.exists():
+        _link_or_copy(source, target)
+    if runtime_wheels.sha256(target) != digest:
+        raise runtime_wheels.LockError(f"{source.name} changed in the wheel cache while the zips "
+                                       f"were built; remove {source} and build again")
 
 
 def _link_or_copy(source, target):
@@ -131,12 +154,32 @@ def write_zip(folder, output_dir, platform, served):
     return target
 
 
-def build(output_dir, platforms=PLATFORMS, cache=None, root=ROOT, progress=print):
-    """Stage once and write one zip per platform into output_dir; returns {platform: zip}."""
+def build(output_dir, platforms=PLATFORMS, cache=None, root=ROOT, progress=print, lock=None):
+    """Stage once and write one zip per platform into output_dir; returns {platform: zip}.
+
+    The lock and the cache are checked first (LockError in one line; nothing is written then);
+    the stage and the zips are made in a scratch folder inside output_dir and moved into place
+    only once all of them are whole, so a failed build leaves nothing half-written there. The
+    staged tree stays beside the zips (``.<id>-stage``) for Blender's own builder.
+    lock : a lock file's path (default runtime-wheels.json)."""
     output_dir = Path(output_dir)
-    folder = output_dir / f".{tomllib.loads((Path(root) / MANIFEST).read_text())['id']}-stage"
-    served = stage(folder, platforms, cache, root, progress)
-    return {platform: write_zip(folder, output_dir, platform, served) for platform in platforms}
+    wheels = fetched(platforms, cache, runtime_wheels.read_lock(lock or runtime_wheels.WHEEL_LOCK),
+                     progress)
+    stage_name = f".{tomllib.loads((Path(root) / MANIFEST).read_text())['id']}-stage"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output_dir, prefix=".building-") as tmp:
+        folder = Path(tmp) / stage_name
+        served = stage(folder, wheels, root)
+        made = {platform: write_zip(folder, tmp, platform, served) for platform in platforms}
+        shutil.rmtree(output_dir / stage_name, ignore_errors=True)
+        os.replace(folder, output_dir / stage_name)
+        return {platform: _moved(path, output_dir) for platform, path in made.items()}
+
+
+def _moved(path, folder):
+    target = Path(folder) / Path(path).name
+    os.replace(path, target)
+    return target
 
 
 def blender_builder():
@@ -190,8 +233,15 @@ def main(argv=None):
     parser.add_argument("--repository", metavar="DIR",
                         help="also write a repository for Get Extensions into DIR")
     parser.add_argument("--sizes", action="store_true", help="list every wheel and its size")
+    parser.add_argument("--lock", default=str(runtime_wheels.WHEEL_LOCK),
+                        help=f"the wheel lock (default: {runtime_wheels.WHEEL_LOCK.name})")
     args = parser.parse_args(argv)
-    zips = build(args.output_dir, tuple(args.platform or PLATFORMS), args.cache_dir)
+    try:
+        zips = build(args.output_dir, tuple(dict.fromkeys(args.platform or PLATFORMS)),
+                     args.cache_dir, lock=args.lock)
+    except runtime_wheels.LockError as exc:
+        print(f"extension_platforms: {exc}", file=sys.stderr)
+        return 2
     for platform, path in zips.items():
         sizes = wheel_sizes(path)
         print(f"{path} ({path.stat().st_size / 1e6:.1f} MB, {len(sizes)} wheels)")

@@ -16,10 +16,12 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +47,20 @@ PLATFORMS = {
                     {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
                      "platform_machine": "arm64"}),
 }
+# The wheel platform tags a zip of each platform may carry (one of a file's tags must match).
+WHEEL_PLATFORMS = {
+    "linux-x64": re.compile(r"any|manylinux\d*_x86_64|manylinux_2_\d+_x86_64"),
+    "windows-x64": re.compile(r"any|win_amd64"),
+    "macos-arm64": re.compile(r"any|macosx_\d+_\d+_(arm64|universal2)"),
+}
+ENTRY_KEYS = ("name", "version", "file", "sha256")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+RELOCK = "run `make lock` (tools/runtime_wheels.py lock) to write it again"
+
+
+class LockError(Exception):
+    """A lock file or wheel cache the builder will not use; the message is one line naming the
+    entry and the fix (the command lines print it and exit 2)."""
 
 
 def cache_dir():
@@ -74,10 +90,10 @@ def _pip(*args):
     return [sys.executable, "-m", "pip", "--isolated", "--disable-pip-version-check", *args]
 
 
-def _target_args(platform):
+def _target_args(platform, index=INDEX):
     tags, _ = PLATFORMS[platform]
     args = ["--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
-            "--index-url", INDEX]
+            "--index-url", index]
     for tag in tags:
         args += ["--platform", tag]
     return args
@@ -136,9 +152,10 @@ def lock_platform(platform, roots):
     wheels = []
     for name in sorted(names - {_canonical(n) for n in LEFT_OUT}):
         info = resolved[name]["download_info"]
-        wheels.append({"name": name, "version": resolved[name]["metadata"]["version"],
-                       "file": info["url"].rsplit("/", 1)[1],
-                       "sha256": info["archive_info"]["hashes"]["sha256"]})
+        entry = {"name": name, "version": resolved[name]["metadata"]["version"],
+                 "file": info["url"].rsplit("/", 1)[1],
+                 "sha256": info["archive_info"]["hashes"]["sha256"]}
+        wheels.append(checked_entry(f"pip's {platform} resolution", platform, entry))
     return wheels
 
 
@@ -151,7 +168,96 @@ def write_lock(path=WHEEL_LOCK, platforms=tuple(PLATFORMS)):
 
 
 def read_lock(path=WHEEL_LOCK):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The lock, every entry checked against the packaging grammar (see :func:`checked_entry`):
+    nothing in it is used as text until it is known to be a name, a version, a wheel file name
+    and a hash. LockError in one line otherwise."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LockError(f"{path.name} is missing; {RELOCK}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LockError(f"{path.name} cannot be read ({_reason(exc)}); {RELOCK}") from None
+    except json.JSONDecodeError as exc:
+        raise LockError(f"{path.name} is not JSON ({exc.msg} at line {exc.lineno} column "
+                        f"{exc.colno}); restore it from git or {RELOCK}") from None
+    except RecursionError:
+        raise LockError(f"{path.name} is not a lock (nested too deeply); restore it from git or "
+                        f"{RELOCK}") from None
+    platforms = data.get("platforms") if isinstance(data, dict) else None
+    if not isinstance(platforms, dict):
+        raise LockError(f"{path.name} holds no 'platforms' object; {RELOCK}")
+    checked = {}
+    for platform, entries in platforms.items():
+        if platform not in PLATFORMS or not isinstance(entries, list):
+            raise LockError(f"{path.name}: {_shown(platform)} is not a platform with a list of "
+                            f"wheels (platforms: {', '.join(PLATFORMS)}); {RELOCK}")
+        checked[platform] = [checked_entry(f"{path.name}: {platform} entry {k + 1}", platform, entry)
+                             for k, entry in enumerate(entries)]
+    return dict(data, platforms=checked)
+
+
+def checked_entry(where, platform, entry):
+    """{name, version, file, sha256} of one lock entry, each part proven what it claims to be:
+    a canonical project name, a normalised version, a wheel file name (no folder) of that
+    project and version for the platform, 64 hex digits. LockError naming ``where`` otherwise."""
+    if not isinstance(entry, dict) or sorted(entry) != sorted(ENTRY_KEYS) \
+            or not all(isinstance(entry[k], str) for k in ENTRY_KEYS):
+        raise LockError(f"{where}: must be an object of the texts {', '.join(ENTRY_KEYS)}; {RELOCK}")
+    where = f"{where} ({_shown(entry['name'])})"
+    name, version = _project(where, entry)
+    if not SHA256.fullmatch(entry["sha256"]):
+        raise LockError(f"{where}: sha256 must be 64 lowercase hex digits; {RELOCK}")
+    _check_wheel_name(where, platform, entry["file"], name, version)
+    return {"name": name, "version": version, "file": entry["file"], "sha256": entry["sha256"]}
+
+
+def _project(where, entry):
+    """(canonical name, normalised version) of an entry, by the packaging grammar."""
+    from packaging.utils import InvalidName, canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        name = canonicalize_name(entry["name"], validate=True)
+    except InvalidName:
+        raise LockError(f"{where}: the name is not a project name; {RELOCK}") from None
+    try:
+        return name, str(Version(entry["version"]))
+    except InvalidVersion:
+        raise LockError(f"{where}: version {_shown(entry['version'])} is not a version; {RELOCK}") from None
+
+
+def _check_wheel_name(where, platform, file, name, version):
+    """A bare wheel file name (nothing to lead out of the cache) of that project and version,
+    tagged for the platform."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    if file != Path(file).name or "/" in file or "\\" in file or file.startswith("."):
+        raise LockError(f"{where}: file {_shown(file)} must be a wheel file name inside the cache, "
+                        f"not a path; {RELOCK}")
+    try:
+        wheel_name, wheel_version, _, tags = parse_wheel_filename(file)
+    except InvalidWheelFilename:
+        raise LockError(f"{where}: file {_shown(file)} is not a wheel file name; {RELOCK}") from None
+    if wheel_name != name or str(wheel_version) != version:
+        raise LockError(f"{where}: file {_shown(file)} is not {name} {version}; {RELOCK}")
+    if not any(WHEEL_PLATFORMS[platform].fullmatch(tag.platform) for tag in tags):
+        raise LockError(f"{where}: file {_shown(file)} is not a wheel for {platform}; {RELOCK}")
+
+
+def requirement_line(wheel):
+    """The line pip reads for a checked entry: built from its parts, never the lock's text."""
+    return f"{wheel['name']}=={wheel['version']} --hash=sha256:{wheel['sha256']}\n"
+
+
+def _shown(value, most=60):
+    """A lock's text as one short line (its newlines and controls escaped)."""
+    text = ascii(value)
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
+def _reason(exc):
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
 
 
 def sha256(path):
@@ -162,20 +268,30 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def fetch(platform, cache=None, lock=None, progress=print):
+def fetch(platform, cache=None, lock=None, progress=print, index=INDEX):
     """Paths of the platform's locked wheels in the cache, downloading only the missing ones.
 
-    A cached file whose hash differs from the lock is downloaded again; pip checks every download
-    against the lock's hash (--require-hashes), so a changed file on the index is an error.
+    lock : what :func:`read_lock` returns (its entries are checked again here). A cached file
+    whose hash differs from the lock (replaced, cut short) is downloaded again; pip checks every
+    download against the lock's hash (--require-hashes) into a scratch folder, and a file enters
+    the cache only once its hash is the lock's. Before use every file is checked once more: the
+    lock's hash and a wheel archive. Anything else in the cache under a locked name (a folder, a
+    link) is refused. LockError in one line for each of these.
     """
     lock = lock or read_lock()
     if platform not in lock["platforms"]:
-        raise SystemExit(f"runtime_wheels: no wheels locked for {platform}; "
-                         f"locked: {', '.join(lock['platforms'])}")
+        raise LockError(f"no wheels locked for {platform} (locked: {', '.join(lock['platforms'])}); "
+                        f"{RELOCK}")
+    wheels = [checked_entry(f"{platform} entry {k + 1}", platform, entry)
+              for k, entry in enumerate(lock["platforms"][platform])]
     cache = Path(cache or cache_dir())
-    cache.mkdir(parents=True, exist_ok=True)
-    with _locked(cache / ".lock"):  # two builds at once download each file once
-        return _fetch(platform, cache, lock["platforms"][platform], progress)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with _locked(cache / ".lock"):  # two builds at once download each file once
+            return _fetch(platform, cache, wheels, progress, index)
+    except OSError as exc:
+        raise LockError(f"the wheel cache {cache} cannot be used ({_reason(exc)}); remove it or "
+                        "give another --cache-dir") from None
 
 
 @contextlib.contextmanager
@@ -193,25 +309,84 @@ def _locked(path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fetch(platform, cache, wheels, progress):
-    missing = [w for w in wheels
-               if not (cache / w["file"]).is_file() or sha256(cache / w["file"]) != w["sha256"]]
+def _fetch(platform, cache, wheels, progress, index):
+    missing = [w for w in wheels if not _cached(cache, w)]
     if missing:
         progress(f"downloading {len(missing)} of {len(wheels)} {platform} wheels into {cache}")
-        for wheel in missing:
-            (cache / wheel["file"]).unlink(missing_ok=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            requirements = Path(tmp) / "requirements.txt"
-            requirements.write_text("".join(f"{w['name']}=={w['version']} --hash=sha256:{w['sha256']}\n"
-                                            for w in missing), encoding="utf-8")
-            subprocess.run(_pip("download", "--no-deps", "--require-hashes", "--quiet",
-                                "-d", str(cache), *_target_args(platform), "-r", str(requirements)),
-                           check=True)
-    paths = [cache / w["file"] for w in wheels]
-    for wheel, path in zip(wheels, paths):
-        if not path.is_file() or sha256(path) != wheel["sha256"]:
-            raise SystemExit(f"runtime_wheels: {path} does not match the lock's sha256")
-    return paths
+        _download(platform, cache, missing, index)
+    return [_verified(cache, w) for w in wheels]
+
+
+def _cached(cache, wheel):
+    """True when the cache holds the wheel as locked; a plain file that differs (replaced, cut
+    short) is removed to be downloaded again; a folder, a link or a device there is refused."""
+    path = cache / wheel["file"]
+    if not path.exists() and not path.is_symlink():
+        return False
+    _check_plain(cache, wheel)
+    if sha256(path) == wheel["sha256"]:
+        return True
+    path.unlink()
+    return False
+
+
+def _check_plain(cache, wheel):
+    path = cache / wheel["file"]
+    if path.is_symlink() or not path.is_file():
+        kind = "a link" if path.is_symlink() else "a folder" if path.is_dir() else "not a regular file"
+        raise LockError(f"the wheel cache's {wheel['file']} ({wheel['name']}) is {kind}, not a "
+                        f"wheel; remove {path} and build again")
+
+
+def _download(platform, cache, wheels, index):
+    """The wheels from the index into the cache, each moved in only once its hash is the lock's."""
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
+        requirements, into = Path(tmp) / "requirements.txt", Path(tmp) / "wheels"
+        requirements.write_text("".join(map(requirement_line, wheels)), encoding="utf-8")
+        result = subprocess.run(_pip("download", "--no-deps", "--require-hashes", "--quiet",
+                                     "-d", str(into), *_target_args(platform, index),
+                                     "-r", str(requirements)), capture_output=True, text=True)
+        if result.returncode != 0:
+            raise LockError(f"pip could not download {len(wheels)} {platform} wheels "
+                            f"({_last_line(result.stderr)}); check the network, or {RELOCK}")
+        for wheel in wheels:
+            got = into / wheel["file"]
+            if not got.is_file() or sha256(got) != wheel["sha256"]:
+                raise LockError(f"the index gave no {wheel['file']} with the lock's sha256; {RELOCK}")
+            os.replace(got, cache / wheel["file"])
+
+
+def _verified(cache, wheel):
+    """The cached wheel's path, checked just before use: a plain file with the lock's sha256
+    that is a wheel archive of the locked project."""
+    path = cache / wheel["file"]
+    _check_plain(cache, wheel)
+    if sha256(path) != wheel["sha256"]:
+        raise LockError(f"the wheel cache's {wheel['file']} does not match the lock's sha256; "
+                        f"remove {path} and build again")
+    if not _is_wheel(path, wheel):
+        raise LockError(f"the wheel cache's {wheel['file']} is not a wheel archive of "
+                        f"{wheel['name']} (no .dist-info/WHEEL); {RELOCK}")
+    return path
+
+
+def _is_wheel(path, wheel):
+    """A zip holding ``<project>-<version>.dist-info/WHEEL`` of the locked project."""
+    from packaging.utils import canonicalize_name
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.count("/") == 1 and n.endswith(".dist-info/WHEEL")
+               and canonicalize_name(n.split("/")[0][:-len(".dist-info")].rsplit("-", 1)[0]) == wheel["name"]
+               for n in names)
+
+
+def _last_line(text):
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "no message"
 
 
 def main(argv=None):
@@ -222,13 +397,19 @@ def main(argv=None):
     fetch_parser = sub.add_parser("fetch", help="bring one platform's wheels into the cache")
     fetch_parser.add_argument("platform", choices=sorted(PLATFORMS))
     fetch_parser.add_argument("--cache-dir", help=f"default: {cache_dir()}")
+    fetch_parser.add_argument("--lock", default=str(WHEEL_LOCK), help=f"default: {WHEEL_LOCK.name}")
     args = parser.parse_args(argv)
     if args.command == "lock":
         data = write_lock()
         for platform, wheels in data["platforms"].items():
             print(f"{platform}: {len(wheels)} wheels")
         return 0
-    for path in fetch(args.platform, args.cache_dir):
+    try:
+        paths = fetch(args.platform, args.cache_dir, read_lock(args.lock))
+    except LockError as exc:
+        print(f"runtime_wheels: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
         print(f"{path.stat().st_size / 1e6:8.2f} MB  {path.name}")
     return 0
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...motion.audio_rates import MAX_SOURCE_RATE, rate_problem
 from ...motion.errors import TalkrigError
 from .containers import (
     AudioError, AudioFile, Promise, check_container, damaged, sniff, unfinished_wav,
@@ -27,8 +28,7 @@ MAX_SECONDS = 600.0
 FORMATS = "wav, flac, ogg or mp3"
 
 # What a file may ask the decoder to do, checked before decoding (a few hundred bytes of FLAC
-# can declare minutes of many-channel audio at an absurd rate).
-MAX_SOURCE_RATE = 384000  # Hz: the highest rate recorders and audio interfaces offer
+# can declare minutes of many-channel audio at an absurd rate; the rates: motion.audio_rates).
 MAX_CHANNELS = 8
 MAX_SOURCE_SAMPLES = 192000 * 8 * 600  # rate x channels x seconds: ten minutes of 8 x 192 kHz
 DITHER_SEED = 16  # the dither of speech engines' PCM (DecodedAudio.pcm16)
@@ -125,8 +125,9 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
     audio peaking above full scale is scaled down to it, with a warning.
 
     Raises AudioError for an empty file, a file that is not audio, a truncated or damaged
-    file, NaN/infinite or absurdly large samples, more than 8 channels, a rate above 384 kHz,
-    and audio shorter than 0.5 s or longer than ``max_seconds``.
+    file, NaN/infinite or absurdly large samples, more than 8 channels, a rate below 4 kHz or
+    above 384 kHz (``motion.audio_rates``: every surface refuses the same), and audio shorter
+    than 0.5 s or longer than ``max_seconds``.
     """
     if isinstance(source, DecodedAudio):
         _check_length(source.name, source.duration, max_seconds)
@@ -517,15 +518,16 @@ def _check_source(label, rate, channels, frames, max_seconds):
     """Refuse, before decoding, a source whose header asks for more than a recording can be."""
     if rate <= 0 or channels <= 0:
         raise damaged(label, "", f"its header gives {rate} Hz and {channels} channels")
-    if rate > MAX_SOURCE_RATE:
-        raise AudioError(label, f"the sample rate is {rate} Hz; at most {MAX_SOURCE_RATE} Hz is "
-                                "supported (resample the recording to 48 kHz)")
+    if rate > MAX_SOURCE_RATE:  # first: it is what makes such a file costly to decode
+        raise AudioError(label, rate_problem(rate))
     if channels > MAX_CHANNELS:
         raise AudioError(label, f"the audio has {channels} channels; at most {MAX_CHANNELS} are "
                                 "supported (mix it down to mono or stereo)")
     if frames > 0:
         _check_length(label, frames / rate, max_seconds)
         _check_size(label, rate, channels, frames)
+    if rate_problem(rate):  # too low: after the length, which is what such a file claims
+        raise AudioError(label, rate_problem(rate))
 
 
 def _check_size(label, rate, channels, frames):

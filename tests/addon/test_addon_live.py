@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from support.addon_support import action_curves, addon_with_server, draw_panels, fcurve_keys, fresh_scene
+from support.audio_support import IMPLAUSIBLE, implausible_wav
 from talkrig.motion import frame_count
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
@@ -118,3 +119,23 @@ def test_live_from_the_microphone_says_what_to_install_when_it_cannot(addon, ava
         assert not module.addon.live.running()
     finally:
         settings.live_source = "AUDIO"
+
+
+@pytest.mark.parametrize("case", sorted(IMPLAUSIBLE))
+def test_a_rate_no_voice_has_is_refused_before_it_is_streamed_or_sent(addon, avatar_glb, tmp_path, case):
+    """Live and Generate read the voice-over's header first and refuse, in one line, what the
+    server's decoder would (the audit's 2.4 KB wav at 2 Hz claiming ten minutes was generated)."""
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    settings = bpy.context.scene.talkrig
+    data, refusal = implausible_wav(case)
+    odd = tmp_path / "odd.wav"
+    odd.write_bytes(data)
+    settings.live_source, settings.audio_source, settings.audio_file = "AUDIO", "FILE", str(odd)
+    with pytest.raises(RuntimeError, match=f"odd.wav: {refusal}"):
+        bpy.ops.talkrig.live()
+    assert not module.addon.live.running()
+    with pytest.raises(RuntimeError, match=f"odd.wav: {refusal}"):
+        bpy.ops.talkrig.generate()
+    assert settings.job.state == "FAILED" and settings.job.error.startswith(f"odd.wav: {refusal}")
+    assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)

@@ -12,7 +12,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import soundfile as sf
-from support.audio_support import encode, tone, user_message
+from support.audio_support import IMPLAUSIBLE, encode, implausible_wav, tone, user_message
 from support.tools_on_path import ffmpeg_exe
 
 from talkrig.inference.audio.decode import AudioError, decode_audio
@@ -237,3 +237,25 @@ def test_pyav_decodes_what_libsndfile_cannot_without_ffmpeg(tmp_path, monkeypatc
     cut.write_bytes(data[:int(len(data) * 0.6)])
     with pytest.raises(AudioError, match="cut.m4a: the mp4 file is damaged or truncated"):
         decode_audio(cut)
+
+
+@pytest.mark.parametrize("case", sorted(IMPLAUSIBLE))
+def test_a_rate_no_voice_has_is_refused_in_one_line(case, tmp_path, capsys):
+    data, refusal = implausible_wav(case)
+    if case.startswith("2 Hz"):
+        assert len(data) < 2500 and sf.info(_write(tmp_path / "x.wav", data)).duration == 600.0
+    path = _write(tmp_path / "odd.wav", data)
+    assert user_message(capsys, path) == f"talkrig words: error: odd.wav: {refusal}" + (
+        " (a damaged header, or resample the recording to 16 kHz or more)" if "needs" in refusal
+        else " (resample the recording to 48 kHz)")
+    with pytest.raises(AudioError, match=f"upload.wav: {refusal}"):  # bytes, as the server has them
+        decode_audio(data, name="upload.wav")
+    rate = IMPLAUSIBLE[case][0]
+    with pytest.raises(AudioError, match=refusal):  # samples in memory, as the Python API takes them
+        decode_audio(np.zeros(max(rate, 1200), np.float32), sample_rate=rate)
+
+
+def test_the_lowest_and_highest_plausible_rates_decode():
+    for rate in (4000, 384000):
+        assert decode_audio(encode(tone(1.0, rate, freq=440.0), rate, "WAV", "PCM_16")).duration == \
+            pytest.approx(1.0, abs=1e-3)

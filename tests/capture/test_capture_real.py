@@ -31,10 +31,12 @@ def test_the_capture_gives_back_the_performance(takes, character_video):
     assert got.n_frames == truth.n_frames and got.fps == 30.0
     figures = compare_capture(got, truth)
     print(json.dumps(figures, indent=1))
-    # This window measures 9.2 degrees (its right forearm points at the lens: 13.0 there, 5.5
-    # on the left); the 15 s benchmark 7.9: see benchmarks/JOURNAL.md, "A learned arm lifter".
-    assert figures["elbow_deg"] < 10.0
-    assert figures["shoulder_deg"] < 10.0
+    # Measured on this window with the shipped lifter (2026-11-25): elbows 5.6 degrees (right
+    # 9.6, its forearm pointing at the lens; left 3.6), shoulders 3.6; the 15 s benchmark 5.4 /
+    # 4.2 (benchmarks/RESULTS.md). The bounds sit 1.5 degrees above the measured figures, so a
+    # lifter a third worse fails here.
+    assert figures["elbow_deg"] < 7.1
+    assert figures["shoulder_deg"] < 5.1
     assert figures["elbow_correlation"] > 0.7 and figures["shoulder_correlation"] > 0.5
     assert figures["wrist_order"] >= 0.9
     assert figures["jaw_correlation"] > 0.3

@@ -10,6 +10,7 @@ import wave
 
 import pytest
 
+from support.audio_support import IMPLAUSIBLE, implausible_wav
 from support.cli_support import one_line_error, speech  # noqa: F401 (fixture)
 from talkrig.client.errors import ClientError
 from talkrig.client.http_client import Client
@@ -73,6 +74,20 @@ def test_a_sound_claiming_a_day_is_refused_by_render_and_bake(capsys, take, tmp_
     line = one_line_error(capsys, ["bake", take, "-o", tmp_path / "b.npz", "--audio", endless])
     assert "endless.wav: the audio is 1666:40.0 long" in line
     assert not (tmp_path / "r.mp4").exists() and not (tmp_path / "b.npz").exists()
+
+
+@pytest.mark.parametrize("case", sorted(IMPLAUSIBLE))
+def test_a_rate_no_voice_has_is_one_line_for_generate_and_live(capsys, tmp_path, case):
+    """The audit's 2.4 KB wav at 2 Hz claiming ten minutes was generated; live streams from a
+    file decode it the same way, so they refuse it before connecting (nothing listens at --url)."""
+    data, refusal = implausible_wav(case)
+    odd = tmp_path / "odd.wav"
+    odd.write_bytes(data)
+    line = one_line_error(capsys, ["generate", odd, "-o", tmp_path / "t.npz", "--quiet"])
+    assert line.startswith(f"talkrig generate: error: odd.wav: {refusal}")
+    assert not (tmp_path / "t.npz").exists()
+    line = one_line_error(capsys, ["live", odd, "--url", "http://127.0.0.1:9"])
+    assert line.startswith(f"talkrig live: error: odd.wav: {refusal}")
 
 
 def test_bake_refuses_speech_that_is_not_sound(capsys, take, tmp_path):

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
+from support.audio_support import IMPLAUSIBLE, implausible_wav
 from support.server_fakes import ScriptedPipeline, fake_entries, wait_for, wav_bytes
 
 from talkrig import __version__
@@ -221,6 +222,16 @@ def test_bad_audio_is_422_with_the_decoders_reason(api, audio, needle):
     assert answer.status_code == 422
     detail = answer.json()["detail"]
     assert detail.startswith("take.wav: ") and needle in detail
+
+
+@pytest.mark.parametrize("case", sorted(IMPLAUSIBLE))
+def test_a_rate_no_voice_has_is_422_not_a_job(api, case):
+    """The audit's 2.4 KB wav at 2 Hz claiming ten minutes was accepted (202) and generated."""
+    data, refusal = implausible_wav(case)
+    answer = submit(api, job_options(), audio=data, filename="odd.wav")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith(f"odd.wav: {refusal}")
+    assert api.pipeline.calls == []  # no job was made
 
 
 def test_audio_over_the_length_limit_is_422(tmp_path):

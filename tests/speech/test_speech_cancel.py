@@ -5,6 +5,7 @@ the engine is doing."""
 import json
 import multiprocessing
 import os
+import threading
 import time
 
 import numpy as np
@@ -171,6 +172,11 @@ def _setup(offset):
     return offset
 
 
+def _slow_setup(offset):
+    time.sleep(3)  # a worker setting up reads nothing from its pipe
+    return offset
+
+
 def _work(offset, task, step):
     """Task n: report progress, then n + offset; 'die' kills a worker process (and is done when
     redone in the parent), 'fail' raises, 'slow' takes half a minute."""
@@ -205,6 +211,53 @@ def test_pool_stops_its_workers_at_once_when_progress_raises(monkeypatch):
         workers.run_tasks((_setup, (0,)), _work, ["slow", "slow"], progress=progress, workers=2)
     assert time.monotonic() - start < 3.0
     assert not speech_workers()
+
+
+def feeders():
+    return [t for t in threading.enumerate() if t.name == "talkrig-speech-feed" and t.is_alive()]
+
+
+def test_a_task_the_feeder_cannot_send_is_an_error_not_a_hang(monkeypatch):
+    """The feeder used to swallow a TypeError (to quiet a cancel race) and stop: its worker then
+    waited for a task that never came and the pool for its result, for ever."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"a speech worker could not be given its work "
+                                           r"\(TypeError: cannot pickle '_thread.lock' object\)"):
+        workers.run_tasks((_setup, (0,)), _work, [1, threading.Lock()], workers=2)
+    assert time.monotonic() - start < 10.0
+    assert not speech_workers() and not feeders()
+
+
+def test_a_run_past_its_deadline_is_an_error(monkeypatch):
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="did not finish within its deadline of 2 s"):
+        workers.run_tasks((_setup, (0,)), _work, ["slow", 1], workers=2, deadline=2.0)
+    assert time.monotonic() - start < 6.0
+    assert not speech_workers() and not feeders()
+    assert workers.DEADLINE_BASE + workers.DEADLINE_FACTOR * 60 >= 600  # a minute of audio: 10 min
+
+
+def test_a_cancel_while_a_large_task_is_being_sent_ends_the_feeder_first(monkeypatch):
+    """The cancel race at its cause: the pipe used to be closed under a feeder still sending
+    (its handle None by then, a TypeError). Now the process is killed, the send fails on the
+    gone reader, the feeder ends, and only then is the pipe closed: nothing raised in the
+    feeder, none left running."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_value))
+    start = time.monotonic()
+
+    def progress(fraction):
+        if time.monotonic() - start > 1.0:
+            raise JobCancelled("cancelled")
+
+    big = bytes(64 << 20)  # far over a pipe's buffer: the send blocks while the worker sets up
+    with pytest.raises(JobCancelled):
+        workers.run_tasks((_slow_setup, (0,)), _work, [big, big], progress=progress, workers=2)
+    assert time.monotonic() - start < 8.0
+    assert not feeders() and not speech_workers() and raised == []
 
 
 @pytest.mark.slow

@@ -28,3 +28,15 @@ def user_message(capsys, path):
 
     assert main(["words", str(path), "--engine", "none"]) == 2
     return capsys.readouterr().err.strip()
+
+
+# Recordings at sample rates no voice can have, which every surface refuses in one line: the
+# audit's 2.4 KB wav at 2 Hz claiming ten minutes, and a second at 500 kHz.
+IMPLAUSIBLE = {"2 Hz, ten minutes": (2, 600.0, "the sample rate is 2 Hz; speech needs at least 4000 Hz"),
+               "500 kHz": (500000, 1.0, "the sample rate is 500000 Hz; at most 384000 Hz is supported")}
+
+
+def implausible_wav(case):
+    """(wav bytes, what the refusal says) of an IMPLAUSIBLE case: a valid 16-bit wav."""
+    rate, seconds, refusal = IMPLAUSIBLE[case]
+    return encode(tone(seconds, rate, freq=rate / 4.0), rate, "WAV", "PCM_16"), refusal

@@ -11,7 +11,10 @@ GIL while it decodes, so threads would not help; processes do, one per core.
 raises (a cancelled job), the workers are killed at once and the exception goes on: decoding
 stops within a fraction of a second, whatever the length of the audio. Nothing the parent
 sends can block it: a thread per worker feeds the pipe (a script's language model is
-megabytes, and a worker busy setting up reads it only when ready).
+megabytes, and a worker busy setting up reads it only when ready). A worker's pipe is closed
+only once its feeder has finished (a cancel stops the feeder first), and anything else that
+stops a feeder (a task that cannot be sent) is raised by the dispatch loop, as is a run that
+outlives its deadline: an error, never a hang.
 """
 
 import contextlib
@@ -30,9 +33,14 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 MAX_WORKERS = 8
+# The dispatch loop's deadline: a generous multiple of the audio's length (pocketsphinx decodes
+# several times faster than real time on one core) plus the workers' start and set-up.
+DEADLINE_FACTOR = 10.0
+DEADLINE_BASE = 120.0  # seconds
 PARALLEL_FROM = 30.0  # total task weight (seconds of audio) below which starting processes
 # (0.5-1 s each) costs more than it saves
 _REPORT_SECONDS = 0.2  # a worker reports its progress at most this often
+_QUIT = object()  # ends a feeder without sending anything
 
 
 def available_cores():
@@ -52,14 +60,17 @@ def worker_count(requested, n_tasks):
     return max(1, min(wanted, n_tasks, MAX_WORKERS))
 
 
-def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, isolate=False):
+def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, isolate=False,
+              deadline=None):
     """[work(state, task, step) for task in tasks], in task order (see the module docstring).
 
     setup : (function, args) run once per process. weights : the seconds of audio of each
     task, for progress and to decide whether processes pay off (1 each by default). isolate :
     work in another
     process even for a single task (unless ``workers`` is 1), because ``setup`` may take
-    seconds that only killing a process can cut short.
+    seconds that only killing a process can cut short. deadline : seconds the worker
+    processes may take in all (default DEADLINE_BASE + DEADLINE_FACTOR x the weights);
+    RuntimeError past it.
     """
     tasks = list(tasks)
     if not tasks:
@@ -70,7 +81,9 @@ def run_tasks(setup, work, tasks, progress=None, workers=None, weights=None, iso
         n = 1
     if n <= 1 and not (isolate and workers is None and not multiprocessing.current_process().daemon):
         return _run_here(setup, work, tasks, weights, progress)
-    return _Pool(setup, work, n).run(tasks, weights, progress)
+    if deadline is None:
+        deadline = DEADLINE_BASE + DEADLINE_FACTOR * sum(weights)
+    return _Pool(setup, work, n).run(tasks, weights, progress, deadline)
 
 
 def _run_here(setup, work, tasks, weights, progress, base=0.0, total=None):
@@ -99,6 +112,8 @@ class _Worker:
             self.process.start()
         child.close()
         self.outbox = queue.Queue()
+        self.stopping = threading.Event()  # set before the process is killed or told to stop
+        self.failure = None  # why the feeder stopped early, for the dispatch loop to raise
         self.feeder = threading.Thread(target=self._feed, daemon=True, name="talkrig-speech-feed")
         self.feeder.start()
         self.outbox.put(setup)
@@ -106,13 +121,24 @@ class _Worker:
         self.fraction = 0.0
 
     def _feed(self):
+        """Send what ``give`` queues until the None that ends it. The pipe stays open until this
+        returns (``stop`` joins it first); a send that fails because the worker is being stopped
+        (its process killed under it) ends the feeder quietly, any other failure is kept for
+        the dispatch loop to raise."""
         while True:
             item = self.outbox.get()
+            if item is _QUIT or self.stopping.is_set():
+                return
             try:
                 self.conn.send(item)
-            except (OSError, ValueError, TypeError):  # the process has gone, or the pipe was
-                return  # closed under the send (a cancel: its handle is None by then)
-            if item is None:
+            except OSError as exc:  # the process has gone (killed, crashed) or is being stopped
+                if not self.stopping.is_set() and self.process.is_alive():
+                    self.failure = f"{type(exc).__name__}: {exc}"
+                return
+            except Exception as exc:  # e.g. a task that cannot be pickled: the worker waits for ever
+                self.failure = f"{type(exc).__name__}: {exc}"
+                return
+            if item is None:  # the worker was told to stop
                 return
 
     def give(self, index, task):
@@ -127,12 +153,20 @@ class _Worker:
             return None
 
     def stop(self, wait):
+        """End the process (told to stop when ``wait``, else killed), then the feeder, and only
+        then close the pipe: the feeder never sends on a closed one."""
         if wait and self.process.is_alive():
             self.outbox.put(None)
             self.process.join(timeout=1)
+        self.stopping.set()
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=2)
+        self.outbox.put(_QUIT)
+        self.feeder.join(timeout=5)  # a send under way fails at once: its reader has gone
+        if self.feeder.is_alive():
+            log.warning("a speech worker's feeder did not stop; its pipe is left to be collected")
+            return
         self.conn.close()
 
 
@@ -140,18 +174,20 @@ class _Pool:
     def __init__(self, setup, work, n):
         self.setup, self.work, self.n = setup, work, n
 
-    def run(self, tasks, weights, progress):
+    def run(self, tasks, weights, progress, deadline):
         context = multiprocessing.get_context("spawn")
         total = sum(weights) or 1.0
         results = [None] * len(tasks)
         pending = list(range(len(tasks)))
         left, done, pool, clean = len(tasks), 0.0, [], False
+        ends = time.monotonic() + deadline
         try:
             for _ in range(self.n):
                 pool.append(_Worker(context, self.setup, self.work))
                 if progress is not None:
                     progress(0.0)
             while left:
+                _check_running(pool, ends, deadline)
                 for worker in pool:
                     if worker.index is None and pending:
                         k = pending.pop(0)
@@ -191,6 +227,16 @@ class _Pool:
         finally:
             for worker in pool:
                 worker.stop(wait=clean)
+
+
+def _check_running(pool, ends, deadline):
+    """RuntimeError when a worker's feeder failed or the run outlived its deadline."""
+    for worker in pool:
+        if worker.failure:
+            raise RuntimeError(f"a speech worker could not be given its work ({worker.failure})")
+    if time.monotonic() > ends:
+        raise RuntimeError(f"speech decoding did not finish within its deadline of {deadline:.0f} s "
+                           "(a worker process stopped answering); try again with option workers=1")
 
 
 _main_lock = threading.Lock()

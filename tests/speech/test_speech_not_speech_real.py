@@ -1,0 +1,77 @@
+"""Real recordings that are not speech, against speech activity: music and noise recorded by
+people (CC0, tests/data/not_speech/, see its ATTRIBUTION.md), kept apart from the synthetic
+sounds the constants of inference/features/activity.py were tuned on (tests/support/
+sound_support.py). Each recording alone, and before real speech (the bundled MFA sample, the
+sound 3 dB under it, as the synthetic checks mix theirs): at most a fifth of the sound may be
+heard as speech, and the speech after it still is.
+
+Measured 2026-11-25 (share of the sound's frames heard as speech, alone / before speech): the
+guitar chord 0.00 / 0.00; the drum break 0.27 / 0.23; the tabla loop 1.00 / 0.96; the electronic
+beat 0.91 / 0.78; the 3D printer 0.88 / 1.00; the vinyl hiss 0.88 / 1.00. Only the guitar passes:
+the others are marked as known failures (strict, so a classifier that learns to hear them fails
+here until the mark goes). Why, measured the same day: the tabla's beat is found (its onsets
+repeat at 0.75) but its pitched strokes count as a voice over it; the electronic beat's onsets
+do not repeat enough to be a beat (0.11); the drum break is taken out as music for 59 % of its
+frames; the two noises stand above their own floor and no test for music fits them. No laughter
+or applause under an open licence was found (ATTRIBUTION.md).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from support import sound_support as so
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.features.activity import speech_activity
+from talkrig.inference.features.compute import compute_features
+
+ROOT = Path(__file__).resolve().parents[2]
+SOUNDS = ROOT / "tests" / "data" / "not_speech"
+SPEECH = ROOT / "exporters" / "assets" / "acoustic_corpus.wav"
+FPS = 30.0
+EDGE = 15  # frames (0.5 s) left out at either end of the sound: the smoothing's reach
+
+KNOWN = {
+    "music_drum_break.flac": "a fifth to a quarter heard as speech (0.27 alone, 0.23 before speech)",
+    "music_tabla_loop.flac": "its pitched strokes pass for a voice over the beat (1.00 / 0.96)",
+    "music_electronic_beat.flac": "its onsets do not repeat enough to be a beat (0.91 / 0.78)",
+    "noise_3d_printer.flac": "a noise standing above its own floor (0.88 / 1.00)",
+    "noise_vinyl_hiss.flac": "a noise standing above its own floor (0.88 / 1.00)",
+}
+
+
+def recordings():
+    names = sorted(p.name for p in SOUNDS.glob("*.flac"))
+    return [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN[n], strict=True)) if n in KNOWN
+            else n for n in names]
+
+
+def heard(samples):
+    return speech_activity(compute_features(samples, 16000, FPS))
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return decode_audio(SPEECH).samples[:8 * 16000]
+
+
+def test_the_recordings_are_real_short_and_apart_from_the_tuned_sounds():
+    names = sorted(p.name for p in SOUNDS.glob("*.flac"))
+    assert {n.split("_")[0] for n in names} == {"music", "noise"} and len(names) == 6
+    for name in names:
+        audio = decode_audio(SOUNDS / name)
+        assert audio.duration == pytest.approx(5.0, abs=0.01) and audio.source_rate == 16000
+        assert (SOUNDS / name).stat().st_size < 200_000
+        assert name in (SOUNDS / "ATTRIBUTION.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", recordings())
+def test_a_real_recording_that_is_not_speech_is_not_heard_as_speech(name, speech):
+    sound = decode_audio(SOUNDS / name).samples
+    n = int(len(sound) / 16000 * FPS)
+    alone = heard(sound)[EDGE:n - EDGE].mean()
+    before = heard(so.mix(speech, sound, at=-1, level_db=-3))
+    inside, after = before[EDGE:n - EDGE].mean(), before[n + EDGE:].mean()
+    print(f"{name}: alone {alone:.2f}, before speech {inside:.2f}, the speech after it {after:.2f}")
+    assert after >= 0.8  # the speech is still speech
+    assert alone <= 0.2 and inside <= 0.2
