@@ -14,6 +14,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from .runs import true_runs
+from .skeleton import JOINT_INDEX, neutral_skeleton
 
 CONTACT_HEIGHT = 0.03  # m above the other ankle
 CONTACT_SPEED = 0.25  # m/s horizontal
@@ -99,8 +100,6 @@ def anchored_root(poses, trans, contacts, skeleton=None):
     instead of the feet sliding to follow the root, so no leg solve has to bend real legs.
     The height is left as it was.
     """
-    from .skeleton import JOINT_INDEX, neutral_skeleton
-
     trans = np.asarray(trans, np.float64)
     if len(trans) < 2:
         return trans.astype(np.float32)

@@ -157,6 +157,14 @@ def character_video(tmp_path_factory, scott_npz, scott_wav, scott_motion):
 
 
 @pytest.fixture(scope="session")
+def bpy():
+    """Blender as a module (imported here, so a test file that needs it asks for it by name)."""
+    import bpy
+
+    return bpy
+
+
+@pytest.fixture(scope="session")
 def rigify_blend(tmp_path_factory):
     """A .blend with Blender's human metarig ("metarig") and the rig Rigify generates from it
     ("rig"), made once per test run (generating takes about 15 s); tests append from it."""

@@ -26,13 +26,6 @@ MAX_METRES = 1e-3
 
 
 @pytest.fixture(scope="module")
-def bpy():
-    import bpy
-
-    return bpy
-
-
-@pytest.fixture(scope="module")
 def baked(bpy, tmp_path_factory):
     """One bake to every format, plus FBX for Unity and Unreal, and the baked poses."""
     from talkrig.exporters.bake import BakeJob, bake

@@ -21,13 +21,6 @@ CLOSED = 0.001  # metres between the lips: closed (the head's rest gap is 0.3 mm
 
 
 @pytest.fixture(scope="module")
-def bpy():
-    import bpy
-
-    return bpy
-
-
-@pytest.fixture(scope="module")
 def take(bpy, tmp_path_factory, avatar_glb, mfa_textgrid):
     """The first 12 s of the MFA speech sample (another speaker than BEAT2's; the cut falls in a
     pause) baked onto the avatar with the test head from its plain script, to .glb, .fbx, .npz

@@ -13,13 +13,6 @@ SAMPLE_FRAMES = [0, 1, 57, 400, 777, 1200, 1349]
 TOLERANCE = 1e-3  # metres
 
 
-@pytest.fixture(scope="module")
-def bpy():
-    import bpy
-
-    return bpy
-
-
 def blender_from_smplx(points):
     """SMPL-X/BVH axes (y up, facing +z) -> Blender's (z up) as the importer's default axis
     conversion (forward -Z, up Y) does: (x, y, z) -> (x, -z, y)."""

@@ -42,13 +42,6 @@ def new_objects(bpy, before):
 
 
 @pytest.fixture(scope="module")
-def bpy():
-    import bpy
-
-    return bpy
-
-
-@pytest.fixture(scope="module")
 def world(bpy, avatar_glb, scott_motion, rigify_blend):
     """All rigs, their plans and retargeted channels, and sampled evaluated poses."""
     from talkrig.blender.keyframes import write_action

@@ -15,13 +15,6 @@ pytestmark = pytest.mark.blender
 CLIP = slice(300, 420)
 
 
-@pytest.fixture(scope="module")
-def bpy():
-    import bpy
-
-    return bpy
-
-
 def controlled_rig(bpy):
     """Deform bones with the generic rig's names, each copying a ``c_`` control bone that sits
     in a control hierarchy of its own -> (object, Anatomy)."""

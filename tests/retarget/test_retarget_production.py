@@ -25,13 +25,6 @@ RIGS = list(PRODUCTION) + ["rigify"]
 
 
 @pytest.fixture(scope="module")
-def bpy():
-    import bpy
-
-    return bpy
-
-
-@pytest.fixture(scope="module")
 def baked(bpy, scott_motion, rigify_blend, tmp_path_factory):
     """Every rig with the clip keyed on it, and Blender's evaluation of every frame."""
     from talkrig.blender.controls import retarget_onto

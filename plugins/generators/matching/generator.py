@@ -24,7 +24,7 @@ from ....motion import Motion
 from ....motion.mouth import mouth_direction
 from ....motion.skeleton import JAW
 from .library import LibraryError, audio_features, load_library, pose_features
-from .lower_body import carry_legs, lower_body
+from .lower_body import carry_legs, lower_body, root_start
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ class _State:
         if self.planted:
             trans[:, [0, 2]] = 0.0
         else:  # the library's travel, on from where the root is and as fast as it was going
-            trans[:, [0, 2]] += _root_start(previous) - trans[0, [0, 2]]
+            trans[:, [0, 2]] += root_start(previous) - trans[0, [0, 2]]
         # planted: both feet stay put; library: the feet stage finds the contacts (steps kept)
         contacts = np.ones((len(idx), 2), np.float32) if self.planted else None
         return Motion(poses=poses, trans=trans.astype(np.float32), expressions=lib.expressions[idx],
@@ -263,18 +263,6 @@ class _State:
             e += np.outer(mouth, self.mouth_dir)
             out.expressions = e.astype(np.float32)
         return out
-
-
-def _root_start(previous):
-    """(2,) where the next frame's root stands on the floor (x, z): one step of the motion so
-    far on from its last frame, so segment joins keep the root's velocity; the origin (where
-    the rig stands) for the first frame of a take."""
-    if previous is None or previous.n_frames == 0:
-        return np.zeros(2)
-    last = previous.trans[-1, [0, 2]].astype(np.float64)
-    if previous.n_frames < 2:
-        return last
-    return last + (last - previous.trans[-2, [0, 2]])
 
 
 def _remaining(lib, usable):

@@ -17,6 +17,7 @@ import numpy as np
 from ....inference.cache import LruCache
 from ....inference.registry import PluginError
 from ....motion import MotionFileError, load_motion
+from ....motion.contacts import detect_contacts
 from ....motion.resample import resample
 from ....motion.skeleton import neutral_skeleton
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 POSE_JOINTS = np.array([15, 18, 19, 20, 21])  # head, elbows, wrists: what a viewer tracks
+LEG_JOINTS = np.array([4, 5, 7, 8, 10, 11])  # knees, ankles, feet: how the legs stand
+ANKLES = [7, 8]
 MIN_SECONDS = 5.0
 CACHE_SIZE = 4
 
@@ -59,7 +62,9 @@ class Library:
     audio: np.ndarray
     pose_features: np.ndarray
     velocities: np.ndarray
-    contacts: np.ndarray  # (N, 2) the feet that stand in the takes (left, right)
+    leg_features: np.ndarray
+    leg_velocities: np.ndarray
+    contacts: np.ndarray
 
     @property
     def n_frames(self):
@@ -105,8 +110,13 @@ def audio_features(features):
 
 def pose_features(poses, fps):
     """Root-relative head/elbow/wrist positions (T, 15) and velocities (T, 15) of poses."""
-    _, pos = neutral_skeleton().forward_kinematics(poses)
-    rel = (pos[:, POSE_JOINTS] - pos[:, :1]).reshape(len(poses), -1)
+    return joint_features(neutral_skeleton().forward_kinematics(poses)[1], POSE_JOINTS, fps)
+
+
+def joint_features(pos, joints, fps):
+    """Root-relative positions (T, 3J) of ``joints`` from FK positions ``pos`` (T, 55, 3), and
+    their velocities (T, 3J)."""
+    rel = (pos[:, joints] - pos[:, :1]).reshape(len(pos), -1)
     vel = np.zeros_like(rel)
     if len(rel) > 1:
         vel[1:] = np.diff(rel, axis=0) * fps
@@ -194,22 +204,17 @@ def _build(folder, takes, fps):
         feats.append(feat)
         entries.append(Take(name, start, start + motion.n_frames))
         start += motion.n_frames
-    poses = np.concatenate(poses)
-    rel, vel = pose_features(poses, fps)
+    poses, trans = np.concatenate(poses), np.concatenate(trans)
+    pos = neutral_skeleton().forward_kinematics(poses)[1]
+    rel, vel = joint_features(pos, POSE_JOINTS, fps)
+    legs, leg_vel = joint_features(pos, LEG_JOINTS, fps)
     for take in entries:  # no velocity across the join of two takes
-        vel[take.start] = vel[min(take.start + 1, take.stop - 1)]
-    trans = np.concatenate(trans)
-    contacts = np.concatenate([_contacts(poses[t.start:t.stop], trans[t.start:t.stop], fps) for t in entries])
+        for v in (vel, leg_vel):
+            v[take.start] = v[min(take.start + 1, take.stop - 1)]
+    feet = pos[:, ANKLES] + trans[:, None].astype(np.float64)  # in the room: each take's own root
+    contacts = np.concatenate([detect_contacts(feet[t.start:t.stop], fps) for t in entries])
     log.info("matching library %s: %d takes, %.1f s", folder, len(entries), start / fps)
     return Library(folder=folder, fps=fps, takes=entries, poses=poses, trans=trans,
                    expressions=np.concatenate(expr), betas=parts[0][1].betas, audio=np.concatenate(feats),
-                   pose_features=rel, velocities=vel, contacts=contacts)
-
-
-def _contacts(poses, trans, fps):
-    """(T, 2) the feet that stand in one take (its own root and legs)."""
-    from ....motion.contacts import detect_contacts
-    from ....motion.skeleton import JOINT_INDEX, neutral_skeleton
-
-    ankles = [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]
-    return detect_contacts(neutral_skeleton().forward_kinematics(poses, trans)[1][:, ankles], fps)
+                   pose_features=rel, velocities=vel, leg_features=legs, leg_velocities=leg_vel,
+                   contacts=contacts)

@@ -19,7 +19,7 @@ from ....motion.contacts import anchored_root
 from ....motion.rotations import (
     axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat, quat_lowpass, quat_to_matrix,
 )
-from ....motion.skeleton import JOINT_INDEX, neutral_skeleton
+from ....motion.skeleton import JOINT_INDEX
 
 LOWER = np.array([JOINT_INDEX[name] for name in (
     "pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
@@ -31,7 +31,6 @@ LONG_SECONDS = 4.0  # stretches this long are preferred (fewer joins)
 VELOCITY_WEIGHT = 0.01  # s^2: legs' speeds against their places when picking where to go on
 SPINE = JOINT_INDEX["spine1"]
 SPINE_SIGMA = 0.1  # s: the upper body leans with the legs' pelvis no faster than this
-_FEET = [JOINT_INDEX[n] for n in ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_foot", "right_foot")]
 
 
 def lower_body(lib, remaining, n, fps, rng):
@@ -44,7 +43,7 @@ def lower_body(lib, remaining, n, fps, rng):
     startable = np.flatnonzero(remaining >= shortest)
     if startable.size == 0:
         startable = np.flatnonzero(remaining == remaining.max())
-    legs = _leg_features(lib.poses, fps)
+    legs = np.concatenate([lib.leg_features, np.sqrt(VELOCITY_WEIGHT) * lib.leg_velocities], axis=1)
     played = np.full(lib.n_frames, -np.inf)  # the output frame each library frame was last played at
     parts, stand = [], []
     cursor = int(rng.choice(startable))
@@ -88,13 +87,21 @@ def _stretch(lib, idx, previous):
     """The library's frames ``idx`` with their root travel on from where ``previous`` ends,
     blended into it."""
     trans = lib.trans[idx].astype(np.float64)
-    start = np.zeros(2)
-    if previous is not None:
-        last = previous.trans[-1, [0, 2]].astype(np.float64)
-        start = last + (last - previous.trans[-2, [0, 2]]) if previous.n_frames > 1 else last
-    trans[:, [0, 2]] += start - trans[0, [0, 2]]
+    trans[:, [0, 2]] += root_start(previous) - trans[0, [0, 2]]
     part = Motion(poses=lib.poses[idx].copy(), trans=trans.astype(np.float32), fps=lib.fps)
     return part if previous is None else blend_seam(previous, part, LEG_TRANSITION)
+
+
+def root_start(previous):
+    """(2,) where the next frame's root stands on the floor (x, z): one step of the motion so
+    far on from its last frame, so joins keep the root's velocity; the origin (where the rig
+    stands) for the first frame of a take."""
+    if previous is None or previous.n_frames == 0:
+        return np.zeros(2)
+    last = previous.trans[-1, [0, 2]].astype(np.float64)
+    if previous.n_frames < 2:
+        return last
+    return last + (last - previous.trans[-2, [0, 2]])
 
 
 def _next_stretch(legs, last, startable, fresh, long):
@@ -116,15 +123,3 @@ def _fresh(old, span):
     stale = np.concatenate([[0], np.cumsum(~old)])
     ends = np.minimum(np.arange(len(old)) + span, len(old))
     return stale[ends] - stale[:len(old)] == 0
-
-
-def _leg_features(poses, fps):
-    """(N, 36) knee, ankle and foot places around the pelvis (m) and their speeds (m/s,
-    weighted by VELOCITY_WEIGHT)."""
-    pos = neutral_skeleton().forward_kinematics(poses)[1]
-    rel = (pos[:, _FEET] - pos[:, :1]).reshape(len(poses), -1)
-    vel = np.zeros_like(rel)
-    if len(rel) > 1:
-        vel[1:] = np.diff(rel, axis=0) * fps
-        vel[0] = vel[1]
-    return np.concatenate([rel, np.sqrt(VELOCITY_WEIGHT) * vel], axis=1)
