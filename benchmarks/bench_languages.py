@@ -41,8 +41,20 @@ alone and under noise beds 15, 10 and 5 dB down, and of every speech recording.
 --long: one recording near the ten-minute limit (the German script 82 times over, 9 min 48 s,
 1558 words): alignment time, peak memory of the process and the same figures.
 
+--first-word: real recordings, each with its script: Spanish and Japanese
+(tests/data/speech_languages) and the shared English ones (engine espeak): the first word's
+onset against the voice's (the level held above a tenth of the voice's for 50 ms), alone and
+after a second of the room's hiss with a breath in it; where a TextGrid gives the truth, the
+first word's error against it and the median word-onset error.
+
+--bounded: the two BEAT2 recordings of one speaker one after the other, repeated to 60, 300 and
+600 s, their TextGrid words as the script, each aligned in a process of its own: wall time and
+peak RSS; then 600 s with its words said three times over (a script far longer than the
+speech, inside the length limit) and with a 30,000-word script, by `talkrig words` and by a
+server job: the answer, its time and the peak RSS.
+
     .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--aligned | --is-english
-        | --not-speech | --activity | --over-music | --long]
+        | --not-speech | --activity | --over-music | --long | --first-word | --bounded]
 """
 
 import argparse
@@ -336,6 +348,157 @@ def long_file(repeats=82):
           f"{100 * placed:.1f} % placed; peak memory {peak:.0f} MB (before aligning: {before:.0f} MB)")
 
 
+LANGUAGE_RECORDINGS = {"es": "spanish_mls_13697_11991_000000.opus", "ja": "japanese_common_voice_24511055.mp3"}
+ONE_SPEAKER = ["beat2_scott_train/2_scott_0_1_1", "beat2_scott_train/2_scott_0_2_2"]
+
+
+def first_word():
+    from talkrig.inference.audio.decode import decode_audio
+
+    print("| recording | words | first word - voice onset (s) | after a breath (s) | first word - TextGrid (s) "
+          "| median onset error (ms) |")
+    print("|---|---|---|---|---|---|")
+    folder = ROOT / "tests/data/speech_languages"
+    cases = [(file, decode_audio(str(folder / file)),
+              (folder / file).with_suffix(".txt").read_text(encoding="utf-8"), lang, None)
+             for lang, file in LANGUAGE_RECORDINGS.items()]
+    for clip in CLIPS:
+        case = ss.reference_case(DATA / f"{clip}.wav", DATA / f"{clip}.TextGrid")
+        cases.append((Path(clip).name, case.audio, case.script, "en-us", case))
+    for name, audio, script, lang, case in cases:
+        words = find_words(audio, "espeak", script, language=lang)
+        after = find_words(ls.breath_before(audio), "espeak", script, language=lang)
+        onset = ls.voice_onset(audio.samples)
+        truth = median = "–"
+        if case is not None:
+            truth = f"{words[0].start - case.truth[0]:+.2f}"
+            median = f"{ss.score(case, words)['median_ms']:.0f}"
+        print(f"| {name} ({lang}) | {len(words)} | {words[0].start - onset:+.2f} | "
+              f"{after[0].start - 1.0 - onset:+.2f} | {truth} | {median} |", flush=True)
+
+
+def _one_speaker(seconds, times=1):
+    """(DecodedAudio, script, reference onsets): the ONE_SPEAKER recordings one after the other
+    until ``seconds``, the script their TextGrid words (said ``times`` over)."""
+    from talkrig.inference.audio.decode import DecodedAudio
+
+    cases = [ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid") for c in ONE_SPEAKER]
+    parts, tokens, onsets, at = [], [], [], 0.0
+    while at < seconds:
+        for case in cases:
+            take = min(case.audio.duration, seconds - at)
+            keep = [k for k, t in enumerate(case.truth) if t is not None and case.ends[k] <= take]
+            parts.append(case.audio.samples[:int(take * 16000)])
+            tokens += [case.tokens[k] for k in keep]
+            onsets += [at + case.truth[k] for k in keep]
+            at += take
+            if at >= seconds:
+                break
+    audio = DecodedAudio(np.concatenate(parts), 16000, name=f"one speaker {seconds:g} s")
+    return audio, " ".join(tokens * times), np.array(onsets)
+
+
+def _measure(*argv):
+    """(what the child printed last, wall s, peak RSS MiB) of this script run with ``argv``."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, __file__, *argv], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    lines = [line for line in out.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit {status}", time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def aligned_once(seconds, times):
+    """In this process: align ``seconds`` of the one speaker, print the onset errors."""
+    import resource
+
+    audio, script, onsets = _one_speaker(seconds, times)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    words = find_words(audio, "espeak", script, language="en-us")
+    wall = time.perf_counter() - start
+    if times == 1:
+        errors = np.abs(np.array([w.start for w in words]) - onsets)
+        quality = f"median onset error {1000 * np.median(errors):.0f} ms, within 100 ms {100 * np.mean(errors <= 0.1):.0f} %"
+    else:
+        quality = f"{sum(w.confidence >= 0.5 for w in words)} of {len(words)} words placed"
+    print(f"{len(script.split())} words aligned in {wall:.1f} s; {quality}; RSS before aligning {before:.0f} MiB")
+
+
+def refused_once(how, words=30_000):
+    """In this process: 600 s of the one speaker and a ``words``-word script through ``how``
+    ("cli": talkrig words, "server": a generate job of talkrig serve); print the answer."""
+    import tempfile
+
+    import soundfile as sf
+
+    audio, script, _ = _one_speaker(600)
+    script = " ".join((script.split() * (words // len(script.split()) + 1))[:words])
+    folder = Path(tempfile.mkdtemp())
+    sf.write(folder / "speech.wav", audio.samples, 16000)
+    if how == "cli":
+        import subprocess
+
+        (folder / "script.txt").write_text(script, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "talkrig", "words", str(folder / "speech.wav"),
+                               "--engine", "espeak", "--language", "en-us", "--transcript",
+                               str(folder / "script.txt")], capture_output=True, text=True)
+        said = (done.stdout + done.stderr).strip().splitlines()
+        print(f"exit {done.returncode}, {len(said)} line(s): {said[-1] if said else ''}")
+        return
+    import os
+
+    from talkrig.client.errors import ClientError
+    from talkrig.client.server_process import LocalServer
+
+    env = dict(os.environ, XDG_CONFIG_HOME=str(folder / "config"), XDG_DATA_HOME=str(folder / "share"))
+    server = LocalServer(python=sys.executable, host="127.0.0.1", token_file=folder / "token",
+                         state_dir=folder / "state", env=env,
+                         extra_args=["--data-dir", str(folder / "data"), "--workers", "1"])
+    client = server.start(timeout=120)
+    try:
+        start = time.perf_counter()
+        client.generate(str(folder / "speech.wav"),
+                        {"backend": "procedural", "speech": "espeak", "language": "en-us", "transcript": script},
+                        timeout=600)
+        answer = "accepted"
+    except ClientError as exc:
+        answer = str(exc)
+    wall = time.perf_counter() - start
+    peak = max(_peak_mib(pid) for pid in _family(server.pid))
+    server.stop()
+    print(f"{answer} ({len(answer.splitlines())} line(s), {wall:.1f} s); server peak RSS {peak:.0f} MiB "
+          "(its largest process)")
+
+
+def _family(pid):
+    """``pid`` and every process under it."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children += [int(c) for c in (task / "children").read_text().split()]
+    return [pid] + [p for c in children for p in _family(c)]
+
+
+def _peak_mib(pid):
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return int(next(line.split()[1] for line in status if line.startswith("VmHWM"))) / 1024
+
+
+def bounded():
+    print("| case | words | wall (s) | peak RSS (MiB) | result |")
+    print("|---|---|---|---|---|")
+    for seconds, times in ((60, 1), (300, 1), (600, 1), (600, 3)):
+        said, wall, peak = _measure("--aligned-once", str(seconds), str(times))
+        print(f"| {seconds} s, script said {times}x | | {wall:.1f} | {peak:.0f} | {said} |", flush=True)
+    for how in ("cli", "server"):
+        said, wall, peak = _measure("--refused-once", how)
+        print(f"| 600 s, 30,000 words, {how} | 30,000 | {wall:.1f} | {peak:.0f} | {said} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default=None)
@@ -345,7 +508,19 @@ def main():
     parser.add_argument("--is-english", action="store_true", help="only the is-it-English table")
     parser.add_argument("--activity", action="store_true", help="only speech activity on sounds and speech")
     parser.add_argument("--over-music", action="store_true", help="only speech activity with music under the speech")
+    parser.add_argument("--first-word", action="store_true", help="only the first word on real recordings")
+    parser.add_argument("--bounded", action="store_true", help="only alignment memory and time at 60-600 s")
+    parser.add_argument("--aligned-once", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--refused-once", choices=("cli", "server"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.first_word:
+        return first_word()
+    if args.bounded:
+        return bounded()
+    if args.aligned_once:
+        return aligned_once(*args.aligned_once)
+    if args.refused_once:
+        return refused_once(args.refused_once)
     if args.long:
         return long_file()
     languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS) if ls else []

@@ -133,3 +133,37 @@ def lip_closure(case, words, fps=30.0):
     shut = (close >= jaw - 1e-6) & (face.face_curve("viseme_PP") > 0.5)
     hits = [shut[max(0, int(s * fps) - 1):int(np.ceil(e * fps)) + 2].any() for s, e in case.bilabials]
     return float(np.mean(hits)) if hits else float("nan")
+
+
+def voice_onset(samples, share=0.1, hold=0.05):
+    """Seconds: where the level first holds above ``share`` of the voice's (the 95th
+    percentile of 20 ms RMS frames at 100 a second) for ``hold`` seconds."""
+    hop = 160
+    frame_rms = np.sqrt(np.array([np.mean(samples[i:i + 2 * hop] ** 2)
+                                  for i in range(0, len(samples) - 2 * hop, hop)]))
+    loud = frame_rms >= share * np.percentile(frame_rms, 95)
+    run = int(hold * 100)
+    held = np.convolve(loud.astype(int), np.ones(run, int), "valid") == run
+    return float(np.flatnonzero(held)[0]) / 100.0
+
+
+def breath_before(audio, seconds=1.0, level=0.015, seed=0):
+    """``audio`` after ``seconds`` of the room (hiss at 0.3 % of the voice's level) with a breath
+    in it (noise of breath's band, 300-2500 Hz, swelling and fading over 0.7 s at ``level`` of
+    the voice's): what a microphone hears before many a first word."""
+    from scipy.signal import butter, sosfilt
+
+    from talkrig.inference.audio.decode import DecodedAudio
+
+    rng = np.random.default_rng(seed)
+    rate = audio.sample_rate
+    voice = np.percentile(np.abs(audio.samples), 99.5)
+    n = int(seconds * rate)
+    room = 0.003 * voice * rng.standard_normal(n)
+    breath = sosfilt(butter(4, (300, 2500), "bandpass", fs=rate, output="sos"), rng.standard_normal(n))
+    span = int(0.7 * rate)
+    envelope = np.zeros(n)
+    envelope[n - span - int(0.15 * rate):n - int(0.15 * rate)] = np.hanning(span)
+    breath *= envelope * level * voice / np.sqrt(np.mean(breath[envelope > 0.5] ** 2))
+    return DecodedAudio(np.concatenate([room + breath, audio.samples]).astype(np.float32), rate,
+                        name=f"breath+{audio.name}")

@@ -34,8 +34,11 @@ ACTIVITY_WEIGHT = 3.0  # cost of matching speech to non-speech, in cepstral dist
 SNAP_SECONDS = 0.08  # a word after a pause moves to the recording's speech onset this near
 TEMPLATE_RATE = 175  # words per minute of the first reading
 MIN_RATE, MAX_RATE = 80, 450  # the paces eSpeak NG reads at
+LONG_SCRIPT_RATE = 350  # a script that would need a faster pace is far longer than the speech
 CHECK_RATE_SCALE = 1.25  # the check reading's pace against the recording's
 AGREE_SECONDS, DOUBT_SECONDS = 0.05, 0.25  # onsets of two readings this far apart: sure, unsure
+VOICED_SECONDS = 0.04  # a word starts where the voice holds this long (frames.voiced) ...
+QUIET_SECONDS = 0.15  # ... not after this much of a far quieter sound
 _WORDLIKE = re.compile(r"\w")
 
 
@@ -46,7 +49,8 @@ def align(audio, transcript, voice, progress=None):
     The script is said twice: at the recording's own pace (estimated from a first reading at
     TEMPLATE_RATE: speech time against speech time), which gives the times, and once more
     CHECK_RATE_SCALE as fast; a word both readings place alike is confident, one they place
-    apart is not (see :func:`_confidence`).
+    apart is not (see :func:`_confidence`). The warp is banded (:mod:`.dtw`): memory and time
+    grow with the recording's length and the script's, not with their product.
     """
     tokens = [t for t in str(transcript).split() if _WORDLIKE.search(t)]
     if not tokens:
@@ -56,13 +60,19 @@ def align(audio, transcript, voice, progress=None):
     mel_r = frames.log_mel(audio.samples)
     feat_r = frames.cepstra(mel_r)
     act_r = frames.activity(mel_r).astype(np.float32)
+    voiced = frames.voiced(mel_r, act_r > 0)
+    act_r = _within_voice(act_r, voiced)
     first = speak(text, voice, TEMPLATE_RATE)
     pace = _pace(first, act_r)
+    if pace > LONG_SCRIPT_RATE:
+        log.warning("%s: the script is far longer than the speech (said in it, it would run at %.0f "
+                    "words a minute or more): the words beyond what was said get confidence 0",
+                    audio.name, pace)
     step(0.1)
     readings = []
     for n, rate in enumerate((pace, pace * CHECK_RATE_SCALE)):
         spoken = first if rate == TEMPLATE_RATE else speak(text, voice, rate)
-        readings.append(_reading(tokens, text, spoken, feat_r, act_r, audio.duration,
+        readings.append(_reading(tokens, text, spoken, feat_r, (act_r, voiced), audio.duration,
                                  lambda f, n=n: step(0.1 + 0.45 * (n + f))))
     words = [_confident(w, check) for w, check in zip(*readings)]
     step(1.0)
@@ -80,15 +90,17 @@ def _pace(spoken, act_r):
     return float(np.clip(TEMPLATE_RATE * ratio, MIN_RATE, MAX_RATE))
 
 
-def _reading(tokens, text, spoken, feat_r, act_r, duration, progress):
-    """The Words as one eSpeak NG reading, warped onto the recording, places them."""
+def _reading(tokens, text, spoken, feat_r, heard, duration, progress):
+    """The Words as one eSpeak NG reading, warped onto the recording, places them. ``heard``:
+    the recording's speech activity (float) and its voiced frames (bool), (T,) each."""
+    act_r = heard[0]
     template = _template(spoken)
     pad = int(PAD_SECONDS * frames.FPS)
     mel_t = frames.log_mel(template.samples)
     act_t = _template_activity(mel_t).astype(np.float32)
     path = warp(feat_r, frames.cepstra(mel_t), act_r, act_t, ACTIVITY_WEIGHT, progress=progress)
     timeline = _Timeline(path, len(mel_t))
-    return _timed_words(tokens, text, spoken, pad, timeline, act_r, duration)
+    return _timed_words(tokens, text, spoken, pad, timeline, heard, duration)
 
 
 def _confident(word, check):
@@ -134,7 +146,7 @@ class _Timeline:
         return int(self.last[min(max(frame, 0), len(self.last) - 1)])
 
 
-def _timed_words(tokens, text, spoken, pad, timeline, act_r, duration):
+def _timed_words(tokens, text, spoken, pad, timeline, heard, duration):
     """One Word per token: template times of its eSpeak words and phonemes, mapped."""
     scale = frames.FPS / spoken.rate
     words = []
@@ -144,7 +156,7 @@ def _timed_words(tokens, text, spoken, pad, timeline, act_r, duration):
             start = share[0][1] if first and share else onset
             t0 = int(round(start * scale)) + pad
             t1 = int(round(share[-1][2] * scale)) + pad if share else t0 + 1
-            words.append((k, _word(tokens[k], t0, t1, share, scale, pad, timeline, act_r)))
+            words.append((k, _word(tokens[k], t0, t1, share, scale, pad, timeline, heard)))
     placed = _fill_unspoken(tokens, dict(words))
     return [_clip(w, duration) for w in placed]
 
@@ -191,9 +203,11 @@ def _shares(group, tokens, phones):
     return [phones[a:b] for a, b in zip(np.concatenate([[0], cuts[:-1]]), cuts)]
 
 
-def _word(token, t0, t1, own, scale, pad, timeline, act_r):
-    start = _snap(timeline.onset(t0), act_r)
-    end = max(start + 1, timeline.end(t1 - 1) + 1)
+def _word(token, t0, t1, own, scale, pad, timeline, heard):
+    act_r, voiced = heard
+    end = timeline.end(t1 - 1) + 1
+    start = _past_quiet(_snap(timeline.onset(t0), act_r), end, voiced)
+    end = max(start + 1, end)
     fps = frames.FPS
     mapped = []
     for label, a, b in own:
@@ -215,6 +229,35 @@ def _snap(frame, act_r):
     if len(rises) == 0:
         return frame
     return int(rises[np.argmin(np.abs(rises - frame))])
+
+
+def _within_voice(act_r, voiced):
+    """``act_r`` without the speech before the voice first holds for VOICED_SECONDS and after it
+    last does: a breath or the room's noise there can pass for speech, and the warp would
+    give the first (last) word to it."""
+    run = max(1, int(round(VOICED_SECONDS * frames.FPS)))
+    held = np.flatnonzero(np.convolve(voiced.astype(int), np.ones(run, int), "valid") == run)
+    if not len(held):
+        return act_r
+    out = act_r.copy()
+    out[:held[0]] = 0.0
+    out[held[-1] + run:] = 0.0
+    return out
+
+
+def _past_quiet(start, end, voiced):
+    """``start`` moved on to where the voice holds for VOICED_SECONDS, before ``end``, where the
+    word would start in QUIET_SECONDS or more far quieter than the voice (a breath, the room
+    before the first word; a click in it is no voice)."""
+    run = max(1, int(round(VOICED_SECONDS * frames.FPS)))
+    if start >= len(voiced) or voiced[start:start + run].all():
+        return start
+    stop = max(start, min(end, len(voiced)) - run + 1)
+    held = np.convolve(voiced[start:stop + run - 1].astype(int), np.ones(run, int), "valid") == run
+    ahead = np.flatnonzero(held)
+    if not len(ahead) or ahead[0] < QUIET_SECONDS * frames.FPS:
+        return start  # none, or a weak consonant's (h, f, th) few quiet frames
+    return start + int(ahead[0])
 
 
 def _fill_unspoken(tokens, by_token):

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ....inference.audio.decode import SAMPLE_RATE as RATE, resample
-from ....inference.features.spectrum import MEL_FLOOR, mel_filterbank, power_spectrum
+from ....inference.features.spectrum import MEL_FLOOR, mel_filterbank, mel_power
 
 FPS = 100
 HOP = RATE // FPS
@@ -23,6 +23,7 @@ N_FFT = 512
 N_MELS = 40
 N_CEPSTRA = 5
 DELTA_WEIGHT = 2.0  # the differences count twice: a phone's edges more than its middle
+VOICE_FLOOR_DB = 30.0  # frames this far under the voice are no speech to the aligner
 
 
 def frame_count(samples):
@@ -33,7 +34,7 @@ def log_mel(samples):
     """(T, N_MELS) natural-log mel power of 16 kHz ``samples``, frame t centred on t * HOP."""
     x = np.asarray(samples, np.float32)
     centers = np.arange(frame_count(x)) * HOP
-    power = power_spectrum(x, centers, N_FFT) @ mel_filterbank(RATE, N_FFT, N_MELS).T
+    power = mel_power(x, centers, N_FFT, mel_filterbank(RATE, N_FFT, N_MELS))
     return np.log(np.maximum(power, MEL_FLOOR))
 
 
@@ -53,6 +54,17 @@ def activity(mel):
 
     features = SimpleNamespace(mel=mel, fps=float(FPS), n_frames=len(mel), sample_rate=RATE)
     return speech_activity(features)
+
+
+def voiced(mel, speech):
+    """(T,) bool: the frames no more than VOICE_FLOOR_DB under the voice (the loudest band's
+    95th percentile over the ``speech`` frames). A breath or the room before the first word,
+    at 1-2 % of the voice's level, can pass for speech; a word does not start in it."""
+    level = mel.max(axis=1)
+    if not np.any(speech):
+        return np.ones(len(mel), bool)
+    voice = np.percentile(level[np.asarray(speech, bool)], 95)
+    return level > voice - VOICE_FLOOR_DB / (10.0 * np.log10(np.e))
 
 
 def at_rate(samples, rate):
