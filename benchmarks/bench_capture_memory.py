@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from process_memory import rss_mib
 
 from talkrig.client.server_process import LocalServer
 
@@ -36,14 +37,6 @@ LECTURE = Path(__file__).resolve().parents[1].parent / "shared/data/video_ccby/p
 OVER = ("done", "failed", "cancelled")
 CASES = {"idle": ["idle"], "normal": ["normal 30 s"], "long": ["long sound", "long, 3 s"],
          "huge": ["huge frames"], "refused": ["refused 8192"]}
-
-
-def peak_mib(pid):
-    """VmHWM (peak resident set) of a process, MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def write_video(path, frames, size, fps, sound_seconds, rate=8000, codec="mpeg4"):
@@ -82,12 +75,12 @@ def run_case(root, name, video, options):
     client = server.start(timeout=120)
     try:
         if video is None:
-            return "-", 0.0, peak_mib(server.pid), ""
+            return "-", 0.0, rss_mib(server.pid), ""
         t0 = time.perf_counter()
         job = client.submit_capture(video, options)
         while (status := client.capture_status(job))["state"] not in OVER:
             time.sleep(0.2)
-        return (status["state"], time.perf_counter() - t0, peak_mib(server.pid),
+        return (status["state"], time.perf_counter() - t0, rss_mib(server.pid),
                 (status.get("error") or "")[:90])
     finally:
         server.stop()

@@ -63,6 +63,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from process_memory import process_family, rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -469,23 +470,10 @@ def refused_once(how, words=30_000):
     except ClientError as exc:
         answer = str(exc)
     wall = time.perf_counter() - start
-    peak = max(_peak_mib(pid) for pid in _family(server.pid))
+    peak = max(rss_mib(pid) for pid in process_family(server.pid))
     server.stop()
     print(f"{answer} ({len(answer.splitlines())} line(s), {wall:.1f} s); server peak RSS {peak:.0f} MiB "
           "(its largest process)")
-
-
-def _family(pid):
-    """``pid`` and every process under it."""
-    children = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children += [int(c) for c in (task / "children").read_text().split()]
-    return [pid] + [p for c in children for p in _family(c)]
-
-
-def _peak_mib(pid):
-    status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return int(next(line.split()[1] for line in status if line.startswith("VmHWM"))) / 1024
 
 
 def bounded():

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from process_memory import rss_mib
 
 from talkrig.client.server_process import LocalServer
 
@@ -318,13 +319,6 @@ def wait_idle(client, timeout=180.0):
             return jobs["totals"]
         time.sleep(0.5)
     return None
-
-
-def rss_mib(pid, field="VmHWM"):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def main():

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from process_memory import rss_mib
 
 from talkrig.client.http_client import ClientError
 from talkrig.client.server_process import LocalServer
@@ -48,14 +49,6 @@ def clips(count, seed=0):
         sf.write(buf, samples[start:start + int(seconds * rate)], rate, format="WAV", subtype="PCM_16")
         out.append((buf.getvalue(), seconds))
     return out
-
-
-def peak_rss_mib(pid):
-    """VmHWM (peak resident set) of a process, MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 class Round:
@@ -174,7 +167,7 @@ def main():
             lost_total += lost
             lat = [rec["latency"] for rec in done]
             row = {"jobs/s": len(done) / wall, "audio s/s": sum(rec["seconds"] for rec in done) / wall,
-                   "p50 s": pct(lat, 50), "p95 s": pct(lat, 95), "rss MiB": peak_rss_mib(server.pid)}
+                   "p50 s": pct(lat, 50), "p95 s": pct(lat, 95), "rss MiB": rss_mib(server.pid)}
             rows.append(row)
             for reason in sorted(set(rnd.refused)):
                 print(f"  refused: {reason}")

@@ -372,15 +372,13 @@ def _verified(cache, wheel):
 
 def _is_wheel(path, wheel):
     """A zip holding ``<project>-<version>.dist-info/WHEEL`` of the locked project."""
-    from packaging.utils import canonicalize_name
-
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError):
         return False
     return any(n.count("/") == 1 and n.endswith(".dist-info/WHEEL")
-               and canonicalize_name(n.split("/")[0][:-len(".dist-info")].rsplit("-", 1)[0]) == wheel["name"]
+               and _canonical(n.split("/")[0].removesuffix(".dist-info").rsplit("-", 1)[0]) == wheel["name"]
                for n in names)
 
 
@@ -399,19 +397,22 @@ def main(argv=None):
     fetch_parser.add_argument("--cache-dir", help=f"default: {cache_dir()}")
     fetch_parser.add_argument("--lock", default=str(WHEEL_LOCK), help=f"default: {WHEEL_LOCK.name}")
     args = parser.parse_args(argv)
-    if args.command == "lock":
-        data = write_lock()
-        for platform, wheels in data["platforms"].items():
-            print(f"{platform}: {len(wheels)} wheels")
-        return 0
     try:
-        paths = fetch(args.platform, args.cache_dir, read_lock(args.lock))
-    except LockError as exc:
+        _command(args)
+    except LockError as exc:  # pip's resolution (lock) is checked like the lock file (fetch)
         print(f"runtime_wheels: {exc}", file=sys.stderr)
         return 2
-    for path in paths:
-        print(f"{path.stat().st_size / 1e6:8.2f} MB  {path.name}")
     return 0
+
+
+def _command(args):
+    """Run ``lock`` or ``fetch``; a LockError is left for :func:`main` to print in one line."""
+    if args.command == "lock":
+        for platform, wheels in write_lock()["platforms"].items():
+            print(f"{platform}: {len(wheels)} wheels")
+        return
+    for path in fetch(args.platform, args.cache_dir, read_lock(args.lock)):
+        print(f"{path.stat().st_size / 1e6:8.2f} MB  {path.name}")
 
 
 if __name__ == "__main__":

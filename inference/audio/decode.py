@@ -518,16 +518,17 @@ def _check_source(label, rate, channels, frames, max_seconds):
     """Refuse, before decoding, a source whose header asks for more than a recording can be."""
     if rate <= 0 or channels <= 0:
         raise damaged(label, "", f"its header gives {rate} Hz and {channels} channels")
+    problem = rate_problem(rate)
     if rate > MAX_SOURCE_RATE:  # first: it is what makes such a file costly to decode
-        raise AudioError(label, rate_problem(rate))
+        raise AudioError(label, problem)
     if channels > MAX_CHANNELS:
         raise AudioError(label, f"the audio has {channels} channels; at most {MAX_CHANNELS} are "
                                 "supported (mix it down to mono or stereo)")
     if frames > 0:
         _check_length(label, frames / rate, max_seconds)
         _check_size(label, rate, channels, frames)
-    if rate_problem(rate):  # too low: after the length, which is what such a file claims
-        raise AudioError(label, rate_problem(rate))
+    if problem:  # too low: after the length, which is what such a file claims
+        raise AudioError(label, problem)
 
 
 def _check_size(label, rate, channels, frames):

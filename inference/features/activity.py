@@ -74,13 +74,13 @@ def clarity_db(samples, sample_rate=SAMPLE_RATE):
     """How far a recording's loud speech stands above its noise floor: the 90th percentile over
     50 ms-spaced frames of :func:`band_excess` (dB). Clean speech: 19-39 dB; under hiss at 20 dB
     SNR: 14 dB; at 10 dB SNR: 9 dB."""
-    from .spectrum import MEL_FLOOR, mel_filterbank, power_spectrum
+    from .spectrum import MEL_FLOOR, mel_filterbank, mel_power
 
     x = np.asarray(samples, np.float32)
     centers = np.arange(0, len(x), max(1, int(0.02 * sample_rate)))
     if not len(centers):
         return 0.0
-    power = power_spectrum(x, centers, 512) @ mel_filterbank(int(sample_rate), 512, 40).T
+    power = mel_power(x, centers, 512, mel_filterbank(int(sample_rate), 512, 40))
     return float(np.percentile(band_excess(np.log(np.maximum(power, MEL_FLOOR)), sample_rate), 90))
 
 

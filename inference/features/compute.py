@@ -73,7 +73,7 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True)
     from ..audio.decode import normalize_loudness, resample
     from .onsets import ONSET_HOP, ONSET_RATE, onset_envelope, pool_envelope
     from .pitch import PITCH_RATE, pitch_track
-    from .spectrum import MEL_FLOOR, hop_rms, mel_filterbank, power_spectrum
+    from .spectrum import MEL_FLOOR, hop_rms, mel_filterbank, mel_power
 
     fps = check_fps(fps)
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
@@ -90,12 +90,11 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True)
     n_frames = frame_count(duration, fps)
     centers = np.round(np.arange(n_frames) * (sr / fps)).astype(np.int64)
 
-    mel_power = power_spectrum(x, centers, N_FFT) @ mel_filterbank(sr, N_FFT, N_MELS).T
-    mel_power = np.maximum(mel_power, MEL_FLOOR)
+    power = np.maximum(mel_power(x, centers, N_FFT, mel_filterbank(sr, N_FFT, N_MELS)), MEL_FLOOR)
 
     rms = hop_rms(x, n_frames, sr / fps)
     log_energy = np.log(np.square(rms) + MEL_FLOOR)
-    cepstrum = dct(10.0 * np.log10(mel_power), type=2, norm="ortho", axis=1)[:, :N_MFCC]
+    cepstrum = dct(10.0 * np.log10(power), type=2, norm="ortho", axis=1)[:, :N_MFCC]
     static = np.concatenate([cepstrum, log_energy[:, None]], axis=1)
     delta = np.gradient(static, axis=0) if n_frames > 1 else np.zeros_like(static)
 
@@ -106,7 +105,7 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True)
         fps=fps,
         sample_rate=sr,
         duration=duration,
-        mel=np.log(mel_power).astype(np.float32),
+        mel=np.log(power).astype(np.float32),
         mfcc=np.concatenate([static, delta], axis=1).astype(np.float32),
         onset_strength=pool_envelope(envelope, n_frames, fps, ONSET_RATE / ONSET_HOP).astype(np.float32),
         onset_times=onset_times.astype(np.float64),

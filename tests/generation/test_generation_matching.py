@@ -47,6 +47,13 @@ def _captured_share(motion, real, joints):
     return np.mean([row.tobytes() in lib for row in motion.poses[:, joints].round(5)])
 
 
+def _leg_jump(motion):
+    """Largest frame-to-frame move of a pelvis or leg joint, metres (world positions)."""
+    from talkrig.motion.metrics.kinematics import joint_positions
+
+    return float(np.linalg.norm(np.diff(joint_positions(motion, LOWER, world=True), axis=0), axis=-1).max())
+
+
 def test_motion_is_real_mocap_stitched_smoothly(matching, speech, library, scott_motion):
     motion = run(matching, speech, library, seed=1)
     assert motion.n_frames == speech.n_frames and motion.fps == FPS
@@ -183,3 +190,23 @@ def test_the_root_follows_standing_feet_across_a_join(scott_motion):
     # within the stretches the root moves as the take's own did (its feet barely slide)
     own = np.linalg.norm(np.diff(anchored.trans[:150, [0, 2]], axis=0) - np.diff(a.trans[:, [0, 2]], axis=0), axis=-1)
     assert np.median(own) < 0.003
+
+
+def test_a_library_of_takes_shorter_than_a_leg_stretch_still_stands(matching, speech, tmp_path, scott_motion,
+                                                                    scott_wav):
+    """Takes of 1.2 s, under the lower body's shortest stretch: it plays each take through and
+    goes on to another, for the whole speech, the legs without a jump and the library's own
+    frames but where two stretches blend (15 of every 36 frames here)."""
+    import soundfile
+
+    from talkrig.motion import save_motion
+
+    audio = decode_audio(scott_wav)
+    for k, start in enumerate(range(0, 300, 60)):
+        save_motion(scott_motion[start:start + 36], tmp_path / f"short{k}.npz")
+        cut = audio.samples[int(start / FPS * audio.sample_rate):int((start + 36) / FPS * audio.sample_rate)]
+        soundfile.write(tmp_path / f"short{k}.wav", cut, audio.sample_rate)
+    motion = run(matching, speech, tmp_path, seed=0)
+    assert motion.n_frames == speech.n_frames and np.isfinite(motion.trans).all()
+    assert _captured_share(motion, scott_motion, LOWER) > 0.4
+    assert _leg_jump(motion) < 1.5 * _leg_jump(scott_motion)

@@ -60,9 +60,9 @@ def test_the_soft_ceiling_passes_low_values_and_never_reaches_the_ceiling():
 
 @pytest.fixture(scope="module")
 def hedging(scott_motion):
-    """(pose vectors, ground, layout) of a real stretch whose legs' gesture band is scaled to
-    0.5 (a network hedging with its legs), and the real stretch's own figures after the feet
-    stage as the targets the model would store."""
+    """(pose vectors, ground, targets, fps): the vectors of a real stretch whose legs' gesture
+    band is scaled to 0.5 (a network hedging with its legs), and the real stretch's own figures
+    after the feet stage as the targets the model would store."""
     from talkrig.motion.metrics.posture import LEG_JOINTS, leg_activity, root_travel
     from talkrig.plugins.neural.grounding import feet_anchor, planted_trans
     from talkrig.plugins.neural.layout import PoseLayout, motion_to_vectors, vectors_to_motion

@@ -99,3 +99,29 @@ def test_the_mel_power_is_the_same_a_chunk_at_a_time(mfa_wav):
     bank = mel_filterbank(16000, 512, 40)
     whole = mel_power(samples, centers, 512, bank, chunk=len(centers))
     assert np.allclose(mel_power(samples, centers, 512, bank, chunk=7), whole, rtol=1e-5, atol=1e-9)
+
+
+def _stretched_pair(n, seed=0):
+    """(a, b, truth): a smooth random feature sequence of n frames, the same read 1.25 times
+    as slowly, and for each frame of b the frame of a it came from."""
+    from scipy.ndimage import gaussian_filter1d
+
+    a = gaussian_filter1d(np.random.default_rng(seed).standard_normal((n, 5)), 3.0, axis=0).astype(np.float32)
+    truth = np.minimum(np.arange(int(n * 1.25)) / 1.25, n - 1)
+    b = np.stack([np.interp(truth, np.arange(n), a[:, k]) for k in range(5)], axis=1).astype(np.float32)
+    return a, b, truth
+
+
+def test_the_warp_holds_memory_linear_in_the_length_and_finds_the_path():
+    import tracemalloc
+
+    peaks = []
+    for n in (3000, 12000):  # 30 s and 2 min of frames; the full grid of the longer: 180 M cells
+        a, b, truth = _stretched_pair(n)
+        tracemalloc.start()
+        path = np.asarray(dtw.warp(a, b))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert np.median(np.abs(path[:, 0] - truth[path[:, 1]])) <= 2.0  # frames
+    # 4x the length: the band adds a few MB to the coarse grid's (the full grid: 7x the peak)
+    assert peaks[1] < 2 * peaks[0]

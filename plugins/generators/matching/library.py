@@ -49,6 +49,8 @@ class Library:
     poses (N, 55, 3), trans (N, 3), expressions (N, E), betas: the motion.
     audio (N, D): per-frame matching features; pose_features (N, 15), velocities (N, 15):
     root-relative head/elbow/wrist positions (m) and their velocities (m/s).
+    leg_features (N, 18), leg_velocities (N, 18): the same of the knees, ankles and feet, and
+    contacts (N, 2): the feet that stand (each take's own), for the lower body's stretches.
     takes: where each take lies in the arrays.
     """
 

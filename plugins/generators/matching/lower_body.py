@@ -44,6 +44,7 @@ def lower_body(lib, remaining, n, fps, rng):
     if startable.size == 0:
         startable = np.flatnonzero(remaining == remaining.max())
     legs = np.concatenate([lib.leg_features, np.sqrt(VELOCITY_WEIGHT) * lib.leg_velocities], axis=1)
+    long = remaining[startable] >= LONG_SECONDS * fps
     played = np.full(lib.n_frames, -np.inf)  # the output frame each library frame was last played at
     parts, stand = [], []
     cursor = int(rng.choice(startable))
@@ -57,7 +58,7 @@ def lower_body(lib, remaining, n, fps, rng):
         played[idx] = t + np.arange(length)
         t += length
         fresh = _fresh(played < t - REPEAT_SECONDS * fps, int(LONG_SECONDS * fps))[startable]
-        cursor = _next_stretch(legs, int(idx[-1]), startable, fresh, remaining[startable] >= LONG_SECONDS * fps)
+        cursor = _next_stretch(legs, int(idx[-1]), startable, fresh, long)
     motion = Motion.concatenate(parts)
     motion.trans = anchored_root(motion.poses, motion.trans, np.concatenate(stand))
     return motion
