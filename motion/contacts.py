@@ -22,6 +22,7 @@ STAND_HEIGHT = 0.15  # m above the other ankle: a foot this low and still for lo
 MIN_STEP_SECONDS = 0.3  # a step lifts, moves and places the foot over at least this
 MAX_STEP_SECONDS = 0.7  # and at most this (a longer lift waits on the floor first)
 MIN_STEP_DISTANCE = 0.04  # m: plants closer than this are one plant
+OWN_FLOOR = 0.02  # m: a foot standing up to this much above the other stands on its own floor
 
 
 def detect_contacts(ankles, fps, speed=CONTACT_SPEED):
@@ -87,6 +88,24 @@ def floor_height(contacts, ankles):
     """
     heights = [np.median(ankles[contacts[:, leg], leg, 1]) for leg in range(2) if contacts[:, leg].any()]
     return float(min(heights)) if heights else None
+
+
+def foot_floors(contacts, ankles, own=OWN_FLOOR):
+    """[left, right] ankle heights each foot is planted at, metres (None for a foot with no
+    contact): its own median over its contacts where that is within ``own`` of the floor
+    (:func:`floor_height`), else the floor. A speaker's two ankles do not rest at one height
+    (a heel, a shoe, the capture: his right ankle stands 1.6 cm above his left) and a leg solved
+    down to the other foot's height bends a knee he keeps straight; a foot held higher than that
+    is held in the air and comes down."""
+    floor = floor_height(contacts, ankles)
+    out = []
+    for leg in range(2):
+        if not contacts[:, leg].any():
+            out.append(None)
+            continue
+        own_height = float(np.median(ankles[contacts[:, leg], leg, 1]))
+        out.append(own_height if own_height - floor <= own else floor)
+    return out
 
 
 def anchored_root(poses, trans, contacts, skeleton=None):

@@ -1,12 +1,16 @@
 """Feet that stay where they are put: foot contacts and two-bone leg IK for standing speakers.
 
-A planted foot holds one place and orientation on the floor; hips and knees are re-solved
-every frame so the pelvis can sway, shift weight or dip while the feet stay fixed. Contacts
-come from the generator (``Motion.contacts`` (T, 2): left, right) or, when it gives none, from
-the motion itself (a foot on the floor and barely moving is planted, and so is a foot held a
-little above it, still, for longer than a step), so a generator that walks the root
-deliberately keeps its steps. Both feet stand on one floor: a foot the motion holds a few
-centimetres above the other one for the whole take is brought down, never planted in the air.
+A planted foot holds one place on the floor and turns on the spot only with the pelvis's turns
+(FOOT_PIVOT); hips and knees are re-solved every frame so the pelvis can sway, shift weight or
+dip while the feet stay. Contacts come from the generator (``Motion.contacts`` (T, 2): left,
+right) or, when it gives none, from the motion itself (a foot on the floor and barely moving is
+planted, and so is a foot held a little above it, still, for longer than a step), so a generator
+that walks the root deliberately keeps its steps. Each foot stands on its own floor
+(``foot_floors``: a speaker's ankles rest up to OWN_FLOOR apart in height); a foot the motion
+holds higher than that above the other one for the whole take is brought down, never planted in
+the air. A standing leg may be as straight as a speaker's (REACH): the root drops only as far
+as the legs need, and the hip-to-foot distance's frame-to-frame ripple is left out
+(:func:`steady_reach`), since near a straight leg it would become knee tremble.
 
 A step is a step or nothing: between two plants the foot lifts, travels and lands over at
 least MIN_STEP_SECONDS; a shorter lift or a move of a few centimetres is no step (the foot
@@ -33,7 +37,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d
 
 from ...motion.contacts import (
-    MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, floor_height,
+    MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, foot_floors,
 )
 from ...motion.easing import minimum_jerk
 from ...motion.rotations import (
@@ -49,13 +53,20 @@ LEGS = (  # (hip, knee, ankle) of the left and the right leg
 )
 # The real speaker's levels (BEAT2 speaker 2, the 45 s take in the shared data; printed by
 # benchmarks/bench_realism.py --levels): the supporting foot's mean horizontal speed, m/s
-# (posture.foot_skate; 0.018-0.035 over its 10 s pieces); the ankles' mean jerk, m/s^3
+# (posture.foot_skate; 0.016-0.032 over its 10 s pieces); the ankles' mean jerk, m/s^3
 # (distribution.mean_jerk; 25-47); the longest a foot stays off the floor, s (feet.longest_lift);
 # the soles' mean tilt off the flat while on the floor, radians (sole_tilt).
-REAL_LEVELS = {"skate": 0.024, "ankle_jerk": 33.0, "lift": 2.9, "tilt": 0.061}
+REAL_LEVELS = {"skate": 0.022, "ankle_jerk": 33.0, "lift": 2.9, "tilt": 0.061}
 NEED_FROM, NEED_FULL = 1.5, 2.5  # times the real level: the solve starts, and is whole
 STEP_LIFT = 0.25  # the foot clears the floor by this share of the step length (2-8 cm)
-REACH = 0.995  # a leg is never solved straighter than this share of its length
+# A leg is never solved straighter than this share of its length (a knee bent 3.6 deg: the
+# speaker's stand within 1-2 deg of straight; 0.995 bent every solved knee by 11.5 deg or more,
+# which alone told the legs from his).
+REACH = 0.9995
+REACH_SIGMA = 0.05  # s: the hip -> foot distance's ripple faster than this is left out...
+REACH_RIPPLE = 0.0004  # m: ...by at most this (the foot moves along the leg by as much)
+FOOT_PIVOT = 0.3  # share of the pelvis's turns the planted feet turn with (his: 0.25-0.7)
+PIVOT_SECONDS = 1.0  # s: turns away from the heading over this window are pivoted
 MAX_TILT = 0.35  # rad: a planted foot rolls at most this far off the flat (the speaker's: 0.06 mean)
 ROOT_SIGMA = 0.1  # s: the root of a standing body moves no faster than this (real takes: < 3 mm off)
 # Pelvis and legs only: the feet depend on nothing else, so FK runs on 7 joints, not 55.
@@ -256,14 +267,15 @@ def _plant_feet(motion, contacts=None, skeleton=None):
     targets = np.array(ankles, copy=True)
     orient = np.array(rot[:, [LEGS[0][2], LEGS[1][2]]], copy=True)
     solved = []
-    floor = floor_height(contacts, ankles)
+    floors = foot_floors(contacts, ankles)
     for leg in range(2):
-        plan = plants(contacts[:, leg], ankles[:, leg], orient[:, leg], motion.fps, floor)
+        plan = plants(contacts[:, leg], ankles[:, leg], orient[:, leg], motion.fps, floors[leg])
         if plan:
             targets[:, leg], orient[:, leg] = foot_targets(plan, n, motion.fps)
             solved.append(leg)
     if not solved:
         return out
+    orient = pivot_feet(orient, rot[:, 0], motion.fps)
     out.trans = steady_root(out.trans, motion.fps)
     out.poses = steady_legs(out.poses, solved, motion.fps)
     _lower_root(out, skeleton, targets, solved)
@@ -271,11 +283,31 @@ def _plant_feet(motion, contacts=None, skeleton=None):
     poses = out.poses.astype(np.float64)
     for leg in solved:
         hip, knee, ankle = LEGS[leg]
-        local = _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, targets[:, leg], orient[:, leg])
+        local = _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, targets[:, leg], orient[:, leg], motion.fps)
         for j, value in zip((hip, knee, ankle), local):
             poses[:, j] = value
     out.poses = poses.astype(np.float32)
     return out
+
+
+def heading(rotations):
+    """(T,) heading of rotations (T, 3, 3) about the vertical (the forward z axis's yaw),
+    radians, continuous in time."""
+    forward = rotations[..., 2]
+    return np.unwrap(np.arctan2(forward[:, 0], forward[:, 2]))
+
+
+def pivot_feet(orient, pelvis, fps):
+    """(T, 2, 3, 3) feet ``orient`` turned on the spot with the pelvis (world ``pelvis``
+    (T, 3, 3)): FOOT_PIVOT of its turns away from its heading over PIVOT_SECONDS, tremble
+    (ROOT_SIGMA) left out. A speaker turning his hips turns his feet with them (his soles'
+    heading follows the pelvis's over a window, correlation 0.4-0.7); feet held to one heading
+    put the whole turn into the ankles, twisting twice as far as his."""
+    yaw = heading(pelvis)
+    turn = FOOT_PIVOT * (gaussian_filter1d(yaw, ROOT_SIGMA * fps, mode="nearest")
+                         - gaussian_filter1d(yaw, PIVOT_SECONDS * fps, mode="nearest"))
+    spin = axis_angle_to_matrix(np.stack([np.zeros_like(turn), turn, np.zeros_like(turn)], axis=-1))
+    return spin[:, None] @ orient
 
 
 def steady_root(trans, fps, sigma=ROOT_SIGMA):
@@ -330,11 +362,27 @@ def _lower_root(motion, skeleton, targets, legs):
             need = np.maximum(need, np.linalg.norm(targets[:, leg] - pos[:, hip], axis=-1) - reach)
         if not np.any(need > 1e-5):
             return
-        # the hip drops straight down; lower a little more than the gap so it is closed, and
-        # ease in and out of the dip (the widest need nearby, smoothed)
-        drop = 1.05 * maximum_filter1d(np.maximum(need, 0.0), width, mode="nearest")
-        drop = np.maximum(gaussian_filter1d(drop, ROOT_SIGMA * motion.fps, mode="nearest"), 1.05 * need)
+        # the hip drops straight down, eased in and out of the dip: the need smoothed, plus
+        # what smoothing took off its peaks (the widest shortfall nearby, smoothed); no
+        # further than that: every millimetre more bends both knees
+        need = np.maximum(need, 0.0)
+        smooth = gaussian_filter1d(need, 2 * ROOT_SIGMA * motion.fps, mode="nearest")
+        short = maximum_filter1d(np.maximum(need - smooth, 0.0), width, mode="nearest")
+        drop = np.maximum(smooth + gaussian_filter1d(short, ROOT_SIGMA * motion.fps, mode="nearest"), need)
         motion.trans[:, 1] -= drop.astype(np.float32)
+
+
+def steady_reach(dist, fps):
+    """(F,) hip -> foot distances with their frame-to-frame ripple (faster than REACH_SIGMA)
+    taken out, by at most REACH_RIPPLE metres.
+
+    Near a straight leg the knee's bend grows with the square root of the missing reach: a
+    tenth of a millimetre of ripple from a trembling pelvis is a degree of knee tremble there.
+    Left out, it lets the foot move along the leg by a fraction of a millimetre instead."""
+    if len(dist) < 4:
+        return dist
+    smooth = gaussian_filter1d(dist, REACH_SIGMA * fps, mode="nearest")
+    return dist + np.clip(smooth - dist, -REACH_RIPPLE, REACH_RIPPLE)
 
 
 def _leg_geometry(skeleton, poses, knee, ankle):
@@ -353,7 +401,7 @@ def _leg_geometry(skeleton, poses, knee, ankle):
     return knee_local, u, s, c0, a, b, longest
 
 
-def _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, target, orient):
+def _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, target, orient, fps):
     """New local (hip, knee, ankle) axis-angles (F, 3) reaching ``target`` with ``orient``."""
     parent = skeleton.parents[hip]
     r_parent = rot[:, parent]  # (F, 3, 3)
@@ -361,6 +409,7 @@ def _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, target, orient):
     knee_local, u, s, c0, a, b, longest = _leg_geometry(skeleton, poses, knee, ankle)
     lu, ls = np.linalg.norm(u), np.linalg.norm(s, axis=-1)
     dist = np.linalg.norm(target - pos[:, hip], axis=-1)
+    dist = steady_reach(dist, fps)
     dist = np.clip(dist, np.abs(lu - ls) + 1e-4, longest * REACH)
     g = 0.5 * (dist ** 2 - lu ** 2 - ls ** 2) - c0
     amp = np.maximum(np.hypot(a, b), 1e-9)
