@@ -294,3 +294,25 @@ def test_no_raised_palm_to_the_listener_in_the_repertoire_or_the_key_poses():
             assert P.plausible(planner.gesture_pose(name, "right", 1.1, 2.8), "right")
     raised = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.8], [0.0, -1.6, 0.0], [0.0, 0.0, 0.0]])
     assert not P.plausible(axis_angle_to_quat(raised), "left")  # upper arm raised, hand by the head
+
+
+def test_the_hands_move_as_a_pair(procedural, speech):
+    # A speaker's hands mostly move together (his wrists' speeds correlate about 0.6 over 2 s
+    # windows); arms wandering apart, each on noise of its own, correlated about 0.05.
+    from talkrig.motion.metrics.realism import feature_set
+
+    features = feature_set([run(procedural, speech, seed) for seed in (0, 1)])
+    together = features.values[:, features.names.index("wrists speed correlation")]
+    assert together.mean() > 0.2
+
+
+def test_the_right_arms_noise_mirrors_the_left_by_its_share():
+    from talkrig.plugins.generators.procedural.synthesis import _DRIFT_PAIRS, paired
+
+    samples = np.random.default_rng(0).normal(size=(20000, 16))
+    out = paired(samples, _DRIFT_PAIRS, share=0.64)
+    assert len(_DRIFT_PAIRS) == 8
+    np.testing.assert_allclose(out.std(axis=0), samples.std(axis=0), rtol=0.03)  # sizes kept
+    for left, right, sign in _DRIFT_PAIRS.astype(int):
+        assert np.corrcoef(out[:, left], out[:, right])[0, 1] * sign == pytest.approx(0.8, abs=0.03)
+    np.testing.assert_array_equal(out[:, _DRIFT_PAIRS[:, 0].astype(int)], samples[:, _DRIFT_PAIRS[:, 0].astype(int)])

@@ -37,6 +37,7 @@ STANCE_DIP = 0.015  # m it sinks there
 SWAY = 0.02  # m: the body's slow sway over its feet (RMS per horizontal axis)
 SWAY_BAND = (0.1, 0.5)  # Hz
 DRIFT_BAND = (0.3, 1.0)  # Hz: the gesturing arms' wandering
+PAIRED = 0.85  # share of the right arm's wandering and idle noise that mirrors the left's
 N_BETAS = 300
 SWELL_BAND = (0.05, 0.2)  # Hz
 SWELL_DEPTH = 0.4  # spread of the idle noise's envelope (log-normal sigma)
@@ -80,6 +81,31 @@ _NOISE_JOINTS = np.array([c[0] for c in _NOISE])
 _NOISE_AXES = np.array([c[1] for c in _NOISE])
 _NOISE_AMPS = np.array([c[2] for c in _NOISE])
 _NOISE_GROUPS = np.array([c[3] for c in _NOISE])
+
+
+def _side_pairs(channels):
+    """(left index, right index, mirror sign) of every left channel whose right twin exists."""
+    index = {(joint, axis): k for k, (joint, axis, *_) in enumerate(channels)}
+    twins = {J.L_COLLAR: J.R_COLLAR, J.L_SHOULDER: J.R_SHOULDER, J.L_ELBOW: J.R_ELBOW, J.L_WRIST: J.R_WRIST}
+    twins.update({25 + k: 40 + k for k in range(15)})
+    return np.array([(k, index[(twins[joint], axis)], 1.0 if axis == 0 else -1.0)
+                     for (joint, axis, *_), k in index.items() if (twins.get(joint), axis) in index])
+
+
+_DRIFT_PAIRS = _side_pairs(_DRIFT)
+_NOISE_PAIRS = _side_pairs(_NOISE)
+
+
+def paired(samples, pairs, share=None):
+    """(n, C) noise ``samples`` whose right-arm channels move with their left twins (mirrored:
+    the same turn about x, the opposite about y and z) by ``share`` of their power (PAIRED),
+    each channel's RMS kept: a speaker's hands mostly move as a pair (his wrists' speeds
+    correlate 0.6 over 2 s windows; independent noise per side gave 0.1)."""
+    share = PAIRED if share is None else share
+    out = np.array(samples, copy=True)
+    left, right, sign = pairs[:, 0].astype(int), pairs[:, 1].astype(int), pairs[:, 2]
+    out[:, right] = np.sqrt(1.0 - share) * samples[:, right] + np.sqrt(share) * sign * samples[:, left]
+    return out
 
 
 @dataclass
@@ -138,7 +164,7 @@ def synthesize(ctx, start, stop):
     _torso_strokes(off, strokes)
     # the wandering stops for the hit: hands hold still just after each stroke
     hold = np.stack([_hold_envelope(t, plan.flick_times[s], 0.3, 0.45) for s in ("left", "right")], axis=1)
-    off[:, _DRIFT_JOINTS, _DRIFT_AXES] += (ctx.drift.sample(t) * _DRIFT_AMPS
+    off[:, _DRIFT_JOINTS, _DRIFT_AXES] += (paired(ctx.drift.sample(t), _DRIFT_PAIRS) * _DRIFT_AMPS
                                            * (activity * (1.0 - 0.6 * hold))[:, _DRIFT_SIDE] * ctx.idle)
     _rubbing(off, t, plan)
     _head(off, t, frames, plan, pro)
@@ -340,7 +366,7 @@ def _noise(off, t, frames, ctx):
     pro = ctx.prosody
     speaking = _track(pro.speech, frames).astype(np.float64)
     energy = _track(pro.energy, frames)
-    noise = ctx.noise.sample(t) * _NOISE_AMPS  # (n, C)
+    noise = paired(ctx.noise.sample(t), _NOISE_PAIRS) * _NOISE_AMPS  # (n, C)
     gain = np.ones((len(t), len(_NOISE)))
     arm = _NOISE_GROUPS == "arm"
     gain[:, arm] = (1.0 + 0.8 * (1.0 - speaking))[:, None]  # idle hands move more in pauses
