@@ -82,11 +82,10 @@ def floor_height(contacts, ankles):
     """The floor's ankle height, metres: the lower of the two feet's median heights over their
     contacts (the foot that bears the weight stands on it); None when no foot has a contact.
 
-    contacts : (T, 2) bool; ankles : (T, 2, 3) world ankle positions. The floor is flat and one
-    for both feet: a foot planted at its own median height would stand in the air whenever the
-    motion holds it higher than the other one.
+    contacts : (T, 2) bool; ankles : (T, 2, 3) world ankle positions. Where each foot stands
+    on it (at its own height, up to OWN_FLOOR above): :func:`foot_floors`.
     """
-    heights = [np.median(ankles[contacts[:, leg], leg, 1]) for leg in range(2) if contacts[:, leg].any()]
+    heights = [h for h in _contact_heights(contacts, ankles) if h is not None]
     return float(min(heights)) if heights else None
 
 
@@ -97,15 +96,18 @@ def foot_floors(contacts, ankles, own=OWN_FLOOR):
     (a heel, a shoe, the capture: his right ankle stands 1.6 cm above his left) and a leg solved
     down to the other foot's height bends a knee he keeps straight; a foot held higher than that
     is held in the air and comes down."""
-    floor = floor_height(contacts, ankles)
-    out = []
-    for leg in range(2):
-        if not contacts[:, leg].any():
-            out.append(None)
-            continue
-        own_height = float(np.median(ankles[contacts[:, leg], leg, 1]))
-        out.append(own_height if own_height - floor <= own else floor)
-    return out
+    heights = _contact_heights(contacts, ankles)
+    known = [h for h in heights if h is not None]
+    if not known:
+        return heights
+    floor = min(known)
+    return [None if h is None else h if h - floor <= own else floor for h in heights]
+
+
+def _contact_heights(contacts, ankles):
+    """[left, right] each foot's median ankle height over its contacts (None: no contact)."""
+    return [float(np.median(ankles[contacts[:, leg], leg, 1])) if contacts[:, leg].any() else None
+            for leg in range(2)]
 
 
 def anchored_root(poses, trans, contacts, skeleton=None):

@@ -56,7 +56,7 @@ LEGS = (  # (hip, knee, ankle) of the left and the right leg
 # (posture.foot_skate; 0.016-0.032 over its 10 s pieces); the ankles' mean jerk, m/s^3
 # (distribution.mean_jerk; 25-47); the longest a foot stays off the floor, s (feet.longest_lift);
 # the soles' mean tilt off the flat while on the floor, radians (sole_tilt).
-REAL_LEVELS = {"skate": 0.022, "ankle_jerk": 33.0, "lift": 2.9, "tilt": 0.061}
+REAL_LEVELS = {"skate": 0.023, "ankle_jerk": 33.0, "lift": 2.9, "tilt": 0.061}
 NEED_FROM, NEED_FULL = 1.5, 2.5  # times the real level: the solve starts, and is whole
 STEP_LIFT = 0.25  # the foot clears the floor by this share of the step length (2-8 cm)
 # A leg is never solved straighter than this share of its length (a knee bent 3.6 deg: the

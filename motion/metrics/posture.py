@@ -81,25 +81,20 @@ def root_travel(motion):
 def foot_skate(motion, skeleton=None):
     """Mean horizontal speed of the supporting foot, m/s: in each frame step the ankle that is
     lower at its start (the one the weight is on), world positions, each ankle's height taken
-    from its own floor (:func:`own_floor_heights`: a speaker's ankles need not rest at one
-    height, and a foot stepping low from the lower floor is not the one bearing the weight)."""
+    from its own floor (``contacts.foot_floors``, the feet stage's rule: a speaker's ankles need
+    not rest at one height, and a foot stepping low from the lower floor is not the one bearing
+    the weight)."""
+    from ..contacts import detect_contacts, foot_floors
+
     if motion.n_frames < 2:
         raise MotionValueError("foot skate needs at least 2 frames")
     p = joint_positions(motion, ANKLES, world=True, skeleton=skeleton)  # (T, 2, 3)
-    support = np.argmin(own_floor_heights(p[..., 1])[:-1], axis=1)
+    floors = foot_floors(np.asarray(detect_contacts(p, motion.fps)) > 0.5, p)
+    lowest = min([f for f in floors if f is not None], default=float(p[..., 1].min()))
+    floor = np.array([lowest if f is None else f for f in floors])  # a foot never down: in the air
+    support = np.argmin(p[:-1, :, 1] - floor, axis=1)
     step = np.linalg.norm(np.diff(p[..., [0, 2]], axis=0), axis=-1)  # (T-1, 2)
     return float(step[np.arange(len(step)), support].mean() * motion.fps)
-
-
-def own_floor_heights(heights):
-    """(T, 2) ankle ``heights`` (T, 2) above each ankle's own floor, metres: its low level
-    (5th percentile) where that is within OWN_FLOOR of the other's, else the lower one's (a
-    foot held up for the whole take stands in the air, not on a floor of its own)."""
-    from ..contacts import OWN_FLOOR
-
-    low = np.percentile(heights, 5, axis=0)
-    floor = np.where(low - low.min() <= OWN_FLOOR, low, low.min())
-    return heights - floor
 
 
 def knee_flexion(motion):

@@ -109,3 +109,24 @@ def test_a_pelvis_moved_back_over_its_feet_reads_that_far_whichever_way_it_faces
     assert np.all(np.abs(moved.poses[:, 1:3, 0]) < 0.2)  # the thighs swung forwards, not overhead
     assert sagittal_posture(moved)["knee_flexion_p95"] == 0.0
     assert sagittal_posture(moved)["pelvis_offset"] == pytest.approx(sagittal_posture(still)["pelvis_offset"] - 0.10, abs=1e-6)
+
+
+def test_a_foot_stepping_low_from_the_lower_floor_is_not_the_one_that_skates():
+    # His ankles rest at two heights (the right 1.6 cm up). The left foot steps forward 8 cm,
+    # lifting only 4 mm: still lower than the right ankle, but off its own floor; the right
+    # foot bears the weight and stays put, so nothing skates.
+    from talkrig.motion import Motion
+
+    n = 90
+    poses = np.zeros((n, 55, 3), np.float32)
+    poses[:, 2, 0] = -0.2  # the right thigh forward: its ankle rests 1.6 cm higher
+    swing = np.clip((np.arange(n) - 30) / 15.0, 0.0, 1.0)
+    poses[:, 1, 0] = -0.09 + 0.1 * swing  # the left foot steps 8 cm, to as low as it was...
+    poses[:, 4, 0] = 0.08 * np.sin(np.pi * swing)  # ...lifted by its knee, a few millimetres
+    trans = np.tile(np.array([0.0, 1.3, 0.0], np.float32), (n, 1))
+    m = Motion(poses=poses, trans=trans, fps=30.0)
+    _, pos = neutral_skeleton().forward_kinematics(m.poses, m.trans)
+    ankles = pos[:, [7, 8]]
+    assert (ankles[:, 0, 1] < ankles[:, 1, 1]).all()  # the stepping foot stays the lower one
+    assert np.ptp(ankles[:, 0, 2]) > 0.05 and np.ptp(ankles[:, 1], axis=0).max() < 1e-6
+    assert foot_skate(m) < 0.002

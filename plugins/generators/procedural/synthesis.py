@@ -21,6 +21,7 @@ from ....motion.mouth import mouth_direction
 from ....motion.rotations import (
     axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply, quat_to_axis_angle,
 )
+from ....motion.skeleton import JOINT_INDEX, JOINT_NAMES
 from . import joints as J
 from . import poses as P
 from .body_layer import make_layer
@@ -86,10 +87,10 @@ _NOISE_GROUPS = np.array([c[3] for c in _NOISE])
 def _side_pairs(channels):
     """(left index, right index, mirror sign) of every left channel whose right twin exists."""
     index = {(joint, axis): k for k, (joint, axis, *_) in enumerate(channels)}
-    twins = {J.L_COLLAR: J.R_COLLAR, J.L_SHOULDER: J.R_SHOULDER, J.L_ELBOW: J.R_ELBOW, J.L_WRIST: J.R_WRIST}
-    twins.update({25 + k: 40 + k for k in range(15)})
-    return np.array([(k, index[(twins[joint], axis)], 1.0 if axis == 0 else -1.0)
-                     for (joint, axis, *_), k in index.items() if (twins.get(joint), axis) in index])
+    twin = {JOINT_INDEX[name]: JOINT_INDEX[name.replace("left_", "right_")]
+            for name in JOINT_NAMES if name.startswith("left_")}
+    return np.array([(k, index[(twin[joint], axis)], 1.0 if axis == 0 else -1.0)  # mirror: (x, -y, -z)
+                     for (joint, axis), k in index.items() if (twin.get(joint), axis) in index])
 
 
 _DRIFT_PAIRS = _side_pairs(_DRIFT)
