@@ -13,7 +13,7 @@ import time
 
 import pytest
 from support.server_fakes import LiveServer, wav_bytes
-from test_server_api import AUTH, TOKEN, job_options, serve, submit
+from test_server_api import AUTH, TOKEN, job_options, serve, submit, wait_state
 
 from talkrig.inference.server.guards import host_allowed, host_name
 from talkrig.inference.server.settings import ServerSettings
@@ -145,6 +145,7 @@ def test_a_library_with_a_take_linked_from_outside_the_data_folder_is_refused(tm
     with serve(tmp_path) as client:
         answer = submit(client, job_options(library="mocap/scott"))
         assert answer.status_code == 202, answer.text
+        assert wait_state(client, answer.json()["id"])["state"] == "done"
         os.symlink(tmp_path / "secret.npz", library / "more" / "b.npz")
         answer = submit(client, job_options(library="mocap/scott"))
         assert answer.status_code == 422
@@ -165,7 +166,9 @@ def test_a_library_reaching_out_through_a_linked_folder_is_refused(tmp_path):
     os.symlink(library, shared / "back")  # and a loop
     (tmp_path / "secret").write_bytes(b"x")
     with serve(tmp_path) as client:
-        assert submit(client, job_options(library="mocap/scott")).status_code == 202
+        answer = submit(client, job_options(library="mocap/scott"))
+        assert answer.status_code == 202, answer.text
+        assert wait_state(client, answer.json()["id"])["state"] == "done"
         for name in ("b.npz", "b.wav"):
             os.symlink(tmp_path / "secret", shared / name)
             answer = submit(client, job_options(library="mocap/scott"))
