@@ -313,12 +313,11 @@ def matrix_to_euler(m, order="ZYX"):
     s = 1.0 if (j - i) % 3 == 1 else -1.0  # +1 for cyclic orders (XYZ, YZX, ZXY)
     cos_b = np.hypot(m[..., i, i], m[..., i, j])
     b = np.arctan2(s * m[..., i, k], cos_b)
-    a = np.arctan2(-s * m[..., j, k], m[..., k, k])
-    c = np.arctan2(-s * m[..., i, j], m[..., i, i])
-    locked = cos_b < 1e-12  # exact lock only: near it the general formula is still accurate
-    if np.any(locked):
-        a = np.where(locked, np.arctan2(s * m[..., k, j], m[..., j, j]), a)
-        c = np.where(locked, 0.0, c)
+    c = np.where(cos_b < 1e-12, 0.0, np.arctan2(-s * m[..., i, j], m[..., i, i]))
+    # the first angle from what the other two leave: near the lock c is read from entries of
+    # size cos_b, and a read the same way would double its error; read from the rest, it absorbs it
+    rest = m @ np.swapaxes(elementary_rotation(k, c), -1, -2) @ np.swapaxes(elementary_rotation(j, b), -1, -2)
+    a = np.arctan2(s * rest[..., k, j], rest[..., j, j])
     return np.stack([a, b, c], axis=-1)
 
 

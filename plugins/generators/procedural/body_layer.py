@@ -6,8 +6,9 @@ The authored tracks drive what a gesture is made of (the arms' strokes, the head
 breath, the weight shifts). What they leave out is what a viewer, and a classifier, reads a
 body by at once: a real speaker never holds the textbook pose (his spine leans a little to one
 side, his knees turn a few degrees off their hinge) and his toes and fingers never hold still.
-Every layer joint takes his mean pose; the toes and fingers also his motion (the trunk, collars
-and legs keep the generator's, see the recipe for why). For each joint the layer
+Every layer joint takes his mean pose; the toes, fingers and neck also his motion, the spine
+his size and his motion where its acceleration lies (1-2.2 Hz; the pelvis, head, collars and
+legs keep the generator's, see the recipe for why). For each joint the layer
 
 - turns the generator's mean pose onto the speaker's and scales its motion about that mean
   down where it moves more than his: q' = m_real exp(g * log(m_gen^-1 q)), g per axis the
