@@ -17,6 +17,8 @@ Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) an
 evaluation (motion speed in pauses against speech).
 """
 
+import weakref
+
 import numpy as np
 
 from ...motion.runs import true_runs
@@ -91,13 +93,34 @@ def speech_activity(features, words=None):
         Words with start/end seconds, or None.
     """
     fps = features.fps
-    active = sounding(features)
-    active &= ~music_frames(features.mel, fps, active, getattr(features, "onset_strength", None),
-                            getattr(features, "voiced", None))
+    active = _voice(features).copy()
     for w in words or ():
         active[max(0, int(w.start * fps)):max(0, int(np.ceil(w.end * fps)))] = True
     active = close_gaps(active, round(MAX_GAP * fps))
     return drop_short(active, round(MIN_BURST * fps))
+
+
+_VOICES = {}  # id(features) -> (weak reference, arrays read, voice): see _voice
+
+
+def _voice(features):
+    """(T,) bool: sounding frames that are not music, worked out once per features object (the
+    pipeline, the generator and the face each ask; the music test is a tenth of a minute's
+    generation). Kept beside the object while it lives, with the arrays it was read from, so
+    new arrays are read anew."""
+    key = (id(features.mel), features.mel.shape)
+    hit = _VOICES.get(id(features))
+    if hit is not None and hit[0]() is features and hit[1] == key:
+        return hit[2]
+    active = sounding(features)
+    active &= ~music_frames(features.mel, features.fps, active, getattr(features, "onset_strength", None),
+                            getattr(features, "voiced", None))
+    try:
+        ref = weakref.ref(features, lambda _, k=id(features): _VOICES.pop(k, None))
+    except TypeError:  # an object that cannot be referred to weakly: read every time
+        return active
+    _VOICES[id(features)] = (ref, key, active)
+    return active
 
 
 def sounding(features):

@@ -316,3 +316,16 @@ def test_the_right_arms_noise_mirrors_the_left_by_its_share():
     for left, right, sign in _DRIFT_PAIRS.astype(int):
         assert np.corrcoef(out[:, left], out[:, right])[0, 1] * sign == pytest.approx(0.8, abs=0.03)
     np.testing.assert_array_equal(out[:, _DRIFT_PAIRS[:, 0].astype(int)], samples[:, _DRIFT_PAIRS[:, 0].astype(int)])
+
+
+def test_smooth_noise_stays_exact_however_long_the_take():
+    """The noise is evaluated in float32 after wrapping its phase: an hour in, it is still the
+    sum of its sinusoids (a float32 phase would be off by a thousandth of a radian there)."""
+    from talkrig.plugins.generators.procedural.tracks import SmoothNoise
+
+    noise = SmoothNoise(np.random.default_rng(0), 40, low=0.03, high=8.0)
+    for start in (0.0, 3600.0):
+        t = start + np.arange(300) / 30.0
+        exact = np.sum(noise.weights * np.sin(2 * np.pi * noise.freqs * t[:, None, None] + noise.phases), axis=1)
+        np.testing.assert_allclose(noise.sample(t), exact, atol=2e-6)
+        np.testing.assert_allclose(noise.sample(t, [3, 7]), exact[:, [3, 7]], atol=2e-6)

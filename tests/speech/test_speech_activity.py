@@ -96,3 +96,19 @@ def test_a_voice_over_with_a_beat_under_it_stays_speech(music, mfa_wav):
     under = so.mix(speech, make(len(speech) / 16000 + 0.1)[:len(speech)], 0.0, -10)
     alone = speech_activity(compute_features(speech, 16000, 30.0)).mean()
     assert speech_activity(compute_features(under, 16000, 30.0)).mean() >= 0.65 * alone
+
+
+def test_words_add_to_the_voice_found_once_and_new_features_are_read_anew(scott_wav):
+    """The pipeline, the generator and the face each ask for the speech activity of the same
+    features: the sound is read once, each caller's words are laid over a copy of it, and new
+    features (a live stream's next chunk) are read afresh."""
+    from types import SimpleNamespace
+
+    audio = decode_audio(scott_wav)
+    features = compute_features(audio.samples[:10 * audio.sample_rate], audio.sample_rate, FPS)
+    plain = speech_activity(features)
+    word = SimpleNamespace(start=0.0, end=features.n_frames / FPS)
+    assert speech_activity(features, [word]).all()  # words mark their frames as speech...
+    np.testing.assert_array_equal(speech_activity(features), plain)  # ...on a copy
+    quiet = compute_features(audio.samples[:10 * audio.sample_rate] * 0.0, audio.sample_rate, FPS)
+    assert plain.any() and not speech_activity(quiet).any()

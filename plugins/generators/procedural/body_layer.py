@@ -67,7 +67,9 @@ class BodyLayer:
         joints = list(self.joints)
         turn = np.zeros((len(t), len(joints) * 3))
         for band, noise in enumerate(self.noises):
-            turn += noise.sample(t) * self.fill[:, :, band].reshape(-1)
+            fill = self.fill[:, :, band].reshape(-1)
+            filled = np.flatnonzero(fill)  # most joints fill few bands: sample only those
+            turn[:, filled] += noise.sample(t, filled) * fill[filled]
         turn = turn.reshape(len(t), len(joints), 3)
         about = quat_to_axis_angle(quat_multiply(quat_conjugate(self.generated_mean)[None], q[:, joints]))
         mine = quat_multiply(self.real_mean[None], axis_angle_to_quat(self.gain * about + turn))

