@@ -33,15 +33,19 @@ def load_build_script():
     return module
 
 
-def run_once(bpy, module):
-    """(seconds from Generate to baked, longest tick, bake tick, Generate operator) in seconds."""
+def run_once(bpy, module, words="file"):
+    """(seconds from Generate to baked, longest tick, bake tick, Generate operator) in seconds.
+    words: "file" (the TextGrid) or "server" (no transcript: the server finds the words)."""
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.import_scene.gltf(filepath=str(AVATAR))
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
     bpy.context.view_layer.objects.active = arm
     settings = bpy.context.scene.talkrig
     settings.audio_file = str(AUDIO)
-    settings.transcript_source, settings.transcript_file = "FILE", str(TRANSCRIPT)
+    if words == "file":
+        settings.transcript_source, settings.transcript_file = "FILE", str(TRANSCRIPT)
+    else:
+        settings.transcript_source = "NONE"
     tick = module.addon.runtime.tick
     start = time.perf_counter()
     bpy.ops.talkrig.generate()
@@ -64,12 +68,14 @@ def run_once(bpy, module):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--words", choices=("file", "server"), default="file",
+                        help="words from the TextGrid (default) or found by the server")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-bench-addon-"))
     bpy, module = load_build_script().blender_with_local_server(tmp)
     try:
-        run_once(bpy, module)  # starts the server and warms its caches
-        runs = [run_once(bpy, module) for _ in range(args.repeats)]
+        run_once(bpy, module, args.words)  # starts the server and warms its caches
+        runs = [run_once(bpy, module, args.words) for _ in range(args.repeats)]
     finally:
         local = module.addon.server_state.local_server()
         if local is not None:
@@ -79,7 +85,7 @@ def main(argv=None):
               "longest main-thread tick while the job runs",
               "main-thread tick that bakes (resample, retarget, keys, face, sound)",
               "Generate operator itself (checks, starts the thread)")
-    print(f"bench_addon: median of {args.repeats} runs")
+    print(f"bench_addon: median of {args.repeats} runs, words from {'the TextGrid' if args.words == 'file' else 'the server'}")
     for k, label in enumerate(labels):
         print(f"  {label:<72} {statistics.median(r[k] for r in runs) * 1000:8.1f} ms")
     return 0

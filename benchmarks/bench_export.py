@@ -66,8 +66,9 @@ def bench_bake(folder, repeats):
     result = bake(BakeJob(clip, [], preview=folder / "preview.mp4",
                           options=GenerateOptions(speech="none")))
     render = result.timings["preview"]
-    print(f"preview 854x480 of 5 s ({result.n_frames} frames, Workbench + H.264/AAC), 1 run: "
-          f"{render:.2f} s = {render / result.n_frames * 1000:.0f} ms per frame")
+    width, height = video_size(folder / "preview.mp4")
+    print(f"preview {width}x{height} (body-framed default) of 5 s ({result.n_frames} frames, "
+          f"Workbench + H.264/AAC), 1 run: {render:.2f} s = {render / result.n_frames * 1000:.0f} ms per frame")
 
 
 def batch_clips(folder, count):

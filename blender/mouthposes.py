@@ -21,13 +21,14 @@ REST_VALUES = {"rotation_quaternion": {0: 1.0}, "scale": {0: 1.0, 1: 1.0, 2: 1.0
 
 
 def mouth_pose_actions(actions, armature_obj):
-    """{letter: Action} of the actions named by a mouth-shape letter that key this armature's
-    bones."""
+    """{letter: Action} of the actions named by a mouth-shape letter that hold one pose of this
+    armature's bones (a take named "a" moves: it is no mouth pose, and keyed as one it froze
+    the body)."""
     found = {}
     bones = armature_obj.pose.bones
     for action in actions:
         match = _POSE_NAME.match(action.name.strip())
-        if match is None:
+        if match is None or not _holds_one_pose(action):
             continue
         values = pose_values(action)
         if any(_bone_of(path) in bones for path, _ in values):
@@ -43,6 +44,17 @@ def pose_values(action):
             first = fcurve.keyframe_points[0].co[0]
             values[(fcurve.data_path, fcurve.array_index)] = float(fcurve.evaluate(first))
     return values
+
+
+def _holds_one_pose(action):
+    """True when every F-Curve of ``action`` keeps one value (a pose, keyed once or held)."""
+    for fcurve in _fcurves(action):
+        points = fcurve.keyframe_points
+        values = np.empty(2 * len(points), np.float32)
+        points.foreach_get("co", values)
+        if len(points) > 1 and np.ptp(values[1::2]) > 1e-6:
+            return False
+    return True
 
 
 def _fcurves(action):

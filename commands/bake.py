@@ -41,8 +41,9 @@ def add_arguments(parser):
                              "rigify_generated, mixamo, ue5_mannequin, vrm, smplx) or a JSON file")
     parser.add_argument("--preview", metavar="OUT.mp4",
                         help="also render a Workbench preview video with the speech")
-    parser.add_argument("--preview-size", default="854x480", metavar="WxH",
-                        help="preview size in pixels, even, 16 to 4096 (default 854x480)")
+    parser.add_argument("--preview-size", metavar="WxH",
+                        help="preview size in pixels, even, 16 to 4096 (default: 480 tall, as "
+                             "wide as the body needs)")
     parser.add_argument("--render", metavar="OUT.mp4",
                         help="also render the take as a video through a renderer (see "
                              "`talkrig render`), with the speech")
@@ -105,7 +106,7 @@ def run(args):
     job = BakeJob(source=args.source, outputs=args.output, avatar=args.avatar,
                   bone_map=args.map, preview=args.preview, options=options, audio=args.audio,
                   name=args.name, armature=args.armature, fbx_target=args.fbx_target,
-                  preview_size=parse_size(args.preview_size, "--preview-size"),
+                  preview_size=parse_size(args.preview_size, "--preview-size") if args.preview_size else None,
                   retarget=retarget_settings(args),
                   render=args.render, renderer=args.renderer, render_camera=camera,
                   render_size=size)

@@ -70,8 +70,9 @@ def add_arguments(parser):
     parser.add_argument("--map", default="auto", metavar="auto|PRESET|FILE.json",
                         help="bone map for rows that name none (default auto)")
     parser.add_argument("--preview", action="store_true", help="also render NAME.mp4 per clip")
-    parser.add_argument("--preview-size", default="854x480", metavar="WxH",
-                        help="preview size in pixels, even, 16 to 4096 (default 854x480)")
+    parser.add_argument("--preview-size", metavar="WxH",
+                        help="preview size in pixels, even, 16 to 4096 (default: 480 tall, as "
+                             "wide as the body needs)")
     parser.add_argument("--fbx-target", default=None, choices=("blender", "unity", "unreal"),
                         help="FBX settings for the application that reads it (default blender); "
                              "refused when no row writes an FBX")
@@ -112,7 +113,7 @@ def run(args):
     settings = BatchSettings(out_dir=out_dir, options=options,
                              avatar=args.avatar, bone_map=args.map,
                              retarget=retarget_settings(args), preview=args.preview,
-                             preview_size=parse_size(args.preview_size, "--preview-size"),
+                             preview_size=parse_size(args.preview_size, "--preview-size") if args.preview_size else None,
                              fbx_target=args.fbx_target or "blender", shard=shard, collect=args.collect)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()

@@ -59,7 +59,7 @@ class BakeJob:
     name: str = None
     armature: str = None
     fbx_target: str = "blender"
-    preview_size: tuple = (854, 480)
+    preview_size: tuple = None  # (width, height); None: 480 tall, as wide as the body needs
     retarget: RetargetSettings = field(default_factory=RetargetSettings)
     render: Path = None
     renderer: str = "skeleton"

@@ -63,7 +63,7 @@ class BatchSettings:
     bone_map: str = "auto"
     retarget: RetargetSettings = field(default_factory=RetargetSettings)
     preview: bool = False
-    preview_size: tuple = (854, 480)
+    preview_size: tuple = None  # (width, height); None: 480 tall, as wide as the body needs
     fbx_target: str = "blender"
     shard: tuple = None
     collect: bool = False

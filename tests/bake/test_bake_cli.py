@@ -1,6 +1,7 @@
 """`talkrig bake` as a user runs it: a preview video with the speech in it, a motion file's own
 frame rate carried into the export, and one-line errors for what a user can get wrong."""
 
+import re
 import struct
 import subprocess
 
@@ -70,6 +71,27 @@ def test_preview_is_a_video_with_the_speech(speech, tmp_path, capsys):
                             capture_output=True, text=True).stderr
     streams = [line.split(": ")[1] for line in report.splitlines() if "Stream #" in line]
     assert sorted(streams) == ["Audio", "Video"], report
+
+
+def test_preview_without_a_size_frames_the_body(speech, tmp_path):
+    """Without --preview-size the video is 480 pixels tall and as wide as the body needs: the
+    body fills it (a 16:9 frame left two thirds of its width empty, and the render's cost is
+    per pixel), and the take moves in it."""
+    import numpy as np
+
+    video = tmp_path / "talk.mp4"
+    assert main(["bake", str(speech), "-o", str(tmp_path / "talk.npz"), "--preview", str(video),
+                 "--speech", "none"]) == 0
+    report = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(video)], capture_output=True, text=True).stderr
+    width, height = (int(v) for v in re.search(r" Video: .*?, (\d+)x(\d+)", report).groups())
+    assert height == 480 and 240 <= width < 854 and width % 2 == 0
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, check=True).stdout
+    frames = np.frombuffer(raw, np.uint8).reshape(-1, height, width).astype(int)
+    body = np.abs(frames - np.median(frames[:, :, :3])) > 12  # the background's grey at the left edge
+    rows, columns = np.flatnonzero(body.any(axis=(0, 2))), np.flatnonzero(body.any(axis=(0, 1)))
+    assert np.ptp(rows) > 0.7 * height and np.ptp(columns) > 0.6 * width
+    assert np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2)).max() > 0.3  # the body moves
 
 
 def test_motion_file_keeps_its_frame_rate(scott_motion, tmp_path, capsys):

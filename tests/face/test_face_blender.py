@@ -165,3 +165,22 @@ def test_mouth_cues_switch_a_rigs_letter_poses(bpy, take):
         bpy.context.scene.frame_set(int(frame))
         want = angles[stand_in.get(cue.value, cue.value)]
         assert arm.pose.bones["mouth"].rotation_euler.x == pytest.approx(want, abs=1e-5), cue
+
+
+def test_a_take_named_by_a_letter_is_no_mouth_pose(bpy, avatar_glb, take):
+    """A take named "a" (`bake -o a.npz`) is an Action named like the mouth pose A: it moves,
+    so it is no pose, and the body keeps moving (keyed as a pose it froze the whole body)."""
+    from talkrig.exporters.animate import animate
+    from talkrig.exporters.scene import load_avatar
+    from talkrig.motion import load_motion
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    avatar = load_avatar(avatar_glb, None)
+    animate(avatar, load_motion(take.folder / "take.npz")[:90], "auto", name="a")  # with mouth cues
+    arm = avatar.armature
+    assert [track.name for track in arm.animation_data.nla_tracks] == ["a"]
+    turns = []
+    for frame in (10, 40, 70):
+        bpy.context.scene.frame_set(frame)
+        turns.append(np.array([np.array(bone.matrix_basis) for bone in arm.pose.bones]))
+    assert np.abs(np.diff(turns, axis=0)).max() > 0.05
