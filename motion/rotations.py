@@ -18,7 +18,10 @@ _EPS = 1e-8
 def _length(x, keepdims=False):
     """Euclidean length over the last axis. The squares are summed in order, as np.linalg.norm
     sums them (the results are the same to the bit), without its generic reduction: twice as
-    fast on (T, 55, 3|4) poses, which every rotation conversion of a take goes through."""
+    fast on (T, 55, 3|4) poses, which every rotation conversion of a take goes through (a single
+    rotation is left to np.linalg.norm, quicker there)."""
+    if x.size <= 64:
+        return np.linalg.norm(x, axis=-1, keepdims=keepdims)
     total = x[..., 0] * x[..., 0]
     for k in range(1, x.shape[-1]):
         total = total + x[..., k] * x[..., k]
