@@ -106,7 +106,7 @@ def run(args):
     job = BakeJob(source=args.source, outputs=args.output, avatar=args.avatar,
                   bone_map=args.map, preview=args.preview, options=options, audio=args.audio,
                   name=args.name, armature=args.armature, fbx_target=args.fbx_target,
-                  preview_size=parse_size(args.preview_size, "--preview-size") if args.preview_size else None,
+                  preview_size=parse_size(args.preview_size, "--preview-size"),
                   retarget=retarget_settings(args),
                   render=args.render, renderer=args.renderer, render_camera=camera,
                   render_size=size)

@@ -113,7 +113,7 @@ def run(args):
     settings = BatchSettings(out_dir=out_dir, options=options,
                              avatar=args.avatar, bone_map=args.map,
                              retarget=retarget_settings(args), preview=args.preview,
-                             preview_size=parse_size(args.preview_size, "--preview-size") if args.preview_size else None,
+                             preview_size=parse_size(args.preview_size, "--preview-size"),
                              fbx_target=args.fbx_target or "blender", shard=shard, collect=args.collect)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()

@@ -47,7 +47,7 @@ def render_request(camera_file, size_text, size_option="--size"):
         if not Path(camera_file).exists():
             raise RenderError(f"{camera_file}: no such camera file")
         camera = Camera.load(camera_file)
-    return camera, parse_size(size_text, size_option) if size_text else None
+    return camera, parse_size(size_text, size_option)
 
 
 def run(args):

@@ -44,15 +44,13 @@ def render_preview(avatar, animation, path, size=None, with_audio=True, progress
     if path.suffix.lower() != ".mp4":
         raise BakeError(f"{path}: the preview is an .mp4 video")
     scene = bpy.context.scene
-    _render_settings(scene, *(size or (DEFAULT_HEIGHT, DEFAULT_HEIGHT)), with_audio)
     points = _body_points(scene, avatar, animation)
     if size is None:
         right, up, _ = _view_axes(avatar, animation)
-        x, y = points @ right, points @ up
-        aspect = float(np.clip(np.ptp(x) / max(np.ptp(y), 1e-6), *ASPECTS))
+        aspect = float(np.clip(np.ptp(points @ right) / max(np.ptp(points @ up), 1e-6), *ASPECTS))
         size = (round(DEFAULT_HEIGHT * aspect), DEFAULT_HEIGHT)
     width, height = (int(v) + int(v) % 2 for v in size)
-    scene.render.resolution_x, scene.render.resolution_y = width, height
+    _render_settings(scene, width, height, with_audio)
     frame_camera(scene, avatar, animation, width / height, points=points)
     total = animation.n_frames
     render_video(scene, path, animation, progress, "preview")

@@ -108,7 +108,9 @@ def parse_size(text, option="--size"):
     """'512x512' -> (512, 512): the one rule for every frame size a user types (``render
     --size``, ``bake``/``bake-batch --preview-size``, the API's ``size``): WIDTHxHEIGHT, both
     sides even (H.264 needs them so) and from 16 to MAX_SIDE pixels; RenderError (naming
-    ``option``) for anything else."""
+    ``option``) for anything else. None (the option not given) -> None: the caller's default."""
+    if text is None:
+        return None
     width, sep, height = str(text).lower().partition("x")
     try:
         size = (int(width), int(height))

@@ -30,18 +30,17 @@ COLLARS = (13, 14)
 # face, whose speeds, jerk and speed histogram the generator is calibrated to
 # (bench_calibration.py); a fill under them moved those figures off the speaker's (tried: jerk
 # 1.6x his with the trunk's fill up to 4.5 Hz, the speed histogram's distance 0.16-0.22 against
-# 0.12 with it up to 0.6-2.2 Hz). The neck is filled: it carries only the head and moves no
-# figure the generator is calibrated to; without it its sideways tilt spread half his and alone
-# told the trunk from his (AUC 0.92).
-NECK = 12
+# 0.12 with it up to 0.6-2.2 Hz). The hips, knees and ankles too: the feet solve re-solves them
+# after the layer, so a fill there only became extra leg motion (leg pose distance 0.29 -> 0.55,
+# leg activity 0.99 -> 1.27x his). The neck (12) is filled: it carries only the head and moves
+# no figure the generator is calibrated to; without it its sideways tilt spread half his and
+# alone told the trunk from his (AUC 0.92).
+MEAN_ONLY = (0, 15) + COLLARS + LEGS[:6]
 # The spine is brought to his size (its gain) and filled only where its acceleration lies and
 # its jerk does not (SPINE_BANDS): without it the chest accelerated half as much as his (AUC
 # 0.97 alone); filled up to 3.2 Hz the upper body's jerk went to 1.24x his, up to 2.2 Hz 1.17x.
 SPINE = (3, 6, 9)
 SPINE_BANDS = (1.0, 2.2)  # Hz
-# The hips, knees and ankles too: the feet solve re-solves them after the layer, so a fill there
-# only became extra leg motion (leg pose distance 0.29 -> 0.55, leg activity 0.99 -> 1.27x his).
-MEAN_ONLY = tuple(j for j in TRUNK if j != NECK) + COLLARS + LEGS[:6]
 # ...except the turns the leg solve keeps as they are: the knees' off the hinge (about y and z;
 # the solve turns them about x only) and the thighs' twist about their own length (y). Without
 # them the knees turn about one axis only, which alone told the legs from his (AUC 1.00).
@@ -117,12 +116,10 @@ def fit():
     gain = np.minimum(1.0, np.sqrt(real_power.sum(-1) / np.maximum(gen_power.sum(-1), 1e-12)))
     fill = np.sqrt(np.maximum(real_power - gain[..., None] ** 2 * gen_power, 0.0))
     mean_only = np.isin(JOINTS, MEAN_ONLY)
-    kept_gain, kept = gain.copy(), fill.copy()
+    kept = fill.copy()
     gain[mean_only], fill[mean_only] = 1.0, 0.0
-    spine = [JOINTS.index(j) for j in SPINE]
-    bands = [b for b, (lo, hi) in enumerate(BANDS) if lo >= SPINE_BANDS[0] and hi <= SPINE_BANDS[1]]
-    gain[spine] = kept_gain[spine]
-    fill[np.ix_(spine, range(3), bands)] = kept[np.ix_(spine, range(3), bands)]
+    outside = [b for b, (lo, hi) in enumerate(BANDS) if lo < SPINE_BANDS[0] or hi > SPINE_BANDS[1]]
+    fill[np.ix_([JOINTS.index(j) for j in SPINE], range(3), outside)] = 0.0
     for joint, axes in OFF_HINGE.items():  # the leg solve keeps these turns (see OFF_HINGE)
         row = JOINTS.index(joint)
         fill[row, axes] = kept[row, axes]
