@@ -1,11 +1,12 @@
 """Learn the procedural generator's body layer (plugins/generators/procedural/body_layer.json)
 from the shared take's first half: statistics only, no frames.
 
-For each layer joint (trunk and head, collars, legs and feet, fingers): the speaker's mean local
-rotation and the generator's (its own output with the layer off, seeds 0-2, on the take's audio
-and words), and per axis and frequency band the RMS of each about its mean. The file holds both
-means, each axis's gain (his RMS over the generator's, at most 1) and the band RMS the scaled
-generator lacks (see procedural/body_layer.py).
+For each layer joint (trunk and head, collars, legs and feet, fingers, wrists): the speaker's
+mean local rotation and the generator's (its own output with the layer off, seeds 0-2, on the
+take's audio and words), and per frequency band the covariance of each one's turn about its mean.
+The file holds both means, each joint's map of the generator's turns onto his (the least change
+that gives his covariance, stretches at most 1) and per band the square root of the covariance
+the mapped generator lacks (see procedural/body_layer.py).
 
     .venv/bin/python recipes/fit_body_layer.py [--check]
 """
@@ -45,7 +46,20 @@ SPINE_BANDS = (1.0, 2.2)  # Hz
 # the solve turns them about x only) and the thighs' twist about their own length (y). Without
 # them the knees turn about one axis only, which alone told the legs from his (AUC 1.00).
 OFF_HINGE = {4: [1, 2], 5: [1, 2], 1: [1], 2: [1]}
-JOINTS = TRUNK + COLLARS + LEGS + FINGERS
+# The wrists keep the generator's pose and motion; they and the collars take his quick turns,
+# which the authored strokes lack (half his at 1.5-3.2 Hz, and a window's acceleration with it).
+# Hz, per joint: the collars carry the arms, whose jerk they raise (1.17 -> 1.21x his up to 2.2
+# Hz, 1.24x up to 3.2 Hz; the elbows too and up to 4.5 Hz, 1.39x).
+WRISTS = (20, 21)
+QUICK = {13: (1.5, 2.2), 14: (1.5, 2.2), 20: (1.5, 3.2), 21: (1.5, 3.2)}
+JOINTS = TRUNK + COLLARS + LEGS + FINGERS + WRISTS
+# A real chest, collar and wrist make their quick turns in bouts, not at a steady hum: their
+# fill's power follows one slow log-normal envelope (BURST_BAND, BURST_DEPTH). At a steady hum
+# a window's acceleration spread half his (spine2, spine3, the wrists) and the arms' accelerations
+# told them from his (AUC 0.99 on those alone).
+BURSTY = (6, 9) + tuple(QUICK)
+BURST_BAND = (0.2, 1.0)  # Hz
+BURST_DEPTH = 0.8
 # Hz: up to 3.2 Hz, the posture and the sway a window's mean, spread and speed are made of; above
 # it the speaker's joints move by mocap noise as much as by motion, and sinusoids there would
 # raise the jerk figures past his.
@@ -62,11 +76,13 @@ def mean_quats(motions, joints=JOINTS):
     return mean / np.linalg.norm(mean, axis=-1, keepdims=True)
 
 
-def band_power(motions, mean, joints=JOINTS):
-    """(J, 3, B) mean power of each joint's turn about ``mean`` per axis and band, rad^2."""
+def band_covariance(motions, mean, joints=JOINTS):
+    """(J, B, 3, 3) the covariance of each joint's turn about ``mean`` per band, rad^2: a
+    joint's axes move together (his last pinky bone turns about his hand's axis, which is none
+    of its own three), so each band keeps the three axes' covariance, not only their RMS."""
     from talkrig.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
 
-    power = np.zeros((len(joints), 3, len(BANDS)))
+    cov = np.zeros((len(joints), len(BANDS), 3, 3))
     for m in motions:
         q = axis_angle_to_quat(m.poses[:, list(joints)].astype(np.float64))
         d = quat_to_axis_angle(quat_multiply(quat_conjugate(mean)[None], q))  # (T, J, 3)
@@ -75,8 +91,26 @@ def band_power(motions, mean, joints=JOINTS):
         freqs = np.fft.rfftfreq(len(d), 1.0 / m.fps)
         for b, (lo, hi) in enumerate(BANDS):
             part = np.fft.irfft(np.where(((freqs >= lo) & (freqs < hi))[:, None, None], spectrum, 0), n=len(d), axis=0)
-            power[:, :, b] += np.mean(part ** 2, axis=0) / len(motions)
-    return power
+            cov[:, b] += np.einsum("tja,tjb->jab", part, part) / len(d) / len(motions)
+    return cov
+
+
+def _sqrtm(cov):
+    """The symmetric square root of each PSD matrix in ``cov`` (..., 3, 3), negative parts cut."""
+    values, vectors = np.linalg.eigh(cov)
+    return np.einsum("...ak,...k,...bk->...ab", vectors, np.sqrt(np.maximum(values, 0.0)), vectors)
+
+
+def transport(real, generated):
+    """(J, 3, 3) the linear map that carries the generator's turns onto his covariance with the
+    least change (the optimal transport map between the two Gaussians), its stretches cut at 1:
+    an authored motion larger than his is brought to his size and axes, a smaller one is kept
+    (the fill brings the rest)."""
+    root = _sqrtm(generated + 1e-10 * np.eye(3))
+    inverse = np.linalg.inv(root)
+    t = inverse @ _sqrtm(root @ real @ root) @ inverse
+    values, vectors = np.linalg.eigh((t + np.swapaxes(t, -1, -2)) / 2.0)
+    return np.einsum("...ak,...k,...bk->...ab", vectors, np.minimum(values, 1.0), vectors)
 
 
 def keep_heading(real_mean, generated_mean, joints=JOINTS):
@@ -105,6 +139,19 @@ def generated(audio):
             for s in range(SEEDS)]
 
 
+def _bands(joint):
+    """The indices of the BANDS ``joint`` is filled in."""
+    if joint in QUICK:
+        low, high = QUICK[joint]
+    elif joint in MEAN_ONLY:
+        return []
+    elif joint in SPINE:
+        low, high = SPINE_BANDS
+    else:
+        low, high = BANDS[0][0], BANDS[-1][1]
+    return [b for b, (lo, hi) in enumerate(BANDS) if lo >= low and hi <= high]
+
+
 def fit():
     from talkrig.inference.audio.decode import decode_audio
     from talkrig.motion import load_motion
@@ -112,25 +159,29 @@ def fit():
     first = real[:real.n_frames // 2]
     gen = generated(decode_audio(DATA / f"{TAKE}.wav"))
     real_mean, gen_mean = mean_quats([first]), mean_quats(gen)
-    real_power, gen_power = band_power([first], real_mean), band_power(gen, gen_mean)
-    gain = np.minimum(1.0, np.sqrt(real_power.sum(-1) / np.maximum(gen_power.sum(-1), 1e-12)))
-    fill = np.sqrt(np.maximum(real_power - gain[..., None] ** 2 * gen_power, 0.0))
-    mean_only = np.isin(JOINTS, MEAN_ONLY)
-    kept = fill.copy()
-    gain[mean_only], fill[mean_only] = 1.0, 0.0
-    outside = [b for b, (lo, hi) in enumerate(BANDS) if lo < SPINE_BANDS[0] or hi > SPINE_BANDS[1]]
-    fill[np.ix_([JOINTS.index(j) for j in SPINE], range(3), outside)] = 0.0
-    for joint, axes in OFF_HINGE.items():  # the leg solve keeps these turns (see OFF_HINGE)
-        row = JOINTS.index(joint)
-        fill[row, axes] = kept[row, axes]
+    real_cov, gen_cov = band_covariance([first], real_mean), band_covariance(gen, gen_mean)
+    gain = transport(real_cov.sum(1), gen_cov.sum(1))
+    gain[np.isin(JOINTS, MEAN_ONLY + WRISTS)] = np.eye(3)  # their own motion kept whole
+    kept = _sqrtm(real_cov - np.einsum("jab,jkbc,jdc->jkad", gain, gen_cov, gain))  # (J, B, 3, 3)
+    fill = np.zeros_like(kept)
+    for row, joint in enumerate(JOINTS):
+        fill[row, _bands(joint)] = kept[row, _bands(joint)]
+        axes = OFF_HINGE.get(joint)
+        if axes:  # the leg solve keeps these turns (see OFF_HINGE): fill only them
+            only = (kept[row] @ kept[row])[np.ix_(range(len(BANDS)), axes, axes)]
+            fill[row][np.ix_(range(len(BANDS)), axes, axes)] = _sqrtm(only)
     return {
         "source": f"BEAT2 {TAKE}, first {first.duration:.1f} s (statistics only)",
         "joints": list(JOINTS),
         "bands": [list(b) for b in BANDS],
-        "real_mean": np.round(keep_heading(real_mean, gen_mean), 5).tolist(),
+        "real_mean": np.round(np.where(np.isin(JOINTS, WRISTS)[:, None], gen_mean,  # the wrists keep theirs
+                                       keep_heading(real_mean, gen_mean)), 5).tolist(),
         "generated_mean": np.round(gen_mean, 5).tolist(),
-        "gain": np.round(gain, 4).tolist(),
-        "fill": np.round(fill, 5).tolist(),
+        "gain": np.round(gain, 4).tolist(),  # (J, 3, 3)
+        "fill": np.round(fill, 5).tolist(),  # (J, B, 3, 3)
+        "bursty": list(BURSTY),
+        "burst_band": list(BURST_BAND),
+        "burst_depth": BURST_DEPTH,
     }
 
 

@@ -6,17 +6,21 @@ The authored tracks drive what a gesture is made of (the arms' strokes, the head
 breath, the weight shifts). What they leave out is what a viewer, and a classifier, reads a
 body by at once: a real speaker never holds the textbook pose (his spine leans a little to one
 side, his knees turn a few degrees off their hinge) and his toes and fingers never hold still.
-Every layer joint takes his mean pose; the toes, fingers and neck also his motion, the spine
-his size and his motion where its acceleration lies (1-2.2 Hz; the pelvis, head, collars and
-legs keep the generator's, see the recipe for why). For each joint the layer
+Every layer joint but the wrists takes his mean pose; the toes, fingers and neck also his
+motion, the spine his size and his motion where its acceleration lies (1-2.2 Hz), the collars
+and wrists his quick turns (1.5-3.2 Hz; the pelvis, head and legs keep the generator's motion,
+see the recipe for why). For each joint the layer
 
-- turns the generator's mean pose onto the speaker's and scales its motion about that mean
-  down where it moves more than his: q' = m_real exp(g * log(m_gen^-1 q)), g per axis the
-  ratio of his RMS to the generator's, at most 1 (an authored thumb that swings three times
-  as far as his is brought to his size; the authored timing stays); and
-- adds, per axis and frequency band, the motion his joint has and the generator's lacks: the
-  RMS of each band is sqrt(max(real^2 - (g generated)^2, 0)), as a sum of seeded sinusoids in
-  the band (``SmoothNoise``), so a window's spread, speed and acceleration are his too.
+- turns the generator's mean pose onto the speaker's and maps its motion about that mean onto
+  his axes and size where it moves more than his: q' = m_real exp(G log(m_gen^-1 q)), G the
+  least change that gives the generator's covariance his, its stretches cut at 1 (an authored
+  thumb that swings three times as far as his, or about another axis, is brought to his; the
+  authored timing stays); and
+- adds, per frequency band, the motion his joint has and the mapped generator's lacks: a band's
+  covariance is his minus G's image of the generator's, drawn as seeded sinusoids in the band
+  (``SmoothNoise``) through its square root, so a window's spread, speed and acceleration are
+  his too and his axes move together as his do. The chest's, collars' and wrists' fill comes
+  in bursts (a slow log-normal envelope of mean power about 1), as his quick turns do.
 
 Both statistics are measured in the joint's own frame about its mean (log(m^-1 q)), the
 generator's on its own output with the layer off, so the layer fills exactly the difference.
@@ -41,12 +45,12 @@ COMPONENTS = 3  # sinusoids per band and channel
 @lru_cache(maxsize=None)
 def learned():
     """{"joints": (J,), "bands": (B, 2) Hz, "real_mean", "generated_mean": (J, 4) quats,
-    "gain": (J, 3), "fill": (J, 3, B) rad RMS}, or None where no layer has been fitted."""
+    "gain": (J, 3, 3), "fill": (J, B, 3, 3) rad}, or None where no layer has been fitted."""
     if not DATA.exists():
         return None
     raw = json.loads(DATA.read_text(encoding="utf-8"))
     out = {k: np.asarray(v, np.float64) for k, v in raw.items() if k != "source"}
-    out["joints"] = out["joints"].astype(int)
+    out["joints"], out["bursty"] = out["joints"].astype(int), out["bursty"].astype(int)
     return out
 
 
@@ -57,23 +61,35 @@ class BodyLayer:
     joints: np.ndarray  # (J,)
     real_mean: np.ndarray  # (J, 4)
     generated_mean: np.ndarray  # (J, 4)
-    gain: np.ndarray  # (J, 3)
-    fill: np.ndarray  # (J, 3, B)
+    gain: np.ndarray  # (J, 3, 3)
+    fill: np.ndarray  # (J, B, 3, 3)
     noises: list  # B SmoothNoise of J * 3 channels
     amount: float
+    bursty: np.ndarray = None  # (K,) rows of the joints whose fill comes in bursts
+    bursts: object = None  # SmoothNoise of one channel: the bursts' slow envelope
+    depth: float = 0.0
 
     def apply(self, q, t):
         """Lay the speaker's body under ``q`` (n, 55, 4) at times ``t`` (n,), in place."""
         joints = list(self.joints)
-        turn = np.zeros((len(t), len(joints) * 3))
+        turn = np.zeros((len(t), len(joints), 3))
         for band, noise in enumerate(self.noises):
-            fill = self.fill[:, :, band].reshape(-1)
-            filled = np.flatnonzero(fill)  # most joints fill few bands: sample only those
-            turn[:, filled] += noise.sample(t, filled) * fill[filled]
-        turn = turn.reshape(len(t), len(joints), 3)
+            filled = np.flatnonzero(np.any(self.fill[:, band] != 0.0, axis=(1, 2)))  # most joints fill few bands
+            columns = (3 * filled[:, None] + np.arange(3)).reshape(-1)
+            unit = noise.sample(t, columns).reshape(len(t), len(filled), 3)
+            turn[:, filled] += np.einsum("njb,jab->nja", unit, self.fill[filled, band])
+        if self.bursts is not None:
+            turn[:, self.bursty] *= self.envelope(t)[:, None, None]
         about = quat_to_axis_angle(quat_multiply(quat_conjugate(self.generated_mean)[None], q[:, joints]))
-        mine = quat_multiply(self.real_mean[None], axis_angle_to_quat(self.gain * about + turn))
+        kept = np.einsum("jab,njb->nja", self.gain, about)
+        mine = quat_multiply(self.real_mean[None], axis_angle_to_quat(kept + turn))
         q[:, joints] = mine if self.amount >= 1.0 else quat_slerp(q[:, joints], mine, self.amount)
+
+
+    def envelope(self, t):
+        """(n,) the bursts' gain at times t: log-normal about a mean power of about 1, so the
+        quick turns come in bouts, as his do, at his RMS."""
+        return np.exp(self.depth * self.bursts.sample(t)[:, 0] - self.depth ** 2)
 
 
 def make_layer(rng, amount=1.0):
@@ -84,5 +100,8 @@ def make_layer(rng, amount=1.0):
         return None
     n = len(data["joints"]) * 3
     noises = [SmoothNoise(rng, n, low=lo, high=hi, components=COMPONENTS) for lo, hi in data["bands"]]
+    low, high = data["burst_band"]
     return BodyLayer(joints=data["joints"], real_mean=data["real_mean"], generated_mean=data["generated_mean"],
-                     gain=data["gain"], fill=data["fill"], noises=noises, amount=float(amount))
+                     gain=data["gain"], fill=data["fill"], noises=noises, amount=float(amount),
+                     bursty=np.flatnonzero(np.isin(data["joints"], data["bursty"])),
+                     bursts=SmoothNoise(rng, 1, low=low, high=high), depth=float(data["burst_depth"]))
