@@ -19,8 +19,8 @@ see the recipe for why). For each joint the layer
 - adds, per frequency band, the motion his joint has and the mapped generator's lacks: a band's
   covariance is his minus G's image of the generator's, drawn as seeded sinusoids in the band
   (``SmoothNoise``) through its square root, so a window's spread, speed and acceleration are
-  his too and his axes move together as his do. The chest's, collars' and wrists' fill comes
-  in bursts (a slow log-normal envelope of mean power about 1), as his quick turns do.
+  his too and his axes move together as his do. The chest's, collars', wrists' and toes' fill
+  comes in bursts (a slow log-normal envelope of mean power about 1), as his quick turns do.
 
 Both statistics are measured in the joint's own frame about its mean (log(m^-1 q)), the
 generator's on its own output with the layer off, so the layer fills exactly the difference.
