@@ -166,10 +166,20 @@ class RayEngine:
         """How many tasks the cluster runs at once now (at least 1: a growing cluster)."""
         return max(1, int(ray.cluster_resources().get("CPU", 0) // self.cpus_per_clip))
 
+    def _fetched(self, ray, ref):
+        """ray.get of a finished task's result, the head checked while it waits: a result kept
+        on a head that has died cannot be read, and Ray would wait a minute and then end this
+        process without a word."""
+        while True:
+            try:
+                return ray.get(ref, timeout=HEAD_CHECK)
+            except ray.exceptions.GetTimeoutError:
+                self._check_head()
+
     def _outcome(self, ray, ref, task, submitted, died):
         errors = ray.exceptions
         try:
-            kind, payload = ray.get(ref)
+            kind, payload = self._fetched(ray, ref)
         except (errors.RayTaskError, errors.RuntimeEnvSetupError,
                 errors.TaskUnschedulableError) as exc:  # not the clip: every task would fail
             cause = getattr(exc, "cause", None) or exc

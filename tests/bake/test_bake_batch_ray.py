@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -287,3 +288,43 @@ def test_clips_bigger_than_every_node_wait_with_a_warning(cluster, clips, tmp_pa
     finally:
         run.kill()
         run.wait()
+
+
+class _ResultOnTheHead:
+    """Stands in for the ray module where a finished task's result is read: ray.get waits
+    ``slow`` times past its timeout (the head holding the result has died, or is slow to
+    answer), then returns it; the real exceptions module."""
+
+    def __init__(self, slow, result=("done", "baked")):
+        import ray.exceptions
+
+        self.exceptions = ray.exceptions
+        self.slow, self.result, self.timeouts = slow, result, []
+
+    def get(self, ref, timeout=None):
+        self.timeouts.append(timeout)
+        if len(self.timeouts) <= self.slow:
+            raise self.exceptions.GetTimeoutError("still waiting")
+        return self.result
+
+
+def test_a_result_left_on_a_dead_head_ends_the_run_in_one_line():
+    """A clip finished just before the head was killed: its result cannot be read, and an
+    unbounded ray.get would wait until Ray ended the process without a word (exit 1). The
+    engine waits in HEAD_CHECK steps, checks the head between them, and stops the run; a head
+    that still answers is waited for."""
+    from talkrig.exporters.errors import BakeError
+    from talkrig.exporters.ray_engine import HEAD_CHECK, RayEngine
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{closed.getsockname()[1]}"
+    ray = _ResultOnTheHead(slow=10**6)
+    with pytest.raises(BakeError, match="stopped answering"):
+        RayEngine(address=dead)._outcome(ray, "ref", "clip", 0.0, died=None)
+    assert ray.timeouts == [HEAD_CHECK]
+    with socket.create_server(("127.0.0.1", 0)) as alive:
+        ray = _ResultOnTheHead(slow=2)
+        engine = RayEngine(address=f"127.0.0.1:{alive.getsockname()[1]}")
+        assert engine._outcome(ray, "ref", "clip", 0.0, died=None) == "baked"
+    assert ray.timeouts == [HEAD_CHECK] * 3

@@ -39,10 +39,19 @@ sys.exit(main())
 """
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count):
+    """``count`` distinct free ports on loopback. Each probe stays open until all are chosen: a
+    port closed at once can be handed out again, and two of Ray's components given one port
+    stop its start ("is used by other components")."""
+    probes = []
+    try:
+        for _ in range(count):
+            probes.append(socket.socket())
+            probes[-1].bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 class RayCluster:
@@ -58,7 +67,8 @@ class RayCluster:
                         **{LOOPBACK: "0"}, **(env or {}))
         self.env.pop("RAY_ADDRESS", None)
         self.cpus = cpus
-        self.port = free_port()
+        # the head's own ports, chosen together (see free_ports)
+        self.port, self.client_port, self._dashboard, *self._head_agents = free_ports(7)
         self.address = f"127.0.0.1:{self.port}"
         self.nodes = []
         try:
@@ -73,18 +83,18 @@ class RayCluster:
 
     def add_node(self):
         k = len(self.nodes)
+        agents = self._head_agents if k == 0 else free_ports(4)
         command = [sys.executable, "-c", RAY_START, "start", "--block",
                    "--temp-dir", str(self.temp),
                    "--num-cpus", str(self.cpus), "--node-ip-address", "127.0.0.1",
                    "--disable-usage-stats",
-                   "--dashboard-agent-listen-port", str(free_port()),
-                   "--dashboard-agent-grpc-port", str(free_port()),
-                   "--metrics-export-port", str(free_port()),
-                   "--runtime-env-agent-port", str(free_port())]
+                   "--dashboard-agent-listen-port", str(agents[0]),
+                   "--dashboard-agent-grpc-port", str(agents[1]),
+                   "--metrics-export-port", str(agents[2]),
+                   "--runtime-env-agent-port", str(agents[3])]
         if k == 0:
-            self.client_port = free_port()
             command += ["--head", "--port", str(self.port), "--include-dashboard=false",
-                        "--dashboard-port", str(free_port()),
+                        "--dashboard-port", str(self._dashboard),
                         "--ray-client-server-port", str(self.client_port)]
         else:
             command += ["--address", self.address]
