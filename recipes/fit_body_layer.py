@@ -81,12 +81,12 @@ def band_covariance(motions, mean, joints=JOINTS):
     """(J, B, 3, 3) the covariance of each joint's turn about ``mean`` per band, rad^2: a
     joint's axes move together (his last pinky bone turns about his hand's axis, which is none
     of its own three), so each band keeps the three axes' covariance, not only their RMS."""
-    from talkrig.motion.rotations import axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle
+    from talkrig.motion.rotations import axis_angle_to_quat
+    from talkrig.plugins.generators.procedural.posture import tangent
 
     cov = np.zeros((len(joints), len(BANDS), 3, 3))
     for m in motions:
-        q = axis_angle_to_quat(m.poses[:, list(joints)].astype(np.float64))
-        d = quat_to_axis_angle(quat_multiply(quat_conjugate(mean)[None], q))  # (T, J, 3)
+        d = tangent(axis_angle_to_quat(m.poses[:, list(joints)].astype(np.float64)), mean)  # (T, J, 3)
         d = d - d.mean(axis=0)
         spectrum = np.fft.rfft(d, axis=0)
         freqs = np.fft.rfftfreq(len(d), 1.0 / m.fps)
@@ -94,24 +94,6 @@ def band_covariance(motions, mean, joints=JOINTS):
             part = np.fft.irfft(np.where(((freqs >= lo) & (freqs < hi))[:, None, None], spectrum, 0), n=len(d), axis=0)
             cov[:, b] += np.einsum("tja,tjb->jab", part, part) / len(d) / len(motions)
     return cov
-
-
-def _sqrtm(cov):
-    """The symmetric square root of each PSD matrix in ``cov`` (..., 3, 3), negative parts cut."""
-    values, vectors = np.linalg.eigh(cov)
-    return np.einsum("...ak,...k,...bk->...ab", vectors, np.sqrt(np.maximum(values, 0.0)), vectors)
-
-
-def transport(real, generated):
-    """(J, 3, 3) the linear map that carries the generator's turns onto his covariance with the
-    least change (the optimal transport map between the two Gaussians), its stretches cut at 1:
-    an authored motion larger than his is brought to his size and axes, a smaller one is kept
-    (the fill brings the rest)."""
-    root = _sqrtm(generated + 1e-10 * np.eye(3))
-    inverse = np.linalg.inv(root)
-    t = inverse @ _sqrtm(root @ real @ root) @ inverse
-    values, vectors = np.linalg.eigh((t + np.swapaxes(t, -1, -2)) / 2.0)
-    return np.einsum("...ak,...k,...bk->...ab", vectors, np.minimum(values, 1.0), vectors)
 
 
 def keep_heading(real_mean, generated_mean, joints=JOINTS):
@@ -155,22 +137,26 @@ def _bands(joint):
 
 def fit():
     from talkrig.inference.audio.decode import decode_audio
+    from talkrig.motion.gaussian import psd_sqrt, transport_map
     from talkrig.motion import load_motion
     real = load_motion(DATA / f"{TAKE}.npz")
     first = real[:real.n_frames // 2]
     gen = generated(decode_audio(DATA / f"{TAKE}.wav"))
     real_mean, gen_mean = mean_quats([first]), mean_quats(gen)
     real_cov, gen_cov = band_covariance([first], real_mean), band_covariance(gen, gen_mean)
-    gain = transport(real_cov.sum(1), gen_cov.sum(1))
+    # the least change that carries the generator's turns onto his covariance, stretches cut at 1:
+    # an authored motion larger than his is brought to his size and axes, a smaller one is kept
+    # (the fill brings the rest), and a direction it never moves in (the toes') keeps gain 1
+    gain = transport_map(gen_cov.sum(1) + 1e-10 * np.eye(3), real_cov.sum(1), max_gain=1.0)
     gain[np.isin(JOINTS, MEAN_ONLY + WRISTS)] = np.eye(3)  # their own motion kept whole
-    kept = _sqrtm(real_cov - np.einsum("jab,jkbc,jdc->jkad", gain, gen_cov, gain))  # (J, B, 3, 3)
+    kept = psd_sqrt(real_cov - np.einsum("jab,jkbc,jdc->jkad", gain, gen_cov, gain))  # (J, B, 3, 3)
     fill = np.zeros_like(kept)
     for row, joint in enumerate(JOINTS):
         fill[row, _bands(joint)] = kept[row, _bands(joint)]
         axes = OFF_HINGE.get(joint)
         if axes:  # the leg solve keeps these turns (see OFF_HINGE): fill only them
             only = (kept[row] @ kept[row])[np.ix_(range(len(BANDS)), axes, axes)]
-            fill[row][np.ix_(range(len(BANDS)), axes, axes)] = _sqrtm(only)
+            fill[row][np.ix_(range(len(BANDS)), axes, axes)] = psd_sqrt(only)
     return {
         "source": f"BEAT2 {TAKE}, first {first.duration:.1f} s (statistics only)",
         "joints": list(JOINTS),

@@ -8,6 +8,7 @@ kind of speech is a fair reference.
 import numpy as np
 
 from ..errors import MotionValueError
+from ..gaussian import psd_sqrt
 from ..skeleton import UPPER_BODY
 from .kinematics import DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed
 
@@ -47,12 +48,6 @@ def kinetic_features(motion, window=KINETIC_WINDOW, hop=KINETIC_HOP, joints=DIST
     return np.asarray(rows)
 
 
-def _sqrtm_psd(matrix):
-    """Square root of a symmetric positive semi-definite matrix by eigendecomposition."""
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
-    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
-
-
 def frechet_distance(features_a, features_b):
     """Frechet distance between Gaussians fitted to two sets of feature rows.
 
@@ -68,8 +63,8 @@ def frechet_distance(features_a, features_b):
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a = np.atleast_2d(np.cov(a, rowvar=False))
     cov_b = np.atleast_2d(np.cov(b, rowvar=False))
-    root_a = _sqrtm_psd(cov_a)
-    cross = _sqrtm_psd(root_a @ cov_b @ root_a)
+    root_a = psd_sqrt(cov_a)
+    cross = psd_sqrt(root_a @ cov_b @ root_a)
     value = float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(cross))
     return max(value, 0.0)
 

@@ -33,9 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ....motion.rotations import (
-    axis_angle_to_quat, quat_conjugate, quat_multiply, quat_slerp, quat_to_axis_angle,
-)
+from ....motion.rotations import axis_angle_to_quat, quat_multiply, quat_slerp
+from .posture import tangent
 from .tracks import SmoothNoise
 
 DATA = Path(__file__).with_name("body_layer.json")
@@ -65,9 +64,9 @@ class BodyLayer:
     fill: np.ndarray  # (J, B, 3, 3)
     noises: list  # B SmoothNoise of J * 3 channels
     amount: float
-    bursty: np.ndarray = None  # (K,) rows of the joints whose fill comes in bursts
-    bursts: object = None  # SmoothNoise of one channel: the bursts' slow envelope
-    depth: float = 0.0
+    bursty: np.ndarray  # (K,) rows of the joints whose fill comes in bursts
+    bursts: SmoothNoise  # one channel: the bursts' slow envelope
+    depth: float  # its log-normal spread
 
     def apply(self, q, t):
         """Lay the speaker's body under ``q`` (n, 55, 4) at times ``t`` (n,), in place."""
@@ -78,10 +77,8 @@ class BodyLayer:
             columns = (3 * filled[:, None] + np.arange(3)).reshape(-1)
             unit = noise.sample(t, columns).reshape(len(t), len(filled), 3).transpose(1, 0, 2)
             turn[filled] += _transformed(self.fill[filled, band], unit)
-        if self.bursts is not None:
-            turn[self.bursty] *= self.envelope(t)[None, :, None]
-        about = quat_to_axis_angle(quat_multiply(quat_conjugate(self.generated_mean)[None], q[:, joints]))
-        kept = _transformed(self.gain, about.transpose(1, 0, 2))
+        turn[self.bursty] *= self.envelope(t)[None, :, None]
+        kept = _transformed(self.gain, tangent(q[:, joints], self.generated_mean).transpose(1, 0, 2))
         mine = quat_multiply(self.real_mean[None], axis_angle_to_quat((kept + turn).transpose(1, 0, 2)))
         q[:, joints] = mine if self.amount >= 1.0 else quat_slerp(q[:, joints], mine, self.amount)
 

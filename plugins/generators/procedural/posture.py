@@ -23,6 +23,7 @@ import numpy as np
 from ....motion.rotations import (
     axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle,
 )
+from ....motion.gaussian import transport_map
 from .joints import L_ARM, R_ARM
 
 DATA = Path(__file__).with_name("posture.json")
@@ -50,19 +51,10 @@ def tangent(q, mean):
 
 
 def transport(source_cov, target_cov, max_gain=MAX_GAIN):
-    """The optimal-transport (Monge) map between centred Gaussians: the symmetric A with
-    A S A = T, A = S^-1/2 (S^1/2 T S^1/2)^1/2 S^-1/2, its gains (eigenvalues) capped at
-    ``max_gain``: a direction the repertoire barely uses is not blown up into fast, large
-    moves (an elbow would turn further in a frame than the speaker's ever do)."""
-    root = _sqrtm(source_cov)
-    inverse = np.linalg.pinv(root)
-    values, vectors = np.linalg.eigh(inverse @ _sqrtm(root @ target_cov @ root) @ inverse)
-    return (vectors * np.minimum(values, max_gain)) @ vectors.T
-
-
-def _sqrtm(matrix):
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
-    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    """The optimal-transport map from ``source_cov`` to ``target_cov`` (``gaussian.transport_map``),
+    its gains capped at ``max_gain``: a direction the repertoire barely uses is not blown up
+    into fast, large moves (an elbow would turn further in a frame than the speaker's ever do)."""
+    return transport_map(source_cov, target_cov, max_gain)
 
 
 @lru_cache(maxsize=None)
