@@ -418,3 +418,26 @@ def test_planted_feet_turn_with_the_pelvis_on_the_spot():
     assert 0.6 * FOOT_PIVOT < gain < 1.2 * FOOT_PIVOT
     assert np.ptp(pos[:, [7, 8]], axis=0).max() < 0.001  # turned on the spot
     assert foot_pops(out) == 0
+
+
+def test_a_body_sunk_on_two_bent_knees_stands_up_on_the_straighter_leg(scott_motion, monkeypatch):
+    # A network's legs come out bent and its pelvis wanders over the planted feet: the root
+    # rises, smoothly, until the straighter leg stands about as straight as a speaker's, so the
+    # weight never sinks on two bent knees; the feet stay where they were planted.
+    from talkrig.inference.generation import feet
+    from talkrig.plugins.neural.grounding import feet_anchor, planted_trans
+
+    real = scott_motion[300:600]
+    m = _generated_like(real, 0.0)
+    m.poses[:, [4, 5], 0] += 0.5  # both knees bent by 29 deg...
+    m.poses[:, [1, 2], 0] -= 0.25  # ...the thighs forward, the shins back
+    m.trans = planted_trans(m.poses, feet_anchor(real.poses, real.trans))
+    straighter = lambda motion: np.degrees(np.median(np.min(knee_flexion(motion), axis=1)))
+    root_jerk = lambda motion: np.abs(np.diff(motion.trans[:, 1], n=3)).mean()
+    out = plant_feet(m)
+    monkeypatch.setattr(feet, "_raise_root", lambda *args: None)
+    sunk = plant_feet(m)
+    assert straighter(sunk) > 25.0  # the body left on its bent knees
+    assert straighter(out) < 15.0  # his: 9.0 deg in this piece
+    assert np.ptp(_feet(out), axis=0).max() < 0.001  # metres: no slide
+    assert root_jerk(out) < 0.5 * root_jerk(real)  # risen smoothly (sunk: 0.35x his)
