@@ -12,7 +12,10 @@ the air. A standing leg may be as straight as a speaker's (REACH): the root drop
 as the legs need, and rises where both knees would bend, until the straighter leg stands
 straight (a speaker stands on one straight leg or both, never sinks on two bent ones), and
 the hip-to-foot distance's frame-to-frame ripple is left out (:func:`steady_reach`), since
-near a straight leg it would become knee tremble.
+near a straight leg it would become knee tremble. Of the quick turns (faster than
+PIVOT_SECONDS) left between a planted foot and its shin, the knee takes up SHIN_FOLLOW
+(a speaker's shins turn part of the way with his hips, his knees and ankles share
+the twist; an ankle left to twist alone, 2.7x his, told the legs from his).
 
 A step is a step or nothing: between two plants the foot lifts, travels and lands over at
 least MIN_STEP_SECONDS; a shorter lift or a move of a few centimetres is no step (the foot
@@ -69,6 +72,7 @@ REACH_SIGMA = 0.05  # s: the hip -> foot distance's ripple faster than this is l
 REACH_RIPPLE = 0.0004  # m: ...by at most this (the foot moves along the leg by as much)
 FOOT_PIVOT = 0.3  # share of the pelvis's turns the planted feet turn with (his: 0.25-0.7)
 PIVOT_SECONDS = 1.0  # s: turns away from the heading over this window are pivoted
+SHIN_FOLLOW = 0.6  # share of the quick turns between a planted foot and its shin the knee takes up
 MAX_TILT = 0.35  # rad: a planted foot rolls at most this far off the flat (the speaker's: 0.06 mean)
 ROOT_SIGMA = 0.1  # s: the root of a standing body moves no faster than this (real takes: < 3 mm off)
 # Pelvis and legs only: the feet depend on nothing else, so FK runs on 7 joints, not 55.
@@ -290,8 +294,28 @@ def _plant_feet(motion, contacts=None, skeleton=None):
         local = _solve_leg(skeleton, rot, pos, poses, hip, knee, ankle, targets[:, leg], orient[:, leg], motion.fps)
         for j, value in zip((hip, knee, ankle), local):
             poses[:, j] = value
+    if SHIN_FOLLOW > 0.0:
+        _turn_shins(skeleton, poses, out.trans, orient, solved, motion.fps)
     out.poses = poses.astype(np.float32)
     return out
+
+
+def _turn_shins(skeleton, poses, trans, orient, legs, fps):
+    """Turn each solved shin about its own length towards its planted foot's heading, in place:
+    SHIN_FOLLOW of the quick turns (faster than PIVOT_SECONDS) between the two, so the knee
+    takes up the twist the ankle took alone. The ankle's place and the foot's turn stay."""
+    rot, _ = skeleton.forward_kinematics(poses, trans)
+    for leg in legs:
+        _, knee, ankle = LEGS[leg]
+        gap = heading(orient[:, leg]) - heading(rot[:, knee])
+        quick = gap - gaussian_filter1d(gap, PIVOT_SECONDS * fps, mode="nearest")
+        axis = -skeleton.offsets[ankle] / np.linalg.norm(skeleton.offsets[ankle])  # ankle -> knee: up, knee frame
+        # the shin's length is nearly vertical: a turn about it turns its heading by about as much
+        twist = axis_angle_to_matrix(axis[None] * (SHIN_FOLLOW * quick)[:, None])
+        knee_local = axis_angle_to_matrix(poses[:, knee]) @ twist
+        poses[:, knee] = matrix_to_axis_angle(knee_local)
+        knee_global = rot[:, knee] @ twist
+        poses[:, ankle] = matrix_to_axis_angle(np.swapaxes(knee_global, 1, 2) @ orient[:, leg])
 
 
 def heading(rotations):

@@ -441,3 +441,31 @@ def test_a_body_sunk_on_two_bent_knees_stands_up_on_the_straighter_leg(scott_mot
     assert straighter(out) < 15.0  # his: 9.0 deg in this piece
     assert np.ptp(_feet(out), axis=0).max() < 0.001  # metres: no slide
     assert root_jerk(out) < 0.5 * root_jerk(real)  # risen smoothly (sunk: 0.35x his)
+
+
+def test_a_turning_pelvis_twists_the_knees_as_well_as_the_ankles(scott_motion, monkeypatch):
+    # When the hips turn over planted feet, a speaker's shins turn part of the way with them and
+    # his knees take up the rest with his ankles; an ankle left to take the whole twist alone is
+    # what tells solved legs from his. The twist moves neither the ankles nor the feet.
+    from talkrig.inference.generation import feet
+    from talkrig.inference.generation.feet import heading
+    from talkrig.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    real = scott_motion[300:600]
+    m = _generated_like(real, 0.0)
+    t = np.arange(m.n_frames) / m.fps
+    sway = axis_angle_to_matrix(np.stack([0 * t, 0.12 * np.sin(2 * np.pi * 0.8 * t), 0 * t], axis=-1))
+    m.poses[:, 0] = matrix_to_axis_angle(sway @ axis_angle_to_matrix(m.poses[:, 0].astype(np.float64)))
+
+    def ankle_twist(motion):
+        rot, _ = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)
+        gap = heading(rot[:, 7]) - heading(rot[:, 4])  # left foot against left shin
+        return np.std(gap - gaussian_filter1d(gap, motion.fps))
+
+    out = plant_feet(m)
+    monkeypatch.setattr(feet, "SHIN_FOLLOW", 0.0)
+    alone = plant_feet(m)
+    assert ankle_twist(out) < 0.6 * ankle_twist(alone)
+    assert np.abs(_feet(out) - _feet(alone)).max() < 1e-4  # metres: the ankles stay
+    rot = lambda motion: neutral_skeleton().forward_kinematics(motion.poses, motion.trans)[0][:, [10, 11]]
+    assert np.abs(rot(out) - rot(alone)).max() < 1e-4  # the feet turn as they did
