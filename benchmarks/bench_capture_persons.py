@@ -1,5 +1,9 @@
 """Capture against a known truth on the person videos (benchmarks/person_videos.py): elbow
-flexion and shoulder elevation per side, per video, beside baselines that could fake them.
+flexion, shoulder elevation and the shoulder girdle's lift per side (median error; the
+shoulder's correlation with the truth per side), the head's pitch and yaw against the chest,
+per video, beside baselines that could fake them. ``--videos /work/scratch/held`` with
+``person_videos.py --held-out --work /work/scratch/held``: the three people kept out of every
+choice.
 
     .venv/bin/python benchmarks/bench_capture_persons.py [--videos DIR] [--match 720p]
         [--work DIR] [--speed] [--where] [--json OUT]
@@ -127,11 +131,12 @@ def main():
         return 2
     args.work.mkdir(parents=True, exist_ok=True)
     out = {"videos": {}}
-    keys = [f"{a}_{s}_deg" for a in ("elbow", "shoulder") for s in SIDES]
-    print("| video | motion | " + " | ".join(k.replace("_deg", " °") for k in keys)
-          + " | elbow corr | shoulder corr | wrist order |")
-    print("|---" * (len(keys) + 5) + "|")
-    captured_all = {k: [] for k in keys}
+    keys = [f"{a}_{s}_deg" for a in ("elbow", "shoulder", "girdle") for s in SIDES] + ["head_pitch_deg", "head_yaw_deg"]
+    corrs = ["elbow_correlation"] + [f"shoulder_{s}_correlation" for s in SIDES]
+    print("| video | motion | " + " | ".join(k.replace("_deg", " °").replace("_", " ") for k in keys)
+          + " | elbow corr | shoulder corr left | right | wrist order |")
+    print("|---" * (len(keys) + len(corrs) + 3) + "|")
+    captured_all = {k: [] for k in keys + corrs}
     for video in videos:
         lm, detector_fps = landmarks(video, args.work)
         truth = load_motion(video.with_suffix(".npz"))
@@ -141,16 +146,17 @@ def main():
         rows = figures(fit.motion, truth)
         for name, fig in rows.items():
             print(f"| {video.stem} | {name} | " + " | ".join(f"{fig[k]:.1f}" for k in keys)
-                  + f" | {fig['elbow_correlation']:.2f} | {fig['shoulder_correlation']:.2f} | "
-                  f"{fig['wrist_order']:.2f} |")
-        for k in keys:
+                  + " | " + " | ".join(f"{fig[k]:.2f}" for k in corrs) + f" | {fig['wrist_order']:.2f} |")
+        for k in keys + corrs:
             captured_all[k].append(rows["captured"][k])
         out["videos"][video.stem] = {"rows": rows, "detector_fps": detector_fps,
                                      "fit_ms_per_frame": fit_ms}
     print("| **all videos, median of the medians** | captured | "
-          + " | ".join(f"{np.median(captured_all[k]):.1f}" for k in keys) + " | | | |")
+          + " | ".join(f"{np.median(captured_all[k]):.1f}" for k in keys)
+          + " | " + " | ".join(f"{np.median(captured_all[k]):.2f}" for k in corrs) + " | |")
     print("| **worst video** | captured | "
-          + " | ".join(f"{np.max(captured_all[k]):.1f}" for k in keys) + " | | | |")
+          + " | ".join(f"{np.max(captured_all[k]):.1f}" for k in keys)
+          + " | " + " | ".join(f"{np.min(captured_all[k]):.2f}" for k in corrs) + " | |")
     if args.where:
         from talkrig.motion.camera import Camera
 

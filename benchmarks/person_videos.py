@@ -205,6 +205,48 @@ def straighten_elbows(motion, seed):
     return out
 
 
+# Three people kept out of every choice (the lifter's training, its settings, the fit's
+# constants): other builds, clothes, skin tones and hair than the five above, to report capture
+# on people it has never seen (issue: capture that holds on new people).
+HELD_OUT_PERSONS = [
+    Person("fay", {"colours": {"skin": (0.88, 0.66, 0.55), "shirt": (0.75, 0.62, 0.10),
+                               "trousers": (0.18, 0.22, 0.30), "hair": (0.60, 0.45, 0.20)},
+                   "girth": -0.012, "sleeves": "long"},
+           scale=0.93, generator={"energy": 1.1, "gesture_rate": 1.0, "dominant_hand": "right"},
+           description="fay: very light skin, mustard long-sleeved top, slate trousers, fair "
+                       "hair, slim, 1.61 m"),
+    Person("gus", {"colours": {"skin": (0.16, 0.08, 0.045), "shirt": (0.14, 0.14, 0.15),
+                               "trousers": (0.45, 0.40, 0.30), "hair": (0.02, 0.015, 0.01)},
+                   "girth": 0.05, "loose": 0.02, "sleeves": "long"},
+           scale=0.97, generator={"energy": 1.0, "gesture_rate": 0.9, "dominant_hand": "left"},
+           description="gus: deep brown skin, charcoal jacket (long sleeves, standing off the "
+                       "body), khaki trousers, black hair, heavy build, 1.68 m, left-handed"),
+    Person("hal", {"colours": {"skin": (0.62, 0.44, 0.27), "shirt": (0.85, 0.85, 0.86),
+                               "trousers": (0.10, 0.18, 0.12)}, "hair": False,
+                   "loose": 0.035},
+           scale=1.11, generator={"energy": 1.3, "gesture_rate": 1.2, "dominant_hand": "right"},
+           description="hal: olive skin, loose white short-sleeved shirt, dark green trousers, "
+                       "bald, 1.92 m"),
+]
+HELD_OUT_VIEWS = {"fay": [(0.0, 0.0), (0.0, 20.0), (-38.0, 0.0)],
+                  "gus": [(0.0, 0.0), (20.0, 15.0), (35.0, 0.0)],
+                  "hal": [(0.0, 0.0), (-15.0, 22.0), (-30.0, 5.0)]}
+HELD_OUT_SCENES = {"fay": ((0.40, 0.42, 0.48), 20.0), "gus": ((0.72, 0.70, 0.66), -30.0),
+                   "hal": ((0.45, 0.36, 0.30), 75.0)}
+
+
+def held_out_plan(seconds=20.0):
+    """Capture videos of the held-out people on test speech: each from the front and two other
+    views within capture's range (from above; from the side up to 40 degrees)."""
+    shots = []
+    for k, person in enumerate(HELD_OUT_PERSONS):
+        background, light = HELD_OUT_SCENES[person.name]
+        for v, view in enumerate(HELD_OUT_VIEWS[person.name]):
+            shots.append(Shot(person, "test", seconds, (1280, 720), view=view, background=background,
+                              light=light, seed=500 + 10 * k + v))
+    return shots
+
+
 def more_capture_plan(seconds=20.0):
     """Four more capture cuts on test speech, from views none of the others has (two of them of
     the lifter's people, who are in no other test video)."""
@@ -350,6 +392,8 @@ def main():
                         help="with --lifter: the set filmed from high above")
     parser.add_argument("--more", action="store_true",
                         help="four more capture cuts from other views instead of the usual set")
+    parser.add_argument("--held-out", action="store_true",
+                        help="the capture videos of the three people kept out of every choice")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
     if (args.straighter or args.steep) and not args.lifter:
@@ -361,6 +405,8 @@ def main():
                  lifter_plan(args.lifter, args.capture_seconds, args.straighter))
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)
+    elif args.held_out:
+        shots = held_out_plan(args.capture_seconds)
     else:
         shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds, args.pair_size)
     args.work.mkdir(parents=True, exist_ok=True)

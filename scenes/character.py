@@ -46,6 +46,17 @@ CLOTHING = {
     "left_shoulder": "shirt", "right_shoulder": "shirt",
 }
 
+# The shirt's reach per sleeve length: the forearms are skin under short sleeves.
+SLEEVES = {"short": {}, "long": {"left_elbow": "shirt", "right_elbow": "shirt"}}
+SLEEVE_JOINTS = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow")
+# Share of ``girth`` each part's surface is moved out by: the trunk in full, the upper limbs
+# less, the forearms and shins least; the head, neck, hands and feet keep their size (what the
+# landmark detector reads first).
+BUILD = {"pelvis": 1.0, "spine1": 1.0, "spine2": 1.0, "spine3": 1.0, "left_collar": 0.8,
+         "right_collar": 0.8, "left_shoulder": 0.6, "right_shoulder": 0.6, "left_hip": 0.6,
+         "right_hip": 0.6, "left_elbow": 0.35, "right_elbow": 0.35, "left_knee": 0.35,
+         "right_knee": 0.35}
+
 MOUTH_CLOSED = 0.0015  # metres of lip gap with the jaw at rest
 JAW_LENGTH = 0.085  # metres from the jaw hinge to the lower lip: gap = length * sin(angle)
 
@@ -55,20 +66,29 @@ def dress(avatar, animation, motion, look=None):
 
     motion : the Motion that was keyed (its jaw opens the mouth frame by frame).
     look : how this person looks (None: the default colours), a dict of
-        ``colours`` ({part: linear RGB} over COLOURS), ``hair`` (False: bald) and ``stripes``
-        ((linear RGB, period in metres): a shirt with horizontal bands of that colour).
+        ``colours`` ({part: linear RGB} over COLOURS), ``hair`` (False: bald), ``stripes``
+        ((linear RGB, period in metres): a shirt with horizontal bands of that colour),
+        ``girth`` (metres the trunk's surface is moved out along its normals, the limbs' by
+        less, the head, hands and feet not at all: a heavier build; negative: a slimmer one),
+        ``loose`` (metres the shirt stands off the body besides: a loose top or a jacket) and
+        ``sleeves`` ("short", the default, or "long": the shirt down to the wrists).
     Returns the face objects added.
     """
     look = dict(look or {})
-    unknown = set(look) - {"colours", "hair", "stripes"}
+    unknown = set(look) - {"colours", "hair", "stripes", "girth", "loose", "sleeves"}
     if unknown:
         raise AvatarError(avatar.path, f"unknown look settings: {', '.join(sorted(unknown))}")
+    if look.get("sleeves", "short") not in SLEEVES:
+        raise AvatarError(avatar.path, f"sleeves are {' or '.join(SLEEVES)}, not {look['sleeves']!r}")
     colours = {**COLOURS, **look.get("colours", {})}
+    clothing = {**CLOTHING, **SLEEVES[look.get("sleeves", "short")]}
     arm = avatar.armature
     joint_of_bone = _joints_of_bones(arm, animation.bone_map)
     for mesh in avatar.meshes:
         if mesh.type == "MESH":
-            _clothe(mesh, joint_of_bone, colours, look.get("stripes"))
+            _reshape(mesh, joint_of_bone, clothing, float(look.get("girth", 0.0)),
+                     float(look.get("loose", 0.0)))
+            _clothe(mesh, joint_of_bone, colours, look.get("stripes"), clothing)
     head_bone = animation.bone_map.bones.get("head")
     if head_bone is None or head_bone not in arm.data.bones:
         raise AvatarError(avatar.path, "the bone map has no head bone to hang a face on")
@@ -114,10 +134,35 @@ def material(name, colour, roughness=0.6):
     return mat
 
 
-def _clothe(mesh, joint_of_bone, colours=COLOURS, stripes=None):
-    """One material per face, from the joint whose bone weighs most on the face's vertices;
-    with ``stripes`` (colour, period), every other band of the shirt (by rest height) in that
-    colour."""
+def _reshape(mesh, joint_of_bone, clothing, girth, loose):
+    """Move the rest mesh's surface out along its normals: ``girth`` metres times each part's
+    BUILD share, and ``loose`` metres more where the shirt is (half on the sleeves), blended by
+    the skin weights so no seam opens between parts."""
+    if not girth and not loose:
+        return
+    shares = []
+    for group in mesh.vertex_groups:
+        joint = joint_of_bone.get(group.name)
+        off = loose * (0.5 if joint in SLEEVE_JOINTS else 1.0) if clothing.get(joint) == "shirt" else 0.0
+        shares.append(girth * BUILD.get(joint, 0.0) + off)
+    n = len(mesh.data.vertices)
+    amount = np.zeros(n)
+    for v in mesh.data.vertices:
+        total = sum(g.weight for g in v.groups)
+        if total > 0:
+            amount[v.index] = sum(g.weight * shares[g.group] for g in v.groups) / total
+    co, normal = np.zeros(3 * n), np.zeros(3 * n)
+    mesh.data.vertices.foreach_get("co", co)
+    mesh.data.vertices.foreach_get("normal", normal)
+    co = co.reshape(n, 3) + amount[:, None] * normal.reshape(n, 3)
+    mesh.data.vertices.foreach_set("co", co.reshape(-1))
+    mesh.data.update()
+
+
+def _clothe(mesh, joint_of_bone, colours=COLOURS, stripes=None, clothing=CLOTHING):
+    """One material per face, from the joint whose bone weighs most on the face's vertices
+    (``clothing``: joint -> part); with ``stripes`` (colour, period), every other band of the
+    shirt (by rest height) in that colour."""
     names = ["skin", "shirt", "trousers", "shoes"]
     mesh.data.materials.clear()
     for name in names:
@@ -126,8 +171,8 @@ def _clothe(mesh, joint_of_bone, colours=COLOURS, stripes=None):
         mesh.data.materials.append(material("talkrig shirt band", stripes[0]))
     group_slot = {}
     for group in mesh.vertex_groups:
-        clothing = CLOTHING.get(joint_of_bone.get(group.name), "skin")
-        group_slot[group.index] = names.index(clothing)
+        part = clothing.get(joint_of_bone.get(group.name), "skin")
+        group_slot[group.index] = names.index(part)
     n_vertices = len(mesh.data.vertices)
     slot_weight = np.zeros((n_vertices, len(names)))
     for v in mesh.data.vertices:

@@ -1,5 +1,6 @@
 """How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
-by (elbow flexion, shoulder elevation), which wrist is higher, the mouth, and jumps.
+by (elbow flexion, shoulder elevation, the shoulder girdle's lift, the head's pitch and yaw),
+which wrist is higher, the mouth, and jumps.
 
 Both takes go through the same skeleton, so the figures compare poses, not body sizes.
 """
@@ -40,6 +41,30 @@ def arm_angles(motion, skeleton=None):
     return elbow, elevation
 
 
+def girdle_elevation(motion, skeleton=None):
+    """The shoulder girdle's lift in degrees, {side: (T,)}: the line from the top of the spine
+    (spine3) to the shoulder joint against the plane square to the trunk (pelvis to spine3);
+    it rises in a shrug and with an arm raised high."""
+    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    up = _unit(pos[:, J["spine3"]] - pos[:, J["pelvis"]])
+    out = {}
+    for side in SIDES:
+        girdle = _unit(pos[:, J[f"{side}_shoulder"]] - pos[:, J["spine3"]])
+        out[side] = np.degrees(np.arcsin(np.clip(np.sum(girdle * up, axis=-1), -1.0, 1.0)))
+    return out
+
+
+def head_angles(motion, skeleton=None):
+    """The head's pitch (down positive) and yaw (to its left positive) against the chest
+    (spine3) in degrees, each (T,): where the face points, whatever the trunk does."""
+    rot = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[0]
+    relative = np.swapaxes(rot[:, J["spine3"]], -1, -2) @ rot[:, J["head"]]
+    forward = relative[..., 2]  # the head's z axis (SMPL-X: forward) in the chest's frame
+    pitch = np.degrees(np.arctan2(-forward[:, 1], forward[:, 2]))
+    yaw = np.degrees(np.arctan2(forward[:, 0], forward[:, 2]))
+    return pitch, yaw
+
+
 def _correlation(a, b):
     """Pearson correlation of two series; 0 when either does not move."""
     if np.std(a) < 1e-9 or np.std(b) < 1e-9:
@@ -58,9 +83,11 @@ def largest_jump(motion, skeleton=None):
 def compare_capture(captured, truth):
     """Figures of a captured take against the true take it was filmed from (same frames).
 
-    Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, each
-    per side and overall) and how well each angle follows the truth over time (correlation,
-    mean of the sides: a pose held still scores 0 however close it is), the share of frames whose higher wrist is the true one (where the
+    Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
+    shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
+    pitch and yaw, :func:`head_angles`) and how well each angle follows the truth over time
+    (correlation, per side and the mean of the sides: a pose held still scores 0 however close
+    it is), the share of frames whose higher wrist is the true one (where the
     truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
     (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the
     largest one-frame jumps of both takes.
@@ -73,9 +100,16 @@ def compare_capture(captured, truth):
     for side in SIDES:
         out[f"elbow_{side}_deg"] = float(np.median(np.abs(e_cap[side] - e_tru[side])))
         out[f"shoulder_{side}_deg"] = float(np.median(np.abs(s_cap[side] - s_tru[side])))
-    for name, cap_a, tru_a in (("elbow", e_cap, e_tru), ("shoulder", s_cap, s_tru)):
-        out[f"{name}_correlation"] = float(np.mean([_correlation(cap_a[s], tru_a[s])
-                                                    for s in SIDES]))
+    g_cap, g_tru = girdle_elevation(cap), girdle_elevation(tru)
+    for side in SIDES:
+        out[f"girdle_{side}_deg"] = float(np.median(np.abs(g_cap[side] - g_tru[side])))
+    for name, cap_a, tru_a in (("elbow", e_cap, e_tru), ("shoulder", s_cap, s_tru), ("girdle", g_cap, g_tru)):
+        for side in SIDES:
+            out[f"{name}_{side}_correlation"] = _correlation(cap_a[side], tru_a[side])
+        out[f"{name}_correlation"] = float(np.mean([out[f"{name}_{s}_correlation"] for s in SIDES]))
+    for name, cap_a, tru_a in zip(("head_pitch", "head_yaw"), head_angles(cap), head_angles(tru)):
+        out[f"{name}_deg"] = float(np.median(np.abs(cap_a - tru_a)))
+        out[f"{name}_correlation"] = _correlation(cap_a, tru_a)
     out["elbow_deg"] = float(np.median(np.abs(np.concatenate(
         [e_cap[s] - e_tru[s] for s in SIDES]))))
     out["shoulder_deg"] = float(np.median(np.abs(np.concatenate(

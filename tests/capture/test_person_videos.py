@@ -129,3 +129,62 @@ def test_the_truth_lands_on_the_dressed_person(filmed):
     assert r > 2 * g and r > 2 * b  # the red shirt, not the green background
     r0, g0, b0 = rgb[5, 5]
     assert g0 > 2 * r0  # the background asked for
+
+
+def test_the_held_out_people_are_in_no_video_a_choice_was_made_on():
+    held = {p.name for p in person_videos.HELD_OUT_PERSONS}
+    assert len(held) == 3 and not held & {p.name for p in person_videos.PERSONS + person_videos.LIFTER_PERSONS}
+    others = (person_videos.plan() + person_videos.more_capture_plan() + person_videos.lifter_plan(40)
+              + person_videos.lifter_plan(40, straighter=True) + person_videos.steep_lifter_plan(6))
+    assert not held & {s.person.name for s in others}
+    shots = person_videos.held_out_plan()
+    for name in held:
+        views = [s.view for s in shots if s.person.name == name]
+        assert (0.0, 0.0) in views and len(set(views)) == 3  # the front and two others
+        assert all(abs(yaw) <= 40 and 0 <= pitch <= 25 for yaw, pitch in views)
+    assert len({s.name for s in shots}) == len(shots) and all(s.split == "test" for s in shots)
+
+
+def test_a_heavier_build_and_long_sleeves_change_the_body_not_the_hands_or_head():
+    # A child process: loading the avatar resets Blender's session.
+    script = textwrap.dedent("""
+        import json
+        import numpy as np
+        from talkrig.exporters.animate import animate
+        from talkrig.exporters.scene import load_avatar
+        from talkrig.motion.container import Motion
+        from talkrig.scenes import character
+        n = 2
+        m = Motion(poses=np.zeros((n, 55, 3), np.float32), trans=np.zeros((n, 3), np.float32),
+                   fps=30.0, betas=np.zeros(300, np.float32),
+                   expressions=np.zeros((n, 100), np.float32), gender="neutral")
+        out = {}
+        for name, look in (("plain", {}), ("heavy", {"girth": 0.05, "loose": 0.02, "sleeves": "long"})):
+            avatar = load_avatar(None)
+            animation = animate(avatar, m, name="t")
+            mesh = next(x for x in avatar.meshes if x.type == "MESH")
+            before = np.array([v.co[:] for v in mesh.data.vertices])
+            character.dress(avatar, animation, m, look)
+            after = np.array([v.co[:] for v in mesh.data.vertices])
+            joints = character._joints_of_bones(avatar.armature, animation.bone_map)
+            group = [joints.get(mesh.vertex_groups[max(v.groups, key=lambda g: g.weight).group].name)
+                     if v.groups else None for v in mesh.data.vertices]
+            moved = np.linalg.norm(after - before, axis=1)
+            pick = lambda names: [k for k, j in enumerate(group) if j in names]
+            shirt = [s.material.name for s in mesh.material_slots].index("talkrig shirt")
+            forearm = {p.index for p in mesh.data.polygons
+                       if group[p.vertices[0]] in ("left_elbow", "right_elbow")}
+            out[name] = {"trunk": float(np.median(moved[pick({"spine2", "spine3"})])),
+                         "hands_head": [float(f(moved[pick({"left_wrist", "right_wrist", "head"})]))
+                                        for f in (np.median, np.max)],
+                         "forearm_shirt": sum(mesh.data.polygons[i].material_index == shirt for i in forearm)}
+        print(json.dumps(out))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["plain"]["trunk"] == 0.0 and out["plain"]["forearm_shirt"] == 0
+    assert out["heavy"]["trunk"] == pytest.approx(0.07, abs=0.01)  # girth and the loose shirt
+    assert out["heavy"]["hands_head"][0] < 1e-6  # the hands and head keep their size...
+    assert out["heavy"]["hands_head"][1] < 0.012  # ...all but the seams with the arms and neck
+    assert out["heavy"]["forearm_shirt"] > 10
