@@ -86,9 +86,10 @@ def dress(avatar, animation, motion, look=None):
     joint_of_bone = _joints_of_bones(arm, animation.bone_map)
     for mesh in avatar.meshes:
         if mesh.type == "MESH":
-            _reshape(mesh, joint_of_bone, clothing, float(look.get("girth", 0.0)),
+            weights = _group_weights(mesh)
+            _reshape(mesh, weights, joint_of_bone, clothing, float(look.get("girth", 0.0)),
                      float(look.get("loose", 0.0)))
-            _clothe(mesh, joint_of_bone, colours, look.get("stripes"), clothing)
+            _clothe(mesh, weights, joint_of_bone, colours, look.get("stripes"), clothing)
     head_bone = animation.bone_map.bones.get("head")
     if head_bone is None or head_bone not in arm.data.bones:
         raise AvatarError(avatar.path, "the bone map has no head bone to hang a face on")
@@ -134,10 +135,19 @@ def material(name, colour, roughness=0.6):
     return mat
 
 
-def _reshape(mesh, joint_of_bone, clothing, girth, loose):
+def _group_weights(mesh):
+    """(V, G) each vertex's weight in each vertex group of ``mesh``."""
+    weights = np.zeros((len(mesh.data.vertices), len(mesh.vertex_groups)))
+    for v in mesh.data.vertices:
+        for g in v.groups:
+            weights[v.index, g.group] += g.weight
+    return weights
+
+
+def _reshape(mesh, weights, joint_of_bone, clothing, girth, loose):
     """Move the rest mesh's surface out along its normals: ``girth`` metres times each part's
     BUILD share, and ``loose`` metres more where the shirt is (half on the sleeves), blended by
-    the skin weights so no seam opens between parts."""
+    the skin ``weights`` (:func:`_group_weights`) so no seam opens between parts."""
     if not girth and not loose:
         return
     shares = []
@@ -145,12 +155,9 @@ def _reshape(mesh, joint_of_bone, clothing, girth, loose):
         joint = joint_of_bone.get(group.name)
         off = loose * (0.5 if joint in SLEEVE_JOINTS else 1.0) if clothing.get(joint) == "shirt" else 0.0
         shares.append(girth * BUILD.get(joint, 0.0) + off)
+    total = weights.sum(axis=1)
+    amount = np.divide(weights @ np.asarray(shares), total, out=np.zeros_like(total), where=total > 0)
     n = len(mesh.data.vertices)
-    amount = np.zeros(n)
-    for v in mesh.data.vertices:
-        total = sum(g.weight for g in v.groups)
-        if total > 0:
-            amount[v.index] = sum(g.weight * shares[g.group] for g in v.groups) / total
     co, normal = np.zeros(3 * n), np.zeros(3 * n)
     mesh.data.vertices.foreach_get("co", co)
     mesh.data.vertices.foreach_get("normal", normal)
@@ -159,9 +166,9 @@ def _reshape(mesh, joint_of_bone, clothing, girth, loose):
     mesh.data.update()
 
 
-def _clothe(mesh, joint_of_bone, colours=COLOURS, stripes=None, clothing=CLOTHING):
+def _clothe(mesh, weights, joint_of_bone, colours=COLOURS, stripes=None, clothing=CLOTHING):
     """One material per face, from the joint whose bone weighs most on the face's vertices
-    (``clothing``: joint -> part); with ``stripes`` (colour, period), every other band of the
+    (``weights``: :func:`_group_weights`; ``clothing``: joint -> part); with ``stripes`` (colour, period), every other band of the
     shirt (by rest height) in that colour."""
     names = ["skin", "shirt", "trousers", "shoes"]
     mesh.data.materials.clear()
@@ -169,15 +176,10 @@ def _clothe(mesh, joint_of_bone, colours=COLOURS, stripes=None, clothing=CLOTHIN
         mesh.data.materials.append(material(f"talkrig {name}", colours[name]))
     if stripes is not None:
         mesh.data.materials.append(material("talkrig shirt band", stripes[0]))
-    group_slot = {}
+    slot_of_group = np.zeros((len(mesh.vertex_groups), len(names)))
     for group in mesh.vertex_groups:
-        part = clothing.get(joint_of_bone.get(group.name), "skin")
-        group_slot[group.index] = names.index(part)
-    n_vertices = len(mesh.data.vertices)
-    slot_weight = np.zeros((n_vertices, len(names)))
-    for v in mesh.data.vertices:
-        for g in v.groups:
-            slot_weight[v.index, group_slot.get(g.group, 0)] += g.weight
+        slot_of_group[group.index, names.index(clothing.get(joint_of_bone.get(group.name), "skin"))] = 1.0
+    slot_weight = weights @ slot_of_group
     for poly in mesh.data.polygons:
         weight = slot_weight[list(poly.vertices)].sum(axis=0)
         poly.material_index = int(np.argmax(weight))

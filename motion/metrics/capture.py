@@ -29,7 +29,16 @@ def arm_angles(motion, skeleton=None):
     down axis (from the middle of the shoulders to the middle of the hips, what a camera sees
     of the trunk): 0 hanging, 90 level with the shoulder.
     """
-    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    return _arm_angles(_posed(motion, skeleton)[1])
+
+
+def _posed(motion, skeleton=None):
+    """(T, 55, 3, 3) global rotations and (T, 55, 3) positions of ``motion``'s poses, the root
+    held still: what every figure here reads, worked out once per take."""
+    return (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)
+
+
+def _arm_angles(pos):
     down = (pos[:, J["left_hip"]] + pos[:, J["right_hip"]]
             - pos[:, J["left_shoulder"]] - pos[:, J["right_shoulder"]])
     elbow, elevation = {}, {}
@@ -45,7 +54,10 @@ def girdle_elevation(motion, skeleton=None):
     """The shoulder girdle's lift in degrees, {side: (T,)}: the line from the top of the spine
     (spine3) to the shoulder joint against the plane square to the trunk (pelvis to spine3);
     it rises in a shrug and with an arm raised high."""
-    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    return _girdle_elevation(_posed(motion, skeleton)[1])
+
+
+def _girdle_elevation(pos):
     up = _unit(pos[:, J["spine3"]] - pos[:, J["pelvis"]])
     out = {}
     for side in SIDES:
@@ -57,7 +69,10 @@ def girdle_elevation(motion, skeleton=None):
 def head_angles(motion, skeleton=None):
     """The head's pitch (down positive) and yaw (to its left positive) against the chest
     (spine3) in degrees, each (T,): where the face points, whatever the trunk does."""
-    rot = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[0]
+    return _head_angles(_posed(motion, skeleton)[0])
+
+
+def _head_angles(rot):
     relative = np.swapaxes(rot[:, J["spine3"]], -1, -2) @ rot[:, J["head"]]
     forward = relative[..., 2]  # the head's z axis (SMPL-X: forward) in the chest's frame
     pitch = np.degrees(np.arctan2(-forward[:, 1], forward[:, 2]))
@@ -75,7 +90,10 @@ def _correlation(a, b):
 def largest_jump(motion, skeleton=None):
     """The largest distance (m) any joint of the body and hands moves in one frame, with the
     body's root held still (pose changes only)."""
-    pos = (skeleton or neutral_skeleton()).forward_kinematics(motion.poses)[1]
+    return _largest_jump(_posed(motion, skeleton)[1])
+
+
+def _largest_jump(pos):
     step = np.linalg.norm(np.diff(pos, axis=0), axis=-1)
     return float(step.max()) if step.size else 0.0
 
@@ -94,29 +112,27 @@ def compare_capture(captured, truth):
     """
     n = min(captured.n_frames, truth.n_frames)
     cap, tru = captured[:n], truth[:n]
-    e_cap, s_cap = arm_angles(cap)
-    e_tru, s_tru = arm_angles(tru)
+    (r_cap, p_cap), (r_tru, p_tru) = _posed(cap), _posed(tru)
+    e_cap, s_cap = _arm_angles(p_cap)
+    e_tru, s_tru = _arm_angles(p_tru)
     out = {}
     for side in SIDES:
         out[f"elbow_{side}_deg"] = float(np.median(np.abs(e_cap[side] - e_tru[side])))
         out[f"shoulder_{side}_deg"] = float(np.median(np.abs(s_cap[side] - s_tru[side])))
-    g_cap, g_tru = girdle_elevation(cap), girdle_elevation(tru)
+    g_cap, g_tru = _girdle_elevation(p_cap), _girdle_elevation(p_tru)
     for side in SIDES:
         out[f"girdle_{side}_deg"] = float(np.median(np.abs(g_cap[side] - g_tru[side])))
     for name, cap_a, tru_a in (("elbow", e_cap, e_tru), ("shoulder", s_cap, s_tru), ("girdle", g_cap, g_tru)):
         for side in SIDES:
             out[f"{name}_{side}_correlation"] = _correlation(cap_a[side], tru_a[side])
         out[f"{name}_correlation"] = float(np.mean([out[f"{name}_{s}_correlation"] for s in SIDES]))
-    for name, cap_a, tru_a in zip(("head_pitch", "head_yaw"), head_angles(cap), head_angles(tru)):
+    for name, cap_a, tru_a in zip(("head_pitch", "head_yaw"), _head_angles(r_cap), _head_angles(r_tru)):
         out[f"{name}_deg"] = float(np.median(np.abs(cap_a - tru_a)))
         out[f"{name}_correlation"] = _correlation(cap_a, tru_a)
     out["elbow_deg"] = float(np.median(np.abs(np.concatenate(
         [e_cap[s] - e_tru[s] for s in SIDES]))))
     out["shoulder_deg"] = float(np.median(np.abs(np.concatenate(
         [s_cap[s] - s_tru[s] for s in SIDES]))))
-    sk = neutral_skeleton()
-    p_cap = sk.forward_kinematics(cap.poses)[1]
-    p_tru = sk.forward_kinematics(tru.poses)[1]
     d_cap = p_cap[:, J["left_wrist"], 1] - p_cap[:, J["right_wrist"], 1]
     d_tru = p_tru[:, J["left_wrist"], 1] - p_tru[:, J["right_wrist"], 1]
     clear = np.abs(d_tru) > WRIST_MARGIN
@@ -124,6 +140,6 @@ def compare_capture(captured, truth):
         if np.any(clear) else float("nan")
     out["wrist_order_frames"] = int(clear.sum())
     out["jaw_correlation"] = _correlation(mouth_opening(cap), mouth_opening(tru))
-    out["largest_jump_m"] = largest_jump(cap)
-    out["truth_largest_jump_m"] = largest_jump(tru)
+    out["largest_jump_m"] = _largest_jump(p_cap)
+    out["truth_largest_jump_m"] = _largest_jump(p_tru)
     return out
