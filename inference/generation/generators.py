@@ -20,9 +20,12 @@ generator already made like a real speaker's, which the pipeline's jitter filter
 [0, 1]: how much of that filter the other joints get whatever they measure (by default each
 joint is filtered only as far as it wobbles past a real speaker's).
 
-A generator with capabilities["streaming"] can run live (:mod:`.stream`): its
+A generator with capabilities["streaming"] can run live (``inference.live.driver``): its
 ``generate_window`` is called again and again on a request that grows with the audio
 (``request.streaming``), asked each time for the newest few frames, with the same window state.
+Optionally ``stream_replan_seconds`` (how often the live driver drops that state and plans
+again) and ``stream_continuous`` (True when, within one plan, each call's frames continue the
+last call's exactly: the driver then looks for jumps to fade only where a plan starts).
 
 Subclassing :class:`Generator` gives ``describe()`` from class attributes and a ``generate``
 that runs the window-by-window driver (:mod:`.windows`) over ``generate_window``; any object

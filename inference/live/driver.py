@@ -26,7 +26,10 @@ A generator that declares ``streaming`` is driven like the offline window driver
   (a fade restarted on consecutive calls would otherwise carry its own speed on), and while a
   fade lasts a limited joint turns no further than the generator's new pose or the frame the
   fade started from: the offset and the new motion bending the same way never add up past
-  the limb's range.
+  the limb's range. A generator whose calls within one plan continue each other exactly
+  (``stream_continuous``: procedural's and matching's do) is looked at only where a plan starts:
+  its own quick strokes miss a two-frame trend too, and fading them held a wrist still, then let
+  it go.
 """
 
 import logging
@@ -100,6 +103,7 @@ class LiveStream:
         self.fps = check_fps(fps)
         self.seed = int(seed)
         self.features = LiveFeatures(self.fps)
+        self.continuous = bool(getattr(generator, "stream_continuous", False))
         self.replan = max(1, round(float(getattr(generator, "stream_replan_seconds", REPLAN_SECONDS)) * self.fps))
         self.context = round(CONTEXT_SECONDS * self.fps)
         self.sent = 0  # frames handed out
@@ -153,7 +157,7 @@ class LiveStream:
         if not isinstance(part, Motion) or part.n_frames != window.n_frames:
             raise PluginError(f"generator '{self.generator.name}' returned "
                               f"{getattr(part, 'n_frames', type(part).__name__)} frames for {window.n_frames}")
-        out = self._join(part)
+        out = self._join(part, self.sent == self.plan_start or not self.continuous)
         self.tail = out if self.tail is None else Motion.concatenate([self.tail, out])
         keep = round(PREVIOUS_SECONDS * self.fps)
         if self.tail.n_frames > keep:
@@ -192,10 +196,11 @@ class LiveStream:
             self.planned = len(planned)
             log.debug("live key poses for %s", ", ".join(w.word for w in words))
 
-    def _join(self, part):
-        """``part`` with any jump from the frames already sent faded out (across calls)."""
+    def _join(self, part, may_jump):
+        """``part`` with any jump from the frames already sent faded out (across calls); only
+        where ``may_jump`` (a new plan, or a generator whose calls may not continue each other)."""
         quats = axis_angle_to_quat(part.poses.astype(np.float64))
-        trend = self._trend()
+        trend = self._trend() if may_jump else None
         if self.tail is not None and trend is not None and _turn(trend[0], quats[0]) > JUMP:
             self.fade = self._refade(part, quats[0], trend)
             self.raw = None  # the generator's frames before the jump say nothing of its new speed

@@ -50,8 +50,8 @@ def test_arms_come_down_from_the_t_pose_and_rest_in_silence(procedural):
         drop = pos[:, shoulder, 1] - pos[:, wrist, 1]
         # hands well below the shoulders, not out sideways (a T-pose drops 0; the real speaker's
         # wrists hang 0.26-0.41 m below the shoulders at the median, his gesture space carried in,
-        # his collars and trunk laid under it)
-        assert drop.min() > 0.25
+        # his collars and trunk laid under it); the idle wandering lifts a hand a little at times
+        assert 0.26 <= np.median(drop) <= 0.41 and drop.min() > 0.15
     assert frozen_fraction(motion) == 0.0  # breathing and idle motion, even in silence
 
 
@@ -329,3 +329,32 @@ def test_smooth_noise_stays_exact_however_long_the_take():
         exact = np.sum(noise.weights * np.sin(2 * np.pi * noise.freqs * t[:, None, None] + noise.phases), axis=1)
         np.testing.assert_allclose(noise.sample(t), exact, atol=2e-6)
         np.testing.assert_allclose(noise.sample(t, [3, 7]), exact[:, [3, 7]], atol=2e-6)
+
+
+def test_a_plan_over_more_speech_keeps_where_the_body_stands(procedural, scott2_wav):
+    """Live, plans are remade as speech arrives: the weight shifts, steps, gaze and breath
+    already planned stay as they were (a plan that redrew them slid the streamed body to and
+    fro), and the gestures of the first phrase's opening units too."""
+    from talkrig.inference.audio.decode import DecodedAudio
+    from talkrig.plugins.generators.procedural.plan import make_plan
+    from talkrig.plugins.generators.procedural.prosody import analyse
+
+    audio = decode_audio(scott2_wav)
+    options = check_options(procedural, {})
+    plans = []
+    for seconds in (7.0, 10.0):
+        cut = DecodedAudio(samples=audio.samples[:int(seconds * audio.sample_rate)],
+                           sample_rate=audio.sample_rate, name="heard")
+        features = compute_features(cut.samples, cut.sample_rate, FPS)
+        request = GenerationRequest(features, [], features.n_frames + 30, FPS, seed=3, options=options)
+        prosody = analyse(features, [], request.n_frames, FPS)
+        plans.append(make_plan(prosody, request.rng("plan"), options, request.duration))
+    short, longer = plans
+    t = np.arange(0.0, 5.0, 1.0 / FPS)
+    for track in ("stance", "place", "gaze", "eyes", "tilt"):
+        assert np.array_equal(getattr(short, track).sample(t), getattr(longer, track).sample(t)), track
+    assert np.array_equal(short.steps[short.steps[:, 0] < 5.0], longer.steps[longer.steps[:, 0] < 5.0])
+    assert short.breath_phase == longer.breath_phase
+    opening = np.arange(0.0, 1.0, 1.0 / FPS)
+    for side in ("left", "right"):
+        assert np.allclose(short.arms[side].sample(opening), longer.arms[side].sample(opening))

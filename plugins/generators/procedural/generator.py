@@ -30,6 +30,7 @@ class ProceduralGenerator(Generator):
     window_seconds = 10.0
     streaming = True
     stream_replan_seconds = 0.5
+    stream_continuous = True  # live: within a plan, each call's frames continue the last call's
     options = (
         Option("energy", "float", 1.0, "size of the gestures (0 keeps the hands at rest)", 0.0, 2.0),
         Option("gesture_rate", "float", 1.0, "how often the hands gesture and beat", 0.1, 2.0),

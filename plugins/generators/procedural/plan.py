@@ -12,6 +12,7 @@ to rest or let it wait low. Variants of a pose are drawn around the repertoire's
 (poses.plausible) so no variant raises a palm to the listener.
 """
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +97,7 @@ class _Planner:
     def __init__(self, prosody, rng, options, duration):
         self.p = prosody
         self.rng = rng
+        self.seed = rng.bit_generator.seed_seq
         self.duration = duration
         self.energy_scale = float(options.get("energy", 1.0))
         self.rate = float(options.get("gesture_rate", 1.0))
@@ -238,8 +240,10 @@ class _Planner:
             beats, strengths = p.beats[inside], p.beat_strength[inside]
             if len(beats) == 0 or self.energy_scale <= 0:
                 continue
+            self.rng = _stream(self.seed, "phrase", start)
             units = self._split(beats)
             for k, (lo, hi) in enumerate(units):
+                self.rng = _stream(self.seed, "unit", beats[lo])
                 self.unit(beats[lo:hi], strengths[lo:hi], stop, nxt - stop, hi == len(beats))
                 if hi < len(beats) and beats[hi] - beats[hi - 1] > DROP_GAP and self.rng.random() < 0.6:
                     self._drop(beats[hi - 1] + 0.25, beats[hi] - 0.3)
@@ -293,14 +297,18 @@ class _Planner:
         return units
 
     # --- head, torso, idle ----------------------------------------------------------------
-    def nods(self):
+    def nods(self, rng):
+        """Nods on some beats; each beat's draws are its own (``rng`` spawns one stream per
+        draw), so a plan over more beats keeps the earlier beats' nods."""
         p = self.p
-        keep = self.rng.random(len(p.beats)) < (0.3 + 0.45 * p.beat_strength)
-        amps = (0.03 + 0.05 * p.beat_strength[keep]) * self.rng.uniform(0.7, 1.2, keep.sum())
-        amps *= np.where(self.rng.random(keep.sum()) < 0.12, -0.6, 1.0)  # an occasional chin-up
+        n = len(p.beats)
+        keep_draw, size_draw, chin_draw = (r.random(n) for r in rng.spawn(3))
+        keep = keep_draw < (0.3 + 0.45 * p.beat_strength)
+        amps = (0.03 + 0.05 * p.beat_strength[keep]) * (0.7 + 0.5 * size_draw[keep])
+        amps *= np.where(chin_draw[keep] < 0.12, -0.6, 1.0)  # an occasional chin-up
         return p.beats[keep], amps * self.head_scale
 
-    def gaze(self):
+    def gaze(self, rng):
         """Head targets at phrase starts and every few seconds; eyes lead with saccades."""
         head = Keys(np.zeros(2))
         eyes = Keys(np.zeros(2))
@@ -309,17 +317,17 @@ class _Planner:
         starts = list(self.p.phrases[:, 0]) if len(self.p.phrases) else []
         while t < self.duration:
             upcoming = [s for s in starts if s > t + 0.8]
-            t = min(upcoming[0] if upcoming else np.inf, t + self.rng.uniform(2.0, 4.5))
+            t = min(upcoming[0] if upcoming else np.inf, t + rng.uniform(2.0, 4.5))
             if t >= self.duration:
                 break
-            target = np.array([np.clip(self.rng.normal(0, 0.13), -0.3, 0.3),
-                               np.clip(self.rng.normal(0, 0.04), -0.08, 0.08)]) * self.head_scale
-            move = self.rng.uniform(0.45, 0.8)
+            target = np.array([np.clip(rng.normal(0, 0.13), -0.3, 0.3),
+                               np.clip(rng.normal(0, 0.04), -0.08, 0.08)]) * self.head_scale
+            move = rng.uniform(0.45, 0.8)
             jump = 0.6 * (target - head.last_value)
             head.move(t, t + move, target)
             eyes.move(t, t + 0.07, np.clip(jump, -0.25, 0.25), min_duration=0.06)
             eyes.move(t + 0.07, t + move + 0.1, np.zeros(2))
-            tilt.move(t, t + move * 1.3, np.array([self.rng.normal(0, 0.05) * self.head_scale]))
+            tilt.move(t, t + move * 1.3, np.array([rng.normal(0, 0.05) * self.head_scale]))
         return head.track(), eyes.track(), tilt.track()
 
     def torso(self):
@@ -336,28 +344,28 @@ class _Planner:
                 keys.move(t - 0.3, t, np.array([yaw, lean]))
         return keys.track()
 
-    def stance(self):
+    def stance(self, rng):
         """Weight shifts, preferably in pauses, at least every ~12 s."""
-        keys = Keys(np.array([self.rng.uniform(-0.5, 0.5)]))
+        keys = Keys(np.array([rng.uniform(-0.5, 0.5)]))
         pauses = []
         ph = self.p.phrases
         for i in range(len(ph) - 1):
             if ph[i + 1][0] - ph[i][1] > 0.5:
                 pauses.append(ph[i][1])
-        t, side = 0.0, 1.0 if self.rng.random() < 0.5 else -1.0
+        t, side = 0.0, 1.0 if rng.random() < 0.5 else -1.0
         while True:
             candidates = [x for x in pauses if t + 2.0 < x < t + 8.0]
-            if candidates and self.rng.random() < 0.7:
-                t = candidates[int(self.rng.integers(len(candidates)))]
+            if candidates and rng.random() < 0.7:
+                t = candidates[int(rng.integers(len(candidates)))]
             else:
-                t = t + self.rng.uniform(3.0, 8.0)
+                t = t + rng.uniform(3.0, 8.0)
             if t >= self.duration:
                 break
             side = -side
-            keys.move(t, t + self.rng.uniform(1.0, 1.7), np.array([side * self.rng.uniform(0.5, 1.0)]))
+            keys.move(t, t + rng.uniform(1.0, 1.7), np.array([side * rng.uniform(0.5, 1.0)]))
         return keys.track()
 
-    def steps(self):
+    def steps(self, rng):
         """Occasional small steps, preferably in pauses: the body moves to a new place with a
         pair of steps (the foot on the side it moves to first), staying within STEP_RADIUS of
         where it started. Returns the place track and the (S, 3) steps."""
@@ -367,20 +375,30 @@ class _Planner:
         place = Keys(np.zeros(2))
         events = []
         pauses = [ph[1] for ph, nxt in zip(self.p.phrases[:-1], self.p.phrases[1:]) if nxt[0] - ph[1] > 0.4]
-        t = self.rng.uniform(1.0, STEP_GAP[1])
+        t = rng.uniform(1.0, STEP_GAP[1])
         while t + STEP_SECONDS < self.duration:
             near = [x for x in pauses if t - 1.0 < x < t + 2.0]
-            if near and self.rng.random() < 0.7:
+            if near and rng.random() < 0.7:
                 t = max(t, near[0] - 0.2)
             here = place.last_value
-            angle = self.rng.uniform(0.0, 2.0 * np.pi)
-            move = np.array([np.cos(angle), 0.6 * np.sin(angle)]) * length * self.rng.uniform(*STEP_SHARE)
+            angle = rng.uniform(0.0, 2.0 * np.pi)
+            move = np.array([np.cos(angle), 0.6 * np.sin(angle)]) * length * rng.uniform(*STEP_SHARE)
             if np.linalg.norm(here + move) > STEP_RADIUS:  # back toward the start
                 move = -np.sign(here) * np.abs(move)
             place.move(t, t + STEP_SECONDS, here + move)
             events.append((t, STEP_SECONDS, 0.0 if move[0] > 0 else 1.0))
-            t += STEP_SECONDS + self.rng.uniform(*STEP_GAP)
+            t += STEP_SECONDS + rng.uniform(*STEP_GAP)
         return place.track(), np.array(events, np.float64).reshape(-1, 3)
+
+
+def _stream(seed, what, seconds):
+    """A Generator for the decisions of ``what`` ("phrase", "unit") starting at ``seconds``:
+    keyed by the time, not by the draws before it, so a plan made over more audio (live, with
+    more heard) repeats the earlier plan's units wherever their beats are the same. ``what``
+    keeps a phrase's stream apart from its first unit's (often at the same time)."""
+    key = int(round(float(seconds) * 1000.0)) & 0xFFFFFFFF
+    words = (*seed.spawn_key, zlib.crc32(what.encode()), key)
+    return np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=words))
 
 
 def _travel_time(a, b, speed=2.5):
@@ -399,10 +417,11 @@ def _is_up(keys, t, rest):
 
 def make_plan(prosody, rng, options, duration):
     """The whole plan of a request (see :class:`Plan`)."""
+    nod_rng, gaze_rng, stance_rng, step_rng, breath_rng = rng.spawn(5)  # before any draw
     planner = _Planner(prosody, rng, options, duration)
     planner.phrases()
-    nod_times, nod_amps = planner.nods()
-    gaze, eyes, tilt = planner.gaze()
+    nod_times, nod_amps = planner.nods(nod_rng)
+    gaze, eyes, tilt = planner.gaze(gaze_rng)
     flick_times = {s: np.array(planner.flicks[s][0], np.float64) for s in SIDES}
     flick_amps = {s: np.array(planner.flicks[s][1], np.float64) for s in SIDES}
     for s in SIDES:
@@ -418,12 +437,12 @@ def make_plan(prosody, rng, options, duration):
         eyes=eyes,
         tilt=tilt,
         torso=planner.torso(),
-        stance=planner.stance(),
+        stance=planner.stance(stance_rng),
         place=None,
         steps=None,
-        breath_rate=float(rng.uniform(0.21, 0.29)),
-        breath_phase=float(rng.uniform(0, 2 * np.pi)),
+        breath_rate=float(breath_rng.uniform(0.21, 0.29)),
+        breath_phase=float(breath_rng.uniform(0, 2 * np.pi)),
         rubs=planner.rubs,
     )
-    plan.place, plan.steps = planner.steps()  # drawn last: the rest of a seed's plan is as before
+    plan.place, plan.steps = planner.steps(step_rng)
     return plan
