@@ -79,17 +79,26 @@ def test_strokes_land_on_stressed_beats(procedural, speech):
         assert aligned > max(shifted) + 0.03
 
 
-def test_windows_join_exactly(procedural, speech):
+@pytest.mark.parametrize("seed", [0, 2, 5])
+def test_windows_join_exactly(procedural, speech, seed):
     """Rendering is a pure function of time: windowed output equals one big window, but for
-    the seam blend's one-frame extrapolation error at each join."""
-    request = GenerationRequest(speech, [], 700, FPS, seed=2, options=check_options(procedural, {}))
+    the seam blend over the first frames of each window (a few degrees where a joint is
+    accelerating there: 0.04-0.07 rad over seeds 0-5), and no seam moves a joint further in a
+    frame than the take does anywhere."""
+    request = GenerationRequest(speech, [], 700, FPS, seed=seed, options=check_options(procedural, {}))
     whole = procedural.generate_window(request, Window(0, 0, 700))
     windowed = procedural.generate(request)
     error = geodesic_distance(whole.poses, windowed.poses)
-    assert error.max() < 0.05 and error.mean() < 1e-3
-    step = geodesic_distance(windowed.poses[1:], windowed.poses[:-1]).max(axis=1)
     seams = np.array([a for a, _ in window_bounds(700, 300)][1:])
-    assert step[seams - 1].max() <= step.max()
+    blended = np.zeros(700, bool)
+    for start in seams:
+        blended[start:start + procedural.seam_frames] = True
+    assert error[~blended].max() < 1e-9
+    assert error[blended].max() < 0.1
+    step = geodesic_distance(windowed.poses[1:], windowed.poses[:-1]).max(axis=1)  # into frame i + 1
+    into_seam = np.zeros(len(step), bool)
+    into_seam[seams - 1] = True
+    assert step[into_seam].max() <= step[~into_seam].max()
 
 
 @pytest.mark.slow
