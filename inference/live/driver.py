@@ -26,10 +26,12 @@ A generator that declares ``streaming`` is driven like the offline window driver
   (a fade restarted on consecutive calls would otherwise carry its own speed on), and while a
   fade lasts a limited joint turns no further than the generator's new pose or the frame the
   fade started from: the offset and the new motion bending the same way never add up past
-  the limb's range. A generator whose calls within one plan continue each other exactly
-  (``stream_continuous``: procedural's and matching's do) is looked at only where a plan starts:
-  its own quick strokes miss a two-frame trend too, and fading them held a wrist still, then let
-  it go.
+  the limb's range. The speed carries over too: the gap between the generator's speed before
+  the join and after it eases out over SPEED_SECONDS (the offset alone kept the place and lost
+  the speed at once: a hand at 0.05 m per frame went on at 0.02). A generator whose calls
+  within one plan continue each other exactly (``stream_continuous``: procedural's and
+  matching's do) is looked at only where a plan starts: its own quick strokes miss a two-frame
+  trend too, and fading them held a wrist still, then let it go.
 """
 
 import logging
@@ -40,7 +42,7 @@ import numpy as np
 from ...motion import Motion
 from ...motion.container import check_fps, frame_count
 from ...motion.rotations import (
-    axis_angle_to_quat, quat_conjugate, quat_multiply, quat_to_axis_angle,
+    axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply, quat_to_axis_angle,
 )
 from ..audio.decode import SAMPLE_RATE
 from ..generation.generators import GenerationRequest, check_options, describe_generator
@@ -114,6 +116,8 @@ class LiveStream:
         self.tail = None  # Motion: the last frames handed out (what a new plan continues)
         self.raw = None  # ((n, 55, 4) quats, (n, 3) root) of the generator's own last frames (n <= 2)
         self.fade = None  # (offset quats (55, 4), trans (3,), expressions (E,), bound (55,), start, length)
+        self.speed = None  # the join's speed gap: [old step (55, 4), raw frame at the join (55, 4), gap (55, 3) or None]
+        self.peak = 0.0  # (55,) the largest angle the generator has given each joint so far
         self.keyposes = keyposes if spotter is not None else None
         self.spotter = spotter if keyposes is not None else None
         self.words = []  # Words heard, timed when their pose is fully on
@@ -200,24 +204,74 @@ class LiveStream:
         """``part`` with any jump from the frames already sent faded out (across calls); only
         where ``may_jump`` (a new plan, or a generator whose calls may not continue each other)."""
         quats = axis_angle_to_quat(part.poses.astype(np.float64))
+        self.peak = np.maximum(self.peak, np.linalg.norm(part.poses.astype(np.float64), axis=-1).max(axis=0))
         trend = self._trend() if may_jump else None
         if self.tail is not None and trend is not None and _turn(trend[0], quats[0]) > JUMP:
             self.fade = self._refade(part, quats[0], trend)
+            self.speed = [self._step(), quats[0], None]
             self.raw = None  # the generator's frames before the jump say nothing of its new speed
         self.raw = _last_two(self.raw, quats, part.trans.astype(np.float64))
+        self._speed_gap(quats)
         if self.fade is None:
             return part
         w = self._weights(self.sent, part.n_frames)
         if not w.any():
-            self.fade = None
+            self.fade, self.speed = None, None
             return part
-        offset, trans, expressions, bound = self.fade[:4]
+        bound = self.fade[3]
+        trans, expressions = self.fade[1:3]
         out = part.copy()
-        out.poses = _within(quat_to_axis_angle(fade_offset(offset, quats, w)), part.poses, bound, w).astype(np.float32)
+        faded, reach = self._faded(quats, w, self.sent)
+        out.poses = _within(quat_to_axis_angle(faded), part.poses, self._reach(bound, reach), w).astype(np.float32)
         out.trans = out.trans + (w[:, None] * trans).astype(np.float32)
         e = min(len(expressions), out.n_expressions)
         out.expressions[:, :e] += (w[:, None] * expressions[:e]).astype(np.float32)
         return out
+
+    def _step(self):
+        """(55, 4) the generator's last frame-to-frame turn (identity when one frame is known)."""
+        if self.raw is None or len(self.raw[0]) < 2:
+            step = np.zeros((self.tail.poses.shape[1], 4))
+            step[:, 0] = 1.0
+            return step
+        quats = self.raw[0]
+        return quat_multiply(quats[-1], quat_conjugate(quats[-2]))
+
+    def _speed_gap(self, quats):
+        """Once the generator's frame after a join is known (``quats`` (n, 55, 4) start at the
+        frame ``self.sent``), the gap between its speed there and its speed before the join."""
+        if self.speed is None or self.speed[2] is not None:
+            return
+        k = self.fade[4] + 1 - self.sent  # the frame after the join, in ``quats``
+        if 0 <= k < len(quats):
+            new = quat_multiply(quats[k], quat_conjugate(self.speed[1]))
+            self.speed[2] = quat_to_axis_angle(quat_multiply(self.speed[0], quat_conjugate(new)))
+
+    def _faded(self, quats, w, start):
+        """``quats`` (n, 55, 4) from global frame ``start`` with the fade's offset (weights w)
+        and its speed gap on top: the joined motion goes on at the speed it had before the join
+        and eases to the generator's own over SPEED_SECONDS (the offset alone carried the place
+        over, not the speed: a hand moving at 0.05 m per frame went on at 0.02 at once).
+        Also (n, 55): how far past the frame the fade started from the carried speed takes each
+        joint (radians; a limited joint may go that much further, see :func:`_within`)."""
+        out = fade_offset(self.fade[0], quats, w)
+        reach = np.zeros(quats.shape[:2])
+        if self.speed is None:
+            return out, reach
+        frames = max(2, round(SPEED_SECONDS * self.fps))
+        ages = np.arange(start, start + len(quats)) - self.fade[4]
+        h = np.where((ages > 0) & (ages < frames), ages * (1.0 - ages / frames) ** 2, 0.0)
+        carried = (ages >= 0) & (ages < frames)
+        reach[carried] = quat_angle(self.speed[0])[None] * (1.0 + h[carried, None])
+        if self.speed[2] is None:
+            return out, reach
+        return quat_multiply(axis_angle_to_quat(h[:, None, None] * self.speed[2][None]), out), reach
+
+    def _reach(self, bound, reach):
+        """(n, 55) how far a limited joint may turn while a fade lasts: the frame it started
+        from, and past it what the carried speed takes it, but never past the largest angle the
+        generator itself has given that joint (a limb goes on as it went, not beyond its range)."""
+        return np.maximum(bound, np.minimum(bound + reach, self.peak))
 
     def _trend(self):
         """(quats (55, 4), root (3,)) the generator's next frame at its own last speed (one frame
@@ -251,9 +305,9 @@ class LiveStream:
         expressions = self.tail.expressions[-1].astype(np.float64)
         if self.fade is not None:
             w = self._weights(self.sent, 1)
-            offset, shift, _, bound = self.fade[:4]
-            vector = _within(quat_to_axis_angle(fade_offset(offset, quats[None], w)),
-                             quat_to_axis_angle(quats[None]), bound, w)
+            shift, bound = self.fade[1], self.fade[3]
+            faded, reach = self._faded(quats[None], w, self.sent)
+            vector = _within(quat_to_axis_angle(faded), quat_to_axis_angle(quats[None]), self._reach(bound, reach), w)
             quats, trans = axis_angle_to_quat(vector[0]), trans + w[0] * shift
         offset = seam_offset(quats, first)
         length = int(max(SEAM_FRAMES, np.ceil(1.5 * fade_angle(offset) / MAX_FADE_STEP)))
@@ -267,7 +321,8 @@ class LiveStream:
 def _within(faded, own, bound, w):
     """``faded`` (n, 55, 3) rotation vectors with each limited joint (postprocess.LIMITED) turned
     no further than the farther of its own rotation ``own`` (n, 55, 3) and the frame the fade
-    started from (``bound`` (55,) angles), while the fade lasts (w > 0).
+    started from (``bound`` (55,) or (n, 55) angles: with the carried speed's reach), while the
+    fade lasts (w > 0).
 
     The offset of a fade rides on the generator's new motion; where that motion bends a joint
     further the same way the two add up (an elbow bent by the offset and bending by itself
@@ -293,6 +348,7 @@ def _last_two(raw, quats, trans):
 
 
 SEAM_FRAMES = 10  # as the offline window driver
+SPEED_SECONDS = 0.3  # a join eases from the speed before it to the generator's own over this
 MAX_FADE_STEP = 0.06  # radians per frame the fading offset may turn a joint at most
 
 
