@@ -131,7 +131,8 @@ def main():
         return 2
     args.work.mkdir(parents=True, exist_ok=True)
     out = {"videos": {}}
-    keys = [f"{a}_{s}_deg" for a in ("elbow", "shoulder", "girdle") for s in SIDES] + ["head_pitch_deg", "head_yaw_deg"]
+    keys = [f"{a}_{s}_deg" for a in ("elbow", "shoulder", "girdle") for s in SIDES]
+    keys += ["head_pitch_deg", "head_yaw_deg"]
     corrs = ["elbow_correlation"] + [f"shoulder_{s}_correlation" for s in SIDES]
     print("| video | motion | " + " | ".join(k.replace("_deg", " °").replace("_", " ") for k in keys)
           + " | elbow corr | shoulder corr left | right | wrist order |")

@@ -168,8 +168,8 @@ def _reshape(mesh, weights, joint_of_bone, clothing, girth, loose):
 
 def _clothe(mesh, weights, joint_of_bone, colours=COLOURS, stripes=None, clothing=CLOTHING):
     """One material per face, from the joint whose bone weighs most on the face's vertices
-    (``weights``: :func:`_group_weights`; ``clothing``: joint -> part); with ``stripes`` (colour, period), every other band of the
-    shirt (by rest height) in that colour."""
+    (``weights``: :func:`_group_weights`; ``clothing``: joint -> part); with ``stripes``
+    (colour, period), every other band of the shirt (by rest height) in that colour."""
     names = ["skin", "shirt", "trousers", "shoes"]
     mesh.data.materials.clear()
     for name in names:

@@ -29,9 +29,10 @@ A generator that declares ``streaming`` is driven like the offline window driver
   the limb's range. The speed carries over too: the gap between the generator's speed before
   the join and after it eases out over SPEED_SECONDS (the offset alone kept the place and lost
   the speed at once: a hand at 0.05 m per frame went on at 0.02). A generator whose calls
-  within one plan continue each other exactly (``stream_continuous``: procedural's and
-  matching's do) is looked at only where a plan starts: its own quick strokes miss a two-frame
-  trend too, and fading them held a wrist still, then let it go.
+  within one plan continue each other exactly (``stream_continuous``: procedural's do) is looked
+  at only where a plan starts: its own quick strokes miss a two-frame trend too, and fading them
+  held a wrist still, then let it go. Matching starts a new segment within a plan and leaves
+  that join to be found here, call by call.
 """
 
 import logging
@@ -115,8 +116,7 @@ class LiveStream:
         self.plans = 0
         self.tail = None  # Motion: the last frames handed out (what a new plan continues)
         self.raw = None  # ((n, 55, 4) quats, (n, 3) root) of the generator's own last frames (n <= 2)
-        self.fade = None  # (offset quats (55, 4), trans (3,), expressions (E,), bound (55,), start, length)
-        self.speed = None  # the join's speed gap: [old step (55, 4), raw frame at the join (55, 4), gap (55, 3) or None]
+        self.fade = None  # the Fade running now
         self.peak = 0.0  # (55,) the largest angle the generator has given each joint so far
         self.keyposes = keyposes if spotter is not None else None
         self.spotter = spotter if keyposes is not None else None
@@ -208,44 +208,22 @@ class LiveStream:
         trend = self._trend() if may_jump else None
         if self.tail is not None and trend is not None and _turn(trend[0], quats[0]) > JUMP:
             self.fade = self._refade(part, quats[0], trend)
-            self.speed = [self._step(), quats[0], None]
             self.raw = None  # the generator's frames before the jump say nothing of its new speed
         self.raw = _last_two(self.raw, quats, part.trans.astype(np.float64))
-        self._speed_gap(quats)
         if self.fade is None:
             return part
-        w = self._weights(self.sent, part.n_frames)
+        self.fade.learn_gap(quats, self.sent)
+        w = self.fade.weights(self.sent, part.n_frames)
         if not w.any():
-            self.fade, self.speed = None, None
+            self.fade = None
             return part
-        bound = self.fade[3]
-        trans, expressions = self.fade[1:3]
         out = part.copy()
         faded, reach = self._faded(quats, w, self.sent)
-        out.poses = _within(quat_to_axis_angle(faded), part.poses, self._reach(bound, reach), w).astype(np.float32)
-        out.trans = out.trans + (w[:, None] * trans).astype(np.float32)
-        e = min(len(expressions), out.n_expressions)
-        out.expressions[:, :e] += (w[:, None] * expressions[:e]).astype(np.float32)
+        out.poses = _within(quat_to_axis_angle(faded), part.poses, self._reach(reach), w).astype(np.float32)
+        out.trans = out.trans + (w[:, None] * self.fade.trans).astype(np.float32)
+        e = min(len(self.fade.expressions), out.n_expressions)
+        out.expressions[:, :e] += (w[:, None] * self.fade.expressions[:e]).astype(np.float32)
         return out
-
-    def _step(self):
-        """(55, 4) the generator's last frame-to-frame turn (identity when one frame is known)."""
-        if self.raw is None or len(self.raw[0]) < 2:
-            step = np.zeros((self.tail.poses.shape[1], 4))
-            step[:, 0] = 1.0
-            return step
-        quats = self.raw[0]
-        return quat_multiply(quats[-1], quat_conjugate(quats[-2]))
-
-    def _speed_gap(self, quats):
-        """Once the generator's frame after a join is known (``quats`` (n, 55, 4) start at the
-        frame ``self.sent``), the gap between its speed there and its speed before the join."""
-        if self.speed is None or self.speed[2] is not None:
-            return
-        k = self.fade[4] + 1 - self.sent  # the frame after the join, in ``quats``
-        if 0 <= k < len(quats):
-            new = quat_multiply(quats[k], quat_conjugate(self.speed[1]))
-            self.speed[2] = quat_to_axis_angle(quat_multiply(self.speed[0], quat_conjugate(new)))
 
     def _faded(self, quats, w, start):
         """``quats`` (n, 55, 4) from global frame ``start`` with the fade's offset (weights w)
@@ -254,46 +232,46 @@ class LiveStream:
         over, not the speed: a hand moving at 0.05 m per frame went on at 0.02 at once).
         Also (n, 55): how far past the frame the fade started from the carried speed takes each
         joint (radians; a limited joint may go that much further, see :func:`_within`)."""
-        out = fade_offset(self.fade[0], quats, w)
-        reach = np.zeros(quats.shape[:2])
-        if self.speed is None:
-            return out, reach
+        fade = self.fade
+        out = fade_offset(fade.offset, quats, w)
         frames = max(2, round(SPEED_SECONDS * self.fps))
-        ages = np.arange(start, start + len(quats)) - self.fade[4]
+        ages = np.arange(start, start + len(quats)) - fade.start
         h = np.where((ages > 0) & (ages < frames), ages * (1.0 - ages / frames) ** 2, 0.0)
         carried = (ages >= 0) & (ages < frames)
-        reach[carried] = quat_angle(self.speed[0])[None] * (1.0 + h[carried, None])
-        if self.speed[2] is None:
+        reach = np.zeros(quats.shape[:2])
+        if fade.step is None:
             return out, reach
-        return quat_multiply(axis_angle_to_quat(h[:, None, None] * self.speed[2][None]), out), reach
+        reach[carried] = quat_angle(fade.step)[None] * (1.0 + h[carried, None])
+        if fade.gap is None:
+            return out, reach
+        return quat_multiply(axis_angle_to_quat(h[:, None, None] * fade.gap[None]), out), reach
 
-    def _reach(self, bound, reach):
-        """(n, 55) how far a limited joint may turn while a fade lasts: the frame it started
-        from, and past it what the carried speed takes it, but never past the largest angle the
-        generator itself has given that joint (a limb goes on as it went, not beyond its range)."""
+    def _reach(self, reach):
+        """(n, 55) how far a limited joint may turn while the fade lasts: the frame it started
+        from, and past it what the carried speed takes it (``reach``), but never past the
+        largest angle the generator itself has given that joint (a limb goes on as it went, not
+        beyond its range)."""
+        bound = self.fade.bound
         return np.maximum(bound, np.minimum(bound + reach, self.peak))
+
+    def _step(self):
+        """(55, 4) the generator's last frame-to-frame turn since its last jump (identity when
+        one frame is known: held)."""
+        quats = self.raw[0]
+        if len(quats) < 2:
+            step = np.zeros_like(quats[-1])
+            step[:, 0] = 1.0
+            return step
+        return quat_multiply(quats[-1], quat_conjugate(quats[-2]))
 
     def _trend(self):
         """(quats (55, 4), root (3,)) the generator's next frame at its own last speed (one frame
         known since its last jump: that frame), or None before the first."""
         if self.raw is None:
             return None
-        quats, trans = self.raw
-        if len(quats) < 2:  # its speed since a jump is not known yet: held
-            return quats[-1], trans[-1]
-        step = quat_multiply(quats[-1], quat_conjugate(quats[-2]))
-        return quat_multiply(step, quats[-1]), 2.0 * trans[-1] - trans[-2]
-
-    def _weights(self, start, n):
-        """(n,) weight of the fading offset at global frames [start, start + n)."""
-        w = np.zeros(n)
-        if self.fade is None:
-            return w
-        began, length = self.fade[4:]
-        ages = np.arange(start, start + n) - began
-        inside = (ages >= 0) & (ages < length)
-        w[inside] = seam_weights(length)[ages[inside]]
-        return w
+        trans = self.raw[1]
+        root = trans[-1] if len(trans) < 2 else 2.0 * trans[-1] - trans[-2]
+        return quat_multiply(self._step(), self.raw[0][-1]), root
 
     def _refade(self, part, first, trend):
         """The fade carrying ``part``'s first frame onto the frame the stream would have shown
@@ -304,18 +282,56 @@ class LiveStream:
         quats, trans = trend
         expressions = self.tail.expressions[-1].astype(np.float64)
         if self.fade is not None:
-            w = self._weights(self.sent, 1)
-            shift, bound = self.fade[1], self.fade[3]
+            w = self.fade.weights(self.sent, 1)
             faded, reach = self._faded(quats[None], w, self.sent)
-            vector = _within(quat_to_axis_angle(faded), quat_to_axis_angle(quats[None]), self._reach(bound, reach), w)
-            quats, trans = axis_angle_to_quat(vector[0]), trans + w[0] * shift
+            own = quat_to_axis_angle(quats[None])
+            vector = _within(quat_to_axis_angle(faded), own, self._reach(reach), w)
+            quats, trans = axis_angle_to_quat(vector[0]), trans + w[0] * self.fade.trans
         offset = seam_offset(quats, first)
         length = int(max(SEAM_FRAMES, np.ceil(1.5 * fade_angle(offset) / MAX_FADE_STEP)))
         e = min(len(expressions), part.n_expressions)
         lift = np.zeros(part.n_expressions)
         lift[:e] = expressions[:e] - part.expressions[0, :e]
         bound = np.linalg.norm(self.tail.poses[-1].astype(np.float64), axis=-1)  # the last frame shown
-        return offset, trans - part.trans[0], lift, bound, self.sent, length
+        step = self._step() if len(self.raw[0]) > 1 else None  # no speed known since a join just before
+        return Fade(offset, trans - part.trans[0], lift, bound, self.sent, length, step, first)
+
+
+@dataclass
+class Fade:
+    """A join being faded out from global frame ``start`` over ``length`` frames: the offset
+    carrying the generator's new frame onto the stream's continuation (joint rotations (55, 4),
+    root (3,), expression lift (E,)); ``bound`` (55,): the limited joints' angles in the last
+    frame shown before it (see :func:`_within`); ``step`` (55, 4): the generator's turn per
+    frame before the join (None where it had shown one frame since the last join: no speed is
+    carried); ``joined`` (55, 4): its frame at the join; ``gap`` (55, 3): its speed
+    before the join less its speed after, once the frame after is known (:meth:`learn_gap`)."""
+
+    offset: np.ndarray
+    trans: np.ndarray
+    expressions: np.ndarray
+    bound: np.ndarray
+    start: int
+    length: int
+    step: np.ndarray
+    joined: np.ndarray
+    gap: np.ndarray = None
+
+    def weights(self, start, n):
+        """(n,) the offset's weight at global frames [start, start + n)."""
+        w = np.zeros(n)
+        ages = np.arange(start, start + n) - self.start
+        inside = (ages >= 0) & (ages < self.length)
+        w[inside] = seam_weights(self.length)[ages[inside]]
+        return w
+
+    def learn_gap(self, quats, start):
+        """Set ``gap`` once the generator's frame after the join is among ``quats`` (n, 55, 4),
+        its frames from global frame ``start``."""
+        k = self.start + 1 - start
+        if self.gap is None and self.step is not None and 0 <= k < len(quats):
+            after = quat_multiply(quats[k], quat_conjugate(self.joined))
+            self.gap = quat_to_axis_angle(quat_multiply(self.step, quat_conjugate(after)))
 
 
 def _within(faded, own, bound, w):

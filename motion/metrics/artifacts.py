@@ -90,3 +90,16 @@ def max_jump(motion, skeleton=None):
         raise MotionValueError("frame-to-frame jumps need at least 2 frames")
     p = joint_positions(motion, None, world=True, skeleton=skeleton)
     return float(np.linalg.norm(np.diff(p, axis=0), axis=-1).max())
+
+
+def largest_jolt(motion, joints=BODY, skeleton=None):
+    """Largest change of a joint's step from one frame to the next, metres per frame^2 (world
+    positions of ``joints``, the body's 22 by default).
+
+    A seam where two pieces of motion meet at different speeds shows here however slow the
+    motion is on either side (a jump in place shows in :func:`max_jump` only when it is large);
+    compare with the same motion made in one piece."""
+    if motion.n_frames < 3:
+        raise MotionValueError("a jolt needs at least 3 frames")
+    p = joint_positions(motion, list(joints), world=True, skeleton=skeleton)
+    return float(np.linalg.norm(np.diff(p, n=2, axis=0), axis=-1).max())

@@ -50,7 +50,6 @@ class MatchingGenerator(Generator):
     window_seconds = 10.0
     streaming = True
     stream_replan_seconds = 4.0  # live: segments carry on between calls; the state follows the anchor
-    stream_continuous = True  # live: within a plan, each call's frames continue the last call's
     options = (
         Option("library", "path", None, "folder of takes: NAME.npz (SMPL-X) with NAME.wav beside it",
                required=True),
