@@ -40,6 +40,7 @@ MEAN_ONLY = (0, 15) + COLLARS + LEGS[:6]
 # The spine is brought to his size (its gain) and filled only where its acceleration lies and
 # its jerk does not (SPINE_BANDS): without it the chest accelerated half as much as his (AUC
 # 0.97 alone); filled up to 3.2 Hz the upper body's jerk went to 1.24x his, up to 2.2 Hz 1.17x.
+# Its three joints are filled together, with his covariance between them (spine_fill).
 SPINE = (3, 6, 9)
 SPINE_BANDS = (1.0, 2.2)  # Hz
 # ...except the turns the leg solve keeps as they are: the knees' off the hinge (about y and z;
@@ -85,10 +86,16 @@ def band_covariance(motions, mean, joints=JOINTS):
     """(J, B, 3, 3) the covariance of each joint's turn about ``mean`` per band, rad^2: a
     joint's axes move together (his last pinky bone turns about his hand's axis, which is none
     of its own three), so each band keeps the three axes' covariance, not only their RMS."""
+    return np.einsum("jbajc->jbac", cross_covariance(motions, mean, joints))
+
+
+def cross_covariance(motions, mean, joints):
+    """(J, B, 3, J, 3) per band the covariance of every joint's turn about ``mean`` with every
+    other's, rad^2 (the spine's joints turn against each other: one solve in mocap)."""
     from talkrig.motion.rotations import axis_angle_to_quat
     from talkrig.plugins.generators.procedural.posture import tangent
 
-    cov = np.zeros((len(joints), len(BANDS), 3, 3))
+    cov = np.zeros((len(joints), len(BANDS), 3, len(joints), 3))
     for m in motions:
         d = tangent(axis_angle_to_quat(m.poses[:, list(joints)].astype(np.float64)), mean)  # (T, J, 3)
         d = d - d.mean(axis=0)
@@ -96,7 +103,7 @@ def band_covariance(motions, mean, joints=JOINTS):
         freqs = np.fft.rfftfreq(len(d), 1.0 / m.fps)
         for b, (lo, hi) in enumerate(BANDS):
             part = np.fft.irfft(np.where(((freqs >= lo) & (freqs < hi))[:, None, None], spectrum, 0), n=len(d), axis=0)
-            cov[:, b] += np.einsum("tja,tjb->jab", part, part) / len(d) / len(motions)
+            cov[:, b] += np.einsum("tja,tkb->jakb", part, part) / len(d) / len(motions)
     return cov
 
 
@@ -146,6 +153,24 @@ def principal(roots):
     return np.einsum("bij,bj,bkj->bik", v, w, v)
 
 
+def spine_fill(real, gen, real_mean, gen_mean, gain):
+    """(B, 3S, 3S) the square root of the covariance the spine's joints lack per band, all
+    together: in his take they turn against each other (spine2 about x against spine3, -0.5 to
+    -0.7 at 1-3 Hz), so the chest's own turn is less than its joints' sum; filled joint by joint
+    they would shake the chest, and everything on it, more than his."""
+    from talkrig.motion.gaussian import psd_sqrt
+
+    n = 3 * len(SPINE)
+    real_x = cross_covariance(real, real_mean, SPINE).transpose(1, 0, 2, 3, 4).reshape(len(BANDS), n, n)
+    gen_x = cross_covariance(gen, gen_mean, SPINE).transpose(1, 0, 2, 3, 4).reshape(len(BANDS), n, n)
+    blocks = np.zeros((n, n))
+    for k, g in enumerate(gain):
+        blocks[3 * k:3 * k + 3, 3 * k:3 * k + 3] = g
+    fill = psd_sqrt(real_x - blocks @ gen_x @ blocks.T)
+    fill[[b for b in range(len(BANDS)) if b not in _bands(SPINE[0])]] = 0.0
+    return fill
+
+
 def fit():
     from talkrig.inference.audio.decode import decode_audio
     from talkrig.motion.gaussian import psd_sqrt, transport_map
@@ -170,6 +195,9 @@ def fit():
             fill[row][np.ix_(range(len(BANDS)), axes, axes)] = psd_sqrt(only)
         if joint in FINGERS:
             fill[row] = principal(fill[row])
+    spine = [JOINTS.index(j) for j in SPINE]
+    coupled = spine_fill([first], gen, real_mean[spine], gen_mean[spine], gain[spine])
+    fill[spine] = 0.0  # the spine's joints are filled together (coupled_fill)
     return {
         "source": f"BEAT2 {TAKE}, first {first.duration:.1f} s (statistics only)",
         "joints": list(JOINTS),
@@ -179,6 +207,8 @@ def fit():
         "generated_mean": np.round(gen_mean, 5).tolist(),
         "gain": np.round(gain, 4).tolist(),  # (J, 3, 3)
         "fill": np.round(fill, 5).tolist(),  # (J, B, 3, 3)
+        "coupled_joints": list(SPINE),
+        "coupled_fill": np.round(coupled, 5).tolist(),  # (B, 3S, 3S)
         "bursty": list(BURSTY),
         "burst_band": list(BURST_BAND),
         "burst_depth": BURST_DEPTH,

@@ -90,12 +90,14 @@ def _angular_acceleration(motion, joints):
 
 def test_the_chest_accelerates_like_his_and_the_neck_tilts_like_his(takes, scott_motion):
     """Without the spine's fill the chest accelerated half as much as his and the neck tilted
-    sideways half as far (each alone told the trunk from his, AUC 0.97 and 0.92)."""
+    sideways half as far (each alone told the trunk from his, AUC 0.97 and 0.92). (Filled
+    together with spine2, turning against it as his does, spine3 gains a little less: 1.19x
+    here, 1.29x filled alone.)"""
     authored, layered = takes
     first = scott_motion[:scott_motion.n_frames // 2]
     spine = [6, 9]  # spine2, spine3
     his, before, after = (_angular_acceleration(m, spine) for m in (first, authored, layered))
-    assert np.all(after > 1.2 * before)
+    assert np.all(after > 1.15 * before), (before, after, his)
     assert np.all((after > 0.6 * his) & (after < 1.5 * his)), (after, his)
     neck_roll = lambda m: np.std(m.poses[:, 12, 2])  # radians about the forward axis
     assert neck_roll(layered) > 1.5 * neck_roll(authored)
@@ -141,3 +143,21 @@ def test_a_finger_bone_turns_about_his_axes(takes, scott_motion):
     his = spread(first)
     assert spread(authored) > 4.0 * his
     assert spread(layered) < 3.5 * his
+
+
+def test_the_spines_joints_turn_against_each_other_as_his_do(takes, scott_motion):
+    """Mocap solves the spine as one: his spine2 and spine3 turn against each other about x
+    at 1-2.2 Hz (r -0.66 and -0.42 in the take's halves), so his chest turns less than its
+    joints' sum. Filled joint by joint, ours moved together or apart by chance (-0.17 to 0.46
+    on seeds 0-3); filled together, as his do."""
+    from scipy.signal import butter, sosfiltfilt
+
+    def against(motion):
+        q = axis_angle_to_quat(motion.poses[:, [6, 9]].astype(np.float64))
+        about_x = 2.0 * q[..., 1] * np.sign(q[..., 0])
+        band = sosfiltfilt(butter(2, [1.0, 2.2], "bandpass", fs=FPS, output="sos"), about_x - about_x.mean(0), axis=0)
+        return np.corrcoef(band[:, 0], band[:, 1])[0, 1]
+
+    authored, layered = takes
+    assert against(scott_motion) < -0.3
+    assert against(layered) < -0.3 < against(authored)

@@ -7,7 +7,8 @@ breath, the weight shifts). What they leave out is what a viewer, and a classifi
 body by at once: a real speaker never holds the textbook pose (his spine leans a little to one
 side, his knees turn a few degrees off their hinge) and his toes and fingers never hold still.
 Every layer joint but the wrists takes his mean pose; the toes, fingers and neck also his
-motion, the spine his size and his motion where its acceleration lies (1-2.2 Hz), the collars
+motion, the spine his size and his motion where its acceleration lies (1-2.2 Hz; its three
+joints filled together, turning against each other as his do), the collars
 and wrists his quick turns (1.5-3.2 Hz; the pelvis, head and legs keep the generator's motion,
 see the recipe for why). For each joint the layer
 
@@ -49,7 +50,8 @@ def learned():
         return None
     raw = json.loads(DATA.read_text(encoding="utf-8"))
     out = {k: np.asarray(v, np.float64) for k, v in raw.items() if k != "source"}
-    out["joints"], out["bursty"] = out["joints"].astype(int), out["bursty"].astype(int)
+    for key in ("joints", "bursty", "coupled_joints"):
+        out[key] = out[key].astype(int)
     return out
 
 
@@ -62,6 +64,8 @@ class BodyLayer:
     generated_mean: np.ndarray  # (J, 4)
     gain: np.ndarray  # (J, 3, 3)
     fill: np.ndarray  # (J, B, 3, 3)
+    coupled: np.ndarray  # (S,) rows of the joints filled together (the spine's)
+    coupled_fill: np.ndarray  # (B, 3S, 3S)
     noises: list  # B SmoothNoise of J * 3 channels
     amount: float
     bursty: np.ndarray  # (K,) rows of the joints whose fill comes in bursts
@@ -77,6 +81,10 @@ class BodyLayer:
             columns = (3 * filled[:, None] + np.arange(3)).reshape(-1)
             unit = noise.sample(t, columns).reshape(len(t), len(filled), 3).transpose(1, 0, 2)
             turn[filled] += _transformed(self.fill[filled, band], unit)
+            if self.coupled_fill[band].any():
+                columns = (3 * self.coupled[:, None] + np.arange(3)).reshape(-1)
+                unit = noise.sample(t, columns) @ self.coupled_fill[band].T
+                turn[self.coupled] += unit.reshape(len(t), len(self.coupled), 3).transpose(1, 0, 2)
         turn[self.bursty] *= self.envelope(t)[None, :, None]
         kept = _transformed(self.gain, tangent(q[:, joints], self.generated_mean).transpose(1, 0, 2))
         mine = quat_multiply(self.real_mean[None], axis_angle_to_quat((kept + turn).transpose(1, 0, 2)))
@@ -105,5 +113,7 @@ def make_layer(rng, amount=1.0):
     low, high = data["burst_band"]
     return BodyLayer(joints=data["joints"], real_mean=data["real_mean"], generated_mean=data["generated_mean"],
                      gain=data["gain"], fill=data["fill"], noises=noises, amount=float(amount),
+                     coupled=np.array([list(data["joints"]).index(j) for j in data["coupled_joints"]]),
+                     coupled_fill=data["coupled_fill"],
                      bursty=np.flatnonzero(np.isin(data["joints"], data["bursty"])),
                      bursts=SmoothNoise(rng, 1, low=low, high=high), depth=float(data["burst_depth"]))
