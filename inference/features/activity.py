@@ -10,8 +10,10 @@ into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC
 longer (held notes and chords), bursts that repeat one sound (laughter), or onsets on a steady
 beat (drums, a melody's notes, ha-ha-ha: :func:`rhythm`, which a noise bed does not hide)
 through MIN_MUSIC seconds are taken out: speech changes its sound every phone and its
-syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`). Words with
-timings, when known, count as speech too.
+syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`). Where the
+learned voice detector has run (:mod:`.voice`, with ONNX Runtime), a frame it hears no voice in
+is not speech either: real music and noise pass the tests above. Words with timings, when
+known, count as speech too.
 
 Used by the generators (phrasing), the pipeline's pause rule (calm in pauses) and the
 evaluation (motion speed in pauses against speech).
@@ -51,6 +53,11 @@ VOICE_SECONDS, VOICE_SHARE = 2.0, 0.2  # ... where this share of the seconds aro
 BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
 FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
 FLOOR_PERCENTILE = 25  # ... this share of that time
+# The learned voice detector (voice.py) vetoes a frame where its probability averaged over
+# VETO_SECONDS around it stays under VETO_LEVEL: music and noise sit near 0, while a voice under
+# a loud beat or hiss, which the detector doubts frame by frame, keeps a second's mean above it.
+VETO_SECONDS = 1.0
+VETO_LEVEL = 0.1
 
 
 def band_excess(mel, sample_rate=SAMPLE_RATE):
@@ -115,12 +122,20 @@ def _voice(features):
     active = sounding(features)
     active &= ~music_frames(features.mel, features.fps, active, getattr(features, "onset_strength", None),
                             getattr(features, "voiced", None))
+    if getattr(features, "voice", None) is not None:
+        active &= voice_heard(features.voice, features.fps)
     try:
         ref = weakref.ref(features, lambda _, k=id(features): _VOICES.pop(k, None))
     except TypeError:  # an object that cannot be referred to weakly: read every time
         return active
     _VOICES[id(features)] = (ref, key, active)
     return active
+
+
+def voice_heard(probability, fps):
+    """(T,) bool: frames the learned voice detector's ``probability`` (T,) does not veto
+    (VETO_SECONDS, VETO_LEVEL)."""
+    return moving_average(probability, round(VETO_SECONDS * fps)) >= VETO_LEVEL
 
 
 def sounding(features):

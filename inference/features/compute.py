@@ -5,6 +5,7 @@ round(t * sample_rate / fps)), so a non-integer hop such as 533.33 samples at 16
 never drifts and T == motion.container.frame_count(duration, fps) exactly.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,8 @@ class AudioFeatures:
     rms : (T,) float32 RMS energy of the loudness-normalised signal.
     f0 : (T,) float32 pitch in Hz, 0 where unvoiced.
     voiced : (T,) bool.
+    voice : (T,) float32 probability that someone speaks (the learned detector,
+        features.voice), or None without ONNX Runtime.
     """
 
     fps: float
@@ -45,19 +48,22 @@ class AudioFeatures:
     f0: np.ndarray
     voiced: np.ndarray
     audio_hash: str = ""
+    voice: np.ndarray | None = None
 
     @property
     def n_frames(self):
         return self.mel.shape[0]
 
 
-def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True):
+def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True, voice=True):
     """All features of a recording at ``fps`` frames per second, as an :class:`AudioFeatures`.
 
     samples : (N,) float mono signal at any level: it is loudness-normalised first
         (audio.normalize_loudness) and resampled to 16 kHz when ``sample_rate`` differs.
     normalize : False when the caller has set the level already (a live stream applies the
         gain measured on everything heard so far, not on the piece it passes here).
+    voice : False to leave the voice detector's track out (a live stream runs the detector
+        itself, its state carried from piece to piece).
 
     mel: ln of the power of 64 Slaney mel bands (0-8 kHz) of a 1024-point Hann window centred
     on each frame, floored at 1e-10. mfcc: the Speech2Video vector: the first 13 DCT-II
@@ -67,13 +73,9 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True)
     normalised signal over each frame's hop. f0 / voiced: YIN with a voicing rule, see
     inference/features/pitch.py. Silence gives finite features: floor values, no onsets, no voicing.
     """
-    from scipy.fft import dct
-
     from ...motion.container import check_fps, frame_count
     from ..audio.decode import normalize_loudness, resample
-    from .onsets import ONSET_HOP, ONSET_RATE, onset_envelope, pool_envelope
-    from .pitch import PITCH_RATE, pitch_track
-    from .spectrum import MEL_FLOOR, hop_rms, mel_filterbank, mel_power
+    from .voice import voice_probability
 
     fps = check_fps(fps)
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
@@ -88,8 +90,25 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True)
     if normalize:
         x = normalize_loudness(x, sr)
     n_frames = frame_count(duration, fps)
-    centers = np.round(np.arange(n_frames) * (sr / fps)).astype(np.int64)
+    if not voice:
+        return _spectral_features(x, sr, fps, n_frames, duration)
+    with ThreadPoolExecutor(1) as pool:  # the voice detector runs in ONNX Runtime, free of the GIL
+        heard = pool.submit(voice_probability, x, fps, n_frames)
+        features = _spectral_features(x, sr, fps, n_frames, duration)
+    features.voice = heard.result()
+    return features
 
+
+def _spectral_features(x, sr, fps, n_frames, duration):
+    """AudioFeatures but the voice detector's track, of the 16 kHz loudness-set signal ``x``."""
+    from scipy.fft import dct
+
+    from ..audio.decode import resample
+    from .onsets import ONSET_HOP, ONSET_RATE, onset_envelope, pool_envelope
+    from .pitch import PITCH_RATE, pitch_track
+    from .spectrum import MEL_FLOOR, hop_rms, mel_filterbank, mel_power
+
+    centers = np.round(np.arange(n_frames) * (sr / fps)).astype(np.int64)
     power = np.maximum(mel_power(x, centers, N_FFT, mel_filterbank(sr, N_FFT, N_MELS)), MEL_FLOOR)
 
     rms = hop_rms(x, n_frames, sr / fps)

@@ -17,6 +17,7 @@ from ...motion.container import frame_count
 from ..audio.decode import GATE_FRAME, loudness_gain
 from ..audio.decode import SAMPLE_RATE
 from ..features.compute import AudioFeatures, compute_features
+from ..features.voice import VoiceStream
 
 PAD_SECONDS = 0.5  # earlier audio recomputed with each update: windows and onset filters fit
 KEEP_SECONDS = 30.0  # audio and frames kept (what a generator may look back at, and more)
@@ -43,6 +44,8 @@ class LiveFeatures:
         self.energies = []  # mean square of each complete GATE_FRAME of the stream
         self.partial = np.zeros(0, np.float32)  # samples of the gate frame still filling
         self.gain = None
+        self.voice = VoiceStream()  # the voice detector reads each sample once, its state carried
+        self.voice_read = 0  # global index of the first sample it has not read
 
     @property
     def duration(self):
@@ -83,8 +86,9 @@ class LiveFeatures:
         total = frame_count(self.duration, self.fps)
         if segment.size == 0 or total <= splice:
             return
-        x = segment * np.float32(self.gain if self.gain is not None else 1.0)
-        part = compute_features(x, SAMPLE_RATE, self.fps, normalize=False)
+        gain = np.float32(self.gain if self.gain is not None else 1.0)
+        x = segment * gain
+        part = compute_features(x, SAMPLE_RATE, self.fps, normalize=False, voice=False)
         skip, n = splice - first, min(part.n_frames, total - first)
         keep = splice - self.frame_start
         if self.tracks is None:
@@ -92,10 +96,20 @@ class LiveFeatures:
         else:
             for name in _TRACKS:
                 self.tracks[name] = np.concatenate([self.tracks[name][:keep], getattr(part, name)[skip:n]])
+        self._read_voice(gain)
         t_splice, t0 = splice / self.fps, s0 / SAMPLE_RATE
         self.onsets = np.concatenate([self.onsets[self.onsets < t_splice],
                                       part.onset_times[part.onset_times + t0 >= t_splice] + t0])
         self._trim()
+
+    def _read_voice(self, gain):
+        """Give the voice detector the samples heard since it last read, and its track the
+        frames held (none without ONNX Runtime)."""
+        if not self.voice.running:
+            return
+        self.voice.add(self.audio[max(0, self.voice_read - self.audio_start):] * gain)
+        self.voice_read = self.audio_start + len(self.audio)
+        self.tracks["voice"] = self.voice.probability(self.fps, self.frame_start, len(self.tracks["rms"]))
 
     def audio_start_frame(self):
         """First frame whose centre is inside the audio still kept."""
@@ -111,11 +125,12 @@ class LiveFeatures:
         t0 = start / self.fps
         onsets = self.onsets[(self.onsets >= t0) & (self.onsets < stop / self.fps)] - t0
         return AudioFeatures(fps=self.fps, sample_rate=SAMPLE_RATE, duration=(stop - start) / self.fps,
-                             onset_times=onsets, **{name: self.tracks[name][lo:hi] for name in _TRACKS})
+                             onset_times=onsets, **{name: track[lo:hi] for name, track in self.tracks.items()})
 
     def _trim(self):
         excess = len(self.tracks["rms"]) - int(KEEP_SECONDS * self.fps)
         if excess > 0:
             self.tracks = {name: value[excess:] for name, value in self.tracks.items()}
             self.frame_start += excess
+            self.voice.forget(self.frame_start / self.fps)
             self.onsets = self.onsets[self.onsets >= self.frame_start / self.fps]

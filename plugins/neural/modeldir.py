@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...inference.onnx_runtime import onnxruntime
 from ...motion.errors import TalkrigError
 from ...motion.jsonfile import JsonFileError, read_json
 from .layout import PoseLayout
@@ -187,7 +188,7 @@ def load_model(folder, backend, threads=None, sizes=()):
     """Load a model folder for ``backend`` with onnxruntime; raise ModelError when unusable.
 
     sizes : the integer metadata entries the backend's generator reads (checked)."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     folder = Path(folder).expanduser()
     metadata = read_metadata(folder, backend)
@@ -220,7 +221,7 @@ def session_options(threads=None):
     arena of at most GRAPH_MEMORY, so a graph that would allocate gigabytes per frame (a
     hand-made one expanding to 40 000 x 40 000) fails with a message instead of taking the
     machine's memory."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     if not _arena:
         info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)

@@ -136,3 +136,18 @@ def test_a_studio_repository_lists_every_platform(zips, tmp_path):
         assert entry["archive_size"] == zips[platform].stat().st_size
         assert entry["python_versions"] == ["3.11"]
     assert (tmp_path / "repo" / "index.html").exists()
+
+
+def test_talkrigs_wheel_carries_the_files_its_code_loads(zips):
+    """The server reads data beside its modules (the voice detector's model and licence, the
+    procedural body layer): each must travel in talkrig's own wheel, or the installed add-on
+    would fall back or fail where the tests, run from the tree, do not."""
+    needed = {"talkrig/inference/features/voice_model/silero_vad_16k_sequence.onnx",
+              "talkrig/inference/features/voice_model/LICENSE",
+              "talkrig/plugins/generators/procedural/body_layer.json",
+              "talkrig/plugins/generators/procedural/posture.json"}
+    for platform, path in zips.items():
+        with zipfile.ZipFile(path) as archive:
+            wheel = next(n for n in archive.namelist() if n.startswith("wheels/talkrig-"))
+            with archive.open(wheel) as inner, zipfile.ZipFile(inner) as own:
+                assert needed <= set(own.namelist()), (platform, needed - set(own.namelist()))

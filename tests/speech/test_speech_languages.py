@@ -137,17 +137,20 @@ def test_music_before_speech_is_not_speech_and_gets_no_words_or_gestures(mfa_wav
     case = ss.music_before(ss.reference_case(mfa_wav, mfa_textgrid, seconds=8.0), 6.0)
     features = compute_features(case.audio.samples, 16000, 30.0)
     speaking = speech_activity(features)
-    assert speaking[:int(5.5 * 30)].mean() <= 0.1 and speaking[int(6.6 * 30):int(7.5 * 30)].mean() >= 0.8
+    first = min(t for t in case.truth if t is not None)  # the first word's onset (7.05 s)
+    assert speaking[:int(5.5 * 30)].mean() <= 0.1
+    assert speaking[int((first + 0.05) * 30):int((first + 0.45) * 30)].mean() >= 0.8
     silent = np.concatenate([np.zeros(6 * 16000, np.float32), case.audio.samples[6 * 16000:]])
-    speeds = []
-    for samples in (case.audio.samples, silent):
-        result = generate(samples, GenerateOptions(seed=1, speech_options={"workers": 1}))
-        assert all(w.end > 6.0 for w in result.words)  # no words heard in the music
-        motion = result.motion
-        arms = np.degrees(angular_speed(motion, np.arange(16, 22)).mean(axis=1))
-        speeds.append(np.median(arms[15:int(5.5 * motion.fps)]))
-    music, pause = speeds
-    assert music <= 1.25 * pause  # the body calms through the music as in a pause
+    speeds = {"music": [], "silence": []}
+    for seed in range(4):  # a long pause's plan is the seed's (hands hang, or clasp and rub)
+        for kind, samples in (("music", case.audio.samples), ("silence", silent)):
+            result = generate(samples, GenerateOptions(seed=seed, speech_options={"workers": 1}))
+            if kind == "music":
+                assert all(w.end > 6.0 for w in result.words)  # no words heard in the music
+            arms = np.degrees(angular_speed(result.motion, np.arange(16, 22)).mean(axis=1))
+            speeds[kind].append(np.median(arms[15:int(5.5 * result.motion.fps)]))
+    # the body calms through the music as in a pause (seeds 0-3: 15 and 14 deg/s)
+    assert np.median(speeds["music"]) <= 1.25 * np.median(speeds["silence"])
 
 
 @pytest.mark.parametrize("kind", ["laughter", "melody"])

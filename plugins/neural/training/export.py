@@ -62,8 +62,9 @@ def _quiet(*names):
 
 def max_abs_difference(module, path, feeds):
     """Largest |onnxruntime - torch| over all outputs for the numpy ``feeds`` (a dict)."""
-    import onnxruntime as ort
+    from ....inference.onnx_runtime import onnxruntime
 
+    ort = onnxruntime()
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
     ort_out = session.run(None, {n: feeds[n] for n in names})

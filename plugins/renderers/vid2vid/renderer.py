@@ -93,7 +93,9 @@ class Vid2VidRenderer:
     keep_face_detail = True  # the face's fine detail from the warp (``warp.face_detail``)
 
     def __init__(self, model_dir, threads=None):
-        import onnxruntime as ort
+        from ....inference.onnx_runtime import onnxruntime
+
+        ort = onnxruntime()
 
         if model_dir is None:
             raise ModelError(f"the {BACKEND} renderer needs a trained model folder; "
