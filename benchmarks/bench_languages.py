@@ -30,6 +30,9 @@ the sound's frames taken for speech, words placed in the sound (recognised, and 
 script of the speech), arm speed (shoulders, elbows, wrists: the median over frames of the joints' mean
 rotation speed, degrees per second) in the sound and in the speech after it, and the jaw's
 opening in the sound (procedural generator, seed 0, no script, auto speech engine).
+Then the real recordings that are not speech (tests/data/not_speech/, CC0, kept apart from the
+sounds the thresholds were tuned on): the share of each one's frames taken for speech alone and
+3 dB under the bundled English sample before it, and of that speech after it.
 
 --activity: speech activity alone (no recognition; runs on an older checkout too): the share
 of 8 s of each sound (also a drum kit loop and laughter in uneven bouts) taken for speech,
@@ -242,6 +245,29 @@ def not_speech():
                   f"{sum(w.start < lead - 0.2 for w in result.words)} | "
                   f"{in_sound} | {np.median(speed[inside]):.0f} | "
                   f"{np.median(speed[k + 15:]):.0f} | {_jaw(motion)[inside].mean():.3f} |", flush=True)
+    real_not_speech()
+
+
+def real_not_speech(edge=15):
+    """The real non-speech recordings (as tests/speech/test_speech_not_speech_real.py reads
+    them): the share of their frames taken for speech, alone and before speech, ``edge``
+    frames left out at either end of the sound."""
+    from support import sound_support as so
+
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.activity import speech_activity
+    from talkrig.inference.features.compute import compute_features
+
+    speech = decode_audio(ROOT / "exporters" / "assets" / "acoustic_corpus.wav").samples[:8 * 16000]
+    heard = lambda x: speech_activity(compute_features(x, 16000, 30.0))
+    print("\n| real recording (not speech) | taken for speech, alone | before speech | the speech after it |")
+    print("|---|---|---|---|")
+    for path in sorted((ROOT / "tests" / "data" / "not_speech").glob("*.flac")):
+        sound = decode_audio(path).samples
+        n = int(len(sound) / 16000 * 30.0)
+        before = heard(so.mix(speech, sound, at=-1, level_db=-3))
+        print(f"| {path.stem} | {heard(sound)[edge:n - edge].mean():.2f} | {before[edge:n - edge].mean():.2f} | "
+              f"{before[n + edge:].mean():.2f} |", flush=True)
 
 
 def activity():

@@ -29,9 +29,12 @@ MODEL = Path(__file__).with_name("voice_model") / "silero_vad_16k_sequence.onnx"
 FRAME, CONTEXT = 512, 64  # samples at 16 kHz: the model's frame and the earlier samples it reads with it
 BLOCK = 512  # frames per call (16 s)
 STATE = (1, 1, 128)
+
+
 @lru_cache(maxsize=1)
 def _session():
-    """The model's ONNX Runtime session, or None without ONNX Runtime (logged once)."""
+    """The model's ONNX Runtime session, or None without ONNX Runtime or with its model file
+    missing or unreadable (a broken install: logged once, speech activity goes on without it)."""
     try:
         onnxruntime = import_onnxruntime()
     except ImportError:
@@ -40,7 +43,12 @@ def _session():
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # a sequence: a second thread saved a tenth
     options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
+    try:
+        return onnxruntime.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        log.warning("the voice detector's model %s cannot be loaded (%s): speech activity without it; "
+                    "reinstall talkrig to restore it", MODEL, str(exc).splitlines()[0] if str(exc) else exc)
+        return None
 
 
 def voice_probability(samples, fps, n_frames):

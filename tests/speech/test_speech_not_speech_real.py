@@ -12,7 +12,7 @@ alone / before speech): the guitar chord 0.00 / 0.00; the drum break 0.27 / 0.23
 did not repeat enough to be a beat, the two noises stood above their own floor). With the
 learned voice detector (inference/features/voice.py, Silero VAD at its own default thresholds,
 nothing set on these sounds), 2026-11-26: 0.00 / 0.00 for every one, and the speech after each
-0.85-0.88. No laughter or applause under an open licence was found (ATTRIBUTION.md).
+0.85-0.97. No laughter or applause under an open licence was found (ATTRIBUTION.md).
 """
 
 from pathlib import Path

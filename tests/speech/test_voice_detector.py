@@ -69,6 +69,30 @@ def test_a_live_stream_hears_the_voice_as_the_whole_recording_does(speech):
     assert np.median(np.abs(stream[:n] - offline.voice[:n])) < 0.01
 
 
+def test_a_broken_model_file_is_one_warning_not_a_traceback(speech, tmp_path, monkeypatch, caplog):
+    broken = tmp_path / "silero_vad_16k_sequence.onnx"
+    broken.write_bytes(b"not a model")
+    monkeypatch.setattr(voice, "MODEL", broken)
+    voice._session.cache_clear()
+    try:
+        features = compute_features(speech, 16000, FPS)
+    finally:
+        voice._session.cache_clear()
+    assert features.voice is None and speech_activity(features).mean() > 0.6
+    assert any("cannot be loaded" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stream_forgets_old_frames_and_keeps_the_rest(speech):
+    """Live, frames older than what the stream keeps are dropped; the frames after them read
+    as before."""
+    stream = voice.VoiceStream()
+    stream.add(speech)
+    before = stream.probability(FPS, 150, 120)
+    stream.forget(4.0)
+    assert stream.first > 0 and len(stream.probs) < len(speech) // voice.FRAME
+    np.testing.assert_array_equal(stream.probability(FPS, 150, 120), before)
+
+
 def test_onnx_runtime_leaves_nothing_behind(tmp_path):
     """ONNX Runtime 1.31 keeps a telemetry device id in the temporary folder unless told not
     to: a server's scratch folder held a stray `.ses` after every job."""
