@@ -23,6 +23,9 @@ posture numbers), so the generators are held against the held-out second half's 
     first-half model: `bench_training.py --first-half`, or --model NAME=DIR) on speech none was
     fitted to (2_scott_0_2_2.wav with its TextGrid; the MFA sample acoustic_corpus.wav with its
     TextGrid), seeds 0-2, all takes pooled against the held-out half; a table backend x part.
+    A generator that replays material lets the test recognise copies (a held-out window's twin
+    was learned): the first half played verbatim, and matching, are also scored with the
+    windows that play one 8 s stretch of the library held out together (c2st's groups).
     The face stage is off (it moves only jaw, eyes and expressions, which the test does not read).
 
 Every row: the whole-body AUC (the larger of logistic regression and gradient-boosted trees),
@@ -38,6 +41,7 @@ each part's, and the features that alone separate the two sides best, with both 
 """
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -176,15 +180,71 @@ def generate_takes(info, library, models, seeds, speech):
         return None, str(exc)
 
 
+@contextlib.contextmanager
+def played_library_frames():
+    """Record which library frame matching plays at each output frame: yields a list that gets
+    one (T,) array per take generated inside (-1 where it plays none). Instrumentation of the
+    matcher's segment picker, for holding its copies out together (``source_groups``)."""
+    from talkrig.plugins.generators.matching import generator as matching
+
+    takes, now = [], {}
+    originals = {name: getattr(matching._State, name) for name in ("__init__", "_segment", "_frames")}
+
+    def init(self, request, options):
+        takes.append(np.full(request.n_frames, -1))
+        originals["__init__"](self, request, options)
+
+    def segment(self, t, end, previous):
+        now["t"] = t
+        return originals["_segment"](self, t, end, previous)
+
+    def frames(self, idx, previous):
+        played = takes[-1][now["t"]:now["t"] + len(idx)]
+        played[:] = np.asarray(idx)[:len(played)]
+        return originals["_frames"](self, idx, previous)
+
+    for name, patch in (("__init__", init), ("_segment", segment), ("_frames", frames)):
+        setattr(matching._State, name, patch)
+    try:
+        yield takes
+    finally:
+        for name, original in originals.items():
+            setattr(matching._State, name, original)
+
+
 def verbatim_takes(library, count, seed=0):
-    """``count`` takes of twice the library's length, each the library played through from a
-    seeded place (wrapping round): what a generator that only replays the library would give.
-    With one 22 s half as the library this is the bound for matching: the halves differ (the
-    first half's hips move twice as fast), and the pooled takes give the test the windows to
-    see it that the 22 s half alone does not."""
+    """(takes, sources): ``count`` takes of twice the library's length, each the library played
+    through from a seeded place (wrapping round), and each take's (T,) library frame per frame.
+    What a generator that only replays the library would give: with one 22 s half as the
+    library, the bound for a generator fitted on it, when its copies are held out together
+    (``source_groups``)."""
     rng = np.random.default_rng(seed)
     n = library.n_frames
-    return [library[(int(rng.integers(0, n)) + np.arange(2 * n)) % n] for _ in range(count)]
+    sources = [(int(rng.integers(0, n)) + np.arange(2 * n)) % n for _ in range(count)]
+    return [library[s] for s in sources], sources
+
+
+def source_groups(takes, sources):
+    """(W,) per window of ``takes`` (as feature_set cuts them) the 8 s block of the library most
+    of its frames play: windows replaying the same stretch are held out together."""
+    from talkrig.motion.metrics.realism import BLOCK_SECONDS, FEATURE_FPS, WINDOW_SECONDS, feature_set
+
+    windows = feature_set(takes)
+    n, block = int(round(WINDOW_SECONDS * FEATURE_FPS)), int(round(BLOCK_SECONDS * FEATURE_FPS))
+    return np.array([np.bincount(sources[k][s:s + n] // block).argmax()
+                     for k, s in zip(windows.takes, windows.starts)])
+
+
+def verbatim_rows(held_out, library, count, top):
+    """The library played verbatim as ``count`` takes, its copies held out together (the bound
+    for a generator fitted on it) and each take's blocks alone (what the test scores when it
+    may recognise a copy it learned)."""
+    from talkrig.motion.metrics.realism import c2st
+
+    takes, sources = verbatim_takes(library, count)
+    return {"the first half played verbatim, as many takes as a generator, copies held out together":
+            c2st(held_out, takes, top=top, groups=source_groups(takes, sources)),
+            "the same, each take's blocks held out alone": c2st(held_out, takes, top=top)}
 
 
 def backend_rows(real, library, models, names, seeds, speech, top, telling=None):
@@ -198,14 +258,14 @@ def backend_rows(real, library, models, names, seeds, speech, top, telling=None)
     held_out = feature_set(real[half:])
     rows = {"the take's first half (the floor)": c2st(held_out, real[:half], top=top),
             "a statue in the first half's mean pose": c2st(held_out, statue(real[:half], half), top=top),
-            "the first half played verbatim, as many takes as a generator": c2st(
-                held_out, verbatim_takes(real[:half], len(seeds) * len(speech)), top=top)}
+            **verbatim_rows(held_out, real[:half], len(seeds) * len(speech), top)}
     skipped = []
     for info in list_generators():
         if info["name"] not in names:
             continue
         start = time.perf_counter()
-        takes, problem = generate_takes(info, library, models, seeds, speech)
+        with played_library_frames() as played:
+            takes, problem = generate_takes(info, library, models, seeds, speech)
         if takes is None:
             skipped.append(f"{info['name']}: {problem}")
             continue
@@ -214,6 +274,9 @@ def backend_rows(real, library, models, names, seeds, speech, top, telling=None)
               f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
         start = time.perf_counter()
         rows[info["name"]] = c2st(held_out, takes, top=top)
+        if played and len(played) == len(takes):  # a library player: its copies held out together too
+            rows[f"{info['name']}, the windows playing one 8 s stretch of the library held out together"] = c2st(
+                held_out, takes, top=top, groups=source_groups(takes, [np.maximum(p, 0) for p in played]))
         print(f"{info['name']}: tested in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         if telling is not None:
             telling[info["name"]] = window_clips(info["name"], rows[info["name"]], takes)

@@ -301,7 +301,7 @@ def feature_set(takes):
 
 # --- the test ---------------------------------------------------------------------------------
 
-def c2st(real, generated, paired=None, top=TOP, seed=SEED, folds=FOLDS, parts=PARTS):
+def c2st(real, generated, paired=None, top=TOP, seed=SEED, folds=FOLDS, parts=PARTS, groups=None):
     """Realism of ``generated`` against ``real`` (each a Motion, a list of takes or
     WindowFeatures): cross-validated AUC of both classifiers, whole body and per part, and the
     ``top`` single features that separate them best.
@@ -313,6 +313,12 @@ def c2st(real, generated, paired=None, top=TOP, seed=SEED, folds=FOLDS, parts=PA
         of one length it is still a block-grouped test. None (the default): paired whenever the
         two sides' windows lie in the same blocks.
     parts : the parts scored on their own (each a classifier on that part's features only).
+    groups : (W,) one label per generated window, held out together in place of its block:
+        for takes that replay the same material (copies of one motion, a library played again),
+        windows playing the same stretch share a label. Held out by block alone, a copy's twin
+        sits in the training set and the classifier recognises it rather than judging it (the
+        take's first half played as six takes scores 0.90 that way, 0.60 with its copies held
+        out together, where the half itself scores 0.58).
     The side with more windows is weighted down, so the AUC does not lean to it. Raises
     MotionValueError when either side has fewer than two 8 s blocks (nothing to hold out).
     """
@@ -320,11 +326,17 @@ def c2st(real, generated, paired=None, top=TOP, seed=SEED, folds=FOLDS, parts=PA
     same = np.array_equal(a.blocks, b.blocks)
     if paired and not same:
         raise MotionValueError(f"a paired test needs the same windows, got {len(a.blocks)} and {len(b.blocks)}")
-    paired = same if paired is None else paired
+    paired = (same and groups is None) if paired is None else paired
     x = np.concatenate([a.values, b.values])
     y = np.r_[np.zeros(len(a.values)), np.ones(len(b.values))].astype(int)
-    groups = np.r_[a.blocks, a.blocks if paired else b.blocks + a.blocks.max() + 1]
-    splits = _splits(y, groups, paired, folds)
+    if groups is not None:
+        if paired or len(groups) != len(b.values):
+            raise MotionValueError(f"groups: one label per generated window ({len(b.values)}), unpaired")
+        b_groups = np.unique(np.asarray(groups), return_inverse=True)[1]
+    else:
+        b_groups = b.blocks
+    held = np.r_[a.blocks, a.blocks if paired else b_groups + a.blocks.max() + 1]
+    splits = _splits(y, held, paired, folds)
     whole = _scores(x, y, splits, seed)
     scores = {part: _scores(x[:, np.array([p == part for p in a.parts])], y, splits, seed) for part in parts}
     for part in scores.values():

@@ -67,6 +67,21 @@ def test_the_takes_own_halves_are_not_caught(scott_motion):
     assert result.score < 0.75, realism_lines(result)
 
 
+def test_copies_of_real_motion_held_out_together_are_not_caught(scott_motion):
+    """The first half played four times (a few frames apart) against the second half: held out
+    by block alone, each held-out window has a near twin the classifier learned as "other"
+    (0.87); with the copies of one stretch held out together it is the halves' test again."""
+    half = scott_motion.n_frames // 2
+    offsets = np.array([0, 7, 14, 21])
+    takes = [scott_motion[o:half] for o in offsets]
+    windows = feature_set(takes)
+    groups = (offsets[windows.takes] + windows.starts + 30) // 240  # the 8 s block each one plays
+    assert c2st(scott_motion[half:], takes, parts=(), groups=groups).score < 0.65
+    assert c2st(scott_motion[half:], takes, parts=()).score > 0.8
+    with pytest.raises(MotionValueError, match="one label per generated window"):
+        c2st(scott_motion[half:], takes, parts=(), groups=groups[:-1])
+
+
 def test_frozen_feet_are_caught_in_the_legs_only(frozen_feet):
     parts = {p: s["score"] for p, s in frozen_feet.parts.items()}
     assert parts["legs and feet"] > 0.9 and frozen_feet.score > 0.9
