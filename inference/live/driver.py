@@ -66,6 +66,9 @@ ANCHOR_STEP = 4.0  # seconds the start of that audio moves by at once (plans kee
 REPLAN_SECONDS = 0.5
 PLAN_AHEAD = 1.0  # seconds a plan reaches past the audio heard
 JUMP = 0.05  # radians: the generator's own output moving more than this past its trend is a join
+# metres: so is its root landing this far off its trend (a generator that re-roots a new piece
+# on the frames shown, as matching does, would otherwise get the running fade's offset twice)
+ROOT_JUMP = 0.02
 
 
 def can_stream(generator):
@@ -206,7 +209,8 @@ class LiveStream:
         quats = axis_angle_to_quat(part.poses.astype(np.float64))
         self.peak = np.maximum(self.peak, np.linalg.norm(part.poses.astype(np.float64), axis=-1).max(axis=0))
         trend = self._trend() if may_jump else None
-        if self.tail is not None and trend is not None and _turn(trend[0], quats[0]) > JUMP:
+        if self.tail is not None and trend is not None and (
+                _turn(trend[0], quats[0]) > JUMP or np.linalg.norm(trend[1] - part.trans[0]) > ROOT_JUMP):
             self.fade = self._refade(part, quats[0], trend)
             self.raw = None  # the generator's frames before the jump say nothing of its new speed
         self.raw = _last_two(self.raw, quats, part.trans.astype(np.float64))

@@ -31,6 +31,13 @@ def voice(scott2_wav):
 
 
 @pytest.fixture(scope="module")
+def other_voices(scott2_wav):
+    """The two 8 s that follow ``voice`` in the same recording."""
+    samples = decode_audio(scott2_wav).samples
+    return [samples[int(k * SECONDS * 16000):int((k + 1) * SECONDS * 16000)] for k in (1, 2)]
+
+
+@pytest.fixture(scope="module")
 def library(tmp_path_factory, scott_npz, scott_wav):
     folder = tmp_path_factory.mktemp("mocap")
     os.symlink(scott_npz, folder / "take1.npz")
@@ -39,8 +46,9 @@ def library(tmp_path_factory, scott_npz, scott_wav):
 
 
 def stream(name, samples, options=None, chunk=CHUNK, seed=0):
-    """All frames of a live run, checked to arrive once each and in order."""
-    live = LiveStream(get_generator(name), options, FPS, seed)
+    """All frames of a live run (``name``: a generator's, or a Generator), checked to arrive
+    once each and in order."""
+    live = LiveStream(name if isinstance(name, Generator) else get_generator(name), options, FPS, seed)
     parts, fed = [], 0
     for i in range(0, len(samples), chunk):
         fed += len(samples[i:i + chunk])
@@ -77,7 +85,7 @@ def root_path(motion):
 
 
 @pytest.mark.parametrize("name", ["procedural", "matching"])
-def test_live_motion_is_as_smooth_and_lively_as_offline(name, voice, library, scott_motion):
+def test_live_motion_is_as_smooth_and_lively_as_offline(name, voice, other_voices, library, scott_motion):
     options = {"library": library} if name == "matching" else None
     live, take = stream(name, voice, options), offline(name, voice, options)
     # no jumps between calls: no joint moves further in a frame than the offline take's worst,
@@ -94,10 +102,42 @@ def test_live_motion_is_as_smooth_and_lively_as_offline(name, voice, library, sc
     # and its joins are found call by call: 1.9x here, 3-5x with a 22 s library (not met).
     if getattr(get_generator(name), "stream_continuous", False):
         assert largest_jolt(live) <= 1.5 * largest_jolt(take)
-    # the same kind of motion, not a frozen or frantic one, and the body stays where it
-    # stands offline (plans that disagreed about the stance slid it 4.4x as far)
-    assert 0.6 <= wrist_speed(live) / wrist_speed(take) <= 1.6
+    # the same kind of motion, not a frozen or frantic one (the median over three clips: on one
+    # clip matching's ratio swings 0.58-0.90 with the stretches its library plays), and the body
+    # stays where it stands offline (plans that disagreed about the stance slid it 4.4x as far)
+    ratios = [wrist_speed(live) / wrist_speed(take)]
+    ratios += [wrist_speed(stream(name, v, options)) / wrist_speed(offline(name, v, options)) for v in other_voices]
+    assert 0.6 <= np.median(ratios) <= 1.6, ratios
     assert root_path(live) <= 1.5 * root_path(take) + 0.05
+
+
+class Rerooting(Generator):
+    """Walks 1 cm a frame; at frame 30 its elbow and root jump (a join the stream fades), and
+    from frame 34 on it stands its root on the frames already shown, as matching's new segments
+    do, its poses carrying on smoothly."""
+
+    name = "rerooting"
+    streaming = True
+
+    def generate_window(self, request, window):
+        frames = np.arange(window.start, window.stop)
+        poses = np.zeros((len(frames), 55, 3), np.float32)
+        poses[frames >= 30, 18, 2] = 0.4
+        walked = np.c_[0.01 * frames, np.full(len(frames), 0.9), np.zeros(len(frames))]
+        walked[frames >= 30, 2] += 0.15
+        if window.start >= 34 and window.previous is not None:
+            last = window.previous.trans[-1].astype(np.float64)
+            walked = last + np.outer(np.arange(1, len(frames) + 1), [0.01, 0.0, 0.0])
+        return Motion(poses=poses, trans=walked.astype(np.float32), fps=request.fps)
+
+
+def test_a_root_stood_on_the_frames_shown_does_not_jump(voice):
+    """The join at frame 30 is faded out over the next frames, root and all; a generator that
+    then stands its root on what was shown gets no second share of that fade (it had: a 13 cm
+    jump in live matching, 3 s into a stream)."""
+    motion = stream(Rerooting(), voice[:3 * 16000], chunk=320)
+    steps = np.linalg.norm(np.diff(motion.trans.astype(np.float64), axis=0), axis=-1)
+    assert steps.max() < 0.03, np.round(steps[25:45], 3)
 
 
 def test_frames_sent_never_change_with_later_audio(voice):
