@@ -182,16 +182,21 @@ def generate_takes(info, library, models, seeds, speech):
 
 @contextlib.contextmanager
 def played_library_frames():
-    """Record which library frame matching plays at each output frame: yields a list that gets
-    one (T,) array per take generated inside (-1 where it plays none). Instrumentation of the
-    matcher's segment picker, for holding its copies out together (``source_groups``)."""
-    from talkrig.plugins.generators.matching import generator as matching
+    """Record which library frames matching plays: yields {"upper": [...], "legs": [...]}, each
+    list getting one (T,) array per take generated inside, the library frame its upper body
+    (from the segments) and its legs (from their own long stretches) play at each output frame
+    (-1 where none). Instrumentation of the matcher's segment and stretch pickers, for holding
+    its copies out together (``source_groups``)."""
+    from talkrig.plugins.generators.matching import generator as matching, lower_body as legs_module
 
-    takes, now = [], {}
+    played, now = {"upper": [], "legs": []}, {}
     originals = {name: getattr(matching._State, name) for name in ("__init__", "_segment", "_frames")}
+    stretch = legs_module._stretch
 
     def init(self, request, options):
-        takes.append(np.full(request.n_frames, -1))
+        played["upper"].append(np.full(request.n_frames, -1))
+        played["legs"].append(np.full(request.n_frames, -1))
+        now["legs"] = 0
         originals["__init__"](self, request, options)
 
     def segment(self, t, end, previous):
@@ -199,17 +204,25 @@ def played_library_frames():
         return originals["_segment"](self, t, end, previous)
 
     def frames(self, idx, previous):
-        played = takes[-1][now["t"]:now["t"] + len(idx)]
-        played[:] = np.asarray(idx)[:len(played)]
+        upper = played["upper"][-1][now["t"]:now["t"] + len(idx)]
+        upper[:] = np.asarray(idx)[:len(upper)]
         return originals["_frames"](self, idx, previous)
+
+    def legs(lib, idx, previous):
+        into = played["legs"][-1][now["legs"]:now["legs"] + len(idx)]
+        into[:] = np.asarray(idx)[:len(into)]
+        now["legs"] += len(idx)
+        return stretch(lib, idx, previous)
 
     for name, patch in (("__init__", init), ("_segment", segment), ("_frames", frames)):
         setattr(matching._State, name, patch)
+    legs_module._stretch = legs
     try:
-        yield takes
+        yield played
     finally:
         for name, original in originals.items():
             setattr(matching._State, name, original)
+        legs_module._stretch = stretch
 
 
 def verbatim_takes(library, count, seed=0):
@@ -274,9 +287,12 @@ def backend_rows(real, library, models, names, seeds, speech, top, telling=None)
               f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
         start = time.perf_counter()
         rows[info["name"]] = c2st(held_out, takes, top=top)
-        if played and len(played) == len(takes):  # a library player: its copies held out together too
-            rows[f"{info['name']}, the windows playing one 8 s stretch of the library held out together"] = c2st(
-                held_out, takes, top=top, groups=source_groups(takes, [np.maximum(p, 0) for p in played]))
+        for part, label in (("upper", "upper body plays"), ("legs", "legs play")):  # a library player: its copies
+            frames = played[part]  # held out together too, by where its upper body or its legs play
+            if frames and len(frames) == len(takes) and all((f >= 0).any() for f in frames):
+                rows[f"{info['name']}, the windows whose {label} one 8 s stretch of the library held out "
+                     "together"] = c2st(held_out, takes, top=top,
+                                        groups=source_groups(takes, [np.maximum(f, 0) for f in frames]))
         print(f"{info['name']}: tested in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         if telling is not None:
             telling[info["name"]] = window_clips(info["name"], rows[info["name"]], takes)
