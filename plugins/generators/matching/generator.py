@@ -54,6 +54,7 @@ class MatchingGenerator(Generator):
     window_seconds = 10.0
     streaming = True
     stream_replan_seconds = 4.0  # live: segments carry on between calls; the state follows the anchor
+    stream_continuous = True  # live: within a plan, each call's frames continue the last call's
     options = (
         Option("library", "path", None, "folder of takes: NAME.npz (SMPL-X) with NAME.wav beside it",
                required=True),
@@ -137,14 +138,17 @@ class _State:
 
     def _play(self, window):
         """Live: the window's frames from the segment playing; a new segment (picked from the
-        audio heard just before it, see _heard_cost) when it has played out. The joins are the
-        stream driver's to fade."""
+        audio heard just before it, see _heard_cost) when it has played out, joined onto the
+        frames before it as offline (so the stream continues from call to call: the driver
+        fades only a new plan's first frame; left to it, every call of a fast gesture looked like
+        a join and was held back)."""
         parts, t = [], window.start
         while t < window.stop:
             if self.pending is None or t >= self.pending[0] + self.pending[1].n_frames:
                 end = max(self._next_boundary(t), t + 1)
                 previous = parts[-1] if parts else window.previous
-                self.pending = (t, self._segment(t, end, previous)[0])
+                part, continued = self._segment(t, end, previous)
+                self.pending = (t, part if continued else blend_seam(previous, part, TRANSITION_FRAMES))
             start, segment = self.pending
             stop = min(window.stop, start + segment.n_frames)
             parts.append(segment[t - start:stop - start])
