@@ -120,8 +120,12 @@ def _voice(features):
     if hit is not None and hit[0]() is features and hit[1] == key:
         return hit[2]
     active = sounding(features)
-    active &= ~music_frames(features.mel, features.fps, active, getattr(features, "onset_strength", None),
-                            getattr(features, "voiced", None))
+    known = getattr(features, "music", None)
+    if known is not None:
+        active &= ~np.asarray(known, bool)
+    else:
+        active &= ~music_frames(features.mel, features.fps, active, getattr(features, "onset_strength", None),
+                                getattr(features, "voiced", None))
     if getattr(features, "voice", None) is not None:
         active &= voice_heard(features.voice, features.fps)
     try:
@@ -254,43 +258,49 @@ def rhythm(onsets, fps, side=0):
         return best
     half = round(RHYTHM_SECONDS * fps / 2)
 
-    def local(x):  # window mean, over the frames there are (no edge padding)
+    def local(x):  # window mean along the last axis, over the frames there are (no edge padding)
         if side:
             return _one_sided(x, 2 * half, side) / np.maximum(_one_sided(np.ones(n), 2 * half, side), 1e-12)
         return _box(_box(x, half), half) / np.maximum(_box(_box(np.ones(n), half), half), 1e-12)
 
     e = env - local(env)
     power = local(e * e)
-
-    def alike(lag):
-        pair = np.zeros(n)
-        pair[:n - lag] = e[:-lag] * e[lag:]
-        later = np.concatenate([power[lag:], np.full(lag, power[-1])])
-        return local(pair) / np.maximum(np.sqrt(power * later), 1e-12)
-
-    for lag in lags:
-        if 2 * lag >= n:
-            break
-        best = np.maximum(best, np.minimum(alike(lag), alike(2 * lag)))
-    return best
+    lags = np.array([lag for lag in lags if 2 * lag < n])
+    if not len(lags):
+        return best
+    every = np.union1d(lags, 2 * lags)  # each lag's autocorrelation, all at once: (lags, T)
+    at = np.arange(n)
+    ahead = np.minimum(at[None, :] + every[:, None], n - 1)
+    inside = at[None, :] < n - every[:, None]
+    pair = np.where(inside, e[None, :] * e[ahead], 0.0)
+    later = np.where(inside, power[ahead], power[-1])
+    alike = local(pair) / np.maximum(np.sqrt(power[None, :] * later), 1e-12)
+    row = {int(lag): k for k, lag in enumerate(every)}
+    one, two = alike[[row[int(lag)] for lag in lags]], alike[[row[int(2 * lag)] for lag in lags]]
+    return np.maximum(best, np.minimum(one, two).max(axis=0))
 
 
 def _box(x, frames):
     """Sum over ``frames`` frames (made odd) centred on each frame, zeros beyond the ends (a
-    window longer than ``x`` too)."""
+    window longer than ``x`` too); along the last axis."""
     half = max(1, int(frames) | 1) // 2
-    total = np.concatenate([[0.0], np.cumsum(x)])
-    at = np.arange(len(x))
-    return total[np.minimum(len(x), at + half + 1)] - total[np.maximum(0, at - half)]
+    x = np.asarray(x)
+    total = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
+    n = x.shape[-1]
+    at = np.arange(n)
+    return total[..., np.minimum(n, at + half + 1)] - total[..., np.maximum(0, at - half)]
 
 
 def _one_sided(x, frames, side):
-    """Sum over the ``frames`` frames up to each frame (side -1) or from it on (side 1)."""
-    total = np.concatenate([[0.0], np.cumsum(x)])
-    at = np.arange(len(x))
+    """Sum over the ``frames`` frames up to each frame (side -1) or from it on (side 1), along
+    the last axis."""
+    x = np.asarray(x)
+    total = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
+    n = x.shape[-1]
+    at = np.arange(n)
     if side < 0:
-        return total[at + 1] - total[np.maximum(0, at + 1 - frames)]
-    return total[np.minimum(len(x), at + frames)] - total[at]
+        return total[..., at + 1] - total[..., np.maximum(0, at + 1 - frames)]
+    return total[..., np.minimum(n, at + frames)] - total[..., at]
 
 
 def _shape(spectra):

@@ -35,6 +35,9 @@ class AudioFeatures:
     voiced : (T,) bool.
     voice : (T,) float32 probability that someone speaks (the learned detector,
         features.voice), or None without ONNX Runtime.
+    music : (T,) bool frames of music, laughter or a beat (activity.music_frames) where the
+        caller knows them already (a live stream refreshes them every half second), or None:
+        worked out from the other tracks when asked.
     """
 
     fps: float
@@ -49,6 +52,7 @@ class AudioFeatures:
     voiced: np.ndarray
     audio_hash: str = ""
     voice: np.ndarray | None = None
+    music: np.ndarray | None = None
 
     @property
     def n_frames(self):

@@ -9,12 +9,14 @@ meet: the difference is faded out over FADE_FRAMES, as the body's joins are, so 
 jumps between two runs of frames.
 """
 
+import dataclasses
 import logging
 
 import numpy as np
 
 from ...motion import Motion
 from ...motion.facecurves import JAW
+from ..features.activity import not_speech
 from ..generation.face import FaceRequest, FaceResult, apply_face
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,10 @@ log = logging.getLogger(__name__)
 WINDOW_SECONDS = 4.0  # audio the face is made from, at least (its loudness scale, pauses)
 STEP_SECONDS = 4.0  # its start moves a whole step at once: blinks stay where planned (1 s: 38 a minute, 4 s: 14, offline 16)
 MOUTH = ("jaw", "mouth", "viseme_")  # curves that open and shape the mouth
+# Seconds between two runs of the music test over the face's audio (music, laughter and beats
+# are runs of a second or more; run on every call it was half of a stream's face, a fifth of
+# its whole work); the frames heard since carry on its last frame's answer.
+MUSIC_REFRESH = 0.5
 # The face model scales loudness to the loudest of its audio, so a few seconds of pause (or a
 # stream that starts in silence, amplified by the loudness gain) would read as speech: the mouth
 # stays shut when that audio is quiet, in the recording (below SILENT_DBFS) or next to the speech
@@ -41,6 +47,7 @@ class LiveFace:
         self.seed = int(seed)
         self.last = None  # (C,) the last frame handed out: curves, jaw, eye yaw and pitch
         self.fade = None  # (offset (C,), frame it started at): a disagreement being faded out
+        self.music = None  # (window start, (T,) bool): the music test's last answer
 
     def apply(self, frames, body, heard, start):
         """``frames`` (Motion of global frames [start, start + n)) with the face in it.
@@ -51,7 +58,7 @@ class LiveFace:
         """
         n, step = frames.n_frames, round(STEP_SECONDS * frames.fps)
         anchor = max(heard.frame_start, (start + n - round(WINDOW_SECONDS * frames.fps)) // step * step)
-        features = heard.window(anchor)
+        features = self._with_music(heard.window(anchor), anchor)
         upto = start + n - anchor
         ahead = max(0, features.n_frames - upto)  # frames of the look-ahead heard past the last one
         total = upto + ahead
@@ -76,6 +83,16 @@ class LiveFace:
         curves = dict(zip(names, np.clip(columns[:, :-3], 0.0, 1.0).T))  # weights, 0..1
         face = FaceResult(curves, columns[:, -3], columns[:, -2:], result.source)
         return apply_face(frames, face, self.mode, self.model.name)
+
+    def _with_music(self, features, anchor):
+        """``features`` with their music frames: the music test run again for a new window or
+        once MUSIC_REFRESH seconds more were heard, its last answer carried on till then."""
+        n, cached = features.n_frames, self.music
+        if cached is None or cached[0] != anchor or n - len(cached[1]) >= round(MUSIC_REFRESH * features.fps):
+            self.music = cached = (anchor, not_speech(features))
+        known = cached[1][:n]
+        music = np.concatenate([known, np.full(n - len(known), bool(known[-1]) if len(known) else False)])
+        return dataclasses.replace(features, music=music)
 
     def _join(self, columns, overlap, start):
         """The new frames of ``columns`` ((n + overlap, C); with ``overlap`` its row 0 is this

@@ -76,6 +76,24 @@ def test_the_face_sent_never_changes_with_later_audio(voice, with_face, scott_wa
     assert not np.array_equal(a.face_curves[sent + 20:sent + 50], b.face_curves[sent + 20:sent + 50])
 
 
+def test_the_music_test_runs_twice_a_second_and_the_mouth_is_the_same(voice, with_face, monkeypatch):
+    """Run on every call, the music test was half of a stream's face; every MUSIC_REFRESH
+    seconds (its answer carried on between) the mouth opens as it did."""
+    from talkrig.inference.live import face as live_face_module
+
+    calls, test = [], live_face_module.not_speech
+    monkeypatch.setattr(live_face_module, "not_speech", lambda features: calls.append(1) or test(features))
+    monkeypatch.setattr(live_face_module, "MUSIC_REFRESH", 0.0)
+    every_call = run(voice, face=live_face())
+    per_call = len(calls)
+    calls.clear()
+    monkeypatch.setattr(live_face_module, "MUSIC_REFRESH", 0.5)
+    refreshed = run(voice, face=live_face())
+    assert len(calls) <= 6 / 0.5 + 4 < per_call / 5, (len(calls), per_call)
+    jaw, jaw_every = refreshed.face_curve("jawOpen"), every_call.face_curve("jawOpen")
+    assert np.abs(jaw - jaw_every).max() < 0.05 and np.array_equal(refreshed.face_curves, with_face.face_curves)
+
+
 class HeardWords:
     """Reports each reference word of a TextGrid in the chunk where its end is heard plus
     ``delay`` seconds (a spotter hears a word once it is spoken), with the spotter's interface."""
