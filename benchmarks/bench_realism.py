@@ -260,10 +260,25 @@ def verbatim_rows(held_out, library, count, top):
             "the same, each take's blocks held out alone": c2st(held_out, takes, top=top)}
 
 
-def backend_rows(real, library, models, names, seeds, speech, top, telling=None):
+def against_fitting(fitted, takes, top=3):
+    """What a generator adds to the motion it was fitted on (the first half), read on that
+    motion alone, no held-out window: the ``top`` features that tell its takes from it on their
+    own (single-feature AUC: nothing is trained, so a replayed copy is not recognised) and its
+    windows' spread of pose (median over the rotation spreads) as a share of the fitted
+    motion's. How matching's join settings were chosen."""
+    from talkrig.motion.metrics.realism import feature_set, giveaways
+
+    own, theirs = feature_set(fitted), feature_set(takes)
+    spread = np.array([" rot6d " in n and n.endswith(" std") for n in own.names])
+    ratio = float(np.median(theirs.values[:, spread].mean(axis=0) / own.values[:, spread].mean(axis=0)))
+    return giveaways(own, theirs, top), ratio
+
+
+def backend_rows(real, library, models, names, seeds, speech, top, telling=None, fitting=None):
     """{row: Realism} of each backend's takes (pooled) against the held-out half, after the
     rows that say how to read them; and the skipped backends. ``telling``: a dict that gets
-    each backend's most and least real window as [(label, Motion of 2 s)]."""
+    each backend's most and least real window as [(label, Motion of 2 s)]; ``fitting``: a dict
+    that gets each backend's :func:`against_fitting` on the first half."""
     from talkrig.inference.generation.generators import list_generators
     from talkrig.motion.metrics.realism import c2st, feature_set, statue
 
@@ -287,6 +302,8 @@ def backend_rows(real, library, models, names, seeds, speech, top, telling=None)
               f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
         start = time.perf_counter()
         rows[info["name"]] = c2st(held_out, takes, top=top)
+        if fitting is not None:
+            fitting[info["name"]] = against_fitting(real[:half], takes)
         for part, label in (("upper", "upper body plays"), ("legs", "legs play")):  # a library player: its copies
             frames = played[part]  # held out together too, by where its upper body or its legs play
             if frames and len(frames) == len(takes) and all((f >= 0).any() for f in frames):
@@ -427,9 +444,15 @@ def main():
         with tempfile.TemporaryDirectory(prefix="talkrig-bench-realism-") as tmp:
             library = split_take(Path(tmp), real)[0]
             telling = {} if args.sheet else None
-            rows, skipped = backend_rows(real, library, models, names, seeds, speech, top, telling)
+            fitting = {}
+            rows, skipped = backend_rows(real, library, models, names, seeds, speech, top, telling, fitting)
         section(f"generators on unseen speech ({', '.join(s[0] for s in speech)}; seeds "
                 f"{', '.join(map(str, seeds))}) against the take's held-out second half", rows)
+        print("\neach generator against the motion it was fitted on (the first half; single features, "
+              "nothing trained): what it adds of its own\n")
+        for name, (found, ratio) in fitting.items():
+            print(f"- {name}: windows' pose spread {ratio:.2f}x the first half's; " + "; ".join(
+                f"{g.name} {g.auc:.2f}: first half {g.real:.3g}, {name} {g.generated:.3g}" for g in found))
         for line in skipped:
             print(f"- skipped {line}")
         results["generators"] = rows
