@@ -17,6 +17,7 @@ per stream, and whether every frame of every stream arrived once and in order (e
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -84,8 +85,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="talkrig-bench-live-") as tmp:
         root = Path(tmp)
         (root / "data" / "lib").mkdir(parents=True)
-        for suffix in (".npz", ".wav"):
-            os.symlink(DATA / f"2_scott_0_1_1{suffix}", root / "data" / "lib" / f"take{suffix}")
+        for suffix in (".npz", ".wav"):  # copied: the server reads no link out of its data folder
+            shutil.copyfile(DATA / f"2_scott_0_1_1{suffix}", root / "data" / "lib" / f"take{suffix}")
         env = dict(os.environ, XDG_CONFIG_HOME=str(root / "config"), XDG_DATA_HOME=str(root / "share"))
         local = LocalServer(python=sys.executable, token_file=root / "token", state_dir=root / "state",
                             env=env, extra_args=["--data-dir", str(root / "data"), "--workers", "1",

@@ -51,7 +51,7 @@ def add_arguments(parser):
     parser.add_argument("--max-live-streams", type=int, default=default["max_live_streams"],
                         help="live streams served at once; one more is refused with 503 (default "
                              "%(default)s: what one server holds within 250 ms latency on 2 cores "
-                             "with the face; 2 without it)")
+                             "with the face; 1 with live key poses)")
     parser.add_argument("--max-upload-mb", type=float, default=default["max_upload_bytes"] / 2**20,
                         help="largest upload in MiB; larger gets 413 (default %(default)g)")
     parser.add_argument("--max-audio-seconds", type=float, default=default["max_audio_seconds"],

@@ -52,8 +52,9 @@ class ServerSettings:
     live_idle_timeout : seconds a live stream may go without a message from its client (the
         options, then audio) before it is closed and its place freed.
     max_live_streams : live streams (/v1/live) served at once; one more is refused with 503.
-        Streams share one process (the GIL): with the face, 1 keeps the latency within 250 ms
-        p95 on 2 cores, 2 without it (benchmarks/JOURNAL.md).
+        Streams share one process (the GIL): on 2 cores, 2 with the face keep the latency within
+        250 ms p95 (procedural 141 ms, matching 93 ms); with live key poses spotted, 1
+        (benchmarks/JOURNAL.md).
     """
 
     host: str = DEFAULT_HOST
@@ -71,7 +72,7 @@ class ServerSettings:
     body_timeout: float = 30.0
     max_header_bytes: int = 64 * 1024
     max_connections: int = 64
-    max_live_streams: int = 1
+    max_live_streams: int = 2
     live_idle_timeout: float = 15.0
 
     def __post_init__(self):
