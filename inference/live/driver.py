@@ -29,10 +29,11 @@ A generator that declares ``streaming`` is driven like the offline window driver
   the limb's range. The speed carries over too: the gap between the generator's speed before
   the join and after it eases out over SPEED_SECONDS (the offset alone kept the place and lost
   the speed at once: a hand at 0.05 m per frame went on at 0.02). A generator whose calls
-  within one plan continue each other exactly (``stream_continuous``: procedural's do) is looked
-  at only where a plan starts: its own quick strokes miss a two-frame trend too, and fading them
-  held a wrist still, then let it go. Matching starts a new segment within a plan and leaves
-  that join to be found here, call by call.
+  within one plan continue each other exactly (``stream_continuous``: procedural's and
+  matching's do; matching joins its segments itself) is looked at only where a plan starts:
+  its own quick strokes miss a two-frame trend too, and fading them held a wrist still, then
+  let it go. A generator that is not continuous has its joins found here, call by call; a root
+  landing ROOT_JUMP off its trend is one too.
 """
 
 import logging
