@@ -8,8 +8,9 @@ Playing on from where the previous segment ended costs nothing extra, so long st
 real mocap survive. Each new segment is joined by inertialisation-style offset blending: the
 rotation from its first frame to the continuation of the motion so far is applied in full and
 faded out over the first frames by slerp, so transitions land on beats without a jump.
-With the library's root (the default) the pelvis and legs are not the segments': they play long
-stretches of the library by themselves (lower_body.py), so the feet stand as the speaker's did.
+With the library's root (the default) the legs are not the segments': they play long stretches
+of the library by themselves (lower_body.py), so the feet stand as the speaker's did; the
+pelvis keeps the segments' own quick turns and leans with the legs' slowly.
 """
 
 import logging
@@ -130,10 +131,9 @@ class _State:
             previous = part
             t = end
         motion = Motion.concatenate(parts)
-        if self.lower is not None:  # the upper body rides on the lower body's long stretches
+        if self.lower is not None:  # the upper body stands on the lower body's long stretches
             lower = self.lower[window.start:window.stop]
-            motion.poses = carry_legs(motion.poses, lower.poses, self.fps)
-            motion.trans = lower.trans.copy()
+            motion.poses, motion.trans = carry_legs(motion.poses, lower, self.fps)
         return self._face(motion, window.start)
 
     def _play(self, window):

@@ -7,8 +7,8 @@ than the speaker's) were what a classifier told from his first. So the lower bod
 library on by itself, from a seeded place, and moves only where a take runs out, to the
 frame whose legs stand most like the ones it leaves, joined over LEG_TRANSITION frames. The
 root travels as those stretches travel, from where the rig stands, and follows the standing
-feet across the joins (:func:`~talkrig.motion.contacts.anchored_root`). The upper body rides
-on this pelvis with its own segments' spine, arms and head.
+feet across the joins (:func:`~talkrig.motion.contacts.anchored_root`). The upper body stands
+on these legs with its own segments' pelvis turns, spine, arms and head (:func:`carry_legs`).
 """
 
 import numpy as np
@@ -29,8 +29,8 @@ MIN_STRETCH_SECONDS = 2.0  # a stretch shorter than this is not started
 REPEAT_SECONDS = 20.0  # a stretch of the library is not played again this soon where others are left
 LONG_SECONDS = 4.0  # stretches this long are preferred (fewer joins)
 VELOCITY_WEIGHT = 0.01  # s^2: legs' speeds against their places when picking where to go on
-SPINE = JOINT_INDEX["spine1"]
-SPINE_SIGMA = 0.1  # s: the upper body leans with the legs' pelvis no faster than this
+HIPS = (JOINT_INDEX["left_hip"], JOINT_INDEX["right_hip"])
+PELVIS_SIGMA = 0.1  # s: the upper body leans with the legs' pelvis no faster than this
 
 
 def lower_body(lib, remaining, n, fps, rng):
@@ -60,28 +60,42 @@ def lower_body(lib, remaining, n, fps, rng):
         fresh = _fresh(played < t - REPEAT_SECONDS * fps, int(LONG_SECONDS * fps))[startable]
         cursor = _next_stretch(legs, int(idx[-1]), startable, fresh, long)
     motion = Motion.concatenate(parts)
-    motion.trans = anchored_root(motion.poses, motion.trans, np.concatenate(stand))
+    motion.contacts = np.concatenate(stand).astype(np.float32)
+    motion.trans = anchored_root(motion.poses, motion.trans, motion.contacts)
     return motion
 
 
 def carry_legs(poses, lower, fps):
-    """(T, 55, 3) ``poses`` (the upper body's) standing on the pelvis and legs of ``lower``.
+    """(poses, trans): the upper body's ``poses`` (T, 55, 3) standing on the legs and root of
+    ``lower`` (a Motion).
 
-    A real spine answers its own pelvis's small fast turns (the two are one solve in mocap);
-    another take's pelvis under it would shake the head (its position jerk was 5x the
-    speaker's). So the spine's first joint takes the fast part of the turn between the two
-    pelvises (what is left after a low-pass over SPINE_SIGMA): the upper body keeps its own
-    take's world motion, leaning with the legs' pelvis only as slowly as a weight shift.
+    Two takes' pelvises turn apart, and a real body turns its pelvis and spine as one solve. So
+    the pelvis keeps the upper body's own fast turns (what is left of the turn between the two
+    pelvises after a low-pass over PELVIS_SIGMA) and leans with the legs' pelvis only as slowly
+    as a weight shift: the spine, arms and head keep their take's motion whole, and the thighs
+    keep the legs' take's world orientation (the hips take the fast part of the turn, as a
+    real standing body's hips answer its pelvis). The root follows the standing feet again
+    (``lower.contacts``) and rises and falls as the turn moves the hips' midpoint, so the feet
+    stand where the legs' take put them. (The spine's first joint took the fast turn before: it
+    accelerated twice as much as his, 2.4 rad/s^2.)
     """
+    from ....motion.skeleton import neutral_skeleton
+
     out = np.array(poses, np.float32, copy=True)
+    out[:, LOWER] = lower.poses[:, LOWER]
     mine = axis_angle_to_matrix(np.asarray(poses[:, 0], np.float64))
-    theirs = axis_angle_to_matrix(np.asarray(lower[:, 0], np.float64))
+    theirs = axis_angle_to_matrix(np.asarray(lower.poses[:, 0], np.float64))
     turn = np.swapaxes(theirs, 1, 2) @ mine  # the legs' pelvis to the upper body's
-    slow = quat_to_matrix(quat_lowpass(matrix_to_quat(turn), SPINE_SIGMA * fps))
-    spine = axis_angle_to_matrix(np.asarray(poses[:, SPINE], np.float64))
-    out[:, SPINE] = matrix_to_axis_angle(turn @ np.swapaxes(slow, 1, 2) @ spine)
-    out[:, LOWER] = lower[:, LOWER]
-    return out
+    slow = quat_to_matrix(quat_lowpass(matrix_to_quat(turn), PELVIS_SIGMA * fps))
+    pelvis = mine @ np.swapaxes(slow, 1, 2)
+    out[:, 0] = matrix_to_axis_angle(pelvis)
+    back = np.swapaxes(pelvis, 1, 2) @ theirs  # the legs' pelvis seen from the new one
+    for hip in HIPS:
+        out[:, hip] = matrix_to_axis_angle(back @ axis_angle_to_matrix(np.asarray(lower.poses[:, hip], np.float64)))
+    offset = neutral_skeleton().offsets[list(HIPS)].mean(axis=0)  # the hips' midpoint off the pelvis
+    trans = anchored_root(out, lower.trans, lower.contacts).astype(np.float64)
+    trans[:, 1] -= ((pelvis - theirs) @ offset)[:, 1]
+    return out, trans.astype(np.float32)
 
 
 def _stretch(lib, idx, previous):
