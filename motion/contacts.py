@@ -21,6 +21,7 @@ CONTACT_SPEED = 0.25  # m/s horizontal
 STAND_HEIGHT = 0.15  # m above the other ankle: a foot this low and still for longer than a step stands
 MIN_STEP_SECONDS = 0.3  # a step lifts, moves and places the foot over at least this
 MAX_STEP_SECONDS = 0.7  # and at most this (a longer lift waits on the floor first)
+ANCHOR_RAMP_SECONDS = 0.2  # a landing foot's say in where the root goes grows over this
 MIN_STEP_DISTANCE = 0.04  # m: plants closer than this are one plant
 OWN_FLOOR = 0.02  # m: a foot standing up to this much above the other stands on its own floor
 
@@ -110,7 +111,7 @@ def _contact_heights(contacts, ankles):
             for leg in range(2)]
 
 
-def anchored_root(poses, trans, contacts, skeleton=None):
+def anchored_root(poses, trans, contacts, skeleton=None, fps=30.0):
     """(T, 3) float32 root translation whose horizontal path keeps the planted feet in place.
 
     poses : (T, 55, 3) axis-angle; trans : (T, 3) the root as it was; contacts : (T, 2) flags
@@ -119,7 +120,10 @@ def anchored_root(poses, trans, contacts, skeleton=None):
     both stand); elsewhere, as ``trans`` moves. Motion pieced together from real takes (motion
     matching) keeps every piece's own legs this way: the root follows the feet across the joins
     instead of the feet sliding to follow the root, so no leg solve has to bend real legs.
-    The height is left as it was.
+    A foot's say is eased in over ANCHOR_RAMP_SECONDS after it lands and out before it lifts
+    (a foot still moves a little as it touches down): switched at once, the root changed speed
+    within a frame, four times the speaker's largest root acceleration. The height is left as
+    it was.
     """
     trans = np.asarray(trans, np.float64)
     if len(trans) < 2:
@@ -127,11 +131,23 @@ def anchored_root(poses, trans, contacts, skeleton=None):
     ankles = [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]
     feet = (skeleton or neutral_skeleton()).forward_kinematics(np.asarray(poses))[1][:, ankles][..., [0, 2]]
     stand = np.asarray(contacts) > 0.5
-    both = (stand[1:] & stand[:-1]).astype(np.float64)  # (T-1, 2)
+    say = _eased(stand[1:] & stand[:-1], max(1, int(round(ANCHOR_RAMP_SECONDS * fps))))  # (T-1, 2)
     feet_step = np.diff(feet, axis=0)  # (T-1, 2, 2) each foot's move relative to the root
-    weight = both.sum(axis=1, keepdims=True)
-    followed = -(both[..., None] * feet_step).sum(axis=1) / np.maximum(weight, 1.0)
-    step = np.where(weight > 0, followed, np.diff(trans[:, [0, 2]], axis=0))
+    total = say.sum(axis=1, keepdims=True)
+    followed = -(say[..., None] * feet_step).sum(axis=1)
+    own = np.diff(trans[:, [0, 2]], axis=0)
+    step = np.where(total >= 1.0, followed / np.maximum(total, 1.0), followed + (1.0 - total) * own)
     out = trans.copy()
     out[1:, [0, 2]] = trans[0, [0, 2]] + np.cumsum(step, axis=0)
     return out.astype(np.float32)
+
+
+def _eased(flags, ramp):
+    """(T, K) float weights of (T, K) bool ``flags``: 1 inside each run, rising over its first
+    ``ramp`` frames and falling over its last (a run shorter than two ramps peaks below 1)."""
+    out = np.zeros(flags.shape)
+    for k in range(flags.shape[1]):
+        for start, stop in true_runs(flags[:, k]):
+            i = np.arange(stop - start)
+            out[start:stop, k] = np.minimum(1.0, np.minimum(i + 1, stop - start - i) / ramp)
+    return out

@@ -17,7 +17,8 @@ from ....inference.generation.windows import blend_seam
 from ....motion import Motion
 from ....motion.contacts import anchored_root
 from ....motion.rotations import (
-    axis_angle_to_matrix, matrix_to_axis_angle, matrix_to_quat, quat_lowpass, quat_to_matrix,
+    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, matrix_to_quat, quat_conjugate,
+    quat_lowpass, quat_multiply, quat_to_axis_angle, quat_to_matrix,
 )
 from ....motion.skeleton import JOINT_INDEX
 
@@ -61,7 +62,7 @@ def lower_body(lib, remaining, n, fps, rng):
         cursor = _next_stretch(legs, int(idx[-1]), startable, fresh, long)
     motion = Motion.concatenate(parts)
     motion.contacts = np.concatenate(stand).astype(np.float32)
-    motion.trans = anchored_root(motion.poses, motion.trans, motion.contacts)
+    motion.trans = anchored_root(motion.poses, motion.trans, motion.contacts, fps=lib.fps)
     return motion
 
 
@@ -93,18 +94,45 @@ def carry_legs(poses, lower, fps):
     for hip in HIPS:
         out[:, hip] = matrix_to_axis_angle(back @ axis_angle_to_matrix(np.asarray(lower.poses[:, hip], np.float64)))
     offset = neutral_skeleton().offsets[list(HIPS)].mean(axis=0)  # the hips' midpoint off the pelvis
-    trans = anchored_root(out, lower.trans, lower.contacts).astype(np.float64)
+    trans = anchored_root(out, lower.trans, lower.contacts, fps=fps).astype(np.float64)
     trans[:, 1] -= ((pelvis - theirs) @ offset)[:, 1]
     return out, trans.astype(np.float32)
 
 
 def _stretch(lib, idx, previous):
     """The library's frames ``idx`` with their root travel on from where ``previous`` ends,
-    blended into it."""
+    blended into it (its legs' turning speed too: :func:`_carry_speed`)."""
     trans = lib.trans[idx].astype(np.float64)
     trans[:, [0, 2]] += root_start(previous) - trans[0, [0, 2]]
     part = Motion(poses=lib.poses[idx].copy(), trans=trans.astype(np.float32), fps=lib.fps)
-    return part if previous is None else blend_seam(previous, part, LEG_TRANSITION)
+    return part if previous is None else _carry_speed(previous, blend_seam(previous, part, LEG_TRANSITION))
+
+
+def _carry_speed(previous, part):
+    """``part`` with the lower body's turning speed carried on from ``previous``'s over
+    LEG_TRANSITION frames: the seam's blend joins the poses, not their speeds, and where the new
+    stretch's legs moved at another speed the standing foot changed speed within a frame, and
+    the root following it (four times the speaker's largest root acceleration). The speed
+    lacking at the first frame is added as a turn growing from nothing and fading out
+    (inertialisation), so pose and speed both run on."""
+    k = min(LEG_TRANSITION, part.n_frames)
+    if previous.n_frames < 2 or k < 2:
+        return part
+    before = axis_angle_to_quat(previous.poses[-2:, LOWER].astype(np.float64))
+    after = axis_angle_to_quat(part.poses[:2, LOWER].astype(np.float64))
+    lacking = _turn(before[0], before[1]) - _turn(after[0], after[1])  # (9, 3) rad per frame
+    u = np.arange(k, dtype=np.float64)
+    grow = u * (1.0 - u / k) ** 2  # slope 1 at the seam, 0 at its end (and nothing after)
+    out = part.copy()
+    q = axis_angle_to_quat(part.poses[:k, LOWER].astype(np.float64))
+    extra = axis_angle_to_quat(grow[:, None, None] * lacking[None])
+    out.poses[:k, LOWER] = quat_to_axis_angle(quat_multiply(q, extra)).astype(np.float32)
+    return out
+
+
+def _turn(a, b):
+    """(J, 3) the turn from quaternions ``a`` to ``b`` (J, 4) in each joint's own frame."""
+    return quat_to_axis_angle(quat_multiply(quat_conjugate(a), b))
 
 
 def root_start(previous):
