@@ -161,6 +161,28 @@ def fade_offset(offset, quats, w):
     return quat_multiply(partial, quats)
 
 
+def speed_weights(ages, frames):
+    """(n,) the share of a join's lost speed added ``ages`` (n,) frames after it: growing with
+    slope 1 from the join and faded out by ``frames`` (inertialisation), 0 outside; the turn it
+    adds keeps the joined motion at the speed it had before, easing to its own."""
+    ages = np.asarray(ages, np.float64)
+    return np.where((ages > 0) & (ages < frames), ages * (1.0 - ages / frames) ** 2, 0.0)
+
+
+def speed_gap(before, after):
+    """(J, 3) rotation vectors: the turn per frame of ``before`` ((2, J, 4): the last two frames
+    before a join) less that of ``after`` (the first two after it), in each parent's frame."""
+    step = quat_multiply(before[1], quat_conjugate(before[0]))
+    new = quat_multiply(after[1], quat_conjugate(after[0]))
+    return quat_to_axis_angle(quat_multiply(step, quat_conjugate(new)))
+
+
+def carry_speed(quats, gap, h):
+    """(n, J, 4) ``quats`` turned by ``h`` (n,) times the speed ``gap`` (J, 3) (:func:`speed_gap`,
+    :func:`speed_weights`)."""
+    return quat_multiply(axis_angle_to_quat(np.asarray(h)[:, None, None] * gap[None]), quats)
+
+
 def _blend_length(offset, quats, k):
     """At least k frames; longer when fading the offset out in k frames would move a joint
     faster than half the window's own fastest frame-to-frame step (large offsets only)."""

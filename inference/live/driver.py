@@ -53,7 +53,9 @@ from .features import LiveFeatures
 from ..generation.postprocess import LIMITED, clamp_joint_limits
 from ..registry import PluginError
 from ..generation.windows import CONTEXT_SECONDS as PREVIOUS_SECONDS
-from ..generation.windows import Window, fade_angle, fade_offset, seam_offset, seam_weights
+from ..generation.windows import (
+    Window, carry_speed, fade_angle, fade_offset, seam_offset, seam_weights, speed_weights,
+)
 from ..speech.words import Word
 
 log = logging.getLogger(__name__)
@@ -241,7 +243,7 @@ class LiveStream:
         out = fade_offset(fade.offset, quats, w)
         frames = max(2, round(SPEED_SECONDS * self.fps))
         ages = np.arange(start, start + len(quats)) - fade.start
-        h = np.where((ages > 0) & (ages < frames), ages * (1.0 - ages / frames) ** 2, 0.0)
+        h = speed_weights(ages, frames)
         carried = (ages >= 0) & (ages < frames)
         reach = np.zeros(quats.shape[:2])
         if fade.step is None:
@@ -249,7 +251,7 @@ class LiveStream:
         reach[carried] = quat_angle(fade.step)[None] * (1.0 + h[carried, None])
         if fade.gap is None:
             return out, reach
-        return quat_multiply(axis_angle_to_quat(h[:, None, None] * fade.gap[None]), out), reach
+        return carry_speed(out, fade.gap, h), reach
 
     def _reach(self, reach):
         """(n, 55) how far a limited joint may turn while the fade lasts: the frame it started

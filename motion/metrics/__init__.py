@@ -41,6 +41,7 @@ Posture (posture.py): where the body is, against a real take
     pose_frechet(generated, reference, part)  Frechet distance of 6-D local rotations per part
     leg_activity(motion), root_travel(motion) hips/knees/ankles rad/s; horizontal root m/s
     foot_skate(motion)                        horizontal speed of the supporting foot, m/s
+    root_jolt(motion)                         the root's largest speed change in a frame, m/s^2
     angular_jerk(motion)                      upper body's global orientations, rad/s^3
     sagittal_posture(motion)                  side view: knee flexion, pelvis ahead of the ankles
     stance_spread(samples)                    mean upper-body pose apart across seeds, rad
@@ -83,7 +84,7 @@ from .distribution import (
 from .feet import ankle_jerk, foot_pop_count, foot_pops, longest_lift
 from .phrasing import longest_idle_speech
 from .posture import (POSTURE_PARTS, angular_jerk, foot_skate, leg_activity, pose_features, pose_frechet,
-                      posture_report, root_travel, sagittal_posture, stance_spread)
+                      posture_report, root_jolt, root_travel, sagittal_posture, stance_spread)
 from .kinematics import (DEFAULT_JOINTS, acceleration, angular_speed, jerk, joint_positions, joint_speed,
                          velocity)
 from .realism import REALISM_METRICS, c2st, calibration, window_features
@@ -107,7 +108,7 @@ __all__ = [
     "mean_speed", "mean_acceleration", "mean_jerk", "mean_angular_speed",
     "foot_pops", "foot_pop_count", "longest_lift", "ankle_jerk", "angular_speed", "longest_idle_speech",
     "foot_sliding", "joint_limit_violations", "frozen_fraction", "max_jump",
-    "POSTURE_PARTS", "pose_features", "pose_frechet", "leg_activity", "root_travel", "foot_skate",
+    "POSTURE_PARTS", "pose_features", "pose_frechet", "leg_activity", "root_travel", "root_jolt", "foot_skate",
     "angular_jerk", "posture_report", "sagittal_posture", "stance_spread",
     "pose_distance", "seed_diversity", "audio_sensitivity", "speed_energy_correlation",
     "speech_mask", "pause_speed_ratio",

@@ -78,6 +78,15 @@ def root_travel(motion):
     return float(np.linalg.norm(np.diff(xz, axis=0), axis=-1).sum() / ((motion.n_frames - 1) / motion.fps))
 
 
+def root_jolt(motion):
+    """The root's largest change of horizontal speed within one frame, m/s^2: the whole body
+    shifting at once (a join that kept the place but not the speed), which a mean hides."""
+    if motion.n_frames < 3:
+        raise MotionValueError("root jolt needs at least 3 frames")
+    xz = np.asarray(motion.trans, dtype=np.float64)[:, [0, 2]]
+    return float(np.linalg.norm(np.diff(xz, 2, axis=0), axis=-1).max() * motion.fps ** 2)
+
+
 def foot_skate(motion, skeleton=None):
     """Mean horizontal speed of the supporting foot, m/s: in each frame step the ankle that is
     lower at its start (the one the weight is on), world positions, each ankle's height taken
@@ -205,6 +214,7 @@ def posture_report(motion, reference=None, skeleton=None):
            "foot_skate": foot_skate(motion, skeleton), **sagittal_posture(motion, skeleton)}
     if motion.n_frames >= 4:
         out["angular_jerk"] = angular_jerk(motion, skeleton=skeleton)
+        out["root_jolt"] = root_jolt(motion)
     if reference is None:
         return out
     for part in POSTURE_PARTS:
@@ -213,6 +223,7 @@ def posture_report(motion, reference=None, skeleton=None):
             "foot_skate": foot_skate(reference, skeleton)}
     if "angular_jerk" in out and reference.n_frames >= 4:
         real["angular_jerk"] = angular_jerk(reference, skeleton=skeleton)
+        real["root_jolt"] = root_jolt(reference)
     for key, value in real.items():
         out[f"{key}_ratio"] = out[key] / value if value > 0 else float("nan")
     return out

@@ -86,6 +86,8 @@ METRICS = {
     "foot_skate_ratio": MetricInfo("foot skate / real", "ratio", "lower", "reference"),
     "angular_jerk": MetricInfo("angular jerk (upper body, global)", "rad/s^3", "reference"),
     "angular_jerk_ratio": MetricInfo("angular jerk / real", "ratio", "reference", "reference"),
+    "root_jolt": MetricInfo("root jolt (largest speed change in a frame)", "m/s^2", "lower"),
+    "root_jolt_ratio": MetricInfo("root jolt / real", "ratio", "lower", "reference"),
     "foot_pops": MetricInfo("foot pops", "1/min", "lower"),
     "longest_lift": MetricInfo("longest foot lift", "s", "reference"),
     "foot_sliding": MetricInfo("foot sliding", "m/s", "lower"),

@@ -202,10 +202,9 @@ def test_the_root_changes_speed_no_faster_than_his_across_leg_joins(matching, sp
         cut = audio.samples[int(start / FPS * audio.sample_rate):int((start + 240) / FPS * audio.sample_rate)]
         soundfile.write(tmp_path / f"piece{k}.wav", cut, audio.sample_rate)
 
-    def jolt(motion):
-        return float(np.linalg.norm(np.diff(motion.trans[:, [0, 2]], 2, axis=0), axis=-1).max())
+    from talkrig.motion.metrics import root_jolt
 
-    ratios = [jolt(run(matching, speech, tmp_path, seed=s)) / jolt(scott_motion) for s in (0, 1, 2)]
+    ratios = [root_jolt(run(matching, speech, tmp_path, seed=s)) / root_jolt(scott_motion) for s in (0, 1, 2)]
     print("root jolt / the speaker's:", np.round(ratios, 2))
     assert max(ratios) < 3.5, ratios
 

@@ -7,7 +7,7 @@ import pytest
 
 from talkrig.inference.evaluate import shifted_take, static_pose
 from talkrig.motion.metrics import (angular_jerk, foot_skate, leg_activity, pose_frechet, posture_report,
-                                    root_travel, sagittal_posture, stance_spread)
+                                    root_jolt, root_travel, sagittal_posture, stance_spread)
 from talkrig.motion.metrics.posture import knee_flexion, pelvis_offset
 from talkrig.motion.skeleton import JOINT_INDEX, neutral_skeleton
 
@@ -21,7 +21,7 @@ def test_the_real_take_against_itself_is_at_distance_zero(real):
     report = posture_report(real, real)
     for part in ("body", "arms", "legs", "spine"):
         assert report[f"pose_fd_{part}"] == pytest.approx(0.0, abs=1e-6)
-    for key in ("leg_activity", "root_travel", "foot_skate", "angular_jerk"):
+    for key in ("leg_activity", "root_travel", "foot_skate", "angular_jerk", "root_jolt"):
         assert report[f"{key}_ratio"] == pytest.approx(1.0)
     # a standing speaker: legs move, the body drifts a little, the weight-bearing foot barely
     assert 0.1 < report["leg_activity"] < 2.0 and 0.02 < report["root_travel"] < 0.5
@@ -56,6 +56,15 @@ def test_a_body_carried_sideways_skates_at_that_speed(real):
     statue.trans[:, 0] += 0.5 * np.arange(90) / statue.fps  # 0.5 m/s to the side, feet and all
     assert root_travel(statue) == pytest.approx(0.5)
     assert foot_skate(statue) == pytest.approx(0.5, rel=1e-3)
+    assert root_jolt(statue) == pytest.approx(0.0, abs=1e-3)  # a steady speed: no jolt
+
+
+def test_a_body_that_changes_speed_in_one_frame_jolts_by_that_change(real):
+    statue = static_pose(real, 90)
+    speed = np.where(np.arange(90) < 45, 0.0, 0.3)  # m/s, from standing still to walking pace at once
+    statue.trans[:, 2] += np.cumsum(speed / statue.fps)
+    assert root_jolt(statue) == pytest.approx(0.3 * statue.fps, rel=1e-3)
+    assert root_jolt(real) < 0.3 * statue.fps  # the speaker's largest is smaller than that
 
 
 def test_stance_spread_sees_where_takes_stand_not_how_they_move(real):

@@ -13,14 +13,14 @@ on these legs with its own segments' pelvis turns, spine, arms and head (:func:`
 
 import numpy as np
 
-from ....inference.generation.windows import blend_seam
+from ....inference.generation.windows import blend_seam, carry_speed, speed_gap, speed_weights
 from ....motion import Motion
 from ....motion.contacts import anchored_root
 from ....motion.rotations import (
-    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, matrix_to_quat, quat_conjugate,
-    quat_lowpass, quat_multiply, quat_to_axis_angle, quat_to_matrix,
+    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, matrix_to_quat, quat_lowpass,
+    quat_to_axis_angle, quat_to_matrix,
 )
-from ....motion.skeleton import JOINT_INDEX
+from ....motion.skeleton import JOINT_INDEX, neutral_skeleton
 
 LOWER = np.array([JOINT_INDEX[name] for name in (
     "pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
@@ -80,8 +80,6 @@ def carry_legs(poses, lower, fps):
     stand where the legs' take put them. (The spine's first joint took the fast turn before: it
     accelerated twice as much as his, 2.4 rad/s^2.)
     """
-    from ....motion.skeleton import neutral_skeleton
-
     out = np.array(poses, np.float32, copy=True)
     out[:, LOWER] = lower.poses[:, LOWER]
     mine = axis_angle_to_matrix(np.asarray(poses[:, 0], np.float64))
@@ -110,29 +108,19 @@ def _stretch(lib, idx, previous):
 
 def _carry_speed(previous, part):
     """``part`` with the lower body's turning speed carried on from ``previous``'s over
-    LEG_TRANSITION frames: the seam's blend joins the poses, not their speeds, and where the new
-    stretch's legs moved at another speed the standing foot changed speed within a frame, and
-    the root following it (four times the speaker's largest root acceleration). The speed
-    lacking at the first frame is added as a turn growing from nothing and fading out
-    (inertialisation), so pose and speed both run on."""
+    LEG_TRANSITION frames (``windows.speed_weights``): the seam's blend joins the poses, not their
+    speeds, and where the new stretch's legs moved at another speed the standing foot changed
+    speed within a frame, and the root following it (four times the speaker's largest root
+    acceleration)."""
     k = min(LEG_TRANSITION, part.n_frames)
     if previous.n_frames < 2 or k < 2:
         return part
-    before = axis_angle_to_quat(previous.poses[-2:, LOWER].astype(np.float64))
-    after = axis_angle_to_quat(part.poses[:2, LOWER].astype(np.float64))
-    lacking = _turn(before[0], before[1]) - _turn(after[0], after[1])  # (9, 3) rad per frame
-    u = np.arange(k, dtype=np.float64)
-    grow = u * (1.0 - u / k) ** 2  # slope 1 at the seam, 0 at its end (and nothing after)
+    gap = speed_gap(axis_angle_to_quat(previous.poses[-2:, LOWER].astype(np.float64)),
+                    axis_angle_to_quat(part.poses[:2, LOWER].astype(np.float64)))
     out = part.copy()
     q = axis_angle_to_quat(part.poses[:k, LOWER].astype(np.float64))
-    extra = axis_angle_to_quat(grow[:, None, None] * lacking[None])
-    out.poses[:k, LOWER] = quat_to_axis_angle(quat_multiply(q, extra)).astype(np.float32)
+    out.poses[:k, LOWER] = quat_to_axis_angle(carry_speed(q, gap, speed_weights(np.arange(k), k))).astype(np.float32)
     return out
-
-
-def _turn(a, b):
-    """(J, 3) the turn from quaternions ``a`` to ``b`` (J, 4) in each joint's own frame."""
-    return quat_to_axis_angle(quat_multiply(quat_conjugate(a), b))
 
 
 def root_start(previous):
