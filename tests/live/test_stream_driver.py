@@ -88,9 +88,11 @@ def root_path(motion):
 def test_live_motion_is_as_smooth_and_lively_as_offline(name, voice, other_voices, library, scott_motion):
     options = {"library": library} if name == "matching" else None
     live, take = stream(name, voice, options), offline(name, voice, options)
-    # no jumps between calls: no joint moves further in a frame than the offline take's worst,
-    # nor turns faster than the real speaker's body joints ever do (0.34 rad in a frame)
-    assert max_jump(live) <= 1.1 * max_jump(take)
+    # no jumps between calls: no joint moves further in a frame than the offline take's worst
+    # or the real speaker's (live matching plays his own fastest frames: 0.105 m, while offline
+    # its segments, picked near its legs' frames, may not), nor turns faster than his body
+    # joints ever do (0.34 rad in a frame)
+    assert max_jump(live) <= max(1.1 * max_jump(take), 1.05 * max_jump(scott_motion))
     real_worst = float(geodesic_distance(scott_motion.poses[1:, :22], scott_motion.poses[:-1, :22]).max())
     assert largest_turn(live) <= max(1.1 * largest_turn(take), real_worst)
     # no seam: where a generator's joins come only with its plans (stream_continuous), a body
