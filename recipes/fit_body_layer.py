@@ -65,6 +65,13 @@ BURSTY = (6, 9) + tuple(QUICK) + (10, 11)
 # fill about every axis moved every window of ours (their spread within a window told the hands
 # from his, AUC 0.90); the main direction keeps his acceleration (0.85x his, 0.27x unfilled).
 BURST_BAND = (0.2, 1.0)  # Hz
+# The generator's fingers move by its hand shapes, slowly: 2.2x his turn at 0.1-0.3 Hz, a sixth
+# of it at 1.5-3.2 Hz (layer off, the take's audio). Mapped on the whole spectrum, their map kept
+# the slow excess (the total was not over his: 1.6x and 1.3x his at 0.1-0.6 Hz with the layer)
+# and the fill put his quick turns on top. So a finger's map is fitted on the bands below 0.6 Hz
+# only (the first SHAPE_BANDS), where the shapes move: they come down to his size there, and
+# the fill brings his above.
+SHAPE_BANDS = 3
 BURST_DEPTH = 0.8
 # Hz: up to 3.2 Hz, the posture and the sway a window's mean, spread and speed are made of; above
 # it the speaker's joints move by mocap noise as much as by motion, and sinusoids there would
@@ -184,6 +191,9 @@ def fit():
     # an authored motion larger than his is brought to his size and axes, a smaller one is kept
     # (the fill brings the rest), and a direction it never moves in (the toes') keeps gain 1
     gain = transport_map(gen_cov.sum(1) + 1e-10 * np.eye(3), real_cov.sum(1), max_gain=1.0)
+    fingers = np.isin(JOINTS, FINGERS)  # mapped where their hand shapes move (SHAPE_BANDS)
+    gain[fingers] = transport_map(gen_cov[fingers, :SHAPE_BANDS].sum(1) + 1e-10 * np.eye(3),
+                                  real_cov[fingers, :SHAPE_BANDS].sum(1), max_gain=1.0)
     gain[np.isin(JOINTS, MEAN_ONLY + WRISTS)] = np.eye(3)  # their own motion kept whole
     kept = psd_sqrt(real_cov - np.einsum("jab,jkbc,jdc->jkad", gain, gen_cov, gain))  # (J, B, 3, 3)
     fill = np.zeros_like(kept)
