@@ -28,9 +28,10 @@ from ...motion.container import frame_count
 from ...motion.metrics.kinematics import joint_positions, joint_speed
 from ...motion.resample import resample
 from ...motion.rotations import (
-    axis_angle_to_quat, quat_continuity, quat_lowpass, quat_normalize, quat_to_axis_angle,
+    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, quat_continuity, quat_lowpass,
+    quat_normalize, quat_to_axis_angle,
 )
-from ...motion.skeleton import JOINT_INDEX as J, NUM_JOINTS, UPPER_BODY
+from ...motion.skeleton import JOINT_INDEX as J, NUM_JOINTS, UPPER_BODY, neutral_skeleton
 from .feet import plant_feet
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ CALM_SIGMA = 0.5  # seconds: the slow version of the motion pauses blend toward
 # already calmer in its pauses keeps them, one that runs on through them is calmed in full.
 CALM_FROM, CALM_FULL = 0.4, 0.6
 FACE_JOINTS = (J["jaw"], J["left_eye_smplhf"], J["right_eye_smplhf"])  # the face stage's
+# The pelvis and legs, which with the root stand the body on its feet.
+STANDING = tuple(J[name] for name in ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee",
+                                     "left_ankle", "right_ankle", "left_foot", "right_foot"))
 # A joint's wobble: what the smoothing would take off it (RMS angle to its smoothed self) over
 # its mean step between frames. The real speaker's joints (BEAT2 speaker 2, 45 s; printed by
 # benchmarks/bench_realism.py --levels) score up to 0.70-0.88 on the body and 0.88-1.02 on the
@@ -210,7 +214,11 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
 
     pause : per-frame weight in [0, 1] (``inference.features.activity.pause_weight`` times the amount
     wanted). Body, hands and root are blended toward their Gaussian-smoothed selves (sigma in
-    seconds); jaw and eyes are left to the face stage.
+    seconds); jaw and eyes are left to the face stage. Where the motion does not say which feet
+    stand (``contacts``: mocap, matching's library legs), its pelvis, legs and root are left as
+    they stand: no leg is re-solved under a calmed root there, and the root calmed alone slid
+    the standing feet (matching on a 203 s lecture: the supporting foot's skate 2.2-2.4x the
+    speaker's, the root's largest change of speed in a frame 6-8x his at pauses' edges).
     """
     out = motion.copy()
     pause = np.clip(np.asarray(pause, np.float64), 0.0, 1.0)
@@ -226,11 +234,20 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     slow = quat_lowpass(q, frames_sigma)
     w = pause[:, None, None]
     blended = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
-    keep = list(FACE_JOINTS)
+    own_feet = motion.contacts is None or motion.contacts.shape[1] != 2
+    keep = list(FACE_JOINTS) + (list(STANDING[3:]) if own_feet else [])
     blended[:, keep] = motion.poses[:, keep]
+    if own_feet:  # the thighs keep their turn in the world under the calmed pelvis
+        before, after = (axis_angle_to_matrix(p[:, 0].astype(np.float64)) for p in (motion.poses, blended))
+        back = np.swapaxes(after, 1, 2) @ before
+        for hip in STANDING[1:3]:
+            blended[:, hip] = matrix_to_axis_angle(back @ axis_angle_to_matrix(motion.poses[:, hip].astype(np.float64)))
+        middle = neutral_skeleton().offsets[list(STANDING[1:3])].mean(axis=0)  # the hips' midpoint
+        out.trans = (motion.trans + (before - after) @ middle).astype(np.float32)
     out.poses = blended.astype(np.float32)
-    slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
-    out.trans = ((1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans).astype(np.float32)
+    if not own_feet:
+        slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
+        out.trans = ((1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans).astype(np.float32)
     return out
 
 

@@ -469,3 +469,31 @@ def test_a_turning_pelvis_twists_the_knees_as_well_as_the_ankles(scott_motion, m
     assert np.abs(_feet(out) - _feet(alone)).max() < 1e-4  # metres: the ankles stay
     rot = lambda motion: neutral_skeleton().forward_kinematics(motion.poses, motion.trans)[0][:, [10, 11]]
     assert np.abs(rot(out) - rot(alone)).max() < 1e-4  # the feet turn as they did
+
+
+def test_the_calm_leaves_feet_that_stand_where_they_stood(scott_motion):
+    """Mocap, or matching's library legs, say nothing of their feet: no leg is re-solved after
+    the calm, so it leaves the legs and the root, turning the thighs back under the calmed
+    pelvis: the feet stay within 1.3 cm here, the supporting foot's skate 1.06x the take's
+    (calming the root too moved them up to 23 cm, skate 2.3x). A generator that says which feet stand has its
+    root calmed, and the feet stage re-solves its legs."""
+    from talkrig.motion.metrics import foot_skate
+    from talkrig.motion.skeleton import neutral_skeleton
+
+    m = scott_motion[:600].copy()
+    speaking = np.ones(m.n_frames, bool)
+    speaking[240:420] = False
+    pause = pause_weight(speaking, m.fps)
+    out = calm_pauses(m, pause)
+    assert not np.allclose(out.poses[260:400, 0], m.poses[260:400, 0])  # the pelvis calms
+
+    def ankles(motion):
+        return neutral_skeleton().forward_kinematics(motion.poses, motion.trans)[1][:, [7, 8]]
+
+    moved = np.linalg.norm(ankles(out) - ankles(m), axis=-1)
+    assert moved.max() < 0.02, moved.max()
+    assert foot_skate(out) <= 1.1 * foot_skate(m)
+    told = m.copy()
+    told.contacts = np.ones((m.n_frames, 2), np.float32)
+    calmed = calm_pauses(told, pause)
+    assert np.abs(calmed.trans[260:400] - m.trans[260:400]).max() > 0.002
