@@ -318,6 +318,23 @@ def _turn_shins(skeleton, poses, trans, orient, legs, fps):
         poses[:, ankle] = matrix_to_axis_angle(np.swapaxes(knee_global, 1, 2) @ orient[:, leg])
 
 
+def thighs_kept(poses, pelvis):
+    """(poses, moved): ``poses`` (T, 55, 3) with the pelvis turned to ``pelvis`` (T, 3, 3, world)
+    and each hip turned back so that its thigh points as it did in the world, and (T, 3) how far
+    that moved the hips' midpoint off the root: moving the root back by it keeps the legs, and
+    the feet on them, where they stood. A real standing body's hips answer its pelvis's turns
+    this way; the pelvis of another take (matching) or a calmed one is laid over real legs so."""
+    old = axis_angle_to_matrix(np.asarray(poses[:, 0], np.float64))
+    back = np.swapaxes(pelvis, 1, 2) @ old  # the old pelvis seen from the new one
+    out = np.array(poses, np.float32, copy=True)
+    out[:, 0] = matrix_to_axis_angle(pelvis)
+    hips = [hip for hip, _, _ in LEGS]
+    for hip in hips:
+        out[:, hip] = matrix_to_axis_angle(back @ axis_angle_to_matrix(np.asarray(poses[:, hip], np.float64)))
+    middle = neutral_skeleton().offsets[hips].mean(axis=0)  # the hips' midpoint off the pelvis
+    return out, (pelvis - old) @ middle
+
+
 def heading(rotations):
     """(T,) heading of rotations (T, 3, 3) about the vertical (the forward z axis's yaw),
     radians, continuous in time."""

@@ -28,11 +28,11 @@ from ...motion.container import frame_count
 from ...motion.metrics.kinematics import joint_positions, joint_speed
 from ...motion.resample import resample
 from ...motion.rotations import (
-    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, quat_continuity, quat_lowpass,
-    quat_normalize, quat_to_axis_angle,
+    axis_angle_to_matrix, axis_angle_to_quat, quat_continuity, quat_lowpass, quat_normalize,
+    quat_to_axis_angle,
 )
-from ...motion.skeleton import JOINT_INDEX as J, NUM_JOINTS, UPPER_BODY, neutral_skeleton
-from .feet import plant_feet
+from ...motion.skeleton import JOINT_INDEX as J, NUM_JOINTS, UPPER_BODY
+from .feet import plant_feet, thighs_kept
 
 log = logging.getLogger(__name__)
 
@@ -235,15 +235,12 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     w = pause[:, None, None]
     blended = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
     own_feet = motion.contacts is None or motion.contacts.shape[1] != 2
-    keep = list(FACE_JOINTS) + (list(STANDING[3:]) if own_feet else [])
+    keep = list(FACE_JOINTS) + (list(STANDING) if own_feet else [])
+    calmed = axis_angle_to_matrix(blended[:, 0].astype(np.float64))
     blended[:, keep] = motion.poses[:, keep]
-    if own_feet:  # the thighs keep their turn in the world under the calmed pelvis
-        before, after = (axis_angle_to_matrix(p[:, 0].astype(np.float64)) for p in (motion.poses, blended))
-        back = np.swapaxes(after, 1, 2) @ before
-        for hip in STANDING[1:3]:
-            blended[:, hip] = matrix_to_axis_angle(back @ axis_angle_to_matrix(motion.poses[:, hip].astype(np.float64)))
-        middle = neutral_skeleton().offsets[list(STANDING[1:3])].mean(axis=0)  # the hips' midpoint
-        out.trans = (motion.trans + (before - after) @ middle).astype(np.float32)
+    if own_feet:  # the pelvis calms; the thighs keep their turn in the world under it
+        blended, moved = thighs_kept(blended, calmed)
+        out.trans = (motion.trans - moved).astype(np.float32)
     out.poses = blended.astype(np.float32)
     if not own_feet:
         slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")

@@ -14,14 +14,15 @@ on these legs with its own segments' pelvis turns, spine, arms and head (:func:`
 
 import numpy as np
 
+from ....inference.generation.feet import thighs_kept
 from ....inference.generation.windows import blend_seam, carry_speed, speed_gap, speed_weights
 from ....motion import Motion
 from ....motion.contacts import anchored_root
 from ....motion.rotations import (
-    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, matrix_to_quat, quat_lowpass,
-    quat_to_axis_angle, quat_to_matrix,
+    axis_angle_to_matrix, axis_angle_to_quat, matrix_to_quat, quat_lowpass, quat_to_axis_angle,
+    quat_to_matrix,
 )
-from ....motion.skeleton import JOINT_INDEX, neutral_skeleton
+from ....motion.skeleton import JOINT_INDEX
 
 LOWER = np.array([JOINT_INDEX[name] for name in (
     "pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
@@ -108,14 +109,9 @@ def carry_legs(poses, lower, fps):
     theirs = axis_angle_to_matrix(np.asarray(lower.poses[:, 0], np.float64))
     turn = np.swapaxes(theirs, 1, 2) @ mine  # the legs' pelvis to the upper body's
     slow = quat_to_matrix(quat_lowpass(matrix_to_quat(turn), PELVIS_SIGMA * fps))
-    pelvis = mine @ np.swapaxes(slow, 1, 2)
-    out[:, 0] = matrix_to_axis_angle(pelvis)
-    back = np.swapaxes(pelvis, 1, 2) @ theirs  # the legs' pelvis seen from the new one
-    for hip in HIPS:
-        out[:, hip] = matrix_to_axis_angle(back @ axis_angle_to_matrix(np.asarray(lower.poses[:, hip], np.float64)))
-    offset = neutral_skeleton().offsets[list(HIPS)].mean(axis=0)  # the hips' midpoint off the pelvis
+    out, moved = thighs_kept(out, mine @ np.swapaxes(slow, 1, 2))
     trans = anchored_root(out, lower.trans, lower.contacts, fps=fps).astype(np.float64)
-    trans[:, 1] -= ((pelvis - theirs) @ offset)[:, 1]
+    trans[:, 1] -= moved[:, 1]
     return out, trans.astype(np.float32)
 
 
