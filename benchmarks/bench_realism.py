@@ -190,18 +190,22 @@ def played_library_frames():
     from talkrig.plugins.generators.matching import generator as matching, lower_body as legs_module
 
     played, now = {"upper": [], "legs": []}, {}
-    originals = {name: getattr(matching._State, name) for name in ("__init__", "_segment", "_frames")}
+    originals = {name: getattr(matching._State, name) for name in ("__init__", "_segment", "_played", "_frames")}
     stretch = legs_module._stretch
 
-    def init(self, request, options):
+    def init(self, request, options, **given):
         played["upper"].append(np.full(request.n_frames, -1))
         played["legs"].append(np.full(request.n_frames, -1))
         now["legs"] = 0
-        originals["__init__"](self, request, options)
+        originals["__init__"](self, request, options, **given)
 
     def segment(self, t, end, previous):
         now["t"] = t
         return originals["_segment"](self, t, end, previous)
+
+    def planned(self, t, end, previous, start):
+        now["t"] = t
+        return originals["_played"](self, t, end, previous, start)
 
     def frames(self, idx, previous):
         upper = played["upper"][-1][now["t"]:now["t"] + len(idx)]
@@ -214,7 +218,7 @@ def played_library_frames():
         now["legs"] += len(idx)
         return stretch(lib, idx, previous)
 
-    for name, patch in (("__init__", init), ("_segment", segment), ("_frames", frames)):
+    for name, patch in (("__init__", init), ("_segment", segment), ("_played", planned), ("_frames", frames)):
         setattr(matching._State, name, patch)
     legs_module._stretch = legs
     try:

@@ -12,6 +12,7 @@ training takes).
 """
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from .featurenorm import hold_dead_bands, normalise
 from .grounding import GROUND_SIGMA, planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
+from .mocap import MOCAP, played
 from .modeldir import METADATA, ModelError, default_model_dir, load_model, read_metadata, train_hint
 from .speedwarp import warp
 from .stance import STANCE, posture_offset
@@ -166,12 +168,22 @@ class NeuralGenerator(Generator):
         """Joints the pipeline's jitter filter should leave alone for a take made with
         ``options``: the trunk's, whose fine motion the liveliness scaling matches to the
         training speaker's (``liveliness.FILTER_SPARED``); none with ``liveliness`` 0 or with a
-        model that predates the scaling (its take was not livened: the filter is all it gets)."""
+        model that predates the scaling (its take was not livened: the filter is all it gets),
+        and none for a take played through the training takes (:meth:`plays_mocap`: mocap, as
+        the matching backend's)."""
+        if self.plays_mocap(options):
+            return ()
         if not self.livens() or float(self.option_value(options, "liveliness")) <= 0.0:
             return ()
         cached = self._models.get(self.model_folder(options))
         paced = cached is None or isinstance(cached[1].metadata.get("speech_pace"), dict)
         return tuple(sorted(set(FILTER_SPARED if paced else ()) | set(self.fine_spared(options))))
+
+    def plays_mocap(self, options):
+        """True where a take made with ``options`` is played through the model's stored
+        training takes (:mod:`.mocap`): ``follow`` above 0 and the takes stored with it."""
+        return (float(self.option_value(options, "follow")) > 0.0
+                and (self.model_folder(options) / MOCAP).exists())
 
     def fine_spared(self, options):
         """The joints :meth:`fine_turned` moves (``motion.fineturn.LEAVES``), which it filters
@@ -185,8 +197,14 @@ class NeuralGenerator(Generator):
         return LEAVES if turned else ()
 
     def finished(self, model, request, motion):
-        """The whole take standing like the training speaker (:meth:`stood`) and turning as
-        finely as he does (:meth:`fine_turned`)."""
+        """The whole take played through the training speaker's own mocap (:mod:`.mocap`, with
+        the ``follow`` option); where it is not, standing like him (:meth:`stood`) and turning
+        as finely as he does (:meth:`fine_turned`)."""
+        # a deterministic backend's take does not depend on the seed, its playing neither
+        seeded = request if self.stochastic else replace(request, seed=FINE_SEED)
+        through = played(model, seeded, motion, float(self.option(request, "follow")))
+        if through is not None:
+            return self.from_initial_pose(request, through)
         return self.fine_turned(model, request, self.stood(model, request, motion))
 
     def stood(self, model, request, motion):

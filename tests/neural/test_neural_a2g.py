@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from support.neural_support import (SHARED, TAKE, assert_listens, generate_in_subprocess, listening_figures,
+from support.neural_support import (NETWORK, SHARED, TAKE, assert_listens, generate_in_subprocess, listening_figures,
                             take_folder, train_tiny)
 
 TINY = {"channels": 16, "window": 64, "batch": 4}
@@ -65,7 +65,7 @@ def test_timeline_clip_changes_only_its_time_range(trained):
 def test_motion_follows_the_audio_and_the_seed(trained):
     """A model that ignores its audio (the same motion for speech, silence and another
     recording) or its seed fails this: see ``assert_listens``."""
-    assert_listens(listening_figures("a2g", trained[0].folder))
+    assert_listens(listening_figures("a2g", trained[0].folder, options=NETWORK))
 
 
 def test_seeds_stand_differently(trained):

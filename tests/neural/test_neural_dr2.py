@@ -8,7 +8,7 @@ import pytest
 
 from talkrig.plugins.neural.liveliness import GROUPS, JERK, PAUSE
 from talkrig.plugins.neural.speedwarp import CONTRAST, PARTS
-from support.neural_support import (assert_listens, generate_in_subprocess, listening_figures, take_folder,
+from support.neural_support import (NETWORK, assert_listens, generate_in_subprocess, listening_figures, take_folder,
                             train_tiny)
 
 TINY = {"channels": 16, "latent": 16, "window": 64, "batch": 4}
@@ -90,7 +90,7 @@ def test_liveliness_scales_gestures_up_in_speech(trained):
     def take(liveliness):
         return get_generator("dr2").generate(GenerationRequest(
             features=features, n_frames=450, fps=30.0, seed=1,
-            options={"model": str(trained[0].folder), "liveliness": liveliness}))
+            options={"model": str(trained[0].folder), "liveliness": liveliness, **NETWORK}))
 
     raw, lively = take(0.0), take(1.0)
     assert angular_speed(lively, UPPER_BODY).mean() > 1.2 * angular_speed(raw, UPPER_BODY).mean()
@@ -122,7 +122,7 @@ def test_a_model_from_before_the_scaling_keeps_the_whole_jitter_filter(trained, 
     from talkrig.motion.fineturn import LEAVES
 
     for folder, spared in ((trained[0].folder, tuple(sorted(set(FILTER_SPARED) | set(LEAVES)))), (old, ())):
-        options = {"model": str(folder)}
+        options = {"model": str(folder), **NETWORK}
         dr2.generate(GenerationRequest(features=features, n_frames=90, fps=30.0, options=options))
         assert dr2.jitter_spared(options) == spared
 
@@ -133,7 +133,7 @@ def test_motion_follows_the_audio_and_the_seed(trained):
     still ignored its audio: 0.004 of the real take's change on other speech). The plugin
     calms on digital silence by itself: its gestures are scaled up to the speaker's pace in
     speech only (without that this tiny model moved 1.6 times faster on silence)."""
-    figures = listening_figures("dr2", trained[0].folder)
+    figures = listening_figures("dr2", trained[0].folder, options=NETWORK)
     print(figures)
     assert_listens(figures)
 
@@ -164,7 +164,7 @@ def test_seeds_stand_differently_and_the_body_stands_like_the_speaker(trained, s
 
     def takes(**options):
         return [generate(audio, GenerateOptions(backend="dr2", seed=seed, speech="none",
-                                                backend_options=dict(model=str(folder), **options))).motion
+                                                backend_options=dict(model=str(folder), **NETWORK, **options))).motion
                 for seed in range(3)]
 
     with caplog.at_level(logging.INFO, logger="talkrig.plugins.neural.generator"):

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from support.neural_support import NEW_AUDIO, SHARED, TAKE, generate_in_subprocess, take_folder, train_tiny
+from support.neural_support import NETWORK, NEW_AUDIO, SHARED, TAKE, generate_in_subprocess, take_folder, train_tiny
 
 TINY = {"channels": 16, "latent": 8, "blocks": 2, "window": 32, "batch": 4, "minutes": 0.02,
         "ema": 0.1, "select_every": 0}
@@ -407,21 +407,21 @@ def test_the_model_stores_the_speakers_spectrum_and_old_models_keep_their_path(t
 
     def take(model, **options):
         return get_generator("ldm").generate(_request(300, seed=3, options=dict(
-            model=str(model), steps=2, **options))).poses
+            model=str(model), steps=2, **NETWORK, **options))).poses
 
     from talkrig.motion.fineturn import LEAVES
 
     matched, plain = take(folder), take(folder, spectrum=0.0)  # on by default
     assert np.abs(matched - plain).max() > 1e-3
     ldm = get_generator("ldm")
-    assert ldm.jitter_spared({"model": str(folder), "spectrum": 0.0}) == LEAVES  # fine turning only
-    assert {12, 15, 18, 21} <= set(ldm.jitter_spared({"model": str(folder)}))
+    assert ldm.jitter_spared({"model": str(folder), "spectrum": 0.0, **NETWORK}) == LEAVES  # fine turning only
+    assert {12, 15, 18, 21} <= set(ldm.jitter_spared({"model": str(folder), **NETWORK}))
     old = tmp_path / "old"
     shutil.copytree(folder, old)
     del meta["motion_spectrum"]
     (old / "talkrig_model.json").write_text(json.dumps(meta))
     np.testing.assert_array_equal(take(old, spectrum=1.0), plain)  # as it always was
-    assert ldm.jitter_spared({"model": str(old), "spectrum": 1.0}) == LEAVES
+    assert ldm.jitter_spared({"model": str(old), "spectrum": 1.0, **NETWORK}) == LEAVES
 
 
 def test_seeds_stand_differently(trained):

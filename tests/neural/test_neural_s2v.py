@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from support.neural_support import generate_in_subprocess, take_folder, train_tiny
+from support.neural_support import NETWORK, generate_in_subprocess, take_folder, train_tiny
 
 TINY = {"hidden": 32, "window": 64, "batch": 4}
 
@@ -59,7 +59,7 @@ def test_generated_speaker_stands_with_planted_feet(trained, generated):
 
     result = trained[1]
     meta = json.loads((result.folder / "talkrig_model.json").read_text())
-    _, arrays = generated
+    _, arrays = generate_in_subprocess("s2v", result.folder, seed=1, options=NETWORK)  # the network's own
     from talkrig.inference.generation.feet import plant_feet
     from talkrig.motion import Motion
     from talkrig.motion.metrics import foot_skate
@@ -86,6 +86,36 @@ def test_same_audio_gives_the_same_motion(trained, generated):
     _, first = generated
     _, second = generate_in_subprocess("s2v", trained[1].folder, seed=2)
     np.testing.assert_array_equal(first["poses"], second["poses"])
+
+
+def test_the_network_plays_through_the_training_take_stored_with_it(trained, generated, scott_motion,
+                                                                    tmp_path):
+    """Training stores its takes beside the graphs; the default take is the speaker's own
+    frames (``neural.mocap``) with the pipeline's filter sparing none of them, and ``follow`` 0
+    or a model without the takes (trained before they were stored) gives the network's own."""
+    import shutil
+
+    from talkrig.inference.generation.generators import get_generator
+    from talkrig.plugins.neural.mocap import MOCAP
+
+    folder = trained[1].folder
+    stored = np.load(folder / MOCAP)
+    assert list(stored["names"]) == ["2_scott_0_1_1"] and stored["poses"].shape[0] == scott_motion.n_frames
+    np.testing.assert_allclose(stored["poses"][:, :22], scott_motion.poses[:, :22], atol=1e-5)
+    upper = [3, 6, 9, 12, 15, 16, 17, 18, 19, 20, 21]
+    captured = {row.tobytes() for row in scott_motion.poses[:, upper].round(4)}
+    _, played = generated
+    share = np.mean([row.tobytes() in captured for row in played["poses"][:, upper].round(4)])
+    assert share > 0.5, share
+    s2v = get_generator("s2v")
+    assert s2v.jitter_spared({"model": str(folder)}) == ()
+    _, network = generate_in_subprocess("s2v", folder, seed=3, options=NETWORK)
+    assert np.mean([row.tobytes() in captured for row in network["poses"][:, upper].round(4)]) < 0.01
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    (old / MOCAP).unlink()
+    _, unplayed = generate_in_subprocess("s2v", old, seed=3)
+    np.testing.assert_array_equal(unplayed["poses"], network["poses"])
 
 
 def test_training_resumes_from_the_checkpoint(trained):

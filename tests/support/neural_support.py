@@ -15,6 +15,10 @@ TAKE = "2_scott_0_1_1"
 NEW_AUDIO = SHARED / "2_scott_0_2_2.wav"
 
 
+# The network's own motion, not played through the training takes stored with the model
+# (``neural.mocap``): what the tests of the network's stance, liveliness and standing read.
+NETWORK = {"follow": 0.0}
+
 def take_folder(tmp):
     """A folder holding links to the real take (npz + wav + TextGrid): the data is not copied."""
     folder = Path(tmp) / "takes"
@@ -120,13 +124,14 @@ def generate_in_subprocess(backend, model_dir, audio=NEW_AUDIO, seed=0, options=
     return summary, arrays
 
 
-def listening_figures(backend, model_dir, seeds=3, frames=600):
+def listening_figures(backend, model_dir, seeds=3, frames=600, options=None):
     """How a trained plugin's motion depends on its audio and its seed, generated in-process.
 
     The same seeds on the real take's audio, on another recording of the speaker and on
     digital silence (first ``frames`` frames each). Returns the mean over seeds of
     ``audio_sensitivity`` (take vs other recording, take vs silence) plus "seed_relative":
-    the seed diversity on the take's audio over the motion's own spread.
+    the seed diversity on the take's audio over the motion's own spread. ``options``: the
+    backend's, besides the model.
     """
     import numpy as np
 
@@ -143,7 +148,7 @@ def listening_figures(backend, model_dir, seeds=3, frames=600):
     def take(features, seed):
         return generator.generate(GenerationRequest(
             features=features, n_frames=frames, fps=30.0, seed=seed,
-            options={"model": str(model_dir)}))
+            options={"model": str(model_dir), **(options or {})}))
 
     on_speech = [take(speech, s) for s in range(seeds)]
     rows = [audio_sensitivity(on_speech[s], silence=take(silence, s), other=take(other, s))
@@ -195,6 +200,6 @@ def stance_spreads(backend, folder, seconds=12, seeds=3):
     def spread(**options):
         return stance_spread([generate(audio, GenerateOptions(
             backend=backend, seed=seed, speech="none",
-            backend_options=dict(model=str(folder), **options))).motion for seed in range(seeds)])
+            backend_options=dict(model=str(folder), **NETWORK, **options))).motion for seed in range(seeds)])
 
     return spread(), spread(stance=0.0)

@@ -21,6 +21,7 @@ from ....motion.errors import TalkrigError
 from ...neural.generator import (
     WindowedNeuralGenerator, liveliness_option, model_option, stance_option,
 )
+from ...neural.mocap import follow_option
 from ...neural.layout import motion_to_vectors
 from ...neural.modeldir import train_hint
 from ...neural.smoothing import smooth_noise
@@ -36,6 +37,7 @@ class Audio2GesturesGenerator(WindowedNeuralGenerator):
     model_sizes = ("window", "code")
     options = (
         model_option("a2g"),
+        follow_option(),
         liveliness_option(),
         stance_option(),
         Option("clip", "path", default=None,

@@ -19,6 +19,7 @@ from ....inference.generation.options import Option
 from ...neural.generator import (
     WindowedNeuralGenerator, liveliness_option, model_option, stance_option,
 )
+from ...neural.mocap import follow_option
 from ...neural.layout import motion_to_vectors
 from ...neural.modeldir import train_hint
 from .state import state_noise
@@ -31,6 +32,7 @@ class DR2Generator(WindowedNeuralGenerator):
     stochastic = True
     options = (
         model_option("dr2"),
+        follow_option(),
         liveliness_option(),
         Option("variety", "float", default=0.2, min=0.0, max=0.5,
                help="seeded noise on each window's starting pose (standard deviation of the "

@@ -60,6 +60,7 @@ from ....inference.generation.keyposes import (
 from ....inference.generation.options import Option
 from ....inference.registry import PluginError
 from ...neural.generator import WindowedNeuralGenerator, model_option, stance_option
+from ...neural.mocap import follow_option
 from ...neural.layout import motion_to_vectors
 from ...neural.liveliness import liven
 from ...neural.modeldir import train_hint
@@ -80,6 +81,7 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
     model_sizes = ("window", "context", "stride", "latent", "diffusion_steps")
     options = (
         model_option("ldm"),
+        follow_option(),
         Option("steps", "int", default=8, min=1, max=50, help="DDIM steps per window"),
         Option("guidance", "float", default=2.25, min=0.0, max=5.0,
                help="classifier-free guidance on the audio: 0 ignores it, 1 plain conditional, "
@@ -143,6 +145,15 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
             stood.poses = self._posed(stood.poses, inserts, request.fps)
         return stood
 
+    def finished(self, model, request, motion):
+        """The whole take finished (``NeuralGenerator.finished``), the in-painted key poses
+        kept exactly over their holds (also where it was played through the training takes)."""
+        done = super().finished(model, request, motion)
+        inserts = self._insertions(request) if done is not motion else None
+        if inserts:
+            done.poses = self._posed(done.poses, inserts, request.fps)
+        return done
+
     def livened(self, model, request, motion):
         """The whole take with each body part's bands above the training speaker's motion
         spectrum attenuated to it (:mod:`.spectrum`; ``spectrum`` of the way, as gains raised
@@ -174,7 +185,9 @@ class LatentDiffusionGenerator(WindowedNeuralGenerator):
         """The joints :meth:`livened` matched (the trunk and the arms, ``spectrum.SPARED``), which
         the pipeline's jitter filter would otherwise smooth below the speaker's fine motion;
         none with ``spectrum`` 0 or a model without a stored spectrum; and the joints of its
-        fine turning (``fine_spared``)."""
+        fine turning (``fine_spared``); none for a take played through the training takes."""
+        if self.plays_mocap(options):
+            return ()
         cached = self._models.get(self.model_folder(options))
         matched = cached is None or isinstance(cached[1].metadata.get("motion_spectrum"), dict)
         matched = matched and float(self.option_value(options, "spectrum")) > 0.0

@@ -18,15 +18,17 @@ import logging
 
 import numpy as np
 
+from ....inference.cache import LruCache
 from ....inference.generation.generators import Generator
 from ....inference.generation.options import Option
 from ....inference.generation.speech_mouth import jaw_angle, mouth_opening
-from ....inference.generation.windows import blend_seam
+from ....inference.generation.windows import Window, blend_seam
 from ....motion import Motion
 from ....motion.mouth import mouth_direction
 from ....motion.skeleton import JAW
-from .library import LibraryError, audio_features, load_library, pose_features
-from .lower_body import carry_legs, lower_body, root_start
+from .library import LibraryError, audio_features, index_takes, load_library, pose_features
+from .lower_body import LOWER, carry_legs, lower_body, root_start, speed_carried
+from .plan import best_starts
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,13 @@ REPEAT_PENALTY, REPEAT_SECONDS = 1.0, 20.0
 # halves met as two moments of the take that never stood together: the held-out test told
 # matching from the speaker at 0.76 (seeds 0-11), 0.70 near (0.71 with a cost of 5, 0.73 of 2).
 NEAR_SECONDS, NEAR_COST = 5.0, 20.0
+UPPER = np.setdiff1d(np.arange(55), LOWER)
+# Following a target (``follow``), the segments are planned together (plan.py); a join costs
+# FOLLOW_SWITCH, its speeds weigh more than on audio and it blends over more frames: on a
+# network's motion over a 22 s library, switching at 1.5 joined 0.56 times a second (jerk 1.30x
+# the speaker's; 1.29 switching at 5; 1.24 with speeds at 8 and 20 frames).
+FOLLOW_SWITCH, FOLLOW_VELOCITY_WEIGHT, FOLLOW_TRANSITION = 5.0, 8.0, 20
+_followed = LruCache(2)  # the indexed takes followed (``MatchingGenerator.follow``), by the caller's key
 
 
 class MatchingGenerator(Generator):
@@ -84,13 +93,29 @@ class MatchingGenerator(Generator):
             state.hear(request)
         return state.render(window)
 
+    def follow(self, request, takes, target, key):
+        """The whole take played from ``takes`` [(name, Motion at the request's rate, (T, D)
+        features of each frame)] where their features best follow ``target`` (T, D), in those
+        units (not the audio's), on their legs and root (``root`` "library"); the jaw and face
+        are the takes'. How the learned backends play their network's motion through the
+        training speaker's own mocap (``neural.mocap``); the takes' index is kept under
+        ``key``. LibraryError when the takes are too short to play."""
+        library = _followed.get(key)
+        if library is None:
+            library = index_takes(str(key[0]), takes, request.fps)
+            _followed.put(key, library)
+        state = _State(request, {"variety": 1.0, "root": "library"}, library=library, target=target)
+        return state.render(Window(index=0, start=0, stop=request.n_frames))
+
 
 class _State:
-    """What the matcher carries from window to window."""
+    """What the matcher carries from window to window; ``library`` and ``target`` (matching
+    features of the take to follow) replace the option's library and the request's audio."""
 
-    def __init__(self, request, options):
+    def __init__(self, request, options, library=None, target=None):
         self.fps = request.fps
-        self.lib = load_library(options["library"], request.fps)
+        self.followed = target
+        self.lib = library if library is not None else load_library(options["library"], request.fps)
         exclude = [x for x in str(options.get("exclude") or "").split(",") if x.strip()]
         usable = self.lib.mask(exclude)
         self.remaining = _remaining(self.lib, usable)
@@ -116,7 +141,7 @@ class _State:
 
     def hear(self, request):
         """Take the request's audio features (again, when a live stream has heard more)."""
-        self.target = audio_features(request.features)
+        self.target = audio_features(request.features) if self.followed is None else self.followed
         self.energy = _energy(request.features)
         self.boundaries = _boundaries(request.features, request.n_frames, self.fps)
         self.n_frames = request.n_frames
@@ -127,22 +152,66 @@ class _State:
             return self._face(self._play(window), window.start)
         parts = []
         previous = window.previous
-        t = window.start
-        while t < window.stop:
-            end = min(self._next_boundary(t), window.stop)
-            if window.stop - end < MIN_SEGMENT * self.fps:
-                end = window.stop  # no sliver of a segment before the window ends
-            part, continued = self._segment(t, end, previous)
-            if parts and not continued:
+        segments = self._segments(window)
+        planned = self._planned(segments) if self.followed is not None else None
+        for i, (t, end) in enumerate(segments):
+            if planned is None:
+                part, continued = self._segment(t, end, previous)
+            else:
+                part, continued = self._played(t, end, previous, planned[i])
+            if parts and not continued and planned is None:
                 part = blend_seam(parts[-1], part, TRANSITION_FRAMES)
+            elif parts and not continued:  # the upper body's speed too: a target's joins are many
+                part = speed_carried(parts[-1], blend_seam(parts[-1], part, FOLLOW_TRANSITION), UPPER,
+                                     FOLLOW_TRANSITION)
             parts.append(part)
             previous = part
-            t = end
         motion = Motion.concatenate(parts)
         if self.lower is not None:  # the upper body stands on the lower body's long stretches
             lower = self.lower[window.start:window.stop]
             motion.poses, motion.trans = carry_legs(motion.poses, lower, self.fps)
-        return self._face(motion, window.start)
+        return self._face(motion, window.start) if self.followed is None else motion
+
+    def _segments(self, window):
+        """[(start, stop)] output frames of the window's segments, cut at the speech's beats."""
+        segments, t = [], window.start
+        while t < window.stop:
+            end = min(self._next_boundary(t), window.stop)
+            if window.stop - end < MIN_SEGMENT * self.fps:
+                end = window.stop  # no sliver of a segment before the window ends
+            segments.append((t, end))
+            t = end
+        return segments
+
+    def _planned(self, segments):
+        """Library starts of all ``segments`` at once (``plan.best_starts``): their fit to the
+        followed target and, at each join, the poses and speeds that must be blended; None
+        where a segment is longer than every take (picked one at a time then, ``_segment``)."""
+        lib = self.lib
+        own = []
+        for t, end in segments:
+            cost = self._audio_cost(t, end - t)
+            if self.legs_frames is not None:
+                cost = cost + self._near_cost(t)
+            own.append(np.where(self.remaining >= end - t, cost, np.inf))
+        if not all(np.isfinite(cost).any() for cost in own):
+            return None
+
+        def switch(ends, starts):
+            poses = lib.pose_features[ends][:, None] - lib.pose_features[starts][None]
+            speeds = lib.velocities[ends][:, None] - lib.velocities[starts][None]
+            gap = POSE_WEIGHT * np.sum(poses ** 2, -1) + FOLLOW_VELOCITY_WEIGHT * np.sum(speeds ** 2, -1)
+            return np.where(ends[:, None] + 1 == starts[None, :], 0.0, FOLLOW_SWITCH + gap)
+
+        return best_starts(own, switch, [end - t for t, end in segments], self.rng, self.temperature)
+
+    def _played(self, t, end, previous, s):
+        """(Motion, continued) of output frames [t, end) played from library frame ``s``, a
+        planned start."""
+        continued = s == self.cursor + 1
+        idx = np.arange(s, s + end - t)
+        self.cursor = int(idx[-1])
+        return self._frames(idx, previous), continued
 
     def _play(self, window):
         """Live: the window's frames from the segment playing; a new segment (picked from the

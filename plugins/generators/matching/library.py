@@ -47,7 +47,8 @@ class Library:
     """All takes concatenated at ``fps``.
 
     poses (N, 55, 3), trans (N, 3), expressions (N, E), betas: the motion.
-    audio (N, D): per-frame matching features; pose_features (N, 15), velocities (N, 15):
+    audio (N, D): per-frame matching features (the audio's; the learned backends' mocap
+    library holds its own motion's, ``neural.mocap``); pose_features (N, 15), velocities (N, 15):
     root-relative head/elbow/wrist positions (m) and their velocities (m/s).
     leg_features (N, 18), leg_velocities (N, 18): the same of the knees, ankles and feet, and
     contacts (N, 2): the feet that stand (each take's own), for the lower body's stretches.
@@ -190,6 +191,12 @@ def _build(folder, takes, fps):
         if n < 2:
             continue
         parts.append((name, motion[:n], audio_features(features)[:n]))
+    return index_takes(folder, parts, fps)
+
+
+def index_takes(folder, parts, fps):
+    """The Library of ``parts``, [(name, Motion at ``fps``, (T, D) matching features)]: the
+    takes concatenated, with their pose features and contacts; ``folder`` names it in messages."""
     total = sum(p[1].n_frames for p in parts)
     if total < MIN_SECONDS * fps:
         raise LibraryError(f"matching library {folder}: {total / fps:.1f} s of mocap with audio; "

@@ -121,23 +121,23 @@ def _stretch(lib, idx, previous):
     trans = lib.trans[idx].astype(np.float64)
     trans[:, [0, 2]] += root_start(previous) - trans[0, [0, 2]]
     part = Motion(poses=lib.poses[idx].copy(), trans=trans.astype(np.float32), fps=lib.fps)
-    return part if previous is None else _carry_speed(previous, blend_seam(previous, part, LEG_TRANSITION))
+    return part if previous is None else speed_carried(previous, blend_seam(previous, part, LEG_TRANSITION),
+                                                       LOWER, LEG_TRANSITION)
 
 
-def _carry_speed(previous, part):
-    """``part`` with the lower body's turning speed carried on from ``previous``'s over
-    LEG_TRANSITION frames (``windows.speed_weights``): the seam's blend joins the poses, not their
-    speeds, and where the new stretch's legs moved at another speed the standing foot changed
-    speed within a frame, and the root following it (four times the speaker's largest root
-    acceleration)."""
-    k = min(LEG_TRANSITION, part.n_frames)
+def speed_carried(previous, part, joints, frames):
+    """``part`` with the turning speed of ``joints`` carried on from ``previous``'s over
+    ``frames`` (``windows.speed_weights``): the seam's blend joins the poses, not their speeds.
+    Where a new stretch's legs moved at another speed the standing foot changed speed within a
+    frame, and the root following it (four times the speaker's largest root acceleration)."""
+    k = min(frames, part.n_frames)
     if previous.n_frames < 2 or k < 2:
         return part
-    gap = speed_gap(axis_angle_to_quat(previous.poses[-2:, LOWER].astype(np.float64)),
-                    axis_angle_to_quat(part.poses[:2, LOWER].astype(np.float64)))
+    gap = speed_gap(axis_angle_to_quat(previous.poses[-2:, joints].astype(np.float64)),
+                    axis_angle_to_quat(part.poses[:2, joints].astype(np.float64)))
     out = part.copy()
-    q = axis_angle_to_quat(part.poses[:k, LOWER].astype(np.float64))
-    out.poses[:k, LOWER] = quat_to_axis_angle(carry_speed(q, gap, speed_weights(np.arange(k), k))).astype(np.float32)
+    q = axis_angle_to_quat(part.poses[:k, joints].astype(np.float64))
+    out.poses[:k, joints] = quat_to_axis_angle(carry_speed(q, gap, speed_weights(np.arange(k), k))).astype(np.float32)
     return out
 
 

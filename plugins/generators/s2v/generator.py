@@ -13,6 +13,7 @@ same motion.
 import numpy as np
 
 from ...neural.generator import NeuralGenerator, liveliness_option, model_option
+from ...neural.mocap import follow_option
 from ...neural.modeldir import train_hint
 from ...neural.smoothing import smooth_columns
 
@@ -25,7 +26,7 @@ class Speech2VideoGenerator(NeuralGenerator):
                f"model trained with `{train_hint('s2v')}`")
     stochastic = False
     model_sizes = ("layers", "hidden", "delay_frames")
-    options = (model_option("s2v"), liveliness_option())
+    options = (model_option("s2v"), liveliness_option(), follow_option())
 
     def generate(self, request):
         model = self.load(request)

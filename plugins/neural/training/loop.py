@@ -41,6 +41,7 @@ try:  # numpy 2
 except ImportError:
     from numpy.core import multiarray
 
+from .. import mocap
 from ..modeldir import METADATA, ModelError, write_metadata
 from .ema import WeightAverage
 from ..featurenorm import NORMS
@@ -380,6 +381,7 @@ def fit(trainer_cls, dataset, folder, config, epochs=None, minutes=None, progres
     if run["scores"]:
         summary["sample_scores"] = run["scores"]
     write_metadata(folder, describe(trainer, dataset, graphs, summary))
+    mocap.store(folder, dataset)
     return TrainResult(folder=folder, epochs=run["epoch"], steps=run["steps"],
                        seconds=run["elapsed"], losses=losses, val_loss=val_loss,
                        export_diff=diffs, resumed_from=resumed_from, best_epoch=best_epoch,
