@@ -20,6 +20,7 @@ network's (about 0 with the network's on another recording).
 """
 
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,12 @@ def takes(model, fps, weight):
 
 
 def _load(path, model, fps, weight):
-    data = np.load(path)
+    try:
+        with np.load(path) as stored:
+            data = {key: stored[key] for key in ("poses", "trans", "lengths", "names", "fps")}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("%s cannot be read (%s); the network's motion is kept as it is", path, exc)
+        return (None, None, None)
     if abs(float(data["fps"]) - fps) > 1e-6:
         return (None, None, None)  # generation runs at the model's rate, which is the takes'
     ends = np.cumsum(data["lengths"])

@@ -62,6 +62,8 @@ def test_the_face_stays_the_networks_and_nothing_plays_without_takes(stored, req
     np.testing.assert_array_equal(played.expressions, target.expressions)
     bare = SimpleNamespace(folder=tmp_path, metadata={})  # a model trained before the takes were stored
     assert mocap.played(bare, request_20s, target, mocap.FOLLOW) is None
+    (tmp_path / mocap.MOCAP).write_bytes(b"not an npz")  # a damaged file: the network's motion, no traceback
+    assert mocap.played(bare, request_20s, target, mocap.FOLLOW) is None
     assert mocap.played(stored, request_20s, target, 0.0) is None
     live = GenerationRequest(request_20s.features, [], 600, 30.0, seed=0, options={}, streaming=True)
     assert mocap.played(stored, live, target, mocap.FOLLOW) is None
