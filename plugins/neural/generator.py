@@ -3,8 +3,10 @@ per-frame network input of a request, and turning pose vectors back into a Motio
 
 onnxruntime and numpy only: serving a trained model never imports torch.
 
-How the learned generators stand (:meth:`NeuralGenerator.finished`): the four learned generators
-stand like the speaker they were trained on: their legs and root travel are brought to his level
+How the take is finished (:meth:`NeuralGenerator.finished`): by default the network's motion is
+played through the training takes stored with the model (:mod:`.mocap`, the ``follow`` option).
+Where it is not (``follow`` 0, live, a model trained before the takes were stored), the four
+learned generators stand like the speaker they were trained on: their legs and root travel are brought to his level
 after the feet stage (:mod:`.standing`), and their head and wrists turn as finely as his (the few
 thousandths of a radian, several times a second, that a network's smoothed output lacks;
 ``motion.fineturn``), for models trained with the current code (they store those figures of the
