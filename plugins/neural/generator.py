@@ -48,7 +48,8 @@ def liveliness_option():
         "liveliness", "float", default=1.0, min=0.0, max=1.0,
         help="how far to scale the gestures up to the training speaker's pace in speech "
              "(a model trained on little data moves too little on new audio); 0 = as the model "
-             "made them",
+             "made them. Shapes the network's own motion: the take played with `follow` 0, "
+             "or the path the training takes follow",
     )
 
 
@@ -57,7 +58,7 @@ def stance_option():
         "stance", "float", default=STANCE, min=0.0, max=1.0,
         help="how much of the training speaker's posture at one moment of his training, picked "
              "by the seed, the whole take keeps (seeds stand differently); 0: every seed stands "
-             "alike",
+             "alike. Shapes the network's own motion (see `liveliness`)",
     )
 
 
