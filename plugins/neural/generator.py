@@ -205,7 +205,7 @@ class NeuralGenerator(Generator):
         as finely as he does (:meth:`fine_turned`)."""
         # a deterministic backend's take does not depend on the seed, its playing neither
         seeded = request if self.stochastic else replace(request, seed=FINE_SEED)
-        through = played(model, seeded, motion, float(self.option(request, "follow")))
+        through = played(model, seeded, motion, float(self.option(request, "follow")), f"{self.name} follow")
         if through is not None:
             return self.from_initial_pose(request, through)
         return self.fine_turned(model, request, self.stood(model, request, motion))

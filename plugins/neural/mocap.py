@@ -15,8 +15,9 @@ stored, and live). The jaw and face stay the network's.
 
 Held against the speaker's held-out half (``benchmarks/bench_realism.py --neural``, a 22 s
 training take), a classifier told the four backends from him at 1.00; played through the take,
-0.63-0.70 with their copies held out together, the wrists' path correlating 0.24-0.33 with the
-network's (about 0 with the network's on another recording).
+0.61-0.72 with their copies held out together, the wrists' path correlating 0.22-0.32 with the
+network's (about 0 with the network's on another recording, 0.06-0.14 with another backend's
+played take: each backend draws its own random streams).
 """
 
 import logging
@@ -113,9 +114,10 @@ def _load(path, model, fps, weight):
     return parts, mean, scale
 
 
-def played(model, request, motion, weight):
+def played(model, request, motion, weight, stream="follow"):
     """``motion`` (the network's) played through the model's stored takes (see the module), or
-    None where it is not (``weight`` 0, a live stream, a model without its takes)."""
+    None where it is not (``weight`` 0, a live stream, a model without its takes); ``stream``
+    names the seeded random streams of the play (each backend its own)."""
     if weight <= 0.0 or request.streaming:
         return None
     found = takes(model, request.fps, weight)
@@ -126,7 +128,7 @@ def played(model, request, motion, weight):
     parts, mean, scale, key = found
     target = ((trajectory(motion) - mean) / scale).astype(np.float32)
     try:
-        out = get_generator("matching").follow(request, parts, target, key)
+        out = get_generator("matching").follow(request, parts, target, key, stream)
     except PluginError as exc:
         log.warning("%s; the network's motion is kept as it is", exc)
         return None

@@ -51,11 +51,12 @@ def test_plugin_generates_diverse_motion_without_torch(trained):
 def test_timeline_clip_changes_only_its_time_range(trained):
     result = trained[0]
     clip = SHARED / (TAKE + ".npz")
-    # liveliness 0: its one gain per take would carry a change anywhere to the whole take.
-    _, plain = generate_in_subprocess("a2g", result.folder, seed=3, options={"liveliness": 0.0})
+    # liveliness 0: its one gain per take would carry a change anywhere to the whole take (and
+    # so would the play through the training take, planned over the whole take: the network's own)
+    _, plain = generate_in_subprocess("a2g", result.folder, seed=3, options={"liveliness": 0.0, **NETWORK})
     _, placed = generate_in_subprocess("a2g", result.folder, seed=3,
                                        options={"clip": str(clip), "clip_at": 30.0,
-                                                "liveliness": 0.0})
+                                                "liveliness": 0.0, **NETWORK})
     start = 30 * 30
     assert np.abs(plain["poses"][start:] - placed["poses"][start:]).max() > 1e-5
     # Windows that end well before the clip (64 frames each, 16 frames of context) are untouched.

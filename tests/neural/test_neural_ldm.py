@@ -140,9 +140,9 @@ def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, 
     folder = str(trained[2].folder)
 
     def generate(**options):  # the sampler alone unless asked: the spectrum match, the legs' and the
-        # fine turning's gains (``liveliness``) see the whole take
+        # fine turning's gains (``liveliness``) and the play through the training take see the whole take
         return get_generator("ldm").generate(_request(160, words=words, seed=2, options=dict(
-            {"spectrum": 0.0, "liveliness": 0.0}, **options, model=folder, steps=4)))
+            {"spectrum": 0.0, "liveliness": 0.0, **NETWORK}, **options, model=folder, steps=4)))
 
     plain, inpainted = generate(), generate(inpaint=str(dictionary))
     # 32-frame windows see 16 frames before them: the window at frame 64 is the first whose
@@ -150,9 +150,10 @@ def test_inpainting_holds_the_key_pose_and_leaves_the_motion_before_it(trained, 
     np.testing.assert_array_equal(plain.poses[:64], inpainted.poses[:64])
     assert np.abs(plain.poses[90:102] - inpainted.poses[90:102]).max() > 1e-4
     # Over the hold (3.0-3.4 s) the key-posed joints are the key pose, also after the take's
-    # spectrum is matched to the speaker's.
+    # spectrum is matched to the speaker's and played through the training take.
     key = np.array([[0.0, 0.0, 1.2], [0.0, 1.8, 0.0]])
-    for motion in (inpainted, generate(inpaint=str(dictionary), spectrum=1.0)):
+    for motion in (inpainted, generate(inpaint=str(dictionary), spectrum=1.0),
+                   generate(inpaint=str(dictionary), follow=5.0)):
         hold = motion.poses[91:102][:, [17, 19]]
         assert geodesic_distance(hold, np.broadcast_to(key, hold.shape)).max() < 1e-3
     assert geodesic_distance(plain.poses[91:102][:, [17, 19]],

@@ -93,26 +93,30 @@ class MatchingGenerator(Generator):
             state.hear(request)
         return state.render(window)
 
-    def follow(self, request, takes, target, key):
+    def follow(self, request, takes, target, key, stream="follow"):
         """The whole take played from ``takes`` [(name, Motion at the request's rate, (T, D)
         features of each frame)] where their features best follow ``target`` (T, D), in those
         units (not the audio's), on their legs and root (``root`` "library"); the jaw and face
         are the takes'. How the learned backends play their network's motion through the
         training speaker's own mocap (``neural.mocap``); the takes' index is kept under
-        ``key``. LibraryError when the takes are too short to play."""
+        ``key``; ``stream`` names the seeded random streams (each caller its own: two callers
+        with one seed do not start their legs at one place). LibraryError when the takes are
+        too short to play."""
         library = _followed.get(key)
         if library is None:
             library = index_takes(str(key[0]), takes, request.fps)
             _followed.put(key, library)
-        state = _State(request, {"variety": 1.0, "root": "library"}, library=library, target=target)
+        state = _State(request, {"variety": 1.0, "root": "library"}, library=library, target=target,
+                       stream=stream)
         return state.render(Window(index=0, start=0, stop=request.n_frames))
 
 
 class _State:
     """What the matcher carries from window to window; ``library`` and ``target`` (matching
-    features of the take to follow) replace the option's library and the request's audio."""
+    features of the take to follow) replace the option's library and the request's audio, and
+    ``stream`` names the seeded random streams it draws from."""
 
-    def __init__(self, request, options, library=None, target=None):
+    def __init__(self, request, options, library=None, target=None, stream="matching"):
         self.fps = request.fps
         self.followed = target
         self.lib = library if library is not None else load_library(options["library"], request.fps)
@@ -123,7 +127,7 @@ class _State:
             raise LibraryError(f"matching library {self.lib.folder}: nothing left to match from after "
                                f"excluding {', '.join(exclude) or 'nothing'}")
         self.hear(request)
-        self.rng = request.rng("matching")
+        self.rng = request.rng(stream)
         self.temperature = 0.12 * float(options.get("variety", 1.0))
         self.planted = options.get("root", "planted") == "planted"
         self.cursor = -1  # last library frame played
@@ -137,7 +141,7 @@ class _State:
         self.lower = self.legs_frames = None  # live and planted: the segments' own legs
         if not self.live and not self.planted:
             self.lower, self.legs_frames = lower_body(self.lib, self.remaining, self.n_frames, self.fps,
-                                                      request.rng("matching-legs"), self._audio_cost)
+                                                      request.rng(stream + "-legs"), self._audio_cost)
 
     def hear(self, request):
         """Take the request's audio features (again, when a live stream has heard more)."""
