@@ -156,8 +156,9 @@ def pose_change(real, processed, top=3):
     return "; ".join(joints + [root])
 
 
-def generate_takes(info, library, models, seeds, speech):
-    """Motions of one backend on each speech and seed (face stage off), or a skip reason."""
+def generate_takes(info, library, models, seeds, speech, extra=None):
+    """Motions of one backend on each speech and seed (face stage off; ``extra`` backend options
+    on top of the bench's), or a skip reason."""
     from bench_quality import backend_options
 
     from talkrig.inference.generation.pipeline import GenerateOptions, generate
@@ -167,7 +168,7 @@ def generate_takes(info, library, models, seeds, speech):
     if not info["available"]:
         return None, f"unavailable ({info['error']})"
     try:
-        options = backend_options(info, library, models)
+        options = {**backend_options(info, library, models), **(extra or {})}
         takes = []
         for _, wav, textgrid in speech:
             transcript = read_transcript_file(textgrid)
@@ -278,11 +279,33 @@ def against_fitting(fitted, takes, top=3):
     return giveaways(own, theirs, top), ratio
 
 
-def backend_rows(real, library, models, names, seeds, speech, top, telling=None, fitting=None):
+def network_followed(played, network, per_recording):
+    """(same, other): how closely a learned backend's takes played through its training take
+    follow its network's own motion (``follow`` 0): the mean correlation of the wrists' paths
+    (root-relative positions, per axis) with the network's take of the same recording and seed,
+    and with its take of the next recording, same seed (what following nothing scores)."""
+    from talkrig.motion.metrics.kinematics import joint_positions
+    from talkrig.motion.skeleton import WRISTS
+
+    def paths(motion):
+        return joint_positions(motion, list(WRISTS)).reshape(motion.n_frames, -1)
+
+    def corr(a, b):
+        n = min(len(a), len(b))
+        return float(np.mean([np.corrcoef(a[:n, k], b[:n, k])[0, 1] for k in range(a.shape[1])]))
+
+    mine, theirs = [paths(m) for m in played], [paths(m) for m in network]
+    shifted = theirs[per_recording:] + theirs[:per_recording]
+    return (float(np.mean([corr(a, b) for a, b in zip(mine, theirs)])),
+            float(np.mean([corr(a, b) for a, b in zip(mine, shifted)])))
+
+
+def backend_rows(real, library, models, names, seeds, speech, top, telling=None, fitting=None, followed=None):
     """{row: Realism} of each backend's takes (pooled) against the held-out half, after the
     rows that say how to read them; and the skipped backends. ``telling``: a dict that gets
     each backend's most and least real window as [(label, Motion of 2 s)]; ``fitting``: a dict
-    that gets each backend's :func:`against_fitting` on the first half."""
+    that gets each backend's :func:`against_fitting` on the first half; ``followed``: a dict
+    that gets each learned backend's :func:`network_followed` (with two recordings or more)."""
     from talkrig.inference.generation.generators import list_generators
     from talkrig.motion.metrics.realism import c2st, feature_set, statue
 
@@ -308,6 +331,9 @@ def backend_rows(real, library, models, names, seeds, speech, top, telling=None,
         rows[info["name"]] = c2st(held_out, takes, top=top)
         if fitting is not None:
             fitting[info["name"]] = against_fitting(real[:half], takes)
+        if followed is not None and info["name"] in NEURAL and len(speech) > 1:
+            network, _ = generate_takes(info, library, models, seeds, speech, extra={"follow": 0.0})
+            followed[info["name"]] = network_followed(takes, network, len(seeds))
         for part, label in (("upper", "upper body plays"), ("legs", "legs play")):  # a library player: its copies
             frames = played[part]  # held out together too, by where its upper body or its legs play
             if frames and len(frames) == len(takes) and all((f >= 0).any() for f in frames):
@@ -453,8 +479,9 @@ def main():
         with tempfile.TemporaryDirectory(prefix="talkrig-bench-realism-") as tmp:
             library = split_take(Path(tmp), real)[0]
             telling = {} if args.sheet else None
-            fitting = {}
-            rows, skipped = backend_rows(real, library, models, names, seeds, speech, top, telling, fitting)
+            fitting, followed = {}, {}
+            rows, skipped = backend_rows(real, library, models, names, seeds, speech, top, telling, fitting,
+                                         followed)
         section(f"generators on unseen speech ({', '.join(s[0] for s in speech)}; seeds "
                 f"{', '.join(map(str, seeds))}) against the take's held-out second half", rows)
         print("\neach generator against the motion it was fitted on (the first half; single features, "
@@ -462,6 +489,12 @@ def main():
         for name, (found, ratio) in fitting.items():
             print(f"- {name}: windows' pose spread {ratio:.2f}x the first half's; " + "; ".join(
                 f"{g.name} {g.auc:.2f}: first half {g.real:.3g}, {name} {g.generated:.3g}" for g in found))
+        if followed:
+            print("\nthe learned backends played through their training take, against their network's own "
+                  "motion (`follow` 0): the wrists' paths' correlation with it on the same recording and "
+                  "seed (with it on the other recording, what following nothing scores)\n")
+            for name, (same, other) in followed.items():
+                print(f"- {name}: {same:.2f} ({other:.2f})")
         for line in skipped:
             print(f"- skipped {line}")
         results["generators"] = rows

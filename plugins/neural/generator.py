@@ -32,7 +32,7 @@ from .featurenorm import hold_dead_bands, normalise
 from .grounding import GROUND_SIGMA, planted_trans
 from .layout import motion_to_vectors, vectors_to_motion
 from .liveliness import FILTER_SPARED, liven
-from .mocap import MOCAP, played
+from .mocap import FOLLOW, MOCAP, played
 from .modeldir import METADATA, ModelError, default_model_dir, load_model, read_metadata, train_hint
 from .speedwarp import warp
 from .stance import STANCE, posture_offset
@@ -59,6 +59,15 @@ def stance_option():
         help="how much of the training speaker's posture at one moment of his training, picked "
              "by the seed, the whole take keeps (seeds stand differently); 0: every seed stands "
              "alike. Shapes the network's own motion (see `liveliness`)",
+    )
+
+
+def follow_option():
+    return Option(
+        "follow", "float", default=FOLLOW, min=0.0, max=20.0,
+        help="play the network's gestures through the training speaker's own mocap, stored "
+             "with the model: how closely the mocap follows the network's path (higher: closer, "
+             "with more joins); 0 = the network's motion as it is",
     )
 
 

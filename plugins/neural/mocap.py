@@ -28,7 +28,6 @@ import numpy as np
 
 from ...inference.cache import LruCache
 from ...inference.generation.generators import get_generator
-from ...inference.generation.options import Option
 from ...inference.registry import PluginError
 from ...motion import Motion
 from ...motion.metrics.kinematics import joint_positions
@@ -38,19 +37,10 @@ from .layout import vectors_to_motion
 log = logging.getLogger(__name__)
 
 MOCAP = "mocap.npz"
-FOLLOW = 5.0  # the default weight of the network's path (see follow_option)
+FOLLOW = 5.0  # the default weight of the network's path (``generator.follow_option``)
 VELOCITY = 0.1  # s: velocities against positions in the matched features
 FOLLOWED = [JOINT_INDEX[name] for name in ("head", "left_elbow", "right_elbow", "left_wrist", "right_wrist")]
 _cache = LruCache(2)
-
-
-def follow_option():
-    return Option(
-        "follow", "float", default=FOLLOW, min=0.0, max=20.0,
-        help="play the network's gestures through the training speaker's own mocap, stored "
-             "with the model: how closely the mocap follows the network's path (higher: closer, "
-             "with more joins); 0 = the network's motion as it is",
-    )
 
 
 def store(folder, dataset):

@@ -19,9 +19,8 @@ from ....inference.generation.options import Option
 from ....inference.registry import PluginError
 from ....motion.errors import TalkrigError
 from ...neural.generator import (
-    WindowedNeuralGenerator, liveliness_option, model_option, stance_option,
+    WindowedNeuralGenerator, follow_option, liveliness_option, model_option, stance_option,
 )
-from ...neural.mocap import follow_option
 from ...neural.layout import motion_to_vectors
 from ...neural.modeldir import train_hint
 from ...neural.smoothing import smooth_noise

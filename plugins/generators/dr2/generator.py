@@ -17,9 +17,8 @@ import numpy as np
 
 from ....inference.generation.options import Option
 from ...neural.generator import (
-    WindowedNeuralGenerator, liveliness_option, model_option, stance_option,
+    WindowedNeuralGenerator, follow_option, liveliness_option, model_option, stance_option,
 )
-from ...neural.mocap import follow_option
 from ...neural.layout import motion_to_vectors
 from ...neural.modeldir import train_hint
 from .state import state_noise

@@ -59,8 +59,7 @@ from ....inference.generation.keyposes import (
 )
 from ....inference.generation.options import Option
 from ....inference.registry import PluginError
-from ...neural.generator import WindowedNeuralGenerator, model_option, stance_option
-from ...neural.mocap import follow_option
+from ...neural.generator import WindowedNeuralGenerator, follow_option, model_option, stance_option
 from ...neural.layout import motion_to_vectors
 from ...neural.liveliness import liven
 from ...neural.modeldir import train_hint

@@ -202,9 +202,8 @@ class _State:
             return None
 
         def switch(ends, starts):
-            poses = lib.pose_features[ends][:, None] - lib.pose_features[starts][None]
-            speeds = lib.velocities[ends][:, None] - lib.velocities[starts][None]
-            gap = POSE_WEIGHT * np.sum(poses ** 2, -1) + FOLLOW_VELOCITY_WEIGHT * np.sum(speeds ** 2, -1)
+            gap = _join_cost(lib.pose_features[ends][:, None], lib.velocities[ends][:, None],
+                             lib.pose_features[starts][None], lib.velocities[starts][None], FOLLOW_VELOCITY_WEIGHT)
             return np.where(ends[:, None] + 1 == starts[None, :], 0.0, FOLLOW_SWITCH + gap)
 
         return best_starts(own, switch, [end - t for t, end in segments], self.rng, self.temperature)
@@ -270,8 +269,7 @@ class _State:
             else:  # an initial pose
                 p, v = pose_features(previous.poses[-2:].astype(np.float64), self.fps)
                 cur_p, cur_v = p[-1], v[-1]
-            cost = cost + POSE_WEIGHT * np.sum((lib.pose_features - cur_p) ** 2, axis=1)
-            cost = cost + VELOCITY_WEIGHT * np.sum((lib.velocities - cur_v) ** 2, axis=1)
+            cost = cost + _join_cost(cur_p, cur_v, lib.pose_features, lib.velocities, VELOCITY_WEIGHT)
         nxt = self.cursor + 1 if self.cursor >= 0 else -1  # nothing played yet: nothing to continue
         if 0 <= nxt < lib.n_frames and valid[nxt]:
             cost[nxt] -= CONTINUE_BONUS
@@ -365,6 +363,14 @@ class _State:
             e += np.outer(mouth, self.mouth_dir)
             out.expressions = e.astype(np.float32)
         return out
+
+
+def _join_cost(pose, velocity, poses, velocities, velocity_weight):
+    """Cost of joining a motion at ``pose``, ``velocity`` (pose features, their velocities) onto
+    ``poses``, ``velocities`` (broadcast): the pose gap weighed POSE_WEIGHT, the speed gap
+    ``velocity_weight``."""
+    return (POSE_WEIGHT * np.sum((poses - pose) ** 2, axis=-1)
+            + velocity_weight * np.sum((velocities - velocity) ** 2, axis=-1))
 
 
 def _remaining(lib, usable):

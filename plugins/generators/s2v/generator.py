@@ -12,8 +12,7 @@ same motion.
 
 import numpy as np
 
-from ...neural.generator import NeuralGenerator, liveliness_option, model_option
-from ...neural.mocap import follow_option
+from ...neural.generator import NeuralGenerator, follow_option, liveliness_option, model_option
 from ...neural.modeldir import train_hint
 from ...neural.smoothing import smooth_columns
 
