@@ -55,6 +55,16 @@ def learned():
     return out
 
 
+def filled_joints():
+    """The joints whose fine motion the layer fills (a band of his or the spine's coupled fill),
+    () with no learned numbers: the pipeline's jitter filter spares them (see the generator)."""
+    data = learned()
+    if data is None:
+        return ()
+    filled = np.any(data["fill"] != 0.0, axis=(1, 2, 3))
+    return tuple(sorted(set(data["joints"][filled].tolist()) | set(data["coupled_joints"].tolist())))
+
+
 @dataclass
 class BodyLayer:
     """The layer of one take: the learned numbers and the take's own seeded noise per band."""
