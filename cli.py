@@ -33,7 +33,10 @@ COMMANDS = {
 }
 
 
-def build_parser():
+def build_parser(command=None):
+    """The parser of every command; with ``command``, only that one's arguments are added (the
+    others' would import what they need for their defaults: the HTTP client, the server's
+    settings), as only it will parse."""
     parser = argparse.ArgumentParser(
         prog="talkrig",
         description="Turn a voice-over into full-body gesture animation on your own rig.",
@@ -46,13 +49,16 @@ def build_parser():
         doc = (module.__doc__ or module.HELP).strip()
         p = sub.add_parser(name, help=module.HELP, description=doc,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.add_arguments(p)
+        if command in (None, name):
+            module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv=None):
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    named = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(named if named in COMMANDS else None)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

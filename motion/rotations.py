@@ -212,7 +212,7 @@ def quat_continuity(q, axis=0):
 def quat_lowpass(q, frames_sigma):
     """(T, ..., 4) unit quaternions ``q`` low-passed over time (axis 0): a Gaussian of
     ``frames_sigma`` frames over the sign-continuous series (edges held), renormalised."""
-    from scipy.ndimage import gaussian_filter1d
+    from .filters import gaussian_filter1d
 
     smooth = gaussian_filter1d(quat_continuity(q, axis=0), frames_sigma, axis=0, mode="nearest")
     return quat_normalize(smooth)

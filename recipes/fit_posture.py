@@ -94,7 +94,7 @@ def arm_statistics(motions):
 
 def stance_figures(motion):
     """Stance width, sway, steps per minute, step length and root travel of a real take."""
-    from scipy.ndimage import uniform_filter1d
+    from talkrig.motion.filters import uniform_filter1d
 
     from talkrig.inference.generation.feet import LEGS, plants, _LegSkeleton
     from talkrig.motion.contacts import detect_contacts, floor_height

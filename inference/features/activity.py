@@ -23,6 +23,7 @@ import weakref
 
 import numpy as np
 
+from ...motion.filters import percentile_filter1d
 from ...motion.runs import true_runs
 from ..audio.decode import SAMPLE_RATE
 
@@ -312,13 +313,11 @@ def _shape(spectra):
 def running_floor(mel, fps):
     """(T, M) each band's level that FLOOR_PERCENTILE of the FLOOR_SECONDS around a frame stay
     under (computed every 0.1 s and interpolated: a percentile filter is slow)."""
-    from scipy.ndimage import percentile_filter
-
     step = max(1, round(0.1 * fps))
     coarse = mel[:len(mel) // step * step].reshape(-1, step, mel.shape[1]).mean(axis=1) \
         if len(mel) >= step else mel[:1]
     size = max(3, round(FLOOR_SECONDS * fps / step))
-    low = percentile_filter(coarse, FLOOR_PERCENTILE, size=(size, 1), mode="nearest")
+    low = percentile_filter1d(coarse, FLOOR_PERCENTILE, size, axis=0, mode="nearest")
     at = (np.arange(len(low)) + 0.5) * step
     frames = np.arange(len(mel))
     return np.stack([np.interp(frames, at, low[:, m]) for m in range(mel.shape[1])], axis=1)

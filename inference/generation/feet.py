@@ -39,7 +39,7 @@ hanging feet, soles off the flat) and applies the solve in proportion to the wor
 """
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, maximum_filter1d, minimum_filter1d
+from ...motion.filters import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 
 from ...motion.contacts import (
     MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, foot_floors,

@@ -22,7 +22,7 @@
 import logging
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+from ...motion.filters import gaussian_filter1d, maximum_filter1d
 
 from ...motion.container import frame_count
 from ...motion.metrics.kinematics import joint_positions, joint_speed

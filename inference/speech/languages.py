@@ -5,6 +5,7 @@ Mandarin, "yue" for Cantonese; a region after a hyphen: "en-us", "pt-br"). "auto
 choice to the script (:func:`guess_language`) or, without one, to the recogniser.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -81,11 +82,9 @@ def guess_language(text):
         return ""
     counts = {}
     for c in letters:
-        name = unicodedata.name(c, "")
-        for script, lang in _SCRIPTS:
-            if name.startswith(script):
-                counts[lang] = counts.get(lang, 0) + 1
-                break
+        lang = _script_language(c)
+        if lang:
+            counts[lang] = counts.get(lang, 0) + 1
     if counts:
         lang, n = max(counts.items(), key=lambda item: item[1])
         if n >= len(letters) / 3:
@@ -99,6 +98,14 @@ def guess_language(text):
     if n >= MIN_HITS and n >= 1.5 * second:
         return best
     return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _script_language(c):
+    """The language a letter's script says ("ja" for kana, ...), or "" (Latin among others):
+    a page of text holds a few dozen distinct letters, each named once."""
+    name = unicodedata.name(c, "")
+    return next((lang for script, lang in _SCRIPTS if name.startswith(script)), "")
 
 
 def words_language(language, transcript=None):

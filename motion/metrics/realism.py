@@ -191,7 +191,7 @@ def window_features(motion):
 def lowpassed(motion, frames_sigma=LOWPASS_FRAMES):
     """A copy of ``motion`` low-passed over time (quaternions; root by the same Gaussian), its
     pelvis turned so the take faces +z on average (where the speaker faces is not realism)."""
-    from scipy.ndimage import gaussian_filter1d
+    from ..filters import gaussian_filter1d
 
     from ..rotations import axis_angle_to_matrix, elementary_rotation, matrix_to_quat, quat_lowpass, \
         quat_to_axis_angle
@@ -464,7 +464,7 @@ def reversed_take(motion):
 
 def blurred(motion, frames=1.0):
     """``motion`` blurred by a Gaussian of ``frames`` frames (quaternions; root too)."""
-    from scipy.ndimage import gaussian_filter1d
+    from ..filters import gaussian_filter1d
 
     from ..rotations import axis_angle_to_quat, quat_lowpass, quat_to_axis_angle
 

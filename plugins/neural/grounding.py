@@ -16,7 +16,7 @@ smoothed root does not make them slide.
 """
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from ...motion.filters import gaussian_filter1d
 
 from ...motion.skeleton import FEET, neutral_skeleton
 

@@ -25,7 +25,7 @@ before. numpy only.
 """
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+from ...motion.filters import gaussian_filter1d, maximum_filter1d
 
 from ...inference.generation.feet import LEGS, REACH, ROOT_SIGMA, plant_feet
 from ...motion.metrics.posture import LEG_JOINTS, knee_flexion, leg_activity, pelvis_offset, root_travel

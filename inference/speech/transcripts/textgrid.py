@@ -5,6 +5,7 @@ Both text forms hold the same sequence of values; the long form only adds labels
 walks them, so either form parses the same way.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -12,11 +13,11 @@ from ..phoneset import PAUSES, arpabet
 from ..words import Phone
 from .errors import TranscriptError
 
-_TOKEN = re.compile(
-    r'"(?:[^"]|"")*"'  # a string; "" is an escaped quote
-    r"|<\w+>"  # <exists> / <absent>
+_TOKEN = re.compile(  # a value is caught in one of the three groups; the rest carry none
+    r'("(?:[^"]|"")*")'  # a string; "" is an escaped quote
+    r"|(<\w+>)"  # <exists> / <absent>
     r"|\[\s*\d*\s*\]"  # item [3]: array indices of the long form (labels, ignored)
-    r"|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"  # a number
+    r"|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"  # a number
     r"|[A-Za-z_][\w?]*"  # a label (ignored)
     r"|!.*"  # a comment to the end of the line
 )
@@ -73,10 +74,16 @@ def read_textgrid(text, source="TextGrid"):
     return tiers
 
 
+@functools.lru_cache(maxsize=2)
+def _read_once(text, source):
+    """read_textgrid's tiers, kept for the words and the phones of one file (read only)."""
+    return tuple(read_textgrid(text, source))
+
+
 def word_intervals(text, source="TextGrid"):
     """[(start, end, word)] of the words tier (named "words" or "word", else the first interval
     tier), pauses (empty intervals) left out."""
-    tiers = [t for t in read_textgrid(text, source) if t.kind == "IntervalTier"]
+    tiers = [t for t in _read_once(text, source) if t.kind == "IntervalTier"]
     if not tiers:
         raise TranscriptError(source, "the TextGrid has no interval tier with words")
     tier = next((t for t in tiers if t.name.strip().lower() in ("words", "word")), tiers[0])
@@ -88,7 +95,7 @@ def word_phones(text, words, source="TextGrid"):
     (named "phones" or "phone") whose middle lies inside the word; () when the file has no
     phones tier, or when one of the word's labels is not a phone (MFA's "spn" for a word it
     did not know, an unknown symbol): partial phones would put the mouth wrong."""
-    tier = next((t for t in read_textgrid(text, source) if t.kind == "IntervalTier"
+    tier = next((t for t in _read_once(text, source) if t.kind == "IntervalTier"
                  and t.name.strip().lower() in ("phones", "phone")), None)
     if tier is None:
         return [() for _ in words]
@@ -112,15 +119,13 @@ def word_phones(text, words, source="TextGrid"):
 def _values(text):
     values = []
     for line_no, line in enumerate(text.lstrip("\ufeff").splitlines(), 1):
-        for match in _TOKEN.finditer(line):
-            token = match.group(0)
-            if token.startswith('"'):
-                values.append((token[1:-1].replace('""', '"'), line_no))
-            elif token.startswith("<"):
-                values.append((token, line_no))
-            elif token[0].isdigit() or token[0] in "+-.":
-                values.append((float(token), line_no))
-            # labels, indices and comments carry no value
+        for string, flag, number in _TOKEN.findall(line):  # labels, indices, comments: all empty
+            if string:
+                values.append((string[1:-1].replace('""', '"'), line_no))
+            elif flag:
+                values.append((flag, line_no))
+            elif number:
+                values.append((float(number), line_no))
     return values
 
 

@@ -15,7 +15,7 @@ on at least one frame, however short the phone.
 """
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from ....motion.filters import gaussian_filter1d
 
 from ....motion.facecurves import MOUTH_SHAPES, VISEMES
 from .visemes import A, ARTICULATORS, BILABIALS, GROUPS, LABIODENTALS, REACH, ROUNDED, viseme_table

@@ -4,6 +4,7 @@ over the word's time with vowels held longer than consonants."""
 
 import functools
 import logging
+import mmap
 from pathlib import Path
 
 from ....inference.speech.english_text import guess_pronunciation, spoken_words
@@ -16,23 +17,70 @@ VOWEL_WEIGHT = 2.0  # a vowel lasts about twice as long as a consonant
 
 @functools.lru_cache(maxsize=1)
 def _dictionary():
-    """{word: "PH ON ES"} from pocketsphinx's cmudict-en-us.dict (first pronunciation), or {}."""
+    """Pronunciations of pocketsphinx's cmudict-en-us.dict (first pronunciation of a word), or
+    {} without pocketsphinx or the file."""
     try:
         import pocketsphinx
     except ImportError:
         log.info("pocketsphinx is not installed: words without phones are pronounced by letter rules")
         return {}
     path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
-    entries = {}
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                word, _, phones = line.partition(" ")
-                if phones and "(" not in word:
-                    entries.setdefault(word, phones.strip())
-    except OSError as exc:
+        return Pronunciations(path)
+    except (OSError, ValueError) as exc:
         log.warning("cannot read the pronouncing dictionary %s: %s", path, exc)
-    return entries
+        return {}
+
+
+class Pronunciations:
+    """get(word) -> "PH ON ES" or None, from a CMU dictionary file sorted by word (a variant
+    "word(2)" after its word), by binary search in the memory-mapped file: read into a dict,
+    its 134,000 entries took 0.15 s of every process that made a face for a few hundred words."""
+
+    def __init__(self, path):
+        with open(path, "rb") as handle:
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        self._found = {}
+
+    def get(self, word, default=None):
+        if word not in self._found:
+            self._found[word] = self._find(word.encode("utf-8"))
+        found = self._found[word]
+        return default if found is None else found
+
+    def _find(self, key):
+        data = self._data
+        lo, hi = 0, len(data)  # every line starting before lo is of a word < key, from hi on >= key
+        while lo < hi:
+            start, end = self._line(lo + (hi - lo) // 2)
+            if self._word(start, end)[0] < key:
+                lo = end + 1
+            else:
+                hi = start
+        while lo < len(data):
+            start, end = self._line(lo)
+            word, variant, phones = self._word(start, end)
+            if word != key:
+                return None
+            if not variant and phones:
+                return phones
+            lo = end + 1
+        return None
+
+    def _line(self, position):
+        """(start, end) of the line holding byte ``position`` (end at its newline)."""
+        data = self._data
+        start = data.rfind(b"\n", 0, position) + 1
+        end = data.find(b"\n", start)
+        return start, len(data) if end < 0 else end
+
+    def _word(self, start, end):
+        """(word without its "(2)", whether it had one, phones) of one line."""
+        line = self._data[start:end]
+        word, _, phones = line.partition(b" ")
+        cut = word.find(b"(")
+        base = word if cut < 0 else word[:cut]
+        return base, cut >= 0, phones.strip().decode("utf-8", errors="replace")
 
 
 def pronounce(text):

@@ -58,7 +58,7 @@ def _band(coarse, k, n, m, radius):
         lo[rows] = np.minimum(lo[rows], cj * k)
         hi[rows] = np.maximum(hi[rows], min(m, (cj + 1) * k))
     # widen by the radius across rows and columns; neighbouring rows then always overlap
-    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+    from ....motion.filters import maximum_filter1d, minimum_filter1d
 
     lo = np.maximum(0, minimum_filter1d(lo, 2 * radius + 1) - radius)
     hi = np.minimum(m, maximum_filter1d(hi, 2 * radius + 1) + radius)
