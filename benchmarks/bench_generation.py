@@ -18,6 +18,10 @@ once and keeps the bytecode: PYTHONDONTWRITEBYTECODE is cleared for it); median 
 
     .venv/bin/python benchmarks/bench_generation.py [--repeat 7] [--seeds 5] [--backends procedural matching]
     .venv/bin/python benchmarks/bench_generation.py --process [--repeat 9]
+
+Marginal cost (also with ``--process``): procedural in one process, no words, on the first 6 s and
+the first 60 s of the recording, features recomputed every run: the cost of each further second
+of audio, (t60 - t6) / 54 (target <= 0.003 s).
 """
 
 import argparse
@@ -114,6 +118,28 @@ def whole_process(repeat):
           f"{statistics.median(walls):.3f} s, fastest {min(walls):.3f} s over {repeat} runs (target <= 0.6 s for 68 s)")
 
 
+def marginal_cost(repeat):
+    """Seconds per further second of audio: procedural, no words, 6 s against 60 s (medians)."""
+    from talkrig.inference.audio.decode import DecodedAudio
+
+    decoded = decode_audio(AUDIO)
+    options = GenerateOptions(backend="procedural", seed=0, speech="none")
+    medians = {}
+    for seconds in (6, 60):
+        cut = decoded.samples[: int(seconds * decoded.sample_rate)]
+        audio = DecodedAudio(cut, decoded.sample_rate, name=f"first {seconds} s", hash=f"bench-{seconds}")
+        generate(audio, options)  # warm-up
+        walls = []
+        for _ in range(repeat):
+            clear_feature_cache()
+            t0 = time.perf_counter()
+            generate(audio, options)
+            walls.append(time.perf_counter() - t0)
+        medians[seconds] = statistics.median(walls)
+    print(f"procedural, no words: {medians[6]:.3f} s for 6 s, {medians[60]:.3f} s for 60 s: marginal cost "
+          f"{(medians[60] - medians[6]) / 54:.4f} s per second of audio (target <= 0.003)")
+
+
 def angular_speed(motion):
     """Mean angular speed of the body joints, rad/s."""
     return float(geodesic_distance(motion.poses[1:, BODY], motion.poses[:-1, BODY]).mean() * motion.fps)
@@ -160,11 +186,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["procedural", "matching"])
-    parser.add_argument("--process", action="store_true", help="only the whole process of `talkrig generate`")
+    parser.add_argument("--process", action="store_true", help="only the whole process of `talkrig generate` and the marginal cost")
     args = parser.parse_args()
     if args.process:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         whole_process(args.repeat)
+        marginal_cost(args.repeat)
         return
     logging.getLogger("talkrig.inference.speech.timing").setLevel(logging.ERROR)  # words past 60 s are dropped
     decoded = decode_audio(AUDIO)
