@@ -137,18 +137,21 @@ def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST, spare=(), ne
     frames_sigma = sigma * motion.fps
     if n < 5 or frames_sigma < 0.3:
         return out
-    q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)  # (T, 55, 4)
+    # each joint is filtered on its own: the spared ones are not worked out at all
+    joints = np.setdiff1d(np.arange(NUM_JOINTS), np.asarray(list(spare), dtype=int))
+    q = quat_continuity(axis_angle_to_quat(motion.poses[:, joints]), axis=0)  # (T, J, 4)
     smooth = quat_lowpass(q, frames_sigma)
-    step = _rotation_steps(smooth)  # (T-1, 55) rad
+    step = _rotation_steps(smooth)  # (T-1, J) rad
     speed = np.concatenate([step[:1], step], axis=0) * motion.fps
     spread = 2 * max(1, int(round(SPEED_SPREAD * motion.fps))) + 1
     speed = maximum_filter1d(speed, spread, axis=0, mode="nearest")
-    joint_need = _joint_need(_angles(q, smooth), step) if need is None else np.full(NUM_JOINTS, float(need))
+    joint_need = (_joint_need(_angles(q, smooth), step, RESIDUAL_LEVELS[joints]) if need is None
+                  else np.full(len(joints), float(need)))
     keep = 1.0 - joint_need * (1.0 - np.clip((speed - slow) / (fast - slow), 0.0, 1.0))
     blended = quat_normalize(keep[..., None] * q + (1.0 - keep[..., None]) * smooth)
-    out.poses = quat_to_axis_angle(blended).astype(np.float32)
-    untouched = sorted(set(spare) | set(np.flatnonzero(joint_need <= 0.0).tolist()))
-    out.poses[:, untouched] = motion.poses[:, untouched]
+    filtered = joint_need > 0.0
+    out.poses = np.array(motion.poses, copy=True)
+    out.poses[:, joints[filtered]] = quat_to_axis_angle(blended[:, filtered]).astype(np.float32)
     out.trans = _adaptive_vector(motion.trans, motion.fps, frames_sigma, need=None if need is None else float(need))
     return out
 
@@ -178,11 +181,11 @@ def _rotation_steps(q):
     return _angles(q[1:], q[:-1])
 
 
-def _joint_need(residual, step):
-    """(55,) the larger of the two needs: wobble against the joint's own motion, and the
-    residual against the real speaker's for that joint."""
+def _joint_need(residual, step, levels=RESIDUAL_LEVELS):
+    """(J,) the larger of the two needs: wobble against the joint's own motion, and the
+    residual against the real speaker's for that joint (``levels``, one per column)."""
     rms = np.sqrt(np.mean(residual ** 2, axis=0))
-    absolute = np.clip((rms / RESIDUAL_LEVELS - NEED_FROM) / (NEED_FULL - NEED_FROM), 0.0, 1.0)
+    absolute = np.clip((rms / levels - NEED_FROM) / (NEED_FULL - NEED_FROM), 0.0, 1.0)
     return np.maximum(_needed(residual, step, REAL_WOBBLE["joints"]), absolute)
 
 
