@@ -11,8 +11,8 @@ not stepping; shorter lifts stay steps.
 """
 
 import numpy as np
-from .filters import maximum_filter1d, minimum_filter1d
 
+from .filters import maximum_filter1d, minimum_filter1d
 from .runs import true_runs
 from .skeleton import JOINT_INDEX, neutral_skeleton
 

@@ -10,8 +10,8 @@ shake every joint above it, and the position figures with it).
 """
 
 import numpy as np
-from .filters import gaussian_filter1d
 
+from .filters import gaussian_filter1d
 from .metrics.posture import angular_jerk
 from .rotations import axis_angle_to_quat, quat_multiply, quat_to_axis_angle
 from .skeleton import JOINT_INDEX

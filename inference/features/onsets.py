@@ -9,8 +9,8 @@ are exact to the 10 ms grid; on speech about 5 onsets per second (syllables) are
 
 import numpy as np
 from scipy.fft import rfft
-from ...motion.filters import maximum_filter1d, uniform_filter1d
 
+from ...motion.filters import maximum_filter1d, uniform_filter1d
 from .spectrum import MEL_FLOOR, frames, hann, mel_filterbank
 
 ONSET_RATE = 8000  # the envelope is computed on the signal decimated to this rate

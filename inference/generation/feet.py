@@ -39,12 +39,12 @@ hanging feet, soles off the flat) and applies the solve in proportion to the wor
 """
 
 import numpy as np
-from ...motion.filters import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 
 from ...motion.contacts import (
     MAX_STEP_SECONDS, MIN_STEP_DISTANCE, MIN_STEP_SECONDS, detect_contacts, foot_floors,
 )
 from ...motion.easing import minimum_jerk
+from ...motion.filters import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 from ...motion.rotations import (
     axis_angle_to_matrix, axis_angle_to_quat, matrix_to_axis_angle, matrix_to_quat, quat_lowpass,
     quat_slerp, quat_to_axis_angle, quat_to_matrix,

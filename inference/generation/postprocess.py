@@ -22,9 +22,9 @@
 import logging
 
 import numpy as np
-from ...motion.filters import gaussian_filter1d, maximum_filter1d
 
 from ...motion.container import frame_count
+from ...motion.filters import gaussian_filter1d, maximum_filter1d
 from ...motion.metrics.kinematics import joint_positions, joint_speed
 from ...motion.resample import resample
 from ...motion.rotations import (

@@ -16,8 +16,8 @@ smoothed root does not make them slide.
 """
 
 import numpy as np
-from ...motion.filters import gaussian_filter1d
 
+from ...motion.filters import gaussian_filter1d
 from ...motion.skeleton import FEET, neutral_skeleton
 
 

@@ -42,8 +42,8 @@ on through it.
 """
 
 import numpy as np
-from ...motion.filters import gaussian_filter1d, maximum_filter1d
 
+from ...motion.filters import gaussian_filter1d, maximum_filter1d
 from ...motion.metrics.kinematics import jerk, joint_positions, joint_speed
 from ...motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, with_ancestors
 from .layout import vectors_to_motion

@@ -25,9 +25,9 @@ before. numpy only.
 """
 
 import numpy as np
-from ...motion.filters import gaussian_filter1d, maximum_filter1d
 
 from ...inference.generation.feet import LEGS, REACH, ROOT_SIGMA, plant_feet
+from ...motion.filters import gaussian_filter1d, maximum_filter1d
 from ...motion.metrics.posture import LEG_JOINTS, knee_flexion, leg_activity, pelvis_offset, root_travel
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.skeleton import neutral_skeleton

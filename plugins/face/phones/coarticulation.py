@@ -15,9 +15,9 @@ on at least one frame, however short the phone.
 """
 
 import numpy as np
-from ....motion.filters import gaussian_filter1d
 
 from ....motion.facecurves import MOUTH_SHAPES, VISEMES
+from ....motion.filters import gaussian_filter1d
 from .visemes import A, ARTICULATORS, BILABIALS, GROUPS, LABIODENTALS, REACH, ROUNDED, viseme_table
 
 GROUP_OF = {name: g for g, names in enumerate(GROUPS.values()) for name in names}
