@@ -88,8 +88,10 @@ def _load(path, model, fps, weight):
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         log.warning("%s cannot be read (%s); the network's motion is kept as it is", path, exc)
         return (None, None, None)
-    if abs(float(data["fps"]) - fps) > 1e-6:
-        return (None, None, None)  # generation runs at the model's rate, which is the takes'
+    if abs(float(data["fps"]) - fps) > 1e-6:  # generation runs at the model's rate, which is the takes'
+        log.info("%s holds takes at %g fps, not the %g asked; the network's motion is kept", path,
+                 float(data["fps"]), fps)
+        return (None, None, None)
     ends = np.cumsum(data["lengths"])
     betas = np.asarray(model.metadata.get("betas") or [], np.float32)
     motions = [Motion(poses=data["poses"][e - n:e], trans=data["trans"][e - n:e], fps=fps, betas=betas)
@@ -111,9 +113,11 @@ def played(model, request, motion, weight, stream="follow"):
     if weight <= 0.0 or request.streaming:
         return None
     found = takes(model, request.fps, weight)
-    if found is None or found[0] is None:
-        log.info("the model in %s stores no training takes at %g fps (train it again to play its "
-                 "motion through them); the network's motion is kept", model.folder, request.fps)
+    if found is None:
+        log.info("the model in %s stores no training takes (train it again to play its motion "
+                 "through them); the network's motion is kept", model.folder)
+        return None
+    if found[0] is None:  # unreadable or at another rate: said once, when the file was read
         return None
     parts, mean, scale, key = found
     target = ((trajectory(motion) - mean) / scale).astype(np.float32)

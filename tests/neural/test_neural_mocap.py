@@ -58,7 +58,7 @@ def test_a_motion_is_played_from_the_stretches_that_move_like_it(stored, request
 
 
 def test_the_face_stays_the_networks_and_nothing_plays_without_takes(stored, request_20s, scott_motion,
-                                                                     tmp_path):
+                                                                     tmp_path, caplog):
     target = scott_motion[:600]
     target.poses[:, 22, 0] = np.linspace(0.0, 0.3, 600)  # a jaw of its own
     played = mocap.played(stored, request_20s, target, mocap.FOLLOW)
@@ -67,7 +67,10 @@ def test_the_face_stays_the_networks_and_nothing_plays_without_takes(stored, req
     bare = SimpleNamespace(folder=tmp_path, metadata={})  # a model trained before the takes were stored
     assert mocap.played(bare, request_20s, target, mocap.FOLLOW) is None
     (tmp_path / mocap.MOCAP).write_bytes(b"not an npz")  # a damaged file: the network's motion, no traceback
-    assert mocap.played(bare, request_20s, target, mocap.FOLLOW) is None
+    with caplog.at_level("INFO", logger=mocap.__name__):
+        assert mocap.played(bare, request_20s, target, mocap.FOLLOW) is None
+    said = [r.getMessage() for r in caplog.records if r.name == mocap.__name__]
+    assert len(said) == 1 and "cannot be read" in said[0] and "kept" in said[0]  # one line, naming the file
     assert mocap.played(stored, request_20s, target, 0.0) is None
     live = GenerationRequest(request_20s.features, [], 600, 30.0, seed=0, options={}, streaming=True)
     assert mocap.played(stored, live, target, mocap.FOLLOW) is None
