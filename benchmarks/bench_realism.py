@@ -75,11 +75,12 @@ def pause_weights(real, wav, words):
     """(T,) the pipeline's calm weights for the real take (its audio and words), as generate()
     makes them (calm 1)."""
     from talkrig.inference.audio.decode import decode_audio
-    from talkrig.inference.features.activity import pause_weight, speech_activity
+    from talkrig.inference.features.activity import speech_activity
     from talkrig.inference.features.compute import features_for
+    from talkrig.inference.generation.postprocess import calm_weight
 
     features = features_for(decode_audio(wav), real.fps)
-    weight = pause_weight(speech_activity(features, words), real.fps)
+    weight = calm_weight(speech_activity(features, words), real.fps)
     return np.interp(np.arange(real.n_frames), np.arange(len(weight)), weight)
 
 

@@ -81,14 +81,14 @@ def generate(audio, options=None, progress=None, cancelled=None):
     """
     from ...motion.container import check_fps, frame_count
     from ...motion.resample import resample
-    from ..features.activity import pause_weight, speech_activity
+    from ..features.activity import speech_activity
     from ..audio.decode import decode_audio
     from .face import animate_face, resolve_face
     from ..features.compute import features_for
     from .generators import GenerationRequest, check_options, generation_fps, get_generator
     from .keyposes import insert_keyposes, load_keyposes_option
     from ..speech.languages import normalise, words_language
-    from .postprocess import postprocess
+    from .postprocess import calm_weight, postprocess
     from ..registry import PluginError
 
     options = GenerateOptions() if options is None else options
@@ -132,7 +132,7 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("postprocess", 0.0)
     pause = None
     if calm > 0:  # weights at the generation rate, read at the motion's (the output) rate
-        weight = pause_weight(speech_activity(features, words), gen_fps)
+        weight = calm_weight(speech_activity(features, words), gen_fps)
         pause = calm * np.interp(np.arange(motion.n_frames) / motion.fps, np.arange(len(weight)) / gen_fps, weight)
     spared = getattr(generator, "jitter_spared", None)
     motion = postprocess(motion, fps=fps, n_frames=frame_count(decoded.duration, fps), pause=pause,

@@ -66,6 +66,10 @@ SMOOTH_SIGMA = 0.045  # seconds: the smoothed reference signal
 SLOW, FAST = 0.4, 1.6  # rad/s: below SLOW fully smoothed, above FAST untouched
 SPEED_SPREAD = 0.1  # seconds either side a fast movement protects from smoothing
 CALM_SIGMA = 0.5  # seconds: the slow version of the motion pauses blend toward
+# seconds the calm eases in after the speech stops and out before it starts again: the blend's
+# rate times the motion's own acceleration is jerk it adds (at 0.3 s, the frames where a learned
+# backend's played mocap eased into a pause jerked 1.6x the rest: its take 1.25x the speaker's).
+CALM_RAMP = 0.6
 # The take's pause/speech speed ratio at which the calm starts and at which it is whole: a take
 # already calmer in its pauses keeps them, one that runs on through them is calmed in full.
 CALM_FROM, CALM_FULL = 0.4, 0.6
@@ -212,10 +216,18 @@ def _adaptive_vector(values, fps, frames_sigma, slow=0.05, fast=0.3, need=None):
     return (keep * values + (1.0 - keep) * smooth).astype(np.float32)
 
 
+def calm_weight(speaking, fps):
+    """(T,) the calm's weight for :func:`calm_pauses` at ``fps`` from ``speaking`` (T,) bools:
+    1 inside pauses, eased in and out over CALM_RAMP."""
+    from ..features.activity import pause_weight
+
+    return pause_weight(speaking, fps, ramp=CALM_RAMP)
+
+
 def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     """A copy that moves slowly where ``pause`` (T,) is 1 and is untouched where it is 0.
 
-    pause : per-frame weight in [0, 1] (``inference.features.activity.pause_weight`` times the amount
+    pause : per-frame weight in [0, 1] (:func:`calm_weight` times the amount
     wanted). Body, hands and root are blended toward their Gaussian-smoothed selves (sigma in
     seconds); jaw and eyes are left to the face stage. Where the motion does not say which feet
     stand (``contacts``: mocap, matching's library legs), its pelvis, legs and root are left as

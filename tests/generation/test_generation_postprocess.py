@@ -7,7 +7,7 @@ from scipy.ndimage import gaussian_filter1d
 from talkrig.inference.features.activity import pause_weight
 from talkrig.inference.generation.feet import MAX_TILT, feet_needed, plant_feet
 from talkrig.inference.generation.postprocess import (
-    calm_pauses, clamp_joint_limits, postprocess, smooth_jitter,
+    calm_pauses, calm_weight, clamp_joint_limits, postprocess, smooth_jitter,
 )
 from talkrig.motion import Motion, neutral_skeleton
 from talkrig.motion.contacts import MAX_STEP_SECONDS, standing as still_feet
@@ -232,6 +232,27 @@ def test_the_calm_leaves_a_take_that_settles_in_its_pauses_and_calms_one_that_ru
     settled.poses = np.where((pause > 0)[:, None, None], slow + 0.2 * (m.poses - slow), m.poses).astype(np.float32)
     assert np.allclose(calm_pauses(settled, pause).poses, settled.poses)
     assert np.allclose(calm_pauses(settled, pause).trans, settled.trans)
+
+
+def test_the_calm_eases_into_a_pause_without_jerking_the_body(scott_motion):
+    """Where the calm's weight eases in and out, real motion that gestures on through its pauses
+    jerks no more than it did: the easing is slow enough that its rate times the motion's own
+    acceleration does not shake the body (eased over 0.3 s, the take jerked 1.4x there)."""
+    from talkrig.motion.metrics.kinematics import jerk, joint_positions
+    from talkrig.motion.skeleton import UPPER_BODY
+
+    m = scott_motion
+    speaking = np.ones(m.n_frames, bool)
+    for a, b in ((240, 300), (500, 560), (800, 830), (1000, 1100)):  # pauses of 1-3.3 s
+        speaking[a:b] = False
+    weight = calm_weight(speaking, m.fps)
+
+    def jerks(motion):
+        return np.linalg.norm(jerk(joint_positions(motion, UPPER_BODY), motion.fps), axis=-1).mean(axis=1)
+
+    easing = ((weight > 0) & (weight < 0.99))[1:-2]
+    assert easing.sum() > 60
+    assert jerks(calm_pauses(m, weight))[easing].mean() <= jerks(m)[easing].mean()
 
 
 def _runs(mask):

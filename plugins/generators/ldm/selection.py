@@ -29,9 +29,8 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from ....inference.features.activity import pause_weight
 from ....inference.generation.generators import GenerationRequest
-from ....inference.generation.postprocess import postprocess
+from ....inference.generation.postprocess import calm_weight, postprocess
 from ....motion.errors import MotionValueError
 from ....motion.metrics import diversity, mean_acceleration, mean_angular_speed, mean_jerk
 from ....motion.metrics.distribution import DISTRIBUTION_JOINTS
@@ -172,7 +171,7 @@ class SampleScore:
                 request = GenerationRequest(features=features, n_frames=features.n_frames,
                                             fps=self.fps, seed=seed)
                 motion = postprocess(self.sampler.generate(request), feet=False,
-                                     pause=pause_weight(speaking, self.fps))
+                                     pause=calm_weight(speaking, self.fps))
                 made.append(_figures(motion))
                 real.append(figures)
         return made, real

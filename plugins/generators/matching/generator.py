@@ -27,7 +27,7 @@ from ....motion import Motion
 from ....motion.mouth import mouth_direction
 from ....motion.skeleton import JAW
 from .library import LibraryError, audio_features, index_takes, load_library, pose_features
-from .lower_body import LOWER, carry_legs, lower_body, root_start, speed_carried
+from .lower_body import LOWER, PELVIS_SIGMA, carry_legs, lower_body, root_start, speed_carried
 from .plan import best_starts
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,14 @@ UPPER = np.setdiff1d(np.arange(55), LOWER)
 # Following a target (``follow``), the segments are planned together (plan.py); a join costs
 # FOLLOW_SWITCH, its speeds weigh more than on audio and it blends over more frames: on a
 # network's motion over a 22 s library, switching at 1.5 joined 0.56 times a second (jerk 1.30x
-# the speaker's; 1.29 switching at 5; 1.24 with speeds at 8 and 20 frames).
-FOLLOW_SWITCH, FOLLOW_VELOCITY_WEIGHT, FOLLOW_TRANSITION = 5.0, 8.0, 20
+# the speaker's; 1.29 switching at 5; 1.24 with speeds at 8 and 20 frames; a2g 1.27 -> 1.25
+# switching at 8, 0.28 -> 0.24 joins a second). Its upper body also leans with the legs' pelvis
+# more slowly than matching's on audio (FOLLOW_PELVIS_SIGMA): the legs' quicker lean reached the
+# head, which no spine of the played take answered (its position jerk 1.28x its frames' own);
+# at 0.25 s one more backend's speed histogram left the speaker's (s2v's Hellinger 0.13 -> 0.17),
+# and on audio matching's realism moved 0.70 -> 0.71 at 0.25 s: it keeps 0.1 s.
+FOLLOW_SWITCH, FOLLOW_VELOCITY_WEIGHT, FOLLOW_TRANSITION = 8.0, 8.0, 20
+FOLLOW_PELVIS_SIGMA = 0.15
 _followed = LruCache(2)  # the indexed takes followed (``MatchingGenerator.follow``), by the caller's key
 
 
@@ -173,7 +179,8 @@ class _State:
         motion = Motion.concatenate(parts)
         if self.lower is not None:  # the upper body stands on the lower body's long stretches
             lower = self.lower[window.start:window.stop]
-            motion.poses, motion.trans = carry_legs(motion.poses, lower, self.fps)
+            sigma = PELVIS_SIGMA if self.followed is None else FOLLOW_PELVIS_SIGMA
+            motion.poses, motion.trans = carry_legs(motion.poses, lower, self.fps, sigma)
         return self._face(motion, window.start) if self.followed is None else motion
 
     def _segments(self, window):

@@ -89,9 +89,9 @@ def lower_body(lib, remaining, n, fps, rng, speech=None):
     return motion, np.concatenate(frames)
 
 
-def carry_legs(poses, lower, fps):
+def carry_legs(poses, lower, fps, sigma=PELVIS_SIGMA):
     """(poses, trans): the upper body's ``poses`` (T, 55, 3) standing on the legs and root of
-    ``lower`` (a Motion).
+    ``lower`` (a Motion), leaning with the legs' pelvis no faster than ``sigma`` seconds.
 
     Two takes' pelvises turn apart, and a real body turns its pelvis and spine as one solve. So
     the pelvis keeps the upper body's own fast turns (what is left of the turn between the two
@@ -108,7 +108,7 @@ def carry_legs(poses, lower, fps):
     mine = axis_angle_to_matrix(np.asarray(poses[:, 0], np.float64))
     theirs = axis_angle_to_matrix(np.asarray(lower.poses[:, 0], np.float64))
     turn = np.swapaxes(theirs, 1, 2) @ mine  # the legs' pelvis to the upper body's
-    slow = quat_to_matrix(quat_lowpass(matrix_to_quat(turn), PELVIS_SIGMA * fps))
+    slow = quat_to_matrix(quat_lowpass(matrix_to_quat(turn), sigma * fps))
     out, moved = thighs_kept(out, mine @ np.swapaxes(slow, 1, 2))
     trans = anchored_root(out, lower.trans, lower.contacts, fps=fps).astype(np.float64)
     trans[:, 1] -= moved[:, 1]
