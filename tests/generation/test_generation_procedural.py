@@ -49,9 +49,10 @@ def test_arms_come_down_from_the_t_pose_and_rest_in_silence(procedural):
     for wrist, shoulder in ((20, 16), (21, 17)):
         drop = pos[:, shoulder, 1] - pos[:, wrist, 1]
         # hands well below the shoulders, not out sideways (a T-pose drops 0; the real speaker's
-        # wrists hang 0.26-0.41 m below the shoulders at the median, his gesture space carried in,
-        # his collars and trunk laid under it); the idle wandering lifts a hand a little at times
-        assert 0.26 <= np.median(drop) <= 0.41 and drop.min() > 0.15
+        # wrists hang 0.26-0.41 m below the shoulders at the median of his take, gestures and all,
+        # and 0.47-0.49 m at rest, his 90th-99th percentile: no lower), his gesture space carried
+        # in, his collars and trunk laid under it; the idle wandering lifts a hand a little at times
+        assert 0.26 <= np.median(drop) <= 0.49 and drop.min() > 0.15
     assert frozen_fraction(motion) == 0.0  # breathing and idle motion, even in silence
 
 
@@ -364,7 +365,9 @@ def test_a_plan_over_more_speech_keeps_where_the_body_stands(procedural, scott2_
         assert np.array_equal(getattr(short, track).sample(t), getattr(longer, track).sample(t)), track
     assert np.array_equal(short.steps[short.steps[:, 0] < 5.0], longer.steps[longer.steps[:, 0] < 5.0])
     assert short.breath_phase == longer.breath_phase
-    opening = np.arange(0.0, 1.0, 1.0 / FPS)
+    # the hands wait at rest until the first unit's move starts (0.87-1.1 s in here); the size of
+    # that first gesture is read from the loudness heard so far, so only the wait is pinned
+    opening = np.arange(0.0, 0.8, 1.0 / FPS)
     for side in ("left", "right"):
         assert np.allclose(short.arms[side].sample(opening), longer.arms[side].sample(opening))
 

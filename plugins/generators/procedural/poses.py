@@ -135,8 +135,11 @@ def _arm(down, forward, out=1.0, twist=0.0, elbow=0.3, forearm=0.0, wrist_flex=0
 # name -> (left arm joints, left hand shape). Heights relative to the pelvis are for the
 # built-in 1.72 m skeleton; "both" says the pose is usually made with both hands.
 REPERTOIRE = {
-    # arms hanging, palms facing the thighs, fingers relaxed (shoulder ~75 degrees down)
-    "rest": (_arm(4.2, 0.3, elbow=0.3, forearm=-0.3), hand()),
+    # arms hanging nearly straight, palms facing the thighs, fingers relaxed (shoulder ~75 degrees
+    # down). The gesture-space map reads a forearm turn partly as bend: with 0.3 rad of bend and
+    # -0.3 of turn the hanging arms came out bent 34-38 degrees at their straightest (the speaker's:
+    # 23-31 degrees over 2 s, in both halves of his take), the arms' realism 0.93; now 21-24, 0.90
+    "rest": (_arm(4.2, 0.3, elbow=0.1, forearm=0.0), hand()),
     # gesture space: forearms forward at belly height, palms facing each other
     "ready": (_arm(2.2, 0.6, elbow=1.35, forearm=-0.7, wrist_flex=0.1),
               hand(curl=(0.1, 0.2, 0.3, 0.3))),
