@@ -246,7 +246,7 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
         return out
     frames_sigma = sigma * motion.fps
     q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)
-    slow = quat_lowpass(q, frames_sigma)
+    slow = _lowpassed_where(q, frames_sigma, pause > 0)
     w = pause[:, None, None]
     blended = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
     own_feet = motion.contacts is None or motion.contacts.shape[1] != 2
@@ -260,6 +260,21 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     if not own_feet:
         slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
         out.trans = ((1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans).astype(np.float32)
+    return out
+
+
+def _lowpassed_where(q, frames_sigma, mask, truncate=4.0):
+    """(T, J, 4) sign-continuous quaternions ``q``, low-passed (:func:`quat_lowpass`) at the frames
+    of ``mask`` (T,) and as they are elsewhere: each stretch of the mask is filtered with the
+    frames the Gaussian reaches around it, so its frames come out as the whole take's filter gives
+    them, and a take that is mostly speech is not filtered through."""
+    from ...motion.runs import true_runs
+
+    out = np.array(q, copy=True)
+    reach = int(truncate * frames_sigma + 0.5)
+    for start, stop in true_runs(mask):
+        lo, hi = max(0, start - reach), min(len(q), stop + reach)
+        out[start:stop] = quat_lowpass(q[lo:hi], frames_sigma)[start - lo:stop - lo]
     return out
 
 
