@@ -15,11 +15,17 @@ import numpy as np
 _PAD_MODES = {"reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap", "constant": "constant"}
 
 
+def gaussian_radius(sigma, truncate=4.0):
+    """How many samples either side :func:`gaussian_filter1d` reads: an output depends on these
+    neighbours only (and, within them of an end, on the border mode)."""
+    return int(truncate * float(sigma) + 0.5)
+
+
 def gaussian_filter1d(values, sigma, axis=-1, mode="reflect", cval=0.0, truncate=4.0):
     """``values`` smoothed along ``axis`` by a Gaussian of ``sigma`` samples, cut at ``truncate``
     sigmas; the input's dtype."""
     sigma = float(sigma)
-    radius = int(truncate * sigma + 0.5)
+    radius = gaussian_radius(sigma, truncate)
     x = np.arange(-radius, radius + 1)
     weights = np.exp(-0.5 / (sigma * sigma) * x ** 2)
     weights = weights / weights.sum()

@@ -24,13 +24,14 @@ import logging
 import numpy as np
 
 from ...motion.container import frame_count
-from ...motion.filters import gaussian_filter1d, maximum_filter1d
+from ...motion.filters import gaussian_filter1d, gaussian_radius, maximum_filter1d
 from ...motion.metrics.kinematics import joint_positions, joint_speed
 from ...motion.resample import resample
 from ...motion.rotations import (
     axis_angle_to_matrix, axis_angle_to_quat, quat_continuity, quat_lowpass, quat_normalize,
     quat_to_axis_angle,
 )
+from ...motion.runs import true_runs
 from ...motion.skeleton import JOINT_INDEX as J, NUM_JOINTS, UPPER_BODY
 from .feet import plant_feet, thighs_kept
 
@@ -67,8 +68,9 @@ SLOW, FAST = 0.4, 1.6  # rad/s: below SLOW fully smoothed, above FAST untouched
 SPEED_SPREAD = 0.1  # seconds either side a fast movement protects from smoothing
 CALM_SIGMA = 0.5  # seconds: the slow version of the motion pauses blend toward
 # seconds the calm eases in after the speech stops and out before it starts again: the blend's
-# rate times the motion's own acceleration is jerk it adds (at 0.3 s, the frames where a learned
-# backend's played mocap eased into a pause jerked 1.6x the rest: its take 1.25x the speaker's).
+# rate times the motion's own acceleration is jerk it adds (at 0.3 s, where a learned backend's
+# played mocap eased into a pause it jerked 1.6x as much as without the calm, and the real take
+# 1.4x: the learned takes 1.27-1.28x the speaker's).
 CALM_RAMP = 0.6
 # The take's pause/speech speed ratio at which the calm starts and at which it is whole: a take
 # already calmer in its pauses keeps them, one that runs on through them is calmed in full.
@@ -263,15 +265,13 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     return out
 
 
-def _lowpassed_where(q, frames_sigma, mask, truncate=4.0):
+def _lowpassed_where(q, frames_sigma, mask):
     """(T, J, 4) sign-continuous quaternions ``q``, low-passed (:func:`quat_lowpass`) at the frames
     of ``mask`` (T,) and as they are elsewhere: each stretch of the mask is filtered with the
     frames the Gaussian reaches around it, so its frames come out as the whole take's filter gives
     them, and a take that is mostly speech is not filtered through."""
-    from ...motion.runs import true_runs
-
     out = np.array(q, copy=True)
-    reach = int(truncate * frames_sigma + 0.5)
+    reach = gaussian_radius(frames_sigma)
     for start, stop in true_runs(mask):
         lo, hi = max(0, start - reach), min(len(q), stop + reach)
         out[start:stop] = quat_lowpass(q[lo:hi], frames_sigma)[start - lo:stop - lo]

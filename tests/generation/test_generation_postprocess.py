@@ -255,6 +255,22 @@ def test_the_calm_eases_into_a_pause_without_jerking_the_body(scott_motion):
     assert jerks(calm_pauses(m, weight))[easing].mean() <= jerks(m)[easing].mean()
 
 
+def test_the_calm_filters_only_near_pauses_as_the_whole_take_would(scott_motion):
+    """The calm low-passes each pause with the frames its Gaussian reaches around it: at the
+    pause's frames the same to the last bit as filtering the whole take (pauses at either end of
+    the take and next to each other included), elsewhere the motion untouched."""
+    from talkrig.inference.generation.postprocess import _lowpassed_where
+    from talkrig.motion.rotations import axis_angle_to_quat, quat_continuity, quat_lowpass
+
+    q = quat_continuity(axis_angle_to_quat(scott_motion.poses), axis=0)
+    mask = np.zeros(len(q), bool)
+    for a, b in ((0, 12), (200, 260), (275, 290), (700, 701), (len(q) - 30, len(q))):
+        mask[a:b] = True
+    part = _lowpassed_where(q, 15.0, mask)
+    assert np.array_equal(part[mask], quat_lowpass(q, 15.0)[mask])
+    assert np.array_equal(part[~mask], q[~mask])
+
+
 def _runs(mask):
     d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
