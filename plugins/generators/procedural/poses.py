@@ -296,11 +296,12 @@ def hand_placement(arm_quats, side):
     from ....motion.rotations import quat_to_matrix
 
     chest_rot, chest_pos, offsets = _arm_chain(side)
+    turns = quat_to_matrix(np.asarray(arm_quats[:4], np.float64))  # one call for the chain's four
     rot, pos = chest_rot, chest_pos
     joint_pos = []
     for k in range(4):
         pos = pos + rot @ offsets[k]
-        rot = rot @ quat_to_matrix(np.asarray(arm_quats[k], np.float64))
+        rot = rot @ turns[k]
         joint_pos.append(pos)
     palm = rot @ np.array([0.0, -1.0, 0.0])  # the palm faces -y in the T-pose, either side
     outward = 1.0 if side == "left" else -1.0
