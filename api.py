@@ -101,7 +101,7 @@ def capture_video(video, out_dir, *, fps=30.0, start=0.0, end=None, detector=Non
 
 
 def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=None, size=None,
-                  progress=None, cancelled=None):
+                  progress=None, cancelled=None, shot=True):
     """Render a take into ``out_path`` (.mp4, H.264, with the speech when ``audio`` is given);
     returns its Path.
 
@@ -113,6 +113,8 @@ def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=N
         or None (the renderer's own camera, else one framing the upper body).
     audio : speech to mux in (a path, or decoded audio), or None for a silent video.
     size : (width, height) or "WIDTHxHEIGHT" for renderers that render at any size.
+    shot : a trained renderer paints into its training video's shot, at that video's size;
+        False: its own (square) picture.
     progress(stage, fraction), cancelled() : as ``inference.render.render_motion``.
     Raises RenderError (or another TalkrigError) with a message to act on.
     """
@@ -139,4 +141,4 @@ def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=N
     loaded = load_renderer(renderer) if own else renderer
     with closing(loaded) if own else nullcontext():
         return render(motion, camera, loaded, out_path, audio=audio, progress=progress,
-                      cancelled=cancelled, size=size)
+                      cancelled=cancelled, size=size, shot=shot)

@@ -7,7 +7,9 @@ coloured limbs, a white face, a disc on each hand) and needs no model. Without -
 trained renderer films the take through the camera of its training video, and `skeleton`
 through a camera in front that frames the upper body over the whole take;
 --camera takes a camera description (the CAMERA.json that `talkrig capture` writes beside
-each take, or one exported from a 3D scene).
+each take, or one exported from a 3D scene). A trained renderer paints into the shot of its
+training video, at that video's size (the person scaled up from the renderer's own picture
+over the shot's wall); --crop keeps the renderer's own picture instead.
 
 Examples:
   talkrig render take.npz --renderer skeleton -o take.mp4 --audio speech.wav
@@ -29,6 +31,8 @@ def add_arguments(parser):
     parser.add_argument("--size", metavar="WxH",
                         help="frame size for renderers that render at any size (default: the "
                              "camera's, or 512x512)")
+    parser.add_argument("--crop", action="store_true",
+                        help="a trained renderer's own square picture, not its training video's shot")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4",
                         help="the video to write (written atomically)")
     parser.add_argument("--audio", metavar="SPEECH", help="speech to mux in (wav, flac, ogg, mp3)")
@@ -69,7 +73,7 @@ def run(args):
     motion = load_motion(args.motion)
     with closing(load_renderer(args.renderer)) as renderer, StageBar(disabled=args.quiet) as bar:
         out = render_motion(motion, camera, renderer, args.output, audio=args.audio,
-                            progress=bar.update, size=size)
+                            progress=bar.update, size=size, shot=not args.crop)
     if not args.quiet:
         print(f"rendered {motion.n_frames} frames ({motion.n_frames / motion.fps:.1f} s) through "
               f"{renderer.name} to {out.resolve()} ({out.stat().st_size / 1024:.0f} KiB)")

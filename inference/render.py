@@ -148,7 +148,7 @@ def render_size(renderer, size=None, camera=None):
 
 
 def render_motion(motion, camera, renderer, out_path, audio=None, progress=None, cancelled=None,
-                  size=None):
+                  size=None, shot=True):
     """Render ``motion`` through ``renderer`` into ``out_path`` (.mp4); returns its Path.
 
     camera : motion.camera.Camera the take is seen through (None: the renderer's own
@@ -160,6 +160,8 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
     progress(stage, fraction) : "render" with the share of frames written.
     cancelled() : polled between frames; True stops with JobCancelled (nothing is written).
     size : (width, height) for renderers that render at any size (see :func:`render_size`).
+    shot : a renderer that keeps the shot it was trained on (``shot_size``, ``to_shot``) paints
+        each picture back into it, at the training video's own size; False: its own picture.
     """
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".mp4":
@@ -177,11 +179,12 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
         frames = renderer.render(labels, joints=joints)
     else:
         frames = renderer.render(labels)
+    into_shot = shot and getattr(renderer, "shot_size", None) is not None
     temp = out_path.with_name(f".{out_path.stem}.partial-{os.getpid()}.mp4")
     try:
         with av.open(str(temp), "w", format="mp4") as container:
             video = container.add_stream("libx264", rate=Fraction(motion.fps).limit_denominator(1001))
-            video.width, video.height = size
+            video.width, video.height = renderer.shot_size if into_shot else size
             video.pix_fmt = "yuv420p"
             video.options = {"crf": str(CRF), "preset": "veryfast"}
             speech = _speech_stream(container, sound) if sound is not None else None
@@ -190,6 +193,8 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
                 if cancelled is not None and cancelled():
                     raise JobCancelled("cancelled")
                 _check_frame(frame, size, renderer, written)
+                if into_shot:
+                    frame = renderer.to_shot(frame)
                 for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                     container.mux(packet)
                 written += 1
@@ -208,8 +213,9 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    width, height = renderer.shot_size if into_shot else size
     log.info("rendered %s: %d frames at %dx%d through %s%s", out_path, motion.n_frames,
-             size[0], size[1], renderer.name, " with speech" if sound is not None else "")
+             width, height, renderer.name, " with speech" if sound is not None else "")
     return out_path
 
 

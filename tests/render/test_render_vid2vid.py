@@ -312,7 +312,8 @@ def test_rendering_never_imports_torch_and_the_plugin_is_registered(trained, tak
 
 def test_talkrig_render_and_bake_paint_a_take_with_the_trained_renderer(trained, take, scott_wav,
                                                                           tmp_path, capsys):
-    """The delivery path: its own size and training camera, the speech muxed in."""
+    """The delivery path: its training shot (--crop: its own size) and training camera, the
+    speech muxed in."""
     import av
     import soundfile as sf
 
@@ -335,7 +336,10 @@ def test_talkrig_render_and_bake_paint_a_take_with_the_trained_renderer(trained,
                  "--audio", wav]) == 0
     assert "through vid2vid" in capsys.readouterr().out
     frames, kinds = video(tmp_path / "a.mp4")
-    assert frames.shape == (take.n_frames, SIZE, SIZE, 3) and kinds == ["audio", "video"]
+    assert frames.shape == (take.n_frames, 64, 96, 3) and kinds == ["audio", "video"]  # the 96x64 shot
+    assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "crop.mp4"), "--crop",
+                 "--quiet"]) == 0
+    assert video(tmp_path / "crop.mp4")[0].shape == (take.n_frames, SIZE, SIZE, 3)
     camera = json.loads((out / "talkrig_model.json").read_text())["camera"]
     assert main(["render", npz, "--renderer", str(out), "-o", str(tmp_path / "b.mp4"),
                  "--camera", str(out / camera), "--quiet"]) == 0
@@ -345,7 +349,39 @@ def test_talkrig_render_and_bake_paint_a_take_with_the_trained_renderer(trained,
     assert "renders at 64x64 only" in capsys.readouterr().err
     assert main(["bake", npz, "--audio", wav, "-o", str(tmp_path / "t.npz"), "--render",
                  str(tmp_path / "d.mp4"), "--renderer", str(out), "--quiet"]) == 0
-    assert video(tmp_path / "d.mp4")[0].shape == (take.n_frames, SIZE, SIZE, 3)
+    assert video(tmp_path / "d.mp4")[0].shape == (take.n_frames, 64, 96, 3)
+
+
+def test_the_renderer_paints_into_its_training_shot_over_the_shots_own_wall(trained, take):
+    """The 96x64 training video is the shot: the person comes from the renderer's picture, the
+    wall (and the sides the renderer never saw) from the shot's plate, which is the renderer's
+    wall at the video's size."""
+    from talkrig.inference.render import load_renderer
+    from talkrig.motion.skeleton_pass import fit_frame, project_take
+    from talkrig.plugins.renderers.vid2vid.shot import person_mask
+
+    _, video, out, _ = trained
+    meta = json.loads((out / "talkrig_model.json").read_text())
+    assert meta["shot"] == {"size": [96, 64], "plate": "shot_plate.npy"}
+    renderer = load_renderer(str(out))
+    assert renderer.shot_size == (96, 64)
+    wall = np.load(out / "shot_plate.npy")
+    assert wall.shape == (64, 96, 3)
+    assert np.abs(fit_frame(wall, renderer.size).astype(int) - renderer.plate).mean() < 3  # one wall
+    joints = project_take(take[:6], renderer.camera, renderer.size)
+    pictures = list(renderer.render(label_frames(take[:6], renderer.camera, renderer.size), joints=joints))
+    first, stop = renderer.framing.columns
+    assert (first, stop) == (16, 80)
+    for picture in pictures:
+        shot = renderer.to_shot(picture)
+        assert shot.shape == (64, 96, 3) and shot.dtype == np.uint8
+        assert np.array_equal(shot[:, :first], wall[:, :first]) and np.array_equal(shot[:, stop:], wall[:, stop:])
+        alpha = person_mask(picture, renderer.plate)
+        inside = shot[:, first:stop]  # at this scale a render pixel is a shot pixel
+        assert (alpha == 1).sum() > 50 and (alpha == 0).sum() > 500  # a person on a wall
+        assert np.array_equal(inside[alpha == 1], picture[alpha == 1])
+        assert np.array_equal(inside[alpha == 0], wall[:, first:stop][alpha == 0])
+    renderer.close()
 
 
 def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_path):

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 PART_ORDER = ("face", "left_hand", "right_hand")
 CAMERA_SUFFIX = ".camera.json"
+SHOT_FRAMES = 60  # full-size frames kept for the shot's plate (a median of this many sees the wall)
 
 
 class RendererDataError(TalkrigError):
@@ -91,6 +92,8 @@ class Pairs:
     a take). n_train : the first n_train frames train, the rest (the tail) validate.
     pose_held : (N,) bool, frames among the first n_train held out by pose (see
     :func:`hold_out_poses`): they never train.
+    shot : (K, H', W', 3) uint8, up to SHOT_FRAMES of the video's frames at their own size,
+    evenly spaced (the shot's plate is made of them); shot_rows : (K,) their frame indices.
     """
 
     frames: np.ndarray
@@ -101,6 +104,8 @@ class Pairs:
     n_train: int
     takes: list = field(default_factory=list)
     pose_held: np.ndarray = None
+    shot: np.ndarray = None
+    shot_rows: np.ndarray = None
 
     def __post_init__(self):
         if self.pose_held is None:
@@ -148,7 +153,8 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
     size : (width, height) of the renderer. val_split : share of frames held out at the end.
     progress(fraction) : called as takes are read.
     """
-    frames, labels, boxes, joints, segment = [], [], [], [], []
+    frames, labels, boxes, joints, segment, shot = [], [], [], [], [], []
+    stride = max(1, -(-sum(t.motion.n_frames for t in takes) // SHOT_FRAMES))
     for k, take in enumerate(takes):
         px = project_take(take.motion, take.camera, size)
         pictures = video_frames(video, take.motion.fps, take.start, len(px))
@@ -157,6 +163,8 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
                         len(px) - len(pictures), take.name)
             px = px[:len(pictures)]
         for picture, points in zip(pictures, px):
+            if len(frames) % stride == 0 and len(shot) < SHOT_FRAMES:
+                shot.append((len(frames), picture))
             frames.append(fit_frame(picture, size))
             labels.append(draw_skeleton_pass(points, size))
             found = part_boxes(points, size)
@@ -172,7 +180,8 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
     n_train = int(round(n * (1.0 - val_split)))
     return Pairs(frames=np.stack(frames), labels=np.stack(labels),
                  boxes=np.asarray(boxes, np.int64), joints=np.concatenate(joints),
-                 segment=np.asarray(segment), n_train=min(max(n_train, 3), n), takes=takes)
+                 segment=np.asarray(segment), n_train=min(max(n_train, 3), n), takes=takes,
+                 shot=np.stack([p for _, p in shot]), shot_rows=np.array([r for r, _ in shot]))
 
 
 def hold_out_poses(pairs, share, window_seconds=2.0, margin_seconds=0.5):

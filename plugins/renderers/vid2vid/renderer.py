@@ -26,6 +26,7 @@ import numpy as np
 from ....motion.camera import Camera
 from ....motion.skeleton import NUM_JOINTS
 from ...neural.modeldir import ModelError, model_file, read_metadata, run_graph, session_options
+from .shot import Framing, composite
 from .warp import SourceBank, face_detail
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,14 @@ def _hint(folder):
 
 
 MAX_SIDE = 2048  # pixels: a renderer trained here draws 256 to 512
+MAX_SHOT_SIDE = 8192  # pixels: the training video's own frame, up to 8K
 
 
-def _size(value):
-    """(width, height) of a model's "size" entry: two whole numbers of 16 to MAX_SIDE pixels."""
+def _size(value, largest=MAX_SIDE):
+    """(width, height) of a model's "size" entry: two whole numbers of 16 to ``largest`` pixels."""
     if not (isinstance(value, list) and len(value) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= MAX_SIDE for v in value)):
-        raise ValueError(f"its size must be two whole numbers of 16 to {MAX_SIDE} pixels, got {str(value)[:60]}")
+            isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= largest for v in value)):
+        raise ValueError(f"its size must be two whole numbers of 16 to {largest} pixels, got {str(value)[:60]}")
     return value[0], value[1]
 
 
@@ -84,11 +86,14 @@ class Vid2VidRenderer:
     """A trained vid2vid renderer. ``size`` is (width, height) of its labels and pictures;
     ``camera`` (motion.camera.Camera or None) is how the person was filmed for training: a
     take seen through it looks like the pictures the renderer learnt from. ``wants_joints``:
-    ``render`` needs the (55, 2) label-pixel joints of every frame beside its label."""
+    ``render`` needs the (55, 2) label-pixel joints of every frame beside its label.
+    ``shot_size``: (width, height) of the training video's frame when the folder keeps that
+    shot's plate (None for older folders): :meth:`to_shot` puts a picture back into it."""
 
     name = BACKEND
     size = None  # (width, height), set from the model folder
     camera = None
+    shot_size = None
     wants_joints = True
     keep_face_detail = True  # the face's fine detail from the warp (``warp.face_detail``)
 
@@ -120,6 +125,8 @@ class Vid2VidRenderer:
         camera = self.metadata.get("camera")
         self.camera = Camera.load(model_file(folder, camera, "camera")) if camera else None
         self.size = (width, height)
+        if self.version == VERSION and self.metadata.get("shot"):
+            self._load_shot(folder)
         options = session_options(threads or min(os.cpu_count() or 1, 4))
         try:
             self.session = ort.InferenceSession(str(graph), options,
@@ -161,6 +168,22 @@ class Vid2VidRenderer:
                              f"and (K, {NUM_JOINTS}, 2)")
         self.bank = SourceBank(frames, joints, reference, self.plate)
         return graph
+
+    def _load_shot(self, folder):
+        """The training shot's size and plate (a version-2 folder written since the shot)."""
+        try:
+            shot = self.metadata["shot"]
+            width, height = _size(shot["size"], MAX_SHOT_SIDE)
+            self.shot_plate = self._picture(model_file(folder, shot["plate"], "shot plate"), (height, width))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{folder}: its shot is incomplete ({exc}); {_hint(folder)}") from None
+        self.shot_size = (width, height)
+        self.framing = Framing(self.shot_size, self.size)
+
+    def to_shot(self, picture):
+        """(H, W, 3) uint8: a picture of :meth:`render` scaled back into the training shot over
+        its plate (``shot.composite``)."""
+        return composite(picture, self.plate, self.shot_plate, self.framing)
 
     @staticmethod
     def _picture(path, shape):

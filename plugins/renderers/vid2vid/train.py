@@ -76,6 +76,7 @@ BACKEND = "vid2vid"
 VERSION = 2  # warp, then refine (version 1 painted the label image from scratch)
 GRAPH = "refiner.onnx"
 PLATE = "plate.npy"
+SHOT_PLATE = "shot_plate.npy"  # the wall of the whole training shot, at the video's own size
 PLATE_FILL = 0.02  # first window filling the wall behind the person, in picture sides
 BANK = "bank.npz"
 CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
@@ -130,7 +131,7 @@ def to_images(x):
     return x.permute(0, 2, 3, 1).cpu().numpy()
 
 
-def background_plate(frames, max_frames=240, rows=16, joints=None):
+def background_plate(frames, max_frames=240, rows=16, joints=None, person=None):
     """The per-pixel median (H, W, 3) uint8 of up to ``max_frames`` evenly spaced frames
     (N, H, W, 3): the still wall.
 
@@ -142,11 +143,13 @@ def background_plate(frames, max_frames=240, rows=16, joints=None):
     (``warp.fill_holes``): the median of all frames there would paint the person into the
     plate, and the parts that look like the plate would not be carried. Rows are taken a few
     at a time to keep the float copy small.
+    person : (N, H, W) bool masks of the person in the frames, in place of ``joints``'.
     """
     pick = np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)
     chosen = frames[pick]
-    person = None
-    if joints is not None:
+    if person is not None:
+        person = np.asarray(person, bool)[pick]
+    elif joints is not None:
         size = (frames.shape[2], frames.shape[1])
         person = np.stack([part_masks(j, size).sum(axis=0) > 0.02
                            if np.isfinite(j).any() else np.zeros(frames.shape[1:3], bool)
@@ -168,6 +171,23 @@ def background_plate(frames, max_frames=240, rows=16, joints=None):
     if seen.any() and not seen.all():
         plate = fill_holes(plate, seen, PLATE_FILL * max(plate.shape[:2]), levels=6)
     return np.clip(np.round(plate), 0, 255).astype(np.uint8)
+
+
+def shot_plate(pairs):
+    """The wall of the whole shot at the video's own size (:func:`background_plate` of the
+    full-size frames the pairs kept, the person's parts found at the renderer's size and carried
+    into the shot: a tenth of the time of finding them at the shot's), or None when the pairs
+    kept none."""
+    from .shot import Framing
+
+    if pairs.shot is None or not len(pairs.shot):
+        return None
+    height, width = pairs.shot.shape[1:3]
+    size = (pairs.frames.shape[2], pairs.frames.shape[1])
+    framing = Framing((width, height), size)
+    person = [part_masks(j, size).sum(axis=0) > 0.02 if np.isfinite(j).any() else np.zeros(size[::-1], bool)
+              for j in pairs.joints[pairs.shot_rows]]  # at the renderer's size, then carried into the shot
+    return background_plate(pairs.shot, person=np.stack([framing.into_shot(m) for m in person]))
 
 
 def reference_index(pairs):
@@ -543,6 +563,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     if run["best"] is not None:
         trainer.refiner.load_state_dict(run["best"]["refiner"])
     diff = export(trainer, folder)
+    shot = export_shot(trainer.pairs, folder)
     losses = {k: v / max(count, 1) for k, v in sums.items()}
     best = run["best"]
     result = TrainResult(folder=folder, steps=run["step"], seconds=run["elapsed"], losses=losses,
@@ -558,7 +579,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
         "backend": BACKEND, "version": VERSION, "size": list(size), "fps": pairs.fps,
         "graphs": {"refiner": GRAPH}, "inputs": list(INPUTS),
         "plate": PLATE, "bank": BANK,
-        "camera": CAMERA if pairs.takes else None,
+        "camera": CAMERA if pairs.takes else None, "shot": shot,
         "config": trainer.config,
         "training": {"frames": int(len(pairs.frames)), "train_frames": int(pairs.trainable().sum()),
                      "pose_held_frames": int(pairs.pose_held.sum()),
@@ -573,6 +594,17 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
                      "export_max_abs_diff": diff, "device": str(device)},
     })
     return result
+
+
+def export_shot(pairs, folder):
+    """Write the shot's plate; return the metadata's "shot" entry ({"size": [W, H], "plate":
+    file}), or None when the pairs kept no full-size frames."""
+    plate = shot_plate(pairs)
+    if plate is None:
+        return None
+    plate = plate[:plate.shape[0] // 2 * 2, :plate.shape[1] // 2 * 2]  # H.264 takes even sizes
+    np.save(Path(folder) / SHOT_PLATE, plate)
+    return {"size": [int(plate.shape[1]), int(plate.shape[0])], "plate": SHOT_PLATE}
 
 
 def export(trainer, folder):
