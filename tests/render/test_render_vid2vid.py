@@ -384,6 +384,39 @@ def test_the_renderer_paints_into_its_training_shot_over_the_shots_own_wall(trai
     renderer.close()
 
 
+def test_the_video_is_read_a_frame_at_a_time_and_a_take_longer_than_it_is_cut(trained, monkeypatch, caplog):
+    """Two minutes of 1080p held whole would be 22 GB: only the frames kept for the shot's wall
+    stay at the video's size; a take running past the video's end keeps what the video has."""
+    import dataclasses
+    import logging
+    import weakref
+
+    import talkrig.inference.capture.video as reader
+    from talkrig.plugins.renderers.vid2vid import pairs as P
+
+    takes, video, _, _ = trained
+    refs, most = [], [0]
+    read = reader.iter_frames
+
+    def counted(*args, **kwargs):
+        for item in read(*args, **kwargs):
+            refs.append(weakref.ref(item[2]))
+            most[0] = max(most[0], sum(r() is not None for r in refs))
+            yield item
+
+    monkeypatch.setattr(reader, "iter_frames", counted)
+    monkeypatch.setattr(P, "SHOT_FRAMES", 4)
+    take = P.find_takes(video, takes)[0]
+    longer = dataclasses.replace(take, motion=take.motion.copy())
+    longer.motion.poses = np.concatenate([take.motion.poses] * 2)
+    longer.motion.trans = np.concatenate([take.motion.trans] * 2)
+    with caplog.at_level(logging.WARNING):
+        pairs = P.load_pairs(video, [longer], (SIZE, SIZE))
+    assert len(pairs.frames) == len(pairs.joints) == len(pairs.segment) == take.motion.n_frames == 40
+    assert "the video ends 40 frames before the take" in caplog.text
+    assert len(pairs.shot) == 2 and most[0] <= 2 + 2  # kept: one in 20 of the 80 frames asked for
+
+
 def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_path):
     from talkrig.plugins.renderers.vid2vid.renderer import Vid2VidRenderer
 

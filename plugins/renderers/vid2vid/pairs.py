@@ -136,7 +136,9 @@ class Pairs:
 
 
 def video_frames(video, fps, start, count):
-    """``count`` frames (H, W, 3) uint8 of ``video`` from ``start`` seconds at ``fps``."""
+    """Yield up to ``count`` frames (H, W, 3) uint8 of ``video`` from ``start`` seconds at
+    ``fps``, one at a time: a take is never held whole at the video's size (two minutes of
+    1080p would be 22 GB)."""
     try:
         from ....inference.capture.video import iter_frames
         import av  # noqa: F401  (the reader's decoder)
@@ -144,7 +146,10 @@ def video_frames(video, fps, start, count):
         raise RendererDataError("reading videos needs PyAV: pip install 'talkrig[capture]'") \
             from None
     end = start + (count + 0.5) / fps
-    return [rgb for _, _, rgb in iter_frames(video, fps=fps, start=start, end=end)][:count]
+    for k, (_, _, rgb) in enumerate(iter_frames(video, fps=fps, start=start, end=end)):
+        if k >= count:
+            return
+        yield rgb
 
 
 def load_pairs(video, takes, size, val_split=0.2, progress=None):
@@ -157,18 +162,18 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
     stride = max(1, -(-sum(t.motion.n_frames for t in takes) // SHOT_FRAMES))
     for k, take in enumerate(takes):
         px = project_take(take.motion, take.camera, size)
-        pictures = video_frames(video, take.motion.fps, take.start, len(px))
-        if len(pictures) < len(px):
-            log.warning("%s: the video ends %d frames before the take %s", video,
-                        len(px) - len(pictures), take.name)
-            px = px[:len(pictures)]
-        for picture, points in zip(pictures, px):
+        read = 0
+        for picture, points in zip(video_frames(video, take.motion.fps, take.start, len(px)), px):
             if len(frames) % stride == 0 and len(shot) < SHOT_FRAMES:
                 shot.append((len(frames), picture))
             frames.append(fit_frame(picture, size))
             labels.append(draw_skeleton_pass(points, size))
             found = part_boxes(points, size)
             boxes.append([found[p] for p in PART_ORDER])
+            read += 1
+        if read < len(px):
+            log.warning("%s: the video ends %d frames before the take %s", video, len(px) - read, take.name)
+            px = px[:read]
         joints.append(px)
         segment.extend([k] * len(px))
         if progress is not None:
