@@ -93,7 +93,8 @@ def run(args):
     except ImportError:
         raise TalkrigError("training needs torch: pip install 'talkrig[train]'") from None
     from ..plugins.renderers.vid2vid.pairs import hold_out_poses, load_pairs
-    from ..plugins.renderers.vid2vid.train import make_config, train
+    from ..plugins.neural.modeldir import read_metadata
+    from ..plugins.renderers.vid2vid.train import advice, make_config, train
     from .progress import CountBar, StageBar
 
     if args.threads:
@@ -145,6 +146,12 @@ def run(args):
         print(f"held-out frames rendered at {result.val_psnr:.2f} dB PSNR (the warps alone: "
               f"{result.warp_psnr:.2f} dB; the still background plate: "
               f"{result.reference_psnr:.2f} dB)")
+    if result.ghosts is not None:
+        print(f"edges outside the person on those frames: {result.ghosts:.2f}x the real video's")
     print(f"ONNX export checked against torch, max abs difference: {result.export_diff:.1e}")
-    print(f"renderer written to {result.folder}")
+    shot = read_metadata(result.folder, "vid2vid").get("shot")
+    print(f"renderer written to {result.folder}" + (f" (it renders into the video's {shot['size'][0]}x"
+                                                   f"{shot['size'][1]} shot)" if shot else ""))
+    for line in advice(result) or ["none: the held-out frames look like the video"]:
+        print(f"advice: {line}")
     return 0
