@@ -14,9 +14,9 @@ time, and the tenth of the other frames whose pose is farthest from every other 
 skeletons, ``pairs.hold_out_poses``) is held out by pose with its neighbours within 0.5 s.
 
 Quality, on the held-out tail and on the held-out poses: PSNR and SSIM over the whole picture
-and over the face and hand crops (``part_boxes`` of the true joints); ghosts, the edge energy
-outside the person's silhouette over the real frames' own (``vid2vid/ghosts.py``: 1 = no more
-than a real picture draws there); flicker as the mean absolute difference of consecutive frames
+and over the face and hand crops (``part_boxes`` of the true joints); stray paint, what the
+pictures paint where the real frames show the wall, as a share of the person's area
+(``vid2vid/ghosts.py``: second outlines; the real video 0); flicker as the mean absolute difference of consecutive frames
 of the tail, beside the real video's own, and the temporal error. Baselines: the trainable frame whose skeleton is nearest (nearest-pose
 retrieval), the warps alone (no refinement), the background plate held still.
 
@@ -147,15 +147,14 @@ def warps_alone(renderer, pairs, frames):
 
 
 def scores(pictures, pairs, held, plate, temporal=True):
-    """{metric: value} of pictures (N, H, W, 3) against the real held-out frames; "ghosts":
-    their edge energy outside the person (``vid2vid.ghosts``) over the real frames' own."""
-    from talkrig.plugins.renderers.vid2vid.ghosts import ghost_energy
+    """{metric: value} of pictures (N, H, W, 3) against the real held-out frames; "stray": the
+    paint where the real frames show the wall (``vid2vid.ghosts``), share of the person's area."""
+    from talkrig.plugins.renderers.vid2vid.ghosts import stray_paint
 
     real = pairs.frames[held]
     out = {"psnr": np.mean([psnr(p, r) for p, r in zip(pictures, real)]),
            "ssim": np.mean([ssim(p, r) for p, r in zip(pictures, real)]),
-           "ghosts": ghost_energy(pictures, plate, pairs.joints[held])
-           / max(ghost_energy(real, plate, pairs.joints[held]), 1e-6)}
+           "stray": stray_paint(pictures, real, plate)}
     for k, part in enumerate(("face", "left_hand", "right_hand")):
         boxes = pairs.boxes[held, k]
         out[f"{part}_psnr"] = np.mean([psnr(crop(p, b), crop(r, b))

@@ -146,8 +146,9 @@ def run(args):
         print(f"held-out frames rendered at {result.val_psnr:.2f} dB PSNR (the warps alone: "
               f"{result.warp_psnr:.2f} dB; the still background plate: "
               f"{result.reference_psnr:.2f} dB)")
-    if result.ghosts is not None:
-        print(f"edges outside the person on those frames: {result.ghosts:.2f}x the real video's")
+    if result.stray is not None:
+        print(f"paint where those frames show the wall: {100 * result.stray:.1f} % of the person's area "
+              "(the real video: 0)")
     print(f"ONNX export checked against torch, max abs difference: {result.export_diff:.1e}")
     shot = read_metadata(result.folder, "vid2vid").get("shot")
     print(f"renderer written to {result.folder}" + (f" (it renders into the video's {shot['size'][0]}x"

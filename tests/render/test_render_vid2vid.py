@@ -55,7 +55,7 @@ def _train(video, takes, out, steps, extra=()):
 def test_training_pairs_the_video_holds_out_its_tail_and_exports_a_renderer(trained, take):
     _, _, out, text = trained
     assert "40 frames at 64x64: 32 for training, 8 held out" in text
-    assert "edges outside the person on those frames: " in text  # the quality report ...
+    assert "paint where those frames show the wall: " in text  # the quality report ...
     assert "(it renders into the video's 96x64 shot)" in text
     assert "advice: only 1 s of video to learn from" in text  # ... and what would help
     meta = json.loads((out / "talkrig_model.json").read_text())
@@ -629,13 +629,13 @@ def test_a_step_undone_as_a_blow_up_counts_but_is_not_averaged(trained, tmp_path
 def test_the_advice_names_what_would_make_the_renderer_better():
     from talkrig.plugins.renderers.vid2vid.train import TrainResult, advice
 
-    def result(psnr=26.0, warps=25.0, ghosts=0.5, seconds=90.0):
+    def result(psnr=26.0, warps=25.0, stray=0.01, seconds=90.0):
         return TrainResult(folder=None, steps=1, seconds=1.0, losses={}, val_psnr=psnr, export_diff=0.0,
-                           warp_psnr=warps, ghosts=ghosts, video_seconds=seconds)
+                           warp_psnr=warps, stray=stray, video_seconds=seconds)
 
     assert advice(result()) == []
     assert advice(result(psnr=20.5, warps=19.0)) == ["held-out frames under 22 dB: train longer (--minutes 20 or more; "
                                          "the same command again resumes)"]
-    assert "second outlines" in advice(result(ghosts=2.0))[0]
+    assert advice(result(stray=0.05))[0].startswith("it paints 5 % of the person again")
     assert "train longer" in advice(result(psnr=24.0, warps=24.5))[0]  # never beat the warps
     assert advice(result(seconds=20.0))[0].startswith("only 20 s of video")

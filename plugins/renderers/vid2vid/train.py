@@ -222,7 +222,7 @@ def crop_parts(pictures, boxes, side):
 
 
 GOOD_PSNR = 22.0  # dB on held-out frames: under it the picture is visibly not the person yet
-GHOSTS_OVER = 1.5  # times the real video's edge energy outside the person: second outlines
+STRAY_OVER = 0.02  # of the person's area painted again on the wall: second outlines show
 ENOUGH_SECONDS = 60.0  # of video to learn from: fewer leave the far poses without sources
 
 
@@ -234,9 +234,9 @@ def advice(result):
                    "the same command again resumes)")
     if result.beats_warp is False:
         out.append("the network never improved on the warps alone: train longer")
-    if result.ghosts is not None and result.ghosts > GHOSTS_OVER:
-        out.append(f"it draws {result.ghosts:.1f}x the real video's edges outside the person (second "
-                   "outlines): train longer, or film more of the poses you will ask for")
+    if result.stray is not None and result.stray > STRAY_OVER:
+        out.append(f"it paints {100 * result.stray:.0f} % of the person again where the video shows the wall "
+                   "(second outlines): train longer, or film more of the poses you will ask for")
     if result.video_seconds is not None and result.video_seconds < ENOUGH_SECONDS:
         out.append(f"only {result.video_seconds:.0f} s of video to learn from: a minute or two of you "
                    "talking gives far poses nearer pictures to move")
@@ -262,7 +262,7 @@ class TrainResult:
     resumed_from: int = 0
     reference_psnr: float = None  # the still background plate on the same held-out frames
     warp_psnr: float = None  # the warps alone, unrefined, on the same frames
-    ghosts: float = None  # edge energy outside the person on those frames, over the real video's
+    stray: float = None  # paint where the real frames show the wall, share of the person's area
     video_seconds: float = None  # of the video training learnt from
 
     @property
@@ -471,18 +471,15 @@ class RendererTrainer:
         return self._val_psnr(np.broadcast_to(self.plate, (len(frames),) + self.plate.shape),
                               frames)
 
-    def ghost_ratio(self):
-        """Edge energy outside the person (``ghosts.ghost_energy``) of a rollout over the first
-        held-out frames, over the real frames' own (1: no more than the video draws there), or
-        None without any."""
-        from .ghosts import ghost_energy
+    def stray_paint(self):
+        """What a rollout over the first held-out frames paints where the real frames show the
+        wall (``ghosts.stray_paint``: second outlines), or None without held-out frames."""
+        from .ghosts import stray_paint
 
         frames = self._val_frames()
         if not len(frames):
             return None
-        joints = self.pairs.joints[frames]
-        real = ghost_energy(self.pairs.frames[frames], self.plate, joints)
-        return ghost_energy(self.rollout(frames), self.plate, joints) / max(real, 1e-6)
+        return stray_paint(self.rollout(frames), self.pairs.frames[frames], self.plate)
 
     def warp_psnr(self):
         """PSNR (dB) of the warps alone over the same frames (None without any)."""
@@ -606,7 +603,7 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     result = TrainResult(folder=folder, steps=run["step"], seconds=run["elapsed"], losses=losses,
                          val_psnr=None if best is None else best["psnr"], export_diff=diff,
                          resumed_from=resumed_from, reference_psnr=trainer.reference_psnr(),
-                         warp_psnr=trainer.warp_psnr(), ghosts=trainer.ghost_ratio(),
+                         warp_psnr=trainer.warp_psnr(), stray=trainer.stray_paint(),
                          video_seconds=int(pairs.trainable().sum()) / pairs.fps)
     if result.beats_warp is False:
         log.warning("the refinement never improved on the warps alone on the held-out frames "
