@@ -267,3 +267,24 @@ def test_the_face_keeps_the_eyes_the_warp_brought_where_the_network_smoothed_the
     blind = joints.copy()
     blind[J["left_eye_smplhf"]] = np.nan
     assert np.array_equal(face_detail(refined, warped, blind), refined)
+
+
+def test_a_farther_source_fills_only_what_the_nearest_does_not_know():
+    """Inside the nearest source's part capsule, where it saw the wall, the wall stays: a farther
+    source drawing its own hand there made a second hand beside the first. Outside the
+    capsule the farther source fills in."""
+    from talkrig.plugins.renderers.vid2vid.warp import _stack
+
+    h, w = 8, 12
+    near = np.zeros((h, w, 5), np.float32)
+    near[:, :6, 4] = 1.0  # its capsule: the left half
+    near[:, :3, :3], near[:, :3, 3] = (200.0, 0.0, 0.0), 1.0  # the person in its left quarter
+    far = np.zeros((h, w, 5), np.float32)
+    far[..., :3], far[..., 3], far[..., 4] = (0.0, 0.0, 200.0), 1.0, 1.0  # a hand everywhere
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    layers = [((near, (0, 0, w, h)), identity, None), ((far, (0, 0, w, h)), identity, None)]
+    gx, gy = (np.arange(w) + 0.5)[None, :], (np.arange(h) + 0.5)[:, None]
+    out = _stack(layers, gx, gy)
+    assert np.allclose(out[2:-2, 1, :4], (200.0, 0.0, 0.0, 1.0))  # the nearest's person
+    assert np.allclose(out[2:-2, 4, :4], 0.0)  # the wall it saw, not the farther hand
+    assert np.allclose(out[2:-2, 9, :4], (0.0, 0.0, 200.0, 1.0))  # beyond what it knows

@@ -330,7 +330,7 @@ class SourceBank:
                 chin_up = _above(joints, self.size, "neck", "head", CHIN)
                 capsule = np.maximum(mine, capsule * chin_up)
             carried = capsule * person
-            box = _mask_box(carried)
+            box = _mask_box(capsule) if _mask_box(carried) is not None else None
             if box is None:
                 crops.append(None)
                 continue
@@ -341,7 +341,7 @@ class SourceBank:
             shown = mine[cut] / np.maximum(capsule[cut], 1e-6)  # the share no later part took
             if (shown[capsule[cut] > 1e-3] < 0.99).any():
                 rgb = fill_holes(rgb, np.clip(shown, 0.0, 1.0) * person[cut], reach)
-            crops.append((np.concatenate([rgb * m, m], -1), box))
+            crops.append((np.concatenate([rgb * m, m, capsule[cut][..., None]], -1), box))
         return crops
 
     def group_distances(self, joints):
@@ -407,12 +407,17 @@ class SourceBank:
 
 def _stack(layers, gx, gy):
     """(h, w, 4) premultiplied RGBA of ``layers`` sampled on the grid gx, gy: the nearest
-    source first, the others filling its gaps."""
+    source first, the others filling only what it does not know (outside its part's capsule).
+    Where the nearest source saw the wall inside the capsule, the wall stays: a farther source
+    filling there drew its own hand beside the nearest's (a second outline)."""
     acc = np.zeros((gy.shape[0], gx.shape[1], 4), np.float32)
-    for (rgba, src_box), m, _ in layers:
+    known = np.zeros((gy.shape[0], gx.shape[1], 1), np.float32)
+    for (crop, src_box), m, _ in layers:
         sx = m[0, 0] * gx + m[0, 1] * gy + (m[0, 2] - src_box[0])
         sy = m[1, 0] * gx + m[1, 1] * gy + (m[1, 2] - src_box[1])
-        acc += _sample(rgba, sx, sy) * (1.0 - acc[..., 3:4])
+        sample = _sample(crop, sx, sy)
+        acc += sample[..., :4] * (1.0 - known)
+        known += sample[..., 4:5] * (1.0 - known)
     return acc
 
 
