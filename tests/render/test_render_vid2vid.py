@@ -442,6 +442,14 @@ def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_pat
     with pytest.raises(TalkrigError, match="bank.npz: not a readable source bank"):
         Vid2VidRenderer(broken)
     shutil.copy(out / "bank.npz", broken / "bank.npz")
+    meta = json.loads((out / "talkrig_model.json").read_text())
+    for shot, message in (({"size": [96, 64], "plate": "nothing.npy"}, "nothing.npy is missing"),
+                          ({"size": [99999, 64], "plate": "shot_plate.npy"}, "its shot is incomplete"),
+                          ({"size": [128, 64], "plate": "shot_plate.npy"}, r"a \(64, 96, 3\) uint8 array")):
+        (broken / "talkrig_model.json").write_text(json.dumps({**meta, "shot": shot}))
+        with pytest.raises(TalkrigError, match=message):
+            Vid2VidRenderer(broken)
+    shutil.copy(out / "talkrig_model.json", broken / "talkrig_model.json")
     (broken / "refiner.onnx").write_bytes(b"not onnx")
     with pytest.raises(TalkrigError, match="onnxruntime cannot load it"):
         Vid2VidRenderer(broken)
