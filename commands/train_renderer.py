@@ -93,7 +93,6 @@ def run(args):
     except ImportError:
         raise TalkrigError("training needs torch: pip install 'talkrig[train]'") from None
     from ..plugins.renderers.vid2vid.pairs import hold_out_poses, load_pairs
-    from ..plugins.neural.modeldir import read_metadata
     from ..plugins.renderers.vid2vid.train import advice, make_config, train
     from .progress import CountBar, StageBar
 
@@ -104,7 +103,9 @@ def run(args):
     takes = _takes(args)
     size = (args.size, args.size)
     print(f"pairing {args.video} with the skeleton pass of {len(takes)} take(s) ...")
-    pairs = load_pairs(args.video, takes, size, val_split=args.val_split)
+    with StageBar() as pairing:
+        pairs = load_pairs(args.video, takes, size, val_split=args.val_split,
+                           progress=lambda fraction: pairing.update("pair frames", fraction))
     print(f"{len(pairs.frames)} frames at {size[0]}x{size[1]}: {pairs.n_train} for training, "
           f"{len(pairs.frames) - pairs.n_train} held out")
     if args.pose_holdout:
@@ -150,7 +151,7 @@ def run(args):
         print(f"paint where those frames show the wall: {100 * result.stray:.1f} % of the person's area "
               "(the real video: 0)")
     print(f"ONNX export checked against torch, max abs difference: {result.export_diff:.1e}")
-    shot = read_metadata(result.folder, "vid2vid").get("shot")
+    shot = result.shot
     print(f"renderer written to {result.folder}" + (f" (it renders into the video's {shot['size'][0]}x"
                                                    f"{shot['size'][1]} shot)" if shot else ""))
     for line in advice(result) or ["none: the held-out frames look like the video"]:

@@ -180,11 +180,12 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
     else:
         frames = renderer.render(labels)
     into_shot = shot and getattr(renderer, "shot_size", None) is not None
+    width, height = renderer.shot_size if into_shot else size
     temp = out_path.with_name(f".{out_path.stem}.partial-{os.getpid()}.mp4")
     try:
         with av.open(str(temp), "w", format="mp4") as container:
             video = container.add_stream("libx264", rate=Fraction(motion.fps).limit_denominator(1001))
-            video.width, video.height = renderer.shot_size if into_shot else size
+            video.width, video.height = width, height
             video.pix_fmt = "yuv420p"
             video.options = {"crf": str(CRF), "preset": "veryfast"}
             speech = _speech_stream(container, sound) if sound is not None else None
@@ -213,7 +214,6 @@ def render_motion(motion, camera, renderer, out_path, audio=None, progress=None,
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    width, height = renderer.shot_size if into_shot else size
     log.info("rendered %s: %d frames at %dx%d through %s%s", out_path, motion.n_frames,
              width, height, renderer.name, " with speech" if sound is not None else "")
     return out_path

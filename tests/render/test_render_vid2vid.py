@@ -417,11 +417,13 @@ def test_the_video_is_read_a_frame_at_a_time_and_a_take_longer_than_it_is_cut(tr
     longer = dataclasses.replace(take, motion=take.motion.copy())
     longer.motion.poses = np.concatenate([take.motion.poses] * 2)
     longer.motion.trans = np.concatenate([take.motion.trans] * 2)
+    seen = []
     with caplog.at_level(logging.WARNING):
-        pairs = P.load_pairs(video, [longer], (SIZE, SIZE))
+        pairs = P.load_pairs(video, [longer], (SIZE, SIZE), progress=seen.append)
+    assert seen == sorted(seen) and 0 < seen[0] < 1 and seen[-1] == 1.0  # as the frames are read
     assert len(pairs.frames) == len(pairs.joints) == len(pairs.segment) == take.motion.n_frames == 40
     assert "the video ends 40 frames before the take" in caplog.text
-    assert len(pairs.shot) == 2 and most[0] <= 2 + 2  # kept: one in 20 of the 80 frames asked for
+    assert pairs.shot_plate.shape == (64, 96, 3) and most[0] <= 2 + 2  # kept: one in 20 of the 80 frames asked for
 
 
 def test_a_missing_or_broken_renderer_folder_is_one_clear_error(trained, tmp_path):
@@ -483,7 +485,7 @@ def test_bad_command_lines_are_one_line_and_exit_2(trained, tmp_path, capsys):
 
 
 def test_the_reference_picture_is_the_still_wall_without_the_moving_person():
-    from talkrig.plugins.renderers.vid2vid.train import background_plate
+    from talkrig.plugins.renderers.vid2vid.warp import background_plate
 
     wall = np.broadcast_to(np.linspace(60, 200, 40, dtype=np.uint8)[None, :, None], (24, 40, 3))
     frames = np.repeat(wall[None], 30, axis=0).copy()

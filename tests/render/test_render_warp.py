@@ -162,7 +162,7 @@ def test_the_poses_farthest_from_all_others_are_held_out_with_their_neighbours(p
 def test_the_plate_shows_the_wall_where_the_person_usually_stands(poses):
     """A person standing in one place most of the time is in the plain median; with the
     joints, each pixel's median is taken over the frames where the person is elsewhere."""
-    from talkrig.plugins.renderers.vid2vid.train import background_plate
+    from talkrig.plugins.renderers.vid2vid.warp import background_plate
 
     shifted = poses.copy()
     shifted[:, :, 0] += np.where(np.arange(len(poses)) < 40, 0.0, 50.0)[:, None]  # 2/3 at home
@@ -182,7 +182,7 @@ def test_the_plate_fills_the_wall_behind_a_person_who_never_leaves(poses):
     """Where the person stands in every frame the plate is the wall around them, not the
     person: a plate holding the person would paint them back wherever their parts move away
     (and parts matching the plate would not be carried at all)."""
-    from talkrig.plugins.renderers.vid2vid.train import background_plate
+    from talkrig.plugins.renderers.vid2vid.warp import background_plate
 
     wall = np.broadcast_to(np.linspace(70, 110, SIZE[0])[None, :, None],
                            SIZE[::-1] + (3,)).astype(np.uint8)

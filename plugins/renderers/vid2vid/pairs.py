@@ -19,6 +19,7 @@ from ....motion.camera import Camera
 from ....motion.errors import TalkrigError
 from ....motion.files import load_motion
 from ....motion.skeleton_pass import draw_skeleton_pass, fit_frame, part_boxes, project_take
+from .shot import shot_plate
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,8 @@ class Pairs:
     a take). n_train : the first n_train frames train, the rest (the tail) validate.
     pose_held : (N,) bool, frames among the first n_train held out by pose (see
     :func:`hold_out_poses`): they never train.
-    shot : (K, H', W', 3) uint8, up to SHOT_FRAMES of the video's frames at their own size,
-    evenly spaced (the shot's plate is made of them); shot_rows : (K,) their frame indices.
+    shot_plate : (H', W', 3) uint8, the wall of the video's whole shot at its own size
+    (``shot.shot_plate`` of SHOT_FRAMES of its frames, evenly spaced), or None.
     """
 
     frames: np.ndarray
@@ -104,8 +105,7 @@ class Pairs:
     n_train: int
     takes: list = field(default_factory=list)
     pose_held: np.ndarray = None
-    shot: np.ndarray = None
-    shot_rows: np.ndarray = None
+    shot_plate: np.ndarray = None
 
     def __post_init__(self):
         if self.pose_held is None:
@@ -156,10 +156,11 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
     """Pair every frame of every take with its label (see :class:`Pairs`).
 
     size : (width, height) of the renderer. val_split : share of frames held out at the end.
-    progress(fraction) : called as takes are read.
+    progress(fraction) : called as the frames are read (every 30), the shot's wall last.
     """
     frames, labels, boxes, joints, segment, shot = [], [], [], [], [], []
-    stride = max(1, -(-sum(t.motion.n_frames for t in takes) // SHOT_FRAMES))
+    total = sum(t.motion.n_frames for t in takes)
+    stride = max(1, -(-total // SHOT_FRAMES))
     for k, take in enumerate(takes):
         px = project_take(take.motion, take.camera, size)
         read = 0
@@ -171,22 +172,26 @@ def load_pairs(video, takes, size, val_split=0.2, progress=None):
             found = part_boxes(points, size)
             boxes.append([found[p] for p in PART_ORDER])
             read += 1
+            if progress is not None and len(frames) % 30 == 0:
+                progress(0.95 * len(frames) / total)  # the shot's wall is the last 5 %
         if read < len(px):
             log.warning("%s: the video ends %d frames before the take %s", video, len(px) - read, take.name)
             px = px[:read]
         joints.append(px)
         segment.extend([k] * len(px))
-        if progress is not None:
-            progress((k + 1) / len(takes))
     if len(frames) < 10:
         raise RendererDataError(f"{video}: only {len(frames)} frames pair with the takes; "
                                 "a renderer needs at least 10")
     n = len(frames)
     n_train = int(round(n * (1.0 - val_split)))
+    joints = np.concatenate(joints)
+    wall = shot_plate(np.stack([p for _, p in shot]), joints[[r for r, _ in shot]], size)
+    if progress is not None:
+        progress(1.0)
     return Pairs(frames=np.stack(frames), labels=np.stack(labels),
-                 boxes=np.asarray(boxes, np.int64), joints=np.concatenate(joints),
+                 boxes=np.asarray(boxes, np.int64), joints=joints,
                  segment=np.asarray(segment), n_train=min(max(n_train, 3), n), takes=takes,
-                 shot=np.stack([p for _, p in shot]), shot_rows=np.array([r for r, _ in shot]))
+                 shot_plate=wall)
 
 
 def hold_out_poses(pairs, share, window_seconds=2.0, margin_seconds=0.5):

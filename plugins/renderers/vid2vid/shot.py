@@ -14,9 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-PERSON_LOW = 10  # levels (0-255): a picture this close to the renderer's plate is the wall ...
-PERSON_HIGH = 30  # ... and this far from it the person; between, a blend
-GROW = 1  # render pixels the person's mask grows by (the outline's soft edge)
+from .warp import background_plate, foreground, person_masks
 
 
 @dataclass(frozen=True)
@@ -46,22 +44,26 @@ class Framing:
         return max(0, int(np.floor(left))), min(self.shot[0], int(np.ceil(right)))
 
     @cached_property
+    def _centres(self):
+        """(xs, ys): where the centres of the covered columns and of every row of the shot lie
+        in the render, in render pixels (its pixel k spans k to k + 1)."""
+        first, stop = self.columns
+        xs = (np.arange(first, stop) + 0.5 - self.shot[0] / 2) * self.scale + self.size[0] / 2
+        return xs, (np.arange(self.shot[1]) + 0.5) * self.scale
+
+    @cached_property
     def _grid(self):
         """Bilinear taps from the render onto the covered columns: (rows, row weights,
         columns, column weights), each a pair of index arrays and the second's weight."""
-        first, stop = self.columns
-        w, h = self.size
-        xs = (np.arange(first, stop) + 0.5 - self.shot[0] / 2) * self.scale + w / 2 - 0.5
-        ys = (np.arange(self.shot[1]) + 0.5) * self.scale - 0.5
-        return _taps(ys, h) + _taps(xs, w)
+        xs, ys = self._centres
+        return _taps(ys - 0.5, self.size[1]) + _taps(xs - 0.5, self.size[0])
 
     def into_shot(self, mask):
         """(H, W) of the shot: a render-sized (h, w) mask or picture carried into the shot by
         nearest pixel; 0 where the render does not reach."""
         first, stop = self.columns
         w, h = self.size
-        xs = np.floor((np.arange(first, stop) + 0.5 - self.shot[0] / 2) * self.scale + w / 2).astype(np.int64)
-        ys = np.floor((np.arange(self.shot[1]) + 0.5) * self.scale).astype(np.int64)
+        xs, ys = (np.floor(c).astype(np.int64) for c in self._centres)
         out = np.zeros((self.shot[1], self.shot[0]) + np.shape(mask)[2:], np.asarray(mask).dtype)
         out[:, first:stop] = np.asarray(mask)[np.clip(ys, 0, h - 1)][:, np.clip(xs, 0, w - 1)]
         return out
@@ -87,16 +89,24 @@ def _taps(coords, n):
 
 
 def person_mask(picture, plate):
-    """(h, w) float32 in [0, 1]: how much of each render pixel is the person, read as how far
-    the picture is from the renderer's plate (the largest channel difference), grown by GROW
-    pixels and softened over as many, so the outline blends."""
-    from scipy.ndimage import maximum_filter, uniform_filter
+    """(h, w) float32 in [0, 1]: how much of each render pixel is the person (the warp's
+    ``foreground`` of the picture against the renderer's plate, grown by a pixel), softened
+    over three so the outline blends."""
+    from scipy.ndimage import uniform_filter
 
-    apart = np.abs(np.asarray(picture, np.int16) - np.asarray(plate, np.int16)).max(axis=-1)
-    mask = np.clip((apart - PERSON_LOW) / float(PERSON_HIGH - PERSON_LOW), 0.0, 1.0).astype(np.float32)
-    if GROW:
-        mask = uniform_filter(maximum_filter(mask, size=2 * GROW + 1), size=2 * GROW + 1)
-    return mask
+    return uniform_filter(foreground(np.asarray(picture), np.asarray(plate)), size=3)
+
+
+def shot_plate(frames, joints, size):
+    """(H, W, 3) uint8, H and W even (H.264 takes no other): the wall of the whole shot from
+    its full-size ``frames`` (K, H, W, 3) (``warp.background_plate``), the person masked out
+    where the part capsules of ``joints`` (K, 55, 2), render pixels of a renderer of ``size``,
+    lie: found at the renderer's size and carried into the shot, a tenth of the time of finding
+    them at the shot's."""
+    height, width = frames.shape[1:3]
+    framing = Framing((width, height), tuple(size))
+    person = np.stack([framing.into_shot(m) for m in person_masks(joints, tuple(size))])
+    return background_plate(frames, person=person)[:height // 2 * 2, :width // 2 * 2]
 
 
 def composite(picture, plate, shot_plate, framing):

@@ -68,7 +68,7 @@ from .losses import feature_matching, gan_discriminator_loss, gan_generator_loss
 from .model import INPUTS, PARTS, Discriminators, Refiner
 from .pairs import warp_pairs
 from .renderer import MAX_BANK
-from .warp import SourceBank, fill_holes, part_masks, select_bank
+from .warp import SourceBank, background_plate, select_bank
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,6 @@ VERSION = 2  # warp, then refine (version 1 painted the label image from scratch
 GRAPH = "refiner.onnx"
 PLATE = "plate.npy"
 SHOT_PLATE = "shot_plate.npy"  # the wall of the whole training shot, at the video's own size
-PLATE_FILL = 0.02  # first window filling the wall behind the person, in picture sides
 BANK = "bank.npz"
 CAMERA = "camera.json"  # the camera of the first take: how the person was filmed
 EXPORT_TOLERANCE = 1e-3  # of pictures in [-1, 1]
@@ -129,65 +128,6 @@ def to_images(x):
     """(N, 3, H, W) float in [-1, 1] -> (N, H, W, 3) uint8."""
     x = ((x.detach().clamp(-1, 1) + 1.0) * 127.5).round().byte()
     return x.permute(0, 2, 3, 1).cpu().numpy()
-
-
-def background_plate(frames, max_frames=240, rows=16, joints=None, person=None):
-    """The per-pixel median (H, W, 3) uint8 of up to ``max_frames`` evenly spaced frames
-    (N, H, W, 3): the still wall.
-
-    joints : (N, 55, 2) pixels of the frames, or None. Given, each pixel's median is taken
-    only over the frames where it lies outside the person's part capsules (``warp.part_masks``),
-    so the wall behind where the person usually stands is seen, not the person blurred there
-    (the warped parts are laid over this plate, and a ghost torso on it shows wherever the
-    torso moved away); a pixel the person never leaves is filled from the wall seen around it
-    (``warp.fill_holes``): the median of all frames there would paint the person into the
-    plate, and the parts that look like the plate would not be carried. Rows are taken a few
-    at a time to keep the float copy small.
-    person : (N, H, W) bool masks of the person in the frames, in place of ``joints``'.
-    """
-    pick = np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)
-    chosen = frames[pick]
-    if person is not None:
-        person = np.asarray(person, bool)[pick]
-    elif joints is not None:
-        size = (frames.shape[2], frames.shape[1])
-        person = np.stack([part_masks(j, size).sum(axis=0) > 0.02
-                           if np.isfinite(j).any() else np.zeros(frames.shape[1:3], bool)
-                           for j in joints[pick]])
-    out, seen = [], np.ones(frames.shape[1:3], bool)
-    for y in range(0, frames.shape[1], rows):
-        band = chosen[:, y:y + rows].astype(np.float32)
-        whole = np.median(band, axis=0)
-        if person is not None:
-            hidden = person[:, y:y + rows]
-            seen[y:y + rows] = clear_here = (~hidden).any(axis=0)
-            band[hidden] = np.nan
-            with np.errstate(all="ignore"):
-                clear = np.nanmedian(band[:, clear_here], axis=0) if clear_here.any() else None
-            if clear is not None:
-                whole[clear_here] = clear
-        out.append(whole)
-    plate = np.concatenate(out)
-    if seen.any() and not seen.all():
-        plate = fill_holes(plate, seen, PLATE_FILL * max(plate.shape[:2]), levels=6)
-    return np.clip(np.round(plate), 0, 255).astype(np.uint8)
-
-
-def shot_plate(pairs):
-    """The wall of the whole shot at the video's own size (:func:`background_plate` of the
-    full-size frames the pairs kept, the person's parts found at the renderer's size and carried
-    into the shot: a tenth of the time of finding them at the shot's), or None when the pairs
-    kept none."""
-    from .shot import Framing
-
-    if pairs.shot is None or not len(pairs.shot):
-        return None
-    height, width = pairs.shot.shape[1:3]
-    size = (pairs.frames.shape[2], pairs.frames.shape[1])
-    framing = Framing((width, height), size)
-    person = [part_masks(j, size).sum(axis=0) > 0.02 if np.isfinite(j).any() else np.zeros(size[::-1], bool)
-              for j in pairs.joints[pairs.shot_rows]]  # at the renderer's size, then carried into the shot
-    return background_plate(pairs.shot, person=np.stack([framing.into_shot(m) for m in person]))
 
 
 def reference_index(pairs):
@@ -264,6 +204,7 @@ class TrainResult:
     warp_psnr: float = None  # the warps alone, unrefined, on the same frames
     stray: float = None  # paint where the real frames show the wall, share of the person's area
     video_seconds: float = None  # of the video training learnt from
+    shot: dict = None  # the metadata's "shot" entry ({"size": [W, H], "plate"}), or None
 
     @property
     def beats_warp(self):
@@ -597,14 +538,14 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
     if run["best"] is not None:
         trainer.refiner.load_state_dict(run["best"]["refiner"])
     diff = export(trainer, folder)
-    shot = export_shot(trainer.pairs, folder)
+    shot = export_shot(pairs, folder)
     losses = {k: v / max(count, 1) for k, v in sums.items()}
     best = run["best"]
     result = TrainResult(folder=folder, steps=run["step"], seconds=run["elapsed"], losses=losses,
                          val_psnr=None if best is None else best["psnr"], export_diff=diff,
                          resumed_from=resumed_from, reference_psnr=trainer.reference_psnr(),
                          warp_psnr=trainer.warp_psnr(), stray=trainer.stray_paint(),
-                         video_seconds=int(pairs.trainable().sum()) / pairs.fps)
+                         video_seconds=int(pairs.trainable().sum()) / pairs.fps, shot=shot)
     if result.beats_warp is False:
         log.warning("the refinement never improved on the warps alone on the held-out frames "
                     "(%.2f dB against %.2f dB): the renderer shows the warped source frames "
@@ -633,11 +574,10 @@ def train(pairs, folder, config, steps=None, minutes=None, fresh=False, progress
 
 def export_shot(pairs, folder):
     """Write the shot's plate; return the metadata's "shot" entry ({"size": [W, H], "plate":
-    file}), or None when the pairs kept no full-size frames."""
-    plate = shot_plate(pairs)
+    file}), or None when the pairs have none."""
+    plate = pairs.shot_plate
     if plate is None:
         return None
-    plate = plate[:plate.shape[0] // 2 * 2, :plate.shape[1] // 2 * 2]  # H.264 takes even sizes
     np.save(Path(folder) / SHOT_PLATE, plate)
     return {"size": [int(plate.shape[1]), int(plate.shape[0])], "plate": SHOT_PLATE}
 

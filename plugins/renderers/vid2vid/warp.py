@@ -62,6 +62,7 @@ FOREGROUND = (8.0, 24.0)  # a source pixel this far from the plate (0-255, large
 BEHIND = ("torso", "left_leg", "right_leg", "head")  # pose groups the arms lie in front of
 CHIN = 0.45  # the head fills in what lay over it beyond this share of the neck-to-head bone
 FILL_REACH = 0.15  # first window filling a part where a later part lay over it, in body scales
+PLATE_FILL = 0.02  # first window filling the wall behind the person, in picture sides
 SOURCES_PER_PART = 2  # nearest sources layered per part (the frontal reference comes after)
 
 # Joints that say how alike two poses are, per pose group (each taken relative to its root).
@@ -312,7 +313,9 @@ class SourceBank:
         self._groups = {g: group_features(self.joints, g) for g in GROUPS}
 
     def _crops(self, frame, joints):
-        """Per part None or (premultiplied RGBA crop, box) of one source. The body behind
+        """Per part None or (crop, box) of one source: the crop premultiplied RGBA and, fifth,
+        the part's capsule (what the source knows of the part, person or wall; see
+        :func:`_stack`), over the capsule's box. The body behind
         the arms (torso, legs and the head, ``BEHIND``) takes its whole capsule, not only what
         the arms leave it: where an arm or a hand lay over it, its own colours are filled in
         from beside (``fill_holes``), so moving the arm away shows shirt or face, not the wall
@@ -330,7 +333,7 @@ class SourceBank:
                 chin_up = _above(joints, self.size, "neck", "head", CHIN)
                 capsule = np.maximum(mine, capsule * chin_up)
             carried = capsule * person
-            box = _mask_box(capsule) if _mask_box(carried) is not None else None
+            box = _mask_box(capsule) if (carried > 1e-3).any() else None  # what it knows, if any of it is the person
             if box is None:
                 crops.append(None)
                 continue
@@ -488,3 +491,50 @@ def face_detail(picture, warped, joints):
     result = picture.copy()
     result[y0:y1, x0:x1] = np.clip(out + mask[..., None] * detail + 0.5, 0, 255).astype(np.uint8)
     return result
+
+
+def person_masks(joints, size):
+    """(N, H, W) bool: where each pose's part capsules (:func:`part_masks`) lie in a picture of
+    ``size``; nowhere for a pose not found (NaN joints)."""
+    return np.stack([part_masks(j, size).sum(axis=0) > 0.02 if np.isfinite(j).any()
+                     else np.zeros(size[::-1], bool) for j in joints])
+
+
+def background_plate(frames, max_frames=240, rows=16, joints=None, person=None):
+    """The per-pixel median (H, W, 3) uint8 of up to ``max_frames`` evenly spaced frames
+    (N, H, W, 3): the still wall.
+
+    joints : (N, 55, 2) pixels of the frames, or None. Given, each pixel's median is taken
+    only over the frames where it lies outside the person's part capsules (``warp.part_masks``),
+    so the wall behind where the person usually stands is seen, not the person blurred there
+    (the warped parts are laid over this plate, and a ghost torso on it shows wherever the
+    torso moved away); a pixel the person never leaves is filled from the wall seen around it
+    (``warp.fill_holes``): the median of all frames there would paint the person into the
+    plate, and the parts that look like the plate would not be carried. Rows are taken a few
+    at a time to keep the float copy small.
+    person : (N, H, W) bool masks of the person in the frames (:func:`person_masks`), in
+    place of ``joints``'.
+    """
+    pick = np.linspace(0, len(frames) - 1, min(len(frames), max_frames)).astype(int)
+    chosen = frames[pick]
+    if person is not None:
+        person = np.asarray(person, bool)[pick]
+    elif joints is not None:
+        person = person_masks(joints[pick], (frames.shape[2], frames.shape[1]))
+    out, seen = [], np.ones(frames.shape[1:3], bool)
+    for y in range(0, frames.shape[1], rows):
+        band = chosen[:, y:y + rows].astype(np.float32)
+        whole = np.median(band, axis=0)
+        if person is not None:
+            hidden = person[:, y:y + rows]
+            seen[y:y + rows] = clear_here = (~hidden).any(axis=0)
+            band[hidden] = np.nan
+            with np.errstate(all="ignore"):
+                clear = np.nanmedian(band[:, clear_here], axis=0) if clear_here.any() else None
+            if clear is not None:
+                whole[clear_here] = clear
+        out.append(whole)
+    plate = np.concatenate(out)
+    if seen.any() and not seen.all():
+        plate = fill_holes(plate, seen, PLATE_FILL * max(plate.shape[:2]), levels=6)
+    return np.clip(np.round(plate), 0, 255).astype(np.uint8)
