@@ -25,7 +25,8 @@ speech_mfa recording, its first --follow-seconds) is rendered through the render
 take's root moved to where the training take stands), scaled up towards 768 px (3x at 256 px,
 2x at 512: nearer the sizes capture is measured at) and read back with the real capture
 (``inference.capture.pipeline.capture_video``); ``compare_capture`` gives the elbow and
-shoulder errors against the driving take. The same for the warps alone (no network: whether a
+shoulder errors against the driving take; a renderer that keeps its training shot is also
+read as a user gets it, painted into that shot at the training video's size. The same for the warps alone (no network: whether a
 poor follow comes from the warp or from the refinement), a still renderer (the bank's frontal
 reference frame every frame), nearest-pose retrieval, the old renderer (--old, a version-1
 folder) and the truth video (the avatar performing the driving take in Blender: the capture's
@@ -445,6 +446,8 @@ def main():
         if args.old:
             follow["old renderer (version 1)"] = Vid2VidRenderer(args.old)
         follow = {k: Upscaled(v, factor) for k, v in follow.items()}
+        if renderer.shot_size is not None:  # what a user gets: the picture in its training shot
+            follow["ours in its shot"] = renderer
         result["follow"] = follow_error(args.work, follow, motion, speech,
                                         truth or not args.no_truth)
     print(json.dumps(result, indent=1))

@@ -3,7 +3,7 @@ talkrig itself, filmed from several heights and angles; for training and testing
 for measuring capture.
 
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
-        [--pair-size 1280x720]
+        [--pair-size 1280x720] [--held-out | --held-out-pairs]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -247,6 +247,18 @@ def held_out_plan(seconds=20.0):
     return shots
 
 
+def held_out_pairs_plan(train_seconds=60.0, test_seconds=20.0, size=(1280, 720)):
+    """A renderer's training and test videos of each held-out person, from the front (the view
+    a user films themselves from), on the scene of their capture videos."""
+    shots = []
+    for k, person in enumerate(HELD_OUT_PERSONS):
+        background, light = HELD_OUT_SCENES[person.name]
+        scene = dict(background=background, light=light)
+        shots.append(Shot(person, "train", train_seconds, size, seed=600 + 10 * k, **scene))
+        shots.append(Shot(person, "test", test_seconds, size, seed=601 + 10 * k, **scene))
+    return shots
+
+
 def more_capture_plan(seconds=20.0):
     """Four more capture cuts on test speech, from views none of the others has (two of them of
     the lifter's people, who are in no other test video)."""
@@ -394,6 +406,8 @@ def main():
                         help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--held-out", action="store_true",
                         help="the capture videos of the three people kept out of every choice")
+    parser.add_argument("--held-out-pairs", action="store_true",
+                        help="a renderer's training and test videos of those three people (at --pair-size)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
     if (args.straighter or args.steep) and not args.lifter:
@@ -407,6 +421,8 @@ def main():
         shots = more_capture_plan(args.capture_seconds)
     elif args.held_out:
         shots = held_out_plan(args.capture_seconds)
+    elif args.held_out_pairs:
+        shots = held_out_pairs_plan(args.train_seconds, args.test_seconds, args.pair_size)
     else:
         shots = plan(args.train_seconds, args.test_seconds, args.capture_seconds, args.pair_size)
     args.work.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,11 @@
 """The renderer's follow sheet: rows of a take from other speech, as the skeleton pass, the
 version-1 renderer (when the bench ran with --old), a renderer from before (--before), the
 renderer, its warps alone (--warps), nearest-pose retrieval, one still frame, and the real
-video of the take (where there is one).
+video of the take (where there is one). With --shot: the take's skeleton, the renderer's
+pictures painted into its training shot and the real video, whole frames.
 
     .venv/bin/python examples/render_follow_sheet.py WORK [--drive TAKE.npz] [--rows 5]
-        [--before VIDEO] [--warps] [--output docs/images/renderer_follow_sheet.png]
+        [--before VIDEO] [--warps] [--shot] [--output docs/images/renderer_follow_sheet.png]
 
 WORK is a `benchmarks/bench_renderer.py` folder: it holds the trained renderer
 (renderer256, or rendererSIZE after --size; the smallest when there are several), the take as
@@ -29,15 +30,18 @@ COLUMNS = (("follow_old renderer (version 1).mp4", "old: paints labels"),
            ("follow_still (frontal reference frame).mp4", "still frame"))
 
 
-def pick_frames(video, picks, size):
-    """Frames ``picks`` of ``video`` fitted to ``size`` (scaled to its height, centred)."""
+def pick_frames(video, picks, size, whole=False):
+    """Frames ``picks`` of ``video`` fitted to ``size`` (scaled to its height, centred), or
+    ``whole``: the whole frame scaled to that height."""
     from talkrig.inference.capture.video import iter_frames
-    from talkrig.motion.skeleton_pass import fit_frame
+    from talkrig.motion.skeleton_pass import _resize, fit_frame
 
     wanted, out = set(int(k) for k in picks), {}
     for index, _, rgb in iter_frames(video, fps=30.0):
         if index in wanted:
-            out[index] = fit_frame(rgb, size)
+            height, width = rgb.shape[:2]
+            out[index] = (_resize(rgb, round(width * size[1] / height / 2) * 2, size[1]) if whole
+                          else fit_frame(rgb, size))
         if len(out) == len(wanted):
             break
     return [out[int(k)] for k in picks]
@@ -59,6 +63,8 @@ def main():
     parser.add_argument("--rows", type=int, default=5)
     parser.add_argument("--before", type=Path, help="another renderer's follow video")
     parser.add_argument("--warps", action="store_true", help="a column of the warps alone")
+    parser.add_argument("--shot", action="store_true",
+                        help="the renderer in its training shot and the real video, whole frames")
     parser.add_argument("--output", type=Path,
                         default=ROOT / "docs" / "images" / "renderer_follow_sheet.png")
     args = parser.parse_args()
@@ -85,11 +91,16 @@ def main():
                 for k in picks]]
     videos = [(args.before if name == "before" else args.work / name, label)
               for name, label in COLUMNS if name != "before" or args.before]
+    if args.shot:
+        shot = args.work / "follow_ours in its shot.mp4"
+        if not shot.exists():
+            parser.error(f"{shot} not found: run the bench with a renderer that keeps its shot")
+        videos = [(shot, f"in its shot, {'x'.join(map(str, renderer.shot_size))}")]
     if args.drive and args.drive.with_suffix(".mp4").exists():
         videos.append((args.drive.with_suffix(".mp4"), "real video"))
     for video, label in videos:
         if video.exists() and (args.warps or label != "its warps alone"):
-            columns.append([caption(p, label) for p in pick_frames(video, picks, size)])
+            columns.append([caption(p, label) for p in pick_frames(video, picks, size, args.shot)])
     sheet = np.concatenate([np.concatenate(row, 1) for row in zip(*columns)], 0)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(sheet).quantize(colors=128, dither=Image.Dither.NONE).save(args.output,

@@ -49,3 +49,25 @@ def test_capture_sheet_captions_keep_their_spaces(sheets):
     sheets["render_capture_sheet"].caption(image, "shot 3 its captured take")
     gaps = word_gaps(np.asarray(image)[-22:])
     assert sum(g >= 3 for g in gaps) == 4, gaps
+
+
+def test_follow_sheet_shows_a_shot_whole_or_cropped_to_the_square(sheets, tmp_path):
+    import av
+
+    video = tmp_path / "shot.mp4"
+    with av.open(str(video), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 128, 64, "yuv420p"
+        for k in range(3):
+            frame = np.zeros((64, 128, 3), np.uint8)
+            frame[:, :16] = 250  # a bright band at the left edge, outside the centred square
+            frame[:, 16:] = 40 * k
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    pick = sheets["render_follow_sheet"].pick_frames
+    whole, square = pick(video, [2], (32, 32), whole=True)[0], pick(video, [2], (32, 32))[0]
+    assert whole.shape == (32, 64, 3) and square.shape == (32, 32, 3)
+    assert whole[:, :4].mean() > 200 and square[:, :4].mean() < 120  # the shot's edge only when whole
+    assert abs(float(whole[:, 40:].mean()) - 80) < 12  # frame 2, not another
