@@ -5,8 +5,8 @@ For each layer joint (trunk and head, collars, legs and feet, fingers, wrists): 
 mean local rotation and the generator's (its own output with the layer off, seeds 0-2, on the
 take's audio and words), and per frequency band the covariance of each one's turn about its mean.
 The file holds both means, each joint's map of the generator's turns onto his (the least change
-that gives his covariance, stretches at most 1) and per band the square root of the covariance
-the mapped generator lacks (see procedural/body_layer.py).
+that gives his covariance, stretches at most 1), per band the square root of the covariance
+the mapped generator lacks, and his fingers' size per band (see procedural/body_layer.py).
 
     .venv/bin/python recipes/fit_body_layer.py [--check]
 """
@@ -77,6 +77,14 @@ BURST_DEPTH = 0.8
 # it the speaker's joints move by mocap noise as much as by motion, and sinusoids there would
 # raise the jerk figures past his.
 BANDS = ((0.03, 0.1), (0.1, 0.3), (0.3, 0.6), (0.6, 1.0), (1.0, 1.5), (1.5, 2.2), (2.2, 3.2))  # Hz
+# After the layer the fingers still moved more than his in some bands (a joint's authored shapes
+# at 0.1-0.5 Hz, 1.2-1.5x his on a quarter of their axes, where the map fitted over the three slow
+# bands together leaves one band over and the fill tops up another): the whole take's fingers are
+# brought down to his size band by band, attenuating only (``body_layer.quiet``). His root mean
+# square per band and pose column (axis-angle) over the first half, in these bands (Hz; below
+# the slowest, untouched).
+QUIET = FINGERS
+QUIET_BANDS = ((0.1, 0.25), (0.25, 0.5), (0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 8.0))
 
 
 def mean_quats(motions, joints=JOINTS):
@@ -178,6 +186,14 @@ def spine_fill(real, gen, real_mean, gen_mean, gain):
     return fill
 
 
+def band_rms_of(motion, joints):
+    """(len(QUIET_BANDS), 3 x len(joints)) the root mean square of each pose column of
+    ``joints`` (axis-angle x y z) per band over ``motion``."""
+    from talkrig.motion.bands import band_rms
+
+    return band_rms(motion.poses[:, list(joints)].reshape(motion.n_frames, -1), QUIET_BANDS, motion.fps)
+
+
 def fit():
     from talkrig.inference.audio.decode import decode_audio
     from talkrig.motion.gaussian import psd_sqrt, transport_map
@@ -222,6 +238,9 @@ def fit():
         "bursty": list(BURSTY),
         "burst_band": list(BURST_BAND),
         "burst_depth": BURST_DEPTH,
+        "quiet_joints": list(QUIET),
+        "quiet_bands": [list(b) for b in QUIET_BANDS],
+        "quiet_band_rms": np.round(band_rms_of(first, QUIET), 5).tolist(),  # (B, 3 x joints)
     }
 
 

@@ -161,3 +161,25 @@ def test_the_spines_joints_turn_against_each_other_as_his_do(takes, scott_motion
     authored, layered = takes
     assert against(scott_motion) < -0.3
     assert against(layered) < -0.3 < against(authored)
+
+
+def test_the_fingers_move_no_more_than_his_in_any_band(takes, scott2_wav):
+    """Over the layer, the authored hand shapes still moved 1.2-1.5x his at 0.1-0.5 Hz on a
+    quarter of the fingers' axes; the whole take's fingers are brought down to his size band by
+    band (attenuating only), the rest of the body as it was."""
+    from talkrig.inference.generation.windows import run_windows
+    from talkrig.motion.bands import band_rms
+
+    _, layered = takes
+    audio = decode_audio(scott2_wav)
+    features = compute_features(audio.samples[:20 * audio.sample_rate], audio.sample_rate, FPS)
+    gen = get_generator("procedural")
+    raw = run_windows(gen, GenerationRequest(features, [], features.n_frames, FPS, seed=1,
+                                             options=check_options(gen, {"body_layer": 1.0})))
+    data = learned()
+    bands, his = [tuple(b) for b in data["quiet_bands"]], data["quiet_band_rms"]
+    over = lambda m: band_rms(m.poses[:, 25:55].reshape(m.n_frames, -1), bands, FPS) / his
+    assert np.mean(over(raw) > 1.15) > 0.1  # a tenth or more of the bands of the layer alone
+    assert np.mean(over(layered) > 1.15) < 0.01
+    np.testing.assert_array_equal(layered.poses[:, :25], raw.poses[:, :25])
+    assert np.abs(layered.poses[:, 25:55] - raw.poses[:, 25:55]).max() > 0.01

@@ -23,14 +23,13 @@ jerk came out 0.69-0.94x and 0.57-0.69x the speaker's, its fast motion being bur
 
 import numpy as np
 
+from ....motion.bands import band_curve, padded_spectrum, zero_phase
 from ....motion.rotations import sixd_to_matrix
 from ....motion.skeleton import JOINT_INDEX, LEFT_HAND, RIGHT_HAND, neutral_skeleton, with_ancestors
 
 # Hz; 6-10 holds the latent rate of a 4-frame stride at 30 fps (7.5 Hz) in its flat middle
 BANDS = ((0.5, 1.0), (1.0, 2.0), (2.0, 4.0), (4.0, 6.0), (6.0, 10.0), (10.0, 15.0))
-PAD = 64  # frames at 30 fps mirrored at each end of a take before its FFT
 PASSES = 3  # rounds of matching every part
-TRANSITION = 2.0 ** 0.25  # a band's gain holds from lo x this to hi / this; between, log-linear
 TRUNK = (0, 3, 6, 9, 12, 15)
 
 
@@ -56,26 +55,6 @@ PARTS = (("trunk", TRUNK, (12, 15), ()), _arm("left"), _arm("right"),
 SPARED = tuple(sorted(set(TRUNK + PARTS[1][1] + PARTS[2][1])))
 
 
-def _curve(values, freqs, below):
-    """Per-band ``values`` at each of ``freqs`` (Hz): ``below`` under the slowest band, each
-    band's value over its middle (``TRANSITION``), log-linear across the edges between bands,
-    the fastest band's beyond it. One-hot values give band masks that sum to 1."""
-    knots_f, knots_g = [BANDS[0][0] / TRANSITION], [float(below)]
-    for (lo, hi), v in zip(BANDS, values):
-        knots_f += [lo * TRANSITION, hi / TRANSITION]
-        knots_g += [float(v), float(v)]
-    f = np.maximum(np.asarray(freqs, np.float64), 1e-6)
-    return np.interp(np.log(f), np.log(knots_f), knots_g)
-
-
-def _padded_spectrum(values, fps):
-    """(rfft over time of ``values`` mirrored at both ends, frequencies, pad, padded length)."""
-    n = len(values)
-    pad = min(n - 1, int(round(PAD * fps / 30.0)))
-    padded = np.pad(values, [(pad, pad)] + [(0, 0)] * (values.ndim - 1), mode="reflect")
-    return np.fft.rfft(padded, axis=0), np.fft.rfftfreq(len(padded), 1.0 / fps), pad, len(padded)
-
-
 def band_amplitude(positions, speaking, fps=30.0):
     """(len(BANDS),) mean speed (m/s) of (T, W, 3) joint ``positions`` in each band (their
     velocity band-passed, zero phase), over the frames of speech (all frames without any);
@@ -86,10 +65,10 @@ def band_amplitude(positions, speaking, fps=30.0):
         return np.full(len(BANDS), np.nan)
     frames = np.asarray(speaking, bool)[1:n + 1]
     frames = frames if frames.any() else np.ones(n, bool)
-    spectrum, freqs, pad, length = _padded_spectrum(velocity, fps)
+    spectrum, freqs, pad, length = padded_spectrum(velocity, fps)
     out = np.zeros(len(BANDS))
     for k in range(len(BANDS)):
-        mask = _curve(np.eye(len(BANDS))[k], freqs, 0.0)
+        mask = band_curve(BANDS, np.eye(len(BANDS))[k], freqs, 0.0)
         band = np.fft.irfft(spectrum * mask[:, None, None], n=length, axis=0)[pad:pad + n]
         out[k] = float(np.linalg.norm(band, axis=-1)[frames].mean())
     return out
@@ -164,17 +143,6 @@ def band_gains(take, target):
     return gains
 
 
-def zero_phase(columns, gains, fps=30.0):
-    """(T, C) ``columns`` filtered over time with the band ``gains`` (1 below the slowest band;
-    a real gain per frequency: no phase shift), the ends mirrored so that they do not wrap."""
-    columns = np.asarray(columns, np.float64)
-    if len(columns) < 3 or np.all(np.asarray(gains) >= 1.0):
-        return columns.copy()
-    spectrum, freqs, pad, length = _padded_spectrum(columns, fps)
-    spectrum *= _curve(gains, freqs, 1.0)[:, None]
-    return np.fft.irfft(spectrum, n=length, axis=0)[pad:pad + len(columns)]
-
-
 def match_spectrum(vectors, layout, speaking, target, fps=30.0, strength=1.0):
     """(T, D) pose vectors with each part's bands above the ``target`` spectrum (a
     :func:`motion_spectrum`) attenuated to it, and {part: [gain per band]} (all 1: unchanged).
@@ -197,5 +165,5 @@ def match_spectrum(vectors, layout, speaking, target, fps=30.0, strength=1.0):
             gains = band_gains(speeds, target[name]) ** strength
             applied[name] = applied.get(name, np.ones(len(BANDS))) * gains
             if np.any(gains < 1.0):
-                out[:, columns] = zero_phase(out[:, columns], gains, fps)
+                out[:, columns] = zero_phase(out[:, columns], gains, BANDS, fps)
     return out, {name: [float(g) for g in gains] for name, gains in applied.items()}

@@ -5,9 +5,10 @@ import logging
 from ....inference.features.activity import loudness
 from ....inference.generation.generators import Generator
 from ....inference.generation.options import Option
+from ....inference.generation.windows import run_windows
 from ....motion.fineturn import JOINTS as FINE_JOINTS
 from . import joints as J
-from .body_layer import filled_joints
+from .body_layer import filled_joints, quiet
 from .plan import make_plan
 from .prosody import analyse
 from .synthesis import make_context, synthesize
@@ -63,6 +64,16 @@ class ProceduralGenerator(Generator):
         idle = float((options or {}).get("idle", 1.0))
         fine = FINE_JOINTS if idle > 0 else ()
         return tuple(sorted((set(fine) | set(filled_joints())) - {J.L_COLLAR, J.R_COLLAR}))
+
+    def generate(self, request):
+        """The whole take window by window, then its fingers brought down to the speaker's size
+        band by band where they move more (``body_layer.quiet``: a whole take's
+        spectrum, so live windows keep the layer's fingers)."""
+        motion = run_windows(self, request)
+        options = {opt.name: opt.default for opt in self.options}
+        options.update(request.options or {})
+        quiet(motion.poses, motion.fps, float(options["body_layer"]))
+        return motion
 
     def generate_window(self, request, window):
         ctx = window.state.get("procedural")
