@@ -7,7 +7,7 @@ import pytest
 
 from support.render_support import front_camera
 from talkrig.motion.skeleton import JOINT_INDEX as J
-from talkrig.motion.skeleton_pass import draw_stick, project_take
+from talkrig.motion.skeleton_pass import body_scale, draw_stick, project_take
 from talkrig.plugins.renderers.vid2vid.pairs import Pairs, hold_out_poses, warp_pairs
 from talkrig.plugins.renderers.vid2vid.renderer import FADE_FRAMES, _fades, fade_weights
 from talkrig.plugins.renderers.vid2vid.warp import (
@@ -200,20 +200,29 @@ def test_the_plate_fills_the_wall_behind_a_person_who_never_leaves(poses):
         assert tuple(plate[far[1], far[0]]) == tuple(wall[far[1], far[0]])
 
 
-def test_an_arm_moved_off_the_torso_shows_the_torso_not_the_wall(poses):
-    """The torso a forearm lay over in the source is filled from the torso beside it, so a
-    target with the forearm elsewhere shows shirt where the forearm was."""
+def _forearm_swung_off_the_chest(poses, torso, arm, hand=False):
+    """(source joints, target joints, warped picture): a source with the left forearm (red, of
+    radius ``arm`` px; its hand too with ``hand``) laid over a blue torso (radius ``torso``) on a
+    grey wall, warped to the forearm swung 150 degrees off the body."""
     source = poses[0].copy()
     elbow, wrist = source[J["left_elbow"]], source[J["left_wrist"]]
     over = elbow + 0.9 * (source[J["spine3"]] - elbow)  # the forearm laid over the chest
     source[LEFT_HAND] = over + 0.3 * (source[LEFT_HAND] - wrist)
     picture = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
-    draw_stick(picture, source[J["neck"]], source[J["pelvis"]], 14.0, BLUE)
-    draw_stick(picture, source[J["left_elbow"]], source[J["left_wrist"]], 3.0, RED)
+    draw_stick(picture, source[J["neck"]], source[J["pelvis"]], torso, BLUE)
+    draw_stick(picture, source[J["left_elbow"]], source[J["left_wrist"]], arm, RED)
+    if hand:
+        draw_stick(picture, source[J["left_wrist"]], source[J["left_middle3"]], arm, RED)
     plate = np.broadcast_to(GREY, SIZE[::-1] + (3,)).copy()
-    bank = SourceBank(picture[None], source[None], plate=plate)
-    target = _rotated_forearm(source, 150.0)  # the forearm swings off the body
-    warped, _ = bank.warp(target, plate)
+    target = _rotated_forearm(source, 150.0)
+    warped, _ = SourceBank(picture[None], source[None], plate=plate).warp(target, plate)
+    return source, target, warped
+
+
+def test_an_arm_moved_off_the_torso_shows_the_torso_not_the_wall(poses):
+    """The torso a forearm lay over in the source is filled from the torso beside it, so a
+    target with the forearm elsewhere shows shirt where the forearm was."""
+    source, target, warped = _forearm_swung_off_the_chest(poses, torso=14.0, arm=3.0)
     a, b = source[J["left_elbow"]], source[J["left_wrist"]]
     spot = np.floor(a + 0.85 * (b - a)).astype(int)  # on the chest, under the old forearm
     assert np.linalg.norm(target[J["left_wrist"]] - b) > 15
@@ -288,3 +297,21 @@ def test_a_farther_source_fills_only_what_the_nearest_does_not_know():
     assert np.allclose(out[2:-2, 1, :4], (200.0, 0.0, 0.0, 1.0))  # the nearest's person
     assert np.allclose(out[2:-2, 4, :4], 0.0)  # the wall it saw, not the farther hand
     assert np.allclose(out[2:-2, 9, :4], (0.0, 0.0, 200.0, 1.0))  # beyond what it knows
+
+
+def test_a_forearm_moved_off_the_torso_takes_no_shirt_with_it(poses):
+    """A part's capsule is wider than the limb: over the torso its margin is shirt, and the
+    forearm carried it wherever it moved (a dark blob beside a raised hand). Over the body it
+    carries only its core, so the forearm swung off the body leaves the wall beside it."""
+    _, target, warped = _forearm_swung_off_the_chest(poses, torso=7.0, arm=2.0, hand=True)  # torso: its capsule
+    a, b = target[J["left_elbow"]], target[J["left_wrist"]]
+    along = (b - a) / np.linalg.norm(b - a)
+    across = np.array([-along[1], along[0]])
+    scale = 0.42 * body_scale(target)  # the forearm's capsule radius, its limb 2 px
+    beside = [np.floor(a + f * (b - a) + side * 0.95 * scale * across).astype(int)
+              for f in (0.6, 0.7, 0.8) for side in (-1, 1)]  # in its margin, off the body
+    for x, y in beside:
+        value = warped[y, x].astype(int)
+        assert np.abs(value - GREY).max() < np.abs(value - BLUE).max(), value  # wall, not shirt
+    mid = np.floor(a + 0.75 * (b - a)).astype(int)
+    assert np.abs(warped[mid[1], mid[0]].astype(int) - RED).max() < 60  # the forearm itself came

@@ -10,7 +10,9 @@ then corrects only what warping cannot do (occlusion, disocclusion, shading, sea
 Parts are soft capsules round their bone in the source frame (radii in body scales, see
 ``skeleton_pass.body_scale``), each losing what a part painted after it covers there (the torso
 loses the arms lying over it) and, given the background plate, less the pixels that look like
-the plate there (a capsule is wider than a thin arm: it would carry the wall). The torso, the
+the plate there (a capsule is wider than a thin arm: it would carry the wall); over the body
+behind them the arms and hands carry only their capsule's core (``IN_FRONT``: the margin there
+is shirt, which they would take along as a dark blob beside the moved limb). The torso, the
 legs and the face carry their whole outline, though (``BEHIND``): where an arm or a hand lay
 over them in the source, their own colours are filled in from beside (:func:`fill_holes`), so
 an arm moved away shows shirt, not the wall or the hand left behind. A part's transform: a limb
@@ -61,6 +63,7 @@ FOREGROUND = (8.0, 24.0)  # a source pixel this far from the plate (0-255, large
 # background (below the first) or the person (above the second): a part carries only the person
 BEHIND = ("torso", "left_leg", "right_leg", "head")  # pose groups the arms lie in front of
 CHIN = 0.45  # the head fills in what lay over it beyond this share of the neck-to-head bone
+IN_FRONT = 0.6  # over the body behind it, an arm or hand carries this share of its radius
 FILL_REACH = 0.15  # first window filling a part where a later part lay over it, in body scales
 PLATE_FILL = 0.02  # first window filling the wall behind the person, in picture sides
 SOURCES_PER_PART = 2  # nearest sources layered per part (the frontal reference comes after)
@@ -221,6 +224,23 @@ def _above(joints, size, start, end, at, soft=0.15):
     return np.clip((t - at) / soft + 0.5, 0.0, 1.0).astype(np.float32)
 
 
+def _in_front(joints, size, part, body):
+    """(H, W) float32: how much of an arm's or hand's capsule it carries from a source. Over the
+    body behind it (``body``: the torso's, legs' and head's capsules) only the core of its
+    radius (``IN_FRONT``): a capsule is wider than the limb, and there its margin is shirt, which
+    the limb took along wherever it moved (a dark blob beside a raised hand, a second sleeve).
+    What it does not carry the body behind fills from beside, as for the rest of the limb."""
+    j = np.asarray(joints, np.float64)
+    a, b = _bone(j, part)
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return np.ones(size[::-1], np.float32)
+    w, h = size
+    scale = body_scale(j)
+    core = _capsule((np.arange(w) + 0.5)[None, :], (np.arange(h) + 0.5)[:, None], a, b,
+                    IN_FRONT * part[3] * scale, FEATHER * scale)
+    return 1.0 - body + body * core
+
+
 def _frame(a, b):
     """Unit vector along a->b, its normal and the length."""
     d = b - a
@@ -325,14 +345,17 @@ class SourceBank:
             foreground(frame, self.plate)
         own, whole = part_masks(joints, self.size, whole=True)
         reach = FILL_REACH * body_scale(joints)
+        body = np.clip(sum(m for m, part in zip(whole, PARTS) if part[5] in BEHIND), 0.0, 1.0)
         crops = []
         for part, mine, capsule in zip(PARTS, own, whole):
+            carried = None
             if part[5] not in BEHIND:
                 capsule = mine
+                carried = mine * person * _in_front(joints, self.size, part, body)
             elif part[0] == "head":
                 chin_up = _above(joints, self.size, "neck", "head", CHIN)
                 capsule = np.maximum(mine, capsule * chin_up)
-            carried = capsule * person
+            carried = capsule * person if carried is None else carried
             box = _mask_box(capsule) if (carried > 1e-3).any() else None  # what it knows, if any of it is the person
             if box is None:
                 crops.append(None)
@@ -342,7 +365,7 @@ class SourceBank:
             m = carried[cut][..., None]
             rgb = frame[cut].astype(np.float32)
             shown = mine[cut] / np.maximum(capsule[cut], 1e-6)  # the share no later part took
-            if (shown[capsule[cut] > 1e-3] < 0.99).any():
+            if part[5] in BEHIND and (shown[capsule[cut] > 1e-3] < 0.99).any():
                 rgb = fill_holes(rgb, np.clip(shown, 0.0, 1.0) * person[cut], reach)
             crops.append((np.concatenate([rgb * m, m, capsule[cut][..., None]], -1), box))
         return crops
