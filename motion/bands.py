@@ -45,10 +45,7 @@ def zero_phase(columns, gains, bands, fps=30.0):
     columns = np.asarray(columns, np.float64)
     if len(columns) < 3 or np.all(np.asarray(gains) >= 1.0):
         return columns.copy()
-    spectrum, freqs, pad, length = padded_spectrum(columns, fps)
-    curve = band_curve(bands, gains, freqs, 1.0)
-    spectrum *= curve if curve.ndim == 2 else curve[:, None]
-    return np.fft.irfft(spectrum, n=length, axis=0)[pad:pad + len(columns)]
+    return _filtered(*padded_spectrum(columns, fps), len(columns), gains, bands)
 
 
 def band_rms(columns, bands, fps=30.0):
@@ -77,10 +74,17 @@ def attenuate_to(columns, target, bands, fps=30.0, power=1.0):
     gains[known] = np.minimum(1.0, np.asarray(target, np.float64)[known] / rms[known]) ** float(power)
     turned = np.flatnonzero((gains < 1.0).any(axis=0))
     if len(turned):
-        curve = band_curve(bands, gains[:, turned], freqs, 1.0)
-        out[:, turned] = mean[turned] + np.fft.irfft(spectrum[:, turned] * curve, n=length,
-                                                     axis=0)[pad:pad + len(columns)]
+        out[:, turned] = mean[turned] + _filtered(spectrum[:, turned], freqs, pad, length, len(columns),
+                                                  gains[:, turned], bands)
     return out
+
+
+def _filtered(spectrum, freqs, pad, length, n, gains, bands):
+    """(n, C) the take back from its padded spectrum with the band ``gains`` applied ((B,) for
+    every column or (B, C) one per column; 1 below the slowest band)."""
+    curve = band_curve(bands, gains, freqs, 1.0)
+    return np.fft.irfft(spectrum * (curve if curve.ndim == 2 else curve[:, None]), n=length,
+                        axis=0)[pad:pad + n]
 
 
 def _spectrum_rms(spectrum, freqs, pad, length, bands):

@@ -70,16 +70,17 @@ class ProceduralGenerator(Generator):
         band by band where they move more (``body_layer.quiet``: a whole take's
         spectrum, so live windows keep the layer's fingers)."""
         motion = run_windows(self, request)
-        options = {opt.name: opt.default for opt in self.options}
-        options.update(request.options or {})
-        quiet(motion.poses, motion.fps, float(options["body_layer"]))
+        quiet(motion.poses, motion.fps, float(self._options(request)["body_layer"]))
         return motion
+
+    def _options(self, request):
+        """The request's options over this generator's defaults."""
+        return {**{opt.name: opt.default for opt in self.options}, **(request.options or {})}
 
     def generate_window(self, request, window):
         ctx = window.state.get("procedural")
         if ctx is None:
-            options = {opt.name: opt.default for opt in self.options}
-            options.update(request.options or {})
+            options = self._options(request)
             prosody = analyse(request.features, request.words, request.n_frames, request.fps,
                               rate=options["gesture_rate"])
             plan = make_plan(prosody, request.rng("plan"), options, request.duration)

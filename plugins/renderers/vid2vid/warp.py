@@ -224,21 +224,27 @@ def _above(joints, size, start, end, at, soft=0.15):
     return np.clip((t - at) / soft + 0.5, 0.0, 1.0).astype(np.float32)
 
 
-def _in_front(joints, size, part, body):
-    """(H, W) float32: how much of an arm's or hand's capsule it carries from a source. Over the
-    body behind it (``body``: the torso's, legs' and head's capsules) only the core of its
-    radius (``IN_FRONT``): a capsule is wider than the limb, and there its margin is shirt, which
-    the limb took along wherever it moved (a dark blob beside a raised hand, a second sleeve).
-    What it does not carry the body behind fills from beside, as for the rest of the limb."""
+def _in_front(joints, part, mine, body):
+    """(H, W) float32: how much of an arm's or hand's capsule (``mine``) it carries from a
+    source. Over the body behind it (``body``: the torso's, legs' and head's capsules) only the
+    core of its radius (``IN_FRONT``): a capsule is wider than the limb, and there its margin is
+    shirt, which the limb took along wherever it moved (a dark blob beside a raised hand, a
+    second sleeve). What it does not carry the body behind fills from beside, as for the rest of
+    the limb. Worked out over the capsule's box only (a bank builds it for every part of every
+    source)."""
     j = np.asarray(joints, np.float64)
     a, b = _bone(j, part)
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        return np.ones(size[::-1], np.float32)
-    w, h = size
+    out = np.ones(mine.shape, np.float32)
+    box = _mask_box(mine)
+    if box is None or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return out
+    x0, y0, x1, y1 = box
     scale = body_scale(j)
-    core = _capsule((np.arange(w) + 0.5)[None, :], (np.arange(h) + 0.5)[:, None], a, b,
+    core = _capsule((np.arange(x0, x1) + 0.5)[None, :], (np.arange(y0, y1) + 0.5)[:, None], a, b,
                     IN_FRONT * part[3] * scale, FEATHER * scale)
-    return 1.0 - body + body * core
+    behind = body[y0:y1, x0:x1]
+    out[y0:y1, x0:x1] = 1.0 - behind + behind * core
+    return out
 
 
 def _frame(a, b):
@@ -351,7 +357,7 @@ class SourceBank:
             carried = None
             if part[5] not in BEHIND:
                 capsule = mine
-                carried = mine * person * _in_front(joints, self.size, part, body)
+                carried = mine * person * _in_front(joints, part, mine, body)
             elif part[0] == "head":
                 chin_up = _above(joints, self.size, "neck", "head", CHIN)
                 capsule = np.maximum(mine, capsule * chin_up)
