@@ -19,6 +19,9 @@ if WORKER:
     os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix=f"talkrig-blender-user-{WORKER}-")
 else:
     os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="talkrig-blender-user-"))
+# Models the user trained into the default folder (~/.cache/talkrig/models) must not change what
+# a test sees: a generator asked for its default model finds an empty folder of the test run's.
+os.environ["TALKRIG_MODELS"] = tempfile.mkdtemp(prefix=f"talkrig-models-{WORKER or 'main'}-")
 
 # The suite runs on two pytest-xdist workers (addopts), a test file at a time per worker so
 # module fixtures are paid once. Files sharing an expensive session fixture go to one worker
