@@ -18,7 +18,8 @@ posture numbers), so the generators are held against the held-out second half's 
     ``run_windows`` joins them), the feet and leg solve (``plant_feet``), ``postprocess()`` as
     the pipeline calls it, and the pipeline's whole chain (blends, key poses, postprocess).
     The same take jittered by 0.1 degree and blurred by one frame, paired, say how small a
-    change the paired test sees.
+    change the paired test sees. The whole chain again with the key poses drawn by seeds 0-7
+    (the row: seed 0), since each pose fired is one more arm excursion the test can see.
 (c) Generators: procedural and matching (and with --neural the learned backends that have a
     first-half model: `bench_training.py --first-half`, or --model NAME=DIR) on speech none was
     fitted to (2_scott_0_2_2.wav with its TextGrid; the MFA sample acoustic_corpus.wav with its
@@ -33,7 +34,7 @@ each part's, and the features that alone separate the two sides best, with both 
 0.5 = cannot tell, 1.0 = always caught.
 
     .venv/bin/python benchmarks/bench_realism.py [--quick] [--stages-only] [--neural]
-        [--model NAME=DIR ...] [--json OUT]
+        [--model NAME=DIR ...] [--seeds N ...] [--json OUT]
     .venv/bin/python benchmarks/bench_realism.py --levels   # the speaker's levels the stages read
     .venv/bin/python benchmarks/bench_realism.py --sheet docs/images/realism_sheet.png
 
@@ -58,6 +59,7 @@ SECOND = "2_scott_0_2_2"
 FPS = 30.0
 WINDOW_SECONDS = 10.0  # the window length of the windowed generators (procedural, matching)
 RESAMPLE_FPS = 24.0
+KEYPOSE_SEEDS = tuple(range(8))  # the whole chain again with the key poses drawn by each
 NEURAL = ("a2g", "dr2", "s2v", "ldm")
 SPEECH = ((f"{SECOND}.wav", DATA / f"{SECOND}.wav", DATA / f"{SECOND}.TextGrid"),
           ("acoustic_corpus.wav", ROOT / "exporters" / "assets" / "acoustic_corpus.wav",
@@ -97,6 +99,29 @@ def window_blends(motion, seconds=WINDOW_SECONDS):
     return out
 
 
+def whole_chain(real, words, pause, seed=0):
+    """The take through the pipeline's whole chain: window blends, the default key poses on its
+    words (drawn with ``seed``), ``postprocess()``."""
+    from talkrig.inference.generation.keyposes import KeyPoseDictionary, insert_keyposes
+    from talkrig.inference.generation.postprocess import postprocess
+
+    posed = insert_keyposes(window_blends(real), words, KeyPoseDictionary.default(), seed)[0]
+    return postprocess(posed, fps=real.fps, n_frames=real.n_frames, pause=pause)
+
+
+def keypose_draws(real, wav, textgrid, seeds=KEYPOSE_SEEDS):
+    """{seed: AUC} of the whole chain (paired, against the untouched take) with the key poses
+    drawn with each seed: how much the stage row's figure (seed 0) owes to its draw (the
+    number of poses fired, each one more arm excursion)."""
+    from talkrig.motion.metrics.realism import c2st, feature_set
+
+    words = take_words(textgrid)
+    pause = pause_weights(real, wav, words)
+    untouched = feature_set(real)
+    return {seed: c2st(untouched, whole_chain(real, words, pause, seed), paired=True, top=0).score
+            for seed in seeds}
+
+
 def stages(real, wav, textgrid):
     """[(name, processed Motion)]: the take through each stage alone, then the chains."""
     from talkrig.inference.generation.feet import plant_feet
@@ -114,9 +139,6 @@ def stages(real, wav, textgrid):
     def chain(motion):
         return postprocess(motion, fps=real.fps, n_frames=real.n_frames, pause=pause)
 
-    def whole(motion):
-        return chain(insert_keyposes(window_blends(motion), words, keyposes)[0])
-
     return [
         ("0.1 deg jitter per frame (invisible: how small a change the paired test sees)", jittered(real)),
         ("blurred by one frame (reference)", blurred(real)),
@@ -128,7 +150,7 @@ def stages(real, wav, textgrid):
         (f"window blends ({WINDOW_SECONDS:g} s windows, blend_seam)", window_blends(real)),
         ("feet and leg solve (plant_feet)", plant_feet(real)),
         ("postprocess(): limits, smoothing, calm, feet", chain(real)),
-        ("whole chain: window blends, key poses, postprocess()", whole(real)),
+        ("whole chain: window blends, key poses, postprocess()", whole_chain(real, words, pause)),
     ]
 
 
@@ -440,6 +462,8 @@ def main():
     parser.add_argument("--neural", action="store_true", help="also the learned backends with a first-half model")
     parser.add_argument("--model", action="append", default=[], metavar="NAME=DIR",
                         help="model trained on the first half for a learned backend")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], metavar="N",
+                        help="the generators' seeds (default 0 1 2; the figures in RESULTS.md)")
     parser.add_argument("--json", metavar="OUT", help="also write every result as JSON")
     parser.add_argument("--sheet", metavar="PNG", help="also render each backend's most and least real "
                         "windows beside the real take (front and side, headless Blender)")
@@ -471,10 +495,16 @@ def main():
     print("\nwhat each stage changes (joints it turns most, mean over the take; the root):\n")
     print("\n".join(f"- {name}: {change}" for name, change in changes.items()))
     results["stages"] = rows
+    if not args.quick:
+        draws = keypose_draws(real, DATA / f"{TAKE}.wav", DATA / f"{TAKE}.TextGrid")
+        scores = np.array(list(draws.values()))
+        print(f"\nthe whole chain with the key poses drawn by seeds {min(draws)}-{max(draws)} (the row above: "
+              f"seed 0): {', '.join(f'{s:.3f}' for s in scores)}; mean {scores.mean():.3f}")
+        results["keypose_draws"] = draws
 
     if not args.stages_only:
         names = ["procedural", "matching"] + (list(NEURAL) if args.neural else [])
-        seeds = (0,) if args.quick else (0, 1, 2)
+        seeds = (0,) if args.quick else tuple(args.seeds)
         speech = SPEECH[:1] if args.quick else SPEECH
         models = dict(item.split("=", 1) for item in args.model)
         with tempfile.TemporaryDirectory(prefix="talkrig-bench-realism-") as tmp:
@@ -504,7 +534,8 @@ def main():
             render_telling_sheet(real, telling, args.sheet)
     print(f"\nbench_realism: {time.perf_counter() - start:.0f} s")
     if args.json:
-        data = {k: (v if k == "skipped" else {n: r.to_dict() for n, r in v.items()}) for k, v in results.items()}
+        data = {k: (v if k in ("skipped", "keypose_draws") else {n: r.to_dict() for n, r in v.items()})
+                for k, v in results.items()}
         data["stage_changes"] = changes
         Path(args.json).write_text(json.dumps(data, indent=2) + "\n")
 

@@ -3,7 +3,8 @@ from the shared take's first half: statistics only, no frames.
 
 For each layer joint (trunk and head, collars, legs and feet, fingers, wrists): the speaker's
 mean local rotation and the generator's (its own output with the layer off, seeds 0-2, on the
-take's audio and words), and per frequency band the covariance of each one's turn about its mean.
+take's audio and words, through the whole pipeline with the bundled key poses: change those and
+fit again), and per frequency band the covariance of each one's turn about its mean.
 The file holds both means, each joint's map of the generator's turns onto his (the least change
 that gives his covariance, stretches at most 1), per band the square root of the covariance
 the mapped generator lacks, and his fingers' size per band (see procedural/body_layer.py).

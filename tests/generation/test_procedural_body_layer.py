@@ -183,3 +183,16 @@ def test_the_fingers_move_no_more_than_his_in_any_band(takes, scott2_wav):
     assert np.mean(over(layered) > 1.15) < 0.01
     np.testing.assert_array_equal(layered.poses[:, :25], raw.poses[:, :25])
     assert np.abs(layered.poses[:, 25:55] - raw.poses[:, 25:55]).max() > 0.01
+
+
+def test_the_shipped_layer_is_what_its_recipe_fits(scott_npz, scott_wav, scott_textgrid):
+    """body_layer.json is fitted on the generator's own takes through the whole pipeline (the
+    bundled key poses included): a change to what those takes are made of, left unfitted, makes
+    the layer fill a difference that is no longer there."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "fit_body_layer.py"
+    done = subprocess.run([sys.executable, str(recipe), "--check"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr

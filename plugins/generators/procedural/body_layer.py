@@ -54,8 +54,7 @@ def learned():
     raw = json.loads(DATA.read_text(encoding="utf-8"))
     out = {k: np.asarray(v, np.float64) for k, v in raw.items() if k != "source"}
     for key in ("joints", "bursty", "coupled_joints", "quiet_joints"):
-        if key in out:  # a file written before the quieted joints were
-            out[key] = out[key].astype(int)
+        out[key] = out[key].astype(int)
     return out
 
 
@@ -143,7 +142,7 @@ def quiet(poses, fps, amount=1.0):
     realism test told the whole body by them (0.88 -> 0.86, three seed triplets alike). A whole
     take's spectrum: the live driver's windows keep the layer's fingers."""
     data = learned() if amount > 0 else None
-    if data is None or "quiet_band_rms" not in data:
+    if data is None:
         return poses
     joints = list(data["quiet_joints"])
     columns = poses[:, joints].reshape(len(poses), -1)
