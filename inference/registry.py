@@ -18,7 +18,8 @@ listed as unavailable with its error; it never breaks the others.
 import logging
 import threading
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import lru_cache
+from importlib import metadata
 
 from ..motion.errors import TalkrigError
 
@@ -47,6 +48,18 @@ class PluginEntry:
     @property
     def available(self):
         return self.plugin is not None
+
+
+def entry_points(group):
+    """The entry points the installed packages declare for ``group``."""
+    return _declared().select(group=group)
+
+
+@lru_cache(maxsize=1)
+def _declared():
+    """Every installed package's entry points, read once for all the groups: each read opens
+    every package's metadata (some 370 in a full install, 8 ms a read)."""
+    return metadata.entry_points()
 
 
 def discover(group, validate=None):
@@ -113,6 +126,8 @@ class PluginKind:
         """{name: PluginEntry} of every plugin of the group; broken ones are kept with their error."""
         with self._lock:
             if self._entries is None or refresh:
+                if refresh:
+                    _declared.cache_clear()
                 self._entries = discover(self.group, self.check)
                 self._instances.clear()
             return self._entries

@@ -229,20 +229,26 @@ def fit():
         "source": f"BEAT2 {TAKE}, first {first.duration:.1f} s (statistics only)",
         "joints": list(JOINTS),
         "bands": [list(b) for b in BANDS],
-        "real_mean": np.round(np.where(np.isin(JOINTS, WRISTS)[:, None], gen_mean,  # the wrists keep theirs
-                                       keep_heading(real_mean, gen_mean)), 5).tolist(),
-        "generated_mean": np.round(gen_mean, 5).tolist(),
-        "gain": np.round(gain, 4).tolist(),  # (J, 3, 3)
-        "fill": np.round(fill, 5).tolist(),  # (J, B, 3, 3)
+        "real_mean": rounded(np.where(np.isin(JOINTS, WRISTS)[:, None], gen_mean,  # the wrists keep theirs
+                                      keep_heading(real_mean, gen_mean)), 5),
+        "generated_mean": rounded(gen_mean, 5),
+        "gain": rounded(gain, 4),  # (J, 3, 3)
+        "fill": rounded(fill, 5),  # (J, B, 3, 3)
         "coupled_joints": list(SPINE),
-        "coupled_fill": np.round(coupled, 5).tolist(),  # (B, 3S, 3S)
+        "coupled_fill": rounded(coupled, 5),  # (B, 3S, 3S)
         "bursty": list(BURSTY),
         "burst_band": list(BURST_BAND),
         "burst_depth": BURST_DEPTH,
         "quiet_joints": list(QUIET),
         "quiet_bands": [list(b) for b in QUIET_BANDS],
-        "quiet_band_rms": np.round(band_rms_of(first, QUIET), 5).tolist(),  # (B, 3 x joints)
+        "quiet_band_rms": rounded(band_rms_of(first, QUIET), 5),  # (B, 3 x joints)
     }
+
+
+def rounded(values, digits):
+    """Nested lists of ``values`` rounded to ``digits``, with no negative zero: a value of
+    -1e-9 in one fit and +1e-9 in the next is the same fit."""
+    return (np.round(values, digits) + 0.0).tolist()
 
 
 def main():

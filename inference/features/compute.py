@@ -105,19 +105,17 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True,
 
 def _spectral_features(x, sr, fps, n_frames, duration):
     """AudioFeatures but the voice detector's track, of the 16 kHz loudness-set signal ``x``."""
-    from scipy.fft import dct
-
     from ..audio.decode import resample
     from .onsets import ONSET_HOP, ONSET_RATE, onset_envelope, pool_envelope
     from .pitch import PITCH_RATE, pitch_track
-    from .spectrum import MEL_FLOOR, hop_rms, mel_filterbank, mel_power
+    from .spectrum import MEL_FLOOR, dct_ortho, hop_rms, mel_filterbank, mel_power
 
     centers = np.round(np.arange(n_frames) * (sr / fps)).astype(np.int64)
     power = np.maximum(mel_power(x, centers, N_FFT, mel_filterbank(sr, N_FFT, N_MELS)), MEL_FLOOR)
 
     rms = hop_rms(x, n_frames, sr / fps)
     log_energy = np.log(np.square(rms) + MEL_FLOOR)
-    cepstrum = dct(10.0 * np.log10(power), type=2, norm="ortho", axis=1)[:, :N_MFCC]
+    cepstrum = dct_ortho(10.0 * np.log10(power), 0, N_MFCC)
     static = np.concatenate([cepstrum, log_energy[:, None]], axis=1)
     delta = np.gradient(static, axis=0) if n_frames > 1 else np.zeros_like(static)
 

@@ -8,7 +8,7 @@ are exact to the 10 ms grid; on speech about 5 onsets per second (syllables) are
 """
 
 import numpy as np
-from scipy.fft import rfft
+from numpy.fft import rfft
 
 from ...motion.filters import maximum_filter1d, uniform_filter1d
 from .spectrum import MEL_FLOOR, frames, hann, mel_filterbank

@@ -9,7 +9,7 @@ agreement with pYIN on real speech is measured by benchmarks/bench_features.py.
 """
 
 import numpy as np
-from scipy.fft import irfft, rfft
+from numpy.fft import irfft, rfft
 
 from .spectrum import frames
 

@@ -7,17 +7,28 @@ motion frame times whatever the hop.
 from functools import lru_cache
 
 import numpy as np
-from scipy.fft import rfft
+from numpy.fft import rfft  # not scipy.fft: its import costs a take from the command line 0.1 s
 
 MEL_FLOOR = 1e-10  # power floor before any log: about 100 dB under loudness-normalised speech
 
 
 def frames(x, centers, length):
-    """(T, length) windows of ``x`` starting ``length // 2`` before each centre (zeros outside)."""
-    pad = length
-    padded = np.pad(x, (pad, pad))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, length)
-    return windows[centers - length // 2 + pad]
+    """(T, length) windows of ``x`` starting ``length // 2`` before each centre (zeros outside).
+    Only the windows that cross an end are padded: a padded copy of a whole recording cost
+    more than the windows themselves."""
+    x = np.asarray(x)
+    starts = np.asarray(centers, np.int64) - length // 2
+    if len(x) < length:
+        out = np.zeros((len(starts), length), x.dtype)
+    else:
+        windows = np.lib.stride_tricks.sliding_window_view(x, length)
+        out = windows[np.clip(starts, 0, len(x) - length)]
+    for row in np.flatnonzero((starts < 0) | (starts > len(x) - length)):
+        lo, hi = max(starts[row], 0), min(starts[row] + length, len(x))
+        out[row] = 0
+        if hi > lo:
+            out[row, lo - starts[row]:hi - starts[row]] = x[lo:hi]
+    return out
 
 
 def power_spectrum(x, centers, n_fft):
@@ -37,6 +48,20 @@ def mel_power(x, centers, n_fft, filterbank, chunk=2048):
         part = slice(start, start + chunk)
         out[part] = power_spectrum(x, centers[part], n_fft) @ filterbank.T
     return out
+
+
+def dct_ortho(x, first, count):
+    """Coefficients first..first+count of the orthonormal DCT-II along the last axis of ``x``."""
+    return x @ _dct_basis(x.shape[-1], first, count).T.astype(x.dtype, copy=False)
+
+
+@lru_cache(maxsize=8)
+def _dct_basis(n, first, count):
+    """(count, n) rows of the orthonormal DCT-II matrix, from row ``first``."""
+    k = np.arange(first, first + count)[:, None]
+    basis = np.sqrt(2.0 / n) * np.cos(np.pi * k * (2 * np.arange(n) + 1) / (2 * n))
+    basis[k[:, 0] == 0] /= np.sqrt(2.0)
+    return basis
 
 
 @lru_cache(maxsize=8)

@@ -9,7 +9,7 @@ from talkrig.inference.audio.decode import decode_audio
 from talkrig.inference.features.compute import (
     CACHE_SIZE, clear_feature_cache, compute_features, features_for,
 )
-from talkrig.inference.features.spectrum import mel_filterbank
+from talkrig.inference.features.spectrum import frames, mel_filterbank
 from talkrig.motion.container import frame_count
 from talkrig.motion.errors import TalkrigError
 
@@ -32,6 +32,20 @@ def test_every_feature_has_the_motion_frame_count(n_samples, fps):
         assert getattr(features, name).shape[0] == expected, name
     assert features.mel.shape == (expected, 64) and features.mfcc.shape == (expected, 28)
     assert np.isfinite(features.mel).all() and np.isfinite(features.mfcc).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_samples=st.integers(min_value=0, max_value=3000), length=st.integers(min_value=1, max_value=1200),
+       centers=st.lists(st.integers(min_value=0, max_value=3000), max_size=12))
+def test_a_frame_is_the_signal_around_its_centre_with_silence_past_the_ends(n_samples, length, centers):
+    """The spectra of the first and last frames hear the recording's edges, not other samples."""
+    x = noise(n_samples / SR, seed=length)
+    centers = np.array(sorted(c for c in centers if c <= n_samples), np.int64)
+    padded = np.concatenate([np.zeros(length, np.float32), x, np.zeros(length, np.float32)])
+    expected = np.array([padded[c - length // 2 + length:][:length] for c in centers]).reshape(-1, length)
+    got = frames(x, centers, length)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    assert np.array_equal(got, expected)
 
 
 def test_other_sample_rates_keep_the_frame_count():

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ....inference.audio.decode import SAMPLE_RATE as RATE, resample
-from ....inference.features.spectrum import MEL_FLOOR, mel_filterbank, mel_power
+from ....inference.features.spectrum import MEL_FLOOR, dct_ortho, mel_filterbank, mel_power
 
 FPS = 100
 HOP = RATE // FPS
@@ -40,9 +40,7 @@ def log_mel(samples):
 
 def cepstra(mel):
     """(T, 2 * N_CEPSTRA) normalised cepstra and their differences from a log-mel (T, N_MELS)."""
-    from scipy.fft import dct
-
-    c = dct(mel, type=2, norm="ortho", axis=1)[:, 1:N_CEPSTRA + 1]
+    c = dct_ortho(mel, 1, N_CEPSTRA)
     delta = np.gradient(c, axis=0) if len(c) > 1 else np.zeros_like(c)
     x = np.concatenate([c, DELTA_WEIGHT * delta], axis=1)
     return ((x - x.mean(axis=0)) / (x.std(axis=0) + 1e-6)).astype(np.float32)
