@@ -111,8 +111,8 @@ class _Planner:
             self.rest[side] = _vary(rest, rng, 0.6)
             ready, _ = side_pose("ready", side)
             self.ready[side] = axis_angle_to_quat(ready)
-        self.keys = {side: ArmKeys(self.rest[side], quat_slerp(self.rest[side], self.ready[side], 0.5))
-                     for side in SIDES}
+        self.low = {side: quat_slerp(self.rest[side], self.ready[side], 0.5) for side in SIDES}  # low in gesture space
+        self.keys = {side: ArmKeys(self.rest[side], self.low[side]) for side in SIDES}
         self.active = {side: False for side in SIDES}
         self.flicks = {side: ([], []) for side in SIDES}
         self.previous_gesture = None
@@ -157,7 +157,7 @@ class _Planner:
         by ``amplitude``; a variant a speaker would not make (see poses.plausible) is drawn
         again with less jitter."""
         values, _ = side_pose(name, side)
-        low = quat_slerp(self.rest[side], self.ready[side], 0.5)
+        low = self.low[side]
         amount = float(np.clip(amplitude, 0.0, 1.1))
         for _ in range(4):
             pose = quat_slerp(low, _vary(values, self.rng, variation), amount)
