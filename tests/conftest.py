@@ -89,6 +89,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                     "not run", yellow=True)
 
 
+@pytest.fixture(autouse=True)
+def _words_found_afresh():
+    """Each test's speech engines run: none is answered by the words another test's engine
+    found in the same recording (inference.speech.recent_words)."""
+    from talkrig.inference.speech.timing import RECENT
+
+    RECENT.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def scott_npz():
     return shared_file("beat2_scott_train", "2_scott_0_1_1.npz")

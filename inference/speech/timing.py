@@ -23,6 +23,7 @@ import logging
 
 from ...motion.errors import TalkrigError
 from .languages import AUTO, guess_language, is_english, normalise
+from .recent_words import RecentWords
 from ..registry import SPEECH, PluginKind
 from .words import Phone, Word
 
@@ -34,6 +35,7 @@ AUTO_RECOGNIZERS = ("vosk", "pocketsphinx")
 AUTO_ALIGNER = "pocketsphinx"
 ANY_LANGUAGE_ALIGNER = "espeak"  # a script in any other language than English
 ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript")
+RECENT = RecentWords()  # the engines' words for the last few recordings of this process
 # Without a script or a language, English recognition whose words average less confidence than
 # this is taken for speech in another language (real English recordings average 0.64-0.65,
 # eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/JOURNAL.md).
@@ -222,7 +224,20 @@ def check_script_length(script, audio):
 
 
 def _run(plugin, audio, transcript, options, progress):
-    """The engine's words; its own failure becomes one line naming the engine."""
+    """The engine's words (those it found in the same sound with the same script and options a
+    moment ago, if it did: :mod:`.recent_words`); its own failure becomes one line naming the
+    engine."""
+    key = RECENT.key(plugin, audio, transcript, options)
+    found = RECENT.get(key)
+    if found is not None:
+        log.info("words in %s found by %s a moment ago", audio.name, plugin.name)
+        return found
+    found = _found_by(plugin, audio, transcript, options, progress)
+    RECENT.put(key, found)
+    return found
+
+
+def _found_by(plugin, audio, transcript, options, progress):
     log.info("finding words in %s with %s", audio.name, plugin.name)
     try:
         if progress is not None and _takes_progress(plugin):

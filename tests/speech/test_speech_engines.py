@@ -10,7 +10,7 @@ import pytest
 from support.speech_synth import speak
 
 from talkrig.inference import registry
-from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.audio.decode import DecodedAudio, decode_audio
 from talkrig.inference.registry import PluginError
 from talkrig.inference.speech.timing import SpeechError, find_words, speech_plugins
 from talkrig.inference.speech.words import Word
@@ -245,3 +245,30 @@ def test_third_party_engine_and_broken_plugin(fake_entry_points, scott_clip):
     with pytest.raises(PluginError, match="unknown speech engine 'nope'; available: crash, echo, espeak, pocketsphinx, "
                                           "transcript, vosk"):
         find_words(audio, "nope")
+
+
+class CountingSpeech(EchoSpeech):
+    name = "counting"
+    calls = 0
+
+    def words(self, audio, transcript=None, options=None):
+        type(self).calls += 1
+        return [Word(f"word{type(self).calls}", 0.2, 0.6, 0.9)]
+
+
+def test_a_second_take_of_the_same_line_does_not_wait_for_the_engine_again(fake_entry_points, scott_clip):
+    """The add-on's Generate pressed again on the same sound (another seed) skips the 4 s of
+    recognition; another sound, script or option asks the engine afresh."""
+    audio, _ = scott_clip
+    counting = SimpleNamespace(name="counting", value="tests:CountingSpeech", load=lambda: CountingSpeech)
+    fake_entry_points([counting])
+    first = find_words(audio, "counting")
+    again = find_words(audio, "counting")
+    assert CountingSpeech.calls == 1 and again == first
+    again.append(Word("mine", 1.0, 1.2, 1.0))  # what a caller does with its list is its own
+    assert find_words(audio, "counting") == first
+    find_words(audio, "counting", options={"mode": "other"})
+    find_words(audio, "counting", transcript="a script")
+    shorter = DecodedAudio(audio.samples[: len(audio.samples) // 2], audio.sample_rate, name="half")
+    find_words(shorter, "counting")
+    assert CountingSpeech.calls == 4
