@@ -10,19 +10,17 @@ starts from a reset front end), so what is kept is what the engine would find ag
 
 import copy
 import json
-import threading
-from collections import OrderedDict
+
+from ..cache import LruCache
 
 KEPT = 16  # recordings' results kept: a few hundred words each
 
 
 class RecentWords:
-    """A small least-recently-used store of engine results, safe across a server's threads."""
+    """The last ``size`` engine results; each caller gets its own copy of the words."""
 
     def __init__(self, size=KEPT):
-        self.size = size
-        self._found = OrderedDict()
-        self._lock = threading.Lock()
+        self._kept = LruCache(size)
 
     @staticmethod
     def key(plugin, audio, transcript, options):
@@ -32,20 +30,11 @@ class RecentWords:
 
     def get(self, key):
         """A copy of the words kept under ``key``, or None."""
-        with self._lock:
-            found = self._found.get(key)
-            if found is None:
-                return None
-            self._found.move_to_end(key)
-        return copy.deepcopy(found)
+        found = self._kept.get(key)
+        return None if found is None else copy.deepcopy(found)
 
     def put(self, key, words):
-        with self._lock:
-            self._found[key] = copy.deepcopy(list(words))
-            self._found.move_to_end(key)
-            while len(self._found) > self.size:
-                self._found.popitem(last=False)
+        self._kept.put(key, copy.deepcopy(list(words)))
 
     def clear(self):
-        with self._lock:
-            self._found.clear()
+        self._kept.clear()
