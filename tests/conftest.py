@@ -92,10 +92,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 @pytest.fixture(autouse=True)
 def _words_found_afresh():
     """Each test's speech engines run: none is answered by the words another test's engine
-    found in the same recording (inference.speech.recent_words)."""
+    found in the same recording (inference.speech.recent_words), and no speech worker process
+    kept from another test's run is left for a test that counts them."""
     from talkrig.inference.speech.timing import RECENT
+    from talkrig.plugins.speech.pocketsphinx.workers import stop_kept_workers
 
     RECENT.clear()
+    stop_kept_workers()
     yield
 
 

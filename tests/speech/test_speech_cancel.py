@@ -260,6 +260,42 @@ def test_a_cancel_while_a_large_task_is_being_sent_ends_the_feeder_first(monkeyp
     assert not feeders() and not speech_workers() and raised == []
 
 
+def _setup_of_no_job():
+    return None
+
+
+def _pid(state, task, step):
+    if task == "slow":
+        time.sleep(30)
+    return os.getpid()
+
+
+def test_workers_set_up_for_no_job_in_particular_serve_the_next_run(monkeypatch):
+    """Free recognition's workers outlive a run (the next recording skips their start), stop
+    after KEEP_SECONDS unused, and are never kept from a cancelled run or for a set-up that
+    carries a job's data."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
+    monkeypatch.setattr(workers, "KEEP_SECONDS", 1.5)
+    first = set(workers.run_tasks((_setup_of_no_job, ()), _pid, [1, 2, 3, 4], workers=2))
+    assert len(first) == 2 and os.getpid() not in first
+    assert {p.pid for p in speech_workers()} == first  # kept, idle
+    assert set(workers.run_tasks((_setup_of_no_job, ()), _pid, [1, 2], workers=2)) == first
+    wait_for(lambda: not speech_workers(), timeout=5)  # stopped once unused for KEEP_SECONDS
+
+    workers.run_tasks((_setup, (0,)), _work, [1, 2], workers=2)
+    assert not speech_workers()  # a set-up with arguments: another job's data
+
+    start = time.monotonic()
+
+    def progress(fraction):
+        if time.monotonic() - start > 1.0:
+            raise JobCancelled("cancelled")
+
+    with pytest.raises(JobCancelled):
+        workers.run_tasks((_setup_of_no_job, ()), _pid, ["slow", "slow"], progress=progress, workers=2)
+    assert not speech_workers()
+
+
 @pytest.mark.slow
 def test_recognition_gives_the_same_words_however_pieces_are_shared_out(take, monkeypatch):
     monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
