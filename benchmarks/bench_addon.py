@@ -6,12 +6,13 @@ The built extension is installed in the bpy module, it starts a local server, an
 on 62 s of real speech (with its TextGrid) onto the CC0 avatar in a 24 fps scene. Prints
 medians over repeated runs.
 
-With ``--words server`` the server finds the words itself: each run then gets a recording of its
-own (the same speech, its level changed by a hundredth of a decibel or so), since the server
-keeps the words it found in a recording a moment ago; the same recording pressed again with
-another seed, which skips the engine, is timed apart.
+With ``--words server`` the server finds the words itself, with ``--words script`` it aligns the
+recording's plain script (the TextGrid's words as a .txt file): each run then gets a recording
+of its own (the same speech, its level changed by a hundredth of a decibel or so), since the
+server keeps the words it found in a recording a moment ago; the same recording pressed again
+with another seed, which skips the engine, is timed apart.
 
-    .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words server]
+    .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words file|server|script]
 """
 
 import argparse
@@ -40,7 +41,8 @@ def load_build_script():
 
 def run_once(bpy, module, words="file", audio=AUDIO, seed=0):
     """(seconds from Generate to baked, longest tick, bake tick, Generate operator) in seconds.
-    words: "file" (the TextGrid) or "server" (no transcript: the server finds the words)."""
+    words: "file" (the TextGrid), "server" (no transcript: the server finds the words) or the
+    path of a plain script to align."""
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.import_scene.gltf(filepath=str(AVATAR))
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
@@ -48,10 +50,11 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0):
     settings = bpy.context.scene.talkrig
     settings.audio_file = str(audio)
     settings.seed = seed
-    if words == "file":
-        settings.transcript_source, settings.transcript_file = "FILE", str(TRANSCRIPT)
-    else:
+    if words == "server":
         settings.transcript_source = "NONE"
+    else:
+        settings.transcript_source = "FILE"
+        settings.transcript_file = str(TRANSCRIPT if words == "file" else words)
     tick = module.addon.runtime.tick
     start = time.perf_counter()
     bpy.ops.talkrig.generate()
@@ -74,17 +77,19 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--words", choices=("file", "server"), default="file",
-                        help="words from the TextGrid (default) or found by the server")
+    parser.add_argument("--words", choices=("file", "server", "script"), default="file",
+                        help="words from the TextGrid (default), found by the server, or its "
+                             "plain script aligned by the server")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-bench-addon-"))
     bpy, module = load_build_script().blender_with_local_server(tmp)
     try:
-        if args.words == "server":
+        if args.words != "file":
+            words = plain_script(tmp) if args.words == "script" else "server"
             audio = [own_recording(tmp, k) for k in range(args.repeats + 1)]
-            run_once(bpy, module, args.words, audio[0])  # starts the server and warms its caches
-            runs = [run_once(bpy, module, args.words, a) for a in audio[1:]]
-            again = [run_once(bpy, module, args.words, a, seed=1) for a in audio[1:]]
+            run_once(bpy, module, words, audio[0])  # starts the server and warms its caches
+            runs = [run_once(bpy, module, words, a) for a in audio[1:]]
+            again = [run_once(bpy, module, words, a, seed=1) for a in audio[1:]]
         else:
             run_once(bpy, module, args.words)  # starts the server and warms its caches
             runs = [run_once(bpy, module, args.words) for _ in range(args.repeats)]
@@ -98,13 +103,24 @@ def main(argv=None):
               "longest main-thread tick while the job runs",
               "main-thread tick that bakes (resample, retarget, keys, face, sound)",
               "Generate operator itself (checks, starts the thread)")
-    print(f"bench_addon: median of {args.repeats} runs, words from {'the TextGrid' if args.words == 'file' else 'the server'}")
+    source = {"file": "the TextGrid", "server": "the server", "script": "the plain script, aligned by the server"}
+    print(f"bench_addon: median of {args.repeats} runs, words from {source[args.words]}")
     for k, label in enumerate(labels):
         print(f"  {label:<72} {statistics.median(r[k] for r in runs) * 1000:8.1f} ms")
     if again:
         print(f"  {'the same recording again, seed 1 (the words kept by the server)':<72} "
               f"{statistics.median(r[0] for r in again) * 1000:8.1f} ms")
     return 0
+
+
+def plain_script(folder):
+    """The recording's words as a plain-text script (.txt), for the server to align."""
+    from talkrig.inference.speech.transcripts.formats import read_transcript_file, read_words
+
+    path = folder / "script.txt"
+    path.write_text(" ".join(w.word for w in read_words(read_transcript_file(TRANSCRIPT))) + "\n",
+                    encoding="utf-8")
+    return path
 
 
 def own_recording(folder, k):

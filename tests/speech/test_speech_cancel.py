@@ -270,20 +270,25 @@ def _pid(state, task, step):
     return os.getpid()
 
 
-def test_workers_set_up_for_no_job_in_particular_serve_the_next_run(monkeypatch):
-    """Free recognition's workers outlive a run (the next recording skips their start), stop
-    after KEEP_SECONDS unused, and are never kept from a cancelled run or for a set-up that
-    carries a job's data."""
+def _offset_pid(offset, task, step):
+    return task + offset, os.getpid()
+
+
+def test_a_runs_workers_serve_the_next_run(monkeypatch):
+    """A clean run's worker processes outlive it (the next run, an alignment's second pass or
+    the next recording, skips their start), are set up again for a set-up with arguments, stop
+    after KEEP_SECONDS unused, and are never kept from a cancelled run."""
     monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
     monkeypatch.setattr(workers, "KEEP_SECONDS", 1.5)
     first = set(workers.run_tasks((_setup_of_no_job, ()), _pid, [1, 2, 3, 4], workers=2))
     assert len(first) == 2 and os.getpid() not in first
     assert {p.pid for p in speech_workers()} == first  # kept, idle
     assert set(workers.run_tasks((_setup_of_no_job, ()), _pid, [1, 2], workers=2)) == first
+    for offset in (10, 20):  # another job's data: the same processes, set up with it
+        found = workers.run_tasks((_setup, (offset,)), _offset_pid, [1, 2, 3], workers=2)
+        assert [value for value, _ in found] == [1 + offset, 2 + offset, 3 + offset]
+        assert {pid for _, pid in found} <= first
     wait_for(lambda: not speech_workers(), timeout=5)  # stopped once unused for KEEP_SECONDS
-
-    workers.run_tasks((_setup, (0,)), _work, [1, 2], workers=2)
-    assert not speech_workers()  # a set-up with arguments: another job's data
 
     start = time.monotonic()
 

@@ -16,10 +16,12 @@ only once its feeder has finished (a cancel stops the feeder first), and anythin
 stops a feeder (a task that cannot be sent) is raised by the dispatch loop, as is a run that
 outlives its deadline: an error, never a hang.
 
-Workers whose set-up takes no arguments (free recognition with the bundled model) outlive a
-clean run by KEEP_SECONDS, set up and idle, and the next run with that set-up takes them
-instead of starting its own (0.45 s on two cores). Each piece starts from a reset front end,
-so a kept worker finds the words a new one would; a cancelled or failed run stops its workers.
+A clean run's workers wait KEEP_SECONDS for the next run, which takes them instead of
+starting processes of its own (0.2 s on two cores): an alignment's two passes share them, and
+one set up for free recognition with the bundled model (a set-up without arguments) is taken
+set up (0.45 s in all). Any other set-up is run again in the process it is given to. Each piece
+starts from a reset front end, so a kept worker finds the words a new one would; a cancelled or
+failed run stops its workers.
 """
 
 import contextlib
@@ -44,8 +46,7 @@ DEADLINE_FACTOR = 10.0
 DEADLINE_BASE = 120.0  # seconds
 PARALLEL_FROM = 30.0  # total task weight (seconds of audio) below which starting processes
 # (0.5-1 s each) costs more than it saves
-KEEP_SECONDS = 60.0  # workers whose set-up needs nothing of a job's (free recognition) wait
-# this long for the next run before they stop: the next recording skips their 0.45 s start
+KEEP_SECONDS = 60.0  # a clean run's workers wait this long for the next run before they stop
 _REPORT_SECONDS = 0.2  # a worker reports its progress at most this often
 _QUIT = object()  # ends a feeder without sending anything
 
@@ -108,12 +109,20 @@ def _run_here(setup, work, tasks, weights, progress, base=0.0, total=None):
     return results
 
 
+class _SetUp:
+    """What a worker is told before its tasks: set up with ``setup`` (function, args) and do
+    its tasks with ``work``."""
+
+    def __init__(self, setup, work):
+        self.setup, self.work = setup, work
+
+
 class _Worker:
     """One spawned process, the pipe to it, and the thread that feeds the pipe."""
 
-    def __init__(self, context, setup, work):
+    def __init__(self, context):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_main, args=(child, work), daemon=True,
+        self.process = context.Process(target=_main, args=(child,), daemon=True,
                                        name="talkrig-speech")
         with _main_script_hidden():
             self.process.start()
@@ -123,9 +132,16 @@ class _Worker:
         self.failure = None  # why the feeder stopped early, for the dispatch loop to raise
         self.feeder = threading.Thread(target=self._feed, daemon=True, name="talkrig-speech-feed")
         self.feeder.start()
-        self.outbox.put(setup)
+        self.set_up = None  # the (setup, work) it was last told
         self.index = None  # the task it works on
         self.fraction = 0.0
+
+    def prepare(self, setup, work):
+        """Tell it its set-up, unless it is set up so already by one without arguments (whose
+        state is the same for every run)."""
+        if self.set_up != (setup, work) or setup[1]:
+            self.outbox.put(_SetUp(setup, work))
+            self.set_up = (setup, work)
 
     def _feed(self):
         """Send what ``give`` queues until the None that ends it. The pipe stays open until this
@@ -177,45 +193,42 @@ class _Worker:
         self.conn.close()
 
 
-_kept = {}  # (setup, work) -> the idle workers set up for them, waiting for the next run
+_kept = []  # (worker, token): idle workers of clean runs, waiting for the next run
 _kept_lock = threading.Lock()
 
 
-def _keepable(setup):
-    """Whether workers set up by ``setup`` may serve later runs: a set-up with no arguments
-    depends on no job's data (a script's dictionary is another job's)."""
-    return not setup[1]
-
-
 def _take_kept(setup, work, n):
-    """Up to ``n`` idle workers kept for (setup, work), alive and ready; the rest stopped."""
+    """Up to ``n`` idle kept workers, alive and ready, those set up for (setup, work) first."""
     with _kept_lock:
-        kept = _kept.pop((setup, work), [])
-    ready = [w for w in kept if w.process.is_alive() and not w.failure]
-    for worker in kept:
-        if worker not in ready[:n]:
-            worker.stop(wait=worker in ready)
-    return ready[:n]
+        ready = [(w, t) for w, t in _kept if w.process.is_alive() and not w.failure]
+        gone = [w for w, _ in _kept if (w, _) not in ready]
+        ready.sort(key=lambda item: item[0].set_up != (setup, work))
+        taken, _kept[:] = ready[:n], ready[n:]
+    for worker in gone:
+        worker.stop(wait=False)
+    return [w for w, _ in taken]
 
 
-def _keep(setup, work, workers):
-    """Keep set-up ``workers`` for the next run of (setup, work), for KEEP_SECONDS."""
+def _keep(workers):
+    """Keep ``workers`` for the next run for KEEP_SECONDS (at most one per core in all)."""
+    token = object()
     with _kept_lock:
-        older = _kept.pop((setup, work), [])
-        _kept[(setup, work)] = workers
-    for worker in older:
+        _kept.extend((w, token) for w in workers)
+        extra = _kept[:max(0, len(_kept) - available_cores())]  # the oldest go
+        del _kept[:len(extra)]
+    for worker, _ in extra:
         worker.stop(wait=True)
-    timer = threading.Timer(KEEP_SECONDS, _expire, ((setup, work), workers))
+    timer = threading.Timer(KEEP_SECONDS, _expire, (token,))
     timer.daemon = True
     timer.start()
 
 
-def _expire(key, workers):
+def _expire(token):
+    """Stop the workers kept with ``token`` that no run has taken since."""
     with _kept_lock:
-        if _kept.get(key) is not workers:
-            return  # taken by a run since, or replaced
-        del _kept[key]
-    for worker in workers:
+        expired = [w for w, t in _kept if t is token]
+        _kept[:] = [(w, t) for w, t in _kept if t is not token]
+    for worker in expired:
         worker.stop(wait=True)
 
 
@@ -223,7 +236,7 @@ def stop_kept_workers():
     """Stop every idle worker kept for a later run (a test that counts worker processes, a
     program that wants its memory back)."""
     with _kept_lock:
-        kept = [w for workers in _kept.values() for w in workers]
+        kept = [w for w, _ in _kept]
         _kept.clear()
     for worker in kept:
         worker.stop(wait=True)
@@ -239,12 +252,14 @@ class _Pool:
         results = [None] * len(tasks)
         pending = list(range(len(tasks)))
         left, done, clean = len(tasks), 0.0, False
-        keepable = _keepable(self.setup)
-        pool = _take_kept(self.setup, self.work, self.n) if keepable else []
+        pool = _take_kept(self.setup, self.work, self.n)
         ends = time.monotonic() + deadline
         try:
+            for worker in pool:
+                worker.prepare(self.setup, self.work)
             for _ in range(self.n - len(pool)):
-                pool.append(_Worker(context, self.setup, self.work))
+                pool.append(_Worker(context))
+                pool[-1].prepare(self.setup, self.work)
                 if progress is not None:
                     progress(0.0)
             while left:
@@ -286,8 +301,8 @@ class _Pool:
             clean = True
             return results
         finally:
-            if clean and keepable and pool:
-                _keep(self.setup, self.work, pool)
+            if clean and pool:
+                _keep(pool)
             else:
                 for worker in pool:
                     worker.stop(wait=clean)
@@ -333,17 +348,10 @@ def _main_script_hidden():
                 setattr(main, key, value)
 
 
-def _main(conn, work):
-    """A worker process: receive its setup, set up once, then decode tasks until told to stop."""
+def _main(conn):
+    """A worker process: set up as told (again whenever told), decode tasks until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers on Ctrl-C
-    try:
-        function, args = conn.recv()
-        state = function(*args)
-    except EOFError:
-        return
-    except Exception as exc:
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-        return
+    state = work = None
     last = [0.0]
 
     def step(fraction):
@@ -353,6 +361,14 @@ def _main(conn, work):
             conn.send(("progress", fraction))
 
     for task in iter(lambda: _next_task(conn), None):
+        if isinstance(task, _SetUp):
+            try:
+                (function, args), work = task.setup, task.work
+                state = function(*args)
+            except Exception as exc:
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+                return
+            continue
         try:
             conn.send(("done", work(state, task, step)))
         except Exception as exc:
