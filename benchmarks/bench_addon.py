@@ -86,7 +86,7 @@ def main(argv=None):
     try:
         if args.words != "file":
             words = plain_script(tmp) if args.words == "script" else "server"
-            audio = [own_recording(tmp, k) for k in range(args.repeats + 1)]
+            audio = own_recordings(tmp, args.repeats + 1)
             run_once(bpy, module, words, audio[0])  # starts the server and warms its caches
             runs = [run_once(bpy, module, words, a) for a in audio[1:]]
             again = [run_once(bpy, module, words, a, seed=1) for a in audio[1:]]
@@ -123,15 +123,16 @@ def plain_script(folder):
     return path
 
 
-def own_recording(folder, k):
-    """The speech as a recording of its own (another level by 1e-4 of k + 1): the same work
-    for every engine, but not the words the server kept from another run."""
+def own_recordings(folder, count):
+    """The speech as ``count`` recordings of their own (the level changed by 1e-4 per copy): the
+    same work for every engine, but not the words the server kept from another run."""
     import soundfile
 
     samples, rate = soundfile.read(AUDIO, dtype="float32")
-    path = folder / f"take{k}.wav"
-    soundfile.write(path, samples * (1.0 - 1e-4 * (k + 1)), rate, subtype="FLOAT")
-    return path
+    paths = [folder / f"take{k}.wav" for k in range(count)]
+    for k, path in enumerate(paths):
+        soundfile.write(path, samples * (1.0 - 1e-4 * (k + 1)), rate, subtype="FLOAT")
+    return paths
 
 
 if __name__ == "__main__":

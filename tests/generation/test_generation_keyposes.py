@@ -42,7 +42,6 @@ def test_the_default_dictionary_covers_common_keywords():
     assert load_keyposes("none") is None and len(load_keyposes("default")) == len(d)
 
 
-
 @pytest.mark.parametrize("language", ["en", "de", "es", "fr"])
 def test_the_bundled_key_poses_move_the_arm_and_leave_the_hand_its_own(language):
     """A bundled key pose places the arm (collar, shoulder, elbow) and leaves the wrist and the
@@ -65,6 +64,7 @@ def test_the_bundled_key_poses_move_the_arm_and_leave_the_hand_its_own(language)
     for ins in inserted:  # the arm is on its pose at the word
         frame = int(np.ceil(ins.time * FPS))
         assert geodesic_distance(out.poses[frame, ins.entry.joints], ins.entry.frames[0]).max() < 1e-4
+
 
 @pytest.mark.parametrize("spoken, lemma", [("Bigger", "big"), ("biggest", "big"), ("points", "point"),
                                            ("pointing", "point"), ("lowered", "lower"), ("rises", "rise")])

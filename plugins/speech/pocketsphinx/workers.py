@@ -200,13 +200,13 @@ _kept_lock = threading.Lock()
 def _take_kept(setup, work, n):
     """Up to ``n`` idle kept workers, alive and ready, those set up for (setup, work) first."""
     with _kept_lock:
-        ready = [(w, t) for w, t in _kept if w.process.is_alive() and not w.failure]
-        gone = [w for w, _ in _kept if (w, _) not in ready]
-        ready.sort(key=lambda item: item[0].set_up != (setup, work))
-        taken, _kept[:] = ready[:n], ready[n:]
+        gone = [w for w, _ in _kept if not w.process.is_alive() or w.failure]
+        ready = sorted((item for item in _kept if item[0] not in gone),
+                       key=lambda item: item[0].set_up != (setup, work))
+        _kept[:] = ready[n:]
     for worker in gone:
         worker.stop(wait=False)
-    return [w for w, _ in taken]
+    return [w for w, _ in ready[:n]]
 
 
 def _keep(workers):
