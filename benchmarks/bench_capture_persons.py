@@ -10,8 +10,8 @@ choice.
 
 Every video NAME.mp4 in --videos whose name contains --match has its truth take NAME.npz
 beside it. Its landmarks are detected once and kept in --work (NAME.landmarks.npz), so a
-change to the fit is measured again in seconds; the fit is the capture's own (``fit_shot``,
-what ``capture_video`` runs on a steady single shot). Baselines: the take's mean pose held
+change to the fit is measured again in seconds; the fit is the capture's own
+(``fit_shot_and_camera``, what ``capture_video`` runs on a steady single shot). Baselines: the take's mean pose held
 still, and the take 10 s later (real motion, the wrong moment). --speed also runs the whole
 capture (``capture_video``: decode, landmarks, shots, fit, writing) on the first video and
 reports frames per second. --where breaks each elbow's signed error down by the true forearm's
@@ -113,15 +113,14 @@ def main():
                                          "without it (default: the one talkrig ships)")
     args = parser.parse_args()
 
-    from functools import partial
-
-    from talkrig.inference.capture.fit import fit_shot as fit
+    from talkrig.inference.capture.fit import fit_shot_and_camera
     from talkrig.inference.capture.lift import ArmLifter
     from talkrig.motion import load_motion
 
     lifter = (None if args.lifter is None else False if args.lifter == "none"
               else ArmLifter.load(args.lifter))
-    fit_shot = partial(fit, lifter=lifter)
+    def fit_shot(lm):
+        return fit_shot_and_camera(lm, lifter=lifter)[0]
 
     videos = sorted(v for v in args.videos.glob("*.mp4") if args.match in v.name
                     and v.with_suffix(".npz").exists())

@@ -26,9 +26,11 @@ from ...motion.runs import true_runs
 from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
 from . import ik
 from . import landmarks as L
+from .camera_fit import fit_camera
 from .depth import deepen_forearms
 from .lift import lift_arms
 from .mirror import forget_mirrored_arms
+from .sightline import seen_from_the_hips
 from .smooth import fill_unseen, smooth_rotations, smooth_series
 
 log = logging.getLogger(__name__)
@@ -88,15 +90,18 @@ def mean_rotation(rots, weights):
     return u @ vt
 
 
-def fit_shot(lm, fps=None, lifter=None):
+def fit_shot(lm, fps=None, lifter=None, focal=None):
     """Fit one shot's landmarks; returns a :class:`ShotFit`.
 
     lm : Landmarks of one continuous shot of one person (frames not seen are NaN).
     lifter : the arm lifter (:mod:`.lift`; None: the one talkrig ships, False: none, the
         forearms' depth read from their image length alone).
+    focal : the camera's focal length in pixels (None: a phone's, :data:`CAMERA_FOV`), which
+        sets how far apart the face's and the hips' lines of sight are (:mod:`.sightline`).
     """
     fps = float(fps or lm.fps)
     n = lm.n_frames
+    lm = seen_from_the_hips(lm, focal or assumed_focal(lm.size))
     lm, mirrored = forget_mirrored_arms(lm, fps)
     if mirrored:
         log.info("%d of %d frames with the arms on the wrong sides set aside", mirrored, n)
@@ -147,6 +152,23 @@ def fit_shot(lm, fps=None, lifter=None):
                                metres_per_pixel=fill_unseen(np.where(ok, mpp, 1.0), ok),
                                level=level)
     return ShotFit(motion=motion, posture=posture, coverage=coverage, placement=placement)
+
+
+def fit_shot_and_camera(lm, fps=None, lifter=None):
+    """(ShotFit, Camera or None, median reprojection error in pixels) of one shot: fitted with
+    a phone's focal length, then again with the focal length of the camera that fits it."""
+    fit = fit_shot(lm, fps, lifter)
+    camera, error = fit_camera(fit.motion, lm)
+    if camera is None:
+        return fit, camera, error
+    fit = fit_shot(lm, fps, lifter, focal=camera.focal)
+    camera, error = fit_camera(fit.motion, lm)
+    return fit, camera, error
+
+
+def assumed_focal(size):
+    """The focal length in pixels of a phone's main lens (:data:`CAMERA_FOV`) at ``size``."""
+    return (size[1] / 2) / np.tan(CAMERA_FOV / 2)
 
 
 def _levelled(lm, level):
@@ -229,7 +251,7 @@ def _root_path(lm, mpp, ok, level, poses, posture):
     sk = neutral_skeleton()
     rest_pelvis = sk.rest_positions[0]
     width, height = lm.size
-    focal = (height / 2) / np.tan(CAMERA_FOV / 2)
+    focal = assumed_focal(lm.size)
     path = np.zeros((n, 3))
     if np.any(ok):
         img = lm.body_image[..., :2]

@@ -29,9 +29,8 @@ from ..audio.decode import SAMPLE_RATE
 from ..progress import JobCancelled
 from . import shots as shot_cuts
 from . import track
-from .camera_fit import fit_camera
 from .errors import CaptureError
-from .fit import fit_shot
+from .fit import fit_shot_and_camera
 from .landmarks import LANDMARK_DETECTOR, LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW, RIGHT_SHOULDER, Landmarks
 from .video import iter_frames, prefetched, probe, read_audio
 
@@ -274,9 +273,8 @@ def _judge_shots(lm, colours, shots, fps, start, progress):
             log.info("shot %d (%.1f-%.1f s) skipped: %s", shot.number, report.start,
                      report.end, report.reason)
             continue
-        result = fit_shot(sub, fps)
+        result, report.camera, report.camera_error = fit_shot_and_camera(sub, fps)
         report.posture, report.coverage = result.posture, result.coverage
-        report.camera, report.camera_error = fit_camera(result.motion, sub)
         fitted.append((report, result, shot))
     return reports, fitted
 

@@ -5,12 +5,12 @@ the view, a glitch, legs out of the picture, a second person walking in)."""
 import numpy as np
 import pytest
 
-from support.capture_support import landmarks_of
+from support.capture_support import FOCAL, landmarks_of
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture import track
-from talkrig.inference.capture.fit import fit_shot
+from talkrig.inference.capture.fit import fit_shot, fit_shot_and_camera
 from talkrig.inference.capture.ik import ELBOW_RANGE
-from talkrig.motion.metrics.capture import arm_angles, compare_capture, largest_jump
+from talkrig.motion.metrics.capture import arm_angles, compare_capture, head_angles, largest_jump
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
 
@@ -194,3 +194,18 @@ def test_another_person_walking_in_is_forgotten(take):
     speaker = track.speaker_colour(parts)
     assert np.allclose(speaker, [0.10, 0.28, 0.55])
     assert [track.is_speaker(p, speaker) for p in parts] == [True, True, False]
+
+
+def test_the_head_nods_the_same_near_the_camera_and_far_from_it(take):
+    """A detector reads the face in a crop of its own, straight on, and the body around the
+    hips; near the camera the two lines of sight part more. Read with the lens that filmed it
+    (or the camera the capture fits), the head nods the same near and far; read as if the lines
+    of sight never parted, it tilts back as the camera comes near."""
+    def pitch(lm, **lens):
+        fit = fit_shot(lm, **lens) if lens else fit_shot_and_camera(lm)[0]
+        return np.median(head_angles(fit.motion)[0])
+
+    near, far = landmarks_of(take, distance=2.5), landmarks_of(take, distance=7.0)
+    assert abs(pitch(near, focal=FOCAL) - pitch(far, focal=FOCAL)) < 2.5
+    assert abs(pitch(near) - pitch(far)) < 3.0
+    assert pitch(far, focal=1e12) - pitch(near, focal=1e12) > 4.0

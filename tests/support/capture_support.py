@@ -2,7 +2,8 @@
 
 ``landmarks_of(motion)`` films the built-in skeleton with a pinhole camera 3 m in front of it
 and writes what MediaPipe Holistic would give (metric body points, pixel hands and face), so
-the fit can be checked against exact answers without a detector.
+the fit can be checked against exact answers without a detector. Like MediaPipe, it reads the
+head along the face's own line of sight, not the hips' (:mod:`talkrig.inference.capture.sightline`).
 """
 
 import subprocess
@@ -13,12 +14,14 @@ import numpy as np
 
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture.landmarks import FrameLandmarks, Landmarks
+from talkrig.inference.capture.sightline import HEAD_POINTS as HEAD_LANDMARKS, head_view_turn
 from talkrig.motion.mouth import mouth_opening
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
 SIZE = (640, 480)
 FOCAL = 700.0
 DISTANCE = 3.0
+CAMERA_HEIGHT = 1.0  # metres above the floor: level with the hips
 
 BODY = {L.LEFT_SHOULDER: "left_shoulder", L.RIGHT_SHOULDER: "right_shoulder",
         L.LEFT_ELBOW: "left_elbow", L.RIGHT_ELBOW: "right_elbow", L.LEFT_WRIST: "left_wrist",
@@ -39,19 +42,21 @@ FACE_POINTS = {
 FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 
 
-def _project(points, depth_ref):
-    """Capture-frame points (..., 3) (camera on +z at DISTANCE) -> pixels (x, y, z)."""
-    z_cam = DISTANCE - points[..., 2]
+def _project(points, depth_ref, distance=DISTANCE):
+    """Capture-frame points (..., 3) (camera on +z at ``distance``, CAMERA_HEIGHT m above the
+    floor, looking level) -> pixels (x, y, z)."""
+    z_cam = distance - points[..., 2]
     u = SIZE[0] / 2 + FOCAL * points[..., 0] / z_cam
-    v = SIZE[1] / 2 - FOCAL * (points[..., 1] - 1.0) / z_cam
-    d = (z_cam - depth_ref) * FOCAL / DISTANCE
+    v = SIZE[1] / 2 - FOCAL * (points[..., 1] - CAMERA_HEIGHT) / z_cam
+    d = (z_cam - depth_ref) * FOCAL / distance
     return np.stack([u, v, d], axis=-1)
 
 
-def landmarks_of(motion, hidden_hands=None):
+def landmarks_of(motion, hidden_hands=None, distance=DISTANCE):
     """Landmarks (as a perfect detector would see them) of ``motion`` on the built-in skeleton.
 
     hidden_hands : (T, 2) bool, frames where the left/right hand is not found.
+    distance : metres from the camera to the person.
     """
     sk = neutral_skeleton()
     rot, pos = sk.forward_kinematics(motion.poses, motion.trans)
@@ -69,8 +74,8 @@ def landmarks_of(motion, hidden_hands=None):
         for side, heel in (("left", L.LEFT_HEEL), ("right", L.RIGHT_HEEL)):
             body[heel] = p[J[f"{side}_ankle"]] + rot[t, J[f"{side}_ankle"]] @ [0, -0.06, -0.05]
         world = (body - mid_hip) * [1.0, -1.0, -1.0]  # capture frame -> camera axes
-        depth_ref = DISTANCE - mid_hip[2]
-        image = _project(body, depth_ref)
+        depth_ref = distance - mid_hip[2]
+        image = _project(body, depth_ref, distance)
         hands = []
         for k, side in enumerate(("left", "right")):
             if hidden_hands is not None and hidden_hands[t, k]:
@@ -81,7 +86,7 @@ def landmarks_of(motion, hidden_hands=None):
                 chain = [p[J[f"{side}_{finger}{i}"]] for i in (1, 2, 3)]
                 tip = chain[2] + (chain[2] - chain[1])
                 pts.extend(chain + [tip])
-            hands.append(_project(np.array(pts), depth_ref))
+            hands.append(_project(np.array(pts), depth_ref, distance))
         face = []
         for name in L.FACE_POINTS:
             if name == "lower_lip":
@@ -89,10 +94,21 @@ def landmarks_of(motion, hidden_hands=None):
             else:
                 local = np.array(FACE_POINTS[name])
             face.append(head_p + head_r @ local)
+        face = _project(np.array(face), depth_ref, distance)
         frames.append(FrameLandmarks(body_world=world, body_image=image,
                                      body_visibility=np.ones(33), left_hand=hands[0],
-                                     right_hand=hands[1], face=_project(np.array(face), depth_ref)))
-    return Landmarks.stack(frames, SIZE, motion.fps)
+                                     right_hand=hands[1], face=face))
+    return _seen_from_the_face(Landmarks.stack(frames, SIZE, motion.fps))
+
+
+def _seen_from_the_face(lm):
+    """The face and the head's body points as a detector reading each crop straight on gives
+    them: turned, about their own centre, from the hips' line of sight to the face's."""
+    back = np.swapaxes(head_view_turn(lm, FOCAL), -1, -2)
+    for points in (lm.face, lm.body_world[:, HEAD_LANDMARKS]):
+        centre = points.mean(axis=1, keepdims=True)
+        points[:] = centre + np.einsum("tij,tkj->tki", back, points - centre)
+    return lm
 
 
 def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264",

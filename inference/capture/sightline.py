@@ -1,0 +1,55 @@
+"""The head and the body read along one line of sight.
+
+The face detector reads the face in a crop around it, as if the camera looked straight at the
+face; the body's metric points are read around the hips. In a shot of the whole person the face
+sits well above the image centre and the two lines of sight part by 10-20 degrees (a camera at
+chest height looks up at the face): read as they come, the head tilts back against the chest by
+that much. Turning the face, and the body's own head points, by the angle between the two lines
+puts the whole person in the hips' view.
+"""
+
+import numpy as np
+
+from . import landmarks as L
+from .ik import swing, unit
+
+HEAD_POINTS = slice(L.NOSE, L.RIGHT_EAR + 3)  # nose, eyes, ears and mouth (BlazePose 0-10)
+
+
+def line_of_sight(pixels, size, focal):
+    """(T, 3) unit directions, camera axes, from the camera through ``pixels`` (T, 2)."""
+    centre = np.asarray(size, dtype=np.float64) / 2
+    rays = np.concatenate([(pixels - centre) / focal, np.ones((len(pixels), 1))], axis=1)
+    return unit(rays)
+
+
+def head_view_turn(lm, focal):
+    """(T, 3, 3) rotations, camera axes, from the hips' line of sight to the face's (the
+    identity where either is unknown)."""
+    img = lm.body_image[..., :2]
+    face = np.where(lm.face_seen[:, None], lm.face[..., :2].mean(axis=1), img[:, L.NOSE])
+    hips = (img[:, L.LEFT_HIP] + img[:, L.RIGHT_HIP]) / 2
+    known = np.all(np.isfinite(face), axis=1) & np.all(np.isfinite(hips), axis=1)
+    turn = np.tile(np.eye(3), (lm.n_frames, 1, 1))
+    if known.any():
+        turn[known] = swing(line_of_sight(hips[known], lm.size, focal),
+                            line_of_sight(face[known], lm.size, focal))
+    return turn
+
+
+def seen_from_the_hips(lm, focal):
+    """A copy of ``lm`` whose face and head points are turned, each about its own centre, from
+    the face's line of sight to the hips' (``focal`` in pixels)."""
+    turn = head_view_turn(lm, focal)
+    out = lm.select(slice(None))
+    out.face = _turned(lm.face, turn)
+    out.body_world = lm.body_world.copy()
+    out.body_world[:, HEAD_POINTS] = _turned(lm.body_world[:, HEAD_POINTS], turn)
+    return out
+
+
+def _turned(points, turn):
+    """Points (T, K, 3) turned by ``turn`` (T, 3, 3) about their mean (frames not seen stay
+    NaN)."""
+    centre = points.mean(axis=1, keepdims=True)
+    return centre + np.einsum("tij,tkj->tki", turn, points - centre)
