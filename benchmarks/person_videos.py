@@ -3,7 +3,7 @@ talkrig itself, filmed from several heights and angles; for training and testing
 for measuring capture.
 
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
-        [--pair-size 1280x720] [--held-out | --held-out-pairs]
+        [--pair-size 1280x720] [--held-out | --held-out-wide | --held-out-pairs]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -58,6 +58,7 @@ class Shot:
     light: float = 0.0
     seed: int = 0
     straighter: bool = False  # elbows eased towards straight over stretches of the take
+    lens: float = 30.0  # the vertical field of view, degrees
 
     @property
     def name(self):
@@ -66,7 +67,8 @@ class Shot:
         if pitch:
             where += f"_pitch{pitch:+.0f}"
         split = self.split + "_straighter" * self.straighter
-        return f"{self.person.name}_{split}_{where}_{self.size[1]}p_{self.seconds:.0f}s"
+        lens = f"_lens{self.lens:.0f}" if self.lens != 30.0 else ""
+        return f"{self.person.name}_{split}_{where}{lens}_{self.size[1]}p_{self.seconds:.0f}s"
 
     def describe(self):
         yaw, pitch = self.view
@@ -76,8 +78,9 @@ class Shot:
             camera += f", {abs(pitch):.0f} degrees {'above' if pitch > 0 else 'below'} level"
         arms = "; elbows eased towards straight over stretches" * self.straighter
         return (f"{self.person.description}; {self.split} speech; {self.seconds:.0f} s at "
-                f"{self.size[0]}x{self.size[1]}; camera {camera}; background "
-                f"{tuple(round(c, 2) for c in self.background)}; light turned {self.light:.0f} deg"
+                f"{self.size[0]}x{self.size[1]}; camera {camera} ({self.lens:.0f}-degree lens); "
+                f"background {tuple(round(c, 2) for c in self.background)}; light turned "
+                f"{self.light:.0f} deg"
                 + arms)
 
 
@@ -247,6 +250,18 @@ def held_out_plan(seconds=20.0):
     return shots
 
 
+def held_out_wide_plan(seconds=20.0, lens=60.0):
+    """The held-out people's capture videos through a phone's wide lens (nearer, so the face
+    and the hips are seen along lines of sight further apart): from the front, and from above."""
+    shots = []
+    for k, person in enumerate(HELD_OUT_PERSONS):
+        background, light = HELD_OUT_SCENES[person.name]
+        for v, view in enumerate(HELD_OUT_VIEWS[person.name][:2]):
+            shots.append(Shot(person, "test", seconds, (1280, 720), view=view, background=background,
+                              light=light, seed=700 + 10 * k + v, lens=lens))
+    return shots
+
+
 def held_out_pairs_plan(train_seconds=60.0, test_seconds=20.0, size=(1280, 720)):
     """A renderer's training and test videos of each held-out person, from the front (the view
     a user films themselves from), on the scene of their capture videos."""
@@ -350,7 +365,7 @@ def render(shot, work):
     t = time.perf_counter()
     render_character_video(motion, wav, video, size=shot.size, look=shot.person.look,
                            view=shot.view, background=shot.background, light=shot.light,
-                           scale=shot.person.scale)
+                           scale=shot.person.scale, fov=np.radians(shot.lens))
     seconds = time.perf_counter() - t
     log = work / "render_times.json"
     times = json.loads(log.read_text()) if log.exists() else {}
@@ -406,6 +421,8 @@ def main():
                         help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--held-out", action="store_true",
                         help="the capture videos of the three people kept out of every choice")
+    parser.add_argument("--held-out-wide", action="store_true",
+                        help="those three people's capture videos through a 60-degree lens")
     parser.add_argument("--held-out-pairs", action="store_true",
                         help="a renderer's training and test videos of those three people (at --pair-size)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
@@ -421,6 +438,8 @@ def main():
         shots = more_capture_plan(args.capture_seconds)
     elif args.held_out:
         shots = held_out_plan(args.capture_seconds)
+    elif args.held_out_wide:
+        shots = held_out_wide_plan(args.capture_seconds)
     elif args.held_out_pairs:
         shots = held_out_pairs_plan(args.train_seconds, args.test_seconds, args.pair_size)
     else:

@@ -117,26 +117,28 @@ def mp4_output(render, with_audio, quality="MEDIUM"):
     ffmpeg.audio_bitrate = 128
 
 
-def frame_camera(scene, avatar, animation, aspect, side=False, yaw=0.0, pitch=0.0, points=None):
+def frame_camera(scene, avatar, animation, aspect, side=False, yaw=0.0, pitch=0.0, points=None,
+                 fov=FIELD_OF_VIEW):
     """Add a camera that sees the whole avatar over the whole take, from the front (or, with
     ``side``, from the avatar's left, where lean and knees show).
 
     yaw : radians the camera is moved round the avatar towards its left (from the front or
         the side). pitch : radians it is raised above the level view, looking down (negative:
         lowered, looking up). points : the body's points (:func:`_body_points`) when already read.
+    fov : the lens's vertical field of view in radians (a wider one comes nearer).
     """
     right, up, facing = _view_axes(avatar, animation, side, yaw, pitch)
     if points is None:
         points = _body_points(scene, avatar, animation)
     x, y, z = points @ right, points @ up, points @ facing
     cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
-    tan_v = math.tan(FIELD_OF_VIEW / 2) / MARGIN
-    tan_h = math.tan(FIELD_OF_VIEW / 2) * aspect / MARGIN
+    tan_v = math.tan(fov / 2) / MARGIN
+    tan_h = math.tan(fov / 2) * aspect / MARGIN
     depth = float(np.max(z + np.maximum(np.abs(x - cx) / tan_h, np.abs(y - cy) / tan_v)))
     location = right * cx + up * cy + facing * depth
     data = bpy.data.cameras.new("talkrig preview")
     data.sensor_fit = "VERTICAL"
-    data.angle = FIELD_OF_VIEW
+    data.angle = fov
     data.clip_end = max(100.0, depth * 4)
     camera = bpy.data.objects.new("talkrig preview", data)
     scene.collection.objects.link(camera)

@@ -45,7 +45,7 @@ def camera_path_for(video):
 
 def render_character_video(motion, audio, path, size=(1280, 720), engine="workbench",
                            avatar=None, progress=None, look=None, view=(0.0, 0.0),
-                           background=BACKGROUND, light=0.0, scale=1.0):
+                           background=BACKGROUND, light=0.0, scale=1.0, fov=FIELD_OF_VIEW):
     """Render ``motion`` performed by a dressed avatar to ``path`` (.mp4), ``audio`` muxed in.
 
     motion : Motion (its fps is the video's).
@@ -60,6 +60,8 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
     background : linear RGB of the world behind the person.
     light : degrees the studio light (Workbench) or the sun is turned about the vertical.
     scale : the person's size (1: the avatar's own 1.73 m).
+    fov : the lens's vertical field of view in radians (a phone's main lens: about 55 degrees;
+        the camera comes nearer to frame the person).
     """
     import bpy
 
@@ -85,10 +87,8 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
         add_sound(scene, audio, animation.frame_start)
     _settings(scene, width, height, ENGINES[engine], audio is not None, background, light)
     camera = frame_camera(scene, loaded, animation, width / height,
-                          yaw=math.radians(view[0]), pitch=math.radians(view[1]))
-    camera.data.angle = FIELD_OF_VIEW
-    truth = Camera(width=width, height=height,
-                   focal=(height / 2) / math.tan(FIELD_OF_VIEW / 2),
+                          yaw=math.radians(view[0]), pitch=math.radians(view[1]), fov=fov)
+    truth = Camera(width=width, height=height, focal=(height / 2) / math.tan(fov / 2),
                    world_from_camera=np.array(camera.matrix_world),
                    world_from_motion=_motion_placement(scene, loaded.armature, animation, motion),
                    fps=float(motion.fps))

@@ -83,7 +83,8 @@ def test_a_lifter_set_without_lifter_or_two_at_once_is_refused_in_one_line(flags
 @pytest.fixture(scope="module")
 def filmed(tmp_path_factory):
     """Six frames of a red-shirted person filmed from 30 degrees to their left and 20 degrees
-    above (a child process: loading the avatar resets Blender's session)."""
+    above through a phone's 55-degree lens (a child process: loading the avatar resets
+    Blender's session)."""
     out = tmp_path_factory.mktemp("person") / "side.mp4"
     script = textwrap.dedent(f"""
         import numpy as np
@@ -95,7 +96,8 @@ def filmed(tmp_path_factory):
                    expressions=np.zeros((n, 100), np.float32), gender="neutral")
         look = {{"colours": {{"shirt": (0.8, 0.02, 0.02)}}, "hair": False}}
         render_character_video(m, None, {str(out)!r}, size=(320, 180), look=look,
-                               view=(30.0, 20.0), background=(0.0, 0.3, 0.0), scale=1.1)
+                               view=(30.0, 20.0), background=(0.0, 0.3, 0.0), scale=1.1,
+                               fov=np.radians(55.0))
     """)
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=600)
     return out
@@ -110,6 +112,7 @@ def test_the_camera_looks_from_the_side_and_above_as_asked(filmed):
     # The take's frame: x the person's left, y up, z forward.
     assert np.degrees(np.arcsin(back[1])) == pytest.approx(20.0, abs=1.0)
     assert np.degrees(np.arctan2(back[0], back[2])) == pytest.approx(30.0, abs=1.0)
+    assert np.degrees(2 * np.arctan(cam.height / 2 / cam.focal)) == pytest.approx(55.0)
 
 
 def test_the_truth_lands_on_the_dressed_person(filmed):
@@ -144,6 +147,9 @@ def test_the_held_out_people_are_in_no_video_a_choice_was_made_on():
         assert (0.0, 0.0) in views and len(set(views)) == 3  # the front and two others
         assert all(abs(yaw) <= 40 and 0 <= pitch <= 25 for yaw, pitch in views)
     assert len({s.name for s in shots}) == len(shots) and all(s.split == "test" for s in shots)
+    wide = person_videos.held_out_wide_plan()
+    assert {s.person.name for s in wide} == held and all(s.lens == 60.0 for s in wide)
+    assert not {s.name for s in wide} & {s.name for s in shots}
 
 
 def test_a_heavier_build_and_long_sleeves_change_the_body_not_the_hands_or_head():
