@@ -73,17 +73,24 @@ def discover(group, validate=None):
         if ep.name in found:
             log.warning("plugin %s in %s is declared twice; keeping %s", ep.name, group, found[ep.name].target)
             continue
-        entry = PluginEntry(name=ep.name, target=ep.value)
-        try:
-            obj = ep.load()
-            if validate is not None:
-                validate(obj)
-            entry.plugin = obj
-        except Exception as exc:  # a broken plugin must not break the others
-            entry.error = f"{type(exc).__name__}: {exc}"
-            log.warning("plugin %s (%s) is unavailable: %s", ep.name, ep.value, entry.error)
-        found[ep.name] = entry
+        found[ep.name] = load_entry(ep, validate)
     return dict(sorted(found.items()))
+
+
+def load_entry(ep, validate=None, quiet=False):
+    """The PluginEntry of one entry point: its object, or why it could not be loaded (logged
+    unless ``quiet``)."""
+    entry = PluginEntry(name=ep.name, target=ep.value)
+    try:
+        obj = ep.load()
+        if validate is not None:
+            validate(obj)
+        entry.plugin = obj
+    except Exception as exc:  # a broken plugin must not break the others
+        entry.error = f"{type(exc).__name__}: {exc}"
+        if not quiet:
+            log.warning("plugin %s (%s) is unavailable: %s", ep.name, ep.value, entry.error)
+    return entry
 
 
 def require(entries, name, kind="plugin"):
@@ -132,13 +139,28 @@ class PluginKind:
                 self._instances.clear()
             return self._entries
 
+    def named(self, name):
+        """{name: PluginEntry} holding plugin ``name`` alone, loaded without the rest of the
+        group (a take from the command line need not import every generator), or every plugin
+        of the group when ``name`` is not declared exactly once or does not load (so the error
+        lists the others)."""
+        with self._lock:
+            if self._entries is not None:
+                return self._entries
+            declared = [ep for ep in entry_points(group=self.group) if ep.name == name]
+            if len(declared) == 1:
+                entry = load_entry(declared[0], self.check, quiet=True)
+                if entry.available:
+                    return {name: entry}
+            return self.entries()
+
     def require(self, name, entries=None):
         """The loaded plugin (class or object) called ``name``; PluginError listing the others."""
-        return require(self.entries() if entries is None else entries, name, kind=self.noun)
+        return require(self.named(name) if entries is None else entries, name, kind=self.noun)
 
     def instance(self, name, entries=None):
         """The shared instance of plugin ``name`` (a class is instantiated once); PluginError when
         it is unknown, unavailable or its constructor fails."""
-        entries = self.entries() if entries is None else entries
+        entries = self.named(name) if entries is None else entries
         with self._lock:
             return instance(entries, name, self.noun, self._instances)

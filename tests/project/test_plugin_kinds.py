@@ -2,12 +2,17 @@
 discovered once, shared plugins are made once, refresh looks again, and an unknown name is a
 PluginError listing the installed ones."""
 
+import sys
+import types
+from importlib.metadata import EntryPoint
+
 import pytest
 
+from talkrig.inference import registry
 from talkrig.inference.capture.landmarks import LANDMARK_DETECTOR
 from talkrig.inference.generation.face import FACE_MODEL, face_models, get_face_model
 from talkrig.inference.generation.generators import GENERATOR, get_generator, load_generators
-from talkrig.inference.registry import PluginError
+from talkrig.inference.registry import PluginError, PluginKind
 from talkrig.inference.render import RENDERER, load_renderer, renderers
 from talkrig.inference.speech.timing import SPEECH_ENGINE, get_speech_plugin, speech_plugins
 
@@ -59,3 +64,29 @@ def test_renderers_are_built_per_use():
     finally:
         first.close()
         second.close()
+
+
+def test_a_plugin_asked_for_by_name_is_loaded_without_the_rest_of_its_group(monkeypatch, tmp_path):
+    """A take from the command line names its generator: the others (the neural ones import
+    their runtime) are not imported until the group is listed; an unknown or broken name still
+    gets the whole group's listing."""
+    (tmp_path / "talkrig_test_other_plugin.py").write_text("class Other:\n    name = 'other'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = types.ModuleType("talkrig_test_wanted_plugin")
+    module.Wanted = type("Wanted", (), {"name": "wanted"})
+    monkeypatch.setitem(sys.modules, "talkrig_test_wanted_plugin", module)
+    group = "talkrig.test-lazy"
+    declared = [EntryPoint("wanted", "talkrig_test_wanted_plugin:Wanted", group),
+                EntryPoint("other", "talkrig_test_other_plugin:Other", group),
+                EntryPoint("broken", "talkrig_no_such_module_xyz:Gen", group)]
+    monkeypatch.setattr(registry, "entry_points",
+                        lambda group: [ep for ep in declared if ep.group == group])
+    kind = PluginKind(group, "test plugin")
+    assert isinstance(kind.instance("wanted"), module.Wanted)
+    assert "talkrig_test_other_plugin" not in sys.modules
+    with pytest.raises(PluginError, match=r"'broken' is unavailable: ModuleNotFoundError"):
+        kind.require("broken")
+    assert "talkrig_test_other_plugin" in sys.modules  # the listing loaded the whole group
+    assert set(kind.entries()) == {"wanted", "other", "broken"}
+    assert kind.instance("wanted") is kind.instance("wanted")
+    monkeypatch.delitem(sys.modules, "talkrig_test_other_plugin")
