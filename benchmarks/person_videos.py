@@ -3,7 +3,7 @@ talkrig itself, filmed from several heights and angles; for training and testing
 for measuring capture.
 
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
-        [--pair-size 1280x720] [--held-out | --held-out-wide | --held-out-pairs]
+        [--pair-size 1280x720] [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -250,16 +250,22 @@ def held_out_plan(seconds=20.0):
     return shots
 
 
-def held_out_wide_plan(seconds=20.0, lens=60.0):
+def held_out_wide_plan(seconds=20.0, lens=60.0, size=(1280, 720), first_seed=700):
     """The held-out people's capture videos through a phone's wide lens (nearer, so the face
     and the hips are seen along lines of sight further apart): from the front, and from above."""
     shots = []
     for k, person in enumerate(HELD_OUT_PERSONS):
         background, light = HELD_OUT_SCENES[person.name]
         for v, view in enumerate(HELD_OUT_VIEWS[person.name][:2]):
-            shots.append(Shot(person, "test", seconds, (1280, 720), view=view, background=background,
-                              light=light, seed=700 + 10 * k + v, lens=lens))
+            shots.append(Shot(person, "test", seconds, size, view=view, background=background,
+                              light=light, seed=first_seed + 10 * k + v, lens=lens))
     return shots
+
+
+def held_out_portrait_plan(seconds=20.0):
+    """The same, filmed upright as a phone held in the hand films (720x1280): its main lens
+    sees about 69 degrees along the long side."""
+    return held_out_wide_plan(seconds, lens=69.0, size=(720, 1280), first_seed=800)
 
 
 def held_out_pairs_plan(train_seconds=60.0, test_seconds=20.0, size=(1280, 720)):
@@ -423,6 +429,8 @@ def main():
                         help="the capture videos of the three people kept out of every choice")
     parser.add_argument("--held-out-wide", action="store_true",
                         help="those three people's capture videos through a 60-degree lens")
+    parser.add_argument("--held-out-portrait", action="store_true",
+                        help="those three people's capture videos upright (720x1280, a 69-degree lens)")
     parser.add_argument("--held-out-pairs", action="store_true",
                         help="a renderer's training and test videos of those three people (at --pair-size)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
@@ -440,6 +448,8 @@ def main():
         shots = held_out_plan(args.capture_seconds)
     elif args.held_out_wide:
         shots = held_out_wide_plan(args.capture_seconds)
+    elif args.held_out_portrait:
+        shots = held_out_portrait_plan(args.capture_seconds)
     elif args.held_out_pairs:
         shots = held_out_pairs_plan(args.train_seconds, args.test_seconds, args.pair_size)
     else:

@@ -147,9 +147,11 @@ def test_the_held_out_people_are_in_no_video_a_choice_was_made_on():
         assert (0.0, 0.0) in views and len(set(views)) == 3  # the front and two others
         assert all(abs(yaw) <= 40 and 0 <= pitch <= 25 for yaw, pitch in views)
     assert len({s.name for s in shots}) == len(shots) and all(s.split == "test" for s in shots)
-    wide = person_videos.held_out_wide_plan()
-    assert {s.person.name for s in wide} == held and all(s.lens == 60.0 for s in wide)
-    assert not {s.name for s in wide} & {s.name for s in shots}
+    wide, upright = person_videos.held_out_wide_plan(), person_videos.held_out_portrait_plan()
+    assert {s.person.name for s in wide} == {s.person.name for s in upright} == held
+    assert all(s.lens == 60.0 for s in wide) and all(s.size == (720, 1280) for s in upright)
+    names = [s.name for s in shots + wide + upright]
+    assert len(set(names)) == len(names)
 
 
 def test_a_heavier_build_and_long_sleeves_change_the_body_not_the_hands_or_head():
