@@ -6,6 +6,11 @@ sits well above the image centre and the two lines of sight part by 10-20 degree
 chest height looks up at the face): read as they come, the head tilts back against the chest by
 that much. Turning the face, and the body's own head points, by the angle between the two lines
 puts the whole person in the hips' view.
+
+The angle needs the lens's focal length, which a video does not say: ``fit.fit_shot_and_camera``
+takes it from the camera fitted to the shot. That fit reads it only loosely, and too short on a
+long lens or a close crop, where the head is then turned too far (benchmarks/JOURNAL.md, "The
+head read along the hips' line of sight").
 """
 
 import numpy as np
@@ -13,7 +18,7 @@ import numpy as np
 from . import landmarks as L
 from .ik import swing, unit
 
-HEAD_POINTS = slice(L.NOSE, L.RIGHT_EAR + 3)  # nose, eyes, ears and mouth (BlazePose 0-10)
+HEAD_POINTS = slice(0, 11)  # BlazePose's nose, eyes, ears and mouth corners
 
 
 def line_of_sight(pixels, size, focal):
