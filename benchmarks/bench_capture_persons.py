@@ -3,7 +3,8 @@ flexion, shoulder elevation and the shoulder girdle's lift per side (median erro
 shoulder's correlation with the truth per side), the head's pitch and yaw against the chest,
 per video, beside baselines that could fake them. ``--videos /work/scratch/held`` with
 ``person_videos.py --held-out --work /work/scratch/held``: the three people kept out of every
-choice.
+choice; ``--held-out-wide`` (a 60-degree lens) and ``--held-out-portrait`` (upright, 720x1280,
+``--match _1280p_``) film them through a phone's lens.
 
     .venv/bin/python benchmarks/bench_capture_persons.py [--videos DIR] [--match 720p]
         [--work DIR] [--speed] [--where] [--json OUT]
