@@ -12,8 +12,8 @@ choice; ``--held-out-wide`` (a 60-degree lens) and ``--held-out-portrait`` (upri
 Every video NAME.mp4 in --videos whose name contains --match has its truth take NAME.npz
 beside it. Its landmarks are detected once and kept in --work (NAME.landmarks.npz), so a
 change to the fit is measured again in seconds; the fit is the capture's own
-(``fit_shot_and_camera``, what ``capture_video`` runs on a steady single shot). Baselines: the take's mean pose held
-still, and the take 10 s later (real motion, the wrong moment). --speed also runs the whole
+(``fit_shot_and_camera``, what ``capture_video`` runs on a steady single shot). Baselines: the
+take's mean pose held still, and the take 10 s later (real motion, the wrong moment). --speed also runs the whole
 capture (``capture_video``: decode, landmarks, shots, fit, writing) on the first video and
 reports frames per second. --where breaks each elbow's signed error down by the true forearm's
 share along the view, the true flexion and whether the hand model found the hand (the truth

@@ -3,7 +3,8 @@ talkrig itself, filmed from several heights and angles; for training and testing
 for measuring capture.
 
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
-        [--pair-size 1280x720] [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs]
+        [--pair-size 1280x720]
+        [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -430,7 +431,8 @@ def main():
     parser.add_argument("--held-out-wide", action="store_true",
                         help="those three people's capture videos through a 60-degree lens")
     parser.add_argument("--held-out-portrait", action="store_true",
-                        help="those three people's capture videos upright (720x1280, a 69-degree lens)")
+                        help="those three people's capture videos upright "
+                             "(720x1280, a 69-degree lens)")
     parser.add_argument("--held-out-pairs", action="store_true",
                         help="a renderer's training and test videos of those three people (at --pair-size)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
