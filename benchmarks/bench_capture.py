@@ -137,7 +137,7 @@ def main():
           f"fps, the fit alone {speed['fit_ms_per_frame']:.2f} ms per frame, the framing motion "
           f"{speed['framing_ms_per_frame']:.2f} ms per frame)")
     keys = ("elbow_deg", "elbow_correlation", "shoulder_deg", "shoulder_correlation",
-            "head_pitch_deg", "head_yaw_deg", "wrist_order", "jaw_correlation", "largest_jump_m",
+            "head_pitch_deg", "head_yaw_deg", "foot_pitch_deg", "wrist_order", "jaw_correlation", "largest_jump_m",
             "truth_largest_jump_m")
     print("| motion | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")

@@ -302,10 +302,16 @@ def jaw_angles(lm):
 
 
 def solve_ankles(solved, p, vis):
-    """Ankles point the foot along heel -> toe."""
+    """Ankles point the foot along heel -> toe across the floor, the sole level.
+
+    The detector reads too little depth along a foot, which mostly points at the camera: read
+    as it comes, every foot pointed down like a dancer's (13-27 degrees below the truth on
+    every person video, benchmarks/JOURNAL.md). A speaker's soles are flat on the floor nearly
+    all the time, so only the foot's direction across the floor is read (``p`` is levelled:
+    y is up)."""
     for side, (ankle, toe, heel) in (("left", (L.LEFT_ANKLE, L.LEFT_TOE, L.LEFT_HEEL)),
                                      ("right", (L.RIGHT_ANKLE, L.RIGHT_TOE, L.RIGHT_HEEL))):
-        foot = unit(p[:, toe] - p[:, heel])
+        foot = unit((p[:, toe] - p[:, heel]) * np.array([1.0, 0.0, 1.0]))
         parent = solved.glob[:, J[f"{side}_knee"]]
         local = unit(np.einsum("tji,tj->ti", parent, np.nan_to_num(foot)))
         rest = unit(REST[J[f"{side}_foot"]] - REST[J[f"{side}_ankle"]]) * np.array([1, 0, 1])

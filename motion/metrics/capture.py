@@ -1,6 +1,7 @@
 """How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
 by (elbow flexion, shoulder elevation, the shoulder girdle's lift, the head's pitch and yaw),
-which wrist is higher, the mouth, and jumps.
+how the feet stand (their pitch against the floor), which wrist is higher, the mouth, and
+jumps.
 
 Both takes go through the same skeleton, so the figures compare poses, not body sizes.
 """
@@ -66,6 +67,16 @@ def _girdle_elevation(pos):
     return out
 
 
+def _foot_pitch(pos):
+    """{side: (T,) degrees the ankle-to-foot joint line points below the floor's plane} (y up;
+    a flat sole on the built-in skeleton reads 24)."""
+    out = {}
+    for side in SIDES:
+        v = pos[:, J[f"{side}_foot"]] - pos[:, J[f"{side}_ankle"]]
+        out[side] = np.degrees(np.arctan2(-v[:, 1], np.hypot(v[:, 0], v[:, 2])))
+    return out
+
+
 def head_angles(motion, skeleton=None):
     """The head's pitch (down positive) and yaw (to its left positive) against the chest
     (spine3) in degrees, each (T,): where the face points, whatever the trunk does."""
@@ -103,12 +114,12 @@ def compare_capture(captured, truth):
 
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
-    pitch and yaw, :func:`head_angles`) and how well each angle follows the truth over time
-    (correlation, per side and the mean of the sides: a pose held still scores 0 however close
-    it is), the share of frames whose higher wrist is the true one (where the
-    truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
-    (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the
-    largest one-frame jumps of both takes.
+    pitch and yaw, :func:`head_angles`; the feet's pitch against the floor, both sides) and
+    how well each angle follows the truth over time (correlation, per side and the mean of the
+    sides: a pose held still scores 0 however close it is), the share of frames whose higher
+    wrist is the true one (where the truth's wrists differ by more than WRIST_MARGIN), the
+    correlation of the mouth openings (jaw and expressions,
+    :func:`~talkrig.motion.mouth.mouth_opening`), and the largest one-frame jumps of both takes.
     """
     n = min(captured.n_frames, truth.n_frames)
     cap, tru = captured[:n], truth[:n]
@@ -129,6 +140,9 @@ def compare_capture(captured, truth):
     for name, cap_a, tru_a in zip(("head_pitch", "head_yaw"), _head_angles(r_cap), _head_angles(r_tru)):
         out[f"{name}_deg"] = float(np.median(np.abs(cap_a - tru_a)))
         out[f"{name}_correlation"] = _correlation(cap_a, tru_a)
+    f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
+    out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
+        [f_cap[s] - f_tru[s] for s in SIDES]))))
     out["elbow_deg"] = float(np.median(np.abs(np.concatenate(
         [e_cap[s] - e_tru[s] for s in SIDES]))))
     out["shoulder_deg"] = float(np.median(np.abs(np.concatenate(

@@ -209,3 +209,22 @@ def test_the_head_nods_the_same_near_the_camera_and_far_from_it(take):
     assert abs(pitch(near, focal=FOCAL) - pitch(far, focal=FOCAL)) < 2.5
     assert abs(pitch(near) - pitch(far)) < 3.0
     assert pitch(far, focal=1e12) - pitch(near, focal=1e12) > 4.0
+
+
+def test_feet_the_detector_reads_pointed_down_stand_flat(take, clean):
+    """The detector reads too little depth along a foot that points at the camera, so its toes
+    come out below its heel; a speaker stands on flat soles, turned as the picture shows."""
+    down = clean.select(slice(None))
+    down.body_world = clean.body_world.copy()
+    down.body_world[:, [L.LEFT_TOE, L.RIGHT_TOE], 1] += 0.08  # camera axes: y points down
+    # his own feet are not always flat (the still pose reads 4.3 degrees off on these frames)
+    assert compare_capture(fit_shot(down).motion, take)["foot_pitch_deg"] < 7.0
+    turned = clean.select(slice(None))
+    turned.body_world = clean.body_world.copy()
+    for heel, toe, sign in ((L.LEFT_HEEL, L.LEFT_TOE, 1.0), (L.RIGHT_HEEL, L.RIGHT_TOE, -1.0)):
+        along = clean.body_world[:, toe] - clean.body_world[:, heel]
+        turned.body_world[:, toe] = clean.body_world[:, heel] + along + [sign * 0.1, 0.0, 0.0]
+    sole = neutral_skeleton().forward_kinematics(fit_shot(turned).motion.poses)[1]
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        out = sole[:, J[f"{side}_foot"], 0] - sole[:, J[f"{side}_ankle"], 0]
+        assert sign * np.median(out) > 0.02  # toes turned out, as the picture shows
