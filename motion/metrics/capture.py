@@ -1,7 +1,7 @@
 """How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
 by (elbow flexion, shoulder elevation, the shoulder girdle's lift, the head's pitch and yaw),
-how the feet stand (their pitch against the floor), which wrist is higher, the mouth, and
-jumps.
+how the legs and feet stand (knee angles, the ankles' spread, the feet's pitch against the
+floor), which wrist is higher, the mouth, and jumps.
 
 Both takes go through the same skeleton, so the figures compare poses, not body sizes.
 """
@@ -77,6 +77,17 @@ def _foot_pitch(pos):
     return out
 
 
+def _legs(pos):
+    """((2, T) knee angles in degrees, thigh against shin; (T,) ankles' spread in metres)."""
+    knees = []
+    for side in SIDES:
+        thigh = _unit(pos[:, J[f"{side}_knee"]] - pos[:, J[f"{side}_hip"]])
+        shin = _unit(pos[:, J[f"{side}_ankle"]] - pos[:, J[f"{side}_knee"]])
+        knees.append(np.degrees(np.arccos(np.clip(np.sum(thigh * shin, axis=-1), -1.0, 1.0))))
+    spread = np.linalg.norm(pos[:, J["left_ankle"]] - pos[:, J["right_ankle"]], axis=-1)
+    return np.stack(knees), spread
+
+
 def head_angles(motion, skeleton=None):
     """The head's pitch (down positive) and yaw (to its left positive) against the chest
     (spine3) in degrees, each (T,): where the face points, whatever the trunk does."""
@@ -114,7 +125,8 @@ def compare_capture(captured, truth):
 
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
-    pitch and yaw, :func:`head_angles`; the feet's pitch against the floor, both sides) and
+    pitch and yaw, :func:`head_angles`; the knees' angle and the feet's pitch against the floor,
+    both sides; the ankles' spread in centimetres) and
     how well each angle follows the truth over time (correlation, per side and the mean of the
     sides: a pose held still scores 0 however close it is), the share of frames whose higher
     wrist is the true one (where the truth's wrists differ by more than WRIST_MARGIN), the
@@ -140,6 +152,9 @@ def compare_capture(captured, truth):
     for name, cap_a, tru_a in zip(("head_pitch", "head_yaw"), _head_angles(r_cap), _head_angles(r_tru)):
         out[f"{name}_deg"] = float(np.median(np.abs(cap_a - tru_a)))
         out[f"{name}_correlation"] = _correlation(cap_a, tru_a)
+    (k_cap, a_cap), (k_tru, a_tru) = _legs(p_cap), _legs(p_tru)
+    out["knee_deg"] = float(np.median(np.abs(k_cap - k_tru)))
+    out["ankle_spread_cm"] = 100 * float(np.median(np.abs(a_cap - a_tru)))
     f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
     out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
         [f_cap[s] - f_tru[s] for s in SIDES]))))

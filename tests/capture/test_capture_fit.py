@@ -228,3 +228,19 @@ def test_feet_the_detector_reads_pointed_down_stand_flat(take, clean):
     for side, sign in (("left", 1.0), ("right", -1.0)):
         out = sole[:, J[f"{side}_foot"], 0] - sole[:, J[f"{side}_ankle"], 0]
         assert sign * np.median(out) > 0.02  # toes turned out, as the picture shows
+
+
+def test_legs_stand_as_wide_as_filmed_when_the_hip_points_sit_wide(take, clean):
+    """The detector's hip points sit about twice as far apart as the skeleton's hip joints;
+    thighs drawn from them leaned in and brought the feet together."""
+    wide = clean.select(slice(None))
+    wide.body_world = clean.body_world.copy()
+    middle = (clean.body_world[:, L.LEFT_HIP] + clean.body_world[:, L.RIGHT_HIP]) / 2
+    for hip in (L.LEFT_HIP, L.RIGHT_HIP):
+        wide.body_world[:, hip] = middle + 1.9 * (clean.body_world[:, hip] - middle)
+
+    def ankle_gap(motion):
+        pos = neutral_skeleton().forward_kinematics(motion.poses)[1]
+        return np.median(np.linalg.norm(pos[:, J["left_ankle"]] - pos[:, J["right_ankle"]], axis=-1))
+
+    assert ankle_gap(fit_shot(wide).motion) == pytest.approx(ankle_gap(take), abs=0.03)
