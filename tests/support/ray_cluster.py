@@ -180,11 +180,16 @@ def alive_nodes(status_text):
 
 
 def descendants(pid):
-    """Process ids of every living descendant of ``pid`` (Linux /proc)."""
+    """Process ids of every living descendant of ``pid`` (Linux /proc); a process that ends
+    while it is read (a worker killed, a task done) is passed over."""
     found, queue = [], [pid]
     while queue:
         parent = queue.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for task in tasks:
             try:
                 children = [int(c) for c in (task / "children").read_text().split()]
             except (FileNotFoundError, ProcessLookupError):
