@@ -126,12 +126,12 @@ def compare_capture(captured, truth):
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
     pitch and yaw, :func:`head_angles`; the knees' angle and the feet's pitch against the floor,
-    both sides; the ankles' spread in centimetres) and
-    how well each angle follows the truth over time (correlation, per side and the mean of the
-    sides: a pose held still scores 0 however close it is), the share of frames whose higher
-    wrist is the true one (where the truth's wrists differ by more than WRIST_MARGIN), the
-    correlation of the mouth openings (jaw and expressions,
-    :func:`~talkrig.motion.mouth.mouth_opening`), and the largest one-frame jumps of both takes.
+    both sides; the ankles' spread in centimetres) and how well each angle follows the truth
+    over time (correlation, per side and the mean of the sides: a pose held still scores 0
+    however close it is), the share of frames whose higher wrist is the true one (where the
+    truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
+    (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the largest
+    one-frame jumps of both takes.
     """
     n = min(captured.n_frames, truth.n_frames)
     cap, tru = captured[:n], truth[:n]
