@@ -126,6 +126,7 @@ class PluginKind:
         self.noun = noun
         self.check = check
         self._entries = None
+        self._named = {}  # plugins loaded by name before the group was discovered
         self._instances = {}
         self._lock = threading.RLock()  # a constructor may look up another plugin of its kind
 
@@ -136,6 +137,7 @@ class PluginKind:
                 if refresh:
                     _declared.cache_clear()
                 self._entries = discover(self.group, self.check)
+                self._named.clear()
                 self._instances.clear()
             return self._entries
 
@@ -147,12 +149,15 @@ class PluginKind:
         with self._lock:
             if self._entries is not None:
                 return self._entries
-            declared = [ep for ep in entry_points(group=self.group) if ep.name == name]
-            if len(declared) == 1:
+            if name not in self._named:
+                declared = [ep for ep in entry_points(group=self.group) if ep.name == name]
+                if len(declared) != 1:
+                    return self.entries()
                 entry = load_entry(declared[0], self.check, quiet=True)
-                if entry.available:
-                    return {name: entry}
-            return self.entries()
+                if not entry.available:
+                    return self.entries()
+                self._named[name] = {name: entry}
+            return self._named[name]
 
     def require(self, name, entries=None):
         """The loaded plugin (class or object) called ``name``; PluginError listing the others."""

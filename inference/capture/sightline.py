@@ -47,13 +47,13 @@ def seen_from_the_hips(lm, focal):
     the face's line of sight to the hips' (``focal`` in pixels)."""
     turn = head_view_turn(lm, focal)
     out = lm.select(slice(None))
-    out.face = _turned(lm.face, turn)
+    out.face = turned(lm.face, turn)
     out.body_world = lm.body_world.copy()
-    out.body_world[:, HEAD_POINTS] = _turned(lm.body_world[:, HEAD_POINTS], turn)
+    out.body_world[:, HEAD_POINTS] = turned(lm.body_world[:, HEAD_POINTS], turn)
     return out
 
 
-def _turned(points, turn):
+def turned(points, turn):
     """Points (T, K, 3) turned by ``turn`` (T, 3, 3) about their mean (frames not seen stay
     NaN)."""
     centre = points.mean(axis=1, keepdims=True)

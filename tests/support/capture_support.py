@@ -14,7 +14,7 @@ import numpy as np
 
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture.landmarks import FrameLandmarks, Landmarks
-from talkrig.inference.capture.sightline import HEAD_POINTS as HEAD_LANDMARKS, head_view_turn
+from talkrig.inference.capture.sightline import HEAD_POINTS as HEAD_LANDMARKS, head_view_turn, turned
 from talkrig.motion.mouth import mouth_opening
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
@@ -105,9 +105,8 @@ def _seen_from_the_face(lm):
     """The face and the head's body points as a detector reading each crop straight on gives
     them: turned, about their own centre, from the hips' line of sight to the face's."""
     back = np.swapaxes(head_view_turn(lm, FOCAL), -1, -2)
-    for points in (lm.face, lm.body_world[:, HEAD_LANDMARKS]):
-        centre = points.mean(axis=1, keepdims=True)
-        points[:] = centre + np.einsum("tij,tkj->tki", back, points - centre)
+    lm.face = turned(lm.face, back)
+    lm.body_world[:, HEAD_LANDMARKS] = turned(lm.body_world[:, HEAD_LANDMARKS], back)
     return lm
 
 
