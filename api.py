@@ -66,24 +66,27 @@ def generate(audio, options=None, *, progress=None, cancelled=None, **fields):
 
 
 def capture_video(video, out_dir, *, fps=30.0, start=0.0, end=None, detector=None, name=None,
-                  overwrite=False, progress=None, cancelled=None, max_seconds=None):
+                  overwrite=False, progress=None, cancelled=None, max_seconds=None, lens=None):
     """Capture a video of a speaker into takes in ``out_dir`` (made if need be); returns a
     ``CaptureResult`` (``.takes``: the written NAME.npz paths, each with its NAME.wav speech
     and NAME.camera.json beside it; ``.skipped``: the shots left out, each with its reason).
 
     detector : a landmark detector plugin's name (None: "mediapipe") or a detector object of
         your own (left open for the next video; close it when done).
-    fps, start, end, name, overwrite, progress, cancelled, max_seconds : as
+    fps, start, end, name, overwrite, progress, cancelled, max_seconds, lens : as
         ``inference.capture.pipeline.capture_video``; a video captured before (its
         NAME.capture.json is there) is not captured again unless ``overwrite``.
     Raises CaptureError for a video that is missing, unreadable, silent, too short or shows
-    nobody, OutputFileError for a folder that cannot be written in.
+    nobody, OutputFileError for a folder that cannot be written in, TalkrigError for a lens out
+    of range.
     """
     from .inference.capture.errors import CaptureError
+    from .motion.lens import check_lens
     from .inference.capture.pipeline import capture_video as capture
     from .inference.capture.pipeline import default_detector
     from .motion.files import check_output_folder, not_a_file
 
+    lens = check_lens(lens)
     problem = not_a_file(video)
     if problem:
         raise CaptureError(video, problem)
@@ -94,7 +97,7 @@ def capture_video(video, out_dir, *, fps=30.0, start=0.0, end=None, detector=Non
     try:
         return capture(video, out_dir, fps=fps, start=start, end=end, detector=detector,
                        progress=progress, name=name, overwrite=overwrite, cancelled=cancelled,
-                       max_seconds=max_seconds)
+                       max_seconds=max_seconds, lens=lens)
     finally:
         if own:
             detector.close()

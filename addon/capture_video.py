@@ -12,6 +12,8 @@ from pathlib import Path
 
 import bpy
 
+from ..motion.lens import check_lens
+from ..motion.errors import TalkrigError
 from . import runtime
 from .reports import notify
 from .server_jobs import ACTIVE, CAPTURE, draw_controls, state_items
@@ -44,6 +46,11 @@ class TalkrigCaptureVideo(bpy.types.PropertyGroup):
     end: bpy.props.FloatProperty(name="End", min=0.0, default=0.0, unit="TIME_ABSOLUTE",
                                  description="Seconds into the video where capture ends "
                                              "(0: the end of the video)")
+    lens: bpy.props.FloatProperty(name="Lens", min=0.0, max=800.0, default=0.0, precision=0,
+                                  subtype="DISTANCE_CAMERA", unit="CAMERA",
+                                  description="The camera's focal length, 35 mm equivalent, as "
+                                              "the phone states it (a main camera 24-28 mm); 0: "
+                                              "read from the video, loosely")
     state: bpy.props.EnumProperty(name="State", items=STATES, default="IDLE")
     stage: bpy.props.StringProperty()
     progress: bpy.props.FloatProperty(min=0.0, max=1.0, subtype="FACTOR")
@@ -76,6 +83,11 @@ def check_inputs(capture):
     options = {"start": float(capture.start), "name": video.stem}
     if capture.end:
         options["end"] = float(capture.end)
+    if capture.lens:
+        try:
+            options["lens"] = check_lens(capture.lens)
+        except TalkrigError as exc:
+            raise ValueError(str(exc)) from None
     return video, library, options
 
 
@@ -165,6 +177,7 @@ def draw(layout, context):
     row = col.row(align=True)
     row.prop(capture, "start")
     row.prop(capture, "end")
+    col.prop(capture, "lens")
     draw_controls(layout, CAPTURE.key(context.scene), capture, "talkrig.capture_video",
                   "talkrig.cancel_capture", "FILE_MOVIE")
 

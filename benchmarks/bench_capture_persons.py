@@ -8,7 +8,7 @@ choice; ``--held-out-wide`` (a 60-degree lens) and ``--held-out-portrait`` (upri
 ``--match _1280p_``) film them through a phone's lens.
 
     .venv/bin/python benchmarks/bench_capture_persons.py [--videos DIR] [--match 720p]
-        [--work DIR] [--speed] [--where] [--json OUT]
+        [--work DIR] [--speed] [--where] [--lens-given] [--json OUT]
 
 Every video NAME.mp4 in --videos whose name contains --match has its truth take NAME.npz
 beside it. Its landmarks are detected once and kept in --work (NAME.landmarks.npz), so a
@@ -92,6 +92,16 @@ WHERE_COLUMNS = ("along view < 0.6", "0.6-0.8", ">= 0.8", "flexion < 30°", "30-
                  ">= 90°", "hand seen", "hand not seen")
 
 
+def stated_focal(video, size):
+    """The focal length in pixels a user gets by stating the lens that filmed ``video`` (its
+    NAME.camera.json) as a 35 mm equivalent to the whole millimetre."""
+    from talkrig.motion.lens import FULL_FRAME_DIAGONAL_MM, focal_pixels
+    from talkrig.motion.camera import Camera
+
+    focal = Camera.load(video.with_suffix(".camera.json")).focal
+    return focal_pixels(round(focal / np.hypot(*size) * FULL_FRAME_DIAGONAL_MM), size)
+
+
 def speed(video, work):
     from talkrig.inference.capture.pipeline import capture_video
 
@@ -111,6 +121,11 @@ def main():
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--where", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--lens-given", action="store_true",
+                        help="fit each video with its lens stated, as a user who knows it would "
+                             "(`capture --lens`: the written camera's focal length as a 35 mm "
+                             "equivalent, to the whole millimetre), instead of reading it from "
+                             "the shot")
     parser.add_argument("--lifter", help="the arm lifter's weights (.npz), or 'none' to fit "
                                          "without it (default: the one talkrig ships)")
     args = parser.parse_args()
@@ -121,8 +136,9 @@ def main():
 
     lifter = (None if args.lifter is None else False if args.lifter == "none"
               else ArmLifter.load(args.lifter))
-    def fit_shot(lm):
-        return fit_shot_and_camera(lm, lifter=lifter)[0]
+    def fit_shot(lm, video):
+        focal = stated_focal(video, lm.size) if args.lens_given else None
+        return fit_shot_and_camera(lm, lifter=lifter, focal=focal)[0]
 
     videos = sorted(v for v in args.videos.glob("*.mp4") if args.match in v.name
                     and v.with_suffix(".npz").exists())
@@ -143,7 +159,7 @@ def main():
         lm, detector_fps = landmarks(video, args.work)
         truth = load_motion(video.with_suffix(".npz"))
         t = time.perf_counter()
-        fit = fit_shot(lm)
+        fit = fit_shot(lm, video)
         fit_ms = 1000 * (time.perf_counter() - t) / lm.n_frames
         rows = figures(fit.motion, truth)
         for name, fig in rows.items():
@@ -168,7 +184,7 @@ def main():
             lm, _ = landmarks(video, args.work)
             truth = load_motion(video.with_suffix(".npz"))
             camera = Camera.load(video.with_suffix(".camera.json"))
-            for side, cells in where(lm, fit_shot(lm).motion, truth, camera):
+            for side, cells in where(lm, fit_shot(lm, video).motion, truth, camera):
                 print(f"| {video.stem} | {side} | " + " | ".join(cells) + " |")
     if args.speed:
         out["speed"] = speed(videos[0], args.work)

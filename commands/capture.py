@@ -5,8 +5,10 @@ camera, hands in view). For each VIDEO, talkrig finds the body, hands and face i
 (MediaPipe Holistic, offline on the CPU), fits the SMPL-X skeleton to them and writes, in
 TAKES_DIR, NAME.npz (BEAT2 layout: body, head, fingers, jaw, root; 30 fps) with the speech as
 NAME.wav (16 kHz mono) and the camera fitted to the shot (NAME.camera.json: where the take's
-joints land in the video, for `talkrig render --camera` and `talkrig train-renderer`) beside it. A video with camera cuts gives one take per usable shot
-(NAME_shot03.npz ...); shots without a usable view of the speaker are skipped with the reason.
+joints land in the video, for `talkrig render --camera` and `talkrig train-renderer`) beside
+it: --lens gives its focal length where you know it (as the phone states it). A video with
+camera cuts gives one take per usable shot (NAME_shot03.npz ...); shots without a usable view
+of the speaker are skipped with the reason.
 NAME.capture.json records what was done: a video captured before is skipped (run the command
 again after an interruption to carry on), unless --overwrite.
 
@@ -17,6 +19,7 @@ Examples:
   talkrig capture me_talking.mp4 -o takes/
   talkrig capture lecture.webm -o takes/ --start 60 --end 180
   talkrig capture clips/*.mov -o takes/ --fps 30
+  talkrig capture me_zoomed.mov -o takes/ --lens 77     # filmed on the phone's 3x camera
 """
 
 HELP = "capture SMPL-X takes (npz + wav) from videos of a speaker"
@@ -36,6 +39,11 @@ def add_arguments(parser):
                         help="capture from S seconds into each video (default 0)")
     parser.add_argument("--end", type=float, default=None, metavar="S",
                         help="capture up to S seconds into each video (default: its end)")
+    parser.add_argument("--lens", type=float, default=None, metavar="MM",
+                        help="the camera's focal length in mm, 35 mm equivalent, as the phone or "
+                             "camera states it (a phone's main camera 24-28, its ultra-wide 13, "
+                             "a zoom 48-120); default: read from each shot, loosely, which turns "
+                             "the head too far on a long lens or a close crop")
     parser.add_argument("--overwrite", action="store_true",
                         help="capture videos again even when NAME.capture.json says they are done")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -45,6 +53,7 @@ def run(args):
     from pathlib import Path
 
     from ..inference.capture.errors import CaptureError
+    from ..motion.lens import check_lens
     from ..inference.capture.pipeline import capture_video, default_detector
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder, not_a_file
@@ -57,6 +66,7 @@ def run(args):
     if args.end is not None and not args.start < args.end <= MAX_SECONDS:
         raise TalkrigError(f"--end must be a number of seconds after --start ({args.start:g}) and at most "
                            f"{MAX_SECONDS:g}, got {args.end:g}")
+    lens = check_lens(args.lens)
     names = [Path(v).stem for v in args.videos]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -74,7 +84,8 @@ def run(args):
                 with StageBar(disabled=args.quiet) as bar:
                     result = capture_video(video, out, fps=args.fps, start=args.start,
                                            end=args.end, detector=detector,
-                                           progress=bar.update, overwrite=args.overwrite)
+                                           progress=bar.update, overwrite=args.overwrite,
+                                           lens=lens)
             except CaptureError as exc:
                 if len(args.videos) == 1:
                     raise

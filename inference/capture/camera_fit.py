@@ -56,10 +56,11 @@ def correspondences(motion, lm, max_frames=MAX_FRAMES):
     return np.concatenate(points), np.concatenate(pixels)
 
 
-def fit_camera(motion, lm):
+def fit_camera(motion, lm, focal=None):
     """The Camera (take frame = world) that best projects ``motion``'s joints onto ``lm``.
 
     motion : the take fitted from ``lm`` (one shot). lm : its Landmarks (pixels, lm.size).
+    focal : the focal length in pixels when it is known (held), None to fit it.
     Returns (Camera, median reprojection error in pixels), or (None, nan) when fewer than six
     confident correspondences exist.
     """
@@ -67,9 +68,9 @@ def fit_camera(motion, lm):
     points, pixels = correspondences(motion, lm)
     if len(points) < 6:
         return None, float("nan")
-    prior = (height / 2) / np.tan(PRIOR_FOV / 2)
+    prior = (height / 2) / np.tan(PRIOR_FOV / 2) if focal is None else float(focal)
     rot, trans = _initial_pose(points, pixels, prior, (width, height))
-    params = _refine(points, pixels, rot, trans, prior, (width, height))
+    params = _refine(points, pixels, rot, trans, prior, (width, height), held=focal is not None)
     camera = _camera(params, (width, height), float(motion.fps))
     error = np.linalg.norm(camera.project(points)[0] - pixels, axis=-1)
     log.info("shot camera: focal %.0f px (prior %.0f), median reprojection %.1f px over %d points",
@@ -111,8 +112,9 @@ def _translation(points, pixels, rot, focal, size):
     return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
-def _refine(points, pixels, rot, trans, prior, size):
-    """[rotation vector, translation, log focal] after robust least squares."""
+def _refine(points, pixels, rot, trans, prior, size, held=False):
+    """[rotation vector, translation, log focal] after robust least squares; ``held``: the
+    focal length stays ``prior``."""
     from scipy.optimize import least_squares
     from scipy.spatial.transform import Rotation
 
@@ -120,6 +122,7 @@ def _refine(points, pixels, rot, trans, prior, size):
     weight = PRIOR_WEIGHT * 100 * np.sqrt(len(points))
 
     def residuals(p):
+        p = np.append(p, start[6]) if held else p
         r = Rotation.from_rotvec(p[:3]).as_matrix()
         c = points @ r.T + p[3:6]
         depth = np.maximum(-c[:, 2], 1e-3)
@@ -129,8 +132,9 @@ def _refine(points, pixels, rot, trans, prior, size):
         return np.concatenate([u - pixels[:, 0], v - pixels[:, 1],
                                [weight * (p[6] - np.log(prior))]])
 
-    fit = least_squares(residuals, start, loss="soft_l1", f_scale=0.01 * size[1], max_nfev=200)
-    return fit.x
+    fit = least_squares(residuals, start[:6] if held else start, loss="soft_l1",
+                        f_scale=0.01 * size[1], max_nfev=200)
+    return np.append(fit.x, start[6]) if held else fit.x
 
 
 def _camera(params, size, fps):

@@ -154,9 +154,13 @@ def fit_shot(lm, fps=None, lifter=None, focal=None):
     return ShotFit(motion=motion, posture=posture, coverage=coverage, placement=placement)
 
 
-def fit_shot_and_camera(lm, fps=None, lifter=None):
+def fit_shot_and_camera(lm, fps=None, lifter=None, focal=None):
     """(ShotFit, Camera or None, median reprojection error in pixels) of one shot: fitted with
-    a phone's focal length, then again with the focal length of the camera that fits it."""
+    a phone's focal length, then again with the focal length of the camera that fits it; with
+    a known ``focal`` (pixels: ``motion.lens``), fitted once with it and the camera held to it."""
+    if focal is not None:
+        fit = fit_shot(lm, fps, lifter, focal=focal)
+        return (fit, *fit_camera(fit.motion, lm, focal=focal))
     fit = fit_shot(lm, fps, lifter)
     camera, error = fit_camera(fit.motion, lm)
     if camera is None:

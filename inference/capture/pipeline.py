@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...motion.lens import check_lens, focal_pixels
 from ...motion.npz import write_npz
 from ..audio.decode import SAMPLE_RATE
 from ..progress import JobCancelled
@@ -68,6 +69,7 @@ class ShotReport:
                        coverage={k: round(v, 3) for k, v in self.coverage.items()})
             if self.camera is not None:
                 out["camera_error_px"] = round(self.camera_error, 2)
+                out["focal_px"] = round(self.camera.focal, 1)
         else:
             out["skipped"] = self.reason
         return out
@@ -130,7 +132,7 @@ def summary_path(video, out_dir, name=None):
 
 
 def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, progress=None,
-                  name=None, overwrite=False, cancelled=None, max_seconds=None):
+                  name=None, overwrite=False, cancelled=None, max_seconds=None, lens=None):
     """Capture ``video`` into takes in ``out_dir``; returns a :class:`CaptureResult`.
 
     fps : frame rate of the takes. start, end : seconds of the video to use (None: to the end).
@@ -140,9 +142,13 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     name : stem of the written files (default: the video's file name).
     cancelled() : polled between frames; True stops the capture (nothing is written).
     max_seconds : the longest span captured (None: any); checked before anything is decoded.
-    Raises CaptureError for a video that is unreadable, silent, too short or shows nobody.
+    lens : the camera's focal length in mm, 35 mm equivalent (``motion.lens``; None: read from
+        each shot).
+    Raises TalkrigError for a lens out of range, CaptureError for a video that is unreadable,
+    silent, too short or shows nobody.
     """
     video, out_dir = Path(video), Path(out_dir)
+    lens = check_lens(lens)
     name = name or video.stem
     summary = summary_path(video, out_dir, name)
     if not overwrite and summary.is_file():
@@ -171,7 +177,8 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     if not np.any(lm.body_seen):
         raise CaptureError(video, "no person found: the landmark detector saw nobody in "
                                   f"{lm.n_frames} frames")
-    reports, fitted = _judge_shots(lm, colours, shots, fps, start, progress)
+    focal = None if lens is None else focal_pixels(lens, lm.size)
+    reports, fitted = _judge_shots(lm, colours, shots, fps, start, progress, focal)
     fits = {report.number: (fit, shot.start, lm.times[shot.start:shot.end])
             for report, fit, shot in fitted}
     if not fitted:
@@ -188,7 +195,7 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
         hi = lo + int(round(motion.n_frames / fps * SAMPLE_RATE))
         _write_take(out_dir, stem, motion, sound[lo:hi], report.camera)
         takes.append(out_dir / f"{stem}.npz")
-    _write_summary(summary, video, fps, start, end, reports)
+    _write_summary(summary, video, fps, start, end, reports, lens)
     log.info("%s: %d take(s), %d shot(s) skipped", video.name, len(takes),
              len(reports) - len(takes))
     return CaptureResult(video=video, summary=summary, takes=takes, shots=reports,
@@ -248,8 +255,9 @@ def _watch(video, info, fps, start, end, detector, progress, cancelled):
             shot_cuts.spread_over_repeats(motions, fresh))
 
 
-def _judge_shots(lm, colours, shots, fps, start, progress):
-    """Keep the speaker in each shot, skip unusable shots, fit the others."""
+def _judge_shots(lm, colours, shots, fps, start, progress, focal=None):
+    """Keep the speaker in each shot, skip unusable shots, fit the others (``focal``: the
+    lens's focal length in pixels when known)."""
     per_shot = []
     for shot in shots:
         sub = lm.select(slice(shot.start, shot.end))
@@ -273,7 +281,7 @@ def _judge_shots(lm, colours, shots, fps, start, progress):
             log.info("shot %d (%.1f-%.1f s) skipped: %s", shot.number, report.start,
                      report.end, report.reason)
             continue
-        result, report.camera, report.camera_error = fit_shot_and_camera(sub, fps)
+        result, report.camera, report.camera_error = fit_shot_and_camera(sub, fps, focal=focal)
         report.posture, report.coverage = result.posture, result.coverage
         fitted.append((report, result, shot))
     return reports, fitted
@@ -318,9 +326,9 @@ def _write_take(out_dir, stem, motion, samples, camera=None):
     os.replace(tmp, npz)
 
 
-def _write_summary(path, video, fps, start, end, reports):
+def _write_summary(path, video, fps, start, end, reports, lens=None):
     data = {"video": str(video), "fps": fps, "start": round(start, 3), "end": round(end, 3),
-            "shots": [r.to_dict() for r in reports]}
+            "lens_mm": lens, "shots": [r.to_dict() for r in reports]}
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     os.replace(tmp, path)

@@ -3,7 +3,8 @@ the summary) out.
 
 Endpoints (under /v1, bearer token required), the same life cycle as generation jobs:
 
-- ``POST /capture`` multipart: ``video`` (file) + ``options`` (JSON: fps, start, end, name)
+- ``POST /capture`` multipart: ``video`` (file) + ``options`` (JSON: fps, start, end, name,
+  lens: the camera's focal length in mm, 35 mm equivalent)
   -> 202 {"id", "status_url", "result_url"}
 - ``GET /capture/{id}`` state, stage (landmarks, fitting), progress, error
 - ``GET /capture/{id}/result`` the takes and shots (skipped ones with their reason)
@@ -31,6 +32,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from ...motion.errors import TalkrigError
+from ...motion.lens import check_lens
 from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner, Submission, with_options
@@ -38,7 +41,7 @@ from .uploads import UploadNoSpace, read_job_form
 
 log = logging.getLogger(__name__)
 
-OPTION_NAMES = ("fps", "start", "end", "name")
+OPTION_NAMES = ("fps", "start", "end", "name", "lens")
 UPLOAD_PREFIX = "upload-"  # uploads in the server's scratch folder (removed at start: scratch.py)
 MAX_SECONDS_INTO = 24 * 3600.0  # start and end: no video runs longer
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
@@ -50,6 +53,7 @@ class CaptureOptions:
     start: float = 0.0
     end: float | None = None
     name: str = "video"
+    lens: float | None = None  # mm, 35 mm equivalent (None: read from each shot)
 
 
 @dataclass
@@ -69,13 +73,14 @@ def parse_capture_options(data, filename):
     if unknown:
         raise OptionsError(f"options: unknown {', '.join(unknown)}", valid=list(OPTION_NAMES))
     options = CaptureOptions(name=Path(filename or "video").stem[:80] or "video")
-    for key in ("fps", "start", "end"):
+    units = {"fps": "frames per second", "start": "seconds", "end": "seconds",
+             "lens": "millimetres"}
+    for key, unit in units.items():
         value = raw.get(key)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise OptionsError(f"options: {key} must be a number of "
-                               f"{'frames per second' if key == 'fps' else 'seconds'}")
+            raise OptionsError(f"options: {key} must be a number of {unit}")
         setattr(options, key, float(value))
     if "name" in raw and raw["name"] is not None:
         options.name = str(raw["name"])
@@ -93,6 +98,10 @@ def parse_capture_options(data, filename):
     if options.end is not None and options.end <= options.start:
         raise OptionsError(f"options: end ({options.end:g}) must come after start "
                            f"({options.start:g})")
+    try:
+        check_lens(options.lens)
+    except TalkrigError as exc:
+        raise OptionsError(f"options: {exc}") from None
     return options
 
 
@@ -112,7 +121,8 @@ def run_capture(video_path, options, progress=None, cancelled=None, max_seconds=
     try:
         result = capture_video(video, folder, fps=options.fps, start=options.start,
                                end=options.end, name=options.name, progress=progress,
-                               cancelled=cancelled, overwrite=True, max_seconds=max_seconds)
+                               cancelled=cancelled, overwrite=True, max_seconds=max_seconds,
+                               lens=options.lens)
         return _pack(result, folder)
     except CaptureError as exc:  # FFmpeg's own messages name the file too
         problem = exc.problem.replace(str(video), options.name).replace(video.name, options.name)

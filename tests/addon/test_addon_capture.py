@@ -30,6 +30,7 @@ def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
     capture.video = str(video)
     capture.library = str(tmp_path / "library")
     capture.start, capture.end = 1.0, 3.5  # a part of the video: the take is 2.5 s
+    capture.lens = 35.0  # the lens stated, as the phone says it
     assert bpy.ops.talkrig.capture_video() == {"FINISHED"}
     seen = set()
 
@@ -44,12 +45,17 @@ def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
     library = tmp_path / "library"
     assert sorted(p.name for p in library.iterdir()) == [
         "performer.camera.json", "performer.capture.json", "performer.npz", "performer.wav"]
-    shots = json.loads((library / "performer.capture.json").read_text())["shots"]
+    summary = json.loads((library / "performer.capture.json").read_text())
+    shots = summary["shots"]
     assert [(s["take"], s["start"], s["end"]) for s in shots] == [("performer", 1.0, 3.5)]
+    camera = json.loads((library / "performer.camera.json").read_text())
+    assert summary["lens_mm"] == 35.0
+    assert camera["focal"] == pytest.approx(35.0 / 43.267 * np.hypot(camera["width"], camera["height"]), rel=1e-4)
     with np.load(library / "performer.npz") as take:
         assert take["poses"].shape == (75, 165)
     log = draw_panels(bpy, module)
     assert ("operator", "talkrig.capture_video") in [entry[:2] for entry in log]
+    capture.lens = 0.0  # read from the video again
 
 
 def test_what_to_fix_before_capturing(addon, tmp_path):
@@ -63,6 +69,11 @@ def test_what_to_fix_before_capturing(addon, tmp_path):
     with pytest.raises(RuntimeError, match="does not look like a video"):
         bpy.ops.talkrig.capture_video()
     assert capture.state == "FAILED" and "does not look like a video" in capture.error
+    (tmp_path / "me.mp4").write_bytes(b"not checked before the lens")
+    capture.video, capture.lens = str(tmp_path / "me.mp4"), 4.5
+    with pytest.raises(RuntimeError, match="lens must be a 35 mm equivalent focal length from 8 to 800 mm"):
+        bpy.ops.talkrig.capture_video()
+    capture.lens = 0.0
 
 
 def test_cancel_stops_the_capture_and_writes_no_take(addon, character_video, tmp_path, capfd):

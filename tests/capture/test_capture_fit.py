@@ -5,11 +5,12 @@ the view, a glitch, legs out of the picture, a second person walking in)."""
 import numpy as np
 import pytest
 
-from support.capture_support import FOCAL, landmarks_of
+from support.capture_support import FOCAL, SIZE, landmarks_of
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture import track
 from talkrig.inference.capture.fit import fit_shot, fit_shot_and_camera
 from talkrig.inference.capture.ik import ELBOW_RANGE
+from talkrig.motion.lens import FULL_FRAME_DIAGONAL_MM, focal_pixels
 from talkrig.motion.metrics.capture import arm_angles, compare_capture, head_angles, largest_jump
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
@@ -209,6 +210,22 @@ def test_the_head_nods_the_same_near_the_camera_and_far_from_it(take):
     assert abs(pitch(near, focal=FOCAL) - pitch(far, focal=FOCAL)) < 2.5
     assert abs(pitch(near) - pitch(far)) < 3.0
     assert pitch(far, focal=1e12) - pitch(near, focal=1e12) > 4.0
+
+
+def test_a_stated_lens_is_the_cameras_and_reads_the_head_as_the_lens_that_filmed_it(take):
+    """A person 7 m away looks nearly the same through any lens: the camera fitted to the shot
+    reads the focal length a third short. A user who knows the lens states it (35 mm
+    equivalent): the camera keeps it, fits the picture as well, and the head is read along the
+    hips' line of sight as with the lens that filmed it."""
+    far = landmarks_of(take, distance=7.0)
+    guessed, guess_error = fit_shot_and_camera(far)[1:]
+    assert guessed.focal < 0.8 * FOCAL
+    lens = FOCAL / np.hypot(*SIZE) * FULL_FRAME_DIAGONAL_MM  # the test camera's: 37.9 mm
+    stated = focal_pixels(round(lens), SIZE)  # said to the millimetre, as a user would
+    fit, camera, error = fit_shot_and_camera(far, focal=stated)
+    assert camera.focal == pytest.approx(stated, rel=1e-9) and error < guess_error + 0.5
+    filmed = fit_shot(far, focal=FOCAL).motion
+    assert abs(np.median(head_angles(fit.motion)[0]) - np.median(head_angles(filmed)[0])) < 0.3
 
 
 def test_feet_the_detector_reads_pointed_down_stand_flat(take, clean):

@@ -45,6 +45,7 @@ def test_each_shot_is_a_take_or_skipped_with_its_reason(lecture):
         assert (out / f"{s.take}.wav").exists()
     summary = json.loads((out / "physicsworks.capture.json").read_text())
     assert [bool(s.get("take")) for s in summary["shots"]] == [True, False, True, False]
+    assert summary["lens_mm"] is None  # read from each shot
 
 
 def test_the_lecturer_is_followed_not_the_camera_operator(lecture):
@@ -66,3 +67,16 @@ def test_the_takes_are_a_matching_library(lecture, tmp_path, scott2_wav):
     assert main(["generate", str(scott2_wav), "--library", str(out), "--speech", "none",
                  "-o", str(matched), "--quiet"]) == 0
     assert load_motion(matched).n_frames > 1000
+
+
+def test_a_stated_lens_is_the_cameras_the_summary_says_so(tmp_path):
+    """`--lens`: the lecture's camera is fitted with the focal length the user states (here a
+    long 85 mm lens), recorded in the summary; without it, read from the shot."""
+    video = shared_file("video_ccby", "physicsworks.webm")
+    assert main(["capture", str(video), "-o", str(tmp_path), "--start", "60", "--end", "64",
+                 "--lens", "85", "--quiet"]) == 0
+    summary = json.loads((tmp_path / "physicsworks.capture.json").read_text())
+    camera = json.loads((tmp_path / "physicsworks.camera.json").read_text())
+    assert summary["lens_mm"] == 85.0
+    assert camera["focal"] == pytest.approx(85 / 43.267 * np.hypot(camera["width"], camera["height"]), rel=1e-4)
+    assert summary["shots"][0]["focal_px"] == pytest.approx(camera["focal"], abs=0.05)

@@ -82,7 +82,7 @@ def finished(client, job_id):
 
 
 def test_a_video_becomes_a_zip_of_takes(api):
-    r = submit(api, {"fps": 25, "start": 1.5, "end": 9})
+    r = submit(api, {"fps": 25, "start": 1.5, "end": 9, "lens": 26})
     assert r.status_code == 202, r.text
     job = r.json()
     assert job["status_url"] == f"/v1/capture/{job['id']}"
@@ -90,7 +90,8 @@ def test_a_video_becomes_a_zip_of_takes(api):
     assert status["state"] == "done" and status["progress"] == 1.0
     data, options = api.capture.seen[0]
     assert data == VIDEO
-    assert (options.fps, options.start, options.end, options.name) == (25.0, 1.5, 9.0, "me talking")
+    assert (options.fps, options.start, options.end, options.name, options.lens) == (
+        25.0, 1.5, 9.0, "me talking", 26.0)
     info = api.get(job["result_url"], headers=AUTH).json()
     assert info["takes"][0]["name"] == "me talking" and info["shots"][0]["take"] == "me talking"
     archive = api.get(info["archive"]["href"], headers=AUTH)
@@ -132,6 +133,8 @@ def test_cancel_a_running_capture(api):
     ({"start": float("inf")}, "start must be a number of seconds"),
     ({"end": float("nan")}, "end must be a number of seconds"),
     ({"speed": 2}, "unknown speed"),
+    ({"lens": 3}, "lens must be a 35 mm equivalent focal length from 8 to 800 mm"),
+    ({"lens": "26mm"}, "lens must be a number of millimetres"),
 ])
 def test_bad_options_are_422_with_what_to_fix(api, options, message):
     r = submit(api, options)

@@ -188,6 +188,10 @@ def test_command_line_checks(tmp_path, cut_video, capsys):
     assert "--end" in capsys.readouterr().err
     assert main(["capture", str(tmp_path / "missing.mp4"), "-o", str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert main(["capture", str(cut_video), "-o", str(tmp_path / "takes"), "--lens", "0.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "lens must be a 35 mm equivalent focal length from 8 to 800 mm" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "takes").exists()
 
 
 def test_frames_decoded_ahead_keep_order_and_errors():

@@ -1,0 +1,37 @@
+"""A lens the user names: its 35 mm equivalent focal length, as phones and cameras state it.
+
+Capture otherwise reads the focal length from the shot (``inference/capture/camera_fit.py``),
+and reads it only loosely: a person far from the camera looks nearly the same through any lens.
+The head is read along the hips' line of sight with it (``inference/capture/sightline.py``), so
+on a long lens or a close crop a focal length read too short turns the head too far
+(benchmarks/JOURNAL.md, "A lens the user names"). A stated lens removes the guess. Here, not in
+capture, because the Blender add-on checks it too.
+"""
+
+import math
+
+from .errors import TalkrigError
+
+FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)  # a 35 mm film frame: what "equivalent" refers to
+LENS_RANGE_MM = (8.0, 800.0)  # a phone's ultra-wide (13 mm) to a long telephoto, with room
+
+
+def check_lens(lens_mm):
+    """``lens_mm`` as a float (None stays None); TalkrigError naming the range otherwise."""
+    if lens_mm is None:
+        return None
+    try:
+        value = float(lens_mm)
+    except (TypeError, ValueError):
+        raise TalkrigError(f"lens must be a focal length in millimetres, got {lens_mm!r}") from None
+    lo, hi = LENS_RANGE_MM
+    if not lo <= value <= hi:  # also refuses nan
+        raise TalkrigError(f"lens must be a 35 mm equivalent focal length from {lo:g} to {hi:g} mm "
+                           f"(a phone's main camera: 24-28 mm), got {value:g}")
+    return value
+
+
+def focal_pixels(lens_mm, size):
+    """The focal length in pixels of pictures ``size`` (width, height) taken through a lens of
+    ``lens_mm`` (35 mm equivalent: the same angle of view across the picture's diagonal)."""
+    return float(lens_mm) / FULL_FRAME_DIAGONAL_MM * math.hypot(*size)
