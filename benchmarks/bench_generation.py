@@ -19,10 +19,15 @@ keeps the bytecode: PYTHONDONTWRITEBYTECODE is cleared for it); median of --repe
 
     .venv/bin/python benchmarks/bench_generation.py [--repeat 7] [--seeds 5] [--backends procedural matching]
     .venv/bin/python benchmarks/bench_generation.py --process [--repeat 9]
+    .venv/bin/python benchmarks/bench_generation.py --same-line 3 [--repeat 3]
 
 Marginal cost (also with ``--process``): procedural in one process, no words, on the first 6 s and
 the first 60 s of the recording, features recomputed every run: the cost of each further second
 of audio, (t60 - t6) / 54 (target <= 0.003 s).
+
+Several seeds of one line at once (``--same-line N``): N takes of the whole recording taken
+together, the words found by recognition, as a server with N workers runs them; the engine runs
+once and the other takes wait for its words (inference/speech/recent_words.py).
 """
 
 import argparse
@@ -192,13 +197,45 @@ def quality(backends, audio, library, seeds):
         print(f"| {name} | " + " | ".join(f"{s[k]:.3g}" for k in keys) + f" | {ratios} |")
 
 
+def same_line(count, repeat):
+    """Seconds until ``count`` takes of the whole recording (seeds 0..count-1, procedural, the
+    words found by recognition, nothing kept from before) are all done, taken at once on threads
+    of one process as a server's workers take them: median of ``repeat`` runs."""
+    import threading
+
+    from talkrig.inference.speech.timing import RECENT
+
+    decoded = decode_audio(AUDIO)
+    generate(decoded, GenerateOptions(backend="procedural", speech="none"))  # warm up
+    times = []
+    for _ in range(repeat):
+        RECENT.clear()
+        threads = [threading.Thread(target=generate, args=(decoded, GenerateOptions(
+            backend="procedural", seed=seed))) for seed in range(count)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        times.append(time.perf_counter() - start)
+    print(f"{count} seeds of {decoded.duration:.0f} s at once, the words found once: "
+          f"median {statistics.median(times):.2f} s of {repeat} ({min(times):.2f}-{max(times):.2f})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["procedural", "matching"])
     parser.add_argument("--process", action="store_true", help="only the whole process of `talkrig generate` and the marginal cost")
+    parser.add_argument("--same-line", type=int, default=0, metavar="N",
+                        help="only N seeds of the whole recording taken at once, the server "
+                             "finding the words (N threads, as N server workers run them)")
     args = parser.parse_args()
+    if args.same_line:
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        same_line(args.same_line, args.repeat)
+        return
     if args.process:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         whole_process(args.repeat)

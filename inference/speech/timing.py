@@ -232,9 +232,9 @@ def _run(plugin, audio, transcript, options, progress):
     if found is not None:
         log.info("words in %s found by %s a moment ago", audio.name, plugin.name)
         return found
-    found = _found_by(plugin, audio, transcript, options, progress)
-    RECENT.put(key, found)
-    return found
+    waiting = None if progress is None else lambda: progress(0.0)  # raises when cancelled
+    return RECENT.found(key, lambda: _found_by(plugin, audio, transcript, options, progress),
+                        waiting)
 
 
 def _found_by(plugin, audio, transcript, options, progress):

@@ -3,6 +3,8 @@ engine choice ("auto"), and plugins found through entry points."""
 
 import importlib.util
 import os
+import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,7 +14,7 @@ from support.speech_synth import speak
 from talkrig.inference import registry
 from talkrig.inference.audio.decode import DecodedAudio, decode_audio
 from talkrig.inference.registry import PluginError
-from talkrig.inference.speech.timing import SpeechError, find_words, speech_plugins
+from talkrig.inference.speech.timing import RECENT, SpeechError, find_words, speech_plugins
 from talkrig.inference.speech.words import Word
 from talkrig.plugins.speech.pocketsphinx.chunks import pause_chunks
 from talkrig.inference.speech.transcripts.formats import read_transcript_file
@@ -272,3 +274,83 @@ def test_a_second_take_of_the_same_line_does_not_wait_for_the_engine_again(fake_
     shorter = DecodedAudio(audio.samples[: len(audio.samples) // 2], audio.sample_rate, name="half")
     find_words(shorter, "counting")
     assert CountingSpeech.calls == 4
+
+
+class HeldSpeech(EchoSpeech):
+    """An engine that holds each run until the test lets it go (``release``), and fails when
+    told to (``fail``)."""
+
+    name = "held"
+    calls = 0
+    release = None
+    fail = False
+
+    def words(self, audio, transcript=None, options=None):
+        type(self).calls += 1
+        assert type(self).release.wait(30)
+        if type(self).fail:
+            type(self).fail = False
+            raise SpeechError("the engine lost its way")
+        middle = audio.duration / 2  # in his speech: recognised words where nobody speaks are dropped
+        return [Word(f"word{type(self).calls}", middle - 0.3, middle + 0.3, 0.9)]
+
+
+def test_takes_of_one_line_sent_together_wait_for_one_engine_run(fake_entry_points, scott_clip):
+    """A batch of seeds of one line sent at once: one job finds the words, the others wait for
+    them (a job cancelled meanwhile stops waiting); a run that fails leaves a waiting job to
+    find them itself."""
+    audio, _ = scott_clip
+    held = SimpleNamespace(name="held", value="tests:HeldSpeech", load=lambda: HeldSpeech)
+    fake_entry_points([held])
+    HeldSpeech.calls, HeldSpeech.release = 0, threading.Event()
+    waited, results = [], {}
+
+    class Stop(Exception):
+        pass
+
+    def take(name, cancel=False):
+        def progress(fraction):
+            waited.append(name)
+            if cancel:
+                raise Stop
+        try:
+            results[name] = find_words(audio, "held", progress=progress)
+        except Stop:
+            results[name] = "stopped"
+
+    first = threading.Thread(target=take, args=("first",))
+    first.start()
+    wait_until(lambda: HeldSpeech.calls == 1)
+    others = [threading.Thread(target=take, args=(n, n == "cancelled"))
+              for n in ("second", "third", "cancelled")]
+    for t in others:
+        t.start()
+    wait_until(lambda: {"second", "third", "cancelled"} <= set(waited) and not others[2].is_alive())
+    HeldSpeech.release.set()
+    for t in [first, *others]:
+        t.join(30)
+    assert HeldSpeech.calls == 1 and results["cancelled"] == "stopped"
+    assert results["first"] == results["second"] == results["third"]
+    assert [w.word for w in results["first"]] == ["word1"]
+
+    RECENT.clear()
+    HeldSpeech.calls, HeldSpeech.release, HeldSpeech.fail = 0, threading.Event(), True
+    failing = threading.Thread(target=take, args=("failing",))
+    failing.start()
+    wait_until(lambda: HeldSpeech.calls == 1)
+    waiting = threading.Thread(target=take, args=("waiting",))
+    waited.clear()
+    waiting.start()
+    wait_until(lambda: "waiting" in waited)
+    HeldSpeech.release.set()
+    failing.join(30)
+    waiting.join(30)
+    assert HeldSpeech.calls == 2 and [w.word for w in results["waiting"]] == ["word2"]
+    assert "failing" not in results  # its own error went to its own job
+
+
+def wait_until(condition, timeout=30.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.01)
