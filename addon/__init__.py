@@ -15,7 +15,8 @@ work), server_jobs.py (the one model of a server job), server_state.py (which se
 state), request_options.py (options from the panel sent with a request), takes.py (naming,
 keeping and baking a take). panel.py draws the sections and may call into the features.
 Modules without Blender classes: worker.py (background threads), keypose_file.py (key-pose
-dictionaries), runtime.py and voiceover.py (bpy, nothing registered) and the shared ones above.
+dictionaries), runtime.py and voiceover.py (bpy, nothing registered), words_ahead.py (the
+voice-over's words asked for as soon as it is chosen) and the shared ones above.
 """
 
 import importlib

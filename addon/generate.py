@@ -19,32 +19,14 @@ from pathlib import Path
 import bpy
 
 from ..motion.errors import TalkrigError
-from ..motion.textfile import NOT_TEXT, decode_text, transcript_bytes
-from . import runtime, takes
-from .request_options import face_options, keypose_option
+from . import runtime, takes, words_ahead
+from .request_options import face_options, keypose_option, read_transcript
 from .server_jobs import GENERATE
 from .server_state import set_server_state
 
 log = logging.getLogger(__name__)
 
 MOTION_FPS = 30  # what the server is asked for; the bake resamples to the scene's rate
-
-
-def read_transcript(settings):
-    """The transcript text the panel points at, or None."""
-    if settings.transcript_source == "TEXT":
-        text = settings.transcript_text
-        return text.as_string().strip() or None if text is not None else None
-    if settings.transcript_source == "FILE" and settings.transcript_file.strip():
-        path = Path(bpy.path.abspath(settings.transcript_file))
-        data, problem = transcript_bytes(path)
-        if problem:
-            raise TalkrigError(f"transcript file {path}: {problem}")
-        text = decode_text(data)
-        if text is None:
-            raise TalkrigError(f"transcript file {path} {NOT_TEXT}")
-        return text.strip() or None
-    return None
 
 
 def prepare(context):
@@ -133,6 +115,7 @@ class TALKRIG_OT_generate(bpy.types.Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         take = _take_fields(source, settings, obj)
+        words_ahead.taken()
         _reset(job, take)
         filename = source.name + Path(source.path).suffix  # a converted copy keeps the name
         task = Task(generate_job(conn, source.path, options, filename=filename,

@@ -11,6 +11,7 @@ from .backend_options import (
     sync_options,
 )
 from .server_jobs import ACTIVE, state_items
+from .words_ahead import voiceover_changed
 
 JOB_STATES = state_items("Generating", {
     "IDLE": "Nothing generated yet",
@@ -141,16 +142,19 @@ class TalkrigSettings(bpy.types.PropertyGroup):
         name="Audio", items=(("FILE", "File", "A sound file on disk"),
                              ("STRIP", "Sound Strip", "A sound strip of the scene's sequencer")))
     audio_file: bpy.props.StringProperty(name="Audio File", subtype="FILE_PATH",
-                                         description="The voice-over (wav, flac, ogg or mp3)")
+                                         description="The voice-over (wav, flac, ogg or mp3)",
+                                         update=voiceover_changed)
     sound_strip: bpy.props.StringProperty(name="Sound Strip",
                                           description="A sound strip holding the voice-over")
     transcript_source: bpy.props.EnumProperty(
         name="Transcript",
         items=(("NONE", "None", "Let the server find the words"),
                ("TEXT", "Text", "A text block: the script, or a TextGrid/SRT/VTT/JSON"),
-               ("FILE", "File", "A script, TextGrid, SRT, VTT or JSON file")))
+               ("FILE", "File", "A script, TextGrid, SRT, VTT or JSON file")),
+        update=voiceover_changed)
     transcript_text: bpy.props.PointerProperty(name="Transcript Text", type=bpy.types.Text)
-    transcript_file: bpy.props.StringProperty(name="Transcript File", subtype="FILE_PATH")
+    transcript_file: bpy.props.StringProperty(name="Transcript File", subtype="FILE_PATH",
+                                              update=voiceover_changed)
     backend: bpy.props.StringProperty(name="Backend Name", default="", update=_backend_changed)
     backend_choice: bpy.props.EnumProperty(name="Backend", items=_backend_enum_items,
                                            get=_get_backend, set=_set_backend,
@@ -268,5 +272,8 @@ def on_register():
 
 
 def on_unregister():
+    from .words_ahead import stop
+
+    stop()
     del bpy.types.Object.talkrig_rig
     del bpy.types.Scene.talkrig

@@ -1,11 +1,13 @@
 """Options sent with a request that come from the panel's sections: the key-pose dictionary and
-the face settings, the same for a generation job and a live performance."""
+the face settings, the same for a generation job and a live performance; the transcript, the
+same for a take and the words asked for ahead of it."""
 
 from pathlib import Path
 
 import bpy
 
 from ..motion.errors import TalkrigError
+from ..motion.textfile import NOT_TEXT, decode_text, transcript_bytes
 
 
 def keypose_option(settings):
@@ -32,3 +34,20 @@ def face_options(scene):
         "mouth_strength": round(face.mouth_strength, 4), "smoothing": round(face.smoothing, 4),
         "blink_rate": round(face.blink_rate, 3), "brow_amount": round(face.brow_amount, 4),
         "expressions": face.expressions}}
+
+
+def read_transcript(settings):
+    """The transcript text the panel points at, or None."""
+    if settings.transcript_source == "TEXT":
+        text = settings.transcript_text
+        return text.as_string().strip() or None if text is not None else None
+    if settings.transcript_source == "FILE" and settings.transcript_file.strip():
+        path = Path(bpy.path.abspath(settings.transcript_file))
+        data, problem = transcript_bytes(path)
+        if problem:
+            raise TalkrigError(f"transcript file {path}: {problem}")
+        text = decode_text(data)
+        if text is None:
+            raise TalkrigError(f"transcript file {path} {NOT_TEXT}")
+        return text.strip() or None
+    return None

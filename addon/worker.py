@@ -202,6 +202,17 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
     return run
 
 
+def words_job(connection, audio, options, poll_interval=0.25):
+    """A Task target: upload ``audio`` with ``options`` (``words_only``) and follow the job
+    until the server has its words (kept there for the next take); cancelled, it stops the job."""
+
+    def run(emit, cancelled):
+        submit_and_follow(connection, emit, cancelled, "generate",
+                          lambda generation: generation.submit(audio, options), poll_interval)
+
+    return run
+
+
 def report_end(emit, job_id, status, fetch, doing, cancelled):
     """Emit how a finished job ended: ("done", fetch()), ("cancelled", id) or an error.
 

@@ -13,6 +13,7 @@ server keeps the words it found in a recording a moment ago; the same recording 
 with another seed, which skips the engine, is timed apart.
 
     .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words file|server|script]
+        [--chosen-before S]
 """
 
 import argparse
@@ -39,10 +40,12 @@ def load_build_script():
     return module
 
 
-def run_once(bpy, module, words="file", audio=AUDIO, seed=0):
+def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None):
     """(seconds from Generate to baked, longest tick, bake tick, Generate operator) in seconds.
     words: "file" (the TextGrid), "server" (no transcript: the server finds the words) or the
-    path of a plain script to align."""
+    path of a plain script to align. chosen_before: Generate pressed that many seconds after the
+    voice-over was chosen, Blender's event loop running meanwhile (the add-on asks for its words
+    ahead, addon/words_ahead.py); None: pressed at once."""
     bpy.ops.wm.read_homefile(use_empty=True)
     bpy.ops.import_scene.gltf(filepath=str(AVATAR))
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
@@ -56,6 +59,13 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0):
         settings.transcript_source = "FILE"
         settings.transcript_file = str(TRANSCRIPT if words == "file" else words)
     tick = module.addon.runtime.tick
+    if chosen_before is not None:
+        ask = module.addon.words_ahead
+        time.sleep(min(chosen_before, ask.ASK_AFTER))
+        if chosen_before >= ask.ASK_AFTER and bpy.app.timers.is_registered(ask._ask_now):
+            ask._ask_now()  # what Blender's event loop runs then (the bpy module has none)
+            bpy.app.timers.unregister(ask._ask_now)
+        time.sleep(max(0.0, chosen_before - ask.ASK_AFTER))
     start = time.perf_counter()
     bpy.ops.talkrig.generate()
     operator = time.perf_counter() - start
@@ -80,6 +90,9 @@ def main(argv=None):
     parser.add_argument("--words", choices=("file", "server", "script"), default="file",
                         help="words from the TextGrid (default), found by the server, or its "
                              "plain script aligned by the server")
+    parser.add_argument("--chosen-before", type=float, default=None, metavar="S",
+                        help="press Generate S seconds after choosing the voice-over (the "
+                             "add-on asks for its words meanwhile); default: at once")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-bench-addon-"))
     bpy, module = load_build_script().blender_with_local_server(tmp)
@@ -88,7 +101,8 @@ def main(argv=None):
             words = plain_script(tmp) if args.words == "script" else "server"
             audio = own_recordings(tmp, args.repeats + 1)
             run_once(bpy, module, words, audio[0])  # starts the server and warms its caches
-            runs = [run_once(bpy, module, words, a) for a in audio[1:]]
+            runs = [run_once(bpy, module, words, a, chosen_before=args.chosen_before)
+                    for a in audio[1:]]
             again = [run_once(bpy, module, words, a, seed=1) for a in audio[1:]]
         else:
             run_once(bpy, module, args.words)  # starts the server and warms its caches
@@ -104,7 +118,9 @@ def main(argv=None):
               "main-thread tick that bakes (resample, retarget, keys, face, sound)",
               "Generate operator itself (checks, starts the thread)")
     source = {"file": "the TextGrid", "server": "the server", "script": "the plain script, aligned by the server"}
-    print(f"bench_addon: median of {args.repeats} runs, words from {source[args.words]}")
+    print(f"bench_addon: median of {args.repeats} runs, words from {source[args.words]}"
+          + ("" if args.chosen_before is None else
+             f", Generate pressed {args.chosen_before:g} s after the voice-over was chosen"))
     for k, label in enumerate(labels):
         print(f"  {label:<72} {statistics.median(r[k] for r in runs) * 1000:8.1f} ms")
     if again:

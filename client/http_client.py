@@ -166,13 +166,16 @@ class Jobs:
             client.timeout = saved
 
     def result(self, job_id, timeout=None):
-        """What a done job made: a generation's JobOutput (the motion's npz bytes and the
-        words), a capture's (info, zip of the takes), a render's (info, MP4 bytes)."""
+        """What a done job made: a generation's JobOutput (the motion's npz bytes, empty for a
+        words-only job, and the words), a capture's (info, zip of the takes), a render's (info,
+        MP4 bytes)."""
         spec, url = self._spec, self.client.url
         info = self.client._call("GET", self._url(job_id) + "/result")
         if not isinstance(info, dict):
             raise replies.malformed(url, "a job result that is not an object")
         words = replies.words(info.get("words"), url) if self.kind == "generate" else None
+        if words is not None and info.get("words_only") is True:  # no motion to fetch
+            return JobOutput(npz=b"", words=words, info=dict(info, n_frames=0))
         data = self.client._call("GET", f"{self._url(job_id)}/result/{spec.download}",
                                  expect="bytes", timeout=timeout or max(self.client.timeout, 60.0),
                                  limit=spec.limit())

@@ -43,6 +43,9 @@ class GenerateOptions:
     calm : how much the body calms down in pauses of the speech, 0 (as the generator made it)
         to 1 (the default: gestures settle into slow drift until the next phrase, as much as
         the take needs: see ``postprocess.calm_needed``).
+    words_only : find the words and stop (no motion): the process keeps them, so a take of the
+        same recording moments later skips the engine (the add-on sends one as soon as the
+        voice-over is chosen: :mod:`..speech.recent_words`).
     """
 
     backend: str = "procedural"
@@ -59,6 +62,7 @@ class GenerateOptions:
     calm: float = 1.0
     language: str = "auto"
     max_audio_seconds: float | None = MAX_SECONDS
+    words_only: bool = False
 
 
 @dataclass
@@ -71,7 +75,8 @@ class GenerateResult:
 def generate(audio, options=None, progress=None, cancelled=None):
     """Run the whole pipeline on ``audio`` (a path, the file's bytes, or decoded samples).
 
-    Returns a GenerateResult whose motion has exactly frame_count(duration, options.fps) frames.
+    Returns a GenerateResult whose motion has exactly frame_count(duration, options.fps) frames
+    (None with ``options.words_only``).
     Raises a TalkrigError subclass with a message a person can act on for any bad input.
 
     progress(stage, fraction): stage name (decode, features, words, generate, keyposes, face,
@@ -111,6 +116,9 @@ def generate(audio, options=None, progress=None, cancelled=None):
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
     words = _words(decoded, options, dictionary, features, lambda fraction: step("words", fraction))
+    if options.words_only:
+        step("done", 1.0)
+        return GenerateResult(motion=None, words=words, features=features)
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(

@@ -26,14 +26,15 @@ from starlette.concurrency import run_in_threadpool
 from . import schemas
 from .job_options import FIELDS, check_transcript_fits, parse_options
 from .job_routes import accepted, add_status_routes
-from .jobs import JobRunner, Submission, with_options
+from .jobs import JobRunner, Submission, UnknownJob, with_options
 from .schemas import ERRORS
 from .uploads import read_job_form
 
 
 @dataclass
 class JobResult:
-    """What a finished generation job hands back: the motion as BEAT2 npz bytes and the words."""
+    """What a finished generation job hands back: the motion as BEAT2 npz bytes (empty for a
+    words-only job) and the words."""
 
     npz: bytes
     words: list  # [{"word", "start", "end", "confidence"[, "phones"]}]
@@ -49,6 +50,9 @@ def result_from_pipeline(result):
     from ..speech.words import words_to_json
 
     motion = result.motion
+    if motion is None:  # words only
+        return JobResult(npz=b"", words=words_to_json(result.words), fps=result.features.fps,
+                         n_frames=0, duration=0.0)
     return JobResult(npz=npz_bytes(motion), words=words_to_json(result.words), fps=motion.fps,
                      n_frames=motion.n_frames, duration=motion.n_frames / motion.fps)
 
@@ -115,7 +119,8 @@ def generate_router(settings, runner, catalog, decode, prefix):
 
         Options (all optional): backend, seed, fps, speech ("auto", "none" or an engine),
         transcript (text), keyposes ("default", "none", a dictionary object, or a file name
-        in the server's data folder), backend_options (see GET /v1/backends).
+        in the server's data folder), backend_options (see GET /v1/backends), words_only (find
+        the words and stop: a job on the same recording moments later takes them).
         """
         audio, options_data = await read_job_form(request, settings, runner.check_room, "audio",
                                                   "the recording")
@@ -140,18 +145,25 @@ def generate_router(settings, runner, catalog, decode, prefix):
     @router.get("/jobs/{job_id}/result", response_model=schemas.JobResultInfo,
              response_model_exclude_none=True, responses={404: ERRORS[404], 409: ERRORS[409]})
     def result(job_id: str):
-        """Words (JSON) and motion facts of a done job; 409 while it runs or if it failed."""
+        """Words (JSON) and motion facts of a done job (no motion for a words-only job); 409
+        while it runs or if it failed."""
         out = runner.result(job_id)
-        return {"id": job_id, "fps": out.fps, "n_frames": out.n_frames, "duration": out.duration,
-                "words": out.words, "motion": {"href": f"{prefix}/jobs/{job_id}/result/motion",
-                                               "bytes": len(out.npz)}}
+        info = {"id": job_id, "fps": out.fps, "n_frames": out.n_frames, "duration": out.duration,
+                "words": out.words}
+        if not out.npz:
+            return dict(info, words_only=True)
+        return dict(info, motion={"href": f"{prefix}/jobs/{job_id}/result/motion",
+                                  "bytes": len(out.npz)})
 
     @router.get("/jobs/{job_id}/result/motion", response_class=Response,
              responses={200: {"content": {"application/octet-stream": {}},
                               "description": "BEAT2 npz"}, 404: ERRORS[404], 409: ERRORS[409]})
     def result_motion(job_id: str):
-        """The motion as BEAT2-layout npz bytes (load with numpy.load or `talkrig info`)."""
+        """The motion as BEAT2-layout npz bytes (load with numpy.load or `talkrig info`); 404 for a
+        words-only job."""
         out = runner.result(job_id)
+        if not out.npz:
+            raise UnknownJob(f"job {job_id} found words only: it has no motion")
         return Response(out.npz, media_type="application/octet-stream", headers={
             "Content-Disposition": f'attachment; filename="talkrig-{job_id}.npz"'})
 

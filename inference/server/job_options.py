@@ -27,7 +27,7 @@ from ..generation.pipeline import GenerateOptions
 from ..registry import PluginError
 
 FIELDS = ("backend", "seed", "fps", "speech", "transcript", "keyposes", "backend_options",
-          "initial_pose", "calm", "face", "face_options", "language")
+          "initial_pose", "calm", "face", "face_options", "language", "words_only")
 KEYPOSE_MODES = ("default", "none")
 MAX_JSON_DEPTH = 64  # arrays/objects inside each other; key-pose dictionaries need about 6
 MAX_PATH_BYTES = 4096  # Linux PATH_MAX
@@ -81,6 +81,7 @@ def parse_options(raw, catalog, data_dir, max_seconds=None):
         calm=_calm(given.get("calm", defaults.calm)),
         language=_language(given.get("language", defaults.language)),
         max_audio_seconds=max_seconds,
+        words_only=_flag(given.get("words_only", defaults.words_only), "words_only"),
         **_face(given.get("face", defaults.face), given.get("face_options") or {}),
     )
 
@@ -242,6 +243,12 @@ def _language(value):
         return normalise(value)
     except LanguageError as exc:
         raise OptionsError(f"option 'language': {exc}") from None
+
+
+def _flag(value, name):
+    if not isinstance(value, bool):
+        raise OptionsError(f"option '{name}' must be true or false, got {_short(value)}")
+    return value
 
 
 def _seed(value):

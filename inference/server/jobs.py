@@ -40,7 +40,8 @@ class QueueFull(TalkrigError):
 
 
 class UnknownJob(TalkrigError):
-    """No such job id (never created, or finished and already freed)."""
+    """No such job id (never created, or finished and already freed), or nothing of that kind
+    to fetch from it (a words-only job's motion)."""
 
 
 class ResultNotReady(TalkrigError):

@@ -69,7 +69,8 @@ class JobResultInfo(BaseModel):
     n_frames: int
     duration: float = Field(description="seconds of motion")
     words: list[WordOut]
-    motion: MotionLink
+    motion: MotionLink | None = Field(None, description="absent for a words-only job")
+    words_only: bool | None = Field(None, description="true for a words-only job (no motion)")
 
 
 class Health(BaseModel):

@@ -453,6 +453,45 @@ def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scot
         assert server.status(settings.job.job_id)["state"] == "cancelled"
 
 
+def test_the_voiceovers_words_are_asked_for_as_soon_as_it_is_chosen(addon, avatar_glb, scott2_wav,
+                                                                    tmp_path):
+    """Choosing the voice-over sends it to the local server for its words (a words-only job,
+    shown nowhere) a moment later; Generate then finds them kept and skips the engine. Pressed
+    before that moment, Generate's own job finds them and nothing is asked."""
+    bpy, module = addon
+    ahead = module.addon.words_ahead
+    fresh_scene(bpy, avatar_glb)
+    settings = bpy.context.scene.talkrig
+    clip = tmp_path / "chosen.wav"
+    samples, rate = sf.read(str(scott2_wav), dtype="float32")
+    sf.write(str(clip), samples[: 12 * rate], rate, subtype="PCM_16")
+    settings.audio_source, settings.audio_file = "FILE", str(clip)
+    assert bpy.app.timers.is_registered(ahead._ask_now) and ahead.last_request() is None
+    fire(bpy, ahead._ask_now)  # as Blender's event loop does ASK_AFTER seconds later
+    request = ahead.last_request()
+    pump(bpy, module, lambda: not request.is_alive(), timeout=120)
+    log = module.addon.server_state.local_server().log_file
+    assert "finding words in chosen.wav with pocketsphinx" in log.read_text()
+    settings.seed = SEED
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    assert "words in chosen.wav found by pocketsphinx a moment ago" in log.read_text()
+    assert settings.job.words > 10
+
+    other = tmp_path / "other.wav"  # another voice-over, and Generate pressed at once
+    sf.write(str(other), samples[12 * rate: 24 * rate], rate, subtype="PCM_16")
+    settings.audio_file = str(other)
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    fire(bpy, ahead._ask_now)
+    assert ahead.last_request() is request  # nothing more asked
+    assert "finding words in other.wav with pocketsphinx" in log.read_text()
+
+
+def fire(bpy, timer):
+    """Run a registered timer once, as Blender's event loop would (the bpy module has none)."""
+    if bpy.app.timers.is_registered(timer) and timer() is None:
+        bpy.app.timers.unregister(timer)
+
+
 def test_preferences_say_where_the_token_comes_from(addon):
     bpy, module = addon
     prefs = preferences(bpy)

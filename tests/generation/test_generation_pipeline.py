@@ -61,6 +61,18 @@ def test_real_take_with_transcript_progress_keyposes_and_feet(scott_wav, scott_t
     assert 0.05 < np.ptp(pos[:, [7, 8]][..., [0, 2]], axis=0).max() < 1.0
 
 
+def test_words_only_finds_the_words_and_stops(scott_wav, scott_textgrid):
+    """What the add-on sends when the voice-over is chosen: the words, no motion, progress to
+    the end."""
+    stages = []
+    options = GenerateOptions(transcript=scott_textgrid.read_text(), words_only=True)
+    found = generate(str(scott_wav), options, progress=lambda stage, fraction: stages.append(stage))
+    assert found.motion is None and len(found.words) > 100
+    assert list(dict.fromkeys(stages)) == ["decode", "features", "words", "done"]
+    full = generate(str(scott_wav), GenerateOptions(transcript=scott_textgrid.read_text()))
+    assert found.words == full.words
+
+
 def test_a_keyword_triggers_its_pose_at_the_word(scott_wav, scott_textgrid, tmp_path):
     """A dictionary for a word of the take, always inserted: the pose is on at that word."""
     import json

@@ -199,6 +199,7 @@ def test_malformed_form_is_422(api, files, needle):
     ('{"backend": "scripted", "seed": 1.5}', "'seed'", None),
     ('{"backend": "scripted", "speech": "whisper"}', "'speech' must be one of auto, none", "auto"),
     ('{"backend": "scripted", "transcript": 5}', "'transcript' must be text", None),
+    ('{"backend": "scripted", "words_only": "yes"}', "'words_only' must be true or false", None),
 ])
 def test_bad_options_are_422_with_valid_values(api, raw, needle, valid):
     answer = submit(api, raw_options=raw)

@@ -92,6 +92,29 @@ def test_bad_audio_is_refused_by_the_real_decoder(server):
     assert err.value.kind == "rejected" and err.value.status == 422
 
 
+def test_words_found_ahead_are_taken_by_the_next_take(server, scott2_wav):
+    """The add-on asks for the words as soon as the voice-over is chosen (``words_only``): that
+    job finds them and makes no motion; a take of the same recording moments later skips the
+    engine."""
+    local, client = server
+    samples, rate = sf.read(scott2_wav, dtype="float32")
+    buf = io.BytesIO()
+    sf.write(buf, samples[: 12 * rate], rate, format="WAV", subtype="PCM_16")
+    clip = buf.getvalue()
+    ahead = client.submit(clip, {"words_only": True})
+    assert client.wait(ahead, interval=0.05, timeout=300)["state"] == "done"
+    found = client.result(ahead)
+    assert found.npz == b"" and found.info["words_only"] and found.info["n_frames"] == 0
+    assert len(found.words) > 10
+    with pytest.raises(ClientError, match="found words only: it has no motion"):
+        client._call("GET", f"/jobs/{ahead}/result/motion", expect="bytes")
+    take = client.submit(clip, {"backend": "procedural", "seed": 1})
+    assert client.wait(take, interval=0.05, timeout=300)["state"] == "done"
+    out = client.result(take)
+    assert out.words == found.words and read_npz(out.npz).n_frames == 360
+    assert "found by pocketsphinx a moment ago" in local.log_file.read_text()
+
+
 def test_a_running_server_is_reused_then_stopped(server):
     local, client = server
     again = LocalServer(python=local.python, token_file=local.token_file, state_dir=local.state_dir)
@@ -102,3 +125,4 @@ def test_a_running_server_is_reused_then_stopped(server):
     with pytest.raises(ClientError) as err:
         client.health()
     assert err.value.kind == "down"
+

@@ -28,7 +28,7 @@ def files(tmp_path, scott_textgrid):
 
 
 def addon_read(path):
-    from talkrig.addon.generate import read_transcript  # imports bpy
+    from talkrig.addon.request_options import read_transcript  # imports bpy
 
     return read_transcript(SimpleNamespace(transcript_source="FILE", transcript_file=str(path)))
 
