@@ -43,6 +43,21 @@ def test_the_capture_gives_back_the_performance(takes, character_video):
     assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"]
 
 
+def test_an_upright_phone_video_stored_on_its_side_captures_as_shown(character_video, tmp_path):
+    """A phone stores an upright video on its side with a display rotation: captured as a
+    player shows it, the take and its camera are those of the video as filmed (read as stored,
+    the shoulders came out 30-80 degrees off)."""
+    from support.capture_support import stored_on_its_side
+
+    video, truth = character_video
+    phone = stored_on_its_side(video, tmp_path / "phone.mp4", rotation=-90)
+    assert main(["capture", str(phone), "-o", str(tmp_path / "takes"), "--quiet"]) == 0
+    figures = compare_capture(load_motion(tmp_path / "takes" / "phone.npz"), truth)
+    assert figures["elbow_deg"] < 7.1 and figures["shoulder_deg"] < 5.1  # as the video itself
+    camera = Camera.load(tmp_path / "takes" / "phone.camera.json")
+    assert (camera.width, camera.height) == (1280, 720)
+
+
 def test_the_take_is_a_beat2_npz_with_its_speech(takes, character_video, capsys):
     video, truth = character_video
     samples, rate = sf.read(takes / "performer.wav")

@@ -111,14 +111,21 @@ def _seen_from_the_face(lm):
 
 
 def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264",
-                 audio_codec="aac"):
-    """Write frames ((T, H, W, 3) uint8) and optional mono audio (float32) with PyAV."""
+                 audio_codec="aac", rotation=0):
+    """Write frames ((T, H, W, 3) uint8) and optional mono audio (float32) with PyAV.
+
+    rotation : a display rotation in degrees (counter-clockwise, a multiple of 90): the frames
+    are stored turned the other way, as a phone stores an upright video, and shown as given."""
     import av
 
+    quarter = rotation // 90
+    frames = np.stack([np.rot90(f, k=-quarter) for f in frames]) if quarter % 4 else frames
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
+        if quarter % 4:
+            stream.set_display_rotation(rotation)
         a_stream = None
         if audio is not None:
             a_stream = out.add_stream(audio_codec, rate=rate)
@@ -136,6 +143,17 @@ def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264",
                 out.mux(packet)
             for packet in a_stream.encode():
                 out.mux(packet)
+
+
+def stored_on_its_side(video, out, rotation=90):
+    """A copy of ``video`` shown the same but stored as a phone stores an upright video: the
+    pictures turned, a display rotation of ``rotation`` degrees turning them back."""
+    from talkrig.inference.capture.video import iter_frames, probe, read_audio
+
+    fps = round(probe(video).fps)
+    frames = np.stack([rgb for _, _, rgb in iter_frames(video, fps)])
+    encode_video(out, frames, fps=fps, audio=read_audio(video), rotation=rotation)
+    return out
 
 
 def render_character_video(motion_npz, wav, start, frames, out, size=(640, 360)):
