@@ -95,11 +95,11 @@ WHERE_COLUMNS = ("along view < 0.6", "0.6-0.8", ">= 0.8", "flexion < 30°", "30-
 def stated_focal(video, size):
     """The focal length in pixels a user gets by stating the lens that filmed ``video`` (its
     NAME.camera.json) as a 35 mm equivalent to the whole millimetre."""
-    from talkrig.motion.lens import FULL_FRAME_DIAGONAL_MM, focal_pixels
+    from talkrig.motion.lens import LONG_SIDE_MM, focal_pixels
     from talkrig.motion.camera import Camera
 
     focal = Camera.load(video.with_suffix(".camera.json")).focal
-    return focal_pixels(round(focal / np.hypot(*size) * FULL_FRAME_DIAGONAL_MM), size)
+    return focal_pixels(round(focal / max(size) * LONG_SIDE_MM), size)
 
 
 def speed(video, work):

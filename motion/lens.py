@@ -12,8 +12,12 @@ import math
 
 from .errors import TalkrigError
 
-FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)  # a 35 mm film frame: what "equivalent" refers to
+# A phone's "35 mm equivalent" gives its 4:3 photos a 35 mm film frame's diagonal (43.3 mm), so
+# their long side spans 4/5 of it; a video is cut from the same picture at its full width (16:9
+# drops the top and bottom), so the long side is what a video shares with the photo.
+LONG_SIDE_MM = 0.8 * math.hypot(36.0, 24.0)  # 34.6 mm
 LENS_RANGE_MM = (8.0, 800.0)  # a phone's ultra-wide (13 mm) to a long telephoto, with room
+PHONE_LENS_MM = 26.0  # a phone's main camera (24-28 mm): what capture assumes until it knows
 
 
 def check_lens(lens_mm):
@@ -33,5 +37,6 @@ def check_lens(lens_mm):
 
 def focal_pixels(lens_mm, size):
     """The focal length in pixels of pictures ``size`` (width, height) taken through a lens of
-    ``lens_mm`` (35 mm equivalent: the same angle of view across the picture's diagonal)."""
-    return float(lens_mm) / FULL_FRAME_DIAGONAL_MM * math.hypot(*size)
+    ``lens_mm`` (35 mm equivalent, as a phone states it: the same angle of view across the long
+    side as a 4:3 photo of 35 mm film's diagonal), whichever way up the camera was held."""
+    return float(lens_mm) / LONG_SIDE_MM * max(size)

@@ -9,7 +9,8 @@ skeleton pass of the take through this camera.
    its rows give the camera's turn, its scale the distance for a plausible focal length.
 2. Turn, position and focal length are refined together by robust least squares (soft L1, so a
    misdetected frame does not pull the camera), with a weak prior holding the focal length
-   near a phone's (it is poorly observed when the person is far compared to their depth).
+   near a phone's main camera's, whichever way it was held (it is poorly observed when the
+   person is far compared to their depth).
 """
 
 import logging
@@ -17,6 +18,7 @@ import logging
 import numpy as np
 
 from ...motion.camera import Camera
+from ...motion.lens import PHONE_LENS_MM, focal_pixels
 from ...motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 from . import landmarks as L
 
@@ -33,7 +35,6 @@ BODY_PAIRS = ((L.LEFT_SHOULDER, "left_shoulder"), (L.RIGHT_SHOULDER, "right_shou
 HAND_PAIRS = ((5, "index1"), (9, "middle1"), (13, "ring1"), (17, "pinky1"))
 VISIBLE = 0.5  # body points less visible than this are left out
 MAX_FRAMES = 240  # frames sampled from a long shot
-PRIOR_FOV = np.radians(55.0)  # the vertical field of view the capture assumes for depth
 PRIOR_WEIGHT = 0.5  # pixels of residual per 1 % of focal length away from the prior, per point
 
 
@@ -68,7 +69,7 @@ def fit_camera(motion, lm, focal=None):
     points, pixels = correspondences(motion, lm)
     if len(points) < 6:
         return None, float("nan")
-    prior = (height / 2) / np.tan(PRIOR_FOV / 2) if focal is None else float(focal)
+    prior = focal_pixels(PHONE_LENS_MM, lm.size) if focal is None else float(focal)
     rot, trans = _initial_pose(points, pixels, prior, (width, height))
     params = _refine(points, pixels, rot, trans, prior, (width, height), held=focal is not None)
     camera = _camera(params, (width, height), float(motion.fps))

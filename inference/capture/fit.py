@@ -21,6 +21,7 @@ import numpy as np
 
 from ...motion.contacts import detect_contacts
 from ...motion.container import Motion
+from ...motion.lens import PHONE_LENS_MM, focal_pixels
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.runs import true_runs
 from ...motion.skeleton import JOINT_INDEX as J, LOWER_BODY, neutral_skeleton
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 MOTION_WEIGHT = {"body": 4.0, "hands": 8.0, "head": 4.0, "jaw": 2.0, "root": 30.0, "feet": 3.0}
 VISIBLE = 0.5  # landmark visibility from which a joint is fully trusted
 SEATED_HIP_FLEXION = np.radians(55.0)
-CAMERA_FOV = np.radians(55.0)  # vertical field of view assumed for depth (a phone's main lens)
 
 
 @dataclass
@@ -96,8 +96,9 @@ def fit_shot(lm, fps=None, lifter=None, focal=None):
     lm : Landmarks of one continuous shot of one person (frames not seen are NaN).
     lifter : the arm lifter (:mod:`.lift`; None: the one talkrig ships, False: none, the
         forearms' depth read from their image length alone).
-    focal : the camera's focal length in pixels (None: a phone's, :data:`CAMERA_FOV`), which
-        sets how far apart the face's and the hips' lines of sight are (:mod:`.sightline`).
+    focal : the camera's focal length in pixels (None: a phone's main camera,
+        ``motion.lens.PHONE_LENS_MM``), which sets how far apart the face's and the hips' lines
+        of sight are (:mod:`.sightline`).
     """
     fps = float(fps or lm.fps)
     n = lm.n_frames
@@ -171,8 +172,8 @@ def fit_shot_and_camera(lm, fps=None, lifter=None, focal=None):
 
 
 def assumed_focal(size):
-    """The focal length in pixels of a phone's main lens (:data:`CAMERA_FOV`) at ``size``."""
-    return (size[1] / 2) / np.tan(CAMERA_FOV / 2)
+    """The focal length in pixels of a phone's main camera at ``size``, either way up."""
+    return focal_pixels(PHONE_LENS_MM, size)
 
 
 def _levelled(lm, level):
@@ -250,7 +251,9 @@ def metres_per_pixel(lm, pairs=TORSO_PAIRS):
 
 
 def _root_path(lm, mpp, ok, level, poses, posture):
-    """(T, 3) trans: the hips' path in the image turned into metres, soles on the floor."""
+    """(T, 3) trans: the hips' path in the image turned into metres, soles on the floor (their
+    depth from a phone's focal length whatever the shot's: the camera fitted to the shot reads
+    its focal length best on a root that moves no more in depth than that gives)."""
     n = lm.n_frames
     sk = neutral_skeleton()
     rest_pelvis = sk.rest_positions[0]

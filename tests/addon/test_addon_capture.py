@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from support.addon_support import addon_with_server, draw_panels, pump
+from talkrig.motion.lens import LONG_SIDE_MM
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
@@ -50,7 +51,7 @@ def test_capture_from_video_fills_the_library(addon, character_video, tmp_path):
     assert [(s["take"], s["start"], s["end"]) for s in shots] == [("performer", 1.0, 3.5)]
     camera = json.loads((library / "performer.camera.json").read_text())
     assert summary["lens_mm"] == 35.0
-    assert camera["focal"] == pytest.approx(35.0 / 43.267 * np.hypot(camera["width"], camera["height"]), rel=1e-4)
+    assert camera["focal"] == pytest.approx(35.0 / LONG_SIDE_MM * max(camera["width"], camera["height"]), rel=1e-4)
     with np.load(library / "performer.npz") as take:
         assert take["poses"].shape == (75, 165)
     log = draw_panels(bpy, module)

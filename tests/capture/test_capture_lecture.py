@@ -12,6 +12,7 @@ from support.shared_data import shared_file
 from talkrig.cli import main
 from talkrig.inference.capture.pipeline import capture_video
 from talkrig.motion import load_motion
+from talkrig.motion.lens import LONG_SIDE_MM
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
 pytestmark = pytest.mark.slow
@@ -78,5 +79,5 @@ def test_a_stated_lens_is_the_cameras_the_summary_says_so(tmp_path):
     summary = json.loads((tmp_path / "physicsworks.capture.json").read_text())
     camera = json.loads((tmp_path / "physicsworks.camera.json").read_text())
     assert summary["lens_mm"] == 85.0
-    assert camera["focal"] == pytest.approx(85 / 43.267 * np.hypot(camera["width"], camera["height"]), rel=1e-4)
+    assert camera["focal"] == pytest.approx(85 / LONG_SIDE_MM * max(camera["width"], camera["height"]), rel=1e-4)
     assert summary["shots"][0]["focal_px"] == pytest.approx(camera["focal"], abs=0.05)

@@ -8,16 +8,17 @@ from talkrig.motion.lens import check_lens, focal_pixels
 from talkrig.motion.errors import TalkrigError
 
 
-def diagonal_view(focal, size):
-    return 2 * math.degrees(math.atan(math.hypot(*size) / 2 / focal))
+def long_side_view(focal, size):
+    return 2 * math.degrees(math.atan(max(size) / 2 / focal))
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (1920, 1080), (640, 480)])
-def test_a_lens_sees_across_the_diagonal_what_it_sees_on_35_mm_film(size):
-    # a phone's main camera (26 mm) sees 79.5 degrees across a 35 mm frame's diagonal
-    assert diagonal_view(focal_pixels(26, size), size) == pytest.approx(79.5, abs=0.1)
-    # and a 50 mm lens 46.8, whatever the picture's size or way up
-    assert diagonal_view(focal_pixels(50, size), size) == pytest.approx(46.8, abs=0.1)
+def test_a_lens_sees_across_the_long_side_what_a_phone_says_whichever_way_up(size):
+    # a phone's main camera (26 mm) sees 67.3 degrees across the long side of its photos, and a
+    # video is cut from them at their full width; 50 mm sees 38.2
+    assert long_side_view(focal_pixels(26, size), size) == pytest.approx(67.3, abs=0.1)
+    assert long_side_view(focal_pixels(50, size), size) == pytest.approx(38.2, abs=0.1)
+    assert focal_pixels(26, size) == focal_pixels(26, size[::-1])  # held either way
 
 
 def test_a_lens_out_of_range_is_refused_with_the_range():
