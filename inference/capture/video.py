@@ -10,6 +10,7 @@ rotation.
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -86,23 +87,55 @@ def probe(path):
 
 
 def upright(frame):
-    """(H, W, 3) uint8 RGB of a decoded frame as a player shows it: turned by its display
-    rotation. A phone filming upright stores its pictures on their side and says so there; read
-    as stored, the speaker lay on their side and capture read nothing sensible (an upright
-    held-out video stored so: shoulders 80.6 / 29.5 degrees off, 3.7 / 3.2 read upright)."""
+    """(H, W, 3) uint8 RGB of a decoded frame as a player shows it: turned (and mirrored) as its
+    display matrix says. A phone filming upright stores its pictures on their side and says so
+    there; read as stored, the speaker lay on their side and capture read nothing sensible (an
+    upright held-out video stored so: shoulders 80.6 / 29.5 degrees off, 3.7 / 3.2 read
+    upright)."""
     rgb = frame.to_ndarray(format="rgb24")
-    quarter = round((frame.rotation or 0) / 90.0) % 4
-    return np.ascontiguousarray(np.rot90(rgb, k=quarter)) if quarter else rgb
+    turn = _display_turn(frame)
+    return np.ascontiguousarray(_turned(rgb, *turn)) if turn != (0, False) else rgb
+
+
+def _display_turn(frame):
+    """(quarter turns counter-clockwise, mirrored first) that show ``frame`` as its display
+    matrix says; (0, False) without one."""
+    for data in frame.side_data:
+        if data.type.name == "DISPLAYMATRIX":
+            m = np.frombuffer(bytes(data), dtype="<i4")[:9].reshape(3, 3)
+            return _turn_of(int(np.sign(m[0, 0])), int(np.sign(m[0, 1])),
+                            int(np.sign(m[1, 0])), int(np.sign(m[1, 1])))
+    return 0, False
+
+
+@lru_cache(maxsize=16)
+def _turn_of(a, b, c, d):
+    """The one of the picture's eight turns and mirror images that moves its pixels as a display
+    matrix with these signs does: a pixel's right neighbour goes (a, b) from it (x right, y
+    down), the one below it (c, d). FFmpeg's frame.rotation alone reads a mirror image as half
+    a turn."""
+    grid = np.arange(9).reshape(3, 3)
+    for mirrored in (False, True):
+        for quarter in range(4):
+            moved = _turned(grid, quarter, mirrored)
+            centre, right, below = (np.argwhere(moved == v)[0] for v in (4, 5, 7))
+            if tuple(right - centre) == (b, a) and tuple(below - centre) == (d, c):
+                return quarter, mirrored
+    return 0, False
+
+
+def _turned(picture, quarter, mirrored):
+    return np.rot90(np.fliplr(picture) if mirrored else picture, quarter)
 
 
 def _quarter_turns(container, stream):
-    """Quarter turns (counter-clockwise) of the first picture's display rotation (0 when no
+    """Quarter turns (counter-clockwise) of the first picture's display matrix (0 when no
     picture decodes: the reading fails later with its reason)."""
     import av
 
     try:
         for frame in container.decode(stream):
-            return round((frame.rotation or 0) / 90.0)
+            return _display_turn(frame)[0]
     except av.error.FFmpegError:
         return 0
     return 0

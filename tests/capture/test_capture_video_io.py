@@ -194,20 +194,24 @@ def test_command_line_checks(tmp_path, cut_video, capsys):
     assert len(err.splitlines()) == 1 and not (tmp_path / "takes").exists()
 
 
-@pytest.mark.parametrize("rotation", [90, -90, 180])
-def test_a_video_stored_on_its_side_reads_upright(tmp_path, rotation):
-    """A phone filming upright stores its pictures on their side with a display rotation; they
-    are read as a player shows them, and the video's size is the size shown."""
+@pytest.mark.parametrize("rotation, mirrored", [(90, False), (-90, False), (180, False),
+                                                (0, True), (90, True)])
+def test_a_video_stored_on_its_side_reads_upright(tmp_path, rotation, mirrored):
+    """A phone filming upright stores its pictures on their side with a display rotation (some
+    mirror a front camera's the same way); they are read as a player shows them, and the
+    video's size is the size shown."""
     shown = np.full((12, 48, 64, 3), 30, np.uint8)  # 64 wide, 48 high
     shown[:, :8] = (220, 40, 40)  # a red band along the top
+    shown[:, :, :8, 1] = 200  # and a green one down the left side
     path = tmp_path / "phone.mp4"
-    encode_video(path, shown, fps=30, rotation=rotation)
+    encode_video(path, shown, fps=30, rotation=rotation, mirrored=mirrored)
     info = probe(path)
     assert (info.width, info.height) == (64, 48)
     frames = [rgb for _, _, rgb in iter_frames(path, fps=30)]
     assert len(frames) == 12 and frames[0].shape == (48, 64, 3)
-    top, bottom = frames[5][:6].mean(axis=(0, 1)), frames[5][-6:].mean(axis=(0, 1))
-    assert top[0] > 180 > top[1] + 100 and bottom[0] < 60
+    picture = frames[5].astype(int)
+    assert picture[:6, 20:].mean(axis=(0, 1))[0] > 180 > picture[-6:, 20:].mean(axis=(0, 1))[0] + 100
+    assert picture[20:, :6].mean(axis=(0, 1))[1] > 150 > picture[20:, -6:].mean(axis=(0, 1))[1] + 100
 
 
 def test_frames_decoded_ahead_keep_order_and_errors():

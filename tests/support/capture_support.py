@@ -111,21 +111,23 @@ def _seen_from_the_face(lm):
 
 
 def encode_video(path, frames, fps=30, audio=None, rate=16000, codec="libx264",
-                 audio_codec="aac", rotation=0):
+                 audio_codec="aac", rotation=0, mirrored=False):
     """Write frames ((T, H, W, 3) uint8) and optional mono audio (float32) with PyAV.
 
-    rotation : a display rotation in degrees (counter-clockwise, a multiple of 90): the frames
-    are stored turned the other way, as a phone stores an upright video, and shown as given."""
+    rotation : a display rotation in degrees (counter-clockwise, a multiple of 90), mirrored
+    after it when ``mirrored``: the frames are stored undone by it, as a phone stores an upright
+    video, and shown as given."""
     import av
 
     quarter = rotation // 90
-    frames = np.stack([np.rot90(f, k=-quarter) for f in frames]) if quarter % 4 else frames
+    if quarter % 4 or mirrored:
+        frames = np.stack([np.rot90(np.fliplr(f) if mirrored else f, k=-quarter) for f in frames])
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
-        if quarter % 4:
-            stream.set_display_rotation(rotation)
+        if quarter % 4 or mirrored:
+            stream.set_display_rotation(rotation, hflip=mirrored)
         a_stream = None
         if audio is not None:
             a_stream = out.add_stream(audio_codec, rate=rate)
