@@ -112,7 +112,7 @@ def _report(result):
             print(f"{result.video.name} shot {shot.number} {span}: {shot.take}.npz + .wav "
                   f"({shot.posture}; hands seen {100 * shot.coverage['left_hand']:.0f}% / "
                   f"{100 * shot.coverage['right_hand']:.0f}%, "
-                  f"face {100 * shot.coverage['face']:.0f}%{framing})")
+                  f"face {100 * shot.coverage['face']:.0f}%{_lens(shot.camera)}{framing})")
         else:
             print(f"{result.video.name} shot {shot.number} {span}: skipped, {shot.reason}"
                   f"{framing}")
@@ -121,3 +121,12 @@ def _report(result):
         print(f"{result.video.name}: longest steady shot {steady.number}, {steady.start:.1f}-"
               f"{steady.end:.1f} s (for `talkrig train-renderer`, capture it alone with "
               f"--start {steady.start:.1f} --end {steady.end:.1f})")
+
+
+def _lens(camera):
+    """", lens 31 mm": the shot's focal length as a 35 mm equivalent, to check against --lens."""
+    from ..motion.lens import LONG_SIDE_MM
+
+    if camera is None:
+        return ""
+    return f", lens {camera.focal / max(camera.width, camera.height) * LONG_SIDE_MM:.0f} mm"

@@ -70,12 +70,14 @@ def test_the_takes_are_a_matching_library(lecture, tmp_path, scott2_wav):
     assert load_motion(matched).n_frames > 1000
 
 
-def test_a_stated_lens_is_the_cameras_the_summary_says_so(tmp_path):
+def test_a_stated_lens_is_the_cameras_the_summary_says_so(tmp_path, capsys):
     """`--lens`: the lecture's camera is fitted with the focal length the user states (here a
-    long 85 mm lens), recorded in the summary; without it, read from the shot."""
+    long 85 mm lens), recorded in the summary and said with the take; without it, read from the
+    shot."""
     video = shared_file("video_ccby", "physicsworks.webm")
     assert main(["capture", str(video), "-o", str(tmp_path), "--start", "60", "--end", "64",
-                 "--lens", "85", "--quiet"]) == 0
+                 "--lens", "85"]) == 0
+    assert ", lens 85 mm" in capsys.readouterr().out
     summary = json.loads((tmp_path / "physicsworks.capture.json").read_text())
     camera = json.loads((tmp_path / "physicsworks.camera.json").read_text())
     assert summary["lens_mm"] == 85.0
