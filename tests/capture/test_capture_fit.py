@@ -8,7 +8,7 @@ import pytest
 from support.capture_support import FOCAL, SIZE, landmarks_of
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture import track
-from talkrig.inference.capture import fit as fit_module
+from talkrig.inference.capture import fit as fit_module, sightline
 from talkrig.inference.capture.fit import fit_shot, fit_shot_and_camera
 from talkrig.inference.capture.ik import ELBOW_RANGE
 from talkrig.motion.lens import LONG_SIDE_MM, focal_pixels
@@ -212,6 +212,17 @@ def test_the_head_nods_the_same_near_the_camera_and_far_from_it(take, monkeypatc
     assert abs(pitch(near) - pitch(far)) < 3.0
     monkeypatch.setattr(fit_module, "seen_from_the_hips", lambda lm, focal: lm)  # never parted
     assert pitch(far, focal=FOCAL) - pitch(near, focal=FOCAL) > 4.0
+
+
+def test_knees_read_along_the_hips_line_of_sight_bend_as_filmed(take, monkeypatch):
+    """The pose model reads a leg's depth along the hips' line of sight, while a camera at hip
+    height looks down at the knees and feet (the test camera 2.5 m away: about 11 and 20 degrees): the
+    fit bends each leg as it is seen. Read as they come, the knees bend further."""
+    near = landmarks_of(take, distance=2.5)
+    filmed = compare_capture(fit_shot(near, focal=FOCAL).motion, take)["knee_deg"]
+    monkeypatch.setattr(sightline, "legs_as_seen", lambda world, *args, **kwargs: world)
+    as_read = compare_capture(fit_shot(near, focal=FOCAL).motion, take)["knee_deg"]
+    assert filmed < 4.5 and as_read > filmed + 4.0  # measured 3.1 and 8.8
 
 
 def test_a_stated_lens_is_the_cameras_and_reads_the_head_as_the_lens_that_filmed_it(take):

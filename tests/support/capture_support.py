@@ -14,7 +14,8 @@ import numpy as np
 
 from talkrig.inference.capture import landmarks as L
 from talkrig.inference.capture.landmarks import FrameLandmarks, Landmarks
-from talkrig.inference.capture.sightline import HEAD_POINTS as HEAD_LANDMARKS, head_view_turn, turned
+from talkrig.inference.capture.sightline import (HEAD_POINTS as HEAD_LANDMARKS, head_view_turn,
+                                                 legs_as_seen, turned)
 from talkrig.motion.mouth import mouth_opening
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
@@ -103,10 +104,13 @@ def landmarks_of(motion, hidden_hands=None, distance=DISTANCE):
 
 def _seen_from_the_face(lm):
     """The face and the head's body points as a detector reading each crop straight on gives
-    them: turned, about their own centre, from the hips' line of sight to the face's."""
+    them: turned, about their own centre, from the hips' line of sight to the face's; the legs
+    bent as the pose model reads them, along the hips' line of sight (sightline.legs_as_seen
+    undone)."""
     back = np.swapaxes(head_view_turn(lm, FOCAL), -1, -2)
     lm.face = turned(lm.face, back)
     lm.body_world[:, HEAD_LANDMARKS] = turned(lm.body_world[:, HEAD_LANDMARKS], back)
+    legs_as_seen(lm.body_world, lm.body_image[..., :2], SIZE, FOCAL, undo=True)
     return lm
 
 
