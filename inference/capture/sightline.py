@@ -72,8 +72,9 @@ def legs_as_seen(world, pixels, size, focal, undo=False):
     from_hips = line_of_sight(np.nan_to_num(hips), size, focal)
     for hip, ankle, rest in LEGS:
         points = (ankle, *rest)
-        known = np.all(np.isfinite(hips), axis=1) & np.all(np.isfinite(world[:, [hip, *points]]), axis=(1, 2)) \
-            & np.all(np.isfinite(pixels[:, list(points)]), axis=(1, 2))
+        known = (np.all(np.isfinite(hips), axis=1)
+                 & np.all(np.isfinite(world[:, [hip, *points]]), axis=(1, 2))
+                 & np.all(np.isfinite(pixels[:, list(points)]), axis=(1, 2)))
         if not known.any():
             continue
         base = world[known, hip]
