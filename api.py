@@ -81,10 +81,10 @@ def capture_video(video, out_dir, *, fps=30.0, start=0.0, end=None, detector=Non
     of range.
     """
     from .inference.capture.errors import CaptureError
-    from .motion.lens import check_lens
     from .inference.capture.pipeline import capture_video as capture
     from .inference.capture.pipeline import default_detector
     from .motion.files import check_output_folder, not_a_file
+    from .motion.lens import check_lens
 
     lens = check_lens(lens)
     problem = not_a_file(video)

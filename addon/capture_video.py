@@ -12,8 +12,8 @@ from pathlib import Path
 
 import bpy
 
-from ..motion.lens import check_lens
 from ..motion.errors import TalkrigError
+from ..motion.lens import check_lens
 from . import runtime
 from .reports import notify
 from .server_jobs import ACTIVE, CAPTURE, draw_controls, state_items

@@ -137,8 +137,8 @@ def main():
           f"fps, the fit alone {speed['fit_ms_per_frame']:.2f} ms per frame, the framing motion "
           f"{speed['framing_ms_per_frame']:.2f} ms per frame)")
     keys = ("elbow_deg", "elbow_correlation", "shoulder_deg", "shoulder_correlation",
-            "head_pitch_deg", "head_yaw_deg", "foot_pitch_deg", "wrist_order", "jaw_correlation", "largest_jump_m",
-            "truth_largest_jump_m")
+            "head_pitch_deg", "head_yaw_deg", "foot_pitch_deg", "wrist_order", "jaw_correlation",
+            "largest_jump_m", "truth_largest_jump_m")
     print("| motion | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for name, fig in rows.items():

@@ -1,10 +1,10 @@
 """Capture against a known truth on the person videos (benchmarks/person_videos.py): elbow
 flexion, shoulder elevation and the shoulder girdle's lift per side (median error; the
 shoulder's correlation with the truth per side), the head's pitch and yaw against the chest,
-the knees' angle, the ankles' spread and the feet's pitch against the floor, per video, beside baselines that could fake them.
-``--videos /work/scratch/held`` with ``person_videos.py --held-out --work /work/scratch/held``:
-the three people kept out of every
-choice; ``--held-out-wide`` (a 60-degree lens) and ``--held-out-portrait`` (upright, 720x1280,
+the knees' angle, the ankles' spread and the feet's pitch against the floor, per video, beside
+baselines that could fake them. ``--videos /work/scratch/held`` with ``person_videos.py
+--held-out --work /work/scratch/held``: the three people kept out of every choice;
+``--held-out-wide`` (a 60-degree lens) and ``--held-out-portrait`` (upright, 720x1280,
 ``--match _1280p_``) film them through a phone's lens.
 
     .venv/bin/python benchmarks/bench_capture_persons.py [--videos DIR] [--match 720p]
@@ -14,9 +14,9 @@ Every video NAME.mp4 in --videos whose name contains --match has its truth take 
 beside it. Its landmarks are detected once and kept in --work (NAME.landmarks.npz), so a
 change to the fit is measured again in seconds; the fit is the capture's own
 (``fit_shot_and_camera``, what ``capture_video`` runs on a steady single shot). Baselines: the
-take's mean pose held still, and the take 10 s later (real motion, the wrong moment). --speed also runs the whole
-capture (``capture_video``: decode, landmarks, shots, fit, writing) on the first video and
-reports frames per second. --where breaks each elbow's signed error down by the true forearm's
+take's mean pose held still, and the take 10 s later (real motion, the wrong moment). --speed
+also runs the whole capture (``capture_video``: decode, landmarks, shots, fit, writing) on the
+first video and reports frames per second. --where breaks each elbow's signed error down by the true forearm's
 share along the view, the true flexion and whether the hand model found the hand (the truth
 projected with the written camera, NAME.camera.json).
 """
@@ -95,11 +95,10 @@ WHERE_COLUMNS = ("along view < 0.6", "0.6-0.8", ">= 0.8", "flexion < 30°", "30-
 def stated_focal(video, size):
     """The focal length in pixels a user gets by stating the lens that filmed ``video`` (its
     NAME.camera.json) as a 35 mm equivalent to the whole millimetre."""
-    from talkrig.motion.lens import LONG_SIDE_MM, focal_pixels
     from talkrig.motion.camera import Camera
+    from talkrig.motion.lens import focal_pixels, lens_mm
 
-    focal = Camera.load(video.with_suffix(".camera.json")).focal
-    return focal_pixels(round(focal / max(size) * LONG_SIDE_MM), size)
+    return focal_pixels(round(lens_mm(Camera.load(video.with_suffix(".camera.json")).focal, size)), size)
 
 
 def speed(video, work):

@@ -53,10 +53,10 @@ def run(args):
     from pathlib import Path
 
     from ..inference.capture.errors import CaptureError
-    from ..motion.lens import check_lens
     from ..inference.capture.pipeline import capture_video, default_detector
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder, not_a_file
+    from ..motion.lens import check_lens
     from .progress import StageBar
 
     if not 1 <= args.fps <= 120:  # also refuses nan
@@ -125,8 +125,8 @@ def _report(result):
 
 def _lens(camera):
     """", lens 31 mm": the shot's focal length as a 35 mm equivalent, to check against --lens."""
-    from ..motion.lens import LONG_SIDE_MM
+    from ..motion.lens import lens_mm
 
     if camera is None:
         return ""
-    return f", lens {camera.focal / max(camera.width, camera.height) * LONG_SIDE_MM:.0f} mm"
+    return f", lens {lens_mm(camera.focal, (camera.width, camera.height)):.0f} mm"

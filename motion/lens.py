@@ -20,14 +20,14 @@ LENS_RANGE_MM = (8.0, 800.0)  # a phone's ultra-wide (13 mm) to a long telephoto
 PHONE_LENS_MM = 26.0  # a phone's main camera (24-28 mm): what capture assumes until it knows
 
 
-def check_lens(lens_mm):
-    """``lens_mm`` as a float (None stays None); TalkrigError naming the range otherwise."""
-    if lens_mm is None:
+def check_lens(mm):
+    """``mm`` as a float (None stays None); TalkrigError naming the range otherwise."""
+    if mm is None:
         return None
     try:
-        value = float(lens_mm)
+        value = float(mm)
     except (TypeError, ValueError):
-        raise TalkrigError(f"lens must be a focal length in millimetres, got {lens_mm!r}") from None
+        raise TalkrigError(f"lens must be a focal length in millimetres, got {mm!r}") from None
     lo, hi = LENS_RANGE_MM
     if not lo <= value <= hi:  # also refuses nan
         raise TalkrigError(f"lens must be a 35 mm equivalent focal length from {lo:g} to {hi:g} mm "
@@ -35,8 +35,14 @@ def check_lens(lens_mm):
     return value
 
 
-def focal_pixels(lens_mm, size):
+def lens_mm(focal, size):
+    """The 35 mm equivalent of a focal length of ``focal`` pixels on pictures ``size``: what
+    :func:`focal_pixels` turns back into it."""
+    return float(focal) / max(size) * LONG_SIDE_MM
+
+
+def focal_pixels(mm, size):
     """The focal length in pixels of pictures ``size`` (width, height) taken through a lens of
-    ``lens_mm`` (35 mm equivalent, as a phone states it: the same angle of view across the long
-    side as a 4:3 photo of 35 mm film's diagonal), whichever way up the camera was held."""
-    return float(lens_mm) / LONG_SIDE_MM * max(size)
+    ``mm`` (35 mm equivalent, as a phone states it: the same angle of view across the long side
+    as a 4:3 photo of 35 mm film's diagonal), whichever way up the camera was held."""
+    return float(mm) / LONG_SIDE_MM * max(size)

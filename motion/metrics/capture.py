@@ -79,11 +79,8 @@ def _foot_pitch(pos):
 
 def _legs(pos):
     """((2, T) knee angles in degrees, thigh against shin; (T,) ankles' spread in metres)."""
-    knees = []
-    for side in SIDES:
-        thigh = _unit(pos[:, J[f"{side}_knee"]] - pos[:, J[f"{side}_hip"]])
-        shin = _unit(pos[:, J[f"{side}_ankle"]] - pos[:, J[f"{side}_knee"]])
-        knees.append(np.degrees(np.arccos(np.clip(np.sum(thigh * shin, axis=-1), -1.0, 1.0))))
+    knees = [_angle(pos[:, J[f"{side}_knee"]] - pos[:, J[f"{side}_hip"]],
+                    pos[:, J[f"{side}_ankle"]] - pos[:, J[f"{side}_knee"]]) for side in SIDES]
     spread = np.linalg.norm(pos[:, J["left_ankle"]] - pos[:, J["right_ankle"]], axis=-1)
     return np.stack(knees), spread
 

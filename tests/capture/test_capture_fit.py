@@ -11,7 +11,7 @@ from talkrig.inference.capture import track
 from talkrig.inference.capture import fit as fit_module, sightline
 from talkrig.inference.capture.fit import fit_shot, fit_shot_and_camera
 from talkrig.inference.capture.ik import ELBOW_RANGE
-from talkrig.motion.lens import LONG_SIDE_MM, focal_pixels
+from talkrig.motion.lens import focal_pixels, lens_mm
 from talkrig.motion.metrics.capture import arm_angles, compare_capture, head_angles, largest_jump
 from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
 
@@ -233,7 +233,7 @@ def test_a_stated_lens_is_the_cameras_and_reads_the_head_as_the_lens_that_filmed
     far = landmarks_of(take, distance=7.0)
     guessed, guess_error = fit_shot_and_camera(far)[1:]
     assert guessed.focal < 0.8 * FOCAL
-    lens = FOCAL / max(SIZE) * LONG_SIDE_MM  # the test camera's: 37.9 mm
+    lens = lens_mm(FOCAL, SIZE)  # the test camera's: 37.9 mm
     stated = focal_pixels(round(lens), SIZE)  # said to the millimetre, as a user would
     fit, camera, error = fit_shot_and_camera(far, focal=stated)
     assert camera.focal == pytest.approx(stated, rel=1e-9) and error < guess_error + 0.5
