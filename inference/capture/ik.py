@@ -165,11 +165,13 @@ def torso_rotations(p, weights):
     return pelvis, torso
 
 
-LIMBS = (  # (root joint, hinge joint, end joint, landmarks root/hinge/end, rest hinge axis)
+ARMS = (  # (root joint, hinge joint, end joint, landmarks root/hinge/end, rest hinge axis)
     ("left_shoulder", "left_elbow", "left_wrist", (L.LEFT_SHOULDER, L.LEFT_ELBOW, L.LEFT_WRIST),
      (0.0, -1.0, 0.0), ELBOW_RANGE),
     ("right_shoulder", "right_elbow", "right_wrist",
      (L.RIGHT_SHOULDER, L.RIGHT_ELBOW, L.RIGHT_WRIST), (0.0, 1.0, 0.0), ELBOW_RANGE),
+)
+LEGS = (
     ("left_hip", "left_knee", "left_ankle", (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
      (1.0, 0.0, 0.0), KNEE_RANGE),
     ("right_hip", "right_knee", "right_ankle", (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
@@ -177,8 +179,8 @@ LIMBS = (  # (root joint, hinge joint, end joint, landmarks root/hinge/end, rest
 )
 
 
-def solve_limb(solved, p, vis, limb, hold):
-    """Root (shoulder/hip) and hinge (elbow/knee) rotations of one limb, frame by frame.
+def solve_arm(solved, p, vis, limb, hold):
+    """Shoulder and elbow rotations of one arm, frame by frame.
 
     The root carries the rest upper bone onto the observed one and turns the rest hinge axis
     onto the observed bend plane's normal, as far as the limb is bent; a straight limb keeps
@@ -221,6 +223,36 @@ def solve_limb(solved, p, vis, limb, hold):
     angle = np.arctan2(np.cross(ref, flat) @ axis, flat @ ref)
     angle = np.clip(angle, lo, hi)
     solved.set_local(hinge, axis_angle_to_matrix(axis[None] * angle[:, None]))
+    conf = np.minimum.reduce([vis[:, a], vis[:, b], vis[:, c]])
+    solved.confidence[:, J[root]] = conf
+    solved.confidence[:, J[hinge]] = conf
+
+
+def solve_leg(solved, p, vis, limb, hold):
+    """Hip and knee rotations of one leg, frame by frame: the knee bent as far as the thigh and
+    shin are read to bend about the hips' line (read bent backwards, as far forwards: a knee
+    only bends one way, and one read a little past straight is nearly always a little bent),
+    and the leg so bent turned the shortest way from its rest onto the line from hip to ankle,
+    so the knee faces where the hips face.
+
+    The plane the thigh and shin are read to bend in is left out: a leg stands nearly straight,
+    and a centimetre's error in the knee's point turns that plane a long way (followed, the
+    captured knees faced 40-55 degrees off the truth's, and a knee read a little past straight
+    twisted its thigh half a turn about itself).
+    hold : (T,) bool, frames whose observation is not trusted (the previous frame's leg is kept)."""
+    root, hinge, end, (a, b, c), axis, (lo, hi) = limb
+    axis = np.asarray(axis)
+    parent = solved.glob[:, PARENTS[J[root]]]
+    kept = np.maximum.accumulate(np.where(hold, 0, np.arange(len(p))))
+    thigh, shin = unit(p[:, b] - p[:, a])[kept], unit(p[:, c] - p[:, b])[kept]
+    across = np.abs(np.einsum("ti,tij,j->t", np.cross(thigh, shin), parent, axis))
+    bend = np.clip(np.arctan2(across, np.sum(thigh * shin, axis=-1)), lo, hi)
+    knee = axis_angle_to_matrix(axis[None] * bend[:, None])
+    rest_leg = unit((REST[J[hinge]] - REST[J[root]])[None]
+                    + knee @ (REST[J[end]] - REST[J[hinge]]))
+    line = np.einsum("tji,tj->ti", parent, unit(p[:, c] - p[:, a])[kept])
+    solved.set_local(root, limit(swing(rest_leg, line), LIMITS["hip"]))
+    solved.set_local(hinge, knee)
     conf = np.minimum.reduce([vis[:, a], vis[:, b], vis[:, c]])
     solved.confidence[:, J[root]] = conf
     solved.confidence[:, J[hinge]] = conf
@@ -367,10 +399,11 @@ def solve_frames(lm, pelvis=None):
     solved.refresh(["left_collar", "right_collar"])
     solved.confidence[:, [J["left_collar"], J["right_collar"]]] = torso_conf[:, None]
     legs = hips_at_joints(p)
-    for limb in LIMBS:
-        a, b, c = limb[3]
-        hold = ~seen | (np.minimum.reduce([vis[:, a], vis[:, b], vis[:, c]]) < 0.2)
-        solve_limb(solved, legs if limb[0].endswith("hip") else p, vis, limb, hold)
+    for limbs, solve, points in ((ARMS, solve_arm, p), (LEGS, solve_leg, legs)):
+        for limb in limbs:
+            a, b, c = limb[3]
+            hold = ~seen | (np.minimum.reduce([vis[:, a], vis[:, b], vis[:, c]]) < 0.2)
+            solve(solved, points, vis, limb, hold)
     solve_ankles(solved, p, vis)
     solved.refresh(["left_foot", "right_foot"])
     solve_head(solved, lm, p, vis)
