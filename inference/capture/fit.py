@@ -1,9 +1,10 @@
 """Landmarks of one shot -> a SMPL-X Motion: the video fit of DR²'s supplement (section 2.2).
 
-1. Global orientation and body size are fitted once per shot and held fixed: the pelvis turn
-   is the mean turn of the trunk (shoulders and hips) over the shot, levelled so the legs (or,
-   unseen, the trunk) stand upright; the spine carries each frame's turn away from it. The size
-   (metres per pixel) comes from the torso's metric and image lengths.
+1. Global orientation and body size are fitted once per shot: the pelvis turn is the mean
+   turn of the trunk (shoulders and hips) over the shot, levelled so the legs (or, unseen, the
+   trunk) stand upright, and turned about that upright axis as the hips turn in each frame;
+   the spine carries each frame's turn away from it. The size (metres per pixel) comes from
+   the torso's metric and image lengths.
 2. Each frame is fitted from the previous one (:mod:`.ik`: closed-form rotations, joint limits,
    the twist of a straight limb carried over), after the arms of frames the detector mirrored
    are set aside (:mod:`.mirror`) and the forearms' depth is read again from the image with
@@ -37,7 +38,9 @@ from .smooth import fill_unseen, smooth_rotations, smooth_series
 log = logging.getLogger(__name__)
 
 # Motion weights w of the inter-frame term, per part (larger: smoother).
-MOTION_WEIGHT = {"body": 4.0, "hands": 8.0, "head": 4.0, "jaw": 2.0, "root": 30.0, "feet": 3.0}
+MOTION_WEIGHT = {"body": 4.0, "hands": 8.0, "head": 4.0, "jaw": 2.0, "root": 30.0, "feet": 3.0,
+                 "hips": 16.0}
+HIPS_TURN_MAX = np.radians(45.0)  # the hips read turned further from the shot's mean: not trusted
 VISIBLE = 0.5  # landmark visibility from which a joint is fully trusted
 SEATED_HIP_FLEXION = np.radians(55.0)
 
@@ -114,11 +117,12 @@ def fit_shot(lm, fps=None, lifter=None, focal=None):
     p = ik.body_directions(lm)
     torso_conf = np.minimum.reduce([vis[:, i] for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER,
                                                         L.LEFT_HIP, L.RIGHT_HIP)])
-    # 1. Orientation once per shot, levelled on the legs (or the spine) as gravity's up.
+    # 1. Orientation once per shot, levelled on the legs (or the spine) as gravity's up, then
+    #    the hips' turn about that up in each frame.
     _, torso = ik.torso_rotations(np.where(seen[:, None, None], p, 1.0), torso_conf)
     weights = np.where(seen, torso_conf, 0.0) + 1e-9
     level = _levelling(up)
-    pelvis = level @ mean_rotation(torso, weights)
+    pelvis = _hips_turn(p, level, seen, torso_conf) @ level @ mean_rotation(torso, weights)
     lm_level = _levelled(lm, level)
     # 2. Frame by frame.
     local, conf, jaw = ik.solve_frames(lm_level, pelvis=pelvis)
@@ -184,6 +188,22 @@ def _levelled(lm, level):
     out.hands = lm.hands @ turn
     out.face = lm.face @ turn
     return out
+
+
+def _hips_turn(p, level, seen, conf):
+    """(T, 3, 3) the hips' turn about the upright axis in each frame, from their shot's mean
+    (the line between the hip points, smoothed): the speaker turns at the hips, and the chest,
+    which the shoulders set, no longer turns alone against hips held still. A frame reading the
+    hips turned by more than HIPS_TURN_MAX is not trusted (the detector swapping the sides)."""
+    across = (p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]) @ level.T
+    yaw = np.arctan2(-across[:, 2], across[:, 0])
+    ok = seen & np.isfinite(yaw)
+    mean = np.angle(np.sum(np.where(ok, conf, 0.0) * np.exp(1j * np.where(ok, yaw, 0.0))))
+    yaw = np.angle(np.exp(1j * (np.where(ok, yaw, mean) - mean)))
+    ok &= np.abs(yaw) < HIPS_TURN_MAX
+    yaw = smooth_series(np.where(ok, yaw, 0.0)[:, None], np.where(ok, conf, 0.0),
+                        MOTION_WEIGHT["hips"])[:, 0]
+    return axis_angle_to_matrix(np.outer(yaw, [0.0, 1.0, 0.0]))
 
 
 def _levelling(up):

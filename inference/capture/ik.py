@@ -375,8 +375,8 @@ def solve_ankles(solved, p, vis):
 def solve_frames(lm, pelvis=None):
     """Local rotations (T, 55, 3, 3), confidences (T, 55) and jaw angles (T,) for landmarks.
 
-    pelvis : (3, 3) global orientation to hold fixed (fitted once per shot), or None to take
-    it from each frame's hips.
+    pelvis : (3, 3) or (T, 3, 3) global orientation fitted for the shot (``fit``), or None to
+    take it from each frame's hips.
     """
     n = lm.n_frames
     p = body_directions(lm)

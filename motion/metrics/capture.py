@@ -93,6 +93,13 @@ def _knee_aims(rot):
                                                          axis=-1), -1.0, 1.0))) for side in SIDES])
 
 
+def _trunk_twist(rot):
+    """(T,) degrees the chest (spine3) is turned against the hips about the trunk, to its left
+    positive."""
+    forward = (np.swapaxes(rot[:, J["pelvis"]], -1, -2) @ rot[:, J["spine3"]])[..., 2]
+    return np.degrees(np.arctan2(forward[:, 0], forward[:, 2]))
+
+
 def head_angles(motion, skeleton=None):
     """The head's pitch (down positive) and yaw (to its left positive) against the chest
     (spine3) in degrees, each (T,): where the face points, whatever the trunk does."""
@@ -130,9 +137,9 @@ def compare_capture(captured, truth):
 
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
-    pitch and yaw, :func:`head_angles`; the knees' angle, where they face (their hinge against
-    the hips' line) and the feet's pitch against the floor, both sides; the ankles' spread in
-    centimetres) and how well each angle follows the truth
+    pitch and yaw, :func:`head_angles`; how far the chest is turned against the hips; the
+    knees' angle, where they face (their hinge against the hips' line) and the feet's pitch
+    against the floor, both sides; the ankles' spread in centimetres) and how well each angle follows the truth
     over time (correlation, per side and the mean of the sides: a pose held still scores 0
     however close it is), the share of frames whose higher wrist is the true one (where the
     truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
@@ -162,6 +169,7 @@ def compare_capture(captured, truth):
     out["knee_deg"] = float(np.median(np.abs(k_cap - k_tru)))
     out["ankle_spread_cm"] = 100 * float(np.median(np.abs(a_cap - a_tru)))
     out["knee_aim_deg"] = float(np.median(np.abs(_knee_aims(r_cap) - _knee_aims(r_tru))))
+    out["trunk_twist_deg"] = float(np.median(np.abs(_trunk_twist(r_cap) - _trunk_twist(r_tru))))
     f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
     out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
         [f_cap[s] - f_tru[s] for s in SIDES]))))
