@@ -214,7 +214,7 @@ def solve_arm(solved, p, vis, limb, hold):
         w = np.array([[1.0, bend_weight[t], 0.05 + 0.2 * (1.0 - bend_weight[t])]])
         roots[t] = wahba(rest, obs, w)[0]
         previous = roots[t]
-    roots = limit(roots, LIMITS["shoulder" if "shoulder" in root else "hip"])
+    roots = limit(roots, LIMITS["shoulder"])
     solved.set_local(root, roots)
     # Hinge angle in the plane perpendicular to the rest axis, in the root's frame.
     low_root = np.einsum("tji,tj->ti", solved.glob[:, J[root]], lower)
