@@ -6,8 +6,11 @@ them). Fitted as they come, such frames swing the arms through the body and back
 rendered person videos: 15-19 % of the frames, the elbows 1.5-2.4 degrees worse and one-frame
 jumps of the wrists of 0.5-0.9 m). They are told apart by the shoulders' order across the
 picture: it reverses against the order the shot mostly shows, while the hips keep theirs (no
-spine twists half a turn) or it turns back within half a second (nobody turns round and back
-that fast). The arms and hands of those frames are marked unseen; the motion term carries them.
+spine twists half a turn) or it turns back within one and a half seconds (nobody turns round
+and back that fast: a half turn takes a person the better part of a second each way; from a
+camera above a speaker facing it, the detector read the whole body, hips too, turned away for
+up to 0.9 s, and the arms swung across the body by up to 0.28 m a frame). The arms and hands
+of those frames are marked unseen; the motion term carries them.
 """
 
 import numpy as np
@@ -18,7 +21,7 @@ from .track import body_box
 
 REVERSED = 0.2  # shoulders' signed width across the picture, share of the torso's size
 HIPS_REVERSED = 0.1  # the hips' signed width from which they turned with the shoulders
-TURN_SECONDS = 0.5  # a reversal shorter than this is the detector's, whatever the hips say
+TURN_SECONDS = 1.5  # a reversal shorter than this is the detector's, whatever the hips say
 ARM_POINTS = list(range(L.LEFT_SHOULDER, L.RIGHT_HIP))  # shoulders, elbows, wrists, hand points
 
 

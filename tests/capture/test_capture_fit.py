@@ -307,3 +307,25 @@ def test_the_hips_turn_as_filmed(take, clean):
 
     assert np.corrcoef(hips_yaw(fit), hips_yaw(take))[0, 1] > 0.9  # 0.99 (held still before)
     assert compare_capture(fit, take)["trunk_twist_deg"] < 2.5  # 1.8 (3.1 before)
+
+
+def test_a_whole_body_read_turned_away_for_a_second_is_set_aside(take, clean):
+    """From above, the detector now and then reads a speaker who faces the camera as one who
+    faces away, hips and all, for most of a second: nobody turns round and back that fast, so
+    those frames' arms are carried by the motion instead of swinging across the body."""
+    from talkrig.inference.capture.mirror import mirrored_frames
+
+    lm = landmarks_of(take)
+    pairs = [(a, a + 1) for a in range(L.LEFT_SHOULDER, L.RIGHT_TOE, 2)]  # every left/right pair
+    left, right = [a for a, _ in pairs], [b for _, b in pairs]
+    turned = np.zeros(lm.n_frames, bool)
+    turned[60:87] = True  # 0.9 s
+    for name in ("body_image", "body_world", "visibility"):
+        a = getattr(lm, name)
+        a[np.ix_(turned, left + right)] = a[np.ix_(turned, right + left)]
+    lm.body_world[turned, :, 2] *= -1.0  # read from behind
+    lm.hands[turned] = lm.hands[turned][:, ::-1]
+    assert np.array_equal(mirrored_frames(lm, 30.0), turned)
+    figures = compare_capture(fit_shot(lm).motion, take)
+    assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"] * 1.05
+    assert figures["elbow_deg"] < PERFECT_ELBOW_DEG + 1.0
