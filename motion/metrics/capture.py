@@ -93,6 +93,17 @@ def _knee_aims(rot):
                                                          axis=-1), -1.0, 1.0))) for side in SIDES])
 
 
+def _wrist_errors(rot_cap, rot_tru):
+    """(2, T) degrees between the captured and the true hand, each against its own forearm."""
+    out = []
+    for side in SIDES:
+        local = [np.swapaxes(r[:, J[f"{side}_elbow"]], -1, -2) @ r[:, J[f"{side}_wrist"]]
+                 for r in (rot_cap, rot_tru)]
+        cos = (np.einsum("tij,tij->t", *local) - 1.0) / 2.0
+        out.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return np.stack(out)
+
+
 def _trunk_twist(rot):
     """(T,) degrees the chest (spine3) is turned against the hips about the trunk, to its left
     positive."""
@@ -138,10 +149,11 @@ def compare_capture(captured, truth):
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
     pitch and yaw, :func:`head_angles`; how far the chest is turned against the hips; the
+    hand against the forearm (the angle between the two wrist rotations, both sides); the
     knees' angle, where they face (their hinge against the hips' line) and the feet's pitch
-    against the floor, both sides; the ankles' spread in centimetres) and how well each angle follows the truth
-    over time (correlation, per side and the mean of the sides: a pose held still scores 0
-    however close it is), the share of frames whose higher wrist is the true one (where the
+    against the floor, both sides; the ankles' spread in centimetres) and how well each angle
+    follows the truth over time (correlation, per side and the mean of the sides: a pose held
+    still scores 0 however close it is), the share of frames whose higher wrist is the true one (where the
     truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
     (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the largest
     one-frame jumps of both takes.
@@ -170,6 +182,7 @@ def compare_capture(captured, truth):
     out["ankle_spread_cm"] = 100 * float(np.median(np.abs(a_cap - a_tru)))
     out["knee_aim_deg"] = float(np.median(np.abs(_knee_aims(r_cap) - _knee_aims(r_tru))))
     out["trunk_twist_deg"] = float(np.median(np.abs(_trunk_twist(r_cap) - _trunk_twist(r_tru))))
+    out["wrist_deg"] = float(np.median(_wrist_errors(r_cap, r_tru)))
     f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
     out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
         [f_cap[s] - f_tru[s] for s in SIDES]))))
