@@ -1,9 +1,9 @@
 """Capture against a known truth on the person videos (benchmarks/person_videos.py): elbow
 flexion, shoulder elevation and the shoulder girdle's lift per side (median error; the
 shoulder's correlation with the truth per side), the head's pitch and yaw against the chest,
-the chest's turn against the hips, the hand against the forearm, the knees' angle and where
-they face, the ankles' spread and the feet's pitch against the floor, per video, beside
-baselines that could fake them. ``--videos /work/scratch/held`` with ``person_videos.py
+the chest's turn against the hips, the hand against the forearm and the fingers, the knees'
+angle and where they face, the ankles' spread and the feet's pitch against the floor, per
+video, beside baselines that could fake them. ``--videos /work/scratch/held`` with ``person_videos.py
 --held-out --work /work/scratch/held``: the three people kept out of every choice;
 ``--held-out-wide`` (a 60-degree lens) and ``--held-out-portrait`` (upright, 720x1280,
 ``--match _1280p_``) film them through a phone's lens.
@@ -149,8 +149,8 @@ def main():
     args.work.mkdir(parents=True, exist_ok=True)
     out = {"videos": {}}
     keys = [f"{a}_{s}_deg" for a in ("elbow", "shoulder", "girdle") for s in SIDES]
-    keys += ["head_pitch_deg", "head_yaw_deg", "trunk_twist_deg", "wrist_deg", "foot_pitch_deg",
-             "knee_deg", "knee_aim_deg", "ankle_spread_cm"]
+    keys += ["head_pitch_deg", "head_yaw_deg", "trunk_twist_deg", "wrist_deg", "fingers_deg",
+             "foot_pitch_deg", "knee_deg", "knee_aim_deg", "ankle_spread_cm"]
     corrs = ["elbow_correlation"] + [f"shoulder_{s}_correlation" for s in SIDES]
     print("| video | motion | " + " | ".join(k.replace("_deg", " °").replace("_", " ") for k in keys)
           + " | elbow corr | shoulder corr left | right | wrist order |")

@@ -15,6 +15,7 @@ import numpy as np
 
 from ...motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ...motion.skeleton import JOINT_INDEX, PARENTS, neutral_skeleton
+from . import finger_offsets
 from . import landmarks as L
 
 J = JOINT_INDEX
@@ -309,6 +310,9 @@ def solve_hand(solved, hand, side, seen):
                         LIMITS["thumb" if finger == "thumb" else "finger"])
             solved.set_local(joint, rot)
             solved.confidence[:, J[joint]] = seen
+    for joint, offset in finger_offsets.offsets().items():  # after the whole hand is read
+        if joint.startswith(side):
+            solved.set_local(joint, solved.local[:, J[joint]] @ offset.T)
 
 
 def solve_head(solved, lm, p, vis):

@@ -1,7 +1,8 @@
 """How close a captured take is to the motion that was filmed: angles a viewer reads a gesture
-by (elbow flexion, shoulder elevation, the shoulder girdle's lift, the head's pitch and yaw),
-how the legs and feet stand (knee angles, the ankles' spread, the feet's pitch against the
-floor), which wrist is higher, the mouth, and jumps.
+by (elbow flexion, shoulder elevation, the shoulder girdle's lift, the head's pitch and yaw,
+the hands and fingers), how the trunk and legs stand (the chest's turn against the hips, knee
+angles and where the knees face, the ankles' spread, the feet's pitch against the floor), which
+wrist is higher, the mouth, and jumps.
 
 Both takes go through the same skeleton, so the figures compare poses, not body sizes.
 """
@@ -9,6 +10,7 @@ Both takes go through the same skeleton, so the figures compare poses, not body 
 import numpy as np
 
 from ..mouth import mouth_opening
+from ..rotations import axis_angle_to_matrix
 from ..skeleton import JOINT_INDEX as J, neutral_skeleton
 
 SIDES = ("left", "right")
@@ -93,6 +95,18 @@ def _knee_aims(rot):
                                                          axis=-1), -1.0, 1.0))) for side in SIDES])
 
 
+FINGER_JOINTS = [f"{side}_{finger}{k}" for side in SIDES
+                 for finger in ("thumb", "index", "middle", "ring", "pinky") for k in (1, 2, 3)]
+
+
+def _finger_error(local_cap, local_tru):
+    """Degrees: the median over the finger joints of each one's median angle between the
+    captured and the true local rotation, from (T, 55, 3, 3) local rotations."""
+    joints = [J[name] for name in FINGER_JOINTS]
+    cos = (np.einsum("tjik,tjik->tj", local_cap[:, joints], local_tru[:, joints]) - 1.0) / 2.0
+    return float(np.median(np.median(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))), axis=0)))
+
+
 def _wrist_errors(rot_cap, rot_tru):
     """(2, T) degrees between the captured and the true hand, each against its own forearm."""
     out = []
@@ -149,7 +163,8 @@ def compare_capture(captured, truth):
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
     pitch and yaw, :func:`head_angles`; how far the chest is turned against the hips; the
-    hand against the forearm (the angle between the two wrist rotations, both sides); the
+    hand against the forearm (the angle between the two wrist rotations, both sides) and the
+    fingers' joints (:func:`_finger_error`); the
     knees' angle, where they face (their hinge against the hips' line) and the feet's pitch
     against the floor, both sides; the ankles' spread in centimetres) and how well each angle
     follows the truth over time (correlation, per side and the mean of the sides: a pose held
@@ -183,6 +198,8 @@ def compare_capture(captured, truth):
     out["knee_aim_deg"] = float(np.median(np.abs(_knee_aims(r_cap) - _knee_aims(r_tru))))
     out["trunk_twist_deg"] = float(np.median(np.abs(_trunk_twist(r_cap) - _trunk_twist(r_tru))))
     out["wrist_deg"] = float(np.median(_wrist_errors(r_cap, r_tru)))
+    out["fingers_deg"] = _finger_error(*(axis_angle_to_matrix(m.poses.astype(np.float64))
+                                         for m in (cap, tru)))
     f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
     out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
         [f_cap[s] - f_tru[s] for s in SIDES]))))

@@ -40,6 +40,7 @@ def test_the_capture_gives_back_the_performance(takes, character_video):
     assert figures["elbow_correlation"] > 0.7 and figures["shoulder_correlation"] > 0.5
     assert figures["wrist_order"] >= 0.9
     assert figures["wrist_deg"] < 20.0  # 15.1 (41.4 before the palm's turn and the shared bend)
+    assert figures["fingers_deg"] < 17.5  # 15.0 (19.5 without the fingers' offsets)
     assert figures["jaw_correlation"] > 0.3
     assert figures["largest_jump_m"] <= figures["truth_largest_jump_m"]
 

@@ -3,7 +3,8 @@
 ``landmarks_of(motion)`` films the built-in skeleton with a pinhole camera 3 m in front of it
 and writes what MediaPipe Holistic would give (metric body points, pixel hands and face), so
 the fit can be checked against exact answers without a detector. Like MediaPipe, it reads the
-head along the face's own line of sight, not the hips' (:mod:`talkrig.inference.capture.sightline`).
+head along the face's own line of sight, not the hips' (:mod:`talkrig.inference.capture.sightline`),
+and puts the hand's points where the hand detector does (:func:`_hands_as_read`).
 """
 
 import subprocess
@@ -61,6 +62,7 @@ def landmarks_of(motion, hidden_hands=None, distance=DISTANCE):
     """
     sk = neutral_skeleton()
     rot, pos = sk.forward_kinematics(motion.poses, motion.trans)
+    hand_pos = sk.forward_kinematics(_hands_as_read(motion.poses), motion.trans)[1]
     frames = []
     jaw = mouth_opening(motion)
     for t in range(motion.n_frames):
@@ -82,9 +84,10 @@ def landmarks_of(motion, hidden_hands=None, distance=DISTANCE):
             if hidden_hands is not None and hidden_hands[t, k]:
                 hands.append(None)
                 continue
-            pts = [p[J[f"{side}_wrist"]]]
+            h = hand_pos[t]
+            pts = [h[J[f"{side}_wrist"]]]
             for finger in FINGERS:
-                chain = [p[J[f"{side}_{finger}{i}"]] for i in (1, 2, 3)]
+                chain = [h[J[f"{side}_{finger}{i}"]] for i in (1, 2, 3)]
                 tip = chain[2] + (chain[2] - chain[1])
                 pts.extend(chain + [tip])
             hands.append(_project(np.array(pts), depth_ref, distance))
@@ -100,6 +103,22 @@ def landmarks_of(motion, hidden_hands=None, distance=DISTANCE):
                                      body_visibility=np.ones(33), left_hand=hands[0],
                                      right_hand=hands[1], face=face))
     return _seen_from_the_face(Landmarks.stack(frames, SIZE, motion.fps))
+
+
+def _hands_as_read(poses):
+    """(T, 55, 3) poses whose hands are as the hand detector's points read them: each palm
+    turned about its forearm and each finger joint by its offset (``ik.PALM_TURN`` and
+    ``finger_offsets``, which the fit undoes)."""
+    from talkrig.inference.capture import finger_offsets
+    from talkrig.inference.capture.ik import PALM_TURN
+    from talkrig.motion.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+
+    out = np.array(poses, dtype=np.float64)
+    turns = {f"{side}_wrist": PALM_TURN.T for side in ("left", "right")}
+    turns.update(finger_offsets.offsets())
+    for joint, turn in turns.items():
+        out[:, J[joint]] = matrix_to_axis_angle(axis_angle_to_matrix(out[:, J[joint]]) @ turn)
+    return out
 
 
 def _seen_from_the_face(lm):
