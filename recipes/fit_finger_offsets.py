@@ -10,9 +10,9 @@ Every NAME.mp4 with NAME.npz (the take that was filmed) beside it, as
 shipped with taken back out (each is a constant turn of one joint's local rotation, which the
 fit's smoothing carries through unchanged); in the frames where the detector found a hand, each
 finger joint's local rotation as read is held against the truth's (read = filmed @ offset), the
-right hand mirrored onto the left, and the offset is their mean rotation over every video. The shipped offsets: the arm lifter's own
-people (``person_videos.py --work /work/scratch/tune``: ada, ben and cleo; the held-out people
-never), landmarks in ``--work``.
+right hand mirrored onto the left, and the offset is their mean rotation over every video.
+The shipped offsets: the arm lifter's own people (``person_videos.py --work
+/work/scratch/tune``: ada, ben and cleo; the held-out people never), landmarks in ``--work``.
 """
 
 import argparse

@@ -213,7 +213,8 @@ def _collars_with_the_arms(poses):
         collar = axis_angle_to_matrix(np.outer(sign * drop, [0.0, 0.0, 1.0]))
         shoulder = axis_angle_to_matrix(poses[:, J[f"{side}_shoulder"]].astype(np.float64))
         poses[:, J[f"{side}_collar"]] = matrix_to_axis_angle(collar)
-        poses[:, J[f"{side}_shoulder"]] = matrix_to_axis_angle(np.swapaxes(collar, -1, -2) @ shoulder)
+        poses[:, J[f"{side}_shoulder"]] = matrix_to_axis_angle(
+            np.swapaxes(collar, -1, -2) @ shoulder)
 
 
 def _hips_turn(p, level, seen, conf):

@@ -259,10 +259,6 @@ def solve_leg(solved, p, vis, limb, hold):
     solved.confidence[:, J[hinge]] = conf
 
 
-HAND_JOINTS = {"thumb": "thumb", "index": "index", "middle": "middle", "ring": "ring",
-               "pinky": "pinky"}
-
-
 # The hand detector's knuckle points sit on an arch the skeleton's finger roots do not: read
 # through them, every palm came out turned about the forearm by 26 degrees (the mean over the
 # arm lifter's own people, both hands alike), and 30 fits best once the bend is shared below.

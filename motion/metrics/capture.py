@@ -10,7 +10,7 @@ Both takes go through the same skeleton, so the figures compare poses, not body 
 import numpy as np
 
 from ..mouth import mouth_opening
-from ..rotations import axis_angle_to_matrix
+from ..rotations import geodesic_distance
 from ..skeleton import JOINT_INDEX as J, neutral_skeleton
 
 SIDES = ("left", "right")
@@ -91,31 +91,18 @@ def _knee_aims(rot):
     """(2, T) degrees between each knee's hinge and the hips' line: where the knee faces
     (a few degrees out in a relaxed stance, 90 facing sideways)."""
     across = rot[:, J["pelvis"]][..., 0]
-    return np.stack([np.degrees(np.arccos(np.clip(np.sum(rot[:, J[f"{side}_knee"]][..., 0] * across,
-                                                         axis=-1), -1.0, 1.0))) for side in SIDES])
+    return np.stack([_angle(rot[:, J[f"{side}_knee"]][..., 0], across) for side in SIDES])
 
 
-FINGER_JOINTS = [f"{side}_{finger}{k}" for side in SIDES
+FINGER_JOINTS = [J[f"{side}_{finger}{k}"] for side in SIDES
                  for finger in ("thumb", "index", "middle", "ring", "pinky") for k in (1, 2, 3)]
+WRISTS = [J[f"{side}_wrist"] for side in SIDES]  # a wrist's local rotation: the hand on its forearm
 
 
-def _finger_error(local_cap, local_tru):
-    """Degrees: the median over the finger joints of each one's median angle between the
-    captured and the true local rotation, from (T, 55, 3, 3) local rotations."""
-    joints = [J[name] for name in FINGER_JOINTS]
-    cos = (np.einsum("tjik,tjik->tj", local_cap[:, joints], local_tru[:, joints]) - 1.0) / 2.0
-    return float(np.median(np.median(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))), axis=0)))
-
-
-def _wrist_errors(rot_cap, rot_tru):
-    """(2, T) degrees between the captured and the true hand, each against its own forearm."""
-    out = []
-    for side in SIDES:
-        local = [np.swapaxes(r[:, J[f"{side}_elbow"]], -1, -2) @ r[:, J[f"{side}_wrist"]]
-                 for r in (rot_cap, rot_tru)]
-        cos = (np.einsum("tij,tij->t", *local) - 1.0) / 2.0
-        out.append(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
-    return np.stack(out)
+def _local_errors(cap, tru, joints):
+    """(T, len(joints)) degrees between the captured and the true local rotations."""
+    return np.degrees(geodesic_distance(cap.poses[:, joints].astype(np.float64),
+                                        tru.poses[:, joints].astype(np.float64)))
 
 
 def _trunk_twist(rot):
@@ -162,14 +149,13 @@ def compare_capture(captured, truth):
 
     Returns a dict: median absolute errors in degrees (elbow flexion, shoulder elevation, the
     shoulder girdle's lift (:func:`girdle_elevation`), each per side and overall; the head's
-    pitch and yaw, :func:`head_angles`; how far the chest is turned against the hips; the
-    hand against the forearm (the angle between the two wrist rotations, both sides) and the
-    fingers' joints (:func:`_finger_error`); the
+    pitch and yaw, :func:`head_angles`; how far the chest is turned against the hips; the hand
+    against the forearm (both wrists) and the fingers' joints (the median of each joint's); the
     knees' angle, where they face (their hinge against the hips' line) and the feet's pitch
     against the floor, both sides; the ankles' spread in centimetres) and how well each angle
     follows the truth over time (correlation, per side and the mean of the sides: a pose held
-    still scores 0 however close it is), the share of frames whose higher wrist is the true one (where the
-    truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
+    still scores 0 however close it is), the share of frames whose higher wrist is the true one
+    (where the truth's wrists differ by more than WRIST_MARGIN), the correlation of the mouth openings
     (jaw and expressions, :func:`~talkrig.motion.mouth.mouth_opening`), and the largest
     one-frame jumps of both takes.
     """
@@ -197,9 +183,9 @@ def compare_capture(captured, truth):
     out["ankle_spread_cm"] = 100 * float(np.median(np.abs(a_cap - a_tru)))
     out["knee_aim_deg"] = float(np.median(np.abs(_knee_aims(r_cap) - _knee_aims(r_tru))))
     out["trunk_twist_deg"] = float(np.median(np.abs(_trunk_twist(r_cap) - _trunk_twist(r_tru))))
-    out["wrist_deg"] = float(np.median(_wrist_errors(r_cap, r_tru)))
-    out["fingers_deg"] = _finger_error(*(axis_angle_to_matrix(m.poses.astype(np.float64))
-                                         for m in (cap, tru)))
+    out["wrist_deg"] = float(np.median(_local_errors(cap, tru, WRISTS)))
+    # each finger joint's median error, then their median: no one finger outweighs the rest
+    out["fingers_deg"] = float(np.median(np.median(_local_errors(cap, tru, FINGER_JOINTS), axis=0)))
     f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
     out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
         [f_cap[s] - f_tru[s] for s in SIDES]))))
