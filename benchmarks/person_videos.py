@@ -5,6 +5,7 @@ for measuring capture.
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
         [--pair-size 1280x720]
         [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs]
+        [--lifter N [--straighter | --steep | --builds [--lens 60]]]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -143,6 +144,35 @@ LIFTER_PERSONS = [
            description="eli: brown skin, cream shirt with red bands, black trousers, black "
                        "hair, 1.90 m, quick right-handed gestures"),
 ]
+# Four more for the lifter only, of other builds and clothes (the five above share one build
+# and short sleeves): heavier and slimmer bodies, long sleeves, a loose top and a jacket.
+LIFTER_BUILDS = [
+    Person("ivy", {"colours": {"skin": (0.62, 0.40, 0.26), "shirt": (0.50, 0.10, 0.25),
+                               "trousers": (0.10, 0.10, 0.12), "hair": (0.10, 0.05, 0.02)},
+                   "girth": 0.04, "sleeves": "long"},
+           scale=0.95, generator={"energy": 1.1, "gesture_rate": 1.0, "dominant_hand": "right"},
+           description="ivy: medium skin, plum long-sleeved top, black trousers, brown hair, "
+                       "heavy build, 1.64 m"),
+    Person("jon", {"colours": {"skin": (0.85, 0.62, 0.50), "shirt": (0.25, 0.45, 0.20),
+                               "trousers": (0.55, 0.50, 0.42)}, "hair": False,
+                   "girth": -0.012, "loose": 0.03},
+           scale=1.05, generator={"energy": 1.2, "gesture_rate": 1.1, "dominant_hand": "left"},
+           description="jon: pale skin, loose green short-sleeved shirt, stone trousers, bald, "
+                       "slim, 1.82 m, left-handed"),
+    Person("kai", {"colours": {"skin": (0.22, 0.12, 0.06), "shirt": (0.30, 0.32, 0.36),
+                               "trousers": (0.20, 0.15, 0.10), "hair": (0.02, 0.015, 0.01)},
+                   "girth": 0.06, "loose": 0.02, "sleeves": "long"},
+           scale=1.0, generator={"energy": 1.0, "gesture_rate": 0.9, "dominant_hand": "right"},
+           description="kai: dark skin, grey jacket (long sleeves, standing off the body), "
+                       "brown trousers, black hair, heavy build, 1.73 m"),
+    Person("lua", {"colours": {"skin": (0.75, 0.50, 0.34), "shirt": (0.80, 0.78, 0.70),
+                               "trousers": (0.12, 0.14, 0.25), "hair": (0.25, 0.15, 0.05)},
+                   "girth": -0.01, "sleeves": "long", "stripes": ((0.20, 0.30, 0.50), 0.07)},
+           scale=0.9, generator={"energy": 1.3, "gesture_rate": 1.2, "gesture_space": 0.9,
+                                 "dominant_hand": "left"},
+           description="lua: light-brown skin, banded long-sleeved top, navy trousers, brown "
+                       "hair, slim, 1.56 m, left-handed"),
+]
 LIFTER_BACKGROUNDS = ((0.45, 0.50, 0.40), (0.70, 0.70, 0.72), (0.25, 0.25, 0.30),
                       (0.60, 0.45, 0.40))
 
@@ -166,20 +196,32 @@ def steep_lifter_plan(count=6, seconds=20.0):
                         first_person=1)
 
 
-def _drawn_shots(count, seconds, draw, first_seed, yaws, pitches, straighter, first_person=0):
+def builds_lifter_plan(count=12, seconds=20.0, lens=30.0):
+    """Lifter videos of the four people of other builds and clothes (LIFTER_BUILDS), from views
+    across the whole range (yaw +-40, pitch -15 to +30); each person's videos take turns to
+    have their elbows unbent over stretches. ``lens``: the vertical field of view (60: a
+    phone's, the camera nearer; its own views and seeds)."""
+    wide = lens != 30.0
+    return _drawn_shots(count, seconds, 2030 if wide else 2029, 600 if wide else 500,
+                        (-40, 40), (-15, 30), lambda k: (k // len(LIFTER_BUILDS) + k) % 2 == 1,
+                        people=LIFTER_BUILDS, lens=lens)
+
+
+def _drawn_shots(count, seconds, draw, first_seed, yaws, pitches, straighter, first_person=0,
+                 people=None, lens=30.0):
     """``count`` lifter videos at 720p, the people in turn from ``first_person``, each view
     (yaw, pitch in degrees) and light drawn from the generator seeded ``draw``; video k has
     seed ``first_seed + k`` and ``straighter(k)`` arms. A view drawn twice moves a degree so no
     video takes another's name."""
     rng = np.random.default_rng(draw)
-    people = PERSONS + LIFTER_PERSONS
+    people = people or PERSONS + LIFTER_PERSONS
     shots, names = [], set()
     for k in range(count):
         yaw, pitch = float(np.round(rng.uniform(*yaws))), float(np.round(rng.uniform(*pitches)))
         shot = Shot(people[(k + first_person) % len(people)], "train", seconds, (1280, 720),
                     view=(yaw, pitch), background=LIFTER_BACKGROUNDS[k % len(LIFTER_BACKGROUNDS)],
                     light=float(np.round(rng.uniform(-90, 90))), seed=first_seed + k,
-                    straighter=straighter(k))
+                    straighter=straighter(k), lens=lens)
         while shot.name in names:
             yaw += 1.0
             shot.view = (yaw, pitch)
@@ -424,6 +466,10 @@ def main():
                         help="with --lifter: the set whose elbows unbend over stretches")
     parser.add_argument("--steep", action="store_true",
                         help="with --lifter: the set filmed from high above")
+    parser.add_argument("--builds", action="store_true",
+                        help="with --lifter: the set of people of other builds and clothes")
+    parser.add_argument("--lens", type=float, default=30.0, metavar="DEG",
+                        help="with --lifter --builds: the vertical field of view (default 30)")
     parser.add_argument("--more", action="store_true",
                         help="four more capture cuts from other views instead of the usual set")
     parser.add_argument("--held-out", action="store_true",
@@ -437,12 +483,15 @@ def main():
                         help="a renderer's training and test videos of those three people (at --pair-size)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
-    if (args.straighter or args.steep) and not args.lifter:
-        parser.error("--straighter and --steep choose a set of the lifter's videos: add --lifter N")
-    if args.straighter and args.steep:
-        parser.error("--straighter and --steep are two sets: render them one after the other")
+    if (args.straighter or args.steep or args.builds) and not args.lifter:
+        parser.error("--straighter, --steep and --builds choose a set of the lifter's videos: "
+                     "add --lifter N")
+    if args.straighter + args.steep + args.builds > 1:
+        parser.error("--straighter, --steep and --builds are sets of their own: render them one "
+                     "after the other")
     if args.lifter:
         shots = (steep_lifter_plan(args.lifter, args.capture_seconds) if args.steep else
+                 builds_lifter_plan(args.lifter, args.capture_seconds, args.lens) if args.builds else
                  lifter_plan(args.lifter, args.capture_seconds, args.straighter))
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)

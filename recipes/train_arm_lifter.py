@@ -4,15 +4,20 @@ truth, and say how it reads arms it never saw.
     .venv/bin/python recipes/train_arm_lifter.py --videos DIR [DIR ...] [--work DIR]
         [--holdout NAME ...] [--out inference/capture/arm_lifter_mediapipe.npz] [--epochs 60]
         [--context -10 -5 0 5 10] [--hidden 256] [--weight-decay 0.001] [--members 3]
+        [--init LIFTER] [--lr 0.001]
 
 Every NAME.mp4 in the folders with NAME.npz (the take that was filmed) and NAME.camera.json
-beside it, as ``benchmarks/person_videos.py --lifter N [--straighter | --steep]`` writes them
-(the shipped lifter: ``--lifter 20``, ``--lifter 40 --straighter``, ``--lifter 6 --steep``), is
-one source of pairs: the detector's landmarks (detected once, kept in --work) and the true
-direction of each upper arm and forearm in the camera's frame. Videos whose names contain a
+beside it, as ``benchmarks/person_videos.py --lifter N [--straighter | --steep | --builds]``
+writes them (the shipped lifter: ``--lifter 20``, ``--lifter 40 --straighter``, ``--lifter 6
+--steep``, then trained on with ``--init`` over ``--lifter 12 --builds``, ``--lifter 8 --builds
+--lens 60`` and 22 of the first sets' videos rendered again: recipes/README.md), is one source
+of pairs: the detector's landmarks (detected once, kept in --work) and the true direction of
+each upper arm and forearm in the camera's frame. Videos whose names contain a
 --holdout word are left out of training and scored: the median error of the elbow's bend
 (degrees) read from the detector's own metric arm (forearm deepened, as the fit has it) and
-from the lifter's, per side.
+from the lifter's, per side. ``--init`` goes on from a trained lifter (each member from where it
+was, its normalisation and context kept) at a tenth of the learning rate by default: new people
+added to what it learnt without the first videos at hand.
 The capture's own figures on a trained lifter: ``benchmarks/bench_capture_persons.py --lifter``.
 """
 
@@ -101,19 +106,25 @@ def bend(d):
     return np.degrees(np.arccos(np.clip(cos, -1, 1)))
 
 
-def train(x, y, epochs, seed=0, hidden=256, weight_decay=1e-3, log=print):
-    """The network's weights (numpy), trained on features x (N, F) and directions y (N, 2, 3)."""
+def train(x, y, epochs, seed=0, hidden=256, weight_decay=1e-3, log=print, start=None, lr=1e-3):
+    """The network's weights (numpy), trained on features x (N, F) and directions y (N, 2, 3).
+    start : one member's weights to go on from (its normalisation kept), or None."""
     import torch
 
     torch.manual_seed(seed)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0) + 1e-3
+    mean = x.mean(axis=0) if start is None else start["mean"]
+    scale = x.std(axis=0) + 1e-3 if start is None else start["scale"]
     xt = torch.tensor((x - mean) / scale, dtype=torch.float32)
     yt = torch.tensor(y, dtype=torch.float32)
     net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(),
                               torch.nn.Dropout(0.1), torch.nn.Linear(hidden, hidden),
                               torch.nn.ReLU(), torch.nn.Linear(hidden, 6))
-    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=weight_decay)
+    if start is not None:
+        with torch.no_grad():
+            for k, layer in enumerate(m for m in net if isinstance(m, torch.nn.Linear)):
+                layer.weight.copy_(torch.tensor(start[f"w{k}"].T))
+                layer.bias.copy_(torch.tensor(start[f"b{k}"]))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     n = len(xt)
     for epoch in range(epochs):
@@ -153,6 +164,20 @@ def ensemble(members):
         prefix = f"m{m}_" if m else ""
         weights.update({prefix + k: v for k, v in member.items() if k not in ("mean", "scale")})
     return weights
+
+
+def members_of(path):
+    """Each member's weights in a lifter file, with the shared normalisation, to go on from."""
+    with np.load(path) as data:
+        weights = {k: data[k] for k in data.files}
+    out = []
+    for m in range(int(weights.get("members", 1))):
+        prefix = f"m{m}_" if m else ""
+        member = {k[len(prefix):]: v for k, v in weights.items()
+                  if k.startswith(prefix) and k[len(prefix):len(prefix) + 1] in "wb"
+                  and k[len(prefix) + 1:].isdigit()}
+        out.append({"mean": weights["mean"], "scale": weights["scale"], **member})
+    return out, [int(k) for k in weights["context"]]
 
 
 def score(weights, video, work):
@@ -197,7 +222,16 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=1e-3)
     parser.add_argument("--members", type=int, default=3,
                         help="networks trained from seeds SEED, SEED+1, ... and averaged")
+    parser.add_argument("--init", type=Path, default=None, metavar="LIFTER",
+                        help="go on from this lifter's members (its normalisation, context and "
+                             "member count kept) on the videos given")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default 1e-3; 1e-4 going on from --init)")
     args = parser.parse_args()
+    starts = [None] * args.members
+    if args.init is not None:
+        starts, args.context = members_of(args.init)
+    lr = args.lr or (1e-3 if args.init is None else 1e-4)
     args.work.mkdir(parents=True, exist_ok=True)
     videos = [v for v in videos_in(args.videos) if args.match in v.name]
     if not videos:
@@ -209,8 +243,8 @@ def main():
     data = [pairs(v, args.work, args.context) for v in trained]
     x, y = (np.concatenate([d[k] for d in data]) for k in (0, 1))
     print(f"{len(trained)} videos, {len(x)} arms to train on; {len(held)} held out", flush=True)
-    weights = ensemble([train(x, y, args.epochs, args.seed + m, args.hidden, args.weight_decay)
-                        for m in range(args.members)])
+    weights = ensemble([train(x, y, args.epochs, args.seed + m, args.hidden, args.weight_decay,
+                              start=start, lr=lr) for m, start in enumerate(starts)])
     weights["context"] = np.array(args.context or CONTEXT)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **weights)

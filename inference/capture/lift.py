@@ -10,10 +10,11 @@ whole shot shows (how short each bone looks against its longest in the shot, and
 up, which gives the camera's height). A small network (the arm lifter) reads those, for one arm
 at a time, and gives the direction of the upper arm and of the forearm in the camera's frame;
 three such networks trained from different seeds are averaged. They are trained by
-``recipes/train_arm_lifter.py`` on rendered people whose motion is known, filmed from 15
-degrees below to 32 above (in about two thirds of the videos the elbows unbend over stretches:
-generated takes seldom hold an arm straighter than 30 degrees, people often do, and a lifter
-that never saw one bends it), and their weights ship with talkrig
+``recipes/train_arm_lifter.py`` on rendered people whose motion is known (nine, of several
+builds, in short and long sleeves, a loose shirt and a jacket), filmed from 15 degrees below to
+32 above through a 30-degree lens and a phone's 60-degree one (in over half of the videos the
+elbows unbend over stretches: generated takes seldom hold an arm straighter than 30 degrees,
+people often do, and a lifter that never saw one bends it), and their weights ship with talkrig
 (``arm_lifter_<detector>.npz``, numpy only at run time). What they learnt are one detector's
 errors, so they read only landmarks of the detector they were trained on (MediaPipe
 Holistic's); other landmarks are fitted as they come. Before both the forearms' depth reading

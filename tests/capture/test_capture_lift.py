@@ -110,6 +110,43 @@ def test_the_trained_weights_are_what_the_fit_runs():
     np.testing.assert_allclose(got, lift.unit(alone[0] + alone[1]), atol=1e-9)
 
 
+def test_a_lifter_goes_on_learning_from_where_its_file_left_it(tmp_path):
+    """Training on from a shipped file (new people's videos added later) starts from each
+    member as it was written, keeps its normalisation (the features' scale the fit reads with)
+    and learns what the new videos show."""
+    pytest.importorskip("torch")
+    from train_arm_lifter import ensemble, members_of, train
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 12))
+
+    def directions(mix, offset):
+        y = (x @ mix / 3 + offset).reshape(-1, 2, 3)
+        return y / np.linalg.norm(y, axis=-1, keepdims=True)
+
+    def error(weights, y):
+        got = lift.ArmLifter({k: np.asarray(v, np.float64) for k, v in weights.items()}).directions(x)
+        return np.median(np.degrees(np.arccos(np.clip(np.sum(got * y, axis=-1), -1, 1))))
+
+    first = directions(rng.normal(size=(12, 6)), np.array([0, -1, 0.5, 0, 0.5, 1]))
+    shipped = ensemble([train(x, first, epochs=20, seed=s, log=lambda _: None) for s in (0, 1)])
+    shipped["context"] = np.array(lift.CONTEXT)
+    path = tmp_path / "lifter.npz"
+    np.savez_compressed(path, **shipped)
+
+    starts, context = members_of(path)
+    assert context == list(lift.CONTEXT) and len(starts) == 2
+    as_it_was = ensemble([train(x, first, epochs=0, start=s, log=lambda _: None) for s in starts])
+    assert abs(error(as_it_was, first) - error(shipped, first)) < 1e-3  # each member read whole
+
+    later = directions(rng.normal(size=(12, 6)), np.array([0.5, -1, 0, 0, 1, 0.5]))
+    went_on = ensemble([train(x, later, epochs=15, seed=m, start=s, log=lambda _: None)
+                        for m, s in enumerate(starts)])
+    np.testing.assert_array_equal(went_on["mean"], shipped["mean"])
+    np.testing.assert_array_equal(went_on["scale"], shipped["scale"])
+    assert error(went_on, later) < 0.5 * error(shipped, later)
+
+
 def test_the_lifted_arm_keeps_its_shoulder_and_its_bones(longer):
     """The lifter gives directions only: every arm the detector saw keeps its shoulder and the
     shot's bone lengths, so the arm is turned, never stretched or moved off the body."""

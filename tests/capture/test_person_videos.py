@@ -70,7 +70,28 @@ def test_straighter_lifter_videos_unbend_elbows_and_touch_nothing_else():
     assert np.all(cos > 0.9999)  # the same axis: only less bend
 
 
-@pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"]])
+def test_the_lifters_people_of_other_builds_are_never_the_held_out_people():
+    """The builds set widens what the lifter learns from (heavier and slimmer bodies, long
+    sleeves, loose tops) without taking a held-out person, look or name."""
+    builds = person_videos.builds_lifter_plan(12)
+    wide = person_videos.builds_lifter_plan(8, lens=60.0)
+    others = (person_videos.lifter_plan(40) + person_videos.lifter_plan(40, straighter=True)
+              + person_videos.steep_lifter_plan(6))
+    names = [s.name for s in builds + wide + others]
+    assert len(set(names)) == len(names) and len({s.seed for s in builds + wide + others}) == 106
+    assert {s.lens for s in wide} == {60.0} and {s.lens for s in builds} == {30.0}
+    held = {p.name for p in person_videos.HELD_OUT_PERSONS}
+    people = {s.person.name for s in builds + wide}
+    assert people == {p.name for p in person_videos.LIFTER_BUILDS} and not people & held
+    looks = [p.look for p in person_videos.LIFTER_BUILDS]
+    assert min(k.get("girth", 0) for k in looks) < 0 < max(k.get("girth", 0) for k in looks)
+    assert any(k.get("sleeves") == "long" for k in looks) and any(k.get("loose") for k in looks)
+    for person in person_videos.LIFTER_BUILDS:  # each both straighter and not
+        assert {s.straighter for s in builds if s.person is person} == {True, False}
+
+
+@pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"],
+                                   ["--lifter", "3", "--builds", "--steep"]])
 def test_a_lifter_set_without_lifter_or_two_at_once_is_refused_in_one_line(flags, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
                           "--work", str(tmp_path), "--list", *flags],
