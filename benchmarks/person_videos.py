@@ -486,13 +486,16 @@ def main():
     if (args.straighter or args.steep or args.builds) and not args.lifter:
         parser.error("--straighter, --steep and --builds choose a set of the lifter's videos: "
                      "add --lifter N")
+    if args.lens != 30.0 and not args.builds:
+        parser.error("--lens sets the lens of the --builds set: add --lifter N --builds")
     if args.straighter + args.steep + args.builds > 1:
         parser.error("--straighter, --steep and --builds are sets of their own: render them one "
                      "after the other")
     if args.lifter:
-        shots = (steep_lifter_plan(args.lifter, args.capture_seconds) if args.steep else
-                 builds_lifter_plan(args.lifter, args.capture_seconds, args.lens) if args.builds else
-                 lifter_plan(args.lifter, args.capture_seconds, args.straighter))
+        seconds = args.capture_seconds
+        shots = (steep_lifter_plan(args.lifter, seconds) if args.steep else
+                 builds_lifter_plan(args.lifter, seconds, args.lens) if args.builds else
+                 lifter_plan(args.lifter, seconds, args.straighter))
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)
     elif args.held_out:

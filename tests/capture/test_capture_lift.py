@@ -125,7 +125,8 @@ def test_a_lifter_goes_on_learning_from_where_its_file_left_it(tmp_path):
         return y / np.linalg.norm(y, axis=-1, keepdims=True)
 
     def error(weights, y):
-        got = lift.ArmLifter({k: np.asarray(v, np.float64) for k, v in weights.items()}).directions(x)
+        lifter = lift.ArmLifter({k: np.asarray(v, np.float64) for k, v in weights.items()})
+        got = lifter.directions(x)
         return np.median(np.degrees(np.arccos(np.clip(np.sum(got * y, axis=-1), -1, 1))))
 
     first = directions(rng.normal(size=(12, 6)), np.array([0, -1, 0.5, 0, 0.5, 1]))

@@ -91,13 +91,14 @@ def test_the_lifters_people_of_other_builds_are_never_the_held_out_people():
 
 
 @pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"],
-                                   ["--lifter", "3", "--builds", "--steep"]])
-def test_a_lifter_set_without_lifter_or_two_at_once_is_refused_in_one_line(flags, tmp_path):
+                                   ["--lifter", "3", "--builds", "--steep"],
+                                   ["--lifter", "3", "--lens", "60"]])
+def test_a_lifter_set_asked_for_wrongly_is_refused_in_one_line(flags, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
                           "--work", str(tmp_path), "--list", *flags],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert "--steep" in run.stderr.splitlines()[-1]
+    assert flags[-2 if flags[-1] == "60" else -1] in run.stderr.splitlines()[-1]  # the flag named
     assert not list(tmp_path.iterdir())
 
 
