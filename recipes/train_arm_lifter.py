@@ -230,7 +230,12 @@ def main():
     args = parser.parse_args()
     starts = [None] * args.members
     if args.init is not None:
-        starts, args.context = members_of(args.init)
+        try:
+            starts, args.context = members_of(args.init)
+        except (OSError, ValueError, KeyError) as error:
+            print(f"--init {args.init}: not an arm lifter's weights ({error})", file=sys.stderr)
+            return 2
+        args.hidden = starts[0]["w0"].shape[1]
     lr = args.lr or (1e-3 if args.init is None else 1e-4)
     args.work.mkdir(parents=True, exist_ok=True)
     videos = [v for v in videos_in(args.videos) if args.match in v.name]

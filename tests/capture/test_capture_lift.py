@@ -148,6 +148,21 @@ def test_a_lifter_goes_on_learning_from_where_its_file_left_it(tmp_path):
     assert error(went_on, later) < 0.5 * error(shipped, later)
 
 
+@pytest.mark.parametrize("content", [None, b"not an npz"])
+def test_going_on_from_a_file_that_is_no_lifter_is_refused_in_one_line(content, tmp_path):
+    import subprocess
+
+    path = tmp_path / "lifter.npz"
+    if content is not None:
+        path.write_bytes(content)
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "train_arm_lifter.py"
+    run = subprocess.run([sys.executable, str(recipe), "--videos", str(tmp_path), "--work",
+                          str(tmp_path / "work"), "--init", str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith(f"--init {path}: not an arm lifter")
+
+
 def test_the_lifted_arm_keeps_its_shoulder_and_its_bones(longer):
     """The lifter gives directions only: every arm the detector saw keeps its shoulder and the
     shot's bone lengths, so the arm is turned, never stretched or moved off the body."""
