@@ -49,6 +49,7 @@ UPPER_BODY = np.array([3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21])
 LOWER_BODY = np.array([1, 2, 4, 5, 7, 8, 10, 11])
 FEET = np.array([7, 8, 10, 11])  # ankles and toes
 WRISTS = np.array([20, 21])
+FINGERS = ("thumb", "index", "middle", "ring", "pinky")  # each hand's, as the joints name them
 
 def with_ancestors(joints, parents=PARENTS):
     """(K,) sorted joint indices: ``joints`` and every joint above them, what forward

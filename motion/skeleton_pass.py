@@ -16,7 +16,7 @@ pixel column ``floor(u)``, row ``floor(v)`` (pixel centres at ``i + 0.5``).
 import numpy as np
 
 from .errors import MotionValueError
-from .skeleton import JOINT_INDEX, NUM_JOINTS, neutral_skeleton
+from .skeleton import FINGERS, JOINT_INDEX, NUM_JOINTS, neutral_skeleton
 
 _J = JOINT_INDEX
 
@@ -34,7 +34,6 @@ BODY_STICKS = (
     ("pelvis", "right_hip", (0, 200, 170)), ("right_hip", "right_knee", (0, 170, 120)),
     ("right_knee", "right_ankle", (0, 140, 90)), ("right_ankle", "right_foot", (0, 110, 60)),
 )
-FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 _FINGER_COLOURS = {
     "left": ((255, 200, 0), (180, 255, 0), (0, 255, 90), (0, 255, 200), (255, 120, 200)),
     "right": ((0, 200, 255), (120, 120, 255), (200, 0, 255), (255, 0, 120), (120, 255, 255)),

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ...motion.rotations import axis_angle_to_matrix
+from ...motion.skeleton import FINGERS
 
 PATH = Path(__file__).with_name("finger_offsets.npz")
-FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 JOINTS = tuple(f"{finger}{k}" for finger in FINGERS for k in (1, 2, 3))
 MIRROR = np.diag([-1.0, 1.0, 1.0])  # a left hand's rotation as the right hand's, and back
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..mouth import mouth_opening
 from ..rotations import geodesic_distance
-from ..skeleton import JOINT_INDEX as J, neutral_skeleton
+from ..skeleton import HANDS, JOINT_INDEX as J, WRISTS, neutral_skeleton
 
 SIDES = ("left", "right")
 WRIST_MARGIN = 0.05  # m: frames where the true wrists differ in height by more than this
@@ -94,13 +94,11 @@ def _knee_aims(rot):
     return np.stack([_angle(rot[:, J[f"{side}_knee"]][..., 0], across) for side in SIDES])
 
 
-FINGER_JOINTS = [J[f"{side}_{finger}{k}"] for side in SIDES
-                 for finger in ("thumb", "index", "middle", "ring", "pinky") for k in (1, 2, 3)]
-WRISTS = [J[f"{side}_wrist"] for side in SIDES]  # a wrist's local rotation: the hand on its forearm
 
 
 def _local_errors(cap, tru, joints):
-    """(T, len(joints)) degrees between the captured and the true local rotations."""
+    """(T, len(joints)) degrees between the captured and the true local rotations (a wrist's:
+    the hand on its forearm)."""
     return np.degrees(geodesic_distance(cap.poses[:, joints].astype(np.float64),
                                         tru.poses[:, joints].astype(np.float64)))
 
@@ -185,7 +183,7 @@ def compare_capture(captured, truth):
     out["trunk_twist_deg"] = float(np.median(np.abs(_trunk_twist(r_cap) - _trunk_twist(r_tru))))
     out["wrist_deg"] = float(np.median(_local_errors(cap, tru, WRISTS)))
     # each finger joint's median error, then their median: no one finger outweighs the rest
-    out["fingers_deg"] = float(np.median(np.median(_local_errors(cap, tru, FINGER_JOINTS), axis=0)))
+    out["fingers_deg"] = float(np.median(np.median(_local_errors(cap, tru, HANDS), axis=0)))
     f_cap, f_tru = _foot_pitch(p_cap), _foot_pitch(p_tru)
     out["foot_pitch_deg"] = float(np.median(np.abs(np.concatenate(
         [f_cap[s] - f_tru[s] for s in SIDES]))))

@@ -18,7 +18,7 @@ from talkrig.inference.capture.landmarks import FrameLandmarks, Landmarks
 from talkrig.inference.capture.sightline import (HEAD_POINTS as HEAD_LANDMARKS, head_view_turn,
                                                  legs_as_seen, turned)
 from talkrig.motion.mouth import mouth_opening
-from talkrig.motion.skeleton import JOINT_INDEX as J, neutral_skeleton
+from talkrig.motion.skeleton import FINGERS, JOINT_INDEX as J, neutral_skeleton
 
 SIZE = (640, 480)
 FOCAL = 700.0
@@ -41,7 +41,6 @@ FACE_POINTS = {
     "nose_tip": (0.0, 0.01, 0.12), "left_cheek": (0.07, 0.0, 0.05),
     "right_cheek": (-0.07, 0.0, 0.05),
 }
-FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 
 
 def _project(points, depth_ref, distance=DISTANCE):
