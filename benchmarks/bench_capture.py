@@ -2,14 +2,15 @@
 avatar, rendered at 720p 30 fps with the take's audio, captured back; speed and accuracy.
 
     .venv/bin/python benchmarks/bench_capture.py [--seconds 20] [--start 0] [--size 1280x720]
-        [--work DIR] [--json OUT]
+        [--scanned-head] [--work DIR] [--json OUT]
 
 The video is rendered at run time into --work (kept for reruns; never committed: BEAT2 is
 non-commercial). Accuracy sits beside baselines that could fake it: the take's mean pose held
 still, the same take 10 s later (real motion, wrong moment), and the truth itself.
 Speed: frames captured per second of wall time, the whole capture (decode, landmarks, fit,
 writing), the landmark detection alone, the fit alone and shot detection's framing-motion step
-alone.
+alone. ``--scanned-head``: the avatar wears the mean head of a face model made from scans of
+people (scenes/scan_head.py) instead of its face of parts.
 """
 
 import argparse
@@ -28,14 +29,14 @@ TAKE = DATA / "2_scott_0_1_1"
 SHIFT_SECONDS = 10.0
 
 
-def render(work, start, frames, size):
+def render(work, start, frames, size, scanned=False):
     """The truth video (cached in ``work``): path, truth Motion."""
     import soundfile as sf
 
     from talkrig.motion import load_motion
 
     motion = load_motion(TAKE.with_suffix(".npz"))[start:start + frames]
-    video = work / f"truth_{start}_{frames}_{size[0]}x{size[1]}.mp4"
+    video = work / f"truth_{start}_{frames}_{size[0]}x{size[1]}{'_scanned' * scanned}.mp4"
     if not video.exists():
         from talkrig.scenes.character_video import render_character_video
 
@@ -43,7 +44,8 @@ def render(work, start, frames, size):
         wav = video.with_suffix(".wav")
         sf.write(wav, audio[int(start / 30 * rate):int((start + frames) / 30 * rate)], rate)
         t = time.perf_counter()
-        render_character_video(motion, wav, video, size=size)
+        render_character_video(motion, wav, video, size=size,
+                               look={"scan": [0.0]} if scanned else None)
         print(f"rendered {video.name} in {time.perf_counter() - t:.0f} s", flush=True)
     return video, motion
 
@@ -96,6 +98,8 @@ def main():
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "talkrig-bench-capture")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--scanned-head", action="store_true",
+                        help="the avatar with a scanned person's head instead of its face of parts")
     args = parser.parse_args()
 
     from talkrig.inference.capture.pipeline import capture_video
@@ -105,7 +109,7 @@ def main():
     size = tuple(int(v) for v in args.size.lower().split("x"))
     frames = int(round(args.seconds * 30))
     args.work.mkdir(parents=True, exist_ok=True)
-    video, truth = render(args.work, args.start, frames, size)
+    video, truth = render(args.work, args.start, frames, size, args.scanned_head)
 
     walls = []
     for k in range(args.repeats):

@@ -4,7 +4,8 @@ for measuring capture.
 
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
         [--pair-size 1280x720]
-        [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs]
+        [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs | --scanned
+         | --scanned-choice]
         [--lifter N [--straighter | --steep | --builds [--lens 60]]]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
@@ -281,15 +282,81 @@ HELD_OUT_SCENES = {"fay": ((0.40, 0.42, 0.48), 20.0), "gus": ((0.72, 0.70, 0.66)
                    "hal": ((0.45, 0.36, 0.30), 75.0)}
 
 
+# People kept out of every choice whose heads are scanned people's (ICT-FaceKit's face model,
+# scenes/scan_head.py) instead of the avatar's face of parts: what capture's head figures say of
+# a face with a person's proportions.
+SCANNED_PERSONS = [
+    Person("mia", {"colours": {"skin": (0.70, 0.47, 0.33), "shirt": (0.30, 0.10, 0.32),
+                               "trousers": (0.20, 0.20, 0.22), "hair": (0.12, 0.06, 0.03)},
+                   "girth": -0.006, "sleeves": "long", "scan": [1.2, -0.8, 0.5, 0.0, -1.0, 0.7]},
+           scale=0.96, generator={"energy": 1.1, "gesture_rate": 1.1, "dominant_hand": "right"},
+           description="mia: light-brown skin, plum long-sleeved top, grey trousers, dark brown "
+                       "hair, scanned head (identity 1), 1.66 m"),
+    Person("ned", {"colours": {"skin": (0.36, 0.20, 0.11), "shirt": (0.55, 0.60, 0.35),
+                               "trousers": (0.12, 0.10, 0.09), "hair": (0.03, 0.02, 0.015)},
+                   "girth": 0.035, "sleeves": "short", "scan": [-1.0, 1.1, -0.6, 0.9, 0.4, -0.5]},
+           scale=1.04, generator={"energy": 1.0, "gesture_rate": 0.9, "dominant_hand": "left"},
+           description="ned: brown skin, olive short-sleeved shirt, dark trousers, black hair, "
+                       "scanned head (identity 2), heavy build, 1.80 m, left-handed"),
+    Person("oli", {"colours": {"skin": (0.85, 0.62, 0.50), "shirt": (0.15, 0.30, 0.45),
+                               "trousers": (0.50, 0.45, 0.38), "hair": (0.45, 0.30, 0.15)},
+                   "loose": 0.025, "sleeves": "short", "scan": [0.3, 0.6, 1.3, -1.1, 0.2, 0.9]},
+           scale=1.0, generator={"energy": 1.3, "gesture_rate": 1.2, "dominant_hand": "right"},
+           description="oli: light skin, loose steel-blue shirt, stone trousers, light brown "
+                       "hair, scanned head (identity 3), 1.73 m"),
+]
+SCANNED_VIEWS = {"mia": [(0.0, 0.0), (0.0, 20.0), (-35.0, 0.0)],
+                 "ned": [(0.0, 0.0), (25.0, 15.0), (38.0, 0.0)],
+                 "oli": [(0.0, 0.0), (-20.0, 22.0), (-30.0, 5.0)]}
+SCANNED_SCENES = {"mia": ((0.50, 0.50, 0.44), -20.0), "ned": ((0.66, 0.68, 0.72), 40.0),
+                  "oli": ((0.38, 0.40, 0.36), -70.0)}
+
+
+def scanned_plan(seconds=20.0):
+    """Capture videos of the people with scanned heads on test speech: each from the front and
+    two other views within capture's range, as the held-out people are filmed."""
+    return _views_plan(SCANNED_PERSONS, SCANNED_VIEWS, SCANNED_SCENES, seconds, first_seed=900)
+
+
+# The lifter's people with scanned heads, each another identity: where a choice about reading
+# a face with a person's proportions is made (never the people above).
+SCANNED_CHOICE = {"ada": [-0.7, 0.9, 0.0, 1.2, -0.4, -0.8], "ben": [0.9, 0.3, -1.2, -0.5, 1.0, 0.2],
+                  "cleo": [-1.3, -0.4, 0.8, 0.6, -0.9, 1.1], "dee": [0.5, -1.2, -0.9, 0.3, 0.8, -1.0],
+                  "eli": [1.4, 0.8, 0.4, -0.9, -0.2, 0.5]}
+SCANNED_CHOICE_VIEWS = [("ada", (0.0, 0.0)), ("ada", (0.0, 25.0)), ("ben", (30.0, 0.0)),
+                        ("ben", (-20.0, 18.0)), ("cleo", (-35.0, 5.0)), ("cleo", (15.0, -10.0)),
+                        ("dee", (0.0, 15.0)), ("eli", (25.0, 20.0))]
+
+
+def scanned_choice_plan(seconds=20.0):
+    """Capture videos of the lifter's people with scanned heads (SCANNED_CHOICE), from the front,
+    from above, from either side and from below."""
+    people = {p.name: p for p in PERSONS + LIFTER_PERSONS}
+    shots = []
+    for k, (name, view) in enumerate(SCANNED_CHOICE_VIEWS):
+        base = people[name]
+        person = Person(f"{name}s", {**base.look, "scan": SCANNED_CHOICE[name]}, base.scale,
+                        base.generator, base.description + "; scanned head")
+        shots.append(Shot(person, "test", seconds, (1280, 720), view=view,
+                          background=BACKGROUNDS.get(name, (0.5, 0.52, 0.5)),
+                          light=LIGHTS.get(name, 30.0), seed=950 + k))
+    return shots
+
+
 def held_out_plan(seconds=20.0):
     """Capture videos of the held-out people on test speech: each from the front and two other
     views within capture's range (from above; from the side up to 40 degrees)."""
+    return _views_plan(HELD_OUT_PERSONS, HELD_OUT_VIEWS, HELD_OUT_SCENES, seconds, first_seed=500)
+
+
+def _views_plan(people, views, scenes, seconds, first_seed):
+    """Each person's test videos at 720p, one per view of ``views[name]``, in their scene."""
     shots = []
-    for k, person in enumerate(HELD_OUT_PERSONS):
-        background, light = HELD_OUT_SCENES[person.name]
-        for v, view in enumerate(HELD_OUT_VIEWS[person.name]):
+    for k, person in enumerate(people):
+        background, light = scenes[person.name]
+        for v, view in enumerate(views[person.name]):
             shots.append(Shot(person, "test", seconds, (1280, 720), view=view, background=background,
-                              light=light, seed=500 + 10 * k + v))
+                              light=light, seed=first_seed + 10 * k + v))
     return shots
 
 
@@ -481,6 +548,12 @@ def main():
                              "(720x1280, a 69-degree lens)")
     parser.add_argument("--held-out-pairs", action="store_true",
                         help="a renderer's training and test videos of those three people (at --pair-size)")
+    parser.add_argument("--scanned", action="store_true",
+                        help="the capture videos of three more people kept out of every choice, "
+                             "whose heads are scanned people's")
+    parser.add_argument("--scanned-choice", action="store_true",
+                        help="capture videos of the lifter's people with scanned heads (where "
+                             "choices about such faces are made)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
     if (args.straighter or args.steep or args.builds) and not args.lifter:
@@ -504,6 +577,10 @@ def main():
         shots = held_out_wide_plan(args.capture_seconds)
     elif args.held_out_portrait:
         shots = held_out_portrait_plan(args.capture_seconds)
+    elif args.scanned:
+        shots = scanned_plan(args.capture_seconds)
+    elif args.scanned_choice:
+        shots = scanned_choice_plan(args.capture_seconds)
     elif args.held_out_pairs:
         shots = held_out_pairs_plan(args.train_seconds, args.test_seconds, args.pair_size)
     else:

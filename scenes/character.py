@@ -71,11 +71,13 @@ def dress(avatar, animation, motion, look=None):
         ``girth`` (metres the trunk's surface is moved out along its normals, the limbs' by
         less, the head, hands and feet not at all: a heavier build; negative: a slimmer one),
         ``loose`` (metres the shirt stands off the body besides: a loose top or a jacket) and
-        ``sleeves`` ("short", the default, or "long": the shirt down to the wrists).
+        ``sleeves`` ("short", the default, or "long": the shirt down to the wrists) and
+        ``scan`` (identity weights: the head a scanned person's, :mod:`.scan_head`, in place
+        of the avatar's own with a face of parts).
     Returns the face objects added.
     """
     look = dict(look or {})
-    unknown = set(look) - {"colours", "hair", "stripes", "girth", "loose", "sleeves"}
+    unknown = set(look) - {"colours", "hair", "stripes", "girth", "loose", "sleeves", "scan"}
     if unknown:
         raise AvatarError(avatar.path, f"unknown look settings: {', '.join(sorted(unknown))}")
     if look.get("sleeves", "short") not in SLEEVES:
@@ -98,6 +100,9 @@ def dress(avatar, animation, motion, look=None):
     bpy.context.view_layer.update()
     try:
         head = _head_box(avatar, arm, head_bone, animation)
+        if "scan" in look:
+            return [_scan_head(avatar, head, arm, head_bone, look, colours, motion,
+                               animation.frame_start)]
         parts = _face(head, arm, head_bone, look.get("hair", True))
     finally:
         arm.data.pose_position = "POSE"
@@ -106,6 +111,27 @@ def dress(avatar, animation, motion, look=None):
         material(f"talkrig {name}", colour)
     _key_mouth(parts["mouth"], parts["lower_lip"], motion, animation.frame_start, head)
     return list(parts.values())
+
+
+# The scan head's parts -> the look's colours.
+SCAN_COLOURS = {"skin": "skin", "lips": "lips", "brow": "brow", "hair": "hair",
+                "eye_white": "eye_white", "iris": "iris", "mouth": "mouth"}
+
+
+def _scan_head(avatar, head, arm, head_bone, look, colours, motion, frame_start):
+    """The avatar's head replaced by a scanned person's (:mod:`.scan_head`), keyed to speak."""
+    from . import scan_head
+
+    bald = not look.get("hair", True)
+    materials = {part: material(f"talkrig {name}", colours[name])
+                 for part, name in SCAN_COLOURS.items()}
+    if bald:
+        materials["hair"] = materials["skin"]
+    scan_head.remove_head_faces(avatar, head_bone)
+    obj = scan_head.add_scan_head(head, look["scan"], materials)
+    _parent_to_bone(obj, arm, head_bone)
+    scan_head.key_jaw(obj, motion, frame_start)
+    return obj
 
 
 def _joints_of_bones(arm, bone_map):

@@ -219,3 +219,86 @@ def test_a_heavier_build_and_long_sleeves_change_the_body_not_the_hands_or_head(
     assert out["heavy"]["hands_head"][0] < 1e-6  # the hands and head keep their size...
     assert out["heavy"]["hands_head"][1] < 0.012  # ...all but the seams with the arms and neck
     assert out["heavy"]["forearm_shirt"] > 10
+
+
+def test_the_people_with_scanned_heads_are_in_no_video_a_choice_was_made_on():
+    scanned = {p.name for p in person_videos.SCANNED_PERSONS}
+    others = {p.name for p in person_videos.PERSONS + person_videos.LIFTER_PERSONS
+              + person_videos.LIFTER_BUILDS + person_videos.HELD_OUT_PERSONS}
+    assert len(scanned) == 3 and not scanned & others
+    assert all("scan" in p.look for p in person_videos.SCANNED_PERSONS)
+    assert not any("scan" in p.look for p in person_videos.PERSONS + person_videos.LIFTER_PERSONS
+                   + person_videos.LIFTER_BUILDS)  # the lifter never saw such a face
+    shots = person_videos.scanned_plan()
+    for name in scanned:
+        views = [s.view for s in shots if s.person.name == name]
+        assert (0.0, 0.0) in views and len(set(views)) == 3
+        assert all(abs(yaw) <= 40 and 0 <= pitch <= 25 for yaw, pitch in views)
+    seeds = {s.seed for s in shots}
+    others = (person_videos.plan() + person_videos.held_out_plan() + person_videos.lifter_plan(40)
+              + person_videos.builds_lifter_plan(12) + person_videos.more_capture_plan())
+    assert len(seeds) == len(shots) and not seeds & {s.seed for s in others}
+
+
+def test_a_scanned_head_takes_the_avatars_place_and_speaks():
+    """The scanned head replaces the avatar's: on its head bone, the size of the head it
+    replaces, its identity weights giving another face, its jaw opening with the take's."""
+    script = textwrap.dedent("""
+        import json
+        import numpy as np
+        from talkrig.exporters.animate import animate
+        from talkrig.exporters.scene import load_avatar
+        from talkrig.motion.container import Motion
+        from talkrig.scenes import character
+        n = 3
+        poses = np.zeros((n, 55, 3), np.float32)
+        poses[2, 22, 0] = 0.35  # the jaw open on the last frame
+        m = Motion(poses=poses, trans=np.zeros((n, 3), np.float32), fps=30.0,
+                   betas=np.zeros(300, np.float32), expressions=np.zeros((n, 100), np.float32),
+                   gender="neutral")
+        out = {}
+        for name, look in (("mean", {"scan": [0.0], "hair": False}), ("other", {"scan": [1.5, -1.5, 1.0]})):
+            avatar = load_avatar(None)
+            animation = animate(avatar, m, name="t")
+            mesh = next(x for x in avatar.meshes if x.type == "MESH")
+            faces_before = len(mesh.data.polygons)
+            arm = avatar.armature
+            bone = animation.bone_map.bones["head"]
+            arm.data.pose_position = "REST"
+            import bpy
+            bpy.context.view_layer.update()
+            box = character._head_box(avatar, arm, bone, animation)
+            arm.data.pose_position = "POSE"
+            bpy.context.view_layer.update()
+            [head] = character.dress(avatar, animation, m, look)
+            key = head.data.shape_keys.key_blocks["jawOpen"]
+            values = []
+            for f in range(animation.frame_start, animation.frame_start + n):
+                bpy.context.scene.frame_set(f)
+                values.append(key.value)
+            bpy.context.scene.frame_set(animation.frame_start)
+            arm.data.pose_position = "REST"
+            bpy.context.view_layer.update()
+            co = np.array([head.matrix_world @ v.co for v in head.data.vertices])
+            local = (co - box.centre) @ np.column_stack([box.right, box.up, box.forward])
+            out[name] = {"parent": [head.parent_type, head.parent_bone == bone],
+                         "faces_removed": faces_before - len(mesh.data.polygons),
+                         "extent": (local.max(axis=0) - local.min(axis=0)).tolist(),
+                         "half": [float(h) for h in box.half], "jaw": values,
+                         "materials": sorted({s.material.name for s in head.material_slots}),
+                         "co": co[::50].tolist()}
+        print(json.dumps(out))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    mean, other = out["mean"], out["other"]
+    assert mean["parent"] == ["BONE", True] and mean["faces_removed"] > 100
+    width, height, depth = mean["extent"]
+    half = mean["half"]
+    assert 1.6 * half[0] < width < 2.4 * half[0]  # the ears' breadth about the head's own
+    assert 1.7 * half[1] < height < 2.2 * half[1]
+    assert mean["jaw"][0] < 0.01 < 0.5 < mean["jaw"][2]  # closed, then open with the jaw
+    assert "talkrig lips" in mean["materials"] and "talkrig iris" in mean["materials"]
+    moved = np.linalg.norm(np.subtract(other["co"], mean["co"]), axis=1)
+    assert np.median(moved) > 0.002  # another person's face
