@@ -5,7 +5,7 @@ for measuring capture.
     .venv/bin/python benchmarks/person_videos.py [--work DIR] [--only NAME ...] [--list]
         [--pair-size 1280x720]
         [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs | --scanned
-         | --scanned-choice]
+         | --scanned-phone | --scanned-choice]
         [--lifter N [--straighter | --steep | --builds [--lens 60]]]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
@@ -328,6 +328,14 @@ SCANNED_CHOICE_VIEWS = [("ada", (0.0, 0.0)), ("ada", (0.0, 25.0)), ("ben", (30.0
                         ("dee", (0.0, 15.0)), ("eli", (25.0, 20.0))]
 
 
+def scanned_phone_plan(seconds=20.0):
+    """The people with scanned heads from the front and from above through a phone's lenses:
+    a 60-degree one across (1280x720) and the 69-degree one upright (720x1280)."""
+    scanned = dict(people=SCANNED_PERSONS, views=SCANNED_VIEWS, scenes=SCANNED_SCENES)
+    return (held_out_wide_plan(seconds, first_seed=1000, **scanned)
+            + held_out_wide_plan(seconds, lens=69.0, size=(720, 1280), first_seed=1100, **scanned))
+
+
 def scanned_choice_plan(seconds=20.0):
     """Capture videos of the lifter's people with scanned heads (SCANNED_CHOICE), from the front,
     from above, from either side and from below."""
@@ -360,13 +368,16 @@ def _views_plan(people, views, scenes, seconds, first_seed):
     return shots
 
 
-def held_out_wide_plan(seconds=20.0, lens=60.0, size=(1280, 720), first_seed=700):
+def held_out_wide_plan(seconds=20.0, lens=60.0, size=(1280, 720), first_seed=700,
+                       people=None, views=None, scenes=None):
     """The held-out people's capture videos through a phone's wide lens (nearer, so the face
     and the hips are seen along lines of sight further apart): from the front, and from above."""
+    people, views = people or HELD_OUT_PERSONS, views or HELD_OUT_VIEWS
+    scenes = scenes or HELD_OUT_SCENES
     shots = []
-    for k, person in enumerate(HELD_OUT_PERSONS):
-        background, light = HELD_OUT_SCENES[person.name]
-        for v, view in enumerate(HELD_OUT_VIEWS[person.name][:2]):
+    for k, person in enumerate(people):
+        background, light = scenes[person.name]
+        for v, view in enumerate(views[person.name][:2]):
             shots.append(Shot(person, "test", seconds, size, view=view, background=background,
                               light=light, seed=first_seed + 10 * k + v, lens=lens))
     return shots
@@ -551,6 +562,9 @@ def main():
     parser.add_argument("--scanned", action="store_true",
                         help="the capture videos of three more people kept out of every choice, "
                              "whose heads are scanned people's")
+    parser.add_argument("--scanned-phone", action="store_true",
+                        help="those three people through a phone's lenses (60 degrees across, "
+                             "69 upright)")
     parser.add_argument("--scanned-choice", action="store_true",
                         help="capture videos of the lifter's people with scanned heads (where "
                              "choices about such faces are made)")
@@ -579,6 +593,8 @@ def main():
         shots = held_out_portrait_plan(args.capture_seconds)
     elif args.scanned:
         shots = scanned_plan(args.capture_seconds)
+    elif args.scanned_phone:
+        shots = scanned_phone_plan(args.capture_seconds)
     elif args.scanned_choice:
         shots = scanned_choice_plan(args.capture_seconds)
     elif args.held_out_pairs:

@@ -234,10 +234,15 @@ def test_the_people_with_scanned_heads_are_in_no_video_a_choice_was_made_on():
         views = [s.view for s in shots if s.person.name == name]
         assert (0.0, 0.0) in views and len(set(views)) == 3
         assert all(abs(yaw) <= 40 and 0 <= pitch <= 25 for yaw, pitch in views)
-    seeds = {s.seed for s in shots}
+    phone = person_videos.scanned_phone_plan()
+    assert {s.person.name for s in phone} == scanned and {s.lens for s in phone} == {60.0, 69.0}
+    seeds = {s.seed for s in shots + phone}
     others = (person_videos.plan() + person_videos.held_out_plan() + person_videos.lifter_plan(40)
-              + person_videos.builds_lifter_plan(12) + person_videos.more_capture_plan())
-    assert len(seeds) == len(shots) and not seeds & {s.seed for s in others}
+              + person_videos.builds_lifter_plan(12) + person_videos.more_capture_plan()
+              + person_videos.held_out_wide_plan() + person_videos.held_out_portrait_plan()
+              + person_videos.scanned_choice_plan())
+    assert len(seeds) == len(shots + phone) and not seeds & {s.seed for s in others}
+    assert len({s.name for s in shots + phone}) == len(shots + phone)
 
 
 def test_a_scanned_head_takes_the_avatars_place_and_speaks():
