@@ -47,12 +47,9 @@ def add_scan_head(head, identity, materials):
     data = load_scan_head()
     verts = shaped(data, identity)
     scale = 2.0 * head.half[1] / HEAD_BOX_HEIGHT
-    top = head.centre + head.up * head.half[1]
-    crown = verts[:, 1].max()
-    # the model's x is the subject's left: the box's right is its -x
-    local = np.column_stack([-verts[:, 0], verts[:, 1] - crown, verts[:, 2] - _face_depth(verts)])
-    world = (top + head.forward * head.half[2] + scale * (local[:, :1] * head.right
-             + local[:, 1:2] * head.up + local[:, 2:3] * head.forward))
+    # the crown at the top of the box, the nose tip at its front
+    front_top = head.centre + head.up * head.half[1] + head.forward * head.half[2]
+    world = front_top + scale * _to_box(verts - [0.0, verts[:, 1].max(), verts[:, 2].max()], head)
     mesh = bpy.data.meshes.new("talkrig scan head")
     counts = data["counts"].astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -73,13 +70,9 @@ def add_scan_head(head, identity, materials):
     return obj
 
 
-def _face_depth(verts):
-    """The model's most forward point (the nose tip) along its z."""
-    return verts[:, 2].max()
-
-
 def _to_box(offsets, head):
-    """Model-axis offsets (V, 3) as world offsets in the head box's axes (unscaled)."""
+    """Model-axis offsets (V, 3) as world offsets in the head box's axes (unscaled): the model's
+    x is the subject's left, the box's right its -x."""
     return (-offsets[:, :1] * head.right + offsets[:, 1:2] * head.up + offsets[:, 2:3] * head.forward)
 
 

@@ -11,7 +11,6 @@ Coordinates are metres in the model's axes (x to the subject's left, y up, z for
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -122,13 +121,12 @@ def build(root, modes):
     identity = np.stack([read_obj(folder / f"identity{k:03d}.obj")[0][used] - verts[used]
                          for k in range(modes)])
     jaw = read_obj(folder / "jawOpen.obj")[0][used] - verts[used]
-    names = json.loads((folder / "vertex_indices.json").read_text()).get("identities", [])
     return {
         "vertices": (verts[used] / 100.0).astype(np.float32),
         "loops": loops, "counts": counts, "part": part, "parts": np.array(PARTS),
         "identity": (identity / 100.0).astype(np.float16),
         "jaw_open": (jaw / 100.0).astype(np.float16),
-        "source": np.array(f"ICT-FaceKit (MIT), {len(names) or modes} identity modes read, {modes} kept"),
+        "source": np.array(f"ICT-FaceKit (MIT): generic_neutral_mesh, identity000-{modes - 1:03d}, jawOpen"),
     }
 
 
