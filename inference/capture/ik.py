@@ -320,6 +320,12 @@ def solve_hand(solved, hand, side, seen):
 # "The head read in the body's frame").
 FACE_DEPTH_SHARE = 0.45  # chosen on the lifter's people with scanned heads
 REST_FACE = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # eye to eye; chin to forehead
+# Degrees the nose sits below the ears' line of sight, the head level: where the face mesh loses
+# the face, the head is read from the pose model's ears and nose against this rest. 14 read every
+# head from them some 9 degrees raised on faces with a person's proportions (the scans' mean
+# head: 9 from the middle of the ear to the nose tip); 6 chosen on the lifter's people with
+# scanned heads, the ears and nose alone (benchmarks/JOURNAL.md, "The head from the ears").
+NOSE_BELOW_EARS = 6.0
 
 
 def face_rotations(face):
@@ -353,20 +359,23 @@ def face_in_body_frame(face, seen):
     return swing(forward, lowered) @ head
 
 
+def ears_rotations(p):
+    """(T, 3, 3) head rotations read from the pose model's ears and nose (T, 33, 3 directions
+    or points, capture frame), against a level head's rest (NOSE_BELOW_EARS)."""
+    across = unit(p[:, L.LEFT_EAR] - p[:, L.RIGHT_EAR])
+    forward = unit(p[:, L.NOSE] - (p[:, L.LEFT_EAR] + p[:, L.RIGHT_EAR]) / 2)
+    drop = np.tan(np.radians(NOSE_BELOW_EARS))
+    rest = np.array([[1.0, 0.0, 0.0], unit(np.array([0.0, -drop, 1.0]))])
+    return wahba(rest, np.nan_to_num(np.stack([across, forward], axis=1)), np.ones((len(p), 2)))
+
+
 def solve_head(solved, lm, p, vis):
     """Neck and head from the face (eye corners, forehead, chin; :func:`face_in_body_frame`) or,
     without it, the ears and nose; the turn relative to the upper torso is shared half and
     half."""
     face_seen = lm.face_seen
-    across_ears = unit(p[:, L.LEFT_EAR] - p[:, L.RIGHT_EAR])
-    mid_ear = (p[:, L.LEFT_EAR] + p[:, L.RIGHT_EAR]) / 2
-    forward = unit(p[:, L.NOSE] - mid_ear)
-    obs_ears = np.nan_to_num(np.stack([across_ears, forward], axis=1))
-    rest_ears = np.array([[1.0, 0.0, 0.0], unit(np.array([0.0, -0.25, 1.0]))])
-    w2 = np.where(face_seen, 0.0, 1.0)[:, None] * np.ones((1, 2)) + 1e-9
     head_face = face_in_body_frame(lm.face * TO_CAPTURE, face_seen)
-    head_ears = wahba(rest_ears, obs_ears, w2)
-    head = np.where(face_seen[:, None, None], head_face, head_ears)
+    head = np.where(face_seen[:, None, None], head_face, ears_rotations(p))
     rel = np.swapaxes(solved.glob[:, J["spine3"]], -1, -2) @ head
     half = limit(fraction(rel, 0.5), LIMITS["neck"])
     solved.set_local("neck", half)

@@ -1,10 +1,12 @@
 """The head read from the face mesh is brought into the frame the pose model reads the body in:
-each shot's face is lowered by one angle, its nods and turns kept whole."""
+each shot's face is lowered by one angle, its nods and turns kept whole; read from the ears and
+nose, a level head with a person's proportions reads level."""
 
 import numpy as np
+import pytest
 
 from talkrig.inference.capture import landmarks as L
-from talkrig.inference.capture.ik import elevation, face_in_body_frame, face_rotations
+from talkrig.inference.capture.ik import ears_rotations, elevation, face_in_body_frame, face_rotations
 
 # A face's points (metres, x to its left, y up, z forward), in FACE_POINTS order: a person's
 # proportions (the nose ahead of the eyes, the cheeks far behind them).
@@ -54,3 +56,19 @@ def test_a_face_level_with_the_camera_is_nearly_left_as_read_and_frames_without_
     alone = face_in_body_frame(raised[seen], seen[seen])
     np.testing.assert_allclose(face_in_body_frame(raised, seen)[seen], alone, atol=1e-9)
     assert L.N_FACE == len(FACE)
+
+
+def test_a_level_head_with_a_persons_proportions_reads_level_from_its_ears_and_nose():
+    """Where the face mesh loses the face, the head is read from the pose model's ears and nose:
+    the scans' mean head (the middle of each ear 9 degrees above the line to the nose tip) held
+    level, turned about the upright, reads within 4 degrees of level."""
+    ears = np.array([[0.081, 0.021, -0.001], [-0.081, 0.021, -0.001]])  # left, right
+    nose = np.array([0.0, 0.004, 0.131])
+    for yaw in (-30.0, 0.0, 25.0):
+        y = np.radians(yaw)
+        turn = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+        p = np.zeros((1, 33, 3))
+        p[0, L.LEFT_EAR], p[0, L.RIGHT_EAR], p[0, L.NOSE] = turn @ ears[0], turn @ ears[1], turn @ nose
+        forward = ears_rotations(p)[0, :, 2]
+        assert abs(np.degrees(np.arcsin(forward[1]))) < 4.0
+        assert np.degrees(np.arctan2(forward[0], forward[2])) == pytest.approx(yaw, abs=0.5)
