@@ -10,7 +10,8 @@ Every NAME.mp4 in the folders with NAME.npz (the take that was filmed) and NAME.
 beside it, as ``benchmarks/person_videos.py --lifter N [--straighter | --steep | --builds]``
 writes them (the shipped lifter: ``--lifter 20``, ``--lifter 40 --straighter``, ``--lifter 6
 --steep``, then trained on with ``--init`` over ``--lifter 12 --builds``, ``--lifter 8 --builds
---lens 60`` and 22 of the first sets' videos rendered again: recipes/README.md), is one source
+--lens 60``, ``--scanned-choice`` and 22 of the first sets' videos rendered again:
+recipes/README.md), is one source
 of pairs: the detector's landmarks (detected once, kept in --work) and the true direction of
 each upper arm and forearm in the camera's frame. Videos whose names contain a
 --holdout word are left out of training and scored: the median error of the elbow's bend
