@@ -548,24 +548,25 @@ def main():
                         help="with --lifter: the set of people of other builds and clothes")
     parser.add_argument("--lens", type=float, default=30.0, metavar="DEG",
                         help="with --lifter --builds: the vertical field of view (default 30)")
-    parser.add_argument("--more", action="store_true",
+    sets = parser.add_mutually_exclusive_group()  # one set of videos at a time
+    sets.add_argument("--more", action="store_true",
                         help="four more capture cuts from other views instead of the usual set")
-    parser.add_argument("--held-out", action="store_true",
+    sets.add_argument("--held-out", action="store_true",
                         help="the capture videos of the three people kept out of every choice")
-    parser.add_argument("--held-out-wide", action="store_true",
+    sets.add_argument("--held-out-wide", action="store_true",
                         help="those three people's capture videos through a 60-degree lens")
-    parser.add_argument("--held-out-portrait", action="store_true",
+    sets.add_argument("--held-out-portrait", action="store_true",
                         help="those three people's capture videos upright "
                              "(720x1280, a 69-degree lens)")
-    parser.add_argument("--held-out-pairs", action="store_true",
+    sets.add_argument("--held-out-pairs", action="store_true",
                         help="a renderer's training and test videos of those three people (at --pair-size)")
-    parser.add_argument("--scanned", action="store_true",
+    sets.add_argument("--scanned", action="store_true",
                         help="the capture videos of three more people kept out of every choice, "
                              "whose heads are scanned people's")
-    parser.add_argument("--scanned-phone", action="store_true",
+    sets.add_argument("--scanned-phone", action="store_true",
                         help="those three people through a phone's lenses (60 degrees across, "
                              "69 upright)")
-    parser.add_argument("--scanned-choice", action="store_true",
+    sets.add_argument("--scanned-choice", action="store_true",
                         help="capture videos of the lifter's people with scanned heads (where "
                              "choices about such faces are made)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")

@@ -113,22 +113,19 @@ def dress(avatar, animation, motion, look=None):
     return list(parts.values())
 
 
-# The scan head's parts -> the look's colours.
-SCAN_COLOURS = {"skin": "skin", "lips": "lips", "brow": "brow", "hair": "hair",
-                "eye_white": "eye_white", "iris": "iris", "mouth": "mouth"}
-
-
 def _scan_head(avatar, head, arm, head_bone, look, colours, motion, frame_start):
-    """The avatar's head replaced by a scanned person's (:mod:`.scan_head`), keyed to speak."""
+    """The avatar's head replaced by a scanned person's (:mod:`.scan_head`), keyed to speak;
+    each of its parts in the look's colour of the same name."""
     from . import scan_head
 
     bald = not look.get("hair", True)
-    materials = {part: material(f"talkrig {name}", colours[name])
-                 for part, name in SCAN_COLOURS.items()}
-    if bald:
-        materials["hair"] = materials["skin"]
+
+    def material_of(part):
+        part = "skin" if bald and part == "hair" else part
+        return material(f"talkrig {part}", colours[part])
+
     scan_head.remove_head_faces(avatar, head_bone)
-    obj = scan_head.add_scan_head(head, look["scan"], materials)
+    obj = scan_head.add_scan_head(head, look["scan"], material_of)
     _parent_to_bone(obj, arm, head_bone)
     scan_head.key_jaw(obj, motion, frame_start)
     return obj

@@ -37,11 +37,11 @@ def shaped(data, identity):
     return data["vertices"] + np.tensordot(weights, data["identity"].astype(np.float64), axes=1)
 
 
-def add_scan_head(head, identity, materials):
+def add_scan_head(head, identity, material_of):
     """The scan head object, placed on ``head`` (the avatar's head box), with a jawOpen shape
     key (its parent is the caller's to set).
 
-    materials : {part name: bpy material} for every part in the asset (skin, lips, brow, hair,
+    material_of(part) : the bpy material of each part the asset names (skin, lips, brow, hair,
     eye_white, iris, mouth).
     """
     data = load_scan_head()
@@ -56,9 +56,8 @@ def add_scan_head(head, identity, materials):
     loops = data["loops"]
     faces = [tuple(loops[s:s + c])[::-1] for s, c in zip(starts, counts)]  # mirrored: flip winding
     mesh.from_pydata(world.tolist(), [], faces)
-    names = [str(p) for p in data["parts"]]
-    for name in names:
-        mesh.materials.append(materials[name])
+    for name in data["parts"]:
+        mesh.materials.append(material_of(str(name)))
     mesh.polygons.foreach_set("material_index", data["part"].astype(np.int32))
     mesh.polygons.foreach_set("use_smooth", np.ones(len(faces), bool))
     obj = bpy.data.objects.new("talkrig scan head", mesh)

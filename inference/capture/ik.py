@@ -352,9 +352,10 @@ def face_in_body_frame(face, seen):
     centre = face[..., 2:].mean(axis=1, keepdims=True)
     shallow[..., 2:] = centre + FACE_DEPTH_SHARE * (face[..., 2:] - centre)
     forward = head[:, :, 2]
-    drop = np.median((elevation(forward) - elevation(face_rotations(shallow)[:, :, 2]))[seen])
+    read = elevation(forward)
+    drop = np.median((read - elevation(face_rotations(shallow)[:, :, 2]))[seen])
     level = unit(forward * np.array([1.0, 0.0, 1.0]))
-    pitch = np.radians(elevation(forward) - drop)[:, None]
+    pitch = np.radians(read - drop)[:, None]
     lowered = level * np.cos(pitch) + np.array([0.0, 1.0, 0.0]) * np.sin(pitch)
     return swing(forward, lowered) @ head
 

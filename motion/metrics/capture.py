@@ -94,8 +94,6 @@ def _knee_aims(rot):
     return np.stack([_angle(rot[:, J[f"{side}_knee"]][..., 0], across) for side in SIDES])
 
 
-
-
 def _local_errors(cap, tru, joints):
     """(T, len(joints)) degrees between the captured and the true local rotations (a wrist's:
     the hand on its forearm)."""

@@ -92,7 +92,7 @@ def test_the_lifters_people_of_other_builds_are_never_the_held_out_people():
 
 @pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"],
                                    ["--lifter", "3", "--builds", "--steep"],
-                                   ["--lifter", "3", "--lens", "60"]])
+                                   ["--lifter", "3", "--lens", "60"], ["--held-out", "--scanned"]])
 def test_a_lifter_set_asked_for_wrongly_is_refused_in_one_line(flags, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
                           "--work", str(tmp_path), "--list", *flags],
