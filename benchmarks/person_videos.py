@@ -6,7 +6,7 @@ for measuring capture.
         [--pair-size 1280x720]
         [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs | --scanned
          | --scanned-phone | --scanned-choice]
-        [--lifter N [--straighter | --steep | --builds [--lens 60]]]
+        [--lifter N [--straighter | --steep | --builds [--lens 60] | --scans [--lens 60]]]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -206,6 +206,24 @@ def builds_lifter_plan(count=12, seconds=20.0, lens=30.0):
     return _drawn_shots(count, seconds, 2030 if wide else 2029, 600 if wide else 500,
                         (-40, 40), (-15, 30), lambda k: (k // len(LIFTER_BUILDS) + k) % 2 == 1,
                         people=LIFTER_BUILDS, lens=lens)
+
+
+def scans_lifter_plan(count=16, seconds=20.0, lens=30.0):
+    """Lifter videos of all nine of the lifter's people with scanned heads, each video another
+    identity drawn for it (never one of SCANNED_PERSONS'), from views across the whole range
+    (yaw +-40, pitch -15 to +30); every other one with its elbows unbent over stretches.
+    ``lens``: as for :func:`builds_lifter_plan` (its own views, seeds and identities)."""
+    wide = lens != 30.0
+    shots = _drawn_shots(count, seconds, 2032 if wide else 2031, 1300 if wide else 1200,
+                         (-40, 40), (-15, 30), lambda k: k % 2 == 1,
+                         people=PERSONS + LIFTER_PERSONS + LIFTER_BUILDS, lens=lens)
+    rng = np.random.default_rng(2033 if wide else 2034)
+    for shot in shots:
+        base = shot.person
+        identity = np.round(np.clip(rng.normal(0.0, 0.8, 6), -1.5, 1.5), 2).tolist()
+        shot.person = Person(f"{base.name}s", {**base.look, "scan": identity}, base.scale,
+                             base.generator, base.description + "; scanned head")
+    return shots
 
 
 def _drawn_shots(count, seconds, draw, first_seed, yaws, pitches, straighter, first_person=0,
@@ -546,8 +564,11 @@ def main():
                         help="with --lifter: the set filmed from high above")
     parser.add_argument("--builds", action="store_true",
                         help="with --lifter: the set of people of other builds and clothes")
+    parser.add_argument("--scans", action="store_true",
+                        help="with --lifter: the set of the lifter's people with scanned heads")
     parser.add_argument("--lens", type=float, default=30.0, metavar="DEG",
-                        help="with --lifter --builds: the vertical field of view (default 30)")
+                        help="with --lifter --builds or --scans: the vertical field of view "
+                             "(default 30)")
     sets = parser.add_mutually_exclusive_group()  # one set of videos at a time
     sets.add_argument("--more", action="store_true",
                         help="four more capture cuts from other views instead of the usual set")
@@ -571,18 +592,20 @@ def main():
                              "choices about such faces are made)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
-    if (args.straighter or args.steep or args.builds) and not args.lifter:
-        parser.error("--straighter, --steep and --builds choose a set of the lifter's videos: "
-                     "add --lifter N")
-    if args.lens != 30.0 and not args.builds:
-        parser.error("--lens sets the lens of the --builds set: add --lifter N --builds")
-    if args.straighter + args.steep + args.builds > 1:
-        parser.error("--straighter, --steep and --builds are sets of their own: render them one "
-                     "after the other")
+    if (args.straighter or args.steep or args.builds or args.scans) and not args.lifter:
+        parser.error("--straighter, --steep, --builds and --scans choose a set of the lifter's "
+                     "videos: add --lifter N")
+    if args.lens != 30.0 and not (args.builds or args.scans):
+        parser.error("--lens sets the lens of the --builds or --scans set: add --lifter N "
+                     "--builds or --scans")
+    if args.straighter + args.steep + args.builds + args.scans > 1:
+        parser.error("--straighter, --steep, --builds and --scans are sets of their own: render "
+                     "them one after the other")
     if args.lifter:
         seconds = args.capture_seconds
         shots = (steep_lifter_plan(args.lifter, seconds) if args.steep else
                  builds_lifter_plan(args.lifter, seconds, args.lens) if args.builds else
+                 scans_lifter_plan(args.lifter, seconds, args.lens) if args.scans else
                  lifter_plan(args.lifter, seconds, args.straighter))
     elif args.more:
         shots = more_capture_plan(args.capture_seconds)

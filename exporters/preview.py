@@ -118,7 +118,7 @@ def mp4_output(render, with_audio, quality="MEDIUM"):
 
 
 def frame_camera(scene, avatar, animation, aspect, side=False, yaw=0.0, pitch=0.0, points=None,
-                 fov=FIELD_OF_VIEW):
+                 fov=FIELD_OF_VIEW, attached=()):
     """Add a camera that sees the whole avatar over the whole take, from the front (or, with
     ``side``, from the avatar's left, where lean and knees show).
 
@@ -126,10 +126,12 @@ def frame_camera(scene, avatar, animation, aspect, side=False, yaw=0.0, pitch=0.
         the side). pitch : radians it is raised above the level view, looking down (negative:
         lowered, looking up). points : the body's points (:func:`_body_points`) when already read.
     fov : the lens's vertical field of view in radians (a wider one comes nearer).
+    attached : objects moving with the bones beside the avatar's meshes (a head put in place of
+        the mesh's own) that the camera must also see.
     """
     right, up, facing = _view_axes(avatar, animation, side, yaw, pitch)
     if points is None:
-        points = _body_points(scene, avatar, animation)
+        points = _body_points(scene, avatar, animation, attached)
     x, y, z = points @ right, points @ up, points @ facing
     cx, cy = (x.min() + x.max()) / 2, (y.min() + y.max()) / 2
     tan_v = math.tan(fov / 2) / MARGIN
@@ -164,23 +166,28 @@ def _view_axes(avatar, animation, side=False, yaw=0.0, pitch=0.0):
     return np.cross(-facing, up), up, facing
 
 
-def _body_points(scene, avatar, animation):
-    """(N, 3) world points the camera must see: posed bone ends at sampled frames and the
-    meshes' rest bounding boxes."""
+def _body_points(scene, avatar, animation, attached=()):
+    """(N, 3) world points the camera must see: posed bone ends at sampled frames, the meshes'
+    rest bounding boxes and the ``attached`` objects' bounding boxes where they are carried at
+    those frames."""
     arm = avatar.armature
     frames = np.unique(np.linspace(animation.frame_start, animation.frame_end,
                                    SAMPLED_FRAMES).round().astype(int))
     current = scene.frame_current
     world = np.array(arm.matrix_world)
-    points = []
+    points, carried = [], []
     for frame in frames:
         scene.frame_set(int(frame))
         for bone in arm.pose.bones:
             points.append(tuple(bone.head))
             points.append(tuple(bone.tail))
+        carried += [tuple(obj.matrix_world @ Vector(corner)) for obj in attached
+                    for corner in obj.bound_box]
     scene.frame_set(current)
     points = np.array(points)
     points = points @ world[:3, :3].T + world[:3, 3]
+    if carried:
+        points = np.concatenate([points, np.array(carried)])
     boxes = [np.array([tuple(obj.matrix_world @ Vector(corner)) for corner in obj.bound_box])
              for obj in avatar.meshes if obj.type == "MESH"]
     return np.concatenate([points] + boxes) if boxes else points

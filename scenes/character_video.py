@@ -81,13 +81,16 @@ def render_character_video(motion, audio, path, size=(1280, 720), engine="workbe
         loaded.armature.scale = [v * scale for v in loaded.armature.scale]
         bpy.context.view_layer.update()
     animation = animate(loaded, motion, name="performance")
-    dress(loaded, animation, motion, look)
+    faces = dress(loaded, animation, motion, look)
     scene = bpy.context.scene
     if audio is not None:
         add_sound(scene, audio, animation.frame_start)
     _settings(scene, width, height, ENGINES[engine], audio is not None, background, light)
+    # A scanned head stands above the avatar's own, which the framing reads; a face of parts
+    # sits within it.
     camera = frame_camera(scene, loaded, animation, width / height,
-                          yaw=math.radians(view[0]), pitch=math.radians(view[1]), fov=fov)
+                          yaw=math.radians(view[0]), pitch=math.radians(view[1]), fov=fov,
+                          attached=faces if "scan" in (look or {}) else ())
     truth = Camera(width=width, height=height, focal=(height / 2) / math.tan(fov / 2),
                    world_from_camera=np.array(camera.matrix_world),
                    world_from_motion=_motion_placement(scene, loaded.armature, animation, motion),

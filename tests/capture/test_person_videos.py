@@ -92,7 +92,8 @@ def test_the_lifters_people_of_other_builds_are_never_the_held_out_people():
 
 @pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"],
                                    ["--lifter", "3", "--builds", "--steep"],
-                                   ["--lifter", "3", "--lens", "60"], ["--held-out", "--scanned"]])
+                                   ["--lifter", "3", "--lens", "60"], ["--held-out", "--scanned"],
+                                   ["--scans"], ["--lifter", "3", "--builds", "--scans"]])
 def test_a_lifter_set_asked_for_wrongly_is_refused_in_one_line(flags, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
                           "--work", str(tmp_path), "--list", *flags],
@@ -243,6 +244,52 @@ def test_the_people_with_scanned_heads_are_in_no_video_a_choice_was_made_on():
               + person_videos.scanned_choice_plan())
     assert len(seeds) == len(shots + phone) and not seeds & {s.seed for s in others}
     assert len({s.name for s in shots + phone}) == len(shots + phone)
+
+
+def test_the_lifters_people_with_scanned_heads_wear_identities_of_their_own():
+    """The scans set gives the lifter people with a person's face: all nine of its people, each
+    video another identity, none of them a held-out person's, on seeds no other video has."""
+    scans = person_videos.scans_lifter_plan(18) + person_videos.scans_lifter_plan(8, lens=60.0)
+    lifters = person_videos.PERSONS + person_videos.LIFTER_PERSONS + person_videos.LIFTER_BUILDS
+    assert {s.person.name for s in scans} == {f"{p.name}s" for p in lifters}
+    identities = [tuple(s.person.look["scan"]) for s in scans]
+    held = {tuple(p.look["scan"]) for p in person_videos.SCANNED_PERSONS}
+    assert len(set(identities)) == len(scans) and not set(identities) & held
+    assert {s.straighter for s in scans} == {True, False} and {s.lens for s in scans} == {30.0, 60.0}
+    others = (person_videos.plan() + person_videos.held_out_plan() + person_videos.lifter_plan(40)
+              + person_videos.lifter_plan(40, straighter=True) + person_videos.steep_lifter_plan(6)
+              + person_videos.builds_lifter_plan(12) + person_videos.builds_lifter_plan(8, lens=60.0)
+              + person_videos.scanned_plan() + person_videos.scanned_phone_plan()
+              + person_videos.scanned_choice_plan() + person_videos.more_capture_plan())
+    assert len({s.seed for s in scans}) == len(scans) and not {s.seed for s in scans} & {
+        s.seed for s in others}
+    assert not {s.name for s in scans} & {s.name for s in others}
+
+
+def test_a_scanned_head_is_filmed_whole_from_above(tmp_path):
+    """The camera frames the scanned head, which stands above the avatar's own head: filmed
+    from 25 degrees above, where the top of the head comes nearest the frame's edge, every pixel
+    of the top rows is background and the head is seen just under them."""
+    out = tmp_path / "above.mp4"
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from talkrig.motion.container import Motion
+        from talkrig.scenes.character_video import render_character_video
+        n = 2
+        m = Motion(poses=np.zeros((n, 55, 3), np.float32), trans=np.zeros((n, 3), np.float32),
+                   fps=30.0, betas=np.zeros(300, np.float32),
+                   expressions=np.zeros((n, 100), np.float32), gender="neutral")
+        render_character_video(m, None, {str(out)!r}, size=(320, 180), look={{"scan": [0.0]}},
+                               view=(0.0, 25.0), background=(0.0, 0.3, 0.0))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=600)
+    from talkrig.inference.capture.video import iter_frames
+
+    rgb = next(iter(iter_frames(out, 30.0)))[2].astype(int)
+    person = (rgb[..., 0] > rgb[..., 1]) | (rgb[..., 2] > rgb[..., 1])  # not the green
+    rows = np.flatnonzero(person.any(axis=1))
+    assert not person[:4].any()  # nothing of the head at the frame's edge
+    assert rows[0] < 0.12 * rgb.shape[0]  # the head's top just under it (framed, not shrunk)
 
 
 def test_a_scanned_head_takes_the_avatars_place_and_speaks():
