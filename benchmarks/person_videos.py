@@ -219,11 +219,15 @@ def scans_lifter_plan(count=16, seconds=20.0, lens=30.0):
                          people=PERSONS + LIFTER_PERSONS + LIFTER_BUILDS, lens=lens)
     rng = np.random.default_rng(2033 if wide else 2034)
     for shot in shots:
-        base = shot.person
         identity = np.round(np.clip(rng.normal(0.0, 0.8, 6), -1.5, 1.5), 2).tolist()
-        shot.person = Person(f"{base.name}s", {**base.look, "scan": identity}, base.scale,
-                             base.generator, base.description + "; scanned head")
+        shot.person = with_scanned_head(shot.person, identity)
     return shots
+
+
+def with_scanned_head(person, identity):
+    """``person`` wearing a scanned head of ``identity`` weights, named with an "s" after."""
+    return Person(f"{person.name}s", {**person.look, "scan": identity}, person.scale,
+                  person.generator, person.description + "; scanned head")
 
 
 def _drawn_shots(count, seconds, draw, first_seed, yaws, pitches, straighter, first_person=0,
@@ -360,9 +364,7 @@ def scanned_choice_plan(seconds=20.0):
     people = {p.name: p for p in PERSONS + LIFTER_PERSONS}
     shots = []
     for k, (name, view) in enumerate(SCANNED_CHOICE_VIEWS):
-        base = people[name]
-        person = Person(f"{name}s", {**base.look, "scan": SCANNED_CHOICE[name]}, base.scale,
-                        base.generator, base.description + "; scanned head")
+        person = with_scanned_head(people[name], SCANNED_CHOICE[name])
         shots.append(Shot(person, "test", seconds, (1280, 720), view=view,
                           background=BACKGROUNDS.get(name, (0.5, 0.52, 0.5)),
                           light=LIGHTS.get(name, 30.0), seed=950 + k))
