@@ -7,7 +7,7 @@ from pathlib import Path
 import bpy
 
 from ..motion.errors import TalkrigError
-from ..motion.textfile import NOT_TEXT, decode_text, transcript_bytes
+from ..motion.textfile import transcript_file_text
 
 
 def keypose_option(settings):
@@ -43,11 +43,8 @@ def read_transcript(settings):
         return text.as_string().strip() or None if text is not None else None
     if settings.transcript_source == "FILE" and settings.transcript_file.strip():
         path = Path(bpy.path.abspath(settings.transcript_file))
-        data, problem = transcript_bytes(path)
+        text, problem = transcript_file_text(path)
         if problem:
             raise TalkrigError(f"transcript file {path}: {problem}")
-        text = decode_text(data)
-        if text is None:
-            raise TalkrigError(f"transcript file {path} {NOT_TEXT}")
-        return text.strip() or None
+        return text.strip()
     return None

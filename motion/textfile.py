@@ -7,6 +7,8 @@ the Blender add-on alike.
 
 NOT_TEXT = ("is not a text file; a transcript is a script (.txt, .lab), a TextGrid, SRT, WebVTT "
             "or JSON word list")
+EMPTY = ("holds no words: give the recording's script, or leave the transcript out to find the "
+         "words by recognition")
 # A ten-minute recording's script is tens of kilobytes, its TextGrid with phones under a megabyte.
 MAX_TRANSCRIPT_BYTES = 8 << 20
 
@@ -44,3 +46,18 @@ def decode_text(data, latin1=True):
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1") if latin1 else None
+
+
+def transcript_file_text(path):
+    """(text of the transcript file at ``path``, None) or (None, why it cannot be one): not a
+    file, unreadable, too long, not text, or blank (a script file with no words is a mistake,
+    not a request to find the words without one)."""
+    data, problem = transcript_bytes(path)
+    if problem:
+        return None, problem
+    text = decode_text(data)
+    if text is None:
+        return None, NOT_TEXT
+    if not text.strip():
+        return None, EMPTY
+    return text, None

@@ -129,12 +129,15 @@ def test_save_motion_says_why_it_cannot_write(tmp_path):
 def test_a_transcript_path_that_names_no_file_is_a_typo_not_a_script(command, speech, tmp_path,
                                                                     capsys, no_generation):
     (tmp_path / "scripts").mkdir()
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n", encoding="utf-8")
     extra = ["-o", tmp_path / "take.npz"] if command == "generate" else []
     cases = {
         "script.txt": "no such transcript file",  # not the one-word script "script.txt"
         str(tmp_path / "scrpt" / "take.TextGrid"): "no such transcript file",
         str(tmp_path / "scripts"): "is a folder",
         str(speech): "is not a text file",  # the audio given twice: not 100 000 words of bytes
+        str(blank): "holds no words",  # not recognised freely as if no script was given
     }
     for value, message in cases.items():
         err = one_line_error(capsys, [command, speech, *extra, "--transcript", value])

@@ -46,6 +46,17 @@ def test_a_file_that_is_not_text_is_refused(read, scott_wav):
         read(scott_wav)
 
 
+@pytest.mark.parametrize("read", [read_transcript_file, addon_read], ids=["command line", "add-on"])
+@pytest.mark.parametrize("content", [b"", b" \n\t\r\n", "\ufeff\n".encode("utf-8"), "\n".encode("utf-16")],
+                         ids=["empty", "blank", "bom only", "utf-16 blank"])
+def test_a_script_file_with_no_words_is_refused_not_taken_for_no_script(read, content, tmp_path):
+    # left blank by a failed export, it would otherwise be recognised freely as if none was given
+    path = tmp_path / "script.txt"
+    path.write_bytes(content)
+    with pytest.raises(TalkrigError, match="holds no words"):
+        read(path)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
 def test_a_key_pose_dictionary_saved_with_a_byte_order_mark_is_read(encoding, tmp_path):
     from talkrig.motion.keypose_file import read_json

@@ -2,7 +2,7 @@
 
 import os
 
-from ....motion.textfile import NOT_TEXT, decode_text, transcript_bytes
+from ....motion.textfile import transcript_file_text
 from ..words import Word
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
@@ -63,12 +63,9 @@ def read_words(text, name=None):
 
 def read_transcript_file(path):
     """The text of a transcript file, whatever its encoding (UTF-8, or UTF-16 as Praat writes)."""
-    data, problem = transcript_bytes(path)
+    text, problem = transcript_file_text(path)
     if problem:
         raise TranscriptError(path, problem)
-    text = decode_text(data)
-    if text is None:
-        raise TranscriptError(path, NOT_TEXT)
     return text
 
 
