@@ -50,6 +50,14 @@ onset against the voice's (the level held above a tenth of the voice's for 50 ms
 after a second of the room's hiss with a breath in it; where a TextGrid gives the truth, the
 first word's error against it and the median word-onset error.
 
+--narrow: speech recorded narrower than 16 kHz, as files saved at 8 and 11.025 kHz (a
+telephone, old game dialogue): the shared English recordings and 60 s of the lecture video's
+sound, each beside itself at 16 kHz: the highest frequency it has sound at, the share taken for
+speech, the words kept without a script (recognised-onset median error against the TextGrid's
+nearest word, where there is one) and the procedural take's wrists (mean speed) and jaw (mean
+opening). Then every language's re-voiced speech at 8 kHz: the words kept (English ones, since
+there English cannot be told from another language). Runs on an older checkout too.
+
 --bounded: the two BEAT2 recordings of one speaker one after the other, repeated to 60, 300 and
 600 s, their TextGrid words as the script, each aligned in a process of its own: wall time and
 peak RSS; then 600 s with its words said three times over (a script far longer than the
@@ -57,7 +65,7 @@ speech, inside the length limit) and with a 30,000-word script, by `talkrig word
 server job: the answer, its time and the peak RSS.
 
     .venv/bin/python benchmarks/bench_languages.py [--languages de,es,...] [--aligned | --is-english
-        | --not-speech | --activity | --over-music | --long | --first-word | --bounded]
+        | --not-speech | --activity | --over-music | --long | --first-word | --bounded | --narrow]
 """
 
 import argparse
@@ -513,6 +521,64 @@ def bounded():
         print(f"| 600 s, 30,000 words, {how} | 30,000 | {wall:.1f} | {peak:.0f} | {said} |", flush=True)
 
 
+def narrow(languages):
+    import logging
+    import tempfile
+
+    import soundfile
+
+    from talkrig.inference.audio.decode import DecodedAudio, decode_audio, resample
+    from talkrig.inference.features.activity import speech_activity
+    from talkrig.inference.features.compute import features_for
+    from talkrig.inference.generation.pipeline import GenerateOptions, generate
+    from talkrig.inference.speech.transcripts.textgrid import word_intervals
+    from talkrig.motion.skeleton import JOINT_INDEX, neutral_skeleton
+
+    logging.getLogger("talkrig.inference.speech.timing").setLevel(logging.ERROR)
+    try:
+        from talkrig.inference.features.activity import bandwidth_hz
+    except ImportError:  # an older checkout
+        bandwidth_hz = None
+    lecture = decode_audio(str(DATA / "video_ccby" / "physicsworks.webm"))
+    clips = [(Path(c).name, decode_audio(str(DATA / f"{c}.wav")), DATA / f"{c}.TextGrid") for c in CLIPS]
+    clips.append(("the lecture video's sound, 60 s", DecodedAudio(lecture.samples[:60 * 16000], 16000,
+                                                                    name="lecture"), None))
+    wrists = [JOINT_INDEX["left_wrist"], JOINT_INDEX["right_wrist"]]
+    print("| recording | saved at | sound up to (kHz) | taken for speech | words kept | their onsets' median "
+          "error (ms) | wrists (m/s) | jaw (rad) |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="talkrig-bench-narrow-") as folder:
+        for name, audio, grid in clips:
+            for rate in (16000, 11025, 8000):
+                path = Path(folder) / f"{rate}.wav"
+                soundfile.write(path, resample(audio.samples, 16000, rate), rate)
+                heard = decode_audio(str(path))
+                share = speech_activity(features_for(heard, 30.0)).mean()
+                words = find_words(heard, "auto", None)
+                error = "–"
+                if grid is not None and words:
+                    truth = np.array([a for a, _, _ in word_intervals(grid.read_text(encoding="utf-8"))])
+                    onsets = np.array([w.start for w in words])
+                    error = f"{1000 * np.median(np.abs(onsets[:, None] - truth[None]).min(axis=1)):.0f}"
+                motion = generate(heard, GenerateOptions(backend="procedural", seed=0, speech="none")).motion
+                hands = neutral_skeleton().forward_kinematics(motion.poses, motion.trans)[1][:, wrists]
+                speed = np.linalg.norm(np.diff(hands, axis=0), axis=-1).mean() * motion.fps
+                jaw = np.abs(motion.poses[:, JOINT_INDEX["jaw"]]).mean()
+                band = f"{bandwidth_hz(heard.samples) / 1000:.1f}" if bandwidth_hz else "–"
+                print(f"| {name} | {rate / 1000:g} kHz | {band} | {share:.2f} | {len(words)} | {error} | "
+                      f"{speed:.3f} | {jaw:.4f} |", flush=True)
+        kept = []
+        for lang in languages:
+            for variant in range(len(ls.VARIANTS)):
+                audio = ls.revoiced(lang, variant, seed=variant).audio
+                path = Path(folder) / "voice.wav"
+                soundfile.write(path, resample(audio.samples, 16000, 8000), 8000)
+                kept.append((lang, len(find_words(decode_audio(str(path)), "auto", None, {"workers": 1})) > 0))
+        others = [k for lang, k in kept if lang != "en"]
+        print(f"\nre-voiced speech at 8 kHz, words kept: English {sum(k for lang, k in kept if lang == 'en')} "
+              f"of {sum(lang == 'en' for lang, _ in kept)}, other languages {sum(others)} of {len(others)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", default=None)
@@ -523,6 +589,7 @@ def main():
     parser.add_argument("--activity", action="store_true", help="only speech activity on sounds and speech")
     parser.add_argument("--over-music", action="store_true", help="only speech activity with music under the speech")
     parser.add_argument("--first-word", action="store_true", help="only the first word on real recordings")
+    parser.add_argument("--narrow", action="store_true", help="only speech recorded at 8 and 11 kHz")
     parser.add_argument("--bounded", action="store_true", help="only alignment memory and time at 60-600 s")
     parser.add_argument("--aligned-once", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--refused-once", choices=("cli", "server"), help=argparse.SUPPRESS)
@@ -540,6 +607,8 @@ def main():
     languages = args.languages.split(",") if args.languages else list(ls.SCRIPTS) if ls else []
     if args.activity:
         return activity()
+    if args.narrow:
+        return narrow(languages)
     if args.over_music:
         return over_music()
     every = not (args.not_speech or args.aligned or args.is_english)

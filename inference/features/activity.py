@@ -10,7 +10,8 @@ into speech runs. Music is not speech: a spectrum that keeps its shape for MUSIC
 longer (held notes and chords), bursts that repeat one sound (laughter), or onsets on a steady
 beat (drums, a melody's notes, ha-ha-ha: :func:`rhythm`, which a noise bed does not hide)
 through MIN_MUSIC seconds are taken out: speech changes its sound every phone and its
-syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`). Where the
+syllables come at an uneven pace (:func:`music_frames`, :func:`not_speech`; read over the bands
+the recording has sound in, :func:`live_bands`: a telephone's leaves half of them empty). Where the
 learned voice detector has run (:mod:`.voice`, with ONNX Runtime), a frame it hears no voice in
 is not speech either: real music and noise pass the tests above. Words with timings, when
 known, count as speech too.
@@ -54,6 +55,7 @@ VOICE_SECONDS, VOICE_SHARE = 2.0, 0.2  # ... where this share of the seconds aro
 BURST_DEPTH = 1.5  # ln power (6.5 dB) of mean foreground under the loud frames: in a burst
 FLOOR_SECONDS = 3.0  # a band's running floor: the level it keeps ...
 FLOOR_PERCENTILE = 25  # ... this share of that time
+LIVE_DB = 90.0  # a mel band whose loud level stays this far under the loudest band's is empty
 # The learned voice detector (voice.py) vetoes a frame where its probability averaged over
 # VETO_SECONDS around it stays under VETO_LEVEL: music and noise sit near 0, while a voice under
 # a loud beat or hiss, which the detector doubts frame by frame, keeps a second's mean above it.
@@ -82,16 +84,37 @@ def band_excess(mel, sample_rate=SAMPLE_RATE):
 
 def clarity_db(samples, sample_rate=SAMPLE_RATE):
     """How far a recording's loud speech stands above its noise floor: the 90th percentile over
-    50 ms-spaced frames of :func:`band_excess` (dB). Clean speech: 19-39 dB; under hiss at 20 dB
+    20 ms-spaced frames of :func:`band_excess` (dB). Clean speech: 19-39 dB; under hiss at 20 dB
     SNR: 14 dB; at 10 dB SNR: 9 dB."""
+    mel = _coarse_mel(samples, sample_rate)
+    return float(np.percentile(band_excess(mel, sample_rate), 90)) if len(mel) else 0.0
+
+
+def bandwidth_hz(samples, sample_rate=SAMPLE_RATE):
+    """The highest frequency a recording has sound at (Hz): the centre of its highest mel band
+    that is not empty (:data:`LIVE_DB`). Recorded at 16 kHz or more: 7.9 kHz; through a
+    telephone's 8 kHz: 3.9 kHz; at 11 kHz: 5.5 kHz, whatever rate it was saved at since."""
+    from .spectrum import hz_to_mel, mel_to_hz
+
+    mel = _coarse_mel(samples, sample_rate)
+    if not len(mel):
+        return 0.0
+    loud = np.percentile(mel, 90, axis=0) * (10.0 / np.log(10.0))
+    live = np.flatnonzero(loud >= loud.max() - LIVE_DB)
+    centers = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0), mel.shape[1] + 2))[1:-1]
+    return float(centers[live[-1]])
+
+
+def _coarse_mel(samples, sample_rate):
+    """(T, 40) log mel power of 512-point frames every 20 ms: enough to judge a whole recording."""
     from .spectrum import MEL_FLOOR, mel_filterbank, mel_power
 
     x = np.asarray(samples, np.float32)
     centers = np.arange(0, len(x), max(1, int(0.02 * sample_rate)))
     if not len(centers):
-        return 0.0
+        return np.zeros((0, 40))
     power = mel_power(x, centers, 512, mel_filterbank(int(sample_rate), 512, 40))
-    return float(np.percentile(band_excess(np.log(np.maximum(power, MEL_FLOOR)), sample_rate), 90))
+    return np.log(np.maximum(power, MEL_FLOOR))
 
 
 def speech_activity(features, words=None):
@@ -188,7 +211,7 @@ def music_frames(mel, fps, sounding, onsets=None, voiced=None):
     frames the pitch tracker finds voiced, or None: a beat under a voice (:func:`spoken_over`)
     is then not music.
     """
-    mel = np.asarray(mel, np.float64)
+    mel = live_bands(np.asarray(mel, np.float64))
     n = len(mel)
     lag = max(1, round(MUSIC_LAG * fps))
     if n <= lag:
@@ -222,6 +245,20 @@ def music_frames(mel, fps, sounding, onsets=None, voiced=None):
     if voiced is not None:
         beat &= ~spoken_over(mel, fps, voiced)
     return found | drop_short(beat, shortest)
+
+
+def live_bands(mel):
+    """``mel`` (T, M) log power with the bands the recording leaves empty taken out: those whose
+    loud level (90th percentile) stays LIVE_DB under the loudest band's. A recording made at 8 or
+    11 kHz (a telephone, old game dialogue) and resampled has nothing above 4 or 5.5 kHz; those
+    bands at the floor are a third of every frame's spectrum, the same in every frame, and made
+    all of a lecture's frames alike enough to be taken for a held chord (none heard as speech).
+    A recording with sound in every band comes back as it is."""
+    if not mel.size:
+        return mel
+    loud = np.percentile(mel, 90, axis=0) * (10.0 / np.log(10.0))
+    live = loud >= loud.max() - LIVE_DB
+    return mel if live.all() else mel[:, live]
 
 
 def spoken_over(mel, fps, voiced):

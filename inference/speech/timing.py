@@ -45,6 +45,10 @@ MIN_WORDS_TO_JUDGE = 8
 # (the shared English recording under hiss at 10 dB SNR averages 0.27). activity.clarity_db:
 # clean speech 19-39 dB, under hiss at 20 dB SNR 14 dB.
 MIN_CLARITY_TO_JUDGE = 17.0
+# ... and wide enough: recorded through a telephone's 8 kHz or at 11 kHz, English averages
+# 0.40-0.48 (its word onsets still within 20-30 ms of the TextGrid's), as eSpeak NG's other
+# languages do (0.12-0.58): under this bandwidth (activity.bandwidth_hz) the words are kept.
+MIN_BANDWIDTH_TO_JUDGE = 6500.0  # Hz: sound up to 7.9 kHz at 16 kHz, 5.5 kHz at 11 kHz
 MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
 NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
 # A script to align can be no longer than anyone speaks in the recording: the fastest speech is
@@ -150,6 +154,7 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     (:func:`heard_in_speech`) before the speech's language is judged.
     """
     from ..audio.decode import DecodedAudio, decode_audio
+    from ..features.activity import bandwidth_hz
     from ..features.compute import features_for
 
     if not isinstance(audio, DecodedAudio):
@@ -202,11 +207,19 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         found = [_retimed(w, at) for w in found]
     if transcript is None and _describe(plugin).get("recognizes"):
         found = heard_in_speech(found, features)
-    if engine == "auto" and transcript is None and language == AUTO and not sounds_english(found, audio):
-        log.warning("%s: the speech does not sound like English (recognised words average "
-                    "%.2f confidence): no words; give --language and the script to time its "
-                    "words", audio.name, _mean_confidence(found))
-        return []
+    if engine == "auto" and transcript is None and language == AUTO:
+        verdict = english_verdict(found, audio)
+        if verdict == NOT_ENGLISH:
+            log.warning("%s: the speech does not sound like English (recognised words average "
+                        "%.2f confidence): no words; give --language and the script to time its "
+                        "words", audio.name, _mean_confidence(found))
+            return []
+        if verdict == TOO_NARROW:
+            log.warning("%s: recorded with sound only up to %.1f kHz (a telephone, or a low sample rate), where "
+                        "English cannot be told from another language (recognised words average "
+                        "%.2f confidence): the words are kept; give --language and the script "
+                        "if it is not English", audio.name, bandwidth_hz(audio.samples, audio.sample_rate) / 1000.0,
+                        _mean_confidence(found))
     return found
 
 
@@ -323,15 +336,31 @@ def _unknown_script_fallback(entries, plugin, engine, transcript, language):
     return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries) if entry and entry.available else None
 
 
-def sounds_english(words, audio=None):
-    """False when recognised English ``words`` are evidently not English speech: too unsure on
-    average (NOT_ENGLISH_CONFIDENCE) over at least MIN_WORDS_TO_JUDGE words, in a recording
-    (``audio``, a DecodedAudio) clean enough to tell (MIN_CLARITY_TO_JUDGE)."""
-    from ..features.activity import clarity_db
+ENGLISH, NOT_ENGLISH, TOO_NOISY, TOO_NARROW = "english", "not english", "too noisy", "too narrow"
+
+
+def english_verdict(words, audio=None):
+    """Whether recognised English ``words`` are English speech: ENGLISH, NOT_ENGLISH (too unsure
+    on average, NOT_ENGLISH_CONFIDENCE, over at least MIN_WORDS_TO_JUDGE words), or, for unsure
+    words in a recording (``audio``, a DecodedAudio) that cannot tell, TOO_NOISY
+    (MIN_CLARITY_TO_JUDGE) or TOO_NARROW (MIN_BANDWIDTH_TO_JUDGE): their words are kept."""
+    from ..features.activity import bandwidth_hz, clarity_db
 
     if len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE:
-        return True
-    return audio is not None and clarity_db(audio.samples, audio.sample_rate) < MIN_CLARITY_TO_JUDGE
+        return ENGLISH
+    if audio is None:
+        return NOT_ENGLISH
+    if clarity_db(audio.samples, audio.sample_rate) < MIN_CLARITY_TO_JUDGE:
+        return TOO_NOISY
+    if bandwidth_hz(audio.samples, audio.sample_rate) < MIN_BANDWIDTH_TO_JUDGE:
+        return TOO_NARROW
+    return NOT_ENGLISH
+
+
+def sounds_english(words, audio=None):
+    """False when recognised English ``words`` are evidently not English speech
+    (:func:`english_verdict`)."""
+    return english_verdict(words, audio) != NOT_ENGLISH
 
 
 def _mean_confidence(words):
