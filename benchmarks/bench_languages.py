@@ -573,10 +573,12 @@ def narrow(languages):
                 audio = ls.revoiced(lang, variant, seed=variant).audio
                 path = Path(folder) / "voice.wav"
                 soundfile.write(path, resample(audio.samples, 16000, 8000), 8000)
-                kept.append((lang, len(find_words(decode_audio(str(path)), "auto", None, {"workers": 1})) > 0))
+                words = find_words(decode_audio(str(path)), "auto", None, {"workers": 1})
+                kept.append((lang, len(words) > 0))
+        english = [k for lang, k in kept if lang == "en"]
         others = [k for lang, k in kept if lang != "en"]
-        print(f"\nre-voiced speech at 8 kHz, words kept: English {sum(k for lang, k in kept if lang == 'en')} "
-              f"of {sum(lang == 'en' for lang, _ in kept)}, other languages {sum(others)} of {len(others)}")
+        print(f"\nre-voiced speech at 8 kHz, words kept: English {sum(english)} of {len(english)}, "
+              f"other languages {sum(others)} of {len(others)}")
 
 
 def main():

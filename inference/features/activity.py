@@ -92,15 +92,14 @@ def clarity_db(samples, sample_rate=SAMPLE_RATE):
 
 def bandwidth_hz(samples, sample_rate=SAMPLE_RATE):
     """The highest frequency a recording has sound at (Hz): the centre of its highest mel band
-    that is not empty (:data:`LIVE_DB`). Recorded at 16 kHz or more: 7.9 kHz; through a
-    telephone's 8 kHz: 3.9 kHz; at 11 kHz: 5.5 kHz, whatever rate it was saved at since."""
+    that is not empty (:data:`LIVE_DB`). Recorded at 16 kHz or more: 7.4 kHz; through a
+    telephone's 8 kHz: 4.0 kHz; at 11 kHz: 5.5 kHz, whatever rate it was saved at since."""
     from .spectrum import hz_to_mel, mel_to_hz
 
     mel = _coarse_mel(samples, sample_rate)
     if not len(mel):
         return 0.0
-    loud = np.percentile(mel, 90, axis=0) * (10.0 / np.log(10.0))
-    live = np.flatnonzero(loud >= loud.max() - LIVE_DB)
+    live = np.flatnonzero(live_band_mask(mel))
     centers = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0), mel.shape[1] + 2))[1:-1]
     return float(centers[live[-1]])
 
@@ -254,11 +253,16 @@ def live_bands(mel):
     bands at the floor are a third of every frame's spectrum, the same in every frame, and made
     all of a lecture's frames alike enough to be taken for a held chord (none heard as speech).
     A recording with sound in every band comes back as it is."""
-    if not mel.size:
-        return mel
-    loud = np.percentile(mel, 90, axis=0) * (10.0 / np.log(10.0))
-    live = loud >= loud.max() - LIVE_DB
+    live = live_band_mask(mel)
     return mel if live.all() else mel[:, live]
+
+
+def live_band_mask(mel):
+    """(M,) bool: the bands of a log-mel (T, M) that are not empty (:func:`live_bands`)."""
+    if not mel.size:
+        return np.ones(mel.shape[-1], bool)
+    loud = np.percentile(mel, 90, axis=0) * (10.0 / np.log(10.0))
+    return loud >= loud.max() - LIVE_DB
 
 
 def spoken_over(mel, fps, voiced):

@@ -48,7 +48,7 @@ MIN_CLARITY_TO_JUDGE = 17.0
 # ... and wide enough: recorded through a telephone's 8 kHz or at 11 kHz, English averages
 # 0.40-0.48 (its word onsets still within 20-30 ms of the TextGrid's), as eSpeak NG's other
 # languages do (0.12-0.58): under this bandwidth (activity.bandwidth_hz) the words are kept.
-MIN_BANDWIDTH_TO_JUDGE = 6500.0  # Hz: sound up to 7.9 kHz at 16 kHz, 5.5 kHz at 11 kHz
+MIN_BANDWIDTH_TO_JUDGE = 6500.0  # Hz: 7.4 kHz (the top band) at 16 kHz, 5.5 at 11 kHz
 MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
 NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
 # A script to align can be no longer than anyone speaks in the recording: the fastest speech is
@@ -215,11 +215,11 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                         "words", audio.name, _mean_confidence(found))
             return []
         if verdict == TOO_NARROW:
-            log.warning("%s: recorded with sound only up to %.1f kHz (a telephone, or a low sample rate), where "
-                        "English cannot be told from another language (recognised words average "
-                        "%.2f confidence): the words are kept; give --language and the script "
-                        "if it is not English", audio.name, bandwidth_hz(audio.samples, audio.sample_rate) / 1000.0,
-                        _mean_confidence(found))
+            band = bandwidth_hz(audio.samples, audio.sample_rate) / 1000.0
+            log.warning("%s: recorded with sound only up to %.1f kHz (a telephone, or a low sample "
+                        "rate), where English cannot be told from another language (recognised "
+                        "words average %.2f confidence): the words are kept; give --language and "
+                        "the script if it is not English", audio.name, band, _mean_confidence(found))
     return found
 
 
