@@ -4,21 +4,18 @@ fit used to write its numbers there for the generator to render with, then put t
 back). The generator reads a fitted body from a temporary file instead, and the shipped one
 again afterwards."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from support.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def recipe():
-    spec = importlib.util.spec_from_file_location("fit_posture", ROOT / "recipes" / "fit_posture.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe("fit_posture")
 
 
 def snapshot(path):
