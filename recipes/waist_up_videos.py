@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_arm_lifter import cached_landmarks  # noqa: E402  (the lifter's own landmark cache)
+
 SIZE = (1152, 720)
 ABOVE_NOSE, BELOW_HIPS = 0.75, 0.3  # torsos
 ASPECT = 1.6
@@ -46,18 +48,6 @@ def waist_up_box(lm):
     return x, y, int(w) // 2 * 2, int(h) // 2 * 2
 
 
-def landmarks_of(video, work):
-    from talkrig.inference.capture.landmarks import Landmarks
-    from talkrig.inference.capture.pipeline import detect_video
-
-    cache = Path(work) / f"{video.stem}.landmarks.npz"
-    if not cache.exists():
-        lm, _ = detect_video(video)
-        np.savez_compressed(cache, **lm.to_arrays())
-    with np.load(cache) as data:
-        return Landmarks.from_arrays(data)
-
-
 def cut(video, box, out):
     import imageio_ffmpeg
 
@@ -67,26 +57,26 @@ def cut(video, box, out):
                     "-an", str(out)], check=True)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True, help="the videos' landmarks (kept)")
     parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    args.work.mkdir(parents=True, exist_ok=True)
+    args = parser.parse_args(argv)
     videos = sorted(v for v in args.videos.glob("*_720p_*.mp4") if v.with_suffix(".npz").exists()
                     and v.with_suffix(".camera.json").exists())
     if not videos:
         print(f"{args.videos}: no NAME_720p_*.mp4 with its truth beside it", file=sys.stderr)
         return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
     for video in videos:
         out = args.out / video.name.replace("_720p_", "_waist_720p_")
         if not out.exists():
-            cut(video, waist_up_box(landmarks_of(video, args.work)), out)
+            cut(video, waist_up_box(cached_landmarks(video, args.work)), out)
         for suffix in (".npz", ".camera.json"):
             shutil.copy(video.with_suffix(suffix), out.with_suffix(suffix))
-        landmarks_of(out, args.out)
+        cached_landmarks(out, args.out)
         print(out.name, flush=True)
     return 0
 

@@ -86,22 +86,26 @@ def clarity_db(samples, sample_rate=SAMPLE_RATE):
     """How far a recording's loud speech stands above its noise floor: the 90th percentile over
     20 ms-spaced frames of :func:`band_excess` (dB). Clean speech: 19-39 dB; under hiss at 20 dB
     SNR: 14 dB; at 10 dB SNR: 9 dB."""
-    mel = _coarse_mel(samples, sample_rate)
-    return float(np.percentile(band_excess(mel, sample_rate), 90)) if len(mel) else 0.0
+    return clarity_and_bandwidth(samples, sample_rate)[0]
 
 
 def bandwidth_hz(samples, sample_rate=SAMPLE_RATE):
     """The highest frequency a recording has sound at (Hz): the centre of its highest mel band
     that is not empty (:data:`LIVE_DB`). Recorded at 16 kHz or more: 7.4 kHz; through a
     telephone's 8 kHz: 4.0 kHz; at 11 kHz: 5.5 kHz, whatever rate it was saved at since."""
+    return clarity_and_bandwidth(samples, sample_rate)[1]
+
+
+def clarity_and_bandwidth(samples, sample_rate=SAMPLE_RATE):
+    """(:func:`clarity_db`, :func:`bandwidth_hz`) of a recording, from one reading of its spectrum."""
     from .spectrum import hz_to_mel, mel_to_hz
 
     mel = _coarse_mel(samples, sample_rate)
     if not len(mel):
-        return 0.0
+        return 0.0, 0.0
     live = np.flatnonzero(live_band_mask(mel))
     centers = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sample_rate / 2.0), mel.shape[1] + 2))[1:-1]
-    return float(centers[live[-1]])
+    return float(np.percentile(band_excess(mel, sample_rate), 90)), float(centers[live[-1]])
 
 
 def _coarse_mel(samples, sample_rate):

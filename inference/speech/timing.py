@@ -154,7 +154,6 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     (:func:`heard_in_speech`) before the speech's language is judged.
     """
     from ..audio.decode import DecodedAudio, decode_audio
-    from ..features.activity import bandwidth_hz
     from ..features.compute import features_for
 
     if not isinstance(audio, DecodedAudio):
@@ -208,18 +207,18 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     if transcript is None and _describe(plugin).get("recognizes"):
         found = heard_in_speech(found, features)
     if engine == "auto" and transcript is None and language == AUTO:
-        verdict = english_verdict(found, audio)
+        verdict, band = english_verdict(found, audio)
         if verdict == NOT_ENGLISH:
             log.warning("%s: the speech does not sound like English (recognised words average "
                         "%.2f confidence): no words; give --language and the script to time its "
                         "words", audio.name, _mean_confidence(found))
             return []
         if verdict == TOO_NARROW:
-            band = bandwidth_hz(audio.samples, audio.sample_rate) / 1000.0
             log.warning("%s: recorded with sound only up to %.1f kHz (a telephone, or a low sample "
                         "rate), where English cannot be told from another language (recognised "
                         "words average %.2f confidence): the words are kept; give --language and "
-                        "the script if it is not English", audio.name, band, _mean_confidence(found))
+                        "the script if it is not English", audio.name, band / 1000.0,
+                        _mean_confidence(found))
     return found
 
 
@@ -340,27 +339,29 @@ ENGLISH, NOT_ENGLISH, TOO_NOISY, TOO_NARROW = "english", "not english", "too noi
 
 
 def english_verdict(words, audio=None):
-    """Whether recognised English ``words`` are English speech: ENGLISH, NOT_ENGLISH (too unsure
-    on average, NOT_ENGLISH_CONFIDENCE, over at least MIN_WORDS_TO_JUDGE words), or, for unsure
-    words in a recording (``audio``, a DecodedAudio) that cannot tell, TOO_NOISY
-    (MIN_CLARITY_TO_JUDGE) or TOO_NARROW (MIN_BANDWIDTH_TO_JUDGE): their words are kept."""
-    from ..features.activity import bandwidth_hz, clarity_db
+    """(verdict, the recording's bandwidth in Hz or None when not read): whether recognised
+    English ``words`` are English speech: ENGLISH, NOT_ENGLISH (too unsure on average,
+    NOT_ENGLISH_CONFIDENCE, over at least MIN_WORDS_TO_JUDGE words), or, for unsure words in a
+    recording (``audio``, a DecodedAudio) that cannot tell, TOO_NOISY (MIN_CLARITY_TO_JUDGE) or
+    TOO_NARROW (MIN_BANDWIDTH_TO_JUDGE): their words are kept."""
+    from ..features.activity import clarity_and_bandwidth
 
     if len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE:
-        return ENGLISH
+        return ENGLISH, None
     if audio is None:
-        return NOT_ENGLISH
-    if clarity_db(audio.samples, audio.sample_rate) < MIN_CLARITY_TO_JUDGE:
-        return TOO_NOISY
-    if bandwidth_hz(audio.samples, audio.sample_rate) < MIN_BANDWIDTH_TO_JUDGE:
-        return TOO_NARROW
-    return NOT_ENGLISH
+        return NOT_ENGLISH, None
+    clarity, band = clarity_and_bandwidth(audio.samples, audio.sample_rate)
+    if clarity < MIN_CLARITY_TO_JUDGE:
+        return TOO_NOISY, band
+    if band < MIN_BANDWIDTH_TO_JUDGE:
+        return TOO_NARROW, band
+    return NOT_ENGLISH, band
 
 
 def sounds_english(words, audio=None):
     """False when recognised English ``words`` are evidently not English speech
     (:func:`english_verdict`)."""
-    return english_verdict(words, audio) != NOT_ENGLISH
+    return english_verdict(words, audio)[0] != NOT_ENGLISH
 
 
 def _mean_confidence(words):

@@ -37,3 +37,13 @@ def test_the_cut_holds_the_head_to_the_hips_and_leaves_the_feet_out(recipe, x):
     assert box_x <= x - 60 and x + 60 <= box_x + width  # both shoulders in
     if 2 < box_x and box_x + width < 1278:  # not held in by the picture's edge: centred on them
         assert abs(box_x + width / 2 - x) < 5
+
+
+def test_a_folder_without_person_videos_is_refused_in_one_line_and_nothing_is_written(recipe, tmp_path,
+                                                                                    capsys):
+    (tmp_path / "videos").mkdir()
+    (tmp_path / "videos" / "talk_720p_20s.mp4").write_bytes(b"")  # no truth beside it
+    out, work = tmp_path / "cuts", tmp_path / "landmarks"
+    assert recipe.main(["--videos", str(tmp_path / "videos"), "--work", str(work), "--out", str(out)]) == 2
+    assert "no NAME_720p_*.mp4 with its truth" in capsys.readouterr().err
+    assert not out.exists() and not work.exists()
