@@ -6,7 +6,8 @@ for measuring capture.
         [--pair-size 1280x720]
         [--held-out | --held-out-wide | --held-out-portrait | --held-out-pairs | --scanned
          | --scanned-phone | --scanned-choice]
-        [--lifter N [--straighter | --steep | --builds [--lens 60] | --scans [--lens 60]]]
+        [--lifter N [--straighter | --steep | --desk | --builds [--lens 60]
+                     | --scans [--lens 60]]]
 
 Every video NAME.mp4 sits in --work beside its truth take NAME.npz (the SMPL-X motion that was
 rendered), NAME.camera.json (the camera and the similarity placing the take in the scene) and
@@ -195,6 +196,15 @@ def steep_lifter_plan(count=6, seconds=20.0):
     shoulder; every other one with its elbows unbent over stretches."""
     return _drawn_shots(count, seconds, 2028, 400, (-25, 25), (22, 32), lambda k: k % 2 == 1,
                         first_person=1)
+
+
+def desk_lifter_plan(count=12, seconds=20.0):
+    """Lifter videos from near the front and above (yaw +-15, pitch 12-28 degrees), as a camera
+    on a monitor films the person at it: the view where the lifter's people and the held-out
+    ones read the elbows worst, with few of the other sets' views near it; all nine of the
+    lifter's people in turn, every other one with its elbows unbent over stretches."""
+    return _drawn_shots(count, seconds, 2035, 1400, (-15, 15), (12, 28), lambda k: k % 2 == 1,
+                        people=PERSONS + LIFTER_PERSONS + LIFTER_BUILDS)
 
 
 def builds_lifter_plan(count=12, seconds=20.0, lens=30.0):
@@ -564,6 +574,9 @@ def main():
                         help="with --lifter: the set whose elbows unbend over stretches")
     parser.add_argument("--steep", action="store_true",
                         help="with --lifter: the set filmed from high above")
+    parser.add_argument("--desk", action="store_true",
+                        help="with --lifter: the set filmed from near the front and above, as "
+                             "from a monitor")
     parser.add_argument("--builds", action="store_true",
                         help="with --lifter: the set of people of other builds and clothes")
     parser.add_argument("--scans", action="store_true",
@@ -594,18 +607,20 @@ def main():
                              "choices about such faces are made)")
     parser.add_argument("--list", action="store_true", help="list the videos and stop")
     args = parser.parse_args()
-    if (args.straighter or args.steep or args.builds or args.scans) and not args.lifter:
-        parser.error("--straighter, --steep, --builds and --scans choose a set of the lifter's "
-                     "videos: add --lifter N")
+    sets_of_lifter = args.straighter + args.steep + args.desk + args.builds + args.scans
+    if sets_of_lifter and not args.lifter:
+        parser.error("--straighter, --steep, --desk, --builds and --scans choose a set of the "
+                     "lifter's videos: add --lifter N")
     if args.lens != 30.0 and not (args.builds or args.scans):
         parser.error("--lens sets the lens of the --builds or --scans set: add --lifter N "
                      "--builds or --scans")
-    if args.straighter + args.steep + args.builds + args.scans > 1:
-        parser.error("--straighter, --steep, --builds and --scans are sets of their own: render "
-                     "them one after the other")
+    if sets_of_lifter > 1:
+        parser.error("--straighter, --steep, --desk, --builds and --scans are sets of their own: "
+                     "render them one after the other")
     if args.lifter:
         seconds = args.capture_seconds
         shots = (steep_lifter_plan(args.lifter, seconds) if args.steep else
+                 desk_lifter_plan(args.lifter, seconds) if args.desk else
                  builds_lifter_plan(args.lifter, seconds, args.lens) if args.builds else
                  scans_lifter_plan(args.lifter, seconds, args.lens) if args.scans else
                  lifter_plan(args.lifter, seconds, args.straighter))

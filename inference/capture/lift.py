@@ -12,8 +12,9 @@ at a time, and gives the direction of the upper arm and of the forearm in the ca
 three such networks trained from different seeds are averaged. They are trained by
 ``recipes/train_arm_lifter.py`` on rendered people whose motion is known (nine, of several
 builds, in short and long sleeves, a loose shirt and a jacket), filmed from 15 degrees below to
-32 above through a 30-degree lens and a phone's 60-degree one, whole and cut at the waist as a
-person films themselves at a desk (in over half of the videos the
+32 above (more of them near the front and from above, as a camera on a monitor films) through
+a 30-degree lens and a phone's 60-degree one, whole and cut at the waist as a person films
+themselves at a desk (in over half of the videos the
 elbows unbend over stretches: generated takes seldom hold an arm straighter than 30 degrees,
 people often do, and a lifter that never saw one bends it), and their weights ship with talkrig
 (``arm_lifter_<detector>.npz``, numpy only at run time). What they learnt are one detector's

@@ -90,10 +90,30 @@ def test_the_lifters_people_of_other_builds_are_never_the_held_out_people():
         assert {s.straighter for s in builds if s.person is person} == {True, False}
 
 
+def test_the_views_from_a_monitor_are_near_the_front_and_above_and_new_videos():
+    """The desk set fills the view the lifter read worst (near the front, from above) with new
+    videos of the lifter's own people: no held-out person, no other set's name or seed."""
+    desk = person_videos.desk_lifter_plan(12)
+    assert all(abs(s.view[0]) <= 15 and 12 <= s.view[1] <= 28 for s in desk)
+    others = (person_videos.lifter_plan(40) + person_videos.lifter_plan(40, straighter=True)
+              + person_videos.steep_lifter_plan(6) + person_videos.builds_lifter_plan(12)
+              + person_videos.builds_lifter_plan(8, lens=60.0) + person_videos.scans_lifter_plan(18)
+              + person_videos.scans_lifter_plan(8, lens=60.0) + person_videos.plan()
+              + person_videos.more_capture_plan())
+    assert not {s.name for s in desk} & {s.name for s in others}
+    assert not {s.seed for s in desk} & {s.seed for s in others}
+    lifters = person_videos.PERSONS + person_videos.LIFTER_PERSONS + person_videos.LIFTER_BUILDS
+    assert {s.person.name for s in desk} == {p.name for p in lifters}
+    held = person_videos.HELD_OUT_PERSONS + person_videos.SCANNED_PERSONS
+    assert not {s.person.name for s in desk} & {p.name for p in held}
+    assert [s.straighter for s in desk] == [k % 2 == 1 for k in range(12)]
+
+
 @pytest.mark.parametrize("flags", [["--steep"], ["--lifter", "3", "--steep", "--straighter"],
                                    ["--lifter", "3", "--builds", "--steep"],
                                    ["--lifter", "3", "--lens", "60"], ["--held-out", "--scanned"],
-                                   ["--scans"], ["--lifter", "3", "--builds", "--scans"]])
+                                   ["--scans"], ["--lifter", "3", "--builds", "--scans"],
+                                   ["--desk"], ["--lifter", "3", "--desk", "--steep"]])
 def test_a_lifter_set_asked_for_wrongly_is_refused_in_one_line(flags, tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "person_videos.py"),
                           "--work", str(tmp_path), "--list", *flags],
