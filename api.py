@@ -36,8 +36,10 @@ def generate(audio, options=None, *, progress=None, cancelled=None, **fields):
 
     The result has ``.motion`` (a :class:`Motion` with ``frame_count(duration, fps)`` frames:
     round(seconds of audio x fps), at least one), ``.words`` (the timed words heard or aligned,
-    ``Word`` objects; empty when no speech engine ran) and ``.features`` (the audio features
-    the generator was given). Every bad input raises a TalkrigError with a message to act on.
+    ``Word`` objects; empty when no speech engine ran), ``.features`` (the audio features
+    the generator was given) and ``.notices`` (warnings about the words a person should read,
+    one line each, also logged: e.g. speech judged not English, whose words were not kept).
+    Every bad input raises a TalkrigError with a message to act on.
     """
     from .inference.generation.pipeline import GenerateOptions
     from .inference.generation.pipeline import generate as run_pipeline

@@ -21,6 +21,7 @@ import bpy
 from ..motion.errors import TalkrigError
 from . import runtime, takes, words_ahead
 from .request_options import face_options, keypose_option, read_transcript
+from .reports import notify
 from .server_jobs import GENERATE
 from .server_state import set_server_state
 
@@ -157,6 +158,7 @@ def _take_fields(source, settings, obj):
 def _reset(job, take):
     job.state = "UPLOADING"
     job.stage = job.error = job.error_kind = job.job_id = job.action = job.result_file = ""
+    job.notice = ""
     job.progress = 0.0
     job.words = 0
     for key, value in take.items():
@@ -190,6 +192,10 @@ def _finish(scene, job, output):
     job.progress = 1.0
     job.state = "DONE"
     job.status = f"take ready: {output.info.get('n_frames', '?')} frames, {job.words} words"
+    notices = [str(n) for n in output.info.get("notices") or []]  # e.g. no words kept, and why
+    job.notice = "; ".join(notices)
+    for notice in notices:
+        notify("WARNING", notice)
     if scene.talkrig.auto_bake:
         job.state = "BAKING"
         job.status = "baking..."

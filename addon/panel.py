@@ -130,6 +130,8 @@ def draw_job(layout, context):
         layout.progress(factor=job.progress, type="BAR", text=job.status)  # bar: the whole take
     elif job.state in ("DONE", "CANCELLED") and job.status:
         wrapped(layout, job.status, icon="CHECKMARK" if job.state == "DONE" else "CANCEL")
+    if job.notice and job.state == "DONE" and not running:
+        wrapped(layout, job.notice, icon="INFO")
     if job.error and not running:
         box = alert_box(layout, job.error)
         if job.error_kind == "down":

@@ -45,6 +45,8 @@ class TalkrigJob(bpy.types.PropertyGroup):
     seed: bpy.props.IntProperty()
     frame_start: bpy.props.IntProperty()
     words: bpy.props.IntProperty(description="Words the server found in the audio")
+    notice: bpy.props.StringProperty(name="Notice", description="What the server said about the "
+                                     "take's words (e.g. none kept), and what to do")
     action: bpy.props.StringProperty(name="Action", description="The action the take was baked to")
     armature: bpy.props.StringProperty(description="The armature the take was generated for")
 

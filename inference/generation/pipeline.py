@@ -70,6 +70,7 @@ class GenerateResult:
     motion: object  # motion.Motion
     words: list  # list[inference.speech.words.Word]
     features: object  # inference.features.compute.AudioFeatures
+    notices: list = field(default_factory=list)  # warnings about the words, one line each
 
 
 def generate(audio, options=None, progress=None, cancelled=None):
@@ -115,10 +116,12 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("features", 0.0)
     features = features_for(decoded, gen_fps)
     step("words", 0.0)
-    words = _words(decoded, options, dictionary, features, lambda fraction: step("words", fraction))
+    notices = []
+    words = _words(decoded, options, dictionary, features, lambda fraction: step("words", fraction),
+                   notices)
     if options.words_only:
         step("done", 1.0)
-        return GenerateResult(motion=None, words=words, features=features)
+        return GenerateResult(motion=None, words=words, features=features, notices=notices)
     step("generate", 0.0)
     n_gen = frame_count(decoded.duration, gen_fps)
     request = GenerationRequest(
@@ -149,13 +152,14 @@ def generate(audio, options=None, progress=None, cancelled=None):
     step("done", 1.0)
     log.info("generated %d frames at %g fps with %s (%d words, %d key poses)",
              motion.n_frames, fps, options.backend, len(words), len(insertions))
-    return GenerateResult(motion=motion, words=words, features=features)
+    return GenerateResult(motion=motion, words=words, features=features, notices=notices)
 
 
-def _words(decoded, options, dictionary, features, progress):
-    """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning).
-    progress(fraction of the stage) also stops the engine when the job is cancelled. An engine
-    asked to spot keywords ("mode": "keywords") listens for the key-pose dictionary's words."""
+def _words(decoded, options, dictionary, features, progress, notices):
+    """Words of the audio; with speech "auto" and nothing to recognise with, none (a warning,
+    added to ``notices`` with the engine's own). progress(fraction of the stage) also stops the
+    engine when the job is cancelled. An engine asked to spot keywords ("mode": "keywords")
+    listens for the key-pose dictionary's words."""
     from ..speech.timing import SpeechError, find_words
 
     engine = (options.speech or "auto").strip().lower()
@@ -164,9 +168,10 @@ def _words(decoded, options, dictionary, features, progress):
         speech_options.setdefault("keywords", sorted(dictionary.index))
     try:
         return find_words(decoded, engine, options.transcript, speech_options, progress,
-                          language=options.language, features=features)
+                          language=options.language, features=features, notices=notices)
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise
         log.warning("no words found, generating without them: %s", exc)
+        notices.append(f"no words found, generating without them: {exc}")
         return []

@@ -41,6 +41,7 @@ class JobResult:
     fps: float
     n_frames: int
     duration: float  # seconds of motion
+    notices: list = dataclasses.field(default_factory=list)  # warnings about the words
 
 
 def result_from_pipeline(result):
@@ -52,9 +53,10 @@ def result_from_pipeline(result):
     motion = result.motion
     if motion is None:  # words only
         return JobResult(npz=b"", words=words_to_json(result.words), fps=result.features.fps,
-                         n_frames=0, duration=0.0)
+                         n_frames=0, duration=0.0, notices=list(result.notices))
     return JobResult(npz=npz_bytes(motion), words=words_to_json(result.words), fps=motion.fps,
-                     n_frames=motion.n_frames, duration=motion.n_frames / motion.fps)
+                     n_frames=motion.n_frames, duration=motion.n_frames / motion.fps,
+                     notices=list(result.notices))
 
 
 def pipeline_generate(audio, options, progress=None, cancelled=None, scratch=None):
@@ -149,7 +151,7 @@ def generate_router(settings, runner, catalog, decode, prefix):
         while it runs or if it failed."""
         out = runner.result(job_id)
         info = {"id": job_id, "fps": out.fps, "n_frames": out.n_frames, "duration": out.duration,
-                "words": out.words}
+                "words": out.words, "notices": out.notices or None}
         if not out.npz:
             return dict(info, words_only=True)
         return dict(info, motion={"href": f"{prefix}/jobs/{job_id}/result/motion",

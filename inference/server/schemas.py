@@ -71,6 +71,10 @@ class JobResultInfo(BaseModel):
     words: list[WordOut]
     motion: MotionLink | None = Field(None, description="absent for a words-only job")
     words_only: bool | None = Field(None, description="true for a words-only job (no motion)")
+    notices: list[str] | None = Field(None, description="warnings a person should read about "
+                                                        "the words, one line each (absent when "
+                                                        "none): e.g. speech judged not English, "
+                                                        "whose words were not kept")
 
 
 class Health(BaseModel):

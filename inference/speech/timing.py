@@ -126,7 +126,7 @@ def get_speech_plugin(name, entries=None):
 
 
 def find_words(audio, engine="auto", transcript=None, options=None, progress=None, language=AUTO,
-               features=None):
+               features=None, notices=None):
     """Words spoken in ``audio`` with their times, sorted by start.
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
@@ -147,6 +147,9 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         not English gives no words (one warning) rather than English words nobody said. A
         language other than English without a script needs a recogniser of it (a Vosk model).
     features : the recording's AudioFeatures, if already computed (at any rate).
+    notices : a list that also gets the warnings a person should read about the words (their
+        language not English, too narrow a band to tell, a script timed by another engine), one
+        line each, for callers that show them their own way (a server job's result).
 
     An engine that listens (recognises or aligns) hears the recording less its music,
     laughter and steady beats (:func:`speech_only`), so no word, recognised or of a script,
@@ -197,8 +200,8 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
         if fallback is None:
             raise
-        log.warning("%s; the script's language is not told by its words: timing it with the "
-                    "espeak engine instead (give --language for its pronunciation)", exc)
+        _notice(notices, "%s; the script's language is not told by its words: timing it with "
+                "the espeak engine instead (give --language for its pronunciation)", exc)
         plugin = fallback
         found = _run(plugin, heard, transcript, options, progress)
     found = tidy_words(found, heard.duration, plugin.name)
@@ -209,17 +212,26 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     if engine == "auto" and transcript is None and language == AUTO:
         verdict, band = english_verdict(found, audio)
         if verdict == NOT_ENGLISH:
-            log.warning("%s: the speech does not sound like English (recognised words average "
-                        "%.2f confidence): no words; give --language and the script to time its "
-                        "words", audio.name, _mean_confidence(found))
+            _notice(notices, "%s: the speech does not sound like English (recognised words "
+                    "average %.2f confidence): no words kept; if it is English, set the language "
+                    "to en (--language en) to keep them, else give its language and script",
+                    audio.name, _mean_confidence(found))
             return []
         if verdict == TOO_NARROW:
-            log.warning("%s: recorded with sound only up to %.1f kHz (a telephone, or a low sample "
-                        "rate), where English cannot be told from another language (recognised "
-                        "words average %.2f confidence): the words are kept; give --language and "
-                        "the script if it is not English", audio.name, band / 1000.0,
-                        _mean_confidence(found))
+            _notice(notices, "%s: recorded with sound only up to %.1f kHz (a telephone, or a "
+                    "low sample rate), where English cannot be told from another language "
+                    "(recognised words average %.2f confidence): the words are kept; give the "
+                    "language (--language) and the script if it is not English", audio.name,
+                    band / 1000.0, _mean_confidence(found))
     return found
+
+
+def _notice(notices, message, *args):
+    """Log a warning a person should read (``message % args``) and add it to ``notices`` too
+    (a list, or None)."""
+    log.warning(message, *args)
+    if notices is not None:
+        notices.append(message % args)
 
 
 def check_script_length(script, audio):

@@ -734,6 +734,35 @@ def test_a_german_script_from_the_panel_is_timed_with_its_language(addon, avatar
     assert settings.job.state != "DONE" and "language" in settings.job.error
 
 
+def test_speech_not_judged_english_is_named_in_the_panel_with_what_to_set(addon, avatar_glb,
+                                                                         tmp_path):
+    """Without a script, English the recogniser is unsure of (here eSpeak NG's voice) keeps no
+    words: the panel says why and to set the language to en, and set, the words are kept."""
+    from support import language_support as ls
+
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    wav = tmp_path / "robot.wav"
+    sf.write(str(wav), ls.revoiced("en", 1).audio.samples, 16000, subtype="PCM_16")
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, wav)
+    settings.language = "auto"
+    assert bpy.ops.talkrig.generate() == {"FINISHED"}
+    pump(bpy, module, job_done(bpy, module))
+    assert settings.job.state == "DONE" and settings.job.words == 0, settings.job.error
+    assert "does not sound like English" in settings.job.notice
+    assert "set the language to en" in settings.job.notice
+    layout = FakeLayout(bpy)
+    module.addon.panel.draw_job(layout, bpy.context)
+    shown = " ".join(entry[1] for entry in layout.log if entry[0] == "label")
+    assert "does not sound like English" in " ".join(shown.split())
+    settings.language = "en"
+    assert bpy.ops.talkrig.generate() == {"FINISHED"}
+    pump(bpy, module, job_done(bpy, module))
+    assert settings.job.state == "DONE" and settings.job.words >= 8
+    assert settings.job.notice == ""
+
+
 def test_disabling_the_addon_leaves_nothing_behind(addon, avatar_glb, scott2_wav):
     """Runs last: disabling mid-job stops the job's timer and removes every class, property
     and handler the add-on added."""

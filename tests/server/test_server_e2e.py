@@ -112,7 +112,28 @@ def test_words_found_ahead_are_taken_by_the_next_take(server, scott2_wav):
     assert client.wait(take, interval=0.05, timeout=300)["state"] == "done"
     out = client.result(take)
     assert out.words == found.words and read_npz(out.npz).n_frames == 360
+    assert "notices" not in out.info  # clear English: nothing to read
     assert "found by pocketsphinx a moment ago" in local.log_file.read_text()
+
+
+def test_a_take_whose_speech_is_not_judged_english_says_why_it_has_no_words(server):
+    """Without a script, speech that does not sound like English keeps no words: the result
+    carries the notice the server logs, so a client can show what to do; clear English carries
+    none."""
+    from support import language_support as ls
+
+    _, client = server
+    buf = io.BytesIO()
+    sf.write(buf, ls.revoiced("de", 0).audio.samples, 16000, format="WAV", subtype="PCM_16")
+    job = client.submit(buf.getvalue(), {"backend": "procedural", "seed": 1})
+    assert client.wait(job, interval=0.05, timeout=300)["state"] == "done"
+    out = client.result(job)
+    assert out.words == [] and len(out.info["notices"]) == 1
+    assert "does not sound like English" in out.info["notices"][0]
+    assert "--language en" in out.info["notices"][0]
+    ahead = client.submit(buf.getvalue(), {"words_only": True})
+    assert client.wait(ahead, interval=0.05, timeout=300)["state"] == "done"
+    assert client.result(ahead).info["notices"] == out.info["notices"]
 
 
 def test_a_running_server_is_reused_then_stopped(server):

@@ -53,11 +53,26 @@ def test_bilabials_of_every_language_close_the_lips():
 
 
 def test_german_without_a_script_gets_a_notice_and_no_english_words(german, caplog):
+    told = []
     with caplog.at_level(logging.WARNING):
-        words = find_words(german.audio, "auto", None, {"workers": 1})
+        words = find_words(german.audio, "auto", None, {"workers": 1}, notices=told)
     assert words == []
     notices = [r.getMessage() for r in caplog.records if "does not sound like English" in r.getMessage()]
     assert len(notices) == 1 and "\n" not in notices[0]
+    assert told == notices  # the caller that shows notices its own way gets the same line
+    assert "--language en" in told[0]  # what to do if it is English after all
+
+
+def test_english_judged_not_english_keeps_its_words_with_the_language_named():
+    """Unsure English (here eSpeak NG's voice) loses its words without a language; the notice
+    says to name it, and named, the words heard are kept with no notice."""
+    case = ls.revoiced("en", 1)
+    told = []
+    assert find_words(case.audio, "auto", None, {"workers": 1}, notices=told) == []
+    assert len(told) == 1 and "set the language to en" in told[0]
+    told = []
+    words = find_words(case.audio, "auto", None, {"workers": 1}, language="en", notices=told)
+    assert len(words) >= 8 and told == []
 
 
 def test_a_named_language_without_a_script_or_its_recogniser_says_what_to_give(german):
