@@ -141,6 +141,8 @@ def run(args):
             for result in results:
                 if result["status"] == FAILED:
                     print(f"failed: {result['name']}: {result['error']}")
+                for notice in result.get("notices") or ():
+                    print(f"notice: {result['name']}: {notice}")
     if stopped is not None:
         raise BakeError(f"{stopped}; {counts['done']} clip(s) baked before that and the "
                         f"{len(info['not_baked'])} not baked are listed in "

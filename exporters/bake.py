@@ -87,6 +87,7 @@ class BakeReport:
     bone_map: object = None  # BoneMap, when an avatar was used
     plan: object = None  # the RetargetPlan used (its report() lists the map and twist bones)
     notes: list = field(default_factory=list)  # where the keys and the travel went
+    notices: list = field(default_factory=list)  # warnings about the words (GenerateResult's)
 
     @property
     def duration(self):
@@ -163,7 +164,7 @@ def _bake(job, progress, renderer):
         timings[stage] = timings.get(stage, 0.0) + now - clock
         clock = now
 
-    motion, words, audio = _motion(job, report)
+    motion, words, audio, notices = _motion(job, report)
     lap("generate" if audio == job.source else "read motion")
     for path in job.outputs:
         suffix = path.suffix.lower()
@@ -175,7 +176,7 @@ def _bake(job, progress, renderer):
                 write_mouth_cues(motion, temp, sound_file=Path(audio).name if audio else "")
     lap("export")
     result = BakeReport(outputs=list(job.outputs), n_frames=motion.n_frames, fps=motion.fps,
-                        words=words)
+                        words=words, notices=notices)
     if needs_blender(job):
         _bake_on_avatar(job, motion, audio, report, lap, result)
     if renderer is not None:
@@ -190,7 +191,8 @@ def _bake(job, progress, renderer):
 
 
 def _motion(job, report):
-    """(Motion, number of words, audio path or None) for the job's source."""
+    """(Motion, number of words, audio path or None, notices about the words) for the job's
+    source."""
     options = job.options
     if job.source.suffix.lower() in MOTION_TYPES:
         report("read motion", 0.0)
@@ -201,12 +203,12 @@ def _motion(job, report):
             from ..inference.render import check_speech
 
             check_speech(job.audio, motion.duration)
-        return motion, 0, job.audio
+        return motion, 0, job.audio, []
     from ..inference.generation.pipeline import GenerateOptions, generate
 
     result = generate(job.source, options or GenerateOptions(),
                       progress=lambda stage, fraction: report("generate", fraction))
-    return result.motion, len(result.words), job.source
+    return result.motion, len(result.words), job.source, list(result.notices)
 
 
 def _bake_on_avatar(job, motion, audio, report, lap, result):

@@ -90,7 +90,8 @@ def run_batch(clips, settings, workers=1, on_result=None, engine=None):
     engine : what runs the bakes (default: ``workers`` local processes). on_result(result) is
     called as each clip finishes (skipped clips as they are met). A result holds line, name,
     audio, output, preview, status (done, skipped, failed), seconds (wall time of the bake),
-    frames, motion_seconds, timings and error.
+    frames, motion_seconds, timings, error and notices (warnings about its words, one line each:
+    e.g. speech judged not English, whose words were not kept).
     """
     from .workers import ProcessEngine
 
@@ -190,7 +191,8 @@ def bake_clip(clip, settings):
                        error=f"{type(exc).__name__}: {exc}")
     return _result(clip, settings, DONE, seconds=time.perf_counter() - start,
                    frames=result.n_frames, motion_seconds=round(result.duration, 3),
-                   timings={k: round(v, 3) for k, v in result.timings.items()})
+                   timings={k: round(v, 3) for k, v in result.timings.items()},
+                   notices=result.notices)
 
 
 def bake_clip_collected(clip, settings):
@@ -257,13 +259,13 @@ def _clip_options(clip, settings):
 
 
 def _result(clip, settings, status, seconds=0.0, error=None, frames=None, motion_seconds=None,
-            timings=None):
+            timings=None, notices=None):
     output, preview = output_paths(clip, settings)
     return {
         "line": clip.line, "name": clip.name, "audio": clip.audio, "output": str(output),
         "preview": str(preview) if preview else None, "status": status,
         "seconds": round(seconds, 3), "frames": frames, "motion_seconds": motion_seconds,
-        "timings": timings or {}, "error": error,
+        "timings": timings or {}, "error": error, "notices": list(notices or []),
     }
 
 

@@ -72,6 +72,30 @@ def test_batch_bakes_in_parallel_and_a_bad_clip_fails_alone(speech_dir, tmp_path
     assert after == before  # finished clips are not baked again
 
 
+def test_a_clip_whose_words_were_not_kept_says_so_in_the_summary(tmp_path, capsys):
+    """A studio's batch of lines in several languages: a line recognised as English that does
+    not sound like it keeps no words, and its row says why and what to give (the log alone
+    scrolls away over thousands of lines)."""
+    import soundfile
+
+    from support import language_support as ls
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    soundfile.write(str(folder / "deutsch.wav"), ls.revoiced("de", 0).audio.samples, 16000)
+    cut_speech(folder / "english.wav", 8.0, offset=1.0)
+    manifest = folder / "batch.csv"
+    manifest.write_text("audio,output\ndeutsch.wav,deutsch.npz\nenglish.wav,english.npz\n")
+    out = tmp_path / "out"
+    assert main(["bake-batch", str(manifest), "--out", str(out), "--workers", "1"]) == 0
+    clips = {c["name"]: c for c in json.loads((out / "summary.json").read_text())["clips"]}
+    assert clips["deutsch"]["status"] == clips["english"]["status"] == "done"
+    assert len(clips["deutsch"]["notices"]) == 1
+    assert "does not sound like English" in clips["deutsch"]["notices"][0]
+    assert clips["english"]["notices"] == []
+    assert "notice: deutsch: " in capsys.readouterr().out
+
+
 def test_the_rig_flags_of_bake_go_on_every_clip(speech_dir, tmp_path):
     """`bake-batch` takes `bake`'s rig flags: a root bone the bundled avatar lacks fails the
     clip with the retargeter's reason; the armature object carries the travel when asked."""
