@@ -69,7 +69,8 @@ def render_video(scene, path, animation, progress=None, label="video"):
     bpy.app.handlers.render_write.append(frame_done)
     try:
         with atomic_path(path) as temp:
-            scene.render.filepath = str(temp)
+            # absolute: Blender writes a bare relative name (no folder) nowhere it can be found
+            scene.render.filepath = str(Path(temp).absolute())
             with quiet(f"{label} render"):
                 bpy.ops.render.render(animation=True)
     except RuntimeError as exc:

@@ -73,6 +73,17 @@ def test_preview_is_a_video_with_the_speech(speech, tmp_path, capsys):
     assert sorted(streams) == ["Audio", "Video"], report
 
 
+def test_files_named_without_a_folder_are_written_where_the_command_runs(speech, tmp_path,
+                                                                        monkeypatch):
+    """`talkrig bake speech.wav -o take.glb --preview take.mp4` from the folder it runs in:
+    Blender wrote a bare relative name nowhere, and the preview ended in a traceback."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["bake", str(speech), "-o", "take.glb", "--preview", "take.mp4",
+                 "--preview-size", "160x90", "--speech", "none", "--quiet"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.glb", "take.mp4"]
+    assert sorted(mp4_handlers(tmp_path / "take.mp4")) == ["soun", "vide"]
+
+
 def test_preview_without_a_size_frames_the_body(speech, tmp_path):
     """Without --preview-size the video is 480 pixels tall and as wide as the body needs: the
     body fills it (a 16:9 frame left two thirds of its width empty, and the render's cost is
