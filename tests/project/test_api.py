@@ -58,6 +58,20 @@ def test_every_public_name_resolves_to_the_projects_own_object(name):
     assert name in dir(talkrig)
 
 
+def test_the_python_page_describes_every_public_name_and_option():
+    """docs/python.md is where the README sends a user for "every public name, with the options
+    of each": each name and each GenerateOptions field is on it."""
+    import dataclasses
+    from pathlib import Path
+
+    from talkrig.inference.generation.pipeline import GenerateOptions
+
+    page = (Path(talkrig.__file__).parent / "docs" / "python.md").read_text(encoding="utf-8")
+    missing = [name for name in PUBLIC if f"`{name}" not in page]
+    missing += [f.name for f in dataclasses.fields(GenerateOptions) if f"`{f.name}`" not in page]
+    assert not missing, missing
+
+
 def test_an_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="has no attribute 'generat'"):
         talkrig.generat  # noqa: B018
