@@ -21,7 +21,8 @@ POLL_SECONDS = 0.1  # how often a job waiting for another's words checks that it
 
 
 class RecentWords:
-    """The last ``size`` engine results; each caller gets its own copy of the words."""
+    """The last ``size`` engine results (the words, with what the engine said of them); each
+    caller gets its own copy."""
 
     def __init__(self, size=KEPT):
         self._kept = LruCache(size)
@@ -35,18 +36,18 @@ class RecentWords:
                 audio.hash, transcript, json.dumps(options, sort_keys=True, default=repr))
 
     def get(self, key):
-        """A copy of the words kept under ``key``, or None."""
+        """A copy of the result kept under ``key``, or None."""
         found = self._kept.get(key)
         return None if found is None else copy.deepcopy(found)
 
-    def put(self, key, words):
-        self._kept.put(key, copy.deepcopy(list(words)))
+    def put(self, key, found):
+        self._kept.put(key, copy.deepcopy(found))
 
     def clear(self):
         self._kept.clear()
 
     def found(self, key, find, waiting=None):
-        """A copy of the words under ``key``: kept ones, else those another thread is finding
+        """A copy of the result under ``key``: one kept, else the one another thread is finding
         (waited for; ``waiting()`` is called meanwhile and may raise to stop waiting), else
         ``find()``'s, kept. A finder that fails leaves the next caller to try for itself."""
         while True:
@@ -62,9 +63,9 @@ class RecentWords:
                 if waiting is not None:
                     waiting()
         try:
-            words = find()
-            self.put(key, words)
-            return copy.deepcopy(list(words))
+            found = find()
+            self.put(key, found)
+            return copy.deepcopy(found)
         finally:
             with self._lock:
                 del self._finding[key]

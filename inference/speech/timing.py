@@ -18,8 +18,10 @@ A speech plugin is a class (or instance) with
 entry points as third-party engines.
 """
 
+import contextlib
 import inspect
 import logging
+import threading
 
 from ...motion.errors import TalkrigError
 from .languages import AUTO, guess_language, is_english, normalise
@@ -36,6 +38,8 @@ AUTO_ALIGNER = "pocketsphinx"
 ANY_LANGUAGE_ALIGNER = "espeak"  # a script in any other language than English
 ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript")
 RECENT = RecentWords()  # the engines' words for the last few recordings of this process
+# the speech engines' own loggers (plugins/speech/...), whose warnings are notices too
+ENGINES_LOGGER = __name__.rsplit(".inference.", 1)[0] + ".plugins.speech"
 # Without a script or a language, English recognition whose words average less confidence than
 # this is taken for speech in another language (real English recordings average 0.64-0.65,
 # eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/JOURNAL.md).
@@ -188,14 +192,14 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     heard, at = speech_only(audio, features) if listens else (audio, None)
     try:
         try:
-            found = _run(plugin, heard, transcript, options, progress)
+            found = _run(plugin, heard, transcript, options, progress, notices)
         except SpeechError as exc:
             if at is None or transcript is None:
                 raise
             # a script is never refused for what was cut out: listen to the whole recording
             log.info("%s; listening to the whole recording", exc)
             heard, at = audio, None
-            found = _run(plugin, heard, transcript, options, progress)
+            found = _run(plugin, heard, transcript, options, progress, notices)
     except SpeechError as exc:
         fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
         if fallback is None:
@@ -203,7 +207,7 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
         _notice(notices, "%s; the script's language is not told by its words: timing it with "
                 "the espeak engine instead (give --language for its pronunciation)", exc)
         plugin = fallback
-        found = _run(plugin, heard, transcript, options, progress)
+        found = _run(plugin, heard, transcript, options, progress, notices)
     found = tidy_words(found, heard.duration, plugin.name)
     if at is not None:
         found = [_retimed(w, at) for w in found]
@@ -224,6 +228,27 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                     "language (--language) and the script if it is not English", audio.name,
                     band / 1000.0, _mean_confidence(found))
     return found
+
+
+@contextlib.contextmanager
+def _warnings_logged(logger_name):
+    """A list that gets each warning ``logger_name`` and its children log in this thread while
+    the block runs (their own handlers still print them)."""
+    warned = []
+    thread = threading.get_ident()
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            if record.thread == thread:
+                warned.append(record.getMessage())
+
+    logger = logging.getLogger(logger_name)
+    handler = Collect(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield warned
+    finally:
+        logger.removeHandler(handler)
 
 
 def _notice(notices, message, *args):
@@ -247,26 +272,35 @@ def check_script_length(script, audio):
                 "second): is it the script of another recording?")
 
 
-def _run(plugin, audio, transcript, options, progress):
+def _run(plugin, audio, transcript, options, progress, notices=None):
     """The engine's words (those it found in the same sound with the same script and options a
-    moment ago, if it did: :mod:`.recent_words`); its own failure becomes one line naming the
-    engine."""
+    moment ago, if it did: :mod:`.recent_words`); the warnings it logged finding them are added
+    to ``notices`` (a list, or None), kept with the words for a take that reuses them; its own
+    failure becomes one line naming the engine."""
     key = RECENT.key(plugin, audio, transcript, options)
     found = RECENT.get(key)
     if found is not None:
         log.info("words in %s found by %s a moment ago", audio.name, plugin.name)
-        return found
-    waiting = None if progress is None else lambda: progress(0.0)  # raises when cancelled
-    return RECENT.found(key, lambda: _found_by(plugin, audio, transcript, options, progress),
-                        waiting)
+    else:
+        waiting = None if progress is None else lambda: progress(0.0)  # raises when cancelled
+        found = RECENT.found(key, lambda: _found_by(plugin, audio, transcript, options, progress),
+                             waiting)
+    words, warned = found
+    if notices is not None:
+        notices.extend(warned)
+    return words
 
 
 def _found_by(plugin, audio, transcript, options, progress):
+    """(the engine's words, the warnings the speech engines logged in this thread meanwhile)."""
     log.info("finding words in %s with %s", audio.name, plugin.name)
     try:
-        if progress is not None and _takes_progress(plugin):
-            return plugin.words(audio, transcript, options, progress=progress)
-        return plugin.words(audio, transcript, options)
+        with _warnings_logged(ENGINES_LOGGER) as warned:
+            if progress is not None and _takes_progress(plugin):
+                words = plugin.words(audio, transcript, options, progress=progress)
+            else:
+                words = plugin.words(audio, transcript, options)
+        return words, warned
     except TalkrigError:
         raise
     except Exception as exc:  # an engine's own failure becomes one line naming the engine

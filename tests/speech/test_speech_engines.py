@@ -356,3 +356,27 @@ def wait_until(condition, timeout=30.0):
     while not condition():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.01)
+
+
+def test_words_of_a_script_not_all_said_carry_the_engines_warning_also_when_kept(
+        mfa_wav, mfa_transcript, caplog):
+    """A script with a line that was never said (a rewrite the actor did not read): the aligner's
+    warning naming the words it could not place reaches the caller's notices, and a take that
+    reuses the kept words gets it too (the add-on asks for the words before Generate)."""
+    import logging
+
+    RECENT.clear()
+    said = mfa_transcript.read_text(encoding="utf-8").split()
+    script = " ".join(said[:20] + "purple elephants dance quietly under the moon".split()
+                      + said[20:])
+    audio = decode_audio(mfa_wav)
+    first, again = [], []
+    with caplog.at_level(logging.INFO):
+        words = find_words(audio, "auto", script, notices=first)
+        find_words(audio, "auto", script, notices=again)
+    assert len(first) == 1 and "could not be placed" in first[0] and "'purple'" in first[0]
+    assert again == first and "a moment ago" in caplog.text  # from the kept words
+    assert sum(w.confidence == 0.0 for w in words) >= 7
+    told = []
+    find_words(audio, "auto", " ".join(said), notices=told)
+    assert told == []  # the script as said: nothing to read
