@@ -134,7 +134,10 @@ class RayEngine:
         in_flight = {}  # ObjectRef -> (task, time submitted)
         more = True
         while True:
-            room = AHEAD * self._slots(ray) - len(in_flight)
+            room = 0
+            if more:  # the slots are the GCS's to say: a dead head holds that call until Ray
+                self._check_head()  # ends this process without a word
+                room = AHEAD * self._slots(ray) - len(in_flight)
             while more and room > 0:
                 task = next(tasks, _END)
                 if task is _END:
