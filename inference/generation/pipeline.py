@@ -172,6 +172,6 @@ def _words(decoded, options, dictionary, features, progress, notices):
     except SpeechError as exc:
         if engine != "auto" or (options.transcript or "").strip():
             raise
-        log.warning("no words found, generating without them: %s", exc)
         notices.append(f"no words found, generating without them: {exc}")
+        log.warning("%s", notices[-1])
         return []

@@ -91,6 +91,15 @@ def test_a_keyword_triggers_its_pose_at_the_word(scott_wav, scott_textgrid, tmp_
         assert geodesic_distance(result.motion.poses[frame, joint], np.array(value)) < 0.05
 
 
+def test_words_that_could_not_be_found_leave_a_notice_and_the_take_goes_on(samples):
+    """A speech engine that cannot run on automatic speech (here a bad option) gives a take
+    without words, and the result says why (the add-on and the batch summary show it)."""
+    result = generate(samples[: 3 * SR], GenerateOptions(speech_options={"workers": "x"}, keyposes="none"))
+    assert result.words == [] and result.motion.n_frames == 90
+    assert len(result.notices) == 1 and "no words found, generating without them" in result.notices[0]
+    assert "'workers'" in result.notices[0]
+
+
 def test_cancel_stops_the_job(scott_wav):
     calls = []
 
