@@ -41,6 +41,12 @@ INSTALL = "the ray engine needs Ray on every node: pip install 'talkrig[cluster]
 CLIENT_SERVER_DIED = "Starting Ray client server failed"
 CLIENT_TRIES = 3
 HEAD_CHECK = 5.0  # seconds between checks that the head still answers, while no task ends
+# Ray ends a driver that has not reached the cluster's GCS for a minute, with exit status 1 and
+# only a line of its native log: a run that finds the head dead, stops its Ray and writes its
+# summary can take longer than that on a loaded machine. This driver waits longer; the run finds
+# a dead head itself within HEAD_CHECK, and never waits on the GCS without checking the head.
+GCS_PATIENCE = "RAY_gcs_rpc_server_reconnect_timeout_s"
+GCS_PATIENCE_S = 3600
 
 
 @dataclass
@@ -107,7 +113,8 @@ class RayEngine:
                 ray.init(address="local", num_cpus=self.local_cpus, include_dashboard=False,
                          **options)
             else:
-                ray.init(address=self.address, **options)
+                with _environment(GCS_PATIENCE, str(GCS_PATIENCE_S)):  # read as Ray starts
+                    ray.init(address=self.address, **options)
 
     def _cannot_connect(self, exc):
         """The one-line error of a failed ray.init: Ray's reason, and what to check."""
@@ -121,7 +128,8 @@ class RayEngine:
     def _warn_if_no_node_fits(self, ray):
         """A clip needs cpus_per_clip CPUs on one node: say so when no node has them yet (a
         growing cluster may still get one, so the run waits rather than fails)."""
-        widest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
+        nodes = self._asked_of_gcs(ray.nodes)
+        widest = max((node["Resources"].get("CPU", 0) for node in nodes if node["Alive"]),
                      default=0)
         if widest < self.cpus_per_clip:
             log.warning("no node of the Ray cluster has %g CPUs for a clip yet (the largest has "
@@ -135,8 +143,7 @@ class RayEngine:
         more = True
         while True:
             room = 0
-            if more:  # the slots are the GCS's to say: a dead head holds that call until Ray
-                self._check_head()  # ends this process without a word
+            if more:
                 room = AHEAD * self._slots(ray) - len(in_flight)
             while more and room > 0:
                 task = next(tasks, _END)
@@ -167,7 +174,33 @@ class RayEngine:
 
     def _slots(self, ray):
         """How many tasks the cluster runs at once now (at least 1: a growing cluster)."""
-        return max(1, int(ray.cluster_resources().get("CPU", 0) // self.cpus_per_clip))
+        cpus = self._asked_of_gcs(ray.cluster_resources).get("CPU", 0)
+        return max(1, int(cpus // self.cpus_per_clip))
+
+    def _asked_of_gcs(self, question):
+        """``question()``, a call the cluster's GCS answers, with the head checked while it
+        waits: a dead head holds such a call until Ray ends this process (GCS_PATIENCE). The
+        call runs on a daemon thread, left behind when the head is found dead."""
+        if self.address is None:
+            return question()
+        answer = {}
+
+        def ask():
+            try:
+                answer["value"] = question()
+            except BaseException as exc:  # raised where the caller waits
+                answer["error"] = exc
+
+        thread = threading.Thread(target=ask, name="ray-gcs", daemon=True)
+        thread.start()
+        while True:
+            self._check_head()
+            thread.join(HEAD_CHECK)
+            if not thread.is_alive():
+                break
+        if "error" in answer:
+            raise answer["error"]
+        return answer["value"]
 
     def _fetched(self, ray, ref):
         """ray.get of a finished task's result, the head checked while it waits: a result kept
@@ -242,6 +275,19 @@ def _without_native_logs():
         os.dup2(target, 2)  # the pipe's last write end closes: the thread reads to its end
         thread.join(5)
         os.close(target)
+
+
+@contextlib.contextmanager
+def _environment(name, value):
+    """The variable set to ``value`` for the block, unless the user set it; then as it was."""
+    saved = os.environ.get(name)
+    if saved is None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
 
 
 def on_loopback(address):
