@@ -64,11 +64,12 @@ def percentile_filter1d(values, percentile, size, axis=-1, mode="reflect", cval=
 
 def _ranked(windows, rank):
     """The element of rank ``rank`` of each window (the last axis of ``windows``): the windows
-    stacked along a leading axis and sorted there in one call, 5x faster than np.partition's
-    call per window (a 3 s floor over a minute of 64 bands: 2.4 against 13.9 ms)."""
-    stacked = np.moveaxis(windows, -1, 0).copy()  # C order, writable: the windows are a view
-    stacked.sort(axis=0)
-    return stacked[rank]
+    copied with each one's elements side by side and sorted in one call (a 3 s floor over a
+    minute of 64 bands: 2.7 ms, against 10 ms sorting them stacked along a leading axis, where
+    each sort reads across rows, and 14 ms for np.partition)."""
+    side_by_side = windows.copy()  # C order, writable: the windows are a strided view
+    side_by_side.sort(axis=-1)
+    return side_by_side[..., rank]
 
 
 def uniform_filter1d(values, size, axis=-1, mode="reflect", cval=0.0):

@@ -28,20 +28,34 @@ def pitch_track(x, fps, n_frames):
 
 
 def yin(x, centers, sr):
-    """(f0 Hz, voiced) for frames of ``x`` centred on sample indices ``centers``."""
+    """(f0 Hz, voiced) for frames of ``x`` centred on sample indices ``centers``. Frames under
+    VOICING_GATE are unvoiced whatever their dip: the search runs on the others only (a fifth
+    of a speaker's frames are pauses)."""
     window = int(round(YIN_WINDOW * sr))
-    tau_min = int(np.floor(sr / F0_MAX))
     tau_max = int(np.ceil(sr / F0_MIN))
     length = window + tau_max + 1
     seg = np.ascontiguousarray(frames(x, centers, length), dtype=np.float32)
+    energy = np.zeros((len(seg), length + 1), dtype=np.float32)
+    np.cumsum(np.square(seg), axis=1, out=energy[:, 1:])
+    half = length // 2
+    loud = np.sqrt(np.maximum(energy[:, half + window // 2] - energy[:, half - window // 2], 0.0) / window)
+    heard = np.flatnonzero(loud >= VOICING_GATE)
+    f0 = np.zeros(len(seg))
+    voiced = np.zeros(len(seg), bool)
+    f0[heard], voiced[heard] = _dips(seg[heard], energy[heard], window, tau_max, sr)
+    return f0, voiced
+
+
+def _dips(seg, energy, window, tau_max, sr):
+    """(f0 Hz, voiced) of frames ``seg`` (F, length) with their running energy (F, length + 1)."""
+    tau_min = int(np.floor(sr / F0_MAX))
+    length = seg.shape[1]
     n_fft = 1 << int(np.ceil(np.log2(length)))
     # r[tau] = sum_j seg[j] seg[j + tau] over the first `window` samples (no wrap-around:
     # window + tau_max < length <= n_fft)
     head = rfft(seg[:, :window], n_fft, axis=1)
     whole = rfft(seg, n_fft, axis=1)
     corr = irfft(np.conj(head) * whole, n_fft, axis=1)[:, :tau_max + 1]
-    energy = np.zeros((len(seg), length + 1), dtype=np.float32)
-    np.cumsum(np.square(seg), axis=1, out=energy[:, 1:])
     taus = np.arange(tau_max + 1)
     shifted = energy[:, taus + window] - energy[:, taus]
     diff = np.maximum(energy[:, window:window + 1] + shifted - 2.0 * corr, 0.0)
@@ -68,8 +82,5 @@ def yin(x, centers, sr):
     safe = np.where(np.abs(curvature) > 1e-12, curvature, 1.0)
     shift = np.where(np.abs(curvature) > 1e-12, 0.5 * (left - right) / safe, 0.0)
     period = tau + np.clip(shift, -1.0, 1.0)
-    half = length // 2
-    loud = np.sqrt(np.maximum(energy[:, half + window // 2] - energy[:, half - window // 2], 0.0) / window)
-    voiced = (mid < VOICING_THRESHOLD) & (loud >= VOICING_GATE)
-    f0 = np.where(voiced, sr / period, 0.0)
-    return f0, voiced
+    voiced = mid < VOICING_THRESHOLD
+    return np.where(voiced, sr / period, 0.0), voiced

@@ -94,11 +94,13 @@ class _LegSkeleton:
         self.parents = skeleton.parents
 
     def forward_kinematics(self, poses, trans):
-        """(T, 55, 3, 3) rotations and (T, 55, 3) positions, filled for the leg joints only."""
+        """(T, J, 3, 3) rotations and (T, J, 3) positions indexed by the body's joint
+        numbers, up to the last leg joint (J = 9), filled for the leg joints only (a whole
+        body's 55 joints cost a take seven 7 MB arrays to clear, for nine joints read)."""
         rot_s, pos_s = self.sub.forward_kinematics(np.asarray(poses)[:, LEG_JOINTS], trans)
-        n = len(poses)
-        rot = np.zeros((n, 55, 3, 3))
-        pos = np.zeros((n, 55, 3))
+        n, count = len(poses), int(LEG_JOINTS.max()) + 1
+        rot = np.zeros((n, count, 3, 3))
+        pos = np.zeros((n, count, 3))
         rot[:, LEG_JOINTS] = rot_s
         pos[:, LEG_JOINTS] = pos_s
         return rot, pos
