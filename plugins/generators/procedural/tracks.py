@@ -165,15 +165,19 @@ class SmoothNoise:
         self.phases = rng.uniform(0.0, 2.0 * np.pi, (components, channels))
         weights = rng.uniform(0.5, 1.0, (components, channels))
         self.weights = weights / np.sqrt(0.5 * np.sum(weights ** 2, axis=0, keepdims=True))
+        self._phase_turns = self.phases / (2.0 * np.pi)
+        self._weights32 = self.weights.astype(np.float32)
 
     def sample(self, t, columns=None):
         """(n, channels) at times t (n,); (n, len(columns)) of those channels only."""
         t = np.asarray(t, np.float64)[:, None, None]
         pick = slice(None) if columns is None else columns
-        freqs, phases, weights = self.freqs[:, pick], self.phases[:, pick], self.weights[:, pick]
         # the phase in turns, wrapped in float64 (exact however long the take), then its sine in
-        # float32: 4x faster, within 5e-7 of the float64 sine (the motion is stored as float32)
-        turns = freqs * t + phases / (2.0 * np.pi)
+        # float32: 4x faster, within 5e-7 of the float64 sine (the motion is stored as float32);
+        # worked in place, the (n, components, channels) arrays of a body's bands are the cost
+        turns = self.freqs[:, pick] * t
+        turns += self._phase_turns[:, pick]
         turns -= np.floor(turns)
-        return np.einsum("nkc,kc->nc", np.sin((2.0 * np.pi * turns).astype(np.float32)),
-                         weights.astype(np.float32)).astype(np.float64)
+        turns *= 2.0 * np.pi
+        sines = np.sin(turns.astype(np.float32))
+        return np.einsum("nkc,kc->nc", sines, self._weights32[:, pick]).astype(np.float64)
