@@ -4,8 +4,9 @@ YIN (de Cheveigne & Kawahara, 2002): the cumulative-mean-normalised difference f
 40 ms window, the first dip under an absolute threshold (then the bottom of that dip), refined
 by parabolic interpolation. A frame is voiced when that dip is deep (aperiodicity under
 VOICING_THRESHOLD) and the frame is louder than VOICING_GATE. Vectorised over frames with FFT
-correlation: about 15 ms per minute of audio, where librosa's pYIN takes many seconds. Its
-agreement with pYIN on real speech is measured by benchmarks/bench_features.py.
+correlation, on the frames loud enough to be voiced only: about 25 ms per minute of speech on
+the 2-core machine, where librosa's pYIN takes many seconds. Its agreement with pYIN on real
+speech is measured by benchmarks/bench_features.py.
 """
 
 import numpy as np
