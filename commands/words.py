@@ -34,7 +34,8 @@ def add_arguments(parser):
                         help="Vosk model folder (default: $TALKRIG_VOSK_MODEL)")
     parser.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
                         help="an engine option (repeatable), e.g. workers=1, mode=keywords")
-    parser.add_argument("--max-seconds", type=float, default=default.max_audio_seconds,
+    parser.add_argument("--max-audio-seconds", "--max-seconds", dest="max_seconds", type=float,
+                        default=default.max_audio_seconds,
                         help="longest audio accepted, in seconds (default: %(default)g, ten minutes)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"word", "start", "end", "confidence"[, "phones"]} (seconds; '

@@ -462,7 +462,7 @@ class _Mixdown:
         self.frames += len(block)
         if self.max_seconds is not None and self.frames > (self.max_seconds + 1.0) * self.rate:
             raise AudioError(self.label, f"the audio goes on past the limit of "
-                                         f"{_clock(self.max_seconds)} (max_seconds)")
+                                         f"{_clock(self.max_seconds)} ({RAISE_LIMIT})")
         _check_size(self.label, self.rate, self.channels, self.frames)
         finite = np.isfinite(block)
         if not finite.all():
@@ -549,12 +549,16 @@ def _to_float(array):
     return (array.astype(np.float64) / float(-info.min)).astype(np.float32)
 
 
+# where a refusal for length says the limit is set (every command's option, the server's, Python's)
+RAISE_LIMIT = "raise it with --max-audio-seconds, or max_audio_seconds in Python"
+
+
 def _check_length(label, seconds, max_seconds):
     if seconds < MIN_SECONDS:
         raise AudioError(label, f"the audio is {seconds:.2f} s long; at least {MIN_SECONDS} s is needed")
     if max_seconds is not None and seconds > max_seconds:
         raise AudioError(label, f"the audio is {_clock(seconds)} long; the limit is "
-                                f"{_clock(max_seconds)} (max_seconds)")
+                                f"{_clock(max_seconds)} ({RAISE_LIMIT})")
 
 
 def _clock(seconds):

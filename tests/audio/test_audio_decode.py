@@ -105,9 +105,13 @@ def test_too_short(tmp_path, capsys):
 def test_too_long(tmp_path, capsys):
     path = tmp_path / "talk.wav"
     sf.write(path, tone(3.0), 16000)
-    assert main(["words", str(path), "--engine", "none", "--max-seconds", "2"]) == 2
-    assert capsys.readouterr().err.strip() == ("talkrig words: error: talk.wav: the audio is 3.0 s "
-                                               "long; the limit is 2.0 s (max_seconds)")
+    message = ("talkrig words: error: talk.wav: the audio is 3.0 s long; the limit is 2.0 s "
+               "(raise it with --max-audio-seconds, or max_audio_seconds in Python)")
+    assert main(["words", str(path), "--engine", "none", "--max-audio-seconds", "2"]) == 2
+    assert capsys.readouterr().err.strip() == message
+    assert main(["words", str(path), "--engine", "none", "--max-seconds", "2"]) == 2  # its old name
+    assert capsys.readouterr().err.strip() == message
+    assert main(["words", str(path), "--engine", "none", "--max-audio-seconds", "4"]) == 0
     ten_minutes_and_a_bit = np.zeros(601 * 100, dtype=np.float32)  # default limit: 10 min
     with pytest.raises(AudioError, match="the audio is 10:01.0 long; the limit is 10:00.0"):
         decode_audio(ten_minutes_and_a_bit, sample_rate=100)

@@ -51,3 +51,14 @@ def test_a_finished_empty_wav_is_still_empty(tmp_path):
     struct.pack_into("<I", data, 4, len(data) - 8)
     with pytest.raises(AudioError, match="holds no audio samples"):
         decode_audio(bytes(data), name="empty.wav")
+
+
+def test_an_unfinished_wav_longer_than_the_limit_is_refused_saying_how_to_raise_it(tmp_path):
+    """Its header gives no length: the audio read is measured against the limit, and the
+    refusal says how the limit is raised."""
+    samples = np.zeros((5 * 16000, 1), np.float32)
+    data = unfinish(wav_bytes(samples, 16000, "PCM_16", tmp_path))
+    with pytest.raises(AudioError, match=r"the limit is 2\.0 s \(raise it with "
+                                         r"--max-audio-seconds, or max_audio_seconds in Python\)"):
+        decode_audio(data, name="crashed.wav", max_seconds=2.0)
+    assert decode_audio(data, name="crashed.wav", max_seconds=6.0).duration == pytest.approx(5.0)
