@@ -35,6 +35,7 @@ def add_arguments(parser):
     parser.add_argument("--speech-option", action="append", default=[], metavar="NAME=VALUE",
                         help="an engine option (repeatable), e.g. workers=1, mode=keywords")
     parser.add_argument("--max-audio-seconds", "--max-seconds", dest="max_seconds", type=float,
+                        metavar="SECONDS",
                         default=default.max_audio_seconds,
                         help="longest audio accepted, in seconds (default: %(default)g, ten minutes)")
     parser.add_argument("--json", action="store_true",
