@@ -96,6 +96,11 @@ class SpeechPlugin:
         """True when ``transcript`` is a timed format this engine reads."""
         return False
 
+    def knows_language(self, language):
+        """False when this engine knows ``language`` (a code) is no language it handles; None
+        when it cannot say (most engines: their model decides)."""
+        return None
+
     def words(self, audio, transcript=None, options=None, progress=None):
         raise NotImplementedError
 
@@ -103,6 +108,18 @@ class SpeechPlugin:
         """An object whose ``feed(samples) -> [Word]`` spots ``words`` in 16 kHz audio fed as it
         arrives (live key poses), or None when this engine cannot."""
         return None
+
+
+def _no_recogniser(language, entries, available):
+    """Why no engine hears ``language``: a code an engine that knows its languages (eSpeak NG's
+    reader) says is none is a typo, not a missing model."""
+    verdicts = [get_speech_plugin(n, entries).knows_language(language) for n in available
+                if callable(getattr(get_speech_plugin(n, entries), "knows_language", None))]
+    if False in verdicts and True not in verdicts:
+        return (f"no speech engine knows the language {language!r}: give a language code such as "
+                "de, es, fr, it, pt, ru, pl, ja, cmn, hi, ar, tr, fi")
+    return (f"no recogniser of {language!r} is set up (a Vosk model of the language): give the "
+            "script to time its words")
 
 
 def validate_speech_plugin(obj):
@@ -487,8 +504,7 @@ def _auto_engine(entries, transcript, options, language=AUTO):
         # only a recogniser the user gave a model of their language (Vosk) can hear it
         order = [n for n in order if _describe(get_speech_plugin(n, entries)).get("needs_model")]
         if not any(_unavailable(get_speech_plugin(n, entries), options) == "" for n in order):
-            raise SpeechError(f"no recogniser of {language!r} is set up (a Vosk model of the "
-                              "language): give the script to time its words")
+            raise SpeechError(_no_recogniser(language, entries, available))
     reasons = []
     for name in order:
         plugin = get_speech_plugin(name, entries)

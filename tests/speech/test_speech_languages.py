@@ -78,8 +78,19 @@ def test_english_judged_not_english_keeps_its_words_with_the_language_named():
 def test_a_named_language_without_a_script_or_its_recogniser_says_what_to_give(german):
     from talkrig.inference.speech.timing import SpeechError
 
-    with pytest.raises(SpeechError, match="give the script"):
+    with pytest.raises(SpeechError, match="no recogniser of 'de' is set up .* give the script"):
         find_words(german.audio, "auto", None, {"workers": 1}, language="de")
+
+
+def test_a_language_code_no_engine_knows_is_called_a_typo_not_a_missing_model(german):
+    """--language dee (meant de): eSpeak NG, which knows its ~100 languages, says no such
+    language exists, so the user is told to fix the code rather than to find a model of it."""
+    from talkrig.inference.speech.timing import SpeechError
+
+    for typo in ("dee", "xx"):
+        with pytest.raises(SpeechError, match=f"no speech engine knows the language '{typo}': "
+                                              "give a language code such as de, "):
+            find_words(german.audio, "auto", None, {"workers": 1}, language=typo)
 
 
 def test_the_banded_warp_finds_the_full_warps_path(monkeypatch):

@@ -24,6 +24,15 @@ class EspeakSpeech(SpeechPlugin):
     def unavailable(self, options=None):
         return voice.available()
 
+    def knows_language(self, language):
+        """Whether eSpeak NG speaks ``language``; None when eSpeak NG cannot run here."""
+        if voice.available():
+            return None
+        try:
+            return voice.speaks(normalise(language))
+        except LanguageError:
+            return False
+
     def words(self, audio, transcript=None, options=None, progress=None):
         from .alignment import align
 
