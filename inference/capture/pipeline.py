@@ -158,6 +158,9 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     info = probe(video)
     end = info.duration if end is None else min(float(end), info.duration)
     start = max(0.0, float(start or 0.0))
+    if start > 0 and start >= info.duration:
+        raise CaptureError(video, f"the start, {start:g} s, is past the video's end "
+                                  f"({info.duration:.1f} s long)")
     if end - start < MIN_SECONDS:
         raise CaptureError(video, f"too short: {max(0.0, end - start):.1f} s of video to "
                                   f"capture, at least {MIN_SECONDS:g} s are needed")

@@ -167,6 +167,8 @@ def test_a_video_without_sound_is_refused(tmp_path):
 def test_too_short_and_not_a_video(tmp_path, cut_video, capsys):
     with pytest.raises(CaptureError, match="too short"):
         capture_video(cut_video, tmp_path / "takes", start=1.5, detector=object())
+    with pytest.raises(CaptureError, match=r"the start, 60 s, is past the video's end \(\d+\.\d s long\)"):
+        capture_video(cut_video, tmp_path / "takes", start=60, detector=object())
     text = tmp_path / "notes.mp4"
     text.write_text("this is not a video\n")
     assert main(["capture", str(text), "-o", str(tmp_path / "takes")]) == 2
