@@ -65,6 +65,9 @@ def save_motion(motion, path, **options):
     return path
 
 
+BAKED = (".fbx", ".glb", ".gltf", ".blend")  # the character files `talkrig bake` writes
+
+
 def check_output(path, suffixes=None):
     """``path`` as a Path; OutputFileError unless a file (of one of ``suffixes``) can be written there.
 
@@ -73,8 +76,10 @@ def check_output(path, suffixes=None):
     """
     path = Path(path)
     if suffixes and path.suffix.lower() not in suffixes:
+        hint = (f"; `talkrig bake` animates a character from a recording or a take and writes "
+                f"{path.suffix.lower()}" if path.suffix.lower() in BAKED else "")
         raise OutputFileError(path, f"cannot write '{path.suffix}' files; talkrig writes "
-                                    f"{', '.join(suffixes)}")
+                                    f"{', '.join(suffixes)}{hint}")
     if path.is_dir():
         raise OutputFileError(path, "is a folder; give the name of a file to write")
     folder = path.parent

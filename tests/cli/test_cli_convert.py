@@ -61,7 +61,9 @@ def test_bad_options(capsys, scott_npz, tmp_path, extra, message):
 
 
 @pytest.mark.parametrize("target, message", [
-    ("o.fbx", "cannot write '.fbx' files; talkrig writes .npz, .bvh"),
+    ("o.fbx", "cannot write '.fbx' files; talkrig writes .npz, .bvh; `talkrig bake` animates a "
+              "character from a recording or a take and writes .fbx"),
+    ("o.xyz", "cannot write '.xyz' files; talkrig writes .npz, .bvh"),
     ("missing/o.bvh", "does not exist"),
 ])
 def test_bad_output_path(capsys, scott_npz, tmp_path, target, message):
