@@ -96,7 +96,7 @@ def run(args):
 
     from ..exporters.batch import (FAILED, SKIPPED, BatchSettings, Results, bake_each, is_done,
                                    write_summary)
-    from ..exporters.errors import BakeError
+    from ..exporters.errors import BakeError, EngineStartError
     from ..exporters.manifest import count_clips, iter_manifest, parse_shard
     from ..motion.files import check_output_folder
     from ..inference.render import parse_size
@@ -124,6 +124,8 @@ def run(args):
             try:
                 bake_each(clips, settings, engine, lambda index, result: (
                     results.add(index, result), bar.update(result)))
+            except EngineStartError:  # nothing was run: its reason alone, no summary
+                raise
             except BakeError as exc:  # e.g. the cluster went away: keep what was baked
                 stopped = exc
         summary_path = _summary_path(args, out_dir, shard)
@@ -192,11 +194,12 @@ def _engine(args):
     if args.address and args.workers is not None:
         raise TalkrigError("--workers sizes a local Ray instance; with --address the cluster's "
                            "CPUs decide")
-    from ..exporters.ray_engine import RayEngine, import_ray
+    from ..exporters.ray_engine import RayEngine, check_reachable, import_ray
 
     import_ray()  # a missing extra is a clear error before anything else
     info = {"engine": "ray", "address": args.address or "local", "cpus_per_clip": cpus}
     if args.address:
+        check_reachable(args.address)  # and a cluster nobody answers for, before the folder
         return RayEngine(address=args.address, cpus_per_clip=cpus), info
     workers = args.workers if args.workers is not None else default_workers()
     info["workers"] = workers

@@ -7,6 +7,10 @@ class BakeError(TalkrigError):
     """A bake request that cannot be carried out as given (output type, folder, option)."""
 
 
+class EngineStartError(BakeError):
+    """A batch engine that could not start (a cluster it cannot reach): no clip was run."""
+
+
 class AvatarError(TalkrigError):
     """An avatar file that is missing, unreadable or has no usable armature."""
 

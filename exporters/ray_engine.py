@@ -26,7 +26,7 @@ import time
 import warnings
 from dataclasses import dataclass
 
-from .errors import BakeError
+from .errors import BakeError, EngineStartError
 from .workers import SHOW_ENV
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class RayEngine:
         """
         ray = import_ray()
         if self.address is not None:
-            check_reachable(self.address)
+            check_reachable(self.address)  # EngineStartError: nothing was run
         restore = _loopback_only() if on_loopback(self.address) else None
         # This driver's Ray core logs its own errors on stderr (a head gone mid-run: "Failed to
         # push error to driver ..." and more): the run says what happened in one line instead.
@@ -101,7 +101,7 @@ class RayEngine:
                     log.warning("the Ray client server at %s did not start; trying again (%d "
                                 "of %d)", self.address, attempt + 1, CLIENT_TRIES)
                     continue
-                raise BakeError(self._cannot_connect(exc)) from None
+                raise EngineStartError(self._cannot_connect(exc)) from None
         self._warn_if_no_node_fits(ray)
 
     def _init(self, ray):
@@ -354,15 +354,15 @@ def check_reachable(address):
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
     except OSError as exc:
-        raise BakeError(f"cannot reach the Ray cluster at {address}: "
-                        f"{exc.strerror or type(exc).__name__}") from None
+        raise EngineStartError(f"cannot reach the Ray cluster at {address}: "
+                               f"{exc.strerror or type(exc).__name__}") from None
 
 
 def import_ray():
     try:
         import ray
     except ImportError:
-        raise BakeError(INSTALL) from None
+        raise EngineStartError(INSTALL) from None
     return ray
 
 

@@ -179,6 +179,20 @@ def test_an_address_nobody_listens_at_is_one_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert f"cannot reach the Ray cluster at {address}" in err, err
         assert len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "out").exists()  # nothing was run: no folder, no summary
+
+
+def test_a_cluster_that_cannot_be_joined_is_its_reason_alone(tmp_path, capsys):
+    """Ray's own refusal to start (an address it cannot read, no cluster at "auto"): the line
+    gives Ray's reason and no summary of a run that never started."""
+    pytest.importorskip("ray")
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text("audio\na.wav\n")
+    assert main(["bake-batch", str(manifest), "--out", str(tmp_path / "out"), "--engine",
+                 "ray", "--address", "head-without-a-port"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot start or reach the Ray cluster at head-without-a-port" in err[0]
+    assert "summary" not in err[0] and not (tmp_path / "out" / "summary.json").exists()
 
 
 def test_a_ray_client_that_cannot_start_names_the_cause_in_one_line():
