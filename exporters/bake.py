@@ -99,6 +99,9 @@ BakeResult = BakeReport  # its name before the keyed take had its own type; kept
 
 def check_job(job):
     """Raise BakeError for anything wrong that needs no work to find (types, folders)."""
+    if not isinstance(job, BakeJob):
+        raise TypeError(f"bake() takes a BakeJob, got {type(job).__name__}: "
+                        "talkrig.bake(talkrig.BakeJob('speech.wav', ['take.glb']))")
     if not job.outputs and not job.preview and not job.render:
         raise BakeError("nothing to write: give at least one output file, a preview or a render")
     if not_a_file(job.source):

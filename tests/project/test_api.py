@@ -164,6 +164,12 @@ def test_bake_writes_the_motion_without_blender(tmp_path, take):
     assert talkrig.load_motion(tmp_path / "copy.npz").n_frames == take.motion.n_frames
 
 
+def test_bake_given_paths_instead_of_a_job_says_how_to_make_one(tmp_path):
+    with pytest.raises(TypeError, match=r"bake\(\) takes a BakeJob, got str: "
+                                        r"talkrig.bake\(talkrig.BakeJob\('speech.wav'"):
+        talkrig.bake("speech.wav", tmp_path / "take.glb")
+
+
 def test_render_motion_takes_a_motion_file_and_a_renderer_name(tmp_path, take):
     talkrig.save_motion(take.motion, tmp_path / "take.npz")
     out = talkrig.render_motion(tmp_path / "take.npz", tmp_path / "take.mp4", "skeleton",
