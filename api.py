@@ -15,7 +15,6 @@ This module imports the standard library only when it loads: each wrapper import
 needs when it is called, so ``import talkrig`` stays light (Blender imports the package root).
 """
 
-import dataclasses
 import os
 from contextlib import closing, nullcontext
 
@@ -41,29 +40,10 @@ def generate(audio, options=None, *, progress=None, cancelled=None, **fields):
     one line each, also logged: e.g. speech judged not English, whose words were not kept).
     Every bad input raises a TalkrigError with a message to act on.
     """
-    from .inference.generation.pipeline import GenerateOptions
+    from .inference.generation.pipeline import as_options
     from .inference.generation.pipeline import generate as run_pipeline
-    from .motion.errors import TalkrigError
 
-    valid = [f.name for f in dataclasses.fields(GenerateOptions)]
-    if options is None:
-        given = {}
-    elif isinstance(options, GenerateOptions):
-        given = None
-    elif isinstance(options, dict):
-        given = dict(options)
-    else:
-        raise TalkrigError(f"options must be a GenerateOptions, a dict of its fields or None, "
-                           f"got {type(options).__name__}")
-    unknown = sorted((set(fields) | set(given or ())) - set(valid))
-    if unknown:
-        raise TalkrigError(f"unknown generation option{'s' if len(unknown) > 1 else ''} "
-                           f"{', '.join(repr(name) for name in unknown)}; the options are "
-                           f"{', '.join(valid)}")
-    if given is None:
-        options = dataclasses.replace(options, **fields)
-    else:
-        options = GenerateOptions(**{**given, **fields})
+    options = as_options(options, **fields)
     return run_pipeline(audio, options, progress=progress, cancelled=cancelled)
 
 

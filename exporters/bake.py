@@ -10,6 +10,7 @@ track (motion.mouthcues); they need no Blender; everything else imports bpy on f
 """
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,13 @@ class BakeJob:
 
     def __post_init__(self):
         self.source = Path(self.source)
+        if isinstance(self.outputs, (str, os.PathLike)):  # one file named alone
+            self.outputs = [self.outputs]
         self.outputs = [Path(p) for p in self.outputs]
+        if self.options is not None:  # a dict of its fields is read as the Python API reads it
+            from ..inference.generation.pipeline import as_options
+
+            self.options = as_options(self.options)
         self.avatar = Path(self.avatar) if self.avatar else None
         self.preview = Path(self.preview) if self.preview else None
         self.audio = Path(self.audio) if self.audio else None

@@ -49,6 +49,11 @@ def load_motion(path):
 
 def save_motion(motion, path, **options):
     """Write a Motion to .npz (BEAT2 layout) or .bvh; options go to the BVH writer."""
+    from .container import Motion
+
+    if not isinstance(motion, Motion):
+        raise TypeError(f"save_motion() takes a Motion (a take's .motion), got "
+                        f"{type(motion).__name__}")
     path = check_output(path, WRITABLE)
     suffix = path.suffix.lower()
     try:

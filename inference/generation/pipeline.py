@@ -6,11 +6,13 @@ too); ``cancelled()`` is polled between stages, generator windows and within the
 words stages, and stops the work with JobCancelled.
 """
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...motion.errors import TalkrigError
 from ..audio.decode import MAX_SECONDS
 from .options import check_calm, check_seed
 from ..progress import JobCancelled, StageProgress
@@ -63,6 +65,30 @@ class GenerateOptions:
     language: str = "auto"
     max_audio_seconds: float | None = MAX_SECONDS
     words_only: bool = False
+
+
+def as_options(options=None, **fields):
+    """A GenerateOptions from ``options`` (a GenerateOptions, a dict of its fields or None: the
+    defaults) with ``fields`` over it; TalkrigError naming a field that is none and listing
+    the valid ones, or for options of another type."""
+    valid = [f.name for f in dataclasses.fields(GenerateOptions)]
+    if options is None:
+        given = {}
+    elif isinstance(options, GenerateOptions):
+        given = None
+    elif isinstance(options, dict):
+        given = dict(options)
+    else:
+        raise TalkrigError(f"options must be a GenerateOptions, a dict of its fields or None, "
+                           f"got {type(options).__name__}")
+    unknown = sorted((set(fields) | set(given or ())) - set(valid))
+    if unknown:
+        raise TalkrigError(f"unknown generation option{'s' if len(unknown) > 1 else ''} "
+                           f"{', '.join(repr(name) for name in unknown)}; the options are "
+                           f"{', '.join(valid)}")
+    if given is None:
+        return dataclasses.replace(options, **fields) if fields else options
+    return GenerateOptions(**{**given, **fields})
 
 
 @dataclass

@@ -170,6 +170,23 @@ def test_bake_given_paths_instead_of_a_job_says_how_to_make_one(tmp_path):
         talkrig.bake("speech.wav", tmp_path / "take.glb")
 
 
+def test_a_bake_job_takes_one_output_alone_and_its_options_as_a_dict(tmp_path, take):
+    talkrig.save_motion(take.motion, tmp_path / "take.npz")
+    job = talkrig.BakeJob(tmp_path / "take.npz", str(tmp_path / "copy.npz"), options={"fps": 24})
+    assert job.outputs == [tmp_path / "copy.npz"] and job.options.fps == 24
+    result = talkrig.bake(job)
+    assert talkrig.load_motion(tmp_path / "copy.npz").fps == 24 and result.fps == 24
+    with pytest.raises(talkrig.TalkrigError, match="unknown generation option 'sed'"):
+        talkrig.BakeJob(tmp_path / "take.npz", [tmp_path / "copy.npz"], options={"sed": 3})
+
+
+def test_save_motion_given_something_else_names_what_it_takes(tmp_path, take):
+    with pytest.raises(TypeError, match=r"save_motion\(\) takes a Motion \(a take's .motion\), "
+                                        "got GenerateResult"):
+        talkrig.save_motion(take, tmp_path / "take.npz")
+    assert not (tmp_path / "take.npz").exists()
+
+
 def test_render_motion_takes_a_motion_file_and_a_renderer_name(tmp_path, take):
     talkrig.save_motion(take.motion, tmp_path / "take.npz")
     out = talkrig.render_motion(tmp_path / "take.npz", tmp_path / "take.mp4", "skeleton",
