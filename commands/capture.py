@@ -25,9 +25,6 @@ Examples:
 HELP = "capture SMPL-X takes (npz + wav) from videos of a speaker"
 
 
-MAX_SECONDS = 24 * 3600.0  # a video's longest start or end point
-
-
 def add_arguments(parser):
     parser.add_argument("videos", nargs="+", metavar="VIDEO",
                         help="videos of the speaker (mp4, mov, mkv, webm, avi ...) with sound")
@@ -54,18 +51,13 @@ def run(args):
 
     from ..inference.capture.errors import CaptureError
     from ..inference.capture.pipeline import capture_video, default_detector
+    from ..inference.capture.span import check_span
     from ..motion.errors import TalkrigError
     from ..motion.files import check_output_folder, not_a_file
     from ..motion.lens import check_lens
     from .progress import StageBar
 
-    if not 1 <= args.fps <= 120:  # also refuses nan
-        raise TalkrigError(f"--fps must be from 1 to 120, got {args.fps:g}")
-    if not 0 <= args.start < MAX_SECONDS:
-        raise TalkrigError(f"--start must be a number of seconds from 0 to {MAX_SECONDS:g}, got {args.start:g}")
-    if args.end is not None and not args.start < args.end <= MAX_SECONDS:
-        raise TalkrigError(f"--end must be a number of seconds after --start ({args.start:g}) and at most "
-                           f"{MAX_SECONDS:g}, got {args.end:g}")
+    check_span(args.fps, args.start, args.end, prefix="--")
     lens = check_lens(args.lens)
     names = [Path(v).stem for v in args.videos]
     twice = sorted({n for n in names if names.count(n) > 1})

@@ -33,6 +33,7 @@ from . import track
 from .errors import CaptureError
 from .fit import fit_shot_and_camera
 from .landmarks import LANDMARK_DETECTOR, LEFT_ELBOW, LEFT_SHOULDER, RIGHT_ELBOW, RIGHT_SHOULDER, Landmarks
+from .span import check_span
 from .video import iter_frames, prefetched, probe, read_audio
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ def capture_video(video, out_dir, fps=30.0, start=0.0, end=None, detector=None, 
     silent, too short or shows nobody.
     """
     video, out_dir = Path(video), Path(out_dir)
+    check_span(float(fps), float(start or 0.0), None if end is None else float(end))
     lens = check_lens(lens)
     name = name or video.stem
     summary = summary_path(video, out_dir, name)

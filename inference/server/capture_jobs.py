@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...motion.errors import TalkrigError
 from ...motion.lens import check_lens
+from ..capture.span import check_span
 from .job_options import OptionsError, options_object
 from .job_routes import accepted, add_status_routes
 from .jobs import JobRunner, Submission, with_options
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 
 OPTION_NAMES = ("fps", "start", "end", "name", "lens")
 UPLOAD_PREFIX = "upload-"  # uploads in the server's scratch folder (removed at start: scratch.py)
-MAX_SECONDS_INTO = 24 * 3600.0  # start and end: no video runs longer
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}$")
 
 
@@ -86,19 +86,8 @@ def parse_capture_options(data, filename):
         options.name = str(raw["name"])
     if not NAME_PATTERN.match(options.name):
         options.name = re.sub(r"[^A-Za-z0-9 _.-]", "_", options.name).strip(" ._-")[:80] or "video"
-    if not 1 <= options.fps <= 120:  # slower takes hold seconds between frames
-        raise OptionsError(f"options: fps must be from 1 to 120, got {options.fps:g}")
-    if options.start < 0:
-        raise OptionsError(f"options: start must not be negative, got {options.start:g}")
-    for key in ("start", "end"):
-        value = getattr(options, key)
-        if value is not None and value > MAX_SECONDS_INTO:
-            raise OptionsError(f"options: {key} {value:g} s is too far into a video (at most "
-                               f"{MAX_SECONDS_INTO:g} s)")
-    if options.end is not None and options.end <= options.start:
-        raise OptionsError(f"options: end ({options.end:g}) must come after start "
-                           f"({options.start:g})")
-    try:
+    try:  # the rule the command line and the Python API follow
+        check_span(options.fps, options.start, options.end)
         check_lens(options.lens)
     except TalkrigError as exc:
         raise OptionsError(f"options: {exc}") from None

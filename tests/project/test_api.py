@@ -3,6 +3,7 @@ project's own object, a bare import stays light (Blender imports the package roo
 short real take is generated, saved and read back through it."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -199,6 +200,18 @@ def test_render_and_capture_refuse_missing_files_with_a_talkrig_error(tmp_path, 
         talkrig.render_motion(take.motion, tmp_path / "take.mp4", camera=tmp_path / "none.json")
     with pytest.raises(talkrig.TalkrigError, match="no such file"):
         talkrig.capture_video(tmp_path / "none.mp4", tmp_path / "takes")
+
+
+@pytest.mark.parametrize("span, said", [
+    ({"fps": 0}, "fps must be from 1 to 120, got 0"),  # was a ZeroDivisionError
+    ({"start": 10, "end": 5}, "end must be a number of seconds after start (10)"),
+    ({"start": -2}, "start must be a number of seconds from 0"),
+])
+def test_capture_refuses_a_span_as_the_command_line_does(tmp_path, span, said):
+    video = tmp_path / "talk.mp4"
+    video.write_bytes(b"\0" * 64)  # never read: the span is checked first
+    with pytest.raises(talkrig.TalkrigError, match=re.escape(said)):
+        talkrig.capture_video(video, tmp_path / "takes", **span)
 
 
 def test_list_generators_includes_the_procedural_one():
