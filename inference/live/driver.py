@@ -47,7 +47,7 @@ from ...motion.rotations import (
     axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply, quat_to_axis_angle,
 )
 from ..audio.decode import SAMPLE_RATE
-from ..generation.generators import GenerationRequest, check_options, describe_generator
+from ..generation.generators import GenerationRequest, check_options, describe_generator, get_generator
 from ..generation.keyposes import apply_insertions, insertion_end, plan_insertions
 from .features import LiveFeatures
 from ..generation.postprocess import LIMITED, clamp_joint_limits
@@ -95,7 +95,7 @@ class Frames:
 class LiveStream:
     """Feeds a generator with audio as it arrives and hands out the frames that became final.
 
-    generator : a generator instance that can stream (see :func:`can_stream`).
+    generator : a generator that can stream (see :func:`can_stream`), or its name.
     options : its options (validated here). fps : frame rate. seed : as offline.
     keyposes : a KeyPoseDictionary whose words, as ``spotter`` (an object with
         ``feed(samples) -> [Word]``, e.g. a speech plugin's live_spotter) hears them, put key
@@ -104,6 +104,8 @@ class LiveStream:
     """
 
     def __init__(self, generator, options=None, fps=30.0, seed=0, keyposes=None, spotter=None, face=None):
+        if isinstance(generator, str):
+            generator = get_generator(generator)
         if not can_stream(generator):
             raise PluginError(f"generator '{generator.name}' cannot stream live; "
                               "choose one whose capabilities include streaming")

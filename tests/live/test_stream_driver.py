@@ -163,6 +163,16 @@ def test_streaming_is_a_declared_capability():
         LiveStream(Offline())
 
 
+def test_a_stream_takes_its_generator_by_name_as_generate_does():
+    live = LiveStream("procedural", fps=FPS)
+    assert live.generator is get_generator("procedural")
+    heard = [live.feed(np.zeros(1600, np.float32)) for _ in range(20)]  # 2 s
+    sent = sum(f.motion.n_frames for f in heard if f is not None) + live.finish().motion.n_frames
+    assert sent == round(2.0 * FPS)
+    with pytest.raises(PluginError, match="unknown generator 'nope'; available: .*procedural"):
+        LiveStream("nope")
+
+
 class NewPose(Generator):
     """Holds one pose, then from its second plan on another one: every join is a fade."""
 
