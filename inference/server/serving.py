@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import socket
+import warnings
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -127,6 +128,10 @@ class Server(uvicorn.Server):
 
 def make_server(app, settings, log_level="info"):
     """A Server for ``app`` (from create_app) with the limits of ``settings``."""
+    # uvicorn's `websockets` implementation is chosen for its bound on queued messages
+    # (ws_max_queue), which its sans-I/O successor does not keep: its notice that the
+    # implementation is deprecated is not the user's to read at every start
+    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
     config = uvicorn.Config(
         app, http=guarded_h11(settings.header_timeout), ws="websockets", lifespan="on",
         h11_max_incomplete_event_size=settings.max_header_bytes,

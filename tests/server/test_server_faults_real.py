@@ -74,6 +74,16 @@ def render_works(server, tmp_path):
     return wait_for_state(lambda: server.client.render_status(job), OVER)
 
 
+def test_a_server_starts_without_warnings_on_its_console(tmp_path):
+    """What `talkrig serve` prints at start is its own: its address, token file and data
+    folder, and the web server's start lines; no library's deprecation notice."""
+    with ServeProcess(tmp_path / "data") as server:
+        assert server.client.health()["status"] == "ok"
+        said = server.log()
+    assert "talkrig server on http://127.0.0.1:" in said
+    assert "Warning" not in said and "deprecated" not in said, said
+
+
 @pytest.mark.parametrize("kind", ["capture", "render", "generate"])
 def test_a_server_killed_mid_job_leaves_nothing_once_restarted(tmp_path, kind):
     data = tmp_path / "data"
