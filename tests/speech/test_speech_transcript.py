@@ -86,7 +86,10 @@ def test_json_words_round_trip(tmp_path, ten_seconds):
 
 @pytest.mark.parametrize("text,name,message", [
     ("1\n00:00:01,000 -> 00:00:02,000\nhi\n", "a.srt", "a.srt: line 1: subtitle without a 'start --> end' time line"),
-    ("1\n00:00:01 --> 00:00:02,000\nhi\n", "a.srt", "a.srt: line 2: cannot read the times in '00:00:01 --> 00:00:02,000'"),
+    ("1\n00:00:01 --> 00:00:02,000\nhi\n", "a.srt", "a.srt: line 2: cannot read the times in '00:00:01 --> 00:00:02,000' "
+     "(expected 00:00:01,500 --> 00:00:02,000)"),
+    ("WEBVTT\n\n00:00:01.000 --> soon\nhi\n", "a.vtt", "a.vtt: line 3: cannot read the times in '00:00:01.000 --> soon' "
+     "(expected 00:00:01.500 --> 00:00:02.000)"),
     ("1\n00:00:03,000 --> 00:00:02,000\nhi\n", "a.srt", "a.srt: line 2: the cue ends (2.000 s) before it starts (3.000 s)"),
     ("00:01.000 --> 00:02.000\nhi\n", "a.vtt", "a.vtt: a WebVTT file must start with 'WEBVTT'"),
     ('[{"word": "hi", "start": 1}', "w.json", "w.json: not valid JSON (line 1, column 28"),

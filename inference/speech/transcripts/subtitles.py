@@ -71,9 +71,10 @@ def _read_cues(text, source, vtt):
             raise TranscriptError(source, f"line {first}: {what} without a 'start --> end' time line")
         match = _TIMING.match(lines[timing_at])
         if not match:
+            mark = "." if vtt else ","  # WebVTT's decimal point, SubRip's comma
             raise TranscriptError(source, f"line {first + timing_at}: cannot read the times in "
-                                          f"'{lines[timing_at].strip()}' "
-                                          "(expected 00:00:01,500 --> 00:00:02,000)")
+                                          f"'{lines[timing_at].strip()}' (expected "
+                                          f"00:00:01{mark}500 --> 00:00:02{mark}000)")
         start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:])
         if end < start:
             raise TranscriptError(source, f"line {first + timing_at}: the cue ends ({end:.3f} s) "
