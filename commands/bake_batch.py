@@ -196,7 +196,7 @@ def _engine(args):
                            "CPUs decide")
     from ..exporters.ray_engine import RayEngine, check_reachable, import_ray
 
-    import_ray()  # a missing extra is a clear error before anything else
+    import_ray(cluster=bool(args.address))  # a missing extra: a clear error before anything
     info = {"engine": "ray", "address": args.address or "local", "cpus_per_clip": cpus}
     if args.address:
         check_reachable(args.address)  # and a cluster nobody answers for, before the folder

@@ -43,7 +43,8 @@ CLIENT_TRIES = 3
 HEAD_CHECK = 5.0  # seconds between checks that the head still answers, while no task ends
 # Ray ends a driver that has not reached the cluster's GCS for a minute, with exit status 1 and
 # only a line of its native log: a run that finds the head dead, stops its Ray and writes its
-# summary can take longer than that on a loaded machine. This driver waits longer; the run finds
+# summary can take longer than that on a loaded machine. A driver of a cluster waits longer
+# (read when Ray is imported: set later, it holds for some of Ray's clients only); the run finds
 # a dead head itself within HEAD_CHECK, and never waits on the GCS without checking the head.
 GCS_PATIENCE = "RAY_gcs_rpc_server_reconnect_timeout_s"
 GCS_PATIENCE_S = 3600
@@ -70,7 +71,7 @@ class RayEngine:
         message) -> the result of a task whose tries all died. Raises BakeError when the
         cluster cannot be reached or a worker cannot work at all.
         """
-        ray = import_ray()
+        ray = import_ray(cluster=self.address is not None)
         if self.address is not None:
             check_reachable(self.address)  # EngineStartError: nothing was run
         restore = _loopback_only() if on_loopback(self.address) else None
@@ -113,8 +114,7 @@ class RayEngine:
                 ray.init(address="local", num_cpus=self.local_cpus, include_dashboard=False,
                          **options)
             else:
-                with _environment(GCS_PATIENCE, str(GCS_PATIENCE_S)):  # read as Ray starts
-                    ray.init(address=self.address, **options)
+                ray.init(address=self.address, **options)
 
     def _cannot_connect(self, exc):
         """The one-line error of a failed ray.init: Ray's reason, and what to check."""
@@ -277,19 +277,6 @@ def _without_native_logs():
         os.close(target)
 
 
-@contextlib.contextmanager
-def _environment(name, value):
-    """The variable set to ``value`` for the block, unless the user set it; then as it was."""
-    saved = os.environ.get(name)
-    if saved is None:
-        os.environ[name] = value
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-
-
 def on_loopback(address):
     """Whether a run stays on this machine's loopback: a local instance (no address), or a
     cluster addressed as 127.0.0.1, localhost or ::1 (which Ray would otherwise reach, and have
@@ -358,7 +345,12 @@ def check_reachable(address):
                                f"{exc.strerror or type(exc).__name__}") from None
 
 
-def import_ray():
+def import_ray(cluster=False):
+    """The ray module; for a driver of a cluster (``cluster``) imported with Ray's patience
+    with a GCS it cannot reach raised to GCS_PATIENCE_S, unless the user set it (this process
+    and what it starts keep the setting)."""
+    if cluster and "ray" not in sys.modules:
+        os.environ.setdefault(GCS_PATIENCE, str(GCS_PATIENCE_S))
     try:
         import ray
     except ImportError:

@@ -265,15 +265,18 @@ def test_a_head_killed_mid_run_ends_it_in_one_line_and_a_summary(clips, tmp_path
     assert sorted(written | set(summary["not_baked"])) == [f"line{k}" for k in range(6)]
 
 
-# bake-batch with the dead head found 65 s late, as on a machine loaded enough to be that slow
+# bake-batch with the dead head found 65 s late, as on a machine loaded enough to be that slow,
+# and a call only the GCS answers left waiting meanwhile (as the slots' question can be)
 SLOW_TO_FIND = """
-import sys, time
+import sys, threading, time
 from talkrig.exporters import ray_engine
 check = ray_engine.RayEngine._check_head
 def slow(self):
     try:
         check(self)
     except Exception:
+        import ray
+        threading.Thread(target=ray.cluster_resources, daemon=True).start()
         time.sleep(65)
         raise
 ray_engine.RayEngine._check_head = slow
