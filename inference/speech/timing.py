@@ -113,8 +113,9 @@ class SpeechPlugin:
 def _no_recogniser(language, entries, available):
     """Why no engine hears ``language``: a code an engine that knows its languages (eSpeak NG's
     reader) says is none is a typo, not a missing model."""
-    verdicts = [get_speech_plugin(n, entries).knows_language(language) for n in available
-                if callable(getattr(get_speech_plugin(n, entries), "knows_language", None))]
+    engines = [get_speech_plugin(n, entries) for n in available]
+    verdicts = [e.knows_language(language) for e in engines
+                if callable(getattr(e, "knows_language", None))]
     if False in verdicts and True not in verdicts:
         return (f"no speech engine knows the language {language!r}: give a language code such as "
                 "de, es, fr, it, pt, ru, pl, ja, cmn, hi, ar, tr, fi")
