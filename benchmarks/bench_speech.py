@@ -6,7 +6,8 @@ recognition (real-time factor, onset error, word error rate, key-pose words foun
 spotting of the key-pose dictionary's words. Then the damaged scripts and recordings of the
 tests (tests/support/speech_support.py) made from the full recordings. --long measures instead a
 recording near the 10-minute limit (the 62 s take nine times: 9 min 18 s). Times are wall-clock
-medians over --repeat runs, with the default worker processes (one per core) and with one.
+medians over --repeat runs, with the default worker processes (one per core and one more) and
+with one.
 
     .venv/bin/python benchmarks/bench_speech.py [--repeat 3] [--long]
 

@@ -301,6 +301,29 @@ def test_a_runs_workers_serve_the_next_run(monkeypatch):
     assert not speech_workers()
 
 
+def _span(state, task, step):
+    start = time.monotonic()
+    time.sleep(task)
+    return os.getpid(), start, time.monotonic()
+
+
+def test_pieces_on_two_cores_are_shared_by_three_processes_that_end_together(monkeypatch):
+    """With two cores, three pieces are decoded all at once by three processes (the system
+    shares the cores among them) rather than two then the third alone while a core idles; the
+    three are kept for the next run. One core decodes in the calling process."""
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    try:
+        spans = workers.run_tasks((_setup_of_no_job, ()), _span, [1.0, 1.0, 1.0])
+        assert len({pid for pid, _, _ in spans}) == 3 and os.getpid() not in {p for p, _, _ in spans}
+        assert max(start for _, start, _ in spans) < min(end for _, _, end in spans)  # side by side
+        assert len(speech_workers()) == 3  # kept, idle
+    finally:
+        workers.stop_kept_workers()
+    monkeypatch.setattr(workers, "available_cores", lambda: 1)
+    assert {pid for pid, _, _ in workers.run_tasks((_setup_of_no_job, ()), _span, [0.1, 0.1])} == {os.getpid()}
+
+
 @pytest.mark.slow
 def test_recognition_gives_the_same_words_however_pieces_are_shared_out(take, monkeypatch):
     monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)

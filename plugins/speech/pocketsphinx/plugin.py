@@ -31,7 +31,7 @@ class PocketsphinxSpeech(SpeechPlugin):
     options_schema = {
         "workers": {"type": "integer",
                     "description": f"processes decoding side by side, 1..{MAX_WORKERS} (default: "
-                                   "one per core; 1 decodes in the calling process)"},
+                                   "one per core and one more; 1 decodes in the calling process)"},
         "mode": {"type": "string",
                  "description": "without a transcript: 'recognize' (default, every word) or "
                                 "'keywords' (only the key-pose dictionary's words: 4x less work, "
