@@ -16,6 +16,8 @@ import bpy
 log = logging.getLogger(__name__)
 
 INTERVAL = 0.1  # seconds between drains while something runs
+FOLLOW_UP = 0.02  # seconds before a tick with work left for it (see later): Blender redraws the
+# panel and status bar in between, and the work (a take's keys) waits no longer than that
 
 _tasks = {}  # key -> (Task, on_event)
 _later = {}  # key -> function for the next tick
@@ -87,7 +89,9 @@ def tick():
                 on_event(kind, payload)
             except Exception:  # keep draining the others; the handler reports its own errors
                 log.exception("talkrig: handling %s of %s failed", kind, key)
-    return INTERVAL if _tasks or _later else None
+    if _later:
+        return FOLLOW_UP
+    return INTERVAL if _tasks else None
 
 
 def stop_all():

@@ -237,12 +237,14 @@ def follow(jobs, job_id, emit, cancelled, interval):
     (once) when ``cancelled()`` turns True."""
     sent_cancel = None  # when the cancel was sent
     misses = 0
+    hold = 0.0  # the first answer at once, then each held until the job ends or ``interval``
     while True:
         if sent_cancel is not None and time.monotonic() - sent_cancel > CANCEL_GRACE:
             raise ClientError(f"the job was cancelled but the server still runs it after "
                               f"{CANCEL_GRACE:g} s; stopped following it", kind="timeout")
         try:
-            status = jobs.status(job_id)
+            status = jobs.next_status(job_id, hold)
+            hold = interval
             misses = 0
         except ClientError as exc:
             # speech recognition may keep a busy server from answering for a while
@@ -257,7 +259,6 @@ def follow(jobs, job_id, emit, cancelled, interval):
         if cancelled() and sent_cancel is None:
             emit("status", jobs.cancel(job_id))
             sent_cancel = time.monotonic()
-        time.sleep(interval)
 
 
 def submit_and_follow(connection, emit, cancelled, kind, submit, interval):

@@ -3,17 +3,19 @@ rig, and how long Blender's main thread is busy meanwhile (the UI only stalls wh
 tick runs; the network work is in a background thread).
 
 The built extension is installed in the bpy module, it starts a local server, and Generate runs
-on 62 s of real speech (with its TextGrid) onto the CC0 avatar in a 24 fps scene. Prints
-medians over repeated runs.
+on 62 s of real speech (with its TextGrid) onto the CC0 avatar in a 24 fps scene. The add-on's
+timer is called as Blender calls it (after the interval it returned last), and a run ends with
+the tick that baked the keys. Prints medians over repeated runs.
 
 With ``--words server`` the server finds the words itself, with ``--words script`` it aligns the
 recording's plain script (the TextGrid's words as a .txt file): each run then gets a recording
 of its own (the same speech, its level changed by a hundredth of a decibel or so), since the
 server keeps the words it found in a recording a moment ago; the same recording pressed again
-with another seed, which skips the engine, is timed apart.
+with another seed, which skips the engine, is timed apart. ``--more 6`` appends the first 6 s
+of the other take (the 68 s of the speed target; words found by the server only).
 
     .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words file|server|script]
-        [--chosen-before S]
+        [--chosen-before S] [--more 6]
 """
 
 import argparse
@@ -30,6 +32,7 @@ DATA = ROOT.parent / "shared" / "data"
 AVATAR = DATA / "avatar_cc0" / "male_base_mesh.glb"
 AUDIO = DATA / "beat2_scott_train" / "2_scott_0_2_2.wav"
 TRANSCRIPT = DATA / "beat2_scott_train" / "2_scott_0_2_2.TextGrid"
+OTHER = DATA / "beat2_scott_train" / "2_scott_0_1_1.wav"
 
 
 def load_build_script():
@@ -70,13 +73,18 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None)
     bpy.ops.talkrig.generate()
     operator = time.perf_counter() - start
     ticks = []
+    interval = module.addon.runtime.INTERVAL  # the timer's first interval
     while module.addon.server_jobs.GENERATE.running(bpy.context.scene):
+        time.sleep(interval)  # Blender calls the timer again after the interval it returned
         t0 = time.perf_counter()
-        if bpy.app.timers.is_registered(tick) and tick() is None:
-            bpy.app.timers.unregister(tick)
+        interval = module.addon.runtime.INTERVAL
+        if bpy.app.timers.is_registered(tick):
+            interval = tick()
+            if interval is None:
+                bpy.app.timers.unregister(tick)
+                interval = module.addon.runtime.INTERVAL
         ticks.append((time.perf_counter() - t0, settings.job.state))
-        time.sleep(0.1)  # Blender's timer interval
-    total = time.perf_counter() - start
+    total = time.perf_counter() - start  # the end of the tick that baked the keys
     if settings.job.state != "DONE" or not settings.job.action:
         raise SystemExit(f"bench_addon: {settings.job.state}: {settings.job.error}")
     bake = max(d for d, state in ticks if state == "DONE")
@@ -93,13 +101,18 @@ def main(argv=None):
     parser.add_argument("--chosen-before", type=float, default=None, metavar="S",
                         help="press Generate S seconds after choosing the voice-over (the "
                              "add-on asks for its words meanwhile); default: at once")
+    parser.add_argument("--more", type=float, default=0.0, metavar="S",
+                        help="with --words server: S seconds of the other take appended (the "
+                             "issue's 68 s: --more 6)")
     args = parser.parse_args(argv)
+    if args.more and args.words != "server":
+        parser.error("--more needs --words server (the transcript covers only the recording)")
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-bench-addon-"))
     bpy, module = load_build_script().blender_with_local_server(tmp)
     try:
         if args.words != "file":
             words = plain_script(tmp) if args.words == "script" else "server"
-            audio = own_recordings(tmp, args.repeats + 1)
+            audio = own_recordings(tmp, args.repeats + 1, args.more)
             run_once(bpy, module, words, audio[0])  # starts the server and warms its caches
             runs = [run_once(bpy, module, words, a, chosen_before=args.chosen_before)
                     for a in audio[1:]]
@@ -113,7 +126,8 @@ def main(argv=None):
         if local is not None:
             local.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    labels = ("Generate -> baked on the rig (62 s of speech, 1488 frames at 24 fps)",
+    seconds = 62 + args.more
+    labels = (f"Generate -> baked on the rig ({seconds:g} s of speech, {round(seconds * 24)} frames at 24 fps)",
               "longest main-thread tick while the job runs",
               "main-thread tick that bakes (resample, retarget, keys, face, sound)",
               "Generate operator itself (checks, starts the thread)")
@@ -139,12 +153,18 @@ def plain_script(folder):
     return path
 
 
-def own_recordings(folder, count):
+def own_recordings(folder, count, more=0.0):
     """The speech as ``count`` recordings of their own (the level changed by 1e-4 per copy): the
-    same work for every engine, but not the words the server kept from another run."""
+    same work for every engine, but not the words the server kept from another run. ``more``:
+    seconds of the other take appended (the issue's 68 s: 6)."""
+    import numpy as np
     import soundfile
 
     samples, rate = soundfile.read(AUDIO, dtype="float32")
+    if more > 0:
+        other, other_rate = soundfile.read(OTHER, dtype="float32", frames=int(more * rate))
+        assert other_rate == rate
+        samples = np.concatenate([samples, other])
     paths = [folder / f"take{k}.wav" for k in range(count)]
     for k, path in enumerate(paths):
         soundfile.write(path, samples * (1.0 - 1e-4 * (k + 1)), rate, subtype="FLOAT")

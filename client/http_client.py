@@ -114,9 +114,22 @@ class Jobs:
         return self.client._upload(self._spec.path, self._spec.part, data, filename or name,
                                    options, timeout, self._spec.what, self._spec.advice, extra)
 
-    def status(self, job_id):
-        """{"state", "stage", "progress", "error", ...} of a job."""
-        return replies.job_status(self.client._call("GET", self._url(job_id)), self.client.url)
+    def status(self, job_id, wait=0.0):
+        """{"state", "stage", "progress", "error", ...} of a job; with ``wait`` seconds (at most
+        10), the server answers when the job ends or the wait is over, whichever comes first."""
+        query = f"?wait={float(wait):.3f}" if wait > 0 else ""
+        return replies.job_status(self.client._call("GET", self._url(job_id) + query),
+                                  self.client.url)
+
+    def next_status(self, job_id, interval):
+        """The job's status ``interval`` seconds from now, or as soon as it ends: the server
+        holds the answer, and the rest of the interval is slept where it did not (a server
+        that answers at once)."""
+        start = time.monotonic()
+        status = self.status(job_id, wait=interval)
+        if status["state"] not in FINISHED:
+            time.sleep(max(0.0, interval - (time.monotonic() - start)))
+        return status
 
     def cancel(self, job_id):
         """Ask the server to stop the job; harmless if it already ended."""
@@ -124,7 +137,8 @@ class Jobs:
                                   self.client.url)
 
     def wait(self, job_id, interval=0.25, timeout=None, on_status=None, should_stop=None):
-        """Poll until the job ends; returns its last status.
+        """Poll until the job ends (:meth:`next_status`: its end is seen as it happens);
+        returns its last status.
 
         on_status(status) : called after every poll (progress display).
         should_stop() : when it returns True the job is cancelled and waiting goes on until it
@@ -134,9 +148,12 @@ class Jobs:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         cancelled_at = None
+        hold = 0.0  # the first answer at once (what the job is doing), then each interval
         while True:
             left = None if deadline is None else deadline - time.monotonic()
-            status = self._within(left, job_id, timeout, lambda: self.status(job_id))
+            pause = hold if left is None else max(0.0, min(hold, left - 0.1))
+            status = self._within(left, job_id, timeout, lambda: self.next_status(job_id, pause))
+            hold = interval
             if on_status is not None:
                 on_status(status)
             if status["state"] in FINISHED:
@@ -151,7 +168,6 @@ class Jobs:
                 raise ClientError(f"job {job_id} did not finish within {timeout:g} s "
                                   f"(it is {status['state']}, {status.get('progress') or 0:.0%})",
                                   kind="timeout")
-            time.sleep(interval)
 
     def _within(self, left, job_id, timeout, call):
         """``call()`` with the client's request timeout cut to ``left`` seconds (None: not cut)."""

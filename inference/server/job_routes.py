@@ -1,7 +1,10 @@
 """What every job resource (generation, capture, render) answers the same way: the 202 that
 accepts a job with its links, and the status and cancel routes."""
 
+from fastapi import Query
 from fastapi.responses import JSONResponse
+
+MAX_WAIT = 10.0  # seconds a status request may be held open for the job's end
 
 
 def accepted(job, url):
@@ -16,9 +19,12 @@ def add_status_routes(router, runner, path, noun, **documented):
     documented : what else both routes declare (response_model, responses, ...).
     """
 
-    def status(job_id: str):
+    def status(job_id: str, wait: float = Query(
+            0.0, ge=0.0, le=MAX_WAIT,
+            description=f"seconds (at most {MAX_WAIT:g}) to hold the answer until the job ends: "
+                        "asked again at once, a client learns of the end as it happens")):
         """State (queued, running, done, failed, cancelled), stage, progress 0..1, error."""
-        return runner.status(job_id)
+        return runner.status(job_id, wait)
 
     def cancel(job_id: str):
         return runner.cancel(job_id)

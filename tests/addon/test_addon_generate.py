@@ -3,6 +3,7 @@ installer, a real `talkrig serve` started by the add-on, the CC0 avatar, Generat
 speech, the bake checked key by key, one undo removing it, Cancel, and the errors a user can act
 on. Timers are pumped by hand (the bpy module has no event loop)."""
 
+import importlib
 import os
 import time
 
@@ -91,6 +92,21 @@ def add_old_animation(bpy, arm):
     bone.rotation_quaternion = (1.0, 0.0, 0.0, 0.0)
     action = arm.animation_data.action
     return action.name, {key: fcurve_keys(fc) for key, fc in action_curves(action).items()}
+
+
+def test_work_left_for_the_next_tick_follows_soon_after_the_redraw(addon):
+    """A take's keys are baked on the tick after its result came (the panel says "baking..."
+    in between); that tick comes after a short follow-up, not a whole timer interval."""
+    bpy, module = addon
+    runtime = module.addon.runtime
+    worker = importlib.import_module(module.addon.__name__ + ".worker")
+    ran = []
+    task = worker.Task(lambda emit, cancelled: emit("done", None))
+    runtime.start("test:follow-up", task, lambda kind, payload: kind == "done" and runtime.later(
+        "test:follow-up", lambda: ran.append("baked")))
+    task.join(5)
+    assert runtime.tick() == runtime.FOLLOW_UP < runtime.INTERVAL and not ran  # redrawn first
+    assert runtime.tick() is None and ran == ["baked"]
 
 
 def test_generate_bakes_the_take_as_one_undoable_step(addon, avatar_glb, scott2_wav,

@@ -16,6 +16,11 @@ class SlowServer:
         self.misses = misses
         self.polls = 0
         self.cancelled = 0
+        self.holds = []  # how long each poll let the server hold its answer
+
+    def next_status(self, job_id, hold):
+        self.holds.append(hold)
+        return self.status(job_id)
 
     def status(self, job_id):
         self.polls += 1
@@ -40,6 +45,14 @@ def test_a_server_that_never_answers_fails_the_job():
     with pytest.raises(ClientError) as err:
         follow(SlowServer(POLL_RETRIES + 1), "job", lambda *e: None, lambda: False, interval=0.0)
     assert err.value.kind == "timeout"
+
+
+def test_the_first_poll_answers_at_once_and_the_next_wait_for_the_jobs_end():
+    """The server holds each status after the first until the job ends or the interval is over,
+    so the end is seen when it happens, not up to an interval later."""
+    server = SlowServer(0)
+    status = follow(server, "job", lambda *e: None, lambda: False, interval=0.25)
+    assert status["state"] == "done" and server.holds == [0.0, 0.25]
 
 
 def test_cancel_is_sent_once():

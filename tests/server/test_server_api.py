@@ -7,6 +7,8 @@ or crash on demand; uploads go through the real multipart reader and the real au
 import json
 import logging
 import os
+import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -274,6 +276,27 @@ def test_cancel_is_idempotent_and_leaves_no_result(api):
     assert second.status_code == 200 and second.json()["state"] == "cancelled"
     answer = api.get(f"/v1/jobs/{job_id}/result/motion", headers=AUTH)
     assert answer.status_code == 409 and "cancelled" in answer.json()["detail"]
+
+
+def test_a_status_asked_with_a_wait_comes_when_the_job_ends(api):
+    """GET /v1/jobs/ID?wait=S holds the answer until the job ends (a client asking again at
+    once sees the end as it happens), or S seconds with the job still running; a wait the
+    server does not allow is one clear 422."""
+    job_id = submit(api, job_options("block")).json()["id"]
+    wait_for(api.pipeline.started.is_set)
+    start = time.monotonic()
+    held = api.get(f"/v1/jobs/{job_id}?wait=0.3", headers=AUTH)
+    assert held.status_code == 200 and held.json()["state"] == "running"
+    assert time.monotonic() - start >= 0.3  # it was held for the wait
+    threading.Timer(0.2, api.pipeline.release.set).start()
+    start = time.monotonic()
+    ended = api.get(f"/v1/jobs/{job_id}?wait=10", headers=AUTH)
+    assert ended.json()["state"] == "done" and time.monotonic() - start < 9  # at the end, not after 10 s
+    for wait, needle in (("11", "less than or equal to 10"), ("-1", "greater than or equal to 0"),
+                         ("soon", "valid number")):
+        answer = api.get(f"/v1/jobs/{job_id}?wait={wait}", headers=AUTH)
+        assert answer.status_code == 422 and answer.json()["detail"].startswith("query.wait: ")
+        assert needle in answer.json()["detail"]
 
 
 def test_full_queue_is_503_with_retry_after(api):

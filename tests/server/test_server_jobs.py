@@ -1,5 +1,6 @@
 """The job runner on its own: states, progress, cancel, failures, queue limit, expiry."""
 
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -184,3 +185,15 @@ def test_the_runner_runs_any_work_on_any_payload():
         assert runner.result(job["id"]) == {"words": 3} and seen == ["three short words"]
     finally:
         runner.close()
+
+
+def test_closing_the_runner_answers_a_status_held_for_a_job(pipeline):
+    runner = generation(pipeline, workers=1).start()
+    job = runner.submit(payload("block"))
+    wait_for(pipeline.started.is_set)
+    answers = []
+    asking = threading.Thread(target=lambda: answers.append(runner.status(job["id"], wait=30)))
+    asking.start()
+    runner.close()
+    asking.join(10)
+    assert not asking.is_alive() and answers[0]["cancel_requested"] is True

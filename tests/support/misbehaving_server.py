@@ -45,7 +45,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         self.server.seen.append((self.command, self.path, dict(self.headers)))
-        route = self.server.routes.get((self.command, self.path))
+        route = self.server.routes.get((self.command, self.path.split("?")[0]))  # a query never
+        # changes the route (GET /jobs/ID?wait=0.25 is the job's status)
         if route is None:
             return self.reply(404, {"detail": f"no route {self.path}"})
         try:
