@@ -69,8 +69,10 @@ class GenerateOptions:
 
 def as_options(options=None, **fields):
     """A GenerateOptions from ``options`` (a GenerateOptions, a dict of its fields or None: the
-    defaults) with ``fields`` over it; TalkrigError naming a field that is none and listing
-    the valid ones, or for options of another type."""
+    defaults) with ``fields`` over it, its transcript read when it is a file's path (as the
+    command line reads it); TalkrigError naming a field that is none and listing the valid
+    ones, or for options of another type. Local callers only (Python, a bake job): the server
+    takes a transcript's text, never a path on its machine."""
     valid = [f.name for f in dataclasses.fields(GenerateOptions)]
     if options is None:
         given = {}
@@ -87,8 +89,26 @@ def as_options(options=None, **fields):
                            f"{', '.join(repr(name) for name in unknown)}; the options are "
                            f"{', '.join(valid)}")
     if given is None:
-        return dataclasses.replace(options, **fields) if fields else options
-    return GenerateOptions(**{**given, **fields})
+        options = dataclasses.replace(options, **fields) if fields else options
+    else:
+        options = GenerateOptions(**{**given, **fields})
+    return _transcript_read(options)
+
+
+def _transcript_read(options):
+    """``options`` with a transcript given as a file's path replaced by the file's text (and
+    its name, which tells a timed format, among the speech options)."""
+    import os
+
+    from ..speech.transcripts import transcript_text
+
+    if options.transcript is None:
+        return options
+    text, name = transcript_text(os.fspath(options.transcript))
+    if name is None:
+        return options
+    return dataclasses.replace(options, transcript=text,
+                               speech_options={**options.speech_options, "transcript_name": name})
 
 
 @dataclass

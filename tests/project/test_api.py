@@ -149,6 +149,23 @@ def test_keywords_override_the_options_given(speech, take):
     np.testing.assert_array_equal(same.motion.poses, take.motion.poses)
 
 
+def test_a_transcript_is_taken_as_a_path_or_as_its_text(tmp_path, speech):
+    """As on the command line: a path (str or Path) to a transcript file is read, its text is
+    taken as it is, and a file name that names no file is refused, not timed as a script."""
+    said = ["and", "then", "she", "said", "go"]
+    script = tmp_path / "speech.json"  # a timed word list: its words are taken as they are
+    script.write_text(json.dumps([{"word": w, "start": 0.4 * k, "end": 0.4 * k + 0.3}
+                                  for k, w in enumerate(said)]), encoding="utf-8")
+    as_text = talkrig.generate(speech, backend="procedural",
+                               transcript=script.read_text(encoding="utf-8"))
+    for given in (script, str(script)):
+        as_path = talkrig.generate(speech, backend="procedural", transcript=given)
+        assert [w.word for w in as_path.words] == [w.word for w in as_text.words] == said
+        np.testing.assert_array_equal(as_path.motion.poses, as_text.motion.poses)
+    with pytest.raises(talkrig.TalkrigError, match="no such transcript file"):
+        talkrig.generate(speech, transcript=str(tmp_path / "speach.txt"))
+
+
 def test_save_and_load_round_trip(tmp_path, take):
     path = talkrig.save_motion(take.motion, tmp_path / "take.npz")
     back = talkrig.load_motion(path)
