@@ -18,12 +18,14 @@ from process start to the written file, as a user runs it (Python compiles the m
 keeps the bytecode: PYTHONDONTWRITEBYTECODE is cleared for it); median of --repeat runs.
 
     .venv/bin/python benchmarks/bench_generation.py [--repeat 7] [--seeds 5] [--backends procedural matching]
-    .venv/bin/python benchmarks/bench_generation.py --process [--repeat 9]
+    .venv/bin/python benchmarks/bench_generation.py --process [--repeat 9] [--one-process-too]
     .venv/bin/python benchmarks/bench_generation.py --same-line 3 [--repeat 3]
 
 Marginal cost (also with ``--process``): procedural in one process, no words, on the first 6 s and
 the first 60 s of the recording, features recomputed every run: the cost of each further second
-of audio, (t60 - t6) / 54 (target <= 0.003 s).
+of audio, (t60 - t6) / 54 (target <= 0.003 s). ``--one-process-too`` alternates each run with one
+made in a single process (no second process for a long procedural take's later windows:
+inference/generation/forked.py) and prints both, and how much sooner the 60 s is made.
 
 Several seeds of one line at once (``--same-line N``): N takes of the whole recording taken
 together, the words found by recognition, as a server with N workers runs them; the engine runs
@@ -134,26 +136,40 @@ def whole_process(repeat):
                   "(target <= 0.6 s for 68 s)")
 
 
-def marginal_cost(repeat):
-    """Seconds per further second of audio: procedural, no words, 6 s against 60 s (medians)."""
+def marginal_cost(repeat, compare=False):
+    """Seconds per further second of audio: procedural, no words, 6 s against 60 s (medians).
+    ``compare``: each run also made in one process (no forked second process for the later
+    windows), alternating run by run, with the median of the paired differences on 60 s."""
     from talkrig.inference.audio.decode import DecodedAudio
+    from talkrig.inference.generation import forked
 
     decoded = decode_audio(AUDIO)
     options = GenerateOptions(backend="procedural", seed=0, speech="none")
-    medians = {}
-    for seconds in (6, 60):
-        cut = decoded.samples[: int(seconds * decoded.sample_rate)]
-        audio = DecodedAudio(cut, decoded.sample_rate, name=f"first {seconds} s", hash=f"bench-{seconds}")
-        generate(audio, options)  # warm-up
-        walls = []
-        for _ in range(repeat):
-            clear_feature_cache()
-            t0 = time.perf_counter()
-            generate(audio, options)
-            walls.append(time.perf_counter() - t0)
-        medians[seconds] = statistics.median(walls)
-    print(f"procedural, no words: {medians[6]:.3f} s for 6 s, {medians[60]:.3f} s for 60 s: marginal cost "
-          f"{(medians[60] - medians[6]) / 54:.4f} s per second of audio (target <= 0.003)")
+    audio = {seconds: DecodedAudio(decoded.samples[: int(seconds * decoded.sample_rate)], decoded.sample_rate,
+                                   name=f"first {seconds} s", hash=f"bench-{seconds}") for seconds in (6, 60)}
+    modes = {"as a user runs it": forked.available}
+    if compare:
+        modes["in one process"] = lambda: False
+    walls = {(mode, seconds): [] for mode in modes for seconds in audio}
+    for seconds in audio:
+        generate(audio[seconds], options)  # warm-up
+    for _ in range(repeat):
+        for mode, available in modes.items():
+            forked.available = available
+            for seconds in audio:
+                clear_feature_cache()
+                t0 = time.perf_counter()
+                generate(audio[seconds], options)
+                walls[(mode, seconds)].append(time.perf_counter() - t0)
+    forked.available = modes["as a user runs it"]
+    for mode in modes:
+        medians = {seconds: statistics.median(walls[(mode, seconds)]) for seconds in audio}
+        print(f"procedural, no words, {mode}: {medians[6]:.3f} s for 6 s, {medians[60]:.3f} s for 60 s: "
+              f"marginal cost {(medians[60] - medians[6]) / 54:.4f} s per second of audio (target <= 0.003)")
+    if compare:
+        gained = [one - used for used, one in zip(walls[("as a user runs it", 60)], walls[("in one process", 60)])]
+        print(f"60 s: {1000 * statistics.median(gained):.0f} ms sooner than in one process "
+              f"(median of {repeat} paired runs)")
 
 
 def angular_speed(motion):
@@ -228,6 +244,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["procedural", "matching"])
     parser.add_argument("--process", action="store_true", help="only the whole process of `talkrig generate` and the marginal cost")
+    parser.add_argument("--one-process-too", action="store_true",
+                        help="with --process: the marginal cost also in one process, alternating")
     parser.add_argument("--same-line", type=int, default=0, metavar="N",
                         help="only N seeds of the whole recording taken at once, the server "
                              "finding the words (N threads, as N server workers run them)")
@@ -239,7 +257,7 @@ def main():
     if args.process:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         whole_process(args.repeat)
-        marginal_cost(args.repeat)
+        marginal_cost(args.repeat, args.one_process_too)
         return
     logging.getLogger("talkrig.inference.speech.timing").setLevel(logging.ERROR)  # words past 60 s are dropped
     decoded = decode_audio(AUDIO)

@@ -58,14 +58,21 @@ def window_bounds(n_frames, window_frames):
     return [(s, min(s + window_frames, n_frames)) for s in range(0, n_frames, window_frames)]
 
 
-def run_windows(generator, request, window_seconds=None, seam_frames=None):
-    """Drive ``generator.generate_window`` over the request; returns the whole Motion."""
+def generator_windows(generator, request, window_seconds=None):
+    """[(start, stop), ...] of the windows :func:`run_windows` asks ``generator`` for."""
     window_seconds = window_seconds or getattr(generator, "window_seconds", 10.0) or 10.0
+    return window_bounds(request.n_frames, round(window_seconds * request.fps))
+
+
+def run_windows(generator, request, window_seconds=None, seam_frames=None, state=None):
+    """Drive ``generator.generate_window`` over the request; returns the whole Motion.
+    ``state``: the dict every Window.state is (a new one by default), for a generator that
+    must see it after the last window."""
     k = int(getattr(generator, "seam_frames", 10) if seam_frames is None else seam_frames)
     n = request.n_frames
-    bounds = window_bounds(n, round(window_seconds * request.fps))
+    bounds = generator_windows(generator, request, window_seconds)
     context = max(2, int(round(CONTEXT_SECONDS * request.fps)))
-    state = {}
+    state = {} if state is None else state
     out = None
     previous = _initial(request)
     for index, (start, stop) in enumerate(bounds):

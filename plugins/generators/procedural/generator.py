@@ -5,7 +5,8 @@ import logging
 from ....inference.features.activity import loudness
 from ....inference.generation.generators import Generator
 from ....inference.generation.options import Option
-from ....inference.generation.windows import run_windows
+from ....inference.generation.forked import fork_work
+from ....inference.generation.windows import generator_windows, run_windows
 from ....motion.fineturn import JOINTS as FINE_JOINTS
 from . import joints as J
 from .body_layer import filled_joints, quiet
@@ -69,7 +70,12 @@ class ProceduralGenerator(Generator):
         """The whole take window by window, then its fingers brought down to the speaker's size
         band by band where they move more (``body_layer.quiet``: a whole take's
         spectrum, so live windows keep the layer's fingers)."""
-        motion = run_windows(self, request)
+        state = {}
+        try:
+            motion = run_windows(self, request, state=state)
+        finally:
+            if state.get("ahead") is not None:
+                state["ahead"][1].close()  # a cancelled take leaves no process behind
         quiet(motion.poses, motion.fps, float(self._options(request)["body_layer"]))
         return motion
 
@@ -87,6 +93,24 @@ class ProceduralGenerator(Generator):
             ctx = make_context(request.fps, plan, prosody, request.rng("noise"), options)
             window.state["procedural"] = ctx
             log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
+            if not request.streaming:
+                window.state["ahead"] = _synthesized_ahead(ctx, generator_windows(self, request))
         elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
             ctx.prosody.energy = loudness(request.features, request.n_frames)
+        ahead = window.state.get("ahead")
+        if ahead is not None and window.start >= ahead[0]:
+            start, forked = ahead
+            return forked.result()[window.start - start:window.stop - start]
         return synthesize(ctx, window.start, window.stop)
+
+
+def _synthesized_ahead(ctx, bounds, least=3):
+    """(first frame, Forked) of the later half of a take's windows synthesized by a second
+    process while this one makes the first half, or None (fewer than ``least`` windows, or no
+    second process to be had). Every frame is synthesized on its own, so the frames are the
+    same to the bit whichever process makes them and however many at once."""
+    if len(bounds) < least:
+        return None
+    start, stop = bounds[(len(bounds) + 1) // 2][0], bounds[-1][1]
+    forked = fork_work(lambda: synthesize(ctx, start, stop))
+    return None if forked is None else (start, forked)

@@ -1,0 +1,105 @@
+"""Work handed to a forked second process: its result comes back, a failed child's share is
+done in place, a child no longer wanted is stopped, and a procedural take is the same to the
+bit made by one process or two."""
+
+import logging
+import os
+import time
+
+import numpy as np
+import pytest
+
+from talkrig.inference.generation import forked
+from talkrig.inference.generation.generators import GenerationRequest, check_options, get_generator
+from talkrig.inference.progress import JobCancelled
+
+pytestmark = pytest.mark.skipif(not forked.available(), reason="forking is used on Linux with two cores")
+
+
+def test_the_work_is_done_by_another_process_and_its_result_comes_back():
+    parent = os.getpid()
+    child = forked.fork_work(lambda: (os.getpid(), np.arange(200_000, dtype=np.float32)))
+    pid, values = child.result()
+    assert pid != parent
+    assert np.array_equal(values, np.arange(200_000, dtype=np.float32))  # more than a pipe holds
+    assert child.result()[0] == pid  # asked again: the same result, no second child
+
+
+def test_a_child_that_fails_has_its_work_done_in_place(caplog):
+    parent = os.getpid()
+
+    def work():
+        if os.getpid() != parent:
+            raise RuntimeError("broken in the child")
+        return "done here"
+
+    with caplog.at_level(logging.WARNING):
+        assert forked.fork_work(work).result() == "done here"
+    assert "its share is done here" in caplog.text
+
+
+def test_closing_stops_a_child_no_longer_wanted():
+    child = forked.fork_work(lambda: time.sleep(60))
+    pid = child._pid
+    started = time.monotonic()
+    child.close()
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):  # stopped and reaped: no process left behind
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_no_second_process_where_forking_is_unavailable(monkeypatch):
+    monkeypatch.setattr(forked, "available", lambda: False)
+    assert forked.fork_work(lambda: 1) is None
+
+
+@pytest.fixture(scope="module")
+def long_speech(scott2_wav):
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.inference.features.compute import compute_features
+
+    audio = decode_audio(scott2_wav)
+    return compute_features(audio.samples[: 35 * audio.sample_rate], audio.sample_rate, 30.0)
+
+
+def _take(features, cancelled=None):
+    gen = get_generator("procedural")
+    return gen.generate(GenerationRequest(features, [], features.n_frames, 30.0, seed=3,
+                                          options=check_options(gen, {}), cancelled=cancelled))
+
+
+def _spy(monkeypatch):
+    """The Forked objects the procedural generator starts."""
+    from talkrig.plugins.generators.procedural import generator
+
+    started = []
+
+    def fork_work(work):
+        started.append(forked.fork_work(work))
+        return started[-1]
+
+    monkeypatch.setattr(generator, "fork_work", fork_work)
+    return started
+
+
+def test_a_long_procedural_take_is_the_same_made_by_one_process_or_two(monkeypatch, long_speech):
+    started = _spy(monkeypatch)
+    two = _take(long_speech)
+    assert len(started) == 1 and started[0] is not None  # four windows: the last two forked
+    monkeypatch.setattr(forked, "available", lambda: False)
+    one = _take(long_speech)
+    for field in ("poses", "trans", "expressions", "contacts"):
+        assert np.array_equal(getattr(one, field), getattr(two, field)), field
+
+
+def test_a_cancelled_take_leaves_no_second_process(monkeypatch, long_speech):
+    started = _spy(monkeypatch)
+    polls = []
+
+    def cancelled():
+        polls.append(1)
+        return len(polls) >= 3  # after the first window
+
+    with pytest.raises(JobCancelled):
+        _take(long_speech, cancelled)
+    assert started and started[0]._pid is None  # stopped and reaped
