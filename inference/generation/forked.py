@@ -3,8 +3,8 @@
 The interpreter lock keeps a take's Python-level numpy work (many small arrays) on one core:
 two threads run it no faster than one. A forked child starts with the parent's memory (a
 take's plan, its features), computes its share while the parent computes the rest, and sends
-its result back through a pipe. Forking is used on Linux only and never inside Blender (its
-process holds windows and GPU state); elsewhere the caller works in place. A child that fails
+its result back through a pipe. Forking is used on Linux only and never inside Blender's
+application (it holds windows and GPU state); elsewhere the caller works in place. A child that fails
 costs nothing but time: its work is done in place, and the result is the same either way.
 """
 
@@ -18,9 +18,17 @@ log = logging.getLogger(__name__)
 
 
 def available():
-    """True where a child may be forked: Linux, more than one core to run it, not in Blender."""
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and "bpy" not in sys.modules
+    """True where a child may be forked: Linux, more than one core to run it, not in Blender's
+    own application (Blender as a Python module, headless, forks like any process: a bake job
+    that has exported once goes on using both cores)."""
+    return (sys.platform.startswith("linux") and hasattr(os, "fork") and not _in_blender_app()
             and len(os.sched_getaffinity(0)) > 1)
+
+
+def _in_blender_app():
+    """True in Blender with its interface: bpy loaded, and not in the background."""
+    bpy = sys.modules.get("bpy")
+    return bpy is not None and not getattr(getattr(bpy, "app", None), "background", True)
 
 
 def fork_work(work):

@@ -4,6 +4,7 @@ bit made by one process or two."""
 
 import logging
 import os
+import sys
 import time
 
 import numpy as np
@@ -51,6 +52,15 @@ def test_closing_stops_a_child_no_longer_wanted():
 def test_no_second_process_where_forking_is_unavailable(monkeypatch):
     monkeypatch.setattr(forked, "available", lambda: False)
     assert forked.fork_work(lambda: 1) is None
+
+
+def test_blenders_application_is_never_forked_but_blender_as_a_module_is(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setitem(sys.modules, "bpy", SimpleNamespace(app=SimpleNamespace(background=False)))
+    assert not forked.available()
+    monkeypatch.setitem(sys.modules, "bpy", SimpleNamespace(app=SimpleNamespace(background=True)))
+    assert forked.available()  # headless, as a bake job that exported once runs
 
 
 @pytest.fixture(scope="module")
