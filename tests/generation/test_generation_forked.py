@@ -113,3 +113,14 @@ def test_a_cancelled_take_leaves_no_second_process(monkeypatch, long_speech):
     with pytest.raises(JobCancelled):
         _take(long_speech, cancelled)
     assert started and started[0]._pid is None  # stopped and reaped
+
+
+def test_a_window_asked_for_alone_forks_nothing(monkeypatch, long_speech):
+    from talkrig.inference.generation.windows import Window
+
+    started = _spy(monkeypatch)
+    gen = get_generator("procedural")
+    request = GenerationRequest(long_speech, [], long_speech.n_frames, 30.0, seed=3, options=check_options(gen, {}))
+    window = Window(0, 0, 300)
+    gen.generate_window(request, window)  # no generate() around it to reap a second process
+    assert started == [] and window.state.get("ahead") is None

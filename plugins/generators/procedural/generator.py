@@ -70,7 +70,7 @@ class ProceduralGenerator(Generator):
         """The whole take window by window, then its fingers brought down to the speaker's size
         band by band where they move more (``body_layer.quiet``: a whole take's
         spectrum, so live windows keep the layer's fingers)."""
-        state = {}
+        state = {"may_fork": True}  # this call reaps the second process, whatever happens
         try:
             motion = run_windows(self, request, state=state)
         finally:
@@ -93,7 +93,7 @@ class ProceduralGenerator(Generator):
             ctx = make_context(request.fps, plan, prosody, request.rng("noise"), options)
             window.state["procedural"] = ctx
             log.debug("procedural plan: %d phrases, %d beats", len(prosody.phrases), len(prosody.beats))
-            if not request.streaming:
+            if window.state.get("may_fork") and not request.streaming:
                 window.state["ahead"] = _synthesized_ahead(ctx, generator_windows(self, request))
         elif request.streaming:  # live: the plan stands, the jaw follows the voice heard since
             ctx.prosody.energy = loudness(request.features, request.n_frames)
