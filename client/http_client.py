@@ -26,6 +26,7 @@ from .errors import ClientError
 DEFAULT_URL = "http://127.0.0.1:8765"
 API = "/v1"
 FINISHED = ("done", "failed", "cancelled")
+MAX_WAIT = 10.0  # seconds a server holds a status request at most (server: job_routes.MAX_WAIT)
 MAX_JSON_BYTES = 8 * 1024 * 1024  # a status, a result's words, the backends' schemas
 MAX_ERROR_BYTES = 64 * 1024  # the body of an error answer read for its message
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # a capture's takes
@@ -115,9 +116,10 @@ class Jobs:
                                    options, timeout, self._spec.what, self._spec.advice, extra)
 
     def status(self, job_id, wait=0.0):
-        """{"state", "stage", "progress", "error", ...} of a job; with ``wait`` seconds (at most
-        10), the server answers when the job ends or the wait is over, whichever comes first."""
-        query = f"?wait={float(wait):.3f}" if wait > 0 else ""
+        """{"state", "stage", "progress", "error", ...} of a job; with ``wait`` seconds (held
+        at most MAX_WAIT), the server answers when the job ends or the wait is over, whichever
+        comes first."""
+        query = f"?wait={min(float(wait), MAX_WAIT):.3f}" if wait > 0 else ""
         return replies.job_status(self.client._call("GET", self._url(job_id) + query),
                                   self.client.url)
 

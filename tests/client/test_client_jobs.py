@@ -75,6 +75,19 @@ def test_generate(client):
     assert jobs.cancel(job_id)["state"] == "done"  # too late: nothing changes
 
 
+def test_a_wait_longer_than_the_server_holds_is_asked_within_it(client):
+    """A polling interval or wait over the server's cap (10 s) is held for the cap, never a 422."""
+    from talkrig.client.http_client import MAX_WAIT
+    from talkrig.inference.server.job_routes import MAX_WAIT as SERVER_MAX_WAIT
+
+    assert MAX_WAIT == SERVER_MAX_WAIT
+    jobs = client.jobs("generate")
+    job_id = jobs.submit(wav_bytes(1.0), {"backend": "scripted"})
+    finished(jobs, job_id)
+    assert jobs.status(job_id, wait=60)["state"] == "done"
+    assert jobs.wait(job_id, interval=30, timeout=60)["state"] == "done"
+
+
 def test_cancel_a_running_generation(client):
     jobs = client.jobs("generate")
     job_id = jobs.submit(wav_bytes(1.0), {"backend": "scripted",
