@@ -5,16 +5,24 @@ two threads run it no faster than one. A forked child starts with the parent's m
 take's plan, its features), computes its share while the parent computes the rest, and sends
 its result back through a pipe. Forking is used on Linux only and never inside Blender's
 application (it holds windows and GPU state); elsewhere the caller works in place. A child that fails
-costs nothing but time: its work is done in place, and the result is the same either way.
+costs nothing but time: its work is done in place, and the result is the same either way. So
+does a child that hangs (a process forked while another thread held a lock the child needs):
+it is given a deadline, then stopped.
 """
 
 import logging
 import os
 import pickle
+import select
 import signal
 import sys
+import time
 
 log = logging.getLogger(__name__)
+
+# How long a child may take once the parent waits for it: SLACK times what the parent worked
+# since the fork (the child's share is about as large), plus GRACE seconds for a busy machine.
+SLACK, GRACE = 4.0, 10.0
 
 
 def available():
@@ -71,6 +79,7 @@ class Forked:
         self._work, self._pid, self._fd = work, pid, fd
         self._done = False
         self._value = None
+        self._forked_at = time.monotonic()
 
     def result(self):
         """The work's result (waits for the child; the work done in place if the child failed)."""
@@ -80,9 +89,14 @@ class Forked:
         return self._value
 
     def _collect(self):
-        with os.fdopen(self._fd, "rb") as pipe:
-            self._fd = None
-            data = pipe.read()
+        waited = time.monotonic()
+        deadline = waited + SLACK * (waited - self._forked_at) + GRACE
+        data = self._read_until(deadline)
+        if data is None:
+            self.close()
+            log.warning("the second process did not answer in %.0f s: its share is done here",
+                        time.monotonic() - waited)
+            return self._work()
         _, status = os.waitpid(self._pid, 0)
         self._pid = None
         if status == 0:
@@ -93,6 +107,21 @@ class Forked:
         else:
             log.warning("the second process failed (exit status %d): its share is done here", status)
         return self._work()
+
+    def _read_until(self, deadline):
+        """Everything the child writes, up to its end of the pipe, or None at ``deadline``."""
+        chunks, ready = [], select.poll()  # poll: a server's descriptors may pass select's 1024
+        ready.register(self._fd, select.POLLIN)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not ready.poll(left * 1000.0):
+                return None
+            chunk = os.read(self._fd, 1 << 20)
+            if not chunk:
+                os.close(self._fd)
+                self._fd = None
+                return b"".join(chunks)
+            chunks.append(chunk)
 
     def close(self):
         """Stop a child whose result is no longer wanted (the job was cancelled or failed)."""

@@ -39,6 +39,28 @@ def test_a_child_that_fails_has_its_work_done_in_place(caplog):
     assert "its share is done here" in caplog.text
 
 
+def test_a_child_that_hangs_is_stopped_at_its_deadline_and_its_work_done_in_place(monkeypatch, caplog):
+    """A child forked while another thread held a lock it needs never answers: the parent does
+    not wait for ever, it stops the child and does the share itself."""
+    parent = os.getpid()
+    monkeypatch.setattr(forked, "GRACE", 0.5)
+
+    def work():
+        if os.getpid() != parent:
+            time.sleep(600)  # as a deadlocked child would
+        return "done here"
+
+    child = forked.fork_work(work)
+    pid = child._pid
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        assert child.result() == "done here"
+    assert time.monotonic() - started < 60
+    assert "did not answer" in caplog.text
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(pid, os.WNOHANG)
+
+
 def test_closing_stops_a_child_no_longer_wanted():
     child = forked.fork_work(lambda: time.sleep(60))
     pid = child._pid
