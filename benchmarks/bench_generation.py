@@ -27,6 +27,9 @@ of audio, (t60 - t6) / 54 (target <= 0.003 s). ``--one-process-too`` alternates 
 made in a single process (no second process for a long procedural take's later windows:
 inference/generation/forked.py) and prints both, and how much sooner the 60 s is made.
 
+Every run first prints the load and how long 3 million Python additions take (:func:`machine_line`):
+this machine's speed changes from day to day by more than most changes measured.
+
 Several seeds of one line at once (``--same-line N``): N takes of the whole recording taken
 together, the words found by recognition, as a server with N workers runs them; the engine runs
 once and the other takes wait for its words (inference/speech/recent_words.py).
@@ -238,6 +241,22 @@ def same_line(count, repeat):
           f"median {statistics.median(times):.2f} s of {repeat} ({min(times):.2f}-{max(times):.2f})")
 
 
+def machine_line():
+    """The load and how fast this machine runs plain Python now: its speed changes from day to
+    day by more than most changes measured here (benchmarks/RESULTS.md, The machine), so every
+    run says how quick its hour was: the median of 5 loops of 3 million additions, run as a
+    script's top level runs them (the journal's reference loop; within a function they are
+    about three times quicker)."""
+    loop = compile("total = 0\nfor i in range(3_000_000):\n    total += i\n", "reference", "exec")
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        exec(loop, {})
+        times.append(time.perf_counter() - started)
+    return (f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+            f"3 million Python additions in {statistics.median(times):.2f} s")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -251,11 +270,11 @@ def main():
                              "finding the words (N threads, as N server workers run them)")
     args = parser.parse_args()
     if args.same_line:
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(machine_line())
         same_line(args.same_line, args.repeat)
         return
     if args.process:
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(machine_line())
         whole_process(args.repeat)
         marginal_cost(args.repeat, args.one_process_too)
         return
@@ -266,7 +285,7 @@ def main():
         library = Path(folder)  # the real take, linked: one 45 s take of mocap with its audio
         os.symlink(TAKE.with_suffix(".npz"), library / "take.npz")
         os.symlink(TAKE.with_suffix(".wav"), library / "take.wav")
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(machine_line())
         for backend in args.backends:
             speed(backend, audio, library, args.repeat)
         quality(args.backends, audio, library, args.seeds)
