@@ -411,3 +411,44 @@ def test_an_elbow_pushed_past_its_limit_slows_into_it():
     assert angle.max() <= MAX_ELBOW and np.all(speed >= 0.0)
     assert np.all(-np.diff(speed) <= 0.05)  # rad per frame per frame
     assert angle[-1] > MAX_ELBOW - 0.05
+
+
+def test_a_move_the_quick_bound_lets_pass_never_bends_the_elbow_past_the_limit():
+    """The plan samples a move's elbow path only where a bound (the nearer end's bend plus the
+    way between them) says it could pass the limit: the bound must never let through a move
+    whose sampled path does pass it, or the plan would change. Random arm poses, and pairs
+    near the limit."""
+    from talkrig.motion.rotations import axis_angle_to_quat
+    from talkrig.plugins.generators.procedural.plan import _elbow_path_bend, _may_bend_past
+
+    rng = np.random.default_rng(7)
+    passed = caught = 0
+    for scale in (0.6, 1.2, 2.0, 3.0):
+        for _ in range(300):
+            a, b = (axis_angle_to_quat(rng.normal(0.0, scale, (19, 3))) for _ in range(2))
+            bend = _elbow_path_bend(a, b)
+            for limit in (bend - 1e-3, bend + 1e-3, 1.5, 2.4):
+                if bend > limit:
+                    assert _may_bend_past(a, b, limit)
+                    caught += 1
+                elif not _may_bend_past(a, b, limit):
+                    passed += 1
+    assert caught > 500 and passed > 300  # both sides of the bound are exercised
+
+
+def test_the_torso_reads_each_arm_raised_from_the_key_in_force():
+    """The torso turns toward a raised arm: which key is in force at a time (the last at or
+    before it, the first before any) and whether its elbow is off its rest flexion."""
+    from talkrig.motion.rotations import axis_angle_to_quat
+    from talkrig.plugins.generators.procedural.plan import _raised_at
+    from talkrig.plugins.generators.procedural.tracks import Keys
+
+    rest = axis_angle_to_quat(np.zeros((19, 3)))
+    bent = rest.copy()
+    bent[2] = axis_angle_to_quat(np.array([0.0, 1.0, 0.0]))
+    keys = Keys(rest, start=1.0)
+    keys.move(2.0, 3.0, bent)
+    keys.move(5.0, 6.0, rest)
+    times = [0.5, 1.0, 2.5, 3.0, 4.0, 5.5, 6.0, 9.0]
+    assert _raised_at(keys, times, rest).tolist() == [False, False, False, True, True, True,
+                                                      False, False]

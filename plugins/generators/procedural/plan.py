@@ -12,6 +12,7 @@ to rest or let it wait low. Variants of a pose are drawn around the repertoire's
 (poses.plausible) so no variant raises a palm to the listener.
 """
 
+import math
 import zlib
 from dataclasses import dataclass
 
@@ -79,11 +80,25 @@ class ArmKeys(Keys):
         self.via = np.asarray(via, np.float64)
 
     def move(self, start, arrive, value, kind=EASE_SMOOTH, min_duration=0.12):
-        if _elbow_path_bend(self.last_value, value) > MAX_ELBOW_PATH:
+        if _may_bend_past(self.last_value, value, MAX_ELBOW_PATH) \
+                and _elbow_path_bend(self.last_value, value) > MAX_ELBOW_PATH:
             start = max(float(start), self.last_time)
             middle = start + 0.5 * (max(float(arrive), start + 2.0 * min_duration) - start)
             super().move(start, middle, self.via, EASE_SMOOTH, min_duration)
         return super().move(start, arrive, value, kind, min_duration)
+
+
+def _may_bend_past(a, b, limit):
+    """False where no elbow rotation on the shortest way from arm pose a to b ((J, 4) each) can
+    turn further than ``limit`` radians, so the way need not be sampled: none lies further from
+    rest than the nearer end plus the way between them (rotation distances obey the triangle
+    inequality). Most moves of a plan are decided so, the same way as sampled; the bound is
+    worked in plain floats, its margin far wider than their rounding."""
+    qa, qb = a[2].tolist(), b[2].tolist()
+    na, nb = math.sqrt(sum(x * x for x in qa)), math.sqrt(sum(x * x for x in qb))
+    way = 2.0 * math.acos(min(1.0, abs(sum(x * y for x, y in zip(qa, qb))) / (na * nb)))
+    nearer = 2.0 * math.acos(min(1.0, max(abs(qa[0]) / na, abs(qb[0]) / nb)))
+    return nearer + way > limit - 1e-6
 
 
 def _elbow_path_bend(a, b, steps=9):
@@ -336,8 +351,9 @@ class _Planner:
         arm_keys = self.keys
         # which hand is up at each arm key time
         times = sorted(set(arm_keys["left"].times) | set(arm_keys["right"].times))
-        for t in times[1:]:
-            up = {s: _is_up(arm_keys[s], t, self.rest[s]) for s in SIDES}
+        raised = {s: _raised_at(arm_keys[s], times[1:], self.rest[s]) for s in SIDES}
+        for k, t in enumerate(times[1:]):
+            up = {s: raised[s][k] for s in SIDES}
             yaw = 0.09 * (float(up["right"]) - float(up["left"]))
             lean = 0.03 * (float(up["right"]) + float(up["left"]))
             if t - keys.last_time > 0.3:
@@ -408,11 +424,13 @@ def _travel_time(a, b, speed=2.5):
     return float(np.max(2.0 * np.arccos(dots))) / speed
 
 
-def _is_up(keys, t, rest):
-    i = int(np.searchsorted(keys.times, t, side="right")) - 1
-    q = keys.values[max(0, i)]
-    d = np.abs(np.sum(q[2] * rest[2]))  # elbow: how far from its rest flexion
-    return d < np.cos(0.35)
+def _raised_at(keys, times, rest):
+    """(n,) whether the arm is raised at each of ``times`` (the key in force then has its elbow
+    off its rest flexion), worked out once per key rather than once per time."""
+    held = np.maximum(np.searchsorted(keys.times, times, side="right") - 1, 0)
+    elbows = np.asarray(keys.values)[:, 2]
+    d = np.abs(np.sum(elbows * rest[2], axis=-1))  # elbow: how far from its rest flexion
+    return (d < np.cos(0.35))[held]
 
 
 def make_plan(prosody, rng, options, duration):
