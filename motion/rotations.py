@@ -215,7 +215,7 @@ def quat_lowpass(q, frames_sigma):
 def quat_hemisphere(q):
     """``q`` with w >= 0: the sign :func:`quat_to_axis_angle` uses (angle in [0, pi])."""
     q = np.asarray(q, dtype=np.float64)
-    return np.where(q[..., :1] < 0, -q, q)
+    return q * np.where(q[..., :1] < 0, -1.0, 1.0)  # exact, as negation; half the passes on a take
 
 
 def quat_angle(q, shortest=True):
