@@ -156,15 +156,17 @@ def marginal_cost(repeat, compare=False):
     walls = {(mode, seconds): [] for mode in modes for seconds in audio}
     for seconds in audio:
         generate(audio[seconds], options)  # warm-up
-    for _ in range(repeat):
-        for mode, available in modes.items():
-            forked.available = available
-            for seconds in audio:
-                clear_feature_cache()
-                t0 = time.perf_counter()
-                generate(audio[seconds], options)
-                walls[(mode, seconds)].append(time.perf_counter() - t0)
-    forked.available = modes["as a user runs it"]
+    try:
+        for _ in range(repeat):
+            for mode, available in modes.items():
+                forked.available = available
+                for seconds in audio:
+                    clear_feature_cache()
+                    t0 = time.perf_counter()
+                    generate(audio[seconds], options)
+                    walls[(mode, seconds)].append(time.perf_counter() - t0)
+    finally:
+        forked.available = modes["as a user runs it"]
     for mode in modes:
         medians = {seconds: statistics.median(walls[(mode, seconds)]) for seconds in audio}
         print(f"procedural, no words, {mode}: {medians[6]:.3f} s for 6 s, {medians[60]:.3f} s for 60 s: "

@@ -352,10 +352,9 @@ class _Planner:
         # which hand is up at each arm key time
         times = sorted(set(arm_keys["left"].times) | set(arm_keys["right"].times))
         raised = {s: _raised_at(arm_keys[s], times[1:], self.rest[s]) for s in SIDES}
-        for k, t in enumerate(times[1:]):
-            up = {s: raised[s][k] for s in SIDES}
-            yaw = 0.09 * (float(up["right"]) - float(up["left"]))
-            lean = 0.03 * (float(up["right"]) + float(up["left"]))
+        for t, left, right in zip(times[1:], raised["left"], raised["right"]):
+            yaw = 0.09 * (float(right) - float(left))
+            lean = 0.03 * (float(right) + float(left))
             if t - keys.last_time > 0.3:
                 keys.move(t - 0.3, t, np.array([yaw, lean]))
         return keys.track()
