@@ -36,25 +36,26 @@ class StageBar:
     def __init__(self, disabled=False):
         self.disabled = disabled
         self.bar = self.stream = self.shown = None
+        self.lines = False  # a log's lines, not a bar
         self.start = time.perf_counter()
 
     def __enter__(self):
         if not self.disabled:
-            from tqdm import tqdm
-
             self.stream = _stderr_copy()
             out = self.stream or sys.stderr
-            self.bar = tqdm(total=100, file=out, leave=False, disable=not _terminal(out),
-                            bar_format="{desc:<14} {bar} {n:.0f}% [{elapsed}]")
+            self.lines = not _terminal(out)
+            if not self.lines:  # tqdm is imported only to draw (10 ms of a short take's process)
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=100, file=out, leave=False,
+                                bar_format="{desc:<14} {bar} {n:.0f}% [{elapsed}]")
         return self
 
     def update(self, stage, fraction):
-        if self.bar is None:
-            return
         percent = int(100 * fraction)
-        if self.bar.disable:
+        if self.lines:
             self._line(stage, percent)
-        elif (stage, percent) != self.shown:
+        elif self.bar is not None and (stage, percent) != self.shown:
             self.shown = (stage, percent)
             self.bar.set_description_str(stage, refresh=False)
             self.bar.n = percent

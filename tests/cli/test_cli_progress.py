@@ -2,7 +2,11 @@
 job has run a while, a line for each stage and each tenth of the way; a line for each clip of a
 batch; nothing with --quiet."""
 
+import os
+import pty
 import re
+import subprocess
+import sys
 
 import pytest
 from support.cli_support import speech  # noqa: F401 (a fixture)
@@ -60,3 +64,29 @@ def test_a_batch_logs_a_line_per_clip_baked(capsys):
             bar.update(result)
     assert capsys.readouterr().err.splitlines() == [
         "clip 1/3: b done", "clip 2/3: c failed, 1 failed", "clip 3/3: d done, 1 failed"]
+
+
+def test_a_terminal_gets_a_bar_drawn_in_place(speech, tmp_path):
+    """On a terminal the stages are one bar redrawn in place (no log lines), and the take is
+    written as in a log."""
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "talkrig", "generate", str(speech), "-o",
+                               str(tmp_path / "take.npz"), "--speech", "none"],
+                              stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300)
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: everything is read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0 and "wrote" in done.stdout
+    drawn = drawn.decode("utf-8", "replace")
+    assert "\r" in drawn and "%" in drawn and "generate" in drawn
+    assert logged(drawn.replace("\r", "\n")) == []  # a bar, not a log's lines
