@@ -71,22 +71,24 @@ def test_a_terminal_gets_a_bar_drawn_in_place(speech, tmp_path):
     written as in a log."""
     leader, follower = pty.openpty()
     try:
-        done = subprocess.run([sys.executable, "-m", "talkrig", "generate", str(speech), "-o",
+        with subprocess.Popen([sys.executable, "-m", "talkrig", "generate", str(speech), "-o",
                                str(tmp_path / "take.npz"), "--speech", "none"],
-                              stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300)
-        os.close(follower)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal's other end is closed: everything is read
-                break
-            if not chunk:
-                break
-            drawn += chunk
+                              stdout=subprocess.PIPE, stderr=follower, text=True) as done:
+            os.close(follower)
+            drawn = b""
+            while True:  # read as it is drawn: a full terminal would hold the command up
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal's other end is closed: everything is read
+                    break
+                if not chunk:
+                    break
+                drawn += chunk
+            out = done.stdout.read()
+            done.wait(timeout=300)
     finally:
         os.close(leader)
-    assert done.returncode == 0 and "wrote" in done.stdout
+    assert done.returncode == 0 and "wrote" in out
     drawn = drawn.decode("utf-8", "replace")
     assert "\r" in drawn and "%" in drawn and "generate" in drawn
     assert logged(drawn.replace("\r", "\n")) == []  # a bar, not a log's lines
