@@ -132,6 +132,49 @@ def test_euler_continuity_unwraps_a_turning_joint():
     np.testing.assert_allclose(smooth[:, 0], turn, atol=1e-9)
 
 
+def _awkward_curves():
+    """Euler curves that test rounding: exact half turns (ties to even), signed zeros, NaN,
+    infinities, gimbal lock, huge and tiny angles, many wraps."""
+    rng = np.random.default_rng(7)
+    edge = np.zeros((40, 3))
+    edge[1::2] = -0.0
+    edge[5] = [np.pi, np.pi / 2, -np.pi]
+    edge[7] = [3 * np.pi, -np.pi / 2, np.pi]
+    edge[9], edge[11], edge[13] = [np.nan, 0, 0], [np.inf, 1, 2], [-np.inf, 0, 0]
+    edge[20] = [1e300, -1e300, 5e-324]
+    edge[25] = [np.pi, -3 * np.pi, 5 * np.pi]
+    yield edge
+    yield np.round(rng.uniform(-20, 20, (300, 3)) / np.pi) * np.pi / 2  # ties everywhere
+    yield np.cumsum(rng.normal(0, 0.4, (300, 2, 3)), axis=0)  # turning joints, two bones
+    q = R.quat_normalize(rng.normal(size=(300, 4)))
+    yield R.matrix_to_euler(R.quat_to_matrix(q), "XYZ")
+
+
+def test_numpy_sums_three_squares_left_to_right_as_the_plain_float_path_does():
+    """The plain-float path compares (a + b) + c, as numpy's sum over a frame's three squares
+    adds them; where those orders differ (a fifth of random triples of wide range) the two
+    paths could choose different candidates."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((20000, 3)) * 10.0 ** rng.uniform(-8, 8, (20000, 3))
+    left = np.array([(a + b) + c for a, b, c in x.tolist()])
+    assert np.sum(x, axis=-1).tobytes() == left.tobytes()
+
+
+@pytest.mark.parametrize("curve", list(_awkward_curves()), ids=["edges", "ties", "turning", "random"])
+@pytest.mark.parametrize("order", ["ZYX", "XYZ"])
+def test_a_bones_euler_curve_in_plain_floats_has_the_bits_of_the_array_loop(curve, order, monkeypatch):
+    """A bone's curve (a few triples a frame) is made continuous in plain floats, a dozen times
+    quicker; every bit must be the array loop's, or keys written before and after would differ."""
+    quick = R.euler_continuity(curve, order)
+    monkeypatch.setattr(R, "FEW_CURVES", 0)  # every curve through the array loop
+    assert quick.tobytes() == R.euler_continuity(curve, order).tobytes()
+    moved = np.moveaxis(curve, 0, -2) if curve.ndim == 3 else curve.T
+    axis = -2 if curve.ndim == 3 else 1
+    monkeypatch.setattr(R, "FEW_CURVES", 4)
+    assert (R.euler_continuity(moved, order, axis=axis).tobytes()
+            == np.ascontiguousarray(np.moveaxis(quick, 0, axis)).tobytes())
+
+
 @EXAMPLES
 @given(rotation_vectors, rotation_vectors)
 def test_slerp_endpoints_and_midpoint(aa0, aa1):
