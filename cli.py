@@ -7,6 +7,8 @@ stderr and exit code 2, never a traceback.
 """
 
 import argparse
+import atexit
+import gc
 import importlib
 import logging
 import sys
@@ -56,6 +58,7 @@ def build_parser(command=None):
 
 
 def main(argv=None):
+    _end_quickly()
     argv = sys.argv[1:] if argv is None else list(argv)
     named = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(named if named in COMMANDS else None)
@@ -81,6 +84,20 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"talkrig {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _end_quickly():
+    """Have the process's end leave its objects to the system: the interpreter's last garbage
+    collections walk every object still alive (numpy's, ONNX Runtime's), some 35 ms of a short
+    take's 0.45 s. Frozen at exit, after the outputs are written and closed, they are not walked;
+    the exit handlers (logs flushed, temporary folders removed, threads joined) still run."""
+    global _ENDS_QUICKLY
+    if not _ENDS_QUICKLY:
+        atexit.register(gc.freeze)
+        _ENDS_QUICKLY = True
+
+
+_ENDS_QUICKLY = False
 
 
 if __name__ == "__main__":
