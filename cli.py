@@ -7,7 +7,6 @@ stderr and exit code 2, never a traceback.
 """
 
 import argparse
-import atexit
 import gc
 import importlib
 import logging
@@ -58,7 +57,6 @@ def build_parser(command=None):
 
 
 def main(argv=None):
-    _end_quickly()
     argv = sys.argv[1:] if argv is None else list(argv)
     named = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(named if named in COMMANDS else None)
@@ -86,19 +84,17 @@ def main(argv=None):
         return 130
 
 
-def _end_quickly():
-    """Have the process's end leave its objects to the system: the interpreter's last garbage
-    collections walk every object still alive (numpy's, ONNX Runtime's), some 35 ms of a short
-    take's 0.45 s. Frozen at exit, after the outputs are written and closed, they are not walked;
-    the exit handlers (logs flushed, temporary folders removed, threads joined) still run."""
-    global _ENDS_QUICKLY
-    if not _ENDS_QUICKLY:
-        atexit.register(gc.freeze)
-        _ENDS_QUICKLY = True
-
-
-_ENDS_QUICKLY = False
+def run():
+    """The `talkrig` program (and `python -m talkrig`): :func:`main`, then a quick end. The
+    interpreter's last garbage collections walk every object still alive (numpy's, ONNX
+    Runtime's), some 35 ms of a short take's 0.45 s; frozen once the command is done, its
+    outputs written and closed, they are left to the system, and the exit handlers (logs
+    flushed, temporary folders removed, threads joined) still run. Only the program does this:
+    a caller of :func:`main` keeps its own process's end."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

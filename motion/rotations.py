@@ -16,6 +16,10 @@ import numpy as np
 
 _EPS = 1e-8
 
+# Up to this many triples a frame (one bone's curve), :func:`euler_continuity` steps through
+# them in plain floats: numpy's per-call cost made a bone's minute of frames take 40 ms
+FEW_CURVES = 4
+
 
 def _length(x, keepdims=False):
     """Euclidean length over the last axis. The squares are summed in order, as np.linalg.norm
@@ -368,11 +372,6 @@ def euler_continuity(angles, order="ZYX", axis=0):
         prev = np.where(d1 < d0, best[1], best[0])
         angles[t] = prev
     return np.moveaxis(angles, 0, axis)
-
-
-# Up to this many triples a frame (one bone's curve), :func:`euler_continuity` steps through
-# them in plain floats: numpy's per-call cost made a bone's minute of frames take 40 ms
-FEW_CURVES = 4
 
 
 def _continuous_curve(triples):
