@@ -15,7 +15,8 @@ real take 2_scott_0_1_1 scored the same way. Medians over --seeds seeds.
 Whole process (``--process``): `talkrig generate` on the whole recording (62 s) with its
 TextGrid, and on the issue's 68 s (the recording and the first 6 s of 2_scott_0_1_1, no words),
 from process start to the written file, as a user runs it (Python compiles the modules once and
-keeps the bytecode: PYTHONDONTWRITEBYTECODE is cleared for it); median of --repeat runs.
+keeps the bytecode: PYTHONDONTWRITEBYTECODE is cleared for it); median of --repeat runs, with
+the CPU it used (its forked child's included) and how much of that the system's.
 
     .venv/bin/python benchmarks/bench_generation.py [--repeat 7] [--seeds 5] [--backends procedural matching]
     .venv/bin/python benchmarks/bench_generation.py --process [--repeat 9] [--one-process-too]
@@ -128,15 +129,19 @@ def whole_process(repeat):
                                     (longer, ["--speech", "none"], "no words")):
             command = [sys.executable, "-m", "talkrig", "generate", str(audio), *words,
                        "-o", str(Path(folder) / "take.npz"), "--quiet"]
-            walls = []
+            walls, cpus = [], []
             for _ in range(repeat + 1):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
                 subprocess.run(command, env=env, check=True, capture_output=True)
                 walls.append(time.perf_counter() - t0)
-            walls = walls[1:]
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the process and its forked child
+                cpus.append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime))
+            walls, cpus = walls[1:], cpus[1:]
             print(f"talkrig generate, {decode_audio(audio).duration:.0f} s {label}, whole process: median "
                   f"{statistics.median(walls):.3f} s, fastest {min(walls):.3f} s over {repeat} runs "
-                  "(target <= 0.6 s for 68 s)")
+                  f"(target <= 0.6 s for 68 s); CPU {statistics.median(u + k for u, k in cpus):.3f} s "
+                  f"(system {statistics.median(k for _, k in cpus):.3f} s)")
 
 
 def marginal_cost(repeat, compare=False):

@@ -131,6 +131,14 @@ def generate(audio, options=None, progress=None, cancelled=None):
     cancelled(): polled between stages, generator windows, decoded audio blocks and, in the
     words stage, at least every 0.25 s of speech work; True stops with JobCancelled.
     """
+    from ..blas_threads import one_blas_thread
+
+    with one_blas_thread():  # the same take on any machine, no core spent spinning (blas_threads)
+        return _generate(audio, options, progress, cancelled)
+
+
+def _generate(audio, options, progress, cancelled):
+    """:func:`generate`'s stages."""
     from ...motion.container import check_fps, frame_count
     from ...motion.resample import resample
     from ..features.activity import speech_activity
