@@ -27,7 +27,8 @@ _held = None  # the limit in force while anyone holds it
 
 @contextmanager
 def one_blas_thread():
-    """Run the block with the BLAS libraries loaded so far on one thread each."""
+    """Run the block with BLAS on one thread: each BLAS library loaded when this was first
+    used (numpy's among them) is held to one thread."""
     global _holders, _held
     with _lock:
         if _holders == 0:
