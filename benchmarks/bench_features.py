@@ -9,7 +9,12 @@ Quality (no ground-truth pitch exists for these files, so two references):
 - f0 gross error rate (> 20 % off) against pYIN on frames both call voiced;
 - onsets: share of reference word onsets with a detected onset within 50 ms.
 
+Long recordings (``--long 10 30``): compute_features on that many minutes of real speech (the
+two BEAT2 recordings repeated), each in a fresh process: wall time and the process's peak RSS
+against what it held before.
+
     .venv/bin/python benchmarks/bench_features.py [--repeat 21] [--no-pyin]
+    .venv/bin/python benchmarks/bench_features.py --long 10 30
 """
 
 import argparse
@@ -53,6 +58,22 @@ def speed(repeat):
     t0 = time.perf_counter()
     features_for(audio, 30.0)
     print(f"features_for cache hit: {1e6 * (time.perf_counter() - t0):.0f} us")
+
+
+def long_recording(minutes):
+    """compute_features on ``minutes`` of real speech, in this process (run in a fresh one)."""
+    import resource
+
+    takes = [decode_audio(DATA / f"beat2_scott_train/2_scott_0_{n}.wav").samples for n in ("2_2", "1_1")]
+    speech = np.concatenate(takes)
+    samples = np.resize(speech, int(minutes * 60 * 16000))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    compute_features(samples, 16000, 30.0)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"compute_features, {minutes:g} min of speech: {wall:.2f} s, peak RSS {peak / 1024:.0f} MiB "
+          f"(held before: {before / 1024:.0f} MiB, the samples {samples.nbytes / 2**20:.0f} MiB)")
 
 
 def phone_labels(grid_text, n_frames):
@@ -107,7 +128,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--no-pyin", action="store_true", help="skip the (slow) pYIN comparison")
+    parser.add_argument("--long", type=float, nargs="+", metavar="MINUTES",
+                        help="only compute_features on these many minutes of speech, each in a fresh process")
+    parser.add_argument("--one-long", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_long:
+        return long_recording(args.one_long)
+    if args.long:
+        import subprocess
+        import sys
+
+        for minutes in args.long:
+            subprocess.run([sys.executable, __file__, "--one-long", str(minutes)], check=True)
+        return None
     speed(args.repeat)
     quality(not args.no_pyin)
 

@@ -8,10 +8,8 @@ are exact to the 10 ms grid; on speech about 5 onsets per second (syllables) are
 """
 
 import numpy as np
-from numpy.fft import rfft
-
 from ...motion.filters import maximum_filter1d, uniform_filter1d
-from .spectrum import MEL_FLOOR, frames, hann, mel_filterbank
+from .spectrum import MEL_FLOOR, blocks, frames, mel_filterbank, windowed_power
 
 ONSET_RATE = 8000  # the envelope is computed on the signal decimated to this rate
 N_MELS = 40
@@ -29,10 +27,13 @@ def onset_envelope(x, sr):
     x : (N,) float32 signal at ``sr`` (ONSET_RATE: see ``features.compute_features``).
     """
     n_fine = len(x) // ONSET_HOP + 1
-    windows = frames(x, np.arange(n_fine) * ONSET_HOP, ONSET_FFT)
-    loudness = np.sqrt(np.einsum("ij,ij->i", windows, windows) / ONSET_FFT)
-    spectrum = rfft(windows * hann(ONSET_FFT), axis=1)
-    power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
+    centers = np.arange(n_fine) * ONSET_HOP
+    loudness = np.empty(n_fine)
+    power = np.empty((n_fine, ONSET_FFT // 2 + 1), np.float32)
+    for part in blocks(n_fine):  # small temporaries, reused (spectrum.BLOCK)
+        windows = frames(x, centers[part], ONSET_FFT)
+        loudness[part] = np.sqrt(np.einsum("ij,ij->i", windows, windows) / ONSET_FFT)
+        power[part] = windowed_power(windows, ONSET_FFT)
     db = 10.0 * np.log10(np.maximum(power @ mel_filterbank(sr, ONSET_FFT, N_MELS).T, MEL_FLOOR))
     db = np.maximum(db, db.max() - 80.0)
     envelope = np.zeros(n_fine, dtype=np.float64)

@@ -12,7 +12,7 @@ speech is measured by benchmarks/bench_features.py.
 import numpy as np
 from numpy.fft import irfft, rfft
 
-from .spectrum import frames
+from .spectrum import blocks, frames
 
 PITCH_RATE = 8000  # f0 <= 500 Hz needs no more; halves the work
 F0_MIN, F0_MAX = 50.0, 500.0  # Hz: low male to child voices
@@ -31,7 +31,18 @@ def pitch_track(x, fps, n_frames):
 def yin(x, centers, sr):
     """(f0 Hz, voiced) for frames of ``x`` centred on sample indices ``centers``. Frames under
     VOICING_GATE are unvoiced whatever their dip: the search runs on the others only (a fifth
-    of a speaker's frames are pauses)."""
+    of a speaker's frames are pauses). Frames are taken a block at a time (spectrum.BLOCK: small
+    temporaries, reused); each is computed alone."""
+    centers = np.asarray(centers)
+    f0 = np.zeros(len(centers))
+    voiced = np.zeros(len(centers), bool)
+    for part in blocks(len(centers)):
+        f0[part], voiced[part] = _yin_block(x, centers[part], sr)
+    return f0, voiced
+
+
+def _yin_block(x, centers, sr):
+    """:func:`yin` of one block of frames."""
     window = int(round(YIN_WINDOW * sr))
     tau_max = int(np.ceil(sr / F0_MIN))
     length = window + tau_max + 1

@@ -83,23 +83,30 @@ class VoiceStream:
         is read padded with silence)."""
         x = np.concatenate([self.pending, np.asarray(samples, np.float32).reshape(-1)])
         count = -(-len(x) // FRAME) if flush else len(x) // FRAME
-        frames = np.zeros((count, FRAME), np.float32)
-        frames.reshape(-1)[:min(len(x), count * FRAME)] = x[:count * FRAME]
         self.pending = x[count * FRAME:]
         if not count or not self.running:
             return
-        context = np.empty((count, CONTEXT), np.float32)
-        context[0] = self.context
-        context[1:] = frames[:-1, -CONTEXT:]
-        self.context = frames[-1, -CONTEXT:].copy()
-        inputs = np.concatenate([context, frames], axis=1)
         h, c = self.state
         probs = [self.probs]
-        for start in range(0, count, BLOCK):
-            p, h, c = self.session.run(None, {"input": inputs[start:start + BLOCK], "h": h, "c": c})
+        for start in range(0, count, BLOCK):  # one block's inputs at a time: memory does not grow
+            p, h, c = self.session.run(None, {"input": self._inputs(x, start, min(count, start + BLOCK)),
+                                              "h": h, "c": c})
             probs.append(np.asarray(p, np.float32).reshape(-1))
         self.state = (h, c)
         self.probs = np.concatenate(probs)
+
+    def _inputs(self, x, first, stop):
+        """(stop - first, CONTEXT + FRAME) model inputs of frames [first, stop) of ``x`` (the
+        last one padded with silence), each after the CONTEXT samples before it."""
+        frames = np.zeros((stop - first, FRAME), np.float32)
+        body = x[first * FRAME:stop * FRAME]
+        frames.reshape(-1)[:len(body)] = body
+        inputs = np.empty((stop - first, CONTEXT + FRAME), np.float32)
+        inputs[:, CONTEXT:] = frames
+        inputs[0, :CONTEXT] = self.context
+        inputs[1:, :CONTEXT] = frames[:-1, -CONTEXT:]
+        self.context = frames[-1, -CONTEXT:].copy()
+        return inputs
 
     def probability(self, fps, start, n_frames):
         """(n_frames,) float32 probability at motion frames [start, start + n_frames) (the

@@ -55,6 +55,22 @@ def test_other_sample_rates_keep_the_frame_count():
     assert features.n_frames == frame_count(2.5, 30.0) and features.sample_rate == 16000
 
 
+@pytest.mark.parametrize("block", [1, 7, 10**6])
+def test_features_do_not_depend_on_how_many_frames_are_computed_at_once(scott2_wav, block, monkeypatch):
+    """Spectra, onsets and pitch are made a block of frames at a time (small temporaries the
+    allocator reuses); every frame is its own, so a block of one frame or of all of them gives
+    the same bits. Real speech with its pauses (pitch searches the voiced frames only)."""
+    from talkrig.inference.features import spectrum
+
+    x = decode_audio(scott2_wav).samples[: 9 * SR]
+    default = compute_features(x, SR, 30.0)
+    monkeypatch.setattr(spectrum, "BLOCK", block)
+    changed = compute_features(x, SR, 30.0)
+    for name in PER_FRAME + ("onset_times", "voice"):
+        np.testing.assert_array_equal(getattr(changed, name), getattr(default, name), err_msg=name)
+    assert default.voiced.any() and not default.voiced.all()
+
+
 def test_mel_filterbank_matches_librosa():
     librosa = pytest.importorskip("librosa")
     ours = mel_filterbank(16000, 1024, 64)

@@ -106,3 +106,21 @@ def test_onnx_runtime_leaves_nothing_behind(tmp_path):
     env["TMPDIR"] = str(tmp_path)
     subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_in_pieces_of_any_size_reads_each_frame_as_the_whole_recording(speech, monkeypatch):
+    """The model reads a block of frames a call, each frame after the 64 samples before it:
+    across blocks and pieces those samples must be the previous frame's, as in one call."""
+    whole = voice.VoiceStream()
+    whole.add(speech, flush=True)
+    monkeypatch.setattr(voice, "BLOCK", 5)  # a block boundary every 160 ms
+    pieces = voice.VoiceStream()
+    rng = np.random.default_rng(3)
+    start = 0
+    while start < len(speech):
+        size = int(rng.integers(1, 9000))
+        pieces.add(speech[start:start + size])
+        start += size
+    pieces.add(np.zeros(0, np.float32), flush=True)
+    assert len(pieces.probs) == len(whole.probs) > 100
+    np.testing.assert_array_equal(pieces.probs, whole.probs)
