@@ -9,6 +9,10 @@ thread per job, ``commands/serve.py``) made different takes of the same seed, an
 on the machine's number of cores. After each product OpenBLAS's helper threads also spin for a
 while: about 0.2 s of a core per minute of speech, beside a take's own second process.
 
+A product whose bits reach a take or a word's time goes through :func:`matmul` wherever it is
+called from (`talkrig words` aligns without ``generate``); ``generate`` holds the limit for
+the whole take besides, for the products of the generators.
+
 The setting is process-wide, so holders are counted: the first sets it, the last gives the old
 setting back, and jobs side by side in threads share it. threadpoolctl lets only one thread at a
 time change OpenBLAS's shared pool: where the last job to leave is not the thread that set the
@@ -44,6 +48,12 @@ def one_blas_thread():
             if _holders == 0 and _held is not None:
                 _held.__exit__(None, None, None)
                 _held = None
+
+
+def matmul(a, b):
+    """``a @ b`` on one BLAS thread (a few microseconds to hold it where no one does)."""
+    with one_blas_thread():
+        return a @ b
 
 
 @lru_cache(maxsize=1)

@@ -79,7 +79,6 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True,
     """
     from ...motion.container import check_fps, frame_count
     from ..audio.decode import normalize_loudness, resample
-    from ..blas_threads import one_blas_thread
     from .voice import voice_probability
 
     fps = check_fps(fps)
@@ -95,12 +94,11 @@ def compute_features(samples, sample_rate=SAMPLE_RATE, fps=30.0, normalize=True,
     if normalize:
         x = normalize_loudness(x, sr)
     n_frames = frame_count(duration, fps)
-    with one_blas_thread():  # the mel products' bits, whatever the machine's cores
-        if not voice:
-            return _spectral_features(x, sr, fps, n_frames, duration)
-        with ThreadPoolExecutor(1) as pool:  # the voice detector runs in ONNX Runtime, free of the GIL
-            heard = pool.submit(voice_probability, x, fps, n_frames)
-            features = _spectral_features(x, sr, fps, n_frames, duration)
+    if not voice:
+        return _spectral_features(x, sr, fps, n_frames, duration)
+    with ThreadPoolExecutor(1) as pool:  # the voice detector runs in ONNX Runtime, free of the GIL
+        heard = pool.submit(voice_probability, x, fps, n_frames)
+        features = _spectral_features(x, sr, fps, n_frames, duration)
     features.voice = heard.result()
     return features
 

@@ -8,7 +8,9 @@ are exact to the 10 ms grid; on speech about 5 onsets per second (syllables) are
 """
 
 import numpy as np
+
 from ...motion.filters import maximum_filter1d, uniform_filter1d
+from ..blas_threads import matmul
 from .spectrum import MEL_FLOOR, blocks, frames, mel_filterbank, windowed_power
 
 ONSET_RATE = 8000  # the envelope is computed on the signal decimated to this rate
@@ -34,7 +36,7 @@ def onset_envelope(x, sr):
         windows = frames(x, centers[part], ONSET_FFT)
         loudness[part] = np.sqrt(np.einsum("ij,ij->i", windows, windows) / ONSET_FFT)
         power[part] = windowed_power(windows, ONSET_FFT)
-    db = 10.0 * np.log10(np.maximum(power @ mel_filterbank(sr, ONSET_FFT, N_MELS).T, MEL_FLOOR))
+    db = 10.0 * np.log10(np.maximum(matmul(power, mel_filterbank(sr, ONSET_FFT, N_MELS).T), MEL_FLOOR))
     db = np.maximum(db, db.max() - 80.0)
     envelope = np.zeros(n_fine, dtype=np.float64)
     if n_fine > ONSET_LAG:

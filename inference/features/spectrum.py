@@ -9,6 +9,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.fft import rfft  # not scipy.fft: its import costs a take from the command line 0.1 s
 
+from ..blas_threads import matmul
+
 MEL_FLOOR = 1e-10  # power floor before any log: about 100 dB under loudness-normalised speech
 # Frames a spectrum's temporaries are made for at a time (a 1024-point frame's float32 copy,
 # window, float64 input and complex spectrum: some 40 kB). A block's few MB are freed and
@@ -65,13 +67,13 @@ def mel_power(x, centers, n_fft, filterbank, chunk=2048):
     out = np.empty((len(centers), filterbank.shape[0]), np.float32)
     for start in range(0, len(centers), chunk):
         part = slice(start, start + chunk)
-        out[part] = power_spectrum(x, centers[part], n_fft) @ filterbank.T
+        out[part] = matmul(power_spectrum(x, centers[part], n_fft), filterbank.T)
     return out
 
 
 def dct_ortho(x, first, count):
     """Coefficients first..first+count of the orthonormal DCT-II along the last axis of ``x``."""
-    return x @ _dct_basis(x.shape[-1], first, count).T.astype(x.dtype, copy=False)
+    return matmul(x, _dct_basis(x.shape[-1], first, count).T.astype(x.dtype, copy=False))
 
 
 @lru_cache(maxsize=8)

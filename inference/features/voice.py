@@ -97,7 +97,8 @@ class VoiceStream:
 
     def _inputs(self, x, first, stop):
         """(stop - first, CONTEXT + FRAME) model inputs of frames [first, stop) of ``x`` (the
-        last one padded with silence), each after the CONTEXT samples before it."""
+        last one padded with silence), each after the CONTEXT samples before it; the stream's
+        context moves on to the end of the last one (blocks are read in order)."""
         frames = np.zeros((stop - first, FRAME), np.float32)
         body = x[first * FRAME:stop * FRAME]
         frames.reshape(-1)[:len(body)] = body

@@ -1,5 +1,6 @@
-"""The same take of the same seed whatever BLAS threads the process runs with: `talkrig generate`
-on a machine's cores and the server's one thread per job (commands/serve.py) make one take."""
+"""The same take of the same seed, and the same word times, whatever BLAS threads the process runs
+with: `talkrig generate` or `talkrig words` on a machine's cores and the server's one thread per
+job (commands/serve.py) make the same."""
 
 import threading
 from pathlib import Path
@@ -46,6 +47,25 @@ def test_a_take_made_beside_blas_threads_is_the_servers_take(two_blas_threads):
     assert np.array_equal(motion.poses, motion_one.poses)
     assert np.array_equal(motion.trans, motion_one.trans)
     assert np.array_equal(motion.face_curves, motion_one.face_curves)
+
+
+def test_the_aligners_frames_and_costs_beside_blas_threads_are_the_servers(two_blas_threads):
+    # `talkrig words` aligns without generate(): its products hold one thread themselves
+    from talkrig.inference.audio.decode import decode_audio
+    from talkrig.plugins.speech.espeak import dtw
+    from talkrig.plugins.speech.espeak.frames import cepstra, log_mel
+
+    speech = decode_audio(str(SPEECH)).samples
+    mel = log_mel(speech)
+    frames = cepstra(mel)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((500, 10)).astype(np.float32), rng.standard_normal((40000, 10)).astype(np.float32)
+    squares = (b.astype(np.float64) ** 2).sum(axis=1)
+    costs = dtw._costs(a, b, squares, None, None, 0.0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert np.array_equal(log_mel(speech), mel)
+        assert np.array_equal(cepstra(mel), frames)
+        assert np.array_equal(dtw._costs(a, b, squares, None, None, 0.0), costs)
 
 
 def test_the_process_gets_its_own_blas_threads_back_after_a_take(two_blas_threads):

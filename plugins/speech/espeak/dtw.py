@@ -11,6 +11,8 @@ voice's pace changed; level by level, each band is a few dozen of its own frames
 
 import numpy as np
 
+from ....inference.blas_threads import matmul
+
 MAX_CELLS = 4_000_000  # cells of the grid warped in full (16 MB of float32)
 MIN_RADIUS = 80  # frames on either side of the coarse path kept at full resolution
 ROWS = 256  # rows whose costs are computed at once
@@ -115,7 +117,7 @@ def _costs(a, b, squares_b, sa, sb, weight):
     """(len(a), len(b)) Euclidean distances of the frames, plus ``weight`` times the activity
     difference."""
     a64 = a.astype(np.float64)
-    d2 = (a64 ** 2).sum(axis=1)[:, None] + squares_b[None] - 2.0 * a64 @ b.astype(np.float64).T
+    d2 = (a64 ** 2).sum(axis=1)[:, None] + squares_b[None] - 2.0 * matmul(a64, b.astype(np.float64).T)
     cost = np.sqrt(np.maximum(d2, 0.0))
     if weight:
         cost += weight * np.abs(sb[None] - sa[:, None])
