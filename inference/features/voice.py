@@ -5,16 +5,22 @@ the recording's floor and no music test fits; real music and noise pass them (a 
 pitched strokes, an electronic beat whose onsets do not repeat, a 3D printer, vinyl hiss: 0.9-1.0
 of their frames heard as speech). Silero VAD, a small network trained on speech and on many
 kinds of non-speech, tells them apart: at most 0.02 of those recordings' frames against 0.7-0.95
-of speech in English, Spanish, Japanese and eSpeak NG's voices. Its sequence form
-(``voice_model/silero_vad_16k_sequence.onnx``, MIT, bundled with its LICENSE) reads a block of
-32 ms frames in one ONNX Runtime call, about 1.7 ms per second of audio on one core. What is
-heard as speech is decided in :mod:`.activity` (:func:`~.activity.voice_heard`).
+of speech in English, Spanish, Japanese and eSpeak NG's voices. Its sequence model (MIT, its LICENSE
+beside it) is bundled cut in two (``tools/split_voice_model.py``): each 32 ms frame's
+spectrum and convolutions (``voice_model/silero_vad_16k_frames.onnx``), then the LSTM carried
+from frame to frame and the probability (``silero_vad_16k_state.onnx``). The first part is nine
+tenths of the work and holds no state: a whole recording's blocks of frames go through it on
+two threads while the second part reads them in order, so on two cores the detector ends about
+when the other features do. What is heard as speech is decided in :mod:`.activity`
+(:func:`~.activity.voice_heard`).
 
 ONNX Runtime comes with the runtime extra; without it :func:`voice_probability` returns None
 and speech activity is the hand-made tests' alone.
 """
 
 import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,30 +31,38 @@ from ..onnx_runtime import onnxruntime as import_onnxruntime
 
 log = logging.getLogger(__name__)
 
-MODEL = Path(__file__).with_name("voice_model") / "silero_vad_16k_sequence.onnx"
+MODELS = Path(__file__).with_name("voice_model")
+FRAMES_MODEL = MODELS / "silero_vad_16k_frames.onnx"  # input (N, 576) -> (N, 1, 128), each frame alone
+STATE_MODEL = MODELS / "silero_vad_16k_state.onnx"  # (N, 1, 128), h, c -> probabilities (N,), h, c
+CUT = "/Transpose_output_0"  # the name of the tensor between the two parts
 FRAME, CONTEXT = 512, 64  # samples at 16 kHz: the model's frame and the earlier samples it reads with it
 BLOCK = 512  # frames per call (16 s)
 STATE = (1, 1, 128)
+THREADS = 2  # a whole recording's blocks through the first part at once: 137 -> 82 ms on 60 s
 
 
 @lru_cache(maxsize=1)
-def _session():
-    """The model's ONNX Runtime session, or None without ONNX Runtime or with its model file
-    missing or unreadable (a broken install: logged once, speech activity goes on without it)."""
+def _sessions():
+    """The two parts' ONNX Runtime sessions (frames, state), or None without ONNX Runtime or with
+    a model file missing or unreadable (a broken install: logged once, speech activity goes on
+    without it). A session runs calls from several threads at once."""
     try:
         onnxruntime = import_onnxruntime()
     except ImportError:
         log.info("onnxruntime is not installed: speech activity without the learned voice detector")
         return None
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1  # a sequence: a second thread saved a tenth
+    options.intra_op_num_threads = 1  # threads of our own run blocks side by side (THREADS)
     options.inter_op_num_threads = 1
-    try:
-        return onnxruntime.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        log.warning("the voice detector's model %s cannot be loaded (%s): speech activity without it; "
-                    "reinstall talkrig to restore it", MODEL, str(exc).splitlines()[0] if str(exc) else exc)
-        return None
+    sessions = []
+    for path in (FRAMES_MODEL, STATE_MODEL):
+        try:
+            sessions.append(onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
+        except Exception as exc:  # onnxruntime raises its own exception types
+            log.warning("the voice detector's model %s cannot be loaded (%s): speech activity without it; "
+                        "reinstall talkrig to restore it", path, str(exc).splitlines()[0] if str(exc) else exc)
+            return None
+    return tuple(sessions)
 
 
 def voice_probability(samples, fps, n_frames):
@@ -57,7 +71,7 @@ def voice_probability(samples, fps, n_frames):
     stream = VoiceStream()
     if not stream.running:
         return None
-    stream.add(samples, flush=True)
+    stream.add(samples, flush=True, threads=THREADS)
     return stream.probability(fps, 0, n_frames)
 
 
@@ -67,7 +81,7 @@ class VoiceStream:
     it (the model reads only what came before). Offline, the whole recording is one piece."""
 
     def __init__(self):
-        self.session = _session()
+        self.sessions = _sessions()
         self.state = (np.zeros(STATE, np.float32), np.zeros(STATE, np.float32))
         self.context = np.zeros(CONTEXT, np.float32)
         self.pending = np.zeros(0, np.float32)  # samples of the frame still filling
@@ -76,11 +90,12 @@ class VoiceStream:
 
     @property
     def running(self):
-        return self.session is not None
+        return self.sessions is not None
 
-    def add(self, samples, flush=False):
+    def add(self, samples, flush=False, threads=1):
         """Read the 16 kHz ``samples`` (the last part frame waits for more, or with ``flush``
-        is read padded with silence)."""
+        is read padded with silence). ``threads``: blocks of frames through the first part at
+        once; the state is carried through them in order, so every probability is the same."""
         x = np.concatenate([self.pending, np.asarray(samples, np.float32).reshape(-1)])
         count = -(-len(x) // FRAME) if flush else len(x) // FRAME
         self.pending = x[count * FRAME:]
@@ -88,25 +103,45 @@ class VoiceStream:
             return
         h, c = self.state
         probs = [self.probs]
-        for start in range(0, count, BLOCK):  # one block's inputs at a time: memory does not grow
-            p, h, c = self.session.run(None, {"input": self._inputs(x, start, min(count, start + BLOCK)),
-                                              "h": h, "c": c})
+        for encoded in self._encoded(x, count, threads):
+            p, h, c = self.sessions[1].run(None, {CUT: encoded, "h": h, "c": c})
             probs.append(np.asarray(p, np.float32).reshape(-1))
         self.state = (h, c)
+        self.context = self._inputs(x, count - 1, count)[0, -CONTEXT:].copy()
         self.probs = np.concatenate(probs)
+
+    def _encoded(self, x, count, threads):
+        """The first part's output for each block of frames [0, count) of ``x``, in order. With
+        ``threads`` > 1 that many blocks are under way at once, and no more than one more is
+        held waiting: memory does not grow with the recording."""
+        def encode(first):
+            inputs = self._inputs(x, first, min(count, first + BLOCK))
+            return self.sessions[0].run(None, {"input": inputs})[0]
+
+        starts = range(0, count, BLOCK)
+        if threads <= 1 or len(starts) < 2:
+            yield from map(encode, starts)
+            return
+        with ThreadPoolExecutor(threads) as pool:  # ONNX Runtime runs free of the GIL
+            ahead = deque()
+            for first in starts:
+                ahead.append(pool.submit(encode, first))
+                if len(ahead) > threads:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
 
     def _inputs(self, x, first, stop):
         """(stop - first, CONTEXT + FRAME) model inputs of frames [first, stop) of ``x`` (the
-        last one padded with silence), each after the CONTEXT samples before it; the stream's
-        context moves on to the end of the last one (blocks are read in order)."""
+        last one padded with silence), each after the CONTEXT samples before it: for frame 0,
+        the end of the last frame the stream read before ``x``."""
         frames = np.zeros((stop - first, FRAME), np.float32)
         body = x[first * FRAME:stop * FRAME]
         frames.reshape(-1)[:len(body)] = body
         inputs = np.empty((stop - first, CONTEXT + FRAME), np.float32)
         inputs[:, CONTEXT:] = frames
-        inputs[0, :CONTEXT] = self.context
+        inputs[0, :CONTEXT] = self.context if first == 0 else x[first * FRAME - CONTEXT:first * FRAME]
         inputs[1:, :CONTEXT] = frames[:-1, -CONTEXT:]
-        self.context = frames[-1, -CONTEXT:].copy()
         return inputs
 
     def probability(self, fps, start, n_frames):

@@ -142,7 +142,8 @@ def test_talkrigs_wheel_carries_the_files_its_code_loads(zips):
     """The server reads data beside its modules (the voice detector's model and licence, the
     procedural body layer): each must travel in talkrig's own wheel, or the installed add-on
     would fall back or fail where the tests, run from the tree, do not."""
-    needed = {"talkrig/inference/features/voice_model/silero_vad_16k_sequence.onnx",
+    needed = {"talkrig/inference/features/voice_model/silero_vad_16k_frames.onnx",
+              "talkrig/inference/features/voice_model/silero_vad_16k_state.onnx",
               "talkrig/inference/features/voice_model/LICENSE",
               "talkrig/plugins/generators/procedural/body_layer.json",
               "talkrig/plugins/generators/procedural/posture.json"}

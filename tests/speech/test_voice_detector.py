@@ -2,6 +2,7 @@
 it hears real speech, not silence or noise; speech activity falls back to the hand-made tests
 without ONNX Runtime; a live stream carries the detector's track as offline features do."""
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ def test_a_second_without_a_voice_is_vetoed_a_doubted_voice_is_not():
 
 def test_without_onnx_runtime_the_hand_made_tests_decide(speech, monkeypatch):
     with_model = compute_features(speech, 16000, FPS)
-    monkeypatch.setattr(voice, "_session", lambda: None)
+    monkeypatch.setattr(voice, "_sessions", lambda: None)
     without = compute_features(speech, 16000, FPS)
     assert with_model.voice is not None and without.voice is None
     assert speech_activity(without).mean() >= speech_activity(with_model).mean() > 0.6
@@ -69,17 +70,18 @@ def test_a_live_stream_hears_the_voice_as_the_whole_recording_does(speech):
     assert np.median(np.abs(stream[:n] - offline.voice[:n])) < 0.01
 
 
-def test_a_broken_model_file_is_one_warning_not_a_traceback(speech, tmp_path, monkeypatch, caplog):
-    broken = tmp_path / "silero_vad_16k_sequence.onnx"
+@pytest.mark.parametrize("part", ["FRAMES_MODEL", "STATE_MODEL"])
+def test_a_broken_model_file_is_one_warning_not_a_traceback(speech, tmp_path, monkeypatch, caplog, part):
+    broken = tmp_path / getattr(voice, part).name
     broken.write_bytes(b"not a model")
-    monkeypatch.setattr(voice, "MODEL", broken)
-    voice._session.cache_clear()
+    monkeypatch.setattr(voice, part, broken)
+    voice._sessions.cache_clear()
     try:
         features = compute_features(speech, 16000, FPS)
     finally:
-        voice._session.cache_clear()
+        voice._sessions.cache_clear()
     assert features.voice is None and speech_activity(features).mean() > 0.6
-    assert any("cannot be loaded" in r.getMessage() for r in caplog.records)
+    assert any("cannot be loaded" in r.getMessage() and broken.name in r.getMessage() for r in caplog.records)
 
 
 def test_a_stream_forgets_old_frames_and_keeps_the_rest(speech):
@@ -124,3 +126,54 @@ def test_a_stream_in_pieces_of_any_size_reads_each_frame_as_the_whole_recording(
     pieces.add(np.zeros(0, np.float32), flush=True)
     assert len(pieces.probs) == len(whole.probs) > 100
     np.testing.assert_array_equal(pieces.probs, whole.probs)
+
+
+def test_blocks_read_on_several_threads_give_every_frame_as_one_block(speech, monkeypatch):
+    """A whole recording's blocks go through the detector's first part on threads of their
+    own, the state carried through them in order: each block must start after the samples of
+    the block before it, and the blocks come back in order, whichever thread ends first."""
+    whole = voice.VoiceStream()
+    whole.add(speech, flush=True)  # 313 frames: one block
+    monkeypatch.setattr(voice, "BLOCK", 7)  # 45 blocks of 224 ms
+    for threads in (1, 2, 3):
+        blocks = voice.VoiceStream()
+        blocks.add(speech, flush=True, threads=threads)
+        np.testing.assert_array_equal(blocks.probs, whole.probs)
+        np.testing.assert_array_equal(blocks.context, whole.context)
+
+
+def test_the_split_tool_cuts_a_sequence_model_into_parts_that_give_its_outputs(tmp_path):
+    """tools/split_voice_model.py cuts at the tensor the detector feeds its second part: run
+    one after the other, the two parts give the whole model's probabilities and state."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    from talkrig.inference.onnx_runtime import onnxruntime
+
+    spec = importlib.util.spec_from_file_location("split_voice_model", ROOT / "tools" / "split_voice_model.py")
+    split_voice_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(split_voice_model)
+    tensor = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+    nodes = [helper.make_node("Constant", [], ["axes"], value=helper.make_tensor("a", TensorProto.INT64, [2], [1, 2])),
+             helper.make_node("Unsqueeze", ["input", "one"], [voice.CUT]),
+             helper.make_node("ReduceSum", [voice.CUT, "axes"], ["sum"], keepdims=0),
+             helper.make_node("Sigmoid", ["sum"], ["speech_probs"]),
+             helper.make_node("Tanh", ["h"], ["hn"]), helper.make_node("Neg", ["c"], ["cn"])]
+    graph = helper.make_graph(
+        nodes, "sequence", [tensor("input", ["n", 576]), tensor("h", [1, 1, 128]), tensor("c", [1, 1, 128])],
+        [tensor("speech_probs", ["n"]), tensor("hn", [1, 1, 128]), tensor("cn", [1, 1, 128])],
+        initializer=[helper.make_tensor("one", TensorProto.INT64, [1], [1])])
+    source = tmp_path / "sequence.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]), source)
+    frames, state = split_voice_model.split(source, tmp_path / "parts")
+    run = lambda path, feed: onnxruntime().InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
+    rng = np.random.default_rng(1)
+    x, h, c = (rng.standard_normal(s).astype(np.float32) * 0.01 for s in ((9, 576), voice.STATE, voice.STATE))
+    whole = run(source, {"input": x, "h": h, "c": c})
+    (cut,) = run(frames, {"input": x})
+    for a, b in zip(run(state, {voice.CUT: cut, "h": h, "c": c}), whole):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(SystemExit) as stopped:
+        split_voice_model.main([str(tmp_path / "missing.onnx"), str(tmp_path / "out")])
+    assert stopped.value.code == 2
+
