@@ -247,16 +247,20 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     if not np.any(pause > 0):
         return out
     frames_sigma = sigma * motion.fps
-    q = quat_continuity(axis_angle_to_quat(motion.poses), axis=0)
-    slow = _lowpassed_where(q, frames_sigma, pause > 0)
-    w = pause[:, None, None]
-    blended = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
     own_feet = motion.contacts is None or motion.contacts.shape[1] != 2
     keep = list(FACE_JOINTS) + (list(STANDING) if own_feet else [])
-    calmed = axis_angle_to_matrix(blended[:, 0].astype(np.float64))
+    # Only the joints that move are filtered (each joint on its own: the same bits as all at
+    # once); the pelvis always, its calmed turn is what the thighs are kept under.
+    moving = [j for j in range(motion.poses.shape[1]) if j == 0 or j not in keep]
+    q = quat_continuity(axis_angle_to_quat(motion.poses[:, moving]), axis=0)
+    slow = _lowpassed_where(q, frames_sigma, pause > 0)
+    w = pause[:, None, None]
+    turned = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
+    blended = motion.poses.astype(np.float64)
+    blended[:, moving] = turned
     blended[:, keep] = motion.poses[:, keep]
     if own_feet:  # the pelvis calms; the thighs keep their turn in the world under it
-        blended, moved = thighs_kept(blended, calmed)
+        blended, moved = thighs_kept(blended, axis_angle_to_matrix(turned[:, 0]))
         out.trans = (motion.trans - moved).astype(np.float32)
     out.poses = blended.astype(np.float32)
     if not own_feet:

@@ -62,6 +62,23 @@ def test_matrix_quat_matrix_round_trip(aa):
     np.testing.assert_allclose(R.quat_to_matrix(q), m, atol=1e-9)
 
 
+def test_a_batch_of_matrices_converts_each_as_it_would_alone():
+    """Each element takes its own largest candidate: a batch mixing small turns with half
+    turns about every axis (where the trace is no denominator) gives each element's own
+    quaternion, to the bit, and the same rotation back."""
+    rng = np.random.default_rng(5)
+    axes = np.concatenate([np.eye(3), -np.eye(3), rng.normal(size=(4, 3))])
+    axes /= np.linalg.norm(axes, axis=-1, keepdims=True)
+    angles = np.concatenate([np.full(10, np.pi), np.full(10, np.pi - 1e-7), rng.uniform(0, 0.5, 10)])
+    aa = np.concatenate([axes, axes, axes]) * angles[:, None]
+    m = R.axis_angle_to_matrix(rng.permutation(aa))
+    batch = R.matrix_to_quat(m.reshape(5, 6, 3, 3)).reshape(30, 4)
+    for one, q in zip(m, batch):
+        np.testing.assert_array_equal(R.matrix_to_quat(one), q)
+        assert q[0] >= 0
+    np.testing.assert_allclose(R.quat_to_matrix(batch), m, atol=1e-9)
+
+
 @EXAMPLES
 @given(rotation_vectors)
 def test_6d_round_trip(aa):
