@@ -8,10 +8,11 @@ kinds of non-speech, tells them apart: at most 0.02 of those recordings' frames 
 of speech in English, Spanish, Japanese and eSpeak NG's voices. Its sequence model (MIT, its LICENSE
 beside it) is bundled cut in two (``tools/split_voice_model.py``): each 32 ms frame's
 spectrum and convolutions (``voice_model/silero_vad_16k_frames.onnx``), then the LSTM carried
-from frame to frame and the probability (``silero_vad_16k_state.onnx``). The first part is nine
-tenths of the work and holds no state: a whole recording's blocks of frames go through it on
-two threads while the second part reads them in order, so on two cores the detector ends about
-when the other features do. What is heard as speech is decided in :mod:`.activity`
+from frame to frame and the probability (``silero_vad_16k_state.onnx``). The first part is four
+fifths of the work and holds no state: a whole recording's blocks of frames go through it on
+two threads while the second part reads them in order, so the detector does not hold one core
+alone beside the other features (60 s: 116-133 -> 66-81 ms alone, the features 113-143 ->
+108-123 ms). What is heard as speech is decided in :mod:`.activity`
 (:func:`~.activity.voice_heard`).
 
 ONNX Runtime comes with the runtime extra; without it :func:`voice_probability` returns None
@@ -38,7 +39,7 @@ CUT = "/Transpose_output_0"  # the name of the tensor between the two parts
 FRAME, CONTEXT = 512, 64  # samples at 16 kHz: the model's frame and the earlier samples it reads with it
 BLOCK = 512  # frames per call (16 s)
 STATE = (1, 1, 128)
-THREADS = 2  # a whole recording's blocks through the first part at once: 137 -> 82 ms on 60 s
+THREADS = 2  # a whole recording's blocks through the first part at once
 
 
 @lru_cache(maxsize=1)
