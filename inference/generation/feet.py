@@ -105,6 +105,24 @@ class _LegSkeleton:
         pos[:, LEG_JOINTS] = pos_s
         return rot, pos
 
+    def hips_over_root(self, poses):
+        """``hips(trans)`` -> (T, 2, 3) world positions of the left and right hip over the root
+        ``trans``, the ``poses`` held: :meth:`forward_kinematics`'s to the bit (the pelvis's
+        columns times each hip's offset, added to the root in the order motion.skeleton's chain
+        adds them) without the chain again for each move of the root."""
+        pelvis = axis_angle_to_matrix(np.asarray(poses, np.float64)[:, 0])  # the root's turn is its own
+        offsets = self.sub.offsets
+        hip_offsets = offsets[[int(np.flatnonzero(LEG_JOINTS == hip)[0]) for hip, _, _ in LEGS]]  # (2, 3)
+        turned = [pelvis[:, None, :, k] * hip_offsets[None, :, k, None] for k in range(3)]
+
+        def hips(trans):
+            pos = offsets[0] + np.asarray(trans, np.float64)[:, None, :]
+            for term in turned:
+                pos = pos + term
+            return pos
+
+        return hips
+
 
 def plants(flags, ankles, rot, fps, floor=None):
     """Where one foot is planted, as [(start, stop, position (3,), orientation (3, 3)), ...].
@@ -168,21 +186,22 @@ def foot_targets(plan, n, fps):
     place, travels on a low arc and lands on the next one over the time between them, at least
     MIN_STEP_SECONDS (taken from the plants' ends when the gap is shorter) and at most
     MAX_STEP_SECONDS (the foot waits planted, then steps to land when the motion lands it).
+    Each frame is written once or twice (a step's arc may reach into the plants around it), so
+    a long take's many steps cost no more than its frames.
     """
     targets = np.zeros((n, 3))
     orient = np.zeros((n, 3, 3))
-    first = plan[0]
-    targets[:], orient[:] = first[2], first[3]
     shortest = max(2, int(round(MIN_STEP_SECONDS * fps)))
     longest = max(shortest, int(round(MAX_STEP_SECONDS * fps)))
+    held = 0  # the first frame not yet written: the foot stands on the plant before it from there
     for (a0, a1, pa, ra), (b0, b1, pb, rb) in zip(plan, plan[1:]):
-        targets[a0:], orient[a0:] = pa, ra
         lift, land = a1, b0
         if land - lift < shortest:  # widen into both plants, keeping a frame of each
             extra = shortest - (land - lift)
             lift = max(a0 + 1, lift - (extra + 1) // 2)
             land = min(b1 - 1, lift + shortest)
         lift = max(lift, land - longest)
+        targets[held:lift], orient[held:lift] = pa, ra
         u = minimum_jerk((np.arange(lift, land + 1) - lift) / max(land - lift, 1))
         distance = np.linalg.norm((pb - pa)[[0, 2]])
         height = np.clip(STEP_LIFT * distance, 0.02, 0.08) * np.sin(np.pi * u)
@@ -190,7 +209,9 @@ def foot_targets(plan, n, fps):
         targets[lift:land + 1, 1] += height
         qa, qb = matrix_to_quat(ra), matrix_to_quat(rb)
         orient[lift:land + 1] = quat_to_matrix(quat_slerp(qa, qb, u[:, None]))
-        targets[land + 1:], orient[land + 1:] = pb, rb
+        held = max(held, land + 1)
+    last = plan[-1]
+    targets[held:], orient[held:] = last[2], last[3]
     return targets, orient
 
 
@@ -286,9 +307,13 @@ def _plant_feet(motion, contacts=None, skeleton=None):
     orient = pivot_feet(orient, rot[:, 0], motion.fps)
     out.trans = steady_root(out.trans, motion.fps)
     out.poses = steady_legs(out.poses, solved, motion.fps)
-    _lower_root(out, skeleton, targets, solved)
+    # Only the root moves while it is lowered and raised: each leg's reach, and the hips' place
+    # over the root, are worked out once
+    reach = {leg: _leg_geometry(skeleton, out.poses, *LEGS[leg][1:])[-1] * REACH for leg in solved}
+    hips = skeleton.hips_over_root(out.poses)
+    _lower_root(out, hips, targets, reach)
     if len(solved) == 2:
-        _raise_root(out, skeleton, targets)
+        _raise_root(out, hips, targets, reach)
     rot, pos = skeleton.forward_kinematics(out.poses, out.trans)
     poses = out.poses.astype(np.float64)
     for leg in solved:
@@ -396,17 +421,17 @@ def _smooth_rotations(matrices, frames_sigma):
     return quat_to_matrix(quat_lowpass(matrix_to_quat(matrices), frames_sigma))
 
 
-def _lower_root(motion, skeleton, targets, legs):
+def _lower_root(motion, hips, targets, reach):
     """Drop the root where a planted foot is out of the leg's reach (a straight-legged dip),
-    smoothly: over the time of a weight shift, never in a one-frame notch."""
+    smoothly: over the time of a weight shift, never in a one-frame notch. ``hips(trans)``:
+    the hips' places over the root (:meth:`_LegSkeleton.hips_over_root`); ``reach``: {leg:
+    (T,) metres} of the legs solved."""
     width = 2 * int(round(2 * ROOT_SIGMA * motion.fps)) + 1
     for _ in range(3):
-        rot, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
+        pos = hips(motion.trans)
         need = np.zeros(motion.n_frames)
-        for leg in legs:
-            hip, knee, ankle = LEGS[leg]
-            reach = _leg_geometry(skeleton, motion.poses, knee, ankle)[-1] * REACH
-            need = np.maximum(need, np.linalg.norm(targets[:, leg] - pos[:, hip], axis=-1) - reach)
+        for leg, longest in reach.items():
+            need = np.maximum(need, np.linalg.norm(targets[:, leg] - pos[:, leg], axis=-1) - longest)
         if not np.any(need > 1e-5):
             return
         # the hip drops straight down, eased in and out of the dip: the need smoothed, plus
@@ -419,7 +444,7 @@ def _lower_root(motion, skeleton, targets, legs):
         motion.trans[:, 1] -= drop.astype(np.float32)
 
 
-def _raise_root(motion, skeleton, targets):
+def _raise_root(motion, hips, targets, reach):
     """Lift the root where both legs would bend, until the straighter one reaches REACH,
     smoothly (the least lift nearby, low-passed: never past what either leg can
     follow). A network's pelvis wanders over feet planted where they stood on the median, and
@@ -428,12 +453,11 @@ def _raise_root(motion, skeleton, targets):
     sigma = ROOT_SIGMA * motion.fps
     width = 2 * int(round(3 * sigma)) + 1  # the low-pass's tails stay within the window
     for _ in range(2):
-        _, pos = skeleton.forward_kinematics(motion.poses, motion.trans)
+        pos = hips(motion.trans)
         lifts = []
-        for leg, (hip, knee, ankle) in enumerate(LEGS):
-            reach = _leg_geometry(skeleton, motion.poses, knee, ankle)[-1] * REACH
-            span = pos[:, hip] - targets[:, leg]
-            level = np.sqrt(np.maximum(reach ** 2 - span[:, 0] ** 2 - span[:, 2] ** 2, 0.0))
+        for leg in range(len(LEGS)):
+            span = pos[:, leg] - targets[:, leg]
+            level = np.sqrt(np.maximum(reach[leg] ** 2 - span[:, 0] ** 2 - span[:, 2] ** 2, 0.0))
             lifts.append(level - span[:, 1])  # how far this hip can rise over its foot
         lift = np.clip(np.min(lifts, axis=0), 0.0, None)
         lift = gaussian_filter1d(minimum_filter1d(lift, width, mode="nearest"), sigma, mode="nearest")

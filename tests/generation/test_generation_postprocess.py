@@ -534,3 +534,33 @@ def test_the_calm_leaves_feet_that_stand_where_they_stood(scott_motion):
     told.contacts = np.ones((m.n_frames, 2), np.float32)
     calmed = calm_pauses(told, pause)
     assert np.abs(calmed.trans[260:400] - m.trans[260:400]).max() > 0.002
+
+
+@pytest.mark.parametrize("frames", [1, 5, 300])
+def test_the_hips_over_a_moving_root_are_forward_kinematics_own(scott_motion, frames):
+    """While the root is lowered and raised under planted feet, the hips' places are worked out
+    from the pelvis's turn once: for any root they must be what the legs' forward kinematics
+    gives, to the bit (a rounding apart there would move every solved leg)."""
+    from talkrig.inference.generation.feet import LEGS, _LegSkeleton
+
+    legs = _LegSkeleton(neutral_skeleton())
+    poses = np.array(scott_motion.poses[100:100 + frames], np.float32)
+    hips = legs.hips_over_root(poses)
+    rng = np.random.default_rng(frames)
+    for trans in (scott_motion.trans[100:100 + frames],
+                  (scott_motion.trans[100:100 + frames] + rng.normal(0, 0.05, (frames, 3))).astype(np.float32)):
+        _, pos = legs.forward_kinematics(poses, trans)
+        np.testing.assert_array_equal(hips(trans), pos[:, [hip for hip, _, _ in LEGS]])
+
+
+def test_a_quick_step_lands_the_same_whatever_step_comes_after():
+    """A step whose plants lie close is widened into them, its landing reaching into the next
+    plant: the foot must arrive on its arc whether or not another step follows (it was set down
+    on the plant at the plant's first frame instead, a 10 cm jump in one frame)."""
+    from talkrig.inference.generation.feet import foot_targets
+
+    plants = [(0, 30, np.array([0.0, 0.1, 0.0]), np.eye(3)), (32, 45, np.array([0.25, 0.1, 0.0]), np.eye(3))]
+    alone, _ = foot_targets(plants, 100, 30.0)
+    followed, _ = foot_targets(plants + [(70, 100, np.array([0.5, 0.1, 0.0]), np.eye(3))], 100, 30.0)
+    np.testing.assert_array_equal(followed[:50], alone[:50])
+    assert np.linalg.norm(np.diff(followed[:50], axis=0), axis=-1).max() < 0.06
