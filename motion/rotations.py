@@ -210,9 +210,13 @@ def quat_continuity(q, axis=0):
     """
     q = np.array(q, dtype=np.float64, copy=True)
     q = np.moveaxis(q, axis, 0)
-    dots = np.sum(q[1:] * q[:-1], axis=-1)
-    flips = np.cumsum(dots < 0, axis=0) % 2
-    q[1:] *= np.where(flips[..., None] == 1, -1.0, 1.0)
+    after, before = q[1:], q[:-1]
+    dots = after[..., 0] * before[..., 0]  # summed in np.sum's order, without its reduction
+    for k in range(1, 4):
+        dots += after[..., k] * before[..., k]
+    flips = np.logical_xor.accumulate(dots < 0, axis=0)  # odd count of sign changes so far
+    if flips.any():  # a series already continuous (the filters' input) is left as it is
+        q[1:] *= np.where(flips[..., None], -1.0, 1.0)
     return np.moveaxis(q, 0, axis)
 
 

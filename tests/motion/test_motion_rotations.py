@@ -230,6 +230,20 @@ def test_quat_continuity_flips_to_one_hemisphere(aas, flips):
     np.testing.assert_allclose(np.abs(np.sum(fixed * q, axis=-1)), 1.0, atol=1e-12)
 
 
+def test_quat_continuity_makes_each_joints_series_continuous_on_its_own():
+    """A take's joints are made continuous at once, along any axis: each joint's series comes
+    out as it does alone, and a series already continuous comes back unchanged."""
+    rng = np.random.default_rng(2)
+    walk = np.cumsum(rng.normal(0.0, 0.2, (60, 5, 3)), axis=0)
+    q = R.axis_angle_to_quat(walk) * rng.choice([-1.0, 1.0], (60, 5, 1))
+    fixed = R.quat_continuity(q)
+    for j in range(5):
+        np.testing.assert_array_equal(fixed[:, j], R.quat_continuity(q[:, j]))
+    np.testing.assert_array_equal(R.quat_continuity(np.swapaxes(q, 0, 1), axis=1), np.swapaxes(fixed, 0, 1))
+    np.testing.assert_array_equal(R.quat_continuity(fixed), fixed)
+    assert np.all(np.sum(fixed[1:] * fixed[:-1], axis=-1) >= 0)
+
+
 def test_exact_half_turns_round_trip_through_every_form():
     axes = np.eye(3).tolist() + [[1 / np.sqrt(2), 1 / np.sqrt(2), 0.0], [0.6, 0.0, -0.8]]
     aa = np.array(axes) * np.pi
