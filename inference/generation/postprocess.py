@@ -59,6 +59,13 @@ ANGLE_LIMITS = {
     "left_hip": 2.5, "right_hip": 2.5, "jaw": 0.5, "left_eye_smplhf": 0.6, "right_eye_smplhf": 0.6,
 }
 JAW_MIN_OPEN = -0.05  # the jaw does not close past its rest
+# The limits as arrays, every joint clamped at once (a take's joints in one pass each, the same
+# bits as one at a time: each element is clipped or scaled on its own)
+_HINGE_JOINTS = np.array(list(HINGE_LIMITS))
+_HINGE_AXIS, _HINGE_SIGN, _HINGE_LO, _HINGE_HI = (np.array(column) for column in zip(*HINGE_LIMITS.values()))
+_HINGE_AXIS = _HINGE_AXIS.astype(int)
+_ANGLE_JOINTS = np.array([J[name] for name in ANGLE_LIMITS])
+_ANGLE_LIMIT = np.array(list(ANGLE_LIMITS.values()))
 # (55,) True for the joints limited here: limits are read off rotation vectors (angle <= pi),
 # so blends of these joints keep to that side of a half turn (windows.fade_offset).
 LIMITED = np.isin(np.arange(NUM_JOINTS), list(HINGE_LIMITS) + [J[name] for name in ANGLE_LIMITS])
@@ -116,13 +123,11 @@ def clamp_joint_limits(motion):
     """A copy with every hinge inside its range and every joint inside its angle limit."""
     out = motion.copy()
     poses = out.poses.astype(np.float64)
-    for joint, (axis, sign, lo, hi) in HINGE_LIMITS.items():
-        poses[:, joint, axis] = sign * np.clip(sign * poses[:, joint, axis], lo, hi)
-    for name, limit in ANGLE_LIMITS.items():
-        j = J[name]
-        angle = np.linalg.norm(poses[:, j], axis=-1)
-        scale = np.where(angle > limit, limit / np.maximum(angle, 1e-12), 1.0)
-        poses[:, j] *= scale[:, None]
+    hinges = poses[:, _HINGE_JOINTS, _HINGE_AXIS]  # (T, H)
+    poses[:, _HINGE_JOINTS, _HINGE_AXIS] = _HINGE_SIGN * np.clip(_HINGE_SIGN * hinges, _HINGE_LO, _HINGE_HI)
+    angle = np.linalg.norm(poses[:, _ANGLE_JOINTS], axis=-1)  # (T, A)
+    scale = np.where(angle > _ANGLE_LIMIT, _ANGLE_LIMIT / np.maximum(angle, 1e-12), 1.0)
+    poses[:, _ANGLE_JOINTS] *= scale[..., None]
     jaw = J["jaw"]
     poses[:, jaw, 0] = np.maximum(poses[:, jaw, 0], JAW_MIN_OPEN)
     out.poses = poses.astype(np.float32)
