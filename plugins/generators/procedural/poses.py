@@ -282,7 +282,7 @@ def _arm_chain(side):
     rot, pos = skeleton.forward_kinematics(standing_pose()[None])
     parent = skeleton.parents[arm[0]]
     offsets = np.array([skeleton.offsets[j] for j in arm])
-    return rot[0, parent], pos[0, parent], offsets
+    return np.ascontiguousarray(rot[0, parent]), np.ascontiguousarray(pos[0, parent]), offsets
 
 
 def hand_placement(arm_quats, side):
