@@ -23,7 +23,7 @@ FRAMES_NAME, STATE_NAME = "silero_vad_16k_frames.onnx", "silero_vad_16k_state.on
 
 def split(source, folder):
     """Write the two parts of the sequence model ``source`` into ``folder``; returns their paths."""
-    import onnx.utils
+    import onnx.utils  # the train extra: main() says so in one line where it is missing
 
     folder.mkdir(parents=True, exist_ok=True)
     frames, state = folder / FRAMES_NAME, folder / STATE_NAME
@@ -39,7 +39,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.source.is_file():
         parser.exit(2, f"no such model file: {args.source}\n")
-    for path in split(args.source, args.folder):
+    try:
+        paths = split(args.source, args.folder)
+    except ImportError:
+        parser.exit(2, "cutting the model needs the onnx package: pip install 'talkrig[train]'\n")
+    except Exception as exc:  # onnx raises its own types for a file that is no such model
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        parser.exit(2, f"cannot cut {args.source}: {first}\n")
+    for path in paths:
         print(f"{path} ({path.stat().st_size} bytes)")
     return 0
 

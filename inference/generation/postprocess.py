@@ -62,13 +62,13 @@ JAW_MIN_OPEN = -0.05  # the jaw does not close past its rest
 # The limits as arrays, every joint clamped at once (a take's joints in one pass each, the same
 # bits as one at a time: each element is clipped or scaled on its own)
 _HINGE_JOINTS = np.array(list(HINGE_LIMITS))
-_HINGE_AXIS, _HINGE_SIGN, _HINGE_LO, _HINGE_HI = (np.array(column) for column in zip(*HINGE_LIMITS.values()))
-_HINGE_AXIS = _HINGE_AXIS.astype(int)
+_HINGE_AXIS = np.array([axis for axis, _, _, _ in HINGE_LIMITS.values()])
+_HINGE_SIGN, _HINGE_LO, _HINGE_HI = np.array([limit[1:] for limit in HINGE_LIMITS.values()]).T
 _ANGLE_JOINTS = np.array([J[name] for name in ANGLE_LIMITS])
 _ANGLE_LIMIT = np.array(list(ANGLE_LIMITS.values()))
 # (55,) True for the joints limited here: limits are read off rotation vectors (angle <= pi),
 # so blends of these joints keep to that side of a half turn (windows.fade_offset).
-LIMITED = np.isin(np.arange(NUM_JOINTS), list(HINGE_LIMITS) + [J[name] for name in ANGLE_LIMITS])
+LIMITED = np.isin(np.arange(NUM_JOINTS), np.concatenate([_HINGE_JOINTS, _ANGLE_JOINTS]))
 
 SMOOTH_SIGMA = 0.045  # seconds: the smoothed reference signal
 SLOW, FAST = 0.4, 1.6  # rad/s: below SLOW fully smoothed, above FAST untouched

@@ -173,7 +173,10 @@ def test_the_split_tool_cuts_a_sequence_model_into_parts_that_give_its_outputs(t
     (cut,) = run(frames, {"input": x})
     for a, b in zip(run(state, {voice.CUT: cut, "h": h, "c": c}), whole):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(SystemExit) as stopped:
-        split_voice_model.main([str(tmp_path / "missing.onnx"), str(tmp_path / "out")])
-    assert stopped.value.code == 2
+    not_a_model = tmp_path / "notes.onnx"
+    not_a_model.write_bytes(b"not a model")
+    for bad in (tmp_path / "missing.onnx", not_a_model):  # one line and status 2, no traceback
+        with pytest.raises(SystemExit) as stopped:
+            split_voice_model.main([str(bad), str(tmp_path / "out")])
+        assert stopped.value.code == 2
 
