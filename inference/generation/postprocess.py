@@ -121,8 +121,7 @@ RESIDUAL_LEVELS = _residual_levels()
 
 def clamp_joint_limits(motion):
     """A copy with every hinge inside its range and every joint inside its angle limit."""
-    out = motion.copy()
-    poses = out.poses.astype(np.float64)
+    poses = motion.poses.astype(np.float64)
     hinges = poses[:, _HINGE_JOINTS, _HINGE_AXIS]  # (T, H)
     poses[:, _HINGE_JOINTS, _HINGE_AXIS] = _HINGE_SIGN * np.clip(_HINGE_SIGN * hinges, _HINGE_LO, _HINGE_HI)
     angle = np.linalg.norm(poses[:, _ANGLE_JOINTS], axis=-1)  # (T, A)
@@ -130,8 +129,7 @@ def clamp_joint_limits(motion):
     poses[:, _ANGLE_JOINTS] *= scale[..., None]
     jaw = J["jaw"]
     poses[:, jaw, 0] = np.maximum(poses[:, jaw, 0], JAW_MIN_OPEN)
-    out.poses = poses.astype(np.float32)
-    return out
+    return motion.replaced(poses=poses.astype(np.float32))
 
 
 def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST, spare=(), need=None):
@@ -143,11 +141,10 @@ def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST, spare=(), ne
     every joint when given (a generator whose tracks tremble in ways no measure of a whole
     take sees, see ``Generator.jitter_need``).
     """
-    out = motion.copy()
     n = motion.n_frames
     frames_sigma = sigma * motion.fps
     if n < 5 or frames_sigma < 0.3:
-        return out
+        return motion.copy()
     # each joint is filtered on its own: the spared ones are not worked out at all
     joints = np.setdiff1d(np.arange(NUM_JOINTS), np.asarray(list(spare), dtype=int))
     q = quat_continuity(axis_angle_to_quat(motion.poses[:, joints]), axis=0)  # (T, J, 4)
@@ -161,10 +158,10 @@ def smooth_jitter(motion, sigma=SMOOTH_SIGMA, slow=SLOW, fast=FAST, spare=(), ne
     keep = 1.0 - joint_need * (1.0 - np.clip((speed - slow) / (fast - slow), 0.0, 1.0))
     blended = quat_normalize(keep[..., None] * q + (1.0 - keep[..., None]) * smooth)
     filtered = joint_need > 0.0
-    out.poses = np.array(motion.poses, copy=True)
-    out.poses[:, joints[filtered]] = quat_to_axis_angle(blended[:, filtered]).astype(np.float32)
-    out.trans = _adaptive_vector(motion.trans, motion.fps, frames_sigma, need=None if need is None else float(need))
-    return out
+    poses = np.array(motion.poses, copy=True)
+    poses[:, joints[filtered]] = quat_to_axis_angle(blended[:, filtered]).astype(np.float32)
+    trans = _adaptive_vector(motion.trans, motion.fps, frames_sigma, need=None if need is None else float(need))
+    return motion.replaced(poses=poses, trans=trans)
 
 
 def wobble_levels(motion, sigma=SMOOTH_SIGMA):
@@ -242,15 +239,14 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     the standing feet (matching on a 203 s lecture: the supporting foot's skate 2.2-2.4x the
     speaker's, the root's largest change of speed in a frame 6-8x his at pauses' edges).
     """
-    out = motion.copy()
     pause = np.clip(np.asarray(pause, np.float64), 0.0, 1.0)
     if motion.n_frames < 3 or not np.any(pause > 0):
-        return out
+        return motion.copy()
     if len(pause) != motion.n_frames:
         raise ValueError(f"pause weights cover {len(pause)} frames, the motion has {motion.n_frames}")
     pause = pause * calm_needed(motion, pause)
     if not np.any(pause > 0):
-        return out
+        return motion.copy()
     frames_sigma = sigma * motion.fps
     own_feet = motion.contacts is None or motion.contacts.shape[1] != 2
     keep = list(FACE_JOINTS) + (list(STANDING) if own_feet else [])
@@ -266,12 +262,11 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     blended[:, keep] = motion.poses[:, keep]
     if own_feet:  # the pelvis calms; the thighs keep their turn in the world under it
         blended, moved = thighs_kept(blended, axis_angle_to_matrix(turned[:, 0]))
-        out.trans = (motion.trans - moved).astype(np.float32)
-    out.poses = blended.astype(np.float32)
-    if not own_feet:
+        trans = motion.trans - moved
+    else:
         slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
-        out.trans = ((1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans).astype(np.float32)
-    return out
+        trans = (1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans
+    return motion.replaced(poses=blended.astype(np.float32), trans=trans.astype(np.float32))
 
 
 def _lowpassed_where(q, frames_sigma, mask):

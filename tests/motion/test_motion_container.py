@@ -66,6 +66,31 @@ def test_values_no_motion_holds_are_rejected_with_their_index(field, value):
         Motion(**args)
 
 
+@pytest.mark.parametrize("value, message", [(np.inf, "a NaN or infinite"), (-np.inf, "a NaN or infinite"),
+                                            (-1000.5, "beyond any motion")])
+def test_a_bad_value_anywhere_among_good_ones_is_found(value, message):
+    poses = np.zeros((40, 55, 3))
+    poses[17, 30, 1] = value
+    with pytest.raises(MotionValueError, match=r"poses holds .*index \(17, 30, 1\)") as raised:
+        Motion(poses=poses, trans=np.zeros((40, 3)))
+    assert message in str(raised.value)
+    poses[17, 30, 1] = -1000.0  # at the limit itself: a motion
+    assert Motion(poses=poses, trans=np.zeros((40, 3))).poses[17, 30, 1] == -1000.0
+
+
+def test_replaced_takes_the_new_arrays_and_shares_nothing_with_the_old():
+    m = make_motion(n=6)
+    poses = np.full((6, 55, 3), 0.1, np.float32)
+    new = m.replaced(poses=poses)
+    np.testing.assert_array_equal(new.poses, poses)
+    np.testing.assert_array_equal(new.trans, m.trans)
+    new.trans[0] += 1.0
+    new.expressions[0] += 1.0
+    assert not np.array_equal(new.trans, m.trans) and not np.array_equal(new.expressions, m.expressions)
+    with pytest.raises(MotionValueError, match="poses holds a NaN"):
+        m.replaced(poses=np.full((6, 55, 3), np.nan))
+
+
 def test_slicing_keeps_everything_aligned():
     m = make_motion(n=10)
     part = m[2:7]
