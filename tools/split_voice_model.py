@@ -16,8 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-# The tensor between the two parts, and the parts' names, as the detector reads them
-from talkrig.inference.features.voice import CUT, FRAMES_MODEL, STATE_MODEL
+# The tensor between the two parts: (frames, 1, 128), the convolutions' output turned for the LSTM.
+CUT = "/Transpose_output_0"
+FRAMES_NAME, STATE_NAME = "silero_vad_16k_frames.onnx", "silero_vad_16k_state.onnx"  # the detector's (tested)
 
 
 def split(source, folder):
@@ -25,7 +26,7 @@ def split(source, folder):
     import onnx.utils  # the train extra: main() says so in one line where it is missing
 
     folder.mkdir(parents=True, exist_ok=True)
-    frames, state = folder / FRAMES_MODEL.name, folder / STATE_MODEL.name
+    frames, state = folder / FRAMES_NAME, folder / STATE_NAME
     onnx.utils.extract_model(str(source), str(frames), ["input"], [CUT])
     onnx.utils.extract_model(str(source), str(state), [CUT, "h", "c"], ["speech_probs", "hn", "cn"])
     return frames, state

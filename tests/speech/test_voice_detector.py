@@ -166,6 +166,8 @@ def test_the_split_tool_cuts_a_sequence_model_into_parts_that_give_its_outputs(t
     source = tmp_path / "sequence.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]), source)
     frames, state = split_voice_model.split(source, tmp_path / "parts")
+    # the tool keeps its own names (tools import nothing of the package): the detector's
+    assert (frames.name, state.name) == (voice.FRAMES_MODEL.name, voice.STATE_MODEL.name)
     run = lambda path, feed: onnxruntime().InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
     rng = np.random.default_rng(1)
     x, h, c = (rng.standard_normal(s).astype(np.float32) * 0.01 for s in ((9, 576), voice.STATE, voice.STATE))
