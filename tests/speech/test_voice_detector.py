@@ -128,57 +128,93 @@ def test_a_stream_in_pieces_of_any_size_reads_each_frame_as_the_whole_recording(
     np.testing.assert_array_equal(pieces.probs, whole.probs)
 
 
-def test_blocks_read_on_several_threads_give_every_frame_as_one_block(speech, monkeypatch):
-    """A whole recording's blocks go through the detector's first part on threads of their
-    own, the state carried through them in order: each block must start after the samples of
-    the block before it, and the blocks come back in order, whichever thread ends first."""
+def test_blocks_of_frames_give_every_frame_as_one_block(speech, monkeypatch):
+    """A whole recording goes through the detector a block of frames at a time, the state
+    carried through them in order: each block must start after the samples of the block
+    before it."""
     whole = voice.VoiceStream()
     whole.add(speech, flush=True)  # 313 frames: one block
     monkeypatch.setattr(voice, "BLOCK", 7)  # 45 blocks of 224 ms
-    for threads in (1, 2, 3):
-        blocks = voice.VoiceStream()
-        blocks.add(speech, flush=True, threads=threads)
-        np.testing.assert_array_equal(blocks.probs, whole.probs)
-        np.testing.assert_array_equal(blocks.context, whole.context)
+    blocks = voice.VoiceStream()
+    blocks.add(speech, flush=True)
+    np.testing.assert_array_equal(blocks.probs, whole.probs)
+    np.testing.assert_array_equal(blocks.context, whole.context)
+
+
+def _silero_shaped(onnx, path, bins=5, channels=(6, 4), with_spectrum=True):
+    """A sequence model built as Silero VAD's (reflect padding, a strided convolution as the
+    spectrum, the magnitude of its halves without the first step, convolutions and ReLUs,
+    turned for the LSTM), with random weights and a small second part; or, without the
+    spectrum, one whose first part is something else."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    weights = {"basis": rng.standard_normal((2 * bins, 1, 256)) * 0.1,
+               "w0": rng.standard_normal((channels[0], bins, 3)) * 0.3, "b0": rng.standard_normal(channels[0]) * 0.1,
+               "w1": rng.standard_normal((channels[1], channels[0], 3)) * 0.3, "b1": rng.standard_normal(channels[1]) * 0.1}
+    ints = lambda name, values: helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+    constants = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in weights.items()]
+    constants += [ints("pads", [0, 128, 0, 128]), ints("one", [1]), ints("two", [2]), ints("zero", [0]),
+                  ints("bins", [bins]), ints("end", [2 * bins]), ints("last", [2 ** 31]), ints("sum_axes", [1, 2]),
+                  helper.make_tensor("square", TensorProto.FLOAT, [], [2.0])]
+    node = helper.make_node
+    spectrum = [node("Pad", ["input", "pads"], ["padded"], mode="reflect"),
+                node("Unsqueeze", ["padded", "one"], ["rows"]),
+                node("Conv", ["rows", "basis"], ["stft"], kernel_shape=[256], strides=[128], pads=[0, 0]),
+                node("Slice", ["stft", "zero", "bins", "one"], ["re_all"]),
+                node("Slice", ["re_all", "one", "last", "two"], ["re"]),
+                node("Slice", ["stft", "bins", "end", "one"], ["im_all"]),
+                node("Slice", ["im_all", "one", "last", "two"], ["im"]),
+                node("Pow", ["re", "square"], ["re2"]), node("Pow", ["im", "square"], ["im2"]),
+                node("Add", ["re2", "im2"], ["power"]), node("Sqrt", ["power"], ["magnitude"]),
+                node("Conv", ["magnitude", "w0", "b0"], ["c0"], kernel_shape=[3], pads=[1, 1], strides=[1]),
+                node("Relu", ["c0"], ["r0"]),
+                node("Conv", ["r0", "w1", "b1"], ["c1"], kernel_shape=[3], pads=[1, 1], strides=[2]),
+                node("Relu", ["c1"], ["r1"]),
+                node("Transpose", ["r1"], [voice.CUT], perm=[0, 2, 1])]
+    other = [node("Unsqueeze", ["input", "one"], [voice.CUT])]
+    state = [node("ReduceSum", [voice.CUT, "sum_axes"], ["sum"], keepdims=0), node("Sigmoid", ["sum"], ["speech_probs"]),
+             node("Tanh", ["h"], ["hn"]), node("Neg", ["c"], ["cn"])]
+    tensor = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+    graph = helper.make_graph(
+        (spectrum if with_spectrum else other) + state, "sequence",
+        [tensor("input", ["n", 576]), tensor("h", [1, 1, 128]), tensor("c", [1, 1, 128])],
+        [tensor("speech_probs", ["n"]), tensor("hn", [1, 1, 128]), tensor("cn", [1, 1, 128])], initializer=constants)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]), path)
+    return path
 
 
 def test_the_split_tool_cuts_a_sequence_model_into_parts_that_give_its_outputs(tmp_path):
-    """tools/split_voice_model.py cuts at the tensor the detector feeds its second part: run
-    one after the other, the two parts give the whole model's probabilities and state."""
+    """tools/split_voice_model.py cuts at the tensor the detector feeds its second part and
+    writes the first as matrix products: run one after the other, the two parts give the whole
+    model's probabilities within float32 rounding and its state to the bit. A model whose
+    first part is no spectrum and convolutions is refused in one line, nothing written."""
     onnx = pytest.importorskip("onnx")
-    from onnx import TensorProto, helper
-
     from talkrig.inference.onnx_runtime import onnxruntime
 
     spec = importlib.util.spec_from_file_location("split_voice_model", ROOT / "tools" / "split_voice_model.py")
     split_voice_model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(split_voice_model)
-    tensor = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
-    nodes = [helper.make_node("Constant", [], ["axes"], value=helper.make_tensor("a", TensorProto.INT64, [2], [1, 2])),
-             helper.make_node("Unsqueeze", ["input", "one"], [voice.CUT]),
-             helper.make_node("ReduceSum", [voice.CUT, "axes"], ["sum"], keepdims=0),
-             helper.make_node("Sigmoid", ["sum"], ["speech_probs"]),
-             helper.make_node("Tanh", ["h"], ["hn"]), helper.make_node("Neg", ["c"], ["cn"])]
-    graph = helper.make_graph(
-        nodes, "sequence", [tensor("input", ["n", 576]), tensor("h", [1, 1, 128]), tensor("c", [1, 1, 128])],
-        [tensor("speech_probs", ["n"]), tensor("hn", [1, 1, 128]), tensor("cn", [1, 1, 128])],
-        initializer=[helper.make_tensor("one", TensorProto.INT64, [1], [1])])
-    source = tmp_path / "sequence.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]), source)
+    source = _silero_shaped(onnx, tmp_path / "sequence.onnx")
     frames, state = split_voice_model.split(source, tmp_path / "parts")
     # the tool keeps its own names (tools import nothing of the package): the detector's
     assert (frames.name, state.name) == (voice.FRAMES_MODEL.name, voice.STATE_MODEL.name)
+    assert "Conv" not in {n.op_type for n in onnx.load(str(frames)).graph.node}
     run = lambda path, feed: onnxruntime().InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)
     rng = np.random.default_rng(1)
-    x, h, c = (rng.standard_normal(s).astype(np.float32) * 0.01 for s in ((9, 576), voice.STATE, voice.STATE))
-    whole = run(source, {"input": x, "h": h, "c": c})
+    x, h, c = (rng.standard_normal(s).astype(np.float32) * 0.1 for s in ((9, 576), voice.STATE, voice.STATE))
+    probs, hn, cn = run(source, {"input": x, "h": h, "c": c})
     (cut,) = run(frames, {"input": x})
-    for a, b in zip(run(state, {voice.CUT: cut, "h": h, "c": c}), whole):
-        np.testing.assert_array_equal(a, b)
+    parts = run(state, {voice.CUT: cut, "h": h, "c": c})
+    assert probs.std() > 0.01  # the frames differ, and so do their probabilities
+    np.testing.assert_allclose(parts[0], probs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(parts[1], hn)
+    np.testing.assert_array_equal(parts[2], cn)
     not_a_model = tmp_path / "notes.onnx"
     not_a_model.write_bytes(b"not a model")
-    for bad in (tmp_path / "missing.onnx", not_a_model):  # one line and status 2, no traceback
+    other = _silero_shaped(onnx, tmp_path / "other.onnx", with_spectrum=False)
+    for bad in (tmp_path / "missing.onnx", not_a_model, other):  # one line and status 2, no traceback
         with pytest.raises(SystemExit) as stopped:
             split_voice_model.main([str(bad), str(tmp_path / "out")])
         assert stopped.value.code == 2
-
+    assert not (tmp_path / "out").exists()
