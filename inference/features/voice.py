@@ -11,9 +11,9 @@ spectrum and convolutions (``voice_model/silero_vad_16k_frames.onnx``), then the
 from frame to frame and the probability (``silero_vad_16k_state.onnx``). The first part is
 written as matrix products over a whole block of frames (ONNX Runtime convolves a block a frame
 at a time, each product too thin to be quick): 3-4x quicker than as cut, its probabilities
-within 4e-6 of the whole model's, and not one frame heard otherwise on 56 recordings and their
-variations. The detector runs on one core beside the other features (60 s: 81 -> 33 ms alone,
-the features 134 -> 103 ms). What is heard as speech is decided in :mod:`.activity`
+within 4e-6 of the whole model's, and not one frame heard otherwise on 14 recordings, each
+also with noise, quieter and louder. The detector runs on one core beside the other features
+(60 s: 81 -> 33-43 ms alone, the features 134 -> 73-80 ms). What is heard as speech is decided in :mod:`.activity`
 (:func:`~.activity.voice_heard`).
 
 ONNX Runtime comes with the runtime extra; without it :func:`voice_probability` returns None
