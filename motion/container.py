@@ -161,17 +161,8 @@ class Motion:
                          for name, value in kept.items()}, **arrays)
 
     def copy(self):
-        return Motion(
-            poses=self.poses.copy(),
-            trans=self.trans.copy(),
-            expressions=self.expressions.copy(),
-            betas=self.betas.copy(),
-            fps=self.fps,
-            gender=self.gender,
-            contacts=None if self.contacts is None else self.contacts.copy(),
-            face_curves=self.face_curves.copy(),
-            face_names=self.face_names,
-        )
+        """A new Motion that shares no array with this one."""
+        return self.replaced()
 
     @classmethod
     def concatenate(cls, motions):
