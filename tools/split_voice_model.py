@@ -44,9 +44,10 @@ def split(source, folder):
         cut, state = Path(scratch) / FRAMES_NAME, Path(scratch) / STATE_NAME
         onnx.utils.extract_model(str(source), str(cut), ["input"], [CUT])
         onnx.utils.extract_model(str(source), str(state), [CUT, "h", "c"], ["speech_probs", "hn", "cn"])
-        products = as_products(onnx.load(str(cut)))
+        as_cut = onnx.load(str(cut))
+        products = as_products(as_cut)
         onnx.checker.check_model(products, full_check=True)
-        check_same(onnx.load(str(cut)), products)
+        check_same(as_cut, products)
         folder.mkdir(parents=True, exist_ok=True)
         onnx.save(products, str(folder / FRAMES_NAME))
         (folder / STATE_NAME).write_bytes(state.read_bytes())
@@ -144,8 +145,11 @@ def _conv_as_product(g, x, steps, conv, weights, name):
 def _attribute(node, name, default):
     from onnx import helper
 
-    found = [helper.get_attribute_value(a) for a in node.attribute if a.name == name]
-    return list(found[0]) if found and isinstance(found[0], (list, tuple)) else found[0] if found else default
+    for attribute in node.attribute:
+        if attribute.name == name:
+            value = helper.get_attribute_value(attribute)
+            return list(value) if isinstance(value, (list, tuple)) else value
+    return default
 
 
 def check_same(cut, products):
