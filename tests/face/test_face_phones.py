@@ -163,6 +163,75 @@ def test_blinks_come_at_a_natural_rate_mostly_in_pauses(model, scott):
     np.testing.assert_array_equal(again, blink)  # the same seed blinks the same
 
 
+class _Draws:
+    """An rng whose ``random()`` gives the listed draws in turn: a blink's depth, then its double."""
+
+    def __init__(self, *draws):
+        self.draws, self.k = draws, 0
+
+    def random(self):
+        self.k += 1
+        return self.draws[(self.k - 1) % len(self.draws)]
+
+
+def test_a_blink_and_its_double_close_whole_late_in_a_long_take():
+    """Each blink is worked out around its own frames: its double and its reopening are whole
+    at the take's start and ten minutes in alike."""
+    from talkrig.plugins.face.phones.eyes import CLOSE, HOLD, OPEN, blink_curve
+
+    times = np.arange(600_000) / 1000.0  # ten minutes, a frame every millisecond
+    length = CLOSE + HOLD + OPEN
+    curve = blink_curve(times, [1.0, 590.0], _Draws(0.5, 0.0))  # full depth, doubled
+    for start in (1.0, 590.0):
+        second = start + length + 0.08
+        for first in (start, second):
+            shut = (times >= first + CLOSE + 0.001) & (times <= first + CLOSE + HOLD - 0.001)
+            assert curve[shut].min() == pytest.approx(1.0)
+            opening = (times > first + CLOSE + HOLD + 0.01) & (times < first + length - 0.01)
+            assert 0.0 < curve[opening].min() < curve[opening].max() < 1.0
+        apart = (times > start + length + 0.001) & (times < second - 0.001)
+        after = (times > second + length + 0.001) & (times < start + 5.0)
+        assert curve[apart].max() == 0.0 and curve[after].max() == 0.0
+
+
+def test_a_brow_raise_holds_through_a_long_word_and_settles_whole():
+    """A raise holds to its word's end and settles over SETTLE seconds, however far into the take."""
+    from talkrig.plugins.face.phones.brows import PEAK, RISE, SETTLE, brow_curves
+
+    times = np.arange(60_000) / 100.0  # ten minutes at 100 frames a second
+    inner = brow_curves(times, [(10.0, 14.0, 1.0), (500.0, 500.2, 0.5)], 1.0,
+                        np.random.default_rng(0))["browInnerUp"]
+    for peak, end, height in ((10.0, 14.0, PEAK), (500.0, 500.2, 0.5 * PEAK)):
+        assert inner[(times >= peak) & (times <= end)] == pytest.approx(height)
+        settling = inner[(times > end + 0.05) & (times < end + SETTLE - 0.05)]
+        assert np.all(np.diff(settling) < 0) and 0.0 < settling.min() < settling.max() < height
+        assert inner[(times >= end + SETTLE) & (times < end + 2.0)].max() < 1e-12
+        assert inner[(times > peak - 2.0) & (times <= peak - RISE)].max() == 0.0
+
+
+def test_brow_raises_go_to_the_most_prominent_words_kept_apart():
+    """Over a long take of words with random pitch peaks: no two raises closer than MIN_GAP, and
+    each high word left without one has a raise at least as strong within MIN_GAP of it."""
+    from types import SimpleNamespace
+
+    from talkrig.plugins.face.phones.brows import MIN_GAP, raises
+
+    rng = np.random.default_rng(4)
+    fps, n = 30.0, 30 * 600
+    starts = np.cumsum(rng.uniform(0.3, 0.8, 1200))  # apart: each word reads its own peak
+    words = [SimpleNamespace(start=a, end=a + 0.12) for a in starts if a + 0.2 < n / fps]
+    pitch = np.full(n, -1.0)
+    for w in words:
+        pitch[int(w.start * fps) + 1] = rng.uniform(0.0, 7.0)
+    chosen = raises(words, pitch, np.ones(n), fps)
+    peaks = np.array([c[0] for c in chosen])
+    assert len(chosen) > 200 and np.diff(peaks).min() >= MIN_GAP
+    at = np.round(peaks * fps).astype(int)
+    for frame in np.flatnonzero(pitch >= 2.0):
+        near = np.abs(peaks - frame / fps) < MIN_GAP
+        assert near.any() and pitch[at[near]].max() >= min(pitch[frame], 4.8)  # 4.8: the strength tops
+
+
 def test_brows_rise_on_stressed_high_words_and_eyes_move(model, scott):
     from talkrig.plugins.face.phones.brows import semitones
 

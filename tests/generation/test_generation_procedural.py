@@ -99,6 +99,9 @@ def test_windows_join_exactly(procedural, speech, seed):
         blended[start:start + procedural.seam_frames] = True
     assert error[~blended].max() < 1e-9
     assert error[blended].max() < 0.1
+    # the feet lift for the same frames, windows of a second or ten: steps across seams too
+    for cut in (windowed, run_windows(procedural, request, window_seconds=1.0)):
+        np.testing.assert_array_equal(cut.contacts, whole.contacts)
     step = geodesic_distance(windowed.poses[1:], windowed.poses[:-1]).max(axis=1)  # into frame i + 1
     into_seam = np.zeros(len(step), bool)
     into_seam[seams - 1] = True

@@ -6,9 +6,12 @@ nothing). Each raise starts shortly before the pitch peak, holds to the end of t
 settles over about half a second; the eyes widen a little with it.
 """
 
+import bisect
+
 import numpy as np
 
 from ....motion.runs import true_runs
+from .coarticulation import frames_between
 
 RISE, SETTLE = 0.15, 0.45  # seconds before the peak / after the word
 MIN_SEMITONES = 2.0  # pitch peak above the speaker's median that can raise the brows
@@ -49,10 +52,12 @@ def raises(words, pitch, energy, fps):
             continue
         score = np.clip((part[k] - MIN_SEMITONES) / 4.0 + 0.3, 0.3, 1.0) * min(1.0, loud[i] / 0.7)
         candidates.append(((a[i] + k) / fps, span[i, 1], float(score)))
-    chosen = []
+    chosen, peaks = [], []  # peaks: the chosen ones' times, kept in order
     for peak_t, end, score in sorted(candidates, key=lambda c: -c[2]):
-        if all(abs(peak_t - other[0]) >= MIN_GAP for other in chosen):
+        at = bisect.bisect_left(peaks, peak_t)  # the nearest chosen are either side of it
+        if all(abs(peak_t - other) >= MIN_GAP for other in peaks[max(0, at - 1):at + 1]):
             chosen.append((peak_t, end, score))
+            peaks.insert(at, peak_t)
     return sorted(chosen)
 
 
@@ -62,13 +67,14 @@ def brow_curves(times, raise_list, amount, rng):
     outer = {"L": np.zeros(len(times)), "R": np.zeros(len(times))}
     for peak_t, end, score in raise_list:
         end = max(end, peak_t)
-        up = np.clip((times - (peak_t - RISE)) / RISE, 0.0, 1.0)
-        down = np.clip(1.0 - (times - end) / SETTLE, 0.0, 1.0)
+        near = frames_between(times, peak_t - RISE - 1.0, end + SETTLE + 1.0)  # the raise is 0 beyond
+        up = np.clip((times[near] - (peak_t - RISE)) / RISE, 0.0, 1.0)
+        down = np.clip(1.0 - (times[near] - end) / SETTLE, 0.0, 1.0)
         bump = np.minimum(_ease(up), _ease(down))
         height = PEAK * score * amount
-        inner = np.maximum(inner, height * bump)
+        inner[near] = np.maximum(inner[near], height * bump)
         for side in outer:
-            outer[side] = np.maximum(outer[side], OUTER * height * rng.uniform(0.9, 1.1) * bump)
+            outer[side][near] = np.maximum(outer[side][near], OUTER * height * rng.uniform(0.9, 1.1) * bump)
     curves = {"browInnerUp": inner, "browOuterUp_L": outer["L"], "browOuterUp_R": outer["R"],
               "eyeWide_L": WIDE * inner, "eyeWide_R": WIDE * inner}
     return {name: np.clip(values, 0.0, 1.0) for name, values in curves.items()}

@@ -32,6 +32,11 @@ def frame_times(n_frames, fps):
     return np.arange(int(n_frames), dtype=np.float64) / float(fps)
 
 
+def frames_between(times, lo, hi):
+    """The slice of the increasing ``times`` (seconds) from ``lo`` to ``hi``, both included."""
+    return slice(int(np.searchsorted(times, lo, side="left")), int(np.searchsorted(times, hi, side="right")))
+
+
 def articulate(segments, times, smoothing=0.02):
     """Tracks of the segments at ``times`` (seconds, (T,) increasing).
 
@@ -99,10 +104,9 @@ def _accumulate(weights, labels, n_labels):
 def contact_frames(start, end, times):
     """Frames a segment [start, end] must show its contact on: the frames inside it, or the
     nearest one when the segment falls between two frames."""
-    first = np.searchsorted(times, start, side="left")
-    last = np.searchsorted(times, end, side="right")
-    if last > first:
-        return np.arange(first, last)
+    inside = frames_between(times, start, end)
+    if inside.stop > inside.start:
+        return np.arange(inside.start, inside.stop)
     return np.array([int(np.argmin(np.abs(times - 0.5 * (start + end))))])
 
 

@@ -14,6 +14,7 @@ listener.
 import numpy as np
 
 from ....motion.runs import true_runs
+from .coarticulation import frames_between
 
 CLOSE, HOLD, OPEN = 0.09, 0.04, 0.18  # seconds of a blink's phases
 MIN_GAP = 0.9  # seconds between two blinks
@@ -59,13 +60,17 @@ def blink_times(duration, rate, pause_list, rng):
 
 
 def blink_curve(times, starts, rng):
-    """(T,) eyelid closure 0..1 at ``times`` (seconds) for blinks starting at ``starts``."""
+    """(T,) eyelid closure 0..1 at increasing ``times`` (seconds) for blinks starting at
+    ``starts``. Each blink is worked out over the frames around it only (a closure is 0
+    outside its blink), so a long take costs its length, not its length times its blinks."""
+    times = np.asarray(times, np.float64)
     out = np.zeros(len(times))
     for start in starts:
+        near = frames_between(times, start - 1.0, start + 2.0)  # both blinks of a double, and a margin
         depth = 0.6 if rng.random() < HALF else 1.0
-        out = np.maximum(out, depth * _blink_shape(times - start))
+        out[near] = np.maximum(out[near], depth * _blink_shape(times[near] - start))
         if rng.random() < DOUBLE:
-            out = np.maximum(out, _blink_shape(times - start - (CLOSE + HOLD + OPEN + 0.08)))
+            out[near] = np.maximum(out[near], _blink_shape(times[near] - start - (CLOSE + HOLD + OPEN + 0.08)))
     return out
 
 

@@ -12,6 +12,7 @@ to rest or let it wait low. Variants of a pose are drawn around the repertoire's
 (poses.plausible) so no variant raises a palm to the listener.
 """
 
+import bisect
 import math
 import zlib
 from dataclasses import dataclass
@@ -392,9 +393,9 @@ class _Planner:
         pauses = [ph[1] for ph, nxt in zip(self.p.phrases[:-1], self.p.phrases[1:]) if nxt[0] - ph[1] > 0.4]
         t = rng.uniform(1.0, STEP_GAP[1])
         while t + STEP_SECONDS < self.duration:
-            near = [x for x in pauses if t - 1.0 < x < t + 2.0]
-            if near and rng.random() < 0.7:
-                t = max(t, near[0] - 0.2)
+            after = bisect.bisect_right(pauses, t - 1.0)  # the first pause to end after t - 1 s
+            if after < len(pauses) and pauses[after] < t + 2.0 and rng.random() < 0.7:
+                t = max(t, pauses[after] - 0.2)
             here = place.last_value
             angle = rng.uniform(0.0, 2.0 * np.pi)
             move = np.array([np.cos(angle), 0.6 * np.sin(angle)]) * length * rng.uniform(*STEP_SHARE)

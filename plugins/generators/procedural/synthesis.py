@@ -364,11 +364,21 @@ def _stance(t, ctx):
     trans[:, 2] = place[:, 1] + sway[:, 1]
     trans[:, 1] -= STANCE_DIP * np.abs(stance)  # the loaded knee takes the weight
     contacts = np.ones((len(t), 2), np.float32)
-    for start, duration, lead in plan.steps:
+    for start, duration, lead in _steps_within(plan.steps, t):
         half = duration / 2.0
         for k, foot in enumerate((int(lead), 1 - int(lead))):
             contacts[(t >= start + k * half) & (t < start + (k + 1) * half), foot] = 0.0
     return trans, contacts
+
+
+def _steps_within(steps, t):
+    """The (S, 3) ``steps`` that lift a foot at some of the times ``t`` (n,), increasing: a
+    window reads only its own steps, so a take's windows cost what their frames do, not
+    their frames times the take's steps (a 30-minute take's windows each read all of its steps)."""
+    steps = np.asarray(steps, np.float64).reshape(-1, 3)
+    if not len(t):
+        return steps[:0]
+    return steps[(steps[:, 0] <= t[-1]) & (steps[:, 0] + steps[:, 1] > t[0])]
 
 
 def _fine(q, t, ctx):
