@@ -60,13 +60,18 @@ def speed(repeat):
     print(f"features_for cache hit: {1e6 * (time.perf_counter() - t0):.0f} us")
 
 
+def long_speech(minutes):
+    """(N,) float32 samples at 16 kHz: ``minutes`` of real speech, the two shared recordings
+    over and over."""
+    takes = [decode_audio(DATA / f"beat2_scott_train/2_scott_0_{n}.wav").samples for n in ("2_2", "1_1")]
+    return np.resize(np.concatenate(takes), int(minutes * 60 * 16000))
+
+
 def long_recording(minutes):
     """compute_features on ``minutes`` of real speech, in this process (run in a fresh one)."""
     import resource
 
-    takes = [decode_audio(DATA / f"beat2_scott_train/2_scott_0_{n}.wav").samples for n in ("2_2", "1_1")]
-    speech = np.concatenate(takes)
-    samples = np.resize(speech, int(minutes * 60 * 16000))
+    samples = long_speech(minutes)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     compute_features(samples, 16000, 30.0)

@@ -21,6 +21,7 @@ the CPU it used (its forked child's included) and how much of that the system's.
     .venv/bin/python benchmarks/bench_generation.py [--repeat 7] [--seeds 5] [--backends procedural matching]
     .venv/bin/python benchmarks/bench_generation.py --process [--repeat 9] [--one-process-too]
     .venv/bin/python benchmarks/bench_generation.py --same-line 3 [--repeat 3]
+    .venv/bin/python benchmarks/bench_generation.py --long 10 30 [--repeat 3]
 
 Marginal cost (also with ``--process``): procedural in one process, no words, on the first 6 s and
 the first 60 s of the recording, features recomputed every run: the cost of each further second
@@ -30,6 +31,10 @@ inference/generation/forked.py) and prints both, and how much sooner the 60 s is
 
 Every run first prints the load and how long 3 million Python additions take (:func:`machine_line`):
 this machine's speed changes from day to day by more than most changes measured.
+
+Long takes (``--long 10 30``): `talkrig generate`, procedural and no words, on that many minutes
+of real speech (the two recordings over and over), whole process: wall, CPU, peak RSS, and the
+seconds each minute took (about the same at every length where a take's cost is linear in it).
 
 Several seeds of one line at once (``--same-line N``): N takes of the whole recording taken
 together, the words found by recognition, as a server with N workers runs them; the engine runs
@@ -142,6 +147,38 @@ def whole_process(repeat):
                   f"{statistics.median(walls):.3f} s, fastest {min(walls):.3f} s over {repeat} runs "
                   f"(target <= 0.6 s for 68 s); CPU {statistics.median(u + k for u, k in cpus):.3f} s "
                   f"(system {statistics.median(k for _, k in cpus):.3f} s)")
+
+
+def long_takes(minutes_list, repeat):
+    """`talkrig generate` (procedural, no words) on long recordings, whole process: wall, CPU
+    and peak RSS by the recording's length, and the seconds each minute of audio took, which
+    stay about the same from 10 to 30 minutes where a take's cost is linear in its length."""
+    import subprocess
+    import sys
+
+    import soundfile
+    from bench_features import long_speech
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.TemporaryDirectory(prefix="talkrig-bench-long-") as folder:
+        for minutes in sorted(minutes_list):  # longest last: the children's peak RSS is the last's
+            audio = Path(folder) / f"speech{minutes:g}.wav"
+            soundfile.write(audio, long_speech(minutes), 16000)
+            command = [sys.executable, "-m", "talkrig", "generate", str(audio), "--speech", "none",
+                       "--max-audio-seconds", str(minutes * 60 + 1), "-o", str(Path(folder) / "take.npz"),
+                       "--quiet"]
+            walls, cpus = [], []
+            for _ in range(repeat):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run(command, env=env, check=True, capture_output=True)
+                walls.append(time.perf_counter() - t0)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            wall = statistics.median(walls)
+            print(f"talkrig generate, {minutes:g} min of speech, whole process: median {wall:.2f} s "
+                  f"({wall / minutes:.2f} s a minute; runs {', '.join(f'{w:.2f}' for w in walls)}), CPU "
+                  f"{statistics.median(cpus):.2f} s, peak RSS {after.ru_maxrss / 1024:.0f} MiB")
 
 
 def marginal_cost(repeat, compare=False):
@@ -275,7 +312,13 @@ def main():
     parser.add_argument("--same-line", type=int, default=0, metavar="N",
                         help="only N seeds of the whole recording taken at once, the server "
                              "finding the words (N threads, as N server workers run them)")
+    parser.add_argument("--long", type=float, nargs="+", metavar="MINUTES",
+                        help="only `talkrig generate` on that many minutes of speech, whole process")
     args = parser.parse_args()
+    if args.long:
+        print(machine_line())
+        long_takes(args.long, args.repeat)
+        return
     if args.same_line:
         print(machine_line())
         same_line(args.same_line, args.repeat)
