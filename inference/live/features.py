@@ -7,14 +7,14 @@ heard (with PAD_SECONDS of earlier audio so every window and filter has its cont
 splices them into the frames kept so far. Frames closer to the end than the look-ahead are
 provisional and are recomputed by the next update.
 
-The level is set the offline way (audio.loudness_gain) but from everything heard so far: a
-stream cannot know how loud the rest of the recording will be.
+The level is set the offline way (audio.loudness_gain, kept up to date by RunningLoudness) but
+from everything heard so far: a stream cannot know how loud the rest of the recording will be.
 """
 
 import numpy as np
 
 from ...motion.container import frame_count
-from ..audio.decode import GATE_FRAME, loudness_gain
+from ..audio.decode import GATE_FRAME, RunningLoudness
 from ..audio.decode import SAMPLE_RATE
 from ..features.compute import AudioFeatures, compute_features
 from ..features.voice import VoiceStream
@@ -41,7 +41,7 @@ class LiveFeatures:
         self.frame_start = 0
         self.onsets = np.zeros(0)  # seconds, global
         self.gate = int(round(GATE_FRAME * SAMPLE_RATE))
-        self.energies = []  # mean square of each complete GATE_FRAME of the stream
+        self.loudness = RunningLoudness()  # over each complete GATE_FRAME of the stream
         self.partial = np.zeros(0, np.float32)  # samples of the gate frame still filling
         self.gain = None
         self.voice = VoiceStream()  # the voice detector reads each sample once, its state carried
@@ -66,9 +66,9 @@ class LiveFeatures:
         held = np.concatenate([self.partial, x])
         whole = (len(held) // self.gate) * self.gate
         if whole:
-            self.energies.extend(np.mean(np.square(held[:whole].reshape(-1, self.gate), dtype=np.float64), axis=1))
+            self.loudness.add(np.mean(np.square(held[:whole].reshape(-1, self.gate), dtype=np.float64), axis=1))
         self.partial = held[whole:]
-        gain = loudness_gain(np.asarray(self.energies)) if self.energies else None
+        gain = self.loudness.gain()
         if gain is not None:
             self.gain = gain
         excess = len(self.audio) - int(KEEP_SECONDS * SAMPLE_RATE)

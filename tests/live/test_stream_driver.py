@@ -153,6 +153,32 @@ def test_frames_sent_never_change_with_later_audio(voice):
     assert not np.array_equal(a.poses[sent:], b.poses[sent:])
 
 
+def test_a_streams_level_is_the_offline_gates_over_what_was_heard(voice):
+    """Chunk by chunk, a stream's loudness gain is the offline gate's over every whole gate
+    frame heard so far: through near-silence, speech, a part eight times louder (the gate's
+    threshold rises and lets quieter frames go) and the speech again."""
+    from talkrig.inference.audio.decode import GATE_FRAME, SAMPLE_RATE, loudness_gain
+    from talkrig.inference.live.features import LiveFeatures
+
+    speech = voice[:8 * SAMPLE_RATE]
+    hiss = np.random.default_rng(0).normal(0.0, 1e-4, 2 * SAMPLE_RATE).astype(np.float32)
+    audio = np.concatenate([hiss, speech, 8.0 * speech[:3 * SAMPLE_RATE], speech])
+    gate = int(round(GATE_FRAME * SAMPLE_RATE))
+    live, heard, checked = LiveFeatures(30.0), 0, 0
+    for size in np.resize([640, 37, 1600, 800], len(audio) // 600):
+        live.add(audio[heard:heard + size])
+        heard = min(len(audio), heard + size)
+        whole = heard // gate * gate
+        if not whole:
+            continue
+        energies = np.mean(np.square(audio[:whole].reshape(-1, gate), dtype=np.float64), axis=1)
+        expected = loudness_gain(energies)
+        if expected is not None:
+            assert live.gain == pytest.approx(expected, rel=1e-12)
+            checked += 1
+    assert checked > 400 and live.gain < 0.5 * loudness_gain(energies[:len(energies) // 2])
+
+
 def test_streaming_is_a_declared_capability():
     assert can_stream(get_generator("procedural")) and can_stream(get_generator("matching"))
 
