@@ -17,7 +17,7 @@ Prints each input's outcome with --verbose, then: inputs tried, accepted/4xx/5xx
 tracebacks in the log, the server's peak RSS (VmHWM) before and after the sweep and the input
 after which it grew most.
 
-    .venv/bin/python benchmarks/bench_server_badinput.py [--verbose]
+    .venv/bin/python benchmarks/bench_server_badinput.py [--verbose] [--ten-hours]
 """
 
 import argparse
@@ -121,10 +121,22 @@ def flac_bomb(seconds=10):
     return buf.getvalue()
 
 
+def ten_hours():
+    """Ten hours of real speech in 56 MiB, inside the upload limit: GSM 6.10 in a WAV at 8 kHz
+    (about 80 s to encode, hence ``--ten-hours``)."""
+    samples, _ = sf.read(SPEECH, dtype="float32")
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", samplerate=8000, channels=1, format="WAV", subtype="GSM610") as out:
+        for _ in range(int(10 * 3600 * 2 * 8000 / len(samples)) + 1):
+            out.write(samples[::2])
+    return buf.getvalue()
+
+
 # -- the sweep ---------------------------------------------------------------------------------
 
-def inputs(data_dir):
-    """[(name, bytes to send or a callable(port) -> outcome)]."""
+def inputs(data_dir, long_upload=False):
+    """[(name, bytes to send or a callable(port) -> outcome)]; with ``long_upload`` ten hours of
+    speech too."""
     outside = Path(data_dir).parent / "outside"
     outside.mkdir(exist_ok=True)
     (outside / "take.npz").write_bytes(b"not really")
@@ -255,6 +267,9 @@ def inputs(data_dir):
         ("body shorter than Content-Length", lambda port: stall_body(port, ok_audio)),
         ("head trickled byte by byte", trickle_head),
     ]
+    if long_upload:
+        sweep.append(("10 h of speech in 56 MiB (GSM 6.10 WAV)",
+                      request(job(options(), audio=ten_hours(), filename="ten_hours.wav"))))
     return sweep
 
 
@@ -324,6 +339,8 @@ def wait_idle(client, timeout=180.0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="print every input's outcome")
+    parser.add_argument("--ten-hours", action="store_true",
+                        help="also upload ten hours of speech compressed inside the upload limit")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="talkrig-badinput-"))
@@ -337,7 +354,7 @@ def main():
     port = int(server.url.rsplit(":", 1)[1])
     client.generate(speech(), {"backend": "procedural", "speech": "none"})  # warm-up
     before = rss_mib(server.pid)
-    sweep = inputs(data)
+    sweep = inputs(data, args.ten_hours)
     slow = [(name, item) for name, item in sweep if callable(item)]
     fast = [(name, item) for name, item in sweep if not callable(item)]
     outcomes, growth = {}, []

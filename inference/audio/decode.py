@@ -610,5 +610,9 @@ def _check_length(label, seconds, max_seconds):
 
 
 def _clock(seconds):
+    """A duration as a person reads it: 3.0 s, 10:01.0, 10:00:22.0 (an hour and over)."""
     minutes, secs = divmod(float(seconds), 60.0)
-    return f"{int(minutes)}:{secs:04.1f}" if minutes else f"{secs:.1f} s"
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:04.1f}"
+    return f"{minutes}:{secs:04.1f}" if minutes else f"{secs:.1f} s"

@@ -115,6 +115,9 @@ def test_too_long(tmp_path, capsys):
     ten_minutes_and_a_bit = np.zeros(601 * 100, dtype=np.float32)  # default limit: 10 min
     with pytest.raises(AudioError, match="the audio is 10:01.0 long; the limit is 10:00.0"):
         decode_audio(ten_minutes_and_a_bit, sample_rate=100)
+    an_hour_and_a_bit = np.zeros(3601 * 100, dtype=np.float32)  # said in hours, not 60:01.0
+    with pytest.raises(AudioError, match="the audio is 1:00:01.0 long; the limit is 10:00.0"):
+        decode_audio(an_hour_and_a_bit, sample_rate=100)
 
 
 def test_nan_samples(tmp_path, capsys):

@@ -17,11 +17,13 @@ from ....motion.runs import true_runs
 from .coarticulation import frames_between
 
 CLOSE, HOLD, OPEN = 0.09, 0.04, 0.18  # seconds of a blink's phases
+BLINK = CLOSE + HOLD + OPEN
 MIN_GAP = 0.9  # seconds between two blinks
 PAUSE_BLINK = 0.7  # chance of a blink at a pause or phrase end
 MIN_PAUSE = 0.25  # seconds of silence that count as a pause
 GAMMA_SHAPE = 3.0  # irregular but not bursty gaps
 DOUBLE, HALF = 0.06, 0.1  # chances of a double blink and of a half blink
+DOUBLE_GAP = 0.08  # seconds from the end of a blink to its double
 
 GAZE_HOLD = (0.6, 2.5)  # seconds a gaze point is held (log-uniform)
 GAZE_JUMP = 0.07  # radians, typical size of a jump (about 4 degrees)
@@ -66,11 +68,11 @@ def blink_curve(times, starts, rng):
     times = np.asarray(times, np.float64)
     out = np.zeros(len(times))
     for start in starts:
-        near = frames_between(times, start - 1.0, start + 2.0)  # both blinks of a double, and a margin
+        near = frames_between(times, start, start + 2.0 * BLINK + DOUBLE_GAP + 0.1)  # a double too
         depth = 0.6 if rng.random() < HALF else 1.0
         out[near] = np.maximum(out[near], depth * _blink_shape(times[near] - start))
         if rng.random() < DOUBLE:
-            out[near] = np.maximum(out[near], _blink_shape(times[near] - start - (CLOSE + HOLD + OPEN + 0.08)))
+            out[near] = np.maximum(out[near], _blink_shape(times[near] - start - (BLINK + DOUBLE_GAP)))
     return out
 
 
@@ -79,7 +81,7 @@ def _blink_shape(dt):
     closing = np.clip(dt / CLOSE, 0.0, 1.0)
     opening = np.clip((dt - CLOSE - HOLD) / OPEN, 0.0, 1.0)
     shape = np.where(dt < CLOSE, closing ** 2 * (3 - 2 * closing), 1.0 - opening ** 2 * (3 - 2 * opening))
-    return np.where((dt >= 0) & (dt <= CLOSE + HOLD + OPEN), shape, 0.0)
+    return np.where((dt >= 0) & (dt <= BLINK), shape, 0.0)
 
 
 def saccades(times, phrase_starts, rng, amount=1.0):
