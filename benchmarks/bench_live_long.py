@@ -28,13 +28,14 @@ def stream(samples, gate_hours, block_seconds):
     if gate_hours:
         frames = int(gate_hours * 3600 / GATE_FRAME)
         live.features.loudness.add(np.random.default_rng(0).uniform(1e-4, 1e-2, frames))
-    shares, started, block = [], time.process_time(), int(block_seconds * 16000)
+    shares, started, since = [], time.process_time(), 0
     for at in range(0, len(samples), CHUNK):
         live.feed(samples[at:at + CHUNK])
-        if (at + CHUNK) % block == 0:
+        fed = min(len(samples), at + CHUNK)
+        if fed - since >= block_seconds * 16000:  # a block's CPU over the block's audio
             now = time.process_time()
-            shares.append((now - started) / block_seconds)
-            started = now
+            shares.append((now - started) / ((fed - since) / 16000))
+            started, since = now, fed
     return shares
 
 

@@ -70,9 +70,9 @@ def test_a_sound_claiming_a_day_is_refused_by_render_and_bake(capsys, take, tmp_
     endless = slow_rate_wav(tmp_path / "endless.wav")
     line = one_line_error(capsys, ["render", take, "-o", tmp_path / "r.mp4", "--size", "64x64",
                                    "--audio", endless])
-    assert "endless.wav: the audio is 1666:40.0 long" in line
+    assert "endless.wav: the audio is 27:46:40.0 long" in line
     line = one_line_error(capsys, ["bake", take, "-o", tmp_path / "b.npz", "--audio", endless])
-    assert "endless.wav: the audio is 1666:40.0 long" in line
+    assert "endless.wav: the audio is 27:46:40.0 long" in line
     assert not (tmp_path / "r.mp4").exists() and not (tmp_path / "b.npz").exists()
 
 
