@@ -115,16 +115,32 @@ def speed(backend, audio, library, repeat):
           f"min {min(walls):.3f} s over {repeat} runs; peak Python allocations {peak / 2**20:.1f} MiB")
 
 
+def generate_runs(arguments, repeat):
+    """``repeat`` runs of `talkrig generate ARGUMENTS --quiet` as a user runs it (bytecode kept):
+    ([wall s], [(user, system) CPU s of the process and its forked child], the children's peak
+    RSS in MiB so far)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    command = [sys.executable, "-m", "talkrig", "generate", *arguments, "--quiet"]
+    walls, cpus = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime))
+    return walls, cpus, after.ru_maxrss / 1024
+
+
 def whole_process(repeat):
     """Median and fastest wall time of `talkrig generate`, process start to file written (one
     untimed run first: the bytecode is written then): on the whole recording with its TextGrid,
     and on the issue's 68 s (the recording and the first 6 s of the other take, no words)."""
-    import subprocess
-    import sys
-
     import soundfile
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="talkrig-bench-process-") as folder:
         longer = Path(folder) / "take68.wav"
         first, rate = soundfile.read(AUDIO, dtype="float32")
@@ -132,16 +148,8 @@ def whole_process(repeat):
         soundfile.write(longer, np.concatenate([first, other[: int(6.0 * rate)]]), rate)
         for audio, words, label in ((AUDIO, ["--transcript", str(TEXTGRID)], "with its TextGrid"),
                                     (longer, ["--speech", "none"], "no words")):
-            command = [sys.executable, "-m", "talkrig", "generate", str(audio), *words,
-                       "-o", str(Path(folder) / "take.npz"), "--quiet"]
-            walls, cpus = [], []
-            for _ in range(repeat + 1):
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                subprocess.run(command, env=env, check=True, capture_output=True)
-                walls.append(time.perf_counter() - t0)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the process and its forked child
-                cpus.append((after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime))
+            walls, cpus, _ = generate_runs([str(audio), *words, "-o", str(Path(folder) / "take.npz")],
+                                           repeat + 1)
             walls, cpus = walls[1:], cpus[1:]
             print(f"talkrig generate, {decode_audio(audio).duration:.0f} s {label}, whole process: median "
                   f"{statistics.median(walls):.3f} s, fastest {min(walls):.3f} s over {repeat} runs "
@@ -153,32 +161,20 @@ def long_takes(minutes_list, repeat):
     """`talkrig generate` (procedural, no words) on long recordings, whole process: wall, CPU
     and peak RSS by the recording's length, and the seconds each minute of audio took, which
     stay about the same from 10 to 30 minutes where a take's cost is linear in its length."""
-    import subprocess
-    import sys
-
     import soundfile
     from bench_features import long_speech
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory(prefix="talkrig-bench-long-") as folder:
         for minutes in sorted(minutes_list):  # longest last: the children's peak RSS is the last's
             audio = Path(folder) / f"speech{minutes:g}.wav"
             soundfile.write(audio, long_speech(minutes), 16000)
-            command = [sys.executable, "-m", "talkrig", "generate", str(audio), "--speech", "none",
-                       "--max-audio-seconds", str(minutes * 60 + 1), "-o", str(Path(folder) / "take.npz"),
-                       "--quiet"]
-            walls, cpus = [], []
-            for _ in range(repeat):
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                subprocess.run(command, env=env, check=True, capture_output=True)
-                walls.append(time.perf_counter() - t0)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            walls, cpus, peak = generate_runs(
+                [str(audio), "--speech", "none", "--max-audio-seconds", str(minutes * 60 + 1),
+                 "-o", str(Path(folder) / "take.npz")], repeat)
             wall = statistics.median(walls)
             print(f"talkrig generate, {minutes:g} min of speech, whole process: median {wall:.2f} s "
                   f"({wall / minutes:.2f} s a minute; runs {', '.join(f'{w:.2f}' for w in walls)}), CPU "
-                  f"{statistics.median(cpus):.2f} s, peak RSS {after.ru_maxrss / 1024:.0f} MiB")
+                  f"{statistics.median(u + k for u, k in cpus):.2f} s, peak RSS {peak:.0f} MiB")
 
 
 def marginal_cost(repeat, compare=False):

@@ -205,12 +205,16 @@ def loudness_gain(energies, target_rms=TARGET_RMS):
     Shared with live streams, which measure it on the audio heard so far.
     """
     rms = np.sqrt(np.asarray(energies, np.float64))
-    loudest = rms.max(initial=0.0)
-    active = rms >= max(_GATE_ABSOLUTE, _GATE_RELATIVE * loudest)
+    active = rms >= _gate(rms.max(initial=0.0))
     if not active.any():
         return None
     level = np.sqrt(np.mean(np.square(rms[active])))
     return min(MAX_GAIN, target_rms / level)
+
+
+def _gate(loudest):
+    """The RMS a GATE_FRAME needs to count as active, given the loudest frame's."""
+    return max(_GATE_ABSOLUTE, _GATE_RELATIVE * loudest)
 
 
 class RunningLoudness:
@@ -238,19 +242,16 @@ class RunningLoudness:
         for energy in np.asarray(energies, np.float64).reshape(-1).tolist():
             rms = math.sqrt(energy)
             self.loudest = max(self.loudest, rms)
-            if rms >= self._threshold():
+            if rms >= _gate(self.loudest):
                 heapq.heappush(self.active, rms)
                 self.total += rms * rms
-        threshold = self._threshold()
+        threshold = _gate(self.loudest)
         while self.active and self.active[0] < threshold:
             rms = heapq.heappop(self.active)
             self.total -= rms * rms
         if len(self.active) < self.summed_over // 2:
             self.total, self.summed_over = math.fsum(r * r for r in self.active), len(self.active)
         self.summed_over = max(self.summed_over, len(self.active))
-
-    def _threshold(self):
-        return max(_GATE_ABSOLUTE, _GATE_RELATIVE * self.loudest)
 
     def gain(self):
         """The gain for the frames so far; None while none is active (silence)."""

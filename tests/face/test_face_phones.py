@@ -177,13 +177,12 @@ class _Draws:
 def test_a_blink_and_its_double_close_whole_late_in_a_long_take():
     """Each blink is worked out around its own frames: its double and its reopening are whole
     at the take's start and ten minutes in alike."""
-    from talkrig.plugins.face.phones.eyes import CLOSE, HOLD, OPEN, blink_curve
+    from talkrig.plugins.face.phones.eyes import BLINK as length, CLOSE, DOUBLE_GAP, HOLD, blink_curve
 
     times = np.arange(600_000) / 1000.0  # ten minutes, a frame every millisecond
-    length = CLOSE + HOLD + OPEN
     curve = blink_curve(times, [1.0, 590.0], _Draws(0.5, 0.0))  # full depth, doubled
     for start in (1.0, 590.0):
-        second = start + length + 0.08
+        second = start + length + DOUBLE_GAP
         for first in (start, second):
             shut = (times >= first + CLOSE + 0.001) & (times <= first + CLOSE + HOLD - 0.001)
             assert curve[shut].min() == pytest.approx(1.0)
