@@ -13,9 +13,11 @@ of its own (the same speech, its level changed by a hundredth of a decibel or so
 server keeps the words it found in a recording a moment ago; the same recording pressed again
 with another seed, which skips the engine, is timed apart. ``--more 6`` appends the first 6 s
 of the other take (the 68 s of the speed target; words found by the server only).
+``--rigify``: onto a generated Rigify rig with the avatar's body bound to it in place of the
+avatar (keyed through the rig's controls, feet planted: its hips measured in Blender).
 
     .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words file|server|script]
-        [--chosen-before S] [--more 6]
+        [--chosen-before S] [--more 6] [--rigify]
 """
 
 import argparse
@@ -43,14 +45,18 @@ def load_build_script():
     return module
 
 
-def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None):
+def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None, scene_file=None):
     """(seconds from Generate to baked, longest tick, bake tick, Generate operator) in seconds.
     words: "file" (the TextGrid), "server" (no transcript: the server finds the words) or the
     path of a plain script to align. chosen_before: Generate pressed that many seconds after the
     voice-over was chosen, Blender's event loop running meanwhile (the add-on asks for its words
-    ahead, addon/words_ahead.py); None: pressed at once."""
-    bpy.ops.wm.read_homefile(use_empty=True)
-    bpy.ops.import_scene.gltf(filepath=str(AVATAR))
+    ahead, addon/words_ahead.py); None: pressed at once. scene_file: a .blend to open in place
+    of the avatar alone."""
+    if scene_file is None:
+        bpy.ops.wm.read_homefile(use_empty=True)
+        bpy.ops.import_scene.gltf(filepath=str(AVATAR))
+    else:
+        bpy.ops.wm.open_mainfile(filepath=str(scene_file))
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
     bpy.context.view_layer.objects.active = arm
     settings = bpy.context.scene.talkrig
@@ -104,22 +110,25 @@ def main(argv=None):
     parser.add_argument("--more", type=float, default=0.0, metavar="S",
                         help="with --words server: S seconds of the other take appended (the "
                              "issue's 68 s: --more 6)")
+    parser.add_argument("--rigify", action="store_true",
+                        help="onto a generated Rigify rig with the avatar's body bound to it")
     args = parser.parse_args(argv)
     if args.more and args.words != "server":
         parser.error("--more needs --words server (the transcript covers only the recording)")
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-bench-addon-"))
     bpy, module = load_build_script().blender_with_local_server(tmp)
+    scene = rigify_scene(bpy, tmp) if args.rigify else None
     try:
         if args.words != "file":
             words = plain_script(tmp) if args.words == "script" else "server"
             audio = own_recordings(tmp, args.repeats + 1, args.more)
-            run_once(bpy, module, words, audio[0])  # starts the server and warms its caches
-            runs = [run_once(bpy, module, words, a, chosen_before=args.chosen_before)
-                    for a in audio[1:]]
-            again = [run_once(bpy, module, words, a, seed=1) for a in audio[1:]]
+            run_once(bpy, module, words, audio[0], scene_file=scene)  # starts the server, warms its caches
+            runs = [run_once(bpy, module, words, a, chosen_before=args.chosen_before,
+                             scene_file=scene) for a in audio[1:]]
+            again = [run_once(bpy, module, words, a, seed=1, scene_file=scene) for a in audio[1:]]
         else:
-            run_once(bpy, module, args.words)  # starts the server and warms its caches
-            runs = [run_once(bpy, module, args.words) for _ in range(args.repeats)]
+            run_once(bpy, module, args.words, scene_file=scene)  # starts the server, warms its caches
+            runs = [run_once(bpy, module, args.words, scene_file=scene) for _ in range(args.repeats)]
             again = []
     finally:
         local = module.addon.server_state.local_server()
@@ -133,6 +142,7 @@ def main(argv=None):
               "Generate operator itself (checks, starts the thread)")
     source = {"file": "the TextGrid", "server": "the server", "script": "the plain script, aligned by the server"}
     print(f"bench_addon: median of {args.repeats} runs, words from {source[args.words]}"
+          + (", onto a generated Rigify rig with the avatar's body bound" if args.rigify else "")
           + ("" if args.chosen_before is None else
              f", Generate pressed {args.chosen_before:g} s after the voice-over was chosen"))
     for k, label in enumerate(labels):
@@ -141,6 +151,16 @@ def main(argv=None):
         print(f"  {'the same recording again, seed 1 (the words kept by the server)':<72} "
               f"{statistics.median(r[0] for r in again) * 1000:8.1f} ms")
     return 0
+
+
+def rigify_scene(bpy, folder):
+    """A .blend holding a generated Rigify rig with the avatar's body bound to it."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.retarget_scenes import rigify_with_body
+
+    path = folder / "rigify_body.blend"
+    rigify_with_body(bpy, AVATAR, path)
+    return path
 
 
 def plain_script(folder):

@@ -5,7 +5,13 @@ keying (``blender.take.key_take``: retarget, keys, shape keys) of the same motio
 human metarig (Rigify), whose shoulder, palm, breast and pelvis bones turn in Euler YXZ: each such
 bone's curve is converted to Euler and made continuous (motion/rotations.py, euler_continuity).
 
+``--rigify``: what the add-on's bake of 68 s at 24 fps (1632 frames) costs on a rig Rigify
+generated, keyed through its controls with the feet planted (the defaults), with the avatar's
+body bound to it (a user's scene): the whole ``key_take`` and, of it, the measuring of where the
+rig's own mechanics put its hips (blender/evaluated.py), frame by frame.
+
     .venv/bin/python benchmarks/bench_bake.py [--repeats N] [--naive-repeats N (0: leave it out)]
+    .venv/bin/python benchmarks/bench_bake.py --rigify [--repeats N]
 """
 
 import argparse
@@ -57,9 +63,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--naive-repeats", type=int, default=3)
+    parser.add_argument("--rigify", action="store_true",
+                        help="only the bake of 68 s onto a generated Rigify rig with a body bound")
     args = parser.parse_args()
 
     import bpy
+
+    if args.rigify:
+        return rigify_keying(bpy, args.repeats)
 
     from talkrig.blender.keyframes import write_action
     from talkrig.blender.rig_io import read_rig
@@ -130,6 +141,53 @@ def metarig_keying(bpy, motion, repeats):
     print(f"key_take {motion.n_frames} frames onto the human metarig ({euler} of its "
           f"{len(obj.pose.bones)} bones in Euler): median {statistics.median(times) * 1e3:.1f} ms "
           f"over {repeats} runs")
+
+
+def rigify_keying(bpy, repeats):
+    """Median time of key_take of 68 s at 24 fps onto a generated Rigify rig (through its
+    controls, feet planted) with the avatar's body bound to it, and of its hips' measuring."""
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.retarget_scenes import rigify_with_body
+
+    import talkrig.blender.controls as controls
+    from talkrig.blender.take import key_take
+    from talkrig.motion import Motion, load_motion
+    from talkrig.motion.resample import resample
+    from talkrig.motion.retarget import auto_map
+
+    rig, body = rigify_with_body(bpy, AVATAR, Path(tempfile.mkdtemp(prefix="talkrig-bench-bake-")) / "rigify.blend")
+    scene = bpy.context.scene
+    scene.render.fps = 24
+
+    take = load_motion(TAKE)
+    reps = -(-68 * take.fps // take.n_frames)
+    motion = resample(Motion(poses=np.concatenate([take.poses] * int(reps))[: int(68 * take.fps)],
+                             trans=np.concatenate([take.trans] * int(reps))[: int(68 * take.fps)],
+                             fps=take.fps), 24.0)
+    measured = []
+    original = controls.evaluated_heads
+
+    def timed_heads(*args, **kwargs):
+        seconds, heads = timed(lambda: original(*args, **kwargs))
+        measured.append(seconds)
+        return heads
+
+    controls.evaluated_heads = timed_heads
+    times = []
+    try:
+        for k in range(repeats):
+            seconds, _ = timed(lambda: key_take(scene, rig, motion, auto_map, f"bench {k}", 1,
+                                                "nla", 24.0))
+            times.append(seconds)
+    finally:
+        controls.evaluated_heads = original
+    print(f"key_take {motion.n_frames} frames onto a generated Rigify rig ({len(rig.pose.bones)} "
+          f"bones) through its controls, feet planted, the avatar's body ({len(body.data.vertices)} "
+          f"vertices) bound: median {statistics.median(times) * 1e3:.1f} ms, of it the hips' "
+          f"measuring {statistics.median(measured) * 1e3:.1f} ms, over {repeats} runs")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from mathutils import Matrix, Quaternion
 
 from ..motion.retarget import RetargetError, make_plan
 from ..motion.retarget.controls import control_rig, match_controls
+from .evaluated import evaluated_heads
 
 log = logging.getLogger(__name__)
 
@@ -189,32 +190,9 @@ def retarget_onto(obj, motion, bone_map, rig=None, settings=None):
         first = dataclasses.replace(settings, plant_feet=False)
         channels = retarget(motion, plan.rig, plan=plan, settings=first)
         channels.switches = target.switches
-        hips = _evaluated_heads(obj, channels, [plan.rig.names[b] for b in legs])
+        hips = evaluated_heads(obj, channels, [plan.rig.names[b] for b in legs])
     channels = retarget(motion, plan.rig, plan=plan, settings=settings, hips=hips)
     channels.switches = target.switches
     for note in target.notes:
         log.info("%s: %s", obj.name, note)
     return channels, target
-
-
-def _evaluated_heads(obj, channels, bones):
-    """(T, len(bones), 3) armature-space heads of ``bones`` with ``channels`` keyed on ``obj``,
-    as Blender evaluates them frame by frame; the armature's animation is left as it was."""
-    from .keyframes import write_action
-
-    scene = bpy.context.scene
-    frame = scene.frame_current
-    heads = np.empty((channels.n_frames, len(bones), 3))
-    with _unanimated(obj) as still:
-        action = write_action(obj, channels, "talkrig probe", frame_start=1, mode="assign",
-                              mute_constraints=False, scene_fps=channels.fps)
-        try:
-            pose = obj.pose.bones
-            for k in range(channels.n_frames):
-                scene.frame_set(1 + k)
-                heads[k] = [pose[b].head for b in bones]
-        finally:
-            still.anim.action = None
-            bpy.data.actions.remove(action)
-    scene.frame_set(frame)
-    return heads

@@ -135,7 +135,8 @@ def test_helper_twist_ik_and_root_bones_are_never_mapped(baked):
 def test_a_rig_already_animated_is_measured_without_its_animation(baked, bpy):
     """The rig's existing takes and active action must not leak into how its controls are
     read or where its hips are measured."""
-    from talkrig.blender.controls import _evaluated_heads, retarget_target
+    from talkrig.blender.controls import retarget_target
+    from talkrig.blender.evaluated import evaluated_heads
     from talkrig.blender.rig_io import read_rig
     from talkrig.motion.retarget import RigMotion
 
@@ -145,7 +146,7 @@ def test_a_rig_already_animated_is_measured_without_its_animation(baked, bpy):
     short = RigMotion(channels.bone_names, channels.rotations[:20], channels.location_bones,
                       channels.locations[:20], fps=channels.fps, switches=channels.switches)
     hips = ["thigh_fk.L", "thigh_fk.R"]
-    plain = _evaluated_heads(obj, short, hips)
+    plain = evaluated_heads(obj, short, hips)
     users = bpy.data.actions.new("user's pose")
     anim = obj.animation_data
     anim.action = users
@@ -153,7 +154,7 @@ def test_a_rig_already_animated_is_measured_without_its_animation(baked, bpy):
         obj.pose.bones[bone].keyframe_insert("rotation_quaternion", frame=1)  # held at rest
     try:
         target = retarget_target(obj, rig, auto_map(rig))
-        animated = _evaluated_heads(obj, short, hips)
+        animated = evaluated_heads(obj, short, hips)
     finally:
         anim.action = None
     first = baked["targets"]["rigify"].plan.rig

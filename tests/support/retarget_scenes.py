@@ -148,6 +148,31 @@ def save_rigify(bpy, path):
     return path
 
 
+def rigify_with_body(bpy, glb, path):
+    """A character scene: a generated Rigify rig ("rig") with the largest mesh of ``glb`` bound
+    to it by envelopes, saved at ``path`` (and left open) -> (rig, body). The add-ons and
+    preferences are left as they are."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    save_rigify(bpy, path)
+    rig = bpy.data.objects["rig"]
+    bpy.data.objects.remove(bpy.data.objects["metarig"])
+    before = set(bpy.data.objects)
+    bpy.ops.import_scene.gltf(filepath=str(glb))
+    body = max((o for o in bpy.data.objects if o not in before and o.type == "MESH"),
+               key=lambda o: len(o.data.vertices))
+    for obj in set(bpy.data.objects) - before - {body}:
+        bpy.data.objects.remove(obj)
+    body.parent = None
+    body.modifiers.clear()
+    bpy.ops.object.select_all(action="DESELECT")
+    body.select_set(True)
+    rig.select_set(True)
+    bpy.context.view_layer.objects.active = rig
+    bpy.ops.object.parent_set(type="ARMATURE_ENVELOPE")
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    return rig, body
+
+
 def append_objects(bpy, path, names):
     """Objects appended from a .blend into the current scene -> {name in the file: object}."""
     with bpy.data.libraries.load(str(path), link=False) as (source, target):
