@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 COPIES = 16  # frames one evaluation reads (one stripped copy each)
 PROBE = "talkrig probe"
-_BONE_PATH = re.compile(r"""pose\.bones\[["']((?:[^"'\\]|\\.)*)["']\]""")
-_DATA_BONE_PATH = re.compile(r"""^bones\[["']((?:[^"'\\]|\\.)*)["']\]""")
+_NAME = r"""\[(["'])((?:(?!\1)[^\\]|\\.)*)\1\]"""  # a quoted name, its quotes escaped inside
+_BONE_PATH = re.compile(r"pose\.bones" + _NAME)
+_DATA_BONE_PATH = re.compile(r"^bones" + _NAME)
 
 
 def evaluated_heads(obj, channels, bones):
@@ -100,7 +101,7 @@ def _drivers_by_bone(obj):
         for fcurve in anim.drivers if anim is not None else ():
             found = pattern.match(fcurve.data_path)
             if found:
-                out.setdefault(_unescape(found.group(1)), []).append(fcurve)
+                out.setdefault(_unescape(found.group(2)), []).append(fcurve)
     return out
 
 
@@ -113,7 +114,7 @@ def _driver_bones(obj, fcurve):
                 continue
             if target.bone_target:
                 out.append(target.bone_target)
-            out.extend(_unescape(b) for b in _BONE_PATH.findall(target.data_path or ""))
+            out.extend(_unescape(m.group(2)) for m in _BONE_PATH.finditer(target.data_path or ""))
     return out
 
 
@@ -252,7 +253,7 @@ def _strip(copy, scene, keep):
         anim = owner.animation_data
         for fcurve in list(anim.drivers) if anim is not None else ():
             found = pattern.match(fcurve.data_path)
-            if found and _unescape(found.group(1)) not in keep:
+            if found and _unescape(found.group(2)) not in keep:
                 anim.drivers.remove(fcurve)
     layer = scene.view_layers[0]
     layer.objects.active = copy

@@ -92,10 +92,13 @@ def test_a_bone_that_hangs_on_what_the_search_cannot_see_is_measured_on_the_whol
     np.testing.assert_allclose(heads, users_own(bpy, obj, channels, bones), atol=1e-5)
 
 
+SWITCH = 'the "switch" it\'s'  # a bone name with both quotes in it
+
+
 def small_rig(bpy):
     """A knee that hangs on a thigh turned by an aim bone (through a constraint whose influence
-    a driver reads from a switch bone) and by the IK of the shin below it; and an arm that has
-    nothing to do with it."""
+    a driver reads from a switch bone, quotes in its name) and by the IK of the shin below it;
+    and an arm that has nothing to do with it."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     data = bpy.data.armatures.new("small")
     obj = bpy.data.objects.new("small", data)
@@ -111,7 +114,7 @@ def small_rig(bpy):
             ("knee", (0.1, 0.02, 0.55), (0.1, 0.1, 0.55), "thigh"),
             ("aim", (0.3, 0, 1), (0.3, 0, 1.2), "root"),
             ("ik_target", (0.1, 0.2, 0.15), (0.1, 0.3, 0.15), "root"),
-            ("switch", (-0.3, 0, 1), (-0.3, 0, 1.1), "root"),
+            (SWITCH, (-0.3, 0, 1), (-0.3, 0, 1.1), "root"),
             ("arm", (0.2, 0, 1.4), (0.5, 0, 1.4), "root"),
             ("arm_aim", (0.5, 0.3, 1.4), (0.5, 0.3, 1.5), "root")):
         bone = data.edit_bones.new(name)
@@ -123,13 +126,13 @@ def small_rig(bpy):
     pose = obj.pose.bones
     for bone in pose:
         bone.rotation_mode = "QUATERNION"
-    pose["switch"]["follow"] = 1.0
+    pose[SWITCH]["follow"] = 1.0
     copy = pose["thigh"].constraints.new("COPY_ROTATION")
     copy.target, copy.subtarget = obj, "aim"
     driver = copy.driver_add("influence").driver
     variable = driver.variables.new()
     variable.targets[0].id = obj
-    variable.targets[0].data_path = 'pose.bones["switch"]["follow"]'
+    variable.targets[0].data_path = f'pose.bones["{bpy.utils.escape_identifier(SWITCH)}"]["follow"]'
     driver.expression = variable.name
     ik = pose["shin"].constraints.new("IK")
     ik.target, ik.subtarget, ik.chain_count = obj, "ik_target", 2
@@ -143,14 +146,14 @@ def test_a_stripped_copy_keeps_the_ik_chains_constraints_and_drivers_a_bone_hang
 
     obj = small_rig(bpy)
     assert evaluated.needed_bones(obj, ["knee"]) == {
-        "knee", "thigh", "hips_ctl", "root", "aim", "switch", "shin", "ik_target"}
+        "knee", "thigh", "hips_ctl", "root", "aim", SWITCH, "shin", "ik_target"}
     n = 40
     t = np.linspace(0.0, 2.0, n)[:, None]
     turns = np.concatenate([np.cos(0.3 * t), np.sin(0.3 * t), np.cos(t) * 0.2, np.sin(2 * t) * 0.1], axis=1)
     rotations = np.stack([turns / np.linalg.norm(turns, axis=1, keepdims=True)] * 3, axis=1)
     reach = np.concatenate([0.2 * np.sin(t), 0.1 * t, 0.1 * np.cos(3 * t)], axis=1)
     channels = RigMotion(["hips_ctl", "aim", "arm"], rotations, ["ik_target"], reach[:, None],
-                         fps=24.0, switches={"switch": {"follow": 0.5}})
+                         fps=24.0, switches={SWITCH: {"follow": 0.5}})
     with caplog.at_level(logging.INFO, logger=evaluated.__name__):
         heads = evaluated.evaluated_heads(obj, channels, ["knee", "shin"])
     assert "evaluated whole" not in caplog.text  # the stripped copies were enough
