@@ -10,7 +10,7 @@ import bpy
 
 from ..motion.errors import TalkrigError
 from .server_jobs import GENERATE
-from .takes import bake_motion, describe, take_name
+from .takes import ahead_for, bake_motion, describe, take_name
 
 
 class _BakeBase:
@@ -37,14 +37,14 @@ class _BakeBase:
             return obj
         return target_armature(context) or bpy.data.objects.get(context.scene.talkrig.job.armature)
 
-    def bake(self, context, obj, motion, name, frame_start, audio_path=None):
+    def bake(self, context, obj, motion, name, frame_start, audio_path=None, ahead=None):
         if obj is None or obj.type != "ARMATURE":
             self.error = "no armature to bake onto: select the character's armature"
             self.report({"ERROR"}, self.error)
             return None
         try:
             result = bake_motion(context.scene, obj, motion, name, frame_start,
-                                 context.scene.talkrig, audio_path)
+                                 context.scene.talkrig, audio_path, ahead)
         except TalkrigError as exc:
             self.error = str(exc)
             self.report({"ERROR"}, self.error)
@@ -91,7 +91,7 @@ class TALKRIG_OT_bake(_BakeBase, bpy.types.Operator):
         audio = None if job.audio_from_strip else job.audio_path
         obj = self.target(context, self.armature)
         result = self.bake(context, obj, motion, take_name(job.audio_name, job.seed),
-                           job.frame_start, audio)
+                           job.frame_start, audio, ahead_for(job.result_file))
         if result is None:
             job.error, job.error_kind = self.error, "bake"
             return {"CANCELLED"}

@@ -31,11 +31,10 @@ MOTION_FPS = 30  # what the server is asked for; the bake resamples to the scene
 
 
 def prepare(context):
-    """Everything a job needs, checked: (armature, AudioSource, options); TalkrigError if not."""
-    from ..blender.rig_io import read_rig
+    """Everything a job needs, checked: (armature, its RigReading, AudioSource, options);
+    TalkrigError if not."""
     from . import voiceover
     from .backend_options import current_backend, missing_required, options_payload
-    from .mapping import check_essential, current_map
     from .properties import target_armature
 
     scene = context.scene
@@ -44,7 +43,7 @@ def prepare(context):
     if obj is None:
         raise TalkrigError("no armature: select the character's armature (or set the panel's "
                            "Armature field) before generating")
-    check_essential(current_map(obj, read_rig(obj)), obj)
+    reading = takes.rig_reading(scene, obj, settings)
     source = voiceover.resolve(settings, scene)
     backend = current_backend(settings)
     missing = missing_required(settings)
@@ -58,7 +57,7 @@ def prepare(context):
     transcript = read_transcript(settings)
     if transcript:
         options["transcript"] = transcript
-    return obj, voiceover.uploadable(source), options  # last: it may write a converted copy
+    return obj, reading, voiceover.uploadable(source), options  # last: it may write a converted copy
 
 
 class TALKRIG_OT_generate(bpy.types.Operator):
@@ -110,7 +109,7 @@ class TALKRIG_OT_generate(bpy.types.Operator):
             self.report({"ERROR"}, message)
             return {"CANCELLED"}
         try:
-            obj, source, options = prepare(context)
+            obj, reading, source, options = prepare(context)
         except TalkrigError as exc:
             GENERATE.fail(job, str(exc), "input")
             self.report({"ERROR"}, str(exc))
@@ -120,7 +119,8 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         _reset(job, take)
         filename = source.name + Path(source.path).suffix  # a converted copy keeps the name
         task = Task(generate_job(conn, source.path, options, filename=filename,
-                                 temporary=source.temporary), f"talkrig job {source.name}")
+                                 temporary=source.temporary, then=takes.retarget_ahead(reading)),
+                    f"talkrig job {source.name}")
         GENERATE.start(scene, task, lambda name, kind, payload: on_job_event(name, kind, payload, take))
         job.status = f"uploading {source.name}..."
         runtime.show_progress(f"talkrig: {job.status}")
@@ -173,19 +173,20 @@ def on_job_event(scene_name, kind, payload, take=None):
     if kind == "submitted" and take is not None:
         take["job_id"] = payload
 
-    def done(scene, job, output):
+    def done(scene, job, payload):
         for key, value in (take or {}).items():
             setattr(job, key, value)
-        _finish(scene, job, output)
+        _finish(scene, job, *payload)
 
     GENERATE.on_event(scene_name, kind, payload, done)
 
 
-def _finish(scene, job, output):
-    """Save the take; bake it when the scene asks for it."""
+def _finish(scene, job, output, ahead=None):
+    """Save the take (and keep it retargeted: ``ahead``); bake it when the scene asks for it."""
     safe = re.sub(r"[^\w.-]+", "_", job.audio_name)[:60] or "take"
     path = takes.takes_dir() / f"{safe}-seed{job.seed}-{job.job_id[:8] or 'local'}.npz"
     output.save(path)
+    takes.keep_ahead(path, ahead)
     takes.prune_takes(path.parent)
     job.result_file = str(path)
     job.words = len(output.words)

@@ -8,8 +8,13 @@ animation, face shape keys, and the voice-over as a sound strip in sync).
 The motion is resampled to the scene's frame rate (rotations slerped) and keyed by
 ``blender.take.key_take`` with the armature's bone map and the panel's rig settings (one
 ``RetargetSettings``); the result is that take, a ``blender.take.KeyedTake``.
+
+A generated take is retargeted in its job's thread as soon as it is downloaded, from what
+Generate read of the rig (``rig_reading``, ``retarget_ahead``); the bake then only keys it, while
+the rig, its map, the settings and the frame rate are still the ones it was read with.
 """
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -17,7 +22,10 @@ import bpy
 
 from . import ROOT_PACKAGE
 
+log = logging.getLogger(__name__)
+
 KEEP_TAKES = 200  # takes kept in the user folder; older ones are deleted
+_AHEAD = {}  # {take file: blender.ahead.Ahead}: the latest take, retargeted in its job's thread
 
 
 def takes_dir():
@@ -54,16 +62,9 @@ def take_name(audio_name, seed):
     return f"{audio_name or 'talkrig'} seed {seed}"
 
 
-def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None):
-    """Put ``motion`` (SMPL-X Motion) on armature ``obj``; returns the KeyedTake.
-
-    audio_path : when given (and settings.add_sound), the audio is added as a sound strip at
-    ``frame_start`` unless the sequencer already plays that file there.
-    Raises TalkrigError (RetargetError, ...) with a message a person can act on.
-    """
-    from ..blender.scene import scene_fps
-    from ..blender.take import key_take
-    from ..motion.resample import resample
+def panel_map(obj):
+    """rig -> the panel's BoneMap of ``obj``, a RetargetError naming what to map when an
+    essential joint has no bone."""
     from .mapping import check_essential, current_map
 
     def map_bones(rig):
@@ -71,13 +72,63 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
         check_essential(bone_map, obj)
         return bone_map
 
+    return map_bones
+
+
+def rig_reading(scene, obj, settings):
+    """What the job's thread needs to retarget the take onto ``obj`` (read at Generate, on the
+    main thread): a ``blender.ahead.RigReading``. Raises RetargetError saying what to fix."""
+    from ..blender.ahead import RigReading
+
+    return RigReading.of(scene, obj, panel_map(obj), retarget_settings(settings))
+
+
+def retarget_ahead(reading):
+    """A generation job's ``then`` (run in its thread): the downloaded take and the take
+    retargeted from ``reading`` -> (JobOutput, Ahead or None)."""
+    from ..motion.npz import read_npz
+
+    def then(output):
+        try:
+            return output, reading.retarget(read_npz(output.npz))
+        except Exception:  # the bake retargets it again and reports what is wrong
+            log.warning("the take was not retargeted in the job's thread", exc_info=True)
+            return output, None
+
+    return then
+
+
+def keep_ahead(path, ahead):
+    """Keep the retargeted take of the take file ``path`` (only the latest is kept)."""
+    _AHEAD.clear()
+    if ahead is not None:
+        _AHEAD[str(path)] = ahead
+
+
+def ahead_for(path):
+    """The take file's take retargeted in its job's thread, or None."""
+    return _AHEAD.get(str(path))
+
+
+def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None, ahead=None):
+    """Put ``motion`` (SMPL-X Motion) on armature ``obj``; returns the KeyedTake.
+
+    audio_path : when given (and settings.add_sound), the audio is added as a sound strip at
+    ``frame_start`` unless the sequencer already plays that file there.
+    ahead : the take already retargeted (see ``blender.take.key_take``).
+    Raises TalkrigError (RetargetError, ...) with a message a person can act on.
+    """
+    from ..blender.scene import scene_fps
+    from ..blender.take import key_take
+    from ..motion.resample import resample
+
     fps = scene_fps(scene)
     if abs(motion.fps - fps) > 1e-6:
         motion = resample(motion, fps)
     mode = settings.bake_mode.lower()
     active_before = obj.animation_data.action if obj.animation_data else None
-    take = key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps,
-                    retarget_settings(settings))
+    take = key_take(scene, obj, motion, panel_map(obj), name, frame_start, mode, fps,
+                    retarget_settings(settings), ahead=ahead)
     if mode == "nla" and active_before is not None:
         take.warnings.append(f"the active action {active_before.name!r} still plays on top of "
                              "the new strip; set Bake As to Active Action to hear and see only "

@@ -176,10 +176,13 @@ class Task(threading.Thread):
                 return out
 
 
-def generate_job(connection, audio, options, filename=None, poll_interval=0.25, temporary=False):
+def generate_job(connection, audio, options, filename=None, poll_interval=0.25, temporary=False,
+                 then=None):
     """A Task target: upload ``audio`` (path or bytes), follow the job, fetch the result.
 
     temporary : ``audio`` is a temporary file, deleted once the job has ended.
+    then : run on the fetched JobOutput in this thread; what it returns is the "done" event's
+        payload (the output itself when None).
     """
 
     def run(emit, cancelled):
@@ -197,7 +200,8 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
             connection, emit, cancelled, "generate",
             lambda generation: generation.submit(audio, options, filename=filename), poll_interval)
         if jobs is not None:
-            report_end(emit, job_id, status, lambda: jobs.result(job_id), "generate", cancelled)
+            fetch = (lambda: jobs.result(job_id)) if then is None else (lambda: then(jobs.result(job_id)))
+            report_end(emit, job_id, status, fetch, "generate", cancelled)
 
     return run
 

@@ -177,22 +177,50 @@ def retarget_onto(obj, motion, bone_map, rig=None, settings=None):
     (a Rigify spine bends between hips and chest), so the take is first keyed without foot
     planting, Blender reads where the hips go, and the legs are then solved from there.
     """
-    from ..motion.retarget import RetargetSettings, retarget
+    from ..motion.retarget import RetargetSettings
     from .rig_io import read_rig
 
     settings = settings or RetargetSettings()
-    rig = rig or read_rig(obj)
-    target = retarget_target(obj, rig, bone_map, settings.constrained)
+    target = retarget_target(obj, rig or read_rig(obj), bone_map, settings.constrained)
+    return finish_pass(obj, motion, target, settings, first_pass(motion, target, settings)), target
+
+
+@dataclass
+class FirstPass:
+    """A take retargeted without Blender. channels : the RigMotion; hips : the bones whose
+    heads Blender must measure before the legs are solved from them ([] when ``channels`` are
+    already the take's)."""
+
+    channels: object
+    hips: list
+
+
+def first_pass(motion, target, settings):
+    """The part of :func:`retarget_onto` that needs no Blender (numpy only: any thread) ->
+    FirstPass."""
+    from ..motion.retarget import retarget
+
     plan = target.plan
     legs = [int(plan.joint_bone[j]) for j in (1, 2)]
-    hips = None
+    hips = []
     if target.mode == "controls" and settings.plant_feet and min(legs) >= 0:
-        first = dataclasses.replace(settings, plant_feet=False)
-        channels = retarget(motion, plan.rig, plan=plan, settings=first)
-        channels.switches = target.switches
-        hips = evaluated_heads(obj, channels, [plan.rig.names[b] for b in legs])
-    channels = retarget(motion, plan.rig, plan=plan, settings=settings, hips=hips)
+        hips = [plan.rig.names[b] for b in legs]
+        settings = dataclasses.replace(settings, plant_feet=False)
+    channels = retarget(motion, plan.rig, plan=plan, settings=settings)
     channels.switches = target.switches
+    return FirstPass(channels, hips)
+
+
+def finish_pass(obj, motion, target, settings, first):
+    """The take's RigMotion from its :func:`first_pass`: the legs solved from where Blender
+    puts the hips, where they must be (main thread)."""
+    from ..motion.retarget import retarget
+
+    channels = first.channels
+    if first.hips:
+        hips = evaluated_heads(obj, channels, first.hips)
+        channels = retarget(motion, target.plan.rig, plan=target.plan, settings=settings, hips=hips)
+        channels.switches = target.switches
     for note in target.notes:
         log.info("%s: %s", obj.name, note)
-    return channels, target
+    return channels

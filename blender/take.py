@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import bpy
 
-from .controls import retarget_onto
+from .controls import finish_pass, first_pass, retarget_target
 from .keyframes import write_action
 from .mouthposes import bake_mouth_cues
 from .rig_io import read_rig
@@ -66,7 +66,7 @@ class KeyedTake:
 
 
 def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, settings=None,
-             face_after_action=True):
+             face_after_action=True, ahead=None):
     """Key ``motion`` (SMPL-X, at ``fps``, the scene's rate) onto armature ``obj`` as new
     Actions; returns a :class:`KeyedTake`.
 
@@ -77,11 +77,22 @@ def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, settin
         was named (a second bake of "take" gives "take.001" throughout); False names them
         ``name`` as asked, so their NLA tracks share the body's track name (glTF merges tracks
         of one name into one animation).
+    ahead : the take already retargeted (``blender.ahead.Ahead``, made in another thread); used
+        when the rig, its map, the settings and the frame rate are still the ones it was made
+        for, else the take is retargeted here.
     Raises TalkrigError (RetargetError, ...) with a message a person can act on.
     """
+    from ..motion.retarget import RetargetSettings
+
+    settings = settings or RetargetSettings()
     rig = read_rig(obj)
     bone_map = map_bones(rig)
-    channels, target = retarget_onto(obj, motion, bone_map, rig, settings)
+    if ahead is not None and ahead.holds(rig, bone_map, settings, fps, motion):
+        target, first = ahead.reading.target, ahead.first
+    else:
+        target = retarget_target(obj, rig, bone_map, settings.constrained)
+        first = first_pass(motion, target, settings)
+    channels = finish_pass(obj, motion, target, settings, first)
     action = write_action(obj, channels, name=name, frame_start=frame_start, mode=mode,
                           mute_constraints=target.mode == "deform", scene_fps=fps)
     keys_name = action.name if face_after_action else name

@@ -5,6 +5,7 @@ on. Timers are pumped by hand (the bpy module has no event loop)."""
 
 import importlib
 import os
+import threading
 import time
 
 import numpy as np
@@ -467,6 +468,42 @@ def test_scripts_generate_headless_with_wait(addon, avatar_glb, scott2_wav, scot
     if settings.job.job_id:  # the upload was through when the time was up: the server stopped it
         server = Client(prefs.server_url, token=read_token(), timeout=10)
         assert server.status(settings.job.job_id)["state"] == "cancelled"
+
+
+def test_the_take_is_retargeted_in_the_jobs_thread_and_the_bake_only_keys_it(
+        addon, avatar_glb, scott2_wav, tmp_path, monkeypatch):
+    """Retargeting (numpy) runs in the job's thread as soon as the take is downloaded, from what
+    Generate read of the rig; the bake on Blender's main thread only keys it, with the keys a
+    bake that retargets gives. A scene changed meanwhile (its frame rate) is retargeted again."""
+    bpy, module = addon
+    arm, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "ten.wav", 10)
+    on_main = []  # one entry per retargeting: whether it ran on the main thread
+    for owner in (module.blender.ahead, module.blender.take):
+        def counted(*args, real=owner.first_pass):
+            on_main.append(threading.current_thread() is threading.main_thread())
+            return real(*args)
+        monkeypatch.setattr(owner, "first_pass", counted)
+
+    def keys():
+        return {k: fcurve_keys(fc) for k, fc in action_curves(bpy.data.actions[settings.job.action]).items()}
+
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    assert on_main == [False]  # once, in the job's thread
+    generated = keys()
+    assert bpy.ops.talkrig.bake() == {"FINISHED"}  # baked again: still the same rig and scene
+    assert on_main == [False]
+    bpy.context.scene.render.fps = 30
+    assert bpy.ops.talkrig.bake() == {"FINISHED"}
+    assert on_main == [False, True]  # not the frame rate it was retargeted for
+    assert len(next(iter(keys().values()))) == frame_count(10.0, 30)
+    bpy.context.scene.render.fps = 24
+    module.addon.takes.keep_ahead(settings.job.result_file, None)
+    assert bpy.ops.talkrig.bake() == {"FINISHED"}
+    assert on_main == [False, True, True]
+    again = keys()
+    assert again.keys() == generated.keys()
+    for key, values in generated.items():
+        np.testing.assert_array_equal(again[key], values, err_msg=str(key))
 
 
 def test_the_voiceovers_words_are_asked_for_as_soon_as_it_is_chosen(addon, avatar_glb, scott2_wav,
