@@ -184,6 +184,7 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
     then : run on the fetched JobOutput in this thread; what it returns is the "done" event's
         payload (the output itself when None).
     """
+    then = then or (lambda output: output)
 
     def run(emit, cancelled):
         try:
@@ -200,8 +201,8 @@ def generate_job(connection, audio, options, filename=None, poll_interval=0.25, 
             connection, emit, cancelled, "generate",
             lambda generation: generation.submit(audio, options, filename=filename), poll_interval)
         if jobs is not None:
-            fetch = (lambda: jobs.result(job_id)) if then is None else (lambda: then(jobs.result(job_id)))
-            report_end(emit, job_id, status, fetch, "generate", cancelled)
+            report_end(emit, job_id, status, lambda: then(jobs.result(job_id)), "generate",
+                       cancelled)
 
     return run
 
