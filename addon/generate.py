@@ -205,16 +205,39 @@ def _finish(scene, job, output, ahead=None):
 
 
 def _bake_take(scene_name):
-    """The bake that follows a finished job (on the tick after "baking..." was shown)."""
+    """The bake that follows a finished job (on the tick after "baking..." was shown); on a rig
+    keyed through its controls, once its legs are solved (see :func:`_legs_pending`)."""
     scene = bpy.data.scenes.get(scene_name)
     if scene is None:
+        _legs.pop(scene_name, None)
         return
     job = scene.talkrig.job
     if job.state == "BAKING":
+        if _legs_pending(scene, job):
+            runtime.later(GENERATE.key(scene), lambda: _bake_take(scene_name))
+            return
         job.state = "DONE"
         bake_now(scene, job)
     runtime.show_progress(None)
     runtime.redraw()
+
+
+_legs = {}  # scene name -> the thread solving its take's legs from the hips measured
+
+
+def _legs_pending(scene, job):
+    """True while the take's legs are solved in a thread from the hips the rig's controls put
+    where they are (measured here on the first call: a tick of its own before the keys')."""
+    thread = _legs.get(scene.name)
+    if thread is None:
+        thread = takes.solve_legs_ahead(scene, bpy.data.objects.get(job.armature), job.result_file)
+        if thread is None:
+            return False
+        _legs[scene.name] = thread
+    if thread.is_alive():
+        return True
+    del _legs[scene.name]
+    return False
 
 
 def bake_now(scene, job):

@@ -10,12 +10,15 @@ The motion is resampled to the scene's frame rate (rotations slerped) and keyed 
 ``RetargetSettings``); the result is that take, a ``blender.take.KeyedTake``.
 
 A generated take is retargeted in its job's thread as soon as it is downloaded, from what
-Generate read of the rig (``rig_reading``, ``retarget_ahead``); the bake then only keys it, while
-the rig, its map, the settings and the frame rate are still the ones it was read with.
+Generate read of the rig (``rig_reading``, ``retarget_ahead``); on a rig keyed through its
+controls, the hips are measured a tick before the bake and the legs solved from them in a thread
+(``solve_legs_ahead``). The bake then only keys it, while the rig, its map, the settings and the
+frame rate are still the ones it was read with.
 """
 
 import logging
 import tempfile
+import threading
 from pathlib import Path
 
 import bpy
@@ -108,6 +111,39 @@ def keep_ahead(path, ahead):
 def ahead_for(path):
     """The take file's take retargeted in its job's thread, or None."""
     return _AHEAD.get(str(path))
+
+
+def solve_legs_ahead(scene, obj, path):
+    """When the take file's take retargeted ahead still needs where the rig puts its hips (a
+    rig keyed through its controls, feet planted): measure them now (main thread) and solve the
+    legs from them in a thread, which leaves the finished take to the bake. Returns the thread,
+    or None when there is nothing to do (or the rig has changed: the bake retargets then)."""
+    from ..blender.evaluated import evaluated_heads
+    from ..blender.rig_io import read_rig
+    from ..blender.scene import scene_fps
+    from ..motion.errors import TalkrigError
+
+    ahead = ahead_for(path)
+    if ahead is None or not ahead.first.hips or obj is None or obj.type != "ARMATURE":
+        return None
+    rig = read_rig(obj)
+    try:
+        bone_map = panel_map(obj)(rig)
+    except TalkrigError:  # the bake says what to map
+        return None
+    if not ahead.reading.holds(rig, bone_map, retarget_settings(scene.talkrig), scene_fps(scene)):
+        return None
+    hips = evaluated_heads(obj, ahead.first.channels, ahead.first.hips)
+
+    def solve():
+        try:
+            keep_ahead(path, ahead.with_hips(hips))
+        except Exception:  # the bake solves them again and reports what is wrong
+            log.warning("the take's legs were not solved in a thread", exc_info=True)
+
+    thread = threading.Thread(target=solve, name="talkrig legs", daemon=True)
+    thread.start()
+    return thread
 
 
 def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None, ahead=None):

@@ -214,13 +214,19 @@ def first_pass(motion, target, settings):
 def finish_pass(obj, motion, target, settings, first):
     """The take's RigMotion from its :func:`first_pass`: the legs solved from where Blender
     puts the hips, where they must be (main thread)."""
-    from ..motion.retarget import retarget
-
     channels = first.channels
     if first.hips:
-        hips = evaluated_heads(obj, channels, first.hips)
-        channels = retarget(motion, target.plan.rig, plan=target.plan, settings=settings, hips=hips)
-        channels.switches = target.switches
+        channels = solved_legs(motion, target, settings, evaluated_heads(obj, channels, first.hips))
     for note in target.notes:
         log.info("%s: %s", obj.name, note)
+    return channels
+
+
+def solved_legs(motion, target, settings, hips):
+    """The take's RigMotion with its legs solved from ``hips`` (T, 2, 3), where Blender put the
+    hip joints (numpy only: any thread)."""
+    from ..motion.retarget import retarget
+
+    channels = retarget(motion, target.plan.rig, plan=target.plan, settings=settings, hips=hips)
+    channels.switches = target.switches
     return channels

@@ -41,6 +41,38 @@ def addon(tmp_path_factory):
         yield running
 
 
+def submodule(module, name):
+    """The installed extension's module ``name`` ("blender.take"), imported if it was not yet."""
+    return importlib.import_module(f"{module.__name__}.{name}")
+
+
+def threads_of(monkeypatch, module, name, owners):
+    """A list that gets, for every call of the extension's function ``name`` (as each module of
+    ``owners`` calls it), whether it ran on Blender's main thread."""
+    on_main = []
+    for owner in owners:
+        def counted(*args, real=getattr(submodule(module, owner), name)):
+            on_main.append(threading.current_thread() is threading.main_thread())
+            return real(*args)
+        monkeypatch.setattr(submodule(module, owner), name, counted)
+    return on_main
+
+
+def take_keys(bpy, settings):
+    """{(data path, index): (K, 2) keys} of the job's body Action."""
+    return {k: fcurve_keys(fc) for k, fc in action_curves(bpy.data.actions[settings.job.action]).items()}
+
+
+def baked_again_on_the_main_thread(bpy, module, settings, generated):
+    """Bake to Rig with the take retargeted ahead forgotten: the same keys as ``generated``."""
+    module.addon.takes.keep_ahead(settings.job.result_file, None)
+    assert bpy.ops.talkrig.bake() == {"FINISHED"}
+    again = take_keys(bpy, settings)
+    assert again.keys() == generated.keys()
+    for key, values in generated.items():
+        np.testing.assert_array_equal(again[key], values, err_msg=str(key))
+
+
 def job_done(bpy, module):
     return lambda: not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
 
@@ -477,33 +509,46 @@ def test_the_take_is_retargeted_in_the_jobs_thread_and_the_bake_only_keys_it(
     bake that retargets gives. A scene changed meanwhile (its frame rate) is retargeted again."""
     bpy, module = addon
     arm, settings = take_of_speech(bpy, avatar_glb, scott2_wav, tmp_path / "ten.wav", 10)
-    on_main = []  # one entry per retargeting: whether it ran on the main thread
-    for owner in (module.blender.ahead, module.blender.take):
-        def counted(*args, real=owner.first_pass):
-            on_main.append(threading.current_thread() is threading.main_thread())
-            return real(*args)
-        monkeypatch.setattr(owner, "first_pass", counted)
-
-    def keys():
-        return {k: fcurve_keys(fc) for k, fc in action_curves(bpy.data.actions[settings.job.action]).items()}
-
+    on_main = threads_of(monkeypatch, module, "first_pass", ("blender.ahead", "blender.take"))
     assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
     assert on_main == [False]  # once, in the job's thread
-    generated = keys()
+    generated = take_keys(bpy, settings)
     assert bpy.ops.talkrig.bake() == {"FINISHED"}  # baked again: still the same rig and scene
     assert on_main == [False]
     bpy.context.scene.render.fps = 30
     assert bpy.ops.talkrig.bake() == {"FINISHED"}
     assert on_main == [False, True]  # not the frame rate it was retargeted for
-    assert len(next(iter(keys().values()))) == frame_count(10.0, 30)
+    assert len(next(iter(take_keys(bpy, settings).values()))) == frame_count(10.0, 30)
     bpy.context.scene.render.fps = 24
-    module.addon.takes.keep_ahead(settings.job.result_file, None)
-    assert bpy.ops.talkrig.bake() == {"FINISHED"}
+    baked_again_on_the_main_thread(bpy, module, settings, generated)
     assert on_main == [False, True, True]
-    again = keys()
-    assert again.keys() == generated.keys()
-    for key, values in generated.items():
-        np.testing.assert_array_equal(again[key], values, err_msg=str(key))
+
+
+def test_a_rigify_rigs_legs_are_solved_in_a_thread_from_where_its_controls_put_the_hips(
+        addon, scott2_wav, tmp_path, monkeypatch):
+    """On a generated Rigify rig (keys on its controls, feet planted) Blender measures the hips
+    a tick before the bake and the legs are solved from them in a thread: no main-thread tick
+    does both. The keys are those of a bake that does it all on the main thread."""
+    from support.retarget_scenes import save_rigify
+
+    bpy, module = addon
+    fresh_scene(bpy)
+    save_rigify(bpy, tmp_path / "rigify.blend")
+    bpy.data.objects.remove(bpy.data.objects["metarig"])
+    rig = bpy.data.objects["rig"]
+    bpy.context.view_layer.objects.active = rig
+    samples, rate = sf.read(str(scott2_wav), dtype="float32")
+    sf.write(str(tmp_path / "eight.wav"), samples[: 8 * rate], rate, subtype="PCM_16")
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, tmp_path / "eight.wav")
+    settings.speech = "none"
+    on_main = threads_of(monkeypatch, module, "solved_legs", ("blender.ahead", "blender.controls"))
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    assert on_main == [False]
+    generated = take_keys(bpy, settings)
+    assert ('pose.bones["thigh_fk.L"].rotation_quaternion', 0) in generated  # on its controls
+    baked_again_on_the_main_thread(bpy, module, settings, generated)
+    assert on_main == [False, True]
 
 
 def test_the_voiceovers_words_are_asked_for_as_soon_as_it_is_chosen(addon, avatar_glb, scott2_wav,
