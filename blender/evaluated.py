@@ -7,10 +7,11 @@ Blender has to evaluate the rig at every frame of the take. Evaluating the user'
 would cost the whole rig (706 bones on a Rigify rig) and every mesh bound to it, each frame, and
 would move the user's scene through the take. Instead Blender evaluates copies of the armature
 in a scene of their own: copies holding only the bones the asked bones hang on (parents,
-constraint targets, driver inputs, IK chains through them), COPIES of them, each a frame further
-into the take, so that one evaluation reads COPIES frames. The stripped copies are checked
-against a whole copy at three frames; where they differ (something the search cannot see), the
-whole copy is evaluated frame by frame instead. Everything made for it is removed again.
+constraint targets, driver inputs, IK chains through them; 16 of a Rigify rig's 706), and
+``COPIES`` of them, each a frame further into the take, so that one evaluation reads that many
+frames. The stripped copies are checked against a whole copy at three frames; where they differ
+(something the search cannot see), the whole copy is evaluated frame by frame instead.
+Everything made for it is removed again.
 """
 
 import logging
