@@ -37,8 +37,9 @@ RETRIES = 2
 AHEAD = 2
 INSTALL = "the ray engine needs Ray on every node: pip install 'talkrig[cluster]'"
 # A ray:// head starts one client server process per driver; on a loaded head that process
-# sometimes dies as it starts (Ray then answers this, after about 40 s): worth another try.
-CLIENT_SERVER_DIED = "Starting Ray client server failed"
+# sometimes dies as it starts (Ray then answers the first, after about 40 s, or the second when
+# it finds the process already dead and not yet reaped): worth another try.
+CLIENT_SERVER_DIED = ("Starting Ray client server failed", "psutil.ZombieProcess")
 CLIENT_TRIES = 3
 HEAD_CHECK = 5.0  # seconds between checks that the head still answers, while no task ends
 # Ray ends a driver that has not reached the cluster's GCS for a minute, with exit status 1 and
@@ -98,7 +99,7 @@ class RayEngine:
                 break
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
                 ray.shutdown()
-                if attempt < CLIENT_TRIES and CLIENT_SERVER_DIED in str(exc):
+                if attempt < CLIENT_TRIES and any(why in str(exc) for why in CLIENT_SERVER_DIED):
                     log.warning("the Ray client server at %s did not start; trying again (%d "
                                 "of %d)", self.address, attempt + 1, CLIENT_TRIES)
                     continue

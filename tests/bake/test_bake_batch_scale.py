@@ -195,6 +195,49 @@ def test_a_cluster_that_cannot_be_joined_is_its_reason_alone(tmp_path, capsys):
     assert "summary" not in err[0] and not (tmp_path / "out" / "summary.json").exists()
 
 
+class _StartingRay:
+    """Stands in for Ray's module where ray.init fails with ``failures`` (in turn), then joins."""
+
+    def __init__(self, failures):
+        self.failures, self.inits = list(failures), 0
+
+    def is_initialized(self):
+        return False
+
+    def shutdown(self):
+        pass
+
+    def init(self, **options):
+        self.inits += 1
+        if self.failures:
+            raise self.failures.pop(0)
+
+    def nodes(self):
+        return [{"Alive": True, "Resources": {"CPU": 2.0}}]
+
+
+@pytest.mark.parametrize("cause", [
+    "RuntimeError: Starting Ray client server failed. See ray_client_server_23000.err for details.",
+    "psutil.ZombieProcess: PID still exists but it's a zombie (pid=22318)"])
+def test_a_ray_client_server_that_dies_as_it_starts_is_tried_again(cause):
+    """Ray's client server for a driver can die as it starts on a loaded head (Ray answers with
+    one of the two causes seen): the driver tries again, and gives up on anything else."""
+    from talkrig.exporters.errors import BakeError
+    from talkrig.exporters.ray_engine import RayEngine
+
+    engine = RayEngine(address="ray://head:10001")
+    engine._asked_of_gcs = lambda question: question()  # no head to watch: ask at once
+    died = ConnectionAbortedError(f"Initialization failure from server:\n{cause}\n")
+    ray = _StartingRay([died, died])
+    engine._connect(ray)
+    assert ray.inits == 3
+    refused = _StartingRay([ConnectionAbortedError("Initialization failure from server:\n"
+                                                   "ValueError: version mismatch\n")])
+    with pytest.raises(BakeError, match="version mismatch"):
+        engine._connect(refused)
+    assert refused.inits == 1
+
+
 def test_a_ray_client_that_cannot_start_names_the_cause_in_one_line():
     """Ray's client answers a failed start with a line ending in ':' and the head's traceback;
     the error keeps the traceback's last line, the cause (as Ray 2.60 words it)."""
