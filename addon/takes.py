@@ -151,7 +151,8 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
 
     audio_path : when given (and settings.add_sound), the audio is added as a sound strip at
     ``frame_start`` unless the sequencer already plays that file there.
-    ahead : the take already retargeted (see ``blender.take.key_take``).
+    ahead : the same take already retargeted (see ``blender.take.key_take``); its motion,
+    resampled to the scene's rate in the job's thread, is keyed when that rate still holds.
     Raises TalkrigError (RetargetError, ...) with a message a person can act on.
     """
     from ..blender.scene import scene_fps
@@ -159,7 +160,9 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     from ..motion.resample import resample
 
     fps = scene_fps(scene)
-    if abs(motion.fps - fps) > 1e-6:
+    if ahead is not None and abs(ahead.motion.fps - fps) < 1e-6:
+        motion = ahead.motion
+    elif abs(motion.fps - fps) > 1e-6:
         motion = resample(motion, fps)
     mode = settings.bake_mode.lower()
     active_before = obj.animation_data.action if obj.animation_data else None
