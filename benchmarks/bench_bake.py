@@ -53,6 +53,15 @@ def clear(bpy, obj):
         bpy.data.actions.remove(action)
 
 
+def looped(take, frames):
+    """The first ``frames`` frames of ``take`` played over and over."""
+    from talkrig.motion import Motion
+
+    reps = -(-frames // take.n_frames)
+    return Motion(poses=np.concatenate([take.poses] * reps)[:frames],
+                  trans=np.concatenate([take.trans] * reps)[:frames], fps=take.fps)
+
+
 def timed(fn):
     start = time.perf_counter()
     result = fn()
@@ -74,7 +83,7 @@ def main():
 
     from talkrig.blender.keyframes import write_action
     from talkrig.blender.rig_io import read_rig
-    from talkrig.motion import Motion, load_motion
+    from talkrig.motion import load_motion
     from talkrig.motion.retarget import auto_map, make_plan, retarget
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -83,10 +92,7 @@ def main():
     bpy.ops.import_scene.gltf(filepath=str(AVATAR))
     obj = next(o for o in bpy.data.objects if o not in before and o.type == "ARMATURE")
 
-    take = load_motion(TAKE)
-    reps = -(-FRAMES // take.n_frames)
-    motion = Motion(poses=np.concatenate([take.poses] * reps)[:FRAMES],
-                    trans=np.concatenate([take.trans] * reps)[:FRAMES], fps=take.fps)
+    motion = looped(load_motion(TAKE), FRAMES)
     rig = read_rig(obj)
     plan = make_plan(rig, auto_map(rig))
 
@@ -154,7 +160,7 @@ def rigify_keying(bpy, repeats):
 
     import talkrig.blender.controls as controls
     from talkrig.blender.take import key_take
-    from talkrig.motion import Motion, load_motion
+    from talkrig.motion import load_motion
     from talkrig.motion.resample import resample
     from talkrig.motion.retarget import auto_map
 
@@ -163,10 +169,7 @@ def rigify_keying(bpy, repeats):
     scene.render.fps = 24
 
     take = load_motion(TAKE)
-    reps = -(-68 * take.fps // take.n_frames)
-    motion = resample(Motion(poses=np.concatenate([take.poses] * int(reps))[: int(68 * take.fps)],
-                             trans=np.concatenate([take.trans] * int(reps))[: int(68 * take.fps)],
-                             fps=take.fps), 24.0)
+    motion = resample(looped(take, int(68 * take.fps)), 24.0)
     measured = []
     original = controls.evaluated_heads
 
