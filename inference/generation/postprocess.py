@@ -253,33 +253,36 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     # Only the joints that move are filtered (each joint on its own: the same bits as all at
     # once); the pelvis always, its calmed turn is what the thighs are kept under.
     moving = [j for j in range(motion.poses.shape[1]) if j == 0 or j not in keep]
-    q = quat_continuity(axis_angle_to_quat(motion.poses[:, moving]), axis=0)
-    slow = _lowpassed_where(q, frames_sigma, pause > 0)
-    w = pause[:, None, None]
-    turned = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * slow))
-    blended = motion.poses.astype(np.float64)
-    blended[:, moving] = turned
-    blended[:, keep] = motion.poses[:, keep]
+    rows = np.flatnonzero(pause > 0)  # a few percent of a take: the rest is left as it is
+    part = motion.poses[rows].astype(np.float64)
+    part[:, moving] = turned = _calmed(motion.poses[:, moving], frames_sigma, pause)
+    poses, trans = motion.poses.copy(), motion.trans.copy()
     if own_feet:  # the pelvis calms; the thighs keep their turn in the world under it
-        blended, moved = thighs_kept(blended, axis_angle_to_matrix(turned[:, 0]))
-        trans = motion.trans - moved
+        part[:, 0] = motion.poses[rows, 0]  # turned from where it stood
+        part, moved = thighs_kept(part, axis_angle_to_matrix(turned[:, 0]))
+        trans[rows] = motion.trans[rows] - moved
     else:
         slow_trans = gaussian_filter1d(motion.trans.astype(np.float64), frames_sigma, axis=0, mode="nearest")
-        trans = (1.0 - pause[:, None]) * motion.trans + pause[:, None] * slow_trans
-    return motion.replaced(poses=blended.astype(np.float32), trans=trans.astype(np.float32))
+        w = pause[rows, None]
+        trans[rows] = (1.0 - w) * motion.trans[rows] + w * slow_trans[rows]
+    poses[rows] = part
+    return motion.replaced(poses=poses, trans=trans)
 
 
-def _lowpassed_where(q, frames_sigma, mask):
-    """(T, J, 4) sign-continuous quaternions ``q``, low-passed (:func:`quat_lowpass`) at the frames
-    of ``mask`` (T,) and as they are elsewhere: each stretch of the mask is filtered with the
-    frames the Gaussian reaches around it, so its frames come out as the whole take's filter gives
-    them, and a take that is mostly speech is not filtered through."""
-    out = np.array(q, copy=True)
+def _calmed(poses, frames_sigma, pause):
+    """(R, J, 3) rotation vectors at the R frames where ``pause`` (T,) is above 0: ``poses``
+    (T, J, 3) blended by it toward their low-passed selves (:func:`quat_lowpass`). Each stretch
+    of pause is worked with the frames the Gaussian reaches around it, so its frames come out as
+    the whole take's filter gives them (the same bits), and the speech between is not worked."""
     reach = gaussian_radius(frames_sigma)
-    for start, stop in true_runs(mask):
-        lo, hi = max(0, start - reach), min(len(q), stop + reach)
-        out[start:stop] = quat_lowpass(q[lo:hi], frames_sigma)[start - lo:stop - lo]
-    return out
+    out = []
+    for start, stop in true_runs(pause > 0):
+        lo, hi = max(0, start - reach), min(len(poses), stop + reach)
+        q = quat_continuity(axis_angle_to_quat(poses[lo:hi]), axis=0)
+        slow = quat_lowpass(q, frames_sigma)[start - lo:stop - lo]
+        w = pause[start:stop, None, None]
+        out.append(quat_to_axis_angle(quat_normalize((1.0 - w) * q[start - lo:stop - lo] + w * slow)))
+    return np.concatenate(out)
 
 
 def calm_needed(motion, pause, start=CALM_FROM, full=CALM_FULL):

@@ -255,20 +255,31 @@ def test_the_calm_eases_into_a_pause_without_jerking_the_body(scott_motion):
     assert jerks(calm_pauses(m, weight))[easing].mean() <= jerks(m)[easing].mean()
 
 
-def test_the_calm_filters_only_near_pauses_as_the_whole_take_would(scott_motion):
+def test_the_calm_works_only_near_pauses_as_the_whole_take_would(scott_motion):
     """The calm low-passes each pause with the frames its Gaussian reaches around it: at the
-    pause's frames the same to the last bit as filtering the whole take (pauses at either end of
-    the take and next to each other included), elsewhere the motion untouched."""
-    from talkrig.inference.generation.postprocess import _lowpassed_where
-    from talkrig.motion.rotations import axis_angle_to_quat, quat_continuity, quat_lowpass
+    pause's frames the calmed joints are the same to the last bit as the whole take filtered
+    (pauses at either end of the take and next to each other included), and every other frame,
+    pose and root, is the take's own to the bit."""
+    from talkrig.inference.generation.postprocess import CALM_SIGMA, calm_needed
+    from talkrig.motion.rotations import (
+        axis_angle_to_quat, quat_continuity, quat_lowpass, quat_normalize, quat_to_axis_angle,
+    )
 
-    q = quat_continuity(axis_angle_to_quat(scott_motion.poses), axis=0)
-    mask = np.zeros(len(q), bool)
-    for a, b in ((0, 12), (200, 260), (275, 290), (700, 701), (len(q) - 30, len(q))):
-        mask[a:b] = True
-    part = _lowpassed_where(q, 15.0, mask)
-    assert np.array_equal(part[mask], quat_lowpass(q, 15.0)[mask])
-    assert np.array_equal(part[~mask], q[~mask])
+    m = scott_motion
+    speaking = np.ones(m.n_frames, bool)
+    for a, b in ((0, 12), (200, 260), (275, 290), (700, 701), (m.n_frames - 30, m.n_frames)):
+        speaking[a:b] = False
+    pause = pause_weight(speaking, m.fps)
+    out = calm_pauses(m, pause)
+    w = (pause * calm_needed(m, pause))[:, None, None]
+    upper = [3, 6, 9, 12, 15, 16, 17, 18, 19, 20, 21] + list(range(25, 55))
+    q = quat_continuity(axis_angle_to_quat(m.poses[:, upper]), axis=0)
+    whole = quat_to_axis_angle(quat_normalize((1.0 - w) * q + w * quat_lowpass(q, CALM_SIGMA * m.fps)))
+    inside = pause > 0
+    assert inside.sum() < 0.5 * m.n_frames
+    assert np.array_equal(out.poses[inside][:, upper], whole[inside].astype(np.float32))
+    assert np.array_equal(out.poses[~inside], m.poses[~inside])
+    assert np.array_equal(out.trans[~inside], m.trans[~inside])
 
 
 def _runs(mask):
