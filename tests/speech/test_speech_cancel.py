@@ -324,6 +324,19 @@ def test_pieces_on_two_cores_are_shared_by_three_processes_that_end_together(mon
     assert {pid for pid, _, _ in workers.run_tasks((_setup_of_no_job, ()), _span, [0.1, 0.1])} == {os.getpid()}
 
 
+def test_a_line_of_twenty_seconds_or_more_is_decoded_side_by_side(monkeypatch):
+    """Two processes pay for their start from about 20 s of speech on two cores (a 25 s line was
+    recognised 1.5 s sooner, the same words); a shorter one is decoded in the calling process."""
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    try:
+        spans = workers.run_tasks((_setup_of_no_job, ()), _span, [0.1, 0.1], weights=[13.0, 8.0])
+        assert len({pid for pid, _, _ in spans}) == 2 and os.getpid() not in {p for p, _, _ in spans}
+    finally:
+        workers.stop_kept_workers()
+    spans = workers.run_tasks((_setup_of_no_job, ()), _span, [0.1, 0.1], weights=[12.0, 5.0])
+    assert {pid for pid, _, _ in spans} == {os.getpid()}
+
+
 @pytest.mark.slow
 def test_recognition_gives_the_same_words_however_pieces_are_shared_out(take, monkeypatch):
     monkeypatch.setattr(workers, "PARALLEL_FROM", 0.0)
