@@ -254,8 +254,9 @@ def calm_pauses(motion, pause, sigma=CALM_SIGMA):
     # once); the pelvis always, its calmed turn is what the thighs are kept under.
     moving = [j for j in range(motion.poses.shape[1]) if j == 0 or j not in keep]
     rows = np.flatnonzero(pause > 0)  # a few percent of a take: the rest is left as it is
+    turned = _calmed(motion.poses[:, moving], frames_sigma, pause)
     part = motion.poses[rows].astype(np.float64)
-    part[:, moving] = turned = _calmed(motion.poses[:, moving], frames_sigma, pause)
+    part[:, moving] = turned
     poses, trans = motion.poses.copy(), motion.trans.copy()
     if own_feet:  # the pelvis calms; the thighs keep their turn in the world under it
         part[:, 0] = motion.poses[rows, 0]  # turned from where it stood
