@@ -455,3 +455,17 @@ def test_the_torso_reads_each_arm_raised_from_the_key_in_force():
     times = [0.5, 1.0, 2.5, 3.0, 4.0, 5.5, 6.0, 9.0]
     assert _raised_at(keys, times, rest).tolist() == [False, False, False, True, True, True,
                                                       False, False]
+
+
+def test_the_repertoires_poses_are_shared_and_cannot_be_changed_by_a_take():
+    """Every stroke reads the repertoire's quaternions from one cached array: a take that wrote
+    into it would change every take after it, so it cannot be written to (and it is the pose's
+    own rotation)."""
+    from talkrig.motion.rotations import axis_angle_to_quat
+    from talkrig.plugins.generators.procedural.poses import side_pose, side_quats
+
+    quats = side_quats("ready", "right")
+    assert quats is side_quats("ready", "right")
+    assert np.array_equal(quats, axis_angle_to_quat(side_pose("ready", "right")[0]))
+    with pytest.raises(ValueError):
+        quats[0, 0] = 1.0

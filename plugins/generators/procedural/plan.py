@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ....motion.rotations import axis_angle_to_quat, quat_angle, quat_multiply, quat_slerp
-from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose
+from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose, side_quats
 from .tracks import EASE_SMOOTH, EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
@@ -57,16 +57,15 @@ class Plan:
     rubs: list  # (start, end) seconds of clasped hands rubbing
 
 
-def _vary(values, rng, amount):
-    """Per-joint random small rotation of (J, 3) axis-angle poses, as quaternions (J, 4)."""
-    q = axis_angle_to_quat(values)
-    scale = np.full(len(values), 0.035)  # fingers
-    scale[0] = 0.03  # collar
-    scale[1] = 0.10  # shoulder
-    scale[2] = 0.12  # elbow
-    scale[3] = 0.10  # wrist
-    jitter = rng.normal(0.0, 1.0, values.shape) * scale[:, None] * amount
-    return quat_multiply(axis_angle_to_quat(jitter), q)
+# radians a variant's joints turn from the repertoire's pose: collar, shoulder, elbow, wrist, fingers
+JITTER = np.array([0.03, 0.10, 0.12, 0.10] + [0.035] * 15)
+
+
+def _vary(name, side, rng, amount):
+    """The repertoire's pose ``name`` of one side with a random small rotation per joint, as
+    quaternions (19, 4)."""
+    jitter = rng.normal(0.0, 1.0, (len(JITTER), 3)) * JITTER[:, None] * amount
+    return quat_multiply(axis_angle_to_quat(jitter), side_quats(name, side))
 
 
 class ArmKeys(Keys):
@@ -123,8 +122,7 @@ class _Planner:
         self.rest = {}
         self.ready = {}
         for side in SIDES:
-            rest, _ = side_pose("rest", side)
-            self.rest[side] = _vary(rest, rng, 0.6)
+            self.rest[side] = _vary("rest", side, rng, 0.6)
             ready, _ = side_pose("ready", side)
             self.ready[side] = axis_angle_to_quat(ready)
         self.low = {side: quat_slerp(self.rest[side], self.ready[side], 0.5) for side in SIDES}  # low in gesture space
@@ -172,15 +170,14 @@ class _Planner:
         """A variant of a repertoire pose: jittered per joint, scaled from low in gesture space
         by ``amplitude``; a variant a speaker would not make (see poses.plausible) is drawn
         again with less jitter."""
-        values, _ = side_pose(name, side)
         low = self.low[side]
         amount = float(np.clip(amplitude, 0.0, 1.1))
         for _ in range(4):
-            pose = quat_slerp(low, _vary(values, self.rng, variation), amount)
+            pose = quat_slerp(low, _vary(name, side, self.rng, variation), amount)
             if plausible(pose, side):
                 return pose
             variation *= 0.5
-        return quat_slerp(low, axis_angle_to_quat(values), min(amount, 1.0))  # the repertoire's own
+        return quat_slerp(low, side_quats(name, side), min(amount, 1.0))  # the repertoire's own
 
     def unit(self, beats, strengths, phrase_end, pause_after, last_in_phrase):
         """One gesture unit over ``beats``: prepare, stroke on the beats, then hold or retract."""
@@ -286,8 +283,7 @@ class _Planner:
         arrive = start
         for side in SIDES:
             keys = self.keys[side]
-            values, _ = side_pose(name, side)
-            pose = _vary(values, self.rng, 0.3)
+            pose = _vary(name, side, self.rng, 0.3)
             duration = max(self.rng.uniform(0.6, 0.9), 1.3 * _travel_time(keys.last_value, pose))
             arrive = max(arrive, keys.move(start, max(start, keys.last_time) + duration, pose))
             self.active[side] = False

@@ -222,6 +222,14 @@ def side_pose(name, side):
 
 
 @lru_cache(maxsize=None)
+def side_quats(name, side):
+    """(19, 4) :func:`side_pose`'s rotations as quaternions (read only: one array for every use)."""
+    quats = axis_angle_to_quat(_side_pose(name, side)[0])
+    quats.flags.writeable = False
+    return quats
+
+
+@lru_cache(maxsize=None)
 def _side_pose(name, side):
     joints, shape = REPERTOIRE[name]
     values = np.concatenate([np.array([joints[j] for j in L_ARM]), shape])
