@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ....motion.rotations import axis_angle_to_quat, quat_angle, quat_multiply, quat_slerp
-from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_pose, side_quats
+from .poses import ADAPTORS, BEAT_GESTURES, plausible, side_quats
 from .tracks import EASE_SMOOTH, EASE_STROKE, KeyTrack, Keys
 
 SIDES = ("left", "right")
@@ -123,8 +123,7 @@ class _Planner:
         self.ready = {}
         for side in SIDES:
             self.rest[side] = _vary("rest", side, rng, 0.6)
-            ready, _ = side_pose("ready", side)
-            self.ready[side] = axis_angle_to_quat(ready)
+            self.ready[side] = side_quats("ready", side)
         self.low = {side: quat_slerp(self.rest[side], self.ready[side], 0.5) for side in SIDES}  # low in gesture space
         self.keys = {side: ArmKeys(self.rest[side], self.low[side]) for side in SIDES}
         self.active = {side: False for side in SIDES}
