@@ -12,7 +12,9 @@ recording's plain script (the TextGrid's words as a .txt file): each run then ge
 of its own (the same speech, its level changed by a hundredth of a decibel or so), since the
 server keeps the words it found in a recording a moment ago; the same recording pressed again
 with another seed, which skips the engine, is timed apart. ``--more 6`` appends the first 6 s
-of the other take (the 68 s of the speed target; words found by the server only).
+of the other take (the 68 s of the speed target; words found by the server only). With the
+words found by the server, a last line says how fast recognition itself ran in that hour
+(:func:`recognition_line`), which that wait follows.
 ``--rigify``: onto a generated Rigify rig with the avatar's body bound to it in place of the
 avatar (keyed through the rig's controls, feet planted: its hips measured in Blender).
 
@@ -150,7 +152,30 @@ def main(argv=None):
     if again:
         print(f"  {'the same recording again, seed 1 (the words kept by the server)':<72} "
               f"{statistics.median(r[0] for r in again) * 1000:8.1f} ms")
+    if args.words == "server":
+        print(recognition_line())
     return 0
+
+
+def recognition_line(seconds=12.0, repeats=3):
+    """How fast recognition's own C code runs this hour: the first ``seconds`` of the recording
+    recognised in this process on one core (set-up included, median of ``repeats``). The
+    machine's Python and C speeds need not move together (benchmarks/JOURNAL.md, An hour quick
+    for Python, slow for C), and Generate with the words found by the server waits on this."""
+    from talkrig.inference.audio.decode import DecodedAudio, decode_audio
+    from talkrig.inference.speech.timing import find_words
+
+    decoded = decode_audio(AUDIO)
+    piece = decoded.samples[: int(seconds * decoded.sample_rate)]
+    times = []
+    for k in range(repeats + 1):  # the first imports and loads what every later run reuses
+        audio = DecodedAudio(piece, decoded.sample_rate, name="reference", hash=f"bench-addon-{k}")
+        started = time.perf_counter()
+        find_words(audio, "pocketsphinx", options={"workers": 1})
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times[1:])
+    return (f"  recognition's reference: the first {seconds:g} s recognised on one core in "
+            f"{median:.2f} s (real-time factor {median / seconds:.3f})")
 
 
 def rigify_scene(bpy, folder):
