@@ -38,7 +38,8 @@ class BakeJob:
     outputs : files to write; the type comes from each suffix (OUTPUT_TYPES).
     avatar : .glb/.gltf/.fbx/.blend with a rigged character (None: the bundled avatar).
     bone_map : "auto", a preset name or a bone map .json file.
-    preview : .mp4 to render the avatar speaking into (None: no preview).
+    preview : .mp4 to render the avatar speaking into (None: no preview). preview_processes : 2
+        renders it in two Blender processes at once where that pays (exporters/split_render.py).
     options : inference.generation.pipeline.GenerateOptions for audio sources (None: the defaults). For a
         motion file only its fps is used (None: keep the file's rate): the motion is resampled
         when it differs.
@@ -61,6 +62,7 @@ class BakeJob:
     armature: str = None
     fbx_target: str = "blender"
     preview_size: tuple = None  # (width, height); None: 480 tall, as wide as the body needs
+    preview_processes: int = 2  # 2: rendered by two Blender processes where it pays; 1: by this one
     retarget: RetargetSettings = field(default_factory=RetargetSettings)
     render: Path = None
     renderer: str = "skeleton"
@@ -252,6 +254,6 @@ def _bake_on_avatar(job, motion, audio, report, lap, result):
 
         report("preview", 0.0)
         render_preview(avatar, animation, job.preview, size=job.preview_size,
-                       with_audio=audio is not None,
+                       with_audio=audio is not None, processes=job.preview_processes,
                        progress=lambda fraction: report("preview", fraction))
         lap("preview")

@@ -180,6 +180,7 @@ def bake_clip(clip, settings):
                       bone_map=clip.bone_map or settings.bone_map, retarget=settings.retarget,
                       preview=preview, options=_clip_options(clip, settings),
                       fbx_target=settings.fbx_target, preview_size=settings.preview_size,
+                      preview_processes=1,  # the batch's workers already share the cores
                       name=clip.name)
         result = bake(job)
     except TalkrigError as exc:

@@ -11,6 +11,7 @@ and its pose reset, so a bake holds exactly the talkrig take.
 
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,9 +154,12 @@ def set_frame_rate(scene, fps):
 
 
 def add_sound(scene, audio_path, frame_start=1):
-    """Put the recording on the scene's timeline as a sound strip (playback, video audio)."""
+    """Put the recording on the scene's timeline as a sound strip (playback, video audio).
+
+    The path is made absolute: Blender reads a bare relative one from the folder it runs in, and
+    a saved scene's copy elsewhere (a .blend output, the preview's second process) lost it."""
     editor = scene.sequence_editor or scene.sequence_editor_create()
-    strip = editor.strips.new_sound("talkrig speech", str(audio_path), 1, int(frame_start))
+    strip = editor.strips.new_sound("talkrig speech", os.path.abspath(audio_path), 1, int(frame_start))
     if strip.sound is None or strip.frame_final_duration <= 0:
         raise AvatarError(audio_path, "Blender could not read this audio file for the timeline")
     return strip

@@ -29,11 +29,11 @@ def available():
     """True where a child may be forked: Linux, more than one core to run it, not in Blender's
     own application (Blender as a Python module, headless, forks like any process: a bake job
     that has exported once goes on using both cores)."""
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and not _in_blender_app()
+    return (sys.platform.startswith("linux") and hasattr(os, "fork") and not in_blender_app()
             and len(os.sched_getaffinity(0)) > 1)
 
 
-def _in_blender_app():
+def in_blender_app():
     """True in Blender with its interface: bpy loaded, and not in the background."""
     bpy = sys.modules.get("bpy")
     return bpy is not None and not getattr(getattr(bpy, "app", None), "background", True)

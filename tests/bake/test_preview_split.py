@@ -1,0 +1,93 @@
+"""The preview rendered by two Blender processes at once (exporters/split_render.py) is the video
+one process renders: every frame in its place, the sound in its place, and a second process that
+fails costs time, never the video."""
+
+import logging
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+from support.bake_support import cut_speech
+
+from talkrig.exporters.bake import BakeJob, bake
+from talkrig.inference.generation.pipeline import GenerateOptions
+
+pytestmark = pytest.mark.blender
+
+SECONDS = 6.0  # 180 frames: enough for the split (split_render.MIN_FRAMES)
+SIZE = (160, 120)
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    return cut_speech(tmp_path_factory.mktemp("speech") / "speech.wav", SECONDS, offset=4.0)
+
+
+def preview(speech, path, processes):
+    bake(BakeJob(speech, [], preview=path, preview_size=SIZE, preview_processes=processes,
+                 options=GenerateOptions(speech="none")))
+    return read_video(path)
+
+
+def read_video(path):
+    """(frames (N, H, W) grey, their times in s, mono sound samples, its rate)."""
+    import av
+
+    with av.open(str(path)) as f:
+        stream = f.streams.video[0]
+        decoded = [(frame.pts, frame.to_ndarray(format="gray")) for frame in f.decode(stream)]
+        times = np.array([pts for pts, _ in decoded]) * float(stream.time_base)
+    with av.open(str(path)) as f:
+        rate = f.streams.audio[0].rate
+        sound = np.concatenate([frame.to_ndarray().ravel() for frame in f.decode(audio=0)])
+    return np.array([image for _, image in decoded]).astype(int), times, sound, rate
+
+
+@pytest.fixture(scope="module")
+def one_process(speech, tmp_path_factory):
+    return preview(speech, tmp_path_factory.mktemp("one") / "one.mp4", processes=1)
+
+
+def notes(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == "talkrig.exporters.split_render"]
+
+
+def assert_same_video(got, want):
+    frames, times, sound, rate = got
+    assert frames.shape == want[0].shape == (int(SECONDS * 30), SIZE[1], SIZE[0])
+    assert np.allclose(np.diff(times), 1 / 30, atol=1e-4) and times[0] == 0
+    # the same frame at every place (each part is its own H.264 stream: a level of coding noise)
+    difference = np.abs(frames - want[0]).mean(axis=(1, 2))
+    assert difference.max() < 1.5, np.argmax(difference)
+    assert np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2)).max() > 0.3  # and the body moves
+    # the sound: as long, and not shifted against the frames (the encoder's priming skipped)
+    assert rate == want[3] and len(sound) == len(want[2])
+    loud = slice(rate, 3 * rate)
+    assert np.corrcoef(sound[loud], want[2][loud])[0, 1] > 0.99
+    assert np.sqrt(np.mean(sound ** 2)) > 0.01
+
+
+def test_two_processes_render_the_video_one_process_renders(speech, one_process, tmp_path,
+                                                             monkeypatch, caplog):
+    from talkrig.exporters import split_render
+
+    started = []
+    start = split_render._start_child
+    monkeypatch.setattr(split_render, "_start_child", lambda *a: started.append(a) or start(*a))
+    caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
+    got = preview(speech, tmp_path / "two.mp4", processes=2)
+    assert len(started) == 1 and not notes(caplog)  # split, joined, nothing fell back
+    assert_same_video(got, one_process)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["two.mp4"]
+
+
+def test_a_failed_second_process_costs_time_not_the_video(speech, one_process, tmp_path,
+                                                          monkeypatch, caplog):
+    """A second process that exits at once with an error: the first renders its frames too."""
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
+    got = preview(speech, tmp_path / "two.mp4", processes=2)
+    assert any("the second render process failed" in note for note in notes(caplog))
+    assert_same_video(got, one_process)
