@@ -2,8 +2,8 @@
 
 Workbench renders on the CPU (Mesa's llvmpipe). One process rendering a take keeps about 1.6 of
 two cores busy, its raster threads waiting on each other; two processes rendering half the frames
-each keep both busy: `make demo`'s 802 frames took 7.6 s that way against 10.7 s in one process
-(346x480, the same hour). The process that rendered the scene saves a copy of it; a second
+each keep both busy: `make demo`'s preview (802 frames at 396x480) took 8.8-9.5 s that way against
+11.3-12.1 s in one process (a 2-core machine, alternating). The process that rendered the scene saves a copy of it; a second
 Blender process opens that copy and renders the later frames while the first renders the earlier
 ones, each into an H.264 file without sound. The second also mixes the scene's sound down once
 and encodes it as AAC. The parts are then joined by copying their packets into one MP4 (PyAV):
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 MIN_FRAMES = 120  # below this, starting a second Blender (about 0.6 s) gains little
 START_SECONDS = 0.6  # the second process's start: Python, bpy, opening the scene's copy
-AUDIO_SECONDS_PER_SECOND = 0.02  # its mixdown and AAC encoding, per second of the take
+AUDIO_SECONDS_PER_SECOND = 0.025  # its mixdown and AAC encoding, per second of the take
 FRAME_SECONDS = (0.005, 80e-9)  # a frame's cost with both cores busy: fixed, per pixel
 
 
@@ -35,7 +35,7 @@ def can_split(scene):
     second process can import it), PyAV to join the parts, frames enough to win back the start."""
     from ..inference.generation.forked import in_blender_app
 
-    if in_blender_app() or len(os.sched_getaffinity(0)) < 2:
+    if in_blender_app() or _cores() < 2:
         return False
     if scene.frame_end - scene.frame_start + 1 < MIN_FRAMES:
         return False
@@ -44,6 +44,13 @@ def can_split(scene):
     except ImportError:
         return False
     return True
+
+
+def _cores():
+    """Cores this process may run on (all of the machine's where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def later_share(scene, with_audio):
