@@ -25,9 +25,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 MIN_FRAMES = 120  # below this, starting a second Blender (about 0.6 s) gains little
+MIN_SHARE = 10  # frames the second process must be left to be worth starting
 START_SECONDS = 0.6  # the second process's start: Python, bpy, opening the scene's copy
 AUDIO_SECONDS_PER_SECOND = 0.025  # its mixdown and AAC encoding, per second of the take
 FRAME_SECONDS = (0.005, 80e-9)  # a frame's cost with both cores busy: fixed, per pixel
+RATE = 48000  # the sound's samples a second, as the one-process render writes it
 
 
 def can_split(scene):
@@ -53,15 +55,17 @@ def _cores():
     return os.cpu_count() or 1
 
 
-def later_share(scene, with_audio):
-    """How many of the scene's last frames the second process renders: half, less its start and
-    the sound it mixes while the first process is already rendering."""
+def later_share(scene, with_audio, opening=0.0):
+    """How many of the scene's last frames the second process renders: half, less its start, the
+    ``opening`` of the scene's copy (seconds) and the sound it mixes, while the first process is
+    already rendering. 0 where that leaves it too little to pay."""
     n = scene.frame_end - scene.frame_start + 1
     pixels = scene.render.resolution_x * scene.render.resolution_y
     per_frame = FRAME_SECONDS[0] + FRAME_SECONDS[1] * pixels
     fps = scene.render.fps / scene.render.fps_base
-    lead = START_SECONDS + (AUDIO_SECONDS_PER_SECOND * n / fps if with_audio else 0.0)
-    return max(1, min(n - 1, int(round((n - lead / per_frame) / 2))))
+    lead = START_SECONDS + opening + (AUDIO_SECONDS_PER_SECOND * n / fps if with_audio else 0.0)
+    share = int(round((n - lead / per_frame) / 2))
+    return share if share >= MIN_SHARE else 0
 
 
 def render_in_two(scene, path, on_frames, render_range):
@@ -90,13 +94,18 @@ def _render_parts(scene, folder, with_audio, on_frames, render_range):
     """([earlier, later] silent videos, the sound's .m4a or None) rendered into ``folder``, the
     later frames by a second process; (None, None) when it could not be started."""
     first, last = scene.frame_start, scene.frame_end
-    split = last - later_share(scene, with_audio) + 1
+    copy, saving = _save_copy(folder)
+    later = later_share(scene, with_audio, opening=saving)  # it opens about as fast as it saves
+    if not later:
+        log.info("the scene took %.1f s to save: rendering in one process", saving)
+        return None, None
+    split = last - later + 1
     parts = [folder / "earlier.mp4", folder / "later.mp4"]
     sound = folder / "sound.m4a" if with_audio else None
     progress = folder / "progress"
     progress.touch()
     try:
-        child = _start_child(folder, split, parts[1], sound, progress)
+        child = _start_child(copy, folder, split, parts[1], sound, progress)
     except OSError as exc:
         log.info("could not start a second render process (%s): rendering in one", exc)
         return None, None
@@ -138,15 +147,21 @@ def _render_later_here(scene, split, video, sound, on_frames, render_range):
         _mix_sound(sound.with_name("sound.wav"), sound)
 
 
-def _start_child(folder, split, video, sound, progress):
-    """The second Blender process, rendering frames ``split``.. of a saved copy of the scene."""
+def _save_copy(folder):
+    """(path, seconds it took) of a copy of the open scene saved into ``folder``."""
     import bpy
 
     from .console import quiet
 
     copy = folder / "scene.blend"
+    start = time.perf_counter()
     with quiet("saving the scene for the second render process"):
         bpy.ops.wm.save_as_mainfile(filepath=str(copy), copy=True, compress=False)
+    return copy, time.perf_counter() - start
+
+
+def _start_child(copy, folder, split, video, sound, progress):
+    """The second Blender process, rendering frames ``split``.. of the scene's ``copy``."""
     command = [sys.executable, "-m", __name__, str(copy), str(split), str(video),
                str(progress), str(sound) if sound is not None else "-"]
     with open(folder / "child.log", "wb") as output:
@@ -235,19 +250,41 @@ def _mix_sound(wav, m4a):
     import av
     import bpy
 
+    scene = bpy.context.scene
     bpy.ops.sound.mixdown(filepath=str(wav), container="WAV", codec="PCM", format="S16",
-                          channels="MONO", mixrate=48000)
+                          channels="MONO", mixrate=RATE)
+    # the mixdown ends on a whole buffer of 1024 samples: cut at the last frame's end
+    length = round((scene.frame_end - scene.frame_start + 1) * scene.render.fps_base
+                   / scene.render.fps * RATE)
     with av.open(str(wav)) as source, av.open(str(m4a), "w", format="mp4") as out:
-        stream = out.add_stream("aac", rate=48000, layout="mono")
+        stream = out.add_stream("aac", rate=RATE, layout="mono")
         stream.bit_rate = 128000
         samples = 0
         for frame in source.decode(audio=0):
+            frame = _cut(frame, length - samples)
+            if frame is None:
+                break
             # counted in samples from 0, so the encoder's priming goes before it (an edit list
             # the players skip) and the sound keeps its place against the frames
-            frame.pts, frame.time_base = samples, Fraction(1, 48000)
+            frame.pts, frame.time_base = samples, Fraction(1, RATE)
             samples += frame.samples
             out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
+        # the encoder's last packets: only those holding sound (one past the end would lengthen it)
+        out.mux([packet for packet in stream.encode(None) if packet.pts < samples])
+
+
+def _cut(frame, keep):
+    """``frame`` (decoded sound) to its first ``keep`` samples; None when that is none."""
+    import av
+
+    if keep <= 0:
+        return None
+    if keep >= frame.samples:
+        return frame
+    cut = av.AudioFrame.from_ndarray(frame.to_ndarray()[:, :keep].copy(), format=frame.format.name,
+                                     layout=frame.layout.name)
+    cut.sample_rate = frame.sample_rate
+    return cut
 
 
 def _child(copy, split, video, progress, sound):

@@ -16,7 +16,7 @@ from talkrig.inference.generation.pipeline import GenerateOptions
 
 pytestmark = pytest.mark.blender
 
-SECONDS = 6.0  # 180 frames: enough for the split (split_render.MIN_FRAMES)
+SECONDS = 8.0  # 240 frames: the second process is left some 60 (split_render.later_share)
 SIZE = (160, 120)
 
 
@@ -90,4 +90,19 @@ def test_a_failed_second_process_costs_time_not_the_video(speech, one_process, t
     caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
     got = preview(speech, tmp_path / "two.mp4", processes=2)
     assert any("the second render process failed" in note for note in notes(caplog))
+    assert_same_video(got, one_process)
+
+
+def test_a_scene_slow_to_save_is_rendered_in_one_process(speech, one_process, tmp_path,
+                                                         monkeypatch, caplog):
+    """A scene whose copy takes long to save takes as long to open in the second process: with
+    that start it would be left too few frames to pay, so it is not started."""
+    from talkrig.exporters import split_render
+
+    save = split_render._save_copy
+    monkeypatch.setattr(split_render, "_save_copy", lambda folder: (save(folder)[0], 30.0))
+    monkeypatch.setattr(split_render, "_start_child", None)  # called, it would fail the bake
+    caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
+    got = preview(speech, tmp_path / "one.mp4", processes=2)
+    assert notes(caplog) == ["the scene took 30.0 s to save: rendering in one process"]
     assert_same_video(got, one_process)
