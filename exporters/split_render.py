@@ -3,14 +3,16 @@
 Workbench renders on the CPU (Mesa's llvmpipe). One process rendering a take keeps about 1.6 of
 two cores busy, its raster threads waiting on each other; two processes rendering half the frames
 each keep both busy: `make demo`'s preview (802 frames at 396x480) took 8.8-9.5 s that way against
-11.3-12.1 s in one process (a 2-core machine, alternating). The process that rendered the scene saves a copy of it; a second
-Blender process opens that copy and renders the later frames while the first renders the earlier
-ones, each into an H.264 file without sound. The second also mixes the scene's sound down once
-and encodes it as AAC. The parts are then joined by copying their packets into one MP4 (PyAV):
-each part starts on a key frame, and both come from the same encoder with the same settings.
+11.3-12.1 s in one process (a 2-core machine, alternating). The process that rendered the scene
+saves a copy of it; a second Blender process opens that copy and renders the later frames while
+the first renders the earlier ones, each into an H.264 file without sound. The second also mixes
+the scene's sound down once and encodes it as AAC. The parts are then joined by copying their
+packets into one MP4 (PyAV): each part starts on a key frame, and both come from the same encoder
+with the same settings.
 
 When the second process fails, its frames are rendered by the first; when the parts cannot be
-joined, the whole video is rendered again in one process: slower, never lost.
+joined, the whole video is rendered again in one process: slower, never lost. A scene too slow to
+save and open for the second process to pay is rendered in one from the start.
 """
 
 import logging
@@ -194,16 +196,19 @@ def _size(path):
 def join(parts, sound, path):
     """Write ``parts`` (H.264 MP4s, in order) and ``sound`` (an AAC .m4a, or None) into one MP4
     at ``path`` by copying their packets. False (nothing written) when the parts' encoders
-    differ in their settings (their H.264 headers), so one stream cannot carry them."""
+    differ in their settings (their H.264 headers) or their clocks (time bases), so one stream
+    cannot carry them."""
     import av
 
     inputs = [av.open(str(part)) for part in parts]
     try:
         streams = [f.streams.video[0] for f in inputs]
-        if any(s.codec_context.extradata != streams[0].codec_context.extradata for s in streams):
+        first = streams[0]
+        if any((s.codec_context.extradata, s.time_base) != (first.codec_context.extradata,
+                                                             first.time_base) for s in streams):
             return False
         with av.open(str(path), "w", format="mp4") as out:
-            video = out.add_stream_from_template(streams[0])
+            video = out.add_stream_from_template(first)
             audio_in = av.open(str(sound)) if sound is not None else None
             try:
                 audio = (out.add_stream_from_template(audio_in.streams.audio[0])
