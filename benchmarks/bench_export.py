@@ -71,6 +71,15 @@ def bench_bake(folder, repeats):
           f"Workbench + H.264/AAC), 1 run: {render:.2f} s = {render / result.n_frames * 1000:.0f} ms per frame")
 
 
+def video_size(path):
+    """(width, height) of an MP4's video."""
+    import av
+
+    with av.open(str(path)) as video:
+        stream = video.streams.video[0]
+        return stream.codec_context.width, stream.codec_context.height
+
+
 def batch_clips(folder, count):
     """``count`` manifest clips of CLIP_SECONDS cut from SPEECH (at offsets that wrap around)."""
     from talkrig.exporters.manifest import Clip
