@@ -83,6 +83,12 @@ def add_arguments(parser):
     add_generation_arguments(parser, seed=False)
 
 
+def preview_processes(info):
+    """2 where one local worker bakes the clips (the default on two cores): its previews are
+    rendered by two processes at once; 1 where several workers, or Ray's, share the cores."""
+    return 2 if info.get("engine") == "process" and info.get("workers") == 1 else 1
+
+
 def default_workers():
     import os
 
@@ -114,7 +120,8 @@ def run(args):
                              avatar=args.avatar, bone_map=args.map,
                              retarget=retarget_settings(args), preview=args.preview,
                              preview_size=parse_size(args.preview_size, "--preview-size"),
-                             fbx_target=args.fbx_target or "blender", shard=shard, collect=args.collect)
+                             fbx_target=args.fbx_target or "blender", shard=shard, collect=args.collect,
+                             preview_processes=preview_processes(info))
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     clips = iter_manifest(args.manifest, default_format=args.format or "glb", shard=shard)

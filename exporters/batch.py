@@ -50,7 +50,9 @@ class BatchSettings:
         seed, backend and transcript replace the template's); None: the defaults.
     avatar, bone_map : defaults for clips that name none.
     retarget : how every clip goes on its rig, a ``motion.retarget.RetargetSettings``.
-    preview : also render ``NAME.mp4`` beside each output.
+    preview : also render ``NAME.mp4`` beside each output. preview_processes : 2 renders each
+        preview in two Blender processes at once (exporters/split_render.py), for a batch run by
+        one worker on a machine with cores to spare; 1 where the workers share the cores.
     shard : (k, n) when this run bakes one shard of a manifest (``manifest.in_shard``) into a
         folder other runs share; it then leaves the other shards' files alone.
     collect : bake into a private folder of the worker's node and send the files back, for
@@ -64,6 +66,7 @@ class BatchSettings:
     retarget: RetargetSettings = field(default_factory=RetargetSettings)
     preview: bool = False
     preview_size: tuple = None  # (width, height); None: 480 tall, as wide as the body needs
+    preview_processes: int = 1
     fbx_target: str = "blender"
     shard: tuple = None
     collect: bool = False
@@ -180,7 +183,7 @@ def bake_clip(clip, settings):
                       bone_map=clip.bone_map or settings.bone_map, retarget=settings.retarget,
                       preview=preview, options=_clip_options(clip, settings),
                       fbx_target=settings.fbx_target, preview_size=settings.preview_size,
-                      preview_processes=1,  # the batch's workers already share the cores
+                      preview_processes=settings.preview_processes,
                       name=clip.name)
         result = bake(job)
     except TalkrigError as exc:

@@ -106,3 +106,33 @@ def test_a_scene_slow_to_save_is_rendered_in_one_process(speech, one_process, tm
     got = preview(speech, tmp_path / "one.mp4", processes=2)
     assert notes(caplog) == ["the scene took 30.0 s to save: rendering in one process"]
     assert_same_video(got, one_process)
+
+
+def test_a_batch_run_by_one_worker_renders_its_previews_in_two_processes(speech, tmp_path,
+                                                                         monkeypatch):
+    """`bake-batch` with one local worker (its default on two cores) leaves each clip's preview
+    two processes; with two workers, which share the cores already, one."""
+    from talkrig.cli import main
+    from talkrig.exporters import batch, split_render
+    from talkrig.exporters.manifest import Clip
+
+    handed = []
+    monkeypatch.setattr(batch, "bake_each",
+                        lambda clips, settings, engine, on_result: handed.append(settings))
+    manifest = tmp_path / "clips.csv"
+    manifest.write_text(f"audio,output\n{speech},take.glb\n")
+    for workers in ("1", "2"):
+        main(["bake-batch", str(manifest), "--out", str(tmp_path / f"out{workers}"),
+              "--workers", workers, "--preview", "--speech", "none", "--quiet"])
+    assert [settings.preview_processes for settings in handed] == [2, 1]
+
+    started = []
+    start = split_render._start_child
+    monkeypatch.setattr(split_render, "_start_child", lambda *a: started.append(a) or start(*a))
+    (tmp_path / "out").mkdir()
+    result = batch.bake_clip(Clip(line=2, output="take.glb", audio=str(speech)),
+                             batch.BatchSettings(out_dir=tmp_path / "out", preview=True,
+                                                 preview_size=SIZE, preview_processes=2,
+                                                 options=GenerateOptions(speech="none")))
+    assert result["status"] == "done" and len(started) == 1, result["error"]
+    assert read_video(tmp_path / "out" / "take.mp4")[0].shape[0] == int(SECONDS * 30)
