@@ -16,7 +16,6 @@ save and open for the second process to pay is rendered in one from the start.
 """
 
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -37,9 +36,10 @@ RATE = 48000  # the sound's samples a second, as the one-process render writes i
 def can_split(scene):
     """True where rendering in two processes pays: two cores, Blender as a Python module (a
     second process can import it), PyAV to join the parts, frames enough to win back the start."""
+    from ..inference.cores import available_cores
     from ..inference.generation.forked import in_blender_app
 
-    if in_blender_app() or _cores() < 2:
+    if in_blender_app() or available_cores() < 2:
         return False
     if scene.frame_end - scene.frame_start + 1 < MIN_FRAMES:
         return False
@@ -48,13 +48,6 @@ def can_split(scene):
     except ImportError:
         return False
     return True
-
-
-def _cores():
-    """Cores this process may run on (all of the machine's where the system cannot say)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def later_share(scene, with_audio, opening=0.0):

@@ -29,8 +29,10 @@ def available():
     """True where a child may be forked: Linux, more than one core to run it, not in Blender's
     own application (Blender as a Python module, headless, forks like any process: a bake job
     that has exported once goes on using both cores)."""
+    from ..cores import available_cores
+
     return (sys.platform.startswith("linux") and hasattr(os, "fork") and not in_blender_app()
-            and len(os.sched_getaffinity(0)) > 1)
+            and available_cores() > 1)
 
 
 def in_blender_app():

@@ -28,13 +28,14 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
-import os
 import queue
 import signal
 import sys
 import threading
 import time
 import traceback
+
+from ....inference.cores import available_cores
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,6 @@ PARALLEL_FROM = 20.0  # total task weight (seconds of audio) below which startin
 KEEP_SECONDS = 60.0  # a clean run's workers wait this long for the next run before they stop
 _REPORT_SECONDS = 0.2  # a worker reports its progress at most this often
 _QUIT = object()  # ends a feeder without sending anything
-
-
-def available_cores():
-    """Cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def default_workers():
