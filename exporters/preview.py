@@ -71,9 +71,12 @@ def render_video(scene, path, animation, progress=None, label="video", processes
     """
     from .split_render import can_split, render_in_two
 
-    def on_frames(done):
+    shown = [0]
+
+    def on_frames(done):  # never back: a failed second process's frames are rendered again
+        shown[0] = max(shown[0], done)
         if progress is not None:
-            progress(min(1.0, done / animation.n_frames))
+            progress(min(1.0, shown[0] / animation.n_frames))
 
     def render_range(target, on_done):
         _render_range(scene, target, on_done, path, label)

@@ -89,7 +89,12 @@ def _render_parts(scene, folder, with_audio, on_frames, render_range):
     """([earlier, later] silent videos, the sound's .m4a or None) rendered into ``folder``, the
     later frames by a second process; (None, None) when it could not be started."""
     first, last = scene.frame_start, scene.frame_end
-    copy, saving = _save_copy(folder)
+    try:
+        copy, saving = _save_copy(folder)
+    except (RuntimeError, OSError) as exc:  # a full or unwritable temporary folder
+        log.info("could not save the scene for a second render process (%s): rendering in one",
+                 str(exc).strip())
+        return None, None
     later = later_share(scene, with_audio, opening=saving)  # it opens about as fast as it saves
     if not later:
         log.info("the scene took %.1f s to save: rendering in one process", saving)

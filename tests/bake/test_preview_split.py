@@ -26,8 +26,13 @@ def speech(tmp_path_factory):
 
 
 def preview(speech, path, processes):
+    """The preview's video (:func:`read_video`); its progress, counted over both processes,
+    has risen to the end without ever going back."""
+    shown = []
     bake(BakeJob(speech, [], preview=path, preview_size=SIZE, preview_processes=processes,
-                 options=GenerateOptions(speech="none")))
+                 options=GenerateOptions(speech="none")),
+         progress=lambda stage, fraction: stage == "preview" and shown.append(fraction))
+    assert shown and shown[-1] == 1.0 and shown == sorted(shown)
     return read_video(path)
 
 
@@ -105,6 +110,22 @@ def test_a_scene_slow_to_save_is_rendered_in_one_process(speech, one_process, tm
     caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
     got = preview(speech, tmp_path / "one.mp4", processes=2)
     assert notes(caplog) == ["the scene took 30.0 s to save: rendering in one process"]
+    assert_same_video(got, one_process)
+
+
+def test_a_scene_that_cannot_be_saved_for_the_second_process_is_rendered_in_one(
+        speech, one_process, tmp_path, monkeypatch, caplog):
+    """A full or unwritable temporary folder: one line in the log, the video all the same."""
+    from talkrig.exporters import split_render
+
+    def cannot_save(folder):
+        raise RuntimeError("Error: cannot write the file (no space left on device)\n")
+
+    monkeypatch.setattr(split_render, "_save_copy", cannot_save)
+    caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
+    got = preview(speech, tmp_path / "one.mp4", processes=2)
+    assert notes(caplog) == ["could not save the scene for a second render process (Error: "
+                             "cannot write the file (no space left on device)): rendering in one"]
     assert_same_video(got, one_process)
 
 
