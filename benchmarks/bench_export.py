@@ -39,6 +39,7 @@ def median(values):
 
 def bench_bake(folder, repeats):
     from talkrig.exporters.bake import BakeJob, bake
+    from talkrig.inference.capture.video import probe
     from talkrig.inference.generation.pipeline import GenerateOptions
 
     speech = cut(SPEECH, folder / "speech60.wav", SECONDS)
@@ -66,18 +67,10 @@ def bench_bake(folder, repeats):
     result = bake(BakeJob(clip, [], preview=folder / "preview.mp4",
                           options=GenerateOptions(speech="none")))
     render = result.timings["preview"]
-    width, height = video_size(folder / "preview.mp4")
+    video = probe(folder / "preview.mp4")
+    width, height = video.width, video.height
     print(f"preview {width}x{height} (body-framed default) of 5 s ({result.n_frames} frames, "
           f"Workbench + H.264/AAC), 1 run: {render:.2f} s = {render / result.n_frames * 1000:.0f} ms per frame")
-
-
-def video_size(path):
-    """(width, height) of an MP4's video."""
-    import av
-
-    with av.open(str(path)) as video:
-        stream = video.streams.video[0]
-        return stream.codec_context.width, stream.codec_context.height
 
 
 def batch_clips(folder, count):
