@@ -3,6 +3,10 @@
 with 1 and 2 worker processes. Prints medians over repeated runs.
 
     .venv/bin/python benchmarks/bench_export.py [--repeats 3] [--batch-repeats 2] [--clips 6]
+        [--avatar RIG.blend] [--no-batch]
+
+The GLB's export is set beside the same scene exported with its animation sampled by Blender's
+glTF exporter (the baseline talkrig's own sampling replaces, exporters/gltf_animation.py).
 
 Speech: the first 60 s of 2_scott_0_2_2.wav with its TextGrid word times (no recognition), the
 default generator, the bundled avatar. The batch cuts the same recording into 10 s clips.
@@ -37,7 +41,7 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
-def bench_bake(folder, repeats):
+def bench_bake(folder, repeats, avatar=None):
     from talkrig.exporters.bake import BakeJob, bake
     from talkrig.inference.capture.video import probe
     from talkrig.inference.generation.pipeline import GenerateOptions
@@ -48,20 +52,29 @@ def bench_bake(folder, repeats):
     import bpy  # noqa: F401  (once per process, as a batch worker does)
 
     print(f"import bpy (once per process): {time.perf_counter() - start:.2f} s")
-    bake(BakeJob(speech, [folder / "warmup.glb"], options=options))  # first-use costs
+    from talkrig.exporters import export
+    bake(BakeJob(speech, [folder / "warmup.glb"], avatar=avatar, options=options))  # first-use costs
     for suffix in ("glb", "fbx"):
         runs = []
         for k in range(repeats):
             # Features are cached per recording: a run of its own (10 ms later) computes them.
             recording = cut(SPEECH, folder / f"speech60_{suffix}{k}.wav", SECONDS, 0.01 * (k + 1))
             start = time.perf_counter()
-            result = bake(BakeJob(recording, [folder / f"take{k}.{suffix}"], options=options))
+            result = bake(BakeJob(recording, [folder / f"take{k}.{suffix}"], avatar=avatar, options=options))
             runs.append(dict(result.timings, total=time.perf_counter() - start))
+            if suffix == "glb":  # the scene as baked, its animation sampled by Blender
+                start = time.perf_counter()
+                export._gltf_file(folder / f"blender{k}.glb", True, animations=True)
+                runs[-1]["blender"] = time.perf_counter() - start
         stages = ", ".join(f"{stage} {median([r[stage] for r in runs]):.2f} s" for stage in STAGES)
         size = (folder / f"take0.{suffix}").stat().st_size / 2**20
         total = median([r["total"] for r in runs])
         print(f"bake {SECONDS:.0f} s of speech -> {suffix.upper()} ({result.n_frames} frames, "
               f"{size:.1f} MiB), {repeats} runs: median total {total:.2f} s = {stages}")
+        if suffix == "glb":
+            print(f"  the same scene exported with Blender's own sampling: median "
+                  f"{median([r['blender'] for r in runs]):.2f} s "
+                  f"({(folder / 'blender0.glb').stat().st_size / 2**20:.1f} MiB)")
     clip = cut(SPEECH, folder / "speech5.wav", 5.0)
     start = time.perf_counter()
     result = bake(BakeJob(clip, [], preview=folder / "preview.mp4",
@@ -122,14 +135,17 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="bake runs per format")
     parser.add_argument("--batch-repeats", type=int, default=2, help="batch runs per worker count")
     parser.add_argument("--clips", type=int, default=6, help="clips in the batch")
+    parser.add_argument("--avatar", help="bake the 60 s onto this avatar (default: the bundled one)")
+    parser.add_argument("--no-batch", action="store_true", help="leave out bake-batch")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # e.g. words of the TextGrid past the 60 s cut
     with tempfile.TemporaryDirectory(prefix="talkrig-bench-export-") as tmp:
         folder = Path(tmp)
         os.environ.setdefault("BLENDER_USER_RESOURCES", str(folder / "blender-user"))
         # The batch first: its workers are fresh processes, this one has not imported bpy yet.
-        bench_batch(folder, args.batch_repeats, args.clips)
-        bench_bake(folder, args.repeats)
+        if not args.no_batch:
+            bench_batch(folder, args.batch_repeats, args.clips)
+        bench_bake(folder, args.repeats, args.avatar)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ ONE named animation starting at time 0, and the scene's frame rate:
   ==========  =====================================================================================
 
 - glTF (.glb binary, .gltf + .bin): the take as one named animation (body and face shape keys
-  merged by their NLA track), sampled on every frame.
+  merged by their NLA track), sampled on every frame. Where the take moves the bones alone,
+  Blender writes the file without the animation and :mod:`.gltf_animation` samples it (the same
+  channels, a sixth of the time); with face shape keys or letter poses Blender samples it.
 - BVH: the avatar's skeleton (rest offsets) and its local rotations; the root also has position
   channels. Frame time 1/fps.
 - .blend: the whole scene (hidden helpers stay hidden), the speech as a packed sound strip.
@@ -32,6 +34,7 @@ import bpy
 from .atomic import atomic_files, atomic_path
 from .console import quiet
 from .errors import BakeError
+from .gltf_animation import animate_file, blender_must_sample
 from .scene import select_only
 
 log = logging.getLogger(__name__)
@@ -85,19 +88,28 @@ def _fbx(avatar, animation, path, target):
 
 
 def _gltf(avatar, animation, path, target):
-    options = dict(
-        use_selection=True, export_animations=True, export_animation_mode="ACTIONS",
+    """Blender writes the avatar; the take's animation is sampled here where it moves bones
+    alone (:mod:`.gltf_animation`, a fifth of the time), by Blender's exporter otherwise."""
+    reason = blender_must_sample(avatar, animation)
+    binary = path.suffix.lower() == ".glb"
+    with (atomic_path(path) if binary else atomic_files(path)) as temp:
+        _gltf_file(temp, binary, animations=reason is not None)
+        if reason is None and not animate_file(temp, avatar.armature, animation):
+            reason = "the file's nodes are not the armature's bones"
+            _gltf_file(temp, binary, animations=True)
+    if reason is not None:
+        log.info("%s: Blender samples the take (%s)", path.name, reason)
+
+
+def _gltf_file(temp, binary, animations):
+    """Blender's glTF export of the selection to ``temp``, with or without the animation."""
+    bpy.ops.export_scene.gltf(
+        filepath=str(temp), export_format="GLB" if binary else "GLTF_SEPARATE",
+        use_selection=True, export_animations=animations, export_animation_mode="ACTIONS",
         export_merge_animation="NLA_TRACK", export_anim_slide_to_zero=True,
-        export_force_sampling=True, export_frame_step=1, export_anim_single_armature=True, export_skins=True, export_def_bones=False,
-        export_leaf_bone=False, export_apply=False, export_yup=True, export_cameras=False,
-        export_lights=False,
-    )
-    if path.suffix.lower() == ".glb":
-        with atomic_path(path) as temp:
-            bpy.ops.export_scene.gltf(filepath=str(temp), export_format="GLB", **options)
-    else:
-        with atomic_files(path) as temp:
-            bpy.ops.export_scene.gltf(filepath=str(temp), export_format="GLTF_SEPARATE", **options)
+        export_force_sampling=True, export_frame_step=1, export_anim_single_armature=True,
+        export_skins=True, export_def_bones=False, export_leaf_bone=False, export_apply=False,
+        export_yup=True, export_cameras=False, export_lights=False)
 
 
 def _bvh(avatar, animation, path, target):
