@@ -16,9 +16,9 @@ ONE named animation starting at time 0, and the scene's frame rate:
   ==========  =====================================================================================
 
 - glTF (.glb binary, .gltf + .bin): the take as one named animation (body and face shape keys
-  merged by their NLA track), sampled on every frame. Where the take moves the bones alone,
-  Blender writes the file without the animation and :mod:`.gltf_animation` samples it (the same
-  channels, a sixth of the time); with face shape keys or letter poses Blender samples it.
+  merged by their NLA track), sampled on every frame. Where the take moves bones and face shape
+  keys only, Blender writes the file without the animation and :mod:`.gltf_animation` samples
+  it (the same channels, a sixth of the time); with letter poses Blender samples it.
 - BVH: the avatar's skeleton (rest offsets) and its local rotations; the root also has position
   channels. Frame time 1/fps.
 - .blend: the whole scene (hidden helpers stay hidden), the speech as a packed sound strip.
@@ -88,8 +88,9 @@ def _fbx(avatar, animation, path, target):
 
 
 def _gltf(avatar, animation, path, target):
-    """Blender writes the avatar; the take's animation is sampled here where it moves bones
-    alone (:mod:`.gltf_animation`, a fifth of the time), by Blender's exporter otherwise."""
+    """Blender writes the avatar; the take's animation is sampled here where it moves bones and
+    face shape keys only (:mod:`.gltf_animation`, a sixth of the time), by Blender's exporter
+    otherwise."""
     reason = blender_must_sample(avatar, animation)
     binary = path.suffix.lower() == ".glb"
     with (atomic_path(path) if binary else atomic_files(path)) as temp:

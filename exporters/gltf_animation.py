@@ -1,6 +1,6 @@
 """A take's animation written into the glTF that Blender exported without it (bpy module).
 
-Blender's glTF exporter samples every bone's three channels one frame at a time in Python: 4.3 s
+Blender's glTF exporter samples every bone's three channels one key at a time in Python: 4.3 s
 of the 4.9 s a minute of speech takes to bake to GLB. Here the scene is evaluated once a frame,
 every pose bone's matrix read in one call, and the channels of all joints and frames worked out
 at once with numpy, as the exporter works them out: each joint's transform relative to its parent
@@ -9,9 +9,10 @@ quaternions (w >= 0 at the first key, then each on the side of the one before: B
 >= 0 and flip sign from key to key about half a turn from rest), a channel that does not move (by less than 1e-4) kept as its first and
 last key, one animation named after the take's action, times from 0 at the scene's frame rate.
 
-Used where the armature's bones are all the take moves; a take that keys face shape keys or
-the rig's letter poses, or a file that is not laid out as expected, is exported with Blender's
-own sampling (:func:`blender_must_sample`, ``export._gltf``).
+The face's shape keys are read at the same frames, as morph target weights of their meshes'
+nodes (in each mesh's target order, ``extras.targetNames``). Used where the bones and the face
+are all the take moves; a take that keys the rig's letter poses, or a file that is not laid out
+as expected, is exported with Blender's own sampling (:func:`blender_must_sample`, ``export._gltf``).
 """
 
 import json
@@ -31,21 +32,31 @@ GLB_MAGIC, JSON_CHUNK, BIN_CHUNK = 0x46546C67, 0x4E4F534A, 0x004E4942
 
 
 def blender_must_sample(avatar, take):
-    """Why Blender's exporter must sample the take (a sentence), or None where it moves the
-    armature's bones and nothing else does: no face shape keys or letter poses, an action whose
-    every curve is a pose bone's, no other object of the avatar, or its shape keys, animated or
-    driven (Blender's exporter may write those too)."""
+    """Why Blender's exporter must sample the take (a sentence), or None where the take moves
+    the armature's bones and the face's shape keys and nothing else moves: no letter poses, a
+    body action whose every curve is a pose bone's, face actions of shape-key values only, no
+    other object of the avatar, or other shape keys, animated or driven (Blender's exporter
+    may write those too)."""
     if take is None or take.action is None:
         return "no action"
-    if take.face or take.mouth_cues is not None:
-        return "the take keys face shape keys or letter poses"
+    if take.mouth_cues is not None:
+        return "the take keys the rig's letter poses"
     if not all(curve.data_path.startswith("pose.bones[") for curve in _curves(take.action)):
         return "the take keys more than the bones"
+    for name, action in (take.face or {}).items():
+        if not all(_is_shape_key_value(curve.data_path) for curve in _curves(action)):
+            return f"the face action of {name} keys more than shape keys"
     for obj in avatar.objects:
         keys = getattr(getattr(obj, "data", None), "shape_keys", None)
-        if obj is not avatar.armature and (_animated(obj) or _animated(keys)):
-            return f"{obj.name} or its shape keys are animated"
+        if obj is not avatar.armature and _animated(obj):
+            return f"{obj.name} is animated"
+        if obj.name not in (take.face or {}) and _animated(keys):
+            return f"the shape keys of {obj.name} are animated"
     return None
+
+
+def _is_shape_key_value(path):
+    return path.startswith("key_blocks[") and path.endswith("].value")
 
 
 def _animated(owner):
@@ -62,34 +73,42 @@ def _curves(action):
                 yield from bag.fcurves
 
 
-def joint_tracks(armature, frames, parents, chunk=CHUNK):
+def joint_tracks(armature, frames, parents, shape_keys=(), chunk=CHUNK):
     """Translation (F, J, 3), rotation (F, J, 4, x y z w, no sign flips from frame to frame)
     and scale (F, J, 3) of each joint at the scene ``frames`` (float32), ``parents`` as in
-    :func:`joint_channels`; the scene is evaluated ``chunk`` frames at a time, so memory holds
+    :func:`joint_channels`, then the (F, K) values of each of ``shape_keys`` ((Key, (K,) indices
+    of its key blocks) pairs). The scene is evaluated ``chunk`` frames at a time, so memory holds
     the tracks and one chunk's matrices (a 10-minute take on a 700-bone rig: 0.5 GB of tracks,
     where Blender's exporter built 38 million Python objects)."""
     frames = np.asarray(frames)
     out = [np.empty((len(frames), len(parents), width), np.float32) for width in (3, 4, 3)]
+    out += [np.empty((len(frames), len(indices)), np.float32) for _, indices in shape_keys]
     previous = None
     for start in range(0, len(frames), chunk):
-        part = joint_channels(sample_pose(armature, frames[start:start + chunk]), parents, previous)
-        for track, values in zip(out, part):
+        matrices, weights = sample_scene(armature, frames[start:start + chunk], shape_keys)
+        part = joint_channels(matrices, parents, previous)
+        for track, values in zip(out, list(part) + weights):
             track[start:start + len(values)] = values
         previous = part[1][-1]
     return out
 
 
-def sample_pose(armature, frames):
-    """(F, B, 4, 4) armature-space matrices of the B pose bones at each scene frame."""
+def sample_scene(armature, frames, shape_keys=()):
+    """(F, B, 4, 4) armature-space matrices of the B pose bones at each scene frame, and the
+    (F, K) values of each of ``shape_keys`` (see :func:`joint_tracks`), as evaluated there."""
     import bpy
 
     scene = bpy.context.scene
     bones = armature.pose.bones
     flat = np.empty((len(frames), len(bones) * 16), np.float32)
+    values = [np.empty((len(frames), len(key.key_blocks)), np.float32) for key, _ in shape_keys]
     for i, frame in enumerate(frames):
         scene.frame_set(int(frame))
         bones.foreach_get("matrix", flat[i])
-    return flat.reshape(len(frames), len(bones), 4, 4).transpose(0, 1, 3, 2).astype(np.float64)
+        for (key, _), table in zip(shape_keys, values):
+            key.key_blocks.foreach_get("value", table[i])
+    matrices = flat.reshape(len(frames), len(bones), 4, 4).transpose(0, 1, 3, 2).astype(np.float64)
+    return matrices, [table[:, indices] for (_, indices), table in zip(shape_keys, values)]
 
 
 def joint_channels(matrices, parents, previous=None):
@@ -113,6 +132,27 @@ def joint_channels(matrices, parents, previous=None):
     else:
         rotation = quat_continuity(np.concatenate([np.asarray(previous)[None], rotation]))[1:]
     return local[..., :3, 3], rotation, scale
+
+
+def face_nodes(gltf, face):
+    """[(node index, Key, (K,) key-block indices)] of the meshes the take's ``face`` ({object
+    name: Action}) keys, each node's morph targets in its mesh's order (``extras.targetNames``,
+    as Blender writes them); None where a mesh or one of its targets is not found once."""
+    import bpy
+
+    nodes, out = gltf.get("nodes", []), []
+    for name in face:
+        found = [i for i, node in enumerate(nodes) if node.get("name") == name and "mesh" in node]
+        obj = bpy.data.objects.get(name)
+        key = getattr(getattr(obj, "data", None), "shape_keys", None)
+        if len(found) != 1 or key is None:
+            return None
+        targets = (gltf["meshes"][nodes[found[0]]["mesh"]].get("extras") or {}).get("targetNames")
+        indices = [key.key_blocks.find(target) for target in targets or ()]
+        if not indices or min(indices) < 0 or len(set(targets)) != len(targets):
+            return None
+        out.append((found[0], key, np.array(indices)))
+    return out
 
 
 def relative(parent, child):
@@ -157,10 +197,10 @@ def joint_nodes(gltf, armature):
     return [found[name] for name in bone_names], parents
 
 
-def add_animation(gltf, blob, name, seconds, nodes, channels):
+def add_animation(gltf, blob, name, seconds, nodes, channels, weights=()):
     """``gltf`` (its JSON) and ``blob`` (its binary buffer, bytes) with one animation added:
-    ``channels`` {path: (F, J, width) values} keyed on ``nodes`` (J,) at ``seconds`` (F,).
-    Returns the new binary buffer."""
+    ``channels`` {path: (F, J, width) values} keyed on ``nodes`` (J,) at ``seconds`` (F,), and
+    ``weights`` (node, (F, K) morph target weights) pairs. Returns the new binary buffer."""
     out = bytearray(blob)
     views, accessors = gltf.setdefault("bufferViews", []), gltf.setdefault("accessors", [])
     written = {}  # the same values are written once (a rig's many still scales and offsets)
@@ -187,15 +227,14 @@ def add_animation(gltf, blob, name, seconds, nodes, channels):
     if len(seconds) > 2:
         times[2] = accessor(seconds[[0, -1]], "SCALAR", True)
     samplers, targets = [], []
-    for j, node in enumerate(nodes):
-        for path, values in channels.items():
-            track = values[:, j]
-            if len(track) > 2 and np.ptp(track, axis=0).max() < CONSTANT:
-                track = track[[0, -1]]
-            kind = "VEC4" if track.shape[1] == 4 else "VEC3"
-            samplers.append({"input": times[len(track)], "interpolation": "LINEAR",
-                             "output": accessor(track, kind)})
-            targets.append({"sampler": len(samplers) - 1, "target": {"node": node, "path": path}})
+    keyed = [(node, path, values[:, j]) for j, node in enumerate(nodes) for path, values in channels.items()]
+    for node, path, track in keyed + [(node, "weights", values) for node, values in weights]:
+        if len(track) > 2 and np.ptp(track, axis=0).max() < CONSTANT:
+            track = track[[0, -1]]
+        kind = {3: "VEC3", 4: "VEC4"}[track.shape[1]] if path != "weights" else "SCALAR"
+        samplers.append({"input": times[len(track)], "interpolation": "LINEAR",
+                         "output": accessor(track.reshape(-1, 1) if kind == "SCALAR" else track, kind)})
+        targets.append({"sampler": len(samplers) - 1, "target": {"node": node, "path": path}})
     gltf.setdefault("animations", []).append({"name": name, "channels": targets, "samplers": samplers})
     gltf["buffers"][0]["byteLength"] = len(out)
     return bytes(out)
@@ -242,16 +281,18 @@ def animate_file(path, armature, take):
             return False
         bin_path = path.with_name(buffers[0]["uri"])
         blob = bin_path.read_bytes()
-    found = joint_nodes(gltf, armature)
-    if found is None or len(gltf.get("buffers", [])) != 1:
+    found, faces = joint_nodes(gltf, armature), face_nodes(gltf, take.face or {})
+    if found is None or faces is None or len(gltf.get("buffers", [])) != 1:
         return False
     nodes, parents = found
     render = bpy.context.scene.render
     frames = np.arange(take.frame_start, take.frame_end + 1)
-    translation, rotation, scale = joint_tracks(armature, frames, parents)
+    translation, rotation, scale, *weights = joint_tracks(armature, frames, parents,
+                                                          [(key, indices) for _, key, indices in faces])
     seconds = (frames - frames[0]) / (render.fps / render.fps_base)
     blob = add_animation(gltf, blob, take.action.name, seconds, nodes,
-                         {"translation": translation, "rotation": rotation, "scale": scale})
+                         {"translation": translation, "rotation": rotation, "scale": scale},
+                         [(node, values) for (node, _, _), values in zip(faces, weights)])
     if binary:
         write_glb(path, gltf, blob)
     else:

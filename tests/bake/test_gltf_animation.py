@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from support.bake_support import cut_speech
+from support.face_support import head_on_avatar
 from support.retarget_scenes import OBJECT, PRODUCTION, append_objects, make_armature
 from support.retarget_rigs import rig_data
 
@@ -57,6 +58,7 @@ def both_exports(monkeypatch, speech, folder, avatar=None, fps=30.0):
     export = export_module.export
 
     def then_blenders(avatar, take, *args, **kwargs):
+        assert gltf_animation.blender_must_sample(avatar, take) is None  # talkrig samples "ours"
         written = export(avatar, take, *args, **kwargs)
         export_module._gltf_file(blenders, True, animations=True)
         # evaluated a few frames at a time, the tracks are the same: no sign flip at a seam
@@ -149,6 +151,17 @@ def test_a_rigify_rig_gets_blenders_animation(bpy, speech, rigify_rig, tmp_path,
     assert len(mine["DEF-forearm.L", "rotation"][0]) > 2  # moved through its constraints
 
 
+def test_a_face_gets_blenders_morph_weights(bpy, speech, avatar_glb, tmp_path, monkeypatch):
+    """The test head's 52 ARKit shape keys, keyed by the take, on a mesh riding the head bone:
+    its weights channel as Blender samples it (every target in the mesh's order)."""
+    avatar = head_on_avatar(bpy, avatar_glb, tmp_path / "avatar.blend")
+    ours, blenders = both_exports(monkeypatch, speech, tmp_path, avatar=avatar)
+    mine = assert_same_animation(ours, blenders, tolerance=2e-5)
+    times, weights = mine["talkrig head", "weights"]
+    assert len(times) == round(SECONDS * 30) and weights.size == len(times) * 52
+    assert np.ptp(weights.reshape(len(times), 52), axis=0).max() > 0.3  # the mouth moves
+
+
 def test_a_file_not_laid_out_as_expected_is_sampled_by_blender(bpy, speech, tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(gltf_animation, "joint_nodes", lambda gltf, armature: None)
     path = tmp_path / "take.glb"
@@ -176,6 +189,27 @@ def test_an_avatar_whose_mesh_is_animated_is_sampled_by_blender(bpy, speech, ava
     path = tmp_path / "take.glb"
     with caplog.at_level(logging.INFO, logger="talkrig.exporters.export"):
         bake(BakeJob(speech, [path], avatar=avatar, options=GenerateOptions(speech="none")))
-    assert any(f"{name} or its shape keys are animated" in r.getMessage() for r in caplog.records)
+    assert any(f"{name} is animated" in r.getMessage() for r in caplog.records)
     document, _ = read_glb(path)
     assert len(document["animations"]) == 2  # the take, and the mesh's own
+
+
+def test_an_avatar_with_other_actions_exports_the_take_alone(bpy, speech, avatar_glb, tmp_path):
+    """Another action of the armature saved in the avatar's file (Blender's exporter, with one
+    armature, writes every such action as one more animation): the file holds the take alone."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.ops.import_scene.gltf(filepath=str(avatar_glb))
+    arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")
+    bone = arm.pose.bones[5]
+    bone.rotation_mode = "QUATERNION"
+    for frame, turn in ((1, (1.0, 0.0, 0.0, 0.0)), (20, (0.9, 0.1, 0.0, 0.0))):
+        bone.rotation_quaternion = turn
+        bone.keyframe_insert("rotation_quaternion", frame=frame)
+    arm.animation_data.action.name, arm.animation_data.action.use_fake_user = "Idle", True
+    arm.animation_data.action = None
+    avatar = tmp_path / "idle.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(avatar))
+    path = tmp_path / "take.glb"
+    bake(BakeJob(speech, [path], avatar=avatar, options=GenerateOptions(speech="none")))
+    document, _ = read_glb(path)
+    assert [a["name"] for a in document["animations"]] == ["take"]
