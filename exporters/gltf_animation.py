@@ -3,11 +3,12 @@
 Blender's glTF exporter samples every bone's three channels one key at a time in Python: 4.3 s
 of the 4.9 s a minute of speech takes to bake to GLB. Here the scene is evaluated once a frame,
 every pose bone's matrix read in one call, and the channels of all joints and frames worked out
-at once with numpy, as the exporter works them out: each joint's transform relative to its parent
-joint, a root joint's relative to the armature in the file's Y-up axes, rotations as unit
-quaternions (w >= 0 at the first key, then each on the side of the one before: Blender's keep w
->= 0 and flip sign from key to key about half a turn from rest), a channel that does not move (by less than 1e-4) kept as its first and
-last key, one animation named after the take's action, times from 0 at the scene's frame rate.
+at once with numpy, as the exporter works them out: each joint's transform relative to its
+parent joint, a root joint's relative to the armature in the file's Y-up axes; rotations as unit
+quaternions, w >= 0 at the first key and each key then on the side of the one before (Blender's
+keep w >= 0, so they flip sign from key to key about half a turn from rest); a channel moving
+less than 1e-4 kept as its first and last key; one animation named after the take's action,
+times from 0 at the scene's true frame rate.
 
 The face's shape keys are read at the same frames, as morph target weights of their meshes'
 nodes (in each mesh's target order, ``extras.targetNames``). Used where the bones and the face
@@ -16,12 +17,9 @@ as expected, is exported with Blender's own sampling (:func:`blender_must_sample
 """
 
 import json
-import logging
 import struct
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 CONSTANT = 1e-4  # a channel whose every component moves less than this keeps two keys
 FLOAT = 5126  # glTF componentType: 32-bit float
