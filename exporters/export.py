@@ -96,7 +96,7 @@ def _gltf(avatar, animation, path, target):
     with (atomic_path(path) if binary else atomic_files(path)) as temp:
         _gltf_file(temp, binary, animations=reason is not None)
         if reason is None and not animate_file(temp, avatar.armature, animation):
-            reason = "the file's nodes are not the armature's bones"
+            reason = "the file's nodes are not the armature's bones, or a bone is mirrored"
             _gltf_file(temp, binary, animations=True)
     if reason is not None:
         log.info("%s: Blender samples the take (%s)", path.name, reason)

@@ -71,6 +71,11 @@ def _curves(action):
                 yield from bag.fcurves
 
 
+class Mirrored(ValueError):
+    """A joint whose transform turns and mirrors: a rotation and positive scale cannot say it
+    (Blender's exporter decomposes it its own way, which is left to it)."""
+
+
 def joint_tracks(armature, frames, parents, shape_keys=(), chunk=CHUNK):
     """Translation (F, J, 3), rotation (F, J, 4, x y z w, no sign flips from frame to frame)
     and scale (F, J, 3) of each joint at the scene ``frames`` (float32), ``parents`` as in
@@ -123,6 +128,8 @@ def joint_channels(matrices, parents, previous=None):
     if (~rooted).any():
         local[:, ~rooted] = relative(matrices[:, parents[~rooted]], matrices[:, ~rooted])
     basis = local[..., :3, :3]
+    if np.any(np.linalg.det(basis) < 0.0):
+        raise Mirrored("a joint's transform mirrors it (a negative scale)")
     scale = np.linalg.norm(basis, axis=-2)
     rotation = matrix_to_quat(basis / np.maximum(scale[..., None, :], 1e-12))[..., [1, 2, 3, 0]]
     if previous is None:
@@ -266,7 +273,8 @@ def write_glb(path, gltf, blob):
 
 def animate_file(path, armature, take):
     """Add the take's animation to the glTF at ``path`` (.glb, or .gltf with its .bin beside
-    it). Returns False, leaving the file as it was, where its nodes are not the armature's."""
+    it). Returns False, leaving the file as it was, where its nodes are not the armature's or a
+    joint is mirrored."""
     import bpy
 
     binary = path.suffix.lower() == ".glb"
@@ -285,8 +293,11 @@ def animate_file(path, armature, take):
     nodes, parents = found
     render = bpy.context.scene.render
     frames = np.arange(take.frame_start, take.frame_end + 1)
-    translation, rotation, scale, *weights = joint_tracks(armature, frames, parents,
-                                                          [(key, indices) for _, key, indices in faces])
+    try:
+        translation, rotation, scale, *weights = joint_tracks(
+            armature, frames, parents, [(key, indices) for _, key, indices in faces])
+    except Mirrored:
+        return False
     seconds = (frames - frames[0]) / (render.fps / render.fps_base)
     blob = add_animation(gltf, blob, take.action.name, seconds, nodes,
                          {"translation": translation, "rotation": rotation, "scale": scale},

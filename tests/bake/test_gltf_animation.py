@@ -213,3 +213,13 @@ def test_an_avatar_with_other_actions_exports_the_take_alone(bpy, speech, avatar
     bake(BakeJob(speech, [path], avatar=avatar, options=GenerateOptions(speech="none")))
     document, _ = read_glb(path)
     assert [a["name"] for a in document["animations"]] == ["take"]
+
+
+def test_a_mirrored_joint_is_left_to_blender():
+    """A joint scaled by -1 on one axis: no rotation and positive scale say it, so the file is
+    sampled by Blender (export._gltf falls back) rather than written wrong."""
+    turned = np.tile(np.eye(4), (2, 2, 1, 1))
+    turned[:, 1, 0, 0] = -1.0
+    with pytest.raises(gltf_animation.Mirrored):
+        gltf_animation.joint_channels(turned, [-1, 0])
+    gltf_animation.joint_channels(np.tile(np.eye(4), (2, 2, 1, 1)), [-1, 0])  # unmirrored: fine
