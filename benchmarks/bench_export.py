@@ -64,7 +64,7 @@ def bench_bake(folder, repeats, avatar=None):
             runs.append(dict(result.timings, total=time.perf_counter() - start))
             if suffix == "glb":  # the scene as baked, its animation sampled by Blender
                 start = time.perf_counter()
-                export._gltf_file(folder / f"blender{k}.glb", True, animations=True)
+                export.gltf_file(folder / f"blender{k}.glb", True, animations=True)
                 runs[-1]["blender"] = time.perf_counter() - start
         stages = ", ".join(f"{stage} {median([r[stage] for r in runs]):.2f} s" for stage in STAGES)
         size = (folder / f"take0.{suffix}").stat().st_size / 2**20

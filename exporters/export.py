@@ -94,18 +94,20 @@ def _gltf(avatar, animation, path, target):
     reason = blender_must_sample(avatar, animation)
     binary = path.suffix.lower() == ".glb"
     with (atomic_path(path) if binary else atomic_files(path)) as temp:
-        _gltf_file(temp, binary, animations=reason is not None)
+        gltf_file(temp, binary, animations=reason is not None)
         if reason is None and not animate_file(temp, avatar.armature, animation):
             reason = "the file's nodes are not the armature's bones, or a bone is mirrored"
-            _gltf_file(temp, binary, animations=True)
+            gltf_file(temp, binary, animations=True)
     if reason is not None:
         log.info("%s: Blender samples the take (%s)", path.name, reason)
 
 
-def _gltf_file(temp, binary, animations):
-    """Blender's glTF export of the selection to ``temp``, with or without the animation."""
+def gltf_file(path, binary, animations):
+    """Blender's glTF export of the selection to ``path`` (GLB or .gltf + .bin), with or without
+    the animation (sampled by Blender's exporter): the export's settings in one place, for the
+    bake and for the benchmark that times Blender's sampling against talkrig's."""
     bpy.ops.export_scene.gltf(
-        filepath=str(temp), export_format="GLB" if binary else "GLTF_SEPARATE",
+        filepath=str(path), export_format="GLB" if binary else "GLTF_SEPARATE",
         use_selection=True, export_animations=animations, export_animation_mode="ACTIONS",
         export_merge_animation="NLA_TRACK", export_anim_slide_to_zero=True,
         export_force_sampling=True, export_frame_step=1, export_anim_single_armature=True,

@@ -60,7 +60,7 @@ def both_exports(monkeypatch, speech, folder, avatar=None, fps=30.0):
     def then_blenders(avatar, take, *args, **kwargs):
         assert gltf_animation.blender_must_sample(avatar, take) is None  # talkrig samples "ours"
         written = export(avatar, take, *args, **kwargs)
-        export_module._gltf_file(blenders, True, animations=True)
+        export_module.gltf_file(blenders, True, animations=True)
         # evaluated a few frames at a time, the tracks are the same: no sign flip at a seam
         frames, parents = np.arange(take.frame_start, take.frame_end + 1), joint_parents(avatar.armature)
         for whole, pieces in zip(gltf_animation.joint_tracks(avatar.armature, frames, parents),
