@@ -242,7 +242,18 @@ def add_animation(gltf, blob, name, seconds, nodes, channels, weights=()):
         targets.append({"sampler": len(samplers) - 1, "target": {"node": node, "path": path}})
     gltf.setdefault("animations", []).append({"name": name, "channels": targets, "samplers": samplers})
     gltf["buffers"][0]["byteLength"] = len(out)
+    _animations_after_nodes(gltf)
     return bytes(out)
+
+
+def _animations_after_nodes(gltf):
+    """Move "animations" to where Blender's exporter puts it (after the nodes and cameras), so
+    the file reads as Blender's would."""
+    keys = [key for key in gltf if key != "animations"]
+    at = max((keys.index(key) + 1 for key in ("scenes", "nodes", "cameras") if key in keys), default=len(keys))
+    ordered = {key: gltf[key] for key in keys[:at] + ["animations"] + keys[at:]}
+    gltf.clear()
+    gltf.update(ordered)
 
 
 def read_glb(path):
@@ -306,5 +317,5 @@ def animate_file(path, armature, take):
         write_glb(path, gltf, blob)
     else:
         bin_path.write_bytes(blob)
-        path.write_text(json.dumps(gltf, indent=2), encoding="utf-8")
+        path.write_text(json.dumps(gltf, indent="\t", separators=(",", ":")) + "\n", encoding="utf-8")
     return True
