@@ -95,11 +95,24 @@ def _gltf(avatar, animation, path, target):
     binary = path.suffix.lower() == ".glb"
     with (atomic_path(path) if binary else atomic_files(path)) as temp:
         gltf_file(temp, binary, animations=reason is not None)
-        if reason is None and not animate_file(temp, avatar.armature, animation):
-            reason = "the file's nodes are not the armature's bones, or a bone is mirrored"
-            gltf_file(temp, binary, animations=True)
+        if reason is None:
+            reason = _sampled_here(temp, avatar, animation)
+            if reason is not None:
+                gltf_file(temp, binary, animations=True)
     if reason is not None:
         log.info("%s: Blender samples the take (%s)", path.name, reason)
+
+
+def _sampled_here(temp, avatar, animation):
+    """None once talkrig has added the take's animation to the file at ``temp``; otherwise why
+    not (the file is then exported again with Blender's sampling: never a lost export)."""
+    try:
+        if animate_file(temp, avatar.armature, animation):
+            return None
+        return "the file's nodes are not the armature's bones, or a bone is mirrored"
+    except Exception as exc:  # a file unlike any Blender wrote so far: Blender's own sampling
+        log.warning("%s: talkrig could not sample the take (%s: %s)", temp.name, type(exc).__name__, exc)
+        return f"talkrig's sampling failed: {type(exc).__name__}"
 
 
 def gltf_file(path, binary, animations):

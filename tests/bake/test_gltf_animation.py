@@ -69,7 +69,10 @@ def both_exports(monkeypatch, speech, folder, avatar=None, fps=30.0):
         return written
 
     monkeypatch.setattr(export_module, "export", then_blenders)
+    fallbacks = []
+    monkeypatch.setattr(export_module.log, "info", lambda *a: fallbacks.append(a[0] % a[1:]))
     bake(BakeJob(speech, [ours], avatar=avatar, options=GenerateOptions(speech="none", fps=fps)))
+    assert not [line for line in fallbacks if "Blender samples" in line]  # talkrig sampled "ours"
     return read_glb(ours), read_glb(blenders)
 
 
@@ -213,6 +216,26 @@ def test_an_avatar_with_other_actions_exports_the_take_alone(bpy, speech, avatar
     bake(BakeJob(speech, [path], avatar=avatar, options=GenerateOptions(speech="none")))
     document, _ = read_glb(path)
     assert [a["name"] for a in document["animations"]] == ["take"]
+
+
+def test_a_failure_of_the_sampling_costs_time_not_the_file(bpy, speech, tmp_path, monkeypatch, caplog):
+    """An error while talkrig samples the take (a file unlike any seen): one warning, and the file
+    exported again with Blender's sampling."""
+    def broken(*args):
+        raise KeyError("extras")
+
+    monkeypatch.setattr(export_module, "animate_file", broken)
+    path = tmp_path / "take.gltf"
+    with caplog.at_level(logging.INFO, logger="talkrig.exporters.export"):
+        bake(BakeJob(speech, [path], options=GenerateOptions(speech="none")))
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("talkrig could not sample the take (KeyError" in line for line in lines)
+    assert any("Blender samples the take (talkrig's sampling failed: KeyError)" in line for line in lines)
+    import json
+
+    document = json.loads(path.read_text())
+    assert [a["name"] for a in document["animations"]] == ["take"]
+    assert (tmp_path / document["buffers"][0]["uri"]).is_file()
 
 
 def test_a_mirrored_joint_is_left_to_blender():
