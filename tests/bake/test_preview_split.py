@@ -3,6 +3,7 @@ one process renders: every frame in its place, the sound in its place, and a sec
 fails costs time, never the video."""
 
 import logging
+import os
 import shutil
 import sys
 
@@ -80,20 +81,25 @@ def test_two_processes_render_the_video_one_process_renders(speech, one_process,
 
     started = []
     start = split_render._start_child
-    monkeypatch.setattr(split_render, "_start_child", lambda *a: started.append(a) or start(*a))
+    monkeypatch.delenv("LP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(split_render, "_start_child",
+                        lambda *a: started.append(os.environ.get("LP_NUM_THREADS")) or start(*a))
     caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
     got = preview(speech, tmp_path / "two.mp4", processes=2)
-    assert len(started) == 1 and not notes(caplog)  # split, joined, nothing fell back
+    assert started == ["0"] and not notes(caplog)  # split (rasterising in the render threads), joined
     assert_same_video(got, one_process)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["two.mp4"]
 
 
 def test_a_failed_second_process_costs_time_not_the_video(speech, one_process, tmp_path,
                                                           monkeypatch, caplog):
-    """A second process that exits at once with an error: the first renders its frames too."""
+    """A second process that exits at once with an error: the first renders its frames too.
+    (And llvmpipe's threads as the user set them are left so.)"""
     monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    monkeypatch.setenv("LP_NUM_THREADS", "2")
     caplog.set_level(logging.INFO, logger="talkrig.exporters.split_render")
     got = preview(speech, tmp_path / "two.mp4", processes=2)
+    assert os.environ["LP_NUM_THREADS"] == "2"
     assert any("the second render process failed" in note for note in notes(caplog))
     assert_same_video(got, one_process)
 
