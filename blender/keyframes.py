@@ -79,6 +79,14 @@ def write_action(armature_obj, rig_motion, name="talkrig", frame_start=1, mode="
     return action
 
 
+def action_fcurves(action):
+    """Every F-Curve of a layered Action (Blender 5: layers, their strips' channel bags)."""
+    for layer in action.layers:
+        for strip in layer.strips:
+            for bag in strip.channelbags:
+                yield from bag.fcurves
+
+
 def _object_locations(obj, offsets):
     """(T, 3) object locations moving the armature by ``offsets`` (armature units and axes)
     from where it stands now."""

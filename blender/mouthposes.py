@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..motion.mouthcues import mouth_cues
+from .keyframes import action_fcurves
 from .shapekeys import write_curves_action
 
 _POSE_NAME = re.compile(r"^(?:mouth|cue|rhubarb|shape)?[\s._-]*([a-hx])$", re.IGNORECASE)
@@ -39,7 +40,7 @@ def mouth_pose_actions(actions, armature_obj):
 def pose_values(action):
     """{(data path, index): value at the action's first key} over all its F-Curves."""
     values = {}
-    for fcurve in _fcurves(action):
+    for fcurve in action_fcurves(action):
         if len(fcurve.keyframe_points):
             first = fcurve.keyframe_points[0].co[0]
             values[(fcurve.data_path, fcurve.array_index)] = float(fcurve.evaluate(first))
@@ -48,20 +49,13 @@ def pose_values(action):
 
 def _holds_one_pose(action):
     """True when every F-Curve of ``action`` keeps one value (a pose, keyed once or held)."""
-    for fcurve in _fcurves(action):
+    for fcurve in action_fcurves(action):
         points = fcurve.keyframe_points
         values = np.empty(2 * len(points), np.float32)
         points.foreach_get("co", values)
         if len(points) > 1 and np.ptp(values[1::2]) > 1e-6:
             return False
     return True
-
-
-def _fcurves(action):
-    for layer in action.layers:
-        for strip in layer.strips:
-            for bag in strip.channelbags:
-                yield from bag.fcurves
 
 
 def _bone_of(path):

@@ -35,14 +35,16 @@ def blender_must_sample(avatar, take):
     body action whose every curve is a pose bone's, face actions of shape-key values only, no
     other object of the avatar, or other shape keys, animated or driven (Blender's exporter
     may write those too)."""
+    from ..blender.keyframes import action_fcurves
+
     if take is None or take.action is None:
         return "no action"
     if take.mouth_cues is not None:
         return "the take keys the rig's letter poses"
-    if not all(curve.data_path.startswith("pose.bones[") for curve in _curves(take.action)):
+    if not all(curve.data_path.startswith("pose.bones[") for curve in action_fcurves(take.action)):
         return "the take keys more than the bones"
     for name, action in (take.face or {}).items():
-        if not all(_is_shape_key_value(curve.data_path) for curve in _curves(action)):
+        if not all(_is_shape_key_value(curve.data_path) for curve in action_fcurves(action)):
             return f"the face action of {name} keys more than shape keys"
     for obj in avatar.objects:
         keys = getattr(getattr(obj, "data", None), "shape_keys", None)
@@ -61,14 +63,6 @@ def _animated(owner):
     """True where ``owner`` (an object, shape keys or None) has an action, NLA tracks or drivers."""
     anim = getattr(owner, "animation_data", None)
     return anim is not None and (anim.action is not None or len(anim.nla_tracks) > 0 or len(anim.drivers) > 0)
-
-
-def _curves(action):
-    """Every F-curve of a (layered) Action."""
-    for layer in getattr(action, "layers", ()):
-        for strip in layer.strips:
-            for bag in getattr(strip, "channelbags", ()):
-                yield from bag.fcurves
 
 
 class Mirrored(ValueError):
