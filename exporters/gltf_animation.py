@@ -283,17 +283,15 @@ def animate_file(path, armature, take):
     import bpy
 
     binary = path.suffix.lower() == ".glb"
-    if binary:
-        gltf, blob = read_glb(path)
-    else:
-        gltf = json.loads(path.read_text(encoding="utf-8"))
-        buffers = gltf.get("buffers", [])
-        if len(buffers) != 1 or "uri" not in buffers[0]:
-            return False
+    gltf, blob = read_glb(path) if binary else (json.loads(path.read_text(encoding="utf-8")), None)
+    buffers = gltf.get("buffers", [])
+    if len(buffers) != 1 or not (binary or "uri" in buffers[0]):
+        return False
+    if not binary:
         bin_path = path.with_name(buffers[0]["uri"])
         blob = bin_path.read_bytes()
     found, faces = joint_nodes(gltf, armature), face_nodes(gltf, take.face or {})
-    if found is None or faces is None or len(gltf.get("buffers", [])) != 1:
+    if found is None or faces is None:
         return False
     nodes, parents = found
     render = bpy.context.scene.render
