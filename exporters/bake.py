@@ -247,7 +247,8 @@ def _bake_on_avatar(job, motion, audio, report, lap, result):
     scene_outputs = [p for p in job.outputs if p.suffix.lower() not in NO_BLENDER_TYPES]
     for k, path in enumerate(scene_outputs):
         report("export", k / len(scene_outputs))
-        export(avatar, animation, path, job.fbx_target)
+        export(avatar, animation, path, job.fbx_target,
+               progress=lambda fraction, k=k: report("export", (k + fraction) / len(scene_outputs)))
         lap("export")
     if job.preview is not None:
         from .preview import render_preview

@@ -57,8 +57,9 @@ _FBX_TARGET_OPTIONS = {
 }
 
 
-def export(avatar, animation, path, fbx_target="blender"):
-    """Write the keyed ``avatar`` to ``path``; the type comes from the suffix. Returns the path."""
+def export(avatar, animation, path, fbx_target="blender", progress=None):
+    """Write the keyed ``avatar`` to ``path``; the type comes from the suffix. Returns the path.
+    progress(fraction) : called as a glTF's frames are sampled (Blender's exporters tell nothing)."""
     path = Path(path)
     suffix = path.suffix.lower()
     writer = _WRITERS.get(suffix)
@@ -72,7 +73,10 @@ def export(avatar, animation, path, fbx_target="blender"):
     select_only(avatar.objects)
     try:
         with quiet(f"{suffix[1:]} export"):
-            writer(avatar, animation, path, fbx_target)
+            if writer is _gltf:  # the one writer that can tell how far it is
+                _gltf(avatar, animation, path, fbx_target, progress)
+            else:
+                writer(avatar, animation, path, fbx_target)
     except RuntimeError as exc:
         raise BakeError(f"{path}: Blender's exporter failed: {_last_line(exc)}") from None
     finally:
@@ -87,7 +91,7 @@ def _fbx(avatar, animation, path, target):
         bpy.ops.export_scene.fbx(filepath=str(temp), **options)
 
 
-def _gltf(avatar, animation, path, target):
+def _gltf(avatar, animation, path, target, progress=None):
     """Blender writes the avatar; the take's animation is sampled here where it moves bones and
     face shape keys only (:mod:`.gltf_animation`, a sixth of the time), by Blender's exporter
     otherwise."""
@@ -96,18 +100,18 @@ def _gltf(avatar, animation, path, target):
     with (atomic_path(path) if binary else atomic_files(path)) as temp:
         gltf_file(temp, binary, animations=reason is not None)
         if reason is None:
-            reason = _sampled_here(temp, avatar, animation)
+            reason = _sampled_here(temp, avatar, animation, progress)
             if reason is not None:
                 gltf_file(temp, binary, animations=True)
     if reason is not None:
         log.info("%s: Blender samples the take (%s)", path.name, reason)
 
 
-def _sampled_here(temp, avatar, animation):
+def _sampled_here(temp, avatar, animation, progress):
     """None once talkrig has added the take's animation to the file at ``temp``; otherwise why
     not (the file is then exported again with Blender's sampling: never a lost export)."""
     try:
-        if animate_file(temp, avatar.armature, animation):
+        if animate_file(temp, avatar.armature, animation, progress):
             return None
         return "the file's nodes are not the armature's bones, or a bone is mirrored"
     except Exception as exc:  # a file unlike any Blender wrote so far: Blender's own sampling

@@ -70,14 +70,15 @@ class Mirrored(ValueError):
     (Blender's exporter decomposes it its own way, which is left to it)."""
 
 
-def joint_tracks(armature, frames, parents, shape_keys=(), chunk=CHUNK):
+def joint_tracks(armature, frames, parents, shape_keys=(), chunk=None, progress=None):
     """Translation (F, J, 3), rotation (F, J, 4, x y z w, no sign flips from frame to frame)
     and scale (F, J, 3) of each joint at the scene ``frames`` (float32), ``parents`` as in
     :func:`joint_channels`, then the (F, K) values of each of ``shape_keys`` ((Key, (K,) indices
     of its key blocks) pairs). The scene is evaluated ``chunk`` frames at a time, so memory holds
     the tracks and one chunk's matrices (a 10-minute take on a 700-bone rig: 0.5 GB of tracks,
-    where Blender's exporter built 38 million Python objects)."""
-    frames = np.asarray(frames)
+    where Blender's exporter built 38 million Python objects; default CHUNK); progress(fraction
+    of the frames done) after each."""
+    frames, chunk = np.asarray(frames), chunk or CHUNK
     out = [np.empty((len(frames), len(parents), width), np.float32) for width in (3, 4, 3)]
     out += [np.empty((len(frames), len(indices)), np.float32) for _, indices in shape_keys]
     previous = None
@@ -87,6 +88,8 @@ def joint_tracks(armature, frames, parents, shape_keys=(), chunk=CHUNK):
         for track, values in zip(out, list(part) + weights):
             track[start:start + len(values)] = values
         previous = part[1][-1]
+        if progress is not None:
+            progress((start + len(matrices)) / len(frames))
     return out
 
 
@@ -276,10 +279,10 @@ def write_glb(path, gltf, blob):
         out.write(struct.pack("<II", len(blob), BIN_CHUNK) + blob)
 
 
-def animate_file(path, armature, take):
+def animate_file(path, armature, take, progress=None):
     """Add the take's animation to the glTF at ``path`` (.glb, or .gltf with its .bin beside
-    it). Returns False, leaving the file as it was, where its nodes are not the armature's or a
-    joint is mirrored."""
+    it), progress(fraction) as its frames are evaluated. Returns False, leaving the file as it
+    was, where its nodes are not the armature's or a joint is mirrored."""
     import bpy
 
     binary = path.suffix.lower() == ".glb"
@@ -298,7 +301,7 @@ def animate_file(path, armature, take):
     frames = np.arange(take.frame_start, take.frame_end + 1)
     try:
         translation, rotation, scale, *weights = joint_tracks(
-            armature, frames, parents, [(key, indices) for _, key, indices in faces])
+            armature, frames, parents, [(key, indices) for _, key, indices in faces], progress=progress)
     except Mirrored:
         return False
     seconds = (frames - frames[0]) / (render.fps / render.fps_base)

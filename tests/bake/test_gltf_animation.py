@@ -238,6 +238,17 @@ def test_a_failure_of_the_sampling_costs_time_not_the_file(bpy, speech, tmp_path
     assert (tmp_path / document["buffers"][0]["uri"]).is_file()
 
 
+def test_the_export_shows_its_progress(bpy, speech, tmp_path, monkeypatch):
+    """The bake's export stage rises as the frames are sampled (a 10-minute take's GLB takes
+    some 9 s), never going back."""
+    monkeypatch.setattr(gltf_animation, "CHUNK", 32)  # 120 frames: four pieces
+    shown = []
+    bake(BakeJob(speech, [tmp_path / "take.glb"], options=GenerateOptions(speech="none")),
+         progress=lambda stage, fraction: stage == "export" and shown.append(fraction))
+    assert shown == sorted(shown) and shown[-1] == 1.0
+    assert len({f for f in shown if 0.0 < f < 1.0}) >= 3
+
+
 def test_a_mirrored_joint_is_left_to_blender():
     """A joint scaled by -1 on one axis: no rotation and positive scale say it, so the file is
     sampled by Blender (export._gltf falls back) rather than written wrong."""
