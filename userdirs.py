@@ -39,7 +39,8 @@ def default_token_file():
 
 
 def cache_dir():
-    """Files that can be fetched again (downloaded wheels): $XDG_CACHE_HOME/talkrig on Linux."""
+    """Files that can be fetched or found again (downloaded wheels, the speech engines' words):
+    $XDG_CACHE_HOME/talkrig on Linux."""
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
         return base / APP_DIR_NAME / "Cache"

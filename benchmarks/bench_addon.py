@@ -15,14 +15,18 @@ with another seed, which skips the engine, is timed apart. ``--more 6`` appends 
 of the other take (the 68 s of the speed target; words found by the server only). With the
 words found by the server, a last line says how fast recognition itself ran in that hour
 (:func:`recognition_line`), which that wait follows.
+``--restarted`` (with ``--words server``): the server stopped after those runs and started again
+(by a Generate on another recording), then the same recordings pressed again: their words were
+kept on disk (inference/speech/kept_words.py; every other run finds them afresh).
 ``--rigify``: onto a generated Rigify rig with the avatar's body bound to it in place of the
 avatar (keyed through the rig's controls, feet planted: its hips measured in Blender).
 
     .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words file|server|script]
-        [--chosen-before S] [--more 6] [--rigify]
+        [--chosen-before S] [--more 6] [--restarted] [--rigify]
 """
 
 import argparse
+import os
 import importlib.util
 import shutil
 import statistics
@@ -31,6 +35,7 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ["TALKRIG_WORDS_CACHE"] = "off"  # every engine timed afresh, none read from disk
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 AVATAR = DATA / "avatar_cc0" / "male_base_mesh.glb"
@@ -112,22 +117,36 @@ def main(argv=None):
     parser.add_argument("--more", type=float, default=0.0, metavar="S",
                         help="with --words server: S seconds of the other take appended (the "
                              "issue's 68 s: --more 6)")
+    parser.add_argument("--restarted", action="store_true",
+                        help="with --words server: the same recordings again after the server "
+                             "was started again (their words kept on disk)")
     parser.add_argument("--rigify", action="store_true",
                         help="onto a generated Rigify rig with the avatar's body bound to it")
     args = parser.parse_args(argv)
     if args.more and args.words != "server":
         parser.error("--more needs --words server (the transcript covers only the recording)")
+    if args.restarted and args.words != "server":
+        parser.error("--restarted needs --words server")
     tmp = Path(tempfile.mkdtemp(prefix="talkrig-bench-addon-"))
+    if args.restarted:  # the server started by the add-on keeps its words here
+        os.environ["TALKRIG_WORDS_CACHE"] = str(tmp / "kept-words")
     bpy, module = load_build_script().blender_with_local_server(tmp)
     scene = rigify_scene(bpy, tmp) if args.rigify else None
+    restarted = []
     try:
         if args.words != "file":
             words = plain_script(tmp) if args.words == "script" else "server"
-            audio = own_recordings(tmp, args.repeats + 1, args.more)
+            audio = own_recordings(tmp, args.repeats + 2, args.more)
             run_once(bpy, module, words, audio[0], scene_file=scene)  # starts the server, warms its caches
+            timed = audio[1:-1]
             runs = [run_once(bpy, module, words, a, chosen_before=args.chosen_before,
-                             scene_file=scene) for a in audio[1:]]
-            again = [run_once(bpy, module, words, a, seed=1, scene_file=scene) for a in audio[1:]]
+                             scene_file=scene) for a in timed]
+            again = [run_once(bpy, module, words, a, seed=1, scene_file=scene) for a in timed]
+            if args.restarted:
+                module.addon.server_state.local_server().stop()
+                run_once(bpy, module, words, audio[-1], scene_file=scene)  # starts it again
+                restarted = [run_once(bpy, module, words, a, seed=2, scene_file=scene)
+                             for a in timed]
         else:
             run_once(bpy, module, args.words, scene_file=scene)  # starts the server, warms its caches
             runs = [run_once(bpy, module, args.words, scene_file=scene) for _ in range(args.repeats)]
@@ -152,6 +171,9 @@ def main(argv=None):
     if again:
         print(f"  {'the same recording again, seed 1 (the words kept by the server)':<72} "
               f"{statistics.median(r[0] for r in again) * 1000:8.1f} ms")
+    if restarted:
+        print(f"  {'the same recording after the server started again (words kept on disk)':<72} "
+              f"{statistics.median(r[0] for r in restarted) * 1000:8.1f} ms")
     if args.words == "server":
         print(recognition_line())
     return 0

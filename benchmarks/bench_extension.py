@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ["TALKRIG_WORDS_CACHE"] = "off"  # every engine timed afresh, none read from disk
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 sys.path.insert(0, str(TESTS))

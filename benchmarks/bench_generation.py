@@ -68,6 +68,7 @@ TEXTGRID = DATA / "2_scott_0_2_2.TextGrid"
 TAKE = DATA / "2_scott_0_1_1"
 SECONDS = 60.0
 BODY = np.arange(22)
+os.environ["TALKRIG_WORDS_CACHE"] = "off"  # every engine timed afresh, none read from disk
 
 
 def options_for(backend, library, seed=0):

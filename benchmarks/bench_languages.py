@@ -69,6 +69,7 @@ server job: the answer, its time and the peak RSS.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -77,6 +78,7 @@ import numpy as np
 from process_memory import process_family, rss_mib
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ["TALKRIG_WORDS_CACHE"] = "off"  # every engine timed afresh, none read from disk
 sys.path.insert(0, str(ROOT / "tests"))
 
 from talkrig.inference.speech.timing import find_words

@@ -16,6 +16,7 @@ column is not shown: the script is given.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ["TALKRIG_WORDS_CACHE"] = "off"  # every engine timed afresh, none read from disk
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support import speech_support as ss  # noqa: E402

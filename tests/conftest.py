@@ -22,6 +22,9 @@ else:
 # Models the user trained into the default folder (~/.cache/talkrig/models) must not change what
 # a test sees: a generator asked for its default model finds an empty folder of the test run's.
 os.environ["TALKRIG_MODELS"] = tempfile.mkdtemp(prefix=f"talkrig-models-{WORKER or 'main'}-")
+# Every test's speech engines run (and the user's kept words stay out of it): words are kept on
+# disk (inference/speech/kept_words.py) only in the tests of that, each in a folder of its own.
+os.environ["TALKRIG_WORDS_CACHE"] = "off"
 
 # The suite runs on two pytest-xdist workers (addopts), a test file at a time per worker so
 # module fixtures are paid once. Files sharing an expensive session fixture go to one worker

@@ -12,7 +12,9 @@ A speech plugin is a class (or instance) with
   (the callback raises JobCancelled; let it propagate);
 - optionally ``unavailable(options) -> str``: why it cannot run now ("" when it can),
   ``can_read(transcript, options) -> bool`` for engines that read timed transcripts, and
-  ``live_spotter(words)`` for engines that spot words in audio as it arrives (live key poses).
+  ``live_spotter(words)`` for engines that spot words in audio as it arrives (live key poses),
+  and ``fingerprint(options) -> str`` for engines whose words may be kept on disk
+  (:mod:`.kept_words`): what else they depend on, such as the library's version and the model.
 
 :class:`SpeechPlugin` is a base class with those defaults. Built-ins register through the same
 entry points as third-party engines.
@@ -25,6 +27,7 @@ import threading
 
 from ...motion.errors import TalkrigError
 from .languages import AUTO, guess_language, is_english, normalise
+from . import kept_words
 from .recent_words import RecentWords
 from ..registry import SPEECH, PluginKind
 from .words import Phone, Word
@@ -107,6 +110,13 @@ class SpeechPlugin:
     def live_spotter(self, words):
         """An object whose ``feed(samples) -> [Word]`` spots ``words`` in 16 kHz audio fed as it
         arrives (live key poses), or None when this engine cannot."""
+        return None
+
+    def fingerprint(self, options=None):
+        """What this engine's words depend on besides the sound, the script and ``options``
+        (its library's version, its model), as a string: they are then kept on disk for the
+        next process (:mod:`.kept_words`). None (the default): kept in this process only, as
+        for an engine that may not find the same words twice."""
         return None
 
 
@@ -292,21 +302,34 @@ def check_script_length(script, audio):
 
 def _run(plugin, audio, transcript, options, progress, notices=None):
     """The engine's words (those it found in the same sound with the same script and options a
-    moment ago, if it did: :mod:`.recent_words`); the warnings it logged finding them are added
-    to ``notices`` (a list, or None), kept with the words for a take that reuses them; its own
-    failure becomes one line naming the engine."""
+    moment ago, if it did: :mod:`.recent_words`, or before, kept on disk: :mod:`.kept_words`);
+    the warnings it logged finding them are added to ``notices`` (a list, or None), kept with
+    the words for a take that reuses them; its own failure becomes one line naming the engine."""
     key = RECENT.key(plugin, audio, transcript, options)
     found = RECENT.get(key)
     if found is not None:
         log.info("words in %s found by %s a moment ago", audio.name, plugin.name)
     else:
         waiting = None if progress is None else lambda: progress(0.0)  # raises when cancelled
-        found = RECENT.found(key, lambda: _found_by(plugin, audio, transcript, options, progress),
-                             waiting)
+        found = RECENT.found(key, lambda: _kept_or_found(plugin, key, audio, transcript, options,
+                                                         progress), waiting)
     words, warned = found
     if notices is not None:
         notices.extend(warned)
     return words
+
+
+def _kept_or_found(plugin, key, audio, transcript, options, progress):
+    """(words, warnings) kept on disk under ``key``, else found by the engine and kept."""
+    name = kept_words.file_name(plugin, key, options)
+    found = kept_words.load(name)
+    if found is not None:
+        log.info("words in %s found by %s before (kept in %s)", audio.name, plugin.name,
+                 kept_words.folder())
+        return found
+    found = _found_by(plugin, audio, transcript, options, progress)
+    kept_words.store(name, *found)
+    return found
 
 
 def _found_by(plugin, audio, transcript, options, progress):

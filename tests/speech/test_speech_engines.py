@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from support.speech_synth import speak
 
-from talkrig.inference import registry
 from talkrig.inference.audio.decode import DecodedAudio, decode_audio
 from talkrig.inference.registry import PluginError
 from talkrig.inference.speech.timing import RECENT, SpeechError, find_words, speech_plugins
@@ -206,27 +205,6 @@ class CrashingSpeech(EchoSpeech):
 
     def words(self, audio, transcript=None, options=None):
         raise RuntimeError("model file is corrupt")
-
-
-@pytest.fixture
-def fake_entry_points(monkeypatch):
-    """install(extra): the speech entry points plus ``extra``, discovered again; the real ones
-    are discovered again after the test."""
-    real = registry.entry_points
-
-    def install(extra):
-        def entry_points(group):
-            found = list(real(group=group))
-            if group == registry.SPEECH:
-                found += extra
-            return found
-
-        monkeypatch.setattr(registry, "entry_points", entry_points)
-        speech_plugins(refresh=True)
-
-    yield install
-    monkeypatch.undo()
-    speech_plugins(refresh=True)
 
 
 def test_third_party_engine_and_broken_plugin(fake_entry_points, scott_clip):

@@ -2,6 +2,7 @@
 acoustic model of that language (:mod:`.alignment`)."""
 
 from ....inference.audio.decode import SAMPLE_RATE
+from ....inference.speech.kept_words import package_version
 from ....inference.speech.languages import AUTO, ENGLISH, LanguageError, guess_language, normalise
 from ....inference.speech.timing import SpeechError, SpeechPlugin
 from . import voice
@@ -32,6 +33,11 @@ class EspeakSpeech(SpeechPlugin):
             return voice.speaks(normalise(language))
         except LanguageError:
             return False
+
+    def fingerprint(self, options=None):
+        """The espeakng-loader release: the library and its voices come in its wheel."""
+        version = package_version("espeakng-loader")
+        return f"espeakng-loader {version}" if version else None
 
     def words(self, audio, transcript=None, options=None, progress=None):
         from .alignment import align

@@ -11,6 +11,7 @@ import os
 import threading
 
 from ....inference.audio.decode import SAMPLE_RATE
+from ....inference.speech.kept_words import folder_stamp, package_version
 from ....inference.speech.timing import SpeechError, SpeechPlugin
 from ....inference.speech.words import Word
 
@@ -44,6 +45,13 @@ class VoskSpeech(SpeechPlugin):
         if not path:
             return f"no model: set {ENV_VAR} or the 'model' option to a model folder from {MODELS_PAGE}"
         return _model_problem(path)
+
+    def fingerprint(self, options=None):
+        """The vosk release and the model folder's files (a model replaced in place counts)."""
+        version, path = package_version("vosk"), model_path(options)
+        if not version or not path or not os.path.isdir(path):
+            return None
+        return f"vosk {version} {folder_stamp(path)}"
 
     def words(self, audio, transcript=None, options=None, progress=None):
         reason = self.unavailable(options)
