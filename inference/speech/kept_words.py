@@ -8,8 +8,8 @@ with other settings) skips the engine too.
 
 A file is named by a hash of what the words depend on: the engine, the sound, the script, the
 options, the engine's own :meth:`~.timing.SpeechPlugin.fingerprint` (its library's version, its
-model) and the source of the code that finds them (the engine's package, ``inference/speech``
-and ``inference/audio``), so words kept by other code are never read. An engine without a
+model) and the files of the code that finds them (the engine's package with its data,
+``inference/speech`` and ``inference/audio``), so words kept by other code are never read. An engine without a
 fingerprint (reading a timed transcript: quicker than a file; a third-party engine, which may
 not find the same words twice) is not kept. At most ``KEPT_FILES`` files are kept, the least
 recently used dropped first. ``TALKRIG_WORDS_CACHE`` names another folder, or ``off``. A file
@@ -35,6 +35,7 @@ FOLDER_ENV = "TALKRIG_WORDS_CACHE"
 OFF = {"", "0", "off", "no", "none", "false"}
 KEPT_FILES = 400  # some 16 KB for a minute of recognised speech: 7 MB for 400 such
 FORMAT = 1  # the files' layout
+HASHED_BYTES = 1 << 20  # the code's files are hashed whole up to this size
 
 
 def package_version(distribution):
@@ -102,15 +103,18 @@ def _engine_code(plugin):
 
 @functools.lru_cache(maxsize=None)
 def _source_hash(where):
-    """A hash of the Python sources in the folder (or the file) ``where``, read once per
-    process."""
+    """A hash of the files in the folder (its code and data, such as a word list) or of the
+    file ``where``, read once per process; a file over HASHED_BYTES (a model) by its size and
+    time instead of its bytes."""
     if not where:
         return ""
     path = Path(where)
     digest = hashlib.sha256()
-    for source in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+    for source in sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]:
+        stat = source.stat()
         digest.update(source.name.encode("utf-8"))
-        digest.update(source.read_bytes())
+        digest.update(source.read_bytes() if stat.st_size <= HASHED_BYTES
+                      else f"{stat.st_size} {stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
