@@ -9,12 +9,12 @@ with other settings) skips the engine too.
 A file is named by a hash of what the words depend on: the engine, the sound, the script, the
 options, the engine's own :meth:`~.timing.SpeechPlugin.fingerprint` (its library's version, its
 model) and the files of the code that finds them (the engine's package with its data,
-``inference/speech`` and ``inference/audio``), so words kept by other code are never read. An engine without a
-fingerprint (reading a timed transcript: quicker than a file; a third-party engine, which may
-not find the same words twice) is not kept. At most ``KEPT_FILES`` files are kept, the least
-recently used dropped first. ``TALKRIG_WORDS_CACHE`` names another folder, or ``off``. A file
-that cannot be read is ignored and a folder that cannot be written only costs the next process
-the engine's time: words are never lost for it.
+``inference/speech`` and ``inference/audio``), so words kept by other code are never read. An
+engine without a fingerprint (reading a timed transcript: quicker than a file; a third-party
+engine, which may not find the same words twice) is not kept. At most ``KEPT_FILES`` files are
+kept, the least recently used dropped first. ``TALKRIG_WORDS_CACHE`` names another folder, or
+``off``. A file that cannot be read is ignored and a folder that cannot be written only costs
+the next process the engine's time: words are never lost for it.
 """
 
 import functools

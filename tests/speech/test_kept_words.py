@@ -89,7 +89,8 @@ class KeptSpeech:
 def kept_engine(fake_entry_points, scott2_wav):
     """(audio, take): ``take()`` finds the words of 8 s of real speech with KeptSpeech as a
     new process would (nothing kept in this one) and returns them as text."""
-    fake_entry_points([SimpleNamespace(name="kept", value="tests:KeptSpeech", load=lambda: KeptSpeech)])
+    fake_entry_points([SimpleNamespace(name="kept", value="tests:KeptSpeech",
+                                       load=lambda: KeptSpeech)])
     KeptSpeech.calls, KeptSpeech.release = 0, "1.0"
     audio = decode_audio(decode_audio(scott2_wav).samples[:8 * 16000], name="line")
 
@@ -147,7 +148,8 @@ def test_a_damaged_file_or_a_folder_that_cannot_be_written_costs_only_time(kept_
 def test_the_least_recently_used_files_are_dropped(kept_engine, kept, monkeypatch):
     audio, take = kept_engine
     monkeypatch.setattr(kept_words, "KEPT_FILES", 2)
-    lines = [decode_audio(audio.samples[:seconds * 16000], name=f"{seconds}") for seconds in (6, 7, 8)]
+    lines = [decode_audio(audio.samples[:seconds * 16000], name=f"{seconds}")
+             for seconds in (6, 7, 8)]
     assert take(lines[0]) == ["word1"]
     (first,) = kept.glob("*.json")
     assert take(lines[1]) == ["word2"]
