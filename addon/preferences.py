@@ -44,8 +44,8 @@ class TalkrigPreferences(bpy.types.AddonPreferences):
     )
     auto_start: bpy.props.BoolProperty(
         name="Start Local Server When Needed",
-        description="When Generate finds no server at a local address, start one with the "
-                    "Python above",
+        description="When Generate (or a voice-over chosen, for its words) finds no server at "
+                    "a local address, start one with the Python above",
         default=True,
     )
     default_backend: bpy.props.StringProperty(

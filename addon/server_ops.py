@@ -45,13 +45,15 @@ class TALKRIG_OT_start_server(bpy.types.Operator):
             return {"CANCELLED"}
         set_server_state("starting", f"starting a local server at {conn.url} ...")
         runtime.start(SERVER_TASK, Task(start_server_task(conn), "talkrig server start"),
-                      _on_server_event)
+                      on_server_event)
         runtime.show_progress(f"talkrig: starting a local server at {conn.url} ...")
         self.report({"INFO"}, f"starting a local talkrig server at {conn.url}")
         return {"FINISHED"}
 
 
-def _on_server_event(kind, payload):
+def on_server_event(kind, payload):
+    """A local server's start, as the panel and status bar show it (also started for the
+    voice-over's words: addon/words_ahead.py)."""
     if kind == "server":
         url, local = payload
         remember_server(url, local)

@@ -5,9 +5,11 @@ the panel; a failure is only logged, and Generate reports its own.
 
 Asked :data:`ASK_AFTER` seconds after the voice-over or its transcript changed (a script that
 sets the file, then the transcript, sends one request), and only of a server on this machine
-that already answers (none is started for it, nothing is sent over the network), when the take
-will need an engine and Generate has not been pressed meanwhile (its job finds the words
-itself). A newer request cancels the one before it.
+(nothing is sent over the network), when the take will need an engine and Generate has not been
+pressed meanwhile (its job finds the words itself). Where no server answers yet, the local one
+is started first, as Start Local Server does, if the preferences let Generate start it: Blender's
+first Generate then finds the server up and the words found. A newer request cancels the one
+before it.
 """
 
 import logging
@@ -20,7 +22,8 @@ from ..motion.errors import TalkrigError
 log = logging.getLogger(__name__)
 
 ASK_AFTER = 0.3  # seconds
-_asked = {"task": None, "scene": None}  # the last request's Task; the scene whose change waits
+# the last request's Task; the scene whose change waits; the scene waiting for the server's start
+_asked = {"task": None, "scene": None, "starting": None}
 
 
 def voiceover_changed(settings, context):
@@ -33,12 +36,12 @@ def voiceover_changed(settings, context):
 
 def taken():
     """Generate was pressed: its own job finds the words (or waits for those asked for)."""
-    _asked["scene"] = None
+    _asked["scene"] = _asked["starting"] = None
 
 
 def stop():
     """Ask nothing more, and cancel the last request if it still runs (the add-on unloading)."""
-    _asked["scene"] = None
+    _asked["scene"] = _asked["starting"] = None
     if bpy.app.timers.is_registered(_ask_now):
         bpy.app.timers.unregister(_ask_now)
     _cancel_last()
@@ -61,10 +64,10 @@ def ask(scene):
     from . import preferences
     from .request_options import read_transcript
     from .voiceover import SERVER_FORMATS
-    from .worker import Task, is_local, words_job
+    from .worker import Task, is_local, probe, words_job
 
     settings = scene.talkrig
-    connection = preferences.connection(auto_start=False)
+    connection = preferences.connection()
     if not is_local(connection.url) or settings.audio_source != "FILE":
         return None
     if (settings.speech or "auto") == "none" or not settings.audio_file.strip():
@@ -80,11 +83,48 @@ def ask(scene):
                "language": settings.language.strip() or "auto", "words_only": True}
     if transcript:
         options["transcript"] = transcript
+    if probe(connection.url, timeout=0.2) is False:  # nothing listens there yet
+        _start_server(scene, connection)
+        return None
     _cancel_last()  # a newer voice-over
     task = Task(words_job(connection, str(path), options), f"talkrig words of {path.name}")
     _asked["task"] = task
     task.start()
     return task
+
+
+def _start_server(scene, connection):
+    """Start the local server as Start Local Server does, then ask for ``scene``'s words (unless
+    Generate was pressed meanwhile); nothing when it may not be started or is starting."""
+    from . import runtime, server_ops
+    from .server_state import set_server_state
+    from .worker import Task, start_server_task
+
+    if not connection.can_start_server or runtime.busy(server_ops.SERVER_TASK):
+        return
+    _asked["starting"] = scene.name
+    set_server_state("starting", f"starting a local server at {connection.url} ...")
+    runtime.start(server_ops.SERVER_TASK, Task(start_server_task(connection), "talkrig server start"),
+                  _on_server_event)
+
+
+def _on_server_event(kind, payload):
+    """The server's start shows as Start Local Server's does, but a failure only in the
+    server's state (Generate reports its own); once it answers, the words of the scene that
+    waited for it are asked for."""
+    from . import runtime, server_ops
+    from .server_state import set_server_state
+
+    if kind == "error":
+        log.info("starting the local server for the voice-over's words failed: %s", payload[1])
+        set_server_state(*payload)
+        runtime.redraw()
+        return
+    server_ops.on_server_event(kind, payload)
+    if kind == "server" and _asked["starting"] is not None:
+        _asked["scene"], _asked["starting"] = _asked["starting"], None
+        if not bpy.app.timers.is_registered(_ask_now):
+            bpy.app.timers.register(_ask_now, first_interval=0.0)
 
 
 def _ask_now():

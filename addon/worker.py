@@ -36,6 +36,7 @@ SERVER_START_TIMEOUT = 120.0  # seconds; the first start imports the generation 
 POLL_RETRIES = 6  # consecutive timed-out status polls tolerated (a busy server answers late)
 PROBE_TIMEOUT = 1.0  # seconds to wait for a TCP connection before Generate sends anything
 PREFERENCES = "Preferences > Add-ons > talkrig"
+_starting = threading.Lock()  # one local server started at a time (words asked ahead, Generate)
 
 
 @dataclass(frozen=True)
@@ -382,7 +383,9 @@ def start_server(connection):
     """Start (or reuse) the local server for ``connection``; returns (Client, LocalServer).
 
     The server listens on the url's loopback port; a server this add-on started earlier is
-    reused even if it is on another port (the url then changes).
+    reused even if it is on another port (the url then changes). A start asked for while another
+    thread starts one (the voice-over's words asked ahead, then Generate pressed) waits for it
+    and reuses that server.
     """
     from ..client.server_process import LocalServer
 
@@ -393,7 +396,8 @@ def start_server(connection):
     local = LocalServer(python=connection.python, host=host, port=parsed.port or DEFAULT_PORT,
                         token_file=connection.token_file or None,
                         env=bundled_env(connection.site_packages))
-    client = local.start(timeout=SERVER_START_TIMEOUT)
+    with _starting:
+        client = local.start(timeout=SERVER_START_TIMEOUT)
     client.timeout = connection.timeout
     return client, local
 

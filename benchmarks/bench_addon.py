@@ -18,11 +18,13 @@ words found by the server, a last line says how fast recognition itself ran in t
 ``--restarted`` (with ``--words server``): the server stopped after those runs and started again
 (by a Generate on another recording), then the same recordings pressed again: their words were
 kept on disk (inference/speech/kept_words.py; every other run finds them afresh).
+``--cold`` (with ``--words server``): the local server stopped before each voice-over is chosen,
+as when Blender was just opened (the add-on starts it, for the words asked ahead or for Generate).
 ``--rigify``: onto a generated Rigify rig with the avatar's body bound to it in place of the
 avatar (keyed through the rig's controls, feet planted: its hips measured in Blender).
 
     .venv/bin/python benchmarks/bench_addon.py [--repeats 3] [--words file|server|script]
-        [--chosen-before S] [--more 6] [--restarted] [--rigify]
+        [--chosen-before S] [--more 6] [--cold] [--restarted] [--rigify]
 """
 
 import argparse
@@ -52,13 +54,14 @@ def load_build_script():
     return module
 
 
-def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None, scene_file=None):
+def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None, scene_file=None,
+             cold=False):
     """(seconds from Generate to baked, longest tick, bake tick, Generate operator) in seconds.
     words: "file" (the TextGrid), "server" (no transcript: the server finds the words) or the
     path of a plain script to align. chosen_before: Generate pressed that many seconds after the
     voice-over was chosen, Blender's event loop running meanwhile (the add-on asks for its words
     ahead, addon/words_ahead.py); None: pressed at once. scene_file: a .blend to open in place
-    of the avatar alone."""
+    of the avatar alone. cold: the local server stopped before the voice-over is chosen."""
     if scene_file is None:
         bpy.ops.wm.read_homefile(use_empty=True)
         bpy.ops.import_scene.gltf(filepath=str(AVATAR))
@@ -66,6 +69,8 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None,
         bpy.ops.wm.open_mainfile(filepath=str(scene_file))
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
     bpy.context.view_layer.objects.active = arm
+    if cold:
+        stop_local_server(module)
     settings = bpy.context.scene.talkrig
     settings.audio_file = str(audio)
     settings.seed = seed
@@ -76,12 +81,7 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None,
         settings.transcript_file = str(TRANSCRIPT if words == "file" else words)
     tick = module.addon.runtime.tick
     if chosen_before is not None:
-        ask = module.addon.words_ahead
-        time.sleep(min(chosen_before, ask.ASK_AFTER))
-        if chosen_before >= ask.ASK_AFTER and bpy.app.timers.is_registered(ask._ask_now):
-            ask._ask_now()  # what Blender's event loop runs then (the bpy module has none)
-            bpy.app.timers.unregister(ask._ask_now)
-        time.sleep(max(0.0, chosen_before - ask.ASK_AFTER))
+        event_loop(bpy, module, chosen_before)
     start = time.perf_counter()
     bpy.ops.talkrig.generate()
     operator = time.perf_counter() - start
@@ -105,6 +105,29 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None,
     return total, other, bake, operator
 
 
+def stop_local_server(module):
+    """Stop the local server the add-on started, as Stop Local Server does."""
+    local = module.addon.server_state.stoppable_server()
+    if local is not None:
+        local.stop()
+    module.addon.server_state.forget_local_server()
+
+
+def event_loop(bpy, module, seconds):
+    """What Blender's event loop runs for ``seconds`` after the voice-over was chosen (the bpy
+    module has none): the add-on's words asked for ASK_AFTER seconds later, and its timer (a
+    local server started for them reports through it, and they are asked for once it answers)."""
+    ask, tick = module.addon.words_ahead, module.addon.runtime.tick
+    chosen = time.perf_counter()
+    while (now := time.perf_counter()) - chosen < seconds:
+        if now - chosen >= ask.ASK_AFTER and bpy.app.timers.is_registered(ask._ask_now):
+            bpy.app.timers.unregister(ask._ask_now)
+            ask._ask_now()
+        if bpy.app.timers.is_registered(tick) and tick() is None:
+            bpy.app.timers.unregister(tick)
+        time.sleep(0.02)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -117,6 +140,9 @@ def main(argv=None):
     parser.add_argument("--more", type=float, default=0.0, metavar="S",
                         help="with --words server: S seconds of the other take appended (the "
                              "issue's 68 s: --more 6)")
+    parser.add_argument("--cold", action="store_true",
+                        help="no server running when the voice-over is chosen (Blender just "
+                             "opened): the add-on starts it")
     parser.add_argument("--restarted", action="store_true",
                         help="with --words server: the same recordings again after the server "
                              "was started again (their words kept on disk)")
@@ -140,10 +166,11 @@ def main(argv=None):
             run_once(bpy, module, words, audio[0], scene_file=scene)  # starts the server, warms its caches
             timed = audio[1:-1]
             runs = [run_once(bpy, module, words, a, chosen_before=args.chosen_before,
-                             scene_file=scene) for a in timed]
-            again = [run_once(bpy, module, words, a, seed=1, scene_file=scene) for a in timed]
+                             scene_file=scene, cold=args.cold) for a in timed]
+            again = [] if args.cold else [run_once(bpy, module, words, a, seed=1, scene_file=scene)
+                                          for a in timed]  # cold: each server held one line
             if args.restarted:
-                module.addon.server_state.local_server().stop()
+                stop_local_server(module)
                 run_once(bpy, module, words, audio[-1], scene_file=scene)  # starts it again
                 restarted = [run_once(bpy, module, words, a, seed=2, scene_file=scene)
                              for a in timed]
@@ -164,6 +191,7 @@ def main(argv=None):
     source = {"file": "the TextGrid", "server": "the server", "script": "the plain script, aligned by the server"}
     print(f"bench_addon: median of {args.repeats} runs, words from {source[args.words]}"
           + (", onto a generated Rigify rig with the avatar's body bound" if args.rigify else "")
+          + (", no server running when the voice-over is chosen" if args.cold else "")
           + ("" if args.chosen_before is None else
              f", Generate pressed {args.chosen_before:g} s after the voice-over was chosen"))
     for k, label in enumerate(labels):

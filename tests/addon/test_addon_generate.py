@@ -584,6 +584,52 @@ def test_the_voiceovers_words_are_asked_for_as_soon_as_it_is_chosen(addon, avata
     assert "finding words in other.wav with pocketsphinx" in log.read_text()
 
 
+def test_a_voiceover_chosen_before_any_server_runs_starts_one_for_its_words(addon, avatar_glb,
+                                                                          scott2_wav, tmp_path):
+    """Blender's first voice-over of a session: no server answers yet, so choosing it starts the
+    local server (as Start Local Server does) and then asks for its words, and Generate finds
+    them. Pressed while that server is still starting, Generate waits for it rather than start a
+    second one on the same port."""
+    bpy, module = addon
+    ahead, state, runtime = module.addon.words_ahead, module.addon.server_state, module.addon.runtime
+    samples, rate = sf.read(str(scott2_wav), dtype="float32")
+
+    def choose_with_no_server(name, seconds):
+        state.local_server().stop()
+        state.forget_local_server()
+        fresh_scene(bpy, avatar_glb)
+        clip = tmp_path / name
+        sf.write(str(clip), samples[seconds * rate: (seconds + 10) * rate], rate, subtype="PCM_16")
+        settings = bpy.context.scene.talkrig
+        settings.audio_source, settings.audio_file = "FILE", str(clip)
+        settings.seed = SEED
+        before = ahead.last_request()
+        fire(bpy, ahead._ask_now)
+        assert runtime.busy("server") and ahead.last_request() is before  # starting, not asked
+        return settings, before
+
+    settings, before = choose_with_no_server("first.wav", 0)
+    pump(bpy, module, lambda: bpy.app.timers.is_registered(ahead._ask_now))  # the server answers
+    assert settings.server_state == "ok", settings.server_message
+    fire(bpy, ahead._ask_now)
+    request = ahead.last_request()
+    assert request is not before
+    pump(bpy, module, lambda: not request.is_alive(), timeout=120)
+    log = state.local_server().log_file
+    assert "finding words in first.wav with pocketsphinx" in log.read_text()
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}
+    assert "words in first.wav found by pocketsphinx a moment ago" in log.read_text()
+
+    starts = log.read_text().count("server-start")
+    settings, _ = choose_with_no_server("second.wav", 20)
+    assert bpy.ops.talkrig.generate(wait=True) == {"FINISHED"}, settings.job.error
+    pump(bpy, module, lambda: not runtime.busy("server"))
+    assert settings.server_state == "ok" and settings.job.words > 10
+    assert not bpy.app.timers.is_registered(ahead._ask_now)  # Generate found its own words
+    assert state.local_server().running
+    assert log.read_text().count("server-start") == starts + 1  # one server, started once
+
+
 def fire(bpy, timer):
     """Run a registered timer once, as Blender's event loop would (the bpy module has none)."""
     if bpy.app.timers.is_registered(timer) and timer() is None:

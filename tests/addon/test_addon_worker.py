@@ -131,3 +131,36 @@ def test_a_listening_port_passes_the_probe():
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         assert probe(url) is True
         assert preflight(Connection(url=url, auto_start=False)) is None
+
+
+def test_two_starts_of_the_local_server_at_once_share_one_server(tmp_path, monkeypatch):
+    """The voice-over's words asked ahead start the local server, and Generate pressed meanwhile
+    starts it too: the second waits for the first and reuses its server (two would collide on
+    the one port: the later exits, and its job fails)."""
+    import sys
+    import threading
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    connection = Connection(url=f"http://127.0.0.1:{free_port()}", python=sys.executable,
+                            token_file=str(tmp_path / "token"), auto_start=True)
+    started, errors = [], []
+
+    def start():
+        try:
+            started.append(start_server(connection)[1])
+        except ClientError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    try:
+        assert not errors and len(started) == 2
+        assert started[0].pid == started[1].pid
+        assert [s.process is not None for s in started].count(True) == 1  # one spawned it
+    finally:
+        for local in started:
+            local.stop()
