@@ -38,15 +38,15 @@ FORMAT = 1  # the files' layout
 HASHED_BYTES = 1 << 20  # the code's files are hashed whole up to this size
 
 
-def package_version(distribution):
-    """``distribution``'s installed version, or "" when it cannot be told (then the engine's
-    words are not kept)."""
+def release(distribution):
+    """"NAME VERSION" of the installed ``distribution`` (an engine's fingerprint, or its start),
+    or None when its version cannot be told (then the engine's words are not kept)."""
     from importlib import metadata
 
     try:
-        return metadata.version(distribution)
+        return f"{distribution} {metadata.version(distribution)}"
     except (metadata.PackageNotFoundError, ValueError):
-        return ""
+        return None
 
 
 def folder_stamp(path):

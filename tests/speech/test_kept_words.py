@@ -160,3 +160,24 @@ def test_the_least_recently_used_files_are_dropped(kept_engine, kept, monkeypatc
     assert take(lines[2]) == ["word3"]
     assert len(list(kept.glob("*.json"))) == 2
     assert take(lines[0]) == ["word1"] and take(lines[1]) == ["word4"]
+
+
+def test_the_built_in_engines_say_what_their_words_depend_on(tmp_path):
+    """pocketsphinx and eSpeak NG by their wheels' releases (the models come in them); Vosk by
+    its release and its model folder's files, so a model replaced in place names other words,
+    and without a model folder nothing is kept."""
+    from talkrig.plugins.speech.espeak.plugin import EspeakSpeech
+    from talkrig.plugins.speech.pocketsphinx.plugin import PocketsphinxSpeech
+    from talkrig.plugins.speech.vosk.plugin import VoskSpeech
+
+    assert PocketsphinxSpeech().fingerprint().startswith("pocketsphinx ")
+    assert EspeakSpeech().fingerprint().startswith("espeakng-loader ")
+    model = tmp_path / "model"
+    (model / "am").mkdir(parents=True)
+    (model / "am" / "final.mdl").write_bytes(b"one")
+    vosk = VoskSpeech()
+    first = vosk.fingerprint({"model": str(model)})
+    assert first.startswith("vosk ") and vosk.fingerprint({"model": str(model)}) == first
+    (model / "am" / "final.mdl").write_bytes(b"another")
+    assert vosk.fingerprint({"model": str(model)}) != first
+    assert vosk.fingerprint({"model": str(tmp_path / "none")}) is None

@@ -2,7 +2,7 @@
 acoustic model of that language (:mod:`.alignment`)."""
 
 from ....inference.audio.decode import SAMPLE_RATE
-from ....inference.speech.kept_words import package_version
+from ....inference.speech.kept_words import release
 from ....inference.speech.languages import AUTO, ENGLISH, LanguageError, guess_language, normalise
 from ....inference.speech.timing import SpeechError, SpeechPlugin
 from . import voice
@@ -36,8 +36,7 @@ class EspeakSpeech(SpeechPlugin):
 
     def fingerprint(self, options=None):
         """The espeakng-loader release: the library and its voices come in its wheel."""
-        version = package_version("espeakng-loader")
-        return f"espeakng-loader {version}" if version else None
+        return release("espeakng-loader")
 
     def words(self, audio, transcript=None, options=None, progress=None):
         from .alignment import align

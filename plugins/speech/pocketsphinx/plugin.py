@@ -10,7 +10,7 @@ import logging
 import re
 
 from ....inference.audio.decode import SAMPLE_RATE
-from ....inference.speech.kept_words import package_version
+from ....inference.speech.kept_words import release
 from ....inference.speech.timing import SpeechError, SpeechPlugin
 from .workers import MAX_WORKERS
 
@@ -73,8 +73,7 @@ class PocketsphinxSpeech(SpeechPlugin):
 
     def fingerprint(self, options=None):
         """The pocketsphinx release, whose wheel holds the model too."""
-        version = package_version("pocketsphinx")
-        return f"pocketsphinx {version}" if version else None
+        return release("pocketsphinx")
 
     def live_spotter(self, words):
         from .live_keywords import LiveRecogniser

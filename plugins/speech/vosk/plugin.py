@@ -11,7 +11,7 @@ import os
 import threading
 
 from ....inference.audio.decode import SAMPLE_RATE
-from ....inference.speech.kept_words import folder_stamp, package_version
+from ....inference.speech.kept_words import folder_stamp, release
 from ....inference.speech.timing import SpeechError, SpeechPlugin
 from ....inference.speech.words import Word
 
@@ -48,10 +48,10 @@ class VoskSpeech(SpeechPlugin):
 
     def fingerprint(self, options=None):
         """The vosk release and the model folder's files (a model replaced in place counts)."""
-        version, path = package_version("vosk"), model_path(options)
+        version, path = release("vosk"), model_path(options)
         if not version or not path or not os.path.isdir(path):
             return None
-        return f"vosk {version} {folder_stamp(path)}"
+        return f"{version} {folder_stamp(path)}"
 
     def words(self, audio, transcript=None, options=None, progress=None):
         reason = self.unavailable(options)
