@@ -70,7 +70,7 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None,
     arm = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
     bpy.context.view_layer.objects.active = arm
     if cold:
-        stop_local_server(module)
+        stop_local_server(bpy, module)
     settings = bpy.context.scene.talkrig
     settings.audio_file = str(audio)
     settings.seed = seed
@@ -105,12 +105,10 @@ def run_once(bpy, module, words="file", audio=AUDIO, seed=0, chosen_before=None,
     return total, other, bake, operator
 
 
-def stop_local_server(module):
-    """Stop the local server the add-on started, as Stop Local Server does."""
-    local = module.addon.server_state.stoppable_server()
-    if local is not None:
-        local.stop()
-    module.addon.server_state.forget_local_server()
+def stop_local_server(bpy, module):
+    """Stop the local server the add-on started (its Stop Local Server), if one runs."""
+    if module.addon.server_state.stoppable_server() is not None:
+        bpy.ops.talkrig.stop_server()
 
 
 def event_loop(bpy, module, seconds):
@@ -170,7 +168,7 @@ def main(argv=None):
             again = [] if args.cold else [run_once(bpy, module, words, a, seed=1, scene_file=scene)
                                           for a in timed]  # cold: each server held one line
             if args.restarted:
-                stop_local_server(module)
+                stop_local_server(bpy, module)
                 run_once(bpy, module, words, audio[-1], scene_file=scene)  # starts it again
                 restarted = [run_once(bpy, module, words, a, seed=2, scene_file=scene)
                              for a in timed]

@@ -595,8 +595,7 @@ def test_a_voiceover_chosen_before_any_server_runs_starts_one_for_its_words(addo
     samples, rate = sf.read(str(scott2_wav), dtype="float32")
 
     def choose_with_no_server(name, seconds):
-        state.local_server().stop()
-        state.forget_local_server()
+        assert bpy.ops.talkrig.stop_server() == {"FINISHED"}
         fresh_scene(bpy, avatar_glb)
         clip = tmp_path / name
         sf.write(str(clip), samples[seconds * rate: (seconds + 10) * rate], rate, subtype="PCM_16")
