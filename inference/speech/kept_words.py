@@ -87,7 +87,12 @@ def file_name(plugin, key, options):
     if not fingerprint:
         return None
     here = Path(__file__).parent
-    code = [_source_hash(str(p)) for p in (_engine_code(plugin), here, here.parent / "audio")]
+    try:
+        code = [_source_hash(str(p)) for p in (_engine_code(plugin), here, here.parent / "audio")]
+    except OSError as exc:  # code that cannot be read (a zipped package): its words not kept
+        log.debug("speech engine %s: its code cannot be hashed: %s", getattr(plugin, "name", ""),
+                  exc)
+        return None
     text = json.dumps([FORMAT, str(fingerprint), code, list(key)], default=repr)
     return hashlib.sha256(text.encode("utf-8")).hexdigest() + ".json"
 

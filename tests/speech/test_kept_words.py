@@ -143,6 +143,9 @@ def test_a_damaged_file_or_a_folder_that_cannot_be_written_costs_only_time(kept_
     blocked.write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv(kept_words.FOLDER_ENV, str(blocked / "words"))
     assert take() == ["word3"] and take() == ["word4"]
+    monkeypatch.setenv(kept_words.FOLDER_ENV, str(kept))
+    monkeypatch.setattr(kept_words, "_engine_code", lambda plugin: tmp_path / "gone.zip" / "kept")
+    assert take() == ["word5"] and take() == ["word6"]  # its code unreadable: words not kept
 
 
 def test_the_least_recently_used_files_are_dropped(kept_engine, kept, monkeypatch):
