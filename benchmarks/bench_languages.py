@@ -16,8 +16,9 @@ Real speech: the shared English recordings aligned by the language-independent p
 
 Is it English? Without a script or a language, English recognition's mean word confidence on
 every language's re-voiced speech and on the shared English recordings (one also under hiss at
-10 dB SNR, one after a melody), whether it is judged English (speech.sounds_english), and the
-words kept; beside it, the acoustic fit of the recognised words (mean ln acoustic score per
+10 dB SNR, one after a melody), over the 10,000 likeliest words and over the whole dictionary,
+whether it is judged English as find_words judges it (the common words' verdict where it is
+English, else the whole dictionary's: speech.english_verdict), and the words kept; beside it, the acoustic fit of the recognised words (mean ln acoustic score per
 frame against each frame's best state) and their stability (the words kept when the sound is
 played 6 % slower or faster), two candidate evidences of another language.
 
@@ -136,8 +137,8 @@ def is_it_english(languages):
 
     from talkrig.inference.speech import timing as speech
 
-    print("\n| speech | recognised words | mean confidence | acoustic fit (ln/frame) | stability | "
-          "judged English | words kept |")
+    print("\n| speech | recognised words | mean confidence (10,000 words / whole dictionary) | "
+          "acoustic fit (ln/frame) | stability | judged English | words kept |")
     print("|---|---|---|---|---|---|---|")
     clips = [(Path(c).name, ss.reference_case(DATA / f"{c}.wav", DATA / f"{c}.TextGrid").audio) for c in CLIPS]
     from talkrig.inference.audio.decode import decode_audio
@@ -160,10 +161,14 @@ def is_it_english(languages):
     logging.getLogger("talkrig.inference.speech.timing").setLevel(logging.ERROR)
     for name, audio in clips:
         heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
+        whole = find_words(audio, "pocketsphinx", None, {"workers": 1, "vocabulary": "whole"})
         kept = find_words(audio, "auto", None, {"workers": 1})
-        mean = np.mean([w.confidence for w in heard]) if heard else float("nan")
-        print(f"| {name} | {len(heard)} | {mean:.2f} | {_acoustic_fit(audio):.2f} | {_stability(audio):.2f} | "
-              f"{'yes' if speech.sounds_english(heard, audio) else 'no'} | {len(kept)} |", flush=True)
+        # as find_words judges: the 10,000 words' verdict where it is English, else the whole dictionary's
+        english = (speech.english_verdict(heard, audio)[0] == speech.ENGLISH
+                   or speech.sounds_english(whole, audio))
+        means = [np.mean([w.confidence for w in found]) if found else float("nan") for found in (heard, whole)]
+        print(f"| {name} | {len(heard)} | {means[0]:.2f} / {means[1]:.2f} | {_acoustic_fit(audio):.2f} | "
+              f"{_stability(audio):.2f} | {'yes' if english else 'no'} | {len(kept)} |", flush=True)
 
 
 def _decoded(samples):

@@ -112,6 +112,13 @@ class SpeechPlugin:
         arrives (live key poses), or None when this engine cannot."""
         return None
 
+    def second_opinion(self, options=None):
+        """Options for a slower, fuller search of the same sound, run when the words found with
+        ``options`` do not show English to be English (:func:`english_verdict`) and their
+        language is judged (English recognition without a script or a language): the verdict
+        is then made on that search's words. None (the default): the words stand as found."""
+        return None
+
     def fingerprint(self, options=None):
         """What this engine's words depend on besides the sound, the script and ``options``
         (its library's version, its model), as a string: they are then kept on disk for the
@@ -236,13 +243,15 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                 "the espeak engine instead (give --language for its pronunciation)", exc)
         plugin = fallback
         found = _run(plugin, heard, transcript, options, progress, notices)
-    found = tidy_words(found, heard.duration, plugin.name)
-    if at is not None:
-        found = [_retimed(w, at) for w in found]
+    found = _placed(found, heard, at, plugin)
     if transcript is None and _describe(plugin).get("recognizes"):
         found = heard_in_speech(found, features)
     if engine == "auto" and transcript is None and language == AUTO:
-        verdict, band = english_verdict(found, audio)
+        def listen(wider):  # the same sound heard again with the engine's second-opinion options
+            words = _placed(_run(plugin, heard, None, wider, progress, notices), heard, at, plugin)
+            return heard_in_speech(words, features)
+
+        found, (verdict, band) = _judged(plugin, found, options, audio, listen)
         if verdict == NOT_ENGLISH:
             _notice(notices, "%s: the speech does not sound like English (recognised words "
                     "average %.2f confidence): no words kept; if it is English, set the language "
@@ -256,6 +265,27 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                     "language (--language) and the script if it is not English", audio.name,
                     band / 1000.0, _mean_confidence(found))
     return found
+
+
+def _placed(found, heard, at, plugin):
+    """The engine's words checked (:func:`tidy_words`) and timed in the whole recording where
+    it heard the recording less what is not speech (``at``, from :func:`speech_only`)."""
+    found = tidy_words(found, heard.duration, plugin.name)
+    return found if at is None else [_retimed(w, at) for w in found]
+
+
+def _judged(plugin, found, options, audio, listen):
+    """(words, english_verdict of them): ``found``, or, where they do not show English to be
+    English and the engine offers a second opinion (:meth:`SpeechPlugin.second_opinion`), the
+    words ``listen(its options)`` finds, whose confidences the verdict was set on."""
+    verdict = english_verdict(found, audio)
+    wider = plugin.second_opinion(options) if verdict[0] != ENGLISH else None
+    if wider is None or wider == options:  # (the search it would run again)
+        return found, verdict
+    log.info("%s: the words found leave the language in doubt: listening again with %s",
+             audio.name, ", ".join(f"{k}={v}" for k, v in wider.items() if options.get(k) != v))
+    found = listen(wider)
+    return found, english_verdict(found, audio)
 
 
 @contextlib.contextmanager

@@ -25,6 +25,12 @@ FILLERS = frozenset({"<s>", "</s>", "<sil>", "(NULL)", "[NOISE]", "[SPEECH]", "[
 # pocketsphinx's defaults at about the same word error rate and onset accuracy
 # (benchmarks/JOURNAL.md).
 RECOGNITION_SEARCH = {"fwdflat": False, "maxhmmpf": 2000, "topn": 3, "pl_window": 10}
+# Free recognition searches the bundled dictionary's words most likely under its language model
+# (tools/recognition_words.py): a fifth less CPU a second of speech than all 134,000
+# pronunciations, as many words right. VOCABULARIES are the choices: "common" (the default) or
+# "whole", whose confidences the English verdict was set on (inference/speech/timing.py).
+RECOGNITION_WORDS = os.path.join(os.path.dirname(__file__), "recognition_words.txt")
+VOCABULARIES = ("common", "whole")
 # Listening for a script's words (a vocabulary of hundreds, not 134 000): pocketsphinx's full
 # search, bounded. The cheaper recognition settings lose a fifth of the anchors.
 LISTENING_SEARCH = {"maxhmmpf": 3000}
@@ -67,6 +73,18 @@ def new_decoder(dictionary=None, arpa=None, keyphrases=None, **config):
             os.unlink(path)
     decoder.add_fsg(_PRIME, decoder.create_fsg(_PRIME, 0, 1, [(0, 1, 1.0, "<sil>")]))
     return decoder
+
+
+def recognition_dictionary():
+    """The text of the bundled dictionary's entries (every pronunciation) of the words in
+    RECOGNITION_WORDS."""
+    import pocketsphinx
+
+    with open(RECOGNITION_WORDS, encoding="utf-8") as lines:
+        words = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    bundled = os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")
+    with open(bundled, encoding="utf-8") as lines:
+        return "".join(line for line in lines if line.split(" ", 1)[0].split("(", 1)[0] in words)
 
 
 def _temporary(text, suffix, files):

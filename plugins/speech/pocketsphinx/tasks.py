@@ -6,7 +6,15 @@ from . import decoding
 
 
 def recognition_decoder():
-    """(decoder, search) for free recognition with the bundled language model."""
+    """(decoder, search) for free recognition with the bundled language model over its most
+    likely words (decoding.RECOGNITION_WORDS)."""
+    decoder = decoding.new_decoder(decoding.recognition_dictionary(), **decoding.RECOGNITION_SEARCH)
+    return decoder, decoding.DEFAULT_SEARCH
+
+
+def whole_recognition_decoder():
+    """(decoder, search) for free recognition with the bundled language model over the whole
+    bundled dictionary."""
     return decoding.new_decoder(**decoding.RECOGNITION_SEARCH), decoding.DEFAULT_SEARCH
 
 

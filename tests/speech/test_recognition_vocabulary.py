@@ -1,0 +1,98 @@
+"""Free recognition over the likeliest words, and the English verdict made on the whole
+dictionary's words wherever those leave the language in doubt."""
+
+import logging
+
+import pytest
+
+from talkrig.inference.audio.decode import decode_audio
+from talkrig.inference.speech.timing import RECENT, SpeechError, find_words, get_speech_plugin
+from talkrig.inference.speech.transcripts.formats import read_transcript_file
+from talkrig.inference.speech.transcripts.textgrid import word_intervals
+from talkrig.inference.speech.words import Word
+from talkrig.plugins.speech.pocketsphinx.decoding import RECOGNITION_WORDS
+
+
+@pytest.fixture(scope="module")
+def first_eight_seconds(scott2_wav, scott2_textgrid):
+    """The first 8 s of a real take and the reference (start, end, word) ending inside them."""
+    audio = decode_audio(scott2_wav)
+    reference = [w for w in word_intervals(read_transcript_file(scott2_textgrid)) if w[1] <= 8.0]
+    return decode_audio(audio.samples[:8 * 16000], name="scott[:8s]"), reference
+
+
+def common_words():
+    with open(RECOGNITION_WORDS, encoding="utf-8") as lines:
+        return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def test_recognition_searches_the_likeliest_words_or_the_whole_dictionary_when_asked(first_eight_seconds):
+    audio, reference = first_eight_seconds
+    listed = common_words()
+    assert len(listed) == 10_000 and {"the", "so", "time", "play"} <= listed
+    common = find_words(audio, "pocketsphinx")
+    whole = find_words(audio, "pocketsphinx", options={"vocabulary": "whole"})
+    said = {word for _, _, word in reference}
+    for words in (common, whole):  # both find most of what was said, where it was said
+        assert len({w.word for w in words} & said) >= len(said) // 2
+    assert {w.word for w in common} <= listed
+    with pytest.raises(SpeechError, match="'vocabulary' must be one of common, whole"):
+        find_words(audio, "pocketsphinx", options={"vocabulary": "all"})
+
+
+@pytest.fixture
+def judged(first_eight_seconds, monkeypatch):
+    """judge(confidences by vocabulary, **find_words arguments) -> (words, vocabularies the
+    engine was run with, notices): pocketsphinx answering with a word at each of the reference's
+    places, as sure as ``confidences`` says for the vocabulary it was asked to search."""
+    audio, reference = first_eight_seconds
+    plugin = get_speech_plugin("pocketsphinx")
+
+    def judge(confidences, engine="auto", **arguments):
+        runs, told = [], []
+
+        def words(audio, transcript=None, options=None, progress=None):
+            vocabulary = (options or {}).get("vocabulary", "common")
+            runs.append(vocabulary)
+            return [Word(f"{vocabulary}{n}", start, end, confidences[vocabulary])
+                    for n, (start, end, _) in enumerate(reference)]
+
+        monkeypatch.setattr(plugin, "words", words)
+        RECENT.clear()
+        found = find_words(audio, engine, notices=told, **arguments)
+        return found, runs, told
+
+    return judge
+
+
+def test_english_sure_with_the_common_words_is_heard_once(judged):
+    words, runs, told = judged({"common": 0.6})
+    assert runs == ["common"] and told == []
+    assert len(words) >= 8 and all(w.word.startswith("common") for w in words)
+
+
+def test_english_the_common_words_leave_in_doubt_is_judged_on_the_whole_dictionarys(judged, caplog):
+    with caplog.at_level(logging.INFO, logger="talkrig.inference.speech.timing"):
+        words, runs, told = judged({"common": 0.40, "whole": 0.60})
+    assert runs == ["common", "whole"] and told == []
+    assert len(words) >= 8 and all(w.word.startswith("whole") for w in words)  # the surer words
+    assert any("listening again with vocabulary=whole" in r.getMessage() for r in caplog.records)
+    # unsure either way: not English, one notice, no words
+    words, runs, told = judged({"common": 0.40, "whole": 0.40})
+    assert words == [] and runs == ["common", "whole"]
+    assert len(told) == 1 and "does not sound like English" in told[0]
+
+
+def test_no_second_search_where_the_language_is_not_judged(judged):
+    """English named, or the engine named: the words stand, however unsure."""
+    for arguments in ({"language": "en"}, {"engine": "pocketsphinx"}):
+        words, runs, told = judged({"common": 0.40, "whole": 0.60}, **arguments)
+        assert runs == ["common"] and told == [], arguments
+        assert len(words) >= 8 and all(w.word.startswith("common") for w in words), arguments
+
+
+def test_no_second_search_when_the_whole_dictionary_was_searched_already(judged, caplog):
+    with caplog.at_level(logging.INFO, logger="talkrig.inference.speech.timing"):
+        words, runs, told = judged({"whole": 0.40}, options={"vocabulary": "whole"})
+    assert words == [] and runs == ["whole"] and len(told) == 1
+    assert not any("listening again" in r.getMessage() for r in caplog.records)
