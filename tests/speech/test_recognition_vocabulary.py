@@ -92,7 +92,10 @@ def test_no_second_search_where_the_language_is_not_judged(judged):
 
 
 def test_no_second_search_when_the_whole_dictionary_was_searched_already(judged, caplog):
+    """Nor for keyword spotting, which searches no dictionary."""
     with caplog.at_level(logging.INFO, logger="talkrig.inference.speech.timing"):
         words, runs, told = judged({"whole": 0.40}, options={"vocabulary": "whole"})
-    assert words == [] and runs == ["whole"] and len(told) == 1
+        assert words == [] and runs == ["whole"] and len(told) == 1
+        words, runs, told = judged({"common": 0.40, "whole": 0.60}, options={"mode": "keywords"})
+        assert words == [] and runs == ["common"] and len(told) == 1
     assert not any("listening again" in r.getMessage() for r in caplog.records)

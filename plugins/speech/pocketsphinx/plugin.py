@@ -63,7 +63,7 @@ class PocketsphinxSpeech(SpeechPlugin):
             from .alignment import align
 
             return align(audio, transcript, progress, workers)
-        mode = str(options.get("mode") or "recognize").strip().lower()
+        mode = _mode(options)
         if mode == "keywords":
             from .keywords import spot
 
@@ -77,7 +77,9 @@ class PocketsphinxSpeech(SpeechPlugin):
 
     def second_opinion(self, options=None):
         """Free recognition over the whole dictionary, whose confidences the English verdict
-        was set on."""
+        was set on (none for keyword spotting, which searches no dictionary)."""
+        if _mode(options) != "recognize":
+            return None
         return {**(options or {}), "vocabulary": "whole"}
 
     def fingerprint(self, options=None):
@@ -102,6 +104,11 @@ def _keywords(options):
     if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
         raise SpeechError("pocketsphinx option 'keywords' must be a list of words")
     return list(words)
+
+
+def _mode(options):
+    """The 'mode' option as given: 'recognize' when absent."""
+    return str((options or {}).get("mode") or "recognize").strip().lower()
 
 
 def _vocabulary(options):
