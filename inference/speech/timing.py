@@ -275,11 +275,13 @@ def _placed(found, heard, at, plugin):
 
 
 def _judged(plugin, found, options, audio, listen):
-    """(words, english_verdict of them): ``found``, or, where they do not show English to be
-    English and the engine offers a second opinion (:meth:`SpeechPlugin.second_opinion`), the
-    words ``listen(its options)`` finds, whose confidences the verdict was set on."""
+    """(words, english_verdict of them): ``found``, or, where they would be dropped or kept with
+    a notice and the engine offers a second opinion (:meth:`SpeechPlugin.second_opinion`), the
+    words ``listen(its options)`` finds, whose confidences the verdict was set on. (Words of a
+    recording too noisy to judge are kept without a notice whatever they average.)"""
     verdict = english_verdict(found, audio)
-    wider = plugin.second_opinion(options) if verdict[0] != ENGLISH else None
+    doubt = verdict[0] not in (ENGLISH, TOO_NOISY)
+    wider = plugin.second_opinion(options) if doubt else None
     if wider is None or wider == options:  # (the search it would run again)
         return found, verdict
     log.info("%s: the words found leave the language in doubt: listening again with %s",

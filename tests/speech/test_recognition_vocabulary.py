@@ -3,6 +3,7 @@ dictionary's words wherever those leave the language in doubt."""
 
 import logging
 
+import numpy as np
 import pytest
 
 from talkrig.inference.audio.decode import decode_audio
@@ -48,7 +49,7 @@ def judged(first_eight_seconds, monkeypatch):
     audio, reference = first_eight_seconds
     plugin = get_speech_plugin("pocketsphinx")
 
-    def judge(confidences, engine="auto", **arguments):
+    def judge(confidences, engine="auto", heard=audio, **arguments):
         runs, told = [], []
 
         def words(audio, transcript=None, options=None, progress=None):
@@ -59,7 +60,7 @@ def judged(first_eight_seconds, monkeypatch):
 
         monkeypatch.setattr(plugin, "words", words)
         RECENT.clear()
-        found = find_words(audio, engine, notices=told, **arguments)
+        found = find_words(heard, engine, notices=told, **arguments)
         return found, runs, told
 
     return judge
@@ -81,6 +82,18 @@ def test_english_the_common_words_leave_in_doubt_is_judged_on_the_whole_dictiona
     words, runs, told = judged({"common": 0.40, "whole": 0.40})
     assert words == [] and runs == ["common", "whole"]
     assert len(told) == 1 and "does not sound like English" in told[0]
+
+
+def test_no_second_search_where_the_recording_is_too_noisy_to_judge(judged, first_eight_seconds):
+    """Its words are kept without a notice whatever they average (the same speech under hiss at
+    10 dB SNR)."""
+    audio, _ = first_eight_seconds
+    x = audio.samples
+    hiss = np.random.default_rng(0).normal(0.0, np.sqrt(np.mean(x[np.abs(x) > 0.02] ** 2) / 10), x.shape)
+    noisy = decode_audio((x + hiss).astype(np.float32), name="hiss.wav")
+    words, runs, told = judged({"common": 0.30, "whole": 0.60}, heard=noisy)
+    assert runs == ["common"] and told == []
+    assert len(words) >= 8 and all(w.word.startswith("common") for w in words)
 
 
 def test_no_second_search_where_the_language_is_not_judged(judged):
