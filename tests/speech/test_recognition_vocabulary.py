@@ -43,9 +43,10 @@ def test_recognition_searches_the_likeliest_words_or_the_whole_dictionary_when_a
 
 @pytest.fixture
 def judged(first_eight_seconds, monkeypatch):
-    """judge(confidences by vocabulary, **find_words arguments) -> (words, vocabularies the
-    engine was run with, notices): pocketsphinx answering with a word at each of the reference's
-    places, as sure as ``confidences`` says for the vocabulary it was asked to search."""
+    """judge(confidences by vocabulary, engine, heard, **find_words arguments) -> (words,
+    vocabularies the engine was run with, notices) for the sound ``heard`` (default the 8 s):
+    pocketsphinx answering with a word at each of the reference's places, as sure as
+    ``confidences`` says for the vocabulary it was asked to search."""
     audio, reference = first_eight_seconds
     plugin = get_speech_plugin("pocketsphinx")
 
