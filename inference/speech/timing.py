@@ -56,6 +56,9 @@ MIN_CLARITY_TO_JUDGE = 17.0
 # 0.40-0.48 (its word onsets still within 20-30 ms of the TextGrid's), as eSpeak NG's other
 # languages do (0.12-0.58): under this bandwidth (activity.bandwidth_hz) the words are kept.
 MIN_BANDWIDTH_TO_JUDGE = 6500.0  # Hz: 7.4 kHz (the top band) at 16 kHz, 5.5 at 11 kHz
+# Of the words' progress, the first search's where a second may follow (:func:`_judged`): the
+# second moves the bar on from there instead of holding it at the end for its whole length.
+FIRST_SEARCH_SHARE = 0.8
 MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for it to stay
 NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
 # A script to align can be no longer than anyone speaks in the recording: the fastest speech is
@@ -225,16 +228,19 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     if listens and features is None:
         features = features_for(audio, NOT_SPEECH_FPS)
     heard, at = speech_only(audio, features) if listens else (audio, None)
+    judging = engine == "auto" and transcript is None and language == AUTO
+    wider = _second_opinion(plugin, options) if judging else None
+    first = progress if wider is None else _part(progress, 0.0, FIRST_SEARCH_SHARE)
     try:
         try:
-            found = _run(plugin, heard, transcript, options, progress, notices)
+            found = _run(plugin, heard, transcript, options, first, notices)
         except SpeechError as exc:
             if at is None or transcript is None:
                 raise
             # a script is never refused for what was cut out: listen to the whole recording
             log.info("%s; listening to the whole recording", exc)
             heard, at = audio, None
-            found = _run(plugin, heard, transcript, options, progress, notices)
+            found = _run(plugin, heard, transcript, options, first, notices)
     except SpeechError as exc:
         fallback = _unknown_script_fallback(entries, plugin, engine, transcript, language)
         if fallback is None:
@@ -246,12 +252,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     found = _placed(found, heard, at, plugin)
     if transcript is None and _describe(plugin).get("recognizes"):
         found = heard_in_speech(found, features)
-    if engine == "auto" and transcript is None and language == AUTO:
-        def listen(wider):  # the same sound heard again with the engine's second-opinion options
-            words = _placed(_run(plugin, heard, None, wider, progress, notices), heard, at, plugin)
-            return heard_in_speech(words, features)
+    if judging:
+        def listen():  # the same sound heard again with the engine's second-opinion options
+            again = _run(plugin, heard, None, wider, _part(progress, FIRST_SEARCH_SHARE, 1.0), notices)
+            return heard_in_speech(_placed(again, heard, at, plugin), features)
 
-        found, (verdict, band) = _judged(plugin, found, options, audio, listen)
+        found, (verdict, band) = _judged(found, wider, options, audio, listen)
         if verdict == NOT_ENGLISH:
             _notice(notices, "%s: the speech does not sound like English (recognised words "
                     "average %.2f confidence): no words kept; if it is English, set the language "
@@ -274,19 +280,31 @@ def _placed(found, heard, at, plugin):
     return found if at is None else [_retimed(w, at) for w in found]
 
 
-def _judged(plugin, found, options, audio, listen):
+def _second_opinion(plugin, options):
+    """The options of the engine's second opinion (:meth:`SpeechPlugin.second_opinion`), or
+    None where it offers none (also an engine written without the method) or they would run the
+    same search again."""
+    offer = getattr(plugin, "second_opinion", None)
+    wider = offer(options) if callable(offer) else None
+    return None if wider == options else wider
+
+
+def _part(progress, start, stop):
+    """``progress`` reporting a search's fraction as its part ``start``..``stop`` of the words'."""
+    return None if progress is None else lambda fraction: progress(start + (stop - start) * fraction)
+
+
+def _judged(found, wider, options, audio, listen):
     """(words, english_verdict of them): ``found``, or, where they would be dropped or kept with
-    a notice and the engine offers a second opinion (:meth:`SpeechPlugin.second_opinion`), the
-    words ``listen(its options)`` finds, whose confidences the verdict was set on. (Words of a
-    recording too noisy to judge are kept without a notice whatever they average.)"""
+    a notice and there is a second opinion to ask (``wider``, its options), the words
+    ``listen()`` finds with it, whose confidences the verdict was set on. (Words of a recording
+    too noisy to judge are kept without a notice whatever they average.)"""
     verdict = english_verdict(found, audio)
-    doubt = verdict[0] not in (ENGLISH, TOO_NOISY)
-    wider = plugin.second_opinion(options) if doubt else None
-    if wider is None or wider == options:  # (the search it would run again)
+    if wider is None or verdict[0] in (ENGLISH, TOO_NOISY):
         return found, verdict
     log.info("%s: the words found leave the language in doubt: listening again with %s",
              audio.name, ", ".join(f"{k}={v}" for k, v in wider.items() if options.get(k) != v))
-    found = listen(wider)
+    found = listen()
     return found, english_verdict(found, audio)
 
 

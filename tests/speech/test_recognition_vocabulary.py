@@ -56,6 +56,8 @@ def judged(first_eight_seconds, monkeypatch):
         def words(audio, transcript=None, options=None, progress=None):
             vocabulary = (options or {}).get("vocabulary", "common")
             runs.append(vocabulary)
+            for fraction in (0.5, 1.0) if progress else ():
+                progress(fraction)
             return [Word(f"{vocabulary}{n}", start, end, confidences[vocabulary])
                     for n, (start, end, _) in enumerate(reference)]
 
@@ -83,6 +85,25 @@ def test_english_the_common_words_leave_in_doubt_is_judged_on_the_whole_dictiona
     words, runs, told = judged({"common": 0.40, "whole": 0.40})
     assert words == [] and runs == ["common", "whole"]
     assert len(told) == 1 and "does not sound like English" in told[0]
+
+
+def test_the_second_search_moves_the_words_progress_on(judged):
+    """Not back to its start, nor held at its end while the second search runs."""
+    fractions = []
+    judged({"common": 0.40, "whole": 0.60}, progress=fractions.append)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    first = [f for f in fractions if f <= fractions[1]]
+    assert len(first) == 2 and len(fractions) == 4  # each search's own steps, the second's later
+    fractions = []
+    judged({"common": 0.60}, progress=fractions.append)
+    assert fractions == sorted(fractions) and 0.5 <= fractions[-1] < 1.0  # the stage ends after
+
+
+def test_an_engine_without_a_second_opinion_keeps_its_verdict(judged, monkeypatch):
+    """An engine written without ``second_opinion`` (engines need only describe and words)."""
+    monkeypatch.setattr(get_speech_plugin("pocketsphinx"), "second_opinion", None)
+    words, runs, told = judged({"common": 0.40, "whole": 0.60})
+    assert words == [] and runs == ["common"] and len(told) == 1
 
 
 def test_no_second_search_where_the_recording_is_too_noisy_to_judge(judged, first_eight_seconds):
