@@ -17,8 +17,8 @@ Real speech: the shared English recordings aligned by the language-independent p
 Is it English? Without a script or a language, English recognition's mean word confidence on
 every language's re-voiced speech and on the shared English recordings (one also under hiss at
 10 dB SNR, one after a melody), over the 10,000 likeliest words and over the whole dictionary,
-whether it is judged English as find_words judges it (the common words' verdict where it is
-English, else the whole dictionary's: speech.english_verdict), and the words kept; beside it, the acoustic fit of the recognised words (mean ln acoustic score per
+whether find_words judges it English (no notice that it does not sound like English), and the
+words kept; beside it, the acoustic fit of the recognised words (mean ln acoustic score per
 frame against each frame's best state) and their stability (the words kept when the sound is
 played 6 % slower or faster), two candidate evidences of another language.
 
@@ -135,8 +135,6 @@ def english():
 def is_it_english(languages):
     import logging
 
-    from talkrig.inference.speech import timing as speech
-
     print("\n| speech | recognised words | mean confidence (10,000 words / whole dictionary) | "
           "acoustic fit (ln/frame) | stability | judged English | words kept |")
     print("|---|---|---|---|---|---|---|")
@@ -162,10 +160,9 @@ def is_it_english(languages):
     for name, audio in clips:
         heard = find_words(audio, "pocketsphinx", None, {"workers": 1})
         whole = find_words(audio, "pocketsphinx", None, {"workers": 1, "vocabulary": "whole"})
-        kept = find_words(audio, "auto", None, {"workers": 1})
-        # as find_words judges: the 10,000 words' verdict where it is English, else the whole dictionary's
-        english = (speech.english_verdict(heard, audio)[0] == speech.ENGLISH
-                   or speech.sounds_english(whole, audio))
+        told = []  # judged another language: find_words says so in a notice
+        kept = find_words(audio, "auto", None, {"workers": 1}, notices=told)
+        english = not any("does not sound like English" in line for line in told)
         means = [np.mean([w.confidence for w in found]) if found else float("nan") for found in (heard, whole)]
         print(f"| {name} | {len(heard)} | {means[0]:.2f} / {means[1]:.2f} | {_acoustic_fit(audio):.2f} | "
               f"{_stability(audio):.2f} | {'yes' if english else 'no'} | {len(kept)} |", flush=True)
