@@ -41,6 +41,24 @@ def test_recognition_searches_the_likeliest_words_or_the_whole_dictionary_when_a
         find_words(audio, "pocketsphinx", options={"vocabulary": "all"})
 
 
+def test_a_missing_word_list_is_one_line_saying_how_to_go_on(first_eight_seconds, monkeypatch, tmp_path):
+    """A broken install (the package's word list gone): one line naming the file, the way out."""
+    from talkrig.plugins.speech.pocketsphinx import decoding
+
+    monkeypatch.setattr(decoding, "RECOGNITION_WORDS", str(tmp_path / "recognition_words.txt"))
+    decoding.recognition_dictionary.cache_clear()
+    RECENT.clear()
+    try:
+        with pytest.raises(SpeechError) as raised:
+            find_words(first_eight_seconds[0], "pocketsphinx")
+    finally:
+        decoding.recognition_dictionary.cache_clear()
+        RECENT.clear()
+    message = str(raised.value)
+    assert "\n" not in message and "recognition_words.txt cannot be read" in message
+    assert "reinstall talkrig" in message and "vocabulary=whole" in message
+
+
 @pytest.fixture
 def judged(first_eight_seconds, monkeypatch):
     """judge(confidences by vocabulary, engine, heard, **find_words arguments) -> (words,

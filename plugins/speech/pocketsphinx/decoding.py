@@ -83,8 +83,13 @@ def recognition_dictionary():
     up in the calling process at every call."""
     import pocketsphinx
 
-    with open(RECOGNITION_WORDS, encoding="utf-8") as lines:
-        words = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    try:
+        with open(RECOGNITION_WORDS, encoding="utf-8") as lines:
+            words = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    except OSError as exc:  # a broken install: say how to go on, not which call failed
+        raise RuntimeError(f"the recognition word list {RECOGNITION_WORDS} cannot be read "
+                           f"({exc.strerror or exc}): reinstall talkrig, or search the whole "
+                           "dictionary (speech option vocabulary=whole)") from None
     bundled = os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")
     with open(bundled, encoding="utf-8") as lines:
         return "".join(line for line in lines if line.split(" ", 1)[0].split("(", 1)[0] in words)

@@ -25,6 +25,7 @@ failed run stops its workers.
 """
 
 import contextlib
+import builtins
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -290,7 +291,7 @@ class _Pool:
                     if kind == "progress":
                         worker.fraction = payload
                     elif kind == "error":
-                        raise RuntimeError(payload)
+                        raise _failure(payload)
                     else:
                         results[worker.index] = payload
                         done += weights[worker.index]
@@ -314,6 +315,18 @@ class _Pool:
                 for worker in pool:
                     worker.stop(wait=clean)
 
+
+def _failure(payload):
+    """A worker's "Type: message" raised here as that built-in exception where there is one, so
+    its line reads as a failure in this process does; else a RuntimeError of the whole text."""
+    name, _, message = payload.partition(": ")
+    kind = getattr(builtins, name, None)
+    if message and isinstance(kind, type) and issubclass(kind, Exception):
+        try:
+            return kind(message)
+        except Exception:  # a built-in whose constructor wants more than a message
+            pass
+    return RuntimeError(payload)
 
 def _check_running(pool, ends, deadline):
     """RuntimeError when a worker's feeder failed or the run outlived its deadline."""
