@@ -177,15 +177,22 @@ def _slow_setup(offset):
     return offset
 
 
+class EngineFault(Exception):
+    """An engine's own exception type (not a built-in)."""
+
+
 def _work(offset, task, step):
     """Task n: report progress, then n + offset; 'die' kills a worker process (and is done when
-    redone in the parent), 'fail' raises, 'slow' takes half a minute."""
+    redone in the parent), 'fail' raises, 'odd' raises an engine's own type, 'slow' takes half
+    a minute."""
     if step is not None:
         step(0.5)
     if task == "die" and multiprocessing.parent_process() is not None:
         os._exit(3)
     if task == "fail":
         raise ValueError("this piece is broken")
+    if task == "odd":
+        raise EngineFault("the model is corrupt")
     if task == "slow":
         time.sleep(30)
     return ("done", offset) if task == "die" else task + offset
@@ -197,6 +204,8 @@ def test_pool_returns_results_in_order_and_survives_a_dying_worker(monkeypatch):
     assert workers.run_tasks((_setup, (10,)), _work, tasks, workers=2) == [11, 12, ("done", 10), 14, 15]
     with pytest.raises(ValueError, match="^this piece is broken$"):  # as if failed here
         workers.run_tasks((_setup, (0,)), _work, [1, "fail"], workers=2)
+    with pytest.raises(RuntimeError, match="^EngineFault: the model is corrupt$"):  # named, not lost
+        workers.run_tasks((_setup, (0,)), _work, [1, "odd"], workers=2)
 
 
 def test_pool_stops_its_workers_at_once_when_progress_raises(monkeypatch):

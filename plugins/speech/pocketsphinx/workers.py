@@ -24,8 +24,8 @@ starts from a reset front end, so a kept worker finds the words a new one would;
 failed run stops its workers.
 """
 
-import contextlib
 import builtins
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -327,6 +327,7 @@ def _failure(payload):
         except Exception:  # a built-in whose constructor wants more than a message
             pass
     return RuntimeError(payload)
+
 
 def _check_running(pool, ends, deadline):
     """RuntimeError when a worker's feeder failed or the run outlived its deadline."""
