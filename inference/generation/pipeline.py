@@ -148,6 +148,7 @@ def _generate(audio, options, progress, cancelled):
     from .generators import GenerationRequest, check_options, generation_fps, get_generator
     from .keyposes import insert_keyposes, load_keyposes_option
     from ..speech.languages import normalise, words_language
+    from ..speech.timing import language_in_doubt
     from .postprocess import calm_weight, postprocess
     from ..registry import PluginError
 
@@ -173,6 +174,8 @@ def _generate(audio, options, progress, cancelled):
     notices = []
     words = _words(decoded, options, dictionary, features, lambda fraction: step("words", fraction),
                    notices)
+    if dictionary is not None and dictionary.language is not None and language_in_doubt(notices):
+        dictionary = None  # English words of speech that may be another language: lips only
     if options.words_only:
         step("done", 1.0)
         return GenerateResult(motion=None, words=words, features=features, notices=notices)

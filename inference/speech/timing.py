@@ -43,10 +43,14 @@ ENGINE_CHOICES = ("auto", "none", "vosk", "pocketsphinx", "espeak", "transcript"
 RECENT = RecentWords()  # the engines' words for the last few recordings of this process
 # the speech engines' own loggers (plugins/speech/...), whose warnings are notices too
 ENGINES_LOGGER = __name__.rsplit(".inference.", 1)[0] + ".plugins.speech"
-# Without a script or a language, English recognition whose words average less confidence than
-# this is taken for speech in another language (real English recordings average 0.64-0.65,
-# eSpeak NG's German 0.31-0.34, French 0.26-0.28, Japanese 0.38-0.43: benchmarks/JOURNAL.md).
-NOT_ENGLISH_CONFIDENCE = 0.48
+# Without a script or a language, English recognition whose words average this confidence or
+# more is English (whole real English recordings average 0.64-0.65) ...
+ENGLISH_CONFIDENCE = 0.48
+# ... under this it is speech in another language (eSpeak NG's German 0.31-0.34, French
+# 0.26-0.28), and between the two in doubt: real English in 20 s pieces averages 0.45-0.69,
+# under a faint hiss (35 dB under the voice) 0.34-0.60, where another language's 0.13-0.72.
+# The words of speech in doubt are kept for the lips but fire no key poses (benchmarks/JOURNAL.md).
+NOT_ENGLISH_CONFIDENCE = 0.36
 MIN_WORDS_TO_JUDGE = 8
 # ... but only in a recording clean enough to tell: noise lowers the confidence of English too
 # (the shared English recording under hiss at 10 dB SNR averages 0.27). activity.clarity_db:
@@ -264,6 +268,12 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                     "to en (--language en) to keep them, else give its language and script",
                     audio.name, _mean_confidence(found))
             return []
+        if verdict == IN_DOUBT:
+            _notice(notices, "%s: the speech may not be English (recognised words average %.2f "
+                    "confidence): its words are kept for the lips but fire no key poses; if it "
+                    "is English, set the language to en (--language en) for its key poses too, "
+                    "else give its language and script", audio.name, _mean_confidence(found),
+                    kind=IN_DOUBT)
         if verdict == TOO_NARROW:
             _notice(notices, "%s: recorded with sound only up to %.1f kHz (a telephone, or a "
                     "low sample rate), where English cannot be told from another language "
@@ -329,12 +339,26 @@ def _warnings_logged(logger_name):
         logger.removeHandler(handler)
 
 
-def _notice(notices, message, *args):
+class Notice(str):
+    """A line a person should read, whose ``kind`` says what it tells for a caller that acts on
+    it (:data:`IN_DOUBT`: English words kept of speech that may be another language)."""
+
+    kind = ""
+
+
+def language_in_doubt(notices):
+    """True when ``notices`` (of :func:`find_words`) say the words' language is in doubt."""
+    return any(getattr(line, "kind", "") == IN_DOUBT for line in notices or ())
+
+
+def _notice(notices, message, *args, kind=""):
     """Log a warning a person should read (``message % args``) and add it to ``notices`` too
-    (a list, or None)."""
+    (a list, or None) as a :class:`Notice` of ``kind``."""
     log.warning(message, *args)
     if notices is not None:
-        notices.append(message % args)
+        line = Notice(message % args)
+        line.kind = kind
+        notices.append(line)
 
 
 def check_script_length(script, audio):
@@ -472,27 +496,31 @@ def _unknown_script_fallback(entries, plugin, engine, transcript, language):
     return get_speech_plugin(ANY_LANGUAGE_ALIGNER, entries) if entry and entry.available else None
 
 
-ENGLISH, NOT_ENGLISH, TOO_NOISY, TOO_NARROW = "english", "not english", "too noisy", "too narrow"
+ENGLISH, NOT_ENGLISH, IN_DOUBT = "english", "not english", "in doubt"
+TOO_NOISY, TOO_NARROW = "too noisy", "too narrow"
 
 
 def english_verdict(words, audio=None):
     """(verdict, the recording's bandwidth in Hz or None when not read): whether recognised
-    English ``words`` are English speech: ENGLISH, NOT_ENGLISH (too unsure on average,
-    NOT_ENGLISH_CONFIDENCE, over at least MIN_WORDS_TO_JUDGE words), or, for unsure words in a
-    recording (``audio``, a DecodedAudio) that cannot tell, TOO_NOISY (MIN_CLARITY_TO_JUDGE) or
+    English ``words`` are English speech, over at least MIN_WORDS_TO_JUDGE words: ENGLISH (as
+    sure as English is on average, ENGLISH_CONFIDENCE), NOT_ENGLISH (under
+    NOT_ENGLISH_CONFIDENCE) or IN_DOUBT between, or, for unsure words in a recording
+    (``audio``, a DecodedAudio) that cannot tell, TOO_NOISY (MIN_CLARITY_TO_JUDGE) or
     TOO_NARROW (MIN_BANDWIDTH_TO_JUDGE): their words are kept."""
     from ..features.activity import clarity_and_bandwidth
 
-    if len(words) < MIN_WORDS_TO_JUDGE or _mean_confidence(words) >= NOT_ENGLISH_CONFIDENCE:
+    mean = _mean_confidence(words)
+    if len(words) < MIN_WORDS_TO_JUDGE or mean >= ENGLISH_CONFIDENCE:
         return ENGLISH, None
+    unsure = NOT_ENGLISH if mean < NOT_ENGLISH_CONFIDENCE else IN_DOUBT
     if audio is None:
-        return NOT_ENGLISH, None
+        return unsure, None
     clarity, band = clarity_and_bandwidth(audio.samples, audio.sample_rate)
     if clarity < MIN_CLARITY_TO_JUDGE:
         return TOO_NOISY, band
     if band < MIN_BANDWIDTH_TO_JUDGE:
         return TOO_NARROW, band
-    return NOT_ENGLISH, band
+    return unsure, band
 
 
 def sounds_english(words, audio=None):

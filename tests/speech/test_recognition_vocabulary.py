@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from talkrig.inference.audio.decode import decode_audio
-from talkrig.inference.speech.timing import RECENT, SpeechError, find_words, get_speech_plugin
+from talkrig.inference.speech.timing import (
+    RECENT, SpeechError, find_words, get_speech_plugin, language_in_doubt,
+)
 from talkrig.inference.speech.transcripts.formats import read_transcript_file
 from talkrig.inference.speech.transcripts.textgrid import word_intervals
 from talkrig.inference.speech.words import Word
@@ -99,10 +101,16 @@ def test_english_the_common_words_leave_in_doubt_is_judged_on_the_whole_dictiona
     assert runs == ["common", "whole"] and told == []
     assert len(words) >= 8 and all(w.word.startswith("whole") for w in words)  # the surer words
     assert any("listening again with vocabulary=whole" in r.getMessage() for r in caplog.records)
-    # unsure either way: not English, one notice, no words
-    words, runs, told = judged({"common": 0.40, "whole": 0.40})
+    # unsure either way: in doubt, the surer words kept with one notice saying so
+    words, runs, told = judged({"common": 0.30, "whole": 0.40})
+    assert runs == ["common", "whole"] and len(words) >= 8
+    assert all(w.word.startswith("whole") for w in words)
+    assert len(told) == 1 and "may not be English" in told[0] and language_in_doubt(told)
+    # as unsure as another language's: one notice, no words
+    words, runs, told = judged({"common": 0.30, "whole": 0.30})
     assert words == [] and runs == ["common", "whole"]
     assert len(told) == 1 and "does not sound like English" in told[0]
+    assert not language_in_doubt(told)
 
 
 def test_the_second_search_moves_the_words_progress_on(judged):
@@ -120,7 +128,7 @@ def test_the_second_search_moves_the_words_progress_on(judged):
 def test_an_engine_without_a_second_opinion_keeps_its_verdict(judged, monkeypatch):
     """An engine written without ``second_opinion`` (engines need only describe and words)."""
     monkeypatch.setattr(get_speech_plugin("pocketsphinx"), "second_opinion", None)
-    words, runs, told = judged({"common": 0.40, "whole": 0.60})
+    words, runs, told = judged({"common": 0.30, "whole": 0.60})
     assert words == [] and runs == ["common"] and len(told) == 1
 
 
@@ -147,8 +155,8 @@ def test_no_second_search_where_the_language_is_not_judged(judged):
 def test_no_second_search_when_the_whole_dictionary_was_searched_already(judged, caplog):
     """Nor for keyword spotting, which searches no dictionary."""
     with caplog.at_level(logging.INFO, logger="talkrig.inference.speech.timing"):
-        words, runs, told = judged({"whole": 0.40}, options={"vocabulary": "whole"})
+        words, runs, told = judged({"whole": 0.30}, options={"vocabulary": "whole"})
         assert words == [] and runs == ["whole"] and len(told) == 1
-        words, runs, told = judged({"common": 0.40, "whole": 0.60}, options={"mode": "keywords"})
+        words, runs, told = judged({"common": 0.30, "whole": 0.60}, options={"mode": "keywords"})
         assert words == [] and runs == ["common"] and len(told) == 1
     assert not any("listening again" in r.getMessage() for r in caplog.records)
