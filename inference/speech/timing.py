@@ -270,9 +270,9 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
             return []
         if verdict == IN_DOUBT:
             _notice(notices, "%s: the speech may not be English (recognised words average %.2f "
-                    "confidence): its words are kept for the lips but fire no key poses; if it "
-                    "is English, set the language to en (--language en) for its key poses too, "
-                    "else give its language and script", audio.name, _mean_confidence(found),
+                    "confidence): its words are kept for the lips but fire no English key poses; "
+                    "if it is English, set the language to en (--language en) for them too, else "
+                    "give its language and script", audio.name, _mean_confidence(found),
                     kind=IN_DOUBT)
         if verdict == TOO_NARROW:
             _notice(notices, "%s: recorded with sound only up to %.1f kHz (a telephone, or a "
