@@ -474,7 +474,8 @@ def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
     """Recognised ``words`` less those heard where nobody speaks: a recogniser hears words in
     music, laughter and noise (one "word" over eight seconds of a noise bed). A word stays when
     at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
-    alone). Words of a script or a timed transcript are the user's and are never dropped."""
+    alone, or the voice detector SURE_VOICE of a voice outside music and laughter). Words of a
+    script or a timed transcript are the user's and are never dropped."""
     from ..features.activity import not_speech, speech_activity
 
     if not words:
