@@ -26,6 +26,11 @@ PREFIX_TOKENS = frozenset({"def", "deform", "bip", "bip01", "bip001", "b", "j", 
 FINGERS = {"thumb": "thumb", "index": "index", "pointer": "index", "middle": "middle",
            "ring": "ring", "pinky": "pinky", "pinkie": "pinky", "little": "pinky",
            "small": "pinky"}
+# Fingers named by number, thumb first: 3ds Max Biped's "Finger0", "Finger01", "Finger02" (the
+# thumb's three bones; "Finger1x" the index ...) from 0, MakeHuman's "finger1-1" .. "finger5-3"
+# (finger, then bone) from 1; DAZ's "lMid1" is the middle finger of a side.
+NUMBERED_FINGERS = ("thumb", "index", "middle", "ring", "pinky")
+SIDED_FINGERS = {"mid": "middle"}
 METACARPAL_TOKENS = frozenset({"metacarpal", "meta", "carpal", "metacarpus"})
 # Tokens of the bones riggers put along a limb to spread its roll (twist/roll bones).
 TWIST_TOKENS = frozenset({"twist", "roll"})
@@ -118,15 +123,39 @@ def parse(name):
             helper = True
         words.append(t)
     # Glued side markers: "LeftArm" is split already; "Larm"/"armL" are not supported.
+    finger = next((FINGERS[w] for w in words if w in FINGERS), None)
+    if finger is None:
+        finger = _numbered_finger(tokens, side)
+        if finger is not None:
+            words.append(finger)  # read as the finger it names
     words_set = frozenset(words)
     part = _part(words_set, side)
-    finger = next((FINGERS[w] for w in words if w in FINGERS), None)
     metacarpal = bool(words_set & METACARPAL_TOKENS)
     if part in ("eye", "jaw") and words_set & {"lid", "brow", "lash", "target", "track"}:
         helper = True
     return BoneName(name=name, tokens=tokens, part=part, side=side, finger=finger,
                     numbers=tuple(numbers), helper=helper, metacarpal=metacarpal,
                     twist=bool(words_set & TWIST_TOKENS))
+
+
+def _numbered_finger(tokens, side):
+    """The finger a name gives by number ("Finger12": Biped's index, 0-based, the digits glued;
+    "finger3-1": MakeHuman's middle, 1-based, the bone's number apart) or, on a side, by
+    DAZ's short name; None otherwise."""
+    if side is not None:
+        named = next((SIDED_FINGERS[t] for t in tokens if t in SIDED_FINGERS), None)
+        if named is not None:
+            return named
+    if "finger" not in tokens:
+        return None
+    after = tokens[tokens.index("finger") + 1:]
+    if not after or not after[0].isdigit():
+        return None
+    if len(after) > 1 and after[1].isdigit():
+        number = int(after[0]) - 1
+    else:
+        number = int(after[0][0])
+    return NUMBERED_FINGERS[number] if 0 <= number < len(NUMBERED_FINGERS) else None
 
 
 def normalized(name):

@@ -41,6 +41,12 @@ from talkrig.motion.retarget.names import parse
         ("spine_03", "spine", None, None),
         ("neck_01", "neck", None, None),
         ("Bip01 L UpperArm", "upper_arm", "L", None),
+        ("Bip01 L Finger0", "finger", "L", "thumb"),  # 3ds Max Biped: thumb first, from 0
+        ("Bip01 R Finger12", "finger", "R", "index"),
+        ("Bip001 L Finger4", "finger", "L", "pinky"),
+        ("finger3-1.L", "finger", "L", "middle"),  # MakeHuman: finger, then bone, from 1
+        ("lMid1", "finger", "L", "middle"),  # DAZ
+        ("MidSpine", "spine", None, None),
         ("lShldrBend", "upper_arm", "L", None),
     ],
 )
@@ -52,7 +58,8 @@ def test_names_are_read_across_naming_schemes(name, part, side, finger):
 
 @pytest.mark.parametrize("name", ["upperarm_twist_01_l", "ik_foot_l", "hand_ik.L", "ORG-spine",
                                   "MCH-upper_arm_parent.L", "HeadTop_End", "f_index.01_master.L",
-                                  "VIS_upper_arm_ik_pole.L", "palm.01.L", "breast.L"])
+                                  "VIS_upper_arm_ik_pole.L", "palm.01.L", "breast.L",
+                                  "Bip01 L Finger0Nub"])
 def test_helper_bones_are_never_candidates(name):
     assert parse(name).helper
 
@@ -69,7 +76,7 @@ def test_presets_are_data_and_cover_the_body():
 
 @pytest.mark.parametrize("style, preset", [("smplx", "smplx"), ("mixamo", "mixamo"),
                                            ("ue5", "ue5_mannequin"), ("rigify", "rigify_metarig"),
-                                           ("vroid", "vrm"), ("generic", "auto")])
+                                           ("vroid", "vrm"), ("generic", "auto"), ("biped", "auto")])
 @pytest.mark.parametrize("use_presets", [True, False])
 def test_auto_map_finds_every_named_joint(style, preset, use_presets):
     rig = build_rig(style)

@@ -60,6 +60,22 @@ def _generic_names():
     return names
 
 
+def _biped_names():
+    """3ds Max Biped's names (game studios' rigs): fingers by number, thumb first, the digits of
+    a finger's next bones glued on ("Finger0", "Finger01", "Finger02"); no jaw or eyes."""
+    names = {"pelvis": "Bip01 Pelvis", "spine1": "Bip01 Spine", "spine2": "Bip01 Spine1",
+             "spine3": "Bip01 Spine2", "neck": "Bip01 Neck", "head": "Bip01 Head"}
+    for side, s in (("left", "L"), ("right", "R")):
+        names.update({f"{side}_collar": f"Bip01 {s} Clavicle", f"{side}_shoulder": f"Bip01 {s} UpperArm",
+                      f"{side}_elbow": f"Bip01 {s} Forearm", f"{side}_wrist": f"Bip01 {s} Hand",
+                      f"{side}_hip": f"Bip01 {s} Thigh", f"{side}_knee": f"Bip01 {s} Calf",
+                      f"{side}_ankle": f"Bip01 {s} Foot", f"{side}_foot": f"Bip01 {s} Toe0"})
+        for number, f in enumerate(("thumb", "index", "middle", "ring", "pinky")):
+            for k in (1, 2, 3):
+                names[f"{side}_{f}{k}"] = f"Bip01 {s} Finger{number}" + ("" if k == 1 else str(k - 1))
+    return names
+
+
 STYLES = {
     "smplx": lambda: {j: j for j in JOINT_NAMES},
     "mixamo": lambda: preset_names("mixamo"),
@@ -69,6 +85,7 @@ STYLES = {
                       json.loads((PRESETS / "vrm.json").read_text())["bones"].items()
                       if any(n.startswith("J_") for n in v)},
     "generic": _generic_names,
+    "biped": _biped_names,
 }
 
 
