@@ -133,6 +133,8 @@ def parse(name):
     metacarpal = bool(words_set & METACARPAL_TOKENS)
     if part in ("eye", "jaw") and words_set & {"lid", "brow", "lash", "target", "track"}:
         helper = True
+    elif part == "jaw" and words_set & HELPER_TOKENS == {"root"}:
+        helper = False  # Character Creator's "CC_Base_JawRoot" is the jaw itself
     return BoneName(name=name, tokens=tokens, part=part, side=side, finger=finger,
                     numbers=tuple(numbers), helper=helper, metacarpal=metacarpal,
                     twist=bool(words_set & TWIST_TOKENS))

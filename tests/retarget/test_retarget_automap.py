@@ -47,6 +47,7 @@ from talkrig.motion.retarget.names import parse
         ("finger3-1.L", "finger", "L", "middle"),  # MakeHuman: finger, then bone, from 1
         ("lMid1", "finger", "L", "middle"),  # DAZ
         ("MidSpine", "spine", None, None),
+        ("CC_Base_JawRoot", "jaw", None, None),  # Character Creator's jaw
         ("lShldrBend", "upper_arm", "L", None),
     ],
 )
@@ -76,7 +77,8 @@ def test_presets_are_data_and_cover_the_body():
 
 @pytest.mark.parametrize("style, preset", [("smplx", "smplx"), ("mixamo", "mixamo"),
                                            ("ue5", "ue5_mannequin"), ("rigify", "rigify_metarig"),
-                                           ("vroid", "vrm"), ("generic", "auto"), ("biped", "auto")])
+                                           ("vroid", "vrm"), ("generic", "auto"), ("biped", "auto"),
+                                           ("daz", "auto"), ("character_creator", "auto")])
 @pytest.mark.parametrize("use_presets", [True, False])
 def test_auto_map_finds_every_named_joint(style, preset, use_presets):
     rig = build_rig(style)

@@ -23,6 +23,7 @@ FRAMES = {
     "ue": np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),  # z up, facing +y
 }
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")
+FINGER_NAMES = ("thumb", "index", "middle", "ring", "pinky")  # thumb first, as rigs number them
 
 
 def smplx_bone_directions(poses, trans=None):
@@ -70,9 +71,41 @@ def _biped_names():
                       f"{side}_elbow": f"Bip01 {s} Forearm", f"{side}_wrist": f"Bip01 {s} Hand",
                       f"{side}_hip": f"Bip01 {s} Thigh", f"{side}_knee": f"Bip01 {s} Calf",
                       f"{side}_ankle": f"Bip01 {s} Foot", f"{side}_foot": f"Bip01 {s} Toe0"})
-        for number, f in enumerate(("thumb", "index", "middle", "ring", "pinky")):
+        for number, f in enumerate(FINGER_NAMES):
             for k in (1, 2, 3):
                 names[f"{side}_{f}{k}"] = f"Bip01 {s} Finger{number}" + ("" if k == 1 else str(k - 1))
+    return names
+
+
+def _daz_names():
+    """DAZ Genesis' names: sides as a lower-case first letter, the middle finger "Mid"."""
+    names = {"pelvis": "hip", "spine1": "abdomenLower", "spine2": "abdomenUpper", "spine3": "chestUpper",
+             "neck": "neckLower", "head": "head"}
+    for side, s in (("left", "l"), ("right", "r")):
+        names.update({f"{side}_collar": f"{s}Collar", f"{side}_shoulder": f"{s}ShldrBend",
+                      f"{side}_elbow": f"{s}ForearmBend", f"{side}_wrist": f"{s}Hand",
+                      f"{side}_hip": f"{s}ThighBend", f"{side}_knee": f"{s}Shin", f"{side}_ankle": f"{s}Foot",
+                      f"{side}_foot": f"{s}Toe"})
+        for f, short in zip(FINGER_NAMES, ("Thumb", "Index", "Mid", "Ring", "Pinky")):
+            for k in (1, 2, 3):
+                names[f"{side}_{f}{k}"] = f"{s}{short}{k}"
+    return names
+
+
+def _character_creator_names():
+    """Character Creator's (iClone) names: a "CC_Base_" prefix, the jaw "JawRoot", the middle
+    finger "Mid"."""
+    names = {"pelvis": "CC_Base_Hip", "spine1": "CC_Base_Waist", "spine2": "CC_Base_Spine01",
+             "spine3": "CC_Base_Spine02", "neck": "CC_Base_NeckTwist01", "head": "CC_Base_Head",
+             "jaw": "CC_Base_JawRoot"}
+    for side, s in (("left", "L"), ("right", "R")):
+        names.update({f"{side}_collar": f"CC_Base_{s}_Clavicle", f"{side}_shoulder": f"CC_Base_{s}_Upperarm",
+                      f"{side}_elbow": f"CC_Base_{s}_Forearm", f"{side}_wrist": f"CC_Base_{s}_Hand",
+                      f"{side}_hip": f"CC_Base_{s}_Thigh", f"{side}_knee": f"CC_Base_{s}_Calf",
+                      f"{side}_ankle": f"CC_Base_{s}_Foot", f"{side}_foot": f"CC_Base_{s}_ToeBase"})
+        for f, short in zip(FINGER_NAMES, ("Thumb", "Index", "Mid", "Ring", "Pinky")):
+            for k in (1, 2, 3):
+                names[f"{side}_{f}{k}"] = f"CC_Base_{s}_{short}{k}"
     return names
 
 
@@ -86,6 +119,8 @@ STYLES = {
                       if any(n.startswith("J_") for n in v)},
     "generic": _generic_names,
     "biped": _biped_names,
+    "daz": _daz_names,
+    "character_creator": _character_creator_names,
 }
 
 
