@@ -46,67 +46,63 @@ def preset_names(preset):
     return {j: (v if isinstance(v, str) else v[0]) for j, v in bones.items()}
 
 
-def _generic_names():
-    names = {"pelvis": "Hips", "spine1": "Spine", "spine2": "Chest", "spine3": "UpperChest",
-             "neck": "Neck", "head": "Head", "jaw": "Jaw", "left_eye_smplhf": "Eye.L",
-             "right_eye_smplhf": "Eye.R"}
-    for side, s in (("left", "L"), ("right", "R")):
-        names.update({f"{side}_collar": f"Clavicle.{s}", f"{side}_shoulder": f"UpperArm.{s}",
-                      f"{side}_elbow": f"LowerArm.{s}", f"{side}_wrist": f"Wrist.{s}",
-                      f"{side}_hip": f"UpperLeg.{s}", f"{side}_knee": f"Knee.{s}",
-                      f"{side}_ankle": f"Ankle.{s}", f"{side}_foot": f"Toes.{s}"})
-        for f in FINGERS:
+LIMBS = ("collar", "shoulder", "elbow", "wrist", "hip", "knee", "ankle", "foot")
+
+
+def _named(middle, marks, limbs, finger):
+    """joint -> bone name: ``middle`` for the joints of no side; for each side, its mark in
+    ``marks`` (left's, right's) put into ``limbs`` (a pattern with "{s}" per joint of LIMBS)
+    and into ``finger(s, number, finger, k)``, the k-th bone of each finger (numbered from 0,
+    thumb first)."""
+    names = dict(middle)
+    for side, s in zip(("left", "right"), marks):
+        names.update({f"{side}_{limb}": pattern.format(s=s) for limb, pattern in zip(LIMBS, limbs)})
+        for number, f in enumerate(FINGER_NAMES):
             for k in (1, 2, 3):
-                names[f"{side}_{f}{k}"] = f"{f.capitalize()}{k}.{s}"
+                names[f"{side}_{f}{k}"] = finger(s, number, f, k)
     return names
+
+
+def _generic_names():
+    return _named({"pelvis": "Hips", "spine1": "Spine", "spine2": "Chest", "spine3": "UpperChest",
+                   "neck": "Neck", "head": "Head", "jaw": "Jaw", "left_eye_smplhf": "Eye.L",
+                   "right_eye_smplhf": "Eye.R"}, ("L", "R"),
+                  ("Clavicle.{s}", "UpperArm.{s}", "LowerArm.{s}", "Wrist.{s}", "UpperLeg.{s}", "Knee.{s}",
+                   "Ankle.{s}", "Toes.{s}"),
+                  lambda s, number, f, k: f"{f.capitalize()}{k}.{s}")
 
 
 def _biped_names():
     """3ds Max Biped's names (game studios' rigs): fingers by number, thumb first, the digits of
     a finger's next bones glued on ("Finger0", "Finger01", "Finger02"); no jaw or eyes."""
-    names = {"pelvis": "Bip01 Pelvis", "spine1": "Bip01 Spine", "spine2": "Bip01 Spine1",
-             "spine3": "Bip01 Spine2", "neck": "Bip01 Neck", "head": "Bip01 Head"}
-    for side, s in (("left", "L"), ("right", "R")):
-        names.update({f"{side}_collar": f"Bip01 {s} Clavicle", f"{side}_shoulder": f"Bip01 {s} UpperArm",
-                      f"{side}_elbow": f"Bip01 {s} Forearm", f"{side}_wrist": f"Bip01 {s} Hand",
-                      f"{side}_hip": f"Bip01 {s} Thigh", f"{side}_knee": f"Bip01 {s} Calf",
-                      f"{side}_ankle": f"Bip01 {s} Foot", f"{side}_foot": f"Bip01 {s} Toe0"})
-        for number, f in enumerate(FINGER_NAMES):
-            for k in (1, 2, 3):
-                names[f"{side}_{f}{k}"] = f"Bip01 {s} Finger{number}" + ("" if k == 1 else str(k - 1))
-    return names
+    return _named({"pelvis": "Bip01 Pelvis", "spine1": "Bip01 Spine", "spine2": "Bip01 Spine1",
+                   "spine3": "Bip01 Spine2", "neck": "Bip01 Neck", "head": "Bip01 Head"}, ("L", "R"),
+                  ("Bip01 {s} Clavicle", "Bip01 {s} UpperArm", "Bip01 {s} Forearm", "Bip01 {s} Hand",
+                   "Bip01 {s} Thigh", "Bip01 {s} Calf", "Bip01 {s} Foot", "Bip01 {s} Toe0"),
+                  lambda s, number, f, k: f"Bip01 {s} Finger{number}" + ("" if k == 1 else str(k - 1)))
+
+
+SHORT_FINGERS = ("Thumb", "Index", "Mid", "Ring", "Pinky")  # DAZ's and Character Creator's
 
 
 def _daz_names():
     """DAZ Genesis' names: sides as a lower-case first letter, the middle finger "Mid"."""
-    names = {"pelvis": "hip", "spine1": "abdomenLower", "spine2": "abdomenUpper", "spine3": "chestUpper",
-             "neck": "neckLower", "head": "head"}
-    for side, s in (("left", "l"), ("right", "r")):
-        names.update({f"{side}_collar": f"{s}Collar", f"{side}_shoulder": f"{s}ShldrBend",
-                      f"{side}_elbow": f"{s}ForearmBend", f"{side}_wrist": f"{s}Hand",
-                      f"{side}_hip": f"{s}ThighBend", f"{side}_knee": f"{s}Shin", f"{side}_ankle": f"{s}Foot",
-                      f"{side}_foot": f"{s}Toe"})
-        for f, short in zip(FINGER_NAMES, ("Thumb", "Index", "Mid", "Ring", "Pinky")):
-            for k in (1, 2, 3):
-                names[f"{side}_{f}{k}"] = f"{s}{short}{k}"
-    return names
+    return _named({"pelvis": "hip", "spine1": "abdomenLower", "spine2": "abdomenUpper",
+                   "spine3": "chestUpper", "neck": "neckLower", "head": "head"}, ("l", "r"),
+                  ("{s}Collar", "{s}ShldrBend", "{s}ForearmBend", "{s}Hand", "{s}ThighBend", "{s}Shin",
+                   "{s}Foot", "{s}Toe"),
+                  lambda s, number, f, k: f"{s}{SHORT_FINGERS[number]}{k}")
 
 
 def _character_creator_names():
     """Character Creator's (iClone) names: a "CC_Base_" prefix, the jaw "JawRoot", the middle
     finger "Mid"."""
-    names = {"pelvis": "CC_Base_Hip", "spine1": "CC_Base_Waist", "spine2": "CC_Base_Spine01",
-             "spine3": "CC_Base_Spine02", "neck": "CC_Base_NeckTwist01", "head": "CC_Base_Head",
-             "jaw": "CC_Base_JawRoot"}
-    for side, s in (("left", "L"), ("right", "R")):
-        names.update({f"{side}_collar": f"CC_Base_{s}_Clavicle", f"{side}_shoulder": f"CC_Base_{s}_Upperarm",
-                      f"{side}_elbow": f"CC_Base_{s}_Forearm", f"{side}_wrist": f"CC_Base_{s}_Hand",
-                      f"{side}_hip": f"CC_Base_{s}_Thigh", f"{side}_knee": f"CC_Base_{s}_Calf",
-                      f"{side}_ankle": f"CC_Base_{s}_Foot", f"{side}_foot": f"CC_Base_{s}_ToeBase"})
-        for f, short in zip(FINGER_NAMES, ("Thumb", "Index", "Mid", "Ring", "Pinky")):
-            for k in (1, 2, 3):
-                names[f"{side}_{f}{k}"] = f"CC_Base_{s}_{short}{k}"
-    return names
+    return _named({"pelvis": "CC_Base_Hip", "spine1": "CC_Base_Waist", "spine2": "CC_Base_Spine01",
+                   "spine3": "CC_Base_Spine02", "neck": "CC_Base_NeckTwist01", "head": "CC_Base_Head",
+                   "jaw": "CC_Base_JawRoot"}, ("L", "R"),
+                  ("CC_Base_{s}_Clavicle", "CC_Base_{s}_Upperarm", "CC_Base_{s}_Forearm", "CC_Base_{s}_Hand",
+                   "CC_Base_{s}_Thigh", "CC_Base_{s}_Calf", "CC_Base_{s}_Foot", "CC_Base_{s}_ToeBase"),
+                  lambda s, number, f, k: f"CC_Base_{s}_{SHORT_FINGERS[number]}{k}")
 
 
 STYLES = {
