@@ -32,6 +32,10 @@ FINGERS = {"thumb": "thumb", "index": "index", "pointer": "index", "middle": "mi
 NUMBERED_FINGERS = ("thumb", "index", "middle", "ring", "pinky")
 SIDED_FINGERS = {"mid": "middle"}
 METACARPAL_TOKENS = frozenset({"metacarpal", "meta", "carpal", "metacarpus"})
+# Names of bones that deform though they hold a helper's word: Auto-Rig Pro's limbs
+# ("arm_stretch.l", "thigh_stretch.l") and its hips ("root.x", "x" marking the middle).
+DEFORMING_NAMES = frozenset(frozenset({limb, "stretch"}) for limb in ("arm", "forearm", "thigh", "leg")) \
+    | {frozenset({"root", "x"})}
 # Tokens of the bones riggers put along a limb to spread its roll (twist/roll bones).
 TWIST_TOKENS = frozenset({"twist", "roll"})
 
@@ -85,7 +89,7 @@ def _part(words, side):
         return "foot"
     if has("toe") or has("toes") or has("toebase") or has("ball"):
         return "toe"
-    if side is None and (has("hips") or has("pelvis") or has("hip")):
+    if side is None and (has("hips") or has("pelvis") or has("hip") or words == {"root", "x"}):
         return "pelvis"
     if side is None and (has("spine") or has("chest") or has("torso") or has("abdomen")
                          or has("waist") or has("back") or has("belly") or has("upperchest")
@@ -95,7 +99,7 @@ def _part(words, side):
         return "neck"
     if has("head") and not (has("top") or has("front")):
         return "head"
-    if side is None and (has("jaw") or has("mandible")):
+    if side is None and (has("jaw") or has("mandible") or has("jawbone")):
         return "jaw"
     if has("eye") or has("eyeball"):
         return "eye"
@@ -108,7 +112,6 @@ def parse(name):
     side = None
     words = []
     numbers = []
-    helper = False
     for k, t in enumerate(tokens):
         if t in SIDE_TOKENS:
             # A lone "l"/"r" is a side marker; so are left/right anywhere.
@@ -119,8 +122,6 @@ def parse(name):
             continue
         if k == 0 and t in PREFIX_TOKENS:
             continue
-        if t in HELPER_TOKENS:
-            helper = True
         words.append(t)
     # Glued side markers: "LeftArm" is split already; "Larm"/"armL" are not supported.
     finger = next((FINGERS[w] for w in words if w in FINGERS), None)
@@ -131,10 +132,10 @@ def parse(name):
     words_set = frozenset(words)
     part = _part(words_set, side)
     metacarpal = bool(words_set & METACARPAL_TOKENS)
+    helper = bool(words_set & HELPER_TOKENS) and words_set not in DEFORMING_NAMES \
+        and not (part == "jaw" and words_set & HELPER_TOKENS == {"root"})  # Character Creator's "JawRoot"
     if part in ("eye", "jaw") and words_set & {"lid", "brow", "lash", "target", "track"}:
         helper = True
-    elif part == "jaw" and words_set & HELPER_TOKENS == {"root"}:
-        helper = False  # Character Creator's "CC_Base_JawRoot" is the jaw itself
     return BoneName(name=name, tokens=tokens, part=part, side=side, finger=finger,
                     numbers=tuple(numbers), helper=helper, metacarpal=metacarpal,
                     twist=bool(words_set & TWIST_TOKENS))

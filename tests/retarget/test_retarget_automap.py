@@ -48,6 +48,10 @@ from talkrig.motion.retarget.names import parse
         ("lMid1", "finger", "L", "middle"),  # DAZ
         ("MidSpine", "spine", None, None),
         ("CC_Base_JawRoot", "jaw", None, None),  # Character Creator's jaw
+        ("arm_stretch.l", "upper_arm", "L", None),  # Auto-Rig Pro's deforming bones
+        ("leg_stretch.r", "shin", "R", None),
+        ("root.x", "pelvis", None, None),
+        ("jawbone.x", "jaw", None, None),
         ("lShldrBend", "upper_arm", "L", None),
     ],
 )
@@ -60,7 +64,7 @@ def test_names_are_read_across_naming_schemes(name, part, side, finger):
 @pytest.mark.parametrize("name", ["upperarm_twist_01_l", "ik_foot_l", "hand_ik.L", "ORG-spine",
                                   "MCH-upper_arm_parent.L", "HeadTop_End", "f_index.01_master.L",
                                   "VIS_upper_arm_ik_pole.L", "palm.01.L", "breast.L",
-                                  "Bip01 L Finger0Nub"])
+                                  "Bip01 L Finger0Nub", "root", "Armature|Root", "neck_stretch.x"])
 def test_helper_bones_are_never_candidates(name):
     assert parse(name).helper
 
@@ -78,7 +82,8 @@ def test_presets_are_data_and_cover_the_body():
 @pytest.mark.parametrize("style, preset", [("smplx", "smplx"), ("mixamo", "mixamo"),
                                            ("ue5", "ue5_mannequin"), ("rigify", "rigify_metarig"),
                                            ("vroid", "vrm"), ("generic", "auto"), ("biped", "auto"),
-                                           ("daz", "auto"), ("character_creator", "auto")])
+                                           ("daz", "auto"), ("character_creator", "auto"),
+                                           ("auto_rig_pro", "auto")])
 @pytest.mark.parametrize("use_presets", [True, False])
 def test_auto_map_finds_every_named_joint(style, preset, use_presets):
     rig = build_rig(style)

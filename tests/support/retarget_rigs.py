@@ -105,6 +105,16 @@ def _character_creator_names():
                   lambda s, number, f, k: f"CC_Base_{s}_{SHORT_FINGERS[number]}{k}")
 
 
+def _auto_rig_pro_names():
+    """Auto-Rig Pro's deforming bones (Blender): the middle marked ".x", the hips "root.x", the
+    limbs "arm_stretch", "forearm_stretch", "thigh_stretch", "leg_stretch", the jaw "jawbone"."""
+    return _named({"pelvis": "root.x", "spine1": "spine_01.x", "spine2": "spine_02.x", "spine3": "spine_03.x",
+                   "neck": "neck.x", "head": "head.x", "jaw": "jawbone.x"}, ("l", "r"),
+                  ("shoulder.{s}", "arm_stretch.{s}", "forearm_stretch.{s}", "hand.{s}", "thigh_stretch.{s}",
+                   "leg_stretch.{s}", "foot.{s}", "toes_01.{s}"),
+                  lambda s, number, f, k: f"{f}{k}.{s}")
+
+
 STYLES = {
     "smplx": lambda: {j: j for j in JOINT_NAMES},
     "mixamo": lambda: preset_names("mixamo"),
@@ -117,6 +127,7 @@ STYLES = {
     "biped": _biped_names,
     "daz": _daz_names,
     "character_creator": _character_creator_names,
+    "auto_rig_pro": _auto_rig_pro_names,
 }
 
 
