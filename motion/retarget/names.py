@@ -132,13 +132,19 @@ def parse(name):
     words_set = frozenset(words)
     part = _part(words_set, side)
     metacarpal = bool(words_set & METACARPAL_TOKENS)
-    helper = bool(words_set & HELPER_TOKENS) and words_set not in DEFORMING_NAMES \
-        and not (part == "jaw" and words_set & HELPER_TOKENS == {"root"})  # Character Creator's "JawRoot"
-    if part in ("eye", "jaw") and words_set & {"lid", "brow", "lash", "target", "track"}:
-        helper = True
     return BoneName(name=name, tokens=tokens, part=part, side=side, finger=finger,
-                    numbers=tuple(numbers), helper=helper, metacarpal=metacarpal,
+                    numbers=tuple(numbers), helper=_helper(words_set, part), metacarpal=metacarpal,
                     twist=bool(words_set & TWIST_TOKENS))
+
+
+def _helper(words, part):
+    """True for a rig helper's name (a word of HELPER_TOKENS), but for deforming bones whose
+    names hold one (DEFORMING_NAMES; Character Creator's jaw, "JawRoot"); an eye's or a jaw's
+    lid, brow or target is a helper."""
+    if part in ("eye", "jaw") and words & {"lid", "brow", "lash", "target", "track"}:
+        return True
+    helpers = words & HELPER_TOKENS
+    return bool(helpers) and words not in DEFORMING_NAMES and not (part == "jaw" and helpers == {"root"})
 
 
 def _numbered_finger(tokens, side):
