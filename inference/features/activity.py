@@ -147,12 +147,7 @@ def _voice(features):
     if hit is not None and hit[0]() is features and hit[1] == key:
         return hit[2]
     active = sounding(features)
-    known = getattr(features, "music", None)
-    if known is not None:
-        active &= ~np.asarray(known, bool)
-    else:
-        active &= ~music_frames(features.mel, features.fps, active, getattr(features, "onset_strength", None),
-                                getattr(features, "voiced", None))
+    active &= ~_music(features, active)
     if getattr(features, "voice", None) is not None:
         active &= voice_heard(features.voice, features.fps)
     try:
@@ -188,8 +183,17 @@ def sounding(features):
 def not_speech(features):
     """(T,) bool: frames of music, laughter or a steady beat (:func:`music_frames`): nobody
     speaks there, whatever a recogniser hears in them."""
-    return music_frames(features.mel, features.fps, sounding(features),
-                        getattr(features, "onset_strength", None), getattr(features, "voiced", None))
+    return _music(features, sounding(features))
+
+
+def _music(features, sounding_frames):
+    """(T,) bool: the music frames ``features`` already carry (a live stream's, found once), or
+    :func:`music_frames` of them."""
+    known = getattr(features, "music", None)
+    if known is not None:
+        return np.asarray(known, bool)
+    return music_frames(features.mel, features.fps, sounding_frames, getattr(features, "onset_strength", None),
+                        getattr(features, "voiced", None))
 
 
 def music_frames(mel, fps, sounding, onsets=None, voiced=None):
