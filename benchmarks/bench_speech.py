@@ -6,11 +6,14 @@ recognition over the 10,000 likeliest words, the default, and over the whole dic
 ("recog. whole") (real-time factor, onset error, word error rate, key-pose words found) and keyword
 spotting of the key-pose dictionary's words. Then the damaged scripts and recordings of the
 tests (tests/support/speech_support.py) made from the full recordings. --long measures instead a
-recording near the 10-minute limit (the 62 s take nine times: 9 min 18 s). Times are wall-clock
+recording near the 10-minute limit (the 62 s take nine times: 9 min 18 s). --subtitles measures
+instead subtitles that time lines, made from the TextGrids (cues of 8 or 14 words, shown as the
+first word starts or 0.3 s before it, or all 2 s late): the words' onset error read as the lines
+have them (engine transcript) and aligned (engine auto). Times are wall-clock
 medians over --repeat runs, with the default worker processes (one per core and one more) and
 with one.
 
-    .venv/bin/python benchmarks/bench_speech.py [--repeat 3] [--long]
+    .venv/bin/python benchmarks/bench_speech.py [--repeat 3] [--long | --subtitles]
 
 Onsets are compared on words matched by a word-level edit alignment. For alignment the WER
 column is not shown: the script is given.
@@ -131,9 +134,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--long", action="store_true",
                         help="only a recording near the length limit (9 min 18 s)")
+    parser.add_argument("--subtitles", action="store_true",
+                        help="only subtitles that time lines: read as they are, and aligned")
     args = parser.parse_args()
     if args.long:
         long_recording()
+        return
+    if args.subtitles:
+        subtitles()
         return
     print(f"{'clip':<22} {'mode':<15} {'RTF 2 proc':>10} {'RTF 1 proc':>10} {'onset med':>9} "
           f"{'<=50ms':>6} {'placed':>6} {'phones':>7} {'WER':>6} {'kw R/P':>9}")
@@ -197,6 +205,52 @@ def long_recording():
         placed = np.mean([w.confidence >= 0.5 for w in found])
         print(f"{mode:<34} {wall:>7.1f}s {wall / audio.duration:>6.3f}  ({len(found)} words, "
               f"{placed:.0%} placed)", flush=True)
+
+
+def subtitles():
+    """Line subtitles made from each BEAT2 TextGrid: word onsets read as the lines have them
+    and aligned, against the TextGrid (median and 90th percentile, ms), and the aligned read's
+    wall time."""
+    print(f"{'recording':<22} {'cues':<24} {'as the lines have them':>24} {'aligned (auto)':>16} {'wall':>6}")
+    for wav, grid, _lab in CLIPS[1:]:
+        case = ss.reference_case(DATA / wav, DATA / grid)
+        reference = ss.reference_phones(DATA / grid)
+        for per, lead, shift in ((8, 0.0, 0.0), (8, 0.3, 0.0), (14, 0.3, 0.0), (8, 0.3, 2.0)):
+            srt = _line_subtitles(reference, per, lead, shift, case.audio.duration)
+            cells = []
+            for engine in ("transcript", "auto"):
+                found, wall = timed(lambda: find_words(case.audio, engine, srt, {"transcript_name": "x.srt"}), 1)
+                onsets = np.abs(_onsets(found, reference) - np.array([w.start for w in reference]))
+                cells.append(f"{1000 * np.nanmedian(onsets):>6.0f} / {1000 * np.nanpercentile(onsets, 90):>4.0f} ms")
+            label = f"{per} words, {lead:g} s early" + (f", {shift:g} s late" if shift else "")
+            print(f"{Path(wav).name:<22} {label:<24} {cells[0]:>24} {cells[1]:>16} {wall:>5.1f}s", flush=True)
+
+
+def _line_subtitles(reference, per, lead, shift, duration):
+    """SRT text of cues of ``per`` reference words, shown ``lead`` s before the first starts and
+    as long after the last ends, moved ``shift`` s later (lines past the recording's end left
+    out)."""
+    def stamp(t):
+        ms = int(round(max(0.0, t) * 1000))
+        return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+    cues = []
+    for i in range(0, len(reference), per):
+        group = reference[i:i + per]
+        start, end = group[0].start - lead + shift, group[-1].end + lead + shift
+        if start < duration:
+            cues.append(f"{len(cues) + 1}\n{stamp(start)} --> {stamp(end)}\n{' '.join(w.word for w in group)}\n")
+    return "\n".join(cues)
+
+
+def _onsets(found, reference):
+    """The onset of each reference word in ``found`` (its words in any order; a word of the
+    reference the subtitles left out: NaN, left out of the statistics by the caller)."""
+    remaining = list(found)
+    onsets = []
+    for word in reference:
+        k = next((i for i, w in enumerate(remaining) if w.word == word.word), None)
+        onsets.append(np.nan if k is None else remaining.pop(k).start)
+    return np.array(onsets)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from .languages import AUTO, guess_language, is_english, normalise
 from . import kept_words
 from .recent_words import RecentWords
 from ..registry import SPEECH, PluginKind
+from .transcripts.formats import subtitle_lines
+from .transcripts.subtitles import LINE_SLACK, share_astray
 from .words import Phone, Word
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,9 @@ NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found
 # A script to align can be no longer than anyone speaks in the recording: the fastest speech is
 # about 6 words and 25 letters a second. An aligner reads the whole script (eSpeak NG speaks it,
 # pocketsphinx builds its grammar), so 20 000 words against 1 s of sound took 4 minutes and 4 GB.
+# Subtitles that time lines are aligned as a script unless more than this share of its words
+# land far from their lines (transcripts.subtitles.share_astray): then the lines' times are kept
+MAX_ASTRAY = 0.25
 MAX_SCRIPT_WORDS = (10.0, 40)  # per second of recording, and always allowed
 MAX_SCRIPT_LETTERS = (50.0, 400)
 
@@ -182,7 +187,9 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
     engine : "auto", "none" or an engine name (GenerateOptions.speech semantics):
         "none" returns []; "auto" reads a timed transcript (TextGrid, SRT, WebVTT, JSON words)
-        directly, aligns a plain-text transcript with pocketsphinx, and without a transcript
+        directly but aligns subtitles that time lines, not words, as a script (their lines'
+        times kept where it cannot be aligned), aligns a plain-text transcript with
+        pocketsphinx (espeak for another language), and without a transcript
         uses the first available recognizer (vosk when a model is configured, else
         pocketsphinx). An aligner named explicitly ("pocketsphinx") given a timed transcript
         re-times its words.
@@ -221,6 +228,11 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     entries = speech_plugins()
     if engine == "auto":
         plugin = _auto_engine(entries, transcript, options, language)
+        timed = _describe(plugin).get("reads_timed")
+        lines = subtitle_lines(transcript, options.get("transcript_name")) if timed else None
+        if lines is not None:
+            return _lines_aligned(audio, plugin, transcript, lines, options, progress, language,
+                                  features, notices)
     else:
         plugin = get_speech_plugin(engine, entries)
         reason = _unavailable(plugin, options)
@@ -285,6 +297,36 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
                     "language (--language) and the script if it is not English", audio.name,
                     band / 1000.0, _mean_confidence(found))
     return found
+
+
+def _lines_aligned(audio, reader, transcript, lines, options, progress, language, features, notices):
+    """The words of subtitles that time lines, not words (``lines``: each cue's words, start and
+    end), aligned to the voice as a script: a line's time shared among its words puts them
+    0.1-0.26 s from where they are said, aligned 0.01 s (benchmarks/JOURNAL.md). Where the
+    script cannot be aligned, or a quarter of its words land far from their lines, each line's
+    time is shared among its words as the subtitles have it, with one line saying so."""
+    # read first: subtitles of another recording are refused before any alignment
+    shared = _run(reader, audio, transcript, options, None, notices)
+    script = {k: v for k, v in options.items() if k != "transcript_name"}  # plain words now
+    heard = []  # the aligner's notices, for words that are kept
+    try:
+        found = find_words(audio, "auto", _line_text(lines), script, progress, language, features, heard)
+        astray = share_astray(found, lines)
+    except SpeechError as exc:
+        problem = str(exc)
+    else:
+        if astray <= MAX_ASTRAY:
+            if notices is not None:
+                notices.extend(heard)
+            return found
+        problem = f"{astray:.0%} of them aligned more than {LINE_SLACK:g} s from their lines"
+    _notice(notices, "%s: its words could not be aligned to the voice (%s): each line's time is "
+            "shared among its words", options.get("transcript_name") or "the subtitles", problem)
+    return tidy_words(shared, audio.duration, reader.name)
+
+
+def _line_text(lines):
+    return " ".join(word for words, _start, _end in lines for word in words)
 
 
 def _placed(found, heard, at, plugin):
@@ -632,7 +674,11 @@ def _auto_engine(entries, transcript, options, language=AUTO):
 
 def _script_of(entries, aligner, audio, transcript, options):
     """The plain words of a timed transcript, for an aligner asked to re-time them (e.g. an SRT
-    with line-level times); a plain script is returned as it is."""
+    with line-level times: line by line, so cues that overlap keep their words in order); a
+    plain script is returned as it is."""
+    lines = subtitle_lines(transcript, options.get("transcript_name"))
+    if lines is not None:
+        return _line_text(lines)
     for name, entry in entries.items():
         if not entry.available or name == aligner.name:
             continue

@@ -60,15 +60,17 @@ def test_alignment_keeps_written_words_and_handles_unknown_ones(mfa_wav, mfa_tex
     assert np.median(errors) <= 0.05
 
 
-def test_line_level_subtitles_can_be_retimed_by_alignment(scott_clip):
+def test_line_level_subtitles_are_timed_by_alignment(scott_clip):
     audio, reference = scott_clip
     text = " ".join(w for _, _, w in reference)
     srt = f"1\n00:00:01,000 --> 00:00:08,000\n{text}\n"
-    spread = find_words(audio, "auto", srt)  # read as it is: one line spread by syllables
-    aligned = find_words(audio, "pocketsphinx", srt)  # the same words, timed on the speech
-    assert [w.word for w in spread] == [w.word for w in aligned] == text.split()
+    spread = find_words(audio, "transcript", srt)  # read as it is: one line spread by syllables
+    aligned = find_words(audio, "auto", srt)  # the line's words, timed on the speech
+    named = find_words(audio, "pocketsphinx", srt)
+    assert [w.word for w in spread] == [w.word for w in aligned] == [w.word for w in named] == text.split()
     truth = np.array([s for s, _, _ in reference])
     assert np.median(np.abs([w.start for w in aligned] - truth)) <= 0.05
+    assert np.median(np.abs([w.start for w in named] - truth)) <= 0.05
     assert np.median(np.abs([w.start for w in spread] - truth)) > 0.1
 
 

@@ -6,7 +6,7 @@ from ....motion.textfile import transcript_file_text
 from ..words import Word
 from .errors import TranscriptError
 from .jsonwords import looks_like_json, read_json_words
-from .subtitles import looks_like_srt, looks_like_vtt, read_srt, read_vtt
+from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
@@ -33,6 +33,18 @@ def detect_format(text, name=None):
     if looks_like_json(text):
         return "json"
     return ""
+
+
+def subtitle_lines(text, name=None):
+    """[(words, start, end)] of each cue of subtitles that time lines rather than words (some
+    cue, or span between WebVTT inline times, holds more than one word), in the order they
+    start (cues that overlap keep their words together); None for word-level
+    subtitles, TextGrids and JSON word lists, whose words carry their own times."""
+    kind = detect_format(text, name)
+    if kind not in ("srt", "vtt"):
+        return None
+    spans = sorted(line_spans(text, kind == "vtt", name or "transcript"), key=lambda span: span[1])
+    return spans if any(len(words) > 1 for words, _start, _end in spans) else None
 
 
 def read_timed_words(text, name=None):

@@ -1,11 +1,15 @@
 """SubRip (.srt) and WebVTT (.vtt) subtitles: cues of words, each word or each line timed.
 
 A cue holding one word is word-level timing; a cue holding a line is spread over its words by
-syllable count. WebVTT inline timestamps (``<00:00:01.500>``, as in karaoke-style captions)
-time the words that follow them.
+syllable count (the words' own times are then found by aligning them to the voice: see
+speech.timing.find_words). WebVTT inline timestamps (``<00:00:01.500>``, as in karaoke-style
+captions) time the words that follow them.
 """
 
 import re
+from difflib import SequenceMatcher
+
+import numpy as np
 
 from .errors import TranscriptError
 from .syllables import spread_words
@@ -14,6 +18,8 @@ _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
 _INLINE = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3})>")
 _INLINE_GROUPS = re.compile(rf"^{_TIME}$")
+# An aligned word this far outside its subtitle line (after the lines' common lead) has strayed
+LINE_SLACK = 1.0  # seconds
 _TAG = re.compile(r"</?[^>]*>|\{\\[^}]*\}")  # <i>, <c.x>, <v Name>, {\an8}
 
 
@@ -28,15 +34,50 @@ def looks_like_vtt(text):
 
 def read_srt(text, source="subtitles.srt"):
     """[(word, start, end)] from SubRip text."""
-    return _read_cues(text, source, vtt=False)
+    return _spread(_read_cues(text, source, vtt=False))
 
 
 def read_vtt(text, source="subtitles.vtt"):
     """[(word, start, end)] from WebVTT text."""
+    return _spread(_read_cues(_vtt_body(text, source), source, vtt=True))
+
+
+def line_spans(text, vtt, source="subtitles"):
+    """[(words, start, end)] of each cue, or of each span between a cue's WebVTT inline times."""
+    return _read_cues(_vtt_body(text, source) if vtt else text, source, vtt)
+
+
+def share_astray(words, lines, slack=LINE_SLACK):
+    """The share of ``lines``' words (from :func:`line_spans`) that ``words`` (timed some other
+    way, in order) place more than ``slack`` seconds outside their line, once the lines are
+    moved by the words' median lead on them (subtitles shown early or late all along); 1.0
+    when under half of the lines' words are found among ``words``."""
+    said = [(_plain(w), line) for line in lines for w in line[0]]
+    matcher = SequenceMatcher(None, [p for p, _line in said], [_plain(w.word) for w in words],
+                              autojunk=False)
+    pairs = [(said[a + k][1], words[b + k].start) for a, b, size in matcher.get_matching_blocks()
+             for k in range(size)]
+    if not said or len(pairs) < len(said) / 2:
+        return 1.0
+    lead = float(np.median([start - (line[1] + line[2]) / 2.0 for line, start in pairs]))
+    astray = [start - lead < line[1] - slack or start - lead > line[2] + slack for line, start in pairs]
+    return sum(astray) / len(pairs)
+
+
+def _plain(word):
+    return re.sub(r"[^\w']", "", word.lower())
+
+
+def _vtt_body(text, source):
     body = text.lstrip("\ufeff")
     if not body.lstrip().startswith("WEBVTT"):
         raise TranscriptError(source, "a WebVTT file must start with 'WEBVTT'")
-    return _read_cues(body, source, vtt=True)
+    return body
+
+
+def _spread(spans):
+    """[(word, start, end)] of each span's words sharing its time by syllable count."""
+    return [timed for tokens, start, end in spans for timed in spread_words(tokens, start, end)]
 
 
 def _seconds(groups):
@@ -61,7 +102,8 @@ def _blocks(text):
 
 
 def _read_cues(text, source, vtt):
-    words = []
+    """[(words, start, end)] of each cue, or of each span between a cue's inline times."""
+    spans = []
     for first, lines in _blocks(text):
         if vtt and (lines[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION"))):
             continue
@@ -79,12 +121,12 @@ def _read_cues(text, source, vtt):
         if end < start:
             raise TranscriptError(source, f"line {first + timing_at}: the cue ends ({end:.3f} s) "
                                           f"before it starts ({start:.3f} s)")
-        words.extend(_cue_words(" ".join(lines[timing_at + 1:]), start, end, source, first + timing_at))
-    return words
+        spans.extend(_cue_spans(" ".join(lines[timing_at + 1:]), start, end, source, first + timing_at))
+    return spans
 
 
-def _cue_words(text, start, end, source, line):
-    """Words of one cue: spread over the cue, or over the spans that inline timestamps mark."""
+def _cue_spans(text, start, end, source, line):
+    """[(words, start, end)] of one cue: the whole cue, or the spans its inline times mark."""
     pieces = _INLINE.split(text)  # text, time, text, time, text ...
     marks = [start] + [_seconds(_INLINE_GROUPS.match(t).groups()) for t in pieces[1::2]]
     spans = pieces[0::2]
@@ -96,5 +138,6 @@ def _cue_words(text, start, end, source, line):
             raise TranscriptError(source, f"line {line}: inline time {span_end:.3f} s is before "
                                           f"{span_start:.3f} s")
         tokens = _TAG.sub(" ", span).split()
-        timed.extend(spread_words(tokens, span_start, max(span_start, min(span_end, end))))
+        if tokens:
+            timed.append((tokens, span_start, max(span_start, min(span_end, end))))
     return timed
