@@ -77,6 +77,35 @@ def test_webvtt_with_notes_ids_and_inline_word_times():
     assert [w[:3] for w in words[2:]] == [("one", 2.5, 3.0), ("two", 3.0, 3.5), ("three", 3.5, 4.0)]
 
 
+def test_youtube_roll_up_captions_give_each_word_once():
+    """YouTube's captions (as yt-dlp saves them): a line of one space above each new line, the
+    line before shown again above the next, and flashed alone for 10 ms between them."""
+    vtt = ("WEBVTT\nKind: captions\nLanguage: en\n\n"
+           "00:00:01.000 --> 00:00:02.990 align:start position:0%\n \n"
+           "so<00:00:01.400><c> when</c><00:00:01.800><c> I</c>\n\n"
+           "00:00:02.990 --> 00:00:03.000 align:start position:0%\nso when I\n \n\n"
+           "00:00:03.000 --> 00:00:05.000 align:start position:0%\nso when I\n"
+           "have<00:00:03.500><c> time</c>\n\n"
+           "00:00:05.000 --> 00:00:05.010 align:start position:0%\nhave time\n \n")
+    words = read_timed_words(vtt, "talk.en.vtt")
+    assert [w[:3] for w in words] == [("so", 1.0, 1.4), ("when", 1.4, 1.8), ("I", 1.8, 2.99),
+                                      ("have", 3.0, 3.5), ("time", 3.5, 5.0)]
+
+
+def test_roll_up_lines_said_once_and_a_line_said_twice_kept():
+    srt = ("1\n00:00:01,000 --> 00:00:02,000\nwe went out\n\n"
+           "2\n00:00:02,000 --> 00:00:03,000\nwe went out\nto the park\n\n"
+           "3\n00:00:03,000 --> 00:00:04,000\nto the park\nyes\n\n"
+           "4\n00:00:04,000 --> 00:00:04,600\nyes\n")  # said again, shown for a while
+    assert [w for w, *_ in read_timed_words(srt, "talk.srt")] == ["we", "went", "out", "to", "the",
+                                                                  "park", "yes", "yes"]
+
+
+def test_webvtt_cue_begun_without_an_empty_line():
+    vtt = "WEBVTT\n\n00:01.000 --> 00:02.000\nfirst\n00:02.000 --> 00:03.000\nsecond\n"
+    assert [w[:3] for w in read_timed_words(vtt, "talk.vtt")] == [("first", 1.0, 2.0), ("second", 2.0, 3.0)]
+
+
 def test_json_words_round_trip(tmp_path, ten_seconds):
     data = [{"word": "hello", "start": 0.5, "end": 0.9, "confidence": 0.8}, {"word": "there", "start": 1, "end": 1.4}]
     words = find_words(ten_seconds, "auto", json.dumps(data))

@@ -3,7 +3,8 @@
 A cue holding one word is word-level timing; a cue holding a line is spread over its words by
 syllable count (the words' own times are then found by aligning them to the voice: see
 speech.timing.find_words). WebVTT inline timestamps (``<00:00:01.500>``, as in karaoke-style
-captions) time the words that follow them.
+captions) time the words that follow them. Roll-up captions (YouTube's, a live captioner's)
+show each line again in the next cue: its words are read once.
 """
 
 import re
@@ -20,6 +21,8 @@ _INLINE = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3})>")
 _INLINE_GROUPS = re.compile(rf"^{_TIME}$")
 # An aligned word this far outside its subtitle line (after the lines' common lead) has strayed
 LINE_SLACK = 1.0  # seconds
+# A cue this short that repeats the line before is roll-up captions' flash of the finished line
+FLASH = 0.1  # seconds
 _TAG = re.compile(r"</?[^>]*>|\{\\[^}]*\}")  # <i>, <c.x>, <v Name>, {\an8}
 
 
@@ -86,17 +89,22 @@ def _seconds(groups):
             + int(fraction.ljust(3, "0")) / 1000.0)
 
 
-def _blocks(text):
-    """(first line number, [lines]) of each blank-line separated block."""
+def _blocks(text, vtt):
+    """(first line number, [lines]) of each block: SubRip's end at a blank line; WebVTT's at an
+    empty one (a line of spaces is cue text, as YouTube's captions write it) or where a line
+    holds the next cue's times."""
     block, first = [], 0
     for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
+        ends = line == "" if vtt else not line.strip()
+        if vtt and "-->" in line and any("-->" in held for held in block):
+            ends = True
+        if ends and block:
+            yield first, block
+            block = []
+        if not ends or (vtt and line):
             if not block:
                 first = number
             block.append(line.rstrip())
-        elif block:
-            yield first, block
-            block = []
     if block:
         yield first, block
 
@@ -104,8 +112,10 @@ def _blocks(text):
 def _read_cues(text, source, vtt):
     """[(words, start, end)] of each cue, or of each span between a cue's inline times."""
     spans = []
-    for first, lines in _blocks(text):
-        if vtt and (lines[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION"))):
+    previous = None  # the cue before's last line, plain: roll-up captions show it again
+    for first, lines in _blocks(text, vtt):
+        if not any(line.strip() for line in lines) or (
+                vtt and lines[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION"))):
             continue
         timing_at = next((i for i, l in enumerate(lines[:2]) if "-->" in l), None)
         if timing_at is None:
@@ -121,8 +131,27 @@ def _read_cues(text, source, vtt):
         if end < start:
             raise TranscriptError(source, f"line {first + timing_at}: the cue ends ({end:.3f} s) "
                                           f"before it starts ({start:.3f} s)")
-        spans.extend(_cue_spans(" ".join(lines[timing_at + 1:]), start, end, source, first + timing_at))
+        shown = [line for line in lines[timing_at + 1:] if line.strip()]
+        said = _said_anew(shown, previous, end - start)
+        previous = _plain_line(shown[-1]) if shown else previous
+        spans.extend(_cue_spans(" ".join(said), start, end, source, first + timing_at))
     return spans
+
+
+def _said_anew(shown, previous, seconds):
+    """The lines of a cue less the one roll-up captions (YouTube's, a live captioner's) carry
+    over from the cue before (``previous``, plain): shown again above the new line, or alone
+    for an instant. Its words were said once, in the cue before."""
+    if shown and previous and _plain_line(shown[0]) == previous:
+        if len(shown) > 1:
+            return shown[1:]
+        if seconds <= FLASH:
+            return []
+    return shown
+
+
+def _plain_line(line):
+    return " ".join(_TAG.sub(" ", _INLINE.sub(" ", line)).lower().split())
 
 
 def _cue_spans(text, start, end, source, line):
