@@ -23,6 +23,7 @@ entry points as third-party engines.
 import contextlib
 import inspect
 import logging
+import re
 import threading
 
 from ...motion.errors import TalkrigError
@@ -30,7 +31,8 @@ from .languages import AUTO, guess_language, is_english, normalise
 from . import kept_words
 from .recent_words import RecentWords
 from ..registry import SPEECH, PluginKind
-from .transcripts.formats import subtitle_lines
+from .transcripts.formats import detect_format, subtitle_lines
+from .transcripts.unspoken import spoken_text
 from .transcripts.subtitles import LINE_SLACK, share_astray
 from .words import Phone, Word
 
@@ -225,6 +227,10 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
     language = normalise(language)
     if engine == "none":
         return []
+    if transcript is not None and not detect_format(transcript, options.get("transcript_name")):
+        transcript = _spoken_script(transcript, options.get("transcript_name"))
+        if transcript is None:
+            return []  # nothing in it is said: directions alone, "(sighs)"
     entries = speech_plugins()
     if engine == "auto":
         plugin = _auto_engine(entries, transcript, options, language)
@@ -323,6 +329,17 @@ def _lines_aligned(audio, reader, transcript, lines, options, progress, language
     _notice(notices, "%s: its words could not be aligned to the voice (%s): each line's time is "
             "shared among its words", options.get("transcript_name") or "the subtitles", problem)
     return tidy_words(shared, audio.duration, reader.name)
+
+
+def _spoken_script(script, name):
+    """A plain script less what it writes but nobody says (stage directions, speakers' names,
+    timestamps: :mod:`.transcripts.unspoken`), or None where they were all it wrote (a script
+    with no words at all is the aligner's to refuse)."""
+    said, left_out = spoken_text(script)
+    if left_out:
+        more = f" and {len(left_out) - 8} more" if len(left_out) > 8 else ""
+        log.info("%s: not said, so not timed: %s%s", name or "the script", ", ".join(left_out[:8]), more)
+    return None if left_out and not re.search(r"\w", said) else said
 
 
 def _line_text(lines):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import TranscriptError
 from .syllables import spread_words
+from .unspoken import spoken_text
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
@@ -134,7 +135,8 @@ def _read_cues(text, source, vtt):
         shown = [line for line in lines[timing_at + 1:] if line.strip()]
         said = _said_anew(shown, previous, end - start)
         previous = _plain_line(shown[-1]) if shown else previous
-        spans.extend(_cue_spans(" ".join(said), start, end, source, first + timing_at))
+        text, _directions = spoken_text("\n".join(said))  # [MUSIC], (laughs), >> and names
+        spans.extend(_cue_spans(" ".join(text.split("\n")), start, end, source, first + timing_at))
     return spans
 
 

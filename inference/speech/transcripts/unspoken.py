@@ -1,0 +1,67 @@
+"""What a script or a subtitle writes but nobody says, left out before its words are timed.
+
+Dialogue scripts and captions carry directions for the performer and the viewer: in brackets
+(``[laughs]``, ``(whispering)``, ``{music}``, ``*sighs*``, ``♪ ... ♪``), speakers' names at the
+start of a line (``SCOTT:``; ``Ann:`` where it starts two lines or more; YouTube's ``>>``, a
+dialogue dash) and a transcript's timestamps at the start of its lines (``[00:01]``; ``00:01:23``
+where two lines or more start with one). Aligned as words, each is a word nobody says: it gets
+an invented time and pulls its neighbours off theirs.
+"""
+
+import re
+from collections import Counter
+
+_BRACKETED = re.compile(r"\[[^\[\]\n]*\]|\([^()\n]*\)|\{[^{}\n]*\}|\*[^*\n]+\*|[♪♫][^♪♫\n]*[♪♫]|[♪♫]")
+_CAPITAL_LABEL = re.compile(r"^(\s*)([A-Z][A-Z0-9 .'&-]*[A-Z0-9.])\s*:(\s|$)")
+_ANY_LABEL = re.compile(r"^(\s*)([A-Z][\w.'&-]*(?: [\w.'&-]+){0,2})\s*:(\s|$)")
+_STAMP = re.compile(r"^(\s*)(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)(\s|$)")
+_MARK = re.compile(r"^(\s*)(>>+|-)(\s|$)")
+
+
+def spoken_text(text):
+    """(``text`` less what is written but not said, [what was left out]). Line starts are read
+    line by line; unbracketed times count where two lines or more start with one (``9:30 is
+    late`` alone is said), mixed-case names where one of them starts two lines or more."""
+    left_out = []
+
+    def drop(match):
+        left_out.append(" ".join(match.group(0).split()))
+        return " "
+
+    lines = _BRACKETED.sub(drop, text).split("\n")
+    timed, named = _layout(lines)
+    kept = []
+    for line in lines:
+        while True:
+            found = _line_start(line, timed, named)
+            if found is None:
+                break
+            left_out.append(" ".join(found.group(0).split()))
+            line = " " + line[found.end():]
+        kept.append(line)
+    return "\n".join(kept), left_out
+
+
+def _layout(lines):
+    """(two lines or more start with a time, names are labels: one starts two lines or more,
+    or two lines or more start with a time and a name)."""
+    stamps, names, timed_names = 0, Counter(), 0
+    for line in lines:
+        stamp = _STAMP.match(line)
+        if stamp:
+            stamps += 1
+            line = line[stamp.end():]
+        label = _ANY_LABEL.match(line)
+        if label:
+            names[label.group(2)] += 1
+            timed_names += bool(stamp)
+    return stamps >= 2, timed_names >= 2 or any(count >= 2 for count in names.values())
+
+
+def _line_start(line, timed, named):
+    """The match of a speaker mark, a time or a name at the start of ``line``, or None."""
+    for pattern, counts in ((_MARK, True), (_STAMP, timed), (_CAPITAL_LABEL, True), (_ANY_LABEL, named)):
+        found = pattern.match(line)
+        if found and counts:
+            return found
+    return None
