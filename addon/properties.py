@@ -151,8 +151,8 @@ class TalkrigSettings(bpy.types.PropertyGroup):
     transcript_source: bpy.props.EnumProperty(
         name="Transcript",
         items=(("NONE", "None", "Let the server find the words"),
-               ("TEXT", "Text", "A text block: the script, or a TextGrid/SRT/VTT/JSON"),
-               ("FILE", "File", "A script, TextGrid, SRT, VTT or JSON file")),
+               ("TEXT", "Text", "A text block: the script, or a TextGrid/SRT/VTT/ASS/JSON"),
+               ("FILE", "File", "A script, TextGrid, SRT, VTT, ASS or JSON file")),
         update=voiceover_changed)
     transcript_text: bpy.props.PointerProperty(name="Transcript Text", type=bpy.types.Text)
     transcript_file: bpy.props.StringProperty(name="Transcript File", subtype="FILE_PATH",

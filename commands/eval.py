@@ -51,7 +51,7 @@ def add_arguments(parser):
     parser.add_argument("--option", action="append", default=[], metavar="K=V",
                         help="backend option, passed to every --backend (repeatable)")
     parser.add_argument("--transcript", metavar="FILE|TEXT",
-                        help="words for key poses: a TextGrid/SRT/VTT/JSON file or the text")
+                        help="words for key poses: a TextGrid/SRT/VTT/ASS/JSON file or the text")
     parser.add_argument("--speech", default=None,
                         help="speech engine for words when generating (default: the transcript "
                              "if given, else none)")

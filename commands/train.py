@@ -1,7 +1,7 @@
 """Train a neural generator (a2g, dr2, ldm or s2v) on your own motion capture, then export it.
 
 DATA_DIR holds takes: NAME.npz (SMPL-X, BEAT2 or AMASS layout, 30 fps) with NAME.wav beside it
-(and NAME.TextGrid/.json/.srt/.vtt word timings for `--input text`). Training runs on the CPU
+(and NAME.TextGrid/.json/.srt/.vtt/.ass word timings for `--input text`). Training runs on the CPU
 with torch (the [train] extra), shows the losses as it goes, saves a checkpoint so a stopped run
 resumes where it left off (run the same command again), and ends by exporting ONNX graphs plus
 talkrig_model.json to the output folder, checked against torch. Generate with the model by

@@ -1,5 +1,5 @@
 """Find the words spoken in a recording and when: recognition, alignment of your script, or the
-times of a transcript file (TextGrid, SRT, WebVTT, JSON).
+times of a transcript file (TextGrid, SRT, WebVTT, ASS, JSON).
 
 Engines: auto (default: a timed transcript is read as it is, a plain script is aligned with
 pocketsphinx, and without a transcript the first available recognizer runs: vosk when a model
@@ -23,7 +23,7 @@ def add_arguments(parser):
     default = generation_defaults()
     parser.add_argument("audio", help="speech recording: wav, flac, ogg or mp3")
     parser.add_argument("--transcript", metavar="TEXT|FILE",
-                        help="the script as text, or a file: .txt/.lab script, .TextGrid, .srt, .vtt, .json")
+                        help="the script as text, or a file: .txt/.lab script, .TextGrid, .srt, .vtt, .ass, .json")
     parser.add_argument("--engine", default=default.speech,
                         help="auto, none, pocketsphinx, espeak, vosk, transcript or another installed "
                              "speech plugin (default: %(default)s)")

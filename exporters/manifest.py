@@ -3,7 +3,7 @@
 Columns / keys (only ``audio`` is required)::
 
     audio       speech recording (or a .npz/.bvh motion file) to bake
-    transcript  the script: a file (.txt/.lab/.TextGrid/.srt/.vtt/.json) or the text itself
+    transcript  the script: a file (.txt/.lab/.TextGrid/.srt/.vtt/.ass/.json) or the text itself
     avatar      rigged character (.glb/.gltf/.fbx/.blend); default: the run's --avatar
     seed        random seed (integer); default: 0
     backend     generator; default: the run's --backend

@@ -29,7 +29,7 @@ class GenerateOptions:
     fps : output frame rate.
     speech : "auto" (transcript if given, else the first available engine), "none", or an
         engine name ("vosk", "pocketsphinx", "transcript").
-    transcript : the script as plain text, or the text of a TextGrid/SRT/VTT/JSON file.
+    transcript : the script as plain text, or the text of a TextGrid/SRT/VTT/ASS/JSON file.
     keyposes : "default" (the bundled dictionary), "none", or a path to a JSON dictionary.
     backend_options : options of the generator, validated against its schema.
     speech_options : options of the speech engine (e.g. {"model": "/path/to/vosk-model"}).

@@ -273,7 +273,7 @@ def transcript_limit(seconds):
 def _transcript(value, max_seconds=None):
     if value is not None and not isinstance(value, str):
         raise OptionsError("option 'transcript' must be text (the script, or the text of a "
-                           f"TextGrid/SRT/VTT/JSON file), got {type(value).__name__}")
+                           f"TextGrid/SRT/VTT/ASS/JSON file), got {type(value).__name__}")
     if not value:
         return None
     if max_seconds is not None and len(value) > transcript_limit(max_seconds):

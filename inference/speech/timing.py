@@ -188,14 +188,14 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
     engine : "auto", "none" or an engine name (GenerateOptions.speech semantics):
-        "none" returns []; "auto" reads a timed transcript (TextGrid, SRT, WebVTT, JSON words)
+        "none" returns []; "auto" reads a timed transcript (TextGrid, SRT, WebVTT, ASS, JSON words)
         directly but aligns subtitles that time lines, not words, as a script (their lines'
         times kept where it cannot be aligned), aligns a plain-text transcript with
         pocketsphinx (espeak for another language), and without a transcript
         uses the first available recognizer (vosk when a model is configured, else
         pocketsphinx). An aligner named explicitly ("pocketsphinx") given a timed transcript
         re-times its words.
-    transcript : the script as text, or the text of a TextGrid/SRT/VTT/JSON file.
+    transcript : the script as text, or the text of a TextGrid/SRT/VTT/ASS/JSON file.
     options : engine options, e.g. {"model": "/path/to/vosk-model"} or
         {"transcript_name": "talk.srt"} (used in messages and to tell the format).
     progress : progress(fraction) called as the engine works, if it reports progress; it may

@@ -65,6 +65,15 @@ def test_line_subtitles_are_aligned_to_the_voice(take):
     assert not [n for n in notices if "could not be aligned" in n]
 
 
+def test_ass_lines_are_aligned_as_srt_lines_are(take):
+    audio, reference = take
+    events = "".join(f"Dialogue: 0,0:00:{start:05.2f},0:00:{end:05.2f},Default,,0,0,0,,{text}\n"
+                     for start, end, text in _lines(reference, pad=0.0))
+    ass = "[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, Name, " \
+          "MarginL, MarginR, MarginV, Effect, Text\n" + events
+    assert _onset_error(find_words(audio, "auto", ass, {"transcript_name": "take.ass"}), reference) <= 0.03
+
+
 def test_subtitles_shown_late_all_along_are_still_aligned(take):
     """... and the last line, begun before the recording ends but running past it, is no sign
     of another recording's subtitles."""

@@ -1,4 +1,4 @@
-"""Transcripts a person gives: plain text or timed words (TextGrid, SRT/WebVTT, JSON), read from
+"""Transcripts a person gives: plain text or timed words (TextGrid, SRT/WebVTT/ASS, JSON), read from
 a file or given as text. The `transcript` speech engine reads them, and so do the commands,
 batch manifests and training data."""
 

@@ -4,7 +4,7 @@ from ....motion.errors import TalkrigError
 
 
 class TranscriptError(TalkrigError):
-    """A transcript (TextGrid, SRT, WebVTT, JSON words) is malformed or does not fit the audio."""
+    """A transcript (TextGrid, SRT, WebVTT, ASS, JSON words) is malformed or does not fit the audio."""
 
     def __init__(self, source, problem):
         self.source = str(source)

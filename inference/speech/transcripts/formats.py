@@ -5,17 +5,20 @@ import os
 from ....motion.textfile import transcript_file_text
 from ..words import Word
 from .errors import TranscriptError
+from .ass import ass_spans, looks_like_ass
 from .jsonwords import looks_like_json, read_json_words
-from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt
+from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt, spread
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
-TIMED_FORMATS = ("textgrid", "srt", "vtt", "json")
-TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".json")
-_EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".json": "json"}
+TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "json")
+TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".ass", ".ssa", ".json")
+_EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass",
+               ".json": "json"}
 
 
 def detect_format(text, name=None):
-    """"textgrid", "srt", "vtt", "json", or "" for plain text (a script without times).
+    """"textgrid", "srt", "vtt", "ass" (also SSA), "json", or "" for plain text (a script
+    without times).
 
     A file name's extension decides when it is one of ours (so a broken .json file is reported
     as broken JSON rather than aligned as speech); otherwise the content does.
@@ -28,6 +31,8 @@ def detect_format(text, name=None):
         return "textgrid"
     if looks_like_vtt(text):
         return "vtt"
+    if looks_like_ass(text):
+        return "ass"
     if looks_like_srt(text):
         return "srt"
     if looks_like_json(text):
@@ -40,11 +45,19 @@ def subtitle_lines(text, name=None):
     cue, or span between WebVTT inline times, holds more than one word), in the order they
     start (cues that overlap keep their words together); None for word-level
     subtitles, TextGrids and JSON word lists, whose words carry their own times."""
-    kind = detect_format(text, name)
-    if kind not in ("srt", "vtt"):
+    spans = _subtitle_spans(text, name)
+    if spans is None:
         return None
-    spans = sorted(line_spans(text, kind == "vtt", name or "transcript"), key=lambda span: span[1])
+    spans = sorted(spans, key=lambda span: span[1])
     return spans if any(len(words) > 1 for words, _start, _end in spans) else None
+
+
+def _subtitle_spans(text, name):
+    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS), else None."""
+    kind, source = detect_format(text, name), name or "transcript"
+    if kind == "ass":
+        return ass_spans(text, source)
+    return line_spans(text, kind == "vtt", source) if kind in ("srt", "vtt") else None
 
 
 def read_timed_words(text, name=None):
@@ -65,10 +78,12 @@ def read_words(text, name=None):
         rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
     elif kind == "vtt":
         rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
+    elif kind == "ass":
+        rows = [Word(w, s, e) for w, s, e in spread(ass_spans(text, source))]
     elif kind == "json":
         rows = read_json_words(text, source)
     else:
-        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT or JSON "
+        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT, ASS or JSON "
                                       "word list); a plain script is timed by the pocketsphinx engine")
     return sorted(rows, key=lambda w: (w.start, w.end))
 

@@ -38,12 +38,12 @@ def looks_like_vtt(text):
 
 def read_srt(text, source="subtitles.srt"):
     """[(word, start, end)] from SubRip text."""
-    return _spread(_read_cues(text, source, vtt=False))
+    return spread(_read_cues(text, source, vtt=False))
 
 
 def read_vtt(text, source="subtitles.vtt"):
     """[(word, start, end)] from WebVTT text."""
-    return _spread(_read_cues(_vtt_body(text, source), source, vtt=True))
+    return spread(_read_cues(_vtt_body(text, source), source, vtt=True))
 
 
 def line_spans(text, vtt, source="subtitles"):
@@ -79,7 +79,7 @@ def _vtt_body(text, source):
     return body
 
 
-def _spread(spans):
+def spread(spans):
     """[(word, start, end)] of each span's words sharing its time by syllable count."""
     return [timed for tokens, start, end in spans for timed in spread_words(tokens, start, end)]
 

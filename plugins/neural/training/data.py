@@ -1,7 +1,7 @@
 """Training data: a folder of SMPL-X takes with their audio (and word timings), as windows.
 
 A take is ``NAME.npz`` (BEAT2/AMASS SMPL-X) with ``NAME.wav`` (or .flac/.ogg/.mp3) beside it and
-optionally ``NAME.TextGrid`` (or .json/.srt/.vtt) with word timings. Takes without audio still
+optionally ``NAME.TextGrid`` (or .json/.srt/.vtt/.ass) with word timings. Takes without audio still
 train the motion-only parts of a model (DR²'s unpaired pose sequences). Each take is split in
 time: the last ``val_split`` fraction of its frames is held out for validation, so overlapping
 windows never leak training frames into the validation loss.
@@ -21,7 +21,7 @@ from ..textcode import text_frames
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-WORD_SUFFIXES = (".TextGrid", ".textgrid", ".json", ".srt", ".vtt")
+WORD_SUFFIXES = (".TextGrid", ".textgrid", ".json", ".srt", ".vtt", ".ass", ".ssa")
 INPUTS = ("mel", "mfcc", "text")
 
 
@@ -208,7 +208,7 @@ def take_inputs(input_kind, fps, audio=None, words=None, n_frames=None):
 
 
 def read_word_file(path):
-    """Words (list of Word) of a TextGrid/JSON/SRT/VTT file (inference.speech.transcripts reads them)."""
+    """Words (list of Word) of a TextGrid/JSON/SRT/VTT/ASS file (inference.speech.transcripts reads them)."""
     from ....inference.speech.transcripts import read_timed_words, read_transcript_file
     from ....inference.speech.words import Word
 
@@ -251,7 +251,7 @@ def load_dataset(folder, input_kind, layout=None, fps=30.0, val_split=0.1, min_v
         takes.append(Take(name=npz.stem, poses=motion_to_vectors(motion, layout), inputs=inputs,
                           speaking=speaking, trans=motion.trans, betas=motion.betas))
     if not any(t.inputs is not None for t in takes):
-        what = "word timings (.TextGrid/.json/.srt/.vtt)" if input_kind == "text" else "audio (.wav)"
+        what = "word timings (.TextGrid/.json/.srt/.vtt/.ass)" if input_kind == "text" else "audio (.wav)"
         raise TrainingDataError(f"{folder}: no take has matching {what} beside its .npz file")
     if not any(t.speaking is not None and t.speaking.any() for t in takes):
         # A model fitted to silence learns nothing from a voice: its motion on speech was noise.

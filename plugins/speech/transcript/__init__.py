@@ -1,4 +1,4 @@
-"""The `transcript` speech engine: TextGrid, SRT/WebVTT and JSON word timings read as they are
+"""The `transcript` speech engine: TextGrid, SRT/WebVTT/ASS and JSON word timings read as they are
 (the readers are inference/speech/transcripts)."""
 
 from .plugin import TranscriptSpeech

@@ -12,7 +12,7 @@ END_TOLERANCE = 0.5
 class TranscriptSpeech(SpeechPlugin):
     name = "transcript"
     description = ("Reads word times you already have: Praat TextGrid (words tier, and phones "
-                   "from its phones tier), SRT or WebVTT subtitles (word- or line-level; lines "
+                   "from its phones tier), SRT, WebVTT or ASS subtitles (word- or line-level; lines "
                    "are spread over their words by syllable count; the auto engine aligns "
                    "lines to the voice instead), or a JSON list of "
                    "{word, start, end[, phones]}.")
