@@ -32,7 +32,7 @@ def add_arguments(parser):
                         help="file to write: .fbx .glb .gltf .bvh .npz .blend, or the 2D mouth "
                              "cues as .json/.tsv (Rhubarb layouts) (repeatable)")
     parser.add_argument("--avatar", metavar="FILE",
-                        help="rigged character: .glb .gltf .fbx .blend "
+                        help="rigged character: .glb .gltf .vrm .fbx .blend "
                              "(default: the bundled avatar)")
     parser.add_argument("--armature", metavar="NAME",
                         help="armature object to use when the avatar file holds several")

@@ -36,7 +36,7 @@ class BakeJob:
     source : speech recording, or a motion file (.npz BEAT2/AMASS, .bvh SMPL-X) to put on
         the avatar as it is.
     outputs : files to write; the type comes from each suffix (OUTPUT_TYPES).
-    avatar : .glb/.gltf/.fbx/.blend with a rigged character (None: the bundled avatar).
+    avatar : .glb/.gltf/.vrm/.fbx/.blend with a rigged character (None: the bundled avatar).
     bone_map : "auto", a preset name or a bone map .json file.
     preview : .mp4 to render the avatar speaking into (None: no preview). preview_processes : 2
         renders it in two Blender processes at once where that pays (exporters/split_render.py).

@@ -4,7 +4,7 @@ Columns / keys (only ``audio`` is required)::
 
     audio       speech recording (or a .npz/.bvh motion file) to bake
     transcript  the script: a file (.txt/.lab/.TextGrid/.srt/.vtt/.ass/.json) or the text itself
-    avatar      rigged character (.glb/.gltf/.fbx/.blend); default: the run's --avatar
+    avatar      rigged character (.glb/.gltf/.vrm/.fbx/.blend); default: the run's --avatar
     seed        random seed (integer); default: 0
     backend     generator; default: the run's --backend
     output      output file name inside the output folder, e.g. "intro.fbx"; without a suffix

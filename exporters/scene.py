@@ -24,7 +24,7 @@ from .errors import AvatarError
 
 log = logging.getLogger(__name__)
 
-AVATAR_TYPES = (".glb", ".gltf", ".fbx", ".blend")
+AVATAR_TYPES = (".glb", ".gltf", ".vrm", ".fbx", ".blend")  # .vrm: VRM avatars are glTF files
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Avatar:
 
 
 def load_avatar(path=None, armature=None):
-    """Open ``path`` (.glb/.gltf/.fbx/.blend; None: the bundled avatar) in a clean scene.
+    """Open ``path`` (.glb/.gltf/.vrm/.fbx/.blend; None: the bundled avatar) in a clean scene.
 
     armature : name of the armature object to use when the file holds several (default: the
         one with the most bones).

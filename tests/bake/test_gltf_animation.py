@@ -197,6 +197,33 @@ def test_an_avatar_whose_mesh_is_animated_is_sampled_by_blender(bpy, speech, ava
     assert len(document["animations"]) == 2  # the take, and the mesh's own
 
 
+def test_a_vrm_avatar_is_read_as_the_gltf_it_is(bpy, speech, avatar_glb, tmp_path):
+    """A VRM avatar (VRoid Studio's, a VTuber's) is a glTF file named .vrm, its bones named
+    J_Bip_...: baked as any glTF avatar, every joint mapped by name."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.ops.import_scene.gltf(filepath=str(avatar_glb))
+    arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")
+    names = {"spine": "J_Bip_C_Hips", "spine.001": "J_Bip_C_Spine", "spine.002": "J_Bip_C_Chest",
+             "spine.003": "J_Bip_C_UpperChest", "spine.004": "J_Bip_C_Neck", "spine.005": "J_Bip_C_Head"}
+    for side in "LR":
+        for ours, theirs in (("shoulder", "Shoulder"), ("upper_arm", "UpperArm"), ("forearm", "LowerArm"),
+                             ("hand", "Hand"), ("thigh", "UpperLeg"), ("shin", "LowerLeg"), ("foot", "Foot"),
+                             ("toe", "ToeBase")):
+            names[f"{ours}.{side}"] = f"J_Bip_{side}_{theirs}"
+        for ours, theirs in (("thumb", "Thumb"), ("f_index", "Index"), ("f_middle", "Middle"),
+                             ("f_ring", "Ring"), ("f_pinky", "Little")):
+            names.update({f"{ours}.0{k}.{side}": f"J_Bip_{side}_{theirs}{k}" for k in (1, 2, 3)})
+    for bone in arm.data.bones:
+        bone.name = names.get(bone.name, bone.name)
+    exported = tmp_path / "vroid.glb"
+    bpy.ops.export_scene.gltf(filepath=str(exported))
+    avatar = exported.rename(tmp_path / "vroid.vrm")
+    report = bake(BakeJob(speech, [tmp_path / "take.glb"], avatar=avatar, options=GenerateOptions(speech="none")))
+    assert report.bone_map.source == "vrm" and len(report.bone_map) == 52
+    document, _ = read_glb(tmp_path / "take.glb")
+    assert [a["name"] for a in document["animations"]] == ["take"]
+
+
 def test_an_avatar_with_other_actions_exports_the_take_alone(bpy, speech, avatar_glb, tmp_path):
     """Another action of the armature saved in the avatar's file (Blender's exporter, with one
     armature, writes every such action as one more animation): the file holds the take alone."""
