@@ -23,6 +23,8 @@ SECONDS = 20.0
     (">> so when I\n>> have time", "so when I have time", [">>", ">>"]),
     ("- Where were you?\n- Out.", "Where were you? Out.", ["-", "-"]),
     ("♪ la la ♪ and then she said", "and then she said", ["♪ la la ♪"]),
+    ("李雷：你好（笑）\n韩梅梅：你好\n李雷：再见", "你好 你好 再见", ["（笑）", "李雷：", "韩梅梅：", "李雷："]),
+    ("【拍手】ありがとうございます", "ありがとうございます", ["【拍手】"]),
     # said: a clock time starting one line, a mixed-case word before a colon, a hyphen
     ("9:30 is when we meet", "9:30 is when we meet", []),
     ("Note: this is said", "Note: this is said", []),

@@ -1,7 +1,7 @@
 """What a script or a subtitle writes but nobody says, left out before its words are timed.
 
 Dialogue scripts and captions carry directions for the performer and the viewer: in brackets
-(``[laughs]``, ``(whispering)``, ``{music}``, ``*sighs*``, ``♪ ... ♪``), speakers' names at the
+(``[laughs]``, ``(whispering)``, ``{music}``, ``*sighs*``, ``♪ ... ♪``, ``（笑）``), speakers' names at the
 start of a line (``SCOTT:``; ``Ann:`` where it starts two lines or more; YouTube's ``>>``, a
 dialogue dash) and a transcript's timestamps at the start of its lines (``[00:01]``; ``00:01:23``
 where two lines or more start with one). Aligned as words, each is a word nobody says: it gets
@@ -11,11 +11,15 @@ an invented time and pulls its neighbours off theirs.
 import re
 from collections import Counter
 
-_BRACKETED = re.compile(r"\[[^\[\]\n]*\]|\([^()\n]*\)|\{[^{}\n]*\}|\*[^*\n]+\*|[♪♫][^♪♫\n]*[♪♫]|[♪♫]")
-_CAPITAL_LABEL = re.compile(r"^(\s*)([A-Z][A-Z0-9 .'&-]*[A-Z0-9.])\s*:(\s|$)")
-_ANY_LABEL = re.compile(r"^(\s*)([A-Z][\w.'&-]*(?: [\w.'&-]+){0,2})\s*:(\s|$)")
-_STAMP = re.compile(r"^(\s*)(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)(\s|$)")
-_MARK = re.compile(r"^(\s*)(>>+|-)(\s|$)")
+# brackets of every kind, the full-width ones of Chinese and Japanese scripts too ("（笑）")
+_BRACKETED = re.compile(r"\[[^\[\]\n]*\]|\([^()\n]*\)|\{[^{}\n]*\}|\*[^*\n]+\*|[♪♫][^♪♫\n]*[♪♫]|[♪♫]"
+                        r"|（[^（）\n]*）|［[^［］\n]*］|【[^【】\n]*】|〔[^〔〕\n]*〕")
+_COLON = r"\s*(?::(?=\s|$)|：)"  # a name's colon: a space after it, or the full-width one
+_CAPITAL_LABEL = re.compile(rf"^(\s*)([A-Z][A-Z0-9 .'&-]*[A-Z0-9.]){_COLON}")
+# a name: a capital or a letter of a script without case, up to three words ("李雷：")
+_ANY_LABEL = re.compile(rf"^(\s*)((?:[A-Z]|[^\W\d_a-z])[\w.'&-]{{0,19}}(?: [\w.'&-]+){{0,2}}){_COLON}")
+_STAMP = re.compile(r"^(\s*)(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)(?=\s|$)")
+_MARK = re.compile(r"^(\s*)(>>+|-)(?=\s|$)")
 
 
 def spoken_text(text):
