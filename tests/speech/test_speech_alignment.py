@@ -15,6 +15,7 @@ import pytest
 import soundfile
 
 from talkrig.cli import main
+from talkrig.inference.audio.decode import decode_audio
 from talkrig.inference.speech.phoneset import ARPABET
 from talkrig.inference.generation.pipeline import GenerateOptions, generate
 from talkrig.inference.speech.timing import SpeechError, find_words
@@ -118,6 +119,18 @@ def test_sentence_added_to_the_script_is_interpolated_and_named_in_one_warning(s
     assert all(w.confidence == 0 and w.phones == () for w in added)
     before, after = ordered[19], ordered[20 + len(ss.OTHER_SENTENCE)]
     assert all(before.start <= w.start <= after.start for w in added)  # between its neighbours
+
+
+def test_the_warning_names_each_written_word_once(scott, caplog):
+    """Words read out as several ("1,000,000", a web address) and not said: counted and named
+    as written, once each, of the script's written words."""
+    audio = decode_audio(scott.audio.samples[:12 * 16000], name="take.wav")
+    said = " ".join(scott.script.split()[:30])
+    with caplog.at_level(logging.WARNING):
+        words = find_words(audio, "pocketsphinx", said + " 1,000,000 https://talkrig.dev")
+    (warning,) = [r.getMessage() for r in caplog.records if "could not be placed" in r.getMessage()]
+    assert f"of {len(words)} words" in warning
+    assert warning.count("'1,000,000'") == 1 and warning.count("'https://talkrig.dev'") == 1
 
 
 def test_cli_words_json_carries_phones(tmp_path, capsys, scott):

@@ -256,12 +256,13 @@ def timed_tokens(script, placed, anchors, audio):
         confidence = sum(m[2] for m in mine) / len(mine)
         words.append(Word(token, mine[0][0], max(m[1] for m in mine), confidence,
                           tuple(p for m in mine for p in m[3])))
-    if missing:
-        names = ", ".join(f"'{script.tokens[script.owner[j]]}'" for j in missing[:_LISTED])
-        more = f" and {len(missing) - _LISTED} more" if len(missing) > _LISTED else ""
+    unplaced = list(dict.fromkeys(script.owner[j] for j in missing))  # the written words, once
+    if unplaced:
+        names = ", ".join(f"'{script.tokens[t]}'" for t in unplaced[:_LISTED])
+        more = f" and {len(unplaced) - _LISTED} more" if len(unplaced) > _LISTED else ""
         log.warning("%s: %d of %d words could not be placed in the speech and were given "
-                    "interpolated times (confidence 0): %s%s", audio.name, len(missing),
-                    len(script.words), names, more)
+                    "interpolated times (confidence 0): %s%s", audio.name, len(unplaced),
+                    len(script.tokens), names, more)
     return words
 
 
