@@ -18,7 +18,7 @@ import numpy as np
 
 from ..skeleton import JOINT_NAMES, PARENTS, neutral_skeleton
 from .bonemap import BoneMap, list_presets, preset_coverage
-from .names import parse
+from .names import rig_names
 from .rig import deform_parents
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ class _Tree:
     def __init__(self, rig, parents):
         self.rig = rig
         self.parents = parents
+        self.names = rig_names(rig.names)  # what each bone's name says
         self.depth = np.array([len(rig.ancestors(i, parents)) for i in range(len(rig))])
         self._anc = [set(rig.ancestors(i, parents)) for i in range(len(rig))]
 
@@ -126,7 +127,7 @@ def _check_hierarchy(rig, tree, bones, conf, how, notes):
 
 def _guess(rig, tree):
     """{joint: (bone index, confidence, how)} from names and hierarchy alone."""
-    parsed = [parse(n) for n in rig.names]
+    parsed = tree.names
     usable = [i for i, p in enumerate(parsed) if p.part and not p.helper]
     deform = [i for i in usable if rig.deform[i]]
     if len(deform) >= 10:
@@ -234,7 +235,7 @@ def _guess_torso(rig, tree, cands, first, take, out):
         take("pelvis", pelvis, 0.7, "hierarchy")
 
     arms = [mapped(f"{s}_collar") or mapped(f"{s}_shoulder") for s in ("left", "right")]
-    parsed_parts = {i: parse(rig.names[i]).part for i in range(len(rig))}
+    parsed_parts = {i: tree.names[i].part for i in range(len(rig))}
     chest = None
     if arms[0] is not None and arms[1] is not None:
         chest = tree.lca(arms[0], arms[1])
@@ -280,7 +281,7 @@ def _guess_torso(rig, tree, cands, first, take, out):
         while True:
             nxt = [c for c in tree.children(j)
                    if parsed_parts[c] in ("spine", "neck", "head", None)
-                   and not parse(rig.names[c]).helper and parse(rig.names[c]).side is None
+                   and not tree.names[c].helper and tree.names[c].side is None
                    and _continues(rig, j, c)]
             if not nxt:
                 break

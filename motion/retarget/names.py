@@ -8,6 +8,7 @@ and ends, Rigify ORG/MCH bones, face details) are recognised so they are never m
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 _HUMPS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
@@ -36,6 +37,9 @@ METACARPAL_TOKENS = frozenset({"metacarpal", "meta", "carpal", "metacarpus"})
 # ("arm_stretch.l", "thigh_stretch.l") and its hips ("root.x", "x" marking the middle).
 DEFORMING_NAMES = frozenset(frozenset({limb, "stretch"}) for limb in ("arm", "forearm", "thigh", "leg")) \
     | {frozenset({"root", "x"})}
+# A word that begins this share of a rig's bone names (of this many or more) is the rig's prefix
+PREFIXED_SHARE = 0.9
+MIN_PREFIXED = 10
 # Tokens of the bones riggers put along a limb to spread its roll (twist/roll bones).
 TWIST_TOKENS = frozenset({"twist", "roll"})
 
@@ -106,9 +110,27 @@ def _part(words, side):
     return None
 
 
-def parse(name):
-    """Parse one bone name into a :class:`BoneName`."""
+def rig_names(names):
+    """The :class:`BoneName` of each of a rig's bone ``names``, less the words all but a few of
+    them begin with ("Armature_", "Root_", "Hero_": the armature's or the character's name put
+    before every bone's, read otherwise as a helper's word or as the bone's own)."""
+    tokens = [tokenize(n) for n in names]
+    shared = ()
+    while len(shared) < 2:
+        firsts = Counter(t[len(shared)] for t in tokens if len(t) > len(shared) + 1 and t[:len(shared)] == shared)
+        word, count = firsts.most_common(1)[0] if firsts else ("", 0)
+        if len(names) < MIN_PREFIXED or count < PREFIXED_SHARE * len(names) or word in SIDE_TOKENS:
+            break
+        shared += (word,)
+    return [parse(n, shared) for n in names]
+
+
+def parse(name, prefix=()):
+    """Parse one bone name into a :class:`BoneName` (``prefix``: its rig's leading tokens,
+    :func:`rig_names`, left out where the name begins with them)."""
     tokens = tokenize(name)
+    if prefix and tokens[:len(prefix)] == prefix and len(tokens) > len(prefix):
+        tokens = tokens[len(prefix):]
     side = None
     words = []
     numbers = []

@@ -1,5 +1,6 @@
 """Bone maps: presets as data, automatic mapping from names and hierarchy, reports. numpy only."""
 
+import dataclasses
 import json
 import os
 
@@ -94,6 +95,18 @@ def test_auto_map_finds_every_named_joint(style, preset, use_presets):
     assert not wrong
     assert not bone_map.missing_major
     assert all(0.5 <= c <= 1.0 for c in bone_map.confidence.values())
+
+
+@pytest.mark.parametrize("style", ["rigify", "ue5", "generic", "daz", "auto_rig_pro"])
+@pytest.mark.parametrize("prefix", ["Armature_", "Root_", "Hero_Body_"])
+def test_a_name_before_every_bone_is_read_as_the_rigs(style, prefix):
+    """The armature's or the character's name put before every bone's ("Armature_upper_arm.L",
+    as some exporters write them): not a word of each bone's name ("armature" and "root" are
+    helpers' words elsewhere; these rigs mapped nothing)."""
+    rig = build_rig(style)
+    rig = dataclasses.replace(rig, names=tuple(prefix + name for name in rig.names))
+    bone_map = auto_map(rig, use_presets=False)
+    assert {j: bone_map.get(j) for j in expected_map(style)} == {j: prefix + b for j, b in expected_map(style).items()}
 
 
 def test_unmapped_joints_are_reported():
