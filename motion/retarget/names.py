@@ -37,7 +37,8 @@ METACARPAL_TOKENS = frozenset({"metacarpal", "meta", "carpal", "metacarpus"})
 # ("arm_stretch.l", "thigh_stretch.l") and its hips ("root.x", "x" marking the middle).
 DEFORMING_NAMES = frozenset(frozenset({limb, "stretch"}) for limb in ("arm", "forearm", "thigh", "leg")) \
     | {frozenset({"root", "x"})}
-# A word that begins this share of a rig's bone names (of this many or more) is the rig's prefix
+# A word that begins (ends) this share of a rig's bone names, of this many or more, is the rig's
+# prefix (suffix), not the bone's
 PREFIXED_SHARE = 0.9
 MIN_PREFIXED = 10
 # Tokens of the bones riggers put along a limb to spread its roll (twist/roll bones).
@@ -112,25 +113,36 @@ def _part(words, side):
 
 def rig_names(names):
     """The :class:`BoneName` of each of a rig's bone ``names``, less the words all but a few of
-    them begin with ("Armature_", "Root_", "Hero_": the armature's or the character's name put
-    before every bone's, read otherwise as a helper's word or as the bone's own)."""
+    them begin or end with ("Armature_", "Root_", "Hero_", "_bind", "_jnt": the armature's or
+    the character's name, or the rigger's mark of a deforming joint, on every bone; read
+    otherwise as a helper's word or as the bone's own)."""
     tokens = [tokenize(n) for n in names]
+    prefix = _shared(tokens, len(names))
+    suffix = _shared([t[len(prefix):][::-1] for t in tokens if t[:len(prefix)] == prefix], len(names))
+    return [parse(n, prefix, suffix[::-1]) for n in names]
+
+
+def _shared(tokens, count):
+    """The first words (at most two) that PREFIXED_SHARE of ``count`` names' ``tokens`` begin
+    with, each followed by more; () for a rig of fewer than MIN_PREFIXED bones."""
     shared = ()
-    while len(shared) < 2:
+    while len(shared) < 2 and count >= MIN_PREFIXED:
         firsts = Counter(t[len(shared)] for t in tokens if len(t) > len(shared) + 1 and t[:len(shared)] == shared)
-        word, count = firsts.most_common(1)[0] if firsts else ("", 0)
-        if len(names) < MIN_PREFIXED or count < PREFIXED_SHARE * len(names) or word in SIDE_TOKENS:
+        word, times = firsts.most_common(1)[0] if firsts else ("", 0)
+        if times < PREFIXED_SHARE * count or word in SIDE_TOKENS:
             break
         shared += (word,)
-    return [parse(n, shared) for n in names]
+    return shared
 
 
-def parse(name, prefix=()):
-    """Parse one bone name into a :class:`BoneName` (``prefix``: its rig's leading tokens,
-    :func:`rig_names`, left out where the name begins with them)."""
+def parse(name, prefix=(), suffix=()):
+    """Parse one bone name into a :class:`BoneName` (``prefix``, ``suffix``: its rig's leading
+    and trailing tokens, :func:`rig_names`, left out where the name holds more)."""
     tokens = tokenize(name)
     if prefix and tokens[:len(prefix)] == prefix and len(tokens) > len(prefix):
         tokens = tokens[len(prefix):]
+    if suffix and tokens[len(tokens) - len(suffix):] == suffix and len(tokens) > len(suffix):
+        tokens = tokens[:len(tokens) - len(suffix)]
     side = None
     words = []
     numbers = []

@@ -97,16 +97,19 @@ def test_auto_map_finds_every_named_joint(style, preset, use_presets):
     assert all(0.5 <= c <= 1.0 for c in bone_map.confidence.values())
 
 
-@pytest.mark.parametrize("style", ["rigify", "ue5", "generic", "daz", "auto_rig_pro"])
-@pytest.mark.parametrize("prefix", ["Armature_", "Root_", "Hero_Body_"])
-def test_a_name_before_every_bone_is_read_as_the_rigs(style, prefix):
+@pytest.mark.parametrize("style", ["rigify", "ue5", "generic", "biped", "daz", "auto_rig_pro"])
+@pytest.mark.parametrize("prefix, suffix", [("Armature_", ""), ("Root_", ""), ("Hero_Body_", ""),
+                                            ("", "_bind"), ("", "_jnt"), ("", ".001"), ("Armature_", "_bind")])
+def test_words_on_every_bone_are_read_as_the_rigs(style, prefix, suffix):
     """The armature's or the character's name put before every bone's ("Armature_upper_arm.L",
-    as some exporters write them): not a word of each bone's name ("armature" and "root" are
-    helpers' words elsewhere; these rigs mapped nothing)."""
+    as some exporters write them), or a rigger's mark of deforming joints after it (Maya's
+    "_bind", "_jnt"): not words of each bone's name ("armature", "root" and "bind" are helpers'
+    words elsewhere: these rigs mapped nothing; an Auto-Rig Pro or Biped rig so named, part)."""
     rig = build_rig(style)
-    rig = dataclasses.replace(rig, names=tuple(prefix + name for name in rig.names))
+    rig = dataclasses.replace(rig, names=tuple(prefix + name + suffix for name in rig.names))
     bone_map = auto_map(rig, use_presets=False)
-    assert {j: bone_map.get(j) for j in expected_map(style)} == {j: prefix + b for j, b in expected_map(style).items()}
+    expected = {j: prefix + b + suffix for j, b in expected_map(style).items()}
+    assert {j: bone_map.get(j) for j in expected} == expected
 
 
 def test_unmapped_joints_are_reported():
