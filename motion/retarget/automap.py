@@ -134,7 +134,8 @@ def _guess(rig, tree):
         usable = deform
     lateral, center = _lateral(rig, usable, parsed)
     cands = {}
-    for i in sorted(usable, key=lambda i: (tree.depth[i], len(rig.names[i]))):
+    # a bone named loosely after its part yields to one named plainly
+    for i in sorted(usable, key=lambda i: (parsed[i].loose, tree.depth[i], len(rig.names[i]))):
         p = parsed[i]
         side = p.side
         sided = p.part in ("collar", "upper_arm", "forearm", "hand", "finger", "thigh", "shin",

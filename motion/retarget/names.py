@@ -11,7 +11,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-_HUMPS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+# word boundaries inside a name: "upperArm", "Arm2", "2Arm", and a capital before a capitalised
+# word ("LForearm", "IKHand": a side or an abbreviation glued on)
+_HUMPS = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
 SIDE_TOKENS = {"l": "L", "left": "L", "r": "R", "right": "R"}
@@ -58,6 +60,7 @@ class BoneName:
     helper: bool = False
     metacarpal: bool = False
     twist: bool = False
+    loose: bool = False  # the part read from a word that names it loosely: "hip" for a thigh
 
 
 PARTS = ("pelvis", "spine", "neck", "head", "jaw", "eye", "collar", "upper_arm", "forearm",
@@ -168,7 +171,7 @@ def parse(name, prefix=(), suffix=()):
     metacarpal = bool(words_set & METACARPAL_TOKENS)
     return BoneName(name=name, tokens=tokens, part=part, side=side, finger=finger,
                     numbers=tuple(numbers), helper=_helper(words_set, part), metacarpal=metacarpal,
-                    twist=bool(words_set & TWIST_TOKENS))
+                    twist=bool(words_set & TWIST_TOKENS), loose=part == "thigh" and _loose_thigh(words_set))
 
 
 def _helper(words, part):
@@ -179,6 +182,13 @@ def _helper(words, part):
         return True
     helpers = words & HELPER_TOKENS
     return bool(helpers) and words not in DEFORMING_NAMES and not (part == "jaw" and helpers == {"root"})
+
+
+def _loose_thigh(words):
+    """True for a thigh named only "hip" on a side: maybe the thigh ("hip.L"), maybe the bone
+    that leads from the pelvis to it (CMU's "LHipJoint" above "LeftUpLeg")."""
+    return not (words & {"thigh", "upleg", "upperleg", "femur"} or {"leg", "up"} <= words
+                or {"leg", "upper"} <= words)
 
 
 def _numbered_finger(tokens, side):

@@ -112,6 +112,41 @@ def test_words_on_every_bone_are_read_as_the_rigs(style, prefix, suffix):
     assert {j: bone_map.get(j) for j in expected} == expected
 
 
+@pytest.mark.parametrize("style", ["rigify", "ue5", "generic"])
+def test_a_side_glued_before_a_capital_is_read(style):
+    """"LForearm", "RHand", "LThumb1" (CMU's and some game rigs' names): the side's capital
+    before the bone's word (these rigs mapped 6-30 of their joints)."""
+    def glued(name):
+        stem, dot, side = name.rpartition("." if "." in name else "_")
+        if side not in ("L", "R", "l", "r"):
+            return name
+        return side.upper() + stem[0].upper() + stem[1:]
+    rig = build_rig(style)
+    rig = dataclasses.replace(rig, names=tuple(glued(name) for name in rig.names))
+    bone_map = auto_map(rig, use_presets=False)
+    expected = {j: glued(b) for j, b in expected_map(style).items()}
+    assert {j: bone_map.get(j) for j in expected} == expected
+
+
+def test_a_hip_joint_above_the_thigh_is_not_the_thigh():
+    """CMU's skeleton: "LHipJoint" leads from the pelvis to "LeftUpLeg", the thigh."""
+    rig = build_rig("mixamo")
+    names, parents = list(rig.names), rig.parents.copy()
+    heads, tails, matrices = rig.heads.copy(), rig.tails.copy(), rig.matrices.copy()
+    for side in ("Left", "Right"):
+        thigh = names.index(f"mixamorig:{side}UpLeg")
+        names.append(f"{side[0]}HipJoint")
+        parents = np.append(parents, parents[thigh])
+        heads = np.vstack([heads, heads[parents[thigh]]])
+        tails = np.vstack([tails, heads[thigh]])
+        matrices = np.concatenate([matrices, matrices[thigh:thigh + 1]])
+        parents[thigh] = len(names) - 1
+    rig = Rig(names=tuple(names), parents=parents, heads=heads, tails=tails, matrices=matrices)
+    bone_map = auto_map(rig, use_presets=False)
+    assert bone_map.get("left_hip") == "mixamorig:LeftUpLeg" and bone_map.get("right_hip") == "mixamorig:RightUpLeg"
+    assert {j: bone_map.get(j) for j in expected_map("mixamo")} == expected_map("mixamo")
+
+
 def test_unmapped_joints_are_reported():
     bone_map = auto_map(build_rig("mixamo"))  # Mixamo rigs have no jaw
     assert bone_map.unmapped == ["jaw"]
