@@ -152,7 +152,7 @@ class TalkrigSettings(bpy.types.PropertyGroup):
         name="Transcript",
         items=(("NONE", "None", "Let the server find the words"),
                ("TEXT", "Text", "A text block: the script, or a TextGrid/SRT/VTT/ASS/JSON"),
-               ("FILE", "File", "A script, TextGrid, SRT, VTT, ASS or JSON file")),
+               ("FILE", "File", "A script (text, RTF, Word, OpenDocument), TextGrid, SRT, VTT, ASS or JSON file")),
         update=voiceover_changed)
     transcript_text: bpy.props.PointerProperty(name="Transcript Text", type=bpy.types.Text)
     transcript_file: bpy.props.StringProperty(name="Transcript File", subtype="FILE_PATH",

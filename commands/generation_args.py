@@ -32,8 +32,8 @@ def add_generation_arguments(parser, seed=True):
     group.add_argument("--fps", type=float, default=None,
                        help=f"output frame rate (default {default.fps:g})")
     group.add_argument("--transcript", metavar="FILE|TEXT",
-                       help="the script as text, or a file: .txt/.lab, .TextGrid, .srt, .vtt, "
-                            ".ass, .json")
+                       help="the script as text, or a file: .txt/.lab/.rtf/.docx/.odt, .TextGrid, "
+                            ".srt, .vtt, .ass, .json")
     group.add_argument("--speech", default=default.speech,
                        help="word timing: auto, none, vosk, pocketsphinx, espeak, transcript "
                             "(default %(default)s)")

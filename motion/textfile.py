@@ -1,12 +1,13 @@
-"""Text files a person picks (scripts, TextGrids, subtitles), whatever their encoding.
+"""Text files a person picks (scripts, TextGrids, subtitles), whatever their encoding, and
+scripts saved by a word processor (motion/documents.py).
 
 Praat writes a TextGrid with any non-ASCII character in UTF-16; editors on Windows write
 Latin-1 or UTF-8 with a byte-order mark. Read here once, for the command line, the server and
 the Blender add-on alike.
 """
 
-NOT_TEXT = ("is not a text file; a transcript is a script (.txt, .lab), a TextGrid, SRT, WebVTT "
-            "or JSON word list")
+NOT_TEXT = ("is not a text file; a transcript is a script (.txt, .lab, or a document: .rtf, .docx, "
+            ".odt), a TextGrid, SRT, WebVTT, ASS or JSON word list")
 EMPTY = ("holds no words: give the recording's script, or leave the transcript out to find the "
          "words by recognition")
 # A ten-minute recording's script is tens of kilobytes, its TextGrid with phones under a megabyte.
@@ -52,10 +53,14 @@ def transcript_file_text(path):
     """(text of the transcript file at ``path``, None) or (None, why it cannot be one): not a
     file, unreadable, too long, not text, or blank (a script file with no words is a mistake,
     not a request to find the words without one)."""
+    from .documents import document_text
+
     data, problem = transcript_bytes(path)
     if problem:
         return None, problem
-    text = decode_text(data)
+    text = document_text(data)  # a script saved by a word processor
+    if text is None:
+        text = decode_text(data)
     if text is None:
         return None, NOT_TEXT
     if not text.strip():

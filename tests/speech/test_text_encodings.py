@@ -66,3 +66,53 @@ def test_a_key_pose_dictionary_saved_with_a_byte_order_mark_is_read(encoding, tm
     path = tmp_path / "poses.json"
     path.write_text(bundled.read_text(encoding="utf-8"), encoding=encoding)
     assert read_json(path) == read_json(bundled)
+
+
+# A script as word processors save it: TextEdit's RTF (its default), WordPad's, Word's and
+# LibreOffice's documents
+TEXTEDIT_RTF = (r"{\rtf1\ansi\ansicpg1252\cocoartf2639" "\n"
+                r"\cocoatextscaling0\cocoaplatform0{\fonttbl\f0\fswiss\fcharset0 Helvetica;}" "\n"
+                r"{\colortbl;\red255\green255\blue255;}" "\n" r"{\*\expandedcolortbl;;}" "\n"
+                r"\pard\tx566\pardirnatural\partightenfactor0" "\n\n"
+                r"\f0\fs24 \cf0 Caf\'e9 cr\'e8me, na\'efve r\'e9sum\'e9: it\rquote s \u8220?fine\u8221?.\
+And a second line.}")
+WORDPAD_RTF = (r"{\rtf1\ansi\deff0\nouicompat{\fonttbl{\f0\fnil\fcharset0 Calibri;}}" "\n"
+               r"{\*\generator Riched20 10.0.19041}\viewkind4\uc1 " "\n"
+               r"\pard\sa200\sl276\f0\fs22\lang9 Caf\'e9 cr\'e8me, na\'efve r\'e9sum\'e9: it's \{fine\}.\par" "\n}")
+WORD_XML = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+            'wordprocessingml/2006/main"><w:body><w:p><w:r><w:rPr><w:b/></w:rPr><w:t>Café crème,</w:t></w:r>'
+            '<w:r><w:t xml:space="preserve"> naïve résumé</w:t></w:r></w:p><w:p><w:r><w:t>And a second'
+            '</w:t></w:r><w:r><w:tab/><w:t>line.</w:t></w:r></w:p></w:body></w:document>')
+ODT_XML = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+           'opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">'
+           '<office:body><office:text><text:p>Café <text:span>crème,</text:span> naïve<text:s/>résumé</text:p>'
+           '<text:p>And a second line.</text:p></office:text></office:body></office:document-content>')
+
+
+def _zipped(path, parts):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+@pytest.mark.parametrize("read", [read_transcript_file, addon_read], ids=["command line", "add-on"])
+def test_a_script_saved_by_a_word_processor_reads_as_its_words(read, tmp_path):
+    (tmp_path / "textedit.rtf").write_bytes(TEXTEDIT_RTF.encode("latin-1"))
+    (tmp_path / "wordpad.rtf").write_bytes(WORDPAD_RTF.encode("latin-1"))
+    word = _zipped(tmp_path / "script.docx", {"[Content_Types].xml": "<Types/>", "word/document.xml": WORD_XML})
+    odt = _zipped(tmp_path / "script.odt", {"mimetype": "application/vnd.oasis.opendocument.text",
+                                            "content.xml": ODT_XML})
+    assert read(tmp_path / "textedit.rtf").split("\n") == ["Café crème, naïve résumé: it’s “fine”.", "And a second line."]
+    assert read(tmp_path / "wordpad.rtf").strip() == "Café crème, naïve résumé: it's {fine}."
+    assert " ".join(read(word).split()) == " ".join(read(odt).split()) == "Café crème, naïve résumé And a second line."
+    assert read(word).count("\n") == read(odt).count("\n") == 1  # a paragraph, a line
+
+
+@pytest.mark.parametrize("read", [read_transcript_file, addon_read], ids=["command line", "add-on"])
+def test_an_archive_that_is_no_document_is_refused(read, tmp_path):
+    archive = _zipped(tmp_path / "script.docx", {"readme.txt": "not a document"})
+    with pytest.raises(TalkrigError, match="is not a text file"):
+        read(archive)

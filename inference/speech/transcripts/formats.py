@@ -11,7 +11,8 @@ from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, rea
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "json")
-TRANSCRIPT_FILES = (".txt", ".lab", ".textgrid", ".srt", ".vtt", ".ass", ".ssa", ".json")
+TRANSCRIPT_FILES = (".txt", ".lab", ".rtf", ".docx", ".odt", ".textgrid", ".srt", ".vtt", ".ass", ".ssa",
+                    ".json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass",
                ".json": "json"}
 
