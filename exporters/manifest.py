@@ -1,4 +1,5 @@
-"""Batch manifests: one clip per line, as CSV (with a header) or JSON Lines.
+"""Batch manifests: one clip per line, as CSV (with a header), an Excel workbook's first sheet
+(.xlsx, a header row) or JSON Lines.
 
 Columns / keys (only ``audio`` is required)::
 
@@ -32,8 +33,11 @@ from pathlib import Path, PurePath
 from ..motion.errors import brief
 from .bake import OUTPUT_TYPES
 from .errors import ManifestError
+from .xlsx import WorkbookError, sheet_rows
 
 COLUMNS = ("audio", "transcript", "avatar", "seed", "backend", "output", "map")
+# Spreadsheets saved in a format other than .xlsx, by the program that writes it
+SPREADSHEETS = {".xls": "Excel 97-2003", ".ods": "LibreOffice", ".numbers": "Numbers"}
 
 
 @dataclass
@@ -56,7 +60,7 @@ class Clip:
 
 
 def read_manifest(path, default_format="glb"):
-    """The clips of a .csv or .jsonl manifest, in file order (a list: for small manifests)."""
+    """The clips of a .csv, .xlsx or .jsonl manifest, in file order (a list: for small manifests)."""
     count_clips(path, default_format)
     return list(iter_manifest(path, default_format))
 
@@ -144,8 +148,14 @@ def _rows(path):
         read = _csv_rows
     elif suffix in (".jsonl", ".ndjson"):
         read = _jsonl_rows
+    elif suffix == ".xlsx":
+        yield from _xlsx_rows(path)
+        return
+    elif suffix in SPREADSHEETS:
+        raise ManifestError(f"{path}: a spreadsheet in {SPREADSHEETS[suffix]}'s own format: save it as "
+                            "CSV or as an Excel workbook (.xlsx) and give that")
     else:
-        raise ManifestError(f"{path}: a manifest is a .csv or .jsonl file, not '{suffix}'")
+        raise ManifestError(f"{path}: a manifest is a .csv, .xlsx or .jsonl file, not '{suffix}'")
     try:
         with path.open(encoding=_encoding(path), newline="") as lines:
             yield from read(path, lines)
@@ -186,6 +196,28 @@ def _csv_rows(path, lines):
         values = {k: (v or "").strip() for k, v in row.items() if k is not None}
         if any(values.values()):  # else a blank line
             yield reader.line_num, values
+
+
+def _xlsx_rows(path):
+    """The rows of an Excel workbook's first sheet, its first row the header (as a CSV's)."""
+    try:
+        rows = sheet_rows(path)
+        header = None
+        for number, cells in rows:
+            cells = [c.strip() for c in cells]
+            if header is None:
+                header = cells
+                while header and not header[-1]:
+                    header.pop()
+                _check_columns(path, header)
+            elif any(cells[len(header):]):
+                yield number, {"_error": f"{len(cells)} values for the {len(header)} columns of the header"}
+            elif any(cells):
+                yield number, dict(itertools.zip_longest(header, cells[:len(header)], fillvalue=""))
+        if header is None:
+            _check_columns(path, [])
+    except WorkbookError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
 
 
 def _jsonl_rows(path, lines):

@@ -52,7 +52,7 @@ def test_jsonl_rows_with_bad_values_fail_alone(tmp_path):
     ("clips.csv", "audio,output\na.wav,x.glb\nb.wav,X.glb\n", "lines 2 and 3 both write"),
     ("clips.csv", "audio\n", "lists no clips"),
     ("clips.jsonl", '{"audio": "a.wav", "speed": 2}\n', "line 1: unknown column 'speed'"),
-    ("clips.txt", "a.wav\n", "a manifest is a .csv or .jsonl file"),
+    ("clips.txt", "a.wav\n", "a manifest is a .csv, .xlsx or .jsonl file"),
 ])
 def test_unusable_manifests_are_refused(tmp_path, name, text, message):
     path = tmp_path / name
@@ -93,3 +93,55 @@ def test_csv_as_spreadsheets_save_it(encoding, delimiter, tmp_path):
     assert first.audio == str(tmp_path / "voix é 1.wav") and first.output == "café.fbx"
     assert (first.transcript, first.seed) == ("Café, s'il vous plaît", 3)
     assert (second.audio, second.output) == (str(tmp_path / "b.wav"), "b.glb")
+
+
+def _workbook(path, sheet_rows, strings):
+    """An .xlsx laid out as Excel writes one: the first sheet named by the workbook and its
+    relations, text in the shared strings (rich text runs, a phonetic reading beside Japanese)."""
+    import zipfile
+
+    main = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    relations = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", f'<workbook {main} {relations}><sheets><sheet name="Lines" '
+                                         'sheetId="1" r:id="rId3"/><sheet name="Notes" sheetId="2" '
+                                         'r:id="rId4"/></sheets></workbook>')
+        book.writestr("xl/_rels/workbook.xml.rels",
+                      '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      '<Relationship Id="rId4" Target="worksheets/sheet1.xml"/>'
+                      '<Relationship Id="rId3" Target="worksheets/sheet2.xml"/></Relationships>')
+        book.writestr("xl/sharedStrings.xml", f"<sst {main}>{strings}</sst>")
+        book.writestr("xl/worksheets/sheet2.xml", f"<worksheet {main}><sheetData>{sheet_rows}</sheetData></worksheet>")
+        book.writestr("xl/worksheets/sheet1.xml", f'<worksheet {main}><sheetData><row r="1"><c r="A1" '
+                                                  't="inlineStr"><is><t>notes</t></is></c></row></sheetData></worksheet>')
+    return path
+
+
+def test_an_excel_workbooks_first_sheet_is_a_manifest(tmp_path):
+    strings = ("<si><t>audio</t></si><si><t>transcript</t></si><si><t>seed</t></si><si><t>output</t></si>"
+               "<si><t>lines/intro.wav</t></si><si><r><t>(angry) </t></r><r><rPr><b/></rPr><t>Get out!</t></r></si>"
+               "<si><t>挨拶</t><rPh sb=\"0\" eb=\"2\"><t>アイサツ</t></rPh></si><si><t>outro.wav</t></si>")
+    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c>'
+            '<c r="D1" t="s"><v>3</v></c></row>'
+            '<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" t="s"><v>5</v></c><c r="C2"><v>3</v></c>'
+            '<c r="D2" t="s"><v>6</v></c></row>'
+            '<row r="4"><c r="A4" t="s"><v>7</v></c><c r="C4"><v>2.0</v></c></row>'  # row 3 empty, B4 absent
+            '<row r="5"><c r="A5" t="inlineStr"><is><t>extra.wav</t></is></c><c r="F5"><v>1</v></c></row>')
+    intro, outro, extra = read_manifest(_workbook(tmp_path / "clips.xlsx", rows, strings))
+    assert (intro.audio, intro.transcript, intro.seed) == (str(tmp_path / "lines" / "intro.wav"), "(angry) Get out!", 3)
+    assert (intro.output, intro.line) == ("挨拶.glb", 2)
+    assert (outro.audio, outro.transcript, outro.seed, outro.output, outro.line) == (
+        str(tmp_path / "outro.wav"), None, 2, "outro.glb", 4)
+    assert extra.error == "line 5: 6 values for the 4 columns of the header"
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("clips.ods", b"PK\x03\x04", "a spreadsheet in LibreOffice's own format: save it as CSV or as an Excel"),
+    ("clips.xlsx", b"audio,output\n", "not an Excel workbook that can be read (BadZipFile"),
+])
+def test_a_workbook_that_cannot_be_read_says_so(tmp_path, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ManifestError) as error:
+        read_manifest(tmp_path / name)
+    assert str(error.value).startswith(f"{tmp_path / name}: {message}")
