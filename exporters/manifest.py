@@ -13,7 +13,8 @@ Columns / keys (only ``audio`` is required)::
     map         bone map: auto, a preset name or a .json file; default: the run's --map
 
 A CSV may be UTF-8, UTF-16 or Latin-1 and separated by ',', ';' or tabs, as spreadsheets save it.
-Relative paths are relative to the manifest's folder. A row with a bad value fails alone (its
+Column names are read in any case; other columns are not read (one warning), unless named nearly
+as one of talkrig's (a typo, refused). Relative paths are relative to the manifest's folder. A row with a bad value fails alone (its
 clip is reported as failed); a manifest that cannot be read at all, has unknown columns or
 names the same output twice raises ManifestError. Manifests are read as streams (a batch of
 100 000 clips never sits in memory): :func:`count_clips` checks the whole file, then
@@ -22,9 +23,11 @@ names the same output twice raises ManifestError. Manifests are read as streams 
 
 import codecs
 import csv
+import difflib
 import functools
 import itertools
 import json
+import logging
 import os
 import zlib
 from dataclasses import dataclass
@@ -35,7 +38,10 @@ from .bake import OUTPUT_TYPES
 from .errors import ManifestError
 from .xlsx import WorkbookError, sheet_rows
 
+log = logging.getLogger(__name__)
+
 COLUMNS = ("audio", "transcript", "avatar", "seed", "backend", "output", "map")
+MAX_COLUMNS = 1000  # a production's sheet has its own columns too; 100 000 is no header
 # Spreadsheets saved in a format other than .xlsx, by the program that writes it
 SPREADSHEETS = {".xls": "Excel 97-2003", ".ods": "LibreOffice", ".numbers": "Numbers"}
 
@@ -144,12 +150,14 @@ def _rows(path):
     if not path.is_file():
         raise ManifestError(f"{path}: no such manifest")
     suffix = path.suffix.lower()
+    unread = set()  # the columns not read, said once the file is read
     if suffix == ".csv":
         read = _csv_rows
     elif suffix in (".jsonl", ".ndjson"):
         read = _jsonl_rows
     elif suffix == ".xlsx":
-        yield from _xlsx_rows(path)
+        yield from _xlsx_rows(path, unread)
+        _not_read(str(path), tuple(sorted(unread)))
         return
     elif suffix in SPREADSHEETS:
         raise ManifestError(f"{path}: a spreadsheet in {SPREADSHEETS[suffix]}'s own format: save it as "
@@ -158,9 +166,10 @@ def _rows(path):
         raise ManifestError(f"{path}: a manifest is a .csv, .xlsx or .jsonl file, not '{suffix}'")
     try:
         with path.open(encoding=_encoding(path), newline="") as lines:
-            yield from read(path, lines)
+            yield from read(path, lines, unread)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ManifestError(f"{path}: cannot read it ({exc})") from None
+    _not_read(str(path), tuple(sorted(unread)))
 
 
 def _encoding(path):
@@ -180,13 +189,13 @@ def _encoding(path):
     return "utf-8-sig"
 
 
-def _csv_rows(path, lines):
+def _csv_rows(path, lines, unread):
     first = lines.readline()
     # Excel writes ';' where ',' is the decimal mark, and "Unicode text" with tabs.
     delimiter = next((d for d in ",;\t" if d in first), ",")
     reader = csv.DictReader(itertools.chain([first], lines), delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    _check_columns(path, header)
+    header = [_column_name(h) for h in (reader.fieldnames or [])]
+    unread.update(_check_columns(path, header))
     reader.fieldnames = header
     for row in reader:
         if row.get(None):  # more values than the header has columns: never silently dropped
@@ -194,11 +203,11 @@ def _csv_rows(path, lines):
                                               f"{len(header)} columns of the header"}
             continue
         values = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if any(values.values()):  # else a blank line
+        if _a_clip(values):
             yield reader.line_num, values
 
 
-def _xlsx_rows(path):
+def _xlsx_rows(path, unread):
     """The rows of an Excel workbook's first sheet, its first row the header (as a CSV's)."""
     try:
         rows = sheet_rows(path)
@@ -206,21 +215,21 @@ def _xlsx_rows(path):
         for number, cells in rows:
             cells = [c.strip() for c in cells]
             if header is None:
-                header = cells
+                header = [_column_name(c) for c in cells]
                 while header and not header[-1]:
                     header.pop()
-                _check_columns(path, header)
+                unread.update(_check_columns(path, header))
             elif any(cells[len(header):]):
                 yield number, {"_error": f"{len(cells)} values for the {len(header)} columns of the header"}
-            elif any(cells):
-                yield number, dict(itertools.zip_longest(header, cells[:len(header)], fillvalue=""))
+            elif _a_clip(values := dict(itertools.zip_longest(header, cells[:len(header)], fillvalue=""))):
+                yield number, values
         if header is None:
             _check_columns(path, [])
     except WorkbookError as exc:
         raise ManifestError(f"{path}: {exc}") from None
 
 
-def _jsonl_rows(path, lines):
+def _jsonl_rows(path, lines, unread):
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -235,29 +244,57 @@ def _jsonl_rows(path, lines):
         if not isinstance(row, dict):
             yield number, {"_error": "each line must be a JSON object"}
             continue
-        _check_columns(path, list(row), number)
-        odd = next((k for k, v in row.items()
-                    if isinstance(v, (bool, list, dict)) or (k != "seed" and isinstance(v, (int, float)))), None)
+        row = {_column_name(k): v for k, v in row.items()}
+        unread.update(_check_columns(path, list(row), number))
+        odd = next((k for k, v in row.items() if k in COLUMNS
+                    and (isinstance(v, (bool, list, dict)) or (k != "seed" and isinstance(v, (int, float))))), None)
         if odd is not None:
             yield number, {"_error": f"'{odd}' must be {'a whole number' if odd == 'seed' else 'text'}, "
                                      f"got {json.dumps(row[odd])[:40]}"}
             continue
-        yield number, {k: "" if v is None else str(v).strip() for k, v in row.items()}
+        values = {k: "" if v is None else str(v).strip() for k, v in row.items()}
+        if _a_clip(values):
+            yield number, values
 
 
 def _check_columns(path, names, line=None):
+    """The columns of ``names`` talkrig does not read (a production's own: the character, notes).
+    Refuses a header without audio, a column twice, past MAX_COLUMNS, or a column named nearly
+    as one of COLUMNS (a typo: its values would be lost)."""
     where = f"{path}" + (f" line {line}" if line else "")
     if line is None and "audio" not in names:
         raise ManifestError(f"{where}: the first line must be a header with an 'audio' column "
                             f"(columns: {', '.join(COLUMNS)})")
-    repeated = sorted({n for n in names if list(names).count(n) > 1}) if len(names) <= len(COLUMNS) * 4 else []
-    if repeated or len(names) > len(COLUMNS) * 4:
+    repeated = sorted({n for n in names if n and list(names).count(n) > 1}) if len(names) <= MAX_COLUMNS else []
+    if repeated or len(names) > MAX_COLUMNS:
         raise ManifestError(f"{where}: {len(names)} columns{f', {repeated[0]!r} more than once' if repeated else ''}; "
                             f"each of {', '.join(COLUMNS)} at most once")
     unknown = [n for n in names if n not in COLUMNS]
-    if unknown:
-        raise ManifestError(f"{where}: unknown column {unknown[0]!r}; columns are "
-                            f"{', '.join(COLUMNS)}")
+    for name in unknown:
+        near = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.75)
+        if near:
+            raise ManifestError(f"{where}: unknown column {name!r} (did you mean {near[0]!r}?); "
+                                f"columns are {', '.join(COLUMNS)}")
+    return [n for n in unknown if n]
+
+
+@functools.lru_cache(maxsize=64)
+def _not_read(path, columns):
+    """Say once per manifest (read twice: counted, then baked) which columns are not talkrig's."""
+    if columns:
+        log.warning("%s: column%s %s not read (talkrig reads %s)", path, "s" if len(columns) > 1 else "",
+                    ", ".join(repr(c) for c in columns[:6]) + (" ..." if len(columns) > 6 else ""),
+                    ", ".join(COLUMNS))
+
+
+def _a_clip(values):
+    """False for a blank row, or one with values only in columns talkrig does not read (a
+    section's title in a production's sheet)."""
+    return any(v for k, v in values.items() if k in COLUMNS)
+
+
+def _column_name(name):
+    return str(name).strip().lower()
 
 
 def _output_name(line, row, fmt):

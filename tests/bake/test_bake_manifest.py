@@ -145,3 +145,27 @@ def test_a_workbook_that_cannot_be_read_says_so(tmp_path, name, content, message
     with pytest.raises(ManifestError) as error:
         read_manifest(tmp_path / name)
     assert str(error.value).startswith(f"{tmp_path / name}: {message}")
+
+
+@pytest.mark.parametrize("name, text", [
+    ("clips.csv", "Character,Audio,Transcript,Notes\nChapter 1,,,\nBOB,bob_01.wav,Get out!,angry\n"),
+    ("clips.jsonl", '{"character": "Chapter 1"}\n{"character": "BOB", "Audio": "bob_01.wav", "TRANSCRIPT": '
+                    '"Get out!", "take": 3, "notes": ["angry"]}\n'),
+])
+def test_a_productions_sheet_keeps_its_own_columns(tmp_path, name, text, caplog):
+    """Headers as a spreadsheet's are written (capitals), and the production's own columns beside
+    talkrig's (the character, notes): not read, said once; a row with nothing in talkrig's
+    columns (a section's title) is no clip."""
+    (tmp_path / name).write_text(text)
+    with caplog.at_level("WARNING", logger="talkrig.exporters.manifest"):
+        (clip,) = read_manifest(tmp_path / name)
+    assert (clip.audio, clip.transcript, clip.error, clip.line) == (str(tmp_path / "bob_01.wav"), "Get out!", None,
+                                                                    3 if name.endswith(".csv") else 2)
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "'character'" in warning and "not read" in warning
+
+
+def test_a_misspelt_column_is_refused_not_ignored(tmp_path):
+    (tmp_path / "clips.csv").write_text("audio,transcipt\na.wav,hello\n")
+    with pytest.raises(ManifestError, match=r"unknown column 'transcipt' \(did you mean 'transcript'\?\)"):
+        read_manifest(tmp_path / "clips.csv")
