@@ -74,6 +74,27 @@ def test_ass_lines_are_aligned_as_srt_lines_are(take):
     assert _onset_error(find_words(audio, "auto", ass, {"transcript_name": "take.ass"}), reference) <= 0.03
 
 
+@pytest.mark.parametrize("with_words", [False, True], ids=["segments", "segments and words"])
+def test_a_whisper_transcription_is_aligned_as_lines_are(take, with_words):
+    """Whisper's JSON (WhisperX's alike): its segments are lines; its own word times, where it
+    has them, are a recogniser's (here 0.12 s late), kept by the transcript engine alone."""
+    import json
+
+    audio, reference = take
+    segments = [{"id": k, "start": start, "end": end, "text": " " + text}
+                for k, (start, end, text) in enumerate(_lines(reference))]
+    if with_words:
+        for segment, group in zip(segments, [reference[i:i + 8] for i in range(0, len(reference), 8)]):
+            segment["words"] = [{"word": " " + w, "start": s + 0.12, "end": e + 0.12, "probability": 0.9}
+                                for s, e, w in group]
+    text = json.dumps({"text": " ".join(w for _, _, w in reference), "segments": segments, "language": "en"})
+    assert _onset_error(find_words(audio, "auto", text, {"transcript_name": "take.json"}), reference) <= 0.03
+    read = find_words(audio, "transcript", text, {"transcript_name": "take.json"})
+    assert sorted(w.word for w in read) == sorted(w for _, _, w in reference)  # lines overlap
+    if with_words:
+        assert _onset_error(read, reference) == pytest.approx(0.12, abs=0.011)
+
+
 def test_subtitles_shown_late_all_along_are_still_aligned(take):
     """... and the last line, begun before the recording ends but running past it, is no sign
     of another recording's subtitles."""

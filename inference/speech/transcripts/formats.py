@@ -6,7 +6,7 @@ from ....motion.textfile import transcript_file_text
 from ..words import Word
 from .errors import TranscriptError
 from .ass import ass_spans, looks_like_ass
-from .jsonwords import looks_like_json, read_json_words
+from .jsonwords import json_lines, looks_like_json, read_json_words
 from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt, spread
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
@@ -54,10 +54,13 @@ def subtitle_lines(text, name=None):
 
 
 def _subtitle_spans(text, name):
-    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS), else None."""
+    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS) or of a
+    transcription's segments (Whisper's JSON without word times), else None."""
     kind, source = detect_format(text, name), name or "transcript"
     if kind == "ass":
         return ass_spans(text, source)
+    if kind == "json":
+        return json_lines(text, source)
     return line_spans(text, kind == "vtt", source) if kind in ("srt", "vtt") else None
 
 

@@ -2,7 +2,9 @@
 
 "confidence" is optional (default 1.0), and so is "phones", a list of {"phone", "start", "end"}
 (ARPAbet); {"words": [...]} is accepted too, and "text" may stand for "word". This is also what
-``talkrig words --json`` prints.
+``talkrig words --json`` prints. A transcription's JSON (Whisper's, WhisperX's: {"segments": [...]})
+gives its segments as lines, as subtitles do (aligned by the auto engine; read as they are, its
+words with their own times where each has them).
 """
 
 import json
@@ -11,6 +13,8 @@ import math
 from ..phoneset import arpabet
 from ..words import Phone, Word
 from .errors import TranscriptError
+from .subtitles import spread
+from .unspoken import spoken_text
 
 
 def looks_like_json(text):
@@ -22,13 +26,12 @@ def looks_like_json(text):
 
 def read_json_words(text, source="words.json"):
     """The Words of the JSON text; TranscriptError naming the item that is wrong."""
-    try:
-        data = json.loads(text.lstrip("\ufeff"))
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise TranscriptError(source, f"not valid JSON ({where}: {exc.msg})") from None
-    except RecursionError:
-        raise TranscriptError(source, "arrays or objects nested too deep to read") from None
+    data = _loaded(text, source)
+    lines = _segment_lines(data, source)
+    if lines is not None and not _words_timed(data["segments"]):  # each line's time shared
+        return [Word(w, s, e) for w, s, e in spread(lines)]
+    if lines is not None:
+        data = [w for segment in data["segments"] for w in segment["words"]]
     if isinstance(data, dict) and isinstance(data.get("words"), list):
         data = data["words"]
     if not isinstance(data, list):
@@ -39,6 +42,8 @@ def read_json_words(text, source="words.json"):
             raise TranscriptError(source, f"item {i} is a {type(item).__name__}, not an object "
                                           'like {"word": "hi", "start": 0.5, "end": 0.7}')
         text_value = item.get("word", item.get("text"))
+        if isinstance(text_value, str):
+            text_value = text_value.strip()  # Whisper's words begin with their space
         if not isinstance(text_value, str):
             raise TranscriptError(source, f"item {i} has no \"word\" text")
         where = f"item {i} ('{text_value}')"
@@ -47,6 +52,46 @@ def read_json_words(text, source="words.json"):
         phones = _phones(item.get("phones"), source, where)
         words.append(Word(text_value, start, end, min(max(confidence, 0.0), 1.0), phones))
     return words
+
+
+def json_lines(text, source="words.json"):
+    """[(words, start, end)] of the segments of a transcription (Whisper's, WhisperX's JSON:
+    {"segments": [{"start", "end", "text"[, "words"]}]}), its words timed or not (a recogniser's
+    word times are rougher than an alignment's); None for a JSON list of words."""
+    return _segment_lines(_loaded(text, source), source)
+
+
+def _loaded(text, source):
+    try:
+        return json.loads(text.lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise TranscriptError(source, f"not valid JSON ({where}: {exc.msg})") from None
+    except RecursionError:
+        raise TranscriptError(source, "arrays or objects nested too deep to read") from None
+
+
+def _segment_lines(data, source):
+    """The segments of a transcription as lines, or None where it is none."""
+    segments = data.get("segments") if isinstance(data, dict) else None
+    if not isinstance(segments, list):
+        return None
+    lines = []
+    for i, segment in enumerate(segments, 1):
+        if not isinstance(segment, dict) or not isinstance(segment.get("text"), str):
+            raise TranscriptError(source, f'segment {i} has no "text"')
+        start, end = _times(segment, (("start", None), ("end", None)), source, f"segment {i}")
+        said, _directions = spoken_text(segment["text"])
+        if said.split():
+            lines.append((said.split(), start, end))
+    return lines
+
+
+def _words_timed(segments):
+    """Whether every segment lists its words, each with a start and an end."""
+    return all(isinstance(s.get("words"), list) and s["words"] and all(
+        isinstance(w, dict) and all(isinstance(w.get(k), (int, float)) and not isinstance(w.get(k), bool)
+                                    for k in ("start", "end")) for w in s["words"]) for s in segments)
 
 
 def _times(item, keys, source, where):
