@@ -133,6 +133,15 @@ def test_broken_ass_subtitles_name_the_line(broken, message):
     assert str(error.value).startswith(message)
 
 
+def test_audacity_labels():
+    labels = ("1.000000\t1.500000\thello\n\\\t300.0\t3000.0\n2.000000\t2.000000\tthere\n"
+              "3,5\t5,0\tgood morning [laughs] everyone\n4.000000\t4.200000\t\n")
+    assert detect_format(labels, "labels.txt") == "labels" and detect_format("1.0 2.0 hello") == ""
+    words = read_timed_words(labels, "labels.txt")
+    assert [w[:3] for w in words[:2]] == [("hello", 1.0, 1.5), ("there", 2.0, 2.0)]  # a point label
+    assert [w for w, *_ in words[2:]] == ["good", "morning", "everyone"] and words[2][1] == 3.5
+
+
 def test_json_words_round_trip(tmp_path, ten_seconds):
     data = [{"word": "hello", "start": 0.5, "end": 0.9, "confidence": 0.8}, {"word": "there", "start": 1, "end": 1.4}]
     words = find_words(ten_seconds, "auto", json.dumps(data))

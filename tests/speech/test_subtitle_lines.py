@@ -95,6 +95,12 @@ def test_a_whisper_transcription_is_aligned_as_lines_are(take, with_words):
         assert _onset_error(read, reference) == pytest.approx(0.12, abs=0.011)
 
 
+def test_audacity_labels_of_lines_are_aligned(take):
+    audio, reference = take
+    labels = "".join(f"{start:.6f}\t{end:.6f}\t{text}\n" for start, end, text in _lines(reference, pad=0.0))
+    assert _onset_error(find_words(audio, "auto", labels, {"transcript_name": "labels.txt"}), reference) <= 0.03
+
+
 def test_subtitles_shown_late_all_along_are_still_aligned(take):
     """... and the last line, begun before the recording ends but running past it, is no sign
     of another recording's subtitles."""

@@ -7,10 +7,11 @@ from ..words import Word
 from .errors import TranscriptError
 from .ass import ass_spans, looks_like_ass
 from .jsonwords import json_lines, looks_like_json, read_json_words
+from .labels import label_spans, looks_like_labels
 from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt, spread
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
-TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "json")
+TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "json", "labels")
 TRANSCRIPT_FILES = (".txt", ".lab", ".rtf", ".docx", ".odt", ".textgrid", ".srt", ".vtt", ".ass", ".ssa",
                     ".json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass",
@@ -18,8 +19,8 @@ _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".ass": "a
 
 
 def detect_format(text, name=None):
-    """"textgrid", "srt", "vtt", "ass" (also SSA), "json", or "" for plain text (a script
-    without times).
+    """"textgrid", "srt", "vtt", "ass" (also SSA), "json", "labels" (Audacity's), or "" for
+    plain text (a script without times).
 
     A file name's extension decides when it is one of ours (so a broken .json file is reported
     as broken JSON rather than aligned as speech); otherwise the content does.
@@ -38,6 +39,8 @@ def detect_format(text, name=None):
         return "srt"
     if looks_like_json(text):
         return "json"
+    if looks_like_labels(text):
+        return "labels"
     return ""
 
 
@@ -54,13 +57,15 @@ def subtitle_lines(text, name=None):
 
 
 def _subtitle_spans(text, name):
-    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS) or of a
-    transcription's segments (Whisper's JSON without word times), else None."""
+    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS), of a
+    transcription's segments (Whisper's JSON) or of Audacity's labels, else None."""
     kind, source = detect_format(text, name), name or "transcript"
     if kind == "ass":
         return ass_spans(text, source)
     if kind == "json":
         return json_lines(text, source)
+    if kind == "labels":
+        return label_spans(text, source)
     return line_spans(text, kind == "vtt", source) if kind in ("srt", "vtt") else None
 
 
@@ -82,13 +87,15 @@ def read_words(text, name=None):
         rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
     elif kind == "vtt":
         rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
-    elif kind == "ass":
-        rows = [Word(w, s, e) for w, s, e in spread(ass_spans(text, source))]
+    elif kind in ("ass", "labels"):
+        spans = ass_spans(text, source) if kind == "ass" else label_spans(text, source)
+        rows = [Word(w, s, e) for w, s, e in spread(spans)]
     elif kind == "json":
         rows = read_json_words(text, source)
     else:
-        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT, ASS or JSON "
-                                      "word list); a plain script is timed by the pocketsphinx engine")
+        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT or ASS "
+                                      "subtitles, a JSON word list or Audacity labels); a plain "
+                                      "script is timed by the pocketsphinx engine")
     return sorted(rows, key=lambda w: (w.start, w.end))
 
 
