@@ -23,6 +23,10 @@ SECONDS = 20.0
     (">> so when I\n>> have time", "so when I have time", [">>", ">>"]),
     ("- Where were you?\n- Out.", "Where were you? Out.", ["-", "-"]),
     ("♪ la la ♪ and then she said", "and then she said", ["♪ la la ♪"]),
+    # YouTube's transcript copied from its panel, a transcription tool's export
+    ("0:00\nso when I have\n0:03\ntime off", "so when I have time off", ["0:00", "0:03"]),
+    ("[00:00:01.23] Speaker 1: so when\n[00:00:04.10] Speaker 2: I have", "so when I have",
+     ["[00:00:01.23]", "[00:00:04.10]", "Speaker 1:", "Speaker 2:"]),
     ("李雷：你好（笑）\n韩梅梅：你好\n李雷：再见", "你好 你好 再见", ["（笑）", "李雷：", "韩梅梅：", "李雷："]),
     ("【拍手】ありがとうございます", "ありがとうございます", ["【拍手】"]),
     # said: a clock time starting one line, a mixed-case word before a colon, a hyphen
