@@ -20,6 +20,7 @@ _CAPITAL_LABEL = re.compile(rf"^(\s*)([A-Z][A-Z0-9 .'&-]*[A-Z0-9.]){_COLON}")
 _ANY_LABEL = re.compile(rf"^(\s*)((?:[A-Z]|[^\W\d_a-z])[\w.'&-]{{0,19}}(?: [\w.'&-]+){{0,2}}){_COLON}")
 _STAMP = re.compile(r"^(\s*)(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)(?=\s|$)")
 _MARK = re.compile(r"^(\s*)(>>+|-)(?=\s|$)")
+_BRACKETED_STAMP = re.compile(r"^(\s*)([\[(]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])])(?=\s|$)")
 
 
 def spoken_text(text):
@@ -32,8 +33,8 @@ def spoken_text(text):
         left_out.append(" ".join(match.group(0).split()))
         return " "
 
+    timed, named = _layout(text.split("\n"))  # read before the brackets go: "[00:01] Ann:"
     lines = _BRACKETED.sub(drop, text).split("\n")
-    timed, named = _layout(lines)
     kept = []
     for line in lines:
         while True:
@@ -51,7 +52,7 @@ def _layout(lines):
     or two lines or more start with a time and a name)."""
     stamps, names, timed_names = 0, Counter(), 0
     for line in lines:
-        stamp = _STAMP.match(line)
+        stamp = _STAMP.match(line) or _BRACKETED_STAMP.match(line)
         if stamp:
             stamps += 1
             line = line[stamp.end():]
