@@ -33,7 +33,7 @@ from .recent_words import RecentWords
 from ..registry import SPEECH, PluginKind
 from .transcripts.formats import detect_format, subtitle_lines
 from .transcripts.unspoken import spoken_text
-from .transcripts.subtitles import LINE_SLACK, share_astray
+from .transcripts.lines import LINE_SLACK, share_astray
 from .words import Phone, Word
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found
 # about 6 words and 25 letters a second. An aligner reads the whole script (eSpeak NG speaks it,
 # pocketsphinx builds its grammar), so 20 000 words against 1 s of sound took 4 minutes and 4 GB.
 # Subtitles that time lines are aligned as a script unless more than this share of its words
-# land far from their lines (transcripts.subtitles.share_astray): then the lines' times are kept
+# land far from their lines (transcripts.lines.share_astray): then the lines' times are kept
 MAX_ASTRAY = 0.25
 MAX_SCRIPT_WORDS = (10.0, 40)  # per second of recording, and always allowed
 MAX_SCRIPT_LETTERS = (50.0, 400)

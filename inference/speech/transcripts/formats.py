@@ -8,7 +8,8 @@ from .errors import TranscriptError
 from .ass import ass_spans, looks_like_ass
 from .jsonwords import json_lines, looks_like_json, read_json_words
 from .labels import label_spans, looks_like_labels
-from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt, spread
+from .lines import spread
+from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "json", "labels")

@@ -13,7 +13,7 @@ import math
 from ..phoneset import arpabet
 from ..words import Phone, Word
 from .errors import TranscriptError
-from .subtitles import spread
+from .lines import spread
 from .unspoken import spoken_text
 
 

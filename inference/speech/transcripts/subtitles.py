@@ -8,20 +8,15 @@ show each line again in the next cue: its words are read once.
 """
 
 import re
-from difflib import SequenceMatcher
-
-import numpy as np
 
 from .errors import TranscriptError
-from .syllables import spread_words
+from .lines import spread
 from .unspoken import spoken_text
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
 _INLINE = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3})>")
 _INLINE_GROUPS = re.compile(rf"^{_TIME}$")
-# An aligned word this far outside its subtitle line (after the lines' common lead) has strayed
-LINE_SLACK = 1.0  # seconds
 # A cue this short that repeats the line before is roll-up captions' flash of the finished line
 FLASH = 0.1  # seconds
 _TAG = re.compile(r"</?[^>]*>|\{\\[^}]*\}")  # <i>, <c.x>, <v Name>, {\an8}
@@ -51,37 +46,11 @@ def line_spans(text, vtt, source="subtitles"):
     return _read_cues(_vtt_body(text, source) if vtt else text, source, vtt)
 
 
-def share_astray(words, lines, slack=LINE_SLACK):
-    """The share of ``lines``' words (from :func:`line_spans`) that ``words`` (timed some other
-    way, in order) place more than ``slack`` seconds outside their line, once the lines are
-    moved by the words' median lead on them (subtitles shown early or late all along); 1.0
-    when under half of the lines' words are found among ``words``."""
-    said = [(_plain(w), line) for line in lines for w in line[0]]
-    matcher = SequenceMatcher(None, [p for p, _line in said], [_plain(w.word) for w in words],
-                              autojunk=False)
-    pairs = [(said[a + k][1], words[b + k].start) for a, b, size in matcher.get_matching_blocks()
-             for k in range(size)]
-    if not said or len(pairs) < len(said) / 2:
-        return 1.0
-    lead = float(np.median([start - (line[1] + line[2]) / 2.0 for line, start in pairs]))
-    astray = [start - lead < line[1] - slack or start - lead > line[2] + slack for line, start in pairs]
-    return sum(astray) / len(pairs)
-
-
-def _plain(word):
-    return re.sub(r"[^\w']", "", word.lower())
-
-
 def _vtt_body(text, source):
     body = text.lstrip("\ufeff")
     if not body.lstrip().startswith("WEBVTT"):
         raise TranscriptError(source, "a WebVTT file must start with 'WEBVTT'")
     return body
-
-
-def spread(spans):
-    """[(word, start, end)] of each span's words sharing its time by syllable count."""
-    return [timed for tokens, start, end in spans for timed in spread_words(tokens, start, end)]
 
 
 def _seconds(groups):
