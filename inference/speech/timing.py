@@ -73,12 +73,13 @@ MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for 
 # stands out by (one at confidence 0.98 was dropped as noise)
 SURE_VOICE = 0.9
 NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
+# Timed lines (subtitles' cues of several words) are aligned as a script unless more than this
+# share of its words land far from their lines (transcripts.lines.share_astray): then the lines'
+# times are kept
+MAX_ASTRAY = 0.25
 # A script to align can be no longer than anyone speaks in the recording: the fastest speech is
 # about 6 words and 25 letters a second. An aligner reads the whole script (eSpeak NG speaks it,
 # pocketsphinx builds its grammar), so 20 000 words against 1 s of sound took 4 minutes and 4 GB.
-# Subtitles that time lines are aligned as a script unless more than this share of its words
-# land far from their lines (transcripts.lines.share_astray): then the lines' times are kept
-MAX_ASTRAY = 0.25
 MAX_SCRIPT_WORDS = (10.0, 40)  # per second of recording, and always allowed
 MAX_SCRIPT_LETTERS = (50.0, 400)
 
@@ -188,9 +189,10 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
 
     audio : a DecodedAudio (or anything audio.decode_audio accepts).
     engine : "auto", "none" or an engine name (GenerateOptions.speech semantics):
-        "none" returns []; "auto" reads a timed transcript (TextGrid, SRT, WebVTT, ASS, JSON words)
-        directly but aligns subtitles that time lines, not words, as a script (their lines'
-        times kept where it cannot be aligned), aligns a plain-text transcript with
+        "none" returns []; "auto" reads a timed transcript (TextGrid, SRT, WebVTT, ASS, JSON words,
+        Audacity's labels) directly but aligns timed lines (a cue of several words, a Whisper
+        transcription's segments) as a script (their times kept where it cannot be aligned),
+        aligns a plain-text transcript (less its directions and speakers' names) with
         pocketsphinx (espeak for another language), and without a transcript
         uses the first available recognizer (vosk when a model is configured, else
         pocketsphinx). An aligner named explicitly ("pocketsphinx") given a timed transcript
@@ -306,11 +308,11 @@ def find_words(audio, engine="auto", transcript=None, options=None, progress=Non
 
 
 def _lines_aligned(audio, reader, transcript, lines, options, progress, language, features, notices):
-    """The words of subtitles that time lines, not words (``lines``: each cue's words, start and
-    end), aligned to the voice as a script: a line's time shared among its words puts them
-    0.1-0.26 s from where they are said, aligned 0.01 s (benchmarks/JOURNAL.md). Where the
-    script cannot be aligned, or a quarter of its words land far from their lines, each line's
-    time is shared among its words as the subtitles have it, with one line saying so."""
+    """The words of a transcript that times lines, not words (``lines``: each cue's, segment's or
+    label's words, start and end), aligned to the voice as a script: a line's time shared among
+    its words puts them 0.1-0.26 s from where they are said, aligned 0.01 s
+    (benchmarks/JOURNAL.md). Where the script cannot be aligned, or a quarter of its words land
+    far from their lines, each line's time is shared among its words, with one line saying so."""
     # read first: subtitles of another recording are refused before any alignment
     shared = _run(reader, audio, transcript, options, None, notices)
     script = {k: v for k, v in options.items() if k != "transcript_name"}  # plain words now
