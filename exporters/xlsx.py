@@ -23,9 +23,11 @@ def sheet_rows(path):
         with zipfile.ZipFile(path) as book:
             strings = _shared_strings(book)
             with book.open(_first_sheet(book)) as sheet:
+                number = 0
                 for _event, row in ElementTree.iterparse(sheet):
                     if row.tag == f"{_MAIN}row":
-                        yield int(row.get("r", 0)), _cells(row, strings)
+                        number = int(row.get("r") or number + 1)  # "r" may be left out
+                        yield number, _cells(row, strings)
                         row.clear()
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, IndexError, ValueError) as exc:
         raise WorkbookError(f"not an Excel workbook that can be read ({type(exc).__name__}: {exc})") from None
