@@ -145,31 +145,30 @@ def _format(default_format):
 
 
 def _rows(path):
-    """Yield (line number, {column: text}) for every non-blank row, streaming the file."""
+    """Yield (line number, {column: text}) for every row that is a clip, streaming the file."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"{path}: no such manifest")
-    suffix = path.suffix.lower()
     unread = set()  # the columns not read, said once the file is read
-    if suffix == ".csv":
-        read = _csv_rows
-    elif suffix in (".jsonl", ".ndjson"):
-        read = _jsonl_rows
-    elif suffix == ".xlsx":
+    yield from _read_rows(path, path.suffix.lower(), unread)
+    _not_read(str(path), tuple(sorted(unread)))
+
+
+def _read_rows(path, suffix, unread):
+    if suffix == ".xlsx":
         yield from _xlsx_rows(path, unread)
-        _not_read(str(path), tuple(sorted(unread)))
         return
-    elif suffix in SPREADSHEETS:
+    if suffix in SPREADSHEETS:
         raise ManifestError(f"{path}: a spreadsheet in {SPREADSHEETS[suffix]}'s own format: save it as "
                             "CSV or as an Excel workbook (.xlsx) and give that")
-    else:
+    read = {".csv": _csv_rows, ".jsonl": _jsonl_rows, ".ndjson": _jsonl_rows}.get(suffix)
+    if read is None:
         raise ManifestError(f"{path}: a manifest is a .csv, .xlsx or .jsonl file, not '{suffix}'")
     try:
         with path.open(encoding=_encoding(path), newline="") as lines:
             yield from read(path, lines, unread)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ManifestError(f"{path}: cannot read it ({exc})") from None
-    _not_read(str(path), tuple(sorted(unread)))
 
 
 def _encoding(path):
