@@ -133,6 +133,22 @@ def test_broken_ass_subtitles_name_the_line(broken, message):
     assert str(error.value).startswith(message)
 
 
+def test_gentle_alignment_json():
+    """Gentle's output: a word it did not find has no times (timed between its neighbours,
+    confidence 0), phones come as durations with their place in the word ("dh_B")."""
+    gentle = json.dumps({"transcript": "well the first thing", "words": [
+        {"case": "not-found-in-audio", "word": "well", "startOffset": 0, "endOffset": 4},
+        {"case": "success", "word": "the", "alignedWord": "the", "start": 1.0, "end": 1.1,
+         "phones": [{"phone": "dh_B", "duration": 0.04}, {"phone": "ah_E", "duration": 0.06}]},
+        {"case": "not-found-in-audio", "word": "first"},
+        {"case": "success", "word": "thing", "start": 1.5, "end": 1.9}]})
+    well, the, first, thing = read_words(gentle, "take.json")
+    assert (well.start, well.end, well.confidence) == (1.0, 1.0, 0.0)
+    assert [(p.phone, p.start, p.end) for p in the.phones] == [("DH", 1.0, pytest.approx(1.04)),
+                                                              ("AH", pytest.approx(1.04), pytest.approx(1.1))]
+    assert (first.start, first.end, first.confidence) == (1.1, 1.5, 0.0) and thing.confidence == 1.0
+
+
 def test_audacity_labels():
     labels = ("1.000000\t1.500000\thello\n\\\t300.0\t3000.0\n2.000000\t2.000000\tthere\n"
               "3,5\t5,0\tgood morning [laughs] everyone\n4.000000\t4.200000\t\n")

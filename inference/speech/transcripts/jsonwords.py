@@ -2,19 +2,23 @@
 
 "confidence" is optional (default 1.0), and so is "phones", a list of {"phone", "start", "end"}
 (ARPAbet); {"words": [...]} is accepted too, and "text" may stand for "word". This is also what
-``talkrig words --json`` prints. A transcription's JSON (Whisper's, WhisperX's: {"segments": [...]})
+``talkrig words --json`` prints, and what Gentle writes (its words not found in the audio timed
+between their neighbours, confidence 0; its phones by duration). A transcription's JSON (Whisper's, WhisperX's: {"segments": [...]})
 gives its segments as lines, as subtitles do (aligned by the auto engine; read as they are, its
 words with their own times where each has them).
 """
 
 import json
 import math
+import re
 
 from ..phoneset import arpabet
 from ..words import Phone, Word
 from .errors import TranscriptError
 from .lines import spread
 from .unspoken import spoken_text
+
+_PLACE = re.compile(r"_[BIES]$")  # Gentle's mark of a phone's place in its word
 
 
 def looks_like_json(text):
@@ -36,7 +40,7 @@ def read_json_words(text, source="words.json"):
         data = data["words"]
     if not isinstance(data, list):
         raise TranscriptError(source, 'expected a JSON list of {"word", "start", "end"} objects')
-    words = []
+    words, unplaced = [], []
     for i, item in enumerate(data, 1):
         if not isinstance(item, dict):
             raise TranscriptError(source, f"item {i} is a {type(item).__name__}, not an object "
@@ -46,11 +50,32 @@ def read_json_words(text, source="words.json"):
             text_value = text_value.strip()  # Whisper's words begin with their space
         if not isinstance(text_value, str):
             raise TranscriptError(source, f"item {i} has no \"word\" text")
+        if item.get("case", "success") != "success" and "start" not in item:
+            unplaced.append(len(words))  # Gentle's word it did not find: timed by its neighbours
+            words.append(Word(text_value, 0.0, 0.0, 0.0))
+            continue
         where = f"item {i} ('{text_value}')"
         start, end, confidence = _times(item, (("start", None), ("end", None), ("confidence", 1.0)),
                                         source, where)
-        phones = _phones(item.get("phones"), source, where)
+        phones = _phones(item.get("phones"), start, source, where)
         words.append(Word(text_value, start, end, min(max(confidence, 0.0), 1.0), phones))
+    return _between_neighbours(words, unplaced)
+
+
+def _between_neighbours(words, unplaced):
+    """``words`` with each unplaced one (indices) given the time between its placed neighbours,
+    a run of them sharing it evenly, confidence 0."""
+    placed = [k for k in range(len(words)) if k not in set(unplaced)]
+    for k in unplaced:
+        before = max((p for p in placed if p < k), default=None)
+        after = min((p for p in placed if p > k), default=None)
+        lo = words[before].end if before is not None else (words[after].start if after is not None else 0.0)
+        hi = words[after].start if after is not None else lo
+        run = [u for u in unplaced if (-1 if before is None else before) < u
+               < (len(words) if after is None else after)]
+        share = (hi - lo) / len(run)
+        at = lo + share * run.index(k)
+        words[k] = Word(words[k].word, at, at + share, 0.0)
     return words
 
 
@@ -111,20 +136,34 @@ def _times(item, keys, source, where):
     return values
 
 
-def _phones(items, source, where):
-    """The Phones of a word's optional "phones" list."""
+def _phones(items, word_start, source, where):
+    """The Phones of a word's optional "phones" list: each with its start and end, or with its
+    "duration" after the phone before it from the word's start (Gentle's; its labels marked
+    with their place in the word, "dh_B")."""
     if items is None:
         return ()
     if not isinstance(items, list):
         raise TranscriptError(source, f'{where}: "phones" must be a list of '
                                       '{"phone", "start", "end"} objects')
-    phones = []
+    phones, at = [], word_start
     for k, item in enumerate(items, 1):
         label = item.get("phone") if isinstance(item, dict) else None
-        symbol = arpabet(label) if isinstance(label, str) else None
+        symbol = arpabet(_PLACE.sub("", label)) if isinstance(label, str) else None
         if symbol is None:
             raise TranscriptError(source, f"{where}: phone {k} must be an object with an ARPAbet "
                                           f'"phone" ("AA", "M", ...), got {item!r:.60}')
-        start, end = _times(item, (("start", None), ("end", None)), source, f"{where} phone {k}")
+        if "start" not in item and "duration" in item:
+            (duration,) = _durations(item, source, f"{where} phone {k}")
+            start, end = at, at + duration
+        else:
+            start, end = _times(item, (("start", None), ("end", None)), source, f"{where} phone {k}")
         phones.append(Phone(symbol, start, end))
+        at = end
     return tuple(phones)
+
+
+def _durations(item, source, where):
+    value = item["duration"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise TranscriptError(source, f'{where}: "duration" must be seconds, got {value!r}')
+    return (float(value),)
