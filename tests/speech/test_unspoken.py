@@ -27,6 +27,8 @@ SECONDS = 20.0
     ("0:00\nso when I have\n0:03\ntime off", "so when I have time off", ["0:00", "0:03"]),
     ("[00:00:01.23] Speaker 1: so when\n[00:00:04.10] Speaker 2: I have", "so when I have",
      ["[00:00:01.23]", "[00:00:04.10]", "Speaker 1:", "Speaker 2:"]),
+    ("00:00:00:00 - 00:00:05:12\nso when I have\n00:00:05:12 - 00:00:07:00\ntime off", "so when I have time off",
+     ["00:00:00:00 - 00:00:05:12", "00:00:05:12 - 00:00:07:00"]),
     ("李雷：你好（笑）\n韩梅梅：你好\n李雷：再见", "你好 你好 再见", ["（笑）", "李雷：", "韩梅梅：", "李雷："]),
     ("【拍手】ありがとうございます", "ありがとうございます", ["【拍手】"]),
     # said: a clock time starting one line, a mixed-case word before a colon, a hyphen

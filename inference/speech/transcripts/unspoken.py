@@ -18,9 +18,12 @@ _COLON = r"\s*(?::(?=\s|$)|：)"  # a name's colon: a space after it, or the ful
 _CAPITAL_LABEL = re.compile(rf"^(\s*)([A-Z][A-Z0-9 .'&-]*[A-Z0-9.]){_COLON}")
 # a name: a capital or a letter of a script without case, up to three words ("李雷：")
 _ANY_LABEL = re.compile(rf"^(\s*)((?:[A-Z]|[^\W\d_a-z])[\w.'&-]{{0,19}}(?: [\w.'&-]+){{0,2}}){_COLON}")
-_STAMP = re.compile(r"^(\s*)(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)(?=\s|$)")
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d+)?"  # 0:03, 00:01:23.4, a timecode 00:00:05:12
+_STAMP = re.compile(rf"^(\s*)({_TIME})(?=\s|$)")
 _MARK = re.compile(r"^(\s*)(>>+|-)(?=\s|$)")
-_BRACKETED_STAMP = re.compile(r"^(\s*)([\[(]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])])(?=\s|$)")
+_BRACKETED_STAMP = re.compile(rf"^(\s*)([\[(]{_TIME}[\])])(?=\s|$)")
+# a line of a time range alone ("00:00:00:00 - 00:00:05:12", as an editor exports a transcript)
+_RANGE_LINE = re.compile(rf"^\s*[\[(]?{_TIME}[\])]?\s*(?:-|–|—|-->|to)\s*[\[(]?{_TIME}[\])]?\s*$")
 
 
 def spoken_text(text):
@@ -33,6 +36,9 @@ def spoken_text(text):
         left_out.append(" ".join(match.group(0).split()))
         return " "
 
+    ranges = [line for line in text.split("\n") if _RANGE_LINE.match(line)]
+    left_out.extend(" ".join(line.split()) for line in ranges)
+    text = "\n".join("" if _RANGE_LINE.match(line) else line for line in text.split("\n"))
     timed, named = _layout(text.split("\n"))  # read before the brackets go: "[00:01] Ann:"
     lines = _BRACKETED.sub(drop, text).split("\n")
     kept = []
