@@ -29,6 +29,11 @@ SECONDS = 20.0
      ["[00:00:01.23]", "[00:00:04.10]", "Speaker 1:", "Speaker 2:"]),
     ("00:00:00:00 - 00:00:05:12\nso when I have\n00:00:05:12 - 00:00:07:00\ntime off", "so when I have time off",
      ["00:00:00:00 - 00:00:05:12", "00:00:05:12 - 00:00:07:00"]),
+    ("00:00:00:00 - 00:00:05:12\nSpeaker 1\nSo when I have,\n\n00:00:05:12 - 00:00:07:00\nUnknown\ntime off.",
+     "So when I have, time off.", ["00:00:00:00 - 00:00:05:12", "Speaker 1", "00:00:05:12 - 00:00:07:00",
+                                   "Unknown"]),
+    ("0:00 - 0:02\nhello there\n0:02 - 0:04\nhow are you\n0:04 - 0:05\nfine", "hello there how are you fine",
+     ["0:00 - 0:02", "0:02 - 0:04", "0:04 - 0:05"]),  # short lines said, no names between
     ("李雷：你好（笑）\n韩梅梅：你好\n李雷：再见", "你好 你好 再见", ["（笑）", "李雷：", "韩梅梅：", "李雷："]),
     ("【拍手】ありがとうございます", "ありがとうございます", ["【拍手】"]),
     # said: a clock time starting one line, a mixed-case word before a colon, a hyphen

@@ -22,6 +22,7 @@ _TIME = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d+)?"  # 0:03, 00:01:23.4, a timec
 _STAMP = re.compile(rf"^(\s*)({_TIME})(?=\s|$)")
 _MARK = re.compile(r"^(\s*)(>>+|-)(?=\s|$)")
 _BRACKETED_STAMP = re.compile(rf"^(\s*)([\[(]{_TIME}[\])])(?=\s|$)")
+_NAME_LINE = re.compile(r"^\s*\w[\w'-]*(?: [\w'-]+){0,2}\s*$")  # a few words, no punctuation
 # a line of a time range alone ("00:00:00:00 - 00:00:05:12", as an editor exports a transcript)
 _RANGE_LINE = re.compile(rf"^\s*[\[(]?{_TIME}[\])]?\s*(?:-|–|—|-->|to)\s*[\[(]?{_TIME}[\])]?\s*$")
 
@@ -36,9 +37,7 @@ def spoken_text(text):
         left_out.append(" ".join(match.group(0).split()))
         return " "
 
-    ranges = [line for line in text.split("\n") if _RANGE_LINE.match(line)]
-    left_out.extend(" ".join(line.split()) for line in ranges)
-    text = "\n".join("" if _RANGE_LINE.match(line) else line for line in text.split("\n"))
+    text = _without_time_ranges(text.split("\n"), left_out)
     timed, named = _layout(text.split("\n"))  # read before the brackets go: "[00:01] Ann:"
     lines = _BRACKETED.sub(drop, text).split("\n")
     kept = []
@@ -51,6 +50,18 @@ def spoken_text(text):
             line = " " + line[found.end():]
         kept.append(line)
     return "\n".join(kept), left_out
+
+
+def _without_time_ranges(lines, left_out):
+    """The text less its lines of a time range alone and, where two of them or more are each
+    followed by a line of a few words without punctuation, those lines: a speaker's name, as an
+    editor's transcript export puts it ("00:00:00:00 - 00:00:05:12", "Speaker 1")."""
+    ranges = [k for k, line in enumerate(lines) if _RANGE_LINE.match(line)]
+    names = [k + 1 for k in ranges if k + 1 < len(lines) and _NAME_LINE.match(lines[k + 1])
+             and k + 2 < len(lines) and lines[k + 2].strip() and not _RANGE_LINE.match(lines[k + 2])]
+    dropped = set(ranges) | (set(names) if len(names) >= 2 else set())
+    left_out.extend(" ".join(lines[k].split()) for k in sorted(dropped))
+    return "\n".join("" if k in dropped else line for k, line in enumerate(lines))
 
 
 def _layout(lines):
