@@ -3,6 +3,7 @@ save by default), Word's .docx and OpenDocument's .odt. Only the words are read:
 pictures and the document's other parts are left out; paragraphs and line breaks become lines.
 """
 
+import codecs
 import io
 import re
 import zipfile
@@ -37,7 +38,10 @@ def rtf_text(rtf):
     """The words of an RTF document, paragraphs as lines."""
     out, stack, skip, group_start = [], [], False, False
     stand_in, dropping = 1, 0  # characters after \uN that stand in for it (\ucN), still to drop
+    code_page = "cp1252"  # of the \'xx bytes: \ansicpgN (WordPad's cp1251 for Russian, ...)
     for word, number, hex_byte, symbol, brace, text in _RTF_TOKEN.findall(rtf):
+        if word == "ansicpg" and number:
+            code_page = _code_page(number)
         if brace:
             if brace == "{":
                 stack.append((skip, stand_in))
@@ -60,17 +64,38 @@ def rtf_text(rtf):
         elif word == "u" and number:
             out.append(chr(int(number) % 65536))
             dropping = stand_in
+        elif hex_byte:
+            out.append(bytes([int(hex_byte, 16)]))  # decoded with its neighbours: double bytes
         else:
-            out.append(_rtf_piece(word, hex_byte, symbol, text))
-    return "".join(out)
+            out.append(_rtf_piece(word, symbol, text))
+    return _decoded(out, code_page)
 
 
-def _rtf_piece(word, hex_byte, symbol, text):
-    """The text one RTF token stands for."""
+def _code_page(number):
+    try:
+        return codecs.lookup(f"cp{int(number)}").name
+    except LookupError:
+        return "cp1252"
+
+
+def _decoded(pieces, code_page):
+    """The text of ``pieces``, each run of bytes decoded together in ``code_page``."""
+    text, run = [], bytearray()
+    for piece in pieces + [""]:
+        if isinstance(piece, bytes):
+            run += piece
+            continue
+        if run:
+            text.append(run.decode(code_page, errors="replace"))
+            run = bytearray()
+        text.append(piece)
+    return "".join(text)
+
+
+def _rtf_piece(word, symbol, text):
+    """The text one RTF token stands for (but a \'xx byte)."""
     if word:
         return _RTF_BREAKS.get(word, "")
-    if hex_byte:
-        return bytes([int(hex_byte, 16)]).decode("cp1252", errors="replace")
     if symbol:
         return {"\\": "\\", "{": "{", "}": "}", "\n": "\n", "\r": "\n", "~": " "}.get(symbol, "")
     return text.replace("\r", "").replace("\n", "")

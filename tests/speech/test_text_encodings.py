@@ -111,6 +111,18 @@ def test_a_script_saved_by_a_word_processor_reads_as_its_words(read, tmp_path):
     assert read(word).count("\n") == read(odt).count("\n") == 1  # a paragraph, a line
 
 
+@pytest.mark.parametrize("rtf, said", [
+    (r"{\rtf1\ansi\ansicpg1251{\fonttbl{\f0 Calibri;}}\f0 \'cf\'f0\'e8\'e2\'e5\'f2, \'ec\'e8\'f0!\par}", "Привет, мир!"),
+    (r"{\rtf1\ansi\ansicpg932{\fonttbl{\f0 MS Gothic;}}\f0 \'82\'b1\'82\'f1\'82\'c9\'82\'bf\'82\'cd\par}", "こんにちは"),
+], ids=["wordpad russian", "wordpad japanese"])
+def test_an_rtf_script_in_its_code_page(rtf, said, tmp_path):
+    """WordPad writes a script's letters in the document's code page, two bytes a letter in
+    Japanese: read as the code page says."""
+    path = tmp_path / "script.rtf"
+    path.write_bytes(rtf.encode("latin-1"))
+    assert read_transcript_file(path).strip() == said
+
+
 @pytest.mark.parametrize("read", [read_transcript_file, addon_read], ids=["command line", "add-on"])
 def test_an_archive_that_is_no_document_is_refused(read, tmp_path):
     archive = _zipped(tmp_path / "script.docx", {"readme.txt": "not a document"})
