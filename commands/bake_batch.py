@@ -38,11 +38,11 @@ from .bake import add_rig_arguments
 from .generation_args import add_generation_arguments
 from .progress import ClipBar
 
-HELP = "bake many clips from a CSV/XLSX/JSONL manifest, in parallel and resumable"
+HELP = "bake many clips from a CSV/XLSX/ODS/JSONL manifest, in parallel and resumable"
 
 
 def add_arguments(parser):
-    parser.add_argument("manifest", metavar="MANIFEST", help="clips to bake: .csv, .xlsx (its first sheet) or .jsonl")
+    parser.add_argument("manifest", metavar="MANIFEST", help="clips to bake: .csv, .xlsx or .ods (the first sheet) or .jsonl")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="worker processes, each with its own Blender (default: CPU cores "

@@ -1,5 +1,5 @@
-"""Batch manifests: one clip per line, as CSV (with a header), an Excel workbook's first sheet
-(.xlsx, a header row) or JSON Lines.
+"""Batch manifests: one clip per line, as CSV (with a header), a spreadsheet's first sheet
+(Excel's .xlsx, LibreOffice's .ods; a header row) or JSON Lines.
 
 Columns / keys (only ``audio`` is required)::
 
@@ -36,14 +36,15 @@ from pathlib import Path, PurePath
 from ..motion.errors import brief
 from .bake import OUTPUT_TYPES
 from .errors import ManifestError
-from .xlsx import WorkbookError, sheet_rows
+from . import ods, xlsx
+from .xlsx import WorkbookError
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("audio", "transcript", "avatar", "seed", "backend", "output", "map")
 MAX_COLUMNS = 1000  # a production's sheet has its own columns too; 100 000 is no header
-# Spreadsheets saved in a format other than .xlsx, by the program that writes it
-SPREADSHEETS = {".xls": "Excel 97-2003", ".ods": "LibreOffice", ".numbers": "Numbers"}
+# Spreadsheets saved in a format other than .xlsx or .ods, by the program that writes it
+SPREADSHEETS = {".xls": "Excel 97-2003", ".numbers": "Numbers"}
 
 
 @dataclass
@@ -66,7 +67,8 @@ class Clip:
 
 
 def read_manifest(path, default_format="glb"):
-    """The clips of a .csv, .xlsx or .jsonl manifest, in file order (a list: for small manifests)."""
+    """The clips of a .csv, .xlsx, .ods or .jsonl manifest, in file order (a list: for small
+    manifests)."""
     count_clips(path, default_format)
     return list(iter_manifest(path, default_format))
 
@@ -155,15 +157,15 @@ def _rows(path):
 
 
 def _read_rows(path, suffix, unread):
-    if suffix == ".xlsx":
-        yield from _xlsx_rows(path, unread)
+    if suffix in (".xlsx", ".ods"):
+        yield from _sheet_rows(path, unread, xlsx.sheet_rows if suffix == ".xlsx" else ods.sheet_rows)
         return
     if suffix in SPREADSHEETS:
         raise ManifestError(f"{path}: a spreadsheet in {SPREADSHEETS[suffix]}'s own format: save it as "
                             "CSV or as an Excel workbook (.xlsx) and give that")
     read = {".csv": _csv_rows, ".jsonl": _jsonl_rows, ".ndjson": _jsonl_rows}.get(suffix)
     if read is None:
-        raise ManifestError(f"{path}: a manifest is a .csv, .xlsx or .jsonl file, not '{suffix}'")
+        raise ManifestError(f"{path}: a manifest is a .csv, .xlsx, .ods or .jsonl file, not '{suffix}'")
     try:
         with path.open(encoding=_encoding(path), newline="") as lines:
             yield from read(path, lines, unread)
@@ -206,8 +208,9 @@ def _csv_rows(path, lines, unread):
             yield reader.line_num, values
 
 
-def _xlsx_rows(path, unread):
-    """The rows of an Excel workbook's first sheet, its first row the header (as a CSV's)."""
+def _sheet_rows(path, unread, sheet_rows):
+    """The rows of a spreadsheet's first sheet (an Excel workbook's, an OpenDocument one's), its
+    first row the header (as a CSV's)."""
     try:
         rows = sheet_rows(path)
         header = None

@@ -52,7 +52,7 @@ def test_jsonl_rows_with_bad_values_fail_alone(tmp_path):
     ("clips.csv", "audio,output\na.wav,x.glb\nb.wav,X.glb\n", "lines 2 and 3 both write"),
     ("clips.csv", "audio\n", "lists no clips"),
     ("clips.jsonl", '{"audio": "a.wav", "speed": 2}\n', "line 1: unknown column 'speed'"),
-    ("clips.txt", "a.wav\n", "a manifest is a .csv, .xlsx or .jsonl file"),
+    ("clips.txt", "a.wav\n", "a manifest is a .csv, .xlsx, .ods or .jsonl file"),
 ])
 def test_unusable_manifests_are_refused(tmp_path, name, text, message):
     path = tmp_path / name
@@ -136,8 +136,43 @@ def test_an_excel_workbooks_first_sheet_is_a_manifest(tmp_path):
     assert extra.error == "line 5: 6 values for the 4 columns of the header"
 
 
+def test_a_libreoffice_sheet_is_a_manifest(tmp_path):
+    """LibreOffice Calc's .ods: its first table; blank rows and cells stored as runs (the sheet's
+    blank tail a million rows long), a number as its value, a cell's lines of text."""
+    import zipfile
+
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+    def cell(value):
+        if isinstance(value, int):
+            return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+    rows = ("<table:table-row>" + "".join(cell(v) for v in ("Audio", "Transcript", "Seed", "Character")) + "</table:table-row>"
+            "<table:table-row>" + "".join(cell(v) for v in ("intro.wav", "Get out!", 3, "BOB")) + "</table:table-row>"
+            '<table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="4"/></table:table-row>'
+            "<table:table-row>" + cell("outro.wav") + cell("ignored.wav").replace("<text:p>ignored.wav</text:p>",
+                                                                             "<text:p>two</text:p><text:p>lines</text:p>")
+            + "</table:table-row>"
+            '<table:table-row><table:table-cell table:number-columns-repeated="2"/>' + cell(7) + "</table:table-row>"
+            '<table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="1024"/>'
+            "</table:table-row>")
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body><office:spreadsheet>'
+               f'<table:table table:name="Lines">{rows}</table:table><table:table table:name="Notes"><table:table-row>'
+               f'{cell("notes.wav")}</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(tmp_path / "clips.ods", "w") as book:
+        book.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        book.writestr("content.xml", content)
+    intro, outro, no_audio = read_manifest(tmp_path / "clips.ods")
+    assert (intro.audio, intro.transcript, intro.seed, intro.line) == (str(tmp_path / "intro.wav"), "Get out!", 3, 2)
+    assert (outro.audio, outro.transcript, outro.line) == (str(tmp_path / "outro.wav"), "two\nlines", 5)
+    assert (no_audio.line, no_audio.error) == (6, "line 6: no audio file given")  # a seed alone
+
+
 @pytest.mark.parametrize("name, content, message", [
-    ("clips.ods", b"PK\x03\x04", "a spreadsheet in LibreOffice's own format: save it as CSV or as an Excel"),
+    ("clips.numbers", b"PK\x03\x04", "a spreadsheet in Numbers's own format: save it as CSV or as an Excel"),
     ("clips.xlsx", b"audio,output\n", "not an Excel workbook that can be read (BadZipFile"),
 ])
 def test_a_workbook_that_cannot_be_read_says_so(tmp_path, name, content, message):
