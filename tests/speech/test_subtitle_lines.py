@@ -95,6 +95,13 @@ def test_a_whisper_transcription_is_aligned_as_lines_are(take, with_words):
         assert _onset_error(read, reference) == pytest.approx(0.12, abs=0.011)
 
 
+def test_ttml_captions_are_aligned(take):
+    audio, reference = take
+    ps = "".join(f'<p begin="{start:.3f}s" end="{end:.3f}s">{text}</p>' for start, end, text in _lines(reference, pad=0.0))
+    ttml = f'<tt xmlns="http://www.w3.org/ns/ttml"><body><div>{ps}</div></body></tt>'
+    assert _onset_error(find_words(audio, "auto", ttml, {"transcript_name": "take.ttml"}), reference) <= 0.03
+
+
 def test_audacity_labels_of_lines_are_aligned(take):
     audio, reference = take
     labels = "".join(f"{start:.6f}\t{end:.6f}\t{text}\n" for start, end, text in _lines(reference, pad=0.0))

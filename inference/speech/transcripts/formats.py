@@ -8,20 +8,21 @@ from .errors import TranscriptError
 from .ass import ass_spans, looks_like_ass
 from .jsonwords import json_lines, looks_like_json, read_json_words
 from .labels import label_spans, looks_like_labels
+from .ttml import looks_like_ttml, ttml_spans
 from .lines import spread
 from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
-TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "json", "labels")
+TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "ttml", "json", "labels")
 TRANSCRIPT_FILES = (".txt", ".lab", ".rtf", ".docx", ".odt", ".textgrid", ".srt", ".vtt", ".ass", ".ssa",
-                    ".json")
+                    ".ttml", ".dfxp", ".itt", ".json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass",
-               ".json": "json"}
+               ".ttml": "ttml", ".dfxp": "ttml", ".itt": "ttml", ".json": "json"}
 
 
 def detect_format(text, name=None):
-    """"textgrid", "srt", "vtt", "ass" (also SSA), "json", "labels" (Audacity's), or "" for
-    plain text (a script without times).
+    """"textgrid", "srt", "vtt", "ass" (also SSA), "ttml" (also DFXP, iTT), "json", "labels"
+    (Audacity's), or "" for plain text (a script without times).
 
     A file name's extension decides when it is one of ours (so a broken .json file is reported
     as broken JSON rather than aligned as speech); otherwise the content does.
@@ -36,6 +37,8 @@ def detect_format(text, name=None):
         return "vtt"
     if looks_like_ass(text):
         return "ass"
+    if looks_like_ttml(text):
+        return "ttml"
     if looks_like_srt(text):
         return "srt"
     if looks_like_json(text):
@@ -58,11 +61,13 @@ def subtitle_lines(text, name=None):
 
 
 def _subtitle_spans(text, name):
-    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS), of a
+    """[(words, start, end)] of each cue or line of subtitles (SRT, WebVTT, ASS, TTML), of a
     transcription's segments (Whisper's JSON) or of Audacity's labels, else None."""
     kind, source = detect_format(text, name), name or "transcript"
     if kind == "ass":
         return ass_spans(text, source)
+    if kind == "ttml":
+        return ttml_spans(text, source)
     if kind == "json":
         return json_lines(text, source)
     if kind == "labels":
@@ -88,13 +93,12 @@ def read_words(text, name=None):
         rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
     elif kind == "vtt":
         rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
-    elif kind in ("ass", "labels"):
-        spans = ass_spans(text, source) if kind == "ass" else label_spans(text, source)
-        rows = [Word(w, s, e) for w, s, e in spread(spans)]
+    elif kind in ("ass", "ttml", "labels"):
+        rows = [Word(w, s, e) for w, s, e in spread(_subtitle_spans(text, name))]
     elif kind == "json":
         rows = read_json_words(text, source)
     else:
-        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT or ASS "
+        raise TranscriptError(source, "has no word times (expected a TextGrid, SRT, WebVTT, ASS or TTML "
                                       "subtitles, a JSON word list or Audacity labels); a plain "
                                       "script is timed by the pocketsphinx engine")
     return sorted(rows, key=lambda w: (w.start, w.end))
