@@ -33,7 +33,7 @@ def add_generation_arguments(parser, seed=True):
                        help=f"output frame rate (default {default.fps:g})")
     group.add_argument("--transcript", metavar="FILE|TEXT",
                        help="the script as text, or a file: .txt/.lab/.rtf/.docx/.odt, .TextGrid, "
-                            ".srt, .vtt, .ass, .ttml, .json")
+                            ".srt, .vtt, .sbv, .ass, .ttml, .json")
     group.add_argument("--speech", default=default.speech,
                        help="word timing: auto, none, vosk, pocketsphinx, espeak, transcript "
                             "(default %(default)s)")

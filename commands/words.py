@@ -23,7 +23,7 @@ def add_arguments(parser):
     default = generation_defaults()
     parser.add_argument("audio", help="speech recording: wav, flac, ogg or mp3")
     parser.add_argument("--transcript", metavar="TEXT|FILE",
-                        help="the script as text, or a file: .txt/.lab/.rtf/.docx/.odt script, .TextGrid, .srt, .vtt, .ass, .ttml, .json")
+                        help="the script as text, or a file: .txt/.lab/.rtf/.docx/.odt script, .TextGrid, .srt, .vtt, .sbv, .ass, .ttml, .json")
     parser.add_argument("--engine", default=default.speech,
                         help="auto, none, pocketsphinx, espeak, vosk, transcript or another installed "
                              "speech plugin (default: %(default)s)")

@@ -134,11 +134,15 @@ TTML = ('<?xml version="1.0" encoding="UTF-8"?><tt xmlns="http://www.w3.org/ns/t
         '</div></body></tt>')
 
 
+SBV = "0:00:01.000,0:00:03.000\nHello wonderful\nworld\n\n0:00:03.500,0:00:04.000\n[Music]\n\n0:00:04.500,0:00:05.000\n>> yes\n"
+
+
 @pytest.mark.parametrize("text, name, kind, words, starts", [
     (ASS, "talk.ass", "ass", ["Hello,", "wonderful", "world", "yes"], [1.0, 1.667, 2.667, 4.5]),
+    (SBV, "captions.sbv", "sbv", ["Hello", "wonderful", "world", "yes"], [1.0, 1.667, 2.667, 4.5]),
     (TTML, "captions.dfxp", "ttml", ["Hello", "wonderful", "world", "yes", "again"],
      [1.0, 1.667, 2.667, 4.4, 6.0]),  # 00:00:04:10 is 10 frames at 25 fps; 60000000 ticks 6 s
-], ids=["ass from aegisub", "ttml"])
+], ids=["ass from aegisub", "sbv from youtube", "ttml"])
 def test_subtitle_formats_share_each_lines_time(text, name, kind, words, starts):
     """2 + 3 + 1 syllables share the first line's two seconds, as SRT lines do."""
     assert detect_format(text) == kind == detect_format("anything", name)

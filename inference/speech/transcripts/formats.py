@@ -10,18 +10,18 @@ from .jsonwords import json_lines, looks_like_json, read_json_words
 from .labels import label_spans, looks_like_labels
 from .ttml import looks_like_ttml, ttml_spans
 from .lines import spread
-from .subtitles import line_spans, looks_like_srt, looks_like_vtt, read_srt, read_vtt
+from .subtitles import line_spans, looks_like_sbv, looks_like_srt, looks_like_vtt, read_srt, read_vtt, sbv_spans
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
-TIMED_FORMATS = ("textgrid", "srt", "vtt", "ass", "ttml", "json", "labels")
+TIMED_FORMATS = ("textgrid", "srt", "vtt", "sbv", "ass", "ttml", "json", "labels")
 TRANSCRIPT_FILES = (".txt", ".lab", ".rtf", ".docx", ".odt", ".textgrid", ".srt", ".vtt", ".ass", ".ssa",
-                    ".ttml", ".dfxp", ".itt", ".json")
+                    ".sbv", ".ttml", ".dfxp", ".itt", ".json")
 _EXTENSIONS = {".textgrid": "textgrid", ".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass",
-               ".ttml": "ttml", ".dfxp": "ttml", ".itt": "ttml", ".json": "json"}
+               ".sbv": "sbv", ".ttml": "ttml", ".dfxp": "ttml", ".itt": "ttml", ".json": "json"}
 
 
 def detect_format(text, name=None):
-    """"textgrid", "srt", "vtt", "ass" (also SSA), "ttml" (also DFXP, iTT), "json", "labels"
+    """"textgrid", "srt", "vtt", "sbv", "ass" (also SSA), "ttml" (also DFXP, iTT), "json", "labels"
     (Audacity's), or "" for plain text (a script without times).
 
     A file name's extension decides when it is one of ours (so a broken .json file is reported
@@ -41,6 +41,8 @@ def detect_format(text, name=None):
         return "ttml"
     if looks_like_srt(text):
         return "srt"
+    if looks_like_sbv(text):
+        return "sbv"
     if looks_like_json(text):
         return "json"
     if looks_like_labels(text):
@@ -68,6 +70,8 @@ def _subtitle_spans(text, name):
         return ass_spans(text, source)
     if kind == "ttml":
         return ttml_spans(text, source)
+    if kind == "sbv":
+        return sbv_spans(text, source)
     if kind == "json":
         return json_lines(text, source)
     if kind == "labels":
@@ -93,7 +97,7 @@ def read_words(text, name=None):
         rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
     elif kind == "vtt":
         rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
-    elif kind in ("ass", "ttml", "labels"):
+    elif kind in ("sbv", "ass", "ttml", "labels"):
         rows = [Word(w, s, e) for w, s, e in spread(_subtitle_spans(text, name))]
     elif kind == "json":
         rows = read_json_words(text, source)

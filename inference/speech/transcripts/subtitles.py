@@ -1,4 +1,5 @@
-"""SubRip (.srt) and WebVTT (.vtt) subtitles: cues of words, each word or each line timed.
+"""SubRip (.srt), WebVTT (.vtt) and YouTube's SubViewer (.sbv) subtitles: cues of words, each
+word or each line timed.
 
 A cue holding one word is word-level timing; a cue holding a line is spread over its words by
 syllable count (the words' own times are then found by aligning them to the voice: see
@@ -15,6 +16,7 @@ from .unspoken import spoken_text
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
+_SBV_TIMING = re.compile(rf"^\s*{_TIME}\s*,\s*{_TIME}\s*$")
 _INLINE = re.compile(r"<((?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3})>")
 _INLINE_GROUPS = re.compile(rf"^{_TIME}$")
 # A cue this short that repeats the line before is roll-up captions' flash of the finished line
@@ -25,6 +27,30 @@ _TAG = re.compile(r"</?[^>]*>|\{\\[^}]*\}")  # <i>, <c.x>, <v Name>, {\an8}
 def looks_like_srt(text):
     lines = [l for l in text.lstrip("\ufeff").splitlines() if l.strip()][:3]
     return any(_TIMING.match(l) for l in lines) and not looks_like_vtt(text)
+
+
+def looks_like_sbv(text):
+    """YouTube's SubViewer captions (.sbv): "0:00:01.000,0:00:03.000" above each cue's text."""
+    first = next((l for l in text.lstrip("\ufeff").splitlines() if l.strip()), "")
+    return bool(_SBV_TIMING.match(first))
+
+
+def sbv_spans(text, source="captions.sbv"):
+    """[(words, start, end)] of each SubViewer cue."""
+    spans = []
+    for first, lines in _blocks(text.lstrip("\ufeff"), vtt=False):
+        match = _SBV_TIMING.match(lines[0])
+        if not match:
+            raise TranscriptError(source, f"line {first}: a cue without its '0:00:01.000,0:00:03.000' "
+                                          "time line")
+        start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:])
+        if end < start:
+            raise TranscriptError(source, f"line {first}: the cue ends ({end:.3f} s) before it starts "
+                                          f"({start:.3f} s)")
+        said, _directions = spoken_text("\n".join(lines[1:]))
+        if said.split():
+            spans.append((said.split(), start, end))
+    return spans
 
 
 def looks_like_vtt(text):
