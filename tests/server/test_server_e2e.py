@@ -116,6 +116,29 @@ def test_words_found_ahead_are_taken_by_the_next_take(server, scott2_wav):
     assert "found by pocketsphinx a moment ago" in local.log_file.read_text()
 
 
+def test_subtitles_sent_as_text_are_aligned_by_the_server(server, scott_wav, scott_textgrid):
+    """The add-on sends a transcript's text, not its file name: subtitles that time lines are
+    told by their content and their words aligned to the voice."""
+    from talkrig.inference.speech.transcripts.formats import read_words
+
+    _, client = server
+    reference = [w for w in read_words(scott_textgrid.read_text()) if w.end <= 20.0]
+    groups = [reference[i:i + 8] for i in range(0, len(reference), 8)]
+
+    def stamp(t):
+        ms = int(round(t * 1000))
+        return f"00:00:{ms // 1000:02d},{ms % 1000:03d}"
+
+    srt = "\n".join(f"{k}\n{stamp(g[0].start)} --> {stamp(g[-1].end)}\n{' '.join(w.word for w in g)}\n"
+                    for k, g in enumerate(groups, 1))
+    job_id = client.submit(scott_wav, {"backend": "procedural", "transcript": srt, "words_only": True})
+    assert client.wait(job_id, interval=0.05, timeout=300)["state"] == "done"
+    words = client.result(job_id).words
+    assert [w["word"] for w in words] == [w.word for w in reference]
+    errors = [abs(w["start"] - r.start) for w, r in zip(words, reference)]
+    assert float(np.median(errors)) <= 0.03  # read as the lines have them: 0.1 s and more
+
+
 def test_a_take_whose_speech_is_not_judged_english_says_why_it_has_no_words(server):
     """Without a script, speech that does not sound like English keeps no words: the result
     carries the notice the server logs, so a client can show what to do; clear English carries
@@ -146,27 +169,3 @@ def test_a_running_server_is_reused_then_stopped(server):
     with pytest.raises(ClientError) as err:
         client.health()
     assert err.value.kind == "down"
-
-
-
-def test_subtitles_sent_as_text_are_aligned_by_the_server(server, scott_wav, scott_textgrid):
-    """The add-on sends a transcript's text, not its file name: subtitles that time lines are
-    told by their content and their words aligned to the voice."""
-    from talkrig.inference.speech.transcripts.formats import read_words
-
-    _, client = server
-    reference = [w for w in read_words(scott_textgrid.read_text()) if w.end <= 20.0]
-    groups = [reference[i:i + 8] for i in range(0, len(reference), 8)]
-
-    def stamp(t):
-        ms = int(round(t * 1000))
-        return f"00:00:{ms // 1000:02d},{ms % 1000:03d}"
-
-    srt = "\n".join(f"{k}\n{stamp(g[0].start)} --> {stamp(g[-1].end)}\n{' '.join(w.word for w in g)}\n"
-                    for k, g in enumerate(groups, 1))
-    job_id = client.submit(scott_wav, {"backend": "procedural", "transcript": srt, "words_only": True})
-    assert client.wait(job_id, interval=0.05, timeout=300)["state"] == "done"
-    words = client.result(job_id).words
-    assert [w["word"] for w in words] == [w.word for w in reference]
-    errors = [abs(w["start"] - r.start) for w, r in zip(words, reference)]
-    assert float(np.median(errors)) <= 0.03  # read as the lines have them: 0.1 s and more
