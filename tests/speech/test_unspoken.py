@@ -41,6 +41,7 @@ SECONDS = 20.0
     ("Note: this is said", "Note: this is said", []),
     ("Ann: hi there", "Ann: hi there", []),
     ("e-mail me at 3:30 - or not", "e-mail me at 3:30 - or not", []),
+    ("call (555) 123-4567 [beat] now", "call (555) 123-4567 now", ["[beat]"]),
 ])
 def test_what_is_written_but_not_said(written, said, left_out):
     text, dropped = spoken_text(written)

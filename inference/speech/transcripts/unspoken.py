@@ -14,6 +14,7 @@ from collections import Counter
 # brackets of every kind, the full-width ones of Chinese and Japanese scripts too ("（笑）")
 _BRACKETED = re.compile(r"\[[^\[\]\n]*\]|\([^()\n]*\)|\{[^{}\n]*\}|\*[^*\n]+\*|[♪♫][^♪♫\n]*[♪♫]|[♪♫]"
                         r"|（[^（）\n]*）|［[^［］\n]*］|【[^【】\n]*】|〔[^〔〕\n]*〕")
+_SAID_NUMBER = re.compile(r"^\([\d\s.,-]+\)$")  # a number in parentheses, a phone's area code
 _COLON = r"\s*(?::(?=\s|$)|：)"  # a name's colon: a space after it, or the full-width one
 _CAPITAL_LABEL = re.compile(rf"^(\s*)([A-Z][A-Z0-9 .'&-]*[A-Z0-9.]){_COLON}")
 # a name: a capital or a letter of a script without case, up to three words ("李雷：")
@@ -34,6 +35,8 @@ def spoken_text(text):
     left_out = []
 
     def drop(match):
+        if _SAID_NUMBER.match(match.group(0)):
+            return match.group(0)  # "(555) 123-4567": said
         left_out.append(" ".join(match.group(0).split()))
         return " "
 
