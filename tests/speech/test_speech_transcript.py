@@ -155,6 +155,22 @@ def test_ttml_times_in_every_form():
     assert words[3][2] == pytest.approx(4.9) and words[4][2] == pytest.approx(6.2)  # dur, ticks
     with pytest.raises(TranscriptError, match="cannot read the time '4.5 seconds'"):
         read_timed_words(TTML.replace('dur="0.5s"', 'dur="4.5 seconds"'), "captions.ttml")
+    with pytest.raises(TranscriptError, match="ttp:frameRate must be a positive number, got '25 fps'"):
+        read_timed_words(TTML.replace('ttp:frameRate="25"', 'ttp:frameRate="25 fps"'), "captions.ttml")
+    with pytest.raises(TranscriptError, match=r"'again' ends \(5.000 s\) before it starts \(6.000 s\)"):
+        read_timed_words(TTML.replace('end="62000000t"', 'end="5s"'), "captions.ttml")
+
+
+@pytest.mark.parametrize("text, name, message", [
+    (SBV.replace("0:00:04.500,0:00:05.000", "0:00:05.000,0:00:04.500"), "captions.sbv", "line 8: the cue ends"),
+    (ASS.replace("0:00:04.50,0:00:05.00", "0:00:05.00,0:00:04.50"), "talk.ass", "line 13: the line ends"),
+    ("1.0\t2.0\thi\n3.0\t2.5\tthere\n", "labels.txt", "line 2: the label ends"),
+    ('{"segments": [{"start": 2, "end": 1, "text": "hi"}]}', "take.json", "segment 1: needs 0 <= start <= end"),
+])
+def test_a_line_that_ends_before_it_starts_is_named(text, name, message):
+    with pytest.raises(TranscriptError) as error:
+        read_timed_words(text, name)
+    assert message in str(error.value)
 
 
 def test_gentle_alignment_json():

@@ -8,7 +8,7 @@ break or space the line.
 import re
 
 from .errors import TranscriptError
-from .unspoken import spoken_text
+from .lines import timed_line
 
 _TIME = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?\s*$")
 _BREAKS = re.compile(r"\\[Nnh]")
@@ -34,9 +34,10 @@ def ass_spans(text, source="subtitles.ass"):
                                               "End and, last, Text")
         elif section == "[events]" and stripped.lower().startswith("dialogue:"):
             spans.append(_event(stripped.split(":", 1)[1], fields, source, number))
-    if not any(words for words, _start, _end in spans):
+    spans = [span for span in spans if span is not None]
+    if not spans:
         raise TranscriptError(source, "holds no Dialogue lines with words in its [Events] section")
-    return [span for span in spans if span[0]]
+    return spans
 
 
 def _event(value, fields, source, number):
@@ -45,12 +46,8 @@ def _event(value, fields, source, number):
         raise TranscriptError(source, f"line {number}: a Dialogue line with {len(parts)} of the "
                                       f"{len(fields)} fields its Format names")
     event = dict(zip(fields, parts))
-    start, end = _seconds(event["start"], source, number), _seconds(event["end"], source, number)
-    if end < start:
-        raise TranscriptError(source, f"line {number}: the line ends ({end:.2f} s) before it "
-                                      f"starts ({start:.2f} s)")
-    said, _directions = spoken_text(_BREAKS.sub(" ", event["text"]))
-    return said.split(), start, end
+    return timed_line(_BREAKS.sub(" ", event["text"]), _seconds(event["start"], source, number),
+                      _seconds(event["end"], source, number), source, f"line {number}: the line")
 
 
 def _seconds(value, source, number):

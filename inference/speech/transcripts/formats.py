@@ -10,7 +10,7 @@ from .jsonwords import json_lines, looks_like_json, read_json_words
 from .labels import label_spans, looks_like_labels
 from .ttml import looks_like_ttml, ttml_spans
 from .lines import spread
-from .subtitles import line_spans, looks_like_sbv, looks_like_srt, looks_like_vtt, read_srt, read_vtt, sbv_spans
+from .subtitles import line_spans, looks_like_sbv, looks_like_srt, looks_like_vtt, sbv_spans
 from .textgrid import looks_like_textgrid, word_intervals, word_phones
 
 TIMED_FORMATS = ("textgrid", "srt", "vtt", "sbv", "ass", "ttml", "json", "labels")
@@ -93,11 +93,7 @@ def read_words(text, name=None):
         intervals = word_intervals(text, source)
         phones = word_phones(text, intervals, source)
         rows = [Word(w, s, e, 1.0, p) for (s, e, w), p in zip(intervals, phones)]
-    elif kind == "srt":
-        rows = [Word(w, s, e) for w, s, e in read_srt(text, source)]
-    elif kind == "vtt":
-        rows = [Word(w, s, e) for w, s, e in read_vtt(text, source)]
-    elif kind in ("sbv", "ass", "ttml", "labels"):
+    elif kind in ("srt", "vtt", "sbv", "ass", "ttml", "labels"):  # each line's time shared
         rows = [Word(w, s, e) for w, s, e in spread(_subtitle_spans(text, name))]
     elif kind == "json":
         rows = read_json_words(text, source)

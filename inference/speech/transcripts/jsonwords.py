@@ -15,8 +15,7 @@ import re
 from ..phoneset import arpabet
 from ..words import Phone, Word
 from .errors import TranscriptError
-from .lines import spread
-from .unspoken import spoken_text
+from .lines import spread, timed_line
 
 _PLACE = re.compile(r"_[BIES]$")  # Gentle's mark of a phone's place in its word
 
@@ -63,19 +62,22 @@ def read_json_words(text, source="words.json"):
 
 
 def _between_neighbours(words, unplaced):
-    """``words`` with each unplaced one (indices) given the time between its placed neighbours,
-    a run of them sharing it evenly, confidence 0."""
-    placed = [k for k in range(len(words)) if k not in set(unplaced)]
-    for k in unplaced:
-        before = max((p for p in placed if p < k), default=None)
-        after = min((p for p in placed if p > k), default=None)
-        lo = words[before].end if before is not None else (words[after].start if after is not None else 0.0)
-        hi = words[after].start if after is not None else lo
-        run = [u for u in unplaced if (-1 if before is None else before) < u
-               < (len(words) if after is None else after)]
-        share = (hi - lo) / len(run)
-        at = lo + share * run.index(k)
-        words[k] = Word(words[k].word, at, at + share, 0.0)
+    """``words`` with each run of unplaced ones (their indices) sharing the time between the
+    placed words around it evenly, confidence 0."""
+    gone, k = set(unplaced), 0
+    while k < len(words):
+        if k not in gone:
+            k += 1
+            continue
+        stop = k
+        while stop < len(words) and stop in gone:
+            stop += 1
+        lo = words[k - 1].end if k > 0 else (words[stop].start if stop < len(words) else 0.0)
+        hi = words[stop].start if stop < len(words) else lo
+        share = (hi - lo) / (stop - k)
+        for j in range(k, stop):
+            words[j] = Word(words[j].word, lo + share * (j - k), lo + share * (j - k + 1), 0.0)
+        k = stop
     return words
 
 
@@ -106,10 +108,8 @@ def _segment_lines(data, source):
         if not isinstance(segment, dict) or not isinstance(segment.get("text"), str):
             raise TranscriptError(source, f'segment {i} has no "text"')
         start, end = _times(segment, (("start", None), ("end", None)), source, f"segment {i}")
-        said, _directions = spoken_text(segment["text"])
-        if said.split():
-            lines.append((said.split(), start, end))
-    return lines
+        lines.append(timed_line(segment["text"], start, end, source, f"segment {i}"))
+    return [line for line in lines if line is not None]
 
 
 def _words_timed(segments):
@@ -153,8 +153,7 @@ def _phones(items, word_start, source, where):
             raise TranscriptError(source, f"{where}: phone {k} must be an object with an ARPAbet "
                                           f'"phone" ("AA", "M", ...), got {item!r:.60}')
         if "start" not in item and "duration" in item:
-            (duration,) = _durations(item, source, f"{where} phone {k}")
-            start, end = at, at + duration
+            start, end = at, at + _duration(item, source, f"{where} phone {k}")
         else:
             start, end = _times(item, (("start", None), ("end", None)), source, f"{where} phone {k}")
         phones.append(Phone(symbol, start, end))
@@ -162,8 +161,8 @@ def _phones(items, word_start, source, where):
     return tuple(phones)
 
 
-def _durations(item, source, where):
+def _duration(item, source, where):
     value = item["duration"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise TranscriptError(source, f'{where}: "duration" must be seconds, got {value!r}')
-    return (float(value),)
+    return float(value)

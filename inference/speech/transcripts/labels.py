@@ -6,7 +6,7 @@ writes under a label with a frequency range (it begins with a backslash) is skip
 import re
 
 from .errors import TranscriptError
-from .unspoken import spoken_text
+from .lines import timed_line
 
 _LABEL = re.compile(r"^\s*(\d+(?:[.,]\d*)?)\t(\d+(?:[.,]\d*)?)(?:\t(.*))?$")
 
@@ -28,10 +28,5 @@ def label_spans(text, source="labels.txt"):
             raise TranscriptError(source, f"line {number}: not a label (start, end and text "
                                           "separated by tabs, as Audacity exports them)")
         start, end = (float(v.replace(",", ".")) for v in match.group(1, 2))
-        if end < start:
-            raise TranscriptError(source, f"line {number}: the label ends ({end:.3f} s) before it "
-                                          f"starts ({start:.3f} s)")
-        said, _directions = spoken_text(match.group(3) or "")
-        if said.split():
-            spans.append((said.split(), start, end))
-    return spans
+        spans.append(timed_line(match.group(3) or "", start, end, source, f"line {number}: the label"))
+    return [span for span in spans if span is not None]

@@ -7,10 +7,22 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
+from .errors import TranscriptError
 from .syllables import spread_words
+from .unspoken import spoken_text
 
 # An aligned word this far outside its line (after the lines' common lead) has strayed
 LINE_SLACK = 1.0  # seconds
+
+
+def timed_line(text, start, end, source, where):
+    """(the words said, start, end) of one timed line of a transcript, None where it says
+    nothing (a sound cue, a speaker's mark); TranscriptError naming ``where`` when it ends
+    before it starts."""
+    if end < start:
+        raise TranscriptError(source, f"{where} ends ({end:.3f} s) before it starts ({start:.3f} s)")
+    said = spoken_text(text)[0].split()
+    return (said, start, end) if said else None
 
 
 def spread(spans):

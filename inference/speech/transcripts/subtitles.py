@@ -11,7 +11,7 @@ show each line again in the next cue: its words are read once.
 import re
 
 from .errors import TranscriptError
-from .lines import spread
+from .lines import timed_line
 from .unspoken import spoken_text
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
@@ -43,28 +43,13 @@ def sbv_spans(text, source="captions.sbv"):
         if not match:
             raise TranscriptError(source, f"line {first}: a cue without its '0:00:01.000,0:00:03.000' "
                                           "time line")
-        start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:])
-        if end < start:
-            raise TranscriptError(source, f"line {first}: the cue ends ({end:.3f} s) before it starts "
-                                          f"({start:.3f} s)")
-        said, _directions = spoken_text("\n".join(lines[1:]))
-        if said.split():
-            spans.append((said.split(), start, end))
-    return spans
+        spans.append(timed_line("\n".join(lines[1:]), _seconds(match.groups()[:4]),
+                                _seconds(match.groups()[4:]), source, f"line {first}: the cue"))
+    return [span for span in spans if span is not None]
 
 
 def looks_like_vtt(text):
     return text.lstrip("\ufeff \t\r\n").startswith("WEBVTT")
-
-
-def read_srt(text, source="subtitles.srt"):
-    """[(word, start, end)] from SubRip text."""
-    return spread(_read_cues(text, source, vtt=False))
-
-
-def read_vtt(text, source="subtitles.vtt"):
-    """[(word, start, end)] from WebVTT text."""
-    return spread(_read_cues(_vtt_body(text, source), source, vtt=True))
 
 
 def line_spans(text, vtt, source="subtitles"):

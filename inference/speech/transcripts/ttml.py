@@ -9,7 +9,7 @@ import re
 from xml.etree import ElementTree
 
 from .errors import TranscriptError
-from .unspoken import spoken_text
+from .lines import timed_line
 
 _PARAMETER = "{http://www.w3.org/ns/ttml#parameter}"
 _CLOCK = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:(\.\d+)|:(\d+(?:\.\d+)?))?$")
@@ -28,8 +28,7 @@ def ttml_spans(text, source="captions.ttml"):
         root = ElementTree.fromstring(text.lstrip("\ufeff").encode("utf-8"))
     except ElementTree.ParseError as exc:
         raise TranscriptError(source, f"not valid XML ({exc})") from None
-    rates = (float(root.get(f"{_PARAMETER}frameRate", 30) or 30),
-             float(root.get(f"{_PARAMETER}tickRate", 1) or 1))
+    rates = (_rate(root, "frameRate", 30, source), _rate(root, "tickRate", 1, source))
     spans = []
     for p in root.iter():
         if _local(p.tag) != "p":
@@ -39,15 +38,23 @@ def ttml_spans(text, source="captions.ttml"):
             raise TranscriptError(source, f"a paragraph without its times: '{_words(p)[:40]}'")
         start = _seconds(begin, rates, source)
         stop = _seconds(end, rates, source) if end is not None else start + _seconds(dur, rates, source)
-        if stop < start:
-            raise TranscriptError(source, f"'{_words(p)[:40]}' ends ({stop:.3f} s) before it starts "
-                                          f"({start:.3f} s)")
-        said, _directions = spoken_text(_words(p))
-        if said.split():
-            spans.append((said.split(), start, stop))
+        spans.append(timed_line(_words(p), start, stop, source, f"'{_words(p)[:40]}'"))
+    spans = [span for span in spans if span is not None]
     if not spans:
         raise TranscriptError(source, "holds no timed paragraph with words")
     return spans
+
+
+def _rate(root, name, default, source):
+    """The document's frame or tick rate (``ttp:frameRate``, ``ttp:tickRate``)."""
+    value = root.get(f"{_PARAMETER}{name}") or default
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not rate > 0:
+        raise TranscriptError(source, f"ttp:{name} must be a positive number, got {value!r}")
+    return rate
 
 
 def _local(tag):
