@@ -23,7 +23,6 @@ names the same output twice raises ManifestError. Manifests are read as streams 
 
 import codecs
 import csv
-import difflib
 import functools
 import itertools
 import json
@@ -33,7 +32,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from ..motion.errors import brief
+from ..motion.errors import brief, did_you_mean
 from .bake import OUTPUT_TYPES
 from .errors import ManifestError
 from . import ods, xlsx
@@ -273,9 +272,8 @@ def _check_columns(path, names, line=None):
                             f"each of {', '.join(COLUMNS)} at most once")
     unknown = [n for n in names if n not in COLUMNS]
     for name in unknown:
-        near = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.75)
-        if near:
-            raise ManifestError(f"{where}: unknown column {name!r} (did you mean {near[0]!r}?); "
+        if did_you_mean(name, COLUMNS):
+            raise ManifestError(f"{where}: unknown column {name!r}{did_you_mean(name, COLUMNS)}; "
                                 f"columns are {', '.join(COLUMNS)}")
     return [n for n in unknown if n]
 

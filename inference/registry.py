@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 
-from ..motion.errors import TalkrigError
+from ..motion.errors import TalkrigError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def require(entries, name, kind="plugin"):
     entry = entries.get(name)
     if entry is None:
         valid = ", ".join(n for n, e in entries.items() if e.available) or "none"
-        raise PluginError(f"unknown {kind} '{name}'; available: {valid}")
+        raise PluginError(f"unknown {kind} '{name}'{did_you_mean(name, entries)}; available: {valid}")
     if not entry.available:
         raise PluginError(f"{kind} '{name}' is unavailable: {entry.error}")
     return entry.plugin

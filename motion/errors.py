@@ -19,6 +19,15 @@ def brief(value, width=40):
     return text if len(text) <= width else f"{text[:width - 4]}... ({len(text)} characters)"
 
 
+def did_you_mean(name, choices):
+    """" (did you mean 'x'?)" for a name one slip away from one of ``choices``, else "": a
+    typed name's likeliest intent, said beside the list of valid ones."""
+    import difflib
+
+    near = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.75)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
 class MotionFileError(TalkrigError):
     """A motion file is missing, unreadable or holds something we cannot use."""
 

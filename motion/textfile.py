@@ -53,11 +53,17 @@ def transcript_file_text(path):
     """(text of the transcript file at ``path``, None) or (None, why it cannot be one): not a
     file, unreadable, too long, not text, or blank (a script file with no words is a mistake,
     not a request to find the words without one)."""
-    from .documents import document_text
-
     data, problem = transcript_bytes(path)
     if problem:
         return None, problem
+    return transcript_data_text(data)
+
+
+def transcript_data_text(data):
+    """(text of a transcript file's bytes, None) or (None, why they are no script), as
+    :func:`transcript_file_text` reads a file."""
+    from .documents import document_text
+
     text = document_text(data)  # a script saved by a word processor
     if text is None:
         text = decode_text(data)

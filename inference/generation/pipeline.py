@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...motion.errors import TalkrigError
+from ...motion.errors import TalkrigError, did_you_mean
 from ..audio.decode import MAX_SECONDS
 from .options import check_calm, check_seed
 from ..progress import JobCancelled, StageProgress
@@ -86,7 +86,7 @@ def as_options(options=None, **fields):
     unknown = sorted((set(fields) | set(given or ())) - set(valid))
     if unknown:
         raise TalkrigError(f"unknown generation option{'s' if len(unknown) > 1 else ''} "
-                           f"{', '.join(repr(name) for name in unknown)}; the options are "
+                           f"{', '.join(repr(name) + did_you_mean(name, valid) for name in unknown)}; the options are "
                            f"{', '.join(valid)}")
     if given is None:
         options = dataclasses.replace(options, **fields) if fields else options
@@ -104,11 +104,50 @@ def _transcript_read(options):
 
     if options.transcript is None:
         return options
+    if isinstance(options.transcript, (list, tuple)):
+        text, name = _words_given(options.transcript)
+        return dataclasses.replace(options, transcript=text,
+                                   speech_options={**options.speech_options, "transcript_name": name})
+    if isinstance(options.transcript, (bytes, bytearray)):
+        options = dataclasses.replace(options, transcript=_decoded_script(options.transcript))
+    elif not isinstance(options.transcript, (str, os.PathLike)):
+        raise TalkrigError(f"transcript must be text, a file's path or a list of words, got "
+                           f"{type(options.transcript).__name__}")
     text, name = transcript_text(os.fspath(options.transcript))
     if name is None:
         return options
     return dataclasses.replace(options, transcript=text,
                                speech_options={**options.speech_options, "transcript_name": name})
+
+
+def _words_given(items):
+    """(transcript text, the name of the format it is in) for a list of words: timed words (a
+    result's ``.words`` used again, or dicts as ``talkrig words --json`` prints them) as a JSON
+    word list, read as they are; strings as the script's words, aligned to the voice."""
+    import json
+
+    from ..speech.words import Word
+
+    if items and all(isinstance(item, (Word, dict)) for item in items):
+        timed = [item.to_dict() if isinstance(item, Word) else item for item in items]
+        # numpy's numbers as Python's; anything else as its text, refused by the reader by name
+        return json.dumps(timed, default=lambda v: v.item() if hasattr(v, "item") else str(v)), "words.json"
+    if all(isinstance(item, str) for item in items):
+        return " ".join(items), None
+    kinds = sorted({type(item).__name__ for item in items} - {"str", "Word", "dict"})
+    raise TalkrigError(f"transcript as a list must hold the words as strings, Word objects (a "
+                       f"result's .words) or dicts with word, start and end, got "
+                       f"{', '.join(kinds) or 'strings and timed words mixed'}")
+
+
+def _decoded_script(data):
+    """A transcript given as a file's bytes (a script, a document, a TextGrid...), as its text."""
+    from ...motion.textfile import transcript_data_text
+
+    text, problem = transcript_data_text(bytes(data))
+    if problem:
+        raise TalkrigError(f"the transcript's bytes: {problem}")
+    return text
 
 
 @dataclass

@@ -114,6 +114,8 @@ def test_cancel_stops_the_job(scott_wav):
 def test_errors_a_user_can_cause(scott_wav, tmp_path):
     with pytest.raises(PluginError, match="unknown generator 'nope'; available: .*procedural"):
         generate(str(scott_wav), GenerateOptions(backend="nope"))
+    with pytest.raises(PluginError, match=r"unknown generator 'procedual' \(did you mean 'procedural'\?\)"):
+        generate(str(scott_wav), GenerateOptions(backend="procedual"))
     with pytest.raises(PluginError, match="no option 'wobble'; valid options: energy"):
         generate(str(scott_wav), GenerateOptions(backend_options={"wobble": 1}))
     with pytest.raises(TalkrigError, match="fps must be a frame rate from 0.01 to 240"):

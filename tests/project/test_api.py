@@ -119,7 +119,7 @@ def test_an_unknown_option_names_it_and_lists_the_valid_ones(speech, fields, opt
     with pytest.raises(talkrig.TalkrigError) as caught:
         talkrig.generate(speech, options, **fields)
     message = str(caught.value)
-    assert "'bakend'" in message and "backend" in message and "seed" in message and "fps" in message
+    assert "'bakend' (did you mean 'backend'?)" in message and "seed" in message and "fps" in message
 
 
 def test_options_of_the_wrong_type_are_refused(speech):
@@ -164,6 +164,31 @@ def test_a_transcript_is_taken_as_a_path_or_as_its_text(tmp_path, speech):
         np.testing.assert_array_equal(as_path.motion.poses, as_text.motion.poses)
     with pytest.raises(talkrig.TalkrigError, match="no such transcript file"):
         talkrig.generate(speech, transcript=str(tmp_path / "speach.txt"))
+
+
+def test_a_transcript_is_taken_as_its_bytes_or_as_a_list_of_words(tmp_path, speech):
+    """A result's words given again, the dicts `talkrig words --json` prints, or the file's
+    bytes give the same take as the file; a list of strings is a script; anything else is
+    refused with a TalkrigError naming what a transcript may be, never a TypeError."""
+    said = ["and", "then", "she", "said", "go"]
+    timed = [{"word": w, "start": 0.5 * k, "end": 0.5 * k + 0.3} for k, w in enumerate(said)]
+    script = tmp_path / "speech.json"
+    script.write_text(json.dumps(timed), encoding="utf-8")
+    first = talkrig.generate(speech, backend="procedural", transcript=script)
+    for given in (first.words, tuple(first.words), timed, script.read_bytes(),
+                  [dict(w, start=np.float32(w["start"])) for w in timed]):
+        again = talkrig.generate(speech, backend="procedural", transcript=given)
+        assert [(w.word, w.start) for w in again.words] == [(w.word, w.start) for w in first.words]
+        np.testing.assert_array_equal(again.motion.poses, first.motion.poses)
+    heard = [w.word for w in talkrig.generate(speech, backend="procedural").words]
+    plain = talkrig.generate(speech, backend="procedural", transcript=" ".join(heard))
+    as_list = talkrig.generate(speech, backend="procedural", transcript=heard)
+    assert len(plain.words) == len(heard) > 2
+    assert as_list.words == plain.words
+    for wrong, named in ((12, "got int"), ([1, 2], "got int"), (["go", first.words[0]], "mixed"),
+                         (b"RIFF\x00\x00WAVE", "not a text file")):
+        with pytest.raises(talkrig.TalkrigError, match=named):
+            talkrig.generate(speech, transcript=wrong)
 
 
 def test_save_and_load_round_trip(tmp_path, take):
