@@ -119,7 +119,7 @@ class TALKRIG_OT_generate(bpy.types.Operator):
         _reset(job, take)
         filename = source.name + Path(source.path).suffix  # a converted copy keeps the name
         task = Task(generate_job(conn, source.path, options, filename=filename,
-                                 temporary=source.temporary, then=takes.retarget_ahead(reading)),
+                                 temporary=source.temporary, then=takes.retarget_ahead(reading, source.heard)),
                     f"talkrig job {source.name}")
         GENERATE.start(scene, task, lambda name, kind, payload: on_job_event(name, kind, payload, take))
         job.status = f"uploading {source.name}..."
@@ -151,7 +151,8 @@ def _take_fields(source, settings, obj):
     while the job runs rolls the job's properties back, and they are set again from this."""
     return {"audio_path": source.original, "audio_name": source.name,
             "audio_from_strip": source.from_strip, "seed": settings.seed,
-            "frame_start": source.frame_start if source.from_strip else settings.frame_start,
+            "frame_start": (source.heard[2] if source.heard else source.frame_start) if source.from_strip
+            else settings.frame_start,
             "armature": obj.name}
 
 

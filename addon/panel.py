@@ -83,12 +83,23 @@ class TALKRIG_PT_main(SidebarPanel, bpy.types.Panel):
         col.separator()
         if settings.audio_source == "STRIP":
             strip = _strip(context.scene, settings.sound_strip)
-            col.label(text=f"Starts at the strip's frame {int(strip.frame_start)}" if strip
-                      else "Starts where the strip starts", icon="TIME")
+            col.label(text=_strip_start(context.scene, strip) if strip else "Starts where the strip starts",
+                      icon="TIME")
         else:
             col.prop(settings, "frame_start")
 
         draw_job(layout, context)
+
+
+def _strip_start(scene, strip):
+    """Where the take of a sound strip starts: its sound's start, or where a trimmed strip's
+    part begins (the take is that part)."""
+    from .voiceover import strip_timing
+
+    zero, heard = strip_timing(strip, scene)
+    if heard is None:
+        return f"Starts at the strip's frame {int(round(zero))}"
+    return f"The strip's part heard: frames {heard[2]}-{int(strip.frame_final_end) - 1}"
 
 
 def _strip(scene, name):

@@ -86,12 +86,15 @@ def rig_reading(scene, obj, settings):
     return RigReading.of(scene, obj, panel_map(obj), retarget_settings(settings))
 
 
-def retarget_ahead(reading):
-    """A generation job's ``then`` (run in its thread): the downloaded take and the take
-    retargeted from ``reading`` -> (JobOutput, Ahead or None)."""
+def retarget_ahead(reading, heard=None):
+    """A generation job's ``then`` (run in its thread): the downloaded take (only the part of
+    the voice-over ``heard``, as ``voiceover.AudioSource.heard``) and the take retargeted from
+    ``reading`` -> (JobOutput, Ahead or None)."""
     from ..motion.npz import read_npz
 
     def then(output):
+        if heard is not None:
+            output = heard_part(output, *heard[:2])
         try:
             return output, reading.retarget(read_npz(output.npz))
         except Exception:  # the bake retargets it again and reports what is wrong
@@ -99,6 +102,24 @@ def retarget_ahead(reading):
             return output, None
 
     return then
+
+
+def heard_part(output, first, stop):
+    """The JobOutput of the seconds [first, stop) of the voice-over: its take from ``first``
+    on (frame 0 the take at ``first``) and the words said in them, timed from ``first``."""
+    from dataclasses import replace
+
+    from ..motion.npz import npz_bytes, read_npz
+    from ..motion.resample import resample
+
+    motion = read_npz(output.npz)
+    part = resample(motion, motion.fps, first, stop)
+    def moved(item):
+        return dict(item, start=item["start"] - first, end=min(item["end"], stop) - first)
+
+    words = [dict(moved(w), **({"phones": [moved(p) for p in w["phones"]]} if w.get("phones") else {}))
+             for w in output.words if first <= w["start"] < stop]
+    return replace(output, npz=npz_bytes(part), words=words, info=dict(output.info, n_frames=part.n_frames))
 
 
 def keep_ahead(path, ahead):

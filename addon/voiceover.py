@@ -7,6 +7,7 @@ by the rule the server's decoder applies (``motion.audio_rates``).
 """
 
 import logging
+import math
 import os
 import tempfile
 import wave
@@ -38,6 +39,8 @@ class AudioSource:
     frame_start : scene frame of the audio's first sample when it is a strip, else None.
     from_strip : True when the audio is already in the sequencer.
     temporary : ``path`` is a temporary copy, to delete once it is sent.
+    heard : a strip trimmed in the sequencer: (first, stop) seconds of the file it lets be heard
+        and the scene frame where ``first`` plays; None where the whole file is heard.
     """
 
     path: str
@@ -46,6 +49,7 @@ class AudioSource:
     frame_start: int | None = None
     from_strip: bool = False
     temporary: bool = False
+    heard: tuple | None = None
 
 
 def resolve(settings, scene):
@@ -96,17 +100,38 @@ def _from_strip(name, scene):
     if strip.type != "SOUND" or strip.sound is None:
         raise AudioSourceError(f"strip {name!r} is not a sound strip")
     sound = strip.sound
-    frame = int(round(strip.frame_start))
+    zero, heard = strip_timing(strip, scene)
+    frame = int(round(zero))
     if sound.packed_file is not None:
         stem = Path(sound.filepath).stem or sound.name
         suffix = Path(sound.filepath).suffix.lower() or ".wav"
         fd, tmp = tempfile.mkstemp(prefix="talkrig-", suffix=suffix)
         with os.fdopen(fd, "wb") as handle:
             handle.write(sound.packed_file.data)
-        return AudioSource(tmp, stem, sound.filepath, frame, True, temporary=True)
+        return AudioSource(tmp, stem, sound.filepath, frame, True, temporary=True, heard=heard)
     path = Path(bpy.path.abspath(sound.filepath, library=sound.library))
     _check_file(path)
-    return AudioSource(str(path), path.stem, str(path), frame, True)
+    return AudioSource(str(path), path.stem, str(path), frame, True, heard=heard)
+
+
+def strip_timing(strip, scene):
+    """(scene frame at which the sound's first sample plays, the part heard) of a sound strip:
+    its sound is moved by the strip's start, hold offset and sound offset, and heard between
+    its handles. The part heard is (first, stop) seconds of the sound and the whole scene frame
+    where ``first`` plays (the first the strip lets be heard), or None when the handles leave
+    the whole sound (a strip trimmed to one line of a longer recording: the take is that line,
+    keyed where it plays, not the whole recording keyed past the strip's ends)."""
+    from ..blender.scene import scene_fps
+
+    fps = scene_fps(scene)
+    zero = strip.frame_start - strip.animation_offset_start + strip.sound_offset * fps
+    first_frame = max(int(strip.frame_final_start), math.ceil(zero - 1e-6))
+    first = (first_frame - zero) / fps
+    stop = (strip.frame_final_end - zero) / fps
+    length = (strip.frame_duration + strip.animation_offset_start + strip.animation_offset_end) / fps
+    if first <= 0.5 / fps and stop >= length - 0.5 / fps:
+        return zero, None
+    return zero, (first, max(first, stop), first_frame)
 
 
 def _check_file(path):

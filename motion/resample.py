@@ -17,21 +17,25 @@ MAX_FRAMES = int(MAX_FPS) * 3600  # an hour at the highest frame rate
 _CHUNK = 1024  # new frames slerped at a time
 
 
-def resample(motion, fps):
-    """A copy of ``motion`` at ``fps`` frames per second (above 0, at most 240).
+def resample(motion, fps, start=0.0, stop=None):
+    """A copy of ``motion`` at ``fps`` frames per second (above 0, at most 240); with ``start``
+    and ``stop`` (seconds of the take), of that stretch of it only, its frame 0 the take at
+    ``start`` (a voice-over's part a sound strip lets be heard).
 
     Refuses to make more than MAX_FRAMES frames (a file can declare any duration: a few frames
     at 0.001 fps would otherwise become billions).
     """
     fps = check_fps(fps)
-    if fps == motion.fps:
+    stop = motion.duration if stop is None else min(float(stop), motion.duration)
+    start = min(max(0.0, float(start)), stop)
+    if fps == motion.fps and start == 0.0 and stop == motion.duration:
         return motion.copy()
-    n_new = frame_count(motion.duration, fps)
+    n_new = max(1, frame_count(stop - start, fps))
     if n_new > MAX_FRAMES:
         raise MotionValueError(f"{motion.n_frames} frames at {motion.fps:g} fps last "
                                f"{motion.duration:.0f} s, which at {fps:g} fps would be {n_new} "
                                f"frames; at most {MAX_FRAMES} (an hour at {MAX_FPS:g} fps) are made")
-    lo, hi, w = sample_positions(motion.n_frames, motion.fps, n_new, fps)
+    lo, hi, w = sample_positions(motion.n_frames, motion.fps, n_new, fps, start * motion.fps)
 
     quats = axis_angle_to_quat(motion.poses)  # (T, 55, 4)
     poses = np.empty((n_new,) + motion.poses.shape[1:], np.float32)
@@ -57,12 +61,13 @@ def resample(motion, fps):
     )
 
 
-def sample_positions(n_src, src_fps, n_new, new_fps):
-    """For each new frame: the source frames before/after it and the weight of the later one.
+def sample_positions(n_src, src_fps, n_new, new_fps, first=0.0):
+    """For each new frame: the source frames before/after it and the weight of the later one
+    (new frame 0 at source frame ``first``).
 
     Returns lo, hi (n_new,) int and w (n_new,) float in [0, 1).
     """
-    return frames_at(np.arange(n_new, dtype=np.float64) * (src_fps / new_fps), n_src)
+    return frames_at(np.arange(n_new, dtype=np.float64) * (src_fps / new_fps) + first, n_src)
 
 
 def frames_at(t, n_src):

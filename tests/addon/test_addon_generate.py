@@ -310,6 +310,45 @@ def test_a_sound_strip_is_the_audio_and_sets_the_start(addon, avatar_glb, scott2
     assert arm.animation_data.nla_tracks[0].strips[0].frame_start == 50
 
 
+def test_a_trimmed_sound_strip_is_taken_as_the_part_it_lets_be_heard(addon, avatar_glb, scott2_wav,
+                                                                   scott2_textgrid):
+    """A strip trimmed in the sequencer to a stretch of a longer recording: the take is keyed
+    from the first frame the strip is heard to its last, the whole recording's take there (the
+    same motion at the same frames, travelling from where the rig stands as every take does,
+    its legs solved again for it); it was the whole recording keyed past the strip's ends."""
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    scene = bpy.context.scene
+    strip = scene.sequence_editor_create().strips.new_sound("voice", str(scott2_wav), channel=2,
+                                                            frame_start=50)
+    settings = scene.talkrig
+    setup_take(bpy, settings, scott2_wav, scott2_textgrid)
+    settings.audio_source, settings.sound_strip = "STRIP", strip.name
+
+    def generated():
+        assert bpy.ops.talkrig.generate() == {"FINISHED"}
+        pump(bpy, module, job_done(bpy, module))
+        assert settings.job.state == "DONE", settings.job.error
+        return settings.job.frame_start, take_keys(bpy, settings)
+
+    start, whole = generated()
+    strip.frame_offset_start, strip.frame_offset_end = 24 * 10, 24 * 30  # 10 s to 32 s of 62
+    first, last = int(strip.frame_final_start), int(strip.frame_final_end) - 1
+    assert ("label", f"The strip's part heard: frames {first}-{last}") in [
+        (kind, text) for kind, text, *_ in draw_panels(bpy, module)]
+    part_start, part = generated()
+    assert start == 50 and part_start == first == 50 + 240
+    for key, keys in part.items():
+        assert keys[0, 0] == first and keys[-1, 0] == last, key
+        same = whole[key][first - start:last - start + 1]
+        np.testing.assert_array_equal(same[:, 0], keys[:, 0])
+        if key[0].endswith("location"):  # the travel from the take's first frame
+            keys, same = keys - keys[0], same - same[0]
+        legs = any(bone in key[0] for bone in ("thigh", "shin", "foot", "toe", "spine\"].location"))
+        # the legs (and the hips' height) are solved again for the part: near, not the same
+        np.testing.assert_allclose(keys[:, 1], same[:, 1], atol=0.1 if legs else 1e-5, err_msg=str(key))
+
+
 def test_cancel_stops_the_server_job(addon, avatar_glb, scott2_wav, tmp_path):
     bpy, module = addon
     fresh_scene(bpy, avatar_glb)
