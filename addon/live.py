@@ -57,6 +57,8 @@ class LiveSession:
         self.source, self.options, self.record = source, options, record
         if source is MICROPHONE:  # a voice heard now starts where the playhead is
             self.frame_start = scene.frame_current
+        elif getattr(source, "heard", None):  # a trimmed strip: the part it lets be heard
+            self.frame_start = source.heard[2]
         else:
             self.frame_start = source.frame_start if source.frame_start is not None else scene.talkrig.frame_start
         self.messages = []  # every frames message, in order
@@ -76,6 +78,9 @@ class LiveSession:
                 chunks = microphone_chunks(16 * CHUNK_MS, should_stop=cancelled)
             else:
                 pcm = read_pcm16(self.source.path)
+                if self.source.heard:
+                    first, stop = (2 * int(round(t * 16000)) for t in self.source.heard[:2])
+                    pcm = pcm[first:stop]
                 size = 2 * 16 * CHUNK_MS
                 chunks = (pcm[i:i + size] for i in range(0, len(pcm), size))
             client = LiveClient(connection.url, token=connection.token or None, timeout=connection.timeout)

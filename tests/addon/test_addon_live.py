@@ -92,6 +92,32 @@ def test_live_drives_the_rig_and_records_one_undoable_action(addon, avatar_glb, 
     assert session.action not in bpy.data.actions and session.face_actions[0] not in bpy.data.actions
 
 
+def test_live_from_a_trimmed_strip_streams_the_part_it_lets_be_heard(addon, avatar_glb, scott2_wav,
+                                                                    tmp_path):
+    """A strip trimmed to 2.5 s of a 6 s recording: Live streams that part, and the recording
+    covers the frames the strip is heard, from its first."""
+    bpy, module = addon
+    live = module.addon.live
+    fresh_scene(bpy, avatar_glb)
+    scene = bpy.context.scene
+    speech, rate = sf.read(scott2_wav, dtype="float32")
+    wav = tmp_path / "voice6.wav"
+    sf.write(wav, speech[: 6 * rate], rate)
+    strip = scene.sequence_editor_create().strips.new_sound("voice", str(wav), channel=1,
+                                                            frame_start=STRIP_START)
+    fps = scene.render.fps
+    strip.frame_offset_start, strip.frame_offset_end = 2 * fps, int(1.5 * fps)
+    settings = scene.talkrig
+    settings.audio_source, settings.sound_strip, settings.seed = "STRIP", strip.name, 3
+    assert bpy.ops.talkrig.live() == {"FINISHED"}
+    session = run_live(bpy, live)
+    assert not session.error, session.error
+    keys = fcurve_keys(action_curves(bpy.data.actions[session.action])[
+        ('pose.bones["forearm.R"].rotation_quaternion', 0)])
+    assert keys[0, 0] == strip.frame_final_start == STRIP_START + 2 * fps
+    assert len(keys) == frame_count(2.5, fps) == strip.frame_final_duration
+
+
 def test_live_without_an_armature_says_what_to_do(addon):
     bpy, module = addon
     fresh_scene(bpy)
