@@ -40,7 +40,7 @@ class LiveSession:
     """One live performance on one armature."""
 
     def __init__(self, scene, obj, source, options, connection, record):
-        from ..blender.rig_io import read_rig
+        from ..blender.rig_io import check_animatable, read_rig
         from ..blender.scene import scene_fps
         from ..motion.retarget import RetargetSettings, make_plan
         from .mapping import check_essential, current_map
@@ -48,7 +48,7 @@ class LiveSession:
 
         self.scene_name, self.obj_name = scene.name, obj.name
         self.fps = scene_fps(scene)
-        rig = read_rig(obj)
+        rig = read_rig(check_animatable(obj) if record else obj)  # a recording must be kept
         bone_map = current_map(obj, rig)
         check_essential(bone_map, obj)
         self.plan = make_plan(rig, bone_map)

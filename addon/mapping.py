@@ -34,12 +34,22 @@ def make_map(obj, rig, preset="AUTO"):
     return auto_map(rig) if preset == "AUTO" else apply_preset(rig, preset)
 
 
+def keeps_rows(obj):
+    """Whether ``obj`` can keep the panel's rows: a library override cannot (its collections
+    take no new items, and what it holds is saved only as the overrides Blender diffs); its
+    map is made automatically each time instead."""
+    return obj.library is None and obj.override_library is None
+
+
 def current_map(obj, rig):
-    """The panel's bone map of ``obj`` as a BoneMap; filled automatically when still empty.
+    """The panel's bone map of ``obj`` as a BoneMap; filled automatically when still empty
+    (made afresh each time for an armature that cannot keep the rows: :func:`keeps_rows`).
 
     RetargetError names a bone the armature does not have or one mapped twice.
     """
     settings = obj.talkrig_rig
+    if not keeps_rows(obj):
+        return make_map(obj, rig)
     if not len(settings.bones):
         fill(obj, make_map(obj, rig))
     bones, confidence, how = {}, {}, {}
@@ -108,9 +118,12 @@ class TALKRIG_OT_map_bones(bpy.types.Operator):
         except RetargetError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        fill(obj, bone_map)
-        missing = missing_essential(bone_map)
         text = f"{obj.name}: {len(bone_map)} of {len(JOINT_NAMES)} SMPL-X joints mapped ({bone_map.source})"
+        if keeps_rows(obj):
+            fill(obj, bone_map)
+        else:
+            text += "; a library override keeps no rows: mapped automatically each time"
+        missing = missing_essential(bone_map)
         if missing:
             self.report({"WARNING"}, f"{text}; still unmapped: {', '.join(missing)}")
         else:

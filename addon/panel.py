@@ -218,7 +218,7 @@ class TALKRIG_PT_rig(SubPanel, bpy.types.Panel):
     bl_idname = "TALKRIG_PT_rig"
 
     def draw(self, context):
-        from .mapping import ESSENTIAL_JOINTS
+        from .mapping import ESSENTIAL_JOINTS, keeps_rows
 
         layout = self.layout
         settings = context.scene.talkrig
@@ -232,6 +232,9 @@ class TALKRIG_PT_rig(SubPanel, bpy.types.Panel):
         row.prop(rig, "preset", text="")
         row.operator("talkrig.map_bones", icon="BONE_DATA")
         row.operator("talkrig.bone_map_report", text="", icon="TEXT")
+        if not keeps_rows(obj):
+            layout.label(text="A library override: mapped automatically at each Generate", icon="INFO")
+            return
         if not len(rig.bones):
             layout.label(text="Not mapped yet: Map Bones, or Generate maps automatically",
                          icon="INFO")

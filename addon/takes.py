@@ -82,8 +82,9 @@ def rig_reading(scene, obj, settings):
     """What the job's thread needs to retarget the take onto ``obj`` (read at Generate, on the
     main thread): a ``blender.ahead.RigReading``. Raises RetargetError saying what to fix."""
     from ..blender.ahead import RigReading
+    from ..blender.rig_io import check_animatable
 
-    return RigReading.of(scene, obj, panel_map(obj), retarget_settings(settings))
+    return RigReading.of(scene, check_animatable(obj), panel_map(obj), retarget_settings(settings))
 
 
 def retarget_ahead(reading, heard=None):
@@ -176,6 +177,7 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
     resampled to the scene's rate in the job's thread, is keyed when that rate still holds.
     Raises TalkrigError (RetargetError, ...) with a message a person can act on.
     """
+    from ..blender.rig_io import check_animatable
     from ..blender.scene import scene_fps
     from ..blender.take import key_take
     from ..motion.resample import resample
@@ -187,7 +189,7 @@ def bake_motion(scene, obj, motion, name, frame_start, settings, audio_path=None
         motion = resample(motion, fps)
     mode = settings.bake_mode.lower()
     active_before = obj.animation_data.action if obj.animation_data else None
-    take = key_take(scene, obj, motion, panel_map(obj), name, frame_start, mode, fps,
+    take = key_take(scene, check_animatable(obj), motion, panel_map(obj), name, frame_start, mode, fps,
                     retarget_settings(settings), ahead=ahead)
     if mode == "nla" and active_before is not None:
         take.warnings.append(f"the active action {active_before.name!r} still plays on top of "

@@ -27,6 +27,24 @@ def _armature(obj):
     return obj
 
 
+def check_animatable(armature_obj):
+    """RetargetError when keys put on the armature would not be saved with the file: an armature
+    linked from another .blend, or a library override left uneditable. Blender lets a script
+    key either; the keys are gone when the file is opened again."""
+    obj = _armature(armature_obj)
+    if obj.library is not None:
+        raise RetargetError(
+            f"armature {obj.name!r} is linked from {obj.library.filepath!r}: keys put on it are not "
+            "saved with this file. Make a library override of the character (Object > Library "
+            "Override > Make) and animate the override")
+    if not obj.is_editable:
+        raise RetargetError(
+            f"armature {obj.name!r} is a library override that cannot be edited: keys put on it "
+            "are not saved. Make it editable (Outliner: right-click > Library Override > Make "
+            "Editable) and animate it")
+    return obj
+
+
 def read_rig(armature_obj):
     """An armature object's rest pose as a :class:`~talkrig.motion.retarget.Rig`.
 

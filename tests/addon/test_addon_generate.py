@@ -765,6 +765,44 @@ def test_mistakes_are_reported_before_anything_is_sent(addon, avatar_glb, scott2
     assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
 
 
+def test_a_linked_armature_is_refused_its_keys_would_not_be_saved(addon, avatar_glb, scott2_wav, tmp_path):
+    """A character linked from another .blend takes keys in memory, and opened again the file
+    has lost them: Generate and Bake say to make a library override, before anything is sent.
+    Onto the override the take is generated (its map made at Generate: it keeps no rows), and
+    the file opened again still plays it."""
+    bpy, module = addon
+    fresh_scene(bpy, avatar_glb)
+    library = tmp_path / "character.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(library), copy=True)
+    fresh_scene(bpy)
+    with bpy.data.libraries.load(str(library), link=True) as (theirs, ours):
+        ours.objects = list(theirs.objects)
+    for obj in ours.objects:
+        bpy.context.scene.collection.objects.link(obj)
+    arm = next(obj for obj in ours.objects if obj.type == "ARMATURE")
+    bpy.context.view_layer.objects.active = arm
+    settings = bpy.context.scene.talkrig
+    setup_take(bpy, settings, scott2_wav)
+    with pytest.raises(RuntimeError, match="is linked from .*character.blend.*library override"):
+        bpy.ops.talkrig.generate()
+    assert not module.addon.server_jobs.GENERATE.running(bpy.context.scene)
+    assert arm.animation_data is None
+    scene = bpy.context.scene
+    override = arm.override_hierarchy_create(scene, bpy.context.view_layer, do_fully_editable=True)
+    bpy.context.view_layer.objects.active = override
+    assert bpy.ops.talkrig.map_bones() == {"FINISHED"}  # it keeps no rows: mapped at Generate
+    assert ("label", "A library override: mapped automatically at each Generate", False) in draw_panels(bpy, module)
+    settings.speech = "none"
+    assert bpy.ops.talkrig.generate(wait=True, timeout=300) == {"FINISHED"}, settings.job.error
+    action = settings.job.action
+    shot = tmp_path / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(shot))
+    bpy.ops.wm.open_mainfile(filepath=str(shot))
+    kept = next(obj for obj in bpy.data.objects if obj.type == "ARMATURE" and obj.library is None)
+    assert kept.override_library is not None
+    assert [strip.action.name for track in kept.animation_data.nla_tracks for strip in track.strips] == [action]
+
+
 def test_backend_options_come_from_the_servers_schema(addon, avatar_glb, scott2_wav,
                                                       scott2_textgrid):
     bpy, module = addon
