@@ -72,6 +72,10 @@ MIN_SPEECH_SHARE = 0.3  # of a recognised word's frames that must be speech for 
 # is no music or laughter: a phrase's last word fades under the level the recording's speech
 # stands out by (one at confidence 0.98 was dropped as noise)
 SURE_VOICE = 0.9
+# ... and a frame this close to speech counts as speech: a soft first word ("the" before a
+# phrase) starts a few frames before the level rises ("the" at 1.44-1.52 s dropped, the speech
+# found from 1.53 s); music or noise a recogniser fills with words runs for seconds
+SPEECH_EDGE_SECONDS = 0.1
 NOT_SPEECH_FPS = 30.0  # frame rate of the features music and laughter are found at, if none given
 # Timed lines (subtitles' cues of several words) are aligned as a script unless more than this
 # share of its words land far from their lines (transcripts.lines.share_astray): then the lines'
@@ -537,6 +541,9 @@ def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
     at least ``min_share`` of its frames are speech (activity.speech_activity, from the sound
     alone, or the voice detector SURE_VOICE of a voice outside music and laughter). Words of a
     script or a timed transcript are the user's and are never dropped."""
+    import numpy as np
+
+    from ...motion.filters import maximum_filter1d
     from ..features.activity import not_speech, speech_activity
 
     if not words:
@@ -546,6 +553,9 @@ def heard_in_speech(words, features, min_share=MIN_SPEECH_SHARE):
     voice = getattr(features, "voice", None)
     if voice is not None:
         speaking = speaking | ((voice >= SURE_VOICE) & ~not_speech(features))
+    edge = int(round(SPEECH_EDGE_SECONDS * fps))
+    if edge > 0:
+        speaking = maximum_filter1d(speaking.astype(np.uint8), 2 * edge + 1, mode="constant") > 0
     last = len(speaking) - 1
     kept = [w for w in words
             if speaking[min(last, int(w.start * fps)):min(last, int(w.end * fps)) + 1].mean() >= min_share]

@@ -94,3 +94,22 @@ def test_a_phrases_fading_last_word_recognised_there_is_kept(scott2_wav):
     audio = decode_audio(decode_audio(str(scott2_wav)).samples[7 * 16000:22 * 16000], name="cut.wav")
     words = find_words(audio, "pocketsphinx", None, {"workers": 1})
     assert any(w.word == "week" and abs(w.start - 6.24) < 0.1 for w in words)
+
+
+def test_a_soft_first_word_recognised_just_before_the_level_rises_is_kept(scott_wav):
+    """The first 12 s of the other take: "the" (1.43-1.52 s) is said softly and the level rises
+    only at its end. A word heard in the 0.1 s before speech is found stays (it was dropped,
+    with a warning of words where nobody speaks); one heard in the silence before it goes."""
+    import numpy as np
+
+    from talkrig.inference.features.compute import features_for
+    from talkrig.inference.speech.timing import heard_in_speech
+    from talkrig.inference.speech.words import Word
+
+    audio = decode_audio(decode_audio(str(scott_wav)).samples[:12 * 16000], name="cut.wav")
+    features = features_for(audio, 30.0)
+    onset = int(np.argmax(speech_activity(features)))  # the first frame found to be speech
+    assert abs(onset / 30.0 - 1.52) < 0.05
+    said = Word("the", (onset - 3) / 30.0, onset / 30.0, 0.7)
+    unsaid = Word("a", 0.5, 0.62, 0.7)
+    assert heard_in_speech([unsaid, said], features) == [said]
