@@ -51,6 +51,24 @@ def bake_shape_keys(armature_obj, motion, scene, name, frame_start, mode):
     return made
 
 
+def driven_face_keys(obj, action):
+    """The shape keys ``action`` keys on mesh ``obj`` that a driver sets: Blender applies the
+    driver after the keys, so those keys never show (a face rig that drives its shape keys from
+    bones or sliders)."""
+    key = obj.data.shape_keys
+    drivers = key.animation_data.drivers if key is not None and key.animation_data else ()
+    driven = {fc.data_path for fc in drivers if not fc.mute}
+    return [fc.data_path.split('"')[1] for fc in _fcurves(action) if fc.data_path in driven]
+
+
+def _fcurves(action):
+    """The F-Curves of every channelbag of a layered Action."""
+    for layer in action.layers:
+        for strip in layer.strips:
+            for bag in strip.channelbags:
+                yield from bag.fcurves
+
+
 def bake_mesh_face(obj, motion, name, frame_start, mode, track=None):
     """Key the recognised shape keys of one mesh object into an Action called ``name`` (on an
     NLA track called ``track``, default ``name``); the Action, or None when the mesh has no key

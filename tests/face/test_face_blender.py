@@ -184,3 +184,24 @@ def test_a_take_named_by_a_letter_is_no_mouth_pose(bpy, avatar_glb, take):
         bpy.context.scene.frame_set(frame)
         turns.append(np.array([np.array(bone.matrix_basis) for bone in arm.pose.bones]))
     assert np.abs(np.diff(turns, axis=0)).max() > 0.05
+
+
+def test_shape_keys_a_driver_sets_are_named_in_the_takes_warnings(bpy, take):
+    """A face rig that drives its shape keys (from bones or sliders) overrides the keys a take
+    puts on them: the take names the driven ones, and says nothing of a head with no drivers."""
+    from talkrig.exporters.animate import animate
+    from talkrig.exporters.scene import load_avatar
+    from talkrig.motion import load_motion
+
+    motion = load_motion(take.folder / "take.npz")[:60]
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    plain = animate(load_avatar(take.folder / "avatar.blend", None), motion, "auto", name="plain")
+    assert plain.face and not plain.warnings
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    avatar = load_avatar(take.folder / "avatar.blend", None)
+    key = bpy.data.objects[HEAD].data.shape_keys
+    for name in ("jawOpen", "mouthClose"):
+        driver = key.driver_add(f'key_blocks["{name}"].value').driver
+        driver.type, driver.expression = "SCRIPTED", "0.0"
+    driven = animate(avatar, motion, "auto", name="driven")
+    assert [w for w in driven.warnings if "jawOpen, mouthClose" in w and "2 of the shape keys" in w]
