@@ -115,6 +115,7 @@ def heard_part(output, first, stop):
 
     motion = read_npz(output.npz)
     part = resample(motion, motion.fps, first, stop)
+
     def moved(item):
         return dict(item, start=item["start"] - first, end=min(item["end"], stop) - first)
 
