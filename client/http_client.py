@@ -317,7 +317,7 @@ class Client:
         for name, (extra_name, extra_data) in (extra or {}).items():
             files[name] = (extra_name, "application/octet-stream", extra_data)
         body, content_type = encode_multipart(
-            {"options": ("", "application/json", json.dumps(options or {}).encode())}, files)
+            {"options": ("", "application/json", options_json(options).encode())}, files)
         if len(body) > 1 << 20:
             limit = self.check().get("limits", {}).get("max_upload_bytes")
             if limit and len(body) > limit:
@@ -536,6 +536,33 @@ def _too_big(url, path, size, limit):
     return ClientError(f"{url} sent more than {limit / 2**20:g} MiB for {path} ({size / 2**20:.0f} MiB "
                        "so far); a talkrig server never sends that much: check the server",
                        kind="not_talkrig")
+
+
+def options_json(options):
+    """A job's options as the JSON the server reads. A transcript given as Python holds words (an
+    earlier result's Word objects, the dicts ``talkrig words --json`` prints, or strings) goes as
+    its text: timed words as a JSON word list, strings as the script; numpy's numbers as
+    numbers. ClientError for options that are not a dict or hold what JSON cannot carry."""
+    if options is not None and not isinstance(options, dict):
+        raise ClientError(f"options must be a dict of option names and values, got {type(options).__name__}",
+                          kind="rejected")
+    options = dict(options or {})
+    words = options.get("transcript")
+    try:
+        if isinstance(words, (list, tuple)):
+            plain = all(isinstance(w, str) for w in words)
+            options["transcript"] = (" ".join(words) if plain else json.dumps(
+                [w.to_dict() if hasattr(w, "to_dict") else w for w in words], default=_plain))
+        return json.dumps(options, default=_plain)
+    except (TypeError, ValueError) as exc:
+        raise ClientError(f"options cannot be sent as JSON: {exc}", kind="rejected") from None
+
+
+def _plain(value):
+    """A numpy number as Python's (json's ``default``); anything else is refused by name."""
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not a number, text, list or dict")
 
 
 def _file_part(value, what, default_name):

@@ -132,3 +132,29 @@ def test_the_names_of_before_still_answer(client, tmp_path):
     assert client.generate(wav_bytes(0.5), {"backend": "scripted"}).info["n_frames"] == 15
     with pytest.raises(ValueError, match="the kinds are generate, capture, render"):
         client.jobs("bake")
+
+
+def test_a_transcript_given_as_words_goes_as_its_text(client):
+    """Words held in Python (an earlier result's Word objects, the dicts `talkrig words --json`
+    prints, strings) are sent as the transcript's text, which the server reads back as those
+    words; numpy's numbers as numbers; options JSON cannot carry are a ClientError, not a
+    TypeError."""
+    import json
+
+    from talkrig.client.errors import ClientError
+    from talkrig.client.http_client import options_json
+    from talkrig.inference.speech.transcripts.formats import read_words
+    from talkrig.inference.speech.words import Word
+
+    words = [Word("hello", 0.1, 0.4), Word("there", 0.5, 0.9, 0.8)]
+    for given in (words, [w.to_dict() for w in words], [dict(w.to_dict(), start=np.float32(w.start)) for w in words]):
+        sent = json.loads(options_json({"transcript": given, "seed": np.int64(4)}))
+        assert sent["seed"] == 4
+        assert [(w.word, round(w.start, 3)) for w in read_words(sent["transcript"], "w.json")] == [
+            ("hello", 0.1), ("there", 0.5)]
+    assert json.loads(options_json({"transcript": ["hello", "there"]}))["transcript"] == "hello there"
+    for wrong in ({"transcript": [object()]}, ["seed", 4], {"seed": {1, 2}}):
+        with pytest.raises(ClientError):
+            options_json(wrong)
+    jobs = client.jobs("generate")
+    finished(jobs, jobs.submit(wav_bytes(1.0), {"backend": "scripted", "transcript": words}))
