@@ -27,12 +27,11 @@ from .server_state import set_server_state
 
 log = logging.getLogger(__name__)
 
-MOTION_FPS = 30  # what the server is asked for; the bake resamples to the scene's rate
-
 
 def prepare(context):
     """Everything a job needs, checked: (armature, its RigReading, AudioSource, options);
     TalkrigError if not."""
+    from ..blender.scene import scene_fps
     from . import voiceover
     from .backend_options import current_backend, missing_required, options_payload
     from .properties import target_armature
@@ -50,7 +49,9 @@ def prepare(context):
     if missing:
         raise TalkrigError(f"backend {backend!r} needs {', '.join(missing)}: set it in the "
                            "panel's backend options")
-    options = {"backend": backend, "seed": int(settings.seed), "fps": MOTION_FPS,
+    # the take made at the scene's rate, as Live makes it: the face is made at the rate it is
+    # keyed at (made at 30 and resampled, a bilabial closure was missed at 24 fps, more at 12)
+    options = {"backend": backend, "seed": int(settings.seed), "fps": scene_fps(scene),
                "speech": settings.speech or "auto", "keyposes": keypose_option(settings),
                "language": settings.language.strip() or "auto",
                "backend_options": options_payload(settings), **face_options(scene)}

@@ -303,6 +303,8 @@ def test_a_sound_strip_is_the_audio_and_sets_the_start(addon, avatar_glb, scott2
     job = settings.job
     assert job.state == "DONE", job.error
     assert job.frame_start == 50 and job.audio_name == "voice"
+    from talkrig.motion import load_motion  # made at the scene's rate: its face keyed as made
+    assert load_motion(job.result_file).fps == scene.render.fps == 24
     action = bpy.data.actions["voice seed 7"]
     keys = fcurve_keys(action_curves(action)[('pose.bones["spine"].rotation_quaternion', 0)])
     assert keys[0, 0] == 50 and len(keys) == frame_count(62.0, 24)
