@@ -58,6 +58,8 @@ def prepare(context):
     transcript = read_transcript(settings)
     if transcript:
         options["transcript"] = transcript
+    else:  # a line trimmed out of a long recording: its own time, not the recording's
+        source = voiceover.heard_only(source)
     return obj, reading, voiceover.uploadable(source), options  # last: it may write a converted copy
 
 

@@ -24,6 +24,7 @@ from ..motion.files import not_a_file
 log = logging.getLogger(__name__)
 
 SERVER_FORMATS = (".wav", ".flac", ".ogg", ".oga", ".mp3")
+HEARD_MARGIN = 1.0  # seconds of a trimmed strip's recording sent on either side of its part
 
 
 class AudioSourceError(TalkrigError):
@@ -134,6 +135,28 @@ def strip_timing(strip, scene):
     return zero, (first, max(first, stop), first_frame)
 
 
+def heard_only(source, margin=HEARD_MARGIN):
+    """``source`` cut to the part its trimmed strip lets be heard, ``margin`` seconds of the
+    recording kept on either side (the take's context), as a temporary 16 kHz wav: a line
+    trimmed out of a long recording is generated in the line's time, not the recording's. Only
+    without a transcript: a script or a timed transcript is of the whole recording."""
+    if source.heard is None:
+        return source
+    first, stop, first_frame = source.heard
+    try:
+        pcm = read_16k(source.path)
+    finally:
+        if source.temporary:
+            os.unlink(source.path)
+    cut = max(0.0, first - margin)
+    end = min(len(pcm) / SAMPLE_RATE, stop + margin)
+    fd, tmp = tempfile.mkstemp(prefix="talkrig-", suffix=".wav")
+    os.close(fd)
+    _write_wav(tmp, pcm[int(round(cut * SAMPLE_RATE)):int(round(end * SAMPLE_RATE))])
+    return AudioSource(tmp, source.name, source.original, source.frame_start, source.from_strip,
+                       temporary=True, heard=(first - cut, stop - cut, first_frame))
+
+
 def _check_file(path):
     if not path.exists():
         raise AudioSourceError(f"audio file {path} does not exist")
@@ -161,12 +184,17 @@ def convert_to_wav(path):
     pcm = read_16k(path)
     fd, tmp = tempfile.mkstemp(prefix="talkrig-", suffix=".wav")
     os.close(fd)
-    with wave.open(tmp, "wb") as out:
+    _write_wav(tmp, pcm)
+    return tmp
+
+
+def _write_wav(path, pcm):
+    """A 16 kHz mono 16-bit wav of ``pcm`` (int16 samples) at ``path``."""
+    with wave.open(path, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
         out.writeframes(pcm.tobytes())
-    return tmp
 
 
 def read_16k(path):

@@ -313,21 +313,38 @@ def test_a_sound_strip_is_the_audio_and_sets_the_start(addon, avatar_glb, scott2
 
 
 def test_a_trimmed_sound_strip_is_taken_as_the_part_it_lets_be_heard(addon, avatar_glb, scott2_wav,
-                                                                   tmp_path):
+                                                                   scott2_textgrid, tmp_path, monkeypatch):
     """A strip trimmed in the sequencer to a stretch of a longer recording: the take is keyed
-    from the first frame the strip is heard to its last, the whole recording's take there (the
-    same motion at the same frames, travelling from where the rig stands as every take does,
-    its legs solved again for it); it was the whole recording keyed past the strip's ends."""
+    from the first frame the strip is heard to its last; it was the whole recording keyed past
+    the strip's ends. With a transcript (of the whole recording) it is the whole recording's
+    take there (the same motion at the same frames, travelling from where the rig stands as
+    every take does, its legs solved again); without one only the part is sent, a second of
+    the recording on either side, and the take is made in the part's time."""
+    import json
+
+    from talkrig.inference.speech.transcripts.formats import read_transcript_file, read_words
+
     bpy, module = addon
     fresh_scene(bpy, avatar_glb)
     scene = bpy.context.scene
     samples, rate = sf.read(str(scott2_wav), dtype="float32")
     wav = tmp_path / "voice20.wav"
     sf.write(str(wav), samples[: 20 * rate], rate, subtype="PCM_16")
+    words = tmp_path / "voice20.json"  # the reference words of those 20 s
+    words.write_text(json.dumps([w.to_dict() for w in read_words(read_transcript_file(scott2_textgrid),
+                                                                  "x.TextGrid") if w.end <= 20.0]))
     strip = scene.sequence_editor_create().strips.new_sound("voice", str(wav), channel=2, frame_start=50)
     settings = scene.talkrig
-    setup_take(bpy, settings, wav)
-    settings.audio_source, settings.sound_strip, settings.speech = "STRIP", strip.name, "none"
+    setup_take(bpy, settings, wav, words)
+    settings.audio_source, settings.sound_strip = "STRIP", strip.name
+    sent = []
+    real_job = module.addon.worker.generate_job
+
+    def recorded(connection, path, *args, **kwargs):
+        sent.append(sf.info(path).duration)
+        return real_job(connection, path, *args, **kwargs)
+
+    monkeypatch.setattr(module.addon.worker, "generate_job", recorded)
 
     def generated():
         assert bpy.ops.talkrig.generate() == {"FINISHED"}
@@ -351,6 +368,11 @@ def test_a_trimmed_sound_strip_is_taken_as_the_part_it_lets_be_heard(addon, avat
         legs = any(bone in key[0] for bone in ("thigh", "shin", "foot", "toe", "spine\"].location"))
         # the legs (and the hips' height) are solved again for the part: near, not the same
         np.testing.assert_allclose(keys[:, 1], same[:, 1], atol=0.1 if legs else 1e-5, err_msg=str(key))
+    settings.transcript_source = "NONE"
+    _, alone = generated()
+    assert sent == pytest.approx([20.0, 20.0, 11.0], abs=0.01)  # the part, a second either side
+    key = ('pose.bones["spine"].rotation_quaternion', 0)
+    assert alone[key][0, 0] == first and alone[key][-1, 0] == last
 
 
 def test_cancel_stops_the_server_job(addon, avatar_glb, scott2_wav, tmp_path):
