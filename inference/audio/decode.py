@@ -109,8 +109,9 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
 
     source : a path (str or PathLike), the file's bytes, a binary file object, a numpy array
         of samples ((N,), (N, C) or (C, N) with C <= 8; integer arrays are scaled from their
-        full range) taken at ``sample_rate`` (default 16000), or a DecodedAudio (returned
-        after the length checks).
+        full range) taken at ``sample_rate`` (default 16000), such an array with its rate as a
+        pair ((samples, rate) as soundfile and librosa return it, (rate, samples) as
+        scipy.io.wavfile), or a DecodedAudio (returned after the length checks).
     max_seconds : longest accepted duration (default 10 minutes); None for no limit.
     name : label used in messages (default: the file name, "<bytes>" or "<array>").
     progress : progress(fraction) called after every decoded block with the share of the
@@ -134,6 +135,8 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
     if isinstance(source, DecodedAudio):
         _check_length(source.name, source.duration, max_seconds)
         return source
+    if isinstance(source, tuple):
+        source, sample_rate = _samples_and_rate(source, name)
     if isinstance(source, np.ndarray):
         return audio_from_array(source, sample_rate or SAMPLE_RATE, name=name,
                                 max_seconds=max_seconds, progress=progress)
@@ -149,6 +152,18 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
     if file.size == 0:
         raise AudioError(file.label, "the file is empty (0 bytes)")
     return _decode_file(file, max_seconds, progress)
+
+
+def _samples_and_rate(pair, name):
+    """(samples, rate) of a pair as Python's audio libraries return one: (samples, rate) from
+    soundfile and librosa, (rate, samples) from scipy.io.wavfile; AudioError for another tuple."""
+    if len(pair) == 2:
+        for samples, rate in (pair, pair[::-1]):
+            if isinstance(samples, np.ndarray) and isinstance(rate, (int, float, np.integer, np.floating)) \
+                    and not isinstance(rate, bool):
+                return samples, int(round(float(rate)))
+    raise AudioError(name or "<audio>", "a tuple of audio must be (samples, sample rate) as soundfile and "
+                                        "librosa return it, or (sample rate, samples) as scipy.io.wavfile")
 
 
 def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS, progress=None):

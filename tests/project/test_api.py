@@ -191,6 +191,22 @@ def test_a_transcript_is_taken_as_its_bytes_or_as_a_list_of_words(tmp_path, spee
             talkrig.generate(speech, transcript=wrong)
 
 
+def test_samples_are_taken_with_their_rate_as_audio_libraries_pair_them(speech, take):
+    """(samples, rate) as soundfile and librosa return them, and (rate, samples) as scipy's
+    wavfile does, give the file's take; samples at another rate taken alone would not (16 kHz
+    is assumed); another tuple is a TalkrigError saying what to give."""
+    import soundfile as sf
+
+    samples, rate = sf.read(str(speech), dtype="float32")
+    doubled = np.repeat(samples, 2)  # the same sound at twice the rate
+    for given in ((doubled, 2 * rate), (2 * rate, (doubled * 32767).astype(np.int16))):
+        again = talkrig.generate(given, backend="procedural", seed=0)
+        assert again.motion.n_frames == take.motion.n_frames
+    assert talkrig.generate(doubled, backend="procedural", seed=0).motion.n_frames == 2 * take.motion.n_frames
+    with pytest.raises(talkrig.TalkrigError, match=r"\(samples, sample rate\)"):
+        talkrig.generate((doubled, "fast"))
+
+
 def test_save_and_load_round_trip(tmp_path, take):
     path = talkrig.save_motion(take.motion, tmp_path / "take.npz")
     back = talkrig.load_motion(path)
