@@ -569,7 +569,10 @@ def _file_part(value, what, default_name):
     """(file name, bytes) of a file to upload given as a path or as its bytes."""
     if isinstance(value, (str, os.PathLike)):
         return Path(value).name, _read_file(value, what)
-    return default_name, bytes(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return default_name, bytes(value)
+    raise ClientError(f"the {what} part must be a file's path or its bytes, got {type(value).__name__} "
+                      "(samples in memory: write them to a wav file first)", kind="rejected")
 
 
 def _read_file(path, what):

@@ -158,3 +158,5 @@ def test_a_transcript_given_as_words_goes_as_its_text(client):
             options_json(wrong)
     jobs = client.jobs("generate")
     finished(jobs, jobs.submit(wav_bytes(1.0), {"backend": "scripted", "transcript": words}))
+    with pytest.raises(ClientError, match="the audio part must be a file's path or its bytes, got ndarray"):
+        jobs.submit(np.zeros(16000, np.float32), {"backend": "scripted"})  # was sent as raw bytes
