@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..motion import load_motion, resample, save_motion
+from ..motion import Motion, load_motion, resample, save_motion
 from ..motion.files import check_output, not_a_file
 from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
 from ..motion.retarget.settings import RetargetSettings
@@ -34,7 +34,8 @@ class BakeJob:
     """One bake.
 
     source : speech recording, or a motion file (.npz BEAT2/AMASS, .bvh SMPL-X) to put on
-        the avatar as it is.
+        the avatar as it is, or a Motion in memory (a GenerateResult stands for its motion:
+        ``bake(BakeJob(talkrig.generate(...), ...))``; give ``audio`` for the preview's sound).
     outputs : files to write; the type comes from each suffix (OUTPUT_TYPES).
     avatar : .glb/.gltf/.vrm/.fbx/.blend with a rigged character (None: the bundled avatar).
     bone_map : "auto", a preset name or a bone map .json file.
@@ -70,7 +71,10 @@ class BakeJob:
     render_size: tuple = None
 
     def __post_init__(self):
-        self.source = Path(self.source)
+        if isinstance(getattr(self.source, "motion", None), Motion):  # a GenerateResult
+            self.source = self.source.motion
+        if not isinstance(self.source, Motion):
+            self.source = Path(self.source)
         if isinstance(self.outputs, (str, os.PathLike)):  # one file named alone
             self.outputs = [self.outputs]
         self.outputs = [Path(p) for p in self.outputs]
@@ -113,7 +117,7 @@ def check_job(job):
                         "talkrig.bake(talkrig.BakeJob('speech.wav', ['take.glb']))")
     if not job.outputs and not job.preview and not job.render:
         raise BakeError("nothing to write: give at least one output file, a preview or a render")
-    if not_a_file(job.source):
+    if not isinstance(job.source, Motion) and not_a_file(job.source):
         raise BakeError(f"{job.source}: {not_a_file(job.source)}")
     seen = set()
     videos = [p for p in (job.preview, job.render) if p is not None]
@@ -206,9 +210,9 @@ def _motion(job, report):
     """(Motion, number of words, audio path or None, notices about the words) for the job's
     source."""
     options = job.options
-    if job.source.suffix.lower() in MOTION_TYPES:
+    if isinstance(job.source, Motion) or job.source.suffix.lower() in MOTION_TYPES:
         report("read motion", 0.0)
-        motion = load_motion(job.source)
+        motion = job.source if isinstance(job.source, Motion) else load_motion(job.source)
         if options is not None and options.fps and abs(float(options.fps) - motion.fps) > 1e-6:
             motion = resample(motion, float(options.fps))
         if job.audio is not None:  # Blender would play a damaged or endless file silently

@@ -223,6 +223,15 @@ def test_bake_writes_the_motion_without_blender(tmp_path, take):
     assert talkrig.load_motion(tmp_path / "copy.npz").n_frames == take.motion.n_frames
 
 
+def test_a_take_in_memory_is_baked_as_it_is(tmp_path, take):
+    """A generate() result, or its Motion, is a bake's source as a motion file is (they stopped
+    with a TypeError: only paths were read)."""
+    for k, source in enumerate((take, take.motion)):
+        out = tmp_path / f"copy{k}.npz"
+        assert talkrig.bake(talkrig.BakeJob(source, out)).n_frames == take.motion.n_frames
+        np.testing.assert_array_equal(talkrig.load_motion(out).poses, take.motion.poses)
+
+
 def test_bake_given_paths_instead_of_a_job_says_how_to_make_one(tmp_path):
     with pytest.raises(TypeError, match=r"bake\(\) takes a BakeJob, got str: "
                                         r"talkrig.bake\(talkrig.BakeJob\('speech.wav'"):
