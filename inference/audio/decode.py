@@ -185,7 +185,7 @@ def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS, p
     rate = int(round(sample_rate))
     mix = _Mixdown(label, rate, array.shape[1], len(array), max_seconds, progress)
     for start in range(0, len(array), _BLOCK):
-        mix.add(_to_float(array[start:start + _BLOCK]))
+        mix.add(to_float(array[start:start + _BLOCK]))
     return mix.finish()
 
 
@@ -603,7 +603,9 @@ def _check_size(label, rate, channels, frames):
                                 "resample it first)")
 
 
-def _to_float(array):
+def to_float(array):
+    """float32 samples of ``array``: floats as they are, integers scaled from their full range
+    (unsigned ones centred on their middle value)."""
     if np.issubdtype(array.dtype, np.floating):
         return array.astype(np.float32)
     info = np.iinfo(array.dtype)

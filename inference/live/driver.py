@@ -46,7 +46,8 @@ from ...motion.container import check_fps, frame_count
 from ...motion.rotations import (
     axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply, quat_to_axis_angle,
 )
-from ..audio.decode import SAMPLE_RATE
+from ...motion.errors import TalkrigError
+from ..audio.decode import SAMPLE_RATE, to_float
 from ..generation.generators import GenerationRequest, check_options, describe_generator, get_generator
 from ..generation.keyposes import apply_insertions, insertion_end, plan_insertions
 from .features import LiveFeatures
@@ -138,7 +139,9 @@ class LiveStream:
         return LOOKAHEAD
 
     def feed(self, samples):
-        """Add (N,) float samples at 16 kHz; returns the Frames that became final, or None."""
+        """Add samples at 16 kHz (:func:`stream_samples`: float or integer, mono or (N, C)
+        channels, or 16-bit PCM bytes); returns the Frames that became final, or None."""
+        samples = stream_samples(samples)
         self.features.add(samples)
         if self.spotter is not None:
             self._hear(self.spotter.feed(samples))
@@ -384,4 +387,28 @@ def samples_from_pcm16(data):
     return np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
 
 
-__all__ = ["LiveStream", "Frames", "can_stream", "samples_from_pcm16", "LOOKAHEAD", "SAMPLE_RATE"]
+def stream_samples(samples):
+    """(N,) float32 mono samples of a chunk fed to a stream, as a microphone or a file hands
+    them over: floats as they are, integers scaled from their full range (int16 as a sound
+    card gives them), (N, C) channels mixed (read as one channel they were C times as long,
+    played C times too fast), 16-bit PCM bytes. TalkrigError for anything else."""
+    if isinstance(samples, (bytes, bytearray, memoryview)):
+        try:
+            return samples_from_pcm16(bytes(samples))
+        except ValueError as exc:
+            raise TalkrigError(f"live audio: {exc}") from None
+    array = np.asarray(samples)
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise TalkrigError(f"live audio must be numbers (16 kHz samples) or 16-bit PCM bytes, got "
+                           f"dtype {array.dtype}")
+    if array.ndim == 2 and array.shape[0] <= 8 < array.shape[1]:
+        array = array.T  # channels first
+    if array.ndim == 2 and array.shape[1] <= 8:
+        array = to_float(array).mean(axis=1)
+    if array.ndim > 1:
+        raise TalkrigError(f"live audio must be (N,) samples or (N, channels), got shape {array.shape}")
+    return to_float(array.reshape(-1))
+
+
+__all__ = ["LiveStream", "Frames", "can_stream", "samples_from_pcm16", "stream_samples", "LOOKAHEAD",
+           "SAMPLE_RATE"]

@@ -330,3 +330,28 @@ def test_live_limbs_stay_in_the_range_the_offline_take_keeps(recording, request)
             own = np.linalg.norm(np.concatenate(generator.frames), axis=-1).max(axis=0)
             assert np.all(peaks[LIMITED] <= own[LIMITED] + 1e-4), (seed, chunk, np.flatnonzero(peaks > own + 1e-4))
             assert largest_turn(motion) < 1.0, (seed, chunk)  # nor flips across a half turn
+
+
+def test_a_stream_takes_samples_as_a_sound_card_or_a_file_hands_them_over(voice):
+    """16-bit integers, 16-bit PCM bytes and (N, 2) stereo chunks give the float stream's
+    frames (stereo read as one channel was twice as long, integers were taken as floats of
+    thousands); what is no audio is a TalkrigError."""
+    from talkrig.motion.errors import TalkrigError
+
+    pcm = np.round(voice[: 4 * 16000] * 32767).astype(np.int16)
+
+    def frames(chunks):
+        live = LiveStream(get_generator("procedural"), None, FPS, 0)
+        parts = [live.feed(chunk) for chunk in chunks] + [live.finish()]
+        return Motion.concatenate([p.motion for p in parts if p is not None])
+
+    cut = [slice(i, i + CHUNK) for i in range(0, len(pcm), CHUNK)]
+    floats = frames([pcm[k] / np.float32(32768) for k in cut])
+    assert floats.n_frames == frame_count(4.0, FPS)
+    for given in ([pcm[k] for k in cut], [pcm[k].tobytes() for k in cut],
+                  [np.stack([pcm[k], pcm[k]], axis=1) for k in cut]):
+        np.testing.assert_allclose(frames(given).poses, floats.poses, atol=1e-5)
+    live = LiveStream(get_generator("procedural"), None, FPS, 0)
+    for wrong in (b"\x00" * 7, "speech", np.zeros((2, 2, 100))):
+        with pytest.raises(TalkrigError):
+            live.feed(wrong)
