@@ -90,7 +90,8 @@ def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=N
     """Render a take into ``out_path`` (.mp4, H.264, with the speech when ``audio`` is given);
     returns its Path.
 
-    motion : a :class:`Motion`, or a motion file (.npz, .bvh) to read.
+    motion : a :class:`Motion` (or what :func:`generate` returned), or a motion file (.npz,
+        .bvh) to read.
     renderer : a renderer plugin's name ("skeleton", the built-in label drawer), a trained
         renderer's folder, or a renderer already loaded (``inference.render.load_renderer``,
         left open). One loaded here is closed when the video is written.
@@ -120,6 +121,8 @@ def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=N
         camera = Camera.load(camera)
     if isinstance(size, str):
         size = parse_size(size, "size")
+    if isinstance(getattr(motion, "motion", None), Motion):  # what generate() returned
+        motion = motion.motion
     if not isinstance(motion, Motion):
         motion = load_motion(motion)
     own = renderer is None or isinstance(renderer, (str, os.PathLike))

@@ -260,6 +260,8 @@ def test_render_motion_takes_a_motion_file_and_a_renderer_name(tmp_path, take):
     out = talkrig.render_motion(tmp_path / "take.npz", tmp_path / "take.mp4", "skeleton",
                                 size="128x128")
     assert out == tmp_path / "take.mp4" and out.stat().st_size > 0
+    again = talkrig.render_motion(take, tmp_path / "again.mp4", "skeleton", size="128x128")
+    assert again.read_bytes() == out.read_bytes()  # what generate() returned, as its file
 
 
 def test_render_and_capture_refuse_missing_files_with_a_talkrig_error(tmp_path, take):
