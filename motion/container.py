@@ -137,8 +137,11 @@ class Motion:
         return self.face_curves[:, self.face_names.index(name)]
 
     def __getitem__(self, index):
-        """Frames selected by a slice, an index array or a boolean mask, as a new Motion."""
+        """Frames selected by a slice, an index array or a boolean mask, as a new Motion; one
+        frame by its number (IndexError past the take's ends, as a sequence's)."""
         if isinstance(index, (int, np.integer)):
+            if not -self.n_frames <= index < self.n_frames:
+                raise IndexError(f"frame {index} of a take of {self.n_frames} frames")
             index = slice(index, index + 1 if index != -1 else None)
         return Motion(
             poses=self.poses[index],

@@ -88,7 +88,8 @@ class GenerationRequest:
         self.fps = float(self.fps)
         self.seed = int(self.seed)
         if self.initial_pose is not None:
-            pose = np.asarray(self.initial_pose, dtype=np.float32)
+            pose = getattr(self.initial_pose, "poses", self.initial_pose)  # a take: from its end
+            pose = np.asarray(pose, dtype=np.float32)
             if pose.ndim == 3:
                 pose = pose[-1]
             if pose.shape != (NUM_JOINTS, 3) or not np.all(np.isfinite(pose)):

@@ -34,7 +34,7 @@ class GenerateOptions:
     backend_options : options of the generator, validated against its schema.
     speech_options : options of the speech engine (e.g. {"model": "/path/to/vosk-model"}).
     initial_pose : (55, 3) axis-angle the motion should start from (e.g. the rig's current
-        pose), or None.
+        pose), a take (Motion) whose last frame it goes on from, or None.
     face : face model name ("phones", the built-in) or "none" (the generator's jaw and
         expressions only, no face curves).
     face_options : options of the face model and the stage (e.g. {"mouth_strength": 0.8,

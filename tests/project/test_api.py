@@ -207,6 +207,16 @@ def test_samples_are_taken_with_their_rate_as_audio_libraries_pair_them(speech, 
         talkrig.generate((doubled, "fast"))
 
 
+def test_a_take_goes_on_from_the_last_frame_of_another(speech, take):
+    """initial_pose may be a take: its last frame (numpy read a Motion as a sequence whose
+    frames never ended, and the call never returned)."""
+    after = talkrig.generate(speech, backend="procedural", seed=1, initial_pose=take.motion)
+    same = talkrig.generate(speech, backend="procedural", seed=1, initial_pose=take.motion.poses[-1])
+    np.testing.assert_array_equal(after.motion.poses, same.motion.poses)
+    with pytest.raises(IndexError):
+        take.motion[take.motion.n_frames]
+
+
 def test_save_and_load_round_trip(tmp_path, take):
     path = talkrig.save_motion(take.motion, tmp_path / "take.npz")
     back = talkrig.load_motion(path)
