@@ -23,7 +23,9 @@ Any BVH whose joints are the 55 SMPL-X joints by name (in any hierarchy order) w
 parents, any of the six rotation orders per joint, and position channels on the root
 (position channels on other joints are ignored: SMPL-X joints only rotate). Units are taken
 from ``units`` or, with ``"auto"``, guessed from the rest skeleton's size (a body under 10 units
-across is in metres, under 1000 in centimetres, else millimetres). Anything else raises
+across is in metres, under 1000 in centimetres, else millimetres). A BVH of another humanoid
+skeleton (CMU's, Mixamo's, a rig's Blender exported; under half its joints named as SMPL-X's)
+is read through the retargeting's way back (:mod:`.bvh_rig`). Anything else raises
 MotionFileError naming the file and the problem.
 """
 
@@ -341,7 +343,12 @@ def _is_float(token):
 
 
 def motion_from_bvh(data, label, units="auto"):
-    """Interpret parsed BVH data as SMPL-X motion (see the module docstring)."""
+    """Interpret parsed BVH data as SMPL-X motion (see the module docstring); a file of another
+    humanoid skeleton through the retargeting's way back (:mod:`.bvh_rig`)."""
+    if _foreign(data):
+        from .bvh_rig import rig_motion_from_bvh
+
+        return rig_motion_from_bvh(data, label, _frame_rate(data.frame_time))
     order = _smplx_order(data, label)  # order[j] = file index of SMPL-X joint j
     scale = _detect_scale(data, label, units)
     n = data.values.shape[0]
@@ -379,10 +386,23 @@ def motion_from_bvh(data, label, units="auto"):
 
 
 def _frame_rate(frame_time):
-    """1 / frame_time, snapped to 3 decimals when it is that within rounding (30, 29.97)."""
+    """1 / frame_time, snapped to 3 decimals when it is that within rounding (30, 29.97), and to
+    a whole or NTSC rate when a frame time written to six places stands for it (Blender's
+    0.033333: 30, not 30.0003)."""
     fps = 1.0 / frame_time
     snapped = round(fps, 3)
-    return snapped if abs(fps - snapped) <= 1e-6 * fps else fps
+    if abs(fps - snapped) <= 1e-6 * fps:
+        return snapped
+    for rate in (round(fps), round(fps * 1.001) / 1.001):
+        if rate > 0 and abs(1.0 / rate - frame_time) <= 5e-7:
+            return round(rate, 3) if rate != round(rate) else float(rate)
+    return fps
+
+
+def _foreign(data):
+    """Whether the file's skeleton is another's: under half its joints named as SMPL-X's (a file
+    of SMPL-X's names with a few wrong is a damaged SMPL-X file, and said to be one)."""
+    return len(set(data.names) & set(JOINT_NAMES)) < len(data.names) / 2
 
 
 def _smplx_order(data, label):

@@ -1,36 +1,19 @@
 """Load and save motion files by their extension (npz or BVH), and check where any output goes."""
 
 import os
-import stat
 import tempfile
 from pathlib import Path
 
 from .errors import MotionFileError, OutputFileError
+from .filechecks import not_a_file
 
 READABLE = (".npz", ".bvh")
 WRITABLE = (".npz", ".bvh")
 
 
-def not_a_file(path):
-    """Why ``path`` cannot be read as a file (missing, a folder, a pipe or a device), or None.
-
-    Checked before opening: a FIFO blocks its reader until something writes to it (for ever),
-    and /dev/zero or /dev/urandom never end, so a reader fills memory."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return "no such file"
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc})"
-    if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
-    if not stat.S_ISREG(mode):
-        return "is not a regular file (a pipe or a device)"
-    return None
-
-
 def load_motion(path):
-    """Read a motion file (.npz BEAT2/AMASS, or .bvh of the SMPL-X skeleton) into a Motion."""
+    """Read a motion file (.npz BEAT2/AMASS, or .bvh of the SMPL-X skeleton or another humanoid's)
+    into a Motion."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in READABLE:

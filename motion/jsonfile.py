@@ -5,7 +5,7 @@ RecursionError inside ``json``), every failure one line naming the file."""
 import json
 import os
 
-from .files import not_a_file
+from .filechecks import not_a_file
 
 MAX_BYTES = 16 * 1024 * 1024  # far beyond any description talkrig writes or reads
 

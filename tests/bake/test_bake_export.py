@@ -180,6 +180,22 @@ def test_bvh_reimports_as_baked(bpy, baked):
     assert_same_pose(baked.local, baked.local_heads, deltas, heads, baked.names)
 
 
+def test_the_rigs_bvh_reads_back_as_the_take(baked):
+    """The BVH of the avatar's rig (Blender's bone names, Z up, a joint per bone) is read as
+    SMPL-X motion (it was refused: not SMPL-X's skeleton): the upper body where the take has
+    it, the feet within the few centimetres the rig's leg solve moves them, at the take's rate."""
+    from talkrig.motion import load_motion
+    from talkrig.motion.metrics.kinematics import joint_positions
+    from talkrig.motion.skeleton import JOINT_INDEX
+
+    take, back = load_motion(baked.folder / "take.npz"), load_motion(baked.folder / "take.bvh")
+    assert back.n_frames == take.n_frames and back.fps == take.fps == FPS
+    gap = np.linalg.norm(joint_positions(back) - joint_positions(take), axis=-1)
+    upper = [JOINT_INDEX[j] for j in ("head", "left_elbow", "right_elbow", "left_wrist", "right_wrist")]
+    feet = [JOINT_INDEX[j] for j in ("left_ankle", "right_ankle")]
+    assert gap[:, upper].max() < 0.01 and gap[:, feet].max() < 0.05
+
+
 def test_blend_holds_the_take_and_the_speech(bpy, baked):
     bpy.ops.wm.open_mainfile(filepath=str(baked.folder / "take.blend"), load_ui=False)
     scene = bpy.context.scene
