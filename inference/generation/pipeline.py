@@ -106,6 +106,8 @@ def _transcript_read(options):
         return options
     if isinstance(options.transcript, (list, tuple)):
         text, name = _words_given(options.transcript)
+        if name is None:  # a script's words
+            return dataclasses.replace(options, transcript=text)
         return dataclasses.replace(options, transcript=text,
                                    speech_options={**options.speech_options, "transcript_name": name})
     if isinstance(options.transcript, (bytes, bytearray)):
