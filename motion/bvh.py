@@ -24,8 +24,8 @@ parents, any of the six rotation orders per joint, and position channels on the 
 (position channels on other joints are ignored: SMPL-X joints only rotate). Units are taken
 from ``units`` or, with ``"auto"``, guessed from the rest skeleton's size (a body under 10 units
 across is in metres, under 1000 in centimetres, else millimetres). A BVH of another humanoid
-skeleton (CMU's, Mixamo's, a rig's Blender exported; under half its joints named as SMPL-X's)
-is read through the retargeting's way back (:mod:`.bvh_rig`). Anything else raises
+skeleton (CMU's, Mixamo's, a rig's Blender exported, one named with SMPL-X's words and bones of
+its own) is read through the retargeting's way back (:mod:`.bvh_rig`). Anything else raises
 MotionFileError naming the file and the problem.
 """
 
@@ -345,10 +345,8 @@ def _is_float(token):
 def motion_from_bvh(data, label, units="auto"):
     """Interpret parsed BVH data as SMPL-X motion (see the module docstring); a file of another
     humanoid skeleton through the retargeting's way back (:mod:`.bvh_rig`)."""
-    if _foreign(data):
-        from .bvh_rig import rig_motion_from_bvh
-
-        return rig_motion_from_bvh(data, label, _frame_rate(data.frame_time))
+    if set(data.names) != set(JOINT_NAMES):
+        return _other_skeleton(data, label)
     order = _smplx_order(data, label)  # order[j] = file index of SMPL-X joint j
     scale = _detect_scale(data, label, units)
     n = data.values.shape[0]
@@ -399,10 +397,19 @@ def _frame_rate(frame_time):
     return fps
 
 
-def _foreign(data):
-    """Whether the file's skeleton is another's: under half its joints named as SMPL-X's (a file
-    of SMPL-X's names with a few wrong is a damaged SMPL-X file, and said to be one)."""
-    return len(set(data.names) & set(JOINT_NAMES)) < len(data.names) / 2
+def _other_skeleton(data, label):
+    """The motion of a BVH whose joints are not SMPL-X's 55, read as another humanoid's
+    (:mod:`.bvh_rig`: a rig named with SMPL-X's words and helpers of its own, CMU's, Mixamo's);
+    where it cannot be, and most of its names are SMPL-X's, the error says how it differs
+    from SMPL-X's skeleton (a damaged SMPL-X file)."""
+    from .bvh_rig import rig_motion_from_bvh
+
+    try:
+        return rig_motion_from_bvh(data, label, _frame_rate(data.frame_time))
+    except MotionFileError:
+        if len(set(data.names) & set(JOINT_NAMES)) >= len(data.names) / 2:
+            _smplx_order(data, label)
+        raise
 
 
 def _smplx_order(data, label):
