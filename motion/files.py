@@ -30,6 +30,16 @@ def load_motion(path):
     return read_bvh(path)
 
 
+def take_files(folder, recursive=False):
+    """The motion files of a folder of takes, sorted: each NAME.npz, and each NAME.bvh with no
+    NAME.npz beside it (a take baked to both is one take)."""
+    folder = Path(folder)
+    found = folder.rglob if recursive else folder.glob
+    npz = sorted(found("*.npz"))
+    stems = {p.with_suffix("") for p in npz}
+    return sorted(npz + [p for p in found("*.bvh") if p.with_suffix("") not in stems])
+
+
 def save_motion(motion, path, **options):
     """Write a Motion to .npz (BEAT2 layout) or .bvh; options go to the BVH writer."""
     from .container import Motion

@@ -295,3 +295,27 @@ def test_a_library_of_takes_shorter_than_a_leg_stretch_still_stands(matching, sp
     assert motion.n_frames == speech.n_frames and np.isfinite(motion.trans).all()
     assert _captured_share(motion, scott_motion, LEGS) > 0.4
     assert _leg_jump(motion) < 1.5 * _leg_jump(scott_motion)
+
+
+def test_a_library_of_bvh_takes_of_another_skeleton(scott_motion, scott_wav, tmp_path):
+    """A take kept as a BVH of another skeleton (CMU's joint names, centimetres) with its speech
+    is a library take as its npz is: the same frames indexed (a library held only .npz); a take
+    baked to both .npz and .bvh is one take."""
+    import re
+
+    from talkrig.motion.bvh import format_bvh
+
+    cmu = {"pelvis": "Hips", "left_hip": "LeftUpLeg", "right_hip": "RightUpLeg", "spine1": "Spine",
+           "left_knee": "LeftLeg", "right_knee": "RightLeg", "left_elbow": "LeftForeArm",
+           "right_elbow": "RightForeArm", "left_wrist": "LeftHand", "right_wrist": "RightHand"}
+    text = re.sub(r"^(\s*(?:ROOT|JOINT)\s+)(\S+)", lambda m: m.group(1) + "mocap_" + cmu.get(m.group(2), m.group(2)),
+                  format_bvh(scott_motion, units="cm"), flags=re.M)
+    (tmp_path / "take1.bvh").write_text(text)
+    os.symlink(scott_wav, tmp_path / "take1.wav")
+    [(name, path, _)] = library_mod.find_takes(tmp_path)
+    assert (name, path.suffix) == ("take1", ".bvh")
+    from_bvh = library_mod.load_library(tmp_path, FPS)
+    assert [(t.name, t.stop - t.start) for t in from_bvh.takes] == [("take1", scott_motion.n_frames)]
+    np.testing.assert_allclose(from_bvh.poses, scott_motion.poses, atol=1e-4)
+    (tmp_path / "take1.npz").symlink_to(os.path.realpath(os.path.join(os.path.dirname(scott_wav), "2_scott_0_1_1.npz")))
+    assert [p.suffix for _, p, _ in library_mod.find_takes(tmp_path)] == [".npz"]

@@ -112,7 +112,7 @@ def test_train_command_trains_exports_and_reports(tmp_path, capsys):
     (["--data", "{data}", "--set", "colour=blue"], "unknown s2v setting 'colour'"),
     (["--data", "{data}", "--set", "hidden=big"], "must be an integer"),
     (["--data", "{data}", "--epochs", "0"], "--epochs must be at least 1"),
-    (["--data", "{empty}"], "no .npz motion files"),
+    (["--data", "{empty}"], "no .npz or .bvh motion files"),
 ])
 def test_train_command_reports_bad_input_in_one_line(tmp_path, capsys, args, message):
     from talkrig.cli import main
@@ -346,3 +346,21 @@ def test_training_progress_in_a_log_is_plain_lines(tmp_path, capsys):
     lines = [line for line in err.splitlines() if line.startswith("train s2v:")]
     assert [line.split(" (")[0] for line in lines] == [f"train s2v: {n}/3 epoch" for n in (1, 2, 3)]
     assert "total " in lines[-1] and "val " in lines[-1]  # the losses
+
+
+def test_training_takes_may_be_bvh_files_beside_their_speech(tmp_path, scott_motion):
+    """A training folder's takes: NAME.npz, or NAME.bvh (any humanoid skeleton; it held only
+    .npz); a take kept as both is one take, its npz."""
+    from talkrig.motion.bvh import write_bvh
+    from talkrig.motion.files import save_motion
+    from talkrig.plugins.neural.training.data import find_takes
+
+    take = scott_motion[:60]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_bvh(take, tmp_path / "a" / "take.bvh")
+    (tmp_path / "a" / "take.wav").write_bytes(b"")
+    save_motion(take, tmp_path / "b" / "both.npz")
+    write_bvh(take, tmp_path / "b" / "both.bvh")
+    found = [(p.relative_to(tmp_path).as_posix(), audio is not None) for p, audio, _ in find_takes(tmp_path)]
+    assert found == [("a/take.bvh", True), ("b/both.npz", False)]

@@ -17,6 +17,7 @@ import numpy as np
 from ....inference.cache import LruCache
 from ....inference.registry import PluginError
 from ....motion import MotionFileError, load_motion
+from ....motion.files import take_files
 from ....motion.contacts import detect_contacts
 from ....motion.resample import resample
 from ....motion.skeleton import neutral_skeleton
@@ -135,7 +136,7 @@ def find_takes(folder):
     if not path.is_dir():
         raise LibraryError(f"matching option 'library': {path} is not a folder")
     takes, missing = [], []
-    for npz in sorted(path.glob("*.npz")):
+    for npz in take_files(path):
         audio = next((npz.with_suffix(s) for s in AUDIO_SUFFIXES if npz.with_suffix(s).exists()), None)
         if audio is None:
             missing.append(npz.name)
@@ -145,7 +146,8 @@ def find_takes(folder):
         log.warning("matching library %s: no audio beside %s; skipped", path, ", ".join(missing))
     if not takes:
         raise LibraryError(f"matching option 'library': {path} holds no takes (a take is NAME.npz "
-                           f"with NAME.wav beside it){'; npz without audio: ' + ', '.join(missing) if missing else ''}")
+                           f"or NAME.bvh with NAME.wav beside it)"
+                           f"{'; motion without audio: ' + ', '.join(missing) if missing else ''}")
     return takes
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ....motion import load_motion
+from ....motion.files import take_files
 from ....motion.errors import TalkrigError
 from ..layout import PoseLayout, motion_to_vectors
 from ..textcode import text_frames
@@ -172,17 +173,18 @@ class Dataset:
 
 
 def find_takes(folder):
-    """[(npz path, audio path or None, words path or None)] for every npz under ``folder``."""
+    """[(motion path, audio path or None, words path or None)] for every take under ``folder``
+    (NAME.npz, or NAME.bvh of any humanoid skeleton: ``motion.files.take_files``)."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise TrainingDataError(f"{folder}: no such folder (--data must be a folder of .npz takes)")
+        raise TrainingDataError(f"{folder}: no such folder (--data must be a folder of .npz or .bvh takes)")
     found = []
-    for npz in sorted(folder.rglob("*.npz")):
+    for npz in take_files(folder, recursive=True):
         audio = next((npz.with_suffix(s) for s in AUDIO_SUFFIXES if npz.with_suffix(s).exists()), None)
         words = next((npz.with_suffix(s) for s in WORD_SUFFIXES if npz.with_suffix(s).exists()), None)
         found.append((npz, audio, words))
     if not found:
-        raise TrainingDataError(f"{folder}: no .npz motion files found")
+        raise TrainingDataError(f"{folder}: no .npz or .bvh motion files found")
     return found
 
 
