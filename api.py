@@ -109,6 +109,7 @@ def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=N
     from .inference.render import RenderError, load_renderer, parse_size
     from .inference.render import render_motion as render
     from .motion import Motion, load_motion
+    from .motion.container import motion_of
     from .motion.camera import Camera
     from .motion.files import check_output
 
@@ -121,8 +122,7 @@ def render_motion(motion, out_path, renderer="skeleton", *, camera=None, audio=N
         camera = Camera.load(camera)
     if isinstance(size, str):
         size = parse_size(size, "size")
-    if isinstance(getattr(motion, "motion", None), Motion):  # what generate() returned
-        motion = motion.motion
+    motion = motion_of(motion)
     if not isinstance(motion, Motion):
         motion = load_motion(motion)
     own = renderer is None or isinstance(renderer, (str, os.PathLike))

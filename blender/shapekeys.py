@@ -7,6 +7,7 @@ import numpy as np
 import bpy
 
 from .facekeys import face_key_summary, shape_key_tracks
+from .keyframes import action_fcurves
 
 
 def deformed_meshes(armature_obj, scene):
@@ -58,15 +59,20 @@ def driven_face_keys(obj, action):
     key = obj.data.shape_keys
     drivers = key.animation_data.drivers if key is not None and key.animation_data else ()
     driven = {fc.data_path for fc in drivers if not fc.mute}
-    return [fc.data_path.split('"')[1] for fc in _fcurves(action) if fc.data_path in driven]
+    return [fc.data_path.split('"')[1] for fc in action_fcurves(action) if fc.data_path in driven]
 
 
-def _fcurves(action):
-    """The F-Curves of every channelbag of a layered Action."""
-    for layer in action.layers:
-        for strip in layer.strips:
-            for bag in strip.channelbags:
-                yield from bag.fcurves
+def driven_face_warnings(face):
+    """One line per mesh of ``face`` ({mesh name: Action}) whose keyed shape keys drivers set."""
+    lines = []
+    for mesh_name, action in face.items():
+        driven = driven_face_keys(bpy.data.objects[mesh_name], action)
+        if driven:
+            listed = ", ".join(driven[:4]) + (f" and {len(driven) - 4} more" if len(driven) > 4 else "")
+            lines.append(f"{mesh_name}: {len(driven)} of the shape keys keyed are set by drivers "
+                         f"({listed}), which override keys: the face shows only where nothing "
+                         "drives it (mute those drivers to see the take's face)")
+    return lines
 
 
 def bake_mesh_face(obj, motion, name, frame_start, mode, track=None):

@@ -17,7 +17,7 @@ from .controls import finish_pass, first_pass, retarget_target
 from .keyframes import write_action
 from .mouthposes import bake_mouth_cues
 from .rig_io import read_rig
-from .shapekeys import bake_shape_keys, driven_face_keys
+from .shapekeys import bake_shape_keys, driven_face_warnings
 
 
 @dataclass
@@ -100,13 +100,5 @@ def key_take(scene, obj, motion, map_bones, name, frame_start, mode, fps, settin
     cues = None
     if motion.face_curve("mouthCue_A") is not None:
         cues = bake_mouth_cues(obj, motion, bpy.data.actions, keys_name, frame_start)
-    warnings = []
-    for mesh_name, face_action in face.items():
-        driven = driven_face_keys(bpy.data.objects[mesh_name], face_action)
-        if driven:
-            listed = ", ".join(driven[:4]) + (f" and {len(driven) - 4} more" if len(driven) > 4 else "")
-            warnings.append(f"{mesh_name}: {len(driven)} of the shape keys keyed are set by drivers "
-                            f"({listed}), which override keys: the face shows only where nothing "
-                            "drives it (mute those drivers to see the take's face)")
     return KeyedTake(action, channels, target, bone_map, face, cues, frame_start=frame_start,
-                     fps=float(fps), warnings=warnings)
+                     fps=float(fps), warnings=driven_face_warnings(face))

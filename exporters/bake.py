@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..motion import Motion, load_motion, resample, save_motion
+from ..motion.container import motion_of
 from ..motion.files import check_output, not_a_file
 from ..motion.mouthcues import CUE_FORMATS, write_mouth_cues
 from ..motion.retarget.settings import RetargetSettings
@@ -71,8 +72,7 @@ class BakeJob:
     render_size: tuple = None
 
     def __post_init__(self):
-        if isinstance(getattr(self.source, "motion", None), Motion):  # a GenerateResult
-            self.source = self.source.motion
+        self.source = motion_of(self.source)
         if not isinstance(self.source, Motion):
             self.source = Path(self.source)
         if isinstance(self.outputs, (str, os.PathLike)):  # one file named alone

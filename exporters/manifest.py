@@ -272,9 +272,9 @@ def _check_columns(path, names, line=None):
                             f"each of {', '.join(COLUMNS)} at most once")
     unknown = [n for n in names if n not in COLUMNS]
     for name in unknown:
-        if did_you_mean(name, COLUMNS):
-            raise ManifestError(f"{where}: unknown column {name!r}{did_you_mean(name, COLUMNS)}; "
-                                f"columns are {', '.join(COLUMNS)}")
+        near = did_you_mean(name, COLUMNS)
+        if near:
+            raise ManifestError(f"{where}: unknown column {name!r}{near}; columns are {', '.join(COLUMNS)}")
     return [n for n in unknown if n]
 
 

@@ -51,6 +51,7 @@ def bvh_rig(data, label):
     parents = np.asarray(data.parents, dtype=np.int64)
     heads = _rest_heads(offsets, parents)
     tails = heads.copy()
+    size = max(1e-6, _size(heads))
     for j in range(len(heads)):
         children = np.flatnonzero(parents == j)
         if j in data.end_sites:
@@ -63,7 +64,7 @@ def bvh_rig(data, label):
             reach = np.zeros(3)
         if np.linalg.norm(reach) < 1e-9:  # a joint on top of its children: along its parent
             reach = offsets[j] if np.linalg.norm(offsets[j]) > 1e-9 else np.array([0.0, 1.0, 0.0])
-            reach = 0.1 * reach / np.linalg.norm(reach) * max(1e-6, _size(heads))
+            reach = 0.1 * size * reach / np.linalg.norm(reach)
         tails[j] = heads[j] + reach
     try:
         return Rig(names=data.names, parents=parents, heads=heads, tails=tails,

@@ -271,6 +271,13 @@ VALUE_LIMITS = {"poses": (1e3, "radians"), "trans": (1e5, "metres"),
                 "face_curves": (1e3, "units")}
 
 
+def motion_of(value):
+    """The Motion ``value`` holds when it is a take's result (``generate()``'s, with a
+    ``.motion``), else ``value`` itself: where a Motion is taken, such a result stands for it."""
+    held = getattr(value, "motion", None)
+    return held if isinstance(held, Motion) else value
+
+
 def frame_count(duration, fps):
     """Number of motion frames for ``duration`` seconds at ``fps``: round(duration * fps), >= 1.
 

@@ -33,11 +33,10 @@ def load_motion(path):
 def take_files(folder, recursive=False):
     """The motion files of a folder of takes, sorted: each NAME.npz, and each NAME.bvh with no
     NAME.npz beside it (a take baked to both is one take)."""
-    folder = Path(folder)
-    found = folder.rglob if recursive else folder.glob
-    npz = sorted(found("*.npz"))
-    stems = {p.with_suffix("") for p in npz}
-    return sorted(npz + [p for p in found("*.bvh") if p.with_suffix("") not in stems])
+    files = [p for p in (Path(folder).rglob if recursive else Path(folder).glob)("*.*")
+             if p.suffix in (".npz", ".bvh")]  # one walk of the folder (a training tree is big)
+    stems = {p.with_suffix("") for p in files if p.suffix == ".npz"}
+    return sorted(p for p in files if p.suffix == ".npz" or p.with_suffix("") not in stems)
 
 
 def save_motion(motion, path, **options):

@@ -138,7 +138,7 @@ def decode_audio(source, max_seconds=MAX_SECONDS, name=None, sample_rate=None, p
     if isinstance(source, tuple):
         source, sample_rate = _samples_and_rate(source, name)
     if isinstance(source, np.ndarray):
-        return audio_from_array(source, sample_rate or SAMPLE_RATE, name=name,
+        return audio_from_array(source, SAMPLE_RATE if sample_rate is None else sample_rate, name=name,
                                 max_seconds=max_seconds, progress=progress)
     if isinstance(source, (bytes, bytearray, memoryview)):
         file = AudioFile.from_bytes(bytes(source), name or "<bytes>")
@@ -161,9 +161,17 @@ def _samples_and_rate(pair, name):
         for samples, rate in (pair, pair[::-1]):
             if isinstance(samples, np.ndarray) and isinstance(rate, (int, float, np.integer, np.floating)) \
                     and not isinstance(rate, bool):
-                return samples, int(round(float(rate)))
+                return samples, float(rate)
     raise AudioError(name or "<audio>", "a tuple of audio must be (samples, sample rate) as soundfile and "
                                         "librosa return it, or (sample rate, samples) as scipy.io.wavfile")
+
+
+def frames_first(array):
+    """(N, C) samples of an array given channels-first, (C, N) with C <= MAX_CHANNELS as
+    librosa lays them out; anything else as it is."""
+    if array.ndim == 2 and array.shape[0] <= MAX_CHANNELS < array.shape[1]:
+        return array.T
+    return array
 
 
 def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS, progress=None):
@@ -174,8 +182,7 @@ def audio_from_array(samples, sample_rate, name=None, max_seconds=MAX_SECONDS, p
         raise AudioError(label, "the audio holds no samples")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise AudioError(label, f"samples must be numbers, got dtype {array.dtype}")
-    if array.ndim == 2 and array.shape[0] <= MAX_CHANNELS < array.shape[1]:
-        array = array.T  # channels-first (librosa layout) -> frames-first
+    array = frames_first(array)
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] > MAX_CHANNELS:

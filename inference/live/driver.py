@@ -47,7 +47,7 @@ from ...motion.rotations import (
     axis_angle_to_quat, quat_angle, quat_conjugate, quat_multiply, quat_to_axis_angle,
 )
 from ...motion.errors import TalkrigError
-from ..audio.decode import SAMPLE_RATE, to_float
+from ..audio.decode import MAX_CHANNELS, SAMPLE_RATE, frames_first, to_float
 from ..generation.generators import GenerationRequest, check_options, describe_generator, get_generator
 from ..generation.keyposes import apply_insertions, insertion_end, plan_insertions
 from .features import LiveFeatures
@@ -401,9 +401,8 @@ def stream_samples(samples):
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise TalkrigError(f"live audio must be numbers (16 kHz samples) or 16-bit PCM bytes, got "
                            f"dtype {array.dtype}")
-    if array.ndim == 2 and array.shape[0] <= 8 < array.shape[1]:
-        array = array.T  # channels first
-    if array.ndim == 2 and array.shape[1] <= 8:
+    array = frames_first(array)
+    if array.ndim == 2 and array.shape[1] <= MAX_CHANNELS:
         array = to_float(array).mean(axis=1)
     if array.ndim > 1:
         raise TalkrigError(f"live audio must be (N,) samples or (N, channels), got shape {array.shape}")

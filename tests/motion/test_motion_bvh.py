@@ -126,6 +126,17 @@ def test_frame_rate_from_frame_time(scott_motion, tmp_path):
         assert read_bvh(path).fps == fps
 
 
+@pytest.mark.parametrize("frame_time, fps", [("0.033333", 30.0), ("0.041667", 24.0), ("0.016667", 60.0),
+                                              ("0.033367", 29.97), ("0.0417083", 23.976), ("0.04", 25.0)])
+def test_a_frame_time_written_to_six_places_is_its_whole_or_ntsc_rate(scott_motion, tmp_path, frame_time, fps):
+    """Blender and other tools write the frame time to six places: 0.033333 is 30 fps (it read
+    as 30.0003 fps, a rate no scene has)."""
+    text = format_bvh(scott_motion[:10])
+    path = tmp_path / "six.bvh"
+    path.write_text(re.sub(r"Frame Time: \S+", f"Frame Time: {frame_time}", text))
+    assert read_bvh(path).fps == fps
+
+
 def swap_text(text, old, new, count=1):
     assert old in text
     return text.replace(old, new, count)

@@ -205,6 +205,9 @@ def test_samples_are_taken_with_their_rate_as_audio_libraries_pair_them(speech, 
     assert talkrig.generate(doubled, backend="procedural", seed=0).motion.n_frames == 2 * take.motion.n_frames
     with pytest.raises(talkrig.TalkrigError, match=r"\(samples, sample rate\)"):
         talkrig.generate((doubled, "fast"))
+    for rate in (0, float("nan")):  # 0 was taken as 16 kHz, NaN a ValueError
+        with pytest.raises(talkrig.TalkrigError, match="sample rate must be a positive number"):
+            talkrig.generate((doubled, rate))
 
 
 def test_a_take_goes_on_from_the_last_frame_of_another(speech, take):
